@@ -1,0 +1,31 @@
+//  pubsub_publisher - publishes a numbered message on "weather.<city>" every
+//  200 ms (count messages, 0 for ever) through zgate's publishers endpoint.
+//
+//      ./pubsub_publisher [endpoint [count]]
+
+#include "zg_client.h"
+
+int
+main (int argc, char **argv)
+{
+    const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5561";
+    long count = argc > 2? atol (argv [2]): 0;
+    const char *cities [] = { "paris", "lima", "oslo" };
+    zg_client_t *client = zg_client_new (endpoint, NULL);
+    if (!client || zg_client_wait_connected (client, 5000)) {
+        fprintf (stderr, "pubsub_publisher: cannot reach zgate at %s\n", endpoint);
+        zg_client_destroy (&client);
+        return 1;
+    }
+    for (long sequence = 1; !zsys_interrupted && (count == 0 || sequence <= count); sequence++) {
+        char topic [64], payload [64];
+        snprintf (topic, sizeof topic, "weather.%s", cities [sequence % 3]);
+        snprintf (payload, sizeof payload, "#%ld %d C", sequence, (int) (sequence * 7 % 35));
+        zg_client_publish_str (client, topic, payload);
+        printf ("published %s %s\n", topic, payload);
+        fflush (stdout);
+        zclock_sleep (200);
+    }
+    zg_client_destroy (&client);
+    return 0;
+}

@@ -1,0 +1,125 @@
+/*  =========================================================================
+    zgate - the daemon: reads the configuration, starts the actors, waits for
+    SIGINT or SIGTERM, stops the actors in reverse order and exits 0.
+
+    A configuration error (unknown key, bad value, endpoint that cannot be
+    bound) is one line on stderr and exit code 2.
+    =========================================================================
+*/
+
+#include "zgate.h"
+
+#define ZGATE_EXIT_CONFIG 2
+
+//  The actors zgate runs, each configured from the config section of its name
+typedef struct {
+    const char *section;
+    zactor_fn *actor_fn;
+} s_actor_spec_t;
+
+static const s_actor_spec_t s_actor_specs [] = {
+    { "topics", zg_topics },
+};
+#define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
+
+static void
+s_print_help (zg_config_t *config)
+{
+    printf ("usage: zgate [--config FILE] [--<section>-<key> VALUE ...]\n\n"
+            "zgate %s, a messaging gateway on ZeroMQ: topics, work queues and lockstep rooms.\n"
+            "Without --config it runs on its embedded defaults (config/zgate.cfg as built).\n"
+            "Environment variables ZGATE_<SECTION>_<KEY> override the file; flags override both.\n\n"
+            "  --config FILE                      read this ZPL configuration file\n"
+            "  --help                             print this help and exit\n"
+            "  --version                          print the version and exit\n",
+            ZGATE_VERSION);
+    zg_config_print_flags (config, stdout);
+}
+
+//  Build the configuration from its layers; returns 0, 1 if the program is
+//  done (help, version), or -1 with the reason in the config's error
+static int
+s_load_config (zg_config_t *config, int argc, char **argv)
+{
+    const char *filename = getenv ("ZGATE_CONFIG");
+    int first_flag = 1;
+    if (argc > 1 && (streq (argv [1], "--help") || streq (argv [1], "-h"))) {
+        s_print_help (config);
+        return 1;
+    }
+    if (argc > 1 && streq (argv [1], "--version")) {
+        printf ("zgate %s\n", ZGATE_VERSION);
+        return 1;
+    }
+    if (argc > 2 && streq (argv [1], "--config")) {
+        filename = argv [2];
+        first_flag = 3;
+    }
+    if (filename && zg_config_load_file (config, filename))
+        return -1;
+    zg_config_load_env (config);
+    return zg_config_load_args (config, argc, argv, first_flag);
+}
+
+//  Log every actor's counters on one line each
+static void
+s_log_stats (zactor_t **actors)
+{
+    for (size_t index = 0; index < ZGATE_ACTORS; index++) {
+        char *stats = zg_actor_stats (actors [index]);
+        zsys_info ("stats %s %s", s_actor_specs [index].section, stats);
+        zstr_free (&stats);
+    }
+}
+
+static void
+s_destroy_actors (zactor_t **actors)
+{
+    for (size_t index = ZGATE_ACTORS; index > 0; index--)
+        zactor_destroy (&actors [index - 1]);
+}
+
+int
+main (int argc, char **argv)
+{
+    zg_config_t *config = zg_config_new ();
+    int rc = s_load_config (config, argc, argv);
+    if (rc) {
+        if (rc == -1)
+            fprintf (stderr, "zgate: %s\n", zg_config_error (config));
+        zg_config_destroy (&config);
+        return rc == -1? ZGATE_EXIT_CONFIG: 0;
+    }
+    zsys_init ();
+    zsys_set_logident ("zgate");
+
+    zactor_t *actors [ZGATE_ACTORS] = { NULL };
+    char error [512] = "";
+    for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
+        actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
+        zg_actor_set (actors [index], "verbose", zg_config_get (config, "server/verbose"), error, sizeof error);
+        zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, sizeof error);
+    }
+    if (*error) {
+        fprintf (stderr, "zgate: %s\n", error);
+        s_destroy_actors (actors);
+        zg_config_destroy (&config);
+        return ZGATE_EXIT_CONFIG;
+    }
+    zsys_info ("zgate %s running: topics subscribers %s, publishers %s", ZGATE_VERSION,
+               zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"));
+
+    int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
+    int64_t next_stats = zclock_mono () + stats_interval;
+    while (!zsys_interrupted) {
+        zclock_sleep (50);
+        if (stats_interval > 0 && zclock_mono () >= next_stats) {
+            s_log_stats (actors);
+            next_stats += stats_interval;
+        }
+    }
+    zsys_info ("zgate stopping");
+    s_destroy_actors (actors);
+    zg_config_destroy (&config);
+    return 0;
+}

@@ -1,0 +1,126 @@
+/*  =========================================================================
+    zg_actor - the pipe protocol that every zgate actor speaks to its owner
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+
+//  --------------------------------------------------------------------------
+//  Send SET key value to an actor and wait for its answer
+
+int
+zg_actor_set (zactor_t *actor, const char *key, const char *value, char *error, size_t size)
+{
+    assert (actor);
+    zstr_sendx (actor, "SET", key, value, NULL);
+    int rc = -1;
+    char *reason = NULL;
+    if (zsock_recv (actor, "is", &rc, &reason) == -1) {
+        snprintf (error, size, "actor did not answer");
+        return -1;
+    }
+    snprintf (error, size, "%s", reason? reason: "");
+    zstr_free (&reason);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  SET every key of one config section on an actor, in file order
+
+int
+zg_actor_configure (zactor_t *actor, zg_config_t *config, const char *section,
+                    char *error, size_t size)
+{
+    for (zconfig_t *item = zg_config_section (config, section); item; item = zconfig_next (item)) {
+        char reason [256];
+        if (zg_actor_set (actor, zconfig_name (item), zconfig_value (item), reason, sizeof reason)) {
+            snprintf (error, size, "%s/%s: %s", section, zconfig_name (item), reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Ask an actor for its counters; returns a JSON string the caller frees
+
+char *
+zg_actor_stats (zactor_t *actor)
+{
+    assert (actor);
+    zstr_send (actor, "STATS");
+    return zstr_recv (actor);
+}
+
+//  --------------------------------------------------------------------------
+//  Actor side: parse an integer setting from a table
+
+int
+zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key,
+                  const char *value, char *error, size_t size)
+{
+    for (; table->key; table++)
+        if (streq (table->key, key)) {
+            char *end = NULL;
+            errno = 0;
+            long long number = strtoll (value, &end, 10);
+            if (errno || end == value || *end || number < table->min || number > table->max) {
+                snprintf (error, size, "'%s' is not an integer from %" PRId64 " to %" PRId64,
+                          value, table->min, table->max);
+                return -1;
+            }
+            *(int64_t *) ((char *) settings + table->offset) = number;
+            return 0;
+        }
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Actor side: bind a socket to an endpoint
+
+int
+zg_actor_bind (zsock_t *socket, const char *endpoint, char *error, size_t size)
+{
+    if (zsock_bind (socket, "%s", endpoint) == -1) {
+        snprintf (error, size, "cannot bind '%s': %s", endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+typedef struct {
+    int64_t size;
+} s_test_settings_t;
+
+void
+zg_actor_test (bool verbose)
+{
+    printf (" * zg_actor: ");
+    //  @selftest
+    const zg_int_setting_t table [] = {
+        { "size", offsetof (s_test_settings_t, size), 1, 100 },
+        { NULL }
+    };
+    s_test_settings_t settings = { 0 };
+    char error [256];
+    assert (zg_actor_set_int (table, &settings, "size", "42", error, sizeof error) == 0);
+    assert (settings.size == 42);
+    assert (zg_actor_set_int (table, &settings, "size", "0", error, sizeof error) == -1);
+    assert (zg_actor_set_int (table, &settings, "size", "4x", error, sizeof error) == -1);
+    assert (zg_actor_set_int (table, &settings, "size", "", error, sizeof error) == -1);
+    assert (zg_actor_set_int (table, &settings, "other", "1", error, sizeof error) == 1);
+    assert (settings.size == 42);
+
+    zsock_t *socket = zsock_new (ZMQ_PUB);
+    assert (zg_actor_bind (socket, "tcp://127.0.0.1:*", error, sizeof error) == 0);
+    assert (zg_actor_bind (socket, "nonsense://x", error, sizeof error) == -1);
+    if (verbose)
+        printf ("%s ", error);
+    assert (strstr (error, "cannot bind 'nonsense://x'"));
+    zsock_destroy (&socket);
+    //  @end
+    printf ("OK\n");
+}

@@ -1,0 +1,71 @@
+/*  =========================================================================
+    zg_actor - the pipe protocol that every zgate actor speaks to its owner
+
+    Every actor (topics, queues, rooms, gateway) answers these commands:
+
+        SET key value     -> "is"  0 and "", or -1 and a one-line reason.
+                             Endpoint keys (e.g. "subscribers") bind at once.
+        BIND role endpoint-> same as SET; reads better in embedding programs
+        SET verbose 0|1   -> every actor accepts it: log its decisions
+        STATS             -> "s"   a JSON object with the actor's counters
+        $TERM             -> the actor ends
+
+    These helpers are the owner's side of it, plus the integer-settings table
+    that actors share to parse and bound their numeric keys.
+    =========================================================================
+*/
+
+#ifndef ZG_ACTOR_H_INCLUDED
+#define ZG_ACTOR_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  A numeric setting an actor accepts through SET: its key, where it lives in
+//  the actor's settings struct, and its bounds
+typedef struct {
+    const char *key;
+    size_t offset;                  //  offsetof the int64_t field
+    int64_t min;
+    int64_t max;
+} zg_int_setting_t;
+
+//  Send SET key value to an actor and wait for its answer. Returns 0, or -1
+//  with the reason in error
+int
+    zg_actor_set (zactor_t *actor, const char *key, const char *value, char *error, size_t size);
+
+//  SET every key of one config section on an actor, in file order. Returns 0,
+//  or -1 with "section/key: reason" in error
+int
+    zg_actor_configure (zactor_t *actor, zg_config_t *config, const char *section,
+                        char *error, size_t size);
+
+//  Ask an actor for its counters; returns a JSON string the caller frees
+char *
+    zg_actor_stats (zactor_t *actor);
+
+//  Actor side: if key names an entry of table (terminated by a NULL key), parse
+//  value into settings and return 0, or -1 with a reason if it is not an
+//  integer within bounds. Returns 1 if the table has no such key.
+int
+    zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key,
+                      const char *value, char *error, size_t size);
+
+//  Actor side: bind a socket to an endpoint. Returns 0, or -1 with a reason
+int
+    zg_actor_bind (zsock_t *socket, const char *endpoint, char *error, size_t size);
+
+//  Self test of this class
+void
+    zg_actor_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,528 @@
+/*  =========================================================================
+    zg_topics - PUB/SUB fan-out actor (XSUB for publishers, XPUB for subscribers)
+
+    The XSUB side subscribes to everything, so publishers send every message
+    to zgate and the "published" counters are true even for topics nobody
+    listens to. The XPUB side runs verbose-unsubscribe mode, so each
+    subscription and each unsubscription (including those libzmq makes when a
+    subscriber disconnects) reaches us and the subscriber counts stay exact.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+
+//  Messages forwarded per wake-up before the pipe gets a turn
+#define ZG_TOPICS_BATCH 4096
+//  Name of the counters shared by the topics beyond max-topics
+#define ZG_TOPICS_OTHER "(other)"
+
+typedef struct {
+    zg_topics_hook_fn *hook;
+    void *hook_arg;
+} s_hooks_t;
+
+typedef struct {
+    int64_t verbose;                //  Log subscription events
+    int64_t sndhwm;                 //  Per-subscriber send high-water mark
+    int64_t rcvhwm;                 //  Per-publisher receive high-water mark
+    int64_t max_message_size;       //  Largest publisher message, bytes
+    int64_t max_topic_size;         //  Longest topic, bytes
+    int64_t max_topics;             //  Topics with their own counters
+} s_settings_t;
+
+static const zg_int_setting_t s_int_settings [] = {
+    { "sndhwm", offsetof (s_settings_t, sndhwm), 0, INT32_MAX },
+    { "rcvhwm", offsetof (s_settings_t, rcvhwm), 0, INT32_MAX },
+    { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
+    { "max-topic-size", offsetof (s_settings_t, max_topic_size), 1, 65535 },
+    { "max-topics", offsetof (s_settings_t, max_topics), 1, 10000000 },
+    { NULL }
+};
+
+//  Counters of one topic
+typedef struct {
+    uint64_t published;             //  Messages received from publishers
+    uint64_t delivered;             //  Copies sent to matching subscriptions
+    uint64_t subscribers;           //  Matching subscriptions, as of generation
+    uint64_t generation;            //  Subscription generation of that count
+} s_topic_t;
+
+typedef struct {
+    zsock_t *pipe;                  //  Actor command pipe
+    zsock_t *xpub;                  //  Subscribers' side
+    zsock_t *xsub;                  //  Publishers' side
+    s_settings_t settings;          //  Current settings
+    s_hooks_t hooks;                //  Owner's subscription hooks
+    zhashx_t *topics;               //  Topic -> s_topic_t
+    zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
+    uint64_t generation;            //  Bumped on every subscription change
+    char *topic_key;                //  Buffer for a topic as a string key
+    uint64_t published;             //  All messages forwarded
+    uint64_t delivered;             //  All copies sent
+    uint64_t malformed;             //  Messages dropped as malformed
+    bool terminated;                //  $TERM received
+} self_t;
+
+//  --------------------------------------------------------------------------
+
+static self_t *
+s_self_new (zsock_t *pipe, s_hooks_t *hooks)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    if (hooks)
+        self->hooks = *hooks;
+    self->settings = (s_settings_t) {
+        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 1048576,
+        .max_topic_size = 255, .max_topics = 10000
+    };
+    self->xpub = zsock_new (ZMQ_XPUB);
+    self->xsub = zsock_new (ZMQ_XSUB);
+    assert (self->xpub && self->xsub);
+    zsock_set_xpub_verboser (self->xpub, 1);
+    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
+    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
+    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    //  Subscribe to everything: publishers then send us every message
+    zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
+    self->topics = zhashx_new ();
+    zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
+    self->subscriptions = zhashx_new ();
+    self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    zsock_destroy (&self->xpub);
+    zsock_destroy (&self->xsub);
+    zhashx_destroy (&self->topics);
+    zhashx_destroy (&self->subscriptions);
+    free (self->topic_key);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Apply one setting; endpoint keys bind at once
+
+static int
+s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
+        return zg_actor_bind (self->xpub, value, error, size);
+    if (streq (key, "publishers") || streq (key, "inproc-publishers"))
+        return zg_actor_bind (self->xsub, value, error, size);
+    if (streq (key, "verbose")) {
+        self->settings.verbose = streq (value, "1");
+        return 0;
+    }
+    int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    if (rc == 1) {
+        snprintf (error, size, "unknown key '%s'", key);
+        return -1;
+    }
+    //  Socket options apply to connections made from now on
+    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
+    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
+    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
+    assert (self->topic_key);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Recount the subscriptions whose prefix matches a topic, once per change
+
+static void
+s_self_count_subscribers (self_t *self, s_topic_t *topic, const char *name)
+{
+    if (topic->generation == self->generation)
+        return;
+    topic->subscribers = 0;
+    size_t name_length = strlen (name);
+    for (void *count = zhashx_first (self->subscriptions); count; count = zhashx_next (self->subscriptions)) {
+        const char *prefix = (const char *) zhashx_cursor (self->subscriptions);
+        size_t prefix_length = strlen (prefix);
+        if (prefix_length <= name_length && memcmp (prefix, name, prefix_length) == 0)
+            topic->subscribers += (uintptr_t) count;
+    }
+    topic->generation = self->generation;
+}
+
+//  --------------------------------------------------------------------------
+//  Counters of one topic: created on first use, shared beyond max-topics
+
+static s_topic_t *
+s_self_topic (self_t *self, const char *name)
+{
+    s_topic_t *topic = (s_topic_t *) zhashx_lookup (self->topics, name);
+    if (!topic && (int64_t) zhashx_size (self->topics) >= self->settings.max_topics) {
+        name = ZG_TOPICS_OTHER;
+        topic = (s_topic_t *) zhashx_lookup (self->topics, name);
+    }
+    if (!topic) {
+        topic = (s_topic_t *) zmalloc (sizeof (s_topic_t));
+        topic->generation = UINT64_MAX;
+        zhashx_insert (self->topics, name, topic);
+    }
+    s_self_count_subscribers (self, topic, name);
+    return topic;
+}
+
+//  --------------------------------------------------------------------------
+//  Receive and discard the rest of a multipart message
+
+static void
+s_discard_more (void *socket, zmq_msg_t *frame)
+{
+    while (zmq_msg_more (frame)) {
+        zmq_msg_close (frame);
+        zmq_msg_init (frame);
+        zmq_msg_recv (frame, socket, 0);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Forward one message from a publisher; returns -1 when none is waiting
+
+static int
+s_self_forward_one (self_t *self)
+{
+    void *xsub = zsock_resolve (self->xsub);
+    void *xpub = zsock_resolve (self->xpub);
+    zmq_msg_t topic, payload;
+    zmq_msg_init (&topic);
+    if (zmq_msg_recv (&topic, xsub, ZMQ_DONTWAIT) == -1) {
+        zmq_msg_close (&topic);
+        return -1;
+    }
+    zmq_msg_init (&payload);
+    bool well_formed = zmq_msg_more (&topic)
+                    && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
+    if (zmq_msg_more (&topic)) {
+        zmq_msg_recv (&payload, xsub, 0);
+        well_formed = well_formed && !zmq_msg_more (&payload);
+        s_discard_more (xsub, &payload);
+    }
+    if (well_formed) {
+        size_t size = zmq_msg_size (&topic);
+        memcpy (self->topic_key, zmq_msg_data (&topic), size);
+        self->topic_key [size] = 0;
+        s_topic_t *counters = s_self_topic (self, self->topic_key);
+        counters->published++;
+        counters->delivered += counters->subscribers;
+        self->published++;
+        self->delivered += counters->subscribers;
+        zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
+        zmq_msg_send (&payload, xpub, 0);
+    }
+    else
+        self->malformed++;
+    zmq_msg_close (&topic);
+    zmq_msg_close (&payload);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Publish what a hook returned
+
+static void
+s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    if (zmsg_size (msg) == 2) {
+        char *name = zframe_strdup (zmsg_first (msg));
+        s_topic_t *counters = s_self_topic (self, name);
+        counters->published++;
+        counters->delivered += counters->subscribers;
+        self->published++;
+        self->delivered += counters->subscribers;
+        zstr_free (&name);
+        zmsg_send (msg_p, self->xpub);
+    }
+    else {
+        zsys_warning ("zg_topics: a hook returned a message of %zu frames, not [topic][payload]",
+                      zmsg_size (msg));
+        zmsg_destroy (msg_p);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A subscription or unsubscription from the XPUB side
+
+static void
+s_self_handle_subscription (self_t *self)
+{
+    zframe_t *frame = zframe_recv (self->xpub);
+    if (!frame)
+        return;
+    byte *data = zframe_data (frame);
+    size_t size = zframe_size (frame);
+    if (size == 0 || data [0] > 1 || zframe_more (frame)) {
+        self->malformed++;
+        zframe_destroy (&frame);
+        zsock_flush (self->xpub);
+        return;
+    }
+    bool subscribed = data [0] == 1;
+    char *prefix = (char *) zmalloc (size);
+    memcpy (prefix, data + 1, size - 1);
+    zframe_destroy (&frame);
+
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->subscriptions, prefix);
+    if (subscribed)
+        zhashx_update (self->subscriptions, prefix, (void *) (count + 1));
+    else
+    if (count > 1)
+        zhashx_update (self->subscriptions, prefix, (void *) (count - 1));
+    else
+        zhashx_delete (self->subscriptions, prefix);
+    self->generation++;
+    if (self->settings.verbose)
+        zsys_info ("zg_topics: %s '%s'", subscribed? "subscribe": "unsubscribe", prefix);
+    if (self->hooks.hook) {
+        zmsg_t *msg = self->hooks.hook (subscribed, prefix, self->hooks.hook_arg);
+        if (msg)
+            s_self_publish_hook_message (self, &msg);
+    }
+    free (prefix);
+}
+
+//  --------------------------------------------------------------------------
+//  STATS as a JSON object
+
+static char *
+s_self_stats (self_t *self)
+{
+    json_object *root = json_object_new_object ();
+    json_object_object_add (root, "published", json_object_new_uint64 (self->published));
+    json_object_object_add (root, "delivered", json_object_new_uint64 (self->delivered));
+    json_object_object_add (root, "malformed", json_object_new_uint64 (self->malformed));
+    json_object *topics = json_object_new_object ();
+    for (void *item = zhashx_first (self->topics); item; item = zhashx_next (self->topics)) {
+        const char *name = (const char *) zhashx_cursor (self->topics);
+        s_topic_t *counters = (s_topic_t *) item;
+        s_self_count_subscribers (self, counters, name);
+        json_object *topic = json_object_new_object ();
+        json_object_object_add (topic, "published", json_object_new_uint64 (counters->published));
+        json_object_object_add (topic, "delivered", json_object_new_uint64 (counters->delivered));
+        json_object_object_add (topic, "subscribers", json_object_new_uint64 (counters->subscribers));
+        json_object_object_add (topics, name, topic);
+    }
+    json_object_object_add (root, "topics", topics);
+    json_object *subscriptions = json_object_new_object ();
+    uint64_t total = 0;
+    for (void *count = zhashx_first (self->subscriptions); count; count = zhashx_next (self->subscriptions)) {
+        json_object_object_add (subscriptions, (const char *) zhashx_cursor (self->subscriptions),
+                                json_object_new_uint64 ((uintptr_t) count));
+        total += (uintptr_t) count;
+    }
+    json_object_object_add (root, "subscriptions", subscriptions);
+    json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
+    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
+    json_object_put (root);
+    return text;
+}
+
+//  --------------------------------------------------------------------------
+//  A command from the owner
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->pipe);
+    if (!request)
+        return;
+    char *command = zmsg_popstr (request);
+    if (streq (command, "SET") || streq (command, "BIND")) {
+        char *key = zmsg_popstr (request);
+        char *value = zmsg_popstr (request);
+        char error [256] = "";
+        int rc = key && value? s_self_set (self, key, value, error, sizeof error): -1;
+        if (!key || !value)
+            snprintf (error, sizeof error, "%s needs a key and a value", command);
+        zsock_send (self->pipe, "is", rc, error);
+        zstr_free (&key);
+        zstr_free (&value);
+    }
+    else
+    if (streq (command, "STATS")) {
+        char *stats = s_self_stats (self);
+        zstr_send (self->pipe, stats);
+        free (stats);
+    }
+    else
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else {
+        zsys_error ("zg_topics: invalid pipe command '%s'", command);
+        assert (false);
+    }
+    zstr_free (&command);
+    zmsg_destroy (&request);
+}
+
+//  --------------------------------------------------------------------------
+//  The actor
+
+void
+zg_topics (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (s_hooks_t *) args);
+    zsock_signal (pipe, 0);
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 }
+    };
+    while (!self->terminated) {
+        if (zmq_poll (items, 3, -1) == -1) {
+            if (errno == EINTR)
+                continue;       //  A signal for the main thread
+            break;              //  Context terminated
+        }
+        if (items [0].revents & ZMQ_POLLIN)
+            s_self_handle_pipe (self);
+        if (items [2].revents & ZMQ_POLLIN)
+            s_self_handle_subscription (self);
+        if (items [1].revents & ZMQ_POLLIN)
+            for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+                if (s_self_forward_one (self) == -1)
+                    break;
+    }
+    s_self_destroy (&self);
+}
+
+//  --------------------------------------------------------------------------
+//  Create a topics actor; hook and hook_arg may be NULL
+
+zactor_t *
+zg_topics_new (zg_topics_hook_fn *hook, void *hook_arg)
+{
+    s_hooks_t hooks = { hook, hook_arg };
+    //  The actor copies the hooks before zactor_new returns
+    return zactor_new (zg_topics, &hooks);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+static zmsg_t *
+s_test_welcome (bool subscribed, const char *prefix, void *hook_arg)
+{
+    int *events = (int *) hook_arg;
+    (*events)++;
+    if (!subscribed)
+        return NULL;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, prefix);
+    zmsg_addstrf (msg, "welcome to %s", prefix);
+    return msg;
+}
+
+static int64_t
+s_test_stat (zactor_t *topics, const char *topic, const char *field)
+{
+    char *stats = zg_actor_stats (topics);
+    json_object *root = json_tokener_parse (stats);
+    json_object *node = root;
+    if (topic) {
+        json_object_object_get_ex (root, "topics", &node);
+        json_object_object_get_ex (node, topic, &node);
+    }
+    json_object *value = NULL;
+    int64_t result = json_object_object_get_ex (node, field, &value)? json_object_get_int64 (value): -1;
+    json_object_put (root);
+    free (stats);
+    return result;
+}
+
+void
+zg_topics_test (bool verbose)
+{
+    printf (" * zg_topics: ");
+    //  @selftest
+    int events = 0;
+    zactor_t *topics = zg_topics_new (s_test_welcome, &events);
+    assert (topics);
+    char error [256];
+    assert (zg_actor_set (topics, "BIND", "x", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "max-topic-size", "abc", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "no-such-key", "1", error, sizeof error) == -1);
+    assert (strstr (error, "unknown key"));
+    assert (zg_actor_set (topics, "subscribers", "inproc://zg-topics-test-sub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", "inproc://zg-topics-test-pub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "subscribers", "tcp://256.0.0.1:1", error, sizeof error) == -1);
+    if (verbose)
+        printf ("(%s) ", error);
+
+    zsock_t *subscriber = zsock_new_sub (">inproc://zg-topics-test-sub", "news.");
+    zsock_t *publisher = zsock_new_pub (">inproc://zg-topics-test-pub");
+    zsock_set_rcvtimeo (subscriber, 2000);
+    //  The welcome proves the subscription reached the actor
+    char *topic = NULL, *payload = NULL;
+    assert (zstr_recvx (subscriber, &topic, &payload, NULL) == 2);
+    assert (streq (topic, "news.") && streq (payload, "welcome to news."));
+    zstr_free (&topic);
+    zstr_free (&payload);
+    assert (events == 1);
+
+    //  Publishers reach zgate only once their subscription arrived: retry
+    for (int attempt = 0; attempt < 200 && s_test_stat (topics, NULL, "published") < 2; attempt++) {
+        zstr_sendx (publisher, "sports.probe", "x", NULL);
+        zclock_sleep (10);
+    }
+    zstr_sendx (publisher, "news.today", "hello", NULL);
+    zstr_sendx (publisher, "sports.today", "ignored", NULL);
+    zstr_sendx (publisher, "news.today", "world", NULL);
+    zstr_send (publisher, "single frame is malformed");
+    zstr_sendx (publisher, "news.a", "b", "three frames are malformed", NULL);
+    assert (zstr_recvx (subscriber, &topic, &payload, NULL) == 2);
+    assert (streq (topic, "news.today") && streq (payload, "hello"));
+    zstr_free (&topic);
+    zstr_free (&payload);
+    assert (zstr_recvx (subscriber, &topic, &payload, NULL) == 2);
+    assert (streq (payload, "world"));
+    zstr_free (&topic);
+    zstr_free (&payload);
+    zstr_sendx (publisher, "news.done", "flush", NULL);
+    assert (zstr_recvx (subscriber, &topic, &payload, NULL) == 2);
+    assert (streq (payload, "flush"));
+    zstr_free (&topic);
+    zstr_free (&payload);
+
+    assert (s_test_stat (topics, NULL, "malformed") == 2);
+    assert (s_test_stat (topics, "news.today", "published") == 2);
+    assert (s_test_stat (topics, "news.today", "delivered") == 2);
+    assert (s_test_stat (topics, "news.today", "subscribers") == 1);
+    assert (s_test_stat (topics, "sports.today", "delivered") == 0);
+    assert (s_test_stat (topics, NULL, "subscribers") == 1);
+
+    //  Disconnecting the subscriber ends its subscription
+    zsock_destroy (&subscriber);
+    for (int attempt = 0; attempt < 200 && s_test_stat (topics, NULL, "subscribers") != 0; attempt++)
+        zclock_sleep (10);
+    assert (s_test_stat (topics, NULL, "subscribers") == 0);
+    assert (events == 2);
+
+    //  Topics beyond max-topics share one set of counters
+    assert (zg_actor_set (topics, "max-topics", "3", error, sizeof error) == 0);
+    for (int index = 0; index < 10; index++) {
+        char name [16];
+        snprintf (name, sizeof name, "t%d", index);
+        zstr_sendx (publisher, name, "x", NULL);
+    }
+    zstr_sendx (publisher, "last", "x", NULL);
+    for (int attempt = 0; attempt < 200 && s_test_stat (topics, ZG_TOPICS_OTHER, "published") < 11; attempt++)
+        zclock_sleep (10);
+    assert (s_test_stat (topics, ZG_TOPICS_OTHER, "published") == 11);
+
+    zsock_destroy (&publisher);
+    zactor_destroy (&topics);
+    //  @end
+    printf ("OK\n");
+}

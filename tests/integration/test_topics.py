@@ -1,0 +1,213 @@
+"""Topics through a real zgate, driven by plain pyzmq sockets (no zgate client code)."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import zmq
+
+sys.path.insert(0, os.path.dirname(__file__))
+from zgate_harness import ZGATE_BIN, Zgate, free_port, wait_for  # noqa: E402
+
+TIMEOUT_MS = 5000
+
+
+class TopicsTest(unittest.TestCase):
+    def setUp(self):
+        self.context = zmq.Context()
+        self.context.linger = 0
+        self.zgate = Zgate(topics_sndhwm=200000, topics_rcvhwm=200000).start()
+
+    def tearDown(self):
+        self.context.destroy(linger=0)
+        code, _ = self.zgate.stop()
+        self.assertEqual(code, 0)
+
+    def subscriber(self, *prefixes):
+        sub = self.context.socket(zmq.SUB)
+        sub.rcvhwm = 200000
+        sub.rcvtimeo = TIMEOUT_MS
+        sub.connect(self.zgate.endpoint("topics-subscribers"))
+        for prefix in prefixes:
+            sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        return sub
+
+    def publisher(self):
+        """An XPUB publishes like a PUB and also shows when zgate's XSUB has connected."""
+        pub = self.context.socket(zmq.XPUB)
+        pub.sndhwm = 200000
+        pub.rcvtimeo = TIMEOUT_MS
+        pub.connect(self.zgate.endpoint("topics-publishers"))
+        self.assertEqual(pub.recv(), b"\x01", "zgate subscribes to everything")
+        return pub
+
+    def wait_subscribers(self, count):
+        wait_for(lambda: self.zgate.stats("topics")["subscribers"] == count,
+                 what=f"{count} subscriptions at zgate")
+
+    def test_one_publisher_two_subscribers_in_order(self):
+        subs = [self.subscriber("orders"), self.subscriber("orders")]
+        self.wait_subscribers(2)
+        pub = self.publisher()
+        for n in range(1000):
+            pub.send_multipart([b"orders", b"%d" % n])
+        for sub in subs:
+            got = [int(sub.recv_multipart()[1]) for _ in range(1000)]
+            self.assertEqual(got, list(range(1000)))
+        stats = self.zgate.stats("topics")
+        self.assertEqual(stats["topics"]["orders"]["published"], 1000)
+        self.assertEqual(stats["topics"]["orders"]["delivered"], 2000)
+        self.assertEqual(stats["topics"]["orders"]["subscribers"], 2)
+
+    def test_late_subscriber_gets_only_later_messages(self):
+        early = self.subscriber("news")
+        self.wait_subscribers(1)
+        pub = self.publisher()
+        pub.send_multipart([b"news", b"before"])
+        self.assertEqual(early.recv_multipart(), [b"news", b"before"])
+        late = self.subscriber("news")
+        self.wait_subscribers(2)
+        pub.send_multipart([b"news", b"after"])
+        self.assertEqual(early.recv_multipart(), [b"news", b"after"])
+        self.assertEqual(late.recv_multipart(), [b"news", b"after"])
+        late.rcvtimeo = 300
+        with self.assertRaises(zmq.Again):
+            late.recv_multipart()
+
+    def test_prefix_subscriptions(self):
+        weather = self.subscriber("weather.")
+        everything = self.subscriber("")
+        self.wait_subscribers(2)
+        pub = self.publisher()
+        for topic in [b"weather.paris", b"sports.golf", b"weather.oslo", b"weatherman"]:
+            pub.send_multipart([topic, b"x"])
+        self.assertEqual([weather.recv_multipart()[0] for _ in range(2)],
+                         [b"weather.paris", b"weather.oslo"])
+        self.assertEqual([everything.recv_multipart()[0] for _ in range(4)],
+                         [b"weather.paris", b"sports.golf", b"weather.oslo", b"weatherman"])
+        weather.rcvtimeo = 300
+        with self.assertRaises(zmq.Again):
+            weather.recv_multipart()
+
+    def test_hundred_thousand_messages_without_loss(self):
+        count = 100000
+        sub = self.subscriber("bulk")
+        self.wait_subscribers(1)
+        pub = self.publisher()
+        payload = b"p" * 64
+        for n in range(count):
+            pub.send_multipart([b"bulk", payload + b"%d" % n])
+        last = -1
+        for _ in range(count):
+            n = int(sub.recv_multipart()[1][64:])
+            self.assertEqual(n, last + 1)
+            last = n
+        self.assertEqual(last, count - 1)
+
+    def test_survives_garbage_and_counts_it(self):
+        sub = self.subscriber("ok")
+        self.wait_subscribers(1)
+        pub = self.publisher()
+        pub.send(b"single frame")
+        pub.send_multipart([b"ok", b"two", b"three frames"])
+        pub.send_multipart([b"t" * 300, b"topic too long"])
+        pub.send_multipart([b"", b""])
+        # Garbage on the subscribers' side: an XPUB gives it to zgate, a raw DEALER does too
+        raw = self.context.socket(zmq.DEALER)
+        raw.connect(self.zgate.endpoint("topics-subscribers"))
+        raw.send(b"\x07not a subscription")
+        raw_pub = self.context.socket(zmq.DEALER)
+        raw_pub.connect(self.zgate.endpoint("topics-publishers"))
+        raw_pub.send_multipart([b"\xff" * 10, b"\x00"])
+        send_raw_garbage(self.zgate.endpoint("topics-publishers"))
+        send_raw_garbage(self.zgate.endpoint("topics-subscribers"))
+        pub.send_multipart([b"ok", b"still alive"])
+        self.assertEqual(sub.recv_multipart(), [b"ok", b"still alive"])
+        stats = wait_for(lambda: (lambda s: s if s["malformed"] >= 4 else None)(self.zgate.stats("topics")),
+                         what="malformed count")
+        self.assertGreaterEqual(stats["malformed"], 4)
+        self.assertTrue(self.zgate.alive())
+
+
+def send_raw_garbage(endpoint):
+    """Sends bytes that are not ZMTP on a plain TCP connection, then hangs up."""
+    host, port = endpoint.replace("tcp://", "").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\n\r\n" + bytes(range(256)) * 4)
+
+
+class DaemonTest(unittest.TestCase):
+    def run_zgate(self, *args, env=None):
+        return subprocess.run([ZGATE_BIN, *args], capture_output=True, text=True, timeout=10,
+                              env={**os.environ, **(env or {})})
+
+    def test_help_lists_every_flag(self):
+        result = self.run_zgate("--help")
+        self.assertEqual(result.returncode, 0)
+        for flag in ["--config", "--topics-subscribers", "--topics-publishers", "--topics-max-topics"]:
+            self.assertIn(flag, result.stdout)
+
+    def test_config_errors_are_one_line_and_exit_2(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
+            cfg.write("topics\n    no-such-key = 1\n")
+        try:
+            cases = [
+                (["--config", cfg.name], "unknown key 'topics/no-such-key'"),
+                (["--config", "/nonexistent.cfg"], "cannot read config file"),
+                (["--topics-nope", "1"], "unknown flag"),
+                (["--topics-max-topics", "many"], "topics/max-topics"),
+                (["--topics-subscribers", "tcp://nowhere:x"], "cannot bind"),
+            ]
+            for args, message in cases:
+                result = self.run_zgate(*args)
+                self.assertEqual(result.returncode, 2, args)
+                self.assertIn(message, result.stderr)
+                self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        finally:
+            os.unlink(cfg.name)
+
+    def test_port_in_use_is_a_config_error(self):
+        with Zgate() as running:
+            endpoint = running.endpoint("topics-subscribers")
+            result = self.run_zgate("--topics-subscribers", endpoint,
+                                    "--topics-publishers", f"tcp://127.0.0.1:{free_port()}")
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("Address already in use", result.stderr)
+
+    def test_environment_overrides_and_flags_override_environment(self):
+        port_env, port_flag = free_port(), free_port()
+        zgate = Zgate()
+        del zgate.flags["topics-subscribers"]
+        env = {**os.environ, "ZGATE_TOPICS_SUBSCRIBERS": f"tcp://127.0.0.1:{port_env}"}
+        process = subprocess.Popen(zgate.command(), env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        try:
+            line = process.stdout.readline()
+            self.assertIn(f"subscribers tcp://127.0.0.1:{port_env}", line)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=5), 0)
+        zgate.flags["topics-subscribers"] = f"tcp://127.0.0.1:{port_flag}"
+        process = subprocess.Popen(zgate.command(), env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        try:
+            self.assertIn(f"subscribers tcp://127.0.0.1:{port_flag}", process.stdout.readline())
+        finally:
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=5), 0)
+
+    def test_stops_within_two_seconds(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            zgate = Zgate().start()
+            started = time.monotonic()
+            zgate.process.send_signal(sig)
+            self.assertEqual(zgate.process.wait(timeout=5), 0)
+            self.assertLess(time.monotonic() - started, 2.0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
