@@ -208,6 +208,33 @@ class DaemonTest(unittest.TestCase):
             self.assertEqual(zgate.process.wait(timeout=5), 0)
             self.assertLess(time.monotonic() - started, 2.0)
 
+    def test_no_leak_under_valgrind_after_traffic(self):
+        zgate = Zgate(wrapper=["valgrind", "--leak-check=full", "--error-exitcode=9",
+                               "--errors-for-leak-kinds=definite,indirect"]).start()
+        context = zmq.Context()
+        context.linger = 0
+        try:
+            sub = context.socket(zmq.SUB)
+            sub.rcvtimeo = TIMEOUT_MS
+            sub.connect(zgate.endpoint("topics-subscribers"))
+            sub.subscribe(b"v")
+            wait_for(lambda: zgate.stats("topics")["subscribers"] == 1, timeout=20, what="subscription")
+            pub = context.socket(zmq.XPUB)
+            pub.rcvtimeo = TIMEOUT_MS
+            pub.connect(zgate.endpoint("topics-publishers"))
+            pub.recv()
+            for n in range(100):
+                pub.send_multipart([b"v", b"%d" % n])
+            pub.send(b"malformed")
+            for n in range(100):
+                self.assertEqual(sub.recv_multipart()[1], b"%d" % n)
+        finally:
+            context.destroy(linger=0)
+            code, _ = zgate.stop()
+        self.assertEqual(code, 0, "\n".join(zgate.lines[-20:]))
+        self.assertTrue(any("All heap blocks were freed" in line or "definitely lost: 0 bytes" in line
+                            for line in zgate.lines), "\n".join(zgate.lines[-20:]))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

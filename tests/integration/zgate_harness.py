@@ -49,7 +49,8 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
 class Zgate:
     """A zgate process: `with Zgate() as zg: zg.endpoint("topics-subscribers")`."""
 
-    def __init__(self, stats_interval=100, **overrides):
+    def __init__(self, stats_interval=100, wrapper=(), **overrides):
+        self.wrapper = list(wrapper)
         self.flags = {}
         for flag, value in default_flags().items():
             if re.fullmatch(r"tcp://127\.0\.0\.1:\d+", value):
@@ -68,7 +69,7 @@ class Zgate:
         return self.flags[flag]
 
     def command(self):
-        args = [ZGATE_BIN]
+        args = self.wrapper + [ZGATE_BIN]
         for flag, value in self.flags.items():
             args += [f"--{flag}", value]
         return args
@@ -78,7 +79,7 @@ class Zgate:
                                         stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read_output, daemon=True).start()
         wait_for(lambda: self._seen("running") or self.process.poll() is not None,
-                 what="zgate to start")
+                 timeout=30 if self.wrapper else 10, what="zgate to start")
         if self.process.poll() is not None:
             raise AssertionError("zgate exited at start:\n" + "\n".join(self.lines))
         return self
@@ -112,10 +113,11 @@ class Zgate:
     def alive(self):
         return self.process.poll() is None
 
-    def stop(self, timeout=5.0):
+    def stop(self, timeout=None):
         """SIGTERM and wait; returns (exit code, seconds it took)."""
         if self.process is None or self.process.poll() is not None:
             return (self.process.returncode if self.process else None), 0.0
+        timeout = timeout or (30.0 if self.wrapper else 5.0)
         started = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
