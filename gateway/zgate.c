@@ -19,8 +19,27 @@ typedef struct {
 
 static const s_actor_spec_t s_actor_specs [] = {
     { "topics", zg_topics },
+    { "queues", zg_queues },
+    { "rooms", zg_rooms },
+    { "gateway", zg_gateway },
 };
 #define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
+
+//  The gateway is a client of the other actors over inproc: once it is
+//  configured, it gets each endpoint (the config key path) as its own key
+typedef struct {
+    const char *key;
+    const char *path;
+} s_gateway_link_t;
+
+static const s_gateway_link_t s_gateway_links [] = {
+    { "topics-subscribers", "topics/inproc-subscribers" },
+    { "topics-publishers", "topics/inproc-publishers" },
+    { "queues-producers", "queues/inproc-producers" },
+    { "queues-workers", "queues/inproc-workers" },
+    { "rooms-clients", "rooms/inproc-clients" },
+};
+#define ZGATE_GATEWAY_LINKS (sizeof s_gateway_links / sizeof s_gateway_links [0])
 
 static void
 s_print_help (zg_config_t *config)
@@ -72,6 +91,44 @@ s_log_stats (zactor_t **actors)
     }
 }
 
+//  The index of the actor running a config section, or -1
+static int
+s_actor_index (const char *section)
+{
+    for (size_t index = 0; index < ZGATE_ACTORS; index++)
+        if (streq (s_actor_specs [index].section, section))
+            return (int) index;
+    return -1;
+}
+
+//  Give the gateway the inproc endpoints of the actors that run
+static void
+s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size)
+{
+    int gateway = s_actor_index ("gateway");
+    for (size_t index = 0; index < ZGATE_GATEWAY_LINKS && gateway >= 0 && !*error; index++) {
+        char section [32];
+        snprintf (section, sizeof section, "%.*s", (int) strcspn (s_gateway_links [index].path, "/"),
+                  s_gateway_links [index].path);
+        if (s_actor_index (section) >= 0)
+            zg_actor_set (actors [gateway], s_gateway_links [index].key,
+                          zg_config_get (config, s_gateway_links [index].path), error, size);
+    }
+}
+
+//  Hand every other actor's counters to the gateway, for /api/stats and /metrics
+static void
+s_share_stats (zactor_t **actors)
+{
+    int gateway = s_actor_index ("gateway");
+    for (size_t index = 0; index < ZGATE_ACTORS && gateway >= 0; index++)
+        if ((int) index != gateway) {
+            char *stats = zg_actor_stats (actors [index]);
+            zstr_sendx (actors [gateway], "PEER-STATS", s_actor_specs [index].section, stats, NULL);
+            zstr_free (&stats);
+        }
+}
+
 static void
 s_destroy_actors (zactor_t **actors)
 {
@@ -100,22 +157,31 @@ main (int argc, char **argv)
         zg_actor_set (actors [index], "verbose", zg_config_get (config, "server/verbose"), error, sizeof error);
         zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, sizeof error);
     }
+    if (!*error)
+        s_link_gateway (actors, config, error, sizeof error);
     if (*error) {
         fprintf (stderr, "zgate: %s\n", error);
         s_destroy_actors (actors);
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
-    zsys_info ("zgate %s running: topics subscribers %s, publishers %s", ZGATE_VERSION,
-               zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"));
+    zsys_info ("zgate %s running: topics subscribers %s, publishers %s, web http://%s:%s/", ZGATE_VERSION,
+               zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
+               zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
 
     int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
     int64_t next_stats = zclock_mono () + stats_interval;
+    int64_t share_interval = zg_config_get_int (config, "gateway/peer-stats-interval");
+    int64_t next_share = zclock_mono ();
     while (!zsys_interrupted) {
         zclock_sleep (50);
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
             s_log_stats (actors);
             next_stats += stats_interval;
+        }
+        if (zclock_mono () >= next_share) {
+            s_share_stats (actors);
+            next_share = zclock_mono () + share_interval;
         }
     }
     zsys_info ("zgate stopping");

@@ -29,5 +29,8 @@
 #include "zg_config.h"
 #include "zg_actor.h"
 #include "zg_topics.h"
+#include "zg_queues.h"
+#include "zg_rooms.h"
+#include "zg_gateway.h"
 
 #endif

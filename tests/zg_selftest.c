@@ -7,6 +7,16 @@
 
 #include "zgate.h"
 #include "zg_client.h"
+#include "zg_tasks.h"
+#include "zg_producer.h"
+#include "zg_worker.h"
+#include "zg_codec.h"
+#include "zg_session.h"
+#include "zg_pull.h"
+#include "zg_metrics.h"
+#include "zg_http.h"
+#include "zg_roomq.h"
+#include "zg_member.h"
 
 typedef struct {
     const char *name;
@@ -17,7 +27,21 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_topics", zg_topics_test },
+    { "zg_tasks", zg_tasks_test },
+    { "zg_queues", zg_queues_test },
     { "zg_client", zg_client_test },
+    { "zg_producer", zg_producer_test },
+    { "zg_worker", zg_worker_test },
+    { "zg_roomq", zg_roomq_test },
+    { "zg_rooms", zg_rooms_test },
+    { "zg_room_producer", zg_room_producer_test },
+    { "zg_member", zg_member_test },
+    { "zg_codec", zg_codec_test },
+    { "zg_session", zg_session_test },
+    { "zg_pull", zg_pull_test },
+    { "zg_metrics", zg_metrics_test },
+    { "zg_http", zg_http_test },
+    { "zg_gateway", zg_gateway_test },
     { NULL, NULL }
 };
 

@@ -45,13 +45,14 @@ class TopicsTest(unittest.TestCase):
         self.assertEqual(pub.recv(), b"\x01", "zgate subscribes to everything")
         return pub
 
-    def wait_subscribers(self, count):
-        wait_for(lambda: self.zgate.stats("topics")["subscribers"] == count,
-                 what=f"{count} subscriptions at zgate")
+    def wait_subscribers(self, prefix, count):
+        """Other parts of zgate (the gateway) may subscribe too: count only this prefix."""
+        wait_for(lambda: self.zgate.stats("topics")["subscriptions"].get(prefix) == count,
+                 what=f"{count} subscriptions to {prefix!r} at zgate")
 
     def test_one_publisher_two_subscribers_in_order(self):
         subs = [self.subscriber("orders"), self.subscriber("orders")]
-        self.wait_subscribers(2)
+        self.wait_subscribers("orders", 2)
         pub = self.publisher()
         for n in range(1000):
             pub.send_multipart([b"orders", b"%d" % n])
@@ -60,17 +61,18 @@ class TopicsTest(unittest.TestCase):
             self.assertEqual(got, list(range(1000)))
         stats = self.zgate.stats("topics")
         self.assertEqual(stats["topics"]["orders"]["published"], 1000)
-        self.assertEqual(stats["topics"]["orders"]["delivered"], 2000)
-        self.assertEqual(stats["topics"]["orders"]["subscribers"], 2)
+        matching = stats["topics"]["orders"]["subscribers"]
+        self.assertGreaterEqual(matching, 2)
+        self.assertEqual(stats["topics"]["orders"]["delivered"], 1000 * matching)
 
     def test_late_subscriber_gets_only_later_messages(self):
         early = self.subscriber("news")
-        self.wait_subscribers(1)
+        self.wait_subscribers("news", 1)
         pub = self.publisher()
         pub.send_multipart([b"news", b"before"])
         self.assertEqual(early.recv_multipart(), [b"news", b"before"])
         late = self.subscriber("news")
-        self.wait_subscribers(2)
+        self.wait_subscribers("news", 2)
         pub.send_multipart([b"news", b"after"])
         self.assertEqual(early.recv_multipart(), [b"news", b"after"])
         self.assertEqual(late.recv_multipart(), [b"news", b"after"])
@@ -81,8 +83,24 @@ class TopicsTest(unittest.TestCase):
     def test_prefix_subscriptions(self):
         weather = self.subscriber("weather.")
         everything = self.subscriber("")
-        self.wait_subscribers(2)
+        self.wait_subscribers("weather.", 1)
         pub = self.publisher()
+        # The gateway may hold a "" subscription too, so probe until ours is in place
+        everything.rcvtimeo = 20
+        for _ in range(250):
+            pub.send_multipart([b"probe", b""])
+            try:
+                if everything.recv_multipart()[0] == b"probe":
+                    break
+            except zmq.Again:
+                pass
+        everything.rcvtimeo = 300
+        try:
+            while True:
+                everything.recv_multipart()
+        except zmq.Again:
+            pass
+        everything.rcvtimeo = TIMEOUT_MS
         for topic in [b"weather.paris", b"sports.golf", b"weather.oslo", b"weatherman"]:
             pub.send_multipart([topic, b"x"])
         self.assertEqual([weather.recv_multipart()[0] for _ in range(2)],
@@ -96,7 +114,7 @@ class TopicsTest(unittest.TestCase):
     def test_hundred_thousand_messages_without_loss(self):
         count = 100000
         sub = self.subscriber("bulk")
-        self.wait_subscribers(1)
+        self.wait_subscribers("bulk", 1)
         pub = self.publisher()
         payload = b"p" * 64
         for n in range(count):
@@ -110,7 +128,7 @@ class TopicsTest(unittest.TestCase):
 
     def test_survives_garbage_and_counts_it(self):
         sub = self.subscriber("ok")
-        self.wait_subscribers(1)
+        self.wait_subscribers("ok", 1)
         pub = self.publisher()
         pub.send(b"single frame")
         pub.send_multipart([b"ok", b"two", b"three frames"])
@@ -218,7 +236,8 @@ class DaemonTest(unittest.TestCase):
             sub.rcvtimeo = TIMEOUT_MS
             sub.connect(zgate.endpoint("topics-subscribers"))
             sub.subscribe(b"v")
-            wait_for(lambda: zgate.stats("topics")["subscribers"] == 1, timeout=20, what="subscription")
+            wait_for(lambda: zgate.stats("topics")["subscriptions"].get("v") == 1, timeout=20,
+                     what="subscription")
             pub = context.socket(zmq.XPUB)
             pub.rcvtimeo = TIMEOUT_MS
             pub.connect(zgate.endpoint("topics-publishers"))

@@ -1,0 +1,111 @@
+/*  =========================================================================
+    bench_common - what every zgate load generator shares: command-line
+    options, clocks, CPU and RSS readings of this process and of the zgate
+    process under test, latency samples, and the one RESULT line that
+    bench/run.sh parses.
+    =========================================================================
+*/
+
+#ifndef BENCH_COMMON_H_INCLUDED
+#define BENCH_COMMON_H_INCLUDED
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Topic of warm-up probes and of measured messages; subscribers take both
+#define BENCH_TOPIC_PREFIX "bench."
+#define BENCH_TOPIC_WARM "bench.warm"
+#define BENCH_TOPIC_DATA "bench.data"
+//  Bound of every warm-up, ms
+#define BENCH_WARM_TIMEOUT 10000
+//  A paced payload starts with its send time: 19 decimal digits and a space,
+//  so that it is text (a JSON string for web clients) and never JSON itself
+#define BENCH_STAMP_SIZE 20
+
+//  Options of every mode; each mode reads the ones it needs
+typedef struct {
+    const char *mode;               //  First argument: what to measure
+    const char *endpoint;           //  zgate endpoint (mode-specific), NULL for raw
+    const char *endpoint2;          //  Second zgate endpoint (mode-specific)
+    const char *url;                //  WebSocket URL
+    int64_t clients;                //  Subscribers, workers or members
+    int64_t size;                   //  Payload bytes
+    int64_t count;                  //  Messages, tasks or rounds to measure
+    int64_t rate;                   //  Paced messages/s, 0 for as fast as possible
+    int64_t window;                 //  Requests outstanding at once
+    int64_t prefetch;               //  Worker credit
+    int64_t timeout;                //  Hard bound of the whole run, ms
+    int64_t idle;                   //  Stop after this long without traffic, ms
+    int64_t server_pid;             //  zgate's process id, 0 without one
+} bench_options_t;
+
+//  Parse "MODE --key value ..." into options with defaults; returns 0, or -1
+//  after printing why
+int
+    bench_options_parse (bench_options_t *options, int argc, char **argv);
+
+//  Monotonic clock in nanoseconds; the same clock in every process, so a
+//  timestamp written by one process is comparable in another
+int64_t
+    bench_now_ns (void);
+
+//  Sleep until a monotonic time in nanoseconds
+void
+    bench_sleep_until (int64_t when_ns);
+
+//  Wall time and CPU seconds of this process and of the server at one moment
+typedef struct {
+    int64_t wall_ns;                //  bench_now_ns at the mark
+    double client_cpu;              //  This process, user + system, seconds
+    double server_cpu;              //  Server process, user + system, seconds
+} bench_mark_t;
+
+//  Take a mark; server_pid 0 leaves server_cpu at 0
+void
+    bench_mark (bench_mark_t *mark, int64_t server_pid);
+
+//  Resident set size of a process in KiB (VmRSS), 0 if unknown
+long
+    bench_rss_kb (int64_t pid);
+
+//  Latency samples in nanoseconds
+typedef struct {
+    int64_t *values;                //  Samples, unsorted until reported
+    size_t count;                   //  Samples taken
+    size_t capacity;                //  Samples that fit; later ones are ignored
+} bench_samples_t;
+
+void
+    bench_samples_init (bench_samples_t *samples, size_t capacity);
+void
+    bench_samples_add (bench_samples_t *samples, int64_t value);
+void
+    bench_samples_free (bench_samples_t *samples);
+
+//  Print the RESULT line: operations per second over elapsed_ns, the
+//  latency percentiles when there are samples, the CPU used between the two
+//  marks by each side and both RSS figures. extra (may be NULL) is appended.
+void
+    bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench_mark_t *end,
+                  int64_t server_pid, bench_samples_t *samples, const char *extra);
+
+//  Publish on a PUB socket (connected to zgate or bound for raw runs): a
+//  probe on BENCH_TOPIC_WARM every 5 ms until *warmed reaches expected (the
+//  run fails after BENCH_WARM_TIMEOUT), then mark the start (also stored in
+//  *start_ns) and send options->count messages on BENCH_TOPIC_DATA, paced at
+//  options->rate when it is not 0, with the send time in each payload
+void
+    bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, int expected,
+                   atomic_llong *start_ns, bench_mark_t *start);
+
+//  The send time at the start of a payload, or 0 if it has none
+int64_t
+    bench_stamp_read (const char *data, size_t size);
+
+//  Abort the run with a message on stderr and exit code 1
+void
+    bench_fail (const char *format, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
+#endif

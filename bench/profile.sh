@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
+# not depend on the machine's load, so they are the figures to compare before and after a change.
+#
+#   bench/profile.sh topics|topics8|queues|rooms [COUNT]
+#
+# Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
+# with zg_bench (COUNT messages, tasks or rounds), stops it, and prints zgate's instructions per operation and
+# its most expensive functions. The profile stays in build-bench-prof/callgrind.<scenario>.out.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$ROOT/build-bench-prof
+SCENARIO=${1:-}
+mkdir -p "$BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$BUILD/bench-configure.log" 2>&1 \
+    || { cat "$BUILD/bench-configure.log"; exit 1; }
+cmake --build "$BUILD" -j2 --target zgate zg_bench > "$BUILD/bench-build.log" 2>&1 \
+    || { tail -40 "$BUILD/bench-build.log"; exit 1; }
+ZGATE=$BUILD/gateway/zgate
+GEN=$BUILD/bench/zg_bench
+HELP=$("$ZGATE" --help)
+WORK=$(mktemp -d /tmp/zgate-profile.XXXXXX)
+# shellcheck source=bench/zgate_lib.sh
+source "$ROOT/bench/zgate_lib.sh"
+trap 'zgate_stop; rm -rf "$WORK"' EXIT
+
+case $SCENARIO in
+    topics) count=${2:-200000}
+        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 1 --count "$count") ;;
+    topics8) count=${2:-50000}
+        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 8 --count "$count") ;;
+    queues) count=${2:-50000}
+        args=(queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 --prefetch 100
+              --window 1000 --count "$count") ;;
+    rooms) count=${2:-20000}
+        args=(rooms --endpoint @rooms-clients@ --clients 1 --count "$count") ;;
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms [COUNT]" >&2; exit 2 ;;
+esac
+
+OUT=$BUILD/callgrind.$SCENARIO.out
+ZG_WRAPPER=(valgrind --tool=callgrind --callgrind-out-file="$OUT")
+# shellcheck disable=SC2119  # no extra zgate flags
+zgate_start
+mapfile -t args < <(expand "${args[@]}")
+"$GEN" "${args[@]}" --timeout 120000
+zgate_stop
+
+total=$(callgrind_annotate "$OUT" 2> /dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+echo "zgate: $total instructions for $count operations (plus start-up and warm-up):" \
+     "$((total / count)) per operation"
+echo "zgate's own functions and the library calls they make, inclusive:"
+callgrind_annotate --inclusive=yes "$OUT" 2> /dev/null \
+    | grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  \S+ \[/' \
+    | grep -E '(zg_[a-z_]+\.c:|snprintf|msgpack|zhashx_|zmq_msg_send|zmq_msg_recv|zmq_send |zmq_poll)' | head -25
+echo "full profile: callgrind_annotate --inclusive=yes $OUT"

@@ -1,0 +1,544 @@
+#!/usr/bin/env bash
+# zgate benchmarks: zgate against the transport's own limit, side by side, in one run.
+#
+#   bench/run.sh [--quick] [--runs N]
+#
+# Builds Release into build-bench, runs every scenario (raw libzmq baselines and the same traffic through a
+# real zgate on free loopback ports), prints a table and writes bench/results/latest.md and latest.csv.
+# --quick (CI's smoke test, under 2 minutes) runs each scenario once with small counts and fails only if a
+# scenario whose component exists in this zgate (see `zgate --help`) produced no number; it never judges speed.
+# A scenario whose component is absent is reported as "not available", never estimated.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$ROOT/build-bench
+RESULTS=$ROOT/bench/results
+QUICK=0
+RUNS=3
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) QUICK=1; RUNS=1; shift ;;
+        --runs) RUNS=$2; shift 2 ;;
+        *) echo "usage: bench/run.sh [--quick] [--runs N]" >&2; exit 2 ;;
+    esac
+done
+
+# Count for a full run; --quick divides by 10 (at least min)
+scaled() {
+    if [ $QUICK = 1 ]; then
+        local value=$(($1 / 10))
+        echo $((value < ${2:-1}? ${2:-1}: value))
+    else
+        echo "$1"
+    fi
+}
+
+echo "== building Release into $BUILD"
+mkdir -p "$BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release > "$BUILD/bench-configure.log" 2>&1 \
+    || { cat "$BUILD/bench-configure.log"; exit 1; }
+cmake --build "$BUILD" -j2 --target zgate zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
+    || { tail -40 "$BUILD/bench-build.log"; exit 1; }
+ZGATE=$BUILD/gateway/zgate
+GEN=$BUILD/bench/zg_bench
+GEN_WS=$BUILD/bench/zg_bench_ws
+HELP=$("$ZGATE" --help)
+# Sessions and connections of the large scenarios need file descriptors
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+WORK=$(mktemp -d /tmp/zgate-bench.XXXXXX)
+cleanup() {
+    zgate_stop
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# shellcheck source=bench/zgate_lib.sh
+source "$ROOT/bench/zgate_lib.sh"
+
+# ---------------------------------------------------------------------------------------------------------
+# Measurements: each value is appended to $WORK/v/<key>, CPU seconds to $WORK/cpu/<key>
+
+mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss"
+
+# The value of one key=value field of a RESULT line, empty if absent
+field_of() {
+    if [[ " $1 " =~ \ $2=([0-9.]+)\  ]]; then
+        echo "${BASH_REMATCH[1]}"
+    fi
+}
+
+# Record the fields named "key=field ..." of a RESULT line; CPU, RSS and losses go with the first key
+record() {
+    local result=$1 spec value
+    shift
+    for spec in "$@"; do
+        value=$(field_of "$result" "${spec#*=}")
+        [ -n "$value" ] && echo "$value" >> "$WORK/v/${spec%%=*}"
+    done
+    local key=${1%%=*} server client rss delivered expected
+    server=$(field_of "$result" server_cpu)
+    client=$(field_of "$result" client_cpu)
+    rss=$(field_of "$result" server_rss_kb)
+    delivered=$(field_of "$result" delivered)
+    expected=$(field_of "$result" expected)
+    [ -n "$client" ] && echo "${server:-0} $client" >> "$WORK/cpu/$key"
+    [ -n "$rss" ] && echo "$rss" >> "$WORK/rss/$key"
+    [ -n "$expected" ] && echo "$delivered $expected" >> "$WORK/loss/$key"
+    return 0
+}
+
+# measure_raw "key=field ..." -- generator args: one run of a raw baseline, no zgate
+measure_raw() {
+    local specs=$1 result
+    shift 2
+    if result=$(timeout 180 "$@" 2> "$WORK/gen.err" | grep '^RESULT'); then
+        echo "   $result"
+        # shellcheck disable=SC2086
+        record "$result" $specs
+    else
+        echo "   FAILED: $* ($(tail -1 "$WORK/gen.err"))"
+    fi
+}
+
+# measure_zgate "key=field ..." "zgate flags" -- generator args with @flag@ and @pid@: one run through a
+# fresh zgate ("proxy" as the flags: through the raw zmq_proxy process instead)
+measure_zgate() {
+    local specs=$1 flags=$2
+    shift 3
+    if [ "$flags" = proxy ]; then
+        proxy_start || return 0
+    else
+        # shellcheck disable=SC2086
+        zgate_start $flags || return 0
+    fi
+    local args=()
+    mapfile -t args < <(expand "$@")
+    measure_raw "$specs" -- "${args[@]}"
+    zgate_stop
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Rows: median of the runs, min, max, baseline median, ratio, CPU split, zgate RSS
+
+ROWS=$WORK/rows
+MISSING=0
+: > "$ROWS"
+
+stat_of() {   # key what(median|min|max|count)
+    [ -s "$WORK/v/$1" ] || { echo ""; return; }
+    sort -g "$WORK/v/$1" | awk -v what="$2" '{ v[NR] = $1 }
+        END { if (what == "min") print v[1]; else if (what == "max") print v[NR];
+              else if (what == "count") print NR;
+              else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+cpu_of() {
+    [ -s "$WORK/cpu/$1" ] || { echo "-"; return; }
+    local server=zgate
+    [[ $1 == raw.proxy.* ]] && server=proxy
+    awk -v server="$server" '{ s += $1; c += $2; n++ }
+        END { if (s + c == 0) { print "-"; exit }
+              if (s == 0) printf "gen %.2f s", c / n;
+              else printf "%s %.0f%% / gen %.0f%% (%.2f s / %.2f s)", server, 100 * s / (s + c), 100 * c / (s + c), s / n, c / n }' \
+        "$WORK/cpu/$1"
+}
+
+rss_of() {
+    [ -s "$WORK/rss/$1" ] || { echo "-"; return; }
+    sort -g "$WORK/rss/$1" | tail -1 | awk '{ printf "%.1f MiB", $1 / 1024 }'
+}
+
+fmt() {   # number -> human (k, M) unless it is a latency or small
+    [ -n "$1" ] && [ "$1" != - ] || { echo "-"; return; }
+    awk -v n="$1" 'BEGIN { if (n >= 1e6) printf "%.2f M", n / 1e6; else if (n >= 1e4) printf "%.1f k", n / 1e3;
+                           else if (n == int(n)) printf "%d", n; else printf "%.1f", n }'
+}
+
+# row scenario configuration metric zgate_key [baseline_key [broker_baseline_key]]
+row() {
+    local scenario=$1 config=$2 metric=$3 key=$4 base=${5:-} broker=${6:-}
+    local median min max count base_median ratio="-" note=""
+    median=$(stat_of "$key" median)
+    min=$(stat_of "$key" min)
+    max=$(stat_of "$key" max)
+    count=$(stat_of "$key" count)
+    base_median=$( [ -n "$base" ] && stat_of "$base" median || echo "")
+    if [ -n "$median" ] && [ -n "$base_median" ]; then
+        ratio=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.2f", (b > 0? a / b: 0) }')
+    fi
+    if [ -s "$WORK/loss/$key" ]; then
+        local lost="not delivered (dropped at a queue limit)"
+        [[ $key == http.* ]] && lost="non-2xx responses"
+        note=$(awk -v lost="$lost" '{ d += $1; e += $2 } END { if (d < e) printf "%.1f%% %s", 100 * (e - d) / e, lost }' \
+               "$WORK/loss/$key")
+    fi
+    local broker_median
+    broker_median=$( [ -n "$broker" ] && stat_of "$broker" median || echo "")
+    if [ -n "$median" ] && [ -n "$broker_median" ]; then
+        note="${note:+$note; }$(awk -v a="$median" -v b="$broker_median" \
+            'BEGIN { printf "%.2f of the raw zmq_proxy hop", (b > 0? a / b: 0) }')"
+    fi
+    if [ -z "$median" ] || { [ -n "$base" ] && [ -z "$base_median" ]; }; then
+        note="NO NUMBER"
+        MISSING=$((MISSING + 1))
+    fi
+    # Tab is IFS white space, so empty fields would merge when read back: "-" stands for nothing
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$config" "$metric" "${median:--}" \
+        "${min:--}" "${max:--}" "${count:-0}" "${base_median:--}" "$ratio" "$(cpu_of "$key")" "$(rss_of "$key")" \
+        "${note:--}" >> "$ROWS"
+}
+
+# A scenario whose component is not in this zgate: reported, never estimated
+row_unavailable() {
+    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: no --%s-* flags in zgate --help\n' \
+        "$1" "$2" "$3" "$4" >> "$ROWS"
+}
+
+
+# Flags that let the gateway hold the large scenarios, for those keys this zgate has
+gateway_flags() {
+    local flag value
+    for flag in gateway-max-sessions=20000 gateway-pull-buffer-size=10000000; do
+        value=${flag#*=}
+        flag=${flag%%=*}
+        grep -q -- "^  --$flag " <<< "$HELP" && printf -- '--%s %s ' "$flag" "$value"
+    done
+    return 0
+}
+
+# CPU seconds (user + system) of a process so far, empty if it is gone
+process_cpu() {
+    awk -v tick="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tick }' "/proc/$1/stat" \
+        2> /dev/null || true
+}
+
+# wrk's latency figure ("1.23ms", "850.00us", "1.01s") in microseconds
+wrk_us() {
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
+                           else if (v ~ /m$/) print n * 60e6; else print n * 1e6 }'
+}
+
+# One HTTP run: a fresh zgate, one pull subscriber of bench.http, wrk posting to /api/publish
+measure_http() {
+    local duration=$1
+    # shellcheck disable=SC2046
+    zgate_start $(gateway_flags) || return 0
+    local base="http://127.0.0.1:${ZG_FLAG[gateway-http-port]}"
+    curl -s -m 5 -X POST -H 'Content-Type: application/json' -d '{"subject":"bench.http"}' \
+        "$base/api/subscribe" > /dev/null || true
+    cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"subject":"bench.http","data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+LUA
+    local cpu_before cpu_after
+    cpu_before=$(process_cpu "$ZG_PID")
+    if timeout $((duration + 30)) /usr/bin/time -f "%U %S %M" -o "$WORK/wrk.time" \
+        wrk -t1 -c50 -d"${duration}s" --latency -s "$WORK/post.lua" "$base/api/publish" > "$WORK/wrk.out" 2>&1 \
+        && cpu_after=$(process_cpu "$ZG_PID") && [ -n "$cpu_after" ]; then
+        local total seconds errors p50 p99 result
+        total=$(awk '/requests in/ { print $1 }' "$WORK/wrk.out")
+        seconds=$(awk '/requests in/ { sub(/s,$/, "", $4); print $4 }' "$WORK/wrk.out")
+        errors=$(awk '/Non-2xx/ { print $NF }' "$WORK/wrk.out")
+        p50=$(wrk_us "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")")
+        p99=$(wrk_us "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
+        result=$(awk -v t="$total" -v s="$seconds" -v e="${errors:-0}" -v p50="$p50" -v p99="$p99" \
+            -v server="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { print b - a }')" \
+            -v rss="$(awk '/VmRSS/ { print $2 }' "/proc/$ZG_PID/status")" \
+            '{ printf "RESULT rate=%.0f operations=%d seconds=%s client_cpu=%.2f server_cpu=%.2f p50_us=%s p99_us=%s server_rss_kb=%s delivered=%d expected=%d",
+                      (t - e) / s, t - e, s, $1 + $2, server, p50, p99, rss, t - e, t }' "$WORK/wrk.time")
+        echo "   $result"
+        record "$result" http.publish=rate http.publish.p50=p50_us http.publish.p99=p99_us
+    elif ! kill -0 "$ZG_PID" 2> /dev/null; then
+        echo "   FAILED: zgate died under wrk: $(tail -1 "$WORK/zgate.log")"
+    else
+        echo "   FAILED: wrk ($(tail -1 "$WORK/wrk.out"))"
+    fi
+    zgate_stop
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Scenarios
+
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+START_TIME=$(date -u +%s)
+
+banner() { echo "== $*"; }
+
+# topics: PUB -> N SUB, raw and through zgate, as fast as possible (the publisher blocks at its HWM)
+for size in 64 1024; do
+    for subs in 1 8; do
+        if [ $size = 64 ]; then count=$([ $subs = 1 ] && echo 1000000 || echo 400000)
+        else count=$([ $subs = 1 ] && echo 300000 || echo 100000); fi
+        count=$(scaled "$count" 1000)
+        banner "topics 1->$subs ${size} B, $count messages"
+        for _ in $(seq "$RUNS"); do
+            measure_raw "raw.pubsub.$subs.$size=rate" -- \
+                "$GEN" topics --clients "$subs" --size "$size" --count "$count"
+            measure_zgate "raw.proxy.$subs.$size=rate" proxy -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size "$size" --count "$count" --server-pid @pid@
+            measure_zgate "topics.$subs.$size=rate" "" -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size "$size" --count "$count" --server-pid @pid@
+        done
+    done
+done
+
+# topics one-way latency at a paced 10 k msgs/s
+count=$(scaled 30000 3000)
+banner "topics latency 1->1 64 B at 10 k msgs/s, $count messages"
+for _ in $(seq "$RUNS"); do
+    measure_raw "raw.pubsub.lat.p50=p50_us raw.pubsub.lat.p99=p99_us" -- \
+        "$GEN" topics --clients 1 --size 64 --count "$count" --rate 10000
+    measure_zgate "topics.lat.p50=p50_us topics.lat.p99=p99_us" "" -- \
+        "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+        --clients 1 --size 64 --count "$count" --rate 10000 --server-pid @pid@
+done
+
+# raw DEALER <-> ROUTER: the ceilings of queues and rooms
+count=$(scaled 20000 1000)
+banner "raw round trip, 1 outstanding, $count"
+for _ in $(seq "$RUNS"); do
+    measure_raw "raw.rtt=rate raw.rtt.p50=p50_us raw.rtt.p99=p99_us" -- "$GEN" reqrep --window 1 --count "$count"
+done
+count=$(scaled 1000000 10000)
+banner "raw pipelined req/ack, window 1000, $count"
+for _ in $(seq "$RUNS"); do
+    measure_raw "raw.pipeline=rate" -- "$GEN" reqrep --window 1000 --count "$count"
+done
+
+row "baseline" "raw PUB->SUB 1->1, 64 B" "delivered msgs/s" raw.pubsub.1.64
+row "baseline" "raw PUB->SUB 1->8, 64 B" "delivered msgs/s" raw.pubsub.8.64
+row "baseline" "raw PUB->SUB 1->1, 1 KiB" "delivered msgs/s" raw.pubsub.1.1024
+row "baseline" "raw PUB->SUB 1->8, 1 KiB" "delivered msgs/s" raw.pubsub.8.1024
+row "baseline" "raw zmq_proxy process, PUB->proxy->SUB 1->1, 64 B" "delivered msgs/s" raw.proxy.1.64
+row "baseline" "raw zmq_proxy process, PUB->proxy->SUB 1->8, 64 B" "delivered msgs/s" raw.proxy.8.64
+row "baseline" "raw zmq_proxy process, PUB->proxy->SUB 1->1, 1 KiB" "delivered msgs/s" raw.proxy.1.1024
+row "baseline" "raw zmq_proxy process, PUB->proxy->SUB 1->8, 1 KiB" "delivered msgs/s" raw.proxy.8.1024
+row "baseline" "raw PUB->SUB 1->1, 64 B, 10 k msgs/s" "one-way p50 us" raw.pubsub.lat.p50
+row "baseline" "raw PUB->SUB 1->1, 64 B, 10 k msgs/s" "one-way p99 us" raw.pubsub.lat.p99
+row "baseline" "raw DEALER<->ROUTER, 1 outstanding" "round trips/s" raw.rtt
+row "baseline" "raw DEALER<->ROUTER, 1 outstanding" "round trip p50 us" raw.rtt.p50
+row "baseline" "raw DEALER<->ROUTER, 1 outstanding" "round trip p99 us" raw.rtt.p99
+row "baseline" "raw DEALER->ROUTER req/ack, window 1000" "acks/s" raw.pipeline
+row "topics native" "1->1, 64 B" "delivered msgs/s" topics.1.64 raw.pubsub.1.64 raw.proxy.1.64
+row "topics native" "1->8, 64 B" "delivered msgs/s" topics.8.64 raw.pubsub.8.64 raw.proxy.8.64
+row "topics native" "1->1, 1 KiB" "delivered msgs/s" topics.1.1024 raw.pubsub.1.1024 raw.proxy.1.1024
+row "topics native" "1->8, 1 KiB" "delivered msgs/s" topics.8.1024 raw.pubsub.8.1024 raw.proxy.8.1024
+row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p50 us" topics.lat.p50 raw.pubsub.lat.p50
+row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 raw.pubsub.lat.p99
+
+# queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
+if has_component queues; then
+    for workers in 1 4; do
+        for prefetch in 1 100; do
+            count=$(scaled "$([ $prefetch = 1 ] && echo 50000 || echo 200000)" 2000)
+            banner "queues $workers worker(s), prefetch $prefetch, window 1000, $count tasks"
+            for _ in $(seq "$RUNS"); do
+                measure_zgate "queues.$workers.$prefetch=rate" "" -- \
+                    "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients "$workers" \
+                    --prefetch "$prefetch" --window 1000 --count "$count" --server-pid @pid@
+            done
+            row "queues" "$workers worker(s), prefetch $prefetch, window 1000, 64 B" "acked tasks/s" \
+                "queues.$workers.$prefetch" raw.pipeline
+        done
+    done
+    peak=$(stat_of queues.4.100 median)
+    if [ -n "$peak" ]; then
+        rate=$(awk -v p="$peak" 'BEGIN { r = int(p / 10); print (r < 100? 100: r) }')
+        count=$(( rate * $([ $QUICK = 1 ] && echo 1 || echo 3) ))
+        banner "queues paced at 10% of the peak: $rate tasks/s, 4 workers, prefetch 100, $count tasks"
+        for _ in $(seq "$RUNS"); do
+            measure_zgate "queues.lat.p50=p50_us queues.lat.p99=p99_us" "" -- \
+                "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 \
+                --prefetch 100 --window 1000 --count "$count" --rate "$rate" --server-pid @pid@
+        done
+    fi
+    row "queues" "4 workers, prefetch 100, paced at 10% of peak (${rate:-?}/s)" "send->reply p50 us" queues.lat.p50 \
+        raw.rtt.p50
+    row "queues" "4 workers, prefetch 100, paced at 10% of peak (${rate:-?}/s)" "send->reply p99 us" queues.lat.p99 \
+        raw.rtt.p99
+else
+    for config in "1 worker, prefetch 1" "1 worker, prefetch 100" "4 workers, prefetch 1" "4 workers, prefetch 100"; do
+        row_unavailable "queues" "$config, 64 B" "acked tasks/s" queues
+    done
+    row_unavailable "queues" "10% of peak, 64 B" "send->reply p50/p99 us" queues
+fi
+
+# rooms: lockstep rounds with M members, a producer keeping a backlog
+if has_component rooms; then
+    for members in 1 10 100 1000; do
+        case $members in 1) count=20000 ;; 10) count=5000 ;; 100) count=1000 ;; *) count=300 ;; esac
+        count=$(scaled "$count" 30)
+        banner "rooms $members member(s), $count rounds"
+        for _ in $(seq "$RUNS"); do
+            measure_zgate "rooms.$members=rate rooms.$members.p50=p50_us rooms.$members.p99=p99_us" "" -- \
+                "$GEN" rooms --endpoint @rooms-clients@ --clients "$members" --count "$count" --server-pid @pid@
+        done
+        row "rooms" "$members member(s), 64 B" "rounds/s" "rooms.$members" \
+            "$([ $members = 1 ] && echo raw.rtt)"
+        row "rooms" "$members member(s), 64 B" "round time p50 us" "rooms.$members.p50" \
+            "$([ $members = 1 ] && echo raw.rtt.p50)"
+        row "rooms" "$members member(s), 64 B" "round time p99 us" "rooms.$members.p99" \
+            "$([ $members = 1 ] && echo raw.rtt.p99)"
+    done
+else
+    for members in 1 10 100 1000; do
+        row_unavailable "rooms" "$members member(s), 64 B" "rounds/s" rooms
+    done
+fi
+
+# WebSocket and HTTP: the gateway
+if has_component gateway; then
+    WS_URL="ws://127.0.0.1:@gateway-http-port@/ws"
+    # topics over WebSocket: one native publisher, N WebSocket subscribers of "bench.*"
+    for subs in 8 100 1000; do
+        for size in 64 1024; do
+            case $subs in 8) count=200000 ;; 100) count=20000 ;; *) count=2000 ;; esac
+            [ $size = 1024 ] && count=$((count / 4))
+            count=$(scaled "$count" 100)
+            banner "topics over WS 1->$subs ${size} B, $count messages"
+            for _ in $(seq "$RUNS"); do
+                measure_zgate "ws.$subs.$size=rate" "$(gateway_flags)" -- \
+                    "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size "$size" \
+                    --count "$count" --server-pid @pid@
+            done
+            row "topics over WS" "1->$subs, $size B" "delivered msgs/s" "ws.$subs.$size" \
+                "$([ $subs = 8 ] && echo "raw.pubsub.8.$size")"
+        done
+        # Latency paced so that about 50 k messages/s are delivered in all
+        rate=$((50000 / subs))
+        count=$((rate * $([ $QUICK = 1 ] && echo 1 || echo 3)))
+        banner "topics over WS latency 1->$subs 64 B at $rate msgs/s, $count messages"
+        for _ in $(seq "$RUNS"); do
+            measure_zgate "ws.lat.$subs.p50=p50_us ws.lat.$subs.p99=p99_us" "$(gateway_flags)" -- \
+                "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
+                --count "$count" --rate "$rate" --server-pid @pid@
+        done
+        row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p50 us" "ws.lat.$subs.p50" raw.pubsub.lat.p50
+        row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p99 us" "ws.lat.$subs.p99" raw.pubsub.lat.p99
+    done
+    # Idle sessions: zgate's RSS growth per session, each subscribed to one topic
+    for sessions in 1000 10000; do
+        banner "WS idle sessions: $sessions"
+        for _ in $(seq "$RUNS"); do
+            measure_zgate "ws.idle.$sessions=per_session_bytes" "$(gateway_flags)" -- \
+                "$GEN_WS" idle --url "$WS_URL" --clients "$sessions" --server-pid @pid@
+        done
+        row "WS idle sessions" "$sessions sessions, one subscription each" "zgate RSS bytes per session" \
+            "ws.idle.$sessions"
+    done
+    # HTTP: POST /api/publish with 50 keep-alive connections (wrk); a pull subscriber makes the subject known
+    duration=$([ $QUICK = 1 ] && echo 2 || echo 5)
+    banner "HTTP POST /api/publish, 50 connections, ${duration} s"
+    for _ in $(seq "$RUNS"); do
+        measure_http "$duration"
+    done
+    row "HTTP" "POST /api/publish, 64 B, 50 keep-alive connections (wrk)" "requests/s" http.publish
+    row "HTTP" "POST /api/publish, 64 B, 50 keep-alive connections (wrk)" "latency p50 us" http.publish.p50
+    row "HTTP" "POST /api/publish, 64 B, 50 keep-alive connections (wrk)" "latency p99 us" http.publish.p99
+else
+    for subs in 8 100 1000; do
+        row_unavailable "topics over WS" "1->$subs, 64 B and 1 KiB" "delivered msgs/s, p50/p99" gateway
+    done
+    row_unavailable "WS idle sessions" "1,000 and 10,000" "RSS bytes per session" gateway
+    row_unavailable "HTTP" "POST /api/publish, 50 keep-alive connections" "requests/s, p50/p99" gateway
+fi
+# ---------------------------------------------------------------------------------------------------------
+# Targets of issue #6: the measured figure for each, met or not
+
+TARGETS=$WORK/targets
+: > "$TARGETS"
+# target description key op threshold [baseline_key]: compares the median (or its ratio to the baseline)
+target() {
+    local description=$1 key=$2 op=$3 threshold=$4 base=${5:-} value verdict
+    value=$(stat_of "$key" median)
+    if [ -n "$value" ] && [ -n "$base" ]; then
+        local base_value
+        base_value=$(stat_of "$base" median)
+        value=$( [ -n "$base_value" ] && awk -v a="$value" -v b="$base_value" 'BEGIN { printf "%.2f", a / b }' )
+    fi
+    if [ -z "$value" ]; then
+        verdict="no number"
+        value="-"
+    else
+        verdict=$(awk -v v="$value" -v t="$threshold" -v op="$op" \
+            'BEGIN { print ((op == ">=" && v >= t) || (op == "<" && v < t))? "met": "NOT met" }')
+        [ -n "$base" ] || value=$(fmt "$value")
+    fi
+    printf '%s\t%s %s\t%s\t%s\n' "$description" "$op" "$threshold" "$value" "$verdict" >> "$TARGETS"
+}
+
+finish() {
+    target "topics native 64 B 1->8, ratio to raw" topics.8.64 ">=" 0.8 raw.pubsub.8.64
+    target "topics over WS 64 B 1->8, delivered msgs/s" ws.8.64 ">=" 3000000
+    target "topics over WS 64 B 1->1000, delivered msgs/s" ws.1000.64 ">=" 3000000
+    target "RSS per idle WS session at 10,000, bytes" ws.idle.10000 "<" 8192
+    target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
+    target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
+    target "rooms 1-member rounds, ratio to raw round trip" rooms.1 ">=" 0.8 raw.rtt
+    target "rooms 1000-member rounds/s" rooms.1000 ">=" 500
+
+    local end_load elapsed revision
+    end_load=$(cut -d' ' -f1-3 /proc/loadavg)
+    elapsed=$(( $(date -u +%s) - START_TIME ))
+    revision=$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo unknown)
+    mkdir -p "$RESULTS"
+    local csv=$RESULTS/latest.csv md=$RESULTS/latest.md
+    {
+        echo "scenario,configuration,metric,zgate_median,zgate_min,zgate_max,runs,baseline_median,ratio,cpu_split,zgate_rss_max,note"
+        awk -F'\t' '{ for (i = 1; i <= NF; i++) { if ($i == "-") $i = ""; gsub(/"/, "\"\"", $i)
+                                                   printf "%s\"%s\"", (i > 1? ",": ""), $i }
+                      print "" }' "$ROWS"
+    } > "$csv"
+    {
+        echo "# zgate benchmarks"
+        echo
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $revision (plus uncommitted changes, if any),"
+        echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')),"
+        echo "mode $([ $QUICK = 1 ] && echo "--quick (smoke test: small counts, 1 run; figures are not meaningful)" || echo "full, $RUNS runs per figure"),"
+        echo "${elapsed} s; load average $START_LOAD at start, $end_load at end."
+        echo "The machine's 2 cores are shared by the load generator and zgate (and, during development, other"
+        echo "builds): read the CPU split with each figure. Reproduce with \`bench/run.sh\`."
+        echo
+        echo "| scenario | configuration | metric | zgate (median) | min | max | runs | baseline (median) | ratio | CPU split | zgate RSS | note |"
+        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        while IFS=$'\t' read -r scenario config metric median min max count base ratio cpu rss note; do
+            if [ "$scenario" = baseline ]; then
+                printf '| %s | %s | %s | | | | %s | %s (%s..%s) | | %s | %s | %s |\n' "$scenario" "$config" "$metric" \
+                    "$count" "$(fmt "$median")" "$(fmt "$min")" "$(fmt "$max")" "$cpu" "$rss" "$note"
+            else
+                printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$scenario" "$config" \
+                    "$metric" "$(fmt "$median")" "$(fmt "$min")" "$(fmt "$max")" "$count" "$(fmt "$base")" \
+                    "$ratio" "$cpu" "$rss" "$note"
+            fi
+        done < "$ROWS"
+        echo
+        echo "Ratios are zgate / baseline: for rates higher is better, for latencies lower is better."
+        echo
+        echo "## Targets (issue #6)"
+        echo
+        echo "| target | threshold | measured | verdict |"
+        echo "| --- | --- | --- | --- |"
+        awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$TARGETS"
+    } > "$md"
+    echo
+    { printf 'SCENARIO\tCONFIGURATION\tMETRIC\tZGATE\tMIN\tMAX\tRUNS\tBASELINE\tRATIO\tCPU\tRSS\tNOTE\n'
+      cat "$ROWS"; } \
+        | column -t -s $'\t' 2> /dev/null || cat "$ROWS"
+    echo
+    column -t -s $'\t' "$TARGETS" 2> /dev/null || cat "$TARGETS"
+    echo
+    echo "wrote $md and $csv"
+    awk -F'\t' '$12 ~ /^not available/ { skipped++; next } $12 == "NO NUMBER" { failed++; next } { passed++ }
+        END { printf "bench: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$ROWS"
+    if [ "$MISSING" -gt 0 ]; then
+        echo "bench/run.sh: $MISSING figure(s) of available components produced no number" >&2
+        exit 1
+    fi
+}
+
+finish

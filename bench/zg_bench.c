@@ -1,0 +1,830 @@
+/*  =========================================================================
+    zg_bench - ZeroMQ load generator for zgate's benchmarks
+
+    Each mode runs one bounded measurement and prints one RESULT line that
+    bench/run.sh parses (bench_common.h). Without --endpoint a mode measures
+    raw libzmq between sockets of this process over tcp loopback, the ceiling;
+    with zgate's endpoints it measures the same traffic through zgate.
+
+        zg_bench port                                  a free loopback port
+        zg_bench topics [--endpoint PUB --endpoint2 SUB] --clients N --size B
+                        --count N [--rate R]            PUB -> N SUB fan-out
+        zg_bench reqrep --window W --size B --count N   raw DEALER <-> ROUTER
+        zg_bench proxy --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS
+                        [--timeout MS]                  raw zmq_proxy broker
+        zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS --clients W
+                        --prefetch P --window N --count N [--rate R]
+                                                        tasks with replies
+        zg_bench rooms --endpoint CLIENTS --clients M --count ROUNDS
+                                                        lockstep rounds
+    =========================================================================
+*/
+
+//  ppoll
+#define _GNU_SOURCE
+#include "bench_common.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+//  Messages drained from one socket before the next gets a turn
+#define BENCH_BATCH 1024
+//  Most frames of a message we read; further frames are discarded
+#define BENCH_MAX_FRAMES 8
+//  Most connections the rooms members share
+#define BENCH_ROOM_CONNECTIONS 8
+//  Queue and room every run uses
+#define BENCH_NAME "bench"
+
+//  --------------------------------------------------------------------------
+//  Print a loopback TCP port that is free now
+
+static void
+s_mode_port (bench_options_t *options)
+{
+    (void) options;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd == -1 || bind (fd, (struct sockaddr *) &address, sizeof address)
+    ||  getsockname (fd, (struct sockaddr *) &address, &length))
+        bench_fail ("cannot find a free port");
+    printf ("%d\n", ntohs (address.sin_port));
+    close (fd);
+}
+
+//  --------------------------------------------------------------------------
+//  Bind a socket to an ephemeral loopback port and return the endpoint
+
+static void
+s_bind_ephemeral (void *socket, char *endpoint, size_t size)
+{
+    if (zmq_bind (socket, "tcp://127.0.0.1:*"))
+        bench_fail ("cannot bind: %s", zmq_strerror (zmq_errno ()));
+    zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, endpoint, &size);
+}
+
+//  ==========================================================================
+//  topics: one PUB, N SUBs drained by one receiver thread
+
+//  The receiver thread owns the SUB sockets once it starts; the publisher
+//  reads its results only after joining it
+typedef struct {
+    bench_options_t *options;       //  The run's options
+    void **subscribers;             //  SUB sockets, one per subscriber
+    bool *warm;                     //  Subscriber has received a probe
+    int64_t *received;              //  Measured messages per subscriber
+    atomic_int warmed;              //  Subscribers that have received a probe
+    atomic_llong start_ns;          //  When measured sending began, 0 before
+    int64_t last_ns;                //  When the last measured message arrived
+    int64_t delivered;              //  Measured messages, all subscribers
+    bench_samples_t latencies;      //  One-way latencies when paced
+} s_topics_t;
+
+//  Drain one subscriber; returns true when it received all it expects
+static bool
+s_topics_drain (s_topics_t *self, int index, char *payload)
+{
+    bench_options_t *options = self->options;
+    void *socket = self->subscribers [index];
+    char topic [32];
+    int64_t now = 0;
+    for (int batch = 0; batch < BENCH_BATCH; batch++) {
+        int topic_size = zmq_recv (socket, topic, sizeof topic, ZMQ_DONTWAIT);
+        if (topic_size == -1)
+            break;
+        int size = zmq_recv (socket, payload, (size_t) options->size, 0);
+        now = bench_now_ns ();
+        if (topic_size == (int) strlen (BENCH_TOPIC_WARM) && !memcmp (topic, BENCH_TOPIC_WARM, (size_t) topic_size)) {
+            if (!self->warm [index]) {
+                self->warm [index] = true;
+                atomic_fetch_add (&self->warmed, 1);
+            }
+            continue;
+        }
+        if (options->rate && size > 0)
+            bench_samples_add (&self->latencies, now - bench_stamp_read (payload, (size_t) size));
+        self->delivered++;
+        self->last_ns = now;
+        if (++self->received [index] == options->count)
+            return true;
+    }
+    return false;
+}
+
+static void *
+s_topics_receiver (void *arg)
+{
+    s_topics_t *self = (s_topics_t *) arg;
+    bench_options_t *options = self->options;
+    int clients = (int) options->clients;
+    zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) clients, sizeof (zmq_pollitem_t));
+    char *payload = (char *) malloc ((size_t) options->size);
+    for (int index = 0; index < clients; index++)
+        items [index] = (zmq_pollitem_t) { self->subscribers [index], 0, ZMQ_POLLIN, 0 };
+    int64_t deadline = bench_now_ns () + options->timeout * 1000000;
+    int done = 0;
+    while (done < clients) {
+        int64_t now = bench_now_ns ();
+        int64_t start = atomic_load (&self->start_ns);
+        int64_t last = self->last_ns > start? self->last_ns: start;
+        if (now > deadline || (start && now - last > options->idle * 1000000))
+            break;              //  Bounded: lost messages never arrive
+        if (zmq_poll (items, clients, 50) <= 0)
+            continue;
+        for (int index = 0; index < clients; index++)
+            if ((items [index].revents & ZMQ_POLLIN) && s_topics_drain (self, index, payload))
+                done++;
+    }
+    free (items);
+    free (payload);
+    return NULL;
+}
+
+static void
+s_mode_topics (bench_options_t *options)
+{
+    int clients = (int) options->clients;
+    void *context = zmq_ctx_new ();
+    void *publisher = zmq_socket (context, ZMQ_PUB);
+    //  Block at the high-water mark instead of dropping, in raw and zgate runs alike
+    int on = 1;
+    zmq_setsockopt (publisher, ZMQ_XPUB_NODROP, &on, sizeof on);
+    char raw_endpoint [256];
+    const char *sub_endpoint = options->endpoint2;
+    if (options->endpoint) {
+        if (!sub_endpoint || zmq_connect (publisher, options->endpoint))
+            bench_fail ("topics needs --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS");
+    }
+    else {
+        s_bind_ephemeral (publisher, raw_endpoint, sizeof raw_endpoint);
+        sub_endpoint = raw_endpoint;
+    }
+    s_topics_t self = { .options = options };
+    self.subscribers = (void **) calloc ((size_t) clients, sizeof (void *));
+    self.warm = (bool *) calloc ((size_t) clients, sizeof (bool));
+    self.received = (int64_t *) calloc ((size_t) clients, sizeof (int64_t));
+    bench_samples_init (&self.latencies, options->rate? (size_t) (options->count * options->clients): 0);
+    for (int index = 0; index < clients; index++) {
+        self.subscribers [index] = zmq_socket (context, ZMQ_SUB);
+        zmq_setsockopt (self.subscribers [index], ZMQ_SUBSCRIBE, BENCH_TOPIC_PREFIX, strlen (BENCH_TOPIC_PREFIX));
+        if (zmq_connect (self.subscribers [index], sub_endpoint))
+            bench_fail ("cannot connect to %s", sub_endpoint);
+    }
+    pthread_t receiver;
+    pthread_create (&receiver, NULL, s_topics_receiver, &self);
+    bench_mark_t start, end;
+    bench_publish (publisher, options, &self.warmed, clients, &self.start_ns, &start);
+    pthread_join (receiver, NULL);
+    bench_mark (&end, options->server_pid);
+    char extra [128];
+    snprintf (extra, sizeof extra, "delivered=%lld expected=%lld", (long long) self.delivered,
+              (long long) (options->count * options->clients));
+    bench_report (self.delivered, self.last_ns - start.wall_ns, &start, &end, options->server_pid,
+                  &self.latencies, extra);
+
+    for (int index = 0; index < clients; index++)
+        zmq_close (self.subscribers [index]);
+    zmq_close (publisher);
+    zmq_ctx_term (context);
+    bench_samples_free (&self.latencies);
+    free (self.subscribers);
+    free (self.warm);
+    free (self.received);
+}
+
+//  ==========================================================================
+//  proxy: a raw libzmq broker (XSUB -> XPUB, zmq_proxy) in its own process,
+//  run like zgate: the ceiling of any broker hop on this machine. Stops by
+//  itself after --timeout ms (or on SIGTERM).
+
+static void *
+s_proxy_alarm (void *arg)
+{
+    bench_options_t *options = (bench_options_t *) arg;
+    bench_sleep_until (bench_now_ns () + options->timeout * 1000000);
+    _exit (0);
+}
+
+static void
+s_mode_proxy (bench_options_t *options)
+{
+    if (!options->endpoint || !options->endpoint2)
+        bench_fail ("proxy needs --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS");
+    void *context = zmq_ctx_new ();
+    void *xsub = zmq_socket (context, ZMQ_XSUB);
+    void *xpub = zmq_socket (context, ZMQ_XPUB);
+    //  zgate's defaults (config/zgate.cfg topics/sndhwm, rcvhwm)
+    int hwm = 100000;
+    zmq_setsockopt (xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (zmq_bind (xsub, options->endpoint) || zmq_bind (xpub, options->endpoint2))
+        bench_fail ("cannot bind: %s", zmq_strerror (zmq_errno ()));
+    pthread_t alarm;
+    pthread_create (&alarm, NULL, s_proxy_alarm, options);
+    printf ("proxy running\n");
+    fflush (stdout);
+    zmq_proxy (xsub, xpub, NULL);
+}
+
+//  ==========================================================================
+//  reqrep: raw DEALER <-> ROUTER, W requests outstanding, small acks back
+
+typedef struct {
+    void *router;                   //  Bound ROUTER, owned by the echo thread
+    int64_t expected;               //  Requests to answer, warm-up included
+    int64_t timeout;                //  Bound, ms
+} s_echo_t;
+
+//  Answer each request with its first 16 bytes (timestamp and sequence)
+static void *
+s_echo_server (void *arg)
+{
+    s_echo_t *self = (s_echo_t *) arg;
+    char identity [256], body [65536];
+    zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &(int) { (int) self->timeout }, sizeof (int));
+    //  Block at the high-water mark instead of dropping the ack
+    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &(int) { 1 }, sizeof (int));
+    for (int64_t answered = 0; answered < self->expected; answered++) {
+        int identity_size = zmq_recv (self->router, identity, sizeof identity, 0);
+        if (identity_size == -1)
+            break;
+        int size = zmq_recv (self->router, body, sizeof body, 0);
+        zmq_send (self->router, identity, (size_t) identity_size, ZMQ_SNDMORE);
+        zmq_send (self->router, body, size < 16? (size_t) size: 16, 0);
+    }
+    return NULL;
+}
+
+static void
+s_mode_reqrep (bench_options_t *options)
+{
+    void *context = zmq_ctx_new ();
+    s_echo_t echo = { zmq_socket (context, ZMQ_ROUTER), options->count + 1, options->timeout };
+    char endpoint [256];
+    s_bind_ephemeral (echo.router, endpoint, sizeof endpoint);
+    pthread_t server;
+    pthread_create (&server, NULL, s_echo_server, &echo);
+
+    void *dealer = zmq_socket (context, ZMQ_DEALER);
+    zmq_setsockopt (dealer, ZMQ_RCVTIMEO, &(int) { (int) options->timeout }, sizeof (int));
+    zmq_connect (dealer, endpoint);
+    char *payload = (char *) calloc (1, (size_t) options->size);
+    char ack [64];
+    //  One warm-up round trip: the connection exists before the clock starts
+    zmq_send (dealer, payload, (size_t) options->size, 0);
+    if (zmq_recv (dealer, ack, sizeof ack, 0) == -1)
+        bench_fail ("no answer to the warm-up request");
+
+    bench_samples_t latencies;
+    bench_samples_init (&latencies, (size_t) options->count);
+    bench_mark_t start, end;
+    bench_mark (&start, 0);
+    int64_t sent = 0, acked = 0;
+    while (acked < options->count) {
+        while (sent < options->count && sent - acked < options->window) {
+            int64_t now = bench_now_ns ();
+            memcpy (payload, &now, sizeof now);
+            memcpy (payload + 8, &sent, sizeof sent);
+            zmq_send (dealer, payload, (size_t) options->size, 0);
+            sent++;
+        }
+        if (zmq_recv (dealer, ack, sizeof ack, 0) < 16)
+            bench_fail ("no ack after %lld of %lld", (long long) acked, (long long) options->count);
+        int64_t sent_ns;
+        memcpy (&sent_ns, ack, sizeof sent_ns);
+        bench_samples_add (&latencies, bench_now_ns () - sent_ns);
+        acked++;
+    }
+    bench_mark (&end, 0);
+    bench_report (acked, end.wall_ns - start.wall_ns, &start, &end, 0, &latencies, NULL);
+    pthread_join (server, NULL);
+    zmq_close (dealer);
+    zmq_close (echo.router);
+    zmq_ctx_term (context);
+    bench_samples_free (&latencies);
+    free (payload);
+}
+
+//  ==========================================================================
+//  Helpers of the multipart protocols (queues, rooms)
+
+//  Receive one multipart message; returns its frame count (frames beyond
+//  BENCH_MAX_FRAMES are dropped), or -1 if none is waiting with ZMQ_DONTWAIT.
+//  The caller closes the frames with s_frames_close.
+static int
+s_frames_recv (void *socket, zmq_msg_t *frames, int flags)
+{
+    int count = 0;
+    zmq_msg_t frame;
+    while (true) {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, socket, count? 0: flags) == -1) {
+            zmq_msg_close (&frame);
+            return count? count: -1;
+        }
+        bool more = zmq_msg_more (&frame);
+        if (count < BENCH_MAX_FRAMES)
+            frames [count++] = frame;
+        else
+            zmq_msg_close (&frame);
+        if (!more)
+            return count;
+    }
+}
+
+static void
+s_frames_close (zmq_msg_t *frames, int count)
+{
+    for (int index = 0; index < count; index++)
+        zmq_msg_close (&frames [index]);
+}
+
+//  True if frame is exactly the string
+static bool
+s_frame_is (zmq_msg_t *frame, const char *string)
+{
+    size_t size = strlen (string);
+    return zmq_msg_size (frame) == size && !memcmp (zmq_msg_data (frame), string, size);
+}
+
+//  Send a frame (a copy of it), more to follow or not
+static void
+s_frame_send (void *socket, zmq_msg_t *frame, bool more)
+{
+    zmq_send (socket, zmq_msg_data (frame), zmq_msg_size (frame), more? ZMQ_SNDMORE: 0);
+}
+
+//  Send a string frame
+static void
+s_str_send (void *socket, const char *string, bool more)
+{
+    zmq_send (socket, string, strlen (string), more? ZMQ_SNDMORE: 0);
+}
+
+//  Decimal ASCII frame as a number
+static int64_t
+s_frame_number (zmq_msg_t *frame)
+{
+    char text [32];
+    size_t size = zmq_msg_size (frame) < sizeof text - 1? zmq_msg_size (frame): sizeof text - 1;
+    memcpy (text, zmq_msg_data (frame), size);
+    text [size] = 0;
+    return strtoll (text, NULL, 10);
+}
+
+//  Wait until a socket has a message or until deadline_ns, with nanosecond
+//  precision (zmq_poll counts milliseconds, too coarse for paced runs)
+static bool
+s_wait_readable (void *socket, int64_t deadline_ns)
+{
+    int fd;
+    size_t size = sizeof fd;
+    zmq_getsockopt (socket, ZMQ_FD, &fd, &size);
+    while (true) {
+        //  Reading ZMQ_EVENTS also re-arms ZMQ_FD
+        int events = 0;
+        size = sizeof events;
+        zmq_getsockopt (socket, ZMQ_EVENTS, &events, &size);
+        if (events & ZMQ_POLLIN)
+            return true;
+        int64_t left = deadline_ns - bench_now_ns ();
+        if (left <= 0)
+            return false;
+        struct pollfd item = { fd, POLLIN, 0 };
+        struct timespec timeout = { left / 1000000000, left % 1000000000 };
+        ppoll (&item, 1, &timeout, NULL);
+    }
+}
+
+//  Fail with the reason of an ERROR answer
+static void
+s_fail_error (const char *what, zmq_msg_t *frames, int count)
+{
+    char reason [256] = "";
+    if (count >= 4) {
+        size_t size = zmq_msg_size (&frames [3]) < sizeof reason - 1? zmq_msg_size (&frames [3]): sizeof reason - 1;
+        memcpy (reason, zmq_msg_data (&frames [3]), size);
+        reason [size] = 0;
+    }
+    bench_fail ("%s: ERROR %lld %s", what, count >= 3? (long long) s_frame_number (&frames [2]): 0LL, reason);
+}
+
+//  ==========================================================================
+//  queues: one producer with a window of tasks awaiting replies, W workers
+//  (one connection each) acking every task with its first 16 bytes
+
+typedef struct {
+    bench_options_t *options;       //  The run's options
+    void **workers;                 //  Worker DEALER sockets, one logical worker each
+    atomic_int ready;               //  Workers whose READY was answered
+    atomic_bool stop;               //  Set by the producer when it is done
+    int64_t acked;                  //  Tasks acked by all workers
+} s_queues_t;
+
+static void *
+s_queues_workers (void *arg)
+{
+    s_queues_t *self = (s_queues_t *) arg;
+    bench_options_t *options = self->options;
+    int clients = (int) options->clients;
+    zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) clients, sizeof (zmq_pollitem_t));
+    for (int index = 0; index < clients; index++)
+        items [index] = (zmq_pollitem_t) { self->workers [index], 0, ZMQ_POLLIN, 0 };
+    int64_t deadline = bench_now_ns () + options->timeout * 1000000;
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    while (!atomic_load (&self->stop) && bench_now_ns () < deadline) {
+        if (zmq_poll (items, clients, 50) <= 0)
+            continue;
+        for (int index = 0; index < clients; index++) {
+            if (!(items [index].revents & ZMQ_POLLIN))
+                continue;
+            void *socket = self->workers [index];
+            for (int batch = 0; batch < BENCH_BATCH; batch++) {
+                int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
+                if (count == -1)
+                    break;
+                if (count == 5 && s_frame_is (&frames [0], "DELIVER")) {
+                    //  [DELIVER][worker][id][meta][payload] -> [ACK][worker][id][reply]
+                    size_t size = zmq_msg_size (&frames [4]);
+                    s_str_send (socket, "ACK", true);
+                    s_frame_send (socket, &frames [1], true);
+                    s_frame_send (socket, &frames [2], true);
+                    zmq_send (socket, zmq_msg_data (&frames [4]), size < 16? size: 16, 0);
+                    self->acked++;
+                }
+                else
+                if (count >= 2 && s_frame_is (&frames [0], "OK"))
+                    atomic_fetch_add (&self->ready, 1);
+                else
+                if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+                    s_fail_error ("worker", frames, count);
+                s_frames_close (frames, count);
+            }
+        }
+    }
+    free (items);
+    return NULL;
+}
+
+//  msgpack {"queues": ["bench"], "prefetch": P}, P < 65536
+static size_t
+s_ready_options (uint8_t *buffer, int64_t prefetch)
+{
+    static const uint8_t head [] = {
+        0x82, 0xa6, 'q', 'u', 'e', 'u', 'e', 's', 0x91, 0xa5, 'b', 'e', 'n', 'c', 'h',
+        0xa8, 'p', 'r', 'e', 'f', 'e', 't', 'c', 'h'
+    };
+    memcpy (buffer, head, sizeof head);
+    size_t size = sizeof head;
+    if (prefetch < 128)
+        buffer [size++] = (uint8_t) prefetch;
+    else {
+        buffer [size++] = 0xcd;
+        buffer [size++] = (uint8_t) (prefetch >> 8);
+        buffer [size++] = (uint8_t) prefetch;
+    }
+    return size;
+}
+
+//  msgpack {"reply": true}
+static const uint8_t s_reply_options [] = { 0x81, 0xa5, 'r', 'e', 'p', 'l', 'y', 0xc3 };
+
+static void
+s_queues_send (void *producer, const char *req, const char *payload, size_t size)
+{
+    s_str_send (producer, "SEND", true);
+    s_str_send (producer, req, true);
+    s_str_send (producer, BENCH_NAME, true);
+    zmq_send (producer, s_reply_options, sizeof s_reply_options, ZMQ_SNDMORE);
+    zmq_send (producer, payload, size, 0);
+}
+
+static void
+s_mode_queues (bench_options_t *options)
+{
+    if (!options->endpoint || !options->endpoint2)
+        bench_fail ("queues needs --endpoint PRODUCERS --endpoint2 WORKERS");
+    int clients = (int) options->clients;
+    void *context = zmq_ctx_new ();
+    s_queues_t self = { .options = options };
+    self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
+    uint8_t ready [32];
+    size_t ready_size = s_ready_options (ready, options->prefetch);
+    for (int index = 0; index < clients; index++) {
+        char name [16];
+        snprintf (name, sizeof name, "w%d", index);
+        self.workers [index] = zmq_socket (context, ZMQ_DEALER);
+        if (zmq_connect (self.workers [index], options->endpoint2))
+            bench_fail ("cannot connect to %s", options->endpoint2);
+        s_str_send (self.workers [index], "READY", true);
+        s_str_send (self.workers [index], name, true);
+        zmq_send (self.workers [index], ready, ready_size, 0);
+    }
+    pthread_t workers;
+    pthread_create (&workers, NULL, s_queues_workers, &self);
+    void *producer = zmq_socket (context, ZMQ_DEALER);
+    if (zmq_connect (producer, options->endpoint))
+        bench_fail ("cannot connect to %s", options->endpoint);
+
+    int64_t warm_deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
+    while (atomic_load (&self.ready) < clients && bench_now_ns () < warm_deadline)
+        bench_sleep_until (bench_now_ns () + 1000000);
+    if (atomic_load (&self.ready) < clients)
+        bench_fail ("only %d of %d workers are ready", atomic_load (&self.ready), clients);
+    char *payload = (char *) calloc (1, (size_t) options->size);
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    //  A warm-up task with a req: OK, then its REPLY
+    s_queues_send (producer, "warm", payload, (size_t) options->size);
+    for (int answers = 0; answers < 2; answers++) {
+        if (!s_wait_readable (producer, warm_deadline))
+            bench_fail ("no answer to the warm-up task");
+        int count = s_frames_recv (producer, frames, 0);
+        if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+            s_fail_error ("warm-up task", frames, count);
+        s_frames_close (frames, count);
+    }
+
+    bench_samples_t latencies;
+    bench_samples_init (&latencies, (size_t) options->count);
+    bench_mark_t start, end;
+    bench_mark (&start, options->server_pid);
+    int64_t deadline = start.wall_ns + options->timeout * 1000000;
+    int64_t sent = 0, replied = 0;
+    //  Empty req: no OK, only the REPLY (section 2.2)
+    while (replied < options->count) {
+        int64_t now = bench_now_ns ();
+        int64_t next_ns = now;
+        while (sent < options->count && sent - replied < options->window) {
+            next_ns = options->rate? start.wall_ns + sent * 1000000000 / options->rate: now;
+            if (next_ns > now)
+                break;
+            memcpy (payload, &now, sizeof now);
+            s_queues_send (producer, "", payload, (size_t) options->size);
+            sent++;
+        }
+        bool can_send = sent < options->count && sent - replied < options->window;
+        if (now > deadline)
+            bench_fail ("timed out after %lld of %lld replies", (long long) replied, (long long) options->count);
+        if (!s_wait_readable (producer, can_send? next_ns: now + 100000000))
+            continue;
+        while (true) {
+            int count = s_frames_recv (producer, frames, ZMQ_DONTWAIT);
+            if (count == -1)
+                break;
+            if (count == 4 && s_frame_is (&frames [0], "REPLY") && zmq_msg_size (&frames [3]) >= 8) {
+                int64_t sent_ns;
+                memcpy (&sent_ns, zmq_msg_data (&frames [3]), sizeof sent_ns);
+                bench_samples_add (&latencies, bench_now_ns () - sent_ns);
+                replied++;
+            }
+            else
+            if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+                s_fail_error ("task", frames, count);
+            s_frames_close (frames, count);
+        }
+    }
+    bench_mark (&end, options->server_pid);
+    atomic_store (&self.stop, true);
+    pthread_join (workers, NULL);
+    bench_report (replied, end.wall_ns - start.wall_ns, &start, &end, options->server_pid, &latencies, NULL);
+    for (int index = 0; index < clients; index++)
+        zmq_close (self.workers [index]);
+    zmq_close (producer);
+    zmq_ctx_term (context);
+    bench_samples_free (&latencies);
+    free (self.workers);
+    free (payload);
+}
+
+//  ==========================================================================
+//  rooms: M members of one room (logical clients spread over at most
+//  BENCH_ROOM_CONNECTIONS connections) ack every message at once; a producer
+//  queues all the rounds up front, so lockstep alone paces them
+
+typedef struct {
+    bench_options_t *options;       //  The run's options
+    void **connections;             //  Member DEALER sockets
+    int connection_count;           //  Sockets in connections
+    char room [32];                 //  This run's room: seqs start at 1
+    uint32_t *receipts;             //  Members that received each seq
+    int64_t *done_ns;               //  When each seq reached every member
+    atomic_llong rounds;            //  Highest seq that reached every member
+    atomic_bool stop;               //  Set by the producer when it is done
+} s_rooms_t;
+
+static void *
+s_rooms_members (void *arg)
+{
+    s_rooms_t *self = (s_rooms_t *) arg;
+    bench_options_t *options = self->options;
+    int64_t last_seq = options->count + 1;
+    zmq_pollitem_t items [BENCH_ROOM_CONNECTIONS];
+    for (int index = 0; index < self->connection_count; index++)
+        items [index] = (zmq_pollitem_t) { self->connections [index], 0, ZMQ_POLLIN, 0 };
+    int64_t deadline = bench_now_ns () + options->timeout * 1000000;
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    while (!atomic_load (&self->stop) && bench_now_ns () < deadline) {
+        if (zmq_poll (items, self->connection_count, 50) <= 0)
+            continue;
+        for (int index = 0; index < self->connection_count; index++) {
+            if (!(items [index].revents & ZMQ_POLLIN))
+                continue;
+            void *socket = self->connections [index];
+            for (int batch = 0; batch < BENCH_BATCH; batch++) {
+                int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
+                if (count == -1)
+                    break;
+                if (count == 6 && s_frame_is (&frames [0], "DELIVER")) {
+                    //  [DELIVER][client][room][seq][token][payload] -> [ACK][][client][room][token]
+                    s_str_send (socket, "ACK", true);
+                    s_str_send (socket, "", true);
+                    s_frame_send (socket, &frames [1], true);
+                    s_frame_send (socket, &frames [2], true);
+                    s_frame_send (socket, &frames [4], false);
+                    int64_t seq = s_frame_number (&frames [3]);
+                    if (seq >= 1 && seq <= last_seq
+                    &&  ++self->receipts [seq] == (uint32_t) options->clients) {
+                        self->done_ns [seq] = bench_now_ns ();
+                        atomic_store (&self->rounds, seq);
+                    }
+                }
+                else
+                if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+                    s_fail_error ("member", frames, count);
+                s_frames_close (frames, count);
+            }
+        }
+    }
+    return NULL;
+}
+
+//  Send one request per member (HELLO, then JOIN with each member's id) and
+//  collect every answer; ids [member] receives the client ids from HELLO
+static void
+s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
+{
+    int64_t members = self->options->clients;
+    for (int64_t member = 0; member < members; member++) {
+        void *socket = self->connections [member % self->connection_count];
+        char req [24];
+        snprintf (req, sizeof req, "%lld", (long long) member);
+        s_str_send (socket, command, true);
+        if (ids [member]) {
+            s_str_send (socket, req, true);
+            s_str_send (socket, ids [member], true);
+            s_str_send (socket, self->room, false);
+        }
+        else
+            s_str_send (socket, req, false);
+    }
+    int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    for (int connection = 0; connection < self->connection_count; connection++) {
+        void *socket = self->connections [connection];
+        int64_t expected = members / self->connection_count + (connection < members % self->connection_count);
+        for (int64_t answers = 0; answers < expected; answers++) {
+            if (!s_wait_readable (socket, deadline))
+                bench_fail ("%s: %lld answers missing", command, (long long) (expected - answers));
+            int count = s_frames_recv (socket, frames, 0);
+            if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+                s_fail_error (command, frames, count);
+            if (count == 3 && !ids [s_frame_number (&frames [1]) % members]) {
+                size_t size = zmq_msg_size (&frames [2]);
+                char *id = (char *) malloc (size + 1);
+                memcpy (id, zmq_msg_data (&frames [2]), size);
+                id [size] = 0;
+                ids [s_frame_number (&frames [1]) % members] = id;
+            }
+            s_frames_close (frames, count);
+        }
+    }
+}
+
+static void
+s_rooms_send (s_rooms_t *self, void *producer, const char *payload, size_t size)
+{
+    s_str_send (producer, "SEND", true);
+    s_str_send (producer, "", true);
+    s_str_send (producer, self->room, true);
+    s_str_send (producer, "0", true);
+    zmq_send (producer, payload, size, 0);
+}
+
+static void
+s_mode_rooms (bench_options_t *options)
+{
+    if (!options->endpoint)
+        bench_fail ("rooms needs --endpoint CLIENTS");
+    void *context = zmq_ctx_new ();
+    s_rooms_t self = { .options = options };
+    snprintf (self.room, sizeof self.room, "%s.%d", BENCH_NAME, (int) getpid ());
+    self.connection_count = options->clients < BENCH_ROOM_CONNECTIONS? (int) options->clients: BENCH_ROOM_CONNECTIONS;
+    self.connections = (void **) calloc ((size_t) self.connection_count, sizeof (void *));
+    self.receipts = (uint32_t *) calloc ((size_t) options->count + 2, sizeof (uint32_t));
+    self.done_ns = (int64_t *) calloc ((size_t) options->count + 2, sizeof (int64_t));
+    for (int index = 0; index < self.connection_count; index++) {
+        self.connections [index] = zmq_socket (context, ZMQ_DEALER);
+        if (zmq_connect (self.connections [index], options->endpoint))
+            bench_fail ("cannot connect to %s", options->endpoint);
+    }
+    char **ids = (char **) calloc ((size_t) options->clients, sizeof (char *));
+    s_rooms_setup (&self, ids, "HELLO");
+    s_rooms_setup (&self, ids, "JOIN");
+    pthread_t members;
+    pthread_create (&members, NULL, s_rooms_members, &self);
+    void *producer = zmq_socket (context, ZMQ_DEALER);
+    if (zmq_connect (producer, options->endpoint))
+        bench_fail ("cannot connect to %s", options->endpoint);
+
+    //  Warm-up round: seq 1
+    char *payload = (char *) calloc (1, (size_t) options->size);
+    s_rooms_send (&self, producer, payload, (size_t) options->size);
+    int64_t warm_deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
+    while (atomic_load (&self.rounds) < 1 && bench_now_ns () < warm_deadline)
+        bench_sleep_until (bench_now_ns () + 1000000);
+    if (atomic_load (&self.rounds) < 1)
+        bench_fail ("the warm-up round did not complete");
+
+    bench_mark_t start, end;
+    bench_mark (&start, options->server_pid);
+    int64_t last_seq = options->count + 1;
+    for (int64_t round = 0; round < options->count; round++)
+        s_rooms_send (&self, producer, payload, (size_t) options->size);
+    int64_t deadline = start.wall_ns + options->timeout * 1000000;
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    //  Sleeping on the producer socket: only an ERROR (e.g. 429) can arrive
+    while (atomic_load (&self.rounds) < last_seq && bench_now_ns () < deadline)
+        if (s_wait_readable (producer, bench_now_ns () + 1000000)) {
+            int count = s_frames_recv (producer, frames, 0);
+            s_fail_error ("SEND", frames, count);
+        }
+    bench_mark (&end, options->server_pid);
+    atomic_store (&self.stop, true);
+    pthread_join (members, NULL);
+    int64_t rounds = atomic_load (&self.rounds) - 1;
+    if (rounds < options->count)
+        bench_fail ("timed out after %lld of %lld rounds", (long long) rounds, (long long) options->count);
+    //  Round time: from one round reaching every member to the next doing so
+    bench_samples_t latencies;
+    bench_samples_init (&latencies, (size_t) options->count);
+    for (int64_t seq = 2; seq <= last_seq; seq++)
+        bench_samples_add (&latencies, self.done_ns [seq] - (seq == 2? start.wall_ns: self.done_ns [seq - 1]));
+    bench_report (rounds, self.done_ns [last_seq] - start.wall_ns, &start, &end, options->server_pid,
+                  &latencies, NULL);
+
+    for (int index = 0; index < self.connection_count; index++)
+        zmq_close (self.connections [index]);
+    zmq_close (producer);
+    zmq_ctx_term (context);
+    for (int64_t member = 0; member < options->clients; member++)
+        free (ids [member]);
+    free (ids);
+    bench_samples_free (&latencies);
+    free (self.connections);
+    free (self.receipts);
+    free (self.done_ns);
+    free (payload);
+}
+
+//  ==========================================================================
+
+typedef struct {
+    const char *name;
+    void (*run) (bench_options_t *options);
+} s_mode_t;
+
+static const s_mode_t s_modes [] = {
+    { "port", s_mode_port },
+    { "topics", s_mode_topics },
+    { "reqrep", s_mode_reqrep },
+    { "proxy", s_mode_proxy },
+    { "queues", s_mode_queues },
+    { "rooms", s_mode_rooms },
+    { NULL, NULL }
+};
+
+int
+main (int argc, char **argv)
+{
+    bench_options_t options;
+    if (bench_options_parse (&options, argc, argv))
+        return 2;
+    for (const s_mode_t *mode = s_modes; mode->name; mode++)
+        if (!strcmp (mode->name, options.mode)) {
+            mode->run (&options);
+            return 0;
+        }
+    fprintf (stderr, "zg_bench: unknown mode '%s'\n", options.mode);
+    return 2;
+}

@@ -1,0 +1,506 @@
+/*  =========================================================================
+    zg_worker - native work-queue worker with a registry of handlers by queue
+    (task type) or command name
+
+    Handlers are keyed "q:name" or "c:name" in one hash, so a queue and a
+    command may share a name. zgate's READY answer tells us its heartbeat
+    interval; we PING whenever we have sent nothing for that long.
+    =========================================================================
+*/
+
+#include <msgpack.h>
+#include "zg_worker.h"
+//  The self test runs against a real queues actor in-process
+#include "zgate.h"
+#include "zg_producer.h"
+//  Assertions check invariants and drive the self test: keep them in release builds
+#undef NDEBUG
+#include <assert.h>
+
+//  Heartbeat interval until zgate tells us its own, ms
+#define ZG_WORKER_HEARTBEAT 1000
+//  Time zg_worker_run waits for zgate's answer to READY, ms
+#define ZG_WORKER_START_TIMEOUT 5000
+//  Longest handler name
+#define ZG_WORKER_NAME_SIZE 255
+
+typedef struct {
+    char name [ZG_WORKER_NAME_SIZE + 1];    //  Queue or command name
+    bool command;                   //  A command, not a queue
+    zg_worker_fn *handler;          //  Its handler
+    void *arg;                      //  Handler argument
+} s_handler_t;
+
+struct _zg_worker_t {
+    zsock_t *dealer;                //  DEALER connected to zgate's workers endpoint
+    char *id;                       //  Logical worker id
+    int prefetch;                   //  Most tasks held at once
+    zhashx_t *handlers;             //  "q:name" / "c:name" -> s_handler_t
+    bool started;                   //  READY was answered
+    int64_t heartbeat;              //  Heartbeat interval, ms
+    int64_t last_sent;              //  Monotonic ms of our last message
+    uint64_t handled;               //  Tasks handled
+    char reason [256];              //  Last error
+};
+
+//  --------------------------------------------------------------------------
+//  Create a worker
+
+zg_worker_t *
+zg_worker_new (const char *endpoint, const char *id, int prefetch)
+{
+    assert (id && *id);
+    assert (prefetch > 0);
+    zg_worker_t *self = (zg_worker_t *) zmalloc (sizeof (zg_worker_t));
+    assert (self);
+    self->id = strdup (id);
+    self->prefetch = prefetch;
+    self->heartbeat = ZG_WORKER_HEARTBEAT;
+    self->handlers = zhashx_new ();
+    zhashx_set_destructor (self->handlers, (zhashx_destructor_fn *) zstr_free);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    assert (self->dealer);
+    if (zsock_connect (self->dealer, "%s", endpoint) == -1)
+        zg_worker_destroy (&self);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the worker
+
+void
+zg_worker_destroy (zg_worker_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zg_worker_t *self = *self_p;
+        if (self->started) {
+            //  Let BYE leave before the socket closes
+            zsock_set_linger (self->dealer, 200);
+            zstr_sendx (self->dealer, "BYE", self->id, NULL);
+        }
+        zsock_destroy (&self->dealer);
+        zhashx_destroy (&self->handlers);
+        free (self->id);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Send a message we built and note the time
+
+static void
+s_send (zg_worker_t *self, zmsg_t **msg_p)
+{
+    zmsg_send (msg_p, self->dealer);
+    self->last_sent = zclock_mono ();
+}
+
+//  --------------------------------------------------------------------------
+//  Send READY with every registered name, queues first
+
+static void
+s_send_ready (zg_worker_t *self)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+    size_t counts [2] = { 0, 0 };
+    for (s_handler_t *handler = (s_handler_t *) zhashx_first (self->handlers); handler;
+         handler = (s_handler_t *) zhashx_next (self->handlers))
+        counts [handler->command]++;
+    msgpack_pack_map (&packer, 3);
+    for (int command = 0; command < 2; command++) {
+        const char *key = command? "commands": "queues";
+        msgpack_pack_str_with_body (&packer, key, strlen (key));
+        msgpack_pack_array (&packer, counts [command]);
+        for (s_handler_t *handler = (s_handler_t *) zhashx_first (self->handlers); handler;
+             handler = (s_handler_t *) zhashx_next (self->handlers))
+            if (handler->command == command)
+                msgpack_pack_str_with_body (&packer, handler->name, strlen (handler->name));
+    }
+    msgpack_pack_str_with_body (&packer, "prefetch", 8);
+    msgpack_pack_int (&packer, self->prefetch);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "READY");
+    zmsg_addstr (msg, self->id);
+    zmsg_addmem (msg, buffer.data, buffer.size);
+    msgpack_sbuffer_destroy (&buffer);
+    s_send (self, &msg);
+}
+
+//  --------------------------------------------------------------------------
+//  Register a handler
+
+int
+zg_worker_register (zg_worker_t *self, const char *name, bool command, zg_worker_fn *handler, void *arg)
+{
+    assert (self);
+    assert (handler);
+    char key [ZG_WORKER_NAME_SIZE + 3];
+    snprintf (key, sizeof key, "%c:%s", command? 'c': 'q', name);
+    if (strlen (name) > ZG_WORKER_NAME_SIZE || zhashx_lookup (self->handlers, key)) {
+        snprintf (self->reason, sizeof self->reason, "registering multiple callbacks for '%s'", name);
+        return -1;
+    }
+    s_handler_t *entry = (s_handler_t *) zmalloc (sizeof (s_handler_t));
+    assert (entry);
+    snprintf (entry->name, sizeof entry->name, "%s", name);
+    entry->command = command;
+    entry->handler = handler;
+    entry->arg = arg;
+    zhashx_insert (self->handlers, key, entry);
+    if (self->started)
+        s_send_ready (self);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Read the heartbeat interval from READY's answer map
+
+static void
+s_read_welcome (zg_worker_t *self, zframe_t *frame)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    if (frame
+    &&  msgpack_unpack_next (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &offset)
+        == MSGPACK_UNPACK_SUCCESS
+    &&  unpacked.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t index = 0; index < unpacked.data.via.map.size; index++) {
+            msgpack_object *key = &unpacked.data.via.map.ptr [index].key;
+            msgpack_object *value = &unpacked.data.via.map.ptr [index].val;
+            if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == 9
+            &&  memcmp (key->via.str.ptr, "heartbeat", 9) == 0
+            &&  value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 > 0)
+                self->heartbeat = (int64_t) value->via.u64;
+        }
+    msgpack_unpacked_destroy (&unpacked);
+}
+
+//  --------------------------------------------------------------------------
+//  Handle one DELIVER: [id][meta][payload]
+
+static void
+s_handle_delivery (zg_worker_t *self, zmsg_t *msg)
+{
+    char *id = zmsg_popstr (msg);
+    zframe_t *meta = zmsg_pop (msg);
+    zframe_t *input = zmsg_pop (msg);
+    if (!id || !meta || !input) {
+        zstr_free (&id);
+        zframe_destroy (&meta);
+        return;
+    }
+    //  The handler's key: "q:" + queue or "c:" + command
+    char key [ZG_WORKER_NAME_SIZE + 3] = "";
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (meta), zframe_size (meta), &offset)
+        == MSGPACK_UNPACK_SUCCESS
+    &&  unpacked.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t index = 0; index < unpacked.data.via.map.size; index++) {
+            msgpack_object *name = &unpacked.data.via.map.ptr [index].key;
+            msgpack_object *value = &unpacked.data.via.map.ptr [index].val;
+            bool queue = name->via.str.size == 5 && memcmp (name->via.str.ptr, "queue", 5) == 0;
+            bool command = name->via.str.size == 7 && memcmp (name->via.str.ptr, "command", 7) == 0;
+            if (name->type == MSGPACK_OBJECT_STR && (queue || command) && value->type == MSGPACK_OBJECT_STR
+            &&  value->via.str.size <= ZG_WORKER_NAME_SIZE)
+                snprintf (key, sizeof key, "%c:%.*s", queue? 'q': 'c', (int) value->via.str.size,
+                          value->via.str.ptr);
+        }
+    msgpack_unpacked_destroy (&unpacked);
+    s_handler_t *handler = (s_handler_t *) zhashx_lookup (self->handlers, key);
+    zmsg_t *answer = zmsg_new ();
+    if (!handler) {
+        zmsg_addstr (answer, "NACK");
+        zmsg_addstr (answer, self->id);
+        zmsg_addstr (answer, id);
+        zmsg_addstr (answer, "callback not found");
+    }
+    else {
+        zframe_t *output = NULL;
+        char reason [256] = "";
+        int rc = handler->handler (handler->name, input, &output, reason, sizeof reason, handler->arg);
+        zmsg_addstr (answer, rc == ZG_WORKER_ACK? "ACK": rc == ZG_WORKER_NACK? "NACK": "FAIL");
+        zmsg_addstr (answer, self->id);
+        zmsg_addstr (answer, id);
+        if (rc == ZG_WORKER_ACK && output)
+            zmsg_append (answer, &output);
+        else
+        if (rc != ZG_WORKER_ACK && rc != ZG_WORKER_NACK)
+            zmsg_addstr (answer, *reason? reason: "handler failed");
+        zframe_destroy (&output);
+        self->handled++;
+    }
+    s_send (self, &answer);
+    zstr_free (&id);
+    zframe_destroy (&meta);
+    zframe_destroy (&input);
+}
+
+//  --------------------------------------------------------------------------
+//  Handle one message from zgate; returns 1 if it was a task
+
+static int
+s_handle_message (zg_worker_t *self, zmsg_t *msg)
+{
+    char *command = zmsg_popstr (msg);
+    char *id = zmsg_popstr (msg);
+    int tasks = 0;
+    if (command && streq (command, "DELIVER")) {
+        s_handle_delivery (self, msg);
+        tasks = 1;
+    }
+    else
+    if (command && streq (command, "OK")) {
+        zframe_t *map = zmsg_pop (msg);
+        if (map) {
+            s_read_welcome (self, map);
+            self->started = true;
+        }
+        zframe_destroy (&map);
+    }
+    else
+    if (command && streq (command, "ERROR")) {
+        char *code = zmsg_popstr (msg);
+        char *reason = zmsg_popstr (msg);
+        snprintf (self->reason, sizeof self->reason, "%s %s", code? code: "", reason? reason: "");
+        //  zgate restarted or declared us dead: announce ourselves again
+        if (code && streq (code, "404"))
+            s_send_ready (self);
+        else
+            zsys_warning ("zg_worker: %s", self->reason);
+        zstr_free (&code);
+        zstr_free (&reason);
+    }
+    zstr_free (&command);
+    zstr_free (&id);
+    return tasks;
+}
+
+//  --------------------------------------------------------------------------
+//  Announce the registered names and wait for zgate's answer
+
+int
+zg_worker_start (zg_worker_t *self, int timeout)
+{
+    assert (self);
+    s_send_ready (self);
+    int64_t deadline = zclock_mono () + timeout;
+    while (!self->started) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0) {
+            snprintf (self->reason, sizeof self->reason, "zgate did not answer READY");
+            return -1;
+        }
+        zsock_set_rcvtimeo (self->dealer, (int) left);
+        zmsg_t *msg = zmsg_recv (self->dealer);
+        if (!msg)
+            continue;
+        //  An ERROR before the OK means zgate refused our READY
+        bool refused = zframe_streq (zmsg_first (msg), "ERROR");
+        s_handle_message (self, msg);
+        zmsg_destroy (&msg);
+        if (refused)
+            return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Handle what arrives for up to timeout ms
+
+int
+zg_worker_poll (zg_worker_t *self, int timeout)
+{
+    assert (self);
+    int64_t deadline = zclock_mono () + timeout;
+    int tasks = 0;
+    while (!zsys_interrupted) {
+        int64_t now = zclock_mono ();
+        if (now - self->last_sent >= self->heartbeat) {
+            zmsg_t *ping = zmsg_new ();
+            zmsg_addstr (ping, "PING");
+            zmsg_addstr (ping, self->id);
+            s_send (self, &ping);
+        }
+        int64_t left = deadline - now;
+        if (left <= 0)
+            return tasks;
+        int64_t wait = self->last_sent + self->heartbeat - now;
+        zsock_set_rcvtimeo (self->dealer, (int) (wait < left? (wait > 0? wait: 0): left));
+        zmsg_t *msg = zmsg_recv (self->dealer);
+        if (msg) {
+            tasks += s_handle_message (self, msg);
+            zmsg_destroy (&msg);
+        }
+    }
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Start if needed, then handle tasks until SIGINT or SIGTERM
+
+int
+zg_worker_run (zg_worker_t *self)
+{
+    assert (self);
+    if (!self->started && zg_worker_start (self, ZG_WORKER_START_TIMEOUT))
+        return -1;
+    while (zg_worker_poll (self, 1000) >= 0)
+        ;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Tasks handled so far
+
+uint64_t
+zg_worker_handled (zg_worker_t *self)
+{
+    assert (self);
+    return self->handled;
+}
+
+//  --------------------------------------------------------------------------
+//  Reason of the last error
+
+const char *
+zg_worker_reason (zg_worker_t *self)
+{
+    assert (self);
+    return self->reason;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+static int
+s_test_upper (const char *name, zframe_t *input, zframe_t **output_p, char *reason, size_t reason_size,
+              void *arg)
+{
+    (void) name;
+    (void) arg;
+    if (zframe_size (input) == 0) {
+        snprintf (reason, reason_size, "empty input");
+        return ZG_WORKER_FAIL;
+    }
+    *output_p = zframe_dup (input);
+    for (size_t index = 0; index < zframe_size (*output_p); index++)
+        zframe_data (*output_p) [index] = (byte) toupper (zframe_data (*output_p) [index]);
+    return ZG_WORKER_ACK;
+}
+
+//  --------------------------------------------------------------------------
+//  The producer side runs in a thread while the worker polls in the caller
+
+static void *
+s_test_producer (void *args)
+{
+    zg_producer_t *producer = zg_producer_new ("inproc://zg-worker-test-p");
+    zframe_t *reply = NULL;
+    assert (zg_producer_request (producer, "upper", "hello", 5, 5000, &reply) == 0);
+    assert (zframe_streq (reply, "HELLO"));
+    zframe_destroy (&reply);
+    assert (zg_producer_request (producer, "upper", "", 0, 5000, &reply) == -1);
+    assert (zg_producer_code (producer) == 422);
+    assert (strstr (zg_producer_reason (producer), "empty input"));
+    assert (zg_producer_call (producer, "shout/abc", 5000, &reply) == 0);
+    assert (zframe_streq (reply, "ABC"));
+    zframe_destroy (&reply);
+    zg_producer_destroy (&producer);
+    (void) args;
+    return NULL;
+}
+
+void
+zg_worker_test (bool verbose)
+{
+    printf (" * zg_worker: ");
+    //  @selftest
+    zactor_t *queues = zg_queues_new ();
+    char error [256];
+    assert (zg_actor_set (queues, "inproc-producers", "inproc://zg-worker-test-p", error, sizeof error) == 0);
+    assert (zg_actor_set (queues, "inproc-workers", "inproc://zg-worker-test-w", error, sizeof error) == 0);
+    assert (zg_actor_set (queues, "heartbeat-interval", "100", error, sizeof error) == 0);
+    zg_worker_t *worker = zg_worker_new ("inproc://zg-worker-test-w", "w1", 4);
+    assert (worker);
+    assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == 0);
+    assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == -1);
+    if (verbose)
+        printf ("(%s) ", zg_worker_reason (worker));
+    assert (zg_worker_register (worker, "shout", true, s_test_upper, NULL) == 0);
+    assert (zg_worker_start (worker, 2000) == 0);
+
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_test_producer, NULL);
+    int64_t deadline = zclock_mono () + 5000;
+    while (zg_worker_handled (worker) < 3 && zclock_mono () < deadline)
+        zg_worker_poll (worker, 100);
+    pthread_join (thread, NULL);
+    assert (zg_worker_handled (worker) == 3);
+
+    //  Heartbeats keep an idle worker alive past several intervals
+    assert (zg_actor_set (queues, "worker-timeout", "1000", error, sizeof error) == 0);
+    zg_worker_poll (worker, 2500);
+    char *stats = zg_actor_stats (queues);
+    assert (strstr (stats, "\"workers\":1,"));
+    zstr_free (&stats);
+
+    zg_worker_destroy (&worker);
+    zactor_destroy (&queues);
+
+    //  Against a scripted broker: a task with no handler is nacked with a
+    //  reason, and "unknown worker" makes the worker announce itself again
+    zsock_t *broker = zsock_new_router ("inproc://zg-worker-test-broker");
+    zsock_set_rcvtimeo (broker, 2000);
+    worker = zg_worker_new ("inproc://zg-worker-test-broker", "w2", 1);
+    assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == 0);
+    s_send_ready (worker);
+    zmsg_t *msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 4);
+    zframe_t *identity = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+    zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
+    zstr_sendx (broker, "OK", "w2", "\x81\xa9heartbeat\xcd\x03\xe8", NULL);
+    zg_worker_poll (worker, 50);
+    zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
+    zstr_sendx (broker, "DELIVER", "w2", "7", "\x82\xa5queue\xa5other\xa7" "attempt\x01", "data", NULL);
+    zg_worker_poll (worker, 50);
+    msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 5);
+    zframe_t *frame = zmsg_pop (msg);
+    zframe_destroy (&frame);
+    char *command = zmsg_popstr (msg);
+    char *name = zmsg_popstr (msg);
+    char *id = zmsg_popstr (msg);
+    char *reason = zmsg_popstr (msg);
+    assert (streq (command, "NACK") && streq (name, "w2") && streq (id, "7"));
+    assert (streq (reason, "callback not found"));
+    zstr_free (&command);
+    zstr_free (&name);
+    zstr_free (&id);
+    zstr_free (&reason);
+    zmsg_destroy (&msg);
+    zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
+    zstr_sendx (broker, "ERROR", "w2", "404", "unknown worker 'w2': send READY", NULL);
+    zg_worker_poll (worker, 50);
+    msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 4);
+    frame = zmsg_pop (msg);
+    zframe_destroy (&frame);
+    command = zmsg_popstr (msg);
+    assert (streq (command, "READY"));
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+    zg_worker_destroy (&worker);
+    zframe_destroy (&identity);
+    zsock_destroy (&broker);
+    //  @end
+    printf ("OK\n");
+}

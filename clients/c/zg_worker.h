@@ -1,0 +1,86 @@
+/*  =========================================================================
+    zg_worker - native work-queue worker with a registry of handlers by queue
+    (task type) or command name (docs/PROTOCOL.md, "Queues")
+
+        zg_worker_t *worker = zg_worker_new ("tcp://127.0.0.1:5563", "w1", 10);
+        zg_worker_register (worker, "reverse", false, s_reverse, NULL);
+        zg_worker_run (worker);                 //  until SIGINT / SIGTERM
+        zg_worker_destroy (&worker);
+
+    The worker announces every registered name (READY), calls the handler of
+    each delivered task in its thread, answers ACK / FAIL / NACK from what the
+    handler returns, sends heartbeats, and announces itself again when zgate
+    has forgotten it (restart). A task whose name has no handler is NACKed
+    with "callback not found". A handler that runs longer than zgate's
+    worker-timeout gets its worker declared dead, so keep them shorter.
+    =========================================================================
+*/
+
+#ifndef ZG_WORKER_H_INCLUDED
+#define ZG_WORKER_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  What a handler returns
+#define ZG_WORKER_ACK    0          //  Done; *output_p (may stay NULL) is the reply
+#define ZG_WORKER_FAIL  -1          //  Failed for good; reason says why
+#define ZG_WORKER_NACK   1          //  Give it back for another delivery
+
+//  A task handler: name is the queue or command, input the payload. It may
+//  set *output_p to a new frame (the reply) and must fill reason on FAIL.
+typedef int (zg_worker_fn) (const char *name, zframe_t *input, zframe_t **output_p,
+                            char *reason, size_t reason_size, void *arg);
+
+typedef struct _zg_worker_t zg_worker_t;
+
+//  Create a worker with logical id on zgate's workers endpoint, holding at
+//  most prefetch tasks; NULL if the endpoint is invalid
+zg_worker_t *
+    zg_worker_new (const char *endpoint, const char *id, int prefetch);
+
+//  Destroy the worker; zgate gets BYE and requeues what it held
+void
+    zg_worker_destroy (zg_worker_t **self_p);
+
+//  Register the handler of a queue (command false) or command name. Returns
+//  0, or -1 if the name already has one ("registering multiple callbacks").
+//  A worker already started announces the new name at once.
+int
+    zg_worker_register (zg_worker_t *self, const char *name, bool command, zg_worker_fn *handler, void *arg);
+
+//  Announce the registered names to zgate and wait up to timeout ms for its
+//  answer. Returns 0, or -1 (see zg_worker_reason)
+int
+    zg_worker_start (zg_worker_t *self, int timeout);
+
+//  Handle what arrives for up to timeout ms (tasks, errors), heartbeating.
+//  Returns the number of tasks handled, or -1 if interrupted
+int
+    zg_worker_poll (zg_worker_t *self, int timeout);
+
+//  Start if needed, then handle tasks until SIGINT or SIGTERM. Returns 0, or
+//  -1 if zgate never answered READY
+int
+    zg_worker_run (zg_worker_t *self);
+
+//  Tasks handled so far
+uint64_t
+    zg_worker_handled (zg_worker_t *self);
+
+//  Reason of the last error
+const char *
+    zg_worker_reason (zg_worker_t *self);
+
+//  Self test of this class
+void
+    zg_worker_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,31 @@
+//  room_publisher - sends one message per second to a room, with a priority.
+//
+//      ./room_publisher [room [priority [endpoint]]]
+
+#include "zg_room_producer.h"
+
+int
+main (int argc, char **argv)
+{
+    const char *room = argc > 1? argv [1]: "lobby";
+    int64_t priority = argc > 2? atoll (argv [2]): 0;
+    const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";
+    zg_room_producer_t *producer = zg_room_producer_new (endpoint, 2000);
+    if (!producer) {
+        fprintf (stderr, "room_publisher: invalid endpoint %s\n", endpoint);
+        return 1;
+    }
+    for (int count = 1; !zsys_interrupted; count++) {
+        char text [64];
+        snprintf (text, sizeof text, "message %d at %" PRId64, count, zclock_time ());
+        uint64_t seq;
+        if (zg_room_producer_send (producer, room, priority, text, strlen (text), &seq) == 0)
+            printf ("sent #%" PRIu64 " to '%s' (priority %" PRId64 "): %s\n", seq, room, priority, text);
+        else
+            printf ("send failed: %s\n", zg_room_producer_error (producer));
+        fflush (stdout);
+        zclock_sleep (1000);
+    }
+    zg_room_producer_destroy (&producer);
+    return 0;
+}

@@ -1,0 +1,47 @@
+//  room_subscribers - N clients that join a room as observers (async members):
+//  they ping to stay alive and print every room message, without ever blocking
+//  the room. Run room_worker next to them to ack.
+//
+//      ./room_subscribers [count [room [endpoint]]]
+
+#include "zg_member.h"
+
+#define MAX_SUBSCRIBERS 64
+
+int
+main (int argc, char **argv)
+{
+    int count = argc > 1? atoi (argv [1]): 3;
+    const char *room = argc > 2? argv [2]: "lobby";
+    const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";
+    if (count < 1 || count > MAX_SUBSCRIBERS) {
+        fprintf (stderr, "room_subscribers: count must be 1 to %d\n", MAX_SUBSCRIBERS);
+        return 1;
+    }
+    zg_member_t *members [MAX_SUBSCRIBERS] = { NULL };
+    for (int index = 0; index < count; index++) {
+        members [index] = zg_member_new (endpoint, 1000);
+        if (!members [index] || zg_member_join (members [index], room, true)) {
+            fprintf (stderr, "room_subscribers: cannot join '%s' at %s\n", room, endpoint);
+            return 1;
+        }
+        printf ("client %s joined '%s'\n", zg_member_id (members [index]), room);
+    }
+    fflush (stdout);
+    while (!zsys_interrupted)
+        for (int index = 0; index < count; index++) {
+            //  Each member pings itself while it waits in recv
+            const char *event = zg_member_recv (members [index], 50);
+            if (!event)
+                continue;
+            zframe_t *payload = zg_member_payload (members [index]);
+            printf ("%s %s '%s' %.*s%s\n", zg_member_id (members [index]), event,
+                    zg_member_room (members [index]) ? zg_member_room (members [index]): "",
+                    payload? (int) zframe_size (payload): 0, payload? (char *) zframe_data (payload): "",
+                    zg_member_reason (members [index])? zg_member_reason (members [index]): "");
+            fflush (stdout);
+        }
+    for (int index = 0; index < count; index++)
+        zg_member_destroy (&members [index]);
+    return 0;
+}

@@ -1,0 +1,2929 @@
+/*  =========================================================================
+    zg_gateway - the web gateway actor: HTTP and WebSocket on one port, run
+    by libwebsockets inside this czmq actor's thread
+
+    One thread does everything (STYLE.md B.3): lws_service() runs the loop,
+    a dup() of the ZMQ_FD of each zsock we read is adopted as an lws raw
+    file so ZeroMQ traffic wakes the loop, and after every service pass we
+    drain the zsocks (ZMQ_FD is edge-triggered: zsock_events re-arms it).
+    When a drain stops at its batch limit, lws_cancel_service makes the next
+    pass return at once, so lws and ZeroMQ take turns.
+
+    Every web session is multiplexed over one inproc socket per pattern:
+    a SUB and an XPUB for topics, a DEALER for queue producers, one for
+    queue workers and one for rooms. Requests to queues and rooms carry a
+    gateway-made req ("g<n>") that maps back to the session or HTTP
+    transaction in the pending table; workers and room clients are named
+    after their session, so pushed tasks and room events find it.
+
+    A subscription reaches the topics actor asynchronously, so a subscribe
+    that adds a ZeroMQ subscription is answered only once a probe message
+    published after it has come back: then the subscription is in effect.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_gateway.h"
+#include "zg_codec.h"
+#include "zg_session.h"
+#include "zg_http.h"
+#include "zg_pull.h"
+#include "zg_metrics.h"
+#include "zg_www.h"
+
+//  ZeroMQ messages handled per wake-up before lws gets a turn
+#define ZG_GATEWAY_BATCH 2048
+//  lws receive chunk per WebSocket session, bytes
+#define ZG_GATEWAY_RX_CHUNK 2048
+//  Housekeeping period, ms
+#define ZG_GATEWAY_TICK 250
+//  Topic of the probes that confirm subscriptions
+#define ZG_GATEWAY_PROBE "$zgate.gateway.barrier"
+//  Time before a lost probe is published again, ms
+#define ZG_GATEWAY_PROBE_RETRY 100
+//  Longest web req string
+#define ZG_GATEWAY_MAX_REQ 64
+
+//  The patterns, for the counters
+typedef enum { ZG_TOPICS, ZG_QUEUES, ZG_ROOMS, ZG_PATTERNS } s_pattern_t;
+static const char *s_pattern_names [] = { "topics", "queues", "rooms" };
+
+typedef struct {
+    int64_t verbose;                //  Log decisions
+    int64_t max_frame_size;         //  Largest WebSocket frame
+    int64_t max_message_size;       //  Largest WebSocket message
+    int64_t max_depth;              //  Deepest JSON or msgpack nesting
+    int64_t max_topic_size;         //  Longest topic
+    int64_t max_subscriptions;      //  Topics (or queues) per session
+    int64_t max_sessions;           //  WebSocket sessions in all
+    int64_t max_queue_bytes;        //  Send queue bound per session
+    int64_t ping_interval;          //  Idle time before a ping, ms
+    int64_t ping_timeout;           //  Time to answer it, ms
+    int64_t max_body_size;          //  Largest HTTP body
+    int64_t pull_buffer_size;       //  Messages per pull subscriber
+    int64_t max_pull_subscribers;   //  Pull subscribers in all
+    int64_t pull_idle_timeout;      //  Pull subscriber life without fetch, ms
+    int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
+    int64_t write_batch;            //  Bytes coalesced per write
+    int64_t http_timeout;           //  Longest wait for a pattern actor, ms
+    bool disconnect_slow;           //  slow-client-policy is disconnect
+    char *interface;                //  Address to listen on
+} s_settings_t;
+
+static const zg_int_setting_t s_int_settings [] = {
+    { "max-frame-size", offsetof (s_settings_t, max_frame_size), 16, INT32_MAX },
+    { "max-message-size", offsetof (s_settings_t, max_message_size), 16, INT32_MAX },
+    { "max-depth", offsetof (s_settings_t, max_depth), 2, 64 },
+    { "max-topic-size", offsetof (s_settings_t, max_topic_size), 1, 65535 },
+    { "max-subscriptions", offsetof (s_settings_t, max_subscriptions), 1, 1000000 },
+    { "max-sessions", offsetof (s_settings_t, max_sessions), 1, 1000000 },
+    { "max-queue-bytes", offsetof (s_settings_t, max_queue_bytes), 1024, INT32_MAX },
+    { "ping-interval", offsetof (s_settings_t, ping_interval), 1000, 3600000 },
+    { "ping-timeout", offsetof (s_settings_t, ping_timeout), 1000, 3600000 },
+    { "max-body-size", offsetof (s_settings_t, max_body_size), 16, INT32_MAX },
+    { "pull-buffer-size", offsetof (s_settings_t, pull_buffer_size), 1, 10000000 },
+    { "max-pull-subscribers", offsetof (s_settings_t, max_pull_subscribers), 1, 10000000 },
+    { "pull-idle-timeout", offsetof (s_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
+    { "peer-stats-interval", offsetof (s_settings_t, peer_stats_interval), 100, 3600000 },
+    { "write-batch", offsetof (s_settings_t, write_batch), 1024, 16777216 },
+    { "http-timeout", offsetof (s_settings_t, http_timeout), 1000, 3600000 },
+    { NULL }
+};
+
+//  The gateway's counters
+typedef struct {
+    uint64_t sessions_accepted;     //  WebSocket sessions opened
+    uint64_t sessions_rejected;     //  Upgrades refused (max-sessions)
+    uint64_t in [ZG_PATTERNS];      //  Web requests per pattern
+    uint64_t out [ZG_PATTERNS];     //  Pushes to web sessions per pattern
+    uint64_t dropped_slow;          //  Pushes dropped by the slow-client policy
+    uint64_t disconnects_slow;      //  Sessions closed for a full send queue
+    uint64_t disconnects_limit;     //  Sessions closed for a frame or message too large
+    uint64_t errors;                //  Error answers to web requests
+    uint64_t http_requests;         //  HTTP requests answered
+    uint64_t unavailable;           //  Requests refused: an inproc socket was full
+    uint64_t async_failed;          //  /api/publish/async that failed later
+} s_counters_t;
+
+//  A topic subscription entry: the sessions holding it
+typedef struct {
+    zg_session_t **sessions;        //  Holders
+    size_t count;                   //  Entries used
+    size_t size;                    //  Entries allocated
+} s_holders_t;
+
+//  What a request to a queue or room actor is waiting for
+typedef enum {
+    S_PENDING_QUEUE_SEND,           //  SEND: accepted, maybe a reply
+    S_PENDING_TASK,                 //  GET: the task's state
+    S_PENDING_HELLO,                //  HELLO: a rooms client id
+    S_PENDING_ROOM_OK,              //  JOIN, LEAVE, PING, ACK: ok
+    S_PENDING_ROOM_SEND,            //  SEND: ok with seq
+    S_PENDING_ROOM_OOB,             //  OOB: ok with count
+    S_PENDING_PEEK,                 //  PEEK: the map
+    S_PENDING_STATE,                //  STATE: the map
+    S_PENDING_METRICS               //  METRICS: the map
+} s_pending_kind_t;
+
+typedef struct {
+    s_pending_kind_t kind;          //  What it waits for
+    uint64_t owner;                 //  Session or HTTP transaction id
+    bool http;                      //  The owner is an HTTP transaction
+    json_object *req;               //  The web req to echo, or NULL
+    bool reply;                     //  A queue SEND waits for its reply too
+} s_pending_t;
+
+//  An answer held until the subscriptions before it are in effect
+typedef struct {
+    uint64_t probe;                 //  Probe whose return releases it
+    uint64_t owner;                 //  Session or HTTP transaction id
+    bool http;                      //  The owner is an HTTP transaction
+    json_object *answer;            //  WebSocket answer or HTTP JSON body
+} s_waiter_t;
+
+//  Per-connection lws user space of a WebSocket session. HTTP transactions
+//  are kept by connection in our own table: lws frees the user space of an
+//  HTTP connection before its last callbacks.
+typedef struct {
+    zg_session_t *session;          //  WebSocket session, or NULL
+} s_pss_t;
+
+typedef struct {
+    zsock_t *pipe;                  //  Actor command pipe
+    zsock_t *subscriber;            //  SUB to the topics' XPUB
+    zsock_t *publisher;             //  XPUB to the topics' XSUB
+    zsock_t *producer;              //  DEALER to the queues' producers side
+    zsock_t *worker;                //  DEALER to the queues' workers side
+    zsock_t *rooms;                 //  DEALER to the rooms
+    bool linked [ZG_PATTERNS];      //  Pattern endpoints connected
+    bool workers_linked;            //  Queues' worker endpoint connected
+    s_settings_t settings;          //  Current settings
+    struct lws_protocols protocols [3];     //  HTTP and WS, zsock wake-ups, end
+    struct lws_context *context;    //  lws, once listening
+    lws_retry_bo_t retry;           //  Ping and hang-up policy
+    lws_sorted_usec_list_t tick;    //  Housekeeping timer
+    zg_codec_t *codec;              //  JSON and msgpack
+    zg_metrics_t *metrics;          //  HTTP request series
+    zg_pull_t *pull;                //  gophermq pull subscribers
+    zchunk_t *scratch;              //  Coalescing buffer for writes
+    msgpack_sbuffer encoded;        //  Encoding buffer
+    zhashx_t *sessions;             //  Session id -> zg_session_t
+    zhashx_t *https;                //  HTTP id -> zg_http_t waiting for an actor
+    zhashx_t *transactions;         //  Connection -> its current zg_http_t
+    zhashx_t *exact;                //  Exact topic -> s_holders_t
+    zhashx_t *prefixes;             //  Topic prefix -> s_holders_t
+    zhashx_t *zmq_subscriptions;    //  ZeroMQ prefix -> number of users
+    zhashx_t *workers;              //  Worker id -> zg_session_t
+    zhashx_t *clients;              //  Rooms client id -> zg_session_t
+    zhashx_t *pending;              //  Gateway req -> s_pending_t
+    zhashx_t *peer_stats;           //  Actor name -> its STATS JSON text
+    zlistx_t *waiters;              //  s_waiter_t, oldest first
+    uint64_t probe_wanted;          //  Newest probe a waiter needs
+    int64_t probe_time;             //  When a probe was last published
+    uint64_t next_id;               //  Ids of sessions, transactions, reqs
+    uint64_t message_seq;           //  Topic messages received
+    int64_t worker_heartbeat;       //  Ping interval for web workers, ms
+    int64_t next_worker_ping;       //  When to ping them next
+    int64_t next_expiry;            //  When to expire pull subscribers next
+    char *topic_key;                //  Buffer for a topic as a string key
+    size_t topic_key_size;          //  Bytes in topic_key
+    s_counters_t counters;          //  Counters
+    bool terminated;                //  $TERM received
+} self_t;
+
+static void
+    s_self_drain (self_t *self);
+
+//  --------------------------------------------------------------------------
+//  Destructors for the tables
+
+static void
+s_holders_destroy (s_holders_t **self_p)
+{
+    s_holders_t *self = *self_p;
+    if (self) {
+        free (self->sessions);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_pending_destroy (s_pending_t **self_p)
+{
+    s_pending_t *self = *self_p;
+    if (self) {
+        json_object_put (self->req);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_json_destroy (json_object **value_p)
+{
+    json_object_put (*value_p);
+    *value_p = NULL;
+}
+
+static void
+s_waiter_destroy (s_waiter_t **self_p)
+{
+    s_waiter_t *self = *self_p;
+    if (self) {
+        json_object_put (self->answer);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  An id as a table key
+
+static void
+s_key (char *key, size_t size, const char *prefix, uint64_t id)
+{
+    snprintf (key, size, "%s%" PRIu64, prefix, id);
+}
+
+//  --------------------------------------------------------------------------
+
+static int
+    s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int
+    s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
+static zsock_t *
+s_dealer_new (void)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert (dealer);
+    //  Never block the lws thread: a full pipe is an error to the client
+    zsock_set_sndtimeo (dealer, 0);
+    zsock_set_sndhwm (dealer, 100000);
+    zsock_set_rcvhwm (dealer, 100000);
+    return dealer;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->settings = (s_settings_t) {
+        .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
+        .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
+        .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
+        .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
+        .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
+        .http_timeout = 30000, .interface = strdup ("127.0.0.1")
+    };
+    self->subscriber = zsock_new (ZMQ_SUB);
+    self->publisher = zsock_new (ZMQ_XPUB);
+    assert (self->subscriber && self->publisher);
+    zsock_set_rcvhwm (self->subscriber, 1000000);
+    zsock_set_sndhwm (self->publisher, 1000000);
+    zsock_set_subscribe (self->subscriber, ZG_GATEWAY_PROBE);
+    self->producer = s_dealer_new ();
+    self->worker = s_dealer_new ();
+    self->rooms = s_dealer_new ();
+    self->protocols [0] = (struct lws_protocols) {
+        "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
+    };
+    self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
+    self->codec = zg_codec_new ((int) self->settings.max_depth);
+    self->metrics = zg_metrics_new ();
+    self->pull = zg_pull_new ();
+    self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
+    msgpack_sbuffer_init (&self->encoded);
+    self->sessions = zhashx_new ();
+    self->https = zhashx_new ();
+    self->transactions = zhashx_new ();
+    self->exact = zhashx_new ();
+    zhashx_set_destructor (self->exact, (zhashx_destructor_fn *) s_holders_destroy);
+    self->prefixes = zhashx_new ();
+    zhashx_set_destructor (self->prefixes, (zhashx_destructor_fn *) s_holders_destroy);
+    self->zmq_subscriptions = zhashx_new ();
+    self->workers = zhashx_new ();
+    self->clients = zhashx_new ();
+    self->pending = zhashx_new ();
+    zhashx_set_destructor (self->pending, (zhashx_destructor_fn *) s_pending_destroy);
+    self->peer_stats = zhashx_new ();
+    zhashx_set_destructor (self->peer_stats, (zhashx_destructor_fn *) zstr_free);
+    self->waiters = zlistx_new ();
+    zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
+    self->worker_heartbeat = 1000;
+    self->topic_key_size = 256;
+    self->topic_key = (char *) zmalloc (self->topic_key_size);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    //  lws closes every connection, and our callbacks forget each one
+    if (self->context) {
+        lws_sul_cancel (&self->tick);
+        lws_context_destroy (self->context);
+    }
+    zsock_destroy (&self->subscriber);
+    zsock_destroy (&self->publisher);
+    zsock_destroy (&self->producer);
+    zsock_destroy (&self->worker);
+    zsock_destroy (&self->rooms);
+    zg_codec_destroy (&self->codec);
+    zg_metrics_destroy (&self->metrics);
+    zg_pull_destroy (&self->pull);
+    zchunk_destroy (&self->scratch);
+    msgpack_sbuffer_destroy (&self->encoded);
+    zhashx_destroy (&self->sessions);
+    zhashx_destroy (&self->https);
+    zhashx_destroy (&self->transactions);
+    zhashx_destroy (&self->exact);
+    zhashx_destroy (&self->prefixes);
+    zhashx_destroy (&self->zmq_subscriptions);
+    zhashx_destroy (&self->workers);
+    zhashx_destroy (&self->clients);
+    zhashx_destroy (&self->pending);
+    zhashx_destroy (&self->peer_stats);
+    zlistx_destroy (&self->waiters);
+    free (self->topic_key);
+    free (self->settings.interface);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Housekeeping, every ZG_GATEWAY_TICK ms
+
+static void
+    s_self_publish_probe (self_t *self);
+
+static void
+s_self_tick (lws_sorted_usec_list_t *sul)
+{
+    self_t *self = lws_container_of (sul, self_t, tick);
+    int64_t now = zclock_mono ();
+    if (now >= self->next_worker_ping) {
+        //  Web workers are alive while their session is: ping for them
+        for (void *session = zhashx_first (self->workers); session; session = zhashx_next (self->workers))
+            zstr_sendx (self->worker, "PING", (const char *) zhashx_cursor (self->workers), NULL);
+        self->next_worker_ping = now + self->worker_heartbeat;
+    }
+    if (now >= self->next_expiry) {
+        zlistx_t *subjects = zg_pull_expire (self->pull, now);
+        if (subjects) {
+            for (char *subject = (char *) zlistx_first (subjects); subject;
+                 subject = (char *) zlistx_next (subjects)) {
+                uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, subject);
+                if (count > 1)
+                    zhashx_update (self->zmq_subscriptions, subject, (void *) (count - 1));
+                else {
+                    zhashx_delete (self->zmq_subscriptions, subject);
+                    zsock_set_unsubscribe (self->subscriber, subject);
+                }
+            }
+            zlistx_destroy (&subjects);
+        }
+        self->next_expiry = now + 1000;
+    }
+    if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GATEWAY_PROBE_RETRY)
+        s_self_publish_probe (self);
+    lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
+}
+
+//  --------------------------------------------------------------------------
+//  Start listening: create the lws context and adopt the zsocks' fds
+
+static int
+s_self_adopt (self_t *self, zsock_t *socket)
+{
+    lws_adopt_desc_t desc = { 0 };
+    desc.vh = lws_get_vhost_by_name (self->context, "default");
+    desc.type = LWS_ADOPT_RAW_FILE_DESC;
+    desc.fd.filefd = dup (zsock_fd (socket));
+    desc.vh_prot_name = "zgate-zmq";
+    //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
+    return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
+}
+
+static int
+s_self_listen (self_t *self, const char *value, char *error, size_t size)
+{
+    if (self->context) {
+        snprintf (error, size, "the gateway is already listening");
+        return -1;
+    }
+    char *end = NULL;
+    long port = strtol (value, &end, 10);
+    if (end == value || *end || port < 1 || port > 65535) {
+        snprintf (error, size, "'%s' is not a port from 1 to 65535", value);
+        return -1;
+    }
+    self->protocols [0].tx_packet_size = (size_t) self->settings.write_batch + 64;
+    self->retry.secs_since_valid_ping = (uint16_t) ((self->settings.ping_interval + 999) / 1000);
+    self->retry.secs_since_valid_hangup = (uint16_t) ((self->settings.ping_interval
+                                                     + self->settings.ping_timeout + 999) / 1000);
+    struct lws_context_creation_info info;
+    memset (&info, 0, sizeof info);
+    info.port = (int) port;
+    info.iface = self->settings.interface;
+    info.protocols = self->protocols;
+    info.user = self;
+    info.retry_and_idle_policy = &self->retry;
+    info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, NULL);
+    self->context = lws_create_context (&info);
+    if (!self->context) {
+        snprintf (error, size, "cannot listen on %s:%ld (address in use or not available)",
+                  self->settings.interface, port);
+        return -1;
+    }
+    if (s_self_adopt (self, self->pipe) || s_self_adopt (self, self->subscriber)
+    ||  s_self_adopt (self, self->publisher) || s_self_adopt (self, self->producer)
+    ||  s_self_adopt (self, self->worker) || s_self_adopt (self, self->rooms)) {
+        snprintf (error, size, "cannot adopt the ZeroMQ descriptors: %s", strerror (errno));
+        return -1;
+    }
+    lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Apply one setting
+
+static int
+s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    zsock_t *link = NULL;
+    s_pattern_t pattern = ZG_TOPICS;
+    if (streq (key, "topics-subscribers"))
+        link = self->subscriber;
+    else
+    if (streq (key, "topics-publishers"))
+        link = self->publisher;
+    else
+    if (streq (key, "queues-producers")) {
+        link = self->producer;
+        pattern = ZG_QUEUES;
+    }
+    else
+    if (streq (key, "queues-workers")) {
+        link = self->worker;
+        pattern = ZG_QUEUES;
+        self->workers_linked = true;
+    }
+    else
+    if (streq (key, "rooms-clients")) {
+        link = self->rooms;
+        pattern = ZG_ROOMS;
+    }
+    if (link) {
+        if (zsock_connect (link, "%s", value) == -1) {
+            snprintf (error, size, "cannot connect to '%s': %s", value, zmq_strerror (zmq_errno ()));
+            return -1;
+        }
+        self->linked [pattern] = true;
+        return 0;
+    }
+    if (streq (key, "verbose")) {
+        self->settings.verbose = streq (value, "1");
+        return 0;
+    }
+    if (streq (key, "interface")) {
+        free (self->settings.interface);
+        self->settings.interface = strdup (value);
+        return 0;
+    }
+    if (streq (key, "slow-client-policy")) {
+        if (strneq (value, "drop") && strneq (value, "disconnect")) {
+            snprintf (error, size, "'%s' is not drop or disconnect", value);
+            return -1;
+        }
+        self->settings.disconnect_slow = streq (value, "disconnect");
+        return 0;
+    }
+    if (streq (key, "http-port"))
+        return s_self_listen (self, value, error, size);
+    int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    if (rc == 1) {
+        snprintf (error, size, "unknown key '%s'", key);
+        return -1;
+    }
+    zg_codec_set_max_depth (self->codec, (int) self->settings.max_depth);
+    zg_pull_set_limits (self->pull, (size_t) self->settings.pull_buffer_size,
+                        (size_t) self->settings.max_pull_subscribers, self->settings.pull_idle_timeout);
+    if ((size_t) self->settings.max_topic_size + 1 > self->topic_key_size) {
+        self->topic_key_size = (size_t) self->settings.max_topic_size + 1;
+        self->topic_key = (char *) realloc (self->topic_key, self->topic_key_size);
+        assert (self->topic_key);
+    }
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Send a multipart message on a DEALER or XPUB without blocking; -1 if the
+//  socket is full (or the pattern is not linked)
+
+static int
+s_self_send (self_t *self, zsock_t *socket, zmsg_t **msg_p)
+{
+    if (zmsg_send (msg_p, socket) == 0)
+        return 0;
+    zmsg_destroy (msg_p);
+    self->counters.unavailable++;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  A gateway req for a request to a queue or room actor
+
+static const char *
+s_self_pending (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, json_object *req,
+                char *key, size_t size)
+{
+    s_key (key, size, "g", ++self->next_id);
+    s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+    assert (pending);
+    pending->kind = kind;
+    pending->owner = owner;
+    pending->http = http;
+    pending->req = json_object_get (req);
+    zhashx_insert (self->pending, key, pending);
+    return key;
+}
+
+//  ==========================================================================
+//  WebSocket sessions: answers, pushes and the slow-client policy
+
+//  Close a session from outside its callbacks
+static void
+s_self_kill (self_t *self, zg_session_t *session, int status, const char *reason)
+{
+    (void) self;
+    if (session->closing)
+        return;
+    session->closing = true;
+    lws_close_reason (session->wsi, (enum lws_close_status) status, (unsigned char *) reason, strlen (reason));
+    lws_set_timeout (session->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+//  Queue a frame on a session. Answers are never dropped: a session that
+//  cannot take one is closed; pushes follow the slow-client policy.
+static void
+s_self_push (self_t *self, zg_session_t *session, zg_frame_t *frame, bool answer, s_pattern_t pattern)
+{
+    if (session->closing)
+        return;
+    if (zg_session_push (session, frame, (size_t) self->settings.max_queue_bytes) == 0) {
+        if (!answer)
+            self->counters.out [pattern]++;
+        return;
+    }
+    if (!answer && !self->settings.disconnect_slow) {
+        self->counters.dropped_slow++;
+        return;
+    }
+    self->counters.disconnects_slow++;
+    if (self->settings.verbose)
+        zsys_info ("zg_gateway: closing session %" PRIu64 ": send queue full", session->id);
+    s_self_kill (self, session, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
+}
+
+//  Encode an object in the session's encoding as one frame
+static zg_frame_t *
+s_self_frame (self_t *self, json_object *object, bool msgpack)
+{
+    msgpack_sbuffer_clear (&self->encoded);
+    zg_codec_encode (self->codec, object, msgpack, &self->encoded);
+    return zg_frame_new ((const byte *) self->encoded.data, self->encoded.size, msgpack);
+}
+
+//  Send an object to a session (taking it); answer says it answers a request
+static void
+s_self_send_object (self_t *self, zg_session_t *session, json_object *object, bool answer,
+                    s_pattern_t pattern)
+{
+    zg_frame_t *frame = s_self_frame (self, object, session->msgpack);
+    s_self_push (self, session, frame, answer, pattern);
+    zg_frame_unref (&frame);
+    json_object_put (object);
+}
+
+//  A new answer object {"op": op, "req": req}
+static json_object *
+s_answer_new (const char *op, json_object *req)
+{
+    json_object *answer = json_object_new_object ();
+    json_object_object_add (answer, "op", json_object_new_string (op));
+    json_object_object_add (answer, "req", json_object_get (req));
+    return answer;
+}
+
+//  Answer a request with an error
+static void
+s_self_error (self_t *self, zg_session_t *session, json_object *req, int code, const char *format, ...)
+{
+    char message [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    json_object *answer = s_answer_new ("error", req);
+    json_object_object_add (answer, "code", json_object_new_int (code));
+    json_object_object_add (answer, "message", json_object_new_string (message));
+    self->counters.errors++;
+    s_self_send_object (self, session, answer, true, ZG_TOPICS);
+}
+
+//  Answer a request with ok
+static void
+s_self_ok (self_t *self, zg_session_t *session, json_object *req)
+{
+    s_self_send_object (self, session, s_answer_new ("ok", req), true, ZG_TOPICS);
+}
+
+//  The session of an id, or NULL if it has gone
+static zg_session_t *
+s_self_session (self_t *self, uint64_t id)
+{
+    char key [32];
+    s_key (key, sizeof key, "", id);
+    return (zg_session_t *) zhashx_lookup (self->sessions, key);
+}
+
+//  ==========================================================================
+//  Request fields
+
+//  A string field of at most max bytes without NUL; NULL if missing or bad
+static const char *
+s_string_field (json_object *request, const char *name, size_t max)
+{
+    json_object *value = NULL;
+    if (!json_object_object_get_ex (request, name, &value)
+    ||  !json_object_is_type (value, json_type_string) || zg_codec_is_binary (value))
+        return NULL;
+    const char *text = json_object_get_string (value);
+    size_t length = (size_t) json_object_get_string_len (value);
+    if (length == 0 || length > max || strlen (text) != length)
+        return NULL;
+    return text;
+}
+
+//  An optional integer field: 0 if absent, 1 if present (in *number), -1 if
+//  it is not an integer
+static int
+s_int_field (json_object *request, const char *name, int64_t *number)
+{
+    json_object *value = NULL;
+    if (!json_object_object_get_ex (request, name, &value) || !value)
+        return 0;
+    if (!json_object_is_type (value, json_type_int))
+        return -1;
+    *number = json_object_get_int64 (value);
+    return 1;
+}
+
+//  An optional boolean field: false if absent; -1 if it is not a boolean
+static int
+s_bool_field (json_object *request, const char *name, bool *flag)
+{
+    json_object *value = NULL;
+    *flag = false;
+    if (!json_object_object_get_ex (request, name, &value) || !value)
+        return 0;
+    if (!json_object_is_type (value, json_type_boolean))
+        return -1;
+    *flag = json_object_get_boolean (value);
+    return 0;
+}
+
+//  The data field as a native payload frame; NULL if absent
+static zframe_t *
+s_data_frame (json_object *request)
+{
+    json_object *value = NULL;
+    if (!json_object_object_get_ex (request, "data", &value))
+        return NULL;
+    size_t size = 0;
+    const char *payload = value? zg_codec_value_payload (value, &size): "null";
+    if (!value)
+        size = 4;
+    return zframe_new (payload, size);
+}
+
+//  Add the web value of a native payload as "data" (and "binary": true)
+static void
+s_self_add_data (self_t *self, json_object *object, const byte *payload, size_t size)
+{
+    json_object *value = zg_codec_payload_value (self->codec, payload, size);
+    if (zg_codec_is_binary (value))
+        json_object_object_add (object, "binary", json_object_new_boolean (1));
+    json_object_object_add (object, "data", value);
+}
+
+//  ==========================================================================
+//  Topics: subscription tables, the probe barrier, delivery
+
+//  Add one user of a ZeroMQ prefix; true if the gateway subscribed just now
+static bool
+s_self_zmq_subscribe (self_t *self, const char *prefix)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, prefix);
+    zhashx_update (self->zmq_subscriptions, prefix, (void *) (count + 1));
+    if (count == 0)
+        zsock_set_subscribe (self->subscriber, prefix);
+    return count == 0;
+}
+
+static void
+s_self_zmq_unsubscribe (self_t *self, const char *prefix)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, prefix);
+    if (count > 1)
+        zhashx_update (self->zmq_subscriptions, prefix, (void *) (count - 1));
+    else {
+        zhashx_delete (self->zmq_subscriptions, prefix);
+        zsock_set_unsubscribe (self->subscriber, prefix);
+    }
+}
+
+static void
+s_self_publish_probe (self_t *self)
+{
+    char sequence [32];
+    snprintf (sequence, sizeof sequence, "%" PRIu64, self->probe_wanted);
+    zmq_send (zsock_resolve (self->publisher), ZG_GATEWAY_PROBE, strlen (ZG_GATEWAY_PROBE),
+              ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (zsock_resolve (self->publisher), sequence, strlen (sequence), ZMQ_DONTWAIT);
+    self->probe_time = zclock_mono ();
+}
+
+//  Hold an answer until the subscriptions made so far are in effect
+static void
+s_self_wait_barrier (self_t *self, uint64_t owner, bool http, json_object *answer)
+{
+    s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+    assert (waiter);
+    waiter->probe = ++self->probe_wanted;
+    waiter->owner = owner;
+    waiter->http = http;
+    waiter->answer = answer;
+    zlistx_add_end (self->waiters, waiter);
+    s_self_publish_probe (self);
+}
+
+static void
+    s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *body);
+
+//  A probe came back: release the answers it covers
+static void
+s_self_release_barrier (self_t *self, uint64_t probe)
+{
+    s_waiter_t *waiter = (s_waiter_t *) zlistx_first (self->waiters);
+    while (waiter && waiter->probe <= probe) {
+        json_object *answer = waiter->answer;
+        waiter->answer = NULL;
+        if (waiter->http)
+            s_self_http_done_waiting (self, waiter->owner, 200, answer);
+        else {
+            zg_session_t *session = s_self_session (self, waiter->owner);
+            if (session)
+                s_self_send_object (self, session, answer, true, ZG_TOPICS);
+            else
+                json_object_put (answer);
+        }
+        zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
+        waiter = (s_waiter_t *) zlistx_first (self->waiters);
+    }
+}
+
+//  Add or remove a session as a holder of a table entry
+static void
+s_holders_add (zhashx_t *table, const char *key, zg_session_t *session)
+{
+    s_holders_t *holders = (s_holders_t *) zhashx_lookup (table, key);
+    if (!holders) {
+        holders = (s_holders_t *) zmalloc (sizeof (s_holders_t));
+        zhashx_insert (table, key, holders);
+    }
+    if (holders->count == holders->size) {
+        holders->size = holders->size? holders->size * 2: 4;
+        holders->sessions = (zg_session_t **) realloc (holders->sessions, holders->size * sizeof (zg_session_t *));
+        assert (holders->sessions);
+    }
+    holders->sessions [holders->count++] = session;
+}
+
+static void
+s_holders_remove (zhashx_t *table, const char *key, zg_session_t *session)
+{
+    s_holders_t *holders = (s_holders_t *) zhashx_lookup (table, key);
+    if (!holders)
+        return;
+    for (size_t index = 0; index < holders->count; index++)
+        if (holders->sessions [index] == session) {
+            holders->sessions [index] = holders->sessions [--holders->count];
+            break;
+        }
+    if (holders->count == 0)
+        zhashx_delete (table, key);
+}
+
+//  Split a web topic: the ZeroMQ prefix it needs (in key) and whether it is
+//  a prefix subscription
+static bool
+s_topic_prefix (const char *topic, char *key, size_t size)
+{
+    size_t length = strlen (topic);
+    bool prefix = length > 0 && topic [length - 1] == '*';
+    snprintf (key, size, "%.*s", (int) (prefix? length - 1: length), topic);
+    return prefix;
+}
+
+//  Remove a session's subscription at index
+static void
+s_self_unsubscribe_at (self_t *self, zg_session_t *session, uint32_t index)
+{
+    char key [65536 + 1];
+    bool prefix = s_topic_prefix (session->topics [index], key, sizeof key);
+    s_holders_remove (prefix? self->prefixes: self->exact, key, session);
+    s_self_zmq_unsubscribe (self, key);
+    free (session->topics [index]);
+    session->topics [index] = session->topics [--session->topic_count];
+    if (session->topic_count == 0) {
+        free (session->topics);
+        session->topics = NULL;
+    }
+}
+
+static void
+s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
+    char key [65536 + 1];
+    if (!topic || (s_topic_prefix (topic, key, sizeof key) == false
+                   && strlen (topic) > (size_t) self->settings.max_topic_size)) {
+        s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
+                      self->settings.max_topic_size);
+        return;
+    }
+    for (uint32_t index = 0; index < session->topic_count; index++)
+        if (streq (session->topics [index], topic)) {
+            s_self_ok (self, session, req);
+            return;
+        }
+    if ((int64_t) session->topic_count >= self->settings.max_subscriptions) {
+        s_self_error (self, session, req, 429, "at most %" PRId64 " subscriptions per session",
+                      self->settings.max_subscriptions);
+        return;
+    }
+    session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
+    assert (session->topics);
+    session->topics [session->topic_count++] = strdup (topic);
+    bool prefix = s_topic_prefix (topic, key, sizeof key);
+    s_holders_add (prefix? self->prefixes: self->exact, key, session);
+    if (s_self_zmq_subscribe (self, key))
+        s_self_wait_barrier (self, session->id, false, s_answer_new ("ok", req));
+    else
+        s_self_ok (self, session, req);
+}
+
+static void
+s_op_unsubscribe (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
+    if (!topic) {
+        s_self_error (self, session, req, 400, "topic must be a non-empty string");
+        return;
+    }
+    for (uint32_t index = 0; index < session->topic_count; index++)
+        if (streq (session->topics [index], topic)) {
+            s_self_unsubscribe_at (self, session, index);
+            s_self_ok (self, session, req);
+            return;
+        }
+    s_self_error (self, session, req, 404, "not subscribed to '%s'", topic);
+}
+
+//  Publish [topic][payload] to the topics actor
+static int
+s_self_publish (self_t *self, const char *topic, const void *payload, size_t size)
+{
+    void *publisher = zsock_resolve (self->publisher);
+    if (!self->linked [ZG_TOPICS]
+    ||  zmq_send (publisher, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+        self->counters.unavailable++;
+        return -1;
+    }
+    zmq_send (publisher, payload, size, 0);
+    return 0;
+}
+
+static void
+s_op_publish (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size);
+    if (!topic) {
+        s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
+                      self->settings.max_topic_size);
+        return;
+    }
+    zframe_t *payload = s_data_frame (request);
+    if (!payload) {
+        s_self_error (self, session, req, 400, "data is missing");
+        return;
+    }
+    if (s_self_publish (self, topic, zframe_data (payload), zframe_size (payload)) == 0)
+        s_self_ok (self, session, req);
+    else
+        s_self_error (self, session, req, 503, "the topics actor is not reachable now");
+    zframe_destroy (&payload);
+}
+
+//  Queue a topic message on every holder of an entry, once per session
+static void
+s_self_deliver_holders (self_t *self, s_holders_t *holders, json_object *message, zg_frame_t **frames)
+{
+    for (size_t index = 0; index < holders->count; index++) {
+        zg_session_t *session = holders->sessions [index];
+        if (session->last_seq == self->message_seq)
+            continue;
+        session->last_seq = self->message_seq;
+        zg_frame_t **frame = &frames [session->msgpack? 1: 0];
+        if (!*frame)
+            *frame = s_self_frame (self, message, session->msgpack);
+        s_self_push (self, session, *frame, false, ZG_TOPICS);
+    }
+}
+
+//  A message from the topics actor: to web subscribers and pull buffers
+static void
+s_self_handle_topic (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->subscriber);
+    if (!msg)
+        return;
+    zframe_t *topic_frame = zmsg_first (msg);
+    zframe_t *payload = zmsg_next (msg);
+    size_t topic_size = topic_frame? zframe_size (topic_frame): 0;
+    if (!payload || topic_size + 1 > self->topic_key_size
+    ||  memchr (zframe_data (topic_frame), 0, topic_size)) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    char *topic = self->topic_key;
+    memcpy (topic, zframe_data (topic_frame), topic_size);
+    topic [topic_size] = 0;
+    if (streq (topic, ZG_GATEWAY_PROBE)) {
+        char *sequence = zframe_strdup (payload);
+        s_self_release_barrier (self, strtoull (sequence, NULL, 10));
+        free (sequence);
+        zmsg_destroy (&msg);
+        return;
+    }
+    self->message_seq++;
+    zg_pull_deliver (self->pull, topic, zframe_data (payload), zframe_size (payload));
+    json_object *message = NULL;
+    zg_frame_t *frames [2] = { NULL, NULL };
+    s_holders_t *holders = (s_holders_t *) zhashx_lookup (self->exact, topic);
+    if (holders) {
+        message = json_object_new_object ();
+        json_object_object_add (message, "op", json_object_new_string ("message"));
+        json_object_object_add (message, "topic", json_object_new_string (topic));
+        s_self_add_data (self, message, zframe_data (payload), zframe_size (payload));
+        s_self_deliver_holders (self, holders, message, frames);
+    }
+    if (zhashx_size (self->prefixes))
+        for (size_t length = 0; length <= topic_size; length++) {
+            char saved = topic [length];
+            topic [length] = 0;
+            holders = (s_holders_t *) zhashx_lookup (self->prefixes, topic);
+            topic [length] = saved;
+            if (holders) {
+                if (!message) {
+                    message = json_object_new_object ();
+                    json_object_object_add (message, "op", json_object_new_string ("message"));
+                    json_object_object_add (message, "topic", json_object_new_string (topic));
+                    s_self_add_data (self, message, zframe_data (payload), zframe_size (payload));
+                }
+                s_self_deliver_holders (self, holders, message, frames);
+            }
+        }
+    zg_frame_unref (&frames [0]);
+    zg_frame_unref (&frames [1]);
+    json_object_put (message);
+    zmsg_destroy (&msg);
+}
+
+//  ==========================================================================
+//  Queues: web producers and web workers
+
+//  The worker id of a session
+static void
+s_worker_id (zg_session_t *session, char *id, size_t size)
+{
+    s_key (id, size, "w", session->id);
+}
+
+//  Tell the queues actor what a web worker serves (or that it left)
+static int
+s_self_send_ready (self_t *self, zg_session_t *session)
+{
+    char id [32];
+    s_worker_id (session, id, sizeof id);
+    zmsg_t *msg = zmsg_new ();
+    if (session->queue_names == 0) {
+        zmsg_addstr (msg, "BYE");
+        zmsg_addstr (msg, id);
+        zhashx_delete (self->workers, id);
+        return s_self_send (self, self->worker, &msg);
+    }
+    msgpack_sbuffer_clear (&self->encoded);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "queues", 6);
+    msgpack_pack_array (&packer, session->queue_names);
+    for (uint32_t index = 0; index < session->queue_names; index++)
+        msgpack_pack_str_with_body (&packer, session->queues [index], strlen (session->queues [index]));
+    msgpack_pack_str_with_body (&packer, "prefetch", 8);
+    msgpack_pack_int64 (&packer, session->prefetch);
+    zmsg_addstr (msg, "READY");
+    zmsg_addstr (msg, id);
+    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
+    zhashx_update (self->workers, id, session);
+    return s_self_send (self, self->worker, &msg);
+}
+
+static void
+s_op_queue_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = s_string_field (request, "queue", 65535);
+    int64_t priority = 0, timeout = 0, ack_timeout = 0;
+    bool reply = false;
+    int has_priority = s_int_field (request, "priority", &priority);
+    int has_timeout = s_int_field (request, "timeout", &timeout);
+    int has_ack_timeout = s_int_field (request, "ack_timeout", &ack_timeout);
+    if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
+    ||  s_bool_field (request, "reply", &reply) < 0) {
+        s_self_error (self, session, req, 400, "send needs a queue name; priority, timeout and ack_timeout "
+                      "are integers, reply a boolean");
+        return;
+    }
+    zframe_t *payload = s_data_frame (request);
+    if (!payload) {
+        s_self_error (self, session, req, 400, "data is missing");
+        return;
+    }
+    msgpack_sbuffer_clear (&self->encoded);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 1 + (has_priority > 0) + (has_timeout > 0) + (has_ack_timeout > 0));
+    msgpack_pack_str_with_body (&packer, "reply", 5);
+    if (reply)
+        msgpack_pack_true (&packer);
+    else
+        msgpack_pack_false (&packer);
+    if (has_priority > 0) {
+        msgpack_pack_str_with_body (&packer, "priority", 8);
+        msgpack_pack_int64 (&packer, priority);
+    }
+    if (has_timeout > 0) {
+        msgpack_pack_str_with_body (&packer, "timeout", 7);
+        msgpack_pack_int64 (&packer, timeout);
+    }
+    if (has_ack_timeout > 0) {
+        msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
+        msgpack_pack_int64 (&packer, ack_timeout);
+    }
+    char key [32];
+    s_self_pending (self, S_PENDING_QUEUE_SEND, session->id, false, req, key, sizeof key);
+    ((s_pending_t *) zhashx_lookup (self->pending, key))->reply = reply;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "SEND");
+    zmsg_addstr (msg, key);
+    zmsg_addstr (msg, queue);
+    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
+    zmsg_append (msg, &payload);
+    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
+        zmsg_destroy (&msg);
+        zhashx_delete (self->pending, key);
+        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
+    }
+}
+
+static void
+s_op_consume (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = s_string_field (request, "queue", 65535);
+    int64_t prefetch = session->prefetch? session->prefetch: 1;
+    if (!queue || s_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
+        s_self_error (self, session, req, 400, "consume needs a queue name and an optional prefetch >= 1");
+        return;
+    }
+    if (!self->workers_linked) {
+        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
+        return;
+    }
+    bool known = false;
+    for (uint32_t index = 0; index < session->queue_names; index++)
+        known |= streq (session->queues [index], queue);
+    if (!known) {
+        if ((int64_t) session->queue_names >= self->settings.max_subscriptions) {
+            s_self_error (self, session, req, 429, "at most %" PRId64 " queues per session",
+                          self->settings.max_subscriptions);
+            return;
+        }
+        session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
+        assert (session->queues);
+        session->queues [session->queue_names++] = strdup (queue);
+    }
+    session->prefetch = prefetch;
+    if (s_self_send_ready (self, session))
+        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
+    else
+        s_self_ok (self, session, req);
+}
+
+static void
+s_op_cancel (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = s_string_field (request, "queue", 65535);
+    for (uint32_t index = 0; queue && index < session->queue_names; index++)
+        if (streq (session->queues [index], queue)) {
+            free (session->queues [index]);
+            session->queues [index] = session->queues [--session->queue_names];
+            s_self_send_ready (self, session);
+            s_self_ok (self, session, req);
+            return;
+        }
+    s_self_error (self, session, req, 404, "this session does not consume '%s'", queue? queue: "");
+}
+
+//  ACK, NACK or FAIL a task the session's worker holds
+static void
+s_self_task_outcome (self_t *self, zg_session_t *session, json_object *request, json_object *req,
+                     const char *command)
+{
+    const char *id = s_string_field (request, "id", 255);
+    if (!id) {
+        s_self_error (self, session, req, 400, "%s needs a task id (a string)", command);
+        return;
+    }
+    if (session->queue_names == 0 && !session->prefetch) {
+        s_self_error (self, session, req, 404, "this session is not a worker (consume first)");
+        return;
+    }
+    char worker [32];
+    s_worker_id (session, worker, sizeof worker);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, command);
+    zmsg_addstr (msg, worker);
+    zmsg_addstr (msg, id);
+    if (streq (command, "ACK")) {
+        zframe_t *payload = s_data_frame (request);
+        if (payload)
+            zmsg_append (msg, &payload);
+    }
+    else
+    if (streq (command, "FAIL")) {
+        const char *reason = s_string_field (request, "reason", 1024);
+        zmsg_addstr (msg, reason? reason: "failed");
+    }
+    if (s_self_send (self, self->worker, &msg))
+        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
+    else
+        s_self_ok (self, session, req);
+}
+
+static void
+s_op_nack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    s_self_task_outcome (self, session, request, req, "NACK");
+}
+
+static void
+s_op_fail (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    s_self_task_outcome (self, session, request, req, "FAIL");
+}
+
+//  Send a GET for a task; owner is a session or an HTTP transaction
+static int
+s_self_get_task (self_t *self, const char *id, uint64_t owner, bool http, json_object *req)
+{
+    char key [32];
+    s_self_pending (self, S_PENDING_TASK, owner, http, req, key, sizeof key);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "GET");
+    zmsg_addstr (msg, key);
+    zmsg_addstr (msg, id);
+    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
+        zmsg_destroy (&msg);
+        zhashx_delete (self->pending, key);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_op_task (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *id = s_string_field (request, "id", 255);
+    if (!id)
+        s_self_error (self, session, req, 400, "task needs a task id (a string)");
+    else
+    if (s_self_get_task (self, id, session->id, false, req))
+        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
+}
+
+//  ==========================================================================
+//  Rooms: web members and producers
+
+//  Send a rooms request [command][key][fields...]; answers go to owner
+static int
+s_self_rooms_request (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, json_object *req,
+                      zmsg_t **fields_p, const char *command)
+{
+    char key [32];
+    s_self_pending (self, kind, owner, http, req, key, sizeof key);
+    zmsg_t *msg = *fields_p;
+    *fields_p = NULL;
+    zmsg_pushstr (msg, key);
+    zmsg_pushstr (msg, command);
+    if (!self->linked [ZG_ROOMS] || s_self_send (self, self->rooms, &msg)) {
+        zmsg_destroy (&msg);
+        zhashx_delete (self->pending, key);
+        return -1;
+    }
+    return 0;
+}
+
+//  Make sure the session has a rooms client id; if it has none yet, the
+//  request waits for it and false is returned
+static bool
+s_self_room_client (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (session->client)
+        return true;
+    if (!session->waiting) {
+        session->waiting = zlistx_new ();
+        zlistx_set_destructor (session->waiting, (zlistx_destructor_fn *) s_json_destroy);
+        zmsg_t *fields = zmsg_new ();
+        if (s_self_rooms_request (self, S_PENDING_HELLO, session->id, false, NULL, &fields, "HELLO")) {
+            zlistx_destroy (&session->waiting);
+            s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+            return false;
+        }
+    }
+    if ((int64_t) zlistx_size (session->waiting) >= self->settings.max_subscriptions)
+        s_self_error (self, session, req, 429, "too many room requests before the session has its client id");
+    else
+        zlistx_add_end (session->waiting, json_object_get (request));
+    return false;
+}
+
+//  Forward a member command naming the session's client
+static void
+s_self_member_command (self_t *self, zg_session_t *session, json_object *request, json_object *req,
+                       const char *command, zmsg_t **fields_p)
+{
+    zmsg_pushstr (*fields_p, session->client);
+    if (s_self_rooms_request (self, S_PENDING_ROOM_OK, session->id, false, req, fields_p, command))
+        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+    (void) request;
+}
+
+static void
+s_op_join (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    const char *mode = s_string_field (request, "mode", 16);
+    json_object *mode_value = NULL;
+    if (!room || (json_object_object_get_ex (request, "mode", &mode_value) && !mode)) {
+        s_self_error (self, session, req, 400, "join needs a room name and an optional mode");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    zmsg_addstr (fields, mode? mode: "sync");
+    s_self_member_command (self, session, request, req, "JOIN", &fields);
+}
+
+static void
+s_op_leave (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    if (!room) {
+        s_self_error (self, session, req, 400, "leave needs a room name");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    s_self_member_command (self, session, request, req, "LEAVE", &fields);
+}
+
+static void
+s_op_ping (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    s_self_member_command (self, session, request, req, "PING", &fields);
+}
+
+static void
+s_op_room_ack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    const char *token = s_string_field (request, "token", 1024);
+    if (!room || !token) {
+        s_self_error (self, session, req, 400, "ack needs a room and its token");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    zmsg_addstr (fields, token);
+    s_self_member_command (self, session, request, req, "ACK", &fields);
+}
+
+//  Send to a room (queued, or out-of-band); owner is a session or an HTTP transaction
+static int
+s_self_room_send (self_t *self, const char *room, json_object *request, bool oob, int64_t priority,
+                  uint64_t owner, bool http, json_object *req)
+{
+    zframe_t *payload = s_data_frame (request);
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    if (!oob)
+        zmsg_addstrf (fields, "%" PRId64, priority);
+    zmsg_append (fields, &payload);
+    return s_self_rooms_request (self, oob? S_PENDING_ROOM_OOB: S_PENDING_ROOM_SEND, owner, http, req,
+                                 &fields, oob? "OOB": "SEND");
+}
+
+static void
+s_op_room_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    int64_t priority = 0;
+    bool oob = false;
+    json_object *data = NULL;
+    if (!room || s_int_field (request, "priority", &priority) < 0 || s_bool_field (request, "oob", &oob) < 0
+    ||  !json_object_object_get_ex (request, "data", &data)) {
+        s_self_error (self, session, req, 400, "send needs a room and data; priority is an integer, oob a boolean");
+        return;
+    }
+    if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
+        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  PEEK, STATE or METRICS; owner is a session or an HTTP transaction
+static int
+s_self_room_query (self_t *self, s_pending_kind_t kind, const char *room, int64_t offset, int64_t limit,
+                   uint64_t owner, bool http, json_object *req)
+{
+    zmsg_t *fields = zmsg_new ();
+    const char *command = kind == S_PENDING_PEEK? "PEEK": kind == S_PENDING_STATE? "STATE": "METRICS";
+    if (room)
+        zmsg_addstr (fields, room);
+    if (kind == S_PENDING_PEEK && (offset >= 0 || limit >= 0))
+        zmsg_addstrf (fields, "%" PRId64, offset >= 0? offset: 0);
+    if (limit >= 0)
+        zmsg_addstrf (fields, "%" PRId64, limit);
+    return s_self_rooms_request (self, kind, owner, http, req, &fields, command);
+}
+
+static void
+s_op_peek (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    int64_t offset = -1, limit = -1;
+    if (!room || s_int_field (request, "offset", &offset) < 0 || s_int_field (request, "limit", &limit) < 0
+    ||  (offset < 0 && offset != -1) || (limit < 0 && limit != -1)) {
+        s_self_error (self, session, req, 400, "peek needs a room; offset and limit are integers >= 0");
+        return;
+    }
+    if (s_self_room_query (self, S_PENDING_PEEK, room, offset, limit, session->id, false, req))
+        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+static void
+s_op_state (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = s_string_field (request, "room", 65535);
+    if (!room)
+        s_self_error (self, session, req, 400, "state needs a room");
+    else
+    if (s_self_room_query (self, S_PENDING_STATE, room, -1, -1, session->id, false, req))
+        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+static void
+s_op_metrics (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    int64_t top = -1;
+    if (s_int_field (request, "top", &top) < 0 || (top < 0 && top != -1))
+        s_self_error (self, session, req, 400, "top is an integer >= 0");
+    else
+    if (s_self_room_query (self, S_PENDING_METRICS, NULL, -1, top, session->id, false, req))
+        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  send and ack serve queues and rooms: the fields tell which
+static void
+s_op_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (json_object_object_get_ex (request, "room", NULL))
+        s_op_room_send (self, session, request, req);
+    else
+        s_op_queue_send (self, session, request, req);
+}
+
+static void
+s_op_ack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (json_object_object_get_ex (request, "room", NULL))
+        s_op_room_ack (self, session, request, req);
+    else
+        s_self_task_outcome (self, session, request, req, "ACK");
+}
+
+//  ==========================================================================
+//  WebSocket requests
+
+typedef void (s_op_fn) (self_t *self, zg_session_t *session, json_object *request, json_object *req);
+
+typedef struct {
+    const char *name;
+    s_op_fn *handler;
+    s_pattern_t pattern;
+} s_op_t;
+
+static const s_op_t s_ops [] = {
+    { "subscribe", s_op_subscribe, ZG_TOPICS },
+    { "unsubscribe", s_op_unsubscribe, ZG_TOPICS },
+    { "publish", s_op_publish, ZG_TOPICS },
+    { "send", s_op_send, ZG_QUEUES },
+    { "consume", s_op_consume, ZG_QUEUES },
+    { "cancel", s_op_cancel, ZG_QUEUES },
+    { "ack", s_op_ack, ZG_QUEUES },
+    { "nack", s_op_nack, ZG_QUEUES },
+    { "fail", s_op_fail, ZG_QUEUES },
+    { "task", s_op_task, ZG_QUEUES },
+    { "join", s_op_join, ZG_ROOMS },
+    { "leave", s_op_leave, ZG_ROOMS },
+    { "ping", s_op_ping, ZG_ROOMS },
+    { "peek", s_op_peek, ZG_ROOMS },
+    { "state", s_op_state, ZG_ROOMS },
+    { "metrics", s_op_metrics, ZG_ROOMS },
+    { NULL }
+};
+
+//  Handle a decoded request
+static void
+s_self_handle_request (self_t *self, zg_session_t *session, json_object *request)
+{
+    json_object *req = NULL;
+    json_object_object_get_ex (request, "req", &req);
+    if (req && !(json_object_is_type (req, json_type_int)
+                 || (json_object_is_type (req, json_type_string) && !zg_codec_is_binary (req)
+                     && json_object_get_string_len (req) <= ZG_GATEWAY_MAX_REQ))) {
+        s_self_error (self, session, NULL, 400, "req must be an integer or a string of at most %d bytes",
+                      ZG_GATEWAY_MAX_REQ);
+        return;
+    }
+    json_object *op = NULL;
+    if (!json_object_object_get_ex (request, "op", &op) || !json_object_is_type (op, json_type_string)) {
+        s_self_error (self, session, req, 400, "a request needs an op (a string)");
+        return;
+    }
+    const char *name = json_object_get_string (op);
+    for (const s_op_t *entry = s_ops; entry->name; entry++)
+        if (streq (entry->name, name)) {
+            s_pattern_t pattern = entry->pattern;
+            if (entry->handler == s_op_send || entry->handler == s_op_ack)
+                pattern = json_object_object_get_ex (request, "room", NULL)? ZG_ROOMS: ZG_QUEUES;
+            self->counters.in [pattern]++;
+            entry->handler (self, session, request, req);
+            return;
+        }
+    s_self_error (self, session, req, 400, "unknown op '%.64s'", name);
+}
+
+//  Handle one complete WebSocket message
+static void
+s_self_handle_message (self_t *self, zg_session_t *session, const byte *data, size_t size, bool binary)
+{
+    session->msgpack = binary;
+    json_object *request = NULL;
+    char error [256];
+    if (zg_codec_decode (self->codec, data, size, binary, &request, error, sizeof error))
+        s_self_error (self, session, NULL, 400, "%s", error);
+    else
+    if (!json_object_is_type (request, json_type_object))
+        s_self_error (self, session, NULL, 400, "a request must be an object");
+    else
+        s_self_handle_request (self, session, request);
+    json_object_put (request);
+}
+
+//  A new session
+static zg_session_t *
+s_self_open_session (self_t *self, struct lws *wsi)
+{
+    zg_session_t *session = zg_session_new (wsi, ++self->next_id);
+    char key [32];
+    s_key (key, sizeof key, "", session->id);
+    zhashx_insert (self->sessions, key, session);
+    self->counters.sessions_accepted++;
+    return session;
+}
+
+//  A session ended: it leaves everything it took part in
+static void
+s_self_close_session (self_t *self, zg_session_t **session_p)
+{
+    zg_session_t *session = *session_p;
+    while (session->topic_count)
+        s_self_unsubscribe_at (self, session, session->topic_count - 1);
+    if (session->queue_names || session->prefetch) {
+        while (session->queue_names)
+            free (session->queues [--session->queue_names]);
+        s_self_send_ready (self, session);       //  BYE: held tasks go back at once
+    }
+    if (session->client) {
+        zstr_sendx (self->rooms, "BYE", "", session->client, NULL);
+        zhashx_delete (self->clients, session->client);
+    }
+    char key [32];
+    s_key (key, sizeof key, "", session->id);
+    zhashx_delete (self->sessions, key);
+    zg_session_destroy (session_p);
+}
+
+//  ==========================================================================
+//  Answers and events from the queues and rooms actors
+
+//  The JSON form of a native error
+static json_object *
+s_error_body (const char *code, const char *reason)
+{
+    (void) code;
+    json_object *body = json_object_new_object ();
+    json_object_object_add (body, "message", json_object_new_string (reason? reason: "error"));
+    return body;
+}
+
+//  Answer a pending request: a WebSocket answer object, or an HTTP reply
+static void
+s_self_answer (self_t *self, s_pending_t *pending, json_object *answer, int status, json_object *body)
+{
+    if (pending->http)
+        s_self_http_done_waiting (self, pending->owner, status, body);
+    else {
+        json_object_put (body);
+        zg_session_t *session = s_self_session (self, pending->owner);
+        if (session) {
+            if (json_object_is_type (json_object_object_get (answer, "op"), json_type_string)
+            &&  streq (json_object_get_string (json_object_object_get (answer, "op")), "error"))
+                self->counters.errors++;
+            s_self_send_object (self, session, answer, true, ZG_QUEUES);
+            return;
+        }
+    }
+    json_object_put (answer);
+}
+
+//  An ERROR for a pending request
+static void
+s_self_answer_error (self_t *self, s_pending_t *pending, const char *code, const char *reason)
+{
+    int number = atoi (code? code: "500");
+    json_object *answer = s_answer_new ("error", pending->req);
+    json_object_object_add (answer, "code", json_object_new_int (number));
+    json_object_object_add (answer, "message", json_object_new_string (reason? reason: "error"));
+    //  A reply timeout is a gateway timeout to an HTTP client
+    int status = number == 408? 504: number >= 400 && number < 600? number: 502;
+    s_self_answer (self, pending, answer, status, s_error_body (code, reason));
+}
+
+//  A msgpack map answer, decoded; an HTTP body and a WebSocket answer
+static void
+s_self_answer_map (self_t *self, s_pending_t *pending, const char *op, zframe_t *frame)
+{
+    json_object *map = NULL;
+    char error [256];
+    if (!frame || zg_codec_decode_native (self->codec, zframe_data (frame), zframe_size (frame), &map,
+                                          error, sizeof error)
+    ||  !json_object_is_type (map, json_type_object)) {
+        json_object_put (map);
+        s_self_answer_error (self, pending, "502", "malformed answer from the pattern actor");
+        return;
+    }
+    json_object *reply = NULL;
+    if (json_object_object_get_ex (map, "reply", &reply)) {
+        //  A task's reply payload is its data, as everywhere on the web side
+        json_object_object_add (map, "data", json_object_get (reply));
+        json_object_object_del (map, "reply");
+    }
+    json_object *answer = s_answer_new (op, pending->req);
+    json_object_object_foreach (map, key, value)
+        json_object_object_add (answer, key, json_object_get (value));
+    s_self_answer (self, pending, answer, 200, map);
+}
+
+//  An integer field of an OK answer
+static void
+s_self_answer_number (self_t *self, s_pending_t *pending, const char *op, const char *field, const char *text)
+{
+    int64_t number = text? strtoll (text, NULL, 10): 0;
+    json_object *answer = s_answer_new (op, pending->req);
+    json_object_object_add (answer, field, json_object_new_int64 (number));
+    json_object *body = json_object_new_object ();
+    json_object_object_add (body, field, json_object_new_int64 (number));
+    s_self_answer (self, pending, answer, 200, body);
+}
+
+//  A message on the producers' DEALER
+static void
+s_self_handle_producer (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->producer);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    char *key = zmsg_popstr (msg);
+    s_pending_t *pending = key? (s_pending_t *) zhashx_lookup (self->pending, key): NULL;
+    if (pending && command) {
+        bool done = true;
+        if (streq (command, "OK") && pending->kind == S_PENDING_TASK) {
+            zframe_t *map = zmsg_pop (msg);
+            s_self_answer_map (self, pending, "task_state", map);
+            zframe_destroy (&map);
+        }
+        else
+        if (streq (command, "OK")) {
+            char *id = zmsg_popstr (msg);
+            if (!(pending->http && pending->reply)) {
+                json_object *answer = s_answer_new ("accepted", pending->req);
+                json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
+                json_object *body = json_object_new_object ();
+                json_object_object_add (body, "id", json_object_new_string (id? id: ""));
+                s_self_answer (self, pending, answer, 200, body);
+            }
+            done = !pending->reply;
+            zstr_free (&id);
+        }
+        else
+        if (streq (command, "REPLY")) {
+            char *id = zmsg_popstr (msg);
+            zframe_t *payload = zmsg_pop (msg);
+            json_object *answer = s_answer_new ("reply", pending->req);
+            json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
+            json_object *body = json_object_new_object ();
+            json_object_object_add (body, "id", json_object_new_string (id? id: ""));
+            if (payload) {
+                s_self_add_data (self, answer, zframe_data (payload), zframe_size (payload));
+                s_self_add_data (self, body, zframe_data (payload), zframe_size (payload));
+            }
+            if (!pending->http) {
+                zg_session_t *session = s_self_session (self, pending->owner);
+                if (session)
+                    self->counters.out [ZG_QUEUES]++;
+            }
+            s_self_answer (self, pending, answer, 200, body);
+            zframe_destroy (&payload);
+            zstr_free (&id);
+        }
+        else
+        if (streq (command, "ERROR")) {
+            char *code = zmsg_popstr (msg);
+            char *reason = zmsg_popstr (msg);
+            s_self_answer_error (self, pending, code, reason);
+            zstr_free (&code);
+            zstr_free (&reason);
+        }
+        else
+            done = streq (command, "END");
+        if (done)
+            zhashx_delete (self->pending, key);
+    }
+    zstr_free (&command);
+    zstr_free (&key);
+    zmsg_destroy (&msg);
+}
+
+//  A message on the workers' DEALER
+static void
+s_self_handle_worker (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->worker);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    char *worker = zmsg_popstr (msg);
+    zg_session_t *session = worker? (zg_session_t *) zhashx_lookup (self->workers, worker): NULL;
+    if (command && streq (command, "OK")) {
+        zframe_t *frame = zmsg_pop (msg);
+        json_object *map = NULL;
+        char error [256];
+        if (frame && zg_codec_decode_native (self->codec, zframe_data (frame), zframe_size (frame), &map,
+                                             error, sizeof error) == 0) {
+            json_object *heartbeat = NULL;
+            if (json_object_object_get_ex (map, "heartbeat", &heartbeat)
+            &&  json_object_get_int64 (heartbeat) > 0)
+                self->worker_heartbeat = json_object_get_int64 (heartbeat);
+        }
+        json_object_put (map);
+        zframe_destroy (&frame);
+    }
+    else
+    if (command && streq (command, "DELIVER") && session && zmsg_size (msg) == 3) {
+        char *id = zmsg_popstr (msg);
+        zframe_t *meta = zmsg_pop (msg);
+        zframe_t *payload = zmsg_pop (msg);
+        json_object *task = json_object_new_object ();
+        json_object_object_add (task, "op", json_object_new_string ("task"));
+        json_object *map = NULL;
+        char error [256];
+        if (zg_codec_decode_native (self->codec, zframe_data (meta), zframe_size (meta), &map,
+                                    error, sizeof error) == 0
+        &&  json_object_is_type (map, json_type_object)) {
+            json_object_object_foreach (map, key, value)
+                json_object_object_add (task, key, json_object_get (value));
+        }
+        json_object_put (map);
+        json_object_object_add (task, "id", json_object_new_string (id));
+        s_self_add_data (self, task, zframe_data (payload), zframe_size (payload));
+        //  A task is not dropped: a worker that cannot take it loses its session
+        zg_frame_t *frame = s_self_frame (self, task, session->msgpack);
+        s_self_push (self, session, frame, true, ZG_QUEUES);
+        self->counters.out [ZG_QUEUES]++;
+        zg_frame_unref (&frame);
+        json_object_put (task);
+        zstr_free (&id);
+        zframe_destroy (&meta);
+        zframe_destroy (&payload);
+    }
+    else
+    if (command && streq (command, "ERROR") && session) {
+        char *code = zmsg_popstr (msg);
+        char *reason = zmsg_popstr (msg);
+        if (code && streq (code, "404") && session->queue_names)
+            s_self_send_ready (self, session);      //  The queues actor forgot us: announce again
+        else {
+            json_object *error = s_answer_new ("error", NULL);
+            json_object_object_add (error, "code", json_object_new_int (atoi (code? code: "500")));
+            json_object_object_add (error, "message", json_object_new_string (reason? reason: "error"));
+            self->counters.errors++;
+            s_self_send_object (self, session, error, true, ZG_QUEUES);
+        }
+        zstr_free (&code);
+        zstr_free (&reason);
+    }
+    zstr_free (&command);
+    zstr_free (&worker);
+    zmsg_destroy (&msg);
+}
+
+//  An event for a room member or observer
+static void
+s_self_room_event (self_t *self, const char *command, zmsg_t *msg)
+{
+    char *client = zmsg_popstr (msg);
+    zg_session_t *session = client? (zg_session_t *) zhashx_lookup (self->clients, client): NULL;
+    char *room = zmsg_popstr (msg);
+    if (session && room) {
+        json_object *event = json_object_new_object ();
+        if (streq (command, "DELIVER") && zmsg_size (msg) == 3) {
+            char *seq = zmsg_popstr (msg);
+            char *token = zmsg_popstr (msg);
+            zframe_t *payload = zmsg_pop (msg);
+            json_object_object_add (event, "op", json_object_new_string ("room"));
+            json_object_object_add (event, "room", json_object_new_string (room));
+            json_object_object_add (event, "seq", json_object_new_int64 (strtoll (seq, NULL, 10)));
+            json_object_object_add (event, "token", *token? json_object_new_string (token): NULL);
+            s_self_add_data (self, event, zframe_data (payload), zframe_size (payload));
+            zstr_free (&seq);
+            zstr_free (&token);
+            zframe_destroy (&payload);
+        }
+        else
+        if (streq (command, "OOB") && zmsg_size (msg) == 1) {
+            zframe_t *payload = zmsg_pop (msg);
+            json_object_object_add (event, "op", json_object_new_string ("oob"));
+            json_object_object_add (event, "room", json_object_new_string (room));
+            s_self_add_data (self, event, zframe_data (payload), zframe_size (payload));
+            zframe_destroy (&payload);
+        }
+        else
+        if (streq (command, "EVICTED")) {
+            char *reason = zmsg_popstr (msg);
+            json_object_object_add (event, "op", json_object_new_string ("evicted"));
+            json_object_object_add (event, "room", json_object_new_string (room));
+            json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
+            zstr_free (&reason);
+        }
+        else
+        if (streq (command, "TIMEOUT")) {
+            char *member = zmsg_popstr (msg);
+            char *reason = zmsg_popstr (msg);
+            json_object_object_add (event, "op", json_object_new_string ("timeout"));
+            json_object_object_add (event, "room", json_object_new_string (room));
+            json_object_object_add (event, "client", json_object_new_string (member? member: ""));
+            json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
+            zstr_free (&member);
+            zstr_free (&reason);
+        }
+        if (json_object_object_length (event)) {
+            //  Room messages are lockstep: a member that cannot take one
+            //  would block its room until the ack timeout, so it is an answer
+            zg_frame_t *frame = s_self_frame (self, event, session->msgpack);
+            s_self_push (self, session, frame, streq (command, "DELIVER"), ZG_ROOMS);
+            if (streq (command, "DELIVER"))
+                self->counters.out [ZG_ROOMS]++;
+            zg_frame_unref (&frame);
+        }
+        json_object_put (event);
+    }
+    zstr_free (&client);
+    zstr_free (&room);
+}
+
+//  The session got its rooms client id: run the requests that waited
+static void
+s_self_room_hello (self_t *self, s_pending_t *pending, const char *command, zmsg_t *msg)
+{
+    zg_session_t *session = s_self_session (self, pending->owner);
+    char *client = streq (command, "OK")? zmsg_popstr (msg): NULL;
+    if (!session) {
+        if (client)
+            zstr_sendx (self->rooms, "BYE", "", client, NULL);
+        zstr_free (&client);
+        return;
+    }
+    zlistx_t *waiting = session->waiting;
+    session->waiting = NULL;
+    if (client) {
+        session->client = client;
+        zhashx_insert (self->clients, client, session);
+    }
+    for (json_object *request = (json_object *) zlistx_first (waiting); request;
+         request = (json_object *) zlistx_next (waiting))
+        if (client)
+            s_self_handle_request (self, session, request);
+        else {
+            json_object *req = NULL;
+            json_object_object_get_ex (request, "req", &req);
+            s_self_error (self, session, req, 503, "the rooms actor gave no client id");
+        }
+    zlistx_destroy (&waiting);
+}
+
+//  A message on the rooms' DEALER
+static void
+s_self_handle_rooms (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->rooms);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    if (command && (streq (command, "OK") || streq (command, "ERROR"))) {
+        char *key = zmsg_popstr (msg);
+        s_pending_t *pending = key? (s_pending_t *) zhashx_lookup (self->pending, key): NULL;
+        if (pending && streq (command, "ERROR")) {
+            if (pending->kind == S_PENDING_HELLO)
+                s_self_room_hello (self, pending, command, msg);
+            else {
+                char *code = zmsg_popstr (msg);
+                char *reason = zmsg_popstr (msg);
+                s_self_answer_error (self, pending, code, reason);
+                zstr_free (&code);
+                zstr_free (&reason);
+            }
+        }
+        else
+        if (pending) {
+            char *text = NULL;
+            zframe_t *frame = NULL;
+            switch (pending->kind) {
+                case S_PENDING_HELLO:
+                    s_self_room_hello (self, pending, command, msg);
+                    break;
+                case S_PENDING_ROOM_SEND:
+                case S_PENDING_ROOM_OOB:
+                    text = zmsg_popstr (msg);
+                    s_self_answer_number (self, pending, "ok",
+                                          pending->kind == S_PENDING_ROOM_SEND? "seq": "count", text);
+                    zstr_free (&text);
+                    break;
+                case S_PENDING_PEEK:
+                case S_PENDING_STATE:
+                case S_PENDING_METRICS:
+                    frame = zmsg_pop (msg);
+                    s_self_answer_map (self, pending, pending->kind == S_PENDING_PEEK? "peeked":
+                                       pending->kind == S_PENDING_STATE? "room_state": "room_metrics", frame);
+                    zframe_destroy (&frame);
+                    break;
+                default:
+                    s_self_answer (self, pending, s_answer_new ("ok", pending->req), 200, json_object_new_object ());
+                    break;
+            }
+        }
+        if (pending)
+            zhashx_delete (self->pending, key);
+        zstr_free (&key);
+    }
+    else
+    if (command)
+        s_self_room_event (self, command, msg);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+//  ==========================================================================
+//  Pipe commands and stats
+
+static char *
+s_self_stats (self_t *self)
+{
+    json_object *root = json_object_new_object ();
+    json_object_object_add (root, "sessions", json_object_new_uint64 (zhashx_size (self->sessions)));
+    json_object_object_add (root, "sessions_accepted", json_object_new_uint64 (self->counters.sessions_accepted));
+    json_object_object_add (root, "sessions_rejected", json_object_new_uint64 (self->counters.sessions_rejected));
+    json_object *in = json_object_new_object ();
+    json_object *out = json_object_new_object ();
+    for (int pattern = 0; pattern < ZG_PATTERNS; pattern++) {
+        json_object_object_add (in, s_pattern_names [pattern], json_object_new_uint64 (self->counters.in [pattern]));
+        json_object_object_add (out, s_pattern_names [pattern], json_object_new_uint64 (self->counters.out [pattern]));
+    }
+    json_object_object_add (root, "messages_in", in);
+    json_object_object_add (root, "messages_out", out);
+    json_object_object_add (root, "dropped_slow", json_object_new_uint64 (self->counters.dropped_slow));
+    json_object_object_add (root, "disconnects_slow", json_object_new_uint64 (self->counters.disconnects_slow));
+    json_object_object_add (root, "disconnects_limit", json_object_new_uint64 (self->counters.disconnects_limit));
+    json_object_object_add (root, "errors", json_object_new_uint64 (self->counters.errors));
+    json_object_object_add (root, "unavailable", json_object_new_uint64 (self->counters.unavailable));
+    json_object_object_add (root, "http_requests", json_object_new_uint64 (self->counters.http_requests));
+    json_object_object_add (root, "web_subscriptions",
+                            json_object_new_uint64 (zhashx_size (self->exact) + zhashx_size (self->prefixes)));
+    json_object_object_add (root, "web_workers", json_object_new_uint64 (zhashx_size (self->workers)));
+    json_object_object_add (root, "room_clients", json_object_new_uint64 (zhashx_size (self->clients)));
+    json_object_object_add (root, "pending", json_object_new_uint64 (zhashx_size (self->pending)));
+    uint64_t delivered, dropped;
+    size_t subscribers;
+    zg_pull_counters (self->pull, &delivered, &dropped, &subscribers);
+    json_object_object_add (root, "pull_subscribers", json_object_new_uint64 (subscribers));
+    json_object_object_add (root, "pull_delivered", json_object_new_uint64 (delivered));
+    json_object_object_add (root, "pull_dropped", json_object_new_uint64 (dropped));
+    json_object_object_add (root, "async_failed", json_object_new_uint64 (self->counters.async_failed));
+    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
+    json_object_put (root);
+    return text;
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->pipe);
+    if (!request)
+        return;
+    char *command = zmsg_popstr (request);
+    if (streq (command, "SET") || streq (command, "BIND")) {
+        char *key = zmsg_popstr (request);
+        char *value = zmsg_popstr (request);
+        char error [256] = "";
+        int rc = key && value? s_self_set (self, key, value, error, sizeof error): -1;
+        if (!key || !value)
+            snprintf (error, sizeof error, "%s needs a key and a value", command);
+        zsock_send (self->pipe, "is", rc, error);
+        zstr_free (&key);
+        zstr_free (&value);
+    }
+    else
+    if (streq (command, "PEER-STATS")) {
+        char *section = zmsg_popstr (request);
+        char *stats = zmsg_popstr (request);
+        if (section && stats)
+            zhashx_update (self->peer_stats, section, stats);
+        else
+            zstr_free (&stats);
+        zstr_free (&section);
+    }
+    else
+    if (streq (command, "STATS")) {
+        char *stats = s_self_stats (self);
+        zstr_send (self->pipe, stats);
+        free (stats);
+    }
+    else
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else {
+        zsys_error ("zg_gateway: invalid pipe command '%s'", command);
+        assert (false);
+    }
+    zstr_free (&command);
+    zmsg_destroy (&request);
+}
+
+//  --------------------------------------------------------------------------
+//  Handle what the zsocks hold, a batch at most; if more is waiting, make
+//  the next lws pass return at once
+
+static void
+s_self_drain (self_t *self)
+{
+    size_t handled = 0;
+    bool more = true;
+    while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
+        more = false;
+        if (zsock_events (self->pipe) & ZMQ_POLLIN) {
+            s_self_handle_pipe (self);
+            more = true;
+        }
+        if (zsock_events (self->subscriber) & ZMQ_POLLIN) {
+            s_self_handle_topic (self);
+            more = true;
+        }
+        if (zsock_events (self->publisher) & ZMQ_POLLIN) {
+            zframe_t *subscription = zframe_recv (self->publisher);
+            zframe_destroy (&subscription);
+            more = true;
+        }
+        if (zsock_events (self->producer) & ZMQ_POLLIN) {
+            s_self_handle_producer (self);
+            more = true;
+        }
+        if (zsock_events (self->worker) & ZMQ_POLLIN) {
+            s_self_handle_worker (self);
+            more = true;
+        }
+        if (zsock_events (self->rooms) & ZMQ_POLLIN) {
+            s_self_handle_rooms (self);
+            more = true;
+        }
+        handled++;
+    }
+    if (more && self->context)
+        lws_cancel_service (self->context);
+}
+
+//  ==========================================================================
+//  HTTP
+
+//  The table key of a connection
+static void
+s_wsi_key (struct lws *wsi, char *key, size_t size)
+{
+    snprintf (key, size, "%p", (void *) wsi);
+}
+
+//  The current HTTP transaction of a connection, or NULL
+static zg_http_t *
+s_self_transaction (self_t *self, struct lws *wsi)
+{
+    char key [32];
+    s_wsi_key (wsi, key, sizeof key);
+    return (zg_http_t *) zhashx_lookup (self->transactions, key);
+}
+
+//  Finish a connection's HTTP transaction, if any: count it and forget it
+static void
+s_self_http_finish (self_t *self, struct lws *wsi)
+{
+    zg_http_t *http = s_self_transaction (self, wsi);
+    if (!http)
+        return;
+    if (http->status) {
+        self->counters.http_requests++;
+        zg_metrics_request (self->metrics, http->endpoint, http->status,
+                            (double) (zclock_usecs () - http->started) / 1e6);
+    }
+    char key [32];
+    s_key (key, sizeof key, "", http->id);
+    zhashx_delete (self->https, key);
+    s_wsi_key (wsi, key, sizeof key);
+    zhashx_delete (self->transactions, key);
+    zg_http_destroy (&http);
+}
+
+//  A deferred HTTP reply is ready (the transaction may have gone)
+static void
+s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *body)
+{
+    char key [32];
+    s_key (key, sizeof key, "", id);
+    zg_http_t *http = (zg_http_t *) zhashx_lookup (self->https, key);
+    if (http && http->status == 0)
+        zg_http_reply_json (http, status, body);
+    json_object_put (body);
+}
+
+//  Keep a transaction waiting for a pattern actor, at most timeout ms
+static void
+s_self_http_defer (self_t *self, zg_http_t *http, int64_t timeout)
+{
+    char key [32];
+    s_key (key, sizeof key, "", http->id);
+    zhashx_update (self->https, key, http);
+    lws_set_timeout (http->wsi, PENDING_TIMEOUT_USER_OK, (int) ((timeout + 999) / 1000 + 1));
+}
+
+//  The JSON object body of a POST, or NULL after replying 400 (or 413)
+static json_object *
+s_self_http_body (self_t *self, zg_http_t *http)
+{
+    if (http->too_large) {
+        zg_http_reply_message (http, 413, "request body too large");
+        return NULL;
+    }
+    json_object *body = NULL;
+    char error [256];
+    if (!http->body
+    ||  zg_codec_decode (self->codec, http->body, http->body_size, false, &body, error, sizeof error)
+    ||  !json_object_is_type (body, json_type_object)) {
+        json_object_put (body);
+        zg_http_reply_message (http, 400, "request's body is invalid");
+        return NULL;
+    }
+    return body;
+}
+
+//  gophermq's subject rule, plus our topic size limit
+static bool
+s_self_valid_subject (self_t *self, const char *subject)
+{
+    size_t length = strlen (subject);
+    if (length == 0 || length > (size_t) self->settings.max_topic_size || strpbrk (subject, " \t\r\n")
+    ||  subject [0] == '.' || subject [length - 1] == '.' || strstr (subject, ".."))
+        return false;
+    return true;
+}
+
+//  A string member of a body; NULL if absent or not a string
+static const char *
+s_body_string (json_object *body, const char *name, size_t *length)
+{
+    json_object *value = NULL;
+    if (!json_object_object_get_ex (body, name, &value) || !json_object_is_type (value, json_type_string))
+        return NULL;
+    if (length)
+        *length = (size_t) json_object_get_string_len (value);
+    const char *text = json_object_get_string (value);
+    return strlen (text) == (size_t) json_object_get_string_len (value) || length? text: NULL;
+}
+
+//  True if a web session's subscription matches a topic
+static bool
+s_self_web_subscribed (self_t *self, const char *topic)
+{
+    if (zhashx_lookup (self->exact, topic))
+        return true;
+    char prefix [65536 + 1];
+    size_t length = strlen (topic);
+    for (size_t size = 0; size <= length && zhashx_size (self->prefixes); size++) {
+        memcpy (prefix, topic, size);
+        prefix [size] = 0;
+        if (zhashx_lookup (self->prefixes, prefix))
+            return true;
+    }
+    return false;
+}
+
+static void
+s_http_publish (self_t *self, zg_http_t *http, const char *param)
+{
+    bool async = streq (http->path, "/api/publish/async");
+    (void) param;
+    json_object *body = s_self_http_body (self, http);
+    if (!body)
+        return;
+    size_t size = 0;
+    const char *subject = s_body_string (body, "subject", NULL);
+    const char *data = s_body_string (body, "data", &size);
+    json_object *ok = json_object_new_object ();
+    json_object_object_add (ok, "status", json_object_new_string ("ok"));
+    if (!subject || !data)
+        zg_http_reply_message (http, 400, "request's body is invalid");
+    else
+    if (!s_self_valid_subject (self, subject))
+        zg_http_reply_message (http, 400, "invalid subject");
+    else
+    if (async) {
+        //  gophermq reports nothing later; we count what fails
+        if (s_self_publish (self, subject, data, size))
+            self->counters.async_failed++;
+        zg_http_reply_json (http, 200, ok);
+    }
+    else
+    if (zg_pull_subscribers (self->pull, subject) == 0 && !s_self_web_subscribed (self, subject))
+        zg_http_reply_message (http, 404, "subscriber not found");
+    else
+    if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
+        zg_http_reply_message (http, 429, "broker overflow");
+    else
+    if (s_self_publish (self, subject, data, size))
+        zg_http_reply_message (http, 500, "server error");
+    else {
+        zg_pull_reserve (self->pull, subject);
+        zg_http_reply_json (http, 200, ok);
+    }
+    json_object_put (ok);
+    json_object_put (body);
+}
+
+static void
+s_http_subscribe (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    json_object *body = s_self_http_body (self, http);
+    if (!body)
+        return;
+    const char *subject = s_body_string (body, "subject", NULL);
+    if (!subject)
+        zg_http_reply_message (http, 400, "request's body is invalid");
+    else
+    if (!s_self_valid_subject (self, subject))
+        zg_http_reply_message (http, 400, "invalid subject");
+    else {
+        const char *id = zg_pull_subscribe (self->pull, subject);
+        if (!id)
+            zg_http_reply_message (http, 429, "too many subscribers");
+        else {
+            json_object *answer = json_object_new_object ();
+            json_object_object_add (answer, "id", json_object_new_string (id));
+            json_object_object_add (answer, "subject", json_object_new_string (subject));
+            if (s_self_zmq_subscribe (self, subject)) {
+                s_self_http_defer (self, http, self->settings.http_timeout);
+                s_self_wait_barrier (self, http->id, true, answer);
+            }
+            else {
+                zg_http_reply_json (http, 200, answer);
+                json_object_put (answer);
+            }
+        }
+    }
+    json_object_put (body);
+}
+
+static void
+s_http_fetch (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    json_object *body = s_self_http_body (self, http);
+    if (!body)
+        return;
+    const char *subject = s_body_string (body, "subject", NULL);
+    const char *id = s_body_string (body, "id", NULL);
+    zlistx_t *messages = NULL;
+    if (!subject || !id)
+        zg_http_reply_message (http, 400, "request's body is invalid");
+    else
+    if (!s_self_valid_subject (self, subject))
+        zg_http_reply_message (http, 400, "invalid subject");
+    else
+    if (!(messages = zg_pull_fetch (self->pull, subject, id)))
+        zg_http_reply_message (http, 404, "bad id");
+    else {
+        json_object *answer = json_object_new_object ();
+        json_object *data = json_object_new_array ();
+        json_object *binary = NULL;
+        int index = 0;
+        for (zchunk_t *chunk = (zchunk_t *) zlistx_first (messages); chunk;
+             chunk = (zchunk_t *) zlistx_next (messages), index++)
+            if (zg_codec_utf8_valid (zchunk_data (chunk), zchunk_size (chunk)))
+                json_object_array_add (data, json_object_new_string_len ((const char *) zchunk_data (chunk),
+                                                                         (int) zchunk_size (chunk)));
+            else {
+                json_object_array_add (data, zg_codec_new_binary (zchunk_data (chunk), zchunk_size (chunk)));
+                if (!binary)
+                    binary = json_object_new_array ();
+                json_object_array_add (binary, json_object_new_int (index));
+            }
+        json_object_object_add (answer, "data", data);
+        json_object_object_add (answer, "id", json_object_new_string (id));
+        json_object_object_add (answer, "subject", json_object_new_string (subject));
+        if (binary)
+            json_object_object_add (answer, "binary", binary);
+        zg_http_reply_json (http, 200, answer);
+        json_object_put (answer);
+        zlistx_destroy (&messages);
+    }
+    json_object_put (body);
+}
+
+static void
+s_http_ready (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) self;
+    (void) param;
+    zg_http_reply (http, 204, "application/json", NULL, 0);
+}
+
+//  The gateway's own counters, the other actors' as they last reported
+static json_object *
+s_self_all_stats (self_t *self)
+{
+    json_object *root = json_object_new_object ();
+    char *own = s_self_stats (self);
+    json_object_object_add (root, "gateway", json_tokener_parse (own));
+    free (own);
+    for (char *stats = (char *) zhashx_first (self->peer_stats); stats;
+         stats = (char *) zhashx_next (self->peer_stats))
+        json_object_object_add (root, (const char *) zhashx_cursor (self->peer_stats), json_tokener_parse (stats));
+    return root;
+}
+
+static void
+s_http_stats (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    json_object *root = s_self_all_stats (self);
+    zg_http_reply_json (http, 200, root);
+    json_object_put (root);
+}
+
+static void
+s_http_metrics (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init (&out);
+    zg_metrics_sample (&out, "gauge", "zgate_gateway_sessions", NULL, NULL, (double) zhashx_size (self->sessions));
+    zg_metrics_sample (&out, "counter", "zgate_gateway_sessions_accepted_total", NULL, NULL,
+                       (double) self->counters.sessions_accepted);
+    zg_metrics_sample (&out, "counter", "zgate_gateway_sessions_rejected_total", NULL, NULL,
+                       (double) self->counters.sessions_rejected);
+    for (int pattern = 0; pattern < ZG_PATTERNS; pattern++)
+        zg_metrics_sample (&out, pattern? NULL: "counter", "zgate_gateway_messages_in_total", "pattern",
+                           s_pattern_names [pattern], (double) self->counters.in [pattern]);
+    for (int pattern = 0; pattern < ZG_PATTERNS; pattern++)
+        zg_metrics_sample (&out, pattern? NULL: "counter", "zgate_gateway_messages_out_total", "pattern",
+                           s_pattern_names [pattern], (double) self->counters.out [pattern]);
+    zg_metrics_sample (&out, "counter", "zgate_gateway_dropped_total", "reason", "slow",
+                       (double) self->counters.dropped_slow);
+    zg_metrics_sample (&out, "counter", "zgate_gateway_disconnects_total", "reason", "slow",
+                       (double) self->counters.disconnects_slow);
+    zg_metrics_sample (&out, NULL, "zgate_gateway_disconnects_total", "reason", "limit",
+                       (double) self->counters.disconnects_limit);
+    zg_metrics_sample (&out, "counter", "zgate_gateway_errors_total", NULL, NULL, (double) self->counters.errors);
+    uint64_t delivered, dropped;
+    size_t subscribers;
+    zg_pull_counters (self->pull, &delivered, &dropped, &subscribers);
+    zg_metrics_sample (&out, "gauge", "zgate_gateway_pull_subscribers", NULL, NULL, (double) subscribers);
+    zg_metrics_sample (&out, "counter", "zgate_gateway_pull_dropped_total", NULL, NULL, (double) dropped);
+    zg_metrics_render_requests (self->metrics, &out);
+    for (char *stats = (char *) zhashx_first (self->peer_stats); stats;
+         stats = (char *) zhashx_next (self->peer_stats)) {
+        json_object *parsed = json_tokener_parse (stats);
+        zg_metrics_render_stats (&out, (const char *) zhashx_cursor (self->peer_stats), parsed);
+        json_object_put (parsed);
+    }
+    zg_http_reply (http, 200, "text/plain; version=0.0.4", out.data, out.size);
+    msgpack_sbuffer_destroy (&out);
+}
+
+//  An integer query argument: -1 if absent, -2 if not a number >= 0
+static int64_t
+s_query_int (zg_http_t *http, const char *name)
+{
+    char buffer [64];
+    //  The name includes its '='; lws returns the value inside buffer
+    const char *value = lws_get_urlarg_by_name (http->wsi, name, buffer, sizeof buffer);
+    if (!value)
+        return -1;
+    char *end = NULL;
+    long long number = strtoll (value, &end, 10);
+    return end == value || *end || number < 0? -2: number;
+}
+
+static void
+s_http_queue_send (self_t *self, zg_http_t *http, const char *queue)
+{
+    json_object *body = s_self_http_body (self, http);
+    if (!body)
+        return;
+    int64_t priority = 0, wait = 0;
+    json_object *data = NULL;
+    int has_priority = s_int_field (body, "priority", &priority);
+    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
+    ||  s_int_field (body, "wait", &wait) < 0 || wait < 0) {
+        zg_http_reply_message (http, 400, "request's body is invalid");
+        json_object_put (body);
+        return;
+    }
+    zframe_t *payload = s_data_frame (body);
+    msgpack_sbuffer_clear (&self->encoded);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 1 + (has_priority > 0) + (wait > 0));
+    msgpack_pack_str_with_body (&packer, "reply", 5);
+    if (wait > 0)
+        msgpack_pack_true (&packer);
+    else
+        msgpack_pack_false (&packer);
+    if (has_priority > 0) {
+        msgpack_pack_str_with_body (&packer, "priority", 8);
+        msgpack_pack_int64 (&packer, priority);
+    }
+    if (wait > 0) {
+        msgpack_pack_str_with_body (&packer, "timeout", 7);
+        msgpack_pack_int64 (&packer, wait);
+    }
+    char key [32];
+    s_self_pending (self, S_PENDING_QUEUE_SEND, http->id, true, NULL, key, sizeof key);
+    ((s_pending_t *) zhashx_lookup (self->pending, key))->reply = wait > 0;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "SEND");
+    zmsg_addstr (msg, key);
+    zmsg_addstr (msg, queue);
+    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
+    zmsg_append (msg, &payload);
+    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
+        zmsg_destroy (&msg);
+        zhashx_delete (self->pending, key);
+        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+    }
+    else
+        s_self_http_defer (self, http, wait + self->settings.http_timeout);
+    json_object_put (body);
+}
+
+static void
+s_http_task (self_t *self, zg_http_t *http, const char *id)
+{
+    if (s_self_get_task (self, id, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+    else
+        s_self_http_defer (self, http, self->settings.http_timeout);
+}
+
+static void
+s_http_room_send (self_t *self, zg_http_t *http, const char *room)
+{
+    bool oob = strstr (http->path, "/oob") != NULL;
+    json_object *body = s_self_http_body (self, http);
+    if (!body)
+        return;
+    int64_t priority = 0;
+    json_object *data = NULL;
+    if (!json_object_object_get_ex (body, "data", &data) || s_int_field (body, "priority", &priority) < 0)
+        zg_http_reply_message (http, 400, "request's body is invalid");
+    else
+    if (s_self_room_send (self, room, body, oob, priority, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
+    else
+        s_self_http_defer (self, http, self->settings.http_timeout);
+    json_object_put (body);
+}
+
+static void
+s_http_room_query (self_t *self, zg_http_t *http, const char *param)
+{
+    const char *room = *param? param: NULL;
+    s_pending_kind_t kind = !room? S_PENDING_METRICS: strstr (http->path, "/peek")? S_PENDING_PEEK: S_PENDING_STATE;
+    int64_t offset = kind == S_PENDING_PEEK? s_query_int (http, "offset="): -1;
+    int64_t limit = kind == S_PENDING_PEEK? s_query_int (http, "limit="):
+                    kind == S_PENDING_METRICS? s_query_int (http, "top="): -1;
+    if (offset == -2 || limit == -2)
+        zg_http_reply_message (http, 400, "query arguments must be integers >= 0");
+    else
+    if (s_self_room_query (self, kind, room, offset, limit, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
+    else
+        s_self_http_defer (self, http, self->settings.http_timeout);
+}
+
+static void
+s_http_ws_only (self_t *self, zg_http_t *http, const char *param)
+{
+    (void) self;
+    (void) param;
+    zg_http_reply_message (http, 400, "/ws takes WebSocket upgrades only");
+}
+
+typedef void (s_route_fn) (self_t *self, zg_http_t *http, const char *param);
+
+//  Routes: a path with at most one {} segment, and its method
+typedef struct {
+    const char *pattern;
+    zg_http_method_t method;
+    s_route_fn *handler;
+} s_route_t;
+
+static const s_route_t s_routes [] = {
+    { "/api/publish", ZG_HTTP_POST, s_http_publish },
+    { "/api/publish/async", ZG_HTTP_POST, s_http_publish },
+    { "/api/subscribe", ZG_HTTP_POST, s_http_subscribe },
+    { "/api/fetch", ZG_HTTP_POST, s_http_fetch },
+    { "/ready", ZG_HTTP_GET, s_http_ready },
+    { "/api/stats", ZG_HTTP_GET, s_http_stats },
+    { "/metrics", ZG_HTTP_GET, s_http_metrics },
+    { "/api/queues/{}", ZG_HTTP_POST, s_http_queue_send },
+    { "/api/tasks/{}", ZG_HTTP_GET, s_http_task },
+    { "/api/rooms/{}", ZG_HTTP_POST, s_http_room_send },
+    { "/api/rooms/{}/oob", ZG_HTTP_POST, s_http_room_send },
+    { "/api/rooms/{}/peek", ZG_HTTP_GET, s_http_room_query },
+    { "/api/rooms/{}", ZG_HTTP_GET, s_http_room_query },
+    { "/api/rooms", ZG_HTTP_GET, s_http_room_query },
+    { "/ws", ZG_HTTP_GET, s_http_ws_only },
+    { NULL }
+};
+
+//  Match a path against a route pattern; the {} segment goes to param
+static bool
+s_route_match (const char *pattern, const char *path, char *param, size_t size)
+{
+    *param = 0;
+    const char *slot = strstr (pattern, "{}");
+    if (!slot)
+        return streq (pattern, path);
+    size_t head = (size_t) (slot - pattern);
+    const char *tail = slot + 2;
+    if (strncmp (path, pattern, head))
+        return false;
+    const char *segment = path + head;
+    const char *segment_end = strchr (segment, '/');
+    if (!segment_end)
+        segment_end = segment + strlen (segment);
+    size_t length = (size_t) (segment_end - segment);
+    if (length == 0 || length >= size || strneq (segment_end, tail))
+        return false;
+    memcpy (param, segment, length);
+    param [length] = 0;
+    return true;
+}
+
+//  The content type of a file, from its extension
+static const char *
+s_content_type (const char *path)
+{
+    const char *dot = strrchr (path, '.');
+    if (dot && streq (dot, ".html"))
+        return "text/html; charset=utf-8";
+    if (dot && (streq (dot, ".js") || streq (dot, ".mjs")))
+        return "text/javascript; charset=utf-8";
+    if (dot && streq (dot, ".css"))
+        return "text/css; charset=utf-8";
+    if (dot && streq (dot, ".json"))
+        return "application/json";
+    if (dot && streq (dot, ".svg"))
+        return "image/svg+xml";
+    if (dot && streq (dot, ".png"))
+        return "image/png";
+    return "application/octet-stream";
+}
+
+//  Route a request whose body (if any) has arrived
+static void
+s_self_route (self_t *self, zg_http_t *http)
+{
+    char param [1024];
+    bool path_known = false;
+    for (const s_route_t *route = s_routes; route->pattern; route++)
+        if (s_route_match (route->pattern, http->path, param, sizeof param)) {
+            path_known = true;
+            if (route->method == http->method) {
+                http->endpoint = route->pattern;
+                route->handler (self, http, param);
+                return;
+            }
+        }
+    if (!path_known && http->method == ZG_HTTP_GET) {
+        const char *path = streq (http->path, "/")? "/index.html": http->path;
+        for (const zg_www_file_t *file = zg_www_files; file->path; file++)
+            if (streq (file->path, path)) {
+                http->endpoint = "static";
+                zg_http_reply (http, 200, s_content_type (file->path), file->data, file->size);
+                return;
+            }
+    }
+    http->endpoint = path_known? "method_not_allowed": "not_found";
+    if (path_known || (http->method != ZG_HTTP_GET && streq (http->path, "/")))
+        zg_http_reply_message (http, 405, "Method Not Allowed");
+    else
+        zg_http_reply_message (http, 404, "Not Found");
+}
+
+//  --------------------------------------------------------------------------
+//  Refuse a WebSocket upgrade with a JSON reply written at once
+
+static int
+s_refuse_upgrade (struct lws *wsi, int status, const char *message)
+{
+    char body [256];
+    int size = snprintf (body, sizeof body, "{\"message\":\"%s\"}\n", message);
+    byte buffer [LWS_PRE + 1024];
+    byte *start = buffer + LWS_PRE;
+    byte *cursor = start;
+    byte *end = buffer + sizeof buffer - 1;
+    if (lws_add_http_common_headers (wsi, (unsigned int) status, "application/json", (lws_filepos_t) size,
+                                     &cursor, end)
+    ||  lws_finalize_write_http_header (wsi, start, &cursor, end))
+        return -1;
+    memcpy (start, body, (size_t) size);
+    if (lws_write (wsi, start, (size_t) size, LWS_WRITE_HTTP_FINAL) < size)
+        return -1;
+    return 1;
+}
+
+//  ==========================================================================
+//  lws callbacks
+
+static zg_http_method_t
+s_method (struct lws *wsi)
+{
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI))
+        return ZG_HTTP_GET;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI))
+        return ZG_HTTP_POST;
+    return ZG_HTTP_OTHER;
+}
+
+static int
+s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
+    s_pss_t *pss = (s_pss_t *) user;
+    switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+            char path [64] = "";
+            lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+            if (strneq (path, "/ws"))
+                return s_refuse_upgrade (wsi, 404, "Not Found");
+            if ((int64_t) zhashx_size (self->sessions) >= self->settings.max_sessions) {
+                self->counters.sessions_rejected++;
+                return s_refuse_upgrade (wsi, 503, "too many sessions");
+            }
+            return 0;
+        }
+        case LWS_CALLBACK_ESTABLISHED:
+            s_self_http_finish (self, wsi);
+            pss->session = s_self_open_session (self, wsi);
+            return 0;
+
+        case LWS_CALLBACK_RECEIVE: {
+            zg_session_t *session = pss->session;
+            if (!session || session->closing)
+                return 0;
+            bool complete = false;
+            if (zg_session_receive (session, in, len, lws_remaining_packet_payload (wsi),
+                                    lws_is_final_fragment (wsi), (size_t) self->settings.max_frame_size,
+                                    (size_t) self->settings.max_message_size, &complete)) {
+                self->counters.disconnects_limit++;
+                lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) "message too large", 17);
+                return -1;
+            }
+            if (complete) {
+                size_t size = 0;
+                const byte *message = zg_session_message (session, in, len, &size);
+                s_self_handle_message (self, session, message, size, lws_frame_is_binary (wsi));
+                zg_session_message_done (session);
+            }
+            return 0;
+        }
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            if (pss->session && zg_session_write (pss->session, self->scratch, (size_t) self->settings.write_batch))
+                return -1;
+            return 0;
+
+        case LWS_CALLBACK_CLOSED:
+            if (pss->session)
+                s_self_close_session (self, &pss->session);
+            return 0;
+
+        case LWS_CALLBACK_HTTP: {
+            s_self_http_finish (self, wsi);
+            zg_http_t *http = zg_http_new (wsi, ++self->next_id, s_method (wsi), (const char *) in);
+            char key [32];
+            s_wsi_key (wsi, key, sizeof key);
+            zhashx_insert (self->transactions, key, http);
+            if (http->method != ZG_HTTP_POST)
+                s_self_route (self, http);
+            return 0;
+        }
+        case LWS_CALLBACK_HTTP_BODY: {
+            zg_http_t *http = s_self_transaction (self, wsi);
+            if (http)
+                zg_http_append (http, in, len, (size_t) self->settings.max_body_size);
+            return 0;
+        }
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+            zg_http_t *http = s_self_transaction (self, wsi);
+            if (http && http->status == 0)
+                s_self_route (self, http);
+            return 0;
+        }
+        case LWS_CALLBACK_HTTP_WRITEABLE: {
+            zg_http_t *http = s_self_transaction (self, wsi);
+            if (!http)
+                return 0;
+            int rc = zg_http_write (http);
+            if (rc != 0)
+                s_self_http_finish (self, wsi);
+            return rc < 0? -1: 0;
+        }
+        case LWS_CALLBACK_CLOSED_HTTP:
+            s_self_http_finish (self, wsi);
+            return 0;
+
+        default:
+            return lws_callback_http_dummy (wsi, reason, user, in, len);
+    }
+}
+
+//  The zsocks' fds: any wake-up is handled by the drain after lws_service
+static int
+s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) wsi;
+    (void) reason;
+    (void) user;
+    (void) in;
+    (void) len;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The actor
+
+void
+zg_gateway (zsock_t *pipe, void *args)
+{
+    (void) args;
+    self_t *self = s_self_new (pipe);
+    zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        if (self->context) {
+            if (lws_service (self->context, 0) < 0)
+                break;
+        }
+        else {
+            //  Not listening yet: only the pipe matters
+            zmq_pollitem_t items [] = { { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 } };
+            if (zmq_poll (items, 1, -1) == -1 && errno != EINTR)
+                break;
+        }
+        s_self_drain (self);
+    }
+    s_self_destroy (&self);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class: a real gateway on a free port, driven by plain
+//  sockets speaking HTTP and WebSocket
+
+static int
+s_test_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert (fd >= 0);
+    struct sockaddr_in address = { 0 };
+    address.sin_family = AF_INET;
+    address.sin_port = htons ((uint16_t) port);
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct timeval timeout = { 5, 0 };
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    int rc = connect (fd, (struct sockaddr *) &address, sizeof address);
+    assert (rc == 0);
+    return fd;
+}
+
+//  True if the bytes hold text
+static bool
+s_test_contains (const char *bytes, size_t length, const char *text)
+{
+    size_t size = strlen (text);
+    for (size_t index = 0; index + size <= length; index++)
+        if (memcmp (bytes + index, text, size) == 0)
+            return true;
+    return false;
+}
+
+//  Read until the buffer holds text (or size is reached); returns bytes read
+static size_t
+s_test_read_until (int fd, char *buffer, size_t size, const char *text)
+{
+    size_t length = 0;
+    while (length < size - 1) {
+        ssize_t rc = recv (fd, buffer + length, size - 1 - length, 0);
+        if (rc <= 0)
+            break;
+        length += (size_t) rc;
+        buffer [length] = 0;
+        if (s_test_contains (buffer, length, text))
+            break;
+    }
+    buffer [length] = 0;
+    return length;
+}
+
+//  Send one masked text frame, as a client must
+static void
+s_test_send_frame (int fd, const char *text)
+{
+    size_t size = strlen (text);
+    assert (size < 126);
+    byte frame [256] = { 0x81, (byte) (0x80 | size), 1, 2, 3, 4 };
+    for (size_t index = 0; index < size; index++)
+        frame [6 + index] = (byte) text [index] ^ frame [2 + index % 4];
+    ssize_t rc = send (fd, frame, 6 + size, 0);
+    assert (rc == (ssize_t) (6 + size));
+}
+
+//  A free TCP port on the loopback interface
+static int
+s_test_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { 0 };
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int rc = bind (fd, (struct sockaddr *) &address, sizeof address);
+    assert (rc == 0);
+    getsockname (fd, (struct sockaddr *) &address, &length);
+    close (fd);
+    return ntohs (address.sin_port);
+}
+
+void
+zg_gateway_test (bool verbose)
+{
+    printf (" * zg_gateway: ");
+    //  @selftest
+    zactor_t *topics = zg_topics_new (NULL, NULL);
+    char error [256];
+    assert (zg_actor_set (topics, "subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
+
+    zactor_t *gateway = zactor_new (zg_gateway, NULL);
+    assert (zg_actor_set (gateway, "no-such-key", "1", error, sizeof error) == -1);
+    assert (zg_actor_set (gateway, "slow-client-policy", "sometimes", error, sizeof error) == -1);
+    assert (zg_actor_set (gateway, "max-depth", "100", error, sizeof error) == -1);
+    assert (zg_actor_set (gateway, "http-port", "http", error, sizeof error) == -1);
+    if (verbose)
+        printf ("(%s) ", error);
+    assert (zg_actor_set (gateway, "slow-client-policy", "disconnect", error, sizeof error) == 0);
+    int port = s_test_free_port ();
+    char port_text [16];
+    snprintf (port_text, sizeof port_text, "%d", port);
+    assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
+    assert (strstr (error, "already listening"));
+    assert (zg_actor_set (gateway, "topics-subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "topics-publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
+
+    //  HTTP
+    char buffer [4096];
+    int fd = s_test_connect (port);
+    const char *ready = "GET /ready HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert (send (fd, ready, strlen (ready), 0) == (ssize_t) strlen (ready));
+    s_test_read_until (fd, buffer, sizeof buffer, "\r\n\r\n");
+    assert (strstr (buffer, "HTTP/1.1 204"));
+    const char *missing = "GET /missing HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert (send (fd, missing, strlen (missing), 0) == (ssize_t) strlen (missing));
+    s_test_read_until (fd, buffer, sizeof buffer, "}");
+    assert (strstr (buffer, "HTTP/1.1 404") && strstr (buffer, "{\"message\":\"Not Found\"}"));
+    close (fd);
+
+    //  WebSocket: subscribe, publish through the topics actor, get it back
+    fd = s_test_connect (port);
+    const char *upgrade = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    assert (send (fd, upgrade, strlen (upgrade), 0) == (ssize_t) strlen (upgrade));
+    s_test_read_until (fd, buffer, sizeof buffer, "\r\n\r\n");
+    assert (strstr (buffer, "HTTP/1.1 101"));
+    s_test_send_frame (fd, "{\"op\":\"subscribe\",\"topic\":\"t.*\",\"req\":1}");
+    s_test_read_until (fd, buffer, sizeof buffer, "\"req\":1}");
+    assert (strstr (buffer, "{\"op\":\"ok\",\"req\":1}"));
+    s_test_send_frame (fd, "{\"op\":\"publish\",\"topic\":\"t.x\",\"data\":[1],\"req\":2}");
+    size_t length = s_test_read_until (fd, buffer, sizeof buffer, "\"data\":[1]}");
+    assert (s_test_contains (buffer, length, "{\"op\":\"message\",\"topic\":\"t.x\",\"data\":[1]}"));
+    s_test_send_frame (fd, "{\"op\":42}");
+    s_test_read_until (fd, buffer, sizeof buffer, "}");
+    assert (strstr (buffer, "\"code\":400"));
+
+    char *stats = zg_actor_stats (gateway);
+    assert (strstr (stats, "\"sessions\":1,"));
+    assert (strstr (stats, "\"errors\":1,"));
+    zstr_free (&stats);
+    close (fd);
+
+    zactor_destroy (&gateway);
+    zactor_destroy (&topics);
+    //  @end
+    printf ("OK\n");
+}

@@ -1,0 +1,180 @@
+/*  =========================================================================
+    zg_http - one HTTP transaction of the gateway
+
+    lws wants the headers and the body in separate writes, each from a
+    writable callback; zg_http_write does one step per call.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_http.h"
+
+//  Room for the reply headers
+#define ZG_HTTP_HEADERS_SIZE 1024
+
+//  --------------------------------------------------------------------------
+//  Start a transaction
+
+zg_http_t *
+zg_http_new (struct lws *wsi, uint64_t id, zg_http_method_t method, const char *path)
+{
+    zg_http_t *self = (zg_http_t *) zmalloc (sizeof (zg_http_t));
+    assert (self);
+    self->wsi = wsi;
+    self->id = id;
+    self->method = method;
+    self->path = strdup (path);
+    self->started = zclock_usecs ();
+    self->endpoint = "other";
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  End it
+
+void
+zg_http_destroy (zg_http_t **self_p)
+{
+    assert (self_p);
+    zg_http_t *self = *self_p;
+    if (self) {
+        free (self->path);
+        free (self->body);
+        free (self->reply);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Append a chunk of the body
+
+void
+zg_http_append (zg_http_t *self, const void *data, size_t size, size_t max_size)
+{
+    assert (self);
+    if (size == 0)
+        return;
+    if (self->too_large || self->body_size + size > max_size) {
+        self->too_large = true;
+        free (self->body);
+        self->body = NULL;
+        self->body_size = 0;
+        return;
+    }
+    //  One spare byte keeps the body NUL-terminated for the JSON parser
+    self->body = (byte *) realloc (self->body, self->body_size + size + 1);
+    assert (self->body);
+    memcpy (self->body + self->body_size, data, size);
+    self->body_size += size;
+    self->body [self->body_size] = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Reply (once)
+
+void
+zg_http_reply (zg_http_t *self, int status, const char *content_type, const void *data, size_t size)
+{
+    assert (self);
+    assert (self->status == 0);
+    self->status = status;
+    self->content_type = content_type;
+    self->reply = (byte *) malloc (LWS_PRE + size + 1);
+    assert (self->reply);
+    if (size)
+        memcpy (self->reply + LWS_PRE, data, size);
+    self->reply [LWS_PRE + size] = 0;
+    self->reply_size = size;
+    if (self->wsi)
+        lws_callback_on_writable (self->wsi);
+}
+
+//  --------------------------------------------------------------------------
+//  Reply with a JSON value, followed by a newline
+
+void
+zg_http_reply_json (zg_http_t *self, int status, json_object *value)
+{
+    size_t size = 0;
+    const char *text = json_object_to_json_string_length (
+        value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &size);
+    char *line = (char *) malloc (size + 2);
+    assert (line);
+    memcpy (line, text, size);
+    line [size] = '\n';
+    zg_http_reply (self, status, "application/json", line, size + 1);
+    free (line);
+}
+
+//  --------------------------------------------------------------------------
+//  Reply with {"message": text}
+
+void
+zg_http_reply_message (zg_http_t *self, int status, const char *message)
+{
+    json_object *value = json_object_new_object ();
+    json_object_object_add (value, "message", json_object_new_string (message));
+    zg_http_reply_json (self, status, value);
+    json_object_put (value);
+}
+
+//  --------------------------------------------------------------------------
+//  Write the next part of the reply
+
+int
+zg_http_write (zg_http_t *self)
+{
+    assert (self);
+    if (self->status == 0)
+        return 0;               //  A spurious writable callback: not replied yet
+    if (!self->headers_sent) {
+        byte headers [LWS_PRE + ZG_HTTP_HEADERS_SIZE];
+        byte *start = headers + LWS_PRE;
+        byte *cursor = start;
+        byte *end = headers + sizeof headers - 1;
+        if (lws_add_http_common_headers (self->wsi, (unsigned int) self->status, self->content_type,
+                                         self->reply_size, &cursor, end)
+        ||  lws_finalize_write_http_header (self->wsi, start, &cursor, end))
+            return -1;
+        self->headers_sent = true;
+        if (self->reply_size) {
+            lws_callback_on_writable (self->wsi);
+            return 0;
+        }
+        return lws_http_transaction_completed (self->wsi)? -1: 1;
+    }
+    if (lws_write (self->wsi, self->reply + LWS_PRE, self->reply_size, LWS_WRITE_HTTP_FINAL)
+        < (int) self->reply_size)
+        return -1;
+    return lws_http_transaction_completed (self->wsi)? -1: 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class (the writing is tested through zg_gateway)
+
+void
+zg_http_test (bool verbose)
+{
+    printf (" * zg_http: ");
+    //  @selftest
+    zg_http_t *http = zg_http_new (NULL, 7, ZG_HTTP_POST, "/api/publish");
+    zg_http_append (http, "{\"a\":", 5, 10);
+    zg_http_append (http, "1}", 2, 10);
+    assert (http->body_size == 7 && streq ((char *) http->body, "{\"a\":1}"));
+    zg_http_append (http, "0123", 4, 10);
+    assert (http->too_large && !http->body && http->body_size == 0);
+    zg_http_append (http, "1", 1, 10);
+    assert (http->too_large);
+    assert (zg_http_write (http) == 0);
+    zg_http_reply_message (http, 413, "request body too large");
+    assert (http->status == 413);
+    assert (streq ((char *) http->reply + LWS_PRE, "{\"message\":\"request body too large\"}\n")
+            || !"reply is JSON plus a newline");
+    if (verbose)
+        printf ("(%.*s) ", (int) http->reply_size - 1, http->reply + LWS_PRE);
+    zg_http_destroy (&http);
+    zg_http_destroy (&http);
+    //  @end
+    printf ("OK\n");
+}

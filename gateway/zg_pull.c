@@ -1,0 +1,292 @@
+/*  =========================================================================
+    zg_pull - gophermq-style pull subscribers of the gateway
+
+    Unlike gophermq, a buffer is bounded per subscriber, so one subscriber
+    that never fetches fills only its own buffer, and idle subscribers are
+    forgotten instead of growing memory forever.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_pull.h"
+
+typedef struct {
+    char *id;                       //  Canonical UUID
+    char *subject;                  //  Exact subject
+    zlistx_t *buffer;               //  zchunk_t messages, oldest first
+    size_t reserved;                //  Messages published, not yet delivered
+    int64_t last_fetch;             //  zclock_mono of subscribe or last fetch
+} s_subscriber_t;
+
+struct _zg_pull_t {
+    zhashx_t *by_id;                //  id -> s_subscriber_t (owner)
+    zhashx_t *by_subject;           //  subject -> zlistx_t of s_subscriber_t
+    size_t buffer_size;             //  Messages per buffer
+    size_t max_subscribers;         //  Subscribers in all
+    int64_t idle_timeout;           //  ms without fetch before forgetting
+    uint64_t delivered;             //  Messages buffered
+    uint64_t dropped;               //  Messages dropped for full buffers
+};
+
+static void
+s_subscriber_destroy (s_subscriber_t **self_p)
+{
+    s_subscriber_t *self = *self_p;
+    if (self) {
+        free (self->id);
+        free (self->subject);
+        zlistx_destroy (&self->buffer);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Create an empty set of pull subscribers
+
+zg_pull_t *
+zg_pull_new (void)
+{
+    zg_pull_t *self = (zg_pull_t *) zmalloc (sizeof (zg_pull_t));
+    assert (self);
+    self->by_id = zhashx_new ();
+    zhashx_set_destructor (self->by_id, (zhashx_destructor_fn *) s_subscriber_destroy);
+    self->by_subject = zhashx_new ();
+    zhashx_set_destructor (self->by_subject, (zhashx_destructor_fn *) zlistx_destroy);
+    self->buffer_size = 10;
+    self->max_subscribers = 10000;
+    self->idle_timeout = 600000;
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy them all
+
+void
+zg_pull_destroy (zg_pull_t **self_p)
+{
+    assert (self_p);
+    zg_pull_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->by_subject);
+        zhashx_destroy (&self->by_id);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Set the limits
+
+void
+zg_pull_set_limits (zg_pull_t *self, size_t buffer_size, size_t max_subscribers, int64_t idle_timeout)
+{
+    assert (self);
+    self->buffer_size = buffer_size;
+    self->max_subscribers = max_subscribers;
+    self->idle_timeout = idle_timeout;
+}
+
+//  --------------------------------------------------------------------------
+//  Add a subscriber to subject
+
+const char *
+zg_pull_subscribe (zg_pull_t *self, const char *subject)
+{
+    assert (self);
+    if (zhashx_size (self->by_id) >= self->max_subscribers)
+        return NULL;
+    s_subscriber_t *subscriber = (s_subscriber_t *) zmalloc (sizeof (s_subscriber_t));
+    assert (subscriber);
+    zuuid_t *uuid = zuuid_new ();
+    subscriber->id = strdup (zuuid_str_canonical (uuid));
+    zuuid_destroy (&uuid);
+    subscriber->subject = strdup (subject);
+    subscriber->buffer = zlistx_new ();
+    zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
+    subscriber->last_fetch = zclock_mono ();
+    zhashx_insert (self->by_id, subscriber->id, subscriber);
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
+    if (!list) {
+        list = zlistx_new ();
+        zhashx_insert (self->by_subject, subject, list);
+    }
+    zlistx_add_end (list, subscriber);
+    return subscriber->id;
+}
+
+//  --------------------------------------------------------------------------
+//  Take everything buffered for subscriber id of subject
+
+zlistx_t *
+zg_pull_fetch (zg_pull_t *self, const char *subject, const char *id)
+{
+    assert (self);
+    s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_lookup (self->by_id, id);
+    if (!subscriber || strneq (subscriber->subject, subject))
+        return NULL;
+    zlistx_t *messages = subscriber->buffer;
+    subscriber->buffer = zlistx_new ();
+    zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
+    subscriber->last_fetch = zclock_mono ();
+    return messages;
+}
+
+//  --------------------------------------------------------------------------
+//  Subscribers of subject
+
+size_t
+zg_pull_subscribers (zg_pull_t *self, const char *subject)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
+    return list? zlistx_size (list): 0;
+}
+
+//  --------------------------------------------------------------------------
+//  True if at least one subscriber of subject has room for one more message
+
+bool
+zg_pull_has_room (zg_pull_t *self, const char *subject)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
+    if (list)
+        for (s_subscriber_t *subscriber = (s_subscriber_t *) zlistx_first (list); subscriber;
+             subscriber = (s_subscriber_t *) zlistx_next (list))
+            if (zlistx_size (subscriber->buffer) + subscriber->reserved < self->buffer_size)
+                return true;
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  Reserve room for a message published to subject and not yet delivered
+
+void
+zg_pull_reserve (zg_pull_t *self, const char *subject)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
+    if (list)
+        for (s_subscriber_t *subscriber = (s_subscriber_t *) zlistx_first (list); subscriber;
+             subscriber = (s_subscriber_t *) zlistx_next (list))
+            subscriber->reserved++;
+}
+
+//  --------------------------------------------------------------------------
+//  Append a message on subject to each of its subscribers that has room
+
+void
+zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t size)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
+    if (!list)
+        return;
+    for (s_subscriber_t *subscriber = (s_subscriber_t *) zlistx_first (list); subscriber;
+         subscriber = (s_subscriber_t *) zlistx_next (list)) {
+        if (subscriber->reserved)
+            subscriber->reserved--;
+        if (zlistx_size (subscriber->buffer) < self->buffer_size) {
+            zlistx_add_end (subscriber->buffer, zchunk_new (data, size));
+            self->delivered++;
+        }
+        else
+            self->dropped++;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Forget subscribers idle since before now - idle_timeout
+
+zlistx_t *
+zg_pull_expire (zg_pull_t *self, int64_t now)
+{
+    zlistx_t *subjects = NULL;
+    zlistx_t *expired = zlistx_new ();
+    for (s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_first (self->by_id); subscriber;
+         subscriber = (s_subscriber_t *) zhashx_next (self->by_id))
+        if (now - subscriber->last_fetch > self->idle_timeout)
+            zlistx_add_end (expired, subscriber);
+    for (s_subscriber_t *subscriber = (s_subscriber_t *) zlistx_first (expired); subscriber;
+         subscriber = (s_subscriber_t *) zlistx_next (expired)) {
+        if (!subjects) {
+            subjects = zlistx_new ();
+            zlistx_set_destructor (subjects, (zlistx_destructor_fn *) zstr_free);
+        }
+        zlistx_add_end (subjects, strdup (subscriber->subject));
+        zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subscriber->subject);
+        zlistx_delete (list, zlistx_find (list, subscriber));
+        if (zlistx_size (list) == 0)
+            zhashx_delete (self->by_subject, subscriber->subject);
+        zhashx_delete (self->by_id, subscriber->id);
+    }
+    zlistx_destroy (&expired);
+    return subjects;
+}
+
+//  --------------------------------------------------------------------------
+//  Counters
+
+void
+zg_pull_counters (zg_pull_t *self, uint64_t *delivered, uint64_t *dropped, size_t *subscribers)
+{
+    *delivered = self->delivered;
+    *dropped = self->dropped;
+    *subscribers = zhashx_size (self->by_id);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_pull_test (bool verbose)
+{
+    printf (" * zg_pull: ");
+    //  @selftest
+    zg_pull_t *pull = zg_pull_new ();
+    zg_pull_set_limits (pull, 2, 3, 1000);
+    char *first = strdup (zg_pull_subscribe (pull, "a.b"));
+    char *second = strdup (zg_pull_subscribe (pull, "a.b"));
+    assert (strneq (first, second) && strlen (first) == 36);
+    assert (zg_pull_subscribe (pull, "other"));
+    assert (!zg_pull_subscribe (pull, "full"));
+    assert (zg_pull_subscribers (pull, "a.b") == 2);
+    assert (zg_pull_subscribers (pull, "a") == 0);
+
+    //  Buffers are bounded per subscriber; reservations count as used
+    assert (zg_pull_has_room (pull, "a.b"));
+    zg_pull_reserve (pull, "a.b");
+    zg_pull_deliver (pull, "a.b", (const byte *) "m1", 2);
+    zg_pull_deliver (pull, "a.b", (const byte *) "m2", 2);
+    assert (!zg_pull_has_room (pull, "a.b"));
+    zg_pull_deliver (pull, "a.b", (const byte *) "m3", 2);
+    zlistx_t *messages = zg_pull_fetch (pull, "a.b", first);
+    assert (messages && zlistx_size (messages) == 2);
+    zchunk_t *chunk = (zchunk_t *) zlistx_first (messages);
+    assert (zchunk_size (chunk) == 2 && memcmp (zchunk_data (chunk), "m1", 2) == 0);
+    zlistx_destroy (&messages);
+    assert (zg_pull_has_room (pull, "a.b"));
+    messages = zg_pull_fetch (pull, "a.b", first);
+    assert (zlistx_size (messages) == 0);
+    zlistx_destroy (&messages);
+    assert (!zg_pull_fetch (pull, "a.c", first));
+    assert (!zg_pull_fetch (pull, "a.b", "bad id"));
+    uint64_t delivered, dropped;
+    size_t subscribers;
+    zg_pull_counters (pull, &delivered, &dropped, &subscribers);
+    assert (delivered == 4 && dropped == 2 && subscribers == 3);
+
+    //  Idle subscribers are forgotten
+    zlistx_t *subjects = zg_pull_expire (pull, zclock_mono () + 500);
+    assert (!subjects);
+    subjects = zg_pull_expire (pull, zclock_mono () + 5000);
+    assert (subjects && zlistx_size (subjects) == 3);
+    if (verbose)
+        printf ("(%s) ", (char *) zlistx_first (subjects));
+    zlistx_destroy (&subjects);
+    assert (zg_pull_subscribers (pull, "a.b") == 0);
+    assert (!zg_pull_fetch (pull, "a.b", second));
+    free (first);
+    free (second);
+    zg_pull_destroy (&pull);
+    zg_pull_destroy (&pull);
+    //  @end
+    printf ("OK\n");
+}

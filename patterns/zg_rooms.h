@@ -1,0 +1,43 @@
+/*  =========================================================================
+    zg_rooms - lockstep fan-out rooms actor (ROUTER for members and producers)
+
+    Logical clients (ids issued by the actor, many per connection) join rooms
+    and keep themselves alive with pings; each room releases one message at
+    a time, from its priority queue, to every member present, and releases
+    the next only when every member that received it has acked, left or been
+    evicted. Out-of-band messages bypass the queue. The wire protocol is
+    docs/PROTOCOL.md, "Rooms".
+
+    Pipe commands (see zg_actor.h): SET / BIND with the keys of the [rooms]
+    section of config/zgate.cfg, STATS, $TERM. Endpoint keys:
+
+        clients, inproc-clients             ROUTER endpoints
+    =========================================================================
+*/
+
+#ifndef ZG_ROOMS_H_INCLUDED
+#define ZG_ROOMS_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Create a rooms actor
+zactor_t *
+    zg_rooms_new (void);
+
+//  The actor function, for zactor_new (zg_rooms, NULL)
+void
+    zg_rooms (zsock_t *pipe, void *args);
+
+//  Self test of this class
+void
+    zg_rooms_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,451 @@
+/*  =========================================================================
+    zg_tasks - the queues actor's task store: tasks by id, intrusive lists
+    and deadline heaps
+
+    The id table is open addressing with linear probing over a power-of-two
+    array, kept at most half full, with backward-shift deletion (no
+    tombstones), so lookups stay short at millions of tasks. Ids start at 1;
+    0 marks an empty slot.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_tasks.h"
+
+//  Initial slots of the id table and of each heap
+#define ZG_TASKS_MIN_SLOTS 1024
+//  Freed tasks kept for reuse; beyond that they go back to the allocator
+#define ZG_TASKS_FREE_MAX 65536
+
+typedef struct {
+    zg_task_t **items;              //  1-based binary min-heap by deadline
+    size_t size;                    //  Items in the heap
+    size_t capacity;                //  Slots allocated, including slot 0
+} s_heap_t;
+
+struct _zg_tasks_t {
+    zg_task_t **slots;              //  Id table
+    size_t mask;                    //  Slots - 1
+    size_t size;                    //  Tasks in the table
+    uint64_t last_id;               //  Last id issued
+    zg_task_t *free;                //  Reusable tasks, linked by next
+    size_t free_size;               //  Tasks in the free list
+    s_heap_t heaps [ZG_TASKS_TIMERS];   //  One heap per timer
+};
+
+//  --------------------------------------------------------------------------
+//  Create an empty store
+
+zg_tasks_t *
+zg_tasks_new (void)
+{
+    zg_tasks_t *self = (zg_tasks_t *) zmalloc (sizeof (zg_tasks_t));
+    assert (self);
+    self->slots = (zg_task_t **) zmalloc (ZG_TASKS_MIN_SLOTS * sizeof (zg_task_t *));
+    assert (self->slots);
+    self->mask = ZG_TASKS_MIN_SLOTS - 1;
+    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++) {
+        self->heaps [timer].capacity = ZG_TASKS_MIN_SLOTS;
+        self->heaps [timer].items = (zg_task_t **) zmalloc (ZG_TASKS_MIN_SLOTS * sizeof (zg_task_t *));
+        assert (self->heaps [timer].items);
+    }
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Close a task's messages
+
+static void
+s_task_close (zg_task_t *task)
+{
+    zmq_msg_close (&task->payload);
+    zmq_msg_close (&task->producer);
+    zmq_msg_close (&task->req);
+    zmq_msg_close (&task->result);
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the store and every task in it
+
+void
+zg_tasks_destroy (zg_tasks_t **self_p)
+{
+    assert (self_p);
+    zg_tasks_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; index <= self->mask; index++)
+        if (self->slots [index]) {
+            s_task_close (self->slots [index]);
+            free (self->slots [index]);
+        }
+    while (self->free) {
+        zg_task_t *next = self->free->next;
+        free (self->free);
+        self->free = next;
+    }
+    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++)
+        free (self->heaps [timer].items);
+    free (self->slots);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Home slot of an id: Fibonacci hashing spreads sequential ids over the table
+
+static size_t
+s_home (zg_tasks_t *self, uint64_t id)
+{
+    return (size_t) ((id * 11400714819323198485ull) >> 20) & self->mask;
+}
+
+//  --------------------------------------------------------------------------
+//  Slot where an id is, or the empty slot where it would go
+
+static size_t
+s_slot_of (zg_tasks_t *self, uint64_t id)
+{
+    size_t index = s_home (self, id);
+    while (self->slots [index] && self->slots [index]->id != id)
+        index = (index + 1) & self->mask;
+    return index;
+}
+
+//  --------------------------------------------------------------------------
+//  Double the id table
+
+static void
+s_grow (zg_tasks_t *self)
+{
+    zg_task_t **old_slots = self->slots;
+    size_t old_count = self->mask + 1;
+    self->slots = (zg_task_t **) zmalloc (old_count * 2 * sizeof (zg_task_t *));
+    assert (self->slots);
+    self->mask = old_count * 2 - 1;
+    for (size_t index = 0; index < old_count; index++)
+        if (old_slots [index])
+            self->slots [s_slot_of (self, old_slots [index]->id)] = old_slots [index];
+    free (old_slots);
+}
+
+//  --------------------------------------------------------------------------
+//  A new task with the next id
+
+zg_task_t *
+zg_tasks_create (zg_tasks_t *self)
+{
+    assert (self);
+    if ((self->size + 1) * 2 > self->mask + 1)
+        s_grow (self);
+    zg_task_t *task = self->free;
+    if (task) {
+        self->free = task->next;
+        self->free_size--;
+        memset (task, 0, sizeof (zg_task_t));
+    }
+    else {
+        task = (zg_task_t *) zmalloc (sizeof (zg_task_t));
+        assert (task);
+    }
+    task->id = ++self->last_id;
+    zmq_msg_init (&task->payload);
+    zmq_msg_init (&task->producer);
+    zmq_msg_init (&task->req);
+    zmq_msg_init (&task->result);
+    self->slots [s_slot_of (self, task->id)] = task;
+    self->size++;
+    return task;
+}
+
+//  --------------------------------------------------------------------------
+//  The task with this id, or NULL
+
+zg_task_t *
+zg_tasks_lookup (zg_tasks_t *self, uint64_t id)
+{
+    assert (self);
+    if (id == 0)
+        return NULL;
+    return self->slots [s_slot_of (self, id)];
+}
+
+//  --------------------------------------------------------------------------
+//  Forget a task
+
+void
+zg_tasks_remove (zg_tasks_t *self, zg_task_t *task)
+{
+    assert (self);
+    assert (task);
+    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++)
+        zg_tasks_clear_timer (self, task, timer);
+    //  Backward-shift deletion: pull later entries of the probe run into the
+    //  hole when their home slot does not lie between the hole and them
+    size_t hole = s_slot_of (self, task->id);
+    assert (self->slots [hole] == task);
+    self->slots [hole] = NULL;
+    size_t index = (hole + 1) & self->mask;
+    while (self->slots [index]) {
+        size_t home = s_home (self, self->slots [index]->id);
+        bool stays = hole <= index? (hole < home && home <= index): (hole < home || home <= index);
+        if (!stays) {
+            self->slots [hole] = self->slots [index];
+            self->slots [index] = NULL;
+            hole = index;
+        }
+        index = (index + 1) & self->mask;
+    }
+    self->size--;
+    s_task_close (task);
+    if (self->free_size < ZG_TASKS_FREE_MAX) {
+        task->next = self->free;
+        self->free = task;
+        self->free_size++;
+    }
+    else
+        free (task);
+}
+
+//  --------------------------------------------------------------------------
+//  Tasks in the store
+
+size_t
+zg_tasks_size (zg_tasks_t *self)
+{
+    assert (self);
+    return self->size;
+}
+
+//  --------------------------------------------------------------------------
+//  Heap helpers: place an item at a position and move it up or down
+
+static void
+s_heap_place (s_heap_t *heap, int timer, size_t position, zg_task_t *task)
+{
+    heap->items [position] = task;
+    task->heap_index [timer] = position;
+}
+
+//  --------------------------------------------------------------------------
+
+static void
+s_heap_sift (s_heap_t *heap, int timer, size_t position)
+{
+    zg_task_t *task = heap->items [position];
+    int64_t deadline = task->deadline [timer];
+    while (position > 1 && heap->items [position / 2]->deadline [timer] > deadline) {
+        s_heap_place (heap, timer, position, heap->items [position / 2]);
+        position /= 2;
+    }
+    while (true) {
+        size_t child = position * 2;
+        if (child > heap->size)
+            break;
+        if (child < heap->size && heap->items [child + 1]->deadline [timer] < heap->items [child]->deadline [timer])
+            child++;
+        if (heap->items [child]->deadline [timer] >= deadline)
+            break;
+        s_heap_place (heap, timer, position, heap->items [child]);
+        position = child;
+    }
+    s_heap_place (heap, timer, position, task);
+}
+
+//  --------------------------------------------------------------------------
+//  Arm (or re-arm) one of a task's timers
+
+void
+zg_tasks_set_timer (zg_tasks_t *self, zg_task_t *task, int timer, int64_t deadline)
+{
+    assert (self);
+    assert (timer >= 0 && timer < ZG_TASKS_TIMERS);
+    s_heap_t *heap = &self->heaps [timer];
+    task->deadline [timer] = deadline;
+    if (task->heap_index [timer] == 0) {
+        if (heap->size + 1 >= heap->capacity) {
+            heap->capacity *= 2;
+            heap->items = (zg_task_t **) realloc (heap->items, heap->capacity * sizeof (zg_task_t *));
+            assert (heap->items);
+        }
+        s_heap_place (heap, timer, ++heap->size, task);
+    }
+    s_heap_sift (heap, timer, task->heap_index [timer]);
+}
+
+//  --------------------------------------------------------------------------
+//  Disarm one of a task's timers
+
+void
+zg_tasks_clear_timer (zg_tasks_t *self, zg_task_t *task, int timer)
+{
+    assert (self);
+    s_heap_t *heap = &self->heaps [timer];
+    size_t position = task->heap_index [timer];
+    if (position == 0)
+        return;
+    task->heap_index [timer] = 0;
+    zg_task_t *last = heap->items [heap->size--];
+    if (last != task) {
+        s_heap_place (heap, timer, position, last);
+        s_heap_sift (heap, timer, position);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The earliest deadline of a timer heap
+
+int64_t
+zg_tasks_next_deadline (zg_tasks_t *self, int timer)
+{
+    assert (self);
+    s_heap_t *heap = &self->heaps [timer];
+    return heap->size? heap->items [1]->deadline [timer]: INT64_MAX;
+}
+
+//  --------------------------------------------------------------------------
+//  Disarm and return the task whose timer expired first
+
+zg_task_t *
+zg_tasks_expired (zg_tasks_t *self, int timer, int64_t now)
+{
+    assert (self);
+    s_heap_t *heap = &self->heaps [timer];
+    if (heap->size == 0 || heap->items [1]->deadline [timer] > now)
+        return NULL;
+    zg_task_t *task = heap->items [1];
+    zg_tasks_clear_timer (self, task, timer);
+    return task;
+}
+
+//  --------------------------------------------------------------------------
+//  Name of a state, for the wire
+
+const char *
+zg_task_state_name (int state)
+{
+    static const char *names [] = { "waiting", "in_progress", "done", "failed", "dead" };
+    assert (state >= ZG_TASK_WAITING && state <= ZG_TASK_DEAD);
+    return names [state];
+}
+
+//  --------------------------------------------------------------------------
+//  Append a task to a list, or put it at the head
+
+void
+zg_task_list_add (zg_task_list_t *list, zg_task_t *task, bool at_head)
+{
+    assert (!task->prev && !task->next);
+    if (at_head) {
+        task->next = list->head;
+        if (list->head)
+            list->head->prev = task;
+        else
+            list->tail = task;
+        list->head = task;
+    }
+    else {
+        task->prev = list->tail;
+        if (list->tail)
+            list->tail->next = task;
+        else
+            list->head = task;
+        list->tail = task;
+    }
+    list->size++;
+}
+
+//  --------------------------------------------------------------------------
+//  Unlink a task from the list it is in
+
+void
+zg_task_list_remove (zg_task_list_t *list, zg_task_t *task)
+{
+    if (task->prev)
+        task->prev->next = task->next;
+    else
+        list->head = task->next;
+    if (task->next)
+        task->next->prev = task->prev;
+    else
+        list->tail = task->prev;
+    task->prev = task->next = NULL;
+    assert (list->size > 0);
+    list->size--;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_tasks_test (bool verbose)
+{
+    printf (" * zg_tasks: ");
+    //  @selftest
+    zg_tasks_t *tasks = zg_tasks_new ();
+    //  Enough tasks to grow the table several times, then remove every other
+    //  one and check that lookups still find exactly the survivors
+    const int count = 20000;
+    zg_task_t **created = (zg_task_t **) zmalloc (count * sizeof (zg_task_t *));
+    for (int index = 0; index < count; index++) {
+        created [index] = zg_tasks_create (tasks);
+        assert (created [index]->id == (uint64_t) index + 1);
+        zmq_msg_init_size (&created [index]->payload, 100);
+    }
+    assert (zg_tasks_size (tasks) == (size_t) count);
+    for (int index = 0; index < count; index += 2)
+        zg_tasks_remove (tasks, created [index]);
+    assert (zg_tasks_size (tasks) == (size_t) count / 2);
+    for (int index = 0; index < count; index++) {
+        zg_task_t *found = zg_tasks_lookup (tasks, (uint64_t) index + 1);
+        assert (index % 2? found == created [index]: found == NULL);
+    }
+    assert (zg_tasks_lookup (tasks, 0) == NULL);
+    assert (zg_tasks_lookup (tasks, count + 1) == NULL);
+    //  Reused tasks get fresh ids
+    zg_task_t *task = zg_tasks_create (tasks);
+    assert (task->id == (uint64_t) count + 1);
+
+    //  Timers come out in deadline order, and cleared ones never come out
+    for (int index = 1; index < count; index += 2)
+        zg_tasks_set_timer (tasks, created [index], ZG_TASKS_ACK_TIMER, (index * 7919) % 1000);
+    zg_tasks_set_timer (tasks, created [1], ZG_TASKS_ACK_TIMER, 5000);
+    zg_tasks_clear_timer (tasks, created [3], ZG_TASKS_ACK_TIMER);
+    zg_tasks_clear_timer (tasks, created [3], ZG_TASKS_ACK_TIMER);
+    zg_tasks_set_timer (tasks, created [5], ZG_TASKS_REPLY_TIMER, 10);
+    assert (zg_tasks_next_deadline (tasks, ZG_TASKS_REPLY_TIMER) == 10);
+    int64_t previous = -1;
+    int expired = 0;
+    while ((task = zg_tasks_expired (tasks, ZG_TASKS_ACK_TIMER, 999))) {
+        assert (task->deadline [ZG_TASKS_ACK_TIMER] >= previous);
+        assert (task != created [3] && task != created [1]);
+        previous = task->deadline [ZG_TASKS_ACK_TIMER];
+        expired++;
+    }
+    assert (expired == count / 2 - 2);
+    assert (zg_tasks_next_deadline (tasks, ZG_TASKS_ACK_TIMER) == 5000);
+    assert (zg_tasks_expired (tasks, ZG_TASKS_ACK_TIMER, 4999) == NULL);
+    //  Removing a task disarms its timers
+    zg_tasks_remove (tasks, created [5]);
+    assert (zg_tasks_next_deadline (tasks, ZG_TASKS_REPLY_TIMER) == INT64_MAX);
+
+    //  Lists: add at either end, remove from the middle
+    zg_task_list_t list = { NULL, NULL, 0 };
+    zg_task_list_add (&list, created [7], false);
+    zg_task_list_add (&list, created [9], false);
+    zg_task_list_add (&list, created [11], true);
+    assert (list.size == 3 && list.head == created [11] && list.tail == created [9]);
+    zg_task_list_remove (&list, created [7]);
+    assert (list.head->next == created [9] && list.tail->prev == created [11]);
+    zg_task_list_remove (&list, created [11]);
+    zg_task_list_remove (&list, created [9]);
+    assert (list.size == 0 && !list.head && !list.tail);
+    assert (streq (zg_task_state_name (ZG_TASK_IN_PROGRESS), "in_progress"));
+    if (verbose)
+        printf ("(%zu tasks left) ", zg_tasks_size (tasks));
+    free (created);
+    zg_tasks_destroy (&tasks);
+    assert (tasks == NULL);
+    //  @end
+    printf ("OK\n");
+}

@@ -1,0 +1,154 @@
+"""Queues and rooms through the gateway against a real zgate, web and native clients meeting both ways:
+a native producer's task to a web worker and back, a web producer's task to a native worker, and web and
+native members of one room in lockstep."""
+import asyncio
+import os
+import sys
+import unittest
+
+import msgpack
+import zmq
+
+sys.path.insert(0, os.path.dirname(__file__))
+from gateway_client import Ws, run  # noqa: E402
+from zgate_harness import Zgate  # noqa: E402
+
+
+class GatewayPatternsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.zgate = Zgate().start()
+        cls.port = int(cls.zgate.endpoint("gateway-http-port"))
+        cls.context = zmq.Context()
+        cls.context.linger = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.context.destroy(linger=0)
+        code, _ = cls.zgate.stop()
+        assert code == 0, code
+
+    def dealer(self, flag):
+        socket = self.context.socket(zmq.DEALER)
+        socket.rcvtimeo = 5000
+        socket.connect(self.zgate.endpoint(flag))
+        return socket
+
+    def test_native_producer_to_web_worker_and_back(self):
+        async def scenario():
+            worker = await Ws.open(self.port, binary=True)
+            self.assertEqual((await worker.request({"op": "consume", "queue": "web.jobs", "prefetch": 2,
+                                                    "req": 1}))["op"], "ok")
+            producer = self.dealer("queues-producers")
+            producer.send_multipart([b"SEND", b"r1", b"web.jobs", msgpack.packb({"reply": True}), b"hello"])
+            self.assertEqual(producer.recv_multipart()[:2], [b"OK", b"r1"])
+            task = await worker.next_push("task")
+            self.assertEqual((task["queue"], task["data"], task["attempt"]), ("web.jobs", "hello", 1))
+            answer = await worker.request({"op": "ack", "id": task["id"], "data": "HELLO", "req": 2})
+            self.assertEqual(answer["op"], "ok")
+            self.assertEqual(producer.recv_multipart(), [b"REPLY", b"r1", task["id"].encode(), b"HELLO"])
+            # a nack sends it back for another delivery
+            producer.send_multipart([b"SEND", b"r2", b"web.jobs", b"", b'{"n": 2}'])
+            producer.recv_multipart()
+            task = await worker.next_push("task")
+            self.assertEqual(task["data"], {"n": 2})
+            await worker.request({"op": "nack", "id": task["id"], "req": 3})
+            again = await worker.next_push("task")
+            self.assertEqual((again["id"], again["attempt"]), (task["id"], 2))
+            await worker.request({"op": "fail", "id": again["id"], "reason": "no", "req": 4})
+            state = await worker.request({"op": "task", "id": again["id"], "req": 5})
+            self.assertEqual((state["op"], state["state"]), ("task_state", "failed"))
+            # closing the session gives its held tasks back at once
+            producer.send_multipart([b"SEND", b"r3", b"web.jobs", b"", b"orphan"])
+            producer.recv_multipart()
+            held = await worker.next_push("task")
+            await worker.close()
+            native = self.dealer("queues-workers")
+            native.send_multipart([b"READY", b"n1", msgpack.packb({"queues": ["web.jobs"]})])
+            self.assertEqual(native.recv_multipart()[0], b"OK")
+            command, _, task_id, meta, payload = native.recv_multipart()
+            self.assertEqual((command, task_id.decode(), payload), (b"DELIVER", held["id"], b"orphan"))
+            native.send_multipart([b"BYE", b"n1"])
+            producer.close()
+            native.close()
+        run(scenario())
+
+    def test_web_producer_to_native_worker_and_errors(self):
+        async def scenario():
+            native = self.dealer("queues-workers")
+            native.send_multipart([b"READY", b"n2", msgpack.packb({"queues": ["native.jobs"]})])
+            self.assertEqual(native.recv_multipart()[0], b"OK")
+            producer = await Ws.open(self.port)
+            accepted = await producer.request({"op": "send", "queue": "native.jobs", "data": {"x": 1},
+                                               "reply": True, "req": "s1"})
+            self.assertEqual(accepted["op"], "accepted")
+            command, _, task_id, meta, payload = native.recv_multipart()
+            self.assertEqual((command, task_id.decode(), payload), (b"DELIVER", accepted["id"], b'{"x":1}'))
+            native.send_multipart([b"ACK", b"n2", task_id, b"\xff\x01"])
+            reply = await producer.next_push("reply")
+            self.assertEqual((reply["req"], reply["id"], reply["binary"], reply["data"]),
+                             ("s1", accepted["id"], True, "/wE="))
+            # a reply timeout comes back as an error with the req
+            await producer.request({"op": "send", "queue": "nobody.serves", "data": 1, "reply": True,
+                                    "timeout": 200, "req": "s2"})
+            error = await producer.next_push("error")
+            self.assertEqual((error["req"], error["code"]), ("s2", 408))
+            bad = await producer.request({"op": "ack", "id": "1", "req": "a"})
+            self.assertEqual((bad["op"], bad["code"]), ("error", 404))
+            native.send_multipart([b"BYE", b"n2"])
+            native.close()
+            await producer.close()
+        run(scenario())
+
+    def test_web_and_native_members_in_lockstep(self):
+        async def scenario():
+            web = await Ws.open(self.port)
+            self.assertEqual((await web.request({"op": "join", "room": "mixed", "req": 1}))["op"], "ok")
+            native = self.dealer("rooms-clients")
+            native.send_multipart([b"HELLO", b"1"])
+            me = native.recv_multipart()[2]
+            native.send_multipart([b"JOIN", b"2", me, b"mixed"])
+            self.assertEqual(native.recv_multipart()[0], b"OK")
+            producer = await Ws.open(self.port, binary=True)
+            for n in range(3):
+                answer = await producer.request({"op": "send", "room": "mixed", "data": f"m{n}", "req": n})
+                self.assertEqual((answer["op"], answer["seq"]), ("ok", n + 1))
+            peeked = await producer.request({"op": "peek", "room": "mixed", "req": "p"})
+            self.assertEqual([m["data"] for m in peeked["messages"]], ["m1", "m2"])
+            for n in range(3):
+                event = await web.next_push("room")
+                self.assertEqual((event["seq"], event["data"]), (n + 1, f"m{n}"))
+                frames = native.recv_multipart()
+                self.assertEqual((frames[0], frames[3], frames[5]), (b"DELIVER", b"%d" % (n + 1), b"m%d" % n))
+                # the web member acks first: nothing more comes until the native member acks too
+                await web.request({"op": "ack", "room": "mixed", "token": event["token"], "req": f"a{n}"})
+                native.rcvtimeo = 200
+                with self.assertRaises(zmq.Again):
+                    native.recv_multipart()
+                native.rcvtimeo = 5000
+                native.send_multipart([b"ACK", b"", me, b"mixed", frames[4]])
+            # out-of-band reaches both at once; a native sender reaches the web member
+            answer = await producer.request({"op": "send", "room": "mixed", "data": {"alert": 1}, "oob": True,
+                                             "req": "o"})
+            self.assertEqual(answer["count"], 2)
+            self.assertEqual((await web.next_push("oob"))["data"], {"alert": 1})
+            self.assertEqual(native.recv_multipart()[0], b"OOB")
+            state = await producer.request({"op": "state", "room": "mixed", "req": "st"})
+            self.assertEqual(len(state["members"]), 2)
+            metrics = await producer.request({"op": "metrics", "top": 3, "req": "me"})
+            self.assertEqual(metrics["op"], "room_metrics")
+            self.assertEqual((await web.request({"op": "ping", "req": "pi"}))["op"], "ok")
+            self.assertEqual((await web.request({"op": "leave", "room": "mixed", "req": "l"}))["op"], "ok")
+            again = await web.request({"op": "leave", "room": "mixed", "req": "l2"})
+            self.assertEqual((again["op"], again["code"]), ("error", 404))
+            stale = await web.request({"op": "ack", "room": "mixed", "token": "nope", "req": "s"})
+            self.assertEqual(stale["op"], "error")
+            native.send_multipart([b"BYE", b"", me])
+            native.close()
+            await web.close()
+            await producer.close()
+        run(scenario())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
