@@ -53,6 +53,68 @@ zg_actor_stats (zactor_t *actor)
 }
 
 //  --------------------------------------------------------------------------
+//  Actor side: receive one command from the owner and answer it
+
+bool
+zg_actor_handle_pipe (zsock_t *pipe, const zg_actor_handlers_t *handlers, void *self)
+{
+    zmsg_t *request = zmsg_recv (pipe);
+    if (!request)
+        return true;            //  Interrupted: the owner is going away
+    char *command = zmsg_popstr (request);
+    bool terminated = false;
+    if (streq (command, "SET") || streq (command, "BIND")) {
+        char *key = zmsg_popstr (request);
+        char *value = zmsg_popstr (request);
+        char error [256] = "";
+        int rc = -1;
+        if (key && value)
+            rc = handlers->set (self, key, value, error, sizeof error);
+        else
+            snprintf (error, sizeof error, "%s needs a key and a value", command);
+        zsock_send (pipe, "is", rc, error);
+        zstr_free (&key);
+        zstr_free (&value);
+    }
+    else
+    if (streq (command, "STATS")) {
+        char *stats = handlers->stats (self);
+        zstr_send (pipe, stats);
+        zstr_free (&stats);
+    }
+    else
+    if (streq (command, "$TERM"))
+        terminated = true;
+    else
+    if (handlers->command)
+        handlers->command (self, command, request);
+    else {
+        zsys_error ("%s: invalid pipe command '%s'", handlers->name, command);
+        assert (false);
+    }
+    zstr_free (&command);
+    zmsg_destroy (&request);
+    return terminated;
+}
+
+//  --------------------------------------------------------------------------
+//  Actor side: zmq_poll that retries when a signal interrupts it
+
+int
+zg_actor_poll (zmq_pollitem_t *items, int count, long timeout)
+{
+    int rc = zmq_poll (items, count, timeout);
+    if (rc == -1 && errno == EINTR) {
+        //  A signal meant for the main thread: report nothing ready, so the
+        //  actor recomputes its timers and polls again
+        for (int index = 0; index < count; index++)
+            items [index].revents = 0;
+        return 0;
+    }
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Actor side: parse an integer setting from a table
 
 int

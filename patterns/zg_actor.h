@@ -34,6 +34,30 @@ typedef struct {
     int64_t max;
 } zg_int_setting_t;
 
+//  Actor side: how an actor applies a setting (0, or -1 with a reason), reports
+//  its counters (a JSON string it allocates), and handles its own extra pipe
+//  commands (may be NULL: any other command is then a programming error)
+typedef int (zg_actor_set_fn) (void *self, const char *key, const char *value, char *error, size_t size);
+typedef char *(zg_actor_stats_fn) (void *self);
+typedef void (zg_actor_command_fn) (void *self, const char *command, zmsg_t *request);
+
+typedef struct {
+    const char *name;               //  Actor name, for the log
+    zg_actor_set_fn *set;
+    zg_actor_stats_fn *stats;
+    zg_actor_command_fn *command;
+} zg_actor_handlers_t;
+
+//  Actor side: receive one command from the owner and answer it. Returns true
+//  when the command was $TERM, so the actor must end.
+bool
+    zg_actor_handle_pipe (zsock_t *pipe, const zg_actor_handlers_t *handlers, void *self);
+
+//  Actor side: zmq_poll that reports nothing ready when a signal interrupts it. Returns -1
+//  only when the context is terminated.
+int
+    zg_actor_poll (zmq_pollitem_t *items, int count, long timeout);
+
 //  Send SET key value to an actor and wait for its answer. Returns 0, or -1
 //  with the reason in error
 int

@@ -1871,42 +1871,20 @@ s_self_timeout (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A command from the owner
+//  Counters as JSON text, for the pipe's STATS
 
-static void
-s_self_handle_pipe (self_t *self)
+static char *
+s_self_stats (self_t *self)
 {
-    zmsg_t *request = zmsg_recv (self->pipe);
-    if (!request)
-        return;
-    char *command = zmsg_popstr (request);
-    if (streq (command, "SET") || streq (command, "BIND")) {
-        char *key = zmsg_popstr (request);
-        char *value = zmsg_popstr (request);
-        char error [256] = "";
-        int rc = key && value? s_self_set (self, key, value, error, sizeof error): -1;
-        if (!key || !value)
-            snprintf (error, sizeof error, "%s needs a key and a value", command);
-        zsock_send (self->pipe, "is", rc, error);
-        zstr_free (&key);
-        zstr_free (&value);
-    }
-    else
-    if (streq (command, "STATS")) {
-        json_object *root = s_self_stats_json (self);
-        zstr_send (self->pipe, json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
-        json_object_put (root);
-    }
-    else
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else {
-        zsys_error ("zg_queues: invalid pipe command '%s'", command);
-        assert (false);
-    }
-    zstr_free (&command);
-    zmsg_destroy (&request);
+    json_object *root = s_self_stats_json (self);
+    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
+    json_object_put (root);
+    return text;
 }
+
+static const zg_actor_handlers_t s_handlers = {
+    "zg_queues", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats, NULL
+};
 
 //  --------------------------------------------------------------------------
 //  The actor
@@ -1924,15 +1902,12 @@ zg_queues (zsock_t *pipe, void *args)
         { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zmq_poll (items, 3, s_self_timeout (self)) == -1) {
-            if (errno == EINTR)
-                continue;       //  A signal for the main thread
+        if (zg_actor_poll (items, 3, s_self_timeout (self)) == -1)
             break;              //  Context terminated
-        }
         self->now = zclock_mono ();
         self->wall = zclock_time ();
         if (items [0].revents & ZMQ_POLLIN)
-            s_self_handle_pipe (self);
+            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         //  Workers first: their answers free credit for the producers' tasks
         if (items [2].revents & ZMQ_POLLIN)
             s_self_drain (self, self->workers);

@@ -1538,43 +1538,9 @@ s_self_stats (self_t *self)
     return text;
 }
 
-//  --------------------------------------------------------------------------
-//  A command from the owner
-
-static void
-s_self_handle_pipe (self_t *self)
-{
-    zmsg_t *request = zmsg_recv (self->pipe);
-    if (!request)
-        return;
-    char *command = zmsg_popstr (request);
-    if (streq (command, "SET") || streq (command, "BIND")) {
-        char *key = zmsg_popstr (request);
-        char *value = zmsg_popstr (request);
-        char error [256] = "";
-        int rc = key && value? s_self_set (self, key, value, error, sizeof error): -1;
-        if (!key || !value)
-            snprintf (error, sizeof error, "%s needs a key and a value", command);
-        zsock_send (self->pipe, "is", rc, error);
-        zstr_free (&key);
-        zstr_free (&value);
-    }
-    else
-    if (streq (command, "STATS")) {
-        char *stats = s_self_stats (self);
-        zstr_send (self->pipe, stats);
-        free (stats);
-    }
-    else
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else {
-        zsys_error ("zg_rooms: invalid pipe command '%s'", command);
-        assert (false);
-    }
-    zstr_free (&command);
-    zmsg_destroy (&request);
-}
+static const zg_actor_handlers_t s_handlers = {
+    "zg_rooms", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats, NULL
+};
 
 //  --------------------------------------------------------------------------
 //  The actor
@@ -1590,13 +1556,10 @@ zg_rooms (zsock_t *pipe, void *args)
         { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zmq_poll (items, 2, s_self_poll_timeout (self)) == -1) {
-            if (errno == EINTR)
-                continue;       //  A signal for the main thread
+        if (zg_actor_poll (items, 2, s_self_poll_timeout (self)) == -1)
             break;              //  Context terminated
-        }
         if (items [0].revents & ZMQ_POLLIN)
-            s_self_handle_pipe (self);
+            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZG_ROOMS_BATCH; count++)
                 if (s_self_recv_one (self) == -1)
