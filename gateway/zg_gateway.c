@@ -360,6 +360,8 @@ s_self_destroy (self_t **self_p)
 
 static void
     s_self_publish_probe (self_t *self);
+static void
+    s_self_http_expire (self_t *self, int64_t now);
 
 static void
 s_self_tick (lws_sorted_usec_list_t *sul)
@@ -391,6 +393,7 @@ s_self_tick (lws_sorted_usec_list_t *sul)
     }
     if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GATEWAY_PROBE_RETRY)
         s_self_publish_probe (self);
+    s_self_http_expire (self, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
 }
 
@@ -863,10 +866,11 @@ s_self_unsubscribe_at (self_t *self, zg_session_t *session, uint32_t index)
 static void
 s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
+    //  A prefix subscription may take one byte more: its '*'
     const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
     char key [65536 + 1];
-    if (!topic || (s_topic_prefix (topic, key, sizeof key) == false
-                   && strlen (topic) > (size_t) self->settings.max_topic_size)) {
+    bool prefix = topic && s_topic_prefix (topic, key, sizeof key);
+    if (!topic || strlen (key) > (size_t) self->settings.max_topic_size) {
         s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
                       self->settings.max_topic_size);
         return;
@@ -884,7 +888,6 @@ s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
-    bool prefix = s_topic_prefix (topic, key, sizeof key);
     s_holders_add (prefix? self->prefixes: self->exact, key, session);
     if (s_self_zmq_subscribe (self, key))
         s_self_wait_barrier (self, session->id, false, s_answer_new ("ok", req));
@@ -1289,13 +1292,12 @@ s_self_room_client (self_t *self, zg_session_t *session, json_object *request, j
 
 //  Forward a member command naming the session's client
 static void
-s_self_member_command (self_t *self, zg_session_t *session, json_object *request, json_object *req,
-                       const char *command, zmsg_t **fields_p)
+s_self_member_command (self_t *self, zg_session_t *session, json_object *req, const char *command,
+                       zmsg_t **fields_p)
 {
     zmsg_pushstr (*fields_p, session->client);
     if (s_self_rooms_request (self, S_PENDING_ROOM_OK, session->id, false, req, fields_p, command))
         s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-    (void) request;
 }
 
 static void
@@ -1313,7 +1315,7 @@ s_op_join (self_t *self, zg_session_t *session, json_object *request, json_objec
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
     zmsg_addstr (fields, mode? mode: "sync");
-    s_self_member_command (self, session, request, req, "JOIN", &fields);
+    s_self_member_command (self, session, req, "JOIN", &fields);
 }
 
 static void
@@ -1328,7 +1330,7 @@ s_op_leave (self_t *self, zg_session_t *session, json_object *request, json_obje
         return;
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
-    s_self_member_command (self, session, request, req, "LEAVE", &fields);
+    s_self_member_command (self, session, req, "LEAVE", &fields);
 }
 
 static void
@@ -1337,7 +1339,7 @@ s_op_ping (self_t *self, zg_session_t *session, json_object *request, json_objec
     if (!s_self_room_client (self, session, request, req))
         return;
     zmsg_t *fields = zmsg_new ();
-    s_self_member_command (self, session, request, req, "PING", &fields);
+    s_self_member_command (self, session, req, "PING", &fields);
 }
 
 static void
@@ -1354,7 +1356,7 @@ s_op_room_ack (self_t *self, zg_session_t *session, json_object *request, json_o
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
     zmsg_addstr (fields, token);
-    s_self_member_command (self, session, request, req, "ACK", &fields);
+    s_self_member_command (self, session, req, "ACK", &fields);
 }
 
 //  Send to a room (queued, or out-of-band); owner is a session or an HTTP transaction
@@ -1577,9 +1579,8 @@ s_self_close_session (self_t *self, zg_session_t **session_p)
 
 //  The JSON form of a native error
 static json_object *
-s_error_body (const char *code, const char *reason)
+s_error_body (const char *reason)
 {
-    (void) code;
     json_object *body = json_object_new_object ();
     json_object_object_add (body, "message", json_object_new_string (reason? reason: "error"));
     return body;
@@ -1615,7 +1616,7 @@ s_self_answer_error (self_t *self, s_pending_t *pending, const char *code, const
     json_object_object_add (answer, "message", json_object_new_string (reason? reason: "error"));
     //  A reply timeout is a gateway timeout to an HTTP client
     int status = number == 408? 504: number >= 400 && number < 600? number: 502;
-    s_self_answer (self, pending, answer, status, s_error_body (code, reason));
+    s_self_answer (self, pending, answer, status, s_error_body (reason));
 }
 
 //  A msgpack map answer, decoded; an HTTP body and a WebSocket answer
@@ -2131,14 +2132,26 @@ s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *bo
     json_object_put (body);
 }
 
-//  Keep a transaction waiting for a pattern actor, at most timeout ms
+//  Keep a transaction waiting for a pattern actor, at most timeout ms (then
+//  the tick answers 504); lws closes it if even that cannot be written
 static void
 s_self_http_defer (self_t *self, zg_http_t *http, int64_t timeout)
 {
     char key [32];
     s_key (key, sizeof key, "", http->id);
     zhashx_update (self->https, key, http);
-    lws_set_timeout (http->wsi, PENDING_TIMEOUT_USER_OK, (int) ((timeout + 999) / 1000 + 1));
+    http->deadline = zclock_mono () + timeout;
+    lws_set_timeout (http->wsi, PENDING_TIMEOUT_USER_OK, (int) ((timeout + 999) / 1000 + 5));
+}
+
+//  Answer 504 to the transactions whose pattern actor did not answer in time
+static void
+s_self_http_expire (self_t *self, int64_t now)
+{
+    for (zg_http_t *http = (zg_http_t *) zhashx_first (self->https); http;
+         http = (zg_http_t *) zhashx_next (self->https))
+        if (http->status == 0 && now >= http->deadline)
+            zg_http_reply_message (http, 504, "no answer from the pattern actor in time");
 }
 
 //  The JSON object body of a POST, or NULL after replying 400 (or 413)

@@ -33,6 +33,7 @@ typedef struct {
     size_t body_size;               //  Bytes in body
     bool too_large;                 //  Body went over its limit
     int64_t started;                //  zclock_usecs at the request
+    int64_t deadline;               //  zclock_mono by which a deferred reply is due
     const char *endpoint;           //  Route name for the metrics
     int status;                     //  Reply status, 0 until replied
     const char *content_type;       //  Reply content type

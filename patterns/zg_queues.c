@@ -114,6 +114,9 @@ struct _s_queue_t {
     uint64_t failed;                //  Tasks failed
     uint64_t dead;                  //  Tasks sent to the dead letters
     uint64_t redelivered;           //  Tasks taken back for another delivery
+    uint64_t refs;                  //  Tasks in the store and recent entries naming it
+    bool idle_listed;               //  On the actor's list of queues to check for forgetting
+    s_queue_t *idle_next;           //  Next on that list
 };
 
 //  A logical worker: one id on one connection
@@ -137,7 +140,7 @@ struct _s_worker_t {
 //  One entry of the recently finished list
 typedef struct {
     uint64_t id;                    //  Task id
-    s_queue_t *queue;               //  Its queue (queues are never freed)
+    s_queue_t *queue;               //  Its queue (the entry holds a reference)
     uint32_t attempt;               //  Deliveries it took
     uint8_t state;                  //  How it finished
     int64_t finished;               //  When, ms since the epoch
@@ -163,6 +166,7 @@ typedef struct {
     zg_tasks_t *tasks;              //  Every task, by id
     zhashx_t *queues;               //  Queue name -> s_queue_t
     zhashx_t *commands;             //  Command name -> s_queue_t
+    s_queue_t *idle;                //  Queues that lost their last task or worker
     zhashx_t *worker_table;         //  Worker key -> s_worker_t
     s_worker_t *least_recent;       //  Liveness list head: first to expire
     s_worker_t *most_recent;        //  Liveness list tail
@@ -188,6 +192,7 @@ typedef struct {
 static void s_self_dispatch (self_t *self, s_queue_t *queue);
 static void s_self_deliver (self_t *self, s_worker_t *worker, zg_task_t *task);
 static void s_self_finish (self_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
+static void s_self_release_queue (self_t *self, s_queue_t *queue);
 
 //  --------------------------------------------------------------------------
 
@@ -224,7 +229,7 @@ s_self_new (zsock_t *pipe)
 }
 
 //  --------------------------------------------------------------------------
-//  Free a queue (at the end only: queues live as long as the actor)
+//  Free a queue (it must be out of its table)
 
 static void
 s_queue_destroy (s_queue_t **queue_p)
@@ -317,6 +322,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return -1;
     }
     if (streq (key, "recent-size")) {
+        for (size_t index = 0; index < self->recent_count; index++)
+            s_self_release_queue (self, self->recent [index].queue);
         free (self->recent);
         self->recent = (s_recent_t *) zmalloc ((size_t) self->settings.recent_size * sizeof (s_recent_t) + 1);
         self->recent_next = self->recent_count = 0;
@@ -732,12 +739,80 @@ s_self_queue (self_t *self, const char *name, bool command, bool create)
 }
 
 //  --------------------------------------------------------------------------
+//  Put a queue on the idle list if nothing names it any more: no task, no
+//  recent entry, no worker. It is freed later, at a point where no caller
+//  holds a pointer to it (s_self_forget_idle).
+
+static void
+s_self_check_idle (self_t *self, s_queue_t *queue)
+{
+    if (queue->refs == 0 && queue->workers == 0 && !queue->idle_listed) {
+        queue->idle_listed = true;
+        queue->idle_next = self->idle;
+        self->idle = queue;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Drop one reference to a queue
+
+static void
+s_self_release_queue (self_t *self, s_queue_t *queue)
+{
+    assert (queue->refs > 0);
+    queue->refs--;
+    s_self_check_idle (self, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  Point a task at a queue (holding a reference), releasing its old queue
+
+static void
+s_self_assign_queue (self_t *self, zg_task_t *task, s_queue_t *queue)
+{
+    if (task->queue)
+        s_self_release_queue (self, (s_queue_t *) task->queue);
+    task->queue = queue;
+    queue->refs++;
+}
+
+//  --------------------------------------------------------------------------
+//  Forget a task: its queue loses a reference, the store takes it back
+
+static void
+s_self_forget_task (self_t *self, zg_task_t *task)
+{
+    s_self_release_queue (self, (s_queue_t *) task->queue);
+    zg_tasks_remove (self->tasks, task);
+}
+
+//  --------------------------------------------------------------------------
+//  Free the idle queues that are still idle, so names sent once do not use
+//  up max-queues for ever. Called between messages, when no pointer to a
+//  queue is held.
+
+static void
+s_self_forget_idle (self_t *self)
+{
+    while (self->idle) {
+        s_queue_t *queue = self->idle;
+        self->idle = queue->idle_next;
+        queue->idle_listed = false;
+        queue->idle_next = NULL;
+        if (queue->refs == 0 && queue->workers == 0) {
+            zhashx_delete (queue->command? self->commands: self->queues, queue->name);
+            s_queue_destroy (&queue);
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Waiting lists of a queue
 
 static void
 s_queue_push (s_queue_t *queue, zg_task_t *task, bool at_head)
 {
-    task->queue = queue;
+    assert (task->queue == queue);
     task->state = ZG_TASK_WAITING;
     size_t level = task->priority < queue->level_count? task->priority: queue->level_count - 1;
     zg_task_list_add (&queue->levels [level], task, at_head);
@@ -905,6 +980,9 @@ s_self_remember (self_t *self, zg_task_t *task)
 {
     if (self->settings.recent_size == 0)
         return;
+    if ((int64_t) self->recent_count == self->settings.recent_size)
+        s_self_release_queue (self, self->recent [self->recent_next].queue);
+    ((s_queue_t *) task->queue)->refs++;
     self->recent [self->recent_next] = (s_recent_t) {
         task->id, (s_queue_t *) task->queue, task->attempt, task->state, task->finished
     };
@@ -958,7 +1036,7 @@ s_self_keep (self_t *self, zg_task_t *task)
     while ((int64_t) self->finished.size > self->settings.max_results) {
         zg_task_t *oldest = self->finished.head;
         zg_task_list_remove (&self->finished, oldest);
-        zg_tasks_remove (self->tasks, oldest);
+        s_self_forget_task (self, oldest);
     }
 }
 
@@ -1070,13 +1148,17 @@ s_self_kill (self_t *self, zg_task_t *task)
         zsys_info ("zg_queues: task %" PRIu64 " of '%s' %s%s", task->id, queue->name, reason,
                    dead_letters? ", to the dead letters": "");
     if (dead_letters && (int64_t) dead_letters->waiting < self->settings.max_pending) {
+        s_self_assign_queue (self, task, dead_letters);
         s_queue_push (dead_letters, task, false);
         task->state = ZG_TASK_DEAD;
         dead_letters->sent++;
         s_self_dispatch (self, dead_letters);
     }
-    else
+    else {
+        if (dead_letters)
+            s_self_check_idle (self, dead_letters);
         s_self_finish (self, task, ZG_TASK_DEAD, reason + strlen ("is "), NULL);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -1147,11 +1229,12 @@ s_self_touch (self_t *self, s_worker_t *worker)
 //  Leave every seat
 
 static void
-s_worker_unseat (s_worker_t *worker)
+s_self_unseat (self_t *self, s_worker_t *worker)
 {
     for (size_t index = 0; index < worker->seat_count; index++) {
         s_line_remove (&worker->seats [index]);
         worker->seats [index].queue->workers--;
+        s_self_check_idle (self, worker->seats [index].queue);
     }
     free (worker->seats);
     worker->seats = NULL;
@@ -1169,7 +1252,7 @@ s_self_worker_destroy (self_t *self, s_worker_t *worker, const char *why)
     if (self->settings.verbose)
         zsys_info ("zg_queues: worker '%.*s' %s, %zu tasks back to their queues",
                    (int) worker->name_size, worker->name, why, worker->held.size);
-    s_worker_unseat (worker);
+    s_self_unseat (self, worker);
     size_t count = worker->held.size;
     s_queue_t **queues = (s_queue_t **) zmalloc (count * sizeof (s_queue_t *) + 1);
     for (size_t index = 0; index < count; index++) {
@@ -1261,7 +1344,7 @@ s_self_handle_ready (self_t *self, zmq_msg_t *frames, s_worker_t *worker, const 
                 zsys_info ("zg_queues: worker '%.*s' ready", (int) name_size, (const char *) name);
         }
         s_self_touch (self, worker);
-        s_worker_unseat (worker);
+        s_self_unseat (self, worker);
         worker->prefetch = options.prefetch;
         worker->seats = (s_seat_t *) zmalloc (options.name_count * sizeof (s_seat_t) + 1);
         cursor = options.names? zchunk_data (options.names): NULL;
@@ -1414,7 +1497,7 @@ static zg_task_t *
 s_self_new_task (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t *frames, zmq_msg_t *payload)
 {
     zg_task_t *task = zg_tasks_create (self->tasks);
-    task->queue = queue;
+    s_self_assign_queue (self, task, queue);
     task->created = self->wall;
     task->priority = (uint8_t) options->priority;
     task->ack_timeout = options->ack_timeout;
@@ -1518,12 +1601,9 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
                       "payload larger than %" PRId64 " bytes", self->settings.max_task_size);
         return;
     }
-    s_queue_t *queue = s_self_queue (self, text, call, !call);
-    if (!queue && !call) {
-        s_self_error (self, self->producers, identity, identity_size, req, req_size, 503,
-                      "too many queues (max-queues %" PRId64 ")", self->settings.max_queues);
-        return;
-    }
+    //  Check every limit before a new queue is created: a refused request
+    //  changes nothing
+    s_queue_t *queue = s_self_queue (self, text, call, false);
     if (call && (!queue || queue->workers == 0)) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 404,
                       "command '%s' not found", text);
@@ -1535,10 +1615,15 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
                       "too many tasks (max-tasks %" PRId64 ")", self->settings.max_tasks);
         return;
     }
-    size_t waiting = options.scatter? queue->pinned: queue->waiting;
+    size_t waiting = !queue? 0: options.scatter? queue->pinned: queue->waiting;
     if ((int64_t) waiting >= self->settings.max_pending) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 429,
                       "queue full (max-pending %" PRId64 ")", self->settings.max_pending);
+        return;
+    }
+    if (!queue && !(queue = s_self_queue (self, text, false, true))) {
+        s_self_error (self, self->producers, identity, identity_size, req, req_size, 503,
+                      "too many queues (max-queues %" PRId64 ")", self->settings.max_queues);
         return;
     }
     //  A command's payload is the line after the name and its slash
@@ -1846,7 +1931,7 @@ s_self_expire (self_t *self)
     while (self->finished.head && self->finished.head->expires <= self->now) {
         task = self->finished.head;
         zg_task_list_remove (&self->finished, task);
-        zg_tasks_remove (self->tasks, task);
+        s_self_forget_task (self, task);
     }
 }
 
@@ -1914,6 +1999,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         s_self_expire (self);
+        s_self_forget_idle (self);
     }
     s_self_destroy (&self);
 }

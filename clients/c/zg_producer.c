@@ -11,9 +11,6 @@
 #include "zg_producer.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
-//  Assertions check invariants and drive the self test: keep them in release builds
-#undef NDEBUG
-#include <assert.h>
 
 //  Extra wait past a reply timeout for zgate's own 408 answer, ms
 #define ZG_PRODUCER_GRACE 1000

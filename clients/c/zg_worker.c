@@ -13,9 +13,6 @@
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 #include "zg_producer.h"
-//  Assertions check invariants and drive the self test: keep them in release builds
-#undef NDEBUG
-#include <assert.h>
 
 //  Heartbeat interval until zgate tells us its own, ms
 #define ZG_WORKER_HEARTBEAT 1000

@@ -105,17 +105,18 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(missing, [], "the browser test needs these")
         self.context = zmq.Context()
         self.context.linger = 0
+        self.addCleanup(self.context.destroy, linger=0)
         self.zgate = Zgate(stats_interval=200).start()
+        self.addCleanup(self._stop_zgate)
         self.peers = NativePeers(self.zgate, self.context)
+        self.addCleanup(self.peers.close)
         out_dir = os.path.join(os.environ.get("ZGATE_BUILD_DIR", os.path.join(REPO, "build")), "tests", "browser")
         os.makedirs(out_dir, exist_ok=True)
         self.screenshot = os.path.join(out_dir, "dashboard.png")
 
-    def tearDown(self):
-        self.peers.close()
-        self.context.destroy(linger=0)
+    def _stop_zgate(self):
         code, _ = self.zgate.stop()
-        self.assertEqual(code, 0)
+        self.assertEqual(code, 0, "zgate failed:\n" + "\n".join(self.zgate.lines[-20:]))
 
     def publish_natively(self, topic, count):
         pub = self.context.socket(zmq.XPUB)

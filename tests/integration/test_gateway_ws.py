@@ -4,6 +4,7 @@ import asyncio
 import base64
 import json
 import os
+import random
 import sys
 import time
 import unittest
@@ -158,6 +159,32 @@ class GatewayWsTest(unittest.TestCase):
             await web.close()
             await binary.close()
         run(scenario())
+
+    def test_random_requests_are_all_answered(self):
+        """Every op with fields of every type, both encodings: each request gets one answer, nothing crashes."""
+        rng = random.Random(5)
+        values = [None, True, 0, -1, 2 ** 63 - 1, 1.5, "", "x", "jobs", "lobby", "t.*", "*", "a" * 300,
+                  [], [1, "a"], {}, {"k": [None]}, b"\xff\x00"]
+        fields = ["topic", "queue", "room", "data", "id", "token", "prefetch", "priority", "reply", "oob",
+                  "offset", "limit", "top", "mode", "reason", "timeout", "ack_timeout"]
+        ops = ["subscribe", "unsubscribe", "publish", "send", "consume", "cancel", "ack", "nack", "fail",
+               "task", "join", "leave", "ping", "peek", "state", "metrics", "nope", 7, None]
+
+        async def scenario():
+            for binary in (False, True):
+                web = await Ws.open(self.port, binary=binary)
+                for n in range(400):
+                    request = {"op": rng.choice(ops), "req": n}
+                    for field in rng.sample(fields, rng.randint(0, 5)):
+                        value = rng.choice(values)
+                        request[field] = value.decode("latin-1") if isinstance(value, bytes) and not binary \
+                            else value
+                    answer = await web.request(request, timeout=15)
+                    self.assertIn(answer["op"], ("ok", "error", "accepted", "task_state", "peeked",
+                                                 "room_state", "room_metrics"), request)
+                await web.close()
+        run(scenario(), timeout=150)
+        self.assertTrue(self.zgate.alive())
 
     def test_frame_and_message_limits_close_with_1009(self):
         async def scenario():

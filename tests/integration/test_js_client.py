@@ -139,19 +139,27 @@ class JsClientTest(unittest.TestCase):
         self.context = zmq.Context()
         self.context.linger = 0
         self.sockets = []
+        self.addCleanup(self._close_sockets)
         # Rooms evict a client silent for 3 s: the client's own pings (every second when quiet) keep it in.
         self.zgate = Zgate(rooms_client_timeout=CLIENT_TIMEOUT_MS).start()
+        self.addCleanup(self._stop_zgate)
         self.node = NodeClient(self.url())
+        self.addCleanup(self._close_node)
         self.node.expect(is_event("open"), what="the client to connect")
 
-    def tearDown(self):
+    # Cleanups run last to first, and all of them even when one fails: the node client, zgate, the sockets.
+    def _close_node(self):
         code, stderr = self.node.close()
         self.assertEqual(code, 0, f"node failed:\n{stderr}")
+
+    def _stop_zgate(self):
+        code, _ = self.zgate.stop()
+        self.assertEqual(code, 0, "zgate failed:\n" + "\n".join(self.zgate.lines[-20:]))
+
+    def _close_sockets(self):
         for socket in self.sockets:
             socket.close()
         self.context.destroy(linger=0)
-        code, _ = self.zgate.stop()
-        self.assertEqual(code, 0, "zgate failed:\n" + "\n".join(self.zgate.lines[-20:]))
 
     def url(self):
         return f"ws://127.0.0.1:{self.zgate.endpoint('gateway-http-port')}/ws"
@@ -289,6 +297,21 @@ class JsClientTest(unittest.TestCase):
         self.assertEqual(self.node.call("peek", "auto", {})["messages"], [])
         self.assertEqual(self.node.call("sendRoom", "auto", "hi", {"oob": True})["count"], 1)
         self.assertEqual(self.node.expect(is_event("oob", room="auto"))["data"], "hi")
+
+    def test_observer_sees_messages_without_tokens_and_evictions(self):
+        self.node.call("join", "watched", False, True)
+        member = self.dealer("rooms-clients")
+        member.send_multipart([b"HELLO", b"1"])
+        me = member.recv_multipart()[2]
+        member.send_multipart([b"JOIN", b"2", me, b"watched"])
+        self.assertEqual(member.recv_multipart()[0], b"OK")
+        member.send_multipart([b"SEND", b"3", b"watched", b"0", b"look"])
+        self.assertEqual(member.recv_multipart()[0], b"OK")
+        seen = self.node.expect(is_event("room", room="watched"))
+        self.assertEqual((seen["data"], seen["token"]), ("look", None))
+        # The native member never acks nor pings: it is evicted, and the observer is told who.
+        timeout = self.node.expect(is_event("timeout", room="watched"), timeout=3 * CLIENT_TIMEOUT_MS / 1000)
+        self.assertEqual(timeout["client"], me.decode())
 
     def test_a_quiet_member_keeps_its_membership_by_pinging(self):
         self.node.call("join", "quiet")
