@@ -8,6 +8,8 @@
 */
 
 #include "zgate.h"
+#include <pthread.h>
+#include <signal.h>
 
 #define ZGATE_EXIT_CONFIG 2
 
@@ -147,6 +149,14 @@ main (int argc, char **argv)
         zg_config_destroy (&config);
         return rc == -1? ZGATE_EXIT_CONFIG: 0;
     }
+    //  Block SIGINT and SIGTERM in every thread (threads inherit the mask):
+    //  the main loop takes them with sigtimedwait, so no actor's poll is
+    //  interrupted and no signal can slip between a check and a sleep
+    sigset_t stop_signals;
+    sigemptyset (&stop_signals);
+    sigaddset (&stop_signals, SIGINT);
+    sigaddset (&stop_signals, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &stop_signals, NULL);
     zsys_init ();
     zsys_set_logident ("zgate");
 
@@ -173,8 +183,8 @@ main (int argc, char **argv)
     int64_t next_stats = zclock_mono () + stats_interval;
     int64_t share_interval = zg_config_get_int (config, "gateway/peer-stats-interval");
     int64_t next_share = zclock_mono ();
-    while (!zsys_interrupted) {
-        zclock_sleep (50);
+    const struct timespec tick = { 0, 50 * 1000000 };
+    while (sigtimedwait (&stop_signals, NULL, &tick) == -1) {
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
             s_log_stats (actors);
             next_stats += stats_interval;

@@ -57,6 +57,8 @@ typedef struct {
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
+    s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
+    size_t last_topic_size;         //  Length of that topic
     uint64_t published;             //  All messages forwarded
     uint64_t delivered;             //  All copies sent
     uint64_t malformed;             //  Messages dropped as malformed
@@ -131,6 +133,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     assert (self->topic_key);
+    self->last_topic = NULL;
     return rc;
 }
 
@@ -210,9 +213,17 @@ s_self_forward_one (self_t *self)
     }
     if (well_formed) {
         size_t size = zmq_msg_size (&topic);
-        memcpy (self->topic_key, zmq_msg_data (&topic), size);
-        self->topic_key [size] = 0;
-        s_topic_t *counters = s_self_topic (self, self->topic_key);
+        s_topic_t *counters = self->last_topic;
+        //  Publishers repeat topics: skip the hash lookup for the last one
+        //  while no subscription has changed since it was counted
+        if (!counters || counters->generation != self->generation || size != self->last_topic_size
+        ||  memcmp (self->topic_key, zmq_msg_data (&topic), size)) {
+            memcpy (self->topic_key, zmq_msg_data (&topic), size);
+            self->topic_key [size] = 0;
+            counters = s_self_topic (self, self->topic_key);
+            self->last_topic = counters;
+            self->last_topic_size = size;
+        }
         counters->published++;
         counters->delivered += counters->subscribers;
         self->published++;
