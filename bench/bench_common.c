@@ -253,7 +253,7 @@ bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, in
         if (options->rate) {
             bench_sleep_until (start->wall_ns + sent * 1000000000 / options->rate);
             char stamp [BENCH_STAMP_SIZE + 1];
-            snprintf (stamp, sizeof stamp, "%019lld ", (long long) bench_now_ns ());
+            snprintf (stamp, sizeof stamp, "@%019lld ", (long long) bench_now_ns ());
             memcpy (payload, stamp, BENCH_STAMP_SIZE);
         }
         zmq_send (publisher, BENCH_TOPIC_DATA, strlen (BENCH_TOPIC_DATA), ZMQ_SNDMORE);
@@ -267,10 +267,10 @@ bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, in
 int64_t
 bench_stamp_read (const char *data, size_t size)
 {
-    if (size < BENCH_STAMP_SIZE || data [BENCH_STAMP_SIZE - 1] != ' ')
+    if (size < BENCH_STAMP_SIZE || data [0] != '@' || data [BENCH_STAMP_SIZE - 1] != ' ')
         return 0;
     int64_t stamp = 0;
-    for (int index = 0; index < BENCH_STAMP_SIZE - 1; index++) {
+    for (int index = 1; index < BENCH_STAMP_SIZE - 1; index++) {
         if (data [index] < '0' || data [index] > '9')
             return 0;
         stamp = stamp * 10 + (data [index] - '0');

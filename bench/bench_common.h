@@ -20,9 +20,10 @@
 #define BENCH_TOPIC_DATA "bench.data"
 //  Bound of every warm-up, ms
 #define BENCH_WARM_TIMEOUT 10000
-//  A paced payload starts with its send time: 19 decimal digits and a space,
-//  so that it is text (a JSON string for web clients) and never JSON itself
-#define BENCH_STAMP_SIZE 20
+//  A paced payload starts with its send time: '@', 19 decimal digits and a
+//  space, so that it is text (a JSON string for web clients) that no JSON
+//  parser is tempted to try, like the unpaced payloads of 'x'
+#define BENCH_STAMP_SIZE 21
 
 //  Options of every mode; each mode reads the ones it needs
 typedef struct {

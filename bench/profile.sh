@@ -2,11 +2,12 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms [COUNT]
+#   bench/profile.sh topics|topics8|queues|rooms|ws8 [COUNT [SIZE]]
 #
 # Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
-# with zg_bench (COUNT messages, tasks or rounds), stops it, and prints zgate's instructions per operation and
-# its most expensive functions. The profile stays in build-bench-prof/callgrind.<scenario>.out.
+# with zg_bench (COUNT messages, tasks or rounds of SIZE bytes, default 64), stops it, and prints zgate's
+# instructions per operation and its most expensive functions. The profile stays in
+# build-bench-prof/callgrind.<scenario>.out.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ SCENARIO=${1:-}
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$BUILD/bench-configure.log" 2>&1 \
     || { cat "$BUILD/bench-configure.log"; exit 1; }
-cmake --build "$BUILD" -j2 --target zgate zg_bench > "$BUILD/bench-build.log" 2>&1 \
+cmake --build "$BUILD" -j2 --target zgate zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
     || { tail -40 "$BUILD/bench-build.log"; exit 1; }
 ZGATE=$BUILD/gateway/zgate
 GEN=$BUILD/bench/zg_bench
@@ -25,6 +26,7 @@ WORK=$(mktemp -d /tmp/zgate-profile.XXXXXX)
 source "$ROOT/bench/zgate_lib.sh"
 trap 'zgate_stop; rm -rf "$WORK"' EXIT
 
+DRIVER=$GEN
 case $SCENARIO in
     topics) count=${2:-200000}
         args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 1 --count "$count") ;;
@@ -35,7 +37,12 @@ case $SCENARIO in
               --window 1000 --count "$count") ;;
     rooms) count=${2:-20000}
         args=(rooms --endpoint @rooms-clients@ --clients 1 --count "$count") ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms [COUNT]" >&2; exit 2 ;;
+    ws8) count=${2:-20000}
+        DRIVER=$BUILD/bench/zg_bench_ws
+        # Paced below the gateway's limit, so that every message is delivered and costs what it should
+        args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
+              --count "$count" --rate 2000) ;;
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8 [COUNT [SIZE]]" >&2; exit 2 ;;
 esac
 
 OUT=$BUILD/callgrind.$SCENARIO.out
@@ -43,7 +50,7 @@ ZG_WRAPPER=(valgrind --tool=callgrind --callgrind-out-file="$OUT")
 # shellcheck disable=SC2119  # no extra zgate flags
 zgate_start
 mapfile -t args < <(expand "${args[@]}")
-"$GEN" "${args[@]}" --timeout 120000
+"$DRIVER" "${args[@]}" --size "${3:-64}" --timeout 120000
 zgate_stop
 
 total=$(callgrind_annotate "$OUT" 2> /dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
@@ -52,5 +59,6 @@ echo "zgate: $total instructions for $count operations (plus start-up and warm-u
 echo "zgate's own functions and the library calls they make, inclusive:"
 callgrind_annotate --inclusive=yes "$OUT" 2> /dev/null \
     | grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  \S+ \[/' \
-    | grep -E '(zg_[a-z_]+\.c:|snprintf|msgpack|zhashx_|zmq_msg_send|zmq_msg_recv|zmq_send |zmq_poll)' | head -25
+    | grep -E '(zg_[a-z_]+\.c:|snprintf|msgpack|json_|zhashx_|zmq_msg_send|zmq_msg_recv|zmq_send |zmq_poll|lws_)' \
+    | head -30
 echo "full profile: callgrind_annotate --inclusive=yes $OUT"

@@ -150,8 +150,15 @@ rss_of() {
     sort -g "$WORK/rss/$1" | tail -1 | awk '{ printf "%.1f MiB", $1 / 1024 }'
 }
 
-fmt() {   # number -> human (k, M) unless it is a latency or small
-    [ -n "$1" ] && [ "$1" != - ] || { echo "-"; return; }
+fmt() {   # number [metric] -> rates in k and M; latencies (us) and byte counts as they are
+    if [ -z "$1" ] || [ "$1" = - ]; then
+        echo "-"
+        return
+    fi
+    if [[ ${2:-} =~ (us|bytes)( |$) ]]; then
+        awk -v n="$1" 'BEGIN { printf (n == int(n)? "%d": "%.1f"), n }'
+        return
+    fi
     awk -v n="$1" 'BEGIN { if (n >= 1e6) printf "%.2f M", n / 1e6; else if (n >= 1e4) printf "%.1f k", n / 1e3;
                            else if (n == int(n)) printf "%d", n; else printf "%.1f", n }'
 }
@@ -467,7 +474,7 @@ target() {
     else
         verdict=$(awk -v v="$value" -v t="$threshold" -v op="$op" \
             'BEGIN { print ((op == ">=" && v >= t) || (op == "<" && v < t))? "met": "NOT met" }')
-        [ -n "$base" ] || value=$(fmt "$value")
+        [ -n "$base" ] || value=$(fmt "$value" "$description")
     fi
     printf '%s\t%s %s\t%s\t%s\n' "$description" "$op" "$threshold" "$value" "$verdict" >> "$TARGETS"
 }
@@ -509,10 +516,12 @@ finish() {
         while IFS=$'\t' read -r scenario config metric median min max count base ratio cpu rss note; do
             if [ "$scenario" = baseline ]; then
                 printf '| %s | %s | %s | | | | %s | %s (%s..%s) | | %s | %s | %s |\n' "$scenario" "$config" "$metric" \
-                    "$count" "$(fmt "$median")" "$(fmt "$min")" "$(fmt "$max")" "$cpu" "$rss" "$note"
+                    "$count" "$(fmt "$median" "$metric")" "$(fmt "$min" "$metric")" "$(fmt "$max" "$metric")" "$cpu" \
+                    "$rss" "$note"
             else
                 printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$scenario" "$config" \
-                    "$metric" "$(fmt "$median")" "$(fmt "$min")" "$(fmt "$max")" "$count" "$(fmt "$base")" \
+                    "$metric" "$(fmt "$median" "$metric")" "$(fmt "$min" "$metric")" "$(fmt "$max" "$metric")" \
+                    "$count" "$(fmt "$base" "$metric")" \
                     "$ratio" "$cpu" "$rss" "$note"
             fi
         done < "$ROWS"

@@ -42,7 +42,8 @@
 #define BENCH_MAX_FRAMES 8
 //  Most connections the rooms members share
 #define BENCH_ROOM_CONNECTIONS 8
-//  Queue and room every run uses
+//  Queue of every run, and prefix of its room (plus the process id, so that
+//  each run starts a new room at seq 1)
 #define BENCH_NAME "bench"
 
 //  --------------------------------------------------------------------------
@@ -112,8 +113,9 @@ s_topics_drain (s_topics_t *self, int index, char *payload)
             }
             continue;
         }
-        if (options->rate && size > 0)
-            bench_samples_add (&self->latencies, now - bench_stamp_read (payload, (size_t) size));
+        int64_t sent_ns = options->rate && size > 0? bench_stamp_read (payload, (size_t) size): 0;
+        if (sent_ns)
+            bench_samples_add (&self->latencies, now - sent_ns);
         self->delivered++;
         self->last_ns = now;
         if (++self->received [index] == options->count)

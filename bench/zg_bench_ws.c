@@ -119,8 +119,9 @@ s_session_message (s_self_t *self, s_session_t *session)
     int64_t now = bench_now_ns ();
     if (self->options->rate) {
         const char *data = s_json_string (text, "data");
-        if (data)
-            bench_samples_add (&self->latencies, now - bench_stamp_read (data, strlen (data)));
+        int64_t sent_ns = data? bench_stamp_read (data, strlen (data)): 0;
+        if (sent_ns)
+            bench_samples_add (&self->latencies, now - sent_ns);
     }
     self->delivered++;
     self->last_ns = now;

@@ -27,7 +27,10 @@ zgate_start() {
     "${ZG_WRAPPER[@]}" "$ZGATE" "${args[@]}" "$@" > "$WORK/zgate.log" 2>&1 &
     ZG_PID=$!
     for _ in $(seq 300); do
-        grep -q running "$WORK/zgate.log" && return 0
+        if grep -q running "$WORK/zgate.log"; then
+            zgate_wait_listening && return 0
+            break
+        fi
         kill -0 "$ZG_PID" 2> /dev/null || break
         sleep 0.1
     done
@@ -35,6 +38,20 @@ zgate_start() {
     cat "$WORK/zgate.log" >&2
     zgate_stop
     return 1
+}
+
+# zgate logs "running" before its gateway listens: wait (bounded) until every *-port accepts connections
+zgate_wait_listening() {
+    local flag
+    for flag in "${!ZG_FLAG[@]}"; do
+        [[ $flag == *-port ]] || continue
+        for _ in $(seq 100); do
+            (exec 3<> "/dev/tcp/127.0.0.1/${ZG_FLAG[$flag]}") 2> /dev/null && continue 2
+            sleep 0.05
+        done
+        return 1
+    done
+    return 0
 }
 
 zgate_stop() {

@@ -28,8 +28,8 @@
 #include "zg_session.h"
 #include "zg_http.h"
 #include "zg_pull.h"
+#include "zg_topicmap.h"
 #include "zg_metrics.h"
-#include "zg_www.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -105,13 +105,6 @@ typedef struct {
     uint64_t async_failed;          //  /api/publish/async that failed later
 } s_counters_t;
 
-//  A topic subscription entry: the sessions holding it
-typedef struct {
-    zg_session_t **sessions;        //  Holders
-    size_t count;                   //  Entries used
-    size_t size;                    //  Entries allocated
-} s_holders_t;
-
 //  What a request to a queue or room actor is waiting for
 typedef enum {
     S_PENDING_QUEUE_SEND,           //  SEND: accepted, maybe a reply
@@ -170,9 +163,7 @@ typedef struct {
     zhashx_t *sessions;             //  Session id -> zg_session_t
     zhashx_t *https;                //  HTTP id -> zg_http_t waiting for an actor
     zhashx_t *transactions;         //  Connection -> its current zg_http_t
-    zhashx_t *exact;                //  Exact topic -> s_holders_t
-    zhashx_t *prefixes;             //  Topic prefix -> s_holders_t
-    zhashx_t *zmq_subscriptions;    //  ZeroMQ prefix -> number of users
+    zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
     zhashx_t *workers;              //  Worker id -> zg_session_t
     zhashx_t *clients;              //  Rooms client id -> zg_session_t
     zhashx_t *pending;              //  Gateway req -> s_pending_t
@@ -196,17 +187,6 @@ static void
 
 //  --------------------------------------------------------------------------
 //  Destructors for the tables
-
-static void
-s_holders_destroy (s_holders_t **self_p)
-{
-    s_holders_t *self = *self_p;
-    if (self) {
-        free (self->sessions);
-        free (self);
-        *self_p = NULL;
-    }
-}
 
 static void
 s_pending_destroy (s_pending_t **self_p)
@@ -300,11 +280,7 @@ s_self_new (zsock_t *pipe)
     self->sessions = zhashx_new ();
     self->https = zhashx_new ();
     self->transactions = zhashx_new ();
-    self->exact = zhashx_new ();
-    zhashx_set_destructor (self->exact, (zhashx_destructor_fn *) s_holders_destroy);
-    self->prefixes = zhashx_new ();
-    zhashx_set_destructor (self->prefixes, (zhashx_destructor_fn *) s_holders_destroy);
-    self->zmq_subscriptions = zhashx_new ();
+    self->topicmap = zg_topicmap_new (self->subscriber);
     self->workers = zhashx_new ();
     self->clients = zhashx_new ();
     self->pending = zhashx_new ();
@@ -341,9 +317,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->sessions);
     zhashx_destroy (&self->https);
     zhashx_destroy (&self->transactions);
-    zhashx_destroy (&self->exact);
-    zhashx_destroy (&self->prefixes);
-    zhashx_destroy (&self->zmq_subscriptions);
+    zg_topicmap_destroy (&self->topicmap);
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->clients);
     zhashx_destroy (&self->pending);
@@ -378,15 +352,8 @@ s_self_tick (lws_sorted_usec_list_t *sul)
         zlistx_t *subjects = zg_pull_expire (self->pull, now);
         if (subjects) {
             for (char *subject = (char *) zlistx_first (subjects); subject;
-                 subject = (char *) zlistx_next (subjects)) {
-                uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, subject);
-                if (count > 1)
-                    zhashx_update (self->zmq_subscriptions, subject, (void *) (count - 1));
-                else {
-                    zhashx_delete (self->zmq_subscriptions, subject);
-                    zsock_set_unsubscribe (self->subscriber, subject);
-                }
-            }
+                 subject = (char *) zlistx_next (subjects))
+                zg_topicmap_release (self->topicmap, subject);
             zlistx_destroy (&subjects);
         }
         self->next_expiry = now + 1000;
@@ -395,6 +362,20 @@ s_self_tick (lws_sorted_usec_list_t *sul)
         s_self_publish_probe (self);
     s_self_http_expire (self, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
+}
+
+//  --------------------------------------------------------------------------
+//  libwebsockets logs through zsys, with zgate's log, rather than on stderr,
+//  so that a configuration error stays one line on stderr
+
+static void
+s_lws_log (int level, const char *line)
+{
+    int length = (int) strcspn (line, "\n");
+    if (level == LLL_ERR)
+        zsys_error ("lws: %.*s", length, line);
+    else
+        zsys_info ("lws: %.*s", length, line);
 }
 
 //  --------------------------------------------------------------------------
@@ -438,7 +419,7 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-    lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, NULL);
+    lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
     self->context = lws_create_context (&info);
     if (!self->context) {
         snprintf (error, size, "cannot listen on %s:%ld (address in use or not available)",
@@ -562,7 +543,9 @@ s_self_pending (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, 
 //  ==========================================================================
 //  WebSocket sessions: answers, pushes and the slow-client policy
 
-//  Close a session from outside its callbacks
+//  Close a session from outside its callbacks: the close frame goes at its
+//  next writable callback; a client that cannot even take that within a
+//  second loses its connection
 static void
 s_self_kill (self_t *self, zg_session_t *session, int status, const char *reason)
 {
@@ -571,7 +554,8 @@ s_self_kill (self_t *self, zg_session_t *session, int status, const char *reason
         return;
     session->closing = true;
     lws_close_reason (session->wsi, (enum lws_close_status) status, (unsigned char *) reason, strlen (reason));
-    lws_set_timeout (session->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    lws_set_timeout (session->wsi, PENDING_TIMEOUT_USER_OK, 1);
+    lws_callback_on_writable (session->wsi);
 }
 
 //  Queue a frame on a session. Answers are never dropped: a session that
@@ -731,29 +715,6 @@ s_self_add_data (self_t *self, json_object *object, const byte *payload, size_t 
 //  ==========================================================================
 //  Topics: subscription tables, the probe barrier, delivery
 
-//  Add one user of a ZeroMQ prefix; true if the gateway subscribed just now
-static bool
-s_self_zmq_subscribe (self_t *self, const char *prefix)
-{
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, prefix);
-    zhashx_update (self->zmq_subscriptions, prefix, (void *) (count + 1));
-    if (count == 0)
-        zsock_set_subscribe (self->subscriber, prefix);
-    return count == 0;
-}
-
-static void
-s_self_zmq_unsubscribe (self_t *self, const char *prefix)
-{
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->zmq_subscriptions, prefix);
-    if (count > 1)
-        zhashx_update (self->zmq_subscriptions, prefix, (void *) (count - 1));
-    else {
-        zhashx_delete (self->zmq_subscriptions, prefix);
-        zsock_set_unsubscribe (self->subscriber, prefix);
-    }
-}
-
 static void
 s_self_publish_probe (self_t *self)
 {
@@ -804,57 +765,11 @@ s_self_release_barrier (self_t *self, uint64_t probe)
     }
 }
 
-//  Add or remove a session as a holder of a table entry
-static void
-s_holders_add (zhashx_t *table, const char *key, zg_session_t *session)
-{
-    s_holders_t *holders = (s_holders_t *) zhashx_lookup (table, key);
-    if (!holders) {
-        holders = (s_holders_t *) zmalloc (sizeof (s_holders_t));
-        zhashx_insert (table, key, holders);
-    }
-    if (holders->count == holders->size) {
-        holders->size = holders->size? holders->size * 2: 4;
-        holders->sessions = (zg_session_t **) realloc (holders->sessions, holders->size * sizeof (zg_session_t *));
-        assert (holders->sessions);
-    }
-    holders->sessions [holders->count++] = session;
-}
-
-static void
-s_holders_remove (zhashx_t *table, const char *key, zg_session_t *session)
-{
-    s_holders_t *holders = (s_holders_t *) zhashx_lookup (table, key);
-    if (!holders)
-        return;
-    for (size_t index = 0; index < holders->count; index++)
-        if (holders->sessions [index] == session) {
-            holders->sessions [index] = holders->sessions [--holders->count];
-            break;
-        }
-    if (holders->count == 0)
-        zhashx_delete (table, key);
-}
-
-//  Split a web topic: the ZeroMQ prefix it needs (in key) and whether it is
-//  a prefix subscription
-static bool
-s_topic_prefix (const char *topic, char *key, size_t size)
-{
-    size_t length = strlen (topic);
-    bool prefix = length > 0 && topic [length - 1] == '*';
-    snprintf (key, size, "%.*s", (int) (prefix? length - 1: length), topic);
-    return prefix;
-}
-
 //  Remove a session's subscription at index
 static void
 s_self_unsubscribe_at (self_t *self, zg_session_t *session, uint32_t index)
 {
-    char key [65536 + 1];
-    bool prefix = s_topic_prefix (session->topics [index], key, sizeof key);
-    s_holders_remove (prefix? self->prefixes: self->exact, key, session);
-    s_self_zmq_unsubscribe (self, key);
+    zg_topicmap_remove (self->topicmap, session->topics [index], session);
     free (session->topics [index]);
     session->topics [index] = session->topics [--session->topic_count];
     if (session->topic_count == 0) {
@@ -868,9 +783,8 @@ s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_
 {
     //  A prefix subscription may take one byte more: its '*'
     const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
-    char key [65536 + 1];
-    bool prefix = topic && s_topic_prefix (topic, key, sizeof key);
-    if (!topic || strlen (key) > (size_t) self->settings.max_topic_size) {
+    size_t length = topic? strlen (topic): 0;
+    if (!topic || length - (topic [length - 1] == '*') > (size_t) self->settings.max_topic_size) {
         s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
                       self->settings.max_topic_size);
         return;
@@ -888,8 +802,7 @@ s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
-    s_holders_add (prefix? self->prefixes: self->exact, key, session);
-    if (s_self_zmq_subscribe (self, key))
+    if (zg_topicmap_add (self->topicmap, topic, session))
         s_self_wait_barrier (self, session->id, false, s_answer_new ("ok", req));
     else
         s_self_ok (self, session, req);
@@ -947,20 +860,38 @@ s_op_publish (self_t *self, zg_session_t *session, json_object *request, json_ob
     zframe_destroy (&payload);
 }
 
-//  Queue a topic message on every holder of an entry, once per session
+//  What a topic message needs to reach its sessions: the message, built
+//  when the first session matches, and its frame in each encoding
+typedef struct {
+    self_t *self;                   //  The gateway
+    const char *topic;              //  The topic
+    zframe_t *payload;              //  The native payload
+    json_object *message;           //  The web message, or NULL
+    zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
+} s_delivery_t;
+
+//  Queue a topic message on a session, once however many of its
+//  subscriptions match
 static void
-s_self_deliver_holders (self_t *self, s_holders_t *holders, json_object *message, zg_frame_t **frames)
+s_self_deliver (void *holder, void *arg)
 {
-    for (size_t index = 0; index < holders->count; index++) {
-        zg_session_t *session = holders->sessions [index];
-        if (session->last_seq == self->message_seq)
-            continue;
-        session->last_seq = self->message_seq;
-        zg_frame_t **frame = &frames [session->msgpack? 1: 0];
-        if (!*frame)
-            *frame = s_self_frame (self, message, session->msgpack);
-        s_self_push (self, session, *frame, false, ZG_TOPICS);
+    zg_session_t *session = (zg_session_t *) holder;
+    s_delivery_t *delivery = (s_delivery_t *) arg;
+    self_t *self = delivery->self;
+    if (session->last_seq == self->message_seq)
+        return;
+    session->last_seq = self->message_seq;
+    if (!delivery->message) {
+        delivery->message = json_object_new_object ();
+        json_object_object_add (delivery->message, "op", json_object_new_string ("message"));
+        json_object_object_add (delivery->message, "topic", json_object_new_string (delivery->topic));
+        s_self_add_data (self, delivery->message, zframe_data (delivery->payload),
+                         zframe_size (delivery->payload));
     }
+    zg_frame_t **frame = &delivery->frames [session->msgpack? 1: 0];
+    if (!*frame)
+        *frame = s_self_frame (self, delivery->message, session->msgpack);
+    s_self_push (self, session, *frame, false, ZG_TOPICS);
 }
 
 //  A message from the topics actor: to web subscribers and pull buffers
@@ -990,35 +921,11 @@ s_self_handle_topic (self_t *self)
     }
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, zframe_data (payload), zframe_size (payload));
-    json_object *message = NULL;
-    zg_frame_t *frames [2] = { NULL, NULL };
-    s_holders_t *holders = (s_holders_t *) zhashx_lookup (self->exact, topic);
-    if (holders) {
-        message = json_object_new_object ();
-        json_object_object_add (message, "op", json_object_new_string ("message"));
-        json_object_object_add (message, "topic", json_object_new_string (topic));
-        s_self_add_data (self, message, zframe_data (payload), zframe_size (payload));
-        s_self_deliver_holders (self, holders, message, frames);
-    }
-    if (zhashx_size (self->prefixes))
-        for (size_t length = 0; length <= topic_size; length++) {
-            char saved = topic [length];
-            topic [length] = 0;
-            holders = (s_holders_t *) zhashx_lookup (self->prefixes, topic);
-            topic [length] = saved;
-            if (holders) {
-                if (!message) {
-                    message = json_object_new_object ();
-                    json_object_object_add (message, "op", json_object_new_string ("message"));
-                    json_object_object_add (message, "topic", json_object_new_string (topic));
-                    s_self_add_data (self, message, zframe_data (payload), zframe_size (payload));
-                }
-                s_self_deliver_holders (self, holders, message, frames);
-            }
-        }
-    zg_frame_unref (&frames [0]);
-    zg_frame_unref (&frames [1]);
-    json_object_put (message);
+    s_delivery_t delivery = { self, topic, payload, NULL, { NULL, NULL } };
+    zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
+    zg_frame_unref (&delivery.frames [0]);
+    zg_frame_unref (&delivery.frames [1]);
+    json_object_put (delivery.message);
     zmsg_destroy (&msg);
 }
 
@@ -1978,7 +1885,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "unavailable", json_object_new_uint64 (self->counters.unavailable));
     json_object_object_add (root, "http_requests", json_object_new_uint64 (self->counters.http_requests));
     json_object_object_add (root, "web_subscriptions",
-                            json_object_new_uint64 (zhashx_size (self->exact) + zhashx_size (self->prefixes)));
+                            json_object_new_uint64 (zg_topicmap_size (self->topicmap)));
     json_object_object_add (root, "web_workers", json_object_new_uint64 (zhashx_size (self->workers)));
     json_object_object_add (root, "room_clients", json_object_new_uint64 (zhashx_size (self->clients)));
     json_object_object_add (root, "pending", json_object_new_uint64 (zhashx_size (self->pending)));
@@ -1994,50 +1901,39 @@ s_self_stats (self_t *self)
     return text;
 }
 
+//  PEER-STATS section json: another actor's counters, from the owner
 static void
-s_self_handle_pipe (self_t *self)
+s_self_command (void *self_p, const char *command, zmsg_t *request)
 {
-    zmsg_t *request = zmsg_recv (self->pipe);
-    if (!request)
-        return;
-    char *command = zmsg_popstr (request);
-    if (streq (command, "SET") || streq (command, "BIND")) {
-        char *key = zmsg_popstr (request);
-        char *value = zmsg_popstr (request);
-        char error [256] = "";
-        int rc = key && value? s_self_set (self, key, value, error, sizeof error): -1;
-        if (!key || !value)
-            snprintf (error, sizeof error, "%s needs a key and a value", command);
-        zsock_send (self->pipe, "is", rc, error);
-        zstr_free (&key);
-        zstr_free (&value);
-    }
-    else
-    if (streq (command, "PEER-STATS")) {
-        char *section = zmsg_popstr (request);
-        char *stats = zmsg_popstr (request);
-        if (section && stats)
-            zhashx_update (self->peer_stats, section, stats);
-        else
-            zstr_free (&stats);
-        zstr_free (&section);
-    }
-    else
-    if (streq (command, "STATS")) {
-        char *stats = s_self_stats (self);
-        zstr_send (self->pipe, stats);
-        free (stats);
-    }
-    else
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else {
+    self_t *self = (self_t *) self_p;
+    if (strneq (command, "PEER-STATS")) {
         zsys_error ("zg_gateway: invalid pipe command '%s'", command);
         assert (false);
     }
-    zstr_free (&command);
-    zmsg_destroy (&request);
+    char *section = zmsg_popstr (request);
+    char *stats = zmsg_popstr (request);
+    if (section && stats)
+        zhashx_update (self->peer_stats, section, stats);
+    else
+        zstr_free (&stats);
+    zstr_free (&section);
 }
+
+static int
+s_self_set_handler (void *self, const char *key, const char *value, char *error, size_t size)
+{
+    return s_self_set ((self_t *) self, key, value, error, size);
+}
+
+static char *
+s_self_stats_handler (void *self)
+{
+    return s_self_stats ((self_t *) self);
+}
+
+static const zg_actor_handlers_t s_handlers = {
+    "zg_gateway", s_self_set_handler, s_self_stats_handler, s_self_command
+};
 
 //  --------------------------------------------------------------------------
 //  Handle what the zsocks hold, a batch at most; if more is waiting, make
@@ -2051,7 +1947,7 @@ s_self_drain (self_t *self)
     while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
         more = false;
         if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-            s_self_handle_pipe (self);
+            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
             more = true;
         }
         if (zsock_events (self->subscriber) & ZMQ_POLLIN) {
@@ -2198,21 +2094,12 @@ s_body_string (json_object *body, const char *name, size_t *length)
     return strlen (text) == (size_t) json_object_get_string_len (value) || length? text: NULL;
 }
 
-//  True if a web session's subscription matches a topic
-static bool
-s_self_web_subscribed (self_t *self, const char *topic)
+//  Counts the subscriptions matching a topic
+static void
+s_count_match (void *holder, void *arg)
 {
-    if (zhashx_lookup (self->exact, topic))
-        return true;
-    char prefix [65536 + 1];
-    size_t length = strlen (topic);
-    for (size_t size = 0; size <= length && zhashx_size (self->prefixes); size++) {
-        memcpy (prefix, topic, size);
-        prefix [size] = 0;
-        if (zhashx_lookup (self->prefixes, prefix))
-            return true;
-    }
-    return false;
+    (void) holder;
+    (*(size_t *) arg)++;
 }
 
 static void
@@ -2228,6 +2115,9 @@ s_http_publish (self_t *self, zg_http_t *http, const char *param)
     const char *data = s_body_string (body, "data", &size);
     json_object *ok = json_object_new_object ();
     json_object_object_add (ok, "status", json_object_new_string ("ok"));
+    size_t web_subscribers = 0;
+    if (subject && data)
+        zg_topicmap_match (self->topicmap, subject, s_count_match, &web_subscribers);
     if (!subject || !data)
         zg_http_reply_message (http, 400, "request's body is invalid");
     else
@@ -2241,7 +2131,7 @@ s_http_publish (self_t *self, zg_http_t *http, const char *param)
         zg_http_reply_json (http, 200, ok);
     }
     else
-    if (zg_pull_subscribers (self->pull, subject) == 0 && !s_self_web_subscribed (self, subject))
+    if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0)
         zg_http_reply_message (http, 404, "subscriber not found");
     else
     if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
@@ -2278,7 +2168,7 @@ s_http_subscribe (self_t *self, zg_http_t *http, const char *param)
             json_object *answer = json_object_new_object ();
             json_object_object_add (answer, "id", json_object_new_string (id));
             json_object_object_add (answer, "subject", json_object_new_string (subject));
-            if (s_self_zmq_subscribe (self, subject)) {
+            if (zg_topicmap_use (self->topicmap, subject)) {
                 s_self_http_defer (self, http, self->settings.http_timeout);
                 s_self_wait_barrier (self, http->id, true, answer);
             }
@@ -2555,50 +2445,6 @@ static const s_route_t s_routes [] = {
     { NULL }
 };
 
-//  Match a path against a route pattern; the {} segment goes to param
-static bool
-s_route_match (const char *pattern, const char *path, char *param, size_t size)
-{
-    *param = 0;
-    const char *slot = strstr (pattern, "{}");
-    if (!slot)
-        return streq (pattern, path);
-    size_t head = (size_t) (slot - pattern);
-    const char *tail = slot + 2;
-    if (strncmp (path, pattern, head))
-        return false;
-    const char *segment = path + head;
-    const char *segment_end = strchr (segment, '/');
-    if (!segment_end)
-        segment_end = segment + strlen (segment);
-    size_t length = (size_t) (segment_end - segment);
-    if (length == 0 || length >= size || strneq (segment_end, tail))
-        return false;
-    memcpy (param, segment, length);
-    param [length] = 0;
-    return true;
-}
-
-//  The content type of a file, from its extension
-static const char *
-s_content_type (const char *path)
-{
-    const char *dot = strrchr (path, '.');
-    if (dot && streq (dot, ".html"))
-        return "text/html; charset=utf-8";
-    if (dot && (streq (dot, ".js") || streq (dot, ".mjs")))
-        return "text/javascript; charset=utf-8";
-    if (dot && streq (dot, ".css"))
-        return "text/css; charset=utf-8";
-    if (dot && streq (dot, ".json"))
-        return "application/json";
-    if (dot && streq (dot, ".svg"))
-        return "image/svg+xml";
-    if (dot && streq (dot, ".png"))
-        return "image/png";
-    return "application/octet-stream";
-}
-
 //  Route a request whose body (if any) has arrived
 static void
 s_self_route (self_t *self, zg_http_t *http)
@@ -2606,7 +2452,7 @@ s_self_route (self_t *self, zg_http_t *http)
     char param [1024];
     bool path_known = false;
     for (const s_route_t *route = s_routes; route->pattern; route++)
-        if (s_route_match (route->pattern, http->path, param, sizeof param)) {
+        if (zg_http_match (route->pattern, http->path, param, sizeof param)) {
             path_known = true;
             if (route->method == http->method) {
                 http->endpoint = route->pattern;
@@ -2614,15 +2460,8 @@ s_self_route (self_t *self, zg_http_t *http)
                 return;
             }
         }
-    if (!path_known && http->method == ZG_HTTP_GET) {
-        const char *path = streq (http->path, "/")? "/index.html": http->path;
-        for (const zg_www_file_t *file = zg_www_files; file->path; file++)
-            if (streq (file->path, path)) {
-                http->endpoint = "static";
-                zg_http_reply (http, 200, s_content_type (file->path), file->data, file->size);
-                return;
-            }
-    }
+    if (!path_known && http->method == ZG_HTTP_GET && zg_http_reply_file (http))
+        return;
     http->endpoint = path_known? "method_not_allowed": "not_found";
     if (path_known || (http->method != ZG_HTTP_GET && streq (http->path, "/")))
         zg_http_reply_message (http, 405, "Method Not Allowed");
@@ -2708,7 +2547,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return 0;
         }
         case LWS_CALLBACK_SERVER_WRITEABLE:
-            if (pss->session && zg_session_write (pss->session, self->scratch, (size_t) self->settings.write_batch))
+            //  A session closed by policy sends its close frame (set by s_self_kill) now
+            if (pss->session && (pss->session->closing
+                                 || zg_session_write (pss->session, self->scratch,
+                                                      (size_t) self->settings.write_batch)))
                 return -1;
             return 0;
 
@@ -2786,7 +2628,7 @@ zg_gateway (zsock_t *pipe, void *args)
         else {
             //  Not listening yet: only the pipe matters
             zmq_pollitem_t items [] = { { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 } };
-            if (zmq_poll (items, 1, -1) == -1 && errno != EINTR)
+            if (zg_actor_poll (items, 1, -1) == -1)
                 break;
         }
         s_self_drain (self);

@@ -8,6 +8,7 @@
 
 #include "zg_classes.h"
 #include "zg_http.h"
+#include "zg_www.h"
 
 //  Room for the reply headers
 #define ZG_HTTP_HEADERS_SIZE 1024
@@ -120,6 +121,71 @@ zg_http_reply_message (zg_http_t *self, int status, const char *message)
 }
 
 //  --------------------------------------------------------------------------
+//  Match a path against a route pattern with at most one {} segment
+
+bool
+zg_http_match (const char *pattern, const char *path, char *param, size_t size)
+{
+    *param = 0;
+    const char *slot = strstr (pattern, "{}");
+    if (!slot)
+        return streq (pattern, path);
+    size_t head = (size_t) (slot - pattern);
+    const char *tail = slot + 2;
+    if (strncmp (path, pattern, head))
+        return false;
+    const char *segment = path + head;
+    const char *segment_end = strchr (segment, '/');
+    if (!segment_end)
+        segment_end = segment + strlen (segment);
+    size_t length = (size_t) (segment_end - segment);
+    if (length == 0 || length >= size || strneq (segment_end, tail))
+        return false;
+    memcpy (param, segment, length);
+    param [length] = 0;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  The content type of a file, from its extension
+
+static const char *
+s_content_type (const char *path)
+{
+    const char *dot = strrchr (path, '.');
+    if (dot && streq (dot, ".html"))
+        return "text/html; charset=utf-8";
+    if (dot && (streq (dot, ".js") || streq (dot, ".mjs")))
+        return "text/javascript; charset=utf-8";
+    if (dot && streq (dot, ".css"))
+        return "text/css; charset=utf-8";
+    if (dot && streq (dot, ".json"))
+        return "application/json";
+    if (dot && streq (dot, ".svg"))
+        return "image/svg+xml";
+    if (dot && streq (dot, ".png"))
+        return "image/png";
+    return "application/octet-stream";
+}
+
+//  --------------------------------------------------------------------------
+//  Reply with the compiled-in file of the path ("/" is /index.html)
+
+bool
+zg_http_reply_file (zg_http_t *self)
+{
+    assert (self);
+    const char *path = streq (self->path, "/")? "/index.html": self->path;
+    for (const zg_www_file_t *file = zg_www_files; file->path; file++)
+        if (streq (file->path, path)) {
+            self->endpoint = "static";
+            zg_http_reply (self, 200, s_content_type (file->path), file->data, file->size);
+            return true;
+        }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  Write the next part of the reply
 
 int
@@ -174,6 +240,25 @@ zg_http_test (bool verbose)
     if (verbose)
         printf ("(%.*s) ", (int) http->reply_size - 1, http->reply + LWS_PRE);
     zg_http_destroy (&http);
+    zg_http_destroy (&http);
+
+    //  Routes with one {} segment
+    char param [16];
+    assert (zg_http_match ("/api/stats", "/api/stats", param, sizeof param) && !*param);
+    assert (!zg_http_match ("/api/stats", "/api/stats/", param, sizeof param));
+    assert (zg_http_match ("/api/rooms/{}", "/api/rooms/lobby", param, sizeof param) && streq (param, "lobby"));
+    assert (zg_http_match ("/api/rooms/{}/oob", "/api/rooms/lobby/oob", param, sizeof param));
+    assert (!zg_http_match ("/api/rooms/{}", "/api/rooms/lobby/oob", param, sizeof param));
+    assert (!zg_http_match ("/api/rooms/{}", "/api/rooms/", param, sizeof param));
+    assert (!zg_http_match ("/api/rooms/{}", "/api/rooms/a-name-too-long-for-param", param, sizeof param));
+
+    //  Compiled-in files: / is the dashboard
+    http = zg_http_new (NULL, 8, ZG_HTTP_GET, "/");
+    assert (zg_http_reply_file (http) && http->status == 200);
+    assert (streq (http->content_type, "text/html; charset=utf-8"));
+    zg_http_destroy (&http);
+    http = zg_http_new (NULL, 9, ZG_HTTP_GET, "/no-such-file");
+    assert (!zg_http_reply_file (http) && http->status == 0);
     zg_http_destroy (&http);
     //  @end
     printf ("OK\n");

@@ -67,6 +67,16 @@ void
 void
     zg_http_reply_message (zg_http_t *self, int status, const char *message);
 
+//  True if path matches a route pattern with at most one {} segment (one
+//  non-empty path segment, copied to param)
+bool
+    zg_http_match (const char *pattern, const char *path, char *param, size_t size);
+
+//  Reply with the compiled-in file of the request's path ("/" is the
+//  dashboard's index.html); false if there is none
+bool
+    zg_http_reply_file (zg_http_t *self);
+
 //  Write the next part of the reply. Returns 1 when it is all written and
 //  the connection should go on, -1 when it should close, 0 otherwise
 int

@@ -2,12 +2,13 @@
     zg_queues - work queues actor: producers and workers over two ROUTERs,
     with credit, acks, redelivery, dead letters, replies and command mode
 
-    Dispatch is O(1) per task: each queue keeps its waiting tasks in one FIFO
-    per priority, and a line of the workers that serve it and have credit.
-    A task goes to the worker at the head of the line, which then moves to
-    the back (round-robin) or leaves every line when its credit is used up;
-    an answer gives the credit back and puts it in line again. So a queue
-    never has both waiting tasks and workers in line.
+    Private classes: zg_tasks (the task store and its deadline heaps),
+    zg_taskq (one queue: waiting tasks by priority, the round-robin line of
+    workers with credit), zg_qworkers (logical workers by connection and id,
+    in liveness order), zg_mpreader (the options frames). A worker leaves
+    every line when its credit is used up; an answer gives the credit back
+    and puts it in line again. So a queue never has both waiting tasks and
+    workers in line.
 
     Timers are ordered: ack and reply deadlines are heaps in the task store,
     workers sit in a list ordered by last message (the timeout is the same
@@ -19,13 +20,14 @@
 
 #include "zg_classes.h"
 #include "zg_tasks.h"
+#include "zg_mpreader.h"
+#include "zg_taskq.h"
+#include "zg_qworkers.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
 //  Most frames in any valid message, routing id included
 #define ZG_QUEUES_MAX_FRAMES 6
-//  Dead-letter queue of queue q is q ZG_QUEUES_DEAD_SUFFIX
-#define ZG_QUEUES_DEAD_SUFFIX ".dead"
 //  Longest error reason we format
 #define ZG_QUEUES_REASON_SIZE 512
 
@@ -83,64 +85,11 @@ static const zg_int_setting_t s_int_settings [] = {
     { NULL }
 };
 
-typedef struct _s_queue_t s_queue_t;
-typedef struct _s_worker_t s_worker_t;
-typedef struct _s_seat_t s_seat_t;
-
-//  A worker's place at one queue it serves
-struct _s_seat_t {
-    s_worker_t *worker;             //  Who sits here
-    s_queue_t *queue;               //  The queue or command served
-    s_seat_t *prev;                 //  Links in the queue's line
-    s_seat_t *next;
-    bool in_line;                   //  In the queue's line of workers with credit
-};
-
-//  A queue, or a command (same semantics, another name space)
-struct _s_queue_t {
-    char *name;                     //  Its name
-    bool command;                   //  A command, not a queue
-    bool dead_letter;               //  A dead-letter queue (name ends in .dead)
-    zg_task_list_t *levels;         //  Waiting tasks, one FIFO per priority
-    size_t level_count;             //  Priorities 0 .. level_count - 1
-    size_t waiting;                 //  Waiting tasks over all priorities
-    size_t pinned;                  //  Scatter copies waiting for their worker's credit
-    s_seat_t *line_head;            //  Workers with credit, next to serve first
-    s_seat_t *line_tail;            //  Last in line
-    uint64_t workers;               //  Workers serving it
-    uint64_t in_progress;           //  Tasks delivered, not answered
-    uint64_t sent;                  //  Tasks accepted
-    uint64_t done;                  //  Tasks acked
-    uint64_t failed;                //  Tasks failed
-    uint64_t dead;                  //  Tasks sent to the dead letters
-    uint64_t redelivered;           //  Tasks taken back for another delivery
-    uint64_t refs;                  //  Tasks in the store and recent entries naming it
-    bool idle_listed;               //  On the actor's list of queues to check for forgetting
-    s_queue_t *idle_next;           //  Next on that list
-};
-
-//  A logical worker: one id on one connection
-struct _s_worker_t {
-    char *key;                      //  Hash key: hex of routing id and worker id
-    byte *identity;                 //  Routing id of its connection
-    size_t identity_size;           //  Its size
-    byte *name;                     //  Worker id the client chose
-    size_t name_size;               //  Its size
-    s_seat_t *seats;                //  One per queue or command served
-    size_t seat_count;              //  Number of seats
-    zg_task_list_t held;            //  Delivered, unanswered tasks, in delivery order
-    zg_task_list_t pinned;          //  Scatter copies for it, waiting for credit
-    int64_t prefetch;               //  Most tasks it may hold
-    bool in_lines;                  //  Its seats are in their queues' lines
-    int64_t last_seen;              //  Monotonic ms of its last message
-    s_worker_t *prev;               //  Links in the liveness list, least recent first
-    s_worker_t *next;
-};
 
 //  One entry of the recently finished list
 typedef struct {
     uint64_t id;                    //  Task id
-    s_queue_t *queue;               //  Its queue (the entry holds a reference)
+    zg_taskq_t *queue;              //  Its queue (the entry holds a reference)
     uint32_t attempt;               //  Deliveries it took
     uint8_t state;                  //  How it finished
     int64_t finished;               //  When, ms since the epoch
@@ -164,12 +113,10 @@ typedef struct {
     zsock_t *workers;               //  ROUTER for workers
     s_settings_t settings;          //  Current settings
     zg_tasks_t *tasks;              //  Every task, by id
-    zhashx_t *queues;               //  Queue name -> s_queue_t
-    zhashx_t *commands;             //  Command name -> s_queue_t
-    s_queue_t *idle;                //  Queues that lost their last task or worker
-    zhashx_t *worker_table;         //  Worker key -> s_worker_t
-    s_worker_t *least_recent;       //  Liveness list head: first to expire
-    s_worker_t *most_recent;        //  Liveness list tail
+    zhashx_t *queues;               //  Queue name -> zg_taskq_t
+    zhashx_t *commands;             //  Command name -> zg_taskq_t
+    zg_taskq_t *idle;               //  Queues that lost their last task or worker
+    zg_qworkers_t *registry;        //  Logical workers, by connection and id
     zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
     s_recent_t *recent;             //  Ring of recently finished tasks
     size_t recent_next;             //  Next ring slot to write
@@ -183,16 +130,24 @@ typedef struct {
     bool terminated;                //  $TERM received
 } self_t;
 
+//  A received message: its frames and, read once, their bytes and sizes
+typedef struct {
+    zmq_msg_t frames [ZG_QUEUES_MAX_FRAMES];    //  Routing id first
+    const byte *data [ZG_QUEUES_MAX_FRAMES];    //  Each frame's bytes
+    size_t size [ZG_QUEUES_MAX_FRAMES];         //  Each frame's size
+    size_t count;                   //  Frames it had (the rest past the maximum are gone)
+} s_message_t;
+
 //  A frame to send: bytes that live until the send returns
 typedef struct {
     const void *data;
     size_t size;
 } s_part_t;
 
-static void s_self_dispatch (self_t *self, s_queue_t *queue);
-static void s_self_deliver (self_t *self, s_worker_t *worker, zg_task_t *task);
+static void s_self_dispatch (self_t *self, zg_taskq_t *queue);
+static void s_self_deliver (self_t *self, zg_qworker_t *worker, zg_task_t *task);
 static void s_self_finish (self_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
-static void s_self_release_queue (self_t *self, s_queue_t *queue);
+static void s_self_release_queue (self_t *self, zg_taskq_t *queue);
 
 //  --------------------------------------------------------------------------
 
@@ -219,41 +174,13 @@ s_self_new (zsock_t *pipe)
     self->tasks = zg_tasks_new ();
     self->queues = zhashx_new ();
     self->commands = zhashx_new ();
-    self->worker_table = zhashx_new ();
+    self->registry = zg_qworkers_new ();
     self->recent = (s_recent_t *) zmalloc ((size_t) self->settings.recent_size * sizeof (s_recent_t) + 1);
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     self->now = zclock_mono ();
     self->wall = zclock_time ();
     return self;
-}
-
-//  --------------------------------------------------------------------------
-//  Free a queue (it must be out of its table)
-
-static void
-s_queue_destroy (s_queue_t **queue_p)
-{
-    s_queue_t *queue = *queue_p;
-    free (queue->name);
-    free (queue->levels);
-    free (queue);
-    *queue_p = NULL;
-}
-
-//  --------------------------------------------------------------------------
-//  Free a worker's memory (it must be out of every list)
-
-static void
-s_worker_free (s_worker_t **worker_p)
-{
-    s_worker_t *worker = *worker_p;
-    free (worker->key);
-    free (worker->identity);
-    free (worker->name);
-    free (worker->seats);
-    free (worker);
-    *worker_p = NULL;
 }
 
 //  --------------------------------------------------------------------------
@@ -264,17 +191,12 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
-    for (s_worker_t *worker = self->least_recent; worker;) {
-        s_worker_t *next = worker->next;
-        s_worker_free (&worker);
-        worker = next;
-    }
-    zhashx_destroy (&self->worker_table);
+    zg_qworkers_destroy (&self->registry);
     zhashx_t *tables [] = { self->queues, self->commands };
     for (int index = 0; index < 2; index++)
-        for (s_queue_t *queue = (s_queue_t *) zhashx_first (tables [index]); queue;
-             queue = (s_queue_t *) zhashx_next (tables [index]))
-            s_queue_destroy (&queue);
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (tables [index]); queue;
+             queue = (zg_taskq_t *) zhashx_next (tables [index]))
+            zg_taskq_destroy (&queue);
     zhashx_destroy (&self->queues);
     zhashx_destroy (&self->commands);
     zg_tasks_destroy (&self->tasks);
@@ -376,6 +298,10 @@ s_self_error (self_t *self, zsock_t *socket, const void *identity, size_t identi
     va_start (args, format);
     vsnprintf (reason, sizeof reason, format, args);
     va_end (args);
+    //  Reasons quote client bytes (names, verbs, FAIL reasons) and are one line
+    for (char *cursor = reason; *cursor; cursor++)
+        if ((unsigned char) *cursor < ' ')
+            *cursor = '?';
     char code_text [16];
     snprintf (code_text, sizeof code_text, "%d", code);
     s_part_t parts [] = { { code_text, strlen (code_text) }, { reason, strlen (reason) } };
@@ -387,39 +313,20 @@ s_self_error (self_t *self, zsock_t *socket, const void *identity, size_t identi
 //  Frame helpers
 
 static bool
-s_frame_is (zmq_msg_t *frame, const char *string)
+s_frame_is (s_message_t *message, size_t index, const char *string)
 {
     size_t size = strlen (string);
-    return zmq_msg_size (frame) == size && memcmp (zmq_msg_data (frame), string, size) == 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Write a task id in decimal (snprintf is a tenth of the hot path); returns
-//  its length. buffer holds at least 21 bytes.
-
-static int
-s_format_id (uint64_t id, char *buffer)
-{
-    char digits [20];
-    int count = 0;
-    do {
-        digits [count++] = (char) ('0' + id % 10);
-        id /= 10;
-    } while (id);
-    for (int index = 0; index < count; index++)
-        buffer [index] = digits [count - 1 - index];
-    buffer [count] = 0;
-    return count;
+    return message->size [index] == size && memcmp (message->data [index], string, size) == 0;
 }
 
 //  --------------------------------------------------------------------------
 //  Parse a task id (decimal ASCII); returns 0 if it is not one
 
 static uint64_t
-s_frame_id (zmq_msg_t *frame)
+s_frame_id (s_message_t *message, size_t index)
 {
-    size_t size = zmq_msg_size (frame);
-    const char *data = (const char *) zmq_msg_data (frame);
+    size_t size = message->size [index];
+    const char *data = (const char *) message->data [index];
     if (size == 0 || size > 20)
         return 0;
     uint64_t id = 0;
@@ -449,172 +356,35 @@ s_valid_name (self_t *self, const char *name, size_t size)
 }
 
 //  --------------------------------------------------------------------------
-//  A minimal msgpack reader for options maps: scalars and arrays of strings,
-//  bounded by the frame, no allocation. Any other type is an error.
-
-typedef struct {
-    const byte *data;               //  The frame
-    size_t size;                    //  Its size
-    size_t position;                //  Next byte to read
-} s_reader_t;
-
-//  --------------------------------------------------------------------------
-//  Read an unsigned big-endian number of bytes
-
-static bool
-s_read_big_endian (s_reader_t *reader, size_t bytes, uint64_t *value)
-{
-    if (reader->size - reader->position < bytes)
-        return false;
-    *value = 0;
-    for (size_t index = 0; index < bytes; index++)
-        *value = (*value << 8) | reader->data [reader->position++];
-    return true;
-}
-
-//  --------------------------------------------------------------------------
-//  Read the type byte of the next value
-
-static bool
-s_read_head (s_reader_t *reader, byte *head)
-{
-    if (reader->position >= reader->size)
-        return false;
-    *head = reader->data [reader->position++];
-    return true;
-}
-
-//  --------------------------------------------------------------------------
-//  A container header: map or array, as wanted
-
-static bool
-s_read_container (s_reader_t *reader, bool map, uint64_t *count)
-{
-    byte head;
-    if (!s_read_head (reader, &head))
-        return false;
-    if ((head & 0xf0) == (map? 0x80: 0x90)) {
-        *count = head & 0x0f;
-        return true;
-    }
-    if (head == (map? 0xde: 0xdc))
-        return s_read_big_endian (reader, 2, count);
-    if (head == (map? 0xdf: 0xdd))
-        return s_read_big_endian (reader, 4, count);
-    return false;
-}
-
-//  --------------------------------------------------------------------------
-//  A string (str or bin): pointer into the frame and size
-
-static bool
-s_read_string (s_reader_t *reader, const char **string, size_t *size)
-{
-    byte head;
-    uint64_t length = 0;
-    if (!s_read_head (reader, &head))
-        return false;
-    if ((head & 0xe0) == 0xa0)
-        length = head & 0x1f;
-    else
-    if (head == 0xd9 || head == 0xc4) {
-        if (!s_read_big_endian (reader, 1, &length))
-            return false;
-    }
-    else
-    if (head == 0xda || head == 0xc5) {
-        if (!s_read_big_endian (reader, 2, &length))
-            return false;
-    }
-    else
-    if (head == 0xdb || head == 0xc6) {
-        if (!s_read_big_endian (reader, 4, &length))
-            return false;
-    }
-    else
-        return false;
-    if (reader->size - reader->position < length)
-        return false;
-    *string = (const char *) reader->data + reader->position;
-    *size = (size_t) length;
-    reader->position += (size_t) length;
-    return true;
-}
-
-//  --------------------------------------------------------------------------
-//  An integer that fits int64_t
-
-static bool
-s_read_integer (s_reader_t *reader, int64_t *value)
-{
-    byte head;
-    uint64_t raw;
-    if (!s_read_head (reader, &head))
-        return false;
-    if (head <= 0x7f)
-        *value = head;
-    else
-    if (head >= 0xe0)
-        *value = (int8_t) head;
-    else
-    if (head >= 0xcc && head <= 0xcf) {
-        if (!s_read_big_endian (reader, (size_t) 1 << (head - 0xcc), &raw) || raw > INT64_MAX)
-            return false;
-        *value = (int64_t) raw;
-    }
-    else
-    if (head >= 0xd0 && head <= 0xd3) {
-        size_t bytes = (size_t) 1 << (head - 0xd0);
-        if (!s_read_big_endian (reader, bytes, &raw))
-            return false;
-        //  Sign-extend from the encoded width
-        int shift = (int) (64 - 8 * bytes);
-        *value = shift? (int64_t) (raw << shift) >> shift: (int64_t) raw;
-    }
-    else
-        return false;
-    return true;
-}
-
-//  --------------------------------------------------------------------------
-//  A boolean
-
-static bool
-s_read_boolean (s_reader_t *reader, bool *value)
-{
-    byte head;
-    if (!s_read_head (reader, &head) || (head != 0xc2 && head != 0xc3))
-        return false;
-    *value = head == 0xc3;
-    return true;
-}
-
-//  --------------------------------------------------------------------------
 //  Parse an array of queue or command names into options->names; returns 0
-//  or -1 with a reason
+//  or -1 with a reason (code 400, 413 for a long name, 503 past
+//  max-subscriptions)
 
 static int
-s_parse_names (self_t *self, s_reader_t *reader, s_options_t *options, bool command,
-               const char *key, char *error, size_t size)
+s_parse_names (self_t *self, zg_mpreader_t *reader, s_options_t *options, bool command,
+               const char *key, int *code, char *error, size_t size)
 {
     uint64_t length;
-    if (!s_read_container (reader, false, &length)) {
+    if (!zg_mpreader_container (reader, false, &length)) {
         snprintf (error, size, "option '%s' must be an array of names", key);
         return -1;
     }
     for (uint64_t index = 0; index < length; index++) {
         const char *name;
         size_t name_size;
-        if (!s_read_string (reader, &name, &name_size)) {
+        if (!zg_mpreader_string (reader, &name, &name_size)) {
             snprintf (error, size, "option '%s' must be an array of names", key);
             return -1;
         }
         if (!s_valid_name (self, name, name_size)) {
+            if ((int64_t) name_size > self->settings.max_name_size)
+                *code = 413;
             snprintf (error, size, "invalid name '%.*s' in '%s'", (int) (name_size > 64? 64: name_size),
                       name, key);
             return -1;
         }
         if ((int64_t) options->name_count + 1 > self->settings.max_subscriptions) {
+            *code = 503;
             snprintf (error, size, "more than %" PRId64 " queues and commands", self->settings.max_subscriptions);
             return -1;
         }
@@ -628,33 +398,33 @@ s_parse_names (self_t *self, s_reader_t *reader, s_options_t *options, bool comm
 
 //  --------------------------------------------------------------------------
 //  Parse an options frame. ready selects READY's keys, else task keys.
-//  Returns 0, or -1 with a reason (error code 400, or 413 if *code says so)
+//  Returns 0, or -1 with a reason and its error code in *code
 
 static int
-s_parse_options (self_t *self, zmq_msg_t *frame, bool ready, s_options_t *options,
+s_parse_options (self_t *self, const void *data, size_t frame_size, bool ready, s_options_t *options,
                  int *code, char *error, size_t size)
 {
     *options = (s_options_t) {
         .timeout = self->settings.reply_timeout, .ack_timeout = self->settings.ack_timeout, .prefetch = 1
     };
     *code = 400;
-    if (zmq_msg_size (frame) == 0)
+    if (frame_size == 0)
         return 0;
-    if ((int64_t) zmq_msg_size (frame) > self->settings.max_options_size) {
+    if ((int64_t) frame_size > self->settings.max_options_size) {
         *code = 413;
         snprintf (error, size, "options larger than %" PRId64 " bytes", self->settings.max_options_size);
         return -1;
     }
-    s_reader_t reader = { (const byte *) zmq_msg_data (frame), zmq_msg_size (frame), 0 };
+    zg_mpreader_t reader = zg_mpreader_init (data, frame_size);
     uint64_t entries;
-    if (!s_read_container (&reader, true, &entries)) {
+    if (!zg_mpreader_container (&reader, true, &entries)) {
         snprintf (error, size, "options must be a msgpack map");
         return -1;
     }
     for (uint64_t entry = 0; entry < entries; entry++) {
         const char *key_data;
         size_t key_size;
-        if (!s_read_string (&reader, &key_data, &key_size) || key_size > 32) {
+        if (!zg_mpreader_string (&reader, &key_data, &key_size) || key_size > 32) {
             snprintf (error, size, "options keys must be short strings");
             return -1;
         }
@@ -664,35 +434,35 @@ s_parse_options (self_t *self, zmq_msg_t *frame, bool ready, s_options_t *option
         bool valid = true;
         int64_t number = 0;
         if (!ready && streq (key, "reply"))
-            valid = s_read_boolean (&reader, &options->reply);
+            valid = zg_mpreader_boolean (&reader, &options->reply);
         else
         if (!ready && streq (key, "scatter"))
-            valid = s_read_boolean (&reader, &options->scatter);
+            valid = zg_mpreader_boolean (&reader, &options->scatter);
         else
         if (!ready && streq (key, "timeout")) {
-            valid = s_read_integer (&reader, &number) && number >= 1 && number <= self->settings.max_reply_timeout;
+            valid = zg_mpreader_integer (&reader, &number) && number >= 1 && number <= self->settings.max_reply_timeout;
             options->timeout = number;
         }
         else
         if (!ready && streq (key, "priority")) {
-            valid = s_read_integer (&reader, &number) && number >= 0 && number <= self->settings.max_priority;
+            valid = zg_mpreader_integer (&reader, &number) && number >= 0 && number <= self->settings.max_priority;
             options->priority = number;
         }
         else
         if (!ready && streq (key, "ack-timeout")) {
-            valid = s_read_integer (&reader, &number) && number >= 1 && number <= self->settings.max_ack_timeout;
+            valid = zg_mpreader_integer (&reader, &number) && number >= 1 && number <= self->settings.max_ack_timeout;
             options->ack_timeout = number;
         }
         else
         if (ready && streq (key, "prefetch")) {
-            valid = s_read_integer (&reader, &number) && number >= 1 && number <= self->settings.max_prefetch;
+            valid = zg_mpreader_integer (&reader, &number) && number >= 1 && number <= self->settings.max_prefetch;
             options->prefetch = number;
         }
         else
         if (ready && (streq (key, "queues") || streq (key, "commands"))) {
             if (!options->names)
                 options->names = zchunk_new (NULL, 256);
-            if (s_parse_names (self, &reader, options, streq (key, "commands"), key, error, size))
+            if (s_parse_names (self, &reader, options, streq (key, "commands"), key, code, error, size))
                 return -1;
         }
         else {
@@ -704,7 +474,7 @@ s_parse_options (self_t *self, zmq_msg_t *frame, bool ready, s_options_t *option
             return -1;
         }
     }
-    if (reader.position != reader.size) {
+    if (!zg_mpreader_done (&reader)) {
         snprintf (error, size, "trailing bytes after the options map");
         return -1;
     }
@@ -715,25 +485,16 @@ s_parse_options (self_t *self, zmq_msg_t *frame, bool ready, s_options_t *option
 //  Find a queue or command, creating it if asked; NULL if it does not exist
 //  or the max-queues limit is reached
 
-static s_queue_t *
+static zg_taskq_t *
 s_self_queue (self_t *self, const char *name, bool command, bool create)
 {
     zhashx_t *table = command? self->commands: self->queues;
-    s_queue_t *queue = (s_queue_t *) zhashx_lookup (table, name);
+    zg_taskq_t *queue = (zg_taskq_t *) zhashx_lookup (table, name);
     if (queue || !create)
         return queue;
     if ((int64_t) (zhashx_size (self->queues) + zhashx_size (self->commands)) >= self->settings.max_queues)
         return NULL;
-    queue = (s_queue_t *) zmalloc (sizeof (s_queue_t));
-    assert (queue);
-    queue->name = strdup (name);
-    queue->command = command;
-    size_t length = strlen (name);
-    size_t suffix = strlen (ZG_QUEUES_DEAD_SUFFIX);
-    queue->dead_letter = length > suffix && streq (name + length - suffix, ZG_QUEUES_DEAD_SUFFIX);
-    queue->level_count = (size_t) self->settings.max_priority + 1;
-    queue->levels = (zg_task_list_t *) zmalloc (queue->level_count * sizeof (zg_task_list_t));
-    assert (queue->levels);
+    queue = zg_taskq_new (name, command, (size_t) self->settings.max_priority + 1);
     zhashx_insert (table, name, queue);
     return queue;
 }
@@ -744,7 +505,7 @@ s_self_queue (self_t *self, const char *name, bool command, bool create)
 //  holds a pointer to it (s_self_forget_idle).
 
 static void
-s_self_check_idle (self_t *self, s_queue_t *queue)
+s_self_check_idle (self_t *self, zg_taskq_t *queue)
 {
     if (queue->refs == 0 && queue->workers == 0 && !queue->idle_listed) {
         queue->idle_listed = true;
@@ -757,7 +518,7 @@ s_self_check_idle (self_t *self, s_queue_t *queue)
 //  Drop one reference to a queue
 
 static void
-s_self_release_queue (self_t *self, s_queue_t *queue)
+s_self_release_queue (self_t *self, zg_taskq_t *queue)
 {
     assert (queue->refs > 0);
     queue->refs--;
@@ -768,10 +529,10 @@ s_self_release_queue (self_t *self, s_queue_t *queue)
 //  Point a task at a queue (holding a reference), releasing its old queue
 
 static void
-s_self_assign_queue (self_t *self, zg_task_t *task, s_queue_t *queue)
+s_self_assign_queue (self_t *self, zg_task_t *task, zg_taskq_t *queue)
 {
     if (task->queue)
-        s_self_release_queue (self, (s_queue_t *) task->queue);
+        s_self_release_queue (self, (zg_taskq_t *) task->queue);
     task->queue = queue;
     queue->refs++;
 }
@@ -782,7 +543,7 @@ s_self_assign_queue (self_t *self, zg_task_t *task, s_queue_t *queue)
 static void
 s_self_forget_task (self_t *self, zg_task_t *task)
 {
-    s_self_release_queue (self, (s_queue_t *) task->queue);
+    s_self_release_queue (self, (zg_taskq_t *) task->queue);
     zg_tasks_remove (self->tasks, task);
 }
 
@@ -795,101 +556,22 @@ static void
 s_self_forget_idle (self_t *self)
 {
     while (self->idle) {
-        s_queue_t *queue = self->idle;
+        zg_taskq_t *queue = self->idle;
         self->idle = queue->idle_next;
         queue->idle_listed = false;
         queue->idle_next = NULL;
         if (queue->refs == 0 && queue->workers == 0) {
             zhashx_delete (queue->command? self->commands: self->queues, queue->name);
-            s_queue_destroy (&queue);
+            zg_taskq_destroy (&queue);
         }
     }
-}
-
-//  --------------------------------------------------------------------------
-//  Waiting lists of a queue
-
-static void
-s_queue_push (s_queue_t *queue, zg_task_t *task, bool at_head)
-{
-    assert (task->queue == queue);
-    task->state = ZG_TASK_WAITING;
-    size_t level = task->priority < queue->level_count? task->priority: queue->level_count - 1;
-    zg_task_list_add (&queue->levels [level], task, at_head);
-    queue->waiting++;
-}
-
-//  --------------------------------------------------------------------------
-//  Take the next waiting task: highest priority first, FIFO within it
-
-static zg_task_t *
-s_queue_pop (s_queue_t *queue)
-{
-    for (size_t level = queue->level_count; level > 0; level--)
-        if (queue->levels [level - 1].head) {
-            zg_task_t *task = queue->levels [level - 1].head;
-            zg_task_list_remove (&queue->levels [level - 1], task);
-            queue->waiting--;
-            return task;
-        }
-    return NULL;
-}
-
-//  --------------------------------------------------------------------------
-//  Age of the oldest waiting task, ms
-
-static int64_t
-s_queue_oldest (s_queue_t *queue, int64_t wall)
-{
-    int64_t oldest = 0;
-    for (size_t level = 0; level < queue->level_count; level++)
-        if (queue->levels [level].head && wall - queue->levels [level].head->created > oldest)
-            oldest = wall - queue->levels [level].head->created;
-    return oldest;
-}
-
-//  --------------------------------------------------------------------------
-//  Lines: the workers with credit at each queue, in round-robin order
-
-static void
-s_line_remove (s_seat_t *seat)
-{
-    if (!seat->in_line)
-        return;
-    s_queue_t *queue = seat->queue;
-    if (seat->prev)
-        seat->prev->next = seat->next;
-    else
-        queue->line_head = seat->next;
-    if (seat->next)
-        seat->next->prev = seat->prev;
-    else
-        queue->line_tail = seat->prev;
-    seat->prev = seat->next = NULL;
-    seat->in_line = false;
-}
-
-//  --------------------------------------------------------------------------
-
-static void
-s_line_append (s_seat_t *seat)
-{
-    assert (!seat->in_line);
-    s_queue_t *queue = seat->queue;
-    seat->prev = queue->line_tail;
-    if (queue->line_tail)
-        queue->line_tail->next = seat;
-    else
-        queue->line_head = seat;
-    queue->line_tail = seat;
-    seat->in_line = true;
 }
 
 //  --------------------------------------------------------------------------
 //  Whether a worker may take one more task
 
 static bool
-s_worker_has_credit (s_worker_t *worker)
+s_worker_has_credit (zg_qworker_t *worker)
 {
     return (int64_t) worker->held.size < worker->prefetch;
 }
@@ -899,12 +581,12 @@ s_worker_has_credit (s_worker_t *worker)
 //  goes first to the scatter copies pinned to it, then to its queues
 
 static void
-s_self_credit (self_t *self, s_worker_t *worker)
+s_self_credit (self_t *self, zg_qworker_t *worker)
 {
     while (worker->pinned.head && s_worker_has_credit (worker)) {
         zg_task_t *copy = worker->pinned.head;
         zg_task_list_remove (&worker->pinned, copy);
-        ((s_queue_t *) copy->queue)->pinned--;
+        ((zg_taskq_t *) copy->queue)->pinned--;
         s_self_deliver (self, worker, copy);
     }
     bool credit = s_worker_has_credit (worker);
@@ -913,9 +595,9 @@ s_self_credit (self_t *self, s_worker_t *worker)
     worker->in_lines = credit;
     for (size_t index = 0; index < worker->seat_count; index++)
         if (credit)
-            s_line_append (&worker->seats [index]);
+            zg_taskq_line_append (&worker->seats [index]);
         else
-            s_line_remove (&worker->seats [index]);
+            zg_taskq_line_remove (&worker->seats [index]);
     if (credit)
         for (size_t index = 0; index < worker->seat_count; index++)
             s_self_dispatch (self, worker->seats [index].queue);
@@ -925,9 +607,9 @@ s_self_credit (self_t *self, s_worker_t *worker)
 //  Deliver a task to a worker that has credit
 
 static void
-s_self_deliver (self_t *self, s_worker_t *worker, zg_task_t *task)
+s_self_deliver (self_t *self, zg_qworker_t *worker, zg_task_t *task)
 {
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     task->state = ZG_TASK_IN_PROGRESS;
     task->worker = worker;
     task->attempt++;
@@ -936,22 +618,16 @@ s_self_deliver (self_t *self, s_worker_t *worker, zg_task_t *task)
     zg_task_list_add (&worker->held, task, false);
     zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
 
-    char id [24];
-    int id_size = s_format_id (task->id, id);
     msgpack_sbuffer_clear (&self->buffer);
-    msgpack_pack_map (&self->packer, 2);
-    const char *kind = queue->command? "command": "queue";
-    msgpack_pack_str_with_body (&self->packer, kind, strlen (kind));
-    msgpack_pack_str_with_body (&self->packer, queue->name, strlen (queue->name));
-    msgpack_pack_str_with_body (&self->packer, "attempt", 7);
+    msgpack_sbuffer_write (&self->buffer, queue->meta.data, queue->meta.size);
     msgpack_pack_uint32 (&self->packer, task->attempt);
-    s_part_t parts [] = { { id, (size_t) id_size }, { self->buffer.data, self->buffer.size } };
+    s_part_t parts [] = { { task->id_text, task->id_size }, { self->buffer.data, self->buffer.size } };
     s_self_send (self, self->workers, worker->identity, worker->identity_size, "DELIVER",
                  worker->name, worker->name_size, parts, 2, &task->payload);
     if (!s_worker_has_credit (worker) && worker->in_lines) {
         worker->in_lines = false;
         for (size_t index = 0; index < worker->seat_count; index++)
-            s_line_remove (&worker->seats [index]);
+            zg_taskq_line_remove (&worker->seats [index]);
     }
 }
 
@@ -959,17 +635,12 @@ s_self_deliver (self_t *self, s_worker_t *worker, zg_task_t *task)
 //  Hand a queue's waiting tasks to the workers in its line, round-robin
 
 static void
-s_self_dispatch (self_t *self, s_queue_t *queue)
+s_self_dispatch (self_t *self, zg_taskq_t *queue)
 {
-    while (queue->waiting && queue->line_head) {
-        s_seat_t *seat = queue->line_head;
-        zg_task_t *task = s_queue_pop (queue);
-        //  Move the worker to the back of the line first: delivering may take
-        //  it out of every line if that used its last credit
-        s_line_remove (seat);
-        s_line_append (seat);
-        s_self_deliver (self, seat->worker, task);
-    }
+    zg_seat_t *seat;
+    zg_task_t *task;
+    while ((task = zg_taskq_take (queue, &seat)))
+        s_self_deliver (self, (zg_qworker_t *) seat->worker, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -982,9 +653,9 @@ s_self_remember (self_t *self, zg_task_t *task)
         return;
     if ((int64_t) self->recent_count == self->settings.recent_size)
         s_self_release_queue (self, self->recent [self->recent_next].queue);
-    ((s_queue_t *) task->queue)->refs++;
+    ((zg_taskq_t *) task->queue)->refs++;
     self->recent [self->recent_next] = (s_recent_t) {
-        task->id, (s_queue_t *) task->queue, task->attempt, task->state, task->finished
+        task->id, (zg_taskq_t *) task->queue, task->attempt, task->state, task->finished
     };
     self->recent_next = (self->recent_next + 1) % (size_t) self->settings.recent_size;
     if ((int64_t) self->recent_count < self->settings.recent_size)
@@ -1005,10 +676,8 @@ s_self_send_outcome (self_t *self, zg_task_t *task, const char *command, int cod
     size_t identity_size = zmq_msg_size (&task->producer);
     const void *req = zmq_msg_data (&task->req);
     size_t req_size = zmq_msg_size (&task->req);
-    char id [24];
-    int id_size = s_format_id (task->id, id);
     if (streq (command, "REPLY")) {
-        s_part_t parts [] = { { id, (size_t) id_size } };
+        s_part_t parts [] = { { task->id_text, task->id_size } };
         s_self_send (self, self->producers, identity, identity_size, "REPLY", req, req_size, parts, 1,
                      &task->result);
     }
@@ -1016,12 +685,12 @@ s_self_send_outcome (self_t *self, zg_task_t *task, const char *command, int cod
     if (streq (command, "END")) {
         char count [16];
         snprintf (count, sizeof count, "%u", task->replies);
-        s_part_t parts [] = { { id, (size_t) id_size }, { count, strlen (count) } };
+        s_part_t parts [] = { { task->id_text, task->id_size }, { count, strlen (count) } };
         s_self_send (self, self->producers, identity, identity_size, "END", req, req_size, parts, 2, NULL);
     }
     else
-        s_self_error (self, self->producers, identity, identity_size, req, req_size, code, "task %s %s", id,
-                      reason);
+        s_self_error (self, self->producers, identity, identity_size, req, req_size, code, "task %s %s",
+                      task->id_text, reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -1050,9 +719,7 @@ s_self_finish_copy (self_t *self, zg_task_t *copy)
     zg_task_t *group = (zg_task_t *) copy->group;
     copy->group = NULL;
     if (copy->state == ZG_TASK_DONE && group->wants_reply) {
-        char id [24];
-        int id_size = s_format_id (group->id, id);
-        s_part_t parts [] = { { id, (size_t) id_size } };
+        s_part_t parts [] = { { group->id_text, group->id_size } };
         s_self_send (self, self->producers, zmq_msg_data (&group->producer), zmq_msg_size (&group->producer),
                      "REPLY", zmq_msg_data (&group->req), zmq_msg_size (&group->req), parts, 1, &copy->result);
         group->replies++;
@@ -1069,7 +736,7 @@ s_self_finish_copy (self_t *self, zg_task_t *copy)
 static void
 s_self_finish (self_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
 {
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
     task->state = (uint8_t) state;
     task->finished = self->wall;
@@ -1118,10 +785,10 @@ s_self_finish (self_t *self, zg_task_t *task, int state, const char *reason, zmq
 //  requeues it, and gives the worker its credit with s_self_credit)
 
 static void
-s_self_take_back (self_t *self, s_worker_t *worker, zg_task_t *task)
+s_self_take_back (self_t *self, zg_qworker_t *worker, zg_task_t *task)
 {
     zg_task_list_remove (&worker->held, task);
-    ((s_queue_t *) task->queue)->in_progress--;
+    ((zg_taskq_t *) task->queue)->in_progress--;
     zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
     task->worker = NULL;
 }
@@ -1133,23 +800,24 @@ s_self_take_back (self_t *self, s_worker_t *worker, zg_task_t *task)
 static void
 s_self_kill (self_t *self, zg_task_t *task)
 {
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     queue->dead++;
     char reason [ZG_QUEUES_REASON_SIZE];
     snprintf (reason, sizeof reason, "is dead after %u deliveries", task->attempt);
     s_self_send_outcome (self, task, "ERROR", 410, reason);
-    s_queue_t *dead_letters = NULL;
-    if (!queue->dead_letter) {
-        char name [300];
-        snprintf (name, sizeof name, "%s" ZG_QUEUES_DEAD_SUFFIX, queue->name);
+    zg_taskq_t *dead_letters = NULL;
+    char name [300];
+    snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
+    //  A dead-letter queue no worker could name (too long) would hold its
+    //  tasks for ever
+    if (!queue->dead_letter && (int64_t) strlen (name) <= self->settings.max_name_size)
         dead_letters = s_self_queue (self, name, false, true);
-    }
     if (self->settings.verbose)
         zsys_info ("zg_queues: task %" PRIu64 " of '%s' %s%s", task->id, queue->name, reason,
                    dead_letters? ", to the dead letters": "");
     if (dead_letters && (int64_t) dead_letters->waiting < self->settings.max_pending) {
         s_self_assign_queue (self, task, dead_letters);
-        s_queue_push (dead_letters, task, false);
+        zg_taskq_push (dead_letters, task, false);
         task->state = ZG_TASK_DEAD;
         dead_letters->sent++;
         s_self_dispatch (self, dead_letters);
@@ -1169,7 +837,7 @@ s_self_kill (self_t *self, zg_task_t *task)
 static void
 s_self_requeue (self_t *self, zg_task_t *task)
 {
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     if (task->group)
         s_self_finish (self, task, ZG_TASK_FAILED, "its worker did not answer", NULL);
     else
@@ -1177,62 +845,18 @@ s_self_requeue (self_t *self, zg_task_t *task)
         s_self_kill (self, task);
     else {
         queue->redelivered++;
-        s_queue_push (queue, task, true);
+        zg_taskq_push (queue, task, true);
     }
-}
-
-//  --------------------------------------------------------------------------
-//  Workers: the hash key of (connection, worker id), in hex
-
-static void
-s_worker_key (const byte *identity, size_t identity_size, const byte *name, size_t name_size, char *key)
-{
-    static const char digits [] = "0123456789abcdef";
-    for (size_t index = 0; index < identity_size; index++) {
-        *key++ = digits [identity [index] >> 4];
-        *key++ = digits [identity [index] & 15];
-    }
-    *key++ = ':';
-    for (size_t index = 0; index < name_size; index++) {
-        *key++ = digits [name [index] >> 4];
-        *key++ = digits [name [index] & 15];
-    }
-    *key = 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Move a worker to the most recent end of the liveness list
-
-static void
-s_self_touch (self_t *self, s_worker_t *worker)
-{
-    worker->last_seen = self->now;
-    if (worker == self->most_recent)
-        return;
-    if (worker->prev)
-        worker->prev->next = worker->next;
-    else
-    if (self->least_recent == worker)
-        self->least_recent = worker->next;
-    if (worker->next)
-        worker->next->prev = worker->prev;
-    worker->prev = self->most_recent;
-    worker->next = NULL;
-    if (self->most_recent)
-        self->most_recent->next = worker;
-    else
-        self->least_recent = worker;
-    self->most_recent = worker;
 }
 
 //  --------------------------------------------------------------------------
 //  Leave every seat
 
 static void
-s_self_unseat (self_t *self, s_worker_t *worker)
+s_self_unseat (self_t *self, zg_qworker_t *worker)
 {
     for (size_t index = 0; index < worker->seat_count; index++) {
-        s_line_remove (&worker->seats [index]);
+        zg_taskq_line_remove (&worker->seats [index]);
         worker->seats [index].queue->workers--;
         s_self_check_idle (self, worker->seats [index].queue);
     }
@@ -1247,36 +871,27 @@ s_self_unseat (self_t *self, s_worker_t *worker)
 //  of their queues in the order they were delivered, its scatter copies fail
 
 static void
-s_self_worker_destroy (self_t *self, s_worker_t *worker, const char *why)
+s_self_worker_destroy (self_t *self, zg_qworker_t *worker, const char *why)
 {
     if (self->settings.verbose)
         zsys_info ("zg_queues: worker '%.*s' %s, %zu tasks back to their queues",
                    (int) worker->name_size, worker->name, why, worker->held.size);
     s_self_unseat (self, worker);
     size_t count = worker->held.size;
-    s_queue_t **queues = (s_queue_t **) zmalloc (count * sizeof (s_queue_t *) + 1);
+    zg_taskq_t **queues = (zg_taskq_t **) zmalloc (count * sizeof (zg_taskq_t *) + 1);
     for (size_t index = 0; index < count; index++) {
         zg_task_t *task = worker->held.tail;
-        queues [index] = (s_queue_t *) task->queue;
+        queues [index] = (zg_taskq_t *) task->queue;
         s_self_take_back (self, worker, task);
         s_self_requeue (self, task);
     }
     while (worker->pinned.head) {
         zg_task_t *copy = worker->pinned.head;
         zg_task_list_remove (&worker->pinned, copy);
-        ((s_queue_t *) copy->queue)->pinned--;
+        ((zg_taskq_t *) copy->queue)->pinned--;
         s_self_finish (self, copy, ZG_TASK_FAILED, "its worker left", NULL);
     }
-    if (worker->prev)
-        worker->prev->next = worker->next;
-    else
-        self->least_recent = worker->next;
-    if (worker->next)
-        worker->next->prev = worker->prev;
-    else
-        self->most_recent = worker->prev;
-    zhashx_delete (self->worker_table, worker->key);
-    s_worker_free (&worker);
+    zg_qworkers_remove (self->registry, &worker);
     for (size_t index = 0; index < count; index++)
         s_self_dispatch (self, queues [index]);
     free (queues);
@@ -1286,16 +901,16 @@ s_self_worker_destroy (self_t *self, s_worker_t *worker, const char *why)
 //  READY: create or update a worker's seats and prefetch
 
 static void
-s_self_handle_ready (self_t *self, zmq_msg_t *frames, s_worker_t *worker, const char *key)
+s_self_handle_ready (self_t *self, s_message_t *message, zg_qworker_t *worker)
 {
-    const byte *identity = (const byte *) zmq_msg_data (&frames [0]);
-    size_t identity_size = zmq_msg_size (&frames [0]);
-    const byte *name = (const byte *) zmq_msg_data (&frames [2]);
-    size_t name_size = zmq_msg_size (&frames [2]);
+    const byte *identity = (const byte *) message->data [0];
+    size_t identity_size = message->size [0];
+    const byte *name = (const byte *) message->data [2];
+    size_t name_size = message->size [2];
     s_options_t options;
     int code;
     char error [256];
-    if (s_parse_options (self, &frames [3], true, &options, &code, error, sizeof error)) {
+    if (s_parse_options (self, message->data [3], message->size [3], true, &options, &code, error, sizeof error)) {
         s_self_error (self, self->workers, identity, identity_size, name, name_size, code, "%s", error);
         zchunk_destroy (&options.names);
         return;
@@ -1325,34 +940,25 @@ s_self_handle_ready (self_t *self, zmq_msg_t *frames, s_worker_t *worker, const 
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 503,
                       "too many queues (max-queues %" PRId64 ")", self->settings.max_queues);
     else
-    if (!worker && (int64_t) zhashx_size (self->worker_table) >= self->settings.max_workers)
+    if (!worker && (int64_t) zg_qworkers_size (self->registry) >= self->settings.max_workers)
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 503,
                       "too many workers (max-workers %" PRId64 ")", self->settings.max_workers);
     else {
         if (!worker) {
-            worker = (s_worker_t *) zmalloc (sizeof (s_worker_t));
-            assert (worker);
-            worker->key = strdup (key);
-            worker->identity = (byte *) zmalloc (identity_size + 1);
-            memcpy (worker->identity, identity, identity_size);
-            worker->identity_size = identity_size;
-            worker->name = (byte *) zmalloc (name_size + 1);
-            memcpy (worker->name, name, name_size);
-            worker->name_size = name_size;
-            zhashx_insert (self->worker_table, key, worker);
+            worker = zg_qworkers_add (self->registry, identity, identity_size, name, name_size, self->now);
             if (self->settings.verbose)
                 zsys_info ("zg_queues: worker '%.*s' ready", (int) name_size, (const char *) name);
         }
-        s_self_touch (self, worker);
+        zg_qworkers_touch (self->registry, worker, self->now);
         s_self_unseat (self, worker);
         worker->prefetch = options.prefetch;
-        worker->seats = (s_seat_t *) zmalloc (options.name_count * sizeof (s_seat_t) + 1);
+        worker->seats = (zg_seat_t *) zmalloc (options.name_count * sizeof (zg_seat_t) + 1);
         cursor = options.names? zchunk_data (options.names): NULL;
         for (size_t index = 0; index < options.name_count; index++) {
             char text [256];
             memcpy (text, cursor + 2, cursor [1]);
             text [cursor [1]] = 0;
-            s_seat_t *seat = &worker->seats [worker->seat_count++];
+            zg_seat_t *seat = &worker->seats [worker->seat_count++];
             seat->worker = worker;
             seat->queue = s_self_queue (self, text, cursor [0], true);
             assert (seat->queue);
@@ -1376,41 +982,38 @@ s_self_handle_ready (self_t *self, zmq_msg_t *frames, s_worker_t *worker, const 
 //  One message from a worker connection
 
 static void
-s_self_handle_worker (self_t *self, zmq_msg_t *frames, size_t count)
+s_self_handle_worker (self_t *self, s_message_t *message)
 {
-    const byte *identity = (const byte *) zmq_msg_data (&frames [0]);
-    size_t identity_size = zmq_msg_size (&frames [0]);
-    zmq_msg_t *command = &frames [1];
-    if (count < 3) {
+    const byte *identity = (const byte *) message->data [0];
+    size_t identity_size = message->size [0];
+    if (message->count < 3) {
         s_self_error (self, self->workers, identity, identity_size, "", 0, 400,
                       "a worker message is [command][worker][fields...]");
         return;
     }
-    const byte *name = (const byte *) zmq_msg_data (&frames [2]);
-    size_t name_size = zmq_msg_size (&frames [2]);
+    const byte *name = (const byte *) message->data [2];
+    size_t name_size = message->size [2];
     if (name_size == 0 || (int64_t) name_size > self->settings.max_name_size) {
         s_self_error (self, self->workers, identity, identity_size, "", 0, name_size? 413: 400,
                       "a worker id is 1 to %" PRId64 " bytes", self->settings.max_name_size);
         return;
     }
-    char key [2 * 256 + 2 * 256 + 2];
-    s_worker_key (identity, identity_size, name, name_size, key);
-    s_worker_t *worker = (s_worker_t *) zhashx_lookup (self->worker_table, key);
-    bool ready = s_frame_is (command, "READY");
-    bool known = ready || s_frame_is (command, "ACK") || s_frame_is (command, "NACK")
-              || s_frame_is (command, "FAIL") || s_frame_is (command, "PING") || s_frame_is (command, "BYE");
+    zg_qworker_t *worker = zg_qworkers_find (self->registry, identity, identity_size, name, name_size);
+    bool ready = s_frame_is (message, 1, "READY");
+    bool known = ready || s_frame_is (message, 1, "ACK") || s_frame_is (message, 1, "NACK")
+              || s_frame_is (message, 1, "FAIL") || s_frame_is (message, 1, "PING") || s_frame_is (message, 1, "BYE");
     if (!known) {
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 405,
-                      "unknown command '%.*s'", (int) (zmq_msg_size (command) > 32? 32: zmq_msg_size (command)),
-                      (const char *) zmq_msg_data (command));
+                      "unknown command '%.*s'", (int) (message->size [1] > 32? 32: message->size [1]),
+                      (const char *) message->data [1]);
         return;
     }
     if (ready) {
-        if (count != 4)
+        if (message->count != 4)
             s_self_error (self, self->workers, identity, identity_size, name, name_size, 400,
                           "READY is [READY][worker][options]");
         else
-            s_self_handle_ready (self, frames, worker, key);
+            s_self_handle_ready (self, message, worker);
         return;
     }
     if (!worker) {
@@ -1418,17 +1021,17 @@ s_self_handle_worker (self_t *self, zmq_msg_t *frames, size_t count)
                       "unknown worker '%.*s': send READY", (int) (name_size > 64? 64: name_size), name);
         return;
     }
-    s_self_touch (self, worker);
-    if (s_frame_is (command, "PING")) {
-        if (count == 3)
+    zg_qworkers_touch (self->registry, worker, self->now);
+    if (s_frame_is (message, 1, "PING")) {
+        if (message->count == 3)
             s_self_send (self, self->workers, identity, identity_size, "OK", name, name_size, NULL, 0, NULL);
         else
             s_self_error (self, self->workers, identity, identity_size, name, name_size, 400,
                           "PING is [PING][worker]");
         return;
     }
-    if (s_frame_is (command, "BYE")) {
-        if (count == 3)
+    if (s_frame_is (message, 1, "BYE")) {
+        if (message->count == 3)
             s_self_worker_destroy (self, worker, "left");
         else
             s_self_error (self, self->workers, identity, identity_size, name, name_size, 400,
@@ -1436,39 +1039,39 @@ s_self_handle_worker (self_t *self, zmq_msg_t *frames, size_t count)
         return;
     }
     //  ACK, NACK and FAIL name a task this worker holds
-    bool ack = s_frame_is (command, "ACK");
-    bool fail = s_frame_is (command, "FAIL");
-    if (count < 4 || count > 5 || (fail && count != 5)) {
+    bool ack = s_frame_is (message, 1, "ACK");
+    bool fail = s_frame_is (message, 1, "FAIL");
+    if (message->count < 4 || message->count > 5 || (fail && message->count != 5)) {
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 400, "%s",
                       ack? "ACK is [ACK][worker][id] or [ACK][worker][id][reply]":
                       fail? "FAIL is [FAIL][worker][id][reason]":
                             "NACK is [NACK][worker][id] or [NACK][worker][id][reason]");
         return;
     }
-    uint64_t id = s_frame_id (&frames [3]);
+    uint64_t id = s_frame_id (message, 3);
     zg_task_t *task = zg_tasks_lookup (self->tasks, id);
     if (!task || task->worker != worker || task->state != ZG_TASK_IN_PROGRESS) {
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 409,
-                      "task %.*s is not held by this worker", (int) (zmq_msg_size (&frames [3]) > 24? 24:
-                      zmq_msg_size (&frames [3])), (const char *) zmq_msg_data (&frames [3]));
+                      "task %.*s is not held by this worker", (int) (message->size [3] > 24? 24:
+                      message->size [3]), (const char *) message->data [3]);
         return;
     }
-    if (count == 5 && (int64_t) zmq_msg_size (&frames [4]) > self->settings.max_task_size) {
+    if (message->count == 5 && (int64_t) message->size [4] > self->settings.max_task_size) {
         s_self_error (self, self->workers, identity, identity_size, name, name_size, 413,
                       "reply larger than %" PRId64 " bytes", self->settings.max_task_size);
         return;
     }
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     s_self_take_back (self, worker, task);
     if (ack)
-        s_self_finish (self, task, ZG_TASK_DONE, NULL, count == 5? &frames [4]: NULL);
+        s_self_finish (self, task, ZG_TASK_DONE, NULL, message->count == 5? &message->frames [4]: NULL);
     else
     if (fail) {
         char reason [ZG_QUEUES_REASON_SIZE];
-        size_t size = zmq_msg_size (&frames [4]);
+        size_t size = message->size [4];
         if (size >= sizeof reason)
             size = sizeof reason - 1;
-        memcpy (reason, zmq_msg_data (&frames [4]), size);
+        memcpy (reason, message->data [4], size);
         reason [size] = 0;
         s_self_finish (self, task, ZG_TASK_FAILED, reason, NULL);
     }
@@ -1482,19 +1085,19 @@ s_self_handle_worker (self_t *self, zmq_msg_t *frames, size_t count)
 //  Answer a producer's request with [OK][req][parts...], unless req is empty
 
 static void
-s_self_ok (self_t *self, zmq_msg_t *frames, s_part_t *parts, size_t part_count)
+s_self_ok (self_t *self, s_message_t *message, s_part_t *parts, size_t part_count)
 {
-    if (zmq_msg_size (&frames [2]) == 0)
+    if (message->size [2] == 0)
         return;
-    s_self_send (self, self->producers, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), "OK",
-                 zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]), parts, part_count, NULL);
+    s_self_send (self, self->producers, message->data [0], message->size [0], "OK",
+                 message->data [2], message->size [2], parts, part_count, NULL);
 }
 
 //  --------------------------------------------------------------------------
 //  Prepare a new task from a producer's request
 
 static zg_task_t *
-s_self_new_task (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t *frames, zmq_msg_t *payload)
+s_self_new_task (self_t *self, zg_taskq_t *queue, s_options_t *options, s_message_t *message, zmq_msg_t *payload)
 {
     zg_task_t *task = zg_tasks_create (self->tasks);
     s_self_assign_queue (self, task, queue);
@@ -1505,8 +1108,8 @@ s_self_new_task (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t
         zmq_msg_copy (&task->payload, payload);
     if (options->reply || options->scatter) {
         task->wants_reply = true;
-        zmq_msg_copy (&task->producer, &frames [0]);
-        zmq_msg_copy (&task->req, &frames [2]);
+        zmq_msg_copy (&task->producer, &message->frames [0]);
+        zmq_msg_copy (&task->req, &message->frames [2]);
         zg_tasks_set_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER, self->now + options->timeout);
     }
     return task;
@@ -1517,27 +1120,25 @@ s_self_new_task (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t
 //  pinned to its worker, under a group task that collects the replies
 
 static void
-s_self_scatter (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t *frames, zmq_msg_t *payload)
+s_self_scatter (self_t *self, zg_taskq_t *queue, s_options_t *options, s_message_t *message, zmq_msg_t *payload)
 {
-    zg_task_t *group = s_self_new_task (self, queue, options, frames, NULL);
+    zg_task_t *group = s_self_new_task (self, queue, options, message, NULL);
     group->scatter = true;
     group->state = ZG_TASK_IN_PROGRESS;
-    char id [24];
-    int id_size = s_format_id (group->id, id);
-    s_part_t parts [] = { { id, (size_t) id_size } };
-    s_self_ok (self, frames, parts, 1);
+    s_part_t parts [] = { { group->id_text, group->id_size } };
+    s_self_ok (self, message, parts, 1);
     s_options_t copy_options = *options;
     copy_options.reply = copy_options.scatter = false;
     //  Count first: delivering a copy may finish it at once and end the group
-    for (s_worker_t *worker = self->least_recent; worker; worker = worker->next)
+    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = worker->next)
         for (size_t index = 0; index < worker->seat_count; index++)
             if (worker->seats [index].queue == queue)
                 group->copies++;
     group->copies++;
-    for (s_worker_t *worker = self->least_recent; worker; worker = worker->next)
+    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = worker->next)
         for (size_t index = 0; index < worker->seat_count; index++)
             if (worker->seats [index].queue == queue) {
-                zg_task_t *copy = s_self_new_task (self, queue, &copy_options, frames, payload);
+                zg_task_t *copy = s_self_new_task (self, queue, &copy_options, message, payload);
                 copy->group = group;
                 queue->sent++;
                 if (s_worker_has_credit (worker))
@@ -1557,21 +1158,22 @@ s_self_scatter (self_t *self, s_queue_t *queue, s_options_t *options, zmq_msg_t 
 //  SEND req queue options payload, or CALL req options name/params/data
 
 static void
-s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
+s_self_handle_send (self_t *self, s_message_t *message, bool call)
 {
-    const void *identity = zmq_msg_data (&frames [0]);
-    size_t identity_size = zmq_msg_size (&frames [0]);
-    const void *req = zmq_msg_data (&frames [2]);
-    size_t req_size = zmq_msg_size (&frames [2]);
-    if (count != (call? 5u: 6u)) {
+    const void *identity = message->data [0];
+    size_t identity_size = message->size [0];
+    const void *req = message->data [2];
+    size_t req_size = message->size [2];
+    if (message->count != (call? 5u: 6u)) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 400, "%s",
                       call? "CALL is [CALL][req][options][name/params/data]":
                             "SEND is [SEND][req][queue][options][payload]");
         return;
     }
-    zmq_msg_t *line = &frames [call? 4: 5];
-    const char *name = (const char *) zmq_msg_data (call? line: &frames [3]);
-    size_t name_size = zmq_msg_size (call? line: &frames [3]);
+    zmq_msg_t *line = &message->frames [call? 4: 5];
+    size_t line_size = message->size [call? 4: 5];
+    const char *name = (const char *) message->data [call? 4: 3];
+    size_t name_size = message->size [call? 4: 3];
     const char *slash = call? (const char *) memchr (name, '/', name_size): NULL;
     if (slash)
         name_size = (size_t) (slash - name);
@@ -1587,7 +1189,7 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
     s_options_t options;
     int code;
     char error [256];
-    if (s_parse_options (self, &frames [call? 3: 4], false, &options, &code, error, sizeof error)) {
+    if (s_parse_options (self, message->data [call? 3: 4], message->size [call? 3: 4], false, &options, &code, error, sizeof error)) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, code, "%s", error);
         return;
     }
@@ -1596,14 +1198,14 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
                       "option 'scatter' is for CALL");
         return;
     }
-    if ((int64_t) zmq_msg_size (line) > self->settings.max_task_size) {
+    if ((int64_t) line_size > self->settings.max_task_size) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 413,
                       "payload larger than %" PRId64 " bytes", self->settings.max_task_size);
         return;
     }
     //  Check every limit before a new queue is created: a refused request
     //  changes nothing
-    s_queue_t *queue = s_self_queue (self, text, call, false);
+    zg_taskq_t *queue = s_self_queue (self, text, call, false);
     if (call && (!queue || queue->workers == 0)) {
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 404,
                       "command '%s' not found", text);
@@ -1637,15 +1239,15 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
     }
     zmq_msg_t *payload = call? &rest: line;
     if (options.scatter)
-        s_self_scatter (self, queue, &options, frames, payload);
+        s_self_scatter (self, queue, &options, message, payload);
     else {
-        zg_task_t *task = s_self_new_task (self, queue, &options, frames, payload);
+        zg_task_t *task = s_self_new_task (self, queue, &options, message, NULL);
+        //  The frame is closed after this message: the task takes it over
+        zmq_msg_move (&task->payload, payload);
         queue->sent++;
-        char id [24];
-        int id_size = s_format_id (task->id, id);
-        s_part_t parts [] = { { id, (size_t) id_size } };
-        s_self_ok (self, frames, parts, 1);
-        s_queue_push (queue, task, false);
+        s_part_t parts [] = { { task->id_text, task->id_size } };
+        s_self_ok (self, message, parts, 1);
+        zg_taskq_push (queue, task, false);
         s_self_dispatch (self, queue);
     }
     zmq_msg_close (&rest);
@@ -1655,27 +1257,25 @@ s_self_handle_send (self_t *self, zmq_msg_t *frames, size_t count, bool call)
 //  GET req id: the task as a msgpack map
 
 static void
-s_self_handle_get (self_t *self, zmq_msg_t *frames)
+s_self_handle_get (self_t *self, s_message_t *message)
 {
-    zg_task_t *task = zg_tasks_lookup (self->tasks, s_frame_id (&frames [3]));
+    zg_task_t *task = zg_tasks_lookup (self->tasks, s_frame_id (message, 3));
     if (!task) {
-        size_t size = zmq_msg_size (&frames [3]);
-        s_self_error (self, self->producers, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]),
-                      zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]), 404, "unknown task '%.*s'",
-                      (int) (size > 24? 24: size), (const char *) zmq_msg_data (&frames [3]));
+        size_t size = message->size [3];
+        s_self_error (self, self->producers, message->data [0], message->size [0],
+                      message->data [2], message->size [2], 404, "unknown task '%.*s'",
+                      (int) (size > 24? 24: size), (const char *) message->data [3]);
         return;
     }
-    s_queue_t *queue = (s_queue_t *) task->queue;
+    zg_taskq_t *queue = (zg_taskq_t *) task->queue;
     bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
     msgpack_packer *packer = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
     msgpack_pack_map (packer, 9 + (has_reply || has_reason));
-    char id [24];
-    int id_size = s_format_id (task->id, id);
     const char *state = zg_task_state_name (task->state);
     msgpack_pack_str_with_body (packer, "id", 2);
-    msgpack_pack_str_with_body (packer, id, (size_t) id_size);
+    msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
     msgpack_pack_str_with_body (packer, "queue", 5);
     msgpack_pack_str_with_body (packer, queue->name, strlen (queue->name));
     msgpack_pack_str_with_body (packer, "command", 7);
@@ -1712,7 +1312,7 @@ s_self_handle_get (self_t *self, zmq_msg_t *frames)
         msgpack_pack_str_with_body (packer, reason, strlen (reason));
     }
     s_part_t parts [] = { { self->buffer.data, self->buffer.size } };
-    s_self_ok (self, frames, parts, 1);
+    s_self_ok (self, message, parts, 1);
 }
 
 //  --------------------------------------------------------------------------
@@ -1726,8 +1326,8 @@ s_self_stats_json (self_t *self)
     zhashx_t *tables [] = { self->queues, self->commands };
     for (int index = 0; index < 2; index++) {
         json_object *section = json_object_new_object ();
-        for (s_queue_t *queue = (s_queue_t *) zhashx_first (tables [index]); queue;
-             queue = (s_queue_t *) zhashx_next (tables [index])) {
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (tables [index]); queue;
+             queue = (zg_taskq_t *) zhashx_next (tables [index])) {
             json_object *counters = json_object_new_object ();
             json_object_object_add (counters, "waiting", json_object_new_uint64 (queue->waiting + queue->pinned));
             json_object_object_add (counters, "in_progress", json_object_new_uint64 (queue->in_progress));
@@ -1737,13 +1337,13 @@ s_self_stats_json (self_t *self)
             json_object_object_add (counters, "redelivered", json_object_new_uint64 (queue->redelivered));
             json_object_object_add (counters, "workers", json_object_new_uint64 (queue->workers));
             json_object_object_add (counters, "oldest_waiting_ms",
-                                    json_object_new_int64 (s_queue_oldest (queue, self->wall)));
+                                    json_object_new_int64 (zg_taskq_oldest (queue, self->wall)));
             json_object_object_add (counters, "sent", json_object_new_uint64 (queue->sent));
             json_object_object_add (section, queue->name, counters);
         }
         json_object_object_add (root, sections [index], section);
     }
-    json_object_object_add (root, "workers", json_object_new_uint64 (zhashx_size (self->worker_table)));
+    json_object_object_add (root, "workers", json_object_new_uint64 (zg_qworkers_size (self->registry)));
     json_object_object_add (root, "tasks", json_object_new_uint64 (zg_tasks_size (self->tasks)));
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
@@ -1752,8 +1352,8 @@ s_self_stats_json (self_t *self)
     for (size_t index = 0; index < self->recent_count; index++) {
         s_recent_t *entry = &self->recent [(self->recent_next + ring - 1 - index) % ring];
         json_object *item = json_object_new_object ();
-        char id [24];
-        s_format_id (entry->id, id);
+        char id [ZG_TASKS_ID_SIZE + 1];
+        snprintf (id, sizeof id, "%" PRIu64, entry->id);
         json_object_object_add (item, "id", json_object_new_string (id));
         json_object_object_add (item, "queue", json_object_new_string (entry->queue->name));
         json_object_object_add (item, "state", json_object_new_string (zg_task_state_name (entry->state)));
@@ -1801,70 +1401,75 @@ s_pack_json (msgpack_packer *packer, json_object *value)
 //  One message from a producer connection
 
 static void
-s_self_handle_producer (self_t *self, zmq_msg_t *frames, size_t count)
+s_self_handle_producer (self_t *self, s_message_t *message)
 {
-    const void *identity = zmq_msg_data (&frames [0]);
-    size_t identity_size = zmq_msg_size (&frames [0]);
-    zmq_msg_t *command = &frames [1];
-    const void *req = count > 2? zmq_msg_data (&frames [2]): "";
-    size_t req_size = count > 2? zmq_msg_size (&frames [2]): 0;
+    const void *identity = message->data [0];
+    size_t identity_size = message->size [0];
+    const void *req = message->count > 2? (const void *) message->data [2]: "";
+    size_t req_size = message->count > 2? message->size [2]: 0;
     if ((int64_t) req_size > self->settings.max_name_size) {
         s_self_error (self, self->producers, identity, identity_size, "", 0, 413,
                       "req longer than %" PRId64 " bytes", self->settings.max_name_size);
         return;
     }
-    bool send = s_frame_is (command, "SEND"), call = s_frame_is (command, "CALL");
-    bool get = s_frame_is (command, "GET"), stats = s_frame_is (command, "STATS");
-    bool ping = s_frame_is (command, "PING");
+    bool send = s_frame_is (message, 1, "SEND"), call = s_frame_is (message, 1, "CALL");
+    bool get = s_frame_is (message, 1, "GET"), stats = s_frame_is (message, 1, "STATS");
+    bool ping = s_frame_is (message, 1, "PING");
     if (!send && !call && !get && !stats && !ping)
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 405,
-                      "unknown command '%.*s'", (int) (zmq_msg_size (command) > 32? 32: zmq_msg_size (command)),
-                      (const char *) zmq_msg_data (command));
+                      "unknown command '%.*s'", (int) (message->size [1] > 32? 32: message->size [1]),
+                      (const char *) message->data [1]);
     else
-    if (count < 3)
+    if (message->count < 3)
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 400,
                       "a request is [command][req][fields...]");
     else
     if (send || call)
-        s_self_handle_send (self, frames, count, call);
+        s_self_handle_send (self, message, call);
     else
-    if (get && count == 4)
-        s_self_handle_get (self, frames);
+    if (get && message->count == 4)
+        s_self_handle_get (self, message);
     else
-    if (stats && count == 3) {
+    if (stats && message->count == 3) {
         json_object *root = s_self_stats_json (self);
         msgpack_sbuffer_clear (&self->buffer);
         s_pack_json (&self->packer, root);
         json_object_put (root);
         s_part_t parts [] = { { self->buffer.data, self->buffer.size } };
-        s_self_ok (self, frames, parts, 1);
+        s_self_ok (self, message, parts, 1);
     }
     else
-    if (ping && count == 3)
-        s_self_ok (self, frames, NULL, 0);
+    if (ping && message->count == 3)
+        s_self_ok (self, message, NULL, 0);
     else
         s_self_error (self, self->producers, identity, identity_size, req, req_size, 400, "%s",
                       get? "GET is [GET][req][id]": stats? "STATS is [STATS][req]": "PING is [PING][req]");
 }
 
 //  --------------------------------------------------------------------------
-//  Receive one message into frames; returns its frame count (more than
-//  ZG_QUEUES_MAX_FRAMES if it had too many: the rest is discarded), or 0 if
-//  none was waiting. The caller closes the frames it got.
+//  Receive one message; returns false if none was waiting. A message with
+//  more than ZG_QUEUES_MAX_FRAMES frames keeps the first ones and counts the
+//  rest, which are discarded. The caller closes the frames it got.
 
-static size_t
-s_recv_message (void *handle, zmq_msg_t *frames)
+static bool
+s_recv_message (void *handle, s_message_t *message)
 {
+    zmq_msg_t *frames = message->frames;
     zmq_msg_init (&frames [0]);
     if (zmq_msg_recv (&frames [0], handle, ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&frames [0]);
-        return 0;
+        return false;
     }
     size_t count = 1;
     while (zmq_msg_more (&frames [count - 1]) && count < ZG_QUEUES_MAX_FRAMES) {
         zmq_msg_init (&frames [count]);
         zmq_msg_recv (&frames [count], handle, 0);
         count++;
+    }
+    //  Read each frame's bytes and size once, for every check that follows
+    for (size_t index = 0; index < count; index++) {
+        message->data [index] = (const byte *) zmq_msg_data (&frames [index]);
+        message->size [index] = zmq_msg_size (&frames [index]);
     }
     if (zmq_msg_more (&frames [count - 1])) {
         zmq_msg_t extra;
@@ -1877,7 +1482,8 @@ s_recv_message (void *handle, zmq_msg_t *frames)
         zmq_msg_close (&extra);
         count++;
     }
-    return count;
+    message->count = count;
+    return true;
 }
 
 //  --------------------------------------------------------------------------
@@ -1887,22 +1493,20 @@ static void
 s_self_drain (self_t *self, zsock_t *socket)
 {
     void *handle = zsock_resolve (socket);
-    zmq_msg_t frames [ZG_QUEUES_MAX_FRAMES];
+    s_message_t message;
     for (int index = 0; index < ZG_QUEUES_BATCH; index++) {
-        size_t count = s_recv_message (handle, frames);
-        if (count == 0)
+        if (!s_recv_message (handle, &message))
             break;
-        size_t kept = count > ZG_QUEUES_MAX_FRAMES? ZG_QUEUES_MAX_FRAMES: count;
-        if (count > ZG_QUEUES_MAX_FRAMES)
-            s_self_error (self, socket, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]),
-                          "", 0, 400, "too many frames");
+        size_t kept = message.count > ZG_QUEUES_MAX_FRAMES? ZG_QUEUES_MAX_FRAMES: message.count;
+        if (message.count > ZG_QUEUES_MAX_FRAMES)
+            s_self_error (self, socket, message.data [0], message.size [0], "", 0, 400, "too many frames");
         else
         if (socket == self->producers)
-            s_self_handle_producer (self, frames, count);
+            s_self_handle_producer (self, &message);
         else
-            s_self_handle_worker (self, frames, count);
+            s_self_handle_worker (self, &message);
         for (size_t frame = 0; frame < kept; frame++)
-            zmq_msg_close (&frames [frame]);
+            zmq_msg_close (&message.frames [frame]);
     }
 }
 
@@ -1914,8 +1518,8 @@ s_self_expire (self_t *self)
 {
     zg_task_t *task;
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_ACK_TIMER, self->now))) {
-        s_worker_t *worker = (s_worker_t *) task->worker;
-        s_queue_t *queue = (s_queue_t *) task->queue;
+        zg_qworker_t *worker = (zg_qworker_t *) task->worker;
+        zg_taskq_t *queue = (zg_taskq_t *) task->queue;
         s_self_take_back (self, worker, task);
         s_self_requeue (self, task);
         s_self_credit (self, worker);
@@ -1926,8 +1530,10 @@ s_self_expire (self_t *self)
             s_self_send_outcome (self, task, "END", 0, NULL);
         else
             s_self_send_outcome (self, task, "ERROR", 408, "timed out waiting for its reply");
-    while (self->least_recent && self->least_recent->last_seen + self->settings.worker_timeout <= self->now)
-        s_self_worker_destroy (self, self->least_recent, "timed out");
+    zg_qworker_t *oldest;
+    while ((oldest = zg_qworkers_oldest (self->registry))
+    &&      oldest->last_seen + self->settings.worker_timeout <= self->now)
+        s_self_worker_destroy (self, oldest, "timed out");
     while (self->finished.head && self->finished.head->expires <= self->now) {
         task = self->finished.head;
         zg_task_list_remove (&self->finished, task);
@@ -1945,8 +1551,9 @@ s_self_timeout (self_t *self)
     int64_t reply = zg_tasks_next_deadline (self->tasks, ZG_TASKS_REPLY_TIMER);
     if (reply < next)
         next = reply;
-    if (self->least_recent && self->least_recent->last_seen + self->settings.worker_timeout < next)
-        next = self->least_recent->last_seen + self->settings.worker_timeout;
+    zg_qworker_t *oldest = zg_qworkers_oldest (self->registry);
+    if (oldest && oldest->last_seen + self->settings.worker_timeout < next)
+        next = oldest->last_seen + self->settings.worker_timeout;
     if (self->finished.head && self->finished.head->expires < next)
         next = self->finished.head->expires;
     if (next == INT64_MAX)

@@ -11,6 +11,10 @@
 #include "zg_classes.h"
 #include "zg_roomq.h"
 
+//  Popped nodes a queue keeps for its next pushes: a room that releases one
+//  message as the producer queues the next then allocates nothing
+#define ZG_ROOMQ_SPARE_NODES 8
+
 //  One queued item
 typedef struct _s_node_t {
     void *item;                     //  The caller's item
@@ -33,6 +37,8 @@ struct _zg_roomq_t {
     zg_roomq_destructor_fn *destructor;    //  Destroys left-over items
     size_t cursor_bucket;           //  Iteration: current list
     s_node_t *cursor;               //  Iteration: current item
+    s_node_t *spare;                //  Popped nodes to reuse, linked by next
+    size_t spare_count;             //  Nodes in spare
 };
 
 //  --------------------------------------------------------------------------
@@ -61,6 +67,11 @@ zg_roomq_destroy (zg_roomq_t **self_p)
     while ((item = zg_roomq_pop (self)))
         if (self->destructor)
             self->destructor (&item);
+    while (self->spare) {
+        s_node_t *node = self->spare;
+        self->spare = node->next;
+        free (node);
+    }
     free (self->buckets);
     free (self);
     *self_p = NULL;
@@ -123,9 +134,16 @@ zg_roomq_push (zg_roomq_t *self, int64_t priority, void *item)
 {
     assert (self);
     assert (item);
-    s_node_t *node = (s_node_t *) zmalloc (sizeof (s_node_t));
+    s_node_t *node = self->spare;
+    if (node) {
+        self->spare = node->next;
+        self->spare_count--;
+    }
+    else
+        node = (s_node_t *) malloc (sizeof (s_node_t));
     assert (node);
     node->item = item;
+    node->next = NULL;
     size_t index = s_find (self, priority);
     if (index == self->limit || self->buckets [index].priority != priority)
         index = s_open_bucket (self, index, priority);
@@ -156,7 +174,13 @@ zg_roomq_pop (zg_roomq_t *self)
     if (self->first == self->limit)
         self->first = self->limit = 0;
     void *item = node->item;
-    free (node);
+    if (self->spare_count < ZG_ROOMQ_SPARE_NODES) {
+        node->next = self->spare;
+        self->spare = node;
+        self->spare_count++;
+    }
+    else
+        free (node);
     self->size--;
     self->cursor = NULL;
     return item;
@@ -205,17 +229,6 @@ zg_roomq_next (zg_roomq_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Priority of the item at the cursor
-
-int64_t
-zg_roomq_cursor_priority (zg_roomq_t *self)
-{
-    assert (self);
-    assert (self->cursor);
-    return self->buckets [self->cursor_bucket].priority;
-}
-
-//  --------------------------------------------------------------------------
 //  Self test of this class
 
 static void
@@ -247,13 +260,10 @@ zg_roomq_test (bool verbose)
     zg_roomq_push (queue, 9, (void *) same);
     assert (zg_roomq_size (queue) == 7);
     int expected [] = { 3, 1, 4, 0, 2 };
-    int64_t priorities [] = { -3, 1, 1, 5, 5 };
     int index = 0;
     for (int *item = (int *) zg_roomq_first (queue, 0); item; item = (int *) zg_roomq_next (queue), index++)
-        if (index < 5) {
+        if (index < 5)
             assert (*item == expected [index]);
-            assert (zg_roomq_cursor_priority (queue) == priorities [index]);
-        }
     assert (index == 7);
     assert (*(int *) zg_roomq_first (queue, 2) == 4);
     assert (zg_roomq_first (queue, 7) == NULL);
@@ -283,6 +293,14 @@ zg_roomq_test (bool verbose)
         last_priority = priority;
         last_value = *item;
         free (item);
+    }
+    //  Interleaved pushes and pops reuse popped nodes and stay FIFO
+    for (int count = 0; count < 100; count++) {
+        zg_roomq_push (queue, 1, &values [count % 8]);
+        zg_roomq_push (queue, 1, &values [(count + 1) % 8]);
+        assert (*(int *) zg_roomq_pop (queue) == count % 8);
+        assert (*(int *) zg_roomq_pop (queue) == (count + 1) % 8);
+        assert (zg_roomq_pop (queue) == NULL);
     }
     zg_roomq_destroy (&queue);
 

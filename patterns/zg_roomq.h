@@ -49,10 +49,6 @@ void *
 void *
     zg_roomq_next (zg_roomq_t *self);
 
-//  Priority of the item at the cursor
-int64_t
-    zg_roomq_cursor_priority (zg_roomq_t *self);
-
 //  Self test of this class
 void
     zg_roomq_test (bool verbose);

@@ -130,6 +130,26 @@ s_grow (zg_tasks_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Write a task's id in decimal once, for every frame that names it (the
+//  hot path sends it three times per task)
+
+static void
+s_task_format_id (zg_task_t *task)
+{
+    char digits [ZG_TASKS_ID_SIZE];
+    int count = 0;
+    uint64_t id = task->id;
+    do {
+        digits [count++] = (char) ('0' + id % 10);
+        id /= 10;
+    } while (id);
+    for (int index = 0; index < count; index++)
+        task->id_text [index] = digits [count - 1 - index];
+    task->id_text [count] = 0;
+    task->id_size = (uint8_t) count;
+}
+
+//  --------------------------------------------------------------------------
 //  A new task with the next id
 
 zg_task_t *
@@ -149,6 +169,7 @@ zg_tasks_create (zg_tasks_t *self)
         assert (task);
     }
     task->id = ++self->last_id;
+    s_task_format_id (task);
     zmq_msg_init (&task->payload);
     zmq_msg_init (&task->producer);
     zmq_msg_init (&task->req);
@@ -405,6 +426,8 @@ zg_tasks_test (bool verbose)
     //  Reused tasks get fresh ids
     zg_task_t *task = zg_tasks_create (tasks);
     assert (task->id == (uint64_t) count + 1);
+    assert (streq (task->id_text, "20001") && task->id_size == 5);
+    assert (streq (created [1]->id_text, "2") && created [1]->id_size == 1);
 
     //  Timers come out in deadline order, and cleared ones never come out
     for (int index = 1; index < count; index += 2)

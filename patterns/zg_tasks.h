@@ -19,6 +19,9 @@
 extern "C" {
 #endif
 
+//  Longest task id in decimal (UINT64_MAX)
+#define ZG_TASKS_ID_SIZE 20
+
 //  Deadline heaps of the store
 #define ZG_TASKS_ACK_TIMER   0
 #define ZG_TASKS_REPLY_TIMER 1
@@ -37,6 +40,8 @@ typedef struct _zg_task_t zg_task_t;
 //  A task; the store owns it, the queues actor reads and writes its fields
 struct _zg_task_t {
     uint64_t id;                    //  Issued by the store, never reused
+    char id_text [ZG_TASKS_ID_SIZE + 1];    //  The id in decimal, as on the wire
+    uint8_t id_size;                //  Its length
     void *queue;                    //  Queue it belongs to (the actor's type)
     void *worker;                   //  Worker holding it, or pinned to (scatter)
     void *group;                    //  Scatter group this copy belongs to
@@ -79,7 +84,7 @@ zg_tasks_t *
 void
     zg_tasks_destroy (zg_tasks_t **self_p);
 
-//  A new task with the next id, zeroed but for id and empty messages
+//  A new task with the next id, zeroed but for id, id_text and empty messages
 zg_task_t *
     zg_tasks_create (zg_tasks_t *self);
 

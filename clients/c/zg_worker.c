@@ -203,9 +203,11 @@ s_handle_delivery (zg_worker_t *self, zmsg_t *msg)
         for (uint32_t index = 0; index < unpacked.data.via.map.size; index++) {
             msgpack_object *name = &unpacked.data.via.map.ptr [index].key;
             msgpack_object *value = &unpacked.data.via.map.ptr [index].val;
-            bool queue = name->via.str.size == 5 && memcmp (name->via.str.ptr, "queue", 5) == 0;
-            bool command = name->via.str.size == 7 && memcmp (name->via.str.ptr, "command", 7) == 0;
-            if (name->type == MSGPACK_OBJECT_STR && (queue || command) && value->type == MSGPACK_OBJECT_STR
+            //  The union's str members mean something only for a str key
+            bool is_str = name->type == MSGPACK_OBJECT_STR;
+            bool queue = is_str && name->via.str.size == 5 && memcmp (name->via.str.ptr, "queue", 5) == 0;
+            bool command = is_str && name->via.str.size == 7 && memcmp (name->via.str.ptr, "command", 7) == 0;
+            if ((queue || command) && value->type == MSGPACK_OBJECT_STR
             &&  value->via.str.size <= ZG_WORKER_NAME_SIZE)
                 snprintf (key, sizeof key, "%c:%.*s", queue? 'q': 'c', (int) value->via.str.size,
                           value->via.str.ptr);

@@ -19,16 +19,17 @@ main (int argc, char **argv)
         return 1;
     }
     zg_member_t *members [MAX_SUBSCRIBERS] = { NULL };
-    for (int index = 0; index < count; index++) {
+    bool joined = true;
+    for (int index = 0; index < count && joined; index++) {
         members [index] = zg_member_new (endpoint, 1000);
-        if (!members [index] || zg_member_join (members [index], room, true)) {
+        joined = members [index] && zg_member_join (members [index], room, true) == 0;
+        if (joined)
+            printf ("client %s joined '%s'\n", zg_member_id (members [index]), room);
+        else
             fprintf (stderr, "room_subscribers: cannot join '%s' at %s\n", room, endpoint);
-            return 1;
-        }
-        printf ("client %s joined '%s'\n", zg_member_id (members [index]), room);
     }
     fflush (stdout);
-    while (!zsys_interrupted)
+    while (joined && !zsys_interrupted)
         for (int index = 0; index < count; index++) {
             //  Each member pings itself while it waits in recv
             const char *event = zg_member_recv (members [index], 50);
@@ -43,5 +44,5 @@ main (int argc, char **argv)
         }
     for (int index = 0; index < count; index++)
         zg_member_destroy (&members [index]);
-    return 0;
+    return joined? 0: 1;
 }

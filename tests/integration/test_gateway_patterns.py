@@ -150,5 +150,31 @@ class GatewayPatternsTest(unittest.TestCase):
         run(scenario())
 
 
+class GatewayEvictionTest(unittest.TestCase):
+    def test_silent_web_member_is_evicted_and_observers_told(self):
+        with Zgate(rooms_client_timeout=1000) as zgate:
+            port = int(zgate.endpoint("gateway-http-port"))
+
+            async def scenario():
+                silent, observer = await Ws.open(port), await Ws.open(port, binary=True)
+                self.assertEqual((await silent.request({"op": "join", "room": "quiet", "req": 1}))["op"], "ok")
+                self.assertEqual((await observer.request({"op": "join", "room": "quiet", "mode": "async",
+                                                          "req": 1}))["op"], "ok")
+
+                async def keep_pinging():
+                    for n in range(40):
+                        await observer.request({"op": "ping", "req": f"p{n}"})
+                        await asyncio.sleep(0.2)
+                pinging = asyncio.ensure_future(keep_pinging())
+                evicted = await silent.next_push("evicted", timeout=10)
+                self.assertEqual((evicted["room"], evicted["reason"]), ("quiet", "timeout"))
+                timeout = await observer.next_push("timeout", timeout=10)
+                self.assertEqual((timeout["room"], timeout["reason"]), ("quiet", "timeout"))
+                pinging.cancel()
+                await silent.close()
+                await observer.close()
+            run(scenario())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -194,7 +194,8 @@ class QueuesTest(unittest.TestCase):
         self.assertEqual(got[0][1], {"queue": "jobs", "attempt": 1})
         counters = producer.stats()["queues"]["jobs"]
         self.assertEqual((counters["waiting"], counters["in_progress"]), (8, 3))
-        self.assertGreaterEqual(counters["oldest_waiting_ms"], 0)
+        # deliveries() returned after 500 ms of silence, so the oldest waiting task is at least that old
+        self.assertGreaterEqual(counters["oldest_waiting_ms"], 400)
         self.assertEqual(producer.get(ids[5])["state"], "waiting")
         self.assertEqual(producer.get(ids[0])["state"], "in_progress")
         worker.send(b"ACK", urgent)
@@ -271,6 +272,52 @@ class QueuesTest(unittest.TestCase):
         self.assertEqual((got, meta["queue"], data), (task, "jobs.dead", b"poison"))
         janitor.send(b"ACK", got)
         wait_for(lambda: producer.get(task)["state"] == "done", what="dead letter handled")
+
+    def test_bye_requeues_held_tasks_in_delivery_order(self):
+        self.start()
+        producer = self.producer()
+        leaving = self.worker("leaving", queues=["jobs"], prefetch=3)
+        ids = [producer.send_ok("jobs", b"t%d" % n) for n in range(3)]
+        self.assertEqual([task for task, _, _ in leaving.deliveries()], ids)
+        staying = self.worker("staying", queues=["jobs"], prefetch=3)
+        leaving.send(b"BYE")
+        got = [staying.next() for _ in range(3)]
+        # back at the head of the queue in the order they were first delivered, each on its second attempt
+        self.assertEqual([(task, meta["attempt"]) for task, meta, _ in got], [(task, 2) for task in ids])
+        stats = producer.stats()
+        self.assertEqual((stats["workers"], stats["queues"]["jobs"]["redelivered"]), (1, 3))
+        # the worker that left is unknown now: its late ACK is refused and changes nothing
+        leaving.send(b"ACK", ids[0])
+        self.assertEqual(leaving.socket.recv_multipart()[:3], [b"ERROR", b"leaving", b"404"])
+        self.assertEqual(producer.get(ids[0])["state"], "in_progress")
+
+    def test_refused_send_creates_nothing_and_idle_queues_are_forgotten(self):
+        self.start(queues_max_queues=3, queues_max_tasks=2, queues_max_results=0, queues_recent_size=0,
+                   queues_max_subscriptions=2)
+        producer = self.producer()
+        self.worker("wa", queues=["a"])
+        greedy = self.socket()
+        greedy.rcvtimeo = TIMEOUT_MS
+        greedy.connect(self.zgate.endpoint("queues-workers"))
+        greedy.send_multipart([b"READY", b"greedy", pack(queues=["a"], commands=["x", "y"])])
+        self.assertEqual(greedy.recv_multipart()[:3], [b"ERROR", b"greedy", b"503"], "past max-subscriptions")
+        self.assertEqual((producer.stats()["workers"], sorted(producer.stats()["commands"])), (1, []))
+        producer.send_ok("b", b"1")
+        producer.send_ok("b", b"2")
+        answer = producer.send("c", b"no room", req=b"full")
+        self.assertEqual(answer[:3], [b"ERROR", b"full", b"503"])
+        self.assertEqual(sorted(producer.stats()["queues"]), ["a", "b"], "a refused SEND creates no queue")
+        # once queue b has no task, no kept result and no worker, it is forgotten and frees its place
+        worker = self.worker("wb", queues=["b"], prefetch=2)
+        for _ in range(2):
+            task, _, _ = worker.next()
+            worker.send(b"ACK", task)
+        worker.send(b"BYE")
+        wait_for(lambda: sorted(producer.stats()["queues"]) == ["a"], what="idle queue b forgotten")
+        self.assertEqual(producer.stats()["tasks"], 0)
+        producer.send_ok("c", b"room again")
+        producer.send_ok("d", b"and again")
+        self.assertEqual(sorted(producer.stats()["queues"]), ["a", "c", "d"])
 
     # ---- bounds, outcomes, replies ------------------------------------------------------------------------
 
@@ -408,6 +455,9 @@ class QueuesTest(unittest.TestCase):
             answer = producer.request(*frames)
             self.assertEqual(answer[0], b"ERROR", frames)
             self.assertEqual(answer[2], code, (frames, answer))
+        multi_line = producer.request(b"HEL\nLO", b"r")
+        self.assertEqual(multi_line[:3], [b"ERROR", b"r", b"405"])
+        self.assertNotIn(b"\n", multi_line[3], "a reason is one line, even when it quotes the client")
         long_req = producer.request(b"PING", b"q" * 300)
         self.assertEqual(long_req[:3], [b"ERROR", b"", b"413"])
         socket = self.socket()
@@ -421,6 +471,7 @@ class QueuesTest(unittest.TestCase):
             ([b"READY", b"w", pack(queues="jobs")], b"400"),
             ([b"READY", b"w", pack(queues=["a", "a"])], b"400"),
             ([b"READY", b"w", pack(queues=["bad name"])], b"400"),
+            ([b"READY", b"w", pack(queues=["x" * 300])], b"413"),
             ([b"ACK", b"never-ready", b"1"], b"404"),
             ([b"PING", b"never-ready"], b"404"),
         ]

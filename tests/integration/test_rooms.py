@@ -8,7 +8,11 @@ PING collects every event that request caused, in order, before the PING's answe
 import itertools
 import os
 import random
+import re
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -213,6 +217,51 @@ class SemanticsTest(RoomsTest):
         self.assertEqual(conn.error(b"JOIN", me, b"r1", b"later"), 400)
         self.assertEqual(conn.error(b"JOIN", me, b"x" * 300), 413)
         self.assertEqual(conn.map(b"STATE", b"r1")["members"], [])
+        # An id with bytes after it is not that id, and reasons quoting a room stay on one line
+        self.assertEqual(conn.error(b"JOIN", me + b"\x00junk", b"r1"), 404)
+        self.assertEqual(conn.map(b"STATE", b"r1")["members"], [])
+        frames, _ = conn.request(b"LEAVE", me, b"two\nlines\r")
+        self.assertEqual(frames[:3], [b"ERROR", frames[1], b"404"])
+        self.assertNotIn(b"\n", frames[3])
+        self.assertNotIn(b"\r", frames[3])
+
+    def test_bye_leaves_every_room_and_empty_rooms_are_forgotten(self):
+        conn = self.connect()
+        a, b = conn.hello(), conn.hello()
+        conn.ok(b"JOIN", a, b"b1")
+        conn.ok(b"JOIN", a, b"b2")
+        conn.ok(b"JOIN", b, b"b1")
+        conn.ok(b"SEND", b"b1", 0, b"one")
+        conn.ok(b"SEND", b"b1", 0, b"two")
+        self.assertEqual(len(conn.sync(b)), 2, "one, to a and b")
+        conn.ok(b"ACK", b, b"b1", b"1")
+        self.assertEqual(conn.sync(b), [], "a still holds one")
+        conn.ok(b"BYE", a)                                  # a holder that leaves no longer gates the room
+        self.assertEqual(conn.sync(b), [[b"DELIVER", b, b"b1", b"2", b"2", b"two"]])
+        self.assertEqual(conn.error(b"PING", a), 404, "BYE forgets the client")
+        metrics = conn.map(b"METRICS")
+        self.assertEqual((metrics["rooms"], metrics["clients"], metrics["members"]), (1, 1, 1))
+        conn.ok(b"LEAVE", b, b"b1")
+        metrics = conn.map(b"METRICS")
+        self.assertEqual((metrics["rooms"], metrics["members"], metrics["in_flight"], metrics["backlog"]),
+                         (0, 0, 0, 0), "a room with nothing left in it is forgotten")
+        wait_for(lambda: self.zgate.stats("rooms")["rooms"] == 0, what="stats show no rooms")
+        self.assertEqual(conn.map(b"STATE", b"b1")["members"], [])
+        self.assertEqual(conn.map(b"METRICS")["rooms"], 0, "STATE does not create a room")
+
+    def test_events_follow_the_connection_last_heard_from(self):
+        first, second, producer = self.connect(), self.connect(), self.connect()
+        me = first.hello()
+        first.ok(b"JOIN", me, b"f")
+        second.ok(b"PING", me)                              # the client moves to the second connection
+        producer.ok(b"SEND", b"f", 0, b"to-second")
+        event = second.recv_event()
+        self.assertEqual(event, [b"DELIVER", me, b"f", b"1", b"1", b"to-second"])
+        self.assertFalse(first.socket.poll(300), "nothing for me on the connection it left")
+        first.ok(b"ACK", me, b"f", b"1")                    # and back again
+        producer.ok(b"SEND", b"f", 0, b"to-first")
+        self.assertEqual(first.recv_event()[5], b"to-first")
+        self.assertFalse(second.socket.poll(300))
 
     def test_ping_and_ack_keep_a_client_in_all_its_rooms(self):
         conn = self.connect()
@@ -295,6 +344,26 @@ class SemanticsTest(RoomsTest):
         self.assertEqual(conn.error(b"ACK", b, b"ls", b"1"), 409)
         self.assertEqual(conn.map(b"STATE", b"ls")["in_flight"]["waiting"], 3)
 
+    def test_switching_mode_mid_flight(self):
+        conn = self.connect()
+        a, b, c = conn.hello(), conn.hello(), conn.hello()
+        conn.ok(b"JOIN", a, b"sw")
+        conn.ok(b"JOIN", b, b"sw")
+        conn.ok(b"JOIN", c, b"sw", b"async")
+        conn.ok(b"SEND", b"sw", 0, b"one")
+        conn.ok(b"SEND", b"sw", 0, b"two")
+        self.assertEqual(len(conn.sync(a)), 3)
+        conn.ok(b"JOIN", b, b"sw", b"async")               # a holder turning observer counts as acked
+        conn.ok(b"JOIN", c, b"sw", b"sync")                 # an observer turning sync holds nothing yet
+        self.assertEqual(conn.error(b"ACK", b, b"sw", b"1"), 409)
+        self.assertEqual(conn.error(b"ACK", c, b"sw", b"1"), 409)
+        self.assertEqual(conn.map(b"STATE", b"sw")["in_flight"]["waiting"], 1)
+        conn.ok(b"ACK", a, b"sw", b"1")
+        self.assertEqual(canonical(conn.sync(a)), canonical([
+            [b"DELIVER", a, b"sw", b"2", b"2", b"two"], [b"DELIVER", b, b"sw", b"2", b"", b"two"],
+            [b"DELIVER", c, b"sw", b"2", b"2", b"two"]]))
+        self.assertEqual(conn.map(b"STATE", b"sw")["in_flight"]["waiting"], 2)
+
     def test_oob_bypasses_queue_and_needs_no_ack(self):
         conn = self.connect()
         a, obs = conn.hello(), conn.hello()
@@ -334,6 +403,9 @@ class SemanticsTest(RoomsTest):
         conn.ok(b"JOIN", me, b"empty")
         self.assertEqual(conn.sync(me), [], "nothing was kept for a later member")
         conn.ok(b"ROOM", b"kept", msgpack.packb({"hold": True}))
+        # Any msgpack map encoding will do (here map 16 with a str 8 key)
+        conn.ok(b"ROOM", b"kept", b"\xde\x00\x01\xd9\x0back_timeout\xcd\x27\x10")
+        self.assertEqual(conn.map(b"STATE", b"kept")["ack_timeout"], 10000)
         conn.ok(b"SEND", b"kept", 0, b"a")
         conn.ok(b"SEND", b"kept", 0, b"b")
         self.assertEqual(conn.map(b"STATE", b"kept")["backlog"], 2)
@@ -433,6 +505,7 @@ class SemanticsTest(RoomsTest):
         self.assertIsNotNone(evicted)
         self.assertIsNotNone(advanced)
         self.assertGreaterEqual(evicted, 0.4)
+        self.assertLessEqual(evicted, 1.5, "at the 500 ms ack-timeout, with a loaded machine's slack")
         conn.ok(b"PING", stuck)                   # still a live client, just not in the room
         self.assertEqual([m["client"] for m in conn.map(b"STATE", b"at")["members"]], [good.decode()])
 
@@ -452,6 +525,7 @@ class SemanticsTest(RoomsTest):
             ([b"ACK", b"16", me, b"safe"], 400), ([b"ACK", b"17", me, b"safe", b"1"], 409),
             ([b"JOIN", b"18", me, b"safe", b"sync", b"extra"], 400), ([b"HELLO", b"19", b"x"], 400),
             ([b"PING", b"x" * 300, me], 413), ([b"JOIN", b"21", b"\xff" * 100, b"r"], 404),
+            ([b"JOIN", b"22", me + b"\x00", b"r"], 404),
             ([b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H", b"I"], 400),
         ]
         for frames, code in bad:
@@ -485,6 +559,108 @@ class SemanticsTest(RoomsTest):
         self.assertFalse(big.socket.poll(300))
         self.assertEqual(conn.map(b"STATE", b"safe")["backlog"], 0)
         self.assertTrue(self.zgate.alive())
+
+
+class LimitsTest(RoomsTest):
+    zgate_overrides = {"rooms_max_clients": 3, "rooms_max_rooms": 3, "rooms_max_rooms_per_client": 2,
+                       "rooms_max_backlog": 2, "rooms_hold": 1}
+
+    def counts(self, conn):
+        metrics = conn.map(b"METRICS")
+        return metrics["rooms"], metrics["clients"], metrics["members"], metrics["backlog"]
+
+    def test_each_limit_is_a_429_that_changes_nothing(self):
+        conn = self.connect()
+        a, b, c = conn.hello(), conn.hello(), conn.hello()
+        self.assertEqual(conn.error(b"HELLO"), 429, "max-clients")
+        conn.ok(b"JOIN", a, b"l1")
+        conn.ok(b"JOIN", a, b"l2")
+        before = self.counts(conn)
+        self.assertEqual(conn.error(b"JOIN", a, b"l3"), 429, "max-rooms-per-client")
+        self.assertEqual(self.counts(conn), before)
+        conn.ok(b"JOIN", b, b"l3")
+        self.assertEqual(conn.error(b"JOIN", c, b"l4"), 429, "max-rooms")
+        self.assertEqual(conn.error(b"SEND", b"l4", 0, b"x"), 429, "max-rooms")
+        self.assertEqual(conn.error(b"ROOM", b"l4", msgpack.packb({"hold": False})), 429, "max-rooms")
+        before = self.counts(conn)
+        self.assertEqual(before, (3, 3, 3, 0))
+        self.assertEqual(conn.map(b"STATE", b"l4")["members"], [])
+        conn.ok(b"LEAVE", b, b"l3")                         # room l3 is forgotten, so l4 fits now
+        conn.ok(b"JOIN", c, b"l4")
+        conn.ok(b"LEAVE", c, b"l4")
+        # max-backlog: the in-flight message is not backlog, the two behind it are
+        for data in (b"m1", b"m2", b"m3"):
+            conn.ok(b"SEND", b"l1", 0, data)
+        self.assertEqual(conn.error(b"SEND", b"l1", 0, b"m4"), 429, "max-backlog")
+        self.assertEqual([m["data"] for m in conn.map(b"PEEK", b"l1")["messages"]], [b"m2", b"m3"])
+
+    def test_hold_for_all_rooms_from_the_config(self):
+        conn = self.connect()
+        conn.ok(b"SEND", b"h", 5, b"later")
+        conn.ok(b"SEND", b"h", 1, b"sooner")
+        state = conn.map(b"STATE", b"h")
+        self.assertEqual((state["hold"], state["backlog"]), (True, 2))
+        obs = conn.hello()
+        conn.ok(b"JOIN", obs, b"h", b"async")
+        self.assertEqual(conn.sync(obs), [], "an observer does not open a holding room")
+        me = conn.hello()
+        conn.ok(b"JOIN", me, b"h")
+        self.assertEqual(sorted(e[5] for e in conn.sync(me)), [b"sooner", b"sooner"])
+        conn.ok(b"LEAVE", me, b"h")                         # the message completes; the next is held again
+        self.assertEqual(conn.sync(me), [])
+        self.assertEqual(conn.map(b"STATE", b"h")["backlog"], 1)
+        conn.ok(b"ROOM", b"h", msgpack.packb({"hold": False}))
+        self.assertEqual(conn.sync(me), [[b"DELIVER", obs, b"h", b"1", b"", b"later"]])
+
+
+class ExamplesTest(RoomsTest):
+    """The programs of examples/room, against a real zgate."""
+    examples = os.path.join(os.environ.get("ZGATE_BUILD_DIR", "build"), "examples", "room")
+
+    def test_room_demo_moves_at_the_pace_of_the_slowest(self):
+        demo = subprocess.run([os.path.join(self.examples, "room_demo"), self.zgate.endpoint("rooms-clients")],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(demo.returncode, 0, demo.stderr)
+        self.assertIn("done: every message", demo.stdout)
+        received = {}
+        for name, seq in re.findall(r"(\w+)\s+receives #(\d+)", demo.stdout):
+            received.setdefault(name, []).append(int(seq))
+        self.assertEqual(received, {name: [1, 4, 2, 3] for name in ("fast", "medium", "slow")},
+                         "the urgent message overtakes the queued ones, never the one in flight")
+        self.assertEqual(demo.stdout.count("receives out-of-band"), 3)
+
+    def test_publisher_worker_subscribers_and_peeker(self):
+        endpoint = self.zgate.endpoint("rooms-clients")
+        programs = {"room_subscribers": ["2", "lobby", endpoint], "room_worker": ["lobby", "10", endpoint],
+                    "room_publisher": ["lobby", "0", endpoint], "room_peeker": ["lobby", endpoint]}
+        outputs, children = {}, {}
+
+        def output(program):
+            outputs[program].seek(0)
+            return outputs[program].read()
+        try:
+            for program, args in programs.items():
+                outputs[program] = tempfile.TemporaryFile(mode="w+")
+                children[program] = subprocess.Popen([os.path.join(self.examples, program)] + args,
+                                                     stdout=outputs[program], stderr=subprocess.STDOUT)
+                if program == "room_worker":           # members first: a room without them drops messages
+                    wait_for(lambda: output("room_worker").count("joined") == 1
+                             and output("room_subscribers").count("joined") == 2, what="members joined")
+            wait_for(lambda: output("room_worker").count("working on") >= 2
+                     and output("room_subscribers").count(" DELIVER ") >= 4
+                     and "state: " in output("room_peeker"), timeout=20, what="two messages through the room")
+            for program, child in children.items():
+                child.send_signal(signal.SIGINT)
+                self.assertEqual(child.wait(timeout=10), 0, (program, output(program)))
+            self.assertIn("sent #1 to 'lobby'", output("room_publisher"))
+            self.assertIn("working on #1: message 1", output("room_worker"))
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
+            for file in outputs.values():
+                file.close()
 
 
 class ScaleTest(RoomsTest):

@@ -51,19 +51,24 @@ class Zgate:
 
     def __init__(self, stats_interval=100, wrapper=(), **overrides):
         self.wrapper = list(wrapper)
+        self.overrides = {key.replace("_", "-"): str(value) for key, value in overrides.items()}
+        self.overrides.setdefault("server-stats-interval", str(stats_interval))
+        self.defaults = default_flags()
+        self._pick_ports()
+        self.process = None
+        self.lines = []
+        self.lock = threading.Lock()
+
+    def _pick_ports(self):
+        """Free ports for every endpoint the test did not set itself."""
         self.flags = {}
-        for flag, value in default_flags().items():
+        for flag, value in self.defaults.items():
             if re.fullmatch(r"tcp://127\.0\.0\.1:\d+", value):
                 value = f"tcp://127.0.0.1:{free_port()}"
             elif flag.endswith("-port") and value.isdigit() and value != "0":
                 value = str(free_port())
             self.flags[flag] = value
-        self.flags["server-stats-interval"] = str(stats_interval)
-        for key, value in overrides.items():
-            self.flags[key.replace("_", "-")] = str(value)
-        self.process = None
-        self.lines = []
-        self.lock = threading.Lock()
+        self.flags.update(self.overrides)
 
     def endpoint(self, flag):
         return self.flags[flag]
@@ -74,18 +79,27 @@ class Zgate:
             args += [f"--{flag}", value]
         return args
 
-    def start(self):
-        self.process = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._read_output, daemon=True).start()
-        wait_for(lambda: self._seen("running") or self.process.poll() is not None,
-                 timeout=30 if self.wrapper else 10, what="zgate to start")
-        if self.process.poll() is not None:
-            raise AssertionError("zgate exited at start:\n" + "\n".join(self.lines))
+    def start(self, attempts=5):
+        """Start zgate; a free port taken by another process meanwhile means new ports and a retry."""
+        for attempt in range(attempts):
+            with self.lock:
+                self.lines = []
+            self.process = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True)
+            threading.Thread(target=self._read_output, args=(self.process,), daemon=True).start()
+            wait_for(lambda: self._seen("running") or self.process.poll() is not None,
+                     timeout=30 if self.wrapper else 10, what="zgate to start")
+            if self.process.poll() is None:
+                return self
+            self.process.wait(timeout=5)
+            port_taken = self._seen("in use") or self._seen("cannot listen")
+            if not port_taken or attempt == attempts - 1:
+                raise AssertionError("zgate exited at start:\n" + "\n".join(self.lines))
+            self._pick_ports()
         return self
 
-    def _read_output(self):
-        for line in self.process.stdout:
+    def _read_output(self, process):
+        for line in process.stdout:
             with self.lock:
                 self.lines.append(line.rstrip("\n"))
             if os.environ.get("ZGATE_TEST_VERBOSE"):

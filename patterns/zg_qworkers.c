@@ -1,0 +1,252 @@
+/*  =========================================================================
+    zg_qworkers - the queues actor's logical workers: found by connection and
+    worker id, kept in order of their last message
+
+    The hash key is the hex of the routing id and the worker id with a ':'
+    between: both are any bytes, and hex keeps the key a C string that no
+    two (routing id, worker id) pairs share.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_qworkers.h"
+
+//  Longest routing id (libzmq's limit) and worker id
+#define ZG_QWORKERS_ID_MAX 255
+
+struct _zg_qworkers_t {
+    zhashx_t *table;                //  Key -> zg_qworker_t
+    zg_qworker_t *least_recent;     //  Liveness list head: first to expire
+    zg_qworker_t *most_recent;      //  Liveness list tail
+};
+
+//  --------------------------------------------------------------------------
+//  Create an empty registry
+
+zg_qworkers_t *
+zg_qworkers_new (void)
+{
+    zg_qworkers_t *self = (zg_qworkers_t *) zmalloc (sizeof (zg_qworkers_t));
+    assert (self);
+    self->table = zhashx_new ();
+    assert (self->table);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Free a worker's memory (it is out of the table and the list)
+
+static void
+s_worker_free (zg_qworker_t **worker_p)
+{
+    zg_qworker_t *worker = *worker_p;
+    free (worker->key);
+    free (worker->identity);
+    free (worker->name);
+    free (worker->seats);
+    free (worker);
+    *worker_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the registry and every worker in it
+
+void
+zg_qworkers_destroy (zg_qworkers_t **self_p)
+{
+    assert (self_p);
+    zg_qworkers_t *self = *self_p;
+    if (!self)
+        return;
+    for (zg_qworker_t *worker = self->least_recent; worker;) {
+        zg_qworker_t *next = worker->next;
+        s_worker_free (&worker);
+        worker = next;
+    }
+    zhashx_destroy (&self->table);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The hash key of (routing id, worker id); key holds 4 * 255 + 2 bytes
+
+static void
+s_key (const byte *identity, size_t identity_size, const byte *name, size_t name_size, char *key)
+{
+    static const char digits [] = "0123456789abcdef";
+    for (size_t index = 0; index < identity_size; index++) {
+        *key++ = digits [identity [index] >> 4];
+        *key++ = digits [identity [index] & 15];
+    }
+    *key++ = ':';
+    for (size_t index = 0; index < name_size; index++) {
+        *key++ = digits [name [index] >> 4];
+        *key++ = digits [name [index] & 15];
+    }
+    *key = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker with this routing id and worker id, or NULL
+
+zg_qworker_t *
+zg_qworkers_find (zg_qworkers_t *self, const byte *identity, size_t identity_size,
+                  const byte *name, size_t name_size)
+{
+    assert (self);
+    assert (identity_size <= ZG_QWORKERS_ID_MAX && name_size <= ZG_QWORKERS_ID_MAX);
+    char key [4 * ZG_QWORKERS_ID_MAX + 2];
+    s_key (identity, identity_size, name, name_size, key);
+    return (zg_qworker_t *) zhashx_lookup (self->table, key);
+}
+
+//  --------------------------------------------------------------------------
+//  Take a worker out of the liveness list; a new worker is in no list yet
+
+static void
+s_unlink (zg_qworkers_t *self, zg_qworker_t *worker)
+{
+    if (worker->prev)
+        worker->prev->next = worker->next;
+    else
+    if (self->least_recent == worker)
+        self->least_recent = worker->next;
+    if (worker->next)
+        worker->next->prev = worker->prev;
+    else
+    if (self->most_recent == worker)
+        self->most_recent = worker->prev;
+    worker->prev = worker->next = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  A message from a worker: move it to the most recent end of the list
+
+void
+zg_qworkers_touch (zg_qworkers_t *self, zg_qworker_t *worker, int64_t now)
+{
+    assert (self);
+    assert (worker);
+    worker->last_seen = now;
+    if (worker == self->most_recent)
+        return;
+    s_unlink (self, worker);
+    worker->prev = self->most_recent;
+    if (self->most_recent)
+        self->most_recent->next = worker;
+    else
+        self->least_recent = worker;
+    self->most_recent = worker;
+}
+
+//  --------------------------------------------------------------------------
+//  Add a new worker
+
+zg_qworker_t *
+zg_qworkers_add (zg_qworkers_t *self, const byte *identity, size_t identity_size,
+                 const byte *name, size_t name_size, int64_t now)
+{
+    assert (self);
+    assert (identity_size <= ZG_QWORKERS_ID_MAX && name_size <= ZG_QWORKERS_ID_MAX);
+    char key [4 * ZG_QWORKERS_ID_MAX + 2];
+    s_key (identity, identity_size, name, name_size, key);
+    assert (!zhashx_lookup (self->table, key));
+    zg_qworker_t *worker = (zg_qworker_t *) zmalloc (sizeof (zg_qworker_t));
+    assert (worker);
+    worker->key = strdup (key);
+    worker->identity = (byte *) zmalloc (identity_size + 1);
+    memcpy (worker->identity, identity, identity_size);
+    worker->identity_size = identity_size;
+    worker->name = (byte *) zmalloc (name_size + 1);
+    memcpy (worker->name, name, name_size);
+    worker->name_size = name_size;
+    assert (worker->key && worker->identity && worker->name);
+    zhashx_insert (self->table, key, worker);
+    zg_qworkers_touch (self, worker, now);
+    return worker;
+}
+
+//  --------------------------------------------------------------------------
+//  Forget and free a worker
+
+void
+zg_qworkers_remove (zg_qworkers_t *self, zg_qworker_t **worker_p)
+{
+    assert (self);
+    assert (worker_p && *worker_p);
+    zg_qworker_t *worker = *worker_p;
+    s_unlink (self, worker);
+    zhashx_delete (self->table, worker->key);
+    s_worker_free (worker_p);
+}
+
+//  --------------------------------------------------------------------------
+//  The worker silent the longest, or NULL
+
+zg_qworker_t *
+zg_qworkers_oldest (zg_qworkers_t *self)
+{
+    assert (self);
+    return self->least_recent;
+}
+
+//  --------------------------------------------------------------------------
+//  Workers in the registry
+
+size_t
+zg_qworkers_size (zg_qworkers_t *self)
+{
+    assert (self);
+    return zhashx_size (self->table);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_qworkers_test (bool verbose)
+{
+    printf (" * zg_qworkers: ");
+    //  @selftest
+    zg_qworkers_t *workers = zg_qworkers_new ();
+    //  The same worker id on two connections is two workers; a routing id
+    //  and worker id that run together differently are not confused
+    const byte conn_a [] = { 0, 1, 2 };
+    const byte conn_b [] = { 0, 1 };
+    zg_qworker_t *a = zg_qworkers_add (workers, conn_a, 3, (const byte *) "w", 1, 100);
+    zg_qworker_t *b = zg_qworkers_add (workers, conn_b, 2, (const byte *) "w", 1, 200);
+    zg_qworker_t *c = zg_qworkers_add (workers, conn_b, 2, (const byte *) "\x02w", 2, 300);
+    assert (zg_qworkers_size (workers) == 3);
+    assert (zg_qworkers_find (workers, conn_a, 3, (const byte *) "w", 1) == a);
+    assert (zg_qworkers_find (workers, conn_b, 2, (const byte *) "w", 1) == b);
+    assert (zg_qworkers_find (workers, conn_b, 2, (const byte *) "\x02w", 2) == c);
+    assert (zg_qworkers_find (workers, conn_a, 2, (const byte *) "\x02w", 2) == c);
+    assert (zg_qworkers_find (workers, conn_a, 3, (const byte *) "x", 1) == NULL);
+    assert (a->identity_size == 3 && memcmp (a->identity, conn_a, 3) == 0 && a->name [0] == 'w');
+
+    //  The liveness list runs from the worker silent the longest
+    assert (zg_qworkers_oldest (workers) == a && a->next == b && b->next == c && !c->next);
+    zg_qworkers_touch (workers, a, 400);
+    assert (zg_qworkers_oldest (workers) == b && c->next == a && a->last_seen == 400);
+    zg_qworkers_touch (workers, c, 500);
+    assert (b->next == a && a->next == c);
+    zg_qworkers_touch (workers, c, 600);
+    assert (c->last_seen == 600 && !c->next);
+
+    //  Removing from the middle, then both ends
+    zg_qworkers_remove (workers, &a);
+    assert (a == NULL);
+    assert (zg_qworkers_oldest (workers) == b && b->next == c && c->prev == b);
+    assert (zg_qworkers_find (workers, conn_a, 3, (const byte *) "w", 1) == NULL);
+    zg_qworkers_remove (workers, &c);
+    assert (zg_qworkers_oldest (workers) == b && !b->next && !b->prev);
+    //  The registry frees what is left, seats included
+    b->seats = (zg_seat_t *) zmalloc (sizeof (zg_seat_t));
+    if (verbose)
+        printf ("(%zu left) ", zg_qworkers_size (workers));
+    zg_qworkers_destroy (&workers);
+    assert (workers == NULL);
+    //  @end
+    printf ("OK\n");
+}

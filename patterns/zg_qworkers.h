@@ -1,0 +1,90 @@
+/*  =========================================================================
+    zg_qworkers - the queues actor's logical workers: found by connection and
+    worker id, kept in order of their last message
+
+    Private to zg_queues. A logical worker is an id chosen by the client,
+    unique within its connection (routing id). The liveness list puts the
+    worker silent the longest first, so expiry looks only at its head (the
+    timeout is the same for every worker). The actor reads and writes the
+    dispatch fields (seats, held, pinned, prefetch, in_lines).
+    =========================================================================
+*/
+
+#ifndef ZG_QWORKERS_H_INCLUDED
+#define ZG_QWORKERS_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_tasks.h"
+#include "zg_taskq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_qworker_t zg_qworker_t;
+
+//  A logical worker: one id on one connection
+struct _zg_qworker_t {
+    char *key;                      //  Hash key: hex of routing id and worker id
+    byte *identity;                 //  Routing id of its connection
+    size_t identity_size;           //  Its size
+    byte *name;                     //  Worker id the client chose
+    size_t name_size;               //  Its size
+    zg_seat_t *seats;               //  One per queue or command served
+    size_t seat_count;              //  Number of seats
+    zg_task_list_t held;            //  Delivered, unanswered tasks, in delivery order
+    zg_task_list_t pinned;          //  Scatter copies for it, waiting for credit
+    int64_t prefetch;               //  Most tasks it may hold
+    bool in_lines;                  //  Its seats are in their queues' lines
+    int64_t last_seen;              //  Monotonic ms of its last message
+    zg_qworker_t *prev;             //  Links in the liveness list, least recent first
+    zg_qworker_t *next;
+};
+
+typedef struct _zg_qworkers_t zg_qworkers_t;
+
+//  Create an empty registry
+zg_qworkers_t *
+    zg_qworkers_new (void);
+
+//  Destroy the registry and every worker in it (their seats included)
+void
+    zg_qworkers_destroy (zg_qworkers_t **self_p);
+
+//  The worker with this routing id and worker id, or NULL
+zg_qworker_t *
+    zg_qworkers_find (zg_qworkers_t *self, const byte *identity, size_t identity_size,
+                      const byte *name, size_t name_size);
+
+//  Add a new worker (it must not exist; the caller checks the limits),
+//  seen now: it goes to the most recent end of the liveness list
+zg_qworker_t *
+    zg_qworkers_add (zg_qworkers_t *self, const byte *identity, size_t identity_size,
+                     const byte *name, size_t name_size, int64_t now);
+
+//  A message from a worker: it was seen now
+void
+    zg_qworkers_touch (zg_qworkers_t *self, zg_qworker_t *worker, int64_t now);
+
+//  Forget and free a worker (the caller has emptied its seats and lists)
+void
+    zg_qworkers_remove (zg_qworkers_t *self, zg_qworker_t **worker_p);
+
+//  The worker silent the longest (follow its next links for the others),
+//  or NULL
+zg_qworker_t *
+    zg_qworkers_oldest (zg_qworkers_t *self);
+
+//  Workers in the registry
+size_t
+    zg_qworkers_size (zg_qworkers_t *self);
+
+//  Self test of this class
+void
+    zg_qworkers_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,102 @@
+/*  =========================================================================
+    zg_taskq - one work queue (or command) of the queues actor: its waiting
+    tasks by priority, the line of workers with credit, and its counters
+
+    Private to zg_queues. This is the dispatch policy: zg_taskq_take hands
+    out the highest-priority waiting task (FIFO within a priority) to the
+    seat at the head of the line and moves that seat to the back, so the
+    workers with credit take turns (round-robin). The actor owns the tasks
+    and the seats; the queue only links them.
+    =========================================================================
+*/
+
+#ifndef ZG_TASKQ_H_INCLUDED
+#define ZG_TASKQ_H_INCLUDED
+
+#include <czmq.h>
+#include <msgpack.h>
+#include "zg_tasks.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_taskq_t zg_taskq_t;
+typedef struct _zg_seat_t zg_seat_t;
+
+//  A worker's place at one queue it serves
+struct _zg_seat_t {
+    void *worker;                   //  Who sits here (the actor's type)
+    zg_taskq_t *queue;              //  The queue or command served
+    zg_seat_t *prev;                //  Links in the queue's line
+    zg_seat_t *next;
+    bool in_line;                   //  In the queue's line of workers with credit
+};
+
+//  A queue, or a command (same semantics, another name space); the actor
+//  reads and writes the counters and its bookkeeping fields
+struct _zg_taskq_t {
+    char *name;                     //  Its name
+    bool command;                   //  A command, not a queue
+    bool dead_letter;               //  A dead-letter queue (name ends in .dead)
+    msgpack_sbuffer meta;           //  DELIVER's meta map, packed up to the attempt value
+    zg_task_list_t *levels;         //  Waiting tasks, one FIFO per priority
+    size_t level_count;             //  Priorities 0 .. level_count - 1
+    size_t waiting;                 //  Waiting tasks over all priorities
+    size_t pinned;                  //  Scatter copies waiting for their worker's credit
+    zg_seat_t *line_head;           //  Workers with credit, next to serve first
+    zg_seat_t *line_tail;           //  Last in line
+    uint64_t workers;               //  Workers serving it
+    uint64_t in_progress;           //  Tasks delivered, not answered
+    uint64_t sent;                  //  Tasks accepted
+    uint64_t done;                  //  Tasks acked
+    uint64_t failed;                //  Tasks failed
+    uint64_t dead;                  //  Tasks sent to the dead letters
+    uint64_t redelivered;           //  Tasks taken back for another delivery
+    uint64_t refs;                  //  Tasks in the store and recent entries naming it
+    bool idle_listed;               //  On the actor's list of queues to check for forgetting
+    zg_taskq_t *idle_next;          //  Next on that list
+};
+
+//  Dead-letter queue of queue q is q ZG_TASKQ_DEAD_SUFFIX
+#define ZG_TASKQ_DEAD_SUFFIX ".dead"
+
+//  Create an empty queue or command with priorities 0 .. level_count - 1
+zg_taskq_t *
+    zg_taskq_new (const char *name, bool command, size_t level_count);
+
+//  Destroy a queue (its tasks and seats belong to the caller)
+void
+    zg_taskq_destroy (zg_taskq_t **self_p);
+
+//  Add a task that names this queue to the waiting tasks of its priority
+//  (clamped to the highest), at the back or at the head
+void
+    zg_taskq_push (zg_taskq_t *self, zg_task_t *task, bool at_head);
+
+//  The next waiting task for the seat at the head of the line, which moves
+//  to the back; NULL if no task waits or no seat is in line
+zg_task_t *
+    zg_taskq_take (zg_taskq_t *self, zg_seat_t **seat_p);
+
+//  Age of the oldest waiting task, ms, 0 if none waits
+int64_t
+    zg_taskq_oldest (zg_taskq_t *self, int64_t wall);
+
+//  Put a seat at the back of its queue's line
+void
+    zg_taskq_line_append (zg_seat_t *seat);
+
+//  Take a seat out of its queue's line; nothing happens if it is not in it
+void
+    zg_taskq_line_remove (zg_seat_t *seat);
+
+//  Self test of this class
+void
+    zg_taskq_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
