@@ -226,6 +226,7 @@ class DaemonTest(unittest.TestCase):
             self.assertEqual(zgate.process.wait(timeout=5), 0)
             self.assertLess(time.monotonic() - started, 2.0)
 
+    @unittest.skipIf(os.environ.get("ZGATE_SANITIZED") == "ON", "valgrind cannot run an ASan binary")
     def test_no_leak_under_valgrind_after_traffic(self):
         zgate = Zgate(wrapper=["valgrind", "--leak-check=full", "--error-exitcode=9",
                                "--errors-for-leak-kinds=definite,indirect"]).start()
