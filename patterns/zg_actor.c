@@ -53,6 +53,26 @@ zg_actor_stats (zactor_t *actor)
 }
 
 //  --------------------------------------------------------------------------
+//  One counter from an actor's STATS
+
+int64_t
+zg_actor_stat (zactor_t *actor, const char *group, const char *name, const char *field)
+{
+    char *stats = zg_actor_stats (actor);
+    json_object *root = json_tokener_parse (stats);
+    json_object *node = root;
+    if (group && name) {
+        json_object_object_get_ex (root, group, &node);
+        json_object_object_get_ex (node, name, &node);
+    }
+    json_object *value = NULL;
+    int64_t result = json_object_object_get_ex (node, field, &value)? json_object_get_int64 (value): -1;
+    json_object_put (root);
+    zstr_free (&stats);
+    return result;
+}
+
+//  --------------------------------------------------------------------------
 //  Actor side: receive one command from the owner and answer it
 
 bool

@@ -73,6 +73,11 @@ int
 char *
     zg_actor_stats (zactor_t *actor);
 
+//  One counter from an actor's STATS: root field, or field of the object
+//  group/name (e.g. "queues", "jobs", "waiting"); -1 if there is none
+int64_t
+    zg_actor_stat (zactor_t *actor, const char *group, const char *name, const char *field);
+
 //  Actor side: if key names an entry of table (terminated by a NULL key), parse
 //  value into settings and return 0, or -1 with a reason if it is not an
 //  integer within bounds. Returns 1 if the table has no such key.

@@ -1749,23 +1749,6 @@ s_test_contains (zframe_t *frame, const char *string)
     return false;
 }
 
-static int64_t
-s_test_stat (zactor_t *queues, const char *queue, const char *field)
-{
-    char *stats = zg_actor_stats (queues);
-    json_object *root = json_tokener_parse (stats);
-    json_object *node = root;
-    if (queue) {
-        json_object_object_get_ex (root, "queues", &node);
-        json_object_object_get_ex (node, queue, &node);
-    }
-    json_object *value = NULL;
-    int64_t result = json_object_object_get_ex (node, field, &value)? json_object_get_int64 (value): -1;
-    json_object_put (root);
-    free (stats);
-    return result;
-}
-
 void
 zg_queues_test (bool verbose)
 {
@@ -1802,7 +1785,7 @@ zg_queues_test (bool verbose)
     s_test_expect_done (producer, "OK", "r3", NULL);
     zstr_sendx (worker, "ACK", "w1", "1", NULL);
     s_test_expect_done (worker, "ERROR", "w1", "404");
-    assert (s_test_stat (queues, NULL, "tasks") == 0);
+    assert (zg_actor_stat (queues, NULL, NULL, "tasks") == 0);
 
     //  Tasks wait for a worker, bounded by max-pending
     s_test_send_options (producer, "SEND", "a", s_test_options ("reply", "true", NULL), "one");
@@ -1812,7 +1795,7 @@ zg_queues_test (bool verbose)
     zstr_sendx (producer, "SEND", "", "jobs", "", "three", NULL);
     zstr_sendx (producer, "SEND", "d", "jobs", "", "four", NULL);
     s_test_expect_done (producer, "ERROR", "d", "429");
-    assert (s_test_stat (queues, "jobs", "waiting") == 3);
+    assert (zg_actor_stat (queues, "queues", "jobs", "waiting") == 3);
 
     //  A worker gets no more than its prefetch, FIFO
     s_test_send_options (worker, "READY", "w1", s_test_options ("queues", "[jobs", "prefetch", "2", NULL), NULL);
@@ -1824,7 +1807,7 @@ zg_queues_test (bool verbose)
     zmsg_t *nothing = zmsg_recv (worker);
     assert (nothing == NULL);
     zsock_set_rcvtimeo (worker, 2000);
-    assert (s_test_stat (queues, "jobs", "in_progress") == 2);
+    assert (zg_actor_stat (queues, "queues", "jobs", "in_progress") == 2);
 
     //  An ack with a reply reaches the producer and frees credit
     zstr_sendx (worker, "ACK", "w1", first, "ONE", NULL);
@@ -1842,7 +1825,7 @@ zg_queues_test (bool verbose)
     char *again = s_test_delivery (worker, "w1", "two");
     assert (streq (again, second));
     zstr_free (&again);
-    assert (s_test_stat (queues, "jobs", "redelivered") == 1);
+    assert (zg_actor_stat (queues, "queues", "jobs", "redelivered") == 1);
 
     //  FAIL is final; GET shows states, replies and reasons
     zstr_sendx (worker, "FAIL", "w1", third, "bad input", NULL);
@@ -1890,7 +1873,7 @@ zg_queues_test (bool verbose)
     while ((pong = zmsg_recv (other)))
         zmsg_destroy (&pong);
     zsock_set_rcvtimeo (other, 2000);
-    assert (s_test_stat (queues, NULL, "workers") == 1);
+    assert (zg_actor_stat (queues, NULL, NULL, "workers") == 1);
     //  The rest of the test does not ping
     assert (zg_actor_set (queues, "worker-timeout", "10000", error, sizeof error) == 0);
 
@@ -1899,8 +1882,8 @@ zg_queues_test (bool verbose)
     zstr_sendx (other, "NACK", "w2", second, NULL);
     zstr_sendx (other, "PING", "w2", NULL);
     s_test_expect_done (other, "OK", "w2", NULL);
-    assert (s_test_stat (queues, "jobs", "dead") == 1);
-    assert (s_test_stat (queues, "jobs.dead", "waiting") == 1);
+    assert (zg_actor_stat (queues, "queues", "jobs", "dead") == 1);
+    assert (zg_actor_stat (queues, "queues", "jobs.dead", "waiting") == 1);
 
     //  Command mode: unknown commands are refused, known ones reach only
     //  their workers with the rest of the line as payload

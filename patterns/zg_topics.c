@@ -398,23 +398,6 @@ s_test_welcome (bool subscribed, const char *prefix, void *hook_arg)
     return msg;
 }
 
-static int64_t
-s_test_stat (zactor_t *topics, const char *topic, const char *field)
-{
-    char *stats = zg_actor_stats (topics);
-    json_object *root = json_tokener_parse (stats);
-    json_object *node = root;
-    if (topic) {
-        json_object_object_get_ex (root, "topics", &node);
-        json_object_object_get_ex (node, topic, &node);
-    }
-    json_object *value = NULL;
-    int64_t result = json_object_object_get_ex (node, field, &value)? json_object_get_int64 (value): -1;
-    json_object_put (root);
-    free (stats);
-    return result;
-}
-
 void
 zg_topics_test (bool verbose)
 {
@@ -446,7 +429,7 @@ zg_topics_test (bool verbose)
     assert (events == 1);
 
     //  Publishers reach zgate only once their subscription arrived: retry
-    for (int attempt = 0; attempt < 200 && s_test_stat (topics, NULL, "published") < 2; attempt++) {
+    for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, NULL, NULL, "published") < 2; attempt++) {
         zstr_sendx (publisher, "sports.probe", "x", NULL);
         zclock_sleep (10);
     }
@@ -469,18 +452,18 @@ zg_topics_test (bool verbose)
     zstr_free (&topic);
     zstr_free (&payload);
 
-    assert (s_test_stat (topics, NULL, "malformed") == 2);
-    assert (s_test_stat (topics, "news.today", "published") == 2);
-    assert (s_test_stat (topics, "news.today", "delivered") == 2);
-    assert (s_test_stat (topics, "news.today", "subscribers") == 1);
-    assert (s_test_stat (topics, "sports.today", "delivered") == 0);
-    assert (s_test_stat (topics, NULL, "subscribers") == 1);
+    assert (zg_actor_stat (topics, NULL, NULL, "malformed") == 2);
+    assert (zg_actor_stat (topics, "topics", "news.today", "published") == 2);
+    assert (zg_actor_stat (topics, "topics", "news.today", "delivered") == 2);
+    assert (zg_actor_stat (topics, "topics", "news.today", "subscribers") == 1);
+    assert (zg_actor_stat (topics, "topics", "sports.today", "delivered") == 0);
+    assert (zg_actor_stat (topics, NULL, NULL, "subscribers") == 1);
 
     //  Disconnecting the subscriber ends its subscription
     zsock_destroy (&subscriber);
-    for (int attempt = 0; attempt < 200 && s_test_stat (topics, NULL, "subscribers") != 0; attempt++)
+    for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, NULL, NULL, "subscribers") != 0; attempt++)
         zclock_sleep (10);
-    assert (s_test_stat (topics, NULL, "subscribers") == 0);
+    assert (zg_actor_stat (topics, NULL, NULL, "subscribers") == 0);
     assert (events == 2);
 
     //  Topics beyond max-topics share one set of counters
@@ -491,9 +474,9 @@ zg_topics_test (bool verbose)
         zstr_sendx (publisher, name, "x", NULL);
     }
     zstr_sendx (publisher, "last", "x", NULL);
-    for (int attempt = 0; attempt < 200 && s_test_stat (topics, ZG_TOPICS_OTHER, "published") < 11; attempt++)
+    for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, "topics", ZG_TOPICS_OTHER, "published") < 11; attempt++)
         zclock_sleep (10);
-    assert (s_test_stat (topics, ZG_TOPICS_OTHER, "published") == 11);
+    assert (zg_actor_stat (topics, "topics", ZG_TOPICS_OTHER, "published") == 11);
 
     zsock_destroy (&publisher);
     zactor_destroy (&topics);
