@@ -1251,6 +1251,16 @@ s_self_peek (self_t *self)
     size_t count = (size_t) offset >= backlog? 0: backlog - (size_t) offset;
     if ((int64_t) count > limit)
         count = (size_t) limit;
+    //  Bound the answer by bytes too: max-peek messages of max-message-size
+    //  each would be one enormous frame. The first message always fits.
+    size_t bytes = 0, fitting = 0;
+    s_message_t *message = count? (s_message_t *) zg_roomq_first (room->queue, (size_t) offset): NULL;
+    for (; fitting < count; fitting++, message = (s_message_t *) zg_roomq_next (room->queue)) {
+        bytes += zmq_msg_size (&message->payload);
+        if (fitting > 0 && bytes > (size_t) self->settings.max_message_size)
+            break;
+    }
+    count = fitting;
     msgpack_packer packer = s_self_packer (self);
     msgpack_pack_map (&packer, 4);
     s_pack_key_str (&packer, "room", name);
@@ -1258,7 +1268,7 @@ s_self_peek (self_t *self)
     s_pack_key_int (&packer, "offset", offset);
     s_pack_str (&packer, "messages");
     msgpack_pack_array (&packer, count);
-    s_message_t *message = count? (s_message_t *) zg_roomq_first (room->queue, (size_t) offset): NULL;
+    message = count? (s_message_t *) zg_roomq_first (room->queue, (size_t) offset): NULL;
     for (size_t index = 0; index < count; index++) {
         msgpack_pack_map (&packer, 4);
         s_pack_key_int (&packer, "seq", (int64_t) message->seq);

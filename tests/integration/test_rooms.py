@@ -613,6 +613,21 @@ class LimitsTest(RoomsTest):
         self.assertEqual(conn.sync(me), [[b"DELIVER", obs, b"h", b"1", b"", b"later"]])
 
 
+
+class PeekLimitTest(RoomsTest):
+    zgate_overrides = {"rooms_hold": 1, "rooms_max_message_size": 1000}
+
+    def test_peek_answer_is_bounded_in_bytes(self):
+        conn = self.connect()
+        for n in range(5):
+            conn.ok(b"SEND", b"big", 0, bytes([65 + n]) * 400)
+        # rooms/max-message-size is 1000 here: 400 + 400 fit, a third would not
+        peek = conn.map(b"PEEK", b"big")
+        self.assertEqual(peek["backlog"], 5)
+        self.assertEqual([m["data"][:1] for m in peek["messages"]], [b"A", b"B"])
+        self.assertEqual([m["data"][:1] for m in conn.map(b"PEEK", b"big", 2)["messages"]], [b"C", b"D"])
+        self.assertEqual([m["data"][:1] for m in conn.map(b"PEEK", b"big", 4)["messages"]], [b"E"])
+
 class ExamplesTest(RoomsTest):
     """The programs of examples/room, against a real zgate."""
     examples = os.path.join(os.environ.get("ZGATE_BUILD_DIR", "build"), "examples", "room")
