@@ -256,5 +256,40 @@ class DaemonTest(unittest.TestCase):
                             for line in zgate.lines), "\n".join(zgate.lines[-20:]))
 
 
+class ExamplesTest(unittest.TestCase):
+    """The pubsub examples as the README runs them, against a real zgate."""
+
+    def example(self, name):
+        return os.path.join(os.environ.get("ZGATE_BUILD_DIR", "build"), "examples", "pubsub", name)
+
+    def test_publisher_to_subscriber_through_zgate(self):
+        with Zgate() as zgate:
+            subscriber = subprocess.Popen(
+                [self.example("pubsub_subscriber"), "weather.", zgate.endpoint("topics-subscribers")],
+                stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertIn("subscribed to 'weather.'", subscriber.stdout.readline())
+                wait_for(lambda: zgate.stats("topics")["subscriptions"].get("weather.") == 1,
+                         what="the example's subscription")
+                published = subprocess.run(
+                    [self.example("pubsub_publisher"), zgate.endpoint("topics-publishers"), "3"],
+                    capture_output=True, text=True, timeout=20)
+                self.assertEqual(published.returncode, 0, published.stderr)
+                lines = [subscriber.stdout.readline().strip() for _ in range(3)]
+                self.assertEqual(lines, ["weather.lima: #1 7 C", "weather.oslo: #2 14 C",
+                                         "weather.paris: #3 21 C"])
+            finally:
+                subscriber.send_signal(signal.SIGINT)
+                self.assertEqual(subscriber.wait(timeout=5), 0)
+
+    def test_inproc_example_composes_the_actor(self):
+        result = subprocess.run([self.example("pubsub_inproc")], capture_output=True, text=True, timeout=20)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("chat.: welcome to chat.", result.stdout)
+        for n in (1, 2, 3):
+            self.assertIn(f"chat.lobby: message {n}", result.stdout)
+        self.assertIn('"published":4', result.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
