@@ -87,6 +87,16 @@ zg_codec_utf8_valid (const byte *data, size_t size)
 {
     size_t index = 0;
     while (index < size) {
+        //  Most text is ASCII: skip it eight bytes at a time
+        uint64_t word;
+        while (index + 8 <= size) {
+            memcpy (&word, data + index, 8);
+            if (word & 0x8080808080808080ULL)
+                break;
+            index += 8;
+        }
+        if (index == size)
+            break;
         byte lead = data [index];
         if (lead < 0x80) {
             index++;
@@ -134,19 +144,95 @@ zg_codec_base64 (const byte *data, size_t size, msgpack_sbuffer *out)
 {
     static const char alphabet [] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char quad [4];
+    //  Written a block at a time: one buffer append per 256 characters
+    char block [256];
+    size_t used = 0;
     for (size_t index = 0; index < size; index += 3) {
         uint32_t group = (uint32_t) data [index] << 16;
         if (index + 1 < size)
             group |= (uint32_t) data [index + 1] << 8;
         if (index + 2 < size)
             group |= data [index + 2];
-        quad [0] = alphabet [(group >> 18) & 63];
-        quad [1] = alphabet [(group >> 12) & 63];
-        quad [2] = index + 1 < size? alphabet [(group >> 6) & 63]: '=';
-        quad [3] = index + 2 < size? alphabet [group & 63]: '=';
-        msgpack_sbuffer_write (out, quad, 4);
+        block [used++] = alphabet [(group >> 18) & 63];
+        block [used++] = alphabet [(group >> 12) & 63];
+        block [used++] = index + 1 < size? alphabet [(group >> 6) & 63]: '=';
+        block [used++] = index + 2 < size? alphabet [group & 63]: '=';
+        if (used == sizeof block) {
+            msgpack_sbuffer_write (out, block, used);
+            used = 0;
+        }
     }
+    if (used)
+        msgpack_sbuffer_write (out, block, used);
+}
+
+//  --------------------------------------------------------------------------
+//  True if any of the eight bytes in word needs escaping in a JSON string:
+//  below 0x20, '"' or '\\' (exact, no false positives: each test is the
+//  classic "has a zero byte" test, of word - n or of word ^ c)
+
+static inline bool
+s_json_special (uint64_t word)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t quote = word ^ (ones * '"');
+    uint64_t backslash = word ^ (ones * '\\');
+    return (((word - ones * 0x20) & ~word)
+          | ((quote - ones) & ~quote)
+          | ((backslash - ones) & ~backslash)) & highs;
+}
+
+//  --------------------------------------------------------------------------
+//  Append bytes as a JSON string, escaped exactly as json-c 0.16 prints a
+//  string with JSON_C_TO_STRING_NOSLASHESCAPE (other bytes go as they are)
+
+static void
+s_json_string (const byte *text, size_t size, msgpack_sbuffer *out)
+{
+    static const char hex [] = "0123456789abcdef";
+    msgpack_sbuffer_write (out, "\"", 1);
+    size_t start = 0;
+    size_t index = 0;
+    while (index < size) {
+        //  Runs that need no escaping are copied whole
+        uint64_t word;
+        while (index + 8 <= size) {
+            memcpy (&word, text + index, 8);
+            if (s_json_special (word))
+                break;
+            index += 8;
+        }
+        if (index == size)
+            break;
+        byte c = text [index];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            index++;
+            continue;
+        }
+        if (index > start)
+            msgpack_sbuffer_write (out, (const char *) text + start, index - start);
+        char escape [6] = { '\\', (char) c, 0, 0, 0, 0 };
+        size_t length = 2;
+        switch (c) {
+            case '\b': escape [1] = 'b'; break;
+            case '\n': escape [1] = 'n'; break;
+            case '\r': escape [1] = 'r'; break;
+            case '\t': escape [1] = 't'; break;
+            case '\f': escape [1] = 'f'; break;
+            case '"': case '\\': break;
+            default:
+                memcpy (escape + 1, "u00", 3);
+                escape [4] = hex [c >> 4];
+                escape [5] = hex [c & 15];
+                length = 6;
+        }
+        msgpack_sbuffer_write (out, escape, length);
+        start = ++index;
+    }
+    if (size > start)
+        msgpack_sbuffer_write (out, (const char *) text + start, size - start);
+    msgpack_sbuffer_write (out, "\"", 1);
 }
 
 //  --------------------------------------------------------------------------
@@ -558,23 +644,77 @@ zg_codec_encode (zg_codec_t *self, json_object *value, bool msgpack, msgpack_sbu
 }
 
 //  --------------------------------------------------------------------------
+//  What a native payload is on the web; a JSON one's value goes to *value
+
+zg_codec_kind_t
+zg_codec_payload_kind (zg_codec_t *self, const byte *payload, size_t size, json_object **value)
+{
+    assert (self);
+    *value = NULL;
+    //  Cheap test first: JSON text starts with one of these after white space
+    size_t start = 0;
+    while (start < size && isspace (payload [start]))
+        start++;
+    if (start < size && strchr ("{[\"-0123456789tfn", payload [start])
+    &&  s_parse_json (self, payload, size, value, NULL, 0) == 0)
+        return ZG_CODEC_JSON;
+    return zg_codec_utf8_valid (payload, size)? ZG_CODEC_TEXT: ZG_CODEC_BINARY;
+}
+
+//  --------------------------------------------------------------------------
 //  The web value of a native payload
 
 json_object *
 zg_codec_payload_value (zg_codec_t *self, const byte *payload, size_t size)
 {
-    assert (self);
-    //  Cheap test first: JSON text starts with one of these after white space
-    size_t start = 0;
-    while (start < size && isspace (payload [start]))
-        start++;
     json_object *value = NULL;
-    if (start < size && strchr ("{[\"-0123456789tfn", payload [start])
-    &&  s_parse_json (self, payload, size, &value, NULL, 0) == 0)
-        return value;
-    if (zg_codec_utf8_valid (payload, size))
+    zg_codec_kind_t kind = zg_codec_payload_kind (self, payload, size, &value);
+    if (kind == ZG_CODEC_TEXT)
         return json_object_new_string_len ((const char *) payload, (int) size);
-    return zg_codec_new_binary (payload, size);
+    if (kind == ZG_CODEC_BINARY)
+        return zg_codec_new_binary (payload, size);
+    return value;
+}
+
+//  --------------------------------------------------------------------------
+//  Append bytes as a string: a JSON string or a msgpack str
+
+void
+zg_codec_encode_string (const char *text, size_t size, bool msgpack, msgpack_sbuffer *out)
+{
+    if (msgpack) {
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
+        msgpack_pack_str_with_body (&packer, text, size);
+    }
+    else
+        s_json_string ((const byte *) text, size, out);
+}
+
+//  --------------------------------------------------------------------------
+//  Append the web value of a classified native payload
+
+void
+zg_codec_encode_payload (zg_codec_t *self, zg_codec_kind_t kind, json_object *value,
+                         const byte *payload, size_t size, bool msgpack, msgpack_sbuffer *out)
+{
+    assert (self);
+    if (kind == ZG_CODEC_JSON)
+        zg_codec_encode (self, value, msgpack, out);
+    else
+    if (kind == ZG_CODEC_TEXT)
+        zg_codec_encode_string ((const char *) payload, size, msgpack, out);
+    else
+    if (msgpack) {
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
+        msgpack_pack_bin_with_body (&packer, payload, size);
+    }
+    else {
+        msgpack_sbuffer_write (out, "\"", 1);
+        zg_codec_base64 (payload, size, out);
+        msgpack_sbuffer_write (out, "\"", 1);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -721,11 +861,74 @@ zg_codec_test (bool verbose)
     free (again);
     json_object_put (value);
 
+    //  Strings and classified payloads encode byte for byte as json-c and
+    //  s_pack print the equivalent nodes: every byte value, at every offset
+    //  of the eight-byte fast path, and payloads of every kind
+    byte bytes [300];
+    for (size_t index = 0; index < sizeof bytes; index++)
+        bytes [index] = (byte) (index * 7 + 3);
+    for (size_t offset = 0; offset < 24; offset++)
+        for (size_t length = 0; length + offset <= sizeof bytes; length += length < 20? 1: 37) {
+            json_object *string = json_object_new_string_len ((const char *) bytes + offset, (int) length);
+            for (int msgpack = 0; msgpack < 2; msgpack++) {
+                msgpack_sbuffer expected, actual;
+                msgpack_sbuffer_init (&expected);
+                msgpack_sbuffer_init (&actual);
+                zg_codec_encode (codec, string, msgpack, &expected);
+                zg_codec_encode_string ((const char *) bytes + offset, length, msgpack, &actual);
+                assert (expected.size == actual.size && memcmp (expected.data, actual.data, actual.size) == 0);
+                msgpack_sbuffer_destroy (&expected);
+                msgpack_sbuffer_destroy (&actual);
+            }
+            json_object_put (string);
+        }
+    const char *payloads [] = { "{\"t\": 21, \"u\": [1.5, \"a/b\"]}", " 42 ", "null", "\"quoted\\n\"",
+                                "plain text with \"quotes\", a\\backslash / and \t tab", "caf\xc3\xa9 \x01",
+                                "\x80\x81\xff binary", "", "tru", NULL };
+    for (int index = 0; payloads [index]; index++) {
+        const byte *payload = (const byte *) payloads [index];
+        size_t length = strlen (payloads [index]);
+        json_object *node = zg_codec_payload_value (codec, payload, length);
+        json_object *parsed = NULL;
+        zg_codec_kind_t kind = zg_codec_payload_kind (codec, payload, length, &parsed);
+        assert ((kind == ZG_CODEC_BINARY) == zg_codec_is_binary (node));
+        for (int msgpack = 0; msgpack < 2; msgpack++) {
+            msgpack_sbuffer expected, actual;
+            msgpack_sbuffer_init (&expected);
+            msgpack_sbuffer_init (&actual);
+            zg_codec_encode (codec, node, msgpack, &expected);
+            zg_codec_encode_payload (codec, kind, parsed, payload, length, msgpack, &actual);
+            assert (expected.size == actual.size && memcmp (expected.data, actual.data, actual.size) == 0);
+            msgpack_sbuffer_destroy (&expected);
+            msgpack_sbuffer_destroy (&actual);
+        }
+        json_object_put (parsed);
+        json_object_put (node);
+    }
+    //  ASCII runs of every length around the eight-byte fast path
+    char ascii [40];
+    memset (ascii, 'a', sizeof ascii);
+    for (size_t length = 0; length < sizeof ascii; length++) {
+        assert (zg_codec_utf8_valid ((const byte *) ascii, length));
+        if (length > 0) {
+            ascii [length - 1] = (char) 0xff;
+            assert (!zg_codec_utf8_valid ((const byte *) ascii, length));
+            ascii [length - 1] = 'a';
+        }
+    }
+
     msgpack_sbuffer base64;
     msgpack_sbuffer_init (&base64);
     zg_codec_base64 ((const byte *) "foobar", 6, &base64);
     zg_codec_base64 ((const byte *) "fo", 2, &base64);
     assert (base64.size == 12 && memcmp (base64.data, "Zm9vYmFyZm8=", 12) == 0);
+    //  Longer than one block of the encoder
+    msgpack_sbuffer_clear (&base64);
+    zg_codec_base64 (bytes, sizeof bytes, &base64);
+    json_object *binary = zg_codec_new_binary (bytes, sizeof bytes);
+    const char *printed = json_object_to_json_string_ext (binary, JSON_C_TO_STRING_PLAIN);
+    assert (base64.size == 400 && strlen (printed) == 402 && memcmp (printed + 1, base64.data, 400) == 0);
+    json_object_put (binary);
     msgpack_sbuffer_destroy (&base64);
     assert (!zg_codec_utf8_valid ((const byte *) "\xed\xa0\x80", 3));   //  A surrogate
     assert (!zg_codec_utf8_valid ((const byte *) "\xc0\xaf", 2));       //  Overlong

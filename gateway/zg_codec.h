@@ -64,6 +64,30 @@ void
 json_object *
     zg_codec_payload_value (zg_codec_t *self, const byte *payload, size_t size);
 
+//  What a native payload is on the web
+typedef enum {
+    ZG_CODEC_JSON,                  //  One JSON document: that value
+    ZG_CODEC_TEXT,                  //  Other UTF-8 text: a string
+    ZG_CODEC_BINARY                 //  Other bytes: a binary node
+} zg_codec_kind_t;
+
+//  Classify a native payload as zg_codec_payload_value does; a JSON one's
+//  value goes to *value (the caller puts it; JSON null is NULL)
+zg_codec_kind_t
+    zg_codec_payload_kind (zg_codec_t *self, const byte *payload, size_t size, json_object **value);
+
+//  Append bytes as a string, as zg_codec_encode prints a string node: a
+//  JSON string or a msgpack str, appending to out
+void
+    zg_codec_encode_string (const char *text, size_t size, bool msgpack, msgpack_sbuffer *out);
+
+//  Append the web value of a payload classified by zg_codec_payload_kind
+//  (value is its JSON value), byte for byte as zg_codec_encode prints
+//  zg_codec_payload_value's node, without building that node
+void
+    zg_codec_encode_payload (zg_codec_t *self, zg_codec_kind_t kind, json_object *value,
+                             const byte *payload, size_t size, bool msgpack, msgpack_sbuffer *out);
+
 //  The native payload of a web value: a pointer to its bytes, valid while
 //  the value lives
 const char *

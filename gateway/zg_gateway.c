@@ -33,6 +33,8 @@
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
+//  Topic messages handled in a row, within the batch, between other sockets
+#define ZG_GATEWAY_TOPIC_RUN 64
 //  lws receive chunk per WebSocket session, bytes
 #define ZG_GATEWAY_RX_CHUNK 2048
 //  Housekeeping period, ms
@@ -180,6 +182,7 @@ typedef struct {
     size_t topic_key_size;          //  Bytes in topic_key
     s_counters_t counters;          //  Counters
     bool terminated;                //  $TERM received
+    bool drain_wanted;              //  A zsock may be readable: drain after this pass
 } self_t;
 
 static void
@@ -276,6 +279,7 @@ s_self_new (zsock_t *pipe)
     self->metrics = zg_metrics_new ();
     self->pull = zg_pull_new ();
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
+    self->drain_wanted = true;
     msgpack_sbuffer_init (&self->encoded);
     self->sessions = zhashx_new ();
     self->https = zhashx_new ();
@@ -341,6 +345,8 @@ static void
 s_self_tick (lws_sorted_usec_list_t *sul)
 {
     self_t *self = lws_container_of (sul, self_t, tick);
+    //  It sends on zsocks, which may leave them readable without a wake-up
+    self->drain_wanted = true;
     int64_t now = zclock_mono ();
     if (now >= self->next_worker_ping) {
         //  Web workers are alive while their session is: ping for them
@@ -860,15 +866,54 @@ s_op_publish (self_t *self, zg_session_t *session, json_object *request, json_ob
     zframe_destroy (&payload);
 }
 
-//  What a topic message needs to reach its sessions: the message, built
-//  when the first session matches, and its frame in each encoding
+//  What a topic message needs to reach its sessions: its payload,
+//  classified when the first session matches, and its frame in each
+//  encoding, built once and shared by every session that takes it
 typedef struct {
     self_t *self;                   //  The gateway
     const char *topic;              //  The topic
-    zframe_t *payload;              //  The native payload
-    json_object *message;           //  The web message, or NULL
+    const byte *payload;            //  The native payload
+    size_t payload_size;            //  Bytes in payload
+    bool classified;                //  kind and value are set
+    zg_codec_kind_t kind;           //  What the payload is on the web
+    json_object *value;             //  Its value if it is JSON, or NULL
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
 } s_delivery_t;
+
+//  The frame of {"op":"message","topic":t,["binary":true,]"data":v}, written
+//  directly: the bytes json-c and s_pack would print for that object
+static zg_frame_t *
+s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery, bool msgpack)
+{
+    if (!delivery->classified) {
+        delivery->kind = zg_codec_payload_kind (codec, delivery->payload, delivery->payload_size,
+                                                &delivery->value);
+        delivery->classified = true;
+    }
+    bool binary = delivery->kind == ZG_CODEC_BINARY;
+    msgpack_sbuffer_clear (out);
+    if (msgpack) {
+        //  A map of three or four pairs, its keys and values fixed-size strings
+        msgpack_sbuffer_write (out, binary? "\x84": "\x83", 1);
+        msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
+        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
+        if (binary)
+            msgpack_sbuffer_write (out, "\xa6" "binary\xc3", 8);
+        msgpack_sbuffer_write (out, "\xa4" "data", 5);
+    }
+    else {
+        msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
+        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
+        if (binary)
+            msgpack_sbuffer_write (out, ",\"binary\":true", 14);
+        msgpack_sbuffer_write (out, ",\"data\":", 8);
+    }
+    zg_codec_encode_payload (codec, delivery->kind, delivery->value, delivery->payload,
+                             delivery->payload_size, msgpack, out);
+    if (!msgpack)
+        msgpack_sbuffer_write (out, "}", 1);
+    return zg_frame_new ((const byte *) out->data, out->size, msgpack);
+}
 
 //  Queue a topic message on a session, once however many of its
 //  subscriptions match
@@ -881,52 +926,70 @@ s_self_deliver (void *holder, void *arg)
     if (session->last_seq == self->message_seq)
         return;
     session->last_seq = self->message_seq;
-    if (!delivery->message) {
-        delivery->message = json_object_new_object ();
-        json_object_object_add (delivery->message, "op", json_object_new_string ("message"));
-        json_object_object_add (delivery->message, "topic", json_object_new_string (delivery->topic));
-        s_self_add_data (self, delivery->message, zframe_data (delivery->payload),
-                         zframe_size (delivery->payload));
-    }
     zg_frame_t **frame = &delivery->frames [session->msgpack? 1: 0];
     if (!*frame)
-        *frame = s_self_frame (self, delivery->message, session->msgpack);
+        *frame = s_message_frame (self->codec, &self->encoded, delivery, session->msgpack);
     s_self_push (self, session, *frame, false, ZG_TOPICS);
 }
 
 //  A message from the topics actor: to web subscribers and pull buffers
 static void
-s_self_handle_topic (self_t *self)
+s_self_topic_message (self_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
+                      size_t payload_size)
 {
-    zmsg_t *msg = zmsg_recv (self->subscriber);
-    if (!msg)
+    if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
         return;
-    zframe_t *topic_frame = zmsg_first (msg);
-    zframe_t *payload = zmsg_next (msg);
-    size_t topic_size = topic_frame? zframe_size (topic_frame): 0;
-    if (!payload || topic_size + 1 > self->topic_key_size
-    ||  memchr (zframe_data (topic_frame), 0, topic_size)) {
-        zmsg_destroy (&msg);
-        return;
-    }
     char *topic = self->topic_key;
-    memcpy (topic, zframe_data (topic_frame), topic_size);
+    memcpy (topic, topic_data, topic_size);
     topic [topic_size] = 0;
     if (streq (topic, ZG_GATEWAY_PROBE)) {
-        char *sequence = zframe_strdup (payload);
+        char *sequence = strndup ((const char *) payload, payload_size);
+        assert (sequence);
         s_self_release_barrier (self, strtoull (sequence, NULL, 10));
         free (sequence);
-        zmsg_destroy (&msg);
         return;
     }
     self->message_seq++;
-    zg_pull_deliver (self->pull, topic, zframe_data (payload), zframe_size (payload));
-    s_delivery_t delivery = { self, topic, payload, NULL, { NULL, NULL } };
+    zg_pull_deliver (self->pull, topic, payload, payload_size);
+    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL } };
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
     zg_frame_unref (&delivery.frames [1]);
-    json_object_put (delivery.message);
-    zmsg_destroy (&msg);
+    json_object_put (delivery.value);
+}
+
+//  Receive and handle one message from the topics actor, [topic][payload]
+//  (further parts are ignored). Its parts are read into zmq_msg_t on the
+//  stack: no zmsg or zframe allocations per message. Returns false if none
+//  was received, with errno EAGAIN if none was waiting.
+static bool
+s_self_handle_topic (self_t *self)
+{
+    void *socket = zsock_resolve (self->subscriber);
+    zmq_msg_t topic, payload;
+    zmq_msg_init (&topic);
+    if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
+        int error = errno;
+        zmq_msg_close (&topic);
+        errno = error;
+        return false;
+    }
+    //  The parts of a message arrive together
+    zmq_msg_init (&payload);
+    bool whole = zmq_msg_more (&topic) && zmq_msg_recv (&payload, socket, 0) != -1;
+    bool more = whole && zmq_msg_more (&payload);
+    while (more) {
+        zmq_msg_t extra;
+        zmq_msg_init (&extra);
+        more = zmq_msg_recv (&extra, socket, 0) != -1 && zmq_msg_more (&extra);
+        zmq_msg_close (&extra);
+    }
+    if (whole)
+        s_self_topic_message (self, (const byte *) zmq_msg_data (&topic), zmq_msg_size (&topic),
+                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload));
+    zmq_msg_close (&topic);
+    zmq_msg_close (&payload);
+    return true;
 }
 
 //  ==========================================================================
@@ -1951,8 +2014,17 @@ s_self_drain (self_t *self)
             more = true;
         }
         if (zsock_events (self->subscriber) & ZMQ_POLLIN) {
-            s_self_handle_topic (self);
-            more = true;
+            //  Topic messages come in runs: take a run without asking for
+            //  ZMQ_EVENTS before each one (that costs as much as the message).
+            //  A run that ends at EAGAIN has drained the socket and re-armed
+            //  its ZMQ_FD, and handling topics sends on no socket: no other
+            //  round is needed for it
+            size_t run = 0;
+            while (run < ZG_GATEWAY_TOPIC_RUN && s_self_handle_topic (self))
+                run++;
+            handled += run? run - 1: 0;
+            if (run == ZG_GATEWAY_TOPIC_RUN || errno != EAGAIN)
+                more = true;
         }
         if (zsock_events (self->publisher) & ZMQ_POLLIN) {
             zframe_t *subscription = zframe_recv (self->publisher);
@@ -1973,6 +2045,8 @@ s_self_drain (self_t *self)
         }
         handled++;
     }
+    //  Stopped at the batch limit: the next pass returns at once and drains
+    self->drain_wanted = more;
     if (more && self->context)
         lws_cancel_service (self->context);
 }
@@ -2509,6 +2583,11 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 {
     self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
     s_pss_t *pss = (s_pss_t *) user;
+    //  Any callback but a write may send on a zsock (a request, a close),
+    //  which can leave it readable without waking its ZMQ_FD; writes only
+    //  write to connections, so a pass of nothing but writes needs no drain
+    if (reason != LWS_CALLBACK_SERVER_WRITEABLE)
+        self->drain_wanted = true;
     switch (reason) {
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
             char path [64] = "";
@@ -2603,7 +2682,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 static int
 s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    (void) wsi;
+    if (wsi)
+        ((self_t *) lws_context_user (lws_get_context (wsi)))->drain_wanted = true;
     (void) reason;
     (void) user;
     (void) in;
@@ -2630,8 +2710,14 @@ zg_gateway (zsock_t *pipe, void *args)
             zmq_pollitem_t items [] = { { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 } };
             if (zg_actor_poll (items, 1, -1) == -1)
                 break;
+            self->drain_wanted = true;
         }
-        s_self_drain (self);
+        //  Each zsock is drained until it is not readable, and only a
+        //  wake-up of its ZMQ_FD or a send on it (in a callback or the
+        //  tick) can change that: a pass that only wrote to sessions skips
+        //  the drain and its ZMQ_EVENTS queries
+        if (self->drain_wanted)
+            s_self_drain (self);
     }
     s_self_destroy (&self);
 }
@@ -2719,6 +2805,39 @@ zg_gateway_test (bool verbose)
 {
     printf (" * zg_gateway: ");
     //  @selftest
+    //  A message frame written directly holds the bytes the json-c object
+    //  of that message encodes to, for payloads of every kind, both ways
+    zg_codec_t *codec = zg_codec_new (8);
+    msgpack_sbuffer encoded, expected;
+    msgpack_sbuffer_init (&encoded);
+    msgpack_sbuffer_init (&expected);
+    const char *payloads [] = { "{\"t\": [21, \"a/b\"]}", "null", "text \"quoted\"\n", "\xff\x00\x01", NULL };
+    for (int index = 0; payloads [index]; index++)
+        for (int msgpack = 0; msgpack < 2; msgpack++) {
+            size_t size = index == 3? 3: strlen (payloads [index]);
+            s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL } };
+            zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
+            json_object *message = json_object_new_object ();
+            json_object_object_add (message, "op", json_object_new_string ("message"));
+            json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
+            json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
+            if (zg_codec_is_binary (value))
+                json_object_object_add (message, "binary", json_object_new_boolean (1));
+            json_object_object_add (message, "data", value);
+            msgpack_sbuffer_clear (&expected);
+            zg_codec_encode (codec, message, msgpack, &expected);
+            zg_frame_t *reference = zg_frame_new ((const byte *) expected.data, expected.size, msgpack);
+            assert (frame->size == reference->size && memcmp (frame->data, reference->data, frame->size) == 0);
+            zg_frame_unref (&reference);
+            zg_frame_unref (&frame);
+            json_object_put (message);
+            json_object_put (delivery.value);
+        }
+    msgpack_sbuffer_destroy (&encoded);
+    msgpack_sbuffer_destroy (&expected);
+    zg_codec_destroy (&codec);
+
     zactor_t *topics = zg_topics_new (NULL, NULL);
     char error [256];
     assert (zg_actor_set (topics, "subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);

@@ -11,7 +11,8 @@
 #include "zg_classes.h"
 #include "zg_session.h"
 
-//  Slots of a session's first send ring; it doubles as needed
+//  Slots of a session's first send ring; it doubles as needed, so its size
+//  is always a power of two and a mask finds a slot
 #define ZG_SESSION_RING_MIN 8
 
 //  --------------------------------------------------------------------------
@@ -95,7 +96,7 @@ zg_session_destroy (zg_session_t **self_p)
     if (self) {
         while (self->queue_count) {
             zg_frame_unref (&self->queue [self->queue_head]);
-            self->queue_head = (self->queue_head + 1) % self->queue_size;
+            self->queue_head = (self->queue_head + 1) & (self->queue_size - 1);
             self->queue_count--;
         }
         free (self->queue);
@@ -128,16 +129,17 @@ zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes)
         zg_frame_t **queue = (zg_frame_t **) malloc (size * sizeof (zg_frame_t *));
         assert (queue);
         for (uint32_t index = 0; index < self->queue_count; index++)
-            queue [index] = self->queue [(self->queue_head + index) % self->queue_size];
+            queue [index] = self->queue [(self->queue_head + index) & (self->queue_size - 1)];
         free (self->queue);
         self->queue = queue;
         self->queue_size = size;
         self->queue_head = 0;
     }
-    self->queue [(self->queue_head + self->queue_count) % self->queue_size] = zg_frame_ref (frame);
-    self->queue_count++;
+    self->queue [(self->queue_head + self->queue_count) & (self->queue_size - 1)] = zg_frame_ref (frame);
     self->queued_bytes += frame->size;
-    if (self->wsi)
+    //  A non-empty queue always has a writable callback asked for (here, or
+    //  by zg_session_write while frames remain): ask once, not per frame
+    if (self->queue_count++ == 0 && self->wsi)
         lws_callback_on_writable (self->wsi);
     return 0;
 }
@@ -155,7 +157,7 @@ zg_session_write (zg_session_t *self, zchunk_t *scratch, size_t batch_bytes)
     size_t total = 0;
     uint32_t frames = 0;
     while (frames < self->queue_count) {
-        zg_frame_t *frame = self->queue [(self->queue_head + frames) % self->queue_size];
+        zg_frame_t *frame = self->queue [(self->queue_head + frames) & (self->queue_size - 1)];
         if (frames > 0 && total + frame->size > batch_bytes)
             break;
         total += frame->size;
@@ -171,11 +173,12 @@ zg_session_write (zg_session_t *self, zchunk_t *scratch, size_t batch_bytes)
         offset += (*frame_p)->size;
         self->queued_bytes -= (*frame_p)->size;
         zg_frame_unref (frame_p);
-        self->queue_head = (self->queue_head + 1) % self->queue_size;
+        self->queue_head = (self->queue_head + 1) & (self->queue_size - 1);
         self->queue_count--;
     }
-    if (self->queue_count == 0) {
-        //  An idle session keeps no ring
+    if (self->queue_count == 0 && self->queue_size > ZG_SESSION_RING_MIN) {
+        //  A burst's large ring goes; the first ring stays for the next
+        //  messages, rather than a malloc and free per wake-up
         free (self->queue);
         self->queue = NULL;
         self->queue_size = 0;
@@ -283,6 +286,10 @@ zg_session_test (bool verbose)
     assert (zg_session_push (session, large, 100000) == 0);
     assert (zg_session_write (session, scratch, 1000000) == 0);
     assert (session->queue_count == 0 && session->queued_bytes == 0 && !session->queue);
+    //  A drained first ring is kept for the next messages
+    assert (zg_session_push (session, small, 1000) == 0);
+    assert (zg_session_write (session, scratch, 1000) == 0);
+    assert (session->queue_count == 0 && session->queue && session->queue_size == ZG_SESSION_RING_MIN);
     assert (small->refs == 1 && medium->refs == 1 && large->refs == 1);
 
     //  Reassembly: one chunk in place, several chunks copied, limits

@@ -40,7 +40,8 @@ zg_frame_t *
 void
     zg_frame_unref (zg_frame_t **self_p);
 
-//  Per-session state, kept small: buffers are allocated only while used
+//  Per-session state, kept small: buffers are allocated only once used (the
+//  send ring of its first size stays, larger rings and rx go when drained)
 typedef struct {
     struct lws *wsi;                //  The connection
     uint64_t id;                    //  Unique for the life of the gateway
@@ -74,7 +75,7 @@ void
 
 //  Queue a frame (taking a reference) unless the queue would then hold more
 //  than max_bytes; returns 0, or -1 if it did not fit. Asks lws for a
-//  writable callback.
+//  writable callback when the queue was empty.
 int
     zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes);
 

@@ -3,8 +3,9 @@
 
     Exact topics and prefixes live in two tables; a topic matches the exact
     entry of its own name and the prefix entries of each of its prefixes,
-    so a match costs one lookup per byte of the topic, whatever the number
-    of subscriptions.
+    so a match costs one lookup per length of prefix that some subscription
+    has (a count per length tells which), whatever the number of
+    subscriptions.
     =========================================================================
 */
 
@@ -25,6 +26,8 @@ struct _zg_topicmap_t {
     zhashx_t *users;                //  ZeroMQ prefix -> number of users
     char *key;                      //  Buffer for a topic's prefixes
     size_t key_size;                //  Bytes in key
+    size_t *lengths;                //  Prefix entries per prefix length
+    size_t lengths_size;            //  Entries in lengths
 };
 
 static void
@@ -68,6 +71,7 @@ zg_topicmap_destroy (zg_topicmap_t **self_p)
         zhashx_destroy (&self->prefixes);
         zhashx_destroy (&self->users);
         free (self->key);
+        free (self->lengths);
         free (self);
         *self_p = NULL;
     }
@@ -120,6 +124,27 @@ s_table (zg_topicmap_t *self, const char *topic, char **key)
 }
 
 //  --------------------------------------------------------------------------
+//  Count one prefix entry of a length more (added) or less
+
+static void
+s_count_length (zg_topicmap_t *self, size_t length, bool added)
+{
+    if (length >= self->lengths_size) {
+        size_t size = length + 1;
+        self->lengths = (size_t *) realloc (self->lengths, size * sizeof (size_t));
+        assert (self->lengths);
+        memset (self->lengths + self->lengths_size, 0, (size - self->lengths_size) * sizeof (size_t));
+        self->lengths_size = size;
+    }
+    if (added)
+        self->lengths [length]++;
+    else {
+        assert (self->lengths [length] > 0);
+        self->lengths [length]--;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Add a holder of a web topic
 
 bool
@@ -132,6 +157,8 @@ zg_topicmap_add (zg_topicmap_t *self, const char *topic, void *holder)
     if (!entry) {
         entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
         zhashx_insert (table, key, entry);
+        if (table == self->prefixes)
+            s_count_length (self, strlen (key), true);
     }
     if (entry->count == entry->size) {
         entry->size = entry->size? entry->size * 2: 4;
@@ -157,8 +184,11 @@ zg_topicmap_remove (zg_topicmap_t *self, const char *topic, void *holder)
     for (size_t index = 0; entry && index < entry->count; index++)
         if (entry->holders [index] == holder) {
             entry->holders [index] = entry->holders [--entry->count];
-            if (entry->count == 0)
+            if (entry->count == 0) {
                 zhashx_delete (table, key);
+                if (table == self->prefixes)
+                    s_count_length (self, strlen (key), false);
+            }
             zg_topicmap_release (self, key);
             break;
         }
@@ -192,7 +222,9 @@ zg_topicmap_match (zg_topicmap_t *self, const char *topic, zg_topicmap_fn *fn, v
         assert (self->key);
     }
     memcpy (self->key, topic, length + 1);
-    for (size_t size = 0; size <= length; size++) {
+    for (size_t size = 0; size <= length && size < self->lengths_size; size++) {
+        if (self->lengths [size] == 0)
+            continue;
         char saved = self->key [size];
         self->key [size] = 0;
         calls += s_call ((s_entry_t *) zhashx_lookup (self->prefixes, self->key), fn, arg);
@@ -259,6 +291,16 @@ zg_topicmap_test (bool verbose)
     assert (zg_topicmap_size (map) == 2);
     calls = 0;
     assert (zg_topicmap_match (map, "news.y", s_test_count, &calls) == 1);
+    //  Prefixes of several lengths, added and removed
+    assert (zg_topicmap_add (map, "a.b.*", &first));
+    assert (zg_topicmap_add (map, "a.*", &first));
+    assert (zg_topicmap_match (map, "a.b.c", s_test_count, &calls) == 3);
+    zg_topicmap_remove (map, "a.b.*", &first);
+    assert (zg_topicmap_match (map, "a.b.c", s_test_count, &calls) == 2);
+    zg_topicmap_remove (map, "a.*", &first);
+    zg_topicmap_remove (map, "*", &second);
+    assert (zg_topicmap_match (map, "a.b.c", s_test_count, &calls) == 0);
+    assert (zg_topicmap_match (map, "news.x", s_test_count, &calls) == 1);
     if (verbose)
         printf ("(%d calls) ", calls);
     zg_topicmap_destroy (&map);
