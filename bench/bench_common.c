@@ -231,6 +231,18 @@ bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench
 }
 
 //  --------------------------------------------------------------------------
+//  Write "#NNNNNNNNNN " without snprintf: it runs once per message sent
+
+static void
+s_seq_write (char *cursor, int64_t seq)
+{
+    cursor [0] = '#';
+    for (int index = BENCH_SEQ_SIZE - 2; index > 0; index--, seq /= 10)
+        cursor [index] = (char) ('0' + seq % 10);
+    cursor [BENCH_SEQ_SIZE - 1] = ' ';
+}
+
+//  --------------------------------------------------------------------------
 
 void
 bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, int expected,
@@ -256,6 +268,8 @@ bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, in
             snprintf (stamp, sizeof stamp, "@%019lld ", (long long) bench_now_ns ());
             memcpy (payload, stamp, BENCH_STAMP_SIZE);
         }
+        if (options->size >= BENCH_STAMP_SIZE + BENCH_SEQ_SIZE)
+            s_seq_write (payload + BENCH_STAMP_SIZE, sent);
         zmq_send (publisher, BENCH_TOPIC_DATA, strlen (BENCH_TOPIC_DATA), ZMQ_SNDMORE);
         zmq_send (publisher, payload, (size_t) options->size, 0);
     }
@@ -276,6 +290,23 @@ bench_stamp_read (const char *data, size_t size)
         stamp = stamp * 10 + (data [index] - '0');
     }
     return stamp;
+}
+
+//  --------------------------------------------------------------------------
+
+int64_t
+bench_seq_read (const char *data, size_t size)
+{
+    const char *cursor = data + BENCH_STAMP_SIZE;
+    if (size < BENCH_STAMP_SIZE + BENCH_SEQ_SIZE || cursor [0] != '#' || cursor [BENCH_SEQ_SIZE - 1] != ' ')
+        return -1;
+    int64_t seq = 0;
+    for (int index = 1; index < BENCH_SEQ_SIZE - 1; index++) {
+        if (cursor [index] < '0' || cursor [index] > '9')
+            return -1;
+        seq = seq * 10 + (cursor [index] - '0');
+    }
+    return seq;
 }
 
 //  --------------------------------------------------------------------------

@@ -24,6 +24,10 @@
 //  space, so that it is text (a JSON string for web clients) that no JSON
 //  parser is tempted to try, like the unpaced payloads of 'x'
 #define BENCH_STAMP_SIZE 21
+//  Then, when the payload has room, its sequence number from 0: '#', 10
+//  decimal digits and a space, so that receivers can check the order and
+//  count what was dropped on the way
+#define BENCH_SEQ_SIZE 12
 
 //  Options of every mode; each mode reads the ones it needs
 typedef struct {
@@ -96,7 +100,8 @@ void
 //  probe on BENCH_TOPIC_WARM every 5 ms until *warmed reaches expected (the
 //  run fails after BENCH_WARM_TIMEOUT), then mark the start (also stored in
 //  *start_ns) and send options->count messages on BENCH_TOPIC_DATA, paced at
-//  options->rate when it is not 0, with the send time in each payload
+//  options->rate when it is not 0, with the send time in each payload when
+//  paced and its sequence number when the payload has room
 void
     bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, int expected,
                    atomic_llong *start_ns, bench_mark_t *start);
@@ -104,6 +109,10 @@ void
 //  The send time at the start of a payload, or 0 if it has none
 int64_t
     bench_stamp_read (const char *data, size_t size);
+
+//  The sequence number after the stamp, or -1 if the payload has none
+int64_t
+    bench_seq_read (const char *data, size_t size);
 
 //  Abort the run with a message on stderr and exit code 1
 void

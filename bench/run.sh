@@ -474,6 +474,11 @@ target() {
     else
         verdict=$(awk -v v="$value" -v t="$threshold" -v op="$op" \
             'BEGIN { print ((op == ">=" && v >= t) || (op == "<" && v < t))? "met": "NOT met" }')
+        # A delivered rate reached while zgate dropped messages says so
+        if [ -s "$WORK/loss/$key" ]; then
+            verdict=$verdict$(awk '{ d += $1; e += $2 }
+                END { if (d < e) printf ", with %.1f%% not delivered", 100 * (e - d) / e }' "$WORK/loss/$key")
+        fi
         [ -n "$base" ] || value=$(fmt "$value" "$description")
     fi
     printf '%s\t%s %s\t%s\t%s\n' "$description" "$op" "$threshold" "$value" "$verdict" >> "$TARGETS"

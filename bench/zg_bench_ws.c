@@ -1,6 +1,7 @@
 /*  =========================================================================
-    zg_bench_ws - WebSocket load generator for zgate's benchmarks, on the
-    libwebsockets client API (one thread, one lws context, N sessions)
+    zg_bench_ws - WebSocket load generator for zgate's benchmarks: a minimal
+    RFC 6455 client on non-blocking TCP sockets and one epoll loop, so that
+    reading N sessions costs as little as it can
 
         zg_bench_ws topics --url ws://127.0.0.1:PORT/ws --endpoint PUBLISHERS
                            --clients N --size B --count N [--rate R]
@@ -11,53 +12,93 @@
             RSS growth per session
 
     Prints one RESULT line (bench_common.h). Sessions use JSON text frames,
-    docs/PROTOCOL.md section 4.1.
+    docs/PROTOCOL.md section 4.1. Each session handshakes once with a fixed
+    key; then a read fills one large buffer and a frame parser walks it in
+    place: server frames are unmasked, and a message's JSON is matched
+    against the exact bytes zgate writes, so only the payload's length,
+    sequence number (and, paced, send time) are read. Every measured
+    message is checked: its payload is the published size, its sequence
+    number is above the session's previous one (gaps are messages zgate
+    dropped at its slow-client limit, reported as seq_gaps).
     =========================================================================
 */
 
+//  memmem and strcasestr
+#define _GNU_SOURCE
 #include "bench_common.h"
 
-#include <libwebsockets.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zmq.h>
 
 //  WebSocket handshakes in progress at once
 #define BENCH_WS_CONNECTING 64
-//  Largest text message reassembled; longer ones are not inspected
-#define BENCH_WS_MAX_MESSAGE 4096
-//  Tick that lets the service loop check its deadlines, us
-#define BENCH_WS_TICK 20000
+//  Bytes one read takes from a socket at most
+#define BENCH_WS_READ (1024 * 1024)
+//  Largest frame (or handshake response) kept across reads; anything zgate
+//  sends in these scenarios is far smaller, a larger one fails the run
+#define BENCH_WS_MAX_FRAME 16384
+//  Events taken from epoll at once
+#define BENCH_WS_EVENTS 256
+//  Tick that lets the loop check its deadlines, ms
+#define BENCH_WS_TICK 20
 //  Pause after the last idle session subscribed, before reading RSS, ms
 #define BENCH_WS_SETTLE 500
+//  The handshake key and the accept value RFC 6455 derives from it (its own
+//  example, section 1.3)
+#define BENCH_WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
+#define BENCH_WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-//  One WebSocket session (lws per-session user data)
+//  The exact start of a measured message and of a probe as zgate writes them
+//  (zg_gateway.c s_message_frame); other texts take the generic path
+#define BENCH_WS_DATA_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_DATA "\",\"data\":\""
+#define BENCH_WS_WARM_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_WARM "\","
+
+typedef enum {
+    S_CONNECTING,                   //  TCP connect in progress
+    S_HANDSHAKE,                    //  Upgrade request sent, awaiting 101
+    S_OPEN                          //  Frames flow
+} s_state_t;
+
+//  One WebSocket session
 typedef struct {
-    bool subscribe_sent;            //  Our subscribe request went out
-    bool subscribed;                //  Its ok came back
+    int fd;                         //  Its socket
+    s_state_t state;                //  Where it is
+    bool subscribed;                //  Its subscribe's ok came back
     bool warm;                      //  A probe arrived
     int64_t received;               //  Measured messages
-    size_t length;                  //  Bytes of the message being reassembled
-    char message [BENCH_WS_MAX_MESSAGE + 1];    //  The message, NUL-terminated
+    int64_t last_seq;               //  Sequence number of the last one, -1 before
+    char *rest;                     //  Bytes of an incomplete frame, NULL until needed
+    size_t rest_size;               //  Bytes in rest
 } s_session_t;
 
-//  The run, reached from callbacks through the lws context's user pointer
+//  The run
 typedef struct {
     bench_options_t *options;       //  The run's options
     bool idle;                      //  idle mode: no publisher
-    struct lws_context *context;    //  The one lws context
-    lws_sorted_usec_list_t tick;    //  Wakes lws_service up every tick
-    char address [64];              //  Host of the URL
+    int epoll;                      //  The epoll instance of every session
+    struct sockaddr_storage server; //  Address of the URL
+    socklen_t server_size;          //  Bytes of server
+    char host [64];                 //  Host of the URL
     char path [256];                //  Path of the URL
-    int port;                       //  Port of the URL
+    s_session_t *sessions;          //  options->clients sessions
+    char *buffer;                   //  Where every read lands, after a session's rest
     int64_t started;                //  Connections started
-    int64_t connecting;             //  Handshakes in progress
-    int64_t failed;                 //  Connections that failed or closed
+    int64_t connecting;             //  Connects and handshakes in progress
     int64_t subscribed;             //  Sessions whose subscribe was answered
     int64_t done;                   //  Sessions that received all messages
     int64_t delivered;              //  Measured messages, all sessions
+    int64_t gaps;                   //  Sequence numbers skipped, all sessions
     int64_t last_ns;                //  When the last measured message arrived
     atomic_int warmed;              //  Sessions that received a probe
     atomic_llong start_ns;          //  When publishing began, 0 before
@@ -88,12 +129,72 @@ s_starts_with (const char *text, const char *prefix)
 }
 
 //  --------------------------------------------------------------------------
-//  One complete text message for a session
+//  Send one masked client frame; small frames on a fresh socket go at once
 
 static void
-s_session_message (s_self_t *self, s_session_t *session)
+s_session_send (s_session_t *session, int opcode, const char *payload, size_t size)
 {
-    const char *text = session->message;
+    //  A fixed mask: RFC 6455 wants one, nothing here needs it to be random
+    static const unsigned char mask [4] = { 0x12, 0x34, 0x56, 0x78 };
+    unsigned char frame [256];
+    if (size > 125)
+        bench_fail ("client frame of %zu bytes", size);
+    frame [0] = (unsigned char) (0x80 | opcode);
+    frame [1] = (unsigned char) (0x80 | size);
+    memcpy (frame + 2, mask, 4);
+    for (size_t index = 0; index < size; index++)
+        frame [6 + index] = (unsigned char) payload [index] ^ mask [index % 4];
+    if (send (session->fd, frame, size + 6, MSG_NOSIGNAL) != (ssize_t) (size + 6))
+        bench_fail ("cannot send a frame: %s", strerror (errno));
+}
+
+//  --------------------------------------------------------------------------
+//  The payload of a measured message: check it, count it, take its latency
+
+static void
+s_session_data (s_self_t *self, s_session_t *session, const char *data, size_t size)
+{
+    if ((int64_t) size != self->options->size)
+        bench_fail ("payload of %zu bytes, %lld published", size, (long long) self->options->size);
+    int64_t seq = bench_seq_read (data, size);
+    if (seq >= 0) {
+        if (seq <= session->last_seq || seq >= self->options->count)
+            bench_fail ("sequence %lld after %lld (count %lld)", (long long) seq, (long long) session->last_seq,
+                        (long long) self->options->count);
+        self->gaps += seq - session->last_seq - 1;
+        session->last_seq = seq;
+    }
+    int64_t now = bench_now_ns ();
+    if (self->options->rate) {
+        int64_t sent_ns = bench_stamp_read (data, size);
+        if (sent_ns)
+            bench_samples_add (&self->latencies, now - sent_ns);
+    }
+    self->delivered++;
+    self->last_ns = now;
+    if (++session->received == self->options->count)
+        self->done++;
+}
+
+static void
+s_session_warm (s_self_t *self, s_session_t *session)
+{
+    if (!session->warm) {
+        session->warm = true;
+        atomic_fetch_add (&self->warmed, 1);
+    }
+}
+
+//  Any other text message: answers to our subscribe, and messages in a
+//  layout the fast path does not know
+static void
+s_session_other (s_self_t *self, s_session_t *session, const char *payload, size_t size)
+{
+    char text [BENCH_WS_MAX_FRAME + 1];
+    if (size > BENCH_WS_MAX_FRAME)
+        bench_fail ("text message of %zu bytes", size);
+    memcpy (text, payload, size);
+    text [size] = 0;
     const char *op = s_json_string (text, "op");
     if (!session->subscribed) {
         if (s_starts_with (op, "error\""))
@@ -107,127 +208,205 @@ s_session_message (s_self_t *self, s_session_t *session)
     if (!s_starts_with (op, "message\""))
         return;
     const char *topic = s_json_string (text, "topic");
-    if (s_starts_with (topic, BENCH_TOPIC_WARM "\"")) {
-        if (!session->warm) {
-            session->warm = true;
-            atomic_fetch_add (&self->warmed, 1);
-        }
-        return;
-    }
-    if (!s_starts_with (topic, BENCH_TOPIC_DATA "\""))
-        return;
-    int64_t now = bench_now_ns ();
-    if (self->options->rate) {
+    if (s_starts_with (topic, BENCH_TOPIC_WARM "\""))
+        s_session_warm (self, session);
+    else
+    if (s_starts_with (topic, BENCH_TOPIC_DATA "\"")) {
         const char *data = s_json_string (text, "data");
-        int64_t sent_ns = data? bench_stamp_read (data, strlen (data)): 0;
-        if (sent_ns)
-            bench_samples_add (&self->latencies, now - sent_ns);
+        const char *end = data? strchr (data, '"'): NULL;
+        if (!end)
+            bench_fail ("message without a string payload: %.200s", text);
+        s_session_data (self, session, payload + (data - text), (size_t) (end - data));
     }
-    self->delivered++;
-    self->last_ns = now;
-    if (++session->received == self->options->count)
-        self->done++;
 }
 
-//  --------------------------------------------------------------------------
-
-static int
-s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+//  One complete text message
+static void
+s_session_text (s_self_t *self, s_session_t *session, const char *payload, size_t size)
 {
-    struct lws_context *context = lws_get_context (wsi);
-    s_self_t *self = context? (s_self_t *) lws_context_user (context): NULL;
-    s_session_t *session = (s_session_t *) user;
-    switch (reason) {
-        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-            self->connecting--;
-            self->failed++;
-            lwsl_err ("connection failed: %s\n", in? (char *) in: "?");
-            break;
-        case LWS_CALLBACK_CLIENT_ESTABLISHED:
-            self->connecting--;
-            lws_callback_on_writable (wsi);
-            break;
-        case LWS_CALLBACK_CLIENT_WRITEABLE:
-            if (!session->subscribe_sent) {
-                unsigned char buffer [LWS_PRE + 128];
-                int size = snprintf ((char *) buffer + LWS_PRE, 128, "{\"op\":\"subscribe\",\"topic\":\"%s\",\"req\":1}",
-                                     self->idle? "bench.idle": BENCH_TOPIC_PREFIX "*");
-                if (lws_write (wsi, buffer + LWS_PRE, (size_t) size, LWS_WRITE_TEXT) < size)
-                    return -1;
-                session->subscribe_sent = true;
-            }
-            break;
-        case LWS_CALLBACK_CLIENT_RECEIVE:
-            if (session->length + len <= BENCH_WS_MAX_MESSAGE) {
-                memcpy (session->message + session->length, in, len);
-                session->length += len;
-            }
-            if (lws_is_final_fragment (wsi) && !lws_remaining_packet_payload (wsi)) {
-                session->message [session->length] = 0;
-                s_session_message (self, session);
-                session->length = 0;
-            }
-            break;
-        case LWS_CALLBACK_CLIENT_CLOSED:
-            self->failed++;
-            break;
-        default:
-            break;
-    }
-    return 0;
+    size_t prefix = sizeof BENCH_WS_DATA_PREFIX - 1;
+    if (size >= prefix + 2 && !memcmp (payload, BENCH_WS_DATA_PREFIX, prefix)
+    &&  payload [size - 2] == '"' && payload [size - 1] == '}' && session->subscribed)
+        s_session_data (self, session, payload + prefix, size - prefix - 2);
+    else
+    if (size >= sizeof BENCH_WS_WARM_PREFIX - 1 && session->subscribed
+    &&  !memcmp (payload, BENCH_WS_WARM_PREFIX, sizeof BENCH_WS_WARM_PREFIX - 1))
+        s_session_warm (self, session);
+    else
+        s_session_other (self, session, payload, size);
 }
 
-static const struct lws_protocols s_protocols [] = {
-    { "bench", s_callback, sizeof (s_session_t), BENCH_WS_MAX_MESSAGE, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+//  --------------------------------------------------------------------------
+//  Parse the complete frames in bytes; returns how many bytes they took
+
+static size_t
+s_session_frames (s_self_t *self, s_session_t *session, const unsigned char *bytes, size_t size)
+{
+    size_t offset = 0;
+    while (size - offset >= 2) {
+        const unsigned char *frame = bytes + offset;
+        if (frame [1] & 0x80)
+            bench_fail ("zgate sent a masked frame");
+        uint64_t length = frame [1] & 0x7F;
+        size_t header = 2;
+        if (length == 126) {
+            if (size - offset < 4)
+                break;
+            length = (uint64_t) frame [2] << 8 | frame [3];
+            header = 4;
+        }
+        else
+        if (length == 127) {
+            if (size - offset < 10)
+                break;
+            length = 0;
+            for (int index = 2; index < 10; index++)
+                length = length << 8 | frame [index];
+            header = 10;
+        }
+        if (length > BENCH_WS_READ)
+            bench_fail ("frame of %llu bytes", (unsigned long long) length);
+        if (size - offset - header < length)
+            break;
+        const char *payload = (const char *) frame + header;
+        int opcode = frame [0] & 0x0F;
+        if (opcode == 0x1 && (frame [0] & 0x80))
+            s_session_text (self, session, payload, (size_t) length);
+        else
+        if (opcode == 0x9)
+            s_session_send (session, 0xA, payload, (size_t) length);
+        else
+        if (opcode == 0x8)
+            bench_fail ("zgate closed a session (%llu bytes of reason)", (unsigned long long) length);
+        else
+        if (opcode != 0xA)
+            bench_fail ("unexpected frame: opcode %d, %s", opcode, frame [0] & 0x80? "final": "fragmented");
+        offset += header + (size_t) length;
+    }
+    return offset;
+}
 
 //  --------------------------------------------------------------------------
-//  Wake lws_service up regularly so that the loops see their deadlines
+//  The handshake response in bytes, if complete; returns the bytes it took,
+//  0 while it is incomplete
+
+static size_t
+s_session_upgraded (s_self_t *self, s_session_t *session, char *bytes, size_t size)
+{
+    char *end = memmem (bytes, size, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    *end = 0;
+    if (strncmp (bytes, "HTTP/1.1 101", 12) || !strcasestr (bytes, "Sec-WebSocket-Accept: " BENCH_WS_ACCEPT))
+        bench_fail ("handshake refused: %.300s", bytes);
+    session->state = S_OPEN;
+    self->connecting--;
+    char request [128];
+    int length = snprintf (request, sizeof request, "{\"op\":\"subscribe\",\"topic\":\"%s\",\"req\":1}",
+                           self->idle? "bench.idle": BENCH_TOPIC_PREFIX "*");
+    s_session_send (session, 0x1, request, (size_t) length);
+    return (size_t) (end + 4 - bytes);
+}
+
+//  --------------------------------------------------------------------------
+//  Read what a session has: one read into the shared buffer after the
+//  session's incomplete frame, then parse in place
 
 static void
-s_tick (lws_sorted_usec_list_t *sul)
+s_session_read (s_self_t *self, s_session_t *session)
 {
-    s_self_t *self = lws_container_of (sul, s_self_t, tick);
-    lws_sul_schedule (self->context, 0, &self->tick, s_tick, BENCH_WS_TICK);
+    char *buffer = self->buffer;
+    if (session->rest_size)
+        memcpy (buffer, session->rest, session->rest_size);
+    ssize_t bytes = recv (session->fd, buffer + session->rest_size, BENCH_WS_READ, 0);
+    if (bytes == 0)
+        bench_fail ("zgate closed a connection");
+    if (bytes < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        bench_fail ("read: %s", strerror (errno));
+    }
+    size_t size = session->rest_size + (size_t) bytes;
+    size_t offset = 0;
+    if (session->state == S_HANDSHAKE) {
+        offset = s_session_upgraded (self, session, buffer, size);
+        if (session->state == S_HANDSHAKE)
+            offset = 0;
+    }
+    if (session->state == S_OPEN)
+        offset += s_session_frames (self, session, (unsigned char *) buffer + offset, size - offset);
+    session->rest_size = size - offset;
+    if (session->rest_size > BENCH_WS_MAX_FRAME)
+        bench_fail ("a frame or handshake response over %d bytes", BENCH_WS_MAX_FRAME);
+    if (session->rest_size) {
+        if (!session->rest)
+            session->rest = (char *) malloc (BENCH_WS_MAX_FRAME);
+        memcpy (session->rest, buffer + offset, session->rest_size);
+    }
 }
 
-//  Start connections, at most BENCH_WS_CONNECTING handshakes at once
+//  The connect completed: send the upgrade request
+static void
+s_session_connected (s_self_t *self, s_session_t *session)
+{
+    int error = 0;
+    socklen_t length = sizeof error;
+    getsockopt (session->fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error)
+        bench_fail ("connect: %s", strerror (error));
+    char request [512];
+    int size = snprintf (request, sizeof request,
+                         "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: " BENCH_WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                         self->path, self->host);
+    if (send (session->fd, request, (size_t) size, MSG_NOSIGNAL) != size)
+        bench_fail ("cannot send the handshake: %s", strerror (errno));
+    session->state = S_HANDSHAKE;
+    struct epoll_event event = { .events = EPOLLIN, .data.ptr = session };
+    epoll_ctl (self->epoll, EPOLL_CTL_MOD, session->fd, &event);
+}
+
+//  Start connections, at most BENCH_WS_CONNECTING connects and handshakes at once
 static void
 s_connect_more (s_self_t *self)
 {
     while (self->started < self->options->clients && self->connecting < BENCH_WS_CONNECTING) {
-        struct lws_client_connect_info info;
-        memset (&info, 0, sizeof info);
-        info.context = self->context;
-        info.address = self->address;
-        info.port = self->port;
-        info.path = self->path;
-        info.host = self->address;
-        info.origin = self->address;
-        info.local_protocol_name = s_protocols [0].name;
-        info.ietf_version_or_minus_one = -1;
-        self->started++;
+        s_session_t *session = &self->sessions [self->started++];
+        session->last_seq = -1;
+        session->fd = socket (self->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (session->fd < 0)
+            bench_fail ("socket: %s", strerror (errno));
+        int on = 1;
+        setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        if (connect (session->fd, (struct sockaddr *) &self->server, self->server_size) && errno != EINPROGRESS)
+            bench_fail ("connect: %s", strerror (errno));
+        session->state = S_CONNECTING;
+        struct epoll_event event = { .events = EPOLLOUT, .data.ptr = session };
+        if (epoll_ctl (self->epoll, EPOLL_CTL_ADD, session->fd, &event))
+            bench_fail ("epoll_ctl: %s", strerror (errno));
         self->connecting++;
-        if (!lws_client_connect_via_info (&info)) {
-            self->connecting--;
-            self->failed++;
-        }
     }
 }
 
-//  Service until done () (returns true) or deadline_ns (returns false); fails
-//  if a session fails
+//  Service until done () (returns true) or deadline_ns (returns false)
 static bool
-s_service_until (s_self_t *self, bool (*done) (s_self_t *), int64_t deadline_ns, const char *what)
+s_service_until (s_self_t *self, bool (*done) (s_self_t *), int64_t deadline_ns)
 {
+    struct epoll_event events [BENCH_WS_EVENTS];
     while (!done (self)) {
-        if (self->failed)
-            bench_fail ("%s: %lld session(s) failed or closed", what, (long long) self->failed);
         if (bench_now_ns () > deadline_ns)
             return false;
         s_connect_more (self);
-        lws_service (self->context, 0);
+        int ready = epoll_wait (self->epoll, events, BENCH_WS_EVENTS, BENCH_WS_TICK);
+        if (ready < 0 && errno != EINTR)
+            bench_fail ("epoll_wait: %s", strerror (errno));
+        for (int index = 0; index < ready; index++) {
+            s_session_t *session = (s_session_t *) events [index].data.ptr;
+            if (session->state == S_CONNECTING)
+                s_session_connected (self, session);
+            else
+                s_session_read (self, session);
+        }
     }
     return true;
 }
@@ -282,6 +461,23 @@ s_publisher (void *arg)
 }
 
 //  --------------------------------------------------------------------------
+//  Resolve the URL's host and port
+
+static void
+s_resolve (s_self_t *self, const char *url)
+{
+    char port [16];
+    if (!url || sscanf (url, "ws://%63[^:]:%15[0-9]%255s", self->host, port, self->path) != 3)
+        bench_fail ("needs --url ws://HOST:PORT/PATH");
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *found;
+    if (getaddrinfo (self->host, port, &hints, &found))
+        bench_fail ("cannot resolve %s", self->host);
+    memcpy (&self->server, found->ai_addr, found->ai_addrlen);
+    self->server_size = found->ai_addrlen;
+    freeaddrinfo (found);
+}
+
+//  --------------------------------------------------------------------------
 
 int
 main (int argc, char **argv)
@@ -293,27 +489,22 @@ main (int argc, char **argv)
     self.idle = !strcmp (options.mode, "idle");
     if (!self.idle && strcmp (options.mode, "topics"))
         bench_fail ("unknown mode '%s'", options.mode);
-    if (!options.url || sscanf (options.url, "ws://%63[^:]:%d%255s", self.address, &self.port, self.path) != 3)
-        bench_fail ("needs --url ws://HOST:PORT/PATH");
+    s_resolve (&self, options.url);
     if (!self.idle && !options.endpoint)
         bench_fail ("topics needs --endpoint PUBLISHERS");
+    if (options.clients < 1)
+        bench_fail ("needs --clients 1 or more");
     bench_samples_init (&self.latencies, options.rate? (size_t) (options.count * options.clients): 0);
-
-    lws_set_log_level (LLL_ERR, NULL);
-    struct lws_context_creation_info info;
-    memset (&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = s_protocols;
-    info.user = &self;
-    self.context = lws_create_context (&info);
-    if (!self.context)
-        bench_fail ("cannot create the lws context");
-    lws_sul_schedule (self.context, 0, &self.tick, s_tick, BENCH_WS_TICK);
+    self.sessions = (s_session_t *) calloc ((size_t) options.clients, sizeof (s_session_t));
+    self.buffer = (char *) malloc (BENCH_WS_MAX_FRAME + BENCH_WS_READ);
+    self.epoll = epoll_create1 (EPOLL_CLOEXEC);
+    if (!self.sessions || !self.buffer || self.epoll < 0)
+        bench_fail ("out of memory or descriptors");
 
     long rss_before = options.server_pid? bench_rss_kb (options.server_pid): 0;
     int64_t began = bench_now_ns ();
     int64_t deadline = began + options.timeout * 1000000;
-    if (!s_service_until (&self, s_all_subscribed, deadline, "connecting"))
+    if (!s_service_until (&self, s_all_subscribed, deadline))
         bench_fail ("connecting: timed out with %lld of %lld sessions subscribed", (long long) self.subscribed,
                     (long long) options.clients);
     int64_t connected = bench_now_ns ();
@@ -322,7 +513,7 @@ main (int argc, char **argv)
         bench_mark_t start, end;
         bench_mark (&start, options.server_pid);
         //  Let zgate finish its work for the last sessions before reading its RSS
-        s_service_until (&self, s_never, connected + BENCH_WS_SETTLE * 1000000LL, "settling");
+        s_service_until (&self, s_never, connected + BENCH_WS_SETTLE * 1000000LL);
         bench_mark (&end, options.server_pid);
         long rss_after = bench_rss_kb (options.server_pid);
         char extra [160];
@@ -334,19 +525,24 @@ main (int argc, char **argv)
         s_publisher_t publisher = { .self = &self };
         pthread_t thread;
         pthread_create (&thread, NULL, s_publisher, &publisher);
-        if (!s_service_until (&self, s_receiving_over, deadline, "receiving"))
+        if (!s_service_until (&self, s_receiving_over, deadline))
             bench_fail ("receiving: timed out after %lld messages", (long long) self.delivered);
         pthread_join (thread, NULL);
         bench_mark_t end;
         bench_mark (&end, options.server_pid);
-        char extra [128];
-        snprintf (extra, sizeof extra, "delivered=%lld expected=%lld", (long long) self.delivered,
-                  (long long) (options.count * options.clients));
+        char extra [160];
+        snprintf (extra, sizeof extra, "delivered=%lld expected=%lld seq_gaps=%lld", (long long) self.delivered,
+                  (long long) (options.count * options.clients), (long long) self.gaps);
         bench_report (self.delivered, self.last_ns - publisher.start.wall_ns, &publisher.start, &end,
                       options.server_pid, &self.latencies, extra);
     }
-    lws_sul_cancel (&self.tick);
-    lws_context_destroy (self.context);
+    for (int64_t index = 0; index < self.started; index++) {
+        close (self.sessions [index].fd);
+        free (self.sessions [index].rest);
+    }
+    close (self.epoll);
+    free (self.sessions);
+    free (self.buffer);
     bench_samples_free (&self.latencies);
     return 0;
 }
