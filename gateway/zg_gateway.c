@@ -13,8 +13,11 @@
     a SUB and an XPUB for topics, a DEALER for queue producers, one for
     queue workers and one for rooms. Requests to queues and rooms carry a
     gateway-made req ("g<n>") that maps back to the session or HTTP
-    transaction in the pending table; workers and room clients are named
-    after their session, so pushed tasks and room events find it.
+    transaction in the pending table (zg_pending); workers and room clients
+    are named after their session, so pushed tasks and room events find it.
+    This file runs the actor, topics and HTTP routing; the queue and room
+    bridges live in zg_gw_queues.c and zg_gw_rooms.c, and the state and
+    helpers they share with this file are declared in zg_gw.h.
 
     A subscription reaches the topics actor asynchronously, so a subscribe
     that adds a ZeroMQ subscription is answered only once a probe message
@@ -24,12 +27,9 @@
 
 #include "zg_classes.h"
 #include "zg_gateway.h"
-#include "zg_codec.h"
-#include "zg_session.h"
-#include "zg_http.h"
-#include "zg_pull.h"
-#include "zg_topicmap.h"
-#include "zg_metrics.h"
+#include "zg_gw.h"
+#include "zg_gw_queues.h"
+#include "zg_gw_rooms.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -46,87 +46,28 @@
 //  Longest web req string
 #define ZG_GATEWAY_MAX_REQ 64
 
-//  The patterns, for the counters
-typedef enum { ZG_TOPICS, ZG_QUEUES, ZG_ROOMS, ZG_PATTERNS } s_pattern_t;
+//  The patterns' names in stats, by zg_gw_pattern_t
 static const char *s_pattern_names [] = { "topics", "queues", "rooms" };
 
-typedef struct {
-    int64_t verbose;                //  Log decisions
-    int64_t max_frame_size;         //  Largest WebSocket frame
-    int64_t max_message_size;       //  Largest WebSocket message
-    int64_t max_depth;              //  Deepest JSON or msgpack nesting
-    int64_t max_topic_size;         //  Longest topic
-    int64_t max_subscriptions;      //  Topics (or queues) per session
-    int64_t max_sessions;           //  WebSocket sessions in all
-    int64_t max_queue_bytes;        //  Send queue bound per session
-    int64_t ping_interval;          //  Idle time before a ping, ms
-    int64_t ping_timeout;           //  Time to answer it, ms
-    int64_t max_body_size;          //  Largest HTTP body
-    int64_t pull_buffer_size;       //  Messages per pull subscriber
-    int64_t max_pull_subscribers;   //  Pull subscribers in all
-    int64_t pull_idle_timeout;      //  Pull subscriber life without fetch, ms
-    int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
-    int64_t write_batch;            //  Bytes coalesced per write
-    int64_t http_timeout;           //  Longest wait for a pattern actor, ms
-    bool disconnect_slow;           //  slow-client-policy is disconnect
-    char *interface;                //  Address to listen on
-} s_settings_t;
-
 static const zg_int_setting_t s_int_settings [] = {
-    { "max-frame-size", offsetof (s_settings_t, max_frame_size), 16, INT32_MAX },
-    { "max-message-size", offsetof (s_settings_t, max_message_size), 16, INT32_MAX },
-    { "max-depth", offsetof (s_settings_t, max_depth), 2, 64 },
-    { "max-topic-size", offsetof (s_settings_t, max_topic_size), 1, 65535 },
-    { "max-subscriptions", offsetof (s_settings_t, max_subscriptions), 1, 1000000 },
-    { "max-sessions", offsetof (s_settings_t, max_sessions), 1, 1000000 },
-    { "max-queue-bytes", offsetof (s_settings_t, max_queue_bytes), 1024, INT32_MAX },
-    { "ping-interval", offsetof (s_settings_t, ping_interval), 1000, 3600000 },
-    { "ping-timeout", offsetof (s_settings_t, ping_timeout), 1000, 3600000 },
-    { "max-body-size", offsetof (s_settings_t, max_body_size), 16, INT32_MAX },
-    { "pull-buffer-size", offsetof (s_settings_t, pull_buffer_size), 1, 10000000 },
-    { "max-pull-subscribers", offsetof (s_settings_t, max_pull_subscribers), 1, 10000000 },
-    { "pull-idle-timeout", offsetof (s_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
-    { "peer-stats-interval", offsetof (s_settings_t, peer_stats_interval), 100, 3600000 },
-    { "write-batch", offsetof (s_settings_t, write_batch), 1024, 16777216 },
-    { "http-timeout", offsetof (s_settings_t, http_timeout), 1000, 3600000 },
+    { "max-frame-size", offsetof (zg_gw_settings_t, max_frame_size), 16, INT32_MAX },
+    { "max-message-size", offsetof (zg_gw_settings_t, max_message_size), 16, INT32_MAX },
+    { "max-depth", offsetof (zg_gw_settings_t, max_depth), 2, 64 },
+    { "max-topic-size", offsetof (zg_gw_settings_t, max_topic_size), 1, 65535 },
+    { "max-subscriptions", offsetof (zg_gw_settings_t, max_subscriptions), 1, 1000000 },
+    { "max-sessions", offsetof (zg_gw_settings_t, max_sessions), 1, 1000000 },
+    { "max-queue-bytes", offsetof (zg_gw_settings_t, max_queue_bytes), 1024, INT32_MAX },
+    { "ping-interval", offsetof (zg_gw_settings_t, ping_interval), 1000, 3600000 },
+    { "ping-timeout", offsetof (zg_gw_settings_t, ping_timeout), 1000, 3600000 },
+    { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },
+    { "pull-buffer-size", offsetof (zg_gw_settings_t, pull_buffer_size), 1, 10000000 },
+    { "max-pull-subscribers", offsetof (zg_gw_settings_t, max_pull_subscribers), 1, 10000000 },
+    { "pull-idle-timeout", offsetof (zg_gw_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
+    { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
+    { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
+    { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
     { NULL }
 };
-
-//  The gateway's counters
-typedef struct {
-    uint64_t sessions_accepted;     //  WebSocket sessions opened
-    uint64_t sessions_rejected;     //  Upgrades refused (max-sessions)
-    uint64_t in [ZG_PATTERNS];      //  Web requests per pattern
-    uint64_t out [ZG_PATTERNS];     //  Pushes to web sessions per pattern
-    uint64_t dropped_slow;          //  Pushes dropped by the slow-client policy
-    uint64_t disconnects_slow;      //  Sessions closed for a full send queue
-    uint64_t disconnects_limit;     //  Sessions closed for a frame or message too large
-    uint64_t errors;                //  Error answers to web requests
-    uint64_t http_requests;         //  HTTP requests answered
-    uint64_t unavailable;           //  Requests refused: an inproc socket was full
-    uint64_t async_failed;          //  /api/publish/async that failed later
-} s_counters_t;
-
-//  What a request to a queue or room actor is waiting for
-typedef enum {
-    S_PENDING_QUEUE_SEND,           //  SEND: accepted, maybe a reply
-    S_PENDING_TASK,                 //  GET: the task's state
-    S_PENDING_HELLO,                //  HELLO: a rooms client id
-    S_PENDING_ROOM_OK,              //  JOIN, LEAVE, PING, ACK: ok
-    S_PENDING_ROOM_SEND,            //  SEND: ok with seq
-    S_PENDING_ROOM_OOB,             //  OOB: ok with count
-    S_PENDING_PEEK,                 //  PEEK: the map
-    S_PENDING_STATE,                //  STATE: the map
-    S_PENDING_METRICS               //  METRICS: the map
-} s_pending_kind_t;
-
-typedef struct {
-    s_pending_kind_t kind;          //  What it waits for
-    uint64_t owner;                 //  Session or HTTP transaction id
-    bool http;                      //  The owner is an HTTP transaction
-    json_object *req;               //  The web req to echo, or NULL
-    bool reply;                     //  A queue SEND waits for its reply too
-} s_pending_t;
 
 //  An answer held until the subscriptions before it are in effect
 typedef struct {
@@ -143,71 +84,11 @@ typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
 } s_pss_t;
 
-typedef struct {
-    zsock_t *pipe;                  //  Actor command pipe
-    zsock_t *subscriber;            //  SUB to the topics' XPUB
-    zsock_t *publisher;             //  XPUB to the topics' XSUB
-    zsock_t *producer;              //  DEALER to the queues' producers side
-    zsock_t *worker;                //  DEALER to the queues' workers side
-    zsock_t *rooms;                 //  DEALER to the rooms
-    bool linked [ZG_PATTERNS];      //  Pattern endpoints connected
-    bool workers_linked;            //  Queues' worker endpoint connected
-    s_settings_t settings;          //  Current settings
-    struct lws_protocols protocols [3];     //  HTTP and WS, zsock wake-ups, end
-    struct lws_context *context;    //  lws, once listening
-    lws_retry_bo_t retry;           //  Ping and hang-up policy
-    lws_sorted_usec_list_t tick;    //  Housekeeping timer
-    zg_codec_t *codec;              //  JSON and msgpack
-    zg_metrics_t *metrics;          //  HTTP request series
-    zg_pull_t *pull;                //  gophermq pull subscribers
-    zchunk_t *scratch;              //  Coalescing buffer for writes
-    msgpack_sbuffer encoded;        //  Encoding buffer
-    zhashx_t *sessions;             //  Session id -> zg_session_t
-    zhashx_t *https;                //  HTTP id -> zg_http_t waiting for an actor
-    zhashx_t *transactions;         //  Connection -> its current zg_http_t
-    zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
-    zhashx_t *workers;              //  Worker id -> zg_session_t
-    zhashx_t *clients;              //  Rooms client id -> zg_session_t
-    zhashx_t *pending;              //  Gateway req -> s_pending_t
-    zhashx_t *peer_stats;           //  Actor name -> its STATS JSON text
-    zlistx_t *waiters;              //  s_waiter_t, oldest first
-    uint64_t probe_wanted;          //  Newest probe a waiter needs
-    int64_t probe_time;             //  When a probe was last published
-    uint64_t next_id;               //  Ids of sessions, transactions, reqs
-    uint64_t message_seq;           //  Topic messages received
-    int64_t worker_heartbeat;       //  Ping interval for web workers, ms
-    int64_t next_worker_ping;       //  When to ping them next
-    int64_t next_expiry;            //  When to expire pull subscribers next
-    char *topic_key;                //  Buffer for a topic as a string key
-    size_t topic_key_size;          //  Bytes in topic_key
-    s_counters_t counters;          //  Counters
-    bool terminated;                //  $TERM received
-    bool drain_wanted;              //  A zsock may be readable: drain after this pass
-} self_t;
-
 static void
-    s_self_drain (self_t *self);
+    s_self_drain (zg_gw_t *self);
 
 //  --------------------------------------------------------------------------
-//  Destructors for the tables
-
-static void
-s_pending_destroy (s_pending_t **self_p)
-{
-    s_pending_t *self = *self_p;
-    if (self) {
-        json_object_put (self->req);
-        free (self);
-        *self_p = NULL;
-    }
-}
-
-static void
-s_json_destroy (json_object **value_p)
-{
-    json_object_put (*value_p);
-    *value_p = NULL;
-}
+//  Destructor of the held answers
 
 static void
 s_waiter_destroy (s_waiter_t **self_p)
@@ -248,13 +129,13 @@ s_dealer_new (void)
     return dealer;
 }
 
-static self_t *
+static zg_gw_t *
 s_self_new (zsock_t *pipe)
 {
-    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    zg_gw_t *self = (zg_gw_t *) zmalloc (sizeof (zg_gw_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (s_settings_t) {
+    self->settings = (zg_gw_settings_t) {
         .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
         .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
         .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
@@ -287,8 +168,7 @@ s_self_new (zsock_t *pipe)
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->workers = zhashx_new ();
     self->clients = zhashx_new ();
-    self->pending = zhashx_new ();
-    zhashx_set_destructor (self->pending, (zhashx_destructor_fn *) s_pending_destroy);
+    self->pending = zg_pending_new ();
     self->peer_stats = zhashx_new ();
     zhashx_set_destructor (self->peer_stats, (zhashx_destructor_fn *) zstr_free);
     self->waiters = zlistx_new ();
@@ -300,9 +180,9 @@ s_self_new (zsock_t *pipe)
 }
 
 static void
-s_self_destroy (self_t **self_p)
+s_self_destroy (zg_gw_t **self_p)
 {
-    self_t *self = *self_p;
+    zg_gw_t *self = *self_p;
     //  lws closes every connection, and our callbacks forget each one
     if (self->context) {
         lws_sul_cancel (&self->tick);
@@ -324,7 +204,7 @@ s_self_destroy (self_t **self_p)
     zg_topicmap_destroy (&self->topicmap);
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->clients);
-    zhashx_destroy (&self->pending);
+    zg_pending_destroy (&self->pending);
     zhashx_destroy (&self->peer_stats);
     zlistx_destroy (&self->waiters);
     free (self->topic_key);
@@ -337,14 +217,14 @@ s_self_destroy (self_t **self_p)
 //  Housekeeping, every ZG_GATEWAY_TICK ms
 
 static void
-    s_self_publish_probe (self_t *self);
+    s_self_publish_probe (zg_gw_t *self);
 static void
-    s_self_http_expire (self_t *self, int64_t now);
+    s_self_http_expire (zg_gw_t *self, int64_t now);
 
 static void
 s_self_tick (lws_sorted_usec_list_t *sul)
 {
-    self_t *self = lws_container_of (sul, self_t, tick);
+    zg_gw_t *self = lws_container_of (sul, zg_gw_t, tick);
     //  It sends on zsocks, which may leave them readable without a wake-up
     self->drain_wanted = true;
     int64_t now = zclock_mono ();
@@ -388,7 +268,7 @@ s_lws_log (int level, const char *line)
 //  Start listening: create the lws context and adopt the zsocks' fds
 
 static int
-s_self_adopt (self_t *self, zsock_t *socket)
+s_self_adopt (zg_gw_t *self, zsock_t *socket)
 {
     lws_adopt_desc_t desc = { 0 };
     desc.vh = lws_get_vhost_by_name (self->context, "default");
@@ -400,7 +280,7 @@ s_self_adopt (self_t *self, zsock_t *socket)
 }
 
 static int
-s_self_listen (self_t *self, const char *value, char *error, size_t size)
+s_self_listen (zg_gw_t *self, const char *value, char *error, size_t size)
 {
     if (self->context) {
         snprintf (error, size, "the gateway is already listening");
@@ -446,10 +326,10 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
 //  Apply one setting
 
 static int
-s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+s_self_set (zg_gw_t *self, const char *key, const char *value, char *error, size_t size)
 {
     zsock_t *link = NULL;
-    s_pattern_t pattern = ZG_TOPICS;
+    zg_gw_pattern_t pattern = ZG_TOPICS;
     if (streq (key, "topics-subscribers"))
         link = self->subscriber;
     else
@@ -518,8 +398,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
 //  Send a multipart message on a DEALER or XPUB without blocking; -1 if the
 //  socket is full (or the pattern is not linked)
 
-static int
-s_self_send (self_t *self, zsock_t *socket, zmsg_t **msg_p)
+int
+zg_gw_send (zg_gw_t *self, zsock_t *socket, zmsg_t **msg_p)
 {
     if (zmsg_send (msg_p, socket) == 0)
         return 0;
@@ -529,21 +409,35 @@ s_self_send (self_t *self, zsock_t *socket, zmsg_t **msg_p)
 }
 
 //  --------------------------------------------------------------------------
-//  A gateway req for a request to a queue or room actor
+//  Wait for the answer to a request to a queue or room actor
 
-static const char *
-s_self_pending (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, json_object *req,
-                char *key, size_t size)
+zg_pending_request_t *
+zg_gw_pending (zg_gw_t *self, zg_pending_kind_t kind, uint64_t owner, bool http, json_object *req)
 {
-    s_key (key, size, "g", ++self->next_id);
-    s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
-    assert (pending);
-    pending->kind = kind;
-    pending->owner = owner;
-    pending->http = http;
-    pending->req = json_object_get (req);
-    zhashx_insert (self->pending, key, pending);
-    return key;
+    return zg_pending_add (self->pending, ++self->next_id, kind, owner, http, req);
+}
+
+//  --------------------------------------------------------------------------
+//  Send [command][gateway req][fields...] (taking fields) to the queues'
+//  producers side or to the rooms; if the actor is not reachable now, the
+//  request is forgotten and -1 returned
+
+int
+zg_gw_request (zg_gw_t *self, zg_gw_pattern_t pattern, const char *command, zg_pending_request_t *pending,
+               zmsg_t **fields_p)
+{
+    assert (pattern == ZG_QUEUES || pattern == ZG_ROOMS);
+    zmsg_t *msg = *fields_p;
+    *fields_p = NULL;
+    zmsg_pushstr (msg, pending->key);
+    zmsg_pushstr (msg, command);
+    zsock_t *socket = pattern == ZG_QUEUES? self->producer: self->rooms;
+    if (!self->linked [pattern] || zg_gw_send (self, socket, &msg)) {
+        zmsg_destroy (&msg);
+        zg_pending_remove (self->pending, pending->key);
+        return -1;
+    }
+    return 0;
 }
 
 //  ==========================================================================
@@ -553,7 +447,7 @@ s_self_pending (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, 
 //  next writable callback; a client that cannot even take that within a
 //  second loses its connection
 static void
-s_self_kill (self_t *self, zg_session_t *session, int status, const char *reason)
+s_self_kill (zg_gw_t *self, zg_session_t *session, int status, const char *reason)
 {
     (void) self;
     if (session->closing)
@@ -566,8 +460,8 @@ s_self_kill (self_t *self, zg_session_t *session, int status, const char *reason
 
 //  Queue a frame on a session. Answers are never dropped: a session that
 //  cannot take one is closed; pushes follow the slow-client policy.
-static void
-s_self_push (self_t *self, zg_session_t *session, zg_frame_t *frame, bool answer, s_pattern_t pattern)
+void
+zg_gw_push (zg_gw_t *self, zg_session_t *session, zg_frame_t *frame, bool answer, zg_gw_pattern_t pattern)
 {
     if (session->closing)
         return;
@@ -587,8 +481,8 @@ s_self_push (self_t *self, zg_session_t *session, zg_frame_t *frame, bool answer
 }
 
 //  Encode an object in the session's encoding as one frame
-static zg_frame_t *
-s_self_frame (self_t *self, json_object *object, bool msgpack)
+zg_frame_t *
+zg_gw_frame (zg_gw_t *self, json_object *object, bool msgpack)
 {
     msgpack_sbuffer_clear (&self->encoded);
     zg_codec_encode (self->codec, object, msgpack, &self->encoded);
@@ -596,19 +490,19 @@ s_self_frame (self_t *self, json_object *object, bool msgpack)
 }
 
 //  Send an object to a session (taking it); answer says it answers a request
-static void
-s_self_send_object (self_t *self, zg_session_t *session, json_object *object, bool answer,
-                    s_pattern_t pattern)
+void
+zg_gw_send_object (zg_gw_t *self, zg_session_t *session, json_object *object, bool answer,
+                   zg_gw_pattern_t pattern)
 {
-    zg_frame_t *frame = s_self_frame (self, object, session->msgpack);
-    s_self_push (self, session, frame, answer, pattern);
+    zg_frame_t *frame = zg_gw_frame (self, object, session->msgpack);
+    zg_gw_push (self, session, frame, answer, pattern);
     zg_frame_unref (&frame);
     json_object_put (object);
 }
 
 //  A new answer object {"op": op, "req": req}
-static json_object *
-s_answer_new (const char *op, json_object *req)
+json_object *
+zg_gw_answer_new (const char *op, json_object *req)
 {
     json_object *answer = json_object_new_object ();
     json_object_object_add (answer, "op", json_object_new_string (op));
@@ -617,31 +511,31 @@ s_answer_new (const char *op, json_object *req)
 }
 
 //  Answer a request with an error
-static void
-s_self_error (self_t *self, zg_session_t *session, json_object *req, int code, const char *format, ...)
+void
+zg_gw_error (zg_gw_t *self, zg_session_t *session, json_object *req, int code, const char *format, ...)
 {
     char message [512];
     va_list args;
     va_start (args, format);
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
-    json_object *answer = s_answer_new ("error", req);
+    json_object *answer = zg_gw_answer_new ("error", req);
     json_object_object_add (answer, "code", json_object_new_int (code));
     json_object_object_add (answer, "message", json_object_new_string (message));
     self->counters.errors++;
-    s_self_send_object (self, session, answer, true, ZG_TOPICS);
+    zg_gw_send_object (self, session, answer, true, ZG_TOPICS);
 }
 
 //  Answer a request with ok
-static void
-s_self_ok (self_t *self, zg_session_t *session, json_object *req)
+void
+zg_gw_ok (zg_gw_t *self, zg_session_t *session, json_object *req)
 {
-    s_self_send_object (self, session, s_answer_new ("ok", req), true, ZG_TOPICS);
+    zg_gw_send_object (self, session, zg_gw_answer_new ("ok", req), true, ZG_TOPICS);
 }
 
 //  The session of an id, or NULL if it has gone
-static zg_session_t *
-s_self_session (self_t *self, uint64_t id)
+zg_session_t *
+zg_gw_session (zg_gw_t *self, uint64_t id)
 {
     char key [32];
     s_key (key, sizeof key, "", id);
@@ -652,8 +546,8 @@ s_self_session (self_t *self, uint64_t id)
 //  Request fields
 
 //  A string field of at most max bytes without NUL; NULL if missing or bad
-static const char *
-s_string_field (json_object *request, const char *name, size_t max)
+const char *
+zg_gw_string_field (json_object *request, const char *name, size_t max)
 {
     json_object *value = NULL;
     if (!json_object_object_get_ex (request, name, &value)
@@ -668,8 +562,8 @@ s_string_field (json_object *request, const char *name, size_t max)
 
 //  An optional integer field: 0 if absent, 1 if present (in *number), -1 if
 //  it is not an integer
-static int
-s_int_field (json_object *request, const char *name, int64_t *number)
+int
+zg_gw_int_field (json_object *request, const char *name, int64_t *number)
 {
     json_object *value = NULL;
     if (!json_object_object_get_ex (request, name, &value) || !value)
@@ -681,8 +575,8 @@ s_int_field (json_object *request, const char *name, int64_t *number)
 }
 
 //  An optional boolean field: false if absent; -1 if it is not a boolean
-static int
-s_bool_field (json_object *request, const char *name, bool *flag)
+int
+zg_gw_bool_field (json_object *request, const char *name, bool *flag)
 {
     json_object *value = NULL;
     *flag = false;
@@ -695,8 +589,8 @@ s_bool_field (json_object *request, const char *name, bool *flag)
 }
 
 //  The data field as a native payload frame; NULL if absent
-static zframe_t *
-s_data_frame (json_object *request)
+zframe_t *
+zg_gw_data_frame (json_object *request)
 {
     json_object *value = NULL;
     if (!json_object_object_get_ex (request, "data", &value))
@@ -709,8 +603,8 @@ s_data_frame (json_object *request)
 }
 
 //  Add the web value of a native payload as "data" (and "binary": true)
-static void
-s_self_add_data (self_t *self, json_object *object, const byte *payload, size_t size)
+void
+zg_gw_add_data (zg_gw_t *self, json_object *object, const byte *payload, size_t size)
 {
     json_object *value = zg_codec_payload_value (self->codec, payload, size);
     if (zg_codec_is_binary (value))
@@ -722,7 +616,7 @@ s_self_add_data (self_t *self, json_object *object, const byte *payload, size_t 
 //  Topics: subscription tables, the probe barrier, delivery
 
 static void
-s_self_publish_probe (self_t *self)
+s_self_publish_probe (zg_gw_t *self)
 {
     char sequence [32];
     snprintf (sequence, sizeof sequence, "%" PRIu64, self->probe_wanted);
@@ -734,7 +628,7 @@ s_self_publish_probe (self_t *self)
 
 //  Hold an answer until the subscriptions made so far are in effect
 static void
-s_self_wait_barrier (self_t *self, uint64_t owner, bool http, json_object *answer)
+s_self_wait_barrier (zg_gw_t *self, uint64_t owner, bool http, json_object *answer)
 {
     s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
     assert (waiter);
@@ -747,11 +641,11 @@ s_self_wait_barrier (self_t *self, uint64_t owner, bool http, json_object *answe
 }
 
 static void
-    s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *body);
+    s_self_http_done_waiting (zg_gw_t *self, uint64_t id, int status, json_object *body);
 
 //  A probe came back: release the answers it covers
 static void
-s_self_release_barrier (self_t *self, uint64_t probe)
+s_self_release_barrier (zg_gw_t *self, uint64_t probe)
 {
     s_waiter_t *waiter = (s_waiter_t *) zlistx_first (self->waiters);
     while (waiter && waiter->probe <= probe) {
@@ -760,9 +654,9 @@ s_self_release_barrier (self_t *self, uint64_t probe)
         if (waiter->http)
             s_self_http_done_waiting (self, waiter->owner, 200, answer);
         else {
-            zg_session_t *session = s_self_session (self, waiter->owner);
+            zg_session_t *session = zg_gw_session (self, waiter->owner);
             if (session)
-                s_self_send_object (self, session, answer, true, ZG_TOPICS);
+                zg_gw_send_object (self, session, answer, true, ZG_TOPICS);
             else
                 json_object_put (answer);
         }
@@ -773,7 +667,7 @@ s_self_release_barrier (self_t *self, uint64_t probe)
 
 //  Remove a session's subscription at index
 static void
-s_self_unsubscribe_at (self_t *self, zg_session_t *session, uint32_t index)
+s_self_unsubscribe_at (zg_gw_t *self, zg_session_t *session, uint32_t index)
 {
     zg_topicmap_remove (self->topicmap, session->topics [index], session);
     free (session->topics [index]);
@@ -785,55 +679,55 @@ s_self_unsubscribe_at (self_t *self, zg_session_t *session, uint32_t index)
 }
 
 static void
-s_op_subscribe (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+s_op_subscribe (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     //  A prefix subscription may take one byte more: its '*'
-    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
+    const char *topic = zg_gw_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
     size_t length = topic? strlen (topic): 0;
     if (!topic || length - (topic [length - 1] == '*') > (size_t) self->settings.max_topic_size) {
-        s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
-                      self->settings.max_topic_size);
+        zg_gw_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
+                     self->settings.max_topic_size);
         return;
     }
     for (uint32_t index = 0; index < session->topic_count; index++)
         if (streq (session->topics [index], topic)) {
-            s_self_ok (self, session, req);
+            zg_gw_ok (self, session, req);
             return;
         }
     if ((int64_t) session->topic_count >= self->settings.max_subscriptions) {
-        s_self_error (self, session, req, 429, "at most %" PRId64 " subscriptions per session",
-                      self->settings.max_subscriptions);
+        zg_gw_error (self, session, req, 429, "at most %" PRId64 " subscriptions per session",
+                     self->settings.max_subscriptions);
         return;
     }
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
     if (zg_topicmap_add (self->topicmap, topic, session))
-        s_self_wait_barrier (self, session->id, false, s_answer_new ("ok", req));
+        s_self_wait_barrier (self, session->id, false, zg_gw_answer_new ("ok", req));
     else
-        s_self_ok (self, session, req);
+        zg_gw_ok (self, session, req);
 }
 
 static void
-s_op_unsubscribe (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+s_op_unsubscribe (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
+    const char *topic = zg_gw_string_field (request, "topic", (size_t) self->settings.max_topic_size + 1);
     if (!topic) {
-        s_self_error (self, session, req, 400, "topic must be a non-empty string");
+        zg_gw_error (self, session, req, 400, "topic must be a non-empty string");
         return;
     }
     for (uint32_t index = 0; index < session->topic_count; index++)
         if (streq (session->topics [index], topic)) {
             s_self_unsubscribe_at (self, session, index);
-            s_self_ok (self, session, req);
+            zg_gw_ok (self, session, req);
             return;
         }
-    s_self_error (self, session, req, 404, "not subscribed to '%s'", topic);
+    zg_gw_error (self, session, req, 404, "not subscribed to '%s'", topic);
 }
 
 //  Publish [topic][payload] to the topics actor
 static int
-s_self_publish (self_t *self, const char *topic, const void *payload, size_t size)
+s_self_publish (zg_gw_t *self, const char *topic, const void *payload, size_t size)
 {
     void *publisher = zsock_resolve (self->publisher);
     if (!self->linked [ZG_TOPICS]
@@ -846,23 +740,23 @@ s_self_publish (self_t *self, const char *topic, const void *payload, size_t siz
 }
 
 static void
-s_op_publish (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+s_op_publish (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *topic = s_string_field (request, "topic", (size_t) self->settings.max_topic_size);
+    const char *topic = zg_gw_string_field (request, "topic", (size_t) self->settings.max_topic_size);
     if (!topic) {
-        s_self_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
-                      self->settings.max_topic_size);
+        zg_gw_error (self, session, req, 400, "topic must be a string of 1 to %" PRId64 " bytes",
+                     self->settings.max_topic_size);
         return;
     }
-    zframe_t *payload = s_data_frame (request);
+    zframe_t *payload = zg_gw_data_frame (request);
     if (!payload) {
-        s_self_error (self, session, req, 400, "data is missing");
+        zg_gw_error (self, session, req, 400, "data is missing");
         return;
     }
     if (s_self_publish (self, topic, zframe_data (payload), zframe_size (payload)) == 0)
-        s_self_ok (self, session, req);
+        zg_gw_ok (self, session, req);
     else
-        s_self_error (self, session, req, 503, "the topics actor is not reachable now");
+        zg_gw_error (self, session, req, 503, "the topics actor is not reachable now");
     zframe_destroy (&payload);
 }
 
@@ -870,7 +764,7 @@ s_op_publish (self_t *self, zg_session_t *session, json_object *request, json_ob
 //  classified when the first session matches, and its frame in each
 //  encoding, built once and shared by every session that takes it
 typedef struct {
-    self_t *self;                   //  The gateway
+    zg_gw_t *self;                   //  The gateway
     const char *topic;              //  The topic
     const byte *payload;            //  The native payload
     size_t payload_size;            //  Bytes in payload
@@ -922,19 +816,19 @@ s_self_deliver (void *holder, void *arg)
 {
     zg_session_t *session = (zg_session_t *) holder;
     s_delivery_t *delivery = (s_delivery_t *) arg;
-    self_t *self = delivery->self;
+    zg_gw_t *self = delivery->self;
     if (session->last_seq == self->message_seq)
         return;
     session->last_seq = self->message_seq;
     zg_frame_t **frame = &delivery->frames [session->msgpack? 1: 0];
     if (!*frame)
         *frame = s_message_frame (self->codec, &self->encoded, delivery, session->msgpack);
-    s_self_push (self, session, *frame, false, ZG_TOPICS);
+    zg_gw_push (self, session, *frame, false, ZG_TOPICS);
 }
 
 //  A message from the topics actor: to web subscribers and pull buffers
 static void
-s_self_topic_message (self_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
+s_self_topic_message (zg_gw_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
                       size_t payload_size)
 {
     if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
@@ -963,7 +857,7 @@ s_self_topic_message (self_t *self, const byte *topic_data, size_t topic_size, c
 //  stack: no zmsg or zframe allocations per message. Returns false if none
 //  was received, with errno EAGAIN if none was waiting.
 static bool
-s_self_handle_topic (self_t *self)
+s_self_handle_topic (zg_gw_t *self)
 {
     void *socket = zsock_resolve (self->subscriber);
     zmq_msg_t topic, payload;
@@ -993,453 +887,32 @@ s_self_handle_topic (self_t *self)
 }
 
 //  ==========================================================================
-//  Queues: web producers and web workers
-
-//  The worker id of a session
-static void
-s_worker_id (zg_session_t *session, char *id, size_t size)
-{
-    s_key (id, size, "w", session->id);
-}
-
-//  Tell the queues actor what a web worker serves (or that it left)
-static int
-s_self_send_ready (self_t *self, zg_session_t *session)
-{
-    char id [32];
-    s_worker_id (session, id, sizeof id);
-    zmsg_t *msg = zmsg_new ();
-    if (session->queue_names == 0) {
-        zmsg_addstr (msg, "BYE");
-        zmsg_addstr (msg, id);
-        zhashx_delete (self->workers, id);
-        return s_self_send (self, self->worker, &msg);
-    }
-    msgpack_sbuffer_clear (&self->encoded);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 2);
-    msgpack_pack_str_with_body (&packer, "queues", 6);
-    msgpack_pack_array (&packer, session->queue_names);
-    for (uint32_t index = 0; index < session->queue_names; index++)
-        msgpack_pack_str_with_body (&packer, session->queues [index], strlen (session->queues [index]));
-    msgpack_pack_str_with_body (&packer, "prefetch", 8);
-    msgpack_pack_int64 (&packer, session->prefetch);
-    zmsg_addstr (msg, "READY");
-    zmsg_addstr (msg, id);
-    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
-    zhashx_update (self->workers, id, session);
-    return s_self_send (self, self->worker, &msg);
-}
-
-static void
-s_op_queue_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *queue = s_string_field (request, "queue", 65535);
-    int64_t priority = 0, timeout = 0, ack_timeout = 0;
-    bool reply = false;
-    int has_priority = s_int_field (request, "priority", &priority);
-    int has_timeout = s_int_field (request, "timeout", &timeout);
-    int has_ack_timeout = s_int_field (request, "ack_timeout", &ack_timeout);
-    if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
-    ||  s_bool_field (request, "reply", &reply) < 0) {
-        s_self_error (self, session, req, 400, "send needs a queue name; priority, timeout and ack_timeout "
-                      "are integers, reply a boolean");
-        return;
-    }
-    zframe_t *payload = s_data_frame (request);
-    if (!payload) {
-        s_self_error (self, session, req, 400, "data is missing");
-        return;
-    }
-    msgpack_sbuffer_clear (&self->encoded);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 1 + (has_priority > 0) + (has_timeout > 0) + (has_ack_timeout > 0));
-    msgpack_pack_str_with_body (&packer, "reply", 5);
-    if (reply)
-        msgpack_pack_true (&packer);
-    else
-        msgpack_pack_false (&packer);
-    if (has_priority > 0) {
-        msgpack_pack_str_with_body (&packer, "priority", 8);
-        msgpack_pack_int64 (&packer, priority);
-    }
-    if (has_timeout > 0) {
-        msgpack_pack_str_with_body (&packer, "timeout", 7);
-        msgpack_pack_int64 (&packer, timeout);
-    }
-    if (has_ack_timeout > 0) {
-        msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
-        msgpack_pack_int64 (&packer, ack_timeout);
-    }
-    char key [32];
-    s_self_pending (self, S_PENDING_QUEUE_SEND, session->id, false, req, key, sizeof key);
-    ((s_pending_t *) zhashx_lookup (self->pending, key))->reply = reply;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "SEND");
-    zmsg_addstr (msg, key);
-    zmsg_addstr (msg, queue);
-    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
-    zmsg_append (msg, &payload);
-    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
-        zmsg_destroy (&msg);
-        zhashx_delete (self->pending, key);
-        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
-    }
-}
-
-static void
-s_op_consume (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *queue = s_string_field (request, "queue", 65535);
-    int64_t prefetch = session->prefetch? session->prefetch: 1;
-    if (!queue || s_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
-        s_self_error (self, session, req, 400, "consume needs a queue name and an optional prefetch >= 1");
-        return;
-    }
-    if (!self->workers_linked) {
-        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
-        return;
-    }
-    bool known = false;
-    for (uint32_t index = 0; index < session->queue_names; index++)
-        known |= streq (session->queues [index], queue);
-    if (!known) {
-        if ((int64_t) session->queue_names >= self->settings.max_subscriptions) {
-            s_self_error (self, session, req, 429, "at most %" PRId64 " queues per session",
-                          self->settings.max_subscriptions);
-            return;
-        }
-        session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
-        assert (session->queues);
-        session->queues [session->queue_names++] = strdup (queue);
-    }
-    session->prefetch = prefetch;
-    if (s_self_send_ready (self, session))
-        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
-    else
-        s_self_ok (self, session, req);
-}
-
-static void
-s_op_cancel (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *queue = s_string_field (request, "queue", 65535);
-    for (uint32_t index = 0; queue && index < session->queue_names; index++)
-        if (streq (session->queues [index], queue)) {
-            free (session->queues [index]);
-            session->queues [index] = session->queues [--session->queue_names];
-            s_self_send_ready (self, session);
-            s_self_ok (self, session, req);
-            return;
-        }
-    s_self_error (self, session, req, 404, "this session does not consume '%s'", queue? queue: "");
-}
-
-//  ACK, NACK or FAIL a task the session's worker holds
-static void
-s_self_task_outcome (self_t *self, zg_session_t *session, json_object *request, json_object *req,
-                     const char *command)
-{
-    const char *id = s_string_field (request, "id", 255);
-    if (!id) {
-        s_self_error (self, session, req, 400, "%s needs a task id (a string)", command);
-        return;
-    }
-    if (session->queue_names == 0 && !session->prefetch) {
-        s_self_error (self, session, req, 404, "this session is not a worker (consume first)");
-        return;
-    }
-    char worker [32];
-    s_worker_id (session, worker, sizeof worker);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, command);
-    zmsg_addstr (msg, worker);
-    zmsg_addstr (msg, id);
-    if (streq (command, "ACK")) {
-        zframe_t *payload = s_data_frame (request);
-        if (payload)
-            zmsg_append (msg, &payload);
-    }
-    else
-    if (streq (command, "FAIL")) {
-        const char *reason = s_string_field (request, "reason", 1024);
-        zmsg_addstr (msg, reason? reason: "failed");
-    }
-    if (s_self_send (self, self->worker, &msg))
-        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
-    else
-        s_self_ok (self, session, req);
-}
-
-static void
-s_op_nack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    s_self_task_outcome (self, session, request, req, "NACK");
-}
-
-static void
-s_op_fail (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    s_self_task_outcome (self, session, request, req, "FAIL");
-}
-
-//  Send a GET for a task; owner is a session or an HTTP transaction
-static int
-s_self_get_task (self_t *self, const char *id, uint64_t owner, bool http, json_object *req)
-{
-    char key [32];
-    s_self_pending (self, S_PENDING_TASK, owner, http, req, key, sizeof key);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "GET");
-    zmsg_addstr (msg, key);
-    zmsg_addstr (msg, id);
-    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
-        zmsg_destroy (&msg);
-        zhashx_delete (self->pending, key);
-        return -1;
-    }
-    return 0;
-}
-
-static void
-s_op_task (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *id = s_string_field (request, "id", 255);
-    if (!id)
-        s_self_error (self, session, req, 400, "task needs a task id (a string)");
-    else
-    if (s_self_get_task (self, id, session->id, false, req))
-        s_self_error (self, session, req, 503, "the queues actor is not reachable now");
-}
-
-//  ==========================================================================
-//  Rooms: web members and producers
-
-//  Send a rooms request [command][key][fields...]; answers go to owner
-static int
-s_self_rooms_request (self_t *self, s_pending_kind_t kind, uint64_t owner, bool http, json_object *req,
-                      zmsg_t **fields_p, const char *command)
-{
-    char key [32];
-    s_self_pending (self, kind, owner, http, req, key, sizeof key);
-    zmsg_t *msg = *fields_p;
-    *fields_p = NULL;
-    zmsg_pushstr (msg, key);
-    zmsg_pushstr (msg, command);
-    if (!self->linked [ZG_ROOMS] || s_self_send (self, self->rooms, &msg)) {
-        zmsg_destroy (&msg);
-        zhashx_delete (self->pending, key);
-        return -1;
-    }
-    return 0;
-}
-
-//  Make sure the session has a rooms client id; if it has none yet, the
-//  request waits for it and false is returned
-static bool
-s_self_room_client (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    if (session->client)
-        return true;
-    if (!session->waiting) {
-        session->waiting = zlistx_new ();
-        zlistx_set_destructor (session->waiting, (zlistx_destructor_fn *) s_json_destroy);
-        zmsg_t *fields = zmsg_new ();
-        if (s_self_rooms_request (self, S_PENDING_HELLO, session->id, false, NULL, &fields, "HELLO")) {
-            zlistx_destroy (&session->waiting);
-            s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-            return false;
-        }
-    }
-    if ((int64_t) zlistx_size (session->waiting) >= self->settings.max_subscriptions)
-        s_self_error (self, session, req, 429, "too many room requests before the session has its client id");
-    else
-        zlistx_add_end (session->waiting, json_object_get (request));
-    return false;
-}
-
-//  Forward a member command naming the session's client
-static void
-s_self_member_command (self_t *self, zg_session_t *session, json_object *req, const char *command,
-                       zmsg_t **fields_p)
-{
-    zmsg_pushstr (*fields_p, session->client);
-    if (s_self_rooms_request (self, S_PENDING_ROOM_OK, session->id, false, req, fields_p, command))
-        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-}
-
-static void
-s_op_join (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    const char *mode = s_string_field (request, "mode", 16);
-    json_object *mode_value = NULL;
-    if (!room || (json_object_object_get_ex (request, "mode", &mode_value) && !mode)) {
-        s_self_error (self, session, req, 400, "join needs a room name and an optional mode");
-        return;
-    }
-    if (!s_self_room_client (self, session, request, req))
-        return;
-    zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, room);
-    zmsg_addstr (fields, mode? mode: "sync");
-    s_self_member_command (self, session, req, "JOIN", &fields);
-}
-
-static void
-s_op_leave (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    if (!room) {
-        s_self_error (self, session, req, 400, "leave needs a room name");
-        return;
-    }
-    if (!s_self_room_client (self, session, request, req))
-        return;
-    zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, room);
-    s_self_member_command (self, session, req, "LEAVE", &fields);
-}
-
-static void
-s_op_ping (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    if (!s_self_room_client (self, session, request, req))
-        return;
-    zmsg_t *fields = zmsg_new ();
-    s_self_member_command (self, session, req, "PING", &fields);
-}
-
-static void
-s_op_room_ack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    const char *token = s_string_field (request, "token", 1024);
-    if (!room || !token) {
-        s_self_error (self, session, req, 400, "ack needs a room and its token");
-        return;
-    }
-    if (!s_self_room_client (self, session, request, req))
-        return;
-    zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, room);
-    zmsg_addstr (fields, token);
-    s_self_member_command (self, session, req, "ACK", &fields);
-}
-
-//  Send to a room (queued, or out-of-band); owner is a session or an HTTP transaction
-static int
-s_self_room_send (self_t *self, const char *room, json_object *request, bool oob, int64_t priority,
-                  uint64_t owner, bool http, json_object *req)
-{
-    zframe_t *payload = s_data_frame (request);
-    zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, room);
-    if (!oob)
-        zmsg_addstrf (fields, "%" PRId64, priority);
-    zmsg_append (fields, &payload);
-    return s_self_rooms_request (self, oob? S_PENDING_ROOM_OOB: S_PENDING_ROOM_SEND, owner, http, req,
-                                 &fields, oob? "OOB": "SEND");
-}
-
-static void
-s_op_room_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    int64_t priority = 0;
-    bool oob = false;
-    json_object *data = NULL;
-    if (!room || s_int_field (request, "priority", &priority) < 0 || s_bool_field (request, "oob", &oob) < 0
-    ||  !json_object_object_get_ex (request, "data", &data)) {
-        s_self_error (self, session, req, 400, "send needs a room and data; priority is an integer, oob a boolean");
-        return;
-    }
-    if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
-        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-}
-
-//  PEEK, STATE or METRICS; owner is a session or an HTTP transaction
-static int
-s_self_room_query (self_t *self, s_pending_kind_t kind, const char *room, int64_t offset, int64_t limit,
-                   uint64_t owner, bool http, json_object *req)
-{
-    zmsg_t *fields = zmsg_new ();
-    const char *command = kind == S_PENDING_PEEK? "PEEK": kind == S_PENDING_STATE? "STATE": "METRICS";
-    if (room)
-        zmsg_addstr (fields, room);
-    if (kind == S_PENDING_PEEK && (offset >= 0 || limit >= 0))
-        zmsg_addstrf (fields, "%" PRId64, offset >= 0? offset: 0);
-    if (limit >= 0)
-        zmsg_addstrf (fields, "%" PRId64, limit);
-    return s_self_rooms_request (self, kind, owner, http, req, &fields, command);
-}
-
-static void
-s_op_peek (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    int64_t offset = -1, limit = -1;
-    if (!room || s_int_field (request, "offset", &offset) < 0 || s_int_field (request, "limit", &limit) < 0
-    ||  (offset < 0 && offset != -1) || (limit < 0 && limit != -1)) {
-        s_self_error (self, session, req, 400, "peek needs a room; offset and limit are integers >= 0");
-        return;
-    }
-    if (s_self_room_query (self, S_PENDING_PEEK, room, offset, limit, session->id, false, req))
-        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-}
-
-static void
-s_op_state (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    const char *room = s_string_field (request, "room", 65535);
-    if (!room)
-        s_self_error (self, session, req, 400, "state needs a room");
-    else
-    if (s_self_room_query (self, S_PENDING_STATE, room, -1, -1, session->id, false, req))
-        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-}
-
-static void
-s_op_metrics (self_t *self, zg_session_t *session, json_object *request, json_object *req)
-{
-    int64_t top = -1;
-    if (s_int_field (request, "top", &top) < 0 || (top < 0 && top != -1))
-        s_self_error (self, session, req, 400, "top is an integer >= 0");
-    else
-    if (s_self_room_query (self, S_PENDING_METRICS, NULL, -1, top, session->id, false, req))
-        s_self_error (self, session, req, 503, "the rooms actor is not reachable now");
-}
+//  WebSocket requests
 
 //  send and ack serve queues and rooms: the fields tell which
 static void
-s_op_send (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+s_op_send (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     if (json_object_object_get_ex (request, "room", NULL))
-        s_op_room_send (self, session, request, req);
+        zg_gw_rooms_send (self, session, request, req);
     else
-        s_op_queue_send (self, session, request, req);
+        zg_gw_queues_send (self, session, request, req);
 }
 
 static void
-s_op_ack (self_t *self, zg_session_t *session, json_object *request, json_object *req)
+s_op_ack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     if (json_object_object_get_ex (request, "room", NULL))
-        s_op_room_ack (self, session, request, req);
+        zg_gw_rooms_ack (self, session, request, req);
     else
-        s_self_task_outcome (self, session, request, req, "ACK");
+        zg_gw_queues_ack (self, session, request, req);
 }
 
-//  ==========================================================================
-//  WebSocket requests
-
-typedef void (s_op_fn) (self_t *self, zg_session_t *session, json_object *request, json_object *req);
-
+//  An op of the WebSocket protocol
 typedef struct {
-    const char *name;
-    s_op_fn *handler;
-    s_pattern_t pattern;
+    const char *name;               //  The request's "op"
+    zg_gw_op_fn *handler;           //  What serves it
+    zg_gw_pattern_t pattern;        //  Its counter (send and ack: by their fields)
 } s_op_t;
 
 static const s_op_t s_ops [] = {
@@ -1447,72 +920,72 @@ static const s_op_t s_ops [] = {
     { "unsubscribe", s_op_unsubscribe, ZG_TOPICS },
     { "publish", s_op_publish, ZG_TOPICS },
     { "send", s_op_send, ZG_QUEUES },
-    { "consume", s_op_consume, ZG_QUEUES },
-    { "cancel", s_op_cancel, ZG_QUEUES },
+    { "consume", zg_gw_queues_consume, ZG_QUEUES },
+    { "cancel", zg_gw_queues_cancel, ZG_QUEUES },
     { "ack", s_op_ack, ZG_QUEUES },
-    { "nack", s_op_nack, ZG_QUEUES },
-    { "fail", s_op_fail, ZG_QUEUES },
-    { "task", s_op_task, ZG_QUEUES },
-    { "join", s_op_join, ZG_ROOMS },
-    { "leave", s_op_leave, ZG_ROOMS },
-    { "ping", s_op_ping, ZG_ROOMS },
-    { "peek", s_op_peek, ZG_ROOMS },
-    { "state", s_op_state, ZG_ROOMS },
-    { "metrics", s_op_metrics, ZG_ROOMS },
+    { "nack", zg_gw_queues_nack, ZG_QUEUES },
+    { "fail", zg_gw_queues_fail, ZG_QUEUES },
+    { "task", zg_gw_queues_task, ZG_QUEUES },
+    { "join", zg_gw_rooms_join, ZG_ROOMS },
+    { "leave", zg_gw_rooms_leave, ZG_ROOMS },
+    { "ping", zg_gw_rooms_ping, ZG_ROOMS },
+    { "peek", zg_gw_rooms_peek, ZG_ROOMS },
+    { "state", zg_gw_rooms_state, ZG_ROOMS },
+    { "metrics", zg_gw_rooms_metrics, ZG_ROOMS },
     { NULL }
 };
 
 //  Handle a decoded request
-static void
-s_self_handle_request (self_t *self, zg_session_t *session, json_object *request)
+void
+zg_gw_handle_request (zg_gw_t *self, zg_session_t *session, json_object *request)
 {
     json_object *req = NULL;
     json_object_object_get_ex (request, "req", &req);
     if (req && !(json_object_is_type (req, json_type_int)
                  || (json_object_is_type (req, json_type_string) && !zg_codec_is_binary (req)
                      && json_object_get_string_len (req) <= ZG_GATEWAY_MAX_REQ))) {
-        s_self_error (self, session, NULL, 400, "req must be an integer or a string of at most %d bytes",
-                      ZG_GATEWAY_MAX_REQ);
+        zg_gw_error (self, session, NULL, 400, "req must be an integer or a string of at most %d bytes",
+                     ZG_GATEWAY_MAX_REQ);
         return;
     }
     json_object *op = NULL;
     if (!json_object_object_get_ex (request, "op", &op) || !json_object_is_type (op, json_type_string)) {
-        s_self_error (self, session, req, 400, "a request needs an op (a string)");
+        zg_gw_error (self, session, req, 400, "a request needs an op (a string)");
         return;
     }
     const char *name = json_object_get_string (op);
     for (const s_op_t *entry = s_ops; entry->name; entry++)
         if (streq (entry->name, name)) {
-            s_pattern_t pattern = entry->pattern;
+            zg_gw_pattern_t pattern = entry->pattern;
             if (entry->handler == s_op_send || entry->handler == s_op_ack)
                 pattern = json_object_object_get_ex (request, "room", NULL)? ZG_ROOMS: ZG_QUEUES;
             self->counters.in [pattern]++;
             entry->handler (self, session, request, req);
             return;
         }
-    s_self_error (self, session, req, 400, "unknown op '%.64s'", name);
+    zg_gw_error (self, session, req, 400, "unknown op '%.64s'", name);
 }
 
 //  Handle one complete WebSocket message
 static void
-s_self_handle_message (self_t *self, zg_session_t *session, const byte *data, size_t size, bool binary)
+s_self_handle_message (zg_gw_t *self, zg_session_t *session, const byte *data, size_t size, bool binary)
 {
     session->msgpack = binary;
     json_object *request = NULL;
     char error [256];
     if (zg_codec_decode (self->codec, data, size, binary, &request, error, sizeof error))
-        s_self_error (self, session, NULL, 400, "%s", error);
+        zg_gw_error (self, session, NULL, 400, "%s", error);
     else
     if (!json_object_is_type (request, json_type_object))
-        s_self_error (self, session, NULL, 400, "a request must be an object");
+        zg_gw_error (self, session, NULL, 400, "a request must be an object");
     else
-        s_self_handle_request (self, session, request);
+        zg_gw_handle_request (self, session, request);
     json_object_put (request);
 }
 
 //  A new session
 static zg_session_t *
-s_self_open_session (self_t *self, struct lws *wsi)
+s_self_open_session (zg_gw_t *self, struct lws *wsi)
 {
     zg_session_t *session = zg_session_new (wsi, ++self->next_id);
     char key [32];
@@ -1524,7 +997,7 @@ s_self_open_session (self_t *self, struct lws *wsi)
 
 //  A session ended: it leaves everything it took part in
 static void
-s_self_close_session (self_t *self, zg_session_t **session_p)
+s_self_close_session (zg_gw_t *self, zg_session_t **session_p)
 {
     zg_session_t *session = *session_p;
     while (session->topic_count)
@@ -1532,7 +1005,7 @@ s_self_close_session (self_t *self, zg_session_t **session_p)
     if (session->queue_names || session->prefetch) {
         while (session->queue_names)
             free (session->queues [--session->queue_names]);
-        s_self_send_ready (self, session);       //  BYE: held tasks go back at once
+        zg_gw_queues_send_ready (self, session);       //  BYE: held tasks go back at once
     }
     if (session->client) {
         zstr_sendx (self->rooms, "BYE", "", session->client, NULL);
@@ -1545,7 +1018,7 @@ s_self_close_session (self_t *self, zg_session_t **session_p)
 }
 
 //  ==========================================================================
-//  Answers and events from the queues and rooms actors
+//  Answers to requests that waited for a queue or room actor
 
 //  The JSON form of a native error
 static json_object *
@@ -1557,19 +1030,19 @@ s_error_body (const char *reason)
 }
 
 //  Answer a pending request: a WebSocket answer object, or an HTTP reply
-static void
-s_self_answer (self_t *self, s_pending_t *pending, json_object *answer, int status, json_object *body)
+void
+zg_gw_answer (zg_gw_t *self, zg_pending_request_t *pending, json_object *answer, int status, json_object *body)
 {
     if (pending->http)
         s_self_http_done_waiting (self, pending->owner, status, body);
     else {
         json_object_put (body);
-        zg_session_t *session = s_self_session (self, pending->owner);
+        zg_session_t *session = zg_gw_session (self, pending->owner);
         if (session) {
             if (json_object_is_type (json_object_object_get (answer, "op"), json_type_string)
             &&  streq (json_object_get_string (json_object_object_get (answer, "op")), "error"))
                 self->counters.errors++;
-            s_self_send_object (self, session, answer, true, ZG_QUEUES);
+            zg_gw_send_object (self, session, answer, true, ZG_QUEUES);
             return;
         }
     }
@@ -1578,20 +1051,31 @@ s_self_answer (self_t *self, s_pending_t *pending, json_object *answer, int stat
 
 //  An ERROR for a pending request
 static void
-s_self_answer_error (self_t *self, s_pending_t *pending, const char *code, const char *reason)
+s_self_answer_error (zg_gw_t *self, zg_pending_request_t *pending, const char *code, const char *reason)
 {
     int number = atoi (code? code: "500");
-    json_object *answer = s_answer_new ("error", pending->req);
+    json_object *answer = zg_gw_answer_new ("error", pending->req);
     json_object_object_add (answer, "code", json_object_new_int (number));
     json_object_object_add (answer, "message", json_object_new_string (reason? reason: "error"));
     //  A reply timeout is a gateway timeout to an HTTP client
     int status = number == 408? 504: number >= 400 && number < 600? number: 502;
-    s_self_answer (self, pending, answer, status, s_error_body (reason));
+    zg_gw_answer (self, pending, answer, status, s_error_body (reason));
+}
+
+//  An ERROR [code][reason] from a pattern actor for a pending request
+void
+zg_gw_answer_native_error (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
+{
+    char *code = zmsg_popstr (msg);
+    char *reason = zmsg_popstr (msg);
+    s_self_answer_error (self, pending, code, reason);
+    zstr_free (&code);
+    zstr_free (&reason);
 }
 
 //  A msgpack map answer, decoded; an HTTP body and a WebSocket answer
-static void
-s_self_answer_map (self_t *self, s_pending_t *pending, const char *op, zframe_t *frame)
+void
+zg_gw_answer_map (zg_gw_t *self, zg_pending_request_t *pending, const char *op, zframe_t *frame)
 {
     json_object *map = NULL;
     char error [256];
@@ -1608,326 +1092,29 @@ s_self_answer_map (self_t *self, s_pending_t *pending, const char *op, zframe_t 
         json_object_object_add (map, "data", json_object_get (reply));
         json_object_object_del (map, "reply");
     }
-    json_object *answer = s_answer_new (op, pending->req);
+    json_object *answer = zg_gw_answer_new (op, pending->req);
     json_object_object_foreach (map, key, value)
         json_object_object_add (answer, key, json_object_get (value));
-    s_self_answer (self, pending, answer, 200, map);
+    zg_gw_answer (self, pending, answer, 200, map);
 }
 
 //  An integer field of an OK answer
-static void
-s_self_answer_number (self_t *self, s_pending_t *pending, const char *op, const char *field, const char *text)
+void
+zg_gw_answer_number (zg_gw_t *self, zg_pending_request_t *pending, const char *op, const char *field, const char *text)
 {
     int64_t number = text? strtoll (text, NULL, 10): 0;
-    json_object *answer = s_answer_new (op, pending->req);
+    json_object *answer = zg_gw_answer_new (op, pending->req);
     json_object_object_add (answer, field, json_object_new_int64 (number));
     json_object *body = json_object_new_object ();
     json_object_object_add (body, field, json_object_new_int64 (number));
-    s_self_answer (self, pending, answer, 200, body);
-}
-
-//  A message on the producers' DEALER
-static void
-s_self_handle_producer (self_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->producer);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    char *key = zmsg_popstr (msg);
-    s_pending_t *pending = key? (s_pending_t *) zhashx_lookup (self->pending, key): NULL;
-    if (pending && command) {
-        bool done = true;
-        if (streq (command, "OK") && pending->kind == S_PENDING_TASK) {
-            zframe_t *map = zmsg_pop (msg);
-            s_self_answer_map (self, pending, "task_state", map);
-            zframe_destroy (&map);
-        }
-        else
-        if (streq (command, "OK")) {
-            char *id = zmsg_popstr (msg);
-            if (!(pending->http && pending->reply)) {
-                json_object *answer = s_answer_new ("accepted", pending->req);
-                json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
-                json_object *body = json_object_new_object ();
-                json_object_object_add (body, "id", json_object_new_string (id? id: ""));
-                s_self_answer (self, pending, answer, 200, body);
-            }
-            done = !pending->reply;
-            zstr_free (&id);
-        }
-        else
-        if (streq (command, "REPLY")) {
-            char *id = zmsg_popstr (msg);
-            zframe_t *payload = zmsg_pop (msg);
-            json_object *answer = s_answer_new ("reply", pending->req);
-            json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
-            json_object *body = json_object_new_object ();
-            json_object_object_add (body, "id", json_object_new_string (id? id: ""));
-            if (payload) {
-                s_self_add_data (self, answer, zframe_data (payload), zframe_size (payload));
-                s_self_add_data (self, body, zframe_data (payload), zframe_size (payload));
-            }
-            if (!pending->http) {
-                zg_session_t *session = s_self_session (self, pending->owner);
-                if (session)
-                    self->counters.out [ZG_QUEUES]++;
-            }
-            s_self_answer (self, pending, answer, 200, body);
-            zframe_destroy (&payload);
-            zstr_free (&id);
-        }
-        else
-        if (streq (command, "ERROR")) {
-            char *code = zmsg_popstr (msg);
-            char *reason = zmsg_popstr (msg);
-            s_self_answer_error (self, pending, code, reason);
-            zstr_free (&code);
-            zstr_free (&reason);
-        }
-        else
-            done = streq (command, "END");
-        if (done)
-            zhashx_delete (self->pending, key);
-    }
-    zstr_free (&command);
-    zstr_free (&key);
-    zmsg_destroy (&msg);
-}
-
-//  A message on the workers' DEALER
-static void
-s_self_handle_worker (self_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->worker);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    char *worker = zmsg_popstr (msg);
-    zg_session_t *session = worker? (zg_session_t *) zhashx_lookup (self->workers, worker): NULL;
-    if (command && streq (command, "OK")) {
-        zframe_t *frame = zmsg_pop (msg);
-        json_object *map = NULL;
-        char error [256];
-        if (frame && zg_codec_decode_native (self->codec, zframe_data (frame), zframe_size (frame), &map,
-                                             error, sizeof error) == 0) {
-            json_object *heartbeat = NULL;
-            if (json_object_object_get_ex (map, "heartbeat", &heartbeat)
-            &&  json_object_get_int64 (heartbeat) > 0)
-                self->worker_heartbeat = json_object_get_int64 (heartbeat);
-        }
-        json_object_put (map);
-        zframe_destroy (&frame);
-    }
-    else
-    if (command && streq (command, "DELIVER") && session && zmsg_size (msg) == 3) {
-        char *id = zmsg_popstr (msg);
-        zframe_t *meta = zmsg_pop (msg);
-        zframe_t *payload = zmsg_pop (msg);
-        json_object *task = json_object_new_object ();
-        json_object_object_add (task, "op", json_object_new_string ("task"));
-        json_object *map = NULL;
-        char error [256];
-        if (zg_codec_decode_native (self->codec, zframe_data (meta), zframe_size (meta), &map,
-                                    error, sizeof error) == 0
-        &&  json_object_is_type (map, json_type_object)) {
-            json_object_object_foreach (map, key, value)
-                json_object_object_add (task, key, json_object_get (value));
-        }
-        json_object_put (map);
-        json_object_object_add (task, "id", json_object_new_string (id));
-        s_self_add_data (self, task, zframe_data (payload), zframe_size (payload));
-        //  A task is not dropped: a worker that cannot take it loses its session
-        zg_frame_t *frame = s_self_frame (self, task, session->msgpack);
-        s_self_push (self, session, frame, true, ZG_QUEUES);
-        self->counters.out [ZG_QUEUES]++;
-        zg_frame_unref (&frame);
-        json_object_put (task);
-        zstr_free (&id);
-        zframe_destroy (&meta);
-        zframe_destroy (&payload);
-    }
-    else
-    if (command && streq (command, "ERROR") && session) {
-        char *code = zmsg_popstr (msg);
-        char *reason = zmsg_popstr (msg);
-        if (code && streq (code, "404") && session->queue_names)
-            s_self_send_ready (self, session);      //  The queues actor forgot us: announce again
-        else {
-            json_object *error = s_answer_new ("error", NULL);
-            json_object_object_add (error, "code", json_object_new_int (atoi (code? code: "500")));
-            json_object_object_add (error, "message", json_object_new_string (reason? reason: "error"));
-            self->counters.errors++;
-            s_self_send_object (self, session, error, true, ZG_QUEUES);
-        }
-        zstr_free (&code);
-        zstr_free (&reason);
-    }
-    zstr_free (&command);
-    zstr_free (&worker);
-    zmsg_destroy (&msg);
-}
-
-//  An event for a room member or observer
-static void
-s_self_room_event (self_t *self, const char *command, zmsg_t *msg)
-{
-    char *client = zmsg_popstr (msg);
-    zg_session_t *session = client? (zg_session_t *) zhashx_lookup (self->clients, client): NULL;
-    char *room = zmsg_popstr (msg);
-    if (session && room) {
-        json_object *event = json_object_new_object ();
-        if (streq (command, "DELIVER") && zmsg_size (msg) == 3) {
-            char *seq = zmsg_popstr (msg);
-            char *token = zmsg_popstr (msg);
-            zframe_t *payload = zmsg_pop (msg);
-            json_object_object_add (event, "op", json_object_new_string ("room"));
-            json_object_object_add (event, "room", json_object_new_string (room));
-            json_object_object_add (event, "seq", json_object_new_int64 (strtoll (seq, NULL, 10)));
-            json_object_object_add (event, "token", *token? json_object_new_string (token): NULL);
-            s_self_add_data (self, event, zframe_data (payload), zframe_size (payload));
-            zstr_free (&seq);
-            zstr_free (&token);
-            zframe_destroy (&payload);
-        }
-        else
-        if (streq (command, "OOB") && zmsg_size (msg) == 1) {
-            zframe_t *payload = zmsg_pop (msg);
-            json_object_object_add (event, "op", json_object_new_string ("oob"));
-            json_object_object_add (event, "room", json_object_new_string (room));
-            s_self_add_data (self, event, zframe_data (payload), zframe_size (payload));
-            zframe_destroy (&payload);
-        }
-        else
-        if (streq (command, "EVICTED")) {
-            char *reason = zmsg_popstr (msg);
-            json_object_object_add (event, "op", json_object_new_string ("evicted"));
-            json_object_object_add (event, "room", json_object_new_string (room));
-            json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
-            zstr_free (&reason);
-        }
-        else
-        if (streq (command, "TIMEOUT")) {
-            char *member = zmsg_popstr (msg);
-            char *reason = zmsg_popstr (msg);
-            json_object_object_add (event, "op", json_object_new_string ("timeout"));
-            json_object_object_add (event, "room", json_object_new_string (room));
-            json_object_object_add (event, "client", json_object_new_string (member? member: ""));
-            json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
-            zstr_free (&member);
-            zstr_free (&reason);
-        }
-        if (json_object_object_length (event)) {
-            //  Room messages are lockstep: a member that cannot take one
-            //  would block its room until the ack timeout, so it is an answer
-            zg_frame_t *frame = s_self_frame (self, event, session->msgpack);
-            s_self_push (self, session, frame, streq (command, "DELIVER"), ZG_ROOMS);
-            if (streq (command, "DELIVER"))
-                self->counters.out [ZG_ROOMS]++;
-            zg_frame_unref (&frame);
-        }
-        json_object_put (event);
-    }
-    zstr_free (&client);
-    zstr_free (&room);
-}
-
-//  The session got its rooms client id: run the requests that waited
-static void
-s_self_room_hello (self_t *self, s_pending_t *pending, const char *command, zmsg_t *msg)
-{
-    zg_session_t *session = s_self_session (self, pending->owner);
-    char *client = streq (command, "OK")? zmsg_popstr (msg): NULL;
-    if (!session) {
-        if (client)
-            zstr_sendx (self->rooms, "BYE", "", client, NULL);
-        zstr_free (&client);
-        return;
-    }
-    zlistx_t *waiting = session->waiting;
-    session->waiting = NULL;
-    if (client) {
-        session->client = client;
-        zhashx_insert (self->clients, client, session);
-    }
-    for (json_object *request = (json_object *) zlistx_first (waiting); request;
-         request = (json_object *) zlistx_next (waiting))
-        if (client)
-            s_self_handle_request (self, session, request);
-        else {
-            json_object *req = NULL;
-            json_object_object_get_ex (request, "req", &req);
-            s_self_error (self, session, req, 503, "the rooms actor gave no client id");
-        }
-    zlistx_destroy (&waiting);
-}
-
-//  A message on the rooms' DEALER
-static void
-s_self_handle_rooms (self_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->rooms);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    if (command && (streq (command, "OK") || streq (command, "ERROR"))) {
-        char *key = zmsg_popstr (msg);
-        s_pending_t *pending = key? (s_pending_t *) zhashx_lookup (self->pending, key): NULL;
-        if (pending && streq (command, "ERROR")) {
-            if (pending->kind == S_PENDING_HELLO)
-                s_self_room_hello (self, pending, command, msg);
-            else {
-                char *code = zmsg_popstr (msg);
-                char *reason = zmsg_popstr (msg);
-                s_self_answer_error (self, pending, code, reason);
-                zstr_free (&code);
-                zstr_free (&reason);
-            }
-        }
-        else
-        if (pending) {
-            char *text = NULL;
-            zframe_t *frame = NULL;
-            switch (pending->kind) {
-                case S_PENDING_HELLO:
-                    s_self_room_hello (self, pending, command, msg);
-                    break;
-                case S_PENDING_ROOM_SEND:
-                case S_PENDING_ROOM_OOB:
-                    text = zmsg_popstr (msg);
-                    s_self_answer_number (self, pending, "ok",
-                                          pending->kind == S_PENDING_ROOM_SEND? "seq": "count", text);
-                    zstr_free (&text);
-                    break;
-                case S_PENDING_PEEK:
-                case S_PENDING_STATE:
-                case S_PENDING_METRICS:
-                    frame = zmsg_pop (msg);
-                    s_self_answer_map (self, pending, pending->kind == S_PENDING_PEEK? "peeked":
-                                       pending->kind == S_PENDING_STATE? "room_state": "room_metrics", frame);
-                    zframe_destroy (&frame);
-                    break;
-                default:
-                    s_self_answer (self, pending, s_answer_new ("ok", pending->req), 200, json_object_new_object ());
-                    break;
-            }
-        }
-        if (pending)
-            zhashx_delete (self->pending, key);
-        zstr_free (&key);
-    }
-    else
-    if (command)
-        s_self_room_event (self, command, msg);
-    zstr_free (&command);
-    zmsg_destroy (&msg);
+    zg_gw_answer (self, pending, answer, 200, body);
 }
 
 //  ==========================================================================
 //  Pipe commands and stats
 
 static char *
-s_self_stats (self_t *self)
+s_self_stats (zg_gw_t *self)
 {
     json_object *root = json_object_new_object ();
     json_object_object_add (root, "sessions", json_object_new_uint64 (zhashx_size (self->sessions)));
@@ -1951,7 +1138,7 @@ s_self_stats (self_t *self)
                             json_object_new_uint64 (zg_topicmap_size (self->topicmap)));
     json_object_object_add (root, "web_workers", json_object_new_uint64 (zhashx_size (self->workers)));
     json_object_object_add (root, "room_clients", json_object_new_uint64 (zhashx_size (self->clients)));
-    json_object_object_add (root, "pending", json_object_new_uint64 (zhashx_size (self->pending)));
+    json_object_object_add (root, "pending", json_object_new_uint64 (zg_pending_size (self->pending)));
     uint64_t delivered, dropped;
     size_t subscribers;
     zg_pull_counters (self->pull, &delivered, &dropped, &subscribers);
@@ -1968,7 +1155,7 @@ s_self_stats (self_t *self)
 static void
 s_self_command (void *self_p, const char *command, zmsg_t *request)
 {
-    self_t *self = (self_t *) self_p;
+    zg_gw_t *self = (zg_gw_t *) self_p;
     if (strneq (command, "PEER-STATS")) {
         zsys_error ("zg_gateway: invalid pipe command '%s'", command);
         assert (false);
@@ -1985,13 +1172,13 @@ s_self_command (void *self_p, const char *command, zmsg_t *request)
 static int
 s_self_set_handler (void *self, const char *key, const char *value, char *error, size_t size)
 {
-    return s_self_set ((self_t *) self, key, value, error, size);
+    return s_self_set ((zg_gw_t *) self, key, value, error, size);
 }
 
 static char *
 s_self_stats_handler (void *self)
 {
-    return s_self_stats ((self_t *) self);
+    return s_self_stats ((zg_gw_t *) self);
 }
 
 static const zg_actor_handlers_t s_handlers = {
@@ -2003,7 +1190,7 @@ static const zg_actor_handlers_t s_handlers = {
 //  the next lws pass return at once
 
 static void
-s_self_drain (self_t *self)
+s_self_drain (zg_gw_t *self)
 {
     size_t handled = 0;
     bool more = true;
@@ -2032,15 +1219,15 @@ s_self_drain (self_t *self)
             more = true;
         }
         if (zsock_events (self->producer) & ZMQ_POLLIN) {
-            s_self_handle_producer (self);
+            zg_gw_queues_handle_producer (self);
             more = true;
         }
         if (zsock_events (self->worker) & ZMQ_POLLIN) {
-            s_self_handle_worker (self);
+            zg_gw_queues_handle_worker (self);
             more = true;
         }
         if (zsock_events (self->rooms) & ZMQ_POLLIN) {
-            s_self_handle_rooms (self);
+            zg_gw_rooms_handle (self);
             more = true;
         }
         handled++;
@@ -2063,7 +1250,7 @@ s_wsi_key (struct lws *wsi, char *key, size_t size)
 
 //  The current HTTP transaction of a connection, or NULL
 static zg_http_t *
-s_self_transaction (self_t *self, struct lws *wsi)
+s_self_transaction (zg_gw_t *self, struct lws *wsi)
 {
     char key [32];
     s_wsi_key (wsi, key, sizeof key);
@@ -2072,7 +1259,7 @@ s_self_transaction (self_t *self, struct lws *wsi)
 
 //  Finish a connection's HTTP transaction, if any: count it and forget it
 static void
-s_self_http_finish (self_t *self, struct lws *wsi)
+s_self_http_finish (zg_gw_t *self, struct lws *wsi)
 {
     zg_http_t *http = s_self_transaction (self, wsi);
     if (!http)
@@ -2092,7 +1279,7 @@ s_self_http_finish (self_t *self, struct lws *wsi)
 
 //  A deferred HTTP reply is ready (the transaction may have gone)
 static void
-s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *body)
+s_self_http_done_waiting (zg_gw_t *self, uint64_t id, int status, json_object *body)
 {
     char key [32];
     s_key (key, sizeof key, "", id);
@@ -2104,8 +1291,8 @@ s_self_http_done_waiting (self_t *self, uint64_t id, int status, json_object *bo
 
 //  Keep a transaction waiting for a pattern actor, at most timeout ms (then
 //  the tick answers 504); lws closes it if even that cannot be written
-static void
-s_self_http_defer (self_t *self, zg_http_t *http, int64_t timeout)
+void
+zg_gw_http_defer (zg_gw_t *self, zg_http_t *http, int64_t timeout)
 {
     char key [32];
     s_key (key, sizeof key, "", http->id);
@@ -2116,7 +1303,7 @@ s_self_http_defer (self_t *self, zg_http_t *http, int64_t timeout)
 
 //  Answer 504 to the transactions whose pattern actor did not answer in time
 static void
-s_self_http_expire (self_t *self, int64_t now)
+s_self_http_expire (zg_gw_t *self, int64_t now)
 {
     for (zg_http_t *http = (zg_http_t *) zhashx_first (self->https); http;
          http = (zg_http_t *) zhashx_next (self->https))
@@ -2125,8 +1312,8 @@ s_self_http_expire (self_t *self, int64_t now)
 }
 
 //  The JSON object body of a POST, or NULL after replying 400 (or 413)
-static json_object *
-s_self_http_body (self_t *self, zg_http_t *http)
+json_object *
+zg_gw_http_body (zg_gw_t *self, zg_http_t *http)
 {
     if (http->too_large) {
         zg_http_reply_message (http, 413, "request body too large");
@@ -2146,7 +1333,7 @@ s_self_http_body (self_t *self, zg_http_t *http)
 
 //  gophermq's subject rule, plus our topic size limit
 static bool
-s_self_valid_subject (self_t *self, const char *subject)
+s_self_valid_subject (zg_gw_t *self, const char *subject)
 {
     size_t length = strlen (subject);
     if (length == 0 || length > (size_t) self->settings.max_topic_size || strpbrk (subject, " \t\r\n")
@@ -2177,11 +1364,11 @@ s_count_match (void *holder, void *arg)
 }
 
 static void
-s_http_publish (self_t *self, zg_http_t *http, const char *param)
+s_http_publish (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     bool async = streq (http->path, "/api/publish/async");
     (void) param;
-    json_object *body = s_self_http_body (self, http);
+    json_object *body = zg_gw_http_body (self, http);
     if (!body)
         return;
     size_t size = 0;
@@ -2215,17 +1402,20 @@ s_http_publish (self_t *self, zg_http_t *http, const char *param)
         zg_http_reply_message (http, 500, "server error");
     else {
         zg_pull_reserve (self->pull, subject);
-        zg_http_reply_json (http, 200, ok);
+        //  Answer once the message has come back from the topics actor, so a
+        //  fetch made after this answer finds it in the pull buffers
+        zg_gw_http_defer (self, http, self->settings.http_timeout);
+        s_self_wait_barrier (self, http->id, true, json_object_get (ok));
     }
     json_object_put (ok);
     json_object_put (body);
 }
 
 static void
-s_http_subscribe (self_t *self, zg_http_t *http, const char *param)
+s_http_subscribe (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
-    json_object *body = s_self_http_body (self, http);
+    json_object *body = zg_gw_http_body (self, http);
     if (!body)
         return;
     const char *subject = s_body_string (body, "subject", NULL);
@@ -2243,7 +1433,7 @@ s_http_subscribe (self_t *self, zg_http_t *http, const char *param)
             json_object_object_add (answer, "id", json_object_new_string (id));
             json_object_object_add (answer, "subject", json_object_new_string (subject));
             if (zg_topicmap_use (self->topicmap, subject)) {
-                s_self_http_defer (self, http, self->settings.http_timeout);
+                zg_gw_http_defer (self, http, self->settings.http_timeout);
                 s_self_wait_barrier (self, http->id, true, answer);
             }
             else {
@@ -2256,10 +1446,10 @@ s_http_subscribe (self_t *self, zg_http_t *http, const char *param)
 }
 
 static void
-s_http_fetch (self_t *self, zg_http_t *http, const char *param)
+s_http_fetch (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
-    json_object *body = s_self_http_body (self, http);
+    json_object *body = zg_gw_http_body (self, http);
     if (!body)
         return;
     const char *subject = s_body_string (body, "subject", NULL);
@@ -2302,7 +1492,7 @@ s_http_fetch (self_t *self, zg_http_t *http, const char *param)
 }
 
 static void
-s_http_ready (self_t *self, zg_http_t *http, const char *param)
+s_http_ready (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) self;
     (void) param;
@@ -2311,7 +1501,7 @@ s_http_ready (self_t *self, zg_http_t *http, const char *param)
 
 //  The gateway's own counters, the other actors' as they last reported
 static json_object *
-s_self_all_stats (self_t *self)
+s_self_all_stats (zg_gw_t *self)
 {
     json_object *root = json_object_new_object ();
     char *own = s_self_stats (self);
@@ -2324,7 +1514,7 @@ s_self_all_stats (self_t *self)
 }
 
 static void
-s_http_stats (self_t *self, zg_http_t *http, const char *param)
+s_http_stats (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
     json_object *root = s_self_all_stats (self);
@@ -2333,7 +1523,7 @@ s_http_stats (self_t *self, zg_http_t *http, const char *param)
 }
 
 static void
-s_http_metrics (self_t *self, zg_http_t *http, const char *param)
+s_http_metrics (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
     msgpack_sbuffer out;
@@ -2372,132 +1562,19 @@ s_http_metrics (self_t *self, zg_http_t *http, const char *param)
     msgpack_sbuffer_destroy (&out);
 }
 
-//  An integer query argument: -1 if absent, -2 if not a number >= 0
-static int64_t
-s_query_int (zg_http_t *http, const char *name)
-{
-    char buffer [64];
-    //  The name includes its '='; lws returns the value inside buffer
-    const char *value = lws_get_urlarg_by_name (http->wsi, name, buffer, sizeof buffer);
-    if (!value)
-        return -1;
-    char *end = NULL;
-    long long number = strtoll (value, &end, 10);
-    return end == value || *end || number < 0? -2: number;
-}
-
 static void
-s_http_queue_send (self_t *self, zg_http_t *http, const char *queue)
-{
-    json_object *body = s_self_http_body (self, http);
-    if (!body)
-        return;
-    int64_t priority = 0, wait = 0;
-    json_object *data = NULL;
-    int has_priority = s_int_field (body, "priority", &priority);
-    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
-    ||  s_int_field (body, "wait", &wait) < 0 || wait < 0) {
-        zg_http_reply_message (http, 400, "request's body is invalid");
-        json_object_put (body);
-        return;
-    }
-    zframe_t *payload = s_data_frame (body);
-    msgpack_sbuffer_clear (&self->encoded);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 1 + (has_priority > 0) + (wait > 0));
-    msgpack_pack_str_with_body (&packer, "reply", 5);
-    if (wait > 0)
-        msgpack_pack_true (&packer);
-    else
-        msgpack_pack_false (&packer);
-    if (has_priority > 0) {
-        msgpack_pack_str_with_body (&packer, "priority", 8);
-        msgpack_pack_int64 (&packer, priority);
-    }
-    if (wait > 0) {
-        msgpack_pack_str_with_body (&packer, "timeout", 7);
-        msgpack_pack_int64 (&packer, wait);
-    }
-    char key [32];
-    s_self_pending (self, S_PENDING_QUEUE_SEND, http->id, true, NULL, key, sizeof key);
-    ((s_pending_t *) zhashx_lookup (self->pending, key))->reply = wait > 0;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "SEND");
-    zmsg_addstr (msg, key);
-    zmsg_addstr (msg, queue);
-    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
-    zmsg_append (msg, &payload);
-    if (!self->linked [ZG_QUEUES] || s_self_send (self, self->producer, &msg)) {
-        zmsg_destroy (&msg);
-        zhashx_delete (self->pending, key);
-        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
-    }
-    else
-        s_self_http_defer (self, http, wait + self->settings.http_timeout);
-    json_object_put (body);
-}
-
-static void
-s_http_task (self_t *self, zg_http_t *http, const char *id)
-{
-    if (s_self_get_task (self, id, http->id, true, NULL))
-        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
-    else
-        s_self_http_defer (self, http, self->settings.http_timeout);
-}
-
-static void
-s_http_room_send (self_t *self, zg_http_t *http, const char *room)
-{
-    bool oob = strstr (http->path, "/oob") != NULL;
-    json_object *body = s_self_http_body (self, http);
-    if (!body)
-        return;
-    int64_t priority = 0;
-    json_object *data = NULL;
-    if (!json_object_object_get_ex (body, "data", &data) || s_int_field (body, "priority", &priority) < 0)
-        zg_http_reply_message (http, 400, "request's body is invalid");
-    else
-    if (s_self_room_send (self, room, body, oob, priority, http->id, true, NULL))
-        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
-    else
-        s_self_http_defer (self, http, self->settings.http_timeout);
-    json_object_put (body);
-}
-
-static void
-s_http_room_query (self_t *self, zg_http_t *http, const char *param)
-{
-    const char *room = *param? param: NULL;
-    s_pending_kind_t kind = !room? S_PENDING_METRICS: strstr (http->path, "/peek")? S_PENDING_PEEK: S_PENDING_STATE;
-    int64_t offset = kind == S_PENDING_PEEK? s_query_int (http, "offset="): -1;
-    int64_t limit = kind == S_PENDING_PEEK? s_query_int (http, "limit="):
-                    kind == S_PENDING_METRICS? s_query_int (http, "top="): -1;
-    if (offset == -2 || limit == -2)
-        zg_http_reply_message (http, 400, "query arguments must be integers >= 0");
-    else
-    if (s_self_room_query (self, kind, room, offset, limit, http->id, true, NULL))
-        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
-    else
-        s_self_http_defer (self, http, self->settings.http_timeout);
-}
-
-static void
-s_http_ws_only (self_t *self, zg_http_t *http, const char *param)
+s_http_ws_only (zg_gw_t *self, zg_http_t *http, const char *param)
 {
     (void) self;
     (void) param;
     zg_http_reply_message (http, 400, "/ws takes WebSocket upgrades only");
 }
 
-typedef void (s_route_fn) (self_t *self, zg_http_t *http, const char *param);
-
 //  Routes: a path with at most one {} segment, and its method
 typedef struct {
     const char *pattern;
     zg_http_method_t method;
-    s_route_fn *handler;
+    zg_gw_route_fn *handler;
 } s_route_t;
 
 static const s_route_t s_routes [] = {
@@ -2508,20 +1585,20 @@ static const s_route_t s_routes [] = {
     { "/ready", ZG_HTTP_GET, s_http_ready },
     { "/api/stats", ZG_HTTP_GET, s_http_stats },
     { "/metrics", ZG_HTTP_GET, s_http_metrics },
-    { "/api/queues/{}", ZG_HTTP_POST, s_http_queue_send },
-    { "/api/tasks/{}", ZG_HTTP_GET, s_http_task },
-    { "/api/rooms/{}", ZG_HTTP_POST, s_http_room_send },
-    { "/api/rooms/{}/oob", ZG_HTTP_POST, s_http_room_send },
-    { "/api/rooms/{}/peek", ZG_HTTP_GET, s_http_room_query },
-    { "/api/rooms/{}", ZG_HTTP_GET, s_http_room_query },
-    { "/api/rooms", ZG_HTTP_GET, s_http_room_query },
+    { "/api/queues/{}", ZG_HTTP_POST, zg_gw_queues_http_send },
+    { "/api/tasks/{}", ZG_HTTP_GET, zg_gw_queues_http_task },
+    { "/api/rooms/{}", ZG_HTTP_POST, zg_gw_rooms_http_send },
+    { "/api/rooms/{}/oob", ZG_HTTP_POST, zg_gw_rooms_http_send },
+    { "/api/rooms/{}/peek", ZG_HTTP_GET, zg_gw_rooms_http_query },
+    { "/api/rooms/{}", ZG_HTTP_GET, zg_gw_rooms_http_query },
+    { "/api/rooms", ZG_HTTP_GET, zg_gw_rooms_http_query },
     { "/ws", ZG_HTTP_GET, s_http_ws_only },
     { NULL }
 };
 
 //  Route a request whose body (if any) has arrived
 static void
-s_self_route (self_t *self, zg_http_t *http)
+s_self_route (zg_gw_t *self, zg_http_t *http)
 {
     char param [1024];
     bool path_known = false;
@@ -2581,7 +1658,7 @@ s_method (struct lws *wsi)
 static int
 s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
+    zg_gw_t *self = (zg_gw_t *) lws_context_user (lws_get_context (wsi));
     s_pss_t *pss = (s_pss_t *) user;
     //  Any callback but a write may send on a zsock (a request, a close),
     //  which can leave it readable without waking its ZMQ_FD; writes only
@@ -2683,7 +1760,7 @@ static int
 s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     if (wsi)
-        ((self_t *) lws_context_user (lws_get_context (wsi)))->drain_wanted = true;
+        ((zg_gw_t *) lws_context_user (lws_get_context (wsi)))->drain_wanted = true;
     (void) reason;
     (void) user;
     (void) in;
@@ -2698,7 +1775,7 @@ void
 zg_gateway (zsock_t *pipe, void *args)
 {
     (void) args;
-    self_t *self = s_self_new (pipe);
+    zg_gw_t *self = s_self_new (pipe);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         if (self->context) {

@@ -19,6 +19,7 @@
 #include "zg_metrics.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
+#include "zg_pending.h"
 #include "zg_roomq.h"
 #include "zg_member.h"
 
@@ -49,6 +50,7 @@ static const s_test_t s_tests [] = {
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
+    { "zg_pending", zg_pending_test },
     { "zg_gateway", zg_gateway_test },
     { NULL, NULL }
 };

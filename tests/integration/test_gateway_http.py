@@ -61,6 +61,13 @@ class GatewayHttpTest(unittest.TestCase):
         self.assertEqual(json.loads(self.post("/api/fetch", {"subject": "orders.new", "id": first})[1])["data"], [])
         self.assertEqual(len(json.loads(self.post("/api/fetch", {"subject": "orders.new", "id": second})[1])["data"]), 3)
 
+    def test_fetch_right_after_publish_finds_the_message(self):
+        sid = self.subscribe("orders.now")
+        for n in range(100):
+            self.assertEqual(self.post("/api/publish", {"subject": "orders.now", "data": f"m{n}"})[0], 200)
+            status, body = self.post("/api/fetch", {"subject": "orders.now", "id": sid})
+            self.assertEqual((status, json.loads(body)["data"]), (200, [f"m{n}"]), n)
+
     def test_gophermq_errors(self):
         sid = self.subscribe("errors.a")
         invalid = b'{"message":"request\'s body is invalid"}\n'

@@ -1,0 +1,471 @@
+/*  =========================================================================
+    zg_gw_queues - the gateway's bridge to the queues actor
+
+    WebSocket ops send, consume, cancel, ack, nack, fail and task; HTTP
+    POST /api/queues/{queue} and GET /api/tasks/{id}; and the answers and
+    pushed tasks that come back on the producers and workers DEALERs.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_gw_queues.h"
+
+
+//  ==========================================================================
+//  WebSocket producers and workers
+
+//  The worker id of a session
+static void
+s_worker_id (zg_session_t *session, char *id, size_t size)
+{
+    snprintf (id, size, "w%" PRIu64, session->id);
+}
+
+//  Tell the queues actor what a web worker serves (or that it left)
+int
+zg_gw_queues_send_ready (zg_gw_t *self, zg_session_t *session)
+{
+    char id [32];
+    s_worker_id (session, id, sizeof id);
+    zmsg_t *msg = zmsg_new ();
+    if (session->queue_names == 0) {
+        zmsg_addstr (msg, "BYE");
+        zmsg_addstr (msg, id);
+        zhashx_delete (self->workers, id);
+        return zg_gw_send (self, self->worker, &msg);
+    }
+    msgpack_sbuffer_clear (&self->encoded);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "queues", 6);
+    msgpack_pack_array (&packer, session->queue_names);
+    for (uint32_t index = 0; index < session->queue_names; index++)
+        msgpack_pack_str_with_body (&packer, session->queues [index], strlen (session->queues [index]));
+    msgpack_pack_str_with_body (&packer, "prefetch", 8);
+    msgpack_pack_int64 (&packer, session->prefetch);
+    zmsg_addstr (msg, "READY");
+    zmsg_addstr (msg, id);
+    zmsg_addmem (msg, self->encoded.data, self->encoded.size);
+    zhashx_update (self->workers, id, session);
+    return zg_gw_send (self, self->worker, &msg);
+}
+
+//  The options of a SEND; the queues actor applies its defaults to those
+//  not given
+typedef struct {
+    bool reply;                     //  The producer waits for the reply
+    bool has_priority;              //  priority is given
+    int64_t priority;               //  Higher first
+    bool has_timeout;               //  timeout is given
+    int64_t timeout;                //  Reply timeout, ms
+    bool has_ack_timeout;           //  ack_timeout is given
+    int64_t ack_timeout;            //  Time a worker may hold the task, ms
+} s_send_options_t;
+
+//  Send a task (taking its payload); answers go to owner, a session or an
+//  HTTP transaction. Returns -1 if the queues actor is not reachable.
+static int
+s_self_send_task (zg_gw_t *self, const char *queue, const s_send_options_t *options, zframe_t **payload_p,
+                  uint64_t owner, bool http, json_object *req)
+{
+    msgpack_sbuffer_clear (&self->encoded);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 1 + options->has_priority + options->has_timeout + options->has_ack_timeout);
+    msgpack_pack_str_with_body (&packer, "reply", 5);
+    if (options->reply)
+        msgpack_pack_true (&packer);
+    else
+        msgpack_pack_false (&packer);
+    if (options->has_priority) {
+        msgpack_pack_str_with_body (&packer, "priority", 8);
+        msgpack_pack_int64 (&packer, options->priority);
+    }
+    if (options->has_timeout) {
+        msgpack_pack_str_with_body (&packer, "timeout", 7);
+        msgpack_pack_int64 (&packer, options->timeout);
+    }
+    if (options->has_ack_timeout) {
+        msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
+        msgpack_pack_int64 (&packer, options->ack_timeout);
+    }
+    zg_pending_request_t *pending = zg_gw_pending (self, ZG_PENDING_QUEUE_SEND, owner, http, req);
+    pending->reply = options->reply;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, queue);
+    zmsg_addmem (fields, self->encoded.data, self->encoded.size);
+    zmsg_append (fields, payload_p);
+    return zg_gw_request (self, ZG_QUEUES, "SEND", pending, &fields);
+}
+
+//  send op without a room: a producer's task
+void
+zg_gw_queues_send (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    s_send_options_t options = { false };
+    int has_priority = zg_gw_int_field (request, "priority", &options.priority);
+    int has_timeout = zg_gw_int_field (request, "timeout", &options.timeout);
+    int has_ack_timeout = zg_gw_int_field (request, "ack_timeout", &options.ack_timeout);
+    if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
+    ||  zg_gw_bool_field (request, "reply", &options.reply) < 0) {
+        zg_gw_error (self, session, req, 400, "send needs a queue name; priority, timeout and ack_timeout "
+                     "are integers, reply a boolean");
+        return;
+    }
+    zframe_t *payload = zg_gw_data_frame (request);
+    if (!payload) {
+        zg_gw_error (self, session, req, 400, "data is missing");
+        return;
+    }
+    options.has_priority = has_priority > 0;
+    options.has_timeout = has_timeout > 0;
+    options.has_ack_timeout = has_ack_timeout > 0;
+    if (s_self_send_task (self, queue, &options, &payload, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+}
+
+//  consume op: the session becomes (or stays) a worker of one more queue
+void
+zg_gw_queues_consume (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    int64_t prefetch = session->prefetch? session->prefetch: 1;
+    if (!queue || zg_gw_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
+        zg_gw_error (self, session, req, 400, "consume needs a queue name and an optional prefetch >= 1");
+        return;
+    }
+    if (!self->workers_linked) {
+        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+        return;
+    }
+    bool known = false;
+    for (uint32_t index = 0; index < session->queue_names; index++)
+        known |= streq (session->queues [index], queue);
+    if (!known) {
+        if ((int64_t) session->queue_names >= self->settings.max_subscriptions) {
+            zg_gw_error (self, session, req, 429, "at most %" PRId64 " queues per session",
+                         self->settings.max_subscriptions);
+            return;
+        }
+        session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
+        assert (session->queues);
+        session->queues [session->queue_names++] = strdup (queue);
+    }
+    session->prefetch = prefetch;
+    if (zg_gw_queues_send_ready (self, session))
+        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+    else
+        zg_gw_ok (self, session, req);
+}
+
+//  cancel op: the worker stops taking tasks from a queue
+void
+zg_gw_queues_cancel (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    for (uint32_t index = 0; queue && index < session->queue_names; index++)
+        if (streq (session->queues [index], queue)) {
+            free (session->queues [index]);
+            session->queues [index] = session->queues [--session->queue_names];
+            zg_gw_queues_send_ready (self, session);
+            zg_gw_ok (self, session, req);
+            return;
+        }
+    zg_gw_error (self, session, req, 404, "this session does not consume '%s'", queue? queue: "");
+}
+
+//  ACK, NACK or FAIL a task the session's worker holds
+static void
+s_self_task_outcome (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req,
+                     const char *command)
+{
+    const char *id = zg_gw_string_field (request, "id", 255);
+    if (!id) {
+        zg_gw_error (self, session, req, 400, "%s needs a task id (a string)", command);
+        return;
+    }
+    if (session->queue_names == 0 && !session->prefetch) {
+        zg_gw_error (self, session, req, 404, "this session is not a worker (consume first)");
+        return;
+    }
+    char worker [32];
+    s_worker_id (session, worker, sizeof worker);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, command);
+    zmsg_addstr (msg, worker);
+    zmsg_addstr (msg, id);
+    if (streq (command, "ACK")) {
+        zframe_t *payload = zg_gw_data_frame (request);
+        if (payload)
+            zmsg_append (msg, &payload);
+    }
+    else
+    if (streq (command, "FAIL")) {
+        const char *reason = zg_gw_string_field (request, "reason", 1024);
+        zmsg_addstr (msg, reason? reason: "failed");
+    }
+    if (zg_gw_send (self, self->worker, &msg))
+        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+    else
+        zg_gw_ok (self, session, req);
+}
+
+//  ack op without a room: the worker is done with a task (data is the reply)
+void
+zg_gw_queues_ack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    s_self_task_outcome (self, session, request, req, "ACK");
+}
+
+//  nack op: the task goes back to its queue
+void
+zg_gw_queues_nack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    s_self_task_outcome (self, session, request, req, "NACK");
+}
+
+//  fail op: the task failed for good
+void
+zg_gw_queues_fail (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    s_self_task_outcome (self, session, request, req, "FAIL");
+}
+
+//  Send a GET for a task; owner is a session or an HTTP transaction
+static int
+s_self_get_task (zg_gw_t *self, const char *id, uint64_t owner, bool http, json_object *req)
+{
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, id);
+    return zg_gw_request (self, ZG_QUEUES, "GET", zg_gw_pending (self, ZG_PENDING_TASK, owner, http, req), &fields);
+}
+
+//  task op: a task's state
+void
+zg_gw_queues_task (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *id = zg_gw_string_field (request, "id", 255);
+    if (!id)
+        zg_gw_error (self, session, req, 400, "task needs a task id (a string)");
+    else
+    if (s_self_get_task (self, id, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+}
+
+//  ==========================================================================
+//  Answers and tasks on the producers and workers DEALERs
+
+//  OK to a SEND: the task is accepted. An HTTP producer that waits for the
+//  reply gets the reply alone. Returns true if no REPLY is to come.
+static bool
+s_self_accepted (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
+{
+    char *id = zmsg_popstr (msg);
+    if (!(pending->http && pending->reply)) {
+        json_object *answer = zg_gw_answer_new ("accepted", pending->req);
+        json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
+        json_object *body = json_object_new_object ();
+        json_object_object_add (body, "id", json_object_new_string (id? id: ""));
+        zg_gw_answer (self, pending, answer, 200, body);
+    }
+    zstr_free (&id);
+    return !pending->reply;
+}
+
+//  REPLY to a SEND that waited for it: the worker's reply payload
+static void
+s_self_reply (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
+{
+    char *id = zmsg_popstr (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    json_object *answer = zg_gw_answer_new ("reply", pending->req);
+    json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
+    json_object *body = json_object_new_object ();
+    json_object_object_add (body, "id", json_object_new_string (id? id: ""));
+    if (payload) {
+        zg_gw_add_data (self, answer, zframe_data (payload), zframe_size (payload));
+        zg_gw_add_data (self, body, zframe_data (payload), zframe_size (payload));
+    }
+    if (!pending->http) {
+        zg_session_t *session = zg_gw_session (self, pending->owner);
+        if (session)
+            self->counters.out [ZG_QUEUES]++;
+    }
+    zg_gw_answer (self, pending, answer, 200, body);
+    zframe_destroy (&payload);
+    zstr_free (&id);
+}
+
+//  A message on the producers' DEALER: an answer to a pending request
+void
+zg_gw_queues_handle_producer (zg_gw_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->producer);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    char *key = zmsg_popstr (msg);
+    zg_pending_request_t *pending = key? zg_pending_lookup (self->pending, key): NULL;
+    if (pending && command) {
+        bool done = true;
+        if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
+            zframe_t *map = zmsg_pop (msg);
+            zg_gw_answer_map (self, pending, "task_state", map);
+            zframe_destroy (&map);
+        }
+        else
+        if (streq (command, "OK"))
+            done = s_self_accepted (self, pending, msg);
+        else
+        if (streq (command, "REPLY"))
+            s_self_reply (self, pending, msg);
+        else
+        if (streq (command, "ERROR"))
+            zg_gw_answer_native_error (self, pending, msg);
+        else
+            done = streq (command, "END");
+        if (done)
+            zg_pending_remove (self->pending, key);
+    }
+    zstr_free (&command);
+    zstr_free (&key);
+    zmsg_destroy (&msg);
+}
+
+//  OK to a READY: the queues actor tells the heartbeat it expects
+static void
+s_self_worker_ok (zg_gw_t *self, zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_pop (msg);
+    json_object *map = NULL;
+    char error [256];
+    if (frame && zg_codec_decode_native (self->codec, zframe_data (frame), zframe_size (frame), &map,
+                                         error, sizeof error) == 0) {
+        json_object *heartbeat = NULL;
+        if (json_object_object_get_ex (map, "heartbeat", &heartbeat)
+        &&  json_object_get_int64 (heartbeat) > 0)
+            self->worker_heartbeat = json_object_get_int64 (heartbeat);
+    }
+    json_object_put (map);
+    zframe_destroy (&frame);
+}
+
+//  DELIVER [id][meta][payload]: push a task to the worker's session
+static void
+s_self_deliver_task (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
+{
+    char *id = zmsg_popstr (msg);
+    zframe_t *meta = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    json_object *task = json_object_new_object ();
+    json_object_object_add (task, "op", json_object_new_string ("task"));
+    json_object *map = NULL;
+    char error [256];
+    if (zg_codec_decode_native (self->codec, zframe_data (meta), zframe_size (meta), &map,
+                                error, sizeof error) == 0
+    &&  json_object_is_type (map, json_type_object)) {
+        json_object_object_foreach (map, key, value)
+            json_object_object_add (task, key, json_object_get (value));
+    }
+    json_object_put (map);
+    json_object_object_add (task, "id", json_object_new_string (id));
+    zg_gw_add_data (self, task, zframe_data (payload), zframe_size (payload));
+    //  A task is not dropped: a worker that cannot take it loses its session
+    zg_frame_t *frame = zg_gw_frame (self, task, session->msgpack);
+    zg_gw_push (self, session, frame, true, ZG_QUEUES);
+    self->counters.out [ZG_QUEUES]++;
+    zg_frame_unref (&frame);
+    json_object_put (task);
+    zstr_free (&id);
+    zframe_destroy (&meta);
+    zframe_destroy (&payload);
+}
+
+//  ERROR [code][reason] for a worker: a 404 means the queues actor forgot
+//  it (it expired), so it announces itself again; others go to the session
+static void
+s_self_worker_error (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
+{
+    char *code = zmsg_popstr (msg);
+    char *reason = zmsg_popstr (msg);
+    if (code && streq (code, "404") && session->queue_names)
+        zg_gw_queues_send_ready (self, session);
+    else {
+        json_object *error = zg_gw_answer_new ("error", NULL);
+        json_object_object_add (error, "code", json_object_new_int (atoi (code? code: "500")));
+        json_object_object_add (error, "message", json_object_new_string (reason? reason: "error"));
+        self->counters.errors++;
+        zg_gw_send_object (self, session, error, true, ZG_QUEUES);
+    }
+    zstr_free (&code);
+    zstr_free (&reason);
+}
+
+//  A message on the workers' DEALER: for the gateway, or for one worker
+void
+zg_gw_queues_handle_worker (zg_gw_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->worker);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    char *worker = zmsg_popstr (msg);
+    zg_session_t *session = worker? (zg_session_t *) zhashx_lookup (self->workers, worker): NULL;
+    if (command && streq (command, "OK"))
+        s_self_worker_ok (self, msg);
+    else
+    if (command && streq (command, "DELIVER") && session && zmsg_size (msg) == 3)
+        s_self_deliver_task (self, session, msg);
+    else
+    if (command && streq (command, "ERROR") && session)
+        s_self_worker_error (self, session, msg);
+    zstr_free (&command);
+    zstr_free (&worker);
+    zmsg_destroy (&msg);
+}
+
+//  ==========================================================================
+//  HTTP producers
+
+//  POST /api/queues/{queue}: a task; with wait > 0, the reply too
+void
+zg_gw_queues_http_send (zg_gw_t *self, zg_http_t *http, const char *queue)
+{
+    json_object *body = zg_gw_http_body (self, http);
+    if (!body)
+        return;
+    s_send_options_t options = { false };
+    int64_t wait = 0;
+    json_object *data = NULL;
+    int has_priority = zg_gw_int_field (body, "priority", &options.priority);
+    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
+    ||  zg_gw_int_field (body, "wait", &wait) < 0 || wait < 0) {
+        zg_http_reply_message (http, 400, "request's body is invalid");
+        json_object_put (body);
+        return;
+    }
+    //  wait is the reply timeout of a producer that waits for the reply
+    options.reply = wait > 0;
+    options.has_priority = has_priority > 0;
+    options.has_timeout = wait > 0;
+    options.timeout = wait;
+    zframe_t *payload = zg_gw_data_frame (body);
+    if (s_self_send_task (self, queue, &options, &payload, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+    else
+        zg_gw_http_defer (self, http, wait + self->settings.http_timeout);
+    json_object_put (body);
+}
+
+//  GET /api/tasks/{id}: a task's state
+void
+zg_gw_queues_http_task (zg_gw_t *self, zg_http_t *http, const char *id)
+{
+    if (s_self_get_task (self, id, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+    else
+        zg_gw_http_defer (self, http, self->settings.http_timeout);
+}
+

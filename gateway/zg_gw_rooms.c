@@ -1,0 +1,437 @@
+/*  =========================================================================
+    zg_gw_rooms - the gateway's bridge to the rooms actor
+
+    WebSocket ops join, leave, ping, ack, send, peek, state and metrics;
+    HTTP POST /api/rooms/{room}[/oob] and GET /api/rooms[/{room}[/peek]];
+    and the answers and room events that come back on the rooms DEALER.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_gw_rooms.h"
+
+//  Destructor of the requests a session holds until it has its client id
+static void
+s_json_destroy (json_object **value_p)
+{
+    json_object_put (*value_p);
+    *value_p = NULL;
+}
+
+//  ==========================================================================
+//  WebSocket members and producers
+
+//  Send a rooms request [command][key][fields...]; answers go to owner
+static int
+s_self_rooms_request (zg_gw_t *self, zg_pending_kind_t kind, uint64_t owner, bool http, json_object *req,
+                      zmsg_t **fields_p, const char *command)
+{
+    return zg_gw_request (self, ZG_ROOMS, command, zg_gw_pending (self, kind, owner, http, req), fields_p);
+}
+
+//  Make sure the session has a rooms client id; if it has none yet, the
+//  request waits for it and false is returned
+static bool
+s_self_room_client (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (session->client)
+        return true;
+    if (!session->waiting) {
+        session->waiting = zlistx_new ();
+        zlistx_set_destructor (session->waiting, (zlistx_destructor_fn *) s_json_destroy);
+        zmsg_t *fields = zmsg_new ();
+        if (s_self_rooms_request (self, ZG_PENDING_HELLO, session->id, false, NULL, &fields, "HELLO")) {
+            zlistx_destroy (&session->waiting);
+            zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+            return false;
+        }
+    }
+    if ((int64_t) zlistx_size (session->waiting) >= self->settings.max_subscriptions)
+        zg_gw_error (self, session, req, 429, "too many room requests before the session has its client id");
+    else
+        zlistx_add_end (session->waiting, json_object_get (request));
+    return false;
+}
+
+//  Forward a member command naming the session's client
+static void
+s_self_member_command (zg_gw_t *self, zg_session_t *session, json_object *req, const char *command,
+                       zmsg_t **fields_p)
+{
+    zmsg_pushstr (*fields_p, session->client);
+    if (s_self_rooms_request (self, ZG_PENDING_ROOM_OK, session->id, false, req, fields_p, command))
+        zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  join op: the session joins a room as a member (or observer)
+void
+zg_gw_rooms_join (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    const char *mode = zg_gw_string_field (request, "mode", 16);
+    json_object *mode_value = NULL;
+    if (!room || (json_object_object_get_ex (request, "mode", &mode_value) && !mode)) {
+        zg_gw_error (self, session, req, 400, "join needs a room name and an optional mode");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    zmsg_addstr (fields, mode? mode: "sync");
+    s_self_member_command (self, session, req, "JOIN", &fields);
+}
+
+//  leave op: the session leaves a room
+void
+zg_gw_rooms_leave (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    if (!room) {
+        zg_gw_error (self, session, req, 400, "leave needs a room name");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    s_self_member_command (self, session, req, "LEAVE", &fields);
+}
+
+//  ping op: the session's rooms client is alive
+void
+zg_gw_rooms_ping (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    s_self_member_command (self, session, req, "PING", &fields);
+}
+
+//  ack op with a room: the member is done with the message of token
+void
+zg_gw_rooms_ack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    const char *token = zg_gw_string_field (request, "token", 1024);
+    if (!room || !token) {
+        zg_gw_error (self, session, req, 400, "ack needs a room and its token");
+        return;
+    }
+    if (!s_self_room_client (self, session, request, req))
+        return;
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    zmsg_addstr (fields, token);
+    s_self_member_command (self, session, req, "ACK", &fields);
+}
+
+//  Send to a room (queued, or out-of-band); owner is a session or an HTTP transaction
+static int
+s_self_room_send (zg_gw_t *self, const char *room, json_object *request, bool oob, int64_t priority,
+                  uint64_t owner, bool http, json_object *req)
+{
+    zframe_t *payload = zg_gw_data_frame (request);
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, room);
+    if (!oob)
+        zmsg_addstrf (fields, "%" PRId64, priority);
+    zmsg_append (fields, &payload);
+    return s_self_rooms_request (self, oob? ZG_PENDING_ROOM_OOB: ZG_PENDING_ROOM_SEND, owner, http, req,
+                                 &fields, oob? "OOB": "SEND");
+}
+
+//  send op with a room: a message queued in the room, or out-of-band
+void
+zg_gw_rooms_send (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    int64_t priority = 0;
+    bool oob = false;
+    json_object *data = NULL;
+    if (!room || zg_gw_int_field (request, "priority", &priority) < 0 || zg_gw_bool_field (request, "oob", &oob) < 0
+    ||  !json_object_object_get_ex (request, "data", &data)) {
+        zg_gw_error (self, session, req, 400, "send needs a room and data; priority is an integer, oob a boolean");
+        return;
+    }
+    if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  PEEK, STATE or METRICS; owner is a session or an HTTP transaction
+static int
+s_self_room_query (zg_gw_t *self, zg_pending_kind_t kind, const char *room, int64_t offset, int64_t limit,
+                   uint64_t owner, bool http, json_object *req)
+{
+    zmsg_t *fields = zmsg_new ();
+    const char *command = kind == ZG_PENDING_PEEK? "PEEK": kind == ZG_PENDING_STATE? "STATE": "METRICS";
+    if (room)
+        zmsg_addstr (fields, room);
+    if (kind == ZG_PENDING_PEEK && (offset >= 0 || limit >= 0))
+        zmsg_addstrf (fields, "%" PRId64, offset >= 0? offset: 0);
+    if (limit >= 0)
+        zmsg_addstrf (fields, "%" PRId64, limit);
+    return s_self_rooms_request (self, kind, owner, http, req, &fields, command);
+}
+
+//  peek op: the messages waiting in a room
+void
+zg_gw_rooms_peek (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    int64_t offset = -1, limit = -1;
+    if (!room || zg_gw_int_field (request, "offset", &offset) < 0 || zg_gw_int_field (request, "limit", &limit) < 0
+    ||  (offset < 0 && offset != -1) || (limit < 0 && limit != -1)) {
+        zg_gw_error (self, session, req, 400, "peek needs a room; offset and limit are integers >= 0");
+        return;
+    }
+    if (s_self_room_query (self, ZG_PENDING_PEEK, room, offset, limit, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  state op: a room's state
+void
+zg_gw_rooms_state (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *room = zg_gw_string_field (request, "room", 65535);
+    if (!room)
+        zg_gw_error (self, session, req, 400, "state needs a room");
+    else
+    if (s_self_room_query (self, ZG_PENDING_STATE, room, -1, -1, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  metrics op: the rooms actor's metrics; top bounds the rooms listed
+void
+zg_gw_rooms_metrics (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    int64_t top = -1;
+    if (zg_gw_int_field (request, "top", &top) < 0 || (top < 0 && top != -1))
+        zg_gw_error (self, session, req, 400, "top is an integer >= 0");
+    else
+    if (s_self_room_query (self, ZG_PENDING_METRICS, NULL, -1, top, session->id, false, req))
+        zg_gw_error (self, session, req, 503, "the rooms actor is not reachable now");
+}
+
+//  ==========================================================================
+//  Answers and events on the rooms DEALER
+
+//  The web form of a room event [room][fields...]; an empty object if the
+//  event is not one a web client gets
+static json_object *
+s_self_event_object (zg_gw_t *self, const char *command, const char *room, zmsg_t *msg)
+{
+    json_object *event = json_object_new_object ();
+    if (streq (command, "DELIVER") && zmsg_size (msg) == 3) {
+        char *seq = zmsg_popstr (msg);
+        char *token = zmsg_popstr (msg);
+        zframe_t *payload = zmsg_pop (msg);
+        json_object_object_add (event, "op", json_object_new_string ("room"));
+        json_object_object_add (event, "room", json_object_new_string (room));
+        json_object_object_add (event, "seq", json_object_new_int64 (strtoll (seq, NULL, 10)));
+        json_object_object_add (event, "token", *token? json_object_new_string (token): NULL);
+        zg_gw_add_data (self, event, zframe_data (payload), zframe_size (payload));
+        zstr_free (&seq);
+        zstr_free (&token);
+        zframe_destroy (&payload);
+    }
+    else
+    if (streq (command, "OOB") && zmsg_size (msg) == 1) {
+        zframe_t *payload = zmsg_pop (msg);
+        json_object_object_add (event, "op", json_object_new_string ("oob"));
+        json_object_object_add (event, "room", json_object_new_string (room));
+        zg_gw_add_data (self, event, zframe_data (payload), zframe_size (payload));
+        zframe_destroy (&payload);
+    }
+    else
+    if (streq (command, "EVICTED")) {
+        char *reason = zmsg_popstr (msg);
+        json_object_object_add (event, "op", json_object_new_string ("evicted"));
+        json_object_object_add (event, "room", json_object_new_string (room));
+        json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
+        zstr_free (&reason);
+    }
+    else
+    if (streq (command, "TIMEOUT")) {
+        char *member = zmsg_popstr (msg);
+        char *reason = zmsg_popstr (msg);
+        json_object_object_add (event, "op", json_object_new_string ("timeout"));
+        json_object_object_add (event, "room", json_object_new_string (room));
+        json_object_object_add (event, "client", json_object_new_string (member? member: ""));
+        json_object_object_add (event, "reason", json_object_new_string (reason? reason: ""));
+        zstr_free (&member);
+        zstr_free (&reason);
+    }
+    return event;
+}
+
+//  An event [client][room][fields...] for a room member or observer
+static void
+s_self_room_event (zg_gw_t *self, const char *command, zmsg_t *msg)
+{
+    char *client = zmsg_popstr (msg);
+    zg_session_t *session = client? (zg_session_t *) zhashx_lookup (self->clients, client): NULL;
+    char *room = zmsg_popstr (msg);
+    if (session && room) {
+        json_object *event = s_self_event_object (self, command, room, msg);
+        if (json_object_object_length (event)) {
+            //  Room messages are lockstep: a member that cannot take one
+            //  would block its room until the ack timeout, so it is an answer
+            zg_frame_t *frame = zg_gw_frame (self, event, session->msgpack);
+            zg_gw_push (self, session, frame, streq (command, "DELIVER"), ZG_ROOMS);
+            if (streq (command, "DELIVER"))
+                self->counters.out [ZG_ROOMS]++;
+            zg_frame_unref (&frame);
+        }
+        json_object_put (event);
+    }
+    zstr_free (&client);
+    zstr_free (&room);
+}
+
+//  The session got its rooms client id: run the requests that waited
+static void
+s_self_room_hello (zg_gw_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg)
+{
+    zg_session_t *session = zg_gw_session (self, pending->owner);
+    char *client = streq (command, "OK")? zmsg_popstr (msg): NULL;
+    if (!session) {
+        if (client)
+            zstr_sendx (self->rooms, "BYE", "", client, NULL);
+        zstr_free (&client);
+        return;
+    }
+    zlistx_t *waiting = session->waiting;
+    session->waiting = NULL;
+    if (client) {
+        session->client = client;
+        zhashx_insert (self->clients, client, session);
+    }
+    for (json_object *request = (json_object *) zlistx_first (waiting); request;
+         request = (json_object *) zlistx_next (waiting))
+        if (client)
+            zg_gw_handle_request (self, session, request);
+        else {
+            json_object *req = NULL;
+            json_object_object_get_ex (request, "req", &req);
+            zg_gw_error (self, session, req, 503, "the rooms actor gave no client id");
+        }
+    zlistx_destroy (&waiting);
+}
+
+//  OK or ERROR for a pending rooms request
+static void
+s_self_room_answer (zg_gw_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg)
+{
+    if (pending->kind == ZG_PENDING_HELLO)
+        s_self_room_hello (self, pending, command, msg);
+    else
+    if (streq (command, "ERROR"))
+        zg_gw_answer_native_error (self, pending, msg);
+    else {
+        char *text = NULL;
+        zframe_t *frame = NULL;
+        switch (pending->kind) {
+            case ZG_PENDING_ROOM_SEND:
+            case ZG_PENDING_ROOM_OOB:
+                text = zmsg_popstr (msg);
+                zg_gw_answer_number (self, pending, "ok",
+                                     pending->kind == ZG_PENDING_ROOM_SEND? "seq": "count", text);
+                zstr_free (&text);
+                break;
+            case ZG_PENDING_PEEK:
+            case ZG_PENDING_STATE:
+            case ZG_PENDING_METRICS:
+                frame = zmsg_pop (msg);
+                zg_gw_answer_map (self, pending, pending->kind == ZG_PENDING_PEEK? "peeked":
+                                  pending->kind == ZG_PENDING_STATE? "room_state": "room_metrics", frame);
+                zframe_destroy (&frame);
+                break;
+            default:
+                zg_gw_answer (self, pending, zg_gw_answer_new ("ok", pending->req), 200, json_object_new_object ());
+                break;
+        }
+    }
+}
+
+//  A message on the rooms' DEALER: an answer to a pending request, or an
+//  event for a room client
+void
+zg_gw_rooms_handle (zg_gw_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->rooms);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    if (command && (streq (command, "OK") || streq (command, "ERROR"))) {
+        char *key = zmsg_popstr (msg);
+        zg_pending_request_t *pending = key? zg_pending_lookup (self->pending, key): NULL;
+        if (pending) {
+            s_self_room_answer (self, pending, command, msg);
+            zg_pending_remove (self->pending, key);
+        }
+        zstr_free (&key);
+    }
+    else
+    if (command)
+        s_self_room_event (self, command, msg);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+//  ==========================================================================
+//  HTTP producers and queries
+
+//  An integer query argument: -1 if absent, -2 if not a number >= 0
+static int64_t
+s_query_int (zg_http_t *http, const char *name)
+{
+    char buffer [64];
+    //  The name includes its '='; lws returns the value inside buffer
+    const char *value = lws_get_urlarg_by_name (http->wsi, name, buffer, sizeof buffer);
+    if (!value)
+        return -1;
+    char *end = NULL;
+    long long number = strtoll (value, &end, 10);
+    return end == value || *end || number < 0? -2: number;
+}
+
+//  POST /api/rooms/{room}[/oob]: a message to a room
+void
+zg_gw_rooms_http_send (zg_gw_t *self, zg_http_t *http, const char *room)
+{
+    bool oob = strstr (http->path, "/oob") != NULL;
+    json_object *body = zg_gw_http_body (self, http);
+    if (!body)
+        return;
+    int64_t priority = 0;
+    json_object *data = NULL;
+    if (!json_object_object_get_ex (body, "data", &data) || zg_gw_int_field (body, "priority", &priority) < 0)
+        zg_http_reply_message (http, 400, "request's body is invalid");
+    else
+    if (s_self_room_send (self, room, body, oob, priority, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
+    else
+        zg_gw_http_defer (self, http, self->settings.http_timeout);
+    json_object_put (body);
+}
+
+//  GET /api/rooms/{room}/peek, /api/rooms/{room}, /api/rooms: peek, state, metrics
+void
+zg_gw_rooms_http_query (zg_gw_t *self, zg_http_t *http, const char *param)
+{
+    const char *room = *param? param: NULL;
+    zg_pending_kind_t kind = !room? ZG_PENDING_METRICS:
+                             strstr (http->path, "/peek")? ZG_PENDING_PEEK: ZG_PENDING_STATE;
+    int64_t offset = kind == ZG_PENDING_PEEK? s_query_int (http, "offset="): -1;
+    int64_t limit = kind == ZG_PENDING_PEEK? s_query_int (http, "limit="):
+                    kind == ZG_PENDING_METRICS? s_query_int (http, "top="): -1;
+    if (offset == -2 || limit == -2)
+        zg_http_reply_message (http, 400, "query arguments must be integers >= 0");
+    else
+    if (s_self_room_query (self, kind, room, offset, limit, http->id, true, NULL))
+        zg_http_reply_message (http, 503, "the rooms actor is not reachable now");
+    else
+        zg_gw_http_defer (self, http, self->settings.http_timeout);
+}
+
