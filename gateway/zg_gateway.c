@@ -50,6 +50,7 @@
 static const char *s_pattern_names [] = { "topics", "queues", "rooms" };
 
 static const zg_int_setting_t s_int_settings [] = {
+    { "verbose", offsetof (zg_gw_settings_t, verbose), 0, 1 },
     { "max-frame-size", offsetof (zg_gw_settings_t, max_frame_size), 16, INT32_MAX },
     { "max-message-size", offsetof (zg_gw_settings_t, max_message_size), 16, INT32_MAX },
     { "max-depth", offsetof (zg_gw_settings_t, max_depth), 2, 64 },
@@ -359,10 +360,6 @@ s_self_set (zg_gw_t *self, const char *key, const char *value, char *error, size
         self->linked [pattern] = true;
         return 0;
     }
-    if (streq (key, "verbose")) {
-        self->settings.verbose = streq (value, "1");
-        return 0;
-    }
     if (streq (key, "interface")) {
         free (self->settings.interface);
         self->settings.interface = strdup (value);
@@ -379,10 +376,8 @@ s_self_set (zg_gw_t *self, const char *key, const char *value, char *error, size
     if (streq (key, "http-port"))
         return s_self_listen (self, value, error, size);
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
-    if (rc == 1) {
-        snprintf (error, size, "unknown key '%s'", key);
-        return -1;
-    }
+    if (rc)
+        return rc;
     zg_codec_set_max_depth (self->codec, (int) self->settings.max_depth);
     zg_pull_set_limits (self->pull, (size_t) self->settings.pull_buffer_size,
                         (size_t) self->settings.max_pull_subscribers, self->settings.pull_idle_timeout);

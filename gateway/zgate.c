@@ -164,8 +164,12 @@ main (int argc, char **argv)
     char error [512] = "";
     for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
         actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
-        zg_actor_set (actors [index], "verbose", zg_config_get (config, "server/verbose"), error, sizeof error);
-        zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, sizeof error);
+        char reason [256];
+        if (zg_actor_set (actors [index], "verbose", zg_config_get (config, "server/verbose"),
+                          reason, sizeof reason))
+            snprintf (error, sizeof error, "server/verbose: %s", reason);
+        else
+            zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, sizeof error);
     }
     if (!*error)
         s_link_gateway (actors, config, error, sizeof error);

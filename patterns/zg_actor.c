@@ -154,7 +154,8 @@ zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key
             *(int64_t *) ((char *) settings + table->offset) = number;
             return 0;
         }
-    return 1;
+    snprintf (error, size, "unknown key '%s'", key);
+    return -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -193,7 +194,8 @@ zg_actor_test (bool verbose)
     assert (zg_actor_set_int (table, &settings, "size", "0", error, sizeof error) == -1);
     assert (zg_actor_set_int (table, &settings, "size", "4x", error, sizeof error) == -1);
     assert (zg_actor_set_int (table, &settings, "size", "", error, sizeof error) == -1);
-    assert (zg_actor_set_int (table, &settings, "other", "1", error, sizeof error) == 1);
+    assert (zg_actor_set_int (table, &settings, "other", "1", error, sizeof error) == -1);
+    assert (streq (error, "unknown key 'other'"));
     assert (settings.size == 42);
 
     zsock_t *socket = zsock_new (ZMQ_PUB);

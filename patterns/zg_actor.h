@@ -80,7 +80,7 @@ int64_t
 
 //  Actor side: if key names an entry of table (terminated by a NULL key), parse
 //  value into settings and return 0, or -1 with a reason if it is not an
-//  integer within bounds. Returns 1 if the table has no such key.
+//  integer within bounds. A key the table does not have is -1, "unknown key".
 int
     zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key,
                       const char *value, char *error, size_t size);

@@ -63,6 +63,7 @@ typedef struct {
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
+    { "verbose", offsetof (s_settings_t, verbose), 0, 1 },
     { "client-timeout", offsetof (s_settings_t, client_timeout), 1000, 86400000 },
     { "ack-timeout", offsetof (s_settings_t, ack_timeout), ZG_ROOMS_MIN_ACK_TIMEOUT, ZG_ROOMS_MAX_ACK_TIMEOUT },
     { "hold", offsetof (s_settings_t, hold), 0, 1 },
@@ -1505,15 +1506,9 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
 {
     if (streq (key, "clients") || streq (key, "inproc-clients"))
         return zg_actor_bind (self->router, value, error, size);
-    if (streq (key, "verbose")) {
-        self->settings.verbose = streq (value, "1");
-        return 0;
-    }
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
-    if (rc == 1) {
-        snprintf (error, size, "unknown key '%s'", key);
-        return -1;
-    }
+    if (rc)
+        return rc;
     //  Socket options apply to endpoints bound from now on
     zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);

@@ -31,6 +31,7 @@ typedef struct {
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
+    { "verbose", offsetof (s_settings_t, verbose), 0, 1 },
     { "sndhwm", offsetof (s_settings_t, sndhwm), 0, INT32_MAX },
     { "rcvhwm", offsetof (s_settings_t, rcvhwm), 0, INT32_MAX },
     { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
@@ -118,15 +119,9 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_actor_bind (self->xpub, value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_actor_bind (self->xsub, value, error, size);
-    if (streq (key, "verbose")) {
-        self->settings.verbose = streq (value, "1");
-        return 0;
-    }
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
-    if (rc == 1) {
-        snprintf (error, size, "unknown key '%s'", key);
-        return -1;
-    }
+    if (rc)
+        return rc;
     //  Socket options apply to connections made from now on
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
