@@ -1108,7 +1108,7 @@ zg_gw_answer_number (zg_gw_t *self, zg_pending_request_t *pending, const char *o
 //  ==========================================================================
 //  Pipe commands and stats
 
-static char *
+static json_object *
 s_self_stats (zg_gw_t *self)
 {
     json_object *root = json_object_new_object ();
@@ -1141,9 +1141,7 @@ s_self_stats (zg_gw_t *self)
     json_object_object_add (root, "pull_delivered", json_object_new_uint64 (delivered));
     json_object_object_add (root, "pull_dropped", json_object_new_uint64 (dropped));
     json_object_object_add (root, "async_failed", json_object_new_uint64 (self->counters.async_failed));
-    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
-    json_object_put (root);
-    return text;
+    return root;
 }
 
 //  PEER-STATS section json: another actor's counters, from the owner
@@ -1170,7 +1168,7 @@ s_self_set_handler (void *self, const char *key, const char *value, char *error,
     return s_self_set ((zg_gw_t *) self, key, value, error, size);
 }
 
-static char *
+static json_object *
 s_self_stats_handler (void *self)
 {
     return s_self_stats ((zg_gw_t *) self);
@@ -1499,9 +1497,7 @@ static json_object *
 s_self_all_stats (zg_gw_t *self)
 {
     json_object *root = json_object_new_object ();
-    char *own = s_self_stats (self);
-    json_object_object_add (root, "gateway", json_tokener_parse (own));
-    free (own);
+    json_object_object_add (root, "gateway", s_self_stats (self));
     for (char *stats = (char *) zhashx_first (self->peer_stats); stats;
          stats = (char *) zhashx_next (self->peer_stats))
         json_object_object_add (root, (const char *) zhashx_cursor (self->peer_stats), json_tokener_parse (stats));

@@ -98,9 +98,9 @@ zg_actor_handle_pipe (zsock_t *pipe, const zg_actor_handlers_t *handlers, void *
     }
     else
     if (streq (command, "STATS")) {
-        char *stats = handlers->stats (self);
-        zstr_send (pipe, stats);
-        zstr_free (&stats);
+        json_object *stats = handlers->stats (self);
+        zstr_send (pipe, json_object_to_json_string_ext (stats, JSON_C_TO_STRING_PLAIN));
+        json_object_put (stats);
     }
     else
     if (streq (command, "$TERM"))

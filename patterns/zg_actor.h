@@ -19,6 +19,7 @@
 #define ZG_ACTOR_H_INCLUDED
 
 #include <czmq.h>
+#include <json-c/json.h>
 #include "zg_config.h"
 
 #ifdef __cplusplus
@@ -35,10 +36,10 @@ typedef struct {
 } zg_int_setting_t;
 
 //  Actor side: how an actor applies a setting (0, or -1 with a reason), reports
-//  its counters (a JSON string it allocates), and handles its own extra pipe
+//  its counters (a new json-c object, sent as JSON text), and handles its own extra pipe
 //  commands (may be NULL: any other command is then a programming error)
 typedef int (zg_actor_set_fn) (void *self, const char *key, const char *value, char *error, size_t size);
-typedef char *(zg_actor_stats_fn) (void *self);
+typedef json_object *(zg_actor_stats_fn) (void *self);
 typedef void (zg_actor_command_fn) (void *self, const char *command, zmsg_t *request);
 
 typedef struct {

@@ -1557,20 +1557,8 @@ s_self_timeout (self_t *self)
     return next > now? (long) (next - now): 0;
 }
 
-//  --------------------------------------------------------------------------
-//  Counters as JSON text, for the pipe's STATS
-
-static char *
-s_self_stats (self_t *self)
-{
-    json_object *root = s_self_stats_json (self);
-    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
-    json_object_put (root);
-    return text;
-}
-
 static const zg_actor_handlers_t s_handlers = {
-    "zg_queues", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats, NULL
+    "zg_queues", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats_json, NULL
 };
 
 //  --------------------------------------------------------------------------

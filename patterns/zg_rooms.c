@@ -1561,7 +1561,7 @@ s_self_latency_json (self_t *self)
 //  --------------------------------------------------------------------------
 //  STATS as a JSON object
 
-static char *
+static json_object *
 s_self_stats (self_t *self)
 {
     json_object *root = json_object_new_object ();
@@ -1583,9 +1583,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "rooms_with_backlog", json_object_new_uint64 (with_backlog));
     json_object_object_add (root, "top_rooms", top);
     json_object_object_add (root, "latency_ms", s_self_latency_json (self));
-    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
-    json_object_put (root);
-    return text;
+    return root;
 }
 
 static const zg_actor_handlers_t s_handlers = {

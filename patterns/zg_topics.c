@@ -301,7 +301,7 @@ s_self_handle_subscription (self_t *self)
 //  --------------------------------------------------------------------------
 //  STATS as a JSON object
 
-static char *
+static json_object *
 s_self_stats (self_t *self)
 {
     json_object *root = json_object_new_object ();
@@ -329,9 +329,7 @@ s_self_stats (self_t *self)
     }
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
-    char *text = strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
-    json_object_put (root);
-    return text;
+    return root;
 }
 
 static const zg_actor_handlers_t s_handlers = {
