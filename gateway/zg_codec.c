@@ -524,6 +524,24 @@ s_reader_value (s_reader_t *reader)
 }
 
 //  --------------------------------------------------------------------------
+//  Read one msgpack value that must fill the whole input
+
+static int
+s_read_whole (s_reader_t *reader, json_object **value_p, char *error, size_t error_size)
+{
+    json_object *value = s_reader_value (reader);
+    if (!reader->error && reader->data != reader->end)
+        reader->error = "trailing bytes after the msgpack object";
+    if (reader->error) {
+        snprintf (error, error_size, "%s", reader->error);
+        json_object_put (value);
+        return -1;
+    }
+    *value_p = value;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Decode one JSON text or one msgpack object
 
 int
@@ -536,16 +554,7 @@ zg_codec_decode (zg_codec_t *self, const byte *data, size_t size, bool msgpack,
         return s_parse_json (self, data, size, value_p, error, error_size);
 
     s_reader_t reader = { data, data + size, 0, self->max_depth, NULL, NULL };
-    json_object *value = s_reader_value (&reader);
-    if (!reader.error && reader.data != reader.end)
-        reader.error = "trailing bytes after the msgpack object";
-    if (reader.error) {
-        snprintf (error, error_size, "%s", reader.error);
-        json_object_put (value);
-        return -1;
-    }
-    *value_p = value;
-    return 0;
+    return s_read_whole (&reader, value_p, error, error_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -558,16 +567,7 @@ zg_codec_decode_native (zg_codec_t *self, const byte *data, size_t size, json_ob
     assert (self);
     //  Native maps nest their payload values one level deeper than ours
     s_reader_t reader = { data, data + size, 0, self->max_depth + 4, NULL, self };
-    json_object *value = s_reader_value (&reader);
-    if (!reader.error && reader.data != reader.end)
-        reader.error = "trailing bytes after the msgpack object";
-    if (reader.error) {
-        snprintf (error, error_size, "%s", reader.error);
-        json_object_put (value);
-        return -1;
-    }
-    *value_p = value;
-    return 0;
+    return s_read_whole (&reader, value_p, error, error_size);
 }
 
 //  --------------------------------------------------------------------------
