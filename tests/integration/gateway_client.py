@@ -12,8 +12,13 @@ import struct
 import urllib.error
 import urllib.request
 
+import unittest
+
 import msgpack
 import websockets
+import zmq
+
+from zgate_harness import Zgate
 
 TIMEOUT = 10.0
 
@@ -134,3 +139,21 @@ def http(port, method, path, body=None, raw=None, timeout=TIMEOUT):
 def run(coroutine, timeout=120):
     """Run one test coroutine, bounded."""
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+class GatewayTestCase(unittest.TestCase):
+    """One zgate for the whole class, with `zgate_overrides`, its HTTP port and a pyzmq context."""
+    zgate_overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.zgate = Zgate(**cls.zgate_overrides).start()
+        cls.port = int(cls.zgate.endpoint("gateway-http-port"))
+        cls.context = zmq.Context()
+        cls.context.linger = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.context.destroy(linger=0)
+        code, _ = cls.zgate.stop()
+        assert code == 0, code

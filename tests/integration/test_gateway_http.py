@@ -2,7 +2,6 @@
 queues and rooms, /api/stats, /metrics, the dashboard files, and the 4xx answers to bad requests."""
 import json
 import os
-import re
 import sys
 import threading
 import unittest
@@ -12,23 +11,12 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import http  # noqa: E402
-from zgate_harness import Zgate, wait_for  # noqa: E402
+from gateway_client import GatewayTestCase, http  # noqa: E402
+from zgate_harness import wait_for  # noqa: E402
 
 
-class GatewayHttpTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.zgate = Zgate(gateway_pull_buffer_size=3, gateway_max_body_size=1024).start()
-        cls.port = int(cls.zgate.endpoint("gateway-http-port"))
-        cls.context = zmq.Context()
-        cls.context.linger = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.context.destroy(linger=0)
-        code, _ = cls.zgate.stop()
-        assert code == 0, code
+class GatewayHttpTest(GatewayTestCase):
+    zgate_overrides = {"gateway_pull_buffer_size": 3, "gateway_max_body_size": 1024}
 
     def post(self, path, body=None, raw=None):
         status, data, _ = http(self.port, "POST", path, body, raw)

@@ -10,23 +10,11 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import Ws, run  # noqa: E402
+from gateway_client import GatewayTestCase, Ws, run  # noqa: E402
 from zgate_harness import Zgate  # noqa: E402
 
 
-class GatewayPatternsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.zgate = Zgate().start()
-        cls.port = int(cls.zgate.endpoint("gateway-http-port"))
-        cls.context = zmq.Context()
-        cls.context.linger = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.context.destroy(linger=0)
-        code, _ = cls.zgate.stop()
-        assert code == 0, code
+class GatewayPatternsTest(GatewayTestCase):
 
     def dealer(self, flag):
         socket = self.context.socket(zmq.DEALER)

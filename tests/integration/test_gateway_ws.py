@@ -9,30 +9,18 @@ import sys
 import time
 import unittest
 
-import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import RawWs, Ws, http, run  # noqa: E402
+from gateway_client import GatewayTestCase, RawWs, Ws, http, run  # noqa: E402
 from zgate_harness import Zgate, wait_for  # noqa: E402
 
 
-class GatewayWsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.zgate = Zgate(gateway_max_frame_size=65536, gateway_max_message_size=200000,
-                          gateway_max_subscriptions=5, gateway_max_queue_bytes=1048576,
-                          gateway_ping_interval=1000, gateway_ping_timeout=1000,
-                          gateway_max_sessions=2000).start()
-        cls.port = int(cls.zgate.endpoint("gateway-http-port"))
-        cls.context = zmq.Context()
-        cls.context.linger = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.context.destroy(linger=0)
-        code, _ = cls.zgate.stop()
-        assert code == 0, code
+class GatewayWsTest(GatewayTestCase):
+    zgate_overrides = {"gateway_max_frame_size": 65536, "gateway_max_message_size": 200000,
+                       "gateway_max_subscriptions": 5, "gateway_max_queue_bytes": 1048576,
+                       "gateway_ping_interval": 1000, "gateway_ping_timeout": 1000,
+                       "gateway_max_sessions": 2000}
 
     def native_publisher(self):
         pub = self.context.socket(zmq.XPUB)
