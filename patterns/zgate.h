@@ -26,6 +26,7 @@
 #   error "zgate needs libzmq 4.3 or later"
 #endif
 
+#include "zg_errors.h"
 #include "zg_config.h"
 #include "zg_actor.h"
 #include "zg_topics.h"
