@@ -1519,37 +1519,10 @@ s_http_metrics (zg_gw_t *self, zg_http_t *http, const char *param)
     (void) param;
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
-    zg_metrics_sample (&out, "gauge", "zgate_gateway_sessions", NULL, NULL, (double) zhashx_size (self->sessions));
-    zg_metrics_sample (&out, "counter", "zgate_gateway_sessions_accepted_total", NULL, NULL,
-                       (double) self->counters.sessions_accepted);
-    zg_metrics_sample (&out, "counter", "zgate_gateway_sessions_rejected_total", NULL, NULL,
-                       (double) self->counters.sessions_rejected);
-    for (int pattern = 0; pattern < ZG_PATTERNS; pattern++)
-        zg_metrics_sample (&out, pattern? NULL: "counter", "zgate_gateway_messages_in_total", "pattern",
-                           s_pattern_names [pattern], (double) self->counters.in [pattern]);
-    for (int pattern = 0; pattern < ZG_PATTERNS; pattern++)
-        zg_metrics_sample (&out, pattern? NULL: "counter", "zgate_gateway_messages_out_total", "pattern",
-                           s_pattern_names [pattern], (double) self->counters.out [pattern]);
-    zg_metrics_sample (&out, "counter", "zgate_gateway_dropped_total", "reason", "slow",
-                       (double) self->counters.dropped_slow);
-    zg_metrics_sample (&out, "counter", "zgate_gateway_disconnects_total", "reason", "slow",
-                       (double) self->counters.disconnects_slow);
-    zg_metrics_sample (&out, NULL, "zgate_gateway_disconnects_total", "reason", "limit",
-                       (double) self->counters.disconnects_limit);
-    zg_metrics_sample (&out, "counter", "zgate_gateway_errors_total", NULL, NULL, (double) self->counters.errors);
-    uint64_t delivered, dropped;
-    size_t subscribers;
-    zg_pull_counters (self->pull, &delivered, &dropped, &subscribers);
-    zg_metrics_sample (&out, "gauge", "zgate_gateway_pull_subscribers", NULL, NULL, (double) subscribers);
-    zg_metrics_sample (&out, "counter", "zgate_gateway_pull_dropped_total", NULL, NULL, (double) dropped);
-    zg_metrics_render_requests (self->metrics, &out);
-    for (char *stats = (char *) zhashx_first (self->peer_stats); stats;
-         stats = (char *) zhashx_next (self->peer_stats)) {
-        json_object *parsed = json_tokener_parse (stats);
-        zg_metrics_render_stats (&out, (const char *) zhashx_cursor (self->peer_stats), parsed);
-        json_object_put (parsed);
-    }
-    zg_http_reply (http, 200, "text/plain; version=0.0.4", out.data, out.size);
+    json_object *stats = s_self_all_stats (self);
+    zg_metrics_render (self->metrics, &out, stats);
+    json_object_put (stats);
+    zg_http_reply (http, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.size);
     msgpack_sbuffer_destroy (&out);
 }
 

@@ -1,9 +1,11 @@
 /*  =========================================================================
     zg_metrics - Prometheus text exposition for the gateway
 
-    Counts HTTP requests and their latency by endpoint and status code (and
-    renders the gophermq names for gophermq's endpoints), and turns any
-    actor's STATS object into gauges. Private to the gateway.
+    Counts HTTP requests and their latency by endpoint and status code, and
+    renders /metrics: build info, process_* figures, the request histograms
+    (also under gophermq's names for gophermq's endpoints), and the
+    counters of every actor's STATS object, each mapped to a named, typed
+    and documented family in base units. Private to the gateway.
     =========================================================================
 */
 
@@ -33,21 +35,11 @@ void
 void
     zg_metrics_request (zg_metrics_t *self, const char *endpoint, int code, double seconds);
 
-//  Append the request counters and histograms
+//  Append the whole exposition to out. stats is the /api/stats object,
+//  {"gateway": {...}, "topics": {...}, "queues": {...}, "rooms": {...}};
+//  a section that is missing renders its families without samples
 void
-    zg_metrics_render_requests (zg_metrics_t *self, msgpack_sbuffer *out);
-
-//  Append one sample line, with one optional label (label may be NULL);
-//  declares the metric with its type when type is not NULL
-void
-    zg_metrics_sample (msgpack_sbuffer *out, const char *type, const char *name,
-                       const char *label, const char *label_value, double value);
-
-//  Append an actor's STATS object as gauges: numbers as zgate_<actor>_<key>,
-//  maps of numbers as zgate_<actor>_<key>{name=...}, and maps of objects as
-//  zgate_<actor>_<key>_<field>{name=...}
-void
-    zg_metrics_render_stats (msgpack_sbuffer *out, const char *actor, json_object *stats);
+    zg_metrics_render (zg_metrics_t *self, msgpack_sbuffer *out, json_object *stats);
 
 //  Self test of this class
 void

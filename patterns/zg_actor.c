@@ -99,6 +99,8 @@ zg_actor_handle_pipe (zsock_t *pipe, const zg_actor_handlers_t *handlers, void *
     else
     if (streq (command, "STATS")) {
         json_object *stats = handlers->stats (self);
+        //  Names in the stats are any bytes; the JSON text must be UTF-8
+        zg_utf8_clean_json (stats);
         zstr_send (pipe, json_object_to_json_string_ext (stats, JSON_C_TO_STRING_PLAIN));
         json_object_put (stats);
     }

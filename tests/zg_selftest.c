@@ -17,6 +17,8 @@
 #include "zg_session.h"
 #include "zg_pull.h"
 #include "zg_metrics.h"
+#include "zg_process.h"
+#include "zg_utf8.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_pending.h"
@@ -31,6 +33,7 @@ typedef struct {
 static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
+    { "zg_utf8", zg_utf8_test },
     { "zg_topics", zg_topics_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
@@ -47,6 +50,7 @@ static const s_test_t s_tests [] = {
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
+    { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },

@@ -141,9 +141,9 @@ class GatewayHttpTest(GatewayTestCase):
         for needle in ["zgate_gateway_sessions ", 'zgate_gateway_messages_in_total{pattern="topics"}',
                        'zgate_http_requests_total{endpoint="/api/publish",code="404"}',
                        'zgate_http_request_duration_seconds_bucket{endpoint="/api/subscribe",code="200",le="+Inf"}',
-                       'gophermq_client_request_rate{method="publish",code="404"}',
+                       'gophermq_client_requests_total{method="publish",code="404"}',
                        'gophermq_request_duration_seconds_count{method="subscribe",code="200"}',
-                       "zgate_topics_published ", "zgate_rooms_"]:
+                       "zgate_topics_published_total ", "zgate_rooms_"]:
             self.assertIn(needle, text)
         # every sample line is name{labels} value
         for line in text.splitlines():
