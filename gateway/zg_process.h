@@ -20,7 +20,7 @@ typedef struct {
     double resident_bytes;          //  Resident memory size
     double virtual_bytes;           //  Virtual memory size
     double open_fds;                //  Open file descriptors
-    double max_fds;                 //  Soft limit of open file descriptors
+    double max_fds;                 //  Soft limit of open file descriptors, -1 if none
     double start_time_seconds;      //  Start time, seconds since the epoch
 } zg_process_t;
 
