@@ -8,8 +8,12 @@
 */
 
 #include "zgate.h"
+#include "zg_log.h"
+#include "zg_build.h"
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #define ZGATE_EXIT_CONFIG 2
 
@@ -46,40 +50,88 @@ static const s_gateway_link_t s_gateway_links [] = {
 static void
 s_print_help (zg_config_t *config)
 {
-    printf ("usage: zgate [--config FILE] [--<section>-<key> VALUE ...]\n\n"
+    printf ("usage: zgate [-c FILE] [--<section>-<key>[=]VALUE ...]\n\n"
             "zgate %s, a messaging gateway on ZeroMQ: topics, work queues and lockstep rooms.\n"
-            "Without --config it runs on its embedded defaults (config/zgate.cfg as built).\n"
-            "Environment variables ZGATE_<SECTION>_<KEY> override the file; flags override both.\n\n"
-            "  --config FILE                      read this ZPL configuration file\n"
-            "  --help                             print this help and exit\n"
-            "  --version                          print the version and exit\n",
+            "Without a configuration file it runs on its embedded defaults (config/zgate.cfg as built).\n"
+            "Environment variables ZGATE_<SECTION>_<KEY> override the file; flags override both.\n"
+            "SIGHUP reloads the file, the environment and the flags: log level and limits change at\n"
+            "once, endpoints only on a restart. SIGINT or SIGTERM stop zgate.\n\n"
+            "  -c, --config FILE                  read this ZPL configuration file (or ZGATE_CONFIG)\n"
+            "  -h, --help                         print this help and exit\n"
+            "  -V, --version                      print the version and the source commit, and exit\n",
             ZGATE_VERSION);
     zg_config_print_flags (config, stdout);
 }
 
-//  Build the configuration from its layers; returns 0, 1 if the program is
-//  done (help, version), or -1 with the reason in the config's error
+//  What the command line asks for, options in any order (GNU style)
+typedef struct {
+    bool help;
+    bool version;
+    const char *config_file;        //  -c FILE, --config FILE or --config=FILE
+    int flag_count;                 //  --<section>-<key> flags and their values
+    char **flags;                   //  Points into argv
+} s_command_line_t;
+
+//  Sort argv into the command line's parts; returns 0, or -1 with a reason
 static int
-s_load_config (zg_config_t *config, int argc, char **argv)
+s_parse_command_line (s_command_line_t *line, int argc, char **argv, char *error, size_t size)
 {
-    const char *filename = getenv ("ZGATE_CONFIG");
-    int first_flag = 1;
-    if (argc > 1 && (streq (argv [1], "--help") || streq (argv [1], "-h"))) {
+    *line = (s_command_line_t) { .config_file = getenv ("ZGATE_CONFIG") };
+    line->flags = (char **) zmalloc (sizeof (char *) * (size_t) argc);
+    for (int index = 1; index < argc; index++) {
+        const char *arg = argv [index];
+        if (streq (arg, "-h") || streq (arg, "--help"))
+            line->help = true;
+        else
+        if (streq (arg, "-V") || streq (arg, "--version"))
+            line->version = true;
+        else
+        if (strncmp (arg, "--config=", 9) == 0)
+            line->config_file = arg + 9;
+        else
+        if (streq (arg, "-c") || streq (arg, "--config")) {
+            if (index + 1 == argc) {
+                snprintf (error, size, "option '%s' needs a FILE", arg);
+                return -1;
+            }
+            line->config_file = argv [++index];
+        }
+        else
+            line->flags [line->flag_count++] = argv [index];
+    }
+    return 0;
+}
+
+//  Build the configuration from its layers; returns 0, 1 if the program is
+//  done (help, version), or -1 with the reason in error
+static int
+s_load_config (zg_config_t *config, int argc, char **argv, char *error, size_t size)
+{
+    s_command_line_t line;
+    int rc = s_parse_command_line (&line, argc, argv, error, size);
+    if (rc == 0 && line.help) {
         s_print_help (config);
-        return 1;
+        rc = 1;
     }
-    if (argc > 1 && streq (argv [1], "--version")) {
-        printf ("zgate %s\n", ZGATE_VERSION);
-        return 1;
+    else
+    if (rc == 0 && line.version) {
+        printf ("zgate %s (commit %s)\n", ZGATE_VERSION, ZG_BUILD_COMMIT);
+        rc = 1;
     }
-    if (argc > 2 && streq (argv [1], "--config")) {
-        filename = argv [2];
-        first_flag = 3;
+    else
+    if (rc == 0) {
+        //  zconfig reports a syntax error in its own log line: ours says it all
+        zsys_set_logstream (NULL);
+        if ((line.config_file && zg_config_load_file (config, line.config_file))
+        ||  zg_config_load_env (config)
+        ||  zg_config_load_args (config, line.flag_count, line.flags, 0)) {
+            snprintf (error, size, "%s", zg_config_error (config));
+            rc = -1;
+        }
+        zsys_set_logstream (stderr);
     }
-    if (filename && zg_config_load_file (config, filename))
-        return -1;
-    zg_config_load_env (config);
-    return zg_config_load_args (config, argc, argv, first_flag);
+    free (line.flags);
+    return rc;
 }
 
 //  Log every actor's counters on one line each
@@ -138,68 +190,177 @@ s_destroy_actors (zactor_t **actors)
         zactor_destroy (&actors [index - 1]);
 }
 
+//  Tell systemd (Type=notify) how zgate is doing; nothing without NOTIFY_SOCKET
+static void
+s_notify_systemd (const char *state)
+{
+    const char *path = getenv ("NOTIFY_SOCKET");
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    if (!path || strlen (path) < 2 || strlen (path) >= sizeof address.sun_path)
+        return;
+    memcpy (address.sun_path, path, strlen (path));
+    if (path [0] == '@')
+        address.sun_path [0] = 0;       //  An abstract socket name
+    socklen_t length = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + strlen (path));
+    int handle = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (handle >= 0) {
+        if (sendto (handle, state, strlen (state), MSG_NOSIGNAL, (struct sockaddr *) &address, length) < 0)
+            zsys_warning ("cannot notify systemd at %s: %s", path, strerror (errno));
+        close (handle);
+    }
+}
+
+//  Keys that only a restart changes: what is bound, and where the log goes
+static bool
+s_restart_only (const char *path, const char *value)
+{
+    static const char *paths [] = { "gateway/interface", "gateway/http-port", "server/log-target", NULL };
+    for (const char **entry = paths; *entry; entry++)
+        if (streq (*entry, path))
+            return true;
+    return strstr (value, "://") != NULL;
+}
+
+//  Apply one changed key to the running daemon; returns 0, or -1 with a reason
+static int
+s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *key, const char *value,
+             char *error, size_t size)
+{
+    if (streq (section, "server") && streq (key, "log-level")) {
+        if (zg_log_set_level (log, value, error, size))
+            return -1;
+        for (size_t index = 0; index < ZGATE_ACTORS; index++)
+            zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size);
+        return 0;
+    }
+    int actor = s_actor_index (section);
+    return actor < 0? 0: zg_actor_set (actors [actor], key, value, error, size);
+}
+
+//  SIGHUP: read the layers again and apply what changed and may change while
+//  running. A key that cannot change keeps its old value, with a warning.
+static void
+s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, char **argv)
+{
+    s_notify_systemd ("RELOADING=1");
+    zg_config_t *fresh = zg_config_new ();
+    char error [512] = "";
+    if (s_load_config (fresh, argc, argv, error, sizeof error)) {
+        zsys_error ("reload refused, nothing changed: %s", error);
+        zg_config_destroy (&fresh);
+        s_notify_systemd ("READY=1");
+        return;
+    }
+    int changed = 0;
+    for (zconfig_t *section = zg_config_sections (fresh); section;
+         section = zconfig_next (section))
+        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+            char path [256];
+            snprintf (path, sizeof path, "%s/%s", zconfig_name (section), zconfig_name (item));
+            const char *old_value = zg_config_get (*config_p, path);
+            if (streq (old_value, zconfig_value (item)))
+                continue;
+            if (s_restart_only (path, old_value))
+                snprintf (error, sizeof error, "changes on a restart only");
+            else
+            if (s_apply_key (actors, log, zconfig_name (section), zconfig_name (item),
+                             zconfig_value (item), error, sizeof error) == 0) {
+                zsys_notice ("reload: %s = %s", path, zconfig_value (item));
+                changed++;
+                continue;
+            }
+            zsys_warning ("reload: %s keeps %s: %s", path, old_value, error);
+            zconfig_set_value (item, "%s", old_value);
+        }
+    zg_config_destroy (config_p);
+    *config_p = fresh;
+    zsys_notice ("zgate reloaded: %d key%s changed", changed, changed == 1? "": "s");
+    s_notify_systemd ("READY=1");
+}
+
+//  Start every actor and configure it; returns 0, or -1 with the reason in error
+static int
+s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *error, size_t size)
+{
+    for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
+        actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
+        if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0)
+            zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, size);
+    }
+    if (!*error)
+        s_link_gateway (actors, config, error, size);
+    return *error? -1: 0;
+}
+
 int
 main (int argc, char **argv)
 {
     zg_config_t *config = zg_config_new ();
-    int rc = s_load_config (config, argc, argv);
+    char error [512] = "";
+    int rc = s_load_config (config, argc, argv, error, sizeof error);
+    zg_log_t *log = NULL;
+    if (rc == 0) {
+        log = zg_log_new (zg_config_get (config, "server/log-level"),
+                          zg_config_get (config, "server/log-target"), error, sizeof error);
+        rc = log? 0: -1;
+    }
     if (rc) {
         if (rc == -1)
-            fprintf (stderr, "zgate: %s\n", zg_config_error (config));
+            fprintf (stderr, "zgate: %s\n", error);
         zg_config_destroy (&config);
         return rc == -1? ZGATE_EXIT_CONFIG: 0;
     }
-    //  Block SIGINT and SIGTERM in every thread (threads inherit the mask):
-    //  the main loop takes them with sigtimedwait, so no actor's poll is
-    //  interrupted and no signal can slip between a check and a sleep
-    sigset_t stop_signals;
-    sigemptyset (&stop_signals);
-    sigaddset (&stop_signals, SIGINT);
-    sigaddset (&stop_signals, SIGTERM);
-    pthread_sigmask (SIG_BLOCK, &stop_signals, NULL);
+    //  Block the signals zgate handles in every thread (threads inherit the
+    //  mask): the main loop takes them with sigtimedwait, so no actor's poll
+    //  is interrupted and no signal can slip between a check and a sleep
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &signals, NULL);
     zsys_init ();
     zsys_set_logident ("zgate");
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
-    char error [512] = "";
-    for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
-        actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
-        char reason [256];
-        if (zg_actor_set (actors [index], "verbose", zg_config_get (config, "server/verbose"),
-                          reason, sizeof reason))
-            snprintf (error, sizeof error, "server/verbose: %s", reason);
-        else
-            zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, sizeof error);
-    }
-    if (!*error)
-        s_link_gateway (actors, config, error, sizeof error);
-    if (*error) {
+    if (s_start_actors (actors, config, log, error, sizeof error)) {
         fprintf (stderr, "zgate: %s\n", error);
         s_destroy_actors (actors);
+        zg_log_destroy (&log);
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
-    zsys_info ("zgate %s running: topics subscribers %s, publishers %s, web http://%s:%s/", ZGATE_VERSION,
-               zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
-               zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
+    zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
+                 "rooms clients %s; web http://%s:%s/", ZGATE_VERSION,
+                 zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
+                 zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
+                 zg_config_get (config, "rooms/clients"),
+                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
+    s_notify_systemd ("READY=1");
 
-    int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
-    int64_t next_stats = zclock_mono () + stats_interval;
-    int64_t share_interval = zg_config_get_int (config, "gateway/peer-stats-interval");
+    int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");
     int64_t next_share = zclock_mono ();
     const struct timespec tick = { 0, 50 * 1000000 };
-    while (sigtimedwait (&stop_signals, NULL, &tick) == -1) {
+    while (true) {
+        int signal_number = sigtimedwait (&signals, NULL, &tick);
+        if (signal_number == SIGINT || signal_number == SIGTERM)
+            break;
+        if (signal_number == SIGHUP)
+            s_reload (actors, &config, log, argc, argv);
+        int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
             s_log_stats (actors);
-            next_stats += stats_interval;
+            next_stats = zclock_mono () + stats_interval;
         }
         if (zclock_mono () >= next_share) {
             s_share_stats (actors);
-            next_share = zclock_mono () + share_interval;
+            next_share = zclock_mono () + zg_config_get_int (config, "gateway/peer-stats-interval");
         }
     }
-    zsys_info ("zgate stopping");
+    s_notify_systemd ("STOPPING=1");
+    zsys_notice ("zgate stopping");
     s_destroy_actors (actors);
+    zg_log_destroy (&log);
     zg_config_destroy (&config);
     return 0;
 }

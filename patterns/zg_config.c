@@ -9,6 +9,9 @@
 
 #include "zg_classes.h"
 
+//  The environment, as POSIX names it (unistd.h declares it only for _GNU_SOURCE)
+extern char **environ;
+
 struct _zg_config_t {
     zconfig_t *tree;                //  Current values, starting from the defaults
     zhashx_t *descriptions;         //  "section/key" -> one-line description
@@ -105,6 +108,39 @@ zg_config_set (zg_config_t *self, const char *path, const char *value)
 }
 
 //  --------------------------------------------------------------------------
+//  Load a ZPL file. zconfig prints why a file is not valid ZPL on stdout
+//  (zclock_log); that line becomes the reason, so an error stays one line.
+
+static zconfig_t *
+s_zpl_load (const char *filename, char *reason, size_t size)
+{
+    fflush (stdout);
+    int saved_stdout = dup (STDOUT_FILENO);
+    FILE *capture = tmpfile ();
+    if (saved_stdout < 0 || !capture) {
+        if (capture)
+            fclose (capture);
+        if (saved_stdout >= 0)
+            close (saved_stdout);
+        return zconfig_load (filename);
+    }
+    dup2 (fileno (capture), STDOUT_FILENO);
+    zconfig_t *file = zconfig_load (filename);
+    fflush (stdout);
+    dup2 (saved_stdout, STDOUT_FILENO);
+    close (saved_stdout);
+    rewind (capture);
+    char line [256] = "";
+    if (!file && fgets (line, sizeof line, capture)) {
+        const char *text = strstr (line, "(zconfig): ");
+        text = text? text + strlen ("(zconfig): "): line;
+        snprintf (reason, size, "%.*s", (int) strcspn (text, "\n"), text);
+    }
+    fclose (capture);
+    return file;
+}
+
+//  --------------------------------------------------------------------------
 //  Override keys from a ZPL file. Returns 0, or -1 with zg_config_error set
 
 int
@@ -115,9 +151,11 @@ zg_config_load_file (zg_config_t *self, const char *filename)
         snprintf (self->error, sizeof self->error, "cannot read config file '%s'", filename);
         return -1;
     }
-    zconfig_t *file = zconfig_load (filename);
+    char reason [256] = "";
+    zconfig_t *file = s_zpl_load (filename, reason, sizeof reason);
     if (!file) {
-        snprintf (self->error, sizeof self->error, "config file '%s' is not valid ZPL", filename);
+        snprintf (self->error, sizeof self->error, "config file '%s' is not valid ZPL%s%s", filename,
+                  *reason? ": ": "", reason);
         return -1;
     }
     int rc = 0;
@@ -154,20 +192,50 @@ s_env_name (char *name, size_t size, const char *section, const char *key)
 }
 
 //  --------------------------------------------------------------------------
-//  Override keys from ZGATE_<SECTION>_<KEY> environment variables
+//  The section a ZGATE_<SECTION>_... variable name falls under, or NULL
 
-void
+static zconfig_t *
+s_section_for_env (zg_config_t *self, const char *name, size_t name_length)
+{
+    for (zconfig_t *section = zconfig_child (self->tree); section; section = zconfig_next (section)) {
+        char prefix [128];
+        s_env_name (prefix, sizeof prefix, zconfig_name (section), "");
+        size_t prefix_length = strlen (prefix);
+        if (prefix_length < name_length && memcmp (name, prefix, prefix_length) == 0)
+            return section;
+    }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Override keys from ZGATE_<SECTION>_<KEY> environment variables. Variables
+//  of no known section (ZGATE_CONFIG, a test's ZGATE_BIN) are not ours.
+
+int
 zg_config_load_env (zg_config_t *self)
 {
     assert (self);
-    for (zconfig_t *section = zconfig_child (self->tree); section; section = zconfig_next (section))
-        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+    for (char **variable = environ; *variable; variable++) {
+        const char *equals = strchr (*variable, '=');
+        size_t name_length = equals? (size_t) (equals - *variable): strlen (*variable);
+        zconfig_t *section = s_section_for_env (self, *variable, name_length);
+        if (!section || !equals)
+            continue;
+        zconfig_t *item = zconfig_child (section);
+        for (; item; item = zconfig_next (item)) {
             char name [256];
             s_env_name (name, sizeof name, zconfig_name (section), zconfig_name (item));
-            const char *value = getenv (name);
-            if (value)
-                zconfig_set_value (item, "%s", value);
+            if (strlen (name) == name_length && memcmp (name, *variable, name_length) == 0)
+                break;
         }
+        if (!item) {
+            snprintf (self->error, sizeof self->error,
+                      "unknown environment variable '%.*s' (see --help)", (int) name_length, *variable);
+            return -1;
+        }
+        zconfig_set_value (item, "%s", equals + 1);
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -247,6 +315,16 @@ zg_config_get_int (zg_config_t *self, const char *path)
 }
 
 //  --------------------------------------------------------------------------
+//  First section (iterate with zconfig_next, its keys with zconfig_child)
+
+zconfig_t *
+zg_config_sections (zg_config_t *self)
+{
+    assert (self);
+    return zconfig_child (self->tree);
+}
+
+//  --------------------------------------------------------------------------
 //  First key of a section (iterate with zconfig_next), or NULL
 
 zconfig_t *
@@ -312,16 +390,32 @@ zg_config_test (bool verbose)
     assert (strstr (zg_config_error (config), "unknown key 'topics/max-topicz'"));
     remove (filename);
     assert (zg_config_load_file (config, "/nonexistent/zgate.cfg") == -1);
+    //  A file that is not ZPL: zconfig's reason joins our one line
+    file = fopen (filename, "w");
+    assert (file);
+    fprintf (file, "topics\n  max-topics = 7\n");
+    fclose (file);
+    assert (zg_config_load_file (config, filename) == -1);
+    assert (streq (zg_config_error (config),
+                   "config file 'zg_config_test.cfg' is not valid ZPL: (2) indent 4 spaces at once"));
+    remove (filename);
 
     //  The environment overrides the file, and flags override both
     setenv ("ZGATE_TOPICS_MAX_TOPIC_SIZE", "99", 1);
-    zg_config_load_env (config);
+    setenv ("ZGATE_SOMETHING_ELSE", "not ours", 1);
+    assert (zg_config_load_env (config) == 0);
     unsetenv ("ZGATE_TOPICS_MAX_TOPIC_SIZE");
+    unsetenv ("ZGATE_SOMETHING_ELSE");
     assert (zg_config_get_int (config, "topics/max-topic-size") == 99);
-    char *args [] = { "zgate", "--topics-max-topic-size", "12", "--server-verbose=1" };
+    //  A misspelled key of a known section is reported, not ignored
+    setenv ("ZGATE_TOPICS_MAX_TOPICZ", "5", 1);
+    assert (zg_config_load_env (config) == -1);
+    unsetenv ("ZGATE_TOPICS_MAX_TOPICZ");
+    assert (streq (zg_config_error (config), "unknown environment variable 'ZGATE_TOPICS_MAX_TOPICZ' (see --help)"));
+    char *args [] = { "zgate", "--topics-max-topic-size", "12", "--server-log-level=debug" };
     assert (zg_config_load_args (config, 4, args, 1) == 0);
     assert (zg_config_get_int (config, "topics/max-topic-size") == 12);
-    assert (zg_config_get_int (config, "server/verbose") == 1);
+    assert (streq (zg_config_get (config, "server/log-level"), "debug"));
     char *bad_flag [] = { "zgate", "--topics-nope", "1" };
     assert (zg_config_load_args (config, 3, bad_flag, 1) == -1);
     char *missing_value [] = { "zgate", "--topics-max-topics" };

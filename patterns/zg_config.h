@@ -32,8 +32,10 @@ void
 int
     zg_config_load_file (zg_config_t *self, const char *filename);
 
-//  Override keys from ZGATE_<SECTION>_<KEY> environment variables
-void
+//  Override keys from ZGATE_<SECTION>_<KEY> environment variables. A variable
+//  that names a known section but no key of it is a typo: returns -1 with
+//  zg_config_error set; otherwise 0
+int
     zg_config_load_env (zg_config_t *self);
 
 //  Override keys from --<section>-<key> VALUE or --<section>-<key>=VALUE flags
@@ -52,6 +54,10 @@ const char *
 //  Value of a key as an integer; asserts that the key exists
 int64_t
     zg_config_get_int (zg_config_t *self, const char *path);
+
+//  First section (iterate with zconfig_next, its keys with zconfig_child)
+zconfig_t *
+    zg_config_sections (zg_config_t *self);
 
 //  First key of a section (iterate with zconfig_next), or NULL
 zconfig_t *

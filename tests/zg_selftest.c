@@ -24,6 +24,7 @@
 #include "zg_pending.h"
 #include "zg_roomq.h"
 #include "zg_member.h"
+#include "zg_log.h"
 
 typedef struct {
     const char *name;
@@ -56,6 +57,7 @@ static const s_test_t s_tests [] = {
     { "zg_topicmap", zg_topicmap_test },
     { "zg_pending", zg_pending_test },
     { "zg_gateway", zg_gateway_test },
+    { "zg_log", zg_log_test },
     { NULL, NULL }
 };
 

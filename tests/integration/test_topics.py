@@ -178,7 +178,7 @@ class DaemonTest(unittest.TestCase):
                 (["--config", "/nonexistent.cfg"], "cannot read config file"),
                 (["--topics-nope", "1"], "unknown flag"),
                 (["--topics-max-topics", "many"], "topics/max-topics"),
-                (["--server-verbose", "yes"], "server/verbose: 'yes' is not an integer from 0 to 1"),
+                (["--server-log-level", "loud"], "server/log-level: 'loud' is not error, warn, info or debug"),
                 (["--topics-subscribers", "tcp://nowhere:x"], "cannot bind"),
             ]
             for args, message in cases:
