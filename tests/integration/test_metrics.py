@@ -147,7 +147,7 @@ class MetricsTest(GatewayTestCase):
         build = re.search(r'zgate_build_info\{version="([^"]+)",commit="([^"]+)"\} 1\n', text)
         self.assertTrue(build, text[:300])
         version = subprocess.run([ZGATE_BIN, "--version"], capture_output=True, text=True, timeout=10).stdout
-        self.assertEqual(version.split(), ["zgate", build.group(1)])
+        self.assertEqual(version, f"zgate {build.group(1)} (commit {build.group(2)})\n")
 
     def test_dashboard_uses_only_metrics_that_exist(self):
         with open(DASHBOARD) as file:
