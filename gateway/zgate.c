@@ -8,6 +8,7 @@
 */
 
 #include "zgate.h"
+#include "zg_gateway.h"
 #include <pthread.h>
 #include <signal.h>
 

@@ -15,5 +15,6 @@
 #include <msgpack.h>
 
 #include "zgate.h"
+#include "zg_gateway.h"
 
 #endif
