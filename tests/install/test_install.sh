@@ -4,10 +4,10 @@
 #
 #   test_install.sh BUILD_DIR LIBDIR C_COMPILER PACKAGES SOURCE EXPECTED
 #
-# PACKAGES are the pkg-config names to build SOURCE with; the test passes if the program exits 0, prints
-# EXPECTED, and loaded zgate's libraries from the prefix. For libzgclient it also checks that the library
-# needs no server code: no libzgate among its dependencies, no zg_ symbol it does not define itself.
-# Every installed .pc must resolve.
+# PACKAGES are the pkg-config names to build SOURCE with (plus ZG_CFLAGS, the build's own warning and
+# sanitizer flags). The test passes if every expected file is installed, every .pc resolves, and the program
+# exits 0, prints EXPECTED and loaded zgate's libraries from the prefix. With libzgclient it also checks that
+# the library has no server code: no libzgate among its dependencies, no zg_ symbol it does not define.
 set -eu
 build=$1 libdir=$2 cc=$3 packages=$4 source=$5 expected=$6
 
@@ -22,10 +22,11 @@ done
 
 export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
 pkg-config --exists --print-errors libzgate libzgate-gateway libzgclient
+# shellcheck disable=SC2086 # PACKAGES, ZG_CFLAGS and the flags are lists of words
 flags=$(pkg-config --cflags --libs $packages)
 echo "pkg-config --cflags --libs $packages: $flags"
 # shellcheck disable=SC2086
-"$cc" -Wall -Wextra -Werror "$source" $flags -o "$prefix/program"
+"$cc" ${ZG_CFLAGS:-} "$source" $flags -o "$prefix/program"
 
 LD_LIBRARY_PATH="$prefix/$libdir" "$prefix/program" > "$prefix/output"
 cat "$prefix/output"
@@ -36,11 +37,11 @@ for package in $packages; do
 done
 
 case " $packages " in *" libzgclient "*)
-client="$prefix/$libdir/libzgclient.so"
-if readelf -d "$client" | grep -q 'NEEDED.*libzgate'; then
-    echo "libzgclient.so needs libzgate" >&2; exit 1
-fi
-undefined=$(nm -D --undefined-only "$client" | grep ' zg_' || true)
-[ -z "$undefined" ] || { echo "libzgclient.so uses server code: $undefined" >&2; exit 1; }
+    client="$prefix/$libdir/libzgclient.so"
+    if readelf -d "$client" | grep -q 'NEEDED.*libzgate'; then
+        echo "libzgclient.so needs libzgate" >&2; exit 1
+    fi
+    undefined=$(nm -D --undefined-only "$client" | grep ' zg_' || true)
+    [ -z "$undefined" ] || { echo "libzgclient.so uses server code: $undefined" >&2; exit 1; }
 esac
 echo "OK"
