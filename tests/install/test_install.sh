@@ -5,9 +5,10 @@
 #   test_install.sh BUILD_DIR LIBDIR C_COMPILER PACKAGES SOURCE EXPECTED
 #
 # PACKAGES are the pkg-config names to build SOURCE with (plus ZG_CFLAGS, the build's own warning and
-# sanitizer flags). The test passes if every expected file is installed, every .pc resolves, and the program
-# exits 0, prints EXPECTED and loaded zgate's libraries from the prefix. With libzgclient it also checks that
-# the library has no server code: no libzgate among its dependencies, no zg_ symbol it does not define.
+# sanitizer flags). The test passes if every expected file is installed, every .pc resolves, every installed
+# header compiles on its own, and the program exits 0, prints EXPECTED and loaded zgate's libraries from the
+# prefix. With libzgclient it also checks that the library has no server code: no libzgate among its
+# dependencies, no zg_ symbol it does not define.
 set -eu
 build=$1 libdir=$2 cc=$3 packages=$4 source=$5 expected=$6
 
@@ -22,6 +23,12 @@ done
 
 export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
 pkg-config --exists --print-errors libzgate libzgate-gateway libzgclient
+# Each installed header compiles on its own: it includes what it needs, and nothing private
+for header in "$prefix"/include/*.h; do
+    # shellcheck disable=SC2046,SC2086
+    echo "#include \"$(basename "$header")\"" | "$cc" ${ZG_CFLAGS:-} -fsyntax-only -x c - \
+        $(pkg-config --cflags libzgate libzgate-gateway libzgclient)
+done
 # shellcheck disable=SC2086 # PACKAGES, ZG_CFLAGS and the flags are lists of words
 flags=$(pkg-config --cflags --libs $packages)
 echo "pkg-config --cflags --libs $packages: $flags"
