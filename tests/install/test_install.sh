@@ -4,17 +4,17 @@
 #
 #   test_install.sh BUILD_DIR LIBDIR C_COMPILER PACKAGES SOURCE EXPECTED
 #
-# PACKAGES are the pkg-config names to build SOURCE with (plus ZG_CFLAGS, the build's own warning and
-# sanitizer flags). The test passes if every expected file is installed, every .pc resolves, every installed
-# header compiles on its own, and the program exits 0, prints EXPECTED and loaded zgate's libraries from the
-# prefix. With libzgclient it also checks that the library has no server code: no libzgate among its
-# dependencies, no zg_ symbol it does not define.
+# PACKAGES are the pkg-config names to build SOURCE with, plus ZG_CFLAGS (the build's own warning and
+# sanitizer flags); ZG_CMAKE is the cmake that installs. The test passes if every expected file is installed,
+# every .pc resolves, every installed header compiles on its own, and the program exits 0, prints EXPECTED
+# and loaded zgate's libraries from the prefix. With libzgclient it also checks that the library has no server
+# code: no libzgate among its dependencies, no zg_ symbol it does not define.
 set -eu
 build=$1 libdir=$2 cc=$3 packages=$4 source=$5 expected=$6
 
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
-cmake --install "$build" --prefix "$prefix" > "$prefix/install.log"
+"${ZG_CMAKE:-cmake}" --install "$build" --prefix "$prefix" > "$prefix/install.log"
 for file in bin/zgate bin/zgate-cli etc/zgate/zgate.cfg lib/systemd/system/zgate.service \
             include/zgate.h include/zgclient.h include/zg_gateway.h share/doc/zgate/LICENSE \
             "$libdir/libzgate.so" "$libdir/libzgate.a" "$libdir/libzgate-gateway.so" "$libdir/libzgclient.so"; do
