@@ -22,6 +22,7 @@ function(zg_add_library static shared output objects pkgconfig)
     #   The .pc finds the prefix from its own place (${pcfiledir}), so it stays right when the install
     #   prefix is chosen at install time (cmake --install --prefix) or the tree is moved (DESTDIR)
     file(RELATIVE_PATH ZG_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+    string(REGEX REPLACE "/$" "" ZG_PC_TO_PREFIX "${ZG_PC_TO_PREFIX}")
     get_filename_component(name ${pkgconfig} NAME_WE)
     configure_file(${pkgconfig} ${CMAKE_CURRENT_BINARY_DIR}/${name}.pc @ONLY)
     install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${name}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
