@@ -17,6 +17,7 @@
 
 #include <czmq.h>
 
+//  The one place of the version: CMakeLists.txt reads it for the libraries and .pc files
 #define ZGATE_VERSION_MAJOR 0
 #define ZGATE_VERSION_MINOR 1
 #define ZGATE_VERSION_PATCH 0
