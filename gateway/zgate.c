@@ -8,6 +8,7 @@
 */
 
 #include "zgate.h"
+#include "zg_gateway.h"
 #include "zg_log.h"
 #include "zg_build.h"
 #include <pthread.h>

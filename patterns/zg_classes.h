@@ -16,5 +16,6 @@
 
 #include "zgate.h"
 #include "zg_utf8.h"
+#include "zg_gateway.h"
 
 #endif

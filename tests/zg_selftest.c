@@ -6,6 +6,7 @@
 */
 
 #include "zgate.h"
+#include "zg_gateway.h"
 #include "zg_client.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"

@@ -161,6 +161,9 @@ zg_client_subscriber (zg_client_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The self test runs real zgate actors, so libzgclient leaves it out: only
+//  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
+#ifdef ZGCLIENT_SELFTEST
 //  Self test of this class: against a real zgate topics actor in-process
 
 void
@@ -224,3 +227,4 @@ zg_client_test (bool verbose)
     //  @end
     printf ("OK\n");
 }
+#endif

@@ -317,6 +317,9 @@ zg_member_producer (zg_member_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The self test runs real zgate actors, so libzgclient leaves it out: only
+//  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
+#ifdef ZGCLIENT_SELFTEST
 //  Self test of this class: against a real rooms actor in-process
 
 void
@@ -403,3 +406,4 @@ zg_member_test (bool verbose)
     //  @end
     printf ("OK\n");
 }
+#endif

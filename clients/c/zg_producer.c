@@ -368,6 +368,9 @@ zg_producer_reason (zg_producer_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The self test runs real zgate actors, so libzgclient leaves it out: only
+//  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
+#ifdef ZGCLIENT_SELFTEST
 //  Self test of this class
 
 void
@@ -427,3 +430,4 @@ zg_producer_test (bool verbose)
     //  @end
     printf ("OK\n");
 }
+#endif

@@ -322,6 +322,9 @@ zg_room_producer_socket (zg_room_producer_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The self test runs real zgate actors, so libzgclient leaves it out: only
+//  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
+#ifdef ZGCLIENT_SELFTEST
 //  Self test of this class: against a real rooms actor in-process
 
 void
@@ -380,3 +383,4 @@ zg_room_producer_test (bool verbose)
     //  @end
     printf ("OK\n");
 }
+#endif

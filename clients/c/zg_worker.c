@@ -377,6 +377,9 @@ zg_worker_reason (zg_worker_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The self test runs real zgate actors, so libzgclient leaves it out: only
+//  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
+#ifdef ZGCLIENT_SELFTEST
 //  Self test of this class
 
 static int
@@ -503,3 +506,4 @@ zg_worker_test (bool verbose)
     //  @end
     printf ("OK\n");
 }
+#endif

@@ -1,6 +1,9 @@
 /*  =========================================================================
     zgate - public API of libzgate: the pattern actors and their configuration
 
+    The gateway actor is in its own library, libzgate-gateway (zg_gateway.h),
+    so that a program without web clients does not link libwebsockets.
+
     A C program composes zgate in-process by creating the actors it needs and
     binding them, for example:
 
@@ -14,6 +17,7 @@
 
 #include <czmq.h>
 
+//  The one place of the version: CMakeLists.txt reads it for the libraries and .pc files
 #define ZGATE_VERSION_MAJOR 0
 #define ZGATE_VERSION_MINOR 1
 #define ZGATE_VERSION_PATCH 0
@@ -32,6 +36,5 @@
 #include "zg_topics.h"
 #include "zg_queues.h"
 #include "zg_rooms.h"
-#include "zg_gateway.h"
 
 #endif

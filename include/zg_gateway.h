@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_gateway - the web gateway actor: HTTP and WebSocket on one port, run
-    by libwebsockets inside this czmq actor's thread
+    by libwebsockets inside this czmq actor's thread. It is libzgate-gateway,
+    apart from libzgate so that only programs with web clients link lws.
 
     Web clients (WebSocket /ws, JSON or msgpack; HTTP /api/...) reach the
     pattern actors over inproc, through the same protocols native clients

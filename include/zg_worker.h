@@ -75,9 +75,11 @@ uint64_t
 const char *
     zg_worker_reason (zg_worker_t *self);
 
-//  Self test of this class
+#ifdef ZGCLIENT_SELFTEST
+//  Self test of this class: in tests/zg_selftest only, not in libzgclient
 void
     zg_worker_test (bool verbose);
+#endif
 
 #ifdef __cplusplus
 }

@@ -93,9 +93,11 @@ msgpack_object *
 zsock_t *
     zg_room_producer_socket (zg_room_producer_t *self);
 
-//  Self test of this class
+#ifdef ZGCLIENT_SELFTEST
+//  Self test of this class: in tests/zg_selftest only, not in libzgclient
 void
     zg_room_producer_test (bool verbose);
+#endif
 
 #ifdef __cplusplus
 }

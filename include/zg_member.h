@@ -102,9 +102,11 @@ const char *
 zg_room_producer_t *
     zg_member_producer (zg_member_t *self);
 
-//  Self test of this class
+#ifdef ZGCLIENT_SELFTEST
+//  Self test of this class: in tests/zg_selftest only, not in libzgclient
 void
     zg_member_test (bool verbose);
+#endif
 
 #ifdef __cplusplus
 }

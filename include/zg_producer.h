@@ -86,9 +86,11 @@ int
 const char *
     zg_producer_reason (zg_producer_t *self);
 
-//  Self test of this class
+#ifdef ZGCLIENT_SELFTEST
+//  Self test of this class: in tests/zg_selftest only, not in libzgclient
 void
     zg_producer_test (bool verbose);
+#endif
 
 #ifdef __cplusplus
 }

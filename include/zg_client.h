@@ -63,9 +63,11 @@ int
 zsock_t *
     zg_client_subscriber (zg_client_t *self);
 
-//  Self test of this class
+#ifdef ZGCLIENT_SELFTEST
+//  Self test of this class: in tests/zg_selftest only, not in libzgclient
 void
     zg_client_test (bool verbose);
+#endif
 
 #ifdef __cplusplus
 }
