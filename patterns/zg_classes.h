@@ -16,4 +16,7 @@
 
 #include "zgate.h"
 
+//  The item that holds a link (a heap or liveness node) as its field member
+#define ZG_ITEM_OF(link, type, member) ((type *) ((char *) (link) - offsetof (type, member)))
+
 #endif

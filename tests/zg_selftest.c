@@ -7,6 +7,9 @@
 
 #include "zgate.h"
 #include "zg_client.h"
+#include "zg_wire.h"
+#include "zg_heap.h"
+#include "zg_liveness.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
@@ -32,6 +35,9 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_topics", zg_topics_test },
+    { "zg_wire", zg_wire_test },
+    { "zg_heap", zg_heap_test },
+    { "zg_liveness", zg_liveness_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
