@@ -24,6 +24,8 @@
 #include "zg_topicmap.h"
 #include "zg_pending.h"
 #include "zg_roomq.h"
+#include "zg_rclients.h"
+#include "zg_room.h"
 #include "zg_member.h"
 
 typedef struct {
@@ -47,6 +49,8 @@ static const s_test_t s_tests [] = {
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
+    { "zg_rclients", zg_rclients_test },
+    { "zg_room", zg_room_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },
