@@ -1,22 +1,22 @@
 /*  =========================================================================
     zg_rooms - lockstep fan-out rooms actor (ROUTER for members and producers)
 
-    The actor owns the socket, the framing and the command table; a room's
-    lockstep state and memberships are zg_room, the logical clients
-    zg_rclients. All state lives in this actor's thread. The costs that
-    matter:
+    The actor owns the socket, the framing, the command table and the
+    answers. Beneath it: zg_rclients (logical clients, in order of last
+    contact), zg_roomset (the rooms by name and by ack deadline, moved in
+    lockstep, and the events that tells the members) and zg_room (one room's
+    state and memberships). All state lives in this actor's thread. The
+    costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
       cached, else two more) and a counter decrement (zg_room);
-    - a release sends one DELIVER per member, and the payload is shared by
-      every copy (zmq_msg_copy is a reference count, not a memcpy);
     - keepalive deadlines are the clients' liveness list and ack deadlines a
-      heap of rooms (zg_heap): the poll timeout is the earlier of the two
-      heads and nothing is swept.
+      heap of rooms: the poll timeout is the earlier of the two heads and
+      nothing is swept.
     =========================================================================
 */
 
 #include "zg_classes.h"
-#include "zg_room.h"
+#include "zg_roomset.h"
 #include "zg_rclients.h"
 
 //  Frames in the largest request, routing id included
@@ -25,11 +25,6 @@
 #define ZG_ROOMS_BATCH 1024
 //  Rooms listed in the STATS top list
 #define ZG_ROOMS_STATS_TOP 10
-//  Released messages whose queue latency STATS summarises
-#define ZG_ROOMS_LATENCIES 100
-//  Finished messages kept for reuse: each round would otherwise free one
-//  and allocate the next
-#define ZG_ROOMS_SPARE_MESSAGES 64
 
 typedef struct {
     int64_t verbose;                //  Log joins, leaves and evictions
@@ -72,29 +67,30 @@ typedef struct {
     void *handle;                   //  Its libzmq socket, resolved once
     s_settings_t settings;          //  Current settings
     zg_rclients_t *clients;         //  Logical clients
-    zhashx_t *rooms;                //  Room name -> zg_room_t
-    zg_heap_t *deadlines;           //  Rooms with a message in flight, by ack deadline
-    uint64_t last_seq;              //  Last message sequence number, over all rooms
+    zg_roomset_t *rooms;            //  Rooms
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
     char *room_key;                 //  Room name as a string key
     msgpack_sbuffer buffer;         //  Reused for msgpack answers
     msgpack_packer packer;          //  Packs into buffer
-    uint64_t members;               //  Memberships
-    uint64_t backlog;               //  Pending messages in all rooms
     uint64_t sent;                  //  SEND accepted
-    uint64_t released;              //  Messages released
-    uint64_t delivered;             //  DELIVER events sent
     uint64_t acked;                 //  Acks counted
     uint64_t oob;                   //  OOB messages
-    uint64_t evicted;               //  Members evicted
     uint64_t errors;                //  ERROR answers
-    uint64_t dropped;               //  Events and answers libzmq refused
-    int64_t latencies [ZG_ROOMS_LATENCIES];    //  Queued-to-released ms of the last releases
-    zg_rmessage_t *spare [ZG_ROOMS_SPARE_MESSAGES];    //  Finished messages to reuse
-    size_t spare_count;             //  Messages in spare
+    uint64_t dropped;               //  Answers libzmq refused
     bool terminated;                //  $TERM received
 } self_t;
+
+//  --------------------------------------------------------------------------
+//  New rooms take their options from the settings; priority-order is per
+//  room only, highest-first unless set
+
+static void
+s_self_configure_rooms (self_t *self)
+{
+    zg_room_options_t defaults = { self->settings.hold != 0, self->settings.ack_timeout, false };
+    zg_roomset_configure (self->rooms, &defaults, self->settings.verbose != 0);
+}
 
 //  --------------------------------------------------------------------------
 
@@ -119,9 +115,8 @@ s_self_new (zsock_t *pipe)
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
     self->clients = zg_rclients_new ();
-    self->rooms = zhashx_new ();
-    zhashx_set_destructor (self->rooms, (zhashx_destructor_fn *) zg_room_destroy);
-    self->deadlines = zg_heap_new ();
+    self->rooms = zg_roomset_new (self->handle);
+    s_self_configure_rooms (self);
     self->room_key = (char *) zmalloc ((size_t) self->settings.max_name_size + 1);
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
@@ -134,13 +129,10 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
-    //  The heap first, then the rooms: their members point at clients
-    zg_heap_destroy (&self->deadlines);
-    zhashx_destroy (&self->rooms);
+    //  Rooms first: their members point at clients
+    zg_roomset_destroy (&self->rooms);
     zg_rclients_destroy (&self->clients);
     zsock_destroy (&self->router);
-    while (self->spare_count > 0)
-        free (self->spare [--self->spare_count]);
     free (self->room_key);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
@@ -148,33 +140,13 @@ s_self_destroy (self_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  The options of a new room, from the settings
-
-static zg_room_options_t
-s_self_room_defaults (self_t *self)
-{
-    return (zg_room_options_t) { self->settings.hold != 0, self->settings.ack_timeout, false };
-}
-
-//  --------------------------------------------------------------------------
-//  Send without blocking; counts what libzmq refuses
+//  Answer the request being handled; counts what libzmq refuses
 
 static void
-s_self_send (self_t *self, zg_wire_part_t routing, const zg_wire_part_t *parts, size_t count,
-             zmq_msg_t *payload)
+s_self_answer (self_t *self, const zg_wire_part_t *parts, size_t count)
 {
-    if (zg_wire_send (self->handle, routing, parts, count, payload) == -1)
+    if (zg_wire_send (self->handle, zg_wire_frame (&self->request, 0), parts, count, NULL) == -1)
         self->dropped++;
-}
-
-//  --------------------------------------------------------------------------
-//  An event to a client, on the connection it last spoke on
-
-static void
-s_self_send_client (self_t *self, zg_rclient_t *client, const zg_wire_part_t *parts, size_t count,
-                    zmq_msg_t *payload)
-{
-    s_self_send (self, (zg_wire_part_t) { client->routing, client->routing_size }, parts, count, payload);
 }
 
 //  --------------------------------------------------------------------------
@@ -202,7 +174,7 @@ s_self_ok (self_t *self, const zg_wire_part_t *results, size_t count)
     assert (count <= 2);
     for (size_t index = 0; index < count; index++)
         parts [2 + index] = results [index];
-    s_self_send (self, zg_wire_frame (&self->request, 0), parts, 2 + count, NULL);
+    s_self_answer (self, parts, 2 + count);
 }
 
 //  --------------------------------------------------------------------------
@@ -280,11 +252,11 @@ s_self_room_name (self_t *self, size_t index)
 }
 
 //  --------------------------------------------------------------------------
-//  The client a frame names, touched: it was heard from on this connection;
-//  answers an ERROR if unknown
+//  The client a frame names, touched: a command naming it is a sign of life,
+//  and its events follow it to this connection; answers an ERROR if unknown
 
 static zg_rclient_t *
-s_self_client (self_t *self, size_t index)
+s_self_touch_client (self_t *self, size_t index)
 {
     zg_wire_part_t frame = zg_wire_frame (&self->request, index);
     zg_rclient_t *client = zg_rclients_lookup (self->clients, frame.data, frame.size);
@@ -303,138 +275,16 @@ s_self_client (self_t *self, size_t index)
 static zg_room_t *
 s_self_room_get (self_t *self, const char *name)
 {
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     if (!room) {
-        if ((int64_t) zhashx_size (self->rooms) >= self->settings.max_rooms) {
+        if ((int64_t) zg_roomset_size (self->rooms) >= self->settings.max_rooms) {
             s_self_error (self, ZG_ERR_UNAVAILABLE, "too many rooms (max-rooms %" PRId64 ")",
                           self->settings.max_rooms);
             return NULL;
         }
-        zg_room_options_t defaults = s_self_room_defaults (self);
-        room = zg_room_new (name, &defaults);
-        zhashx_insert (self->rooms, name, room);
+        room = zg_roomset_add (self->rooms, name);
     }
     return room;
-}
-
-//  --------------------------------------------------------------------------
-//  The in-flight message is done: every holder acked, left or was evicted
-
-static void
-s_self_complete (self_t *self, zg_room_t *room)
-{
-    zg_heap_remove (self->deadlines, &room->deadline);
-    zg_rmessage_t *message = zg_room_complete (room);
-    if (self->spare_count < ZG_ROOMS_SPARE_MESSAGES) {
-        zmq_msg_close (&message->payload);
-        self->spare [self->spare_count++] = message;
-    }
-    else
-        zg_rmessage_destroy (&message);
-}
-
-//  --------------------------------------------------------------------------
-//  Release the head of the room's queue and send it to every member; the
-//  holders get its token, the observers an empty one
-
-static void
-s_self_release (self_t *self, zg_room_t *room)
-{
-    zg_rmessage_t *message = zg_room_release (room, zclock_time ());
-    self->backlog--;
-    self->latencies [self->released % ZG_ROOMS_LATENCIES] = room->released - message->queued;
-    self->released++;
-    //  The token is the seq: the one text serves as both frames
-    zg_wire_part_t seq = { room->token, room->token_size };
-    zg_wire_part_t parts [] = {
-        zg_wire_str ("DELIVER"), { NULL, 0 }, { room->name, room->name_size }, seq, { NULL, 0 }
-    };
-    for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room)) {
-        parts [1] = (zg_wire_part_t) { member->client->id, member->client->id_size };
-        parts [4] = member->async? zg_wire_str (""): seq;
-        s_self_send_client (self, member->client, parts, 5, &message->payload);
-        self->delivered++;
-    }
-}
-
-//  --------------------------------------------------------------------------
-//  After any change to a room: finish its message if it can, release the
-//  next while the room is free to take one (a message without holders is
-//  done as soon as it is sent), and forget the room if nothing is left in
-//  it. The room may be gone after.
-
-static void
-s_self_settle (self_t *self, zg_room_t *room)
-{
-    if (zg_room_is_done (room))
-        s_self_complete (self, room);
-    while (zg_room_can_release (room)) {
-        s_self_release (self, room);
-        if (zg_room_is_done (room))
-            s_self_complete (self, room);
-        else
-            zg_heap_set (self->deadlines, &room->deadline, self->now + room->options.ack_timeout);
-    }
-    zg_room_options_t defaults = s_self_room_defaults (self);
-    if (zg_room_is_idle (room, &defaults))
-        zhashx_delete (self->rooms, room->name);
-}
-
-//  --------------------------------------------------------------------------
-//  Remove a membership; the caller settles the room
-
-static void
-s_self_member_remove (self_t *self, zg_rmember_t *member)
-{
-    zg_room_member_remove (member->room, &member);
-    self->members--;
-}
-
-//  --------------------------------------------------------------------------
-//  Evict a member from its room: tell it, tell the room's observers, settle
-
-static void
-s_self_member_evict (self_t *self, zg_rmember_t *member, const char *reason)
-{
-    zg_room_t *room = member->room;
-    zg_rclient_t *client = member->client;
-    zg_wire_part_t evicted [] = { zg_wire_str ("EVICTED"), zg_wire_str (client->id), zg_wire_str (room->name),
-                                  zg_wire_str (reason) };
-    s_self_send_client (self, client, evicted, 4, NULL);
-    s_self_member_remove (self, member);
-    self->evicted++;
-    if (self->settings.verbose)
-        zsys_info ("zg_rooms: evicted %s from '%s' (%s)", client->id, room->name, reason);
-    if (room->async_members > 0) {
-        zg_wire_part_t event [] = { zg_wire_str ("TIMEOUT"), { NULL, 0 }, zg_wire_str (room->name),
-                                    zg_wire_str (client->id), zg_wire_str (reason) };
-        for (zg_rmember_t *observer = zg_room_first_member (room); observer;
-             observer = zg_room_next_member (room))
-            if (observer->async) {
-                event [1] = zg_wire_str (observer->client->id);
-                s_self_send_client (self, observer->client, event, 5, NULL);
-            }
-    }
-    s_self_settle (self, room);
-}
-
-//  --------------------------------------------------------------------------
-//  Forget a client; with a reason, its memberships are evictions
-
-static void
-s_self_client_forget (self_t *self, zg_rclient_t *client, const char *reason)
-{
-    while (client->members) {
-        zg_rmember_t *member = client->members;
-        if (reason)
-            s_self_member_evict (self, member, reason);
-        else {
-            zg_room_t *room = member->room;
-            s_self_member_remove (self, member);
-            s_self_settle (self, room);
-        }
-    }
-    zg_rclients_remove (self->clients, &client);
 }
 
 //  --------------------------------------------------------------------------
@@ -446,23 +296,11 @@ s_self_expire (self_t *self)
 {
     self->now = zclock_mono ();
     zg_rclient_t *client;
-    while ((client = zg_rclients_expired (self->clients, self->now, self->settings.client_timeout)))
-        s_self_client_forget (self, client, "timeout");
-    while (zg_heap_first_key (self->deadlines) <= self->now) {
-        zg_room_t *room = ZG_ITEM_OF (zg_heap_first (self->deadlines), zg_room_t, deadline);
-        zg_heap_remove (self->deadlines, &room->deadline);
-        //  Collect first: each eviction changes the member table
-        zlistx_t *late = zlistx_new ();
-        for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room))
-            if (zg_rmember_is_waited_for (member))
-                zlistx_add_end (late, member);
-        assert (zlistx_size (late) == room->waiting);
-        //  The last eviction settles the room, which releases the next message
-        for (zg_rmember_t *member = (zg_rmember_t *) zlistx_first (late); member;
-             member = (zg_rmember_t *) zlistx_next (late))
-            s_self_member_evict (self, member, "ack-timeout");
-        zlistx_destroy (&late);
+    while ((client = zg_rclients_expired (self->clients, self->now, self->settings.client_timeout))) {
+        zg_roomset_forget_client (self->rooms, client, "timeout", self->now);
+        zg_rclients_remove (self->clients, &client);
     }
+    zg_roomset_expire (self->rooms, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -472,8 +310,8 @@ static long
 s_self_poll_timeout (self_t *self)
 {
     int64_t next = zg_rclients_next_deadline (self->clients, self->settings.client_timeout);
-    if (zg_heap_first_key (self->deadlines) < next)
-        next = zg_heap_first_key (self->deadlines);
+    if (zg_roomset_next_deadline (self->rooms) < next)
+        next = zg_roomset_next_deadline (self->rooms);
     if (next == INT64_MAX)
         return -1;
     int64_t wait = next - zclock_mono ();
@@ -488,37 +326,6 @@ s_self_packer (self_t *self)
 {
     msgpack_sbuffer_clear (&self->buffer);
     return &self->packer;
-}
-
-//  --------------------------------------------------------------------------
-//  Rooms with a backlog, largest first; returns how many, up to limit
-
-static int
-s_compare_backlog (const void *a, const void *b)
-{
-    zg_room_t *room_a = *(zg_room_t **) a, *room_b = *(zg_room_t **) b;
-    size_t size_a = zg_room_backlog (room_a), size_b = zg_room_backlog (room_b);
-    if (size_a != size_b)
-        return size_a < size_b? 1: -1;
-    return strcmp (room_a->name, room_b->name);
-}
-
-//  --------------------------------------------------------------------------
-
-static size_t
-s_self_top_rooms (self_t *self, size_t limit, zg_room_t ***rooms_p, size_t *with_backlog)
-{
-    zg_room_t **rooms = (zg_room_t **) malloc ((zhashx_size (self->rooms) + 1) * sizeof (zg_room_t *));
-    assert (rooms);
-    size_t count = 0;
-    for (zg_room_t *room = (zg_room_t *) zhashx_first (self->rooms); room;
-         room = (zg_room_t *) zhashx_next (self->rooms))
-        if (zg_room_backlog (room) > 0)
-            rooms [count++] = room;
-    qsort (rooms, count, sizeof (zg_room_t *), s_compare_backlog);
-    *rooms_p = rooms;
-    *with_backlog = count;
-    return count < limit? count: limit;
 }
 
 //  --------------------------------------------------------------------------
@@ -549,11 +356,11 @@ s_self_join (self_t *self)
         s_self_error (self, ZG_ERR_BAD_REQUEST, "mode must be 'sync' or 'async'");
         return;
     }
-    zg_rclient_t *client = s_self_client (self, 3);
+    zg_rclient_t *client = s_self_touch_client (self, 3);
     const char *name = client? s_self_room_name (self, 4): NULL;
     if (!name)
         return;
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     zg_rmember_t *member = room? zg_room_member (room, client): NULL;
     if (member)
         zg_room_member_set_mode (room, member, async);
@@ -566,13 +373,12 @@ s_self_join (self_t *self)
         room = s_self_room_get (self, name);
         if (!room)
             return;
-        zg_room_member_add (room, client, async);
-        self->members++;
+        zg_roomset_join (self->rooms, room, client, async);
         if (self->settings.verbose)
             zsys_info ("zg_rooms: %s joins '%s'%s", client->id, name, async? " (async)": "");
     }
     s_self_ok (self, NULL, 0);
-    s_self_settle (self, room);
+    zg_roomset_settle (self->rooms, room, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -581,7 +387,7 @@ s_self_join (self_t *self)
 static zg_rmember_t *
 s_self_member (self_t *self, size_t client_frame)
 {
-    zg_rclient_t *client = s_self_client (self, client_frame);
+    zg_rclient_t *client = s_self_touch_client (self, client_frame);
     if (!client)
         return NULL;
     //  The cached membership saves two hash lookups; a name it matches is
@@ -595,7 +401,7 @@ s_self_member (self_t *self, size_t client_frame)
     const char *name = s_self_room_name (self, client_frame + 1);
     if (!name)
         return NULL;
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     member = room? zg_room_member (room, client): NULL;
     if (member)
         client->last_member = member;
@@ -615,9 +421,9 @@ s_self_leave (self_t *self)
     zg_room_t *room = member->room;
     if (self->settings.verbose)
         zsys_info ("zg_rooms: %s leaves '%s'", member->client->id, room->name);
-    s_self_member_remove (self, member);
+    zg_roomset_leave (self->rooms, &member);
     s_self_ok (self, NULL, 0);
-    s_self_settle (self, room);
+    zg_roomset_settle (self->rooms, room, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -637,7 +443,7 @@ s_self_ack (self_t *self)
     }
     self->acked++;
     s_self_ok (self, NULL, 0);
-    s_self_settle (self, room);
+    zg_roomset_settle (self->rooms, room, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -645,7 +451,7 @@ s_self_ack (self_t *self)
 static void
 s_self_ping (self_t *self)
 {
-    if (s_self_client (self, 3))
+    if (s_self_touch_client (self, 3))
         s_self_ok (self, NULL, 0);
 }
 
@@ -654,11 +460,12 @@ s_self_ping (self_t *self)
 static void
 s_self_bye (self_t *self)
 {
-    zg_rclient_t *client = s_self_client (self, 3);
+    zg_rclient_t *client = s_self_touch_client (self, 3);
     if (!client)
         return;
     s_self_ok (self, NULL, 0);
-    s_self_client_forget (self, client, NULL);
+    zg_roomset_forget_client (self->rooms, client, NULL, self->now);
+    zg_rclients_remove (self->clients, &client);
 }
 
 //  --------------------------------------------------------------------------
@@ -670,7 +477,7 @@ s_self_send_message (self_t *self)
     if (s_self_int (self, 4, INT64_MIN, &priority, "priority"))
         return;
     const char *name = s_self_room_name (self, 3);
-    zg_room_t *existing = name? (zg_room_t *) zhashx_lookup (self->rooms, name): NULL;
+    zg_room_t *existing = name? zg_roomset_lookup (self->rooms, name): NULL;
     if (existing && (int64_t) zg_room_backlog (existing) >= self->settings.max_backlog) {
         s_self_error (self, ZG_ERR_TOO_MANY, "room '%s' is full (max-backlog %" PRId64 ")",
                       name, self->settings.max_backlog);
@@ -679,22 +486,12 @@ s_self_send_message (self_t *self)
     zg_room_t *room = existing? existing: name? s_self_room_get (self, name): NULL;
     if (!room)
         return;
-    zg_rmessage_t *message = self->spare_count > 0? self->spare [--self->spare_count]:
-                             (zg_rmessage_t *) malloc (sizeof (zg_rmessage_t));
-    assert (message);
-    message->seq = ++self->last_seq;
-    message->priority = priority;
-    message->queued = zclock_time ();
-    zmq_msg_init (&message->payload);
-    zmq_msg_move (&message->payload, &self->request.frames [5]);
-    uint64_t seq = message->seq;
-    zg_room_push (room, &message);
-    self->backlog++;
+    uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5]);
     self->sent++;
     //  Producers that send without req get no answer: nothing to format
     if (s_self_req (self).size > 0)
         s_self_ok_number (self, seq);
-    s_self_settle (self, room);
+    zg_roomset_settle (self->rooms, room, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -705,16 +502,8 @@ s_self_oob (self_t *self)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
-    size_t count = 0;
-    if (room) {
-        zg_wire_part_t parts [] = { zg_wire_str ("OOB"), { NULL, 0 }, { room->name, room->name_size } };
-        for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room)) {
-            parts [1] = (zg_wire_part_t) { member->client->id, member->client->id_size };
-            s_self_send_client (self, member->client, parts, 3, &self->request.frames [4]);
-            count++;
-        }
-    }
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
+    size_t count = room? zg_roomset_oob (self->rooms, room, &self->request.frames [4]): 0;
     self->oob++;
     s_self_ok_number (self, count);
 }
@@ -729,10 +518,10 @@ s_self_describe (self_t *self, bool peek, size_t offset, size_t limit)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     zg_room_t *absent = NULL;
     if (!room) {
-        zg_room_options_t defaults = s_self_room_defaults (self);
+        zg_room_options_t defaults = zg_roomset_defaults (self->rooms);
         room = absent = zg_room_new (name, &defaults);
     }
     if (peek)
@@ -769,15 +558,6 @@ s_self_state (self_t *self)
 //  --------------------------------------------------------------------------
 
 static void
-s_pack_key_int (msgpack_packer *packer, const char *key, int64_t value)
-{
-    msgpack_pack_str_with_body (packer, key, strlen (key));
-    msgpack_pack_int64 (packer, value);
-}
-
-//  --------------------------------------------------------------------------
-
-static void
 s_self_metrics (self_t *self)
 {
     int64_t top = 10;
@@ -785,30 +565,7 @@ s_self_metrics (self_t *self)
         return;
     if (top > self->settings.max_top_rooms)
         top = self->settings.max_top_rooms;
-    zg_room_t **rooms;
-    size_t with_backlog;
-    size_t count = s_self_top_rooms (self, (size_t) top, &rooms, &with_backlog);
-    msgpack_packer *packer = s_self_packer (self);
-    msgpack_pack_map (packer, 8);
-    s_pack_key_int (packer, "rooms", (int64_t) zhashx_size (self->rooms));
-    s_pack_key_int (packer, "rooms_with_backlog", (int64_t) with_backlog);
-    msgpack_pack_str_with_body (packer, "top_rooms", 9);
-    msgpack_pack_array (packer, count);
-    int64_t top_backlog = 0;
-    for (size_t index = 0; index < count; index++) {
-        int64_t backlog = (int64_t) zg_room_backlog (rooms [index]);
-        msgpack_pack_map (packer, 2);
-        msgpack_pack_str_with_body (packer, "room", 4);
-        msgpack_pack_str_with_body (packer, rooms [index]->name, rooms [index]->name_size);
-        s_pack_key_int (packer, "backlog", backlog);
-        top_backlog += backlog;
-    }
-    free (rooms);
-    s_pack_key_int (packer, "top_backlog", top_backlog);
-    s_pack_key_int (packer, "backlog", (int64_t) self->backlog);
-    s_pack_key_int (packer, "clients", (int64_t) zg_rclients_size (self->clients));
-    s_pack_key_int (packer, "members", (int64_t) self->members);
-    s_pack_key_int (packer, "in_flight", (int64_t) zg_heap_size (self->deadlines));
+    zg_roomset_pack_metrics (self->rooms, s_self_packer (self), (size_t) top, zg_rclients_size (self->clients));
     s_self_ok_buffer (self);
 }
 
@@ -821,8 +578,8 @@ s_self_room_options (self_t *self)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
-    zg_room_t *room = (zg_room_t *) zhashx_lookup (self->rooms, name);
-    zg_room_options_t options = room? room->options: s_self_room_defaults (self);
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
+    zg_room_options_t options = room? room->options: zg_roomset_defaults (self->rooms);
     zg_wire_part_t map = zg_wire_frame (&self->request, 4);
     if (zg_room_options_parse (map.data, map.size, &options)) {
         s_self_error (self, ZG_ERR_BAD_REQUEST, "options must be a msgpack map of hold (bool), ack-timeout "
@@ -839,7 +596,7 @@ s_self_room_options (self_t *self)
         return;
     }
     s_self_ok (self, NULL, 0);
-    s_self_settle (self, room);
+    zg_roomset_settle (self->rooms, room, self->now);
 }
 
 //  --------------------------------------------------------------------------
@@ -928,47 +685,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
     self->room_key = (char *) realloc (self->room_key, (size_t) self->settings.max_name_size + 1);
     assert (self->room_key);
+    s_self_configure_rooms (self);
     return rc;
-}
-
-//  --------------------------------------------------------------------------
-//  The STATS top list: the largest backlogs, as METRICS lists them
-
-static json_object *
-s_self_top_rooms_json (self_t *self, size_t *with_backlog)
-{
-    zg_room_t **rooms;
-    size_t count = s_self_top_rooms (self, ZG_ROOMS_STATS_TOP, &rooms, with_backlog);
-    json_object *top = json_object_new_array ();
-    for (size_t index = 0; index < count; index++) {
-        json_object *entry = json_object_new_object ();
-        json_object_object_add (entry, "room", json_object_new_string (rooms [index]->name));
-        json_object_object_add (entry, "backlog", json_object_new_uint64 (zg_room_backlog (rooms [index])));
-        json_object_array_add (top, entry);
-    }
-    free (rooms);
-    return top;
-}
-
-//  --------------------------------------------------------------------------
-//  How long the last releases waited in their queues: count, min, max, average
-
-static json_object *
-s_self_latency_json (self_t *self)
-{
-    size_t samples = self->released < ZG_ROOMS_LATENCIES? (size_t) self->released: ZG_ROOMS_LATENCIES;
-    int64_t least = samples? INT64_MAX: 0, most = 0, sum = 0;
-    for (size_t index = 0; index < samples; index++) {
-        least = self->latencies [index] < least? self->latencies [index]: least;
-        most = self->latencies [index] > most? self->latencies [index]: most;
-        sum += self->latencies [index];
-    }
-    json_object *latency = json_object_new_object ();
-    json_object_object_add (latency, "count", json_object_new_uint64 (samples));
-    json_object_object_add (latency, "min", json_object_new_int64 (least));
-    json_object_object_add (latency, "max", json_object_new_int64 (most));
-    json_object_object_add (latency, "avg", json_object_new_double (samples? (double) sum / samples: 0));
-    return latency;
 }
 
 //  --------------------------------------------------------------------------
@@ -978,24 +696,14 @@ static json_object *
 s_self_stats (self_t *self)
 {
     json_object *root = json_object_new_object ();
-    json_object_object_add (root, "rooms", json_object_new_uint64 (zhashx_size (self->rooms)));
     json_object_object_add (root, "clients", json_object_new_uint64 (zg_rclients_size (self->clients)));
-    json_object_object_add (root, "members", json_object_new_uint64 (self->members));
-    json_object_object_add (root, "backlog", json_object_new_uint64 (self->backlog));
-    json_object_object_add (root, "in_flight", json_object_new_uint64 (zg_heap_size (self->deadlines)));
     json_object_object_add (root, "sent", json_object_new_uint64 (self->sent));
-    json_object_object_add (root, "released", json_object_new_uint64 (self->released));
-    json_object_object_add (root, "delivered", json_object_new_uint64 (self->delivered));
     json_object_object_add (root, "acked", json_object_new_uint64 (self->acked));
     json_object_object_add (root, "oob", json_object_new_uint64 (self->oob));
-    json_object_object_add (root, "evicted", json_object_new_uint64 (self->evicted));
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
-    json_object_object_add (root, "dropped", json_object_new_uint64 (self->dropped));
-    size_t with_backlog;
-    json_object *top = s_self_top_rooms_json (self, &with_backlog);
-    json_object_object_add (root, "rooms_with_backlog", json_object_new_uint64 (with_backlog));
-    json_object_object_add (root, "top_rooms", top);
-    json_object_object_add (root, "latency_ms", s_self_latency_json (self));
+    uint64_t dropped = self->dropped;
+    zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
+    json_object_object_add (root, "dropped", json_object_new_uint64 (dropped));
     return root;
 }
 
