@@ -550,11 +550,11 @@ zg_room_test (bool verbose)
     (void) verbose;
     printf (" * zg_room: ");
     //  @selftest
-    zg_room_options_t defaults = { false, 30000, false };
+    zg_room_options_t defaults = { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     //  Options: a map over the current ones, all or nothing
     zg_room_options_t options = defaults;
     assert (zg_room_options_parse ("\x80", 1, &options) == 0);
-    assert (options.hold == false && options.ack_timeout == 30000 && !options.lowest_first);
+    assert (!options.hold && options.ack_timeout == ZG_ROOM_DEFAULT_ACK_TIMEOUT && !options.lowest_first);
     const char *map = "\x83\xa4hold\xc3\xab" "ack-timeout\xcd\x01\xf4\xae" "priority-order\xac" "lowest-first";
     assert (zg_room_options_parse (map, strlen (map), &options) == 0);
     assert (options.hold && options.ack_timeout == 500 && options.lowest_first);

@@ -31,6 +31,8 @@ extern "C" {
 //  Bounds of a room's ack-timeout, milliseconds
 #define ZG_ROOM_MIN_ACK_TIMEOUT 100
 #define ZG_ROOM_MAX_ACK_TIMEOUT 86400000
+//  Default ack-timeout of new rooms (config rooms/ack-timeout), milliseconds
+#define ZG_ROOM_DEFAULT_ACK_TIMEOUT 30000
 
 typedef struct _zg_room_t zg_room_t;
 

@@ -4,7 +4,7 @@
     The actor owns the socket, the framing, the command table and the
     answers. Beneath it: zg_rclients (logical clients, in order of last
     contact), zg_roomset (the rooms by name and by ack deadline, moved in
-    lockstep, and the events that tells the members) and zg_room (one room's
+    lockstep, and the events that tell the members) and zg_room (one room's
     state and memberships). All state lives in this actor's thread. The
     costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
@@ -101,7 +101,7 @@ s_self_new (zsock_t *pipe)
     assert (self);
     self->pipe = pipe;
     self->settings = (s_settings_t) {
-        .client_timeout = 15000, .ack_timeout = 30000, .max_clients = 100000, .max_rooms = 100000,
+        .client_timeout = 15000, .ack_timeout = ZG_ROOM_DEFAULT_ACK_TIMEOUT, .max_clients = 100000, .max_rooms = 100000,
         .max_rooms_per_client = 1000, .max_backlog = 100000, .max_name_size = 255,
         .max_message_size = 1048576, .max_peek = 1000, .max_top_rooms = 1000,
         .sndhwm = 100000, .rcvhwm = 100000

@@ -47,7 +47,7 @@ zg_roomset_new (void *handle)
     self->rooms = zhashx_new ();
     zhashx_set_destructor (self->rooms, (zhashx_destructor_fn *) zg_room_destroy);
     self->deadlines = zg_heap_new ();
-    self->defaults = (zg_room_options_t) { false, 30000, false };
+    self->defaults = (zg_room_options_t) { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     return self;
 }
 

@@ -1,6 +1,6 @@
 /*  =========================================================================
     zg_roomset - the rooms actor's rooms: found by name, by ack deadline and
-    by backlog, moved in lockstep, with the events that tells the members
+    by backlog, moved in lockstep, with the events that tell the members
 
     Private to zg_rooms. The actor parses a request and names the room, the
     client or the membership; the room set changes the rooms and sends the
