@@ -1125,12 +1125,12 @@ s_self_scatter (self_t *self, zg_taskq_t *queue, s_options_t *options, s_message
     s_options_t copy_options = *options;
     copy_options.reply = copy_options.scatter = false;
     //  Count first: delivering a copy may finish it at once and end the group
-    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = worker->next)
+    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = zg_qworkers_newer (worker))
         for (size_t index = 0; index < worker->seat_count; index++)
             if (worker->seats [index].queue == queue)
                 group->copies++;
     group->copies++;
-    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = worker->next)
+    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = zg_qworkers_newer (worker))
         for (size_t index = 0; index < worker->seat_count; index++)
             if (worker->seats [index].queue == queue) {
                 zg_task_t *copy = s_self_new_task (self, queue, &copy_options, message, payload);
@@ -1526,8 +1526,7 @@ s_self_expire (self_t *self)
         else
             s_self_send_outcome (self, task, "ERROR", 408, "timed out waiting for its reply");
     zg_qworker_t *oldest;
-    while ((oldest = zg_qworkers_oldest (self->registry))
-    &&      oldest->last_seen + self->settings.worker_timeout <= self->now)
+    while ((oldest = zg_qworkers_expired (self->registry, self->now, self->settings.worker_timeout)))
         s_self_worker_destroy (self, oldest, "timed out");
     while (self->finished.head && self->finished.head->expires <= self->now) {
         task = self->finished.head;
@@ -1546,9 +1545,9 @@ s_self_timeout (self_t *self)
     int64_t reply = zg_tasks_next_deadline (self->tasks, ZG_TASKS_REPLY_TIMER);
     if (reply < next)
         next = reply;
-    zg_qworker_t *oldest = zg_qworkers_oldest (self->registry);
-    if (oldest && oldest->last_seen + self->settings.worker_timeout < next)
-        next = oldest->last_seen + self->settings.worker_timeout;
+    int64_t silence = zg_qworkers_next_deadline (self->registry, self->settings.worker_timeout);
+    if (silence < next)
+        next = silence;
     if (self->finished.head && self->finished.head->expires < next)
         next = self->finished.head->expires;
     if (next == INT64_MAX)

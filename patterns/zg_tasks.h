@@ -14,6 +14,7 @@
 #define ZG_TASKS_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_heap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,8 +57,8 @@ struct _zg_task_t {
     int64_t finished;               //  Finished, ms since the epoch, or 0
     int64_t expires;                //  Monotonic ms when a finished task is forgotten
     int64_t ack_timeout;            //  Ms a worker has to answer a delivery
-    int64_t deadline [ZG_TASKS_TIMERS];  //  Monotonic ms of each armed timer
-    size_t heap_index [ZG_TASKS_TIMERS]; //  Position in each heap, 0 when not in it
+    zg_heap_node_t timers [ZG_TASKS_TIMERS];    //  Link in each deadline heap:
+                                    //  key is the monotonic ms of the deadline
     uint32_t attempt;               //  Deliveries so far
     uint32_t copies;                //  Scatter group: copies not finished yet
     uint32_t replies;               //  Scatter group: replies sent
