@@ -23,7 +23,7 @@ extern "C" {
 //  Most frames kept of a received message, routing id included
 #define ZG_WIRE_MAX_FRAMES 8
 //  Room for an error reason, its NUL included: longer reasons are cut
-#define ZG_WIRE_REASON_SIZE 256
+#define ZG_WIRE_REASON_SIZE 512
 //  Room for a 64-bit number in decimal, sign and NUL included
 #define ZG_WIRE_NUMBER_SIZE 22
 
