@@ -37,15 +37,19 @@ typedef enum {
 } zg_task_state_t;
 
 typedef struct _zg_task_t zg_task_t;
+//  The queue and worker types of zg_taskq and zg_qworkers, which include us
+typedef struct _zg_taskq_t zg_taskq_t;
+typedef struct _zg_qworker_t zg_qworker_t;
 
-//  A task; the store owns it, the queues actor reads and writes its fields
+//  A task; the store owns it, the dispatch core (zg_qcore) reads and writes
+//  its fields
 struct _zg_task_t {
     uint64_t id;                    //  Issued by the store, never reused
     char id_text [ZG_TASKS_ID_SIZE + 1];    //  The id in decimal, as on the wire
     uint8_t id_size;                //  Its length
-    void *queue;                    //  Queue it belongs to (the actor's type)
-    void *worker;                   //  Worker holding it, or pinned to (scatter)
-    void *group;                    //  Scatter group this copy belongs to
+    zg_taskq_t *queue;              //  Queue it belongs to (holds a reference)
+    zg_qworker_t *worker;           //  Worker holding it, or pinned to (scatter)
+    zg_task_t *group;               //  Scatter group this copy belongs to
     zg_task_t *prev;                //  Links in the one list the task is in
     zg_task_t *next;
     zmq_msg_t payload;              //  Task payload, as received
