@@ -23,7 +23,7 @@ extern "C" {
 //  Most frames kept of a received message, routing id included
 #define ZG_WIRE_MAX_FRAMES 8
 //  Room for an error reason, its NUL included: longer reasons are cut
-#define ZG_WIRE_REASON_SIZE 256
+#define ZG_WIRE_REASON_SIZE 512
 //  Room for a 64-bit number in decimal, sign and NUL included
 #define ZG_WIRE_NUMBER_SIZE 22
 
@@ -100,8 +100,8 @@ int
 int
     zg_wire_parse_uint (const void *data, size_t size, uint64_t max, uint64_t *value);
 
-//  Write value in decimal into text (ZG_WIRE_NUMBER_SIZE bytes), NUL ended;
-//  returns its length. Cheaper than snprintf on hot paths.
+//  Write value in decimal into text (room for 21 bytes: 20 digits and the
+//  NUL); returns its length. Cheaper than snprintf on hot paths.
 size_t
     zg_wire_format_uint (uint64_t value, char *text);
 

@@ -14,6 +14,11 @@
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
 #include "zg_qworkers.h"
+#include "zg_qoptions.h"
+#include "zg_qtable.h"
+#include "zg_qrecent.h"
+#include "zg_qoutbox.h"
+#include "zg_qcore.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -45,6 +50,11 @@ static const s_test_t s_tests [] = {
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
     { "zg_qworkers", zg_qworkers_test },
+    { "zg_qoptions", zg_qoptions_test },
+    { "zg_qtable", zg_qtable_test },
+    { "zg_qrecent", zg_qrecent_test },
+    { "zg_qoutbox", zg_qoutbox_test },
+    { "zg_qcore", zg_qcore_test },
     { "zg_queues", zg_queues_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
