@@ -39,8 +39,9 @@ zg_room_producer_t *
 void
     zg_room_producer_destroy (zg_room_producer_t **self_p);
 
-//  Queue a message in a room with a priority (lower first). Returns 0 and
-//  the message's seq (if seq_p is not NULL), or -1 (see zg_room_producer_error)
+//  Queue a message in a room with a priority (higher first, unless the room
+//  is configured lowest-first). Returns 0 and the message's seq (if seq_p is
+//  not NULL), or -1 (see zg_room_producer_error)
 int
     zg_room_producer_send (zg_room_producer_t *self, const char *room, int64_t priority,
                            const void *data, size_t size, uint64_t *seq_p);

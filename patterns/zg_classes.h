@@ -18,4 +18,7 @@
 #include "zg_utf8.h"
 #include "zg_gateway.h"
 
+//  The item that holds a link (a heap or liveness node) as its field member
+#define ZG_ITEM_OF(link, type, member) ((type *) ((char *) (link) - offsetof (type, member)))
+
 #endif

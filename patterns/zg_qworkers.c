@@ -16,8 +16,7 @@
 
 struct _zg_qworkers_t {
     zhashx_t *table;                //  Key -> zg_qworker_t
-    zg_qworker_t *least_recent;     //  Liveness list head: first to expire
-    zg_qworker_t *most_recent;      //  Liveness list tail
+    zg_liveness_t *liveness;        //  Workers by last message, oldest first
 };
 
 //  --------------------------------------------------------------------------
@@ -30,6 +29,7 @@ zg_qworkers_new (void)
     assert (self);
     self->table = zhashx_new ();
     assert (self->table);
+    self->liveness = zg_liveness_new ();
     return self;
 }
 
@@ -58,11 +58,12 @@ zg_qworkers_destroy (zg_qworkers_t **self_p)
     zg_qworkers_t *self = *self_p;
     if (!self)
         return;
-    for (zg_qworker_t *worker = self->least_recent; worker;) {
-        zg_qworker_t *next = worker->next;
+    zg_qworker_t *worker;
+    while ((worker = zg_qworkers_oldest (self))) {
+        zg_liveness_remove (self->liveness, &worker->liveness);
         s_worker_free (&worker);
-        worker = next;
     }
+    zg_liveness_destroy (&self->liveness);
     zhashx_destroy (&self->table);
     free (self);
     *self_p = NULL;
@@ -102,25 +103,6 @@ zg_qworkers_find (zg_qworkers_t *self, const byte *identity, size_t identity_siz
 }
 
 //  --------------------------------------------------------------------------
-//  Take a worker out of the liveness list; a new worker is in no list yet
-
-static void
-s_unlink (zg_qworkers_t *self, zg_qworker_t *worker)
-{
-    if (worker->prev)
-        worker->prev->next = worker->next;
-    else
-    if (self->least_recent == worker)
-        self->least_recent = worker->next;
-    if (worker->next)
-        worker->next->prev = worker->prev;
-    else
-    if (self->most_recent == worker)
-        self->most_recent = worker->prev;
-    worker->prev = worker->next = NULL;
-}
-
-//  --------------------------------------------------------------------------
 //  A message from a worker: move it to the most recent end of the list
 
 void
@@ -128,16 +110,7 @@ zg_qworkers_touch (zg_qworkers_t *self, zg_qworker_t *worker, int64_t now)
 {
     assert (self);
     assert (worker);
-    worker->last_seen = now;
-    if (worker == self->most_recent)
-        return;
-    s_unlink (self, worker);
-    worker->prev = self->most_recent;
-    if (self->most_recent)
-        self->most_recent->next = worker;
-    else
-        self->least_recent = worker;
-    self->most_recent = worker;
+    zg_liveness_touch (self->liveness, &worker->liveness, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -176,7 +149,7 @@ zg_qworkers_remove (zg_qworkers_t *self, zg_qworker_t **worker_p)
     assert (self);
     assert (worker_p && *worker_p);
     zg_qworker_t *worker = *worker_p;
-    s_unlink (self, worker);
+    zg_liveness_remove (self->liveness, &worker->liveness);
     zhashx_delete (self->table, worker->key);
     s_worker_free (worker_p);
 }
@@ -188,7 +161,40 @@ zg_qworker_t *
 zg_qworkers_oldest (zg_qworkers_t *self)
 {
     assert (self);
-    return self->least_recent;
+    zg_liveness_node_t *node = zg_liveness_oldest (self->liveness);
+    return node? ZG_ITEM_OF (node, zg_qworker_t, liveness): NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker heard from next after this one, or NULL
+
+zg_qworker_t *
+zg_qworkers_newer (zg_qworker_t *worker)
+{
+    assert (worker);
+    zg_liveness_node_t *node = worker->liveness.newer;
+    return node? ZG_ITEM_OF (node, zg_qworker_t, liveness): NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker silent the longest if it timed out, else NULL
+
+zg_qworker_t *
+zg_qworkers_expired (zg_qworkers_t *self, int64_t now, int64_t timeout)
+{
+    assert (self);
+    zg_liveness_node_t *node = zg_liveness_expired (self->liveness, now, timeout);
+    return node? ZG_ITEM_OF (node, zg_qworker_t, liveness): NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  When the oldest worker times out, or INT64_MAX
+
+int64_t
+zg_qworkers_next_deadline (zg_qworkers_t *self, int64_t timeout)
+{
+    assert (self);
+    return zg_liveness_next_deadline (self->liveness, timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -226,21 +232,28 @@ zg_qworkers_test (bool verbose)
     assert (a->identity_size == 3 && memcmp (a->identity, conn_a, 3) == 0 && a->name [0] == 'w');
 
     //  The liveness list runs from the worker silent the longest
-    assert (zg_qworkers_oldest (workers) == a && a->next == b && b->next == c && !c->next);
+    assert (zg_qworkers_oldest (workers) == a && zg_qworkers_newer (a) == b);
+    assert (zg_qworkers_newer (b) == c && !zg_qworkers_newer (c));
     zg_qworkers_touch (workers, a, 400);
-    assert (zg_qworkers_oldest (workers) == b && c->next == a && a->last_seen == 400);
+    assert (zg_qworkers_oldest (workers) == b && zg_qworkers_newer (c) == a);
+    assert (a->liveness.last_seen == 400);
     zg_qworkers_touch (workers, c, 500);
-    assert (b->next == a && a->next == c);
+    assert (zg_qworkers_newer (b) == a && zg_qworkers_newer (a) == c);
     zg_qworkers_touch (workers, c, 600);
-    assert (c->last_seen == 600 && !c->next);
+    assert (c->liveness.last_seen == 600 && !zg_qworkers_newer (c));
+    //  With a 1000 ms timeout, b (200) is the first to go, at 1200
+    assert (zg_qworkers_next_deadline (workers, 1000) == 1200);
+    assert (zg_qworkers_expired (workers, 1199, 1000) == NULL);
+    assert (zg_qworkers_expired (workers, 1200, 1000) == b);
 
     //  Removing from the middle, then both ends
     zg_qworkers_remove (workers, &a);
     assert (a == NULL);
-    assert (zg_qworkers_oldest (workers) == b && b->next == c && c->prev == b);
+    assert (zg_qworkers_oldest (workers) == b && zg_qworkers_newer (b) == c);
     assert (zg_qworkers_find (workers, conn_a, 3, (const byte *) "w", 1) == NULL);
     zg_qworkers_remove (workers, &c);
-    assert (zg_qworkers_oldest (workers) == b && !b->next && !b->prev);
+    assert (zg_qworkers_oldest (workers) == b && !zg_qworkers_newer (b));
+    assert (zg_qworkers_next_deadline (workers, 1000) == 1200);
     //  The registry frees what is left, seats included
     b->seats = (zg_seat_t *) zmalloc (sizeof (zg_seat_t));
     if (verbose)

@@ -3,10 +3,10 @@
     worker id, kept in order of their last message
 
     Private to zg_queues. A logical worker is an id chosen by the client,
-    unique within its connection (routing id). The liveness list puts the
+    unique within its connection (routing id). A zg_liveness list puts the
     worker silent the longest first, so expiry looks only at its head (the
-    timeout is the same for every worker). The actor reads and writes the
-    dispatch fields (seats, held, pinned, prefetch, in_lines).
+    timeout is the same for every worker). The dispatch core reads and
+    writes the dispatch fields (seats, held, pinned, prefetch, in_lines).
     =========================================================================
 */
 
@@ -16,6 +16,7 @@
 #include <czmq.h>
 #include "zg_tasks.h"
 #include "zg_taskq.h"
+#include "zg_liveness.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,9 +37,7 @@ struct _zg_qworker_t {
     zg_task_list_t pinned;          //  Scatter copies for it, waiting for credit
     int64_t prefetch;               //  Most tasks it may hold
     bool in_lines;                  //  Its seats are in their queues' lines
-    int64_t last_seen;              //  Monotonic ms of its last message
-    zg_qworker_t *prev;             //  Links in the liveness list, least recent first
-    zg_qworker_t *next;
+    zg_liveness_node_t liveness;    //  Link in the liveness list: last message
 };
 
 typedef struct _zg_qworkers_t zg_qworkers_t;
@@ -70,10 +69,23 @@ void
 void
     zg_qworkers_remove (zg_qworkers_t *self, zg_qworker_t **worker_p);
 
-//  The worker silent the longest (follow its next links for the others),
-//  or NULL
+//  The worker silent the longest, or NULL
 zg_qworker_t *
     zg_qworkers_oldest (zg_qworkers_t *self);
+
+//  The worker heard from next after this one, or NULL: with oldest, every
+//  worker in liveness order
+zg_qworker_t *
+    zg_qworkers_newer (zg_qworker_t *worker);
+
+//  The worker silent the longest if it has been silent for timeout ms at
+//  now, else NULL; it stays in the registry
+zg_qworker_t *
+    zg_qworkers_expired (zg_qworkers_t *self, int64_t now, int64_t timeout);
+
+//  Monotonic ms when the oldest worker times out, or INT64_MAX if none
+int64_t
+    zg_qworkers_next_deadline (zg_qworkers_t *self, int64_t timeout);
 
 //  Workers in the registry
 size_t

@@ -3,10 +3,10 @@
     tasks by priority, the line of workers with credit, and its counters
 
     Dispatch is O(1) per task: one FIFO per priority, and a line of the
-    seats whose workers have credit. The actor takes a seat out of every
+    seats whose workers have credit. The dispatch core (zg_qcore) takes a seat out of every
     line when its worker's credit is used up and puts it back when an
     answer returns credit, so a queue never has both waiting tasks and
-    seats in line once the actor has dispatched it.
+    seats in line once the core has dispatched it.
     =========================================================================
 */
 
@@ -188,10 +188,10 @@ zg_taskq_test (bool verbose)
     //  Three seats take turns; tasks come out highest priority first (7 is
     //  clamped to the highest level, 2), FIFO within a priority, and a task
     //  put back at the head comes out first of its priority
-    int workers [3] = { 0, 1, 2 };
+    //  (the seats stand for themselves: no worker behind them)
     zg_seat_t seats [3];
     for (int index = 0; index < 3; index++) {
-        seats [index] = (zg_seat_t) { &workers [index], queue, NULL, NULL, false };
+        seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false };
         zg_taskq_line_append (&seats [index]);
     }
     assert (zg_taskq_take (queue, &seat) == task [3] && seat == &seats [0]);

@@ -5,7 +5,7 @@
     Private to zg_queues. This is the dispatch policy: zg_taskq_take hands
     out the highest-priority waiting task (FIFO within a priority) to the
     seat at the head of the line and moves that seat to the back, so the
-    workers with credit take turns (round-robin). The actor owns the tasks
+    workers with credit take turns (round-robin). The core owns the tasks
     and the seats; the queue only links them.
     =========================================================================
 */
@@ -21,19 +21,18 @@
 extern "C" {
 #endif
 
-typedef struct _zg_taskq_t zg_taskq_t;
 typedef struct _zg_seat_t zg_seat_t;
 
 //  A worker's place at one queue it serves
 struct _zg_seat_t {
-    void *worker;                   //  Who sits here (the actor's type)
+    zg_qworker_t *worker;           //  Who sits here
     zg_taskq_t *queue;              //  The queue or command served
     zg_seat_t *prev;                //  Links in the queue's line
     zg_seat_t *next;
     bool in_line;                   //  In the queue's line of workers with credit
 };
 
-//  A queue, or a command (same semantics, another name space); the actor
+//  A queue, or a command (same semantics, another name space); the core
 //  reads and writes the counters and its bookkeeping fields
 struct _zg_taskq_t {
     char *name;                     //  Its name
@@ -54,7 +53,7 @@ struct _zg_taskq_t {
     uint64_t dead;                  //  Tasks sent to the dead letters
     uint64_t redelivered;           //  Tasks taken back for another delivery
     uint64_t refs;                  //  Tasks in the store and recent entries naming it
-    bool idle_listed;               //  On the actor's list of queues to check for forgetting
+    bool idle_listed;               //  On the core's list of queues to check for forgetting
     zg_taskq_t *idle_next;          //  Next on that list
 };
 

@@ -11,17 +11,12 @@
 
 #include "zg_classes.h"
 #include "zg_tasks.h"
+#include "zg_wire.h"
 
-//  Initial slots of the id table and of each heap
+//  Initial slots of the id table
 #define ZG_TASKS_MIN_SLOTS 1024
 //  Freed tasks kept for reuse; beyond that they go back to the allocator
 #define ZG_TASKS_FREE_MAX 65536
-
-typedef struct {
-    zg_task_t **items;              //  1-based binary min-heap by deadline
-    size_t size;                    //  Items in the heap
-    size_t capacity;                //  Slots allocated, including slot 0
-} s_heap_t;
 
 struct _zg_tasks_t {
     zg_task_t **slots;              //  Id table
@@ -30,7 +25,7 @@ struct _zg_tasks_t {
     uint64_t last_id;               //  Last id issued
     zg_task_t *free;                //  Reusable tasks, linked by next
     size_t free_size;               //  Tasks in the free list
-    s_heap_t heaps [ZG_TASKS_TIMERS];   //  One heap per timer
+    zg_heap_t *heaps [ZG_TASKS_TIMERS];     //  One deadline heap per timer
 };
 
 //  --------------------------------------------------------------------------
@@ -44,11 +39,8 @@ zg_tasks_new (void)
     self->slots = (zg_task_t **) zmalloc (ZG_TASKS_MIN_SLOTS * sizeof (zg_task_t *));
     assert (self->slots);
     self->mask = ZG_TASKS_MIN_SLOTS - 1;
-    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++) {
-        self->heaps [timer].capacity = ZG_TASKS_MIN_SLOTS;
-        self->heaps [timer].items = (zg_task_t **) zmalloc (ZG_TASKS_MIN_SLOTS * sizeof (zg_task_t *));
-        assert (self->heaps [timer].items);
-    }
+    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++)
+        self->heaps [timer] = zg_heap_new ();
     return self;
 }
 
@@ -74,6 +66,9 @@ zg_tasks_destroy (zg_tasks_t **self_p)
     zg_tasks_t *self = *self_p;
     if (!self)
         return;
+    //  The heaps first: they unmark the tasks still in them
+    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++)
+        zg_heap_destroy (&self->heaps [timer]);
     for (size_t index = 0; index <= self->mask; index++)
         if (self->slots [index]) {
             s_task_close (self->slots [index]);
@@ -84,8 +79,6 @@ zg_tasks_destroy (zg_tasks_t **self_p)
         free (self->free);
         self->free = next;
     }
-    for (int timer = 0; timer < ZG_TASKS_TIMERS; timer++)
-        free (self->heaps [timer].items);
     free (self->slots);
     free (self);
     *self_p = NULL;
@@ -130,26 +123,6 @@ s_grow (zg_tasks_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Write a task's id in decimal once, for every frame that names it (the
-//  hot path sends it three times per task)
-
-static void
-s_task_format_id (zg_task_t *task)
-{
-    char digits [ZG_TASKS_ID_SIZE];
-    int count = 0;
-    uint64_t id = task->id;
-    do {
-        digits [count++] = (char) ('0' + id % 10);
-        id /= 10;
-    } while (id);
-    for (int index = 0; index < count; index++)
-        task->id_text [index] = digits [count - 1 - index];
-    task->id_text [count] = 0;
-    task->id_size = (uint8_t) count;
-}
-
-//  --------------------------------------------------------------------------
 //  A new task with the next id
 
 zg_task_t *
@@ -169,7 +142,9 @@ zg_tasks_create (zg_tasks_t *self)
         assert (task);
     }
     task->id = ++self->last_id;
-    s_task_format_id (task);
+    //  In decimal once, for every frame that names it (the hot path sends it
+    //  three times per task)
+    task->id_size = (uint8_t) zg_wire_format_uint (task->id, task->id_text);
     zmq_msg_init (&task->payload);
     zmq_msg_init (&task->producer);
     zmq_msg_init (&task->req);
@@ -239,41 +214,6 @@ zg_tasks_size (zg_tasks_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Heap helpers: place an item at a position and move it up or down
-
-static void
-s_heap_place (s_heap_t *heap, int timer, size_t position, zg_task_t *task)
-{
-    heap->items [position] = task;
-    task->heap_index [timer] = position;
-}
-
-//  --------------------------------------------------------------------------
-
-static void
-s_heap_sift (s_heap_t *heap, int timer, size_t position)
-{
-    zg_task_t *task = heap->items [position];
-    int64_t deadline = task->deadline [timer];
-    while (position > 1 && heap->items [position / 2]->deadline [timer] > deadline) {
-        s_heap_place (heap, timer, position, heap->items [position / 2]);
-        position /= 2;
-    }
-    while (true) {
-        size_t child = position * 2;
-        if (child > heap->size)
-            break;
-        if (child < heap->size && heap->items [child + 1]->deadline [timer] < heap->items [child]->deadline [timer])
-            child++;
-        if (heap->items [child]->deadline [timer] >= deadline)
-            break;
-        s_heap_place (heap, timer, position, heap->items [child]);
-        position = child;
-    }
-    s_heap_place (heap, timer, position, task);
-}
-
-//  --------------------------------------------------------------------------
 //  Arm (or re-arm) one of a task's timers
 
 void
@@ -281,17 +221,7 @@ zg_tasks_set_timer (zg_tasks_t *self, zg_task_t *task, int timer, int64_t deadli
 {
     assert (self);
     assert (timer >= 0 && timer < ZG_TASKS_TIMERS);
-    s_heap_t *heap = &self->heaps [timer];
-    task->deadline [timer] = deadline;
-    if (task->heap_index [timer] == 0) {
-        if (heap->size + 1 >= heap->capacity) {
-            heap->capacity *= 2;
-            heap->items = (zg_task_t **) realloc (heap->items, heap->capacity * sizeof (zg_task_t *));
-            assert (heap->items);
-        }
-        s_heap_place (heap, timer, ++heap->size, task);
-    }
-    s_heap_sift (heap, timer, task->heap_index [timer]);
+    zg_heap_set (self->heaps [timer], &task->timers [timer], deadline);
 }
 
 //  --------------------------------------------------------------------------
@@ -301,16 +231,8 @@ void
 zg_tasks_clear_timer (zg_tasks_t *self, zg_task_t *task, int timer)
 {
     assert (self);
-    s_heap_t *heap = &self->heaps [timer];
-    size_t position = task->heap_index [timer];
-    if (position == 0)
-        return;
-    task->heap_index [timer] = 0;
-    zg_task_t *last = heap->items [heap->size--];
-    if (last != task) {
-        s_heap_place (heap, timer, position, last);
-        s_heap_sift (heap, timer, position);
-    }
+    assert (timer >= 0 && timer < ZG_TASKS_TIMERS);
+    zg_heap_remove (self->heaps [timer], &task->timers [timer]);
 }
 
 //  --------------------------------------------------------------------------
@@ -320,8 +242,8 @@ int64_t
 zg_tasks_next_deadline (zg_tasks_t *self, int timer)
 {
     assert (self);
-    s_heap_t *heap = &self->heaps [timer];
-    return heap->size? heap->items [1]->deadline [timer]: INT64_MAX;
+    assert (timer >= 0 && timer < ZG_TASKS_TIMERS);
+    return zg_heap_first_key (self->heaps [timer]);
 }
 
 //  --------------------------------------------------------------------------
@@ -331,11 +253,13 @@ zg_task_t *
 zg_tasks_expired (zg_tasks_t *self, int timer, int64_t now)
 {
     assert (self);
-    s_heap_t *heap = &self->heaps [timer];
-    if (heap->size == 0 || heap->items [1]->deadline [timer] > now)
+    assert (timer >= 0 && timer < ZG_TASKS_TIMERS);
+    zg_heap_node_t *node = zg_heap_first (self->heaps [timer]);
+    if (!node || node->key > now)
         return NULL;
-    zg_task_t *task = heap->items [1];
-    zg_tasks_clear_timer (self, task, timer);
+    //  The node is timers [timer] of its task: step back to timers [0]
+    zg_task_t *task = ZG_ITEM_OF (node - timer, zg_task_t, timers);
+    zg_heap_remove (self->heaps [timer], node);
     return task;
 }
 
@@ -440,9 +364,9 @@ zg_tasks_test (bool verbose)
     int64_t previous = -1;
     int expired = 0;
     while ((task = zg_tasks_expired (tasks, ZG_TASKS_ACK_TIMER, 999))) {
-        assert (task->deadline [ZG_TASKS_ACK_TIMER] >= previous);
+        assert (task->timers [ZG_TASKS_ACK_TIMER].key >= previous);
         assert (task != created [3] && task != created [1]);
-        previous = task->deadline [ZG_TASKS_ACK_TIMER];
+        previous = task->timers [ZG_TASKS_ACK_TIMER].key;
         expired++;
     }
     assert (expired == count / 2 - 2);

@@ -14,6 +14,7 @@
 #define ZG_TASKS_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_heap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,15 +37,19 @@ typedef enum {
 } zg_task_state_t;
 
 typedef struct _zg_task_t zg_task_t;
+//  The queue and worker types of zg_taskq and zg_qworkers, which include us
+typedef struct _zg_taskq_t zg_taskq_t;
+typedef struct _zg_qworker_t zg_qworker_t;
 
-//  A task; the store owns it, the queues actor reads and writes its fields
+//  A task; the store owns it, the dispatch core (zg_qcore) reads and writes
+//  its fields
 struct _zg_task_t {
     uint64_t id;                    //  Issued by the store, never reused
     char id_text [ZG_TASKS_ID_SIZE + 1];    //  The id in decimal, as on the wire
     uint8_t id_size;                //  Its length
-    void *queue;                    //  Queue it belongs to (the actor's type)
-    void *worker;                   //  Worker holding it, or pinned to (scatter)
-    void *group;                    //  Scatter group this copy belongs to
+    zg_taskq_t *queue;              //  Queue it belongs to (holds a reference)
+    zg_qworker_t *worker;           //  Worker holding it, or pinned to (scatter)
+    zg_task_t *group;               //  Scatter group this copy belongs to
     zg_task_t *prev;                //  Links in the one list the task is in
     zg_task_t *next;
     zmq_msg_t payload;              //  Task payload, as received
@@ -56,8 +61,8 @@ struct _zg_task_t {
     int64_t finished;               //  Finished, ms since the epoch, or 0
     int64_t expires;                //  Monotonic ms when a finished task is forgotten
     int64_t ack_timeout;            //  Ms a worker has to answer a delivery
-    int64_t deadline [ZG_TASKS_TIMERS];  //  Monotonic ms of each armed timer
-    size_t heap_index [ZG_TASKS_TIMERS]; //  Position in each heap, 0 when not in it
+    zg_heap_node_t timers [ZG_TASKS_TIMERS];    //  Link in each deadline heap:
+                                    //  key is the monotonic ms of the deadline
     uint32_t attempt;               //  Deliveries so far
     uint32_t copies;                //  Scatter group: copies not finished yet
     uint32_t replies;               //  Scatter group: replies sent

@@ -8,10 +8,18 @@
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_client.h"
+#include "zg_wire.h"
+#include "zg_heap.h"
+#include "zg_liveness.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
 #include "zg_qworkers.h"
+#include "zg_qoptions.h"
+#include "zg_qtable.h"
+#include "zg_qrecent.h"
+#include "zg_qoutbox.h"
+#include "zg_qcore.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -24,6 +32,9 @@
 #include "zg_topicmap.h"
 #include "zg_pending.h"
 #include "zg_roomq.h"
+#include "zg_rclients.h"
+#include "zg_room.h"
+#include "zg_roomset.h"
 #include "zg_member.h"
 #include "zg_log.h"
 
@@ -37,15 +48,26 @@ static const s_test_t s_tests [] = {
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
     { "zg_topics", zg_topics_test },
+    { "zg_wire", zg_wire_test },
+    { "zg_heap", zg_heap_test },
+    { "zg_liveness", zg_liveness_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
     { "zg_qworkers", zg_qworkers_test },
+    { "zg_qoptions", zg_qoptions_test },
+    { "zg_qtable", zg_qtable_test },
+    { "zg_qrecent", zg_qrecent_test },
+    { "zg_qoutbox", zg_qoutbox_test },
+    { "zg_qcore", zg_qcore_test },
     { "zg_queues", zg_queues_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
+    { "zg_rclients", zg_rclients_test },
+    { "zg_room", zg_room_test },
+    { "zg_roomset", zg_roomset_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },

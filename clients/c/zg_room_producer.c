@@ -270,7 +270,7 @@ zg_room_producer_configure (zg_room_producer_t *self, const char *room, int hold
             msgpack_pack_false (&packer);
     }
     if (ack_timeout > 0) {
-        msgpack_pack_str_with_body (&packer, "ack_timeout", 11);
+        msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
         msgpack_pack_int64 (&packer, ack_timeout);
     }
     zmsg_t *fields = s_fields (room, NULL);
@@ -344,9 +344,9 @@ zg_room_producer_test (bool verbose)
     assert (zg_room_producer_configure (producer, "news", 1, 5000) == 0);
     assert (zg_room_producer_configure (producer, "news", -1, 0) == 0);
     uint64_t seq = 0;
-    assert (zg_room_producer_send (producer, "news", 3, "later", 5, &seq) == 0);
+    assert (zg_room_producer_send (producer, "news", 1, "later", 5, &seq) == 0);
     assert (seq == 1);
-    assert (zg_room_producer_send (producer, "news", 1, "sooner", 6, &seq) == 0);
+    assert (zg_room_producer_send (producer, "news", 3, "sooner", 6, &seq) == 0);
     assert (seq == 2);
     assert (zg_room_producer_send (producer, "news", 1, "full", 4, NULL) == -1);
     assert (strncmp (zg_room_producer_error (producer), "429 ", 4) == 0);

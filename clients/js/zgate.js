@@ -260,7 +260,8 @@ export class ZgateClient {
         return this.request(frame);
     }
 
-    // { room, backlog, hold, ack_timeout, in_flight, members: [{ client, async, last_seen, acked }], acked }
+    // { room, backlog, hold, ack_timeout, priority_order, in_flight, members: [{ client, async, last_seen, acked }],
+    //   acked }
     roomState (room) {
         return this.request({ op: 'state', room });
     }

@@ -1,8 +1,8 @@
 //  room_demo - lockstep in the terminal: three members of different speeds
 //  (100 ms, 400 ms, 1200 ms per message) in one room. Four messages are
-//  queued at once, the last with a better priority; each is released only
-//  when all three have acked the previous one, so the room moves at the pace
-//  of the slowest member. An out-of-band message arrives at once.
+//  queued at once, the last with a higher priority (rooms release higher
+//  first); each is released only when all three have acked the previous one,
+//  so the room moves at the pace of the slowest member. An out-of-band message arrives at once.
 //
 //      ./room_demo              runs the rooms actor in this process
 //      ./room_demo ENDPOINT     uses a running zgate, e.g. tcp://127.0.0.1:5564
@@ -77,7 +77,7 @@ s_demo_run (s_demo_member_t *members, const char *endpoint)
         char text [32];
         snprintf (text, sizeof text, index + 1 < MESSAGES? "step %d": "urgent step %d", index + 1);
         uint64_t seq;
-        int64_t priority = index + 1 < MESSAGES? 5: 1;
+        int64_t priority = index + 1 < MESSAGES? 1: 5;
         zg_room_producer_send (producer, "demo", priority, text, strlen (text), &seq);
         s_log ("producer: queued #%" PRIu64 " '%s' (priority %" PRId64 ")", seq, text, priority);
     }

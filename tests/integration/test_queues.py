@@ -300,7 +300,7 @@ class QueuesTest(unittest.TestCase):
         greedy.rcvtimeo = TIMEOUT_MS
         greedy.connect(self.zgate.endpoint("queues-workers"))
         greedy.send_multipart([b"READY", b"greedy", pack(queues=["a"], commands=["x", "y"])])
-        self.assertEqual(greedy.recv_multipart()[:3], [b"ERROR", b"greedy", b"503"], "past max-subscriptions")
+        self.assertEqual(greedy.recv_multipart()[:3], [b"ERROR", b"greedy", b"429"], "past max-subscriptions")
         self.assertEqual((producer.stats()["workers"], sorted(producer.stats()["commands"])), (1, []))
         producer.send_ok("b", b"1")
         producer.send_ok("b", b"2")

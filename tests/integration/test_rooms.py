@@ -88,9 +88,10 @@ class Connection:
 class RoomModel:
     """The rooms semantics of the spec, as a reference for the randomized test."""
 
-    def __init__(self, hold_rooms=()):
+    def __init__(self, hold_rooms=(), lowest_first_rooms=()):
         self.rooms = {}
         self.hold_rooms = set(hold_rooms)
+        self.lowest_first_rooms = set(lowest_first_rooms)
         self.seq = 0
 
     def room(self, name):
@@ -103,7 +104,9 @@ class RoomModel:
             sync = [c for c, mode in room["members"].items() if mode == "sync"]
             if name in self.hold_rooms and not sync:
                 return
-            room["queue"].sort(key=lambda m: (m[0], m[1]))
+            # Higher priority first unless the room says lowest-first; FIFO among equals
+            order = 1 if name in self.lowest_first_rooms else -1
+            room["queue"].sort(key=lambda m: (order * m[0], m[1]))
             priority, seq, data = room["queue"].pop(0)
             room["inflight"] = seq
             room["waiting"] = set(sync)
@@ -299,7 +302,7 @@ class SemanticsTest(RoomsTest):
                  (5, b"same"), (0, b"zero")]
         for priority, data in sends:
             conn.ok(b"SEND", b"q", priority, data)
-        order = [b"minus", b"zero", b"one-a", b"one-b", b"five-a", b"same", b"same"]
+        order = [b"five-a", b"same", b"same", b"one-a", b"one-b", b"zero", b"minus"]
         peek = conn.map(b"PEEK", b"q")
         self.assertEqual([m["data"] for m in peek["messages"]], order)
         self.assertEqual(peek["backlog"], 7)
@@ -317,6 +320,32 @@ class SemanticsTest(RoomsTest):
             self.assertEqual(len(conn.map(b"PEEK", b"q")["messages"]), 7 - len(received))
             conn.ok(b"ACK", me, b"q", event[4])
         self.assertEqual(received, order, "identical payloads are both delivered")
+
+    def test_priority_order_lowest_first_is_a_room_option(self):
+        conn = self.connect()
+        self.assertEqual(conn.map(b"STATE", b"low")["priority_order"], "highest-first")
+        conn.ok(b"ROOM", b"low", msgpack.packb({"hold": True, "priority-order": "lowest-first"}))
+        self.assertEqual(conn.map(b"STATE", b"low")["priority_order"], "lowest-first")
+        for priority, data in [(5, b"five"), (-2, b"minus"), (1, b"one-a"), (1, b"one-b")]:
+            conn.ok(b"SEND", b"low", priority, data)
+        order = [b"minus", b"one-a", b"one-b", b"five"]
+        self.assertEqual([m["data"] for m in conn.map(b"PEEK", b"low")["messages"]], order)
+        # The order cannot change under queued messages, nor take an unknown value
+        self.assertEqual(conn.error(b"ROOM", b"low", msgpack.packb({"priority-order": "highest-first"})), 409)
+        self.assertEqual(conn.error(b"ROOM", b"low", msgpack.packb({"priority-order": "random"})), 400)
+        self.assertEqual(conn.error(b"ROOM", b"low", msgpack.packb({"hold": False, "priority-order": 1})), 400)
+        state = conn.map(b"STATE", b"low")
+        self.assertEqual((state["priority_order"], state["hold"], state["backlog"]), ("lowest-first", True, 4))
+        me = conn.hello()
+        conn.ok(b"JOIN", me, b"low")
+        received = []
+        for _ in order:
+            event = conn.recv_event()
+            received.append(event[5])
+            conn.ok(b"ACK", me, b"low", event[4])
+        self.assertEqual(received, order)
+        conn.ok(b"ROOM", b"low", msgpack.packb({"priority-order": "highest-first"}))
+        self.assertEqual(conn.map(b"STATE", b"low")["priority_order"], "highest-first")
 
     def test_lockstep_stale_duplicate_and_late_joiner(self):
         conn = self.connect()
@@ -404,8 +433,9 @@ class SemanticsTest(RoomsTest):
         self.assertEqual(conn.sync(me), [], "nothing was kept for a later member")
         conn.ok(b"ROOM", b"kept", msgpack.packb({"hold": True}))
         # Any msgpack map encoding will do (here map 16 with a str 8 key)
-        conn.ok(b"ROOM", b"kept", b"\xde\x00\x01\xd9\x0back_timeout\xcd\x27\x10")
+        conn.ok(b"ROOM", b"kept", b"\xde\x00\x01\xd9\x0back-timeout\xcd\x27\x10")
         self.assertEqual(conn.map(b"STATE", b"kept")["ack_timeout"], 10000)
+        queued = time.monotonic()
         conn.ok(b"SEND", b"kept", 0, b"a")
         conn.ok(b"SEND", b"kept", 0, b"b")
         self.assertEqual(conn.map(b"STATE", b"kept")["backlog"], 2)
@@ -415,10 +445,15 @@ class SemanticsTest(RoomsTest):
         self.assertEqual([e[5] for e in events], [b"a"])
         conn.ok(b"ACK", me, b"kept", events[0][4])
         self.assertEqual([e[5] for e in conn.sync(me)], [b"b"])
+        waited = (time.monotonic() - queued) * 1000
         latency = self.zgate.stats("rooms")["latency_ms"]
         self.assertEqual(latency["count"], 3, "released: gone, a, b")
+        self.assertLessEqual(latency["min"], 5, "gone was released by the request that queued it")
         self.assertGreaterEqual(latency["max"], 250, "a and b waited for a member")
-        self.assertLessEqual(latency["min"], latency["avg"])
+        self.assertLessEqual(latency["max"], waited + 5, "no longer than the test saw them queued")
+        # The average of gone (~0) and a and b (each between 250 ms and what the test waited)
+        self.assertGreaterEqual(latency["avg"], 2 * 250 / 3)
+        self.assertLessEqual(latency["avg"], (5 + 2 * (waited + 5)) / 3)
 
     def test_peek_state_metrics(self):
         conn = self.connect()
@@ -483,7 +518,7 @@ class SemanticsTest(RoomsTest):
     def test_ack_timeout_evicts_a_member_that_pings_but_never_acks(self):
         conn = self.connect()
         good, stuck = conn.hello(), conn.hello()
-        conn.ok(b"ROOM", b"at", msgpack.packb({"ack_timeout": 500}))
+        conn.ok(b"ROOM", b"at", msgpack.packb({"ack-timeout": 500}))
         conn.ok(b"JOIN", good, b"at")
         conn.ok(b"JOIN", stuck, b"at")
         conn.ok(b"SEND", b"at", 0, b"one")
@@ -514,13 +549,13 @@ class SemanticsTest(RoomsTest):
         me = conn.hello()
         conn.ok(b"JOIN", me, b"safe")
         bad = [
-            ([b"NOPE", b"1"], 400), ([b"SEND", b"2"], 400), ([b"SEND", b"3", b"r", b"x1", b"d"], 400),
+            ([b"NOPE", b"1"], 405), ([b"SEND", b"2"], 400), ([b"SEND", b"3", b"r", b"x1", b"d"], 400),
             ([b"SEND", b"4", b"r", b"", b"d"], 400), ([b"SEND", b"5", b"", b"0", b"d"], 400),
             ([b"SEND", b"6", b"r\x00x", b"0", b"d"], 400),
             ([b"SEND", b"7", b"r", b"99999999999999999999", b"d"], 400),
             ([b"PEEK", b"8", b"r", b"-1"], 400), ([b"METRICS", b"9", b"many"], 400),
             ([b"ROOM", b"10", b"r", b"\x81\xa4hold\xc0"], 400), ([b"ROOM", b"11", b"r", b"\xdf\xff\xff\xff\xff"], 400),
-            ([b"ROOM", b"12", b"r", b"\x81\xaback_timeout\x01"], 400), ([b"ROOM", b"13", b"r", b"\x91\xc3"], 400),
+            ([b"ROOM", b"12", b"r", b"\x81\xaback-timeout\x01"], 400), ([b"ROOM", b"13", b"r", b"\x91\xc3"], 400),
             ([b"ROOM", b"14", b"r", b"\x81\xa4hold\xc3\xc3"], 400), ([b"ROOM", b"15", b"r", b"\x81\xa3bad\xc3"], 400),
             ([b"ACK", b"16", me, b"safe"], 400), ([b"ACK", b"17", me, b"safe", b"1"], 409),
             ([b"JOIN", b"18", me, b"safe", b"sync", b"extra"], 400), ([b"HELLO", b"19", b"x"], 400),
@@ -569,19 +604,20 @@ class LimitsTest(RoomsTest):
         metrics = conn.map(b"METRICS")
         return metrics["rooms"], metrics["clients"], metrics["members"], metrics["backlog"]
 
-    def test_each_limit_is_a_429_that_changes_nothing(self):
+    def test_each_limit_refuses_and_changes_nothing(self):
+        """Global capacity (max-clients, max-rooms) is 503, per-room and per-client limits 429."""
         conn = self.connect()
         a, b, c = conn.hello(), conn.hello(), conn.hello()
-        self.assertEqual(conn.error(b"HELLO"), 429, "max-clients")
+        self.assertEqual(conn.error(b"HELLO"), 503, "max-clients")
         conn.ok(b"JOIN", a, b"l1")
         conn.ok(b"JOIN", a, b"l2")
         before = self.counts(conn)
         self.assertEqual(conn.error(b"JOIN", a, b"l3"), 429, "max-rooms-per-client")
         self.assertEqual(self.counts(conn), before)
         conn.ok(b"JOIN", b, b"l3")
-        self.assertEqual(conn.error(b"JOIN", c, b"l4"), 429, "max-rooms")
-        self.assertEqual(conn.error(b"SEND", b"l4", 0, b"x"), 429, "max-rooms")
-        self.assertEqual(conn.error(b"ROOM", b"l4", msgpack.packb({"hold": False})), 429, "max-rooms")
+        self.assertEqual(conn.error(b"JOIN", c, b"l4"), 503, "max-rooms")
+        self.assertEqual(conn.error(b"SEND", b"l4", 0, b"x"), 503, "max-rooms")
+        self.assertEqual(conn.error(b"ROOM", b"l4", msgpack.packb({"hold": False})), 503, "max-rooms")
         before = self.counts(conn)
         self.assertEqual(before, (3, 3, 3, 0))
         self.assertEqual(conn.map(b"STATE", b"l4")["members"], [])
@@ -596,8 +632,8 @@ class LimitsTest(RoomsTest):
 
     def test_hold_for_all_rooms_from_the_config(self):
         conn = self.connect()
-        conn.ok(b"SEND", b"h", 5, b"later")
-        conn.ok(b"SEND", b"h", 1, b"sooner")
+        conn.ok(b"SEND", b"h", 1, b"later")
+        conn.ok(b"SEND", b"h", 5, b"sooner")
         state = conn.map(b"STATE", b"h")
         self.assertEqual((state["hold"], state["backlog"]), (True, 2))
         obs = conn.hello()
@@ -758,8 +794,9 @@ class ScaleTest(RoomsTest):
         rng = random.Random(int(os.environ.get("ZGATE_TEST_SEED", "4")))
         conn = self.connect()
         rooms = [b"ra", b"rb", b"rc"]
-        model = RoomModel(hold_rooms=[b"rc"])
+        model = RoomModel(hold_rooms=[b"rc"], lowest_first_rooms=[b"rb"])
         conn.ok(b"ROOM", b"rc", msgpack.packb({"hold": True}))
+        conn.ok(b"ROOM", b"rb", msgpack.packb({"priority-order": "lowest-first"}))
         clients = [conn.hello() for _ in range(8)]
         tokens = {}                      # (client, room) -> tokens received, newest last
         releases = {}                    # (room, seq) -> set of receivers

@@ -1,0 +1,974 @@
+/*  =========================================================================
+    zg_qcore - the queues' dispatch core
+
+    A worker leaves every line when its credit is used up; an answer gives
+    the credit back and puts it in line again. So a queue never has both
+    waiting tasks and workers in line. Timers are ordered: ack and reply
+    deadlines are heaps in the task store, workers sit in a liveness list
+    (the timeout is the same for all), finished tasks in a list ordered by
+    finish time (so is the time they are kept). Payloads are zmq_msg_t moved
+    into the task and shared on each delivery, never copied.
+
+    Queues live in a zg_qtable: every task and recent entry holds its queue
+    (zg_qtable_hold), and a queue nothing names is freed between requests.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_qcore.h"
+#include "zg_qtable.h"
+#include "zg_qrecent.h"
+
+struct _zg_qcore_t {
+    const zg_qsettings_t *settings; //  The actor's settings, read live
+    zg_tasks_t *tasks;              //  Every task, by id
+    zg_qtable_t *table;             //  Queues and commands by name
+    zg_qworkers_t *registry;        //  Logical workers, by connection and id
+    zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
+    zg_qrecent_t *recent;           //  Recently finished tasks
+    zg_qoutbox_t *outbox;           //  Messages to send
+    int64_t now;                    //  Monotonic ms
+    int64_t wall;                   //  Wall clock ms
+    uint64_t errors;                //  ERROR messages written
+};
+
+static void s_dispatch (zg_qcore_t *self, zg_taskq_t *queue);
+static void s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task);
+static void s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
+
+//  --------------------------------------------------------------------------
+//  Create a core
+
+zg_qcore_t *
+zg_qcore_new (const zg_qsettings_t *settings)
+{
+    assert (settings);
+    zg_qcore_t *self = (zg_qcore_t *) zmalloc (sizeof (zg_qcore_t));
+    assert (self);
+    self->settings = settings;
+    self->tasks = zg_tasks_new ();
+    self->table = zg_qtable_new ();
+    self->registry = zg_qworkers_new ();
+    self->outbox = zg_qoutbox_new ();
+    self->recent = zg_qrecent_new ((size_t) settings->recent_size);
+    zg_qcore_set_clock (self, zclock_mono (), zclock_time ());
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the core
+
+void
+zg_qcore_destroy (zg_qcore_t **self_p)
+{
+    assert (self_p);
+    zg_qcore_t *self = *self_p;
+    if (!self)
+        return;
+    zg_qworkers_destroy (&self->registry);
+    zg_qtable_destroy (&self->table);
+    zg_tasks_destroy (&self->tasks);
+    zg_qoutbox_destroy (&self->outbox);
+    zg_qrecent_destroy (&self->recent);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The settings changed: a new recent-size empties the recent list
+
+void
+zg_qcore_settings_changed (zg_qcore_t *self)
+{
+    assert (self);
+    if ((size_t) self->settings->recent_size == zg_qrecent_capacity (self->recent))
+        return;
+    for (size_t index = 0; index < zg_qrecent_size (self->recent); index++)
+        zg_qtable_release (self->table, zg_qrecent_queue (self->recent, index));
+    zg_qrecent_destroy (&self->recent);
+    self->recent = zg_qrecent_new ((size_t) self->settings->recent_size);
+}
+
+//  --------------------------------------------------------------------------
+//  Set the clocks
+
+void
+zg_qcore_set_clock (zg_qcore_t *self, int64_t now, int64_t wall)
+{
+    assert (self);
+    self->now = now;
+    self->wall = wall;
+}
+
+//  --------------------------------------------------------------------------
+//  The messages to send
+
+zg_qoutbox_t *
+zg_qcore_outbox (zg_qcore_t *self)
+{
+    assert (self);
+    return self->outbox;
+}
+
+//  --------------------------------------------------------------------------
+//  A queue or command, created if need be; NULL past max-queues
+
+static zg_taskq_t *
+s_queue (zg_qcore_t *self, const char *name, bool command)
+{
+    return zg_qtable_ensure (self->table, name, command, self->settings->max_priority, self->settings->max_queues);
+}
+
+//  --------------------------------------------------------------------------
+//  Point a task at a queue (holding a reference), releasing its old queue
+
+static void
+s_assign_queue (zg_qcore_t *self, zg_task_t *task, zg_taskq_t *queue)
+{
+    if (task->queue)
+        zg_qtable_release (self->table, task->queue);
+    task->queue = queue;
+    zg_qtable_hold (self->table, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a new task in a queue, waiting nowhere yet
+
+static zg_task_t *
+s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, bool wants_reply)
+{
+    zg_task_t *task = zg_tasks_create (self->tasks);
+    s_assign_queue (self, task, queue);
+    task->created = self->wall;
+    task->priority = (uint8_t) submit->options->priority;
+    task->ack_timeout = submit->options->ack_timeout;
+    if (wants_reply) {
+        task->wants_reply = true;
+        zmq_msg_copy (&task->producer, submit->producer);
+        zmq_msg_copy (&task->req, submit->req);
+        zg_tasks_set_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER, self->now + submit->options->timeout);
+    }
+    return task;
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a finished task is forgotten; its queue loses a reference
+
+static void
+s_forget (zg_qcore_t *self, zg_task_t *task)
+{
+    zg_qtable_release (self->table, task->queue);
+    zg_tasks_remove (self->tasks, task);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a worker may take one more task
+
+static bool
+s_has_credit (zg_qworker_t *worker)
+{
+    return (int64_t) worker->held.size < worker->prefetch;
+}
+
+//  --------------------------------------------------------------------------
+//  Take a worker's seats out of their lines (credit used up) or put them in
+
+static void
+s_set_in_lines (zg_qworker_t *worker, bool in_lines)
+{
+    worker->in_lines = in_lines;
+    for (size_t index = 0; index < worker->seat_count; index++)
+        if (in_lines)
+            zg_taskq_line_append (&worker->seats [index]);
+        else
+            zg_taskq_line_remove (&worker->seats [index]);
+}
+
+//  --------------------------------------------------------------------------
+//  Put a worker in or out of its queues' lines to match its credit; credit
+//  goes first to the scatter copies pinned to it, then to its queues
+
+static void
+s_credit (zg_qcore_t *self, zg_qworker_t *worker)
+{
+    while (worker->pinned.head && s_has_credit (worker)) {
+        zg_task_t *copy = worker->pinned.head;
+        zg_task_list_remove (&worker->pinned, copy);
+        copy->queue->pinned--;
+        s_deliver (self, worker, copy);
+    }
+    bool credit = s_has_credit (worker);
+    if (credit == worker->in_lines)
+        return;
+    s_set_in_lines (worker, credit);
+    if (credit)
+        for (size_t index = 0; index < worker->seat_count; index++)
+            s_dispatch (self, worker->seats [index].queue);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: deliver a task to a worker that has credit
+
+static void
+s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
+{
+    zg_taskq_t *queue = task->queue;
+    task->state = ZG_TASK_IN_PROGRESS;
+    task->worker = worker;
+    task->attempt++;
+    task->started = self->wall;
+    queue->in_progress++;
+    zg_task_list_add (&worker->held, task, false);
+    zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
+    zg_qoutbox_deliver (self->outbox, task);
+    if (!s_has_credit (worker) && worker->in_lines)
+        s_set_in_lines (worker, false);
+}
+
+//  --------------------------------------------------------------------------
+//  Hand a queue's waiting tasks to the workers in its line, round-robin
+
+static void
+s_dispatch (zg_qcore_t *self, zg_taskq_t *queue)
+{
+    zg_seat_t *seat;
+    zg_task_t *task;
+    while ((task = zg_taskq_take (queue, &seat)))
+        s_deliver (self, seat->worker, task);
+}
+
+//  --------------------------------------------------------------------------
+//  Record a finished task in the recent ring
+
+static void
+s_remember (zg_qcore_t *self, zg_task_t *task)
+{
+    if (zg_qrecent_capacity (self->recent) == 0)
+        return;
+    zg_qtable_hold (self->table, task->queue);
+    zg_taskq_t *dropped = zg_qrecent_add (self->recent, task);
+    if (dropped)
+        zg_qtable_release (self->table, dropped);
+}
+
+//  --------------------------------------------------------------------------
+//  The producer stops waiting for a task's outcome; false if it was not
+
+static bool
+s_unwait (zg_qcore_t *self, zg_task_t *task)
+{
+    if (!task->wants_reply)
+        return false;
+    task->wants_reply = false;
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER);
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  Tell a waiting producer its task ended in error
+
+static void
+s_send_error (zg_qcore_t *self, zg_task_t *task, int code, const char *what)
+{
+    if (s_unwait (self, task)) {
+        zg_qoutbox_error (self->outbox, task, code, what);
+        self->errors++;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: keep a finished task for GET and the recent list, within
+//  max-results (the oldest are forgotten)
+
+static void
+s_keep (zg_qcore_t *self, zg_task_t *task)
+{
+    s_remember (self, task);
+    task->expires = self->now + self->settings->result_ttl;
+    zg_task_list_add (&self->finished, task, false);
+    while ((int64_t) self->finished.size > self->settings->max_results) {
+        zg_task_t *oldest = self->finished.head;
+        zg_task_list_remove (&self->finished, oldest);
+        s_forget (self, oldest);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A scatter copy finished: forward its reply, and end the group when it
+//  was the last copy
+
+static void
+s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
+{
+    zg_task_t *group = copy->group;
+    copy->group = NULL;
+    if (copy->state == ZG_TASK_DONE && group->wants_reply) {
+        zg_qoutbox_reply (self->outbox, group, &copy->result);
+        group->replies++;
+    }
+    assert (group->copies > 0);
+    if (--group->copies == 0)
+        s_finish (self, group, ZG_TASK_DONE, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a task reached a final state (done, failed, dead): record
+//  it, tell its producer, keep it for GET. The caller has taken it out of
+//  its waiting line or worker.
+
+static void
+s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
+{
+    zg_taskq_t *queue = task->queue;
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
+    task->state = (uint8_t) state;
+    task->finished = self->wall;
+    task->worker = NULL;
+    //  The input is not needed any more; the result is what GET shows
+    zmq_msg_close (&task->payload);
+    zmq_msg_init (&task->payload);
+    zmq_msg_close (&task->result);
+    zmq_msg_init (&task->result);
+    if (result)
+        zmq_msg_move (&task->result, result);
+    else
+    if (reason) {
+        zmq_msg_init_size (&task->result, strlen (reason));
+        memcpy (zmq_msg_data (&task->result), reason, strlen (reason));
+    }
+    if (task->scatter) {
+        //  A group's outcome is its copies' replies, then END
+        if (s_unwait (self, task))
+            zg_qoutbox_end (self->outbox, task);
+        s_keep (self, task);
+        return;
+    }
+    if (state == ZG_TASK_DONE)
+        queue->done++;
+    else
+    if (state == ZG_TASK_FAILED)
+        queue->failed++;
+    if (task->group)
+        s_finish_copy (self, task);
+    else
+    if (state == ZG_TASK_DONE) {
+        if (s_unwait (self, task))
+            zg_qoutbox_reply (self->outbox, task, &task->result);
+    }
+    else {
+        char what [ZG_WIRE_REASON_SIZE];
+        if (state == ZG_TASK_FAILED)
+            zg_wire_reason (what, "failed: %s", reason? reason: "");
+        else
+            zg_wire_reason (what, "is dead after %u deliveries", task->attempt);
+        s_send_error (self, task, state == ZG_TASK_FAILED? ZG_ERR_FAILED: ZG_ERR_GONE, what);
+    }
+    s_keep (self, task);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: take a task back from the worker holding it (the caller then
+//  finishes or requeues it, and gives the worker its credit with s_credit)
+
+static void
+s_take_back (zg_qcore_t *self, zg_task_t *task)
+{
+    zg_task_list_remove (&task->worker->held, task);
+    task->queue->in_progress--;
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
+    task->worker = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a task's deliveries are used up: to the dead-letter queue,
+//  or dead for good if it already is in one (or that one is full)
+
+static void
+s_kill (zg_qcore_t *self, zg_task_t *task)
+{
+    zg_taskq_t *queue = task->queue;
+    queue->dead++;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "is dead after %u deliveries", task->attempt);
+    s_send_error (self, task, ZG_ERR_GONE, reason);
+    zg_taskq_t *dead_letters = NULL;
+    char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
+    snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
+    //  A dead-letter queue no worker could name (too long) would hold its
+    //  tasks for ever
+    if (!queue->dead_letter && (int64_t) strlen (name) <= self->settings->max_name_size)
+        dead_letters = s_queue (self, name, false);
+    if (self->settings->verbose)
+        zsys_info ("zg_queues: task %" PRIu64 " of '%s' %s%s", task->id, queue->name, reason,
+                   dead_letters? ", to the dead letters": "");
+    if (dead_letters && (int64_t) dead_letters->waiting < self->settings->max_pending) {
+        s_assign_queue (self, task, dead_letters);
+        zg_taskq_push (dead_letters, task, false);
+        task->state = ZG_TASK_DEAD;
+        dead_letters->sent++;
+        s_dispatch (self, dead_letters);
+    }
+    else
+        s_finish (self, task, ZG_TASK_DEAD, reason + strlen ("is "), NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a task taken back from its worker goes to the head of its
+//  queue, or to the dead letters past max-deliveries; a scatter copy,
+//  pinned to its worker, fails instead. The caller dispatches the queue.
+
+static void
+s_requeue (zg_qcore_t *self, zg_task_t *task)
+{
+    zg_taskq_t *queue = task->queue;
+    if (task->group)
+        s_finish (self, task, ZG_TASK_FAILED, "its worker did not answer", NULL);
+    else
+    if ((int64_t) task->attempt >= self->settings->max_deliveries || queue->dead_letter)
+        s_kill (self, task);
+    else {
+        queue->redelivered++;
+        zg_taskq_push (queue, task, true);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A held task was answered or timed out: the worker gets its credit back
+//  and the task's queue is served again
+
+static void
+s_answered (zg_qcore_t *self, zg_qworker_t *worker, zg_taskq_t *queue)
+{
+    s_credit (self, worker);
+    s_dispatch (self, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  Leave every seat
+
+static void
+s_unseat (zg_qcore_t *self, zg_qworker_t *worker)
+{
+    for (size_t index = 0; index < worker->seat_count; index++) {
+        zg_taskq_line_remove (&worker->seats [index]);
+        worker->seats [index].queue->workers--;
+        zg_qtable_check_idle (self->table, worker->seats [index].queue);
+    }
+    free (worker->seats);
+    worker->seats = NULL;
+    worker->seat_count = 0;
+    worker->in_lines = false;
+}
+
+//  --------------------------------------------------------------------------
+//  A worker is gone (BYE, or silent too long): its tasks go back to the head
+//  of their queues in the order they were delivered, its scatter copies fail
+
+static void
+s_worker_destroy (zg_qcore_t *self, zg_qworker_t **worker_p, const char *why)
+{
+    zg_qworker_t *worker = *worker_p;
+    if (self->settings->verbose)
+        zsys_info ("zg_queues: worker '%.*s' %s, %zu tasks back to their queues",
+                   (int) worker->name_size, worker->name, why, worker->held.size);
+    s_unseat (self, worker);
+    size_t count = worker->held.size;
+    zg_taskq_t **queues = (zg_taskq_t **) zmalloc (count * sizeof (zg_taskq_t *) + 1);
+    for (size_t index = 0; index < count; index++) {
+        zg_task_t *task = worker->held.tail;
+        queues [index] = task->queue;
+        s_take_back (self, task);
+        s_requeue (self, task);
+    }
+    while (worker->pinned.head) {
+        zg_task_t *copy = worker->pinned.head;
+        zg_task_list_remove (&worker->pinned, copy);
+        copy->queue->pinned--;
+        s_finish (self, copy, ZG_TASK_FAILED, "its worker left", NULL);
+    }
+    zg_qworkers_remove (self->registry, worker_p);
+    for (size_t index = 0; index < count; index++)
+        s_dispatch (self, queues [index]);
+    free (queues);
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: scatter: one copy of the task for every worker of the
+//  command, each pinned to its worker, under a group task that collects
+//  the replies
+
+static zg_task_t *
+s_scatter (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit)
+{
+    zg_task_t *group = s_create (self, queue, submit, true);
+    group->scatter = true;
+    group->state = ZG_TASK_IN_PROGRESS;
+    //  Count first: delivering a copy may finish it at once and end the group;
+    //  the extra count keeps the group open while copies are made
+    group->copies = (uint32_t) queue->workers + 1;
+    for (zg_qworker_t *worker = zg_qworkers_oldest (self->registry); worker; worker = zg_qworkers_newer (worker))
+        for (size_t index = 0; index < worker->seat_count; index++)
+            if (worker->seats [index].queue == queue) {
+                zg_task_t *copy = s_create (self, queue, submit, false);
+                zmq_msg_copy (&copy->payload, submit->payload);
+                copy->group = group;
+                queue->sent++;
+                if (s_has_credit (worker))
+                    s_deliver (self, worker, copy);
+                else {
+                    copy->worker = worker;
+                    zg_task_list_add (&worker->pinned, copy, false);
+                    queue->pinned++;
+                }
+            }
+    return group;
+}
+
+//  --------------------------------------------------------------------------
+//  Accept a task
+
+int
+zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, int *code, char *reason)
+{
+    assert (self);
+    assert (submit && submit->options && submit->payload && id && code && reason);
+    const zg_qsettings_t *settings = self->settings;
+    const zg_qoptions_t *options = submit->options;
+    //  Check every limit before a new queue is created: a refused request
+    //  changes nothing
+    zg_taskq_t *queue = zg_qtable_lookup (self->table, submit->name, submit->command);
+    if (submit->command && (!queue || queue->workers == 0)) {
+        *code = ZG_ERR_NOT_FOUND;
+        zg_wire_reason (reason, "command '%s' not found", submit->name);
+        return -1;
+    }
+    size_t needed = options->scatter? queue->workers + 1: 1;
+    if ((int64_t) (zg_tasks_size (self->tasks) + needed) > settings->max_tasks) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many tasks (max-tasks %" PRId64 ")", settings->max_tasks);
+        return -1;
+    }
+    size_t waiting = !queue? 0: options->scatter? queue->pinned: queue->waiting;
+    if ((int64_t) waiting >= settings->max_pending) {
+        *code = ZG_ERR_TOO_MANY;
+        zg_wire_reason (reason, "queue full (max-pending %" PRId64 ")", settings->max_pending);
+        return -1;
+    }
+    if (!queue && !(queue = s_queue (self, submit->name, false))) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
+        return -1;
+    }
+    zg_task_t *task;
+    if (options->scatter)
+        task = s_scatter (self, queue, submit);
+    else {
+        task = s_create (self, queue, submit, options->reply);
+        zmq_msg_move (&task->payload, submit->payload);
+        queue->sent++;
+        zg_taskq_push (queue, task, false);
+    }
+    //  The id before dispatch: a group with no copies ends (and may be
+    //  forgotten, past max-results) at once
+    memcpy (id, task->id_text, (size_t) task->id_size + 1);
+    if (options->scatter) {
+        if (--task->copies == 0)
+            s_finish (self, task, ZG_TASK_DONE, NULL, NULL);
+    }
+    else
+        s_dispatch (self, queue);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The task with this id, or NULL
+
+zg_task_t *
+zg_qcore_task (zg_qcore_t *self, uint64_t id)
+{
+    assert (self);
+    return zg_tasks_lookup (self->tasks, id);
+}
+
+//  --------------------------------------------------------------------------
+//  The queue (or command) of that name, or NULL
+
+zg_taskq_t *
+zg_qcore_queue (zg_qcore_t *self, const char *name, bool command)
+{
+    assert (self);
+    return zg_qtable_lookup (self->table, name, command);
+}
+
+//  --------------------------------------------------------------------------
+//  The worker of that connection and id, or NULL
+
+zg_qworker_t *
+zg_qcore_worker (zg_qcore_t *self, const byte *identity, size_t identity_size,
+                 const byte *name, size_t name_size)
+{
+    assert (self);
+    return zg_qworkers_find (self->registry, identity, identity_size, name, name_size);
+}
+
+//  --------------------------------------------------------------------------
+//  A message from a worker
+
+void
+zg_qcore_touch (zg_qcore_t *self, zg_qworker_t *worker)
+{
+    assert (self);
+    zg_qworkers_touch (self->registry, worker, self->now);
+}
+
+//  --------------------------------------------------------------------------
+//  READY: create or update a worker's seats and prefetch
+
+zg_qworker_t *
+zg_qcore_ready (zg_qcore_t *self, zg_qworker_t *worker, const byte *identity, size_t identity_size,
+                const byte *name, size_t name_size, const zg_qoptions_t *options, int *code, char *reason)
+{
+    assert (self);
+    assert (options && code && reason);
+    const zg_qsettings_t *settings = self->settings;
+    //  Check everything before changing anything
+    size_t new_queues = 0;
+    for (size_t index = 0; index < options->name_count; index++)
+        if (!zg_qtable_lookup (self->table, options->names [index].text, options->names [index].command))
+            new_queues++;
+    if ((int64_t) (zg_qtable_size (self->table) + new_queues) > settings->max_queues) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
+        return NULL;
+    }
+    if (!worker && (int64_t) zg_qworkers_size (self->registry) >= settings->max_workers) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many workers (max-workers %" PRId64 ")", settings->max_workers);
+        return NULL;
+    }
+    if (!worker) {
+        worker = zg_qworkers_add (self->registry, identity, identity_size, name, name_size, self->now);
+        if (settings->verbose)
+            zsys_info ("zg_queues: worker '%.*s' ready", (int) name_size, (const char *) name);
+    }
+    zg_qworkers_touch (self->registry, worker, self->now);
+    s_unseat (self, worker);
+    worker->prefetch = options->prefetch;
+    worker->seats = (zg_seat_t *) zmalloc (options->name_count * sizeof (zg_seat_t) + 1);
+    for (size_t index = 0; index < options->name_count; index++) {
+        zg_seat_t *seat = &worker->seats [worker->seat_count++];
+        seat->worker = worker;
+        seat->queue = s_queue (self, options->names [index].text, options->names [index].command);
+        assert (seat->queue);
+        seat->queue->workers++;
+    }
+    s_credit (self, worker);
+    return worker;
+}
+
+//  --------------------------------------------------------------------------
+//  The task with this id if this worker holds it
+
+zg_task_t *
+zg_qcore_held (zg_qcore_t *self, zg_qworker_t *worker, uint64_t id)
+{
+    assert (self);
+    zg_task_t *task = zg_tasks_lookup (self->tasks, id);
+    if (task && task->worker == worker && task->state == ZG_TASK_IN_PROGRESS)
+        return task;
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  ACK of a held task
+
+void
+zg_qcore_ack (zg_qcore_t *self, zg_task_t *task, zmq_msg_t *reply)
+{
+    assert (self);
+    assert (task && task->worker);
+    zg_qworker_t *worker = task->worker;
+    zg_taskq_t *queue = task->queue;
+    s_take_back (self, task);
+    s_finish (self, task, ZG_TASK_DONE, NULL, reply);
+    s_answered (self, worker, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  FAIL of a held task
+
+void
+zg_qcore_fail (zg_qcore_t *self, zg_task_t *task, const char *reason)
+{
+    assert (self);
+    assert (task && task->worker && reason);
+    zg_qworker_t *worker = task->worker;
+    zg_taskq_t *queue = task->queue;
+    s_take_back (self, task);
+    s_finish (self, task, ZG_TASK_FAILED, reason, NULL);
+    s_answered (self, worker, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  NACK of a held task
+
+void
+zg_qcore_nack (zg_qcore_t *self, zg_task_t *task)
+{
+    assert (self);
+    assert (task && task->worker);
+    zg_qworker_t *worker = task->worker;
+    zg_taskq_t *queue = task->queue;
+    s_take_back (self, task);
+    s_requeue (self, task);
+    s_answered (self, worker, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  A worker leaves
+
+void
+zg_qcore_bye (zg_qcore_t *self, zg_qworker_t **worker_p)
+{
+    assert (self);
+    assert (worker_p && *worker_p);
+    s_worker_destroy (self, worker_p, "left");
+}
+
+//  --------------------------------------------------------------------------
+//  Run the timers due
+
+void
+zg_qcore_expire (zg_qcore_t *self)
+{
+    assert (self);
+    zg_task_t *task;
+    //  An unanswered delivery counts as a nack
+    while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_ACK_TIMER, self->now)))
+        zg_qcore_nack (self, task);
+    while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_REPLY_TIMER, self->now)))
+        if (!task->scatter)
+            s_send_error (self, task, ZG_ERR_TIMEOUT, "timed out waiting for its reply");
+        else
+        if (s_unwait (self, task))
+            zg_qoutbox_end (self->outbox, task);
+    zg_qworker_t *worker;
+    while ((worker = zg_qworkers_expired (self->registry, self->now, self->settings->worker_timeout)))
+        s_worker_destroy (self, &worker, "timed out");
+    while (self->finished.head && self->finished.head->expires <= self->now) {
+        task = self->finished.head;
+        zg_task_list_remove (&self->finished, task);
+        s_forget (self, task);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Monotonic ms of the next timer, or INT64_MAX
+
+int64_t
+zg_qcore_next_deadline (zg_qcore_t *self)
+{
+    assert (self);
+    int64_t deadlines [] = {
+        zg_tasks_next_deadline (self->tasks, ZG_TASKS_ACK_TIMER),
+        zg_tasks_next_deadline (self->tasks, ZG_TASKS_REPLY_TIMER),
+        zg_qworkers_next_deadline (self->registry, self->settings->worker_timeout),
+        self->finished.head? self->finished.head->expires: INT64_MAX
+    };
+    int64_t next = INT64_MAX;
+    for (size_t index = 0; index < sizeof deadlines / sizeof deadlines [0]; index++)
+        if (deadlines [index] < next)
+            next = deadlines [index];
+    return next;
+}
+
+//  --------------------------------------------------------------------------
+//  Free the queues nothing names any more
+
+void
+zg_qcore_collect (zg_qcore_t *self)
+{
+    assert (self);
+    zg_qtable_collect (self->table);
+}
+
+//  --------------------------------------------------------------------------
+//  Counters as a json-c object
+
+json_object *
+zg_qcore_stats (zg_qcore_t *self)
+{
+    assert (self);
+    json_object *root = json_object_new_object ();
+    zg_qtable_stats (self->table, root, self->wall);
+    json_object_object_add (root, "workers", json_object_new_uint64 (zg_qworkers_size (self->registry)));
+    json_object_object_add (root, "tasks", json_object_new_uint64 (zg_tasks_size (self->tasks)));
+    json_object_object_add (root, "recent", zg_qrecent_json (self->recent));
+    return root;
+}
+
+//  --------------------------------------------------------------------------
+//  ERROR messages the core has written
+
+uint64_t
+zg_qcore_errors (zg_qcore_t *self)
+{
+    assert (self);
+    return self->errors;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+//  The outbox as "VERB name third;" per message (then emptied)
+static const char *
+s_test_sent (zg_qcore_t *core)
+{
+    static char text [1024];
+    text [0] = 0;
+    zg_qoutbox_t *outbox = zg_qcore_outbox (core);
+    for (size_t index = 0; index < zg_qoutbox_size (outbox); index++) {
+        zg_qoutbox_msg_t *msg = zg_qoutbox_get (outbox, index);
+        for (size_t frame = 1; frame < 4 && frame < msg->count; frame++)
+            snprintf (text + strlen (text), sizeof text - strlen (text), "%.*s%s",
+                      (int) zmq_msg_size (&msg->frames [frame]), (const char *) zmq_msg_data (&msg->frames [frame]),
+                      frame < 3? " ": ";");
+    }
+    zg_qoutbox_clear (outbox);
+    return text;
+}
+
+//  Submit a task from producer "p", req "r"; returns 0 or the error code
+static int
+s_test_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id)
+{
+    zmq_msg_t frames [3];
+    const char *texts [] = { "data", "p", "r" };
+    for (int index = 0; index < 3; index++) {
+        zmq_msg_init_size (&frames [index], strlen (texts [index]));
+        memcpy (zmq_msg_data (&frames [index]), texts [index], strlen (texts [index]));
+    }
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
+    for (int index = 0; index < 3; index++)
+        zmq_msg_close (&frames [index]);
+    return rc? code: 0;
+}
+
+void
+zg_qcore_test (bool verbose)
+{
+    (void) verbose;
+    printf (" * zg_qcore: ");
+    zg_qsettings_t settings = zg_qsettings_defaults ();
+    settings.max_deliveries = 2;
+    settings.max_pending = 2;
+    zg_qcore_t *core = zg_qcore_new (&settings);
+    int64_t now = 1000;
+    zg_qcore_set_clock (core, now, 50000);
+    zg_qoptions_t reply = { .reply = true, .timeout = 100000, .ack_timeout = 500 };
+    zg_qoptions_t scatter = { .reply = true, .scatter = true, .timeout = 100000, .ack_timeout = 500 };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+
+    //  Tasks wait for a worker; a worker gets them up to its credit
+    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
+    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
+    assert (streq (s_test_sent (core), ""));
+    zg_qname_t names [] = { { false, "jobs" }, { true, "cmd" } };
+    zg_qoptions_t ready = { .prefetch = 1, .names = names, .name_count = 2 };
+    zg_qworker_t *w1 = zg_qcore_ready (core, NULL, (const byte *) "c1", 2, (const byte *) "w1", 2, &ready,
+                                       &code, reason);
+    assert (w1 && zg_qcore_worker (core, (const byte *) "c1", 2, (const byte *) "w1", 2) == w1);
+    assert (streq (s_test_sent (core), "DELIVER w1 1;"));
+    assert (zg_qcore_held (core, w1, 2) == NULL);
+
+    //  ACK: the reply goes to the producer, the credit brings the next task
+    zmq_msg_t answer;
+    zmq_msg_init_size (&answer, 2);
+    zg_qcore_ack (core, zg_qcore_held (core, w1, 1), &answer);
+    zmq_msg_close (&answer);
+    assert (streq (s_test_sent (core), "REPLY r 1;DELIVER w1 2;"));
+    assert (zg_qcore_task (core, 1)->state == ZG_TASK_DONE);
+
+    //  NACK: back to the head; then its ack timeout uses up max-deliveries,
+    //  so it goes to the dead letters and the producer hears 410
+    zg_qcore_nack (core, zg_qcore_held (core, w1, 2));
+    assert (streq (s_test_sent (core), "DELIVER w1 2;"));
+    assert (zg_qcore_next_deadline (core) == now + 500);
+    zg_qcore_set_clock (core, now += 500, 50500);
+    zg_qcore_expire (core);
+    assert (streq (s_test_sent (core), "ERROR r 410;"));
+    zg_task_t *dead = zg_qcore_task (core, 2);
+    assert (dead->state == ZG_TASK_DEAD && dead->attempt == 2 && streq (dead->queue->name, "jobs.dead"));
+    assert (zg_qcore_queue (core, "jobs.dead", false)->waiting == 1);
+
+    //  max-pending: one delivered, two wait, the next is refused (nothing changes)
+    for (int index = 0; index < 3; index++)
+        assert (s_test_submit (core, "jobs", false, &reply, id) == 0);
+    assert (streq (s_test_sent (core), "DELIVER w1 3;"));
+    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
+    assert (zg_qcore_task (core, 6) == NULL);
+
+    //  Scatter: w2 (a command worker) takes its copy now, w1 (no credit)
+    //  gets its copy pinned; when w1 leaves, its task goes back to the head
+    //  of its queue and its copy fails, which ends the group
+    zg_qoptions_t commands = { .prefetch = 1, .names = names + 1, .name_count = 1 };
+    zg_qworker_t *w2 = zg_qcore_ready (core, NULL, (const byte *) "c2", 2, (const byte *) "w2", 2, &commands,
+                                       &code, reason);
+    assert (w2 && streq (s_test_sent (core), ""));
+    assert (s_test_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
+    assert (streq (s_test_sent (core), "DELIVER w2 8;"));
+    zg_qcore_ack (core, zg_qcore_held (core, w2, 8), NULL);
+    assert (streq (s_test_sent (core), "REPLY r 6;"));
+    zg_qcore_bye (core, &w1);
+    assert (w1 == NULL);
+    assert (streq (s_test_sent (core), "END r 6;"));
+    assert (zg_qcore_task (core, 7)->state == ZG_TASK_FAILED);
+    assert (zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
+    assert (zg_qcore_queue (core, "jobs", false)->waiting == 3);
+
+    //  Refusals: an unknown command, max-tasks, max-queues
+    assert (s_test_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
+    settings.max_tasks = 8;
+    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    settings.max_tasks = 100;
+    settings.max_queues = 3;
+    assert (s_test_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    zg_qname_t other [] = { { false, "other" } };
+    zg_qoptions_t more = { .prefetch = 1, .names = other, .name_count = 1 };
+    assert (!zg_qcore_ready (core, w2, (const byte *) "c2", 2, (const byte *) "w2", 2, &more, &code, reason));
+    assert (code == ZG_ERR_UNAVAILABLE);
+    assert (streq (s_test_sent (core), ""));
+
+    //  A silent worker is declared dead, a producer waiting too long hears
+    //  408, and finished tasks are forgotten after result-ttl
+    zg_qcore_set_clock (core, now += settings.worker_timeout, 60000);
+    zg_qcore_expire (core);
+    assert (!zg_qcore_worker (core, (const byte *) "c2", 2, (const byte *) "w2", 2));
+    assert (zg_qcore_task (core, 5)->state == ZG_TASK_WAITING);
+    assert (streq (s_test_sent (core), ""));
+    zg_qcore_set_clock (core, now += 100000, 160000);
+    zg_qcore_expire (core);
+    assert (streq (s_test_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
+    assert (zg_qcore_task (core, 1) == NULL && zg_qcore_task (core, 6) == NULL);
+    json_object *stats = zg_qcore_stats (core);
+    assert (json_object_get_int64 (json_object_object_get (stats, "tasks")) == 4);
+    assert (json_object_array_length (json_object_object_get (stats, "recent")) == 4);
+    json_object_put (stats);
+    //  The command is named only by the recent list: a new recent-size
+    //  empties it, and the idle command is forgotten
+    zg_qcore_collect (core);
+    assert (zg_qcore_queue (core, "cmd", true));
+    settings.recent_size = 10;
+    zg_qcore_settings_changed (core);
+    zg_qcore_collect (core);
+    assert (zg_qcore_queue (core, "cmd", true) == NULL && zg_qcore_queue (core, "jobs", false));
+    assert (zg_qcore_errors (core) == 4);
+    zg_qcore_destroy (&core);
+    assert (core == NULL);
+    printf ("OK\n");
+}

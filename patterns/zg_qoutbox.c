@@ -1,0 +1,296 @@
+/*  =========================================================================
+    zg_qoutbox - the messages the queues' dispatch core has to send
+
+    A growable array of messages reused from pass to pass: in steady state
+    adding a message allocates nothing but the frames libzmq cannot hold
+    inline (over 33 bytes), and payloads are always shared.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_qoutbox.h"
+
+//  Messages allocated at first
+#define ZG_QOUTBOX_MIN_SIZE 64
+
+struct _zg_qoutbox_t {
+    zg_qoutbox_msg_t *msgs;         //  Messages, oldest first
+    size_t size;                    //  Messages in use
+    size_t capacity;                //  Messages allocated
+    msgpack_sbuffer buffer;         //  DELIVER's meta map
+    msgpack_packer packer;          //  Packs into buffer
+};
+
+//  --------------------------------------------------------------------------
+//  Create an empty outbox
+
+zg_qoutbox_t *
+zg_qoutbox_new (void)
+{
+    zg_qoutbox_t *self = (zg_qoutbox_t *) zmalloc (sizeof (zg_qoutbox_t));
+    assert (self);
+    self->capacity = ZG_QOUTBOX_MIN_SIZE;
+    self->msgs = (zg_qoutbox_msg_t *) zmalloc (self->capacity * sizeof (zg_qoutbox_msg_t));
+    assert (self->msgs);
+    msgpack_sbuffer_init (&self->buffer);
+    msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the outbox
+
+void
+zg_qoutbox_destroy (zg_qoutbox_t **self_p)
+{
+    assert (self_p);
+    zg_qoutbox_t *self = *self_p;
+    if (!self)
+        return;
+    zg_qoutbox_clear (self);
+    free (self->msgs);
+    msgpack_sbuffer_destroy (&self->buffer);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Start a message to a peer
+
+zg_qoutbox_msg_t *
+zg_qoutbox_add (zg_qoutbox_t *self, zg_qoutbox_peer_t to, zg_wire_part_t routing)
+{
+    assert (self);
+    if (self->size == self->capacity) {
+        self->capacity *= 2;
+        self->msgs = (zg_qoutbox_msg_t *) realloc (self->msgs, self->capacity * sizeof (zg_qoutbox_msg_t));
+        assert (self->msgs);
+    }
+    zg_qoutbox_msg_t *msg = &self->msgs [self->size++];
+    msg->to = to;
+    msg->count = 0;
+    zg_qoutbox_copy (msg, routing);
+    return msg;
+}
+
+//  --------------------------------------------------------------------------
+//  Append a frame holding a copy of these bytes
+
+void
+zg_qoutbox_copy (zg_qoutbox_msg_t *msg, zg_wire_part_t part)
+{
+    assert (msg);
+    assert (msg->count < ZG_QOUTBOX_FRAMES);
+    zmq_msg_t *frame = &msg->frames [msg->count++];
+    zmq_msg_init_size (frame, part.size);
+    if (part.size)
+        memcpy (zmq_msg_data (frame), part.data, part.size);
+}
+
+//  --------------------------------------------------------------------------
+//  Append a frame sharing a message's bytes
+
+void
+zg_qoutbox_share (zg_qoutbox_msg_t *msg, zmq_msg_t *frame)
+{
+    assert (msg);
+    assert (frame);
+    assert (msg->count < ZG_QOUTBOX_FRAMES);
+    zmq_msg_t *copy = &msg->frames [msg->count++];
+    zmq_msg_init (copy);
+    zmq_msg_copy (copy, frame);
+}
+
+//  --------------------------------------------------------------------------
+//  DELIVER for a task just delivered
+
+void
+zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task)
+{
+    assert (self);
+    assert (task && task->worker);
+    zg_qworker_t *worker = task->worker;
+    //  The queue keeps its meta map packed up to the attempt value
+    msgpack_sbuffer_clear (&self->buffer);
+    msgpack_sbuffer_write (&self->buffer, task->queue->meta.data, task->queue->meta.size);
+    msgpack_pack_uint32 (&self->packer, task->attempt);
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_WORKER,
+                                            (zg_wire_part_t) { worker->identity, worker->identity_size });
+    zg_qoutbox_copy (msg, zg_wire_str ("DELIVER"));
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { worker->name, worker->name_size });
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { self->buffer.data, self->buffer.size });
+    zg_qoutbox_share (msg, &task->payload);
+}
+
+//  --------------------------------------------------------------------------
+//  A message to a task's producer: [producer][command][req][id]
+
+static zg_qoutbox_msg_t *
+s_to_producer (zg_qoutbox_t *self, zg_task_t *task, const char *command)
+{
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_PRODUCER,
+        (zg_wire_part_t) { zmq_msg_data (&task->producer), zmq_msg_size (&task->producer) });
+    zg_qoutbox_copy (msg, zg_wire_str (command));
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { zmq_msg_data (&task->req), zmq_msg_size (&task->req) });
+    return msg;
+}
+
+//  --------------------------------------------------------------------------
+//  REPLY to the producer of task
+
+void
+zg_qoutbox_reply (zg_qoutbox_t *self, zg_task_t *task, zmq_msg_t *reply)
+{
+    assert (self);
+    assert (task && reply);
+    zg_qoutbox_msg_t *msg = s_to_producer (self, task, "REPLY");
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
+    zg_qoutbox_share (msg, reply);
+}
+
+//  --------------------------------------------------------------------------
+//  END to the producer of a scatter group
+
+void
+zg_qoutbox_end (zg_qoutbox_t *self, zg_task_t *group)
+{
+    assert (self);
+    assert (group);
+    char count [ZG_WIRE_NUMBER_SIZE];
+    zg_qoutbox_msg_t *msg = s_to_producer (self, group, "END");
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { group->id_text, group->id_size });
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { count, zg_wire_format_uint (group->replies, count) });
+}
+
+//  --------------------------------------------------------------------------
+//  ERROR to the producer of task
+
+void
+zg_qoutbox_error (zg_qoutbox_t *self, zg_task_t *task, int code, const char *what)
+{
+    assert (self);
+    assert (task && what);
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "task %s %s", task->id_text, what);
+    char code_text [ZG_WIRE_NUMBER_SIZE];
+    zg_qoutbox_msg_t *msg = s_to_producer (self, task, "ERROR");
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { code_text, zg_wire_format_uint ((uint64_t) code, code_text) });
+    zg_qoutbox_copy (msg, zg_wire_str (reason));
+}
+
+//  --------------------------------------------------------------------------
+//  Messages in the outbox
+
+size_t
+zg_qoutbox_size (zg_qoutbox_t *self)
+{
+    assert (self);
+    return self->size;
+}
+
+//  --------------------------------------------------------------------------
+//  Message index, oldest first
+
+zg_qoutbox_msg_t *
+zg_qoutbox_get (zg_qoutbox_t *self, size_t index)
+{
+    assert (self);
+    assert (index < self->size);
+    return &self->msgs [index];
+}
+
+//  --------------------------------------------------------------------------
+//  Send a message without blocking
+
+int
+zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle)
+{
+    assert (msg);
+    assert (msg->count > 0);
+    //  With ROUTER_MANDATORY the routing frame fails for a gone or full peer;
+    //  once it is accepted, the rest of the message is too
+    if (zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        return -1;
+    for (size_t index = 1; index < msg->count; index++)
+        zmq_msg_send (&msg->frames [index], handle, index + 1 < msg->count? ZMQ_SNDMORE: 0);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Drop every message
+
+void
+zg_qoutbox_clear (zg_qoutbox_t *self)
+{
+    assert (self);
+    //  A sent frame is empty again: closing it is harmless
+    for (size_t index = 0; index < self->size; index++)
+        for (size_t frame = 0; frame < self->msgs [index].count; frame++)
+            zmq_msg_close (&self->msgs [index].frames [frame]);
+    self->size = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+void
+zg_qoutbox_test (bool verbose)
+{
+    (void) verbose;
+    printf (" * zg_qoutbox: ");
+    zg_qoutbox_t *outbox = zg_qoutbox_new ();
+    zmq_msg_t payload;
+    zmq_msg_init_size (&payload, 100);
+    memset (zmq_msg_data (&payload), 'p', 100);
+    //  More messages than the first allocation, each sharing the payload
+    for (int index = 0; index < 100; index++) {
+        zg_qoutbox_msg_t *msg = zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("nobody"));
+        zg_qoutbox_copy (msg, zg_wire_str ("DELIVER"));
+        zg_qoutbox_share (msg, &payload);
+    }
+    assert (zg_qoutbox_size (outbox) == 100);
+    zg_qoutbox_msg_t *msg = zg_qoutbox_get (outbox, 99);
+    assert (msg->to == ZG_QOUTBOX_WORKER && msg->count == 3);
+    assert (zmq_msg_size (&msg->frames [1]) == 7 && memcmp (zmq_msg_data (&msg->frames [1]), "DELIVER", 7) == 0);
+    assert (zmq_msg_data (&msg->frames [2]) == zmq_msg_data (&payload));    //  Shared, not copied
+    zg_qoutbox_clear (outbox);
+    assert (zg_qoutbox_size (outbox) == 0);
+    assert (zmq_msg_size (&payload) == 100);
+
+    //  Sent in order over a real ROUTER; a gone peer fails
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (router, 1);
+    assert (zsock_bind (router, "inproc://zg-qoutbox-test") == 0);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_identity (dealer, "peer");
+    zsock_set_rcvtimeo (dealer, 2000);
+    assert (zsock_connect (dealer, "inproc://zg-qoutbox-test") == 0);
+    zg_qoutbox_msg_t *first = zg_qoutbox_add (outbox, ZG_QOUTBOX_PRODUCER, zg_wire_str ("peer"));
+    zg_qoutbox_copy (first, zg_wire_str ("REPLY"));
+    zg_qoutbox_share (first, &payload);
+    zg_qoutbox_msg_t *lost = zg_qoutbox_add (outbox, ZG_QOUTBOX_PRODUCER, zg_wire_str ("gone"));
+    zg_qoutbox_copy (lost, zg_wire_str ("END"));
+    zg_qoutbox_msg_t *second = zg_qoutbox_add (outbox, ZG_QOUTBOX_PRODUCER, zg_wire_str ("peer"));
+    zg_qoutbox_copy (second, zg_wire_str ("END"));
+    zg_qoutbox_copy (second, (zg_wire_part_t) { "", 0 });
+    int failed = 0;
+    for (size_t index = 0; index < zg_qoutbox_size (outbox); index++)
+        if (zg_qoutbox_send (zg_qoutbox_get (outbox, index), zsock_resolve (router)))
+            failed++;
+    assert (failed == 1);
+    zg_qoutbox_clear (outbox);
+    zmsg_t *got = zmsg_recv (dealer);
+    assert (got && zmsg_size (got) == 2 && zframe_streq (zmsg_first (got), "REPLY"));
+    assert (zframe_size (zmsg_next (got)) == 100);
+    zmsg_destroy (&got);
+    got = zmsg_recv (dealer);
+    assert (got && zmsg_size (got) == 2 && zframe_streq (zmsg_first (got), "END"));
+    zmsg_destroy (&got);
+    zsock_destroy (&dealer);
+    zsock_destroy (&router);
+    zmq_msg_close (&payload);
+    zg_qoutbox_destroy (&outbox);
+    assert (outbox == NULL);
+    printf ("OK\n");
+}

@@ -1,0 +1,108 @@
+/*  =========================================================================
+    zg_qoutbox - the messages the queues' dispatch core has to send
+
+    Private to zg_queues. The core never touches a socket: it writes each
+    outgoing message (DELIVER to a worker; REPLY, END or ERROR to a
+    producer) here, as frames that own or share their bytes, and the actor
+    sends them in order after each request and each timer pass. So the core
+    can be driven and checked by a test without sockets, and a message stays
+    valid even if the task it came from is forgotten before it is sent. The
+    builders (deliver, reply, end, error) are the core's wire format.
+    =========================================================================
+*/
+
+#ifndef ZG_QOUTBOX_H_INCLUDED
+#define ZG_QOUTBOX_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_wire.h"
+#include "zg_tasks.h"
+#include "zg_qworkers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Most frames of an outgoing message, routing id included
+#define ZG_QOUTBOX_FRAMES 6
+
+//  Which socket a message goes out on
+typedef enum {
+    ZG_QOUTBOX_PRODUCER,
+    ZG_QOUTBOX_WORKER
+} zg_qoutbox_peer_t;
+
+//  One outgoing message
+typedef struct {
+    zg_qoutbox_peer_t to;           //  Socket it goes out on
+    size_t count;                   //  Frames in it
+    zmq_msg_t frames [ZG_QOUTBOX_FRAMES];   //  Routing id first
+} zg_qoutbox_msg_t;
+
+typedef struct _zg_qoutbox_t zg_qoutbox_t;
+
+//  Create an empty outbox
+zg_qoutbox_t *
+    zg_qoutbox_new (void);
+
+//  Destroy the outbox and the messages still in it
+void
+    zg_qoutbox_destroy (zg_qoutbox_t **self_p);
+
+//  Start a message to a peer; add its frames with zg_qoutbox_copy and
+//  zg_qoutbox_share. The message stays valid until the next add or clear.
+zg_qoutbox_msg_t *
+    zg_qoutbox_add (zg_qoutbox_t *self, zg_qoutbox_peer_t to, zg_wire_part_t routing);
+
+//  Append a frame holding a copy of these bytes
+void
+    zg_qoutbox_copy (zg_qoutbox_msg_t *msg, zg_wire_part_t part);
+
+//  Append a frame sharing a message's bytes (zmq_msg_copy: no copy made)
+void
+    zg_qoutbox_share (zg_qoutbox_msg_t *msg, zmq_msg_t *frame);
+
+//  [worker][DELIVER][worker id][id][meta][payload] for a task just
+//  delivered (its worker, queue and attempt set); the payload is shared
+void
+    zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task);
+
+//  [producer][REPLY][req][id][reply] to the producer of task, the reply
+//  shared
+void
+    zg_qoutbox_reply (zg_qoutbox_t *self, zg_task_t *task, zmq_msg_t *reply);
+
+//  [producer][END][req][id][replies] to the producer of a scatter group
+void
+    zg_qoutbox_end (zg_qoutbox_t *self, zg_task_t *group);
+
+//  [producer][ERROR][req][code][task <id> <what>] to the producer of task
+void
+    zg_qoutbox_error (zg_qoutbox_t *self, zg_task_t *task, int code, const char *what);
+
+//  Messages in the outbox
+size_t
+    zg_qoutbox_size (zg_qoutbox_t *self);
+
+//  Message index, oldest first
+zg_qoutbox_msg_t *
+    zg_qoutbox_get (zg_qoutbox_t *self, size_t index);
+
+//  Send a message on a ROUTER (ROUTER_MANDATORY) without blocking; its
+//  frames are consumed. Returns 0, or -1 if the peer is gone or at its HWM.
+int
+    zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle);
+
+//  Drop every message (closing the frames not sent)
+void
+    zg_qoutbox_clear (zg_qoutbox_t *self);
+
+//  Self test of this class
+void
+    zg_qoutbox_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,229 @@
+/*  =========================================================================
+    zg_qtable - the queues and commands of the queues actor, by name
+
+    Two zhashx tables (one per name space) that own their zg_taskq_t, and an
+    intrusive list of the queues that may have become idle.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_qtable.h"
+
+struct _zg_qtable_t {
+    zhashx_t *tables [2];           //  Name -> zg_taskq_t: queues, commands
+    zg_taskq_t *idle;               //  Queues that lost their last task or worker
+};
+
+//  --------------------------------------------------------------------------
+//  Create an empty table
+
+zg_qtable_t *
+zg_qtable_new (void)
+{
+    zg_qtable_t *self = (zg_qtable_t *) zmalloc (sizeof (zg_qtable_t));
+    assert (self);
+    for (int index = 0; index < 2; index++) {
+        self->tables [index] = zhashx_new ();
+        assert (self->tables [index]);
+    }
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the table and every queue in it
+
+void
+zg_qtable_destroy (zg_qtable_t **self_p)
+{
+    assert (self_p);
+    zg_qtable_t *self = *self_p;
+    if (!self)
+        return;
+    for (int index = 0; index < 2; index++) {
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (self->tables [index]); queue;
+             queue = (zg_taskq_t *) zhashx_next (self->tables [index]))
+            zg_taskq_destroy (&queue);
+        zhashx_destroy (&self->tables [index]);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The queue or command of that name, or NULL
+
+zg_taskq_t *
+zg_qtable_lookup (zg_qtable_t *self, const char *name, bool command)
+{
+    assert (self);
+    assert (name);
+    return (zg_taskq_t *) zhashx_lookup (self->tables [command], name);
+}
+
+//  --------------------------------------------------------------------------
+//  The queue or command of that name, created if need be
+
+zg_taskq_t *
+zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max_priority,
+                  int64_t max_queues)
+{
+    assert (self);
+    zg_taskq_t *queue = zg_qtable_lookup (self, name, command);
+    if (queue)
+        return queue;
+    if ((int64_t) zg_qtable_size (self) >= max_queues)
+        return NULL;
+    queue = zg_taskq_new (name, command, (size_t) max_priority + 1);
+    zhashx_insert (self->tables [command], name, queue);
+    //  Nothing names it yet: if nothing comes to, it is forgotten
+    zg_qtable_check_idle (self, queue);
+    return queue;
+}
+
+//  --------------------------------------------------------------------------
+//  Queues plus commands
+
+size_t
+zg_qtable_size (zg_qtable_t *self)
+{
+    assert (self);
+    return zhashx_size (self->tables [0]) + zhashx_size (self->tables [1]);
+}
+
+//  --------------------------------------------------------------------------
+//  Something names the queue
+
+void
+zg_qtable_hold (zg_qtable_t *self, zg_taskq_t *queue)
+{
+    assert (self);
+    assert (queue);
+    queue->refs++;
+}
+
+//  --------------------------------------------------------------------------
+//  It no longer does
+
+void
+zg_qtable_release (zg_qtable_t *self, zg_taskq_t *queue)
+{
+    assert (self);
+    assert (queue && queue->refs > 0);
+    queue->refs--;
+    zg_qtable_check_idle (self, queue);
+}
+
+//  --------------------------------------------------------------------------
+//  List the queue as idle if nothing names it
+
+void
+zg_qtable_check_idle (zg_qtable_t *self, zg_taskq_t *queue)
+{
+    assert (self);
+    assert (queue);
+    if (queue->refs == 0 && queue->workers == 0 && !queue->idle_listed) {
+        queue->idle_listed = true;
+        queue->idle_next = self->idle;
+        self->idle = queue;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Free the idle queues that are still idle
+
+void
+zg_qtable_collect (zg_qtable_t *self)
+{
+    assert (self);
+    while (self->idle) {
+        zg_taskq_t *queue = self->idle;
+        self->idle = queue->idle_next;
+        queue->idle_listed = false;
+        queue->idle_next = NULL;
+        if (queue->refs == 0 && queue->workers == 0) {
+            zhashx_delete (self->tables [queue->command], queue->name);
+            zg_taskq_destroy (&queue);
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  One queue's counters
+
+static json_object *
+s_queue_stats (zg_taskq_t *queue, int64_t wall)
+{
+    json_object *counters = json_object_new_object ();
+    json_object_object_add (counters, "waiting", json_object_new_uint64 (queue->waiting + queue->pinned));
+    json_object_object_add (counters, "in_progress", json_object_new_uint64 (queue->in_progress));
+    json_object_object_add (counters, "done", json_object_new_uint64 (queue->done));
+    json_object_object_add (counters, "failed", json_object_new_uint64 (queue->failed));
+    json_object_object_add (counters, "dead", json_object_new_uint64 (queue->dead));
+    json_object_object_add (counters, "redelivered", json_object_new_uint64 (queue->redelivered));
+    json_object_object_add (counters, "workers", json_object_new_uint64 (queue->workers));
+    json_object_object_add (counters, "oldest_waiting_ms", json_object_new_int64 (zg_taskq_oldest (queue, wall)));
+    json_object_object_add (counters, "sent", json_object_new_uint64 (queue->sent));
+    return counters;
+}
+
+//  --------------------------------------------------------------------------
+//  Add the queues' and commands' counters to a json-c object
+
+void
+zg_qtable_stats (zg_qtable_t *self, json_object *root, int64_t wall)
+{
+    assert (self);
+    assert (root);
+    const char *sections [] = { "queues", "commands" };
+    for (int index = 0; index < 2; index++) {
+        json_object *section = json_object_new_object ();
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (self->tables [index]); queue;
+             queue = (zg_taskq_t *) zhashx_next (self->tables [index]))
+            json_object_object_add (section, queue->name, s_queue_stats (queue, wall));
+        json_object_object_add (root, sections [index], section);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+void
+zg_qtable_test (bool verbose)
+{
+    (void) verbose;
+    printf (" * zg_qtable: ");
+    zg_qtable_t *table = zg_qtable_new ();
+    //  Two name spaces under one limit
+    zg_taskq_t *jobs = zg_qtable_ensure (table, "jobs", false, 9, 2);
+    zg_taskq_t *command = zg_qtable_ensure (table, "jobs", true, 9, 2);
+    assert (jobs && command && jobs != command && command->command);
+    assert (zg_qtable_ensure (table, "jobs", false, 9, 2) == jobs);
+    assert (zg_qtable_ensure (table, "more", false, 9, 2) == NULL);
+    assert (zg_qtable_size (table) == 2);
+    assert (zg_qtable_lookup (table, "jobs", true) == command);
+    assert (zg_qtable_lookup (table, "more", false) == NULL);
+    //  A held queue survives collection, an unnamed one does not
+    zg_qtable_hold (table, jobs);
+    zg_qtable_collect (table);
+    assert (zg_qtable_lookup (table, "jobs", false) == jobs);
+    assert (zg_qtable_lookup (table, "jobs", true) == NULL);
+    //  A queue with a worker survives its last release
+    jobs->workers = 1;
+    zg_qtable_release (table, jobs);
+    zg_qtable_collect (table);
+    assert (zg_qtable_size (table) == 1);
+    json_object *root = json_object_new_object ();
+    zg_qtable_stats (table, root, 0);
+    json_object *counters = json_object_object_get (json_object_object_get (root, "queues"), "jobs");
+    assert (json_object_get_int64 (json_object_object_get (counters, "workers")) == 1);
+    assert (json_object_object_length (json_object_object_get (root, "commands")) == 0);
+    json_object_put (root);
+    jobs->workers = 0;
+    zg_qtable_check_idle (table, jobs);
+    zg_qtable_collect (table);
+    assert (zg_qtable_size (table) == 0);
+    zg_qtable_ensure (table, "left", false, 0, 10);
+    zg_qtable_destroy (&table);
+    assert (table == NULL);
+    printf ("OK\n");
+}

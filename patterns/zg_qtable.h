@@ -1,0 +1,76 @@
+/*  =========================================================================
+    zg_qtable - the queues and commands of the queues actor, by name, each
+    forgotten once nothing names it
+
+    Private to zg_queues. Queues and commands are two name spaces that share
+    the max-queues limit. A queue counts what names it: refs (tasks and
+    recent entries, held and released by the core) and workers (seats). One
+    that drops to nothing goes on an idle list and is freed by
+    zg_qtable_collect, called between requests when no pointer to it is
+    held, so names used once never use up max-queues.
+    =========================================================================
+*/
+
+#ifndef ZG_QTABLE_H_INCLUDED
+#define ZG_QTABLE_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_taskq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_qtable_t zg_qtable_t;
+
+//  Create an empty table
+zg_qtable_t *
+    zg_qtable_new (void);
+
+//  Destroy the table and every queue in it (their tasks are the caller's)
+void
+    zg_qtable_destroy (zg_qtable_t **self_p);
+
+//  The queue or command of that name, or NULL; no side effects
+zg_taskq_t *
+    zg_qtable_lookup (zg_qtable_t *self, const char *name, bool command);
+
+//  The queue or command of that name, created (with priorities 0 ..
+//  max_priority) if need be; NULL if that would make more than max_queues
+zg_taskq_t *
+    zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max_priority,
+                      int64_t max_queues);
+
+//  Queues plus commands
+size_t
+    zg_qtable_size (zg_qtable_t *self);
+
+//  Something (a task, a recent entry) names the queue
+void
+    zg_qtable_hold (zg_qtable_t *self, zg_taskq_t *queue);
+
+//  It no longer does
+void
+    zg_qtable_release (zg_qtable_t *self, zg_taskq_t *queue);
+
+//  The queue may have lost its last reference or worker: list it as idle
+void
+    zg_qtable_check_idle (zg_qtable_t *self, zg_taskq_t *queue);
+
+//  Free the idle queues that are still idle
+void
+    zg_qtable_collect (zg_qtable_t *self);
+
+//  Add {"queues": {name: counters}, "commands": {...}} to a json-c object
+void
+    zg_qtable_stats (zg_qtable_t *self, json_object *root, int64_t wall);
+
+//  Self test of this class
+void
+    zg_qtable_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,98 @@
+/*  =========================================================================
+    zg_rclients - the rooms actor's logical clients: issued ids, the
+    connection each was last heard on, and their order of last contact
+
+    Private to zg_rooms. HELLO adds a client with a fresh id; every command
+    that names a client touches it, which moves its events to the connection
+    it spoke on and puts it at the recent end of its liveness list
+    (zg_liveness), so the client silent the longest is always the head and
+    expiry never scans. Lookups change nothing: only touch does.
+
+    Fields: zg_rclients writes id, routing and liveness; zg_room writes the
+    membership fields (members, rooms, last_member); the actor only reads.
+    =========================================================================
+*/
+
+#ifndef ZG_RCLIENTS_H_INCLUDED
+#define ZG_RCLIENTS_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_liveness.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Longest client id the registry issues, plus its terminator
+#define ZG_RCLIENTS_ID_SIZE 48
+
+typedef struct _zg_rclients_t zg_rclients_t;
+typedef struct _zg_rclient_t zg_rclient_t;
+typedef struct _zg_rmember_t zg_rmember_t;
+
+//  A logical client, owned by the registry
+struct _zg_rclient_t {
+    char *id;                       //  Issued by zg_rclients_add
+    size_t id_size;                 //  Its length, sent with every event
+    byte *routing;                  //  Routing id of the connection last heard from
+    size_t routing_size;            //  Its size
+    zg_liveness_node_t liveness;    //  Monotonic ms of the last command naming it,
+                                    //  in the registry's liveness list
+    int64_t last_seen_wall;         //  The same, ms since the epoch
+    zg_rmember_t *members;          //  Its memberships (zg_room)
+    size_t rooms;                   //  Number of memberships (zg_room)
+    zg_rmember_t *last_member;      //  Membership it last named, or NULL (zg_room):
+                                    //  acks name the same one round after round
+};
+
+//  Create an empty registry; ids start with a random process tag, so they
+//  stay unique across restarts
+zg_rclients_t *
+    zg_rclients_new (void);
+
+//  Destroy the registry and every client in it; memberships are not
+//  touched (destroy the rooms first)
+void
+    zg_rclients_destroy (zg_rclients_t **self_p);
+
+//  Add a client with a fresh id, heard from now on this connection (the
+//  caller checks the limits)
+zg_rclient_t *
+    zg_rclients_add (zg_rclients_t *self, const void *routing, size_t routing_size, int64_t now);
+
+//  The client with this id, or NULL; an id with a NUL in it is no id
+zg_rclient_t *
+    zg_rclients_lookup (zg_rclients_t *self, const void *id, size_t id_size);
+
+//  The client was heard from now on this connection: its events go there
+//  from now on, and it becomes the most recent in the liveness list
+void
+    zg_rclients_touch (zg_rclients_t *self, zg_rclient_t *client,
+                       const void *routing, size_t routing_size, int64_t now);
+
+//  The client silent the longest if it has been silent for timeout ms at
+//  now, else NULL; it stays registered until removed
+zg_rclient_t *
+    zg_rclients_expired (zg_rclients_t *self, int64_t now, int64_t timeout);
+
+//  Monotonic ms when the client silent the longest times out, or INT64_MAX
+int64_t
+    zg_rclients_next_deadline (zg_rclients_t *self, int64_t timeout);
+
+//  Forget and free a client; it must have no memberships left
+void
+    zg_rclients_remove (zg_rclients_t *self, zg_rclient_t **client_p);
+
+//  Clients in the registry
+size_t
+    zg_rclients_size (zg_rclients_t *self);
+
+//  Self test of this class
+void
+    zg_rclients_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,132 @@
+/*  =========================================================================
+    zg_roomset - the rooms actor's rooms: found by name, by ack deadline and
+    by backlog, moved in lockstep, with the events that tell the members
+
+    Private to zg_rooms. The actor parses a request and names the room, the
+    client or the membership; the room set changes the rooms and sends the
+    events that follow (DELIVER at a release, EVICTED and TIMEOUT at an
+    eviction, OOB) on the actor's ROUTER. It never answers a request: that
+    is the actor's. Rooms with a message in flight are in a heap by ack
+    deadline (zg_heap), so expiry looks only at its head; a room with no
+    members, no messages and default options is forgotten.
+    =========================================================================
+*/
+
+#ifndef ZG_ROOMSET_H_INCLUDED
+#define ZG_ROOMSET_H_INCLUDED
+
+#include <czmq.h>
+#include <json-c/json.h>
+#include "zg_room.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_roomset_t zg_roomset_t;
+
+//  Create an empty room set that sends events on this ROUTER (a libzmq
+//  handle with ROUTER_MANDATORY; the caller keeps it)
+zg_roomset_t *
+    zg_roomset_new (void *handle);
+
+//  Destroy the room set, its rooms, their messages and memberships
+void
+    zg_roomset_destroy (zg_roomset_t **self_p);
+
+//  Options of new rooms (a room that keeps them is forgotten when empty),
+//  and whether to log evictions
+void
+    zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, bool verbose);
+
+//  Options of new rooms
+zg_room_options_t
+    zg_roomset_defaults (zg_roomset_t *self);
+
+//  The room of this name, or NULL
+zg_room_t *
+    zg_roomset_lookup (zg_roomset_t *self, const char *name);
+
+//  Add an empty room with the default options (it must not exist; the
+//  caller checks the limits)
+zg_room_t *
+    zg_roomset_add (zg_roomset_t *self, const char *name);
+
+//  Rooms in the set
+size_t
+    zg_roomset_size (zg_roomset_t *self);
+
+//  Queue a message of this priority in a room; the payload is moved into
+//  it. Returns its seq. The caller settles the room.
+uint64_t
+    zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload);
+
+//  A client joins a room; the caller settles the room
+void
+    zg_roomset_join (zg_roomset_t *self, zg_room_t *room, zg_rclient_t *client, bool async);
+
+//  Remove a membership; the caller settles the room
+void
+    zg_roomset_leave (zg_roomset_t *self, zg_rmember_t **member_p);
+
+//  After any change to a room at now (monotonic ms): finish its message if
+//  it can, release the next while it may, and forget the room if nothing is
+//  left in it. The room may be gone after.
+void
+    zg_roomset_settle (zg_roomset_t *self, zg_room_t *room, int64_t now);
+
+//  Send a message out of band to every member of a room; returns how many
+size_t
+    zg_roomset_oob (zg_roomset_t *self, zg_room_t *room, zmq_msg_t *payload);
+
+//  A client is gone: with a reason (timeout), each membership is an
+//  eviction the members are told of; without (BYE), its memberships end
+//  quietly. Its rooms are settled; the caller removes the client.
+void
+    zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *reason, int64_t now);
+
+//  Evict the holders that have not acked within their room's ack-timeout
+void
+    zg_roomset_expire (zg_roomset_t *self, int64_t now);
+
+//  Monotonic ms of the earliest ack deadline, or INT64_MAX
+int64_t
+    zg_roomset_next_deadline (zg_roomset_t *self);
+
+//  Rooms with a backlog, largest first (ties by name), up to limit, in a
+//  new array the caller frees; *count is how many it holds and
+//  *with_backlog how many rooms have a backlog at all
+zg_room_t **
+    zg_roomset_top (zg_roomset_t *self, size_t limit, size_t *count, size_t *with_backlog);
+
+//  Memberships, and messages queued, over all rooms
+uint64_t
+    zg_roomset_members (zg_roomset_t *self);
+uint64_t
+    zg_roomset_backlog (zg_roomset_t *self);
+
+//  Rooms with a message in flight
+size_t
+    zg_roomset_in_flight (zg_roomset_t *self);
+
+//  Pack the METRICS answer: rooms, rooms_with_backlog, top_rooms (up to
+//  top), top_backlog, backlog, clients (as given), members, in_flight
+void
+    zg_roomset_pack_metrics (zg_roomset_t *self, msgpack_packer *packer, size_t top, size_t clients);
+
+//  Add the room set's counters to a STATS object: rooms, members, backlog,
+//  in_flight, released, delivered, evicted, rooms_with_backlog, top_rooms
+//  (top), latency_ms (queued to released, the last releases); events
+//  libzmq refused are added to *dropped
+void
+    zg_roomset_stats (zg_roomset_t *self, json_object *root, size_t top, uint64_t *dropped);
+
+//  Self test of this class
+void
+    zg_roomset_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,116 @@
+/*  =========================================================================
+    zg_wire - the framing every ROUTER actor shares: a received request
+    with its frames bounded, sending [routing][parts...][payload] without
+    blocking, ERROR answers with a clean one-line reason, frame comparison
+    and strict decimal numbers
+
+    Private to the pattern actors (queues, rooms). A request lives on the
+    caller's stack or in its state and is reused: zg_wire_recv fills it,
+    zg_wire_close empties it. Frames past ZG_WIRE_MAX_FRAMES are received
+    and discarded, but counted, so the caller can refuse the message.
+    =========================================================================
+*/
+
+#ifndef ZG_WIRE_H_INCLUDED
+#define ZG_WIRE_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Most frames kept of a received message, routing id included
+#define ZG_WIRE_MAX_FRAMES 8
+//  Room for an error reason, its NUL included: longer reasons are cut
+#define ZG_WIRE_REASON_SIZE 512
+//  Room for a 64-bit number in decimal, sign and NUL included
+#define ZG_WIRE_NUMBER_SIZE 22
+
+//  One outgoing frame given by address: the bytes live until the send returns
+typedef struct {
+    const void *data;               //  Bytes
+    size_t size;                    //  Their number
+} zg_wire_part_t;
+
+//  A received message: its frames and, read once, their bytes and sizes
+typedef struct {
+    zmq_msg_t frames [ZG_WIRE_MAX_FRAMES];      //  Routing id first
+    const byte *data [ZG_WIRE_MAX_FRAMES];      //  Each kept frame's bytes
+    size_t size [ZG_WIRE_MAX_FRAMES];           //  Each kept frame's size
+    size_t count;                   //  Frames the message had: past
+                                    //  ZG_WIRE_MAX_FRAMES the rest are gone
+} zg_wire_request_t;
+
+//  Receive one message without waiting; returns 0, or -1 if none was
+//  waiting (the request is then empty). The caller closes it.
+int
+    zg_wire_recv (zg_wire_request_t *self, void *handle);
+
+//  Close the frames of a received request; it is empty after
+void
+    zg_wire_close (zg_wire_request_t *self);
+
+//  Frames kept of the request (count, at most ZG_WIRE_MAX_FRAMES)
+size_t
+    zg_wire_kept (zg_wire_request_t *self);
+
+//  Whether frame index exists and holds exactly this text
+bool
+    zg_wire_is (zg_wire_request_t *self, size_t index, const char *text);
+
+//  Frame index as a part, or an empty part if the request has no such frame
+zg_wire_part_t
+    zg_wire_frame (zg_wire_request_t *self, size_t index);
+
+//  A C string as a part
+zg_wire_part_t
+    zg_wire_str (const char *string);
+
+//  Send [routing][parts...][payload] without blocking. The payload, if any,
+//  is shared (zmq_msg_copy), not copied, and stays the caller's. Returns 0,
+//  or -1 if libzmq refused the routing frame: the peer is gone or at its
+//  HWM (the socket must be a ROUTER with ROUTER_MANDATORY set).
+int
+    zg_wire_send (void *handle, zg_wire_part_t routing, const zg_wire_part_t *parts, size_t count,
+                  zmq_msg_t *payload);
+
+//  Format an error reason into reason (ZG_WIRE_REASON_SIZE bytes): cut to
+//  fit, and every control byte replaced by '?', so a reason that quotes
+//  client bytes stays one line
+void
+    zg_wire_reason (char *reason, const char *format, ...) CHECK_PRINTF (2);
+
+//  The same, with a va_list, for the actors' own error helpers
+void
+    zg_wire_vreason (char *reason, const char *format, va_list args);
+
+//  Send [ERROR][req][code][reason]; code is a ZG_ERR_* of zg_errors.h and
+//  reason one made by zg_wire_reason. Returns what zg_wire_send returns.
+int
+    zg_wire_error (void *handle, zg_wire_part_t routing, zg_wire_part_t req, int code, const char *reason);
+
+//  Parse strict decimal: optional '-' then digits only, nothing else, in
+//  [min, max]. Returns 0 and sets *value, or -1 and leaves it.
+int
+    zg_wire_parse_int (const void *data, size_t size, int64_t min, int64_t max, int64_t *value);
+
+//  Parse strict unsigned decimal: digits only, at most max. Returns 0 and
+//  sets *value, or -1 and leaves it.
+int
+    zg_wire_parse_uint (const void *data, size_t size, uint64_t max, uint64_t *value);
+
+//  Write value in decimal into text (room for 21 bytes: 20 digits and the
+//  NUL); returns its length. Cheaper than snprintf on hot paths.
+size_t
+    zg_wire_format_uint (uint64_t value, char *text);
+
+//  Self test of this class
+void
+    zg_wire_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
