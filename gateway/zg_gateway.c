@@ -502,7 +502,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 
         case LWS_CALLBACK_HTTP: {
             s_self_http_finish (self, wsi);
-            zg_http_t *http = zg_http_new (wsi, zg_gw_answers_new_id (self->answers), s_method (wsi), (const char *) in);
+            zg_http_t *http = zg_http_new (wsi, zg_gw_answers_new_id (self->answers), s_method (wsi),
+                                           (const char *) in);
             char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);

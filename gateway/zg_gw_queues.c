@@ -213,7 +213,8 @@ zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *req
     int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options.ack_timeout);
     if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
     ||  zg_gw_answers_bool_field (request, "reply", &options.reply) < 0) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "send needs a queue name; priority, timeout and ack-timeout "
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "send needs a queue name; priority, timeout and ack-timeout "
                      "are integers, reply a boolean");
         return;
     }
@@ -236,7 +237,8 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
     const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
     int64_t prefetch = session->prefetch? session->prefetch: 1;
     if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "consume needs a queue name and an optional prefetch >= 1");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "consume needs a queue name and an optional prefetch >= 1");
         return;
     }
     if (!self->workers_linked) {
@@ -276,7 +278,8 @@ zg_gw_queues_cancel (zg_gw_queues_t *self, zg_session_t *session, json_object *r
             zg_gw_answers_ok (self->answers, session, req);
             return;
         }
-    zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "this session does not consume '%s'", queue? queue: "");
+    zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
+                         "this session does not consume '%s'", queue? queue: "");
 }
 
 //  ACK, NACK or FAIL a task the session's worker holds
@@ -290,7 +293,8 @@ s_self_task_outcome (zg_gw_queues_t *self, zg_session_t *session, json_object *r
         return;
     }
     if (session->queue_names == 0 && !session->prefetch) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "this session is not a worker (consume first)");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
+                             "this session is not a worker (consume first)");
         return;
     }
     char worker [32];
@@ -445,7 +449,8 @@ s_self_worker_ok (zg_gw_queues_t *self, zmsg_t *msg)
     zframe_t *frame = zmsg_pop (msg);
     json_object *map = NULL;
     char error [256];
-    if (frame && zg_codec_decode_native (zg_gw_answers_codec (self->answers), zframe_data (frame), zframe_size (frame), &map,
+    zg_codec_t *codec = zg_gw_answers_codec (self->answers);
+    if (frame && zg_codec_decode_native (codec, zframe_data (frame), zframe_size (frame), &map,
                                          error, sizeof error) == 0) {
         json_object *heartbeat = NULL;
         if (json_object_object_get_ex (map, "heartbeat", &heartbeat)
@@ -467,8 +472,8 @@ s_self_deliver_task (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
     json_object_object_add (task, "op", json_object_new_string ("task"));
     json_object *map = NULL;
     char error [256];
-    if (zg_codec_decode_native (zg_gw_answers_codec (self->answers), zframe_data (meta), zframe_size (meta), &map,
-                                error, sizeof error) == 0
+    zg_codec_t *codec = zg_gw_answers_codec (self->answers);
+    if (zg_codec_decode_native (codec, zframe_data (meta), zframe_size (meta), &map, error, sizeof error) == 0
     &&  json_object_is_type (map, json_type_object)) {
         json_object_object_foreach (map, key, value)
             json_object_object_add (task, key, json_object_get (value));
@@ -605,7 +610,6 @@ zg_gw_queues_http_task (zg_gw_queues_t *self, zg_http_t *http, const char *id)
     else
         zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
 }
-
 
 //  --------------------------------------------------------------------------
 //  Self test of this class: a web producer and a web worker (sessions

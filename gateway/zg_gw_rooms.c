@@ -140,12 +140,14 @@ s_self_has_client (zg_gw_rooms_t *self, zg_session_t *session, zg_gw_rooms_op_fn
         zmsg_t *fields = zmsg_new ();
         if (s_self_rooms_request (self, ZG_PENDING_HELLO, session->id, false, NULL, &fields, "HELLO")) {
             zlistx_destroy (&session->waiting);
-            zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the rooms actor is not reachable now");
+            zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE,
+                                 "the rooms actor is not reachable now");
             return false;
         }
     }
     if ((int64_t) zlistx_size (session->waiting) >= self->settings->max_subscriptions)
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY, "too many room requests before the session has its client id");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY,
+                             "too many room requests before the session has its client id");
     else {
         s_waiting_t *waiting = (s_waiting_t *) zmalloc (sizeof (s_waiting_t));
         assert (waiting);
@@ -174,7 +176,8 @@ zg_gw_rooms_join (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
     const char *mode = zg_gw_answers_string_field (request, "mode", 16);
     json_object *mode_value = NULL;
     if (!room || (json_object_object_get_ex (request, "mode", &mode_value) && !mode)) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "join needs a room name and an optional mode");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "join needs a room name and an optional mode");
         return;
     }
     if (!s_self_has_client (self, session, zg_gw_rooms_join, request, req))
@@ -252,9 +255,11 @@ zg_gw_rooms_send (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
     int64_t priority = 0;
     bool oob = false;
     json_object *data = NULL;
-    if (!room || zg_gw_answers_int_field (request, "priority", &priority) < 0 || zg_gw_answers_bool_field (request, "oob", &oob) < 0
+    if (!room || zg_gw_answers_int_field (request, "priority", &priority) < 0
+    ||  zg_gw_answers_bool_field (request, "oob", &oob) < 0
     ||  !json_object_object_get_ex (request, "data", &data)) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "send needs a room and data; priority is an integer, oob a boolean");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "send needs a room and data; priority is an integer, oob a boolean");
         return;
     }
     if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
@@ -283,9 +288,11 @@ zg_gw_rooms_peek (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
 {
     const char *room = zg_gw_answers_string_field (request, "room", 65535);
     int64_t offset = -1, limit = -1;
-    if (!room || zg_gw_answers_int_field (request, "offset", &offset) < 0 || zg_gw_answers_int_field (request, "limit", &limit) < 0
+    if (!room || zg_gw_answers_int_field (request, "offset", &offset) < 0
+    ||  zg_gw_answers_int_field (request, "limit", &limit) < 0
     ||  (offset < 0 && offset != -1) || (limit < 0 && limit != -1)) {
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "peek needs a room; offset and limit are integers >= 0");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "peek needs a room; offset and limit are integers >= 0");
         return;
     }
     if (s_self_room_query (self, ZG_PENDING_PEEK, room, offset, limit, session->id, false, req))
@@ -553,7 +560,6 @@ zg_gw_rooms_http_query (zg_gw_rooms_t *self, zg_http_t *http, const char *param)
     else
         zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
 }
-
 
 //  --------------------------------------------------------------------------
 //  Self test of this class: a web member (a session without a connection)
