@@ -60,7 +60,7 @@
 #define BENCH_WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 //  The exact start of a measured message and of a probe as zgate writes them
-//  (zg_gateway.c s_message_frame); other texts take the generic path
+//  (zg_gw_topics.c s_message_frame); other texts take the generic path
 #define BENCH_WS_DATA_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_DATA "\",\"data\":\""
 #define BENCH_WS_WARM_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_WARM "\","
 

@@ -10,6 +10,109 @@
 #include "zg_classes.h"
 #include "zg_gw_queues.h"
 
+struct _zg_gw_queues_t {
+    zg_gw_answers_t *answers;       //  Answers, sessions, counters
+    const zg_gw_settings_t *settings;   //  The actor's settings
+    zg_gw_counters_t *counters;     //  The gateway's counters
+    zsock_t *producer;              //  DEALER to the queues' producers side
+    zsock_t *worker;                //  DEALER to the queues' workers side
+    bool linked;                    //  An endpoint of the queues actor is connected
+    bool workers_linked;            //  The workers' endpoint is connected
+    zhashx_t *workers;              //  Worker id -> zg_session_t
+    msgpack_sbuffer encoded;        //  Encoding buffer of options maps
+    int64_t worker_heartbeat;       //  Ping interval for web workers, ms
+    int64_t next_worker_ping;       //  When to ping them next
+};
+
+//  --------------------------------------------------------------------------
+//  Create the bridge
+
+zg_gw_queues_t *
+zg_gw_queues_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
+{
+    assert (answers && settings);
+    zg_gw_queues_t *self = (zg_gw_queues_t *) zmalloc (sizeof (zg_gw_queues_t));
+    assert (self);
+    self->answers = answers;
+    self->settings = settings;
+    self->counters = zg_gw_answers_counters (answers);
+    self->producer = zg_gw_answers_dealer_new ();
+    self->worker = zg_gw_answers_dealer_new ();
+    self->workers = zhashx_new ();
+    msgpack_sbuffer_init (&self->encoded);
+    self->worker_heartbeat = 1000;
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the bridge and its sockets
+
+void
+zg_gw_queues_destroy (zg_gw_queues_t **self_p)
+{
+    assert (self_p);
+    zg_gw_queues_t *self = *self_p;
+    if (self) {
+        zsock_destroy (&self->producer);
+        zsock_destroy (&self->worker);
+        zhashx_destroy (&self->workers);
+        msgpack_sbuffer_destroy (&self->encoded);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Connect the socket of a [gateway] key
+
+int
+zg_gw_queues_connect (zg_gw_queues_t *self, const char *key, const char *endpoint)
+{
+    bool workers = streq (key, "queues-workers");
+    if (!workers && strneq (key, "queues-producers"))
+        return 1;
+    if (zsock_connect (workers? self->worker: self->producer, "%s", endpoint) == -1)
+        return -1;
+    self->linked = true;
+    self->workers_linked |= workers;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The bridge's zsocks
+
+zsock_t *
+zg_gw_queues_socket (zg_gw_queues_t *self, size_t index)
+{
+    return index == 0? self->producer: index == 1? self->worker: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Web workers are alive while their session is: ping for them
+
+void
+zg_gw_queues_tick (zg_gw_queues_t *self, int64_t now)
+{
+    if (now < self->next_worker_ping)
+        return;
+    for (void *session = zhashx_first (self->workers); session; session = zhashx_next (self->workers))
+        zstr_sendx (self->worker, "PING", (const char *) zhashx_cursor (self->workers), NULL);
+    self->next_worker_ping = now + self->worker_heartbeat;
+}
+
+size_t
+zg_gw_queues_workers (zg_gw_queues_t *self)
+{
+    return zhashx_size (self->workers);
+}
+
+//  Send [command][gateway req][fields...] (taking fields) to the producers
+//  side; -1 (and the request forgotten) if the queues actor is not reachable
+static int
+s_self_request (zg_gw_queues_t *self, const char *command, zg_pending_request_t *pending, zmsg_t **fields_p)
+{
+    return zg_gw_answers_request (self->answers, self->linked? self->producer: NULL, command, &pending, fields_p);
+}
 
 //  ==========================================================================
 //  WebSocket producers and workers
@@ -22,8 +125,8 @@ s_worker_id (zg_session_t *session, char *id, size_t size)
 }
 
 //  Tell the queues actor what a web worker serves (or that it left)
-int
-zg_gw_queues_send_ready (zg_gw_t *self, zg_session_t *session)
+static int
+s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
 {
     char id [32];
     s_worker_id (session, id, sizeof id);
@@ -32,7 +135,7 @@ zg_gw_queues_send_ready (zg_gw_t *self, zg_session_t *session)
         zmsg_addstr (msg, "BYE");
         zmsg_addstr (msg, id);
         zhashx_delete (self->workers, id);
-        return zg_gw_send (self, self->worker, &msg);
+        return zg_gw_answers_send (self->answers, self->worker, &msg);
     }
     msgpack_sbuffer_clear (&self->encoded);
     msgpack_packer packer;
@@ -48,7 +151,7 @@ zg_gw_queues_send_ready (zg_gw_t *self, zg_session_t *session)
     zmsg_addstr (msg, id);
     zmsg_addmem (msg, self->encoded.data, self->encoded.size);
     zhashx_update (self->workers, id, session);
-    return zg_gw_send (self, self->worker, &msg);
+    return zg_gw_answers_send (self->answers, self->worker, &msg);
 }
 
 //  The options of a SEND; the queues actor applies its defaults to those
@@ -59,14 +162,14 @@ typedef struct {
     int64_t priority;               //  Higher first
     bool has_timeout;               //  timeout is given
     int64_t timeout;                //  Reply timeout, ms
-    bool has_ack_timeout;           //  ack_timeout is given
+    bool has_ack_timeout;           //  ack-timeout is given
     int64_t ack_timeout;            //  Time a worker may hold the task, ms
 } s_send_options_t;
 
 //  Send a task (taking its payload); answers go to owner, a session or an
 //  HTTP transaction. Returns -1 if the queues actor is not reachable.
 static int
-s_self_send_task (zg_gw_t *self, const char *queue, const s_send_options_t *options, zframe_t **payload_p,
+s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_t *options, zframe_t **payload_p,
                   uint64_t owner, bool http, json_object *req)
 {
     msgpack_sbuffer_clear (&self->encoded);
@@ -90,63 +193,65 @@ s_self_send_task (zg_gw_t *self, const char *queue, const s_send_options_t *opti
         msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
         msgpack_pack_int64 (&packer, options->ack_timeout);
     }
-    zg_pending_request_t *pending = zg_gw_pending (self, ZG_PENDING_QUEUE_SEND, owner, http, req);
+    zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, ZG_PENDING_QUEUE_SEND, owner, http, req);
     pending->reply = options->reply;
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, queue);
     zmsg_addmem (fields, self->encoded.data, self->encoded.size);
     zmsg_append (fields, payload_p);
-    return zg_gw_request (self, ZG_QUEUES, "SEND", pending, &fields);
+    return s_self_request (self, "SEND", pending, &fields);
 }
 
 //  send op without a room: a producer's task
 void
-zg_gw_queues_send (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
     s_send_options_t options = { false };
-    int has_priority = zg_gw_int_field (request, "priority", &options.priority);
-    int has_timeout = zg_gw_int_field (request, "timeout", &options.timeout);
-    int has_ack_timeout = zg_gw_int_field (request, "ack_timeout", &options.ack_timeout);
+    int has_priority = zg_gw_answers_int_field (request, "priority", &options.priority);
+    int has_timeout = zg_gw_answers_int_field (request, "timeout", &options.timeout);
+    int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options.ack_timeout);
     if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
-    ||  zg_gw_bool_field (request, "reply", &options.reply) < 0) {
-        zg_gw_error (self, session, req, 400, "send needs a queue name; priority, timeout and ack_timeout "
+    ||  zg_gw_answers_bool_field (request, "reply", &options.reply) < 0) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "send needs a queue name; priority, timeout and ack-timeout "
                      "are integers, reply a boolean");
         return;
     }
-    zframe_t *payload = zg_gw_data_frame (request);
+    zframe_t *payload = zg_gw_answers_data_frame (request);
     if (!payload) {
-        zg_gw_error (self, session, req, 400, "data is missing");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
         return;
     }
     options.has_priority = has_priority > 0;
     options.has_timeout = has_timeout > 0;
     options.has_ack_timeout = has_ack_timeout > 0;
     if (s_self_send_task (self, queue, &options, &payload, session->id, false, req))
-        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
 //  consume op: the session becomes (or stays) a worker of one more queue
 void
-zg_gw_queues_consume (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
     int64_t prefetch = session->prefetch? session->prefetch: 1;
-    if (!queue || zg_gw_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
-        zg_gw_error (self, session, req, 400, "consume needs a queue name and an optional prefetch >= 1");
+    if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "consume needs a queue name and an optional prefetch >= 1");
         return;
     }
     if (!self->workers_linked) {
-        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
         return;
     }
     bool known = false;
     for (uint32_t index = 0; index < session->queue_names; index++)
         known |= streq (session->queues [index], queue);
     if (!known) {
-        if ((int64_t) session->queue_names >= self->settings.max_subscriptions) {
-            zg_gw_error (self, session, req, 429, "at most %" PRId64 " queues per session",
-                         self->settings.max_subscriptions);
+        if ((int64_t) session->queue_names >= self->settings->max_subscriptions) {
+            zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY, "at most %" PRId64 " queues per session",
+                         self->settings->max_subscriptions);
             return;
         }
         session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
@@ -154,40 +259,42 @@ zg_gw_queues_consume (zg_gw_t *self, zg_session_t *session, json_object *request
         session->queues [session->queue_names++] = strdup (queue);
     }
     session->prefetch = prefetch;
-    if (zg_gw_queues_send_ready (self, session))
-        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+    if (s_self_send_ready (self, session))
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
-        zg_gw_ok (self, session, req);
+        zg_gw_answers_ok (self->answers, session, req);
 }
 
 //  cancel op: the worker stops taking tasks from a queue
 void
-zg_gw_queues_cancel (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_cancel (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_string_field (request, "queue", 65535);
+    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
     for (uint32_t index = 0; queue && index < session->queue_names; index++)
         if (streq (session->queues [index], queue)) {
             free (session->queues [index]);
             session->queues [index] = session->queues [--session->queue_names];
-            zg_gw_queues_send_ready (self, session);
-            zg_gw_ok (self, session, req);
+            s_self_send_ready (self, session);
+            zg_gw_answers_ok (self->answers, session, req);
             return;
         }
-    zg_gw_error (self, session, req, 404, "this session does not consume '%s'", queue? queue: "");
+    zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
+                         "this session does not consume '%s'", queue? queue: "");
 }
 
 //  ACK, NACK or FAIL a task the session's worker holds
 static void
-s_self_task_outcome (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req,
+s_self_task_outcome (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req,
                      const char *command)
 {
-    const char *id = zg_gw_string_field (request, "id", 255);
+    const char *id = zg_gw_answers_string_field (request, "id", 255);
     if (!id) {
-        zg_gw_error (self, session, req, 400, "%s needs a task id (a string)", command);
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "%s needs a task id (a string)", command);
         return;
     }
     if (session->queue_names == 0 && !session->prefetch) {
-        zg_gw_error (self, session, req, 404, "this session is not a worker (consume first)");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
+                             "this session is not a worker (consume first)");
         return;
     }
     char worker [32];
@@ -197,61 +304,62 @@ s_self_task_outcome (zg_gw_t *self, zg_session_t *session, json_object *request,
     zmsg_addstr (msg, worker);
     zmsg_addstr (msg, id);
     if (streq (command, "ACK")) {
-        zframe_t *payload = zg_gw_data_frame (request);
+        zframe_t *payload = zg_gw_answers_data_frame (request);
         if (payload)
             zmsg_append (msg, &payload);
     }
     else
     if (streq (command, "FAIL")) {
-        const char *reason = zg_gw_string_field (request, "reason", 1024);
+        const char *reason = zg_gw_answers_string_field (request, "reason", 1024);
         zmsg_addstr (msg, reason? reason: "failed");
     }
-    if (zg_gw_send (self, self->worker, &msg))
-        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+    if (zg_gw_answers_send (self->answers, self->worker, &msg))
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
-        zg_gw_ok (self, session, req);
+        zg_gw_answers_ok (self->answers, session, req);
 }
 
 //  ack op without a room: the worker is done with a task (data is the reply)
 void
-zg_gw_queues_ack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_ack (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     s_self_task_outcome (self, session, request, req, "ACK");
 }
 
 //  nack op: the task goes back to its queue
 void
-zg_gw_queues_nack (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_nack (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     s_self_task_outcome (self, session, request, req, "NACK");
 }
 
 //  fail op: the task failed for good
 void
-zg_gw_queues_fail (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_fail (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
     s_self_task_outcome (self, session, request, req, "FAIL");
 }
 
 //  Send a GET for a task; owner is a session or an HTTP transaction
 static int
-s_self_get_task (zg_gw_t *self, const char *id, uint64_t owner, bool http, json_object *req)
+s_self_get_task (zg_gw_queues_t *self, const char *id, uint64_t owner, bool http, json_object *req)
 {
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, id);
-    return zg_gw_request (self, ZG_QUEUES, "GET", zg_gw_pending (self, ZG_PENDING_TASK, owner, http, req), &fields);
+    return s_self_request (self, "GET", zg_gw_answers_pending_new (self->answers, ZG_PENDING_TASK, owner, http, req),
+                           &fields);
 }
 
 //  task op: a task's state
 void
-zg_gw_queues_task (zg_gw_t *self, zg_session_t *session, json_object *request, json_object *req)
+zg_gw_queues_task (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *id = zg_gw_string_field (request, "id", 255);
+    const char *id = zg_gw_answers_string_field (request, "id", 255);
     if (!id)
-        zg_gw_error (self, session, req, 400, "task needs a task id (a string)");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "task needs a task id (a string)");
     else
     if (s_self_get_task (self, id, session->id, false, req))
-        zg_gw_error (self, session, req, 503, "the queues actor is not reachable now");
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
 //  ==========================================================================
@@ -260,15 +368,15 @@ zg_gw_queues_task (zg_gw_t *self, zg_session_t *session, json_object *request, j
 //  OK to a SEND: the task is accepted. An HTTP producer that waits for the
 //  reply gets the reply alone. Returns true if no REPLY is to come.
 static bool
-s_self_accepted (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
+s_self_accepted (zg_gw_queues_t *self, zg_pending_request_t *pending, zmsg_t *msg)
 {
     char *id = zmsg_popstr (msg);
     if (!(pending->http && pending->reply)) {
-        json_object *answer = zg_gw_answer_new ("accepted", pending->req);
+        json_object *answer = zg_gw_answers_object ("accepted", pending->req);
         json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
         json_object *body = json_object_new_object ();
         json_object_object_add (body, "id", json_object_new_string (id? id: ""));
-        zg_gw_answer (self, pending, answer, 200, body);
+        zg_gw_answers_answer (self->answers, pending, &answer, 200, &body);
     }
     zstr_free (&id);
     return !pending->reply;
@@ -276,43 +384,43 @@ s_self_accepted (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
 
 //  REPLY to a SEND that waited for it: the worker's reply payload
 static void
-s_self_reply (zg_gw_t *self, zg_pending_request_t *pending, zmsg_t *msg)
+s_self_reply (zg_gw_queues_t *self, zg_pending_request_t *pending, zmsg_t *msg)
 {
     char *id = zmsg_popstr (msg);
     zframe_t *payload = zmsg_pop (msg);
-    json_object *answer = zg_gw_answer_new ("reply", pending->req);
+    json_object *answer = zg_gw_answers_object ("reply", pending->req);
     json_object_object_add (answer, "id", json_object_new_string (id? id: ""));
     json_object *body = json_object_new_object ();
     json_object_object_add (body, "id", json_object_new_string (id? id: ""));
     if (payload) {
-        zg_gw_add_data (self, answer, zframe_data (payload), zframe_size (payload));
-        zg_gw_add_data (self, body, zframe_data (payload), zframe_size (payload));
+        zg_gw_answers_add_data (self->answers, answer, zframe_data (payload), zframe_size (payload));
+        zg_gw_answers_add_data (self->answers, body, zframe_data (payload), zframe_size (payload));
     }
     if (!pending->http) {
-        zg_session_t *session = zg_gw_session (self, pending->owner);
+        zg_session_t *session = zg_gw_answers_session (self->answers, pending->owner);
         if (session)
-            self->counters.out [ZG_QUEUES]++;
+            self->counters->out [ZG_QUEUES]++;
     }
-    zg_gw_answer (self, pending, answer, 200, body);
+    zg_gw_answers_answer (self->answers, pending, &answer, 200, &body);
     zframe_destroy (&payload);
     zstr_free (&id);
 }
 
 //  A message on the producers' DEALER: an answer to a pending request
-void
-zg_gw_queues_handle_producer (zg_gw_t *self)
+static void
+s_self_handle_producer (zg_gw_queues_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->producer);
     if (!msg)
         return;
     char *command = zmsg_popstr (msg);
     char *key = zmsg_popstr (msg);
-    zg_pending_request_t *pending = key? zg_pending_lookup (self->pending, key): NULL;
+    zg_pending_request_t *pending = key? zg_gw_answers_pending (self->answers, key): NULL;
     if (pending && command) {
         bool done = true;
         if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
             zframe_t *map = zmsg_pop (msg);
-            zg_gw_answer_map (self, pending, "task_state", map);
+            zg_gw_answers_map (self->answers, pending, "task_state", map);
             zframe_destroy (&map);
         }
         else
@@ -323,11 +431,11 @@ zg_gw_queues_handle_producer (zg_gw_t *self)
             s_self_reply (self, pending, msg);
         else
         if (streq (command, "ERROR"))
-            zg_gw_answer_native_error (self, pending, msg);
+            zg_gw_answers_native_error (self->answers, pending, msg);
         else
             done = streq (command, "END");
         if (done)
-            zg_pending_remove (self->pending, key);
+            zg_gw_answers_pending_done (self->answers, key);
     }
     zstr_free (&command);
     zstr_free (&key);
@@ -336,12 +444,13 @@ zg_gw_queues_handle_producer (zg_gw_t *self)
 
 //  OK to a READY: the queues actor tells the heartbeat it expects
 static void
-s_self_worker_ok (zg_gw_t *self, zmsg_t *msg)
+s_self_worker_ok (zg_gw_queues_t *self, zmsg_t *msg)
 {
     zframe_t *frame = zmsg_pop (msg);
     json_object *map = NULL;
     char error [256];
-    if (frame && zg_codec_decode_native (self->codec, zframe_data (frame), zframe_size (frame), &map,
+    zg_codec_t *codec = zg_gw_answers_codec (self->answers);
+    if (frame && zg_codec_decode_native (codec, zframe_data (frame), zframe_size (frame), &map,
                                          error, sizeof error) == 0) {
         json_object *heartbeat = NULL;
         if (json_object_object_get_ex (map, "heartbeat", &heartbeat)
@@ -354,7 +463,7 @@ s_self_worker_ok (zg_gw_t *self, zmsg_t *msg)
 
 //  DELIVER [id][meta][payload]: push a task to the worker's session
 static void
-s_self_deliver_task (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
+s_self_deliver_task (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
 {
     char *id = zmsg_popstr (msg);
     zframe_t *meta = zmsg_pop (msg);
@@ -363,19 +472,19 @@ s_self_deliver_task (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
     json_object_object_add (task, "op", json_object_new_string ("task"));
     json_object *map = NULL;
     char error [256];
-    if (zg_codec_decode_native (self->codec, zframe_data (meta), zframe_size (meta), &map,
-                                error, sizeof error) == 0
+    zg_codec_t *codec = zg_gw_answers_codec (self->answers);
+    if (zg_codec_decode_native (codec, zframe_data (meta), zframe_size (meta), &map, error, sizeof error) == 0
     &&  json_object_is_type (map, json_type_object)) {
         json_object_object_foreach (map, key, value)
             json_object_object_add (task, key, json_object_get (value));
     }
     json_object_put (map);
     json_object_object_add (task, "id", json_object_new_string (id));
-    zg_gw_add_data (self, task, zframe_data (payload), zframe_size (payload));
+    zg_gw_answers_add_data (self->answers, task, zframe_data (payload), zframe_size (payload));
     //  A task is not dropped: a worker that cannot take it loses its session
-    zg_frame_t *frame = zg_gw_frame (self, task, session->msgpack);
-    zg_gw_push (self, session, frame, true, ZG_QUEUES);
-    self->counters.out [ZG_QUEUES]++;
+    zg_frame_t *frame = zg_gw_answers_frame (self->answers, task, session->msgpack);
+    zg_gw_answers_push (self->answers, session, frame, true, ZG_QUEUES);
+    self->counters->out [ZG_QUEUES]++;
     zg_frame_unref (&frame);
     json_object_put (task);
     zstr_free (&id);
@@ -386,26 +495,26 @@ s_self_deliver_task (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
 //  ERROR [code][reason] for a worker: a 404 means the queues actor forgot
 //  it (it expired), so it announces itself again; others go to the session
 static void
-s_self_worker_error (zg_gw_t *self, zg_session_t *session, zmsg_t *msg)
+s_self_worker_error (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
 {
     char *code = zmsg_popstr (msg);
     char *reason = zmsg_popstr (msg);
-    if (code && streq (code, "404") && session->queue_names)
-        zg_gw_queues_send_ready (self, session);
+    if (code && atoi (code) == ZG_ERR_NOT_FOUND && session->queue_names)
+        s_self_send_ready (self, session);
     else {
-        json_object *error = zg_gw_answer_new ("error", NULL);
-        json_object_object_add (error, "code", json_object_new_int (atoi (code? code: "500")));
+        json_object *error = zg_gw_answers_object ("error", NULL);
+        json_object_object_add (error, "code", json_object_new_int (code? atoi (code): ZG_ERR_SERVER));
         json_object_object_add (error, "message", json_object_new_string (reason? reason: "error"));
-        self->counters.errors++;
-        zg_gw_send_object (self, session, error, true, ZG_QUEUES);
+        self->counters->errors++;
+        zg_gw_answers_send_object (self->answers, session, &error, true, ZG_QUEUES);
     }
     zstr_free (&code);
     zstr_free (&reason);
 }
 
 //  A message on the workers' DEALER: for the gateway, or for one worker
-void
-zg_gw_queues_handle_worker (zg_gw_t *self)
+static void
+s_self_handle_worker (zg_gw_queues_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->worker);
     if (!msg)
@@ -426,23 +535,56 @@ zg_gw_queues_handle_worker (zg_gw_t *self)
     zmsg_destroy (&msg);
 }
 
+//  --------------------------------------------------------------------------
+//  Handle a message of each readable zsock
+
+size_t
+zg_gw_queues_drain (zg_gw_queues_t *self, bool *more)
+{
+    size_t handled = 0;
+    if (zsock_events (self->producer) & ZMQ_POLLIN) {
+        s_self_handle_producer (self);
+        handled++;
+    }
+    if (zsock_events (self->worker) & ZMQ_POLLIN) {
+        s_self_handle_worker (self);
+        handled++;
+    }
+    if (handled)
+        *more = true;
+    return handled;
+}
+
+//  --------------------------------------------------------------------------
+//  A session ended: its worker leaves, and the tasks it held go back at once
+
+void
+zg_gw_queues_session_closed (zg_gw_queues_t *self, zg_session_t *session)
+{
+    if (session->queue_names || session->prefetch) {
+        while (session->queue_names)
+            free (session->queues [--session->queue_names]);
+        s_self_send_ready (self, session);
+    }
+}
+
 //  ==========================================================================
 //  HTTP producers
 
 //  POST /api/queues/{queue}: a task; with wait > 0, the reply too
 void
-zg_gw_queues_http_send (zg_gw_t *self, zg_http_t *http, const char *queue)
+zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue)
 {
-    json_object *body = zg_gw_http_body (self, http);
+    json_object *body = zg_gw_answers_body (self->answers, http);
     if (!body)
         return;
     s_send_options_t options = { false };
     int64_t wait = 0;
     json_object *data = NULL;
-    int has_priority = zg_gw_int_field (body, "priority", &options.priority);
+    int has_priority = zg_gw_answers_int_field (body, "priority", &options.priority);
     if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
-    ||  zg_gw_int_field (body, "wait", &wait) < 0 || wait < 0) {
-        zg_http_reply_message (http, 400, "request's body is invalid");
+    ||  zg_gw_answers_int_field (body, "wait", &wait) < 0 || wait < 0) {
+        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
         json_object_put (body);
         return;
     }
@@ -451,21 +593,115 @@ zg_gw_queues_http_send (zg_gw_t *self, zg_http_t *http, const char *queue)
     options.has_priority = has_priority > 0;
     options.has_timeout = wait > 0;
     options.timeout = wait;
-    zframe_t *payload = zg_gw_data_frame (body);
+    zframe_t *payload = zg_gw_answers_data_frame (body);
     if (s_self_send_task (self, queue, &options, &payload, http->id, true, NULL))
-        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+        zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
-        zg_gw_http_defer (self, http, wait + self->settings.http_timeout);
+        zg_gw_answers_defer (self->answers, http, wait + self->settings->http_timeout);
     json_object_put (body);
 }
 
 //  GET /api/tasks/{id}: a task's state
 void
-zg_gw_queues_http_task (zg_gw_t *self, zg_http_t *http, const char *id)
+zg_gw_queues_http_task (zg_gw_queues_t *self, zg_http_t *http, const char *id)
 {
     if (s_self_get_task (self, id, http->id, true, NULL))
-        zg_http_reply_message (http, 503, "the queues actor is not reachable now");
+        zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
-        zg_gw_http_defer (self, http, self->settings.http_timeout);
+        zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
 }
 
+//  --------------------------------------------------------------------------
+//  Self test of this class: a web producer and a web worker (sessions
+//  without a connection) through a real queues actor
+
+//  Drain the bridge until *counter reaches target (at most 5 s)
+static void
+s_test_drain_until (zg_gw_queues_t *self, uint64_t *counter, uint64_t target)
+{
+    int64_t deadline = zclock_mono () + 5000;
+    while (*counter < target && zclock_mono () < deadline) {
+        bool more = false;
+        if (zg_gw_queues_drain (self, &more) == 0)
+            zclock_sleep (5);
+    }
+    assert (*counter >= target);
+}
+
+void
+zg_gw_queues_test (bool verbose)
+{
+    printf (" * zg_gw_queues: ");
+    //  @selftest
+    zg_gw_settings_t settings = { .max_depth = 8, .max_subscriptions = 4, .max_queue_bytes = 65536,
+                                  .http_timeout = 5000 };
+    zg_gw_answers_t *answers = zg_gw_answers_new (&settings);
+    zg_gw_counters_t *counters = zg_gw_answers_counters (answers);
+    zg_gw_queues_t *queues = zg_gw_queues_new (answers, &settings);
+    zg_session_t *session = zg_session_new (NULL, zg_gw_answers_new_id (answers));
+    zg_gw_answers_add_session (answers, session);
+
+    //  Bad requests, and good ones while the queues actor is not linked,
+    //  are answered with an error at once
+    const char *refused [] = {
+        "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":\"soon\"}",
+        "{\"queue\":\"jobs\"}",
+        "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":1000}",
+        NULL
+    };
+    for (int index = 0; refused [index]; index++) {
+        json_object *request = json_tokener_parse (refused [index]);
+        zg_gw_queues_send (queues, session, request, NULL);
+        json_object_put (request);
+    }
+    json_object *request = json_tokener_parse ("{\"id\":\"t1\"}");
+    zg_gw_queues_ack (queues, session, request, NULL);
+    zg_gw_queues_consume (queues, session, request, NULL);
+    json_object_put (request);
+    assert (counters->errors == 5 && session->queue_count == 5);
+
+    //  Linked to a real actor: the session consumes, then sends a task,
+    //  which comes back to it as a worker
+    zactor_t *actor = zg_queues_new ();
+    char error [256];
+    assert (zg_actor_set (actor, "verbose", verbose? "1": "0", error, sizeof error) == 0);
+    assert (zg_actor_set (actor, "producers", "inproc://zg-gw-queues-test-p", error, sizeof error) == 0);
+    assert (zg_actor_set (actor, "workers", "inproc://zg-gw-queues-test-w", error, sizeof error) == 0);
+    assert (zg_gw_queues_connect (queues, "rooms-clients", "inproc://x") == 1);
+    assert (zg_gw_queues_connect (queues, "queues-producers", "inproc://zg-gw-queues-test-p") == 0);
+    assert (zg_gw_queues_connect (queues, "queues-workers", "inproc://zg-gw-queues-test-w") == 0);
+    request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":1}");
+    zg_gw_queues_consume (queues, session, request, NULL);
+    json_object_put (request);
+    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 6);
+    request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000}");
+    zg_gw_queues_send (queues, session, request, NULL);
+    json_object_put (request);
+    s_test_drain_until (queues, &counters->out [ZG_QUEUES], 1);
+    assert (counters->errors == 5);
+
+    //  HTTP: an unknown task's state is a 404, once the actor answers
+    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/none");
+    zg_gw_queues_http_task (queues, http, "none");
+    assert (http->status == 0 && zg_gw_answers_pending_size (answers) > 0);
+    int64_t deadline = zclock_mono () + 5000;
+    while (http->status == 0 && zclock_mono () < deadline) {
+        bool more = false;
+        zg_gw_queues_drain (queues, &more);
+    }
+    assert (http->status == ZG_ERR_NOT_FOUND);
+    zg_gw_answers_forget (answers, http);
+    zg_http_destroy (&http);
+
+    //  The session ends: its worker says goodbye
+    zg_gw_queues_session_closed (queues, session);
+    assert (zg_gw_queues_workers (queues) == 0);
+    zg_gw_answers_remove_session (answers, session);
+    zg_session_destroy (&session);
+    zg_gw_queues_destroy (&queues);
+    zg_gw_queues_destroy (&queues);
+    zg_gw_answers_destroy (&answers);
+    zactor_destroy (&actor);
+    //  @end
+    printf ("OK\n");
+}

@@ -37,4 +37,12 @@
 //  The store could not take the request (disk full, I/O error): nothing changed
 #define ZG_ERR_STORAGE          507
 
+//  Made by the gateway only, in its answers to web clients:
+//  a pattern actor answered with no code
+#define ZG_ERR_SERVER           500
+//  A pattern actor's answer was malformed
+#define ZG_ERR_BAD_GATEWAY      502
+//  A pattern actor did not answer an HTTP request in time (a reply timeout, 408, too)
+#define ZG_ERR_GATEWAY_TIMEOUT  504
+
 #endif

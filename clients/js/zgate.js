@@ -151,7 +151,8 @@ export class ZgateClient {
     // ---- queues
 
     // Enqueues a task; resolves with the task id. With { reply: true } the worker's reply comes back as a
-    // `reply` event (or use call(), which waits for it). Options: priority, timeout (reply, ms), ack_timeout.
+    // `reply` event (or use call(), which waits for it). Options: priority, timeout (reply, ms), ackTimeout
+    // (the `ack-timeout` field: ms its worker may hold it).
     send (queue, data, { reply = false, priority, timeout, ackTimeout } = {}) {
         const frame = { op: 'send', queue, data };
         if (reply)
@@ -161,7 +162,7 @@ export class ZgateClient {
         if (timeout !== undefined)
             frame.timeout = timeout;
         if (ackTimeout !== undefined)
-            frame.ack_timeout = ackTimeout;
+            frame['ack-timeout'] = ackTimeout;
         return this.request(frame).then((answer) => answer.id);
     }
 

@@ -76,6 +76,15 @@ class GatewayPatternsTest(GatewayTestCase):
             reply = await producer.next_push("reply")
             self.assertEqual((reply["req"], reply["id"], reply["binary"], reply["data"]),
                              ("s1", accepted["id"], True, "/wE="))
+            # the ack-timeout option: a task its worker holds past it is delivered again
+            accepted = await producer.request({"op": "send", "queue": "native.jobs", "data": 2,
+                                               "ack-timeout": 300, "req": "s3"})
+            self.assertEqual(accepted["op"], "accepted")
+            first = native.recv_multipart()
+            again = native.recv_multipart()
+            self.assertEqual((first[2].decode(), msgpack.unpackb(first[3])["attempt"]), (accepted["id"], 1))
+            self.assertEqual((again[2].decode(), msgpack.unpackb(again[3])["attempt"]), (accepted["id"], 2))
+            native.send_multipart([b"ACK", b"n2", again[2]])
             # a reply timeout comes back as an error with the req
             await producer.request({"op": "send", "queue": "nobody.serves", "data": 1, "reply": True,
                                     "timeout": 200, "req": "s2"})

@@ -154,7 +154,7 @@ class GatewayWsTest(GatewayTestCase):
         values = [None, True, 0, -1, 2 ** 63 - 1, 1.5, "", "x", "jobs", "lobby", "t.*", "*", "a" * 300,
                   [], [1, "a"], {}, {"k": [None]}, b"\xff\x00"]
         fields = ["topic", "queue", "room", "data", "id", "token", "prefetch", "priority", "reply", "oob",
-                  "offset", "limit", "top", "mode", "reason", "timeout", "ack_timeout"]
+                  "offset", "limit", "top", "mode", "reason", "timeout", "ack-timeout"]
         ops = ["subscribe", "unsubscribe", "publish", "send", "consume", "cancel", "ack", "nack", "fail",
                "task", "join", "leave", "ping", "peek", "state", "metrics", "nope", 7, None]
 

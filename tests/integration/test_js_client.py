@@ -264,6 +264,15 @@ class JsClientTest(unittest.TestCase):
             self.node.call("call", "nobody", 1, {"timeout": 300})
         self.assertEqual(raised.exception.code, 408)
 
+    def test_send_ack_timeout_takes_a_task_back_from_a_silent_worker(self):
+        worker = self.native_worker("held")
+        task_id = self.node.call("send", "held", {"n": 1}, {"ackTimeout": 300})
+        first = worker.recv_multipart()
+        again = worker.recv_multipart()
+        self.assertEqual((first[2].decode(), msgpack.unpackb(first[3])["attempt"]), (str(task_id), 1))
+        self.assertEqual((again[2], msgpack.unpackb(again[3])["attempt"]), (first[2], 2))
+        worker.send_multipart([b"ACK", b"w1", again[2]])
+
     # ---- rooms
 
     def test_room_member_acks_and_the_room_advances(self):

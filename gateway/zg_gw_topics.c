@@ -1,0 +1,766 @@
+/*  =========================================================================
+    zg_gw_topics - the gateway's bridge to the topics actor
+
+    WebSocket ops subscribe, unsubscribe and publish; gophermq HTTP publish,
+    subscribe and fetch; and the messages that come back on the SUB, to web
+    subscribers and pull buffers. A topic message is encoded once per
+    encoding and the frame shared by every session it goes to.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_gw_topics.h"
+#include "zg_topicmap.h"
+#include "zg_pull.h"
+
+//  Topic messages handled in a row before the other sockets get a turn
+#define ZG_GW_TOPICS_RUN 64
+//  Topic of the probes that confirm subscriptions
+#define ZG_GW_TOPICS_PROBE "$zgate.gateway.barrier"
+//  Time before a lost probe is published again, ms
+#define ZG_GW_TOPICS_PROBE_RETRY 100
+//  Time between expiries of idle pull subscribers, ms
+#define ZG_GW_TOPICS_EXPIRY 1000
+
+struct _zg_gw_topics_t {
+    zg_gw_answers_t *answers;       //  Answers, sessions, counters
+    const zg_gw_settings_t *settings;   //  The actor's settings
+    zg_gw_counters_t *counters;     //  The gateway's counters
+    zsock_t *subscriber;            //  SUB to the topics' XPUB
+    zsock_t *publisher;             //  XPUB to the topics' XSUB
+    bool linked;                    //  An endpoint of the topics actor is connected
+    zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
+    zg_pull_t *pull;                //  gophermq pull subscribers
+    msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
+    zlistx_t *waiters;              //  Answers held for probes, oldest first
+    uint64_t probe_wanted;          //  Newest probe a waiter needs
+    int64_t probe_time;             //  When a probe was last published
+    uint64_t message_seq;           //  Topic messages received
+    int64_t next_expiry;            //  When to expire pull subscribers next
+    char *topic_key;                //  Buffer for a topic as a string key
+    size_t topic_key_size;          //  Bytes in topic_key
+};
+
+//  An answer held until the subscriptions before it are in effect
+typedef struct {
+    uint64_t probe;                 //  Probe whose return releases it
+    uint64_t owner;                 //  Session or HTTP transaction id
+    bool http;                      //  The owner is an HTTP transaction
+    json_object *answer;            //  WebSocket answer or HTTP JSON body
+} s_waiter_t;
+
+//  --------------------------------------------------------------------------
+//  Destructor of the held answers
+
+static void
+s_waiter_destroy (s_waiter_t **self_p)
+{
+    s_waiter_t *self = *self_p;
+    if (self) {
+        json_object_put (self->answer);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Create the bridge
+
+zg_gw_topics_t *
+zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
+{
+    assert (answers && settings);
+    zg_gw_topics_t *self = (zg_gw_topics_t *) zmalloc (sizeof (zg_gw_topics_t));
+    assert (self);
+    self->answers = answers;
+    self->settings = settings;
+    self->counters = zg_gw_answers_counters (answers);
+    self->subscriber = zsock_new (ZMQ_SUB);
+    self->publisher = zsock_new (ZMQ_XPUB);
+    assert (self->subscriber && self->publisher);
+    zsock_set_rcvhwm (self->subscriber, 1000000);
+    zsock_set_sndhwm (self->publisher, 1000000);
+    zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
+    self->topicmap = zg_topicmap_new (self->subscriber);
+    self->pull = zg_pull_new ();
+    msgpack_sbuffer_init (&self->encoded);
+    self->waiters = zlistx_new ();
+    zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
+    self->topic_key_size = 256;
+    self->topic_key = (char *) zmalloc (self->topic_key_size);
+    zg_gw_topics_configure (self);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the bridge and its sockets
+
+void
+zg_gw_topics_destroy (zg_gw_topics_t **self_p)
+{
+    assert (self_p);
+    zg_gw_topics_t *self = *self_p;
+    if (self) {
+        zg_topicmap_destroy (&self->topicmap);
+        zsock_destroy (&self->subscriber);
+        zsock_destroy (&self->publisher);
+        zg_pull_destroy (&self->pull);
+        msgpack_sbuffer_destroy (&self->encoded);
+        zlistx_destroy (&self->waiters);
+        free (self->topic_key);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Connect the socket of a [gateway] key
+
+int
+zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoint)
+{
+    bool publishers = streq (key, "topics-publishers");
+    if (!publishers && strneq (key, "topics-subscribers"))
+        return 1;
+    if (zsock_connect (publishers? self->publisher: self->subscriber, "%s", endpoint) == -1)
+        return -1;
+    self->linked = true;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Settings changed: size the topic buffer and the pull limits
+
+void
+zg_gw_topics_configure (zg_gw_topics_t *self)
+{
+    zg_pull_set_limits (self->pull, (size_t) self->settings->pull_buffer_size,
+                        (size_t) self->settings->max_pull_subscribers, self->settings->pull_idle_timeout);
+    if ((size_t) self->settings->max_topic_size + 1 > self->topic_key_size) {
+        self->topic_key_size = (size_t) self->settings->max_topic_size + 1;
+        self->topic_key = (char *) realloc (self->topic_key, self->topic_key_size);
+        assert (self->topic_key);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The bridge's zsocks
+
+zsock_t *
+zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
+{
+    return index == 0? self->subscriber: index == 1? self->publisher: NULL;
+}
+
+//  ==========================================================================
+//  The probe barrier
+
+static void
+s_self_publish_probe (zg_gw_topics_t *self)
+{
+    char sequence [32];
+    snprintf (sequence, sizeof sequence, "%" PRIu64, self->probe_wanted);
+    zmq_send (zsock_resolve (self->publisher), ZG_GW_TOPICS_PROBE, strlen (ZG_GW_TOPICS_PROBE),
+              ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (zsock_resolve (self->publisher), sequence, strlen (sequence), ZMQ_DONTWAIT);
+    self->probe_time = zclock_mono ();
+}
+
+//  Hold an answer (taking it) until the subscriptions made so far are in
+//  effect
+static void
+s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_object **answer_p)
+{
+    s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+    assert (waiter);
+    waiter->probe = ++self->probe_wanted;
+    waiter->owner = owner;
+    waiter->http = http;
+    waiter->answer = *answer_p;
+    *answer_p = NULL;
+    zlistx_add_end (self->waiters, waiter);
+    s_self_publish_probe (self);
+}
+
+//  A probe came back: release the answers it covers
+static void
+s_self_release_barrier (zg_gw_topics_t *self, uint64_t probe)
+{
+    s_waiter_t *waiter = (s_waiter_t *) zlistx_first (self->waiters);
+    while (waiter && waiter->probe <= probe) {
+        //  The held object is the session's answer or the HTTP body
+        json_object *answer = waiter->http? NULL: waiter->answer;
+        json_object *body = waiter->http? waiter->answer: NULL;
+        waiter->answer = NULL;
+        zg_gw_answers_owner (self->answers, waiter->owner, waiter->http, &answer, 200, &body);
+        zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
+        waiter = (s_waiter_t *) zlistx_first (self->waiters);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Housekeeping: expire idle pull subscribers, publish a lost probe again
+
+void
+zg_gw_topics_tick (zg_gw_topics_t *self, int64_t now)
+{
+    if (now >= self->next_expiry) {
+        zlistx_t *subjects = zg_pull_expire (self->pull, now);
+        if (subjects) {
+            for (char *subject = (char *) zlistx_first (subjects); subject;
+                 subject = (char *) zlistx_next (subjects))
+                zg_topicmap_release (self->topicmap, subject);
+            zlistx_destroy (&subjects);
+        }
+        self->next_expiry = now + ZG_GW_TOPICS_EXPIRY;
+    }
+    if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GW_TOPICS_PROBE_RETRY)
+        s_self_publish_probe (self);
+}
+
+//  ==========================================================================
+//  WebSocket subscribers and publishers
+
+//  Remove a session's subscription at index
+static void
+s_self_unsubscribe_at (zg_gw_topics_t *self, zg_session_t *session, uint32_t index)
+{
+    zg_topicmap_remove (self->topicmap, session->topics [index], session);
+    free (session->topics [index]);
+    session->topics [index] = session->topics [--session->topic_count];
+    if (session->topic_count == 0) {
+        free (session->topics);
+        session->topics = NULL;
+    }
+}
+
+//  A session ended: drop its subscriptions
+void
+zg_gw_topics_session_closed (zg_gw_topics_t *self, zg_session_t *session)
+{
+    while (session->topic_count)
+        s_self_unsubscribe_at (self, session, session->topic_count - 1);
+}
+
+size_t
+zg_gw_topics_subscriptions (zg_gw_topics_t *self)
+{
+    return zg_topicmap_size (self->topicmap);
+}
+
+void
+zg_gw_topics_pull_counters (zg_gw_topics_t *self, uint64_t *delivered, uint64_t *dropped, size_t *subscribers)
+{
+    zg_pull_counters (self->pull, delivered, dropped, subscribers);
+}
+
+//  subscribe op: a web subscription to a topic or a "prefix*"
+void
+zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    //  A prefix subscription may take one byte more: its '*'
+    int64_t max_topic_size = self->settings->max_topic_size;
+    const char *topic = zg_gw_answers_string_field (request, "topic", (size_t) max_topic_size + 1);
+    size_t length = topic? strlen (topic): 0;
+    if (!topic || length - (topic [length - 1] == '*') > (size_t) max_topic_size) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "topic must be a string of 1 to %" PRId64 " bytes", max_topic_size);
+        return;
+    }
+    for (uint32_t index = 0; index < session->topic_count; index++)
+        if (streq (session->topics [index], topic)) {
+            zg_gw_answers_ok (self->answers, session, req);
+            return;
+        }
+    if ((int64_t) session->topic_count >= self->settings->max_subscriptions) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY,
+                             "at most %" PRId64 " subscriptions per session", self->settings->max_subscriptions);
+        return;
+    }
+    session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
+    assert (session->topics);
+    session->topics [session->topic_count++] = strdup (topic);
+    if (zg_topicmap_add (self->topicmap, topic, session)) {
+        json_object *answer = zg_gw_answers_object ("ok", req);
+        s_self_wait_barrier (self, session->id, false, &answer);
+    }
+    else
+        zg_gw_answers_ok (self->answers, session, req);
+}
+
+//  unsubscribe op
+void
+zg_gw_topics_unsubscribe (zg_gw_topics_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *topic = zg_gw_answers_string_field (request, "topic", (size_t) self->settings->max_topic_size + 1);
+    if (!topic) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "topic must be a non-empty string");
+        return;
+    }
+    for (uint32_t index = 0; index < session->topic_count; index++)
+        if (streq (session->topics [index], topic)) {
+            s_self_unsubscribe_at (self, session, index);
+            zg_gw_answers_ok (self->answers, session, req);
+            return;
+        }
+    zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "not subscribed to '%s'", topic);
+}
+
+//  Publish [topic][payload] to the topics actor
+static int
+s_self_publish (zg_gw_topics_t *self, const char *topic, const void *payload, size_t size)
+{
+    void *publisher = zsock_resolve (self->publisher);
+    if (!self->linked
+    ||  zmq_send (publisher, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+        self->counters->unavailable++;
+        return -1;
+    }
+    zmq_send (publisher, payload, size, 0);
+    return 0;
+}
+
+//  publish op
+void
+zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *topic = zg_gw_answers_string_field (request, "topic", (size_t) self->settings->max_topic_size);
+    if (!topic) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "topic must be a string of 1 to %" PRId64 " bytes", self->settings->max_topic_size);
+        return;
+    }
+    zframe_t *payload = zg_gw_answers_data_frame (request);
+    if (!payload) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
+        return;
+    }
+    if (s_self_publish (self, topic, zframe_data (payload), zframe_size (payload)) == 0)
+        zg_gw_answers_ok (self->answers, session, req);
+    else
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the topics actor is not reachable now");
+    zframe_destroy (&payload);
+}
+
+//  ==========================================================================
+//  Delivery of topic messages
+
+//  What a topic message needs to reach its sessions: its payload,
+//  classified when the first session matches, and its frame in each
+//  encoding, built once and shared by every session that takes it
+typedef struct {
+    zg_gw_topics_t *self;           //  The bridge
+    const char *topic;              //  The topic
+    const byte *payload;            //  The native payload
+    size_t payload_size;            //  Bytes in payload
+    bool classified;                //  kind and value are set
+    zg_codec_kind_t kind;           //  What the payload is on the web
+    json_object *value;             //  Its value if it is JSON, or NULL
+    zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
+} s_delivery_t;
+
+//  The frame of {"op":"message","topic":t,["binary":true,]"data":v}, written
+//  directly: the bytes json-c and s_pack would print for that object
+static zg_frame_t *
+s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery, bool msgpack)
+{
+    if (!delivery->classified) {
+        delivery->kind = zg_codec_payload_kind (codec, delivery->payload, delivery->payload_size,
+                                                &delivery->value);
+        delivery->classified = true;
+    }
+    bool binary = delivery->kind == ZG_CODEC_BINARY;
+    msgpack_sbuffer_clear (out);
+    if (msgpack) {
+        //  A map of three or four pairs, its keys and values fixed-size strings
+        msgpack_sbuffer_write (out, binary? "\x84": "\x83", 1);
+        msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
+        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
+        if (binary)
+            msgpack_sbuffer_write (out, "\xa6" "binary\xc3", 8);
+        msgpack_sbuffer_write (out, "\xa4" "data", 5);
+    }
+    else {
+        msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
+        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
+        if (binary)
+            msgpack_sbuffer_write (out, ",\"binary\":true", 14);
+        msgpack_sbuffer_write (out, ",\"data\":", 8);
+    }
+    zg_codec_encode_payload (codec, delivery->kind, delivery->value, delivery->payload,
+                             delivery->payload_size, msgpack, out);
+    if (!msgpack)
+        msgpack_sbuffer_write (out, "}", 1);
+    return zg_frame_new ((const byte *) out->data, out->size, msgpack);
+}
+
+//  Queue a topic message on a session, once however many of its
+//  subscriptions match
+static void
+s_self_deliver (void *holder, void *arg)
+{
+    zg_session_t *session = (zg_session_t *) holder;
+    s_delivery_t *delivery = (s_delivery_t *) arg;
+    zg_gw_topics_t *self = delivery->self;
+    if (session->last_seq == self->message_seq)
+        return;
+    session->last_seq = self->message_seq;
+    zg_frame_t **frame = &delivery->frames [session->msgpack? 1: 0];
+    if (!*frame)
+        *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
+                                  session->msgpack);
+    zg_gw_answers_push (self->answers, session, *frame, false, ZG_TOPICS);
+}
+
+//  A message from the topics actor: to web subscribers and pull buffers
+static void
+s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
+                      size_t payload_size)
+{
+    if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
+        return;
+    char *topic = self->topic_key;
+    memcpy (topic, topic_data, topic_size);
+    topic [topic_size] = 0;
+    if (streq (topic, ZG_GW_TOPICS_PROBE)) {
+        char *sequence = strndup ((const char *) payload, payload_size);
+        assert (sequence);
+        s_self_release_barrier (self, strtoull (sequence, NULL, 10));
+        free (sequence);
+        return;
+    }
+    self->message_seq++;
+    zg_pull_deliver (self->pull, topic, payload, payload_size);
+    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL } };
+    zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
+    zg_frame_unref (&delivery.frames [0]);
+    zg_frame_unref (&delivery.frames [1]);
+    json_object_put (delivery.value);
+}
+
+//  Receive and handle one message from the topics actor, [topic][payload]
+//  (further parts are ignored). Its parts are read into zmq_msg_t on the
+//  stack: no zmsg or zframe allocations per message. Returns false if none
+//  was received, with errno EAGAIN if none was waiting.
+static bool
+s_self_handle_topic (zg_gw_topics_t *self)
+{
+    void *socket = zsock_resolve (self->subscriber);
+    zmq_msg_t topic, payload;
+    zmq_msg_init (&topic);
+    if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
+        int error = errno;
+        zmq_msg_close (&topic);
+        errno = error;
+        return false;
+    }
+    //  The parts of a message arrive together
+    zmq_msg_init (&payload);
+    bool whole = zmq_msg_more (&topic) && zmq_msg_recv (&payload, socket, 0) != -1;
+    bool more = whole && zmq_msg_more (&payload);
+    while (more) {
+        zmq_msg_t extra;
+        zmq_msg_init (&extra);
+        more = zmq_msg_recv (&extra, socket, 0) != -1 && zmq_msg_more (&extra);
+        zmq_msg_close (&extra);
+    }
+    if (whole)
+        s_self_topic_message (self, (const byte *) zmq_msg_data (&topic), zmq_msg_size (&topic),
+                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload));
+    zmq_msg_close (&topic);
+    zmq_msg_close (&payload);
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  Handle what the zsocks hold, a run at most
+
+size_t
+zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
+{
+    size_t handled = 0;
+    if (zsock_events (self->subscriber) & ZMQ_POLLIN) {
+        //  Topic messages come in runs: take a run without asking for
+        //  ZMQ_EVENTS before each one (that costs as much as the message).
+        //  A run that ends at EAGAIN has drained the socket and re-armed
+        //  its ZMQ_FD, and handling topics sends on no socket: no other
+        //  round is needed for it
+        while (handled < ZG_GW_TOPICS_RUN && s_self_handle_topic (self))
+            handled++;
+        if (handled == ZG_GW_TOPICS_RUN || errno != EAGAIN)
+            *more = true;
+    }
+    if (zsock_events (self->publisher) & ZMQ_POLLIN) {
+        //  Subscriptions from the topics actor's side: nothing to do with them
+        zframe_t *subscription = zframe_recv (self->publisher);
+        zframe_destroy (&subscription);
+        handled++;
+        *more = true;
+    }
+    return handled;
+}
+
+//  ==========================================================================
+//  gophermq HTTP publishers and pull subscribers
+
+//  gophermq's subject rule, plus our topic size limit
+static bool
+s_self_valid_subject (zg_gw_topics_t *self, const char *subject)
+{
+    size_t length = strlen (subject);
+    if (length == 0 || length > (size_t) self->settings->max_topic_size || strpbrk (subject, " \t\r\n")
+    ||  subject [0] == '.' || subject [length - 1] == '.' || strstr (subject, ".."))
+        return false;
+    return true;
+}
+
+//  A string member of a body; NULL if absent or not a string. With length,
+//  any bytes (its length set); without, a string with no NUL in it.
+static const char *
+s_body_string (json_object *body, const char *name, size_t *length)
+{
+    json_object *value = NULL;
+    if (!json_object_object_get_ex (body, name, &value) || !json_object_is_type (value, json_type_string))
+        return NULL;
+    if (length)
+        *length = (size_t) json_object_get_string_len (value);
+    const char *text = json_object_get_string (value);
+    return strlen (text) == (size_t) json_object_get_string_len (value) || length? text: NULL;
+}
+
+//  The body of a gophermq request (the caller's) with its valid subject in
+//  *subject_p and, if other is not NULL, its string member other in
+//  *other_p (with its length in *other_size, if that is not NULL, which
+//  lets the member hold any bytes). NULL after replying 400.
+static json_object *
+s_self_subject_body (zg_gw_topics_t *self, zg_http_t *http, const char **subject_p, const char *other,
+                     const char **other_p, size_t *other_size)
+{
+    json_object *body = zg_gw_answers_body (self->answers, http);
+    if (!body)
+        return NULL;
+    *subject_p = s_body_string (body, "subject", NULL);
+    if (other)
+        *other_p = s_body_string (body, other, other_size);
+    if (!*subject_p || (other && !*other_p))
+        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
+    else
+    if (!s_self_valid_subject (self, *subject_p))
+        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "invalid subject");
+    else
+        return body;
+    json_object_put (body);
+    return NULL;
+}
+
+//  Counts the subscriptions matching a topic
+static void
+s_count_match (void *holder, void *arg)
+{
+    (void) holder;
+    (*(size_t *) arg)++;
+}
+
+//  POST /api/publish, /api/publish/async: gophermq publish
+void
+zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    const char *subject = NULL, *data = NULL;
+    size_t size = 0;
+    json_object *body = s_self_subject_body (self, http, &subject, "data", &data, &size);
+    if (!body)
+        return;
+    json_object *ok = json_object_new_object ();
+    json_object_object_add (ok, "status", json_object_new_string ("ok"));
+    size_t web_subscribers = 0;
+    zg_topicmap_match (self->topicmap, subject, s_count_match, &web_subscribers);
+    if (streq (http->path, "/api/publish/async")) {
+        //  gophermq reports nothing later; we count what fails
+        if (s_self_publish (self, subject, data, size))
+            self->counters->async_failed++;
+        zg_http_reply_json (http, 200, ok);
+    }
+    else
+    if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0)
+        zg_http_reply_message (http, ZG_ERR_NOT_FOUND, "subscriber not found");
+    else
+    if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
+        zg_http_reply_message (http, ZG_ERR_TOO_MANY, "broker overflow");
+    else
+    if (s_self_publish (self, subject, data, size))
+        zg_http_reply_message (http, ZG_ERR_SERVER, "server error");
+    else {
+        zg_pull_reserve (self->pull, subject);
+        //  Answer once the message has come back from the topics actor, so a
+        //  fetch made after this answer finds it in the pull buffers
+        zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
+        json_object *answer = json_object_get (ok);
+        s_self_wait_barrier (self, http->id, true, &answer);
+    }
+    json_object_put (ok);
+    json_object_put (body);
+}
+
+//  POST /api/subscribe: a new pull subscriber
+void
+zg_gw_topics_http_subscribe (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    const char *subject = NULL;
+    json_object *body = s_self_subject_body (self, http, &subject, NULL, NULL, NULL);
+    if (!body)
+        return;
+    const char *id = zg_pull_subscribe (self->pull, subject);
+    if (!id)
+        zg_http_reply_message (http, ZG_ERR_TOO_MANY, "too many subscribers");
+    else {
+        json_object *answer = json_object_new_object ();
+        json_object_object_add (answer, "id", json_object_new_string (id));
+        json_object_object_add (answer, "subject", json_object_new_string (subject));
+        if (zg_topicmap_use (self->topicmap, subject)) {
+            zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
+            s_self_wait_barrier (self, http->id, true, &answer);
+        }
+        else {
+            zg_http_reply_json (http, 200, answer);
+            json_object_put (answer);
+        }
+    }
+    json_object_put (body);
+}
+
+//  The web form of a pull subscriber's messages: text as strings, other
+//  bytes as binary values listed by index in "binary"
+static json_object *
+s_fetch_answer (zlistx_t *messages, const char *subject, const char *id)
+{
+    json_object *answer = json_object_new_object ();
+    json_object *data = json_object_new_array ();
+    json_object *binary = NULL;
+    int index = 0;
+    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (messages); chunk;
+         chunk = (zchunk_t *) zlistx_next (messages), index++)
+        if (zg_codec_utf8_valid (zchunk_data (chunk), zchunk_size (chunk)))
+            json_object_array_add (data, json_object_new_string_len ((const char *) zchunk_data (chunk),
+                                                                     (int) zchunk_size (chunk)));
+        else {
+            json_object_array_add (data, zg_codec_new_binary (zchunk_data (chunk), zchunk_size (chunk)));
+            if (!binary)
+                binary = json_object_new_array ();
+            json_object_array_add (binary, json_object_new_int (index));
+        }
+    json_object_object_add (answer, "data", data);
+    json_object_object_add (answer, "id", json_object_new_string (id));
+    json_object_object_add (answer, "subject", json_object_new_string (subject));
+    if (binary)
+        json_object_object_add (answer, "binary", binary);
+    return answer;
+}
+
+//  POST /api/fetch: drain a pull subscriber's buffer
+void
+zg_gw_topics_http_fetch (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    const char *subject = NULL, *id = NULL;
+    json_object *body = s_self_subject_body (self, http, &subject, "id", &id, NULL);
+    if (!body)
+        return;
+    zlistx_t *messages = zg_pull_fetch (self->pull, subject, id);
+    if (!messages)
+        zg_http_reply_message (http, ZG_ERR_NOT_FOUND, "bad id");
+    else {
+        json_object *answer = s_fetch_answer (messages, subject, id);
+        zg_http_reply_json (http, 200, answer);
+        json_object_put (answer);
+        zlistx_destroy (&messages);
+    }
+    json_object_put (body);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_gw_topics_test (bool verbose)
+{
+    printf (" * zg_gw_topics: ");
+    if (verbose)
+        printf ("\n");
+    //  @selftest
+    //  A message frame written directly holds the bytes the json-c object
+    //  of that message encodes to, for payloads of every kind, both ways
+    zg_codec_t *codec = zg_codec_new (8);
+    msgpack_sbuffer encoded, expected;
+    msgpack_sbuffer_init (&encoded);
+    msgpack_sbuffer_init (&expected);
+    const char *payloads [] = { "{\"t\": [21, \"a/b\"]}", "null", "text \"quoted\"\n", "\xff\x00\x01", NULL };
+    for (int index = 0; payloads [index]; index++)
+        for (int msgpack = 0; msgpack < 2; msgpack++) {
+            size_t size = index == 3? 3: strlen (payloads [index]);
+            s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL } };
+            zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
+            json_object *message = json_object_new_object ();
+            json_object_object_add (message, "op", json_object_new_string ("message"));
+            json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
+            json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
+            if (zg_codec_is_binary (value))
+                json_object_object_add (message, "binary", json_object_new_boolean (1));
+            json_object_object_add (message, "data", value);
+            msgpack_sbuffer_clear (&expected);
+            zg_codec_encode (codec, message, msgpack, &expected);
+            zg_frame_t *reference = zg_frame_new ((const byte *) expected.data, expected.size, msgpack);
+            assert (frame->size == reference->size && memcmp (frame->data, reference->data, frame->size) == 0);
+            zg_frame_unref (&reference);
+            zg_frame_unref (&frame);
+            json_object_put (message);
+            json_object_put (delivery.value);
+        }
+    msgpack_sbuffer_destroy (&encoded);
+    msgpack_sbuffer_destroy (&expected);
+    zg_codec_destroy (&codec);
+
+    //  gophermq requests: the body and subject checks come first, in one
+    //  place, for publish, subscribe and fetch alike
+    zg_gw_settings_t settings = { .max_depth = 8, .max_topic_size = 16, .max_queue_bytes = 4096,
+                                  .pull_buffer_size = 4, .max_pull_subscribers = 4,
+                                  .pull_idle_timeout = 60000, .http_timeout = 1000 };
+    zg_gw_answers_t *answers = zg_gw_answers_new (&settings);
+    zg_gw_topics_t *topics = zg_gw_topics_new (answers, &settings);
+    assert (zg_gw_topics_connect (topics, "queues-workers", "inproc://x") == 1);
+    const struct {
+        zg_gw_topics_route_fn *route;
+        const char *body;
+        int status;
+    } cases [] = {
+        { zg_gw_topics_http_publish, "{\"data\":\"x\"}", 400 },
+        { zg_gw_topics_http_publish, "{\"subject\":\"a..b\",\"data\":\"x\"}", 400 },
+        { zg_gw_topics_http_publish, "{\"subject\":\"a.b\",\"data\":\"x\"}", 404 },
+        { zg_gw_topics_http_subscribe, "{\"subject\":\".a\"}", 400 },
+        { zg_gw_topics_http_fetch, "{\"subject\":\"a.b\"}", 400 },
+        { zg_gw_topics_http_fetch, "{\"subject\":\"a.b\",\"id\":\"none\"}", 404 },
+        { zg_gw_topics_http_fetch, "[]", 400 },
+        { NULL }
+    };
+    for (int index = 0; cases [index].route; index++) {
+        zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/x");
+        zg_http_append (http, cases [index].body, strlen (cases [index].body), 1024);
+        cases [index].route (topics, http, "");
+        assert (http->status == cases [index].status);
+        zg_http_destroy (&http);
+    }
+    //  An async publish is answered at once; one that cannot go out is counted
+    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/publish/async");
+    zg_http_append (http, "{\"subject\":\"a.b\",\"data\":\"x\"}", 28, 1024);
+    zg_gw_topics_http_publish (topics, http, "");
+    assert (http->status == 200 && zg_gw_answers_counters (answers)->async_failed == 1);
+    zg_http_destroy (&http);
+
+    zg_gw_topics_destroy (&topics);
+    zg_gw_topics_destroy (&topics);
+    zg_gw_answers_destroy (&answers);
+    //  @end
+    printf ("OK\n");
+}
