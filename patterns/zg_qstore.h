@@ -1,0 +1,182 @@
+/*  =========================================================================
+    zg_qstore - durable task records of the queues actor, in LMDB
+
+    Private to the queues. One store is one directory (queues/data-dir)
+    holding an LMDB environment and a lock file that one process at a time
+    holds (flock): LMDB itself lets several processes share an environment,
+    two zgates serving the same tasks must not.
+
+    Shaped for the actor loop: the first change of a loop pass opens a write
+    transaction, every change of the pass joins it, and zg_qstore_commit
+    makes them durable together (LMDB's default: synced at commit) before the
+    pass sends any OK. If a change or the commit fails (store full, disk
+    full, I/O error), the whole pass is lost: the transaction is aborted, the
+    store stays at the previous commit, further changes of the pass fail
+    too, and the commit reports the failure; the caller answers each request
+    of the pass with ZG_ERR_STORAGE (507).
+
+    On restart, zg_qstore_load hands back every record in id order with the
+    next id to issue. Records of waiting and in-progress tasks carry their
+    payload, finished ones their result and retention deadline.
+
+    Layout (all integers big-endian, so keys sort in id order):
+        database "meta":  "format" -> 1 byte, ZG_QSTORE_FORMAT
+                          "next-id" -> 8 bytes, the next id to issue
+        database "tasks": [id: 8][part: 1] -> value, part one of
+            ZG_QSTORE_HEADER   the record header, below
+            ZG_QSTORE_PAYLOAD  the payload bytes (while waiting or in progress)
+            ZG_QSTORE_RESULT   the reply or reason bytes (once finished)
+        header: [version 1][state 1][flags 1][priority 1][attempt 4]
+                [created 8][started 8][finished 8][expires 8]
+                [ack-timeout 4][reply-timeout 4][group 8][queue size 1][queue]
+    The payload is a record of its own so that a delivery, which rewrites
+    the header, does not rewrite the payload. A header whose version this
+    build does not read fails the load with a clear error, never silently.
+    =========================================================================
+*/
+
+#ifndef ZG_QSTORE_H_INCLUDED
+#define ZG_QSTORE_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Layout version of the environment (meta "format") and of each header
+#define ZG_QSTORE_FORMAT 1
+
+//  Parts of a task's records in the "tasks" database
+#define ZG_QSTORE_HEADER  0
+#define ZG_QSTORE_PAYLOAD 1
+#define ZG_QSTORE_RESULT  2
+
+//  Header flags
+#define ZG_QSTORE_COMMAND 1         //  The queue is a command
+#define ZG_QSTORE_REPLY   2         //  The producer asked for the outcome
+#define ZG_QSTORE_SCATTER 4         //  A scatter group (its copies name it in group)
+
+//  Bytes of a header before the queue name
+#define ZG_QSTORE_HEADER_SIZE 57
+
+//  Default and smallest data-max-size, bytes
+#define ZG_QSTORE_DEFAULT_SIZE 1073741824
+#define ZG_QSTORE_MIN_SIZE 65536
+
+typedef struct _zg_qstore_t zg_qstore_t;
+
+//  How to open a store
+typedef struct {
+    int64_t max_size;               //  Bytes the data file may grow to (queues/data-max-size)
+} zg_qstore_options_t;
+
+//  One task as the store keeps it. Strings and bytes are not terminated;
+//  in records from zg_qstore_load they point into the store and are valid
+//  only during the callback.
+typedef struct {
+    uint64_t id;                    //  Task id
+    const char *queue;              //  Queue or command name (1 to 255 bytes)
+    size_t queue_size;
+    uint8_t state;                  //  zg_task_state_t
+    uint8_t flags;                  //  ZG_QSTORE_COMMAND | _REPLY | _SCATTER
+    uint8_t priority;
+    uint32_t attempt;               //  Deliveries so far
+    int64_t created;                //  Wall clock ms since the epoch
+    int64_t started;                //  Last delivery, or 0
+    int64_t finished;               //  Finished, or 0
+    int64_t expires;                //  Wall clock ms when a finished task may be forgotten, or 0
+    uint32_t ack_timeout;           //  Ms a worker has to answer a delivery
+    uint32_t reply_timeout;         //  Ms the producer waits for the outcome
+    uint64_t group;                 //  Scatter copy: its group's id, else 0
+    const void *payload;            //  Input (waiting, in progress), else NULL
+    size_t payload_size;
+    const void *result;             //  Reply or reason (finished), else NULL
+    size_t result_size;
+} zg_qrecord_t;
+
+//  Called by zg_qstore_load for each record; a non-zero return stops the
+//  load and becomes its return value
+typedef int (zg_qstore_load_fn) (const zg_qrecord_t *record, void *arg);
+
+//  Open (creating it if needed) the store in a directory and lock it for
+//  this process. Returns NULL with a one-line reason in error if the
+//  directory cannot be made or used, another process (or store) holds it,
+//  or its format is not one this build reads.
+zg_qstore_t *
+    zg_qstore_open (const char *dir, const zg_qstore_options_t *options, char *error, size_t size);
+
+//  Close the store, aborting an uncommitted pass, and release the lock
+void
+    zg_qstore_destroy (zg_qstore_t **self_p);
+
+//  Call fn for every task record in id order, in one read transaction.
+//  Returns 0, fn's non-zero return, or -1 with zg_qstore_error set if a
+//  record cannot be read. Not during a pass (commit first).
+int
+    zg_qstore_load (zg_qstore_t *self, zg_qstore_load_fn *fn, void *arg);
+
+//  The next id to issue: above every id ever stored or marked used
+uint64_t
+    zg_qstore_next_id (zg_qstore_t *self);
+
+//  The changes below join the current pass (opening it if needed) and
+//  return 0, or -1 with zg_qstore_error set: then the pass is lost, see
+//  above. A change naming a task the store does not hold is -1 and does
+//  not lose the pass.
+
+//  Store a new task (or replace one): header, payload and result as given.
+//  Marks its id used.
+int
+    zg_qstore_put (zg_qstore_t *self, const zg_qrecord_t *record);
+
+//  Mark an id issued (e.g. to a task the caller does not store) so that it
+//  is never issued again after a restart
+int
+    zg_qstore_use_id (zg_qstore_t *self, uint64_t id);
+
+//  A task was delivered: in progress, with its attempt count and start time
+int
+    zg_qstore_deliver (zg_qstore_t *self, uint64_t id, uint32_t attempt, int64_t started);
+
+//  A task was taken back (nack, ack timeout, dead worker): waiting again
+int
+    zg_qstore_requeue (zg_qstore_t *self, uint64_t id);
+
+//  A task went to a dead-letter queue: waiting there, state dead
+int
+    zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size);
+
+//  A task finished (done, failed, dead): its payload goes, its result (may
+//  be empty) is kept until expires (wall clock ms)
+int
+    zg_qstore_finish (zg_qstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
+                      const void *result, size_t result_size);
+
+//  Forget a task (result expired or evicted)
+int
+    zg_qstore_delete (zg_qstore_t *self, uint64_t id);
+
+//  Changes in the current pass (0 when none is open)
+size_t
+    zg_qstore_pending (zg_qstore_t *self);
+
+//  End the pass: make its changes durable. Returns 0 (also when there were
+//  none), or -1 with zg_qstore_error set if the pass was lost: none of its
+//  changes is stored, the store is at the previous commit.
+int
+    zg_qstore_commit (zg_qstore_t *self);
+
+//  The last error, one line
+const char *
+    zg_qstore_error (zg_qstore_t *self);
+
+//  Self test of this class
+void
+    zg_qstore_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
