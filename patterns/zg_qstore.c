@@ -25,8 +25,6 @@
 #define ZG_QSTORE_ERROR_SIZE 512
 //  Name of the lock file in the data directory
 #define ZG_QSTORE_LOCK_FILE "zgate.lock"
-//  Key of a task record: id and part
-#define ZG_QSTORE_KEY_SIZE 9
 
 struct _zg_qstore_t {
     char *dir;                      //  The data directory
@@ -42,28 +40,6 @@ struct _zg_qstore_t {
     int64_t max_size;               //  Map size, bytes
     char error [ZG_QSTORE_ERROR_SIZE];  //  Last error
 };
-
-//  --------------------------------------------------------------------------
-//  Big-endian integers: records and keys read the same on any host, and
-//  keys sort in id order
-
-static void
-s_put_uint (byte *target, uint64_t value, size_t size)
-{
-    for (size_t index = size; index > 0; index--) {
-        target [index - 1] = (byte) value;
-        value >>= 8;
-    }
-}
-
-static uint64_t
-s_get_uint (const byte *source, size_t size)
-{
-    uint64_t value = 0;
-    for (size_t index = 0; index < size; index++)
-        value = (value << 8) | source [index];
-    return value;
-}
 
 //  --------------------------------------------------------------------------
 //  The one line that describes an LMDB or system error code
@@ -142,59 +118,8 @@ s_begin (zg_qstore_t *self)
 static MDB_val
 s_key (byte *buffer, uint64_t id, int part)
 {
-    s_put_uint (buffer, id, 8);
-    buffer [8] = (byte) part;
-    return (MDB_val) { ZG_QSTORE_KEY_SIZE, buffer };
-}
-
-//  --------------------------------------------------------------------------
-//  Encode a record's header into buffer (ZG_QSTORE_HEADER_SIZE + 255 bytes);
-//  returns its size
-
-static size_t
-s_encode_header (const zg_qrecord_t *record, byte *buffer)
-{
-    buffer [0] = ZG_QSTORE_FORMAT;
-    buffer [1] = record->state;
-    buffer [2] = record->flags;
-    buffer [3] = record->priority;
-    s_put_uint (buffer + 4, record->attempt, 4);
-    s_put_uint (buffer + 8, (uint64_t) record->created, 8);
-    s_put_uint (buffer + 16, (uint64_t) record->started, 8);
-    s_put_uint (buffer + 24, (uint64_t) record->finished, 8);
-    s_put_uint (buffer + 32, (uint64_t) record->expires, 8);
-    s_put_uint (buffer + 40, record->ack_timeout, 4);
-    s_put_uint (buffer + 44, record->reply_timeout, 4);
-    s_put_uint (buffer + 48, record->group, 8);
-    buffer [56] = (byte) record->queue_size;
-    memcpy (buffer + ZG_QSTORE_HEADER_SIZE, record->queue, record->queue_size);
-    return ZG_QSTORE_HEADER_SIZE + record->queue_size;
-}
-
-//  --------------------------------------------------------------------------
-//  Decode a header into record (the queue name points into data). Returns
-//  0, or -1 if it is not a header this build reads.
-
-static int
-s_decode_header (const byte *data, size_t size, zg_qrecord_t *record)
-{
-    if (size < ZG_QSTORE_HEADER_SIZE || data [0] != ZG_QSTORE_FORMAT
-    ||  size != ZG_QSTORE_HEADER_SIZE + (size_t) data [56] || data [56] == 0 || data [1] > ZG_TASK_DEAD)
-        return -1;
-    record->state = data [1];
-    record->flags = data [2];
-    record->priority = data [3];
-    record->attempt = (uint32_t) s_get_uint (data + 4, 4);
-    record->created = (int64_t) s_get_uint (data + 8, 8);
-    record->started = (int64_t) s_get_uint (data + 16, 8);
-    record->finished = (int64_t) s_get_uint (data + 24, 8);
-    record->expires = (int64_t) s_get_uint (data + 32, 8);
-    record->ack_timeout = (uint32_t) s_get_uint (data + 40, 4);
-    record->reply_timeout = (uint32_t) s_get_uint (data + 44, 4);
-    record->group = s_get_uint (data + 48, 8);
-    record->queue_size = data [56];
-    record->queue = (const char *) data + ZG_QSTORE_HEADER_SIZE;
-    return 0;
+    zg_qrecord_key (buffer, id, part);
+    return (MDB_val) { ZG_QRECORD_KEY_SIZE, buffer };
 }
 
 //  --------------------------------------------------------------------------
@@ -204,7 +129,7 @@ s_decode_header (const byte *data, size_t size, zg_qrecord_t *record)
 static int
 s_put_part (zg_qstore_t *self, uint64_t id, int part, const void *data, size_t size)
 {
-    byte buffer [ZG_QSTORE_KEY_SIZE];
+    byte buffer [ZG_QRECORD_KEY_SIZE];
     MDB_val key = s_key (buffer, id, part);
     int rc;
     if (size == 0) {
@@ -234,8 +159,8 @@ s_get_header (zg_qstore_t *self, uint64_t id, zg_qrecord_t *record, char *queue)
 {
     if (s_begin (self))
         return -1;
-    byte buffer [ZG_QSTORE_KEY_SIZE];
-    MDB_val key = s_key (buffer, id, ZG_QSTORE_HEADER);
+    byte buffer [ZG_QRECORD_KEY_SIZE];
+    MDB_val key = s_key (buffer, id, ZG_QRECORD_HEADER);
     MDB_val value;
     int rc = mdb_get (self->txn, self->tasks, &key, &value);
     if (rc == MDB_NOTFOUND) {
@@ -243,7 +168,7 @@ s_get_header (zg_qstore_t *self, uint64_t id, zg_qrecord_t *record, char *queue)
                   self->dir, id);
         return -1;
     }
-    if (rc == 0 && s_decode_header ((const byte *) value.mv_data, value.mv_size, record))
+    if (rc == 0 && zg_qrecord_decode (record, (const byte *) value.mv_data, value.mv_size))
         rc = MDB_CORRUPTED;
     if (rc)
         return s_lose_pass (self, rc, "cannot read a task");
@@ -260,9 +185,9 @@ s_get_header (zg_qstore_t *self, uint64_t id, zg_qrecord_t *record, char *queue)
 static int
 s_put_header (zg_qstore_t *self, const zg_qrecord_t *record)
 {
-    byte header [ZG_QSTORE_HEADER_SIZE + 255];
-    size_t size = s_encode_header (record, header);
-    if (s_put_part (self, record->id, ZG_QSTORE_HEADER, header, size))
+    byte header [ZG_QRECORD_HEADER_MAX];
+    size_t size = zg_qrecord_encode (record, header);
+    if (s_put_part (self, record->id, ZG_QRECORD_HEADER, header, size))
         return -1;
     self->pending++;
     return 0;
@@ -286,7 +211,7 @@ s_open_meta (zg_qstore_t *self)
         rc = mdb_get (txn, self->meta, &format_key, &format);
     if (rc == MDB_NOTFOUND) {
         byte version = ZG_QSTORE_FORMAT, first [8];
-        s_put_uint (first, 1, 8);
+        zg_qrecord_put_uint (first, 1, 8);
         format = (MDB_val) { 1, &version };
         next_id = (MDB_val) { 8, first };
         rc = mdb_put (txn, self->meta, &format_key, &format, 0);
@@ -306,7 +231,7 @@ s_open_meta (zg_qstore_t *self)
         return -1;
     }
     if (rc == 0)
-        self->next_id = self->committed_id = s_get_uint ((const byte *) next_id.mv_data, 8);
+        self->next_id = self->committed_id = zg_qrecord_get_uint ((const byte *) next_id.mv_data, 8);
     if (rc == 0)
         rc = mdb_txn_commit (txn);
     else
@@ -437,28 +362,27 @@ zg_qstore_load (zg_qstore_t *self, zg_qstore_load_fn *fn, void *arg)
     MDB_cursor_op op = MDB_FIRST;
     while (result == 0 && (rc = mdb_cursor_get (cursor, &key, &value, op)) == 0) {
         op = MDB_NEXT;
-        const byte *bytes = (const byte *) key.mv_data;
-        uint64_t id = key.mv_size == ZG_QSTORE_KEY_SIZE? s_get_uint (bytes, 8): 0;
-        int part = key.mv_size == ZG_QSTORE_KEY_SIZE? bytes [8]: -1;
-        if (part == ZG_QSTORE_HEADER) {
-            if (have)
-                result = fn (&record, arg);
+        uint64_t id = 0;
+        int part = zg_qrecord_part ((const byte *) key.mv_data, key.mv_size, &id);
+        if (part == ZG_QRECORD_HEADER) {
+            if (have && (result = fn (&record, arg)))
+                break;
             record = (zg_qrecord_t) { .id = id };
             have = true;
-            if (s_decode_header ((const byte *) value.mv_data, value.mv_size, &record)) {
+            if (zg_qrecord_decode (&record, (const byte *) value.mv_data, value.mv_size)) {
                 snprintf (self->error, sizeof self->error, "data-dir '%s': task %" PRIu64 " has a header of "
-                          "format %d or is damaged, this zgate reads format %d", self->dir, id,
-                          value.mv_size? *(const byte *) value.mv_data: 0, ZG_QSTORE_FORMAT);
+                          "version %d or is damaged, this zgate reads version %d", self->dir, id,
+                          value.mv_size? *(const byte *) value.mv_data: 0, ZG_QRECORD_VERSION);
                 result = -1;
             }
         }
         else
-        if (have && id == record.id && part == ZG_QSTORE_PAYLOAD) {
+        if (have && id == record.id && part == ZG_QRECORD_PAYLOAD) {
             record.payload = value.mv_data;
             record.payload_size = value.mv_size;
         }
         else
-        if (have && id == record.id && part == ZG_QSTORE_RESULT) {
+        if (have && id == record.id && part == ZG_QRECORD_RESULT) {
             record.result = value.mv_data;
             record.result_size = value.mv_size;
         }
@@ -500,8 +424,8 @@ zg_qstore_put (zg_qstore_t *self, const zg_qrecord_t *record)
     assert (record->state <= ZG_TASK_DEAD);
     if (s_begin (self)
     ||  s_put_header (self, record)
-    ||  s_put_part (self, record->id, ZG_QSTORE_PAYLOAD, record->payload, record->payload_size)
-    ||  s_put_part (self, record->id, ZG_QSTORE_RESULT, record->result, record->result_size))
+    ||  s_put_part (self, record->id, ZG_QRECORD_PAYLOAD, record->payload, record->payload_size)
+    ||  s_put_part (self, record->id, ZG_QRECORD_RESULT, record->result, record->result_size))
         return -1;
     if (record->id >= self->next_id)
         self->next_id = record->id + 1;
@@ -524,20 +448,41 @@ zg_qstore_use_id (zg_qstore_t *self, uint64_t id)
 }
 
 //  --------------------------------------------------------------------------
+//  Change a task's header: the state, and each other field of change that
+//  is set (attempt with started, queue, finished with expires)
+
+static int
+s_update (zg_qstore_t *self, uint64_t id, const zg_qrecord_t *change)
+{
+    zg_qrecord_t record;
+    char queue [256];
+    if (s_get_header (self, id, &record, queue))
+        return -1;
+    record.state = change->state;
+    if (change->attempt) {
+        record.attempt = change->attempt;
+        record.started = change->started;
+    }
+    if (change->queue) {
+        record.queue = change->queue;
+        record.queue_size = change->queue_size;
+    }
+    if (change->finished) {
+        record.finished = change->finished;
+        record.expires = change->expires;
+    }
+    return s_put_header (self, &record);
+}
+
+//  --------------------------------------------------------------------------
 //  A task was delivered
 
 int
 zg_qstore_deliver (zg_qstore_t *self, uint64_t id, uint32_t attempt, int64_t started)
 {
-    assert (self);
-    zg_qrecord_t record;
-    char queue [256];
-    if (s_get_header (self, id, &record, queue))
-        return -1;
-    record.state = ZG_TASK_IN_PROGRESS;
-    record.attempt = attempt;
-    record.started = started;
-    return s_put_header (self, &record);
+    assert (self && attempt > 0);
+    zg_qrecord_t change = { .state = ZG_TASK_IN_PROGRESS, .attempt = attempt, .started = started };
+    return s_update (self, id, &change);
 }
 
 //  --------------------------------------------------------------------------
@@ -547,12 +492,8 @@ int
 zg_qstore_requeue (zg_qstore_t *self, uint64_t id)
 {
     assert (self);
-    zg_qrecord_t record;
-    char queue [256];
-    if (s_get_header (self, id, &record, queue))
-        return -1;
-    record.state = ZG_TASK_WAITING;
-    return s_put_header (self, &record);
+    zg_qrecord_t change = { .state = ZG_TASK_WAITING };
+    return s_update (self, id, &change);
 }
 
 //  --------------------------------------------------------------------------
@@ -562,14 +503,8 @@ int
 zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size)
 {
     assert (self && queue && queue_size > 0 && queue_size <= 255);
-    zg_qrecord_t record;
-    char old_queue [256];
-    if (s_get_header (self, id, &record, old_queue))
-        return -1;
-    record.state = ZG_TASK_DEAD;
-    record.queue = queue;
-    record.queue_size = queue_size;
-    return s_put_header (self, &record);
+    zg_qrecord_t change = { .state = ZG_TASK_DEAD, .queue = queue, .queue_size = queue_size };
+    return s_update (self, id, &change);
 }
 
 //  --------------------------------------------------------------------------
@@ -579,18 +514,12 @@ int
 zg_qstore_finish (zg_qstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
                   const void *result, size_t result_size)
 {
-    assert (self);
+    assert (self && finished > 0);
     assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
-    zg_qrecord_t record;
-    char queue [256];
-    if (s_get_header (self, id, &record, queue))
-        return -1;
-    record.state = state;
-    record.finished = finished;
-    record.expires = expires;
-    if (s_put_header (self, &record)
-    ||  s_put_part (self, id, ZG_QSTORE_PAYLOAD, NULL, 0)
-    ||  s_put_part (self, id, ZG_QSTORE_RESULT, result, result_size))
+    zg_qrecord_t change = { .state = state, .finished = finished, .expires = expires };
+    if (s_update (self, id, &change)
+    ||  s_put_part (self, id, ZG_QRECORD_PAYLOAD, NULL, 0)
+    ||  s_put_part (self, id, ZG_QRECORD_RESULT, result, result_size))
         return -1;
     return 0;
 }
@@ -606,7 +535,7 @@ zg_qstore_delete (zg_qstore_t *self, uint64_t id)
     char queue [256];
     if (s_get_header (self, id, &record, queue))
         return -1;
-    for (int part = ZG_QSTORE_HEADER; part <= ZG_QSTORE_RESULT; part++)
+    for (int part = ZG_QRECORD_HEADER; part <= ZG_QRECORD_RESULT; part++)
         if (s_put_part (self, id, part, NULL, 0))
             return -1;
     self->pending++;
@@ -640,7 +569,7 @@ zg_qstore_commit (zg_qstore_t *self)
     int rc = 0;
     if (self->next_id != self->committed_id) {
         byte next [8];
-        s_put_uint (next, self->next_id, 8);
+        zg_qrecord_put_uint (next, self->next_id, 8);
         MDB_val key = { 7, "next-id" }, value = { 8, next };
         rc = mdb_put (self->txn, self->meta, &key, &value, 0);
     }
@@ -761,47 +690,44 @@ s_test_put_pass (zg_qstore_t *self, uint64_t first, uint64_t last, size_t size)
     return zg_qstore_commit (self);
 }
 
-//  Whether opening dir from another process is refused as in use
+//  Run a test in a child process; returns whether it passed
 static bool
-s_test_refused_in_child (const char *dir)
+s_test_in_child (bool (*test) (const char *dir), const char *dir)
 {
     pid_t child = fork ();
     assert (child >= 0);
-    if (child == 0) {
-        zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
-        char error [256];
-        zg_qstore_t *other = zg_qstore_open (dir, &options, error, sizeof error);
-        _exit (!other && strstr (error, "in use by another zgate")? 0: 1);
-    }
+    if (child == 0)
+        _exit (test (dir)? 0: 1);
     int status;
     assert (waitpid (child, &status, 0) == child);
     return WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }
 
-//  In a child limited to the data file's current size (as if the disk were
-//  full): a pass that grows the file must fail at commit. Returns whether it
-//  did, with a "disk full" error.
+//  Whether opening the store is refused as in use
 static bool
-s_test_disk_full_in_child (const char *dir)
+s_test_refused (const char *dir)
 {
-    pid_t child = fork ();
-    assert (child >= 0);
-    if (child == 0) {
-        zg_qstore_t *self = s_test_open (dir, ZG_QSTORE_DEFAULT_SIZE);
-        char path [PATH_MAX];
-        snprintf (path, sizeof path, "%s/data.mdb", dir);
-        struct stat info;
-        assert (stat (path, &info) == 0);
-        struct rlimit limit = { (rlim_t) info.st_size, (rlim_t) info.st_size };
-        signal (SIGXFSZ, SIG_IGN);
-        assert (setrlimit (RLIMIT_FSIZE, &limit) == 0);
-        int rc = s_test_put_pass (self, 100, 199, 1000);
-        bool full = rc == -1 && strstr (zg_qstore_error (self), "disk full");
-        _exit (full? 0: 1);
-    }
-    int status;
-    assert (waitpid (child, &status, 0) == child);
-    return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    char error [256];
+    zg_qstore_t *other = zg_qstore_open (dir, &options, error, sizeof error);
+    return !other && strstr (error, "in use by another zgate");
+}
+
+//  Limited to the data file's current size (as if the disk were full), a
+//  pass that grows the file fails at commit: whether it did, as disk full
+static bool
+s_test_disk_full (const char *dir)
+{
+    zg_qstore_t *self = s_test_open (dir, ZG_QSTORE_DEFAULT_SIZE);
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/data.mdb", dir);
+    struct stat info;
+    assert (stat (path, &info) == 0);
+    struct rlimit limit = { (rlim_t) info.st_size, (rlim_t) info.st_size };
+    signal (SIGXFSZ, SIG_IGN);
+    assert (setrlimit (RLIMIT_FSIZE, &limit) == 0);
+    int rc = s_test_put_pass (self, 100, 199, 1000);
+    return rc == -1 && strstr (zg_qstore_error (self), "disk full");
 }
 
 //  A file of the store
@@ -850,9 +776,9 @@ s_test_records (const char *dir)
     //  One pass: three tasks
     zg_qrecord_t first = s_test_task (1, "jobs", "one");
     zg_qrecord_t second = s_test_task (2, "jobs", "two");
-    second.flags = ZG_QSTORE_REPLY;
+    second.flags = ZG_QRECORD_REPLY;
     zg_qrecord_t third = s_test_task (3, "resize", "800x600");
-    third.flags = ZG_QSTORE_COMMAND;
+    third.flags = ZG_QRECORD_COMMAND;
     third.priority = 7;
     assert (zg_qstore_put (self, &first) == 0);
     assert (zg_qstore_put (self, &second) == 0);
@@ -889,7 +815,7 @@ s_test_records (const char *dir)
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "in use by another zgate"));
-    assert (s_test_refused_in_child (dir));
+    assert (s_test_in_child (s_test_refused, dir));
 
     //  A pass never committed is not stored
     zg_qrecord_t twelfth = s_test_task (12, "jobs", "twelve");
@@ -909,10 +835,10 @@ s_test_records (const char *dir)
     assert (record [0].started == 5000 && record [0].ack_timeout == 30000);
     assert (streq (record [0].queue, "jobs") && streq (record [0].payload, "one") && streq (record [0].result, ""));
     assert (record [1].id == 2 && record [1].state == ZG_TASK_DONE && record [1].expires == 66000);
-    assert (record [1].flags == ZG_QSTORE_REPLY);
+    assert (record [1].flags == ZG_QRECORD_REPLY);
     assert (streq (record [1].payload, "") && streq (record [1].result, "TWO"));
     assert (record [2].id == 3 && record [2].state == ZG_TASK_DEAD && record [2].attempt == 5);
-    assert (record [2].flags == ZG_QSTORE_COMMAND && record [2].priority == 7);
+    assert (record [2].flags == ZG_QRECORD_COMMAND && record [2].priority == 7);
     assert (streq (record [2].queue, "resize.dead") && streq (record [2].payload, "800x600"));
 
     //  A callback can stop the load
@@ -922,14 +848,14 @@ s_test_records (const char *dir)
     assert (loaded.count == 2);
 
     //  A header of a format this build does not read fails the load
-    byte key_bytes [ZG_QSTORE_KEY_SIZE], future [ZG_QSTORE_HEADER_SIZE + 1] = { ZG_QSTORE_FORMAT + 1 };
-    MDB_val key = s_key (key_bytes, 20, ZG_QSTORE_HEADER), value = { sizeof future, future };
+    byte key_bytes [ZG_QRECORD_KEY_SIZE], future [ZG_QRECORD_HEADER_SIZE + 1] = { ZG_QRECORD_VERSION + 1 };
+    MDB_val key = s_key (key_bytes, 20, ZG_QRECORD_HEADER), value = { sizeof future, future };
     assert (s_begin (self) == 0);
     assert (mdb_put (self->txn, self->tasks, &key, &value, 0) == 0);
     assert (zg_qstore_commit (self) == 0);
     memset (&loaded, 0, sizeof loaded);
     assert (zg_qstore_load (self, s_test_collect, &loaded) == -1);
-    assert (strstr (zg_qstore_error (self), "task 20 has a header of format 2"));
+    assert (strstr (zg_qstore_error (self), "task 20 has a header of version 2"));
     zg_qstore_destroy (&self);
 }
 
@@ -973,7 +899,7 @@ s_test_full (const char *dir)
     stored += 100;
     zg_qstore_destroy (&self);
 
-    assert (s_test_disk_full_in_child (dir));
+    assert (s_test_in_child (s_test_disk_full, dir));
     self = s_test_open (dir, 4 * 1048576);
     s_test_load (self, &loaded);
     assert (loaded.count == stored);
@@ -1047,21 +973,13 @@ void
 zg_qstore_test (bool verbose)
 {
     printf (" * zg_qstore: ");
-    if (verbose)
-        printf ("\n");
-    const char *tests [] = { "records", "full", "crash" };
+    void (*tests []) (const char *dir) = { s_test_records, s_test_full, s_test_crash };
     for (size_t index = 0; index < 3; index++) {
         char dir [] = "/tmp/zg_qstore_XXXXXX";
         assert (mkdtemp (dir));
         if (verbose)
-            zsys_info ("zg_qstore: %s in %s", tests [index], dir);
-        if (index == 0)
-            s_test_records (dir);
-        else
-        if (index == 1)
-            s_test_full (dir);
-        else
-            s_test_crash (dir);
+            zsys_info ("zg_qstore: test %zu in %s", index, dir);
+        tests [index] (dir);
         s_test_remove (dir);
     }
     printf ("OK\n");

@@ -19,19 +19,9 @@
     next id to issue. Records of waiting and in-progress tasks carry their
     payload, finished ones their result and retention deadline.
 
-    Layout (all integers big-endian, so keys sort in id order):
-        database "meta":  "format" -> 1 byte, ZG_QSTORE_FORMAT
-                          "next-id" -> 8 bytes, the next id to issue
-        database "tasks": [id: 8][part: 1] -> value, part one of
-            ZG_QSTORE_HEADER   the record header, below
-            ZG_QSTORE_PAYLOAD  the payload bytes (while waiting or in progress)
-            ZG_QSTORE_RESULT   the reply or reason bytes (once finished)
-        header: [version 1][state 1][flags 1][priority 1][attempt 4]
-                [created 8][started 8][finished 8][expires 8]
-                [ack-timeout 4][reply-timeout 4][group 8][queue size 1][queue]
-    The payload is a record of its own so that a delivery, which rewrites
-    the header, does not rewrite the payload. A header whose version this
-    build does not read fails the load with a clear error, never silently.
+    Layout: database "meta" holds "format" (1 byte, ZG_QSTORE_FORMAT) and
+    "next-id" (8 bytes, big-endian); database "tasks" holds the records, in
+    the format of zg_qrecord.
     =========================================================================
 */
 
@@ -39,26 +29,15 @@
 #define ZG_QSTORE_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_qrecord.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-//  Layout version of the environment (meta "format") and of each header
+//  Layout version of the environment (its databases and keys); each
+//  record header has its own version, ZG_QRECORD_VERSION
 #define ZG_QSTORE_FORMAT 1
-
-//  Parts of a task's records in the "tasks" database
-#define ZG_QSTORE_HEADER  0
-#define ZG_QSTORE_PAYLOAD 1
-#define ZG_QSTORE_RESULT  2
-
-//  Header flags
-#define ZG_QSTORE_COMMAND 1         //  The queue is a command
-#define ZG_QSTORE_REPLY   2         //  The producer asked for the outcome
-#define ZG_QSTORE_SCATTER 4         //  A scatter group (its copies name it in group)
-
-//  Bytes of a header before the queue name
-#define ZG_QSTORE_HEADER_SIZE 57
 
 //  Default and smallest data-max-size, bytes
 #define ZG_QSTORE_DEFAULT_SIZE 1073741824
@@ -71,32 +50,9 @@ typedef struct {
     int64_t max_size;               //  Bytes the data file may grow to (queues/data-max-size)
 } zg_qstore_options_t;
 
-//  One task as the store keeps it. Strings and bytes are not terminated;
-//  in records from zg_qstore_load they point into the store and are valid
-//  only during the callback.
-typedef struct {
-    uint64_t id;                    //  Task id
-    const char *queue;              //  Queue or command name (1 to 255 bytes)
-    size_t queue_size;
-    uint8_t state;                  //  zg_task_state_t
-    uint8_t flags;                  //  ZG_QSTORE_COMMAND | _REPLY | _SCATTER
-    uint8_t priority;
-    uint32_t attempt;               //  Deliveries so far
-    int64_t created;                //  Wall clock ms since the epoch
-    int64_t started;                //  Last delivery, or 0
-    int64_t finished;               //  Finished, or 0
-    int64_t expires;                //  Wall clock ms when a finished task may be forgotten, or 0
-    uint32_t ack_timeout;           //  Ms a worker has to answer a delivery
-    uint32_t reply_timeout;         //  Ms the producer waits for the outcome
-    uint64_t group;                 //  Scatter copy: its group's id, else 0
-    const void *payload;            //  Input (waiting, in progress), else NULL
-    size_t payload_size;
-    const void *result;             //  Reply or reason (finished), else NULL
-    size_t result_size;
-} zg_qrecord_t;
-
-//  Called by zg_qstore_load for each record; a non-zero return stops the
-//  load and becomes its return value
+//  Called by zg_qstore_load for each record; its strings and bytes point
+//  into the store and are valid only during the call. A non-zero return
+//  stops the load and becomes its return value
 typedef int (zg_qstore_load_fn) (const zg_qrecord_t *record, void *arg);
 
 //  Open (creating it if needed) the store in a directory and lock it for
