@@ -23,6 +23,7 @@
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
 #include "zg_qworkers.h"
+#include "zg_qstore.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -56,6 +57,7 @@ typedef struct {
     int64_t result_ttl;             //  Ms a finished task stays readable
     int64_t max_results;            //  Finished tasks kept
     int64_t recent_size;            //  Recently finished tasks in STATS
+    int64_t data_max_size;          //  Bytes the durable store may grow to
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -83,6 +85,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "result-ttl", offsetof (s_settings_t, result_ttl), 0, 86400000 },
     { "max-results", offsetof (s_settings_t, max_results), 0, INT32_MAX },
     { "recent-size", offsetof (s_settings_t, recent_size), 0, 10000 },
+    { "data-max-size", offsetof (s_settings_t, data_max_size), ZG_QSTORE_MIN_SIZE, 17592186044416 },
     { NULL }
 };
 
@@ -164,7 +167,8 @@ s_self_new (zsock_t *pipe)
         .max_queues = 10000, .max_workers = 100000, .max_subscriptions = 64, .max_prefetch = 10000,
         .max_priority = 9, .max_deliveries = 5, .heartbeat_interval = 1000, .worker_timeout = 5000,
         .ack_timeout = 30000, .max_ack_timeout = 86400000, .reply_timeout = 5000,
-        .max_reply_timeout = 3600000, .result_ttl = 60000, .max_results = 100000, .recent_size = 50
+        .max_reply_timeout = 3600000, .result_ttl = 60000, .max_results = 100000, .recent_size = 50,
+        .data_max_size = ZG_QSTORE_DEFAULT_SIZE
     };
     self->producers = zsock_new (ZMQ_ROUTER);
     self->workers = zsock_new (ZMQ_ROUTER);
@@ -235,6 +239,13 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_actor_bind (self->producers, value, error, size);
     if (streq (key, "workers") || streq (key, "inproc-workers"))
         return zg_actor_bind (self->workers, value, error, size);
+    //  zg_qstore is not wired into this actor yet (issue 12): refuse a store
+    //  rather than pretend that tasks survive a restart
+    if (streq (key, "data-dir")) {
+        if (*value)
+            snprintf (error, size, "durable queues are not available yet, leave data-dir empty");
+        return *value? -1: 0;
+    }
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
@@ -1741,6 +1752,10 @@ zg_queues_test (bool verbose)
     char error [256];
     assert (zg_actor_set (queues, "no-such-key", "1", error, sizeof error) == -1);
     assert (zg_actor_set (queues, "max-pending", "-1", error, sizeof error) == -1);
+    assert (zg_actor_set (queues, "data-dir", "", error, sizeof error) == 0);
+    assert (zg_actor_set (queues, "data-dir", "/tmp/zg-queues-test", error, sizeof error) == -1);
+    assert (zg_actor_set (queues, "data-max-size", "65535", error, sizeof error) == -1);
+    assert (zg_actor_set (queues, "data-max-size", "65536", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "max-pending", "3", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "max-deliveries", "3", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "verbose", verbose? "1": "0", error, sizeof error) == 0);
