@@ -15,20 +15,25 @@
 
 #include "zg_classes.h"
 #include "zg_tasks.h"
+#include "zg_dirlock.h"
 #include "zg_qstore.h"
 #include <lmdb.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
 //  Longest error text
 #define ZG_QSTORE_ERROR_SIZE 512
-//  Name of the lock file in the data directory
-#define ZG_QSTORE_LOCK_FILE "zgate.lock"
+//  A new task is refused once the store's pages would fill all but 1/this
+//  of data-max-size: the rest is kept for the changes of stored tasks, so
+//  that a full store can still record acks and deletions (LMDB copies every
+//  page it changes)
+#define ZG_QSTORE_RESERVE 8
+//  Bytes a task's three keys cost in LMDB's pages, at most
+#define ZG_QSTORE_KEY_COST 75
 
 struct _zg_qstore_t {
     char *dir;                      //  The data directory
-    int lock_fd;                    //  Lock file, flock'ed for our lifetime
+    zg_dirlock_t *lock;             //  The directory, ours while open
     MDB_env *env;                   //  The LMDB environment
     MDB_dbi meta;                   //  "meta": format and next id
     MDB_dbi tasks;                  //  "tasks": records by [id][part]
@@ -38,6 +43,7 @@ struct _zg_qstore_t {
     uint64_t next_id;               //  Next id, with the pass's changes
     uint64_t committed_id;          //  Next id as of the last commit
     int64_t max_size;               //  Map size, bytes
+    size_t page_size;               //  LMDB page size, bytes
     char error [ZG_QSTORE_ERROR_SIZE];  //  Last error
 };
 
@@ -54,7 +60,8 @@ s_describe (zg_qstore_t *self, int rc, char *text, size_t size)
         snprintf (text, size, "disk full (%s)", strerror (rc));
     else
     if (rc == EIO)
-        snprintf (text, size, "I/O error");
+        //  LMDB reports a short write, which is how a disk fills up, as EIO
+        snprintf (text, size, "I/O error or disk full");
     else
     if (rc == MDB_PANIC)
         snprintf (text, size, "store unusable after an earlier I/O error, restart zgate");
@@ -243,35 +250,6 @@ s_open_meta (zg_qstore_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Take the directory's lock file for this process; returns 0 or -1 with
-//  the error set
-
-static int
-s_lock (zg_qstore_t *self)
-{
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", self->dir, ZG_QSTORE_LOCK_FILE);
-    self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (self->lock_fd == -1) {
-        snprintf (self->error, sizeof self->error, "data-dir '%s': cannot open " ZG_QSTORE_LOCK_FILE ": %s", self->dir,
-                  strerror (errno));
-        return -1;
-    }
-    //  flock locks belong to the open file: a second open in this process
-    //  is refused like another process
-    if (flock (self->lock_fd, LOCK_EX | LOCK_NB) == -1) {
-        if (errno == EWOULDBLOCK)
-            snprintf (self->error, sizeof self->error, "data-dir '%s' is in use by another zgate "
-                      "(" ZG_QSTORE_LOCK_FILE " is locked)", self->dir);
-        else
-            snprintf (self->error, sizeof self->error, "data-dir '%s': cannot lock " ZG_QSTORE_LOCK_FILE ": %s", self->dir,
-                      strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
-//  --------------------------------------------------------------------------
 //  Open the store in a directory
 
 zg_qstore_t *
@@ -281,7 +259,6 @@ zg_qstore_open (const char *dir, const zg_qstore_options_t *options, char *error
     zg_qstore_t *self = (zg_qstore_t *) zmalloc (sizeof (zg_qstore_t));
     assert (self);
     self->dir = strdup (dir);
-    self->lock_fd = -1;
     //  LMDB wants a whole number of pages
     int64_t page = (int64_t) sysconf (_SC_PAGESIZE);
     self->max_size = (options->max_size + page - 1) / page * page;
@@ -294,7 +271,7 @@ zg_qstore_open (const char *dir, const zg_qstore_options_t *options, char *error
         snprintf (self->error, sizeof self->error, "data-dir '%s': cannot create the directory: %s", dir,
                   strerror (errno));
     else
-    if (s_lock (self) == 0) {
+    if ((self->lock = zg_dirlock_new (dir, self->error, sizeof self->error))) {
         rc = mdb_env_create (&self->env);
         if (rc == 0)
             rc = mdb_env_set_maxdbs (self->env, 2);
@@ -302,6 +279,10 @@ zg_qstore_open (const char *dir, const zg_qstore_options_t *options, char *error
             rc = mdb_env_set_mapsize (self->env, (size_t) self->max_size);
         if (rc == 0)
             rc = mdb_env_open (self->env, dir, 0, 0644);
+        MDB_stat stat;
+        if (rc == 0)
+            rc = mdb_env_stat (self->env, &stat);
+        self->page_size = rc? 0: stat.ms_psize;
         if (rc)
             s_set_error (self, rc, "cannot open");
         else
@@ -329,8 +310,7 @@ zg_qstore_destroy (zg_qstore_t **self_p)
         mdb_txn_abort (self->txn);
     if (self->env)
         mdb_env_close (self->env);
-    if (self->lock_fd != -1)
-        close (self->lock_fd);
+    zg_dirlock_destroy (&self->lock);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -414,6 +394,24 @@ zg_qstore_next_id (zg_qstore_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Bytes of the pages the pass's databases use: the free pages in the file
+//  do not count, they are reused
+
+static int64_t
+s_used (zg_qstore_t *self)
+{
+    //  The free-page list and the main database have handles 0 and 1
+    MDB_dbi dbis [] = { 0, 1, self->meta, self->tasks };
+    size_t pages = 2;           //  The meta pages
+    for (size_t index = 0; index < 4; index++) {
+        MDB_stat stat;
+        if (mdb_stat (self->txn, dbis [index], &stat) == 0)
+            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+    }
+    return (int64_t) (pages * self->page_size);
+}
+
+//  --------------------------------------------------------------------------
 //  Store a new task
 
 int
@@ -422,8 +420,15 @@ zg_qstore_put (zg_qstore_t *self, const zg_qrecord_t *record)
     assert (self && record);
     assert (record->id > 0 && record->queue_size > 0 && record->queue_size <= 255);
     assert (record->state <= ZG_TASK_DEAD);
-    if (s_begin (self)
-    ||  s_put_header (self, record)
+    if (s_begin (self))
+        return -1;
+    int64_t needed = ZG_QRECORD_HEADER_MAX + ZG_QSTORE_KEY_COST
+                   + (int64_t) (record->payload_size + record->result_size);
+    if (s_used (self) + needed > self->max_size - self->max_size / ZG_QSTORE_RESERVE) {
+        s_set_error (self, MDB_MAP_FULL, "no room for a new task");
+        return -1;
+    }
+    if (s_put_header (self, record)
     ||  s_put_part (self, record->id, ZG_QRECORD_PAYLOAD, record->payload, record->payload_size)
     ||  s_put_part (self, record->id, ZG_QRECORD_RESULT, record->result, record->result_size))
         return -1;
@@ -714,7 +719,8 @@ s_test_refused (const char *dir)
 }
 
 //  Limited to the data file's current size (as if the disk were full), a
-//  pass that grows the file fails at commit: whether it did, as disk full
+//  pass that grows the file fails at commit: whether it did. LMDB turns the
+//  short write into EIO.
 static bool
 s_test_disk_full (const char *dir)
 {
@@ -726,15 +732,8 @@ s_test_disk_full (const char *dir)
     struct rlimit limit = { (rlim_t) info.st_size, (rlim_t) info.st_size };
     signal (SIGXFSZ, SIG_IGN);
     assert (setrlimit (RLIMIT_FSIZE, &limit) == 0);
-    int rc = s_test_put_pass (self, 100, 199, 1000);
-    return rc == -1 && strstr (zg_qstore_error (self), "disk full");
-}
-
-//  A file of the store
-static void
-s_test_path (char *path, const char *dir, const char *name)
-{
-    snprintf (path, PATH_MAX, "%s/%s", dir, name);
+    int rc = s_test_put_pass (self, 1000000, 1000999, 1000);
+    return rc == -1 && strstr (zg_qstore_error (self), "cannot commit: I/O error or disk full");
 }
 
 //  Overwrite (or append, at offset -1) bytes of the data file
@@ -742,7 +741,7 @@ static void
 s_test_write_data (const char *dir, off_t offset, const void *data, size_t size)
 {
     char path [PATH_MAX];
-    s_test_path (path, dir, "data.mdb");
+    snprintf (path, sizeof path, "%s/data.mdb", dir);
     int fd = open (path, O_WRONLY);
     assert (fd != -1);
     if (offset == -1)
@@ -751,18 +750,6 @@ s_test_write_data (const char *dir, off_t offset, const void *data, size_t size)
     close (fd);
 }
 
-//  Remove a test directory and the store in it
-static void
-s_test_remove (const char *dir)
-{
-    const char *names [] = { "data.mdb", "lock.mdb", ZG_QSTORE_LOCK_FILE };
-    char path [PATH_MAX];
-    for (size_t index = 0; index < 3; index++) {
-        s_test_path (path, dir, names [index]);
-        unlink (path);
-    }
-    rmdir (dir);
-}
 
 //  Round trip, reopen, ids, lock, lost passes
 static void
@@ -859,50 +846,63 @@ s_test_records (const char *dir)
     zg_qstore_destroy (&self);
 }
 
-//  A store at data-max-size refuses the pass that does not fit and keeps
+//  A full store refuses new tasks but keeps room for the changes of the
+//  stored ones; a change that does not fit at all loses its pass and keeps
 //  the previous commit; so does a full disk
 static void
 s_test_full (const char *dir)
 {
-    zg_qstore_t *self = s_test_open (dir, ZG_QSTORE_MIN_SIZE);
+    zg_qstore_t *self = s_test_open (dir, 1048576);
     uint64_t stored = 0;
     while (s_test_put_pass (self, stored + 1, stored + 10, 100) == 0)
         stored += 10;
-    assert (stored > 0 && stored < 1000);
-    assert (strstr (zg_qstore_error (self), "store full (queues/data-max-size 65536 bytes)"));
-    assert (zg_qstore_next_id (self) == stored + 1);
-    //  A change that does not fit loses its pass: every later change of
-    //  the pass fails, and the commit reports it
-    char large [ZG_QSTORE_MIN_SIZE];
-    memset (large, 'l', sizeof large - 1);
-    large [sizeof large - 1] = 0;
-    zg_qrecord_t record = s_test_task (stored + 1, "bulk", large);
-    assert (zg_qstore_put (self, &record) == -1);
+    //  The pass that did not fit keeps the tasks put before the refusal
+    assert (strstr (zg_qstore_error (self), "no room for a new task: store full (queues/data-max-size 1048576"));
+    stored += zg_qstore_pending (self);
+    assert (zg_qstore_commit (self) == 0);
+    assert (stored > 1000 && zg_qstore_next_id (self) == stored + 1);
+
+    //  Acks and deletions still fit, in passes that touch less than the
+    //  reserve, and make room
+    for (uint64_t id = 1; id <= stored; id++) {
+        assert (zg_qstore_finish (self, id, ZG_TASK_DONE, 1, 2, "result", 6) == 0);
+        assert (id % 100 || zg_qstore_commit (self) == 0);
+    }
+    assert (zg_qstore_commit (self) == 0);
+    for (uint64_t id = 1; id <= stored; id++) {
+        assert (zg_qstore_delete (self, id) == 0);
+        assert (id % 100 || zg_qstore_commit (self) == 0);
+    }
+    assert (zg_qstore_commit (self) == 0);
+    assert (s_test_put_pass (self, stored + 1, stored + 10, 100) == 0);
+    stored += 10;
+
+    //  A result larger than the store loses its pass: every later change
+    //  of the pass fails, the commit reports it, the next pass is new
+    size_t size = 1048576;
+    char *large = (char *) zmalloc (size);
+    assert (zg_qstore_requeue (self, stored) == 0);
+    assert (zg_qstore_finish (self, stored, ZG_TASK_DONE, 1, 2, large, size) == -1);
+    free (large);
     assert (strstr (zg_qstore_error (self), "store full"));
-    record = s_test_task (stored + 1, "bulk", "x");
-    assert (zg_qstore_put (self, &record) == -1);
+    assert (zg_qstore_requeue (self, stored) == -1);
     assert (zg_qstore_pending (self) == 0);
     assert (zg_qstore_commit (self) == -1);
     assert (zg_qstore_commit (self) == 0);
     zg_qstore_destroy (&self);
 
-    self = s_test_open (dir, ZG_QSTORE_MIN_SIZE);
+    self = s_test_open (dir, 1048576);
     s_test_loaded_t loaded;
     s_test_load (self, &loaded);
-    assert (loaded.count == stored);
+    assert (loaded.count == 10 && loaded.records [9].id == stored);
+    assert (loaded.records [9].state == ZG_TASK_WAITING && streq (loaded.records [9].result, ""));
     assert (zg_qstore_next_id (self) == stored + 1);
     zg_qstore_destroy (&self);
 
-    //  A larger data-max-size makes room
-    self = s_test_open (dir, 4 * 1048576);
-    assert (s_test_put_pass (self, stored + 1, stored + 100, 100) == 0);
-    stored += 100;
-    zg_qstore_destroy (&self);
-
     assert (s_test_in_child (s_test_disk_full, dir));
-    self = s_test_open (dir, 4 * 1048576);
+    self = s_test_open (dir, 1048576);
     s_test_load (self, &loaded);
-    assert (loaded.count == stored);
+    assert (loaded.count == 10);
     assert (zg_qstore_next_id (self) == stored + 1);
     zg_qstore_destroy (&self);
 
@@ -940,7 +940,7 @@ s_test_crash (const char *dir)
     //  A commit whose data pages were written but not its meta page: keep
     //  the meta pages of the last commit, make another, put them back
     char path [PATH_MAX];
-    s_test_path (path, dir, "data.mdb");
+    snprintf (path, sizeof path, "%s/data.mdb", dir);
     byte *metas = (byte *) zmalloc (2 * page);
     int fd = open (path, O_RDONLY);
     assert (fd != -1 && pread (fd, metas, 2 * page, 0) == (ssize_t) (2 * page));
@@ -980,7 +980,9 @@ zg_qstore_test (bool verbose)
         if (verbose)
             zsys_info ("zg_qstore: test %zu in %s", index, dir);
         tests [index] (dir);
-        s_test_remove (dir);
+        zdir_t *files = zdir_new (dir, NULL);
+        zdir_remove (files, true);
+        zdir_destroy (&files);
     }
     printf ("OK\n");
 }

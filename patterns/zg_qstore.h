@@ -2,9 +2,7 @@
     zg_qstore - durable task records of the queues actor, in LMDB
 
     Private to the queues. One store is one directory (queues/data-dir)
-    holding an LMDB environment and a lock file that one process at a time
-    holds (flock): LMDB itself lets several processes share an environment,
-    two zgates serving the same tasks must not.
+    holding an LMDB environment, locked for one process (zg_dirlock).
 
     Shaped for the actor loop: the first change of a loop pass opens a write
     transaction, every change of the pass joins it, and zg_qstore_commit
@@ -82,7 +80,10 @@ uint64_t
 //  not lose the pass.
 
 //  Store a new task (or replace one): header, payload and result as given.
-//  Marks its id used.
+//  Marks its id used. A task that would fill the store past 7/8 of
+//  data-max-size is refused (-1, "store full") without losing the pass:
+//  the last eighth is kept for the changes of stored tasks (LMDB copies
+//  each page a pass changes, so a pass may change up to that much).
 int
     zg_qstore_put (zg_qstore_t *self, const zg_qrecord_t *record);
 

@@ -10,6 +10,7 @@
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
+#include "zg_dirlock.h"
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
 #include "zg_qworkers.h"
@@ -37,6 +38,7 @@ static const s_test_t s_tests [] = {
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
+    { "zg_dirlock", zg_dirlock_test },
     { "zg_qrecord", zg_qrecord_test },
     { "zg_qstore", zg_qstore_test },
     { "zg_qworkers", zg_qworkers_test },
