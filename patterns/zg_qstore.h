@@ -7,11 +7,14 @@
     Shaped for the actor loop: the first change of a loop pass opens a write
     transaction, every change of the pass joins it, and zg_qstore_commit
     makes them durable together (LMDB's default: synced at commit) before the
-    pass sends any OK. If a change or the commit fails (store full, disk
-    full, I/O error), the whole pass is lost: the transaction is aborted, the
-    store stays at the previous commit, further changes of the pass fail
-    too, and the commit reports the failure; the caller answers each request
-    of the pass with ZG_ERR_STORAGE (507).
+    pass sends any OK. A new task that would fill the store past 7/8 of
+    data-max-size is refused alone (its SEND gets ZG_ERR_STORAGE, 507), so
+    that the last eighth keeps room for acks and deletions. If any other
+    change or the commit fails (store or disk full, I/O error), the whole
+    pass is lost: the transaction is aborted, the store stays at the
+    previous commit, further changes of the pass fail too, and the commit
+    reports the failure; the caller answers each request of the pass with
+    ZG_ERR_STORAGE (507) and must not act on the pass's changes.
 
     On restart, zg_qstore_load hands back every record in id order with the
     next id to issue. Records of waiting and in-progress tasks carry their
