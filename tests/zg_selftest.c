@@ -14,6 +14,9 @@
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
+#include "zg_dirlock.h"
+#include "zg_qrecord.h"
+#include "zg_qstore.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
@@ -55,6 +58,9 @@ static const s_test_t s_tests [] = {
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
+    { "zg_dirlock", zg_dirlock_test },
+    { "zg_qrecord", zg_qrecord_test },
+    { "zg_qstore", zg_qstore_test },
     { "zg_qworkers", zg_qworkers_test },
     { "zg_qoptions", zg_qoptions_test },
     { "zg_qtable", zg_qtable_test },
