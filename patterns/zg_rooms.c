@@ -100,12 +100,7 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (s_settings_t) {
-        .client_timeout = 15000, .ack_timeout = ZG_ROOM_DEFAULT_ACK_TIMEOUT, .max_clients = 100000, .max_rooms = 100000,
-        .max_rooms_per_client = 1000, .max_backlog = 100000, .max_name_size = 255,
-        .max_message_size = 1048576, .max_peek = 1000, .max_top_rooms = 1000,
-        .sndhwm = 100000, .rcvhwm = 100000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "rooms");
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     self->handle = zsock_resolve (self->router);
