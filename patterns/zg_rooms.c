@@ -108,7 +108,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
     self->rooms = zg_roomset_new (self->handle);
     s_self_configure_rooms (self);
@@ -677,7 +677,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     //  Socket options apply to endpoints bound from now on
     zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->room_key = (char *) realloc (self->room_key, (size_t) self->settings.max_name_size + 1);
     assert (self->room_key);
     s_self_configure_rooms (self);
