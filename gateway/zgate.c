@@ -62,8 +62,6 @@ s_print_help (zg_config_t *config)
 static int
 s_load_config (zg_config_t *config, int argc, char **argv)
 {
-    const char *filename = getenv ("ZGATE_CONFIG");
-    int first_flag = 1;
     if (argc > 1 && (streq (argv [1], "--help") || streq (argv [1], "-h"))) {
         s_print_help (config);
         return 1;
@@ -72,14 +70,7 @@ s_load_config (zg_config_t *config, int argc, char **argv)
         printf ("zgate %s\n", ZGATE_VERSION);
         return 1;
     }
-    if (argc > 2 && streq (argv [1], "--config")) {
-        filename = argv [2];
-        first_flag = 3;
-    }
-    if (filename && zg_config_load_file (config, filename))
-        return -1;
-    zg_config_load_env (config);
-    return zg_config_load_args (config, argc, argv, first_flag);
+    return zg_config_load (config, argc, argv);
 }
 
 //  Log every actor's counters on one line each

@@ -225,6 +225,25 @@ zg_config_load_args (zg_config_t *self, int argc, char **argv, int first)
 }
 
 //  --------------------------------------------------------------------------
+//  Override keys from zgate's command line and environment, in layers
+
+int
+zg_config_load (zg_config_t *self, int argc, char **argv)
+{
+    assert (self);
+    const char *filename = getenv ("ZGATE_CONFIG");
+    int first_flag = 1;
+    if (argc > 2 && streq (argv [1], "--config")) {
+        filename = argv [2];
+        first_flag = 3;
+    }
+    if (filename && zg_config_load_file (self, filename))
+        return -1;
+    zg_config_load_env (self);
+    return zg_config_load_args (self, argc, argv, first_flag);
+}
+
+//  --------------------------------------------------------------------------
 //  Value of a key, named "section/key", or NULL if the key is unknown
 
 const char *
@@ -327,6 +346,19 @@ zg_config_test (bool verbose)
     char *missing_value [] = { "zgate", "--topics-max-topics" };
     assert (zg_config_load_args (config, 2, missing_value, 1) == -1);
     assert (zg_config_set (config, "topics", "x") == -1);
+
+    //  zgate's command line: --config FILE first, then flags over the file
+    file = fopen (filename, "w");
+    assert (file);
+    fprintf (file, "topics\n    max-topics = 8\n    max-topic-size = 9\n");
+    fclose (file);
+    char *command [] = { "zgate", "--config", filename, "--topics-max-topics=5" };
+    assert (zg_config_load (config, 4, command) == 0);
+    assert (zg_config_get_int (config, "topics/max-topics") == 5);
+    assert (zg_config_get_int (config, "topics/max-topic-size") == 9);
+    remove (filename);
+    assert (zg_config_load (config, 3, command) == -1);
+    assert (strstr (zg_config_error (config), "cannot read config file"));
 
     //  Every key has a description for --help
     for (zconfig_t *section = zconfig_child (config->tree); section; section = zconfig_next (section))
