@@ -25,6 +25,38 @@ int
 //  Mutants kept as further starting points, past the files read
 #define FUZZ_MAX_KEPT 1024
 
+//  The input under test, written out if it crashes the target
+static const byte *s_input;
+static size_t s_input_size;
+
+//  On a crash (a failed assertion is SIGABRT), save the input as
+//  crash-input in the working directory so it can be replayed and kept
+//  under tests/fuzz/regressions/; only async-signal-safe calls here
+static void
+s_save_input (int signal_number)
+{
+    int fd = open ("crash-input", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        ssize_t written = write (fd, s_input, s_input_size);
+        close (fd);
+        const char *note = written == (ssize_t) s_input_size? "the input is in ./crash-input\n":
+                                                               "could not write ./crash-input\n";
+        written = write (STDERR_FILENO, note, strlen (note));
+        (void) written;
+    }
+    signal (signal_number, SIG_DFL);
+    raise (signal_number);
+}
+
+//  Run the target on one input
+static void
+s_run (const byte *data, size_t size)
+{
+    s_input = data;
+    s_input_size = size;
+    LLVMFuzzerTestOneInput (data, size);
+}
+
 //  Deterministic generator (xorshift), so a failure can be replayed with --seed
 static uint64_t
 s_random (uint64_t *state)
@@ -186,7 +218,7 @@ int
 main (int argc, char **argv)
 {
     int64_t seconds = 3;
-    uint64_t runs = 0;
+    int64_t runs = -1;              //  Mutants to run, or -1 for seconds' worth
     uint64_t seed = 0x5eed5eed;
     zlistx_t *inputs = zlistx_new ();
     zlistx_set_destructor (inputs, (zlistx_destructor_fn *) zchunk_destroy);
@@ -199,7 +231,7 @@ main (int argc, char **argv)
             seconds = atoll (argv [++index]);
         else
         if (streq (arg, "--runs") && value)
-            runs = strtoull (argv [++index], NULL, 10);
+            runs = atoll (argv [++index]);
         else
         if (streq (arg, "--seed") && value)
             seed = strtoull (argv [++index], NULL, 10);
@@ -215,31 +247,35 @@ main (int argc, char **argv)
         else
             s_load_inputs (inputs, arg);
     }
+    signal (SIGABRT, s_save_input);
+    signal (SIGSEGV, s_save_input);
+    signal (SIGBUS, s_save_input);
+    signal (SIGFPE, s_save_input);
     //  Every file as it is: the seeds and the regressions must pass
     size_t files = zlistx_size (inputs);
     for (zchunk_t *chunk = (zchunk_t *) zlistx_first (inputs); chunk; chunk = (zchunk_t *) zlistx_next (inputs))
-        LLVMFuzzerTestOneInput (zchunk_data (chunk), zchunk_size (chunk));
+        s_run (zchunk_data (chunk), zchunk_size (chunk));
     if (files == 0)
         zlistx_add_end (inputs, zchunk_new (NULL, 0));
     //  Then mutants, for the time or the count given
     uint64_t state = seed? seed: 1;
     byte buffer [FUZZ_MAX_INPUT];
     int64_t deadline = zclock_mono () + seconds * 1000;
-    uint64_t done = 0;
-    while (runs? done < runs: zclock_mono () < deadline) {
+    int64_t done = 0;
+    while (runs >= 0? done < runs: zclock_mono () < deadline) {
         zchunk_t *chunk = (zchunk_t *) zlistx_first (inputs);
         for (size_t skip = (size_t) (s_random (&state) % zlistx_size (inputs)); skip; skip--)
             chunk = (zchunk_t *) zlistx_next (inputs);
         size_t size = zchunk_size (chunk) < FUZZ_MAX_INPUT? zchunk_size (chunk): FUZZ_MAX_INPUT;
         memcpy (buffer, zchunk_data (chunk), size);
         size = s_mutate (buffer, size, inputs, tokens, &state);
-        LLVMFuzzerTestOneInput (buffer, size);
+        s_run (buffer, size);
         done++;
         //  Some mutants become starting points: mutations stack up
         if (zlistx_size (inputs) < files + FUZZ_MAX_KEPT && s_random (&state) % 16 == 0)
             zlistx_add_end (inputs, zchunk_new (buffer, size));
     }
-    printf ("%s: %zu files, %" PRIu64 " mutants, seed %" PRIu64 ", %zu dictionary tokens: OK\n",
+    printf ("%s: %zu files, %" PRId64 " mutants, seed %" PRIu64 ", %zu dictionary tokens: OK\n",
             argv [0], files, done, seed, zlistx_size (tokens));
     zlistx_destroy (&tokens);
     zlistx_destroy (&inputs);
