@@ -115,7 +115,10 @@ zg_config_load_file (zg_config_t *self, const char *filename)
         snprintf (self->error, sizeof self->error, "cannot read config file '%s'", filename);
         return -1;
     }
-    zconfig_t *file = zconfig_load (filename);
+    //  Not zconfig_load: it leaks its file handle on text that is not ZPL
+    zchunk_t *text = zchunk_slurp (filename, 0);
+    zconfig_t *file = text? zconfig_chunk_load (text): NULL;
+    zchunk_destroy (&text);
     if (!file) {
         snprintf (self->error, sizeof self->error, "config file '%s' is not valid ZPL", filename);
         return -1;
