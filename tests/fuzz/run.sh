@@ -4,7 +4,8 @@
 #
 #       tests/fuzz/run.sh TARGET SECONDS      one target (ws, mpreader, codec_json, ...)
 #       tests/fuzz/run.sh all SECONDS         every target, one after the other
-#       tests/fuzz/run.sh minimize TARGET     shrink the committed corpus to the inputs that add coverage
+#       tests/fuzz/run.sh minimize TARGET     the committed corpus becomes the fewest inputs, of it and of
+#                                             what runs found, that cover what they all cover (-merge=1)
 #
 #   The libFuzzer build lives in build-fuzz/ (made if needed); inputs a run finds go to
 #   build-fuzz/corpus/TARGET/ (kept between runs, not committed), crashes to build-fuzz/crashes/TARGET/.
@@ -74,7 +75,8 @@ case $1 in
         [ -d "$fuzz/corpus/$name" ] || usage
         build_target "$name"
         shrunk=$(mktemp -d)
-        nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" >/dev/null 2>&1
+        nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" \
+             $( [ -d "$build/corpus/$name" ] && echo "$build/corpus/$name") >/dev/null 2>&1
         echo "$name: $(ls "$fuzz/corpus/$name" | wc -l) inputs, $(ls "$shrunk" | wc -l) add coverage"
         rm -f "$fuzz/corpus/$name"/*
         cp "$shrunk"/* "$fuzz/corpus/$name/"
