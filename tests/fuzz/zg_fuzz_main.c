@@ -29,7 +29,7 @@ int
 static const byte *s_input;
 static size_t s_input_size;
 
-//  On a crash (a failed assertion is SIGABRT), save the input as
+//  On a failed assertion (SIGABRT), save the input as
 //  crash-input in the working directory so it can be replayed and kept
 //  under tests/fuzz/regressions/; only async-signal-safe calls here
 static void
@@ -247,10 +247,9 @@ main (int argc, char **argv)
         else
             s_load_inputs (inputs, arg);
     }
+    //  Failed assertions only: sanitizers keep their own handlers and
+    //  reports, and the seed replays what they caught
     signal (SIGABRT, s_save_input);
-    signal (SIGSEGV, s_save_input);
-    signal (SIGBUS, s_save_input);
-    signal (SIGFPE, s_save_input);
     //  Every file as it is: the seeds and the regressions must pass
     size_t files = zlistx_size (inputs);
     for (zchunk_t *chunk = (zchunk_t *) zlistx_first (inputs); chunk; chunk = (zchunk_t *) zlistx_next (inputs))

@@ -25,7 +25,6 @@ typedef struct {
     int holder;                     //  Its holder, or -1 for a use
 } s_held_t;
 
-static zsock_t *s_subscriber;
 static s_held_t s_model [FUZZ_MAX_OPS];
 static size_t s_model_size;
 
@@ -102,9 +101,10 @@ s_check_match (zg_topicmap_t *map, const char *topic)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    if (!s_subscriber)
-        s_subscriber = zsock_new (ZMQ_SUB);
-    zg_topicmap_t *map = zg_topicmap_new (s_subscriber);
+    //  A socket per input, so none is left open when the process ends
+    zsock_t *subscriber = zsock_new (ZMQ_SUB);
+    assert (subscriber);
+    zg_topicmap_t *map = zg_topicmap_new (subscriber);
     for (size_t ops = 0; size >= 2 && ops < FUZZ_MAX_OPS; ops++) {
         char operation = (char) data [0];
         int holder = data [1] % FUZZ_HOLDERS;
@@ -147,6 +147,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (size_t index = 0; index < s_model_size; index++)
         s_check_match (map, s_model [index].key);
     zg_topicmap_destroy (&map);
+    zsock_destroy (&subscriber);
     while (s_model_size)
         s_model_remove (s_model [0].key, s_model [0].prefix, s_model [0].holder);
     return 0;
