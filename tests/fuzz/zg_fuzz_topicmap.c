@@ -28,6 +28,15 @@ typedef struct {
 static s_held_t s_model [FUZZ_MAX_OPS];
 static size_t s_model_size;
 
+//  One socket for every input: a new one each costs more than the input
+static zsock_t *s_subscriber;
+
+static void
+s_destroy_subscriber (void)
+{
+    zsock_destroy (&s_subscriber);
+}
+
 //  Holders are the addresses of these
 static int s_holders [FUZZ_HOLDERS];
 
@@ -101,10 +110,13 @@ s_check_match (zg_topicmap_t *map, const char *topic)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    //  A socket per input, so none is left open when the process ends
-    zsock_t *subscriber = zsock_new (ZMQ_SUB);
-    assert (subscriber);
-    zg_topicmap_t *map = zg_topicmap_new (subscriber);
+    if (!s_subscriber) {
+        s_subscriber = zsock_new (ZMQ_SUB);
+        assert (s_subscriber);
+        //  Runs before czmq's own exit handler, registered with the socket
+        atexit (s_destroy_subscriber);
+    }
+    zg_topicmap_t *map = zg_topicmap_new (s_subscriber);
     for (size_t ops = 0; size >= 2 && ops < FUZZ_MAX_OPS; ops++) {
         char operation = (char) data [0];
         int holder = data [1] % FUZZ_HOLDERS;
@@ -147,7 +159,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (size_t index = 0; index < s_model_size; index++)
         s_check_match (map, s_model [index].key);
     zg_topicmap_destroy (&map);
-    zsock_destroy (&subscriber);
     while (s_model_size)
         s_model_remove (s_model [0].key, s_model [0].prefix, s_model [0].holder);
     return 0;
