@@ -75,11 +75,20 @@ s_check_flags (zg_config_t *config, int argc, char **argv)
     free (flags);
 }
 
+//  The file goes when the process does
+static void
+s_remove_file (void)
+{
+    remove (s_filename);
+    zstr_free (&s_filename);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (!s_filename) {
         s_filename = zsys_sprintf ("/tmp/zg_fuzz_config.%d.cfg", getpid ());
+        atexit (s_remove_file);
         zg_config_t *config = zg_config_new ();
         s_defaults = s_names (config);
         zg_config_destroy (&config);
