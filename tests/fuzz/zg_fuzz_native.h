@@ -1,0 +1,220 @@
+/*  =========================================================================
+    zg_fuzz_native - what the fuzz targets of the native actors share: an
+    input read as a sequence of multipart messages, each sent on one of a
+    few client connections to a real actor over inproc, then a round trip
+    on that connection, so the actor has handled it and every message it
+    sent because of it, to any connection, has arrived
+
+    Input format, repeated until the input ends (a cut message is dropped):
+
+        [connection byte][frame count byte][frame]...
+
+    the connection is the byte modulo the target's connection count, the
+    frame count the byte modulo 8 (0 frames send one empty frame), and a
+    frame is a length byte then that many bytes, where 0xEF means a 2-byte
+    big-endian length follows, and 0xF0 to 0xFF stand for no bytes but one
+    of 16 values the actor sent earlier and the target remembered (issued
+    client ids, ack tokens, task ids): the fuzzer cannot guess those.
+
+    The sync round trip is a request whose req (or worker id) is
+    FUZZ_SYNC; an input frame that starts with it is dropped (its message
+    is not sent), so no answer to the input can be taken for the sync.
+    =========================================================================
+*/
+
+#ifndef ZG_FUZZ_NATIVE_H_INCLUDED
+#define ZG_FUZZ_NATIVE_H_INCLUDED
+
+#include "zg_classes.h"
+
+//  Client connections of a target at most
+#define FUZZ_MAX_CONNECTIONS 4
+//  Frames of a message at most, and remembered values
+#define FUZZ_MAX_FRAMES 7
+#define FUZZ_REMEMBERED 16
+//  Length byte meaning "a 2-byte length follows", and the first reference
+#define FUZZ_LONG_LENGTH 0xEF
+#define FUZZ_REFERENCE 0xF0
+//  The sync request's correlation id
+#define FUZZ_SYNC "~sync~"
+//  How long the actor may take to answer the sync; longer is a hang
+#define FUZZ_SYNC_TIMEOUT 5000
+
+typedef struct _fuzz_native_t fuzz_native_t;
+
+//  Checks one message the actor sent to a connection (the sync answer
+//  excluded); it may remember values with s_native_remember
+typedef void (fuzz_seen_fn) (fuzz_native_t *native, size_t connection, zmsg_t *msg);
+//  Notes one message of the input before it is sent (may be NULL)
+typedef void (fuzz_sent_fn) (fuzz_native_t *native, size_t connection, zmsg_t *msg);
+
+struct _fuzz_native_t {
+    zsock_t *connections [FUZZ_MAX_CONNECTIONS];
+    size_t count;                               //  Connections in use
+    fuzz_seen_fn *seen;                         //  The target's checks
+    fuzz_sent_fn *sent;                         //  The target's notes
+    void *state;                                //  The target's model
+    zframe_t *remembered [FUZZ_REMEMBERED];     //  Values the actor sent
+    size_t next;                                //  Ring position
+};
+
+//  Remember a value the actor sent, for inputs to name with a reference
+static void
+s_native_remember (fuzz_native_t *native, const void *data, size_t size)
+{
+    zframe_destroy (&native->remembered [native->next]);
+    native->remembered [native->next] = zframe_new (data, size);
+    native->next = (native->next + 1) % FUZZ_REMEMBERED;
+}
+
+//  Read one frame of the input into msg; false if the input ends first
+static bool
+s_native_frame (fuzz_native_t *native, const uint8_t **data, const uint8_t *end, zmsg_t *msg)
+{
+    if (*data >= end)
+        return false;
+    size_t length = *(*data)++;
+    if (length >= FUZZ_REFERENCE) {
+        zframe_t *value = native->remembered [length - FUZZ_REFERENCE];
+        zmsg_addmem (msg, value? zframe_data (value): NULL, value? zframe_size (value): 0);
+        return true;
+    }
+    if (length == FUZZ_LONG_LENGTH) {
+        if (end - *data < 2)
+            return false;
+        length = (size_t) (*data) [0] << 8 | (*data) [1];
+        *data += 2;
+    }
+    if ((size_t) (end - *data) < length)
+        return false;
+    zmsg_addmem (msg, *data, length);
+    *data += length;
+    return true;
+}
+
+//  True if a frame starts with the sync id, which inputs may not send
+static bool
+s_native_is_sync (zframe_t *frame)
+{
+    return zframe_size (frame) >= strlen (FUZZ_SYNC) && memcmp (zframe_data (frame), FUZZ_SYNC, strlen (FUZZ_SYNC)) == 0;
+}
+
+//  Read the next message of the input; NULL at its end. A message that
+//  names the sync id comes back empty (not to be sent).
+static zmsg_t *
+s_native_next (fuzz_native_t *native, const uint8_t **data, const uint8_t *end, size_t *connection)
+{
+    if (end - *data < 2)
+        return NULL;
+    *connection = (*data) [0] % native->count;
+    size_t frames = (*data) [1] % (FUZZ_MAX_FRAMES + 1);
+    *data += 2;
+    zmsg_t *msg = zmsg_new ();
+    for (size_t index = 0; index < frames; index++)
+        if (!s_native_frame (native, data, end, msg)) {
+            zmsg_destroy (&msg);
+            return NULL;
+        }
+    if (frames == 0)
+        zmsg_addmem (msg, NULL, 0);
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        if (s_native_is_sync (frame)) {
+            zmsg_destroy (&msg);
+            return zmsg_new ();
+        }
+    return msg;
+}
+
+//  Hand every message waiting on any connection to the target's checks
+static void
+s_native_drain (fuzz_native_t *native)
+{
+    for (size_t index = 0; index < native->count; index++) {
+        zsock_t *socket = native->connections [index];
+        while (zsock_events (socket) & ZMQ_POLLIN) {
+            zmsg_t *msg = zmsg_recv (socket);
+            assert (msg);
+            native->seen (native, index, msg);
+            zmsg_destroy (&msg);
+        }
+    }
+}
+
+//  Round trip on a connection: send the sync request (verb, then FUZZ_SYNC
+//  as its req or worker id), hand what comes before its answer to the
+//  checks, then drain the others. The answer must come: a hang fails.
+//  Returns the answer.
+static zmsg_t *
+s_native_sync (fuzz_native_t *native, size_t connection, const char *verb)
+{
+    zsock_t *socket = native->connections [connection];
+    zstr_sendx (socket, verb, FUZZ_SYNC, NULL);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (socket);
+        assert (msg);               //  No answer within FUZZ_SYNC_TIMEOUT
+        zmsg_first (msg);
+        zframe_t *name = zmsg_next (msg);
+        if (name && zframe_streq (name, FUZZ_SYNC)) {
+            s_native_drain (native);
+            return msg;
+        }
+        native->seen (native, connection, msg);
+        zmsg_destroy (&msg);
+    }
+}
+
+//  Connect a DEALER to an inproc endpoint as the next connection
+static void
+s_native_connect (fuzz_native_t *native, const char *endpoint)
+{
+    assert (native->count < FUZZ_MAX_CONNECTIONS);
+    zsock_t *socket = zsock_new (ZMQ_DEALER);
+    assert (socket);
+    zsock_set_rcvtimeo (socket, FUZZ_SYNC_TIMEOUT);
+    zsock_set_linger (socket, 0);
+    int rc = zsock_connect (socket, "%s", endpoint);
+    assert (rc == 0);
+    native->connections [native->count++] = socket;
+}
+
+//  Run every message of an input, each followed by a sync with verb on its
+//  connection
+static void
+s_native_run (fuzz_native_t *native, const uint8_t *data, size_t size, const char *const *sync_verbs)
+{
+    const uint8_t *end = data + size;
+    size_t connection;
+    zmsg_t *msg;
+    while ((msg = s_native_next (native, &data, end, &connection))) {
+        if (zmsg_size (msg)) {
+            if (native->sent)
+                native->sent (native, connection, msg);
+            int rc = zmsg_send (&msg, native->connections [connection]);
+            assert (rc == 0);
+            zmsg_t *answer = s_native_sync (native, connection, sync_verbs [connection]);
+            zmsg_destroy (&answer);
+        }
+        zmsg_destroy (&msg);
+    }
+}
+
+//  Close the connections and forget what was remembered
+static void
+s_native_close (fuzz_native_t *native)
+{
+    for (size_t index = 0; index < native->count; index++)
+        zsock_destroy (&native->connections [index]);
+    for (size_t index = 0; index < FUZZ_REMEMBERED; index++)
+        zframe_destroy (&native->remembered [index]);
+    native->count = 0;
+    native->next = 0;
+}
+
+//  True if a frame holds exactly this string
+static bool
+s_native_is (zframe_t *frame, const char *string)
+{
+    return frame && zframe_streq (frame, string);
+}
+
+#endif

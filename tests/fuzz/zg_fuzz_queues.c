@@ -1,0 +1,203 @@
+/*  =========================================================================
+    zg_fuzz_queues - fuzz target for the queues actor (zg_queues): its
+    command tables, zg_qoptions and the dispatch core zg_qcore, reached as
+    producers and workers reach them, over inproc
+
+    A new actor per input, with small limits so inputs reach them, and four
+    DEALERs: connections 0 and 1 are producers, 2 and 3 workers. The input
+    is a sequence of messages (zg_fuzz_native.h); task ids the actor sends
+    (OK to SEND, DELIVER) are remembered for inputs to name. Invariants:
+    every OK names a non-empty req (or worker id) that connection sent, and
+    every ERROR, REPLY and END one it sent or an empty one; a DELIVER goes
+    to a worker id that connection made READY, with a msgpack map as meta;
+    the final STATS holds no negative number and no queue has more waiting
+    and in-progress tasks than there are tasks (none is both). Runs as
+    zg_fuzz_main.c says.
+    =========================================================================
+*/
+
+#include "zg_fuzz_native.h"
+#include "zg_queues.h"
+
+//  Small limits, each within reach of a short input
+static const char *s_settings [] [2] = {
+    { "max-pending", "4" }, { "max-tasks", "8" }, { "max-queues", "3" }, { "max-workers", "3" },
+    { "max-subscriptions", "3" }, { "max-prefetch", "3" }, { "max-priority", "3" },
+    { "max-deliveries", "2" }, { "max-name-size", "16" }, { "max-options-size", "64" },
+    { "max-task-size", "64" }, { "max-results", "4" }, { "recent-size", "3" }
+};
+
+//  What each connection sent as req or worker id (frame 2 with the
+//  routing id), and which worker ids it made READY
+typedef struct {
+    zlist_t *names [FUZZ_MAX_CONNECTIONS];
+    zlist_t *ready [FUZZ_MAX_CONNECTIONS];
+} s_model_t;
+
+static bool
+s_listed (zlist_t *list, zframe_t *frame)
+{
+    for (zframe_t *item = (zframe_t *) zlist_first (list); item; item = (zframe_t *) zlist_next (list))
+        if (zframe_eq (item, frame))
+            return true;
+    return false;
+}
+
+static void
+s_list_add (zlist_t *list, zframe_t *frame)
+{
+    if (!s_listed (list, frame))
+        zlist_append (list, zframe_dup (frame));
+}
+
+static void
+s_list_destroy (zlist_t **list_p)
+{
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlist_pop (*list_p)))
+        zframe_destroy (&frame);
+    zlist_destroy (list_p);
+}
+
+//  A message the actor sent to a connection
+static void
+s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    zframe_t *verb = zmsg_first (msg);
+    zframe_t *name = zmsg_next (msg);
+    zframe_t *third = zmsg_next (msg);
+    assert (name);
+    bool producer = connection < 2;
+    if (s_native_is (verb, "DELIVER")) {
+        assert (!producer && zmsg_size (msg) == 5);
+        assert (s_listed (model->ready [connection], name));
+        zframe_t *meta = zmsg_next (msg);
+        assert (zframe_size (meta) && (zframe_data (meta) [0] & 0xF0) == 0x80);
+        s_native_remember (native, zframe_data (third), zframe_size (third));
+        return;
+    }
+    assert (s_native_is (verb, "OK") || s_native_is (verb, "ERROR")
+        || (producer && (s_native_is (verb, "REPLY") || s_native_is (verb, "END"))));
+    if (s_native_is (verb, "ERROR"))
+        assert (zmsg_size (msg) == 4 && zframe_size (third) == 3);
+    if (s_native_is (verb, "OK") || zframe_size (name))
+        assert (zframe_size (name) && s_listed (model->names [connection], name));
+    if (producer && s_native_is (verb, "OK") && third && zmsg_size (msg) == 3)
+        s_native_remember (native, zframe_data (third), zframe_size (third));
+    if (!producer && s_native_is (verb, "OK") && third)
+        s_list_add (model->ready [connection], name);
+}
+
+//  True if a msgpack value holds no negative integer, at any depth
+static bool
+s_not_negative (msgpack_object *value)
+{
+    if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return false;
+    if (value->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t index = 0; index < value->via.array.size; index++)
+            if (!s_not_negative (&value->via.array.ptr [index]))
+                return false;
+    if (value->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t index = 0; index < value->via.map.size; index++)
+            if (!s_not_negative (&value->via.map.ptr [index].val))
+                return false;
+    return true;
+}
+
+//  The member of a msgpack map named key, or NULL
+static msgpack_object *
+s_member (msgpack_object *map, const char *key)
+{
+    assert (map->type == MSGPACK_OBJECT_MAP);
+    for (uint32_t index = 0; index < map->via.map.size; index++) {
+        msgpack_object *name = &map->via.map.ptr [index].key;
+        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == strlen (key)
+        &&  memcmp (name->via.str.ptr, key, strlen (key)) == 0)
+            return &map->via.map.ptr [index].val;
+    }
+    return NULL;
+}
+
+//  Waiting plus in-progress tasks of every queue (or command) of a map
+static uint64_t
+s_live_tasks (msgpack_object *queues)
+{
+    uint64_t live = 0;
+    for (uint32_t index = 0; index < queues->via.map.size; index++) {
+        msgpack_object *counters = &queues->via.map.ptr [index].val;
+        live += s_member (counters, "waiting")->via.u64 + s_member (counters, "in_progress")->via.u64;
+    }
+    return live;
+}
+
+//  The STATS answer [OK][req][map]: the counters' invariants
+static void
+s_check_stats (zmsg_t *answer)
+{
+    assert (zmsg_size (answer) == 3);
+    zframe_t *map = zmsg_last (answer);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    int rc = msgpack_unpack_next (&unpacked, (const char *) zframe_data (map), zframe_size (map), &offset);
+    assert (rc == MSGPACK_UNPACK_SUCCESS && offset == zframe_size (map));
+    assert (s_not_negative (&unpacked.data));
+    uint64_t tasks = s_member (&unpacked.data, "tasks")->via.u64;
+    assert (s_live_tasks (s_member (&unpacked.data, "queues")) + s_live_tasks (s_member (&unpacked.data, "commands"))
+            <= tasks);
+    msgpack_unpacked_destroy (&unpacked);
+}
+
+//  A message about to be sent: its req or worker id may be answered
+static void
+s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    zmsg_first (msg);
+    zframe_t *name = zmsg_next (msg);
+    if (name)
+        s_list_add (model->names [connection], name);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    static unsigned instance;
+    instance++;
+    zactor_t *queues = zg_queues_new ();
+    char error [256];
+    char producers [64], workers [64];
+    snprintf (producers, sizeof producers, "inproc://fuzz-queues-producers-%u", instance);
+    snprintf (workers, sizeof workers, "inproc://fuzz-queues-workers-%u", instance);
+    for (size_t index = 0; index < sizeof s_settings / sizeof s_settings [0]; index++) {
+        int rc = zg_actor_set (queues, s_settings [index][0], s_settings [index][1], error, sizeof error);
+        assert (rc == 0);
+    }
+    int rc = zg_actor_set (queues, "producers", producers, error, sizeof error);
+    assert (rc == 0);
+    rc = zg_actor_set (queues, "workers", workers, error, sizeof error);
+    assert (rc == 0);
+
+    s_model_t model;
+    fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
+    for (size_t index = 0; index < 4; index++) {
+        s_native_connect (&native, index < 2? producers: workers);
+        model.names [index] = zlist_new ();
+        model.ready [index] = zlist_new ();
+    }
+    static const char *const sync_verbs [] = { "PING", "PING", "PING", "PING" };
+    s_native_run (&native, data, size, sync_verbs);
+    zmsg_t *stats = s_native_sync (&native, 0, "STATS");
+    s_check_stats (stats);
+    zmsg_destroy (&stats);
+
+    s_native_close (&native);
+    for (size_t index = 0; index < 4; index++) {
+        s_list_destroy (&model.names [index]);
+        s_list_destroy (&model.ready [index]);
+    }
+    zactor_destroy (&queues);
+    return 0;
+}
