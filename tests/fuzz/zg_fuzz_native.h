@@ -59,7 +59,7 @@ struct _fuzz_native_t {
 };
 
 //  Remember a value the actor sent, for inputs to name with a reference
-static void
+static inline void
 s_native_remember (fuzz_native_t *native, const void *data, size_t size)
 {
     zframe_destroy (&native->remembered [native->next]);
@@ -68,7 +68,7 @@ s_native_remember (fuzz_native_t *native, const void *data, size_t size)
 }
 
 //  Read one frame of the input into msg; false if the input ends first
-static bool
+static inline bool
 s_native_frame (fuzz_native_t *native, const uint8_t **data, const uint8_t *end, zmsg_t *msg)
 {
     if (*data >= end)
@@ -93,7 +93,7 @@ s_native_frame (fuzz_native_t *native, const uint8_t **data, const uint8_t *end,
 }
 
 //  True if a frame starts with the sync id, which inputs may not send
-static bool
+static inline bool
 s_native_is_sync (zframe_t *frame)
 {
     return zframe_size (frame) >= strlen (FUZZ_SYNC) && memcmp (zframe_data (frame), FUZZ_SYNC, strlen (FUZZ_SYNC)) == 0;
@@ -101,7 +101,7 @@ s_native_is_sync (zframe_t *frame)
 
 //  Read the next message of the input; NULL at its end. A message that
 //  names the sync id comes back empty (not to be sent).
-static zmsg_t *
+static inline zmsg_t *
 s_native_next (fuzz_native_t *native, const uint8_t **data, const uint8_t *end, size_t *connection)
 {
     if (end - *data < 2)
@@ -126,7 +126,7 @@ s_native_next (fuzz_native_t *native, const uint8_t **data, const uint8_t *end, 
 }
 
 //  Hand every message waiting on any connection to the target's checks
-static void
+static inline void
 s_native_drain (fuzz_native_t *native)
 {
     for (size_t index = 0; index < native->count; index++) {
@@ -144,7 +144,7 @@ s_native_drain (fuzz_native_t *native)
 //  as its req or worker id), hand what comes before its answer to the
 //  checks, then drain the others. The answer must come: a hang fails.
 //  Returns the answer.
-static zmsg_t *
+static inline zmsg_t *
 s_native_sync (fuzz_native_t *native, size_t connection, const char *verb)
 {
     zsock_t *socket = native->connections [connection];
@@ -164,7 +164,7 @@ s_native_sync (fuzz_native_t *native, size_t connection, const char *verb)
 }
 
 //  Connect a DEALER to an inproc endpoint as the next connection
-static void
+static inline void
 s_native_connect (fuzz_native_t *native, const char *endpoint)
 {
     assert (native->count < FUZZ_MAX_CONNECTIONS);
@@ -179,7 +179,7 @@ s_native_connect (fuzz_native_t *native, const char *endpoint)
 
 //  Run every message of an input, each followed by a sync with verb on its
 //  connection
-static void
+static inline void
 s_native_run (fuzz_native_t *native, const uint8_t *data, size_t size, const char *const *sync_verbs)
 {
     const uint8_t *end = data + size;
@@ -199,7 +199,7 @@ s_native_run (fuzz_native_t *native, const uint8_t *data, size_t size, const cha
 }
 
 //  Close the connections and forget what was remembered
-static void
+static inline void
 s_native_close (fuzz_native_t *native)
 {
     for (size_t index = 0; index < native->count; index++)
@@ -211,10 +211,77 @@ s_native_close (fuzz_native_t *native)
 }
 
 //  True if a frame holds exactly this string
-static bool
+static inline bool
 s_native_is (zframe_t *frame, const char *string)
 {
     return frame && zframe_streq (frame, string);
+}
+
+//  Lists of frames (names sent, ids seen)
+static inline bool
+s_listed (zlist_t *list, zframe_t *frame)
+{
+    for (zframe_t *item = (zframe_t *) zlist_first (list); item; item = (zframe_t *) zlist_next (list))
+        if (zframe_eq (item, frame))
+            return true;
+    return false;
+}
+
+static inline void
+s_list_add (zlist_t *list, zframe_t *frame)
+{
+    if (!s_listed (list, frame))
+        zlist_append (list, zframe_dup (frame));
+}
+
+static inline void
+s_list_destroy (zlist_t **list_p)
+{
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlist_pop (*list_p)))
+        zframe_destroy (&frame);
+    zlist_destroy (list_p);
+}
+
+//  True if a msgpack value holds no negative integer, at any depth
+static inline bool
+s_not_negative (msgpack_object *value)
+{
+    if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return false;
+    if (value->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t index = 0; index < value->via.array.size; index++)
+            if (!s_not_negative (&value->via.array.ptr [index]))
+                return false;
+    if (value->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t index = 0; index < value->via.map.size; index++)
+            if (!s_not_negative (&value->via.map.ptr [index].val))
+                return false;
+    return true;
+}
+
+//  The member of a msgpack map named key, or NULL
+static inline msgpack_object *
+s_member (msgpack_object *map, const char *key)
+{
+    assert (map->type == MSGPACK_OBJECT_MAP);
+    for (uint32_t index = 0; index < map->via.map.size; index++) {
+        msgpack_object *name = &map->via.map.ptr [index].key;
+        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == strlen (key)
+        &&  memcmp (name->via.str.ptr, key, strlen (key)) == 0)
+            return &map->via.map.ptr [index].val;
+    }
+    return NULL;
+}
+
+//  A msgpack answer frame unpacked, whole; the caller destroys it
+static inline void
+s_unpack (zframe_t *frame, msgpack_unpacked *unpacked)
+{
+    msgpack_unpacked_init (unpacked);
+    size_t offset = 0;
+    int rc = msgpack_unpack_next (unpacked, (const char *) zframe_data (frame), zframe_size (frame), &offset);
+    assert (rc == MSGPACK_UNPACK_SUCCESS && offset == zframe_size (frame));
 }
 
 #endif

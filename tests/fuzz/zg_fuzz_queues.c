@@ -34,31 +34,6 @@ typedef struct {
     zlist_t *ready [FUZZ_MAX_CONNECTIONS];
 } s_model_t;
 
-static bool
-s_listed (zlist_t *list, zframe_t *frame)
-{
-    for (zframe_t *item = (zframe_t *) zlist_first (list); item; item = (zframe_t *) zlist_next (list))
-        if (zframe_eq (item, frame))
-            return true;
-    return false;
-}
-
-static void
-s_list_add (zlist_t *list, zframe_t *frame)
-{
-    if (!s_listed (list, frame))
-        zlist_append (list, zframe_dup (frame));
-}
-
-static void
-s_list_destroy (zlist_t **list_p)
-{
-    zframe_t *frame;
-    while ((frame = (zframe_t *) zlist_pop (*list_p)))
-        zframe_destroy (&frame);
-    zlist_destroy (list_p);
-}
-
 //  A message the actor sent to a connection
 static void
 s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
@@ -89,37 +64,6 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
         s_list_add (model->ready [connection], name);
 }
 
-//  True if a msgpack value holds no negative integer, at any depth
-static bool
-s_not_negative (msgpack_object *value)
-{
-    if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return false;
-    if (value->type == MSGPACK_OBJECT_ARRAY)
-        for (uint32_t index = 0; index < value->via.array.size; index++)
-            if (!s_not_negative (&value->via.array.ptr [index]))
-                return false;
-    if (value->type == MSGPACK_OBJECT_MAP)
-        for (uint32_t index = 0; index < value->via.map.size; index++)
-            if (!s_not_negative (&value->via.map.ptr [index].val))
-                return false;
-    return true;
-}
-
-//  The member of a msgpack map named key, or NULL
-static msgpack_object *
-s_member (msgpack_object *map, const char *key)
-{
-    assert (map->type == MSGPACK_OBJECT_MAP);
-    for (uint32_t index = 0; index < map->via.map.size; index++) {
-        msgpack_object *name = &map->via.map.ptr [index].key;
-        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == strlen (key)
-        &&  memcmp (name->via.str.ptr, key, strlen (key)) == 0)
-            return &map->via.map.ptr [index].val;
-    }
-    return NULL;
-}
-
 //  Waiting plus in-progress tasks of every queue (or command) of a map
 static uint64_t
 s_live_tasks (msgpack_object *queues)
@@ -139,10 +83,7 @@ s_check_stats (zmsg_t *answer)
     assert (zmsg_size (answer) == 3);
     zframe_t *map = zmsg_last (answer);
     msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    int rc = msgpack_unpack_next (&unpacked, (const char *) zframe_data (map), zframe_size (map), &offset);
-    assert (rc == MSGPACK_UNPACK_SUCCESS && offset == zframe_size (map));
+    s_unpack (map, &unpacked);
     assert (s_not_negative (&unpacked.data));
     uint64_t tasks = s_member (&unpacked.data, "tasks")->via.u64;
     assert (s_live_tasks (s_member (&unpacked.data, "queues")) + s_live_tasks (s_member (&unpacked.data, "commands"))
