@@ -92,7 +92,7 @@ s_check_stats (zmsg_t *answer)
 }
 
 //  A message about to be sent: its req or worker id may be answered
-static void
+static bool
 s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 {
     s_model_t *model = (s_model_t *) native->state;
@@ -100,6 +100,7 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *name = zmsg_next (msg);
     if (name)
         s_list_add (model->names [connection], name);
+    return true;
 }
 
 int
@@ -107,6 +108,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static unsigned instance;
     instance++;
+    s_native_init ();
     zactor_t *queues = zg_queues_new ();
     char error [256];
     char producers [64], workers [64];
@@ -124,12 +126,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_model_t model;
     fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
     for (size_t index = 0; index < 4; index++) {
-        s_native_connect (&native, index < 2? producers: workers);
+        s_native_connect (&native, ZMQ_DEALER, index < 2? producers: workers);
         model.names [index] = zlist_new ();
         model.ready [index] = zlist_new ();
     }
-    static const char *const sync_verbs [] = { "PING", "PING", "PING", "PING" };
-    s_native_run (&native, data, size, sync_verbs);
+    s_native_run (&native, data, size, s_native_ping);
     zmsg_t *stats = s_native_sync (&native, 0, "STATS");
     s_check_stats (stats);
     zmsg_destroy (&stats);

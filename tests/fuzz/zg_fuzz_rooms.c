@@ -99,7 +99,7 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 
 //  A message about to be sent: its req may be answered, and the client it
 //  names (frame 3 of the commands that name one) gets its events here
-static void
+static bool
 s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 {
     s_model_t *model = (s_model_t *) native->state;
@@ -112,6 +112,7 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     if (client && (s_native_is (verb, "JOIN") || s_native_is (verb, "LEAVE") || s_native_is (verb, "PING")
                ||  s_native_is (verb, "ACK") || s_native_is (verb, "BYE")))
         s_list_add (model->clients [connection], client);
+    return true;
 }
 
 //  The METRICS answer [OK][req][map]
@@ -132,6 +133,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static unsigned instance;
     instance++;
+    s_native_init ();
     zactor_t *rooms = zg_rooms_new ();
     char error [256];
     char endpoint [64];
@@ -146,12 +148,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_model_t model = { .issued = zlist_new (), .delivered = zlist_new () };
     fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
     for (size_t index = 0; index < FUZZ_CONNECTIONS; index++) {
-        s_native_connect (&native, endpoint);
+        s_native_connect (&native, ZMQ_DEALER, endpoint);
         model.reqs [index] = zlist_new ();
         model.clients [index] = zlist_new ();
     }
-    static const char *const sync_verbs [] = { "PING", "PING", "PING" };
-    s_native_run (&native, data, size, sync_verbs);
+    s_native_run (&native, data, size, s_native_ping);
     zmsg_t *metrics = s_native_sync (&native, 0, "METRICS");
     s_check_metrics (metrics);
     zmsg_destroy (&metrics);

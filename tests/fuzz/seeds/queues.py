@@ -1,4 +1,4 @@
-import sys; sys.path.insert(0,'/tmp'); exec(open('/tmp/fuzz2-seed.py').read())
+import sys; exec(open('tests/fuzz/seeds/native.py').read())
 d='tests/fuzz/corpus/queues'
 
 m=mp

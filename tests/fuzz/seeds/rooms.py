@@ -1,4 +1,4 @@
-import sys; exec(open('/tmp/fuzz2-seed.py').read())
+import sys; exec(open('tests/fuzz/seeds/native.py').read())
 d='tests/fuzz/corpus/rooms'
 m=mp
 write(d,'hello-join-send-ack',[(0,['HELLO','h']),(0,['JOIN','j',0,'lobby']),(1,['SEND','s','lobby','0','hi']),(0,['ACK','a',0,'lobby',1]),(1,['PEEK','p','lobby']),(1,['STATE','t','lobby'])])

@@ -1,0 +1,239 @@
+/*  =========================================================================
+    zg_fuzz_topics - fuzz target for the topics actor (zg_topics): its
+    XSUB side (publish frames) and XPUB side (subscription frames), over
+    inproc
+
+    A new actor per input, with small limits, and four connections:
+    0 and 1 are publishers (XPUB, so they can wait for zgate's subscription
+    and send any frames), 2 and 3 subscribers (XSUB, so they can send any
+    frames, subscriptions or not). The input is a sequence of messages
+    (zg_fuzz_native.h). The topics actor answers nothing, so the sync after
+    a message is a probe on the topic FUZZ_SYNC, which both subscribers
+    hold: a publisher publishes it after its message; a subscriber
+    subscribes to FUZZ_SYNC again after its frames (verbose: the actor
+    sees every subscription), and the actor's subscription hook publishes
+    the probe when it sees that (no input may subscribe or unsubscribe
+    FUZZ_SYNC itself). Either way,
+    subscriber 2 receiving the probe means the actor handled the message.
+    Invariants: a subscriber receives only [topic][payload] with a topic a
+    prefix it subscribed to begins; the final counters say published is
+    every well-formed publish (two frames, topic within max-topic-size)
+    and probe, at least the malformed publishes are malformed, and the
+    totals are the sums of the per-topic and per-prefix counts. Runs as
+    zg_fuzz_main.c says.
+    =========================================================================
+*/
+
+#include "zg_fuzz_native.h"
+#include "zg_topics.h"
+
+#define FUZZ_MAX_TOPIC_SIZE 16
+#define FUZZ_WATCH 2
+
+//  Small limits, each within reach of a short input (max-topic-size is
+//  FUZZ_MAX_TOPIC_SIZE)
+static const char *s_settings [] [2] = {
+    { "max-topic-size", "16" }, { "max-topics", "4" }
+};
+
+typedef struct {
+    zlist_t *prefixes [FUZZ_MAX_CONNECTIONS];   //  What each subscriber subscribed to, ever
+    uint64_t probes;                            //  Probes sent or asked for
+    uint64_t published;                         //  Well-formed publishes sent
+    uint64_t malformed;                         //  Malformed publishes sent
+    uint64_t next_probe;                        //  Payload of the next probe
+    uint64_t probe;                             //  Payload of the probe the hook sends
+} s_model_t;
+
+//  The actor's subscription hook (in its thread): a subscription to
+//  FUZZ_SYNC is a subscriber's sync, answered with the probe
+static zmsg_t *
+s_hook (bool subscribed, const char *prefix, void *hook_arg)
+{
+    s_model_t *model = (s_model_t *) hook_arg;
+    if (!subscribed || !streq (prefix, FUZZ_SYNC))
+        return NULL;
+    zmsg_t *probe = zmsg_new ();
+    zmsg_addstr (probe, FUZZ_SYNC);
+    zmsg_addstrf (probe, "%" PRIu64, model->probe);
+    return probe;
+}
+
+//  True if a message is a probe
+static bool
+s_is_probe (zmsg_t *msg)
+{
+    return zmsg_size (msg) == 2 && s_native_is (zmsg_first (msg), FUZZ_SYNC);
+}
+
+//  A message a subscriber received
+static void
+s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    assert (connection >= 2 && zmsg_size (msg) == 2);
+    if (s_is_probe (msg))
+        return;
+    zframe_t *topic = zmsg_first (msg);
+    bool matched = false;
+    zlist_t *prefixes = model->prefixes [connection];
+    for (zframe_t *prefix = (zframe_t *) zlist_first (prefixes); prefix && !matched;
+         prefix = (zframe_t *) zlist_next (prefixes))
+        matched = zframe_size (prefix) <= zframe_size (topic)
+               && memcmp (zframe_data (prefix), zframe_data (topic), zframe_size (prefix)) == 0;
+    assert (matched);
+}
+
+//  A message about to be sent: publishes are counted; a subscriber's
+//  subscriptions are noted, and no frame may touch the probe's topic
+static bool
+s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    if (connection < 2) {
+        zframe_t *topic = zmsg_first (msg);
+        if (zmsg_size (msg) == 2 && zframe_size (topic) <= FUZZ_MAX_TOPIC_SIZE)
+            model->published++;
+        else
+            model->malformed++;
+        return true;
+    }
+    size_t sync_size = strlen (FUZZ_SYNC);
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        if (zframe_size (frame) == 1 + sync_size && memcmp (zframe_data (frame) + 1, FUZZ_SYNC, sync_size) == 0)
+            return false;
+    //  libzmq's XSUB drops an unsubscription it does not hold, even the last
+    //  frame of a message, which then never ends: the next message, the
+    //  sync's subscription, would join it, and the actor would drop it
+    zframe_t *last = zmsg_last (msg);
+    if (zmsg_size (msg) > 1 && zframe_size (last) && zframe_data (last) [0] == 0)
+        return false;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        if (zframe_size (frame) && zframe_data (frame) [0] == 1) {
+            zframe_t *prefix = zframe_new (zframe_data (frame) + 1, zframe_size (frame) - 1);
+            s_list_add (model->prefixes [connection], prefix);
+            zframe_destroy (&prefix);
+        }
+    return true;
+}
+
+//  Wait for the probe of this payload on the watching subscriber
+static void
+s_wait_probe (fuzz_native_t *native, uint64_t payload)
+{
+    char expected [24];
+    snprintf (expected, sizeof expected, "%" PRIu64, payload);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (native->connections [FUZZ_WATCH]);
+        assert (msg);               //  No probe within FUZZ_SYNC_TIMEOUT
+        bool done = s_is_probe (msg) && s_native_is (zmsg_last (msg), expected);
+        native->seen (native, FUZZ_WATCH, msg);
+        zmsg_destroy (&msg);
+        if (done)
+            break;
+    }
+    s_native_drain (native);
+}
+
+//  Sync after a message on a connection: a probe through the actor
+static void
+s_sync (fuzz_native_t *native, size_t connection)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    uint64_t payload = model->next_probe++;
+    model->probes++;
+    if (connection < 2) {
+        zstr_sendm (native->connections [connection], FUZZ_SYNC);
+        zstr_sendf (native->connections [connection], "%" PRIu64, payload);
+    }
+    else {
+        model->probe = payload;
+        zframe_t *subscribe = zframe_new ("\x01" FUZZ_SYNC, 1 + strlen (FUZZ_SYNC));
+        zframe_send (&subscribe, native->connections [connection], 0);
+    }
+    s_wait_probe (native, payload);
+}
+
+//  The integer member of a json-c object
+static int64_t
+s_field (json_object *object, const char *key)
+{
+    json_object *value;
+    bool found = json_object_object_get_ex (object, key, &value);
+    assert (found);
+    return json_object_get_int64 (value);
+}
+
+//  The actor's counters against the model and against themselves
+static void
+s_check_stats (zactor_t *topics, s_model_t *model)
+{
+    char *text = zg_actor_stats (topics);
+    json_object *stats = json_tokener_parse (text);
+    assert (stats);
+    assert ((uint64_t) s_field (stats, "published") == model->published + model->probes);
+    assert ((uint64_t) s_field (stats, "malformed") >= model->malformed);
+    int64_t published = 0, delivered = 0, subscribers = 0;
+    json_object *topic_map, *subscription_map;
+    json_object_object_get_ex (stats, "topics", &topic_map);
+    json_object_object_get_ex (stats, "subscriptions", &subscription_map);
+    json_object_object_foreach (topic_map, name, topic) {
+        (void) name;
+        published += s_field (topic, "published");
+        delivered += s_field (topic, "delivered");
+    }
+    json_object_object_foreach (subscription_map, prefix, count) {
+        (void) prefix;
+        assert (json_object_get_int64 (count) > 0);
+        subscribers += json_object_get_int64 (count);
+    }
+    assert (published == s_field (stats, "published") && delivered == s_field (stats, "delivered"));
+    assert (subscribers == s_field (stats, "subscribers"));
+    json_object_put (stats);
+    zstr_free (&text);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    static unsigned instance;
+    instance++;
+    s_native_init ();
+    s_model_t model = { .probes = 0 };
+    zactor_t *topics = zg_topics_new (s_hook, &model);
+    char error [256];
+    char publishers [64], subscribers [64];
+    snprintf (publishers, sizeof publishers, "inproc://fuzz-topics-publishers-%u", instance);
+    snprintf (subscribers, sizeof subscribers, "inproc://fuzz-topics-subscribers-%u", instance);
+    for (size_t index = 0; index < sizeof s_settings / sizeof s_settings [0]; index++) {
+        int rc = zg_actor_set (topics, s_settings [index][0], s_settings [index][1], error, sizeof error);
+        assert (rc == 0);
+    }
+    int rc = zg_actor_set (topics, "publishers", publishers, error, sizeof error);
+    assert (rc == 0);
+    rc = zg_actor_set (topics, "subscribers", subscribers, error, sizeof error);
+    assert (rc == 0);
+
+    fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
+    for (size_t index = 0; index < 4; index++) {
+        s_native_connect (&native, index < 2? ZMQ_XPUB: ZMQ_XSUB, index < 2? publishers: subscribers);
+        model.prefixes [index] = zlist_new ();
+    }
+    //  Publishers wait for zgate's subscription to everything; subscribers
+    //  take the probe's topic, the watching one first, so it gets each probe
+    for (size_t index = 0; index < 2; index++) {
+        zframe_t *subscription = zframe_recv (native.connections [index]);
+        assert (subscription && zframe_size (subscription) == 1);
+        zframe_destroy (&subscription);
+    }
+    s_sync (&native, FUZZ_WATCH);
+    s_sync (&native, 3);
+    s_native_run (&native, data, size, s_sync);
+    s_check_stats (topics, &model);
+
+    s_native_close (&native);
+    for (size_t index = 0; index < 4; index++)
+        s_list_destroy (&model.prefixes [index]);
+    zactor_destroy (&topics);
+    return 0;
+}
