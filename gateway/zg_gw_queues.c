@@ -494,6 +494,7 @@ s_self_deliver_task (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
 
 //  ERROR [code][reason] for a worker: a 404 means the queues actor forgot
 //  it (it expired), so it announces itself again; others go to the session
+//  as a push, which has no "req" (not even null: it answers no request)
 static void
 s_self_worker_error (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
 {
@@ -502,7 +503,8 @@ s_self_worker_error (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
     if (code && atoi (code) == ZG_ERR_NOT_FOUND && session->queue_names)
         s_self_send_ready (self, session);
     else {
-        json_object *error = zg_gw_answers_object ("error", NULL);
+        json_object *error = json_object_new_object ();
+        json_object_object_add (error, "op", json_object_new_string ("error"));
         json_object_object_add (error, "code", json_object_new_int (code? atoi (code): ZG_ERR_SERVER));
         json_object_object_add (error, "message", json_object_new_string (reason? reason: "error"));
         self->counters->errors++;

@@ -1,0 +1,139 @@
+/*  =========================================================================
+    zg_fuzz_gateway - what the gateway fuzz targets share: the gateway's
+    routes (zg_gw_routes) over its three real bridges, each connected over
+    inproc to a real pattern actor, as zg_gateway builds them, without the
+    lws context (sessions and HTTP transactions have no connection: what
+    the gateway would write is read from them instead)
+
+    A new gateway and new actors per input. After each request, the
+    bridges are pumped (their sockets drained) until no actor has said
+    anything for FUZZ_QUIET ms.
+    =========================================================================
+*/
+
+#ifndef ZG_FUZZ_GATEWAY_H_INCLUDED
+#define ZG_FUZZ_GATEWAY_H_INCLUDED
+
+#include "zg_fuzz_native.h"
+#include "zg_gw_routes.h"
+#include "zg_topics.h"
+#include "zg_queues.h"
+#include "zg_rooms.h"
+
+//  How long the actors must stay silent before a request counts as handled
+#define FUZZ_QUIET 2
+//  Bridge sockets at most
+#define FUZZ_MAX_SOCKETS 8
+
+typedef struct {
+    zactor_t *actors [3];           //  topics, queues, rooms
+    zg_gw_settings_t settings;
+    zg_gw_answers_t *answers;
+    zg_gw_topics_t *topics;
+    zg_gw_queues_t *queues;
+    zg_gw_rooms_t *rooms;
+    zg_gw_routes_t *routes;
+} fuzz_gateway_t;
+
+//  Bind an actor's key to a fresh inproc endpoint and connect the gateway's
+//  key to it
+static inline void
+s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key, const char *gateway_key,
+                unsigned instance)
+{
+    char endpoint [96], error [256];
+    snprintf (endpoint, sizeof endpoint, "inproc://fuzz-gateway-%s-%u", actor_key, instance);
+    int rc = zg_actor_set (actor, actor_key, endpoint, error, sizeof error);
+    assert (rc == 0);
+    rc = zg_gw_topics_connect (gateway->topics, gateway_key, endpoint);
+    if (rc == 1)
+        rc = zg_gw_queues_connect (gateway->queues, gateway_key, endpoint);
+    if (rc == 1)
+        rc = zg_gw_rooms_connect (gateway->rooms, gateway_key, endpoint);
+    assert (rc == 0);
+}
+
+//  A gateway with small limits over new actors
+static inline void
+s_gateway_new (fuzz_gateway_t *gateway)
+{
+    static unsigned instance;
+    instance++;
+    s_native_init ();
+    memset (gateway, 0, sizeof *gateway);
+    gateway->settings = (zg_gw_settings_t) {
+        .max_frame_size = 65536, .max_message_size = 65536, .max_depth = 8, .max_topic_size = 16,
+        .max_subscriptions = 4, .max_sessions = 4, .max_queue_bytes = 1 << 20, .ping_interval = 1000,
+        .ping_timeout = 1000, .max_body_size = 4096, .pull_buffer_size = 4, .max_pull_subscribers = 2,
+        .pull_idle_timeout = 60000, .peer_stats_interval = 1000, .write_batch = 65536, .http_timeout = 1000
+    };
+    gateway->answers = zg_gw_answers_new (&gateway->settings);
+    gateway->topics = zg_gw_topics_new (gateway->answers, &gateway->settings);
+    gateway->queues = zg_gw_queues_new (gateway->answers, &gateway->settings);
+    gateway->rooms = zg_gw_rooms_new (gateway->answers, &gateway->settings);
+    gateway->routes = zg_gw_routes_new (gateway->answers, gateway->topics, gateway->queues, gateway->rooms);
+    zg_gw_topics_configure (gateway->topics);
+    gateway->actors [0] = zg_topics_new (NULL, NULL);
+    gateway->actors [1] = zg_queues_new ();
+    gateway->actors [2] = zg_rooms_new ();
+    s_gateway_link (gateway, gateway->actors [0], "subscribers", "topics-subscribers", instance);
+    s_gateway_link (gateway, gateway->actors [0], "publishers", "topics-publishers", instance);
+    s_gateway_link (gateway, gateway->actors [1], "producers", "queues-producers", instance);
+    s_gateway_link (gateway, gateway->actors [1], "workers", "queues-workers", instance);
+    s_gateway_link (gateway, gateway->actors [2], "clients", "rooms-clients", instance);
+}
+
+//  Drain every bridge until none has more; true if any handled a message
+static inline bool
+s_gateway_drain (fuzz_gateway_t *gateway)
+{
+    bool handled = false, more = true;
+    while (more) {
+        more = false;
+        bool more_topics = false, more_queues = false, more_rooms = false;
+        handled |= zg_gw_topics_drain (gateway->topics, &more_topics) > 0;
+        handled |= zg_gw_queues_drain (gateway->queues, &more_queues) > 0;
+        handled |= zg_gw_rooms_drain (gateway->rooms, &more_rooms) > 0;
+        more = more_topics || more_queues || more_rooms;
+    }
+    return handled;
+}
+
+//  Pump the bridges, as the gateway's loop does, until the actors are quiet
+static inline void
+s_gateway_pump (fuzz_gateway_t *gateway)
+{
+    zmq_pollitem_t items [FUZZ_MAX_SOCKETS];
+    int count = 0;
+    zsock_t *socket;
+    for (size_t index = 0; (socket = zg_gw_topics_socket (gateway->topics, index)); index++)
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
+    for (size_t index = 0; (socket = zg_gw_queues_socket (gateway->queues, index)); index++)
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
+    for (size_t index = 0; (socket = zg_gw_rooms_socket (gateway->rooms, index)); index++)
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
+    assert (count <= FUZZ_MAX_SOCKETS);
+    do {
+        s_gateway_drain (gateway);
+        int64_t now = zclock_mono ();
+        zg_gw_queues_tick (gateway->queues, now);
+        zg_gw_topics_tick (gateway->topics, now);
+        zg_gw_answers_expire (gateway->answers, now);
+    }
+    while (zmq_poll (items, count, FUZZ_QUIET) > 0);
+}
+
+//  Destroy the gateway, then the actors
+static inline void
+s_gateway_destroy (fuzz_gateway_t *gateway)
+{
+    zg_gw_routes_destroy (&gateway->routes);
+    zg_gw_rooms_destroy (&gateway->rooms);
+    zg_gw_queues_destroy (&gateway->queues);
+    zg_gw_topics_destroy (&gateway->topics);
+    zg_gw_answers_destroy (&gateway->answers);
+    for (size_t index = 0; index < 3; index++)
+        zactor_destroy (&gateway->actors [index]);
+}
+
+#endif
