@@ -28,6 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_drain.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -54,6 +55,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
+    { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
     { NULL }
 };
 
@@ -80,7 +82,8 @@ typedef struct {
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_counters_t *counters;     //  The gateway's counters
-    bool terminated;                //  $TERM received
+    zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
+    bool terminated;                //  Done: the actor ends
     bool drain_wanted;              //  A zsock may be readable: drain after this pass
 } self_t;
 
@@ -101,7 +104,7 @@ s_self_new (zsock_t *pipe)
         .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
         .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
         .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
-        .http_timeout = 30000, .interface = strdup ("127.0.0.1")
+        .http_timeout = 30000, .drain_timeout = 5000, .interface = strdup ("127.0.0.1")
     };
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
@@ -128,6 +131,7 @@ s_self_destroy (self_t **self_p)
         lws_sul_cancel (&self->tick);
         lws_context_destroy (self->context);
     }
+    zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
@@ -346,6 +350,19 @@ static const zg_actor_handlers_t s_handlers = {
 };
 
 //  --------------------------------------------------------------------------
+//  $TERM: drain what is open, or end at once if nothing can be (not
+//  listening, or no drain timeout)
+
+static void
+s_self_terminate (self_t *self)
+{
+    if (self->drain)
+        return;
+    self->drain = zg_gw_drain_new (self->answers, self->settings.drain_timeout, zclock_mono ());
+    self->terminated = !self->context || self->settings.drain_timeout == 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Handle what the zsocks hold, a batch at most; if more is waiting, make
 //  the next lws pass return at once
 
@@ -357,7 +374,8 @@ s_self_drain (self_t *self)
     while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
         more = false;
         if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+            if (zg_actor_handle_pipe (self->pipe, &s_handlers, self))
+                s_self_terminate (self);
             more = true;
         }
         handled += zg_gw_topics_drain (self->topics, &more);
@@ -451,6 +469,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (reason != LWS_CALLBACK_SERVER_WRITEABLE)
         self->drain_wanted = true;
     switch (reason) {
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            //  Draining: a new connection is closed at once
+            return self->drain? -1: 0;
+
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
             char path [64] = "";
             lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
@@ -581,6 +603,8 @@ zg_gateway (zsock_t *pipe, void *args)
         //  the drain and its ZMQ_EVENTS queries
         if (self->drain_wanted)
             s_self_drain (self);
+        if (self->drain && zg_gw_drain_done (self->drain, zhashx_size (self->transactions), zclock_mono ()))
+            self->terminated = true;
     }
     s_self_destroy (&self);
 }
