@@ -33,6 +33,7 @@
 #include "zg_utf8.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
+#include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
 #include "zg_gw_drain.h"
@@ -86,6 +87,7 @@ static const s_test_t s_tests [] = {
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
+    { "zg_listeners", zg_listeners_test },
     { "zg_pending", zg_pending_test },
     { "zg_gw_answers", zg_gw_answers_test },
     { "zg_gw_drain", zg_gw_drain_test },

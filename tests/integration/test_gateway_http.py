@@ -12,7 +12,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gateway_client import GatewayTestCase, http  # noqa: E402
-from zgate_harness import wait_for  # noqa: E402
+from zgate_harness import wait_everything, wait_for  # noqa: E402
 
 
 class GatewayHttpTest(GatewayTestCase):
@@ -93,13 +93,32 @@ class GatewayHttpTest(GatewayTestCase):
         wait_for(lambda: len(json.loads(self.post("/api/fetch", {"subject": "errors.a", "id": sid})[1])["data"]) or 0,
                  what="async publish")
 
+    def test_publish_reaches_native_subscribers(self):
+        """Synchronous publish finds native subscribers as well as web and pull ones."""
+        sub = self.context.socket(zmq.SUB)
+        sub.rcvtimeo = 5000
+        sub.subscribe(b"alerts.")
+        sub.connect(self.zgate.endpoint("topics-subscribers"))
+        body = {"subject": "alerts.fire", "data": "hot"}
+        wait_for(lambda: self.post("/api/publish", body)[0] == 200, what="the native subscription")
+        self.assertEqual(sub.recv_multipart(), [b"alerts.fire", b"hot"])
+        self.assertEqual(self.post("/api/publish", {"subject": "alerts.water", "data": "wet"}),
+                         (200, b'{"status":"ok"}\n'))
+        self.assertEqual(sub.recv_multipart(), [b"alerts.water", b"wet"])
+        self.assertEqual(self.post("/api/publish", {"subject": "alert", "data": "x"}),
+                         (404, b'{"message":"subscriber not found"}\n'))
+        # Once the subscriber has gone, nobody is listening again
+        sub.close()
+        wait_for(lambda: self.post("/api/publish", body)[0] == 404, what="the native subscriber to leave")
+        self.assertEqual(self.post("/api/publish", body), (404, b'{"message":"subscriber not found"}\n'))
+
     def test_native_publisher_fills_pull_buffers(self):
         sid = self.subscribe("native.pull")
         delivered = json.loads(self.get("/api/stats")[1])["gateway"]["pull_delivered"]
         pub = self.context.socket(zmq.XPUB)
         pub.rcvtimeo = 5000
         pub.connect(self.zgate.endpoint("topics-publishers"))
-        self.assertEqual(pub.recv(), b"\x01")
+        wait_everything(pub)
         pub.send_multipart([b"native.pull", b"from pyzmq"])
         pub.send_multipart([b"native.pull", b"\xff\xfe"])
         wait_for(lambda: json.loads(self.get("/api/stats")[1])["gateway"]["pull_delivered"] >= delivered + 2,

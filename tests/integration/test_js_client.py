@@ -17,7 +17,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zgate_harness import Zgate, wait_for  # noqa: E402
+from zgate_harness import Zgate, wait_everything, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "js_client_driver.mjs")
@@ -179,7 +179,7 @@ class JsClientTest(unittest.TestCase):
         pub = self.socket(zmq.XPUB)
         pub.rcvtimeo = TIMEOUT_MS
         pub.connect(self.zgate.endpoint("topics-publishers"))
-        self.assertEqual(pub.recv(), b"\x01")
+        wait_everything(pub)
         return pub
 
     def native_worker(self, queue_name):
