@@ -23,7 +23,8 @@ typedef enum {
     ZG_PENDING_QUEUE_SEND,          //  SEND: accepted, maybe a reply
     ZG_PENDING_TASK,                //  GET: the task's state
     ZG_PENDING_HELLO,               //  HELLO: a rooms client id
-    ZG_PENDING_ROOM_OK,             //  JOIN, LEAVE, PING, ACK: ok
+    ZG_PENDING_ROOM_OK,             //  LEAVE, PING, ACK: ok
+    ZG_PENDING_JOIN,                //  JOIN: ok with the session's client id
     ZG_PENDING_ROOM_SEND,           //  SEND: ok with seq
     ZG_PENDING_ROOM_OOB,            //  OOB: ok with count
     ZG_PENDING_PEEK,                //  PEEK: the map

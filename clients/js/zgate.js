@@ -85,11 +85,12 @@ export class ZgateClient {
         this.reconnectTimer = null;     // the next connection attempt
         this.pingTimer = null;          // the next room keepalive
         this.openWaiters = [];          // resolvers of ready()
+        this.roomClient = null;         // this session's rooms client id (as room states name it), from a join
         this._connect();
     }
 
     // ---- events: open, close, reconnecting, error, frame (every object received), message, task, reply,
-    //      room, oob, evicted, timeout, unknown
+    //      room, oob, evicted, timeout, unknown, client (this session's rooms client id, new on each connection)
 
     on (event, listener) {
         if (!this.listeners.has(event))
@@ -375,6 +376,11 @@ export class ZgateClient {
         this.request(entry.frame).then(
             (answer) => {
                 entry.confirmed = true;
+                // Each connection is a new rooms client: its id comes with the join answers
+                if (typeof answer.client === 'string' && answer.client !== this.roomClient) {
+                    this.roomClient = answer.client;
+                    this._emit('client', answer.client);
+                }
                 this._settleWaiters(entry, answer, null);
             },
             (err) => {

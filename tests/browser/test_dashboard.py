@@ -188,7 +188,7 @@ class DashboardTest(unittest.TestCase):
                 steps = [step["step"] for step in self.run_script([CHAT_SCRIPT, url, shot])]
             finally:
                 static.shutdown()
-        self.assertEqual(steps, ["chatted", "held", "released", "done"])
+        self.assertEqual(steps, ["named", "chatted", "held", "released", "done"])
 
 
 if __name__ == "__main__":

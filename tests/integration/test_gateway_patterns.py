@@ -100,7 +100,8 @@ class GatewayPatternsTest(GatewayTestCase):
     def test_web_and_native_members_in_lockstep(self):
         async def scenario():
             web = await Ws.open(self.port)
-            self.assertEqual((await web.request({"op": "join", "room": "mixed", "req": 1}))["op"], "ok")
+            joined = await web.request({"op": "join", "room": "mixed", "req": 1})
+            self.assertEqual(joined["op"], "ok")
             native = self.dealer("rooms-clients")
             native.send_multipart([b"HELLO", b"1"])
             me = native.recv_multipart()[2]
@@ -132,6 +133,9 @@ class GatewayPatternsTest(GatewayTestCase):
             self.assertEqual(native.recv_multipart()[0], b"OOB")
             state = await producer.request({"op": "state", "room": "mixed", "req": "st"})
             self.assertEqual(len(state["members"]), 2)
+            # the join answer named the web member's client id, as the room state does
+            self.assertEqual(sorted(member["client"] for member in state["members"]),
+                             sorted([joined["client"], me.decode()]))
             metrics = await producer.request({"op": "metrics", "top": 3, "req": "me"})
             self.assertEqual(metrics["op"], "room_metrics")
             self.assertEqual((await web.request({"op": "ping", "req": "pi"}))["op"], "ok")
