@@ -40,6 +40,8 @@ typedef struct {
     bool http;                      //  The owner is an HTTP transaction
     json_object *req;               //  The web req to echo, or NULL
     bool reply;                     //  A queue SEND waits for its reply too
+    bool scatter;                   //  A CALL to every worker: replies, then END
+    json_object *gathered;          //  An HTTP scatter's replies so far, or NULL
 } zg_pending_request_t;
 
 typedef struct _zg_pending_t zg_pending_t;

@@ -2,15 +2,17 @@
 a native producer's task to a web worker and back, a web producer's task to a native worker, and web and
 native members of one room in lockstep."""
 import asyncio
+import json
 import os
 import sys
+import threading
 import unittest
 
 import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import GatewayTestCase, Ws, run  # noqa: E402
+from gateway_client import GatewayTestCase, Ws, http, run  # noqa: E402
 from zgate_harness import Zgate  # noqa: E402
 
 
@@ -60,6 +62,75 @@ class GatewayPatternsTest(GatewayTestCase):
             producer.close()
             native.close()
         run(scenario())
+
+    def command_worker(self, name, command):
+        worker = self.dealer("queues-workers")
+        worker.send_multipart([b"READY", name, msgpack.packb({"commands": [command]})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        return worker
+
+    def serve_call(self, name, worker, command):
+        """Take one command task and reply "name:PAYLOAD"; returns its payload."""
+        _, _, task_id, meta, payload = worker.recv_multipart()
+        self.assertEqual(msgpack.unpackb(meta)["command"], command)
+        worker.send_multipart([b"ACK", name, task_id, name + b":" + payload.upper()])
+        return payload
+
+    def test_command_mode_over_websocket_and_http(self):
+        one = self.command_worker(b"o1", "one")
+        both = [(name, self.command_worker(name, "upper")) for name in (b"u1", b"u2")]
+
+        async def scenario():
+            web = await Ws.open(self.port)
+            # a call: the line is the command, then its data; one worker replies
+            accepted = await web.request({"op": "call", "command": "one/x", "data": "hi", "req": "c1"})
+            self.assertEqual(accepted["op"], "accepted")
+            self.assertEqual(self.serve_call(b"o1", one, "one"), b"x/hi")
+            reply = await web.next_push("reply")
+            self.assertEqual((reply["req"], reply["id"], reply["data"]), ("c1", accepted["id"], "o1:X/HI"))
+            # scatter: every worker's reply, then the count
+            accepted = await web.request({"op": "call", "command": "upper", "data": {"k": 1}, "scatter": True,
+                                          "req": "c2"})
+            self.assertEqual(accepted["op"], "accepted")
+            for name, worker in both:
+                self.assertEqual(self.serve_call(name, worker, "upper"), b'{"k":1}')
+            replies = sorted([(await web.next_push("reply"))["data"] for _ in both])
+            self.assertEqual(replies, ['u1:{"K":1}', 'u2:{"K":1}'])
+            done = await web.next_push("replies")
+            self.assertEqual((done["req"], done["id"], done["count"]), ("c2", accepted["id"], 2))
+            # errors: no such command, no command at all
+            missing = await web.request({"op": "call", "command": "nobody/x", "req": "c3"})
+            self.assertEqual((missing["op"], missing["code"]), ("error", 404))
+            for bad in [{}, {"command": ""}, {"command": "/x"}, {"command": "one", "scatter": 1}]:
+                error = await web.request({"op": "call", "req": "c4", **bad})
+                self.assertEqual((error["op"], error["code"]), ("error", 400), bad)
+            await web.close()
+        run(scenario())
+
+        def http_call(name, body, serve):
+            answer = {}
+            caller = threading.Thread(target=lambda: answer.update(
+                result=http(self.port, "POST", f"/api/commands/{name}", body)))
+            caller.start()
+            payloads = [self.serve_call(worker_name, worker, command) for worker_name, worker, command in serve]
+            caller.join(10)
+            status, data, _ = answer["result"]
+            return status, json.loads(data), payloads
+
+        status, body, payloads = http_call("one", {"params": "p/q", "data": 7}, [(b"o1", one, "one")])
+        self.assertEqual((status, sorted(body), body["data"], payloads), (200, ["data", "id"], "o1:P/Q/7", [b"p/q/7"]))
+        status, body, _ = http_call("upper", {"data": "d", "scatter": True, "wait": 3000},
+                                    [(name, worker, "upper") for name, worker in both])
+        self.assertEqual((status, body["count"], sorted(reply["data"] for reply in body["replies"])),
+                         (200, 2, ["u1:D", "u2:D"]))
+        self.assertEqual(http(self.port, "POST", "/api/commands/nobody", {"data": 1})[:2],
+                         (404, b'{"message":"command \'nobody\' not found"}\n'))
+        for bad in [{"params": 5}, {"scatter": "yes"}, {"wait": 0}, {"priority": "high"}]:
+            self.assertEqual(http(self.port, "POST", "/api/commands/one", bad)[:2],
+                             (400, b'{"message":"request\'s body is invalid"}\n'), bad)
+        for name, worker in [(b"o1", one)] + both:
+            worker.send_multipart([b"BYE", name])
+            worker.close()
 
     def test_web_producer_to_native_worker_and_errors(self):
         async def scenario():
