@@ -70,7 +70,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zg_gw_settings_t settings;      //  Current settings
-    struct lws_protocols protocols [3];     //  HTTP and WS, zsock wake-ups, end
+    struct lws_protocols protocols [4];     //  HTTP and WS, zsock wake-ups, not HTTP, end
     struct lws_context *context;    //  lws, once listening
     lws_retry_bo_t retry;           //  Ping and hang-up policy
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
@@ -91,6 +91,8 @@ static int
     s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 static int
     s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int
+    s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 static self_t *
 s_self_new (zsock_t *pipe)
@@ -110,6 +112,7 @@ s_self_new (zsock_t *pipe)
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
     self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
+    self->protocols [2] = (struct lws_protocols) { "zgate-not-http", s_not_http_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
@@ -233,7 +236,12 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.user = self;
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    //  A request line with a method lws does not know is handed to
+    //  s_not_http_callback as a raw connection, which answers JSON, rather
+    //  than answered by lws with an HTML 403
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = "zgate-not-http";
     lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
     self->context = lws_create_context (&info);
     if (!self->context) {
@@ -576,6 +584,33 @@ s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user
     return 0;
 }
 
+//  A connection whose request line lws could not take as HTTP (an unknown
+//  method, or no HTTP at all): one JSON 405 answer, then the connection
+//  closes, as every other error of the gateway is JSON
+static int
+s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) user;
+    (void) in;
+    (void) len;
+    static const char answer [] =
+        "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: 33\r\n"
+        "connection: close\r\n\r\n{\"message\":\"Method Not Allowed\"}\n";
+    switch (reason) {
+        case LWS_CALLBACK_RAW_ADOPT:
+            lws_callback_on_writable (wsi);
+            return 0;
+        case LWS_CALLBACK_RAW_WRITEABLE: {
+            byte buffer [LWS_PRE + sizeof answer];
+            memcpy (buffer + LWS_PRE, answer, sizeof answer - 1);
+            lws_write (wsi, buffer + LWS_PRE, sizeof answer - 1, LWS_WRITE_RAW);
+            return -1;
+        }
+        default:
+            return 0;
+    }
+}
+
 //  --------------------------------------------------------------------------
 //  The actor
 
@@ -725,6 +760,13 @@ zg_gateway_test (bool verbose)
     assert (send (fd, missing, strlen (missing), 0) == (ssize_t) strlen (missing));
     s_test_read_until (fd, buffer, sizeof buffer, "}");
     assert (strstr (buffer, "HTTP/1.1 404") && strstr (buffer, "{\"message\":\"Not Found\"}"));
+    close (fd);
+    //  A method lws does not know gets JSON too, not lws's HTML 403
+    fd = s_test_connect (port);
+    const char *unknown = "BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert (send (fd, unknown, strlen (unknown), 0) == (ssize_t) strlen (unknown));
+    s_test_read_until (fd, buffer, sizeof buffer, "}");
+    assert (strstr (buffer, "HTTP/1.1 405") && strstr (buffer, "{\"message\":\"Method Not Allowed\"}"));
     close (fd);
 
     //  WebSocket: subscribe, publish through the topics actor, get it back

@@ -2,6 +2,7 @@
 queues and rooms, /api/stats, /metrics, the dashboard files, and the 4xx answers to bad requests."""
 import json
 import os
+import socket
 import sys
 import threading
 import unittest
@@ -145,6 +146,23 @@ class GatewayHttpTest(GatewayTestCase):
         self.assertEqual(self.post("/api/publish", raw=b"{" + b" " * 2000 + b"}"),
                          (413, b'{"message":"request body too large"}\n'))
         self.assertEqual(self.get("/ws")[0], 400)
+
+    def raw_request(self, data):
+        """The whole answer to bytes sent on a fresh connection, read until the gateway closes it."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
+            connection.sendall(data)
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        return answer
+
+    def test_requests_lws_cannot_parse_get_json(self):
+        """A method lws does not know, or no HTTP at all: JSON 405 like any wrong method, then close."""
+        for data in [b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", b"garbage\r\n\r\n"]:
+            head, _, body = self.raw_request(data).partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 405 "), head)
+            self.assertIn(b"content-type: application/json", head.lower())
+            self.assertEqual(body, b'{"message":"Method Not Allowed"}\n')
 
     def test_stats_and_metrics(self):
         self.post("/api/publish", {"subject": "nobody", "data": "x"})
