@@ -131,7 +131,7 @@ export class ZgateClient {
     call (queue: string, data: Data, options?: CallOptions): Promise<Data>;
     /** Command mode: resolves with the reply data, or with scatter with every worker's. */
     command (command: string, data?: Data, options?: CommandOptions & { scatter?: false }): Promise<Data>;
-    command (command: string, data: Data | undefined, options: CommandOptions & { scatter: true }): Promise<Data[]>;
+    command (command: string, data: Data | null | undefined, options: CommandOptions & { scatter: true }): Promise<Data[]>;
     consume (queue: string, handler: (task: Task) => unknown,
              options?: { prefetch?: number; manual?: boolean }): Promise<Frame>;
     cancel (queue: string): Promise<Frame>;

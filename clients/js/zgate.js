@@ -185,10 +185,11 @@ export class ZgateClient {
     // Command mode: runs `command` ("name" or "name/params...", with `data` appended after a "/") on a worker
     // serving `name`, resolving with its reply data; with { scatter: true } on every such worker, resolving
     // with the array of their replies' data once all have answered or the gateway's reply timeout passed.
-    // Rejects with 404 when no worker serves `name`, and as call() does otherwise.
+    // Rejects with 404 when no worker serves `name`, and as call() does otherwise. A null or undefined
+    // `data` adds nothing to the line.
     command (command, data, { scatter = false, timeout, priority, onAccepted = null } = {}) {
         const frame = { op: 'call', command };
-        if (data !== undefined)
+        if (data !== undefined && data !== null)
             frame.data = data;
         if (scatter)
             frame.scatter = true;

@@ -411,6 +411,20 @@ class JsClientTest(unittest.TestCase):
             worker.send_multipart([b"ACK", name, task_id, name])
         caller.join(timeout=15)
         self.assertEqual(sorted(result["value"]), ["c1", "c2"])
+        # without data the line is the command alone
+        caller = threading.Thread(target=lambda: result.update(
+            value=self.node.call("command", "echo", None, {})))
+        caller.start()
+        poller = zmq.Poller()
+        for _, worker in workers:
+            poller.register(worker, zmq.POLLIN)
+        ready = dict(poller.poll(TIMEOUT_MS))
+        name, worker = next((name, worker) for name, worker in workers if worker in ready)
+        _, _, task_id, _, payload = worker.recv_multipart()
+        self.assertEqual(payload, b"")
+        worker.send_multipart([b"ACK", name, task_id, b"alone"])
+        caller.join(timeout=15)
+        self.assertEqual(result["value"], "alone")
         with self.assertRaises(ClientError) as raised:
             self.node.call("command", "nobody", None, {})
         self.assertEqual(raised.exception.code, 404)
