@@ -2,7 +2,8 @@
 causing what the dashboard shows.
 
 Needs Debian's chromium and `npm ci` in tests/browser (README's test command does both). The screenshots
-are saved in $ZGATE_BUILD_DIR/tests/browser/ (dashboard.png, chat.png).
+are saved in $ZGATE_BUILD_DIR/tests/browser/ (dashboard.png, chat.png, and dashboard-1280x800.png and
+dashboard-1920x1080.png, the sizes at which nothing may overflow).
 """
 import functools
 import http.server
