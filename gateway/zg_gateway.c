@@ -533,6 +533,14 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
+            //  lws reads a POST body only by its Content-Length (not chunked):
+            //  without one, say so and close, as the body cannot be skipped
+            if (http->method == ZG_HTTP_POST && !lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+                http->close_after = true;
+                http->endpoint = "length_required";
+                zg_http_reply_message (http, ZG_ERR_LENGTH_REQUIRED, "Length Required");
+            }
+            else
             if (http->method != ZG_HTTP_POST)
                 zg_gw_routes_http (self->routes, http);
             return 0;

@@ -164,6 +164,15 @@ class GatewayHttpTest(GatewayTestCase):
             self.assertIn(b"content-type: application/json", head.lower())
             self.assertEqual(body, b'{"message":"Method Not Allowed"}\n')
 
+    def test_post_without_content_length_gets_411(self):
+        """lws reads a body only by its Content-Length: without one (or chunked), 411 and the connection closes."""
+        for data in [b"POST /api/publish HTTP/1.1\r\nHost: x\r\n\r\n",
+                     b"POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\nhello\r\n0\r\n\r\n"]:
+            head, _, body = self.raw_request(data).partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 411 "), head)
+            self.assertEqual(body, b'{"message":"Length Required"}\n')
+
     def test_stats_and_metrics(self):
         self.post("/api/publish", {"subject": "nobody", "data": "x"})
         self.subscribe("metrics.s")
