@@ -146,11 +146,20 @@ s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
     msgpack_sbuffer_clear (&self->encoded);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 2);
-    msgpack_pack_str_with_body (&packer, "queues", 6);
-    msgpack_pack_array (&packer, session->queue_names);
+    msgpack_pack_map (&packer, 3);
+    uint32_t commands = 0;
     for (uint32_t index = 0; index < session->queue_names; index++)
-        msgpack_pack_str_with_body (&packer, session->queues [index], strlen (session->queues [index]));
+        commands += session->queues [index][0] == '/';
+    //  Queues, then commands without their '/'
+    for (int command = 0; command < 2; command++) {
+        msgpack_pack_str_with_body (&packer, command? "commands": "queues", command? 8: 6);
+        msgpack_pack_array (&packer, command? commands: session->queue_names - commands);
+        for (uint32_t index = 0; index < session->queue_names; index++) {
+            const char *name = session->queues [index];
+            if ((name [0] == '/') == (command == 1))
+                msgpack_pack_str_with_body (&packer, name + command, strlen (name + command));
+        }
+    }
     msgpack_pack_str_with_body (&packer, "prefetch", 8);
     msgpack_pack_int64 (&packer, session->prefetch);
     zmsg_addstr (msg, "READY");
@@ -272,19 +281,34 @@ zg_gw_queues_call (zg_gw_queues_t *self, zg_session_t *session, json_object *req
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
+//  The name a consume or cancel op gives, as the session keeps it: its
+//  queue, or "/" and its command; NULL unless it names exactly one
+static char *
+s_consumed_name (json_object *request)
+{
+    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    const char *command = zg_gw_answers_string_field (request, "command", 65535);
+    if (!queue == !command || (queue && strchr (queue, '/')))
+        return NULL;
+    return queue? strdup (queue): zsys_sprintf ("/%s", command);
+}
+
 //  consume op: the session becomes (or stays) a worker of one more queue
+//  or command
 void
 zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    char *queue = s_consumed_name (request);
     int64_t prefetch = session->prefetch? session->prefetch: 1;
     if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "consume needs a queue name and an optional prefetch >= 1");
+                             "consume needs a queue or a command name and an optional prefetch >= 1");
+        zstr_free (&queue);
         return;
     }
     if (!self->workers_linked) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
+        zstr_free (&queue);
         return;
     }
     bool known = false;
@@ -294,12 +318,15 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
         if ((int64_t) session->queue_names >= self->settings->max_subscriptions) {
             zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY, "at most %" PRId64 " queues per session",
                          self->settings->max_subscriptions);
+            zstr_free (&queue);
             return;
         }
         session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
         assert (session->queues);
-        session->queues [session->queue_names++] = strdup (queue);
+        session->queues [session->queue_names++] = queue;
+        queue = NULL;
     }
+    zstr_free (&queue);
     session->prefetch = prefetch;
     if (s_self_send_ready (self, session))
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
@@ -307,21 +334,23 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
         zg_gw_answers_ok (self->answers, session, req);
 }
 
-//  cancel op: the worker stops taking tasks from a queue
+//  cancel op: the worker stops taking tasks from a queue or command
 void
 zg_gw_queues_cancel (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    char *queue = s_consumed_name (request);
     for (uint32_t index = 0; queue && index < session->queue_names; index++)
         if (streq (session->queues [index], queue)) {
             free (session->queues [index]);
             session->queues [index] = session->queues [--session->queue_names];
             s_self_send_ready (self, session);
             zg_gw_answers_ok (self->answers, session, req);
+            zstr_free (&queue);
             return;
         }
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
-                         "this session does not consume '%s'", queue? queue: "");
+                         "this session does not consume '%s'", queue? queue + (queue [0] == '/'): "");
+    zstr_free (&queue);
 }
 
 //  ACK, NACK or FAIL a task the session's worker holds

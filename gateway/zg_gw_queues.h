@@ -72,10 +72,11 @@ zg_gw_queues_op_fn
     zg_gw_queues_call;
 
 //  consume op: the session becomes (or stays) a worker of one more queue
+//  or command
 zg_gw_queues_op_fn
     zg_gw_queues_consume;
 
-//  cancel op: the worker stops taking tasks from a queue
+//  cancel op: the worker stops taking tasks from a queue or command
 zg_gw_queues_op_fn
     zg_gw_queues_cancel;
 

@@ -132,6 +132,29 @@ class GatewayPatternsTest(GatewayTestCase):
             worker.send_multipart([b"BYE", name])
             worker.close()
 
+    def test_web_worker_serves_a_command(self):
+        async def scenario():
+            worker = await Ws.open(self.port, binary=True)
+            self.assertEqual((await worker.request({"op": "consume", "command": "web.cmd", "req": 1}))["op"], "ok")
+            producer = await Ws.open(self.port)
+            accepted = await producer.request({"op": "call", "command": "web.cmd/p", "data": 5, "req": "c"})
+            task = await worker.next_push("task")
+            self.assertEqual((task["command"], task["id"], task["data"], "queue" in task),
+                             ("web.cmd", accepted["id"], "p/5", False))
+            await worker.request({"op": "ack", "id": task["id"], "data": {"done": True}, "req": 2})
+            self.assertEqual((await producer.next_push("reply"))["data"], {"done": True})
+            # consume names a queue or a command, not both, not neither
+            for bad in [{}, {"queue": "q", "command": "c"}, {"queue": "a/b"}]:
+                error = await worker.request({"op": "consume", "req": 3, **bad})
+                self.assertEqual((error["op"], error["code"]), ("error", 400), bad)
+            # cancel takes the command back, once
+            self.assertEqual((await worker.request({"op": "cancel", "command": "web.cmd", "req": 4}))["op"], "ok")
+            missing = await worker.request({"op": "cancel", "command": "web.cmd", "req": 5})
+            self.assertEqual((missing["code"], missing["message"]), (404, "this session does not consume 'web.cmd'"))
+            await worker.close()
+            await producer.close()
+        run(scenario())
+
     def test_web_producer_to_native_worker_and_errors(self):
         async def scenario():
             native = self.dealer("queues-workers")
