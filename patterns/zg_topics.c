@@ -76,17 +76,14 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->pipe = pipe;
     if (hooks)
         self->hooks = *hooks;
-    self->settings = (s_settings_t) {
-        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 1048576,
-        .max_topic_size = 255, .max_topics = 10000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
     assert (self->xpub && self->xsub);
     zsock_set_xpub_verboser (self->xpub, 1);
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
@@ -125,7 +122,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     //  Socket options apply to connections made from now on
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     assert (self->topic_key);
     self->last_topic = NULL;
