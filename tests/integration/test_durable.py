@@ -149,6 +149,13 @@ class DurableTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("queues/data-dir", lines[0])
         self.assertIn("in use by another zgate", lines[0])
+        # A data-dir that cannot be a directory: one line, exit 2 as well
+        not_a_dir = os.path.join(self.dir, "data.mdb")
+        result = subprocess.run(Zgate(queues_data_dir=not_a_dir).command(), capture_output=True, text=True,
+                                timeout=20)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("queues/data-dir", result.stderr)
 
     def test_restart(self):
         """Order and priority, tasks in flight, results and a late ACK after kill -9."""
