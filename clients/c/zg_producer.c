@@ -132,16 +132,21 @@ s_wait (zg_producer_t *self, const char *req, int64_t deadline)
 }
 
 //  --------------------------------------------------------------------------
-//  Pack task options: reply and timeout if timeout > 0, priority if > 0
+//  Pack task options: reply and timeout if timeout > 0, priority if > 0,
+//  scatter if asked
 
 static zframe_t *
-s_options (int timeout, int priority)
+s_options (int timeout, int priority, bool scatter)
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, (timeout > 0? 2: 0) + (priority > 0));
+    msgpack_pack_map (&packer, (timeout > 0? 2: 0) + (priority > 0) + scatter);
+    if (scatter) {
+        msgpack_pack_str_with_body (&packer, "scatter", 7);
+        msgpack_pack_true (&packer);
+    }
     if (timeout > 0) {
         msgpack_pack_str_with_body (&packer, "reply", 5);
         msgpack_pack_true (&packer);
@@ -188,7 +193,7 @@ zg_producer_send (zg_producer_t *self, const char *queue, const void *data, size
     char req [24];
     zmsg_t *msg = s_request (self, "SEND", req);
     zmsg_addstr (msg, queue);
-    zframe_t *options = s_options (0, priority);
+    zframe_t *options = s_options (0, priority, false);
     zmsg_append (msg, &options);
     zmsg_addmem (msg, data, size);
     if (zmsg_send (&msg, self->dealer))
@@ -239,7 +244,7 @@ zg_producer_request (zg_producer_t *self, const char *queue, const void *data, s
     char req [24];
     zmsg_t *msg = s_request (self, "SEND", req);
     zmsg_addstr (msg, queue);
-    zframe_t *options = s_options (timeout, 0);
+    zframe_t *options = s_options (timeout, 0, false);
     zmsg_append (msg, &options);
     zmsg_addmem (msg, data, size);
     return s_request_reply (self, &msg, req, timeout, reply_p);
@@ -255,10 +260,59 @@ zg_producer_call (zg_producer_t *self, const char *line, int timeout, zframe_t *
     assert (timeout > 0);
     char req [24];
     zmsg_t *msg = s_request (self, "CALL", req);
-    zframe_t *options = s_options (timeout, 0);
+    zframe_t *options = s_options (timeout, 0, false);
     zmsg_append (msg, &options);
     zmsg_addstr (msg, line);
     return s_request_reply (self, &msg, req, timeout, reply_p);
+}
+
+//  --------------------------------------------------------------------------
+//  Call a command on every worker serving it and collect their replies
+
+int
+zg_producer_scatter (zg_producer_t *self, const char *line, int timeout, zmsg_t **replies_p)
+{
+    assert (self);
+    assert (timeout > 0);
+    assert (replies_p);
+    *replies_p = NULL;
+    char req [24];
+    zmsg_t *msg = s_request (self, "CALL", req);
+    zframe_t *options = s_options (timeout, 0, true);
+    zmsg_append (msg, &options);
+    zmsg_addstr (msg, line);
+    if (zmsg_send (&msg, self->dealer))
+        return s_fail (self, 503, "cannot send to zgate");
+    int64_t deadline = zclock_mono () + timeout + ZG_PRODUCER_GRACE;
+    char id [24];
+    if (s_wait_accepted (self, req, deadline, id))
+        return -1;
+    zmsg_t *replies = zmsg_new ();
+    int rc = 1;
+    //  REPLYs as the copies finish, then END; rc stays 1 while they come
+    while (rc == 1) {
+        zmsg_t *answer = s_wait (self, req, deadline);
+        if (!answer)
+            rc = -1;
+        else {
+            char *command = zmsg_popstr (answer);
+            if (command && streq (command, "REPLY") && zmsg_size (answer) == 2) {
+                zframe_t *task_id = zmsg_pop (answer);
+                zframe_destroy (&task_id);
+                zframe_t *reply = zmsg_pop (answer);
+                zmsg_append (replies, &reply);
+            }
+            else
+                rc = command && streq (command, "END")? 0: s_fail (self, 502, "unexpected answer");
+            zstr_free (&command);
+            zmsg_destroy (&answer);
+        }
+    }
+    if (rc == 0)
+        *replies_p = replies;
+    else
+        zmsg_destroy (&replies);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -371,6 +425,37 @@ zg_producer_reason (zg_producer_t *self)
 //  The self test runs real zgate actors, so libzgclient leaves it out: only
 //  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
 #ifdef ZGCLIENT_SELFTEST
+//  Two workers of the command "version" on one connection that ack every
+//  copy with "v1" once both have been announced, until $TERM
+
+static void
+s_test_command_workers (zsock_t *pipe, void *endpoint)
+{
+    zsock_t *dealer = zsock_new_dealer ((const char *) endpoint);
+    zstr_sendx (dealer, "READY", "a", "\x81\xa8" "commands\x91\xa7" "version", NULL);
+    zstr_sendx (dealer, "READY", "b", "\x81\xa8" "commands\x91\xa7" "version", NULL);
+    for (int answers = 0; answers < 2; answers++) {
+        zmsg_t *ok = zmsg_recv (dealer);
+        zmsg_destroy (&ok);
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, dealer, NULL);
+    while (zpoller_wait (poller, -1) == dealer) {
+        zmsg_t *msg = zmsg_recv (dealer);
+        char *command = zmsg_popstr (msg);
+        char *worker = zmsg_popstr (msg);
+        char *id = zmsg_popstr (msg);
+        if (streq (command, "DELIVER"))
+            zstr_sendx (dealer, "ACK", worker, id, "v1", NULL);
+        zstr_free (&command);
+        zstr_free (&worker);
+        zstr_free (&id);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&dealer);
+}
+
 //  Self test of this class
 
 void
@@ -423,6 +508,21 @@ zg_producer_test (bool verbose)
     zframe_destroy (&info.result);
     assert (zg_producer_call (producer, "nobody/x", 1000, &reply) == -1);
     assert (zg_producer_code (producer) == 404);
+
+    //  Scatter: both command workers (in a thread, as the call blocks) answer, then END
+    zmsg_t *replies = NULL;
+    assert (zg_producer_scatter (producer, "version/", 1000, &replies) == -1);
+    assert (zg_producer_code (producer) == 404 && replies == NULL);
+    zactor_t *workers = zactor_new (s_test_command_workers, "inproc://zg-producer-test-w");
+    assert (zg_producer_scatter (producer, "version/", 2000, &replies) == 0);
+    assert (zmsg_size (replies) == 2);
+    char *first = zmsg_popstr (replies);
+    char *second = zmsg_popstr (replies);
+    assert (first && second && streq (first, "v1") && streq (second, "v1"));
+    zstr_free (&first);
+    zstr_free (&second);
+    zmsg_destroy (&replies);
+    zactor_destroy (&workers);
 
     zsock_destroy (&worker);
     zg_producer_destroy (&producer);
