@@ -182,6 +182,8 @@ s_get (zgcli_t *cli)
 typedef struct {
     zgcli_t *cli;
     const char *reply;              //  --reply, or NULL to ack without one
+    int64_t count;                  //  --count, or 0
+    int64_t taken;                  //  Tasks printed and acked
 } s_consumer_t;
 
 static int
@@ -191,6 +193,10 @@ s_consume_task (const char *name, zframe_t *input, zframe_t **output_p, char *re
     (void) reason;
     (void) reason_size;
     s_consumer_t *consumer = (s_consumer_t *) arg;
+    //  Tasks that arrive after the last one wanted go back, for another worker
+    if (consumer->count && consumer->taken == consumer->count)
+        return ZG_WORKER_NACK;
+    consumer->taken++;
     json_object *data = zgcli_string (zframe_data (input), zframe_size (input));
     if (consumer->cli->json)
         data = zgcli_object ("queue", json_object_new_string (name), "data", data, NULL);
@@ -218,7 +224,7 @@ s_consume (zgcli_t *cli)
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
         return ZGCLI_USAGE;
     }
-    s_consumer_t consumer = { cli, zgcli_option (cli, "--reply") };
+    s_consumer_t consumer = { cli, zgcli_option (cli, "--reply"), count, 0 };
     bool command = zgcli_flag (cli, "--command");
     for (int index = 0; index < cli->arg_count; index++)
         if (zg_worker_register (worker, cli->args [index], command, s_consume_task, &consumer)) {
@@ -230,12 +236,12 @@ s_consume (zgcli_t *cli)
     if (zg_worker_start (worker, timeout > 0? (int) timeout: 5000))
         rc = zgcli_fail (cli, "%s", zg_worker_reason (worker));
     int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
-    while (rc == 0 && (count == 0 || zg_worker_handled (worker) < (uint64_t) count)) {
+    while (rc == 0 && (count == 0 || consumer.taken < count)) {
         int64_t left = deadline < 0? 1000: deadline - zclock_mono ();
         if (left <= 0) {
             if (count > 0)
-                rc = zgcli_fail (cli, "%" PRIu64 " of %" PRId64 " tasks arrived in %" PRId64 " ms",
-                                 zg_worker_handled (worker), count, timeout);
+                rc = zgcli_fail (cli, "%" PRId64 " of %" PRId64 " tasks arrived in %" PRId64 " ms",
+                                 consumer.taken, count, timeout);
             break;
         }
         if (zg_worker_poll (worker, (int) (left < 1000? left: 1000)) == -1)

@@ -185,7 +185,7 @@ s_join (zgcli_t *cli)
         }
         if (streq (event, "DELIVER") || streq (event, "OOB")) {
             s_print_event (cli, member, event);
-            if (*zg_member_token (member))
+            if (streq (event, "DELIVER") && *zg_member_token (member))
                 zg_member_ack (member, zg_member_room (member), zg_member_token (member));
             received++;
         }
