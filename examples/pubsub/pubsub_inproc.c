@@ -23,7 +23,8 @@ int
 main (int argc, char **argv)
 {
     example_args (argc, argv, 0, "",
-                  "The topics actor, a publisher and a subscriber in one process over inproc, with a hook that\nwelcomes each subscription; prints the actor's counters at the end.");
+                  "The topics actor, a publisher and a subscriber in one process over inproc, with a hook that\n"
+                  "welcomes each subscription; prints the actor's counters at the end.");
     zactor_t *topics = zg_topics_new (s_welcome, NULL);
     char error [256];
     if (zg_actor_set (topics, "subscribers", "inproc://example-sub", error, sizeof error)

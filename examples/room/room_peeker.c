@@ -81,7 +81,8 @@ int
 main (int argc, char **argv)
 {
     example_args (argc, argv, 2, "[room [endpoint]]",
-                  "Every second, prints a room's [lobby] pending messages, its state and the rooms metrics,\nfrom zgate's rooms endpoint [tcp://127.0.0.1:5564].");
+                  "Every second, prints a room's [lobby] pending messages, its state and the rooms metrics,\n"
+                  "from zgate's rooms endpoint [tcp://127.0.0.1:5564].");
     const char *room = argc > 1? argv [1]: "lobby";
     const char *endpoint = argc > 2? argv [2]: "tcp://127.0.0.1:5564";
     zg_room_producer_t *peeker = zg_room_producer_new (endpoint, 2000);

@@ -10,7 +10,8 @@ int
 main (int argc, char **argv)
 {
     example_args (argc, argv, 3, "[endpoint [worker-id [prefetch]]]",
-                  "Serves the queues fibonacci, arithmetic, reverse and encoder until Ctrl-C, on zgate's\nworkers endpoint [tcp://127.0.0.1:5563], holding prefetch [1] tasks at once.");
+                  "Serves the queues fibonacci, arithmetic, reverse and encoder until Ctrl-C, on zgate's\n"
+                  "workers endpoint [tcp://127.0.0.1:5563], holding prefetch [1] tasks at once.");
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5563";
     char default_id [32];
     snprintf (default_id, sizeof default_id, "worker-%d", (int) getpid ());
