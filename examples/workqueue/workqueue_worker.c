@@ -31,7 +31,7 @@ main (int argc, char **argv)
     fflush (stdout);
     int rc = zg_worker_run (worker);
     if (rc)
-        fprintf (stderr, "workqueue_worker: %s\n", zg_worker_reason (worker));
+        fprintf (stderr, "workqueue_worker: %d %s\n", zg_worker_code (worker), zg_worker_reason (worker));
     printf ("worker %s handled %" PRIu64 " tasks\n", id, zg_worker_handled (worker));
     zg_worker_destroy (&worker);
     return rc? 1: 0;

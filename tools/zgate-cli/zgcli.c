@@ -102,6 +102,14 @@ zgcli_fail (zgcli_t *cli, const char *format, ...)
 }
 
 //  --------------------------------------------------------------------------
+
+int
+zgcli_error (zgcli_t *cli, int code, const char *reason)
+{
+    return zgcli_fail (cli, "error %d: %s", code, reason);
+}
+
+//  --------------------------------------------------------------------------
 //  Human output: a scalar as text ("-" for null)
 
 static bool

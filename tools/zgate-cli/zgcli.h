@@ -82,6 +82,10 @@ const char *
 int
     zgcli_fail (zgcli_t *cli, const char *format, ...) CHECK_PRINTF (2);
 
+//  Print zgate's error (a code of zg_errors.h and its reason); returns ZGCLI_FAILED
+int
+    zgcli_error (zgcli_t *cli, int code, const char *reason);
+
 //  Print a value and take it: compact JSON on one line with --json, else
 //  as indented "key: value" lines (a string alone as itself)
 void

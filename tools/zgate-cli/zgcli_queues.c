@@ -28,7 +28,7 @@ s_producer (zgcli_t *cli, int timeout)
 static int
 s_producer_fail (zgcli_t *cli, zg_producer_t *producer)
 {
-    return zgcli_fail (cli, "error %d: %s", zg_producer_code (producer), zg_producer_reason (producer));
+    return zgcli_error (cli, zg_producer_code (producer), zg_producer_reason (producer));
 }
 
 //  --------------------------------------------------------------------------
@@ -234,7 +234,7 @@ s_consume (zgcli_t *cli)
         }
     int rc = 0;
     if (zg_worker_start (worker, timeout > 0? (int) timeout: 5000))
-        rc = zgcli_fail (cli, "%s", zg_worker_reason (worker));
+        rc = zgcli_error (cli, zg_worker_code (worker), zg_worker_reason (worker));
     int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
     while (rc == 0 && (count == 0 || consumer.taken < count)) {
         int64_t left = deadline < 0? 1000: deadline - zclock_mono ();

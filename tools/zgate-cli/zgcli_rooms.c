@@ -43,7 +43,7 @@ s_send (zgcli_t *cli)
                      : zg_room_producer_send (producer, room, priority, data, strlen (data), &seq);
     int rc = 0;
     if (members < 0)
-        rc = zgcli_fail (cli, "error %s", zg_room_producer_error (producer));
+        rc = zgcli_error (cli, zg_room_producer_code (producer), zg_room_producer_reason (producer));
     else
     if (cli->json) {
         json_object *result = zgcli_object ("room", json_object_new_string (room), oob? "members": "seq",
@@ -66,7 +66,7 @@ static int
 s_print_answer (zgcli_t *cli, zg_room_producer_t **producer_p, int rc, msgpack_unpacked *answer)
 {
     if (rc)
-        rc = zgcli_fail (cli, "error %s", zg_room_producer_error (*producer_p));
+        rc = zgcli_error (cli, zg_room_producer_code (*producer_p), zg_room_producer_reason (*producer_p));
     else {
         json_object *value = zgcli_from_msgpack (&answer->data);
         zgcli_print (cli, &value);
@@ -170,7 +170,7 @@ s_join (zgcli_t *cli)
     int rc = 0;
     for (int index = 0; index < cli->arg_count && rc == 0; index++)
         if (zg_member_join (member, cli->args [index], zgcli_flag (cli, "--async")))
-            rc = zgcli_fail (cli, "cannot join %s: %s", cli->args [index], zg_member_error (member));
+            rc = zgcli_error (cli, zg_member_code (member), zg_room_producer_reason (zg_member_producer (member)));
     int64_t received = 0;
     int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
     while (rc == 0 && (count == 0 || received < count)) {
