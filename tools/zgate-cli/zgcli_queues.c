@@ -9,17 +9,22 @@
 #include "zg_worker.h"
 
 //  --------------------------------------------------------------------------
-//  A producer on the producers endpoint, or NULL after saying why
+//  A producer on the producers endpoint that waits --timeout (5000 ms, also
+//  returned in timeout_p), or NULL after saying why
 
 static zg_producer_t *
-s_producer (zgcli_t *cli, int timeout)
+s_producer (zgcli_t *cli, int *timeout_p)
 {
+    int64_t timeout;
+    if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
+        return NULL;
     const char *endpoint = zgcli_endpoint (cli, "queues-producers");
     zg_producer_t *producer = zg_producer_new (endpoint);
     if (producer)
-        zg_producer_set_timeout (producer, timeout);
+        zg_producer_set_timeout (producer, (int) timeout);
     else
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
+    *timeout_p = (int) timeout;
     return producer;
 }
 
@@ -37,11 +42,11 @@ s_producer_fail (zgcli_t *cli, zg_producer_t *producer)
 static int
 s_send (zgcli_t *cli)
 {
-    int64_t priority, timeout;
-    if (zgcli_number (cli, "--priority", 0, 0, INT32_MAX, &priority)
-    ||  zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
+    int64_t priority;
+    int timeout;
+    if (zgcli_number (cli, "--priority", 0, 0, INT32_MAX, &priority))
         return ZGCLI_USAGE;
-    zg_producer_t *producer = s_producer (cli, (int) timeout);
+    zg_producer_t *producer = s_producer (cli, &timeout);
     if (!producer)
         return ZGCLI_USAGE;
     char id [24];
@@ -62,15 +67,16 @@ s_send (zgcli_t *cli)
 }
 
 //  --------------------------------------------------------------------------
-//  Print a reply: the payload as text, or {"reply": ...}
+//  Print a reply and take it: the payload as text, or {"reply": ...}
 
 static void
-s_print_reply (zgcli_t *cli, zframe_t *reply)
+s_print_reply (zgcli_t *cli, zframe_t **reply_p)
 {
-    json_object *text = zgcli_string (zframe_data (reply), zframe_size (reply));
+    json_object *text = zgcli_string (zframe_data (*reply_p), zframe_size (*reply_p));
     if (cli->json)
         text = zgcli_object ("reply", text, NULL);
     zgcli_print (cli, &text);
+    zframe_destroy (reply_p);
 }
 
 //  --------------------------------------------------------------------------
@@ -79,21 +85,17 @@ s_print_reply (zgcli_t *cli, zframe_t *reply)
 static int
 s_request (zgcli_t *cli)
 {
-    int64_t timeout;
-    if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
-        return ZGCLI_USAGE;
-    zg_producer_t *producer = s_producer (cli, (int) timeout);
+    int timeout;
+    zg_producer_t *producer = s_producer (cli, &timeout);
     if (!producer)
         return ZGCLI_USAGE;
     zframe_t *reply;
     const char *data = cli->args [1];
-    int rc = zg_producer_request (producer, cli->args [0], data, strlen (data), (int) timeout, &reply);
+    int rc = zg_producer_request (producer, cli->args [0], data, strlen (data), timeout, &reply);
     if (rc)
         rc = s_producer_fail (cli, producer);
-    else {
-        s_print_reply (cli, reply);
-        zframe_destroy (&reply);
-    }
+    else
+        s_print_reply (cli, &reply);
     zg_producer_destroy (&producer);
     return rc;
 }
@@ -105,16 +107,14 @@ s_request (zgcli_t *cli)
 static int
 s_call (zgcli_t *cli)
 {
-    int64_t timeout;
-    if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
-        return ZGCLI_USAGE;
-    zg_producer_t *producer = s_producer (cli, (int) timeout);
+    int timeout;
+    zg_producer_t *producer = s_producer (cli, &timeout);
     if (!producer)
         return ZGCLI_USAGE;
     int rc;
     if (zgcli_flag (cli, "--scatter")) {
         zmsg_t *replies;
-        rc = zg_producer_scatter (producer, cli->args [0], (int) timeout, &replies);
+        rc = zg_producer_scatter (producer, cli->args [0], timeout, &replies);
         if (rc == 0) {
             json_object *list = json_object_new_array ();
             for (zframe_t *reply = zmsg_first (replies); reply; reply = zmsg_next (replies))
@@ -127,11 +127,9 @@ s_call (zgcli_t *cli)
     }
     else {
         zframe_t *reply;
-        rc = zg_producer_call (producer, cli->args [0], (int) timeout, &reply);
-        if (rc == 0) {
-            s_print_reply (cli, reply);
-            zframe_destroy (&reply);
-        }
+        rc = zg_producer_call (producer, cli->args [0], timeout, &reply);
+        if (rc == 0)
+            s_print_reply (cli, &reply);
     }
     if (rc)
         rc = s_producer_fail (cli, producer);
@@ -145,10 +143,8 @@ s_call (zgcli_t *cli)
 static int
 s_get (zgcli_t *cli)
 {
-    int64_t timeout;
-    if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
-        return ZGCLI_USAGE;
-    zg_producer_t *producer = s_producer (cli, (int) timeout);
+    int timeout;
+    zg_producer_t *producer = s_producer (cli, &timeout);
     if (!producer)
         return ZGCLI_USAGE;
     zg_task_info_t info;
