@@ -64,6 +64,44 @@ zgcli_number (zgcli_t *cli, const char *name, int64_t fallback, int64_t min, int
 
 //  --------------------------------------------------------------------------
 
+int
+zgcli_stream_start (zgcli_t *cli, zgcli_stream_t *stream)
+{
+    memset (stream, 0, sizeof *stream);
+    if (zgcli_number (cli, "--count", 0, 0, INT32_MAX, &stream->count)
+    ||  zgcli_number (cli, "--timeout", -1, 1, INT32_MAX, &stream->timeout))
+        return -1;
+    stream->deadline = stream->timeout > 0? zclock_mono () + stream->timeout: -1;
+    return 0;
+}
+
+bool
+zgcli_stream_wants (zgcli_stream_t *stream)
+{
+    return stream->count == 0 || stream->received < stream->count;
+}
+
+int
+zgcli_stream_left (zgcli_stream_t *stream)
+{
+    if (stream->deadline < 0)
+        return -1;
+    int64_t left = stream->deadline - zclock_mono ();
+    return left > 0? (int) left: 0;
+}
+
+int
+zgcli_stream_end (zgcli_t *cli, zgcli_stream_t *stream, const char *things)
+{
+    //  Ctrl-C, or --timeout without --count, ends quietly
+    if (stream->deadline < 0 || stream->count == 0 || zgcli_stream_left (stream) > 0)
+        return 0;
+    return zgcli_fail (cli, "%" PRId64 " of %" PRId64 " %s arrived in %" PRId64 " ms",
+                       stream->received, stream->count, things, stream->timeout);
+}
+
+//  --------------------------------------------------------------------------
+
 const char *
 zgcli_endpoint (zgcli_t *cli, const char *name)
 {

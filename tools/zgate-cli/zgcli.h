@@ -54,6 +54,15 @@ struct _zgcli_t {
     bool json;                      //  --json: one JSON value per line on stdout
 };
 
+//  How long a listening command (sub, consume, room join) runs: until
+//  --count messages (0: no limit) or --timeout ms (none: for ever) or Ctrl-C
+typedef struct {
+    int64_t count;
+    int64_t timeout;                //  Or -1
+    int64_t deadline;               //  zclock_mono, or -1
+    int64_t received;               //  Messages taken so far
+} zgcli_stream_t;
+
 //  The command groups, each ending with { NULL }
 extern const zgcli_command_t zgcli_topics_commands [];
 extern const zgcli_command_t zgcli_queues_commands [];
@@ -77,6 +86,24 @@ int
 //  (name is the flag without dashes, e.g. "queues-producers")
 const char *
     zgcli_endpoint (zgcli_t *cli, const char *name);
+
+//  Read --count and --timeout and start the clock. Returns 0, or -1 after
+//  printing why a value is bad
+int
+    zgcli_stream_start (zgcli_t *cli, zgcli_stream_t *stream);
+
+//  True while more messages are wanted
+bool
+    zgcli_stream_wants (zgcli_stream_t *stream);
+
+//  Milliseconds left to wait: -1 for ever, 0 when the time is up
+int
+    zgcli_stream_left (zgcli_stream_t *stream);
+
+//  Nothing more arrived (time up, or Ctrl-C): ZGCLI_FAILED after saying how
+//  many of --count things arrived when --timeout cut it short, else 0
+int
+    zgcli_stream_end (zgcli_t *cli, zgcli_stream_t *stream, const char *things);
 
 //  Print an error on stderr ("zgate-cli: ..."); returns ZGCLI_FAILED
 int

@@ -178,8 +178,7 @@ s_get (zgcli_t *cli)
 typedef struct {
     zgcli_t *cli;
     const char *reply;              //  --reply, or NULL to ack without one
-    int64_t count;                  //  --count, or 0
-    int64_t taken;                  //  Tasks printed and acked
+    zgcli_stream_t stream;          //  --count, --timeout, tasks printed and acked
 } s_consumer_t;
 
 static int
@@ -190,9 +189,9 @@ s_consume_task (const char *name, zframe_t *input, zframe_t **output_p, char *re
     (void) reason_size;
     s_consumer_t *consumer = (s_consumer_t *) arg;
     //  Tasks that arrive after the last one wanted go back, for another worker
-    if (consumer->count && consumer->taken == consumer->count)
+    if (!zgcli_stream_wants (&consumer->stream))
         return ZG_WORKER_NACK;
-    consumer->taken++;
+    consumer->stream.received++;
     json_object *data = zgcli_string (zframe_data (input), zframe_size (input));
     if (consumer->cli->json)
         data = zgcli_object ("queue", json_object_new_string (name), "data", data, NULL);
@@ -207,9 +206,9 @@ s_consume_task (const char *name, zframe_t *input, zframe_t **output_p, char *re
 static int
 s_consume (zgcli_t *cli)
 {
-    int64_t count, timeout, prefetch;
-    if (zgcli_number (cli, "--count", 0, 0, INT32_MAX, &count)
-    ||  zgcli_number (cli, "--timeout", -1, 1, INT32_MAX, &timeout)
+    s_consumer_t consumer = { .cli = cli, .reply = zgcli_option (cli, "--reply") };
+    int64_t prefetch;
+    if (zgcli_stream_start (cli, &consumer.stream)
     ||  zgcli_number (cli, "--prefetch", 1, 1, 100000, &prefetch))
         return ZGCLI_USAGE;
     const char *endpoint = zgcli_endpoint (cli, "queues-workers");
@@ -220,7 +219,6 @@ s_consume (zgcli_t *cli)
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
         return ZGCLI_USAGE;
     }
-    s_consumer_t consumer = { cli, zgcli_option (cli, "--reply"), count, 0 };
     bool command = zgcli_flag (cli, "--command");
     for (int index = 0; index < cli->arg_count; index++)
         if (zg_worker_register (worker, cli->args [index], command, s_consume_task, &consumer)) {
@@ -229,19 +227,16 @@ s_consume (zgcli_t *cli)
             return ZGCLI_USAGE;
         }
     int rc = 0;
-    if (zg_worker_start (worker, timeout > 0? (int) timeout: 5000))
+    int left = zgcli_stream_left (&consumer.stream);
+    if (zg_worker_start (worker, left > 0? left: 5000))
         rc = zgcli_error (cli, zg_worker_code (worker), zg_worker_reason (worker));
-    int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
-    while (rc == 0 && (count == 0 || consumer.taken < count)) {
-        int64_t left = deadline < 0? 1000: deadline - zclock_mono ();
-        if (left <= 0) {
-            if (count > 0)
-                rc = zgcli_fail (cli, "%" PRId64 " of %" PRId64 " tasks arrived in %" PRId64 " ms",
-                                 consumer.taken, count, timeout);
+    while (rc == 0 && zgcli_stream_wants (&consumer.stream)) {
+        left = zgcli_stream_left (&consumer.stream);
+        //  Polls of at most a second, so that the worker keeps heartbeating
+        if (left == 0 || zg_worker_poll (worker, left < 0 || left > 1000? 1000: left) == -1) {
+            rc = zgcli_stream_end (cli, &consumer.stream, "tasks");
             break;
         }
-        if (zg_worker_poll (worker, (int) (left < 1000? left: 1000)) == -1)
-            break;                      //  Ctrl-C
     }
     zg_worker_destroy (&worker);
     return rc;

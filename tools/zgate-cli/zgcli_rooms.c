@@ -159,9 +159,8 @@ s_print_event (zgcli_t *cli, zg_member_t *member, const char *event)
 static int
 s_join (zgcli_t *cli)
 {
-    int64_t count, timeout;
-    if (zgcli_number (cli, "--count", 0, 0, INT32_MAX, &count)
-    ||  zgcli_number (cli, "--timeout", -1, 1, INT32_MAX, &timeout))
+    zgcli_stream_t stream;
+    if (zgcli_stream_start (cli, &stream))
         return ZGCLI_USAGE;
     const char *endpoint = zgcli_endpoint (cli, "rooms-clients");
     zg_member_t *member = zg_member_new (endpoint, 1000);
@@ -171,23 +170,18 @@ s_join (zgcli_t *cli)
     for (int index = 0; index < cli->arg_count && rc == 0; index++)
         if (zg_member_join (member, cli->args [index], zgcli_flag (cli, "--async")))
             rc = zgcli_error (cli, zg_member_code (member), zg_room_producer_reason (zg_member_producer (member)));
-    int64_t received = 0;
-    int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
-    while (rc == 0 && (count == 0 || received < count)) {
-        int64_t left = deadline < 0? -1: deadline - zclock_mono ();
-        const char *event = left == 0? NULL: zg_member_recv (member, (int) (left < 0? -1: left));
+    while (rc == 0 && zgcli_stream_wants (&stream)) {
+        int left = zgcli_stream_left (&stream);
+        const char *event = left == 0? NULL: zg_member_recv (member, left);
         if (!event) {
-            //  Ctrl-C, or --timeout without --count, ends quietly
-            if (deadline >= 0 && count > 0)
-                rc = zgcli_fail (cli, "%" PRId64 " of %" PRId64 " messages arrived in %" PRId64 " ms",
-                                 received, count, timeout);
+            rc = zgcli_stream_end (cli, &stream, "messages");
             break;
         }
         if (streq (event, "DELIVER") || streq (event, "OOB")) {
             s_print_event (cli, member, event);
             if (streq (event, "DELIVER") && *zg_member_token (member))
                 zg_member_ack (member, zg_member_room (member), zg_member_token (member));
-            received++;
+            stream.received++;
         }
         else
         if (streq (event, "EVICTED"))

@@ -65,9 +65,8 @@ s_pub (zgcli_t *cli)
 static int
 s_sub (zgcli_t *cli)
 {
-    int64_t count, timeout;
-    if (zgcli_number (cli, "--count", 0, 0, INT32_MAX, &count)
-    ||  zgcli_number (cli, "--timeout", -1, 1, INT32_MAX, &timeout))
+    zgcli_stream_t stream;
+    if (zgcli_stream_start (cli, &stream))
         return ZGCLI_USAGE;
     const char *endpoint = zgcli_endpoint (cli, "topics-subscribers");
     zg_client_t *client = zg_client_new (NULL, endpoint);
@@ -79,18 +78,13 @@ s_sub (zgcli_t *cli)
         zg_client_subscribe (client, cli->args [index]);
     if (cli->arg_count == 0)
         zg_client_subscribe (client, "");
-    int64_t received = 0;
-    int64_t deadline = timeout > 0? zclock_mono () + timeout: -1;
     int rc = 0;
-    while (count == 0 || received < count) {
-        int left = deadline < 0? -1: (int) (deadline - zclock_mono ());
+    while (zgcli_stream_wants (&stream)) {
+        int left = zgcli_stream_left (&stream);
         char *topic;
         zframe_t *payload;
-        if (left == 0 || zg_client_recv (client, &topic, &payload, left < 0? -1: left)) {
-            //  Ctrl-C, or --timeout without --count, ends a subscription quietly
-            if (deadline >= 0 && count > 0)
-                rc = zgcli_fail (cli, "%" PRId64 " of %" PRId64 " messages arrived in %" PRId64 " ms",
-                                 received, count, timeout);
+        if (left == 0 || zg_client_recv (client, &topic, &payload, left)) {
+            rc = zgcli_stream_end (cli, &stream, "messages");
             break;
         }
         json_object *message = zgcli_string (zframe_data (payload), zframe_size (payload));
@@ -104,7 +98,7 @@ s_sub (zgcli_t *cli)
         }
         zstr_free (&topic);
         zframe_destroy (&payload);
-        received++;
+        stream.received++;
     }
     zg_client_destroy (&client);
     return rc;
