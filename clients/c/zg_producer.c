@@ -82,7 +82,7 @@ s_options (int timeout, int priority, bool scatter)
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, (timeout > 0? 2: 0) + (priority > 0) + scatter);
+    msgpack_pack_map (&packer, (timeout > 0? 2u: 0u) + (priority > 0? 1u: 0u) + (scatter? 1u: 0u));
     if (scatter) {
         msgpack_pack_str_with_body (&packer, "scatter", 7);
         msgpack_pack_true (&packer);
