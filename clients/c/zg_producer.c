@@ -276,9 +276,9 @@ zg_producer_get (zg_producer_t *self, const char *id, zg_task_info_t *info)
     assert (self);
     assert (info);
     memset (info, 0, sizeof (zg_task_info_t));
-    zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, id);
-    zmsg_t *answer = zg_request_call (self->request, "GET", &fields, self->timeout);
+    zmsg_t *task_id = zmsg_new ();
+    zmsg_addstr (task_id, id);
+    zmsg_t *answer = zg_request_call (self->request, "GET", &task_id, self->timeout);
     if (!answer)
         return -1;
     zframe_t *map = zmsg_pop (answer);
