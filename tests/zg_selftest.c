@@ -24,6 +24,7 @@
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
 #include "zg_qcore.h"
+#include "zg_request.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -73,6 +74,7 @@ static const s_test_t s_tests [] = {
     { "zg_qcore", zg_qcore_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
+    { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
