@@ -17,12 +17,14 @@
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
+#include "zg_qdurable.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
 #include "zg_qcore.h"
+#include "zg_request.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -33,8 +35,11 @@
 #include "zg_utf8.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
+#include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_drain.h"
+#include "zg_gw_calls.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -67,7 +72,9 @@ static const s_test_t s_tests [] = {
     { "zg_qrecent", zg_qrecent_test },
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qcore", zg_qcore_test },
+    { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
+    { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
@@ -85,9 +92,12 @@ static const s_test_t s_tests [] = {
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
+    { "zg_listeners", zg_listeners_test },
     { "zg_pending", zg_pending_test },
     { "zg_gw_answers", zg_gw_answers_test },
+    { "zg_gw_drain", zg_gw_drain_test },
     { "zg_gw_topics", zg_gw_topics_test },
+    { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_gw_routes", zg_gw_routes_test },
