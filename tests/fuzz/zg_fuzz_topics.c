@@ -16,7 +16,8 @@
     FUZZ_SYNC itself). Either way,
     subscriber 2 receiving the probe means the actor handled the message.
     Invariants: a subscriber receives only [topic][payload] with a topic a
-    prefix it subscribed to begins; the final counters say published is
+    prefix it subscribed to begins; a publisher receives only subscriptions
+    passed upstream: zgate's own, the probe's, or a subscriber's; the final counters say published is
     every well-formed publish (two frames, topic within max-topic-size)
     and probe, at least the malformed publishes are malformed, and the
     totals are the sums of the per-topic and per-prefix counts. Runs as
@@ -66,22 +67,34 @@ s_is_probe (zmsg_t *msg)
     return zmsg_size (msg) == 2 && s_native_is (zmsg_first (msg), FUZZ_SYNC);
 }
 
-//  A message a subscriber received
+//  True if a prefix in the list begins these bytes
+static bool
+s_prefixed (zlist_t *prefixes, const byte *data, size_t size)
+{
+    for (zframe_t *prefix = (zframe_t *) zlist_first (prefixes); prefix; prefix = (zframe_t *) zlist_next (prefixes))
+        if (zframe_size (prefix) <= size && memcmp (zframe_data (prefix), data, zframe_size (prefix)) == 0)
+            return true;
+    return false;
+}
+
+//  A message a connection received: for a publisher, a subscription the
+//  actor passed upstream (its own to everything, a probe's, or one a
+//  subscriber made); for a subscriber, a message of a topic it subscribed
 static void
 s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 {
     s_model_t *model = (s_model_t *) native->state;
-    assert (connection >= 2 && zmsg_size (msg) == 2);
-    if (s_is_probe (msg))
+    zframe_t *first = zmsg_first (msg);
+    if (connection < 2) {
+        assert (zmsg_size (msg) == 1 && zframe_size (first) && zframe_data (first) [0] <= 1);
+        size_t size = zframe_size (first) - 1;
+        const byte *prefix = zframe_data (first) + 1;
+        assert (size == 0 || (size == strlen (FUZZ_SYNC) && memcmp (prefix, FUZZ_SYNC, size) == 0)
+             || s_prefixed (model->prefixes [2], prefix, size) || s_prefixed (model->prefixes [3], prefix, size));
         return;
-    zframe_t *topic = zmsg_first (msg);
-    bool matched = false;
-    zlist_t *prefixes = model->prefixes [connection];
-    for (zframe_t *prefix = (zframe_t *) zlist_first (prefixes); prefix && !matched;
-         prefix = (zframe_t *) zlist_next (prefixes))
-        matched = zframe_size (prefix) <= zframe_size (topic)
-               && memcmp (zframe_data (prefix), zframe_data (topic), zframe_size (prefix)) == 0;
-    assert (matched);
+    }
+    assert (zmsg_size (msg) == 2);
+    assert (s_is_probe (msg) || s_prefixed (model->prefixes [connection], zframe_data (first), zframe_size (first)));
 }
 
 //  A message about to be sent: publishes are counted; a subscriber's
