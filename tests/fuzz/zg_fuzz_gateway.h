@@ -6,8 +6,8 @@
     the gateway would write is read from them instead)
 
     A new gateway and new actors per input. After each request, the
-    bridges are pumped (their sockets drained) until no actor has said
-    anything for FUZZ_QUIET ms.
+    bridges are pumped (their sockets drained) until what the target waits
+    for has come, or no actor has said anything for FUZZ_QUIET ms.
     =========================================================================
 */
 
@@ -38,14 +38,11 @@ typedef struct {
 //  Bind an actor's key to a fresh inproc endpoint and connect the gateway's
 //  key to it
 static inline void
-s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key, const char *gateway_key,
-                unsigned instance)
+s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key, const char *gateway_key)
 {
-    char endpoint [96], error [256];
-    snprintf (endpoint, sizeof endpoint, "inproc://fuzz-gateway-%s-%u", actor_key, instance);
-    int rc = zg_actor_set (actor, actor_key, endpoint, error, sizeof error);
-    assert (rc == 0);
-    rc = zg_gw_topics_connect (gateway->topics, gateway_key, endpoint);
+    char endpoint [96];
+    s_native_bind (actor, actor_key, endpoint, sizeof endpoint);
+    int rc = zg_gw_topics_connect (gateway->topics, gateway_key, endpoint);
     if (rc == 1)
         rc = zg_gw_queues_connect (gateway->queues, gateway_key, endpoint);
     if (rc == 1)
@@ -57,8 +54,6 @@ s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key,
 static inline void
 s_gateway_new (fuzz_gateway_t *gateway)
 {
-    static unsigned instance;
-    instance++;
     s_native_init ();
     memset (gateway, 0, sizeof *gateway);
     gateway->settings = (zg_gw_settings_t) {
@@ -76,11 +71,11 @@ s_gateway_new (fuzz_gateway_t *gateway)
     gateway->actors [0] = zg_topics_new (NULL, NULL);
     gateway->actors [1] = zg_queues_new ();
     gateway->actors [2] = zg_rooms_new ();
-    s_gateway_link (gateway, gateway->actors [0], "subscribers", "topics-subscribers", instance);
-    s_gateway_link (gateway, gateway->actors [0], "publishers", "topics-publishers", instance);
-    s_gateway_link (gateway, gateway->actors [1], "producers", "queues-producers", instance);
-    s_gateway_link (gateway, gateway->actors [1], "workers", "queues-workers", instance);
-    s_gateway_link (gateway, gateway->actors [2], "clients", "rooms-clients", instance);
+    s_gateway_link (gateway, gateway->actors [0], "subscribers", "topics-subscribers");
+    s_gateway_link (gateway, gateway->actors [0], "publishers", "topics-publishers");
+    s_gateway_link (gateway, gateway->actors [1], "producers", "queues-producers");
+    s_gateway_link (gateway, gateway->actors [1], "workers", "queues-workers");
+    s_gateway_link (gateway, gateway->actors [2], "clients", "rooms-clients");
 }
 
 //  Drain every bridge until none has more; true if any handled a message
@@ -99,9 +94,13 @@ s_gateway_drain (fuzz_gateway_t *gateway)
     return handled;
 }
 
-//  Pump the bridges, as the gateway's loop does, until the actors are quiet
+//  Whether what a target waits for has come (it may take what came)
+typedef bool (fuzz_done_fn) (void *arg);
+
+//  Pump the bridges, as the gateway's loop does, until done says so or the
+//  actors have been silent for FUZZ_QUIET ms
 static inline void
-s_gateway_pump (fuzz_gateway_t *gateway)
+s_gateway_pump (fuzz_gateway_t *gateway, fuzz_done_fn *done, void *arg)
 {
     zmq_pollitem_t items [FUZZ_MAX_SOCKETS];
     int count = 0;
@@ -119,6 +118,8 @@ s_gateway_pump (fuzz_gateway_t *gateway)
         zg_gw_queues_tick (gateway->queues, now);
         zg_gw_topics_tick (gateway->topics, now);
         zg_gw_answers_expire (gateway->answers, now);
+        if (done (arg))
+            break;
     }
     while (zmq_poll (items, count, FUZZ_QUIET) > 0);
 }

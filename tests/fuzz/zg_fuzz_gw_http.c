@@ -64,6 +64,13 @@ s_check_reply (zg_http_t *http)
     }
 }
 
+//  Whether a request has its reply
+static bool
+s_replied (void *arg)
+{
+    return ((zg_http_t *) arg)->status != 0;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -86,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (body_size)
             zg_http_append (http, body, body_size, (size_t) gateway.settings.max_body_size);
         zg_gw_routes_http (gateway.routes, http);
-        s_gateway_pump (&gateway);
+        s_gateway_pump (&gateway, s_replied, http);
         //  A request still waiting waits for a reply the actors will not
         //  send now (a task's reply, a fetch): its deadline passes
         if (http->status == 0)

@@ -117,21 +117,34 @@ s_take_frames (s_session_t *slot, zchunk_t *scratch)
     assert (slot->answers <= slot->requests);
 }
 
+//  The sessions, with the scratch buffer their frames are taken through
+typedef struct {
+    s_session_t slots [FUZZ_SESSIONS];
+    zchunk_t *scratch;
+} s_sessions_t;
+
+//  Take every session's frames; true once each has its answers
+static bool
+s_answered (void *arg)
+{
+    s_sessions_t *sessions = (s_sessions_t *) arg;
+    bool answered = true;
+    for (size_t index = 0; index < FUZZ_SESSIONS; index++) {
+        s_take_frames (&sessions->slots [index], sessions->scratch);
+        answered &= sessions->slots [index].answers == sessions->slots [index].requests;
+    }
+    return answered;
+}
+
 //  Every request gets exactly one answer: wait for those still due (a
 //  loaded machine may hold an actor's answer past FUZZ_QUIET)
 static void
-s_wait_answers (fuzz_gateway_t *gateway, s_session_t *slots, zchunk_t *scratch)
+s_wait_answers (fuzz_gateway_t *gateway, s_sessions_t *sessions)
 {
     int64_t deadline = zclock_mono () + FUZZ_SYNC_TIMEOUT;
-    bool answered = false;
-    while (!answered) {
+    while (!s_answered (sessions)) {
         assert (zclock_mono () < deadline);
-        s_gateway_pump (gateway);
-        answered = true;
-        for (size_t index = 0; index < FUZZ_SESSIONS; index++) {
-            s_take_frames (&slots [index], scratch);
-            answered &= slots [index].answers == slots [index].requests;
-        }
+        s_gateway_pump (gateway, s_answered, sessions);
     }
 }
 
@@ -156,15 +169,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     fuzz_gateway_t gateway;
     s_gateway_new (&gateway);
-    s_session_t slots [FUZZ_SESSIONS];
+    s_sessions_t sessions = { .scratch = zchunk_new (NULL, 4096) };
     for (size_t index = 0; index < FUZZ_SESSIONS; index++)
-        s_open (&gateway, &slots [index]);
-    zchunk_t *scratch = zchunk_new (NULL, 4096);
+        s_open (&gateway, &sessions.slots [index]);
 
     const uint8_t *end = data + size;
     while (end - data >= 2) {
         uint8_t flags = *data++;
-        s_session_t *slot = &slots [(flags >> 1) & 1];
+        s_session_t *slot = &sessions.slots [(flags >> 1) & 1];
         if (flags & 4) {
             s_close (&gateway, slot);
             s_open (&gateway, slot);
@@ -183,15 +195,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         slot->requests++;
         zg_gw_routes_message (gateway.routes, slot->session, data, length, flags & 1);
         data += length;
-        s_gateway_pump (&gateway);
-        for (size_t index = 0; index < FUZZ_SESSIONS; index++)
-            s_take_frames (&slots [index], scratch);
+        s_gateway_pump (&gateway, s_answered, &sessions);
     }
 
-    s_wait_answers (&gateway, slots, scratch);
-    zchunk_destroy (&scratch);
+    s_wait_answers (&gateway, &sessions);
+    zchunk_destroy (&sessions.scratch);
     for (size_t index = 0; index < FUZZ_SESSIONS; index++)
-        s_close (&gateway, &slots [index]);
+        s_close (&gateway, &sessions.slots [index]);
     s_gateway_destroy (&gateway);
     return 0;
 }

@@ -181,6 +181,29 @@ s_native_init (void)
     }
 }
 
+//  SET each of count settings ({ key, value }) on an actor; all must pass
+static inline void
+s_native_configure (zactor_t *actor, const char *const (*settings) [2], size_t count)
+{
+    char error [256];
+    for (size_t index = 0; index < count; index++) {
+        int rc = zg_actor_set (actor, settings [index][0], settings [index][1], error, sizeof error);
+        assert (rc == 0);
+    }
+}
+
+//  Bind an actor's endpoint key to a new inproc endpoint (never one of an
+//  earlier input, which libzmq may still be releasing), written to endpoint
+static inline void
+s_native_bind (zactor_t *actor, const char *key, char *endpoint, size_t size)
+{
+    static unsigned instance;
+    snprintf (endpoint, size, "inproc://fuzz-%s-%u", key, ++instance);
+    char error [256];
+    int rc = zg_actor_set (actor, key, endpoint, error, sizeof error);
+    assert (rc == 0);
+}
+
 //  Connect a socket of this type to an inproc endpoint as the next connection
 static inline void
 s_native_connect (fuzz_native_t *native, int type, const char *endpoint)

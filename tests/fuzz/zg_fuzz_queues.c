@@ -20,7 +20,7 @@
 #include "zg_queues.h"
 
 //  Small limits, each within reach of a short input
-static const char *s_settings [] [2] = {
+static const char *const s_settings [] [2] = {
     { "max-pending", "4" }, { "max-tasks", "8" }, { "max-queues", "3" }, { "max-workers", "3" },
     { "max-subscriptions", "3" }, { "max-prefetch", "3" }, { "max-priority", "3" },
     { "max-deliveries", "2" }, { "max-name-size", "16" }, { "max-options-size", "64" },
@@ -106,22 +106,12 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    static unsigned instance;
-    instance++;
     s_native_init ();
     zactor_t *queues = zg_queues_new ();
-    char error [256];
+    s_native_configure (queues, s_settings, sizeof s_settings / sizeof s_settings [0]);
     char producers [64], workers [64];
-    snprintf (producers, sizeof producers, "inproc://fuzz-queues-producers-%u", instance);
-    snprintf (workers, sizeof workers, "inproc://fuzz-queues-workers-%u", instance);
-    for (size_t index = 0; index < sizeof s_settings / sizeof s_settings [0]; index++) {
-        int rc = zg_actor_set (queues, s_settings [index][0], s_settings [index][1], error, sizeof error);
-        assert (rc == 0);
-    }
-    int rc = zg_actor_set (queues, "producers", producers, error, sizeof error);
-    assert (rc == 0);
-    rc = zg_actor_set (queues, "workers", workers, error, sizeof error);
-    assert (rc == 0);
+    s_native_bind (queues, "producers", producers, sizeof producers);
+    s_native_bind (queues, "workers", workers, sizeof workers);
 
     s_model_t model;
     fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };

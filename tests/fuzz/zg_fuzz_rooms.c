@@ -22,7 +22,7 @@
 #define FUZZ_CONNECTIONS 3
 
 //  Small limits, each within reach of a short input
-static const char *s_settings [] [2] = {
+static const char *const s_settings [] [2] = {
     { "max-clients", "4" }, { "max-rooms", "4" }, { "max-rooms-per-client", "2" }, { "max-backlog", "4" },
     { "max-name-size", "16" }, { "max-peek", "3" }, { "max-top-rooms", "2" }, { "ack-timeout", "100" }
 };
@@ -131,19 +131,11 @@ s_check_metrics (zmsg_t *answer)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    static unsigned instance;
-    instance++;
     s_native_init ();
     zactor_t *rooms = zg_rooms_new ();
-    char error [256];
+    s_native_configure (rooms, s_settings, sizeof s_settings / sizeof s_settings [0]);
     char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://fuzz-rooms-%u", instance);
-    for (size_t index = 0; index < sizeof s_settings / sizeof s_settings [0]; index++) {
-        int rc = zg_actor_set (rooms, s_settings [index][0], s_settings [index][1], error, sizeof error);
-        assert (rc == 0);
-    }
-    int rc = zg_actor_set (rooms, "clients", endpoint, error, sizeof error);
-    assert (rc == 0);
+    s_native_bind (rooms, "clients", endpoint, sizeof endpoint);
 
     s_model_t model = { .issued = zlist_new (), .delivered = zlist_new () };
     fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };

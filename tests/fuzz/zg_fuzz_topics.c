@@ -33,7 +33,7 @@
 
 //  Small limits, each within reach of a short input (max-topic-size is
 //  FUZZ_MAX_TOPIC_SIZE)
-static const char *s_settings [] [2] = {
+static const char *const s_settings [] [2] = {
     { "max-topic-size", "16" }, { "max-topics", "4" }
 };
 
@@ -209,23 +209,13 @@ s_check_stats (zactor_t *topics, s_model_t *model)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    static unsigned instance;
-    instance++;
     s_native_init ();
     s_model_t model = { .probes = 0 };
     zactor_t *topics = zg_topics_new (s_hook, &model);
-    char error [256];
+    s_native_configure (topics, s_settings, sizeof s_settings / sizeof s_settings [0]);
     char publishers [64], subscribers [64];
-    snprintf (publishers, sizeof publishers, "inproc://fuzz-topics-publishers-%u", instance);
-    snprintf (subscribers, sizeof subscribers, "inproc://fuzz-topics-subscribers-%u", instance);
-    for (size_t index = 0; index < sizeof s_settings / sizeof s_settings [0]; index++) {
-        int rc = zg_actor_set (topics, s_settings [index][0], s_settings [index][1], error, sizeof error);
-        assert (rc == 0);
-    }
-    int rc = zg_actor_set (topics, "publishers", publishers, error, sizeof error);
-    assert (rc == 0);
-    rc = zg_actor_set (topics, "subscribers", subscribers, error, sizeof error);
-    assert (rc == 0);
+    s_native_bind (topics, "publishers", publishers, sizeof publishers);
+    s_native_bind (topics, "subscribers", subscribers, sizeof subscribers);
 
     fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
     for (size_t index = 0; index < 4; index++) {
