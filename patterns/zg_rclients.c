@@ -39,8 +39,11 @@ zg_rclients_new (void)
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) s_client_destroy);
     self->liveness = zg_liveness_new ();
-    //  Ids stay unique across restarts that reuse the counter
-    snprintf (self->tag, sizeof self->tag, "%08x", (unsigned) ((uint32_t) randof (UINT32_MAX) ^ (uint32_t) zclock_time ()));
+    //  Ids stay unique across restarts that reuse the counter. Not czmq's
+    //  randof (UINT32_MAX): it converts a float past INT_MAX to int, which
+    //  is undefined; two random () calls give the 32 bits
+    uint32_t bits = (uint32_t) random () << 16 ^ (uint32_t) random ();
+    snprintf (self->tag, sizeof self->tag, "%08x", (unsigned) (bits ^ (uint32_t) zclock_time ()));
     return self;
 }
 

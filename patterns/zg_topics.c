@@ -267,10 +267,15 @@ s_self_handle_subscription (self_t *self)
         return;
     byte *data = zframe_data (frame);
     size_t size = zframe_size (frame);
+    //  Each frame alone, not the rest of its message: libzmq's XPUB takes
+    //  every frame that starts with 0 or 1 as a subscription of its own,
+    //  even inside a message, so skipping the rest would miss one libzmq
+    //  holds (and then pass its unsubscription on as if it were ours,
+    //  removing the XSUB's subscription to everything: no publisher would
+    //  send any more)
     if (size == 0 || data [0] > 1 || zframe_more (frame)) {
         self->malformed++;
         zframe_destroy (&frame);
-        zsock_flush (self->xpub);
         return;
     }
     bool subscribed = data [0] == 1;
