@@ -16,9 +16,10 @@
     of 16 values the actor sent earlier and the target remembered (issued
     client ids, ack tokens, task ids): the fuzzer cannot guess those.
 
-    The sync round trip is a request whose req (or worker id) is
-    FUZZ_SYNC; an input frame that starts with it is dropped (its message
-    is not sent), so no answer to the input can be taken for the sync.
+    The sync round trip of queues and rooms is a PING whose req (or worker
+    id) is FUZZ_SYNC (topics answer nothing: there it is a probe on the
+    topic FUZZ_SYNC); an input message with a frame that starts with it is
+    not sent, so no answer to the input can be taken for the sync.
     =========================================================================
 */
 
