@@ -13,7 +13,8 @@
     subscribes to FUZZ_SYNC again after its frames (verbose: the actor
     sees every subscription), and the actor's subscription hook publishes
     the probe when it sees that (no input may subscribe or unsubscribe
-    FUZZ_SYNC itself). Either way,
+    FUZZ_SYNC itself, or a prefix that starts with it: the actor's prefixes
+    are C strings, so "~sync~\0x" reaches the hook as FUZZ_SYNC). Either way,
     subscriber 2 receiving the probe means the actor handled the message.
     Invariants: a subscriber receives only [topic][payload] with a topic a
     prefix it subscribed to begins; a publisher receives only subscriptions
@@ -113,7 +114,7 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     }
     size_t sync_size = strlen (FUZZ_SYNC);
     for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
-        if (zframe_size (frame) == 1 + sync_size && memcmp (zframe_data (frame) + 1, FUZZ_SYNC, sync_size) == 0)
+        if (zframe_size (frame) >= 1 + sync_size && memcmp (zframe_data (frame) + 1, FUZZ_SYNC, sync_size) == 0)
             return false;
     //  libzmq's XSUB drops an unsubscription it does not hold, even the last
     //  frame of a message, which then never ends: the next message, the
