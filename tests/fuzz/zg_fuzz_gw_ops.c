@@ -12,7 +12,8 @@
     session: a final text or binary WebSocket frame of the right length,
     whose payload decodes to an object with a string "op"; a "req" in it is
     one that session sent; every request gets exactly one answer (a frame
-    with a "req", null or not, other than a later "reply"), never more.
+    with a "req", null or not, other than a task's later outcome: its
+    "reply", or its error 408, 410 or 422), never more.
     Runs as zg_fuzz_main.c says.
     =========================================================================
 */
@@ -68,6 +69,19 @@ s_sent_req (s_session_t *slot, const char *req)
     return false;
 }
 
+//  True if a frame with a req is a task's later outcome, not an answer: the
+//  reply of a send with reply, or its error (408 timed out, 410 dead, 422
+//  failed), as docs/PROTOCOL.md 4.1 lists them
+static bool
+s_outcome (json_object *frame, json_object *req)
+{
+    const char *op = json_object_get_string (json_object_object_get (frame, "op"));
+    if (streq (op, "reply"))
+        return true;
+    int64_t code = json_object_get_int64 (json_object_object_get (frame, "code"));
+    return req && streq (op, "error") && (code == 408 || code == 410 || code == 422);
+}
+
 //  One frame the gateway queued: a whole final frame with an op
 static void
 s_check_frame (s_session_t *slot, zg_frame_t *frame)
@@ -97,7 +111,7 @@ s_check_frame (s_session_t *slot, zg_frame_t *frame)
     assert (json_object_object_get_ex (value, "op", &op) && json_object_is_type (op, json_type_string));
     if (json_object_object_get_ex (value, "req", &req)) {
         assert (!req || s_sent_req (slot, json_object_to_json_string (req)));
-        slot->answers += !streq (json_object_get_string (op), "reply");
+        slot->answers += !s_outcome (value, req);
     }
     json_object_put (value);
 }
