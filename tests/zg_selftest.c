@@ -10,6 +10,7 @@
 #include "zg_client.h"
 #include "zg_wire.h"
 #include "zg_history.h"
+#include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
 #include "zg_tasks.h"
@@ -53,6 +54,7 @@ static const s_test_t s_tests [] = {
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
     { "zg_history", zg_history_test },
+    { "zg_topics_history", zg_topics_history_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
