@@ -12,6 +12,8 @@
 #include "zg_gw_topics.h"
 #include "zg_topicmap.h"
 #include "zg_pull.h"
+#include "zg_gw_history.h"
+#include "zg_wire.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
 #define ZG_GW_TOPICS_RUN 64
@@ -31,6 +33,7 @@ struct _zg_gw_topics_t {
     bool linked;                    //  An endpoint of the topics actor is connected
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
     zg_pull_t *pull;                //  gophermq pull subscribers
+    zg_gw_history_t *history;       //  Recoveries and history routes
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
     uint64_t probe_wanted;          //  Newest probe a waiter needs
@@ -47,7 +50,13 @@ typedef struct {
     uint64_t owner;                 //  Session or HTTP transaction id
     bool http;                      //  The owner is an HTTP transaction
     json_object *answer;            //  WebSocket answer or HTTP JSON body
+    char *recover;                  //  Topic to recover once released, or NULL
+    uint64_t since;                 //  Recover after this seq
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];  //  of this epoch
+    bool last;                      //  Recover the last message only
 } s_waiter_t;
+
+static zg_gw_history_frame_fn s_history_frame;
 
 //  --------------------------------------------------------------------------
 //  Destructor of the held answers
@@ -58,6 +67,7 @@ s_waiter_destroy (s_waiter_t **self_p)
     s_waiter_t *self = *self_p;
     if (self) {
         json_object_put (self->answer);
+        free (self->recover);
         free (self);
         *self_p = NULL;
     }
@@ -83,6 +93,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
+    self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
     zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
@@ -105,6 +116,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zsock_destroy (&self->subscriber);
         zsock_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
+        zg_gw_history_destroy (&self->history);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
         free (self->topic_key);
@@ -121,7 +133,7 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
 {
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
-        return 1;
+        return zg_gw_history_connect (self->history, key, endpoint);
     if (zsock_connect (publishers? self->publisher: self->subscriber, "%s", endpoint) == -1)
         return -1;
     self->linked = true;
@@ -149,7 +161,8 @@ zg_gw_topics_configure (zg_gw_topics_t *self)
 zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
-    return index == 0? self->subscriber: index == 1? self->publisher: NULL;
+    return index == 0? self->subscriber: index == 1? self->publisher:
+           index == 2? zg_gw_history_socket (self->history): NULL;
 }
 
 //  ==========================================================================
@@ -167,8 +180,8 @@ s_self_publish_probe (zg_gw_topics_t *self)
 }
 
 //  Hold an answer (taking it) until the subscriptions made so far are in
-//  effect
-static void
+//  effect; returns the waiter, the bridge's
+static s_waiter_t *
 s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_object **answer_p)
 {
     s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
@@ -180,6 +193,7 @@ s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_objec
     *answer_p = NULL;
     zlistx_add_end (self->waiters, waiter);
     s_self_publish_probe (self);
+    return waiter;
 }
 
 //  A probe came back: release the answers it covers
@@ -192,7 +206,11 @@ s_self_release_barrier (zg_gw_topics_t *self, uint64_t probe)
         json_object *answer = waiter->http? NULL: waiter->answer;
         json_object *body = waiter->http? waiter->answer: NULL;
         waiter->answer = NULL;
-        zg_gw_answers_owner (self->answers, waiter->owner, waiter->http, &answer, 200, &body);
+        if (waiter->recover)
+            zg_gw_history_ask (self->history, waiter->owner, waiter->recover, waiter->since, waiter->epoch,
+                               waiter->last, &answer);
+        else
+            zg_gw_answers_owner (self->answers, waiter->owner, waiter->http, &answer, 200, &body);
         zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
         waiter = (s_waiter_t *) zlistx_first (self->waiters);
     }
@@ -216,6 +234,7 @@ zg_gw_topics_tick (zg_gw_topics_t *self, int64_t now)
     }
     if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GW_TOPICS_PROBE_RETRY)
         s_self_publish_probe (self);
+    zg_gw_history_tick (self->history, now);
 }
 
 //  ==========================================================================
@@ -226,6 +245,7 @@ static void
 s_self_unsubscribe_at (zg_gw_topics_t *self, zg_session_t *session, uint32_t index)
 {
     zg_topicmap_remove (self->topicmap, session->topics [index], session);
+    zg_gw_history_forget (self->history, session, session->topics [index]);
     free (session->topics [index]);
     session->topics [index] = session->topics [--session->topic_count];
     if (session->topic_count == 0) {
@@ -267,6 +287,18 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
                              "topic must be a string of 1 to %" PRId64 " bytes", max_topic_size);
         return;
     }
+    //  Recovery: since a position, or the last message, of one topic
+    uint64_t since = 0;
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE] = "";
+    bool last = false;
+    int recover = zg_gw_history_fields (self->history, session, request, req, &since, epoch, &last);
+    if (recover == -1)
+        return;
+    if (recover && topic [length - 1] == '*') {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "since and last need one topic, not a prefix");
+        return;
+    }
     for (uint32_t index = 0; index < session->topic_count; index++)
         if (streq (session->topics [index], topic)) {
             zg_gw_answers_ok (self->answers, session, req);
@@ -280,12 +312,23 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
+    if (recover)
+        zg_gw_history_hold (self->history, session, topic);
+    json_object *answer = zg_gw_answers_object ("ok", req);
     if (zg_topicmap_add (self->topicmap, topic, session)) {
-        json_object *answer = zg_gw_answers_object ("ok", req);
-        s_self_wait_barrier (self, session->id, false, &answer);
+        s_waiter_t *waiter = s_self_wait_barrier (self, session->id, false, &answer);
+        if (recover) {
+            waiter->recover = strdup (topic);
+            waiter->since = since;
+            memcpy (waiter->epoch, epoch, sizeof epoch);
+            waiter->last = last;
+        }
     }
     else
-        zg_gw_answers_ok (self->answers, session, req);
+    if (recover)
+        zg_gw_history_ask (self->history, session->id, topic, since, epoch, last, &answer);
+    else
+        zg_gw_answers_send_object (self->answers, session, &answer, true, ZG_TOPICS);
 }
 
 //  unsubscribe op
@@ -357,10 +400,13 @@ typedef struct {
     zg_codec_kind_t kind;           //  What the payload is on the web
     json_object *value;             //  Its value if it is JSON, or NULL
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
+    uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
+    const char *epoch;              //  Its topic's epoch, if seq
 } s_delivery_t;
 
-//  The frame of {"op":"message","topic":t,["binary":true,]"data":v}, written
-//  directly: the bytes json-c and s_pack would print for that object
+//  The frame of {"op":"message","topic":t,["seq":n,"epoch":e,]["binary":true,]
+//  "data":v}, written directly: the bytes json-c and s_pack would print for
+//  that object
 static zg_frame_t *
 s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery, bool msgpack)
 {
@@ -372,10 +418,19 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     bool binary = delivery->kind == ZG_CODEC_BINARY;
     msgpack_sbuffer_clear (out);
     if (msgpack) {
-        //  A map of three or four pairs, its keys and values fixed-size strings
-        msgpack_sbuffer_write (out, binary? "\x84": "\x83", 1);
+        //  A map of three to six pairs, its keys and values fixed-size strings
+        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 2: 0));
+        msgpack_sbuffer_write (out, &pairs, 1);
         msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
+        if (delivery->seq) {
+            msgpack_packer packer;
+            msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
+            msgpack_sbuffer_write (out, "\xa3seq", 4);
+            msgpack_pack_uint64 (&packer, delivery->seq);
+            msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
+            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), true, out);
+        }
         if (binary)
             msgpack_sbuffer_write (out, "\xa6" "binary\xc3", 8);
         msgpack_sbuffer_write (out, "\xa4" "data", 5);
@@ -383,6 +438,12 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     else {
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
+        if (delivery->seq) {
+            char seq [32];
+            int size = snprintf (seq, sizeof seq, ",\"seq\":%" PRIu64 ",\"epoch\":", delivery->seq);
+            msgpack_sbuffer_write (out, seq, (size_t) size);
+            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), false, out);
+        }
         if (binary)
             msgpack_sbuffer_write (out, ",\"binary\":true", 14);
         msgpack_sbuffer_write (out, ",\"data\":", 8);
@@ -392,6 +453,18 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     if (!msgpack)
         msgpack_sbuffer_write (out, "}", 1);
     return zg_frame_new ((const byte *) out->data, out->size, msgpack);
+}
+
+//  The frame of a recovered message, built as a live one
+static zg_frame_t *
+s_history_frame (void *arg, const char *topic, const byte *payload, size_t size, uint64_t seq, const char *epoch,
+                 bool msgpack)
+{
+    zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
+    s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch };
+    zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
+    json_object_put (delivery.value);
+    return frame;
 }
 
 //  Queue a topic message on a session, once however many of its
@@ -409,13 +482,17 @@ s_self_deliver (void *holder, void *arg)
     if (!*frame)
         *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
                                   session->msgpack);
+    if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
+        return;
     zg_gw_answers_push (self->answers, session, *frame, false, ZG_TOPICS);
 }
 
-//  A message from the topics actor: to web subscribers and pull buffers
+//  A message from the topics actor: to web subscribers and pull buffers.
+//  A remembered topic's message has a sequence frame, "seq epoch" (else
+//  seq_frame is empty)
 static void
 s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
-                      size_t payload_size)
+                      size_t payload_size, zmq_msg_t *seq_frame)
 {
     if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
         return;
@@ -431,7 +508,17 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     }
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
-    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL } };
+    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
+                              0, NULL };
+    char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
+    size_t seq_size = zmq_msg_size (seq_frame);
+    if (seq_size > 0 && seq_size < sizeof seq) {
+        memcpy (seq, zmq_msg_data (seq_frame), seq_size);
+        seq [seq_size] = 0;
+        char *space = strchr (seq, ' ');
+        delivery.seq = space? strtoull (seq, NULL, 10): 0;
+        delivery.epoch = space? space + 1: NULL;
+    }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
     zg_frame_unref (&delivery.frames [1]);
@@ -439,14 +526,14 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
 }
 
 //  Receive and handle one message from the topics actor, [topic][payload]
-//  (further parts are ignored). Its parts are read into zmq_msg_t on the
+//  and for a remembered topic [seq epoch] (further parts are ignored). Its parts are read into zmq_msg_t on the
 //  stack: no zmsg or zframe allocations per message. Returns false if none
 //  was received, with errno EAGAIN if none was waiting.
 static bool
 s_self_handle_topic (zg_gw_topics_t *self)
 {
     void *socket = zsock_resolve (self->subscriber);
-    zmq_msg_t topic, payload;
+    zmq_msg_t topic, payload, seq;
     zmq_msg_init (&topic);
     if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
         int error = errno;
@@ -458,6 +545,9 @@ s_self_handle_topic (zg_gw_topics_t *self)
     zmq_msg_init (&payload);
     bool whole = zmq_msg_more (&topic) && zmq_msg_recv (&payload, socket, 0) != -1;
     bool more = whole && zmq_msg_more (&payload);
+    zmq_msg_init (&seq);
+    if (more)
+        more = zmq_msg_recv (&seq, socket, 0) != -1 && zmq_msg_more (&seq);
     while (more) {
         zmq_msg_t extra;
         zmq_msg_init (&extra);
@@ -466,9 +556,10 @@ s_self_handle_topic (zg_gw_topics_t *self)
     }
     if (whole)
         s_self_topic_message (self, (const byte *) zmq_msg_data (&topic), zmq_msg_size (&topic),
-                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload));
+                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload), &seq);
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
+    zmq_msg_close (&seq);
     return true;
 }
 
@@ -497,6 +588,7 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         handled++;
         *more = true;
     }
+    handled += zg_gw_history_drain (self->history);
     return handled;
 }
 
@@ -679,6 +771,13 @@ zg_gw_topics_http_fetch (zg_gw_topics_t *self, zg_http_t *http, const char *para
     json_object_put (body);
 }
 
+//  GET /api/topics/{topic}/history, /api/topics/{topic}/last
+void
+zg_gw_topics_http_history (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_history_http (self->history, http, param);
+}
+
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
@@ -699,12 +798,18 @@ zg_gw_topics_test (bool verbose)
     for (int index = 0; payloads [index]; index++)
         for (int msgpack = 0; msgpack < 2; msgpack++) {
             size_t size = index == 3? 3: strlen (payloads [index]);
+            //  Every other one carries a sequence number, as a remembered topic's
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
-                                      ZG_CODEC_JSON, NULL, { NULL, NULL } };
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
+                                      "00ff00ff00ff00ff" };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
             json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
+            if (delivery.seq) {
+                json_object_object_add (message, "seq", json_object_new_uint64 (delivery.seq));
+                json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
+            }
             json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
             if (zg_codec_is_binary (value))
                 json_object_object_add (message, "binary", json_object_new_boolean (1));
