@@ -474,3 +474,170 @@ zg_gw_history_http (zg_gw_history_t *self, zg_http_t *http, const char *topic)
     json_object *none = NULL;
     zg_gw_history_ask (self, http->id, topic, 0, "", last, &none);
 }
+
+//  --------------------------------------------------------------------------
+//  Self test of this class: a real topics actor remembers, sessions without
+//  a connection take what they get in their send queue, read back here
+
+//  Test frames are "seq:payload"
+static zg_frame_t *
+s_test_frame (void *arg, const char *topic, const byte *payload, size_t size, uint64_t seq, const char *epoch,
+              bool msgpack)
+{
+    (void) arg;
+    (void) topic;
+    (void) epoch;
+    char text [64];
+    int length = snprintf (text, sizeof text, "%" PRIu64 ":%.*s", seq, (int) size, (const char *) payload);
+    return zg_frame_new ((const byte *) text, (size_t) length, msgpack);
+}
+
+//  The session's queued frames (short text frames) joined by '|', then
+//  emptied from the queue
+static char *
+s_test_take (zg_session_t *session)
+{
+    char *text = (char *) zmalloc (4096);
+    while (session->queue_count) {
+        zg_frame_t *frame = session->queue [session->queue_head];
+        if (*text)
+            strcat (text, "|");
+        strncat (text, (const char *) frame->data + 2, frame->data [1]);
+        session->queue_head = (session->queue_head + 1) % session->queue_size;
+        session->queue_count--;
+        session->queued_bytes -= frame->size;
+        zg_frame_unref (&frame);
+    }
+    return text;
+}
+
+//  Wait for the answer of the one question out
+static void
+s_test_wait (zg_gw_history_t *self)
+{
+    for (int attempt = 0; attempt < 400 && zhashx_size (self->questions); attempt++) {
+        zg_gw_history_drain (self);
+        zclock_sleep (5);
+    }
+    assert (zhashx_size (self->questions) == 0);
+}
+
+void
+zg_gw_history_test (bool verbose)
+{
+    printf (" * zg_gw_history: ");
+    if (verbose)
+        printf ("\n");
+    //  @selftest
+    char error [256];
+    zactor_t *topics = zg_topics_new (NULL, NULL);
+    assert (zg_actor_set (topics, "history", "t.* 5", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", "inproc://zg-gwh-test-pub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "inproc-history-requests", "inproc://zg-gwh-test", error, sizeof error) == 0);
+    zsock_t *publisher = zsock_new_pub (">inproc://zg-gwh-test-pub");
+    while (zg_actor_stat (topics, NULL, NULL, "published") < 1) {
+        zstr_sendx (publisher, "probe", "x", NULL);
+        zclock_sleep (10);
+    }
+    zstr_sendx (publisher, "t.a", "m1", NULL);
+    zstr_sendx (publisher, "t.a", "m2", NULL);
+    zstr_sendx (publisher, "t.a", "m3", NULL);
+    while (zg_actor_stat (topics, NULL, NULL, "history_messages") < 3)
+        zclock_sleep (10);
+
+    zg_gw_settings_t settings = { .max_depth = 8, .max_queue_bytes = 65536, .http_timeout = 1000 };
+    zg_gw_answers_t *answers = zg_gw_answers_new (&settings);
+    zg_gw_history_t *history = zg_gw_history_new (answers, &settings, s_test_frame, NULL);
+    zg_session_t *session = zg_session_new (NULL, zg_gw_answers_new_id (answers));
+    zg_gw_answers_add_session (answers, session);
+
+    //  Without the topics actor, a recovery is answered at once: not recovered
+    json_object *answer = zg_gw_answers_object ("ok", NULL);
+    zg_gw_history_ask (history, session->id, "t.a", 0, "", false, &answer);
+    char *text = s_test_take (session);
+    assert (streq (text, "{\"op\":\"ok\",\"req\":null,\"recovered\":false}"));
+    zstr_free (&text);
+    assert (zg_gw_history_connect (history, "topics-subscribers", "inproc://x") == 1);
+    assert (zg_gw_history_connect (history, "topics-history", "inproc://zg-gwh-test") == 0);
+
+    //  The subscribe's fields: none, since, last, or bad ones answered with an error
+    const struct {
+        const char *request;
+        int rc;
+    } cases [] = {
+        { "{}", 0 }, { "{\"last\":true}", 1 }, { "{\"since\":{\"seq\":2,\"epoch\":\"\"}}", 1 },
+        { "{\"last\":1}", -1 }, { "{\"since\":{\"seq\":-2,\"epoch\":\"\"}}", -1 }, { "{\"since\":3}", -1 },
+        { "{\"since\":{\"seq\":2}}", -1 }, { "{\"since\":{\"seq\":2,\"epoch\":\"0123456789abcdef0\"}}", -1 },
+        { "{\"since\":{\"seq\":2,\"epoch\":\"\"},\"last\":true}", -1 }, { NULL }
+    };
+    for (int index = 0; cases [index].request; index++) {
+        json_object *request = json_tokener_parse (cases [index].request);
+        uint64_t since = 0;
+        char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
+        bool last = false;
+        assert (zg_gw_history_fields (history, session, request, NULL, &since, epoch, &last) == cases [index].rc);
+        json_object_put (request);
+    }
+    text = s_test_take (session);
+    assert (strstr (text, "\"code\":400"));
+    zstr_free (&text);
+
+    //  Last value: the answer with the epoch, then the newest message
+    answer = zg_gw_answers_object ("ok", NULL);
+    zg_gw_history_ask (history, session->id, "t.a", 0, "", true, &answer);
+    s_test_wait (history);
+    text = s_test_take (session);
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
+    assert (strncmp (text, "{\"op\":\"ok\",\"req\":null,\"epoch\":\"", 31) == 0);
+    memcpy (epoch, text + 31, ZG_GW_HISTORY_EPOCH_SIZE - 1);
+    epoch [ZG_GW_HISTORY_EPOCH_SIZE - 1] = 0;
+    assert (streq (text + 47, "\",\"seq\":3}|3:m3"));
+    zstr_free (&text);
+
+    //  Recovery: live messages are held until the answer, then those it
+    //  did not cover follow it; later duplicates are dropped
+    zg_gw_history_hold (history, session, "t.a");
+    zg_frame_t *live3 = s_test_frame (NULL, "t.a", (const byte *) "m3", 2, 3, epoch, false);
+    zg_frame_t *live4 = s_test_frame (NULL, "t.a", (const byte *) "m4", 2, 4, epoch, false);
+    assert (zg_gw_history_take (history, session, "t.a", 3, live3));
+    assert (zg_gw_history_take (history, session, "t.a", 4, live4));
+    assert (!zg_gw_history_take (history, session, "t.b", 4, live4));
+    answer = zg_gw_answers_object ("ok", NULL);
+    zg_gw_history_ask (history, session->id, "t.a", 1, epoch, false, &answer);
+    s_test_wait (history);
+    text = s_test_take (session);
+    char expected [256];
+    snprintf (expected, sizeof expected,
+              "{\"op\":\"ok\",\"req\":null,\"recovered\":true,\"epoch\":\"%s\",\"seq\":3}|2:m2|3:m3|4:m4", epoch);
+    assert (streq (text, expected));
+    zstr_free (&text);
+    assert (zg_gw_history_take (history, session, "t.a", 4, live4));
+    assert (!zg_gw_history_take (history, session, "t.a", 5, live4));
+    assert (!zg_gw_history_take (history, session, "t.a", 4, live4));
+
+    //  A topic with no history: not recovered, and what was held follows
+    zg_gw_history_hold (history, session, "u");
+    answer = zg_gw_answers_object ("ok", NULL);
+    zg_gw_history_ask (history, session->id, "u", 1, epoch, false, &answer);
+    s_test_wait (history);
+    text = s_test_take (session);
+    assert (streq (text, "{\"op\":\"ok\",\"req\":null,\"recovered\":false}"));
+    zstr_free (&text);
+
+    //  A closed session's recoveries go with it
+    zg_gw_history_hold (history, session, "t.a");
+    zg_gw_history_forget (history, session, NULL);
+    assert (!zg_gw_history_take (history, session, "t.a", 9, live4));
+
+    zg_frame_unref (&live3);
+    zg_frame_unref (&live4);
+    zg_gw_answers_remove_session (answers, session);
+    zg_session_destroy (&session);
+    zg_gw_history_destroy (&history);
+    zg_gw_history_destroy (&history);
+    zg_gw_answers_destroy (&answers);
+    zsock_destroy (&publisher);
+    zactor_destroy (&topics);
+    //  @end
+    printf ("OK\n");
+}

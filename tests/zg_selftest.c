@@ -37,6 +37,7 @@
 #include "zg_topicmap.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_history.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -91,6 +92,7 @@ static const s_test_t s_tests [] = {
     { "zg_topicmap", zg_topicmap_test },
     { "zg_pending", zg_pending_test },
     { "zg_gw_answers", zg_gw_answers_test },
+    { "zg_gw_history", zg_gw_history_test },
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
