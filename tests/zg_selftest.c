@@ -8,6 +8,7 @@
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_client.h"
+#include "zg_catchup.h"
 #include "zg_wire.h"
 #include "zg_history.h"
 #include "zg_topics_history.h"
@@ -74,6 +75,7 @@ static const s_test_t s_tests [] = {
     { "zg_qcore", zg_qcore_test },
     { "zg_queues", zg_queues_test },
     { "zg_client", zg_client_test },
+    { "zg_catchup", zg_catchup_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
