@@ -421,10 +421,10 @@ s_self_handle (zg_gw_history_t *self, zmsg_t *msg)
     zhashx_delete (self->questions, req);
 }
 
-size_t
-zg_gw_history_drain (zg_gw_history_t *self)
+//  Handle every message waiting on the DEALER
+static size_t
+s_self_read (zg_gw_history_t *self)
 {
-    assert (self);
     size_t handled = 0;
     while (zsock_events (self->dealer) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv (self->dealer);
@@ -437,10 +437,20 @@ zg_gw_history_drain (zg_gw_history_t *self)
     return handled;
 }
 
+size_t
+zg_gw_history_drain (zg_gw_history_t *self)
+{
+    assert (self);
+    //  Asking for ZMQ_EVENTS costs as much as a topic message: only while
+    //  a question is out (the tick reads late answers to forgotten ones)
+    return zhashx_size (self->questions)? s_self_read (self): 0;
+}
+
 void
 zg_gw_history_tick (zg_gw_history_t *self, int64_t now)
 {
     assert (self);
+    s_self_read (self);
     if (zhashx_size (self->questions) == 0)
         return;
     zlistx_t *reqs = zhashx_keys (self->questions);

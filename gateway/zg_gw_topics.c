@@ -439,9 +439,10 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
         if (delivery->seq) {
-            char seq [32];
-            int size = snprintf (seq, sizeof seq, ",\"seq\":%" PRIu64 ",\"epoch\":", delivery->seq);
-            msgpack_sbuffer_write (out, seq, (size_t) size);
+            char seq [ZG_WIRE_NUMBER_SIZE];
+            msgpack_sbuffer_write (out, ",\"seq\":", 7);
+            msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+            msgpack_sbuffer_write (out, ",\"epoch\":", 9);
             zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), false, out);
         }
         if (binary)

@@ -35,9 +35,15 @@ typedef struct _s_entry_t {
     struct _s_entry_t *older, *newer;       //  Across topics, by arrival
     s_topic_t *topic;               //  Its topic
     uint64_t seq;                   //  Its sequence number
-    int64_t time;                   //  When it arrived, monotonic ms
-    zmq_msg_t payload;              //  Its payload, shared with libzmq
+    int64_t time;                   //  When it arrived, monotonic ms (ages only)
+    size_t size;                    //  Payload bytes
+    bool shared;                    //  The payload is in message, not in data
+    zmq_msg_t message;              //  A large payload, shared with libzmq
+    byte data [];                   //  A small payload
 } s_entry_t;
+
+//  Largest payload copied into its entry
+#define ZG_HISTORY_INLINE 1024
 
 struct _s_topic_t {
     char *name;                     //  The topic
@@ -63,7 +69,8 @@ struct _zg_history_t {
 
 //  Bytes a topic and a message count against the total bound
 #define s_topic_cost(name) (sizeof (s_topic_t) + strlen (name) + 1)
-#define s_entry_cost(entry) (sizeof (s_entry_t) + zmq_msg_size (&(entry)->payload))
+#define s_entry_cost(entry) (sizeof (s_entry_t) + (entry)->size)
+#define s_entry_data(entry) ((entry)->shared? zmq_msg_data (&(entry)->message): (entry)->data)
 
 //  --------------------------------------------------------------------------
 //  Rules: parsing and matching
@@ -253,16 +260,19 @@ s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
     else
         self->newest = entry->older;
     topic->count--;
-    topic->payload_bytes -= zmq_msg_size (&entry->payload);
+    topic->payload_bytes -= entry->size;
     self->messages--;
     self->bytes -= s_entry_cost (entry);
-    zmq_msg_close (&entry->payload);
+    if (entry->shared)
+        zmq_msg_close (&entry->message);
     free (entry);
     if (topic->count == 0)
         s_self_idle (self, topic, true);
 }
 
-//  Drop a topic's messages past its bounds (age as of now)
+//  Drop a topic's messages past its bounds (age as of now). Messages kept
+//  while no age bound applied have no time: an age bound set later drops
+//  them at once
 static void
 s_self_trim (zg_history_t *self, s_topic_t *topic, int64_t now)
 {
@@ -418,13 +428,23 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
             return 0;
         topic = s_self_new_topic (self, name, rule);
     }
-    s_entry_t *entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
+    size_t size = zmq_msg_size (payload);
+    bool shared = size > ZG_HISTORY_INLINE;
+    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t) + (shared? 0: size));
     assert (entry);
-    zmq_msg_init (&entry->payload);
-    zmq_msg_copy (&entry->payload, payload);
+    memset (entry, 0, sizeof (s_entry_t));
+    entry->size = size;
+    entry->shared = shared;
+    if (shared) {
+        zmq_msg_init (&entry->message);
+        zmq_msg_copy (&entry->message, payload);
+    }
+    else
+        memcpy (entry->data, zmq_msg_data (payload), size);
     entry->topic = topic;
     entry->seq = ++topic->top;
-    entry->time = zclock_mono ();
+    //  The clock costs as much as the rest: read it only for an age bound
+    entry->time = topic->bounds.max_age? zclock_mono (): 0;
     if (topic->count == 0)
         s_self_idle (self, topic, false);
     entry->prev = topic->tail;
@@ -440,7 +460,7 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
         self->oldest = entry;
     self->newest = entry;
     topic->count++;
-    topic->payload_bytes += zmq_msg_size (payload);
+    topic->payload_bytes += size;
     self->messages++;
     self->bytes += s_entry_cost (entry);
     s_self_trim (self, topic, entry->time);
@@ -467,7 +487,7 @@ zg_history_read (zg_history_t *self, const char *name, uint64_t since, bool last
     s_entry_t *entry = !topic? NULL: last? topic->tail: topic->head;
     for (; entry; entry = entry->next)
         if (entry->seq > since) {
-            fn (entry->seq, &entry->payload, arg);
+            fn (entry->seq, s_entry_data (entry), entry->size, arg);
             count++;
         }
     return count;
@@ -487,12 +507,11 @@ zg_history_counters (zg_history_t *self, size_t *topics, size_t *messages, size_
 
 //  Appends each message read to a string, as "seq:payload "
 static void
-s_test_collect (uint64_t seq, zmq_msg_t *payload, void *arg)
+s_test_collect (uint64_t seq, const void *payload, size_t size, void *arg)
 {
     char *text = (char *) arg;
     size_t length = strlen (text);
-    snprintf (text + length, 256 - length, "%" PRIu64 ":%.*s ", seq, (int) zmq_msg_size (payload),
-              (const char *) zmq_msg_data (payload));
+    snprintf (text + length, 256 - length, "%" PRIu64 ":%.*s ", seq, (int) size, (const char *) payload);
 }
 
 static uint64_t
@@ -559,14 +578,22 @@ zg_history_test (bool verbose)
     assert (s_test_record (history, "sensors.b", "b1", &epoch) == 1);
     assert (strneq (epoch, first_epoch));
 
-    //  Bytes per topic: at most 1KB of payload, but always the newest message
+    //  Bytes per topic: at most 1KB of payload, but always the newest message;
+    //  a payload over 1KB is shared with libzmq, not copied
+    char large [2000];
+    memset (large, 'l', sizeof large - 1);
+    large [sizeof large - 1] = 0;
+    s_test_record (history, "chat.lobby", large, &epoch);
+    text [0] = 0;
+    assert (zg_history_read (history, "chat.lobby", 0, true, &state, s_test_collect, text) == 1);
+    assert (strlen (text) == 255 && strncmp (text, "1:lll", 5) == 0);
     char big [700];
     memset (big, 'z', sizeof big - 1);
     big [sizeof big - 1] = 0;
     s_test_record (history, "chat.lobby", big, &epoch);
     s_test_record (history, "chat.lobby", big, &epoch);
     assert (zg_history_read (history, "chat.lobby", 0, false, &state, s_test_collect, text) == 1);
-    assert (state.first == 2 && state.top == 2);
+    assert (state.first == 3 && state.top == 3);
 
     //  Ages: a read returns no expired message, and the topic keeps its
     //  epoch and numbering

@@ -19,8 +19,10 @@
     bound) comes back with a new epoch, so a client can tell "nothing was
     missed" (same epoch, its seq still kept) from "history is gone".
 
-    Payloads are kept as zmq_msg_t copies: libzmq shares the bytes of large
-    messages by reference count, so remembering a message costs no copy.
+    Payloads up to 1 KB are copied into their entry (one allocation per
+    message, and no hold on the receive buffer libzmq decoded them in, which
+    would pin a whole buffer for a few bytes); larger ones are kept as
+    zmq_msg_t copies, which share their bytes by reference count.
     Private to the topics actor.
     =========================================================================
 */
@@ -46,8 +48,9 @@ typedef struct {
     uint64_t first;                 //  Oldest sequence number kept, top + 1 if none
 } zg_history_state_t;
 
-//  Called for each message a read returns, oldest first
-typedef void (zg_history_entry_fn) (uint64_t seq, zmq_msg_t *payload, void *arg);
+//  Called for each message a read returns, oldest first; the payload's
+//  bytes are the history's, valid until the history changes
+typedef void (zg_history_entry_fn) (uint64_t seq, const void *payload, size_t size, void *arg);
 
 //  Create an empty history with no rules: nothing is remembered
 zg_history_t *
@@ -76,8 +79,7 @@ bool
 bool
     zg_history_matches (zg_history_t *self, const char *topic);
 
-//  Remember a message (the payload is copied by reference, and stays the
-//  caller's). Returns its sequence number and sets *epoch_p to the topic's
+//  Remember a message (the payload stays the caller's). Returns its sequence number and sets *epoch_p to the topic's
 //  epoch, or returns 0 if no rule names the topic.
 uint64_t
     zg_history_record (zg_history_t *self, const char *topic, zmq_msg_t *payload, const char **epoch_p);

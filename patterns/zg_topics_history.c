@@ -116,32 +116,29 @@ zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_
 //  Answering requests
 
 //  Sends the messages of an answer as [seq][payload] pairs, the last
-//  without SNDMORE; the payloads are shared with the history (zmq_msg_copy),
-//  not copied
+//  without SNDMORE; the payloads are copied, as the history may drop them
+//  before libzmq has sent them
 typedef struct {
     void *handle;                   //  The ROUTER
     int left;                       //  Messages still to send
 } s_sender_t;
 
 static void
-s_count_entry (uint64_t seq, zmq_msg_t *payload, void *arg)
+s_count_entry (uint64_t seq, const void *payload, size_t size, void *arg)
 {
     (void) seq;
     (void) payload;
+    (void) size;
     (void) arg;
 }
 
 static void
-s_send_entry (uint64_t seq, zmq_msg_t *payload, void *arg)
+s_send_entry (uint64_t seq, const void *payload, size_t size, void *arg)
 {
     s_sender_t *sender = (s_sender_t *) arg;
     char number [ZG_WIRE_NUMBER_SIZE];
     zmq_send (sender->handle, number, zg_wire_format_uint (seq, number), ZMQ_SNDMORE);
-    zmq_msg_t copy;
-    zmq_msg_init (&copy);
-    zmq_msg_copy (&copy, payload);
-    zmq_msg_send (&copy, sender->handle, --sender->left? ZMQ_SNDMORE: 0);
-    zmq_msg_close (&copy);
+    zmq_send (sender->handle, payload, size, --sender->left? ZMQ_SNDMORE: 0);
 }
 
 //  Refuse a request with ERROR [req][code][reason]
