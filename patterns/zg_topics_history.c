@@ -205,11 +205,11 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
                        history? "HISTORY": "LAST", frames - 2, request->count - 2);
         return;
     }
-    char topic [256], epoch [ZG_HISTORY_EPOCH_SIZE] = "";
+    char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
     uint64_t since = 0;
-    if (request->size [3] == 0 || request->size [3] >= sizeof topic || memchr (request->data [3], 0, request->size [3])) {
-        s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "topic must be 1 to %zu bytes with no NUL",
-                       sizeof topic - 1);
+    //  Topics are at most 65535 bytes (topics/max-topic-size)
+    if (request->size [3] == 0 || request->size [3] > 65535 || memchr (request->data [3], 0, request->size [3])) {
+        s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "topic must be 1 to 65535 bytes with no NUL");
         return;
     }
     if (history
@@ -219,8 +219,8 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
                        "at most %d characters", ZG_HISTORY_EPOCH_SIZE - 1);
         return;
     }
-    memcpy (topic, request->data [3], request->size [3]);
-    topic [request->size [3]] = 0;
+    char *topic = strndup ((const char *) request->data [3], request->size [3]);
+    assert (topic);
     if (history) {
         memcpy (epoch, request->data [5], request->size [5]);
         epoch [request->size [5]] = 0;
@@ -229,6 +229,7 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
         s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' keeps no history (see topics/history)", topic);
     else
         s_self_answer (self, request, topic, !history, since, epoch);
+    free (topic);
 }
 
 void
