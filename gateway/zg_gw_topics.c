@@ -319,7 +319,9 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     if (recover)
         zg_gw_history_hold (self->history, session, topic);
     json_object *answer = zg_gw_answers_object ("ok", req);
-    if (zg_topicmap_add (self->topicmap, topic, session)) {
+    //  A recovery waits for the probe even if another session made the
+    //  ZeroMQ subscription: that one may still be on its way
+    if (zg_topicmap_add (self->topicmap, topic, session) || recover) {
         s_waiter_t *waiter = s_self_wait_barrier (self, session->id, false, &answer);
         if (recover) {
             waiter->recover = strdup (topic);
@@ -328,9 +330,6 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
             waiter->last = last;
         }
     }
-    else
-    if (recover)
-        zg_gw_history_ask (self->history, session->id, topic, since, epoch, last, &answer);
     else
         zg_gw_answers_send_object (self->answers, session, &answer, true, ZG_TOPICS);
 }
