@@ -27,6 +27,12 @@ typedef struct {
     zlistx_t *held;                 //  s_held_t, oldest first
 } s_recovery_t;
 
+//  The sessions whose next push of a topic carries its epoch
+typedef struct {
+    uint64_t *sessions;             //  Their ids
+    size_t count;                   //  Ids in sessions
+} s_fresh_t;
+
 //  A question out to the topics actor
 typedef struct {
     uint64_t owner;                 //  Session or HTTP transaction id
@@ -46,6 +52,7 @@ struct _zg_gw_history_t {
     bool linked;                    //  The DEALER is connected
     zhashx_t *recoveries;           //  "<session> <topic>" -> s_recovery_t
     zhashx_t *questions;            //  Gateway req -> s_question_t
+    zhashx_t *fresh;                //  Topic -> s_fresh_t, sessions owed the epoch
     uint64_t next_req;              //  Number of the next question
     char *key;                      //  Buffer for a recovery key
     size_t key_size;                //  Its size
@@ -66,6 +73,14 @@ static void
 s_recovery_destroy (s_recovery_t **self_p)
 {
     zlistx_destroy (&(*self_p)->held);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static void
+s_fresh_destroy (s_fresh_t **self_p)
+{
+    free ((*self_p)->sessions);
     free (*self_p);
     *self_p = NULL;
 }
@@ -97,6 +112,8 @@ zg_gw_history_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings, z
     zhashx_set_destructor (self->recoveries, (zhashx_destructor_fn *) s_recovery_destroy);
     self->questions = zhashx_new ();
     zhashx_set_destructor (self->questions, (zhashx_destructor_fn *) s_question_destroy);
+    self->fresh = zhashx_new ();
+    zhashx_set_destructor (self->fresh, (zhashx_destructor_fn *) s_fresh_destroy);
     return self;
 }
 
@@ -109,6 +126,7 @@ zg_gw_history_destroy (zg_gw_history_t **self_p)
         zsock_destroy (&self->dealer);
         zhashx_destroy (&self->recoveries);
         zhashx_destroy (&self->questions);
+        zhashx_destroy (&self->fresh);
         free (self->key);
         free (self);
         *self_p = NULL;
@@ -221,22 +239,50 @@ zg_gw_history_take (zg_gw_history_t *self, zg_session_t *session, const char *to
 }
 
 void
+zg_gw_history_fresh (zg_gw_history_t *self, zg_session_t *session, const char *topic)
+{
+    assert (self && session && topic);
+    s_fresh_t *fresh = (s_fresh_t *) zhashx_lookup (self->fresh, topic);
+    if (!fresh) {
+        fresh = (s_fresh_t *) zmalloc (sizeof (s_fresh_t));
+        assert (fresh);
+        zhashx_insert (self->fresh, topic, fresh);
+    }
+    fresh->sessions = (uint64_t *) realloc (fresh->sessions, (fresh->count + 1) * sizeof (uint64_t));
+    assert (fresh->sessions);
+    fresh->sessions [fresh->count++] = session->id;
+}
+
+//  Take a session off a topic's fresh list; returns whether it was on it
+static bool
+s_self_unfresh (zg_gw_history_t *self, uint64_t session, const char *topic)
+{
+    s_fresh_t *fresh = (s_fresh_t *) zhashx_lookup (self->fresh, topic);
+    for (size_t index = 0; fresh && index < fresh->count; index++)
+        if (fresh->sessions [index] == session) {
+            fresh->sessions [index] = fresh->sessions [--fresh->count];
+            if (fresh->count == 0)
+                zhashx_delete (self->fresh, topic);
+            return true;
+        }
+    return false;
+}
+
+bool
+zg_gw_history_first (zg_gw_history_t *self, zg_session_t *session, const char *topic)
+{
+    //  One lookup per message and session while any subscription is fresh
+    return zhashx_size (self->fresh) && s_self_unfresh (self, session->id, topic);
+}
+
+void
 zg_gw_history_forget (zg_gw_history_t *self, zg_session_t *session, const char *topic)
 {
-    assert (self && session);
-    if (zhashx_size (self->recoveries) == 0)
-        return;
-    if (topic) {
+    assert (self && session && topic);
+    if (zhashx_size (self->fresh))
+        s_self_unfresh (self, session->id, topic);
+    if (zhashx_size (self->recoveries))
         zhashx_delete (self->recoveries, s_self_key (self, session->id, topic));
-        return;
-    }
-    char prefix [24];
-    snprintf (prefix, sizeof prefix, "%" PRIu64 " ", session->id);
-    zlistx_t *keys = zhashx_keys (self->recoveries);
-    for (const char *key = (const char *) zlistx_first (keys); key; key = (const char *) zlistx_next (keys))
-        if (strncmp (key, prefix, strlen (prefix)) == 0)
-            zhashx_delete (self->recoveries, key);
-    zlistx_destroy (&keys);
 }
 
 //  --------------------------------------------------------------------------
@@ -653,10 +699,19 @@ zg_gw_history_test (bool verbose)
     assert (streq (text, "{\"op\":\"ok\",\"req\":null,\"recovered\":false}"));
     zstr_free (&text);
 
-    //  A closed session's recoveries go with it
+    //  An ended subscription's recovery goes with it
     zg_gw_history_hold (history, session, "t.a");
-    zg_gw_history_forget (history, session, NULL);
+    zg_gw_history_forget (history, session, "t.a");
     assert (!zg_gw_history_take (history, session, "t.a", 9, live4));
+
+    //  A new subscription's first push carries the epoch, the next ones not
+    zg_gw_history_fresh (history, session, "t.a");
+    zg_gw_history_fresh (history, session, "t.b");
+    assert (!zg_gw_history_first (history, session, "t.c"));
+    assert (zg_gw_history_first (history, session, "t.a"));
+    assert (!zg_gw_history_first (history, session, "t.a"));
+    zg_gw_history_forget (history, session, "t.b");
+    assert (!zg_gw_history_first (history, session, "t.b"));
 
     zg_frame_unref (&live3);
     zg_frame_unref (&live4);

@@ -83,7 +83,18 @@ bool
     zg_gw_history_take (zg_gw_history_t *self, zg_session_t *session, const char *topic, uint64_t seq,
                         zg_frame_t *frame);
 
-//  A session's subscription to topic ended (topic NULL: all of them)
+//  A session subscribed to topic (one topic, no recovery): its first push
+//  of the topic, if the topic remembers, will carry the epoch
+void
+    zg_gw_history_fresh (zg_gw_history_t *self, zg_session_t *session, const char *topic);
+
+//  Whether this push of a remembered topic is the session's first since it
+//  subscribed (zg_gw_history_fresh), and so carries the epoch; the next
+//  will not
+bool
+    zg_gw_history_first (zg_gw_history_t *self, zg_session_t *session, const char *topic);
+
+//  A session's subscription to topic ended
 void
     zg_gw_history_forget (zg_gw_history_t *self, zg_session_t *session, const char *topic);
 

@@ -318,6 +318,9 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     session->topics [session->topic_count++] = strdup (topic);
     if (recover)
         zg_gw_history_hold (self->history, session, topic);
+    else
+    if (topic [length - 1] != '*')
+        zg_gw_history_fresh (self->history, session, topic);
     json_object *answer = zg_gw_answers_object ("ok", req);
     //  A recovery waits for the probe even if another session made the
     //  ZeroMQ subscription: that one may still be on its way
@@ -405,9 +408,10 @@ typedef struct {
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
     uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
     const char *epoch;              //  Its topic's epoch, if seq
+    bool with_epoch;                //  Its frames carry the epoch
 } s_delivery_t;
 
-//  The frame of {"op":"message","topic":t,["seq":n,"epoch":e,]["binary":true,]
+//  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
 //  "data":v}, written directly: the bytes json-c and s_pack would print for
 //  that object
 static zg_frame_t *
@@ -422,7 +426,7 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     msgpack_sbuffer_clear (out);
     if (msgpack) {
         //  A map of three to six pairs, its keys and values fixed-size strings
-        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 2: 0));
+        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 1: 0) + (delivery->with_epoch? 1: 0));
         msgpack_sbuffer_write (out, &pairs, 1);
         msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
@@ -431,6 +435,8 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
             msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
             msgpack_sbuffer_write (out, "\xa3seq", 4);
             msgpack_pack_uint64 (&packer, delivery->seq);
+        }
+        if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
             zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), true, out);
         }
@@ -445,6 +451,8 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
             char seq [ZG_WIRE_NUMBER_SIZE];
             msgpack_sbuffer_write (out, ",\"seq\":", 7);
             msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+        }
+        if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, ",\"epoch\":", 9);
             zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), false, out);
         }
@@ -459,13 +467,15 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     return zg_frame_new ((const byte *) out->data, out->size, msgpack);
 }
 
-//  The frame of a recovered message, built as a live one
+//  The frame of a message with its epoch: a recovered one, or a session's
+//  first of a topic
 static zg_frame_t *
 s_history_frame (void *arg, const char *topic, const byte *payload, size_t size, uint64_t seq, const char *epoch,
                  bool msgpack)
 {
     zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
-    s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch };
+    s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
+                              true };
     zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
     json_object_put (delivery.value);
     return frame;
@@ -488,6 +498,15 @@ s_self_deliver (void *holder, void *arg)
                                   session->msgpack);
     if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
         return;
+    //  A remembered topic's epoch goes to each new subscription once, not
+    //  in every push: the frame shared by the others stays small
+    if (delivery->seq && zg_gw_history_first (self->history, session, delivery->topic) && !delivery->with_epoch) {
+        zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
+                                             delivery->seq, delivery->epoch, session->msgpack);
+        zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
+        zg_frame_unref (&first);
+        return;
+    }
     zg_gw_answers_push (self->answers, session, *frame, false, ZG_TOPICS);
 }
 
@@ -513,7 +532,7 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
     s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
-                              0, NULL };
+                              0, NULL, false };
     char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
     size_t seq_size = zmq_msg_size (seq_frame);
     if (seq_size > 0 && seq_size < sizeof seq) {
@@ -522,6 +541,8 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
         char *space = strchr (seq, ' ');
         delivery.seq = space? strtoull (seq, NULL, 10): 0;
         delivery.epoch = space? space + 1: NULL;
+        //  The first message of an epoch tells every subscriber the new epoch
+        delivery.with_epoch = delivery.seq == 1;
     }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
@@ -817,14 +838,15 @@ zg_gw_topics_test (bool verbose)
             //  Every other one carries a sequence number, as a remembered topic's
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
                                       ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
-                                      "00ff00ff00ff00ff" };
+                                      "00ff00ff00ff00ff", index == 1 };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
             json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
             if (delivery.seq) {
                 json_object_object_add (message, "seq", json_object_new_uint64 (delivery.seq));
-                json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
+                if (delivery.with_epoch)
+                    json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
             }
             json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
             if (zg_codec_is_binary (value))

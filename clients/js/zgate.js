@@ -660,8 +660,9 @@ export class ZgateClient {
     _onTopicMessage (frame) {
         const data = decodeData(frame);
         const exact = this.subscriptions.get(frame.topic);
+        // The epoch comes with a subscription's first message and each epoch's first; the others keep it
         if (exact && frame.seq !== undefined)
-            exact.position = { seq: frame.seq, epoch: frame.epoch };
+            exact.position = { seq: frame.seq, epoch: frame.epoch ?? (exact.position ? exact.position.epoch : '') };
         this._emit('message', data, frame.topic, frame);
         for (const [pattern, entry] of this.subscriptions) {
             const matches = pattern.endsWith('*')

@@ -159,6 +159,17 @@ class HistoryTest(unittest.TestCase):
             self.publisher.send("chat.lobby", '{"n": 1}')
             push = await ws.next_push("message")
             self.assertEqual((push["seq"], push["data"], len(push["epoch"])), (1, {"n": 1}, 16))
+            # The epoch comes with a subscription's first push (and an epoch's first message), not with every push
+            self.publisher.send("chat.lobby", '{"n": 2}')
+            push = await ws.next_push("message")
+            self.assertEqual((push["seq"], "epoch" in push), (2, False))
+            late = await Ws.open(self.port)
+            self.assertEqual((await late.request({"op": "subscribe", "topic": "chat.lobby", "req": 1}))["op"], "ok")
+            self.publisher.send("chat.lobby", '{"n": 3}')
+            push = await late.next_push("message")
+            self.assertEqual((push["seq"], len(push["epoch"])), (3, 16))
+            self.assertNotIn("epoch", await ws.next_push("message"))
+            await late.close()
             bad = await ws.request({"op": "subscribe", "topic": "chat.*", "last": True, "req": 2})
             self.assertEqual((bad["op"], bad["code"]), ("error", 400))
             bad = await ws.request({"op": "subscribe", "topic": "x", "since": {"seq": -1, "epoch": ""}, "req": 3})
@@ -192,7 +203,7 @@ class HistoryTest(unittest.TestCase):
             received, epoch = [], None
             while len(received) < 800:
                 push = await ws.next_push("message")
-                epoch = epoch or push["epoch"]
+                epoch = epoch or push["epoch"]     # the first push of an epoch carries it
                 received.append((push["seq"], int(push["data"])))
             ws.connection.transport.abort()         # the connection drops, no close handshake
             await asyncio.sleep(0.5)
