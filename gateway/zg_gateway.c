@@ -54,6 +54,10 @@ static const zg_int_setting_t s_int_settings [] = {
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
+    //  The queues actor's bounds, linked by zgate so that the gateway refuses
+    //  what the actor would refuse before it answers ok
+    { "queues-max-prefetch", offsetof (zg_gw_settings_t, queues_max_prefetch), 1, 1000000 },
+    { "queues-max-reply-timeout", offsetof (zg_gw_settings_t, queues_max_reply_timeout), 1, INT32_MAX },
     { NULL }
 };
 
@@ -101,7 +105,8 @@ s_self_new (zsock_t *pipe)
         .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
         .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
         .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
-        .http_timeout = 30000, .interface = strdup ("127.0.0.1")
+        .http_timeout = 30000, .queues_max_prefetch = 10000, .queues_max_reply_timeout = 3600000,
+        .interface = strdup ("127.0.0.1")
     };
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0

@@ -48,6 +48,8 @@ typedef struct {
     int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
     int64_t write_batch;            //  Bytes coalesced per write
     int64_t http_timeout;           //  Longest wait for a pattern actor, ms
+    int64_t queues_max_prefetch;    //  queues/max-prefetch, checked before consume answers ok
+    int64_t queues_max_reply_timeout;   //  queues/max-reply-timeout, bounds a REST wait
     bool disconnect_slow;           //  slow-client-policy is disconnect
     char *interface;                //  Address to listen on
 } zg_gw_settings_t;

@@ -18,6 +18,7 @@
 #include "zg_qcore.h"
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
+#include "zg_qbytes.h"
 
 struct _zg_qcore_t {
     const zg_qsettings_t *settings; //  The actor's settings, read live
@@ -27,6 +28,7 @@ struct _zg_qcore_t {
     zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
     zg_qrecent_t *recent;           //  Recently finished tasks
     zg_qoutbox_t *outbox;           //  Messages to send
+    zg_budget_t *budget;            //  The memory budget tasks' bytes are charged to
     int64_t now;                    //  Monotonic ms
     int64_t wall;                   //  Wall clock ms
     uint64_t errors;                //  ERROR messages written
@@ -51,6 +53,7 @@ zg_qcore_new (const zg_qsettings_t *settings)
     self->registry = zg_qworkers_new ();
     self->outbox = zg_qoutbox_new ();
     self->recent = zg_qrecent_new ((size_t) settings->recent_size);
+    self->budget = zg_budget_process ();
     zg_qcore_set_clock (self, zclock_mono (), zclock_time ());
     return self;
 }
@@ -66,6 +69,9 @@ zg_qcore_destroy (zg_qcore_t **self_p)
     if (!self)
         return;
     zg_qworkers_destroy (&self->registry);
+    //  What the tasks still hold goes back to the process's budget
+    int64_t bytes = zg_qtable_bytes (self->table);
+    zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zg_qtable_destroy (&self->table);
     zg_tasks_destroy (&self->tasks);
     zg_qoutbox_destroy (&self->outbox);
@@ -125,6 +131,7 @@ s_queue (zg_qcore_t *self, const char *name, bool command)
 static void
 s_assign_queue (zg_qcore_t *self, zg_task_t *task, zg_taskq_t *queue)
 {
+    zg_qbytes_assign (self->budget, task, queue);
     if (task->queue)
         zg_qtable_release (self->table, task->queue);
     task->queue = queue;
@@ -157,6 +164,7 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
 static void
 s_forget (zg_qcore_t *self, zg_task_t *task)
 {
+    zg_qbytes_release (self->budget, task);
     zg_qtable_release (self->table, task->queue);
     zg_tasks_remove (self->tasks, task);
 }
@@ -336,6 +344,7 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
         zmq_msg_init_size (&task->result, strlen (reason));
         memcpy (zmq_msg_data (&task->result), reason, strlen (reason));
     }
+    zg_qbytes_recharge (self->budget, task);
     if (task->scatter) {
         //  A group's outcome is its copies' replies, then END
         if (s_unwait (self, task))
@@ -554,6 +563,9 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
         zg_wire_reason (reason, "queue full (max-pending %" PRId64 ")", settings->max_pending);
         return -1;
     }
+    if ((*code = zg_qbytes_admit (self->budget, queue, settings->max_queue_bytes, zmq_msg_size (submit->payload),
+                                  reason)))
+        return -1;
     if (!queue && !(queue = s_queue (self, submit->name, false))) {
         *code = ZG_ERR_UNAVAILABLE;
         zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
@@ -571,6 +583,7 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     //  The id before dispatch: a group with no copies ends (and may be
     //  forgotten, past max-results) at once
     memcpy (id, task->id_text, (size_t) task->id_size + 1);
+    zg_qbytes_recharge (self->budget, task);
     if (options->scatter) {
         if (--task->copies == 0)
             s_finish (self, task, ZG_TASK_DONE, NULL, NULL);

@@ -27,6 +27,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-name-size", offsetof (zg_qsettings_t, max_name_size), 1, ZG_QOPTIONS_NAME_MAX },
     { "max-options-size", offsetof (zg_qsettings_t, max_options_size), 1, 1048576 },
     { "max-pending", offsetof (zg_qsettings_t, max_pending), 0, INT32_MAX },
+    { "max-queue-bytes", offsetof (zg_qsettings_t, max_queue_bytes), 0, INT64_MAX / 2 },
     { "max-tasks", offsetof (zg_qsettings_t, max_tasks), 1, INT32_MAX },
     { "max-queues", offsetof (zg_qsettings_t, max_queues), 1, 10000000 },
     { "max-workers", offsetof (zg_qsettings_t, max_workers), 1, 10000000 },
@@ -54,7 +55,8 @@ zg_qsettings_defaults (void)
 {
     return (zg_qsettings_t) {
         .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 16777216, .max_task_size = 1048576,
-        .max_name_size = 255, .max_options_size = 4096, .max_pending = 100000, .max_tasks = 2000000,
+        .max_name_size = 255, .max_options_size = 4096, .max_pending = 100000,
+        .max_queue_bytes = 268435456, .max_tasks = 2000000,
         .max_queues = 10000, .max_workers = 100000, .max_subscriptions = 64, .max_prefetch = 10000,
         .max_priority = 9, .max_deliveries = 5, .heartbeat_interval = 1000, .worker_timeout = 5000,
         .ack_timeout = 30000, .max_ack_timeout = 86400000, .reply_timeout = 5000,

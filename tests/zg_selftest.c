@@ -31,6 +31,8 @@
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
+#include "zg_budget.h"
+#include "zg_qbytes.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_pending.h"
@@ -51,6 +53,8 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
+    { "zg_budget", zg_budget_test },
+    { "zg_qbytes", zg_qbytes_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
