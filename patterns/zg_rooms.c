@@ -35,6 +35,7 @@ typedef struct {
     int64_t max_rooms;              //  Rooms that exist at once
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
     int64_t max_backlog;            //  Pending messages per room
+    int64_t max_backlog_bytes;      //  Their payload bytes per room
     int64_t max_name_size;          //  Longest room name or correlation id
     int64_t max_message_size;       //  Largest message libzmq accepts
     int64_t max_peek;               //  Most messages one PEEK returns
@@ -52,6 +53,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
     { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
     { "max-backlog", offsetof (s_settings_t, max_backlog), 1, 100000000 },
+    { "max-backlog-bytes", offsetof (s_settings_t, max_backlog_bytes), 0, INT64_MAX / 2 },
     { "max-name-size", offsetof (s_settings_t, max_name_size), 1, 4096 },
     { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
     { "max-peek", offsetof (s_settings_t, max_peek), 1, 100000 },
@@ -102,7 +104,7 @@ s_self_new (zsock_t *pipe)
     self->pipe = pipe;
     self->settings = (s_settings_t) {
         .client_timeout = 15000, .ack_timeout = ZG_ROOM_DEFAULT_ACK_TIMEOUT, .max_clients = 100000, .max_rooms = 100000,
-        .max_rooms_per_client = 1000, .max_backlog = 100000, .max_name_size = 255,
+        .max_rooms_per_client = 1000, .max_backlog = 100000, .max_backlog_bytes = 268435456, .max_name_size = 255,
         .max_message_size = 1048576, .max_peek = 1000, .max_top_rooms = 1000,
         .sndhwm = 100000, .rcvhwm = 100000
     };
@@ -477,13 +479,14 @@ s_self_send_message (self_t *self)
     if (s_self_int (self, 4, INT64_MIN, &priority, "priority"))
         return;
     const char *name = s_self_room_name (self, 3);
-    zg_room_t *existing = name? zg_roomset_lookup (self->rooms, name): NULL;
-    if (existing && (int64_t) zg_room_backlog (existing) >= self->settings.max_backlog) {
-        s_self_error (self, ZG_ERR_TOO_MANY, "room '%s' is full (max-backlog %" PRId64 ")",
-                      name, self->settings.max_backlog);
+    char reason [ZG_WIRE_REASON_SIZE];
+    int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
+                                       self->settings.max_backlog, self->settings.max_backlog_bytes, reason): 0;
+    if (code) {
+        s_self_error (self, code, "%s", reason);
         return;
     }
-    zg_room_t *room = existing? existing: name? s_self_room_get (self, name): NULL;
+    zg_room_t *room = name? s_self_room_get (self, name): NULL;
     if (!room)
         return;
     uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5]);
