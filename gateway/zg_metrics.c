@@ -137,6 +137,7 @@ static const s_family_t s_families [] = {
     S_QUEUE ("zgate_queue_workers", "gauge", "workers", 1, "Workers ready for the queue."),
     S_QUEUE ("zgate_queue_oldest_waiting_seconds", "gauge", "oldest_waiting_ms", 1000,
              "Age of the oldest waiting task (0 when none waits)."),
+    S_QUEUE ("zgate_queue_bytes", "gauge", "bytes", 1, "Bytes of payloads and results the queue's tasks hold."),
     S_QUEUE ("zgate_queue_sent_total", "counter", "sent", 1, "Tasks sent to the queue."),
     S_QUEUE ("zgate_queue_done_total", "counter", "done", 1, "Tasks done."),
     S_QUEUE ("zgate_queue_failed_total", "counter", "failed", 1, "Tasks failed."),

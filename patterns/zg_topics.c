@@ -70,16 +70,18 @@ typedef struct {
 //  Bound what one frame from a client may make libzmq allocate, on both
 //  sides: a subscription longer than a topic could never match, and without a
 //  bound a frame header claiming 2^63 bytes (or a 30 MB prefix, kept per
-//  subscriber) reaches the allocator. ZG_TOPICS_SUBSCRIBE_OVERHEAD covers
-//  ZMTP 3.1, which frames a subscription as a SUBSCRIBE command.
+//  subscriber) reaches the allocator. The same limit applies to the ZMTP
+//  handshake's commands (READY with the peer's routing id and metadata, or
+//  CURVE's), and ZMTP 3.1 frames a subscription as a SUBSCRIBE command:
+//  ZG_TOPICS_FRAMING leaves room for both.
 
-#define ZG_TOPICS_SUBSCRIBE_OVERHEAD 16
+#define ZG_TOPICS_FRAMING 4096
 
 static void
 s_self_bound_messages (self_t *self)
 {
     zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
-    zsock_set_maxmsgsize (self->xpub, self->settings.max_topic_size + ZG_TOPICS_SUBSCRIBE_OVERHEAD);
+    zsock_set_maxmsgsize (self->xpub, self->settings.max_topic_size + ZG_TOPICS_FRAMING);
 }
 
 //  --------------------------------------------------------------------------

@@ -183,7 +183,21 @@ class AttackTestCase(unittest.TestCase):
         raw.sendall(b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"NULL".ljust(20, b"\x00") + b"\x00" * 32)
         body = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", len(socket_type)) + socket_type
         raw.sendall(bytes([0x04, len(body)]) + body)
+        # zgate's greeting (64 bytes) and READY, before anything else is sent
+        received = b""
+        while len(received) < 64 or b"Socket-Type" not in received[64:]:
+            chunk = raw.recv(4096)
+            self.assertTrue(chunk, "zgate closed the connection during the handshake")
+            received += chunk
         return raw
+
+    def assert_connected(self, raw):
+        """zgate keeps the connection: nothing to read, no end of stream, for a while."""
+        raw.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            while raw.recv(65536):
+                pass
+        raw.settimeout(5)
 
     def assert_disconnected(self, raw):
         """zgate closes the connection (within the socket's timeout)."""
@@ -194,6 +208,11 @@ class AttackTestCase(unittest.TestCase):
     def test_huge_subscriptions_are_refused(self):
         """Three SUBs subscribe 30 MB each: zgate drops them (XPUB maxmsgsize), others go on."""
         self.start_canary()
+        # The control: a raw peer with a valid subscription stays connected
+        control = self.raw_peer("topics-subscribers", b"SUB")
+        control.sendall(b"\x00\x09\x01control.")
+        self.assert_connected(control)
+        control.close()
         for _ in range(3):
             raw = self.raw_peer("topics-subscribers", b"SUB")
             subscription = b"\x01" + b"x" * (30 * MIB)
