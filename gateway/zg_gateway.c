@@ -28,6 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_peers.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -44,6 +45,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-topic-size", offsetof (zg_gw_settings_t, max_topic_size), 1, 65535 },
     { "max-subscriptions", offsetof (zg_gw_settings_t, max_subscriptions), 1, 1000000 },
     { "max-sessions", offsetof (zg_gw_settings_t, max_sessions), 1, 1000000 },
+    { "max-sessions-per-address", offsetof (zg_gw_settings_t, max_sessions_per_address), 1, 1000000 },
     { "max-queue-bytes", offsetof (zg_gw_settings_t, max_queue_bytes), 1024, INT32_MAX },
     { "ping-interval", offsetof (zg_gw_settings_t, ping_interval), 1000, 3600000 },
     { "ping-timeout", offsetof (zg_gw_settings_t, ping_timeout), 1000, 3600000 },
@@ -66,6 +68,7 @@ static const zg_int_setting_t s_int_settings [] = {
 //  HTTP connection before its last callbacks.
 typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
+    char address [ZG_GW_PEERS_ADDRESS_SIZE];    //  Its client's address
 } s_pss_t;
 
 //  The actor's state, one per gateway thread
@@ -83,6 +86,7 @@ typedef struct {
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_routes_t *routes;         //  Where web requests go
+    zg_gw_peers_t *peers;           //  Sessions per client address
     zg_gw_counters_t *counters;     //  The gateway's counters
     bool terminated;                //  $TERM received
     bool drain_wanted;              //  A zsock may be readable: drain after this pass
@@ -102,6 +106,7 @@ s_self_new (zsock_t *pipe)
     self->settings = (zg_gw_settings_t) {
         .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
         .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
+        .max_sessions_per_address = 1000,
         .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
         .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
         .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
@@ -121,6 +126,7 @@ s_self_new (zsock_t *pipe)
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms);
     self->counters = zg_gw_answers_counters (self->answers);
+    self->peers = zg_gw_peers_new ();
     return self;
 }
 
@@ -134,6 +140,7 @@ s_self_destroy (self_t **self_p)
         lws_context_destroy (self->context);
     }
     zg_gw_routes_destroy (&self->routes);
+    zg_gw_peers_destroy (&self->peers);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
     zg_gw_topics_destroy (&self->topics);
@@ -465,11 +472,19 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
             }
+            char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
+            lws_get_peer_simple (wsi, address, sizeof address);
+            if (!zg_gw_peers_admit (self->peers, address, self->settings.max_sessions_per_address)) {
+                self->counters->sessions_rejected++;
+                return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
+            }
             return 0;
         }
         case LWS_CALLBACK_ESTABLISHED:
             s_self_http_finish (self, wsi);
             pss->session = s_self_open_session (self, wsi);
+            lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
+            zg_gw_peers_add (self->peers, pss->address);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -501,8 +516,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return 0;
 
         case LWS_CALLBACK_CLOSED:
-            if (pss->session)
+            if (pss->session) {
                 s_self_close_session (self, &pss->session);
+                zg_gw_peers_remove (self->peers, pss->address);
+            }
             return 0;
 
         case LWS_CALLBACK_HTTP: {

@@ -38,6 +38,7 @@ typedef struct {
     int64_t max_topic_size;         //  Longest topic
     int64_t max_subscriptions;      //  Topics (or queues) per session
     int64_t max_sessions;           //  WebSocket sessions in all
+    int64_t max_sessions_per_address;   //  WebSocket sessions from one client address
     int64_t max_queue_bytes;        //  Send queue bound per session
     int64_t ping_interval;          //  Idle time before a ping, ms
     int64_t ping_timeout;           //  Time to answer it, ms

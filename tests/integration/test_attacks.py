@@ -18,7 +18,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
-from gateway_client import http  # noqa: E402
+from gateway_client import RawWs, http  # noqa: E402
 
 MIB = 1 << 20
 BUDGET = 96 * MIB
@@ -332,6 +332,25 @@ class AttackTestCase(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assert_bounded()
         self.assert_canary_ok()
+
+
+class WebSessionsPerAddressTest(unittest.TestCase):
+    def test_one_address_cannot_take_every_session(self):
+        """Past gateway/max-sessions-per-address an address's upgrades get 429; a closed session makes room."""
+        with Zgate(gateway_max_sessions_per_address=3) as zg:
+            port = int(zg.endpoint("gateway-http-port"))
+            sessions = [RawWs(port) for _ in range(3)]
+            self.assertEqual([session.status for session in sessions], [101] * 3)
+            refused = RawWs(port)
+            self.assertEqual(refused.status, 429)
+            self.assertIn(b"too many sessions from this address", refused.read_until_closed(5))
+            refused.close()
+            sessions.pop().close()
+            wait_for(lambda: zg.stats("gateway")["sessions"] == 2, what="the session to close")
+            sessions.append(RawWs(port))
+            self.assertEqual(sessions[-1].status, 101)
+            for session in sessions:
+                session.close()
 
 
 if __name__ == "__main__":
