@@ -56,10 +56,15 @@ static const zg_int_setting_t s_int_settings [] = {
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
-    //  The queues actor's bounds, linked by zgate so that the gateway refuses
-    //  what the actor would refuse before it answers ok
-    { "queues-max-prefetch", offsetof (zg_gw_settings_t, queues_max_prefetch), 1, 1000000 },
-    { "queues-max-reply-timeout", offsetof (zg_gw_settings_t, queues_max_reply_timeout), 1, INT32_MAX },
+    { NULL }
+};
+
+//  The queues actor's bounds, which the gateway checks web requests against
+//  before it answers ok: zgate links them as queues-<key>, and their defaults
+//  are the [queues] section's
+static const zg_int_setting_t s_queues_settings [] = {
+    { "max-prefetch", offsetof (zg_gw_settings_t, queues_max_prefetch), 1, 1000000 },
+    { "max-reply-timeout", offsetof (zg_gw_settings_t, queues_max_reply_timeout), 1, 86400000 },
     { NULL }
 };
 
@@ -103,16 +108,11 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (zg_gw_settings_t) {
-        .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
-        .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
-        .max_sessions_per_address = 1000,
-        .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
-        .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
-        .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
-        .http_timeout = 30000, .queues_max_prefetch = 10000, .queues_max_reply_timeout = 3600000,
-        .interface = strdup ("127.0.0.1")
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "gateway");
+    zg_actor_defaults (s_queues_settings, &self->settings, "queues");
+    zg_config_t *defaults = zg_config_new ();
+    self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
+    zg_config_destroy (&defaults);
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
@@ -288,7 +288,10 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     }
     if (streq (key, "http-port"))
         return s_self_listen (self, value, error, size);
-    rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    if (strncmp (key, "queues-", 7) == 0)
+        rc = zg_actor_set_int (s_queues_settings, &self->settings, key + 7, value, error, size);
+    else
+        rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
     zg_codec_set_max_depth (zg_gw_answers_codec (self->answers), (int) self->settings.max_depth);

@@ -80,8 +80,8 @@ typedef struct {
 static void
 s_self_bound_messages (self_t *self)
 {
-    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
-    zsock_set_maxmsgsize (self->xpub, self->settings.max_topic_size + ZG_TOPICS_FRAMING);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xpub, (int) (self->settings.max_topic_size + ZG_TOPICS_FRAMING));
 }
 
 //  --------------------------------------------------------------------------
@@ -94,10 +94,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->pipe = pipe;
     if (hooks)
         self->hooks = *hooks;
-    self->settings = (s_settings_t) {
-        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 1048576,
-        .max_topic_size = 255, .max_topics = 10000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
     assert (self->xpub && self->xsub);
