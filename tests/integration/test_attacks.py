@@ -5,6 +5,7 @@ client does valid round trips on every pattern (topics, queues, rooms), and chec
 from /proc) stays within the memory budget, that the canary never fails, and that what the attacker held is
 released once it leaves. Every case is bounded in time and in memory (tens of MB).
 """
+import asyncio
 import os
 import socket
 import struct
@@ -18,7 +19,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
-from gateway_client import RawWs, http  # noqa: E402
+from gateway_client import RawWs, Ws, http, run  # noqa: E402
 
 MIB = 1 << 20
 BUDGET = 96 * MIB
@@ -351,6 +352,25 @@ class WebSessionsPerAddressTest(unittest.TestCase):
             self.assertEqual(sessions[-1].status, 101)
             for session in sessions:
                 session.close()
+
+
+class WebRequestBoundsTest(unittest.TestCase):
+    def test_consume_checks_prefetch_before_ok(self):
+        """A prefetch over queues/max-prefetch is refused at once (it used to answer ok, then push a 400 every
+        second); one within it is ok."""
+        with Zgate(queues_max_prefetch=5) as zg:
+            port = int(zg.endpoint("gateway-http-port"))
+
+            async def scenario():
+                session = await Ws.open(port)
+                answer = await session.request({"op": "consume", "queue": "q", "prefetch": 6, "req": 1})
+                self.assertEqual((answer["op"], answer["code"]), ("error", 400))
+                answer = await session.request({"op": "consume", "queue": "q", "prefetch": 5, "req": 2})
+                self.assertEqual(answer["op"], "ok")
+                with self.assertRaises(asyncio.TimeoutError):
+                    await session.next_push("error", timeout=1.5)
+                await session.close()
+            run(scenario(), timeout=30)
 
 
 if __name__ == "__main__":
