@@ -161,6 +161,8 @@ static const s_family_t s_families [] = {
     S_PLAIN ("zgate_rooms_acked_total", "counter", "rooms", "acked", 1, "Acks received."),
     S_PLAIN ("zgate_rooms_oob_total", "counter", "rooms", "oob", 1, "Out-of-band messages sent."),
     S_PLAIN ("zgate_rooms_evicted_total", "counter", "rooms", "evicted", 1, "Clients evicted."),
+    S_PLAIN ("zgate_rooms_expired_total", "counter", "rooms", "expired", 1,
+             "Rooms with options of their own forgotten after rooms/room-idle-timeout empty."),
     S_PLAIN ("zgate_rooms_errors_total", "counter", "rooms", "errors", 1, "Error answers sent."),
     S_PLAIN ("zgate_rooms_dropped_total", "counter", "rooms", "dropped", 1,
              "Events dropped at a connection's send limit."),

@@ -168,6 +168,10 @@ bool
 zg_rmessage_t *
     zg_room_complete (zg_room_t *self);
 
+//  No members and no messages
+bool
+    zg_room_is_empty (zg_room_t *self);
+
 //  No members, no messages, and these options: nothing to keep
 bool
     zg_room_is_idle (zg_room_t *self, const zg_room_options_t *defaults);

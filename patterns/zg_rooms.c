@@ -33,6 +33,7 @@ typedef struct {
     int64_t hold;                   //  Default: rooms hold messages without members
     int64_t max_clients;            //  Logical clients alive at once
     int64_t max_rooms;              //  Rooms that exist at once
+    int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
     int64_t max_backlog;            //  Pending messages per room
     int64_t max_backlog_bytes;      //  Their payload bytes per room
@@ -51,6 +52,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "hold", offsetof (s_settings_t, hold), 0, 1 },
     { "max-clients", offsetof (s_settings_t, max_clients), 1, 100000000 },
     { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
+    { "room-idle-timeout", offsetof (s_settings_t, room_idle_timeout), 0, 86400000 },
     { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
     { "max-backlog", offsetof (s_settings_t, max_backlog), 1, 100000000 },
     { "max-backlog-bytes", offsetof (s_settings_t, max_backlog_bytes), 0, INT64_MAX / 2 },
@@ -91,7 +93,7 @@ static void
 s_self_configure_rooms (self_t *self)
 {
     zg_room_options_t defaults = { self->settings.hold != 0, self->settings.ack_timeout, false };
-    zg_roomset_configure (self->rooms, &defaults, self->settings.verbose != 0);
+    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout, self->settings.verbose != 0);
 }
 
 //  --------------------------------------------------------------------------

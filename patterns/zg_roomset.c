@@ -28,6 +28,8 @@ struct _zg_roomset_t {
     uint64_t released;              //  Messages released
     uint64_t delivered;             //  DELIVER events sent
     uint64_t evicted;               //  Members evicted
+    uint64_t expired;               //  Rooms with options of their own forgotten once idle
+    int64_t idle_timeout;           //  Ms such a room may stay empty
     uint64_t dropped;               //  Events libzmq refused
     int64_t latencies [ZG_ROOMSET_LATENCIES];  //  Queued-to-released ms of the last releases
     zg_rmessage_t *spare [ZG_ROOMSET_SPARE_MESSAGES];  //  Finished messages to reuse
@@ -82,11 +84,12 @@ zg_roomset_destroy (zg_roomset_t **self_p)
 //  Options of new rooms, and logging
 
 void
-zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, bool verbose)
+zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout, bool verbose)
 {
     assert (self);
     assert (defaults);
     self->defaults = *defaults;
+    self->idle_timeout = idle_timeout;
     self->verbose = verbose;
 }
 
@@ -271,8 +274,13 @@ zg_roomset_settle (zg_roomset_t *self, zg_room_t *room, int64_t now)
         else
             zg_heap_set (self->deadlines, &room->deadline, now + room->options.ack_timeout);
     }
+    //  An empty room with options of its own waits for room-idle-timeout in
+    //  the deadline heap, which holds no ack deadline for it now
     if (zg_room_is_idle (room, &self->defaults))
         zhashx_delete (self->rooms, room->name);
+    else
+    if (zg_room_is_empty (room))
+        zg_heap_set (self->deadlines, &room->deadline, now + self->idle_timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -355,6 +363,14 @@ zg_roomset_expire (zg_roomset_t *self, int64_t now)
     while (zg_heap_first_key (self->deadlines) <= now) {
         zg_room_t *room = ZG_ITEM_OF (zg_heap_first (self->deadlines), zg_room_t, deadline);
         zg_heap_remove (self->deadlines, &room->deadline);
+        if (!room->inflight) {
+            //  An idle deadline: the room is forgotten if it is still empty
+            if (zg_room_is_empty (room)) {
+                self->expired++;
+                zhashx_delete (self->rooms, room->name);
+            }
+            continue;
+        }
         //  Collect first: each eviction changes the member table
         zlistx_t *late = zlistx_new ();
         for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room))
@@ -511,6 +527,7 @@ zg_roomset_stats (zg_roomset_t *self, json_object *root, size_t top, uint64_t *d
     json_object_object_add (root, "released", json_object_new_uint64 (self->released));
     json_object_object_add (root, "delivered", json_object_new_uint64 (self->delivered));
     json_object_object_add (root, "evicted", json_object_new_uint64 (self->evicted));
+    json_object_object_add (root, "expired", json_object_new_uint64 (self->expired));
     size_t count, with_backlog;
     zg_room_t **rooms = zg_roomset_top (self, top, &count, &with_backlog);
     json_object *list = json_object_new_array ();
@@ -571,7 +588,7 @@ zg_roomset_test (bool verbose)
     int64_t used_before = zg_budget_used (zg_budget_process ());
     zg_roomset_t *rooms = zg_roomset_new (zsock_resolve (router));
     zg_room_options_t defaults = { false, 500, false };
-    zg_roomset_configure (rooms, &defaults, verbose);
+    zg_roomset_configure (rooms, &defaults, 100, verbose);
     assert (zg_roomset_defaults (rooms).ack_timeout == 500);
     zg_rclients_t *clients = zg_rclients_new ();
     zg_rclient_t *alice = zg_rclients_add (clients, "peer", 4, 0);
@@ -675,6 +692,22 @@ zg_roomset_test (bool verbose)
     stats = json_object_new_object ();
     zg_roomset_stats (rooms, stats, 10, &dropped);
     assert (dropped == 1);
+    json_object_put (stats);
+
+    //  A room with options of its own is forgotten once empty for the idle
+    //  timeout (100 ms here); activity in it starts the wait again
+    zg_room_t *custom = zg_roomset_add (rooms, "custom");
+    zg_room_options_t lowest = { false, 500, true };
+    assert (zg_room_configure (custom, &lowest) == 0);
+    zg_roomset_settle (rooms, custom, 10000);
+    zg_roomset_settle (rooms, custom, 10050);
+    zg_roomset_expire (rooms, 10149);
+    assert (zg_roomset_lookup (rooms, "custom") == custom);
+    zg_roomset_expire (rooms, 10150);
+    assert (zg_roomset_lookup (rooms, "custom") == NULL);
+    stats = json_object_new_object ();
+    zg_roomset_stats (rooms, stats, 10, &dropped);
+    assert (json_object_object_get_ex (stats, "expired", &value) && json_object_get_int64 (value) == 1);
     json_object_put (stats);
 
     //  Rooms first, then the clients their members point at

@@ -34,10 +34,12 @@ zg_roomset_t *
 void
     zg_roomset_destroy (zg_roomset_t **self_p);
 
-//  Options of new rooms (a room that keeps them is forgotten when empty),
-//  and whether to log evictions
+//  Options of new rooms (a room that keeps them is forgotten when empty; one
+//  with options of its own once it has been empty for idle_timeout ms), and
+//  whether to log evictions
 void
-    zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, bool verbose);
+    zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout,
+                          bool verbose);
 
 //  Options of new rooms
 zg_room_options_t

@@ -127,12 +127,14 @@ class Canary(threading.Thread):
         return self.failures
 
 
-class AttackTestCase(unittest.TestCase):
-    """One zgate with small limits per case; the canary runs through each attack."""
+class AttackBase(unittest.TestCase):
+    """One zgate with small limits (and the case's zgate_overrides) per case; the canary runs through each
+    attack."""
+    zgate_overrides = {}
 
     def setUp(self):
         self.zg = Zgate(server_memory_budget=BUDGET, queues_max_queue_bytes=QUEUE_BYTES,
-                        rooms_max_backlog_bytes=BACKLOG_BYTES).start()
+                        rooms_max_backlog_bytes=BACKLOG_BYTES, **self.zgate_overrides).start()
         self.context = zmq.Context()
         self.sockets = []
         self.canary = Canary(self.zg, self.context)
@@ -206,6 +208,9 @@ class AttackTestCase(unittest.TestCase):
             pass
         raw.close()
 
+
+
+class AttackTestCase(AttackBase):
     def test_huge_subscriptions_are_refused(self):
         """Three SUBs subscribe 30 MB each: zgate drops them (XPUB maxmsgsize), others go on."""
         self.start_canary()
@@ -332,6 +337,30 @@ class AttackTestCase(unittest.TestCase):
         status, _, _ = http(port, "POST", "/api/queues/q", {"data": 1, "wait": -1})
         self.assertEqual(status, 400)
         self.assert_bounded()
+        self.assert_canary_ok()
+
+
+class RoomNamesTest(AttackBase):
+    zgate_overrides = {"rooms_max_rooms": 50, "rooms_room_idle_timeout": 500}
+
+    def test_rooms_made_by_room_expire(self):
+        """ROOM {hold:true} until max-rooms: new rooms get 503 while the attacker's rooms are fresh, and
+        the attacker's empty rooms are forgotten after room-idle-timeout, with nobody connected."""
+        self.start_canary()
+        attacker = self.socket(zmq.DEALER, "rooms-clients")
+        options = msgpack.packb({"hold": True})
+        made = 0
+        while True:
+            attacker.send_multipart([b"ROOM", b"r", b"junk%d" % made, options])
+            answer = attacker.recv_multipart()
+            if answer[0] != b"OK":
+                self.assertEqual(answer[2], b"503", answer)
+                break
+            made += 1
+        self.assertEqual(made, 49)  # the canary's room is the fiftieth
+        attacker.close()
+        wait_for(lambda: self.zg.stats("rooms")["rooms"] == 1, timeout=10, what="the junk rooms to expire")
+        self.assertEqual(self.zg.stats("rooms")["expired"], 49)
         self.assert_canary_ok()
 
 
