@@ -175,6 +175,17 @@ class AttackBase(unittest.TestCase):
         self.sockets.append(sock)
         return sock
 
+    def fill(self, sock, request, limit):
+        """Send twice limit bytes of 1 MiB requests (request(index) gives the frames): the first limit bytes
+        are accepted, every later request gets 429 and changes nothing."""
+        codes = []
+        for index in range(2 * limit // MIB):
+            sock.send_multipart(request(index))
+            answer = sock.recv_multipart()
+            codes.append(answer[0] if answer[0] == b"OK" else answer[2])
+        self.assertEqual(codes.count(b"OK"), limit // MIB)
+        self.assertEqual(set(codes[limit // MIB:]), {b"429"})
+
     def gateway_stats(self):
         return self.zg.stats("gateway")
 
@@ -244,14 +255,7 @@ class AttackTestCase(AttackBase):
         """1 MiB tasks to a queue nobody serves: 429 at max-queue-bytes, the queue's bytes within it."""
         self.start_canary()
         producer = self.socket(zmq.DEALER, "queues-producers")
-        payload = b"p" * MIB
-        codes = []
-        for index in range(2 * QUEUE_BYTES // MIB):
-            producer.send_multipart([b"SEND", b"%d" % index, b"junk", b"", payload])
-            answer = producer.recv_multipart()
-            codes.append(answer[0] if answer[0] == b"OK" else answer[2])
-        self.assertEqual(codes.count(b"OK"), QUEUE_BYTES // MIB)
-        self.assertEqual(set(codes[QUEUE_BYTES // MIB:]), {b"429"})
+        self.fill(producer, lambda index: [b"SEND", b"%d" % index, b"junk", b"", b"p" * MIB], QUEUE_BYTES)
         queues = self.zg.stats("queues")
         self.assertLessEqual(queues["queues"]["junk"]["bytes"], QUEUE_BYTES)
         self.assert_bounded()
@@ -304,14 +308,7 @@ class AttackTestCase(AttackBase):
         attacker = self.socket(zmq.DEALER, "rooms-clients")
         attacker.send_multipart([b"ROOM", b"r", b"held", msgpack.packb({"hold": True})])
         self.assertEqual(attacker.recv_multipart()[0], b"OK")
-        payload = b"m" * MIB
-        codes = []
-        for index in range(2 * BACKLOG_BYTES // MIB):
-            attacker.send_multipart([b"SEND", b"%d" % index, b"held", b"0", payload])
-            answer = attacker.recv_multipart()
-            codes.append(answer[0] if answer[0] == b"OK" else answer[2])
-        self.assertEqual(codes.count(b"OK"), BACKLOG_BYTES // MIB)
-        self.assertEqual(set(codes[BACKLOG_BYTES // MIB:]), {b"429"})
+        self.fill(attacker, lambda index: [b"SEND", b"%d" % index, b"held", b"0", b"m" * MIB], BACKLOG_BYTES)
         self.assert_bounded()
         used = self.gateway_stats()["budget"]["used"]
         self.assertGreaterEqual(used, BACKLOG_BYTES)
