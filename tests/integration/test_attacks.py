@@ -289,11 +289,14 @@ class AttackTestCase(AttackBase):
         self.start_canary()
         producer = self.socket(zmq.DEALER, "queues-producers")
         self.fill(producer, lambda index: [b"SEND", b"%d" % index, b"junk", b"", b"p" * MIB], QUEUE_BYTES)
-        self.assertLessEqual(self.api_stats("queues")["queues"]["junk"]["bytes"], QUEUE_BYTES)
+        def junk():
+            return self.api_stats("queues")["queues"].get("junk", {"sent": 0})
+        wait_for(lambda: junk()["sent"] == QUEUE_BYTES // MIB, what="fresh queue counters")
+        self.assertLessEqual(junk()["bytes"], QUEUE_BYTES)
         self.assert_bounded()
         self.assertGreater(self.gateway_stats()["budget"]["refused_account"], 0)
         self.drain(["junk"], QUEUE_BYTES // MIB)
-        wait_for(lambda: self.api_stats("queues")["queues"]["junk"]["bytes"] == 0, what="the junk bytes to go")
+        wait_for(lambda: junk()["bytes"] == 0, what="the junk bytes to go")
         self.assert_canary_ok()
 
     def test_memory_alarm_refuses_then_recovers(self):
