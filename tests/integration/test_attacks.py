@@ -288,10 +288,12 @@ class AttackTestCase(AttackBase):
         """1 MiB tasks to a queue nobody serves: 429 at max-queue-bytes, the queue's bytes within it."""
         self.start_canary()
         producer = self.socket(zmq.DEALER, "queues-producers")
-        self.fill(producer, lambda index: [b"SEND", b"%d" % index, b"junk", b"", b"p" * MIB], QUEUE_BYTES)
+
         def junk():
             return self.api_stats("queues")["queues"].get("junk", {"sent": 0})
-        wait_for(lambda: junk()["sent"] == QUEUE_BYTES // MIB, what="fresh queue counters")
+        sent = junk()["sent"]
+        self.fill(producer, lambda index: [b"SEND", b"%d" % index, b"junk", b"", b"p" * MIB], QUEUE_BYTES)
+        wait_for(lambda: junk()["sent"] == sent + QUEUE_BYTES // MIB, what="fresh queue counters")
         self.assertLessEqual(junk()["bytes"], QUEUE_BYTES)
         self.assert_bounded()
         self.assertGreater(self.gateway_stats()["budget"]["refused_account"], 0)
@@ -352,6 +354,7 @@ class AttackTestCase(AttackBase):
                 delivered += 1
                 attacker.send_multipart([b"ACK", b"", me, b"held", frames[4]])
         wait_for(lambda: self.gateway_stats()["budget"]["used"] < MIB, what="the room's bytes to go back")
+        attacker.send_multipart([b"BYE", b"", me])
         self.assert_canary_ok()
 
     def test_rest_wait_is_range_checked(self):
