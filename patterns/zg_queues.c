@@ -289,7 +289,7 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
     msgpack_packer *packer = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    msgpack_pack_map (packer, 9 + (has_reply || has_reason));
+    msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
     const char *state = zg_task_state_name (task->state);
     msgpack_pack_str_with_body (packer, "id", 2);
     msgpack_pack_str_with_body (packer, task->id_text, task->id_size);

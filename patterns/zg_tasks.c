@@ -346,7 +346,7 @@ zg_tasks_test (bool verbose)
         assert (index % 2? found == created [index]: found == NULL);
     }
     assert (zg_tasks_lookup (tasks, 0) == NULL);
-    assert (zg_tasks_lookup (tasks, count + 1) == NULL);
+    assert (zg_tasks_lookup (tasks, (uint64_t) count + 1) == NULL);
     //  Reused tasks get fresh ids
     zg_task_t *task = zg_tasks_create (tasks);
     assert (task->id == (uint64_t) count + 1);

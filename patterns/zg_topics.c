@@ -3,7 +3,9 @@
 
     The XSUB side subscribes to everything, so publishers send every message
     to zgate and the "published" counters are true even for topics nobody
-    listens to. The XPUB side runs verbose-unsubscribe mode, so each
+    listens to; it also passes the subscribers' subscriptions on upstream,
+    so a publisher that asks (an XPUB, like the gateway's) knows who
+    listens. The XPUB side runs verbose-unsubscribe mode, so each
     subscription and each unsubscription (including those libzmq makes when a
     subscriber disconnects) reaches us and the subscriber counts stay exact.
     =========================================================================
@@ -292,6 +294,10 @@ s_self_handle_subscription (self_t *self)
     bool subscribed = data [0] == 1;
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
+    //  Upstream too, as a proxy does: the gateway's publisher learns which
+    //  prefixes native subscribers hold (XSUB passes each subscription on,
+    //  and an unsubscription once none of that prefix is left)
+    zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
     zframe_destroy (&frame);
 
     uintptr_t count = (uintptr_t) zhashx_lookup (self->subscriptions, prefix);
@@ -436,6 +442,19 @@ zg_topics_test (bool verbose)
     zstr_free (&payload);
     assert (events == 1);
 
+    //  A publisher that is an XPUB learns the subscribers' prefixes, even
+    //  those made before it connected (and the actor's own "")
+    zsock_t *upstream = zsock_new (ZMQ_XPUB);
+    zsock_set_rcvtimeo (upstream, 2000);
+    assert (zsock_connect (upstream, "inproc://zg-topics-test-pub") == 0);
+    zframe_t *subscription = zframe_recv (upstream);
+    if (subscription && zframe_streq (subscription, "\x01")) {
+        zframe_destroy (&subscription);
+        subscription = zframe_recv (upstream);
+    }
+    assert (subscription && zframe_streq (subscription, "\x01news."));
+    zframe_destroy (&subscription);
+
     //  Publishers reach zgate only once their subscription arrived: retry
     for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, NULL, NULL, "published") < 2; attempt++) {
         zstr_sendx (publisher, "sports.probe", "x", NULL);
@@ -473,6 +492,10 @@ zg_topics_test (bool verbose)
         zclock_sleep (10);
     assert (zg_actor_stat (topics, NULL, NULL, "subscribers") == 0);
     assert (events == 2);
+    subscription = zframe_recv (upstream);
+    assert (subscription && zframe_size (subscription) == 6 && memcmp (zframe_data (subscription), "\0news.", 6) == 0);
+    zframe_destroy (&subscription);
+    zsock_destroy (&upstream);
 
     //  Topics beyond max-topics share one set of counters
     assert (zg_actor_set (topics, "max-topics", "3", error, sizeof error) == 0);
