@@ -276,11 +276,14 @@ class AttackTestCase(AttackBase):
         self.assert_canary_ok()
 
     def test_frame_header_claiming_2_63_bytes(self):
-        """A raw ZMTP peer announces a frame of 2^63-1 bytes on the subscribers' port: it is disconnected."""
+        """A raw ZMTP peer announces a frame of 2^63-1 bytes on every client-facing port: it is disconnected."""
         self.start_canary()
-        raw = self.raw_peer("topics-subscribers", b"SUB")
-        raw.sendall(b"\x02" + struct.pack(">Q", (1 << 63) - 1) + b"\x01" * 1024)
-        self.assert_disconnected(raw)
+        for endpoint, socket_type in (("topics-subscribers", b"SUB"), ("topics-publishers", b"PUB"),
+                                      ("topics-history-requests", b"DEALER"), ("queues-producers", b"DEALER"),
+                                      ("queues-workers", b"DEALER"), ("rooms-clients", b"DEALER")):
+            raw = self.raw_peer(endpoint, socket_type)
+            raw.sendall(b"\x02" + struct.pack(">Q", (1 << 63) - 1) + b"\x01" * 1024)
+            self.assert_disconnected(raw)
         self.assert_bounded()
         self.assert_canary_ok()
 
