@@ -11,6 +11,7 @@
 #include "zg_wire.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
+#include "zg_acl.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
@@ -55,6 +56,7 @@ static const s_test_t s_tests [] = {
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_acl", zg_acl_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
