@@ -160,10 +160,21 @@ s_self_tick (lws_sorted_usec_list_t *sul)
 //  libwebsockets logs through zsys, with zgate's log, rather than on stderr,
 //  so that a configuration error stays one line on stderr
 
+//  While the context is created, lws's error lines are kept here instead
+//  (lws's log callback has no user pointer, and only this thread creates
+//  contexts): a gateway that cannot listen says why in its one error line
+static __thread char *s_lws_errors;
+static __thread size_t s_lws_errors_size;
+
 static void
 s_lws_log (int level, const char *line)
 {
     int length = (int) strcspn (line, "\n");
+    if (level == LLL_ERR && s_lws_errors) {
+        size_t used = strlen (s_lws_errors);
+        snprintf (s_lws_errors + used, s_lws_errors_size - used, "%s%.*s", used? "; ": "", length, line);
+    }
+    else
     if (level == LLL_ERR)
         zsys_error ("lws: %.*s", length, line);
     else
@@ -229,12 +240,23 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.user = self;
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    //  An interface that cannot be bound fails here rather than leaving a
+    //  context that listens nowhere; an IPv6 address listens on IPv6 only,
+    //  an IPv4 one on IPv4 only (lws would otherwise take every address)
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (strchr (self->settings.interface, ':'))
+        info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+    else
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
+    char reasons [256] = "";
+    s_lws_errors = reasons;
+    s_lws_errors_size = sizeof reasons;
     self->context = lws_create_context (&info);
+    s_lws_errors = NULL;
     if (!self->context) {
-        snprintf (error, size, "cannot listen on %s:%ld (address in use or not available)",
-                  self->settings.interface, port);
+        snprintf (error, size, "cannot listen on %s port %ld (%s)", self->settings.interface, port,
+                  *reasons? reasons: "address in use or not available");
         return -1;
     }
     if (s_self_adopt_all (self)) {

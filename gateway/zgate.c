@@ -331,12 +331,16 @@ main (int argc, char **argv)
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
+    //  An IPv6 address is written in brackets in a URL
+    const char *interface = zg_config_get (config, "gateway/interface");
+    bool ipv6 = strchr (interface, ':') != NULL;
     zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
-                 "rooms clients %s; web http://%s:%s/", ZGATE_VERSION,
+                 "rooms clients %s; web %s://%s%s%s:%s/", ZGATE_VERSION,
                  zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
                  zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
                  zg_config_get (config, "rooms/clients"),
-                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
+                 *zg_config_get (config, "gateway/tls-cert")? "https": "http", ipv6? "[": "", interface,
+                 ipv6? "]": "", zg_config_get (config, "gateway/http-port"));
     s_notify_systemd ("READY=1");
 
     int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");
