@@ -78,7 +78,10 @@ typedef struct {
     zg_gw_topics_t *topics;         //  Bridge to the topics actor
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
+    zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
+    char *tls_cert;                 //  gateway/tls-cert (PEM file), "" for plain HTTP
+    char *tls_key;                  //  gateway/tls-key (PEM file)
     zg_gw_counters_t *counters;     //  The gateway's counters
     bool terminated;                //  $TERM received
     bool drain_wanted;              //  A zsock may be readable: drain after this pass
@@ -114,7 +117,10 @@ s_self_new (zsock_t *pipe)
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
-    self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms);
+    self->guard = zg_gw_guard_new (self->answers);
+    self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
+    self->tls_cert = strdup ("");
+    self->tls_key = strdup ("");
     self->counters = zg_gw_answers_counters (self->answers);
     return self;
 }
@@ -129,6 +135,7 @@ s_self_destroy (self_t **self_p)
         lws_context_destroy (self->context);
     }
     zg_gw_routes_destroy (&self->routes);
+    zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
     zg_gw_topics_destroy (&self->topics);
@@ -136,6 +143,8 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->transactions);
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
+    free (self->tls_cert);
+    free (self->tls_key);
     free (self);
     *self_p = NULL;
 }
@@ -153,6 +162,7 @@ s_self_tick (lws_sorted_usec_list_t *sul)
     zg_gw_queues_tick (self->queues, now);
     zg_gw_topics_tick (self->topics, now);
     zg_gw_answers_expire (self->answers, now);
+    zg_gw_guard_tick (self->guard, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
 }
 
@@ -244,6 +254,11 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     //  context that listens nowhere; an IPv6 address listens on IPv6 only,
     //  an IPv4 one on IPv4 only (lws would otherwise take every address)
     info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (*self->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = self->tls_cert;
+        info.ssl_private_key_filepath = self->tls_key;
+    }
     if (strchr (self->settings.interface, ':'))
         info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
     else
@@ -268,6 +283,64 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  The TLS certificate and key: before listening, files to start with; once
+//  listening, lws_tls_cert_updated loads the files again into the running
+//  SSL_CTX (new handshakes get the new certificate, sessions stay open).
+//  lws finds the vhost by the paths it started with, so new paths need a
+//  restart.
+
+//  A whole PEM file, new, or NULL with a reason
+static char *
+s_read_pem (const char *path, size_t *size_p, char *error, size_t size)
+{
+    zfile_t *file = zfile_new (NULL, path);
+    zchunk_t *chunk = file && zfile_input (file) == 0? zfile_read (file, 1048576, 0): NULL;
+    char *text = NULL;
+    if (chunk && zchunk_size (chunk) > 0) {
+        *size_p = zchunk_size (chunk);
+        text = (char *) zmalloc (*size_p + 1);
+        memcpy (text, zchunk_data (chunk), *size_p);
+    }
+    else
+        snprintf (error, size, "cannot read '%s'", path);
+    zchunk_destroy (&chunk);
+    zfile_destroy (&file);
+    return text;
+}
+
+static int
+s_self_set_tls (self_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    char **field = streq (key, "tls-cert")? &self->tls_cert: &self->tls_key;
+    if (!self->context) {
+        free (*field);
+        *field = strdup (value);
+        return 0;
+    }
+    if (strneq (*field, value)) {
+        snprintf (error, size, "a new path changes on a restart only (the files at the old one reload)");
+        return -1;
+    }
+    if (!*self->tls_cert) {
+        snprintf (error, size, "the gateway was started without TLS");
+        return -1;
+    }
+    size_t cert_size = 0, key_size = 0;
+    char *cert = s_read_pem (self->tls_cert, &cert_size, error, size);
+    char *private_key = cert? s_read_pem (self->tls_key, &key_size, error, size): NULL;
+    int rc = -1;
+    if (private_key) {
+        rc = lws_tls_cert_updated (self->context, self->tls_cert, self->tls_key, cert, cert_size,
+                                   private_key, key_size);
+        if (rc)
+            snprintf (error, size, "lws could not load the new certificate and key");
+    }
+    free (cert);
+    free (private_key);
+    return rc? -1: 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Apply one setting
 
 static int
@@ -283,6 +356,11 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         snprintf (error, size, "cannot connect to '%s': %s", value, zmq_strerror (zmq_errno ()));
     if (rc != 1)
         return rc;
+    rc = zg_gw_guard_set (self->guard, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    if (streq (key, "tls-cert") || streq (key, "tls-key"))
+        return s_self_set_tls (self, key, value, error, size);
     if (streq (key, "interface")) {
         free (self->settings.interface);
         self->settings.interface = strdup (value);
@@ -315,6 +393,7 @@ s_self_open_session (self_t *self, struct lws *wsi)
 {
     zg_session_t *session = zg_session_new (wsi, zg_gw_answers_new_id (self->answers));
     zg_gw_answers_add_session (self->answers, session);
+    zg_gw_guard_session_opened (self->guard, session);
     self->counters->sessions_accepted++;
     return session;
 }
@@ -459,6 +538,8 @@ s_method (struct lws *wsi)
         return ZG_HTTP_GET;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI))
         return ZG_HTTP_POST;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_OPTIONS_URI))
+        return ZG_HTTP_OPTIONS;
     return ZG_HTTP_OTHER;
 }
 
@@ -481,6 +562,12 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if ((int64_t) zg_gw_answers_sessions (self->answers) >= self->settings.max_sessions) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
+            }
+            const char *message = NULL;
+            int status = zg_gw_guard_upgrade (self->guard, wsi, &message);
+            if (status) {
+                self->counters->sessions_rejected++;
+                return s_refuse_upgrade (wsi, status, message);
             }
             return 0;
         }
@@ -529,6 +616,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
+            zg_gw_guard_http_headers (self->guard, http);
             if (http->method != ZG_HTTP_POST)
                 zg_gw_routes_http (self->routes, http);
             return 0;

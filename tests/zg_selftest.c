@@ -37,6 +37,7 @@
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
+#include "zg_gw_guard.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -94,6 +95,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
+    { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
