@@ -200,8 +200,8 @@ s_bearer (struct lws *wsi)
     return token;
 }
 
-//  Whether a browser page of origin may use the gateway: a listed origin,
-//  any if "*" is listed, or with no list the gateway's own (the dashboard)
+//  Whether a browser page of origin may use the gateway: the gateway's own
+//  pages (the dashboard), a listed origin, or any if "*" is listed
 static bool
 s_self_origin_allowed (zg_gw_guard_t *self, struct lws *wsi, const char *origin)
 {
@@ -209,8 +209,6 @@ s_self_origin_allowed (zg_gw_guard_t *self, struct lws *wsi, const char *origin)
          allowed = (const char *) zlistx_next (self->origins))
         if (streq (allowed, "*") || streq (allowed, origin))
             return true;
-    if (zlistx_size (self->origins))
-        return false;
     char *host = s_header (wsi, WSI_TOKEN_HOST);
     const char *scheme_end = strstr (origin, "://");
     bool same = host && scheme_end && streq (scheme_end + 3, host);

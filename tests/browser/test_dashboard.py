@@ -20,7 +20,7 @@ import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from zgate_harness import Zgate  # noqa: E402
+from zgate_harness import Zgate, free_port  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "dashboard.mjs")
 CHAT_SCRIPT = os.path.join(HERE, "chat.mjs")
@@ -106,7 +106,10 @@ class DashboardTest(unittest.TestCase):
         self.context = zmq.Context()
         self.context.linger = 0
         self.addCleanup(self.context.destroy, linger=0)
-        self.zgate = Zgate(stats_interval=200).start()
+        #   The chat example's page comes from a static server of its own origin, which zgate must allow
+        self.static_port = free_port()
+        self.zgate = Zgate(stats_interval=200,
+                           gateway_allowed_origins=f"http://127.0.0.1:{self.static_port}").start()
         self.addCleanup(self._stop_zgate)
         self.peers = NativePeers(self.zgate, self.context)
         self.addCleanup(self.peers.close)
@@ -178,7 +181,7 @@ class DashboardTest(unittest.TestCase):
     def test_chat_example_in_two_tabs(self):
         """examples/web/chat.html, served as a user would (a static server on the repository root)."""
         handler = functools.partial(QuietHandler, directory=REPO)
-        with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as static:
+        with http.server.ThreadingHTTPServer(("127.0.0.1", self.static_port), handler) as static:
             threading.Thread(target=static.serve_forever, daemon=True).start()
             try:
                 ws = f"ws://127.0.0.1:{self.zgate.endpoint('gateway-http-port')}/ws"
