@@ -3,6 +3,7 @@
 // {"id": n, "error": {"code", "message"}}. Deliveries are printed as {"event": ...} lines.
 //
 //   node [--experimental-websocket] js_client_driver.mjs ws://127.0.0.1:PORT/ws
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ZgateClient } from '../../clients/js/zgate.js';
 
@@ -22,9 +23,11 @@ const zg = new ZgateClient(process.argv[2], {
     backoffInitial: 100,
     backoffMax: 1000,
     pingInterval: 1000,
+    // A gateway with security: the token is read from this file at each connection (a test rotates it)
+    token: process.env.ZGATE_TOKEN_FILE ? () => readFileSync(process.env.ZGATE_TOKEN_FILE, 'utf8').trim() : null,
 });
 zg.on('open', () => print({ event: 'open' }));
-zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect }));
+zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect, code: info.code }));
 zg.on('reconnecting', (info) => print({ event: 'reconnecting', attempt: info.attempt, delay: info.delay }));
 zg.on('error', (err) => print({ event: 'error', code: err.code ?? null, message: err.message }));
 
@@ -48,6 +51,7 @@ const calls = {
     subscribe: (topic) => zg.subscribe(topic, (data, name) =>
         print({ event: 'message', topic: name, data: plain(data) })),
     unsubscribe: (topic) => zg.unsubscribe(topic),
+    authenticate: () => zg.authenticate(),
     publish: (topic, data) => zg.publish(topic, data),
     send: (queue, data, options) => zg.send(queue, data, options),
     call: (queue, data, options) => zg.call(queue, data, {

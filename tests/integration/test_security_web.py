@@ -344,5 +344,38 @@ class TlsTest(unittest.TestCase):
                 self.assertTrue(any("reload: gateway/tls-cert" in line for line in zgate.lines))
 
 
+class JsClientTest(unittest.TestCase):
+    def test_zgate_js_authenticates_renews_and_reconnects_with_a_fresh_token(self):
+        from test_js_client import NODE, NodeClient, is_event
+        self.assertTrue(NODE, "node is not installed (README's test command installs it)")
+        grants = {"topics": {"subscribe": "t.*", "publish": "t.*"}}
+        with Zgate(security_jwt_secret=SECRET) as zgate, tempfile.NamedTemporaryFile("w") as token_file:
+            def write_token(lifetime):
+                token_file.seek(0)
+                token_file.truncate()
+                token_file.write(hs256({"sub": "js", "exp": int(time.time()) + lifetime, "zgate": grants}))
+                token_file.flush()
+            write_token(3)
+            os.environ["ZGATE_TOKEN_FILE"] = token_file.name
+            try:
+                node = NodeClient(f"ws://127.0.0.1:{zgate.endpoint('gateway-http-port')}/ws")
+            finally:
+                del os.environ["ZGATE_TOKEN_FILE"]
+            try:
+                node.expect(is_event("open"), what="the client to authenticate")
+                node.call("subscribe", "t.*")
+                with self.assertRaises(Exception) as denied:
+                    node.call("publish", "u.x", 1)
+                self.assertEqual(getattr(denied.exception, "code", None), 403)
+                #   The token expires: 4001, and the client comes back with the file's fresh token
+                write_token(600)
+                node.expect(is_event("close", code=4001, willReconnect=True), what="the 4001 close")
+                node.expect(is_event("open"), what="the reconnection with a fresh token")
+                self.assertEqual(node.call("authenticate")["sub"], "js")
+            finally:
+                code, stderr = node.close()
+            self.assertEqual(code, 0, stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
