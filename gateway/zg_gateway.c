@@ -258,6 +258,8 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = self->tls_cert;
         info.ssl_private_key_filepath = self->tls_key;
+        //  HTTP/1.1 only: the replies are written whole, larger than an HTTP/2 frame
+        info.alpn = "http/1.1";
     }
     if (strchr (self->settings.interface, ':'))
         info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;

@@ -12,6 +12,7 @@ import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -24,6 +25,7 @@ from zgate_harness import Zgate, free_port  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "dashboard.mjs")
 CHAT_SCRIPT = os.path.join(HERE, "chat.mjs")
+SECURE_SCRIPT = os.path.join(HERE, "secure.mjs")
 REPO = os.path.dirname(os.path.dirname(HERE))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PUBLISHED = 7
@@ -177,6 +179,25 @@ class DashboardTest(unittest.TestCase):
         self.assertTrue(os.path.getsize(self.screenshot) > 10000, "the screenshot is empty")
         self.assertEqual(self.peers.errors, [])
         sys.stderr.write(f"screenshot: {self.screenshot}\n")
+
+    def test_dashboard_over_wss_with_a_token(self):
+        """HTTPS and WSS with a self-signed certificate made here, and an admin's token in the page's fragment."""
+        sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+        from test_security_web import SECRET, hs256, make_certificate
+        with tempfile.TemporaryDirectory() as directory:
+            cert, key = make_certificate(directory, "localhost")
+            secure = Zgate(security_jwt_secret=SECRET, gateway_tls_cert=cert, gateway_tls_key=key).start()
+            try:
+                base = f"https://127.0.0.1:{secure.endpoint('gateway-http-port')}"
+                token = hs256({"sub": "operator", "zgate": {"admin": 1}})
+                steps = {step["step"]: step for step in self.run_script([SECURE_SCRIPT, base, token])}
+            finally:
+                code, _ = secure.stop()
+            self.assertEqual(code, 0)
+        self.assertEqual(steps["live"]["url"], base + "/")
+        self.assertEqual(steps["stats"]["status"], 200)
+        self.assertGreaterEqual(steps["stats"]["sessions"], 1)
+        self.assertEqual((steps["anonymous"]["status"], steps["anonymous"]["code"]), (401, 4002))
 
     def test_chat_example_in_two_tabs(self):
         """examples/web/chat.html, served as a user would (a static server on the repository root)."""
