@@ -28,6 +28,8 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -310,10 +312,31 @@ s_read_pem (const char *path, size_t *size_p, char *error, size_t size)
     return text;
 }
 
+//  Whether a PEM certificate (its chain after it) and private key belong
+//  together; lws would take a bad pair and leave the vhost without one
+static bool
+s_tls_pair_valid (const char *cert, size_t cert_size, const char *private_key, size_t key_size)
+{
+    BIO *cert_bio = BIO_new_mem_buf (cert, (int) cert_size);
+    BIO *key_bio = BIO_new_mem_buf (private_key, (int) key_size);
+    X509 *x509 = PEM_read_bio_X509 (cert_bio, NULL, NULL, NULL);
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey (key_bio, NULL, NULL, NULL);
+    bool valid = x509 && pkey && X509_check_private_key (x509, pkey) == 1;
+    EVP_PKEY_free (pkey);
+    X509_free (x509);
+    BIO_free (key_bio);
+    BIO_free (cert_bio);
+    return valid;
+}
+
 static int
 s_self_set_tls (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
     char **field = streq (key, "tls-cert")? &self->tls_cert: &self->tls_key;
+    if (!self->context && *value && access (value, R_OK)) {
+        snprintf (error, size, "cannot read '%s': %s", value, strerror (errno));
+        return -1;
+    }
     if (!self->context) {
         free (*field);
         *field = strdup (value);
@@ -331,6 +354,10 @@ s_self_set_tls (self_t *self, const char *key, const char *value, char *error, s
     char *cert = s_read_pem (self->tls_cert, &cert_size, error, size);
     char *private_key = cert? s_read_pem (self->tls_key, &key_size, error, size): NULL;
     int rc = -1;
+    if (private_key && !s_tls_pair_valid (cert, cert_size, private_key, key_size))
+        snprintf (error, size, "'%s' and '%s' are not a PEM certificate and its private key", self->tls_cert,
+                  self->tls_key);
+    else
     if (private_key) {
         rc = lws_tls_cert_updated (self->context, self->tls_cert, self->tls_key, cert, cert_size,
                                    private_key, key_size);

@@ -230,7 +230,8 @@ s_restart_only (const char *path, const char *value)
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
             return true;
-    return strstr (value, "://") != NULL;
+    //  An endpoint; origins are URLs too, but change while running
+    return strstr (value, "://") != NULL && strneq (path, "gateway/allowed-origins");
 }
 
 //  Whether a NULL-terminated list holds name

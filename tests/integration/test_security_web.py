@@ -342,6 +342,17 @@ class TlsTest(unittest.TestCase):
                 wait_for(lambda: served_certificate(port) == pem_der(cert), what="the new certificate served")
                 self.assertNotEqual(pem_der(cert), first)
                 self.assertTrue(any("reload: gateway/tls-cert" in line for line in zgate.lines))
+                #   A certificate whose key is another's is refused, and the running one stays
+                second = pem_der(cert)
+                other = os.path.join(directory, "other")
+                os.mkdir(other)
+                make_certificate(other, "other")
+                os.replace(os.path.join(other, "key.pem"), key)
+                zgate.process.send_signal(signal.SIGHUP)
+                wait_for(lambda: any("reload: gateway/tls-cert keeps" in line and "private key" in line
+                                     for line in zgate.lines), what="the refused reload")
+                self.assertEqual(served_certificate(port), second)
+                self.assertTrue(zgate.alive())
 
 
 class JsClientTest(unittest.TestCase):
