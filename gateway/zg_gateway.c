@@ -30,6 +30,7 @@
 #include "zg_gw_routes.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/err.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -227,6 +228,41 @@ s_self_adopt_all (self_t *self)
     return 0;
 }
 
+//  Whether the interface (an IPv4 or IPv6 address) and port can be bound,
+//  tried before lws is, so that the reason is the system's and a failed
+//  lws context (which does not free all it took) is rare
+static int
+s_check_bindable (const char *interface, long port, char *error, size_t size)
+{
+    struct sockaddr_storage address = { 0 };
+    struct sockaddr_in *ipv4 = (struct sockaddr_in *) &address;
+    struct sockaddr_in6 *ipv6 = (struct sockaddr_in6 *) &address;
+    socklen_t length = sizeof *ipv4;
+    if (inet_pton (AF_INET, interface, &ipv4->sin_addr) == 1) {
+        ipv4->sin_family = AF_INET;
+        ipv4->sin_port = htons ((uint16_t) port);
+    }
+    else
+    if (inet_pton (AF_INET6, interface, &ipv6->sin6_addr) == 1) {
+        ipv6->sin6_family = AF_INET6;
+        ipv6->sin6_port = htons ((uint16_t) port);
+        length = sizeof *ipv6;
+    }
+    else {
+        snprintf (error, size, "'%s' is not an IPv4 or IPv6 address", interface);
+        return -1;
+    }
+    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    int rc = fd < 0? -1: bind (fd, (struct sockaddr *) &address, length);
+    if (rc)
+        snprintf (error, size, "cannot listen on %s port %ld: %s", interface, port, strerror (errno));
+    if (fd >= 0)
+        close (fd);
+    return rc? -1: 0;
+}
+
 static int
 s_self_listen (self_t *self, const char *value, char *error, size_t size)
 {
@@ -240,6 +276,8 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
         snprintf (error, size, "'%s' is not a port from 1 to 65535", value);
         return -1;
     }
+    if (s_check_bindable (self->settings.interface, port, error, size))
+        return -1;
     self->protocols [0].tx_packet_size = (size_t) self->settings.write_batch + 64;
     self->retry.secs_since_valid_ping = (uint16_t) ((self->settings.ping_interval + 999) / 1000);
     self->retry.secs_since_valid_hangup = (uint16_t) ((self->settings.ping_interval
@@ -322,6 +360,8 @@ s_tls_pair_valid (const char *cert, size_t cert_size, const char *private_key, s
     X509 *x509 = PEM_read_bio_X509 (cert_bio, NULL, NULL, NULL);
     EVP_PKEY *pkey = PEM_read_bio_PrivateKey (key_bio, NULL, NULL, NULL);
     bool valid = x509 && pkey && X509_check_private_key (x509, pkey) == 1;
+    //  A mismatch leaves its reasons on this thread's OpenSSL error queue
+    ERR_clear_error ();
     EVP_PKEY_free (pkey);
     X509_free (x509);
     BIO_free (key_bio);
@@ -823,6 +863,11 @@ zg_gateway_test (bool verbose)
     int port = s_test_free_port ();
     char port_text [16];
     snprintf (port_text, sizeof port_text, "%d", port);
+    //  An interface that is not an address of this host is refused before lws sees it
+    assert (zg_actor_set (gateway, "interface", "localhost", error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
+    assert (strstr (error, "not an IPv4 or IPv6 address"));
+    assert (zg_actor_set (gateway, "interface", "127.0.0.1", error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
     assert (strstr (error, "already listening"));

@@ -107,14 +107,15 @@ def run(coroutine):
 
 class BindTest(unittest.TestCase):
     def test_an_interface_that_cannot_be_bound_is_one_line_and_exit_2(self):
-        for interface in ("10.9.9.9", "localhost"):
+        reasons = {"10.9.9.9": "cannot listen on 10.9.9.9 port {port}: Cannot assign requested address",
+                   "localhost": "'localhost' is not an IPv4 or IPv6 address"}
+        for interface, reason in reasons.items():
+            port = free_port()
             result = subprocess.run([ZGATE_BIN, "--gateway-interface", interface, "--gateway-http-port",
-                                     str(free_port())], capture_output=True, text=True, timeout=10)
+                                     str(port)], capture_output=True, text=True, timeout=10)
             self.assertEqual(result.returncode, 2, interface)
-            lines = result.stderr.strip().splitlines()
-            self.assertEqual(len(lines), 1, result.stderr)
-            self.assertTrue(lines[0].startswith(f"zgate: gateway/http-port: cannot listen on {interface} port "),
-                            lines[0])
+            self.assertEqual(result.stderr.splitlines(),
+                             ["zgate: gateway/http-port: " + reason.format(port=port)])
 
     def test_ipv6_loopback_listens_there_only(self):
         with Zgate(gateway_interface="::1") as zgate:
