@@ -28,6 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_drain.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/err.h>
@@ -57,6 +58,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
+    { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
     { NULL }
 };
 
@@ -71,7 +73,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zg_gw_settings_t settings;      //  Current settings
-    struct lws_protocols protocols [3];     //  HTTP and WS, zsock wake-ups, end
+    struct lws_protocols protocols [4];     //  HTTP and WS, zsock wake-ups, not HTTP, end
     struct lws_context *context;    //  lws, once listening
     lws_retry_bo_t retry;           //  Ping and hang-up policy
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
@@ -86,7 +88,8 @@ typedef struct {
     char *tls_cert;                 //  gateway/tls-cert (PEM file), "" for plain HTTP
     char *tls_key;                  //  gateway/tls-key (PEM file)
     zg_gw_counters_t *counters;     //  The gateway's counters
-    bool terminated;                //  $TERM received
+    zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
+    bool terminated;                //  Done: the actor ends
     bool drain_wanted;              //  A zsock may be readable: drain after this pass
 } self_t;
 
@@ -94,6 +97,8 @@ static int
     s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 static int
     s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int
+    s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 static self_t *
 s_self_new (zsock_t *pipe)
@@ -101,18 +106,15 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (zg_gw_settings_t) {
-        .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
-        .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
-        .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
-        .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
-        .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
-        .http_timeout = 30000, .interface = strdup ("127.0.0.1")
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "gateway");
+    zg_config_t *defaults = zg_config_new ();
+    self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
+    zg_config_destroy (&defaults);
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
     self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
+    self->protocols [2] = (struct lws_protocols) { "zgate-not-http", s_not_http_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
@@ -137,6 +139,7 @@ s_self_destroy (self_t **self_p)
         lws_sul_cancel (&self->tick);
         lws_context_destroy (self->context);
     }
+    zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
@@ -292,8 +295,13 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
     //  An interface that cannot be bound fails here rather than leaving a
     //  context that listens nowhere; an IPv6 address listens on IPv6 only,
-    //  an IPv4 one on IPv4 only (lws would otherwise take every address)
-    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    //  an IPv4 one on IPv4 only (lws would otherwise take every address).
+    //  A request line with a method lws does not know is handed to
+    //  s_not_http_callback as a raw connection, which answers JSON, rather
+    //  than answered by lws with an HTML 403
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = "zgate-not-http";
     if (*self->tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = self->tls_cert;
@@ -516,6 +524,19 @@ static const zg_actor_handlers_t s_handlers = {
 };
 
 //  --------------------------------------------------------------------------
+//  $TERM: drain what is open, or end at once if nothing can be (not
+//  listening, or no drain timeout)
+
+static void
+s_self_terminate (self_t *self)
+{
+    if (self->drain)
+        return;
+    self->drain = zg_gw_drain_new (self->answers, self->settings.drain_timeout, zclock_mono ());
+    self->terminated = !self->context || self->settings.drain_timeout == 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Handle what the zsocks hold, a batch at most; if more is waiting, make
 //  the next lws pass return at once
 
@@ -527,7 +548,8 @@ s_self_drain (self_t *self)
     while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
         more = false;
         if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+            if (zg_actor_handle_pipe (self->pipe, &s_handlers, self))
+                s_self_terminate (self);
             more = true;
         }
         handled += zg_gw_topics_drain (self->topics, &more);
@@ -623,6 +645,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (reason != LWS_CALLBACK_SERVER_WRITEABLE)
         self->drain_wanted = true;
     switch (reason) {
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            //  Draining: a new connection is closed at once
+            return self->drain? -1: 0;
+
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
             char path [64] = "";
             lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
@@ -686,6 +712,14 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
             zg_gw_guard_http_headers (self->guard, http);
+            //  lws reads a POST body only by its Content-Length (not chunked):
+            //  without one, say so and close, as the body cannot be skipped
+            if (http->method == ZG_HTTP_POST && !lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+                http->close_after = true;
+                http->endpoint = "length_required";
+                zg_http_reply_message (http, ZG_ERR_LENGTH_REQUIRED, "Length Required");
+            }
+            else
             if (http->method != ZG_HTTP_POST)
                 zg_gw_routes_http (self->routes, http);
             return 0;
@@ -733,6 +767,33 @@ s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user
     return 0;
 }
 
+//  A connection whose request line lws could not take as HTTP (an unknown
+//  method, or no HTTP at all): one JSON 405 answer, then the connection
+//  closes, as every other error of the gateway is JSON
+static int
+s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) user;
+    (void) in;
+    (void) len;
+    static const char answer [] =
+        "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: 33\r\n"
+        "connection: close\r\n\r\n{\"message\":\"Method Not Allowed\"}\n";
+    switch (reason) {
+        case LWS_CALLBACK_RAW_ADOPT:
+            lws_callback_on_writable (wsi);
+            return 0;
+        case LWS_CALLBACK_RAW_WRITEABLE: {
+            byte buffer [LWS_PRE + sizeof answer];
+            memcpy (buffer + LWS_PRE, answer, sizeof answer - 1);
+            lws_write (wsi, buffer + LWS_PRE, sizeof answer - 1, LWS_WRITE_RAW);
+            return -1;
+        }
+        default:
+            return 0;
+    }
+}
+
 //  --------------------------------------------------------------------------
 //  The actor
 
@@ -760,6 +821,8 @@ zg_gateway (zsock_t *pipe, void *args)
         //  the drain and its ZMQ_EVENTS queries
         if (self->drain_wanted)
             s_self_drain (self);
+        if (self->drain && zg_gw_drain_done (self->drain, zhashx_size (self->transactions), zclock_mono ()))
+            self->terminated = true;
     }
     s_self_destroy (&self);
 }
@@ -885,6 +948,13 @@ zg_gateway_test (bool verbose)
     assert (send (fd, missing, strlen (missing), 0) == (ssize_t) strlen (missing));
     s_test_read_until (fd, buffer, sizeof buffer, "}");
     assert (strstr (buffer, "HTTP/1.1 404") && strstr (buffer, "{\"message\":\"Not Found\"}"));
+    close (fd);
+    //  A method lws does not know gets JSON too, not lws's HTML 403
+    fd = s_test_connect (port);
+    const char *unknown = "BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert (send (fd, unknown, strlen (unknown), 0) == (ssize_t) strlen (unknown));
+    s_test_read_until (fd, buffer, sizeof buffer, "}");
+    assert (strstr (buffer, "HTTP/1.1 405") && strstr (buffer, "{\"message\":\"Method Not Allowed\"}"));
     close (fd);
 
     //  WebSocket: subscribe, publish through the topics actor, get it back

@@ -324,16 +324,33 @@ s_self_auth (zg_gw_guard_t *self, zg_session_t *session, json_object *request, j
     zg_gw_answers_send_object (self->answers, session, &answer, true, ZG_TOPICS);
 }
 
-bool
-zg_gw_guard_request (zg_gw_guard_t *self, zg_session_t *session, json_object *request, const char *op,
-                     const zg_gw_access_t *access, json_object *req)
+//  The name a request (or body) needs access to, new: the first of the
+//  space-separated fields it has ("" for every name), NULL if it has none
+//  (its bridge refuses it then). A command is "name/params...": its
+//  permission is on the name.
+static char *
+s_request_name (json_object *request, const char *fields)
 {
-    if (streq (op, "auth")) {
-        s_self_auth (self, session, request, req);
-        return false;
+    if (!*fields)
+        return strdup ("");
+    char *list = strdup (fields);
+    char *name = NULL;
+    for (char *save = NULL, *field = strtok_r (list, " ", &save); field && !name;
+         field = strtok_r (NULL, " ", &save)) {
+        const char *value = zg_gw_answers_string_field (request, field, 65535);
+        if (value)
+            name = strndup (value, streq (field, "command")? strcspn (value, "/"): strlen (value));
     }
-    const char *name = access->field && *access->field? zg_gw_answers_string_field (request, access->field, 65535)
-                                                      : "";
+    free (list);
+    return name;
+}
+
+//  Whether a session may make a request needing access (name from it);
+//  answers it if not
+static bool
+s_self_session_allows (zg_gw_guard_t *self, zg_session_t *session, json_object *request,
+                       const zg_gw_access_t *access, const char *name, json_object *req)
+{
     const char *reserved = s_reserved (access, name);
     if (reserved) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_FORBIDDEN, "%s", reserved);
@@ -354,6 +371,20 @@ zg_gw_guard_request (zg_gw_guard_t *self, zg_session_t *session, json_object *re
         return true;
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_FORBIDDEN, "%s", error);
     return false;
+}
+
+bool
+zg_gw_guard_request (zg_gw_guard_t *self, zg_session_t *session, json_object *request, const char *op,
+                     const zg_gw_access_t *access, json_object *req)
+{
+    if (streq (op, "auth")) {
+        s_self_auth (self, session, request, req);
+        return false;
+    }
+    char *name = access->field? s_request_name (request, access->field): NULL;
+    bool allowed = s_self_session_allows (self, session, request, access, name, req);
+    free (name);
+    return allowed;
 }
 
 //  ==========================================================================
@@ -382,10 +413,9 @@ s_self_http_name (zg_gw_guard_t *self, zg_http_t *http, const zg_gw_access_t *ac
     json_object *body = zg_gw_answers_body (self->answers, http);
     if (!body)
         return NULL;
-    const char *name = zg_gw_answers_string_field (body, access->field, 65535);
-    char *copy = strdup (name? name: "");
+    char *name = s_request_name (body, access->field);
     json_object_put (body);
-    return copy;
+    return name? name: strdup ("");
 }
 
 bool

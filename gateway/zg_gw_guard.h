@@ -25,8 +25,9 @@ typedef struct _zg_gw_guard_t zg_gw_guard_t;
 
 //  What a request needs: nothing (pattern NULL), the admin permission
 //  (pattern "admin"), or zg_acl's action on a name. The name is the
-//  request's (or JSON body's) field, the route's {} segment if field is
-//  NULL, or every name if field is "".
+//  request's (or JSON body's) field (the first it has of a space-separated
+//  list; of a command "name/params...", the name), the route's {} segment
+//  if field is NULL, or every name if field is "".
 typedef struct {
     const char *pattern;            //  "topics", "queues", "rooms", "admin" or NULL
     const char *action;             //  zg_acl's action

@@ -43,6 +43,7 @@ typedef struct {
     bool headers_sent;              //  Headers written, body next
     char *bearer;                   //  Token of an Authorization: Bearer header, or NULL
     char *allow_origin;             //  CORS: the Origin the reply allows, or NULL
+    bool close_after;               //  Close the connection once replied
 } zg_http_t;
 
 //  Start a transaction

@@ -100,7 +100,7 @@ s_self_apply_socket_options (self_t *self)
     for (int index = 0; index < 2; index++) {
         zsock_set_sndhwm (sockets [index], (int) self->settings.sndhwm);
         zsock_set_rcvhwm (sockets [index], (int) self->settings.rcvhwm);
-        zsock_set_maxmsgsize (sockets [index], self->settings.max_message_size);
+        zsock_set_maxmsgsize (sockets [index], (int) self->settings.max_message_size);
         //  ZMTP heartbeats let libzmq drop dead TCP peers; workers are judged
         //  dead by the application heartbeat, which sees logical workers
         zsock_set_heartbeat_ivl (sockets [index], (int) self->settings.heartbeat_interval);
@@ -289,7 +289,7 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
     msgpack_packer *packer = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    msgpack_pack_map (packer, 9 + (has_reply || has_reason));
+    msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
     const char *state = zg_task_state_name (task->state);
     msgpack_pack_str_with_body (packer, "id", 2);
     msgpack_pack_str_with_body (packer, task->id_text, task->id_size);

@@ -331,7 +331,7 @@ zg_tasks_test (bool verbose)
     //  Enough tasks to grow the table several times, then remove every other
     //  one and check that lookups still find exactly the survivors
     const int count = 20000;
-    zg_task_t **created = (zg_task_t **) zmalloc (count * sizeof (zg_task_t *));
+    zg_task_t **created = (zg_task_t **) zmalloc ((size_t) count * sizeof (zg_task_t *));
     for (int index = 0; index < count; index++) {
         created [index] = zg_tasks_create (tasks);
         assert (created [index]->id == (uint64_t) index + 1);
@@ -346,7 +346,7 @@ zg_tasks_test (bool verbose)
         assert (index % 2? found == created [index]: found == NULL);
     }
     assert (zg_tasks_lookup (tasks, 0) == NULL);
-    assert (zg_tasks_lookup (tasks, count + 1) == NULL);
+    assert (zg_tasks_lookup (tasks, (uint64_t) count + 1) == NULL);
     //  Reused tasks get fresh ids
     zg_task_t *task = zg_tasks_create (tasks);
     assert (task->id == (uint64_t) count + 1);

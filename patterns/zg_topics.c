@@ -3,7 +3,9 @@
 
     The XSUB side subscribes to everything, so publishers send every message
     to zgate and the "published" counters are true even for topics nobody
-    listens to. The XPUB side runs verbose-unsubscribe mode, so each
+    listens to; it also passes the subscribers' subscriptions on upstream,
+    so a publisher that asks (an XPUB, like the gateway's) knows who
+    listens. The XPUB side runs verbose-unsubscribe mode, so each
     subscription and each unsubscription (including those libzmq makes when a
     subscriber disconnects) reaches us and the subscriber counts stay exact.
     =========================================================================
@@ -76,17 +78,14 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->pipe = pipe;
     if (hooks)
         self->hooks = *hooks;
-    self->settings = (s_settings_t) {
-        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 1048576,
-        .max_topic_size = 255, .max_topics = 10000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
     assert (self->xpub && self->xsub);
     zsock_set_xpub_verboser (self->xpub, 1);
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
@@ -125,7 +124,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     //  Socket options apply to connections made from now on
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     assert (self->topic_key);
     self->last_topic = NULL;
@@ -277,6 +276,10 @@ s_self_handle_subscription (self_t *self)
     bool subscribed = data [0] == 1;
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
+    //  Upstream too, as a proxy does: the gateway's publisher learns which
+    //  prefixes native subscribers hold (XSUB passes each subscription on,
+    //  and an unsubscription once none of that prefix is left)
+    zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
     zframe_destroy (&frame);
 
     uintptr_t count = (uintptr_t) zhashx_lookup (self->subscriptions, prefix);
@@ -421,6 +424,19 @@ zg_topics_test (bool verbose)
     zstr_free (&payload);
     assert (events == 1);
 
+    //  A publisher that is an XPUB learns the subscribers' prefixes, even
+    //  those made before it connected (and the actor's own "")
+    zsock_t *upstream = zsock_new (ZMQ_XPUB);
+    zsock_set_rcvtimeo (upstream, 2000);
+    assert (zsock_connect (upstream, "inproc://zg-topics-test-pub") == 0);
+    zframe_t *subscription = zframe_recv (upstream);
+    if (subscription && zframe_streq (subscription, "\x01")) {
+        zframe_destroy (&subscription);
+        subscription = zframe_recv (upstream);
+    }
+    assert (subscription && zframe_streq (subscription, "\x01news."));
+    zframe_destroy (&subscription);
+
     //  Publishers reach zgate only once their subscription arrived: retry
     for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, NULL, NULL, "published") < 2; attempt++) {
         zstr_sendx (publisher, "sports.probe", "x", NULL);
@@ -458,6 +474,10 @@ zg_topics_test (bool verbose)
         zclock_sleep (10);
     assert (zg_actor_stat (topics, NULL, NULL, "subscribers") == 0);
     assert (events == 2);
+    subscription = zframe_recv (upstream);
+    assert (subscription && zframe_size (subscription) == 6 && memcmp (zframe_data (subscription), "\0news.", 6) == 0);
+    zframe_destroy (&subscription);
+    zsock_destroy (&upstream);
 
     //  Topics beyond max-topics share one set of counters
     assert (zg_actor_set (topics, "max-topics", "3", error, sizeof error) == 0);

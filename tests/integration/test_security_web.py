@@ -186,6 +186,7 @@ class TokenTest(unittest.TestCase):
                   ("POST", "/api/subscribe", {"subject": "other"}),
                   ("POST", "/api/queues/other", {"data": 1}),
                   ("GET", "/api/tasks/1", None),
+                  ("POST", "/api/commands/other", {"params": "x"}),
                   ("POST", "/api/rooms/chat.a", {"data": 1}),
                   ("GET", "/api/rooms/other", None),
                   ("GET", "/api/rooms", None)]
@@ -214,6 +215,7 @@ class TokenTest(unittest.TestCase):
             for request in ({"op": "subscribe", "topic": "*"}, {"op": "publish", "topic": "other", "data": 1},
                             {"op": "publish", "topic": "$zgate.gateway.barrier", "data": 1},
                             {"op": "send", "queue": "other", "data": 1}, {"op": "consume", "queue": "x"},
+                            {"op": "consume", "command": "other"}, {"op": "call", "command": "other/a"},
                             {"op": "join", "room": "other"}, {"op": "join", "room": "chat.a", "mode": "observe"},
                             {"op": "peek", "room": "other"}, {"op": "metrics"}, {"op": "task", "id": "1"},
                             {"op": "auth", "token": self.root}):
