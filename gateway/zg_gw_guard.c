@@ -164,7 +164,7 @@ zg_gw_guard_set (zg_gw_guard_t *self, const char *key, const char *value, char *
 //  ==========================================================================
 //  Identities
 
-//  Verify a token into new claims; on failure, the HTTP status and a reason
+//  Verify a token into new claims; NULL with a reason if it is missing or refused
 static zg_token_claims_t *
 s_self_verify (zg_gw_guard_t *self, const char *token, char *error, size_t size)
 {
@@ -273,7 +273,9 @@ s_self_allows (zg_gw_guard_t *self, zg_token_claims_t *claims, const zg_gw_acces
     bool star = !every && streq (access->action, "subscribe") && length && name [length - 1] == '*';
     bool prefix = every || star;
     char *copy = strndup (name, star? length - 1: length);
-    const char *action = mode && streq (mode, "observe")? "observe": access->action;
+    //  Joining as an observer is its own permission
+    const char *action = streq (access->action, "join") && mode && streq (mode, "observe")? "observe"
+                                                                                          : access->action;
     bool allowed = zg_token_claims_allows (claims, self->acl, access->pattern, action, copy, prefix);
     if (!allowed)
         snprintf (error, size, "forbidden: '%.128s' may not %s %s '%.256s%s'", claims->subject, action,
@@ -467,6 +469,10 @@ zg_gw_guard_tick (zg_gw_guard_t *self, int64_t now)
     int64_t seconds = (int64_t) time (NULL);
     for (zg_session_t *session = zg_gw_answers_first_session (self->answers); session;
          session = zg_gw_answers_next_session (self->answers))
+        //  A session opened before security was turned on (SIGHUP) gets its deadline now
+        if (!session->claims && !session->auth_deadline)
+            session->auth_deadline = now + self->auth_timeout;
+        else
         if (session->claims && session->claims->expires && seconds >= session->claims->expires)
             zg_gw_answers_close (session, ZG_GW_GUARD_CLOSE_EXPIRED, "token expired");
         else
@@ -577,6 +583,17 @@ zg_gw_guard_test (bool verbose)
     assert (zg_gw_guard_request (guard, session, request, "publish", &(zg_gw_access_t) { "topics", "publish",
                                                                                         "topic" }, NULL));
     assert (session->queue_count == 4);     //  401, 401, ok, 403
+    //  An observer may join as one, and a mode does not turn other requests into observing
+    json_object *watch = json_tokener_parse ("{\"op\":\"join\",\"room\":\"r\",\"mode\":\"observe\"}");
+    const zg_gw_access_t join = { "rooms", "join", "room" };
+    const zg_gw_access_t room_send = { "rooms", "send", "room" };
+    char *watcher = s_test_token ("{\"sub\":\"alice\",\"zgate\":{\"rooms\":{\"observe\":\"r\"}}}");
+    json_object_object_add (auth, "token", json_object_new_string (watcher));
+    assert (!zg_gw_guard_request (guard, session, auth, "auth", &open, NULL));
+    assert (zg_gw_guard_request (guard, session, watch, "join", &join, NULL));
+    assert (!zg_gw_guard_request (guard, session, watch, "send", &room_send, NULL));
+    json_object_put (watch);
+    free (watcher);
     zg_gw_guard_tick (guard, zclock_mono () + 60000);
     assert (!session->closing);
     json_object_put (request);
