@@ -244,6 +244,25 @@ class TokenTest(unittest.TestCase):
             self.assertEqual(await close_code(brief), (4001, "token expired"))
         run(scenario())
 
+    def test_sighup_changes_the_secret(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg") as config:
+            config.write('security\n    jwt-secret = "first"\n')
+            config.flush()
+            zgate = Zgate(config=config.name)
+            del zgate.flags["security-jwt-secret"]
+            with zgate:
+                port = int(zgate.endpoint("gateway-http-port"))
+                root = {"sub": "root", "zgate": {"admin": 1}}
+                self.assertEqual(http(port, "GET", "/api/stats", hs256(root, "first"))[0], 200)
+                config.seek(0)
+                config.truncate()
+                config.write('security\n    jwt-secret = "second"\n')
+                config.flush()
+                zgate.process.send_signal(signal.SIGHUP)
+                wait_for(lambda: http(port, "GET", "/api/stats", hs256(root, "second"))[0] == 200,
+                         what="the new secret")
+                self.assertEqual(http(port, "GET", "/api/stats", hs256(root, "first"))[0], 401)
+
     def test_rs256_with_a_public_key_file(self):
         with tempfile.TemporaryDirectory() as directory:
             private, public = os.path.join(directory, "k.pem"), os.path.join(directory, "p.pem")
