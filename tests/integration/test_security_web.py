@@ -195,6 +195,8 @@ class TokenTest(unittest.TestCase):
             self.assertEqual(code, 403, (path, text))
             self.assertIn("message", json.loads(text))
         self.assertEqual((published("other"), published("sensors.t")), (0, before))
+        queues, rooms = self.zgate.stats("queues"), self.zgate.stats("rooms")
+        self.assertEqual((queues["queues"], queues["tasks"], rooms["sent"], rooms["oob"]), ({}, 0, 0, 0))
         self.assertEqual(http(self.port, "POST", "/api/subscribe", self.alice, {"subject": "sensors.t"})[0], 200)
         self.assertEqual(http(self.port, "POST", "/api/publish", self.alice,
                               {"subject": "sensors.t", "data": "x"})[0], 200)
@@ -221,6 +223,8 @@ class TokenTest(unittest.TestCase):
                             {"op": "auth", "token": self.root}):
                 answer = await ask(connection, {**request, "req": 9})
                 self.assertEqual((answer["op"], answer["code"]), ("error", 403), request)
+            queues, rooms = self.zgate.stats("queues"), self.zgate.stats("rooms")
+            self.assertEqual((queues["queues"], queues["workers"], rooms["clients"], rooms["sent"]), ({}, 0, 0, 0))
             await connection.send(json.dumps({"op": "publish", "topic": "sensors.x", "data": 7}))
             message = {}
             while message.get("op") != "message":
