@@ -185,7 +185,10 @@ s_notify_systemd (const char *state)
 static bool
 s_restart_only (const char *path, const char *value)
 {
-    static const char *paths [] = { "gateway/interface", "gateway/http-port", "server/log-target", NULL };
+    static const char *paths [] = {
+        "gateway/interface", "gateway/http-port", "server/log-target", "queues/data-dir", "queues/data-max-size",
+        NULL
+    };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
             return true;

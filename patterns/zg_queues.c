@@ -33,6 +33,7 @@ typedef struct {
     zsock_t *socket;                //  The one whose request is being handled
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
+    zg_qdurable_t *durable;         //  The store the core journals to, or NULL
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -85,6 +86,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
+    zg_qdurable_destroy (&self->durable);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -109,6 +111,48 @@ s_self_apply_socket_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  A new core with the store's tasks (on start, and after a lost pass);
+//  returns 0, or -1 with the reason in error
+
+static int
+s_self_restore (self_t *self, char *error, size_t size)
+{
+    zg_qcore_destroy (&self->core);
+    self->core = zg_qcore_new (&self->settings);
+    if (zg_qdurable_restore (self->durable, self->core) == 0)
+        return 0;
+    snprintf (error, size, "%s", zg_qdurable_error (self->durable));
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  data-dir: open the store (once; it changes on a restart only) and
+//  restore its tasks, or stay in memory if it is empty
+
+static int
+s_self_open (self_t *self, const char *dir, char *error, size_t size)
+{
+    if (self->durable || *self->settings.data_dir) {
+        if (streq (dir, self->settings.data_dir))
+            return 0;
+        snprintf (error, size, "data-dir changes on a restart only");
+        return -1;
+    }
+    if (zg_qsettings_set (&self->settings, "data-dir", dir, error, size) || !*dir)
+        return *dir? -1: 0;
+    self->durable = zg_qdurable_new (dir, self->settings.data_max_size, error, size);
+    if (self->durable && s_self_restore (self, error, size)) {
+        //  A core that journals to no store, holding part of the tasks, is no use
+        zg_qcore_destroy (&self->core);
+        self->core = zg_qcore_new (&self->settings);
+        zg_qdurable_destroy (&self->durable);
+    }
+    if (!self->durable)
+        *self->settings.data_dir = 0;
+    return self->durable? 0: -1;
+}
+
+//  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
 static int
@@ -118,6 +162,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_actor_bind (self->producers, value, error, size);
     if (streq (key, "workers") || streq (key, "inproc-workers"))
         return zg_actor_bind (self->workers, value, error, size);
+    if (streq (key, "data-dir"))
+        return s_self_open (self, value, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -184,6 +230,25 @@ s_self_flush (self_t *self)
             self->unroutable++;
     }
     zg_qoutbox_clear (outbox);
+}
+
+//  --------------------------------------------------------------------------
+//  Make the pass durable before any of it is sent. If that fails, each
+//  SEND of the pass gets 507 instead of OK, and the core is rebuilt from
+//  the store as on a restart: what was not stored did not happen.
+
+static void
+s_self_commit (self_t *self)
+{
+    if (!self->durable || zg_qdurable_commit (self->durable) == 0)
+        return;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
+    zsys_error ("zg_queues: %s; the tasks are reloaded from the store", reason);
+    zg_qoutbox_refuse (zg_qcore_outbox (self->core), ZG_ERR_STORAGE, reason);
+    s_self_flush (self);
+    if (s_self_restore (self, reason, sizeof reason))
+        zsys_error ("zg_queues: %s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -263,6 +328,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         char id [ZG_TASKS_ID_SIZE + 1];
         if (zg_qcore_submit (self->core, &submit, id, &code, reason))
             s_self_error (self, request, req, code, "%s", reason);
+        else
+        if (self->durable && req.size)    //  OK once the pass is durable
+            zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, id);
         else {
             zg_wire_part_t parts [] = { zg_wire_str (id) };
             s_self_ok (self, request, parts, 1);
@@ -285,49 +353,8 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
                       s_quote (request->size [3]), (const char *) request->data [3]);
         return;
     }
-    bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
-    bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
-    msgpack_packer *packer = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
-    const char *state = zg_task_state_name (task->state);
-    msgpack_pack_str_with_body (packer, "id", 2);
-    msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
-    msgpack_pack_str_with_body (packer, "queue", 5);
-    msgpack_pack_str_with_body (packer, task->queue->name, strlen (task->queue->name));
-    msgpack_pack_str_with_body (packer, "command", 7);
-    if (task->queue->command)
-        msgpack_pack_true (packer);
-    else
-        msgpack_pack_false (packer);
-    msgpack_pack_str_with_body (packer, "state", 5);
-    msgpack_pack_str_with_body (packer, state, strlen (state));
-    msgpack_pack_str_with_body (packer, "priority", 8);
-    msgpack_pack_uint8 (packer, task->priority);
-    msgpack_pack_str_with_body (packer, "attempt", 7);
-    msgpack_pack_uint32 (packer, task->attempt);
-    msgpack_pack_str_with_body (packer, "created", 7);
-    msgpack_pack_int64 (packer, task->created);
-    msgpack_pack_str_with_body (packer, "started", 7);
-    msgpack_pack_int64 (packer, task->started);
-    msgpack_pack_str_with_body (packer, "finished", 8);
-    msgpack_pack_int64 (packer, task->finished);
-    if (has_reply) {
-        msgpack_pack_str_with_body (packer, "reply", 5);
-        msgpack_pack_bin_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
-    }
-    else
-    if (has_reason && zmq_msg_size (&task->result)) {
-        msgpack_pack_str_with_body (packer, "reason", 6);
-        msgpack_pack_str_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
-    }
-    else
-    if (has_reason) {
-        char reason [64];
-        snprintf (reason, sizeof reason, "dead after %u deliveries", task->attempt);
-        msgpack_pack_str_with_body (packer, "reason", 6);
-        msgpack_pack_str_with_body (packer, reason, strlen (reason));
-    }
+    zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
 }
@@ -341,39 +368,9 @@ s_self_stats_json (self_t *self)
     json_object *root = zg_qcore_stats (self->core);
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
+    if (self->durable)
+        json_object_object_add (root, "store", zg_qdurable_stats (self->durable));
     return root;
-}
-
-//  --------------------------------------------------------------------------
-//  Pack a json-c value (objects, arrays, strings, integers) as msgpack
-
-static void
-s_pack_json (msgpack_packer *packer, json_object *value)
-{
-    switch (json_object_get_type (value)) {
-        case json_type_object:
-            msgpack_pack_map (packer, (size_t) json_object_object_length (value));
-            json_object_object_foreach (value, key, member) {
-                msgpack_pack_str_with_body (packer, key, strlen (key));
-                s_pack_json (packer, member);
-            }
-            break;
-        case json_type_array:
-            msgpack_pack_array (packer, json_object_array_length (value));
-            for (size_t index = 0; index < json_object_array_length (value); index++)
-                s_pack_json (packer, json_object_array_get_idx (value, index));
-            break;
-        case json_type_string:
-            msgpack_pack_str_with_body (packer, json_object_get_string (value),
-                                        (size_t) json_object_get_string_len (value));
-            break;
-        case json_type_int:
-            msgpack_pack_int64 (packer, json_object_get_int64 (value));
-            break;
-        default:
-            msgpack_pack_nil (packer);
-            break;
-    }
 }
 
 //  --------------------------------------------------------------------------
@@ -385,7 +382,7 @@ s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
     (void) worker;
     json_object *root = s_self_stats_json (self);
     msgpack_sbuffer_clear (&self->buffer);
-    s_pack_json (&self->packer, root);
+    zg_wire_pack_json (&self->packer, root);
     json_object_put (root);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
@@ -608,7 +605,8 @@ s_self_drain (self_t *self, zsock_t *socket)
         else
             s_self_handle_worker (self, &request);
         zg_wire_close (&request);
-        s_self_flush (self);
+        if (!self->durable)
+            s_self_flush (self);
     }
 }
 
@@ -656,6 +654,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         zg_qcore_expire (self->core);
+        s_self_commit (self);
         s_self_flush (self);
         zg_qcore_collect (self->core);
     }

@@ -14,6 +14,7 @@
 #define ZG_TASKS_H_INCLUDED
 
 #include <czmq.h>
+#include <msgpack.h>
 #include "zg_heap.h"
 
 #ifdef __cplusplus
@@ -93,6 +94,15 @@ void
 zg_task_t *
     zg_tasks_create (zg_tasks_t *self);
 
+//  A new task with this id (not in the store), zeroed like a created one;
+//  ids issued later are above it. For restoring tasks from a durable store.
+zg_task_t *
+    zg_tasks_restore (zg_tasks_t *self, uint64_t id);
+
+//  Issue only ids above last_id from now on (the durable store's counter)
+void
+    zg_tasks_skip_ids (zg_tasks_t *self, uint64_t last_id);
+
 //  The task with this id, or NULL
 zg_task_t *
     zg_tasks_lookup (zg_tasks_t *self, uint64_t id);
@@ -126,6 +136,11 @@ zg_task_t *
 //  Name of a state, for the wire
 const char *
     zg_task_state_name (int state);
+
+//  Pack a task as GET's msgpack map (id, queue, command, state, priority,
+//  attempt, created, started, finished, and reply or reason)
+void
+    zg_task_pack (const zg_task_t *task, msgpack_packer *packer);
 
 //  Append a task to a list, or put it at the head
 void
