@@ -32,6 +32,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -825,6 +826,10 @@ zg_gateway (zsock_t *pipe, void *args)
             self->terminated = true;
     }
     s_self_destroy (&self);
+    //  OpenSSL keeps per-thread state (its error queue, which a refused token
+    //  or certificate fills) that only this call frees in a thread it did not
+    //  create
+    OPENSSL_thread_stop ();
 }
 
 //  --------------------------------------------------------------------------

@@ -160,8 +160,10 @@ class TokenTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.zgate.stop()
+        code, _ = cls.zgate.stop()
         os.unlink(cls.permissions)
+        if code != 0:
+            raise AssertionError(f"zgate exited with {code}:\n" + "\n".join(cls.zgate.lines[-30:]))
 
     def test_http_valid_expired_wrongly_signed_and_missing_tokens(self):
         cases = [(None, 401, "a bearer token is required"),
