@@ -302,6 +302,11 @@ static const s_route_t s_routes [] = {
       { "topics", "subscribe", "subject" } },
     //  A pull subscriber's id is what its subscribe (permitted) returned
     { "/api/fetch", ZG_HTTP_POST, zg_gw_topics_http_fetch, NULL, NULL, NULL, { NULL } },
+    //  A topic's history is its messages: reading it is subscribing
+    { "/api/topics/{}/history", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
+    { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
     { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready, { NULL } },
     { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats, { "admin", NULL, "" } },
     { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics, { "admin", NULL, "" } },

@@ -30,6 +30,7 @@ const zg = new ZgateClient(process.argv[2], {
 zg.on('open', () => print({ event: 'open' }));
 zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect, code: info.code }));
 zg.on('reconnecting', (info) => print({ event: 'reconnecting', attempt: info.attempt, delay: info.delay }));
+zg.on('unrecovered', (info) => print({ event: 'unrecovered', ...info }));
 zg.on('error', (err) => print({ event: 'error', code: err.code ?? null, message: err.message }));
 
 // How a consumer answers a task: its data upper-cased, a nack on the first attempt, a fail, or nothing
@@ -49,8 +50,8 @@ const heldTasks = new Map();     // id -> task, for manual consumers
 const heldRoom = new Map();      // room -> last message, for manual members
 
 const calls = {
-    subscribe: (topic) => zg.subscribe(topic, (data, name) =>
-        print({ event: 'message', topic: name, data: plain(data) })),
+    subscribe: (topic, options) => zg.subscribe(topic, (data, name, frame) =>
+        print({ event: 'message', topic: name, data: plain(data), seq: frame.seq }), options),
     unsubscribe: (topic) => zg.unsubscribe(topic),
     authenticate: () => zg.authenticate(),
     publish: (topic, data) => zg.publish(topic, data),
@@ -88,6 +89,8 @@ const calls = {
     roomState: (room) => zg.roomState(room),
     request: (frame) => zg.request(frame),
     close: () => zg.close(),
+    // The connection drops under the client, which reconnects by itself
+    drop: () => zg.socket.close(4000, 'dropped by the test'),
 };
 
 const input = createInterface({ input: process.stdin });
