@@ -29,9 +29,7 @@
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
 #include "zg_gw_drain.h"
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/err.h>
+#include "zg_gw_listen.h"
 #include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -86,8 +84,7 @@ typedef struct {
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
-    char *tls_cert;                 //  gateway/tls-cert (PEM file), "" for plain HTTP
-    char *tls_key;                  //  gateway/tls-key (PEM file)
+    zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -125,8 +122,7 @@ s_self_new (zsock_t *pipe)
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
     self->guard = zg_gw_guard_new (self->answers);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
-    self->tls_cert = strdup ("");
-    self->tls_key = strdup ("");
+    self->listen = zg_gw_listen_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     return self;
 }
@@ -150,8 +146,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->transactions);
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
-    free (self->tls_cert);
-    free (self->tls_key);
+    zg_gw_listen_destroy (&self->listen);
     free (self);
     *self_p = NULL;
 }
@@ -232,41 +227,6 @@ s_self_adopt_all (self_t *self)
     return 0;
 }
 
-//  Whether the interface (an IPv4 or IPv6 address) and port can be bound,
-//  tried before lws is, so that the reason is the system's and a failed
-//  lws context (which does not free all it took) is rare
-static int
-s_check_bindable (const char *interface, long port, char *error, size_t size)
-{
-    struct sockaddr_storage address = { 0 };
-    struct sockaddr_in *ipv4 = (struct sockaddr_in *) &address;
-    struct sockaddr_in6 *ipv6 = (struct sockaddr_in6 *) &address;
-    socklen_t length = sizeof *ipv4;
-    if (inet_pton (AF_INET, interface, &ipv4->sin_addr) == 1) {
-        ipv4->sin_family = AF_INET;
-        ipv4->sin_port = htons ((uint16_t) port);
-    }
-    else
-    if (inet_pton (AF_INET6, interface, &ipv6->sin6_addr) == 1) {
-        ipv6->sin6_family = AF_INET6;
-        ipv6->sin6_port = htons ((uint16_t) port);
-        length = sizeof *ipv6;
-    }
-    else {
-        snprintf (error, size, "'%s' is not an IPv4 or IPv6 address", interface);
-        return -1;
-    }
-    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int on = 1;
-    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    int rc = fd < 0? -1: bind (fd, (struct sockaddr *) &address, length);
-    if (rc)
-        snprintf (error, size, "cannot listen on %s port %ld: %s", interface, port, strerror (errno));
-    if (fd >= 0)
-        close (fd);
-    return rc? -1: 0;
-}
-
 static int
 s_self_listen (self_t *self, const char *value, char *error, size_t size)
 {
@@ -280,40 +240,24 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
         snprintf (error, size, "'%s' is not a port from 1 to 65535", value);
         return -1;
     }
-    if (s_check_bindable (self->settings.interface, port, error, size))
-        return -1;
     self->protocols [0].tx_packet_size = (size_t) self->settings.write_batch + 64;
     self->retry.secs_since_valid_ping = (uint16_t) ((self->settings.ping_interval + 999) / 1000);
     self->retry.secs_since_valid_hangup = (uint16_t) ((self->settings.ping_interval
                                                      + self->settings.ping_timeout + 999) / 1000);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
-    info.port = (int) port;
-    info.iface = self->settings.interface;
+    if (zg_gw_listen_prepare (self->listen, self->settings.interface, port, &info, error, size))
+        return -1;
     info.protocols = self->protocols;
     info.user = self;
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
-    //  An interface that cannot be bound fails here rather than leaving a
-    //  context that listens nowhere; an IPv6 address listens on IPv6 only,
-    //  an IPv4 one on IPv4 only (lws would otherwise take every address).
     //  A request line with a method lws does not know is handed to
     //  s_not_http_callback as a raw connection, which answers JSON, rather
     //  than answered by lws with an HTML 403
-    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
     info.listen_accept_role = "raw-skt";
     info.listen_accept_protocol = "zgate-not-http";
-    if (*self->tls_cert) {
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.ssl_cert_filepath = self->tls_cert;
-        info.ssl_private_key_filepath = self->tls_key;
-        //  HTTP/1.1 only: the replies are written whole, larger than an HTTP/2 frame
-        info.alpn = "http/1.1";
-    }
-    if (strchr (self->settings.interface, ':'))
-        info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
-    else
-        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
     char reasons [256] = "";
     s_lws_errors = reasons;
@@ -331,91 +275,6 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     }
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
     return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  The TLS certificate and key: before listening, files to start with; once
-//  listening, lws_tls_cert_updated loads the files again into the running
-//  SSL_CTX (new handshakes get the new certificate, sessions stay open).
-//  lws finds the vhost by the paths it started with, so new paths need a
-//  restart.
-
-//  A whole PEM file, new, or NULL with a reason
-static char *
-s_read_pem (const char *path, size_t *size_p, char *error, size_t size)
-{
-    zfile_t *file = zfile_new (NULL, path);
-    zchunk_t *chunk = file && zfile_input (file) == 0? zfile_read (file, 1048576, 0): NULL;
-    char *text = NULL;
-    if (chunk && zchunk_size (chunk) > 0) {
-        *size_p = zchunk_size (chunk);
-        text = (char *) zmalloc (*size_p + 1);
-        memcpy (text, zchunk_data (chunk), *size_p);
-    }
-    else
-        snprintf (error, size, "cannot read '%s'", path);
-    zchunk_destroy (&chunk);
-    zfile_destroy (&file);
-    return text;
-}
-
-//  Whether a PEM certificate (its chain after it) and private key belong
-//  together; lws would take a bad pair and leave the vhost without one
-static bool
-s_tls_pair_valid (const char *cert, size_t cert_size, const char *private_key, size_t key_size)
-{
-    BIO *cert_bio = BIO_new_mem_buf (cert, (int) cert_size);
-    BIO *key_bio = BIO_new_mem_buf (private_key, (int) key_size);
-    X509 *x509 = PEM_read_bio_X509 (cert_bio, NULL, NULL, NULL);
-    EVP_PKEY *pkey = PEM_read_bio_PrivateKey (key_bio, NULL, NULL, NULL);
-    bool valid = x509 && pkey && X509_check_private_key (x509, pkey) == 1;
-    //  A mismatch leaves its reasons on this thread's OpenSSL error queue
-    ERR_clear_error ();
-    EVP_PKEY_free (pkey);
-    X509_free (x509);
-    BIO_free (key_bio);
-    BIO_free (cert_bio);
-    return valid;
-}
-
-static int
-s_self_set_tls (self_t *self, const char *key, const char *value, char *error, size_t size)
-{
-    char **field = streq (key, "tls-cert")? &self->tls_cert: &self->tls_key;
-    if (!self->context && *value && access (value, R_OK)) {
-        snprintf (error, size, "cannot read '%s': %s", value, strerror (errno));
-        return -1;
-    }
-    if (!self->context) {
-        free (*field);
-        *field = strdup (value);
-        return 0;
-    }
-    if (strneq (*field, value)) {
-        snprintf (error, size, "a new path changes on a restart only (the files at the old one reload)");
-        return -1;
-    }
-    if (!*self->tls_cert) {
-        snprintf (error, size, "the gateway was started without TLS");
-        return -1;
-    }
-    size_t cert_size = 0, key_size = 0;
-    char *cert = s_read_pem (self->tls_cert, &cert_size, error, size);
-    char *private_key = cert? s_read_pem (self->tls_key, &key_size, error, size): NULL;
-    int rc = -1;
-    if (private_key && !s_tls_pair_valid (cert, cert_size, private_key, key_size))
-        snprintf (error, size, "'%s' and '%s' are not a PEM certificate and its private key", self->tls_cert,
-                  self->tls_key);
-    else
-    if (private_key) {
-        rc = lws_tls_cert_updated (self->context, self->tls_cert, self->tls_key, cert, cert_size,
-                                   private_key, key_size);
-        if (rc)
-            snprintf (error, size, "lws could not load the new certificate and key");
-    }
-    free (cert);
-    free (private_key);
-    return rc? -1: 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -437,8 +296,9 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     rc = zg_gw_guard_set (self->guard, key, value, error, size);
     if (rc != 1)
         return rc;
-    if (streq (key, "tls-cert") || streq (key, "tls-key"))
-        return s_self_set_tls (self, key, value, error, size);
+    rc = zg_gw_listen_set (self->listen, self->context, key, value, error, size);
+    if (rc != 1)
+        return rc;
     if (streq (key, "interface")) {
         free (self->settings.interface);
         self->settings.interface = strdup (value);
