@@ -74,11 +74,19 @@ zg_gw_guard_enabled (zg_gw_guard_t *self)
 //  ==========================================================================
 //  Settings
 
-//  Build the verifier from the JWT keys (none: security off); -1 with a reason
+//  Build the verifier from the JWT keys (none: security off); -1 with a
+//  reason. Security that is on is never turned off by a reload (a SIGHUP
+//  applies the keys one by one, so switching from a secret to a public key
+//  would pass through none): that takes a restart.
 static int
 s_self_build_verifier (zg_gw_guard_t *self, char *error, size_t size)
 {
     zg_token_t *verifier = NULL;
+    if (self->verifier && !*self->secret && !*self->public_key) {
+        snprintf (error, size, "turning web tokens off, or switching between a secret and a public key, "
+                               "takes a restart");
+        return -1;
+    }
     if (*self->secret || *self->public_key) {
         verifier = zg_token_new (self->algorithm, self->secret, self->public_key, error, size);
         if (!verifier)
@@ -544,6 +552,9 @@ zg_gw_guard_test (bool verbose)
 
     //  Security on: HTTP
     assert (zg_gw_guard_set (guard, "jwt-secret", "k", error, sizeof error) == 0);
+    assert (zg_gw_guard_enabled (guard));
+    //  Once on, a reload cannot turn it off
+    assert (zg_gw_guard_set (guard, "jwt-secret", "", error, sizeof error) == -1);
     assert (zg_gw_guard_enabled (guard));
     char *alice = s_test_token ("{\"sub\":\"alice\",\"zgate\":{\"topics\":{\"publish\":\"a.*\"},"
                                 "\"queues\":{\"send\":\"jobs\"}}}");
