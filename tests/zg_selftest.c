@@ -14,6 +14,7 @@
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
+#include "zg_acl.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
@@ -44,6 +45,9 @@
 #include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_token.h"
+#include "zg_gw_guard.h"
+#include "zg_gw_listen.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -71,6 +75,7 @@ static const s_test_t s_tests [] = {
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_acl", zg_acl_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
@@ -114,6 +119,9 @@ static const s_test_t s_tests [] = {
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
+    { "zg_token", zg_token_test },
+    { "zg_gw_guard", zg_gw_guard_test },
+    { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
