@@ -33,7 +33,8 @@ static const s_actor_spec_t s_actor_specs [] = {
 #define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
 
 //  The gateway is a client of the other actors over inproc: once it is
-//  configured, it gets each endpoint (the config key path) as its own key
+//  configured, it gets each endpoint (the config key path) as its own key,
+//  and the queues' bounds it checks web requests against
 typedef struct {
     const char *key;
     const char *path;
@@ -46,8 +47,21 @@ static const s_gateway_link_t s_gateway_links [] = {
     { "queues-producers", "queues/inproc-producers" },
     { "queues-workers", "queues/inproc-workers" },
     { "rooms-clients", "rooms/inproc-clients" },
+    { "queues-max-prefetch", "queues/max-prefetch" },
+    { "queues-max-reply-timeout", "queues/max-reply-timeout" },
 };
 #define ZGATE_GATEWAY_LINKS (sizeof s_gateway_links / sizeof s_gateway_links [0])
+
+//  The security keys the gateway takes as its own (the web's trust
+//  boundary), given before its section so that it listens with them
+static const char *s_gateway_security [] = {
+    "jwt-algorithm", "jwt-secret", "jwt-public-key", "auth-timeout", "permissions", NULL
+};
+
+//  Keys naming files whose content SIGHUP loads again, changed or not
+static const char *s_file_keys [] = {
+    "gateway/tls-cert", "gateway/tls-key", "security/jwt-public-key", "security/permissions", NULL
+};
 
 static void
 s_print_help (zg_config_t *config)
@@ -182,7 +196,33 @@ s_restart_only (const char *path, const char *value)
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
             return true;
-    return strstr (value, "://") != NULL;
+    //  An endpoint; origins are URLs too, but change while running
+    return strstr (value, "://") != NULL && strneq (path, "gateway/allowed-origins");
+}
+
+//  Whether a NULL-terminated list holds name
+static bool
+s_listed (const char **list, const char *name)
+{
+    for (const char **entry = list; *entry; entry++)
+        if (streq (*entry, name))
+            return true;
+    return false;
+}
+
+//  server/memory-budget: the limit of the process's budget, 0 for the default
+static int
+s_set_memory_budget (const char *value, char *error, size_t size)
+{
+    char *end = NULL;
+    errno = 0;
+    long long limit = strtoll (value, &end, 10);
+    if (!isdigit ((unsigned char) *value) || *end || errno || limit > INT64_MAX / 2) {
+        snprintf (error, size, "server/memory-budget '%s' is not a byte count", value);
+        return -1;
+    }
+    zg_budget_set_limit (zg_budget_process (), (int64_t) limit);
+    return 0;
 }
 
 //  Apply one changed key to the running daemon; returns 0, or -1 with a reason
@@ -190,6 +230,8 @@ static int
 s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *key, const char *value,
              char *error, size_t size)
 {
+    if (streq (section, "server") && streq (key, "memory-budget"))
+        return s_set_memory_budget (value, error, size);
     if (streq (section, "server") && streq (key, "log-level")) {
         if (zg_log_set_level (log, value, error, size))
             return -1;
@@ -197,7 +239,7 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
             zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size);
         return 0;
     }
-    int actor = s_actor_index (section);
+    int actor = s_actor_index (streq (section, "security") && s_listed (s_gateway_security, key)? "gateway": section);
     return actor < 0? 0: zg_actor_set (actors [actor], key, value, error, size);
 }
 
@@ -222,7 +264,7 @@ s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, ch
             char path [256];
             snprintf (path, sizeof path, "%s/%s", zconfig_name (section), zconfig_name (item));
             const char *old_value = zg_config_get (*config_p, path);
-            if (streq (old_value, zconfig_value (item)))
+            if (streq (old_value, zconfig_value (item)) && !(*old_value && s_listed (s_file_keys, path)))
                 continue;
             if (s_restart_only (path, old_value))
                 snprintf (error, sizeof error, "changes on a restart only");
@@ -242,14 +284,31 @@ s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, ch
     s_notify_systemd ("READY=1");
 }
 
+//  Give the gateway its security keys; returns 0, or -1 with the reason
+static int
+s_configure_security (zactor_t *gateway, zg_config_t *config, char *error, size_t size)
+{
+    for (const char **key = s_gateway_security; *key; key++) {
+        char path [64], reason [256];
+        snprintf (path, sizeof path, "security/%s", *key);
+        if (zg_actor_set (gateway, *key, zg_config_get (config, path), reason, sizeof reason)) {
+            snprintf (error, size, "%s: %s", path, reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 //  Start every actor and configure it; returns 0, or -1 with the reason in error
 static int
 s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *error, size_t size)
 {
     for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
         actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
-        if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0)
-            zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, size);
+        const char *section = s_actor_specs [index].section;
+        if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0
+        &&  (strneq (section, "gateway") || s_configure_security (actors [index], config, error, size) == 0))
+            zg_actor_configure (actors [index], config, section, error, size);
     }
     if (!*error)
         s_link_gateway (actors, config, error, size);
@@ -263,6 +322,8 @@ main (int argc, char **argv)
     char error [512] = "";
     int rc = s_load_config (config, argc, argv, error, sizeof error);
     zg_log_t *log = NULL;
+    if (rc == 0)
+        rc = s_set_memory_budget (zg_config_get (config, "server/memory-budget"), error, sizeof error);
     if (rc == 0) {
         log = zg_log_new (zg_config_get (config, "server/log-level"),
                           zg_config_get (config, "server/log-target"), error, sizeof error);
@@ -294,12 +355,16 @@ main (int argc, char **argv)
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
+    //  An IPv6 address is written in brackets in a URL
+    const char *interface = zg_config_get (config, "gateway/interface");
+    bool ipv6 = strchr (interface, ':') != NULL;
     zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
-                 "rooms clients %s; web http://%s:%s/", ZGATE_VERSION,
+                 "rooms clients %s; web %s://%s%s%s:%s/", ZGATE_VERSION,
                  zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
                  zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
                  zg_config_get (config, "rooms/clients"),
-                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
+                 *zg_config_get (config, "gateway/tls-cert")? "https": "http", ipv6? "[": "", interface,
+                 ipv6? "]": "", zg_config_get (config, "gateway/http-port"));
     s_notify_systemd ("READY=1");
 
     int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");

@@ -14,6 +14,8 @@
 
 //  Malformed: wrong frame count, bad number or name, bad options map
 #define ZG_ERR_BAD_REQUEST      400
+//  No valid token (web, when security is on)
+#define ZG_ERR_UNAUTHORIZED     401
 //  Denied by the permissions of the caller's identity
 #define ZG_ERR_FORBIDDEN        403
 //  Unknown task, client, member, worker or command name
@@ -36,7 +38,8 @@
 #define ZG_ERR_TOO_MANY         429
 //  A global capacity limit: max-tasks, max-queues, max-clients, max-rooms...
 #define ZG_ERR_UNAVAILABLE      503
-//  The store could not take the request (disk full, I/O error): nothing changed
+//  No room to keep the request: the store could not take it (disk full, I/O
+//  error) or the memory budget is exhausted (zg_budget's alarm); nothing changed
 #define ZG_ERR_STORAGE          507
 
 //  Made by the gateway only, in its answers to web clients:

@@ -71,6 +71,24 @@ typedef struct {
 } self_t;
 
 //  --------------------------------------------------------------------------
+//  Bound what one frame from a client may make libzmq allocate, on both
+//  sides: a subscription longer than a topic could never match, and without a
+//  bound a frame header claiming 2^63 bytes (or a 30 MB prefix, kept per
+//  subscriber) reaches the allocator. The same limit applies to the ZMTP
+//  handshake's commands (READY with the peer's routing id and metadata, or
+//  CURVE's), and ZMTP 3.1 frames a subscription as a SUBSCRIBE command:
+//  ZG_TOPICS_FRAMING leaves room for both.
+
+#define ZG_TOPICS_FRAMING 4096
+
+static void
+s_self_bound_messages (self_t *self)
+{
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xpub, (int) (self->settings.max_topic_size + ZG_TOPICS_FRAMING));
+}
+
+//  --------------------------------------------------------------------------
 
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
@@ -87,7 +105,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     zsock_set_xpub_verboser (self->xpub, 1);
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    s_self_bound_messages (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
@@ -131,7 +149,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     //  Socket options apply to connections made from now on
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    s_self_bound_messages (self);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     assert (self->topic_key);
     self->last_topic = NULL;

@@ -14,6 +14,7 @@
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
+#include "zg_acl.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
 #include "zg_taskq.h"
@@ -33,14 +34,20 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
+#include "zg_gw_peers.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
+#include "zg_budget.h"
+#include "zg_qbytes.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_token.h"
+#include "zg_gw_guard.h"
+#include "zg_gw_listen.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -60,12 +67,15 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
+    { "zg_budget", zg_budget_test },
+    { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
     { "zg_topics_history", zg_topics_history_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_acl", zg_acl_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
     { "zg_taskq", zg_taskq_test },
@@ -95,6 +105,7 @@ static const s_test_t s_tests [] = {
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
+    { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
@@ -108,6 +119,9 @@ static const s_test_t s_tests [] = {
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
+    { "zg_token", zg_token_test },
+    { "zg_gw_guard", zg_gw_guard_test },
+    { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
