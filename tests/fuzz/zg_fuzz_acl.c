@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_fuzz_acl - fuzz target for the permissions file (zg_acl): its text
-    parsed as zg_acl_load reads it (czmq ZPL), then built by zg_acl_new
+    parsed as zg_acl_load reads it (zconfig_str_load), then built by
+    zg_acl_new
 
     The input is the file's text. Invariants: a refusal says why; accepted
     permissions answer every question the actors and the guard ask, the
@@ -47,9 +48,13 @@ s_ask (zg_acl_t *acl)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    zchunk_t *chunk = zchunk_new (data, size);
-    zconfig_t *root = zconfig_chunk_load (chunk);
-    zchunk_destroy (&chunk);
+    //  zg_acl_load reads the file as a C string: it ends at a NUL
+    char *text = (char *) malloc (size + 1);
+    assert (text);
+    memcpy (text, data, size);
+    text [size] = 0;
+    zconfig_t *root = zconfig_str_load (text);
+    free (text);
     if (!root)
         return 0;
     char error [ZG_ACL_ERROR_SIZE] = "";
