@@ -320,6 +320,22 @@ s_member (msgpack_object *map, const char *key)
     return NULL;
 }
 
+//  An answer [OK|ERROR][name][fields...] to a connection that sent these
+//  names (reqs or worker ids): an ERROR has a 3-digit code and a reason; an
+//  OK names a non-empty name the connection sent, an ERROR such a name or
+//  an empty one (when that frame was the fault)
+static inline void
+s_native_check_answer (zmsg_t *msg, zlist_t *names)
+{
+    zframe_t *verb = zmsg_first (msg);
+    zframe_t *name = zmsg_next (msg);
+    zframe_t *code = zmsg_next (msg);
+    if (s_native_is (verb, "ERROR"))
+        assert (zmsg_size (msg) == 4 && zframe_size (code) == 3);
+    if (s_native_is (verb, "OK") || zframe_size (name))
+        assert (zframe_size (name) && s_listed (names, name));
+}
+
 //  A msgpack answer frame unpacked, whole; the caller destroys it
 static inline void
 s_unpack (zframe_t *frame, msgpack_unpacked *unpacked)
