@@ -109,6 +109,18 @@ s_grant_of (zg_acl_t *self, const char *subject)
     return grant;
 }
 
+//  --------------------------------------------------------------------------
+//  An item's value, "" if it has none: ZPL text always gives one, but a
+//  token's "zgate" claim can hold an object where a value belongs, which
+//  becomes an item with children and a NULL value
+
+static const char *
+s_value (zconfig_t *item)
+{
+    const char *value = zconfig_value (item);
+    return value? value: "";
+}
+
 //  Append each word of value to list; a name pattern must not be empty and
 //  may hold '*' only as its last byte. Returns 0 or -1 with error set.
 static int
@@ -149,7 +161,7 @@ s_parse_pattern (s_grant_t *grant, zconfig_t *section, const char *subject, char
             s_error (error, "%s: no such action", where);
             return -1;
         }
-        if (s_add_words (grant->names [slot], zconfig_value (item), true, where, error))
+        if (s_add_words (grant->names [slot], s_value (item), true, where, error))
             return -1;
     }
     return 0;
@@ -164,7 +176,7 @@ s_parse_grant (zg_acl_t *self, zconfig_t *entry, char *error)
     for (zconfig_t *section = zconfig_child (entry); section; section = zconfig_next (section)) {
         const char *name = zconfig_name (section);
         if (streq (name, "admin")) {
-            const char *value = zconfig_value (section);
+            const char *value = s_value (section);
             if (streq (value, "1") || streq (value, "true"))
                 grant->admin = true;
             else
@@ -203,7 +215,7 @@ s_parse_user (zg_acl_t *self, zconfig_t *entry, char *error)
             s_error (error, "%s: a user has only roles", where);
             return -1;
         }
-        if (s_add_words (roles, zconfig_value (item), false, where, error))
+        if (s_add_words (roles, s_value (item), false, where, error))
             return -1;
     }
     return 0;

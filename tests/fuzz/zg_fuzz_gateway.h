@@ -32,6 +32,7 @@ typedef struct {
     zg_gw_topics_t *topics;
     zg_gw_queues_t *queues;
     zg_gw_rooms_t *rooms;
+    zg_gw_guard_t *guard;           //  Security off, as zgate starts
     zg_gw_routes_t *routes;
 } fuzz_gateway_t;
 
@@ -66,7 +67,9 @@ s_gateway_new (fuzz_gateway_t *gateway)
     gateway->topics = zg_gw_topics_new (gateway->answers, &gateway->settings);
     gateway->queues = zg_gw_queues_new (gateway->answers, &gateway->settings);
     gateway->rooms = zg_gw_rooms_new (gateway->answers, &gateway->settings);
-    gateway->routes = zg_gw_routes_new (gateway->answers, gateway->topics, gateway->queues, gateway->rooms);
+    gateway->guard = zg_gw_guard_new (gateway->answers);
+    gateway->routes = zg_gw_routes_new (gateway->answers, gateway->topics, gateway->queues, gateway->rooms,
+                                        gateway->guard);
     zg_gw_topics_configure (gateway->topics);
     gateway->actors [0] = zg_topics_new (NULL, NULL);
     gateway->actors [1] = zg_queues_new ();
@@ -129,6 +132,7 @@ static inline void
 s_gateway_destroy (fuzz_gateway_t *gateway)
 {
     zg_gw_routes_destroy (&gateway->routes);
+    zg_gw_guard_destroy (&gateway->guard);
     zg_gw_rooms_destroy (&gateway->rooms);
     zg_gw_queues_destroy (&gateway->queues);
     zg_gw_topics_destroy (&gateway->topics);
