@@ -3,13 +3,20 @@
     SIGINT or SIGTERM, stops the actors in reverse order and exits 0.
 
     A configuration error (unknown key, bad value, endpoint that cannot be
-    bound) is one line on stderr and exit code 2.
+    bound, a native endpoint off loopback without security) is one line on
+    stderr and exit code 2.
+
+    With security/server-cert, zgate runs czmq's zauth actor, the ZAP
+    handler of every native endpoint's CURVE handshake: it starts before the
+    actors bind and stops after them, because libzmq lets a CURVE client in
+    unchecked when no ZAP handler answers.
     =========================================================================
 */
 
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_log.h"
+#include "zg_security.h"
 #include "zg_build.h"
 #include <pthread.h>
 #include <signal.h>
@@ -18,17 +25,19 @@
 
 #define ZGATE_EXIT_CONFIG 2
 
-//  The actors zgate runs, each configured from the config section of its name
+//  The actors zgate runs, each configured from the config section of its name;
+//  the native ones get the security keys before their endpoints
 typedef struct {
     const char *section;
     zactor_fn *actor_fn;
+    bool native;
 } s_actor_spec_t;
 
 static const s_actor_spec_t s_actor_specs [] = {
-    { "topics", zg_topics },
-    { "queues", zg_queues },
-    { "rooms", zg_rooms },
-    { "gateway", zg_gateway },
+    { "topics", zg_topics, true },
+    { "queues", zg_queues, true },
+    { "rooms", zg_rooms, true },
+    { "gateway", zg_gateway, false },
 };
 #define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
 
@@ -211,15 +220,109 @@ s_notify_systemd (const char *state)
     }
 }
 
-//  Keys that only a restart changes: what is bound, and where the log goes
+//  Keys that only a restart changes: what is bound, how, and where the log goes
 static bool
 s_restart_only (const char *path, const char *value)
 {
-    static const char *paths [] = { "gateway/interface", "gateway/http-port", "server/log-target", NULL };
+    static const char *paths [] = {
+        "gateway/interface", "gateway/http-port", "server/log-target", "security/server-cert",
+        "security/allow", "security/deny", "security/allow-insecure", NULL
+    };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
             return true;
     return strstr (value, "://") != NULL;
+}
+
+//  Refuse native endpoints off this host without a server certificate, unless
+//  security/allow-insecure says so; returns 0, or -1 with a reason
+static int
+s_check_exposure (zg_config_t *config, char *error, size_t size)
+{
+    if (*zg_config_get (config, "security/server-cert") || zg_config_get_int (config, "security/allow-insecure"))
+        return 0;
+    for (zconfig_t *section = zg_config_sections (config); section; section = zconfig_next (section)) {
+        int actor = s_actor_index (zconfig_name (section));
+        if (actor < 0 || !s_actor_specs [actor].native)
+            continue;
+        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item))
+            if (strstr (zconfig_value (item), "://") && !zg_security_endpoint_is_local (zconfig_value (item))) {
+                snprintf (error, size, "%s/%s = %s is not on loopback: set security/server-cert "
+                          "(or security/allow-insecure = 1)", zconfig_name (section), zconfig_name (item),
+                          zconfig_value (item));
+                return -1;
+            }
+    }
+    return 0;
+}
+
+//  Send zauth one command with the space-separated words of value
+static void
+s_auth_command (zactor_t *auth, const char *command, const char *value)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, command);
+    char *copy = strdup (value);
+    char *state = NULL;
+    for (char *word = strtok_r (copy, " \t,", &state); word; word = strtok_r (NULL, " \t,", &state))
+        zmsg_addstr (msg, word);
+    free (copy);
+    zmsg_send (&msg, auth);
+    zsock_wait (auth);
+}
+
+//  Start zauth when a server certificate is set (*auth_p stays NULL if not);
+//  returns 0, or -1 with a reason
+static int
+s_start_auth (zactor_t **auth_p, zg_config_t *config, char *error, size_t size)
+{
+    if (!*zg_config_get (config, "security/server-cert"))
+        return 0;
+    const char *certs = zg_config_get (config, "security/client-certs");
+    int mode = zsys_file_mode (certs);
+    if (mode == -1 || !S_ISDIR (mode)) {
+        snprintf (error, size, "security/client-certs = '%s' is not a directory (the clients' certificates)",
+                  certs);
+        return -1;
+    }
+    *auth_p = zactor_new (zauth, NULL);
+    assert (*auth_p);
+    if (*zg_config_get (config, "security/allow"))
+        s_auth_command (*auth_p, "ALLOW", zg_config_get (config, "security/allow"));
+    if (*zg_config_get (config, "security/deny"))
+        s_auth_command (*auth_p, "DENY", zg_config_get (config, "security/deny"));
+    s_auth_command (*auth_p, "CURVE", certs);
+    return 0;
+}
+
+//  Give a native actor the security keys, before its endpoints
+static int
+s_secure_actor (zactor_t *actor, zg_config_t *config, char *error, size_t size)
+{
+    if (zg_actor_set (actor, "security-server-cert", zg_config_get (config, "security/server-cert"),
+                      error, size))
+        return -1;
+    return zg_actor_set (actor, "security-permissions", zg_config_get (config, "security/permissions"),
+                         error, size);
+}
+
+//  SIGHUP: read the client certificates and the permissions again, even if
+//  their paths are the same (the files changed). A permissions file that is
+//  not valid keeps the old permissions, with a warning.
+static void
+s_reload_security (zactor_t **actors, zactor_t *auth, zg_config_t *old, zg_config_t *fresh)
+{
+    if (auth)
+        s_auth_command (auth, "CURVE", zg_config_get (fresh, "security/client-certs"));
+    const char *permissions = zg_config_get (fresh, "security/permissions");
+    for (size_t index = 0; index < ZGATE_ACTORS; index++) {
+        char error [512] = "";
+        if (s_actor_specs [index].native
+        &&  zg_actor_set (actors [index], "security-permissions", permissions, error, sizeof error)) {
+            zsys_warning ("reload: %s keeps its permissions: %s", s_actor_specs [index].section, error);
+            zg_config_set (fresh, "security/permissions", zg_config_get (old, "security/permissions"));
+        }
+    }
 }
 
 //  Apply one changed key to the running daemon; returns 0, or -1 with a reason
@@ -234,6 +337,7 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
             zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size);
         return 0;
     }
+    //  The security keys that may change are applied by s_reload_security
     int actor = s_actor_index (section);
     return actor < 0? 0: zg_actor_set (actors [actor], key, value, error, size);
 }
@@ -241,7 +345,7 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
 //  SIGHUP: read the layers again and apply what changed and may change while
 //  running. A key that cannot change keeps its old value, with a warning.
 static void
-s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, char **argv)
+s_reload (zactor_t **actors, zactor_t *auth, zg_config_t **config_p, zg_log_t *log, int argc, char **argv)
 {
     s_notify_systemd ("RELOADING=1");
     zg_config_t *fresh = zg_config_new ();
@@ -273,6 +377,7 @@ s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, ch
             zsys_warning ("reload: %s keeps %s: %s", path, old_value, error);
             zconfig_set_value (item, "%s", old_value);
         }
+    s_reload_security (actors, auth, *config_p, fresh);
     zg_config_destroy (config_p);
     *config_p = fresh;
     zsys_notice ("zgate reloaded: %d key%s changed", changed, changed == 1? "": "s");
@@ -285,7 +390,8 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
 {
     for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
         actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
-        if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0)
+        if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0
+        &&  (!s_actor_specs [index].native || s_secure_actor (actors [index], config, error, size) == 0))
             zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, size);
     }
     if (!*error)
@@ -324,19 +430,24 @@ main (int argc, char **argv)
     zsys_set_logident ("zgate");
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
-    if (s_start_actors (actors, config, log, error, sizeof error)) {
+    zactor_t *auth = NULL;
+    if (s_check_exposure (config, error, sizeof error)
+    ||  s_start_auth (&auth, config, error, sizeof error)
+    ||  s_start_actors (actors, config, log, error, sizeof error)) {
         fprintf (stderr, "zgate: %s\n", error);
         s_destroy_actors (actors);
+        zactor_destroy (&auth);
         zg_log_destroy (&log);
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
     zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
-                 "rooms clients %s; web http://%s:%s/", ZGATE_VERSION,
+                 "rooms clients %s; web http://%s:%s/; %s", ZGATE_VERSION,
                  zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
                  zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
                  zg_config_get (config, "rooms/clients"),
-                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"));
+                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"),
+                 auth? "native endpoints run CURVE": "native endpoints run without security");
     s_notify_systemd ("READY=1");
 
     int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");
@@ -347,7 +458,7 @@ main (int argc, char **argv)
         if (signal_number == SIGINT || signal_number == SIGTERM)
             break;
         if (signal_number == SIGHUP)
-            s_reload (actors, &config, log, argc, argv);
+            s_reload (actors, auth, &config, log, argc, argv);
         int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
             s_log_stats (actors);
@@ -361,6 +472,7 @@ main (int argc, char **argv)
     s_notify_systemd ("STOPPING=1");
     zsys_notice ("zgate stopping");
     s_destroy_actors (actors);
+    zactor_destroy (&auth);
     zg_log_destroy (&log);
     zg_config_destroy (&config);
     return 0;

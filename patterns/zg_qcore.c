@@ -142,6 +142,8 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
     task->created = self->wall;
     task->priority = (uint8_t) submit->options->priority;
     task->ack_timeout = submit->options->ack_timeout;
+    if (submit->owner)
+        task->owner = strdup (submit->owner);
     if (wants_reply) {
         task->wants_reply = true;
         zmq_msg_copy (&task->producer, submit->producer);
@@ -848,7 +850,7 @@ s_test_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *
         zmq_msg_init_size (&frames [index], strlen (texts [index]));
         memcpy (zmq_msg_data (&frames [index]), texts [index], strlen (texts [index]));
     }
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2], NULL };
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qcore_submit (core, &submit, id, &code, reason);

@@ -18,6 +18,8 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_security.h"
+#include "zg_mpjson.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -33,10 +35,12 @@ typedef struct {
     zsock_t *socket;                //  The one whose request is being handled
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
+    zg_security_t *security;        //  CURVE and permissions
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
     uint64_t unroutable;            //  Messages dropped: peer gone or at its HWM
+    uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 } self_t;
 
@@ -71,6 +75,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->producers, 1);
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
+    self->security = zg_security_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -85,6 +90,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
+    zg_security_destroy (&self->security);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -114,10 +120,12 @@ s_self_apply_socket_options (self_t *self)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
+    if (strncmp (key, "security-", 9) == 0)
+        return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "producers") || streq (key, "inproc-producers"))
-        return zg_actor_bind (self->producers, value, error, size);
+        return zg_security_bind (self->security, self->producers, value, error, size);
     if (streq (key, "workers") || streq (key, "inproc-workers"))
-        return zg_actor_bind (self->workers, value, error, size);
+        return zg_security_bind (self->security, self->workers, value, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -168,6 +176,30 @@ s_self_error (self_t *self, zg_wire_request_t *request, zg_wire_part_t name, int
     self->errors++;
     if (zg_wire_error (zsock_resolve (self->socket), zg_wire_frame (request, 0), name, code, reason))
         self->unroutable++;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether the permissions let the sender do what (allowed); answers 403
+//  "'identity' may not <what> 'name'" and counts it if not
+
+static bool
+s_self_permitted (self_t *self, zg_wire_request_t *request, bool allowed, const char *what, const char *name)
+{
+    if (!allowed) {
+        self->denied++;
+        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'",
+                      zg_wire_identity (request), what, name);
+    }
+    return allowed;
+}
+
+//  Whether the sender may do action on the queue or command name; answers
+//  403 if not
+static bool
+s_self_allows (self_t *self, zg_wire_request_t *request, const char *action, const char *name)
+{
+    bool allowed = zg_security_allows (self->security, zg_wire_identity (request), "queues", action, name, false);
+    return s_self_permitted (self, request, allowed, action, name);
 }
 
 //  --------------------------------------------------------------------------
@@ -237,6 +269,8 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     size_t options_index = call? 3: 4;
+    if (!s_self_allows (self, request, "send", text))
+        return;
     if (zg_qoptions_parse (&options, &self->settings, request->data [options_index], request->size [options_index],
                            false, &code, reason))
         s_self_error (self, request, req, code, "%s", reason);
@@ -258,7 +292,8 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             memcpy (zmq_msg_data (&rest), (const byte *) zmq_msg_data (line) + skip, line_size - skip);
         }
         zg_qcore_submit_t submit = {
-            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2]
+            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2],
+            zg_security_on (self->security)? zg_wire_identity (request): NULL
         };
         char id [ZG_TASKS_ID_SIZE + 1];
         if (zg_qcore_submit (self->core, &submit, id, &code, reason))
@@ -285,49 +320,15 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
                       s_quote (request->size [3]), (const char *) request->data [3]);
         return;
     }
-    bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
-    bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
-    msgpack_packer *packer = &self->packer;
+    //  Its producer may read it, and whoever may read its queue's results
+    const char *identity = zg_wire_identity (request);
+    bool owner = task->owner && identity && streq (task->owner, identity);
+    if (!s_self_permitted (self, request, owner || zg_security_admin (self->security, identity)
+                           || zg_security_allows (self->security, identity, "queues", "results",
+                                                  task->queue->name, false), "read the results of", task->id_text))
+        return;
     msgpack_sbuffer_clear (&self->buffer);
-    msgpack_pack_map (packer, 9 + (has_reply || has_reason));
-    const char *state = zg_task_state_name (task->state);
-    msgpack_pack_str_with_body (packer, "id", 2);
-    msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
-    msgpack_pack_str_with_body (packer, "queue", 5);
-    msgpack_pack_str_with_body (packer, task->queue->name, strlen (task->queue->name));
-    msgpack_pack_str_with_body (packer, "command", 7);
-    if (task->queue->command)
-        msgpack_pack_true (packer);
-    else
-        msgpack_pack_false (packer);
-    msgpack_pack_str_with_body (packer, "state", 5);
-    msgpack_pack_str_with_body (packer, state, strlen (state));
-    msgpack_pack_str_with_body (packer, "priority", 8);
-    msgpack_pack_uint8 (packer, task->priority);
-    msgpack_pack_str_with_body (packer, "attempt", 7);
-    msgpack_pack_uint32 (packer, task->attempt);
-    msgpack_pack_str_with_body (packer, "created", 7);
-    msgpack_pack_int64 (packer, task->created);
-    msgpack_pack_str_with_body (packer, "started", 7);
-    msgpack_pack_int64 (packer, task->started);
-    msgpack_pack_str_with_body (packer, "finished", 8);
-    msgpack_pack_int64 (packer, task->finished);
-    if (has_reply) {
-        msgpack_pack_str_with_body (packer, "reply", 5);
-        msgpack_pack_bin_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
-    }
-    else
-    if (has_reason && zmq_msg_size (&task->result)) {
-        msgpack_pack_str_with_body (packer, "reason", 6);
-        msgpack_pack_str_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
-    }
-    else
-    if (has_reason) {
-        char reason [64];
-        snprintf (reason, sizeof reason, "dead after %u deliveries", task->attempt);
-        msgpack_pack_str_with_body (packer, "reason", 6);
-        msgpack_pack_str_with_body (packer, reason, strlen (reason));
-    }
+    zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
 }
@@ -341,39 +342,8 @@ s_self_stats_json (self_t *self)
     json_object *root = zg_qcore_stats (self->core);
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
+    json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
     return root;
-}
-
-//  --------------------------------------------------------------------------
-//  Pack a json-c value (objects, arrays, strings, integers) as msgpack
-
-static void
-s_pack_json (msgpack_packer *packer, json_object *value)
-{
-    switch (json_object_get_type (value)) {
-        case json_type_object:
-            msgpack_pack_map (packer, (size_t) json_object_object_length (value));
-            json_object_object_foreach (value, key, member) {
-                msgpack_pack_str_with_body (packer, key, strlen (key));
-                s_pack_json (packer, member);
-            }
-            break;
-        case json_type_array:
-            msgpack_pack_array (packer, json_object_array_length (value));
-            for (size_t index = 0; index < json_object_array_length (value); index++)
-                s_pack_json (packer, json_object_array_get_idx (value, index));
-            break;
-        case json_type_string:
-            msgpack_pack_str_with_body (packer, json_object_get_string (value),
-                                        (size_t) json_object_get_string_len (value));
-            break;
-        case json_type_int:
-            msgpack_pack_int64 (packer, json_object_get_int64 (value));
-            break;
-        default:
-            msgpack_pack_nil (packer);
-            break;
-    }
 }
 
 //  --------------------------------------------------------------------------
@@ -383,9 +353,12 @@ static void
 s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
+    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
+                           "see", "STATS"))
+        return;
     json_object *root = s_self_stats_json (self);
     msgpack_sbuffer_clear (&self->buffer);
-    s_pack_json (&self->packer, root);
+    zg_mpjson_pack (&self->packer, root);
     json_object_put (root);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
@@ -410,11 +383,18 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_qoptions_t options;
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
-    if (zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code, reason)
-    ||  !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
-                         request->size [2], &options, &code, reason))
+    int rc = zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code,
+                                reason);
+    for (size_t index = 0; rc == 0 && index < options.name_count; index++)
+        if (!s_self_allows (self, request, "consume", options.names [index].text))
+            rc = 1;                 //  Answered 403
+    if (rc == 0 && !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
+                                    request->size [2], &options, &code, reason))
+        rc = -1;
+    if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
-    else {
+    else
+    if (rc == 0) {
         msgpack_sbuffer_clear (&self->buffer);
         msgpack_pack_map (&self->packer, 2);
         msgpack_pack_str_with_body (&self->packer, "heartbeat", 9);

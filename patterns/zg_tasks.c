@@ -12,6 +12,7 @@
 #include "zg_classes.h"
 #include "zg_tasks.h"
 #include "zg_wire.h"
+#include "zg_taskq.h"
 
 //  Initial slots of the id table
 #define ZG_TASKS_MIN_SLOTS 1024
@@ -54,6 +55,7 @@ s_task_close (zg_task_t *task)
     zmq_msg_close (&task->producer);
     zmq_msg_close (&task->req);
     zmq_msg_close (&task->result);
+    zstr_free (&task->owner);
 }
 
 //  --------------------------------------------------------------------------
@@ -317,6 +319,56 @@ zg_task_list_remove (zg_task_list_t *list, zg_task_t *task)
     task->prev = task->next = NULL;
     assert (list->size > 0);
     list->size--;
+}
+
+//  --------------------------------------------------------------------------
+//  Pack a task as the map GET answers
+
+void
+zg_task_pack (zg_task_t *task, msgpack_packer *packer)
+{
+    assert (task);
+    bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
+    bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
+    msgpack_pack_map (packer, 9 + (has_reply || has_reason));
+    const char *state = zg_task_state_name (task->state);
+    msgpack_pack_str_with_body (packer, "id", 2);
+    msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
+    msgpack_pack_str_with_body (packer, "queue", 5);
+    msgpack_pack_str_with_body (packer, task->queue->name, strlen (task->queue->name));
+    msgpack_pack_str_with_body (packer, "command", 7);
+    if (task->queue->command)
+        msgpack_pack_true (packer);
+    else
+        msgpack_pack_false (packer);
+    msgpack_pack_str_with_body (packer, "state", 5);
+    msgpack_pack_str_with_body (packer, state, strlen (state));
+    msgpack_pack_str_with_body (packer, "priority", 8);
+    msgpack_pack_uint8 (packer, task->priority);
+    msgpack_pack_str_with_body (packer, "attempt", 7);
+    msgpack_pack_uint32 (packer, task->attempt);
+    msgpack_pack_str_with_body (packer, "created", 7);
+    msgpack_pack_int64 (packer, task->created);
+    msgpack_pack_str_with_body (packer, "started", 7);
+    msgpack_pack_int64 (packer, task->started);
+    msgpack_pack_str_with_body (packer, "finished", 8);
+    msgpack_pack_int64 (packer, task->finished);
+    if (has_reply) {
+        msgpack_pack_str_with_body (packer, "reply", 5);
+        msgpack_pack_bin_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
+    }
+    else
+    if (has_reason && zmq_msg_size (&task->result)) {
+        msgpack_pack_str_with_body (packer, "reason", 6);
+        msgpack_pack_str_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
+    }
+    else
+    if (has_reason) {
+        char reason [64];
+        snprintf (reason, sizeof reason, "dead after %u deliveries", task->attempt);
+        msgpack_pack_str_with_body (packer, "reason", 6);
+        msgpack_pack_str_with_body (packer, reason, strlen (reason));
+    }
 }
 
 //  --------------------------------------------------------------------------

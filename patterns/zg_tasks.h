@@ -14,6 +14,7 @@
 #define ZG_TASKS_H_INCLUDED
 
 #include <czmq.h>
+#include <msgpack.h>
 #include "zg_heap.h"
 
 #ifdef __cplusplus
@@ -56,6 +57,7 @@ struct _zg_task_t {
     zmq_msg_t producer;             //  Producer's routing id, if it wants the reply
     zmq_msg_t req;                  //  Producer's correlation id, if it wants the reply
     zmq_msg_t result;               //  Reply payload (done) or reason (failed, dead)
+    char *owner;                    //  Identity of its producer (security on), or NULL
     int64_t created;                //  Wall clock, ms since the epoch
     int64_t started;                //  Last delivery, ms since the epoch, or 0
     int64_t finished;               //  Finished, ms since the epoch, or 0
@@ -134,6 +136,11 @@ void
 //  Unlink a task from the list it is in
 void
     zg_task_list_remove (zg_task_list_t *list, zg_task_t *task);
+
+//  Pack a task as the msgpack map GET answers: id, queue, command, state,
+//  priority, attempt, created, started, finished, and its reply or reason
+void
+    zg_task_pack (zg_task_t *task, msgpack_packer *packer);
 
 //  Self test of this class
 void

@@ -12,8 +12,10 @@
 #include "zg_heap.h"
 #include "zg_liveness.h"
 #include "zg_acl.h"
+#include "zg_security.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
+#include "zg_mpjson.h"
 #include "zg_taskq.h"
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
@@ -57,8 +59,10 @@ static const s_test_t s_tests [] = {
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
     { "zg_acl", zg_acl_test },
+    { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
+    { "zg_mpjson", zg_mpjson_test },
     { "zg_taskq", zg_taskq_test },
     { "zg_dirlock", zg_dirlock_test },
     { "zg_qrecord", zg_qrecord_test },
