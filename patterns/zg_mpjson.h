@@ -1,10 +1,13 @@
 /*  =========================================================================
     zg_mpjson - a json-c value as msgpack, for the STATS answers that the
-    pipe gives as JSON and the wire as msgpack
+    pipe gives as JSON and the wire as msgpack, and back, for the self
+    tests that read msgpack answers
 
     Private to the pattern actors. Objects become maps, arrays arrays,
     strings strings and integers integers; anything else (the counters
-    have nothing else) becomes nil.
+    have nothing else) becomes nil. Back, maps with string keys become
+    objects, str and bin strings, booleans, integers and floats themselves,
+    and nil NULL.
     =========================================================================
 */
 
@@ -21,6 +24,12 @@ extern "C" {
 //  Pack value, and everything in it, with packer
 void
     zg_mpjson_pack (msgpack_packer *packer, json_object *value);
+
+//  The msgpack value in data as a new json-c value (the caller puts it), or
+//  NULL if data is not one whole msgpack value or holds a map key that is
+//  not a string
+json_object *
+    zg_mpjson_unpack (const void *data, size_t size);
 
 //  Self test of this class
 void
