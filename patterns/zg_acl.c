@@ -250,9 +250,11 @@ zg_acl_load (const char *path, char *error)
 {
     assert (path);
     assert (error);
-    //  zconfig_load answers NULL both for a missing file and a bad one
-    if (!zsys_file_exists (path)) {
-        s_error (error, "%s: cannot read the permissions file", path);
+    //  zconfig_load answers NULL both for a missing file and a bad one, and
+    //  does not end on a directory
+    int mode = zsys_file_mode (path);
+    if (mode == -1 || !S_ISREG (mode)) {
+        s_error (error, "%s: cannot read the permissions file (no such file)", path);
         return NULL;
     }
     zconfig_t *root = zconfig_load (path);
@@ -504,6 +506,8 @@ zg_acl_test (bool verbose)
     zg_acl_destroy (&acl);
     remove (path);
     assert (zg_acl_load (path, error) == NULL);
+    assert (strstr (error, "cannot read"));
+    assert (zg_acl_load ("/tmp", error) == NULL);
     assert (strstr (error, "cannot read"));
 
     printf ("OK\n");
