@@ -49,9 +49,13 @@ grants
 """
 
 
+KEYGEN = os.path.join(os.path.dirname(ZGATE_BIN), "zgate-keygen")
+
+
 class Keys:
-    """Certificates in a scratch directory: the server's, and one per client with its name as metadata;
-    the clients' public files are copied into the directory zgate reads (client-certs)."""
+    """Certificates in a scratch directory: the server's (made by zgate-keygen), and one per client with its
+    name as metadata, made by pyzmq or zgate-keygen, so that both are shown to work with czmq's zauth; the
+    clients' public files are copied into the directory zgate reads (client-certs)."""
 
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="zgate-security-")
@@ -59,16 +63,23 @@ class Keys:
         self.allowed = os.path.join(self.root, "clients")
         os.mkdir(self.allowed)
         os.mkdir(self.made)
-        _, self.server_secret = zmq.auth.create_certificates(self.made, "server")
-        self.server_public, _ = zmq.auth.load_certificate(self.server_secret)
+        subprocess.run([KEYGEN, "server", self.made], check=True, capture_output=True, timeout=10)
+        self.server_secret = os.path.join(self.made, "server.cert_secret")
+        self.server_public, _ = zmq.auth.load_certificate(os.path.join(self.made, "server.cert"))
         self.permissions = os.path.join(self.root, "permissions.zpl")
         with open(self.permissions, "w") as file:
             file.write(PERMISSIONS)
 
-    def make(self, name, allow=True):
+    def make(self, name, allow=True, keygen=False):
         """pyzmq writes the metadata into the _secret file only: the public file zgate reads is that
         file without its secret key, as czmq's zcert_save_public writes it."""
-        _, secret = zmq.auth.create_certificates(self.made, name, metadata={"name": name})
+        if keygen:
+            subprocess.run([KEYGEN, name, self.made], check=True, capture_output=True, timeout=10)
+            os.rename(os.path.join(self.made, name + ".cert_secret"), os.path.join(self.made, name + ".key_secret"))
+            os.rename(os.path.join(self.made, name + ".cert"), os.path.join(self.made, name + ".key"))
+            secret = os.path.join(self.made, name + ".key_secret")
+        else:
+            _, secret = zmq.auth.create_certificates(self.made, name, metadata={"name": name})
         if allow:
             with open(secret) as source, open(os.path.join(self.allowed, name + ".key"), "w") as public:
                 public.writelines(line for line in source if "secret-key" not in line)
@@ -152,8 +163,9 @@ class SecureCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.keys = Keys()
-        for name in ("alice", "bob", "carol", "root"):
+        for name in ("alice", "bob", "carol"):
             cls.keys.make(name)
+        cls.keys.make("root", keygen=True)
         cls.keys.make("mallory", allow=False)
         cls.zgate = Zgate(**cls.keys.flags()).start()
         cls.context = zmq.Context()
