@@ -43,6 +43,7 @@
 #include "zg_room.h"
 #include "zg_roomset.h"
 #include "zg_member.h"
+#include "zg_curve.h"
 #include "zg_log.h"
 
 typedef struct {
@@ -84,6 +85,7 @@ static const s_test_t s_tests [] = {
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },
+    { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },

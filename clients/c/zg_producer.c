@@ -9,6 +9,7 @@
 
 #include <msgpack.h>
 #include "zg_producer.h"
+#include "zg_curve.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 
@@ -29,12 +30,22 @@ struct _zg_producer_t {
 zg_producer_t *
 zg_producer_new (const char *endpoint)
 {
+    return zg_producer_new_secure (endpoint, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_producer_t *
+zg_producer_new_secure (const char *endpoint, const char *client_cert, const char *server_key)
+{
     zg_producer_t *self = (zg_producer_t *) zmalloc (sizeof (zg_producer_t));
     assert (self);
     self->timeout = 5000;
     self->dealer = zsock_new (ZMQ_DEALER);
     assert (self->dealer);
-    if (zsock_connect (self->dealer, "%s", endpoint) == -1)
+    if (zg_curve_secure (self->dealer, client_cert, server_key)
+    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
         zg_producer_destroy (&self);
     return self;
 }

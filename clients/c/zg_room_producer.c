@@ -8,6 +8,7 @@
 */
 
 #include "zg_room_producer.h"
+#include "zg_curve.h"
 //  The self test runs against a real rooms actor in-process
 #include "zg_rooms.h"
 #include "zg_actor.h"
@@ -27,6 +28,15 @@ struct _zg_room_producer_t {
 zg_room_producer_t *
 zg_room_producer_new (const char *endpoint, int timeout)
 {
+    return zg_room_producer_new_secure (endpoint, timeout, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_room_producer_t *
+zg_room_producer_new_secure (const char *endpoint, int timeout, const char *client_cert, const char *server_key)
+{
     assert (endpoint);
     zg_room_producer_t *self = (zg_room_producer_t *) zmalloc (sizeof (zg_room_producer_t));
     assert (self);
@@ -36,7 +46,8 @@ zg_room_producer_new (const char *endpoint, int timeout)
     assert (self->dealer);
     zsock_set_sndhwm (self->dealer, 100000);
     zsock_set_rcvhwm (self->dealer, 100000);
-    if (zsock_connect (self->dealer, "%s", endpoint) == -1)
+    if (zg_curve_secure (self->dealer, client_cert, server_key)
+    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
         zg_room_producer_destroy (&self);
     return self;
 }

@@ -1,9 +1,13 @@
 //  zgate-cli - add a task to a queue and read it back, as qmanager's client:
 //
-//      zgate-cli [-endpoint E] add -type T -input X [-priority P]   prints "Task ID result: <id>"
+//      zgate-cli [-endpoint E] [-cert C -server-key K] add -type T -input X [-priority P]
+//                                                                   prints "Task ID result: <id>"
 //      zgate-cli [-endpoint E] get -id ID                           prints the task and its output
 //      zgate-cli [-endpoint E] request -type T -input X [-timeout MS]   waits for and prints the output
 //
+//  -cert (the client's certificate with its secret key) and -server-key (the
+//  server's public certificate or Z85 key) talk CURVE to a zgate that runs
+//  security; ZGATE_CLIENT_CERT and ZGATE_SERVER_KEY are their defaults.
 //  Exit code 0 on success, 1 on an error from zgate, 2 on bad usage.
 
 #include "zg_producer.h"
@@ -11,7 +15,8 @@
 static int
 s_usage (void)
 {
-    fprintf (stderr, "usage: zgate-cli [-endpoint tcp://127.0.0.1:5562] add -type T -input X [-priority P]\n"
+    fprintf (stderr, "usage: zgate-cli [-endpoint tcp://127.0.0.1:5562] [-cert FILE -server-key KEY] add -type T "
+                     "-input X [-priority P]\n"
                      "       zgate-cli [-endpoint ...] get -id ID\n"
                      "       zgate-cli [-endpoint ...] request -type T -input X [-timeout MS]\n");
     return 2;
@@ -21,6 +26,7 @@ int
 main (int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5562";
+    const char *cert = getenv ("ZGATE_CLIENT_CERT"), *server_key = getenv ("ZGATE_SERVER_KEY");
     const char *command = NULL, *type = NULL, *input = NULL, *id = NULL;
     int priority = 0, timeout = 5000;
     for (int index = 1; index < argc; index++) {
@@ -34,6 +40,12 @@ main (int argc, char **argv)
         else {
             if (streq (flag, "-endpoint"))
                 endpoint = value;
+            else
+            if (streq (flag, "-cert"))
+                cert = value;
+            else
+            if (streq (flag, "-server-key"))
+                server_key = value;
             else
             if (streq (flag, "-type"))
                 type = value;
@@ -59,9 +71,9 @@ main (int argc, char **argv)
             fprintf (stderr, "add, get or request is required\n");
         return s_usage ();
     }
-    zg_producer_t *producer = zg_producer_new (endpoint);
+    zg_producer_t *producer = zg_producer_new_secure (endpoint, cert, server_key);
     if (!producer) {
-        fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
+        fprintf (stderr, "zgate-cli: invalid endpoint %s or certificate\n", endpoint);
         return 2;
     }
     int rc = 0;

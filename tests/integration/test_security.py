@@ -50,6 +50,7 @@ grants
 
 
 KEYGEN = os.path.join(os.path.dirname(ZGATE_BIN), "zgate-keygen")
+CLI = os.path.join(os.path.dirname(os.path.dirname(ZGATE_BIN)), "examples", "workqueue", "zgate-cli")
 
 
 class Keys:
@@ -285,6 +286,24 @@ class TestQueues(SecureCase):
         self.assertEqual(stats["workers"], 0)
         worker = Worker(self, self.zgate.endpoint("queues-workers"), "bob")
         self.assertEqual(worker.request("READY", msgpack.packb({"queues": ["jobs.resize"]}))[0], b"OK")
+
+
+class TestCli(SecureCase):
+    def test_zgate_cli_speaks_curve(self):
+        """The C client library (zg_producer_new_secure) through zgate-cli's -cert and -server-key."""
+        base = [CLI, "-endpoint", self.zgate.endpoint("queues-producers"),
+                "-cert", os.path.join(self.keys.made, "bob.key_secret"),
+                "-server-key", os.path.join(self.keys.made, "server.cert")]
+        run = subprocess.run(base + ["add", "-type", "jobs.cli", "-input", "x"], capture_output=True, text=True,
+                             timeout=20)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("Task ID result:", run.stdout)
+        env = dict(os.environ, ZGATE_CLIENT_CERT=os.path.join(self.keys.made, "carol.key_secret"),
+                   ZGATE_SERVER_KEY=self.keys.server_public.decode())
+        run = subprocess.run(base[:3] + ["add", "-type", "jobs.cli", "-input", "x"], capture_output=True,
+                             text=True, timeout=20, env=env)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("403", run.stdout + run.stderr)
 
 
 class TestRooms(SecureCase):
