@@ -235,6 +235,21 @@ class TestCurve(SecureCase):
         self.assertEqual(kept.ok("PING"), [])
 
 
+class TestReload(SecureCase):
+    def test_permissions_are_read_again_on_sighup(self):
+        carol = self.dealer("queues-producers", "carol")
+        carol.forbidden("SEND", "jobs.x", b"\x80", "x")
+        with open(self.keys.permissions, "a") as file:
+            file.write("        queues\n            send = jobs.*\n")        # carol's grants grow
+        self.zgate.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: carol.request("SEND", "jobs.x", b"\x80", "x")[0] == b"OK", what="the new grant")
+        with open(self.keys.permissions, "a") as file:
+            file.write("        topics\n            shout = *\n")           # no such action: refused
+        self.zgate.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.zgate._seen("keeps its permissions"), what="the refusal")
+        self.assertEqual(carol.ok("SEND", "jobs.x", b"\x80", "x")[0][:1].isdigit(), True)
+
+
 class TestTopics(SecureCase):
     def test_permitted_prefix_delivers_and_refused_one_gets_nothing(self):
         allowed = self.subscriber("alice", b"sensors.")
