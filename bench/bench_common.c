@@ -166,8 +166,8 @@ bench_mark (bench_mark_t *mark, int64_t server_pid)
 {
     struct rusage usage;
     getrusage (RUSAGE_SELF, &usage);
-    mark->client_cpu = (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
-                     + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+    mark->client_cpu = (double) usage.ru_utime.tv_sec + (double) usage.ru_utime.tv_usec / 1e6
+                     + (double) usage.ru_stime.tv_sec + (double) usage.ru_stime.tv_usec / 1e6;
     mark->server_cpu = server_pid? s_process_cpu (server_pid): 0;
     mark->wall_ns = bench_now_ns ();
 }
@@ -212,16 +212,16 @@ void
 bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench_mark_t *end,
               int64_t server_pid, bench_samples_t *samples, const char *extra)
 {
-    double seconds = elapsed_ns > 0? elapsed_ns / 1e9: 1e-9;
+    double seconds = elapsed_ns > 0? (double) elapsed_ns / 1e9: 1e-9;
     printf ("RESULT rate=%.0f operations=%lld seconds=%.3f client_cpu=%.2f server_cpu=%.2f",
-            operations / seconds, (long long) operations, seconds,
+            (double) operations / seconds, (long long) operations, seconds,
             end->client_cpu - start->client_cpu, end->server_cpu - start->server_cpu);
     if (samples && samples->count) {
         qsort (samples->values, samples->count, sizeof (int64_t), s_compare_int64);
         size_t p99 = samples->count * 99 / 100;
         printf (" p50_us=%.1f p99_us=%.1f samples=%zu",
-                samples->values [samples->count / 2] / 1e3,
-                samples->values [p99 < samples->count? p99: samples->count - 1] / 1e3, samples->count);
+                (double) samples->values [samples->count / 2] / 1e3,
+                (double) samples->values [p99 < samples->count? p99: samples->count - 1] / 1e3, samples->count);
     }
     printf (" client_rss_kb=%ld", s_process_status_kb (getpid (), "VmHWM"));
     if (server_pid)

@@ -886,18 +886,18 @@ zg_codec_test (bool verbose)
                                 "plain text with \"quotes\", a\\backslash / and \t tab", "caf\xc3\xa9 \x01",
                                 "\x80\x81\xff binary", "", "tru", NULL };
     for (int index = 0; payloads [index]; index++) {
-        const byte *payload = (const byte *) payloads [index];
+        const byte *sample = (const byte *) payloads [index];
         size_t length = strlen (payloads [index]);
-        json_object *node = zg_codec_payload_value (codec, payload, length);
+        json_object *node = zg_codec_payload_value (codec, sample, length);
         json_object *parsed = NULL;
-        zg_codec_kind_t kind = zg_codec_payload_kind (codec, payload, length, &parsed);
+        zg_codec_kind_t kind = zg_codec_payload_kind (codec, sample, length, &parsed);
         assert ((kind == ZG_CODEC_BINARY) == zg_codec_is_binary (node));
         for (int msgpack = 0; msgpack < 2; msgpack++) {
             msgpack_sbuffer expected, actual;
             msgpack_sbuffer_init (&expected);
             msgpack_sbuffer_init (&actual);
             zg_codec_encode (codec, node, msgpack, &expected);
-            zg_codec_encode_payload (codec, kind, parsed, payload, length, msgpack, &actual);
+            zg_codec_encode_payload (codec, kind, parsed, sample, length, msgpack, &actual);
             assert (expected.size == actual.size && memcmp (expected.data, actual.data, actual.size) == 0);
             msgpack_sbuffer_destroy (&expected);
             msgpack_sbuffer_destroy (&actual);

@@ -95,14 +95,10 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (zg_gw_settings_t) {
-        .max_frame_size = 1048576, .max_message_size = 1048576, .max_depth = 32,
-        .max_topic_size = 255, .max_subscriptions = 100, .max_sessions = 10000,
-        .max_queue_bytes = 1048576, .ping_interval = 30000, .ping_timeout = 10000,
-        .max_body_size = 65536, .pull_buffer_size = 10, .max_pull_subscribers = 10000,
-        .pull_idle_timeout = 600000, .peer_stats_interval = 1000, .write_batch = 65536,
-        .http_timeout = 30000, .interface = strdup ("127.0.0.1")
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "gateway");
+    zg_config_t *defaults = zg_config_new ();
+    self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
+    zg_config_destroy (&defaults);
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };

@@ -175,7 +175,7 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
     msgpack_sbuffer_clear (&self->encoded);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 1 + options->has_priority + options->has_timeout + options->has_ack_timeout);
+    msgpack_pack_map (&packer, 1u + options->has_priority + options->has_timeout + options->has_ack_timeout);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     if (options->reply)
         msgpack_pack_true (&packer);

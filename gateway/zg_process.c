@@ -107,6 +107,7 @@ zg_process_test (bool verbose)
     volatile double sink = 0;
     for (int index = 0; index < 30000000; index++)
         sink += index;
+    assert (sink > 0);
     zg_process_t after;
     assert (zg_process_read (&after));
     fclose (file);

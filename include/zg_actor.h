@@ -86,6 +86,14 @@ int
     zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key,
                       const char *value, char *error, size_t size);
 
+//  Actor side: fill settings with the defaults of the table's keys from the
+//  embedded config/zgate.cfg, section by section: the file is the one source
+//  of defaults. A key the file does not have (only "verbose", which the
+//  daemon sets from server/log-level) starts at 0; a default outside the
+//  table's bounds is a programming error.
+void
+    zg_actor_defaults (const zg_int_setting_t *table, void *settings, const char *section);
+
 //  Actor side: bind a socket to an endpoint. Returns 0, or -1 with a reason
 int
     zg_actor_bind (zsock_t *socket, const char *endpoint, char *error, size_t size);

@@ -161,6 +161,29 @@ zg_actor_set_int (const zg_int_setting_t *table, void *settings, const char *key
 }
 
 //  --------------------------------------------------------------------------
+//  Actor side: fill settings with the defaults of the embedded config/zgate.cfg
+
+void
+zg_actor_defaults (const zg_int_setting_t *table, void *settings, const char *section)
+{
+    zg_config_t *defaults = zg_config_new ();
+    for (; table->key; table++) {
+        char path [256], error [256];
+        snprintf (path, sizeof path, "%s/%s", section, table->key);
+        const char *value = zg_config_get (defaults, path);
+        if (!value) {
+            assert (streq (table->key, "verbose"));
+            value = "0";
+        }
+        int rc = zg_actor_set_int (table, settings, table->key, value, error, sizeof error);
+        if (rc)
+            zsys_error ("config/zgate.cfg: %s: %s", path, error);
+        assert (rc == 0);
+    }
+    zg_config_destroy (&defaults);
+}
+
+//  --------------------------------------------------------------------------
 //  Actor side: bind a socket to an endpoint
 
 int
@@ -199,6 +222,23 @@ zg_actor_test (bool verbose)
     assert (zg_actor_set_int (table, &settings, "other", "1", error, sizeof error) == -1);
     assert (streq (error, "unknown key 'other'"));
     assert (settings.size == 42);
+
+    //  Defaults come from the embedded config/zgate.cfg
+    const zg_int_setting_t topics_table [] = {
+        { "verbose", offsetof (s_test_settings_t, size), 0, 1 },
+        { NULL }
+    };
+    settings.size = 42;
+    zg_actor_defaults (topics_table, &settings, "topics");
+    assert (settings.size == 0);
+    const zg_int_setting_t size_table [] = {
+        { "max-topic-size", offsetof (s_test_settings_t, size), 1, 65535 },
+        { NULL }
+    };
+    zg_config_t *config = zg_config_new ();
+    zg_actor_defaults (size_table, &settings, "topics");
+    assert (settings.size == zg_config_get_int (config, "topics/max-topic-size"));
+    zg_config_destroy (&config);
 
     zsock_t *socket = zsock_new (ZMQ_PUB);
     assert (zg_actor_bind (socket, "tcp://127.0.0.1:*", error, sizeof error) == 0);

@@ -184,7 +184,7 @@ zg_heap_test (bool verbose)
     assert (zg_heap_first_key (heap) == INT64_MAX);
     //  Enough items to grow the heap several times
     const int count = 5000;
-    s_test_item_t *items = (s_test_item_t *) zmalloc (count * sizeof (s_test_item_t));
+    s_test_item_t *items = (s_test_item_t *) zmalloc ((size_t) count * sizeof (s_test_item_t));
     for (int index = 0; index < count; index++) {
         items [index].id = index;
         zg_heap_set (heap, &items [index].node, (index * 7919) % 1000);

@@ -22,7 +22,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "verbose", offsetof (zg_qsettings_t, verbose), 0, 1 },
     { "sndhwm", offsetof (zg_qsettings_t, sndhwm), 0, INT32_MAX },
     { "rcvhwm", offsetof (zg_qsettings_t, rcvhwm), 0, INT32_MAX },
-    { "max-message-size", offsetof (zg_qsettings_t, max_message_size), 1, INT64_MAX },
+    { "max-message-size", offsetof (zg_qsettings_t, max_message_size), 1, INT32_MAX },
     { "max-task-size", offsetof (zg_qsettings_t, max_task_size), 0, INT32_MAX },
     { "max-name-size", offsetof (zg_qsettings_t, max_name_size), 1, ZG_QOPTIONS_NAME_MAX },
     { "max-options-size", offsetof (zg_qsettings_t, max_options_size), 1, 1048576 },
@@ -47,19 +47,14 @@ static const zg_int_setting_t s_int_settings [] = {
 };
 
 //  --------------------------------------------------------------------------
-//  The settings' defaults (config/zgate.cfg documents the same values)
+//  The settings' defaults, from the embedded config/zgate.cfg
 
 zg_qsettings_t
 zg_qsettings_defaults (void)
 {
-    return (zg_qsettings_t) {
-        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 16777216, .max_task_size = 1048576,
-        .max_name_size = 255, .max_options_size = 4096, .max_pending = 100000, .max_tasks = 2000000,
-        .max_queues = 10000, .max_workers = 100000, .max_subscriptions = 64, .max_prefetch = 10000,
-        .max_priority = 9, .max_deliveries = 5, .heartbeat_interval = 1000, .worker_timeout = 5000,
-        .ack_timeout = 30000, .max_ack_timeout = 86400000, .reply_timeout = 5000,
-        .max_reply_timeout = 3600000, .result_ttl = 60000, .max_results = 100000, .recent_size = 50
-    };
+    zg_qsettings_t settings = { 0 };
+    zg_actor_defaults (s_int_settings, &settings, "queues");
+    return settings;
 }
 
 //  --------------------------------------------------------------------------

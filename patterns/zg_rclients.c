@@ -41,7 +41,7 @@ zg_rclients_new (void)
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) s_client_destroy);
     self->liveness = zg_liveness_new ();
     //  Ids stay unique across restarts that reuse the counter
-    snprintf (self->tag, sizeof self->tag, "%08x", (unsigned) (randof (UINT32_MAX) ^ (uint32_t) zclock_time ()));
+    snprintf (self->tag, sizeof self->tag, "%08x", (unsigned) ((uint32_t) randof (UINT32_MAX) ^ (uint32_t) zclock_time ()));
     return self;
 }
 

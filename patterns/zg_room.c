@@ -187,8 +187,14 @@ zg_room_member_set_mode (zg_room_t *self, zg_rmember_t *member, bool async)
         self->waiting--;
     member->seq = 0;
     member->async = async;
-    self->async_members += async? 1: -1;
-    self->sync_members += async? -1: 1;
+    if (async) {
+        self->async_members++;
+        self->sync_members--;
+    }
+    else {
+        self->async_members--;
+        self->sync_members++;
+    }
 }
 
 //  --------------------------------------------------------------------------

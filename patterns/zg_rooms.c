@@ -104,12 +104,7 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->settings = (s_settings_t) {
-        .client_timeout = 15000, .ack_timeout = ZG_ROOM_DEFAULT_ACK_TIMEOUT, .max_clients = 100000, .max_rooms = 100000,
-        .max_rooms_per_client = 1000, .max_backlog = 100000, .max_name_size = 255,
-        .max_message_size = 1048576, .max_peek = 1000, .max_top_rooms = 1000,
-        .sndhwm = 100000, .rcvhwm = 100000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "rooms");
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     self->handle = zsock_resolve (self->router);
@@ -117,7 +112,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
     self->security = zg_security_new ();
     self->rooms = zg_roomset_new (self->handle);
@@ -699,7 +694,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     //  Socket options apply to endpoints bound from now on
     zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->router, self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->room_key = (char *) realloc (self->room_key, (size_t) self->settings.max_name_size + 1);
     assert (self->room_key);
     s_self_configure_rooms (self);

@@ -493,7 +493,7 @@ s_latency_json (zg_roomset_t *self)
     json_object_object_add (latency, "count", json_object_new_uint64 (samples));
     json_object_object_add (latency, "min", json_object_new_int64 (least));
     json_object_object_add (latency, "max", json_object_new_int64 (most));
-    json_object_object_add (latency, "avg", json_object_new_double (samples? (double) sum / samples: 0));
+    json_object_object_add (latency, "avg", json_object_new_double (samples? (double) sum / (double) samples: 0));
     return latency;
 }
 

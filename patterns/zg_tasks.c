@@ -383,7 +383,7 @@ zg_tasks_test (bool verbose)
     //  Enough tasks to grow the table several times, then remove every other
     //  one and check that lookups still find exactly the survivors
     const int count = 20000;
-    zg_task_t **created = (zg_task_t **) zmalloc (count * sizeof (zg_task_t *));
+    zg_task_t **created = (zg_task_t **) zmalloc ((size_t) count * sizeof (zg_task_t *));
     for (int index = 0; index < count; index++) {
         created [index] = zg_tasks_create (tasks);
         assert (created [index]->id == (uint64_t) index + 1);

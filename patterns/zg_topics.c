@@ -92,7 +92,7 @@ s_self_apply_options (self_t *self)
     zsock_t *xsubs [] = { self->xsub, self->xsub_inproc };
     for (size_t index = 0; index < 2; index++) {
         zsock_set_rcvhwm (xsubs [index], (int) self->settings.rcvhwm);
-        zsock_set_maxmsgsize (xsubs [index], self->settings.max_message_size);
+        zsock_set_maxmsgsize (xsubs [index], (int) self->settings.max_message_size);
     }
 }
 
@@ -104,10 +104,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->pipe = pipe;
     if (hooks)
         self->hooks = *hooks;
-    self->settings = (s_settings_t) {
-        .sndhwm = 100000, .rcvhwm = 100000, .max_message_size = 1048576,
-        .max_topic_size = 255, .max_topics = 10000
-    };
+    zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
     self->xsub_inproc = zsock_new (ZMQ_XSUB);

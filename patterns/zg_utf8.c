@@ -123,11 +123,11 @@ zg_utf8_clean_json (json_object *value)
             if (!zg_utf8_valid (key))
                 zlist_append (renamed, key);
         }
-        for (char *key = (char *) zlist_first (renamed); key; key = (char *) zlist_next (renamed)) {
-            json_object *member = json_object_get (json_object_object_get (value, key));
-            json_object_object_del (value, key);
-            char *clean = zg_utf8_clean (key);
-            json_object_object_add (value, clean, member);
+        for (char *name = (char *) zlist_first (renamed); name; name = (char *) zlist_next (renamed)) {
+            json_object *named = json_object_get (json_object_object_get (value, name));
+            json_object_object_del (value, name);
+            char *clean = zg_utf8_clean (name);
+            json_object_object_add (value, clean, named);
             free (clean);
         }
         zlist_destroy (&renamed);

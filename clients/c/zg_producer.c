@@ -152,7 +152,7 @@ s_options (int timeout, int priority)
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, (timeout > 0? 2: 0) + (priority > 0));
+    msgpack_pack_map (&packer, (timeout > 0? 2u: 0u) + (priority > 0? 1u: 0u));
     if (timeout > 0) {
         msgpack_pack_str_with_body (&packer, "reply", 5);
         msgpack_pack_true (&packer);

@@ -272,7 +272,7 @@ zg_room_producer_configure (zg_room_producer_t *self, const char *room, int hold
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, (hold >= 0) + (ack_timeout > 0));
+    msgpack_pack_map (&packer, (hold >= 0? 1u: 0u) + (ack_timeout > 0? 1u: 0u));
     if (hold >= 0) {
         msgpack_pack_str_with_body (&packer, "hold", 4);
         if (hold)

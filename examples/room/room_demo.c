@@ -30,7 +30,7 @@ s_log (const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    printf ("%6.2fs  ", (zclock_mono () - s_start) / 1000.0);
+    printf ("%6.2fs  ", (double) (zclock_mono () - s_start) / 1000.0);
     vprintf (format, args);
     printf ("\n");
     fflush (stdout);
