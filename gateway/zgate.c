@@ -295,34 +295,49 @@ s_start_auth (zactor_t **auth_p, zg_config_t *config, char *error, size_t size)
     return 0;
 }
 
+//  The security keys a native actor takes, in order, and whether SIGHUP
+//  sends them again (files whose content changes under the same path)
+static const struct {
+    const char *key;
+    const char *path;
+    bool reload;
+} s_security_keys [] = {
+    { "security-server-cert", "security/server-cert", false },
+    { "security-client-certs", "security/client-certs", true },
+    { "security-permissions", "security/permissions", true },
+};
+#define ZGATE_SECURITY_KEYS (sizeof s_security_keys / sizeof s_security_keys [0])
+
 //  Give a native actor the security keys, before its endpoints
 static int
 s_secure_actor (zactor_t *actor, zg_config_t *config, char *error, size_t size)
 {
-    if (zg_actor_set (actor, "security-server-cert", zg_config_get (config, "security/server-cert"),
-                      error, size))
-        return -1;
-    return zg_actor_set (actor, "security-permissions", zg_config_get (config, "security/permissions"),
-                         error, size);
+    for (size_t index = 0; index < ZGATE_SECURITY_KEYS; index++)
+        if (zg_actor_set (actor, s_security_keys [index].key, zg_config_get (config, s_security_keys [index].path),
+                          error, size))
+            return -1;
+    return 0;
 }
 
-//  SIGHUP: read the client certificates and the permissions again, even if
-//  their paths are the same (the files changed). A permissions file that is
-//  not valid keeps the old permissions, with a warning.
+//  SIGHUP: read the client certificates (for zauth, and for their names)
+//  and the permissions again, even if their paths are the same (the files
+//  changed). A key that cannot be read keeps its old value, with a warning.
 static void
 s_reload_security (zactor_t **actors, zactor_t *auth, zg_config_t *old, zg_config_t *fresh)
 {
     if (auth)
         s_auth_command (auth, "CURVE", zg_config_get (fresh, "security/client-certs"));
-    const char *permissions = zg_config_get (fresh, "security/permissions");
-    for (size_t index = 0; index < ZGATE_ACTORS; index++) {
-        char error [512] = "";
-        if (s_actor_specs [index].native
-        &&  zg_actor_set (actors [index], "security-permissions", permissions, error, sizeof error)) {
-            zsys_warning ("reload: %s keeps its permissions: %s", s_actor_specs [index].section, error);
-            zg_config_set (fresh, "security/permissions", zg_config_get (old, "security/permissions"));
+    for (size_t key = 0; key < ZGATE_SECURITY_KEYS; key++)
+        for (size_t index = 0; index < ZGATE_ACTORS && s_security_keys [key].reload; index++) {
+            const char *path = s_security_keys [key].path;
+            char error [512] = "";
+            if (s_actor_specs [index].native
+            &&  zg_actor_set (actors [index], s_security_keys [key].key, zg_config_get (fresh, path),
+                              error, sizeof error)) {
+                zsys_warning ("reload: %s keeps its %s: %s", s_actor_specs [index].section, path, error);
+                zg_config_set (fresh, path, zg_config_get (old, path));
+            }
         }
-    }
 }
 
 //  Apply one changed key to the running daemon; returns 0, or -1 with a reason

@@ -188,7 +188,7 @@ s_self_permitted (self_t *self, zg_wire_request_t *request, bool allowed, const 
     if (!allowed) {
         self->denied++;
         s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'",
-                      zg_wire_identity (request), what, name);
+                      zg_security_name (self->security, zg_wire_identity (request)), what, name);
     }
     return allowed;
 }

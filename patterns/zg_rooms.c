@@ -630,7 +630,8 @@ s_self_permitted (self_t *self, const s_command_t *entry)
     if (room && zg_security_allows (self->security, identity, "rooms", action, room, false))
         return true;
     self->denied++;
-    s_self_error (self, ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'", identity, action, room? room: entry->command);
+    s_self_error (self, ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'", zg_security_name (self->security, identity),
+                  action, room? room: entry->command);
     return false;
 }
 

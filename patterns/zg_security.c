@@ -17,6 +17,7 @@
 struct _zg_security_t {
     zcert_t *cert;                  //  Server certificate, or NULL: no CURVE
     zg_acl_t *acl;                  //  Permissions, or NULL: all may
+    zhashx_t *names;                //  Client public key (Z85) -> certificate name
     bool bound;                     //  A network endpoint is bound
 };
 
@@ -28,6 +29,8 @@ zg_security_new (void)
 {
     zg_security_t *self = (zg_security_t *) zmalloc (sizeof (zg_security_t));
     assert (self);
+    self->names = zhashx_new ();
+    assert (self->names);
     return self;
 }
 
@@ -43,6 +46,7 @@ zg_security_destroy (zg_security_t **self_p)
         return;
     zcert_destroy (&self->cert);
     zg_acl_destroy (&self->acl);
+    zhashx_destroy (&self->names);
     free (self);
     *self_p = NULL;
 }
@@ -64,6 +68,37 @@ s_load_cert (const char *path, char *error, size_t size)
     return cert;
 }
 
+//  Public key -> name of every certificate under directory that has a name,
+//  read as zauth reads them (every file but the _secret ones); NULL if
+//  directory is not one
+static zhashx_t *
+s_load_names (const char *directory, char *error, size_t size)
+{
+    zdir_t *dir = zdir_new (directory, NULL);
+    if (!dir) {
+        snprintf (error, size, "%s: not a directory of certificates", directory);
+        return NULL;
+    }
+    zhashx_t *names = zhashx_new ();
+    assert (names);
+    zhashx_set_duplicator (names, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (names, (zhashx_destructor_fn *) zstr_free);
+    zfile_t **files = zdir_flatten (dir);
+    for (size_t index = 0; files [index]; index++) {
+        const char *path = zfile_filename (files [index], NULL);
+        size_t length = strlen (path);
+        if (!zfile_is_regular (files [index]) || (length >= 7 && streq (path + length - 7, "_secret")))
+            continue;
+        zcert_t *cert = zcert_load (path);
+        if (cert && zcert_meta (cert, "name"))
+            zhashx_update (names, zcert_public_txt (cert), (void *) zcert_meta (cert, "name"));
+        zcert_destroy (&cert);
+    }
+    zdir_flatten_free (&files);
+    zdir_destroy (&dir);
+    return names;
+}
+
 //  --------------------------------------------------------------------------
 //  Apply a key without its "security-" prefix
 
@@ -82,6 +117,14 @@ zg_security_set (zg_security_t *self, const char *key, const char *value, char *
             return -1;
         zcert_destroy (&self->cert);
         self->cert = cert;
+        return 0;
+    }
+    if (streq (key, "client-certs")) {
+        zhashx_t *names = *value? s_load_names (value, error, size): zhashx_new ();
+        if (!names)
+            return -1;
+        zhashx_destroy (&self->names);
+        self->names = names;
         return 0;
     }
     if (streq (key, "permissions")) {
@@ -119,6 +162,17 @@ zg_security_bind (zg_security_t *self, zsock_t *socket, const char *endpoint, ch
 }
 
 //  --------------------------------------------------------------------------
+//  The name of the certificate with this public key, or the identity itself
+
+const char *
+zg_security_name (zg_security_t *self, const char *identity)
+{
+    assert (self);
+    const char *name = identity? (const char *) zhashx_lookup (self->names, identity): NULL;
+    return name? name: identity;
+}
+
+//  --------------------------------------------------------------------------
 //  Whether a server certificate is set
 
 bool
@@ -152,8 +206,9 @@ zg_security_allows (zg_security_t *self, const char *identity, const char *patte
     int decided = s_decided (self, identity);
     if (decided >= 0)
         return decided;
-    return prefix? zg_acl_allows_prefix (self->acl, identity, pattern, action, name)
-                 : zg_acl_allows (self->acl, identity, pattern, action, name);
+    const char *named = zg_security_name (self, identity);
+    return prefix? zg_acl_allows_prefix (self->acl, named, pattern, action, name)
+                 : zg_acl_allows (self->acl, named, pattern, action, name);
 }
 
 //  --------------------------------------------------------------------------
@@ -164,7 +219,7 @@ zg_security_admin (zg_security_t *self, const char *identity)
 {
     assert (self);
     int decided = s_decided (self, identity);
-    return decided >= 0? decided: zg_acl_admin (self->acl, identity);
+    return decided >= 0? decided: zg_acl_admin (self->acl, zg_security_name (self, identity));
 }
 
 //  --------------------------------------------------------------------------
@@ -246,6 +301,11 @@ zg_security_test (bool verbose)
     assert (zcert_save_public (client, client_path) == 0);
     zstr_sendx (auth, "CURVE", certs, NULL);
     zsock_wait (auth);
+    assert (zg_security_set (security, "client-certs", "/no/such/dir", error, sizeof error) == -1);
+    assert (zg_security_set (security, "client-certs", certs, error, sizeof error) == 0);
+    assert (streq (zg_security_name (security, zcert_public_txt (client)), "alice"));
+    assert (streq (zg_security_name (security, "unknown"), "unknown"));
+    assert (zg_security_name (security, NULL) == NULL);
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     assert (zg_security_bind (security, router, "tcp://127.0.0.1:*", error, sizeof error) == 0);
     int port = atoi (strrchr (zsock_last_endpoint (router), ':') + 1);
@@ -264,7 +324,8 @@ zg_security_test (bool verbose)
         assert (zmq_poll (&item, 1, 2000) == 1);
         assert (zg_wire_recv (&request, zsock_resolve (router)) == 0);
         const char *identity = zg_wire_identity (&request);
-        if (identity && streq (identity, "alice"))
+        if (identity && streq (identity, zcert_public_txt (client))
+        &&  streq (zg_security_name (security, identity), "alice"))
             identified++;
         if (!identity)
             trusted++;
@@ -287,6 +348,7 @@ zg_security_test (bool verbose)
     assert (!zg_security_allows (security, "bob", "topics", "subscribe", "news.x", false));
     assert (zg_security_allows (security, NULL, "topics", "subscribe", "news", true));
     assert (zg_security_admin (security, "alice"));
+    assert (zg_security_admin (security, zcert_public_txt (client)));
     assert (!zg_security_admin (security, "bob"));
     assert (!zg_security_admin (security, ""));
     //  A bad file keeps the old permissions; "" removes them

@@ -3,8 +3,8 @@
     binds, and the permissions it asks before it acts
 
     Private to the pattern actors (topics, queues, rooms). The daemon gives
-    each actor the keys `security-server-cert` and `security-permissions`
-    before its endpoints (libzmq takes a socket's CURVE options when an
+    each actor the keys `security-server-cert`, `security-client-certs` and
+    `security-permissions` before its endpoints (libzmq takes a socket's CURVE options when an
     endpoint is bound). With a server certificate, every endpoint but
     inproc runs CURVE through the ZAP domain "zgate", which the daemon's
     zauth actor serves; inproc endpoints run no handshake, so a message
@@ -12,9 +12,14 @@
     (which authorized its web session itself) or from the embedding
     program, and is trusted.
 
-    Who sent a message is zg_wire_identity: the `name` of the client's
-    certificate, its public key if it has none, "" for a networked peer
-    with no ZAP identity, NULL over inproc.
+    Who sent a message is zg_wire_identity: the client's public key, which
+    zauth returns as the ZAP User-Id, "" for a networked peer with no ZAP
+    identity, NULL over inproc. The permissions name identities by the
+    `name` in each client's certificate: this class maps keys to names from
+    the certificates in security-client-certs, read when the key is set
+    (and again on SIGHUP). It does not take the name from the message's
+    properties: libzmq merges the peer's own handshake properties with the
+    ZAP ones, so a client whose certificate has no name could claim one.
     =========================================================================
 */
 
@@ -42,8 +47,10 @@ void
 
 //  Apply a key without its "security-" prefix: "server-cert" (a czmq
 //  certificate file with its secret key, or "" for none; only before the
-//  first network endpoint) or "permissions" (a zg_acl file, or "" for
-//  none: every authenticated client may do everything). Returns 0, or -1
+//  first network endpoint), "client-certs" (the directory of the clients'
+//  public certificates, read again at each SET, for their names) or
+//  "permissions" (a zg_acl file, or "" for none: every authenticated client
+//  may do everything). Returns 0, or -1
 //  with a reason (the old value stays), or 1 if key is not one of these.
 int
     zg_security_set (zg_security_t *self, const char *key, const char *value, char *error, size_t size);
@@ -52,6 +59,11 @@ int
 //  certificate is set. Returns 0, or -1 with a reason.
 int
     zg_security_bind (zg_security_t *self, zsock_t *socket, const char *endpoint, char *error, size_t size);
+
+//  The name of the certificate with this public key (an identity of
+//  zg_wire_identity), or the identity itself if no certificate names it
+const char *
+    zg_security_name (zg_security_t *self, const char *identity);
 
 //  Whether a server certificate is set (the endpoints run CURVE)
 bool

@@ -1,12 +1,12 @@
 /*  =========================================================================
     zg_topics - PUB/SUB fan-out actor (XSUB for publishers, XPUB for subscribers)
 
-    The XSUB sides subscribe to everything, so publishers send every message
+    The XSUB side subscribes to everything, so publishers send every message
     to zgate and the "published" counters are true even for topics nobody
-    listens to. Native publishers have their own XSUB, apart from the inproc
-    one of the gateway and embedding programs: only they are refused the
-    reserved `$zgate.` topics, which the gateway's barrier uses, and only
-    their messages are checked against the permissions. The XPUB side runs
+    listens to. A message that came over the network (it carries its peer's
+    properties; inproc ones carry none) may not use the reserved `$zgate.`
+    topics, which the gateway's barrier uses, and, with security on, is
+    checked against its publisher's permissions. The XPUB side runs
     in manual mode: each subscription and each unsubscription (including
     those libzmq makes when a subscriber disconnects) reaches the actor, which
     applies a subscription only if the subscriber may subscribe to its prefix,
@@ -60,8 +60,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zsock_t *xpub;                  //  Subscribers' side
-    zsock_t *xsub;                  //  Native publishers' side
-    zsock_t *xsub_inproc;           //  Inproc publishers' side (trusted)
+    zsock_t *xsub;                  //  Publishers' side
     zg_security_t *security;        //  CURVE and permissions
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
@@ -89,11 +88,8 @@ static void
 s_self_apply_options (self_t *self)
 {
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
-    zsock_t *xsubs [] = { self->xsub, self->xsub_inproc };
-    for (size_t index = 0; index < 2; index++) {
-        zsock_set_rcvhwm (xsubs [index], (int) self->settings.rcvhwm);
-        zsock_set_maxmsgsize (xsubs [index], (int) self->settings.max_message_size);
-    }
+    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
 }
 
 static self_t *
@@ -107,14 +103,12 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
-    self->xsub_inproc = zsock_new (ZMQ_XSUB);
-    assert (self->xpub && self->xsub && self->xsub_inproc);
+    assert (self->xpub && self->xsub);
     self->security = zg_security_new ();
     zsock_set_xpub_manual (self->xpub, 1);
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
-    zmq_send (zsock_resolve (self->xsub_inproc), "\x01", 1, 0);
     self->topics = zhashx_new ();
     zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
     self->subscriptions = zhashx_new ();
@@ -130,7 +124,6 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->xsub);
-    zsock_destroy (&self->xsub_inproc);
     zg_security_destroy (&self->security);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
@@ -151,10 +144,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
         return zg_security_bind (self->security, self->xpub, value, error, size);
-    if (streq (key, "publishers"))
+    if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
-    if (streq (key, "inproc-publishers"))
-        return zg_security_bind (self->security, self->xsub_inproc, value, error, size);
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
@@ -219,40 +210,44 @@ s_discard_more (void *socket, zmq_msg_t *frame)
 }
 
 //  --------------------------------------------------------------------------
-//  Whether a native publisher may publish on a (well-formed) topic: never a
-//  reserved one, and with security on only what its permissions grant
+//  Whether the publisher may publish on a (well-formed) topic: over inproc
+//  anything; over the network never a reserved topic, and with security on
+//  only what its permissions grant. The properties are read only for a
+//  reserved topic or with security on: the plain hot path reads none.
 
 static bool
 s_self_may_publish (self_t *self, zmq_msg_t *topic)
 {
     size_t size = zmq_msg_size (topic);
     size_t reserved_size = strlen (ZG_TOPICS_RESERVED);
-    if (size >= reserved_size && memcmp (zmq_msg_data (topic), ZG_TOPICS_RESERVED, reserved_size) == 0) {
+    bool reserved = size >= reserved_size && memcmp (zmq_msg_data (topic), ZG_TOPICS_RESERVED, reserved_size) == 0;
+    if (!reserved && !zg_security_on (self->security))
+        return true;
+    const char *identity = zg_wire_msg_identity (topic);
+    if (!identity)
+        return true;
+    if (reserved) {
         self->reserved++;
         return false;
     }
-    if (!zg_security_on (self->security))
-        return true;
     memcpy (self->checked_topic, zmq_msg_data (topic), size);
     self->checked_topic [size] = 0;
-    if (zg_security_allows (self->security, zg_wire_msg_identity (topic), "topics", "publish",
-                            self->checked_topic, false))
+    if (zg_security_allows (self->security, identity, "topics", "publish", self->checked_topic, false))
         return true;
     self->denied_publishes++;
     if (self->settings.verbose)
         zsys_info ("zg_topics: publish on '%s' denied to '%s'", self->checked_topic,
-                   zg_wire_msg_identity (topic));
+                   zg_security_name (self->security, identity));
     return false;
 }
 
 //  --------------------------------------------------------------------------
-//  Forward one message from a publisher on xsub (native or inproc); returns
-//  -1 when none is waiting
+//  Forward one message from a publisher; returns -1 when none is waiting
 
 static int
-s_self_forward_one (self_t *self, zsock_t *source)
+s_self_forward_one (self_t *self)
 {
-    void *xsub = zsock_resolve (source);
+    void *xsub = zsock_resolve (self->xsub);
     void *xpub = zsock_resolve (self->xpub);
     zmq_msg_t topic, payload;
     zmq_msg_init (&topic);
@@ -271,7 +266,7 @@ s_self_forward_one (self_t *self, zsock_t *source)
     if (!well_formed)
         self->malformed++;
     else
-    if (source != self->xsub || s_self_may_publish (self, &topic)) {
+    if (s_self_may_publish (self, &topic)) {
         size_t size = zmq_msg_size (&topic);
         s_topic_t *counters = self->last_topic;
         //  Publishers repeat topics: skip the hash lookup for the last one
@@ -461,23 +456,20 @@ zg_topics (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->xsub_inproc), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 }
     };
-    zsock_t *sources [] = { NULL, NULL, self->xsub, self->xsub_inproc };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 4, -1) == -1)
+        if (zg_actor_poll (items, 3, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
-        if (items [1].revents & ZMQ_POLLIN)
+        if (items [2].revents & ZMQ_POLLIN)
             s_self_handle_subscription (self);
-        for (size_t index = 2; index < 4; index++)
-            if (items [index].revents & ZMQ_POLLIN)
-                for (int count = 0; count < ZG_TOPICS_BATCH; count++)
-                    if (s_self_forward_one (self, sources [index]) == -1)
-                        break;
+        if (items [1].revents & ZMQ_POLLIN)
+            for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+                if (s_self_forward_one (self) == -1)
+                    break;
     }
     s_self_destroy (&self);
 }

@@ -89,9 +89,9 @@ zg_wire_msg_identity (zmq_msg_t *frame)
     //  A ZMTP peer's frames carry its properties; inproc frames carry none
     if (!zmq_msg_gets (frame, "Socket-Type") && !zmq_msg_gets (frame, "Peer-Address"))
         return NULL;
-    const char *identity = zmq_msg_gets (frame, "name");
-    if (!identity)
-        identity = zmq_msg_gets (frame, "User-Id");
+    //  libzmq puts the ZAP handler's User-Id before the peer's own properties,
+    //  so a peer cannot claim another's
+    const char *identity = zmq_msg_gets (frame, "User-Id");
     return identity? identity: "";
 }
 

@@ -51,9 +51,9 @@ int
 void
     zg_wire_close (zg_wire_request_t *self);
 
-//  Who sent a received frame (zg_security.h): the `name` of its CURVE
-//  certificate, else its public key, else "" for a networked peer that has
-//  no ZAP identity; NULL if it came over inproc (no handshake, no properties)
+//  Who sent a received frame (zg_security.h): its CURVE public key (the ZAP
+//  User-Id), or "" for a networked peer that has no ZAP identity; NULL if it
+//  came over inproc (no handshake, no properties)
 const char *
     zg_wire_msg_identity (zmq_msg_t *frame);
 

@@ -246,7 +246,7 @@ class TestReload(SecureCase):
         with open(self.keys.permissions, "a") as file:
             file.write("        topics\n            shout = *\n")           # no such action: refused
         self.zgate.process.send_signal(signal.SIGHUP)
-        wait_for(lambda: self.zgate._seen("keeps its permissions"), what="the refusal")
+        wait_for(lambda: self.zgate._seen("keeps its security/permissions"), what="the refusal")
         self.assertEqual(carol.ok("SEND", "jobs.x", b"\x80", "x")[0][:1].isdigit(), True)
 
 
