@@ -3,14 +3,14 @@
     binds, and the permissions it asks before it acts
 
     Private to the pattern actors (topics, queues, rooms). The daemon gives
-    each actor the keys `security-server-cert`, `security-client-certs` and
-    `security-permissions` before its endpoints (libzmq takes a socket's CURVE options when an
-    endpoint is bound). With a server certificate, every endpoint but
-    inproc runs CURVE through the ZAP domain "zgate", which the daemon's
-    zauth actor serves; inproc endpoints run no handshake, so a message
-    that arrived over inproc carries no identity: it comes from the gateway
-    (which authorized its web session itself) or from the embedding
-    program, and is trusted.
+    each actor the keys `security-server-cert`, `security-client-certs`
+    and `security-permissions` before its endpoints (libzmq takes a
+    socket's CURVE options when an endpoint is bound). With a server
+    certificate, every endpoint but inproc runs CURVE through the ZAP
+    domain "zgate", which the daemon's zauth actor serves; inproc endpoints
+    run no handshake, so a message that arrived over inproc carries no
+    identity: it comes from the gateway (which authorized its web session
+    itself) or from the embedding program, and is trusted.
 
     Who sent a message is zg_wire_identity: the client's public key, which
     zauth returns as the ZAP User-Id, "" for a networked peer with no ZAP
