@@ -250,14 +250,26 @@ zg_acl_load (const char *path, char *error)
 {
     assert (path);
     assert (error);
-    //  zconfig_load answers NULL both for a missing file and a bad one, and
-    //  does not end on a directory
+    //  Read here, not with zconfig_load: it answers NULL both for a missing
+    //  file and a bad one, does not end on a directory, and leaks on a bad one
     int mode = zsys_file_mode (path);
-    if (mode == -1 || !S_ISREG (mode)) {
+    FILE *file = mode != -1 && S_ISREG (mode)? fopen (path, "r"): NULL;
+    if (!file) {
         s_error (error, "%s: cannot read the permissions file (no such file)", path);
         return NULL;
     }
-    zconfig_t *root = zconfig_load (path);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&text, &size);
+    assert (stream);
+    char buffer [4096];
+    size_t read;
+    while ((read = fread (buffer, 1, sizeof buffer, file)) > 0)
+        fwrite (buffer, 1, read, stream);
+    fclose (stream);
+    fclose (file);
+    zconfig_t *root = zconfig_str_load (text);
+    free (text);
     if (!root) {
         s_error (error, "%s: not valid ZPL", path);
         return NULL;

@@ -308,7 +308,9 @@ zg_security_test (bool verbose)
     assert (zg_security_name (security, NULL) == NULL);
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     assert (zg_security_bind (security, router, "tcp://127.0.0.1:*", error, sizeof error) == 0);
-    int port = atoi (strrchr (zsock_last_endpoint (router), ':') + 1);
+    char *last_endpoint = zsock_last_endpoint (router);
+    int port = atoi (strrchr (last_endpoint, ':') + 1);
+    zstr_free (&last_endpoint);
     assert (zg_security_bind (security, router, "inproc://zg-security-test", error, sizeof error) == 0);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     zcert_apply (client, dealer);
