@@ -62,6 +62,23 @@ zg_codec_destroy (zg_codec_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
+//  A new JSON parser for the nesting limit. A parse that fails gets one
+//  too: json_tokener_reset keeps the high surrogate of an unfinished
+//  "\ud83d\u" escape, which would put a U+FFFD before the next \u escape
+//  of any later text, another session's included.
+
+static void
+s_renew_tokener (zg_codec_t *self)
+{
+    if (self->tokener)
+        json_tokener_free (self->tokener);
+    //  json-c counts the top level as one
+    self->tokener = json_tokener_new_ex (self->max_depth + 1);
+    assert (self->tokener);
+    json_tokener_set_flags (self->tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+}
+
+//  --------------------------------------------------------------------------
 //  Change the nesting limit
 
 void
@@ -70,13 +87,8 @@ zg_codec_set_max_depth (zg_codec_t *self, int max_depth)
     assert (max_depth >= 1 && max_depth <= ZG_CODEC_MAX_DEPTH);
     if (max_depth == self->max_depth)
         return;
-    if (self->tokener)
-        json_tokener_free (self->tokener);
-    //  json-c counts the top level as one
-    self->tokener = json_tokener_new_ex (max_depth + 1);
-    assert (self->tokener);
-    json_tokener_set_flags (self->tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     self->max_depth = max_depth;
+    s_renew_tokener (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -277,29 +289,37 @@ zg_codec_is_binary (json_object *value)
 }
 
 //  --------------------------------------------------------------------------
-//  True if no number in the value is infinite or NaN (1e999 parses as inf)
+//  Why a parsed value cannot be taken, or NULL: a number that is infinite
+//  or NaN (1e999 parses as inf), or containers nested deeper than the limit
+//  as msgpack counts it (json-c counts the innermost value as a level too,
+//  so with its limit one higher an empty container one level too deep
+//  would get through)
 
-static bool
-s_finite (json_object *value)
+static const char *
+s_refusal (json_object *value, int depth_left)
 {
+    const char *refusal = NULL;
     switch (json_object_get_type (value)) {
         case json_type_double:
-            return isfinite (json_object_get_double (value));
+            return isfinite (json_object_get_double (value))? NULL: "number out of range";
         case json_type_array:
-            for (size_t index = 0; index < json_object_array_length (value); index++)
-                if (!s_finite (json_object_array_get_idx (value, index)))
-                    return false;
-            return true;
+            if (depth_left == 0)
+                return "nesting too deep";
+            for (size_t index = 0; index < json_object_array_length (value) && !refusal; index++)
+                refusal = s_refusal (json_object_array_get_idx (value, index), depth_left - 1);
+            return refusal;
         case json_type_object: {
+            if (depth_left == 0)
+                return "nesting too deep";
             json_object_object_foreach (value, key, item) {
                 (void) key;
-                if (!s_finite (item))
-                    return false;
+                if (!refusal)
+                    refusal = s_refusal (item, depth_left - 1);
             }
-            return true;
+            return refusal;
         }
         default:
-            return true;
+            return NULL;
     }
 }
 
@@ -311,6 +331,14 @@ static int
 s_parse_json (zg_codec_t *self, const byte *data, size_t size, json_object **value_p,
               char *error, size_t error_size)
 {
+    //  json-c's own check lets overlongs, surrogates and code points past
+    //  U+10FFFF through, which the msgpack side refuses: check the text as
+    //  that side checks its strings, so both read the same strings
+    if (!zg_codec_utf8_valid (data, size)) {
+        if (error)
+            snprintf (error, error_size, "invalid JSON: text is not UTF-8");
+        return -1;
+    }
     json_tokener_reset (self->tokener);
     json_object *value = json_tokener_parse_ex (self->tokener, (const char *) data, (int) size);
     enum json_tokener_error status = json_tokener_get_error (self->tokener);
@@ -324,6 +352,7 @@ s_parse_json (zg_codec_t *self, const byte *data, size_t size, json_object **val
         if (error)
             snprintf (error, error_size, "invalid JSON: %s", json_tokener_error_desc (status));
         json_object_put (value);
+        s_renew_tokener (self);
         return -1;
     }
     //  Only white space may follow the value
@@ -334,9 +363,10 @@ s_parse_json (zg_codec_t *self, const byte *data, size_t size, json_object **val
             json_object_put (value);
             return -1;
         }
-    if (!s_finite (value)) {
+    const char *refusal = s_refusal (value, self->max_depth);
+    if (refusal) {
         if (error)
-            snprintf (error, error_size, "invalid JSON: number out of range");
+            snprintf (error, error_size, "invalid JSON: %s", refusal);
         json_object_put (value);
         return -1;
     }
@@ -784,10 +814,16 @@ zg_codec_test (bool verbose)
     json_object_put (value);
 
     //  Bad input of every kind
-    const char *bad_json [] = { "", "{", "{\"a\":1} x", "[[[[[1]]]]]", "{\"a\":\"\xff\"}", "nul", "[1e999]", NULL };
+    const char *bad_json [] = { "", "{", "{\"a\":1} x", "[[[[[1]]]]]", "[[[[{}]]]]", "{\"a\":\"\xff\"}", "\"\xc1\xb5\"",
+                                "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "nul", "[1e999]", NULL };
     for (int index = 0; bad_json [index]; index++)
         assert (zg_codec_decode (codec, (const byte *) bad_json [index], strlen (bad_json [index]),
                                  false, &value, error, sizeof error) == -1);
+    //  An unfinished surrogate pair leaves nothing behind for the next text
+    assert (zg_codec_decode (codec, (const byte *) "\"\\ud83d\\u", 9, false, &value, error, sizeof error) == -1);
+    assert (zg_codec_decode (codec, (const byte *) "\"a\\u001b\"", 9, false, &value, error, sizeof error) == 0);
+    assert (streq (json_object_get_string (value), "a\x1b"));
+    json_object_put (value);
     //  Four levels are fine, and so is white space after the value
     assert (zg_codec_decode (codec, (const byte *) "[[[[1]]]] \n", 11, false, &value, error, sizeof error) == 0);
     json_object_put (value);

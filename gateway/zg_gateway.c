@@ -28,6 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_drain.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -54,6 +55,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
+    { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
     { NULL }
 };
 
@@ -68,7 +70,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zg_gw_settings_t settings;      //  Current settings
-    struct lws_protocols protocols [3];     //  HTTP and WS, zsock wake-ups, end
+    struct lws_protocols protocols [4];     //  HTTP and WS, zsock wake-ups, not HTTP, end
     struct lws_context *context;    //  lws, once listening
     lws_retry_bo_t retry;           //  Ping and hang-up policy
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
@@ -80,7 +82,8 @@ typedef struct {
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_counters_t *counters;     //  The gateway's counters
-    bool terminated;                //  $TERM received
+    zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
+    bool terminated;                //  Done: the actor ends
     bool drain_wanted;              //  A zsock may be readable: drain after this pass
 } self_t;
 
@@ -88,6 +91,8 @@ static int
     s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 static int
     s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int
+    s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 static self_t *
 s_self_new (zsock_t *pipe)
@@ -103,6 +108,7 @@ s_self_new (zsock_t *pipe)
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
     self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
+    self->protocols [2] = (struct lws_protocols) { "zgate-not-http", s_not_http_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
@@ -124,6 +130,7 @@ s_self_destroy (self_t **self_p)
         lws_sul_cancel (&self->tick);
         lws_context_destroy (self->context);
     }
+    zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
@@ -225,7 +232,12 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.user = self;
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    //  A request line with a method lws does not know is handed to
+    //  s_not_http_callback as a raw connection, which answers JSON, rather
+    //  than answered by lws with an HTML 403
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = "zgate-not-http";
     lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
     self->context = lws_create_context (&info);
     if (!self->context) {
@@ -342,6 +354,19 @@ static const zg_actor_handlers_t s_handlers = {
 };
 
 //  --------------------------------------------------------------------------
+//  $TERM: drain what is open, or end at once if nothing can be (not
+//  listening, or no drain timeout)
+
+static void
+s_self_terminate (self_t *self)
+{
+    if (self->drain)
+        return;
+    self->drain = zg_gw_drain_new (self->answers, self->settings.drain_timeout, zclock_mono ());
+    self->terminated = !self->context || self->settings.drain_timeout == 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Handle what the zsocks hold, a batch at most; if more is waiting, make
 //  the next lws pass return at once
 
@@ -353,7 +378,8 @@ s_self_drain (self_t *self)
     while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
         more = false;
         if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+            if (zg_actor_handle_pipe (self->pipe, &s_handlers, self))
+                s_self_terminate (self);
             more = true;
         }
         handled += zg_gw_topics_drain (self->topics, &more);
@@ -447,6 +473,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (reason != LWS_CALLBACK_SERVER_WRITEABLE)
         self->drain_wanted = true;
     switch (reason) {
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            //  Draining: a new connection is closed at once
+            return self->drain? -1: 0;
+
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
             char path [64] = "";
             lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
@@ -503,6 +533,14 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
+            //  lws reads a POST body only by its Content-Length (not chunked):
+            //  without one, say so and close, as the body cannot be skipped
+            if (http->method == ZG_HTTP_POST && !lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+                http->close_after = true;
+                http->endpoint = "length_required";
+                zg_http_reply_message (http, ZG_ERR_LENGTH_REQUIRED, "Length Required");
+            }
+            else
             if (http->method != ZG_HTTP_POST)
                 zg_gw_routes_http (self->routes, http);
             return 0;
@@ -550,6 +588,33 @@ s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user
     return 0;
 }
 
+//  A connection whose request line lws could not take as HTTP (an unknown
+//  method, or no HTTP at all): one JSON 405 answer, then the connection
+//  closes, as every other error of the gateway is JSON
+static int
+s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) user;
+    (void) in;
+    (void) len;
+    static const char answer [] =
+        "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: 33\r\n"
+        "connection: close\r\n\r\n{\"message\":\"Method Not Allowed\"}\n";
+    switch (reason) {
+        case LWS_CALLBACK_RAW_ADOPT:
+            lws_callback_on_writable (wsi);
+            return 0;
+        case LWS_CALLBACK_RAW_WRITEABLE: {
+            byte buffer [LWS_PRE + sizeof answer];
+            memcpy (buffer + LWS_PRE, answer, sizeof answer - 1);
+            lws_write (wsi, buffer + LWS_PRE, sizeof answer - 1, LWS_WRITE_RAW);
+            return -1;
+        }
+        default:
+            return 0;
+    }
+}
+
 //  --------------------------------------------------------------------------
 //  The actor
 
@@ -577,6 +642,8 @@ zg_gateway (zsock_t *pipe, void *args)
         //  the drain and its ZMQ_EVENTS queries
         if (self->drain_wanted)
             s_self_drain (self);
+        if (self->drain && zg_gw_drain_done (self->drain, zhashx_size (self->transactions), zclock_mono ()))
+            self->terminated = true;
     }
     s_self_destroy (&self);
 }
@@ -697,6 +764,13 @@ zg_gateway_test (bool verbose)
     assert (send (fd, missing, strlen (missing), 0) == (ssize_t) strlen (missing));
     s_test_read_until (fd, buffer, sizeof buffer, "}");
     assert (strstr (buffer, "HTTP/1.1 404") && strstr (buffer, "{\"message\":\"Not Found\"}"));
+    close (fd);
+    //  A method lws does not know gets JSON too, not lws's HTML 403
+    fd = s_test_connect (port);
+    const char *unknown = "BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert (send (fd, unknown, strlen (unknown), 0) == (ssize_t) strlen (unknown));
+    s_test_read_until (fd, buffer, sizeof buffer, "}");
+    assert (strstr (buffer, "HTTP/1.1 405") && strstr (buffer, "{\"message\":\"Method Not Allowed\"}"));
     close (fd);
 
     //  WebSocket: subscribe, publish through the topics actor, get it back

@@ -208,6 +208,14 @@ s_kill (zg_session_t *session, int status, const char *reason)
 }
 
 void
+zg_gw_answers_close_sessions (zg_gw_answers_t *self, int status, const char *reason)
+{
+    for (zg_session_t *session = (zg_session_t *) zhashx_first (self->sessions); session;
+         session = (zg_session_t *) zhashx_next (self->sessions))
+        s_kill (session, status, reason);
+}
+
+void
 zg_gw_answers_push (zg_gw_answers_t *self, zg_session_t *session, zg_frame_t *frame, bool answer,
                     zg_gw_pattern_t pattern)
 {
@@ -412,13 +420,36 @@ zg_gw_answers_forget (zg_gw_answers_t *self, zg_http_t *http)
     zhashx_delete (self->https, key);
 }
 
-void
-zg_gw_answers_expire (zg_gw_answers_t *self, int64_t now)
+//  Answer the transactions still waiting whose deadline is at or before now
+static void
+s_answer_waiting (zg_gw_answers_t *self, int64_t now, int status, const char *message)
 {
     for (zg_http_t *http = (zg_http_t *) zhashx_first (self->https); http;
          http = (zg_http_t *) zhashx_next (self->https))
         if (http->status == 0 && now >= http->deadline)
-            zg_http_reply_message (http, ZG_ERR_GATEWAY_TIMEOUT, "no answer from the pattern actor in time");
+            zg_http_reply_message (http, status, message);
+}
+
+void
+zg_gw_answers_expire (zg_gw_answers_t *self, int64_t now)
+{
+    s_answer_waiting (self, now, ZG_ERR_GATEWAY_TIMEOUT, "no answer from the pattern actor in time");
+}
+
+size_t
+zg_gw_answers_waiting (zg_gw_answers_t *self)
+{
+    size_t waiting = 0;
+    for (zg_http_t *http = (zg_http_t *) zhashx_first (self->https); http;
+         http = (zg_http_t *) zhashx_next (self->https))
+        waiting += http->status == 0;
+    return waiting;
+}
+
+void
+zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message)
+{
+    s_answer_waiting (self, INT64_MAX, status, message);
 }
 
 json_object *
@@ -601,6 +632,15 @@ zg_gw_answers_test (bool verbose)
     assert (http->status == 200);
     zg_gw_answers_expire (answers, zclock_mono () + 2000);
     assert (http->status == 200);
+    zg_gw_answers_forget (answers, http);
+    zg_http_destroy (&http);
+
+    //  A drain answers what still waits, and only that
+    http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/2");
+    zg_gw_answers_defer (answers, http, 60000);
+    assert (zg_gw_answers_waiting (answers) == 1);
+    zg_gw_answers_abort (answers, ZG_ERR_UNAVAILABLE, "zgate is shutting down");
+    assert (http->status == ZG_ERR_UNAVAILABLE && zg_gw_answers_waiting (answers) == 0);
     zg_gw_answers_forget (answers, http);
     zg_http_destroy (&http);
 

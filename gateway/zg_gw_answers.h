@@ -48,6 +48,7 @@ typedef struct {
     int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
     int64_t write_batch;            //  Bytes coalesced per write
     int64_t http_timeout;           //  Longest wait for a pattern actor, ms
+    int64_t drain_timeout;          //  Longest lame-duck shutdown, ms
     bool disconnect_slow;           //  slow-client-policy is disconnect
     char *interface;                //  Address to listen on
 } zg_gw_settings_t;
@@ -138,6 +139,11 @@ zg_pending_request_t *
 void
     zg_gw_answers_pending_done (zg_gw_answers_t *self, const char *key);
 
+//  Close every session with a close frame of status and reason (sent at its
+//  next writable callback)
+void
+    zg_gw_answers_close_sessions (zg_gw_answers_t *self, int status, const char *reason);
+
 //  Queue a frame on a session (the caller keeps its reference). Answers are
 //  never dropped: a session that cannot take one is closed; pushes follow
 //  the slow-client policy and count as out for their pattern.
@@ -205,6 +211,14 @@ void
 //  Answer 504 to the transactions whose pattern actor did not answer in time
 void
     zg_gw_answers_expire (zg_gw_answers_t *self, int64_t now);
+
+//  Transactions still waiting for a pattern actor
+size_t
+    zg_gw_answers_waiting (zg_gw_answers_t *self);
+
+//  Answer every transaction still waiting with status and message
+void
+    zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message);
 
 //  The JSON object body of a POST, the caller's; NULL after replying 400
 //  (or 413)

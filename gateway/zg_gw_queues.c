@@ -1,14 +1,20 @@
 /*  =========================================================================
     zg_gw_queues - the gateway's bridge to the queues actor
 
-    WebSocket ops send, consume, cancel, ack, nack, fail and task; HTTP
-    POST /api/queues/{queue} and GET /api/tasks/{id}; and the answers and
-    pushed tasks that come back on the producers and workers DEALERs.
+    WebSocket ops send, call, consume, cancel, ack, nack, fail and task;
+    HTTP POST /api/queues/{queue}, POST /api/commands/{name} and GET
+    /api/tasks/{id}; and the answers and pushed tasks that come back on the
+    producers and workers DEALERs (the web forms of command mode are
+    zg_gw_calls).
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_gw_queues.h"
+#include "zg_gw_calls.h"
+
+//  Reply timeout of an HTTP call that names no wait, ms
+#define ZG_GW_QUEUES_CALL_WAIT 5000
 
 struct _zg_gw_queues_t {
     zg_gw_answers_t *answers;       //  Answers, sessions, counters
@@ -140,11 +146,20 @@ s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
     msgpack_sbuffer_clear (&self->encoded);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 2);
-    msgpack_pack_str_with_body (&packer, "queues", 6);
-    msgpack_pack_array (&packer, session->queue_names);
+    msgpack_pack_map (&packer, 3);
+    uint32_t commands = 0;
     for (uint32_t index = 0; index < session->queue_names; index++)
-        msgpack_pack_str_with_body (&packer, session->queues [index], strlen (session->queues [index]));
+        commands += session->queues [index][0] == '/';
+    //  Queues, then commands without their '/'
+    for (int command = 0; command < 2; command++) {
+        msgpack_pack_str_with_body (&packer, command? "commands": "queues", command? 8: 6);
+        msgpack_pack_array (&packer, command? commands: session->queue_names - commands);
+        for (uint32_t index = 0; index < session->queue_names; index++) {
+            const char *name = session->queues [index];
+            if ((name [0] == '/') == (command == 1))
+                msgpack_pack_str_with_body (&packer, name + command, strlen (name + command));
+        }
+    }
     msgpack_pack_str_with_body (&packer, "prefetch", 8);
     msgpack_pack_int64 (&packer, session->prefetch);
     zmsg_addstr (msg, "READY");
@@ -154,10 +169,11 @@ s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
     return zg_gw_answers_send (self->answers, self->worker, &msg);
 }
 
-//  The options of a SEND; the queues actor applies its defaults to those
-//  not given
+//  The options of a SEND or CALL; the queues actor applies its defaults to
+//  those not given
 typedef struct {
     bool reply;                     //  The producer waits for the reply
+    bool scatter;                   //  A CALL to every worker of the command
     bool has_priority;              //  priority is given
     int64_t priority;               //  Higher first
     bool has_timeout;               //  timeout is given
@@ -166,8 +182,9 @@ typedef struct {
     int64_t ack_timeout;            //  Time a worker may hold the task, ms
 } s_send_options_t;
 
-//  Send a task (taking its payload); answers go to owner, a session or an
-//  HTTP transaction. Returns -1 if the queues actor is not reachable.
+//  Send a task (taking its payload): SEND to a queue or, with no queue, a
+//  CALL whose payload is the command line; answers go to owner, a session
+//  or an HTTP transaction. Returns -1 if the queues actor is not reachable.
 static int
 s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_t *options, zframe_t **payload_p,
                   uint64_t owner, bool http, json_object *req)
@@ -175,12 +192,17 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
     msgpack_sbuffer_clear (&self->encoded);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 1u + options->has_priority + options->has_timeout + options->has_ack_timeout);
+    msgpack_pack_map (&packer, 1u + options->scatter + options->has_priority + options->has_timeout
+                               + options->has_ack_timeout);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     if (options->reply)
         msgpack_pack_true (&packer);
     else
         msgpack_pack_false (&packer);
+    if (options->scatter) {
+        msgpack_pack_str_with_body (&packer, "scatter", 7);
+        msgpack_pack_true (&packer);
+    }
     if (options->has_priority) {
         msgpack_pack_str_with_body (&packer, "priority", 8);
         msgpack_pack_int64 (&packer, options->priority);
@@ -195,11 +217,26 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
     }
     zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, ZG_PENDING_QUEUE_SEND, owner, http, req);
     pending->reply = options->reply;
+    pending->scatter = options->scatter;
     zmsg_t *fields = zmsg_new ();
-    zmsg_addstr (fields, queue);
+    if (queue)
+        zmsg_addstr (fields, queue);
     zmsg_addmem (fields, self->encoded.data, self->encoded.size);
     zmsg_append (fields, payload_p);
-    return s_self_request (self, "SEND", pending, &fields);
+    return s_self_request (self, queue? "SEND": "CALL", pending, &fields);
+}
+
+//  The integer options of a send or call op; false if one is not an integer
+static bool
+s_send_int_options (json_object *request, s_send_options_t *options)
+{
+    int has_priority = zg_gw_answers_int_field (request, "priority", &options->priority);
+    int has_timeout = zg_gw_answers_int_field (request, "timeout", &options->timeout);
+    int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options->ack_timeout);
+    options->has_priority = has_priority > 0;
+    options->has_timeout = has_timeout > 0;
+    options->has_ack_timeout = has_ack_timeout > 0;
+    return has_priority >= 0 && has_timeout >= 0 && has_ack_timeout >= 0;
 }
 
 //  send op without a room: a producer's task
@@ -208,10 +245,7 @@ zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *req
 {
     const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
     s_send_options_t options = { false };
-    int has_priority = zg_gw_answers_int_field (request, "priority", &options.priority);
-    int has_timeout = zg_gw_answers_int_field (request, "timeout", &options.timeout);
-    int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options.ack_timeout);
-    if (!queue || has_priority < 0 || has_timeout < 0 || has_ack_timeout < 0
+    if (!queue || !s_send_int_options (request, &options)
     ||  zg_gw_answers_bool_field (request, "reply", &options.reply) < 0) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
                              "send needs a queue name; priority, timeout and ack-timeout "
@@ -223,26 +257,58 @@ zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *req
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
         return;
     }
-    options.has_priority = has_priority > 0;
-    options.has_timeout = has_timeout > 0;
-    options.has_ack_timeout = has_ack_timeout > 0;
     if (s_self_send_task (self, queue, &options, &payload, session->id, false, req))
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
+//  call op: a command task (teomq's command mode), always answered with its
+//  reply, or with scatter one reply per worker and then "replies"
+void
+zg_gw_queues_call (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *command = zg_gw_answers_string_field (request, "command", 65535);
+    s_send_options_t options = { .reply = true };
+    zframe_t *line = command? zg_gw_calls_line (command, NULL, request): NULL;
+    if (!line || !s_send_int_options (request, &options)
+    ||  zg_gw_answers_bool_field (request, "scatter", &options.scatter) < 0) {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "call needs a command (name/params...); priority, timeout and ack-timeout "
+                             "are integers, scatter a boolean");
+        zframe_destroy (&line);
+        return;
+    }
+    if (s_self_send_task (self, NULL, &options, &line, session->id, false, req))
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
+}
+
+//  The name a consume or cancel op gives, as the session keeps it: its
+//  queue, or "/" and its command; NULL unless it names exactly one
+static char *
+s_consumed_name (json_object *request)
+{
+    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    const char *command = zg_gw_answers_string_field (request, "command", 65535);
+    if (!queue == !command || (queue && strchr (queue, '/')))
+        return NULL;
+    return queue? strdup (queue): zsys_sprintf ("/%s", command);
+}
+
 //  consume op: the session becomes (or stays) a worker of one more queue
+//  or command
 void
 zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    char *queue = s_consumed_name (request);
     int64_t prefetch = session->prefetch? session->prefetch: 1;
     if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "consume needs a queue name and an optional prefetch >= 1");
+                             "consume needs a queue or a command name and an optional prefetch >= 1");
+        zstr_free (&queue);
         return;
     }
     if (!self->workers_linked) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
+        zstr_free (&queue);
         return;
     }
     bool known = false;
@@ -252,12 +318,15 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
         if ((int64_t) session->queue_names >= self->settings->max_subscriptions) {
             zg_gw_answers_error (self->answers, session, req, ZG_ERR_TOO_MANY, "at most %" PRId64 " queues per session",
                          self->settings->max_subscriptions);
+            zstr_free (&queue);
             return;
         }
         session->queues = (char **) realloc (session->queues, (session->queue_names + 1) * sizeof (char *));
         assert (session->queues);
-        session->queues [session->queue_names++] = strdup (queue);
+        session->queues [session->queue_names++] = queue;
+        queue = NULL;
     }
+    zstr_free (&queue);
     session->prefetch = prefetch;
     if (s_self_send_ready (self, session))
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
@@ -265,21 +334,23 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
         zg_gw_answers_ok (self->answers, session, req);
 }
 
-//  cancel op: the worker stops taking tasks from a queue
+//  cancel op: the worker stops taking tasks from a queue or command
 void
 zg_gw_queues_cancel (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
 {
-    const char *queue = zg_gw_answers_string_field (request, "queue", 65535);
+    char *queue = s_consumed_name (request);
     for (uint32_t index = 0; queue && index < session->queue_names; index++)
         if (streq (session->queues [index], queue)) {
             free (session->queues [index]);
             session->queues [index] = session->queues [--session->queue_names];
             s_self_send_ready (self, session);
             zg_gw_answers_ok (self->answers, session, req);
+            zstr_free (&queue);
             return;
         }
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND,
-                         "this session does not consume '%s'", queue? queue: "");
+                         "this session does not consume '%s'", queue? queue + (queue [0] == '/'): "");
+    zstr_free (&queue);
 }
 
 //  ACK, NACK or FAIL a task the session's worker holds
@@ -427,13 +498,19 @@ s_self_handle_producer (zg_gw_queues_t *self)
         if (streq (command, "OK"))
             done = s_self_accepted (self, pending, msg);
         else
+        if (streq (command, "REPLY") && pending->scatter) {
+            zg_gw_calls_scatter_reply (self->answers, pending, msg);
+            done = false;
+        }
+        else
         if (streq (command, "REPLY"))
             s_self_reply (self, pending, msg);
         else
         if (streq (command, "ERROR"))
             zg_gw_answers_native_error (self->answers, pending, msg);
         else
-            done = streq (command, "END");
+        if (streq (command, "END"))
+            zg_gw_calls_scatter_end (self->answers, pending, msg);
         if (done)
             zg_gw_answers_pending_done (self->answers, key);
     }
@@ -598,6 +675,36 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
         zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
         zg_gw_answers_defer (self->answers, http, wait + self->settings->http_timeout);
+    json_object_put (body);
+}
+
+//  POST /api/commands/{name}: a command task and its reply (or, with
+//  scatter, every worker's reply)
+void
+zg_gw_queues_http_call (zg_gw_queues_t *self, zg_http_t *http, const char *name)
+{
+    json_object *body = zg_gw_answers_body (self->answers, http);
+    if (!body)
+        return;
+    s_send_options_t options = { .reply = true, .has_timeout = true, .timeout = ZG_GW_QUEUES_CALL_WAIT };
+    json_object *params_value = NULL;
+    const char *params = zg_gw_answers_string_field (body, "params", 65535);
+    int has_priority = zg_gw_answers_int_field (body, "priority", &options.priority);
+    int has_wait = zg_gw_answers_int_field (body, "wait", &options.timeout);
+    zframe_t *line = strchr (name, '/') || (json_object_object_get_ex (body, "params", &params_value) && !params)?
+                     NULL: zg_gw_calls_line (name, params, body);
+    if (!line || has_priority < 0 || has_wait < 0 || options.timeout < 1
+    ||  zg_gw_answers_bool_field (body, "scatter", &options.scatter) < 0) {
+        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
+        zframe_destroy (&line);
+        json_object_put (body);
+        return;
+    }
+    options.has_priority = has_priority > 0;
+    if (s_self_send_task (self, NULL, &options, &line, http->id, true, NULL))
+        zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
+    else
+        zg_gw_answers_defer (self->answers, http, options.timeout + self->settings->http_timeout);
     json_object_put (body);
 }
 

@@ -67,11 +67,16 @@ size_t
 zg_gw_queues_op_fn
     zg_gw_queues_send;
 
+//  call op: a command task and its reply (or every worker's, with scatter)
+zg_gw_queues_op_fn
+    zg_gw_queues_call;
+
 //  consume op: the session becomes (or stays) a worker of one more queue
+//  or command
 zg_gw_queues_op_fn
     zg_gw_queues_consume;
 
-//  cancel op: the worker stops taking tasks from a queue
+//  cancel op: the worker stops taking tasks from a queue or command
 zg_gw_queues_op_fn
     zg_gw_queues_cancel;
 
@@ -94,6 +99,11 @@ zg_gw_queues_op_fn
 //  POST /api/queues/{queue}: a task; with wait > 0, the reply too
 zg_gw_queues_route_fn
     zg_gw_queues_http_send;
+
+//  POST /api/commands/{name}: a command task and its reply (or every
+//  worker's, with scatter)
+zg_gw_queues_route_fn
+    zg_gw_queues_http_call;
 
 //  GET /api/tasks/{id}: a task's state
 zg_gw_queues_route_fn

@@ -164,7 +164,8 @@ s_self_member_command (zg_gw_rooms_t *self, zg_session_t *session, json_object *
                        zmsg_t **fields_p)
 {
     zmsg_pushstr (*fields_p, session->client);
-    if (s_self_rooms_request (self, ZG_PENDING_ROOM_OK, session->id, false, req, fields_p, command))
+    zg_pending_kind_t kind = streq (command, "JOIN")? ZG_PENDING_JOIN: ZG_PENDING_ROOM_OK;
+    if (s_self_rooms_request (self, kind, session->id, false, req, fields_p, command))
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the rooms actor is not reachable now");
 }
 
@@ -441,6 +442,7 @@ s_self_room_answer (zg_gw_rooms_t *self, zg_pending_request_t *pending, const ch
     else {
         char *text = NULL;
         zframe_t *frame = NULL;
+        zg_session_t *session = NULL;
         json_object *answer, *body;
         switch (pending->kind) {
             case ZG_PENDING_ROOM_SEND:
@@ -461,6 +463,11 @@ s_self_room_answer (zg_gw_rooms_t *self, zg_pending_request_t *pending, const ch
             default:
                 answer = zg_gw_answers_object ("ok", pending->req);
                 body = json_object_new_object ();
+                //  A member learns its client id, which room states and events name
+                session = pending->kind == ZG_PENDING_JOIN?
+                          zg_gw_answers_session (self->answers, pending->owner): NULL;
+                if (session && session->client)
+                    json_object_object_add (answer, "client", json_object_new_string (session->client));
                 zg_gw_answers_answer (self->answers, pending, &answer, 200, &body);
                 break;
         }

@@ -11,6 +11,7 @@
 #include "zg_classes.h"
 #include "zg_gw_topics.h"
 #include "zg_topicmap.h"
+#include "zg_listeners.h"
 #include "zg_pull.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
@@ -30,6 +31,7 @@ struct _zg_gw_topics_t {
     zsock_t *publisher;             //  XPUB to the topics' XSUB
     bool linked;                    //  An endpoint of the topics actor is connected
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
+    zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
@@ -83,6 +85,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
+    self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
     zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
@@ -105,6 +108,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zsock_destroy (&self->subscriber);
         zsock_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
+        zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
         free (self->topic_key);
@@ -491,8 +495,10 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
             *more = true;
     }
     if (zsock_events (self->publisher) & ZMQ_POLLIN) {
-        //  Subscriptions from the topics actor's side: nothing to do with them
+        //  The prefixes the topics actor's subscribers hold, for publish
         zframe_t *subscription = zframe_recv (self->publisher);
+        if (subscription)
+            zg_listeners_update (self->listeners, zframe_data (subscription), zframe_size (subscription));
         zframe_destroy (&subscription);
         handled++;
         *more = true;
@@ -561,6 +567,15 @@ s_count_match (void *holder, void *arg)
     (*(size_t *) arg)++;
 }
 
+//  A prefix the gateway's SUB holds itself (for web and pull subscribers,
+//  which are counted apart, or for the probes)
+static bool
+s_self_own_prefix (const char *prefix, void *arg)
+{
+    zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
+    return streq (prefix, ZG_GW_TOPICS_PROBE) || zg_topicmap_subscribed (self->topicmap, prefix);
+}
+
 //  POST /api/publish, /api/publish/async: gophermq publish
 void
 zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *param)
@@ -582,7 +597,8 @@ zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *pa
         zg_http_reply_json (http, 200, ok);
     }
     else
-    if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0)
+    if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0
+    &&  !zg_listeners_match (self->listeners, subject, s_self_own_prefix, self))
         zg_http_reply_message (http, ZG_ERR_NOT_FOUND, "subscriber not found");
     else
     if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))

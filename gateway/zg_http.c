@@ -208,12 +208,12 @@ zg_http_write (zg_http_t *self)
             lws_callback_on_writable (self->wsi);
             return 0;
         }
-        return lws_http_transaction_completed (self->wsi)? -1: 1;
+        return self->close_after || lws_http_transaction_completed (self->wsi)? -1: 1;
     }
     if (lws_write (self->wsi, self->reply + LWS_PRE, self->reply_size, LWS_WRITE_HTTP_FINAL)
         < (int) self->reply_size)
         return -1;
-    return lws_http_transaction_completed (self->wsi)? -1: 1;
+    return self->close_after || lws_http_transaction_completed (self->wsi)? -1: 1;
 }
 
 //  --------------------------------------------------------------------------

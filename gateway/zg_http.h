@@ -40,6 +40,7 @@ typedef struct {
     byte *reply;                    //  Reply body (LWS_PRE bytes before it)
     size_t reply_size;              //  Bytes in the reply body
     bool headers_sent;              //  Headers written, body next
+    bool close_after;               //  Close the connection once replied
 } zg_http_t;
 
 //  Start a transaction

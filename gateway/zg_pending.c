@@ -22,6 +22,7 @@ s_request_destroy (zg_pending_request_t **request_p)
     zg_pending_request_t *request = *request_p;
     if (request) {
         json_object_put (request->req);
+        json_object_put (request->gathered);
         free (request);
         *request_p = NULL;
     }

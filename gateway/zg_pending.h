@@ -23,7 +23,8 @@ typedef enum {
     ZG_PENDING_QUEUE_SEND,          //  SEND: accepted, maybe a reply
     ZG_PENDING_TASK,                //  GET: the task's state
     ZG_PENDING_HELLO,               //  HELLO: a rooms client id
-    ZG_PENDING_ROOM_OK,             //  JOIN, LEAVE, PING, ACK: ok
+    ZG_PENDING_ROOM_OK,             //  LEAVE, PING, ACK: ok
+    ZG_PENDING_JOIN,                //  JOIN: ok with the session's client id
     ZG_PENDING_ROOM_SEND,           //  SEND: ok with seq
     ZG_PENDING_ROOM_OOB,            //  OOB: ok with count
     ZG_PENDING_PEEK,                //  PEEK: the map
@@ -39,6 +40,8 @@ typedef struct {
     bool http;                      //  The owner is an HTTP transaction
     json_object *req;               //  The web req to echo, or NULL
     bool reply;                     //  A queue SEND waits for its reply too
+    bool scatter;                   //  A CALL to every worker: replies, then END
+    json_object *gathered;          //  An HTTP scatter's replies so far, or NULL
 } zg_pending_request_t;
 
 typedef struct _zg_pending_t zg_pending_t;

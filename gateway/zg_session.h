@@ -56,7 +56,8 @@ typedef struct {
     size_t frame_left;              //  Bytes of the current frame still to come
     char **topics;                  //  Web topics subscribed, or NULL
     uint32_t topic_count;           //  Entries in topics
-    char **queues;                  //  Queues consumed as a worker, or NULL
+    char **queues;                  //  Queues consumed as a worker, and commands
+                                    //  served as "/name" (no queue name has a '/'), or NULL
     uint32_t queue_names;           //  Entries in queues
     int64_t prefetch;               //  Worker prefetch, 0 while not a worker
     char *client;                   //  Rooms client id, or NULL

@@ -110,6 +110,16 @@ zg_topicmap_release (zg_topicmap_t *self, const char *prefix)
 }
 
 //  --------------------------------------------------------------------------
+//  Is the socket subscribed to this prefix?
+
+bool
+zg_topicmap_subscribed (zg_topicmap_t *self, const char *prefix)
+{
+    assert (self);
+    return zhashx_lookup (self->users, prefix) != NULL;
+}
+
+//  --------------------------------------------------------------------------
 //  The table and key of a web topic: the prefix without its '*', or the
 //  exact topic; the key is a string the caller frees
 
@@ -301,6 +311,10 @@ zg_topicmap_test (bool verbose)
     zg_topicmap_remove (map, "*", &second);
     assert (zg_topicmap_match (map, "a.b.c", s_test_count, &calls) == 0);
     assert (zg_topicmap_match (map, "news.x", s_test_count, &calls) == 1);
+    //  The socket's prefixes, exactly
+    assert (zg_topicmap_subscribed (map, "news.x"));
+    assert (!zg_topicmap_subscribed (map, "news"));
+    assert (!zg_topicmap_subscribed (map, "a."));
     if (verbose)
         printf ("(%d calls) ", calls);
     zg_topicmap_destroy (&map);

@@ -49,6 +49,10 @@ bool
 void
     zg_topicmap_release (zg_topicmap_t *self, const char *prefix);
 
+//  True if the socket is subscribed to exactly this ZeroMQ prefix
+bool
+    zg_topicmap_subscribed (zg_topicmap_t *self, const char *prefix);
+
 //  Call fn for each holder of each subscription matching topic (a holder of
 //  two matching subscriptions is called twice); returns the calls made
 size_t

@@ -73,43 +73,14 @@ s_print_help (zg_config_t *config)
     zg_config_print_flags (config, stdout);
 }
 
-//  What the command line asks for, options in any order (GNU style)
-typedef struct {
-    bool help;
-    bool version;
-    const char *config_file;        //  -c FILE, --config FILE or --config=FILE
-    int flag_count;                 //  --<section>-<key> flags and their values
-    char **flags;                   //  Points into argv
-} s_command_line_t;
-
-//  Sort argv into the command line's parts; returns 0, or -1 with a reason
-static int
-s_parse_command_line (s_command_line_t *line, int argc, char **argv, char *error, size_t size)
+//  True if argv asks for one of two spellings of an option, anywhere
+static bool
+s_asks_for (int argc, char **argv, const char *short_name, const char *long_name)
 {
-    *line = (s_command_line_t) { .config_file = getenv ("ZGATE_CONFIG") };
-    line->flags = (char **) zmalloc (sizeof (char *) * (size_t) argc);
-    for (int index = 1; index < argc; index++) {
-        const char *arg = argv [index];
-        if (streq (arg, "-h") || streq (arg, "--help"))
-            line->help = true;
-        else
-        if (streq (arg, "-V") || streq (arg, "--version"))
-            line->version = true;
-        else
-        if (strncmp (arg, "--config=", 9) == 0)
-            line->config_file = arg + 9;
-        else
-        if (streq (arg, "-c") || streq (arg, "--config")) {
-            if (index + 1 == argc) {
-                snprintf (error, size, "option '%s' needs a FILE", arg);
-                return -1;
-            }
-            line->config_file = argv [++index];
-        }
-        else
-            line->flags [line->flag_count++] = argv [index];
-    }
-    return 0;
+    for (int index = 1; index < argc; index++)
+        if (streq (argv [index], short_name) || streq (argv [index], long_name))
+            return true;
+    return false;
 }
 
 //  Build the configuration from its layers; returns 0, 1 if the program is
@@ -117,31 +88,19 @@ s_parse_command_line (s_command_line_t *line, int argc, char **argv, char *error
 static int
 s_load_config (zg_config_t *config, int argc, char **argv, char *error, size_t size)
 {
-    s_command_line_t line;
-    int rc = s_parse_command_line (&line, argc, argv, error, size);
-    if (rc == 0 && line.help) {
+    if (s_asks_for (argc, argv, "-h", "--help")) {
         s_print_help (config);
-        rc = 1;
+        return 1;
     }
-    else
-    if (rc == 0 && line.version) {
+    if (s_asks_for (argc, argv, "-V", "--version")) {
         printf ("zgate %s (commit %s)\n", ZGATE_VERSION, ZG_BUILD_COMMIT);
-        rc = 1;
+        return 1;
     }
-    else
-    if (rc == 0) {
-        //  zconfig reports a syntax error in its own log line: ours says it all
-        zsys_set_logstream (NULL);
-        if ((line.config_file && zg_config_load_file (config, line.config_file))
-        ||  zg_config_load_env (config)
-        ||  zg_config_load_args (config, line.flag_count, line.flags, 0)) {
-            snprintf (error, size, "%s", zg_config_error (config));
-            rc = -1;
-        }
-        zsys_set_logstream (stderr);
+    if (zg_config_load (config, argc, argv)) {
+        snprintf (error, size, "%s", zg_config_error (config));
+        return -1;
     }
-    free (line.flags);
-    return rc;
+    return 0;
 }
 
 //  Log every actor's counters on one line each

@@ -43,6 +43,13 @@ int
 int
     zg_config_load_args (zg_config_t *self, int argc, char **argv, int first);
 
+//  Override keys from zgate's command line and environment, in layers: the
+//  ZPL file of -c FILE, --config FILE or --config=FILE (anywhere in argv) or
+//  else of $ZGATE_CONFIG, then ZGATE_* variables, then the --<section>-<key>
+//  flags, in any order. Returns 0, or -1 with zg_config_error set
+int
+    zg_config_load (zg_config_t *self, int argc, char **argv);
+
 //  Set one key, named "section/key". Returns 0, or -1 if the key is unknown
 int
     zg_config_set (zg_config_t *self, const char *path, const char *value);

@@ -26,6 +26,8 @@
 #define ZG_ERR_CONFLICT         409
 //  The task is dead (moved to its dead-letter queue)
 #define ZG_ERR_GONE             410
+//  An HTTP POST without a Content-Length (its body cannot be read)
+#define ZG_ERR_LENGTH_REQUIRED  411
 //  A name, field, options frame or payload over its configured limit
 #define ZG_ERR_TOO_LARGE        413
 //  The worker failed the task

@@ -114,29 +114,32 @@ zg_config_set (zg_config_t *self, const char *path, const char *value)
 static zconfig_t *
 s_zpl_load (const char *filename, char *reason, size_t size)
 {
+    //  Not zconfig_load: it leaks its file handle on text that is not ZPL
+    zchunk_t *text = zchunk_slurp (filename, 0);
+    if (!text)
+        return NULL;
     fflush (stdout);
     int saved_stdout = dup (STDOUT_FILENO);
     FILE *capture = tmpfile ();
-    if (saved_stdout < 0 || !capture) {
-        if (capture)
-            fclose (capture);
-        if (saved_stdout >= 0)
-            close (saved_stdout);
-        return zconfig_load (filename);
-    }
-    dup2 (fileno (capture), STDOUT_FILENO);
-    zconfig_t *file = zconfig_load (filename);
+    if (saved_stdout >= 0 && capture)
+        dup2 (fileno (capture), STDOUT_FILENO);
+    zconfig_t *file = zconfig_chunk_load (text);
+    zchunk_destroy (&text);
     fflush (stdout);
-    dup2 (saved_stdout, STDOUT_FILENO);
-    close (saved_stdout);
-    rewind (capture);
-    char line [256] = "";
-    if (!file && fgets (line, sizeof line, capture)) {
-        const char *text = strstr (line, "(zconfig): ");
-        text = text? text + strlen ("(zconfig): "): line;
-        snprintf (reason, size, "%.*s", (int) strcspn (text, "\n"), text);
+    if (saved_stdout >= 0 && capture) {
+        dup2 (saved_stdout, STDOUT_FILENO);
+        rewind (capture);
+        char line [256] = "";
+        if (!file && fgets (line, sizeof line, capture)) {
+            const char *cause = strstr (line, "(zconfig): ");
+            cause = cause? cause + strlen ("(zconfig): "): line;
+            snprintf (reason, size, "%.*s", (int) strcspn (cause, "\n"), cause);
+        }
     }
-    fclose (capture);
+    if (capture)
+        fclose (capture);
+    if (saved_stdout >= 0)
+        close (saved_stdout);
     return file;
 }
 
@@ -293,6 +296,41 @@ zg_config_load_args (zg_config_t *self, int argc, char **argv, int first)
 }
 
 //  --------------------------------------------------------------------------
+//  Override keys from zgate's command line and environment, in layers
+
+int
+zg_config_load (zg_config_t *self, int argc, char **argv)
+{
+    assert (self);
+    const char *filename = getenv ("ZGATE_CONFIG");
+    char **flags = (char **) zmalloc (sizeof (char *) * (size_t) (argc + 1));
+    int flag_count = 0;
+    int rc = 0;
+    for (int index = 1; index < argc && rc == 0; index++) {
+        const char *arg = argv [index];
+        if (strncmp (arg, "--config=", 9) == 0)
+            filename = arg + 9;
+        else
+        if (streq (arg, "-c") || streq (arg, "--config")) {
+            if (index + 1 < argc)
+                filename = argv [++index];
+            else {
+                snprintf (self->error, sizeof self->error, "option '%s' needs a FILE", arg);
+                rc = -1;
+            }
+        }
+        else
+            flags [flag_count++] = argv [index];
+    }
+    if (rc == 0)
+        rc = (filename && zg_config_load_file (self, filename))
+          || zg_config_load_env (self)
+          || zg_config_load_args (self, flag_count, flags, 0)? -1: 0;
+    free (flags);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Value of a key, named "section/key", or NULL if the key is unknown
 
 const char *
@@ -421,6 +459,19 @@ zg_config_test (bool verbose)
     char *missing_value [] = { "zgate", "--topics-max-topics" };
     assert (zg_config_load_args (config, 2, missing_value, 1) == -1);
     assert (zg_config_set (config, "topics", "x") == -1);
+
+    //  zgate's command line: --config FILE first, then flags over the file
+    file = fopen (filename, "w");
+    assert (file);
+    fprintf (file, "topics\n    max-topics = 8\n    max-topic-size = 9\n");
+    fclose (file);
+    char *command [] = { "zgate", "--config", filename, "--topics-max-topics=5" };
+    assert (zg_config_load (config, 4, command) == 0);
+    assert (zg_config_get_int (config, "topics/max-topics") == 5);
+    assert (zg_config_get_int (config, "topics/max-topic-size") == 9);
+    remove (filename);
+    assert (zg_config_load (config, 3, command) == -1);
+    assert (strstr (zg_config_error (config), "cannot read config file"));
 
     //  Every key has a description for --help
     for (zconfig_t *section = zconfig_child (config->tree); section; section = zconfig_next (section))

@@ -330,7 +330,7 @@ zg_task_pack (zg_task_t *task, msgpack_packer *packer)
     assert (task);
     bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
-    msgpack_pack_map (packer, 9 + (has_reply || has_reason));
+    msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
     const char *state = zg_task_state_name (task->state);
     msgpack_pack_str_with_body (packer, "id", 2);
     msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
@@ -398,7 +398,7 @@ zg_tasks_test (bool verbose)
         assert (index % 2? found == created [index]: found == NULL);
     }
     assert (zg_tasks_lookup (tasks, 0) == NULL);
-    assert (zg_tasks_lookup (tasks, count + 1) == NULL);
+    assert (zg_tasks_lookup (tasks, (uint64_t) count + 1) == NULL);
     //  Reused tasks get fresh ids
     zg_task_t *task = zg_tasks_create (tasks);
     assert (task->id == (uint64_t) count + 1);

@@ -3,14 +3,16 @@
 
     The XSUB side subscribes to everything, so publishers send every message
     to zgate and the "published" counters are true even for topics nobody
-    listens to. A message that came over the network (it carries its peer's
-    properties; inproc ones carry none) may not use the reserved `$zgate.`
-    topics, which the gateway's barrier uses, and, with security on, is
-    checked against its publisher's permissions. The XPUB side runs
-    in manual mode: each subscription and each unsubscription (including
-    those libzmq makes when a subscriber disconnects) reaches the actor, which
-    applies a subscription only if the subscriber may subscribe to its prefix,
-    so a refused one delivers nothing and the subscriber counts stay exact.
+    listens to; it also passes the subscriptions it applies on upstream, so
+    a publisher that asks (an XPUB, like the gateway's) knows who listens.
+    A message that came over the network (it carries its peer's properties;
+    inproc ones carry none) may not use the reserved `$zgate.` topics, which
+    the gateway's barrier uses, and, with security on, is checked against
+    its publisher's permissions. The XPUB side runs in manual mode: each
+    subscription and each unsubscription (including those libzmq makes when
+    a subscriber disconnects) reaches the actor, which applies a
+    subscription only if the subscriber may subscribe to its prefix, so a
+    refused one delivers nothing and the subscriber counts stay exact.
     =========================================================================
 */
 
@@ -333,21 +335,24 @@ s_count (zhashx_t *counts, const char *prefix, int delta)
 //  libzmq does not say which subscriber it comes from: an identified one that
 //  may not subscribe ends a refused one; one without an identity (a
 //  disconnect, or inproc) ends an applied one while any is left. The counts
-//  are exact unless the same prefix has both kinds at once.
+//  are exact unless the same prefix has both kinds at once. Returns whether
+//  it ended an applied one.
 
-static void
+static bool
 s_self_unsubscribe (self_t *self, const char *prefix, const char *identity)
 {
     bool refused = zhashx_lookup (self->refused, prefix) != NULL;
     bool applied = zhashx_lookup (self->subscriptions, prefix) != NULL;
     if (refused && (!applied || (identity && !zg_security_allows (self->security, identity, "topics",
-                                                                  "subscribe", prefix, true))))
+                                                                  "subscribe", prefix, true)))) {
         s_count (self->refused, prefix, -1);
-    else
+        return false;
+    }
     if (applied) {
         s_count (self->subscriptions, prefix, -1);
         self->generation++;
     }
+    return applied;
 }
 
 //  --------------------------------------------------------------------------
@@ -377,7 +382,7 @@ s_self_handle_subscription (self_t *self)
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
     const char *identity = zg_wire_msg_identity (&frame);
-    bool applied = !subscribed;
+    bool applied = false;
     if (subscribed && zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true)) {
         zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
         s_count (self->subscriptions, prefix, 1);
@@ -391,8 +396,14 @@ s_self_handle_subscription (self_t *self)
     }
     else {
         zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
-        s_self_unsubscribe (self, prefix, identity);
+        applied = s_self_unsubscribe (self, prefix, identity);
     }
+    //  Upstream too, as a proxy does, what took effect only: the gateway's
+    //  publisher learns which prefixes native subscribers hold (XSUB passes
+    //  each subscription on, and an unsubscription once none of that prefix
+    //  is left)
+    if (applied)
+        zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
     if (self->settings.verbose)
         zsys_info ("zg_topics: %s '%s'%s", subscribed? "subscribe": "unsubscribe", prefix,
                    applied? "": " refused");
@@ -531,6 +542,19 @@ zg_topics_test (bool verbose)
     zstr_free (&payload);
     assert (events == 1);
 
+    //  A publisher that is an XPUB learns the subscribers' prefixes, even
+    //  those made before it connected (and the actor's own "")
+    zsock_t *upstream = zsock_new (ZMQ_XPUB);
+    zsock_set_rcvtimeo (upstream, 2000);
+    assert (zsock_connect (upstream, "inproc://zg-topics-test-pub") == 0);
+    zframe_t *subscription = zframe_recv (upstream);
+    if (subscription && zframe_streq (subscription, "\x01")) {
+        zframe_destroy (&subscription);
+        subscription = zframe_recv (upstream);
+    }
+    assert (subscription && zframe_streq (subscription, "\x01news."));
+    zframe_destroy (&subscription);
+
     //  Publishers reach zgate only once their subscription arrived: retry
     for (int attempt = 0; attempt < 200 && zg_actor_stat (topics, NULL, NULL, "published") < 2; attempt++) {
         zstr_sendx (publisher, "sports.probe", "x", NULL);
@@ -568,6 +592,10 @@ zg_topics_test (bool verbose)
         zclock_sleep (10);
     assert (zg_actor_stat (topics, NULL, NULL, "subscribers") == 0);
     assert (events == 2);
+    subscription = zframe_recv (upstream);
+    assert (subscription && zframe_size (subscription) == 6 && memcmp (zframe_data (subscription), "\0news.", 6) == 0);
+    zframe_destroy (&subscription);
+    zsock_destroy (&upstream);
 
     //  Topics beyond max-topics share one set of counters
     assert (zg_actor_set (topics, "max-topics", "3", error, sizeof error) == 0);

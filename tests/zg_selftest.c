@@ -36,8 +36,11 @@
 #include "zg_utf8.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
+#include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_drain.h"
+#include "zg_gw_calls.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -93,9 +96,12 @@ static const s_test_t s_tests [] = {
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
+    { "zg_listeners", zg_listeners_test },
     { "zg_pending", zg_pending_test },
     { "zg_gw_answers", zg_gw_answers_test },
+    { "zg_gw_drain", zg_gw_drain_test },
     { "zg_gw_topics", zg_gw_topics_test },
+    { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_gw_routes", zg_gw_routes_test },

@@ -8,12 +8,19 @@
 // Browsers have a WebSocket; Node 20 has none unless started with --experimental-websocket, so pass one:
 // `new ZgateClient(url, { WebSocket: (await import('ws')).WebSocket })`.
 //
+// With { msgpack: true } the session speaks msgpack in binary frames instead of JSON in text frames: binary
+// payloads then travel as bytes (Uint8Array both ways) rather than base64. msgpack.js, beside this file (and
+// served by zgate at /msgpack.js), does the encoding.
+//
 // The client reconnects by itself (bounded exponential backoff with jitter) and restores what the session
 // had: topic subscriptions, room memberships and queue consumers. Requests return promises that resolve with
 // the gateway's answer and reject with a ZgateError carrying the gateway's `code` and `message`. The wire
 // protocol is section 4 of docs/PROTOCOL.md.
 
+import { encode, decode } from './msgpack.js';
+
 const DEFAULTS = {
+    msgpack: false,             // binary frames in msgpack instead of text frames in JSON
     requestTimeout: 10000,      // ms before a request without an answer rejects (code 'timeout')
     connectTimeout: 10000,      // ms a connection attempt may take before it counts as failed
     reconnect: true,            // reconnect after the connection drops
@@ -30,7 +37,7 @@ const CLIENT_ERRORS = {
     disconnected: 'the connection closed before the answer arrived',
     closed: 'the client is closed',
     stale: 'this delivery came on an earlier connection, whose deliveries the gateway has taken back',
-    protocol: 'the gateway sent a frame that is not a JSON object',
+    protocol: 'the gateway sent a frame that is not an object',
 };
 
 export class ZgateError extends Error {
@@ -85,11 +92,12 @@ export class ZgateClient {
         this.reconnectTimer = null;     // the next connection attempt
         this.pingTimer = null;          // the next room keepalive
         this.openWaiters = [];          // resolvers of ready()
+        this.roomClient = null;         // this session's rooms client id (as room states name it), from a join
         this._connect();
     }
 
     // ---- events: open, close, reconnecting, error, frame (every object received), message, task, reply,
-    //      room, oob, evicted, timeout, unknown
+    //      room, oob, evicted, timeout, unknown, client (this session's rooms client id, new on each connection)
 
     on (event, listener) {
         if (!this.listeners.has(event))
@@ -170,8 +178,28 @@ export class ZgateClient {
     // gateway's error (408 reply timeout, 410 dead, 422 failed). `timeout` (ms) is the gateway's reply
     // timeout (its default when absent); onAccepted (id) is told the task id as soon as it is known.
     call (queue, data, { timeout, priority, onAccepted = null } = {}) {
+        return this._awaitReply({ op: 'send', queue, data, reply: true },
+                                { timeout, priority, onAccepted, gathered: null });
+    }
+
+    // Command mode: runs `command` ("name" or "name/params...", with `data` appended after a "/") on a worker
+    // serving `name`, resolving with its reply data; with { scatter: true } on every such worker, resolving
+    // with the array of their replies' data once all have answered or the gateway's reply timeout passed.
+    // Rejects with 404 when no worker serves `name`, and as call() does otherwise. A null or undefined
+    // `data` adds nothing to the line.
+    command (command, data, { scatter = false, timeout, priority, onAccepted = null } = {}) {
+        const frame = { op: 'call', command };
+        if (data !== undefined && data !== null)
+            frame.data = data;
+        if (scatter)
+            frame.scatter = true;
+        return this._awaitReply(frame, { timeout, priority, onAccepted, gathered: scatter ? [] : null });
+    }
+
+    // Sends a request whose reply (or replies) come later on its req; resolves with the reply data
+    _awaitReply (frame, { timeout, priority, onAccepted, gathered }) {
         const req = this.nextReq++;
-        const frame = { op: 'send', queue, data, reply: true, req };
+        frame.req = req;
         if (timeout !== undefined)
             frame.timeout = timeout;
         if (priority !== undefined)
@@ -183,7 +211,7 @@ export class ZgateClient {
                 this.replies.delete(req);
                 reject(clientError('timeout'));
             }, patience);
-            this.replies.set(req, { resolve, reject, timer });
+            this.replies.set(req, { resolve, reject, timer, gathered });
         });
         this.request(frame).then(
             (answer) => {
@@ -375,6 +403,11 @@ export class ZgateClient {
         this.request(entry.frame).then(
             (answer) => {
                 entry.confirmed = true;
+                // Each connection is a new rooms client: its id comes with the join answers
+                if (typeof answer.client === 'string' && answer.client !== this.roomClient) {
+                    this.roomClient = answer.client;
+                    this._emit('client', answer.client);
+                }
                 this._settleWaiters(entry, answer, null);
             },
             (err) => {
@@ -437,6 +470,8 @@ export class ZgateClient {
             return;
         }
         this.socket = socket;
+        if (this.options.msgpack)
+            socket.binaryType = 'arraybuffer';
         const failed = () => {
             if (socket === this.socket && socket.readyState !== 1) {
                 this._onClose(socket, { code: 1006, reason: 'connection failed' });
@@ -495,7 +530,7 @@ export class ZgateClient {
         this.pending.set(entry.message.req, entry);
         if (op === 'ping' || ((op === 'join' || op === 'leave' || op === 'ack') && room !== undefined))
             this.lastSent = Date.now();
-        this.socket.send(JSON.stringify(entry.message));
+        this.socket.send(this.options.msgpack ? encode(entry.message) : JSON.stringify(entry.message));
     }
 
     _onClose (socket, event) {
@@ -555,9 +590,12 @@ export class ZgateClient {
     _onMessage (socket, raw) {
         if (socket !== this.socket)
             return;
+        // Text frames carry JSON, binary frames msgpack (the gateway answers in the request's encoding)
         let frame;
         try {
-            frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
+            frame = typeof raw === 'string' ? JSON.parse(raw) : decode(raw);
+            if (frame === null || typeof frame !== 'object' || Array.isArray(frame))
+                throw new Error('not an object');
         }
         catch (err) {
             this._emit('error', new ZgateError('protocol', `unreadable frame from the gateway: ${err.message}`));
@@ -581,6 +619,7 @@ export class ZgateClient {
             case 'message': return this._onTopicMessage(frame);
             case 'task':    return this._onTask(frame);
             case 'reply':   return this._onReply(frame);
+            case 'replies': return this._settleReply(frame.req, undefined, null);
             case 'room':    return this._onRoomMessage(frame);
             case 'oob':     return this._onOob(frame);
             case 'evicted': return this._onEvicted(frame);
@@ -633,7 +672,12 @@ export class ZgateClient {
     _onReply (frame) {
         const data = decodeData(frame);
         this._emit('reply', data, frame.id, frame);
-        this._settleReply(frame.req, data, null);
+        // A scatter call gathers its replies until `replies` comes
+        const waiter = this.replies.get(frame.req);
+        if (waiter && waiter.gathered)
+            waiter.gathered.push(data);
+        else
+            this._settleReply(frame.req, data, null);
     }
 
     _settleReply (req, data, err) {
@@ -645,7 +689,7 @@ export class ZgateClient {
         if (err)
             waiter.reject(err);
         else
-            waiter.resolve(data);
+            waiter.resolve(waiter.gathered ?? data);
     }
 
     _onRoomMessage (frame) {

@@ -9,6 +9,7 @@ const params = new URLSearchParams(location.search);
 const channel = params.get('channel') || 'lobby';
 const wsUrl = params.get('ws') || `ws://${location.hostname || '127.0.0.1'}:8080/ws`;
 const chatTopic = `chat.${channel}`;
+const whoTopic = `chat.${channel}.who`;
 const room = `moves.${channel}`;
 
 const $ = (selector) => document.querySelector(selector);
@@ -17,8 +18,40 @@ const zg = new ZgateClient(wsUrl);
 // Each tab has its own name (sessionStorage is per tab).
 const nick = $('#nick');
 nick.value = sessionStorage.getItem('zgate.nick') || `guest-${Math.floor(Math.random() * 9000 + 1000)}`;
-nick.addEventListener('change', () => sessionStorage.setItem('zgate.nick', nick.value.trim() || 'guest'));
+nick.addEventListener('change', () => {
+    sessionStorage.setItem('zgate.nick', nick.value.trim() || 'guest');
+    announce();
+});
 sessionStorage.setItem('zgate.nick', nick.value);
+
+// ---- who is who: rooms name their members by client id; each tab tells the others its nickname for
+// its id on a topic, and answers a newcomer it has not heard of yet (so both sides learn each other)
+
+const names = new Map();            // rooms client id -> nickname
+let presenceReady = false;          // the presence subscription is in effect
+let lastAnnounce = 0;               // Date.now() of our last announcement
+
+function announce () {
+    if (!presenceReady || !zg.roomClient)
+        return;
+    lastAnnounce = Date.now();
+    names.set(zg.roomClient, nick.value);
+    zg.publish(whoTopic, { client: zg.roomClient, nick: nick.value }).catch(complain);
+}
+
+zg.subscribe(whoTopic, (data) => {
+    if (typeof data.client !== 'string' || typeof data.nick !== 'string')
+        return;
+    const known = names.has(data.client);
+    names.set(data.client, data.nick);
+    if (!known && data.client !== zg.roomClient)
+        announce();
+}).then(() => {
+    presenceReady = true;
+    announce();
+}, complain);
+// A new connection is a new client id
+zg.on('client', announce);
 
 $('#channel').textContent = channel;
 $('#chat-topic').textContent = chatTopic;
@@ -110,8 +143,15 @@ async function refreshPlayers () {
             status.className = `tag ${acked ? 'acked' : 'waiting'}`;
             status.textContent = state.in_flight ? (member.acked ? 'seen' : 'looking') : 'ready';
             const name = document.createElement('span');
-            name.className = 'mono';
-            name.textContent = member.client;
+            const nickname = names.get(member.client);
+            name.textContent = nickname ?? member.client;
+            name.title = member.client;
+            if (nickname === undefined) {
+                name.className = 'mono';
+                // Someone we have not heard of: maybe they missed us too (at most every 3 s)
+                if (Date.now() - lastAnnounce > 3000)
+                    announce();
+            }
             item.append(name, status);
             return item;
         }));

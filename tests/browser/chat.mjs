@@ -29,6 +29,12 @@ try {
     // Both players are in the room before the first move.
     for (const tab of tabs)
         await tab.locator('#players li').nth(1).waitFor({ timeout: WAIT });
+    // Players are shown by nickname, not by rooms client id.
+    for (const tab of tabs) {
+        for (const name of ['alice', 'bob'])
+            await tab.locator('#players li', { hasText: name }).waitFor({ timeout: WAIT });
+    }
+    step('named');
 
     await tabs[0].locator('#say [name="text"]').fill('hello bob');
     await tabs[0].locator('#say button').click();

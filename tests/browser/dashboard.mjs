@@ -120,6 +120,38 @@ try {
     await page.waitForTimeout(1200);        // let the flash highlights fade before the picture
     await page.screenshot({ path: screenshot, fullPage: true });
     step('screenshot', { path: screenshot });
+
+    // Common screens: nothing wider than the window, every column and the Watch button in view.
+    for (const [width, height] of [[1280, 800], [1920, 1080]]) {
+        await page.setViewportSize({ width, height });
+        await page.waitForTimeout(300);
+        const fit = await page.evaluate(() => {
+            // In the window and in its card, which clips what overflows it
+            const inside = (element) => {
+                const box = element.getBoundingClientRect();
+                const card = element.closest('.card').getBoundingClientRect();
+                return box.width > 0 && box.left >= 0 && box.right <= document.documentElement.clientWidth
+                    && box.right <= card.right;
+            };
+            // Every column heading inside its card
+            const clipped = [...document.querySelectorAll('table.data th')].filter((cell) => {
+                const card = cell.closest('.card').getBoundingClientRect();
+                const box = cell.getBoundingClientRect();
+                return box.right > card.right + 0.5 || box.left < card.left - 0.5;
+            }).map((cell) => `${cell.closest('table').id}: ${cell.textContent}`);
+            return {
+                scrollWidth: document.documentElement.scrollWidth,
+                innerWidth: window.innerWidth,
+                watch: inside(document.querySelector('#watch-form button')),
+                clipped,
+            };
+        });
+        const path = screenshot.replace(/\.png$/, `-${width}x${height}.png`);
+        await page.screenshot({ path, fullPage: true });
+        if (fit.scrollWidth > fit.innerWidth || !fit.watch || fit.clipped.length)
+            throw new Error(`${width}x${height} does not fit: ${JSON.stringify(fit)}`);
+        step('fits', { width, height, path });
+    }
     if (failures.length)
         throw new Error(failures.join('\n'));
     step('done');

@@ -2,7 +2,8 @@
 causing what the dashboard shows.
 
 Needs Debian's chromium and `npm ci` in tests/browser (README's test command does both). The screenshots
-are saved in $ZGATE_BUILD_DIR/tests/browser/ (dashboard.png, chat.png).
+are saved in $ZGATE_BUILD_DIR/tests/browser/ (dashboard.png, chat.png, and dashboard-1280x800.png and
+dashboard-1920x1080.png, the sizes at which nothing may overflow).
 """
 import functools
 import http.server
@@ -20,7 +21,7 @@ import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from zgate_harness import Zgate  # noqa: E402
+from zgate_harness import Zgate, wait_everything  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "dashboard.mjs")
 CHAT_SCRIPT = os.path.join(HERE, "chat.mjs")
@@ -122,7 +123,7 @@ class DashboardTest(unittest.TestCase):
         pub = self.context.socket(zmq.XPUB)
         pub.rcvtimeo = 5000
         pub.connect(self.zgate.endpoint("topics-publishers"))
-        self.assertEqual(pub.recv(), b"\x01")
+        wait_everything(pub)
         for n in range(count):
             pub.send_multipart([topic, json.dumps({"reading": n}).encode()])
         pub.close()
@@ -188,7 +189,7 @@ class DashboardTest(unittest.TestCase):
                 steps = [step["step"] for step in self.run_script([CHAT_SCRIPT, url, shot])]
             finally:
                 static.shutdown()
-        self.assertEqual(steps, ["chatted", "held", "released", "done"])
+        self.assertEqual(steps, ["named", "chatted", "held", "released", "done"])
 
 
 if __name__ == "__main__":

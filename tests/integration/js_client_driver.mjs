@@ -2,7 +2,7 @@
 // stdout line. Command: {"id": n, "call": method, "args": [...]}; answer: {"id": n, "ok": value} or
 // {"id": n, "error": {"code", "message"}}. Deliveries are printed as {"event": ...} lines.
 //
-//   node [--experimental-websocket] js_client_driver.mjs ws://127.0.0.1:PORT/ws
+//   node [--experimental-websocket] js_client_driver.mjs ws://127.0.0.1:PORT/ws [msgpack]
 import { createInterface } from 'node:readline';
 import { ZgateClient } from '../../clients/js/zgate.js';
 
@@ -18,6 +18,7 @@ const WebSocket = globalThis.WebSocket
 
 const zg = new ZgateClient(process.argv[2], {
     WebSocket,
+    msgpack: process.argv[3] === 'msgpack',
     requestTimeout: 5000,
     backoffInitial: 100,
     backoffMax: 1000,
@@ -49,11 +50,14 @@ const calls = {
         print({ event: 'message', topic: name, data: plain(data) })),
     unsubscribe: (topic) => zg.unsubscribe(topic),
     publish: (topic, data) => zg.publish(topic, data),
+    publishBytes: (topic, base64) => zg.publish(topic, new Uint8Array(Buffer.from(base64, 'base64'))),
     send: (queue, data, options) => zg.send(queue, data, options),
     call: (queue, data, options) => zg.call(queue, data, {
         ...options,
         onAccepted: (id) => print({ event: 'accepted', id }),
     }),
+    command: (command, data, options) => zg.command(command, data, options)
+        .then((reply) => (Array.isArray(reply) ? reply.map(plain) : reply)),
     consume: (queue, mode, prefetch) => zg.consume(queue, (task) => {
         print({ event: 'task', queue: task.queue, id: task.id, data: plain(task.data), attempt: task.attempt });
         heldTasks.set(task.id, task);

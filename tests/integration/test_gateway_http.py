@@ -2,6 +2,7 @@
 queues and rooms, /api/stats, /metrics, the dashboard files, and the 4xx answers to bad requests."""
 import json
 import os
+import socket
 import sys
 import threading
 import unittest
@@ -12,7 +13,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gateway_client import GatewayTestCase, http  # noqa: E402
-from zgate_harness import wait_for  # noqa: E402
+from zgate_harness import wait_everything, wait_for  # noqa: E402
 
 
 class GatewayHttpTest(GatewayTestCase):
@@ -93,13 +94,32 @@ class GatewayHttpTest(GatewayTestCase):
         wait_for(lambda: len(json.loads(self.post("/api/fetch", {"subject": "errors.a", "id": sid})[1])["data"]) or 0,
                  what="async publish")
 
+    def test_publish_reaches_native_subscribers(self):
+        """Synchronous publish finds native subscribers as well as web and pull ones."""
+        sub = self.context.socket(zmq.SUB)
+        sub.rcvtimeo = 5000
+        sub.subscribe(b"alerts.")
+        sub.connect(self.zgate.endpoint("topics-subscribers"))
+        body = {"subject": "alerts.fire", "data": "hot"}
+        wait_for(lambda: self.post("/api/publish", body)[0] == 200, what="the native subscription")
+        self.assertEqual(sub.recv_multipart(), [b"alerts.fire", b"hot"])
+        self.assertEqual(self.post("/api/publish", {"subject": "alerts.water", "data": "wet"}),
+                         (200, b'{"status":"ok"}\n'))
+        self.assertEqual(sub.recv_multipart(), [b"alerts.water", b"wet"])
+        self.assertEqual(self.post("/api/publish", {"subject": "alert", "data": "x"}),
+                         (404, b'{"message":"subscriber not found"}\n'))
+        # Once the subscriber has gone, nobody is listening again
+        sub.close()
+        wait_for(lambda: self.post("/api/publish", body)[0] == 404, what="the native subscriber to leave")
+        self.assertEqual(self.post("/api/publish", body), (404, b'{"message":"subscriber not found"}\n'))
+
     def test_native_publisher_fills_pull_buffers(self):
         sid = self.subscribe("native.pull")
         delivered = json.loads(self.get("/api/stats")[1])["gateway"]["pull_delivered"]
         pub = self.context.socket(zmq.XPUB)
         pub.rcvtimeo = 5000
         pub.connect(self.zgate.endpoint("topics-publishers"))
-        self.assertEqual(pub.recv(), b"\x01")
+        wait_everything(pub)
         pub.send_multipart([b"native.pull", b"from pyzmq"])
         pub.send_multipart([b"native.pull", b"\xff\xfe"])
         wait_for(lambda: json.loads(self.get("/api/stats")[1])["gateway"]["pull_delivered"] >= delivered + 2,
@@ -126,6 +146,32 @@ class GatewayHttpTest(GatewayTestCase):
         self.assertEqual(self.post("/api/publish", raw=b"{" + b" " * 2000 + b"}"),
                          (413, b'{"message":"request body too large"}\n'))
         self.assertEqual(self.get("/ws")[0], 400)
+
+    def raw_request(self, data):
+        """The whole answer to bytes sent on a fresh connection, read until the gateway closes it."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
+            connection.sendall(data)
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        return answer
+
+    def test_requests_lws_cannot_parse_get_json(self):
+        """A method lws does not know, or no HTTP at all: JSON 405 like any wrong method, then close."""
+        for data in [b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", b"garbage\r\n\r\n"]:
+            head, _, body = self.raw_request(data).partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 405 "), head)
+            self.assertIn(b"content-type: application/json", head.lower())
+            self.assertEqual(body, b'{"message":"Method Not Allowed"}\n')
+
+    def test_post_without_content_length_gets_411(self):
+        """lws reads a body only by its Content-Length: without one (or chunked), 411 and the connection closes."""
+        for data in [b"POST /api/publish HTTP/1.1\r\nHost: x\r\n\r\n",
+                     b"POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\nhello\r\n0\r\n\r\n"]:
+            head, _, body = self.raw_request(data).partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 411 "), head)
+            self.assertEqual(body, b'{"message":"Length Required"}\n')
 
     def test_stats_and_metrics(self):
         self.post("/api/publish", {"subject": "nobody", "data": "x"})

@@ -2,15 +2,17 @@
 a native producer's task to a web worker and back, a web producer's task to a native worker, and web and
 native members of one room in lockstep."""
 import asyncio
+import json
 import os
 import sys
+import threading
 import unittest
 
 import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import GatewayTestCase, Ws, run  # noqa: E402
+from gateway_client import GatewayTestCase, Ws, http, run  # noqa: E402
 from zgate_harness import Zgate  # noqa: E402
 
 
@@ -61,6 +63,98 @@ class GatewayPatternsTest(GatewayTestCase):
             native.close()
         run(scenario())
 
+    def command_worker(self, name, command):
+        worker = self.dealer("queues-workers")
+        worker.send_multipart([b"READY", name, msgpack.packb({"commands": [command]})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        return worker
+
+    def serve_call(self, name, worker, command):
+        """Take one command task and reply "name:PAYLOAD"; returns its payload."""
+        _, _, task_id, meta, payload = worker.recv_multipart()
+        self.assertEqual(msgpack.unpackb(meta)["command"], command)
+        worker.send_multipart([b"ACK", name, task_id, name + b":" + payload.upper()])
+        return payload
+
+    def test_command_mode_over_websocket_and_http(self):
+        one = self.command_worker(b"o1", "one")
+        both = [(name, self.command_worker(name, "upper")) for name in (b"u1", b"u2")]
+
+        async def scenario():
+            web = await Ws.open(self.port)
+            # a call: the line is the command, then its data; one worker replies
+            accepted = await web.request({"op": "call", "command": "one/x", "data": "hi", "req": "c1"})
+            self.assertEqual(accepted["op"], "accepted")
+            self.assertEqual(self.serve_call(b"o1", one, "one"), b"x/hi")
+            reply = await web.next_push("reply")
+            self.assertEqual((reply["req"], reply["id"], reply["data"]), ("c1", accepted["id"], "o1:X/HI"))
+            # scatter: every worker's reply, then the count
+            accepted = await web.request({"op": "call", "command": "upper", "data": {"k": 1}, "scatter": True,
+                                          "req": "c2"})
+            self.assertEqual(accepted["op"], "accepted")
+            for name, worker in both:
+                self.assertEqual(self.serve_call(name, worker, "upper"), b'{"k":1}')
+            replies = sorted([(await web.next_push("reply"))["data"] for _ in both])
+            self.assertEqual(replies, ['u1:{"K":1}', 'u2:{"K":1}'])
+            done = await web.next_push("replies")
+            self.assertEqual((done["req"], done["id"], done["count"]), ("c2", accepted["id"], 2))
+            # errors: no such command, no command at all
+            missing = await web.request({"op": "call", "command": "nobody/x", "req": "c3"})
+            self.assertEqual((missing["op"], missing["code"]), ("error", 404))
+            for bad in [{}, {"command": ""}, {"command": "/x"}, {"command": "one", "scatter": 1}]:
+                error = await web.request({"op": "call", "req": "c4", **bad})
+                self.assertEqual((error["op"], error["code"]), ("error", 400), bad)
+            await web.close()
+        run(scenario())
+
+        def http_call(name, body, serve):
+            answer = {}
+            caller = threading.Thread(target=lambda: answer.update(
+                result=http(self.port, "POST", f"/api/commands/{name}", body)))
+            caller.start()
+            payloads = [self.serve_call(worker_name, worker, command) for worker_name, worker, command in serve]
+            caller.join(10)
+            status, data, _ = answer["result"]
+            return status, json.loads(data), payloads
+
+        status, body, payloads = http_call("one", {"params": "p/q", "data": 7}, [(b"o1", one, "one")])
+        self.assertEqual((status, sorted(body), body["data"], payloads), (200, ["data", "id"], "o1:P/Q/7", [b"p/q/7"]))
+        status, body, _ = http_call("upper", {"data": "d", "scatter": True, "wait": 3000},
+                                    [(name, worker, "upper") for name, worker in both])
+        self.assertEqual((status, body["count"], sorted(reply["data"] for reply in body["replies"])),
+                         (200, 2, ["u1:D", "u2:D"]))
+        self.assertEqual(http(self.port, "POST", "/api/commands/nobody", {"data": 1})[:2],
+                         (404, b'{"message":"command \'nobody\' not found"}\n'))
+        for bad in [{"params": 5}, {"scatter": "yes"}, {"wait": 0}, {"priority": "high"}]:
+            self.assertEqual(http(self.port, "POST", "/api/commands/one", bad)[:2],
+                             (400, b'{"message":"request\'s body is invalid"}\n'), bad)
+        for name, worker in [(b"o1", one)] + both:
+            worker.send_multipart([b"BYE", name])
+            worker.close()
+
+    def test_web_worker_serves_a_command(self):
+        async def scenario():
+            worker = await Ws.open(self.port, binary=True)
+            self.assertEqual((await worker.request({"op": "consume", "command": "web.cmd", "req": 1}))["op"], "ok")
+            producer = await Ws.open(self.port)
+            accepted = await producer.request({"op": "call", "command": "web.cmd/p", "data": 5, "req": "c"})
+            task = await worker.next_push("task")
+            self.assertEqual((task["command"], task["id"], task["data"], "queue" in task),
+                             ("web.cmd", accepted["id"], "p/5", False))
+            await worker.request({"op": "ack", "id": task["id"], "data": {"done": True}, "req": 2})
+            self.assertEqual((await producer.next_push("reply"))["data"], {"done": True})
+            # consume names a queue or a command, not both, not neither
+            for bad in [{}, {"queue": "q", "command": "c"}, {"queue": "a/b"}]:
+                error = await worker.request({"op": "consume", "req": 3, **bad})
+                self.assertEqual((error["op"], error["code"]), ("error", 400), bad)
+            # cancel takes the command back, once
+            self.assertEqual((await worker.request({"op": "cancel", "command": "web.cmd", "req": 4}))["op"], "ok")
+            missing = await worker.request({"op": "cancel", "command": "web.cmd", "req": 5})
+            self.assertEqual((missing["code"], missing["message"]), (404, "this session does not consume 'web.cmd'"))
+            await worker.close()
+            await producer.close()
+        run(scenario())
+
     def test_web_producer_to_native_worker_and_errors(self):
         async def scenario():
             native = self.dealer("queues-workers")
@@ -100,7 +194,8 @@ class GatewayPatternsTest(GatewayTestCase):
     def test_web_and_native_members_in_lockstep(self):
         async def scenario():
             web = await Ws.open(self.port)
-            self.assertEqual((await web.request({"op": "join", "room": "mixed", "req": 1}))["op"], "ok")
+            joined = await web.request({"op": "join", "room": "mixed", "req": 1})
+            self.assertEqual(joined["op"], "ok")
             native = self.dealer("rooms-clients")
             native.send_multipart([b"HELLO", b"1"])
             me = native.recv_multipart()[2]
@@ -132,6 +227,9 @@ class GatewayPatternsTest(GatewayTestCase):
             self.assertEqual(native.recv_multipart()[0], b"OOB")
             state = await producer.request({"op": "state", "room": "mixed", "req": "st"})
             self.assertEqual(len(state["members"]), 2)
+            # the join answer named the web member's client id, as the room state does
+            self.assertEqual(sorted(member["client"] for member in state["members"]),
+                             sorted([joined["client"], me.decode()]))
             metrics = await producer.request({"op": "metrics", "top": 3, "req": "me"})
             self.assertEqual(metrics["op"], "room_metrics")
             self.assertEqual((await web.request({"op": "ping", "req": "pi"}))["op"], "ok")

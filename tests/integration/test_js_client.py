@@ -17,7 +17,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zgate_harness import Zgate, wait_for  # noqa: E402
+from zgate_harness import Zgate, wait_everything, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "js_client_driver.mjs")
@@ -40,8 +40,9 @@ def node_flags():
 class NodeClient:
     """One zgate.js client in a Node process."""
 
-    def __init__(self, url):
-        self.process = subprocess.Popen([NODE, *NODE_FLAGS, DRIVER, url], stdin=subprocess.PIPE,
+    def __init__(self, url, msgpack_mode=False):
+        self.process = subprocess.Popen([NODE, *NODE_FLAGS, DRIVER, url] + (["msgpack"] if msgpack_mode else []),
+                                        stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.events = queue.Queue()
         self.answers = {}
@@ -179,7 +180,7 @@ class JsClientTest(unittest.TestCase):
         pub = self.socket(zmq.XPUB)
         pub.rcvtimeo = TIMEOUT_MS
         pub.connect(self.zgate.endpoint("topics-publishers"))
-        self.assertEqual(pub.recv(), b"\x01")
+        wait_everything(pub)
         return pub
 
     def native_worker(self, queue_name):
@@ -390,6 +391,77 @@ class JsClientTest(unittest.TestCase):
                           self._drain_message("again.topic"))[1], what="the subscription to be restored")
 
     # ---- the examples/web worker and producer
+
+    # ---- command mode, and the msgpack mode
+
+    def test_command_reaches_one_worker_or_all(self):
+        workers = []
+        for name in (b"c1", b"c2"):
+            worker = self.dealer("queues-workers")
+            worker.send_multipart([b"READY", name, msgpack.packb({"commands": ["echo"]})])
+            self.assertEqual(worker.recv_multipart()[0], b"OK")
+            workers.append((name, worker))
+        result = {}
+        caller = threading.Thread(target=lambda: result.update(
+            value=self.node.call("command", "echo/loud", "hi", {"scatter": True})))
+        caller.start()
+        for name, worker in workers:
+            _, _, task_id, _, payload = worker.recv_multipart()
+            self.assertEqual(payload, b"loud/hi")
+            worker.send_multipart([b"ACK", name, task_id, name])
+        caller.join(timeout=15)
+        self.assertEqual(sorted(result["value"]), ["c1", "c2"])
+        # without data the line is the command alone
+        caller = threading.Thread(target=lambda: result.update(
+            value=self.node.call("command", "echo", None, {})))
+        caller.start()
+        poller = zmq.Poller()
+        for _, worker in workers:
+            poller.register(worker, zmq.POLLIN)
+        ready = dict(poller.poll(TIMEOUT_MS))
+        name, worker = next((name, worker) for name, worker in workers if worker in ready)
+        _, _, task_id, _, payload = worker.recv_multipart()
+        self.assertEqual(payload, b"")
+        worker.send_multipart([b"ACK", name, task_id, b"alone"])
+        caller.join(timeout=15)
+        self.assertEqual(result["value"], "alone")
+        with self.assertRaises(ClientError) as raised:
+            self.node.call("command", "nobody", None, {})
+        self.assertEqual(raised.exception.code, 404)
+
+    def test_msgpack_mode_carries_bytes_both_ways(self):
+        node = NodeClient(self.url(), msgpack_mode=True)
+        try:
+            node.expect(is_event("open"), what="the msgpack client to connect")
+            self.assertEqual(node.call("subscribe", "bin.*")["op"], "ok")
+            pub = self.publisher()
+            pub.send_multipart([b"bin.raw", b"\xff\x00\x01"])
+            pub.send_multipart([b"bin.json", b'{"n": [1, 2.5, "x"]}'])
+            self.assertEqual(node.expect(is_event("message", topic="bin.raw"))["data"], {"bytes": "/wAB"})
+            self.assertEqual(node.expect(is_event("message", topic="bin.json"))["data"], {"n": [1, 2.5, "x"]})
+            # bytes published from the client reach a native subscriber as they are
+            sub = self.socket(zmq.SUB)
+            sub.connect(self.zgate.endpoint("topics-subscribers"))
+            sub.subscribe(b"out.")
+            wait_for(lambda: node.call("publishBytes", "out.bin", "AAEC/w==") and sub.poll(100),
+                     what="a msgpack publish to reach a native SUB")
+            self.assertEqual(sub.recv_multipart(), [b"out.bin", b"\x00\x01\x02\xff"])
+            # answers and errors come back in msgpack too
+            worker = self.native_worker("mp")
+            result = {}
+            caller = threading.Thread(target=lambda: result.update(value=node.call("call", "mp", {"k": 7}, {})))
+            caller.start()
+            _, _, task_id, _, payload = worker.recv_multipart()
+            self.assertEqual(json.loads(payload), {"k": 7})
+            worker.send_multipart([b"ACK", b"w1", task_id, b"\x80\x81"])
+            caller.join(timeout=15)
+            self.assertEqual(result["value"], {"bytes": "gIE="})
+            with self.assertRaises(ClientError) as raised:
+                node.call("request", {"op": "nope"})
+            self.assertEqual(raised.exception.code, 400)
+        finally:
+            code, stderr = node.close()
+        self.assertEqual(code, 0, stderr)
 
     def test_node_worker_example_serves_the_native_producer_example(self):
         worker = subprocess.Popen([NODE, *NODE_FLAGS, os.path.join(EXAMPLES, "worker.mjs"), self.url(), "thumbs"],

@@ -46,6 +46,13 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def wait_everything(pub):
+    """An XPUB connected to zgate's publishers' endpoint: wait for zgate's subscription to everything, which
+    shows its XSUB has connected (zgate also passes on its subscribers' prefixes, before or after it)."""
+    while pub.recv() != b"\x01":
+        pass
+
+
 class Zgate:
     """A zgate process: `with Zgate() as zg: zg.endpoint("topics-subscribers")`."""
 

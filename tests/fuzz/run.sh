@@ -1,0 +1,88 @@
+#!/bin/sh
+#   Run a fuzz target under libFuzzer (clang, ASan, UBSan) for SECONDS, on its committed corpus and
+#   regressions with its dictionary, and print a summary: execs, execs/s, edges covered (cov) and any crash.
+#
+#       tests/fuzz/run.sh TARGET SECONDS      one target (ws, mpreader, codec_json, ...)
+#       tests/fuzz/run.sh all SECONDS         every target, one after the other
+#       tests/fuzz/run.sh minimize TARGET     the committed corpus becomes the fewest inputs, of it and of
+#                                             what runs found, that cover what they all cover (-merge=1)
+#
+#   The libFuzzer build lives in build-fuzz/ (made if needed); inputs a run finds go to
+#   build-fuzz/corpus/TARGET/ (kept between runs, not committed), crashes to build-fuzz/crashes/TARGET/.
+#   A crash worth keeping goes to tests/fuzz/regressions/TARGET/, where the CTest fuzz.TARGET replays it.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+fuzz=$root/tests/fuzz
+build=${ZGATE_FUZZ_BUILD:-$root/build-fuzz}
+
+usage () {
+    echo "usage: $0 TARGET|all SECONDS  or  $0 minimize TARGET" >&2
+    echo "targets: $(targets | tr '\n' ' ')" >&2
+    exit 2
+}
+
+targets () {
+    for source in "$fuzz"/zg_fuzz_*.c; do
+        name=$(basename "$source" .c)
+        name=${name#zg_fuzz_}
+        [ "$name" = main ] || echo "$name"
+    done
+}
+
+build_target () {
+    if [ ! -f "$build/CMakeCache.txt" ]; then
+        cmake -S "$root" -B "$build" -DZGATE_LIBFUZZER=ON -DCMAKE_C_COMPILER=clang \
+              -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    fi
+    nice cmake --build "$build" -j2 --target "zg_fuzz_$1" >/dev/null
+}
+
+#   libFuzzer's last status line has "#EXECS ... cov: EDGES ... exec/s: RATE"
+run_target () {
+    name=$1
+    seconds=$2
+    [ -f "$fuzz/zg_fuzz_$name.c" ] || usage
+    build_target "$name"
+    mkdir -p "$build/corpus/$name" "$build/crashes/$name"
+    log=$build/crashes/$name/last.log
+    set +e
+    nice "$build/tests/zg_fuzz_$name" -max_total_time="$seconds" -dict="$fuzz/$name.dict" \
+         -artifact_prefix="$build/crashes/$name/" -print_final_stats=1 \
+         "$build/corpus/$name" "$fuzz/corpus/$name" $( [ -d "$fuzz/regressions/$name" ] && echo "$fuzz/regressions/$name") \
+         >"$log" 2>&1
+    status=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | head -1)
+    printf '%-14s execs %-10s execs/s %-7s cov %-6s %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+           "$( [ $status -eq 0 ] && echo "no crash" || echo "FAILED (exit $status) ${crash:-see $log}")"
+    return $status
+}
+
+[ $# -eq 2 ] || usage
+case $1 in
+    all)
+        failed=0
+        for name in $(targets); do
+            run_target "$name" "$2" || failed=1
+        done
+        exit $failed
+        ;;
+    minimize)
+        name=$2
+        [ -d "$fuzz/corpus/$name" ] || usage
+        build_target "$name"
+        shrunk=$(mktemp -d)
+        nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" \
+             $( [ -d "$build/corpus/$name" ] && echo "$build/corpus/$name") >/dev/null 2>&1
+        echo "$name: $(ls "$fuzz/corpus/$name" | wc -l) inputs, $(ls "$shrunk" | wc -l) add coverage"
+        rm -f "$fuzz/corpus/$name"/*
+        cp "$shrunk"/* "$fuzz/corpus/$name/"
+        rm -rf "$shrunk"
+        ;;
+    *)
+        run_target "$1" "$2"
+        ;;
+esac
