@@ -107,7 +107,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->xsub = zsock_new (ZMQ_XSUB);
     assert (self->xpub && self->xsub);
     self->security = zg_security_new ();
-    zsock_set_xpub_manual (self->xpub, 1);
+    zsock_set_xpub_verboser (self->xpub, 1);
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
@@ -142,8 +142,15 @@ s_self_destroy (self_t **self_p)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
-    if (strncmp (key, "security-", 9) == 0)
-        return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
+    if (strncmp (key, "security-", 9) == 0) {
+        if (zg_security_set (self->security, key + 9, value, error, size))
+            return -1;
+        //  Only security needs manual mode (it comes before the endpoints);
+        //  libzmq 4.3.4's manual mode may keep a pipe that is gone (fixed in
+        //  4.3.5, commit 2df7ab6a), so zgate does not run it when not needed
+        zsock_set_xpub_manual (self->xpub, zg_security_on (self->security));
+        return 0;
+    }
     if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
         return zg_security_bind (self->security, self->xpub, value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
@@ -151,7 +158,10 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
-    s_self_apply_options (self);
+    //  libzmq passes a new high-water mark on to every pipe, even one whose
+    //  peer is going away (4.3.4 may crash then): set them only when asked
+    if (streq (key, "sndhwm") || streq (key, "rcvhwm") || streq (key, "max-message-size"))
+        s_self_apply_options (self);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) realloc (self->checked_topic, (size_t) self->settings.max_topic_size + 1);
     assert (self->topic_key && self->checked_topic);
@@ -383,8 +393,10 @@ s_self_handle_subscription (self_t *self)
     memcpy (prefix, data + 1, size - 1);
     const char *identity = zg_wire_msg_identity (&frame);
     bool applied = false;
+    bool manual = zg_security_on (self->security);
     if (subscribed && zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true)) {
-        zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
+        if (manual)
+            zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
         s_count (self->subscriptions, prefix, 1);
         self->generation++;
         applied = true;
@@ -395,7 +407,8 @@ s_self_handle_subscription (self_t *self)
         self->denied_subscriptions++;
     }
     else {
-        zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+        if (manual)
+            zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
         applied = s_self_unsubscribe (self, prefix, identity);
     }
     //  Upstream too, as a proxy does, what took effect only: the gateway's
