@@ -8,11 +8,12 @@
     A message that came over the network (it carries its peer's properties;
     inproc ones carry none) may not use the reserved `$zgate.` topics, which
     the gateway's barrier uses, and, with security on, is checked against
-    its publisher's permissions. The XPUB side runs in manual mode: each
-    subscription and each unsubscription (including those libzmq makes when
-    a subscriber disconnects) reaches the actor, which applies a
-    subscription only if the subscriber may subscribe to its prefix, so a
-    refused one delivers nothing and the subscriber counts stay exact.
+    its publisher's permissions. The XPUB side passes every subscription
+    and unsubscription up (including those libzmq makes when a subscriber
+    disconnects), so the subscriber counts stay exact; with security it
+    runs in manual mode, and the actor applies a subscription only if the
+    subscriber may subscribe to its prefix, so a refused one delivers
+    nothing.
     =========================================================================
 */
 
