@@ -31,6 +31,7 @@ static const s_int_option_t s_int_options [] = {
     { "timeout", offsetof (bench_options_t, timeout) },
     { "idle", offsetof (bench_options_t, idle) },
     { "server-pid", offsetof (bench_options_t, server_pid) },
+    { "ok", offsetof (bench_options_t, ok) },
     { NULL, 0 }
 };
 

@@ -44,6 +44,7 @@ typedef struct {
     int64_t timeout;                //  Hard bound of the whole run, ms
     int64_t idle;                   //  Stop after this long without traffic, ms
     int64_t server_pid;             //  zgate's process id, 0 without one
+    int64_t ok;                     //  queues: 1 measures send->OK (tasks sent with a req), not send->reply
 } bench_options_t;
 
 //  Parse "MODE --key value ..." into options with defaults; returns 0, or -1

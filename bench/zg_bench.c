@@ -14,7 +14,9 @@
                         [--timeout MS]                  raw zmq_proxy broker
         zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS --clients W
                         --prefetch P --window N --count N [--rate R]
-                                                        tasks with replies
+                        [--ok 1]                        tasks with replies; latency
+                                                        to the reply, or with --ok 1
+                                                        to the OK (a req per task)
         zg_bench rooms --endpoint CLIENTS --clients M --count ROUNDS
                                                         lockstep rounds
     =========================================================================
@@ -503,10 +505,10 @@ s_ready_options (uint8_t *buffer, int64_t prefetch)
 static const uint8_t s_reply_options [] = { 0x81, 0xa5, 'r', 'e', 'p', 'l', 'y', 0xc3 };
 
 static void
-s_queues_send (void *producer, const char *req, const char *payload, size_t size)
+s_queues_send (void *producer, const void *req, size_t req_size, const char *payload, size_t size)
 {
     s_str_send (producer, "SEND", true);
-    s_str_send (producer, req, true);
+    zmq_send (producer, req, req_size, ZMQ_SNDMORE);
     s_str_send (producer, BENCH_NAME, true);
     zmq_send (producer, s_reply_options, sizeof s_reply_options, ZMQ_SNDMORE);
     zmq_send (producer, payload, size, 0);
@@ -547,7 +549,7 @@ s_mode_queues (bench_options_t *options)
     char *payload = (char *) calloc (1, (size_t) options->size);
     zmq_msg_t frames [BENCH_MAX_FRAMES];
     //  A warm-up task with a req: OK, then its REPLY
-    s_queues_send (producer, "warm", payload, (size_t) options->size);
+    s_queues_send (producer, "warm", 4, payload, (size_t) options->size);
     for (int answers = 0; answers < 2; answers++) {
         if (!s_wait_readable (producer, warm_deadline))
             bench_fail ("no answer to the warm-up task");
@@ -563,7 +565,8 @@ s_mode_queues (bench_options_t *options)
     bench_mark (&start, options->server_pid);
     int64_t deadline = start.wall_ns + options->timeout * 1000000;
     int64_t sent = 0, replied = 0;
-    //  Empty req: no OK, only the REPLY (section 2.2)
+    //  Empty req: no OK, only the REPLY (section 2.2); with --ok 1 the req
+    //  is the send time, which the OK echoes
     while (replied < options->count) {
         int64_t now = bench_now_ns ();
         int64_t next_ns = now;
@@ -572,7 +575,7 @@ s_mode_queues (bench_options_t *options)
             if (next_ns > now)
                 break;
             memcpy (payload, &now, sizeof now);
-            s_queues_send (producer, "", payload, (size_t) options->size);
+            s_queues_send (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size);
             sent++;
         }
         bool can_send = sent < options->count && sent - replied < options->window;
@@ -584,12 +587,18 @@ s_mode_queues (bench_options_t *options)
             int count = s_frames_recv (producer, frames, ZMQ_DONTWAIT);
             if (count == -1)
                 break;
-            if (count == 4 && s_frame_is (&frames [0], "REPLY") && zmq_msg_size (&frames [3]) >= 8) {
+            //  [REPLY][req][id][payload] or [OK][req][id], the send time in
+            //  the payload or the req
+            bool reply = count == 4 && s_frame_is (&frames [0], "REPLY");
+            int stamped = options->ok? 1: 3;
+            if ((reply || (count == 3 && s_frame_is (&frames [0], "OK")))
+            &&  (reply == !options->ok) && zmq_msg_size (&frames [stamped]) >= 8) {
                 int64_t sent_ns;
-                memcpy (&sent_ns, zmq_msg_data (&frames [3]), sizeof sent_ns);
+                memcpy (&sent_ns, zmq_msg_data (&frames [stamped]), sizeof sent_ns);
                 bench_samples_add (&latencies, bench_now_ns () - sent_ns);
-                replied++;
             }
+            if (reply)
+                replied++;
             else
             if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
                 s_fail_error ("task", frames, count);

@@ -184,8 +184,8 @@ static bool
 s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
-        "gateway/interface", "gateway/http-port", "server/log-target", "security/server-cert",
-        "security/allow", "security/deny", "security/allow-insecure", NULL
+        "gateway/interface", "gateway/http-port", "server/log-target", "queues/data-dir", "queues/data-max-size",
+        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))

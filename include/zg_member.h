@@ -101,9 +101,13 @@ const char *
 int
     zg_member_ack (zg_member_t *self, const char *room, const char *token);
 
-//  The last error of join or leave
+//  The last error of join or leave, as "<code> <reason>" (zg_room_producer_error)
 const char *
     zg_member_error (zg_member_t *self);
+
+//  Code of the last error of join or leave (the codes of zg_errors.h)
+int
+    zg_member_code (zg_member_t *self);
 
 //  The member's connection, to send, peek, read state or metrics on it too
 zg_room_producer_t *

@@ -78,6 +78,13 @@ int
 int
     zg_producer_call (zg_producer_t *self, const char *line, int timeout, zframe_t **reply_p);
 
+//  Call a command on every worker serving it (scatter-gather) and wait up
+//  to timeout ms for their replies. Returns 0 with one frame per reply, in
+//  the order they arrived (the caller destroys the message), or -1 as
+//  zg_producer_request
+int
+    zg_producer_scatter (zg_producer_t *self, const char *line, int timeout, zmsg_t **replies_p);
+
 //  Read a task by id. Returns 0 with info filled (destroy info->result), or
 //  -1 (404 for an unknown or expired id)
 int

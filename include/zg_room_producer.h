@@ -89,9 +89,19 @@ zmsg_t *
 zmsg_t *
     zg_room_producer_event (zg_room_producer_t *self);
 
-//  The last error: "<code> <reason>" from zgate, or "timeout"
+//  The last error as "<code> <reason>": zgate's ERROR, or 408 when zgate did
+//  not answer in time, 503 when the request could not be sent, 502 for a
+//  malformed answer (the codes of zg_errors.h)
 const char *
     zg_room_producer_error (zg_room_producer_t *self);
+
+//  Code of the last error
+int
+    zg_room_producer_code (zg_room_producer_t *self);
+
+//  Reason of the last error
+const char *
+    zg_room_producer_reason (zg_room_producer_t *self);
 
 //  The value of key in a msgpack map, or NULL
 msgpack_object *

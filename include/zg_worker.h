@@ -78,6 +78,11 @@ int
 uint64_t
     zg_worker_handled (zg_worker_t *self);
 
+//  Code of the last error (the codes of zg_errors.h: zgate's ERROR code, 408
+//  when zgate did not answer READY, 409 for a name registered twice)
+int
+    zg_worker_code (zg_worker_t *self);
+
 //  Reason of the last error
 const char *
     zg_worker_reason (zg_worker_t *self);

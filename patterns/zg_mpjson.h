@@ -1,13 +1,10 @@
 /*  =========================================================================
-    zg_mpjson - a json-c value as msgpack, for the STATS answers that the
-    pipe gives as JSON and the wire as msgpack, and back, for the self
-    tests that read msgpack answers
+    zg_mpjson - a msgpack value as json-c, for the self tests that read
+    msgpack answers (zg_wire_pack_json is the other way)
 
-    Private to the pattern actors. Objects become maps, arrays arrays,
-    strings strings and integers integers; anything else (the counters
-    have nothing else) becomes nil. Back, maps with string keys become
-    objects, str and bin strings, booleans, integers and floats themselves,
-    and nil NULL.
+    Private to the pattern actors. Maps with string keys become objects,
+    str and bin strings, booleans, integers and floats themselves, and nil
+    NULL.
     =========================================================================
 */
 
@@ -20,10 +17,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-//  Pack value, and everything in it, with packer
-void
-    zg_mpjson_pack (msgpack_packer *packer, json_object *value);
 
 //  The msgpack value in data as a new json-c value (the caller puts it), or
 //  NULL if data is not one whole msgpack value or holds a map key that is

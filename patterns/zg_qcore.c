@@ -7,10 +7,10 @@
     deadlines are heaps in the task store, workers sit in a liveness list
     (the timeout is the same for all), finished tasks in a list ordered by
     finish time (so is the time they are kept). Payloads are zmq_msg_t moved
-    into the task and shared on each delivery, never copied.
-
-    Queues live in a zg_qtable: every task and recent entry holds its queue
-    (zg_qtable_hold), and a queue nothing names is freed between requests.
+    into the task and shared on each delivery, never copied. Queues live in
+    a zg_qtable: every task and recent entry holds its queue, and a queue
+    nothing names is freed between requests. With a journal (zg_qdurable),
+    each transition writes its change there, one line at the seam.
     =========================================================================
 */
 
@@ -18,6 +18,7 @@
 #include "zg_qcore.h"
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
+#include "zg_qdurable.h"
 
 struct _zg_qcore_t {
     const zg_qsettings_t *settings; //  The actor's settings, read live
@@ -27,6 +28,7 @@ struct _zg_qcore_t {
     zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
     zg_qrecent_t *recent;           //  Recently finished tasks
     zg_qoutbox_t *outbox;           //  Messages to send
+    zg_qdurable_t *durable;         //  Journal of the changes, or NULL (in memory)
     int64_t now;                    //  Monotonic ms
     int64_t wall;                   //  Wall clock ms
     uint64_t errors;                //  ERROR messages written
@@ -50,7 +52,7 @@ zg_qcore_new (const zg_qsettings_t *settings)
     self->table = zg_qtable_new ();
     self->registry = zg_qworkers_new ();
     self->outbox = zg_qoutbox_new ();
-    self->recent = zg_qrecent_new ((size_t) settings->recent_size);
+    self->recent = zg_qrecent_new ((size_t) settings->recent_size, self->table);
     zg_qcore_set_clock (self, zclock_mono (), zclock_time ());
     return self;
 }
@@ -81,12 +83,7 @@ void
 zg_qcore_settings_changed (zg_qcore_t *self)
 {
     assert (self);
-    if ((size_t) self->settings->recent_size == zg_qrecent_capacity (self->recent))
-        return;
-    for (size_t index = 0; index < zg_qrecent_size (self->recent); index++)
-        zg_qtable_release (self->table, zg_qrecent_queue (self->recent, index));
-    zg_qrecent_destroy (&self->recent);
-    self->recent = zg_qrecent_new ((size_t) self->settings->recent_size);
+    zg_qrecent_resize (self->recent, (size_t) self->settings->recent_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -142,8 +139,6 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
     task->created = self->wall;
     task->priority = (uint8_t) submit->options->priority;
     task->ack_timeout = submit->options->ack_timeout;
-    if (submit->owner)
-        task->owner = strdup (submit->owner);
     if (wants_reply) {
         task->wants_reply = true;
         zmq_msg_copy (&task->producer, submit->producer);
@@ -159,6 +154,7 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
 static void
 s_forget (zg_qcore_t *self, zg_task_t *task)
 {
+    zg_qdurable_forget (self->durable, task);
     zg_qtable_release (self->table, task->queue);
     zg_tasks_remove (self->tasks, task);
 }
@@ -219,6 +215,7 @@ s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
     task->worker = worker;
     task->attempt++;
     task->started = self->wall;
+    zg_qdurable_deliver (self->durable, task);
     queue->in_progress++;
     zg_task_list_add (&worker->held, task, false);
     zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
@@ -237,20 +234,6 @@ s_dispatch (zg_qcore_t *self, zg_taskq_t *queue)
     zg_task_t *task;
     while ((task = zg_taskq_take (queue, &seat)))
         s_deliver (self, seat->worker, task);
-}
-
-//  --------------------------------------------------------------------------
-//  Record a finished task in the recent ring
-
-static void
-s_remember (zg_qcore_t *self, zg_task_t *task)
-{
-    if (zg_qrecent_capacity (self->recent) == 0)
-        return;
-    zg_qtable_hold (self->table, task->queue);
-    zg_taskq_t *dropped = zg_qrecent_add (self->recent, task);
-    if (dropped)
-        zg_qtable_release (self->table, dropped);
 }
 
 //  --------------------------------------------------------------------------
@@ -285,8 +268,9 @@ s_send_error (zg_qcore_t *self, zg_task_t *task, int code, const char *what)
 static void
 s_keep (zg_qcore_t *self, zg_task_t *task)
 {
-    s_remember (self, task);
+    zg_qrecent_remember (self->recent, task);
     task->expires = self->now + self->settings->result_ttl;
+    zg_qdurable_finish (self->durable, task, self->wall + self->settings->result_ttl);
     zg_task_list_add (&self->finished, task, false);
     while ((int64_t) self->finished.size > self->settings->max_results) {
         zg_task_t *oldest = self->finished.head;
@@ -407,6 +391,7 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
         s_assign_queue (self, task, dead_letters);
         zg_taskq_push (dead_letters, task, false);
         task->state = ZG_TASK_DEAD;
+        zg_qdurable_dead_letter (self->durable, task);
         dead_letters->sent++;
         s_dispatch (self, dead_letters);
     }
@@ -430,6 +415,7 @@ s_requeue (zg_qcore_t *self, zg_task_t *task)
         s_kill (self, task);
     else {
         queue->redelivered++;
+        zg_qdurable_requeue (self->durable, task);
         zg_taskq_push (queue, task, true);
     }
 }
@@ -503,6 +489,7 @@ static zg_task_t *
 s_scatter (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit)
 {
     zg_task_t *group = s_create (self, queue, submit, true);
+    zg_qdurable_create (self->durable, group);
     group->scatter = true;
     group->state = ZG_TASK_IN_PROGRESS;
     //  Count first: delivering a copy may finish it at once and end the group;
@@ -512,6 +499,7 @@ s_scatter (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit)
         for (size_t index = 0; index < worker->seat_count; index++)
             if (worker->seats [index].queue == queue) {
                 zg_task_t *copy = s_create (self, queue, submit, false);
+                zg_qdurable_create (self->durable, copy);
                 zmq_msg_copy (&copy->payload, submit->payload);
                 copy->group = group;
                 queue->sent++;
@@ -567,6 +555,12 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     else {
         task = s_create (self, queue, submit, options->reply);
         zmq_msg_move (&task->payload, submit->payload);
+        if (zg_qdurable_create (self->durable, task)) {
+            *code = ZG_ERR_STORAGE;
+            zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
+            s_forget (self, task);
+            return -1;
+        }
         queue->sent++;
         zg_taskq_push (queue, task, false);
     }
@@ -580,6 +574,52 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     else
         s_dispatch (self, queue);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Journal every change from now on
+
+void
+zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable)
+{
+    assert (self && durable);
+    self->durable = durable;
+    zg_tasks_skip_ids (self->tasks, zg_qdurable_last_id (durable));
+}
+
+//  --------------------------------------------------------------------------
+//  Restore a stored task; its queue is made even past max-queues
+
+zg_task_t *
+zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
+{
+    assert (self && record);
+    char name [256];
+    snprintf (name, sizeof name, "%.*s", (int) record->queue_size, record->queue);
+    zg_task_t *task = zg_tasks_restore (self->tasks, record->id);
+    s_assign_queue (self, task, zg_qtable_ensure (self->table, name, (record->flags & ZG_QRECORD_COMMAND) != 0,
+                                                  self->settings->max_priority, INT64_MAX));
+    zg_qdurable_fill (task, record);
+    if (record->finished) {
+        task->expires = self->now + (record->expires - self->wall);
+        zg_task_list_add (&self->finished, task, false);
+    }
+    else
+    if (record->state != ZG_TASK_IN_PROGRESS) {
+        zg_taskq_push (task->queue, task, false);
+        task->state = record->state;        //  Dead, in a dead-letter queue
+    }
+    return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  A restored task that was in progress is taken back
+
+void
+zg_qcore_take_back (zg_qcore_t *self, zg_task_t *task)
+{
+    assert (self && task && task->state == ZG_TASK_IN_PROGRESS && !task->worker);
+    s_requeue (self, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -682,33 +722,30 @@ zg_qcore_held (zg_qcore_t *self, zg_qworker_t *worker, uint64_t id)
 }
 
 //  --------------------------------------------------------------------------
-//  ACK of a held task
+//  ACK or FAIL of a held task: it finishes, its worker gets the credit back
+
+static void
+s_finish_held (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *reply)
+{
+    assert (self && task && task->worker);
+    zg_qworker_t *worker = task->worker;
+    zg_taskq_t *queue = task->queue;
+    s_take_back (self, task);
+    s_finish (self, task, state, reason, reply);
+    s_answered (self, worker, queue);
+}
 
 void
 zg_qcore_ack (zg_qcore_t *self, zg_task_t *task, zmq_msg_t *reply)
 {
-    assert (self);
-    assert (task && task->worker);
-    zg_qworker_t *worker = task->worker;
-    zg_taskq_t *queue = task->queue;
-    s_take_back (self, task);
-    s_finish (self, task, ZG_TASK_DONE, NULL, reply);
-    s_answered (self, worker, queue);
+    s_finish_held (self, task, ZG_TASK_DONE, NULL, reply);
 }
-
-//  --------------------------------------------------------------------------
-//  FAIL of a held task
 
 void
 zg_qcore_fail (zg_qcore_t *self, zg_task_t *task, const char *reason)
 {
-    assert (self);
-    assert (task && task->worker && reason);
-    zg_qworker_t *worker = task->worker;
-    zg_taskq_t *queue = task->queue;
-    s_take_back (self, task);
-    s_finish (self, task, ZG_TASK_FAILED, reason, NULL);
-    s_answered (self, worker, queue);
+    assert (reason);
+    s_finish_held (self, task, ZG_TASK_FAILED, reason, NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -827,17 +864,7 @@ static const char *
 s_test_sent (zg_qcore_t *core)
 {
     static char text [1024];
-    text [0] = 0;
-    zg_qoutbox_t *outbox = zg_qcore_outbox (core);
-    for (size_t index = 0; index < zg_qoutbox_size (outbox); index++) {
-        zg_qoutbox_msg_t *msg = zg_qoutbox_get (outbox, index);
-        for (size_t frame = 1; frame < 4 && frame < msg->count; frame++)
-            snprintf (text + strlen (text), sizeof text - strlen (text), "%.*s%s",
-                      (int) zmq_msg_size (&msg->frames [frame]), (const char *) zmq_msg_data (&msg->frames [frame]),
-                      frame < 3? " ": ";");
-    }
-    zg_qoutbox_clear (outbox);
-    return text;
+    return zg_qoutbox_text (zg_qcore_outbox (core), text, sizeof text);
 }
 
 //  Submit a task from producer "p", req "r"; returns 0 or the error code
@@ -846,11 +873,9 @@ s_test_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *
 {
     zmq_msg_t frames [3];
     const char *texts [] = { "data", "p", "r" };
-    for (int index = 0; index < 3; index++) {
-        zmq_msg_init_size (&frames [index], strlen (texts [index]));
-        memcpy (zmq_msg_data (&frames [index]), texts [index], strlen (texts [index]));
-    }
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2], NULL };
+    for (int index = 0; index < 3; index++)
+        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qcore_submit (core, &submit, id, &code, reason);
@@ -971,6 +996,5 @@ zg_qcore_test (bool verbose)
     assert (zg_qcore_queue (core, "cmd", true) == NULL && zg_qcore_queue (core, "jobs", false));
     assert (zg_qcore_errors (core) == 4);
     zg_qcore_destroy (&core);
-    assert (core == NULL);
     printf ("OK\n");
 }

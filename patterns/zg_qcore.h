@@ -7,8 +7,9 @@
     core typed requests; the core changes the state and writes what has to
     be sent into its outbox (zg_qoutbox), which the actor sends. Every task
     state transition is one named static function in zg_qcore.c (create,
-    deliver, take back, requeue, kill, finish, keep, forget), so a durable
-    store can later record each of them in one place. The core reads the
+    deliver, take back, requeue, kill, finish, keep, forget), and each
+    writes its change to the journal (zg_qdurable) if there is one, so a
+    restart finds the tasks in the durable store. The core reads the
     settings live: the actor owns them and calls zg_qcore_settings_changed
     after a change.
     =========================================================================
@@ -23,6 +24,7 @@
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qoutbox.h"
+#include "zg_qdurable.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,7 +41,6 @@ typedef struct {
                                     //  scatter copies: the caller closes it
     zmq_msg_t *producer;            //  Producer's routing id, shared if it wants the reply
     zmq_msg_t *req;                 //  Its correlation id, likewise
-    const char *owner;              //  Producer's identity, kept for GET, or NULL
 } zg_qcore_submit_t;
 
 //  Create a core reading these settings (the caller's, alive as long)
@@ -68,6 +69,24 @@ zg_qoutbox_t *
 //  code and a reason (ZG_WIRE_REASON_SIZE bytes) and nothing changed.
 int
     zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, int *code, char *reason);
+
+//  Journal every change from now on to durable (the caller's, alive as
+//  long); ids are issued above the last one it ever issued. Call it on a
+//  new core, then restore its tasks (zg_qdurable_restore).
+void
+    zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable);
+
+//  Restore one stored task: a waiting one waits again in its queue (in the
+//  order restored, within its priority), a finished one is kept until its
+//  stored expiry. One that was in progress is returned, with no worker:
+//  take it back with zg_qcore_take_back once the load is over.
+zg_task_t *
+    zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record);
+
+//  A restored task that was in progress goes back to the head of its queue,
+//  or to the dead letters past max-deliveries, as if its worker had died
+void
+    zg_qcore_take_back (zg_qcore_t *self, zg_task_t *task);
 
 //  The task with this id, or NULL; no side effects
 zg_task_t *

@@ -12,6 +12,7 @@
 #include "zg_qoptions.h"
 #include "zg_mpreader.h"
 #include "zg_wire.h"
+#include "zg_qstore.h"
 
 //  Longest options key we know
 #define ZG_QOPTIONS_KEY_MAX 32
@@ -43,6 +44,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "result-ttl", offsetof (zg_qsettings_t, result_ttl), 0, 86400000 },
     { "max-results", offsetof (zg_qsettings_t, max_results), 0, INT32_MAX },
     { "recent-size", offsetof (zg_qsettings_t, recent_size), 0, 10000 },
+    { "data-max-size", offsetof (zg_qsettings_t, data_max_size), ZG_QSTORE_MIN_SIZE, INT64_MAX / 2 },
     { NULL }
 };
 
@@ -64,6 +66,14 @@ int
 zg_qsettings_set (zg_qsettings_t *self, const char *key, const char *value, char *error, size_t size)
 {
     assert (self);
+    if (streq (key, "data-dir")) {
+        if (strlen (value) >= sizeof self->data_dir) {
+            snprintf (error, size, "a data directory name is at most %zu bytes", sizeof self->data_dir - 1);
+            return -1;
+        }
+        strcpy (self->data_dir, value);
+        return 0;
+    }
     return zg_actor_set_int (s_int_settings, self, key, value, error, size);
 }
 
@@ -263,6 +273,14 @@ zg_qoptions_test (bool verbose)
     assert (zg_qsettings_set (&settings, "max-priority", "256", error, sizeof error) == -1);
     assert (zg_qsettings_set (&settings, "max_priority", "3", error, sizeof error) == -1);
     assert (zg_qsettings_set (&settings, "max-subscriptions", "2", error, sizeof error) == 0);
+    assert (zg_qsettings_set (&settings, "data-dir", "/var/lib/zgate", error, sizeof error) == 0);
+    assert (streq (settings.data_dir, "/var/lib/zgate") && settings.data_max_size == ZG_QSTORE_DEFAULT_SIZE);
+    char long_dir [ZG_QSETTINGS_PATH_MAX + 1];
+    memset (long_dir, 'd', ZG_QSETTINGS_PATH_MAX);
+    long_dir [ZG_QSETTINGS_PATH_MAX] = 0;
+    assert (zg_qsettings_set (&settings, "data-dir", long_dir, error, sizeof error) == -1);
+    assert (streq (settings.data_dir, "/var/lib/zgate"));
+    assert (zg_qsettings_set (&settings, "data-max-size", "1000", error, sizeof error) == -1);
     assert (zg_qsettings_valid_name (&settings, "jobs.dead:1-a_b", 15));
     assert (!zg_qsettings_valid_name (&settings, "bad name", 8));
     assert (!zg_qsettings_valid_name (&settings, "", 0));

@@ -21,6 +21,9 @@ extern "C" {
 //  Longest queue, command or worker name the settings can allow
 #define ZG_QOPTIONS_NAME_MAX 255
 
+//  Longest data-dir, NUL included
+#define ZG_QSETTINGS_PATH_MAX 1024
+
 //  The settings of the queues actor
 typedef struct {
     int64_t verbose;                //  Log worker and dead-letter events
@@ -47,6 +50,8 @@ typedef struct {
     int64_t result_ttl;             //  Ms a finished task stays readable
     int64_t max_results;            //  Finished tasks kept
     int64_t recent_size;            //  Recently finished tasks in STATS
+    int64_t data_max_size;          //  Bytes the durable store may grow to
+    char data_dir [ZG_QSETTINGS_PATH_MAX];  //  Durable store's directory, or "" (in memory)
 } zg_qsettings_t;
 
 //  One queue or command name of READY

@@ -180,6 +180,68 @@ zg_qoutbox_error (zg_qoutbox_t *self, zg_task_t *task, int code, const char *wha
 }
 
 //  --------------------------------------------------------------------------
+//  [producer][OK][req][id], held with the pass's other messages
+
+void
+zg_qoutbox_ok (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, const char *id)
+{
+    assert (self && id);
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_PRODUCER, producer);
+    zg_qoutbox_copy (msg, zg_wire_str ("OK"));
+    zg_qoutbox_copy (msg, req);
+    zg_qoutbox_copy (msg, zg_wire_str (id));
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a message is an OK of zg_qoutbox_ok
+
+static bool
+s_is_ok (zg_qoutbox_msg_t *msg)
+{
+    return msg->to == ZG_QOUTBOX_PRODUCER && msg->count == 4 && zmq_msg_size (&msg->frames [1]) == 2
+        && memcmp (zmq_msg_data (&msg->frames [1]), "OK", 2) == 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The pass is lost: each OK becomes an ERROR, every other message goes
+
+void
+zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason)
+{
+    assert (self && reason);
+    char code_text [ZG_WIRE_NUMBER_SIZE];
+    zg_wire_part_t parts [] = {
+        zg_wire_str ("ERROR"), { code_text, zg_wire_format_uint ((uint64_t) code, code_text) }, zg_wire_str (reason)
+    };
+    size_t kept = 0;
+    for (size_t index = 0; index < self->size; index++) {
+        zg_qoutbox_msg_t *msg = &self->msgs [index];
+        if (!s_is_ok (msg)) {
+            for (size_t frame = 0; frame < msg->count; frame++)
+                zmq_msg_close (&msg->frames [frame]);
+            continue;
+        }
+        zg_qoutbox_msg_t *error = &self->msgs [kept++];
+        if (error != msg) {
+            for (size_t frame = 0; frame < msg->count; frame++) {
+                zmq_msg_init (&error->frames [frame]);
+                zmq_msg_move (&error->frames [frame], &msg->frames [frame]);
+            }
+            error->to = msg->to;
+        }
+        //  [routing][OK][req][id] becomes [routing][ERROR][req][code][reason]
+        zmq_msg_close (&error->frames [1]);
+        zmq_msg_close (&error->frames [3]);
+        error->count = 1;
+        zg_qoutbox_copy (error, parts [0]);
+        error->count = 3;
+        zg_qoutbox_copy (error, parts [1]);
+        zg_qoutbox_copy (error, parts [2]);
+    }
+    self->size = kept;
+}
+
+//  --------------------------------------------------------------------------
 //  Messages in the outbox
 
 size_t
@@ -229,6 +291,25 @@ zg_qoutbox_clear (zg_qoutbox_t *self)
         for (size_t frame = 0; frame < self->msgs [index].count; frame++)
             zmq_msg_close (&self->msgs [index].frames [frame]);
     self->size = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The messages as text, then dropped
+
+const char *
+zg_qoutbox_text (zg_qoutbox_t *self, char *text, size_t size)
+{
+    assert (self && text && size);
+    text [0] = 0;
+    for (size_t index = 0; index < zg_qoutbox_size (self); index++) {
+        zg_qoutbox_msg_t *msg = zg_qoutbox_get (self, index);
+        for (size_t frame = 1; frame < 4 && frame < msg->count; frame++)
+            snprintf (text + strlen (text), size - strlen (text), "%.*s%s",
+                      (int) zmq_msg_size (&msg->frames [frame]), (const char *) zmq_msg_data (&msg->frames [frame]),
+                      frame < 3? " ": ";");
+    }
+    zg_qoutbox_clear (self);
+    return text;
 }
 
 //  --------------------------------------------------------------------------
@@ -289,6 +370,23 @@ zg_qoutbox_test (bool verbose)
     zmsg_destroy (&got);
     zsock_destroy (&dealer);
     zsock_destroy (&router);
+
+    //  A lost pass: the OKs become ERROR 507, the rest goes
+    char text [256];
+    zg_qoutbox_ok (outbox, zg_wire_str ("p1"), zg_wire_str ("r1"), "11");
+    zg_qoutbox_msg_t *deliver = zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_copy (deliver, zg_wire_str ("DELIVER"));
+    zg_qoutbox_ok (outbox, zg_wire_str ("p2"), zg_wire_str ("r2"), "12");
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "OK r1 11;DELIVER OK r2 12;"));
+    zg_qoutbox_ok (outbox, zg_wire_str ("p1"), zg_wire_str ("r1"), "11");
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_ok (outbox, zg_wire_str ("p2"), zg_wire_str ("r2"), "12");
+    zg_qoutbox_refuse (outbox, 507, "disk full");
+    assert (zg_qoutbox_size (outbox) == 2);
+    zg_qoutbox_msg_t *refused = zg_qoutbox_get (outbox, 1);
+    assert (refused->count == 5 && zmq_msg_size (&refused->frames [0]) == 2);
+    assert (memcmp (zmq_msg_data (&refused->frames [4]), "disk full", 9) == 0);
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r1 507;ERROR r2 507;"));
     zmq_msg_close (&payload);
     zg_qoutbox_destroy (&outbox);
     assert (outbox == NULL);

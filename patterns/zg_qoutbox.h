@@ -80,6 +80,16 @@ void
 void
     zg_qoutbox_error (zg_qoutbox_t *self, zg_task_t *task, int code, const char *what);
 
+//  [producer][OK][req][id]: the answer to a SEND, held with the other
+//  messages of the pass until the pass is durable
+void
+    zg_qoutbox_ok (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, const char *id);
+
+//  The pass could not be made durable: each OK of zg_qoutbox_ok becomes
+//  [producer][ERROR][req][code][reason], every other message is dropped
+void
+    zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason);
+
 //  Messages in the outbox
 size_t
     zg_qoutbox_size (zg_qoutbox_t *self);
@@ -96,6 +106,11 @@ int
 //  Drop every message (closing the frames not sent)
 void
     zg_qoutbox_clear (zg_qoutbox_t *self);
+
+//  For tests: the messages as "VERB name third;" each (their first three
+//  frames after the routing id) in text, then dropped; returns text
+const char *
+    zg_qoutbox_text (zg_qoutbox_t *self, char *text, size_t size);
 
 //  Self test of this class
 void

@@ -9,6 +9,7 @@
 #include "zg_classes.h"
 #include "zg_qrecent.h"
 #include "zg_taskq.h"
+#include "zg_qtable.h"
 #include "zg_wire.h"
 
 //  One entry
@@ -25,16 +26,18 @@ struct _zg_qrecent_t {
     size_t capacity;                //  Its slots
     size_t next;                    //  Next slot to write
     size_t size;                    //  Entries in it
+    zg_qtable_t *table;             //  Holds the entries' queues, or NULL
 };
 
 //  --------------------------------------------------------------------------
 //  Create an empty ring
 
 zg_qrecent_t *
-zg_qrecent_new (size_t capacity)
+zg_qrecent_new (size_t capacity, zg_qtable_t *table)
 {
     zg_qrecent_t *self = (zg_qrecent_t *) zmalloc (sizeof (zg_qrecent_t));
     assert (self);
+    self->table = table;
     self->capacity = capacity;
     self->entries = (s_entry_t *) zmalloc (capacity * sizeof (s_entry_t) + 1);
     assert (self->entries);
@@ -71,6 +74,39 @@ zg_qrecent_add (zg_qrecent_t *self, zg_task_t *task)
     if (self->size < self->capacity)
         self->size++;
     return dropped;
+}
+
+//  --------------------------------------------------------------------------
+//  Record a finished task, holding its queue in the table
+
+void
+zg_qrecent_remember (zg_qrecent_t *self, zg_task_t *task)
+{
+    assert (self && self->table);
+    if (self->capacity == 0)
+        return;
+    zg_qtable_hold (self->table, task->queue);
+    zg_taskq_t *dropped = zg_qrecent_add (self, task);
+    if (dropped)
+        zg_qtable_release (self->table, dropped);
+}
+
+//  --------------------------------------------------------------------------
+//  A new capacity empties the ring
+
+void
+zg_qrecent_resize (zg_qrecent_t *self, size_t capacity)
+{
+    assert (self && self->table);
+    if (capacity == self->capacity)
+        return;
+    for (size_t index = 0; index < self->size; index++)
+        zg_qtable_release (self->table, zg_qrecent_queue (self, index));
+    free (self->entries);
+    self->entries = (s_entry_t *) zmalloc (capacity * sizeof (s_entry_t) + 1);
+    assert (self->entries);
+    self->capacity = capacity;
+    self->next = self->size = 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -146,7 +182,7 @@ zg_qrecent_test (bool verbose)
     printf (" * zg_qrecent: ");
     zg_taskq_t *jobs = zg_taskq_new ("jobs", false, 1);
     zg_taskq_t *mail = zg_taskq_new ("mail", false, 1);
-    zg_qrecent_t *recent = zg_qrecent_new (2);
+    zg_qrecent_t *recent = zg_qrecent_new (2, NULL);
     assert (zg_qrecent_capacity (recent) == 2 && zg_qrecent_size (recent) == 0);
     zg_task_t task = { .id = 7, .queue = jobs, .attempt = 1, .state = ZG_TASK_DONE, .finished = 100 };
     assert (zg_qrecent_add (recent, &task) == NULL);

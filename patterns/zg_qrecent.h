@@ -1,9 +1,10 @@
 /*  =========================================================================
     zg_qrecent - the ring of recently finished tasks that STATS lists
 
-    Private to zg_queues. Each entry names its task's queue; the caller
-    holds that queue (zg_qtable_hold) while the entry is in the ring and
-    releases the queue add returns when its entry is overwritten.
+    Private to zg_queues. Each entry names its task's queue, held in the
+    queue table while the entry is in the ring: zg_qrecent_remember and
+    zg_qrecent_resize hold and release them; with zg_qrecent_add the
+    caller does.
     =========================================================================
 */
 
@@ -13,6 +14,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include "zg_tasks.h"
+#include "zg_qtable.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,9 +22,10 @@ extern "C" {
 
 typedef struct _zg_qrecent_t zg_qrecent_t;
 
-//  Create an empty ring of capacity entries (0: it records nothing)
+//  Create an empty ring of capacity entries (0: it records nothing) whose
+//  entries hold their queues in table (NULL: the caller holds them)
 zg_qrecent_t *
-    zg_qrecent_new (size_t capacity);
+    zg_qrecent_new (size_t capacity, zg_qtable_t *table);
 
 //  Destroy the ring (the queues are the caller's)
 void
@@ -32,6 +35,16 @@ void
 //  the entry it overwrote, or NULL
 zg_taskq_t *
     zg_qrecent_add (zg_qrecent_t *self, zg_task_t *task);
+
+//  Record a finished task, holding its queue (and releasing the queue of
+//  the entry it overwrites); nothing if capacity is 0. Needs a table.
+void
+    zg_qrecent_remember (zg_qrecent_t *self, zg_task_t *task);
+
+//  Change the capacity: a new one empties the ring, releasing its queues.
+//  Needs a table.
+void
+    zg_qrecent_resize (zg_qrecent_t *self, size_t capacity);
 
 //  Entries the ring can hold
 size_t

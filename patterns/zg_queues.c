@@ -19,7 +19,7 @@
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
 #include "zg_security.h"
-#include "zg_mpjson.h"
+#include "zg_qtest.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -36,6 +36,7 @@ typedef struct {
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
+    zg_qdurable_t *durable;         //  The store the core journals to, or NULL
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -91,6 +92,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
     zg_security_destroy (&self->security);
+    zg_qdurable_destroy (&self->durable);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -115,6 +117,48 @@ s_self_apply_socket_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  A new core with the store's tasks (on start, and after a lost pass);
+//  returns 0, or -1 with the reason in error
+
+static int
+s_self_restore (self_t *self, char *error, size_t size)
+{
+    zg_qcore_destroy (&self->core);
+    self->core = zg_qcore_new (&self->settings);
+    if (zg_qdurable_restore (self->durable, self->core) == 0)
+        return 0;
+    snprintf (error, size, "%s", zg_qdurable_error (self->durable));
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  data-dir: open the store (once; it changes on a restart only) and
+//  restore its tasks, or stay in memory if it is empty
+
+static int
+s_self_open (self_t *self, const char *dir, char *error, size_t size)
+{
+    if (self->durable || *self->settings.data_dir) {
+        if (streq (dir, self->settings.data_dir))
+            return 0;
+        snprintf (error, size, "data-dir changes on a restart only");
+        return -1;
+    }
+    if (zg_qsettings_set (&self->settings, "data-dir", dir, error, size) || !*dir)
+        return *dir? -1: 0;
+    self->durable = zg_qdurable_new (dir, self->settings.data_max_size, error, size);
+    if (self->durable && s_self_restore (self, error, size)) {
+        //  A core that journals to no store, holding part of the tasks, is no use
+        zg_qcore_destroy (&self->core);
+        self->core = zg_qcore_new (&self->settings);
+        zg_qdurable_destroy (&self->durable);
+    }
+    if (!self->durable)
+        *self->settings.data_dir = 0;
+    return self->durable? 0: -1;
+}
+
+//  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
 static int
@@ -126,6 +170,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->producers, value, error, size);
     if (streq (key, "workers") || streq (key, "inproc-workers"))
         return zg_security_bind (self->security, self->workers, value, error, size);
+    if (streq (key, "data-dir"))
+        return s_self_open (self, value, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -219,6 +265,25 @@ s_self_flush (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Make the pass durable before any of it is sent. If that fails, each
+//  SEND of the pass gets 507 instead of OK, and the core is rebuilt from
+//  the store as on a restart: what was not stored did not happen.
+
+static void
+s_self_commit (self_t *self)
+{
+    if (!self->durable || zg_qdurable_commit (self->durable) == 0)
+        return;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
+    zsys_error ("zg_queues: %s; the tasks are reloaded from the store", reason);
+    zg_qoutbox_refuse (zg_qcore_outbox (self->core), ZG_ERR_STORAGE, reason);
+    s_self_flush (self);
+    if (s_self_restore (self, reason, sizeof reason))
+        zsys_error ("zg_queues: %s", reason);
+}
+
+//  --------------------------------------------------------------------------
 //  Frame index as a task id; 0 (no task has it) if it is not one
 
 static uint64_t
@@ -238,6 +303,19 @@ static int
 s_quote (size_t size)
 {
     return (int) (size > ZG_QUEUES_QUOTE_MAX? ZG_QUEUES_QUOTE_MAX: size);
+}
+
+//  --------------------------------------------------------------------------
+//  With security on, a new task keeps its producer's identity: GET is the
+//  producer's (the durable store does not keep it across a restart)
+
+static void
+s_self_own (self_t *self, zg_wire_request_t *request, const char *id)
+{
+    zg_task_t *task = zg_qcore_task (self->core, strtoull (id, NULL, 10));
+    const char *identity = zg_wire_identity (request);
+    if (task && identity && zg_security_on (self->security))
+        task->owner = strdup (identity);
 }
 
 //  --------------------------------------------------------------------------
@@ -292,12 +370,17 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             memcpy (zmq_msg_data (&rest), (const byte *) zmq_msg_data (line) + skip, line_size - skip);
         }
         zg_qcore_submit_t submit = {
-            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2],
-            zg_security_on (self->security)? zg_wire_identity (request): NULL
+            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2]
         };
         char id [ZG_TASKS_ID_SIZE + 1];
-        if (zg_qcore_submit (self->core, &submit, id, &code, reason))
+        bool submitted = zg_qcore_submit (self->core, &submit, id, &code, reason) == 0;
+        if (submitted)
+            s_self_own (self, request, id);
+        if (!submitted)
             s_self_error (self, request, req, code, "%s", reason);
+        else
+        if (self->durable && req.size)    //  OK once the pass is durable
+            zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, id);
         else {
             zg_wire_part_t parts [] = { zg_wire_str (id) };
             s_self_ok (self, request, parts, 1);
@@ -343,6 +426,8 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
+    if (self->durable)
+        json_object_object_add (root, "store", zg_qdurable_stats (self->durable));
     return root;
 }
 
@@ -358,7 +443,7 @@ s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
         return;
     json_object *root = s_self_stats_json (self);
     msgpack_sbuffer_clear (&self->buffer);
-    zg_mpjson_pack (&self->packer, root);
+    zg_wire_pack_json (&self->packer, root);
     json_object_put (root);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
@@ -588,7 +673,8 @@ s_self_drain (self_t *self, zsock_t *socket)
         else
             s_self_handle_worker (self, &request);
         zg_wire_close (&request);
-        s_self_flush (self);
+        if (!self->durable)
+            s_self_flush (self);
     }
 }
 
@@ -636,6 +722,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         zg_qcore_expire (self->core);
+        s_self_commit (self);
         s_self_flush (self);
         zg_qcore_collect (self->core);
     }
@@ -653,132 +740,6 @@ zg_queues_new (void)
 
 //  --------------------------------------------------------------------------
 //  Self test of this class
-
-//  --------------------------------------------------------------------------
-//  Pack a small options map from alternating keys and values: a value
-//  starting with '[' is an array of one name, digits an integer, "true" a bool
-
-static zframe_t *
-s_test_options (const char *first, ...)
-{
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    va_list args;
-    size_t count = 0;
-    va_start (args, first);
-    for (const char *key = first; key; key = va_arg (args, const char *)) {
-        va_arg (args, const char *);
-        count++;
-    }
-    va_end (args);
-    msgpack_pack_map (&packer, count);
-    va_start (args, first);
-    for (const char *key = first; key; key = va_arg (args, const char *)) {
-        const char *value = va_arg (args, const char *);
-        msgpack_pack_str_with_body (&packer, key, strlen (key));
-        if (*value == '[') {
-            msgpack_pack_array (&packer, 1);
-            msgpack_pack_str_with_body (&packer, value + 1, strlen (value + 1));
-        }
-        else
-        if (isdigit ((unsigned char) *value))
-            msgpack_pack_int64 (&packer, atoll (value));
-        else
-            msgpack_pack_true (&packer);
-    }
-    va_end (args);
-    zframe_t *frame = zframe_new (buffer.data, buffer.size);
-    msgpack_sbuffer_destroy (&buffer);
-    return frame;
-}
-
-//  --------------------------------------------------------------------------
-//  Send [command][name][options]
-
-static void
-s_test_send_options (zsock_t *socket, const char *command, const char *name, zframe_t *options,
-                     const char *last)
-{
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, command);
-    zmsg_addstr (msg, name);
-    if (last && streq (command, "SEND")) {
-        zmsg_addstr (msg, "jobs");
-        zmsg_append (msg, &options);
-        zmsg_addstr (msg, last);
-    }
-    else {
-        zmsg_append (msg, &options);
-        if (last)
-            zmsg_addstr (msg, last);
-    }
-    zmsg_send (&msg, socket);
-}
-
-//  --------------------------------------------------------------------------
-//  Receive a message and check its first frames; returns it for more checks
-
-static zmsg_t *
-s_test_expect (zsock_t *socket, const char *command, const char *name, const char *third)
-{
-    zmsg_t *msg = zmsg_recv (socket);
-    assert (msg);
-    char *got = zmsg_popstr (msg);
-    if (!streq (got, command)) {
-        zmsg_print (msg);
-        printf ("expected %s, got %s\n", command, got);
-    }
-    assert (streq (got, command));
-    zstr_free (&got);
-    got = zmsg_popstr (msg);
-    assert (streq (got, name));
-    zstr_free (&got);
-    if (third) {
-        got = zmsg_popstr (msg);
-        assert (streq (got, third));
-        zstr_free (&got);
-    }
-    return msg;
-}
-
-static void
-s_test_expect_done (zsock_t *socket, const char *command, const char *name, const char *third)
-{
-    zmsg_t *msg = s_test_expect (socket, command, name, third);
-    zmsg_destroy (&msg);
-}
-
-//  --------------------------------------------------------------------------
-//  A DELIVER for worker name; returns the task id and checks the payload
-
-static char *
-s_test_delivery (zsock_t *worker, const char *name, const char *payload)
-{
-    zmsg_t *msg = s_test_expect (worker, "DELIVER", name, NULL);
-    char *id = zmsg_popstr (msg);
-    zframe_t *meta = zmsg_pop (msg);
-    char *data = zmsg_popstr (msg);
-    assert (streq (data, payload));
-    zstr_free (&data);
-    zframe_destroy (&meta);
-    zmsg_destroy (&msg);
-    return id;
-}
-
-//  --------------------------------------------------------------------------
-//  Whether a frame contains a string
-
-static bool
-s_test_contains (zframe_t *frame, const char *string)
-{
-    size_t size = strlen (string);
-    for (size_t offset = 0; offset + size <= zframe_size (frame); offset++)
-        if (memcmp (zframe_data (frame) + offset, string, size) == 0)
-            return true;
-    return false;
-}
 
 void
 zg_queues_test (bool verbose)
@@ -801,38 +762,38 @@ zg_queues_test (bool verbose)
 
     //  Bad requests get errors and change nothing
     zstr_sendx (producer, "FOO", "r0", NULL);
-    s_test_expect_done (producer, "ERROR", "r0", "405");
+    zg_qtest_expect_done (producer, "ERROR", "r0", "405");
     zstr_sendx (producer, "SEND", "r1", "jobs", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "SEND", "r1", "bad name", "", "x", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "SEND", "r1", "jobs", "\x81", "x", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
-    s_test_send_options (producer, "SEND", "r1", s_test_options ("priority", "99", NULL), "x");
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_send_options (producer, "SEND", "r1", zg_qtest_options ("priority", "99", NULL), "x");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "GET", "r2", "999", NULL);
-    s_test_expect_done (producer, "ERROR", "r2", "404");
+    zg_qtest_expect_done (producer, "ERROR", "r2", "404");
     zstr_sendx (producer, "PING", "r3", NULL);
-    s_test_expect_done (producer, "OK", "r3", NULL);
+    zg_qtest_expect_done (producer, "OK", "r3", NULL);
     zstr_sendx (worker, "ACK", "w1", "1", NULL);
-    s_test_expect_done (worker, "ERROR", "w1", "404");
+    zg_qtest_expect_done (worker, "ERROR", "w1", "404");
     assert (zg_actor_stat (queues, NULL, NULL, "tasks") == 0);
 
     //  Tasks wait for a worker, bounded by max-pending
-    s_test_send_options (producer, "SEND", "a", s_test_options ("reply", "true", NULL), "one");
-    s_test_expect_done (producer, "OK", "a", "1");
+    zg_qtest_send_options (producer, "SEND", "a", zg_qtest_options ("reply", "true", NULL), "one");
+    zg_qtest_expect_done (producer, "OK", "a", "1");
     zstr_sendx (producer, "SEND", "b", "jobs", "", "two", NULL);
-    s_test_expect_done (producer, "OK", "b", "2");
+    zg_qtest_expect_done (producer, "OK", "b", "2");
     zstr_sendx (producer, "SEND", "", "jobs", "", "three", NULL);
     zstr_sendx (producer, "SEND", "d", "jobs", "", "four", NULL);
-    s_test_expect_done (producer, "ERROR", "d", "429");
+    zg_qtest_expect_done (producer, "ERROR", "d", "429");
     assert (zg_actor_stat (queues, "queues", "jobs", "waiting") == 3);
 
     //  A worker gets no more than its prefetch, FIFO
-    s_test_send_options (worker, "READY", "w1", s_test_options ("queues", "[jobs", "prefetch", "2", NULL), NULL);
-    s_test_expect_done (worker, "OK", "w1", NULL);
-    char *first = s_test_delivery (worker, "w1", "one");
-    char *second = s_test_delivery (worker, "w1", "two");
+    zg_qtest_send_options (worker, "READY", "w1", zg_qtest_options ("queues", "[jobs", "prefetch", "2", NULL), NULL);
+    zg_qtest_expect_done (worker, "OK", "w1", NULL);
+    char *first = zg_qtest_delivery (worker, "w1", "one");
+    char *second = zg_qtest_delivery (worker, "w1", "two");
     assert (streq (first, "1") && streq (second, "2"));
     zsock_set_rcvtimeo (worker, 100);
     zmsg_t *nothing = zmsg_recv (worker);
@@ -842,18 +803,18 @@ zg_queues_test (bool verbose)
 
     //  An ack with a reply reaches the producer and frees credit
     zstr_sendx (worker, "ACK", "w1", first, "ONE", NULL);
-    zmsg_t *reply = s_test_expect (producer, "REPLY", "a", "1");
+    zmsg_t *reply = zg_qtest_expect (producer, "REPLY", "a", "1");
     char *data = zmsg_popstr (reply);
     assert (streq (data, "ONE"));
     zstr_free (&data);
     zmsg_destroy (&reply);
-    char *third = s_test_delivery (worker, "w1", "three");
+    char *third = zg_qtest_delivery (worker, "w1", "three");
     zstr_sendx (worker, "ACK", "w1", first, NULL);
-    s_test_expect_done (worker, "ERROR", "w1", "409");
+    zg_qtest_expect_done (worker, "ERROR", "w1", "409");
 
     //  A nack requeues at the head: the same task comes back, attempt 2
     zstr_sendx (worker, "NACK", "w1", second, NULL);
-    char *again = s_test_delivery (worker, "w1", "two");
+    char *again = zg_qtest_delivery (worker, "w1", "two");
     assert (streq (again, second));
     zstr_free (&again);
     assert (zg_actor_stat (queues, "queues", "jobs", "redelivered") == 1);
@@ -861,16 +822,16 @@ zg_queues_test (bool verbose)
     //  FAIL is final; GET shows states, replies and reasons
     zstr_sendx (worker, "FAIL", "w1", third, "bad input", NULL);
     zstr_sendx (producer, "GET", "g", third, NULL);
-    zmsg_t *answer = s_test_expect (producer, "OK", "g", NULL);
+    zmsg_t *answer = zg_qtest_expect (producer, "OK", "g", NULL);
     zframe_t *map = zmsg_pop (answer);
-    assert (s_test_contains (map, "failed"));
-    assert (s_test_contains (map, "bad input"));
+    assert (zg_qtest_contains (map, "failed"));
+    assert (zg_qtest_contains (map, "bad input"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
     zstr_sendx (producer, "GET", "g", first, NULL);
-    answer = s_test_expect (producer, "OK", "g", NULL);
+    answer = zg_qtest_expect (producer, "OK", "g", NULL);
     map = zmsg_pop (answer);
-    assert (s_test_contains (map, "ONE"));
+    assert (zg_qtest_contains (map, "ONE"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
 
@@ -878,8 +839,8 @@ zg_queues_test (bool verbose)
     assert (zg_actor_set (queues, "worker-timeout", "300", error, sizeof error) == 0);
     zsock_t *other = zsock_new_dealer (">inproc://zg-queues-test-workers");
     zsock_set_rcvtimeo (other, 2000);
-    s_test_send_options (other, "READY", "w2", s_test_options ("queues", "[jobs", NULL), NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("queues", "[jobs", NULL), NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
     int64_t start = zclock_mono ();
     char *moved = NULL;
     while (!moved && zclock_mono () - start < 2000) {
@@ -912,46 +873,46 @@ zg_queues_test (bool verbose)
     //  dead letters
     zstr_sendx (other, "NACK", "w2", second, NULL);
     zstr_sendx (other, "PING", "w2", NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
     assert (zg_actor_stat (queues, "queues", "jobs", "dead") == 1);
     assert (zg_actor_stat (queues, "queues", "jobs.dead", "waiting") == 1);
 
     //  Command mode: unknown commands are refused, known ones reach only
     //  their workers with the rest of the line as payload
     zstr_sendx (producer, "CALL", "c1", "", "version/x", NULL);
-    s_test_expect_done (producer, "ERROR", "c1", "404");
-    s_test_send_options (other, "READY", "w2", s_test_options ("commands", "[version", NULL), NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
-    s_test_send_options (producer, "CALL", "c2", s_test_options ("reply", "true", NULL), "version/some/data");
-    s_test_expect_done (producer, "OK", "c2", NULL);
-    char *call = s_test_delivery (other, "w2", "some/data");
+    zg_qtest_expect_done (producer, "ERROR", "c1", "404");
+    zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("commands", "[version", NULL), NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_send_options (producer, "CALL", "c2", zg_qtest_options ("reply", "true", NULL), "version/some/data");
+    zg_qtest_expect_done (producer, "OK", "c2", NULL);
+    char *call = zg_qtest_delivery (other, "w2", "some/data");
     zstr_sendx (other, "ACK", "w2", call, "0.1", NULL);
-    s_test_expect_done (producer, "REPLY", "c2", call);
+    zg_qtest_expect_done (producer, "REPLY", "c2", call);
     zstr_free (&call);
 
     //  Scatter: every worker of the command answers, then END
-    s_test_send_options (worker, "READY", "w3", s_test_options ("commands", "[version", NULL), NULL);
-    s_test_expect_done (worker, "OK", "w3", NULL);
-    s_test_send_options (producer, "CALL", "c3", s_test_options ("scatter", "true", NULL), "version");
-    zmsg_t *accepted = s_test_expect (producer, "OK", "c3", NULL);
+    zg_qtest_send_options (worker, "READY", "w3", zg_qtest_options ("commands", "[version", NULL), NULL);
+    zg_qtest_expect_done (worker, "OK", "w3", NULL);
+    zg_qtest_send_options (producer, "CALL", "c3", zg_qtest_options ("scatter", "true", NULL), "version");
+    zmsg_t *accepted = zg_qtest_expect (producer, "OK", "c3", NULL);
     char *group = zmsg_popstr (accepted);
     zmsg_destroy (&accepted);
-    char *copy = s_test_delivery (other, "w2", "");
+    char *copy = zg_qtest_delivery (other, "w2", "");
     zstr_sendx (other, "ACK", "w2", copy, "from w2", NULL);
     zstr_free (&copy);
-    copy = s_test_delivery (worker, "w3", "");
+    copy = zg_qtest_delivery (worker, "w3", "");
     zstr_sendx (worker, "ACK", "w3", copy, "from w3", NULL);
     zstr_free (&copy);
-    s_test_expect_done (producer, "REPLY", "c3", group);
-    s_test_expect_done (producer, "REPLY", "c3", group);
-    s_test_expect_done (producer, "END", "c3", group);
+    zg_qtest_expect_done (producer, "REPLY", "c3", group);
+    zg_qtest_expect_done (producer, "REPLY", "c3", group);
+    zg_qtest_expect_done (producer, "END", "c3", group);
     zstr_free (&group);
 
     //  STATS on the wire is a msgpack map
     zstr_sendx (producer, "STATS", "s", NULL);
-    answer = s_test_expect (producer, "OK", "s", NULL);
+    answer = zg_qtest_expect (producer, "OK", "s", NULL);
     map = zmsg_pop (answer);
-    assert (s_test_contains (map, "jobs.dead"));
+    assert (zg_qtest_contains (map, "jobs.dead"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
     if (verbose) {

@@ -125,12 +125,11 @@ s_grow (zg_tasks_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A new task with the next id
+//  A new task with this id, zeroed but for id, id_text and empty messages
 
-zg_task_t *
-zg_tasks_create (zg_tasks_t *self)
+static zg_task_t *
+s_create (zg_tasks_t *self, uint64_t id)
 {
-    assert (self);
     if ((self->size + 1) * 2 > self->mask + 1)
         s_grow (self);
     zg_task_t *task = self->free;
@@ -143,7 +142,7 @@ zg_tasks_create (zg_tasks_t *self)
         task = (zg_task_t *) zmalloc (sizeof (zg_task_t));
         assert (task);
     }
-    task->id = ++self->last_id;
+    task->id = id;
     //  In decimal once, for every frame that names it (the hot path sends it
     //  three times per task)
     task->id_size = (uint8_t) zg_wire_format_uint (task->id, task->id_text);
@@ -154,6 +153,40 @@ zg_tasks_create (zg_tasks_t *self)
     self->slots [s_slot_of (self, task->id)] = task;
     self->size++;
     return task;
+}
+
+//  --------------------------------------------------------------------------
+//  A new task with the next id
+
+zg_task_t *
+zg_tasks_create (zg_tasks_t *self)
+{
+    assert (self);
+    return s_create (self, ++self->last_id);
+}
+
+//  --------------------------------------------------------------------------
+//  A task with a given id (restored from a durable store)
+
+zg_task_t *
+zg_tasks_restore (zg_tasks_t *self, uint64_t id)
+{
+    assert (self);
+    assert (id > 0 && zg_tasks_lookup (self, id) == NULL);
+    if (id > self->last_id)
+        self->last_id = id;
+    return s_create (self, id);
+}
+
+//  --------------------------------------------------------------------------
+//  Issue ids above last_id from now on
+
+void
+zg_tasks_skip_ids (zg_tasks_t *self, uint64_t last_id)
+{
+    assert (self);
+    if (last_id > self->last_id)
+        self->last_id = last_id;
 }
 
 //  --------------------------------------------------------------------------
@@ -322,12 +355,14 @@ zg_task_list_remove (zg_task_list_t *list, zg_task_t *task)
 }
 
 //  --------------------------------------------------------------------------
-//  Pack a task as the map GET answers
+//  A task as GET's msgpack map
 
 void
-zg_task_pack (zg_task_t *task, msgpack_packer *packer)
+zg_task_pack (const zg_task_t *task, msgpack_packer *packer)
 {
-    assert (task);
+    assert (task && packer);
+    //  libzmq reads a message's bytes through a non-const pointer
+    zmq_msg_t *result = (zmq_msg_t *) &task->result;
     bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
     msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
@@ -355,12 +390,12 @@ zg_task_pack (zg_task_t *task, msgpack_packer *packer)
     msgpack_pack_int64 (packer, task->finished);
     if (has_reply) {
         msgpack_pack_str_with_body (packer, "reply", 5);
-        msgpack_pack_bin_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
+        msgpack_pack_bin_with_body (packer, zmq_msg_data (result), zmq_msg_size (result));
     }
     else
-    if (has_reason && zmq_msg_size (&task->result)) {
+    if (has_reason && zmq_msg_size (result)) {
         msgpack_pack_str_with_body (packer, "reason", 6);
-        msgpack_pack_str_with_body (packer, zmq_msg_data (&task->result), zmq_msg_size (&task->result));
+        msgpack_pack_str_with_body (packer, zmq_msg_data (result), zmq_msg_size (result));
     }
     else
     if (has_reason) {
@@ -404,6 +439,15 @@ zg_tasks_test (bool verbose)
     assert (task->id == (uint64_t) count + 1);
     assert (streq (task->id_text, "20001") && task->id_size == 5);
     assert (streq (created [1]->id_text, "2") && created [1]->id_size == 1);
+    //  A restored id is found, and later ids go above it and the skipped ones
+    zg_task_t *restored = zg_tasks_restore (tasks, 30000);
+    assert (zg_tasks_lookup (tasks, 30000) == restored && streq (restored->id_text, "30000"));
+    zg_tasks_skip_ids (tasks, 40000);
+    zg_tasks_skip_ids (tasks, 35000);
+    zg_task_t *after = zg_tasks_create (tasks);
+    assert (after->id == 40001);
+    zg_tasks_remove (tasks, restored);
+    zg_tasks_remove (tasks, after);
 
     //  Timers come out in deadline order, and cleared ones never come out
     for (int index = 1; index < count; index += 2)

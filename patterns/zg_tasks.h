@@ -95,6 +95,15 @@ void
 zg_task_t *
     zg_tasks_create (zg_tasks_t *self);
 
+//  A new task with this id (not in the store), zeroed like a created one;
+//  ids issued later are above it. For restoring tasks from a durable store.
+zg_task_t *
+    zg_tasks_restore (zg_tasks_t *self, uint64_t id);
+
+//  Issue only ids above last_id from now on (the durable store's counter)
+void
+    zg_tasks_skip_ids (zg_tasks_t *self, uint64_t last_id);
+
 //  The task with this id, or NULL
 zg_task_t *
     zg_tasks_lookup (zg_tasks_t *self, uint64_t id);
@@ -129,6 +138,11 @@ zg_task_t *
 const char *
     zg_task_state_name (int state);
 
+//  Pack a task as GET's msgpack map (id, queue, command, state, priority,
+//  attempt, created, started, finished, and reply or reason)
+void
+    zg_task_pack (const zg_task_t *task, msgpack_packer *packer);
+
 //  Append a task to a list, or put it at the head
 void
     zg_task_list_add (zg_task_list_t *list, zg_task_t *task, bool at_head);
@@ -136,11 +150,6 @@ void
 //  Unlink a task from the list it is in
 void
     zg_task_list_remove (zg_task_list_t *list, zg_task_t *task);
-
-//  Pack a task as the msgpack map GET answers: id, queue, command, state,
-//  priority, attempt, created, started, finished, and its reply or reason
-void
-    zg_task_pack (zg_task_t *task, msgpack_packer *packer);
 
 //  Self test of this class
 void

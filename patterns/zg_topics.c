@@ -609,7 +609,6 @@ zg_topics_test (bool verbose)
     subscription = zframe_recv (upstream);
     assert (subscription && zframe_size (subscription) == 6 && memcmp (zframe_data (subscription), "\0news.", 6) == 0);
     zframe_destroy (&subscription);
-    zsock_destroy (&upstream);
 
     //  Topics beyond max-topics share one set of counters
     assert (zg_actor_set (topics, "max-topics", "3", error, sizeof error) == 0);
@@ -625,6 +624,10 @@ zg_topics_test (bool verbose)
 
     zsock_destroy (&publisher);
     zactor_destroy (&topics);
+    //  After the actor: destroying this inproc XPUB while the actor still
+    //  forwarded subscriptions to it crashed libzmq 4.3.4's reaper about one
+    //  run in five (not seen with tcp peers, nor at zgate's own shutdown)
+    zsock_destroy (&upstream);
     //  @end
     printf ("OK\n");
 }

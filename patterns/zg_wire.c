@@ -274,6 +274,38 @@ zg_wire_format_uint (uint64_t value, char *text)
 }
 
 //  --------------------------------------------------------------------------
+//  Pack a json-c value (objects, arrays, strings, integers) as msgpack
+
+void
+zg_wire_pack_json (msgpack_packer *packer, json_object *value)
+{
+    switch (json_object_get_type (value)) {
+        case json_type_object:
+            msgpack_pack_map (packer, (size_t) json_object_object_length (value));
+            json_object_object_foreach (value, key, member) {
+                msgpack_pack_str_with_body (packer, key, strlen (key));
+                zg_wire_pack_json (packer, member);
+            }
+            break;
+        case json_type_array:
+            msgpack_pack_array (packer, json_object_array_length (value));
+            for (size_t index = 0; index < json_object_array_length (value); index++)
+                zg_wire_pack_json (packer, json_object_array_get_idx (value, index));
+            break;
+        case json_type_string:
+            msgpack_pack_str_with_body (packer, json_object_get_string (value),
+                                        (size_t) json_object_get_string_len (value));
+            break;
+        case json_type_int:
+            msgpack_pack_int64 (packer, json_object_get_int64 (value));
+            break;
+        default:
+            msgpack_pack_nil (packer);
+            break;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Self test
 
 static int64_t
@@ -399,5 +431,16 @@ zg_wire_test (bool verbose)
     zpoller_destroy (&poller);
     zsock_destroy (&dealer);
     zsock_destroy (&router);
+    //  json-c to msgpack: a map of a string, an array of an int, a nil
+    json_object *json = json_tokener_parse ("{\"a\": \"b\", \"c\": [7], \"d\": null}");
+    msgpack_sbuffer packed;
+    msgpack_sbuffer_init (&packed);
+    msgpack_packer json_packer;
+    msgpack_packer_init (&json_packer, &packed, msgpack_sbuffer_write);
+    zg_wire_pack_json (&json_packer, json);
+    const char expected [] = "\x83\xa1" "a\xa1" "b\xa1" "c\x91\x07\xa1" "d\xc0";
+    assert (packed.size == sizeof expected - 1 && memcmp (packed.data, expected, packed.size) == 0);
+    msgpack_sbuffer_destroy (&packed);
+    json_object_put (json);
     printf ("OK\n");
 }

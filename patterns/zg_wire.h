@@ -15,6 +15,8 @@
 #define ZG_WIRE_H_INCLUDED
 
 #include <czmq.h>
+#include <json-c/json.h>
+#include <msgpack.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +117,11 @@ int
 //  NUL); returns its length. Cheaper than snprintf on hot paths.
 size_t
     zg_wire_format_uint (uint64_t value, char *text);
+
+//  Pack a json-c value as msgpack (objects as maps, arrays, strings,
+//  integers; anything else as nil)
+void
+    zg_wire_pack_json (msgpack_packer *packer, json_object *value);
 
 //  Self test of this class
 void

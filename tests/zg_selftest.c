@@ -20,12 +20,15 @@
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
+#include "zg_qdurable.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
+#include "zg_qtest.h"
 #include "zg_qcore.h"
+#include "zg_request.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
@@ -76,8 +79,11 @@ static const s_test_t s_tests [] = {
     { "zg_qtable", zg_qtable_test },
     { "zg_qrecent", zg_qrecent_test },
     { "zg_qoutbox", zg_qoutbox_test },
+    { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
+    { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
+    { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },

@@ -32,7 +32,6 @@ struct _zg_member_t {
     uint64_t seq;                   //  DELIVER: sequence number
     zframe_t *payload;              //  DELIVER, OOB: payload
     char *reason;                   //  EVICTED, TIMEOUT, ERROR: detail
-    char error [256];               //  Last error of join or leave
 };
 
 //  --------------------------------------------------------------------------
@@ -64,10 +63,8 @@ s_self_request (zg_member_t *self, const char *command, const char *room, const 
         zmsg_addstr (fields, mode);
     self->last_sent = zclock_mono ();
     zmsg_t *answer = zg_room_producer_request (self->producer, command, &fields);
-    if (!answer) {
-        snprintf (self->error, sizeof self->error, "%s", zg_room_producer_error (self->producer));
+    if (!answer)
         return -1;
-    }
     zmsg_destroy (&answer);
     return 0;
 }
@@ -307,13 +304,20 @@ zg_member_ack (zg_member_t *self, const char *room, const char *token)
 }
 
 //  --------------------------------------------------------------------------
-//  The last error of join or leave
+//  The last error of join or leave: "<code> <reason>", its code
 
 const char *
 zg_member_error (zg_member_t *self)
 {
     assert (self);
-    return self->error;
+    return zg_room_producer_error (self->producer);
+}
+
+int
+zg_member_code (zg_member_t *self)
+{
+    assert (self);
+    return zg_room_producer_code (self->producer);
 }
 
 //  --------------------------------------------------------------------------

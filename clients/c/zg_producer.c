@@ -2,14 +2,15 @@
     zg_producer - native work-queue producer: send tasks, wait for replies,
     read tasks by id
 
-    Every request carries a fresh req ("p1", "p2", ...), so an answer that
-    arrives after its request timed out is recognised and skipped.
+    Requests and their answers go through zg_request (fresh reqs "p1",
+    "p2", ..., late answers skipped, one error model).
     =========================================================================
 */
 
 #include <msgpack.h>
 #include "zg_producer.h"
-#include "zg_curve.h"
+#include "zg_request.h"
+#include "zg_errors.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 
@@ -17,11 +18,8 @@
 #define ZG_PRODUCER_GRACE 1000
 
 struct _zg_producer_t {
-    zsock_t *dealer;                //  DEALER connected to zgate's producers endpoint
-    uint64_t sequence;              //  Last req number used
+    zg_request_t *request;          //  DEALER connected to zgate's producers endpoint
     int timeout;                    //  Answer timeout, ms
-    int code;                       //  Last error code
-    char reason [256];              //  Last error reason
 };
 
 //  --------------------------------------------------------------------------
@@ -42,10 +40,8 @@ zg_producer_new_secure (const char *endpoint, const char *client_cert, const cha
     zg_producer_t *self = (zg_producer_t *) zmalloc (sizeof (zg_producer_t));
     assert (self);
     self->timeout = 5000;
-    self->dealer = zsock_new (ZMQ_DEALER);
-    assert (self->dealer);
-    if (zg_curve_secure (self->dealer, client_cert, server_key)
-    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
+    self->request = zg_request_new (endpoint, "p", client_cert, server_key);
+    if (!self->request)
         zg_producer_destroy (&self);
     return self;
 }
@@ -59,7 +55,7 @@ zg_producer_destroy (zg_producer_t **self_p)
     assert (self_p);
     if (*self_p) {
         zg_producer_t *self = *self_p;
-        zsock_destroy (&self->dealer);
+        zg_request_destroy (&self->request);
         free (self);
         *self_p = NULL;
     }
@@ -81,78 +77,25 @@ zg_producer_set_timeout (zg_producer_t *self, int timeout)
 static int
 s_fail (zg_producer_t *self, int code, const char *reason)
 {
-    self->code = code;
-    snprintf (self->reason, sizeof self->reason, "%s", reason);
-    return -1;
+    return zg_request_fail (self->request, code, reason);
 }
 
 //  --------------------------------------------------------------------------
-//  Start a request: [command][req], with req a fresh number written to req
-
-static zmsg_t *
-s_request (zg_producer_t *self, const char *command, char *req)
-{
-    snprintf (req, 24, "p%" PRIu64, ++self->sequence);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, command);
-    zmsg_addstr (msg, req);
-    return msg;
-}
-
-//  --------------------------------------------------------------------------
-//  Wait until deadline for the next message for req. Returns it with the
-//  command frame first and req removed, or NULL (an ERROR is turned into
-//  NULL with code and reason set; so is the deadline, as 408)
-
-static zmsg_t *
-s_wait (zg_producer_t *self, const char *req, int64_t deadline)
-{
-    while (true) {
-        int64_t left = deadline - zclock_mono ();
-        if (left <= 0) {
-            s_fail (self, 408, "zgate did not answer in time");
-            return NULL;
-        }
-        zsock_set_rcvtimeo (self->dealer, (int) left);
-        zmsg_t *msg = zmsg_recv (self->dealer);
-        if (!msg) {
-            s_fail (self, 408, "zgate did not answer in time");
-            return NULL;
-        }
-        zframe_t *command = zmsg_pop (msg);
-        char *got = zmsg_popstr (msg);
-        bool ours = got && streq (got, req);
-        zstr_free (&got);
-        if (ours && zframe_streq (command, "ERROR")) {
-            char *code = zmsg_popstr (msg);
-            char *reason = zmsg_popstr (msg);
-            s_fail (self, code? atoi (code): 500, reason? reason: "");
-            zstr_free (&code);
-            zstr_free (&reason);
-            zframe_destroy (&command);
-            zmsg_destroy (&msg);
-            return NULL;
-        }
-        if (ours) {
-            zmsg_prepend (msg, &command);
-            return msg;
-        }
-        zframe_destroy (&command);
-        zmsg_destroy (&msg);
-    }
-}
-
-//  --------------------------------------------------------------------------
-//  Pack task options: reply and timeout if timeout > 0, priority if > 0
+//  Pack task options: reply and timeout if timeout > 0, priority if > 0,
+//  scatter if asked
 
 static zframe_t *
-s_options (int timeout, int priority)
+s_options (int timeout, int priority, bool scatter)
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, (timeout > 0? 2u: 0u) + (priority > 0? 1u: 0u));
+    msgpack_pack_map (&packer, (timeout > 0? 2u: 0u) + (priority > 0? 1u: 0u) + (scatter? 1u: 0u));
+    if (scatter) {
+        msgpack_pack_str_with_body (&packer, "scatter", 7);
+        msgpack_pack_true (&packer);
+    }
     if (timeout > 0) {
         msgpack_pack_str_with_body (&packer, "reply", 5);
         msgpack_pack_true (&packer);
@@ -174,12 +117,12 @@ s_options (int timeout, int priority)
 static int
 s_wait_accepted (zg_producer_t *self, const char *req, int64_t deadline, char *id)
 {
-    zmsg_t *answer = s_wait (self, req, deadline);
+    zmsg_t *answer = zg_request_wait (self->request, req, deadline);
     if (!answer)
         return -1;
     char *command = zmsg_popstr (answer);
     char *task_id = zmsg_popstr (answer);
-    int rc = command && streq (command, "OK") && task_id? 0: s_fail (self, 502, "unexpected answer");
+    int rc = command && streq (command, "OK") && task_id? 0: s_fail (self, ZG_ERR_BAD_GATEWAY, "unexpected answer");
     if (rc == 0)
         snprintf (id, 24, "%s", task_id);
     zstr_free (&command);
@@ -196,44 +139,45 @@ zg_producer_send (zg_producer_t *self, const char *queue, const void *data, size
                   int priority, char *id)
 {
     assert (self);
-    char req [24];
-    zmsg_t *msg = s_request (self, "SEND", req);
-    zmsg_addstr (msg, queue);
-    zframe_t *options = s_options (0, priority);
-    zmsg_append (msg, &options);
-    zmsg_addmem (msg, data, size);
-    if (zmsg_send (&msg, self->dealer))
-        return s_fail (self, 503, "cannot send to zgate");
+    char req [ZG_REQUEST_REQ_SIZE];
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, queue);
+    zframe_t *options = s_options (0, priority, false);
+    zmsg_append (fields, &options);
+    zmsg_addmem (fields, data, size);
+    if (zg_request_send (self->request, "SEND", &fields, req))
+        return -1;
     return s_wait_accepted (self, req, zclock_mono () + self->timeout, id);
 }
 
 //  --------------------------------------------------------------------------
-//  Send a prepared SEND or CALL and wait for its reply
+//  Send a SEND or CALL with its fields and wait for its reply
 
 static int
-s_request_reply (zg_producer_t *self, zmsg_t **msg_p, const char *req, int timeout, zframe_t **reply_p)
+s_request_reply (zg_producer_t *self, const char *command, zmsg_t **fields_p, int timeout, zframe_t **reply_p)
 {
     *reply_p = NULL;
-    if (zmsg_send (msg_p, self->dealer))
-        return s_fail (self, 503, "cannot send to zgate");
+    char req [ZG_REQUEST_REQ_SIZE];
+    if (zg_request_send (self->request, command, fields_p, req))
+        return -1;
     int64_t deadline = zclock_mono () + timeout + ZG_PRODUCER_GRACE;
     char id [24];
     if (s_wait_accepted (self, req, deadline, id))
         return -1;
-    zmsg_t *answer = s_wait (self, req, deadline);
+    zmsg_t *answer = zg_request_wait (self->request, req, deadline);
     if (!answer)
         return -1;
-    char *command = zmsg_popstr (answer);
+    char *verb = zmsg_popstr (answer);
     int rc = -1;
-    if (command && streq (command, "REPLY") && zmsg_size (answer) == 2) {
+    if (verb && streq (verb, "REPLY") && zmsg_size (answer) == 2) {
         zframe_t *task_id = zmsg_pop (answer);
         zframe_destroy (&task_id);
         *reply_p = zmsg_pop (answer);
         rc = 0;
     }
     else
-        s_fail (self, 502, "unexpected answer");
-    zstr_free (&command);
+        s_fail (self, ZG_ERR_BAD_GATEWAY, "unexpected answer");
+    zstr_free (&verb);
     zmsg_destroy (&answer);
     return rc;
 }
@@ -247,13 +191,12 @@ zg_producer_request (zg_producer_t *self, const char *queue, const void *data, s
 {
     assert (self);
     assert (timeout > 0);
-    char req [24];
-    zmsg_t *msg = s_request (self, "SEND", req);
-    zmsg_addstr (msg, queue);
-    zframe_t *options = s_options (timeout, 0);
-    zmsg_append (msg, &options);
-    zmsg_addmem (msg, data, size);
-    return s_request_reply (self, &msg, req, timeout, reply_p);
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, queue);
+    zframe_t *options = s_options (timeout, 0, false);
+    zmsg_append (fields, &options);
+    zmsg_addmem (fields, data, size);
+    return s_request_reply (self, "SEND", &fields, timeout, reply_p);
 }
 
 //  --------------------------------------------------------------------------
@@ -264,12 +207,60 @@ zg_producer_call (zg_producer_t *self, const char *line, int timeout, zframe_t *
 {
     assert (self);
     assert (timeout > 0);
-    char req [24];
-    zmsg_t *msg = s_request (self, "CALL", req);
-    zframe_t *options = s_options (timeout, 0);
-    zmsg_append (msg, &options);
-    zmsg_addstr (msg, line);
-    return s_request_reply (self, &msg, req, timeout, reply_p);
+    zmsg_t *fields = zmsg_new ();
+    zframe_t *options = s_options (timeout, 0, false);
+    zmsg_append (fields, &options);
+    zmsg_addstr (fields, line);
+    return s_request_reply (self, "CALL", &fields, timeout, reply_p);
+}
+
+//  --------------------------------------------------------------------------
+//  Call a command on every worker serving it and collect their replies
+
+int
+zg_producer_scatter (zg_producer_t *self, const char *line, int timeout, zmsg_t **replies_p)
+{
+    assert (self);
+    assert (timeout > 0);
+    assert (replies_p);
+    *replies_p = NULL;
+    char req [ZG_REQUEST_REQ_SIZE];
+    zmsg_t *fields = zmsg_new ();
+    zframe_t *options = s_options (timeout, 0, true);
+    zmsg_append (fields, &options);
+    zmsg_addstr (fields, line);
+    if (zg_request_send (self->request, "CALL", &fields, req))
+        return -1;
+    int64_t deadline = zclock_mono () + timeout + ZG_PRODUCER_GRACE;
+    char id [24];
+    if (s_wait_accepted (self, req, deadline, id))
+        return -1;
+    zmsg_t *replies = zmsg_new ();
+    int rc = 1;
+    //  REPLYs as the copies finish, then END; rc stays 1 while they come
+    while (rc == 1) {
+        zmsg_t *answer = zg_request_wait (self->request, req, deadline);
+        if (!answer)
+            rc = -1;
+        else {
+            char *command = zmsg_popstr (answer);
+            if (command && streq (command, "REPLY") && zmsg_size (answer) == 2) {
+                zframe_t *task_id = zmsg_pop (answer);
+                zframe_destroy (&task_id);
+                zframe_t *reply = zmsg_pop (answer);
+                zmsg_append (replies, &reply);
+            }
+            else
+                rc = command && streq (command, "END")? 0: s_fail (self, ZG_ERR_BAD_GATEWAY, "unexpected answer");
+            zstr_free (&command);
+            zmsg_destroy (&answer);
+        }
+    }
+    if (rc == 0)
+        *replies_p = replies;
+    else
+        zmsg_destroy (&replies);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -294,21 +285,17 @@ zg_producer_get (zg_producer_t *self, const char *id, zg_task_info_t *info)
     assert (self);
     assert (info);
     memset (info, 0, sizeof (zg_task_info_t));
-    char req [24];
-    zmsg_t *msg = s_request (self, "GET", req);
-    zmsg_addstr (msg, id);
-    if (zmsg_send (&msg, self->dealer))
-        return s_fail (self, 503, "cannot send to zgate");
-    zmsg_t *answer = s_wait (self, req, zclock_mono () + self->timeout);
+    zmsg_t *task_id = zmsg_new ();
+    zmsg_addstr (task_id, id);
+    zmsg_t *answer = zg_request_call (self->request, "GET", &task_id, self->timeout);
     if (!answer)
         return -1;
-    zframe_t *command = zmsg_pop (answer);
     zframe_t *map = zmsg_pop (answer);
-    int rc = s_fail (self, 502, "unexpected answer");
+    int rc = s_fail (self, ZG_ERR_BAD_GATEWAY, "unexpected answer");
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     size_t offset = 0;
-    if (zframe_streq (command, "OK") && map
+    if (map
     &&  msgpack_unpack_next (&unpacked, (const char *) zframe_data (map), zframe_size (map), &offset)
         == MSGPACK_UNPACK_SUCCESS
     &&  unpacked.data.type == MSGPACK_OBJECT_MAP) {
@@ -353,7 +340,6 @@ zg_producer_get (zg_producer_t *self, const char *id, zg_task_info_t *info)
         rc = 0;
     }
     msgpack_unpacked_destroy (&unpacked);
-    zframe_destroy (&command);
     zframe_destroy (&map);
     zmsg_destroy (&answer);
     return rc;
@@ -366,7 +352,7 @@ int
 zg_producer_code (zg_producer_t *self)
 {
     assert (self);
-    return self->code;
+    return zg_request_code (self->request);
 }
 
 //  --------------------------------------------------------------------------
@@ -375,13 +361,44 @@ const char *
 zg_producer_reason (zg_producer_t *self)
 {
     assert (self);
-    return self->reason;
+    return zg_request_reason (self->request);
 }
 
 //  --------------------------------------------------------------------------
 //  The self test runs real zgate actors, so libzgclient leaves it out: only
 //  tests/zg_selftest compiles it in (ZGCLIENT_SELFTEST), together with libzgate
 #ifdef ZGCLIENT_SELFTEST
+//  Two workers of the command "version" on one connection that ack every
+//  copy with "v1" once both have been announced, until $TERM
+
+static void
+s_test_command_workers (zsock_t *pipe, void *endpoint)
+{
+    zsock_t *dealer = zsock_new_dealer ((const char *) endpoint);
+    zstr_sendx (dealer, "READY", "a", "\x81\xa8" "commands\x91\xa7" "version", NULL);
+    zstr_sendx (dealer, "READY", "b", "\x81\xa8" "commands\x91\xa7" "version", NULL);
+    for (int answers = 0; answers < 2; answers++) {
+        zmsg_t *ok = zmsg_recv (dealer);
+        zmsg_destroy (&ok);
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, dealer, NULL);
+    while (zpoller_wait (poller, -1) == dealer) {
+        zmsg_t *msg = zmsg_recv (dealer);
+        char *command = zmsg_popstr (msg);
+        char *worker = zmsg_popstr (msg);
+        char *id = zmsg_popstr (msg);
+        if (streq (command, "DELIVER"))
+            zstr_sendx (dealer, "ACK", worker, id, "v1", NULL);
+        zstr_free (&command);
+        zstr_free (&worker);
+        zstr_free (&id);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&dealer);
+}
+
 //  Self test of this class
 
 void
@@ -434,6 +451,21 @@ zg_producer_test (bool verbose)
     zframe_destroy (&info.result);
     assert (zg_producer_call (producer, "nobody/x", 1000, &reply) == -1);
     assert (zg_producer_code (producer) == 404);
+
+    //  Scatter: both command workers (in a thread, as the call blocks) answer, then END
+    zmsg_t *replies = NULL;
+    assert (zg_producer_scatter (producer, "version/", 1000, &replies) == -1);
+    assert (zg_producer_code (producer) == 404 && replies == NULL);
+    zactor_t *workers = zactor_new (s_test_command_workers, "inproc://zg-producer-test-w");
+    assert (zg_producer_scatter (producer, "version/", 2000, &replies) == 0);
+    assert (zmsg_size (replies) == 2);
+    char *first = zmsg_popstr (replies);
+    char *second = zmsg_popstr (replies);
+    assert (first && second && streq (first, "v1") && streq (second, "v1"));
+    zstr_free (&first);
+    zstr_free (&second);
+    zmsg_destroy (&replies);
+    zactor_destroy (&workers);
 
     zsock_destroy (&worker);
     zg_producer_destroy (&producer);

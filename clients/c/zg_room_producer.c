@@ -2,24 +2,23 @@
     zg_room_producer - native rooms client: send, send out-of-band, peek,
     room state, metrics and room options
 
-    Requests carry a correlation id from a counter, so an answer that comes
-    after its request timed out is recognised and skipped.
+    Requests and their answers go through zg_request (fresh reqs, late
+    answers skipped, events kept, one error model).
     =========================================================================
 */
 
 #include "zg_room_producer.h"
-#include "zg_curve.h"
+#include "zg_request.h"
+#include "zg_errors.h"
 //  The self test runs against a real rooms actor in-process
 #include "zg_rooms.h"
 #include "zg_actor.h"
 
 struct _zg_room_producer_t {
-    zsock_t *dealer;                //  Connection to zgate's rooms endpoint
+    zg_request_t *request;          //  Connection to zgate's rooms endpoint
     int timeout;                    //  Longest wait for an answer, ms
-    uint64_t next_req;              //  Correlation id counter
-    char error [256];               //  Last error
+    char error [300];               //  "<code> <reason>" of the last error
     zframe_t *answer;               //  Map answer that unpacked results point into
-    zlist_t *events;                //  Events that arrived while requests waited
 };
 
 //  --------------------------------------------------------------------------
@@ -41,13 +40,8 @@ zg_room_producer_new_secure (const char *endpoint, int timeout, const char *clie
     zg_room_producer_t *self = (zg_room_producer_t *) zmalloc (sizeof (zg_room_producer_t));
     assert (self);
     self->timeout = timeout;
-    self->events = zlist_new ();
-    self->dealer = zsock_new (ZMQ_DEALER);
-    assert (self->dealer);
-    zsock_set_sndhwm (self->dealer, 100000);
-    zsock_set_rcvhwm (self->dealer, 100000);
-    if (zg_curve_secure (self->dealer, client_cert, server_key)
-    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
+    self->request = zg_request_new (endpoint, "r", client_cert, server_key);
+    if (!self->request)
         zg_room_producer_destroy (&self);
     return self;
 }
@@ -61,12 +55,8 @@ zg_room_producer_destroy (zg_room_producer_t **self_p)
     assert (self_p);
     if (*self_p) {
         zg_room_producer_t *self = *self_p;
-        zsock_destroy (&self->dealer);
+        zg_request_destroy (&self->request);
         zframe_destroy (&self->answer);
-        zmsg_t *event;
-        while ((event = zg_room_producer_event (self)))
-            zmsg_destroy (&event);
-        zlist_destroy (&self->events);
         free (self);
         *self_p = NULL;
     }
@@ -79,59 +69,7 @@ zmsg_t *
 zg_room_producer_request (zg_room_producer_t *self, const char *command, zmsg_t **fields_p)
 {
     assert (self);
-    char req [24];
-    snprintf (req, sizeof req, "%" PRIu64, ++self->next_req);
-    zmsg_t *request = fields_p && *fields_p? *fields_p: zmsg_new ();
-    if (fields_p)
-        *fields_p = NULL;
-    zmsg_pushstr (request, req);
-    zmsg_pushstr (request, command);
-    if (zmsg_send (&request, self->dealer) == -1) {
-        zmsg_destroy (&request);
-        snprintf (self->error, sizeof self->error, "cannot send");
-        return NULL;
-    }
-    int64_t deadline = zclock_mono () + self->timeout;
-    while (true) {
-        int64_t left = deadline - zclock_mono ();
-        zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
-        if (left <= 0 || zmq_poll (&item, 1, (long) left) <= 0) {
-            snprintf (self->error, sizeof self->error, "timeout");
-            return NULL;
-        }
-        zmsg_t *msg = zmsg_recv (self->dealer);
-        if (!msg)
-            continue;
-        zframe_t *kind = zmsg_first (msg);
-        zframe_t *msg_req = zmsg_next (msg);
-        bool answer = kind && msg_req && (zframe_streq (kind, "OK") || zframe_streq (kind, "ERROR"));
-        if (answer && zframe_streq (msg_req, req)) {
-            bool ok = zframe_streq (kind, "OK");
-            zframe_t *frame = zmsg_pop (msg);
-            zframe_destroy (&frame);
-            frame = zmsg_pop (msg);
-            zframe_destroy (&frame);
-            if (!ok) {
-                char *code = zmsg_popstr (msg);
-                char *reason = zmsg_popstr (msg);
-                snprintf (self->error, sizeof self->error, "%s %s", code? code: "?", reason? reason: "");
-                zstr_free (&code);
-                zstr_free (&reason);
-                zmsg_destroy (&msg);
-            }
-            return msg;
-        }
-        //  Events, and errors for requests sent without a correlation id
-        if (answer && zframe_size (msg_req) > 0)
-            zmsg_destroy (&msg);    //  The answer to a request that timed out
-        else {
-            if (zlist_size (self->events) >= ZG_ROOM_PRODUCER_MAX_EVENTS) {
-                zmsg_t *oldest = (zmsg_t *) zlist_pop (self->events);
-                zmsg_destroy (&oldest);
-            }
-            zlist_append (self->events, msg);
-        }
-    }
+    return zg_request_call (self->request, command, fields_p, self->timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -141,7 +79,7 @@ zmsg_t *
 zg_room_producer_event (zg_room_producer_t *self)
 {
     assert (self);
-    return (zmsg_t *) zlist_pop (self->events);
+    return zg_request_event (self->request);
 }
 
 //  --------------------------------------------------------------------------
@@ -176,8 +114,7 @@ s_self_map_answer (zg_room_producer_t *self, const char *command, zmsg_t *fields
     ||  msgpack_unpack_next (result, (const char *) zframe_data (self->answer), zframe_size (self->answer),
                              &offset) != MSGPACK_UNPACK_SUCCESS
     ||  offset != zframe_size (self->answer) || result->data.type != MSGPACK_OBJECT_MAP) {
-        snprintf (self->error, sizeof self->error, "malformed answer");
-        return -1;
+        return zg_request_fail (self->request, ZG_ERR_BAD_GATEWAY, "malformed answer");
     }
     return 0;
 }
@@ -295,13 +232,29 @@ zg_room_producer_configure (zg_room_producer_t *self, const char *room, int hold
 }
 
 //  --------------------------------------------------------------------------
-//  The last error
+//  The last error: "<code> <reason>", its code, its reason
 
 const char *
 zg_room_producer_error (zg_room_producer_t *self)
 {
     assert (self);
+    snprintf (self->error, sizeof self->error, "%d %s", zg_request_code (self->request),
+              zg_request_reason (self->request));
     return self->error;
+}
+
+int
+zg_room_producer_code (zg_room_producer_t *self)
+{
+    assert (self);
+    return zg_request_code (self->request);
+}
+
+const char *
+zg_room_producer_reason (zg_room_producer_t *self)
+{
+    assert (self);
+    return zg_request_reason (self->request);
 }
 
 //  --------------------------------------------------------------------------
@@ -329,7 +282,7 @@ zsock_t *
 zg_room_producer_socket (zg_room_producer_t *self)
 {
     assert (self);
-    return self->dealer;
+    return zg_request_socket (self->request);
 }
 
 //  --------------------------------------------------------------------------

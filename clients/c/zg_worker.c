@@ -11,6 +11,7 @@
 #include <msgpack.h>
 #include "zg_worker.h"
 #include "zg_curve.h"
+#include "zg_errors.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 #include "zg_producer.h"
@@ -38,7 +39,8 @@ struct _zg_worker_t {
     int64_t heartbeat;              //  Heartbeat interval, ms
     int64_t last_sent;              //  Monotonic ms of our last message
     uint64_t handled;               //  Tasks handled
-    char reason [256];              //  Last error
+    int code;                       //  Last error code (zg_errors.h)
+    char reason [256];              //  Last error reason
 };
 
 //  --------------------------------------------------------------------------
@@ -151,6 +153,7 @@ zg_worker_register (zg_worker_t *self, const char *name, bool command, zg_worker
     char key [ZG_WORKER_NAME_SIZE + 3];
     snprintf (key, sizeof key, "%c:%s", command? 'c': 'q', name);
     if (strlen (name) > ZG_WORKER_NAME_SIZE || zhashx_lookup (self->handlers, key)) {
+        self->code = ZG_ERR_CONFLICT;
         snprintf (self->reason, sizeof self->reason, "registering multiple callbacks for '%s'", name);
         return -1;
     }
@@ -280,12 +283,13 @@ s_handle_message (zg_worker_t *self, zmsg_t *msg)
     if (command && streq (command, "ERROR")) {
         char *code = zmsg_popstr (msg);
         char *reason = zmsg_popstr (msg);
-        snprintf (self->reason, sizeof self->reason, "%s %s", code? code: "", reason? reason: "");
+        self->code = code && atoi (code) > 0? atoi (code): ZG_ERR_BAD_GATEWAY;
+        snprintf (self->reason, sizeof self->reason, "%s", reason? reason: "");
         //  zgate restarted or declared us dead: announce ourselves again
-        if (code && streq (code, "404"))
+        if (self->code == ZG_ERR_NOT_FOUND)
             s_send_ready (self);
         else
-            zsys_warning ("zg_worker: %s", self->reason);
+            zsys_warning ("zg_worker: %d %s", self->code, self->reason);
         zstr_free (&code);
         zstr_free (&reason);
     }
@@ -306,6 +310,7 @@ zg_worker_start (zg_worker_t *self, int timeout)
     while (!self->started) {
         int64_t left = deadline - zclock_mono ();
         if (left <= 0) {
+            self->code = ZG_ERR_TIMEOUT;
             snprintf (self->reason, sizeof self->reason, "zgate did not answer READY");
             return -1;
         }
@@ -376,6 +381,16 @@ zg_worker_handled (zg_worker_t *self)
 {
     assert (self);
     return self->handled;
+}
+
+//  --------------------------------------------------------------------------
+//  Code of the last error
+
+int
+zg_worker_code (zg_worker_t *self)
+{
+    assert (self);
+    return self->code;
 }
 
 //  --------------------------------------------------------------------------

@@ -5,10 +5,13 @@
 //      cc pubsub_embed.c $(pkg-config --cflags --libs libzgate) -o pubsub_embed
 
 #include "zgate.h"
+#include "../example_args.h"                            //  --help, as every example
 
 int
-main (void)
+main (int argc, char **argv)
 {
+    example_args (argc, argv, 0, "", "The topics actor inside a program on libzgate alone: one message\n"
+                                     "from a PUB to a SUB socket through the actor; exit 0 if it arrived.");
     zactor_t *topics = zg_topics_new (NULL, NULL);     //  No subscribe/unsubscribe hook
     char error [256];
     if (zg_actor_set (topics, "subscribers", "inproc://embed-sub", error, sizeof error)

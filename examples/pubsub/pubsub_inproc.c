@@ -4,6 +4,7 @@
 
 #include "zgate.h"
 #include "zg_client.h"
+#include "../example_args.h"
 
 static zmsg_t *
 s_welcome (bool subscribed, const char *prefix, void *hook_arg)
@@ -19,8 +20,11 @@ s_welcome (bool subscribed, const char *prefix, void *hook_arg)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+    example_args (argc, argv, 0, "",
+                  "The topics actor, a publisher and a subscriber in one process over inproc, with a hook that\n"
+                  "welcomes each subscription; prints the actor's counters at the end.");
     zactor_t *topics = zg_topics_new (s_welcome, NULL);
     char error [256];
     if (zg_actor_set (topics, "subscribers", "inproc://example-sub", error, sizeof error)

@@ -7,10 +7,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_client.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 2, "[endpoint [count]]",
+                  "Publishes a numbered reading on weather.<city> every 200 ms through zgate's publishers\n"
+                  "endpoint [tcp://127.0.0.1:5561], count messages [0: for ever].");
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5561";
     long count = argc > 2? atol (argv [2]): 0;
     const char *cities [] = { "paris", "lima", "oslo" };

@@ -4,10 +4,14 @@
 //      ./pubsub_server [subscribers-endpoint publishers-endpoint]
 
 #include "zgate.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 2, "[subscribers-endpoint publishers-endpoint]",
+                  "A topics server on libzgate: subscribers connect to [tcp://127.0.0.1:5560], publishers to\n"
+                  "[tcp://127.0.0.1:5561]. Give both endpoints or neither.");
     const char *subscribers = argc > 2? argv [1]: "tcp://127.0.0.1:5560";
     const char *publishers = argc > 2? argv [2]: "tcp://127.0.0.1:5561";
     zactor_t *topics = zg_topics_new (NULL, NULL);

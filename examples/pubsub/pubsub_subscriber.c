@@ -7,10 +7,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_client.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 2, "[prefix [endpoint]]",
+                  "Prints every message on the topics starting with prefix [weather.], from zgate's\n"
+                  "subscribers endpoint [tcp://127.0.0.1:5560].");
     const char *prefix = argc > 1? argv [1]: "weather.";
     const char *endpoint = argc > 2? argv [2]: "tcp://127.0.0.1:5560";
     zg_client_t *client = zg_client_new_secure (NULL, endpoint,

@@ -9,6 +9,7 @@
 
 #include "zgate.h"
 #include "zg_member.h"
+#include "../example_args.h"
 
 #define MEMBERS 3
 #define MESSAGES 4
@@ -105,6 +106,10 @@ s_demo_run (s_demo_member_t *members, const char *endpoint)
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 1, "[endpoint]",
+                  "Lockstep in the terminal: three members of different speeds in one room, four messages\n"
+                  "(the last with a higher priority) and an out-of-band one. Without endpoint the rooms actor\n"
+                  "runs in this process; with one (e.g. tcp://127.0.0.1:5564) it uses a running zgate.");
     const char *endpoint = argc > 1? argv [1]: "inproc://room-demo";
     zactor_t *rooms = NULL;
     if (argc < 2) {

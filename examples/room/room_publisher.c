@@ -6,10 +6,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_room_producer.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 3, "[room [priority [endpoint]]]",
+                  "Sends one message per second to a room [lobby] with a priority [0], through zgate's rooms\n"
+                  "endpoint [tcp://127.0.0.1:5564].");
     const char *room = argc > 1? argv [1]: "lobby";
     int64_t priority = argc > 2? atoll (argv [2]): 0;
     const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";

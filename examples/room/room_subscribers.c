@@ -8,12 +8,16 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_member.h"
+#include "../example_args.h"
 
 #define MAX_SUBSCRIBERS 64
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 3, "[count [room [endpoint]]]",
+                  "count [3] observers of a room [lobby] that ping and print every message, without ever\n"
+                  "blocking it, on zgate's rooms endpoint [tcp://127.0.0.1:5564].");
     int count = argc > 1? atoi (argv [1]): 3;
     const char *room = argc > 2? argv [2]: "lobby";
     const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";

@@ -7,10 +7,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_member.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 3, "[room [work-ms [endpoint]]]",
+                  "A sync member of a room [lobby]: works work-ms [200] on each message, then acks it, on\n"
+                  "zgate's rooms endpoint [tcp://127.0.0.1:5564].");
     const char *room = argc > 1? argv [1]: "lobby";
     int work = argc > 2? atoi (argv [2]): 200;
     const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";

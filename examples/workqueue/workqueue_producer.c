@@ -7,10 +7,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_producer.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 1, "[endpoint]",
+                  "Sends one task of each reference type (fibonacci, arithmetic, reverse, encoder) to zgate's\n"
+                  "producers endpoint [tcp://127.0.0.1:5562] and prints each reply.");
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5562";
     zg_producer_t *producer = zg_producer_new_secure (endpoint,
                                                       getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));

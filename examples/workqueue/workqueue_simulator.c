@@ -6,6 +6,7 @@
 
 #include "workqueue_ops.h"
 #include "zg_producer.h"
+#include "../example_args.h"
 
 //  Most workers the simulator starts
 #define SIMULATOR_MAX_WORKERS 64
@@ -33,6 +34,10 @@ s_random_text (char *buffer)
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 4, "[producers-endpoint [workers-endpoint [delay-ms [workers]]]]",
+                  "Runs workers [2] for the four reference operations and adds a random task every delay-ms\n"
+                  "[1000], printing each outcome, until Ctrl-C. Endpoints [tcp://127.0.0.1:5562] and\n"
+                  "[tcp://127.0.0.1:5563].");
     const char *producers = argc > 1? argv [1]: "tcp://127.0.0.1:5562";
     const char *workers = argc > 2? argv [2]: "tcp://127.0.0.1:5563";
     int delay = argc > 3? atoi (argv [3]): 1000;

@@ -7,10 +7,14 @@
 //  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "workqueue_ops.h"
+#include "../example_args.h"
 
 int
 main (int argc, char **argv)
 {
+    example_args (argc, argv, 3, "[endpoint [worker-id [prefetch]]]",
+                  "Serves the queues fibonacci, arithmetic, reverse and encoder until Ctrl-C, on zgate's\n"
+                  "workers endpoint [tcp://127.0.0.1:5563], holding prefetch [1] tasks at once.");
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5563";
     char default_id [32];
     snprintf (default_id, sizeof default_id, "worker-%d", (int) getpid ());
@@ -31,7 +35,7 @@ main (int argc, char **argv)
     fflush (stdout);
     int rc = zg_worker_run (worker);
     if (rc)
-        fprintf (stderr, "workqueue_worker: %s\n", zg_worker_reason (worker));
+        fprintf (stderr, "workqueue_worker: %d %s\n", zg_worker_code (worker), zg_worker_reason (worker));
     printf ("worker %s handled %" PRIu64 " tasks\n", id, zg_worker_handled (worker));
     zg_worker_destroy (&worker);
     return rc? 1: 0;

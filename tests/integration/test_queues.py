@@ -534,24 +534,25 @@ class QueuesTest(unittest.TestCase):
         worker = subprocess.Popen([os.path.join(examples, "workqueue_worker"), workers, "example", "2"],
                                   stdout=subprocess.PIPE, text=True)
         self.children.append(worker)
-        cli = [os.path.join(examples, "zgate-cli"), "-endpoint", producers]
+        cli = [os.path.join(os.environ.get("ZGATE_BUILD_DIR", "build"), "tools", "zgate-cli", "zgate-cli"),
+               "--queues-producers", producers]
 
         def run(*args):
             return subprocess.run(cli + list(args), capture_output=True, text=True, timeout=20)
-        added = run("add", "-type", "fibonacci", "-input", "20")
+        added = run("send", "fibonacci", "20")
         self.assertEqual(added.returncode, 0, added.stderr)
-        task = added.stdout.split("Task ID result: ")[1].strip()
-        wait_for(lambda: "State: done" in run("get", "-id", task).stdout, what="fibonacci done")
-        self.assertIn("Output: 6765", run("get", "-id", task).stdout)
+        task = added.stdout.split()[1]
+        wait_for(lambda: "state: done" in run("get", task).stdout, what="fibonacci done")
+        self.assertIn("reply: 6765", run("get", task).stdout)
         for kind, text, expected in [("arithmetic", "5 + 12 / 6 - 7 * 9", "-56"),
                                      ("reverse", "héllo", "olléh"), ("encoder", "secret", "$2b$10$")]:
-            result = run("request", "-type", kind, "-input", text)
+            result = run("request", kind, text)
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertTrue(result.stdout.startswith(expected), (kind, result.stdout))
-        failed = run("request", "-type", "arithmetic", "-input", "1 +")
+        failed = run("request", "arithmetic", "1 +")
         self.assertEqual(failed.returncode, 1)
         self.assertIn("error 422", failed.stderr)
-        self.assertEqual(run("get", "-id", "424242").returncode, 1)
+        self.assertEqual(run("get", "424242").returncode, 1)
         worker.send_signal(signal.SIGTERM)
         self.assertEqual(worker.wait(timeout=10), 0)
 

@@ -697,7 +697,7 @@ class ExamplesTest(RoomsTest):
                              and output("room_subscribers").count("joined") == 2, what="members joined")
             wait_for(lambda: output("room_worker").count("working on") >= 2
                      and output("room_subscribers").count(" DELIVER ") >= 4
-                     and "state: " in output("room_peeker"), timeout=20, what="two messages through the room")
+                     and "in flight: " in output("room_peeker"), timeout=20, what="two messages through the room")
             for program, child in children.items():
                 child.send_signal(signal.SIGINT)
                 self.assertEqual(child.wait(timeout=10), 0, (program, output(program)))

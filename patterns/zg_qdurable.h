@@ -1,0 +1,103 @@
+/*  =========================================================================
+    zg_qdurable - the queues' dispatch core's journal: each task state
+    change of the core, written to the durable store (zg_qstore)
+
+    Private to the queues. The core (zg_qcore) calls one function per
+    transition at its seam; each takes a NULL journal (in-memory mode) and
+    then does nothing, so the seam is one line. The changes of a loop pass
+    join one write transaction; the actor calls zg_qdurable_commit before it
+    sends the pass's answers (group commit). Scatter groups and their copies
+    live only as long as the workers they were sent to: their ids are
+    marked used, the tasks are not stored. Counters (commits, records,
+    failures) feed STATS and the benchmark.
+    =========================================================================
+*/
+
+#ifndef ZG_QDURABLE_H_INCLUDED
+#define ZG_QDURABLE_H_INCLUDED
+
+#include <czmq.h>
+#include "zg_tasks.h"
+#include "zg_qstore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_qdurable_t zg_qdurable_t;
+//  The core of zg_qcore.h, which includes us
+typedef struct _zg_qcore_t zg_qcore_t;
+
+//  Open the journal over the store in dir (see zg_qstore_open). Returns
+//  NULL with a one-line reason in error.
+zg_qdurable_t *
+    zg_qdurable_new (const char *dir, int64_t max_size, char *error, size_t size);
+
+//  Close the journal (an uncommitted pass is lost) and unlock its directory
+void
+    zg_qdurable_destroy (zg_qdurable_t **self_p);
+
+//  Make core (a new one) journal to this store, and restore the store's
+//  tasks into it (zg_qcore_adopt, then zg_qcore_take_back for those that
+//  were in progress), committing what that changes. Returns 0, or -1 with
+//  zg_qdurable_error set (the core then holds part of the tasks).
+int
+    zg_qdurable_restore (zg_qdurable_t *self, zg_qcore_t *core);
+
+//  The last id ever issued
+uint64_t
+    zg_qdurable_last_id (zg_qdurable_t *self);
+
+//  Set a restored task's fields (state, priority, attempt, times, ack
+//  timeout; payload, or result if finished) from its record
+void
+    zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record);
+
+//  A task was accepted (its payload in place). Returns 0, or -1 if it is
+//  not stored (store full, I/O error): its SEND gets 507.
+int
+    zg_qdurable_create (zg_qdurable_t *self, const zg_task_t *task);
+
+//  A task was delivered (its attempt and start time set)
+void
+    zg_qdurable_deliver (zg_qdurable_t *self, const zg_task_t *task);
+
+//  A task is waiting again (nack, ack timeout, its worker gone, a restart)
+void
+    zg_qdurable_requeue (zg_qdurable_t *self, const zg_task_t *task);
+
+//  A task moved to a dead-letter queue (its queue set)
+void
+    zg_qdurable_dead_letter (zg_qdurable_t *self, const zg_task_t *task);
+
+//  A task finished: its result is kept until expires (wall clock ms)
+void
+    zg_qdurable_finish (zg_qdurable_t *self, const zg_task_t *task, int64_t expires);
+
+//  A finished task is forgotten
+void
+    zg_qdurable_forget (zg_qdurable_t *self, const zg_task_t *task);
+
+//  Make the pass durable. Returns 0, or -1 if it is lost (the store is at
+//  the previous commit; zg_qdurable_error says why).
+int
+    zg_qdurable_commit (zg_qdurable_t *self);
+
+//  The last error, one line
+const char *
+    zg_qdurable_error (zg_qdurable_t *self);
+
+//  Counters (commits that synced, records written, lost passes) as a new
+//  json-c object
+json_object *
+    zg_qdurable_stats (zg_qdurable_t *self);
+
+//  Self test of this class
+void
+    zg_qdurable_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
