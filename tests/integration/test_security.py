@@ -50,7 +50,7 @@ grants
 
 
 KEYGEN = os.path.join(os.path.dirname(ZGATE_BIN), "zgate-keygen")
-CLI = os.path.join(os.path.dirname(os.path.dirname(ZGATE_BIN)), "examples", "workqueue", "zgate-cli")
+CLI = os.path.join(os.path.dirname(os.path.dirname(ZGATE_BIN)), "tools", "zgate-cli", "zgate-cli")
 
 
 class Keys:
@@ -305,18 +305,17 @@ class TestQueues(SecureCase):
 
 class TestCli(SecureCase):
     def test_zgate_cli_speaks_curve(self):
-        """The C client library (zg_producer_new_secure) through zgate-cli's -cert and -server-key."""
-        base = [CLI, "-endpoint", self.zgate.endpoint("queues-producers"),
-                "-cert", os.path.join(self.keys.made, "bob.key_secret"),
-                "-server-key", os.path.join(self.keys.made, "server.cert")]
-        run = subprocess.run(base + ["add", "-type", "jobs.cli", "-input", "x"], capture_output=True, text=True,
-                             timeout=20)
+        """The C client library (zg_producer_new_secure) through zgate-cli's --cert and --server-key."""
+        base = [CLI, "--queues-producers", self.zgate.endpoint("queues-producers"),
+                "--cert", os.path.join(self.keys.made, "bob.key_secret"),
+                "--server-key", os.path.join(self.keys.made, "server.cert")]
+        run = subprocess.run(base + ["send", "jobs.cli", "x"], capture_output=True, text=True, timeout=20)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("Task ID result:", run.stdout)
+        self.assertIn("jobs.cli", run.stdout)
         env = dict(os.environ, ZGATE_CLIENT_CERT=os.path.join(self.keys.made, "carol.key_secret"),
                    ZGATE_SERVER_KEY=self.keys.server_public.decode())
-        run = subprocess.run(base[:3] + ["add", "-type", "jobs.cli", "-input", "x"], capture_output=True,
-                             text=True, timeout=20, env=env)
+        run = subprocess.run(base[:3] + ["send", "jobs.cli", "x"], capture_output=True, text=True, timeout=20,
+                             env=env)
         self.assertEqual(run.returncode, 1)
         self.assertIn("403", run.stdout + run.stderr)
 
