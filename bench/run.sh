@@ -485,6 +485,24 @@ if has_component gateway; then
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p50 us" "ws.lat.$subs.p50" raw.pubsub.lat.p50
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p99 us" "ws.lat.$subs.p99" raw.pubsub.lat.p99
     done
+    # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
+    # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch
+    for subs in 8 100; do
+        case $subs in 8) count=200000 ;; *) count=20000 ;; esac
+        count=$(scaled "$count" 100)
+        banner "topics over WS 1->$subs 64 B, history off and on, $count messages"
+        for _ in $(seq "$RUNS"); do
+            measure_zgate "ws.nohistory.$subs=rate" "$(gateway_flags)" -- \
+                "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
+                --count "$count" --server-pid @pid@
+            ZGATE_TOPICS_HISTORY="bench.* 1000" measure_zgate "ws.history.$subs=rate" "$(gateway_flags)" -- \
+                "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
+                --count "$count" --server-pid @pid@
+        done
+        row "topics over WS" "1->$subs, 64 B, history off" "delivered msgs/s" "ws.nohistory.$subs"
+        row "topics over WS" "1->$subs, 64 B, history on (bench.* 1000)" "delivered msgs/s" \
+            "ws.history.$subs" "ws.nohistory.$subs"
+    done
     # Idle sessions: zgate's RSS growth per session, each subscribed to one topic
     for sessions in 1000 10000; do
         banner "WS idle sessions: $sessions"

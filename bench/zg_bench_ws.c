@@ -63,6 +63,10 @@
 //  (zg_gw_topics.c s_message_frame); other texts take the generic path
 #define BENCH_WS_DATA_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_DATA "\",\"data\":\""
 #define BENCH_WS_WARM_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_WARM "\","
+//  A measured message of a topic that remembers (topics/history): its seq
+//  and epoch come between the topic and the data
+#define BENCH_WS_HISTORY_PREFIX "{\"op\":\"message\",\"topic\":\"" BENCH_TOPIC_DATA "\",\"seq\":"
+#define BENCH_WS_DATA_KEY ",\"data\":\""
 
 typedef enum {
     S_CONNECTING,                   //  TCP connect in progress
@@ -225,6 +229,15 @@ static void
 s_session_text (s_self_t *self, s_session_t *session, const char *payload, size_t size)
 {
     size_t prefix = sizeof BENCH_WS_DATA_PREFIX - 1;
+    const char *data = NULL;
+    if (size >= sizeof BENCH_WS_HISTORY_PREFIX + 2 && session->subscribed
+    &&  !memcmp (payload, BENCH_WS_HISTORY_PREFIX, sizeof BENCH_WS_HISTORY_PREFIX - 1))
+        data = memmem (payload, size, BENCH_WS_DATA_KEY, sizeof BENCH_WS_DATA_KEY - 1);
+    if (data && payload [size - 2] == '"' && payload [size - 1] == '}') {
+        data += sizeof BENCH_WS_DATA_KEY - 1;
+        s_session_data (self, session, data, size - (size_t) (data - payload) - 2);
+    }
+    else
     if (size >= prefix + 2 && !memcmp (payload, BENCH_WS_DATA_PREFIX, prefix)
     &&  payload [size - 2] == '"' && payload [size - 1] == '}' && session->subscribed)
         s_session_data (self, session, payload + prefix, size - prefix - 2);

@@ -285,6 +285,8 @@ static const s_route_t s_routes [] = {
     { "/api/publish/async", ZG_HTTP_POST, zg_gw_topics_http_publish, NULL, NULL, NULL },
     { "/api/subscribe", ZG_HTTP_POST, zg_gw_topics_http_subscribe, NULL, NULL, NULL },
     { "/api/fetch", ZG_HTTP_POST, zg_gw_topics_http_fetch, NULL, NULL, NULL },
+    { "/api/topics/{}/history", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL },
+    { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL },
     { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready },
     { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats },
     { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics },

@@ -13,6 +13,8 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pull.h"
+#include "zg_gw_history.h"
+#include "zg_wire.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
 #define ZG_GW_TOPICS_RUN 64
@@ -33,6 +35,7 @@ struct _zg_gw_topics_t {
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
     zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
+    zg_gw_history_t *history;       //  Recoveries and history routes
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
     uint64_t probe_wanted;          //  Newest probe a waiter needs
@@ -49,7 +52,13 @@ typedef struct {
     uint64_t owner;                 //  Session or HTTP transaction id
     bool http;                      //  The owner is an HTTP transaction
     json_object *answer;            //  WebSocket answer or HTTP JSON body
+    char *recover;                  //  Topic to recover once released, or NULL
+    uint64_t since;                 //  Recover after this seq
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];  //  of this epoch
+    bool last;                      //  Recover the last message only
 } s_waiter_t;
+
+static zg_gw_history_frame_fn s_history_frame;
 
 //  --------------------------------------------------------------------------
 //  Destructor of the held answers
@@ -60,6 +69,7 @@ s_waiter_destroy (s_waiter_t **self_p)
     s_waiter_t *self = *self_p;
     if (self) {
         json_object_put (self->answer);
+        free (self->recover);
         free (self);
         *self_p = NULL;
     }
@@ -85,6 +95,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
+    self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
     self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
@@ -108,6 +119,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zsock_destroy (&self->subscriber);
         zsock_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
+        zg_gw_history_destroy (&self->history);
         zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
@@ -125,7 +137,7 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
 {
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
-        return 1;
+        return zg_gw_history_connect (self->history, key, endpoint);
     if (zsock_connect (publishers? self->publisher: self->subscriber, "%s", endpoint) == -1)
         return -1;
     self->linked = true;
@@ -153,7 +165,8 @@ zg_gw_topics_configure (zg_gw_topics_t *self)
 zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
-    return index == 0? self->subscriber: index == 1? self->publisher: NULL;
+    return index == 0? self->subscriber: index == 1? self->publisher:
+           index == 2? zg_gw_history_socket (self->history): NULL;
 }
 
 //  ==========================================================================
@@ -171,8 +184,8 @@ s_self_publish_probe (zg_gw_topics_t *self)
 }
 
 //  Hold an answer (taking it) until the subscriptions made so far are in
-//  effect
-static void
+//  effect; returns the waiter, the bridge's
+static s_waiter_t *
 s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_object **answer_p)
 {
     s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
@@ -184,6 +197,7 @@ s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_objec
     *answer_p = NULL;
     zlistx_add_end (self->waiters, waiter);
     s_self_publish_probe (self);
+    return waiter;
 }
 
 //  A probe came back: release the answers it covers
@@ -196,7 +210,11 @@ s_self_release_barrier (zg_gw_topics_t *self, uint64_t probe)
         json_object *answer = waiter->http? NULL: waiter->answer;
         json_object *body = waiter->http? waiter->answer: NULL;
         waiter->answer = NULL;
-        zg_gw_answers_owner (self->answers, waiter->owner, waiter->http, &answer, 200, &body);
+        if (waiter->recover)
+            zg_gw_history_ask (self->history, waiter->owner, waiter->recover, waiter->since, waiter->epoch,
+                               waiter->last, &answer);
+        else
+            zg_gw_answers_owner (self->answers, waiter->owner, waiter->http, &answer, 200, &body);
         zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
         waiter = (s_waiter_t *) zlistx_first (self->waiters);
     }
@@ -220,6 +238,7 @@ zg_gw_topics_tick (zg_gw_topics_t *self, int64_t now)
     }
     if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GW_TOPICS_PROBE_RETRY)
         s_self_publish_probe (self);
+    zg_gw_history_tick (self->history, now);
 }
 
 //  ==========================================================================
@@ -230,6 +249,7 @@ static void
 s_self_unsubscribe_at (zg_gw_topics_t *self, zg_session_t *session, uint32_t index)
 {
     zg_topicmap_remove (self->topicmap, session->topics [index], session);
+    zg_gw_history_forget (self->history, session, session->topics [index]);
     free (session->topics [index]);
     session->topics [index] = session->topics [--session->topic_count];
     if (session->topic_count == 0) {
@@ -271,6 +291,18 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
                              "topic must be a string of 1 to %" PRId64 " bytes", max_topic_size);
         return;
     }
+    //  Recovery: since a position, or the last message, of one topic
+    uint64_t since = 0;
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE] = "";
+    bool last = false;
+    int recover = zg_gw_history_fields (self->history, session, request, req, &since, epoch, &last);
+    if (recover == -1)
+        return;
+    if (recover && topic [length - 1] == '*') {
+        zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
+                             "since and last need one topic, not a prefix");
+        return;
+    }
     for (uint32_t index = 0; index < session->topic_count; index++)
         if (streq (session->topics [index], topic)) {
             zg_gw_answers_ok (self->answers, session, req);
@@ -284,12 +316,25 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
-    if (zg_topicmap_add (self->topicmap, topic, session)) {
-        json_object *answer = zg_gw_answers_object ("ok", req);
-        s_self_wait_barrier (self, session->id, false, &answer);
+    if (recover)
+        zg_gw_history_hold (self->history, session, topic);
+    else
+    if (topic [length - 1] != '*')
+        zg_gw_history_fresh (self->history, session, topic);
+    json_object *answer = zg_gw_answers_object ("ok", req);
+    //  A recovery waits for the probe even if another session made the
+    //  ZeroMQ subscription: that one may still be on its way
+    if (zg_topicmap_add (self->topicmap, topic, session) || recover) {
+        s_waiter_t *waiter = s_self_wait_barrier (self, session->id, false, &answer);
+        if (recover) {
+            waiter->recover = strdup (topic);
+            waiter->since = since;
+            memcpy (waiter->epoch, epoch, sizeof epoch);
+            waiter->last = last;
+        }
     }
     else
-        zg_gw_answers_ok (self->answers, session, req);
+        zg_gw_answers_send_object (self->answers, session, &answer, true, ZG_TOPICS);
 }
 
 //  unsubscribe op
@@ -361,10 +406,14 @@ typedef struct {
     zg_codec_kind_t kind;           //  What the payload is on the web
     json_object *value;             //  Its value if it is JSON, or NULL
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
+    uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
+    const char *epoch;              //  Its topic's epoch, if seq
+    bool with_epoch;                //  Its frames carry the epoch
 } s_delivery_t;
 
-//  The frame of {"op":"message","topic":t,["binary":true,]"data":v}, written
-//  directly: the bytes json-c and s_pack would print for that object
+//  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
+//  "data":v}, written directly: the bytes json-c and s_pack would print for
+//  that object
 static zg_frame_t *
 s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery, bool msgpack)
 {
@@ -376,10 +425,21 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     bool binary = delivery->kind == ZG_CODEC_BINARY;
     msgpack_sbuffer_clear (out);
     if (msgpack) {
-        //  A map of three or four pairs, its keys and values fixed-size strings
-        msgpack_sbuffer_write (out, binary? "\x84": "\x83", 1);
+        //  A map of three to six pairs, its keys and values fixed-size strings
+        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 1: 0) + (delivery->with_epoch? 1: 0));
+        msgpack_sbuffer_write (out, &pairs, 1);
         msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
+        if (delivery->seq) {
+            msgpack_packer packer;
+            msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
+            msgpack_sbuffer_write (out, "\xa3seq", 4);
+            msgpack_pack_uint64 (&packer, delivery->seq);
+        }
+        if (delivery->with_epoch) {
+            msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
+            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), true, out);
+        }
         if (binary)
             msgpack_sbuffer_write (out, "\xa6" "binary\xc3", 8);
         msgpack_sbuffer_write (out, "\xa4" "data", 5);
@@ -387,6 +447,15 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     else {
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
+        if (delivery->seq) {
+            char seq [ZG_WIRE_NUMBER_SIZE];
+            msgpack_sbuffer_write (out, ",\"seq\":", 7);
+            msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+        }
+        if (delivery->with_epoch) {
+            msgpack_sbuffer_write (out, ",\"epoch\":", 9);
+            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), false, out);
+        }
         if (binary)
             msgpack_sbuffer_write (out, ",\"binary\":true", 14);
         msgpack_sbuffer_write (out, ",\"data\":", 8);
@@ -396,6 +465,20 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     if (!msgpack)
         msgpack_sbuffer_write (out, "}", 1);
     return zg_frame_new ((const byte *) out->data, out->size, msgpack);
+}
+
+//  The frame of a message with its epoch: a recovered one, or a session's
+//  first of a topic
+static zg_frame_t *
+s_history_frame (void *arg, const char *topic, const byte *payload, size_t size, uint64_t seq, const char *epoch,
+                 bool msgpack)
+{
+    zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
+    s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
+                              true };
+    zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
+    json_object_put (delivery.value);
+    return frame;
 }
 
 //  Queue a topic message on a session, once however many of its
@@ -413,13 +496,26 @@ s_self_deliver (void *holder, void *arg)
     if (!*frame)
         *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
                                   session->msgpack);
+    if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
+        return;
+    //  A remembered topic's epoch goes to each new subscription once, not
+    //  in every push: the frame shared by the others stays small
+    if (delivery->seq && zg_gw_history_first (self->history, session, delivery->topic) && !delivery->with_epoch) {
+        zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
+                                             delivery->seq, delivery->epoch, session->msgpack);
+        zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
+        zg_frame_unref (&first);
+        return;
+    }
     zg_gw_answers_push (self->answers, session, *frame, false, ZG_TOPICS);
 }
 
-//  A message from the topics actor: to web subscribers and pull buffers
+//  A message from the topics actor: to web subscribers and pull buffers.
+//  A remembered topic's message has a sequence frame, "seq epoch" (else
+//  seq_frame is empty)
 static void
 s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
-                      size_t payload_size)
+                      size_t payload_size, zmq_msg_t *seq_frame)
 {
     if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
         return;
@@ -435,7 +531,19 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     }
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
-    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL } };
+    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
+                              0, NULL, false };
+    char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
+    size_t seq_size = zmq_msg_size (seq_frame);
+    if (seq_size > 0 && seq_size < sizeof seq) {
+        memcpy (seq, zmq_msg_data (seq_frame), seq_size);
+        seq [seq_size] = 0;
+        char *space = strchr (seq, ' ');
+        delivery.seq = space? strtoull (seq, NULL, 10): 0;
+        delivery.epoch = space? space + 1: NULL;
+        //  The first message of an epoch tells every subscriber the new epoch
+        delivery.with_epoch = delivery.seq == 1;
+    }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
     zg_frame_unref (&delivery.frames [1]);
@@ -443,14 +551,14 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
 }
 
 //  Receive and handle one message from the topics actor, [topic][payload]
-//  (further parts are ignored). Its parts are read into zmq_msg_t on the
+//  and for a remembered topic [seq epoch] (further parts are ignored). Its parts are read into zmq_msg_t on the
 //  stack: no zmsg or zframe allocations per message. Returns false if none
 //  was received, with errno EAGAIN if none was waiting.
 static bool
 s_self_handle_topic (zg_gw_topics_t *self)
 {
     void *socket = zsock_resolve (self->subscriber);
-    zmq_msg_t topic, payload;
+    zmq_msg_t topic, payload, seq;
     zmq_msg_init (&topic);
     if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
         int error = errno;
@@ -462,6 +570,9 @@ s_self_handle_topic (zg_gw_topics_t *self)
     zmq_msg_init (&payload);
     bool whole = zmq_msg_more (&topic) && zmq_msg_recv (&payload, socket, 0) != -1;
     bool more = whole && zmq_msg_more (&payload);
+    zmq_msg_init (&seq);
+    if (more)
+        more = zmq_msg_recv (&seq, socket, 0) != -1 && zmq_msg_more (&seq);
     while (more) {
         zmq_msg_t extra;
         zmq_msg_init (&extra);
@@ -470,9 +581,10 @@ s_self_handle_topic (zg_gw_topics_t *self)
     }
     if (whole)
         s_self_topic_message (self, (const byte *) zmq_msg_data (&topic), zmq_msg_size (&topic),
-                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload));
+                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload), &seq);
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
+    zmq_msg_close (&seq);
     return true;
 }
 
@@ -503,6 +615,7 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         handled++;
         *more = true;
     }
+    handled += zg_gw_history_drain (self->history);
     return handled;
 }
 
@@ -695,6 +808,13 @@ zg_gw_topics_http_fetch (zg_gw_topics_t *self, zg_http_t *http, const char *para
     json_object_put (body);
 }
 
+//  GET /api/topics/{topic}/history, /api/topics/{topic}/last
+void
+zg_gw_topics_http_history (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_history_http (self->history, http, param);
+}
+
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
@@ -715,12 +835,19 @@ zg_gw_topics_test (bool verbose)
     for (int index = 0; payloads [index]; index++)
         for (int msgpack = 0; msgpack < 2; msgpack++) {
             size_t size = index == 3? 3: strlen (payloads [index]);
+            //  Every other one carries a sequence number, as a remembered topic's
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
-                                      ZG_CODEC_JSON, NULL, { NULL, NULL } };
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
+                                      "00ff00ff00ff00ff", index == 1 };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
             json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
+            if (delivery.seq) {
+                json_object_object_add (message, "seq", json_object_new_uint64 (delivery.seq));
+                if (delivery.with_epoch)
+                    json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
+            }
             json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
             if (zg_codec_is_binary (value))
                 json_object_object_add (message, "binary", json_object_new_boolean (1));

@@ -99,6 +99,11 @@ zg_gw_topics_route_fn
 zg_gw_topics_route_fn
     zg_gw_topics_http_fetch;
 
+//  GET /api/topics/{topic}/history and /api/topics/{topic}/last: a remembered
+//  topic's messages, or its last one (zg_gw_history)
+zg_gw_topics_route_fn
+    zg_gw_topics_http_history;
+
 //  Self test of this class
 void
     zg_gw_topics_test (bool verbose);

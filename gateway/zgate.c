@@ -51,6 +51,7 @@ typedef struct {
 static const s_gateway_link_t s_gateway_links [] = {
     { "topics-subscribers", "topics/inproc-subscribers" },
     { "topics-publishers", "topics/inproc-publishers" },
+    { "topics-history", "topics/inproc-history-requests" },
     { "queues-producers", "queues/inproc-producers" },
     { "queues-workers", "queues/inproc-workers" },
     { "rooms-clients", "rooms/inproc-clients" },

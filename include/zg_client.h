@@ -62,7 +62,9 @@ int
 
 //  Receive the next message, waiting at most timeout milliseconds (-1 for
 //  ever). Returns 0 with a new topic string and payload frame that the
-//  caller destroys, or -1 on timeout or interrupt.
+//  caller destroys, or -1 on timeout or interrupt. The sequence numbers of
+//  topics that remember are not returned: zg_catchup reads those topics
+//  without a gap.
 int
     zg_client_recv (zg_client_t *self, char **topic_p, zframe_t **payload_p, int timeout);
 

@@ -5,6 +5,7 @@
     speaks docs/PROTOCOL.md; none of them needs libzgate:
 
         zg_client           topics: publish, subscribe
+        zg_catchup          topics: read a topic that remembers without a gap
         zg_producer         queues: send tasks, wait for replies, read tasks
         zg_worker           queues: serve queues or commands with handlers
         zg_room_producer    rooms: send, peek, state and metrics
@@ -20,6 +21,7 @@
 
 #include "zg_errors.h"
 #include "zg_client.h"
+#include "zg_catchup.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
 #include "zg_room_producer.h"

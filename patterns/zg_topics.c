@@ -20,6 +20,7 @@
 #include "zg_classes.h"
 #include "zg_wire.h"
 #include "zg_security.h"
+#include "zg_topics_history.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
@@ -67,6 +68,7 @@ typedef struct {
     zg_security_t *security;        //  CURVE and permissions
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
+    zg_topics_history_t *history;   //  Remembered topics and their ROUTER
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
@@ -118,6 +120,8 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->refused = zhashx_new ();
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
+    self->history = zg_topics_history_new ();
+    zg_topics_history_secure (self->history, self->security);
     return self;
 }
 
@@ -131,6 +135,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
+    zg_topics_history_destroy (&self->history);
     free (self->topic_key);
     free (self->checked_topic);
     free (self);
@@ -156,7 +161,10 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->xpub, value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
-    int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    int rc = zg_topics_history_set (self->history, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
     //  libzmq passes a new high-water mark on to every pipe, even one whose
@@ -296,8 +304,14 @@ s_self_forward_one (self_t *self)
         counters->delivered += counters->subscribers;
         self->published++;
         self->delivered += counters->subscribers;
+        //  A remembered topic's messages carry a third frame, [seq epoch]
+        char seq [ZG_TOPICS_HISTORY_SEQ_SIZE];
+        size_t seq_size = zg_topics_history_enabled (self->history)
+                        ? zg_topics_history_record (self->history, self->topic_key, &payload, seq): 0;
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, 0);
+        zmq_msg_send (&payload, xpub, seq_size? ZMQ_SNDMORE: 0);
+        if (seq_size)
+            zmq_send (xpub, seq, seq_size, 0);
     }
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
@@ -464,6 +478,7 @@ s_self_stats (self_t *self)
     }
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
+    zg_topics_history_stats (self->history, root);
     return root;
 }
 
@@ -482,15 +497,20 @@ zg_topics (zsock_t *pipe, void *args)
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 3, -1) == -1)
+        if (zg_actor_poll (items, 4, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         if (items [2].revents & ZMQ_POLLIN)
             s_self_handle_subscription (self);
+        //  After the subscriptions, so a subscription and a history request
+        //  that arrive together take effect in that order
+        if (items [3].revents & ZMQ_POLLIN)
+            zg_topics_history_handle (self->history);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self) == -1)

@@ -8,7 +8,10 @@
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_client.h"
+#include "zg_catchup.h"
 #include "zg_wire.h"
+#include "zg_history.h"
+#include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
 #include "zg_acl.h"
@@ -42,6 +45,7 @@
 #include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
 #include "zg_roomq.h"
@@ -61,6 +65,8 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
+    { "zg_history", zg_history_test },
+    { "zg_topics_history", zg_topics_history_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
@@ -85,6 +91,7 @@ static const s_test_t s_tests [] = {
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
+    { "zg_catchup", zg_catchup_test },
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
@@ -105,6 +112,7 @@ static const s_test_t s_tests [] = {
     { "zg_listeners", zg_listeners_test },
     { "zg_pending", zg_pending_test },
     { "zg_gw_answers", zg_gw_answers_test },
+    { "zg_gw_history", zg_gw_history_test },
     { "zg_gw_drain", zg_gw_drain_test },
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },

@@ -153,7 +153,9 @@ zg_client_recv (zg_client_t *self, char **topic_p, zframe_t **payload_p, int tim
     zmsg_t *msg = zmsg_recv (self->subscriber);
     if (!msg)
         return -1;
-    if (zmsg_size (msg) != 2) {
+    //  A remembered topic's message has a third frame, its sequence
+    //  number and epoch: zg_catchup reads it, this client does not need it
+    if (zmsg_size (msg) != 2 && zmsg_size (msg) != 3) {
         zmsg_destroy (&msg);
         return -1;
     }

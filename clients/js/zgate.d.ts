@@ -107,6 +107,9 @@ export interface Events {
     timeout: (client: string, room: string, reason: string, frame: Frame) => void;
     unknown: (frame: Frame) => void;
     client: (client: string) => void;
+    /** A subscription to a topic that remembers resumed after a reconnect, but its gap could not be filled
+     *  (zgate lost the history, or the gap is older than it): live messages go on from seq. */
+    unrecovered: (info: { topic: string; seq: number; epoch: string }) => void;
 }
 
 export class ZgateClient {
@@ -121,7 +124,9 @@ export class ZgateClient {
     /** Resolves when the connection is open. */
     ready (): Promise<void>;
 
-    subscribe (topic: string, handler?: (data: Data, topic: string, frame: Frame) => void): Promise<Frame>;
+    /** Topics that remember resume after a reconnect; { last: true } starts with the topic's last message. */
+    subscribe (topic: string, handler?: (data: Data, topic: string, frame: Frame) => void,
+               options?: { last?: boolean }): Promise<Frame>;
     unsubscribe (topic: string): Promise<Frame>;
     publish (topic: string, data: Data): Promise<Frame>;
 

@@ -64,6 +64,14 @@ function decodeData (frame) {
     return bytes;
 }
 
+// The subscribe frame that resumes a subscription where it was: after the last message seen of a topic
+// that remembers (a prefix subscription spans topics, each with its own numbers: it does not resume).
+function recoveryFrame (entry) {
+    if (!entry.position || entry.frame.topic.endsWith('*'))
+        return entry.frame;
+    return { op: 'subscribe', topic: entry.frame.topic, since: entry.position };
+}
+
 export class ZgateClient {
     constructor (url, options = {}) {
         this.url = url;
@@ -144,8 +152,15 @@ export class ZgateClient {
     // ---- topics
 
     // handler (data, topic, frame) gets every message on `topic`; a trailing `*` subscribes to a prefix.
-    subscribe (topic, handler) {
-        return this._keep(this.subscriptions, topic, { frame: { op: 'subscribe', topic }, handler });
+    // Topics that remember (topics/history) number their messages: the client keeps the last seq and epoch
+    // of each subscribed topic and, after a reconnect, gets what it missed before live messages, or an
+    // `unrecovered` event ({ topic, seq, epoch }) when the gap could not be filled. With { last: true } the
+    // subscription starts with the topic's last message (MQTT's retained message).
+    subscribe (topic, handler, { last = false } = {}) {
+        const frame = { op: 'subscribe', topic };
+        if (last)
+            frame.last = true;
+        return this._keep(this.subscriptions, topic, { frame, handler });
     }
 
     unsubscribe (topic) {
@@ -400,9 +415,11 @@ export class ZgateClient {
 
     _restore (registry, key, entry) {
         entry.confirmed = false;
-        this.request(entry.frame).then(
+        this.request(registry === this.subscriptions ? recoveryFrame(entry) : entry.frame).then(
             (answer) => {
                 entry.confirmed = true;
+                if (registry === this.subscriptions)
+                    this._onRecovery(key, entry, answer);
                 // Each connection is a new rooms client: its id comes with the join answers
                 if (typeof answer.client === 'string' && answer.client !== this.roomClient) {
                     this.roomClient = answer.client;
@@ -629,8 +646,23 @@ export class ZgateClient {
         }
     }
 
+    // ---- internals: topic history (seq and epoch of each subscribed topic that remembers)
+
+    _onRecovery (topic, entry, answer) {
+        if (answer.epoch === undefined && answer.recovered === undefined)
+            return;
+        if (answer.recovered === false)
+            this._emit('unrecovered', { topic, seq: answer.seq, epoch: answer.epoch });
+        if (answer.epoch !== undefined)
+            entry.position = { seq: answer.seq, epoch: answer.epoch };
+    }
+
     _onTopicMessage (frame) {
         const data = decodeData(frame);
+        const exact = this.subscriptions.get(frame.topic);
+        // The epoch comes with a subscription's first message and each epoch's first; the others keep it
+        if (exact && frame.seq !== undefined)
+            exact.position = { seq: frame.seq, epoch: frame.epoch ?? (exact.position ? exact.position.epoch : '') };
         this._emit('message', data, frame.topic, frame);
         for (const [pattern, entry] of this.subscriptions) {
             const matches = pattern.endsWith('*')

@@ -27,6 +27,7 @@ const zg = new ZgateClient(process.argv[2], {
 zg.on('open', () => print({ event: 'open' }));
 zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect }));
 zg.on('reconnecting', (info) => print({ event: 'reconnecting', attempt: info.attempt, delay: info.delay }));
+zg.on('unrecovered', (info) => print({ event: 'unrecovered', ...info }));
 zg.on('error', (err) => print({ event: 'error', code: err.code ?? null, message: err.message }));
 
 // How a consumer answers a task: its data upper-cased, a nack on the first attempt, a fail, or nothing
@@ -46,8 +47,8 @@ const heldTasks = new Map();     // id -> task, for manual consumers
 const heldRoom = new Map();      // room -> last message, for manual members
 
 const calls = {
-    subscribe: (topic) => zg.subscribe(topic, (data, name) =>
-        print({ event: 'message', topic: name, data: plain(data) })),
+    subscribe: (topic, options) => zg.subscribe(topic, (data, name, frame) =>
+        print({ event: 'message', topic: name, data: plain(data), seq: frame.seq }), options),
     unsubscribe: (topic) => zg.unsubscribe(topic),
     publish: (topic, data) => zg.publish(topic, data),
     publishBytes: (topic, base64) => zg.publish(topic, new Uint8Array(Buffer.from(base64, 'base64'))),
@@ -84,6 +85,8 @@ const calls = {
     roomState: (room) => zg.roomState(room),
     request: (frame) => zg.request(frame),
     close: () => zg.close(),
+    // The connection drops under the client, which reconnects by itself
+    drop: () => zg.socket.close(4000, 'dropped by the test'),
 };
 
 const input = createInterface({ input: process.stdin });

@@ -168,7 +168,7 @@ class SecureCase(unittest.TestCase):
             cls.keys.make(name)
         cls.keys.make("root", keygen=True)
         cls.keys.make("mallory", allow=False)
-        cls.zgate = Zgate(**cls.keys.flags()).start()
+        cls.zgate = Zgate(topics_history="sensors.h 10; weather.x 10", **cls.keys.flags()).start()
         cls.context = zmq.Context()
 
     @classmethod
@@ -275,6 +275,22 @@ class TestTopics(SecureCase):
         self.assertGreaterEqual(stats["reserved"], 1)
         self.assertNotIn("weather.paris", stats["topics"])
         self.assertNotIn("", stats["subscriptions"])
+
+
+class TestHistory(SecureCase):
+    def test_history_is_for_who_may_subscribe(self):
+        publisher = self.publisher("bob")
+        subscriber = self.subscriber("alice", b"sensors.")
+        for _ in range(100):
+            publisher.send_multipart([b"sensors.h", b"1"])
+            if subscriber.poll(50):
+                break
+        alice = self.dealer("topics-history-requests", "alice")
+        req = alice.send("LAST", "sensors.h")
+        answer = alice.socket.recv_multipart()           # [LAST][req][epoch][top][1][seq][payload]
+        self.assertEqual((answer[:2], answer[-1]), ([b"LAST", req], b"1"))
+        self.assertIn("'alice' may not subscribe to 'weather.x'", alice.forbidden("LAST", "weather.x"))
+        self.assertTrue(self.dealer("topics-history-requests", "mallory").refused())
 
 
 class TestQueues(SecureCase):

@@ -1,0 +1,408 @@
+/*  =========================================================================
+    zg_topics_history - the topics actor's memory: its history, the sequence
+    frame of remembered topics, and the ROUTER that history is read from
+
+    The ROUTER lives in the topics actor's thread, beside the XPUB, so a
+    read sees exactly the messages forwarded before it: a client that
+    subscribed first and then reads loses nothing between the two, and
+    drops the live messages it also got in the answer by their sequence
+    numbers (docs/PROTOCOL.md, "Catching up").
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_wire.h"
+#include "zg_history.h"
+#include "zg_topics_history.h"
+
+typedef struct {
+    int64_t max_bytes;              //  Bound of all remembered topics together
+} s_settings_t;
+
+static const zg_int_setting_t s_int_settings [] = {
+    { "history-max-bytes", offsetof (s_settings_t, max_bytes), 0, INT64_MAX },
+    { NULL }
+};
+
+struct _zg_topics_history_t {
+    zg_history_t *history;          //  Messages of remembered topics
+    zsock_t *router;                //  History requests
+    s_settings_t settings;          //  Current settings
+    uint64_t requests;              //  Requests answered
+    uint64_t refused;               //  Requests refused with ERROR
+    zg_security_t *security;        //  The actor's, or NULL: no checks
+};
+
+//  --------------------------------------------------------------------------
+
+zg_topics_history_t *
+zg_topics_history_new (void)
+{
+    zg_topics_history_t *self = (zg_topics_history_t *) zmalloc (sizeof (zg_topics_history_t));
+    assert (self);
+    self->history = zg_history_new ();
+    zg_actor_defaults (s_int_settings, &self->settings, "topics");
+    zg_history_set_max_bytes (self->history, (size_t) self->settings.max_bytes);
+    self->router = zsock_new (ZMQ_ROUTER);
+    assert (self->router);
+    zsock_set_router_mandatory (self->router, 1);
+    return self;
+}
+
+void
+zg_topics_history_destroy (zg_topics_history_t **self_p)
+{
+    assert (self_p);
+    zg_topics_history_t *self = *self_p;
+    if (self) {
+        zg_history_destroy (&self->history);
+        zsock_destroy (&self->router);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security)
+{
+    assert (self);
+    self->security = security;
+}
+
+int
+zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    assert (self);
+    if (streq (key, "history-requests") || streq (key, "inproc-history-requests"))
+        return self->security? zg_security_bind (self->security, self->router, value, error, size)
+                             : zg_actor_bind (self->router, value, error, size);
+    if (streq (key, "history"))
+        return zg_history_set_rules (self->history, value, error, size);
+    if (strneq (key, "history-max-bytes"))
+        return 1;
+    int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    if (rc == 0)
+        zg_history_set_max_bytes (self->history, (size_t) self->settings.max_bytes);
+    return rc;
+}
+
+zsock_t *
+zg_topics_history_socket (zg_topics_history_t *self)
+{
+    assert (self);
+    return self->router;
+}
+
+bool
+zg_topics_history_enabled (zg_topics_history_t *self)
+{
+    assert (self);
+    return zg_history_enabled (self->history);
+}
+
+//  --------------------------------------------------------------------------
+//  Writing the sequence frame
+
+static size_t
+s_seq_frame (uint64_t seq, const char *epoch, char *text)
+{
+    size_t length = zg_wire_format_uint (seq, text);
+    text [length++] = ' ';
+    memcpy (text + length, epoch, strlen (epoch) + 1);
+    return length + strlen (epoch);
+}
+
+size_t
+zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text)
+{
+    assert (self && topic && payload && text);
+    const char *epoch = NULL;
+    uint64_t seq = zg_history_record (self->history, topic, payload, &epoch);
+    return seq? s_seq_frame (seq, epoch, text): 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Answering requests
+
+//  Sends the messages of an answer as [seq][payload] pairs, the last
+//  without SNDMORE; the payloads are copied, as the history may drop them
+//  before libzmq has sent them
+typedef struct {
+    void *handle;                   //  The ROUTER
+    int left;                       //  Messages still to send
+} s_sender_t;
+
+static void
+s_count_entry (uint64_t seq, const void *payload, size_t size, void *arg)
+{
+    (void) seq;
+    (void) payload;
+    (void) size;
+    (void) arg;
+}
+
+static void
+s_send_entry (uint64_t seq, const void *payload, size_t size, void *arg)
+{
+    s_sender_t *sender = (s_sender_t *) arg;
+    char number [ZG_WIRE_NUMBER_SIZE];
+    zmq_send (sender->handle, number, zg_wire_format_uint (seq, number), ZMQ_SNDMORE);
+    zmq_send (sender->handle, payload, size, --sender->left? ZMQ_SNDMORE: 0);
+}
+
+//  Refuse a request with ERROR [req][code][reason]
+static void
+s_self_refuse (zg_topics_history_t *self, zg_wire_request_t *request, int code, const char *format, ...)
+{
+    char reason [ZG_WIRE_REASON_SIZE];
+    va_list args;
+    va_start (args, format);
+    zg_wire_vreason (reason, format, args);
+    va_end (args);
+    zg_wire_error (zsock_resolve (self->router), zg_wire_frame (request, 0), zg_wire_frame (request, 2), code,
+                   reason);
+    self->refused++;
+}
+
+//  Answer one parsed request, [routing][verb][req][epoch][top][recovered]
+//  then [seq][payload] per message: those after since (HISTORY; all that
+//  are kept for a client of another epoch) or the newest one (LAST)
+static void
+s_self_answer (zg_topics_history_t *self, zg_wire_request_t *request, const char *topic, bool last,
+               uint64_t since, const char *epoch)
+{
+    zg_history_state_t state;
+    zg_history_read (self->history, topic, UINT64_MAX, false, &state, s_count_entry, NULL);
+    bool same_epoch = streq (epoch, state.epoch);
+    uint64_t after = last || same_epoch? since: 0;
+    int count = zg_history_read (self->history, topic, after, last, &state, s_count_entry, NULL);
+    //  Recovered: the answer holds every message after since. A client with
+    //  no position yet (epoch "", since 0) recovers if nothing was dropped.
+    bool recovered = last
+                  || (same_epoch && since <= state.top && since + 1 >= state.first)
+                  || (*epoch == 0 && since == 0 && state.first <= 1);
+    char top [ZG_WIRE_NUMBER_SIZE];
+    zg_wire_part_t parts [] = {
+        zg_wire_frame (request, 1), zg_wire_frame (request, 2), zg_wire_str (state.epoch),
+        { top, zg_wire_format_uint (state.top, top) }, zg_wire_str (recovered? "1": "0")
+    };
+    void *handle = zsock_resolve (self->router);
+    zg_wire_part_t routing = zg_wire_frame (request, 0);
+    //  A client gone or over its HWM loses its answer; it asks again
+    if (zmq_send (handle, routing.data, routing.size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        return;
+    size_t last_part = sizeof parts / sizeof parts [0] - 1;
+    for (size_t index = 0; index <= last_part; index++)
+        zmq_send (handle, parts [index].data, parts [index].size, index < last_part || count? ZMQ_SNDMORE: 0);
+    s_sender_t sender = { handle, count };
+    zg_history_read (self->history, topic, after, last, &state, s_send_entry, &sender);
+    self->requests++;
+}
+
+//  Check and answer one request
+static void
+s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
+{
+    bool history = zg_wire_is (request, 1, "HISTORY");
+    size_t frames = history? 6: 4;
+    if (!history && !zg_wire_is (request, 1, "LAST")) {
+        s_self_refuse (self, request, ZG_ERR_UNKNOWN_COMMAND, "unknown command: HISTORY or LAST expected");
+        return;
+    }
+    if (request->count != frames) {
+        s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "%s takes %zu frames after the command, not %zu",
+                       history? "HISTORY": "LAST", frames - 2, request->count - 2);
+        return;
+    }
+    char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
+    uint64_t since = 0;
+    //  Topics are at most 65535 bytes (topics/max-topic-size)
+    if (request->size [3] == 0 || request->size [3] > 65535 || memchr (request->data [3], 0, request->size [3])) {
+        s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "topic must be 1 to 65535 bytes with no NUL");
+        return;
+    }
+    if (history
+    && (zg_wire_parse_uint (request->data [4], request->size [4], UINT64_MAX, &since)
+    ||  request->size [5] >= sizeof epoch)) {
+        s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "since must be a decimal sequence number and epoch "
+                       "at most %d characters", ZG_HISTORY_EPOCH_SIZE - 1);
+        return;
+    }
+    char *topic = strndup ((const char *) request->data [3], request->size [3]);
+    assert (topic);
+    if (history) {
+        memcpy (epoch, request->data [5], request->size [5]);
+        epoch [request->size [5]] = 0;
+    }
+    if (self->security && !zg_security_allows (self->security, zg_wire_identity (request), "topics", "subscribe",
+                                               topic, false))
+        s_self_refuse (self, request, ZG_ERR_FORBIDDEN, "'%s' may not subscribe to '%s'",
+                       zg_security_name (self->security, zg_wire_identity (request)), topic);
+    else
+    if (!zg_history_matches (self->history, topic))
+        s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' keeps no history (see topics/history)", topic);
+    else
+        s_self_answer (self, request, topic, !history, since, epoch);
+    free (topic);
+}
+
+void
+zg_topics_history_handle (zg_topics_history_t *self)
+{
+    assert (self);
+    zg_wire_request_t request;
+    for (int count = 0; count < 64 && zg_wire_recv (&request, zsock_resolve (self->router)) == 0; count++) {
+        s_self_request (self, &request);
+        zg_wire_close (&request);
+    }
+}
+
+void
+zg_topics_history_stats (zg_topics_history_t *self, json_object *stats)
+{
+    assert (self && stats);
+    size_t topics = 0, messages = 0, bytes = 0;
+    zg_history_counters (self->history, &topics, &messages, &bytes);
+    json_object_object_add (stats, "history_topics", json_object_new_uint64 (topics));
+    json_object_object_add (stats, "history_messages", json_object_new_uint64 (messages));
+    json_object_object_add (stats, "history_bytes", json_object_new_uint64 (bytes));
+    json_object_object_add (stats, "history_requests", json_object_new_uint64 (self->requests));
+    json_object_object_add (stats, "history_refused", json_object_new_uint64 (self->refused));
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+//  Send a request on a DEALER and return the answer's frames after [verb]
+//  [req] joined by '|', the caller's
+static char *
+s_test_ask (zsock_t *dealer, const char *verb, const char *topic, const char *since, const char *epoch)
+{
+    if (since)
+        zstr_sendx (dealer, verb, "r", topic, since, epoch, NULL);
+    else
+        zstr_sendx (dealer, verb, "r", topic, NULL);
+    zmsg_t *answer = zmsg_recv (dealer);
+    assert (answer);
+    char *verb_answered = zmsg_popstr (answer);
+    char *req = zmsg_popstr (answer);
+    assert (streq (req, "r"));
+    char *text = (char *) zmalloc (1024);
+    strcat (text, verb_answered);
+    for (zframe_t *frame = zmsg_first (answer); frame; frame = zmsg_next (answer)) {
+        strcat (text, "|");
+        strncat (text, (const char *) zframe_data (frame), zframe_size (frame));
+    }
+    zstr_free (&verb_answered);
+    zstr_free (&req);
+    zmsg_destroy (&answer);
+    return text;
+}
+
+void
+zg_topics_history_test (bool verbose)
+{
+    printf (" * zg_topics_history: ");
+    //  @selftest
+    zactor_t *topics = zg_topics_new (NULL, NULL);
+    char error [256];
+    assert (zg_actor_set (topics, "history", "news.*", error, sizeof error) == -1);
+    if (verbose)
+        printf ("(%s) ", error);
+    assert (zg_actor_set (topics, "history-max-bytes", "-1", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "history", "news.* 3; chat.* 1h", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "history-max-bytes", "1000000", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "subscribers", "inproc://zg-th-test-sub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", "inproc://zg-th-test-pub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "inproc-history-requests", "inproc://zg-th-test-history", error,
+                          sizeof error) == 0);
+    zsock_t *subscriber = zsock_new_sub (">inproc://zg-th-test-sub", "");
+    zsock_t *publisher = zsock_new_pub (">inproc://zg-th-test-pub");
+    zsock_t *dealer = zsock_new_dealer (">inproc://zg-th-test-history");
+    zsock_set_rcvtimeo (subscriber, 2000);
+    zsock_set_rcvtimeo (dealer, 2000);
+    //  Publishers reach zgate once their subscription arrived: wait for a probe
+    zmsg_t *msg = NULL;
+    while (!msg) {
+        zstr_sendx (publisher, "probe", "x", NULL);
+        zsock_set_rcvtimeo (subscriber, 10);
+        msg = zmsg_recv (subscriber);
+    }
+    zmsg_destroy (&msg);
+    zsock_set_rcvtimeo (subscriber, 2000);
+    //  A remembered topic's messages carry [seq epoch]; others stay two frames
+    for (int index = 1; index <= 5; index++) {
+        char payload [8];
+        snprintf (payload, sizeof payload, "m%d", index);
+        zstr_sendx (publisher, "news.a", payload, NULL);
+    }
+    zstr_sendx (publisher, "other", "o", NULL);
+    char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
+    for (int index = 1; index <= 6; index++) {
+        msg = zmsg_recv (subscriber);
+        assert (msg);
+        if (zframe_streq (zmsg_first (msg), "probe")) {
+            zmsg_destroy (&msg);
+            index--;
+            continue;
+        }
+        if (index <= 5) {
+            assert (zmsg_size (msg) == 3);
+            char *seq = zframe_strdup (zmsg_last (msg));
+            assert (atoi (seq) == index && strlen (seq) == 18);
+            strcpy (epoch, seq + 2);
+            zstr_free (&seq);
+        }
+        else
+            assert (zmsg_size (msg) == 2);
+        zmsg_destroy (&msg);
+    }
+    //  Reads: since a kept position, since a lost one, from another epoch
+    char expected [256];
+    char *answer = s_test_ask (dealer, "HISTORY", "news.a", "3", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|1|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "5", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|1", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "1", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|0|3|m3|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "4", "0123456789abcdef");
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|0|3|m3|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.b", "0", "");
+    assert (streq (answer, "HISTORY||0|1"));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "LAST", "news.a", NULL, NULL);
+    snprintf (expected, sizeof expected, "LAST|%s|5|1|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    //  Bad requests get ERROR with a reason
+    answer = s_test_ask (dealer, "LAST", "other", NULL, NULL);
+    assert (strncmp (answer, "ERROR|404|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "x", "");
+    assert (strncmp (answer, "ERROR|400|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "FETCH", "news.a", NULL, NULL);
+    assert (strncmp (answer, "ERROR|405|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", NULL, NULL);
+    assert (strncmp (answer, "ERROR|400|", 10) == 0);
+    zstr_free (&answer);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+
+    zsock_destroy (&dealer);
+    zsock_destroy (&publisher);
+    zsock_destroy (&subscriber);
+    zactor_destroy (&topics);
+    //  @end
+    printf ("OK\n");
+}

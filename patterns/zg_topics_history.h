@@ -1,0 +1,88 @@
+/*  =========================================================================
+    zg_topics_history - the topics actor's memory: its history (zg_history),
+    the sequence frame of remembered topics, and the ROUTER that native
+    clients and the gateway read history and last values from
+
+    Settings (section [topics]): history (the rules), history-max-bytes,
+    and the endpoints history-requests and inproc-history-requests.
+    Requests, answered on the same ROUTER (docs/PROTOCOL.md, "Topic history"):
+
+        HISTORY req topic since epoch   ->  HISTORY req epoch top recovered {seq payload}...
+        LAST req topic                  ->  LAST req epoch top 1 [seq payload]
+
+    A message of a remembered topic goes to subscribers as three frames,
+    [topic][payload][seq epoch]: the third holds its sequence number and its
+    topic's epoch, in decimal and hex separated by one space.
+    Private to the topics actor, which owns it and calls it in its thread.
+    =========================================================================
+*/
+
+#ifndef ZG_TOPICS_HISTORY_H_INCLUDED
+#define ZG_TOPICS_HISTORY_H_INCLUDED
+
+#include <czmq.h>
+#include <json-c/json.h>
+#include "zg_security.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_topics_history_t zg_topics_history_t;
+
+//  Room for a sequence frame, "seq epoch", NUL included
+#define ZG_TOPICS_HISTORY_SEQ_SIZE 40
+
+//  Create the memory of a topics actor: no rules, nothing remembered
+zg_topics_history_t *
+    zg_topics_history_new (void);
+
+//  Destroy it
+void
+    zg_topics_history_destroy (zg_topics_history_t **self_p);
+
+//  Apply a setting. Returns 0, -1 with a reason in error (nothing
+//  changed), or 1 if the key is not one of this class
+int
+    zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *value, char *error,
+                           size_t size);
+
+//  Use the actor's security (it keeps it) for the ROUTER's endpoints (bound
+//  from then on with CURVE, if it is on) and for the requests: a topic's
+//  history is for who may subscribe to it (else ERROR 403)
+void
+    zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security);
+
+//  The ROUTER, for the actor to poll
+zsock_t *
+    zg_topics_history_socket (zg_topics_history_t *self);
+
+//  Answer the requests waiting on the ROUTER
+void
+    zg_topics_history_handle (zg_topics_history_t *self);
+
+//  Whether any topic is remembered: without rules, record is never needed
+bool
+    zg_topics_history_enabled (zg_topics_history_t *self);
+
+//  Remember a message of topic (payload stays the caller's). If a rule
+//  names the topic, writes its sequence frame into text
+//  (ZG_TOPICS_HISTORY_SEQ_SIZE bytes) and returns the frame's length;
+//  else returns 0.
+size_t
+    zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text);
+
+//  Add the history counters to a STATS object: history_topics,
+//  history_messages, history_bytes, history_requests, history_refused
+void
+    zg_topics_history_stats (zg_topics_history_t *self, json_object *stats);
+
+//  Self test of this class
+void
+    zg_topics_history_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
