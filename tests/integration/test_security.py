@@ -421,7 +421,7 @@ class TestWithoutSecurity(unittest.TestCase):
             while b"after" not in topics:
                 topics.add(subscriber.recv_multipart()[0])
             self.assertNotIn(b"$zgate.gateway.barrier", topics)
-            self.assertEqual(zgate.stats("topics")["reserved"], 1)
+            wait_for(lambda: zgate.stats("topics")["reserved"] == 1, what="the reserved count")
             subscriber.close(linger=0)
             publisher.close(linger=0)
             context.term()
