@@ -28,6 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
+#include "zg_gw_peers.h"
 #include "zg_gw_drain.h"
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -45,6 +46,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-topic-size", offsetof (zg_gw_settings_t, max_topic_size), 1, 65535 },
     { "max-subscriptions", offsetof (zg_gw_settings_t, max_subscriptions), 1, 1000000 },
     { "max-sessions", offsetof (zg_gw_settings_t, max_sessions), 1, 1000000 },
+    { "max-sessions-per-address", offsetof (zg_gw_settings_t, max_sessions_per_address), 1, 1000000 },
     { "max-queue-bytes", offsetof (zg_gw_settings_t, max_queue_bytes), 1024, INT32_MAX },
     { "ping-interval", offsetof (zg_gw_settings_t, ping_interval), 1000, 3600000 },
     { "ping-timeout", offsetof (zg_gw_settings_t, ping_timeout), 1000, 3600000 },
@@ -59,11 +61,21 @@ static const zg_int_setting_t s_int_settings [] = {
     { NULL }
 };
 
+//  The queues actor's bounds, which the gateway checks web requests against
+//  before it answers ok: zgate links them as queues-<key>, and their defaults
+//  are the [queues] section's
+static const zg_int_setting_t s_queues_settings [] = {
+    { "max-prefetch", offsetof (zg_gw_settings_t, queues_max_prefetch), 1, 1000000 },
+    { "max-reply-timeout", offsetof (zg_gw_settings_t, queues_max_reply_timeout), 1, 86400000 },
+    { NULL }
+};
+
 //  Per-connection lws user space of a WebSocket session. HTTP transactions
 //  are kept by connection in our own table: lws frees the user space of an
 //  HTTP connection before its last callbacks.
 typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
+    char address [ZG_GW_PEERS_ADDRESS_SIZE];    //  Its client's address
 } s_pss_t;
 
 //  The actor's state, one per gateway thread
@@ -81,6 +93,7 @@ typedef struct {
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_routes_t *routes;         //  Where web requests go
+    zg_gw_peers_t *peers;           //  Sessions per client address
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -101,6 +114,7 @@ s_self_new (zsock_t *pipe)
     assert (self);
     self->pipe = pipe;
     zg_actor_defaults (s_int_settings, &self->settings, "gateway");
+    zg_actor_defaults (s_queues_settings, &self->settings, "queues");
     zg_config_t *defaults = zg_config_new ();
     self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
     zg_config_destroy (&defaults);
@@ -118,6 +132,7 @@ s_self_new (zsock_t *pipe)
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms);
     self->counters = zg_gw_answers_counters (self->answers);
+    self->peers = zg_gw_peers_new ();
     return self;
 }
 
@@ -132,6 +147,7 @@ s_self_destroy (self_t **self_p)
     }
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
+    zg_gw_peers_destroy (&self->peers);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
     zg_gw_topics_destroy (&self->topics);
@@ -284,7 +300,10 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     }
     if (streq (key, "http-port"))
         return s_self_listen (self, value, error, size);
-    rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    if (strncmp (key, "queues-", 7) == 0)
+        rc = zg_actor_set_int (s_queues_settings, &self->settings, key + 7, value, error, size);
+    else
+        rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
     zg_codec_set_max_depth (zg_gw_answers_codec (self->answers), (int) self->settings.max_depth);
@@ -486,11 +505,19 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
             }
+            char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
+            lws_get_peer_simple (wsi, address, sizeof address);
+            if (!zg_gw_peers_admit (self->peers, address, self->settings.max_sessions_per_address)) {
+                self->counters->sessions_rejected++;
+                return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
+            }
             return 0;
         }
         case LWS_CALLBACK_ESTABLISHED:
             s_self_http_finish (self, wsi);
             pss->session = s_self_open_session (self, wsi);
+            lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
+            zg_gw_peers_add (self->peers, pss->address);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -522,8 +549,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return 0;
 
         case LWS_CALLBACK_CLOSED:
-            if (pss->session)
+            if (pss->session) {
                 s_self_close_session (self, &pss->session);
+                zg_gw_peers_remove (self->peers, pss->address);
+            }
             return 0;
 
         case LWS_CALLBACK_HTTP: {

@@ -38,6 +38,7 @@ typedef struct {
     int64_t max_topic_size;         //  Longest topic
     int64_t max_subscriptions;      //  Topics (or queues) per session
     int64_t max_sessions;           //  WebSocket sessions in all
+    int64_t max_sessions_per_address;   //  WebSocket sessions from one client address
     int64_t max_queue_bytes;        //  Send queue bound per session
     int64_t ping_interval;          //  Idle time before a ping, ms
     int64_t ping_timeout;           //  Time to answer it, ms
@@ -48,6 +49,8 @@ typedef struct {
     int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
     int64_t write_batch;            //  Bytes coalesced per write
     int64_t http_timeout;           //  Longest wait for a pattern actor, ms
+    int64_t queues_max_prefetch;    //  queues/max-prefetch, checked before consume answers ok
+    int64_t queues_max_reply_timeout;   //  queues/max-reply-timeout, bounds a REST wait
     int64_t drain_timeout;          //  Longest lame-duck shutdown, ms
     bool disconnect_slow;           //  slow-client-policy is disconnect
     char *interface;                //  Address to listen on

@@ -300,9 +300,12 @@ zg_gw_queues_consume (zg_gw_queues_t *self, zg_session_t *session, json_object *
 {
     char *queue = s_consumed_name (request);
     int64_t prefetch = session->prefetch? session->prefetch: 1;
-    if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0 || prefetch < 1) {
+    //  READY is not answered: a prefetch the actor refuses must be refused here
+    if (!queue || zg_gw_answers_int_field (request, "prefetch", &prefetch) < 0
+    ||  prefetch < 1 || prefetch > self->settings->queues_max_prefetch) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "consume needs a queue or a command name and an optional prefetch >= 1");
+                             "consume needs a queue or a command name and an optional prefetch 1 to %" PRId64,
+                             self->settings->queues_max_prefetch);
         zstr_free (&queue);
         return;
     }
@@ -660,8 +663,13 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
     json_object *data = NULL;
     int has_priority = zg_gw_answers_int_field (body, "priority", &options.priority);
     if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
-    ||  zg_gw_answers_int_field (body, "wait", &wait) < 0 || wait < 0) {
-        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
+    ||  zg_gw_answers_int_field (body, "wait", &wait) < 0
+    ||  wait < 0 || wait > self->settings->queues_max_reply_timeout) {
+        //  wait is bounded before it is added to the HTTP timeout
+        char message [128];
+        snprintf (message, sizeof message, "the body needs data; priority is an integer, wait 0 to %" PRId64 " ms",
+                  self->settings->queues_max_reply_timeout);
+        zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, message);
         json_object_put (body);
         return;
     }
@@ -741,7 +749,8 @@ zg_gw_queues_test (bool verbose)
     printf (" * zg_gw_queues: ");
     //  @selftest
     zg_gw_settings_t settings = { .max_depth = 8, .max_subscriptions = 4, .max_queue_bytes = 65536,
-                                  .http_timeout = 5000 };
+                                  .http_timeout = 5000, .queues_max_prefetch = 10,
+                                  .queues_max_reply_timeout = 60000 };
     zg_gw_answers_t *answers = zg_gw_answers_new (&settings);
     zg_gw_counters_t *counters = zg_gw_answers_counters (answers);
     zg_gw_queues_t *queues = zg_gw_queues_new (answers, &settings);
@@ -766,6 +775,18 @@ zg_gw_queues_test (bool verbose)
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
     assert (counters->errors == 5 && session->queue_count == 5);
+    //  A prefetch the actor would refuse is refused before any ok
+    request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":11}");
+    zg_gw_queues_consume (queues, session, request, NULL);
+    json_object_put (request);
+    assert (counters->errors == 6 && session->queue_names == 0);
+    //  A REST wait is range-checked before it is added to the HTTP timeout
+    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/queues/q");
+    const char *body = "{\"data\":1,\"wait\":9223372036854775807}";
+    zg_http_append (http, body, strlen (body), 1024);
+    zg_gw_queues_http_send (queues, http, "q");
+    assert (http->status == ZG_ERR_BAD_REQUEST && zg_gw_answers_pending_size (answers) == 0);
+    zg_http_destroy (&http);
 
     //  Linked to a real actor: the session consumes, then sends a task,
     //  which comes back to it as a worker
@@ -780,15 +801,15 @@ zg_gw_queues_test (bool verbose)
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":1}");
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 6);
+    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 7);
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000}");
     zg_gw_queues_send (queues, session, request, NULL);
     json_object_put (request);
     s_test_drain_until (queues, &counters->out [ZG_QUEUES], 1);
-    assert (counters->errors == 5);
+    assert (counters->errors == 6);
 
     //  HTTP: an unknown task's state is a 404, once the actor answers
-    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/none");
+    http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/none");
     zg_gw_queues_http_task (queues, http, "none");
     assert (http->status == 0 && zg_gw_answers_pending_size (answers) > 0);
     int64_t deadline = zclock_mono () + 5000;

@@ -196,6 +196,8 @@ zg_gw_routes_stats (zg_gw_routes_t *self)
     json_object_object_add (root, "web_workers", json_object_new_uint64 (zg_gw_queues_workers (self->queues)));
     json_object_object_add (root, "room_clients", json_object_new_uint64 (zg_gw_rooms_clients (self->rooms)));
     json_object_object_add (root, "pending", json_object_new_uint64 (zg_gw_answers_pending_size (self->answers)));
+    //  The process's memory budget, which every actor of this process charges
+    json_object_object_add (root, "budget", zg_budget_stats (zg_budget_process ()));
     uint64_t delivered, dropped;
     size_t subscribers;
     zg_gw_topics_pull_counters (self->topics, &delivered, &dropped, &subscribers);

@@ -3,7 +3,10 @@
 
     Unlike gophermq, a buffer is bounded per subscriber, so one subscriber
     that never fetches fills only its own buffer, and idle subscribers are
-    forgotten instead of growing memory forever.
+    forgotten instead of growing memory forever. What the buffers hold is
+    charged to the process's memory budget: while its alarm is up, messages
+    to pull subscribers are dropped and counted (a slow consumer is the one
+    that gives way).
     =========================================================================
 */
 
@@ -14,6 +17,7 @@ typedef struct {
     char *id;                       //  Canonical UUID
     char *subject;                  //  Exact subject
     zlistx_t *buffer;               //  zchunk_t messages, oldest first
+    int64_t bytes;                  //  Bytes buffered, charged to the memory budget
     size_t reserved;                //  Messages published, not yet delivered
     int64_t last_fetch;             //  zclock_mono of subscribe or last fetch
 } s_subscriber_t;
@@ -33,6 +37,7 @@ s_subscriber_destroy (s_subscriber_t **self_p)
 {
     s_subscriber_t *self = *self_p;
     if (self) {
+        zg_budget_release (zg_budget_process (), &self->bytes, (size_t) self->bytes);
         free (self->id);
         free (self->subject);
         zlistx_destroy (&self->buffer);
@@ -126,6 +131,7 @@ zg_pull_fetch (zg_pull_t *self, const char *subject, const char *id)
     if (!subscriber || strneq (subscriber->subject, subject))
         return NULL;
     zlistx_t *messages = subscriber->buffer;
+    zg_budget_release (zg_budget_process (), &subscriber->bytes, (size_t) subscriber->bytes);
     subscriber->buffer = zlistx_new ();
     zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
     subscriber->last_fetch = zclock_mono ();
@@ -183,8 +189,10 @@ zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t 
          subscriber = (s_subscriber_t *) zlistx_next (list)) {
         if (subscriber->reserved)
             subscriber->reserved--;
-        if (zlistx_size (subscriber->buffer) < self->buffer_size) {
+        if (zlistx_size (subscriber->buffer) < self->buffer_size
+        &&  zg_budget_admit (zg_budget_process (), subscriber->bytes, 0, size) == 0) {
             zlistx_add_end (subscriber->buffer, zchunk_new (data, size));
+            zg_budget_charge (zg_budget_process (), &subscriber->bytes, size);
             self->delivered++;
         }
         else
@@ -250,14 +258,18 @@ zg_pull_test (bool verbose)
     assert (zg_pull_subscribers (pull, "a.b") == 2);
     assert (zg_pull_subscribers (pull, "a") == 0);
 
-    //  Buffers are bounded per subscriber; reservations count as used
+    //  Buffers are bounded per subscriber; reservations count as used; what
+    //  they hold is charged to the memory budget until it is fetched
+    int64_t used = zg_budget_used (zg_budget_process ());
     assert (zg_pull_has_room (pull, "a.b"));
     zg_pull_reserve (pull, "a.b");
     zg_pull_deliver (pull, "a.b", (const byte *) "m1", 2);
     zg_pull_deliver (pull, "a.b", (const byte *) "m2", 2);
     assert (!zg_pull_has_room (pull, "a.b"));
     zg_pull_deliver (pull, "a.b", (const byte *) "m3", 2);
+    assert (zg_budget_used (zg_budget_process ()) == used + 8);
     zlistx_t *messages = zg_pull_fetch (pull, "a.b", first);
+    assert (zg_budget_used (zg_budget_process ()) == used + 4);
     assert (messages && zlistx_size (messages) == 2);
     zchunk_t *chunk = (zchunk_t *) zlistx_first (messages);
     assert (zchunk_size (chunk) == 2 && memcmp (zchunk_data (chunk), "m1", 2) == 0);
@@ -273,6 +285,14 @@ zg_pull_test (bool verbose)
     zg_pull_counters (pull, &delivered, &dropped, &subscribers);
     assert (delivered == 4 && dropped == 2 && subscribers == 3);
 
+    //  While the memory alarm is up, pull subscribers are the ones dropped
+    int64_t limit = zg_budget_limit (zg_budget_process ());
+    zg_budget_set_limit (zg_budget_process (), 1);
+    zg_pull_deliver (pull, "other", (const byte *) "m4", 2);
+    zg_pull_counters (pull, &delivered, &dropped, &subscribers);
+    assert (delivered == 4 && dropped == 3);
+    zg_budget_set_limit (zg_budget_process (), limit);
+
     //  Idle subscribers are forgotten
     zlistx_t *subjects = zg_pull_expire (pull, zclock_mono () + 500);
     assert (!subjects);
@@ -283,6 +303,7 @@ zg_pull_test (bool verbose)
     zlistx_destroy (&subjects);
     assert (zg_pull_subscribers (pull, "a.b") == 0);
     assert (!zg_pull_fetch (pull, "a.b", second));
+    assert (zg_budget_used (zg_budget_process ()) == used);
     free (first);
     free (second);
     zg_pull_destroy (&pull);

@@ -42,7 +42,8 @@ static const s_actor_spec_t s_actor_specs [] = {
 #define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
 
 //  The gateway is a client of the other actors over inproc: once it is
-//  configured, it gets each endpoint (the config key path) as its own key
+//  configured, it gets each endpoint (the config key path) as its own key,
+//  and the queues' bounds it checks web requests against
 typedef struct {
     const char *key;
     const char *path;
@@ -55,6 +56,8 @@ static const s_gateway_link_t s_gateway_links [] = {
     { "queues-producers", "queues/inproc-producers" },
     { "queues-workers", "queues/inproc-workers" },
     { "rooms-clients", "rooms/inproc-clients" },
+    { "queues-max-prefetch", "queues/max-prefetch" },
+    { "queues-max-reply-timeout", "queues/max-reply-timeout" },
 };
 #define ZGATE_GATEWAY_LINKS (sizeof s_gateway_links / sizeof s_gateway_links [0])
 
@@ -194,6 +197,21 @@ s_restart_only (const char *path, const char *value)
     return strstr (value, "://") != NULL;
 }
 
+//  server/memory-budget: the limit of the process's budget, 0 for the default
+static int
+s_set_memory_budget (const char *value, char *error, size_t size)
+{
+    char *end = NULL;
+    errno = 0;
+    long long limit = strtoll (value, &end, 10);
+    if (!isdigit ((unsigned char) *value) || *end || errno || limit > INT64_MAX / 2) {
+        snprintf (error, size, "server/memory-budget '%s' is not a byte count", value);
+        return -1;
+    }
+    zg_budget_set_limit (zg_budget_process (), (int64_t) limit);
+    return 0;
+}
+
 //  Refuse native endpoints off this host without a server certificate, unless
 //  security/allow-insecure says so; returns 0, or -1 with a reason
 static int
@@ -305,6 +323,8 @@ static int
 s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *key, const char *value,
              char *error, size_t size)
 {
+    if (streq (section, "server") && streq (key, "memory-budget"))
+        return s_set_memory_budget (value, error, size);
     if (streq (section, "server") && streq (key, "log-level")) {
         if (zg_log_set_level (log, value, error, size))
             return -1;
@@ -381,6 +401,8 @@ main (int argc, char **argv)
     char error [512] = "";
     int rc = s_load_config (config, argc, argv, error, sizeof error);
     zg_log_t *log = NULL;
+    if (rc == 0)
+        rc = s_set_memory_budget (zg_config_get (config, "server/memory-budget"), error, sizeof error);
     if (rc == 0) {
         log = zg_log_new (zg_config_get (config, "server/log-level"),
                           zg_config_get (config, "server/log-target"), error, sizeof error);

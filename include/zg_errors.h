@@ -36,7 +36,8 @@
 #define ZG_ERR_TOO_MANY         429
 //  A global capacity limit: max-tasks, max-queues, max-clients, max-rooms...
 #define ZG_ERR_UNAVAILABLE      503
-//  The store could not take the request (disk full, I/O error): nothing changed
+//  No room to keep the request: the store could not take it (disk full, I/O
+//  error) or the memory budget is exhausted (zg_budget's alarm); nothing changed
 #define ZG_ERR_STORAGE          507
 
 //  Made by the gateway only, in its answers to web clients:

@@ -19,6 +19,7 @@
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
 #include "zg_qdurable.h"
+#include "zg_qbytes.h"
 
 struct _zg_qcore_t {
     const zg_qsettings_t *settings; //  The actor's settings, read live
@@ -28,6 +29,7 @@ struct _zg_qcore_t {
     zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
     zg_qrecent_t *recent;           //  Recently finished tasks
     zg_qoutbox_t *outbox;           //  Messages to send
+    zg_budget_t *budget;            //  The memory budget tasks' bytes are charged to
     zg_qdurable_t *durable;         //  Journal of the changes, or NULL (in memory)
     int64_t now;                    //  Monotonic ms
     int64_t wall;                   //  Wall clock ms
@@ -53,6 +55,7 @@ zg_qcore_new (const zg_qsettings_t *settings)
     self->registry = zg_qworkers_new ();
     self->outbox = zg_qoutbox_new ();
     self->recent = zg_qrecent_new ((size_t) settings->recent_size, self->table);
+    self->budget = zg_budget_process ();
     zg_qcore_set_clock (self, zclock_mono (), zclock_time ());
     return self;
 }
@@ -68,6 +71,9 @@ zg_qcore_destroy (zg_qcore_t **self_p)
     if (!self)
         return;
     zg_qworkers_destroy (&self->registry);
+    //  What the tasks still hold goes back to the process's budget
+    int64_t bytes = zg_qtable_bytes (self->table);
+    zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zg_qtable_destroy (&self->table);
     zg_tasks_destroy (&self->tasks);
     zg_qoutbox_destroy (&self->outbox);
@@ -122,6 +128,7 @@ s_queue (zg_qcore_t *self, const char *name, bool command)
 static void
 s_assign_queue (zg_qcore_t *self, zg_task_t *task, zg_taskq_t *queue)
 {
+    zg_qbytes_assign (self->budget, task, queue);
     if (task->queue)
         zg_qtable_release (self->table, task->queue);
     task->queue = queue;
@@ -155,31 +162,9 @@ static void
 s_forget (zg_qcore_t *self, zg_task_t *task)
 {
     zg_qdurable_forget (self->durable, task);
+    zg_qbytes_release (self->budget, task);
     zg_qtable_release (self->table, task->queue);
     zg_tasks_remove (self->tasks, task);
-}
-
-//  --------------------------------------------------------------------------
-//  Whether a worker may take one more task
-
-static bool
-s_has_credit (zg_qworker_t *worker)
-{
-    return (int64_t) worker->held.size < worker->prefetch;
-}
-
-//  --------------------------------------------------------------------------
-//  Take a worker's seats out of their lines (credit used up) or put them in
-
-static void
-s_set_in_lines (zg_qworker_t *worker, bool in_lines)
-{
-    worker->in_lines = in_lines;
-    for (size_t index = 0; index < worker->seat_count; index++)
-        if (in_lines)
-            zg_taskq_line_append (&worker->seats [index]);
-        else
-            zg_taskq_line_remove (&worker->seats [index]);
 }
 
 //  --------------------------------------------------------------------------
@@ -189,16 +174,16 @@ s_set_in_lines (zg_qworker_t *worker, bool in_lines)
 static void
 s_credit (zg_qcore_t *self, zg_qworker_t *worker)
 {
-    while (worker->pinned.head && s_has_credit (worker)) {
+    while (worker->pinned.head && zg_qworkers_has_credit (worker)) {
         zg_task_t *copy = worker->pinned.head;
         zg_task_list_remove (&worker->pinned, copy);
         copy->queue->pinned--;
         s_deliver (self, worker, copy);
     }
-    bool credit = s_has_credit (worker);
+    bool credit = zg_qworkers_has_credit (worker);
     if (credit == worker->in_lines)
         return;
-    s_set_in_lines (worker, credit);
+    zg_qworkers_set_in_lines (worker, credit);
     if (credit)
         for (size_t index = 0; index < worker->seat_count; index++)
             s_dispatch (self, worker->seats [index].queue);
@@ -220,8 +205,8 @@ s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
     zg_task_list_add (&worker->held, task, false);
     zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
     zg_qoutbox_deliver (self->outbox, task);
-    if (!s_has_credit (worker) && worker->in_lines)
-        s_set_in_lines (worker, false);
+    if (!zg_qworkers_has_credit (worker) && worker->in_lines)
+        zg_qworkers_set_in_lines (worker, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -322,6 +307,7 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
         zmq_msg_init_size (&task->result, strlen (reason));
         memcpy (zmq_msg_data (&task->result), reason, strlen (reason));
     }
+    zg_qbytes_recharge (self->budget, task);
     if (task->scatter) {
         //  A group's outcome is its copies' replies, then END
         if (s_unwait (self, task))
@@ -503,7 +489,7 @@ s_scatter (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit)
                 zmq_msg_copy (&copy->payload, submit->payload);
                 copy->group = group;
                 queue->sent++;
-                if (s_has_credit (worker))
+                if (zg_qworkers_has_credit (worker))
                     s_deliver (self, worker, copy);
                 else {
                     copy->worker = worker;
@@ -544,6 +530,9 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
         zg_wire_reason (reason, "queue full (max-pending %" PRId64 ")", settings->max_pending);
         return -1;
     }
+    if ((*code = zg_qbytes_admit (self->budget, queue, settings->max_queue_bytes, zmq_msg_size (submit->payload),
+                                  reason)))
+        return -1;
     if (!queue && !(queue = s_queue (self, submit->name, false))) {
         *code = ZG_ERR_UNAVAILABLE;
         zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
@@ -567,6 +556,7 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     //  The id before dispatch: a group with no copies ends (and may be
     //  forgotten, past max-results) at once
     memcpy (id, task->id_text, (size_t) task->id_size + 1);
+    zg_qbytes_recharge (self->budget, task);
     if (options->scatter) {
         if (--task->copies == 0)
             s_finish (self, task, ZG_TASK_DONE, NULL, NULL);
@@ -600,6 +590,7 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
     s_assign_queue (self, task, zg_qtable_ensure (self->table, name, (record->flags & ZG_QRECORD_COMMAND) != 0,
                                                   self->settings->max_priority, INT64_MAX));
     zg_qdurable_fill (task, record);
+    zg_qbytes_recharge (self->budget, task);
     if (record->finished) {
         task->expires = self->now + (record->expires - self->wall);
         zg_task_list_add (&self->finished, task, false);

@@ -28,6 +28,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-name-size", offsetof (zg_qsettings_t, max_name_size), 1, ZG_QOPTIONS_NAME_MAX },
     { "max-options-size", offsetof (zg_qsettings_t, max_options_size), 1, 1048576 },
     { "max-pending", offsetof (zg_qsettings_t, max_pending), 0, INT32_MAX },
+    { "max-queue-bytes", offsetof (zg_qsettings_t, max_queue_bytes), 0, INT64_MAX / 2 },
     { "max-tasks", offsetof (zg_qsettings_t, max_tasks), 1, INT32_MAX },
     { "max-queues", offsetof (zg_qsettings_t, max_queues), 1, 10000000 },
     { "max-workers", offsetof (zg_qsettings_t, max_workers), 1, 10000000 },

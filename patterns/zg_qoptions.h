@@ -34,6 +34,7 @@ typedef struct {
     int64_t max_name_size;          //  Longest name, worker id or req
     int64_t max_options_size;       //  Largest options frame
     int64_t max_pending;            //  Waiting tasks per queue
+    int64_t max_queue_bytes;        //  Bytes of payloads and results per queue
     int64_t max_tasks;              //  Tasks in memory
     int64_t max_queues;             //  Queues plus commands
     int64_t max_workers;            //  Logical workers

@@ -50,6 +50,21 @@ zg_qtable_destroy (zg_qtable_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
+//  Bytes the tasks of every queue and command hold (zg_qbytes)
+
+int64_t
+zg_qtable_bytes (zg_qtable_t *self)
+{
+    assert (self);
+    int64_t bytes = 0;
+    for (int index = 0; index < 2; index++)
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (self->tables [index]); queue;
+             queue = (zg_taskq_t *) zhashx_next (self->tables [index]))
+            bytes += queue->bytes;
+    return bytes;
+}
+
+//  --------------------------------------------------------------------------
 //  The queue or command of that name, or NULL
 
 zg_taskq_t *
@@ -163,6 +178,7 @@ s_queue_stats (zg_taskq_t *queue, int64_t wall)
     json_object_object_add (counters, "workers", json_object_new_uint64 (queue->workers));
     json_object_object_add (counters, "oldest_waiting_ms", json_object_new_int64 (zg_taskq_oldest (queue, wall)));
     json_object_object_add (counters, "sent", json_object_new_uint64 (queue->sent));
+    json_object_object_add (counters, "bytes", json_object_new_int64 (queue->bytes));
     return counters;
 }
 
@@ -212,6 +228,9 @@ zg_qtable_test (bool verbose)
     zg_qtable_release (table, jobs);
     zg_qtable_collect (table);
     assert (zg_qtable_size (table) == 1);
+    jobs->bytes = 42;
+    assert (zg_qtable_bytes (table) == 42);
+    jobs->bytes = 0;
     json_object *root = json_object_new_object ();
     zg_qtable_stats (table, root, 0);
     json_object *counters = json_object_object_get (json_object_object_get (root, "queues"), "jobs");

@@ -31,6 +31,10 @@ zg_qtable_t *
 void
     zg_qtable_destroy (zg_qtable_t **self_p);
 
+//  Bytes the tasks of every queue and command hold (zg_qbytes)
+int64_t
+    zg_qtable_bytes (zg_qtable_t *self);
+
 //  The queue or command of that name, or NULL; no side effects
 zg_taskq_t *
     zg_qtable_lookup (zg_qtable_t *self, const char *name, bool command);

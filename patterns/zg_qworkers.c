@@ -177,6 +177,31 @@ zg_qworkers_newer (zg_qworker_t *worker)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a worker may take one more task
+
+bool
+zg_qworkers_has_credit (zg_qworker_t *worker)
+{
+    assert (worker);
+    return (int64_t) worker->held.size < worker->prefetch;
+}
+
+//  --------------------------------------------------------------------------
+//  Take a worker's seats out of their lines (credit used up) or put them in
+
+void
+zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines)
+{
+    assert (worker);
+    worker->in_lines = in_lines;
+    for (size_t index = 0; index < worker->seat_count; index++)
+        if (in_lines)
+            zg_taskq_line_append (&worker->seats [index]);
+        else
+            zg_taskq_line_remove (&worker->seats [index]);
+}
+
+//  --------------------------------------------------------------------------
 //  The worker silent the longest if it timed out, else NULL
 
 zg_qworker_t *

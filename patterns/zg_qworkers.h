@@ -78,6 +78,15 @@ zg_qworker_t *
 zg_qworker_t *
     zg_qworkers_newer (zg_qworker_t *worker);
 
+//  Whether a worker may take one more task (it holds fewer than its prefetch)
+bool
+    zg_qworkers_has_credit (zg_qworker_t *worker);
+
+//  Take a worker's seats out of their queues' lines (credit used up) or put
+//  them in
+void
+    zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines);
+
 //  The worker silent the longest if it has been silent for timeout ms at
 //  now, else NULL; it stays in the registry
 zg_qworker_t *

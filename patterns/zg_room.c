@@ -376,14 +376,23 @@ zg_room_complete (zg_room_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  No members and no messages
+
+bool
+zg_room_is_empty (zg_room_t *self)
+{
+    assert (self);
+    return zhashx_size (self->members) == 0 && zg_roomq_size (self->queue) == 0 && !self->inflight;
+}
+
+//  --------------------------------------------------------------------------
 //  No members, no messages, and these options: nothing to keep
 
 bool
 zg_room_is_idle (zg_room_t *self, const zg_room_options_t *defaults)
 {
-    assert (self);
     assert (defaults);
-    return zhashx_size (self->members) == 0 && zg_roomq_size (self->queue) == 0 && !self->inflight
+    return zg_room_is_empty (self)
         && self->options.hold == defaults->hold && self->options.ack_timeout == defaults->ack_timeout
         && self->options.lowest_first == defaults->lowest_first;
 }

@@ -76,6 +76,7 @@ struct _zg_room_t {
     size_t waiting;                 //  Holders that have not acked it
     zg_room_options_t options;      //  Hold, ack-timeout, priority order
     zg_heap_node_t deadline;        //  Actor: monotonic ms when the holders time out
+    int64_t bytes;                  //  Room set: payload bytes queued and in flight, charged to the budget
 };
 
 //  Create an empty room with these options
@@ -166,6 +167,10 @@ bool
 //  End the in-flight message; the caller takes it
 zg_rmessage_t *
     zg_room_complete (zg_room_t *self);
+
+//  No members and no messages
+bool
+    zg_room_is_empty (zg_room_t *self);
 
 //  No members, no messages, and these options: nothing to keep
 bool

@@ -35,8 +35,10 @@ typedef struct {
     int64_t hold;                   //  Default: rooms hold messages without members
     int64_t max_clients;            //  Logical clients alive at once
     int64_t max_rooms;              //  Rooms that exist at once
+    int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
     int64_t max_backlog;            //  Pending messages per room
+    int64_t max_backlog_bytes;      //  Their payload bytes per room
     int64_t max_name_size;          //  Longest room name or correlation id
     int64_t max_message_size;       //  Largest message libzmq accepts
     int64_t max_peek;               //  Most messages one PEEK returns
@@ -52,8 +54,10 @@ static const zg_int_setting_t s_int_settings [] = {
     { "hold", offsetof (s_settings_t, hold), 0, 1 },
     { "max-clients", offsetof (s_settings_t, max_clients), 1, 100000000 },
     { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
+    { "room-idle-timeout", offsetof (s_settings_t, room_idle_timeout), 0, 86400000 },
     { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
     { "max-backlog", offsetof (s_settings_t, max_backlog), 1, 100000000 },
+    { "max-backlog-bytes", offsetof (s_settings_t, max_backlog_bytes), 0, INT64_MAX / 2 },
     { "max-name-size", offsetof (s_settings_t, max_name_size), 1, 4096 },
     { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
     { "max-peek", offsetof (s_settings_t, max_peek), 1, 100000 },
@@ -93,7 +97,7 @@ static void
 s_self_configure_rooms (self_t *self)
 {
     zg_room_options_t defaults = { self->settings.hold != 0, self->settings.ack_timeout, false };
-    zg_roomset_configure (self->rooms, &defaults, self->settings.verbose != 0);
+    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout, self->settings.verbose != 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -485,13 +489,14 @@ s_self_send_message (self_t *self)
     if (s_self_int (self, 4, INT64_MIN, &priority, "priority"))
         return;
     const char *name = s_self_room_name (self, 3);
-    zg_room_t *existing = name? zg_roomset_lookup (self->rooms, name): NULL;
-    if (existing && (int64_t) zg_room_backlog (existing) >= self->settings.max_backlog) {
-        s_self_error (self, ZG_ERR_TOO_MANY, "room '%s' is full (max-backlog %" PRId64 ")",
-                      name, self->settings.max_backlog);
+    char reason [ZG_WIRE_REASON_SIZE];
+    int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
+                                       self->settings.max_backlog, self->settings.max_backlog_bytes, reason): 0;
+    if (code) {
+        s_self_error (self, code, "%s", reason);
         return;
     }
-    zg_room_t *room = existing? existing: name? s_self_room_get (self, name): NULL;
+    zg_room_t *room = name? s_self_room_get (self, name): NULL;
     if (!room)
         return;
     uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5]);

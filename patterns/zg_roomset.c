@@ -28,10 +28,13 @@ struct _zg_roomset_t {
     uint64_t released;              //  Messages released
     uint64_t delivered;             //  DELIVER events sent
     uint64_t evicted;               //  Members evicted
+    uint64_t expired;               //  Rooms with options of their own forgotten once idle
+    int64_t idle_timeout;           //  Ms such a room may stay empty
     uint64_t dropped;               //  Events libzmq refused
     int64_t latencies [ZG_ROOMSET_LATENCIES];  //  Queued-to-released ms of the last releases
     zg_rmessage_t *spare [ZG_ROOMSET_SPARE_MESSAGES];  //  Finished messages to reuse
     size_t spare_count;             //  Messages in spare
+    zg_budget_t *budget;            //  The memory budget payloads are charged to
 };
 
 //  --------------------------------------------------------------------------
@@ -47,6 +50,7 @@ zg_roomset_new (void *handle)
     self->rooms = zhashx_new ();
     zhashx_set_destructor (self->rooms, (zhashx_destructor_fn *) zg_room_destroy);
     self->deadlines = zg_heap_new ();
+    self->budget = zg_budget_process ();
     self->defaults = (zg_room_options_t) { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     return self;
 }
@@ -63,6 +67,12 @@ zg_roomset_destroy (zg_roomset_t **self_p)
         return;
     //  The heap first: it marks the rooms' nodes out of it
     zg_heap_destroy (&self->deadlines);
+    //  What the rooms still hold goes back to the process's budget
+    int64_t bytes = 0;
+    for (zg_room_t *room = (zg_room_t *) zhashx_first (self->rooms); room;
+         room = (zg_room_t *) zhashx_next (self->rooms))
+        bytes += room->bytes;
+    zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zhashx_destroy (&self->rooms);
     while (self->spare_count > 0)
         free (self->spare [--self->spare_count]);
@@ -74,11 +84,12 @@ zg_roomset_destroy (zg_roomset_t **self_p)
 //  Options of new rooms, and logging
 
 void
-zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, bool verbose)
+zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout, bool verbose)
 {
     assert (self);
     assert (defaults);
     self->defaults = *defaults;
+    self->idle_timeout = idle_timeout;
     self->verbose = verbose;
 }
 
@@ -124,6 +135,30 @@ zg_roomset_size (zg_roomset_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a room may queue one more message
+
+int
+zg_roomset_admit (zg_roomset_t *self, const char *name, size_t size, int64_t max_backlog, int64_t max_bytes,
+                  char *reason)
+{
+    assert (self);
+    assert (name && reason);
+    zg_room_t *room = zg_roomset_lookup (self, name);
+    if (room && (int64_t) zg_room_backlog (room) >= max_backlog) {
+        zg_wire_reason (reason, "room '%s' is full (max-backlog %" PRId64 ")", name, max_backlog);
+        return ZG_ERR_TOO_MANY;
+    }
+    int code = zg_budget_admit (self->budget, room? room->bytes: 0, max_bytes, size);
+    if (code == ZG_ERR_TOO_MANY)
+        zg_wire_reason (reason, "room '%s' is full (max-backlog-bytes %" PRId64 ")", name, max_bytes);
+    else
+    if (code)
+        zg_wire_reason (reason, "memory budget exhausted (%" PRId64 " bytes); try later",
+                        zg_budget_limit (self->budget));
+    return code;
+}
+
+//  --------------------------------------------------------------------------
 //  Queue a message in a room; returns its seq
 
 uint64_t
@@ -138,6 +173,7 @@ zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg
     message->priority = priority;
     message->queued = zclock_time ();
     zmq_msg_init (&message->payload);
+    zg_budget_charge (self->budget, &room->bytes, zmq_msg_size (payload));
     zmq_msg_move (&message->payload, payload);
     uint64_t seq = message->seq;
     zg_room_push (room, &message);
@@ -188,6 +224,7 @@ s_complete (zg_roomset_t *self, zg_room_t *room)
 {
     zg_heap_remove (self->deadlines, &room->deadline);
     zg_rmessage_t *message = zg_room_complete (room);
+    zg_budget_release (self->budget, &room->bytes, zmq_msg_size (&message->payload));
     if (self->spare_count < ZG_ROOMSET_SPARE_MESSAGES) {
         zmq_msg_close (&message->payload);
         self->spare [self->spare_count++] = message;
@@ -237,8 +274,13 @@ zg_roomset_settle (zg_roomset_t *self, zg_room_t *room, int64_t now)
         else
             zg_heap_set (self->deadlines, &room->deadline, now + room->options.ack_timeout);
     }
+    //  An empty room with options of its own waits for room-idle-timeout in
+    //  the deadline heap, which holds no ack deadline for it now
     if (zg_room_is_idle (room, &self->defaults))
         zhashx_delete (self->rooms, room->name);
+    else
+    if (zg_room_is_empty (room))
+        zg_heap_set (self->deadlines, &room->deadline, now + self->idle_timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -321,6 +363,14 @@ zg_roomset_expire (zg_roomset_t *self, int64_t now)
     while (zg_heap_first_key (self->deadlines) <= now) {
         zg_room_t *room = ZG_ITEM_OF (zg_heap_first (self->deadlines), zg_room_t, deadline);
         zg_heap_remove (self->deadlines, &room->deadline);
+        if (!room->inflight) {
+            //  An idle deadline: the room is forgotten if it is still empty
+            if (zg_room_is_empty (room)) {
+                self->expired++;
+                zhashx_delete (self->rooms, room->name);
+            }
+            continue;
+        }
         //  Collect first: each eviction changes the member table
         zlistx_t *late = zlistx_new ();
         for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room))
@@ -512,6 +562,7 @@ zg_roomset_stats (zg_roomset_t *self, json_object *root, size_t top, uint64_t *d
     json_object_object_add (root, "released", json_object_new_uint64 (self->released));
     json_object_object_add (root, "delivered", json_object_new_uint64 (self->delivered));
     json_object_object_add (root, "evicted", json_object_new_uint64 (self->evicted));
+    json_object_object_add (root, "expired", json_object_new_uint64 (self->expired));
     size_t count, with_backlog;
     zg_room_t **rooms = zg_roomset_top (self, top, &count, &with_backlog);
     json_object *list = json_object_new_array ();
@@ -569,9 +620,10 @@ zg_roomset_test (bool verbose)
     zmsg_t *hello = zmsg_recv (router);
     zmsg_destroy (&hello);
 
+    int64_t used_before = zg_budget_used (zg_budget_process ());
     zg_roomset_t *rooms = zg_roomset_new (zsock_resolve (router));
     zg_room_options_t defaults = { false, 500, false };
-    zg_roomset_configure (rooms, &defaults, verbose);
+    zg_roomset_configure (rooms, &defaults, 100, verbose);
     assert (zg_roomset_defaults (rooms).ack_timeout == 500);
     zg_rclients_t *clients = zg_rclients_new ();
     zg_rclient_t *alice = zg_rclients_add (clients, "peer", 4, 0);
@@ -621,6 +673,16 @@ zg_roomset_test (bool verbose)
         zg_roomset_queue (rooms, kept, 0, &payload);
         zg_roomset_settle (rooms, kept, 2000);
     }
+    //  Its bytes are charged: a room is full by count or by bytes
+    assert (kept->bytes == 2 && zg_budget_used (zg_budget_process ()) == used_before + 2);
+    char reason [ZG_WIRE_REASON_SIZE];
+    assert (zg_roomset_admit (rooms, "kept", 1, 2, 0, reason) == ZG_ERR_TOO_MANY);
+    assert (strstr (reason, "(max-backlog 2)"));
+    assert (zg_roomset_admit (rooms, "kept", 2, 10, 3, reason) == ZG_ERR_TOO_MANY);
+    assert (strstr (reason, "max-backlog-bytes 3"));
+    assert (zg_roomset_admit (rooms, "kept", 1, 10, 3, reason) == 0);
+    assert (zg_roomset_admit (rooms, "fresh", 3, 10, 3, reason) == 0);
+    assert (zg_roomset_admit (rooms, "fresh", 4, 10, 3, reason) == ZG_ERR_TOO_MANY);
     size_t count, with_backlog;
     zg_room_t **top = zg_roomset_top (rooms, 5, &count, &with_backlog);
     assert (count == 1 && with_backlog == 1 && top [0] == kept);
@@ -667,9 +729,26 @@ zg_roomset_test (bool verbose)
     assert (dropped == 1);
     json_object_put (stats);
 
+    //  A room with options of its own is forgotten once empty for the idle
+    //  timeout (100 ms here); activity in it starts the wait again
+    zg_room_t *custom = zg_roomset_add (rooms, "custom");
+    zg_room_options_t lowest = { false, 500, true };
+    assert (zg_room_configure (custom, &lowest) == 0);
+    zg_roomset_settle (rooms, custom, 10000);
+    zg_roomset_settle (rooms, custom, 10050);
+    zg_roomset_expire (rooms, 10149);
+    assert (zg_roomset_lookup (rooms, "custom") == custom);
+    zg_roomset_expire (rooms, 10150);
+    assert (zg_roomset_lookup (rooms, "custom") == NULL);
+    stats = json_object_new_object ();
+    zg_roomset_stats (rooms, stats, 10, &dropped);
+    assert (json_object_object_get_ex (stats, "expired", &value) && json_object_get_int64 (value) == 1);
+    json_object_put (stats);
+
     //  Rooms first, then the clients their members point at
     zg_roomset_destroy (&rooms);
     assert (rooms == NULL);
+    assert (zg_budget_used (zg_budget_process ()) == used_before);
     zg_roomset_destroy (&rooms);
     zg_rclients_destroy (&clients);
     zsock_destroy (&peer);

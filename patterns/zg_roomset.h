@@ -34,10 +34,12 @@ zg_roomset_t *
 void
     zg_roomset_destroy (zg_roomset_t **self_p);
 
-//  Options of new rooms (a room that keeps them is forgotten when empty),
-//  and whether to log evictions
+//  Options of new rooms (a room that keeps them is forgotten when empty; one
+//  with options of its own once it has been empty for idle_timeout ms), and
+//  whether to log evictions
 void
-    zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, bool verbose);
+    zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout,
+                          bool verbose);
 
 //  Options of new rooms
 zg_room_options_t
@@ -56,8 +58,17 @@ zg_room_t *
 size_t
     zg_roomset_size (zg_roomset_t *self);
 
+//  Whether the room of this name (that may not exist yet) may queue one more
+//  message of size bytes: at most max_backlog messages and max_bytes bytes (0: no limit but
+//  the memory budget). Returns 0, or the code of the refusal with its reason
+//  written (ZG_WIRE_REASON_SIZE bytes); a refusal changes nothing
+int
+    zg_roomset_admit (zg_roomset_t *self, const char *name, size_t size, int64_t max_backlog, int64_t max_bytes,
+                      char *reason);
+
 //  Queue a message of this priority in a room; the payload is moved into
-//  it. Returns its seq. The caller settles the room.
+//  it and its bytes charged to the room and the memory budget until it is
+//  done. Returns its seq. The caller settles the room.
 uint64_t
     zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload);
 

@@ -53,6 +53,7 @@ struct _zg_taskq_t {
     uint64_t dead;                  //  Tasks sent to the dead letters
     uint64_t redelivered;           //  Tasks taken back for another delivery
     uint64_t refs;                  //  Tasks in the store and recent entries naming it
+    int64_t bytes;                  //  Bytes its tasks hold, charged to the memory budget
     bool idle_listed;               //  On the core's list of queues to check for forgetting
     zg_taskq_t *idle_next;          //  Next on that list
 };

@@ -63,6 +63,7 @@ struct _zg_task_t {
     int64_t finished;               //  Finished, ms since the epoch, or 0
     int64_t expires;                //  Monotonic ms when a finished task is forgotten
     int64_t ack_timeout;            //  Ms a worker has to answer a delivery
+    int64_t charged;                //  Bytes charged to its queue (zg_qbytes)
     zg_heap_node_t timers [ZG_TASKS_TIMERS];    //  Link in each deadline heap:
                                     //  key is the monotonic ms of the deadline
     uint32_t attempt;               //  Deliveries so far

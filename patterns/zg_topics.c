@@ -87,15 +87,35 @@ typedef struct {
 } self_t;
 
 //  --------------------------------------------------------------------------
+//  Bound what one frame from a client may make libzmq allocate, on both
+//  sides: a subscription longer than a topic could never match, and without a
+//  bound a frame header claiming 2^63 bytes (or a 30 MB prefix, kept per
+//  subscriber) reaches the allocator. The same limit applies to the ZMTP
+//  handshake's commands (READY with the peer's routing id and metadata, or
+//  CURVE's), and ZMTP 3.1 frames a subscription as a SUBSCRIBE command:
+//  ZG_TOPICS_FRAMING leaves room for both.
 
+#define ZG_TOPICS_FRAMING 4096
+
+static void
+s_self_bound_messages (self_t *self)
+{
+    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    zsock_set_maxmsgsize (self->xpub, (int) (self->settings.max_topic_size + ZG_TOPICS_FRAMING));
+}
+
+//  --------------------------------------------------------------------------
 //  Socket options apply to connections made from now on
+
 static void
 s_self_apply_options (self_t *self)
 {
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
+    s_self_bound_messages (self);
 }
+
+//  --------------------------------------------------------------------------
 
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
@@ -169,7 +189,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return rc;
     //  libzmq passes a new high-water mark on to every pipe, even one whose
     //  peer is going away (4.3.4 may crash then): set them only when asked
-    if (streq (key, "sndhwm") || streq (key, "rcvhwm") || streq (key, "max-message-size"))
+    if (streq (key, "sndhwm") || streq (key, "rcvhwm") || streq (key, "max-message-size")
+    ||  streq (key, "max-topic-size"))
         s_self_apply_options (self);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) realloc (self->checked_topic, (size_t) self->settings.max_topic_size + 1);

@@ -15,6 +15,12 @@
 #include "zg_history.h"
 #include "zg_topics_history.h"
 
+//  Largest request frame a client may send: requests carry a topic, a req
+//  and numbers, and libzmq bounds the ZMTP handshake's commands by the same
+//  limit; a larger frame (even one whose header claims 2^63 bytes) closes
+//  the connection before libzmq allocates it
+#define ZG_TOPICS_HISTORY_MAX_FRAME 65536
+
 typedef struct {
     int64_t max_bytes;              //  Bound of all remembered topics together
 } s_settings_t;
@@ -46,6 +52,7 @@ zg_topics_history_new (void)
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     zsock_set_router_mandatory (self->router, 1);
+    zsock_set_maxmsgsize (self->router, ZG_TOPICS_HISTORY_MAX_FRAME);
     return self;
 }
 

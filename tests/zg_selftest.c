@@ -37,9 +37,12 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
+#include "zg_gw_peers.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
+#include "zg_budget.h"
+#include "zg_qbytes.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
@@ -65,6 +68,8 @@ static const s_test_t s_tests [] = {
     { "zg_config", zg_config_test },
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
+    { "zg_budget", zg_budget_test },
+    { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
     { "zg_topics_history", zg_topics_history_test },
     { "zg_topics", zg_topics_test },
@@ -105,6 +110,7 @@ static const s_test_t s_tests [] = {
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
+    { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
