@@ -259,7 +259,8 @@ s_self_room_name (self_t *self, size_t index)
 //  --------------------------------------------------------------------------
 //  The client a frame names, touched: a command naming it is a sign of life,
 //  and its events follow it to this connection; answers an ERROR if unknown,
-//  and 403 if the sender may not name it (another connection or identity)
+//  and 403 if the sender may not name it (another connection or identity:
+//  the message's properties are read only for a client that has an owner)
 
 static zg_rclient_t *
 s_self_touch_client (self_t *self, size_t index)
@@ -267,7 +268,6 @@ s_self_touch_client (self_t *self, size_t index)
     zg_wire_part_t frame = zg_wire_frame (&self->request, index);
     zg_rclient_t *client = zg_rclients_lookup (self->clients, frame.data, frame.size);
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
-    //  The message's properties are read only for a client that has an owner
     if (!client)
         s_self_error (self, ZG_ERR_NOT_FOUND, "unknown client");
     else
@@ -351,9 +351,8 @@ s_self_hello (self_t *self)
     }
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
     zg_rclient_t *client = zg_rclients_add (self->clients, routing.data, routing.size, self->now);
-    const char *identity = zg_wire_identity (&self->request);
-    if (zg_security_on (self->security) && identity)
-        zg_rclients_set_owner (client, identity);
+    if (zg_security_on (self->security) && zg_wire_identity (&self->request))
+        zg_rclients_set_owner (client, zg_wire_identity (&self->request));
     zg_wire_part_t result = { client->id, client->id_size };
     s_self_ok (self, &result, 1);
 }
@@ -619,8 +618,7 @@ static const s_command_t s_commands [] = {
 
 //  --------------------------------------------------------------------------
 //  Whether the permissions let the sender run the command; answers an ERROR
-//  (403, or the room name's) if not. An async JOIN observes; an admin may
-//  peek at any room.
+//  (403, or the room name's) if not. An async JOIN observes; admins may all.
 
 static bool
 s_self_permitted (self_t *self, const s_command_t *entry)
