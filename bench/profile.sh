@@ -2,8 +2,10 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms|ws8 [COUNT [SIZE]]
+#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]
 #
+# ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
+# subscribe; compare its instructions per message with ws8's.
 # Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
 # with zg_bench (COUNT messages, tasks or rounds of SIZE bytes, default 64), stops it, and prints zgate's
 # instructions per operation and its most expensive functions. The profile stays in
@@ -27,6 +29,7 @@ source "$ROOT/bench/zgate_lib.sh"
 trap 'zgate_stop; rm -rf "$WORK"' EXIT
 
 DRIVER=$GEN
+ZGATE_FLAGS=()
 case $SCENARIO in
     topics) count=${2:-200000}
         args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 1 --count "$count") ;;
@@ -42,13 +45,23 @@ case $SCENARIO in
         # Paced below the gateway's limit, so that every message is delivered and costs what it should
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
               --count "$count" --rate 2000) ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8 [COUNT [SIZE]]" >&2; exit 2 ;;
+    ws8-secure) count=${2:-20000}
+        DRIVER=$BUILD/bench/zg_bench_ws
+        printf 'grants\n    bench-role\n        topics\n            subscribe = bench.*\n' > "$WORK/permissions.cfg"
+        ZGATE_FLAGS=(--security-jwt-secret bench-secret --security-permissions "$WORK/permissions.cfg")
+        ZG_BENCH_TOKEN=$(python3 -c 'import base64,hashlib,hmac,json
+b=lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+h=b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}")+"."+b(json.dumps({"sub":"bench","roles":["bench-role"]}).encode())
+print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
+        export ZG_BENCH_TOKEN
+        args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
+              --count "$count" --rate 2000) ;;
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]" >&2; exit 2 ;;
 esac
 
 OUT=$BUILD/callgrind.$SCENARIO.out
 ZG_WRAPPER=(valgrind --tool=callgrind --callgrind-out-file="$OUT")
-# shellcheck disable=SC2119  # no extra zgate flags
-zgate_start
+zgate_start "${ZGATE_FLAGS[@]}"
 mapfile -t args < <(expand "${args[@]}")
 "$DRIVER" "${args[@]}" --size "${3:-64}" --timeout 120000
 zgate_stop

@@ -485,6 +485,28 @@ if has_component gateway; then
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p50 us" "ws.lat.$subs.p50" raw.pubsub.lat.p50
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p99 us" "ws.lat.$subs.p99" raw.pubsub.lat.p99
     done
+    # The cost of security: the same fan-out with security off and on (a JWT on each upgrade, the permissions
+    # file's role checked on each subscribe), alternating in one run
+    SECURE=$WORK/secure
+    mkdir -p "$SECURE"
+    printf 'grants\n    bench-role\n        topics\n            subscribe = bench.*\n' > "$SECURE/permissions.cfg"
+    BENCH_TOKEN=$(python3 -c 'import base64,hashlib,hmac,json
+b=lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+h=b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}")+"."+b(json.dumps({"sub":"bench","roles":["bench-role"]}).encode())
+print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
+    count=$(scaled 20000 100)
+    banner "topics over WS 1->100 64 B, security off and on, $count messages"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "ws.sec.off=rate" "$(gateway_flags)" -- \
+            "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 100 --size 64 \
+            --count "$count" --server-pid @pid@
+        ZG_BENCH_TOKEN=$BENCH_TOKEN measure_zgate "ws.sec.on=rate" \
+            "$(gateway_flags) --security-jwt-secret bench-secret --security-permissions $SECURE/permissions.cfg" -- \
+            "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 100 --size 64 \
+            --count "$count" --server-pid @pid@
+    done
+    row "topics over WS, security off" "1->100, 64 B" "delivered msgs/s" "ws.sec.off"
+    row "topics over WS, token + permissions" "1->100, 64 B" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
     # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch
     for subs in 8 100; do
@@ -564,6 +586,7 @@ finish() {
     target "topics over WS 64 B 1->8, delivered msgs/s" ws.8.64 ">=" 3000000
     target "topics over WS 64 B 1->1000, delivered msgs/s" ws.1000.64 ">=" 3000000
     target "RSS per idle WS session at 10,000, bytes" ws.idle.10000 "<" 8192
+    target "topics over WS 1->100 with security, ratio to security off" ws.sec.on ">=" 0.9 ws.sec.off
     target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
     target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
     target "queues durable 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000

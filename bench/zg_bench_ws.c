@@ -11,6 +11,9 @@
             N sessions each subscribe to one topic and stay idle: zgate's
             RSS growth per session
 
+    With ZG_BENCH_TOKEN in the environment, each upgrade carries it as
+    "Authorization: Bearer" (a gateway with security on).
+
     Prints one RESULT line (bench_common.h). Sessions use JSON text frames,
     docs/PROTOCOL.md section 4.1. Each session handshakes once with a fixed
     key; then a read fills one large buffer and a frame parser walks it in
@@ -367,11 +370,14 @@ s_session_connected (s_self_t *self, s_session_t *session)
     getsockopt (session->fd, SOL_SOCKET, SO_ERROR, &error, &length);
     if (error)
         bench_fail ("connect: %s", strerror (error));
-    char request [512];
+    char request [4096];
+    const char *token = getenv ("ZG_BENCH_TOKEN");
     int size = snprintf (request, sizeof request,
                          "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "%s%.3000s%s"
                          "Sec-WebSocket-Key: " BENCH_WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                         self->path, self->host);
+                         self->path, self->host, token? "Authorization: Bearer ": "", token? token: "",
+                         token? "\r\n": "");
     if (send (session->fd, request, (size_t) size, MSG_NOSIGNAL) != size)
         bench_fail ("cannot send the handshake: %s", strerror (errno));
     session->state = S_HANDSHAKE;

@@ -30,6 +30,8 @@
 #include "zg_gw_routes.h"
 #include "zg_gw_peers.h"
 #include "zg_gw_drain.h"
+#include "zg_gw_listen.h"
+#include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
 #define ZG_GATEWAY_BATCH 2048
@@ -92,8 +94,10 @@ typedef struct {
     zg_gw_topics_t *topics;         //  Bridge to the topics actor
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
+    zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_peers_t *peers;           //  Sessions per client address
+    zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -130,7 +134,9 @@ s_self_new (zsock_t *pipe)
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
-    self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms);
+    self->guard = zg_gw_guard_new (self->answers);
+    self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
+    self->listen = zg_gw_listen_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     self->peers = zg_gw_peers_new ();
     return self;
@@ -148,6 +154,7 @@ s_self_destroy (self_t **self_p)
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
     zg_gw_peers_destroy (&self->peers);
+    zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
     zg_gw_topics_destroy (&self->topics);
@@ -155,6 +162,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->transactions);
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
+    zg_gw_listen_destroy (&self->listen);
     free (self);
     *self_p = NULL;
 }
@@ -172,6 +180,7 @@ s_self_tick (lws_sorted_usec_list_t *sul)
     zg_gw_queues_tick (self->queues, now);
     zg_gw_topics_tick (self->topics, now);
     zg_gw_answers_expire (self->answers, now);
+    zg_gw_guard_tick (self->guard, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
 }
 
@@ -179,10 +188,21 @@ s_self_tick (lws_sorted_usec_list_t *sul)
 //  libwebsockets logs through zsys, with zgate's log, rather than on stderr,
 //  so that a configuration error stays one line on stderr
 
+//  While the context is created, lws's error lines are kept here instead
+//  (lws's log callback has no user pointer, and only this thread creates
+//  contexts): a gateway that cannot listen says why in its one error line
+static __thread char *s_lws_errors;
+static __thread size_t s_lws_errors_size;
+
 static void
 s_lws_log (int level, const char *line)
 {
     int length = (int) strcspn (line, "\n");
+    if (level == LLL_ERR && s_lws_errors) {
+        size_t used = strlen (s_lws_errors);
+        snprintf (s_lws_errors + used, s_lws_errors_size - used, "%s%.*s", used? "; ": "", length, line);
+    }
+    else
     if (level == LLL_ERR)
         zsys_error ("lws: %.*s", length, line);
     else
@@ -242,8 +262,8 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
                                                      + self->settings.ping_timeout + 999) / 1000);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
-    info.port = (int) port;
-    info.iface = self->settings.interface;
+    if (zg_gw_listen_prepare (self->listen, self->settings.interface, port, &info, error, size))
+        return -1;
     info.protocols = self->protocols;
     info.user = self;
     info.retry_and_idle_policy = &self->retry;
@@ -251,14 +271,18 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     //  A request line with a method lws does not know is handed to
     //  s_not_http_callback as a raw connection, which answers JSON, rather
     //  than answered by lws with an HTML 403
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
     info.listen_accept_role = "raw-skt";
     info.listen_accept_protocol = "zgate-not-http";
     lws_set_log_level (self->settings.verbose? LLL_ERR | LLL_WARN | LLL_NOTICE: LLL_ERR, s_lws_log);
+    char reasons [256] = "";
+    s_lws_errors = reasons;
+    s_lws_errors_size = sizeof reasons;
     self->context = lws_create_context (&info);
+    s_lws_errors = NULL;
     if (!self->context) {
-        snprintf (error, size, "cannot listen on %s:%ld (address in use or not available)",
-                  self->settings.interface, port);
+        snprintf (error, size, "cannot listen on %s port %ld (%s)", self->settings.interface, port,
+                  *reasons? reasons: "address in use or not available");
         return -1;
     }
     if (s_self_adopt_all (self)) {
@@ -283,6 +307,12 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         rc = zg_gw_rooms_connect (self->rooms, key, value);
     if (rc == -1)
         snprintf (error, size, "cannot connect to '%s': %s", value, zmq_strerror (zmq_errno ()));
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_guard_set (self->guard, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_listen_set (self->listen, self->context, key, value, error, size);
     if (rc != 1)
         return rc;
     if (streq (key, "interface")) {
@@ -320,6 +350,7 @@ s_self_open_session (self_t *self, struct lws *wsi)
 {
     zg_session_t *session = zg_session_new (wsi, zg_gw_answers_new_id (self->answers));
     zg_gw_answers_add_session (self->answers, session);
+    zg_gw_guard_session_opened (self->guard, session);
     self->counters->sessions_accepted++;
     return session;
 }
@@ -478,6 +509,8 @@ s_method (struct lws *wsi)
         return ZG_HTTP_GET;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI))
         return ZG_HTTP_POST;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_OPTIONS_URI))
+        return ZG_HTTP_OPTIONS;
     return ZG_HTTP_OTHER;
 }
 
@@ -504,6 +537,12 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if ((int64_t) zg_gw_answers_sessions (self->answers) >= self->settings.max_sessions) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
+            }
+            const char *message = NULL;
+            int status = zg_gw_guard_upgrade (self->guard, wsi, &message);
+            if (status) {
+                self->counters->sessions_rejected++;
+                return s_refuse_upgrade (wsi, status, message);
             }
             char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
             lws_get_peer_simple (wsi, address, sizeof address);
@@ -562,6 +601,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
+            zg_gw_guard_http_headers (self->guard, http);
             //  lws reads a POST body only by its Content-Length (not chunked):
             //  without one, say so and close, as the body cannot be skipped
             if (http->method == ZG_HTTP_POST && !lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
@@ -675,6 +715,10 @@ zg_gateway (zsock_t *pipe, void *args)
             self->terminated = true;
     }
     s_self_destroy (&self);
+    //  OpenSSL keeps per-thread state (its error queue, which a refused token
+    //  or certificate fills) that only this call frees in a thread it did not
+    //  create
+    OPENSSL_thread_stop ();
 }
 
 //  --------------------------------------------------------------------------
@@ -776,6 +820,11 @@ zg_gateway_test (bool verbose)
     int port = s_test_free_port ();
     char port_text [16];
     snprintf (port_text, sizeof port_text, "%d", port);
+    //  An interface that is not an address of this host is refused before lws sees it
+    assert (zg_actor_set (gateway, "interface", "localhost", error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
+    assert (strstr (error, "not an IPv4 or IPv6 address"));
+    assert (zg_actor_set (gateway, "interface", "127.0.0.1", error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
     assert (strstr (error, "already listening"));

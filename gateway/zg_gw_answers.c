@@ -117,6 +117,18 @@ zg_gw_answers_session (zg_gw_answers_t *self, uint64_t id)
     return (zg_session_t *) zhashx_lookup (self->sessions, key);
 }
 
+zg_session_t *
+zg_gw_answers_first_session (zg_gw_answers_t *self)
+{
+    return (zg_session_t *) zhashx_first (self->sessions);
+}
+
+zg_session_t *
+zg_gw_answers_next_session (zg_gw_answers_t *self)
+{
+    return (zg_session_t *) zhashx_next (self->sessions);
+}
+
 size_t
 zg_gw_answers_sessions (zg_gw_answers_t *self)
 {
@@ -196,8 +208,8 @@ zg_gw_answers_pending_done (zg_gw_answers_t *self, const char *key)
 //  Close a session from outside its callbacks: the close frame goes at its
 //  next writable callback; a client that cannot even take that within a
 //  second loses its connection
-static void
-s_kill (zg_session_t *session, int status, const char *reason)
+void
+zg_gw_answers_close (zg_session_t *session, int status, const char *reason)
 {
     if (session->closing)
         return;
@@ -212,7 +224,7 @@ zg_gw_answers_close_sessions (zg_gw_answers_t *self, int status, const char *rea
 {
     for (zg_session_t *session = (zg_session_t *) zhashx_first (self->sessions); session;
          session = (zg_session_t *) zhashx_next (self->sessions))
-        s_kill (session, status, reason);
+        zg_gw_answers_close (session, status, reason);
 }
 
 void
@@ -233,7 +245,7 @@ zg_gw_answers_push (zg_gw_answers_t *self, zg_session_t *session, zg_frame_t *fr
     self->counters.disconnects_slow++;
     if (self->settings->verbose)
         zsys_info ("zg_gateway: closing session %" PRIu64 ": send queue full", session->id);
-    s_kill (session, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
+    zg_gw_answers_close (session, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
 }
 
 zg_frame_t *

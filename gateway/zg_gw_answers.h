@@ -104,6 +104,18 @@ void
 zg_session_t *
     zg_gw_answers_session (zg_gw_answers_t *self, uint64_t id);
 
+//  The first and next open session, for a pass over them all (closing
+//  them meanwhile is safe; opening or forgetting one is not)
+zg_session_t *
+    zg_gw_answers_first_session (zg_gw_answers_t *self);
+zg_session_t *
+    zg_gw_answers_next_session (zg_gw_answers_t *self);
+
+//  Close a session from outside its callbacks with a WebSocket close code
+//  and reason; it takes nothing more
+void
+    zg_gw_answers_close (zg_session_t *session, int status, const char *reason);
+
 //  Sessions open
 size_t
     zg_gw_answers_sessions (zg_gw_answers_t *self);

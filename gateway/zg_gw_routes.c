@@ -19,6 +19,7 @@ struct _zg_gw_routes_t {
     zg_gw_topics_t *topics;         //  The topics bridge
     zg_gw_queues_t *queues;         //  The queues bridge
     zg_gw_rooms_t *rooms;           //  The rooms bridge
+    zg_gw_guard_t *guard;           //  Who may do what
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_metrics_t *metrics;          //  HTTP request series
     zhashx_t *peer_stats;           //  Actor name -> its STATS JSON text
@@ -34,15 +35,17 @@ typedef void (s_route_fn) (zg_gw_routes_t *self, zg_http_t *http, const char *pa
 //  Create the routes to the bridges
 
 zg_gw_routes_t *
-zg_gw_routes_new (zg_gw_answers_t *answers, zg_gw_topics_t *topics, zg_gw_queues_t *queues, zg_gw_rooms_t *rooms)
+zg_gw_routes_new (zg_gw_answers_t *answers, zg_gw_topics_t *topics, zg_gw_queues_t *queues, zg_gw_rooms_t *rooms,
+                  zg_gw_guard_t *guard)
 {
-    assert (answers && topics && queues && rooms);
+    assert (answers && topics && queues && rooms && guard);
     zg_gw_routes_t *self = (zg_gw_routes_t *) zmalloc (sizeof (zg_gw_routes_t));
     assert (self);
     self->answers = answers;
     self->topics = topics;
     self->queues = queues;
     self->rooms = rooms;
+    self->guard = guard;
     self->counters = zg_gw_answers_counters (answers);
     self->metrics = zg_metrics_new ();
     self->peer_stats = zhashx_new ();
@@ -69,33 +72,39 @@ zg_gw_routes_destroy (zg_gw_routes_t **self_p)
 //  ==========================================================================
 //  WebSocket requests
 
-//  An op of the WebSocket protocol and the bridge that serves it: one of
-//  the three, or queues and rooms (by the request's "room" field)
+//  An op of the WebSocket protocol, the bridge that serves it (one of the
+//  three, or queues and rooms by the request's "room" field) and what it
+//  needs when security is on (ops on what a session already holds need
+//  nothing more; a task id does not name its queue, so reading one needs
+//  results on every queue; join as an observer needs observe)
 typedef struct {
     const char *name;               //  The request's "op"
     zg_gw_topics_op_fn *topics;     //  Served by the topics bridge
     zg_gw_queues_op_fn *queues;     //  Served by the queues bridge (without a room)
     zg_gw_rooms_op_fn *rooms;       //  Served by the rooms bridge (with a room)
+    zg_gw_access_t access;          //  What it needs (of the queues bridge if both)
+    zg_gw_access_t room_access;     //  What it needs of the rooms bridge, if both
 } s_op_t;
 
 static const s_op_t s_ops [] = {
-    { "subscribe", zg_gw_topics_subscribe, NULL, NULL },
-    { "unsubscribe", zg_gw_topics_unsubscribe, NULL, NULL },
-    { "publish", zg_gw_topics_publish, NULL, NULL },
-    { "send", NULL, zg_gw_queues_send, zg_gw_rooms_send },
-    { "call", NULL, zg_gw_queues_call, NULL },
-    { "consume", NULL, zg_gw_queues_consume, NULL },
-    { "cancel", NULL, zg_gw_queues_cancel, NULL },
-    { "ack", NULL, zg_gw_queues_ack, zg_gw_rooms_ack },
-    { "nack", NULL, zg_gw_queues_nack, NULL },
-    { "fail", NULL, zg_gw_queues_fail, NULL },
-    { "task", NULL, zg_gw_queues_task, NULL },
-    { "join", NULL, NULL, zg_gw_rooms_join },
-    { "leave", NULL, NULL, zg_gw_rooms_leave },
-    { "ping", NULL, NULL, zg_gw_rooms_ping },
-    { "peek", NULL, NULL, zg_gw_rooms_peek },
-    { "state", NULL, NULL, zg_gw_rooms_state },
-    { "metrics", NULL, NULL, zg_gw_rooms_metrics },
+    { "auth", NULL, NULL, NULL, { NULL }, { NULL } },
+    { "subscribe", zg_gw_topics_subscribe, NULL, NULL, { "topics", "subscribe", "topic" }, { NULL } },
+    { "unsubscribe", zg_gw_topics_unsubscribe, NULL, NULL, { NULL }, { NULL } },
+    { "publish", zg_gw_topics_publish, NULL, NULL, { "topics", "publish", "topic" }, { NULL } },
+    { "send", NULL, zg_gw_queues_send, zg_gw_rooms_send, { "queues", "send", "queue" }, { "rooms", "send", "room" } },
+    { "call", NULL, zg_gw_queues_call, NULL, { "queues", "send", "command" }, { NULL } },
+    { "consume", NULL, zg_gw_queues_consume, NULL, { "queues", "consume", "queue command" }, { NULL } },
+    { "cancel", NULL, zg_gw_queues_cancel, NULL, { NULL }, { NULL } },
+    { "ack", NULL, zg_gw_queues_ack, zg_gw_rooms_ack, { NULL }, { NULL } },
+    { "nack", NULL, zg_gw_queues_nack, NULL, { NULL }, { NULL } },
+    { "fail", NULL, zg_gw_queues_fail, NULL, { NULL }, { NULL } },
+    { "task", NULL, zg_gw_queues_task, NULL, { "queues", "results", "" }, { NULL } },
+    { "join", NULL, NULL, zg_gw_rooms_join, { NULL }, { "rooms", "join", "room" } },
+    { "leave", NULL, NULL, zg_gw_rooms_leave, { NULL }, { NULL } },
+    { "ping", NULL, NULL, zg_gw_rooms_ping, { NULL }, { NULL } },
+    { "peek", NULL, NULL, zg_gw_rooms_peek, { NULL }, { "rooms", "peek", "room" } },
+    { "state", NULL, NULL, zg_gw_rooms_state, { NULL }, { "rooms", "peek", "room" } },
+    { "metrics", NULL, NULL, zg_gw_rooms_metrics, { NULL }, { "rooms", "peek", "" } },
     { NULL }
 };
 
@@ -105,7 +114,11 @@ s_self_dispatch (zg_gw_routes_t *self, const s_op_t *entry, zg_session_t *sessio
                  json_object *req)
 {
     bool room = json_object_object_get_ex (request, "room", NULL);
-    if (entry->rooms && (room || !entry->queues)) {
+    bool to_rooms = entry->rooms && (room || !entry->queues);
+    if (!zg_gw_guard_request (self->guard, session, request, entry->name,
+                              to_rooms? &entry->room_access: &entry->access, req))
+        return;
+    if (to_rooms) {
         self->counters->in [ZG_ROOMS]++;
         entry->rooms (self->rooms, session, request, req);
     }
@@ -280,27 +293,34 @@ typedef struct {
     zg_gw_queues_route_fn *queues;  //  Served by the queues bridge
     zg_gw_rooms_route_fn *rooms;    //  Served by the rooms bridge
     s_route_fn *own;                //  Served here
+    zg_gw_access_t access;          //  What it needs when security is on
 } s_route_t;
 
 static const s_route_t s_routes [] = {
-    { "/api/publish", ZG_HTTP_POST, zg_gw_topics_http_publish, NULL, NULL, NULL },
-    { "/api/publish/async", ZG_HTTP_POST, zg_gw_topics_http_publish, NULL, NULL, NULL },
-    { "/api/subscribe", ZG_HTTP_POST, zg_gw_topics_http_subscribe, NULL, NULL, NULL },
-    { "/api/fetch", ZG_HTTP_POST, zg_gw_topics_http_fetch, NULL, NULL, NULL },
-    { "/api/topics/{}/history", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL },
-    { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL },
-    { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready },
-    { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats },
-    { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics },
-    { "/api/queues/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_send, NULL, NULL },
-    { "/api/tasks/{}", ZG_HTTP_GET, NULL, zg_gw_queues_http_task, NULL, NULL },
-    { "/api/commands/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_call, NULL, NULL },
-    { "/api/rooms/{}", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL },
-    { "/api/rooms/{}/oob", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL },
-    { "/api/rooms/{}/peek", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL },
-    { "/api/rooms/{}", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL },
-    { "/api/rooms", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL },
-    { "/ws", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ws_only },
+    { "/api/publish", ZG_HTTP_POST, zg_gw_topics_http_publish, NULL, NULL, NULL, { "topics", "publish", "subject" } },
+    { "/api/publish/async", ZG_HTTP_POST, zg_gw_topics_http_publish, NULL, NULL, NULL,
+      { "topics", "publish", "subject" } },
+    { "/api/subscribe", ZG_HTTP_POST, zg_gw_topics_http_subscribe, NULL, NULL, NULL,
+      { "topics", "subscribe", "subject" } },
+    //  A pull subscriber's id is what its subscribe (permitted) returned
+    { "/api/fetch", ZG_HTTP_POST, zg_gw_topics_http_fetch, NULL, NULL, NULL, { NULL } },
+    //  A topic's history is its messages: reading it is subscribing
+    { "/api/topics/{}/history", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
+    { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
+    { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready, { NULL } },
+    { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats, { "admin", NULL, "" } },
+    { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics, { "admin", NULL, "" } },
+    { "/api/queues/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_send, NULL, NULL, { "queues", "send", NULL } },
+    { "/api/tasks/{}", ZG_HTTP_GET, NULL, zg_gw_queues_http_task, NULL, NULL, { "queues", "results", "" } },
+    { "/api/commands/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_call, NULL, NULL, { "queues", "send", NULL } },
+    { "/api/rooms/{}", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL, { "rooms", "send", NULL } },
+    { "/api/rooms/{}/oob", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL, { "rooms", "send", NULL } },
+    { "/api/rooms/{}/peek", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", NULL } },
+    { "/api/rooms/{}", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", NULL } },
+    { "/api/rooms", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", "" } },
+    { "/ws", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ws_only, { NULL } },
     { NULL }
 };
 
@@ -309,6 +329,8 @@ static void
 s_self_serve (zg_gw_routes_t *self, const s_route_t *route, zg_http_t *http, const char *param)
 {
     http->endpoint = route->pattern;
+    if (!zg_gw_guard_http (self->guard, http, &route->access, param))
+        return;
     if (route->topics)
         route->topics (self->topics, http, param);
     else
@@ -329,6 +351,12 @@ zg_gw_routes_http (zg_gw_routes_t *self, zg_http_t *http)
 {
     char param [1024];
     bool path_known = false;
+    if (http->method == ZG_HTTP_OPTIONS) {
+        //  A CORS preflight: its headers say what the API takes
+        http->endpoint = "preflight";
+        zg_http_reply (http, 204, "application/json", NULL, 0);
+        return;
+    }
     for (const s_route_t *route = s_routes; route->pattern; route++)
         if (zg_http_match (route->pattern, http->path, param, sizeof param)) {
             path_known = true;
@@ -391,7 +419,8 @@ zg_gw_routes_test (bool verbose)
     zg_gw_topics_t *topics = zg_gw_topics_new (answers, &settings);
     zg_gw_queues_t *queues = zg_gw_queues_new (answers, &settings);
     zg_gw_rooms_t *rooms = zg_gw_rooms_new (answers, &settings);
-    zg_gw_routes_t *routes = zg_gw_routes_new (answers, topics, queues, rooms);
+    zg_gw_guard_t *guard = zg_gw_guard_new (answers);
+    zg_gw_routes_t *routes = zg_gw_routes_new (answers, topics, queues, rooms, guard);
     zg_gw_counters_t *counters = zg_gw_answers_counters (answers);
 
     //  WebSocket: each op reaches its bridge, send and ack by their "room"
@@ -438,6 +467,7 @@ zg_gw_routes_test (bool verbose)
     zg_session_destroy (&session);
     zg_gw_routes_destroy (&routes);
     zg_gw_routes_destroy (&routes);
+    zg_gw_guard_destroy (&guard);
     zg_gw_rooms_destroy (&rooms);
     zg_gw_queues_destroy (&queues);
     zg_gw_topics_destroy (&topics);

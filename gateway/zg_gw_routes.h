@@ -16,6 +16,7 @@
 #include "zg_gw_topics.h"
 #include "zg_gw_queues.h"
 #include "zg_gw_rooms.h"
+#include "zg_gw_guard.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,11 +24,11 @@ extern "C" {
 
 typedef struct _zg_gw_routes_t zg_gw_routes_t;
 
-//  Create the routes to the bridges, which stay the caller's and must
-//  outlive it
+//  Create the routes to the bridges, through the guard; all stay the
+//  caller's and must outlive it
 zg_gw_routes_t *
     zg_gw_routes_new (zg_gw_answers_t *answers, zg_gw_topics_t *topics, zg_gw_queues_t *queues,
-                      zg_gw_rooms_t *rooms);
+                      zg_gw_rooms_t *rooms, zg_gw_guard_t *guard);
 
 //  Destroy the routes and the request metrics
 void

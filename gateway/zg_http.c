@@ -42,6 +42,8 @@ zg_http_destroy (zg_http_t **self_p)
         free (self->path);
         free (self->body);
         free (self->reply);
+        free (self->bearer);
+        free (self->allow_origin);
         free (self);
         *self_p = NULL;
     }
@@ -185,6 +187,31 @@ zg_http_reply_file (zg_http_t *self)
     return false;
 }
 
+//  The CORS headers of a reply to an allowed Origin: the API takes a
+//  bearer token and a JSON body, and caches a preflight for ten minutes
+static int
+s_add_cors_headers (zg_http_t *self, byte **cursor, byte *end)
+{
+    if (!self->allow_origin)
+        return 0;
+    static const char *headers [][2] = {
+        { "access-control-allow-methods:", "GET, POST, OPTIONS" },
+        { "access-control-allow-headers:", "authorization, content-type" },
+        { "access-control-max-age:", "600" },
+        { "vary:", "Origin" },
+    };
+    if (lws_add_http_header_by_name (self->wsi, (const unsigned char *) "access-control-allow-origin:",
+                                     (const unsigned char *) self->allow_origin,
+                                     (int) strlen (self->allow_origin), cursor, end))
+        return -1;
+    for (size_t index = 0; index < sizeof headers / sizeof headers [0]; index++)
+        if (lws_add_http_header_by_name (self->wsi, (const unsigned char *) headers [index][0],
+                                         (const unsigned char *) headers [index][1],
+                                         (int) strlen (headers [index][1]), cursor, end))
+            return -1;
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Write the next part of the reply
 
@@ -201,6 +228,7 @@ zg_http_write (zg_http_t *self)
         byte *end = headers + sizeof headers - 1;
         if (lws_add_http_common_headers (self->wsi, (unsigned int) self->status, self->content_type,
                                          self->reply_size, &cursor, end)
+        ||  s_add_cors_headers (self, &cursor, end)
         ||  lws_finalize_write_http_header (self->wsi, start, &cursor, end))
             return -1;
         self->headers_sent = true;

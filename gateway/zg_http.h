@@ -21,7 +21,8 @@ extern "C" {
 typedef enum {
     ZG_HTTP_GET,
     ZG_HTTP_POST,
-    ZG_HTTP_OTHER                   //  PUT, DELETE, PATCH, OPTIONS, HEAD, ...
+    ZG_HTTP_OPTIONS,                //  A CORS preflight
+    ZG_HTTP_OTHER                   //  PUT, DELETE, PATCH, HEAD, ...
 } zg_http_method_t;
 
 typedef struct {
@@ -40,6 +41,8 @@ typedef struct {
     byte *reply;                    //  Reply body (LWS_PRE bytes before it)
     size_t reply_size;              //  Bytes in the reply body
     bool headers_sent;              //  Headers written, body next
+    char *bearer;                   //  Token of an Authorization: Bearer header, or NULL
+    char *allow_origin;             //  CORS: the Origin the reply allows, or NULL
     bool close_after;               //  Close the connection once replied
 } zg_http_t;
 

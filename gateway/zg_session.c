@@ -109,6 +109,7 @@ zg_session_destroy (zg_session_t **self_p)
         free (self->queues);
         free (self->client);
         zlistx_destroy (&self->waiting);
+        zg_token_claims_destroy (&self->claims);
         free (self);
         *self_p = NULL;
     }

@@ -16,6 +16,7 @@
 
 #include <czmq.h>
 #include <libwebsockets.h>
+#include "zg_token.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +65,8 @@ typedef struct {
     zlistx_t *waiting;              //  Room requests waiting for the client id
     bool msgpack;                   //  Last request was a binary frame
     bool closing;                   //  Closed by policy; queue no more
+    zg_token_claims_t *claims;      //  Its verified token (security on), or NULL
+    int64_t auth_deadline;          //  zclock_mono by which it must authenticate, 0 if not waiting
 } zg_session_t;
 
 //  Create a session for a connection

@@ -61,6 +61,17 @@ static const s_gateway_link_t s_gateway_links [] = {
 };
 #define ZGATE_GATEWAY_LINKS (sizeof s_gateway_links / sizeof s_gateway_links [0])
 
+//  The security keys the gateway takes as its own (the web's trust
+//  boundary), given before its section so that it listens with them
+static const char *s_gateway_security [] = {
+    "jwt-algorithm", "jwt-secret", "jwt-public-key", "auth-timeout", "permissions", NULL
+};
+
+//  Keys naming files whose content SIGHUP loads again, changed or not
+static const char *s_file_keys [] = {
+    "gateway/tls-cert", "gateway/tls-key", "security/jwt-public-key", "security/permissions", NULL
+};
+
 static void
 s_print_help (zg_config_t *config)
 {
@@ -194,7 +205,18 @@ s_restart_only (const char *path, const char *value)
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
             return true;
-    return strstr (value, "://") != NULL;
+    //  An endpoint; origins are URLs too, but change while running
+    return strstr (value, "://") != NULL && strneq (path, "gateway/allowed-origins");
+}
+
+//  Whether a NULL-terminated list holds name
+static bool
+s_listed (const char **list, const char *name)
+{
+    for (const char **entry = list; *entry; entry++)
+        if (streq (*entry, name))
+            return true;
+    return false;
 }
 
 //  server/memory-budget: the limit of the process's budget, 0 for the default
@@ -332,8 +354,8 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
             zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size);
         return 0;
     }
-    //  The security keys that may change are applied by s_reload_security
-    int actor = s_actor_index (section);
+    //  The native actors' security keys are applied by s_reload_security
+    int actor = s_actor_index (streq (section, "security") && s_listed (s_gateway_security, key)? "gateway": section);
     return actor < 0? 0: zg_actor_set (actors [actor], key, value, error, size);
 }
 
@@ -358,7 +380,7 @@ s_reload (zactor_t **actors, zactor_t *auth, zg_config_t **config_p, zg_log_t *l
             char path [256];
             snprintf (path, sizeof path, "%s/%s", zconfig_name (section), zconfig_name (item));
             const char *old_value = zg_config_get (*config_p, path);
-            if (streq (old_value, zconfig_value (item)))
+            if (streq (old_value, zconfig_value (item)) && !(*old_value && s_listed (s_file_keys, path)))
                 continue;
             if (s_restart_only (path, old_value))
                 snprintf (error, sizeof error, "changes on a restart only");
@@ -379,15 +401,32 @@ s_reload (zactor_t **actors, zactor_t *auth, zg_config_t **config_p, zg_log_t *l
     s_notify_systemd ("READY=1");
 }
 
+//  Give the gateway its security keys; returns 0, or -1 with the reason
+static int
+s_configure_security (zactor_t *gateway, zg_config_t *config, char *error, size_t size)
+{
+    for (const char **key = s_gateway_security; *key; key++) {
+        char path [64], reason [256];
+        snprintf (path, sizeof path, "security/%s", *key);
+        if (zg_actor_set (gateway, *key, zg_config_get (config, path), reason, sizeof reason)) {
+            snprintf (error, size, "%s: %s", path, reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 //  Start every actor and configure it; returns 0, or -1 with the reason in error
 static int
 s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *error, size_t size)
 {
     for (size_t index = 0; index < ZGATE_ACTORS && !*error; index++) {
         actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
+        const char *section = s_actor_specs [index].section;
         if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0
-        &&  (!s_actor_specs [index].native || s_secure_actor (actors [index], config, error, size) == 0))
-            zg_actor_configure (actors [index], config, s_actor_specs [index].section, error, size);
+        &&  (!s_actor_specs [index].native || s_secure_actor (actors [index], config, error, size) == 0)
+        &&  (strneq (section, "gateway") || s_configure_security (actors [index], config, error, size) == 0))
+            zg_actor_configure (actors [index], config, section, error, size);
     }
     if (!*error)
         s_link_gateway (actors, config, error, size);
@@ -438,12 +477,16 @@ main (int argc, char **argv)
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
     }
+    //  An IPv6 address is written in brackets in a URL
+    const char *interface = zg_config_get (config, "gateway/interface");
+    bool ipv6 = strchr (interface, ':') != NULL;
     zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
-                 "rooms clients %s; web http://%s:%s/; %s", ZGATE_VERSION,
+                 "rooms clients %s; web %s://%s%s%s:%s/; %s", ZGATE_VERSION,
                  zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
                  zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
                  zg_config_get (config, "rooms/clients"),
-                 zg_config_get (config, "gateway/interface"), zg_config_get (config, "gateway/http-port"),
+                 *zg_config_get (config, "gateway/tls-cert")? "https": "http", ipv6? "[": "", interface,
+                 ipv6? "]": "", zg_config_get (config, "gateway/http-port"),
                  auth? "native endpoints run CURVE": "native endpoints run without security");
     s_notify_systemd ("READY=1");
 

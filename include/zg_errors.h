@@ -14,6 +14,8 @@
 
 //  Malformed: wrong frame count, bad number or name, bad options map
 #define ZG_ERR_BAD_REQUEST      400
+//  No valid token (web, when security is on)
+#define ZG_ERR_UNAUTHORIZED     401
 //  Denied by the permissions of the caller's identity
 #define ZG_ERR_FORBIDDEN        403
 //  Unknown task, client, member, worker or command name

@@ -48,6 +48,9 @@
 #include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
+#include "zg_token.h"
+#include "zg_gw_guard.h"
+#include "zg_gw_listen.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -124,6 +127,9 @@ static const s_test_t s_tests [] = {
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
+    { "zg_token", zg_token_test },
+    { "zg_gw_guard", zg_gw_guard_test },
+    { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },

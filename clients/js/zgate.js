@@ -16,6 +16,11 @@
 // had: topic subscriptions, room memberships and queue consumers. Requests return promises that resolve with
 // the gateway's answer and reject with a ZgateError carrying the gateway's `code` and `message`. The wire
 // protocol is section 4 of docs/PROTOCOL.md.
+//
+// A gateway with security on wants a token (a JWT): `new ZgateClient(url, { token })`, where token is the
+// JWT or a function (may be async) that returns a fresh one. Each connection authenticates with it first
+// (the `auth` op); `authenticate()` renews it on the open connection before it expires. A connection closed
+// with 4001 (token expired) reconnects only when token is a function.
 
 import { encode, decode } from './msgpack.js';
 
@@ -29,7 +34,12 @@ const DEFAULTS = {
     backoffFactor: 2,           // growth of the wait per failed attempt
     jitter: 0.5,                // each wait is drawn from [wait * (1 - jitter), wait]
     pingInterval: 5000,         // ms between pings while the session is a member of a room; 0 for none
+    token: null,                // a JWT, or a function returning one (or its promise), for gateways with security
 };
+
+// The gateway's close codes of authentication (docs/PROTOCOL.md 4)
+export const CLOSE_TOKEN_EXPIRED = 4001;
+export const CLOSE_NO_AUTH = 4002;
 
 // Local error codes, beside the gateway's numeric ones.
 const CLIENT_ERRORS = {
@@ -136,8 +146,35 @@ export class ZgateClient {
         }
     }
 
+    // Open and, with a token, authenticated
     get connected () {
-        return this.socket !== null && this.socket.readyState === 1;
+        return this.socket !== null && this.socket === this.openSocket && this.socket.readyState === 1;
+    }
+
+    // Sends the token (the option's, or this one, which becomes the option) on the open connection: renews
+    // the session before its token expires. Resolves with the gateway's ok ({ sub, exp }).
+    async authenticate (token = undefined) {
+        if (token !== undefined)
+            this.options.token = token;
+        if (!this.connected)
+            throw clientError('disconnected');
+        return this._sendAuth(this.socket);
+    }
+
+    async _sendAuth (socket) {
+        const option = this.options.token;
+        const token = typeof option === 'function' ? await option() : option;
+        if (socket !== this.socket)
+            throw clientError('disconnected');
+        const req = this.nextReq++;
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.pending.delete(req);
+                reject(clientError('timeout'));
+            }, this.options.requestTimeout);
+            this.pending.set(req, { resolve, reject, timer });
+            socket.send(JSON.stringify({ op: 'auth', token, req }));
+        });
     }
 
     // Resolves when the connection is open (at once if it is).
@@ -523,9 +560,25 @@ export class ZgateClient {
         }
     }
 
+    // With a token, the connection is ready once the gateway accepted it; a refusal closes it (and the
+    // client tries again, with a fresh token from a token function)
     _onOpen (socket) {
         if (socket !== this.socket)
             return;
+        if (!this.options.token)
+            return this._onReady(socket);
+        this._sendAuth(socket).then(() => {
+            if (socket === this.socket)
+                this._onReady(socket);
+        }, (err) => {
+            if (socket !== this.socket)
+                return;
+            this._emit('error', err);
+            socket.close(4000, 'authentication failed');
+        });
+    }
+
+    _onReady (socket) {
         this.generation++;
         this.attempt = 0;
         this.openSocket = socket;
@@ -567,7 +620,9 @@ export class ZgateClient {
             this.replies.delete(id);
             waiter.reject(lost);
         }
-        const willReconnect = !this.closed && this.options.reconnect;
+        // An expired token that cannot be renewed would only be refused again
+        const hopeless = event.code === CLOSE_TOKEN_EXPIRED && typeof this.options.token !== 'function';
+        const willReconnect = !this.closed && this.options.reconnect && !hopeless;
         // A failed attempt is no news: only a connection that was open announces its end.
         if (this.openSocket === socket)
             this._emit('close', { code: event.code, reason: event.reason, willReconnect });

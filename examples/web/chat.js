@@ -1,7 +1,8 @@
 // Two tabs chat through a topic and play moves through a room (lockstep: a move is released to every
 // player, and the next one only once each player has clicked "Seen").
 //
-// Serve the repository root (python3 -m http.server 8000) and open
+// Run zgate with --gateway-allowed-origins http://127.0.0.1:8000 (pages of other origins may not open
+// WebSockets), serve the repository root (python3 -m http.server 8000) and open
 // http://127.0.0.1:8000/examples/web/chat.html?ws=ws://127.0.0.1:8080/ws&channel=lobby in two tabs.
 import { ZgateClient } from '../../clients/js/zgate.js';
 

@@ -12,7 +12,20 @@ const ROOMS_KEY = 'zgate.rooms';        // localStorage key of the rooms this br
 
 const $ = (selector) => document.querySelector(selector);
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-const zg = new ZgateClient(wsUrl);
+// With security on, the dashboard needs an admin's token: open it as /#token=<JWT>. The token is kept in
+// this tab's sessionStorage and taken out of the address bar; the fragment never reaches the server.
+const TOKEN_KEY = 'zgate.token';
+function takeToken () {
+    const match = location.hash.match(/token=([^&]+)/);
+    if (match) {
+        sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+        history.replaceState(null, '', location.pathname);
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+}
+const token = takeToken();
+const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
+const zg = new ZgateClient(wsUrl, token ? { token } : {});
 
 // Rooms this browser touched, from earlier visits; storage that is absent or unreadable starts empty.
 function loadKnownRooms () {
@@ -254,7 +267,7 @@ function selectRoom (name) {
 // ---- polling
 
 async function getJson (url) {
-    const response = await fetch(url, { cache: 'no-store' });
+    const response = await fetch(url, { cache: 'no-store', headers: authHeaders });
     if (!response.ok)
         throw new Error(`${url}: HTTP ${response.status}`);
     return response.json();

@@ -13,6 +13,7 @@ import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -21,10 +22,11 @@ import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from zgate_harness import Zgate, wait_everything  # noqa: E402
+from zgate_harness import Zgate, free_port, wait_everything  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "dashboard.mjs")
 CHAT_SCRIPT = os.path.join(HERE, "chat.mjs")
+SECURE_SCRIPT = os.path.join(HERE, "secure.mjs")
 REPO = os.path.dirname(os.path.dirname(HERE))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PUBLISHED = 7
@@ -107,7 +109,10 @@ class DashboardTest(unittest.TestCase):
         self.context = zmq.Context()
         self.context.linger = 0
         self.addCleanup(self.context.destroy, linger=0)
-        self.zgate = Zgate(stats_interval=200).start()
+        #   The chat example's page comes from a static server of its own origin, which zgate must allow
+        self.static_port = free_port()
+        self.zgate = Zgate(stats_interval=200,
+                           gateway_allowed_origins=f"http://127.0.0.1:{self.static_port}").start()
         self.addCleanup(self._stop_zgate)
         self.peers = NativePeers(self.zgate, self.context)
         self.addCleanup(self.peers.close)
@@ -176,10 +181,29 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(self.peers.errors, [])
         sys.stderr.write(f"screenshot: {self.screenshot}\n")
 
+    def test_dashboard_over_wss_with_a_token(self):
+        """HTTPS and WSS with a self-signed certificate made here, and an admin's token in the page's fragment."""
+        sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+        from test_security_web import SECRET, hs256, make_certificate
+        with tempfile.TemporaryDirectory() as directory:
+            cert, key = make_certificate(directory, "localhost")
+            secure = Zgate(security_jwt_secret=SECRET, gateway_tls_cert=cert, gateway_tls_key=key).start()
+            try:
+                base = f"https://127.0.0.1:{secure.endpoint('gateway-http-port')}"
+                token = hs256({"sub": "operator", "zgate": {"admin": 1}})
+                steps = {step["step"]: step for step in self.run_script([SECURE_SCRIPT, base, token])}
+            finally:
+                code, _ = secure.stop()
+            self.assertEqual(code, 0)
+        self.assertEqual(steps["live"]["url"], base + "/")
+        self.assertEqual(steps["stats"]["status"], 200)
+        self.assertGreaterEqual(steps["stats"]["sessions"], 1)
+        self.assertEqual((steps["anonymous"]["status"], steps["anonymous"]["code"]), (401, 4002))
+
     def test_chat_example_in_two_tabs(self):
         """examples/web/chat.html, served as a user would (a static server on the repository root)."""
         handler = functools.partial(QuietHandler, directory=REPO)
-        with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as static:
+        with http.server.ThreadingHTTPServer(("127.0.0.1", self.static_port), handler) as static:
             threading.Thread(target=static.serve_forever, daemon=True).start()
             try:
                 ws = f"ws://127.0.0.1:{self.zgate.endpoint('gateway-http-port')}/ws"

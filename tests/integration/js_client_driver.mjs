@@ -3,6 +3,7 @@
 // {"id": n, "error": {"code", "message"}}. Deliveries are printed as {"event": ...} lines.
 //
 //   node [--experimental-websocket] js_client_driver.mjs ws://127.0.0.1:PORT/ws [msgpack]
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ZgateClient } from '../../clients/js/zgate.js';
 
@@ -23,9 +24,11 @@ const zg = new ZgateClient(process.argv[2], {
     backoffInitial: 100,
     backoffMax: 1000,
     pingInterval: 1000,
+    // A gateway with security: the token is read from this file at each connection (a test rotates it)
+    token: process.env.ZGATE_TOKEN_FILE ? () => readFileSync(process.env.ZGATE_TOKEN_FILE, 'utf8').trim() : null,
 });
 zg.on('open', () => print({ event: 'open' }));
-zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect }));
+zg.on('close', (info) => print({ event: 'close', willReconnect: info.willReconnect, code: info.code }));
 zg.on('reconnecting', (info) => print({ event: 'reconnecting', attempt: info.attempt, delay: info.delay }));
 zg.on('unrecovered', (info) => print({ event: 'unrecovered', ...info }));
 zg.on('error', (err) => print({ event: 'error', code: err.code ?? null, message: err.message }));
@@ -50,6 +53,7 @@ const calls = {
     subscribe: (topic, options) => zg.subscribe(topic, (data, name, frame) =>
         print({ event: 'message', topic: name, data: plain(data), seq: frame.seq }), options),
     unsubscribe: (topic) => zg.unsubscribe(topic),
+    authenticate: () => zg.authenticate(),
     publish: (topic, data) => zg.publish(topic, data),
     publishBytes: (topic, base64) => zg.publish(topic, new Uint8Array(Buffer.from(base64, 'base64'))),
     send: (queue, data, options) => zg.send(queue, data, options),
