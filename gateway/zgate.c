@@ -3,13 +3,20 @@
     SIGINT or SIGTERM, stops the actors in reverse order and exits 0.
 
     A configuration error (unknown key, bad value, endpoint that cannot be
-    bound) is one line on stderr and exit code 2.
+    bound, a native endpoint off loopback without security) is one line on
+    stderr and exit code 2.
+
+    With security/server-cert, zgate runs czmq's zauth actor, the ZAP
+    handler of every native endpoint's CURVE handshake: it starts before the
+    actors bind and stops after them, because libzmq lets a CURVE client in
+    unchecked when no ZAP handler answers.
     =========================================================================
 */
 
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_log.h"
+#include "zg_security.h"
 #include "zg_build.h"
 #include <pthread.h>
 #include <signal.h>
@@ -18,17 +25,19 @@
 
 #define ZGATE_EXIT_CONFIG 2
 
-//  The actors zgate runs, each configured from the config section of its name
+//  The actors zgate runs, each configured from the config section of its name;
+//  the native ones get the security keys before their endpoints
 typedef struct {
     const char *section;
     zactor_fn *actor_fn;
+    bool native;
 } s_actor_spec_t;
 
 static const s_actor_spec_t s_actor_specs [] = {
-    { "topics", zg_topics },
-    { "queues", zg_queues },
-    { "rooms", zg_rooms },
-    { "gateway", zg_gateway },
+    { "topics", zg_topics, true },
+    { "queues", zg_queues, true },
+    { "rooms", zg_rooms, true },
+    { "gateway", zg_gateway, false },
 };
 #define ZGATE_ACTORS (sizeof s_actor_specs / sizeof s_actor_specs [0])
 
@@ -185,13 +194,13 @@ s_notify_systemd (const char *state)
     }
 }
 
-//  Keys that only a restart changes: what is bound, and where the log goes
+//  Keys that only a restart changes: what is bound, how, and where the log goes
 static bool
 s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "server/log-target", "queues/data-dir", "queues/data-max-size",
-        NULL
+        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
@@ -225,6 +234,112 @@ s_set_memory_budget (const char *value, char *error, size_t size)
     return 0;
 }
 
+//  Refuse native endpoints off this host without a server certificate, unless
+//  security/allow-insecure says so; returns 0, or -1 with a reason
+static int
+s_check_exposure (zg_config_t *config, char *error, size_t size)
+{
+    if (*zg_config_get (config, "security/server-cert") || zg_config_get_int (config, "security/allow-insecure"))
+        return 0;
+    for (zconfig_t *section = zg_config_sections (config); section; section = zconfig_next (section)) {
+        int actor = s_actor_index (zconfig_name (section));
+        if (actor < 0 || !s_actor_specs [actor].native)
+            continue;
+        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item))
+            if (strstr (zconfig_value (item), "://") && !zg_security_endpoint_is_local (zconfig_value (item))) {
+                snprintf (error, size, "%s/%s = %s is not on loopback: set security/server-cert "
+                          "(or security/allow-insecure = 1)", zconfig_name (section), zconfig_name (item),
+                          zconfig_value (item));
+                return -1;
+            }
+    }
+    return 0;
+}
+
+//  Send zauth one command with the space-separated words of value
+static void
+s_auth_command (zactor_t *auth, const char *command, const char *value)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, command);
+    char *copy = strdup (value);
+    char *state = NULL;
+    for (char *word = strtok_r (copy, " \t,", &state); word; word = strtok_r (NULL, " \t,", &state))
+        zmsg_addstr (msg, word);
+    free (copy);
+    zmsg_send (&msg, auth);
+    zsock_wait (auth);
+}
+
+//  Start zauth when a server certificate is set (*auth_p stays NULL if not);
+//  returns 0, or -1 with a reason
+static int
+s_start_auth (zactor_t **auth_p, zg_config_t *config, char *error, size_t size)
+{
+    if (!*zg_config_get (config, "security/server-cert"))
+        return 0;
+    const char *certs = zg_config_get (config, "security/client-certs");
+    int mode = zsys_file_mode (certs);
+    if (mode == -1 || !S_ISDIR (mode)) {
+        snprintf (error, size, "security/client-certs = '%s' is not a directory (the clients' certificates)",
+                  certs);
+        return -1;
+    }
+    *auth_p = zactor_new (zauth, NULL);
+    assert (*auth_p);
+    if (*zg_config_get (config, "security/allow"))
+        s_auth_command (*auth_p, "ALLOW", zg_config_get (config, "security/allow"));
+    if (*zg_config_get (config, "security/deny"))
+        s_auth_command (*auth_p, "DENY", zg_config_get (config, "security/deny"));
+    s_auth_command (*auth_p, "CURVE", certs);
+    return 0;
+}
+
+//  The security keys a native actor takes, in order, and whether SIGHUP
+//  sends them again (files whose content changes under the same path)
+static const struct {
+    const char *key;
+    const char *path;
+    bool reload;
+} s_security_keys [] = {
+    { "security-server-cert", "security/server-cert", false },
+    { "security-client-certs", "security/client-certs", true },
+    { "security-permissions", "security/permissions", true },
+};
+#define ZGATE_SECURITY_KEYS (sizeof s_security_keys / sizeof s_security_keys [0])
+
+//  Give a native actor the security keys, before its endpoints
+static int
+s_secure_actor (zactor_t *actor, zg_config_t *config, char *error, size_t size)
+{
+    for (size_t index = 0; index < ZGATE_SECURITY_KEYS; index++)
+        if (zg_actor_set (actor, s_security_keys [index].key, zg_config_get (config, s_security_keys [index].path),
+                          error, size))
+            return -1;
+    return 0;
+}
+
+//  SIGHUP: read the client certificates (for zauth, and for their names)
+//  and the permissions again, even if their paths are the same (the files
+//  changed). A key that cannot be read keeps its old value, with a warning.
+static void
+s_reload_security (zactor_t **actors, zactor_t *auth, zg_config_t *old, zg_config_t *fresh)
+{
+    if (auth)
+        s_auth_command (auth, "CURVE", zg_config_get (fresh, "security/client-certs"));
+    for (size_t key = 0; key < ZGATE_SECURITY_KEYS; key++)
+        for (size_t index = 0; index < ZGATE_ACTORS && s_security_keys [key].reload; index++) {
+            const char *path = s_security_keys [key].path;
+            char error [512] = "";
+            if (s_actor_specs [index].native
+            &&  zg_actor_set (actors [index], s_security_keys [key].key, zg_config_get (fresh, path),
+                              error, sizeof error)) {
+                zsys_warning ("reload: %s keeps its %s: %s", s_actor_specs [index].section, path, error);
+                zg_config_set (fresh, path, zg_config_get (old, path));
+            }
+        }
+}
+
 //  Apply one changed key to the running daemon; returns 0, or -1 with a reason
 static int
 s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *key, const char *value,
@@ -239,6 +354,7 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
             zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size);
         return 0;
     }
+    //  The native actors' security keys are applied by s_reload_security
     int actor = s_actor_index (streq (section, "security") && s_listed (s_gateway_security, key)? "gateway": section);
     return actor < 0? 0: zg_actor_set (actors [actor], key, value, error, size);
 }
@@ -246,7 +362,7 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
 //  SIGHUP: read the layers again and apply what changed and may change while
 //  running. A key that cannot change keeps its old value, with a warning.
 static void
-s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, char **argv)
+s_reload (zactor_t **actors, zactor_t *auth, zg_config_t **config_p, zg_log_t *log, int argc, char **argv)
 {
     s_notify_systemd ("RELOADING=1");
     zg_config_t *fresh = zg_config_new ();
@@ -278,6 +394,7 @@ s_reload (zactor_t **actors, zg_config_t **config_p, zg_log_t *log, int argc, ch
             zsys_warning ("reload: %s keeps %s: %s", path, old_value, error);
             zconfig_set_value (item, "%s", old_value);
         }
+    s_reload_security (actors, auth, *config_p, fresh);
     zg_config_destroy (config_p);
     *config_p = fresh;
     zsys_notice ("zgate reloaded: %d key%s changed", changed, changed == 1? "": "s");
@@ -307,6 +424,7 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
         actors [index] = zactor_new (s_actor_specs [index].actor_fn, NULL);
         const char *section = s_actor_specs [index].section;
         if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0
+        &&  (!s_actor_specs [index].native || s_secure_actor (actors [index], config, error, size) == 0)
         &&  (strneq (section, "gateway") || s_configure_security (actors [index], config, error, size) == 0))
             zg_actor_configure (actors [index], config, section, error, size);
     }
@@ -348,9 +466,13 @@ main (int argc, char **argv)
     zsys_set_logident ("zgate");
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
-    if (s_start_actors (actors, config, log, error, sizeof error)) {
+    zactor_t *auth = NULL;
+    if (s_check_exposure (config, error, sizeof error)
+    ||  s_start_auth (&auth, config, error, sizeof error)
+    ||  s_start_actors (actors, config, log, error, sizeof error)) {
         fprintf (stderr, "zgate: %s\n", error);
         s_destroy_actors (actors);
+        zactor_destroy (&auth);
         zg_log_destroy (&log);
         zg_config_destroy (&config);
         return ZGATE_EXIT_CONFIG;
@@ -359,12 +481,13 @@ main (int argc, char **argv)
     const char *interface = zg_config_get (config, "gateway/interface");
     bool ipv6 = strchr (interface, ':') != NULL;
     zsys_notice ("zgate %s running: topics subscribers %s, publishers %s; queues producers %s, workers %s; "
-                 "rooms clients %s; web %s://%s%s%s:%s/", ZGATE_VERSION,
+                 "rooms clients %s; web %s://%s%s%s:%s/; %s", ZGATE_VERSION,
                  zg_config_get (config, "topics/subscribers"), zg_config_get (config, "topics/publishers"),
                  zg_config_get (config, "queues/producers"), zg_config_get (config, "queues/workers"),
                  zg_config_get (config, "rooms/clients"),
                  *zg_config_get (config, "gateway/tls-cert")? "https": "http", ipv6? "[": "", interface,
-                 ipv6? "]": "", zg_config_get (config, "gateway/http-port"));
+                 ipv6? "]": "", zg_config_get (config, "gateway/http-port"),
+                 auth? "native endpoints run CURVE": "native endpoints run without security");
     s_notify_systemd ("READY=1");
 
     int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");
@@ -375,7 +498,7 @@ main (int argc, char **argv)
         if (signal_number == SIGINT || signal_number == SIGTERM)
             break;
         if (signal_number == SIGHUP)
-            s_reload (actors, &config, log, argc, argv);
+            s_reload (actors, auth, &config, log, argc, argv);
         int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
             s_log_stats (actors);
@@ -389,6 +512,7 @@ main (int argc, char **argv)
     s_notify_systemd ("STOPPING=1");
     zsys_notice ("zgate stopping");
     s_destroy_actors (actors);
+    zactor_destroy (&auth);
     zg_log_destroy (&log);
     zg_config_destroy (&config);
     return 0;

@@ -28,6 +28,13 @@ typedef struct _zg_client_t zg_client_t;
 zg_client_t *
     zg_client_new (const char *publishers, const char *subscribers);
 
+//  The same, as a CURVE client of a zgate that runs security: client_cert and
+//  server_key as zg_curve_secure takes them (NULL client_cert: plain). Also
+//  NULL if a certificate cannot be read.
+zg_client_t *
+    zg_client_new_secure (const char *publishers, const char *subscribers, const char *client_cert,
+                          const char *server_key);
+
 //  Destroy the client
 void
     zg_client_destroy (zg_client_t **self_p);

@@ -43,6 +43,13 @@ typedef struct _zg_member_t zg_member_t;
 zg_member_t *
     zg_member_new (const char *endpoint, int ping_interval);
 
+//  The same, as a CURVE client of a zgate that runs security: client_cert and
+//  server_key as zg_curve_secure takes them (NULL client_cert: plain). Also
+//  NULL if a certificate cannot be read.
+zg_member_t *
+    zg_member_new_secure (const char *endpoint, int ping_interval, const char *client_cert,
+                          const char *server_key);
+
 //  Leave every room (BYE) and destroy the member
 void
     zg_member_destroy (zg_member_t **self_p);

@@ -46,6 +46,12 @@ typedef struct {
 zg_producer_t *
     zg_producer_new (const char *endpoint);
 
+//  The same, as a CURVE client of a zgate that runs security: client_cert and
+//  server_key as zg_curve_secure takes them (NULL client_cert: plain). Also
+//  NULL if a certificate cannot be read.
+zg_producer_t *
+    zg_producer_new_secure (const char *endpoint, const char *client_cert, const char *server_key);
+
 //  Destroy the producer
 void
     zg_producer_destroy (zg_producer_t **self_p);

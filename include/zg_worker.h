@@ -42,6 +42,13 @@ typedef struct _zg_worker_t zg_worker_t;
 zg_worker_t *
     zg_worker_new (const char *endpoint, const char *id, int prefetch);
 
+//  The same, as a CURVE client of a zgate that runs security: client_cert and
+//  server_key as zg_curve_secure takes them (NULL client_cert: plain). Also
+//  NULL if a certificate cannot be read.
+zg_worker_t *
+    zg_worker_new_secure (const char *endpoint, const char *id, int prefetch, const char *client_cert,
+                          const char *server_key);
+
 //  Destroy the worker; zgate gets BYE and requeues what it held
 void
     zg_worker_destroy (zg_worker_t **self_p);

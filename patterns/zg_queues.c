@@ -18,6 +18,8 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_security.h"
+#include "zg_qtest.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -33,11 +35,13 @@ typedef struct {
     zsock_t *socket;                //  The one whose request is being handled
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
+    zg_security_t *security;        //  CURVE and permissions
     zg_qdurable_t *durable;         //  The store the core journals to, or NULL
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
     uint64_t unroutable;            //  Messages dropped: peer gone or at its HWM
+    uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 } self_t;
 
@@ -72,6 +76,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->producers, 1);
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
+    self->security = zg_security_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -86,6 +91,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
+    zg_security_destroy (&self->security);
     zg_qdurable_destroy (&self->durable);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
@@ -158,10 +164,12 @@ s_self_open (self_t *self, const char *dir, char *error, size_t size)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
+    if (strncmp (key, "security-", 9) == 0)
+        return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "producers") || streq (key, "inproc-producers"))
-        return zg_actor_bind (self->producers, value, error, size);
+        return zg_security_bind (self->security, self->producers, value, error, size);
     if (streq (key, "workers") || streq (key, "inproc-workers"))
-        return zg_actor_bind (self->workers, value, error, size);
+        return zg_security_bind (self->security, self->workers, value, error, size);
     if (streq (key, "data-dir"))
         return s_self_open (self, value, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
@@ -214,6 +222,31 @@ s_self_error (self_t *self, zg_wire_request_t *request, zg_wire_part_t name, int
     self->errors++;
     if (zg_wire_error (zsock_resolve (self->socket), zg_wire_frame (request, 0), name, code, reason))
         self->unroutable++;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether the permissions let the sender do what (allowed); answers 403
+//  "'identity' may not <what> 'name'" and counts it if not
+
+static bool
+s_self_permitted (self_t *self, zg_wire_request_t *request, bool allowed, const char *what, const char *name)
+{
+    if (!allowed) {
+        self->denied++;
+        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'",
+                      zg_security_name (self->security, zg_wire_identity (request)), what, name);
+    }
+    return allowed;
+}
+
+//  Whether the sender may do action on the queue or command name; answers
+//  403 if not
+static bool
+s_self_allows (self_t *self, zg_wire_request_t *request, const char *action, const char *name)
+{
+    bool allowed = !zg_security_on (self->security)
+                || zg_security_allows (self->security, zg_wire_identity (request), "queues", action, name, false);
+    return s_self_permitted (self, request, allowed, action, name);
 }
 
 //  --------------------------------------------------------------------------
@@ -274,6 +307,19 @@ s_quote (size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  With security on, a new task keeps its producer's identity: GET is the
+//  producer's (the durable store does not keep it across a restart)
+
+static void
+s_self_own (self_t *self, zg_wire_request_t *request, const char *id)
+{
+    zg_task_t *task = zg_qcore_task (self->core, strtoull (id, NULL, 10));
+    const char *identity = zg_wire_identity (request);
+    if (task && identity && zg_security_on (self->security))
+        task->owner = strdup (identity);
+}
+
+//  --------------------------------------------------------------------------
 //  SEND req queue options payload, or CALL req options name/params/data
 
 static void
@@ -302,6 +348,8 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     size_t options_index = call? 3: 4;
+    if (!s_self_allows (self, request, "send", text))
+        return;
     if (zg_qoptions_parse (&options, &self->settings, request->data [options_index], request->size [options_index],
                            false, &code, reason))
         s_self_error (self, request, req, code, "%s", reason);
@@ -326,7 +374,10 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2]
         };
         char id [ZG_TASKS_ID_SIZE + 1];
-        if (zg_qcore_submit (self->core, &submit, id, &code, reason))
+        bool submitted = zg_qcore_submit (self->core, &submit, id, &code, reason) == 0;
+        if (submitted)
+            s_self_own (self, request, id);
+        if (!submitted)
             s_self_error (self, request, req, code, "%s", reason);
         else
         if (self->durable && req.size)    //  OK once the pass is durable
@@ -353,6 +404,13 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
                       s_quote (request->size [3]), (const char *) request->data [3]);
         return;
     }
+    //  Its producer may read it, and whoever may read its queue's results
+    const char *identity = zg_wire_identity (request);
+    bool owner = task->owner && identity && streq (task->owner, identity);
+    if (!s_self_permitted (self, request, owner || zg_security_admin (self->security, identity)
+                           || zg_security_allows (self->security, identity, "queues", "results",
+                                                  task->queue->name, false), "read the results of", task->id_text))
+        return;
     msgpack_sbuffer_clear (&self->buffer);
     zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
@@ -368,6 +426,7 @@ s_self_stats_json (self_t *self)
     json_object *root = zg_qcore_stats (self->core);
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
+    json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
     if (self->durable)
         json_object_object_add (root, "store", zg_qdurable_stats (self->durable));
     return root;
@@ -380,6 +439,9 @@ static void
 s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
+    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
+                           "see", "STATS"))
+        return;
     json_object *root = s_self_stats_json (self);
     msgpack_sbuffer_clear (&self->buffer);
     zg_wire_pack_json (&self->packer, root);
@@ -407,11 +469,18 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_qoptions_t options;
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
-    if (zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code, reason)
-    ||  !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
-                         request->size [2], &options, &code, reason))
+    int rc = zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code,
+                                reason);
+    for (size_t index = 0; rc == 0 && index < options.name_count; index++)
+        if (!s_self_allows (self, request, "consume", options.names [index].text))
+            rc = 1;                 //  Answered 403
+    if (rc == 0 && !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
+                                    request->size [2], &options, &code, reason))
+        rc = -1;
+    if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
-    else {
+    else
+    if (rc == 0) {
         msgpack_sbuffer_clear (&self->buffer);
         msgpack_pack_map (&self->packer, 2);
         msgpack_pack_str_with_body (&self->packer, "heartbeat", 9);
@@ -673,132 +742,6 @@ zg_queues_new (void)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
-//  --------------------------------------------------------------------------
-//  Pack a small options map from alternating keys and values: a value
-//  starting with '[' is an array of one name, digits an integer, "true" a bool
-
-static zframe_t *
-s_test_options (const char *first, ...)
-{
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    va_list args;
-    size_t count = 0;
-    va_start (args, first);
-    for (const char *key = first; key; key = va_arg (args, const char *)) {
-        va_arg (args, const char *);
-        count++;
-    }
-    va_end (args);
-    msgpack_pack_map (&packer, count);
-    va_start (args, first);
-    for (const char *key = first; key; key = va_arg (args, const char *)) {
-        const char *value = va_arg (args, const char *);
-        msgpack_pack_str_with_body (&packer, key, strlen (key));
-        if (*value == '[') {
-            msgpack_pack_array (&packer, 1);
-            msgpack_pack_str_with_body (&packer, value + 1, strlen (value + 1));
-        }
-        else
-        if (isdigit ((unsigned char) *value))
-            msgpack_pack_int64 (&packer, atoll (value));
-        else
-            msgpack_pack_true (&packer);
-    }
-    va_end (args);
-    zframe_t *frame = zframe_new (buffer.data, buffer.size);
-    msgpack_sbuffer_destroy (&buffer);
-    return frame;
-}
-
-//  --------------------------------------------------------------------------
-//  Send [command][name][options]
-
-static void
-s_test_send_options (zsock_t *socket, const char *command, const char *name, zframe_t *options,
-                     const char *last)
-{
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, command);
-    zmsg_addstr (msg, name);
-    if (last && streq (command, "SEND")) {
-        zmsg_addstr (msg, "jobs");
-        zmsg_append (msg, &options);
-        zmsg_addstr (msg, last);
-    }
-    else {
-        zmsg_append (msg, &options);
-        if (last)
-            zmsg_addstr (msg, last);
-    }
-    zmsg_send (&msg, socket);
-}
-
-//  --------------------------------------------------------------------------
-//  Receive a message and check its first frames; returns it for more checks
-
-static zmsg_t *
-s_test_expect (zsock_t *socket, const char *command, const char *name, const char *third)
-{
-    zmsg_t *msg = zmsg_recv (socket);
-    assert (msg);
-    char *got = zmsg_popstr (msg);
-    if (!streq (got, command)) {
-        zmsg_print (msg);
-        printf ("expected %s, got %s\n", command, got);
-    }
-    assert (streq (got, command));
-    zstr_free (&got);
-    got = zmsg_popstr (msg);
-    assert (streq (got, name));
-    zstr_free (&got);
-    if (third) {
-        got = zmsg_popstr (msg);
-        assert (streq (got, third));
-        zstr_free (&got);
-    }
-    return msg;
-}
-
-static void
-s_test_expect_done (zsock_t *socket, const char *command, const char *name, const char *third)
-{
-    zmsg_t *msg = s_test_expect (socket, command, name, third);
-    zmsg_destroy (&msg);
-}
-
-//  --------------------------------------------------------------------------
-//  A DELIVER for worker name; returns the task id and checks the payload
-
-static char *
-s_test_delivery (zsock_t *worker, const char *name, const char *payload)
-{
-    zmsg_t *msg = s_test_expect (worker, "DELIVER", name, NULL);
-    char *id = zmsg_popstr (msg);
-    zframe_t *meta = zmsg_pop (msg);
-    char *data = zmsg_popstr (msg);
-    assert (streq (data, payload));
-    zstr_free (&data);
-    zframe_destroy (&meta);
-    zmsg_destroy (&msg);
-    return id;
-}
-
-//  --------------------------------------------------------------------------
-//  Whether a frame contains a string
-
-static bool
-s_test_contains (zframe_t *frame, const char *string)
-{
-    size_t size = strlen (string);
-    for (size_t offset = 0; offset + size <= zframe_size (frame); offset++)
-        if (memcmp (zframe_data (frame) + offset, string, size) == 0)
-            return true;
-    return false;
-}
-
 void
 zg_queues_test (bool verbose)
 {
@@ -820,38 +763,38 @@ zg_queues_test (bool verbose)
 
     //  Bad requests get errors and change nothing
     zstr_sendx (producer, "FOO", "r0", NULL);
-    s_test_expect_done (producer, "ERROR", "r0", "405");
+    zg_qtest_expect_done (producer, "ERROR", "r0", "405");
     zstr_sendx (producer, "SEND", "r1", "jobs", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "SEND", "r1", "bad name", "", "x", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "SEND", "r1", "jobs", "\x81", "x", NULL);
-    s_test_expect_done (producer, "ERROR", "r1", "400");
-    s_test_send_options (producer, "SEND", "r1", s_test_options ("priority", "99", NULL), "x");
-    s_test_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
+    zg_qtest_send_options (producer, "SEND", "r1", zg_qtest_options ("priority", "99", NULL), "x");
+    zg_qtest_expect_done (producer, "ERROR", "r1", "400");
     zstr_sendx (producer, "GET", "r2", "999", NULL);
-    s_test_expect_done (producer, "ERROR", "r2", "404");
+    zg_qtest_expect_done (producer, "ERROR", "r2", "404");
     zstr_sendx (producer, "PING", "r3", NULL);
-    s_test_expect_done (producer, "OK", "r3", NULL);
+    zg_qtest_expect_done (producer, "OK", "r3", NULL);
     zstr_sendx (worker, "ACK", "w1", "1", NULL);
-    s_test_expect_done (worker, "ERROR", "w1", "404");
+    zg_qtest_expect_done (worker, "ERROR", "w1", "404");
     assert (zg_actor_stat (queues, NULL, NULL, "tasks") == 0);
 
     //  Tasks wait for a worker, bounded by max-pending
-    s_test_send_options (producer, "SEND", "a", s_test_options ("reply", "true", NULL), "one");
-    s_test_expect_done (producer, "OK", "a", "1");
+    zg_qtest_send_options (producer, "SEND", "a", zg_qtest_options ("reply", "true", NULL), "one");
+    zg_qtest_expect_done (producer, "OK", "a", "1");
     zstr_sendx (producer, "SEND", "b", "jobs", "", "two", NULL);
-    s_test_expect_done (producer, "OK", "b", "2");
+    zg_qtest_expect_done (producer, "OK", "b", "2");
     zstr_sendx (producer, "SEND", "", "jobs", "", "three", NULL);
     zstr_sendx (producer, "SEND", "d", "jobs", "", "four", NULL);
-    s_test_expect_done (producer, "ERROR", "d", "429");
+    zg_qtest_expect_done (producer, "ERROR", "d", "429");
     assert (zg_actor_stat (queues, "queues", "jobs", "waiting") == 3);
 
     //  A worker gets no more than its prefetch, FIFO
-    s_test_send_options (worker, "READY", "w1", s_test_options ("queues", "[jobs", "prefetch", "2", NULL), NULL);
-    s_test_expect_done (worker, "OK", "w1", NULL);
-    char *first = s_test_delivery (worker, "w1", "one");
-    char *second = s_test_delivery (worker, "w1", "two");
+    zg_qtest_send_options (worker, "READY", "w1", zg_qtest_options ("queues", "[jobs", "prefetch", "2", NULL), NULL);
+    zg_qtest_expect_done (worker, "OK", "w1", NULL);
+    char *first = zg_qtest_delivery (worker, "w1", "one");
+    char *second = zg_qtest_delivery (worker, "w1", "two");
     assert (streq (first, "1") && streq (second, "2"));
     zsock_set_rcvtimeo (worker, 100);
     zmsg_t *nothing = zmsg_recv (worker);
@@ -861,18 +804,18 @@ zg_queues_test (bool verbose)
 
     //  An ack with a reply reaches the producer and frees credit
     zstr_sendx (worker, "ACK", "w1", first, "ONE", NULL);
-    zmsg_t *reply = s_test_expect (producer, "REPLY", "a", "1");
+    zmsg_t *reply = zg_qtest_expect (producer, "REPLY", "a", "1");
     char *data = zmsg_popstr (reply);
     assert (streq (data, "ONE"));
     zstr_free (&data);
     zmsg_destroy (&reply);
-    char *third = s_test_delivery (worker, "w1", "three");
+    char *third = zg_qtest_delivery (worker, "w1", "three");
     zstr_sendx (worker, "ACK", "w1", first, NULL);
-    s_test_expect_done (worker, "ERROR", "w1", "409");
+    zg_qtest_expect_done (worker, "ERROR", "w1", "409");
 
     //  A nack requeues at the head: the same task comes back, attempt 2
     zstr_sendx (worker, "NACK", "w1", second, NULL);
-    char *again = s_test_delivery (worker, "w1", "two");
+    char *again = zg_qtest_delivery (worker, "w1", "two");
     assert (streq (again, second));
     zstr_free (&again);
     assert (zg_actor_stat (queues, "queues", "jobs", "redelivered") == 1);
@@ -880,16 +823,16 @@ zg_queues_test (bool verbose)
     //  FAIL is final; GET shows states, replies and reasons
     zstr_sendx (worker, "FAIL", "w1", third, "bad input", NULL);
     zstr_sendx (producer, "GET", "g", third, NULL);
-    zmsg_t *answer = s_test_expect (producer, "OK", "g", NULL);
+    zmsg_t *answer = zg_qtest_expect (producer, "OK", "g", NULL);
     zframe_t *map = zmsg_pop (answer);
-    assert (s_test_contains (map, "failed"));
-    assert (s_test_contains (map, "bad input"));
+    assert (zg_qtest_contains (map, "failed"));
+    assert (zg_qtest_contains (map, "bad input"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
     zstr_sendx (producer, "GET", "g", first, NULL);
-    answer = s_test_expect (producer, "OK", "g", NULL);
+    answer = zg_qtest_expect (producer, "OK", "g", NULL);
     map = zmsg_pop (answer);
-    assert (s_test_contains (map, "ONE"));
+    assert (zg_qtest_contains (map, "ONE"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
 
@@ -897,8 +840,8 @@ zg_queues_test (bool verbose)
     assert (zg_actor_set (queues, "worker-timeout", "300", error, sizeof error) == 0);
     zsock_t *other = zsock_new_dealer (">inproc://zg-queues-test-workers");
     zsock_set_rcvtimeo (other, 2000);
-    s_test_send_options (other, "READY", "w2", s_test_options ("queues", "[jobs", NULL), NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("queues", "[jobs", NULL), NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
     int64_t start = zclock_mono ();
     char *moved = NULL;
     while (!moved && zclock_mono () - start < 2000) {
@@ -931,46 +874,46 @@ zg_queues_test (bool verbose)
     //  dead letters
     zstr_sendx (other, "NACK", "w2", second, NULL);
     zstr_sendx (other, "PING", "w2", NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
     assert (zg_actor_stat (queues, "queues", "jobs", "dead") == 1);
     assert (zg_actor_stat (queues, "queues", "jobs.dead", "waiting") == 1);
 
     //  Command mode: unknown commands are refused, known ones reach only
     //  their workers with the rest of the line as payload
     zstr_sendx (producer, "CALL", "c1", "", "version/x", NULL);
-    s_test_expect_done (producer, "ERROR", "c1", "404");
-    s_test_send_options (other, "READY", "w2", s_test_options ("commands", "[version", NULL), NULL);
-    s_test_expect_done (other, "OK", "w2", NULL);
-    s_test_send_options (producer, "CALL", "c2", s_test_options ("reply", "true", NULL), "version/some/data");
-    s_test_expect_done (producer, "OK", "c2", NULL);
-    char *call = s_test_delivery (other, "w2", "some/data");
+    zg_qtest_expect_done (producer, "ERROR", "c1", "404");
+    zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("commands", "[version", NULL), NULL);
+    zg_qtest_expect_done (other, "OK", "w2", NULL);
+    zg_qtest_send_options (producer, "CALL", "c2", zg_qtest_options ("reply", "true", NULL), "version/some/data");
+    zg_qtest_expect_done (producer, "OK", "c2", NULL);
+    char *call = zg_qtest_delivery (other, "w2", "some/data");
     zstr_sendx (other, "ACK", "w2", call, "0.1", NULL);
-    s_test_expect_done (producer, "REPLY", "c2", call);
+    zg_qtest_expect_done (producer, "REPLY", "c2", call);
     zstr_free (&call);
 
     //  Scatter: every worker of the command answers, then END
-    s_test_send_options (worker, "READY", "w3", s_test_options ("commands", "[version", NULL), NULL);
-    s_test_expect_done (worker, "OK", "w3", NULL);
-    s_test_send_options (producer, "CALL", "c3", s_test_options ("scatter", "true", NULL), "version");
-    zmsg_t *accepted = s_test_expect (producer, "OK", "c3", NULL);
+    zg_qtest_send_options (worker, "READY", "w3", zg_qtest_options ("commands", "[version", NULL), NULL);
+    zg_qtest_expect_done (worker, "OK", "w3", NULL);
+    zg_qtest_send_options (producer, "CALL", "c3", zg_qtest_options ("scatter", "true", NULL), "version");
+    zmsg_t *accepted = zg_qtest_expect (producer, "OK", "c3", NULL);
     char *group = zmsg_popstr (accepted);
     zmsg_destroy (&accepted);
-    char *copy = s_test_delivery (other, "w2", "");
+    char *copy = zg_qtest_delivery (other, "w2", "");
     zstr_sendx (other, "ACK", "w2", copy, "from w2", NULL);
     zstr_free (&copy);
-    copy = s_test_delivery (worker, "w3", "");
+    copy = zg_qtest_delivery (worker, "w3", "");
     zstr_sendx (worker, "ACK", "w3", copy, "from w3", NULL);
     zstr_free (&copy);
-    s_test_expect_done (producer, "REPLY", "c3", group);
-    s_test_expect_done (producer, "REPLY", "c3", group);
-    s_test_expect_done (producer, "END", "c3", group);
+    zg_qtest_expect_done (producer, "REPLY", "c3", group);
+    zg_qtest_expect_done (producer, "REPLY", "c3", group);
+    zg_qtest_expect_done (producer, "END", "c3", group);
     zstr_free (&group);
 
     //  STATS on the wire is a msgpack map
     zstr_sendx (producer, "STATS", "s", NULL);
-    answer = s_test_expect (producer, "OK", "s", NULL);
+    answer = zg_qtest_expect (producer, "OK", "s", NULL);
     map = zmsg_pop (answer);
-    assert (s_test_contains (map, "jobs.dead"));
+    assert (zg_qtest_contains (map, "jobs.dead"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
     if (verbose) {

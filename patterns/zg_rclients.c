@@ -24,6 +24,7 @@ s_client_destroy (zg_rclient_t **client_p)
     zg_rclient_t *client = *client_p;
     free (client->id);
     free (client->routing);
+    free (client->owner);
     free (client);
     *client_p = NULL;
 }
@@ -141,6 +142,32 @@ zg_rclients_next_deadline (zg_rclients_t *self, int64_t timeout)
 }
 
 //  --------------------------------------------------------------------------
+//  The client belongs to this identity
+
+void
+zg_rclients_set_owner (zg_rclient_t *client, const char *identity)
+{
+    assert (client);
+    assert (identity);
+    free (client->owner);
+    client->owner = strdup (identity);
+    assert (client->owner);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a request from this connection and identity may name the client
+
+bool
+zg_rclients_may_name (zg_rclient_t *client, const void *routing, size_t routing_size, const char *identity)
+{
+    assert (client);
+    if (client->owner)
+        return identity && streq (identity, client->owner);
+    //  Without an owner, the client never moved: routing is its creator's
+    return routing_size == client->routing_size && memcmp (routing, client->routing, routing_size) == 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Forget and free a client; it must have no memberships left
 
 void
@@ -207,6 +234,15 @@ zg_rclients_test (bool verbose)
     assert (zg_rclients_expired (clients, 1200, 1000) == b);
     zg_rclients_touch (clients, a, "longer", 6, 500);
     assert (a->routing_size == 6 && memcmp (a->routing, "longer", 6) == 0);
+
+    //  A client is named by the connection that made it, or by its owner
+    assert (zg_rclients_may_name (c, "c2", 2, NULL));
+    assert (!zg_rclients_may_name (c, "c1", 2, NULL));
+    assert (!zg_rclients_may_name (c, "c", 1, "alice"));
+    zg_rclients_set_owner (c, "alice");
+    assert (zg_rclients_may_name (c, "c9", 2, "alice"));
+    assert (!zg_rclients_may_name (c, "c2", 2, "bob"));
+    assert (!zg_rclients_may_name (c, "c2", 2, NULL));
 
     //  Removing keeps the others in order
     zg_rclients_remove (clients, &b);

@@ -36,6 +36,8 @@ struct _zg_rclient_t {
     size_t id_size;                 //  Its length, sent with every event
     byte *routing;                  //  Routing id of the connection last heard from
     size_t routing_size;            //  Its size
+    char *owner;                    //  Identity that made it (security on), or NULL:
+                                    //  only its own connection may name it
     zg_liveness_node_t liveness;    //  Monotonic ms of the last command naming it,
                                     //  in the registry's liveness list
     int64_t last_seen_wall;         //  The same, ms since the epoch
@@ -69,6 +71,17 @@ zg_rclient_t *
 void
     zg_rclients_touch (zg_rclients_t *self, zg_rclient_t *client,
                        const void *routing, size_t routing_size, int64_t now);
+
+//  The client belongs to this identity (an authenticated one): a connection
+//  of the same identity may name it too (a reconnected client)
+void
+    zg_rclients_set_owner (zg_rclient_t *client, const char *identity);
+
+//  Whether a request from this connection and identity may name the client:
+//  its owner's identity, or, if it has none, the connection that made it
+//  (a client id is not a bearer token)
+bool
+    zg_rclients_may_name (zg_rclient_t *client, const void *routing, size_t routing_size, const char *identity);
 
 //  The client silent the longest if it has been silent for timeout ms at
 //  now, else NULL; it stays registered until removed

@@ -18,6 +18,8 @@
 #include "zg_classes.h"
 #include "zg_roomset.h"
 #include "zg_rclients.h"
+#include "zg_security.h"
+#include "zg_mpjson.h"
 
 //  Frames in the largest request, routing id included
 #define ZG_ROOMS_MAX_FRAMES 7
@@ -72,6 +74,7 @@ typedef struct {
     s_settings_t settings;          //  Current settings
     zg_rclients_t *clients;         //  Logical clients
     zg_roomset_t *rooms;            //  Rooms
+    zg_security_t *security;        //  CURVE and permissions
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
     char *room_key;                 //  Room name as a string key
@@ -82,6 +85,7 @@ typedef struct {
     uint64_t oob;                   //  OOB messages
     uint64_t errors;                //  ERROR answers
     uint64_t dropped;               //  Answers libzmq refused
+    uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 } self_t;
 
@@ -114,6 +118,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
+    self->security = zg_security_new ();
     self->rooms = zg_roomset_new (self->handle);
     s_self_configure_rooms (self);
     self->room_key = (char *) zmalloc ((size_t) self->settings.max_name_size + 1);
@@ -131,6 +136,7 @@ s_self_destroy (self_t **self_p)
     //  Rooms first: their members point at clients
     zg_roomset_destroy (&self->rooms);
     zg_rclients_destroy (&self->clients);
+    zg_security_destroy (&self->security);
     zsock_destroy (&self->router);
     free (self->room_key);
     msgpack_sbuffer_destroy (&self->buffer);
@@ -252,19 +258,27 @@ s_self_room_name (self_t *self, size_t index)
 
 //  --------------------------------------------------------------------------
 //  The client a frame names, touched: a command naming it is a sign of life,
-//  and its events follow it to this connection; answers an ERROR if unknown
+//  and its events follow it to this connection; answers an ERROR if unknown,
+//  and 403 if the sender may not name it (another connection or identity:
+//  the message's properties are read only for a client that has an owner)
 
 static zg_rclient_t *
 s_self_touch_client (self_t *self, size_t index)
 {
     zg_wire_part_t frame = zg_wire_frame (&self->request, index);
     zg_rclient_t *client = zg_rclients_lookup (self->clients, frame.data, frame.size);
-    if (client) {
-        zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
-        zg_rclients_touch (self->clients, client, routing.data, routing.size, self->now);
+    zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
+    if (!client)
+        s_self_error (self, ZG_ERR_NOT_FOUND, "unknown client");
+    else
+    if (!zg_rclients_may_name (client, routing.data, routing.size,
+                               client->owner? zg_wire_identity (&self->request): NULL)) {
+        self->denied++;
+        s_self_error (self, ZG_ERR_FORBIDDEN, "client %s belongs to another connection", client->id);
+        client = NULL;
     }
     else
-        s_self_error (self, ZG_ERR_NOT_FOUND, "unknown client");
+        zg_rclients_touch (self->clients, client, routing.data, routing.size, self->now);
     return client;
 }
 
@@ -294,11 +308,7 @@ static void
 s_self_expire (self_t *self)
 {
     self->now = zclock_mono ();
-    zg_rclient_t *client;
-    while ((client = zg_rclients_expired (self->clients, self->now, self->settings.client_timeout))) {
-        zg_roomset_forget_client (self->rooms, client, "timeout", self->now);
-        zg_rclients_remove (self->clients, &client);
-    }
+    zg_roomset_expire_clients (self->rooms, self->clients, self->now, self->settings.client_timeout);
     zg_roomset_expire (self->rooms, self->now);
 }
 
@@ -341,6 +351,8 @@ s_self_hello (self_t *self)
     }
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
     zg_rclient_t *client = zg_rclients_add (self->clients, routing.data, routing.size, self->now);
+    if (zg_security_on (self->security) && zg_wire_identity (&self->request))
+        zg_rclients_set_owner (client, zg_wire_identity (&self->request));
     zg_wire_part_t result = { client->id, client->id_size };
     s_self_ok (self, &result, 1);
 }
@@ -513,46 +525,22 @@ s_self_oob (self_t *self)
 //  the default options
 
 static void
-s_self_describe (self_t *self, bool peek, size_t offset, size_t limit)
+s_self_describe (self_t *self)
 {
-    const char *name = s_self_room_name (self, 3);
-    if (!name)
-        return;
-    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
-    zg_room_t *absent = NULL;
-    if (!room) {
-        zg_room_options_t defaults = zg_roomset_defaults (self->rooms);
-        room = absent = zg_room_new (name, &defaults);
-    }
-    if (peek)
-        zg_room_pack_peek (room, s_self_packer (self), offset, limit, (size_t) self->settings.max_message_size);
-    else
-        zg_room_pack_state (room, s_self_packer (self));
-    zg_room_destroy (&absent);
-    s_self_ok_buffer (self);
-}
-
-//  --------------------------------------------------------------------------
-
-static void
-s_self_peek (self_t *self)
-{
+    bool peek = zg_wire_is (&self->request, 1, "PEEK");
     int64_t offset = 0, limit = self->settings.max_peek;
     size_t fields = zg_wire_kept (&self->request);
-    if ((fields > 4 && s_self_int (self, 4, 0, &offset, "offset"))
-    ||  (fields > 5 && s_self_int (self, 5, 0, &limit, "limit")))
+    if (peek && ((fields > 4 && s_self_int (self, 4, 0, &offset, "offset"))
+             ||  (fields > 5 && s_self_int (self, 5, 0, &limit, "limit"))))
         return;
     if (limit > self->settings.max_peek)
         limit = self->settings.max_peek;
-    s_self_describe (self, true, (size_t) offset, (size_t) limit);
-}
-
-//  --------------------------------------------------------------------------
-
-static void
-s_self_state (self_t *self)
-{
-    s_self_describe (self, false, 0, 0);
+    const char *name = s_self_room_name (self, 3);
+    if (!name)
+        return;
+    zg_roomset_pack_room (self->rooms, name, s_self_packer (self), peek, (size_t) offset, (size_t) limit,
+                          (size_t) self->settings.max_message_size);
+    s_self_ok_buffer (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -607,23 +595,52 @@ typedef struct {
     size_t min_frames;              //  Frames including routing id, command and req
     size_t max_frames;              //  Most frames
     void (*handler) (self_t *self); //  Handler
+    const char *action;             //  Permission it needs on its room, "admin", or
+                                    //  NULL (it names a client: zg_rclients_may_name)
+    size_t room_frame;              //  The frame naming its room
 } s_command_t;
 
 static const s_command_t s_commands [] = {
-    { "ACK", 6, 6, s_self_ack },
-    { "PING", 4, 4, s_self_ping },
-    { "SEND", 6, 6, s_self_send_message },
-    { "OOB", 5, 5, s_self_oob },
-    { "HELLO", 3, 3, s_self_hello },
-    { "JOIN", 5, 6, s_self_join },
-    { "LEAVE", 5, 5, s_self_leave },
-    { "BYE", 4, 4, s_self_bye },
-    { "PEEK", 4, 6, s_self_peek },
-    { "STATE", 4, 4, s_self_state },
-    { "METRICS", 3, 4, s_self_metrics },
-    { "ROOM", 5, 5, s_self_room_options },
+    { "ACK", 6, 6, s_self_ack, NULL, 0 },
+    { "PING", 4, 4, s_self_ping, NULL, 0 },
+    { "SEND", 6, 6, s_self_send_message, "send", 3 },
+    { "OOB", 5, 5, s_self_oob, "send", 3 },
+    { "HELLO", 3, 3, s_self_hello, NULL, 0 },
+    { "JOIN", 5, 6, s_self_join, "join", 4 },
+    { "LEAVE", 5, 5, s_self_leave, NULL, 0 },
+    { "BYE", 4, 4, s_self_bye, NULL, 0 },
+    { "PEEK", 4, 6, s_self_describe, "peek", 3 },
+    { "STATE", 4, 4, s_self_describe, "peek", 3 },
+    { "METRICS", 3, 4, s_self_metrics, "admin", 0 },
+    { "ROOM", 5, 5, s_self_room_options, "send", 3 },
     { NULL }
 };
+
+//  --------------------------------------------------------------------------
+//  Whether the permissions let the sender run the command; answers an ERROR
+//  (403, or the room name's) if not. An async JOIN observes; admins may all.
+
+static bool
+s_self_permitted (self_t *self, const s_command_t *entry)
+{
+    if (!entry->action || !zg_security_on (self->security))
+        return true;
+    const char *identity = zg_wire_identity (&self->request);
+    if (zg_security_admin (self->security, identity))
+        return true;
+    //  A command on no room (METRICS) is an admin's only
+    const char *room = entry->room_frame? s_self_room_name (self, entry->room_frame): NULL;
+    if (entry->room_frame && !room)
+        return false;               //  Answered: a bad room name
+    bool observe = entry->handler == s_self_join && zg_wire_is (&self->request, 5, "async");
+    const char *action = observe? "observe": entry->action;
+    if (room && zg_security_allows (self->security, identity, "rooms", action, room, false))
+        return true;
+    self->denied++;
+    s_self_error (self, ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'", zg_security_name (self->security, identity),
+                  action, room? room: entry->command);
+    return false;
+}
 
 //  --------------------------------------------------------------------------
 
@@ -645,6 +662,7 @@ s_self_handle_request (self_t *self)
                 s_self_error (self, ZG_ERR_BAD_REQUEST, "%s takes %zu to %zu fields after req",
                               entry->command, entry->min_frames - 3, entry->max_frames - 3);
             else
+            if (s_self_permitted (self, entry))
                 entry->handler (self);
             return;
         }
@@ -674,8 +692,10 @@ s_self_recv_one (self_t *self)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
+    if (strncmp (key, "security-", 9) == 0)
+        return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "clients") || streq (key, "inproc-clients"))
-        return zg_actor_bind (self->router, value, error, size);
+        return zg_security_bind (self->security, self->router, value, error, size);
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
@@ -701,6 +721,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "acked", json_object_new_uint64 (self->acked));
     json_object_object_add (root, "oob", json_object_new_uint64 (self->oob));
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
+    json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
     uint64_t dropped = self->dropped;
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
     json_object_object_add (root, "dropped", json_object_new_uint64 (dropped));
@@ -797,29 +818,14 @@ static int64_t
 s_test_map_int (zmsg_t *msg, const char *key)
 {
     zframe_t *frame = zmsg_last (msg);
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    int rc = msgpack_unpack_next (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &offset);
-    assert (rc == MSGPACK_UNPACK_SUCCESS);
-    assert (unpacked.data.type == MSGPACK_OBJECT_MAP);
+    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
+    assert (map && json_object_is_type (map, json_type_object));
+    json_object *item;
     int64_t value = -1;
-    msgpack_object_map *map = &unpacked.data.via.map;
-    for (uint32_t index = 0; index < map->size; index++) {
-        msgpack_object *name = &map->ptr [index].key;
-        if (name->via.str.size == strlen (key) && memcmp (name->via.str.ptr, key, name->via.str.size) == 0) {
-            msgpack_object *item = &map->ptr [index].val;
-            if (item->type == MSGPACK_OBJECT_POSITIVE_INTEGER || item->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-                value = item->via.i64;
-            else
-            if (item->type == MSGPACK_OBJECT_ARRAY)
-                value = item->via.array.size;
-            else
-            if (item->type == MSGPACK_OBJECT_NIL)
-                value = 0;
-        }
-    }
-    msgpack_unpacked_destroy (&unpacked);
+    if (json_object_object_get_ex (map, key, &item))
+        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
+                                                           : json_object_get_int64 (item);
+    json_object_put (map);
     return value;
 }
 
@@ -867,6 +873,9 @@ zg_rooms_test (bool verbose)
     s_test_expect (&answer, "ERROR", "7", "404", NULL);
     answer = s_test_request (member, "JOIN", "8", alice, "lobby", "sometimes", NULL);
     s_test_expect (&answer, "ERROR", "8", "400", NULL);
+    //  A client id is no bearer token: another connection may not name it
+    answer = s_test_request (producer, "BYE", "x", alice, NULL);
+    s_test_expect (&answer, "ERROR", "x", "403", NULL);
 
     //  Two messages: the second waits for alice's ack of the first
     answer = s_test_request (producer, "SEND", "a", "lobby", "5", "first", NULL);

@@ -460,6 +460,41 @@ s_pack_key_int (msgpack_packer *packer, const char *key, int64_t value)
 }
 
 //  --------------------------------------------------------------------------
+//  Evict from every room, and remove, the clients silent for timeout ms
+
+void
+zg_roomset_expire_clients (zg_roomset_t *self, zg_rclients_t *clients, int64_t now, int64_t timeout)
+{
+    assert (self);
+    zg_rclient_t *client;
+    while ((client = zg_rclients_expired (clients, now, timeout))) {
+        zg_roomset_forget_client (self, client, "timeout", now);
+        zg_rclients_remove (clients, &client);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Pack the PEEK or STATE answer of a room, existing or not
+
+void
+zg_roomset_pack_room (zg_roomset_t *self, const char *name, msgpack_packer *packer, bool peek,
+                      size_t offset, size_t limit, size_t max_size)
+{
+    assert (self);
+    zg_room_t *room = zg_roomset_lookup (self, name);
+    zg_room_t *absent = NULL;
+    if (!room) {
+        zg_room_options_t defaults = zg_roomset_defaults (self);
+        room = absent = zg_room_new (name, &defaults);
+    }
+    if (peek)
+        zg_room_pack_peek (room, packer, offset, limit, max_size);
+    else
+        zg_room_pack_state (room, packer);
+    zg_room_destroy (&absent);
+}
+
+//  --------------------------------------------------------------------------
 //  Pack the METRICS answer
 
 void

@@ -96,6 +96,10 @@ size_t
 void
     zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *reason, int64_t now);
 
+//  Evict from every room, and remove, the clients silent for timeout ms at now
+void
+    zg_roomset_expire_clients (zg_roomset_t *self, zg_rclients_t *clients, int64_t now, int64_t timeout);
+
 //  Evict the holders that have not acked within their room's ack-timeout
 void
     zg_roomset_expire (zg_roomset_t *self, int64_t now);
@@ -119,6 +123,14 @@ uint64_t
 //  Rooms with a message in flight
 size_t
     zg_roomset_in_flight (zg_roomset_t *self);
+
+//  Pack the PEEK answer (peek: messages from offset, up to limit, their
+//  payloads up to max_size bytes in all) or the STATE answer of a room; a
+//  room that does not exist is described as an empty one with the default
+//  options
+void
+    zg_roomset_pack_room (zg_roomset_t *self, const char *name, msgpack_packer *packer, bool peek,
+                          size_t offset, size_t limit, size_t max_size);
 
 //  Pack the METRICS answer: rooms, rooms_with_backlog, top_rooms (up to
 //  top), top_backlog, backlog, clients (as given), members, in_flight

@@ -55,6 +55,7 @@ s_task_close (zg_task_t *task)
     zmq_msg_close (&task->producer);
     zmq_msg_close (&task->req);
     zmq_msg_close (&task->result);
+    zstr_free (&task->owner);
 }
 
 //  --------------------------------------------------------------------------

@@ -57,6 +57,7 @@ struct _zg_task_t {
     zmq_msg_t producer;             //  Producer's routing id, if it wants the reply
     zmq_msg_t req;                  //  Producer's correlation id, if it wants the reply
     zmq_msg_t result;               //  Reply payload (done) or reason (failed, dead)
+    char *owner;                    //  Identity of its producer (security on), or NULL
     int64_t created;                //  Wall clock, ms since the epoch
     int64_t started;                //  Last delivery, ms since the epoch, or 0
     int64_t finished;               //  Finished, ms since the epoch, or 0

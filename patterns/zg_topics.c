@@ -3,21 +3,31 @@
 
     The XSUB side subscribes to everything, so publishers send every message
     to zgate and the "published" counters are true even for topics nobody
-    listens to; it also passes the subscribers' subscriptions on upstream,
-    so a publisher that asks (an XPUB, like the gateway's) knows who
-    listens. The XPUB side runs verbose-unsubscribe mode, so each
-    subscription and each unsubscription (including those libzmq makes when a
-    subscriber disconnects) reaches us and the subscriber counts stay exact.
+    listens to; it also passes the subscriptions it applies on upstream, so
+    a publisher that asks (an XPUB, like the gateway's) knows who listens.
+    A message that came over the network (it carries its peer's properties;
+    inproc ones carry none) may not use the reserved `$zgate.` topics, which
+    the gateway's barrier uses, and, with security on, is checked against
+    its publisher's permissions. The XPUB side passes every subscription
+    and unsubscription up (including those libzmq makes when a subscriber
+    disconnects), so the subscriber counts stay exact; with security it
+    runs in manual mode, and the actor applies a subscription only if the
+    subscriber may subscribe to its prefix, so a refused one delivers
+    nothing.
     =========================================================================
 */
 
 #include "zg_classes.h"
+#include "zg_wire.h"
+#include "zg_security.h"
 #include "zg_topics_history.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
 //  Name of the counters shared by the topics beyond max-topics
 #define ZG_TOPICS_OTHER "(other)"
+//  Topics only zgate itself publishes (the gateway's subscribe barrier)
+#define ZG_TOPICS_RESERVED "$zgate."
 
 typedef struct {
     zg_topics_hook_fn *hook;
@@ -55,18 +65,24 @@ typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zsock_t *xpub;                  //  Subscribers' side
     zsock_t *xsub;                  //  Publishers' side
+    zg_security_t *security;        //  CURVE and permissions
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
     zg_topics_history_t *history;   //  Remembered topics and their ROUTER
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
+    zhashx_t *refused;              //  Prefix -> number of refused subscriptions
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
     s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
     size_t last_topic_size;         //  Length of that topic
+    char *checked_topic;            //  Buffer for a topic as a string to check
     uint64_t published;             //  All messages forwarded
     uint64_t delivered;             //  All copies sent
     uint64_t malformed;             //  Messages dropped as malformed
+    uint64_t reserved;              //  Native messages on $zgate. topics, dropped
+    uint64_t denied_publishes;      //  Native messages not permitted, dropped
+    uint64_t denied_subscriptions;  //  Subscriptions refused
     bool terminated;                //  $TERM received
 } self_t;
 
@@ -89,6 +105,17 @@ s_self_bound_messages (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Socket options apply to connections made from now on
+
+static void
+s_self_apply_options (self_t *self)
+{
+    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
+    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
+    s_self_bound_messages (self);
+}
+
+//  --------------------------------------------------------------------------
 
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
@@ -102,17 +129,19 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
     assert (self->xpub && self->xsub);
+    self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
-    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
-    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    s_self_bound_messages (self);
+    s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
     zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
     self->subscriptions = zhashx_new ();
+    self->refused = zhashx_new ();
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
+    self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
+    zg_topics_history_secure (self->history, self->security);
     return self;
 }
 
@@ -122,10 +151,13 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->xsub);
+    zg_security_destroy (&self->security);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
+    zhashx_destroy (&self->refused);
     zg_topics_history_destroy (&self->history);
     free (self->topic_key);
+    free (self->checked_topic);
     free (self);
     *self_p = NULL;
 }
@@ -136,22 +168,33 @@ s_self_destroy (self_t **self_p)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
+    if (strncmp (key, "security-", 9) == 0) {
+        if (zg_security_set (self->security, key + 9, value, error, size))
+            return -1;
+        //  Only security needs manual mode (it comes before the endpoints);
+        //  libzmq 4.3.4's manual mode may keep a pipe that is gone (fixed in
+        //  4.3.5, commit 2df7ab6a), so zgate does not run it when not needed
+        zsock_set_xpub_manual (self->xpub, zg_security_on (self->security));
+        return 0;
+    }
     if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
-        return zg_actor_bind (self->xpub, value, error, size);
+        return zg_security_bind (self->security, self->xpub, value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
-        return zg_actor_bind (self->xsub, value, error, size);
+        return zg_security_bind (self->security, self->xsub, value, error, size);
     int rc = zg_topics_history_set (self->history, key, value, error, size);
     if (rc != 1)
         return rc;
     rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc)
         return rc;
-    //  Socket options apply to connections made from now on
-    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
-    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
-    s_self_bound_messages (self);
+    //  libzmq passes a new high-water mark on to every pipe, even one whose
+    //  peer is going away (4.3.4 may crash then): set them only when asked
+    if (streq (key, "sndhwm") || streq (key, "rcvhwm") || streq (key, "max-message-size")
+    ||  streq (key, "max-topic-size"))
+        s_self_apply_options (self);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
-    assert (self->topic_key);
+    self->checked_topic = (char *) realloc (self->checked_topic, (size_t) self->settings.max_topic_size + 1);
+    assert (self->topic_key && self->checked_topic);
     self->last_topic = NULL;
     return rc;
 }
@@ -209,6 +252,38 @@ s_discard_more (void *socket, zmq_msg_t *frame)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether the publisher may publish on a (well-formed) topic: over inproc
+//  anything; over the network never a reserved topic, and with security on
+//  only what its permissions grant. The properties are read only for a
+//  reserved topic or with security on: the plain hot path reads none.
+
+static bool
+s_self_may_publish (self_t *self, zmq_msg_t *topic)
+{
+    size_t size = zmq_msg_size (topic);
+    size_t reserved_size = strlen (ZG_TOPICS_RESERVED);
+    bool reserved = size >= reserved_size && memcmp (zmq_msg_data (topic), ZG_TOPICS_RESERVED, reserved_size) == 0;
+    if (!reserved && !zg_security_on (self->security))
+        return true;
+    const char *identity = zg_wire_msg_identity (topic);
+    if (!identity)
+        return true;
+    if (reserved) {
+        self->reserved++;
+        return false;
+    }
+    memcpy (self->checked_topic, zmq_msg_data (topic), size);
+    self->checked_topic [size] = 0;
+    if (zg_security_allows (self->security, identity, "topics", "publish", self->checked_topic, false))
+        return true;
+    self->denied_publishes++;
+    if (self->settings.verbose)
+        zsys_info ("zg_topics: publish on '%s' denied to '%s'", self->checked_topic,
+                   zg_security_name (self->security, identity));
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  Forward one message from a publisher; returns -1 when none is waiting
 
 static int
@@ -230,7 +305,10 @@ s_self_forward_one (self_t *self)
         well_formed = well_formed && !zmq_msg_more (&payload);
         s_discard_more (xsub, &payload);
     }
-    if (well_formed) {
+    if (!well_formed)
+        self->malformed++;
+    else
+    if (s_self_may_publish (self, &topic)) {
         size_t size = zmq_msg_size (&topic);
         s_topic_t *counters = self->last_topic;
         //  Publishers repeat topics: skip the hash lookup for the last one
@@ -256,8 +334,6 @@ s_self_forward_one (self_t *self)
         if (seq_size)
             zmq_send (xpub, seq, seq_size, 0);
     }
-    else
-        self->malformed++;
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
     return 0;
@@ -288,48 +364,105 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
 }
 
 //  --------------------------------------------------------------------------
-//  A subscription or unsubscription from the XPUB side
+//  Add delta to the count of prefix in counts (a count of 0 is removed)
+
+static void
+s_count (zhashx_t *counts, const char *prefix, int delta)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (counts, prefix) + (uintptr_t) (intptr_t) delta;
+    if (count)
+        zhashx_update (counts, prefix, (void *) count);
+    else
+        zhashx_delete (counts, prefix);
+}
+
+//  --------------------------------------------------------------------------
+//  An unsubscription ends either an applied subscription or a refused one.
+//  libzmq does not say which subscriber it comes from: an identified one that
+//  may not subscribe ends a refused one; one without an identity (a
+//  disconnect, or inproc) ends an applied one while any is left. The counts
+//  are exact unless the same prefix has both kinds at once. Returns whether
+//  it ended an applied one.
+
+static bool
+s_self_unsubscribe (self_t *self, const char *prefix, const char *identity)
+{
+    bool refused = zhashx_lookup (self->refused, prefix) != NULL;
+    bool applied = zhashx_lookup (self->subscriptions, prefix) != NULL;
+    if (refused && (!applied || (identity && !zg_security_allows (self->security, identity, "topics",
+                                                                  "subscribe", prefix, true)))) {
+        s_count (self->refused, prefix, -1);
+        return false;
+    }
+    if (applied) {
+        s_count (self->subscriptions, prefix, -1);
+        self->generation++;
+    }
+    return applied;
+}
+
+//  --------------------------------------------------------------------------
+//  A subscription or unsubscription from the XPUB side: a subscription
+//  takes effect (ZMQ_SUBSCRIBE, for the subscriber it came from) only if the
+//  subscriber may subscribe to every topic the prefix matches
 
 static void
 s_self_handle_subscription (self_t *self)
 {
-    zframe_t *frame = zframe_recv (self->xpub);
-    if (!frame)
+    void *xpub = zsock_resolve (self->xpub);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, xpub, ZMQ_DONTWAIT) == -1) {
+        zmq_msg_close (&frame);
         return;
-    byte *data = zframe_data (frame);
-    size_t size = zframe_size (frame);
+    }
+    byte *data = (byte *) zmq_msg_data (&frame);
+    size_t size = zmq_msg_size (&frame);
     //  Each frame alone, not the rest of its message: libzmq's XPUB takes
     //  every frame that starts with 0 or 1 as a subscription of its own,
     //  even inside a message, so skipping the rest would miss one libzmq
     //  holds (and then pass its unsubscription on as if it were ours,
     //  removing the XSUB's subscription to everything: no publisher would
     //  send any more)
-    if (size == 0 || data [0] > 1 || zframe_more (frame)) {
+    if (size == 0 || data [0] > 1 || zmq_msg_more (&frame)) {
         self->malformed++;
-        zframe_destroy (&frame);
+        zmq_msg_close (&frame);
         return;
     }
     bool subscribed = data [0] == 1;
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
-    //  Upstream too, as a proxy does: the gateway's publisher learns which
-    //  prefixes native subscribers hold (XSUB passes each subscription on,
-    //  and an unsubscription once none of that prefix is left)
-    zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
-    zframe_destroy (&frame);
-
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->subscriptions, prefix);
-    if (subscribed)
-        zhashx_update (self->subscriptions, prefix, (void *) (count + 1));
+    const char *identity = zg_wire_msg_identity (&frame);
+    bool applied = false;
+    bool manual = zg_security_on (self->security);
+    if (subscribed && zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true)) {
+        if (manual)
+            zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
+        s_count (self->subscriptions, prefix, 1);
+        self->generation++;
+        applied = true;
+    }
     else
-    if (count > 1)
-        zhashx_update (self->subscriptions, prefix, (void *) (count - 1));
-    else
-        zhashx_delete (self->subscriptions, prefix);
-    self->generation++;
+    if (subscribed) {
+        s_count (self->refused, prefix, 1);
+        self->denied_subscriptions++;
+    }
+    else {
+        if (manual)
+            zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+        applied = s_self_unsubscribe (self, prefix, identity);
+    }
+    //  Upstream too, as a proxy does, what took effect only: the gateway's
+    //  publisher learns which prefixes native subscribers hold (XSUB passes
+    //  each subscription on, and an unsubscription once none of that prefix
+    //  is left)
+    if (applied)
+        zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
     if (self->settings.verbose)
-        zsys_info ("zg_topics: %s '%s'", subscribed? "subscribe": "unsubscribe", prefix);
-    if (self->hooks.hook) {
+        zsys_info ("zg_topics: %s '%s'%s", subscribed? "subscribe": "unsubscribe", prefix,
+                   applied? "": " refused");
+    zmq_msg_close (&frame);
+    if (self->hooks.hook && applied) {
         zmsg_t *msg = self->hooks.hook (subscribed, prefix, self->hooks.hook_arg);
         if (msg)
             s_self_publish_hook_message (self, &msg);
@@ -347,6 +480,9 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "published", json_object_new_uint64 (self->published));
     json_object_object_add (root, "delivered", json_object_new_uint64 (self->delivered));
     json_object_object_add (root, "malformed", json_object_new_uint64 (self->malformed));
+    json_object_object_add (root, "reserved", json_object_new_uint64 (self->reserved));
+    json_object_object_add (root, "denied-publishes", json_object_new_uint64 (self->denied_publishes));
+    json_object_object_add (root, "denied-subscriptions", json_object_new_uint64 (self->denied_subscriptions));
     json_object *topics = json_object_new_object ();
     for (void *item = zhashx_first (self->topics); item; item = zhashx_next (self->topics)) {
         const char *name = (const char *) zhashx_cursor (self->topics);

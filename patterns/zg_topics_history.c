@@ -36,6 +36,7 @@ struct _zg_topics_history_t {
     s_settings_t settings;          //  Current settings
     uint64_t requests;              //  Requests answered
     uint64_t refused;               //  Requests refused with ERROR
+    zg_security_t *security;        //  The actor's, or NULL: no checks
 };
 
 //  --------------------------------------------------------------------------
@@ -68,12 +69,20 @@ zg_topics_history_destroy (zg_topics_history_t **self_p)
     }
 }
 
+void
+zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security)
+{
+    assert (self);
+    self->security = security;
+}
+
 int
 zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *value, char *error, size_t size)
 {
     assert (self);
     if (streq (key, "history-requests") || streq (key, "inproc-history-requests"))
-        return zg_actor_bind (self->router, value, error, size);
+        return self->security? zg_security_bind (self->security, self->router, value, error, size)
+                             : zg_actor_bind (self->router, value, error, size);
     if (streq (key, "history"))
         return zg_history_set_rules (self->history, value, error, size);
     if (strneq (key, "history-max-bytes"))
@@ -232,6 +241,11 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
         memcpy (epoch, request->data [5], request->size [5]);
         epoch [request->size [5]] = 0;
     }
+    if (self->security && !zg_security_allows (self->security, zg_wire_identity (request), "topics", "subscribe",
+                                               topic, false))
+        s_self_refuse (self, request, ZG_ERR_FORBIDDEN, "'%s' may not subscribe to '%s'",
+                       zg_security_name (self->security, zg_wire_identity (request)), topic);
+    else
     if (!zg_history_matches (self->history, topic))
         s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' keeps no history (see topics/history)", topic);
     else

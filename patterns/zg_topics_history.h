@@ -22,6 +22,7 @@
 
 #include <czmq.h>
 #include <json-c/json.h>
+#include "zg_security.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +46,12 @@ void
 int
     zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *value, char *error,
                            size_t size);
+
+//  Use the actor's security (it keeps it) for the ROUTER's endpoints (bound
+//  from then on with CURVE, if it is on) and for the requests: a topic's
+//  history is for who may subscribe to it (else ERROR 403)
+void
+    zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security);
 
 //  The ROUTER, for the actor to poll
 zsock_t *

@@ -80,6 +80,33 @@ zg_wire_kept (zg_wire_request_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Who sent a received frame
+
+const char *
+zg_wire_msg_identity (zmq_msg_t *frame)
+{
+    assert (frame);
+    //  A ZMTP peer's frames carry its properties; inproc frames carry none
+    if (!zmq_msg_gets (frame, "Socket-Type") && !zmq_msg_gets (frame, "Peer-Address"))
+        return NULL;
+    //  libzmq puts the ZAP handler's User-Id before the peer's own properties,
+    //  so a peer cannot claim another's
+    const char *identity = zmq_msg_gets (frame, "User-Id");
+    return identity? identity: "";
+}
+
+//  --------------------------------------------------------------------------
+//  Who sent the request
+
+const char *
+zg_wire_identity (zg_wire_request_t *self)
+{
+    assert (self);
+    //  A message always has a frame after the routing id; if not, trust nothing
+    return self->count > 1? zg_wire_msg_identity (&self->frames [1]): "";
+}
+
+//  --------------------------------------------------------------------------
 //  Whether frame index exists and holds exactly this text
 
 bool

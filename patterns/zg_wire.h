@@ -53,6 +53,17 @@ int
 void
     zg_wire_close (zg_wire_request_t *self);
 
+//  Who sent a received frame (zg_security.h): its CURVE public key (the ZAP
+//  User-Id), or "" for a networked peer that has no ZAP identity; NULL if it
+//  came over inproc (no handshake, no properties)
+const char *
+    zg_wire_msg_identity (zmq_msg_t *frame);
+
+//  Who sent the request: zg_wire_msg_identity of its first frame after the
+//  routing id (which the ROUTER made, with no properties)
+const char *
+    zg_wire_identity (zg_wire_request_t *self);
+
 //  Frames kept of the request (count, at most ZG_WIRE_MAX_FRAMES)
 size_t
     zg_wire_kept (zg_wire_request_t *self);

@@ -15,8 +15,10 @@
 #include "zg_heap.h"
 #include "zg_liveness.h"
 #include "zg_acl.h"
+#include "zg_security.h"
 #include "zg_tasks.h"
 #include "zg_mpreader.h"
+#include "zg_mpjson.h"
 #include "zg_taskq.h"
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
@@ -27,6 +29,7 @@
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
+#include "zg_qtest.h"
 #include "zg_qcore.h"
 #include "zg_request.h"
 #include "zg_producer.h"
@@ -56,6 +59,7 @@
 #include "zg_room.h"
 #include "zg_roomset.h"
 #include "zg_member.h"
+#include "zg_curve.h"
 #include "zg_log.h"
 
 typedef struct {
@@ -76,8 +80,10 @@ static const s_test_t s_tests [] = {
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
     { "zg_acl", zg_acl_test },
+    { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
     { "zg_mpreader", zg_mpreader_test },
+    { "zg_mpjson", zg_mpjson_test },
     { "zg_taskq", zg_taskq_test },
     { "zg_dirlock", zg_dirlock_test },
     { "zg_qrecord", zg_qrecord_test },
@@ -87,6 +93,7 @@ static const s_test_t s_tests [] = {
     { "zg_qtable", zg_qtable_test },
     { "zg_qrecent", zg_qrecent_test },
     { "zg_qoutbox", zg_qoutbox_test },
+    { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
@@ -102,6 +109,7 @@ static const s_test_t s_tests [] = {
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },
+    { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },

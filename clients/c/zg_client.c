@@ -8,6 +8,7 @@
 */
 
 #include "zg_client.h"
+#include "zg_curve.h"
 //  The self test runs against a real topics actor in-process
 #include "zg_topics.h"
 
@@ -23,20 +24,32 @@ struct _zg_client_t {
 zg_client_t *
 zg_client_new (const char *publishers, const char *subscribers)
 {
+    return zg_client_new_secure (publishers, subscribers, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_client_t *
+zg_client_new_secure (const char *publishers, const char *subscribers, const char *client_cert,
+                      const char *server_key)
+{
     zg_client_t *self = (zg_client_t *) zmalloc (sizeof (zg_client_t));
     assert (self);
     if (publishers) {
         self->publisher = zsock_new (ZMQ_XPUB);
         assert (self->publisher);
         zsock_set_sndhwm (self->publisher, 100000);
-        if (zsock_connect (self->publisher, "%s", publishers) == -1)
+        if (zg_curve_secure (self->publisher, client_cert, server_key)
+        ||  zsock_connect (self->publisher, "%s", publishers) == -1)
             zg_client_destroy (&self);
     }
     if (self && subscribers) {
         self->subscriber = zsock_new (ZMQ_SUB);
         assert (self->subscriber);
         zsock_set_rcvhwm (self->subscriber, 100000);
-        if (zsock_connect (self->subscriber, "%s", subscribers) == -1)
+        if (zg_curve_secure (self->subscriber, client_cert, server_key)
+        ||  zsock_connect (self->subscriber, "%s", subscribers) == -1)
             zg_client_destroy (&self);
     }
     return self;

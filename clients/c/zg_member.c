@@ -10,6 +10,7 @@
 */
 
 #include "zg_member.h"
+#include "zg_curve.h"
 //  The self test runs against a real rooms actor in-process
 #include "zg_rooms.h"
 #include "zg_actor.h"
@@ -74,12 +75,21 @@ s_self_request (zg_member_t *self, const char *command, const char *room, const 
 zg_member_t *
 zg_member_new (const char *endpoint, int ping_interval)
 {
+    return zg_member_new_secure (endpoint, ping_interval, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_member_t *
+zg_member_new_secure (const char *endpoint, int ping_interval, const char *client_cert, const char *server_key)
+{
     assert (endpoint);
     assert (ping_interval > 0);
     zg_member_t *self = (zg_member_t *) zmalloc (sizeof (zg_member_t));
     assert (self);
     self->ping_interval = ping_interval;
-    self->producer = zg_room_producer_new (endpoint, ZG_MEMBER_REQUEST_TIMEOUT);
+    self->producer = zg_room_producer_new_secure (endpoint, ZG_MEMBER_REQUEST_TIMEOUT, client_cert, server_key);
     zmsg_t *answer = self->producer? zg_room_producer_request (self->producer, "HELLO", NULL): NULL;
     if (answer) {
         self->id = zmsg_popstr (answer);

@@ -28,10 +28,19 @@ struct _zg_producer_t {
 zg_producer_t *
 zg_producer_new (const char *endpoint)
 {
+    return zg_producer_new_secure (endpoint, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_producer_t *
+zg_producer_new_secure (const char *endpoint, const char *client_cert, const char *server_key)
+{
     zg_producer_t *self = (zg_producer_t *) zmalloc (sizeof (zg_producer_t));
     assert (self);
     self->timeout = 5000;
-    self->request = zg_request_new (endpoint, "p");
+    self->request = zg_request_new (endpoint, "p", client_cert, server_key);
     if (!self->request)
         zg_producer_destroy (&self);
     return self;

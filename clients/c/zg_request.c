@@ -9,6 +9,7 @@
 */
 
 #include "zg_request.h"
+#include "zg_curve.h"
 #include "zg_errors.h"
 
 struct _zg_request_t {
@@ -24,7 +25,7 @@ struct _zg_request_t {
 //  Connect a DEALER to endpoint
 
 zg_request_t *
-zg_request_new (const char *endpoint, const char *prefix)
+zg_request_new (const char *endpoint, const char *prefix, const char *client_cert, const char *server_key)
 {
     assert (endpoint);
     assert (prefix && strlen (prefix) < 8);
@@ -37,7 +38,8 @@ zg_request_new (const char *endpoint, const char *prefix)
     //  Room members may receive many events while a request waits
     zsock_set_sndhwm (self->dealer, 100000);
     zsock_set_rcvhwm (self->dealer, 100000);
-    if (zsock_connect (self->dealer, "%s", endpoint) == -1)
+    if (zg_curve_secure (self->dealer, client_cert, server_key)
+    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
         zg_request_destroy (&self);
     return self;
 }
@@ -230,8 +232,8 @@ zg_request_test (bool verbose)
     //  @selftest
     zsock_t *router = zsock_new_router ("inproc://zg-request-test");
     assert (router);
-    assert (zg_request_new ("nonsense", "r") == NULL);
-    zg_request_t *request = zg_request_new ("inproc://zg-request-test", "r");
+    assert (zg_request_new ("nonsense", "r", NULL, NULL) == NULL);
+    zg_request_t *request = zg_request_new ("inproc://zg-request-test", "r", NULL, NULL);
     assert (request);
 
     //  OK with fields

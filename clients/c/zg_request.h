@@ -31,10 +31,11 @@
 
 typedef struct _zg_request_t zg_request_t;
 
-//  Connect a DEALER to endpoint; reqs are prefix followed by a counter.
-//  Returns NULL if the endpoint is invalid.
+//  Connect a DEALER to endpoint; reqs are prefix followed by a counter. A
+//  client_cert makes it a CURVE client of server_key (zg_curve_secure; NULL:
+//  plain). Returns NULL if the endpoint or a certificate is invalid.
 zg_request_t *
-    zg_request_new (const char *endpoint, const char *prefix);
+    zg_request_new (const char *endpoint, const char *prefix, const char *client_cert, const char *server_key);
 
 //  Destroy it, with the events it kept
 void

@@ -27,11 +27,20 @@ struct _zg_room_producer_t {
 zg_room_producer_t *
 zg_room_producer_new (const char *endpoint, int timeout)
 {
+    return zg_room_producer_new_secure (endpoint, timeout, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_room_producer_t *
+zg_room_producer_new_secure (const char *endpoint, int timeout, const char *client_cert, const char *server_key)
+{
     assert (endpoint);
     zg_room_producer_t *self = (zg_room_producer_t *) zmalloc (sizeof (zg_room_producer_t));
     assert (self);
     self->timeout = timeout;
-    self->request = zg_request_new (endpoint, "r");
+    self->request = zg_request_new (endpoint, "r", client_cert, server_key);
     if (!self->request)
         zg_room_producer_destroy (&self);
     return self;

@@ -10,6 +10,7 @@
 
 #include <msgpack.h>
 #include "zg_worker.h"
+#include "zg_curve.h"
 #include "zg_errors.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
@@ -48,6 +49,16 @@ struct _zg_worker_t {
 zg_worker_t *
 zg_worker_new (const char *endpoint, const char *id, int prefetch)
 {
+    return zg_worker_new_secure (endpoint, id, prefetch, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The same, as a CURVE client
+
+zg_worker_t *
+zg_worker_new_secure (const char *endpoint, const char *id, int prefetch, const char *client_cert,
+                      const char *server_key)
+{
     assert (id && *id);
     assert (prefetch > 0);
     zg_worker_t *self = (zg_worker_t *) zmalloc (sizeof (zg_worker_t));
@@ -59,7 +70,8 @@ zg_worker_new (const char *endpoint, const char *id, int prefetch)
     zhashx_set_destructor (self->handlers, (zhashx_destructor_fn *) zstr_free);
     self->dealer = zsock_new (ZMQ_DEALER);
     assert (self->dealer);
-    if (zsock_connect (self->dealer, "%s", endpoint) == -1)
+    if (zg_curve_secure (self->dealer, client_cert, server_key)
+    ||  zsock_connect (self->dealer, "%s", endpoint) == -1)
         zg_worker_destroy (&self);
     return self;
 }

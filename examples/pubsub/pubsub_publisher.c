@@ -2,6 +2,9 @@
 //  200 ms (count messages, 0 for ever) through zgate's publishers endpoint.
 //
 //      ./pubsub_publisher [endpoint [count]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_client.h"
 #include "../example_args.h"
@@ -15,7 +18,8 @@ main (int argc, char **argv)
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5561";
     long count = argc > 2? atol (argv [2]): 0;
     const char *cities [] = { "paris", "lima", "oslo" };
-    zg_client_t *client = zg_client_new (endpoint, NULL);
+    zg_client_t *client = zg_client_new_secure (endpoint, NULL,
+                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!client || zg_client_wait_connected (client, 5000)) {
         fprintf (stderr, "pubsub_publisher: cannot reach zgate at %s\n", endpoint);
         zg_client_destroy (&client);

@@ -2,6 +2,9 @@
 //  (default "weather."), received through zgate's subscribers endpoint.
 //
 //      ./pubsub_subscriber [prefix [endpoint]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_client.h"
 #include "../example_args.h"
@@ -14,7 +17,8 @@ main (int argc, char **argv)
                   "subscribers endpoint [tcp://127.0.0.1:5560].");
     const char *prefix = argc > 1? argv [1]: "weather.";
     const char *endpoint = argc > 2? argv [2]: "tcp://127.0.0.1:5560";
-    zg_client_t *client = zg_client_new (NULL, endpoint);
+    zg_client_t *client = zg_client_new_secure (NULL, endpoint,
+                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!client) {
         fprintf (stderr, "pubsub_subscriber: invalid endpoint %s\n", endpoint);
         return 1;

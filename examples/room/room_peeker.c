@@ -3,6 +3,9 @@
 //  and the metrics of all rooms, as plain lines.
 //
 //      ./room_peeker [room [endpoint]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_room_producer.h"
 #include "../example_args.h"
@@ -85,7 +88,8 @@ main (int argc, char **argv)
                   "from zgate's rooms endpoint [tcp://127.0.0.1:5564].");
     const char *room = argc > 1? argv [1]: "lobby";
     const char *endpoint = argc > 2? argv [2]: "tcp://127.0.0.1:5564";
-    zg_room_producer_t *peeker = zg_room_producer_new (endpoint, 2000);
+    zg_room_producer_t *peeker = zg_room_producer_new_secure (endpoint, 2000,
+                                                              getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!peeker) {
         fprintf (stderr, "room_peeker: invalid endpoint %s\n", endpoint);
         return 1;

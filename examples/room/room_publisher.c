@@ -1,6 +1,9 @@
 //  room_publisher - sends one message per second to a room, with a priority.
 //
 //      ./room_publisher [room [priority [endpoint]]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_room_producer.h"
 #include "../example_args.h"
@@ -14,7 +17,8 @@ main (int argc, char **argv)
     const char *room = argc > 1? argv [1]: "lobby";
     int64_t priority = argc > 2? atoll (argv [2]): 0;
     const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";
-    zg_room_producer_t *producer = zg_room_producer_new (endpoint, 2000);
+    zg_room_producer_t *producer = zg_room_producer_new_secure (endpoint, 2000,
+                                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!producer) {
         fprintf (stderr, "room_publisher: invalid endpoint %s\n", endpoint);
         return 1;

@@ -3,6 +3,9 @@
 //  the room. Run room_worker next to them to ack.
 //
 //      ./room_subscribers [count [room [endpoint]]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_member.h"
 #include "../example_args.h"
@@ -25,7 +28,8 @@ main (int argc, char **argv)
     zg_member_t *members [MAX_SUBSCRIBERS] = { NULL };
     bool joined = true;
     for (int index = 0; index < count && joined; index++) {
-        members [index] = zg_member_new (endpoint, 1000);
+        members [index] = zg_member_new_secure (endpoint, 1000,
+                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
         joined = members [index] && zg_member_join (members [index], room, true) == 0;
         if (joined)
             printf ("client %s joined '%s'\n", zg_member_id (members [index]), room);

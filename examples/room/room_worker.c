@@ -2,6 +2,9 @@
 //  while, then acks it, which lets the room release the next one.
 //
 //      ./room_worker [room [work-ms [endpoint]]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_member.h"
 #include "../example_args.h"
@@ -15,7 +18,8 @@ main (int argc, char **argv)
     const char *room = argc > 1? argv [1]: "lobby";
     int work = argc > 2? atoi (argv [2]): 200;
     const char *endpoint = argc > 3? argv [3]: "tcp://127.0.0.1:5564";
-    zg_member_t *member = zg_member_new (endpoint, 1000);
+    zg_member_t *member = zg_member_new_secure (endpoint, 1000,
+                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!member || zg_member_join (member, room, false)) {
         fprintf (stderr, "room_worker: cannot join '%s' at %s\n", room, endpoint);
         return 1;

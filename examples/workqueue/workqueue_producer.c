@@ -2,6 +2,9 @@
 //  each reply (start workqueue_worker first, or the tasks wait and time out).
 //
 //      ./workqueue_producer [endpoint]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "zg_producer.h"
 #include "../example_args.h"
@@ -13,7 +16,8 @@ main (int argc, char **argv)
                   "Sends one task of each reference type (fibonacci, arithmetic, reverse, encoder) to zgate's\n"
                   "producers endpoint [tcp://127.0.0.1:5562] and prints each reply.");
     const char *endpoint = argc > 1? argv [1]: "tcp://127.0.0.1:5562";
-    zg_producer_t *producer = zg_producer_new (endpoint);
+    zg_producer_t *producer = zg_producer_new_secure (endpoint,
+                                                      getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!producer) {
         fprintf (stderr, "workqueue_producer: invalid endpoint %s\n", endpoint);
         return 1;

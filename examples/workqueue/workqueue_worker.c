@@ -2,6 +2,9 @@
 //  reverse and encoder (see workqueue_ops.h) until Ctrl-C.
 //
 //      ./workqueue_worker [endpoint [worker-id [prefetch]]]
+//
+//  ZGATE_CLIENT_CERT (its certificate file) and ZGATE_SERVER_KEY (the server's)
+//  make it a CURVE client of a zgate that runs security (README, Securing zgate).
 
 #include "workqueue_ops.h"
 #include "../example_args.h"
@@ -21,7 +24,8 @@ main (int argc, char **argv)
         fprintf (stderr, "workqueue_worker: prefetch must be at least 1\n");
         return 1;
     }
-    zg_worker_t *worker = zg_worker_new (endpoint, id, prefetch);
+    zg_worker_t *worker = zg_worker_new_secure (endpoint, id, prefetch,
+                                                getenv ("ZGATE_CLIENT_CERT"), getenv ("ZGATE_SERVER_KEY"));
     if (!worker) {
         fprintf (stderr, "workqueue_worker: invalid endpoint %s\n", endpoint);
         return 1;

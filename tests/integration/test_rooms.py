@@ -252,19 +252,17 @@ class SemanticsTest(RoomsTest):
         self.assertEqual(conn.map(b"STATE", b"b1")["members"], [])
         self.assertEqual(conn.map(b"METRICS")["rooms"], 0, "STATE does not create a room")
 
-    def test_events_follow_the_connection_last_heard_from(self):
+    def test_a_client_is_bound_to_the_connection_that_made_it(self):
         first, second, producer = self.connect(), self.connect(), self.connect()
         me = first.hello()
         first.ok(b"JOIN", me, b"f")
-        second.ok(b"PING", me)                              # the client moves to the second connection
-        producer.ok(b"SEND", b"f", 0, b"to-second")
-        event = second.recv_event()
-        self.assertEqual(event, [b"DELIVER", me, b"f", b"1", b"1", b"to-second"])
-        self.assertFalse(first.socket.poll(300), "nothing for me on the connection it left")
-        first.ok(b"ACK", me, b"f", b"1")                    # and back again
+        for command, fields in ((b"PING", ()), (b"LEAVE", (b"f",)), (b"ACK", (b"f", b"1")), (b"BYE", ())):
+            frames, _ = second.request(command, me, *fields)    # a client id is no bearer token
+            self.assertEqual(frames[:3], [b"ERROR", frames[1], b"403"], command)
         producer.ok(b"SEND", b"f", 0, b"to-first")
-        self.assertEqual(first.recv_event()[5], b"to-first")
-        self.assertFalse(second.socket.poll(300))
+        self.assertEqual(first.recv_event(), [b"DELIVER", me, b"f", b"1", b"1", b"to-first"])
+        self.assertFalse(second.socket.poll(300), "nothing for me on the other connection")
+        first.ok(b"ACK", me, b"f", b"1")
 
     def test_ping_and_ack_keep_a_client_in_all_its_rooms(self):
         conn = self.connect()

@@ -184,7 +184,7 @@ class DaemonTest(unittest.TestCase):
                 (["--topics-nope", "1"], "unknown flag"),
                 (["--topics-max-topics", "many"], "topics/max-topics"),
                 (["--server-log-level", "loud"], "server/log-level: 'loud' is not error, warn, info or debug"),
-                (["--topics-subscribers", "tcp://nowhere:x"], "cannot bind"),
+                (["--topics-subscribers", "tcp://127.0.0.1:x"], "cannot bind"),
             ]
             for args, message in cases:
                 result = self.run_zgate(*args)

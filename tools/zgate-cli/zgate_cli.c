@@ -22,6 +22,8 @@ static const zgcli_option_t s_common [] = {
     { "--queues-workers", "ENDPOINT", "zgate's workers endpoint [tcp://127.0.0.1:5563]" },
     { "--rooms-clients", "ENDPOINT", "zgate's rooms endpoint [tcp://127.0.0.1:5564]" },
     { "--url", "URL", "zgate's web gateway [http://127.0.0.1:8080]" },
+    { "--cert", "FILE", "this client's certificate (with its secret key) for CURVE [ZGATE_CLIENT_CERT]" },
+    { "--server-key", "KEY", "the server's public certificate or Z85 key, with --cert [ZGATE_SERVER_KEY]" },
     { "--help", NULL, "print this help and exit" },
     { NULL }
 };

@@ -125,6 +125,30 @@ zgcli_endpoint (zgcli_t *cli, const char *name)
 }
 
 //  --------------------------------------------------------------------------
+//  A security setting: the option, else the environment, else NULL
+
+static const char *
+s_secret (zgcli_t *cli, const char *flag, const char *variable)
+{
+    const char *value = zgcli_option (cli, flag);
+    if (!value)
+        value = getenv (variable);
+    return value && *value? value: NULL;
+}
+
+const char *
+zgcli_cert (zgcli_t *cli)
+{
+    return s_secret (cli, "--cert", "ZGATE_CLIENT_CERT");
+}
+
+const char *
+zgcli_server_key (zgcli_t *cli)
+{
+    return s_secret (cli, "--server-key", "ZGATE_SERVER_KEY");
+}
+
+//  --------------------------------------------------------------------------
 
 int
 zgcli_fail (zgcli_t *cli, const char *format, ...)

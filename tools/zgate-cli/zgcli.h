@@ -130,4 +130,12 @@ json_object *
 json_object *
     zgcli_object (const char *key, ...);
 
+//  The client certificate (--cert, else ZGATE_CLIENT_CERT) and the server's
+//  key (--server-key, else ZGATE_SERVER_KEY) for the _new_secure
+//  constructors of libzgclient, or NULL for a plain connection
+const char *
+    zgcli_cert (zgcli_t *cli);
+const char *
+    zgcli_server_key (zgcli_t *cli);
+
 #endif

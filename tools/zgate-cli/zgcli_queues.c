@@ -19,7 +19,7 @@ s_producer (zgcli_t *cli, int *timeout_p)
     if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
         return NULL;
     const char *endpoint = zgcli_endpoint (cli, "queues-producers");
-    zg_producer_t *producer = zg_producer_new (endpoint);
+    zg_producer_t *producer = zg_producer_new_secure (endpoint, zgcli_cert (cli), zgcli_server_key (cli));
     if (producer)
         zg_producer_set_timeout (producer, (int) timeout);
     else
@@ -214,7 +214,8 @@ s_consume (zgcli_t *cli)
     const char *endpoint = zgcli_endpoint (cli, "queues-workers");
     char id [32];
     snprintf (id, sizeof id, "zgate-cli-%d", (int) getpid ());
-    zg_worker_t *worker = zg_worker_new (endpoint, id, (int) prefetch);
+    zg_worker_t *worker = zg_worker_new_secure (endpoint, id, (int) prefetch, zgcli_cert (cli),
+                                              zgcli_server_key (cli));
     if (!worker) {
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
         return ZGCLI_USAGE;

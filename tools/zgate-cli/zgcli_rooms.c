@@ -18,7 +18,8 @@ s_producer (zgcli_t *cli)
     if (zgcli_number (cli, "--timeout", 5000, 1, INT32_MAX, &timeout))
         return NULL;
     const char *endpoint = zgcli_endpoint (cli, "rooms-clients");
-    zg_room_producer_t *producer = zg_room_producer_new (endpoint, (int) timeout);
+    zg_room_producer_t *producer = zg_room_producer_new_secure (endpoint, (int) timeout, zgcli_cert (cli),
+                                                                  zgcli_server_key (cli));
     if (!producer)
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
     return producer;
@@ -163,7 +164,7 @@ s_join (zgcli_t *cli)
     if (zgcli_stream_start (cli, &stream))
         return ZGCLI_USAGE;
     const char *endpoint = zgcli_endpoint (cli, "rooms-clients");
-    zg_member_t *member = zg_member_new (endpoint, 1000);
+    zg_member_t *member = zg_member_new_secure (endpoint, 1000, zgcli_cert (cli), zgcli_server_key (cli));
     if (!member)
         return zgcli_fail (cli, "no answer from zgate on %s (or an invalid endpoint)", endpoint);
     int rc = 0;

@@ -19,7 +19,7 @@ s_pub (zgcli_t *cli)
         return ZGCLI_USAGE;
     const char *topic = cli->args [0];
     const char *endpoint = zgcli_endpoint (cli, "topics-publishers");
-    zg_client_t *client = zg_client_new (endpoint, NULL);
+    zg_client_t *client = zg_client_new_secure (endpoint, NULL, zgcli_cert (cli), zgcli_server_key (cli));
     if (!client) {
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
         return ZGCLI_USAGE;
@@ -69,7 +69,7 @@ s_sub (zgcli_t *cli)
     if (zgcli_stream_start (cli, &stream))
         return ZGCLI_USAGE;
     const char *endpoint = zgcli_endpoint (cli, "topics-subscribers");
-    zg_client_t *client = zg_client_new (NULL, endpoint);
+    zg_client_t *client = zg_client_new_secure (NULL, endpoint, zgcli_cert (cli), zgcli_server_key (cli));
     if (!client) {
         fprintf (stderr, "zgate-cli: invalid endpoint %s\n", endpoint);
         return ZGCLI_USAGE;

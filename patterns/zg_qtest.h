@@ -1,0 +1,55 @@
+/*  =========================================================================
+    zg_qtest - the wire helpers of the queues actor's self test: options
+    frames, requests, expected answers and deliveries
+
+    Test code only (zg_queues_test); each helper asserts what it expects.
+    =========================================================================
+*/
+
+#ifndef ZG_QTEST_H_INCLUDED
+#define ZG_QTEST_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Pack a small options map from alternating keys and values (NULL ends
+//  them): a value starting with '[' is an array of one name, digits an
+//  integer, anything else true
+zframe_t *
+    zg_qtest_options (const char *first, ...);
+
+//  Send [command][name][options][last], SEND with the queue "jobs" before
+//  the options; the options frame is taken
+void
+    zg_qtest_send_options (zsock_t *socket, const char *command, const char *name, zframe_t *options,
+                           const char *last);
+
+//  Receive a message and check its first frames (third may be NULL);
+//  returns the rest for more checks
+zmsg_t *
+    zg_qtest_expect (zsock_t *socket, const char *command, const char *name, const char *third);
+
+//  The same, and destroy the message
+void
+    zg_qtest_expect_done (zsock_t *socket, const char *command, const char *name, const char *third);
+
+//  A DELIVER for worker name with this payload; returns its task id
+char *
+    zg_qtest_delivery (zsock_t *worker, const char *name, const char *payload);
+
+//  Whether a frame contains a string
+bool
+    zg_qtest_contains (zframe_t *frame, const char *string);
+
+//  Self test of this class
+void
+    zg_qtest_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
