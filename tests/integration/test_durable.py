@@ -73,14 +73,22 @@ while True:
 
 
 def spawn(script, *args):
-    return subprocess.Popen([PYTHON, "-u", "-c", script] + list(args), stdout=subprocess.PIPE, text=True)
+    """A helper process printing to a file of its own: a pipe that nobody reads before the end fills up
+    (64 KiB, some 7,000 task names) and blocks the process in print."""
+    output = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen([PYTHON, "-u", "-c", script] + list(args), stdout=output, text=True)
+    process.output = output
+    return process
 
 
 def finish(process):
     """Stop a helper process and return the lines it printed."""
     process.kill()
-    out, _ = process.communicate(timeout=10)
-    return out.split()
+    process.wait(timeout=10)
+    process.output.seek(0)
+    lines = process.output.read().split()
+    process.output.close()
+    return lines
 
 
 class Client:
