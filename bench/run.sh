@@ -207,7 +207,7 @@ row_unavailable() {
 # Flags that let the gateway hold the large scenarios, for those keys this zgate has
 gateway_flags() {
     local flag value
-    for flag in gateway-max-sessions=20000 gateway-pull-buffer-size=10000000; do
+    for flag in gateway-max-sessions=20000 gateway-max-sessions-per-address=20000 gateway-pull-buffer-size=10000000; do
         value=${flag#*=}
         flag=${flag%%=*}
         grep -q -- "^  --$flag " <<< "$HELP" && printf -- '--%s %s ' "$flag" "$value"

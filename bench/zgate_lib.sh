@@ -10,7 +10,18 @@ ZG_PID=
 has_component() { grep -q -- "^  --$1-" <<< "$HELP"; }
 
 declare -A ZG_FLAG
+# A free port may be taken by another process before zgate binds it: then new ports, up to 5 times
 zgate_start() {
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        zgate_start_once "$@" 2> "$WORK/zgate-start.err" && return 0
+        grep -q "in use\|cannot listen" "$WORK/zgate-start.err" || break
+    done
+    cat "$WORK/zgate-start.err" >&2
+    return 1
+}
+
+zgate_start_once() {
     ZG_FLAG=()
     local args=() flag default
     while read -r flag default; do
