@@ -74,7 +74,6 @@ static const s_test_t s_tests [] = {
     { "zg_budget", zg_budget_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
-    { "zg_topics_history", zg_topics_history_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
