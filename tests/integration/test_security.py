@@ -140,8 +140,10 @@ class Dealer:
     def refused(self):
         """True if the connection never completes (CURVE refused): a PING gets no answer."""
         self.socket.rcvtimeo = 1000
-        self.send("PING")
+        # A DEALER whose handshake was already refused has no peer: its send would block for ever
+        self.socket.sndtimeo = 1000
         try:
+            self.send("PING")
             self.socket.recv_multipart()
             return False
         except zmq.Again:
