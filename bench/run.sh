@@ -37,9 +37,10 @@ echo "== building Release into $BUILD"
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release > "$BUILD/bench-configure.log" 2>&1 \
     || { cat "$BUILD/bench-configure.log"; exit 1; }
-cmake --build "$BUILD" -j2 --target zgate zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
+cmake --build "$BUILD" -j2 --target zgate zgate-keygen zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
     || { tail -40 "$BUILD/bench-build.log"; exit 1; }
 ZGATE=$BUILD/gateway/zgate
+KEYGEN=$BUILD/gateway/zgate-keygen
 GEN=$BUILD/bench/zg_bench
 GEN_WS=$BUILD/bench/zg_bench_ws
 HELP=$("$ZGATE" --help)
@@ -103,12 +104,13 @@ measure_raw() {
 }
 
 # measure_zgate "key=field ..." "zgate flags" -- generator args with @flag@ and @pid@: one run through a
-# fresh zgate ("proxy" as the flags: through the raw zmq_proxy process instead)
+# fresh zgate ("proxy" and zg_bench proxy options as the flags: through the raw zmq_proxy process instead)
 measure_zgate() {
     local specs=$1 flags=$2
     shift 3
-    if [ "$flags" = proxy ]; then
-        proxy_start || return 0
+    if [[ $flags == proxy* ]]; then
+        # shellcheck disable=SC2086
+        proxy_start ${flags#proxy} || return 0
     else
         # shellcheck disable=SC2086
         zgate_start $flags || return 0
@@ -337,6 +339,48 @@ row "topics native" "1->1, 1 KiB" "delivered msgs/s" topics.1.1024 raw.pubsub.1.
 row "topics native" "1->8, 1 KiB" "delivered msgs/s" topics.8.1024 raw.pubsub.8.1024 raw.proxy.8.1024
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p50 us" topics.lat.p50 raw.pubsub.lat.p50
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 raw.pubsub.lat.p99
+
+# topics over CURVE (issue #10: at least 0.8 of raw libzmq CURVE, in the same run): PUB -> SUB with CURVE on both
+# sides, raw (the generator's PUB is the CURVE server), through the raw zmq_proxy process (CURVE on both of its
+# sides: the cost of any broker hop, which decrypts and encrypts again) and through zgate (every native endpoint
+# CURVE, the client's key checked by zauth against security/client-certs, the permissions file asked on each
+# publish and subscribe). All lossless, so that the rate is a throughput: raw blocks its publisher at the
+# high-water mark; the proxy's and zgate's subscriber queues are unbounded here (topics/sndhwm 0) and the rate
+# counts until the last message.
+if grep -q -- "^  --security-server-cert " <<< "$HELP"; then
+    CURVE=$WORK/curve
+    mkdir -p "$CURVE/keys" "$CURVE/clients"
+    "$KEYGEN" server "$CURVE/keys" > /dev/null
+    "$KEYGEN" bench "$CURVE/keys" > /dev/null
+    cp "$CURVE/keys/bench.cert" "$CURVE/clients/"
+    printf 'users\n    bench\n        roles = bench-role\ngrants\n    bench-role\n        topics\n%s\n%s\n' \
+        '            publish = bench.*' '            subscribe = bench.*' > "$CURVE/permissions.cfg"
+    CURVE_FLAGS="--topics-sndhwm 0 --security-server-cert $CURVE/keys/server.cert_secret"
+    CURVE_FLAGS+=" --security-client-certs $CURVE/clients --security-permissions $CURVE/permissions.cfg"
+    for subs in 1 8; do
+        count=$(scaled "$([ $subs = 1 ] && echo 300000 || echo 100000)" 1000)
+        banner "topics over CURVE 1->$subs 64 B, $count messages"
+        for _ in $(seq "$RUNS"); do
+            measure_raw "raw.curve.$subs=rate" -- "$GEN" topics --clients "$subs" --size 64 --count "$count" \
+                --server-cert "$CURVE/keys/server.cert_secret" --client-cert "$CURVE/keys/bench.cert_secret"
+            measure_zgate "raw.proxy.curve.$subs=rate" "proxy --sndhwm 0 --server-cert $CURVE/keys/server.cert_secret" -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size 64 --count "$count" --server-pid @pid@ \
+                --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+            measure_zgate "topics.curve.$subs=rate" "$CURVE_FLAGS" -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size 64 --count "$count" --server-pid @pid@ \
+                --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+        done
+        row "baseline" "raw PUB->SUB over CURVE 1->$subs, 64 B" "delivered msgs/s" "raw.curve.$subs"
+        row "baseline" "raw zmq_proxy process over CURVE, PUB->proxy->SUB 1->$subs, 64 B, unbounded" \
+            "delivered msgs/s" "raw.proxy.curve.$subs"
+        row "topics native, CURVE + permissions" "1->$subs, 64 B, unbounded sndhwm" "delivered msgs/s" \
+            "topics.curve.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
+    done
+else
+    row_unavailable "topics native, CURVE + permissions" "1->1 and 1->8, 64 B" "delivered msgs/s" security
+fi
 
 # queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
 if has_component queues; then
@@ -587,6 +631,8 @@ finish() {
     target "topics over WS 64 B 1->1000, delivered msgs/s" ws.1000.64 ">=" 3000000
     target "RSS per idle WS session at 10,000, bytes" ws.idle.10000 "<" 8192
     target "topics over WS 1->100 with security, ratio to security off" ws.sec.on ">=" 0.9 ws.sec.off
+    target "topics native over CURVE 64 B 1->1, ratio to raw CURVE" topics.curve.1 ">=" 0.8 raw.curve.1
+    target "topics native over CURVE 64 B 1->8, ratio to raw CURVE" topics.curve.8 ">=" 0.8 raw.curve.8
     target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
     target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
     target "queues durable 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
@@ -633,7 +679,7 @@ finish() {
         echo
         echo "Ratios are zgate / baseline: for rates higher is better, for latencies lower is better."
         echo
-        echo "## Targets (issue #6)"
+        echo "## Targets (issues #6 and #10)"
         echo
         echo "| target | threshold | measured | verdict |"
         echo "| --- | --- | --- | --- |"
