@@ -234,12 +234,23 @@ s_set_memory_budget (const char *value, char *error, size_t size)
     return 0;
 }
 
-//  Refuse native endpoints off this host without a server certificate, unless
-//  security/allow-insecure says so; returns 0, or -1 with a reason
+//  Refuse native endpoints off this host without a server certificate, and
+//  the gateway off loopback without web tokens, unless security/allow-insecure
+//  says so; returns 0, or -1 with a reason
 static int
 s_check_exposure (zg_config_t *config, char *error, size_t size)
 {
-    if (*zg_config_get (config, "security/server-cert") || zg_config_get_int (config, "security/allow-insecure"))
+    if (zg_config_get_int (config, "security/allow-insecure"))
+        return 0;
+    const char *interface = zg_config_get (config, "gateway/interface");
+    bool loopback = strncmp (interface, "127.", 4) == 0 || streq (interface, "::1");
+    if (!loopback && !*zg_config_get (config, "security/jwt-secret")
+    &&  !*zg_config_get (config, "security/jwt-public-key")) {
+        snprintf (error, size, "gateway/interface = %s is not on loopback: set security/jwt-secret or "
+                  "security/jwt-public-key (or security/allow-insecure = 1)", interface);
+        return -1;
+    }
+    if (*zg_config_get (config, "security/server-cert"))
         return 0;
     for (zconfig_t *section = zg_config_sections (config); section; section = zconfig_next (section)) {
         int actor = s_actor_index (zconfig_name (section));

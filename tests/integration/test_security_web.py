@@ -111,11 +111,27 @@ class BindTest(unittest.TestCase):
                    "localhost": "'localhost' is not an IPv4 or IPv6 address"}
         for interface, reason in reasons.items():
             port = free_port()
+            #   allow-insecure: without it the missing web tokens are refused first
             result = subprocess.run([ZGATE_BIN, "--gateway-interface", interface, "--gateway-http-port",
-                                     str(port)], capture_output=True, text=True, timeout=10)
+                                     str(port), "--security-allow-insecure", "1"],
+                                    capture_output=True, text=True, timeout=10)
             self.assertEqual(result.returncode, 2, interface)
             self.assertEqual(result.stderr.splitlines(),
                              ["zgate: gateway/http-port: " + reason.format(port=port)])
+
+    def test_a_public_interface_needs_web_tokens_or_allow_insecure(self):
+        """Off loopback without tokens anyone could do anything: one line, exit 2; tokens or allow-insecure
+        (as for the native endpoints) let it start."""
+        zgate = Zgate(gateway_interface="0.0.0.0")
+        result = subprocess.run(zgate.command(), capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr.splitlines(),
+                         ["zgate: gateway/interface = 0.0.0.0 is not on loopback: set security/jwt-secret or "
+                          "security/jwt-public-key (or security/allow-insecure = 1)"])
+        for flags in ({"security_jwt_secret": SECRET}, {"security_allow_insecure": 1}):
+            with Zgate(gateway_interface="0.0.0.0", **flags) as zgate:
+                port = int(zgate.endpoint("gateway-http-port"))
+                self.assertEqual(http(port, "GET", "/ready")[0], 204, flags)
 
     def test_ipv6_loopback_listens_there_only(self):
         with Zgate(gateway_interface="::1") as zgate:
