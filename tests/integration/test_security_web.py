@@ -228,6 +228,9 @@ class TokenTest(unittest.TestCase):
             self.assertEqual((answer["op"], answer["code"]), ("error", 401))
             answer = await ask(connection, {"op": "auth", "token": hs256({"sub": "a"}, "bad"), "req": 2})
             self.assertEqual(answer["code"], 401)
+            expired = hs256({"sub": "alice", "exp": int(time.time()) - 1})
+            answer = await ask(connection, {"op": "auth", "token": expired, "req": 2})
+            self.assertEqual((answer["code"], answer["message"]), (401, "token expired"))
             answer = await ask(connection, {"op": "auth", "token": self.alice, "req": 3})
             self.assertEqual((answer["op"], answer["sub"]), ("ok", "alice"))
             self.assertEqual((await ask(connection, {"op": "subscribe", "topic": "sensors.*", "req": 4}))["op"],
