@@ -43,12 +43,14 @@
 #include "zg_utf8.h"
 #include "zg_budget.h"
 #include "zg_qbytes.h"
+#include "zg_query.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pending.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
+#include "zg_origins.h"
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_history.h"
@@ -115,6 +117,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
+    { "zg_query", zg_query_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
     { "zg_listeners", zg_listeners_test },
@@ -127,6 +130,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
+    { "zg_origins", zg_origins_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
