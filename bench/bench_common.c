@@ -15,13 +15,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Numeric options, by flag name
+//  An option: its flag name and where its value goes in bench_options_t
 typedef struct {
     const char *name;
     size_t offset;
-} s_int_option_t;
+} s_option_t;
 
-static const s_int_option_t s_int_options [] = {
+//  Numeric options (int64_t)
+static const s_option_t s_int_options [] = {
     { "clients", offsetof (bench_options_t, clients) },
     { "size", offsetof (bench_options_t, size) },
     { "count", offsetof (bench_options_t, count) },
@@ -36,13 +37,8 @@ static const s_int_option_t s_int_options [] = {
     { NULL, 0 }
 };
 
-//  Text options, by flag name
-typedef struct {
-    const char *name;
-    size_t offset;
-} s_text_option_t;
-
-static const s_text_option_t s_text_options [] = {
+//  Text options (const char *)
+static const s_option_t s_text_options [] = {
     { "endpoint", offsetof (bench_options_t, endpoint) },
     { "endpoint2", offsetof (bench_options_t, endpoint2) },
     { "url", offsetof (bench_options_t, url) },
@@ -73,13 +69,13 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
             return -1;
         }
         key += 2;
-        const s_text_option_t *text = s_text_options;
+        const s_option_t *text = s_text_options;
         while (text->name && strcmp (text->name, key))
             text++;
         if (text->name)
             *(const char **) ((char *) options + text->offset) = value;
         else {
-            const s_int_option_t *option = s_int_options;
+            const s_option_t *option = s_int_options;
             while (option->name && strcmp (option->name, key))
                 option++;
             char *end = NULL;
