@@ -18,6 +18,7 @@
 #include "zg_log.h"
 #include "zg_security.h"
 #include "zg_build.h"
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -234,6 +235,20 @@ s_set_memory_budget (const char *value, char *error, size_t size)
     return 0;
 }
 
+//  Whether an interface is an IP address off loopback; what is not an
+//  address is the gateway's to refuse (it says why)
+static bool
+s_off_loopback (const char *interface)
+{
+    struct in_addr ipv4;
+    struct in6_addr ipv6;
+    if (inet_pton (AF_INET, interface, &ipv4) == 1)
+        return (ntohl (ipv4.s_addr) >> 24) != 127;
+    if (inet_pton (AF_INET6, interface, &ipv6) == 1)
+        return !IN6_IS_ADDR_LOOPBACK (&ipv6);
+    return false;
+}
+
 //  Refuse native endpoints off this host without a server certificate, and
 //  the gateway off loopback without web tokens, unless security/allow-insecure
 //  says so; returns 0, or -1 with a reason
@@ -243,8 +258,7 @@ s_check_exposure (zg_config_t *config, char *error, size_t size)
     if (zg_config_get_int (config, "security/allow-insecure"))
         return 0;
     const char *interface = zg_config_get (config, "gateway/interface");
-    bool loopback = strncmp (interface, "127.", 4) == 0 || streq (interface, "::1");
-    if (!loopback && !*zg_config_get (config, "security/jwt-secret")
+    if (s_off_loopback (interface) && !*zg_config_get (config, "security/jwt-secret")
     &&  !*zg_config_get (config, "security/jwt-public-key")) {
         snprintf (error, size, "gateway/interface = %s is not on loopback: set security/jwt-secret or "
                   "security/jwt-public-key (or security/allow-insecure = 1)", interface);
