@@ -2,7 +2,7 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]
+#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history [COUNT [SIZE]]
 #
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
 # subscribe; compare its instructions per message with ws8's.
@@ -56,12 +56,19 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         export ZG_BENCH_TOKEN
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
               --count "$count" --rate 2000) ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]" >&2; exit 2 ;;
+    ws8-history) count=${2:-20000}
+        DRIVER=$BUILD/bench/zg_bench_ws
+        ZGATE_FLAGS=(--topics-history "bench.* 1000")
+        args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
+              --count "$count" --rate 2000) ;;
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history [COUNT [SIZE]]" >&2
+       exit 2 ;;
 esac
 
 OUT=$BUILD/callgrind.$SCENARIO.out
 ZG_WRAPPER=(valgrind --tool=callgrind --callgrind-out-file="$OUT")
-zgate_start "${ZGATE_FLAGS[@]}"
+read -ra extra_flags <<< "${ZG_PROFILE_FLAGS:-}"
+zgate_start "${ZGATE_FLAGS[@]}" "${extra_flags[@]}"
 mapfile -t args < <(expand "${args[@]}")
 "$DRIVER" "${args[@]}" --size "${3:-64}" --timeout 120000
 zgate_stop
