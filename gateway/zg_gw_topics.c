@@ -409,6 +409,9 @@ typedef struct {
     uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
     const char *epoch;              //  Its topic's epoch, if seq
     bool with_epoch;                //  Its frames carry the epoch
+    const char *digits;             //  seq in decimal as received, or NULL
+    size_t digit_count;             //  Characters in digits
+    bool watched;                   //  Some session recovers or awaits its first message
 } s_delivery_t;
 
 //  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
@@ -448,9 +451,14 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
         if (delivery->seq) {
+            //  The digits of the sequence frame, when there is one, are the
+            //  number's decimal form already
             char seq [ZG_WIRE_NUMBER_SIZE];
             msgpack_sbuffer_write (out, ",\"seq\":", 7);
-            msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+            if (delivery->digits)
+                msgpack_sbuffer_write (out, delivery->digits, delivery->digit_count);
+            else
+                msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
         }
         if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, ",\"epoch\":", 9);
@@ -475,7 +483,7 @@ s_history_frame (void *arg, const char *topic, const byte *payload, size_t size,
 {
     zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
     s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
-                              true };
+                              true, NULL, 0, false };
     zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
     json_object_put (delivery.value);
     return frame;
@@ -496,11 +504,14 @@ s_self_deliver (void *holder, void *arg)
     if (!*frame)
         *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
                                   session->msgpack);
-    if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
+    //  Recoveries and fresh subscriptions are asked about only while there
+    //  are any (delivery->watched, once per message, not per session)
+    if (delivery->watched && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
         return;
     //  A remembered topic's epoch goes to each new subscription once, not
     //  in every push: the frame shared by the others stays small
-    if (delivery->seq && zg_gw_history_first (self->history, session, delivery->topic) && !delivery->with_epoch) {
+    if (delivery->watched && zg_gw_history_first (self->history, session, delivery->topic)
+    &&  !delivery->with_epoch) {
         zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
                                              delivery->seq, delivery->epoch, session->msgpack);
         zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
@@ -532,18 +543,27 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
     s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
-                              0, NULL, false };
-    char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
-    size_t seq_size = zmq_msg_size (seq_frame);
-    if (seq_size > 0 && seq_size < sizeof seq) {
-        memcpy (seq, zmq_msg_data (seq_frame), seq_size);
-        seq [seq_size] = 0;
-        char *space = strchr (seq, ' ');
-        delivery.seq = space? strtoull (seq, NULL, 10): 0;
-        delivery.epoch = space? space + 1: NULL;
+                              0, NULL, false, NULL, 0, false };
+    //  "seq epoch": read in place, the epoch copied only when a frame
+    //  carries it
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
+    const char *text = (const char *) zmq_msg_data (seq_frame);
+    size_t text_size = zmq_msg_size (seq_frame);
+    const char *space = text_size? (const char *) memchr (text, ' ', text_size): NULL;
+    size_t epoch_size = space? text_size - (size_t) (space - text) - 1: 0;
+    if (space && epoch_size < sizeof epoch
+    &&  zg_wire_parse_uint (text, (size_t) (space - text), UINT64_MAX, &delivery.seq) == 0 && delivery.seq) {
+        memcpy (epoch, space + 1, epoch_size);
+        epoch [epoch_size] = 0;
+        delivery.epoch = epoch;
+        delivery.digits = text;
+        delivery.digit_count = (size_t) (space - text);
         //  The first message of an epoch tells every subscriber the new epoch
         delivery.with_epoch = delivery.seq == 1;
+        delivery.watched = zg_gw_history_watching (self->history);
     }
+    else
+        delivery.seq = 0;
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
     zg_frame_unref (&delivery.frames [1]);
@@ -838,7 +858,7 @@ zg_gw_topics_test (bool verbose)
             //  Every other one carries a sequence number, as a remembered topic's
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
                                       ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
-                                      "00ff00ff00ff00ff", index == 1 };
+                                      "00ff00ff00ff00ff", index == 1, index == 3? "70000": NULL, 5, false };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
