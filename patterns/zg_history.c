@@ -608,9 +608,10 @@ s_self_fill (zg_history_t *self, s_topic_t *topic, uint64_t seq, int64_t time, c
 }
 
 uint64_t
-zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, const char **mark_p)
+zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, const char **mark_p,
+                   size_t *mark_size)
 {
-    assert (self && name && payload && mark_p);
+    assert (self && name && payload && mark_p && mark_size);
     s_topic_t *topic = self->rule_count? s_self_lookup (self, name): NULL;
     if (!topic)
         return 0;
@@ -627,6 +628,7 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
     //  The newest message stays even alone past the bound, so its topic too
     s_self_evict (self, entry);
     *mark_p = topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits;
+    *mark_size = topic->mark_digits + ZG_HISTORY_EPOCH_SIZE;
     return entry->seq;
 }
 
@@ -736,7 +738,9 @@ s_test_record (zg_history_t *self, const char *topic, const char *payload, const
     zmq_msg_init_size (&msg, strlen (payload));
     memcpy (zmq_msg_data (&msg), payload, strlen (payload));
     const char *mark = NULL;
-    uint64_t seq = zg_history_record (self, topic, &msg, &mark);
+    size_t mark_size = 0;
+    uint64_t seq = zg_history_record (self, topic, &msg, &mark, &mark_size);
+    assert (seq == 0 || mark_size == strlen (mark));
     zmq_msg_close (&msg);
     //  The mark is "seq epoch"
     if (seq) {

@@ -84,10 +84,11 @@ bool
 
 //  Remember a message (the payload stays the caller's). Returns its
 //  sequence number and sets *mark_p to its sequence frame, "seq epoch"
-//  (valid until the history changes), or returns 0 if no rule names the
-//  topic.
+//  (valid until the history changes), *mark_size to its length, or returns
+//  0 if no rule names the topic.
 uint64_t
-    zg_history_record (zg_history_t *self, const char *topic, zmq_msg_t *payload, const char **mark_p);
+    zg_history_record (zg_history_t *self, const char *topic, zmq_msg_t *payload, const char **mark_p,
+                       size_t *mark_size);
 
 //  Keep the history in a directory (topics/data-dir) from now on: what the
 //  directory holds replaces what is remembered, then the rules apply to it.

@@ -135,10 +135,7 @@ zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_
 {
     assert (self && topic && payload && size);
     const char *mark = NULL;
-    if (!zg_history_record (self->history, topic, payload, &mark))
-        return NULL;
-    *size = strlen (mark);
-    return mark;
+    return zg_history_record (self->history, topic, payload, &mark, size)? mark: NULL;
 }
 
 void
