@@ -17,8 +17,10 @@
 
     Layout: database "meta" holds "format" (1 byte, ZG_HSTORE_FORMAT) and
     "state" ("clean" after a clean close, "open" while a zgate has it);
-    "topics" holds name -> [epoch 16 chars][top 8 bytes BE]; "messages" holds [name][NUL][seq 8 bytes BE] -> [time 8 bytes BE, wall
-    clock ms][payload].
+    "topics" holds name -> [epoch 16 chars][top 8][first seq kept 8];
+    "messages" holds chunks, [name][NUL][seq of its first message 8] ->
+    [seq of its last 8] then per message [seq 8][time 8, wall clock ms, 0
+    without an age bound][size 4][payload]; numbers big-endian.
     =========================================================================
 */
 

@@ -700,11 +700,22 @@ s_test_history (bool verbose)
     assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
     assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
     assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+    //  topics/data-dir: set once; a directory that cannot be made is refused
+    char dir [] = "/tmp/zg-topics-test-XXXXXX";
+    assert (mkdtemp (dir));
+    assert (zg_actor_set (topics, "data-dir", "/proc/no/such", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", "", error, sizeof error) == -1);
+    assert (strstr (error, "restart only"));
 
     zsock_destroy (&dealer);
     zsock_destroy (&publisher);
     zsock_destroy (&subscriber);
     zactor_destroy (&topics);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 void

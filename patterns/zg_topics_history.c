@@ -84,14 +84,14 @@ s_self_set_dir (zg_topics_history_t *self, const char *dir, char *error, size_t 
 {
     if (streq (dir, self->data_dir? self->data_dir: ""))
         return 0;
-    if (self->data_dir || zg_history_persist (self->history, dir, error, size) == 0) {
-        if (self->data_dir)
-            snprintf (error, size, "topics/data-dir changes on a restart only");
-        else
-            self->data_dir = strdup (dir);
-        return self->data_dir && streq (self->data_dir, dir)? 0: -1;
+    if (self->data_dir) {
+        snprintf (error, size, "topics/data-dir changes on a restart only");
+        return -1;
     }
-    return -1;
+    if (zg_history_persist (self->history, dir, error, size))
+        return -1;
+    self->data_dir = strdup (dir);
+    return 0;
 }
 
 int
