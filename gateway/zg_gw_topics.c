@@ -563,8 +563,7 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     zg_pull_deliver (self->pull, topic, payload, payload_size);
     s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
                               0, NULL, false, NULL, 0, false };
-    //  "seq epoch": read in place, the epoch copied only when a frame
-    //  carries it
+    //  "seq epoch", read in place: JSON pushes take the digits as they are
     char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
     const char *text = (const char *) zmq_msg_data (seq_frame);
     size_t text_size = zmq_msg_size (seq_frame);

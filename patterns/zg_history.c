@@ -801,6 +801,13 @@ zg_history_test (bool verbose)
     assert (zg_history_read (history, "sensors.b", 0, false, &state, s_test_collect, text) == 0);
     assert (streq (state.epoch, "") && state.top == 0 && state.first == 1);
     assert (zg_history_read (history, "other", 0, false, &state, s_test_collect, text) == -1);
+    //  The mark's digits carry (9 to 10, 99 to 100: s_test_record checks
+    //  each mark against the number)
+    zg_history_t *counter = zg_history_new ();
+    assert (zg_history_set_rules (counter, "c 3", error, sizeof error) == 0);
+    for (uint64_t index = 1; index <= 120; index++)
+        assert (s_test_record (counter, "c", "c", &epoch) == index);
+    zg_history_destroy (&counter);
     //  Each new topic gets its own epoch
     assert (s_test_record (history, "sensors.b", "b1", &epoch) == 1);
     assert (strneq (epoch, first_epoch));
