@@ -58,6 +58,8 @@
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
+#include "zg_rwatch.h"
+#include "zg_rtest.h"
 #include "zg_member.h"
 #include "zg_curve.h"
 #include "zg_log.h"
@@ -105,6 +107,8 @@ static const s_test_t s_tests [] = {
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
+    { "zg_rwatch", zg_rwatch_test },
+    { "zg_rtest", zg_rtest_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },
