@@ -61,6 +61,7 @@
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
 
@@ -111,6 +112,7 @@ static const s_test_t s_tests [] = {
     { "zg_rtest", zg_rtest_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
+    { "zg_roomproxy", zg_roomproxy_test },
     { "zg_member", zg_member_test },
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
