@@ -60,6 +60,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
     { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
+    { "room-proxy", offsetof (zg_gw_settings_t, room_proxy), 0, 1 },
     { NULL }
 };
 
@@ -179,6 +180,7 @@ s_self_tick (lws_sorted_usec_list_t *sul)
     int64_t now = zclock_mono ();
     zg_gw_queues_tick (self->queues, now);
     zg_gw_topics_tick (self->topics, now);
+    zg_gw_rooms_tick (self->rooms);
     zg_gw_answers_expire (self->answers, now);
     zg_gw_guard_tick (self->guard, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);

@@ -54,6 +54,7 @@
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_rproxy.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -131,6 +132,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
+    { "zg_gw_rproxy", zg_gw_rproxy_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
