@@ -271,8 +271,20 @@ s_self_room_send (zg_gw_rooms_t *self, const char *room, json_object *request, b
     if (!oob)
         zmsg_addstrf (fields, "%" PRId64, priority);
     zmsg_append (fields, &payload);
+    //  The producer PEEK shows (checked by s_self_producer_ok)
+    const char *producer = oob? NULL: zg_gw_answers_string_field (request, "producer", 65535);
+    if (producer)
+        zmsg_addstr (fields, producer);
     return s_self_rooms_request (self, oob? ZG_PENDING_ROOM_OOB: ZG_PENDING_ROOM_SEND, owner, http, req,
                                  &fields, oob? "OOB": "SEND");
+}
+
+//  A send's producer, if any, is a non-empty string without NUL
+static bool
+s_self_producer_ok (json_object *request)
+{
+    return !json_object_object_get_ex (request, "producer", NULL)
+        || zg_gw_answers_string_field (request, "producer", 65535);
 }
 
 //  send op with a room: a message queued in the room, or out-of-band
@@ -285,9 +297,10 @@ zg_gw_rooms_send (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
     json_object *data = NULL;
     if (!room || zg_gw_answers_int_field (request, "priority", &priority) < 0
     ||  zg_gw_answers_bool_field (request, "oob", &oob) < 0
-    ||  !json_object_object_get_ex (request, "data", &data)) {
+    ||  !json_object_object_get_ex (request, "data", &data) || !s_self_producer_ok (request)) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "send needs a room and data; priority is an integer, oob a boolean");
+                             "send needs a room and data; priority is an integer, oob a boolean, "
+                             "producer a string");
         return;
     }
     if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
@@ -580,7 +593,8 @@ zg_gw_rooms_http_send (zg_gw_rooms_t *self, zg_http_t *http, const char *room)
         return;
     int64_t priority = 0;
     json_object *data = NULL;
-    if (!json_object_object_get_ex (body, "data", &data) || zg_gw_answers_int_field (body, "priority", &priority) < 0)
+    if (!json_object_object_get_ex (body, "data", &data) || zg_gw_answers_int_field (body, "priority", &priority) < 0
+    ||  !s_self_producer_ok (body))
         zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
     else
     if (s_self_room_send (self, room, body, oob, priority, http->id, true, NULL))
