@@ -26,6 +26,25 @@ zg_wsqenv_uuid4 (char *uuid)
 }
 
 //  --------------------------------------------------------------------------
+
+json_object *
+zg_wsqenv_parse (const void *data, size_t size)
+{
+    //  With its terminator, or a number at the end would wait for more
+    char *text = (char *) zmalloc (size + 1);
+    memcpy (text, data, size);
+    json_tokener *tokener = json_tokener_new ();
+    json_object *value = json_tokener_parse_ex (tokener, text, (int) size + 1);
+    bool whole = json_tokener_get_error (tokener) == json_tokener_success
+              && json_tokener_get_parse_end (tokener) >= size;
+    json_tokener_free (tokener);
+    free (text);
+    if (!whole)
+        json_object_put (value);
+    return whole? value: NULL;
+}
+
+//  --------------------------------------------------------------------------
 //  The time as Go's time.Time String() shows it, in UTC
 
 static void
@@ -48,11 +67,14 @@ s_typed_body (json_object *metadata, const void *payload, size_t size, json_obje
     char *text = (char *) zmalloc (size + 1);
     memcpy (text, payload, size);
     bool utf8 = !memchr (payload, 0, size) && zg_utf8_valid (text);
-    json_object *parsed = utf8? json_tokener_parse (text): NULL;
+    json_object *parsed = utf8? zg_wsqenv_parse (text, size): NULL;
     const char *type = "string", *go_type = NULL;
     if (!utf8) {
         type = "application/octet-stream";
-        char *encoded = zarmour_encode (NULL, payload, size);
+        zarmour_t *armour = zarmour_new ();
+        zarmour_set_mode (armour, ZARMOUR_MODE_BASE64_STD);
+        char *encoded = zarmour_encode (armour, (const byte *) payload, size);
+        zarmour_destroy (&armour);
         json_object_object_add (metadata, "encoding", json_object_new_string ("base64"));
         *body_p = json_object_new_string (encoded);
         free (encoded);
@@ -115,13 +137,10 @@ int
 zg_wsqenv_id (const void *frame, size_t size, char *id)
 {
     assert (id);
-    json_tokener *tokener = json_tokener_new ();
-    json_object *envelope = json_tokener_parse_ex (tokener, (const char *) frame, (int) size);
-    bool whole = json_tokener_get_error (tokener) == json_tokener_success;
-    json_tokener_free (tokener);
+    json_object *envelope = zg_wsqenv_parse (frame, size);
     json_object *metadata = NULL, *value = NULL;
     int rc = -1;
-    if (whole && json_object_object_get_ex (envelope, "metadata", &metadata)
+    if (envelope && json_object_object_get_ex (envelope, "metadata", &metadata)
     &&  json_object_object_get_ex (metadata, "id", &value) && json_object_is_type (value, json_type_string)
     &&  json_object_get_string_len (value) == ZG_WSQENV_UUID_SIZE - 1) {
         memcpy (id, json_object_get_string (value), ZG_WSQENV_UUID_SIZE);
@@ -169,6 +188,7 @@ zg_wsqenv_test (bool verbose)
         { "{\"a\":1}", 7, "application/json", "map[string]interface {}", "{\"a\":1}" },
         { "[1,2]", 5, "application/json", "[]interface {}", "[1,2]" },
         { "42", 2, "int", NULL, "42" },
+        { "42 and more", 11, "string", NULL, "42 and more" },
         { "true", 4, "bool", NULL, "true" },
         { "\"quoted\"", 8, "string", NULL, "quoted" },
         { "\xff\x00", 2, "application/octet-stream", NULL, "/wA=" },

@@ -38,6 +38,10 @@ void
 json_object *
     zg_wsqenv_new (const void *payload, size_t size, const char *host, int64_t received_ms, char *id);
 
+//  The JSON value that is the whole of data (nothing after it), or NULL
+json_object *
+    zg_wsqenv_parse (const void *data, size_t size);
+
 //  The "metadata"."id" of a frame a client sent (an envelope), copied into
 //  id; returns 0, or -1 if the frame has none
 int

@@ -55,6 +55,8 @@
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
 #include "zg_gw_rproxy.h"
+#include "zg_wsqenv.h"
+#include "zg_gw_wsqueue.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -133,6 +135,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rproxy", zg_gw_rproxy_test },
+    { "zg_wsqenv", zg_wsqenv_test },
+    { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
