@@ -176,7 +176,7 @@ zg_gw_wsqueue_session_opened (zg_gw_wsqueue_t *self, zg_session_t *session, cons
     assert (state);
     state->queue = queue;
     state->name = strdup (name);
-    zg_wsqenv_uuid4 (state->id);
+    zg_presence_uuid4 (state->id);
     session->wsqueue = state;
     if (queue) {
         state->unacked = zhashx_new ();

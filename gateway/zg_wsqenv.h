@@ -11,7 +11,8 @@
     base64 with content type "application/octet-stream" and "encoding":
     "base64". The seed's client adds "received" when it reads a message;
     zgate sets it when the gateway got the message, so a client of any
-    library has it. Private to the gateway.
+    library has it. Ids are UUIDv4 (zg_presence_uuid4). Private to the
+    gateway.
     =========================================================================
 */
 
@@ -20,17 +21,14 @@
 
 #include <czmq.h>
 #include <json-c/json.h>
+#include "zg_presence.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-//  Size of a UUID in its canonical text form, with its terminator
-#define ZG_WSQENV_UUID_SIZE 37
-
-//  Write a new random UUID, version 4, in canonical lower-case form
-void
-    zg_wsqenv_uuid4 (char *uuid);
+//  Size of an id (a UUID in its canonical text form), with its terminator
+#define ZG_WSQENV_UUID_SIZE ZG_PRESENCE_UUID_SIZE
 
 //  A new envelope of a payload received at received_ms (ms since the
 //  epoch), from host, with a new UUIDv4 id written to id (if not NULL);

@@ -63,6 +63,7 @@
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
+#include "zg_presence.h"
 #include "zg_member.h"
 #include "zg_roomproxy.h"
 #include "zg_curve.h"
@@ -113,6 +114,7 @@ static const s_test_t s_tests [] = {
     { "zg_roomset", zg_roomset_test },
     { "zg_rwatch", zg_rwatch_test },
     { "zg_rtest", zg_rtest_test },
+    { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_roomproxy", zg_roomproxy_test },
