@@ -137,7 +137,7 @@ s_self_new (zsock_t *pipe)
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
-    self->wsqueue = zg_gw_wsqueue_new (self->answers, &self->settings);
+    self->wsqueue = zg_gw_wsqueue_new (self->answers, &self->settings, zg_gw_topics_presence (self->topics));
     self->guard = zg_gw_guard_new (self->answers);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
     self->listen = zg_gw_listen_new ();

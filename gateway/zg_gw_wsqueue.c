@@ -30,6 +30,7 @@ struct _zg_gw_wsq_session_t {
 struct _zg_gw_wsqueue_t {
     zg_gw_answers_t *answers;       //  Answers, sessions, counters
     const zg_gw_settings_t *settings;   //  The actor's settings
+    zg_gw_presence_t *presence;     //  Topic presence, or NULL
     zsock_t *subscriber;            //  SUB to the topics' XPUB
     zsock_t *publisher;             //  PUB to the topics' XSUB (the inbox topic)
     zsock_t *workers;               //  DEALER to the queues' workers side
@@ -45,13 +46,14 @@ struct _zg_gw_wsqueue_t {
 //  --------------------------------------------------------------------------
 
 zg_gw_wsqueue_t *
-zg_gw_wsqueue_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
+zg_gw_wsqueue_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings, zg_gw_presence_t *presence)
 {
     assert (answers && settings);
     zg_gw_wsqueue_t *self = (zg_gw_wsqueue_t *) zmalloc (sizeof (zg_gw_wsqueue_t));
     assert (self);
     self->answers = answers;
     self->settings = settings;
+    self->presence = presence;
     self->subscriber = zsock_new (ZMQ_SUB);
     self->publisher = zsock_new (ZMQ_PUB);
     self->workers = zg_gw_answers_dealer_new ();
@@ -209,6 +211,8 @@ zg_gw_wsqueue_session_opened (zg_gw_wsqueue_t *self, zg_session_t *session, cons
         zsock_set_subscribe (self->subscriber, name);
     }
     zlistx_add_end (sessions, session);
+    if (self->presence)
+        zg_gw_presence_joined (self->presence, session, name, state->id);
 }
 
 //  --------------------------------------------------------------------------
@@ -283,6 +287,8 @@ zg_gw_wsqueue_session_closed (zg_gw_wsqueue_t *self, zg_session_t *session)
         zhashx_destroy (&state->unacked);
     }
     else {
+        if (self->presence)
+            zg_gw_presence_left (self->presence, session, state->name);
         zlistx_t *sessions = s_self_subscribers (self, state->name);
         void *handle = sessions? zlistx_find (sessions, session): NULL;
         if (handle)
@@ -438,7 +444,7 @@ zg_gw_wsqueue_test (bool verbose)
     assert (zg_actor_set (topics, "subscribers", "inproc://zg-gw-wsqueue-sub", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "producers", "inproc://zg-gw-wsqueue-producers", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "workers", "inproc://zg-gw-wsqueue-workers", error, sizeof error) == 0);
-    zg_gw_wsqueue_t *wsqueue = zg_gw_wsqueue_new (answers, &settings);
+    zg_gw_wsqueue_t *wsqueue = zg_gw_wsqueue_new (answers, &settings, NULL);
     assert (zg_gw_wsqueue_connect (wsqueue, "rooms-clients", "inproc://x") == 1);
     assert (zg_gw_wsqueue_connect (wsqueue, "topics-subscribers", "inproc://zg-gw-wsqueue-sub") == 0);
     assert (zg_gw_wsqueue_connect (wsqueue, "topics-publishers", "inproc://zg-gw-wsqueue-pub") == 0);

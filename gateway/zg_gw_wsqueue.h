@@ -19,6 +19,7 @@
 #define ZG_GW_WSQUEUE_H_INCLUDED
 
 #include "zg_gw_answers.h"
+#include "zg_gw_presence.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,9 +27,10 @@ extern "C" {
 
 typedef struct _zg_gw_wsqueue_t zg_gw_wsqueue_t;
 
-//  Create the bridge; answers and settings stay the caller's
+//  Create the bridge, which announces its topic subscribers to presence
+//  (or not, if NULL); answers, settings and presence stay the caller's
 zg_gw_wsqueue_t *
-    zg_gw_wsqueue_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings);
+    zg_gw_wsqueue_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings, zg_gw_presence_t *presence);
 
 //  Destroy the bridge and its sockets
 void

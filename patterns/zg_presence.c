@@ -14,13 +14,13 @@
 typedef struct {
     char connection [ZG_PRESENCE_UUID_SIZE];    //  Its connection id
     bool web;                       //  A web subscriber (the gateway's), else native
+    int fd;                         //  A native one's connection
     char *identity;                 //  Its identity, or NULL
 } s_entry_t;
 
 struct _zg_presence_t {
     zlistx_t *patterns;             //  Topics and "prefix*" patterns
     zhashx_t *present;              //  Topic -> zlistx_t of s_entry_t
-    zhashx_t *inproc;               //  Topic -> in-process subscriptions held (count)
 };
 
 //  --------------------------------------------------------------------------
@@ -47,7 +47,6 @@ zg_presence_new (void)
     zlistx_set_destructor (self->patterns, (zlistx_destructor_fn *) zstr_free);
     self->present = zhashx_new ();
     zhashx_set_destructor (self->present, (zhashx_destructor_fn *) zlistx_destroy);
-    self->inproc = zhashx_new ();
     return self;
 }
 
@@ -61,7 +60,6 @@ zg_presence_destroy (zg_presence_t **self_p)
     if (self) {
         zlistx_destroy (&self->patterns);
         zhashx_destroy (&self->present);
-        zhashx_destroy (&self->inproc);
         free (self);
         *self_p = NULL;
     }
@@ -172,12 +170,13 @@ s_self_entries (zg_presence_t *self, const char *topic, bool create)
 //  Add an entry; returns it
 
 static s_entry_t *
-s_self_join (zg_presence_t *self, const char *topic, const char *connection, bool web, const char *identity)
+s_self_join (zg_presence_t *self, const char *topic, const char *connection, int fd, const char *identity)
 {
     s_entry_t *entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
     assert (entry);
     memcpy (entry->connection, connection, ZG_PRESENCE_UUID_SIZE - 1);
-    entry->web = web;
+    entry->web = fd < 0;
+    entry->fd = fd;
     entry->identity = identity? strdup (identity): NULL;
     zlistx_add_end (s_self_entries (self, topic, true), entry);
     return entry;
@@ -195,51 +194,69 @@ s_self_remove (zg_presence_t *self, const char *topic, zlistx_t *entries, void *
 }
 
 //  --------------------------------------------------------------------------
-//  Count an in-process subscription held (delta +1 or -1)
+//  The leave of the entry at a list handle, which is removed
 
-static void
-s_self_count_inproc (zg_presence_t *self, const char *topic, int delta)
+static zmsg_t *
+s_self_leave (zg_presence_t *self, const char *topic, zlistx_t *entries, void *handle)
 {
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->inproc, topic) + (uintptr_t) (intptr_t) delta;
-    if (count)
-        zhashx_update (self->inproc, topic, (void *) count);
-    else
-        zhashx_delete (self->inproc, topic);
+    s_entry_t *entry = (s_entry_t *) zlistx_handle_item (handle);
+    zmsg_t *event = zg_presence_event (topic, false, entry->connection, "native", entry->identity);
+    s_self_remove (self, topic, entries, handle);
+    return event;
 }
 
 //  --------------------------------------------------------------------------
 
 zmsg_t *
-zg_presence_subscription (zg_presence_t *self, bool subscribed, const char *topic, bool networked,
+zg_presence_subscription (zg_presence_t *self, bool subscribed, const char *topic, int fd,
                           const char *identity)
 {
     assert (self && topic);
-    if (!zg_presence_matches (self, topic))
+    if (fd < 0 || !zg_presence_matches (self, topic))
         return NULL;
-    if (subscribed && !networked) {
-        s_self_count_inproc (self, topic, 1);
-        return NULL;
-    }
     if (subscribed) {
         char connection [ZG_PRESENCE_UUID_SIZE];
         zg_presence_uuid4 (connection);
-        s_self_join (self, topic, connection, false, identity);
+        s_self_join (self, topic, connection, fd, identity);
         return zg_presence_event (topic, true, connection, "native", identity);
     }
-    if (!networked && zhashx_lookup (self->inproc, topic)) {
-        s_self_count_inproc (self, topic, -1);
-        return NULL;
-    }
-    //  The newest native entry (of this identity, if named) leaves
+    //  That connection's newest subscription of the topic ends
     zlistx_t *entries = s_self_entries (self, topic, false);
     for (s_entry_t *entry = entries? (s_entry_t *) zlistx_last (entries): NULL; entry;
          entry = (s_entry_t *) zlistx_prev (entries))
-        if (!entry->web && (!identity || (entry->identity && streq (entry->identity, identity)))) {
-            zmsg_t *event = zg_presence_event (topic, false, entry->connection, "native", entry->identity);
-            s_self_remove (self, topic, entries, zlistx_cursor (entries));
-            return event;
-        }
+        if (!entry->web && entry->fd == fd)
+            return s_self_leave (self, topic, entries, zlistx_cursor (entries));
     return NULL;
+}
+
+//  --------------------------------------------------------------------------
+
+zlistx_t *
+zg_presence_disconnected (zg_presence_t *self, int fd)
+{
+    assert (self);
+    zlistx_t *events = zlistx_new ();
+    zlistx_set_destructor (events, (zlistx_destructor_fn *) zmsg_destroy);
+    //  Collect the topics first: a topic goes with its last entry
+    zlistx_t *topics = zlistx_new ();
+    for (zlistx_t *entries = (zlistx_t *) zhashx_first (self->present); entries;
+         entries = (zlistx_t *) zhashx_next (self->present))
+        zlistx_add_end (topics, (void *) zhashx_cursor (self->present));
+    for (const char *topic = (const char *) zlistx_first (topics); topic; topic = (const char *) zlistx_next (topics)) {
+        char *name = strdup (topic);
+        zlistx_t *entries = s_self_entries (self, name, false);
+        void *handle = zlistx_first (entries)? zlistx_cursor (entries): NULL;
+        while (handle) {
+            s_entry_t *entry = (s_entry_t *) zlistx_handle_item (handle);
+            void *next = zlistx_next (entries)? zlistx_cursor (entries): NULL;
+            if (!entry->web && entry->fd == fd)
+                zlistx_add_end (events, s_self_leave (self, name, entries, handle));
+            handle = next;
+        }
+        free (name);
+    }
+    zlistx_destroy (&topics);
+    return events;
 }
 
 //  --------------------------------------------------------------------------
@@ -259,7 +276,7 @@ zg_presence_apply (zg_presence_t *self, const void *payload, size_t size)
     &&  zg_presence_matches (self, json_object_get_string (topic))) {
         const char *topic_name = json_object_get_string (topic);
         if (streq (json_object_get_string (name), "join"))
-            s_self_join (self, topic_name, json_object_get_string (connection), true, NULL);
+            s_self_join (self, topic_name, json_object_get_string (connection), -1, NULL);
         else {
             zlistx_t *entries = s_self_entries (self, topic_name, false);
             for (s_entry_t *entry = entries? (s_entry_t *) zlistx_first (entries): NULL; entry;
@@ -346,54 +363,68 @@ zg_presence_test (bool verbose)
     assert (!zg_presence_matches (presence, "newsroom") && !zg_presence_matches (presence, ""));
     assert (!zg_presence_matches (presence, "$zgate.presence.news"));
 
-    //  Native subscribers join with their own ids and leave newest first
-    zmsg_t *event = zg_presence_subscription (presence, true, "news", true, NULL);
+    //  Native subscribers join with their own ids, connection 7 twice
+    zmsg_t *event = zg_presence_subscription (presence, true, "news", 7, NULL);
     json_object *first = s_test_event (&event, "news", "join");
-    event = zg_presence_subscription (presence, true, "news", true, "alice");
+    event = zg_presence_subscription (presence, true, "news", 8, "alice");
     json_object *second = s_test_event (&event, "news", "join");
+    event = zg_presence_subscription (presence, true, "news", 7, NULL);
+    json_object *third = s_test_event (&event, "news", "join");
     json_object *value;
     assert (json_object_object_get_ex (second, "identity", &value) && streq (json_object_get_string (value), "alice"));
     assert (json_object_object_get_ex (first, "connection", &value));
     const char *id = json_object_get_string (value);
     assert (strlen (id) == 36 && id [14] == '4' && strchr ("89ab", id [19]));
-    assert (zg_presence_subscription (presence, true, "weather", true, NULL) == NULL);
-    assert (s_test_present (presence, "news") == 2);
+    assert (zg_presence_subscription (presence, true, "weather", 7, NULL) == NULL);
+    assert (s_test_present (presence, "news") == 3);
 
-    //  The gateway's SUB (in-process) is no one; its web subscribers are
-    //  announced, and its unsubscription is its own, not a native's
-    assert (zg_presence_subscription (presence, true, "news", false, NULL) == NULL);
+    //  In-process subscriptions (the gateway's SUB) are no one; its web
+    //  subscribers are announced
+    assert (zg_presence_subscription (presence, true, "news", -1, NULL) == NULL);
     char web [ZG_PRESENCE_UUID_SIZE];
     zg_presence_uuid4 (web);
+    assert (strneq (web, id));
     zmsg_t *announced = zg_presence_event ("news", true, web, "web", NULL);
     zframe_t *payload = zmsg_last (announced);
     zg_presence_apply (presence, zframe_data (payload), zframe_size (payload));
     zmsg_destroy (&announced);
-    assert (s_test_present (presence, "news") == 3);
+    assert (s_test_present (presence, "news") == 4);
     announced = zg_presence_event ("news", false, web, "web", NULL);
     payload = zmsg_last (announced);
     zg_presence_apply (presence, zframe_data (payload), zframe_size (payload));
     zmsg_destroy (&announced);
     zg_presence_apply (presence, "not json", 8);
-    assert (s_test_present (presence, "news") == 2);
-    assert (zg_presence_subscription (presence, false, "news", false, NULL) == NULL);
-    assert (s_test_present (presence, "news") == 2);
+    assert (zg_presence_subscription (presence, false, "news", -1, NULL) == NULL);
+    assert (s_test_present (presence, "news") == 3);
 
-    //  An unsubscription without an address is the newest native's once no
-    //  in-process subscription holds the topic; one with an identity is its
-    event = zg_presence_subscription (presence, false, "news", true, "alice");
-    json_object_put (s_test_event (&event, "news", "leave"));
-    event = zg_presence_subscription (presence, false, "news", false, NULL);
+    //  An unsubscription ends its connection's newest subscription; the end
+    //  of a connection, all of them
+    event = zg_presence_subscription (presence, false, "news", 7, NULL);
     json_object *left = s_test_event (&event, "news", "leave");
+    json_object_object_get_ex (third, "connection", &value);
+    const char *third_id = json_object_get_string (value);
+    json_object_object_get_ex (left, "connection", &value);
+    assert (streq (json_object_get_string (value), third_id));
+    json_object_put (left);
+    assert (zg_presence_subscription (presence, false, "news", 9, NULL) == NULL);
+    zlistx_t *events = zg_presence_disconnected (presence, 8);
+    assert (zlistx_size (events) == 1);
+    zlistx_destroy (&events);
+    events = zg_presence_disconnected (presence, 7);
+    assert (zlistx_size (events) == 1);
+    event = (zmsg_t *) zlistx_detach (events, NULL);
+    left = s_test_event (&event, "news", "leave");
     json_object_object_get_ex (left, "connection", &value);
     assert (streq (json_object_get_string (value), id));
+    zlistx_destroy (&events);
     assert (s_test_present (presence, "news") == 0);
-    assert (zg_presence_subscription (presence, false, "news", false, NULL) == NULL);
     json_object *list = zg_presence_list (presence, "news");
     if (verbose)
         printf ("%s ", json_object_to_json_string (list));
     json_object_put (list);
     json_object_put (first);
     json_object_put (second);
+    json_object_put (third);
     json_object_put (left);
     zg_presence_destroy (&presence);
     //  @end

@@ -10,15 +10,15 @@
     "native"|"web", "identity"?}, and keeps who is present, for PRESENCE.
 
     Native subscribers are the topics actor's: a subscription over the
-    network is a join with a new connection id, and its unsubscription
-    (explicit, or libzmq's when the subscriber goes) a leave. ZeroMQ says
-    which connection a subscription came from only while it lives: an
-    unsubscription libzmq makes for a subscriber that went carries no
-    address, so it is taken for an in-process subscriber's (the gateway's
-    SUB, whose web subscribers the gateway announces itself) while one holds
-    the topic, and for the newest native subscriber's otherwise. The
-    gateway's announcements reach the actor as messages on the presence
-    topics (in-process, so trusted) and update the same registry.
+    network (its message names the connection's file descriptor) is a join
+    with a new connection id; an unsubscription from that connection, or the
+    connection's end (the XPUB's monitor), is its leave. Subscriptions of
+    in-process subscribers (the gateway's SUBs, whose web subscribers the
+    gateway announces itself) name no connection and are no one; so are the
+    unsubscriptions libzmq makes for a connection that ended, which the
+    monitor covers. The gateway's announcements reach the actor as messages
+    on the presence topics (in-process, so trusted) and update the same
+    registry.
     =========================================================================
 */
 
@@ -62,12 +62,18 @@ bool
     zg_presence_matches (zg_presence_t *self, const char *topic);
 
 //  A subscription (or unsubscription) of a topic took effect on the XPUB:
-//  networked says it came over the network, identity names the subscriber
-//  (or NULL). Returns the event to publish ([topic][payload], the
-//  caller's), or NULL
+//  fd is the connection it came from (ZMQ_SRCFD; -1 for none), identity
+//  names the subscriber (or NULL). Returns the event to publish ([topic]
+//  [payload], the caller's), or NULL
 zmsg_t *
-    zg_presence_subscription (zg_presence_t *self, bool subscribed, const char *topic, bool networked,
+    zg_presence_subscription (zg_presence_t *self, bool subscribed, const char *topic, int fd,
                               const char *identity);
+
+//  The connection of file descriptor fd ended: every native subscriber on
+//  it leaves. Returns the events to publish, a new list of zmsg_t the
+//  caller destroys (it destroys the messages left in it)
+zlistx_t *
+    zg_presence_disconnected (zg_presence_t *self, int fd);
 
 //  A message published on a presence topic (by the gateway, for its web
 //  subscribers): a join or leave of kind web is applied to the registry

@@ -57,6 +57,7 @@
 #include "zg_gw_rproxy.h"
 #include "zg_wsqenv.h"
 #include "zg_gw_wsqueue.h"
+#include "zg_gw_presence.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
@@ -138,6 +139,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_queues", zg_gw_queues_test },
     { "zg_gw_rproxy", zg_gw_rproxy_test },
     { "zg_wsqenv", zg_wsqenv_test },
+    { "zg_gw_presence", zg_gw_presence_test },
     { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },

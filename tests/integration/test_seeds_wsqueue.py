@@ -1,7 +1,8 @@
 """Seed parity for go-wsqueue users (issue 18, item 1): each test is named after its row of the capability
 table in SEEDS.md (section 7) and runs against a real zgate.
 
-Row 35: the WebSocket endpoints {prefix}/wsqueue/topic/{name} and /wsqueue/queue/{name}. Row 34: the seed's
+Row 2: topic presence, join and leave events with a connection id for native and web subscribers, and who is
+subscribed now (HTTP and native PRESENCE). Row 35: the WebSocket endpoints {prefix}/wsqueue/topic/{name} and /wsqueue/queue/{name}. Row 34: the seed's
 JSON envelope (section 1.3) and its content types. Row 3: frames a topic subscriber sends reach a native
 handler with the connection id (gateway/wsqueue-inbox). Row 11 (the seed's README promise, which its code
 lacks): a consumer that goes without acking leaves its message to another consumer.
@@ -19,7 +20,7 @@ import websockets
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_client import GatewayTestCase, RawWs, TIMEOUT, run  # noqa: E402
+from gateway_client import GatewayTestCase, RawWs, TIMEOUT, Ws, http, run  # noqa: E402
 from zgate_harness import wait_everything  # noqa: E402
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -194,6 +195,79 @@ class WsqueueInboxQueueTest(WsqueueTestCase):
             worker.send_multipart([b"ACK", b"w", task])
             await ws.close()
             worker.close(linger=0)
+        run(scenario())
+
+
+class PresenceTest(WsqueueTestCase):
+    zgate_overrides = {"topics_presence": "r2.* news"}
+
+    def presence(self, topic):
+        status, body, _ = http(self.port, "GET", f"/api/topics/{topic}/presence")
+        return status, json.loads(body)
+
+    def wait_present(self, topic, count):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status, body = self.presence(topic)
+            self.assertEqual(status, 200)
+            if len(body["present"]) == count:
+                return body["present"]
+            time.sleep(0.05)
+        self.fail(f"{topic} never had {count} present: {body}")
+
+    def test_row2_presence_of_native_and_web_subscribers(self):
+        async def scenario():
+            listener = await Ws.open(self.port)
+            answer = await listener.request({"op": "subscribe", "topic": "$zgate.presence.r2.chat", "req": 1})
+            self.assertEqual(answer["op"], "ok")
+
+            async def next_event():
+                data = (await listener.next_push("message"))["data"]
+                return data if isinstance(data, dict) else json.loads(data)
+
+            native = self.context.socket(zmq.SUB)
+            native.connect(self.zgate.endpoint("topics-subscribers"))
+            native.subscribe(b"r2.chat")
+            joined = await next_event()
+            self.assertEqual((joined["event"], joined["topic"], joined["kind"]), ("join", "r2.chat", "native"))
+            self.assertRegex(joined["connection"], UUID4)
+            endpoint = await open_endpoint(self.port, "/wsqueue/topic/r2.chat")
+            web = await next_event()
+            self.assertEqual((web["event"], web["kind"]), ("join", "web"))
+            self.assertRegex(web["connection"], UUID4)
+            session = await Ws.open(self.port)
+            self.assertEqual((await session.request({"op": "subscribe", "topic": "r2.chat", "req": 2}))["op"], "ok")
+            other = await next_event()
+            self.assertNotEqual(other["connection"], web["connection"])
+            present = self.wait_present("r2.chat", 3)
+            self.assertEqual(sorted(p["connection"] for p in present),
+                             sorted([joined["connection"], web["connection"], other["connection"]]))
+            # the same over the native history endpoint
+            dealer = self.context.socket(zmq.DEALER)
+            dealer.rcvtimeo = 5000
+            dealer.connect(self.zgate.endpoint("topics-history-requests"))
+            dealer.send_multipart([b"PRESENCE", b"q", b"r2.chat"])
+            verb, req, listed = dealer.recv_multipart()
+            self.assertEqual((verb, req), (b"PRESENCE", b"q"))
+            self.assertEqual(len(json.loads(listed)["present"]), 3)
+            dealer.send_multipart([b"PRESENCE", b"q", b"weather"])
+            self.assertEqual(dealer.recv_multipart()[:3], [b"ERROR", b"q", b"404"])
+            # leaving: the endpoint's session, the native subscriber, the /ws unsubscribe
+            await endpoint.close()
+            left = await next_event()
+            self.assertEqual((left["event"], left["connection"]), ("leave", web["connection"]))
+            native.close(linger=0)
+            left = await next_event()
+            self.assertEqual((left["event"], left["connection"], left["kind"]), ("leave", joined["connection"], "native"))
+            await session.request({"op": "unsubscribe", "topic": "r2.chat", "req": 3})
+            left = await next_event()
+            self.assertEqual((left["event"], left["connection"]), ("leave", other["connection"]))
+            self.wait_present("r2.chat", 0)
+            status, _ = self.presence("weather")
+            self.assertEqual(status, 404)
+            dealer.close(linger=0)
+            for ws in (listener, session):
+                await ws.close()
         run(scenario())
 
 
