@@ -329,7 +329,9 @@ s_self_topic_message (zg_gw_wsqueue_t *self, zmsg_t *msg)
 
 //  --------------------------------------------------------------------------
 //  A message to a consumer: DELIVER [worker][id][meta][payload] becomes an
-//  envelope it must ack; an ERROR (a refused READY) closes its session
+//  envelope it must ack; an ERROR (a refused READY, or the worker declared
+//  dead) closes its session, except a refused late ack (409), which ends
+//  nothing: that task is someone else's now
 
 static void
 s_self_worker_message (zg_gw_wsqueue_t *self, zmsg_t *msg)
@@ -354,7 +356,7 @@ s_self_worker_message (zg_gw_wsqueue_t *self, zmsg_t *msg)
         zframe_destroy (&payload);
     }
     else
-    if (session && streq (command, "ERROR")) {
+    if (session && streq (command, "ERROR") && !zframe_streq (zmsg_first (msg), "409")) {
         char *code = zmsg_popstr (msg);
         char *reason = zmsg_popstr (msg);
         zsys_warning ("zg_gateway: wsqueue consumer of '%s' refused: %s %s", session->wsqueue->name,

@@ -135,8 +135,12 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
     //  A subscriber's connection that ends leaves the topics it was present on
-    char monitor [64];
-    snprintf (monitor, sizeof monitor, "inproc://zg-topics-monitor-%p", (void *) self);
+    //  A name of its own: an actor made where an ended one was must not find
+    //  that one's monitor still bound
+    zuuid_t *name = zuuid_new ();
+    char monitor [80];
+    snprintf (monitor, sizeof monitor, "inproc://zg-topics-monitor-%s", zuuid_str (name));
+    zuuid_destroy (&name);
     int rc = zmq_socket_monitor (zsock_resolve (self->xpub), monitor, ZMQ_EVENT_DISCONNECTED);
     assert (rc == 0);
     self->monitor = zsock_new (ZMQ_PAIR);
