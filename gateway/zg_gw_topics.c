@@ -14,6 +14,7 @@
 #include "zg_listeners.h"
 #include "zg_pull.h"
 #include "zg_gw_history.h"
+#include "zg_gw_presence.h"
 #include "zg_wire.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
@@ -36,6 +37,7 @@ struct _zg_gw_topics_t {
     zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
     zg_gw_history_t *history;       //  Recoveries and history routes
+    zg_gw_presence_t *presence;     //  Web subscribers announced, presence route
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
     uint64_t probe_wanted;          //  Newest probe a waiter needs
@@ -96,6 +98,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
     self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
+    self->presence = zg_gw_presence_new (answers, settings);
     self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
@@ -120,6 +123,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zsock_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
         zg_gw_history_destroy (&self->history);
+        zg_gw_presence_destroy (&self->presence);
         zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
@@ -135,6 +139,14 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
 int
 zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoint)
 {
+    //  Presence connects to the publishers' and history endpoints too
+    char error [256];
+    int rc = zg_gw_presence_connect (self->presence, key, endpoint, error, sizeof error);
+    if (rc != 1) {
+        if (rc == -1)
+            zsys_error ("zg_gateway: %s", error);
+        return rc;
+    }
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
         return zg_gw_history_connect (self->history, key, endpoint);
@@ -166,7 +178,8 @@ zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
     return index == 0? self->subscriber: index == 1? self->publisher:
-           index == 2? zg_gw_history_socket (self->history): NULL;
+           index == 2? zg_gw_history_socket (self->history):
+           index == 3? zg_gw_presence_socket (self->presence): NULL;
 }
 
 //  ==========================================================================
@@ -249,6 +262,7 @@ static void
 s_self_unsubscribe_at (zg_gw_topics_t *self, zg_session_t *session, uint32_t index)
 {
     zg_topicmap_remove (self->topicmap, session->topics [index], session);
+    zg_gw_presence_left (self->presence, session, session->topics [index]);
     zg_gw_history_forget (self->history, session, session->topics [index]);
     free (session->topics [index]);
     session->topics [index] = session->topics [--session->topic_count];
@@ -316,6 +330,8 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
+    if (topic [length - 1] != '*')
+        zg_gw_presence_joined (self->presence, session, topic, NULL);
     if (recover)
         zg_gw_history_hold (self->history, session, topic);
     else
@@ -653,6 +669,7 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         *more = true;
     }
     handled += zg_gw_history_drain (self->history);
+    handled += zg_gw_presence_drain (self->presence);
     return handled;
 }
 
@@ -850,6 +867,20 @@ void
 zg_gw_topics_http_history (zg_gw_topics_t *self, zg_http_t *http, const char *param)
 {
     zg_gw_history_http (self->history, http, param);
+}
+
+//  GET /api/topics/{topic}/presence
+void
+zg_gw_topics_http_presence (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_presence_http (self->presence, http, param);
+}
+
+//  Topic presence, for the other endpoints' subscribers (go-wsqueue's)
+zg_gw_presence_t *
+zg_gw_topics_presence (zg_gw_topics_t *self)
+{
+    return self->presence;
 }
 
 //  --------------------------------------------------------------------------

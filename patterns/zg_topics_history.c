@@ -38,6 +38,7 @@ struct _zg_topics_history_t {
     uint64_t refused;               //  Requests refused with ERROR
     zg_security_t *security;        //  The actor's, or NULL: no checks
     char *data_dir;                 //  topics/data-dir once set, or NULL
+    zg_presence_t *presence;        //  The actor's, or NULL: no PRESENCE
 };
 
 //  --------------------------------------------------------------------------
@@ -69,6 +70,13 @@ zg_topics_history_destroy (zg_topics_history_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+zg_topics_history_presence (zg_topics_history_t *self, zg_presence_t *presence)
+{
+    assert (self);
+    self->presence = presence;
 }
 
 void
@@ -223,19 +231,34 @@ s_self_answer (zg_topics_history_t *self, zg_wire_request_t *request, const char
     self->requests++;
 }
 
+//  Answer PRESENCE [routing][verb][req][{"topic", "present"}]
+static void
+s_self_answer_presence (zg_topics_history_t *self, zg_wire_request_t *request, const char *topic)
+{
+    json_object *list = zg_presence_list (self->presence, topic);
+    zg_wire_part_t parts [] = {
+        zg_wire_frame (request, 1), zg_wire_frame (request, 2),
+        zg_wire_str (json_object_to_json_string_ext (list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+    };
+    zg_wire_send (zsock_resolve (self->router), zg_wire_frame (request, 0), parts, 3, NULL);
+    json_object_put (list);
+    self->requests++;
+}
+
 //  Check and answer one request
 static void
 s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
 {
     bool history = zg_wire_is (request, 1, "HISTORY");
+    bool presence = zg_wire_is (request, 1, "PRESENCE");
     size_t frames = history? 6: 4;
-    if (!history && !zg_wire_is (request, 1, "LAST")) {
-        s_self_refuse (self, request, ZG_ERR_UNKNOWN_COMMAND, "unknown command: HISTORY or LAST expected");
+    if (!history && !presence && !zg_wire_is (request, 1, "LAST")) {
+        s_self_refuse (self, request, ZG_ERR_UNKNOWN_COMMAND, "unknown command: HISTORY, LAST or PRESENCE expected");
         return;
     }
     if (request->count != frames) {
         s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "%s takes %zu frames after the command, not %zu",
-                       history? "HISTORY": "LAST", frames - 2, request->count - 2);
+                       history? "HISTORY": presence? "PRESENCE": "LAST", frames - 2, request->count - 2);
         return;
     }
     char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
@@ -262,6 +285,12 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
                                                topic, false))
         s_self_refuse (self, request, ZG_ERR_FORBIDDEN, "'%s' may not subscribe to '%s'",
                        zg_security_name (self->security, zg_wire_identity (request)), topic);
+    else
+    if (presence && !(self->presence && zg_presence_matches (self->presence, topic)))
+        s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' has no presence (see topics/presence)", topic);
+    else
+    if (presence)
+        s_self_answer_presence (self, request, topic);
     else
     if (!zg_history_matches (self->history, topic))
         s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' keeps no history (see topics/history)", topic);

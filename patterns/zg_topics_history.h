@@ -9,6 +9,7 @@
 
         HISTORY req topic since epoch   ->  HISTORY req epoch top recovered {seq payload}...
         LAST req topic                  ->  LAST req epoch top 1 [seq payload]
+        PRESENCE req topic              ->  PRESENCE req {"topic", "present": [...]}
 
     A message of a remembered topic goes to subscribers as three frames,
     [topic][payload][seq epoch]: the third holds its sequence number and its
@@ -23,6 +24,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include "zg_security.h"
+#include "zg_presence.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +52,10 @@ int
 //  history is for who may subscribe to it (else ERROR 403)
 void
     zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security);
+
+//  Answer PRESENCE from the actor's presence registry (it keeps it)
+void
+    zg_topics_history_presence (zg_topics_history_t *self, zg_presence_t *presence);
 
 //  The ROUTER, for the actor to poll
 zsock_t *
