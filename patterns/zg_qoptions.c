@@ -97,9 +97,9 @@ zg_qsettings_valid_name (const zg_qsettings_t *self, const void *name, size_t si
 //  --------------------------------------------------------------------------
 //  Parse an array of queue or command names into self->names
 
-static int
-s_parse_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
-               const char *key, int *code, char *reason)
+int
+zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
+                   const char *key, int *code, char *reason)
 {
     uint64_t length;
     if (!zg_mpreader_container (reader, false, &length)) {
@@ -157,8 +157,12 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
     if (!ready && streq (key, "scatter"))
         valid = zg_mpreader_boolean (reader, &self->scatter);
     else
+    if (!ready && streq (key, "until-read"))
+        valid = zg_mpreader_boolean (reader, &self->until_read);
+    else
     if (!ready && streq (key, "timeout")) {
-        valid = zg_mpreader_integer (reader, &number) && number >= 1 && number <= settings->max_reply_timeout;
+        //  0: no reply timeout (teomq's), the producer waits as long as the task takes
+        valid = zg_mpreader_integer (reader, &number) && number >= 0 && number <= settings->max_reply_timeout;
         self->timeout = number;
     }
     else
@@ -178,7 +182,7 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
     }
     else
     if (ready && (streq (key, "queues") || streq (key, "commands")))
-        return s_parse_names (self, settings, reader, streq (key, "commands"), key, code, reason);
+        return zg_qoptions_names (self, settings, reader, streq (key, "commands"), key, code, reason);
     else {
         zg_wire_reason (reason, "unknown option '%s'", key);
         return -1;
@@ -298,15 +302,20 @@ zg_qoptions_test (bool verbose)
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 3);
+    msgpack_pack_map (&packer, 5);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     msgpack_pack_true (&packer);
+    msgpack_pack_str_with_body (&packer, "until-read", 10);
+    msgpack_pack_true (&packer);
+    msgpack_pack_str_with_body (&packer, "timeout", 7);
+    msgpack_pack_int (&packer, 0);
     msgpack_pack_str_with_body (&packer, "priority", 8);
     msgpack_pack_int (&packer, 3);
     msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
     msgpack_pack_int (&packer, 1500);
     assert (s_test_parse (&options, &settings, &buffer, false) == 0);
     assert (options.reply && options.priority == 3 && options.ack_timeout == 1500);
+    assert (options.until_read && options.timeout == 0);
 
     //  Out of range, the underscore spelling, READY keys on SEND, not a map
     msgpack_pack_map (&packer, 1);

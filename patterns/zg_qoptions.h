@@ -13,6 +13,7 @@
 #define ZG_QOPTIONS_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_mpreader.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,7 @@ typedef struct {
 typedef struct {
     bool reply;                     //  Producer wants the outcome
     bool scatter;                   //  CALL to every worker of the command
+    bool until_read;                //  The result goes once GET has read it
     int64_t timeout;                //  Reply timeout, ms
     int64_t priority;               //  Task priority: higher first
     int64_t ack_timeout;            //  Ack timeout, ms
@@ -93,6 +95,13 @@ bool
 int
     zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const void *data, size_t size,
                        bool ready, int *code, char *reason);
+
+//  Read an array of names (queues, or commands) into self->names, each
+//  valid, none twice, within max-subscriptions; 0, or -1 with a ZG_ERR_*
+//  code (the caller sets ZG_ERR_BAD_REQUEST first) and a reason
+int
+    zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
+                       const char *key, int *code, char *reason);
 
 //  Free what parsing allocated (the names)
 void

@@ -18,6 +18,7 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 
@@ -415,6 +416,7 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
+    zg_qcore_read (self->core, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -533,7 +535,7 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         zg_qcore_fail (self->core, task, reason);
     }
     else
-        zg_qcore_nack (self->core, task);
+        zg_qcore_nack (self->core, task, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -556,11 +558,42 @@ s_worker_bye (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_qcore_bye (self->core, &worker);
 }
 
+//  --------------------------------------------------------------------------
+//  Whether the sender may consume from queue (NULL: every queue, admin
+//  only); answers 403 if not
+
+static bool
+s_self_may_consume (void *arg, zg_wire_request_t *request, const char *queue)
+{
+    self_t *self = (self_t *) arg;
+    if (queue)
+        return s_self_allows (self, request, "consume", queue);
+    return s_self_permitted (self, request, !zg_security_on (self->security)
+                             || zg_security_admin (self->security, zg_wire_identity (request)),
+                             "consume from", "every queue");
+}
+
+//  --------------------------------------------------------------------------
+//  TAKE req options, FINISH req id [output], RETRY req id (zg_qtake)
+
+static void
+s_producer_pull (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    if (zg_qtake_handle (self->core, &self->settings, request, s_self_may_consume, self, &code, reason) == -1)
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+}
+
 //  Producers' commands; frame counts include the routing id
 static const s_command_t s_producer_commands [] = {
     { "SEND", 6, 6, s_producer_submit, "SEND is [SEND][req][queue][options][payload]", false },
     { "CALL", 5, 5, s_producer_submit, "CALL is [CALL][req][options][name/params/data]", false },
     { "GET", 4, 4, s_producer_get, "GET is [GET][req][id]", false },
+    { "TAKE", 4, 4, s_producer_pull, "TAKE is [TAKE][req][options]", false },
+    { "FINISH", 4, 5, s_producer_pull, "FINISH is [FINISH][req][id] or [FINISH][req][id][output]", false },
+    { "RETRY", 4, 4, s_producer_pull, "RETRY is [RETRY][req][id]", false },
     { "STATS", 3, 3, s_producer_stats, "STATS is [STATS][req]", false },
     { "PING", 3, 3, s_producer_ping, "PING is [PING][req]", false },
     { NULL }

@@ -187,6 +187,19 @@ zg_qworkers_has_credit (zg_qworker_t *worker)
 }
 
 //  --------------------------------------------------------------------------
+//  The worker's queue whose next task goes first
+
+zg_taskq_t *
+zg_qworkers_next_queue (zg_qworker_t *worker)
+{
+    assert (worker);
+    zg_taskq_t *first = NULL;
+    for (size_t index = 0; index < worker->seat_count; index++)
+        first = zg_taskq_first (first, worker->seats [index].queue);
+    return first;
+}
+
+//  --------------------------------------------------------------------------
 //  Take a worker's seats out of their lines (credit used up) or put them in
 
 void
@@ -281,6 +294,7 @@ zg_qworkers_test (bool verbose)
     assert (zg_qworkers_next_deadline (workers, 1000) == 1200);
     //  The registry frees what is left, seats included
     b->seats = (zg_seat_t *) zmalloc (sizeof (zg_seat_t));
+    assert (zg_qworkers_next_queue (b) == NULL);         //  No seat, no queue
     if (verbose)
         printf ("(%zu left) ", zg_qworkers_size (workers));
     zg_qworkers_destroy (&workers);

@@ -82,6 +82,11 @@ zg_qworker_t *
 bool
     zg_qworkers_has_credit (zg_qworker_t *worker);
 
+//  Of the queues a worker serves, the one whose next waiting task goes
+//  first (zg_taskq_first: priority, then arrival), or NULL if none waits
+zg_taskq_t *
+    zg_qworkers_next_queue (zg_qworker_t *worker);
+
 //  Take a worker's seats out of their queues' lines (credit used up) or put
 //  them in
 void
