@@ -23,6 +23,7 @@
 #include "zg_client.h"
 #include "zg_catchup.h"
 #include "zg_producer.h"
+#include "zg_taker.h"
 #include "zg_worker.h"
 #include "zg_room_producer.h"
 #include "zg_member.h"
