@@ -121,15 +121,14 @@ s_answer (zg_qcore_t *core, const zg_qsettings_t *settings, zg_wire_request_t *r
     }
     if (!allows (arg, request, task->queue->name))
         return 1;
-    //  The task may be forgotten at once (max-results): answer with a copy
-    char text [ZG_TASKS_ID_SIZE + 1];
-    memcpy (text, task->id_text, sizeof text);
+    //  OK first: the REPLY that finishing sends a waiting producer comes after
+    if (zg_wire_frame (request, 2).size)
+        zg_qoutbox_ok (zg_qcore_outbox (core), zg_wire_frame (request, 0), zg_wire_frame (request, 2),
+                       task->id_text);
     if (zg_wire_is (request, 1, "FINISH"))
         zg_qcore_ack (core, task, output? &request->frames [4]: NULL);
     else
         zg_qcore_nack (core, task, true);
-    if (zg_wire_frame (request, 2).size)
-        zg_qoutbox_ok (zg_qcore_outbox (core), zg_wire_frame (request, 0), zg_wire_frame (request, 2), text);
     return 0;
 }
 

@@ -1,0 +1,181 @@
+"""Seed parity for work queues (../shared/SEEDS.md rows 13, 14, 15, 17, 20, 37, 43): what qmanager, teomq and
+gophermq users relied on, through a real zgate with plain pyzmq, zgate-cli and HTTP (docs/PROTOCOL.md 2.9)."""
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+import msgpack
+import zmq
+
+sys.path.insert(0, os.path.dirname(__file__))
+from zgate_harness import Zgate, wait_for  # noqa: E402
+
+BUILD_DIR = os.environ.get("ZGATE_BUILD_DIR", "build")
+CLI = os.path.join(BUILD_DIR, "tools", "zgate-cli", "zgate-cli")
+TIMEOUT_MS = 5000
+
+
+def pack(**options):
+    return msgpack.packb({key.replace("_", "-"): value for key, value in options.items()}) if options else b""
+
+
+class SeedsQueuesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.zgate = Zgate(queues_reply_timeout=300, queues_max_deliveries=3).start()
+        cls.context = zmq.Context()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.context.destroy(linger=0)
+        code, _ = cls.zgate.stop()
+        assert code == 0, code
+
+    def setUp(self):
+        self.producer = self.socket(self.zgate.endpoint("queues-producers"))
+        self.counter = 0
+
+    def tearDown(self):
+        self.producer.close(linger=0)
+
+    def socket(self, endpoint):
+        socket = self.context.socket(zmq.DEALER)
+        socket.rcvtimeo = TIMEOUT_MS
+        socket.connect(endpoint)
+        return socket
+
+    def request(self, *frames):
+        self.counter += 1
+        req = b"r%d" % self.counter
+        self.producer.send_multipart([frames[0], req, *frames[1:]])
+        answer = self.producer.recv_multipart()
+        self.assertEqual(answer[1], req)
+        return [answer[0]] + answer[2:]
+
+    def send(self, queue, data, **options):
+        answer = self.request(b"SEND", queue.encode(), pack(**options), data)
+        self.assertEqual(answer[0], b"OK", answer)
+        return answer[1]
+
+    def take(self, *queues, **options):
+        if queues:
+            options["queues"] = list(queues)
+        return self.request(b"TAKE", pack(**options))
+
+    def get(self, task_id):
+        answer = self.request(b"GET", task_id)
+        self.assertEqual(answer[0], b"OK", answer)
+        return msgpack.unpackb(answer[1])
+
+    def test_row13_take_by_types_fifo_and_an_empty_queue_is_nothing(self):
+        first = self.send("r13.reverse", b"abc")
+        second = self.send("r13.fib", b"20")
+        self.send("r13.other", b"x")
+        # By types: the first waiting task whose queue is listed, FIFO across the list
+        ok, task_id, meta, payload = self.take("r13.fib", "r13.reverse")
+        self.assertEqual((ok, task_id, payload), (b"OK", first, b"abc"))
+        self.assertEqual(msgpack.unpackb(meta), {"queue": "r13.reverse", "attempt": 1})
+        self.assertEqual(self.get(first)["state"], "in_progress")
+        self.assertEqual(self.take("r13.fib")[:2], [b"OK", second])
+        # Nothing waiting of those types: OK with no task, not an error
+        self.assertEqual(self.take("r13.fib", "r13.reverse"), [b"OK"])
+        self.assertEqual(self.take("r13.never")[0], b"OK")
+        # Refusals change nothing
+        self.assertEqual(self.take("bad name")[:2], [b"ERROR", b"400"])
+        self.producer.send_multipart([b"TAKE", b"", pack(queues=["r13.other"])])
+        self.assertEqual(self.producer.recv_multipart()[2], b"400")
+        self.assertEqual(self.request(b"FINISH", b"424242")[:2], [b"ERROR", b"404"])
+
+    def test_row13_a_worker_of_several_queues_gets_tasks_in_arrival_order(self):
+        sent = [self.send(queue, name) for queue, name in (("r13.b", b"b1"), ("r13.a", b"a1"), ("r13.b", b"b2"))]
+        worker = self.socket(self.zgate.endpoint("queues-workers"))
+        worker.send_multipart([b"READY", b"w", msgpack.packb({"queues": ["r13.a", "r13.b"], "prefetch": 1})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        arrived = []
+        for _ in sent:
+            command, _, task_id, _, payload = worker.recv_multipart()
+            self.assertEqual(command, b"DELIVER")
+            arrived.append(payload)
+            worker.send_multipart([b"ACK", b"w", task_id])
+        self.assertEqual(arrived, [b"b1", b"a1", b"b2"])
+        worker.close(linger=0)
+
+    def test_row14_get_shows_input_and_output_and_retry_goes_to_the_tail(self):
+        task_id = self.send("r14.jobs", b"5 + 12 / 6 - 7 * 9")
+        later = self.send("r14.jobs", b"later")
+        self.assertEqual(self.get(task_id)["input"], b"5 + 12 / 6 - 7 * 9")
+        self.assertEqual(self.take("r14.jobs")[1], task_id)
+        self.assertEqual(self.request(b"RETRY", task_id), [b"OK", task_id])
+        self.assertEqual(self.take("r14.jobs")[1], later)
+        self.assertEqual(self.request(b"FINISH", later, b"done"), [b"OK", later])
+        ok, again, meta, _ = self.take("r14.jobs")
+        self.assertEqual((again, msgpack.unpackb(meta)["attempt"]), (task_id, 2))
+        self.assertEqual(self.request(b"FINISH", task_id, b"-56"), [b"OK", task_id])
+        task = self.get(task_id)
+        self.assertEqual((task["state"], task["input"], task["reply"]), ("done", b"5 + 12 / 6 - 7 * 9", b"-56"))
+        # A finished task is no longer taken: 409
+        self.assertEqual(self.request(b"FINISH", task_id)[:2], [b"ERROR", b"409"])
+
+    def test_row14_until_read_results_go_once_read(self):
+        kept = self.send("r14.read", b"in", until_read=True)
+        self.assertEqual(self.get(kept)["state"], "waiting")     # not finished: GET keeps it
+        self.take("r14.read")
+        self.request(b"FINISH", kept, b"out")
+        task = self.get(kept)
+        self.assertEqual((task["state"], task["input"], task["reply"]), ("done", b"in", b"out"))
+        self.assertEqual(self.request(b"GET", kept)[:2], [b"ERROR", b"404"])
+
+    def test_row14_a_taken_task_goes_back_after_its_ack_timeout(self):
+        task_id = self.send("r14.lease", b"x")
+        self.assertEqual(self.take("r14.lease", ack_timeout=200)[1], task_id)
+        wait_for(lambda: self.get(task_id)["state"] == "waiting", what="the taken task back")
+        self.assertEqual(self.take("r14.lease")[1], task_id)
+
+    def test_row17_a_reply_timeout_of_0_waits_as_long_as_the_task_takes(self):
+        # zgate's default reply timeout is 300 ms here; the worker answers after a second
+        task_id = self.send("r17.slow", b"x", reply=True, timeout=0)
+        time.sleep(1.0)
+        self.assertEqual(self.take("r17.slow")[1], task_id)
+        self.assertEqual(self.request(b"FINISH", task_id, b"late"), [b"OK", task_id])
+        self.assertEqual(self.producer.recv_multipart(), [b"REPLY", b"r1", task_id, b"late"])
+        # Without it, the default applies: 408
+        other = self.send("r17.slow", b"y", reply=True)
+        self.assertEqual(self.producer.recv_multipart()[2], b"408")
+        self.assertEqual(self.get(other)["state"], "waiting")
+
+    def cli(self, *args, code=0):
+        env = dict(os.environ, ZGATE_QUEUES_PRODUCERS=self.zgate.endpoint("queues-producers"),
+                   ZGATE_QUEUES_WORKERS=self.zgate.endpoint("queues-workers"))
+        result = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(result.returncode, code, f"{args}: {result.stdout}{result.stderr}")
+        return result
+
+    def test_row37_cli_add_take_finish_retry_get(self):
+        added = self.cli("add", "r37.fibonacci", "20", "--json")
+        task_id = json.loads(added.stdout)["id"]
+        self.assertIn("no worker serves queue 'r37.fibonacci'", added.stderr)
+        self.assertEqual(self.cli("take", "r37.nothing").stdout.strip(), "nothing to take")
+        taken = json.loads(self.cli("take", "r37.fibonacci", "--json").stdout)
+        self.assertEqual((taken["id"], taken["data"], taken["attempt"]), (task_id, "20", 1))
+        # Another process puts it back, a third takes it again and finishes it
+        self.cli("retry", task_id)
+        self.assertEqual(json.loads(self.cli("take", "r37.fibonacci", "--json").stdout)["id"], task_id)
+        self.cli("finish", task_id, "6765")
+        got = json.loads(self.cli("get", task_id, "--json").stdout)
+        self.assertEqual((got["state"], got["input"], got["reply"]), ("done", "20", "6765"))
+        error = self.cli("finish", task_id, code=1)
+        self.assertIn("409", error.stderr)
+        # With a worker serving the queue, add says nothing more
+        worker = self.socket(self.zgate.endpoint("queues-workers"))
+        worker.send_multipart([b"READY", b"w37", msgpack.packb({"queues": ["r37.served"]})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        self.assertEqual(self.cli("add", "r37.served", "x").stderr, "")
+        worker.close(linger=0)
+
+
+if __name__ == "__main__":
+    unittest.main()
