@@ -260,16 +260,25 @@ s_http_stats (zg_gw_routes_t *self, zg_http_t *http, const char *param)
     json_object_put (root);
 }
 
+//  The Prometheus text of every actor's counters, for /metrics here and on
+//  the metrics port (zg_gw_mport)
+void
+zg_gw_routes_metrics (zg_gw_routes_t *self, msgpack_sbuffer *out)
+{
+    assert (self && out);
+    json_object *stats = s_all_stats (self);
+    zg_metrics_render (self->metrics, out, stats);
+    json_object_put (stats);
+}
+
 static void
 s_http_metrics (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
-    json_object *stats = s_all_stats (self);
-    zg_metrics_render (self->metrics, &out, stats);
-    json_object_put (stats);
-    zg_http_reply (http, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.size);
+    zg_gw_routes_metrics (self, &out);
+    zg_http_reply (http, 200, ZG_GW_ROUTES_METRICS_TYPE, out.data, out.size);
     msgpack_sbuffer_destroy (&out);
 }
 

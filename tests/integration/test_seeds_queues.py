@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import msgpack
@@ -175,6 +176,32 @@ class SeedsQueuesTest(unittest.TestCase):
         self.assertEqual(worker.recv_multipart()[0], b"OK")
         self.assertEqual(self.cli("add", "r37.served", "x").stderr, "")
         worker.close(linger=0)
+
+
+class MetricsPortTest(unittest.TestCase):
+    def test_row43_metrics_on_their_own_port(self):
+        from zgate_harness import free_port
+        with Zgate(gateway_metrics_port=free_port()) as zgate:
+            base = f"http://127.0.0.1:{zgate.endpoint('gateway-metrics-port')}"
+            with urllib.request.urlopen(base + "/metrics", timeout=10) as answer:
+                self.assertEqual(answer.status, 200)
+                self.assertTrue(answer.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+                text = answer.read().decode()
+            self.assertIn("zgate_build_info", text)
+            # The same page as /metrics on the HTTP port, which keeps it
+            http = f"http://127.0.0.1:{zgate.endpoint('gateway-http-port')}/metrics"
+            with urllib.request.urlopen(http, timeout=10) as answer:
+                self.assertIn("zgate_build_info", answer.read().decode())
+            # Only /metrics: the port is no back door to the API
+            for path, code in (("/api/stats", 404), ("/ready", 404)):
+                with self.assertRaises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen(base + path, timeout=10)
+                self.assertEqual(refused.exception.code, code)
+
+    def test_row43_no_metrics_port_by_default(self):
+        with Zgate() as zgate:
+            self.assertEqual(zgate.endpoint("gateway-metrics-port"), "0")
+            self.assertFalse(any("metrics" in line and "listen" in line for line in zgate.lines))
 
 
 if __name__ == "__main__":
