@@ -10,6 +10,7 @@
 #include "zg_classes.h"
 #include "zg_gw_routes.h"
 #include "zg_metrics.h"
+#include "zg_gw_status.h"
 
 //  Longest web req string
 #define ZG_GW_ROUTES_MAX_REQ 64
@@ -282,6 +283,19 @@ s_http_metrics (zg_gw_routes_t *self, zg_http_t *http, const char *param)
     msgpack_sbuffer_destroy (&out);
 }
 
+//  qmanager's stats page: the queues' counters and recent tasks in text
+static void
+s_http_queues_status (zg_gw_routes_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    const char *stats = (const char *) zhashx_lookup (self->peer_stats, "queues");
+    json_object *queues = stats? json_tokener_parse (stats): NULL;
+    char *page = zg_gw_status_page (queues, zclock_time ());
+    zg_http_reply (http, 200, "text/plain; charset=utf-8", page, strlen (page));
+    zstr_free (&page);
+    json_object_put (queues);
+}
+
 static void
 s_http_ws_only (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 {
@@ -321,6 +335,7 @@ static const s_route_t s_routes [] = {
     { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready, { NULL } },
     { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats, { "admin", NULL, "" } },
     { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics, { "admin", NULL, "" } },
+    { "/api/queues/status", ZG_HTTP_GET, NULL, NULL, NULL, s_http_queues_status, { "admin", NULL, "" } },
     { "/api/queues/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_send, NULL, NULL, { "queues", "send", NULL } },
     { "/api/tasks/{}", ZG_HTTP_GET, NULL, zg_gw_queues_http_task, NULL, NULL, { "queues", "results", "" } },
     { "/api/commands/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_call, NULL, NULL, { "queues", "send", NULL } },

@@ -54,6 +54,7 @@
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_status.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -136,6 +137,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_status", zg_gw_status_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
     { NULL, NULL }

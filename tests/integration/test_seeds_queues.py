@@ -148,6 +148,28 @@ class SeedsQueuesTest(unittest.TestCase):
         self.assertEqual(self.producer.recv_multipart()[2], b"408")
         self.assertEqual(self.get(other)["state"], "waiting")
 
+    def test_row15_status_page_counts_and_done_list(self):
+        url = f"http://127.0.0.1:{self.zgate.endpoint('gateway-http-port')}/api/queues/status"
+        done = self.send("r15.fibonacci", b"20")
+        self.send("r15.fibonacci", b"21")
+        self.take("r15.fibonacci")
+        self.request(b"FINISH", done, b"6765")
+
+        def page():
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                self.assertEqual(answer.headers["Content-Type"], "text/plain; charset=utf-8")
+                text = answer.read().decode()
+            return text if f"ID: {done.decode()} " in text else None
+        text = wait_for(page, what="the task in the done list")
+        lines = text.split("\n")
+        self.assertTrue(lines[0].startswith("Current time is: "))
+        self.assertRegex(lines[1], r"^Wait:\t\t[1-9][0-9]*$")
+        self.assertRegex(lines[2], r"^Progress:\t[0-9]+$")
+        self.assertRegex(lines[3], r"^Done:\t\t[1-9][0-9]*$")
+        self.assertEqual(lines[4:6], ["", "Done list:"])
+        entry = next(line for line in lines if line.startswith(f"ID: {done.decode()} "))
+        self.assertRegex(entry, r"Type: r15\.fibonacci +State: done +Attempt: 1 +Finished: ")
+
     def cli(self, *args, code=0):
         env = dict(os.environ, ZGATE_QUEUES_PRODUCERS=self.zgate.endpoint("queues-producers"),
                    ZGATE_QUEUES_WORKERS=self.zgate.endpoint("queues-workers"))
