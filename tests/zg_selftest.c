@@ -55,6 +55,7 @@
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
 #include "zg_gw_status.h"
+#include "zg_gw_pull.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -138,6 +139,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
     { "zg_gw_status", zg_gw_status_test },
+    { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
     { NULL, NULL }

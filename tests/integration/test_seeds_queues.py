@@ -1,5 +1,6 @@
 """Seed parity for work queues (../shared/SEEDS.md rows 13, 14, 15, 17, 20, 37, 43): what qmanager, teomq and
 gophermq users relied on, through a real zgate with plain pyzmq, zgate-cli and HTTP (docs/PROTOCOL.md 2.9)."""
+import asyncio
 import json
 import os
 import subprocess
@@ -169,6 +170,45 @@ class SeedsQueuesTest(unittest.TestCase):
         self.assertEqual(lines[4:6], ["", "Done list:"])
         entry = next(line for line in lines if line.startswith(f"ID: {done.decode()} "))
         self.assertRegex(entry, r"Type: r15\.fibonacci +State: done +Attempt: 1 +Finished: ")
+
+    def http(self, method, path, body=None):
+        url = f"http://127.0.0.1:{self.zgate.endpoint('gateway-http-port')}{path}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def test_row13_web_take_finish_retry_over_http_and_websocket(self):
+        task_id = self.send("r13.web", b"reverse me").decode()
+        self.assertEqual(self.http("POST", "/api/queues/r13.none/take", {}), (200, {}))
+        status, taken = self.http("POST", "/api/queues/r13.web/take", {"ack_timeout": 5000})
+        self.assertEqual((status, taken), (200, {"id": task_id, "queue": "r13.web", "attempt": 1,
+                                                 "data": "reverse me"}))
+        self.assertEqual(self.http("POST", f"/api/tasks/{task_id}/retry", {}), (200, {"id": task_id}))
+        self.assertEqual(self.http("POST", "/api/queues/r13.web/take", {"ack_timeout": "x"})[0], 400)
+
+        async def web():
+            from gateway_client import Ws
+            ws = await Ws.open(int(self.zgate.endpoint("gateway-http-port")))
+            await ws.send({"op": "take", "queue": "r13.web", "req": 1})
+            taken = await ws.next_push("taken")
+            finished = await ws.request({"op": "finish", "id": taken["id"], "data": "em esrever", "req": 2})
+            again = await ws.request({"op": "finish", "id": taken["id"], "req": 3})
+            await ws.send({"op": "take", "queue": "r13.web", "req": 4})
+            nothing = await ws.next_push("taken")
+            await ws.close()
+            return taken, finished, again, nothing
+        taken, finished, again, nothing = asyncio.run(web())
+        self.assertEqual((taken["req"], taken["id"], taken["attempt"], taken["data"]), (1, task_id, 2, "reverse me"))
+        self.assertEqual((finished["op"], finished["id"]), ("ok", task_id))
+        self.assertEqual((again["op"], again["code"]), ("error", 409))
+        self.assertEqual(nothing, {"op": "taken", "req": 4})
+        status, task = self.http("GET", f"/api/tasks/{task_id}")
+        self.assertEqual((task["state"], task["data"], task["input"]), ("done", "em esrever", "reverse me"))
+        self.assertEqual(self.http("POST", f"/api/tasks/{task_id}/finish", {})[0], 409)
 
     def cli(self, *args, code=0):
         env = dict(os.environ, ZGATE_QUEUES_PRODUCERS=self.zgate.endpoint("queues-producers"),
