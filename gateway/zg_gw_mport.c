@@ -82,6 +82,9 @@ zg_gw_mport_set (zg_gw_mport_t *self, const char *interface, const char *key, co
         return 0;
     self->socket = zsock_new (ZMQ_STREAM);
     assert (self->socket);
+    //  A send to a connection that is gone (or whose queue is full) would
+    //  block the gateway's thread: it is dropped instead
+    zsock_set_sndtimeo (self->socket, 0);
     bool ipv6 = strchr (interface, ':') != NULL;
     zsock_set_ipv6 (self->socket, ipv6);
     if (zsock_bind (self->socket, "tcp://%s%s%s:%ld", ipv6? "[": "", interface, ipv6? "]": "", port) == -1) {

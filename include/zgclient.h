@@ -25,6 +25,7 @@
 #include "zg_producer.h"
 #include "zg_taker.h"
 #include "zg_worker.h"
+#include "zg_command.h"
 #include "zg_room_producer.h"
 #include "zg_member.h"
 #include "zg_curve.h"

@@ -277,7 +277,7 @@ s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
 {
     zg_task_t *group = copy->group;
     copy->group = NULL;
-    if (copy->state == ZG_TASK_DONE && group->wants_reply) {
+    if (copy->state == ZG_TASK_DONE && group->wants_reply && !copy->quiet) {
         zg_qoutbox_reply (self->outbox, group, &copy->result);
         group->replies++;
     }
@@ -326,7 +326,7 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
         s_finish_copy (self, task);
     else
     if (state == ZG_TASK_DONE) {
-        if (s_unwait (self, task))
+        if (s_unwait (self, task) && !task->quiet)
             zg_qoutbox_reply (self->outbox, task, &task->result);
     }
     else {

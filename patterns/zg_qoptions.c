@@ -143,6 +143,43 @@ zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mprea
 }
 
 //  --------------------------------------------------------------------------
+//  READY's quiet: commands of the worker whose ACK without a reply sends
+//  no REPLY (teomq's fire-and-forget events), checked against the commands
+//  once the whole map is read (the keys come in any order).
+
+static int
+s_parse_quiet (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, int *code,
+               char *reason)
+{
+    zg_qoptions_t quiet = { 0 };
+    int rc = zg_qoptions_names (&quiet, settings, reader, true, "quiet", code, reason);
+    for (size_t index = 0; rc == 0 && index < quiet.name_count; index++) {
+        self->quiet = (zg_qname_t *) realloc (self->quiet, (self->quiet_count + 1) * sizeof (zg_qname_t));
+        assert (self->quiet);
+        self->quiet [self->quiet_count++] = quiet.names [index];
+    }
+    zg_qoptions_clear (&quiet);
+    return rc;
+}
+
+//  Check that each quiet name is one of the commands; -1 if not
+static int
+s_check_quiet (zg_qoptions_t *self, char *reason)
+{
+    for (size_t index = 0; index < self->quiet_count; index++) {
+        bool found = false;
+        for (size_t other = 0; other < self->name_count; other++)
+            found = found || (self->names [other].command && streq (self->names [other].text,
+                                                                     self->quiet [index].text));
+        if (!found) {
+            zg_wire_reason (reason, "quiet command '%s' is not in 'commands'", self->quiet [index].text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Read one option's value; returns 0, or -1 with a reason
 
 static int
@@ -183,6 +220,9 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
     else
     if (ready && (streq (key, "queues") || streq (key, "commands")))
         return zg_qoptions_names (self, settings, reader, streq (key, "commands"), key, code, reason);
+    else
+    if (ready && streq (key, "quiet"))
+        return s_parse_quiet (self, settings, reader, code, reason);
     else {
         zg_wire_reason (reason, "unknown option '%s'", key);
         return -1;
@@ -237,7 +277,20 @@ zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const vo
         zg_wire_reason (reason, "trailing bytes after the options map");
         return -1;
     }
-    return 0;
+    return s_check_quiet (self, reason);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether option quiet lists a command
+
+bool
+zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name)
+{
+    assert (self && name);
+    for (size_t index = 0; name->command && index < self->quiet_count; index++)
+        if (streq (self->quiet [index].text, name->text))
+            return true;
+    return false;
 }
 
 //  --------------------------------------------------------------------------
@@ -250,6 +303,9 @@ zg_qoptions_clear (zg_qoptions_t *self)
     free (self->names);
     self->names = NULL;
     self->name_count = 0;
+    free (self->quiet);
+    self->quiet = NULL;
+    self->quiet_count = 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -348,6 +404,30 @@ zg_qoptions_test (bool verbose)
     assert (!options.names [0].command && options.names [1].command && streq (options.names [1].text, "jobs"));
     zg_qoptions_clear (&options);
     assert (!options.names && options.name_count == 0);
+    //  quiet: commands that are fire-and-forget, named before or after them;
+    //  a quiet name that is not a command of the READY is refused
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "quiet", 5);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    msgpack_pack_str_with_body (&packer, "commands", 8);
+    msgpack_pack_array (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "version", 7);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    assert (s_test_parse (&options, &settings, &buffer, true) == 0);
+    assert (options.name_count == 2 && !zg_qoptions_is_quiet (&options, &options.names [0]));
+    assert (zg_qoptions_is_quiet (&options, &options.names [1]));
+    zg_qoptions_clear (&options);
+    assert (!options.quiet && options.quiet_count == 0);
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "queues", 6);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    msgpack_pack_str_with_body (&packer, "quiet", 5);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    assert (s_test_parse (&options, &settings, &buffer, true) == ZG_ERR_BAD_REQUEST);
+    zg_qoptions_clear (&options);
     //  Listed twice (400), past max-subscriptions (429, a per-worker quota),
     //  a name over max-name-size (413)
     msgpack_pack_map (&packer, 1);

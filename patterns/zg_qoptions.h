@@ -73,6 +73,8 @@ typedef struct {
     int64_t prefetch;               //  READY: prefetch
     zg_qname_t *names;              //  READY: queues and commands, or NULL
     size_t name_count;              //  READY: number of names
+    zg_qname_t *quiet;              //  READY: option quiet's names, or NULL
+    size_t quiet_count;             //  READY: their number
 } zg_qoptions_t;
 
 //  The settings' defaults
@@ -102,6 +104,10 @@ int
 int
     zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
                        const char *key, int *code, char *reason);
+
+//  Whether READY's option quiet lists name (a command)
+bool
+    zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name);
 
 //  Free what parsing allocated (the names)
 void

@@ -476,9 +476,12 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
         if (!s_self_allows (self, request, "consume", options.names [index].text))
             rc = 1;                 //  Answered 403
-    if (rc == 0 && !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
-                                    request->size [2], &options, &code, reason))
+    if (rc == 0 && !(worker = zg_qcore_ready (self->core, worker, request->data [0], request->size [0],
+                                              request->data [2], request->size [2], &options, &code, reason)))
         rc = -1;
+    //  The seats are in the order of the names
+    for (size_t index = 0; rc == 0 && index < options.name_count; index++)
+        worker->seats [index].quiet = zg_qoptions_is_quiet (&options, &options.names [index]);
     if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
@@ -526,6 +529,8 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_t *task = s_worker_held (self, request, worker);
     if (!task)
         return;
+    //  A quiet command acked without a reply is an event: its producer gets no REPLY
+    task->quiet = zg_wire_kept (request) == 4 && zg_qworkers_quiet (worker, task->queue);
     if (zg_wire_is (request, 1, "ACK"))
         zg_qcore_ack (self->core, task, zg_wire_kept (request) == 5? &request->frames [4]: NULL);
     else

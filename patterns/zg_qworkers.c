@@ -200,6 +200,19 @@ zg_qworkers_next_queue (zg_qworker_t *worker)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether the worker serves queue as a quiet command
+
+bool
+zg_qworkers_quiet (zg_qworker_t *worker, zg_taskq_t *queue)
+{
+    assert (worker);
+    for (size_t index = 0; index < worker->seat_count; index++)
+        if (worker->seats [index].queue == queue)
+            return worker->seats [index].quiet;
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  Take a worker's seats out of their lines (credit used up) or put them in
 
 void
@@ -295,6 +308,7 @@ zg_qworkers_test (bool verbose)
     //  The registry frees what is left, seats included
     b->seats = (zg_seat_t *) zmalloc (sizeof (zg_seat_t));
     assert (zg_qworkers_next_queue (b) == NULL);         //  No seat, no queue
+    assert (!zg_qworkers_quiet (b, NULL));
     if (verbose)
         printf ("(%zu left) ", zg_qworkers_size (workers));
     zg_qworkers_destroy (&workers);

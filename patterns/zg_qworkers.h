@@ -87,6 +87,10 @@ bool
 zg_taskq_t *
     zg_qworkers_next_queue (zg_qworker_t *worker);
 
+//  Whether the worker serves queue as a quiet (fire-and-forget) command
+bool
+    zg_qworkers_quiet (zg_qworker_t *worker, zg_taskq_t *queue);
+
 //  Take a worker's seats out of their queues' lines (credit used up) or put
 //  them in
 void

@@ -246,7 +246,7 @@ zg_taskq_test (bool verbose)
     //  (the seats stand for themselves: no worker behind them)
     zg_seat_t seats [3];
     for (int index = 0; index < 3; index++) {
-        seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false };
+        seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false, false };
         zg_taskq_line_append (&seats [index]);
     }
     assert (zg_taskq_take (queue, &seat) == task [3] && seat == &seats [0]);

@@ -30,6 +30,7 @@ struct _zg_seat_t {
     zg_seat_t *prev;                //  Links in the queue's line
     zg_seat_t *next;
     bool in_line;                   //  In the queue's line of workers with credit
+    bool quiet;                     //  A fire-and-forget command of this worker (READY quiet)
 };
 
 //  A queue, or a command (same semantics, another name space); the core

@@ -76,6 +76,7 @@ struct _zg_task_t {
     bool wants_reply;               //  Producer asked for the outcome
     bool scatter;                   //  A scatter group (its copies are the tasks)
     bool until_read;                //  Forgotten once GET has read it finished
+    bool quiet;                     //  Acked with no reply by a quiet command's worker: no REPLY
 };
 
 //  A doubly linked list of tasks through their prev/next links

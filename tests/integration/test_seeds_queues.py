@@ -210,6 +210,32 @@ class SeedsQueuesTest(unittest.TestCase):
         self.assertEqual((task["state"], task["data"], task["input"]), ("done", "em esrever", "reverse me"))
         self.assertEqual(self.http("POST", f"/api/tasks/{task_id}/finish", {})[0], 409)
 
+    def test_row20_quiet_commands_send_no_reply_when_acked_without_one(self):
+        worker = self.socket(self.zgate.endpoint("queues-workers"))
+        worker.send_multipart([b"READY", b"w20", msgpack.packb({"commands": ["r20.num_players", "r20.version"],
+                                                                "quiet": ["r20.num_players"]})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        worker.send_multipart([b"READY", b"w20x", msgpack.packb({"commands": ["r20.a"], "quiet": ["r20.b"]})])
+        self.assertEqual(worker.recv_multipart()[2], b"400")
+
+        def answer_next(*reply):
+            command, _, task_id, meta, payload = worker.recv_multipart()
+            self.assertEqual(command, b"DELIVER")
+            worker.send_multipart([b"ACK", b"w20", task_id, *reply])
+            return payload
+        # An event: scatter to its worker, acked without a reply: no REPLY, END counts 0
+        ok, group = self.request(b"CALL", pack(scatter=True, timeout=5000), b"r20.num_players/42")
+        self.assertEqual(answer_next(), b"42")
+        self.assertEqual(self.producer.recv_multipart(), [b"END", b"r%d" % self.counter, group, b"0"])
+        # A reply it does give still goes back; a command that is not quiet replies even empty
+        self.request(b"CALL", pack(reply=True), b"r20.num_players/43")
+        answer_next(b"43 players")
+        self.assertEqual(self.producer.recv_multipart()[3], b"43 players")
+        self.request(b"CALL", pack(reply=True), b"r20.version/x")
+        answer_next()
+        self.assertEqual(self.producer.recv_multipart()[3], b"")
+        worker.close(linger=0)
+
     def cli(self, *args, code=0):
         env = dict(os.environ, ZGATE_QUEUES_PRODUCERS=self.zgate.endpoint("queues-producers"),
                    ZGATE_QUEUES_WORKERS=self.zgate.endpoint("queues-workers"))
