@@ -111,10 +111,14 @@ zg_gw_mport_socket (zg_gw_mport_t *self)
 static void
 s_self_send (zg_gw_mport_t *self, zframe_t *connection, const void *data, size_t size)
 {
+    //  If the connection frame is refused (gone, or full) the bytes must not
+    //  follow: STREAM would take them for the next message's connection
     zframe_t *to = zframe_dup (connection);
-    zframe_t *bytes = zframe_new (data, size);
-    zframe_send (&to, self->socket, ZFRAME_MORE);
-    zframe_send (&bytes, self->socket, 0);
+    if (zframe_send (&to, self->socket, ZFRAME_MORE) == 0) {
+        zframe_t *bytes = zframe_new (data, size);
+        zframe_send (&bytes, self->socket, 0);
+    }
+    zframe_destroy (&to);
 }
 
 //  Send an HTTP answer to a connection, then close it
