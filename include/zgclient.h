@@ -24,6 +24,7 @@
 #include "zg_catchup.h"
 #include "zg_producer.h"
 #include "zg_taker.h"
+#include "zg_async.h"
 #include "zg_worker.h"
 #include "zg_command.h"
 #include "zg_room_producer.h"

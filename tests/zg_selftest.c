@@ -36,6 +36,7 @@
 #include "zg_producer.h"
 #include "zg_taker.h"
 #include "zg_command.h"
+#include "zg_async.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
 #include "zg_session.h"
@@ -109,6 +110,7 @@ static const s_test_t s_tests [] = {
     { "zg_producer", zg_producer_test },
     { "zg_taker", zg_taker_test },
     { "zg_command", zg_command_test },
+    { "zg_async", zg_async_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
     { "zg_rclients", zg_rclients_test },
