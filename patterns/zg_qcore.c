@@ -186,8 +186,7 @@ s_credit (zg_qcore_t *self, zg_qworker_t *worker)
     zg_taskq_t *queue;
     while (zg_qworkers_has_credit (worker) && (queue = zg_qworkers_next_queue (worker)))
         s_deliver (self, worker, zg_taskq_pop (queue));
-    if (zg_qworkers_has_credit (worker) != worker->in_lines)
-        zg_qworkers_set_in_lines (worker, !worker->in_lines);
+    zg_qworkers_set_in_lines (worker, zg_qworkers_has_credit (worker));
 }
 
 //  --------------------------------------------------------------------------
@@ -299,7 +298,8 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
     task->state = (uint8_t) state;
     task->finished = self->wall;
     task->worker = NULL;
-    //  GET shows the input beside the result (the input's bytes stay charged)
+    if (!self->settings->keep_input)    //  Else GET shows it beside the result
+        zg_task_drop_input (task);
     zmq_msg_close (&task->result);
     zmq_msg_init (&task->result);
     if (result)
@@ -411,15 +411,15 @@ s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 }
 
 //  --------------------------------------------------------------------------
-//  A held task was answered or timed out: the worker gets its credit back
-//  and the task's queue is served again
+//  A held task was answered or timed out: its queue is served first (a task
+//  put back goes to the next worker in line), then the worker gets credit
 
 static void
 s_answered (zg_qcore_t *self, zg_qworker_t *worker, zg_taskq_t *queue)
 {
+    s_dispatch (self, queue);
     if (worker)                         //  Else taken by TAKE
         s_credit (self, worker);
-    s_dispatch (self, queue);
 }
 
 //  --------------------------------------------------------------------------

@@ -44,6 +44,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-reply-timeout", offsetof (zg_qsettings_t, max_reply_timeout), 1, 86400000 },
     { "result-ttl", offsetof (zg_qsettings_t, result_ttl), 0, 86400000 },
     { "max-results", offsetof (zg_qsettings_t, max_results), 0, INT32_MAX },
+    { "keep-input", offsetof (zg_qsettings_t, keep_input), 0, 1 },
     { "recent-size", offsetof (zg_qsettings_t, recent_size), 0, 10000 },
     { "data-max-size", offsetof (zg_qsettings_t, data_max_size), ZG_QSTORE_MIN_SIZE, INT64_MAX / 2 },
     { NULL }

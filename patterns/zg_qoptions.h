@@ -51,6 +51,7 @@ typedef struct {
     int64_t max_reply_timeout;      //  Largest timeout option
     int64_t result_ttl;             //  Ms a finished task stays readable
     int64_t max_results;            //  Finished tasks kept
+    int64_t keep_input;             //  Finished tasks keep their input for GET
     int64_t recent_size;            //  Recently finished tasks in STATS
     int64_t data_max_size;          //  Bytes the durable store may grow to
     char data_dir [ZG_QSETTINGS_PATH_MAX];  //  Durable store's directory, or "" (in memory)

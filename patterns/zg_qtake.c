@@ -284,8 +284,9 @@ zg_qtake_test (bool verbose)
     settings.max_task_size = 1000;
     assert (streq (zg_qtest_sent (core), "") && zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
 
-    //  FINISH with an output: done, its input kept beside it; GET of a task
-    //  sent until-read forgets it, of another keeps it
+    //  FINISH with an output: done, its input kept beside it (keep-input);
+    //  GET of a task sent until-read forgets it, of another keeps it
+    settings.keep_input = 1;
     assert (s_test_handle (core, &settings, &asked, "FINISH", "f", "4", "42") == 0);
     assert (streq (zg_qtest_sent (core), "OK f 4;"));
     zg_task_t *task = zg_qcore_task (core, 4);
@@ -295,7 +296,7 @@ zg_qtake_test (bool verbose)
     zg_qcore_read (core, task);
     assert (zg_qcore_task (core, 4) == NULL);
     zg_qcore_read (core, zg_qcore_task (core, 1));
-    assert (zg_qcore_task (core, 1));
+    assert (zg_qcore_task (core, 1) && zmq_msg_size (&zg_qcore_task (core, 1)->payload) == 0);
 
     //  RETRY: to the tail (after 5), as a delivery; past max-deliveries to
     //  the dead letters. Its ack timeout takes it back to the head.

@@ -219,6 +219,8 @@ void
 zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines)
 {
     assert (worker);
+    if (worker->in_lines == in_lines)
+        return;
     worker->in_lines = in_lines;
     for (size_t index = 0; index < worker->seat_count; index++)
         if (in_lines)

@@ -92,7 +92,7 @@ bool
     zg_qworkers_quiet (zg_qworker_t *worker, zg_taskq_t *queue);
 
 //  Take a worker's seats out of their queues' lines (credit used up) or put
-//  them in
+//  them in; nothing happens if they already are
 void
     zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines);
 

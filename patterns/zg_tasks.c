@@ -310,6 +310,17 @@ zg_task_state_name (int state)
 }
 
 //  --------------------------------------------------------------------------
+//  Forget a task's input
+
+void
+zg_task_drop_input (zg_task_t *task)
+{
+    assert (task);
+    zmq_msg_close (&task->payload);
+    zmq_msg_init (&task->payload);
+}
+
+//  --------------------------------------------------------------------------
 //  Append a task to a list, or put it at the head
 
 void

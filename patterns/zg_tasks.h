@@ -148,6 +148,11 @@ const char *
 void
     zg_task_pack (const zg_task_t *task, msgpack_packer *packer);
 
+//  Forget a task's input (payload): a finished task keeps it only with
+//  queues/keep-input
+void
+    zg_task_drop_input (zg_task_t *task);
+
 //  Append a task to a list, or put it at the head
 void
     zg_task_list_add (zg_task_list_t *list, zg_task_t *task, bool at_head);

@@ -236,6 +236,7 @@ zg_taker_test (bool verbose)
     //  @selftest
     zactor_t *queues = zg_queues_new ();
     char error [256];
+    assert (zg_actor_set (queues, "keep-input", "1", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "inproc-producers", "inproc://zg-taker-test-p", error, sizeof error) == 0);
     zg_taker_t *taker = zg_taker_new ("inproc://zg-taker-test-p");
     assert (taker && zg_taker_new ("nonsense") == NULL);

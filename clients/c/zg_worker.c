@@ -547,6 +547,11 @@ s_test_producer (void *args)
     assert (zg_producer_code (producer) == 422 && strstr (zg_producer_reason (producer), "takes 2 params"));
     assert (zg_producer_call (producer, "num_players/42", 200, &reply) == -1);
     assert (zg_producer_code (producer) == 408 && reply == NULL);
+    //  It ends on an answered call: destroyed right after a request that
+    //  timed out, a producer in this thread has now and then crashed
+    //  libzmq's reaper thread (a plain SEND's 408 does it too)
+    assert (zg_producer_call (producer, "shout/abc", 5000, &reply) == 0);
+    zframe_destroy (&reply);
     zg_producer_destroy (&producer);
     (void) args;
     return NULL;
@@ -579,10 +584,10 @@ zg_worker_test (bool verbose)
     pthread_t thread;
     pthread_create (&thread, NULL, s_test_producer, NULL);
     int64_t deadline = zclock_mono () + 5000;
-    while (zg_worker_handled (worker) < 6 && zclock_mono () < deadline)
+    while (zg_worker_handled (worker) < 7 && zclock_mono () < deadline)
         zg_worker_poll (worker, 100);
     pthread_join (thread, NULL);
-    assert (zg_worker_handled (worker) == 6);
+    assert (zg_worker_handled (worker) == 7);
 
     //  Heartbeats keep an idle worker alive past several intervals
     assert (zg_actor_set (queues, "worker-timeout", "1000", error, sizeof error) == 0);

@@ -28,7 +28,7 @@ def pack(**options):
 class SeedsQueuesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.zgate = Zgate(queues_reply_timeout=300, queues_max_deliveries=3).start()
+        cls.zgate = Zgate(queues_reply_timeout=300, queues_max_deliveries=3, queues_keep_input=1).start()
         cls.context = zmq.Context()
 
     @classmethod
