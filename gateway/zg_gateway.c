@@ -442,7 +442,7 @@ s_self_drain (self_t *self)
         handled += zg_gw_topics_drain (self->topics, &more);
         handled += zg_gw_queues_drain (self->queues, &more);
         handled += zg_gw_rooms_drain (self->rooms, &more);
-        handled += (size_t) zg_gw_mport_drain (self->mport, self->routes, &more);
+        handled += (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, &more);
         handled++;
     }
     //  Stopped at the batch limit: the next pass returns at once and drains

@@ -141,7 +141,8 @@ s_self_answer (zg_gw_mport_t *self, zframe_t *connection, int status, const char
 
 //  Answer a complete request head
 static void
-s_self_serve (zg_gw_mport_t *self, zg_gw_routes_t *routes, zframe_t *connection, const char *head)
+s_self_serve (zg_gw_mport_t *self, zg_gw_mport_render_fn *render, void *arg, zframe_t *connection,
+              const char *head)
 {
     //  The request line: METHOD SP PATH[?query] SP VERSION
     size_t method = strcspn (head, " ");
@@ -151,8 +152,8 @@ s_self_serve (zg_gw_mport_t *self, zg_gw_routes_t *routes, zframe_t *connection,
     if (metrics && method == 3 && memcmp (head, "GET", 3) == 0) {
         msgpack_sbuffer out;
         msgpack_sbuffer_init (&out);
-        zg_gw_routes_metrics (routes, &out);
-        s_self_answer (self, connection, 200, ZG_GW_ROUTES_METRICS_TYPE, out.data, out.size);
+        render (arg, &out);
+        s_self_answer (self, connection, 200, ZG_GW_MPORT_METRICS_TYPE, out.data, out.size);
         msgpack_sbuffer_destroy (&out);
     }
     else
@@ -170,9 +171,9 @@ s_self_serve (zg_gw_mport_t *self, zg_gw_routes_t *routes, zframe_t *connection,
 //  Read and answer
 
 int
-zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_routes_t *routes, bool *more)
+zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_mport_render_fn *render, void *arg, bool *more)
 {
-    assert (self && routes && more);
+    assert (self && render && more);
     int handled = 0;
     while (self->socket && handled < ZG_GW_MPORT_BATCH && (zsock_events (self->socket) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv (self->socket);
@@ -203,7 +204,7 @@ zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_routes_t *routes, bool *more)
             zchunk_extend (head, "", 1);        //  NUL ended for the string search
             const char *text = (const char *) zchunk_data (head);
             if (strstr (text, "\r\n\r\n"))
-                s_self_serve (self, routes, connection, text);
+                s_self_serve (self, render, arg, connection, text);
             else
             if (zchunk_size (head) > ZG_GW_MPORT_HEAD_MAX)
                 s_self_answer (self, connection, 431, "application/json", "{}", 2);
@@ -223,11 +224,17 @@ zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_routes_t *routes, bool *more)
 
 //  --------------------------------------------------------------------------
 //  Self test: a scraper, a wrong path and method, a head too long, and an
-//  HTTP request in two pieces, against a routes table without actors
+//  HTTP request in two pieces
+
+static void
+s_test_render (void *arg, msgpack_sbuffer *out)
+{
+    msgpack_sbuffer_write (out, (const char *) arg, strlen ((const char *) arg));
+}
 
 //  Send raw bytes to the port and read its answer until it closes
 static char *
-s_test_fetch (zg_gw_mport_t *self, zg_gw_routes_t *routes, int port, const char *first, const char *second)
+s_test_fetch (zg_gw_mport_t *self, int port, const char *first, const char *second)
 {
     zsock_t *client = zsock_new (ZMQ_STREAM);
     assert (zsock_connect (client, "tcp://127.0.0.1:%d", port) == 0);
@@ -237,7 +244,7 @@ s_test_fetch (zg_gw_mport_t *self, zg_gw_routes_t *routes, int port, const char 
     zsock_set_rcvtimeo (client, 50);
     //  STREAM: the routing id of the connection comes with its first (empty) frame
     while (!zframe_size (peer)) {
-        zg_gw_mport_drain (self, routes, &more);
+        zg_gw_mport_drain (self, s_test_render, "zgate_build_info 1\n", &more);
         zmsg_t *msg = zmsg_recv (client);
         if (msg) {
             zframe_destroy (&peer);
@@ -252,12 +259,12 @@ s_test_fetch (zg_gw_mport_t *self, zg_gw_routes_t *routes, int port, const char 
         zframe_send (&to, client, ZFRAME_MORE);
         zframe_send (&bytes, client, 0);
         zclock_sleep (20);
-        zg_gw_mport_drain (self, routes, &more);
+        zg_gw_mport_drain (self, s_test_render, "zgate_build_info 1\n", &more);
     }
     int64_t deadline = zclock_mono () + 3000;
     bool closed = false;
     while (!closed && zclock_mono () < deadline) {
-        zg_gw_mport_drain (self, routes, &more);
+        zg_gw_mport_drain (self, s_test_render, "zgate_build_info 1\n", &more);
         zmsg_t *msg = zmsg_recv (client);
         zframe_t *from = msg? zmsg_pop (msg): NULL;
         zframe_t *bytes = msg? zmsg_pop (msg): NULL;
@@ -286,21 +293,13 @@ zg_gw_mport_test (bool verbose)
     (void) verbose;
     printf (" * zg_gw_mport: ");
     //  @selftest
-    zg_gw_settings_t settings = { .max_depth = 8, .max_subscriptions = 4, .max_queue_bytes = 65536,
-                                  .http_timeout = 5000 };
-    zg_gw_answers_t *answers = zg_gw_answers_new (&settings);
-    zg_gw_topics_t *topics = zg_gw_topics_new (answers, &settings);
-    zg_gw_queues_t *queues = zg_gw_queues_new (answers, &settings);
-    zg_gw_rooms_t *rooms = zg_gw_rooms_new (answers, &settings);
-    zg_gw_guard_t *guard = zg_gw_guard_new (answers);
-    zg_gw_routes_t *routes = zg_gw_routes_new (answers, topics, queues, rooms, guard);
     zg_gw_mport_t *mport = zg_gw_mport_new ();
     char error [256];
     bool more = false;
     assert (zg_gw_mport_set (mport, "127.0.0.1", "http-port", "1", error, sizeof error) == 1);
     assert (zg_gw_mport_set (mport, "127.0.0.1", "metrics-port", "65536", error, sizeof error) == -1);
     assert (zg_gw_mport_set (mport, "127.0.0.1", "metrics-port", "0", error, sizeof error) == 0);
-    assert (zg_gw_mport_socket (mport) == NULL && zg_gw_mport_drain (mport, routes, &more) == 0);
+    assert (zg_gw_mport_socket (mport) == NULL && zg_gw_mport_drain (mport, s_test_render, "", &more) == 0);
     //  A free port: the kernel picks one, it is closed, the port takes it
     int probe = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
@@ -315,33 +314,27 @@ zg_gw_mport_test (bool verbose)
     assert (zg_gw_mport_set (mport, "127.0.0.1", "metrics-port", port_text, error, sizeof error) == -1);
     assert (zg_gw_mport_socket (mport));
 
-    char *answer = s_test_fetch (mport, routes, port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+    char *answer = s_test_fetch (mport, port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
     assert (strncmp (answer, "HTTP/1.1 200 OK\r\n", 17) == 0 && strstr (answer, "zgate_build_info"));
     zstr_free (&answer);
-    answer = s_test_fetch (mport, routes, port, "GET /metr", "ics?x=1 HTTP/1.0\r\n\r\n");
+    answer = s_test_fetch (mport, port, "GET /metr", "ics?x=1 HTTP/1.0\r\n\r\n");
     assert (strncmp (answer, "HTTP/1.1 200 OK\r\n", 17) == 0);
     zstr_free (&answer);
-    answer = s_test_fetch (mport, routes, port, "GET /api/stats HTTP/1.1\r\n\r\n", NULL);
+    answer = s_test_fetch (mport, port, "GET /api/stats HTTP/1.1\r\n\r\n", NULL);
     assert (strncmp (answer, "HTTP/1.1 404 ", 13) == 0 && strstr (answer, "{\"message\":\"Not Found\"}"));
     zstr_free (&answer);
-    answer = s_test_fetch (mport, routes, port, "POST /metrics HTTP/1.1\r\n\r\n", NULL);
+    answer = s_test_fetch (mport, port, "POST /metrics HTTP/1.1\r\n\r\n", NULL);
     assert (strncmp (answer, "HTTP/1.1 405 ", 13) == 0);
     zstr_free (&answer);
     char long_head [ZG_GW_MPORT_HEAD_MAX + 100];
     memset (long_head, 'x', sizeof long_head - 1);
     long_head [sizeof long_head - 1] = 0;
-    answer = s_test_fetch (mport, routes, port, long_head, NULL);
+    answer = s_test_fetch (mport, port, long_head, NULL);
     assert (strncmp (answer, "HTTP/1.1 431 ", 13) == 0);
     zstr_free (&answer);
 
     zg_gw_mport_destroy (&mport);
     assert (mport == NULL);
-    zg_gw_routes_destroy (&routes);
-    zg_gw_guard_destroy (&guard);
-    zg_gw_rooms_destroy (&rooms);
-    zg_gw_queues_destroy (&queues);
-    zg_gw_topics_destroy (&topics);
-    zg_gw_answers_destroy (&answers);
     //  @end
     printf ("OK\n");
 }

@@ -5,7 +5,8 @@
     Private to the gateway actor. A ZeroMQ STREAM socket speaks the little
     HTTP a scraper needs (GET /metrics, one answer, then close), so the
     port is one more zsock the actor adopts into its lws loop: no second
-    lws vhost, and the page is the one /metrics renders (zg_gw_routes).
+    lws vhost, and the page is the one /metrics renders (the actor passes
+    zg_gw_routes_metrics as the render function).
     =========================================================================
 */
 
@@ -13,13 +14,19 @@
 #define ZG_GW_MPORT_H_INCLUDED
 
 #include <czmq.h>
-#include "zg_gw_routes.h"
+#include <msgpack.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct _zg_gw_mport_t zg_gw_mport_t;
+
+//  Appends the Prometheus text to out
+typedef void (zg_gw_mport_render_fn) (void *arg, msgpack_sbuffer *out);
+
+//  Content type of the Prometheus text
+#define ZG_GW_MPORT_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 //  Create it, listening nowhere
 zg_gw_mport_t *
@@ -41,10 +48,10 @@ zsock_t *
     zg_gw_mport_socket (zg_gw_mport_t *self);
 
 //  Read what arrived, a batch at most, and answer each complete request:
-//  GET /metrics with routes' Prometheus text, anything else 404 or 405.
-//  Returns the number of messages read; sets *more if some may be left.
+//  GET /metrics with render's text, anything else 404 or 405. Returns the
+//  number of messages read; sets *more if some may be left.
 int
-    zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_routes_t *routes, bool *more);
+    zg_gw_mport_drain (zg_gw_mport_t *self, zg_gw_mport_render_fn *render, void *arg, bool *more);
 
 //  Self test of this class
 void

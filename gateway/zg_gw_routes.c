@@ -11,6 +11,7 @@
 #include "zg_gw_routes.h"
 #include "zg_metrics.h"
 #include "zg_gw_status.h"
+#include "zg_gw_mport.h"
 
 //  Longest web req string
 #define ZG_GW_ROUTES_MAX_REQ 64
@@ -267,8 +268,9 @@ s_http_stats (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 //  The Prometheus text of every actor's counters, for /metrics here and on
 //  the metrics port (zg_gw_mport)
 void
-zg_gw_routes_metrics (zg_gw_routes_t *self, msgpack_sbuffer *out)
+zg_gw_routes_metrics (void *routes, msgpack_sbuffer *out)
 {
+    zg_gw_routes_t *self = (zg_gw_routes_t *) routes;
     assert (self && out);
     json_object *stats = s_all_stats (self);
     zg_metrics_render (self->metrics, out, stats);
@@ -282,7 +284,7 @@ s_http_metrics (zg_gw_routes_t *self, zg_http_t *http, const char *param)
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
     zg_gw_routes_metrics (self, &out);
-    zg_http_reply (http, 200, ZG_GW_ROUTES_METRICS_TYPE, out.data, out.size);
+    zg_http_reply (http, 200, ZG_GW_MPORT_METRICS_TYPE, out.data, out.size);
     msgpack_sbuffer_destroy (&out);
 }
 

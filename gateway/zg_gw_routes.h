@@ -57,13 +57,10 @@ void
 json_object *
     zg_gw_routes_stats (zg_gw_routes_t *self);
 
-//  Content type of the Prometheus text
-#define ZG_GW_ROUTES_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
 //  Append the Prometheus text of every actor's counters (what /metrics
-//  answers) to out
+//  answers) to out; self is the routes (a zg_gw_mport_render_fn)
 void
-    zg_gw_routes_metrics (zg_gw_routes_t *self, msgpack_sbuffer *out);
+    zg_gw_routes_metrics (void *self, msgpack_sbuffer *out);
 
 //  Self test of this class
 void
