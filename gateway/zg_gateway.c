@@ -32,6 +32,7 @@
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
+#include "zg_gw_mport.h"
 #include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -101,6 +102,7 @@ typedef struct {
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_peers_t *peers;           //  Sessions per client address
     zg_gw_listen_t *listen;         //  Address and TLS
+    zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -141,6 +143,7 @@ s_self_new (zsock_t *pipe)
     self->guard = zg_gw_guard_new (self->answers);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
     self->listen = zg_gw_listen_new ();
+    self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     self->peers = zg_gw_peers_new ();
     return self;
@@ -168,6 +171,7 @@ s_self_destroy (self_t **self_p)
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
     zg_gw_listen_destroy (&self->listen);
+    zg_gw_mport_destroy (&self->mport);
     free (self);
     *self_p = NULL;
 }
@@ -250,7 +254,8 @@ s_self_adopt_all (self_t *self)
     for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
         if (s_self_adopt (self, socket))
             return -1;
-    return 0;
+    socket = zg_gw_mport_socket (self->mport);
+    return socket? s_self_adopt (self, socket): 0;
 }
 
 static int
@@ -326,6 +331,9 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (rc != 1)
         return rc;
     rc = zg_gw_listen_set (self->listen, self->context, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_mport_set (self->mport, self->settings.interface, key, value, error, size);
     if (rc != 1)
         return rc;
     rc = zg_gw_wsqueue_set (self->wsqueue, key, value, error, size);
@@ -453,6 +461,7 @@ s_self_drain (self_t *self)
         handled += zg_gw_queues_drain (self->queues, &more);
         handled += zg_gw_rooms_drain (self->rooms, &more);
         handled += zg_gw_wsqueue_drain (self->wsqueue, &more);
+        handled += (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, &more);
         handled++;
     }
     //  Stopped at the batch limit: the next pass returns at once and drains

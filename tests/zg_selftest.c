@@ -32,8 +32,12 @@
 #include "zg_qoutbox.h"
 #include "zg_qtest.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
 #include "zg_request.h"
 #include "zg_producer.h"
+#include "zg_taker.h"
+#include "zg_command.h"
+#include "zg_async.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
 #include "zg_session.h"
@@ -52,6 +56,9 @@
 #include "zg_token.h"
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
+#include "zg_gw_mport.h"
+#include "zg_gw_status.h"
+#include "zg_gw_pull.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
@@ -104,12 +111,16 @@ static const s_test_t s_tests [] = {
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
+    { "zg_qtake", zg_qtake_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
     { "zg_catchup", zg_catchup_test },
     { "zg_producer", zg_producer_test },
+    { "zg_taker", zg_taker_test },
+    { "zg_command", zg_command_test },
+    { "zg_async", zg_async_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
     { "zg_rclients", zg_rclients_test },
@@ -148,6 +159,9 @@ static const s_test_t s_tests [] = {
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
+    { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_status", zg_gw_status_test },
+    { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
     { NULL, NULL }

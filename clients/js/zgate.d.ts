@@ -141,6 +141,10 @@ export class ZgateClient {
              options?: { prefetch?: number; manual?: boolean }): Promise<Frame>;
     cancel (queue: string): Promise<Frame>;
     taskState (id: string): Promise<Frame>;
+    /** Pulls the first waiting task of a queue; null when nothing waits. */
+    take (queue: string, ackTimeout?: number): Promise<Frame | null>;
+    finish (id: string, data?: Data): Promise<Frame>;
+    retry (id: string): Promise<Frame>;
 
     join (room: string, handler: (message: RoomMessage) => unknown, options?: JoinOptions): Promise<Frame>;
     leave (room: string): Promise<Frame>;

@@ -294,6 +294,24 @@ export class ZgateClient {
         return this.request({ op: 'task', id });
     }
 
+    // Pulls the first waiting task of `queue` (section 2.9): resolves with { id, queue, attempt, data },
+    // or with null when nothing waits. Unless finished or retried within `ackTimeout` ms (default: the
+    // task's own) it goes back to its queue.
+    take (queue, ackTimeout) {
+        const frame = ackTimeout === undefined ? { op: 'take', queue } : { op: 'take', queue, ack_timeout: ackTimeout };
+        return this.request(frame).then((answer) => (answer.id === undefined ? null : answer));
+    }
+
+    // A taken task is done, with `data` as its reply.
+    finish (id, data) {
+        return this.request(data === undefined ? { op: 'finish', id } : { op: 'finish', id, data });
+    }
+
+    // A taken task goes back to the tail of its queue.
+    retry (id) {
+        return this.request({ op: 'retry', id });
+    }
+
     // ---- rooms
 
     // handler (message) gets each released message: { room, seq, token, data, ack () }; unless `manual`
