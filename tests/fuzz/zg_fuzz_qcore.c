@@ -181,7 +181,7 @@ s_answer (fuzz_t *self, int op, uint8_t argument)
     if (op == 3)
         zg_qcore_fail (self->core, task, "fuzz");
     else
-        zg_qcore_nack (self->core, task);
+        zg_qcore_nack (self->core, task, false);
 }
 
 //  What the core would send
