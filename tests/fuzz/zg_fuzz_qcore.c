@@ -23,15 +23,21 @@
         5 BYE: connection, worker id as READY
         6 the clock moves on by the argument squared (ms), timers run
         7 a worker's PING (a sign of life)
+        8 TAKE (pull access): bits 0-1 how many queues (0: all), 2-4 the
+          first, 5-6 producer, 7 an ack-timeout of its own
+        9 FINISH (bit 7 clear; bit 6: with an output) or RETRY of a taken
+          task: bits 0-5 which
+        10 GET read a task (one kept until read is forgotten): which
 
     After each op the actor's pass ends as zg_queues' loop ends it: timers
     due, outbox sent (here checked and cleared), idle queues collected.
     Invariants: every DELIVER goes to a worker id its connection made ready,
-    with 6 frames and a msgpack map as meta; every REPLY, END and ERROR to a
-    producer echoes a req that producer sent wanting an answer; no task is
-    both waiting and held: an in-progress task is in its worker's held
-    list, a waiting one in no worker's (a pinned scatter copy only in its
-    worker's pinned list); each queue's waiting, in-progress and pinned
+    with 6 frames and a msgpack map as meta; every REPLY, END, ERROR and
+    TAKE's OK to a producer echoes a req that producer sent wanting an
+    answer; no task is both waiting and held: an in-progress task is in its
+    worker's held list (or, taken, in none), a waiting one in no worker's
+    (a pinned scatter copy only in its worker's pinned list); each queue's
+    waiting, in-progress and pinned
     counts are what its tasks say; the final STATS has no negative number.
     Runs as zg_fuzz_main.c says.
     =========================================================================
@@ -88,6 +94,18 @@ s_follow (fuzz_t *self, uint64_t id)
             self->ids [self->id_count++] = next;
 }
 
+//  A producer's routing id and a new req, registered as wanting an answer
+static void
+s_producer_req (fuzz_t *self, int producer, char *routing, char *req, bool waits)
+{
+    sprintf (routing, "p%d", producer % FUZZ_PRODUCERS);
+    sprintf (req, "%" PRIu64, ++self->reqs);
+    char key [64];
+    snprintf (key, sizeof key, "%s %s", routing, req);
+    if (waits)
+        zhashx_insert (self->waiting, key, (void *) 1);
+}
+
 //  SEND or CALL, checked as s_producer_submit checks it
 static void
 s_submit (fuzz_t *self, uint8_t argument, const uint8_t *options_data, size_t options_size)
@@ -102,8 +120,7 @@ s_submit (fuzz_t *self, uint8_t argument, const uint8_t *options_data, size_t op
     int rc = zg_qoptions_parse (&options, &self->settings, options_data, options_size, false, &code, reason);
     if (rc == 0 && !(options.scatter && !call) && (int64_t) payload_size <= self->settings.max_task_size) {
         char routing [8], req [24];
-        snprintf (routing, sizeof routing, "p%d", producer);
-        snprintf (req, sizeof req, "%" PRIu64, ++self->reqs);
+        s_producer_req (self, producer, routing, req, options.reply || options.scatter);
         //  Frames that own their bytes, as received ones do: the core keeps copies
         zmq_msg_t frames [3];
         zmq_msg_init_size (&frames [0], payload_size);
@@ -114,13 +131,8 @@ s_submit (fuzz_t *self, uint8_t argument, const uint8_t *options_data, size_t op
         memcpy (zmq_msg_data (&frames [2]), req, strlen (req));
         zg_qcore_submit_t submit = { name, call, &options, &frames [0], &frames [1], &frames [2] };
         char id [ZG_TASKS_ID_SIZE + 1];
-        if (zg_qcore_submit (self->core, &submit, id, &code, reason) == 0) {
-            char key [64];
-            snprintf (key, sizeof key, "%s %s", routing, req);
-            if (options.reply || options.scatter)
-                zhashx_insert (self->waiting, key, (void *) 1);
+        if (zg_qcore_submit (self->core, &submit, id, &code, reason) == 0)
             s_follow (self, strtoull (id, NULL, 10));
-        }
         else
             assert (code >= 400 && code < 600 && *reason);
         for (int index = 0; index < 3; index++)
@@ -184,6 +196,49 @@ s_answer (fuzz_t *self, int op, uint8_t argument)
         zg_qcore_nack (self->core, task, false);
 }
 
+//  TAKE, as zg_qtake makes it once it has read the options: the first
+//  waiting task of some queues (or of all), answered OK to the producer
+static void
+s_take (fuzz_t *self, uint8_t argument)
+{
+    size_t count = argument & 3, first = (size_t) (argument >> 2 & 7);
+    zg_qname_t names [3];
+    for (size_t index = 0; index < count; index++) {
+        names [index].command = false;
+        snprintf (names [index].text, sizeof names [index].text, "%s",
+                  s_queue_names [(first + index) % (sizeof s_queue_names / sizeof s_queue_names [0])]);
+    }
+    char routing [8], req [24];
+    s_producer_req (self, argument >> 5 & 3, routing, req, true);
+    zg_task_t *task = zg_qcore_take (self->core, names, count, argument & 0x80? 100: 0);
+    zg_qoutbox_taken (zg_qcore_outbox (self->core), zg_wire_str (routing), zg_wire_str (req), task);
+}
+
+//  FINISH or RETRY of a taken task, as zg_qtake makes them once it found
+//  the task taken
+static void
+s_finish_taken (fuzz_t *self, uint8_t argument)
+{
+    size_t which = argument & 0x3F, seen = 0;
+    for (size_t index = 0; index < self->id_count; index++) {
+        zg_task_t *task = zg_qcore_task (self->core, self->ids [index]);
+        if (!task || task->state != ZG_TASK_IN_PROGRESS || task->worker || task->group || task->scatter)
+            continue;
+        if (seen++ < which)
+            continue;
+        if (argument & 0x80)
+            zg_qcore_nack (self->core, task, true);
+        else {
+            zmq_msg_t output;
+            zmq_msg_init_size (&output, 3);
+            memcpy (zmq_msg_data (&output), "out", 3);
+            zg_qcore_ack (self->core, task, argument & 0x40? &output: NULL);
+            zmq_msg_close (&output);
+        }
+        return;
+    }
+}
+
 //  What the core would send
 static void
 s_check_outbox (fuzz_t *self)
@@ -205,8 +260,8 @@ s_check_outbox (fuzz_t *self)
             assert (zmq_msg_size (&msg->frames [4]) && ((meta [0] & 0xF0) == 0x80 || meta [0] == 0xDE));
         }
         else {
-            assert (streq (verb, "REPLY") || streq (verb, "END") || streq (verb, "ERROR"));
-            assert (msg->count == 5 && routing_size == 2 && routing [0] == 'p');
+            assert (streq (verb, "REPLY") || streq (verb, "END") || streq (verb, "ERROR") || streq (verb, "OK"));
+            assert ((msg->count == 5 || streq (verb, "OK")) && routing_size == 2 && routing [0] == 'p');
             char key [64];
             snprintf (key, sizeof key, "%.2s %.*s", routing, (int) zmq_msg_size (&msg->frames [2]),
                       (const char *) zmq_msg_data (&msg->frames [2]));
@@ -270,7 +325,11 @@ s_check_state (fuzz_t *self)
             assert (!task->worker && (task->state == ZG_TASK_IN_PROGRESS || task->state == ZG_TASK_DONE));
         else
         if (task->state == ZG_TASK_IN_PROGRESS) {
-            assert (task->worker && zg_qcore_held (self->core, task->worker, task->id) == task);
+            //  Delivered to its worker, or taken by a producer (TAKE)
+            if (task->worker)
+                assert (zg_qcore_held (self->core, task->worker, task->id) == task);
+            else
+                assert (!task->group);
             counted->in_progress++;
         }
         else
@@ -354,7 +413,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_fuzz_new (&self);
     const uint8_t *end = data + size;
     while (data < end) {
-        int op = s_byte (&data, end) % 8;
+        int op = s_byte (&data, end) % 11;
         uint8_t argument = s_byte (&data, end);
         if (op == 0 || op == 1) {
             size_t options_size = s_byte (&data, end);
@@ -383,10 +442,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             int64_t step = (int64_t) argument * argument;
             zg_qcore_set_clock (self.core, self.now += step, self.wall += step);
         }
-        else {
+        else
+        if (op == 7) {
             zg_qworker_t *worker = s_worker (&self, argument & 1, (argument >> 1 & 3) % FUZZ_WORKER_IDS);
             if (worker)
                 zg_qcore_touch (self.core, worker);
+        }
+        else
+        if (op == 8)
+            s_take (&self, argument);
+        else
+        if (op == 9)
+            s_finish_taken (&self, argument);
+        else {
+            zg_task_t *task = self.id_count? zg_qcore_task (self.core, self.ids [argument % self.id_count]): NULL;
+            if (task)
+                zg_qcore_read (self.core, task);
         }
         //  The end of the actor's pass
         zg_qcore_expire (self.core);

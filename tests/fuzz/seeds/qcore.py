@@ -65,3 +65,21 @@ write('scatter-pinned', [ready(0, 0, {'commands': ['cmd'], 'prefetch': 1}),
                          send(CMD, 1, call=True, options={'scatter': True}),
                          send(CMD, 2, call=True, options={'scatter': True, 'reply': True}),
                          answer(2, 0, 0), answer(2, 0, 0), answer(3, 0, 0), answer(2, 0, 0)])
+
+
+def take(count, first, producer=0, ack_timeout=False):   # count 0: every queue
+    return bytes([8, count | first << 2 | producer << 5 | (0x80 if ack_timeout else 0)])
+
+
+def finish(which=0, retry=False, output=False):
+    return bytes([9, which | (0x40 if output else 0) | (0x80 if retry else 0)])
+
+
+def read(which):
+    return bytes([10, which])
+
+
+write('take-finish-retry', [send(JOBS, options={'until-read': True}), send(OTHER, 1, options={'reply': True, 'priority': 2}),
+                            take(0, 0), finish(output=True), take(1, 0, 1, True), finish(retry=True), take(2, 0, 2),
+                            clock(11), take(1, 3), finish(), read(0), read(1),
+                            ready(0, 0, {'queues': ['jobs']}), send(JOBS, options={'until-read': True}), take(0, 0)])
