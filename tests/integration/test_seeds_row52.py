@@ -179,5 +179,249 @@ class WsqueueMessageTest(GatewayTestCase):
             await session.close()
             return envelope
         self.assert_map_envelope(run(scenario()))
+# ---------------------------------------------------------------------------------------------------------
+# gophermq: broker_test.go and handler_test.go (exact bodies and codes)
+
+class GophermqTest(GatewayTestCase):
+    zgate_overrides = {"gateway_pull_buffer_size": 2}
+
+    def subscribe(self, subject):
+        status, body = post(self.port, "/api/subscribe", json.dumps({"subject": subject}).encode())
+        self.assertEqual(status, 200, body)
+        answer = json.loads(body)
+        self.assertEqual(body, b'{"id":"%s","subject":"%s"}\n' % (answer["id"].encode(), subject.encode()))
+        return answer["id"]
+
+    def publish(self, subject, data):
+        return post(self.port, "/api/publish", json.dumps({"subject": subject, "data": data}).encode())
+
+    def fetch(self, subject, sid):
+        return post(self.port, "/api/fetch", json.dumps({"subject": subject, "id": sid}).encode())
+
+    def fetched(self, subject, sid, data):
+        """The exact 200 body of a fetch that returns data."""
+        return (200, b'{"data":%s,"id":"%s","subject":"%s"}\n' % (json.dumps(data, separators=(",", ":")).encode(),
+                                                                sid.encode(), subject.encode()))
+
+    def test_row52_gophermq_publish_fetch(self):
+        sid = self.subscribe("gmq.pf")
+        self.assertEqual(self.publish("gmq.pf", "m1"), (200, b'{"status":"ok"}\n'))
+        self.assertEqual(self.fetch("gmq.pf", sid), self.fetched("gmq.pf", sid, ["m1"]))
+
+    def test_row52_gophermq_fanout(self):
+        """A second subscriber of the subject gets its own copy."""
+        first, second = self.subscribe("gmq.fan"), self.subscribe("gmq.fan")
+        self.assertEqual(self.publish("gmq.fan", "m1")[0], 200)
+        self.assertEqual(self.fetch("gmq.fan", first), self.fetched("gmq.fan", first, ["m1"]))
+        self.assertEqual(self.fetch("gmq.fan", second), self.fetched("gmq.fan", second, ["m1"]))
+
+    def test_row52_gophermq_fetch_again_is_empty(self):
+        sid = self.subscribe("gmq.again")
+        self.publish("gmq.again", "m1")
+        self.publish("gmq.again", "m2")
+        self.assertEqual(self.fetch("gmq.again", sid), self.fetched("gmq.again", sid, ["m1", "m2"]))
+        self.assertEqual(self.fetch("gmq.again", sid), self.fetched("gmq.again", sid, []))
+
+    def test_row52_gophermq_bad_subject(self):
+        """Fetch of a bad subject is 400, where the seed's handler answered 500."""
+        invalid = (400, b'{"message":"invalid subject"}\n')
+        self.assertEqual(self.publish("bad subject", "x"), invalid)
+        for subject in ("", "a..b", ".a", "a.", "a\tb"):
+            self.assertEqual(self.publish(subject, "x"), invalid, subject)
+        self.assertEqual(post(self.port, "/api/subscribe", b'{"subject":"bad subject"}'), invalid)
+        self.assertEqual(self.fetch("bad subject", "x"), invalid)
+
+    def test_row52_gophermq_publish_no_subscriber(self):
+        self.assertEqual(self.publish("gmq.nobody", "x"), (404, b'{"message":"subscriber not found"}\n'))
+
+    def test_row52_gophermq_overflow(self):
+        """gophermq's max-pending is zgate's pull-buffer-size (2 here): the third publish is refused."""
+        sid = self.subscribe("gmq.over")
+        for data in ("m1", "m2"):
+            self.assertEqual(self.publish("gmq.over", data)[0], 200)
+        self.assertEqual(self.publish("gmq.over", "m3"), (429, b'{"message":"broker overflow"}\n'))
+        self.assertEqual(self.fetch("gmq.over", sid), self.fetched("gmq.over", sid, ["m1", "m2"]))
+        self.assertEqual(self.publish("gmq.over", "m4"), (200, b'{"status":"ok"}\n'))
+
+    def test_row52_gophermq_subscribe_ids_unique(self):
+        ids = [self.subscribe("gmq.ids") for _ in range(3)] + [self.subscribe("gmq.other")]
+        self.assertEqual(len(set(ids)), 4)
+        self.assertTrue(all(is_uuid_v4(sid) for sid in ids), ids)
+
+    def test_row52_gophermq_fetch_bad_id(self):
+        self.subscribe("gmq.badid")
+        self.assertEqual(self.fetch("gmq.badid", "bad id"), (404, b'{"message":"bad id"}\n'))
+        self.assertEqual(self.fetch("gmq.never", "bad id"), (404, b'{"message":"bad id"}\n'))
+
+    def test_row52_gophermq_handler_publish_codes_and_bodies(self):
+        """The seed's 500 "server error" came from an injected broker fault, which zgate has no way to fake."""
+        self.subscribe("test.a")
+        self.assertEqual(self.publish("test.a", "x"), (200, b'{"status":"ok"}\n'))
+        self.assertEqual(self.publish("test a", "x"), (400, b'{"message":"invalid subject"}\n'))
+        self.assertEqual(self.publish("test.none", "x"), (404, b'{"message":"subscriber not found"}\n'))
+        self.publish("test.a", "y")
+        self.assertEqual(self.publish("test.a", "z"), (429, b'{"message":"broker overflow"}\n'))
+        invalid = (400, b'{"message":"request\'s body is invalid"}\n')
+        self.assertEqual(post(self.port, "/api/publish", b'"a JSON string"'), invalid)
+        self.assertEqual(post(self.port, "/api/publish", b'{"subject":"test.a","data":7}'), invalid)
+
+    def test_row52_gophermq_handler_subscribe_codes_and_bodies(self):
+        self.subscribe("test.b")      # 200 {"id":...,"subject":"test.b"}
+        self.assertEqual(post(self.port, "/api/subscribe", b'"a JSON string"'),
+                         (400, b'{"message":"request\'s body is invalid"}\n'))
+        self.assertEqual(post(self.port, "/api/subscribe", b'{"subject":"test b"}'),
+                         (400, b'{"message":"invalid subject"}\n'))
+
+    def test_row52_gophermq_handler_fetch_codes(self):
+        sid = self.subscribe("test.c")
+        self.assertEqual(self.fetch("test.c", sid)[0], 200)
+        self.assertEqual(self.fetch("test.c", "00000000-0000-4000-8000-000000000000")[0], 404)
+        self.assertEqual(post(self.port, "/api/fetch", b'"a JSON string"')[0], 400)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# redis-sync-fanout (v1): client_test and room-proxy-mgr_test
+
+class FanoutTest(GatewayTestCase):
+
+    def setUp(self):
+        self.conn = Connection(self.context, self.zgate.endpoint("rooms-clients"))
+
+    def tearDown(self):
+        self.conn.socket.close(linger=0)
+
+    def delivered(self, client):
+        return [event for event in self.conn.sync(client) if event[0] == b"DELIVER"]
+
+    def test_row52_fanout_connect_disconnect(self):
+        client = self.conn.hello()
+        self.conn.ok(b"JOIN", client, b"fan.cd")
+        self.conn.ok(b"BYE", client)
+        self.assertEqual(self.conn.error(b"PING", client), 404)
+        self.assertEqual(self.conn.map(b"STATE", b"fan.cd")["members"], [])
+
+    def test_row52_fanout_send_receive(self):
+        client = self.conn.hello()
+        self.conn.ok(b"JOIN", client, b"fan.sr")
+        self.conn.ok(b"SEND", b"fan.sr", 1, b"hello")
+        events = wait_for(lambda: self.delivered(client), what="the message")
+        self.assertEqual([(e[1], e[2], e[5]) for e in events], [(client, b"fan.sr", b"hello")])
+
+    def test_row52_fanout_get_metrics(self):
+        """METRICS top 1 returns exactly one room (the seed's limit+1 was an off-by-one)."""
+        client = self.conn.hello()
+        self.conn.ok(b"JOIN", client, b"fan.m1")
+        self.conn.ok(b"JOIN", client, b"fan.m2")
+        for room, count in ((b"fan.m1", 3), (b"fan.m2", 2)):
+            for n in range(count):
+                self.conn.ok(b"SEND", room, 0, b"%d" % n)
+        metrics = self.conn.map(b"METRICS", 1)
+        self.assertEqual(metrics["top_rooms"], [{"room": "fan.m1", "backlog": 2}])
+        self.assertEqual(metrics["top_backlog"], 2)
+        self.assertGreaterEqual(metrics["rooms_with_backlog"], 2)
+        self.conn.ok(b"BYE", client)
+
+    def test_row52_fanout_unsubscribe_stops_delivery(self):
+        client = self.conn.hello()
+        self.conn.ok(b"JOIN", client, b"fan.un")
+        self.conn.ok(b"SEND", b"fan.un", 0, b"before")
+        self.assertEqual([e[5] for e in wait_for(lambda: self.delivered(client), what="the message")],
+                         [b"before"])
+        self.conn.ok(b"LEAVE", client, b"fan.un")
+        self.conn.ok(b"SEND", b"fan.un", 0, b"after")
+        time.sleep(0.3)
+        self.assertEqual(self.delivered(client), [])
+        self.assertEqual(self.conn.error(b"LEAVE", client, b"fan.un"), 404)
+
+    def test_row52_fanout_multiple_messages_acked_in_sequence(self):
+        """Five messages, each acked on arrival: exactly five arrive, one at a time, in order."""
+        client, other = self.conn.hello(), self.conn.hello()
+        self.conn.ok(b"JOIN", client, b"fan.mm")
+        self.conn.ok(b"JOIN", other, b"fan.mm")
+        for n in range(5):
+            self.conn.ok(b"SEND", b"fan.mm", 0, b"m%d" % n)
+        received = []
+        for n in range(5):
+            events = {e[1]: e for e in self.delivered(client)}
+            self.assertEqual(sorted(events), sorted([client, other]), n)
+            self.assertEqual({e[5] for e in events.values()}, {b"m%d" % n})
+            received.append(events[client][5])
+            self.conn.ok(b"ACK", client, b"fan.mm", events[client][4])
+            self.assertEqual(self.delivered(client), [], "released before every member acked")
+            self.conn.ok(b"ACK", other, b"fan.mm", events[other][4])
+        self.assertEqual(received, [b"m0", b"m1", b"m2", b"m3", b"m4"])
+        self.assertEqual(self.delivered(client), [])
+
+
+class FanoutRoomProxyTest(GatewayTestCase):
+    """The seed's RoomProxyManager is the gateway's room proxy: N web sessions, one member upstream."""
+    zgate_overrides = {"gateway_room_proxy": 1}
+
+    def members(self, room):
+        status, body, _ = http(self.port, "GET", "/api/rooms/" + room)
+        self.assertEqual(status, 200)
+        return json.loads(body)["members"]
+
+    async def session(self):
+        """A session whose joins go through the proxy (a join before it has its upstream client gets 503)."""
+        ws = await Ws.open(self.port)
+
+        async def joined():
+            return (await ws.request({"op": "join", "room": "px.warm", "req": "w"}))["op"] == "ok"
+        deadline = time.monotonic() + 10
+        while not await joined():
+            self.assertLess(time.monotonic(), deadline, "the room proxy got no client id")
+            await asyncio.sleep(0.05)
+        await ws.request({"op": "leave", "room": "px.warm", "req": "w"})
+        return ws
+
+    def test_row52_fanout_proxy_connect_disconnect(self):
+        async def scenario():
+            ws = await self.session()
+            self.assertEqual((await ws.request({"op": "join", "room": "px.cd", "req": 1}))["op"], "ok")
+            self.assertEqual(len(self.members("px.cd")), 1)
+            await ws.close()
+        run(scenario())
+        wait_for(lambda: self.members("px.cd") == [], what="the proxy to leave upstream")
+
+    def test_row52_fanout_proxy_10_clients_10_rooms_join_and_part(self):
+        rooms = [f"px.r{n}" for n in range(10)]
+
+        async def scenario():
+            clients = [await self.session() for _ in range(10)]
+            for ws in clients:
+                for room in rooms:
+                    self.assertEqual((await ws.request({"op": "join", "room": room, "req": room}))["op"], "ok")
+            self.assertEqual([len(self.members(room)) for room in rooms], [1] * 10)
+            for ws in clients:
+                for room in rooms:
+                    self.assertEqual((await ws.request({"op": "leave", "room": room, "req": room}))["op"], "ok")
+            self.assertEqual([self.members(room) for room in rooms], [[]] * 10)
+            for ws in clients:
+                await ws.close()
+        run(scenario())
+
+    def test_row52_fanout_proxy_join_part_send_receive_counts(self):
+        """client1 in room1 and room2, client2 in room2; one send to each room: client1 counts 2, client2 1."""
+        async def scenario():
+            client1, client2 = await self.session(), await self.session()
+            for ws, room in ((client1, "px.room1"), (client1, "px.room2"), (client2, "px.room2")):
+                self.assertEqual((await ws.request({"op": "join", "room": room, "req": 1}))["op"], "ok")
+            for room in ("px.room1", "px.room2"):
+                self.assertEqual(http(self.port, "POST", "/api/rooms/" + room, {"data": room})[0], 200)
+            counts = []
+            for ws in (client1, client2):
+                got = []
+                try:
+                    while True:
+                        got.append((await ws.next_push("room", timeout=0.5))["data"])
+                except asyncio.TimeoutError:
+                    counts.append(sorted(got))
+            self.assertEqual(counts, [["px.room1", "px.room2"], ["px.room2"]])
+            await client1.close()
+            await client2.close()
+        run(scenario())
+
+
 if __name__ == "__main__":
     unittest.main()
