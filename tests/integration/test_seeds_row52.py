@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import unittest
+import warnings
 import urllib.error
 import urllib.request
 
@@ -421,6 +422,263 @@ class FanoutRoomProxyTest(GatewayTestCase):
             await client1.close()
             await client2.close()
         run(scenario())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# teomq: broker/answers_test.go and broker/consumers_test.go; qmanager: manager, queue, uuid, task, http and
+# operations tests
+
+class Dealer:
+    """A DEALER to one of zgate's queues endpoints: requests [VERB][req][fields...] and their answers."""
+
+    def __init__(self, context, endpoint):
+        self.socket = context.socket(zmq.DEALER)
+        self.socket.rcvtimeo = int(TIMEOUT * 1000)
+        self.socket.connect(endpoint)
+        self.counter = 0
+
+    def request(self, verb, *fields):
+        """The answer without its req: [OK, fields...] or [ERROR, code, reason]."""
+        self.counter += 1
+        req = b"r%d" % self.counter
+        self.socket.send_multipart([verb, req, *fields])
+        answer = self.socket.recv_multipart()
+        assert answer[1] == req, answer
+        return [answer[0]] + answer[2:]
+
+    def send(self, queue, data, **options):
+        answer = self.request(b"SEND", queue, msgpack.packb(options) if options else b"", data)
+        assert answer[0] == b"OK", answer
+        return answer[1]
+
+    def take(self, *queues):
+        return self.request(b"TAKE", msgpack.packb({"queues": list(queues)}) if queues else b"")
+
+    def get(self, task_id):
+        answer = self.request(b"GET", task_id)
+        assert answer[0] == b"OK", answer
+        return msgpack.unpackb(answer[1])
+
+    def ready(self, worker, **options):
+        self.socket.send_multipart([b"READY", worker, msgpack.packb(options)])
+        answer = self.socket.recv_multipart()
+        assert answer[:2] == [b"OK", worker], answer
+
+    def close(self):
+        self.socket.close(linger=0)
+
+
+class QueuesTestCase(GatewayTestCase):
+
+    def dealer(self, endpoint="queues-producers"):
+        dealer = Dealer(self.context, self.zgate.endpoint(endpoint))
+        self.addCleanup(dealer.close)
+        return dealer
+
+
+class TeomqTest(QueuesTestCase):
+
+    def test_row52_teomq_answer_map_routing(self):
+        """Two producers' tasks, answered in reverse order: each answer reaches the producer that asked, once
+        (zgate routes by connection and req; a second answer for a task is refused, 409)."""
+        producers = [self.dealer(), self.dealer()]
+        ids = [p.send(b"tq.answers", b"from %d" % n, reply=True) for n, p in enumerate(producers)]
+        worker = self.dealer("queues-workers")
+        worker.ready(b"c1", queues=["tq.answers"], prefetch=2)
+        delivered = [worker.socket.recv_multipart() for _ in ids]
+        self.assertEqual([d[2] for d in delivered], ids)
+        for command, _, task_id, _, payload in reversed(delivered):
+            worker.socket.send_multipart([b"ACK", b"c1", task_id, b"answer to " + payload])
+        for n, producer in enumerate(producers):
+            self.assertEqual(producer.socket.recv_multipart(), [b"REPLY", b"r1", ids[n], b"answer to from %d" % n])
+        worker.socket.send_multipart([b"ACK", b"c1", ids[0], b"again"])
+        self.assertEqual(worker.socket.recv_multipart()[:3], [b"ERROR", b"c1", b"409"])
+        for producer in producers:
+            self.assertEqual(producer.socket.poll(300), 0, "a second answer")
+
+    def test_row52_teomq_round_robin_consumer_list(self):
+        """c1 then c2; without c1, c2; without both, an error (a command nobody serves: 404)."""
+        producer = self.dealer()
+        workers = {name: self.dealer("queues-workers") for name in (b"c1", b"c2")}
+        for name, worker in workers.items():
+            worker.ready(name, commands=["tq.rr"])
+
+        def call_served_by():
+            answer = producer.request(b"CALL", b"", b"tq.rr/x")
+            self.assertEqual(answer[0], b"OK", answer)
+            poller = zmq.Poller()
+            for worker in workers.values():
+                poller.register(worker.socket, zmq.POLLIN)
+            self.assertTrue(poller.poll(TIMEOUT * 1000), "the task reached no consumer")
+            time.sleep(0.05)
+            ready = [(name, w) for name, w in workers.items() if w.socket.poll(0)]
+            self.assertEqual(len(ready), 1, "one consumer per task")
+            (name, worker), = ready
+            command, _, task_id, _, _ = worker.socket.recv_multipart()
+            worker.socket.send_multipart([b"ACK", name, task_id])
+            return name
+        self.assertEqual([call_served_by(), call_served_by(), call_served_by()], [b"c1", b"c2", b"c1"])
+        workers.pop(b"c1").socket.send_multipart([b"BYE", b"c1"])
+        self.assertEqual([call_served_by(), call_served_by()], [b"c2", b"c2"])
+        workers.pop(b"c2").socket.send_multipart([b"BYE", b"c2"])
+        wait_for(lambda: producer.request(b"CALL", b"", b"tq.rr/x")[:2] == [b"ERROR", b"404"],
+                 what="the command to be unknown")
+        self.assertEqual(producer.request(b"CALL", b"", b"tq.rr/x"), [b"ERROR", b"404", b"command 'tq.rr' not found"])
+
+
+class QmanagerTest(QueuesTestCase):
+
+    def test_row52_qmanager_add_task_validation(self):
+        """A task type is a queue name: none, or a bad one, is 400; a task without its input frame is 400."""
+        producer = self.dealer()
+        self.assertEqual(producer.request(b"SEND", b"", b"", b"x")[:2], [b"ERROR", b"400"])
+        self.assertEqual(producer.request(b"SEND", b"bad type", b"", b"x")[:2], [b"ERROR", b"400"])
+        self.assertEqual(producer.request(b"SEND", b"qm.add", b"")[:2], [b"ERROR", b"400"])
+        self.assertEqual(producer.take(b"qm.add"), [b"OK"])
+
+    def test_row52_qmanager_take_empty_then_fifo(self):
+        """An empty queue answers OK with no task (the seed's ErrMissingTask, which its RPC turned into nil)."""
+        producer = self.dealer()
+        self.assertEqual(producer.take(b"qm.fifo"), [b"OK"])
+        ids = [producer.send(b"qm.fifo", b"t%d" % n) for n in range(3)]
+        self.assertEqual([producer.take(b"qm.fifo")[1] for _ in ids], ids)
+        self.assertEqual(producer.take(b"qm.fifo"), [b"OK"])
+
+    def test_row52_qmanager_pop_by_type(self):
+        """The first waiting task of any listed type, across positions; a type with none: nothing."""
+        producer = self.dealer()
+        a1 = producer.send(b"qm.a", b"a1")
+        b1 = producer.send(b"qm.b", b"b1")
+        c1 = producer.send(b"qm.c", b"c1")
+        b2 = producer.send(b"qm.b", b"b2")
+        self.assertEqual(producer.take(b"qm.c", b"qm.b")[1:], [b1, msgpack.packb({"queue": "qm.b", "attempt": 1}),
+                                                                b"b1"])
+        self.assertEqual(producer.take(b"qm.b")[1], b2)
+        self.assertEqual(producer.take(b"qm.missing"), [b"OK"])
+        self.assertEqual(producer.take(b"qm.c", b"qm.a")[1], a1)
+        self.assertEqual(producer.take(b"qm.c")[1], c1)
+        self.assertEqual(producer.take(b"qm.a", b"qm.b", b"qm.c"), [b"OK"])
+
+    def test_row52_qmanager_finish_missing_then_ok(self):
+        producer = self.dealer()
+        task_id = producer.send(b"qm.finish", b"in")
+        self.assertEqual(producer.request(b"FINISH", b"999999999", b"out")[:2], [b"ERROR", b"404"])
+        self.assertEqual(producer.request(b"FINISH", task_id, b"out")[:2], [b"ERROR", b"409"])
+        self.assertEqual(producer.take(b"qm.finish")[1], task_id)
+        self.assertEqual(producer.request(b"FINISH", task_id, b"out"), [b"OK", task_id])
+        self.assertEqual(producer.request(b"FINISH", task_id, b"out")[:2], [b"ERROR", b"409"])
+
+    def test_row52_qmanager_retry_missing_then_ok(self):
+        producer = self.dealer()
+        first, second = producer.send(b"qm.retry", b"1"), producer.send(b"qm.retry", b"2")
+        self.assertEqual(producer.request(b"RETRY", b"999999999")[:2], [b"ERROR", b"404"])
+        self.assertEqual(producer.request(b"RETRY", first)[:2], [b"ERROR", b"409"])
+        self.assertEqual(producer.take(b"qm.retry")[1], first)
+        self.assertEqual(producer.request(b"RETRY", first), [b"OK", first])
+        self.assertEqual([producer.take(b"qm.retry")[1] for _ in range(2)], [second, first])
+
+    def test_row52_qmanager_get_task_and_done_list(self):
+        """GET reads a task in any state (the seed's was destructive, done only); the status page lists it."""
+        producer = self.dealer()
+        task_id = producer.send(b"qm.get", b"20")
+        self.assertEqual(producer.get(task_id)["state"], "waiting")
+        producer.take(b"qm.get")
+        self.assertEqual(producer.get(task_id)["state"], "in_progress")
+        producer.request(b"FINISH", task_id, b"6765")
+        task = producer.get(task_id)
+        self.assertEqual((task["id"], task["queue"], task["state"], task["reply"]),
+                         (task_id.decode(), "qm.get", "done", b"6765"))
+        self.assertEqual(producer.get(task_id)["state"], "done")
+        self.assertEqual(producer.request(b"GET", b"999999999")[:2], [b"ERROR", b"404"])
+
+        def listed():
+            status, body, _ = http(self.port, "GET", "/api/queues/status")
+            return status == 200 and f"ID: {task_id.decode()} " in body.decode()
+        wait_for(listed, what="the task in the done list")
+
+    def test_row52_qmanager_task_is_not_empty(self):
+        producer = self.dealer()
+        task_id = producer.send(b"qm.task", b"input")
+        self.assertRegex(task_id, rb"^[0-9]+$")
+        task = producer.get(task_id)
+        self.assertEqual((task["id"], task["queue"], task["state"], task["attempt"], task["input"]),
+                         (task_id.decode(), "qm.task", "waiting", 0, b"input"))
+        self.assertGreater(task["created"], 0)
+
+    def test_row52_qmanager_uuid_v4_format(self):
+        """zgate's task ids are decimal on purpose; its UUIDs are the gophermq subscriber and go-wsqueue ids."""
+        ids = []
+        for _ in range(2):
+            status, body = post(self.port, "/api/subscribe", b'{"subject":"qm.uuid"}')
+            self.assertEqual(status, 200)
+            ids.append(json.loads(body)["id"])
+
+        async def endpoint_ids():
+            ws = await open_endpoint(self.port, "/wsqueue/queue/qm.uuid")
+            producer = self.dealer()
+            producer.send(b"qm.uuid", b"x")
+            envelope = await next_envelope(ws)
+            await ws.close()
+            return [envelope["metadata"]["id"]]
+        ids += run(endpoint_ids())
+        for uuid in ids:
+            self.assertEqual(len(uuid), 36, uuid)
+            self.assertEqual(uuid[14], "4", uuid)
+            self.assertIn(uuid[19], "89ab", uuid)
+            self.assertTrue(is_uuid_v4(uuid), uuid)
+        self.assertEqual(len(set(ids)), 3)
+
+    def test_row52_qmanager_status_http_200(self):
+        status, body, headers = http(self.port, "GET", "/api/queues/status")
+        self.assertEqual((status, headers["Content-Type"]), (200, "text/plain; charset=utf-8"))
+        self.assertTrue(body.decode().startswith("Current time is: "))
+
+    def test_row52_qmanager_status_counts(self):
+        """The seed's weak Status assertion, made exact on a zgate of its own: wait 2, progress 1, done 1."""
+        with Zgate() as zgate:
+            producer = Dealer(self.context, zgate.endpoint("queues-producers"))
+            self.addCleanup(producer.close)
+            done, taken = (producer.send(b"qm.s", b"%d" % n) for n in range(2))
+            for n in range(2):
+                producer.send(b"qm.s", b"w%d" % n)
+            producer.take(b"qm.s")
+            producer.take(b"qm.s")
+            producer.request(b"FINISH", done, b"ok")
+            expected = ["Wait:\t\t2", "Progress:\t1", "Done:\t\t1"]
+
+            def counts():
+                status, body, _ = http(int(zgate.endpoint("gateway-http-port")), "GET", "/api/queues/status")
+                self.assertEqual(status, 200)
+                return body.decode().split("\n")[1:4]
+            wait_for(lambda: counts() == expected, what=f"the counts {expected}")
+
+    def test_row52_qmanager_operation_results(self):
+        """The seed's operations tests through zgate: examples/workqueue's worker computes, replies carry results."""
+        worker = subprocess.Popen([WORKQUEUE_WORKER, self.zgate.endpoint("queues-workers"), "ops", "4"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (worker.terminate(), worker.wait(timeout=10)))
+        producer = self.dealer()
+        cases = [(b"arithmetic", b"( ( 55 + 5 ) + ( 2 * 5 ) )", b"70"),
+                 (b"arithmetic", b"5 + 12 / 6 - 7 * 9", b"-56"),
+                 (b"arithmetic", b"(17 + (8-2) * (5*6))", b"197"),
+                 (b"fibonacci", b"20", b"6765"),
+                 (b"fibonacci", b"1", b"1"),
+                 (b"reverse", b"Hello, World", b"dlroW ,olleH"),
+                 (b"reverse", b"", b"")]
+        for queue, data, result in cases:
+            producer.request(b"SEND", queue, msgpack.packb({"reply": True}), data)
+            self.assertEqual(producer.socket.recv_multipart()[0::3], [b"REPLY", result], data)
+        for queue, data in ((b"arithmetic", b"1.2.3 + 1"), (b"arithmetic", b"2 % 3")):
+            producer.request(b"SEND", queue, msgpack.packb({"reply": True}), data)
+            self.assertEqual(producer.socket.recv_multipart()[2], b"422", data)
+        producer.request(b"SEND", b"encoder", msgpack.packb({"reply": True}), b"secret")
+        hashed = producer.socket.recv_multipart()[3].decode()
+        self.assertRegex(hashed, r"^\$2[aby]\$10\$[./A-Za-z0-9]{53}$")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt     # the libcrypt the worker hashed with: bcrypt's CompareHashAndPassword
+        self.assertEqual(crypt.crypt("secret", hashed), hashed)
+        self.assertNotEqual(crypt.crypt("Secret", hashed), hashed)
 
 
 if __name__ == "__main__":
