@@ -13,9 +13,9 @@ import sys
 import tempfile
 import time
 import unittest
-import warnings
 import urllib.error
 import urllib.request
+import warnings
 
 import msgpack
 import zmq
