@@ -20,6 +20,8 @@
 #include "zg_qrecent.h"
 #include "zg_qdurable.h"
 #include "zg_qbytes.h"
+#include "zg_qexpiry.h"
+#include "zg_qtest.h"
 
 struct _zg_qcore_t {
     const zg_qsettings_t *settings; //  The actor's settings, read live
@@ -200,6 +202,7 @@ s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
     task->worker = worker;
     task->attempt++;
     task->started = self->wall;
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_TTL_TIMER);
     zg_qdurable_deliver (self->durable, task);
     queue->in_progress++;
     zg_task_list_add (&worker->held, task, false);
@@ -361,7 +364,7 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
     zg_taskq_t *queue = task->queue;
     queue->dead++;
     char reason [ZG_WIRE_REASON_SIZE];
-    zg_wire_reason (reason, "is dead after %u deliveries", task->attempt);
+    zg_qexpiry_reason (task, reason);
     s_send_error (self, task, ZG_ERR_GONE, reason);
     zg_taskq_t *dead_letters = NULL;
     char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
@@ -377,6 +380,7 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
         s_assign_queue (self, task, dead_letters);
         zg_taskq_push (dead_letters, task, false);
         task->state = ZG_TASK_DEAD;
+        zg_qexpiry_start (self->tasks, task, task->ttl, self->now, self->wall);
         zg_qdurable_dead_letter (self->durable, task);
         dead_letters->sent++;
         s_dispatch (self, dead_letters);
@@ -403,6 +407,7 @@ s_requeue (zg_qcore_t *self, zg_task_t *task)
         queue->redelivered++;
         zg_qdurable_requeue (self->durable, task);
         zg_taskq_push (queue, task, true);
+        zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
     }
 }
 
@@ -543,6 +548,7 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
         task = s_scatter (self, queue, submit);
     else {
         task = s_create (self, queue, submit, options->reply);
+        zg_qexpiry_start (self->tasks, task, options->ttl, self->now, self->wall);
         zmq_msg_move (&task->payload, submit->payload);
         if (zg_qdurable_create (self->durable, task)) {
             *code = ZG_ERR_STORAGE;
@@ -599,6 +605,7 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
     if (record->state != ZG_TASK_IN_PROGRESS) {
         zg_taskq_push (task->queue, task, false);
         task->state = record->state;        //  Dead, in a dead-letter queue
+        zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
     }
     return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
 }
@@ -776,6 +783,8 @@ zg_qcore_expire (zg_qcore_t *self)
     //  An unanswered delivery counts as a nack
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_ACK_TIMER, self->now)))
         zg_qcore_nack (self, task);
+    while ((task = zg_qexpiry_due (self->tasks, self->now)))
+        s_kill (self, task);
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_REPLY_TIMER, self->now)))
         if (!task->scatter)
             s_send_error (self, task, ZG_ERR_TIMEOUT, "timed out waiting for its reply");
@@ -802,6 +811,7 @@ zg_qcore_next_deadline (zg_qcore_t *self)
     int64_t deadlines [] = {
         zg_tasks_next_deadline (self->tasks, ZG_TASKS_ACK_TIMER),
         zg_tasks_next_deadline (self->tasks, ZG_TASKS_REPLY_TIMER),
+        zg_tasks_next_deadline (self->tasks, ZG_TASKS_TTL_TIMER),
         zg_qworkers_next_deadline (self->registry, self->settings->worker_timeout),
         self->finished.head? self->finished.head->expires: INT64_MAX
     };
@@ -850,31 +860,6 @@ zg_qcore_errors (zg_qcore_t *self)
 //  --------------------------------------------------------------------------
 //  Self test
 
-//  The outbox as "VERB name third;" per message (then emptied)
-static const char *
-s_test_sent (zg_qcore_t *core)
-{
-    static char text [1024];
-    return zg_qoutbox_text (zg_qcore_outbox (core), text, sizeof text);
-}
-
-//  Submit a task from producer "p", req "r"; returns 0 or the error code
-static int
-s_test_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id)
-{
-    zmq_msg_t frames [3];
-    const char *texts [] = { "data", "p", "r" };
-    for (int index = 0; index < 3; index++)
-        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
-    int code;
-    char reason [ZG_WIRE_REASON_SIZE];
-    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
-    for (int index = 0; index < 3; index++)
-        zmq_msg_close (&frames [index]);
-    return rc? code: 0;
-}
-
 void
 zg_qcore_test (bool verbose)
 {
@@ -893,15 +878,15 @@ zg_qcore_test (bool verbose)
     char reason [ZG_WIRE_REASON_SIZE];
 
     //  Tasks wait for a worker; a worker gets them up to its credit
-    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
-    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
-    assert (streq (s_test_sent (core), ""));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
+    assert (streq (zg_qtest_sent (core), ""));
     zg_qname_t names [] = { { false, "jobs" }, { true, "cmd" } };
     zg_qoptions_t ready = { .prefetch = 1, .names = names, .name_count = 2 };
     zg_qworker_t *w1 = zg_qcore_ready (core, NULL, (const byte *) "c1", 2, (const byte *) "w1", 2, &ready,
                                        &code, reason);
     assert (w1 && zg_qcore_worker (core, (const byte *) "c1", 2, (const byte *) "w1", 2) == w1);
-    assert (streq (s_test_sent (core), "DELIVER w1 1;"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 1;"));
     assert (zg_qcore_held (core, w1, 2) == NULL);
 
     //  ACK: the reply goes to the producer, the credit brings the next task
@@ -909,26 +894,26 @@ zg_qcore_test (bool verbose)
     zmq_msg_init_size (&answer, 2);
     zg_qcore_ack (core, zg_qcore_held (core, w1, 1), &answer);
     zmq_msg_close (&answer);
-    assert (streq (s_test_sent (core), "REPLY r 1;DELIVER w1 2;"));
+    assert (streq (zg_qtest_sent (core), "REPLY r 1;DELIVER w1 2;"));
     assert (zg_qcore_task (core, 1)->state == ZG_TASK_DONE);
 
     //  NACK: back to the head; then its ack timeout uses up max-deliveries,
     //  so it goes to the dead letters and the producer hears 410
     zg_qcore_nack (core, zg_qcore_held (core, w1, 2));
-    assert (streq (s_test_sent (core), "DELIVER w1 2;"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 2;"));
     assert (zg_qcore_next_deadline (core) == now + 500);
     zg_qcore_set_clock (core, now += 500, 50500);
     zg_qcore_expire (core);
-    assert (streq (s_test_sent (core), "ERROR r 410;"));
+    assert (streq (zg_qtest_sent (core), "ERROR r 410;"));
     zg_task_t *dead = zg_qcore_task (core, 2);
     assert (dead->state == ZG_TASK_DEAD && dead->attempt == 2 && streq (dead->queue->name, "jobs.dead"));
     assert (zg_qcore_queue (core, "jobs.dead", false)->waiting == 1);
 
     //  max-pending: one delivered, two wait, the next is refused (nothing changes)
     for (int index = 0; index < 3; index++)
-        assert (s_test_submit (core, "jobs", false, &reply, id) == 0);
-    assert (streq (s_test_sent (core), "DELIVER w1 3;"));
-    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
+        assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 3;"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
     assert (zg_qcore_task (core, 6) == NULL);
 
     //  Scatter: w2 (a command worker) takes its copy now, w1 (no credit)
@@ -937,30 +922,30 @@ zg_qcore_test (bool verbose)
     zg_qoptions_t commands = { .prefetch = 1, .names = names + 1, .name_count = 1 };
     zg_qworker_t *w2 = zg_qcore_ready (core, NULL, (const byte *) "c2", 2, (const byte *) "w2", 2, &commands,
                                        &code, reason);
-    assert (w2 && streq (s_test_sent (core), ""));
-    assert (s_test_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
-    assert (streq (s_test_sent (core), "DELIVER w2 8;"));
+    assert (w2 && streq (zg_qtest_sent (core), ""));
+    assert (zg_qtest_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w2 8;"));
     zg_qcore_ack (core, zg_qcore_held (core, w2, 8), NULL);
-    assert (streq (s_test_sent (core), "REPLY r 6;"));
+    assert (streq (zg_qtest_sent (core), "REPLY r 6;"));
     zg_qcore_bye (core, &w1);
     assert (w1 == NULL);
-    assert (streq (s_test_sent (core), "END r 6;"));
+    assert (streq (zg_qtest_sent (core), "END r 6;"));
     assert (zg_qcore_task (core, 7)->state == ZG_TASK_FAILED);
     assert (zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
     assert (zg_qcore_queue (core, "jobs", false)->waiting == 3);
 
     //  Refusals: an unknown command, max-tasks, max-queues
-    assert (s_test_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
+    assert (zg_qtest_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
     settings.max_tasks = 8;
-    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
     settings.max_tasks = 100;
     settings.max_queues = 3;
-    assert (s_test_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    assert (zg_qtest_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
     zg_qname_t other [] = { { false, "other" } };
     zg_qoptions_t more = { .prefetch = 1, .names = other, .name_count = 1 };
     assert (!zg_qcore_ready (core, w2, (const byte *) "c2", 2, (const byte *) "w2", 2, &more, &code, reason));
     assert (code == ZG_ERR_UNAVAILABLE);
-    assert (streq (s_test_sent (core), ""));
+    assert (streq (zg_qtest_sent (core), ""));
 
     //  A silent worker is declared dead, a producer waiting too long hears
     //  408, and finished tasks are forgotten after result-ttl
@@ -968,10 +953,10 @@ zg_qcore_test (bool verbose)
     zg_qcore_expire (core);
     assert (!zg_qcore_worker (core, (const byte *) "c2", 2, (const byte *) "w2", 2));
     assert (zg_qcore_task (core, 5)->state == ZG_TASK_WAITING);
-    assert (streq (s_test_sent (core), ""));
+    assert (streq (zg_qtest_sent (core), ""));
     zg_qcore_set_clock (core, now += 100000, 160000);
     zg_qcore_expire (core);
-    assert (streq (s_test_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
+    assert (streq (zg_qtest_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
     assert (zg_qcore_task (core, 1) == NULL && zg_qcore_task (core, 6) == NULL);
     json_object *stats = zg_qcore_stats (core);
     assert (json_object_get_int64 (json_object_object_get (stats, "tasks")) == 4);

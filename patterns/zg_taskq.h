@@ -74,6 +74,11 @@ void
 void
     zg_taskq_push (zg_taskq_t *self, zg_task_t *task, bool at_head);
 
+//  Take a waiting task out of its queue (it expired, or the queue is
+//  deleted)
+void
+    zg_taskq_remove (zg_taskq_t *self, zg_task_t *task);
+
 //  The next waiting task for the seat at the head of the line, which moves
 //  to the back; NULL if no task waits or no seat is in line
 zg_task_t *
