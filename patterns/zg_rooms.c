@@ -34,6 +34,7 @@ typedef struct {
     int64_t ack_timeout;            //  Default ack timeout of a room, ms
     int64_t hold;                   //  Default: rooms hold messages without members
     int64_t max_clients;            //  Logical clients alive at once
+    int64_t max_clients_per_connection;     //  Of them, made by one connection or identity
     int64_t max_rooms;              //  Rooms that exist at once
     int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
@@ -53,6 +54,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "ack-timeout", offsetof (s_settings_t, ack_timeout), ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT },
     { "hold", offsetof (s_settings_t, hold), 0, 1 },
     { "max-clients", offsetof (s_settings_t, max_clients), 1, 100000000 },
+    { "max-clients-per-connection", offsetof (s_settings_t, max_clients_per_connection), 1, 100000000 },
     { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
     { "room-idle-timeout", offsetof (s_settings_t, room_idle_timeout), 0, 86400000 },
     { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
@@ -344,17 +346,19 @@ s_self_packer (self_t *self)
 static void
 s_self_hello (self_t *self)
 {
-    if ((int64_t) zg_rclients_size (self->clients) >= self->settings.max_clients) {
-        s_self_error (self, ZG_ERR_UNAVAILABLE, "too many clients (max-clients %" PRId64 ")",
-                      self->settings.max_clients);
-        return;
-    }
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
-    zg_rclient_t *client = zg_rclients_add (self->clients, routing.data, routing.size, self->now);
-    if (zg_security_on (self->security) && zg_wire_identity (&self->request))
-        zg_rclients_set_owner (client, zg_wire_identity (&self->request));
-    zg_wire_part_t result = { client->id, client->id_size };
-    s_self_ok (self, &result, 1);
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_rclient_t *client = zg_rclients_hello (self->clients, routing.data, routing.size,
+                                              zg_wire_identity (&self->request), zg_security_on (self->security),
+                                              self->settings.max_clients, self->settings.max_clients_per_connection,
+                                              self->now, &code, reason);
+    if (client) {
+        zg_wire_part_t result = { client->id, client->id_size };
+        s_self_ok (self, &result, 1);
+    }
+    else
+        s_self_error (self, code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -812,24 +816,6 @@ s_test_expect (zmsg_t **msg_p, const char *first, ...)
 }
 
 //  --------------------------------------------------------------------------
-//  An integer field of a msgpack map answer (an array's length, 0 for nil)
-
-static int64_t
-s_test_map_int (zmsg_t *msg, const char *key)
-{
-    zframe_t *frame = zmsg_last (msg);
-    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
-    assert (map && json_object_is_type (map, json_type_object));
-    json_object *item;
-    int64_t value = -1;
-    if (json_object_object_get_ex (map, key, &item))
-        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
-                                                           : json_object_get_int64 (item);
-    json_object_put (map);
-    return value;
-}
-
-//  --------------------------------------------------------------------------
 
 void
 zg_rooms_test (bool verbose)
@@ -899,12 +885,12 @@ zg_rooms_test (bool verbose)
         zmsg_destroy (&event);
     }
     answer = s_test_request (producer, "PEEK", "p", "lobby", NULL);
-    assert (s_test_map_int (answer, "backlog") == 1);
-    assert (s_test_map_int (answer, "messages") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "backlog") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "messages") == 1);
     zmsg_destroy (&answer);
     answer = s_test_request (producer, "STATE", "s", "lobby", NULL);
-    assert (s_test_map_int (answer, "members") == 2);
-    assert (s_test_map_int (answer, "acked") == 0);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "members") == 2);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "acked") == 0);
     zmsg_destroy (&answer);
     //  Wrong tokens change nothing
     answer = s_test_request (member, "ACK", "9", alice, "lobby", "2", NULL);
@@ -941,8 +927,8 @@ zg_rooms_test (bool verbose)
     answer = s_test_request (producer, "SEND", "g", "lobby", "0", "full", NULL);
     s_test_expect (&answer, "ERROR", "g", "429", NULL);
     answer = s_test_request (producer, "METRICS", "m", "1", NULL);
-    assert (s_test_map_int (answer, "top_rooms") == 1);
-    assert (s_test_map_int (answer, "backlog") == 3);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "top_rooms") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "backlog") == 3);
     zmsg_destroy (&answer);
     //  Room options: a malformed map is refused
     answer = s_test_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\x01", NULL);

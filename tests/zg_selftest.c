@@ -56,6 +56,7 @@
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
 #include "zg_roomq.h"
+#include "zg_slots.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
@@ -104,6 +105,7 @@ static const s_test_t s_tests [] = {
     { "zg_producer", zg_producer_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
+    { "zg_slots", zg_slots_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
