@@ -55,6 +55,8 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },
     { "pull-buffer-size", offsetof (zg_gw_settings_t, pull_buffer_size), 1, 10000000 },
     { "max-pull-subscribers", offsetof (zg_gw_settings_t, max_pull_subscribers), 1, 10000000 },
+    { "max-pull-subscribers-per-address", offsetof (zg_gw_settings_t, max_pull_subscribers_per_address), 1,
+      10000000 },
     { "pull-idle-timeout", offsetof (zg_gw_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },

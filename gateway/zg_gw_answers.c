@@ -464,6 +464,16 @@ zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message)
     s_answer_waiting (self, INT64_MAX, status, message);
 }
 
+char *
+zg_gw_answers_http_holder (zg_http_t *http)
+{
+    assert (http);
+    char address [64] = "";
+    if (http->wsi)
+        lws_get_peer_simple (http->wsi, address, sizeof address);
+    return zsys_sprintf ("address:%s", address);
+}
+
 json_object *
 zg_gw_answers_body (zg_gw_answers_t *self, zg_http_t *http)
 {

@@ -45,6 +45,7 @@ typedef struct {
     int64_t max_body_size;          //  Largest HTTP body
     int64_t pull_buffer_size;       //  Messages per pull subscriber
     int64_t max_pull_subscribers;   //  Pull subscribers in all
+    int64_t max_pull_subscribers_per_address;   //  Of them, made from one address
     int64_t pull_idle_timeout;      //  Pull subscriber life without fetch, ms
     int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
     int64_t write_batch;            //  Bytes coalesced per write
@@ -234,6 +235,11 @@ size_t
 //  Answer every transaction still waiting with status and message
 void
     zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message);
+
+//  Who holds the names an HTTP request makes (zg_slots' key, freed by the
+//  caller): its client's address
+char *
+    zg_gw_answers_http_holder (zg_http_t *http);
 
 //  The JSON object body of a POST, the caller's; NULL after replying 400
 //  (or 413)
