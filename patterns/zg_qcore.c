@@ -611,6 +611,18 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
 }
 
 //  --------------------------------------------------------------------------
+//  Transition: a waiting task is dropped with its queue (zg_qadmin)
+
+void
+zg_qcore_drop (zg_qcore_t *self, zg_task_t *task)
+{
+    assert (self && task && task->queue->waiting > 0 && !task->worker);
+    zg_taskq_remove (task->queue, task);
+    s_send_error (self, task, ZG_ERR_GONE, "is deleted with its queue");
+    s_forget (self, task);
+}
+
+//  --------------------------------------------------------------------------
 //  A restored task that was in progress is taken back
 
 void

@@ -18,6 +18,7 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_qadmin.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 
@@ -451,6 +452,44 @@ s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
 }
 
 //  --------------------------------------------------------------------------
+//  DELETE req queue options: an admin deletes a queue (zg_qadmin); the OK
+//  says how many waiting tasks were dropped
+
+static void
+s_producer_delete (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    zg_wire_part_t req = zg_wire_frame (request, 2);
+    const char *data = (const char *) request->data [3];
+    size_t size = request->size [3];
+    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
+                           "delete", "queues"))
+        return;
+    if (!zg_qsettings_valid_name (&self->settings, data, size)) {
+        s_self_error (self, request, req, ZG_ERR_BAD_REQUEST, "invalid queue name '%.*s'", s_quote (size), data);
+        return;
+    }
+    char name [ZG_QOPTIONS_NAME_MAX + 1];
+    memcpy (name, data, size);
+    name [size] = 0;
+    uint64_t dropped;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    char text [ZG_WIRE_NUMBER_SIZE];
+    if (zg_qadmin_delete (self->core, name, request->data [4], request->size [4], &dropped, &code, reason))
+        s_self_error (self, request, req, code, "%s", reason);
+    else {
+        zg_wire_format_uint (dropped, text);
+        if (self->durable && req.size)    //  OK once the drops are durable
+            zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, text);
+        else {
+            zg_wire_part_t parts [] = { zg_wire_str (text) };
+            s_self_ok (self, request, parts, 1);
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  PING req
 
 static void
@@ -562,6 +601,7 @@ static const s_command_t s_producer_commands [] = {
     { "CALL", 5, 5, s_producer_submit, "CALL is [CALL][req][options][name/params/data]", false },
     { "GET", 4, 4, s_producer_get, "GET is [GET][req][id]", false },
     { "STATS", 3, 3, s_producer_stats, "STATS is [STATS][req]", false },
+    { "DELETE", 5, 5, s_producer_delete, "DELETE is [DELETE][req][queue][options]", false },
     { "PING", 3, 3, s_producer_ping, "PING is [PING][req]", false },
     { NULL }
 };
@@ -916,6 +956,13 @@ zg_queues_test (bool verbose)
     assert (zg_qtest_contains (map, "jobs.dead"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
+    //  DELETE: an admin's (inproc is trusted); an unknown queue is 404
+    zstr_sendx (producer, "DELETE", "d1", "jobs.dead", "", NULL);
+    zg_qtest_expect_done (producer, "OK", "d1", NULL);
+    zstr_sendx (producer, "DELETE", "d2", "nothing", "", NULL);
+    zg_qtest_expect_done (producer, "ERROR", "d2", "404");
+    zstr_sendx (producer, "DELETE", "d3", "bad name", "", NULL);
+    zg_qtest_expect_done (producer, "ERROR", "d3", "400");
     if (verbose) {
         char *stats = zg_actor_stats (queues);
         printf ("%s ", stats);
