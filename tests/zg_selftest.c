@@ -59,6 +59,7 @@
 #include "zg_roomq.h"
 #include "zg_slots.h"
 #include "zg_rclients.h"
+#include "zg_rtest.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
 #include "zg_member.h"
@@ -111,6 +112,7 @@ static const s_test_t s_tests [] = {
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
+    { "zg_rtest", zg_rtest_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
     { "zg_member", zg_member_test },
