@@ -513,6 +513,8 @@ s_method (struct lws *wsi)
         return ZG_HTTP_POST;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_OPTIONS_URI))
         return ZG_HTTP_OPTIONS;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_DELETE_URI))
+        return ZG_HTTP_DELETE;
     return ZG_HTTP_OTHER;
 }
 

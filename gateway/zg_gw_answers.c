@@ -84,6 +84,12 @@ zg_gw_answers_counters (zg_gw_answers_t *self)
     return &self->counters;
 }
 
+const zg_gw_settings_t *
+zg_gw_answers_settings (zg_gw_answers_t *self)
+{
+    return self->settings;
+}
+
 uint64_t
 zg_gw_answers_new_id (zg_gw_answers_t *self)
 {
@@ -408,6 +414,24 @@ zg_gw_answers_number (zg_gw_answers_t *self, zg_pending_request_t *pending, cons
     json_object *body = json_object_new_object ();
     json_object_object_add (body, field, json_object_new_int64 (number));
     zg_gw_answers_answer (self, pending, &answer, 200, &body);
+}
+
+void
+zg_gw_answers_admin (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg)
+{
+    assert (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE);
+    zframe_t *frame = streq (command, "OK")? zmsg_pop (msg): NULL;
+    if (!frame)
+        zg_gw_answers_native_error (self, pending, msg);
+    else
+    if (pending->kind == ZG_PENDING_ADMIN_LIST)
+        zg_gw_answers_map (self, pending, "admin", frame);
+    else {
+        char *text = zframe_strdup (frame);
+        zg_gw_answers_number (self, pending, "deleted", "dropped", text);
+        zstr_free (&text);
+    }
+    zframe_destroy (&frame);
 }
 
 //  ==========================================================================

@@ -89,6 +89,10 @@ zg_codec_t *
 zg_gw_counters_t *
     zg_gw_answers_counters (zg_gw_answers_t *self);
 
+//  The settings it was made with
+const zg_gw_settings_t *
+    zg_gw_answers_settings (zg_gw_answers_t *self);
+
 //  A new id for a session, an HTTP transaction or a pending request
 uint64_t
     zg_gw_answers_new_id (zg_gw_answers_t *self);
@@ -208,6 +212,11 @@ void
 //  A msgpack map answer, decoded; an HTTP body and a WebSocket answer
 void
     zg_gw_answers_map (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *op, zframe_t *frame);
+
+//  The answer to an admin's request (ZG_PENDING_ADMIN_*, zg_gw_admin):
+//  an ERROR, the list's map, or a DELETE's count of what it dropped
+void
+    zg_gw_answers_admin (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg);
 
 //  An integer field of an OK answer
 void

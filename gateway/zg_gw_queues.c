@@ -120,6 +120,16 @@ s_self_request (zg_gw_queues_t *self, const char *command, zg_pending_request_t 
     return zg_gw_answers_request (self->answers, self->linked? self->producer: NULL, command, &pending, fields_p);
 }
 
+//  An admin's request
+
+int
+zg_gw_queues_admin (zg_gw_queues_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                    zmsg_t **fields_p)
+{
+    zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, kind, http_id, true, NULL);
+    return s_self_request (self, command, pending, fields_p);
+}
+
 //  ==========================================================================
 //  WebSocket producers and workers
 
@@ -500,6 +510,9 @@ s_self_handle_producer (zg_gw_queues_t *self)
     zg_pending_request_t *pending = key? zg_gw_answers_pending (self->answers, key): NULL;
     if (pending && command) {
         bool done = true;
+        if (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE)
+            zg_gw_answers_admin (self->answers, pending, command, msg);
+        else
         if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
             zframe_t *map = zmsg_pop (msg);
             zg_gw_answers_map (self->answers, pending, "task_state", map);

@@ -242,6 +242,26 @@ zg_gw_topics_tick (zg_gw_topics_t *self, int64_t now)
     zg_gw_history_tick (self->history, now);
 }
 
+//  --------------------------------------------------------------------------
+//  An admin's view of the pull subscribers, and their deletion
+
+json_object *
+zg_gw_topics_pull_list (zg_gw_topics_t *self, size_t limit)
+{
+    return zg_pull_list (self->pull, zclock_mono (), limit);
+}
+
+bool
+zg_gw_topics_pull_remove (zg_gw_topics_t *self, const char *id)
+{
+    char *subject = zg_pull_remove (self->pull, id);
+    if (!subject)
+        return false;
+    zg_topicmap_release (self->topicmap, subject);
+    zstr_free (&subject);
+    return true;
+}
+
 //  ==========================================================================
 //  WebSocket subscribers and publishers
 

@@ -221,6 +221,21 @@ zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t 
 }
 
 //  --------------------------------------------------------------------------
+//  Forget a subscriber: out of its subject's list and its holder's slots
+
+static void
+s_remove (zg_pull_t *self, s_subscriber_t *subscriber)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subscriber->subject);
+    zlistx_delete (list, zlistx_find (list, subscriber));
+    if (zlistx_size (list) == 0)
+        zhashx_delete (self->by_subject, subscriber->subject);
+    if (subscriber->holder)
+        zg_slots_give (self->slots, subscriber->holder);
+    zhashx_delete (self->by_id, subscriber->id);
+}
+
+//  --------------------------------------------------------------------------
 //  Forget subscribers idle since before now - idle_timeout
 
 zlistx_t *
@@ -239,16 +254,48 @@ zg_pull_expire (zg_pull_t *self, int64_t now)
             zlistx_set_destructor (subjects, (zlistx_destructor_fn *) zstr_free);
         }
         zlistx_add_end (subjects, strdup (subscriber->subject));
-        zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subscriber->subject);
-        zlistx_delete (list, zlistx_find (list, subscriber));
-        if (zlistx_size (list) == 0)
-            zhashx_delete (self->by_subject, subscriber->subject);
-        if (subscriber->holder)
-            zg_slots_give (self->slots, subscriber->holder);
-        zhashx_delete (self->by_id, subscriber->id);
+        s_remove (self, subscriber);
     }
     zlistx_destroy (&expired);
     return subjects;
+}
+
+//  --------------------------------------------------------------------------
+//  Forget subscriber id
+
+char *
+zg_pull_remove (zg_pull_t *self, const char *id)
+{
+    assert (self && id);
+    s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_lookup (self->by_id, id);
+    if (!subscriber)
+        return NULL;
+    char *subject = strdup (subscriber->subject);
+    s_remove (self, subscriber);
+    return subject;
+}
+
+//  --------------------------------------------------------------------------
+//  The subscribers as JSON
+
+json_object *
+zg_pull_list (zg_pull_t *self, int64_t now, size_t limit)
+{
+    assert (self);
+    json_object *list = json_object_new_array ();
+    for (s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_first (self->by_id);
+         subscriber && json_object_array_length (list) < limit;
+         subscriber = (s_subscriber_t *) zhashx_next (self->by_id)) {
+        json_object *item = json_object_new_object ();
+        json_object_object_add (item, "id", json_object_new_string (subscriber->id));
+        //  Subjects came in JSON bodies: they are valid UTF-8
+        json_object_object_add (item, "subject", json_object_new_string (subscriber->subject));
+        json_object_object_add (item, "holder", subscriber->holder? json_object_new_string (subscriber->holder): NULL);
+        json_object_object_add (item, "buffered", json_object_new_uint64 (zlistx_size (subscriber->buffer)));
+        json_object_object_add (item, "idle_ms", json_object_new_int64 (now - subscriber->last_fetch));
+        json_object_array_add (list, item);
+    }
+    return list;
 }
 
 //  --------------------------------------------------------------------------
@@ -328,8 +375,18 @@ zg_pull_test (bool verbose)
     zlistx_destroy (&subjects);
     assert (zg_pull_subscribers (pull, "a.b") == 0);
     assert (!zg_pull_fetch (pull, "a.b", second));
-    //  They gave their holder's slots back
-    assert (zg_pull_subscribe (pull, "again", "connection:1"));
+    //  They gave their holder's slots back; an admin lists and removes
+    const char *again = zg_pull_subscribe (pull, "again", "connection:1");
+    assert (again);
+    json_object *list = zg_pull_list (pull, zclock_mono (), 10);
+    assert (json_object_array_length (list) == 1);
+    json_object *item = json_object_array_get_idx (list, 0);
+    assert (streq (json_object_get_string (json_object_object_get (item, "holder")), "connection:1"));
+    json_object_put (list);
+    char *subject = zg_pull_remove (pull, again);
+    assert (subject && streq (subject, "again") && !zg_pull_remove (pull, "none"));
+    zstr_free (&subject);
+    assert (zg_pull_subscribers (pull, "again") == 0);
     assert (zg_budget_used (zg_budget_process ()) == used);
     free (first);
     free (second);

@@ -69,6 +69,16 @@ void
 zlistx_t *
     zg_pull_expire (zg_pull_t *self, int64_t now);
 
+//  Forget subscriber id (an admin deletes it); returns its subject (the
+//  caller frees it), or NULL if there is no such subscriber
+char *
+    zg_pull_remove (zg_pull_t *self, const char *id);
+
+//  The subscribers as a json-c array (the caller puts it), at most limit of
+//  them: [{"id", "subject", "holder", "buffered", "idle_ms"}]
+json_object *
+    zg_pull_list (zg_pull_t *self, int64_t now, size_t limit);
+
 //  Counters: messages buffered, dropped for full buffers, subscribers now
 void
     zg_pull_counters (zg_pull_t *self, uint64_t *delivered, uint64_t *dropped, size_t *subscribers);

@@ -49,6 +49,7 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pending.h"
+#include "zg_gw_admin.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
 #include "zg_gw_guard.h"
@@ -137,6 +138,7 @@ static const s_test_t s_tests [] = {
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
+    { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
