@@ -28,7 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
-#include "zg_gw_peers.h"
+#include "zg_slots.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include <openssl/crypto.h>
@@ -79,7 +79,7 @@ static const zg_int_setting_t s_queues_settings [] = {
 //  HTTP connection before its last callbacks.
 typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
-    char address [ZG_GW_PEERS_ADDRESS_SIZE];    //  Its client's address
+    char address [ZG_GW_ADDRESS_SIZE];  //  Its client's address
 } s_pss_t;
 
 //  The actor's state, one per gateway thread
@@ -98,7 +98,7 @@ typedef struct {
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
-    zg_gw_peers_t *peers;           //  Sessions per client address
+    zg_slots_t *peers;              //  Sessions per client address
     zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
@@ -140,7 +140,7 @@ s_self_new (zsock_t *pipe)
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
     self->listen = zg_gw_listen_new ();
     self->counters = zg_gw_answers_counters (self->answers);
-    self->peers = zg_gw_peers_new ();
+    self->peers = zg_slots_new ();
     return self;
 }
 
@@ -155,7 +155,7 @@ s_self_destroy (self_t **self_p)
     }
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
-    zg_gw_peers_destroy (&self->peers);
+    zg_slots_destroy (&self->peers);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_queues_destroy (&self->queues);
@@ -548,9 +548,9 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, status, message);
             }
-            char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
+            char address [ZG_GW_ADDRESS_SIZE] = "";
             lws_get_peer_simple (wsi, address, sizeof address);
-            if (!zg_gw_peers_admit (self->peers, address, self->settings.max_sessions_per_address)) {
+            if ((int64_t) zg_slots_held (self->peers, address) >= self->settings.max_sessions_per_address) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
             }
@@ -560,7 +560,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             s_self_http_finish (self, wsi);
             pss->session = s_self_open_session (self, wsi);
             lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
-            zg_gw_peers_add (self->peers, pss->address);
+            zg_slots_take (self->peers, pss->address, INT64_MAX);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -594,7 +594,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_CLOSED:
             if (pss->session) {
                 s_self_close_session (self, &pss->session);
-                zg_gw_peers_remove (self->peers, pss->address);
+                zg_slots_give (self->peers, pss->address);
             }
             return 0;
 

@@ -492,7 +492,7 @@ char *
 zg_gw_answers_http_holder (zg_http_t *http)
 {
     assert (http);
-    char address [64] = "";
+    char address [ZG_GW_ADDRESS_SIZE] = "";
     if (http->wsi)
         lws_get_peer_simple (http->wsi, address, sizeof address);
     return zsys_sprintf ("address:%s", address);

@@ -245,6 +245,9 @@ size_t
 void
     zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message);
 
+//  Longest client address kept (IPv6 text and a zone)
+#define ZG_GW_ADDRESS_SIZE 64
+
 //  Who holds the names an HTTP request makes (zg_slots' key, freed by the
 //  caller): its client's address
 char *

@@ -39,7 +39,6 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
-#include "zg_gw_peers.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
@@ -121,7 +120,6 @@ static const s_test_t s_tests [] = {
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
-    { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
