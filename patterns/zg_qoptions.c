@@ -207,7 +207,7 @@ zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const vo
     assert (self);
     assert (settings);
     *self = (zg_qoptions_t) {
-        .timeout = settings->reply_timeout, .ack_timeout = settings->ack_timeout, .ttl = settings->task_ttl,
+        .timeout = settings->reply_timeout, .ack_timeout = settings->ack_timeout, .ttl = -1,
         .prefetch = 1
     };
     *code = ZG_ERR_BAD_REQUEST;
@@ -300,7 +300,7 @@ zg_qoptions_test (bool verbose)
     char reason [ZG_WIRE_REASON_SIZE];
     assert (zg_qoptions_parse (&options, &settings, "", 0, false, &code, reason) == 0);
     assert (options.timeout == settings.reply_timeout && options.ack_timeout == settings.ack_timeout);
-    assert (options.prefetch == 1 && !options.reply && options.priority == 0 && options.ttl == settings.task_ttl);
+    assert (options.prefetch == 1 && !options.reply && options.priority == 0 && options.ttl == -1);
 
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);

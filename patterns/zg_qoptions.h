@@ -70,7 +70,8 @@ typedef struct {
     int64_t timeout;                //  Reply timeout, ms
     int64_t priority;               //  Task priority: higher first
     int64_t ack_timeout;            //  Ack timeout, ms
-    int64_t ttl;                    //  Time it may wait, ms, or 0 (zg_qexpiry)
+    int64_t ttl;                    //  Time it may wait, ms, or 0 (zg_qexpiry); -1 if
+                                    //  not given: its queue's default (zg_qttl)
     int64_t prefetch;               //  READY: prefetch
     zg_qname_t *names;              //  READY: queues and commands, or NULL
     size_t name_count;              //  READY: number of names

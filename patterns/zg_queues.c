@@ -19,6 +19,7 @@
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
 #include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 
@@ -38,6 +39,7 @@ typedef struct {
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
     zg_qdurable_t *durable;         //  The store the core journals to, or NULL
+    zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -78,6 +80,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
     self->security = zg_security_new ();
+    self->ttls = zg_qttl_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -94,6 +97,7 @@ s_self_destroy (self_t **self_p)
     zg_qcore_destroy (&self->core);
     zg_security_destroy (&self->security);
     zg_qdurable_destroy (&self->durable);
+    zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -173,6 +177,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->workers, value, error, size);
     if (streq (key, "data-dir"))
         return s_self_open (self, value, error, size);
+    if (streq (key, "task-ttls"))
+        return zg_qttl_set (self->ttls, value, self->settings.max_task_ttl, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -362,6 +368,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         s_self_error (self, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
                       self->settings.max_task_size);
     else {
+        //  A task that brings no ttl takes its queue's (task-ttls, task-ttl)
+        if (options.ttl < 0)
+            options.ttl = zg_qttl_lookup (self->ttls, text, self->settings.task_ttl);
         //  A command's payload is the line after the name and its slash
         zmq_msg_t rest;
         zmq_msg_init (&rest);

@@ -33,6 +33,7 @@
 #include "zg_qcore.h"
 #include "zg_qexpiry.h"
 #include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_request.h"
 #include "zg_producer.h"
 #include "zg_worker.h"
@@ -100,6 +101,7 @@ static const s_test_t s_tests [] = {
     { "zg_qcore", zg_qcore_test },
     { "zg_qexpiry", zg_qexpiry_test },
     { "zg_qadmin", zg_qadmin_test },
+    { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },

@@ -134,6 +134,37 @@ class QueueNamesTest(NamesBase):
         wait_for(dead, timeout=10, what="the web task in web.dead")
 
 
+class QueueDefaultsTest(NamesBase):
+    zgate_overrides = {"queues_task_ttl": 300, "queues_task_ttls": "fast.* 100ms; keep 0"}
+
+    def test_each_queue_has_its_default_ttl(self):
+        """queues/task-ttls gives queues their own default ttl (0: no limit); a task's ttl option wins; a
+        queue no rule names takes task-ttl; a malformed rule stops zgate at its start."""
+        producer = self.socket(zmq.DEALER, "queues-producers")
+        sends = [(b"fast.a", {"reply": True}), (b"other", {}), (b"keep", {}), (b"keep", {"ttl": 200})]
+        ids = []
+        for queue, options in sends:
+            producer.send_multipart([b"SEND", queue, queue, msgpack.packb(options), b"x"])
+            ok, _, task_id = producer.recv_multipart()
+            self.assertEqual(ok, b"OK")
+            ids.append(task_id)
+        error = producer.recv_multipart()
+        self.assertEqual(error[:3], [b"ERROR", b"fast.a", b"410"])
+        self.assertIn(b"(ttl 100 ms)", error[3])
+        time.sleep(1.0)
+        tasks = []
+        for task_id in ids:
+            producer.send_multipart([b"GET", b"g", task_id])
+            task = msgpack.unpackb(producer.recv_multipart()[2])
+            tasks.append((task["queue"], task["state"]))
+        self.assertEqual(tasks, [("fast.a.dead", "dead"), ("other.dead", "dead"), ("keep", "waiting"),
+                                 ("keep.dead", "dead")])
+        bad = Zgate(queues_task_ttls="jobs soon")
+        with self.assertRaises(AssertionError) as refused:
+            bad.start()
+        self.assertIn("task-ttls", str(refused.exception))
+
+
 class RoomNamesTest(NamesBase):
     zgate_overrides = {"rooms_room_idle_timeout": IDLE_MS, "rooms_client_timeout": IDLE_MS,
                        "rooms_max_clients_per_connection": 100, "rooms_max_clients": 150}
