@@ -229,6 +229,8 @@ zg_gw_admin_test (bool verbose)
     json_object_put (body);
     assert (s_test_serve (admin, queues, rooms, zg_gw_admin_delete, "/api/admin/queues/none", "none", NULL)
             == 404);
+    assert (s_test_serve (admin, queues, rooms, zg_gw_admin_delete, "/api/admin/queues/a b", "a b", NULL)
+            == 400);
     assert (s_test_serve (admin, queues, rooms, zg_gw_admin_list, "/api/admin/rooms", "", &body) == 200);
     assert (json_object_object_get (body, "top_rooms"));
     json_object_put (body);
