@@ -50,8 +50,10 @@ zg_qexpiry_due (zg_tasks_t *tasks, int64_t now)
 {
     assert (tasks);
     zg_task_t *task = zg_tasks_expired (tasks, ZG_TASKS_TTL_TIMER, now);
-    if (task)
+    if (task) {
         zg_taskq_remove (task->queue, task);
+        task->queue->expired++;
+    }
     return task;
 }
 
@@ -103,6 +105,7 @@ zg_qexpiry_test (bool verbose)
     assert (task->state == ZG_TASK_DEAD && streq (task->queue->name, "junk.dead"));
     assert (task->ttl_expires == wall + 100 && zg_qcore_next_deadline (core) == now + 100);
     assert (zg_qcore_queue (core, "junk", false)->waiting == 1);
+    assert (zg_qcore_queue (core, "junk", false)->expired == 1 && zg_qcore_queue (core, "junk", false)->dead == 1);
     char reason [ZG_WIRE_REASON_SIZE];
     zg_qexpiry_reason (task, reason);
     assert (streq (reason, "is expired (ttl 100 ms)"));

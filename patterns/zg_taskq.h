@@ -51,6 +51,7 @@ struct _zg_taskq_t {
     uint64_t done;                  //  Tasks acked
     uint64_t failed;                //  Tasks failed
     uint64_t dead;                  //  Tasks sent to the dead letters
+    uint64_t expired;               //  Of them, for their ttl (zg_qexpiry)
     uint64_t redelivered;           //  Tasks taken back for another delivery
     uint64_t refs;                  //  Tasks in the store and recent entries naming it
     int64_t bytes;                  //  Bytes its tasks hold, charged to the memory budget

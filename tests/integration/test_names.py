@@ -118,6 +118,7 @@ class QueueNamesTest(NamesBase):
         producer.send_multipart([b"GET", b"g", task_id])
         task = msgpack.unpackb(producer.recv_multipart()[2])
         self.assertEqual((task["queue"], task["state"]), ("orders.dead", "dead"))
+        self.assertEqual(http(self.port, "GET", "/api/admin/queues")[1]["queues"]["orders"]["expired"], 1)
         worker = self.socket(zmq.DEALER, "queues-workers")
         worker.send_multipart([b"READY", b"w", msgpack.packb({"queues": ["orders.dead"]})])
         self.assertEqual(worker.recv_multipart()[0], b"OK")
