@@ -109,6 +109,9 @@ class QueueNamesTest(NamesBase):
         """A task's own ttl: its waiting producer hears 410 "is expired", the task waits in <queue>.dead (a
         worker may take it there), and a ttl out of range is refused."""
         producer = self.socket(zmq.DEALER, "queues-producers")
+        # A task that waits on keeps the queue (and its counters) named
+        producer.send_multipart([b"SEND", b"k", b"orders", msgpack.packb({"ttl": 60000}), b"kept"])
+        self.assertEqual(producer.recv_multipart()[0], b"OK")
         producer.send_multipart([b"SEND", b"r", b"orders", msgpack.packb({"reply": True, "ttl": 100}), b"o1"])
         ok, _, task_id = producer.recv_multipart()
         self.assertEqual(ok, b"OK")
