@@ -427,10 +427,30 @@ typedef struct {
     zg_codec_kind_t kind;           //  What the payload is on the web
     json_object *value;             //  Its value if it is JSON, or NULL
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
-    uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
+    uint64_t seq;                   //  Its sequence number, 0 if not known (yet)
     const char *epoch;              //  Its topic's epoch, if seq
     bool with_epoch;                //  Its frames carry the epoch
+    const char *digits;             //  seq in decimal as received, or NULL (then seq is known)
+    size_t digit_count;             //  Characters in digits
+    bool watched;                   //  Some session recovers or awaits its first message
 } s_delivery_t;
+
+//  Whether a message has a sequence number: its topic keeps history
+static bool
+s_remembered (const s_delivery_t *delivery)
+{
+    return delivery->seq || delivery->digits;
+}
+
+//  Its sequence number, read from its digits when first needed: a JSON
+//  push copies the digits, only msgpack pushes and recoveries need it
+static uint64_t
+s_delivery_seq (s_delivery_t *delivery)
+{
+    if (!delivery->seq && delivery->digits)
+        zg_wire_parse_uint (delivery->digits, delivery->digit_count, UINT64_MAX, &delivery->seq);
+    return delivery->seq;
+}
 
 //  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
 //  "data":v}, written directly: the bytes json-c and s_pack would print for
@@ -447,15 +467,16 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     msgpack_sbuffer_clear (out);
     if (msgpack) {
         //  A map of three to six pairs, its keys and values fixed-size strings
-        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 1: 0) + (delivery->with_epoch? 1: 0));
+        char pairs = (char) (0x83 + (binary? 1: 0) + (s_remembered (delivery)? 1: 0)
+                           + (delivery->with_epoch? 1: 0));
         msgpack_sbuffer_write (out, &pairs, 1);
         msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
-        if (delivery->seq) {
+        if (s_remembered (delivery)) {
             msgpack_packer packer;
             msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
             msgpack_sbuffer_write (out, "\xa3seq", 4);
-            msgpack_pack_uint64 (&packer, delivery->seq);
+            msgpack_pack_uint64 (&packer, s_delivery_seq (delivery));
         }
         if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
@@ -468,10 +489,15 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     else {
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
-        if (delivery->seq) {
+        if (s_remembered (delivery)) {
+            //  The digits of the sequence frame, when there is one, are the
+            //  number's decimal form already
             char seq [ZG_WIRE_NUMBER_SIZE];
             msgpack_sbuffer_write (out, ",\"seq\":", 7);
-            msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+            if (delivery->digits)
+                msgpack_sbuffer_write (out, delivery->digits, delivery->digit_count);
+            else
+                msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
         }
         if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, ",\"epoch\":", 9);
@@ -496,7 +522,7 @@ s_history_frame (void *arg, const char *topic, const byte *payload, size_t size,
 {
     zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
     s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
-                              true };
+                              true, NULL, 0, false };
     zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
     json_object_put (delivery.value);
     return frame;
@@ -517,13 +543,17 @@ s_self_deliver (void *holder, void *arg)
     if (!*frame)
         *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
                                   session->msgpack);
-    if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
+    //  Recoveries and fresh subscriptions are asked about only while there
+    //  are any (delivery->watched, once per message, not per session)
+    if (delivery->watched
+    &&  zg_gw_history_take (self->history, session, delivery->topic, s_delivery_seq (delivery), *frame))
         return;
     //  A remembered topic's epoch goes to each new subscription once, not
     //  in every push: the frame shared by the others stays small
-    if (delivery->seq && zg_gw_history_first (self->history, session, delivery->topic) && !delivery->with_epoch) {
+    if (delivery->watched && zg_gw_history_first (self->history, session, delivery->topic)
+    &&  !delivery->with_epoch) {
         zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
-                                             delivery->seq, delivery->epoch, session->msgpack);
+                                             s_delivery_seq (delivery), delivery->epoch, session->msgpack);
         zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
         zg_frame_unref (&first);
         return;
@@ -553,17 +583,24 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
     s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
-                              0, NULL, false };
-    char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
-    size_t seq_size = zmq_msg_size (seq_frame);
-    if (seq_size > 0 && seq_size < sizeof seq) {
-        memcpy (seq, zmq_msg_data (seq_frame), seq_size);
-        seq [seq_size] = 0;
-        char *space = strchr (seq, ' ');
-        delivery.seq = space? strtoull (seq, NULL, 10): 0;
-        delivery.epoch = space? space + 1: NULL;
+                              0, NULL, false, NULL, 0, false };
+    //  "seq epoch", read in place: JSON pushes take the digits as they are
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
+    const char *text = (const char *) zmq_msg_data (seq_frame);
+    size_t text_size = zmq_msg_size (seq_frame);
+    const char *space = text_size? (const char *) memchr (text, ' ', text_size): NULL;
+    size_t epoch_size = space? text_size - (size_t) (space - text) - 1: 0;
+    //  The topics actor writes this frame: its digits are checked for their
+    //  count only
+    if (space && epoch_size < sizeof epoch && space > text && space - text <= 20) {
+        memcpy (epoch, space + 1, epoch_size);
+        epoch [epoch_size] = 0;
+        delivery.epoch = epoch;
+        delivery.digits = text;
+        delivery.digit_count = (size_t) (space - text);
         //  The first message of an epoch tells every subscriber the new epoch
-        delivery.with_epoch = delivery.seq == 1;
+        delivery.with_epoch = delivery.digit_count == 1 && *text == '1';
+        delivery.watched = zg_gw_history_watching (self->history);
     }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
@@ -859,16 +896,17 @@ zg_gw_topics_test (bool verbose)
     for (int index = 0; payloads [index]; index++)
         for (int msgpack = 0; msgpack < 2; msgpack++) {
             size_t size = index == 3? 3: strlen (payloads [index]);
-            //  Every other one carries a sequence number, as a remembered topic's
+            //  Every other one carries a sequence number, as a remembered topic's:
+            //  a known one, or (the last) the digits of a sequence frame
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
-                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
-                                      "00ff00ff00ff00ff", index == 1 };
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index == 1) * 70000,
+                                      "00ff00ff00ff00ff", index == 1, index == 3? "70000": NULL, 5, false };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
             json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
-            if (delivery.seq) {
-                json_object_object_add (message, "seq", json_object_new_uint64 (delivery.seq));
+            if (s_remembered (&delivery)) {
+                json_object_object_add (message, "seq", json_object_new_uint64 (s_delivery_seq (&delivery)));
                 if (delivery.with_epoch)
                     json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
             }

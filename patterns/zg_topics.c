@@ -327,12 +327,12 @@ s_self_forward_one (self_t *self)
         self->published++;
         self->delivered += counters->subscribers;
         //  A remembered topic's messages carry a third frame, [seq epoch]
-        char seq [ZG_TOPICS_HISTORY_SEQ_SIZE];
-        size_t seq_size = zg_topics_history_enabled (self->history)
-                        ? zg_topics_history_record (self->history, self->topic_key, &payload, seq): 0;
+        size_t seq_size = 0;
+        const char *seq = zg_topics_history_enabled (self->history)
+                        ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, seq_size? ZMQ_SNDMORE: 0);
-        if (seq_size)
+        zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+        if (seq)
             zmq_send (xpub, seq, seq_size, 0);
     }
     zmq_msg_close (&topic);
@@ -542,6 +542,8 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self) == -1)
                     break;
+        //  One commit per pass for what the pass recorded (topics/data-dir)
+        zg_topics_history_commit (self->history);
     }
     s_self_destroy (&self);
 }
@@ -698,11 +700,22 @@ s_test_history (bool verbose)
     assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
     assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
     assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+    //  topics/data-dir: set once; a directory that cannot be made is refused
+    char dir [] = "/tmp/zg-topics-test-XXXXXX";
+    assert (mkdtemp (dir));
+    assert (zg_actor_set (topics, "data-dir", "/proc/no/such", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", "", error, sizeof error) == -1);
+    assert (strstr (error, "restart only"));
 
     zsock_destroy (&dealer);
     zsock_destroy (&publisher);
     zsock_destroy (&subscriber);
     zactor_destroy (&topics);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 void

@@ -37,6 +37,7 @@ struct _zg_topics_history_t {
     uint64_t requests;              //  Requests answered
     uint64_t refused;               //  Requests refused with ERROR
     zg_security_t *security;        //  The actor's, or NULL: no checks
+    char *data_dir;                 //  topics/data-dir once set, or NULL
 };
 
 //  --------------------------------------------------------------------------
@@ -64,6 +65,7 @@ zg_topics_history_destroy (zg_topics_history_t **self_p)
     if (self) {
         zg_history_destroy (&self->history);
         zsock_destroy (&self->router);
+        zstr_free (&self->data_dir);
         free (self);
         *self_p = NULL;
     }
@@ -76,6 +78,22 @@ zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security)
     self->security = security;
 }
 
+//  topics/data-dir: set once, at start; "" keeps history in memory only
+static int
+s_self_set_dir (zg_topics_history_t *self, const char *dir, char *error, size_t size)
+{
+    if (streq (dir, self->data_dir? self->data_dir: ""))
+        return 0;
+    if (self->data_dir) {
+        snprintf (error, size, "topics/data-dir changes on a restart only");
+        return -1;
+    }
+    if (zg_history_persist (self->history, dir, error, size))
+        return -1;
+    self->data_dir = strdup (dir);
+    return 0;
+}
+
 int
 zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *value, char *error, size_t size)
 {
@@ -85,6 +103,8 @@ zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *v
                              : zg_actor_bind (self->router, value, error, size);
     if (streq (key, "history"))
         return zg_history_set_rules (self->history, value, error, size);
+    if (streq (key, "data-dir"))
+        return s_self_set_dir (self, value, error, size);
     if (strneq (key, "history-max-bytes"))
         return 1;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
@@ -108,24 +128,21 @@ zg_topics_history_enabled (zg_topics_history_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Writing the sequence frame
+//  Recording
 
-static size_t
-s_seq_frame (uint64_t seq, const char *epoch, char *text)
+const char *
+zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size)
 {
-    size_t length = zg_wire_format_uint (seq, text);
-    text [length++] = ' ';
-    memcpy (text + length, epoch, strlen (epoch) + 1);
-    return length + strlen (epoch);
+    assert (self && topic && payload && size);
+    const char *mark = NULL;
+    return zg_history_record (self->history, topic, payload, &mark, size)? mark: NULL;
 }
 
-size_t
-zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text)
+void
+zg_topics_history_commit (zg_topics_history_t *self)
 {
-    assert (self && topic && payload && text);
-    const char *epoch = NULL;
-    uint64_t seq = zg_history_record (self->history, topic, payload, &epoch);
-    return seq? s_seq_frame (seq, epoch, text): 0;
+    assert (self);
+    zg_history_commit (self->history);
 }
 
 //  --------------------------------------------------------------------------

@@ -30,8 +30,6 @@ extern "C" {
 
 typedef struct _zg_topics_history_t zg_topics_history_t;
 
-//  Room for a sequence frame, "seq epoch", NUL included
-#define ZG_TOPICS_HISTORY_SEQ_SIZE 40
 
 //  Create the memory of a topics actor: no rules, nothing remembered
 zg_topics_history_t *
@@ -66,11 +64,14 @@ bool
     zg_topics_history_enabled (zg_topics_history_t *self);
 
 //  Remember a message of topic (payload stays the caller's). If a rule
-//  names the topic, writes its sequence frame into text
-//  (ZG_TOPICS_HISTORY_SEQ_SIZE bytes) and returns the frame's length;
-//  else returns 0.
-size_t
-    zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text);
+//  names the topic, returns its sequence frame, "seq epoch", and sets *size
+//  to its length (valid until the next record); else returns NULL.
+const char *
+    zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size);
+
+//  End a loop pass: with topics/data-dir, its records are committed
+void
+    zg_topics_history_commit (zg_topics_history_t *self);
 
 //  Add the history counters to a STATS object: history_topics,
 //  history_messages, history_bytes, history_requests, history_refused

@@ -11,6 +11,7 @@
 #include "zg_catchup.h"
 #include "zg_wire.h"
 #include "zg_history.h"
+#include "zg_hstore.h"
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
@@ -79,6 +80,7 @@ static const s_test_t s_tests [] = {
     { "zg_budget", zg_budget_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
+    { "zg_hstore", zg_hstore_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
