@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qtest - the wire helpers of the queues actor's self test: options
-    frames, requests, expected answers and deliveries
+    frames, requests, expected answers and deliveries, and the dispatch
+    core's (zg_qcore) submit and outbox
 
     Test code only (zg_queues_test); each helper asserts what it expects.
     =========================================================================
