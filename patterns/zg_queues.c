@@ -920,19 +920,9 @@ zg_queues_test (bool verbose)
 
     //  FAIL is final; GET shows states, replies and reasons
     zstr_sendx (worker, "FAIL", "w1", third, "bad input", NULL);
-    zstr_sendx (producer, "GET", "g", third, NULL);
-    zmsg_t *answer = zg_qtest_expect (producer, "OK", "g", NULL);
-    zframe_t *map = zmsg_pop (answer);
-    assert (zg_qtest_contains (map, "failed"));
-    assert (zg_qtest_contains (map, "bad input"));
-    zframe_destroy (&map);
-    zmsg_destroy (&answer);
-    zstr_sendx (producer, "GET", "g", first, NULL);
-    answer = zg_qtest_expect (producer, "OK", "g", NULL);
-    map = zmsg_pop (answer);
-    assert (zg_qtest_contains (map, "ONE"));
-    zframe_destroy (&map);
-    zmsg_destroy (&answer);
+    zg_qtest_get_contains (producer, third, "failed");
+    zg_qtest_get_contains (producer, third, "bad input");
+    zg_qtest_get_contains (producer, first, "ONE");
 
     //  A silent worker is declared dead; its task goes to another worker
     assert (zg_actor_set (queues, "worker-timeout", "300", error, sizeof error) == 0);
@@ -940,30 +930,9 @@ zg_queues_test (bool verbose)
     zsock_set_rcvtimeo (other, 2000);
     zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("queues", "[jobs", NULL), NULL);
     zg_qtest_expect_done (other, "OK", "w2", NULL);
-    int64_t start = zclock_mono ();
-    char *moved = NULL;
-    while (!moved && zclock_mono () - start < 2000) {
-        zstr_sendx (other, "PING", "w2", NULL);
-        zsock_set_rcvtimeo (other, 50);
-        zmsg_t *msg = zmsg_recv (other);
-        if (msg) {
-            char *command = zmsg_popstr (msg);
-            if (streq (command, "DELIVER")) {
-                zstr_free (&command);
-                command = zmsg_popstr (msg);
-                moved = zmsg_popstr (msg);
-            }
-            zstr_free (&command);
-            zmsg_destroy (&msg);
-        }
-    }
+    char *moved = zg_qtest_ping_until_delivery (other, "w2", 2000);
     assert (moved && streq (moved, second));
     zstr_free (&moved);
-    //  Drain the answers to the pings
-    zmsg_t *pong;
-    while ((pong = zmsg_recv (other)))
-        zmsg_destroy (&pong);
-    zsock_set_rcvtimeo (other, 2000);
     assert (zg_actor_stat (queues, NULL, NULL, "workers") == 1);
     //  The rest of the test does not ping
     assert (zg_actor_set (queues, "worker-timeout", "10000", error, sizeof error) == 0);
@@ -1009,16 +978,11 @@ zg_queues_test (bool verbose)
 
     //  STATS on the wire is a msgpack map
     zstr_sendx (producer, "STATS", "s", NULL);
-    answer = zg_qtest_expect (producer, "OK", "s", NULL);
-    map = zmsg_pop (answer);
+    zmsg_t *answer = zg_qtest_expect (producer, "OK", "s", NULL);
+    zframe_t *map = zmsg_pop (answer);
     assert (zg_qtest_contains (map, "jobs.dead"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
-    if (verbose) {
-        char *stats = zg_actor_stats (queues);
-        printf ("%s ", stats);
-        free (stats);
-    }
 
     zstr_free (&first);
     zstr_free (&second);
