@@ -4,7 +4,8 @@
     a bridge and, over inproc, to the real topics, queues and rooms actors
     (zg_fuzz_gateway.h), with its path and JSON body as lws would hand them
 
-    Input, repeated until it ends: a method byte (GET, POST, other), then
+    Input, repeated until it ends: a method byte (GET, POST, OPTIONS,
+    DELETE, other), then
     the path and the body, each a length byte (0xEF: a 2-byte big-endian
     length follows) and that many bytes; an empty body is no body. A path
     with a '?' has a query: its arguments, split on '&' as lws splits them,
@@ -81,7 +82,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     const uint8_t *path, *body;
     size_t path_size, body_size;
     while (end - data >= 1) {
-        zg_http_method_t method = (zg_http_method_t) (*data++ % 3);
+        zg_http_method_t method = (zg_http_method_t) (*data++ % (ZG_HTTP_OTHER + 1));
         if (!s_field (&data, end, &path, &path_size) || !s_field (&data, end, &body, &body_size))
             break;
         char text [FUZZ_MAX_PATH + 1];

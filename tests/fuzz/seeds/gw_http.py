@@ -1,4 +1,4 @@
-# HTTP route seeds: (method 0 GET / 1 POST / 2 other, path, body)
+# HTTP route seeds: (method 0 GET / 1 POST / 2 OPTIONS / 3 DELETE / 4 other, path, body)
 import os
 d = 'tests/fuzz/corpus/gw_http'
 def field(b):
@@ -19,3 +19,6 @@ http('rooms-queries', [(1, '/api/rooms/lobby', '{"data":"a"}'), (0, '/api/rooms/
                        (0, '/api/rooms/lobby/peek?limit=1&offset=x', ''), (0, '/api/rooms/lobby/peek?offset', ''),
                        (0, '/api/rooms/lobby?top=1', ''), (0, '/api/rooms?top=2', ''), (0, '/api/rooms?top=-1&top=3', ''),
                        (0, '/api/rooms/lobby/peek?offset=9223372036854775807&limit=9223372036854775808', '')])
+http('admin-delete-queries', [(1, '/api/queues/jobs', '{"data":1}'), (3, '/api/admin/queues/jobs?if-empty=true', ''),
+                              (3, '/api/admin/queues/jobs?if-unused=maybe', ''), (3, '/api/admin/queues/jobs?if-empty', ''),
+                              (3, '/api/admin/queues/jobs?if-empty=false&if-unused=false', ''), (0, '/api/admin/queues', '')])
