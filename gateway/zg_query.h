@@ -3,8 +3,9 @@
     libwebsockets decoded them: one "name=value" (or "name") each, in order
 
     The gateway reads them off the connection once, when the request
-    starts, so that the routes (the rooms' ?offset=&limit= and ?top=) read
-    them from the request alone, as the fuzz target does.
+    starts, so that the routes (the rooms' ?offset=&limit= and ?top=, the
+    admin API's ?if-empty=&if-unused=) read them from the request alone, as
+    the fuzz targets do.
 
     Private to the gateway; runs in its lws thread.
     =========================================================================

@@ -10,7 +10,8 @@
     length follows) and that many bytes; an empty body is no body. A path
     with a '?' has a query: its arguments, split on '&' as lws splits them,
     go into the request's zg_query as zg_http_new puts lws' there (the
-    rooms routes read ?offset=&limit= and ?top=). Invariants: every request gets exactly
+    rooms routes read ?offset=&limit= and ?top=, the admin API's DELETE
+    ?if-empty=&if-unused=). Invariants: every request gets exactly
     one reply, at once or once the actors have answered (or its deadline
     passed); its status is one of the protocol's; a JSON reply (but a 204) is one JSON
     value and a newline. Runs as zg_fuzz_main.c says.
