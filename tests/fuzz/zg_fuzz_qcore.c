@@ -45,6 +45,7 @@
 
 #include "zg_classes.h"
 #include "zg_qcore.h"
+#include "zg_qttl.h"
 
 //  Connections and worker ids on each, producers
 #define FUZZ_CONNECTIONS 2
@@ -59,6 +60,7 @@ static const char *s_queue_names [] = { "jobs", "cmd", "jobs.dead", "other", "cm
 
 typedef struct {
     zg_qsettings_t settings;        //  Small limits
+    zg_qttl_t *ttls;                //  Queues' default ttls (task-ttls)
     zg_qcore_t *core;
     int64_t now;                    //  The core's clocks
     int64_t wall;
@@ -119,6 +121,9 @@ s_submit (fuzz_t *self, uint8_t argument, const uint8_t *options_data, size_t op
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qoptions_parse (&options, &self->settings, options_data, options_size, false, &code, reason);
     if (rc == 0 && !(options.scatter && !call) && (int64_t) payload_size <= self->settings.max_task_size) {
+        //  A task that brings no ttl takes its queue's (task-ttls, task-ttl)
+        if (options.ttl < 0)
+            options.ttl = zg_qttl_lookup (self->ttls, name, self->settings.task_ttl);
         char routing [8], req [24];
         s_producer_req (self, producer, routing, req, options.reply || options.scatter);
         //  Frames that own their bytes, as received ones do: the core keeps copies
@@ -392,6 +397,12 @@ s_fuzz_new (fuzz_t *self)
     settings->result_ttl = 4000;
     settings->max_results = 6;
     settings->recent_size = 3;
+    settings->task_ttl = 5000;
+    settings->max_task_ttl = 10000;
+    self->ttls = zg_qttl_new ();
+    char error [256];
+    int rc = zg_qttl_set (self->ttls, "jobs* 1500; other 0", settings->max_task_ttl, error, sizeof error);
+    assert (rc == 0);
     self->core = zg_qcore_new (settings);
     self->now = 1000;
     self->wall = 1700000000000;
@@ -403,6 +414,7 @@ static void
 s_fuzz_destroy (fuzz_t *self)
 {
     zg_qcore_destroy (&self->core);
+    zg_qttl_destroy (&self->ttls);
     zhashx_destroy (&self->waiting);
 }
 

@@ -83,3 +83,5 @@ write('take-finish-retry', [send(JOBS, options={'until-read': True}), send(OTHER
                             take(0, 0), finish(output=True), take(1, 0, 1, True), finish(retry=True), take(2, 0, 2),
                             clock(11), take(1, 3), finish(), read(0), read(1),
                             ready(0, 0, {'queues': ['jobs']}), send(JOBS, options={'until-read': True}), take(0, 0)])
+write('ttl', [send(JOBS, options={'ttl': 200, 'reply': True}), send(OTHER, 1), send(DEAD, 2, options={'ttl': 50}), clock(15),
+              ready(0, 0, {'queues': ['jobs.dead', 'other']}), clock(40), take(0, 0), clock(80)])
