@@ -61,6 +61,9 @@
 #include "zg_member.h"
 #include "zg_curve.h"
 #include "zg_log.h"
+#include "zg_redis_server.h"
+#include "zg_redis.h"
+#include "zg_redis_ring.h"
 
 typedef struct {
     const char *name;
@@ -78,6 +81,9 @@ static const s_test_t s_tests [] = {
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_redis_server", zg_redis_server_test },
+    { "zg_redis", zg_redis_test },
+    { "zg_redis_ring", zg_redis_ring_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
