@@ -184,7 +184,6 @@ s_ping (zg_redis_t *self, int64_t now)
     redisAppendCommand (self->context, "PING");
     self->last_heard = now;
     self->ping_due = true;
-    s_write (self, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -296,7 +295,6 @@ zg_redis_command (zg_redis_t *self, int argc, const char **argv, const size_t *a
     }
     if (!self->subscriber)
         self->pending++;
-    s_write (self, now);
     return 0;
 }
 
@@ -367,6 +365,16 @@ zg_redis_pending (zg_redis_t *self)
 {
     assert (self);
     return self->pending;
+}
+
+//  --------------------------------------------------------------------------
+//  Bytes of commands not yet written
+
+size_t
+zg_redis_buffered (zg_redis_t *self)
+{
+    assert (self);
+    return self->context? sdslen (self->context->obuf): 0;
 }
 
 //  --------------------------------------------------------------------------

@@ -67,8 +67,10 @@ bool
 void
     zg_redis_handle (zg_redis_t *self, short revents, int64_t now);
 
-//  Queue a command (arguments as binary strings) and start writing it.
-//  Returns 0, or -1 if the connection is not up (nothing queued)
+//  Queue a command (arguments as binary strings); it is written when the
+//  poll says the socket takes it (zg_redis_poll_item asks for POLLOUT), so
+//  the commands of one pass of the loop go out together. Returns 0, or -1
+//  if the connection is not up (nothing queued)
 int
     zg_redis_command (zg_redis_t *self, int argc, const char **argv, const size_t *argv_size);
 
@@ -90,6 +92,10 @@ uint64_t
 //  Commands whose answers are still due (not on a subscriber connection)
 size_t
     zg_redis_pending (zg_redis_t *self);
+
+//  Bytes of commands not yet written to the socket
+size_t
+    zg_redis_buffered (zg_redis_t *self);
 
 //  The address, as given
 const char *
