@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 
 //  How long a started server has to answer, ms
@@ -79,6 +80,8 @@ s_launch (zg_redis_server_t *self)
     pid_t pid = fork ();
     assert (pid >= 0);
     if (pid == 0) {
+        //  A test that fails an assertion leaves no server behind
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
         int null = open ("/dev/null", O_RDWR);
         dup2 (null, STDIN_FILENO);
         dup2 (null, STDOUT_FILENO);

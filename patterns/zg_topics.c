@@ -116,8 +116,9 @@ static void
 s_self_apply_options (self_t *self)
 {
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
-    //  The cluster bridge is one more subscriber
+    //  The cluster bridge is one more subscriber, and one more publisher
     zsock_set_sndhwm (zg_topics_link_socket (self->link), (int) self->settings.sndhwm);
+    zsock_set_rcvhwm (zg_topics_link_socket (self->link), (int) self->settings.rcvhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
     s_self_bound_messages (self);
 }

@@ -9,8 +9,10 @@
                     message a local publisher sent goes out (dropped and
                     counted when the bridge is that far behind: the
                     topics' sndhwm bounds it, as for any subscriber); the
-                    messages of other nodes' publishers come in, and the
-                    actor hands them to its subscribers only, never back
+                    messages of other nodes' publishers come in (bounded
+                    by the topics' rcvhwm, as for any publisher: the bridge
+                    drops and counts past it), and the actor hands them to
+                    its subscribers only, never back
         E.events    the prefixes local subscribers hold, as XPUB frames:
                     [1 prefix] when the first subscription to a prefix
                     starts, [0 prefix] when the last one ends; never
