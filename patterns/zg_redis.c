@@ -11,7 +11,8 @@
 
     Our own PINGs go out only when no answer is due, so on a plain
     connection the next reply after one is its PONG; on a subscriber one
-    the PONG is ["pong", ""], which no subscription message looks like.
+    the PONG is ["pong", ""] (or PONG before its first subscription),
+    which no subscription message looks like.
     =========================================================================
 */
 
@@ -306,6 +307,9 @@ s_is_pong (zg_redis_t *self, redisReply *reply)
 {
     if (!self->subscriber)
         return true;
+    //  A subscriber connection that has no subscription yet answers as a plain one
+    if (reply->type == REDIS_REPLY_STATUS)
+        return streq (reply->str, "PONG");
     return reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
         && reply->element [0]->type == REDIS_REPLY_STRING && streq (reply->element [0]->str, "pong");
 }
@@ -502,6 +506,8 @@ zg_redis_test (bool verbose)
     zg_redis_set_timeouts (subscriber, 1000, 600, 200);
     zg_redis_set_subscriber (subscriber);
     assert (s_test_run_until (subscriber, true, 2000));
+    //  Before its first subscription it pings as a plain connection
+    assert (s_test_reply (subscriber, 700) == NULL && zg_redis_up (subscriber));
     assert (s_test_command (subscriber, "PSUBSCRIBE", "zg-test.*", NULL) == 0);
     reply = s_test_reply (subscriber, 2000);
     assert (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3);
