@@ -7,7 +7,10 @@
     taken one by one. (hiredis' async API would need an event-loop adapter
     of our own for zmq_poll; the plain context's buffer calls are that loop
     already.) A connection is DOWN (waiting to retry), CONNECTING (waiting
-    for the socket to become writable) or UP.
+    for the socket to become writable), GREETING (waiting for the answer to
+    a first PING: a frozen Redis, or one beyond a partition that a proxy or
+    the kernel's backlog still accepts connections for, never gets past it)
+    or UP; the connect timeout bounds CONNECTING and GREETING together.
 
     Our own PINGs go out only when no answer is due, so on a plain
     connection the next reply after one is its PONG; on a subscriber one
@@ -27,6 +30,7 @@
 typedef enum {
     ZG_REDIS_DOWN,
     ZG_REDIS_CONNECTING,
+    ZG_REDIS_GREETING,
     ZG_REDIS_UP
 } s_state_t;
 
@@ -197,8 +201,8 @@ zg_redis_tick (zg_redis_t *self, int64_t now)
     if (self->state == ZG_REDIS_DOWN && now >= self->next_attempt)
         s_connect (self, now);
     else
-    if (self->state == ZG_REDIS_CONNECTING && now >= self->deadline)
-        s_fail (self, "connect timed out", now);
+    if ((self->state == ZG_REDIS_CONNECTING || self->state == ZG_REDIS_GREETING) && now >= self->deadline)
+        s_fail (self, self->state == ZG_REDIS_CONNECTING? "connect timed out": "no answer to PING in time", now);
     else
     if (self->state == ZG_REDIS_UP && s_waiting (self) && now - self->last_heard >= self->timeout)
         s_fail (self, "no answer in time", now);
@@ -216,7 +220,7 @@ zg_redis_next_tick (zg_redis_t *self)
     assert (self);
     if (self->state == ZG_REDIS_DOWN)
         return self->next_attempt;
-    if (self->state == ZG_REDIS_CONNECTING)
+    if (self->state == ZG_REDIS_CONNECTING || self->state == ZG_REDIS_GREETING)
         return self->deadline;
     return self->last_heard + (s_waiting (self)? self->timeout: self->timeout / 3);
 }
@@ -234,13 +238,13 @@ zg_redis_poll_item (zg_redis_t *self, zmq_pollitem_t *item)
     item->fd = self->context->fd;
     if (self->state == ZG_REDIS_CONNECTING || sdslen (self->context->obuf) > 0)
         item->events |= ZMQ_POLLOUT;
-    if (self->state == ZG_REDIS_UP)
+    if (self->state == ZG_REDIS_UP || self->state == ZG_REDIS_GREETING)
         item->events |= ZMQ_POLLIN;
     return true;
 }
 
 //  --------------------------------------------------------------------------
-//  A non-blocking connect finished: did it succeed?
+//  A non-blocking connect finished: if it succeeded, greet the server
 
 static void
 s_connected (zg_redis_t *self, int64_t now)
@@ -251,12 +255,36 @@ s_connected (zg_redis_t *self, int64_t now)
         s_fail (self, strerror (failure? failure: errno), now);
         return;
     }
-    self->state = ZG_REDIS_UP;
-    self->connects++;
-    self->backoff = ZG_REDIS_BACKOFF_MIN;
-    self->last_heard = now;
-    if (self->connects > 1)
-        zsys_notice ("zg_redis: connected to %s again", self->address);
+    self->state = ZG_REDIS_GREETING;
+    redisAppendCommand (self->context, "PING");
+}
+
+//  --------------------------------------------------------------------------
+//  The answer to the greeting: PONG makes the connection UP, anything else
+//  (an error such as LOADING while Redis reads its data) fails it
+
+static void
+s_greeted (zg_redis_t *self, int64_t now)
+{
+    void *reply = NULL;
+    if (redisGetReplyFromReader (self->context, &reply) == REDIS_ERR) {
+        s_fail (self, self->context->errstr, now);
+        return;
+    }
+    if (!reply)
+        return;
+    redisReply *answer = (redisReply *) reply;
+    if (answer->type == REDIS_REPLY_STATUS && streq (answer->str, "PONG")) {
+        self->state = ZG_REDIS_UP;
+        self->connects++;
+        self->backoff = ZG_REDIS_BACKOFF_MIN;
+        self->last_heard = now;
+        if (self->connects > 1)
+            zsys_notice ("zg_redis: connected to %s again", self->address);
+    }
+    else
+        s_fail (self, answer->type == REDIS_REPLY_ERROR? answer->str: "unexpected answer to PING", now);
+    freeReplyObject (reply);
 }
 
 //  --------------------------------------------------------------------------
@@ -268,14 +296,18 @@ zg_redis_handle (zg_redis_t *self, short revents, int64_t now)
     assert (self);
     if (self->state == ZG_REDIS_CONNECTING && (revents & (ZMQ_POLLOUT | ZMQ_POLLERR)))
         s_connected (self, now);
-    if (self->state == ZG_REDIS_UP && (revents & ZMQ_POLLOUT))
+    bool open = self->state == ZG_REDIS_UP || self->state == ZG_REDIS_GREETING;
+    if (open && (revents & ZMQ_POLLOUT))
         s_write (self, now);
-    if (self->state == ZG_REDIS_UP && (revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+    open = self->state == ZG_REDIS_UP || self->state == ZG_REDIS_GREETING;
+    if (open && (revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
         if (redisBufferRead (self->context) == REDIS_ERR)
             s_fail (self, self->context->errstr, now);
         else
             self->last_heard = now;
     }
+    if (self->state == ZG_REDIS_GREETING)
+        s_greeted (self, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -549,6 +581,9 @@ zg_redis_test (bool verbose)
     assert (s_test_command (redis, "PING", NULL, NULL) == 0);
     assert (s_test_run_until (redis, false, 2000));
     assert (streq (zg_redis_error (redis), "no answer in time"));
+    //  The kernel still accepts connections for it, but they never come up
+    assert (!s_test_run_until (redis, true, 1500));
+    assert (streq (zg_redis_error (redis), "no answer to PING in time"));
     zg_redis_server_pause (server, false);
     assert (s_test_run_until (redis, true, 2000));
 

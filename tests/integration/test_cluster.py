@@ -85,6 +85,17 @@ class ClusterTestCase(unittest.TestCase):
         cls.redis.stop()
         assert codes == [0] * len(codes), codes
 
+    def setUp(self):
+        self.sockets = []
+
+    def tearDown(self):
+        """Close the test's sockets and wait until no node holds a prefix in Redis, so tests do not see
+        each other's subscriptions."""
+        for sock in self.sockets:
+            sock.close()
+        for node in self.nodes:
+            wait_for(lambda: self.cluster_stats(node)["topics"]["prefixes"] == 0, what="the prefixes gone")
+
     @staticmethod
     def ready(node):
         return http(int(node.endpoint("gateway-http-port")), "GET", "/ready")[0]
@@ -100,6 +111,7 @@ class ClusterTestCase(unittest.TestCase):
         sub.connect(node.endpoint("topics-subscribers"))
         for prefix in prefixes:
             sub.subscribe(prefix)
+        self.sockets.append(sub)
         return sub
 
     def publisher(self, node):
@@ -108,6 +120,7 @@ class ClusterTestCase(unittest.TestCase):
         pub.sndhwm = 200000
         pub.rcvtimeo = TIMEOUT_MS
         pub.connect(node.endpoint("topics-publishers"))
+        self.sockets.append(pub)
         wait_everything(pub)
         return pub
 
@@ -159,9 +172,8 @@ class TopicsAcrossNodesTest(ClusterTestCase):
 
     def test_nodes_ask_redis_only_for_their_own_prefixes(self):
         a, b, c = self.nodes
-        prefixes_c = self.cluster_stats(c)["topics"]["prefixes"]
         only_c = self.subscriber(c, b"only.c.")
-        wait_for(lambda: self.cluster_stats(c)["topics"]["prefixes"] == prefixes_c + 1, what="C's new prefix")
+        wait_for(lambda: self.cluster_stats(c)["topics"]["prefixes"] == 1, what="C's new prefix")
         pub = self.publisher(b)
         self.reach(pub, b"only.c.probe", [only_c])
         received_a = self.cluster_stats(a)["topics"]["received"]
@@ -173,9 +185,8 @@ class TopicsAcrossNodesTest(ClusterTestCase):
         self.assertEqual(self.cluster_stats(a)["topics"]["received"], received_a)
         # the last local subscriber of a prefix gone, the node unsubscribes in Redis
         only_c.close()
-        wait_for(lambda: self.cluster_stats(c)["topics"]["prefixes"] == prefixes_c, what="C's prefix gone")
-        wait_for(lambda: self.cluster_stats(c)["shards"][0]["prefixes"] == prefixes_c,
-                 what="Redis' confirmation")
+        wait_for(lambda: self.cluster_stats(c)["topics"]["prefixes"] == 0, what="C's prefix gone")
+        wait_for(lambda: self.cluster_stats(c)["shards"][0]["prefixes"] == 0, what="Redis' confirmation")
 
     def test_web_sessions_across_nodes(self):
         a, b, c = self.nodes
@@ -255,6 +266,7 @@ class RedisRestartTest(ClusterTestCase):
         status, body, _ = http(int(a.endpoint("gateway-http-port")), "GET", "/ready")
         self.assertIn("Redis", json.loads(body)["message"])
         self.assertFalse(self.cluster_stats(b)["healthy"])
+        self.assertIn(b"\nzgate_cluster_healthy 0\n", http(int(b.endpoint("gateway-http-port")), "GET", "/metrics")[1])
         self.redis.start()
         for node in self.nodes:
             self.wait_ready(node, 204)
@@ -264,6 +276,26 @@ class RedisRestartTest(ClusterTestCase):
             pub.send_multipart([b"after.x", b"%d" % n])
         self.assertEqual([int(sub.recv_multipart()[1]) for _ in range(100)], list(range(100)))
         self.assertEqual(sub.poll(300), 0)
+        self.assertIn(b"\nzgate_cluster_healthy 1\n", http(int(b.endpoint("gateway-http-port")), "GET", "/metrics")[1])
+
+    def test_nodes_notice_a_silent_redis(self):
+        """A Redis that keeps its connections open but answers nothing, as beyond a partition (SIGSTOP): the
+        nodes find it by their pings within cluster/timeout (1 s here), and recover once it answers again."""
+        a, b, c = self.nodes
+        sub = self.subscriber(b, b"silent.")
+        pub = self.publisher(c)
+        self.reach(pub, b"silent.probe", [sub])
+        self.redis.process.send_signal(signal.SIGSTOP)
+        try:
+            for node in self.nodes:
+                self.wait_ready(node, 503)
+        finally:
+            self.redis.process.send_signal(signal.SIGCONT)
+        for node in self.nodes:
+            self.wait_ready(node, 204)
+        self.reach(pub, b"silent.probe", [sub])
+        pub.send_multipart([b"silent.x", b"back"])
+        self.assertEqual(sub.recv_multipart(), [b"silent.x", b"back"])
 
 
 if __name__ == "__main__":
