@@ -243,8 +243,9 @@ s_self_stats (self_t *self)
                                                                      && zg_redis_up (entry->subscriber)));
         json_object_object_add (item, "error", json_object_new_string (zg_redis_error (entry->plain)));
         json_object_object_add (item, "connects", json_object_new_uint64 (zg_redis_connects (entry->plain)));
-        json_object_object_add (item, "prefixes", json_object_new_uint64 (zg_topics_cluster_confirmed (self->topics,
-                                                                                                      shard)));
+        //  A lost connection's subscriptions are gone with it
+        size_t prefixes = zg_redis_up (entry->subscriber)? zg_topics_cluster_confirmed (self->topics, shard): 0;
+        json_object_object_add (item, "prefixes", json_object_new_uint64 (prefixes));
         json_object_array_add (shards, item);
     }
     json_object_object_add (root, "shards", shards);
