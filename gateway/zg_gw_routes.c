@@ -316,6 +316,8 @@ static const s_route_t s_routes [] = {
       { "topics", "subscribe", NULL } },
     { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
       { "topics", "subscribe", NULL } },
+    { "/api/topics/{}/presence", ZG_HTTP_GET, zg_gw_topics_http_presence, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
     { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready, { NULL } },
     { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats, { "admin", NULL, "" } },
     { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics, { "admin", NULL, "" } },

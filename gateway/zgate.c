@@ -55,6 +55,7 @@ static const s_gateway_link_t s_gateway_links [] = {
     { "topics-subscribers", "topics/inproc-subscribers" },
     { "topics-publishers", "topics/inproc-publishers" },
     { "topics-history", "topics/inproc-history-requests" },
+    { "topics-presence", "topics/presence" },
     { "queues-producers", "queues/inproc-producers" },
     { "queues-workers", "queues/inproc-workers" },
     { "rooms-clients", "rooms/inproc-clients" },

@@ -10,6 +10,7 @@
         zg_worker           queues: serve queues or commands with handlers
         zg_room_producer    rooms: send, peek, state and metrics
         zg_member           rooms: join, receive, ack, ping
+        zg_roomproxy        rooms: many local clients sharing one membership
         zg_curve            any of them as a CURVE client (_new_secure)
     =========================================================================
 */
@@ -26,6 +27,7 @@
 #include "zg_worker.h"
 #include "zg_room_producer.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 
 #endif

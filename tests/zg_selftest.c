@@ -11,6 +11,7 @@
 #include "zg_catchup.h"
 #include "zg_wire.h"
 #include "zg_history.h"
+#include "zg_hstore.h"
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
@@ -54,11 +55,19 @@
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_rproxy.h"
+#include "zg_wsqenv.h"
+#include "zg_gw_wsqueue.h"
+#include "zg_gw_presence.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
+#include "zg_rwatch.h"
+#include "zg_rtest.h"
+#include "zg_presence.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
 #include "zg_redis_server.h"
@@ -79,6 +88,7 @@ static const s_test_t s_tests [] = {
     { "zg_budget", zg_budget_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
+    { "zg_hstore", zg_hstore_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
@@ -116,8 +126,12 @@ static const s_test_t s_tests [] = {
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
+    { "zg_rwatch", zg_rwatch_test },
+    { "zg_rtest", zg_rtest_test },
+    { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
+    { "zg_roomproxy", zg_roomproxy_test },
     { "zg_member", zg_member_test },
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
@@ -136,6 +150,10 @@ static const s_test_t s_tests [] = {
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
+    { "zg_gw_rproxy", zg_gw_rproxy_test },
+    { "zg_wsqenv", zg_wsqenv_test },
+    { "zg_gw_presence", zg_gw_presence_test },
+    { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },

@@ -144,7 +144,7 @@ export class ZgateClient {
 
     join (room: string, handler: (message: RoomMessage) => unknown, options?: JoinOptions): Promise<Frame>;
     leave (room: string): Promise<Frame>;
-    sendRoom (room: string, data: Data, options?: { priority?: number; oob?: boolean }): Promise<Frame>;
+    sendRoom (room: string, data: Data, options?: { priority?: number; oob?: boolean; producer?: string }): Promise<Frame>;
     ackRoom (room: string, token: string): Promise<Frame>;
     peek (room: string, options?: { offset?: number; limit?: number }): Promise<Frame>;
     roomState (room: string): Promise<Frame>;

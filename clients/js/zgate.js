@@ -318,10 +318,13 @@ export class ZgateClient {
 
     // Sends to a room's queue, resolving with { seq }; { priority } (lower first), or { oob: true } to
     // reach the current members at once, resolving with { count }.
-    sendRoom (room, data, { priority, oob = false } = {}) {
+    sendRoom (room, data, { priority, oob = false, producer } = {}) {
         const frame = { op: 'send', room, data };
         if (priority !== undefined)
             frame.priority = priority;
+        //  The producer peek shows (docs/PROTOCOL.md 3.6)
+        if (producer !== undefined)
+            frame.producer = producer;
         if (oob)
             frame.oob = true;
         return this.request(frame);

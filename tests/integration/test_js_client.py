@@ -308,6 +308,14 @@ class JsClientTest(unittest.TestCase):
         self.assertEqual(self.node.call("sendRoom", "auto", "hi", {"oob": True})["count"], 1)
         self.assertEqual(self.node.expect(is_event("oob", room="auto"))["data"], "hi")
 
+    def test_row30_send_room_names_its_producer(self):
+        """SEEDS.md row 30: a message's producer, as PEEK shows it (a room that holds its messages)."""
+        producer = self.dealer("rooms-clients")
+        producer.send_multipart([b"ROOM", b"1", b"js.held", msgpack.packb({"hold": True})])
+        self.assertEqual(producer.recv_multipart()[0], b"OK")
+        self.node.call("sendRoom", "js.held", "x", {"producer": "js-page"})
+        self.assertEqual([m["producer"] for m in self.node.call("peek", "js.held", {})["messages"]], ["js-page"])
+
     def test_observer_sees_messages_without_tokens_and_evictions(self):
         self.node.call("join", "watched", False, True)
         member = self.dealer("rooms-clients")
