@@ -28,10 +28,11 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
-#include "zg_gw_peers.h"
+#include "zg_slots.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
+#include "zg_gw_mport.h"
 #include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -56,6 +57,8 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },
     { "pull-buffer-size", offsetof (zg_gw_settings_t, pull_buffer_size), 1, 10000000 },
     { "max-pull-subscribers", offsetof (zg_gw_settings_t, max_pull_subscribers), 1, 10000000 },
+    { "max-pull-subscribers-per-address", offsetof (zg_gw_settings_t, max_pull_subscribers_per_address), 1,
+      10000000 },
     { "pull-idle-timeout", offsetof (zg_gw_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
@@ -79,7 +82,7 @@ static const zg_int_setting_t s_queues_settings [] = {
 //  HTTP connection before its last callbacks.
 typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
-    char address [ZG_GW_PEERS_ADDRESS_SIZE];    //  Its client's address
+    char address [ZG_GW_ADDRESS_SIZE];  //  Its client's address
 } s_pss_t;
 
 //  The actor's state, one per gateway thread
@@ -99,8 +102,9 @@ typedef struct {
     zg_gw_wsqueue_t *wsqueue;       //  go-wsqueue's endpoints
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
-    zg_gw_peers_t *peers;           //  Sessions per client address
+    zg_slots_t *peers;              //  Sessions per client address
     zg_gw_listen_t *listen;         //  Address and TLS
+    zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -141,8 +145,9 @@ s_self_new (zsock_t *pipe)
     self->guard = zg_gw_guard_new (self->answers);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
     self->listen = zg_gw_listen_new ();
+    self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
-    self->peers = zg_gw_peers_new ();
+    self->peers = zg_slots_new ();
     return self;
 }
 
@@ -157,7 +162,7 @@ s_self_destroy (self_t **self_p)
     }
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
-    zg_gw_peers_destroy (&self->peers);
+    zg_slots_destroy (&self->peers);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_wsqueue_destroy (&self->wsqueue);
@@ -168,6 +173,7 @@ s_self_destroy (self_t **self_p)
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
     zg_gw_listen_destroy (&self->listen);
+    zg_gw_mport_destroy (&self->mport);
     free (self);
     *self_p = NULL;
 }
@@ -250,7 +256,8 @@ s_self_adopt_all (self_t *self)
     for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
         if (s_self_adopt (self, socket))
             return -1;
-    return 0;
+    socket = zg_gw_mport_socket (self->mport);
+    return socket? s_self_adopt (self, socket): 0;
 }
 
 static int
@@ -326,6 +333,9 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (rc != 1)
         return rc;
     rc = zg_gw_listen_set (self->listen, self->context, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_mport_set (self->mport, self->settings.interface, key, value, error, size);
     if (rc != 1)
         return rc;
     rc = zg_gw_wsqueue_set (self->wsqueue, key, value, error, size);
@@ -453,6 +463,7 @@ s_self_drain (self_t *self)
         handled += zg_gw_queues_drain (self->queues, &more);
         handled += zg_gw_rooms_drain (self->rooms, &more);
         handled += zg_gw_wsqueue_drain (self->wsqueue, &more);
+        handled += (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, &more);
         handled++;
     }
     //  Stopped at the batch limit: the next pass returns at once and drains
@@ -529,6 +540,8 @@ s_method (struct lws *wsi)
         return ZG_HTTP_POST;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_OPTIONS_URI))
         return ZG_HTTP_OPTIONS;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_DELETE_URI))
+        return ZG_HTTP_DELETE;
     return ZG_HTTP_OTHER;
 }
 
@@ -565,9 +578,9 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, status, message);
             }
-            char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
+            char address [ZG_GW_ADDRESS_SIZE] = "";
             lws_get_peer_simple (wsi, address, sizeof address);
-            if (!zg_gw_peers_admit (self->peers, address, self->settings.max_sessions_per_address)) {
+            if ((int64_t) zg_slots_held (self->peers, address) >= self->settings.max_sessions_per_address) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
             }
@@ -580,7 +593,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strneq (uri, "/ws"))
                 zg_gw_wsqueue_session_opened (self->wsqueue, pss->session, uri);
             lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
-            zg_gw_peers_add (self->peers, pss->address);
+            zg_slots_take (self->peers, pss->address, INT64_MAX);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -617,7 +630,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_CLOSED:
             if (pss->session) {
                 s_self_close_session (self, &pss->session);
-                zg_gw_peers_remove (self->peers, pss->address);
+                zg_slots_give (self->peers, pss->address);
             }
             return 0;
 

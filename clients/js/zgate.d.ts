@@ -65,6 +65,8 @@ export interface SendOptions {
     timeout?: number;
     /** ms its worker may hold the task */
     ackTimeout?: number;
+    /** ms it may wait in its queue before it expires into the dead letters */
+    ttl?: number;
 }
 
 export interface CallOptions {
@@ -141,6 +143,10 @@ export class ZgateClient {
              options?: { prefetch?: number; manual?: boolean }): Promise<Frame>;
     cancel (queue: string): Promise<Frame>;
     taskState (id: string): Promise<Frame>;
+    /** Pulls the first waiting task of a queue; null when nothing waits. */
+    take (queue: string, ackTimeout?: number): Promise<Frame | null>;
+    finish (id: string, data?: Data): Promise<Frame>;
+    retry (id: string): Promise<Frame>;
 
     join (room: string, handler: (message: RoomMessage) => unknown, options?: JoinOptions): Promise<Frame>;
     leave (room: string): Promise<Frame>;

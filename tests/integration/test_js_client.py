@@ -230,6 +230,20 @@ class JsClientTest(unittest.TestCase):
         state = self.node.call("taskState", task["id"])
         self.assertEqual((state["state"], state["data"]), ("done", "HELLO"))
 
+    def test_take_finish_and_retry_pull_tasks(self):
+        producer = self.dealer("queues-producers")
+        producer.send_multipart([b"SEND", b"r1", b"pulled", b"", b"first"])
+        task_id = producer.recv_multipart()[2].decode()
+        self.assertIsNone(self.node.call("take", "pulled.none"))
+        taken = self.node.call("take", "pulled", 5000)
+        self.assertEqual((taken["id"], taken["data"], taken["attempt"]), (task_id, "first", 1))
+        self.assertEqual(self.node.call("taskState", task_id)["input"], "first")
+        self.node.call("retry", task_id)
+        self.assertEqual(self.node.call("take", "pulled")["attempt"], 2)
+        self.node.call("finish", task_id, "done")
+        state = self.node.call("taskState", task_id)
+        self.assertEqual((state["state"], state["data"]), ("done", "done"))
+
     def test_nack_redelivers_and_fail_is_final(self):
         self.node.call("consume", "retry", "nack-first")
         producer = self.dealer("queues-producers")
