@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qdurable - the queues' dispatch core's journal: each task state
-    change of the core, written to the durable store (zg_qstore)
+    change of the core, written to the durable store: the log (zg_qlogstore,
+    queues/data-store = log, the default) or LMDB (zg_qstore, lmdb)
 
     Private to the queues. The core (zg_qcore) calls one function per
     transition at its seam; each takes a NULL journal (in-memory mode) and
@@ -8,8 +9,9 @@
     join one write transaction; the actor calls zg_qdurable_commit before it
     sends the pass's answers (group commit). Scatter groups and their copies
     live only as long as the workers they were sent to: their ids are
-    marked used, the tasks are not stored. Counters (commits, records,
-    failures) feed STATS and the benchmark.
+    marked used, the tasks are not stored. Counters (commits, syncs, tasks,
+    records, bytes, compactions, failures) feed STATS, /metrics and the
+    benchmark.
     =========================================================================
 */
 
@@ -28,10 +30,16 @@ typedef struct _zg_qdurable_t zg_qdurable_t;
 //  The core of zg_qcore.h, which includes us
 typedef struct _zg_qcore_t zg_qcore_t;
 
-//  Open the journal over the store in dir (see zg_qstore_open). Returns
-//  NULL with a one-line reason in error.
+//  Names of the stores, for queues/data-store
+#define ZG_QDURABLE_LOG "log"
+#define ZG_QDURABLE_LMDB "lmdb"
+
+//  Open the journal over the store of this kind (ZG_QDURABLE_LOG or _LMDB)
+//  in dir (see zg_qstore_open). A directory that holds the other kind's
+//  store is refused: its tasks would look lost. Returns NULL with a
+//  one-line reason in error.
 zg_qdurable_t *
-    zg_qdurable_new (const char *dir, int64_t max_size, char *error, size_t size);
+    zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size);
 
 //  Close the journal (an uncommitted pass is lost) and unlock its directory
 void
@@ -87,8 +95,11 @@ int
 const char *
     zg_qdurable_error (zg_qdurable_t *self);
 
-//  Counters (commits that synced, records written, lost passes) as a new
-//  json-c object
+//  Counters as a new json-c object: commits (passes that wrote), syncs
+//  (fdatasyncs: one per commit in the log, two in LMDB), tasks (new tasks
+//  committed), records (changes committed), lost-passes, bytes (the
+//  store's files), compactions, errors (lost passes and failed
+//  compactions), store (its kind)
 json_object *
     zg_qdurable_stats (zg_qdurable_t *self);
 

@@ -146,7 +146,7 @@ s_self_open (self_t *self, const char *dir, char *error, size_t size)
     }
     if (zg_qsettings_set (&self->settings, "data-dir", dir, error, size) || !*dir)
         return *dir? -1: 0;
-    self->durable = zg_qdurable_new (dir, self->settings.data_max_size, error, size);
+    self->durable = zg_qdurable_new (dir, self->settings.data_store, self->settings.data_max_size, error, size);
     if (self->durable && s_self_restore (self, error, size)) {
         //  A core that journals to no store, holding part of the tasks, is no use
         zg_qcore_destroy (&self->core);

@@ -23,6 +23,8 @@
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
+#include "zg_qlog.h"
+#include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
@@ -87,6 +89,8 @@ static const s_test_t s_tests [] = {
     { "zg_dirlock", zg_dirlock_test },
     { "zg_qrecord", zg_qrecord_test },
     { "zg_qstore", zg_qstore_test },
+    { "zg_qlog", zg_qlog_test },
+    { "zg_qlogstore", zg_qlogstore_test },
     { "zg_qworkers", zg_qworkers_test },
     { "zg_qoptions", zg_qoptions_test },
     { "zg_qtable", zg_qtable_test },

@@ -1,0 +1,763 @@
+/*  =========================================================================
+    zg_qlogstore - durable task records of the queues actor, in a log
+
+    See zg_qlogstore.h for the records and the model. Every change is
+    encoded into the pass's transaction and then applied to the index by
+    the same code that replays the file (s_apply), so what the index holds
+    is what a restart would read.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_tasks.h"
+#include "zg_dirlock.h"
+#include "zg_qlog.h"
+#include "zg_qlogstore.h"
+
+#define ZG_QLOGSTORE_ERROR_SIZE 512
+//  Record kinds
+#define ZG_QLOGSTORE_PUT 1
+#define ZG_QLOGSTORE_USE 2
+#define ZG_QLOGSTORE_DELIVER 3
+#define ZG_QLOGSTORE_REQUEUE 4
+#define ZG_QLOGSTORE_DEAD 5
+#define ZG_QLOGSTORE_FINISH 6
+#define ZG_QLOGSTORE_DELETE 7
+//  Bytes of a put before the header, and around the payload and result
+#define ZG_QLOGSTORE_PUT_HEAD 11
+#define ZG_QLOGSTORE_PUT_SIZES 8
+//  As zg_qstore: a new task is refused past all but 1/this of data-max-size,
+//  leaving the rest for the records of stored tasks (deliveries, outcomes)
+#define ZG_QLOGSTORE_RESERVE 8
+//  A compaction writes its file in pieces of about this size
+#define ZG_QLOGSTORE_COMPACT_PIECE 1048576
+
+//  One stored task: its header, and where its bytes lie in the file
+typedef struct {
+    zg_qrecord_t record;            //  Header fields; queue is ours, payload and result NULL
+    uint64_t payload_at;            //  Offset of the payload (record.payload_size bytes)
+    uint64_t result_at;             //  Offset of the result (record.result_size bytes)
+} s_entry_t;
+
+struct _zg_qlogstore_t {
+    char *dir;                      //  The data directory
+    zg_dirlock_t *lock;             //  The directory, ours while open
+    zg_qlog_t *log;                 //  The file
+    zhashx_t *index;                //  s_entry_t by id
+    uint64_t live;                  //  Bytes of the puts a compaction would write
+    uint64_t next_id;               //  Next id, with the pass's changes
+    size_t pending;                 //  Changes in the current pass
+    int64_t max_size;               //  data-max-size
+    uint64_t compact_bytes;         //  Dead bytes that start a compaction
+    uint64_t compactions;           //  Compactions done
+    uint64_t compaction_errors;     //  Compactions failed
+    uint64_t dropped;               //  Torn bytes cut off when opened
+    bool broken;                    //  The index could not be read back from the file
+    char error [ZG_QLOGSTORE_ERROR_SIZE];
+};
+
+//  --------------------------------------------------------------------------
+//  The index: ids are the keys themselves, not pointers to them
+
+static size_t
+s_id_hash (const void *key)
+{
+    return (size_t) (((uint64_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL) >> 16);
+}
+
+static int
+s_id_compare (const void *one, const void *two)
+{
+    return (uintptr_t) one < (uintptr_t) two? -1: (uintptr_t) one > (uintptr_t) two;
+}
+
+static void
+s_entry_destroy (void **item_p)
+{
+    s_entry_t *entry = (s_entry_t *) *item_p;
+    if (entry) {
+        free ((char *) entry->record.queue);
+        free (entry);
+        *item_p = NULL;
+    }
+}
+
+static s_entry_t *
+s_entry (zg_qlogstore_t *self, uint64_t id)
+{
+    return (s_entry_t *) zhashx_lookup (self->index, (void *) (uintptr_t) id);
+}
+
+//  Bytes of the put that writes this task in a compaction
+static uint64_t
+s_put_size (const zg_qrecord_t *record)
+{
+    return ZG_QLOGSTORE_PUT_HEAD + ZG_QRECORD_HEADER_SIZE + record->queue_size
+         + ZG_QLOGSTORE_PUT_SIZES + record->payload_size + record->result_size;
+}
+
+//  Set an entry's queue name
+static void
+s_entry_rename (s_entry_t *entry, const void *queue, size_t size)
+{
+    char *name = (char *) malloc (size + 1);
+    assert (name);
+    memcpy (name, queue, size);
+    name [size] = 0;
+    free ((char *) entry->record.queue);
+    entry->record.queue = name;
+    entry->record.queue_size = size;
+}
+
+//  --------------------------------------------------------------------------
+//  Reading a record: fields in order, each checked against the end
+
+typedef struct {
+    const byte *at;                 //  Next byte
+    const byte *end;                //  End of the transaction
+    const byte *start;              //  Start of the transaction's body
+    uint64_t offset;                //  Where start lies in the file
+    bool bad;                       //  A field ran past the end
+} s_reader_t;
+
+static const byte *
+s_take (s_reader_t *reader, size_t size)
+{
+    if ((size_t) (reader->end - reader->at) < size) {
+        reader->bad = true;
+        return NULL;
+    }
+    const byte *field = reader->at;
+    reader->at += size;
+    return field;
+}
+
+static uint64_t
+s_take_uint (s_reader_t *reader, size_t size)
+{
+    const byte *field = s_take (reader, size);
+    return field? zg_qrecord_get_uint (field, size): 0;
+}
+
+//  Bytes of a size field and what follows it: where they lie in the file
+static uint64_t
+s_take_bytes (s_reader_t *reader, size_t *size)
+{
+    *size = (size_t) s_take_uint (reader, 4);
+    const byte *bytes = s_take (reader, *size);
+    return bytes? reader->offset + (uint64_t) (bytes - reader->start): 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Apply one record to the index. Returns 0, or -1 with the error set if
+//  it is damaged or names a task the store does not hold.
+
+static int
+s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
+{
+    size_t header_size = (size_t) s_take_uint (reader, 2);
+    const byte *header = s_take (reader, header_size);
+    zg_qrecord_t record = { .id = id };
+    if (!header || zg_qrecord_decode (&record, header, header_size))
+        return -1;
+    uint64_t payload_at = s_take_bytes (reader, &record.payload_size);
+    uint64_t result_at = s_take_bytes (reader, &record.result_size);
+    if (reader->bad)
+        return -1;
+    s_entry_t *entry = s_entry (self, id);
+    if (entry)
+        self->live -= s_put_size (&entry->record);
+    else {
+        entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
+        assert (entry);
+        zhashx_insert (self->index, (void *) (uintptr_t) id, entry);
+    }
+    const char *queue = record.queue;
+    record.queue = entry->record.queue;
+    entry->record = record;
+    s_entry_rename (entry, queue, record.queue_size);
+    entry->payload_at = payload_at;
+    entry->result_at = result_at;
+    self->live += s_put_size (&entry->record);
+    if (id >= self->next_id)
+        self->next_id = id + 1;
+    return 0;
+}
+
+static int
+s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, s_entry_t *entry)
+{
+    zg_qrecord_t *record = &entry->record;
+    self->live -= s_put_size (record);
+    if (kind == ZG_QLOGSTORE_DELIVER) {
+        record->state = ZG_TASK_IN_PROGRESS;
+        record->attempt = (uint32_t) s_take_uint (reader, 4);
+        record->started = (int64_t) s_take_uint (reader, 8);
+    }
+    else
+    if (kind == ZG_QLOGSTORE_REQUEUE)
+        record->state = ZG_TASK_WAITING;
+    else
+    if (kind == ZG_QLOGSTORE_DEAD) {
+        size_t size = (size_t) s_take_uint (reader, 1);
+        const byte *queue = s_take (reader, size);
+        if (queue && size) {
+            record->state = ZG_TASK_DEAD;
+            s_entry_rename (entry, queue, size);
+        }
+        else
+            reader->bad = true;
+    }
+    else {
+        record->state = (uint8_t) s_take_uint (reader, 1);
+        record->finished = (int64_t) s_take_uint (reader, 8);
+        record->expires = (int64_t) s_take_uint (reader, 8);
+        entry->result_at = s_take_bytes (reader, &record->result_size);
+        record->payload_size = 0;
+    }
+    self->live += s_put_size (record);
+    return reader->bad? -1: 0;
+}
+
+static int
+s_apply (zg_qlogstore_t *self, s_reader_t *reader)
+{
+    int kind = (int) s_take_uint (reader, 1);
+    uint64_t id = s_take_uint (reader, 8);
+    s_entry_t *entry = id? s_entry (self, id): NULL;
+    int rc = -1;
+    if (reader->bad || id == 0)
+        rc = -1;
+    else
+    if (kind == ZG_QLOGSTORE_PUT)
+        rc = s_apply_put (self, reader, id);
+    else
+    if (kind == ZG_QLOGSTORE_USE) {
+        if (id >= self->next_id)
+            self->next_id = id + 1;
+        rc = 0;
+    }
+    else
+    if (kind == ZG_QLOGSTORE_DELETE && entry) {
+        self->live -= s_put_size (&entry->record);
+        zhashx_delete (self->index, (void *) (uintptr_t) id);
+        rc = 0;
+    }
+    else
+    if (kind >= ZG_QLOGSTORE_DELIVER && kind <= ZG_QLOGSTORE_FINISH && entry)
+        rc = s_apply_change (self, reader, kind, entry);
+    if (rc)
+        snprintf (self->error, sizeof self->error, "data-dir '%s': damaged record at byte %" PRIu64 " of "
+                  ZG_QLOGSTORE_FILE " (kind %d, task %" PRIu64 ")", self->dir,
+                  reader->offset + (uint64_t) (reader->at - reader->start), kind, id);
+    return rc;
+}
+
+//  A transaction of the file: each of its records
+static int
+s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
+{
+    zg_qlogstore_t *self = (zg_qlogstore_t *) arg;
+    s_reader_t reader = { body, body + size, body, offset, false };
+    while (reader.at < reader.end)
+        if (s_apply (self, &reader))
+            return -1;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The index from the file alone, as a restart builds it. Returns 0, or -1
+//  with the error set.
+
+static int
+s_rebuild (zg_qlogstore_t *self)
+{
+    zhashx_purge (self->index);
+    self->live = 0;
+    self->next_id = 1;
+    int rc = zg_qlog_replay (self->log, s_replay_one, self);
+    if (rc == -1 && !*self->error)
+        snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
+                  zg_qlog_error (self->log));
+    return rc? -1: 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Open the store in a directory
+
+zg_qlogstore_t *
+zg_qlogstore_open (const char *dir, const zg_qstore_options_t *options, char *error, size_t size)
+{
+    assert (dir && options && error);
+    zg_qlogstore_t *self = (zg_qlogstore_t *) zmalloc (sizeof (zg_qlogstore_t));
+    assert (self);
+    self->dir = strdup (dir);
+    self->max_size = options->max_size;
+    self->compact_bytes = (uint64_t) (options->max_size / 16 < ZG_QLOGSTORE_COMPACT_BYTES?
+                                      options->max_size / 16: ZG_QLOGSTORE_COMPACT_BYTES);
+    self->index = zhashx_new ();
+    assert (self->index);
+    zhashx_set_key_hasher (self->index, s_id_hash);
+    zhashx_set_key_comparator (self->index, s_id_compare);
+    zhashx_set_key_duplicator (self->index, NULL);
+    zhashx_set_key_destructor (self->index, NULL);
+    zhashx_set_destructor (self->index, s_entry_destroy);
+    char path [PATH_MAX], reason [256];
+    if (options->max_size < ZG_QSTORE_MIN_SIZE)
+        snprintf (self->error, sizeof self->error, "data-max-size %" PRId64 " is below %d bytes",
+                  options->max_size, ZG_QSTORE_MIN_SIZE);
+    else
+    if (*dir == 0 || zsys_dir_create ("%s", dir))
+        snprintf (self->error, sizeof self->error, "data-dir '%s': cannot create the directory: %s", dir,
+                  strerror (errno));
+    else
+    if ((self->lock = zg_dirlock_new (dir, self->error, sizeof self->error))) {
+        //  A compaction that a crash interrupted: the old file is the store
+        snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, dir);
+        unlink (path);
+        snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+        self->log = zg_qlog_open (path, reason, sizeof reason);
+        if (!self->log)
+            snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", dir, reason);
+        else
+        if (s_rebuild (self) == 0) {
+            self->dropped = zg_qlog_dropped (self->log);
+            *self->error = 0;
+            return self;
+        }
+    }
+    snprintf (error, size, "%s", self->error);
+    zg_qlogstore_destroy (&self);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Close the store
+
+void
+zg_qlogstore_destroy (zg_qlogstore_t **self_p)
+{
+    assert (self_p);
+    zg_qlogstore_t *self = *self_p;
+    if (!self)
+        return;
+    zg_qlog_destroy (&self->log);
+    zhashx_destroy (&self->index);
+    zg_dirlock_destroy (&self->lock);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Compaction threshold
+
+void
+zg_qlogstore_set_compact_bytes (zg_qlogstore_t *self, uint64_t bytes)
+{
+    assert (self);
+    self->compact_bytes = bytes;
+}
+
+//  --------------------------------------------------------------------------
+//  Every record in id order, with its payload and result read from the file
+
+static int
+s_by_id (const void *one, const void *two)
+{
+    uint64_t first = (*(s_entry_t * const *) one)->record.id, second = (*(s_entry_t * const *) two)->record.id;
+    return first < second? -1: first > second;
+}
+
+int
+zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
+{
+    assert (self && fn);
+    assert (!self->pending);
+    size_t count = zhashx_size (self->index);
+    s_entry_t **entries = (s_entry_t **) malloc ((count + 1) * sizeof (s_entry_t *));
+    assert (entries);
+    size_t index = 0;
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->index); entry;
+         entry = (s_entry_t *) zhashx_next (self->index))
+        entries [index++] = entry;
+    qsort (entries, count, sizeof (s_entry_t *), s_by_id);
+    zchunk_t *bytes = zchunk_new (NULL, 65536);
+    int rc = 0;
+    for (index = 0; index < count && rc == 0; index++) {
+        s_entry_t *entry = entries [index];
+        zg_qrecord_t record = entry->record;
+        size_t size = record.payload_size + record.result_size;
+        if (zchunk_max_size (bytes) < size)
+            zchunk_resize (bytes, size);
+        byte *data = zchunk_data (bytes);
+        if (zg_qlog_read (self->log, entry->payload_at, data, record.payload_size)
+        ||  zg_qlog_read (self->log, entry->result_at, data + record.payload_size, record.result_size)) {
+            snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
+                      zg_qlog_error (self->log));
+            rc = -1;
+            break;
+        }
+        record.payload = record.payload_size? data: NULL;
+        record.result = record.result_size? data + record.payload_size: NULL;
+        rc = fn (&record, arg);
+    }
+    zchunk_destroy (&bytes);
+    free (entries);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  The next id to issue
+
+uint64_t
+zg_qlogstore_next_id (zg_qlogstore_t *self)
+{
+    assert (self);
+    return self->next_id;
+}
+
+//  --------------------------------------------------------------------------
+//  Writing a record into the pass's transaction
+
+typedef struct {
+    byte *at;                       //  Next byte to write
+} s_writer_t;
+
+static void
+s_give_uint (s_writer_t *writer, uint64_t value, size_t size)
+{
+    zg_qrecord_put_uint (writer->at, value, size);
+    writer->at += size;
+}
+
+static void
+s_give_bytes (s_writer_t *writer, const void *bytes, size_t size, size_t size_size)
+{
+    s_give_uint (writer, size, size_size);
+    if (size)
+        memcpy (writer->at, bytes, size);
+    writer->at += size;
+}
+
+//  Room for a record of this kind and size in the log's pending
+//  transaction, in the given log; its kind and id are written
+static s_writer_t
+s_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, s_reader_t *reader)
+{
+    uint64_t offset;
+    byte *start = zg_qlog_reserve (log, size, &offset);
+    *reader = (s_reader_t) { start, start + size, start, offset, false };
+    s_writer_t writer = { start };
+    s_give_uint (&writer, (uint64_t) kind, 1);
+    s_give_uint (&writer, id, 8);
+    return writer;
+}
+
+//  Apply the record just written to the index: the pass's change
+static int
+s_change (zg_qlogstore_t *self, s_reader_t *reader)
+{
+    int rc = s_apply (self, reader);
+    assert (rc == 0 && reader->at == reader->end);
+    self->pending++;
+    return rc;
+}
+
+//  A put of this record into log: the header, then the payload and result
+//  as given or, when payload or result is NULL with a size, left for the
+//  caller to fill (their places go to payload_p and result_p)
+static void
+s_write_put (zg_qlog_t *log, const zg_qrecord_t *record, s_reader_t *reader, byte **payload_p, byte **result_p)
+{
+    byte header [ZG_QRECORD_HEADER_MAX];
+    size_t header_size = zg_qrecord_encode (record, header);
+    s_writer_t writer = s_record (log, ZG_QLOGSTORE_PUT, record->id, (size_t) s_put_size (record), reader);
+    s_give_bytes (&writer, header, header_size, 2);
+    s_give_uint (&writer, record->payload_size, 4);
+    *payload_p = writer.at;
+    if (record->payload)
+        memcpy (writer.at, record->payload, record->payload_size);
+    writer.at += record->payload_size;
+    s_give_uint (&writer, record->result_size, 4);
+    *result_p = writer.at;
+    if (record->result)
+        memcpy (writer.at, record->result, record->result_size);
+}
+
+//  --------------------------------------------------------------------------
+//  Store a new task
+
+int
+zg_qlogstore_put (zg_qlogstore_t *self, const zg_qrecord_t *record)
+{
+    assert (self && record);
+    assert (record->id > 0 && record->queue_size > 0 && record->queue_size <= 255);
+    assert (record->state <= ZG_TASK_DEAD);
+    assert (!record->payload_size || record->payload);
+    assert (!record->result_size || record->result);
+    uint64_t size = zg_qlog_size (self->log) + zg_qlog_pending (self->log) + s_put_size (record);
+    if ((int64_t) size > self->max_size - self->max_size / ZG_QLOGSTORE_RESERVE) {
+        snprintf (self->error, sizeof self->error, "data-dir '%s': no room for a new task: store full "
+                  "(queues/data-max-size %" PRId64 " bytes)", self->dir, self->max_size);
+        return -1;
+    }
+    s_reader_t reader;
+    byte *payload, *result;
+    s_write_put (self->log, record, &reader, &payload, &result);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  Mark an id issued
+
+int
+zg_qlogstore_use_id (zg_qlogstore_t *self, uint64_t id)
+{
+    assert (self && id > 0);
+    if (id < self->next_id)
+        return 0;
+    s_reader_t reader;
+    s_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  The entry of a change; NULL with the error set if the store does not
+//  hold the task
+
+static s_entry_t *
+s_changed (zg_qlogstore_t *self, uint64_t id)
+{
+    s_entry_t *entry = s_entry (self, id);
+    if (!entry)
+        snprintf (self->error, sizeof self->error, "data-dir '%s': no task %" PRIu64 " in the store",
+                  self->dir, id);
+    return entry;
+}
+
+//  --------------------------------------------------------------------------
+//  A task was delivered
+
+int
+zg_qlogstore_deliver (zg_qlogstore_t *self, uint64_t id, uint32_t attempt, int64_t started)
+{
+    assert (self && attempt > 0);
+    if (!s_changed (self, id))
+        return -1;
+    s_reader_t reader;
+    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
+    s_give_uint (&writer, attempt, 4);
+    s_give_uint (&writer, (uint64_t) started, 8);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  A task was taken back
+
+int
+zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id)
+{
+    assert (self);
+    if (!s_changed (self, id))
+        return -1;
+    s_reader_t reader;
+    s_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  A task went to a dead-letter queue
+
+int
+zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, size_t queue_size)
+{
+    assert (self && queue && queue_size > 0 && queue_size <= 255);
+    if (!s_changed (self, id))
+        return -1;
+    s_reader_t reader;
+    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 10 + queue_size, &reader);
+    s_give_bytes (&writer, queue, queue_size, 1);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  A task finished
+
+int
+zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
+                     const void *result, size_t result_size)
+{
+    assert (self && finished > 0);
+    assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
+    if (!s_changed (self, id))
+        return -1;
+    s_reader_t reader;
+    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_FINISH, id, 30 + result_size, &reader);
+    s_give_uint (&writer, state, 1);
+    s_give_uint (&writer, (uint64_t) finished, 8);
+    s_give_uint (&writer, (uint64_t) expires, 8);
+    s_give_bytes (&writer, result, result_size, 4);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  Forget a task
+
+int
+zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id)
+{
+    assert (self);
+    if (!s_changed (self, id))
+        return -1;
+    s_reader_t reader;
+    s_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
+    return s_change (self, &reader);
+}
+
+//  --------------------------------------------------------------------------
+//  Changes in the current pass
+
+size_t
+zg_qlogstore_pending (zg_qlogstore_t *self)
+{
+    assert (self);
+    return self->pending;
+}
+
+//  --------------------------------------------------------------------------
+//  Write every live task into a new file and put it in place of the old
+//  one. Returns 0, or -1 with the error set; the store goes on either way.
+
+static int
+s_compact (zg_qlogstore_t *self)
+{
+    char path [PATH_MAX], reason [256];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
+    zg_qlog_t *fresh = zg_qlog_create (path, reason, sizeof reason);
+    int rc = fresh? 0: -1;
+    const char *failed = fresh? NULL: reason;
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->index); entry && rc == 0;
+         entry = (s_entry_t *) zhashx_next (self->index)) {
+        s_reader_t reader;
+        byte *payload, *result;
+        s_write_put (fresh, &entry->record, &reader, &payload, &result);
+        if (zg_qlog_read (self->log, entry->payload_at, payload, entry->record.payload_size)
+        ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size)) {
+            failed = zg_qlog_error (self->log);
+            rc = -1;
+        }
+        else
+        if (zg_qlog_pending (fresh) >= ZG_QLOGSTORE_COMPACT_PIECE && zg_qlog_commit (fresh, false)) {
+            failed = zg_qlog_error (fresh);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && self->next_id > 1) {
+        s_reader_t reader;
+        s_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
+    }
+    if (rc == 0 && zg_qlog_commit (fresh, true)) {
+        failed = zg_qlog_error (fresh);
+        rc = -1;
+    }
+    //  From the install on, the file the log holds decides the offsets
+    bool installing = rc == 0;
+    if (installing && zg_qlog_install (self->log, &fresh)) {
+        failed = zg_qlog_error (self->log);
+        rc = -1;
+    }
+    char reason_copy [256];
+    snprintf (reason_copy, sizeof reason_copy, "%s", failed? failed: "");
+    if (fresh) {
+        zg_qlog_destroy (&fresh);
+        unlink (path);
+    }
+    if (installing && s_rebuild (self)) {
+        self->broken = true;        //  The error says why
+        self->compaction_errors++;
+        return -1;
+    }
+    if (rc) {
+        snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir,
+                  reason_copy);
+        self->compaction_errors++;
+    }
+    else
+        self->compactions++;
+    return rc;
+}
+
+//  Whether the dead bytes are worth a compaction now
+static bool
+s_worth_compacting (zg_qlogstore_t *self)
+{
+    uint64_t size = zg_qlog_size (self->log);
+    uint64_t dead = size > self->live + ZG_QLOG_FILE_HEADER? size - self->live - ZG_QLOG_FILE_HEADER: 0;
+    bool full = (int64_t) size > self->max_size - self->max_size / ZG_QLOGSTORE_RESERVE;
+    return dead >= self->compact_bytes && (dead >= self->live || full);
+}
+
+//  --------------------------------------------------------------------------
+//  End the pass
+
+int
+zg_qlogstore_commit (zg_qlogstore_t *self)
+{
+    assert (self);
+    self->pending = 0;
+    if (self->broken) {
+        zg_qlog_discard (self->log);
+        snprintf (self->error, sizeof self->error, "data-dir '%s': store unusable after an earlier error, "
+                  "restart zgate", self->dir);
+        return -1;
+    }
+    if (zg_qlog_commit (self->log, true)) {
+        snprintf (self->error, sizeof self->error, "data-dir '%s': cannot commit: %s", self->dir,
+                  zg_qlog_error (self->log));
+        //  The pass's changes are in the index, not in the file
+        char reason [ZG_QLOGSTORE_ERROR_SIZE];
+        snprintf (reason, sizeof reason, "%s", self->error);
+        self->broken = s_rebuild (self) != 0;
+        snprintf (self->error, sizeof self->error, "%s", reason);
+        return -1;
+    }
+    if (s_worth_compacting (self) && s_compact (self))
+        zsys_warning ("zg_qlogstore: %s", self->error);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The last error
+
+const char *
+zg_qlogstore_error (zg_qlogstore_t *self)
+{
+    assert (self);
+    return self->error;
+}
+
+//  --------------------------------------------------------------------------
+//  What the store did so far
+
+zg_qlogstore_counters_t
+zg_qlogstore_counters (zg_qlogstore_t *self)
+{
+    assert (self);
+    zg_qlogstore_counters_t counters = {
+        zg_qlog_syncs (self->log), zg_qlog_size (self->log), self->live,
+        self->compactions, self->compaction_errors, self->dropped
+    };
+    return counters;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_qlogstore_test (bool verbose)
+{
+    (void) verbose;
+    printf (" * zg_qlogstore: ");
+    printf ("OK\n");
+}
