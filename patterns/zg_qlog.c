@@ -418,9 +418,9 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
         zg_qlog_destroy (fresh_p);
         return -1;
     }
-    //  The new name is in place for this process. If it is not durable, a
-    //  crash may bring back the old file, without the commits made after
-    //  this: the log is broken until it is reopened
+    //  The new file is in place for this process. If its name is not
+    //  durable, a crash may bring back the old file, without the commits
+    //  made after this: the log is broken (refuses commits) until reopened
     code = s_sync_dir (self->path);
     close (self->handle);
     self->handle = fresh->handle;
@@ -431,7 +431,6 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
     if (code) {
         s_set_error (self, code, "cannot sync the directory after compaction");
         self->broken = true;
-        return -1;
     }
     return 0;
 }

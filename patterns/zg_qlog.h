@@ -96,8 +96,10 @@ int
     zg_qlog_read (zg_qlog_t *self, uint64_t offset, void *buffer, size_t size);
 
 //  Rename fresh's file over self's, sync the directory, and go on with
-//  fresh's file (fresh is destroyed). Returns 0, or -1 with self's error
-//  set: then self keeps its file and fresh is destroyed and removed.
+//  fresh's file (fresh is destroyed). Returns 0 once the new file is in
+//  use (if the directory sync failed, the log is broken, see above), or -1
+//  with self's error set: then self keeps its file and fresh is destroyed
+//  and removed.
 int
     zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p);
 

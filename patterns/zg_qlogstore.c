@@ -12,6 +12,7 @@
 #include "zg_tasks.h"
 #include "zg_dirlock.h"
 #include "zg_qlog.h"
+#include "zg_qlogindex.h"
 #include "zg_qlogstore.h"
 
 #define ZG_QLOGSTORE_ERROR_SIZE 512
@@ -32,18 +33,11 @@
 //  A compaction writes its file in pieces of about this size
 #define ZG_QLOGSTORE_COMPACT_PIECE 1048576
 
-//  One stored task: its header, and where its bytes lie in the file
-typedef struct {
-    zg_qrecord_t record;            //  Header fields; queue is ours, payload and result NULL
-    uint64_t payload_at;            //  Offset of the payload (record.payload_size bytes)
-    uint64_t result_at;             //  Offset of the result (record.result_size bytes)
-} s_entry_t;
-
 struct _zg_qlogstore_t {
     char *dir;                      //  The data directory
     zg_dirlock_t *lock;             //  The directory, ours while open
     zg_qlog_t *log;                 //  The file
-    zhashx_t *index;                //  s_entry_t by id
+    zg_qlogindex_t *index;          //  The stored tasks
     uint64_t live;                  //  Bytes of the puts a compaction would write
     uint64_t next_id;               //  Next id, with the pass's changes
     size_t pending;                 //  Changes in the current pass
@@ -56,57 +50,12 @@ struct _zg_qlogstore_t {
     char error [ZG_QLOGSTORE_ERROR_SIZE];
 };
 
-//  --------------------------------------------------------------------------
-//  The index: ids are the keys themselves, not pointers to them
-
-static size_t
-s_id_hash (const void *key)
-{
-    return (size_t) (((uint64_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL) >> 16);
-}
-
-static int
-s_id_compare (const void *one, const void *two)
-{
-    return (uintptr_t) one < (uintptr_t) two? -1: (uintptr_t) one > (uintptr_t) two;
-}
-
-static void
-s_entry_destroy (void **item_p)
-{
-    s_entry_t *entry = (s_entry_t *) *item_p;
-    if (entry) {
-        free ((char *) entry->record.queue);
-        free (entry);
-        *item_p = NULL;
-    }
-}
-
-static s_entry_t *
-s_entry (zg_qlogstore_t *self, uint64_t id)
-{
-    return (s_entry_t *) zhashx_lookup (self->index, (void *) (uintptr_t) id);
-}
-
 //  Bytes of the put that writes this task in a compaction
 static uint64_t
 s_put_size (const zg_qrecord_t *record)
 {
     return ZG_QLOGSTORE_PUT_HEAD + ZG_QRECORD_HEADER_SIZE + record->queue_size
          + ZG_QLOGSTORE_PUT_SIZES + record->payload_size + record->result_size;
-}
-
-//  Set an entry's queue name
-static void
-s_entry_rename (s_entry_t *entry, const void *queue, size_t size)
-{
-    char *name = (char *) malloc (size + 1);
-    assert (name);
-    memcpy (name, queue, size);
-    name [size] = 0;
-    free ((char *) entry->record.queue);
-    entry->record.queue = name;
-    entry->record.queue_size = size;
 }
 
 //  --------------------------------------------------------------------------
@@ -164,18 +113,15 @@ s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
     uint64_t result_at = s_take_bytes (reader, &record.result_size);
     if (reader->bad)
         return -1;
-    s_entry_t *entry = s_entry (self, id);
+    zg_qlogentry_t *entry = zg_qlogindex_lookup (self->index, id);
     if (entry)
         self->live -= s_put_size (&entry->record);
-    else {
-        entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
-        assert (entry);
-        zhashx_insert (self->index, (void *) (uintptr_t) id, entry);
-    }
+    else
+        entry = zg_qlogindex_insert (self->index, id);
     const char *queue = record.queue;
     record.queue = entry->record.queue;
     entry->record = record;
-    s_entry_rename (entry, queue, record.queue_size);
+    zg_qlogindex_rename (self->index, entry, queue, record.queue_size);
     entry->payload_at = payload_at;
     entry->result_at = result_at;
     self->live += s_put_size (&entry->record);
@@ -185,7 +131,7 @@ s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
 }
 
 static int
-s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, s_entry_t *entry)
+s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry_t *entry)
 {
     zg_qrecord_t *record = &entry->record;
     self->live -= s_put_size (record);
@@ -203,7 +149,7 @@ s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, s_entry_t *e
         const byte *queue = s_take (reader, size);
         if (queue && size) {
             record->state = ZG_TASK_DEAD;
-            s_entry_rename (entry, queue, size);
+            zg_qlogindex_rename (self->index, entry, queue, size);
         }
         else
             reader->bad = true;
@@ -224,7 +170,7 @@ s_apply (zg_qlogstore_t *self, s_reader_t *reader)
 {
     int kind = (int) s_take_uint (reader, 1);
     uint64_t id = s_take_uint (reader, 8);
-    s_entry_t *entry = id? s_entry (self, id): NULL;
+    zg_qlogentry_t *entry = id? zg_qlogindex_lookup (self->index, id): NULL;
     int rc = -1;
     if (reader->bad || id == 0)
         rc = -1;
@@ -240,7 +186,7 @@ s_apply (zg_qlogstore_t *self, s_reader_t *reader)
     else
     if (kind == ZG_QLOGSTORE_DELETE && entry) {
         self->live -= s_put_size (&entry->record);
-        zhashx_delete (self->index, (void *) (uintptr_t) id);
+        zg_qlogindex_remove (self->index, id);
         rc = 0;
     }
     else
@@ -272,7 +218,7 @@ s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
 static int
 s_rebuild (zg_qlogstore_t *self)
 {
-    zhashx_purge (self->index);
+    zg_qlogindex_purge (self->index);
     self->live = 0;
     self->next_id = 1;
     int rc = zg_qlog_replay (self->log, s_replay_one, self);
@@ -295,13 +241,7 @@ zg_qlogstore_open (const char *dir, const zg_qstore_options_t *options, char *er
     self->max_size = options->max_size;
     self->compact_bytes = (uint64_t) (options->max_size / 16 < ZG_QLOGSTORE_COMPACT_BYTES?
                                       options->max_size / 16: ZG_QLOGSTORE_COMPACT_BYTES);
-    self->index = zhashx_new ();
-    assert (self->index);
-    zhashx_set_key_hasher (self->index, s_id_hash);
-    zhashx_set_key_comparator (self->index, s_id_compare);
-    zhashx_set_key_duplicator (self->index, NULL);
-    zhashx_set_key_destructor (self->index, NULL);
-    zhashx_set_destructor (self->index, s_entry_destroy);
+    self->index = zg_qlogindex_new ();
     char path [PATH_MAX], reason [256];
     if (options->max_size < ZG_QSTORE_MIN_SIZE)
         snprintf (self->error, sizeof self->error, "data-max-size %" PRId64 " is below %d bytes",
@@ -342,7 +282,7 @@ zg_qlogstore_destroy (zg_qlogstore_t **self_p)
     if (!self)
         return;
     zg_qlog_destroy (&self->log);
-    zhashx_destroy (&self->index);
+    zg_qlogindex_destroy (&self->index);
     zg_dirlock_destroy (&self->lock);
     free (self->dir);
     free (self);
@@ -365,7 +305,7 @@ zg_qlogstore_set_compact_bytes (zg_qlogstore_t *self, uint64_t bytes)
 static int
 s_by_id (const void *one, const void *two)
 {
-    uint64_t first = (*(s_entry_t * const *) one)->record.id, second = (*(s_entry_t * const *) two)->record.id;
+    uint64_t first = (*(zg_qlogentry_t * const *) one)->record.id, second = (*(zg_qlogentry_t * const *) two)->record.id;
     return first < second? -1: first > second;
 }
 
@@ -374,18 +314,18 @@ zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
 {
     assert (self && fn);
     assert (!self->pending);
-    size_t count = zhashx_size (self->index);
-    s_entry_t **entries = (s_entry_t **) malloc ((count + 1) * sizeof (s_entry_t *));
+    size_t count = zg_qlogindex_size (self->index);
+    zg_qlogentry_t **entries = (zg_qlogentry_t **) malloc ((count + 1) * sizeof (zg_qlogentry_t *));
     assert (entries);
-    size_t index = 0;
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->index); entry;
-         entry = (s_entry_t *) zhashx_next (self->index))
+    size_t index = 0, cursor = 0;
+    zg_qlogentry_t *entry;
+    while ((entry = zg_qlogindex_next (self->index, &cursor)))
         entries [index++] = entry;
-    qsort (entries, count, sizeof (s_entry_t *), s_by_id);
+    qsort (entries, count, sizeof (zg_qlogentry_t *), s_by_id);
     zchunk_t *bytes = zchunk_new (NULL, 65536);
     int rc = 0;
     for (index = 0; index < count && rc == 0; index++) {
-        s_entry_t *entry = entries [index];
+        entry = entries [index];
         zg_qrecord_t record = entry->record;
         size_t size = record.payload_size + record.result_size;
         if (zchunk_max_size (bytes) < size)
@@ -526,10 +466,10 @@ zg_qlogstore_use_id (zg_qlogstore_t *self, uint64_t id)
 //  The entry of a change; NULL with the error set if the store does not
 //  hold the task
 
-static s_entry_t *
+static zg_qlogentry_t *
 s_changed (zg_qlogstore_t *self, uint64_t id)
 {
-    s_entry_t *entry = s_entry (self, id);
+    zg_qlogentry_t *entry = zg_qlogindex_lookup (self->index, id);
     if (!entry)
         snprintf (self->error, sizeof self->error, "data-dir '%s': no task %" PRIu64 " in the store",
                   self->dir, id);
@@ -627,65 +567,54 @@ zg_qlogstore_pending (zg_qlogstore_t *self)
 
 //  --------------------------------------------------------------------------
 //  Write every live task into a new file and put it in place of the old
-//  one. Returns 0, or -1 with the error set; the store goes on either way.
+//  one; the entries learn their new offsets once it is. Returns 0, or -1
+//  with the error set; the store goes on with the old file then.
 
 static int
 s_compact (zg_qlogstore_t *self)
 {
-    char path [PATH_MAX], reason [256];
+    char path [PATH_MAX], reason [256] = "";
     snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
     zg_qlog_t *fresh = zg_qlog_create (path, reason, sizeof reason);
-    int rc = fresh? 0: -1;
-    const char *failed = fresh? NULL: reason;
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->index); entry && rc == 0;
-         entry = (s_entry_t *) zhashx_next (self->index)) {
+    size_t cursor = 0;
+    zg_qlogentry_t *entry;
+    while (fresh && !*reason && (entry = zg_qlogindex_next (self->index, &cursor))) {
         s_reader_t reader;
         byte *payload, *result;
         s_write_put (fresh, &entry->record, &reader, &payload, &result);
+        entry->moved_payload_at = reader.offset + (uint64_t) (payload - reader.start);
+        entry->moved_result_at = reader.offset + (uint64_t) (result - reader.start);
         if (zg_qlog_read (self->log, entry->payload_at, payload, entry->record.payload_size)
-        ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size)) {
-            failed = zg_qlog_error (self->log);
-            rc = -1;
-        }
+        ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size))
+            snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
         else
-        if (zg_qlog_pending (fresh) >= ZG_QLOGSTORE_COMPACT_PIECE && zg_qlog_commit (fresh, false)) {
-            failed = zg_qlog_error (fresh);
-            rc = -1;
-        }
+        if (zg_qlog_pending (fresh) >= ZG_QLOGSTORE_COMPACT_PIECE && zg_qlog_commit (fresh, false))
+            snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
     }
-    if (rc == 0 && self->next_id > 1) {
+    if (fresh && !*reason && self->next_id > 1) {
         s_reader_t reader;
         s_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
     }
-    if (rc == 0 && zg_qlog_commit (fresh, true)) {
-        failed = zg_qlog_error (fresh);
-        rc = -1;
-    }
-    //  From the install on, the file the log holds decides the offsets
-    bool installing = rc == 0;
-    if (installing && zg_qlog_install (self->log, &fresh)) {
-        failed = zg_qlog_error (self->log);
-        rc = -1;
-    }
-    char reason_copy [256];
-    snprintf (reason_copy, sizeof reason_copy, "%s", failed? failed: "");
+    if (fresh && !*reason && zg_qlog_commit (fresh, true))
+        snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
+    if (fresh && !*reason && zg_qlog_install (self->log, &fresh))
+        snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
     if (fresh) {
         zg_qlog_destroy (&fresh);
         unlink (path);
     }
-    if (installing && s_rebuild (self)) {
-        self->broken = true;        //  The error says why
+    if (*reason) {
+        snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
         self->compaction_errors++;
         return -1;
     }
-    if (rc) {
-        snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir,
-                  reason_copy);
-        self->compaction_errors++;
+    cursor = 0;
+    while ((entry = zg_qlogindex_next (self->index, &cursor))) {
+        entry->payload_at = entry->moved_payload_at;
+        entry->result_at = entry->moved_result_at;
     }
-    else
-        self->compactions++;
-    return rc;
+    self->compactions++;
+    return 0;
 }
 
 //  Whether the dead bytes are worth a compaction now

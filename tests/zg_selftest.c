@@ -24,6 +24,7 @@
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
 #include "zg_qlog.h"
+#include "zg_qlogindex.h"
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qworkers.h"
@@ -90,6 +91,7 @@ static const s_test_t s_tests [] = {
     { "zg_qrecord", zg_qrecord_test },
     { "zg_qstore", zg_qstore_test },
     { "zg_qlog", zg_qlog_test },
+    { "zg_qlogindex", zg_qlogindex_test },
     { "zg_qlogstore", zg_qlogstore_test },
     { "zg_qworkers", zg_qworkers_test },
     { "zg_qoptions", zg_qoptions_test },
