@@ -10,6 +10,8 @@
 #include "zg_qlogindex.h"
 
 #define ZG_QLOGINDEX_MIN 1024
+//  Consecutive ids that go to consecutive slots
+#define ZG_QLOGINDEX_RUN 8
 
 //  A shared queue name: how many entries use it, then the name
 typedef struct {
@@ -25,12 +27,18 @@ struct _zg_qlogindex_t {
 };
 
 //  --------------------------------------------------------------------------
-//  The home slot of an id
+//  The home slot of an id. Ids are issued in order and a pass changes
+//  tasks of neighbouring ids, so runs of ZG_QLOGINDEX_RUN consecutive ids
+//  share neighbouring slots (a scrambling hash per id made each lookup a
+//  cache miss: 11% of zgate's time at 60 k tasks/s), while the runs are
+//  scattered by a Fibonacci hash (the ids' low bits alone would make the
+//  live tasks one long cluster, which each removal has to scan).
 
 static size_t
 s_home (zg_qlogindex_t *self, uint64_t id)
 {
-    return (size_t) ((id * 0x9E3779B97F4A7C15ULL) >> 20) & (self->capacity - 1);
+    size_t run = (size_t) (((id / ZG_QLOGINDEX_RUN) * 0x9E3779B97F4A7C15ULL) >> 20);
+    return (run * ZG_QLOGINDEX_RUN + (size_t) (id % ZG_QLOGINDEX_RUN)) & (self->capacity - 1);
 }
 
 //  --------------------------------------------------------------------------

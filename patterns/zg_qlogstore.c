@@ -14,6 +14,8 @@
 #include "zg_qlog.h"
 #include "zg_qlogindex.h"
 #include "zg_qlogstore.h"
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #define ZG_QLOGSTORE_ERROR_SIZE 512
 //  Record kinds
@@ -683,10 +685,176 @@ zg_qlogstore_counters (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
+//  Appends each loaded record as "id:state:attempt:queue:payload:result;"
+static int
+s_test_collect (const zg_qrecord_t *record, void *arg)
+{
+    char *text = (char *) arg;
+    size_t used = strlen (text);
+    snprintf (text + used, 1024 - used, "%" PRIu64 ":%d:%u:%.*s:%.*s:%.*s;", record->id, record->state,
+              record->attempt, (int) record->queue_size, record->queue, (int) record->payload_size,
+              record->payload? (const char *) record->payload: "", (int) record->result_size,
+              record->result? (const char *) record->result: "");
+    return 0;
+}
+
+//  Reopen the store in dir, loading its records into text
+static zg_qlogstore_t *
+s_test_reopen (zg_qlogstore_t **self_p, const char *dir, int64_t max_size, char *text)
+{
+    zg_qlogstore_destroy (self_p);
+    zg_qstore_options_t options = { max_size };
+    char error [256];
+    zg_qlogstore_t *self = zg_qlogstore_open (dir, &options, error, sizeof error);
+    if (!self)
+        fprintf (stderr, "%s\n", error);
+    assert (self);
+    *text = 0;
+    assert (zg_qlogstore_load (self, s_test_collect, text) == 0);
+    return self;
+}
+
+//  Store a waiting task with this payload in queue "q"
+static int
+s_test_put (zg_qlogstore_t *self, uint64_t id, const char *payload)
+{
+    zg_qrecord_t record = { .id = id, .queue = "q", .queue_size = 1, .state = ZG_TASK_WAITING,
+                            .created = 1, .payload = payload, .payload_size = strlen (payload) };
+    return zg_qlogstore_put (self, &record);
+}
+
+//  In a child limited to files of its log's size plus 100 bytes (as a full
+//  disk), a pass too big to write is lost whole, and the store goes on
+static void
+s_test_disk_full (const char *dir)
+{
+    pid_t child = fork ();
+    assert (child >= 0);
+    if (child == 0) {
+        char text [1024], big [300];
+        zg_qlogstore_t *self = s_test_reopen (&self, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+        signal (SIGXFSZ, SIG_IGN);
+        rlim_t size = (rlim_t) zg_qlogstore_counters (self).bytes + 100;
+        struct rlimit limit = { size, size };
+        setrlimit (RLIMIT_FSIZE, &limit);
+        memset (big, 'b', sizeof big - 1);
+        big [sizeof big - 1] = 0;
+        bool lost = s_test_put (self, 50, big) == 0 && zg_qlogstore_deliver (self, 1, 9, 9) == 0
+                 && zg_qlogstore_commit (self) == -1 && strstr (zg_qlogstore_error (self), "disk full")
+                 && zg_qlogstore_deliver (self, 50, 1, 1) == -1 && zg_qlogstore_next_id (self) == 8
+                 && s_test_put (self, 51, "s") == 0 && zg_qlogstore_commit (self) == 0;
+        char again [1024];
+        self = s_test_reopen (&self, dir, ZG_QSTORE_DEFAULT_SIZE, again);
+        lost = lost && strstr (again, "51:0:0:q:s:;") && !strstr (again, ":9:");
+        zg_qlogstore_destroy (&self);
+        _exit (lost? 0: 1);
+    }
+    int status;
+    assert (waitpid (child, &status, 0) == child);
+    assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
 void
 zg_qlogstore_test (bool verbose)
 {
     (void) verbose;
     printf (" * zg_qlogstore: ");
+    char dir [] = "/tmp/zg_qlogstore_test_XXXXXX", text [1024], error [256];
+    assert (mkdtemp (dir));
+    zg_qlogstore_t *store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (*text == 0 && zg_qlogstore_next_id (store) == 1);
+
+    //  Every kind of change, then a restart reads them back in id order
+    assert (s_test_put (store, 3, "c") == 0 && s_test_put (store, 1, "a") == 0 && s_test_put (store, 2, "b") == 0);
+    assert (s_test_put (store, 4, "d") == 0 && s_test_put (store, 5, "e") == 0);
+    assert (zg_qlogstore_deliver (store, 1, 1, 100) == 0 && zg_qlogstore_deliver (store, 2, 1, 100) == 0);
+    assert (zg_qlogstore_requeue (store, 2) == 0);
+    assert (zg_qlogstore_dead_letter (store, 3, "q.dead", 6) == 0);
+    assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2) == 0);
+    assert (zg_qlogstore_delete (store, 5) == 0);
+    assert (zg_qlogstore_use_id (store, 7) == 0 && zg_qlogstore_use_id (store, 6) == 0);
+    //  A change of a task the store does not hold fails alone
+    assert (zg_qlogstore_requeue (store, 99) == -1 && strstr (zg_qlogstore_error (store), "no task 99"));
+    assert (zg_qlogstore_pending (store) == 12);
+    assert (zg_qlogstore_commit (store) == 0 && zg_qlogstore_pending (store) == 0);
+    const char *expected = "1:1:1:q:a:;2:0:1:q:b:;3:4:0:q.dead:c:;4:2:0:q::ok;";
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, expected) && zg_qlogstore_next_id (store) == 8);
+    assert (zg_qlogstore_counters (store).dropped == 0);
+
+    //  Not committed: gone at a restart, as after a crash
+    assert (s_test_put (store, 8, "x") == 0);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, expected) && zg_qlogstore_next_id (store) == 8);
+
+    //  A second store on the directory is refused
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
+    assert (strstr (error, "in use by another zgate"));
+
+    //  A torn tail is cut off; what was committed stays
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+    FILE *file = fopen (path, "ab");
+    assert (file && fwrite ("\x00\x00\x01\x00garbage", 1, 11, file) == 11);
+    fclose (file);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, expected) && zg_qlogstore_counters (store).dropped == 11);
+
+    //  A full disk loses the pass, not the store
+    zg_qlogstore_destroy (&store);
+    s_test_disk_full (dir);
+    expected = "1:1:1:q:a:;2:0:1:q:b:;3:4:0:q.dead:c:;4:2:0:q::ok;51:0:0:q:s:;";
+
+    //  Past 7/8 of data-max-size a new task is refused alone; the finish
+    //  and forget records of the stored ones make dead bytes, and a
+    //  compaction gives the room back
+    store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
+    assert (streq (text, expected));
+    char payload [1000];
+    memset (payload, 'p', sizeof payload - 1);
+    payload [sizeof payload - 1] = 0;
+    uint64_t id = 100;
+    while (s_test_put (store, id, payload) == 0)
+        id++;
+    assert (id > 140 && strstr (zg_qlogstore_error (store), "store full"));
+    assert (zg_qlogstore_deliver (store, 100, 1, 1) == 0 && zg_qlogstore_commit (store) == 0);
+    for (uint64_t done = 100; done < id; done++)
+        assert (zg_qlogstore_finish (store, done, ZG_TASK_DONE, 5, 6, NULL, 0) == 0
+             && zg_qlogstore_delete (store, done) == 0);
+    assert (zg_qlogstore_commit (store) == 0);
+    zg_qlogstore_counters_t counters = zg_qlogstore_counters (store);
+    assert (counters.compactions == 1 && counters.errors == 0 && counters.bytes < 1000);
+    char new_path [PATH_MAX];
+    snprintf (new_path, sizeof new_path, "%s/" ZG_QLOGSTORE_NEW_FILE, dir);
+    assert (access (new_path, F_OK) == -1 && access (path, F_OK) == 0);
+    assert (s_test_put (store, id, payload) == 0 && zg_qlogstore_commit (store) == 0);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
+    assert (strncmp (text, expected, strlen (expected)) == 0 && zg_qlogstore_next_id (store) == id + 1);
+
+    //  Compaction keeps each task's payload and result where the load finds them
+    zg_qlogstore_set_compact_bytes (store, 1);
+    assert (zg_qlogstore_delete (store, id) == 0 && zg_qlogstore_commit (store) == 0);
+    assert (zg_qlogstore_counters (store).compactions == 1);
+    *text = 0;
+    assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, expected));
+    assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3) == 0 && zg_qlogstore_commit (store) == 0);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
+    assert (strstr (text, "1:3:1:q::why;2:0:1:q:b:;") && zg_qlogstore_next_id (store) == id + 1);
+    zg_qlogstore_destroy (&store);
+
+    //  A record this build cannot read, in a complete transaction: refused
+    zg_qlog_t *log = zg_qlog_open (path, error, sizeof error);
+    uint64_t offset;
+    memcpy (zg_qlog_reserve (log, 9, &offset), "\x09\x00\x00\x00\x00\x00\x00\x00\x01", 9);
+    assert (zg_qlog_commit (log, true) == 0);
+    zg_qlog_destroy (&log);
+    assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
+    assert (strstr (error, "damaged record") && strstr (error, "kind 9"));
+
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
+    assert (access (dir, F_OK) == -1);
     printf ("OK\n");
 }
