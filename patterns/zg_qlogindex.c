@@ -23,6 +23,8 @@ struct _zg_qlogindex_t {
     zg_qlogentry_t *slots;          //  capacity entries; id 0 is a free slot
     size_t capacity;                //  A power of two
     size_t size;                    //  Entries held
+    zg_qlogentry_t *last;           //  The last entry found: a change is looked up
+                                    //  to check it, then again to apply it
     zhashx_t *names;                //  s_name_t by name
 };
 
@@ -101,10 +103,12 @@ zg_qlogentry_t *
 zg_qlogindex_lookup (zg_qlogindex_t *self, uint64_t id)
 {
     assert (self && id);
+    if (self->last && self->last->record.id == id)
+        return self->last;
     for (size_t slot = s_home (self, id);; slot = (slot + 1) & (self->capacity - 1)) {
         zg_qlogentry_t *entry = &self->slots [slot];
         if (entry->record.id == id)
-            return entry;
+            return self->last = entry;
         if (entry->record.id == 0)
             return NULL;
     }
@@ -118,6 +122,7 @@ s_grow (zg_qlogindex_t *self)
 {
     zg_qlogentry_t *old = self->slots;
     size_t old_capacity = self->capacity;
+    self->last = NULL;
     self->capacity *= 2;
     self->slots = (zg_qlogentry_t *) calloc (self->capacity, sizeof (zg_qlogentry_t));
     assert (self->slots);
