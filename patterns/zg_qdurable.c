@@ -31,8 +31,7 @@ struct _zg_qdurable_t {
 };
 
 //  Call the open store's function name: zg_qlogstore_name or zg_qstore_name
-#define S_STORE(self, name, ...) \
-    ((self)->log? zg_qlogstore_##name ((self)->log, ##__VA_ARGS__): zg_qstore_##name ((self)->lmdb, ##__VA_ARGS__))
+#define S_STORE(self, name, ...) ZG_QLOGSTORE_EITHER ((self)->log, (self)->lmdb, name, ##__VA_ARGS__)
 
 //  --------------------------------------------------------------------------
 //  Whether dir holds a file of this name

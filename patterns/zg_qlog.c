@@ -17,9 +17,8 @@
 
 #define ZG_QLOG_MAGIC "ZGQLOG"
 #define ZG_QLOG_ERROR_SIZE 300
-//  A transaction body above this is damage, not a pass (the largest pass
-//  is bounded by data-max-size, at most INT64_MAX / 2, but a size field
-//  read from garbage is best refused before it is used)
+//  Largest transaction body: its size field has 4 bytes, and a replay
+//  takes a larger one for damage
 #define ZG_QLOG_TXN_MAX 0x7FFFFFFF
 
 struct _zg_qlog_t {
@@ -344,9 +343,12 @@ zg_qlog_commit (zg_qlog_t *self, bool sync)
         snprintf (self->error, sizeof self->error, "store unusable after an earlier I/O error, restart zgate");
         return -1;
     }
+    if (length > ZG_QLOG_TXN_HEADER + (size_t) ZG_QLOG_TXN_MAX) {
+        snprintf (self->error, sizeof self->error, "a pass of %zu bytes is more than one commit holds", length);
+        return -1;
+    }
     if (length) {
         size_t body = length - ZG_QLOG_TXN_HEADER;
-        assert (body <= ZG_QLOG_TXN_MAX);
         zg_qrecord_put_uint (self->pending, body, 4);
         uint32_t crc = zg_qlog_crc (0, self->pending, 4);
         zg_qrecord_put_uint (self->pending + 4, zg_qlog_crc (crc, self->pending + ZG_QLOG_TXN_HEADER, body), 4);
@@ -554,7 +556,8 @@ zg_qlog_test (bool verbose)
 
     //  Transactions come back in order with their offsets; a reserve tells
     //  where its bytes will lie
-    zg_qlog_t *log = s_test_reopen (&log, path, text);
+    zg_qlog_t *log = NULL;
+    log = s_test_reopen (&log, path, text);
     assert (*text == 0 && zg_qlog_size (log) == ZG_QLOG_FILE_HEADER);
     uint64_t offset;
     memcpy (zg_qlog_reserve (log, 3, &offset), "one", 3);

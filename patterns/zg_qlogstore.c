@@ -47,6 +47,7 @@ struct _zg_qlogstore_t {
     uint64_t compact_bytes;         //  Dead bytes that start a compaction
     uint64_t compactions;           //  Compactions done
     uint64_t compaction_errors;     //  Compactions failed
+    uint64_t retry_size;            //  After a failed compaction: file size to try again at
     uint64_t dropped;               //  Torn bytes cut off when opened
     bool broken;                    //  The index could not be read back from the file
     char error [ZG_QLOGSTORE_ERROR_SIZE];
@@ -608,6 +609,8 @@ s_compact (zg_qlogstore_t *self)
     if (*reason) {
         snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
         self->compaction_errors++;
+        //  A full disk stays full for a while: not again at every pass
+        self->retry_size = zg_qlog_size (self->log) + self->compact_bytes;
         return -1;
     }
     cursor = 0;
@@ -626,7 +629,7 @@ s_worth_compacting (zg_qlogstore_t *self)
     uint64_t size = zg_qlog_size (self->log);
     uint64_t dead = size > self->live + ZG_QLOG_FILE_HEADER? size - self->live - ZG_QLOG_FILE_HEADER: 0;
     bool full = (int64_t) size > self->max_size - self->max_size / ZG_QLOGSTORE_RESERVE;
-    return dead >= self->compact_bytes && (dead >= self->live || full);
+    return dead >= self->compact_bytes && (dead >= self->live || full) && size >= self->retry_size;
 }
 
 //  --------------------------------------------------------------------------
@@ -732,7 +735,8 @@ s_test_disk_full (const char *dir)
     assert (child >= 0);
     if (child == 0) {
         char text [1024], big [300];
-        zg_qlogstore_t *self = s_test_reopen (&self, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+        zg_qlogstore_t *self = NULL;
+        self = s_test_reopen (&self, dir, ZG_QSTORE_DEFAULT_SIZE, text);
         signal (SIGXFSZ, SIG_IGN);
         rlim_t size = (rlim_t) zg_qlogstore_counters (self).bytes + 100;
         struct rlimit limit = { size, size };
@@ -761,7 +765,8 @@ zg_qlogstore_test (bool verbose)
     printf (" * zg_qlogstore: ");
     char dir [] = "/tmp/zg_qlogstore_test_XXXXXX", text [1024], error [256];
     assert (mkdtemp (dir));
-    zg_qlogstore_t *store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    zg_qlogstore_t *store = NULL;
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
     assert (*text == 0 && zg_qlogstore_next_id (store) == 1);
 
     //  Every kind of change, then a restart reads them back in id order
@@ -798,8 +803,15 @@ zg_qlogstore_test (bool verbose)
     FILE *file = fopen (path, "ab");
     assert (file && fwrite ("\x00\x00\x01\x00garbage", 1, 11, file) == 11);
     fclose (file);
+    //  So is the new file of a compaction that a crash interrupted
+    char new_path [PATH_MAX];
+    snprintf (new_path, sizeof new_path, "%s/" ZG_QLOGSTORE_NEW_FILE, dir);
+    file = fopen (new_path, "wb");
+    assert (file && fwrite ("half", 1, 4, file) == 4);
+    fclose (file);
     store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
     assert (streq (text, expected) && zg_qlogstore_counters (store).dropped == 11);
+    assert (access (new_path, F_OK) == -1);
 
     //  A full disk loses the pass, not the store
     zg_qlogstore_destroy (&store);
@@ -825,17 +837,23 @@ zg_qlogstore_test (bool verbose)
     assert (zg_qlogstore_commit (store) == 0);
     zg_qlogstore_counters_t counters = zg_qlogstore_counters (store);
     assert (counters.compactions == 1 && counters.errors == 0 && counters.bytes < 1000);
-    char new_path [PATH_MAX];
-    snprintf (new_path, sizeof new_path, "%s/" ZG_QLOGSTORE_NEW_FILE, dir);
     assert (access (new_path, F_OK) == -1 && access (path, F_OK) == 0);
     assert (s_test_put (store, id, payload) == 0 && zg_qlogstore_commit (store) == 0);
     store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
     assert (strncmp (text, expected, strlen (expected)) == 0 && zg_qlogstore_next_id (store) == id + 1);
 
     //  Compaction keeps each task's payload and result where the load finds them
+    //  (first one that fails, as its new file cannot be made: the commit
+    //  stands, the store goes on, and it is tried again once the file grew)
     zg_qlogstore_set_compact_bytes (store, 1);
+    assert (mkdir (new_path, 0700) == 0);
     assert (zg_qlogstore_delete (store, id) == 0 && zg_qlogstore_commit (store) == 0);
-    assert (zg_qlogstore_counters (store).compactions == 1);
+    counters = zg_qlogstore_counters (store);
+    assert (counters.compactions == 0 && counters.errors == 1);
+    assert (rmdir (new_path) == 0);
+    assert (zg_qlogstore_requeue (store, 2) == 0 && zg_qlogstore_commit (store) == 0);
+    counters = zg_qlogstore_counters (store);
+    assert (counters.compactions == 1 && counters.errors == 1);
     *text = 0;
     assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, expected));
     assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3) == 0 && zg_qlogstore_commit (store) == 0);

@@ -54,6 +54,11 @@ extern "C" {
 
 typedef struct _zg_qlogstore_t zg_qlogstore_t;
 
+//  Call the function name of whichever store is open: zg_qlogstore_name on
+//  log if it is not NULL, else zg_qstore_name on lmdb (the calls are alike)
+#define ZG_QLOGSTORE_EITHER(log, lmdb, name, ...) \
+    ((log)? zg_qlogstore_##name ((log), ##__VA_ARGS__): zg_qstore_##name ((lmdb), ##__VA_ARGS__))
+
 //  What the store did so far
 typedef struct {
     uint64_t syncs;                 //  fdatasyncs
