@@ -23,7 +23,8 @@ PYTHON = "/usr/bin/python3"
 CRASH_KILLS = int(os.environ.get("ZGATE_CRASH_KILLS", "10"))
 STORE = os.environ.get("ZGATE_DATA_STORE", "log")
 # The file that holds each store's tasks in the data-dir
-STORE_FILE = {"log": "tasks.log", "lmdb": "data.mdb"}[STORE]
+STORE_FILE_OF = {"log": "tasks.log", "lmdb": "data.mdb"}
+STORE_FILE = STORE_FILE_OF[STORE]
 
 # A producer process: sends 100-byte tasks "<name>-<n>" one at a time to queue "jobs" and prints each one
 # that got OK. When zgate dies the answer never comes: it drops the socket and goes on with a new one.
@@ -169,6 +170,18 @@ class DurableTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
         self.assertIn("queues/data-dir", result.stderr)
+        # A data-dir that holds the other kind of store: its tasks would look lost, so one line and exit 2
+        other_dir = tempfile.mkdtemp(prefix="zg_durable_other_")
+        try:
+            other_file = STORE_FILE_OF["lmdb" if STORE == "log" else "log"]
+            open(os.path.join(other_dir, other_file), "wb").close()
+            result = subprocess.run(Zgate(queues_data_dir=other_dir, queues_data_store=STORE).command(),
+                                    capture_output=True, text=True, timeout=20)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertIn(f"holds a store of the other kind ({other_file})", result.stderr)
+        finally:
+            shutil.rmtree(other_dir, ignore_errors=True)
 
     def test_restart(self):
         """Order and priority, tasks in flight, results and a late ACK after kill -9."""
