@@ -13,7 +13,9 @@
 #include "zg_taskq.h"
 #include "zg_qcore.h"
 #include "zg_dirlock.h"
+#include "zg_qtest.h"
 #include "zg_qlogstore.h"
+#include "zg_qsyncer.h"
 #include <sys/stat.h>
 
 //  LMDB's data file, the sign of an LMDB store in a directory
@@ -28,6 +30,8 @@ struct _zg_qdurable_t {
     uint64_t records;               //  Changes committed
     uint64_t lost;                  //  Passes lost (their SENDs got 507)
     size_t pass_tasks;              //  New tasks in the current pass
+    zg_qsyncer_t *syncer;           //  The log's syncs in a thread, or NULL (lmdb)
+    uint64_t syncing;               //  Bytes of the log the sync in flight covers
 };
 
 //  Call the open store's function name: zg_qlogstore_name or zg_qstore_name
@@ -71,6 +75,8 @@ zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *erro
         return NULL;
     }
     self->dir = strdup (dir);
+    if (self->log)
+        self->syncer = zg_qsyncer_new ();
     return self;
 }
 
@@ -84,6 +90,7 @@ zg_qdurable_destroy (zg_qdurable_t **self_p)
     zg_qdurable_t *self = *self_p;
     if (!self)
         return;
+    zg_qsyncer_destroy (&self->syncer);
     zg_qlogstore_destroy (&self->log);
     zg_qstore_destroy (&self->lmdb);
     free (self->dir);
@@ -251,13 +258,13 @@ zg_qdurable_forget (zg_qdurable_t *self, const zg_task_t *task)
 //  --------------------------------------------------------------------------
 //  Make the pass durable
 
-int
-zg_qdurable_commit (zg_qdurable_t *self)
+//  End the pass with the store's commit, or with the log's write only
+static int
+s_end_pass (zg_qdurable_t *self, bool sync)
 {
-    assert (self);
     size_t pending = S_STORE (self, pending), tasks = self->pass_tasks;
     self->pass_tasks = 0;
-    if (S_STORE (self, commit)) {
+    if (self->log && !sync? zg_qlogstore_write (self->log): S_STORE (self, commit)) {
         self->lost++;
         return -1;
     }
@@ -267,6 +274,81 @@ zg_qdurable_commit (zg_qdurable_t *self)
         self->records += pending;
     }
     return 0;
+}
+
+int
+zg_qdurable_commit (zg_qdurable_t *self)
+{
+    assert (self);
+    //  The commit syncs what the sync in flight covers, and may compact
+    if (zg_qdurable_syncing (self))
+        zg_qdurable_sync_end (self);
+    return s_end_pass (self, true);
+}
+
+//  --------------------------------------------------------------------------
+//  Pipelined commit: end the pass, synced later (log) or now (LMDB)
+
+int
+zg_qdurable_write (zg_qdurable_t *self)
+{
+    assert (self);
+    return s_end_pass (self, false);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether written passes wait for a sync
+
+bool
+zg_qdurable_written (zg_qdurable_t *self)
+{
+    assert (self);
+    int handle;
+    uint64_t size;
+    return self->log && zg_qlogstore_unsynced (self->log, &handle, &size) > 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a sync is in flight
+
+bool
+zg_qdurable_syncing (zg_qdurable_t *self)
+{
+    assert (self);
+    return self->syncer && zg_qsyncer_busy (self->syncer);
+}
+
+//  --------------------------------------------------------------------------
+//  Start a sync of every written pass
+
+void
+zg_qdurable_sync (zg_qdurable_t *self)
+{
+    assert (self && zg_qdurable_written (self) && !zg_qdurable_syncing (self));
+    int handle;
+    zg_qlogstore_unsynced (self->log, &handle, &self->syncing);
+    zg_qsyncer_start (self->syncer, handle);
+}
+
+//  --------------------------------------------------------------------------
+//  The socket to poll while a sync is in flight
+
+void *
+zg_qdurable_sync_socket (zg_qdurable_t *self)
+{
+    assert (self);
+    return zg_qdurable_syncing (self)? zg_qsyncer_socket (self->syncer): NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The sync in flight ended (or: wait for it to end)
+
+int
+zg_qdurable_sync_end (zg_qdurable_t *self)
+{
+    assert (self && zg_qdurable_syncing (self));
+    int code = zg_qsyncer_finish (self->syncer);
+    return zg_qlogstore_synced (self->log, self->syncing, code);
 }
 
 //  --------------------------------------------------------------------------
@@ -313,25 +395,6 @@ zg_qdurable_stats (zg_qdurable_t *self)
 
 //  --------------------------------------------------------------------------
 //  Self test
-
-//  Submit a task of this priority with a one-letter payload; returns its id
-static uint64_t
-s_test_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload)
-{
-    zmq_msg_t frames [3];
-    const char *texts [] = { payload, "p", "r" };
-    for (int index = 0; index < 3; index++)
-        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
-    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
-    char id [ZG_TASKS_ID_SIZE + 1];
-    int code;
-    char reason [ZG_WIRE_REASON_SIZE];
-    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
-    for (int index = 0; index < 3; index++)
-        zmq_msg_close (&frames [index]);
-    return rc? 0: strtoull (id, NULL, 10);
-}
 
 //  A new core restored from the store in dir (closing the old ones)
 static zg_qcore_t *
@@ -393,11 +456,11 @@ s_test_store (const char *kind)
     //  nothing committed is lost at a restart: the waiting ones come back
     //  in their order within priority, the one in progress waits again at
     //  the head, the acked one keeps its reply, and ids go on
-    assert (s_test_submit (core, "jobs", 0, "a") == 1);
-    assert (s_test_submit (core, "jobs", 0, "b") == 2);
-    assert (s_test_submit (core, "jobs", 5, "c") == 3);
-    assert (s_test_submit (core, "jobs", 0, "d") == 4);
-    assert (s_test_submit (core, "jobs", 5, "e") == 5);
+    assert (zg_qtest_submit (core, "jobs", 0, "a") == 1);
+    assert (zg_qtest_submit (core, "jobs", 0, "b") == 2);
+    assert (zg_qtest_submit (core, "jobs", 5, "c") == 3);
+    assert (zg_qtest_submit (core, "jobs", 0, "d") == 4);
+    assert (zg_qtest_submit (core, "jobs", 5, "e") == 5);
     zg_qworker_t *worker = s_test_worker (core, 2, sent, sizeof sent);
     assert (streq (sent, "DELIVER w 3;DELIVER w 5;"));
     zmq_msg_t reply;
@@ -408,7 +471,7 @@ s_test_store (const char *kind)
     assert (streq (sent, "REPLY r 3;DELIVER w 1;"));
     assert (zg_qdurable_commit (durable) == 0);
     //  Not committed: lost at the restart, as a crash would lose it
-    assert (s_test_submit (core, "jobs", 0, "x") == 6);
+    assert (zg_qtest_submit (core, "jobs", 0, "x") == 6);
     core = s_test_restart (&core, &durable, dir, kind, &settings);
     zg_task_t *done = zg_qcore_task (core, 3);
     assert (done && done->state == ZG_TASK_DONE && zmq_msg_size (&done->result) == 4);
@@ -417,7 +480,7 @@ s_test_store (const char *kind)
     assert (taken->state == ZG_TASK_WAITING && taken->attempt == 1);
     assert (zg_qcore_queue (core, "jobs", false)->waiting == 4);
     //  Id 6 was never committed (nor answered): it is issued again
-    assert (s_test_submit (core, "jobs", 0, "f") == 6);
+    assert (zg_qtest_submit (core, "jobs", 0, "f") == 6);
     worker = s_test_worker (core, 10, sent, sizeof sent);
     assert (streq (sent, "DELIVER w 5;DELIVER w 1;DELIVER w 2;DELIVER w 4;DELIVER w 6;"));
     assert (zg_qcore_task (core, 5)->attempt == 2);
@@ -441,7 +504,7 @@ s_test_store (const char *kind)
     memset (big, 'z', sizeof big - 1);
     big [sizeof big - 1] = 0;
     uint64_t last = 0, id;
-    while ((id = s_test_submit (core, "big", 0, big)))
+    while ((id = zg_qtest_submit (core, "big", 0, big)))
         last = id;
     assert (last > 0 && zg_qcore_task (core, last + 1) == NULL);
     assert (zg_qdurable_commit (durable) == 0);

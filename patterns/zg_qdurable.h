@@ -91,6 +91,38 @@ void
 int
     zg_qdurable_commit (zg_qdurable_t *self);
 
+//  Pipelined group commit: a pass's sync overlaps the next passes' work.
+//  zg_qdurable_write ends the pass like zg_qdurable_commit, except that
+//  the log store only writes it (LMDB commits it, synced): it is durable
+//  once a sync started after it ends. zg_qdurable_sync starts a sync of
+//  every written pass in a thread (zg_qsyncer); zg_qdurable_sync_socket
+//  is readable when it ended, and zg_qdurable_sync_end takes its result:
+//  0, or -1 with the error set (then the store refuses every commit until
+//  zgate restarts, as after a failed sync of its own). zg_qdurable_commit
+//  waits for a sync in flight first.
+int
+    zg_qdurable_write (zg_qdurable_t *self);
+
+//  Whether written passes wait for a sync
+bool
+    zg_qdurable_written (zg_qdurable_t *self);
+
+//  Whether a sync is in flight
+bool
+    zg_qdurable_syncing (zg_qdurable_t *self);
+
+//  Start a sync of every written pass (some must be, none in flight)
+void
+    zg_qdurable_sync (zg_qdurable_t *self);
+
+//  The socket (libzmq handle) to poll while a sync is in flight, else NULL
+void *
+    zg_qdurable_sync_socket (zg_qdurable_t *self);
+
+//  The sync in flight ended, or wait for it to: 0 or -1, see above
+int
+    zg_qdurable_sync_end (zg_qdurable_t *self);
+
 //  The last error, one line
 const char *
     zg_qdurable_error (zg_qdurable_t *self);

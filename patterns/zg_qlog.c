@@ -25,6 +25,7 @@ struct _zg_qlog_t {
     char *path;                     //  The file
     int handle;                     //  Open for reading and writing
     uint64_t size;                  //  Bytes committed
+    uint64_t synced;                //  Bytes known to be on disk
     uint64_t dropped;               //  Bytes cut off at the last replay
     uint64_t syncs;                 //  fdatasyncs made
     bool broken;                    //  A sync or cut failed: no more commits
@@ -173,6 +174,8 @@ s_open (const char *path, int flags, char *error, size_t size)
         snprintf (error, size, "%s", self->error);
         zg_qlog_destroy (&self);
     }
+    else
+        self->synced = self->size;
     return self;
 }
 
@@ -224,6 +227,8 @@ s_cut (zg_qlog_t *self, uint64_t size)
         return -1;
     }
     self->size = size;
+    if (self->synced > size)
+        self->synced = size;
     return 0;
 }
 
@@ -268,7 +273,7 @@ zg_qlog_replay (zg_qlog_t *self, zg_qlog_replay_fn *fn, void *arg)
     if (rc)
         return rc;
     self->dropped = size > at? size - at: 0;
-    self->size = size;
+    self->size = self->synced = size;
     if (self->dropped && s_cut (self, at)) {
         snprintf (self->error, sizeof self->error, "cannot cut a torn tail of %" PRIu64 " bytes: %s",
                   self->dropped, strerror (errno));
@@ -365,16 +370,48 @@ zg_qlog_commit (zg_qlog_t *self, bool sync)
         }
         self->size += length;
     }
-    if (sync && length) {
-        if (fdatasync (self->handle)) {
-            //  The kernel may have dropped the pages it could not write:
-            //  what the file holds is unknown until it is read again
-            s_set_error (self, errno, "cannot sync");
-            self->broken = true;
-            return -1;
-        }
-        self->syncs++;
+    if (sync && self->synced < self->size)
+        return zg_qlog_synced (self, self->size, fdatasync (self->handle)? errno: 0);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The file's handle, for a sync made elsewhere (zg_qsyncer)
+
+int
+zg_qlog_handle (zg_qlog_t *self)
+{
+    assert (self);
+    return self->handle;
+}
+
+//  --------------------------------------------------------------------------
+//  Bytes written and not yet known to be synced
+
+uint64_t
+zg_qlog_unsynced (zg_qlog_t *self)
+{
+    assert (self);
+    return self->size - self->synced;
+}
+
+//  --------------------------------------------------------------------------
+//  The result of an fdatasync of the file made when it had size bytes
+
+int
+zg_qlog_synced (zg_qlog_t *self, uint64_t size, int code)
+{
+    assert (self);
+    if (code) {
+        //  The kernel may have dropped the pages it could not write:
+        //  what the file holds is unknown until it is read again
+        s_set_error (self, code, "cannot sync");
+        self->broken = true;
+        return -1;
     }
+    self->syncs++;
+    if (size > self->synced)
+        self->synced = size;
     return 0;
 }
 
@@ -428,6 +465,7 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
     self->handle = fresh->handle;
     fresh->handle = -1;
     self->size = fresh->size;
+    self->synced = fresh->synced;
     self->syncs += fresh->syncs;
     zg_qlog_destroy (fresh_p);
     if (code) {
@@ -565,10 +603,12 @@ zg_qlog_test (bool verbose)
     memcpy (zg_qlog_reserve (log, 3, &offset), "two", 3);
     assert (offset == ZG_QLOG_FILE_HEADER + ZG_QLOG_TXN_HEADER + 3 && zg_qlog_pending (log) == 14);
     assert (zg_qlog_commit (log, true) == 0 && zg_qlog_syncs (log) == 1 && zg_qlog_pending (log) == 0);
-    assert (s_test_append (log, "three", false) == 0 && zg_qlog_syncs (log) == 1);
+    //  A commit without a sync: the next sync covers it, even with nothing new
+    assert (s_test_append (log, "three", false) == 0 && zg_qlog_syncs (log) == 1 && zg_qlog_unsynced (log) == 13);
     memcpy (zg_qlog_reserve (log, 4, &offset), "lost", 4);
     zg_qlog_discard (log);
-    assert (zg_qlog_commit (log, true) == 0 && zg_qlog_syncs (log) == 1);
+    assert (zg_qlog_commit (log, true) == 0 && zg_qlog_syncs (log) == 2 && zg_qlog_unsynced (log) == 0);
+    assert (zg_qlog_commit (log, true) == 0 && zg_qlog_syncs (log) == 2);
     log = s_test_reopen (&log, path, text);
     assert (streq (text, "onetwo@16;three@30;"));
     assert (zg_qlog_dropped (log) == 0);
@@ -605,6 +645,14 @@ zg_qlog_test (bool verbose)
     assert (access (fresh_path, F_OK) == -1 && s_test_append (log, "after", true) == 0);
     log = s_test_reopen (&log, path, text);
     assert (streq (text, "compact@16;after@31;"));
+
+    //  A sync made elsewhere (zg_qsyncer) counts; one that failed breaks the log
+    assert (s_test_append (log, "async", false) == 0 && zg_qlog_unsynced (log) == 13);
+    assert (fdatasync (zg_qlog_handle (log)) == 0);
+    assert (zg_qlog_synced (log, zg_qlog_size (log), 0) == 0 && zg_qlog_unsynced (log) == 0);
+    assert (s_test_append (log, "lost", false) == 0);
+    assert (zg_qlog_synced (log, zg_qlog_size (log), EIO) == -1);
+    assert (s_test_append (log, "refused", true) == -1 && strstr (zg_qlog_error (log), "restart zgate"));
 
     //  Not a log, or another format: refused with one line
     zg_qlog_destroy (&log);

@@ -91,6 +91,21 @@ void
 int
     zg_qlog_commit (zg_qlog_t *self, bool sync);
 
+//  The file's handle, for an fdatasync made elsewhere (zg_qsyncer)
+int
+    zg_qlog_handle (zg_qlog_t *self);
+
+//  Bytes committed without a sync, or not yet known to be synced
+uint64_t
+    zg_qlog_unsynced (zg_qlog_t *self);
+
+//  Record the result of an fdatasync of the file made elsewhere when the
+//  file had size bytes: code 0 (they are on disk), or the errno of the
+//  failure (the log is broken, as after its own failed sync). Returns 0,
+//  or -1 with the error set.
+int
+    zg_qlog_synced (zg_qlog_t *self, uint64_t size, int code);
+
 //  Read size bytes at offset of the file. Returns 0 or -1 with the error.
 int
     zg_qlog_read (zg_qlog_t *self, uint64_t offset, void *buffer, size_t size);

@@ -635,10 +635,12 @@ s_worth_compacting (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  End the pass
 
-int
-zg_qlogstore_commit (zg_qlogstore_t *self)
+//  Append the pass, synced if sync. If that fails, the pass's changes are
+//  in the index and not in the file: the index is rebuilt from the file.
+
+static int
+s_append (zg_qlogstore_t *self, bool sync)
 {
-    assert (self);
     self->pending = 0;
     if (self->broken) {
         zg_qlog_discard (self->log);
@@ -646,7 +648,7 @@ zg_qlogstore_commit (zg_qlogstore_t *self)
                   "restart zgate", self->dir);
         return -1;
     }
-    if (zg_qlog_commit (self->log, true)) {
+    if (zg_qlog_commit (self->log, sync)) {
         snprintf (self->error, sizeof self->error, "data-dir '%s': cannot commit: %s", self->dir,
                   zg_qlog_error (self->log));
         //  The pass's changes are in the index, not in the file
@@ -656,8 +658,63 @@ zg_qlogstore_commit (zg_qlogstore_t *self)
         snprintf (self->error, sizeof self->error, "%s", reason);
         return -1;
     }
-    if (s_worth_compacting (self) && s_compact (self))
+    return 0;
+}
+
+//  Compact if it is worth it, once everything written is synced (a sync in
+//  flight elsewhere would sync the old file)
+static void
+s_settled (zg_qlogstore_t *self)
+{
+    if (zg_qlog_unsynced (self->log) == 0 && s_worth_compacting (self) && s_compact (self))
         zsys_warning ("zg_qlogstore: %s", self->error);
+}
+
+int
+zg_qlogstore_commit (zg_qlogstore_t *self)
+{
+    assert (self);
+    if (s_append (self, true))
+        return -1;
+    s_settled (self);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Append the pass without a sync
+
+int
+zg_qlogstore_write (zg_qlogstore_t *self)
+{
+    assert (self);
+    return s_append (self, false);
+}
+
+//  --------------------------------------------------------------------------
+//  What a sync made elsewhere has to cover
+
+uint64_t
+zg_qlogstore_unsynced (zg_qlogstore_t *self, int *handle, uint64_t *size)
+{
+    assert (self && handle && size);
+    *handle = zg_qlog_handle (self->log);
+    *size = zg_qlog_size (self->log);
+    return zg_qlog_unsynced (self->log);
+}
+
+//  --------------------------------------------------------------------------
+//  The result of a sync made elsewhere
+
+int
+zg_qlogstore_synced (zg_qlogstore_t *self, uint64_t size, int code)
+{
+    assert (self);
+    if (zg_qlog_synced (self->log, size, code)) {
+        snprintf (self->error, sizeof self->error, "data-dir '%s': cannot commit: %s", self->dir,
+                  zg_qlog_error (self->log));
+        return -1;
+    }
+    s_settled (self);
     return 0;
 }
 

@@ -110,6 +110,24 @@ int
 const char *
     zg_qlogstore_error (zg_qlogstore_t *self);
 
+//  Pipelined commit (zg_qdurable): end the pass like zg_qlogstore_commit
+//  but without its sync. Returns 0, or -1 with the error set (the pass is
+//  lost, as a commit's). Its changes are durable once a sync covers them.
+int
+    zg_qlogstore_write (zg_qlogstore_t *self);
+
+//  Bytes written and not yet synced; the file's handle and size go to
+//  handle and size, for an fdatasync made elsewhere (zg_qsyncer)
+uint64_t
+    zg_qlogstore_unsynced (zg_qlogstore_t *self, int *handle, uint64_t *size);
+
+//  Record that fdatasync of the file, made when it had size bytes, ended
+//  with code (0 or an errno). No other sync may be in flight: a compaction
+//  may follow. Returns 0, or -1 with the error set (the store is then
+//  unusable until reopened, as after a failed sync of its own).
+int
+    zg_qlogstore_synced (zg_qlogstore_t *self, uint64_t size, int code);
+
 //  What the store did so far
 zg_qlogstore_counters_t
     zg_qlogstore_counters (zg_qlogstore_t *self);

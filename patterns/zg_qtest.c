@@ -9,6 +9,7 @@
 
 #include "zg_classes.h"
 #include "zg_qtest.h"
+#include "zg_qcore.h"
 
 //  --------------------------------------------------------------------------
 //  Pack a small options map from alternating keys and values: a value
@@ -134,6 +135,27 @@ zg_qtest_contains (zframe_t *frame, const char *string)
         if (memcmp (zframe_data (frame) + offset, string, size) == 0)
             return true;
     return false;
+}
+
+//  --------------------------------------------------------------------------
+//  Submit a task to a core
+
+uint64_t
+zg_qtest_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload)
+{
+    zmq_msg_t frames [3];
+    const char *texts [] = { payload, "p", "r" };
+    for (int index = 0; index < 3; index++)
+        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
+    zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
+    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
+    for (int index = 0; index < 3; index++)
+        zmq_msg_close (&frames [index]);
+    return rc? 0: strtoull (id, NULL, 10);
 }
 
 //  --------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #define ZG_QTEST_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_qdurable.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +48,11 @@ bool
 //  Self test of this class
 void
     zg_qtest_test (bool verbose);
+
+//  Submit a task to a core (zg_qcore_submit): queue, priority, a payload,
+//  producer "p", req "r", reply wanted; returns its id, or 0 if refused
+uint64_t
+    zg_qtest_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 #include "zg_qlogindex.h"
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
+#include "zg_qsyncer.h"
+#include "zg_qheld.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
@@ -101,6 +103,8 @@ static const s_test_t s_tests [] = {
     { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qdurable", zg_qdurable_test },
+    { "zg_qsyncer", zg_qsyncer_test },
+    { "zg_qheld", zg_qheld_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
