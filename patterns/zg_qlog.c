@@ -29,6 +29,8 @@ struct _zg_qlog_t {
     uint64_t dropped;               //  Bytes cut off at the last replay
     uint64_t syncs;                 //  fdatasyncs made
     bool broken;                    //  A sync or cut failed: no more commits
+    const byte *map;                //  The file mapped for reading, or NULL
+    uint64_t map_size;              //  Bytes mapped
     byte *pending;                  //  Pending transaction, header first
     size_t pending_size;            //  Bytes in it, header included (0: none)
     size_t pending_max;             //  Bytes allocated
@@ -129,6 +131,19 @@ s_sync_dir (const char *path)
 }
 
 //  --------------------------------------------------------------------------
+//  Drop the reading map: before the file is cut (a page past the end would
+//  fault) or replaced
+
+static void
+s_unmap (zg_qlog_t *self)
+{
+    if (self->map)
+        munmap ((void *) self->map, self->map_size);
+    self->map = NULL;
+    self->map_size = 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Open or make the file; flags are open's
 
 static zg_qlog_t *
@@ -207,6 +222,7 @@ zg_qlog_destroy (zg_qlog_t **self_p)
     zg_qlog_t *self = *self_p;
     if (!self)
         return;
+    s_unmap (self);
     if (self->handle >= 0)
         close (self->handle);
     free (self->pending);
@@ -221,6 +237,7 @@ zg_qlog_destroy (zg_qlog_t **self_p)
 static int
 s_cut (zg_qlog_t *self, uint64_t size)
 {
+    s_unmap (self);
     if (ftruncate (self->handle, (off_t) size) || fdatasync (self->handle)) {
         s_set_error (self, errno, "cannot cut the file after a failed write");
         self->broken = true;
@@ -416,13 +433,27 @@ zg_qlog_synced (zg_qlog_t *self, uint64_t size, int code)
 }
 
 //  --------------------------------------------------------------------------
-//  Read bytes of the file
+//  Read bytes of the file: from a map of it (a load or a compaction reads
+//  every live task, a syscall each would dominate), else with pread
 
 int
 zg_qlog_read (zg_qlog_t *self, uint64_t offset, void *buffer, size_t size)
 {
     assert (self);
     assert (offset + size <= self->size);
+    if (offset + size > self->map_size && self->size > ZG_QLOG_FILE_HEADER) {
+        s_unmap (self);
+        void *map = mmap (NULL, self->size, PROT_READ, MAP_SHARED, self->handle, 0);
+        if (map != MAP_FAILED) {
+            self->map = (const byte *) map;
+            self->map_size = self->size;
+        }
+    }
+    if (offset + size <= self->map_size) {
+        if (size)
+            memcpy (buffer, self->map + offset, size);
+        return 0;
+    }
     byte *target = (byte *) buffer;
     while (size) {
         ssize_t got = pread (self->handle, target, size, (off_t) offset);
@@ -461,6 +492,7 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
     //  durable, a crash may bring back the old file, without the commits
     //  made after this: the log is broken (refuses commits) until reopened
     code = s_sync_dir (self->path);
+    s_unmap (self);
     close (self->handle);
     self->handle = fresh->handle;
     fresh->handle = -1;
