@@ -12,6 +12,7 @@
 #include "zg_classes.h"
 #include "zg_gw_queues.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_pull.h"
 
 //  Reply timeout of an HTTP call that names no wait, ms
 #define ZG_GW_QUEUES_CALL_WAIT 5000
@@ -120,6 +121,16 @@ s_self_request (zg_gw_queues_t *self, const char *command, zg_pending_request_t 
     return zg_gw_answers_request (self->answers, self->linked? self->producer: NULL, command, &pending, fields_p);
 }
 
+//  An admin's request
+
+int
+zg_gw_queues_admin (zg_gw_queues_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                    zmsg_t **fields_p)
+{
+    zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, kind, http_id, true, NULL);
+    return s_self_request (self, command, pending, fields_p);
+}
+
 //  ==========================================================================
 //  WebSocket producers and workers
 
@@ -180,6 +191,8 @@ typedef struct {
     int64_t timeout;                //  Reply timeout, ms
     bool has_ack_timeout;           //  ack-timeout is given
     int64_t ack_timeout;            //  Time a worker may hold the task, ms
+    bool has_ttl;                   //  ttl is given
+    int64_t ttl;                    //  Time the task may wait in its queue, ms
 } s_send_options_t;
 
 //  Send a task (taking its payload): SEND to a queue or, with no queue, a
@@ -193,7 +206,7 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
     msgpack_pack_map (&packer, 1u + options->scatter + options->has_priority + options->has_timeout
-                               + options->has_ack_timeout);
+                               + options->has_ack_timeout + options->has_ttl);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     if (options->reply)
         msgpack_pack_true (&packer);
@@ -215,6 +228,10 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
         msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
         msgpack_pack_int64 (&packer, options->ack_timeout);
     }
+    if (options->has_ttl) {
+        msgpack_pack_str_with_body (&packer, "ttl", 3);
+        msgpack_pack_int64 (&packer, options->ttl);
+    }
     zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, ZG_PENDING_QUEUE_SEND, owner, http, req);
     pending->reply = options->reply;
     pending->scatter = options->scatter;
@@ -233,10 +250,12 @@ s_send_int_options (json_object *request, s_send_options_t *options)
     int has_priority = zg_gw_answers_int_field (request, "priority", &options->priority);
     int has_timeout = zg_gw_answers_int_field (request, "timeout", &options->timeout);
     int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options->ack_timeout);
+    int has_ttl = zg_gw_answers_int_field (request, "ttl", &options->ttl);
     options->has_priority = has_priority > 0;
     options->has_timeout = has_timeout > 0;
     options->has_ack_timeout = has_ack_timeout > 0;
-    return has_priority >= 0 && has_timeout >= 0 && has_ack_timeout >= 0;
+    options->has_ttl = has_ttl > 0;
+    return has_priority >= 0 && has_timeout >= 0 && has_ack_timeout >= 0 && has_ttl >= 0;
 }
 
 //  send op without a room: a producer's task
@@ -248,7 +267,7 @@ zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *req
     if (!queue || !s_send_int_options (request, &options)
     ||  zg_gw_answers_bool_field (request, "reply", &options.reply) < 0) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "send needs a queue name; priority, timeout and ack-timeout "
+                             "send needs a queue name; priority, timeout, ack-timeout and ttl "
                      "are integers, reply a boolean");
         return;
     }
@@ -272,7 +291,7 @@ zg_gw_queues_call (zg_gw_queues_t *self, zg_session_t *session, json_object *req
     if (!line || !s_send_int_options (request, &options)
     ||  zg_gw_answers_bool_field (request, "scatter", &options.scatter) < 0) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "call needs a command (name/params...); priority, timeout and ack-timeout "
+                             "call needs a command (name/params...); priority, timeout, ack-timeout and ttl "
                              "are integers, scatter a boolean");
         zframe_destroy (&line);
         return;
@@ -436,6 +455,36 @@ zg_gw_queues_task (zg_gw_queues_t *self, zg_session_t *session, json_object *req
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
+//  Send a TAKE, FINISH or RETRY (zg_gw_pull) for a session or an HTTP
+//  transaction; 400 if its fields are bad, 503 if it cannot be sent
+static int
+s_self_pull (zg_gw_queues_t *self, const char *verb, const char *name, json_object *request, uint64_t owner,
+             bool http, json_object *req)
+{
+    zmsg_t *fields = name? zg_gw_pull_fields (verb, name, request): NULL;
+    if (!fields)
+        return ZG_ERR_BAD_REQUEST;
+    return s_self_request (self, verb, zg_gw_answers_pending_new (self->answers, ZG_PENDING_PULL, owner, http, req),
+                           &fields)? ZG_ERR_UNAVAILABLE: 0;
+}
+
+//  take, finish and retry ops: pull a task of a queue, finish or retry it
+void
+zg_gw_queues_pull (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *op = zg_gw_answers_string_field (request, "op", 16);
+    const char *verb = streq (op, "take")? "TAKE": streq (op, "finish")? "FINISH": "RETRY";
+    const char *name = zg_gw_answers_string_field (request, streq (verb, "TAKE")? "queue": "id", 255);
+    int code = s_self_pull (self, verb, name, request, session->id, false, req);
+    if (code == ZG_ERR_BAD_REQUEST)
+        zg_gw_answers_error (self->answers, session, req, code, "%s needs %s (a string)%s", op,
+                             streq (verb, "TAKE")? "a queue": "a task id", streq (verb, "TAKE")?
+                             ", and ack_timeout is a positive integer": "");
+    else
+    if (code)
+        zg_gw_answers_error (self->answers, session, req, code, "the queues actor is not reachable now");
+}
+
 //  ==========================================================================
 //  Answers and tasks on the producers and workers DEALERs
 
@@ -492,6 +541,12 @@ s_self_handle_producer (zg_gw_queues_t *self)
     zg_pending_request_t *pending = key? zg_gw_answers_pending (self->answers, key): NULL;
     if (pending && command) {
         bool done = true;
+        if (streq (command, "OK") && pending->kind == ZG_PENDING_PULL)
+            zg_gw_pull_answer (self->answers, pending, msg);
+        else
+        if (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE)
+            zg_gw_answers_admin (self->answers, pending, command, msg);
+        else
         if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
             zframe_t *map = zmsg_pop (msg);
             zg_gw_answers_map (self->answers, pending, "task_state", map);
@@ -664,12 +719,14 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
     int64_t wait = 0;
     json_object *data = NULL;
     int has_priority = zg_gw_answers_int_field (body, "priority", &options.priority);
-    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
+    int has_ttl = zg_gw_answers_int_field (body, "ttl", &options.ttl);
+    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0 || has_ttl < 0
     ||  zg_gw_answers_int_field (body, "wait", &wait) < 0
     ||  wait < 0 || wait > self->settings->queues_max_reply_timeout) {
         //  wait is bounded before it is added to the HTTP timeout
         char message [128];
-        snprintf (message, sizeof message, "the body needs data; priority is an integer, wait 0 to %" PRId64 " ms",
+        snprintf (message, sizeof message, "the body needs data; priority and ttl are integers, wait 0 to %" PRId64
+                  " ms",
                   self->settings->queues_max_reply_timeout);
         zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, message);
         json_object_put (body);
@@ -678,6 +735,7 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
     //  wait is the reply timeout of a producer that waits for the reply
     options.reply = wait > 0;
     options.has_priority = has_priority > 0;
+    options.has_ttl = has_ttl > 0;
     options.has_timeout = wait > 0;
     options.timeout = wait;
     zframe_t *payload = zg_gw_answers_data_frame (body);
@@ -728,6 +786,24 @@ zg_gw_queues_http_task (zg_gw_queues_t *self, zg_http_t *http, const char *id)
         zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
 }
 
+//  POST /api/queues/{queue}/take, /api/tasks/{id}/finish, /api/tasks/{id}/retry
+void
+zg_gw_queues_http_pull (zg_gw_queues_t *self, zg_http_t *http, const char *name)
+{
+    json_object *body = zg_gw_answers_body (self->answers, http);
+    if (!body)
+        return;
+    const char *verb = strstr (http->endpoint, "/take")? "TAKE": strstr (http->endpoint, "/finish")? "FINISH"
+                                                                                                   : "RETRY";
+    int code = s_self_pull (self, verb, name, body, http->id, true, NULL);
+    if (code)
+        zg_http_reply_message (http, code, code == ZG_ERR_BAD_REQUEST? "request's body is invalid"
+                                                                     : "the queues actor is not reachable now");
+    else
+        zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
+    json_object_put (body);
+}
+
 //  --------------------------------------------------------------------------
 //  Self test of this class: a web producer and a web worker (sessions
 //  without a connection) through a real queues actor
@@ -765,6 +841,7 @@ zg_gw_queues_test (bool verbose)
         "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":\"soon\"}",
         "{\"queue\":\"jobs\"}",
         "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":1000}",
+        "{\"queue\":\"jobs\",\"data\":1,\"ttl\":\"an hour\"}",
         NULL
     };
     for (int index = 0; refused [index]; index++) {
@@ -776,12 +853,12 @@ zg_gw_queues_test (bool verbose)
     zg_gw_queues_ack (queues, session, request, NULL);
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (counters->errors == 5 && session->queue_count == 5);
+    assert (counters->errors == 6 && session->queue_count == 6);
     //  A prefetch the actor would refuse is refused before any ok
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":11}");
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (counters->errors == 6 && session->queue_names == 0);
+    assert (counters->errors == 7 && session->queue_names == 0);
     //  A REST wait is range-checked before it is added to the HTTP timeout
     zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/queues/q");
     const char *body = "{\"data\":1,\"wait\":9223372036854775807}";
@@ -803,12 +880,12 @@ zg_gw_queues_test (bool verbose)
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":1}");
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 7);
-    request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000}");
+    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 8);
+    request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000,\"ttl\":60000}");
     zg_gw_queues_send (queues, session, request, NULL);
     json_object_put (request);
     s_test_drain_until (queues, &counters->out [ZG_QUEUES], 1);
-    assert (counters->errors == 6);
+    assert (counters->errors == 7);
 
     //  HTTP: an unknown task's state is a 404, once the actor answers
     http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/none");

@@ -63,6 +63,13 @@ void
 size_t
     zg_gw_queues_workers (zg_gw_queues_t *self);
 
+//  An admin's request (zg_gw_admin): [command][gateway req][fields] to the
+//  queues actor, answered to HTTP transaction http_id (zg_gw_answers_admin);
+//  -1 if the queues actor is not reachable now
+int
+    zg_gw_queues_admin (zg_gw_queues_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                        zmsg_t **fields_p);
+
 //  send op without a room: a producer's task
 zg_gw_queues_op_fn
     zg_gw_queues_send;
@@ -96,6 +103,10 @@ zg_gw_queues_op_fn
 zg_gw_queues_op_fn
     zg_gw_queues_task;
 
+//  take op (a task of "queue"), finish op ("id", "data"), retry op ("id")
+zg_gw_queues_op_fn
+    zg_gw_queues_pull;
+
 //  POST /api/queues/{queue}: a task; with wait > 0, the reply too
 zg_gw_queues_route_fn
     zg_gw_queues_http_send;
@@ -108,6 +119,11 @@ zg_gw_queues_route_fn
 //  GET /api/tasks/{id}: a task's state
 zg_gw_queues_route_fn
     zg_gw_queues_http_task;
+
+//  POST /api/queues/{queue}/take, /api/tasks/{id}/finish and
+//  /api/tasks/{id}/retry: pull a task, finish it, put it back
+zg_gw_queues_route_fn
+    zg_gw_queues_http_pull;
 
 //  Self test of this class
 void

@@ -22,6 +22,7 @@ extern "C" {
 typedef enum {
     ZG_PENDING_QUEUE_SEND,          //  SEND: accepted, maybe a reply
     ZG_PENDING_TASK,                //  GET: the task's state
+    ZG_PENDING_PULL,                //  TAKE, FINISH, RETRY: a task, or ok
     ZG_PENDING_HELLO,               //  HELLO: a rooms client id
     ZG_PENDING_ROOM_OK,             //  LEAVE, PING, ACK: ok
     ZG_PENDING_JOIN,                //  JOIN: ok with the session's client id
@@ -29,7 +30,9 @@ typedef enum {
     ZG_PENDING_ROOM_OOB,            //  OOB: ok with count
     ZG_PENDING_PEEK,                //  PEEK: the map
     ZG_PENDING_STATE,               //  STATE: the map
-    ZG_PENDING_METRICS              //  METRICS: the map
+    ZG_PENDING_METRICS,             //  METRICS: the map
+    ZG_PENDING_ADMIN_LIST,          //  An admin's list (STATS, METRICS): the map (zg_gw_admin)
+    ZG_PENDING_ADMIN_DELETE         //  An admin's DELETE: ok with the messages dropped
 } zg_pending_kind_t;
 
 //  One request waiting for its answer

@@ -10,10 +10,10 @@
 
 #include "zg_classes.h"
 #include "zg_qdurable.h"
+#include "zg_qtest.h"
 #include "zg_taskq.h"
 #include "zg_qcore.h"
 #include "zg_dirlock.h"
-#include "zg_qtest.h"
 #include "zg_qlogstore.h"
 #include "zg_qsyncer.h"
 #include <sys/stat.h>
@@ -157,6 +157,10 @@ zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
     task->started = record->started;
     task->finished = record->finished;
     task->ack_timeout = record->ack_timeout;
+    //  A waiting task's end of wait is a wall clock time, so it survives a
+    //  restart; its time to live was counted from its creation
+    task->ttl_expires = record->finished? 0: record->expires;
+    task->ttl = task->ttl_expires? task->ttl_expires - record->created: 0;
     task->state = record->state;
     zmq_msg_t *data = record->finished? &task->result: &task->payload;
     size_t size = record->finished? record->result_size: record->payload_size;
@@ -195,6 +199,7 @@ zg_qdurable_create (zg_qdurable_t *self, const zg_task_t *task)
         .priority = task->priority,
         .created = task->created,
         .ack_timeout = (uint32_t) task->ack_timeout,
+        .expires = task->ttl_expires,
         .payload = zmq_msg_data ((zmq_msg_t *) &task->payload),
         .payload_size = zmq_msg_size ((zmq_msg_t *) &task->payload)
     };
@@ -231,7 +236,7 @@ void
 zg_qdurable_dead_letter (zg_qdurable_t *self, const zg_task_t *task)
 {
     if (self && s_stored (task))
-        S_STORE (self, dead_letter, task->id, task->queue->name, strlen (task->queue->name));
+        S_STORE (self, dead_letter, task->id, task->queue->name, strlen (task->queue->name), task->ttl_expires);
 }
 
 //  --------------------------------------------------------------------------
@@ -396,6 +401,25 @@ zg_qdurable_stats (zg_qdurable_t *self)
 //  --------------------------------------------------------------------------
 //  Self test
 
+//  Submit a task of this priority with a one-letter payload; returns its id
+static uint64_t
+s_test_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload)
+{
+    zmq_msg_t frames [3];
+    const char *texts [] = { payload, "p", "r" };
+    for (int index = 0; index < 3; index++)
+        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
+    zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
+    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
+    for (int index = 0; index < 3; index++)
+        zmq_msg_close (&frames [index]);
+    return rc? 0: strtoull (id, NULL, 10);
+}
+
 //  A new core restored from the store in dir (closing the old ones)
 static zg_qcore_t *
 s_test_restart (zg_qcore_t **core_p, zg_qdurable_t **durable_p, const char *dir, const char *kind,
@@ -456,11 +480,11 @@ s_test_store (const char *kind)
     //  nothing committed is lost at a restart: the waiting ones come back
     //  in their order within priority, the one in progress waits again at
     //  the head, the acked one keeps its reply, and ids go on
-    assert (zg_qtest_submit (core, "jobs", 0, "a") == 1);
-    assert (zg_qtest_submit (core, "jobs", 0, "b") == 2);
-    assert (zg_qtest_submit (core, "jobs", 5, "c") == 3);
-    assert (zg_qtest_submit (core, "jobs", 0, "d") == 4);
-    assert (zg_qtest_submit (core, "jobs", 5, "e") == 5);
+    assert (s_test_submit (core, "jobs", 0, "a") == 1);
+    assert (s_test_submit (core, "jobs", 0, "b") == 2);
+    assert (s_test_submit (core, "jobs", 5, "c") == 3);
+    assert (s_test_submit (core, "jobs", 0, "d") == 4);
+    assert (s_test_submit (core, "jobs", 5, "e") == 5);
     zg_qworker_t *worker = s_test_worker (core, 2, sent, sizeof sent);
     assert (streq (sent, "DELIVER w 3;DELIVER w 5;"));
     zmq_msg_t reply;
@@ -471,7 +495,7 @@ s_test_store (const char *kind)
     assert (streq (sent, "REPLY r 3;DELIVER w 1;"));
     assert (zg_qdurable_commit (durable) == 0);
     //  Not committed: lost at the restart, as a crash would lose it
-    assert (zg_qtest_submit (core, "jobs", 0, "x") == 6);
+    assert (s_test_submit (core, "jobs", 0, "x") == 6);
     core = s_test_restart (&core, &durable, dir, kind, &settings);
     zg_task_t *done = zg_qcore_task (core, 3);
     assert (done && done->state == ZG_TASK_DONE && zmq_msg_size (&done->result) == 4);
@@ -480,7 +504,7 @@ s_test_store (const char *kind)
     assert (taken->state == ZG_TASK_WAITING && taken->attempt == 1);
     assert (zg_qcore_queue (core, "jobs", false)->waiting == 4);
     //  Id 6 was never committed (nor answered): it is issued again
-    assert (zg_qtest_submit (core, "jobs", 0, "f") == 6);
+    assert (s_test_submit (core, "jobs", 0, "f") == 6);
     worker = s_test_worker (core, 10, sent, sizeof sent);
     assert (streq (sent, "DELIVER w 5;DELIVER w 1;DELIVER w 2;DELIVER w 4;DELIVER w 6;"));
     assert (zg_qcore_task (core, 5)->attempt == 2);
@@ -504,7 +528,7 @@ s_test_store (const char *kind)
     memset (big, 'z', sizeof big - 1);
     big [sizeof big - 1] = 0;
     uint64_t last = 0, id;
-    while ((id = zg_qtest_submit (core, "big", 0, big)))
+    while ((id = s_test_submit (core, "big", 0, big)))
         last = id;
     assert (last > 0 && zg_qcore_task (core, last + 1) == NULL);
     assert (zg_qdurable_commit (durable) == 0);
@@ -514,6 +538,27 @@ s_test_store (const char *kind)
     assert (streq (json_object_get_string (json_object_object_get (stats, "store")), kind));
     assert (json_object_get_int64 (json_object_object_get (stats, "bytes")) > 0);
     json_object_put (stats);
+
+    //  A waiting task's end of wait is a wall clock time: after a restart
+    //  it expires when it would have, into the dead letters, and its new
+    //  end of wait there is kept too
+    zg_qoptions_t brief = { .timeout = 100000, .ack_timeout = 500, .ttl = 30000 };
+    char brief_text [ZG_TASKS_ID_SIZE + 1];
+    assert (zg_qtest_submit (core, "brief", false, &brief, brief_text) == 0);
+    uint64_t brief_id = strtoull (brief_text, NULL, 10);
+    int64_t ends = zg_qcore_task (core, brief_id)->ttl_expires;
+    assert (zg_qdurable_commit (durable) == 0);
+    core = s_test_restart (&core, &durable, dir, kind, &settings);
+    assert (zg_qcore_task (core, brief_id)->ttl_expires == ends);
+    int64_t next = zg_qcore_next_deadline (core);
+    assert (next > zclock_mono () + 25000 && next <= zclock_mono () + 30000);
+    zg_qcore_set_clock (core, next, ends);
+    zg_qcore_expire (core);
+    assert (zg_qdurable_commit (durable) == 0);
+    core = s_test_restart (&core, &durable, dir, kind, &settings);
+    zg_task_t *expired = zg_qcore_task (core, brief_id);
+    assert (expired->state == ZG_TASK_DEAD && streq (expired->queue->name, "brief.dead"));
+    assert (expired->ttl_expires == ends + 30000);
     zg_qcore_destroy (&core);
     zg_qdurable_destroy (&durable);
     assert (durable == NULL);

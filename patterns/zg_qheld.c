@@ -170,11 +170,13 @@ zg_qheld_test (bool verbose)
     //  A pass that wrote a task: held until its sync ends; the next pass,
     //  written meanwhile, and one that wrote nothing wait behind it and get
     //  the next sync
-    assert (zg_qtest_submit (core, "jobs", 0, "a") == 1);
+    zg_qoptions_t options = { .timeout = 100000, .ack_timeout = 500 };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    assert (zg_qtest_submit (core, "jobs", false, &options, id) == 0 && streq (id, "1"));
     zg_qoutbox_ok (outbox, zg_wire_str ("p"), zg_wire_str ("r1"), "1");
     assert (zg_qheld_pass (held, outbox) == 0 && zg_qoutbox_size (outbox) == 0);
     assert (zg_qdurable_syncing (durable) && *sent == 0);
-    assert (zg_qtest_submit (core, "jobs", 0, "b") == 2);
+    assert (zg_qtest_submit (core, "jobs", false, &options, id) == 0 && streq (id, "2"));
     zg_qoutbox_ok (outbox, zg_wire_str ("p"), zg_wire_str ("r2"), "2");
     assert (zg_qheld_pass (held, outbox) == 0 && zg_qoutbox_size (outbox) == 0);
     zg_qoutbox_ok (outbox, zg_wire_str ("p"), zg_wire_str ("r3"), "3");

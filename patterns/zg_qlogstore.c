@@ -148,6 +148,7 @@ s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry
         record->state = ZG_TASK_WAITING;
     else
     if (kind == ZG_QLOGSTORE_DEAD) {
+        record->expires = (int64_t) s_take_uint (reader, 8);
         size_t size = (size_t) s_take_uint (reader, 1);
         const byte *queue = s_take (reader, size);
         if (queue && size) {
@@ -513,13 +514,15 @@ zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id)
 //  A task went to a dead-letter queue
 
 int
-zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, size_t queue_size)
+zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, size_t queue_size,
+                          int64_t expires)
 {
     assert (self && queue && queue_size > 0 && queue_size <= 255);
     if (!s_changed (self, id))
         return -1;
     s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 10 + queue_size, &reader);
+    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
+    s_give_uint (&writer, (uint64_t) expires, 8);
     s_give_bytes (&writer, queue, queue_size, 1);
     return s_change (self, &reader);
 }
@@ -758,6 +761,14 @@ s_test_collect (const zg_qrecord_t *record, void *arg)
     return 0;
 }
 
+//  Checks that task 3, dead-lettered, kept its end of wait there
+static int
+s_test_dead_expires (const zg_qrecord_t *record, void *arg)
+{
+    (void) arg;
+    return record->id == 3 && record->expires != 90000? -1: 0;
+}
+
 //  Reopen the store in dir, loading its records into text
 static zg_qlogstore_t *
 s_test_reopen (zg_qlogstore_t **self_p, const char *dir, int64_t max_size, char *text)
@@ -831,7 +842,7 @@ zg_qlogstore_test (bool verbose)
     assert (s_test_put (store, 4, "d") == 0 && s_test_put (store, 5, "e") == 0);
     assert (zg_qlogstore_deliver (store, 1, 1, 100) == 0 && zg_qlogstore_deliver (store, 2, 1, 100) == 0);
     assert (zg_qlogstore_requeue (store, 2) == 0);
-    assert (zg_qlogstore_dead_letter (store, 3, "q.dead", 6) == 0);
+    assert (zg_qlogstore_dead_letter (store, 3, "q.dead", 6, 90000) == 0);
     assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2) == 0);
     assert (zg_qlogstore_delete (store, 5) == 0);
     assert (zg_qlogstore_use_id (store, 7) == 0 && zg_qlogstore_use_id (store, 6) == 0);
@@ -843,6 +854,7 @@ zg_qlogstore_test (bool verbose)
     store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
     assert (streq (text, expected) && zg_qlogstore_next_id (store) == 8);
     assert (zg_qlogstore_counters (store).dropped == 0);
+    assert (zg_qlogstore_load (store, s_test_dead_expires, NULL) == 0);
 
     //  Not committed: gone at a restart, as after a crash
     assert (s_test_put (store, 8, "x") == 0);

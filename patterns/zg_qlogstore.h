@@ -14,7 +14,7 @@
         use id:     [2][id 8]
         deliver:    [3][id 8][attempt 4][started 8]
         requeue:    [4][id 8]
-        dead:       [5][id 8][queue size 1][queue]
+        dead:       [5][id 8][expires 8][queue size 1][queue]
         finish:     [6][id 8][state 1][finished 8][expires 8][result size 4]
                     [result]
         delete:     [7][id 8]
@@ -97,7 +97,8 @@ int
 int
     zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id);
 int
-    zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, size_t queue_size);
+    zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, size_t queue_size,
+                              int64_t expires);
 int
     zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
                          const void *result, size_t result_size);

@@ -96,6 +96,24 @@ zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max
 }
 
 //  --------------------------------------------------------------------------
+//  Of the named queues, or of every queue (not command), the one whose next
+//  waiting task goes first
+
+zg_taskq_t *
+zg_qtable_first (zg_qtable_t *self, const zg_qname_t *names, size_t count)
+{
+    assert (self);
+    zg_taskq_t *first = NULL;
+    for (size_t index = 0; index < count; index++)
+        first = zg_taskq_first (first, zg_qtable_lookup (self, names [index].text, false));
+    if (count == 0)
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (self->tables [0]); queue;
+             queue = (zg_taskq_t *) zhashx_next (self->tables [0]))
+            first = zg_taskq_first (first, queue);
+    return first;
+}
+
+//  --------------------------------------------------------------------------
 //  Queues plus commands
 
 size_t
@@ -174,6 +192,7 @@ s_queue_stats (zg_taskq_t *queue, int64_t wall)
     json_object_object_add (counters, "done", json_object_new_uint64 (queue->done));
     json_object_object_add (counters, "failed", json_object_new_uint64 (queue->failed));
     json_object_object_add (counters, "dead", json_object_new_uint64 (queue->dead));
+    json_object_object_add (counters, "expired", json_object_new_uint64 (queue->expired));
     json_object_object_add (counters, "redelivered", json_object_new_uint64 (queue->redelivered));
     json_object_object_add (counters, "workers", json_object_new_uint64 (queue->workers));
     json_object_object_add (counters, "oldest_waiting_ms", json_object_new_int64 (zg_taskq_oldest (queue, wall)));

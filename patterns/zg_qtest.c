@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qtest - the wire helpers of the queues actor's self test: options
-    frames, requests, expected answers and deliveries
+    frames, requests, expected answers and deliveries, and the dispatch
+    core's (zg_qcore) submit and outbox
 
     Test code only, kept out of zg_queues.c so that the actor stays one
     readable file; nothing but the self tests calls it.
@@ -9,7 +10,6 @@
 
 #include "zg_classes.h"
 #include "zg_qtest.h"
-#include "zg_qcore.h"
 
 //  --------------------------------------------------------------------------
 //  Pack a small options map from alternating keys and values: a value
@@ -138,24 +138,32 @@ zg_qtest_contains (zframe_t *frame, const char *string)
 }
 
 //  --------------------------------------------------------------------------
-//  Submit a task to a core
+//  The core's outbox as text, emptied
 
-uint64_t
-zg_qtest_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload)
+const char *
+zg_qtest_sent (zg_qcore_t *core)
+{
+    static char text [1024];
+    return zg_qoutbox_text (zg_qcore_outbox (core), text, sizeof text);
+}
+
+//  --------------------------------------------------------------------------
+//  Submit a task from producer "p", req "r"
+
+int
+zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id)
 {
     zmq_msg_t frames [3];
-    const char *texts [] = { payload, "p", "r" };
+    const char *texts [] = { "data", "p", "r" };
     for (int index = 0; index < 3; index++)
         zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
-    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
-    char id [ZG_TASKS_ID_SIZE + 1];
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qcore_submit (core, &submit, id, &code, reason);
     for (int index = 0; index < 3; index++)
         zmq_msg_close (&frames [index]);
-    return rc? 0: strtoull (id, NULL, 10);
+    return rc? code: 0;
 }
 
 //  --------------------------------------------------------------------------

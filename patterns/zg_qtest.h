@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qtest - the wire helpers of the queues actor's self test: options
-    frames, requests, expected answers and deliveries
+    frames, requests, expected answers and deliveries, and the dispatch
+    core's (zg_qcore) submit and outbox
 
     Test code only (zg_queues_test); each helper asserts what it expects.
     =========================================================================
@@ -10,7 +11,7 @@
 #define ZG_QTEST_H_INCLUDED
 
 #include <czmq.h>
-#include "zg_qdurable.h"
+#include "zg_qcore.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,14 +46,19 @@ char *
 bool
     zg_qtest_contains (zframe_t *frame, const char *string);
 
+//  The core's outbox as "VERB name third;" per message, emptied; the text
+//  is in a static buffer, valid until the next call
+const char *
+    zg_qtest_sent (zg_qcore_t *core);
+
+//  Submit a task "data" to the core from producer "p", req "r"; returns 0
+//  (the id in id) or the refusal's code
+int
+    zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id);
+
 //  Self test of this class
 void
     zg_qtest_test (bool verbose);
-
-//  Submit a task to a core (zg_qcore_submit): queue, priority, a payload,
-//  producer "p", req "r", reply wanted; returns its id, or 0 if refused
-uint64_t
-    zg_qtest_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,9 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
+#include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 #include "zg_qheld.h"
@@ -39,6 +42,7 @@ typedef struct {
     zg_security_t *security;        //  CURVE and permissions
     zg_qdurable_t *durable;         //  The store the core journals to, or NULL
     zg_qheld_t *held;               //  Answers held until their pass is synced, or NULL
+    zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -46,10 +50,6 @@ typedef struct {
     uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 } self_t;
-
-//  Sends an outbox's messages (zg_qheld calls it for the held ones)
-static void
-    s_self_send (void *arg, zg_qoutbox_t *outbox);
 
 //  A request handler; worker is the sender's worker (NULL for producers,
 //  and for a READY from a new worker)
@@ -83,6 +83,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
     self->security = zg_security_new ();
+    self->ttls = zg_qttl_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -100,6 +101,7 @@ s_self_destroy (self_t **self_p)
     zg_security_destroy (&self->security);
     zg_qheld_destroy (&self->held);
     zg_qdurable_destroy (&self->durable);
+    zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -162,8 +164,6 @@ s_self_open (self_t *self, const char *dir, char *error, size_t size)
     }
     if (!self->durable)
         *self->settings.data_dir = 0;
-    else
-        self->held = zg_qheld_new (self->durable, s_self_send, self);
     return self->durable? 0: -1;
 }
 
@@ -181,6 +181,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->workers, value, error, size);
     if (streq (key, "data-dir"))
         return s_self_open (self, value, error, size);
+    if (streq (key, "task-ttls"))
+        return zg_qttl_set (self->ttls, value, self->settings.max_task_ttl, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -282,35 +284,24 @@ s_self_flush (self_t *self)
 
 //  --------------------------------------------------------------------------
 //  Make the pass durable before any of it is sent: its messages are held
-//  until a sync covers it (zg_qheld). If that fails, each SEND of the pass
-//  gets 507 instead of OK, and the core is rebuilt from the store as on a
-//  restart: what was not stored did not happen.
+//  until a sync covers it (zg_qheld; synced: the sync in flight ended). If
+//  that fails, each SEND of the pass gets 507 instead of OK, and the core is
+//  rebuilt from the store as on a restart: what was not stored did not happen.
 
 static void
-s_self_commit (self_t *self)
+s_self_commit (self_t *self, bool synced)
 {
-    if (!self->durable || zg_qheld_pass (self->held, zg_qcore_outbox (self->core)) == 0)
+    if (!self->durable)
+        return;
+    if (!self->held)
+        self->held = zg_qheld_new (self->durable, s_self_send, self);
+    if ((synced? zg_qheld_synced (self->held): zg_qheld_pass (self->held, zg_qcore_outbox (self->core))) == 0)
         return;
     char reason [ZG_WIRE_REASON_SIZE];
     zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
     zsys_error ("zg_queues: %s; the tasks are reloaded from the store", reason);
     zg_qoutbox_refuse (zg_qcore_outbox (self->core), ZG_ERR_STORAGE, reason);
     s_self_flush (self);
-    if (s_self_restore (self, reason, sizeof reason))
-        zsys_error ("zg_queues: %s", reason);
-}
-
-//  --------------------------------------------------------------------------
-//  A sync in flight ended: its passes' messages go. If it failed, they were
-//  refused, and the core is rebuilt from the store (unusable until restart).
-
-static void
-s_self_synced (self_t *self)
-{
-    if (zg_qheld_synced (self->held) == 0)
-        return;
-    char reason [ZG_WIRE_REASON_SIZE];
-    zsys_error ("zg_queues: not stored: %s; the tasks are reloaded from the store", zg_qdurable_error (self->durable));
     if (s_self_restore (self, reason, sizeof reason))
         zsys_error ("zg_queues: %s", reason);
 }
@@ -335,6 +326,41 @@ static int
 s_quote (size_t size)
 {
     return (int) (size > ZG_QUEUES_QUOTE_MAX? ZG_QUEUES_QUOTE_MAX: size);
+}
+
+//  --------------------------------------------------------------------------
+//  OK with one field (a new task's id, what a DELETE dropped); in durable
+//  mode held until the pass's changes are on disk
+
+static void
+s_self_ok_durable (self_t *self, zg_wire_request_t *request, const char *field)
+{
+    zg_wire_part_t req = zg_wire_frame (request, 2);
+    if (self->durable && req.size)
+        zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, field);
+    else {
+        zg_wire_part_t parts [] = { zg_wire_str (field) };
+        s_self_ok (self, request, parts, 1);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A queue or command name of a request, checked and copied into text
+//  (ZG_QOPTIONS_NAME_MAX + 1 bytes, NUL ended); answers 413 or 400 and
+//  returns false if it is not a valid name
+
+static bool
+s_self_name (self_t *self, zg_wire_request_t *request, const char *name, size_t size, const char *what, char *text)
+{
+    if (!zg_qsettings_valid_name (&self->settings, name, size)) {
+        bool long_name = (int64_t) size > self->settings.max_name_size;
+        s_self_error (self, request, zg_wire_frame (request, 2), long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST,
+                      "invalid %s name '%.*s'", what, s_quote (size), name);
+        return false;
+    }
+    memcpy (text, name, size);
+    text [size] = 0;
+    return true;
 }
 
 //  --------------------------------------------------------------------------
@@ -366,15 +392,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     const char *slash = call? (const char *) memchr (name, '/', name_size): NULL;
     if (slash)
         name_size = (size_t) (slash - name);
-    if (!zg_qsettings_valid_name (&self->settings, name, name_size)) {
-        bool long_name = (int64_t) name_size > self->settings.max_name_size;
-        s_self_error (self, request, req, long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST, "invalid %s name '%.*s'",
-                      call? "command": "queue", s_quote (name_size), name);
-        return;
-    }
     char text [ZG_QOPTIONS_NAME_MAX + 1];
-    memcpy (text, name, name_size);
-    text [name_size] = 0;
+    if (!s_self_name (self, request, name, name_size, call? "command": "queue", text))
+        return;
     zg_qoptions_t options;
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
@@ -392,6 +412,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         s_self_error (self, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
                       self->settings.max_task_size);
     else {
+        //  A task that brings no ttl takes its queue's (task-ttls, task-ttl)
+        if (options.ttl < 0)
+            options.ttl = zg_qttl_lookup (self->ttls, text, self->settings.task_ttl);
         //  A command's payload is the line after the name and its slash
         zmq_msg_t rest;
         zmq_msg_init (&rest);
@@ -411,12 +434,7 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         if (!submitted)
             s_self_error (self, request, req, code, "%s", reason);
         else
-        if (self->durable && req.size)    //  OK once the pass is durable
-            zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, id);
-        else {
-            zg_wire_part_t parts [] = { zg_wire_str (id) };
-            s_self_ok (self, request, parts, 1);
-        }
+            s_self_ok_durable (self, request, id);
         zmq_msg_close (&rest);
     }
     zg_qoptions_clear (&options);
@@ -446,6 +464,7 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
+    zg_qcore_read (self->core, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -482,6 +501,31 @@ s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
 }
 
 //  --------------------------------------------------------------------------
+//  DELETE req queue options: an admin deletes a queue (zg_qadmin); the OK
+//  says how many waiting tasks were dropped
+
+static void
+s_producer_delete (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    char name [ZG_QOPTIONS_NAME_MAX + 1];
+    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
+                           "delete", "queues")
+    ||  !s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", name))
+        return;
+    uint64_t dropped;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    char text [ZG_WIRE_NUMBER_SIZE];
+    if (zg_qadmin_delete (self->core, name, request->data [4], request->size [4], &dropped, &code, reason))
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+    else {
+        zg_wire_format_uint (dropped, text);
+        s_self_ok_durable (self, request, text);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  PING req
 
 static void
@@ -505,9 +549,12 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
         if (!s_self_allows (self, request, "consume", options.names [index].text))
             rc = 1;                 //  Answered 403
-    if (rc == 0 && !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
-                                    request->size [2], &options, &code, reason))
+    if (rc == 0 && !(worker = zg_qcore_ready (self->core, worker, request->data [0], request->size [0],
+                                              request->data [2], request->size [2], &options, &code, reason)))
         rc = -1;
+    //  The seats are in the order of the names
+    for (size_t index = 0; rc == 0 && index < options.name_count; index++)
+        worker->seats [index].quiet = zg_qoptions_is_quiet (&options, &options.names [index]);
     if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
@@ -555,6 +602,8 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_t *task = s_worker_held (self, request, worker);
     if (!task)
         return;
+    //  A quiet command acked without a reply is an event: its producer gets no REPLY
+    task->quiet = zg_wire_kept (request) == 4 && zg_qworkers_quiet (worker, task->queue);
     if (zg_wire_is (request, 1, "ACK"))
         zg_qcore_ack (self->core, task, zg_wire_kept (request) == 5? &request->frames [4]: NULL);
     else
@@ -564,7 +613,7 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         zg_qcore_fail (self->core, task, reason);
     }
     else
-        zg_qcore_nack (self->core, task);
+        zg_qcore_nack (self->core, task, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -587,12 +636,44 @@ s_worker_bye (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_qcore_bye (self->core, &worker);
 }
 
+//  --------------------------------------------------------------------------
+//  Whether the sender may consume from queue (NULL: every queue, admin
+//  only); answers 403 if not
+
+static bool
+s_self_may_consume (void *arg, zg_wire_request_t *request, const char *queue)
+{
+    self_t *self = (self_t *) arg;
+    if (queue)
+        return s_self_allows (self, request, "consume", queue);
+    return s_self_permitted (self, request, !zg_security_on (self->security)
+                             || zg_security_admin (self->security, zg_wire_identity (request)),
+                             "consume from", "every queue");
+}
+
+//  --------------------------------------------------------------------------
+//  TAKE req options, FINISH req id [output], RETRY req id (zg_qtake)
+
+static void
+s_producer_pull (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    if (zg_qtake_handle (self->core, &self->settings, request, s_self_may_consume, self, &code, reason) == -1)
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+}
+
 //  Producers' commands; frame counts include the routing id
 static const s_command_t s_producer_commands [] = {
     { "SEND", 6, 6, s_producer_submit, "SEND is [SEND][req][queue][options][payload]", false },
     { "CALL", 5, 5, s_producer_submit, "CALL is [CALL][req][options][name/params/data]", false },
     { "GET", 4, 4, s_producer_get, "GET is [GET][req][id]", false },
+    { "TAKE", 4, 4, s_producer_pull, "TAKE is [TAKE][req][options]", false },
+    { "FINISH", 4, 5, s_producer_pull, "FINISH is [FINISH][req][id] or [FINISH][req][id][output]", false },
+    { "RETRY", 4, 4, s_producer_pull, "RETRY is [RETRY][req][id]", false },
     { "STATS", 3, 3, s_producer_stats, "STATS is [STATS][req]", false },
+    { "DELETE", 5, 5, s_producer_delete, "DELETE is [DELETE][req][queue][options]", false },
     { "PING", 3, 3, s_producer_ping, "PING is [PING][req]", false },
     { NULL }
 };
@@ -749,7 +830,7 @@ zg_queues (zsock_t *pipe, void *args)
             break;              //  Context terminated
         zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
         if (items [3].socket && (items [3].revents & ZMQ_POLLIN))
-            s_self_synced (self);
+            s_self_commit (self, true);
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         //  Workers first: their answers free credit for the producers' tasks
@@ -758,7 +839,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         zg_qcore_expire (self->core);
-        s_self_commit (self);
+        s_self_commit (self, false);
         s_self_flush (self);
         zg_qcore_collect (self->core);
     }

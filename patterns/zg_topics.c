@@ -70,6 +70,8 @@ typedef struct {
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
     zg_topics_history_t *history;   //  Remembered topics and their ROUTER
+    zg_presence_t *presence;        //  Who is subscribed to the topics with presence
+    zsock_t *monitor;               //  The XPUB's disconnections, for presence
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
@@ -132,6 +134,19 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     assert (self->xpub && self->xsub);
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
+    //  A subscriber's connection that ends leaves the topics it was present on
+    //  A name of its own: an actor made where an ended one was must not find
+    //  that one's monitor still bound
+    zuuid_t *name = zuuid_new ();
+    char monitor [80];
+    snprintf (monitor, sizeof monitor, "inproc://zg-topics-monitor-%s", zuuid_str (name));
+    zuuid_destroy (&name);
+    int rc = zmq_socket_monitor (zsock_resolve (self->xpub), monitor, ZMQ_EVENT_DISCONNECTED);
+    assert (rc == 0);
+    self->monitor = zsock_new (ZMQ_PAIR);
+    assert (self->monitor);
+    rc = zsock_connect (self->monitor, "%s", monitor);
+    assert (rc == 0);
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
@@ -143,6 +158,8 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
     zg_topics_history_secure (self->history, self->security);
+    self->presence = zg_presence_new ();
+    zg_topics_history_presence (self->history, self->presence);
     return self;
 }
 
@@ -150,6 +167,8 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
+    zmq_socket_monitor (zsock_resolve (self->xpub), NULL, 0);
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->xsub);
     zg_security_destroy (&self->security);
@@ -157,6 +176,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
     zg_topics_history_destroy (&self->history);
+    zg_presence_destroy (&self->presence);
     free (self->topic_key);
     free (self->checked_topic);
     free (self);
@@ -183,6 +203,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
     int rc = zg_topics_history_set (self->history, key, value, error, size);
+    if (rc == 1)
+        rc = zg_presence_set (self->presence, key, value, error, size);
     if (rc != 1)
         return rc;
     rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
@@ -326,13 +348,17 @@ s_self_forward_one (self_t *self)
         counters->delivered += counters->subscribers;
         self->published++;
         self->delivered += counters->subscribers;
+        //  The gateway announces its web subscribers on the presence topics
+        //  (in-process: s_self_may_publish refuses them from the network)
+        if (size > strlen (ZG_PRESENCE_TOPIC) && memcmp (self->topic_key, ZG_PRESENCE_TOPIC, strlen (ZG_PRESENCE_TOPIC)) == 0)
+            zg_presence_apply (self->presence, zmq_msg_data (&payload), zmq_msg_size (&payload));
         //  A remembered topic's messages carry a third frame, [seq epoch]
-        char seq [ZG_TOPICS_HISTORY_SEQ_SIZE];
-        size_t seq_size = zg_topics_history_enabled (self->history)
-                        ? zg_topics_history_record (self->history, self->topic_key, &payload, seq): 0;
+        size_t seq_size = 0;
+        const char *seq = zg_topics_history_enabled (self->history)
+                        ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, seq_size? ZMQ_SNDMORE: 0);
-        if (seq_size)
+        zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+        if (seq)
             zmq_send (xpub, seq, seq_size, 0);
     }
     zmq_msg_close (&topic);
@@ -403,6 +429,40 @@ s_self_unsubscribe (self_t *self, const char *prefix, const char *identity)
 }
 
 //  --------------------------------------------------------------------------
+//  A subscription that took effect, for presence: one over the network
+//  (it has a peer address) is a native subscriber's
+
+static void
+s_self_presence (self_t *self, bool subscribed, const char *prefix, zmq_msg_t *frame)
+{
+    const char *identity = zg_wire_msg_identity (frame);
+    zmsg_t *event = zg_presence_subscription (self->presence, subscribed, prefix, zmq_msg_get (frame, ZMQ_SRCFD),
+                                              identity? zg_security_name (self->security, identity): NULL);
+    if (event)
+        s_self_publish_hook_message (self, &event);
+}
+
+//  --------------------------------------------------------------------------
+//  A subscriber's connection ended (the XPUB's monitor): for presence
+
+static void
+s_self_monitor_event (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->monitor);
+    zframe_t *event = msg? zmsg_first (msg): NULL;
+    if (event && zframe_size (event) == 6) {
+        uint32_t fd;
+        memcpy (&fd, zframe_data (event) + 2, sizeof fd);
+        zlistx_t *events = zg_presence_disconnected (self->presence, (int) fd);
+        for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
+             left = (zmsg_t *) zlistx_detach (events, NULL))
+            s_self_publish_hook_message (self, &left);
+        zlistx_destroy (&events);
+    }
+    zmsg_destroy (&msg);
+}
+
+//  --------------------------------------------------------------------------
 //  A subscription or unsubscription from the XPUB side: a subscription
 //  takes effect (ZMQ_SUBSCRIBE, for the subscriber it came from) only if the
 //  subscriber may subscribe to every topic the prefix matches
@@ -462,6 +522,8 @@ s_self_handle_subscription (self_t *self)
     if (self->settings.verbose)
         zsys_info ("zg_topics: %s '%s'%s", subscribed? "subscribe": "unsubscribe", prefix,
                    applied? "": " refused");
+    if (applied)
+        s_self_presence (self, subscribed, prefix, &frame);
     zmq_msg_close (&frame);
     if (self->hooks.hook && applied) {
         zmsg_t *msg = self->hooks.hook (subscribed, prefix, self->hooks.hook_arg);
@@ -525,13 +587,18 @@ zg_topics (zsock_t *pipe, void *args)
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 4, -1) == -1)
+        if (zg_actor_poll (items, 5, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+        //  A connection's end before the subscriptions, so a new connection
+        //  that reuses its descriptor is not taken for it
+        if (items [4].revents & ZMQ_POLLIN)
+            s_self_monitor_event (self);
         if (items [2].revents & ZMQ_POLLIN)
             s_self_handle_subscription (self);
         //  After the subscriptions, so a subscription and a history request
@@ -542,6 +609,8 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self) == -1)
                     break;
+        //  One commit per pass for what the pass recorded (topics/data-dir)
+        zg_topics_history_commit (self->history);
     }
     s_self_destroy (&self);
 }
@@ -698,11 +767,22 @@ s_test_history (bool verbose)
     assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
     assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
     assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+    //  topics/data-dir: set once; a directory that cannot be made is refused
+    char dir [] = "/tmp/zg-topics-test-XXXXXX";
+    assert (mkdtemp (dir));
+    assert (zg_actor_set (topics, "data-dir", "/proc/no/such", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", "", error, sizeof error) == -1);
+    assert (strstr (error, "restart only"));
 
     zsock_destroy (&dealer);
     zsock_destroy (&publisher);
     zsock_destroy (&subscriber);
     zactor_destroy (&topics);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "zg_catchup.h"
 #include "zg_wire.h"
 #include "zg_history.h"
+#include "zg_hstore.h"
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
@@ -36,13 +37,19 @@
 #include "zg_qoutbox.h"
 #include "zg_qtest.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
+#include "zg_qexpiry.h"
+#include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_request.h"
 #include "zg_producer.h"
+#include "zg_taker.h"
+#include "zg_command.h"
+#include "zg_async.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
-#include "zg_gw_peers.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
@@ -52,18 +59,31 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pending.h"
+#include "zg_gw_admin.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
+#include "zg_gw_mport.h"
+#include "zg_gw_status.h"
+#include "zg_gw_pull.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_rproxy.h"
+#include "zg_wsqenv.h"
+#include "zg_gw_wsqueue.h"
+#include "zg_gw_presence.h"
 #include "zg_roomq.h"
+#include "zg_slots.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
+#include "zg_rwatch.h"
+#include "zg_rtest.h"
+#include "zg_presence.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
 
@@ -79,6 +99,7 @@ static const s_test_t s_tests [] = {
     { "zg_budget", zg_budget_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
+    { "zg_hstore", zg_hstore_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
@@ -102,6 +123,10 @@ static const s_test_t s_tests [] = {
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
+    { "zg_qtake", zg_qtake_test },
+    { "zg_qexpiry", zg_qexpiry_test },
+    { "zg_qadmin", zg_qadmin_test },
+    { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
     { "zg_qheld", zg_qheld_test },
@@ -110,19 +135,26 @@ static const s_test_t s_tests [] = {
     { "zg_client", zg_client_test },
     { "zg_catchup", zg_catchup_test },
     { "zg_producer", zg_producer_test },
+    { "zg_taker", zg_taker_test },
+    { "zg_command", zg_command_test },
+    { "zg_async", zg_async_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
+    { "zg_slots", zg_slots_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
+    { "zg_rwatch", zg_rwatch_test },
+    { "zg_rtest", zg_rtest_test },
+    { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
+    { "zg_roomproxy", zg_roomproxy_test },
     { "zg_member", zg_member_test },
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
-    { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
@@ -135,11 +167,19 @@ static const s_test_t s_tests [] = {
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
+    { "zg_gw_rproxy", zg_gw_rproxy_test },
+    { "zg_wsqenv", zg_wsqenv_test },
+    { "zg_gw_presence", zg_gw_presence_test },
+    { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
+    { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
+    { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_status", zg_gw_status_test },
+    { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
     { NULL, NULL }
