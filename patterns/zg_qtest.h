@@ -42,6 +42,15 @@ void
 char *
     zg_qtest_delivery (zsock_t *worker, const char *name, const char *payload);
 
+//  PING as worker name until a DELIVER comes (within timeout ms), then
+//  drain the answers to the pings; returns its task id, or NULL
+char *
+    zg_qtest_ping_until_delivery (zsock_t *worker, const char *name, int timeout);
+
+//  GET task id from producer; asserts the answer's map contains text
+void
+    zg_qtest_get_contains (zsock_t *producer, const char *id, const char *text);
+
 //  Whether a frame contains a string
 bool
     zg_qtest_contains (zframe_t *frame, const char *string);
