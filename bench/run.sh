@@ -50,6 +50,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 WORK=$(mktemp -d /tmp/zgate-bench.XXXXXX)
 cleanup() {
     zgate_stop
+    cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -199,10 +200,10 @@ row() {
         "${note:--}" >> "$ROWS"
 }
 
-# A scenario whose component is not in this zgate: reported, never estimated
+# A scenario whose component is not in this zgate (or whose tool is not installed): reported, never estimated
 row_unavailable() {
-    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: no --%s-* flags in zgate --help\n' \
-        "$1" "$2" "$3" "$4" >> "$ROWS"
+    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: %s\n' \
+        "$1" "$2" "$3" "${5:-no --$4-* flags in zgate --help}" >> "$ROWS"
 }
 
 
@@ -382,6 +383,85 @@ else
     row_unavailable "topics native, CURVE + permissions" "1->1 and 1->8, 64 B" "delivered msgs/s" security
 fi
 
+# Cluster (cluster/redis): one redis-server and three zgate nodes on free ports; node 1's pids in CL_PIDS
+CL_PIDS=()
+CL_REDIS_PID=
+cluster_stop() {
+    local pid
+    for pid in "${CL_PIDS[@]}"; do
+        ZG_PID=$pid
+        zgate_stop
+    done
+    CL_PIDS=()
+    if [ -n "$CL_REDIS_PID" ]; then
+        kill -KILL "$CL_REDIS_PID" 2> /dev/null || true
+        wait "$CL_REDIS_PID" 2> /dev/null || true
+        CL_REDIS_PID=
+    fi
+}
+# cluster_start N: sets CL_PUB (node 1's publishers' endpoint) and CL_SUBS (the other nodes' subscribers'
+# endpoints, comma-separated), once every node answers /ready with 204
+cluster_start() {
+    local port node ready
+    port=$("$GEN" port)
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
+        > "$WORK/redis.log" 2>&1 &
+    CL_REDIS_PID=$!
+    for _ in $(seq 100); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+        sleep 0.05
+    done
+    CL_PUB=
+    CL_SUBS=
+    for node in $(seq "$1"); do
+        zgate_start --cluster-redis "127.0.0.1:$port" --topics-sndhwm 1000000 --topics-rcvhwm 1000000 \
+            || { cluster_stop; return 1; }
+        mv "$WORK/zgate.log" "$WORK/node$node.log"
+        CL_PIDS+=("$ZG_PID")
+        [ "$node" = 1 ] && CL_PUB=${ZG_FLAG[topics-publishers]} \
+            || CL_SUBS=${CL_SUBS:+$CL_SUBS,}${ZG_FLAG[topics-subscribers]}
+        for _ in $(seq 100); do
+            ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ready")
+            [ "$ready" = 204 ] && break
+            sleep 0.05
+        done
+        ZG_PID=
+        [ "$ready" = 204 ] || { echo "node $node not ready: $(tail -3 "$WORK/node$node.log")" >&2; cluster_stop; return 1; }
+    done
+}
+# topics from node 1 to 8 subscribers on nodes 2 and 3, beside the same on a single node, paced (a node
+# cannot slow a publisher on another node down, so an unpaced run measures drops)
+if has_component cluster && command -v redis-server > /dev/null; then
+    rate=20000
+    count=$((rate * $([ $QUICK = 1 ] && echo 1 || echo 3)))
+    banner "topics across 3 nodes 1->8 64 B at $rate msgs/s, beside one node, $count messages"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "topics.single.8=rate topics.single.8.p50=p50_us topics.single.8.p99=p99_us" "" -- \
+            "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+            --clients 8 --size 64 --count "$count" --rate "$rate" --server-pid @pid@
+        if cluster_start 3; then
+            measure_raw "topics.cluster.8=rate topics.cluster.8.p50=p50_us topics.cluster.8.p99=p99_us" -- \
+                "$GEN" topics --endpoint "$CL_PUB" --endpoint2 "$CL_SUBS" --clients 8 --size 64 --count "$count" \
+                --rate "$rate"
+            cluster_stop
+        fi
+    done
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "delivered msgs/s" topics.single.8
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "delivered msgs/s" \
+        topics.cluster.8 topics.single.8
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p50 us" topics.single.8.p50
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p50 us" \
+        topics.cluster.8.p50 topics.single.8.p50
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p99 us" topics.single.8.p99
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p99 us" \
+        topics.cluster.8.p99 topics.single.8.p99
+elif has_component cluster; then
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster \
+        "no redis-server on PATH"
+else
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster
+fi
+
 # queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
 if has_component queues; then
     for workers in 1 4; do
@@ -419,15 +499,18 @@ else
     row_unavailable "queues" "10% of peak, 64 B" "send->reply p50/p99 us" queues
 fi
 
-# queues durable (queues/data-dir): 4 workers, prefetch 100, 100 B tasks, every task synced before its OK;
-# throughput with replies, then send->OK paced at 10% of that peak. zgate logs its store counters every 100 ms:
-# commits (one LMDB commit syncs twice, the pages then the meta page) per second and tasks per commit (the
-# recent list is off so that the stats line, which the logger cuts, ends with the store counters).
-durable_run() {   # key rate-args...: one run on a fresh data-dir, recording key, key.commits_s, key.per_commit
-    local key=$1 result commits seconds operations
-    shift
+# queues durable (queues/data-dir), for each store (queues/data-store: log, the default, then lmdb): 4 workers,
+# prefetch 100, 100 B tasks, every task synced before its OK; throughput with replies, then send->OK paced at 10%
+# of that peak. zgate logs its store counters every 100 ms: commits (one per loop pass that wrote), fdatasyncs
+# (the log syncs once per commit, LMDB twice: pages, then meta page) and tasks; from them fsyncs per second and
+# tasks per fsync (the recent list is off so that the stats line, which the logger cuts, ends with the store
+# counters). Keys: queues.durable* for the log (the targets), queues.durable_lmdb* for LMDB.
+durable_run() {   # store key rate-args...: one run on a fresh data-dir, recording key, key.syncs_s, key.per_sync
+    local store=$1 key=$2 result syncs tasks seconds
+    shift 2
     rm -rf "$WORK/data"
-    zgate_start --queues-data-dir "$WORK/data" --server-stats-interval 100 --queues-recent-size 0 || return 0
+    zgate_start --queues-data-dir "$WORK/data" --queues-data-store "$store" --server-stats-interval 100 \
+        --queues-recent-size 0 || return 0
     local args=()
     mapfile -t args < <(expand "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ \
         --clients 4 --prefetch 100 --window 1000 --size 100 --server-pid @pid@ "$@")
@@ -435,45 +518,50 @@ durable_run() {   # key rate-args...: one run on a fresh data-dir, recording key
         echo "   $result"
         record "$result" "$key=rate" "$key.p50=p50_us" "$key.p99=p99_us"
         sleep 0.3    # one more stats line, after the last commit
-        commits=$(grep -o '"store":{"commits":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
+        syncs=$(grep -o '"store":{"commits":[0-9]*,"syncs":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
+        tasks=$(grep -o '"syncs":[0-9]*,"tasks":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
         seconds=$(field_of "$result" seconds)
-        operations=$(field_of "$result" operations)
-        if [ -n "$commits" ] && [ "$commits" -gt 0 ]; then
-            awk -v c="$commits" -v s="$seconds" 'BEGIN { printf "%.0f\n", c / s }' >> "$WORK/v/$key.commits_s"
-            awk -v c="$commits" -v o="$operations" 'BEGIN { printf "%.1f\n", o / c }' >> "$WORK/v/$key.per_commit"
+        if [ -n "$syncs" ] && [ "$syncs" -gt 0 ] && [ -n "$tasks" ]; then
+            awk -v c="$syncs" -v s="$seconds" 'BEGIN { printf "%.0f\n", c / s }' >> "$WORK/v/$key.syncs_s"
+            awk -v c="$syncs" -v t="$tasks" 'BEGIN { printf "%.1f\n", t / c }' >> "$WORK/v/$key.per_sync"
         fi
     else
-        echo "   FAILED: durable queues ($(tail -1 "$WORK/gen.err"))"
+        echo "   FAILED: durable queues, $store store ($(tail -1 "$WORK/gen.err"))"
     fi
     zgate_stop
     rm -rf "$WORK/data"
 }
-if has_component queues && grep -q -- "^  --queues-data-dir " <<< "$HELP"; then
+durable_store() {   # store key: the throughput and the paced latency runs, then their rows
+    local store=$1 key=$2 count peak rate
     count=$(scaled 200000 2000)
-    banner "queues durable, 4 workers, prefetch 100, window 1000, 100 B, $count tasks"
+    banner "queues durable ($store store), 4 workers, prefetch 100, window 1000, 100 B, $count tasks"
     for _ in $(seq "$RUNS"); do
-        durable_run queues.durable --count "$count"
+        durable_run "$store" "$key" --count "$count"
     done
-    row "queues durable" "4 workers, prefetch 100, window 1000, 100 B, synced" "acked tasks/s" queues.durable \
+    row "queues durable ($store)" "4 workers, prefetch 100, window 1000, 100 B, synced" "acked tasks/s" "$key" \
         queues.4.100
-    row "queues durable" "same" "commits/s (2 syncs each)" queues.durable.commits_s
-    row "queues durable" "same" "tasks per commit" queues.durable.per_commit
-    peak=$(stat_of queues.durable median)
+    row "queues durable ($store)" "same" "fsyncs/s" "$key.syncs_s"
+    row "queues durable ($store)" "same" "tasks per fsync" "$key.per_sync"
+    peak=$(stat_of "$key" median)
     if [ -n "$peak" ]; then
         rate=$(awk -v p="$peak" 'BEGIN { r = int(p / 10); print (r < 100? 100: r) }')
         count=$(( rate * $([ $QUICK = 1 ] && echo 1 || echo 3) ))
-        banner "queues durable paced at 10% of its peak: $rate tasks/s, send->OK, $count tasks"
+        banner "queues durable ($store store) paced at 10% of its peak: $rate tasks/s, send->OK, $count tasks"
         for _ in $(seq "$RUNS"); do
-            durable_run queues.durable.lat --count "$count" --rate "$rate" --ok 1
+            durable_run "$store" "$key.lat" --count "$count" --rate "$rate" --ok 1
         done
     fi
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "send->OK p50 us" queues.durable.lat.p50
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "send->OK p99 us" queues.durable.lat.p99
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "commits/s (2 syncs each)" \
-        queues.durable.lat.commits_s
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "tasks per commit" queues.durable.lat.per_commit
+    local paced="paced at 10% of its peak (${rate:-?}/s)"
+    row "queues durable ($store)" "$paced" "send->OK p50 us" "$key.lat.p50"
+    row "queues durable ($store)" "$paced" "send->OK p99 us" "$key.lat.p99"
+    row "queues durable ($store)" "$paced" "fsyncs/s" "$key.lat.syncs_s"
+    row "queues durable ($store)" "$paced" "tasks per fsync" "$key.lat.per_sync"
+}
+if has_component queues && grep -q -- "^  --queues-data-store " <<< "$HELP"; then
+    durable_store log queues.durable
+    durable_store lmdb queues.durable_lmdb
 else
-    row_unavailable "queues durable" "4 workers, prefetch 100, 100 B, synced" "acked tasks/s" queues-data-dir
+    row_unavailable "queues durable" "4 workers, prefetch 100, 100 B, synced" "acked tasks/s" queues-data-store
 fi
 
 # rooms: lockstep rounds with M members, a producer keeping a backlog
@@ -649,8 +737,8 @@ finish() {
     target "topics native over CURVE 64 B 1->8, ratio to raw CURVE" topics.curve.8 ">=" 0.8 raw.curve.8
     target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
     target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
-    target "queues durable 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
-    target "queues durable p99 send->OK at 10% load, us" queues.durable.lat.p99 "<" 5000
+    target "queues durable (log) 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
+    target "queues durable (log) p99 send->OK at 10% load, us" queues.durable.lat.p99 "<" 5000
     target "rooms 1-member rounds, ratio to raw round trip" rooms.1 ">=" 0.8 raw.rtt
     target "rooms 1000-member rounds/s" rooms.1000 ">=" 500
 
