@@ -30,6 +30,7 @@
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
 #include "zg_qheld.h"
+#include "zg_qjournal.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
@@ -130,6 +131,7 @@ static const s_test_t s_tests [] = {
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
     { "zg_qheld", zg_qheld_test },
+    { "zg_qjournal", zg_qjournal_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
