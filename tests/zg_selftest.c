@@ -37,6 +37,7 @@
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
 #include "zg_qtest.h"
+#include "zg_qseats.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
 #include "zg_qexpiry.h"
@@ -123,6 +124,7 @@ static const s_test_t s_tests [] = {
     { "zg_qrecent", zg_qrecent_test },
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qtest", zg_qtest_test },
+    { "zg_qseats", zg_qseats_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qtake", zg_qtake_test },
     { "zg_qexpiry", zg_qexpiry_test },
