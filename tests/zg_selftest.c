@@ -83,6 +83,7 @@
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
+#include "zg_rsettings.h"
 #include "zg_presence.h"
 #include "zg_member.h"
 #include "zg_roomproxy.h"
@@ -150,6 +151,7 @@ static const s_test_t s_tests [] = {
     { "zg_roomset", zg_roomset_test },
     { "zg_rwatch", zg_rwatch_test },
     { "zg_rtest", zg_rtest_test },
+    { "zg_rsettings", zg_rsettings_test },
     { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
