@@ -2,11 +2,11 @@
     zg_rooms - lockstep fan-out rooms actor (ROUTER for members and producers)
 
     The actor owns the socket, the framing, the command table and the
-    answers; its settings are a zg_rsettings. Beneath it: zg_rclients (logical clients, in order of last
-    contact), zg_roomset (the rooms by name and by ack deadline, moved in
-    lockstep, and the events that tell the members) and zg_room (one room's
-    state and memberships). All state lives in this actor's thread. The
-    costs that matter:
+    answers; its settings are a zg_rsettings. Beneath it: zg_rclients
+    (logical clients, in order of last contact), zg_roomset (the rooms by
+    name and by ack deadline, moved in lockstep, and the events that tell
+    the members) and zg_room (one room's state and memberships). All state
+    lives in this actor's thread. The costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
       cached, else two more) and a counter decrement (zg_room);
     - keepalive deadlines are the clients' liveness list and ack deadlines a
