@@ -49,6 +49,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 WORK=$(mktemp -d /tmp/zgate-bench.XXXXXX)
 cleanup() {
     zgate_stop
+    cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -197,10 +198,10 @@ row() {
         "${note:--}" >> "$ROWS"
 }
 
-# A scenario whose component is not in this zgate: reported, never estimated
+# A scenario whose component is not in this zgate (or whose tool is not installed): reported, never estimated
 row_unavailable() {
-    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: no --%s-* flags in zgate --help\n' \
-        "$1" "$2" "$3" "$4" >> "$ROWS"
+    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: %s\n' \
+        "$1" "$2" "$3" "${5:-no --$4-* flags in zgate --help}" >> "$ROWS"
 }
 
 
@@ -337,6 +338,85 @@ row "topics native" "1->1, 1 KiB" "delivered msgs/s" topics.1.1024 raw.pubsub.1.
 row "topics native" "1->8, 1 KiB" "delivered msgs/s" topics.8.1024 raw.pubsub.8.1024 raw.proxy.8.1024
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p50 us" topics.lat.p50 raw.pubsub.lat.p50
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 raw.pubsub.lat.p99
+
+# Cluster (cluster/redis): one redis-server and three zgate nodes on free ports; node 1's pids in CL_PIDS
+CL_PIDS=()
+CL_REDIS_PID=
+cluster_stop() {
+    local pid
+    for pid in "${CL_PIDS[@]}"; do
+        ZG_PID=$pid
+        zgate_stop
+    done
+    CL_PIDS=()
+    if [ -n "$CL_REDIS_PID" ]; then
+        kill -KILL "$CL_REDIS_PID" 2> /dev/null || true
+        wait "$CL_REDIS_PID" 2> /dev/null || true
+        CL_REDIS_PID=
+    fi
+}
+# cluster_start N: sets CL_PUB (node 1's publishers' endpoint) and CL_SUBS (the other nodes' subscribers'
+# endpoints, comma-separated), once every node answers /ready with 204
+cluster_start() {
+    local port node ready
+    port=$("$GEN" port)
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
+        > "$WORK/redis.log" 2>&1 &
+    CL_REDIS_PID=$!
+    for _ in $(seq 100); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+        sleep 0.05
+    done
+    CL_PUB=
+    CL_SUBS=
+    for node in $(seq "$1"); do
+        zgate_start --cluster-redis "127.0.0.1:$port" --topics-sndhwm 1000000 --topics-rcvhwm 1000000 \
+            || { cluster_stop; return 1; }
+        mv "$WORK/zgate.log" "$WORK/node$node.log"
+        CL_PIDS+=("$ZG_PID")
+        [ "$node" = 1 ] && CL_PUB=${ZG_FLAG[topics-publishers]} \
+            || CL_SUBS=${CL_SUBS:+$CL_SUBS,}${ZG_FLAG[topics-subscribers]}
+        for _ in $(seq 100); do
+            ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ready")
+            [ "$ready" = 204 ] && break
+            sleep 0.05
+        done
+        ZG_PID=
+        [ "$ready" = 204 ] || { echo "node $node not ready: $(tail -3 "$WORK/node$node.log")" >&2; cluster_stop; return 1; }
+    done
+}
+# topics from node 1 to 8 subscribers on nodes 2 and 3, beside the same on a single node, paced (a node
+# cannot slow a publisher on another node down, so an unpaced run measures drops)
+if has_component cluster && command -v redis-server > /dev/null; then
+    rate=20000
+    count=$((rate * $([ $QUICK = 1 ] && echo 1 || echo 3)))
+    banner "topics across 3 nodes 1->8 64 B at $rate msgs/s, beside one node, $count messages"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "topics.single.8=rate topics.single.8.p50=p50_us topics.single.8.p99=p99_us" "" -- \
+            "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+            --clients 8 --size 64 --count "$count" --rate "$rate" --server-pid @pid@
+        if cluster_start 3; then
+            measure_raw "topics.cluster.8=rate topics.cluster.8.p50=p50_us topics.cluster.8.p99=p99_us" -- \
+                "$GEN" topics --endpoint "$CL_PUB" --endpoint2 "$CL_SUBS" --clients 8 --size 64 --count "$count" \
+                --rate "$rate"
+            cluster_stop
+        fi
+    done
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "delivered msgs/s" topics.single.8
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "delivered msgs/s" \
+        topics.cluster.8 topics.single.8
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p50 us" topics.single.8.p50
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p50 us" \
+        topics.cluster.8.p50 topics.single.8.p50
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p99 us" topics.single.8.p99
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p99 us" \
+        topics.cluster.8.p99 topics.single.8.p99
+elif has_component cluster; then
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster \
+        "no redis-server on PATH"
+else
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster
+fi
 
 # queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
 if has_component queues; then

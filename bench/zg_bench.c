@@ -7,8 +7,11 @@
     with zgate's endpoints it measures the same traffic through zgate.
 
         zg_bench port                                  a free loopback port
-        zg_bench topics [--endpoint PUB --endpoint2 SUB] --clients N --size B
-                        --count N [--rate R]            PUB -> N SUB fan-out
+        zg_bench topics [--endpoint PUB --endpoint2 SUB[,SUB...]] --clients N
+                        --size B --count N [--rate R]   PUB -> N SUB fan-out
+                                                        (subscriber i connects to
+                                                        the i-th SUB endpoint, in turn:
+                                                        other nodes of a cluster)
         zg_bench reqrep --window W --size B --count N   raw DEALER <-> ROUTER
         zg_bench proxy --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS
                         [--timeout MS]                  raw zmq_proxy broker
@@ -42,6 +45,8 @@
 #define BENCH_BATCH 1024
 //  Most frames of a message we read; further frames are discarded
 #define BENCH_MAX_FRAMES 8
+//  Most subscriber endpoints of a topics run (nodes of a cluster)
+#define BENCH_MAX_ENDPOINTS 16
 //  Most connections the rooms members share
 #define BENCH_ROOM_CONNECTIONS 8
 //  Queue of every run, and prefix of its room (plus the process id, so that
@@ -179,12 +184,24 @@ s_mode_topics (bench_options_t *options)
     self.warm = (bool *) calloc ((size_t) clients, sizeof (bool));
     self.received = (int64_t *) calloc ((size_t) clients, sizeof (int64_t));
     bench_samples_init (&self.latencies, options->rate? (size_t) (options->count * options->clients): 0);
+    //  Subscribers take the comma-separated endpoints in turn
+    char *endpoints = strdup (sub_endpoint);
+    char *list [BENCH_MAX_ENDPOINTS];
+    int endpoint_count = 0;
+    for (char *state = NULL, *endpoint = strtok_r (endpoints, ",", &state); endpoint;
+         endpoint = strtok_r (NULL, ",", &state))
+        if (endpoint_count < BENCH_MAX_ENDPOINTS)
+            list [endpoint_count++] = endpoint;
+    if (endpoint_count == 0)
+        bench_fail ("no subscriber endpoint in '%s'", sub_endpoint);
     for (int index = 0; index < clients; index++) {
+        const char *endpoint = list [index % endpoint_count];
         self.subscribers [index] = zmq_socket (context, ZMQ_SUB);
         zmq_setsockopt (self.subscribers [index], ZMQ_SUBSCRIBE, BENCH_TOPIC_PREFIX, strlen (BENCH_TOPIC_PREFIX));
-        if (zmq_connect (self.subscribers [index], sub_endpoint))
-            bench_fail ("cannot connect to %s", sub_endpoint);
+        if (zmq_connect (self.subscribers [index], endpoint))
+            bench_fail ("cannot connect to %s", endpoint);
     }
+    free (endpoints);
     pthread_t receiver;
     pthread_create (&receiver, NULL, s_topics_receiver, &self);
     bench_mark_t start, end;

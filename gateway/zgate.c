@@ -34,6 +34,8 @@ typedef struct {
 } s_actor_spec_t;
 
 static const s_actor_spec_t s_actor_specs [] = {
+    //  First, so it is stopped last: the topics actor links to it
+    { "cluster", zg_cluster, false },
     { "topics", zg_topics, true },
     { "queues", zg_queues, true },
     { "rooms", zg_rooms, true },
@@ -155,6 +157,15 @@ s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size
     }
 }
 
+//  In cluster mode, link the topics actor to the cluster actor's bridge
+static void
+s_link_cluster (zactor_t **actors, zg_config_t *config, char *error, size_t size)
+{
+    int topics = s_actor_index ("topics");
+    if (*zg_config_get (config, "cluster/redis") && topics >= 0)
+        zg_actor_set (actors [topics], "cluster", zg_config_get (config, "cluster/inproc-topics"), error, size);
+}
+
 //  Hand every other actor's counters to the gateway, for /api/stats and /metrics
 static void
 s_share_stats (zactor_t **actors)
@@ -202,7 +213,8 @@ s_restart_only (const char *path, const char *value)
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
         "queues/data-max-size", "queues/data-store",
-        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
+        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
+        "cluster/key-prefix", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
@@ -432,6 +444,8 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
     }
     if (!*error)
         s_link_gateway (actors, config, error, size);
+    if (!*error)
+        s_link_cluster (actors, config, error, size);
     return *error? -1: 0;
 }
 

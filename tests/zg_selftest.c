@@ -89,6 +89,11 @@
 #include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
+#include "zg_redis_server.h"
+#include "zg_redis.h"
+#include "zg_redis_ring.h"
+#include "zg_topics_link.h"
+#include "zg_topics_cluster.h"
 
 typedef struct {
     const char *name;
@@ -107,6 +112,12 @@ static const s_test_t s_tests [] = {
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_redis_server", zg_redis_server_test },
+    { "zg_redis", zg_redis_test },
+    { "zg_redis_ring", zg_redis_ring_test },
+    { "zg_topics_link", zg_topics_link_test },
+    { "zg_topics_cluster", zg_topics_cluster_test },
+    { "zg_cluster", zg_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
