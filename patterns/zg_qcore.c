@@ -21,6 +21,7 @@
 #include "zg_qdurable.h"
 #include "zg_qbytes.h"
 #include "zg_qexpiry.h"
+#include "zg_qseats.h"
 #include "zg_qtest.h"
 
 struct _zg_qcore_t {
@@ -28,6 +29,7 @@ struct _zg_qcore_t {
     zg_tasks_t *tasks;              //  Every task, by id
     zg_qtable_t *table;             //  Queues and commands by name
     zg_qworkers_t *registry;        //  Logical workers, by connection and id
+    zg_qseats_t *seats;             //  Where they sit: READY, leaving
     zg_task_list_t finished;        //  Finished tasks kept for GET, oldest first
     zg_qrecent_t *recent;           //  Recently finished tasks
     zg_qoutbox_t *outbox;           //  Messages to send
@@ -54,6 +56,7 @@ zg_qcore_new (const zg_qsettings_t *settings)
     self->tasks = zg_tasks_new ();
     self->table = zg_qtable_new ();
     self->registry = zg_qworkers_new ();
+    self->seats = zg_qseats_new (self->table, self->registry, settings);
     self->outbox = zg_qoutbox_new ();
     self->recent = zg_qrecent_new ((size_t) settings->recent_size, self->table);
     self->budget = zg_budget_process ();
@@ -71,6 +74,7 @@ zg_qcore_destroy (zg_qcore_t **self_p)
     zg_qcore_t *self = *self_p;
     if (!self)
         return;
+    zg_qseats_destroy (&self->seats);
     zg_qworkers_destroy (&self->registry);
     //  What the tasks still hold goes back to the process's budget
     int64_t bytes = zg_qtable_bytes (self->table);
@@ -427,23 +431,6 @@ s_answered (zg_qcore_t *self, zg_qworker_t *worker, zg_taskq_t *queue)
 }
 
 //  --------------------------------------------------------------------------
-//  Leave every seat
-
-static void
-s_unseat (zg_qcore_t *self, zg_qworker_t *worker)
-{
-    for (size_t index = 0; index < worker->seat_count; index++) {
-        zg_taskq_line_remove (&worker->seats [index]);
-        worker->seats [index].queue->workers--;
-        zg_qtable_check_idle (self->table, worker->seats [index].queue);
-    }
-    free (worker->seats);
-    worker->seats = NULL;
-    worker->seat_count = 0;
-    worker->in_lines = false;
-}
-
-//  --------------------------------------------------------------------------
 //  A worker is gone (BYE, or silent too long): its tasks go back to the head
 //  of their queues in the order they were delivered, its scatter copies fail
 
@@ -454,7 +441,7 @@ s_worker_destroy (zg_qcore_t *self, zg_qworker_t **worker_p, const char *why)
     if (self->settings->verbose)
         zsys_info ("zg_queues: worker '%.*s' %s, %zu tasks back to their queues",
                    (int) worker->name_size, worker->name, why, worker->held.size);
-    s_unseat (self, worker);
+    zg_qseats_leave (self->seats, worker);
     size_t count = worker->held.size;
     zg_taskq_t **queues = (zg_taskq_t **) zmalloc (count * sizeof (zg_taskq_t *) + 1);
     for (size_t index = 0; index < count; index++) {
@@ -714,40 +701,10 @@ zg_qcore_ready (zg_qcore_t *self, zg_qworker_t *worker, const byte *identity, si
                 const byte *name, size_t name_size, const zg_qoptions_t *options, int *code, char *reason)
 {
     assert (self);
-    assert (options && code && reason);
-    const zg_qsettings_t *settings = self->settings;
-    //  Check everything before changing anything
-    size_t new_queues = 0;
-    for (size_t index = 0; index < options->name_count; index++)
-        if (!zg_qtable_lookup (self->table, options->names [index].text, options->names [index].command))
-            new_queues++;
-    if ((int64_t) (zg_qtable_size (self->table) + new_queues) > settings->max_queues) {
-        *code = ZG_ERR_UNAVAILABLE;
-        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
-        return NULL;
-    }
-    if (!worker && (int64_t) zg_qworkers_size (self->registry) >= settings->max_workers) {
-        *code = ZG_ERR_UNAVAILABLE;
-        zg_wire_reason (reason, "too many workers (max-workers %" PRId64 ")", settings->max_workers);
-        return NULL;
-    }
-    if (!worker) {
-        worker = zg_qworkers_add (self->registry, identity, identity_size, name, name_size, self->now);
-        if (settings->verbose)
-            zsys_info ("zg_queues: worker '%.*s' ready", (int) name_size, (const char *) name);
-    }
-    zg_qworkers_touch (self->registry, worker, self->now);
-    s_unseat (self, worker);
-    worker->prefetch = options->prefetch;
-    worker->seats = (zg_seat_t *) zmalloc (options->name_count * sizeof (zg_seat_t) + 1);
-    for (size_t index = 0; index < options->name_count; index++) {
-        zg_seat_t *seat = &worker->seats [worker->seat_count++];
-        seat->worker = worker;
-        seat->queue = s_queue (self, options->names [index].text, options->names [index].command);
-        assert (seat->queue);
-        seat->queue->workers++;
-    }
-    s_credit (self, worker);
+    worker = zg_qseats_ready (self->seats, worker, identity, identity_size, name, name_size, options, self->now,
+                              code, reason);
+    if (worker)
+        s_credit (self, worker);
     return worker;
 }
 

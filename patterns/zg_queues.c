@@ -10,7 +10,8 @@
     writes what it sends into a zg_qoutbox that this actor sends after each
     request and each timer pass; the core keeps its tasks in zg_tasks, its
     queues in zg_qtable (each a zg_taskq), its workers in zg_qworkers and
-    its recent list in zg_qrecent.
+    its recent list in zg_qrecent. With data-dir, zg_qjournal makes each
+    pass durable before it is sent.
     =========================================================================
 */
 
@@ -23,7 +24,7 @@
 #include "zg_qttl.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
-#include "zg_qheld.h"
+#include "zg_qjournal.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -40,8 +41,7 @@ typedef struct {
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
-    zg_qdurable_t *durable;         //  The store the core journals to, or NULL
-    zg_qheld_t *held;               //  Answers held until their pass is synced, or NULL
+    zg_qjournal_t *journal;         //  The store the core journals to (data-dir), or in memory
     zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
@@ -66,6 +66,8 @@ typedef struct {
     bool any_worker;                //  Workers: allowed from an unknown worker
 } s_command_t;
 
+static void s_self_send (void *arg, zg_qoutbox_t *outbox);
+
 //  --------------------------------------------------------------------------
 
 static self_t *
@@ -82,6 +84,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->producers, 1);
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
+    self->journal = zg_qjournal_new (&self->settings, s_self_send, self);
     self->security = zg_security_new ();
     self->ttls = zg_qttl_new ();
     msgpack_sbuffer_init (&self->buffer);
@@ -99,8 +102,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
     zg_security_destroy (&self->security);
-    zg_qheld_destroy (&self->held);
-    zg_qdurable_destroy (&self->durable);
+    zg_qjournal_destroy (&self->journal);
     zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
@@ -126,48 +128,6 @@ s_self_apply_socket_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A new core with the store's tasks (on start, and after a lost pass);
-//  returns 0, or -1 with the reason in error
-
-static int
-s_self_restore (self_t *self, char *error, size_t size)
-{
-    zg_qcore_destroy (&self->core);
-    self->core = zg_qcore_new (&self->settings);
-    if (zg_qdurable_restore (self->durable, self->core) == 0)
-        return 0;
-    snprintf (error, size, "%s", zg_qdurable_error (self->durable));
-    return -1;
-}
-
-//  --------------------------------------------------------------------------
-//  data-dir: open the store (once; it changes on a restart only) and
-//  restore its tasks, or stay in memory if it is empty
-
-static int
-s_self_open (self_t *self, const char *dir, char *error, size_t size)
-{
-    if (self->durable || *self->settings.data_dir) {
-        if (streq (dir, self->settings.data_dir))
-            return 0;
-        snprintf (error, size, "data-dir changes on a restart only");
-        return -1;
-    }
-    if (zg_qsettings_set (&self->settings, "data-dir", dir, error, size) || !*dir)
-        return *dir? -1: 0;
-    self->durable = zg_qdurable_new (dir, self->settings.data_store, self->settings.data_max_size, error, size);
-    if (self->durable && s_self_restore (self, error, size)) {
-        //  A core that journals to no store, holding part of the tasks, is no use
-        zg_qcore_destroy (&self->core);
-        self->core = zg_qcore_new (&self->settings);
-        zg_qdurable_destroy (&self->durable);
-    }
-    if (!self->durable)
-        *self->settings.data_dir = 0;
-    return self->durable? 0: -1;
-}
-
-//  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
 static int
@@ -180,7 +140,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (streq (key, "workers") || streq (key, "inproc-workers"))
         return zg_security_bind (self->security, self->workers, value, error, size);
     if (streq (key, "data-dir"))
-        return s_self_open (self, value, error, size);
+        return zg_qjournal_open (self->journal, value, &self->core, error, size);
     if (streq (key, "task-ttls"))
         return zg_qttl_set (self->ttls, value, self->settings.max_task_ttl, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
@@ -283,30 +243,6 @@ s_self_flush (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Make the pass durable before any of it is sent: its messages are held
-//  until a sync covers it (zg_qheld; synced: the sync in flight ended). If
-//  that fails, each SEND of the pass gets 507 instead of OK, and the core is
-//  rebuilt from the store as on a restart: what was not stored did not happen.
-
-static void
-s_self_commit (self_t *self, bool synced)
-{
-    if (!self->durable)
-        return;
-    if (!self->held)
-        self->held = zg_qheld_new (self->durable, s_self_send, self);
-    if ((synced? zg_qheld_synced (self->held): zg_qheld_pass (self->held, zg_qcore_outbox (self->core))) == 0)
-        return;
-    char reason [ZG_WIRE_REASON_SIZE];
-    zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
-    zsys_error ("zg_queues: %s; the tasks are reloaded from the store", reason);
-    zg_qoutbox_refuse (zg_qcore_outbox (self->core), ZG_ERR_STORAGE, reason);
-    s_self_flush (self);
-    if (s_self_restore (self, reason, sizeof reason))
-        zsys_error ("zg_queues: %s", reason);
-}
-
-//  --------------------------------------------------------------------------
 //  Frame index as a task id; 0 (no task has it) if it is not one
 
 static uint64_t
@@ -336,7 +272,7 @@ static void
 s_self_ok_durable (self_t *self, zg_wire_request_t *request, const char *field)
 {
     zg_wire_part_t req = zg_wire_frame (request, 2);
-    if (self->durable && req.size)
+    if (zg_qjournal_on (self->journal) && req.size)
         zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, field);
     else {
         zg_wire_part_t parts [] = { zg_wire_str (field) };
@@ -477,8 +413,8 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
-    if (self->durable)
-        json_object_object_add (root, "store", zg_qdurable_stats (self->durable));
+    if (zg_qjournal_on (self->journal))
+        json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
     return root;
 }
 
@@ -786,7 +722,7 @@ s_self_drain (self_t *self, zsock_t *socket)
         else
             s_self_handle_worker (self, &request);
         zg_wire_close (&request);
-        if (!self->durable)
+        if (!zg_qjournal_on (self->journal))
             s_self_flush (self);
     }
 }
@@ -825,12 +761,12 @@ zg_queues (zsock_t *pipe, void *args)
         { NULL, 0, ZMQ_POLLIN, 0 }  //  The durable store's sync in flight
     };
     while (!self->terminated) {
-        items [3].socket = self->durable? zg_qdurable_sync_socket (self->durable): NULL;
+        items [3].socket = zg_qjournal_sync_socket (self->journal);
         if (zg_actor_poll (items, items [3].socket? 4: 3, s_self_timeout (self)) == -1)
             break;              //  Context terminated
         zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
         if (items [3].socket && (items [3].revents & ZMQ_POLLIN))
-            s_self_commit (self, true);
+            zg_qjournal_commit (self->journal, &self->core, true);
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         //  Workers first: their answers free credit for the producers' tasks
@@ -839,7 +775,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         zg_qcore_expire (self->core);
-        s_self_commit (self, false);
+        zg_qjournal_commit (self->journal, &self->core, false);
         s_self_flush (self);
         zg_qcore_collect (self->core);
     }

@@ -2,11 +2,11 @@
     zg_rooms - lockstep fan-out rooms actor (ROUTER for members and producers)
 
     The actor owns the socket, the framing, the command table and the
-    answers. Beneath it: zg_rclients (logical clients, in order of last
-    contact), zg_roomset (the rooms by name and by ack deadline, moved in
-    lockstep, and the events that tell the members) and zg_room (one room's
-    state and memberships). All state lives in this actor's thread. The
-    costs that matter:
+    answers; its settings are a zg_rsettings. Beneath it: zg_rclients
+    (logical clients, in order of last contact), zg_roomset (the rooms by
+    name and by ack deadline, moved in lockstep, and the events that tell
+    the members) and zg_room (one room's state and memberships). All state
+    lives in this actor's thread. The costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
       cached, else two more) and a counter decrement (zg_room);
     - keepalive deadlines are the clients' liveness list and ack deadlines a
@@ -17,6 +17,7 @@
 
 #include "zg_classes.h"
 #include "zg_roomset.h"
+#include "zg_rsettings.h"
 #include "zg_rclients.h"
 #include "zg_security.h"
 #include "zg_mpjson.h"
@@ -30,51 +31,10 @@
 #define ZG_ROOMS_STATS_TOP 10
 
 typedef struct {
-    int64_t verbose;                //  Log joins, leaves and evictions
-    int64_t client_timeout;         //  Silence before a client is evicted, ms
-    int64_t ack_timeout;            //  Default ack timeout of a room, ms
-    int64_t hold;                   //  Default: rooms hold messages without members
-    int64_t max_clients;            //  Logical clients alive at once
-    int64_t max_clients_per_connection;     //  Of them, made by one connection or identity
-    int64_t max_rooms;              //  Rooms that exist at once
-    int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
-    int64_t max_rooms_per_client;   //  Rooms one client may be a member of
-    int64_t max_backlog;            //  Pending messages per room
-    int64_t max_backlog_bytes;      //  Their payload bytes per room
-    int64_t max_name_size;          //  Longest room name or correlation id
-    int64_t max_message_size;       //  Largest message libzmq accepts
-    int64_t max_peek;               //  Most messages one PEEK returns
-    int64_t max_top_rooms;          //  Most rooms one METRICS lists
-    int64_t sndhwm;                 //  Events queued per connection
-    int64_t rcvhwm;                 //  Requests queued per connection
-} s_settings_t;
-
-static const zg_int_setting_t s_int_settings [] = {
-    { "verbose", offsetof (s_settings_t, verbose), 0, 1 },
-    { "client-timeout", offsetof (s_settings_t, client_timeout), 1000, 86400000 },
-    { "ack-timeout", offsetof (s_settings_t, ack_timeout), ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT },
-    { "hold", offsetof (s_settings_t, hold), 0, 1 },
-    { "max-clients", offsetof (s_settings_t, max_clients), 1, 100000000 },
-    { "max-clients-per-connection", offsetof (s_settings_t, max_clients_per_connection), 1, 100000000 },
-    { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
-    { "room-idle-timeout", offsetof (s_settings_t, room_idle_timeout), 0, 86400000 },
-    { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
-    { "max-backlog", offsetof (s_settings_t, max_backlog), 1, 100000000 },
-    { "max-backlog-bytes", offsetof (s_settings_t, max_backlog_bytes), 0, INT64_MAX / 2 },
-    { "max-name-size", offsetof (s_settings_t, max_name_size), 1, 4096 },
-    { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
-    { "max-peek", offsetof (s_settings_t, max_peek), 1, 100000 },
-    { "max-top-rooms", offsetof (s_settings_t, max_top_rooms), 1, 100000 },
-    { "sndhwm", offsetof (s_settings_t, sndhwm), 0, INT32_MAX },
-    { "rcvhwm", offsetof (s_settings_t, rcvhwm), 0, INT32_MAX },
-    { NULL }
-};
-
-typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zsock_t *router;                //  Clients' side
     void *handle;                   //  Its libzmq socket, resolved once
-    s_settings_t settings;          //  Current settings
+    zg_rsettings_t settings;        //  Current settings
     zg_rclients_t *clients;         //  Logical clients
     zg_roomset_t *rooms;            //  Rooms
     zg_security_t *security;        //  CURVE and permissions
@@ -99,7 +59,7 @@ typedef struct {
 static void
 s_self_configure_rooms (self_t *self)
 {
-    zg_room_options_t defaults = { self->settings.hold != 0, self->settings.ack_timeout, false };
+    zg_room_options_t defaults = zg_rsettings_room_options (&self->settings);
     zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout, self->settings.verbose != 0);
 }
 
@@ -111,7 +71,7 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    zg_actor_defaults (s_int_settings, &self->settings, "rooms");
+    self->settings = zg_rsettings_defaults ();
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     self->handle = zsock_resolve (self->router);
@@ -746,7 +706,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "clients") || streq (key, "inproc-clients"))
         return zg_security_bind (self->security, self->router, value, error, size);
-    int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    int rc = zg_rsettings_set (&self->settings, key, value, error, size);
     if (rc)
         return rc;
     //  Socket options apply to endpoints bound from now on

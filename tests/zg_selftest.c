@@ -30,12 +30,14 @@
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
 #include "zg_qheld.h"
+#include "zg_qjournal.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
 #include "zg_qrecent.h"
 #include "zg_qoutbox.h"
 #include "zg_qtest.h"
+#include "zg_qseats.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
 #include "zg_qexpiry.h"
@@ -83,6 +85,7 @@
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
+#include "zg_rsettings.h"
 #include "zg_presence.h"
 #include "zg_member.h"
 #include "zg_roomproxy.h"
@@ -135,6 +138,7 @@ static const s_test_t s_tests [] = {
     { "zg_qrecent", zg_qrecent_test },
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qtest", zg_qtest_test },
+    { "zg_qseats", zg_qseats_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qtake", zg_qtake_test },
     { "zg_qexpiry", zg_qexpiry_test },
@@ -143,6 +147,7 @@ static const s_test_t s_tests [] = {
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
     { "zg_qheld", zg_qheld_test },
+    { "zg_qjournal", zg_qjournal_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
@@ -159,6 +164,7 @@ static const s_test_t s_tests [] = {
     { "zg_roomset", zg_roomset_test },
     { "zg_rwatch", zg_rwatch_test },
     { "zg_rtest", zg_rtest_test },
+    { "zg_rsettings", zg_rsettings_test },
     { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },

@@ -1,0 +1,276 @@
+/*  =========================================================================
+    zg_qjournal - the queues actor's durable journal
+
+    See zg_qjournal.h. In memory, durable and held are NULL; opening the
+    store makes both, and only a restart closes it.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_errors.h"
+#include "zg_qjournal.h"
+#include "zg_qtest.h"
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+struct _zg_qjournal_t {
+    zg_qsettings_t *settings;       //  The actor's: data-dir, the store's kind and size
+    zg_qheld_send_fn *send;         //  Sends an outbox
+    void *arg;                      //  Its argument
+    zg_qdurable_t *durable;         //  The store the core journals to, or NULL
+    zg_qheld_t *held;               //  Messages held until their pass is synced, or NULL
+};
+
+//  --------------------------------------------------------------------------
+//  A journal in memory
+
+zg_qjournal_t *
+zg_qjournal_new (zg_qsettings_t *settings, zg_qheld_send_fn *send, void *arg)
+{
+    assert (settings && send);
+    zg_qjournal_t *self = (zg_qjournal_t *) zmalloc (sizeof (zg_qjournal_t));
+    assert (self);
+    self->settings = settings;
+    self->send = send;
+    self->arg = arg;
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy
+
+void
+zg_qjournal_destroy (zg_qjournal_t **self_p)
+{
+    assert (self_p);
+    zg_qjournal_t *self = *self_p;
+    if (!self)
+        return;
+    zg_qheld_destroy (&self->held);
+    zg_qdurable_destroy (&self->durable);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  A new core with the store's tasks (on start, and after a lost pass);
+//  returns 0, or -1 with the reason in error
+
+static int
+s_restore (zg_qjournal_t *self, zg_qcore_t **core_p, char *error, size_t size)
+{
+    zg_qcore_destroy (core_p);
+    *core_p = zg_qcore_new (self->settings);
+    if (zg_qdurable_restore (self->durable, *core_p) == 0)
+        return 0;
+    snprintf (error, size, "%s", zg_qdurable_error (self->durable));
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  data-dir: open the store and restore its tasks
+
+int
+zg_qjournal_open (zg_qjournal_t *self, const char *dir, zg_qcore_t **core_p, char *error, size_t size)
+{
+    assert (self && dir && core_p && *core_p);
+    zg_qsettings_t *settings = self->settings;
+    if (self->durable || *settings->data_dir) {
+        if (streq (dir, settings->data_dir))
+            return 0;
+        snprintf (error, size, "data-dir changes on a restart only");
+        return -1;
+    }
+    if (zg_qsettings_set (settings, "data-dir", dir, error, size) || !*dir)
+        return *dir? -1: 0;
+    self->durable = zg_qdurable_new (dir, settings->data_store, settings->data_max_size, error, size);
+    if (self->durable && s_restore (self, core_p, error, size)) {
+        //  A core that journals to no store, holding part of the tasks, is no use
+        zg_qcore_destroy (core_p);
+        *core_p = zg_qcore_new (settings);
+        zg_qdurable_destroy (&self->durable);
+    }
+    if (!self->durable) {
+        *settings->data_dir = 0;
+        return -1;
+    }
+    self->held = zg_qheld_new (self->durable, self->send, self->arg);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a store is open
+
+bool
+zg_qjournal_on (zg_qjournal_t *self)
+{
+    assert (self);
+    return self->durable != NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Make the pass durable before any of it is sent: its messages are held
+//  until a sync covers it (zg_qheld). If that fails, each SEND of the pass
+//  gets 507 instead of OK, and the core is rebuilt from the store.
+
+void
+zg_qjournal_commit (zg_qjournal_t *self, zg_qcore_t **core_p, bool synced)
+{
+    assert (self && core_p && *core_p);
+    if (!self->durable)
+        return;
+    zg_qoutbox_t *outbox = zg_qcore_outbox (*core_p);
+    if ((synced? zg_qheld_synced (self->held): zg_qheld_pass (self->held, outbox)) == 0)
+        return;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
+    zsys_error ("zg_queues: %s; the tasks are reloaded from the store", reason);
+    zg_qoutbox_refuse (outbox, ZG_ERR_STORAGE, reason);
+    self->send (self->arg, outbox);
+    if (s_restore (self, core_p, reason, sizeof reason))
+        zsys_error ("zg_queues: %s", reason);
+}
+
+//  --------------------------------------------------------------------------
+//  The socket to poll while a sync is in flight
+
+void *
+zg_qjournal_sync_socket (zg_qjournal_t *self)
+{
+    assert (self);
+    return self->durable? zg_qdurable_sync_socket (self->durable): NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The store's counters
+
+json_object *
+zg_qjournal_stats (zg_qjournal_t *self)
+{
+    assert (self && self->durable);
+    return zg_qdurable_stats (self->durable);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+//  Appends the outbox's messages as text to the string arg, and empties it
+static void
+s_test_collect (void *arg, zg_qoutbox_t *outbox)
+{
+    char text [256];
+    strcat ((char *) arg, zg_qoutbox_text (outbox, text, sizeof text));
+}
+
+//  Submit a task to jobs and add the OK of its SEND to the pass; returns
+//  its id
+static uint64_t
+s_test_send (zg_qcore_t *core, const char *req)
+{
+    zg_qoptions_t options = { .timeout = 100000, .ack_timeout = 500 };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    assert (zg_qtest_submit (core, "jobs", false, &options, id) == 0);
+    zg_qoutbox_ok (zg_qcore_outbox (core), zg_wire_str ("p"), zg_wire_str (req), id);
+    return strtoull (id, NULL, 10);
+}
+
+//  A new journal, with new settings of this store kind, opened on dir into
+//  a new core; returns what zg_qjournal_open returned
+static int
+s_test_start (zg_qjournal_t **journal_p, zg_qcore_t **core_p, zg_qsettings_t *settings, const char *kind,
+              const char *dir, char *sent)
+{
+    zg_qcore_destroy (core_p);
+    zg_qjournal_destroy (journal_p);
+    *settings = zg_qsettings_defaults ();
+    snprintf (settings->data_store, sizeof settings->data_store, "%s", kind);
+    *core_p = zg_qcore_new (settings);
+    *journal_p = zg_qjournal_new (settings, s_test_collect, sent);
+    char error [256];
+    return zg_qjournal_open (*journal_p, dir, core_p, error, sizeof error);
+}
+
+//  In a child limited to files of the store's size plus a few bytes (as a
+//  full disk), a pass is lost: its OK becomes 507 and the core is rebuilt
+//  from the store, which has task 1 and not the lost task 2
+static void
+s_test_lost_pass (zg_qjournal_t *journal, zg_qcore_t **core_p, char *sent)
+{
+    json_object *stats = zg_qjournal_stats (journal);
+    rlim_t size = (rlim_t) json_object_get_int64 (json_object_object_get (stats, "bytes")) + 8;
+    json_object_put (stats);
+    pid_t child = fork ();
+    assert (child >= 0);
+    if (child == 0) {
+        signal (SIGXFSZ, SIG_IGN);
+        struct rlimit limit = { size, size };
+        setrlimit (RLIMIT_FSIZE, &limit);
+        *sent = 0;
+        bool rebuilt = s_test_send (*core_p, "r2") == 2;
+        zg_qjournal_commit (journal, core_p, false);
+        rebuilt = rebuilt && strstr (sent, "ERROR r2 507") && zg_qoutbox_size (zg_qcore_outbox (*core_p)) == 0
+               && zg_qcore_task (*core_p, 1) && !zg_qcore_task (*core_p, 2);
+        _exit (rebuilt? 0: 1);
+    }
+    int status;
+    assert (waitpid (child, &status, 0) == child);
+    assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+void
+zg_qjournal_test (bool verbose)
+{
+    (void) verbose;
+    printf (" * zg_qjournal: ");
+    char dir [] = "/tmp/zg_qjournal_test_XXXXXX", error [256], sent [1024] = "";
+    assert (mkdtemp (dir));
+    zg_qsettings_t settings;
+    zg_qjournal_t *journal = NULL;
+    zg_qcore_t *core = NULL;
+
+    //  In memory (an empty data-dir too) the actor sends each pass itself
+    assert (s_test_start (&journal, &core, &settings, ZG_QDURABLE_LOG, "", sent) == 0);
+    assert (!zg_qjournal_on (journal) && zg_qjournal_sync_socket (journal) == NULL);
+    s_test_send (core, "r0");
+    zg_qjournal_commit (journal, &core, false);
+    assert (zg_qoutbox_size (zg_qcore_outbox (core)) == 1 && *sent == 0);
+
+    //  A directory that cannot be made is refused, and nothing changes
+    zg_qcore_t *before = core;
+    assert (zg_qjournal_open (journal, "/dev/null/store", &core, error, sizeof error) == -1);
+    assert (core == before && zg_qcore_task (core, 1) && !zg_qjournal_on (journal) && !*settings.data_dir);
+
+    //  data-dir opens the store into a new core; a pass's OK is held until
+    //  a sync covers it; data-dir changes on a restart only
+    assert (s_test_start (&journal, &core, &settings, ZG_QDURABLE_LOG, dir, sent) == 0);
+    assert (zg_qjournal_on (journal) && streq (settings.data_dir, dir));
+    assert (s_test_send (core, "r1") == 1);
+    zg_qjournal_commit (journal, &core, false);
+    assert (zg_qoutbox_size (zg_qcore_outbox (core)) == 0 && *sent == 0);
+    zmq_pollitem_t item = { zg_qjournal_sync_socket (journal), 0, ZMQ_POLLIN, 0 };
+    assert (item.socket && zmq_poll (&item, 1, 5000) == 1);
+    zg_qjournal_commit (journal, &core, true);
+    assert (streq (sent, "OK r1 1;") && zg_qjournal_sync_socket (journal) == NULL);
+    assert (zg_qjournal_open (journal, dir, &core, error, sizeof error) == 0);
+    assert (zg_qjournal_open (journal, "/tmp", &core, error, sizeof error) == -1 && strstr (error, "restart"));
+    json_object *stats = zg_qjournal_stats (journal);
+    assert (streq (json_object_get_string (json_object_object_get (stats, "store")), ZG_QDURABLE_LOG));
+    assert (json_object_get_int64 (json_object_object_get (stats, "tasks")) == 1);
+    json_object_put (stats);
+    s_test_lost_pass (journal, &core, sent);
+
+    //  A restart finds the stored task waiting
+    assert (s_test_start (&journal, &core, &settings, ZG_QDURABLE_LOG, dir, sent) == 0);
+    assert (zg_qcore_queue (core, "jobs", false)->waiting == 1);
+
+    //  A store of the other kind is refused: the journal stays in memory
+    assert (s_test_start (&journal, &core, &settings, ZG_QDURABLE_LMDB, dir, sent) == -1);
+    assert (!zg_qjournal_on (journal) && !*settings.data_dir && !zg_qcore_task (core, 1));
+    zg_qcore_destroy (&core);
+    zg_qjournal_destroy (&journal);
+    assert (journal == NULL);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
+    printf ("OK\n");
+}
