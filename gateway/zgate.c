@@ -207,7 +207,8 @@ s_notify_systemd (const char *state)
     }
 }
 
-//  Keys that only a restart changes: what is bound, how, and where the log goes
+//  Keys that only a restart changes: what is bound, how, where the log goes,
+//  and high-water marks (see zg_actor_set_hwms)
 static bool
 s_restart_only (const char *path, const char *value)
 {
@@ -215,7 +216,8 @@ s_restart_only (const char *path, const char *value)
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
         "queues/data-max-size", "queues/data-store",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
-        "cluster/key-prefix", NULL
+        "cluster/key-prefix", "topics/sndhwm", "topics/rcvhwm", "queues/sndhwm", "queues/rcvhwm", "rooms/sndhwm",
+        "rooms/rcvhwm", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))

@@ -59,6 +59,15 @@ bool
 int
     zg_actor_poll (zmq_pollitem_t *items, int count, long timeout);
 
+//  Actor side: set a socket's send and receive high-water marks, each only
+//  if it differs from the socket's (a negative value leaves it). libzmq 4.3.4
+//  hands a changed HWM to every live pipe's peer, which its reaper thread may
+//  have freed already when a client just closed: a crash there. So settings
+//  that do not change them never touch them, and a change is best made
+//  before the endpoints are bound (zgate takes HWM changes on a restart).
+void
+    zg_actor_set_hwms (zsock_t *socket, int64_t sndhwm, int64_t rcvhwm);
+
 //  Send SET key value to an actor and wait for its answer. Returns 0, or -1
 //  with the reason in error
 int

@@ -137,6 +137,19 @@ zg_actor_poll (zmq_pollitem_t *items, int count, long timeout)
 }
 
 //  --------------------------------------------------------------------------
+//  Actor side: high-water marks, set only when they change
+
+void
+zg_actor_set_hwms (zsock_t *socket, int64_t sndhwm, int64_t rcvhwm)
+{
+    assert (socket);
+    if (sndhwm >= 0 && zsock_sndhwm (socket) != (int) sndhwm)
+        zsock_set_sndhwm (socket, (int) sndhwm);
+    if (rcvhwm >= 0 && zsock_rcvhwm (socket) != (int) rcvhwm)
+        zsock_set_rcvhwm (socket, (int) rcvhwm);
+}
+
+//  --------------------------------------------------------------------------
 //  Actor side: parse an integer setting from a table
 
 int

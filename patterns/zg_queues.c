@@ -117,8 +117,7 @@ s_self_apply_socket_options (self_t *self)
 {
     zsock_t *sockets [] = { self->producers, self->workers };
     for (int index = 0; index < 2; index++) {
-        zsock_set_sndhwm (sockets [index], (int) self->settings.sndhwm);
-        zsock_set_rcvhwm (sockets [index], (int) self->settings.rcvhwm);
+        zg_actor_set_hwms (sockets [index], self->settings.sndhwm, self->settings.rcvhwm);
         zsock_set_maxmsgsize (sockets [index], (int) self->settings.max_message_size);
         //  ZMTP heartbeats let libzmq drop dead TCP peers; workers are judged
         //  dead by the application heartbeat, which sees logical workers

@@ -77,8 +77,7 @@ s_self_new (zsock_t *pipe)
     self->handle = zsock_resolve (self->router);
     //  Refused sends are counted instead of silently vanishing
     zsock_set_router_mandatory (self->router, 1);
-    zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
-    zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
+    zg_actor_set_hwms (self->router, self->settings.sndhwm, self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
     self->security = zg_security_new ();
@@ -710,8 +709,7 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (rc)
         return rc;
     //  Socket options apply to endpoints bound from now on
-    zsock_set_sndhwm (self->router, (int) self->settings.sndhwm);
-    zsock_set_rcvhwm (self->router, (int) self->settings.rcvhwm);
+    zg_actor_set_hwms (self->router, self->settings.sndhwm, self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->room_key = (char *) realloc (self->room_key, (size_t) self->settings.max_name_size + 1);
     assert (self->room_key);

@@ -117,11 +117,10 @@ s_self_bound_messages (self_t *self)
 static void
 s_self_apply_options (self_t *self)
 {
-    zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
+    zg_actor_set_hwms (self->xpub, self->settings.sndhwm, -1);
     //  The cluster bridge is one more subscriber, and one more publisher
-    zsock_set_sndhwm (zg_topics_link_socket (self->link), (int) self->settings.sndhwm);
-    zsock_set_rcvhwm (zg_topics_link_socket (self->link), (int) self->settings.rcvhwm);
-    zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
+    zg_actor_set_hwms (zg_topics_link_socket (self->link), self->settings.sndhwm, self->settings.rcvhwm);
+    zg_actor_set_hwms (self->xsub, -1, self->settings.rcvhwm);
     s_self_bound_messages (self);
 }
 
