@@ -80,6 +80,9 @@ zg_qadmin_delete (zg_qcore_t *core, const char *name, const void *options, size_
     for (size_t level = 0; level < queue->level_count; level++)
         while (queue->levels [level].head)
             zg_qcore_drop (core, queue->levels [level].head);
+    //  Forgotten now if nothing else names it, not at the end of the pass:
+    //  a DELETE that comes in the same pass must find no queue
+    zg_qcore_collect (core);
     return 0;
 }
 
