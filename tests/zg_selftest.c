@@ -42,6 +42,7 @@
 #include "zg_process.h"
 #include "zg_utf8.h"
 #include "zg_budget.h"
+#include "zg_tcpinfo.h"
 #include "zg_qbytes.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
@@ -72,6 +73,8 @@ static const s_test_t s_tests [] = {
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
     { "zg_budget", zg_budget_test },
+    { "zg_tcpinfo", zg_tcpinfo_test },
+    { "zg_connwatch", zg_connwatch_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
     { "zg_topics", zg_topics_test },
