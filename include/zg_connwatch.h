@@ -42,7 +42,7 @@ void
     zg_connwatch_destroy (zg_connwatch_t **self_p);
 
 //  Watch the TCP connections a socket accepts from now on (call before it
-//  binds). At most 4 sockets per watchdog
+//  binds; again for the same socket does nothing). At most 4 sockets
 void
     zg_connwatch_add (zg_connwatch_t *self, zsock_t *socket);
 

@@ -95,6 +95,8 @@ s_forget (zg_connwatch_t *self, int fd)
 {
     if (fd < 0 || (size_t) fd >= self->capacity || !self->conns [fd])
         return;
+    //  libzmq has dropped what it held: the charge goes back at once
+    zg_budget_release (zg_budget_process (), &self->charged, (size_t) self->conns [fd]->held);
     free (self->conns [fd]);
     self->conns [fd] = NULL;
     self->live--;
@@ -125,6 +127,9 @@ void
 zg_connwatch_add (zg_connwatch_t *self, zsock_t *socket)
 {
     assert (self && socket);
+    for (size_t index = 0; index < self->watched_count; index++)
+        if (self->watched [index].socket == socket)
+            return;                 //  Watched already (another endpoint)
     assert (self->watched_count < ZG_CONNWATCH_SOCKETS);
     s_watched_t *watched = &self->watched [self->watched_count++];
     watched->socket = socket;
@@ -255,6 +260,8 @@ s_check (zg_connwatch_t *self)
     for (size_t fd = 0; fd < self->capacity; fd++) {
         s_conn_t *conn = self->conns [fd];
         uint64_t read_bytes;
+        if (conn && conn->cut)
+            total += conn->held;    //  Held until libzmq closes it
         if (!conn || conn->cut || zg_tcpinfo_read ((int) fd, &read_bytes) == -1)
             continue;
         int64_t allowed = ZG_CONNWATCH_SLACK + (now - conn->accepted) / 1000 * ZG_CONNWATCH_DRIFT;
@@ -317,6 +324,8 @@ void
 zg_connwatch_read (zg_connwatch_t *self, zmq_msg_t *frame, size_t wire, size_t frames)
 {
     assert (self && frame);
+    if (!self->live)
+        return;                     //  No TCP connection: no property to read
     int fd = zg_connwatch_fd (frame);
     if (fd < 0 || (size_t) fd >= self->capacity || !self->conns [fd])
         return;

@@ -150,9 +150,10 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
+    //  Security first: its watchdog stops the sockets' monitors
+    zg_security_destroy (&self->security);
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->xsub);
-    zg_security_destroy (&self->security);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
@@ -240,16 +241,21 @@ s_self_topic (self_t *self, const char *name)
 }
 
 //  --------------------------------------------------------------------------
-//  Receive and discard the rest of a multipart message
+//  Receive and discard the rest of a multipart message; returns the bytes
+//  its frames took on the wire and adds their count to frames
 
-static void
-s_discard_more (void *socket, zmq_msg_t *frame)
+static size_t
+s_discard_more (void *socket, zmq_msg_t *frame, size_t *frames)
 {
+    size_t wire = 0;
     while (zmq_msg_more (frame)) {
         zmq_msg_close (frame);
         zmq_msg_init (frame);
         zmq_msg_recv (frame, socket, 0);
+        wire += zg_wire_framed_size (zmq_msg_size (frame));
+        (*frames)++;
     }
+    return wire;
 }
 
 //  --------------------------------------------------------------------------
@@ -301,11 +307,14 @@ s_self_forward_one (self_t *self)
     zmq_msg_init (&payload);
     bool well_formed = zmq_msg_more (&topic)
                     && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
+    size_t wire = zg_wire_framed_size (zmq_msg_size (&topic)), frames = 1;
     if (zmq_msg_more (&topic)) {
         zmq_msg_recv (&payload, xsub, 0);
         well_formed = well_formed && !zmq_msg_more (&payload);
-        s_discard_more (xsub, &payload);
+        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (xsub, &payload, &frames);
+        frames++;
     }
+    zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
     if (!well_formed)
         self->malformed++;
     else
@@ -419,6 +428,9 @@ s_self_handle_subscription (self_t *self)
     }
     byte *data = (byte *) zmq_msg_data (&frame);
     size_t size = zmq_msg_size (&frame);
+    //  A ZMTP 3.1 peer frames it as a command, SUBSCRIBE or CANCEL (9 or 6
+    //  bytes for the 1 here): the watchdog counts the longer
+    zg_connwatch_read (zg_security_watch (self->security), &frame, zg_wire_framed_size (size + 9), 1);
     //  Each frame alone, not the rest of its message: libzmq's XPUB takes
     //  every frame that starts with 0 or 1 as a subscription of its own,
     //  even inside a message, so skipping the rest would miss one libzmq
@@ -505,6 +517,7 @@ s_self_stats (self_t *self)
     }
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
+    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     zg_topics_history_stats (self->history, root);
     return root;
 }
@@ -528,7 +541,7 @@ zg_topics (zsock_t *pipe, void *args)
         { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 4, -1) == -1)
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, 4, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
