@@ -31,6 +31,7 @@ extern "C" {
 typedef struct _zg_connwatch_t zg_connwatch_t;
 
 //  Called with a connection's descriptor when the monitor reports it closed
+//  (before libzmq drops the connection's pipe)
 typedef void (zg_connwatch_closed_fn) (int fd, void *arg);
 
 //  Create a watchdog (it watches nothing until zg_connwatch_add)

@@ -100,6 +100,13 @@ s_forget (zg_connwatch_t *self, int fd)
     free (self->conns [fd]);
     self->conns [fd] = NULL;
     self->live--;
+}
+
+//  A connection closed, known to us or not (its accept may have been missed)
+static void
+s_closed (zg_connwatch_t *self, int fd)
+{
+    s_forget (self, fd);
     if (self->closed)
         self->closed (fd, self->closed_arg);
 }
@@ -162,7 +169,8 @@ s_accepted (zg_connwatch_t *self, zsock_t *socket, int fd)
 {
     if (fd < 0)
         return;
-    s_forget (self, fd);           //  A close whose event we missed
+    if ((size_t) fd < self->capacity && self->conns [fd])
+        s_closed (self, fd);        //  A close whose event we missed
     if ((size_t) fd >= self->capacity) {
         size_t capacity = self->capacity? self->capacity: 64;
         while (capacity <= (size_t) fd)
@@ -212,7 +220,7 @@ s_read_events (zg_connwatch_t *self, s_watched_t *watched)
                 s_accepted (self, watched->socket, (int) value);
             else
             if (kind == ZMQ_EVENT_DISCONNECTED)
-                s_forget (self, (int) value);
+                s_closed (self, (int) value);
         }
         zmq_msg_close (&event);
         zmq_msg_close (&address);

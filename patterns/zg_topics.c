@@ -22,6 +22,7 @@
 #include "zg_security.h"
 #include "zg_history.h"
 #include "zg_topics_history.h"
+#include "zg_subcount.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
@@ -73,6 +74,7 @@ typedef struct {
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
+    zg_subcount_t *subcount;        //  Which connection holds which prefix
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
     s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
@@ -117,6 +119,14 @@ s_self_apply_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  A closed subscriber's prefixes wait for libzmq's unsubscriptions
+static void
+s_self_closed (int fd, void *arg)
+{
+    zg_subcount_closed (((self_t *) arg)->subcount, fd);
+}
+
+//  --------------------------------------------------------------------------
 
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
@@ -139,6 +149,8 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
     self->subscriptions = zhashx_new ();
     self->refused = zhashx_new ();
+    self->subcount = zg_subcount_new ();
+    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
@@ -157,6 +169,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
+    zg_subcount_destroy (&self->subcount);
     zg_topics_history_destroy (&self->history);
     free (self->topic_key);
     free (self->checked_topic);
@@ -387,28 +400,22 @@ s_count (zhashx_t *counts, const char *prefix, int delta)
 }
 
 //  --------------------------------------------------------------------------
-//  An unsubscription ends either an applied subscription or a refused one.
-//  libzmq does not say which subscriber it comes from: an identified one that
-//  may not subscribe ends a refused one; one without an identity (a
-//  disconnect, or inproc) ends an applied one while any is left. The counts
-//  are exact unless the same prefix has both kinds at once. Returns whether
-//  it ended an applied one.
+//  An unsubscription ends what zg_subcount says it ends: an applied
+//  subscription (the count falls), a refused one, or nothing (a repeated
+//  one, or one the connection never held). Returns whether it ended an
+//  applied one.
 
 static bool
-s_self_unsubscribe (self_t *self, const char *prefix, const char *identity)
+s_self_unsubscribe (self_t *self, int fd, const char *prefix)
 {
-    bool refused = zhashx_lookup (self->refused, prefix) != NULL;
-    bool applied = zhashx_lookup (self->subscriptions, prefix) != NULL;
-    if (refused && (!applied || (identity && !zg_security_allows (self->security, identity, "topics",
-                                                                  "subscribe", prefix, true)))) {
+    zg_subcount_ended_t ended = zg_subcount_unsubscribe (self->subcount, fd, prefix);
+    if (ended == ZG_SUBCOUNT_REFUSED)
         s_count (self->refused, prefix, -1);
+    if (ended != ZG_SUBCOUNT_APPLIED)
         return false;
-    }
-    if (applied) {
-        s_count (self->subscriptions, prefix, -1);
-        self->generation++;
-    }
-    return applied;
+    s_count (self->subscriptions, prefix, -1);
+    self->generation++;
+    return true;
 }
 
 //  --------------------------------------------------------------------------
@@ -446,24 +453,27 @@ s_self_handle_subscription (self_t *self)
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
     const char *identity = zg_wire_msg_identity (&frame);
+    //  A closed connection's descriptor may be reused: its close is known
+    //  first (the monitor reports it before libzmq closes it)
+    zg_connwatch_drain (zg_security_watch (self->security));
+    int fd = zg_connwatch_fd (&frame);
     bool applied = false;
     bool manual = zg_security_on (self->security);
-    if (subscribed && zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true)) {
-        if (manual)
-            zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
-        s_count (self->subscriptions, prefix, 1);
-        self->generation++;
-        applied = true;
-    }
-    else
     if (subscribed) {
-        s_count (self->refused, prefix, 1);
-        self->denied_subscriptions++;
+        bool allowed = zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true);
+        if (zg_subcount_subscribe (self->subcount, fd, prefix, allowed)) {
+            if (allowed && manual)
+                zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
+            s_count (allowed? self->subscriptions: self->refused, prefix, 1);
+            self->generation += allowed;
+            self->denied_subscriptions += !allowed;
+            applied = allowed;
+        }
     }
     else {
         if (manual)
             zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
-        applied = s_self_unsubscribe (self, prefix, identity);
+        applied = s_self_unsubscribe (self, fd, prefix);
     }
     //  Upstream too, as a proxy does, what took effect only: the gateway's
     //  publisher learns which prefixes native subscribers hold (XSUB passes

@@ -43,6 +43,7 @@
 #include "zg_utf8.h"
 #include "zg_budget.h"
 #include "zg_tcpinfo.h"
+#include "zg_subcount.h"
 #include "zg_qbytes.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
@@ -77,6 +78,7 @@ static const s_test_t s_tests [] = {
     { "zg_connwatch", zg_connwatch_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
+    { "zg_subcount", zg_subcount_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },

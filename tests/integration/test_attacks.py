@@ -360,6 +360,49 @@ class AttackTestCase(AttackBase):
         attacker.send_multipart([b"BYE", b"", me])
         self.assert_canary_ok()
 
+    def test_duplicate_subscriptions_count_once(self):
+        """A SUB subscribes to `dup` twice, a raw peer unsubscribes a prefix it never held, and the SUB
+        leaves: `dup` counts one subscriber while it is there (10 publishes, 10 deliveries) and none
+        after (10 more publishes, no delivery)."""
+        self.start_canary()
+
+        def counts(*prefixes):
+            subscriptions = self.zg.stats("topics")["subscriptions"]
+            return tuple(subscriptions.get(prefix, 0) for prefix in prefixes)
+
+        def dup():
+            stats = self.zg.stats("topics")
+            return stats["subscriptions"].get("dup", 0), stats["topics"].get("dup.x", {}).get("delivered", 0)
+        sub = self.socket(zmq.SUB, "topics-subscribers")
+        sub.subscribe(b"dup")
+        sub.subscribe(b"dup")
+        sub.subscribe(b"dup.after")     # zgate reads a connection's subscriptions in order
+        wait_for(lambda: counts("dup.after") == (1,), what="the subscriptions")
+        self.assertEqual(counts("dup"), (1,))
+        raw = self.raw_peer("topics-subscribers", b"SUB")
+        raw.sendall(b"\x00\x04\x00dup")           # an unsubscription from a connection that holds nothing
+        raw.sendall(b"\x00\x0a\x01raw.after")
+        wait_for(lambda: counts("raw.after") == (1,), what="the raw peer's subscription")
+        self.assertEqual(counts("dup"), (1,))
+        pub = self.socket(zmq.PUB, "topics-publishers")
+
+        def published(count):
+            for index in range(count):
+                pub.send_multipart([b"dup.x", b"%d" % index])
+            return [sub.recv_multipart() for _ in range(count)]
+        wait_for(lambda: pub.send_multipart([b"dup.probe", b""]) or sub.poll(50), what="the publisher")
+        sub.recv_multipart()
+        self.assertEqual(len(published(10)), 10)
+        wait_for(lambda: dup() == (1, 10), what="10 deliveries to one subscriber")
+        sub.close()
+        raw.close()
+        wait_for(lambda: dup()[0] == 0, what="the subscription to end")
+        for index in range(10):
+            pub.send_multipart([b"dup.x", b"%d" % index])
+        wait_for(lambda: self.zg.stats("topics")["topics"]["dup.x"]["published"] == 20, what="the publishes")
+        self.assertEqual(dup(), (0, 10))
+        self.assert_canary_ok()
+
     def test_rest_wait_is_range_checked(self):
         """A wait of 2^63-1 ms is refused before any arithmetic (no signed overflow under UBSan)."""
         self.start_canary()
