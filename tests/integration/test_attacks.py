@@ -415,6 +415,41 @@ class AttackTestCase(AttackBase):
         self.assert_canary_ok()
 
 
+class EndlessMessageTest(AttackBase):
+    zgate_overrides = {"server_max_connection_input": 8 * MIB}
+
+    def test_endless_multipart_message_is_cut(self):
+        """A raw peer sends frames with MORE set and never the last one, on every native endpoint: libzmq
+        keeps them all, but zgate's watchdog closes the connection once it holds max-connection-input;
+        RSS stays bounded, the canary goes on and the held input is given back."""
+        self.start_canary()
+        cases = (("topics-publishers", b"PUB", "topics", 8192), ("topics-subscribers", b"SUB", "topics", 4000),
+                 ("topics-history-requests", b"DEALER", "topics", 8192),
+                 ("queues-producers", b"DEALER", "queues", 8192), ("queues-workers", b"DEALER", "queues", 8192),
+                 ("rooms-clients", b"DEALER", "rooms", 8192))
+        for endpoint, socket_type, section, size in cases:
+            cut = self.api_stats(section)["input"]["cut"]
+            raw = self.raw_peer(endpoint, socket_type)
+            chunk = (b"\x03" + struct.pack(">Q", size) + b"x" * size) * 64
+            sent = 0
+            with self.assertRaises((BrokenPipeError, ConnectionResetError, socket.timeout), msg=endpoint):
+                while sent < 1 << 30:
+                    raw.sendall(chunk)
+                    sent += len(chunk)
+                    self.sample()
+            raw.close()
+            self.assertLess(sent, 4 * 8 * MIB, endpoint)
+            wait_for(lambda: self.api_stats(section)["input"]["cut"] == cut + 1, what=f"the cut on {endpoint}")
+        self.assert_bounded()
+        wait_for(lambda: all(self.api_stats(section)["input"]["held"] == 0
+                             for section in ("topics", "queues", "rooms")), what="the held input to be given back")
+        status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"zgate_queues_input_cut_total 2", body)
+        self.assertIn(b"zgate_rooms_input_held_bytes 0", body)
+        self.assert_canary_ok()
+
+
 class RoomNamesTest(AttackBase):
     zgate_overrides = {"rooms_max_rooms": 50, "rooms_room_idle_timeout": 500}
 
