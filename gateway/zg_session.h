@@ -26,6 +26,7 @@ extern "C" {
 typedef struct {
     uint32_t refs;                  //  Sessions (and builders) holding it
     uint32_t size;                  //  Bytes in data: header plus payload
+    int64_t charged;                //  Its bytes, charged to the memory budget
     byte data [];                   //  The frame
 } zg_frame_t;
 

@@ -65,6 +65,7 @@ struct _zg_history_t {
     s_topic_t *idle_first, *idle_last;  //  Topics with no message, oldest first
     size_t messages;                //  Messages kept
     size_t bytes;                   //  Their bytes and the topics', overheads included
+    int64_t charged;                //  The messages' bytes, charged to the memory budget
 };
 
 //  Bytes a topic and a message count against the total bound
@@ -263,6 +264,7 @@ s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
     topic->payload_bytes -= entry->size;
     self->messages--;
     self->bytes -= s_entry_cost (entry);
+    zg_budget_release (zg_budget_process (), &self->charged, s_entry_cost (entry));
     if (entry->shared)
         zmq_msg_close (&entry->message);
     free (entry);
@@ -463,6 +465,8 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
     topic->payload_bytes += size;
     self->messages++;
     self->bytes += s_entry_cost (entry);
+    //  Bounded by history-max-bytes; charged so the budget's alarm sees it
+    zg_budget_charge (zg_budget_process (), &self->charged, s_entry_cost (entry));
     s_self_trim (self, topic, entry->time);
     //  The newest message stays even alone past the bound, so its topic too
     s_self_evict (self, entry);
@@ -531,6 +535,7 @@ zg_history_test (bool verbose)
     printf (" * zg_history: ");
     //  @selftest
     char error [256];
+    int64_t budget_used = zg_budget_used (zg_budget_process ());
     zg_history_t *history = zg_history_new ();
     const char *epoch = NULL;
     assert (!zg_history_enabled (history));
@@ -621,6 +626,9 @@ zg_history_test (bool verbose)
     assert (strneq (epoch, first_epoch));
     zg_history_counters (history, &topics, &messages, &bytes);
     assert (topics == 1 && messages == 1);
+    //  The kept message's bytes (less its topic's) are charged to the budget
+    assert (zg_budget_used (zg_budget_process ()) > budget_used
+        &&  zg_budget_used (zg_budget_process ()) < budget_used + (int64_t) bytes);
     zg_history_set_max_bytes (history, SIZE_MAX);
 
     //  A topic whose rule is gone is forgotten
@@ -628,6 +636,7 @@ zg_history_test (bool verbose)
     assert (!zg_history_enabled (history));
     zg_history_counters (history, &topics, &messages, &bytes);
     assert (topics == 0 && messages == 0 && bytes == 0);
+    assert (zg_budget_used (zg_budget_process ()) == budget_used);
     zg_history_destroy (&history);
     zg_history_destroy (&history);
     //  @end
