@@ -129,6 +129,10 @@ zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes)
     assert (self);
     if (self->queued_bytes + frame->size > max_bytes)
         return -1;
+    //  Near the memory budget a session that has a backlog gets no more:
+    //  its frames are droppable, others' work is not
+    if (self->queue_count && !zg_budget_spare (zg_budget_process (), 0))
+        return -1;
     if (self->queue_count == self->queue_size) {
         //  Grow the ring, unrolling it so the oldest frame is first
         uint32_t size = self->queue_size? self->queue_size * 2: ZG_SESSION_RING_MIN;

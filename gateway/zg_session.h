@@ -79,7 +79,8 @@ void
     zg_session_destroy (zg_session_t **self_p);
 
 //  Queue a frame (taking a reference) unless the queue would then hold more
-//  than max_bytes; returns 0, or -1 if it did not fit. Asks lws for a
+//  than max_bytes, or the memory budget is past its low water and the queue
+//  holds frames already; returns 0, or -1 if it did not fit. Asks lws for a
 //  writable callback when the queue was empty.
 int
     zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes);

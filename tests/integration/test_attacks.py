@@ -403,6 +403,76 @@ class AttackTestCase(AttackBase):
         self.assertEqual(dup(), (0, 10))
         self.assert_canary_ok()
 
+    def test_stats_and_metrics_escape_names(self):
+        """One publish on topic \\xff: /api/stats stays valid UTF-8 JSON and /metrics valid UTF-8 text, both
+        naming the topic \\xff."""
+        self.start_canary()
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        port = self.zg.endpoint("gateway-http-port")
+
+        def escaped():
+            pub.send_multipart([b"\xff", b"x"])
+            status, body, _ = http(port, "GET", "/api/stats")
+            self.assertEqual(status, 200)
+            return "\\xff" in json.loads(body.decode("utf-8")).get("topics", {}).get("topics", {})
+        wait_for(escaped, what="the topic in /api/stats")
+        status, body, _ = http(port, "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('zgate_topic_published_total{topic="\\\\xff"}', body.decode("utf-8"))
+        self.assert_canary_ok()
+
+    def test_slow_web_reader_is_bounded(self):
+        """A WebSocket client that never reads, subscribed to a topic a native publisher floods with 64 KiB
+        messages for 3 s: its session's queue stays within gateway/max-queue-bytes (the pushes past it are
+        dropped and counted), RSS within the budget, the canary goes on."""
+        self.start_canary()
+        slow = RawWs(int(self.zg.endpoint("gateway-http-port")), rcvbuf=4096)
+        slow.send_frame(b'{"op":"subscribe","topic":"flood","req":1}')
+        wait_for(lambda: self.gateway_stats()["web_subscriptions"] >= 1, what="the subscription")
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        payload = b"p" * 65536
+        deadline = time.monotonic() + 3
+        sent = 0
+        while time.monotonic() < deadline:
+            pub.send_multipart([b"flood", payload])
+            sent += 1
+            if sent % 100 == 0:
+                self.sample()
+                # 640 MB/s at most: the gateway's own subscription to zgate is bounded in messages
+                # (topics/sndhwm), not bytes, so a gateway starved of CPU must not fall behind by more
+                time.sleep(0.01)
+        wait_for(lambda: self.gateway_stats()["dropped_slow"] > 0, what="pushes dropped for the slow reader")
+        self.assert_bounded()
+        slow.close()
+        self.assert_canary_ok()
+
+    def test_pull_subscribers_share_the_budget(self):
+        """50 pull subscribers that never fetch and 10 messages of 1 MiB: 500 MiB of copies asked for, but
+        their buffers are charged to the budget, so past it messages are dropped for them (counted); RSS
+        within the budget; fetching gives the bytes back."""
+        self.start_canary()
+        port = self.zg.endpoint("gateway-http-port")
+        ids = []
+        for _ in range(50):
+            status, body, _ = http(port, "POST", "/api/subscribe", {"subject": "pull"})
+            self.assertEqual(status, 200, body)
+            ids.append(json.loads(body)["id"])
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        wait_for(lambda: pub.send_multipart([b"pull", b"probe"]) or self.gateway_stats()["pull_delivered"] > 0,
+                 what="the publisher")
+        for _ in range(10):
+            pub.send_multipart([b"pull", b"m" * MIB])
+            time.sleep(0.05)
+            self.sample()
+        wait_for(lambda: self.gateway_stats()["pull_dropped"] > 0, what="messages dropped for pull subscribers")
+        self.assert_bounded()
+        self.assertLessEqual(self.gateway_stats()["budget"]["used"], BUDGET + MIB)
+        for sid in ids:
+            status, _, _ = http(port, "POST", "/api/fetch", {"subject": "pull", "id": sid})
+            self.assertEqual(status, 200)
+        wait_for(lambda: self.gateway_stats()["budget"]["used"] < MIB, what="the buffers' bytes to go back")
+        self.assert_canary_ok()
+
     def test_rest_wait_is_range_checked(self):
         """A wait of 2^63-1 ms is refused before any arithmetic (no signed overflow under UBSan)."""
         self.start_canary()
