@@ -120,6 +120,7 @@ s_self_apply_options (self_t *self)
 
 //  --------------------------------------------------------------------------
 //  A closed subscriber's prefixes wait for libzmq's unsubscriptions
+
 static void
 s_self_closed (int fd, void *arg)
 {
