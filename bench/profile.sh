@@ -2,10 +2,15 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]
+#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless
+#                    [COUNT [SIZE]]
 #
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
-# subscribe; compare its instructions per message with ws8's.
+# subscribe; compare its instructions per message with ws8's. ws8-history is ws8 with history on for the bench
+# topic (topics/history). ws8-lossless and ws100-lossless are unpaced fan-out that drops nothing (the publisher
+# waits at its HWM, zgate's XPUB and session queues are unbounded), the cost per message of bench/run.sh's
+# history rows: compare them with and without ZGATE_TOPICS_HISTORY="bench.* 1000" (and ZGATE_TOPICS_DATA_DIR=DIR
+# for history on disk) in the environment. ZG_PROFILE_FLAGS adds zgate flags (split on blanks) to any scenario.
 # Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
 # with zg_bench (COUNT messages, tasks or rounds of SIZE bytes, default 64), stops it, and prints zgate's
 # instructions per operation and its most expensive functions. The profile stays in
@@ -56,12 +61,27 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         export ZG_BENCH_TOKEN
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
               --count "$count" --rate 2000) ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure [COUNT [SIZE]]" >&2; exit 2 ;;
+    ws8-history) count=${2:-20000}
+        DRIVER=$BUILD/bench/zg_bench_ws
+        ZGATE_FLAGS=(--topics-history "bench.* 1000")
+        args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
+              --count "$count" --rate 2000) ;;
+    ws8-lossless|ws100-lossless) clients=${SCENARIO%-lossless}
+        clients=${clients#ws}
+        count=${2:-$((400000 / clients))}
+        DRIVER=$BUILD/bench/zg_bench_ws
+        ZGATE_FLAGS=(--topics-sndhwm 0 --gateway-max-queue-bytes 1073741824)
+        args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
+              --clients "$clients" --count "$count") ;;
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history|ws8-lossless" \
+            "|ws100-lossless [COUNT [SIZE]]" >&2
+       exit 2 ;;
 esac
 
 OUT=$BUILD/callgrind.$SCENARIO.out
 ZG_WRAPPER=(valgrind --tool=callgrind --callgrind-out-file="$OUT")
-zgate_start "${ZGATE_FLAGS[@]}"
+read -ra extra_flags <<< "${ZG_PROFILE_FLAGS:-}"
+zgate_start "${ZGATE_FLAGS[@]}" "${extra_flags[@]}"
 mapfile -t args < <(expand "${args[@]}")
 "$DRIVER" "${args[@]}" --size "${3:-64}" --timeout 120000
 zgate_stop

@@ -508,22 +508,35 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
     row "topics over WS, security off" "1->100, 64 B" "delivered msgs/s" "ws.sec.off"
     row "topics over WS, token + permissions" "1->100, 64 B" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
-    # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch
+    # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch. Lossless,
+    # so that both deliver the same frames: the publisher waits at its HWM (ZMQ_XPUB_NODROP), and neither
+    # zgate's XPUB nor a session's send queue drops (topics/sndhwm 0, a 1 GiB gateway/max-queue-bytes);
+    # unpaced fan-out otherwise drops most messages, and a rate of delivered messages then says more about
+    # what was dropped than about what history costs. The durable row adds topics/data-dir (one LMDB commit
+    # per loop pass of the topics actor).
     for subs in 8 100; do
         case $subs in 8) count=200000 ;; *) count=20000 ;; esac
         count=$(scaled "$count" 100)
-        banner "topics over WS 1->$subs 64 B, history off and on, $count messages"
+        lossless="$(gateway_flags) --topics-sndhwm 0 --gateway-max-queue-bytes 1073741824"
+        banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages"
         for _ in $(seq "$RUNS"); do
-            measure_zgate "ws.nohistory.$subs=rate" "$(gateway_flags)" -- \
+            measure_zgate "ws.nohistory.$subs=rate" "$lossless" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@
-            ZGATE_TOPICS_HISTORY="bench.* 1000" measure_zgate "ws.history.$subs=rate" "$(gateway_flags)" -- \
+            ZGATE_TOPICS_HISTORY="bench.* 1000" measure_zgate "ws.history.$subs=rate" "$lossless" -- \
+                "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
+                --count "$count" --server-pid @pid@
+            rm -rf "$WORK/history-data"
+            ZGATE_TOPICS_HISTORY="bench.* 1000" ZGATE_TOPICS_DATA_DIR="$WORK/history-data" \
+                measure_zgate "ws.history.durable.$subs=rate" "$lossless" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@
         done
-        row "topics over WS" "1->$subs, 64 B, history off" "delivered msgs/s" "ws.nohistory.$subs"
-        row "topics over WS" "1->$subs, 64 B, history on (bench.* 1000)" "delivered msgs/s" \
+        row "topics over WS" "1->$subs, 64 B, lossless, history off" "delivered msgs/s" "ws.nohistory.$subs"
+        row "topics over WS" "1->$subs, 64 B, lossless, history on (bench.* 1000)" "delivered msgs/s" \
             "ws.history.$subs" "ws.nohistory.$subs"
+        row "topics over WS" "1->$subs, 64 B, lossless, history on disk (topics/data-dir)" "delivered msgs/s" \
+            "ws.history.durable.$subs" "ws.nohistory.$subs"
     done
     # Idle sessions: zgate's RSS growth per session, each subscribed to one topic
     for sessions in 1000 10000; do

@@ -15,7 +15,7 @@
 
         zg_gateway        this actor
         zg_gw_routes      WebSocket ops and HTTP routes -> bridges; stats
-        zg_gw_topics, zg_gw_queues, zg_gw_rooms
+        zg_gw_topics, zg_gw_queues, zg_gw_rooms, zg_gw_wsqueue
                           the bridges, each with its own sockets and state
         zg_gw_answers     answers, request fields, pushes, pending requests
 
@@ -31,6 +31,8 @@
 #include "zg_gw_peers.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
+#include "zg_gw_wsqueue.h"
+#include "zg_gw_mport.h"
 #include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -60,6 +62,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
     { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
     { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
+    { "room-proxy", offsetof (zg_gw_settings_t, room_proxy), 0, 1 },
     { NULL }
 };
 
@@ -94,10 +97,12 @@ typedef struct {
     zg_gw_topics_t *topics;         //  Bridge to the topics actor
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
     zg_gw_rooms_t *rooms;           //  Bridge to the rooms actor
+    zg_gw_wsqueue_t *wsqueue;       //  go-wsqueue's endpoints
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_peers_t *peers;           //  Sessions per client address
     zg_gw_listen_t *listen;         //  Address and TLS
+    zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
     bool terminated;                //  Done: the actor ends
@@ -134,9 +139,11 @@ s_self_new (zsock_t *pipe)
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
+    self->wsqueue = zg_gw_wsqueue_new (self->answers, &self->settings, zg_gw_topics_presence (self->topics));
     self->guard = zg_gw_guard_new (self->answers);
     self->routes = zg_gw_routes_new (self->answers, self->topics, self->queues, self->rooms, self->guard);
     self->listen = zg_gw_listen_new ();
+    self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     self->peers = zg_gw_peers_new ();
     return self;
@@ -156,6 +163,7 @@ s_self_destroy (self_t **self_p)
     zg_gw_peers_destroy (&self->peers);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
+    zg_gw_wsqueue_destroy (&self->wsqueue);
     zg_gw_queues_destroy (&self->queues);
     zg_gw_topics_destroy (&self->topics);
     zg_gw_answers_destroy (&self->answers);
@@ -163,6 +171,7 @@ s_self_destroy (self_t **self_p)
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
     zg_gw_listen_destroy (&self->listen);
+    zg_gw_mport_destroy (&self->mport);
     free (self);
     *self_p = NULL;
 }
@@ -179,6 +188,8 @@ s_self_tick (lws_sorted_usec_list_t *sul)
     int64_t now = zclock_mono ();
     zg_gw_queues_tick (self->queues, now);
     zg_gw_topics_tick (self->topics, now);
+    zg_gw_rooms_tick (self->rooms);
+    zg_gw_wsqueue_tick (self->wsqueue, now);
     zg_gw_answers_expire (self->answers, now);
     zg_gw_guard_tick (self->guard, now);
     lws_sul_schedule (self->context, 0, &self->tick, s_self_tick, ZG_GATEWAY_TICK * LWS_US_PER_MS);
@@ -240,7 +251,11 @@ s_self_adopt_all (self_t *self)
     for (size_t index = 0; (socket = zg_gw_rooms_socket (self->rooms, index)); index++)
         if (s_self_adopt (self, socket))
             return -1;
-    return 0;
+    for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
+        if (s_self_adopt (self, socket))
+            return -1;
+    socket = zg_gw_mport_socket (self->mport);
+    return socket? s_self_adopt (self, socket): 0;
 }
 
 static int
@@ -299,8 +314,11 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
 static int
 s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
-    //  The pattern actors' endpoints: each bridge knows its keys
-    int rc = zg_gw_topics_connect (self->topics, key, value);
+    //  The pattern actors' endpoints: each bridge knows its keys (the
+    //  go-wsqueue endpoints connect to those of the topics and queues too)
+    int rc = zg_gw_wsqueue_connect (self->wsqueue, key, value) == -1? -1: 1;
+    if (rc == 1)
+        rc = zg_gw_topics_connect (self->topics, key, value);
     if (rc == 1)
         rc = zg_gw_queues_connect (self->queues, key, value);
     if (rc == 1)
@@ -313,6 +331,12 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (rc != 1)
         return rc;
     rc = zg_gw_listen_set (self->listen, self->context, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_mport_set (self->mport, self->settings.interface, key, value, error, size);
+    if (rc != 1)
+        return rc;
+    rc = zg_gw_wsqueue_set (self->wsqueue, key, value, error, size);
     if (rc != 1)
         return rc;
     if (streq (key, "interface")) {
@@ -363,6 +387,7 @@ s_self_close_session (self_t *self, zg_session_t **session_p)
     zg_gw_topics_session_closed (self->topics, session);
     zg_gw_queues_session_closed (self->queues, session);
     zg_gw_rooms_session_closed (self->rooms, session);
+    zg_gw_wsqueue_session_closed (self->wsqueue, session);
     zg_gw_answers_remove_session (self->answers, session);
     zg_session_destroy (session_p);
 }
@@ -435,6 +460,8 @@ s_self_drain (self_t *self)
         handled += zg_gw_topics_drain (self->topics, &more);
         handled += zg_gw_queues_drain (self->queues, &more);
         handled += zg_gw_rooms_drain (self->rooms, &more);
+        handled += zg_gw_wsqueue_drain (self->wsqueue, &more);
+        handled += (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, &more);
         handled++;
     }
     //  Stopped at the batch limit: the next pass returns at once and drains
@@ -530,10 +557,13 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return self->drain? -1: 0;
 
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-            char path [64] = "";
+            char path [1024] = "";
             lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
-            if (strneq (path, "/ws"))
+            if (strneq (path, "/ws") && !zg_gw_wsqueue_path (path))
                 return s_refuse_upgrade (wsi, ZG_ERR_NOT_FOUND, "Not Found");
+            //  The seed's endpoints know no tokens: not with gateway security
+            if (strneq (path, "/ws") && zg_gw_guard_enabled (self->guard))
+                return s_refuse_upgrade (wsi, ZG_ERR_FORBIDDEN, "wsqueue endpoints need gateway security off");
             if ((int64_t) zg_gw_answers_sessions (self->answers) >= self->settings.max_sessions) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
@@ -555,6 +585,9 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_ESTABLISHED:
             s_self_http_finish (self, wsi);
             pss->session = s_self_open_session (self, wsi);
+            char uri [1024] = "";
+            if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strneq (uri, "/ws"))
+                zg_gw_wsqueue_session_opened (self->wsqueue, pss->session, uri);
             lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
             zg_gw_peers_add (self->peers, pss->address);
             return 0;
@@ -574,7 +607,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (complete) {
                 size_t size = 0;
                 const byte *message = zg_session_message (session, in, len, &size);
-                zg_gw_routes_message (self->routes, session, message, size, lws_frame_is_binary (wsi));
+                if (session->wsqueue)
+                    zg_gw_wsqueue_message (self->wsqueue, session, message, size);
+                else
+                    zg_gw_routes_message (self->routes, session, message, size, lws_frame_is_binary (wsi));
                 zg_session_message_done (session);
             }
             return 0;

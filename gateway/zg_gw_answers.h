@@ -52,6 +52,7 @@ typedef struct {
     int64_t queues_max_prefetch;    //  queues/max-prefetch, checked before consume answers ok
     int64_t queues_max_reply_timeout;   //  queues/max-reply-timeout, bounds a REST wait
     int64_t drain_timeout;          //  Longest lame-duck shutdown, ms
+    int64_t room_proxy;             //  Sync web members of a room share one membership
     bool disconnect_slow;           //  slow-client-policy is disconnect
     char *interface;                //  Address to listen on
 } zg_gw_settings_t;

@@ -269,6 +269,13 @@ s_self_unfresh (zg_gw_history_t *self, uint64_t session, const char *topic)
 }
 
 bool
+zg_gw_history_watching (zg_gw_history_t *self)
+{
+    assert (self);
+    return zhashx_size (self->recoveries) || zhashx_size (self->fresh);
+}
+
+bool
 zg_gw_history_first (zg_gw_history_t *self, zg_session_t *session, const char *topic)
 {
     //  One lookup per message and session while any subscription is fresh

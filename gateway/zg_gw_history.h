@@ -88,6 +88,11 @@ bool
 void
     zg_gw_history_fresh (zg_gw_history_t *self, zg_session_t *session, const char *topic);
 
+//  Whether any recovery or fresh subscription is under way: if not, take
+//  and first are false for every session, and need not be asked
+bool
+    zg_gw_history_watching (zg_gw_history_t *self);
+
 //  Whether this push of a remembered topic is the session's first since it
 //  subscribed (zg_gw_history_fresh), and so carries the epoch; the next
 //  will not

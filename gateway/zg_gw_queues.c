@@ -12,6 +12,7 @@
 #include "zg_classes.h"
 #include "zg_gw_queues.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_pull.h"
 
 //  Reply timeout of an HTTP call that names no wait, ms
 #define ZG_GW_QUEUES_CALL_WAIT 5000
@@ -436,6 +437,36 @@ zg_gw_queues_task (zg_gw_queues_t *self, zg_session_t *session, json_object *req
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
 }
 
+//  Send a TAKE, FINISH or RETRY (zg_gw_pull) for a session or an HTTP
+//  transaction; 400 if its fields are bad, 503 if it cannot be sent
+static int
+s_self_pull (zg_gw_queues_t *self, const char *verb, const char *name, json_object *request, uint64_t owner,
+             bool http, json_object *req)
+{
+    zmsg_t *fields = name? zg_gw_pull_fields (verb, name, request): NULL;
+    if (!fields)
+        return ZG_ERR_BAD_REQUEST;
+    return s_self_request (self, verb, zg_gw_answers_pending_new (self->answers, ZG_PENDING_PULL, owner, http, req),
+                           &fields)? ZG_ERR_UNAVAILABLE: 0;
+}
+
+//  take, finish and retry ops: pull a task of a queue, finish or retry it
+void
+zg_gw_queues_pull (zg_gw_queues_t *self, zg_session_t *session, json_object *request, json_object *req)
+{
+    const char *op = zg_gw_answers_string_field (request, "op", 16);
+    const char *verb = streq (op, "take")? "TAKE": streq (op, "finish")? "FINISH": "RETRY";
+    const char *name = zg_gw_answers_string_field (request, streq (verb, "TAKE")? "queue": "id", 255);
+    int code = s_self_pull (self, verb, name, request, session->id, false, req);
+    if (code == ZG_ERR_BAD_REQUEST)
+        zg_gw_answers_error (self->answers, session, req, code, "%s needs %s (a string)%s", op,
+                             streq (verb, "TAKE")? "a queue": "a task id", streq (verb, "TAKE")?
+                             ", and ack_timeout is a positive integer": "");
+    else
+    if (code)
+        zg_gw_answers_error (self->answers, session, req, code, "the queues actor is not reachable now");
+}
+
 //  ==========================================================================
 //  Answers and tasks on the producers and workers DEALERs
 
@@ -492,6 +523,9 @@ s_self_handle_producer (zg_gw_queues_t *self)
     zg_pending_request_t *pending = key? zg_gw_answers_pending (self->answers, key): NULL;
     if (pending && command) {
         bool done = true;
+        if (streq (command, "OK") && pending->kind == ZG_PENDING_PULL)
+            zg_gw_pull_answer (self->answers, pending, msg);
+        else
         if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
             zframe_t *map = zmsg_pop (msg);
             zg_gw_answers_map (self->answers, pending, "task_state", map);
@@ -726,6 +760,24 @@ zg_gw_queues_http_task (zg_gw_queues_t *self, zg_http_t *http, const char *id)
         zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "the queues actor is not reachable now");
     else
         zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
+}
+
+//  POST /api/queues/{queue}/take, /api/tasks/{id}/finish, /api/tasks/{id}/retry
+void
+zg_gw_queues_http_pull (zg_gw_queues_t *self, zg_http_t *http, const char *name)
+{
+    json_object *body = zg_gw_answers_body (self->answers, http);
+    if (!body)
+        return;
+    const char *verb = strstr (http->endpoint, "/take")? "TAKE": strstr (http->endpoint, "/finish")? "FINISH"
+                                                                                                   : "RETRY";
+    int code = s_self_pull (self, verb, name, body, http->id, true, NULL);
+    if (code)
+        zg_http_reply_message (http, code, code == ZG_ERR_BAD_REQUEST? "request's body is invalid"
+                                                                     : "the queues actor is not reachable now");
+    else
+        zg_gw_answers_defer (self->answers, http, self->settings->http_timeout);
+    json_object_put (body);
 }
 
 //  --------------------------------------------------------------------------

@@ -96,6 +96,10 @@ zg_gw_queues_op_fn
 zg_gw_queues_op_fn
     zg_gw_queues_task;
 
+//  take op (a task of "queue"), finish op ("id", "data"), retry op ("id")
+zg_gw_queues_op_fn
+    zg_gw_queues_pull;
+
 //  POST /api/queues/{queue}: a task; with wait > 0, the reply too
 zg_gw_queues_route_fn
     zg_gw_queues_http_send;
@@ -108,6 +112,11 @@ zg_gw_queues_route_fn
 //  GET /api/tasks/{id}: a task's state
 zg_gw_queues_route_fn
     zg_gw_queues_http_task;
+
+//  POST /api/queues/{queue}/take, /api/tasks/{id}/finish and
+//  /api/tasks/{id}/retry: pull a task, finish it, put it back
+zg_gw_queues_route_fn
+    zg_gw_queues_http_pull;
 
 //  Self test of this class
 void

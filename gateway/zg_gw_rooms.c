@@ -9,6 +9,7 @@
 
 #include "zg_classes.h"
 #include "zg_gw_rooms.h"
+#include "zg_gw_rproxy.h"
 
 struct _zg_gw_rooms_t {
     zg_gw_answers_t *answers;       //  Answers, sessions, counters
@@ -17,6 +18,7 @@ struct _zg_gw_rooms_t {
     zsock_t *rooms;                 //  DEALER to the rooms
     bool linked;                    //  The rooms' endpoint is connected
     zhashx_t *clients;              //  Rooms client id -> zg_session_t
+    zg_gw_rproxy_t *proxy;          //  Sync web members sharing one membership
 };
 
 //  A request a session holds until it has its client id, and its op
@@ -53,6 +55,7 @@ zg_gw_rooms_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->counters = zg_gw_answers_counters (answers);
     self->rooms = zg_gw_answers_dealer_new ();
     self->clients = zhashx_new ();
+    self->proxy = zg_gw_rproxy_new (answers, self->rooms, self->clients);
     return self;
 }
 
@@ -65,6 +68,7 @@ zg_gw_rooms_destroy (zg_gw_rooms_t **self_p)
     assert (self_p);
     zg_gw_rooms_t *self = *self_p;
     if (self) {
+        zg_gw_rproxy_destroy (&self->proxy);
         zsock_destroy (&self->rooms);
         zhashx_destroy (&self->clients);
         free (self);
@@ -102,6 +106,7 @@ void
 zg_gw_rooms_session_closed (zg_gw_rooms_t *self, zg_session_t *session)
 {
     if (session->client) {
+        zg_gw_rproxy_session_closed (self->proxy, session);
         zstr_sendx (self->rooms, "BYE", "", session->client, NULL);
         zhashx_delete (self->clients, session->client);
     }
@@ -111,6 +116,16 @@ size_t
 zg_gw_rooms_clients (zg_gw_rooms_t *self)
 {
     return zhashx_size (self->clients);
+}
+
+//  --------------------------------------------------------------------------
+//  Housekeeping: the room proxy's upstream client
+
+void
+zg_gw_rooms_tick (zg_gw_rooms_t *self)
+{
+    if (self->linked)
+        zg_gw_rproxy_tick (self->proxy, self->settings->room_proxy != 0);
 }
 
 //  ==========================================================================
@@ -183,6 +198,10 @@ zg_gw_rooms_join (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
     }
     if (!s_self_has_client (self, session, zg_gw_rooms_join, request, req))
         return;
+    if (self->settings->room_proxy && !(mode && streq (mode, "async"))) {
+        zg_gw_rproxy_join (self->proxy, session, room, req);
+        return;
+    }
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
     zmsg_addstr (fields, mode? mode: "sync");
@@ -200,6 +219,10 @@ zg_gw_rooms_leave (zg_gw_rooms_t *self, zg_session_t *session, json_object *requ
     }
     if (!s_self_has_client (self, session, zg_gw_rooms_leave, request, req))
         return;
+    if (zg_gw_rproxy_has (self->proxy, session, room)) {
+        zg_gw_rproxy_leave (self->proxy, session, room, req);
+        return;
+    }
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
     s_self_member_command (self, session, req, "LEAVE", &fields);
@@ -227,6 +250,10 @@ zg_gw_rooms_ack (zg_gw_rooms_t *self, zg_session_t *session, json_object *reques
     }
     if (!s_self_has_client (self, session, zg_gw_rooms_ack, request, req))
         return;
+    if (zg_gw_rproxy_has (self->proxy, session, room)) {
+        zg_gw_rproxy_ack (self->proxy, session, room, token, req);
+        return;
+    }
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, room);
     zmsg_addstr (fields, token);
@@ -244,8 +271,20 @@ s_self_room_send (zg_gw_rooms_t *self, const char *room, json_object *request, b
     if (!oob)
         zmsg_addstrf (fields, "%" PRId64, priority);
     zmsg_append (fields, &payload);
+    //  The producer PEEK shows (checked by s_self_producer_ok)
+    const char *producer = oob? NULL: zg_gw_answers_string_field (request, "producer", 65535);
+    if (producer)
+        zmsg_addstr (fields, producer);
     return s_self_rooms_request (self, oob? ZG_PENDING_ROOM_OOB: ZG_PENDING_ROOM_SEND, owner, http, req,
                                  &fields, oob? "OOB": "SEND");
+}
+
+//  A send's producer, if any, is a non-empty string without NUL
+static bool
+s_self_producer_ok (json_object *request)
+{
+    return !json_object_object_get_ex (request, "producer", NULL)
+        || zg_gw_answers_string_field (request, "producer", 65535);
 }
 
 //  send op with a room: a message queued in the room, or out-of-band
@@ -258,9 +297,10 @@ zg_gw_rooms_send (zg_gw_rooms_t *self, zg_session_t *session, json_object *reque
     json_object *data = NULL;
     if (!room || zg_gw_answers_int_field (request, "priority", &priority) < 0
     ||  zg_gw_answers_bool_field (request, "oob", &oob) < 0
-    ||  !json_object_object_get_ex (request, "data", &data)) {
+    ||  !json_object_object_get_ex (request, "data", &data) || !s_self_producer_ok (request)) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "send needs a room and data; priority is an integer, oob a boolean");
+                             "send needs a room and data; priority is an integer, oob a boolean, "
+                             "producer a string");
         return;
     }
     if (s_self_room_send (self, room, request, oob, priority, session->id, false, req))
@@ -383,6 +423,19 @@ s_self_room_event (zg_gw_rooms_t *self, const char *command, zmsg_t *msg)
     char *client = zmsg_popstr (msg);
     zg_session_t *session = client? (zg_session_t *) zhashx_lookup (self->clients, client): NULL;
     char *room = zmsg_popstr (msg);
+    if (room && zg_gw_rproxy_is_upstream (self->proxy, client)) {
+        //  The proxy needs DELIVER's token, EVICTED's reason
+        zframe_t *frame = zmsg_first (msg);
+        if (streq (command, "DELIVER"))
+            frame = zmsg_next (msg);
+        char *detail = frame && strneq (command, "OOB")? zframe_strdup (frame): strdup ("");
+        json_object *event = s_self_event_object (self, command, room, msg);
+        if (json_object_object_length (event))
+            zg_gw_rproxy_event (self->proxy, command, room, detail, event);
+        json_object_put (event);
+        free (detail);
+    }
+    else
     if (session && room) {
         json_object *event = s_self_event_object (self, command, room, msg);
         if (json_object_object_length (event)) {
@@ -485,7 +538,8 @@ s_self_handle (zg_gw_rooms_t *self)
     char *command = zmsg_popstr (msg);
     if (command && (streq (command, "OK") || streq (command, "ERROR"))) {
         char *key = zmsg_popstr (msg);
-        zg_pending_request_t *pending = key? zg_gw_answers_pending (self->answers, key): NULL;
+        bool proxy = key && zg_gw_rproxy_answer (self->proxy, command, key, msg);
+        zg_pending_request_t *pending = key && !proxy? zg_gw_answers_pending (self->answers, key): NULL;
         if (pending) {
             s_self_room_answer (self, pending, command, msg);
             zg_gw_answers_pending_done (self->answers, key);
@@ -539,7 +593,8 @@ zg_gw_rooms_http_send (zg_gw_rooms_t *self, zg_http_t *http, const char *room)
         return;
     int64_t priority = 0;
     json_object *data = NULL;
-    if (!json_object_object_get_ex (body, "data", &data) || zg_gw_answers_int_field (body, "priority", &priority) < 0)
+    if (!json_object_object_get_ex (body, "data", &data) || zg_gw_answers_int_field (body, "priority", &priority) < 0
+    ||  !s_self_producer_ok (body))
         zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "request's body is invalid");
     else
     if (s_self_room_send (self, room, body, oob, priority, http->id, true, NULL))

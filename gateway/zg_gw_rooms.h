@@ -59,6 +59,11 @@ void
 size_t
     zg_gw_rooms_clients (zg_gw_rooms_t *self);
 
+//  Housekeeping, every gateway tick: the room proxy's upstream client
+//  (gateway/room-proxy)
+void
+    zg_gw_rooms_tick (zg_gw_rooms_t *self);
+
 //  join op: the session joins a room as a member (or observer)
 zg_gw_rooms_op_fn
     zg_gw_rooms_join;

@@ -10,6 +10,8 @@
 #include "zg_classes.h"
 #include "zg_gw_routes.h"
 #include "zg_metrics.h"
+#include "zg_gw_status.h"
+#include "zg_gw_mport.h"
 
 //  Longest web req string
 #define ZG_GW_ROUTES_MAX_REQ 64
@@ -99,6 +101,9 @@ static const s_op_t s_ops [] = {
     { "nack", NULL, zg_gw_queues_nack, NULL, { NULL }, { NULL } },
     { "fail", NULL, zg_gw_queues_fail, NULL, { NULL }, { NULL } },
     { "task", NULL, zg_gw_queues_task, NULL, { "queues", "results", "" }, { NULL } },
+    { "take", NULL, zg_gw_queues_pull, NULL, { "queues", "consume", "queue" }, { NULL } },
+    { "finish", NULL, zg_gw_queues_pull, NULL, { "queues", "consume", "" }, { NULL } },
+    { "retry", NULL, zg_gw_queues_pull, NULL, { "queues", "consume", "" }, { NULL } },
     { "join", NULL, NULL, zg_gw_rooms_join, { NULL }, { "rooms", "join", "room" } },
     { "leave", NULL, NULL, zg_gw_rooms_leave, { NULL }, { NULL } },
     { "ping", NULL, NULL, zg_gw_rooms_ping, { NULL }, { NULL } },
@@ -260,17 +265,40 @@ s_http_stats (zg_gw_routes_t *self, zg_http_t *http, const char *param)
     json_object_put (root);
 }
 
+//  The Prometheus text of every actor's counters, for /metrics here and on
+//  the metrics port (zg_gw_mport)
+void
+zg_gw_routes_metrics (void *routes, msgpack_sbuffer *out)
+{
+    zg_gw_routes_t *self = (zg_gw_routes_t *) routes;
+    assert (self && out);
+    json_object *stats = s_all_stats (self);
+    zg_metrics_render (self->metrics, out, stats);
+    json_object_put (stats);
+}
+
 static void
 s_http_metrics (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 {
     (void) param;
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
-    json_object *stats = s_all_stats (self);
-    zg_metrics_render (self->metrics, &out, stats);
-    json_object_put (stats);
-    zg_http_reply (http, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.size);
+    zg_gw_routes_metrics (self, &out);
+    zg_http_reply (http, 200, ZG_GW_MPORT_METRICS_TYPE, out.data, out.size);
     msgpack_sbuffer_destroy (&out);
+}
+
+//  qmanager's stats page: the queues' counters and recent tasks in text
+static void
+s_http_queues_status (zg_gw_routes_t *self, zg_http_t *http, const char *param)
+{
+    (void) param;
+    const char *stats = (const char *) zhashx_lookup (self->peer_stats, "queues");
+    json_object *queues = stats? json_tokener_parse (stats): NULL;
+    char *page = zg_gw_status_page (queues, zclock_time ());
+    zg_http_reply (http, 200, "text/plain; charset=utf-8", page, strlen (page));
+    zstr_free (&page);
+    json_object_put (queues);
 }
 
 static void
@@ -309,12 +337,18 @@ static const s_route_t s_routes [] = {
       { "topics", "subscribe", NULL } },
     { "/api/topics/{}/last", ZG_HTTP_GET, zg_gw_topics_http_history, NULL, NULL, NULL,
       { "topics", "subscribe", NULL } },
+    { "/api/topics/{}/presence", ZG_HTTP_GET, zg_gw_topics_http_presence, NULL, NULL, NULL,
+      { "topics", "subscribe", NULL } },
     { "/ready", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ready, { NULL } },
     { "/api/stats", ZG_HTTP_GET, NULL, NULL, NULL, s_http_stats, { "admin", NULL, "" } },
     { "/metrics", ZG_HTTP_GET, NULL, NULL, NULL, s_http_metrics, { "admin", NULL, "" } },
+    { "/api/queues/status", ZG_HTTP_GET, NULL, NULL, NULL, s_http_queues_status, { "admin", NULL, "" } },
     { "/api/queues/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_send, NULL, NULL, { "queues", "send", NULL } },
     { "/api/tasks/{}", ZG_HTTP_GET, NULL, zg_gw_queues_http_task, NULL, NULL, { "queues", "results", "" } },
     { "/api/commands/{}", ZG_HTTP_POST, NULL, zg_gw_queues_http_call, NULL, NULL, { "queues", "send", NULL } },
+    { "/api/queues/{}/take", ZG_HTTP_POST, NULL, zg_gw_queues_http_pull, NULL, NULL, { "queues", "consume", NULL } },
+    { "/api/tasks/{}/finish", ZG_HTTP_POST, NULL, zg_gw_queues_http_pull, NULL, NULL, { "queues", "consume", "" } },
+    { "/api/tasks/{}/retry", ZG_HTTP_POST, NULL, zg_gw_queues_http_pull, NULL, NULL, { "queues", "consume", "" } },
     { "/api/rooms/{}", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL, { "rooms", "send", NULL } },
     { "/api/rooms/{}/oob", ZG_HTTP_POST, NULL, NULL, zg_gw_rooms_http_send, NULL, { "rooms", "send", NULL } },
     { "/api/rooms/{}/peek", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", NULL } },

@@ -57,6 +57,11 @@ void
 json_object *
     zg_gw_routes_stats (zg_gw_routes_t *self);
 
+//  Append the Prometheus text of every actor's counters (what /metrics
+//  answers) to out; self is the routes (a zg_gw_mport_render_fn)
+void
+    zg_gw_routes_metrics (void *self, msgpack_sbuffer *out);
+
 //  Self test of this class
 void
     zg_gw_routes_test (bool verbose);

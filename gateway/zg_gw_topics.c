@@ -14,6 +14,7 @@
 #include "zg_listeners.h"
 #include "zg_pull.h"
 #include "zg_gw_history.h"
+#include "zg_gw_presence.h"
 #include "zg_wire.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
@@ -36,6 +37,7 @@ struct _zg_gw_topics_t {
     zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
     zg_gw_history_t *history;       //  Recoveries and history routes
+    zg_gw_presence_t *presence;     //  Web subscribers announced, presence route
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
     uint64_t probe_wanted;          //  Newest probe a waiter needs
@@ -96,6 +98,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
     self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
+    self->presence = zg_gw_presence_new (answers, settings);
     self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
@@ -120,6 +123,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zsock_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
         zg_gw_history_destroy (&self->history);
+        zg_gw_presence_destroy (&self->presence);
         zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
@@ -135,6 +139,14 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
 int
 zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoint)
 {
+    //  Presence connects to the publishers' and history endpoints too
+    char error [256];
+    int rc = zg_gw_presence_connect (self->presence, key, endpoint, error, sizeof error);
+    if (rc != 1) {
+        if (rc == -1)
+            zsys_error ("zg_gateway: %s", error);
+        return rc;
+    }
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
         return zg_gw_history_connect (self->history, key, endpoint);
@@ -166,7 +178,8 @@ zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
     return index == 0? self->subscriber: index == 1? self->publisher:
-           index == 2? zg_gw_history_socket (self->history): NULL;
+           index == 2? zg_gw_history_socket (self->history):
+           index == 3? zg_gw_presence_socket (self->presence): NULL;
 }
 
 //  ==========================================================================
@@ -249,6 +262,7 @@ static void
 s_self_unsubscribe_at (zg_gw_topics_t *self, zg_session_t *session, uint32_t index)
 {
     zg_topicmap_remove (self->topicmap, session->topics [index], session);
+    zg_gw_presence_left (self->presence, session, session->topics [index]);
     zg_gw_history_forget (self->history, session, session->topics [index]);
     free (session->topics [index]);
     session->topics [index] = session->topics [--session->topic_count];
@@ -316,6 +330,8 @@ zg_gw_topics_subscribe (zg_gw_topics_t *self, zg_session_t *session, json_object
     session->topics = (char **) realloc (session->topics, (session->topic_count + 1) * sizeof (char *));
     assert (session->topics);
     session->topics [session->topic_count++] = strdup (topic);
+    if (topic [length - 1] != '*')
+        zg_gw_presence_joined (self->presence, session, topic, NULL);
     if (recover)
         zg_gw_history_hold (self->history, session, topic);
     else
@@ -406,10 +422,30 @@ typedef struct {
     zg_codec_kind_t kind;           //  What the payload is on the web
     json_object *value;             //  Its value if it is JSON, or NULL
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
-    uint64_t seq;                   //  Its sequence number, 0 if its topic keeps no history
+    uint64_t seq;                   //  Its sequence number, 0 if not known (yet)
     const char *epoch;              //  Its topic's epoch, if seq
     bool with_epoch;                //  Its frames carry the epoch
+    const char *digits;             //  seq in decimal as received, or NULL (then seq is known)
+    size_t digit_count;             //  Characters in digits
+    bool watched;                   //  Some session recovers or awaits its first message
 } s_delivery_t;
+
+//  Whether a message has a sequence number: its topic keeps history
+static bool
+s_remembered (const s_delivery_t *delivery)
+{
+    return delivery->seq || delivery->digits;
+}
+
+//  Its sequence number, read from its digits when first needed: a JSON
+//  push copies the digits, only msgpack pushes and recoveries need it
+static uint64_t
+s_delivery_seq (s_delivery_t *delivery)
+{
+    if (!delivery->seq && delivery->digits)
+        zg_wire_parse_uint (delivery->digits, delivery->digit_count, UINT64_MAX, &delivery->seq);
+    return delivery->seq;
+}
 
 //  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
 //  "data":v}, written directly: the bytes json-c and s_pack would print for
@@ -426,15 +462,16 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     msgpack_sbuffer_clear (out);
     if (msgpack) {
         //  A map of three to six pairs, its keys and values fixed-size strings
-        char pairs = (char) (0x83 + (binary? 1: 0) + (delivery->seq? 1: 0) + (delivery->with_epoch? 1: 0));
+        char pairs = (char) (0x83 + (binary? 1: 0) + (s_remembered (delivery)? 1: 0)
+                           + (delivery->with_epoch? 1: 0));
         msgpack_sbuffer_write (out, &pairs, 1);
         msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
-        if (delivery->seq) {
+        if (s_remembered (delivery)) {
             msgpack_packer packer;
             msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
             msgpack_sbuffer_write (out, "\xa3seq", 4);
-            msgpack_pack_uint64 (&packer, delivery->seq);
+            msgpack_pack_uint64 (&packer, s_delivery_seq (delivery));
         }
         if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
@@ -447,10 +484,15 @@ s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery
     else {
         msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
         zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
-        if (delivery->seq) {
+        if (s_remembered (delivery)) {
+            //  The digits of the sequence frame, when there is one, are the
+            //  number's decimal form already
             char seq [ZG_WIRE_NUMBER_SIZE];
             msgpack_sbuffer_write (out, ",\"seq\":", 7);
-            msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
+            if (delivery->digits)
+                msgpack_sbuffer_write (out, delivery->digits, delivery->digit_count);
+            else
+                msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
         }
         if (delivery->with_epoch) {
             msgpack_sbuffer_write (out, ",\"epoch\":", 9);
@@ -475,7 +517,7 @@ s_history_frame (void *arg, const char *topic, const byte *payload, size_t size,
 {
     zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
     s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
-                              true };
+                              true, NULL, 0, false };
     zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
     json_object_put (delivery.value);
     return frame;
@@ -496,13 +538,17 @@ s_self_deliver (void *holder, void *arg)
     if (!*frame)
         *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
                                   session->msgpack);
-    if (delivery->seq && zg_gw_history_take (self->history, session, delivery->topic, delivery->seq, *frame))
+    //  Recoveries and fresh subscriptions are asked about only while there
+    //  are any (delivery->watched, once per message, not per session)
+    if (delivery->watched
+    &&  zg_gw_history_take (self->history, session, delivery->topic, s_delivery_seq (delivery), *frame))
         return;
     //  A remembered topic's epoch goes to each new subscription once, not
     //  in every push: the frame shared by the others stays small
-    if (delivery->seq && zg_gw_history_first (self->history, session, delivery->topic) && !delivery->with_epoch) {
+    if (delivery->watched && zg_gw_history_first (self->history, session, delivery->topic)
+    &&  !delivery->with_epoch) {
         zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
-                                             delivery->seq, delivery->epoch, session->msgpack);
+                                             s_delivery_seq (delivery), delivery->epoch, session->msgpack);
         zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
         zg_frame_unref (&first);
         return;
@@ -532,17 +578,24 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
     s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
-                              0, NULL, false };
-    char seq [ZG_WIRE_NUMBER_SIZE + ZG_GW_HISTORY_EPOCH_SIZE];
-    size_t seq_size = zmq_msg_size (seq_frame);
-    if (seq_size > 0 && seq_size < sizeof seq) {
-        memcpy (seq, zmq_msg_data (seq_frame), seq_size);
-        seq [seq_size] = 0;
-        char *space = strchr (seq, ' ');
-        delivery.seq = space? strtoull (seq, NULL, 10): 0;
-        delivery.epoch = space? space + 1: NULL;
+                              0, NULL, false, NULL, 0, false };
+    //  "seq epoch", read in place: JSON pushes take the digits as they are
+    char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
+    const char *text = (const char *) zmq_msg_data (seq_frame);
+    size_t text_size = zmq_msg_size (seq_frame);
+    const char *space = text_size? (const char *) memchr (text, ' ', text_size): NULL;
+    size_t epoch_size = space? text_size - (size_t) (space - text) - 1: 0;
+    //  The topics actor writes this frame: its digits are checked for their
+    //  count only
+    if (space && epoch_size < sizeof epoch && space > text && space - text <= 20) {
+        memcpy (epoch, space + 1, epoch_size);
+        epoch [epoch_size] = 0;
+        delivery.epoch = epoch;
+        delivery.digits = text;
+        delivery.digit_count = (size_t) (space - text);
         //  The first message of an epoch tells every subscriber the new epoch
-        delivery.with_epoch = delivery.seq == 1;
+        delivery.with_epoch = delivery.digit_count == 1 && *text == '1';
+        delivery.watched = zg_gw_history_watching (self->history);
     }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
@@ -616,6 +669,7 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         *more = true;
     }
     handled += zg_gw_history_drain (self->history);
+    handled += zg_gw_presence_drain (self->presence);
     return handled;
 }
 
@@ -815,6 +869,20 @@ zg_gw_topics_http_history (zg_gw_topics_t *self, zg_http_t *http, const char *pa
     zg_gw_history_http (self->history, http, param);
 }
 
+//  GET /api/topics/{topic}/presence
+void
+zg_gw_topics_http_presence (zg_gw_topics_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_presence_http (self->presence, http, param);
+}
+
+//  Topic presence, for the other endpoints' subscribers (go-wsqueue's)
+zg_gw_presence_t *
+zg_gw_topics_presence (zg_gw_topics_t *self)
+{
+    return self->presence;
+}
+
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
@@ -835,16 +903,17 @@ zg_gw_topics_test (bool verbose)
     for (int index = 0; payloads [index]; index++)
         for (int msgpack = 0; msgpack < 2; msgpack++) {
             size_t size = index == 3? 3: strlen (payloads [index]);
-            //  Every other one carries a sequence number, as a remembered topic's
+            //  Every other one carries a sequence number, as a remembered topic's:
+            //  a known one, or (the last) the digits of a sequence frame
             s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
-                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index % 2) * 70000,
-                                      "00ff00ff00ff00ff", index == 1 };
+                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index == 1) * 70000,
+                                      "00ff00ff00ff00ff", index == 1, index == 3? "70000": NULL, 5, false };
             zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
             json_object *message = json_object_new_object ();
             json_object_object_add (message, "op", json_object_new_string ("message"));
             json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
-            if (delivery.seq) {
-                json_object_object_add (message, "seq", json_object_new_uint64 (delivery.seq));
+            if (s_remembered (&delivery)) {
+                json_object_object_add (message, "seq", json_object_new_uint64 (s_delivery_seq (&delivery)));
                 if (delivery.with_epoch)
                     json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
             }

@@ -15,6 +15,7 @@
 #define ZG_GW_TOPICS_H_INCLUDED
 
 #include "zg_gw_answers.h"
+#include "zg_gw_presence.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -103,6 +104,16 @@ zg_gw_topics_route_fn
 //  topic's messages, or its last one (zg_gw_history)
 zg_gw_topics_route_fn
     zg_gw_topics_http_history;
+
+//  GET /api/topics/{topic}/presence: who is subscribed to it now
+//  (zg_gw_presence)
+zg_gw_topics_route_fn
+    zg_gw_topics_http_presence;
+
+//  The bridge's topic presence, which the go-wsqueue endpoints announce
+//  their subscribers to
+zg_gw_presence_t *
+    zg_gw_topics_presence (zg_gw_topics_t *self);
 
 //  Self test of this class
 void

@@ -22,6 +22,7 @@ extern "C" {
 typedef enum {
     ZG_PENDING_QUEUE_SEND,          //  SEND: accepted, maybe a reply
     ZG_PENDING_TASK,                //  GET: the task's state
+    ZG_PENDING_PULL,                //  TAKE, FINISH, RETRY: a task, or ok
     ZG_PENDING_HELLO,               //  HELLO: a rooms client id
     ZG_PENDING_ROOM_OK,             //  LEAVE, PING, ACK: ok
     ZG_PENDING_JOIN,                //  JOIN: ok with the session's client id

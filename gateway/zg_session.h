@@ -42,6 +42,9 @@ zg_frame_t *
 void
     zg_frame_unref (zg_frame_t **self_p);
 
+//  A go-wsqueue endpoint session's part (zg_gw_wsqueue's)
+typedef struct _zg_gw_wsq_session_t zg_gw_wsq_session_t;
+
 //  Per-session state, kept small: buffers are allocated only once used (the
 //  send ring of its first size stays, larger rings and rx go when drained)
 typedef struct {
@@ -67,6 +70,7 @@ typedef struct {
     bool msgpack;                   //  Last request was a binary frame
     bool closing;                   //  Closed by policy; queue no more
     zg_token_claims_t *claims;      //  Its verified token (security on), or NULL
+    zg_gw_wsq_session_t *wsqueue;   //  A go-wsqueue endpoint's session (zg_gw_wsqueue), or NULL
     int64_t auth_deadline;          //  zclock_mono by which it must authenticate, 0 if not waiting
 } zg_session_t;
 

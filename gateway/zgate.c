@@ -53,6 +53,7 @@ static const s_gateway_link_t s_gateway_links [] = {
     { "topics-subscribers", "topics/inproc-subscribers" },
     { "topics-publishers", "topics/inproc-publishers" },
     { "topics-history", "topics/inproc-history-requests" },
+    { "topics-presence", "topics/presence" },
     { "queues-producers", "queues/inproc-producers" },
     { "queues-workers", "queues/inproc-workers" },
     { "rooms-clients", "rooms/inproc-clients" },
@@ -199,7 +200,8 @@ static bool
 s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
-        "gateway/interface", "gateway/http-port", "server/log-target", "queues/data-dir", "queues/data-max-size",
+        "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
+        "queues/data-max-size",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
     };
     for (const char **entry = paths; *entry; entry++)

@@ -39,6 +39,7 @@ typedef struct {
     int64_t started;                //  Last delivery, or 0
     int64_t finished;               //  Or 0
     zframe_t *result;               //  Reply (done) or reason (failed, dead), or NULL
+    zframe_t *input;                //  Its payload as sent (empty for a scatter), or NULL
 } zg_task_info_t;
 
 //  Create a producer connected to zgate's producers endpoint; NULL if the
@@ -85,7 +86,8 @@ int
 int
     zg_producer_scatter (zg_producer_t *self, const char *line, int timeout, zmsg_t **replies_p);
 
-//  Read a task by id. Returns 0 with info filled (destroy info->result), or
+//  Read a task by id. Returns 0 with info filled (destroy info->result and
+//  info->input), or
 //  -1 (404 for an unknown or expired id)
 int
     zg_producer_get (zg_producer_t *self, const char *id, zg_task_info_t *info);

@@ -35,6 +35,13 @@ extern "C" {
 typedef int (zg_worker_fn) (const char *name, zframe_t *input, zframe_t **output_p,
                             char *reason, size_t reason_size, void *arg);
 
+//  A declared command's handler (zg_worker_register_command): params maps
+//  each {param} of the declaration to its value in the line, data is the
+//  rest. Returns as zg_worker_fn; a quiet command's empty or no output
+//  sends its producer no reply.
+typedef int (zg_worker_command_fn) (const char *name, zhash_t *params, zframe_t *data, zframe_t **output_p,
+                                    char *reason, size_t reason_size, void *arg);
+
 typedef struct _zg_worker_t zg_worker_t;
 
 //  Create a worker with logical id on zgate's workers endpoint, holding at
@@ -58,6 +65,16 @@ void
 //  A worker already started announces the new name at once.
 int
     zg_worker_register (zg_worker_t *self, const char *name, bool command, zg_worker_fn *handler, void *arg);
+
+//  Register the handler of a command declared teomq's way,
+//  "name/{param}/{param}..." (zg_command): a CALL "name/p1/p2/data" reaches
+//  it as params {param: p1, ...} plus data. quiet makes it fire-and-forget
+//  (READY's quiet): an ACK with no output sends its producer no REPLY.
+//  Returns 0, or -1: 400 for a bad declaration, 409 for a name registered
+//  twice. A task whose line has too few params is FAILed.
+int
+    zg_worker_register_command (zg_worker_t *self, const char *declaration, bool quiet,
+                                zg_worker_command_fn *handler, void *arg);
 
 //  Announce the registered names to zgate and wait up to timeout ms for its
 //  answer. Returns 0, or -1 (see zg_worker_reason)

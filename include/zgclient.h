@@ -10,6 +10,7 @@
         zg_worker           queues: serve queues or commands with handlers
         zg_room_producer    rooms: send, peek, state and metrics
         zg_member           rooms: join, receive, ack, ping
+        zg_roomproxy        rooms: many local clients sharing one membership
         zg_curve            any of them as a CURVE client (_new_secure)
     =========================================================================
 */
@@ -23,9 +24,13 @@
 #include "zg_client.h"
 #include "zg_catchup.h"
 #include "zg_producer.h"
+#include "zg_taker.h"
+#include "zg_async.h"
 #include "zg_worker.h"
+#include "zg_command.h"
 #include "zg_room_producer.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 
 #endif

@@ -142,8 +142,12 @@ zg_connwatch_add (zg_connwatch_t *self, zsock_t *socket)
     assert (self->watched_count < ZG_CONNWATCH_SOCKETS);
     s_watched_t *watched = &self->watched [self->watched_count++];
     watched->socket = socket;
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://zg-connwatch-%p", (void *) socket);
+    //  A name of its own: a socket made where a destroyed one was must not
+    //  find that one's monitor still bound (libzmq closes it later)
+    zuuid_t *name = zuuid_new ();
+    char endpoint [80];
+    snprintf (endpoint, sizeof endpoint, "inproc://zg-connwatch-%s", zuuid_str (name));
+    zuuid_destroy (&name);
     int rc = zmq_socket_monitor (zsock_resolve (socket), endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
     assert (rc == 0);
     watched->monitor = zsock_new (ZMQ_PAIR);

@@ -11,11 +11,20 @@
     Ages are trimmed when a topic is written or read: a read never returns
     an expired message, and the bytes of quiet topics stay under the total
     bound meanwhile.
+
+    Recording is on the topics actor's hot path, so it does no more than it
+    must per message: the last topic's decision (its entry, or no rule) is
+    remembered, so a run of messages on one topic costs no hash lookup nor
+    rule match; entries dropped go to a few spares that the next messages
+    reuse, so a topic at its count bound allocates nothing; and each topic
+    keeps its sequence frame "seq epoch" as text, its number incremented in
+    place, so no message formats one.
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_wire.h"
+#include "zg_hstore.h"
 #include "zg_history.h"
 
 //  A rule of topics/history
@@ -37,6 +46,7 @@ typedef struct _s_entry_t {
     uint64_t seq;                   //  Its sequence number
     int64_t time;                   //  When it arrived, monotonic ms (ages only)
     size_t size;                    //  Payload bytes
+    size_t capacity;                //  Bytes data has room for
     bool shared;                    //  The payload is in message, not in data
     zmq_msg_t message;              //  A large payload, shared with libzmq
     byte data [];                   //  A small payload
@@ -44,6 +54,14 @@ typedef struct _s_entry_t {
 
 //  Largest payload copied into its entry
 #define ZG_HISTORY_INLINE 1024
+//  Entries kept for reuse after their message was dropped
+#define ZG_HISTORY_SPARES 16
+//  An entry's room is rounded up to this, so one size fits messages of
+//  nearby sizes
+#define ZG_HISTORY_GRAIN 64
+//  Digits of a sequence number at most, and room for a sequence frame
+#define ZG_HISTORY_DIGITS 20
+#define ZG_HISTORY_MARK_SIZE (ZG_HISTORY_DIGITS + 1 + ZG_HISTORY_EPOCH_SIZE)
 
 struct _s_topic_t {
     char *name;                     //  The topic
@@ -54,6 +72,9 @@ struct _s_topic_t {
     uint64_t count;                 //  Messages kept
     uint64_t payload_bytes;         //  Their payload bytes
     s_topic_t *idle_prev, *idle_next;   //  On the idle list while count is 0
+    //  "top epoch", its digits ending at mark + ZG_HISTORY_DIGITS
+    char mark [ZG_HISTORY_MARK_SIZE];
+    size_t mark_digits;             //  Digits of top in mark
 };
 
 struct _zg_history_t {
@@ -65,12 +86,18 @@ struct _zg_history_t {
     s_topic_t *idle_first, *idle_last;  //  Topics with no message, oldest first
     size_t messages;                //  Messages kept
     size_t bytes;                   //  Their bytes and the topics', overheads included
+    char *last_name;                //  Topic of the last record, or NULL
+    s_topic_t *last_topic;          //  Its entry, NULL if no rule names it
+    s_entry_t *spares [ZG_HISTORY_SPARES];  //  Entries to reuse
+    size_t spare_count;             //  Entries in spares
+    zg_hstore_t *store;             //  Where changes are mirrored, or NULL
+    int64_t wall_offset;            //  Wall clock minus monotonic clock, ms
     int64_t charged;                //  The messages' bytes, charged to the memory budget
 };
 
 //  Bytes a topic and a message count against the total bound
 #define s_topic_cost(name) (sizeof (s_topic_t) + strlen (name) + 1)
-#define s_entry_cost(entry) (sizeof (s_entry_t) + (entry)->size)
+#define s_entry_cost(entry) (sizeof (s_entry_t) + (entry)->capacity + ((entry)->shared? (entry)->size: 0))
 #define s_entry_data(entry) ((entry)->shared? zmq_msg_data (&(entry)->message): (entry)->data)
 
 //  --------------------------------------------------------------------------
@@ -241,6 +268,63 @@ s_self_idle (zg_history_t *self, s_topic_t *topic, bool idle)
     topic->idle_prev = topic->idle_next = NULL;
 }
 
+//  Keep an entry for reuse, or free it
+static void
+s_self_recycle (zg_history_t *self, s_entry_t *entry)
+{
+    if (entry->shared)
+        zmq_msg_close (&entry->message);
+    if (!entry->shared && self->spare_count < ZG_HISTORY_SPARES)
+        self->spares [self->spare_count++] = entry;
+    else
+        free (entry);
+}
+
+//  An entry with room for size bytes inline (none if shared): the newest
+//  spare if it fits well, else a new one
+static s_entry_t *
+s_self_entry (zg_history_t *self, size_t size, bool shared)
+{
+    size_t capacity = shared? 0: (size + ZG_HISTORY_GRAIN - 1) / ZG_HISTORY_GRAIN * ZG_HISTORY_GRAIN;
+    if (self->spare_count && !shared) {
+        s_entry_t *spare = self->spares [self->spare_count - 1];
+        if (spare->capacity == capacity) {
+            self->spare_count--;
+            return spare;
+        }
+    }
+    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t) + capacity);
+    assert (entry);
+    entry->capacity = capacity;
+    return entry;
+}
+
+//  Set a topic's top and write it into its mark
+static void
+s_topic_set_top (s_topic_t *topic, uint64_t top)
+{
+    char digits [ZG_WIRE_NUMBER_SIZE];
+    topic->top = top;
+    topic->mark_digits = zg_wire_format_uint (top, digits);
+    memcpy (topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits, digits, topic->mark_digits);
+}
+
+//  Add one to a topic's top, its mark's digits counted up in place
+static void
+s_topic_count (s_topic_t *topic)
+{
+    topic->top++;
+    char *digit = topic->mark + ZG_HISTORY_DIGITS - 1;
+    for (; digit >= topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits && *digit == '9'; digit--)
+        *digit = '0';
+    if (digit < topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits) {
+        *digit = '1';
+        topic->mark_digits++;
+    }
+    else
+        (*digit)++;
+}
+
 //  Remove the oldest message of a topic
 static void
 s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
@@ -265,11 +349,15 @@ s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
     self->messages--;
     self->bytes -= s_entry_cost (entry);
     zg_budget_release (zg_budget_process (), &self->charged, s_entry_cost (entry));
-    if (entry->shared)
-        zmq_msg_close (&entry->message);
-    free (entry);
-    if (topic->count == 0)
+    if (self->store)
+        zg_hstore_drop (self->store, topic->name, entry->seq);
+    s_self_recycle (self, entry);
+    if (topic->count == 0) {
         s_self_idle (self, topic, true);
+        //  Its last message gone, the store keeps its top in the topic
+        if (self->store)
+            zg_hstore_topic (self->store, topic->name, topic->epoch, topic->top);
+    }
 }
 
 //  Drop a topic's messages past its bounds (age as of now). Messages kept
@@ -286,6 +374,14 @@ s_self_trim (zg_history_t *self, s_topic_t *topic, int64_t now)
         s_self_drop_oldest (self, topic);
 }
 
+//  Forget the last record's decision
+static void
+s_self_uncache (zg_history_t *self)
+{
+    zstr_free (&self->last_name);
+    self->last_topic = NULL;
+}
+
 //  Forget a topic and its messages
 static void
 s_self_forget (zg_history_t *self, s_topic_t *topic)
@@ -294,6 +390,10 @@ s_self_forget (zg_history_t *self, s_topic_t *topic)
         s_self_drop_oldest (self, topic);
     s_self_idle (self, topic, false);
     self->bytes -= s_topic_cost (topic->name);
+    if (self->store)
+        zg_hstore_forget (self->store, topic->name);
+    if (self->last_topic == topic)
+        s_self_uncache (self);
     zhashx_delete (self->topics, topic->name);
 }
 
@@ -318,25 +418,36 @@ s_self_evict (zg_history_t *self, s_entry_t *keep)
     }
 }
 
-//  A new topic under a rule, with a fresh epoch
+//  A new topic under a rule (NULL: no bounds until the rules are applied),
+//  with an epoch and top from the store, or a fresh epoch (epoch NULL)
 static s_topic_t *
-s_self_new_topic (zg_history_t *self, const char *name, const s_rule_t *rule)
+s_self_new_topic (zg_history_t *self, const char *name, const s_rule_t *rule, const char *epoch, uint64_t top)
 {
     s_topic_t *topic = (s_topic_t *) zmalloc (sizeof (s_topic_t));
     assert (topic);
     topic->name = strdup (name);
-    topic->bounds = *rule;
+    if (rule)
+        topic->bounds = *rule;
     topic->bounds.pattern = NULL;
-    //  Random bits: an epoch must differ from every earlier one of this
-    //  topic, including those of earlier runs of zgate
-    zuuid_t *uuid = zuuid_new ();
-    memcpy (topic->epoch, zuuid_str (uuid), ZG_HISTORY_EPOCH_SIZE - 1);
-    zuuid_destroy (&uuid);
-    for (char *digit = topic->epoch; *digit; digit++)
-        *digit = (char) tolower (*digit);
+    if (epoch)
+        memcpy (topic->epoch, epoch, ZG_HISTORY_EPOCH_SIZE - 1);
+    else {
+        //  Random bits: an epoch must differ from every earlier one of this
+        //  topic, including those of earlier runs of zgate
+        zuuid_t *uuid = zuuid_new ();
+        memcpy (topic->epoch, zuuid_str (uuid), ZG_HISTORY_EPOCH_SIZE - 1);
+        zuuid_destroy (&uuid);
+        for (char *digit = topic->epoch; *digit; digit++)
+            *digit = (char) tolower (*digit);
+    }
+    topic->mark [ZG_HISTORY_DIGITS] = ' ';
+    memcpy (topic->mark + ZG_HISTORY_DIGITS + 1, topic->epoch, ZG_HISTORY_EPOCH_SIZE);
+    s_topic_set_top (topic, top);
     zhashx_insert (self->topics, name, topic);
     self->bytes += s_topic_cost (name);
     s_self_idle (self, topic, true);
+    if (self->store && !epoch)
+        zg_hstore_topic (self->store, name, topic->epoch, top);
     return topic;
 }
 
@@ -359,27 +470,27 @@ zg_history_destroy (zg_history_t **self_p)
     assert (self_p);
     zg_history_t *self = *self_p;
     if (self) {
+        //  The store keeps what it holds: it is closed, not emptied
+        if (self->store)
+            zg_hstore_commit (self->store);
+        zg_hstore_destroy (&self->store);
         while (self->oldest)
             s_self_drop_oldest (self, self->oldest->topic);
         zhashx_destroy (&self->topics);
         s_rules_free (&self->rules, self->rule_count);
+        while (self->spare_count)
+            free (self->spares [--self->spare_count]);
+        zstr_free (&self->last_name);
         free (self);
         *self_p = NULL;
     }
 }
 
-int
-zg_history_set_rules (zg_history_t *self, const char *spec, char *error, size_t size)
+//  Each topic takes the bounds of its rule, or goes with its rule
+static void
+s_self_apply_rules (zg_history_t *self)
 {
-    assert (self && spec);
-    s_rule_t *rules = NULL;
-    size_t count = 0;
-    if (s_parse_rules (spec, &rules, &count, error, size))
-        return -1;
-    s_rules_free (&self->rules, self->rule_count);
-    self->rules = rules;
-    self->rule_count = count;
-    //  Each topic takes its new bounds, or goes with its rule
+    s_self_uncache (self);
     zlistx_t *names = zhashx_keys (self->topics);
     int64_t now = zclock_mono ();
     for (const char *name = (const char *) zlistx_first (names); name; name = (const char *) zlistx_next (names)) {
@@ -394,6 +505,20 @@ zg_history_set_rules (zg_history_t *self, const char *spec, char *error, size_t 
             s_self_forget (self, topic);
     }
     zlistx_destroy (&names);
+}
+
+int
+zg_history_set_rules (zg_history_t *self, const char *spec, char *error, size_t size)
+{
+    assert (self && spec);
+    s_rule_t *rules = NULL;
+    size_t count = 0;
+    if (s_parse_rules (spec, &rules, &count, error, size))
+        return -1;
+    s_rules_free (&self->rules, self->rule_count);
+    self->rules = rules;
+    self->rule_count = count;
+    s_self_apply_rules (self);
     return 0;
 }
 
@@ -419,42 +544,38 @@ zg_history_matches (zg_history_t *self, const char *topic)
     return s_self_rule (self, topic) != NULL;
 }
 
-uint64_t
-zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, const char **epoch_p)
+//  The entry of a topic for a record: the last one's, or looked up and
+//  remembered (NULL if no rule names it)
+static s_topic_t *
+s_self_lookup (zg_history_t *self, const char *name)
 {
-    assert (self && name && payload && epoch_p);
+    if (self->last_name && streq (self->last_name, name))
+        return self->last_topic;
     s_topic_t *topic = (s_topic_t *) zhashx_lookup (self->topics, name);
     if (!topic) {
-        const s_rule_t *rule = self->rule_count? s_self_rule (self, name): NULL;
-        if (!rule)
-            return 0;
-        topic = s_self_new_topic (self, name, rule);
+        const s_rule_t *rule = s_self_rule (self, name);
+        topic = rule? s_self_new_topic (self, name, rule, NULL, 0): NULL;
     }
-    size_t size = zmq_msg_size (payload);
-    bool shared = size > ZG_HISTORY_INLINE;
-    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t) + (shared? 0: size));
-    assert (entry);
-    memset (entry, 0, sizeof (s_entry_t));
-    entry->size = size;
-    entry->shared = shared;
-    if (shared) {
-        zmq_msg_init (&entry->message);
-        zmq_msg_copy (&entry->message, payload);
-    }
-    else
-        memcpy (entry->data, zmq_msg_data (payload), size);
-    entry->topic = topic;
-    entry->seq = ++topic->top;
-    //  The clock costs as much as the rest: read it only for an age bound
-    entry->time = topic->bounds.max_age? zclock_mono (): 0;
+    zstr_free (&self->last_name);
+    self->last_name = strdup (name);
+    self->last_topic = topic;
+    return topic;
+}
+
+//  Append a message to its topic's list and the global one
+static void
+s_self_append (zg_history_t *self, s_topic_t *topic, s_entry_t *entry)
+{
     if (topic->count == 0)
         s_self_idle (self, topic, false);
+    entry->next = NULL;
     entry->prev = topic->tail;
     if (topic->tail)
         topic->tail->next = entry;
     else
         topic->head = entry;
     topic->tail = entry;
+    entry->newer = NULL;
     entry->older = self->newest;
     if (self->newest)
         self->newest->newer = entry;
@@ -462,16 +583,112 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
         self->oldest = entry;
     self->newest = entry;
     topic->count++;
-    topic->payload_bytes += size;
+    topic->payload_bytes += entry->size;
     self->messages++;
     self->bytes += s_entry_cost (entry);
     //  Bounded by history-max-bytes; charged so the budget's alarm sees it
     zg_budget_charge (zg_budget_process (), &self->charged, s_entry_cost (entry));
+}
+
+//  A new entry holding a payload
+static s_entry_t *
+s_self_fill (zg_history_t *self, s_topic_t *topic, uint64_t seq, int64_t time, const void *data, size_t size,
+             zmq_msg_t *message)
+{
+    bool shared = message && size > ZG_HISTORY_INLINE;
+    s_entry_t *entry = s_self_entry (self, size, shared);
+    entry->size = size;
+    entry->shared = shared;
+    if (shared) {
+        zmq_msg_init (&entry->message);
+        zmq_msg_copy (&entry->message, message);
+    }
+    else
+        memcpy (entry->data, data, size);
+    entry->topic = topic;
+    entry->seq = seq;
+    entry->time = time;
+    return entry;
+}
+
+uint64_t
+zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, const char **mark_p,
+                   size_t *mark_size)
+{
+    assert (self && name && payload && mark_p && mark_size);
+    s_topic_t *topic = self->rule_count? s_self_lookup (self, name): NULL;
+    if (!topic)
+        return 0;
+    s_topic_count (topic);
+    //  The clock costs as much as the rest: read it only for an age bound
+    int64_t time = topic->bounds.max_age? zclock_mono (): 0;
+    size_t size = zmq_msg_size (payload);
+    s_entry_t *entry = s_self_fill (self, topic, topic->top, time, zmq_msg_data (payload), size, payload);
+    s_self_append (self, topic, entry);
+    if (self->store)
+        zg_hstore_put (self->store, name, entry->seq, time? time + self->wall_offset: 0, zmq_msg_data (payload),
+                       size);
     s_self_trim (self, topic, entry->time);
     //  The newest message stays even alone past the bound, so its topic too
     s_self_evict (self, entry);
-    *epoch_p = topic->epoch;
+    *mark_p = topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits;
+    *mark_size = topic->mark_digits + ZG_HISTORY_EPOCH_SIZE;
     return entry->seq;
+}
+
+//  --------------------------------------------------------------------------
+//  Persistence
+
+//  A stored topic comes back with no bounds until the rules are applied
+static void
+s_load_topic (const char *name, const char *epoch, uint64_t top, void *arg)
+{
+    zg_history_t *self = (zg_history_t *) arg;
+    if (!zhashx_lookup (self->topics, name))
+        s_self_new_topic (self, name, NULL, epoch, top);
+}
+
+//  A stored message, its wall clock time back on the monotonic clock
+static void
+s_load_message (const char *name, uint64_t seq, int64_t time, const void *data, size_t size, void *arg)
+{
+    zg_history_t *self = (zg_history_t *) arg;
+    s_topic_t *topic = (s_topic_t *) zhashx_lookup (self->topics, name);
+    if (!topic || seq <= (topic->tail? topic->tail->seq: 0))
+        return;
+    if (seq > topic->top)
+        s_topic_set_top (topic, seq);
+    s_self_append (self, topic, s_self_fill (self, topic, seq, time? time - self->wall_offset: 0, data, size, NULL));
+}
+
+int
+zg_history_persist (zg_history_t *self, const char *dir, char *error, size_t size)
+{
+    assert (self && dir && !self->store);
+    //  Room for all that the byte bound keeps, twice (LMDB copies the pages
+    //  a pass changes), and for LMDB's own pages
+    size_t bound = self->max_bytes < ((size_t) 1 << 40)? self->max_bytes: (size_t) 1 << 40;
+    zg_hstore_t *store = zg_hstore_open (dir, (int64_t) (2 * bound + (64 << 20)), error, size);
+    if (!store)
+        return -1;
+    self->wall_offset = zclock_time () - zclock_mono ();
+    //  Topics remembered before the store opened give way to the stored ones
+    while (zhashx_size (self->topics))
+        s_self_forget (self, (s_topic_t *) zhashx_first (self->topics));
+    zg_hstore_load (store, s_load_topic, s_load_message, self);
+    self->store = store;
+    s_self_apply_rules (self);
+    s_self_evict (self, NULL);
+    zg_hstore_commit (store);
+    return 0;
+}
+
+void
+zg_history_commit (zg_history_t *self)
+{
+    assert (self);
+    if (self->store)
+        zg_hstore_commit (self->store);
 }
 
 int
@@ -524,8 +741,18 @@ s_test_record (zg_history_t *self, const char *topic, const char *payload, const
     zmq_msg_t msg;
     zmq_msg_init_size (&msg, strlen (payload));
     memcpy (zmq_msg_data (&msg), payload, strlen (payload));
-    uint64_t seq = zg_history_record (self, topic, &msg, epoch_p);
+    const char *mark = NULL;
+    size_t mark_size = 0;
+    uint64_t seq = zg_history_record (self, topic, &msg, &mark, &mark_size);
+    assert (seq == 0 || mark_size == strlen (mark));
     zmq_msg_close (&msg);
+    //  The mark is "seq epoch"
+    if (seq) {
+        char number [ZG_WIRE_NUMBER_SIZE];
+        zg_wire_format_uint (seq, number);
+        assert (strncmp (mark, number, strlen (number)) == 0 && mark [strlen (number)] == ' ');
+        *epoch_p = mark + strlen (number) + 1;
+    }
     return seq;
 }
 
@@ -579,6 +806,13 @@ zg_history_test (bool verbose)
     assert (zg_history_read (history, "sensors.b", 0, false, &state, s_test_collect, text) == 0);
     assert (streq (state.epoch, "") && state.top == 0 && state.first == 1);
     assert (zg_history_read (history, "other", 0, false, &state, s_test_collect, text) == -1);
+    //  The mark's digits carry (9 to 10, 99 to 100: s_test_record checks
+    //  each mark against the number)
+    zg_history_t *counter = zg_history_new ();
+    assert (zg_history_set_rules (counter, "c 3", error, sizeof error) == 0);
+    for (uint64_t index = 1; index <= 120; index++)
+        assert (s_test_record (counter, "c", "c", &epoch) == index);
+    zg_history_destroy (&counter);
     //  Each new topic gets its own epoch
     assert (s_test_record (history, "sensors.b", "b1", &epoch) == 1);
     assert (strneq (epoch, first_epoch));
@@ -639,6 +873,33 @@ zg_history_test (bool verbose)
     assert (zg_budget_used (zg_budget_process ()) == budget_used);
     zg_history_destroy (&history);
     zg_history_destroy (&history);
+
+    //  With a directory, history and epochs survive a clean restart; the
+    //  rules apply to what comes back
+    char dir [] = "/tmp/zg-history-test-XXXXXX";
+    assert (mkdtemp (dir));
+    history = zg_history_new ();
+    assert (zg_history_set_rules (history, "kept.* 2; gone 5", error, sizeof error) == 0);
+    assert (zg_history_persist (history, dir, error, sizeof error) == 0);
+    for (int index = 1; index <= 3; index++)
+        s_test_record (history, "kept.a", index == 3? "last": "m", &epoch);
+    strcpy (first_epoch, epoch);
+    s_test_record (history, "gone", "g", &epoch);
+    zg_history_commit (history);
+    zg_history_destroy (&history);
+    history = zg_history_new ();
+    assert (zg_history_set_rules (history, "kept.* 2", error, sizeof error) == 0);
+    assert (zg_history_persist (history, dir, error, sizeof error) == 0);
+    text [0] = 0;
+    assert (zg_history_read (history, "kept.a", 0, false, &state, s_test_collect, text) == 2);
+    assert (streq (text, "2:m 3:last ") && state.top == 3 && streq (state.epoch, first_epoch));
+    assert (s_test_record (history, "kept.a", "next", &epoch) == 4 && streq (epoch, first_epoch));
+    zg_history_counters (history, &topics, &messages, &bytes);
+    assert (topics == 1 && messages == 2);
+    zg_history_destroy (&history);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
     //  @end
     printf ("OK\n");
 }

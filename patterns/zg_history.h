@@ -19,6 +19,9 @@
     bound) comes back with a new epoch, so a client can tell "nothing was
     missed" (same epoch, its seq still kept) from "history is gone".
 
+    With a data directory (zg_history_persist, zg_hstore) the history and
+    its epochs survive a clean restart.
+
     Payloads up to 1 KB are copied into their entry (one allocation per
     message, and no hold on the receive buffer libzmq decoded them in, which
     would pin a whole buffer for a few bytes); larger ones are kept as
@@ -79,10 +82,24 @@ bool
 bool
     zg_history_matches (zg_history_t *self, const char *topic);
 
-//  Remember a message (the payload stays the caller's). Returns its sequence number and sets *epoch_p to the topic's
-//  epoch, or returns 0 if no rule names the topic.
+//  Remember a message (the payload stays the caller's). Returns its
+//  sequence number and sets *mark_p to its sequence frame, "seq epoch"
+//  (valid until the history changes), *mark_size to its length, or returns
+//  0 if no rule names the topic.
 uint64_t
-    zg_history_record (zg_history_t *self, const char *topic, zmq_msg_t *payload, const char **epoch_p);
+    zg_history_record (zg_history_t *self, const char *topic, zmq_msg_t *payload, const char **mark_p,
+                       size_t *mark_size);
+
+//  Keep the history in a directory (topics/data-dir) from now on: what the
+//  directory holds replaces what is remembered, then the rules apply to it.
+//  Returns 0, or -1 with a reason in error and nothing changed.
+int
+    zg_history_persist (zg_history_t *self, const char *dir, char *error, size_t size);
+
+//  Make the changes since the last commit durable (one per loop pass);
+//  nothing without a directory
+void
+    zg_history_commit (zg_history_t *self);
 
 //  Read a topic: fill *state and call fn for each message kept with a
 //  sequence number above since, or only the newest one if last is true.

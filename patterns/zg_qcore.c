@@ -20,6 +20,7 @@
 #include "zg_qrecent.h"
 #include "zg_qdurable.h"
 #include "zg_qbytes.h"
+#include "zg_qtest.h"
 
 struct _zg_qcore_t {
     const zg_qsettings_t *settings; //  The actor's settings, read live
@@ -36,7 +37,6 @@ struct _zg_qcore_t {
     uint64_t errors;                //  ERROR messages written
 };
 
-static void s_dispatch (zg_qcore_t *self, zg_taskq_t *queue);
 static void s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task);
 static void s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
 
@@ -150,8 +150,10 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
         task->wants_reply = true;
         zmq_msg_copy (&task->producer, submit->producer);
         zmq_msg_copy (&task->req, submit->req);
-        zg_tasks_set_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER, self->now + submit->options->timeout);
+        if (submit->options->timeout)       //  0: it waits as long as the task takes
+            zg_tasks_set_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER, self->now + submit->options->timeout);
     }
+    task->until_read = submit->options->until_read;
     return task;
 }
 
@@ -169,7 +171,8 @@ s_forget (zg_qcore_t *self, zg_task_t *task)
 
 //  --------------------------------------------------------------------------
 //  Put a worker in or out of its queues' lines to match its credit; credit
-//  goes first to the scatter copies pinned to it, then to its queues
+//  goes first to the scatter copies pinned to it, then to its queues' tasks
+//  in the order they came (a queue with waiting tasks has nobody in line)
 
 static void
 s_credit (zg_qcore_t *self, zg_qworker_t *worker)
@@ -180,17 +183,15 @@ s_credit (zg_qcore_t *self, zg_qworker_t *worker)
         copy->queue->pinned--;
         s_deliver (self, worker, copy);
     }
-    bool credit = zg_qworkers_has_credit (worker);
-    if (credit == worker->in_lines)
-        return;
-    zg_qworkers_set_in_lines (worker, credit);
-    if (credit)
-        for (size_t index = 0; index < worker->seat_count; index++)
-            s_dispatch (self, worker->seats [index].queue);
+    zg_taskq_t *queue;
+    while (zg_qworkers_has_credit (worker) && (queue = zg_qworkers_next_queue (worker)))
+        s_deliver (self, worker, zg_taskq_pop (queue));
+    zg_qworkers_set_in_lines (worker, zg_qworkers_has_credit (worker));
 }
 
 //  --------------------------------------------------------------------------
-//  Transition: deliver a task to a worker that has credit
+//  Transition: deliver a task to a worker that has credit, or (no worker)
+//  to a TAKE, which the caller answers
 
 static void
 s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
@@ -202,8 +203,10 @@ s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
     task->started = self->wall;
     zg_qdurable_deliver (self->durable, task);
     queue->in_progress++;
-    zg_task_list_add (&worker->held, task, false);
     zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
+    if (!worker)
+        return;
+    zg_task_list_add (&worker->held, task, false);
     zg_qoutbox_deliver (self->outbox, task);
     if (!zg_qworkers_has_credit (worker) && worker->in_lines)
         zg_qworkers_set_in_lines (worker, false);
@@ -273,7 +276,7 @@ s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
 {
     zg_task_t *group = copy->group;
     copy->group = NULL;
-    if (copy->state == ZG_TASK_DONE && group->wants_reply) {
+    if (copy->state == ZG_TASK_DONE && group->wants_reply && !copy->quiet) {
         zg_qoutbox_reply (self->outbox, group, &copy->result);
         group->replies++;
     }
@@ -295,9 +298,8 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
     task->state = (uint8_t) state;
     task->finished = self->wall;
     task->worker = NULL;
-    //  The input is not needed any more; the result is what GET shows
-    zmq_msg_close (&task->payload);
-    zmq_msg_init (&task->payload);
+    if (!self->settings->keep_input)    //  Else GET shows it beside the result
+        zg_task_drop_input (task);
     zmq_msg_close (&task->result);
     zmq_msg_init (&task->result);
     if (result)
@@ -324,7 +326,7 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
         s_finish_copy (self, task);
     else
     if (state == ZG_TASK_DONE) {
-        if (s_unwait (self, task))
+        if (s_unwait (self, task) && !task->quiet)
             zg_qoutbox_reply (self->outbox, task, &task->result);
     }
     else {
@@ -345,7 +347,8 @@ s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_
 static void
 s_take_back (zg_qcore_t *self, zg_task_t *task)
 {
-    zg_task_list_remove (&task->worker->held, task);
+    if (task->worker)                   //  Else taken by TAKE
+        zg_task_list_remove (&task->worker->held, task);
     task->queue->in_progress--;
     zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
     task->worker = NULL;
@@ -387,11 +390,12 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
 
 //  --------------------------------------------------------------------------
 //  Transition: a task taken back from its worker goes to the head of its
-//  queue, or to the dead letters past max-deliveries; a scatter copy,
-//  pinned to its worker, fails instead. The caller dispatches the queue.
+//  queue (the tail for RETRY), or to the dead letters past max-deliveries;
+//  a scatter copy, pinned to its worker, fails instead. The caller
+//  dispatches the queue.
 
 static void
-s_requeue (zg_qcore_t *self, zg_task_t *task)
+s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 {
     zg_taskq_t *queue = task->queue;
     if (task->group)
@@ -402,19 +406,20 @@ s_requeue (zg_qcore_t *self, zg_task_t *task)
     else {
         queue->redelivered++;
         zg_qdurable_requeue (self->durable, task);
-        zg_taskq_push (queue, task, true);
+        zg_taskq_push (queue, task, !at_tail);
     }
 }
 
 //  --------------------------------------------------------------------------
-//  A held task was answered or timed out: the worker gets its credit back
-//  and the task's queue is served again
+//  A held task was answered or timed out: its queue is served first (a task
+//  put back goes to the next worker in line), then the worker gets credit
 
 static void
 s_answered (zg_qcore_t *self, zg_qworker_t *worker, zg_taskq_t *queue)
 {
-    s_credit (self, worker);
     s_dispatch (self, queue);
+    if (worker)                         //  Else taken by TAKE
+        s_credit (self, worker);
 }
 
 //  --------------------------------------------------------------------------
@@ -452,7 +457,7 @@ s_worker_destroy (zg_qcore_t *self, zg_qworker_t **worker_p, const char *why)
         zg_task_t *task = worker->held.tail;
         queues [index] = task->queue;
         s_take_back (self, task);
-        s_requeue (self, task);
+        s_requeue (self, task, false);
     }
     while (worker->pinned.head) {
         zg_task_t *copy = worker->pinned.head;
@@ -610,7 +615,36 @@ void
 zg_qcore_take_back (zg_qcore_t *self, zg_task_t *task)
 {
     assert (self && task && task->state == ZG_TASK_IN_PROGRESS && !task->worker);
-    s_requeue (self, task);
+    s_requeue (self, task, false);
+}
+
+//  --------------------------------------------------------------------------
+//  TAKE: the first waiting task of these queues goes to no worker
+
+zg_task_t *
+zg_qcore_take (zg_qcore_t *self, const zg_qname_t *names, size_t count, int64_t ack_timeout)
+{
+    assert (self);
+    zg_taskq_t *queue = zg_qtable_first (self->table, names, count);
+    zg_task_t *task = queue? zg_taskq_pop (queue): NULL;
+    if (task) {
+        task->ack_timeout = ack_timeout? ack_timeout: task->ack_timeout;
+        s_deliver (self, NULL, task);
+    }
+    return task;
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: GET read a finished task kept until read: it is forgotten
+
+void
+zg_qcore_read (zg_qcore_t *self, zg_task_t *task)
+{
+    assert (self && task);
+    if (!task->until_read || !task->finished)
+        return;
+    zg_task_list_remove (&self->finished, task);
+    s_forget (self, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -718,7 +752,7 @@ zg_qcore_held (zg_qcore_t *self, zg_qworker_t *worker, uint64_t id)
 static void
 s_finish_held (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *reply)
 {
-    assert (self && task && task->worker);
+    assert (self && task && task->state == ZG_TASK_IN_PROGRESS);
     zg_qworker_t *worker = task->worker;
     zg_taskq_t *queue = task->queue;
     s_take_back (self, task);
@@ -740,17 +774,17 @@ zg_qcore_fail (zg_qcore_t *self, zg_task_t *task, const char *reason)
 }
 
 //  --------------------------------------------------------------------------
-//  NACK of a held task
+//  NACK of a held task, or RETRY of a taken one
 
 void
-zg_qcore_nack (zg_qcore_t *self, zg_task_t *task)
+zg_qcore_nack (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 {
     assert (self);
-    assert (task && task->worker);
+    assert (task && task->state == ZG_TASK_IN_PROGRESS);
     zg_qworker_t *worker = task->worker;
     zg_taskq_t *queue = task->queue;
     s_take_back (self, task);
-    s_requeue (self, task);
+    s_requeue (self, task, at_tail);
     s_answered (self, worker, queue);
 }
 
@@ -775,7 +809,7 @@ zg_qcore_expire (zg_qcore_t *self)
     zg_task_t *task;
     //  An unanswered delivery counts as a nack
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_ACK_TIMER, self->now)))
-        zg_qcore_nack (self, task);
+        zg_qcore_nack (self, task, false);
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_REPLY_TIMER, self->now)))
         if (!task->scatter)
             s_send_error (self, task, ZG_ERR_TIMEOUT, "timed out waiting for its reply");
@@ -850,31 +884,6 @@ zg_qcore_errors (zg_qcore_t *self)
 //  --------------------------------------------------------------------------
 //  Self test
 
-//  The outbox as "VERB name third;" per message (then emptied)
-static const char *
-s_test_sent (zg_qcore_t *core)
-{
-    static char text [1024];
-    return zg_qoutbox_text (zg_qcore_outbox (core), text, sizeof text);
-}
-
-//  Submit a task from producer "p", req "r"; returns 0 or the error code
-static int
-s_test_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id)
-{
-    zmq_msg_t frames [3];
-    const char *texts [] = { "data", "p", "r" };
-    for (int index = 0; index < 3; index++)
-        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
-    int code;
-    char reason [ZG_WIRE_REASON_SIZE];
-    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
-    for (int index = 0; index < 3; index++)
-        zmq_msg_close (&frames [index]);
-    return rc? code: 0;
-}
-
 void
 zg_qcore_test (bool verbose)
 {
@@ -893,15 +902,15 @@ zg_qcore_test (bool verbose)
     char reason [ZG_WIRE_REASON_SIZE];
 
     //  Tasks wait for a worker; a worker gets them up to its credit
-    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
-    assert (s_test_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
-    assert (streq (s_test_sent (core), ""));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
+    assert (streq (zg_qtest_sent (core), ""));
     zg_qname_t names [] = { { false, "jobs" }, { true, "cmd" } };
     zg_qoptions_t ready = { .prefetch = 1, .names = names, .name_count = 2 };
     zg_qworker_t *w1 = zg_qcore_ready (core, NULL, (const byte *) "c1", 2, (const byte *) "w1", 2, &ready,
                                        &code, reason);
     assert (w1 && zg_qcore_worker (core, (const byte *) "c1", 2, (const byte *) "w1", 2) == w1);
-    assert (streq (s_test_sent (core), "DELIVER w1 1;"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 1;"));
     assert (zg_qcore_held (core, w1, 2) == NULL);
 
     //  ACK: the reply goes to the producer, the credit brings the next task
@@ -909,26 +918,26 @@ zg_qcore_test (bool verbose)
     zmq_msg_init_size (&answer, 2);
     zg_qcore_ack (core, zg_qcore_held (core, w1, 1), &answer);
     zmq_msg_close (&answer);
-    assert (streq (s_test_sent (core), "REPLY r 1;DELIVER w1 2;"));
+    assert (streq (zg_qtest_sent (core), "REPLY r 1;DELIVER w1 2;"));
     assert (zg_qcore_task (core, 1)->state == ZG_TASK_DONE);
 
     //  NACK: back to the head; then its ack timeout uses up max-deliveries,
     //  so it goes to the dead letters and the producer hears 410
-    zg_qcore_nack (core, zg_qcore_held (core, w1, 2));
-    assert (streq (s_test_sent (core), "DELIVER w1 2;"));
+    zg_qcore_nack (core, zg_qcore_held (core, w1, 2), false);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 2;"));
     assert (zg_qcore_next_deadline (core) == now + 500);
     zg_qcore_set_clock (core, now += 500, 50500);
     zg_qcore_expire (core);
-    assert (streq (s_test_sent (core), "ERROR r 410;"));
+    assert (streq (zg_qtest_sent (core), "ERROR r 410;"));
     zg_task_t *dead = zg_qcore_task (core, 2);
     assert (dead->state == ZG_TASK_DEAD && dead->attempt == 2 && streq (dead->queue->name, "jobs.dead"));
     assert (zg_qcore_queue (core, "jobs.dead", false)->waiting == 1);
 
     //  max-pending: one delivered, two wait, the next is refused (nothing changes)
     for (int index = 0; index < 3; index++)
-        assert (s_test_submit (core, "jobs", false, &reply, id) == 0);
-    assert (streq (s_test_sent (core), "DELIVER w1 3;"));
-    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
+        assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 3;"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
     assert (zg_qcore_task (core, 6) == NULL);
 
     //  Scatter: w2 (a command worker) takes its copy now, w1 (no credit)
@@ -937,30 +946,30 @@ zg_qcore_test (bool verbose)
     zg_qoptions_t commands = { .prefetch = 1, .names = names + 1, .name_count = 1 };
     zg_qworker_t *w2 = zg_qcore_ready (core, NULL, (const byte *) "c2", 2, (const byte *) "w2", 2, &commands,
                                        &code, reason);
-    assert (w2 && streq (s_test_sent (core), ""));
-    assert (s_test_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
-    assert (streq (s_test_sent (core), "DELIVER w2 8;"));
+    assert (w2 && streq (zg_qtest_sent (core), ""));
+    assert (zg_qtest_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w2 8;"));
     zg_qcore_ack (core, zg_qcore_held (core, w2, 8), NULL);
-    assert (streq (s_test_sent (core), "REPLY r 6;"));
+    assert (streq (zg_qtest_sent (core), "REPLY r 6;"));
     zg_qcore_bye (core, &w1);
     assert (w1 == NULL);
-    assert (streq (s_test_sent (core), "END r 6;"));
+    assert (streq (zg_qtest_sent (core), "END r 6;"));
     assert (zg_qcore_task (core, 7)->state == ZG_TASK_FAILED);
     assert (zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
     assert (zg_qcore_queue (core, "jobs", false)->waiting == 3);
 
     //  Refusals: an unknown command, max-tasks, max-queues
-    assert (s_test_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
+    assert (zg_qtest_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
     settings.max_tasks = 8;
-    assert (s_test_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
     settings.max_tasks = 100;
     settings.max_queues = 3;
-    assert (s_test_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    assert (zg_qtest_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
     zg_qname_t other [] = { { false, "other" } };
     zg_qoptions_t more = { .prefetch = 1, .names = other, .name_count = 1 };
     assert (!zg_qcore_ready (core, w2, (const byte *) "c2", 2, (const byte *) "w2", 2, &more, &code, reason));
     assert (code == ZG_ERR_UNAVAILABLE);
-    assert (streq (s_test_sent (core), ""));
+    assert (streq (zg_qtest_sent (core), ""));
 
     //  A silent worker is declared dead, a producer waiting too long hears
     //  408, and finished tasks are forgotten after result-ttl
@@ -968,10 +977,10 @@ zg_qcore_test (bool verbose)
     zg_qcore_expire (core);
     assert (!zg_qcore_worker (core, (const byte *) "c2", 2, (const byte *) "w2", 2));
     assert (zg_qcore_task (core, 5)->state == ZG_TASK_WAITING);
-    assert (streq (s_test_sent (core), ""));
+    assert (streq (zg_qtest_sent (core), ""));
     zg_qcore_set_clock (core, now += 100000, 160000);
     zg_qcore_expire (core);
-    assert (streq (s_test_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
+    assert (streq (zg_qtest_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
     assert (zg_qcore_task (core, 1) == NULL && zg_qcore_task (core, 6) == NULL);
     json_object *stats = zg_qcore_stats (core);
     assert (json_object_get_int64 (json_object_object_get (stats, "tasks")) == 4);

@@ -116,7 +116,7 @@ zg_qworker_t *
 zg_task_t *
     zg_qcore_held (zg_qcore_t *self, zg_qworker_t *worker, uint64_t id);
 
-//  ACK of a held task, with the reply moved from reply (or NULL): done
+//  ACK of a held (or taken) task, with the reply moved from reply (or NULL): done
 void
     zg_qcore_ack (zg_qcore_t *self, zg_task_t *task, zmq_msg_t *reply);
 
@@ -124,9 +124,21 @@ void
 void
     zg_qcore_fail (zg_qcore_t *self, zg_task_t *task, const char *reason);
 
-//  NACK of a held task: back to the head of its queue (or dead letters)
+//  NACK of a held task: back to the head of its queue (or dead letters);
+//  RETRY of a taken one (zg_qcore_take): at_tail, back to the tail
 void
-    zg_qcore_nack (zg_qcore_t *self, zg_task_t *task);
+    zg_qcore_nack (zg_qcore_t *self, zg_task_t *task, bool at_tail);
+
+//  TAKE: the waiting task of these queues (all queues if count is 0) that
+//  goes first (priority, then arrival) is in progress with no worker until
+//  zg_qcore_ack, _fail, _nack or its ack timeout (ack_timeout ms if not 0,
+//  else its own); NULL if none waits. The caller answers the TAKE.
+zg_task_t *
+    zg_qcore_take (zg_qcore_t *self, const zg_qname_t *names, size_t count, int64_t ack_timeout);
+
+//  GET read a task: a finished one sent with until-read is forgotten
+void
+    zg_qcore_read (zg_qcore_t *self, zg_task_t *task);
 
 //  A worker leaves (BYE): its tasks go back to their queues, it is freed
 void

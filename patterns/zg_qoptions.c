@@ -44,6 +44,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-reply-timeout", offsetof (zg_qsettings_t, max_reply_timeout), 1, 86400000 },
     { "result-ttl", offsetof (zg_qsettings_t, result_ttl), 0, 86400000 },
     { "max-results", offsetof (zg_qsettings_t, max_results), 0, INT32_MAX },
+    { "keep-input", offsetof (zg_qsettings_t, keep_input), 0, 1 },
     { "recent-size", offsetof (zg_qsettings_t, recent_size), 0, 10000 },
     { "data-max-size", offsetof (zg_qsettings_t, data_max_size), ZG_QSTORE_MIN_SIZE, INT64_MAX / 2 },
     { NULL }
@@ -97,9 +98,9 @@ zg_qsettings_valid_name (const zg_qsettings_t *self, const void *name, size_t si
 //  --------------------------------------------------------------------------
 //  Parse an array of queue or command names into self->names
 
-static int
-s_parse_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
-               const char *key, int *code, char *reason)
+int
+zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
+                   const char *key, int *code, char *reason)
 {
     uint64_t length;
     if (!zg_mpreader_container (reader, false, &length)) {
@@ -143,6 +144,43 @@ s_parse_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_
 }
 
 //  --------------------------------------------------------------------------
+//  READY's quiet: commands of the worker whose ACK without a reply sends
+//  no REPLY (teomq's fire-and-forget events), checked against the commands
+//  once the whole map is read (the keys come in any order).
+
+static int
+s_parse_quiet (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, int *code,
+               char *reason)
+{
+    zg_qoptions_t quiet = { 0 };
+    int rc = zg_qoptions_names (&quiet, settings, reader, true, "quiet", code, reason);
+    for (size_t index = 0; rc == 0 && index < quiet.name_count; index++) {
+        self->quiet = (zg_qname_t *) realloc (self->quiet, (self->quiet_count + 1) * sizeof (zg_qname_t));
+        assert (self->quiet);
+        self->quiet [self->quiet_count++] = quiet.names [index];
+    }
+    zg_qoptions_clear (&quiet);
+    return rc;
+}
+
+//  Check that each quiet name is one of the commands; -1 if not
+static int
+s_check_quiet (zg_qoptions_t *self, char *reason)
+{
+    for (size_t index = 0; index < self->quiet_count; index++) {
+        bool found = false;
+        for (size_t other = 0; other < self->name_count; other++)
+            found = found || (self->names [other].command && streq (self->names [other].text,
+                                                                     self->quiet [index].text));
+        if (!found) {
+            zg_wire_reason (reason, "quiet command '%s' is not in 'commands'", self->quiet [index].text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Read one option's value; returns 0, or -1 with a reason
 
 static int
@@ -157,8 +195,12 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
     if (!ready && streq (key, "scatter"))
         valid = zg_mpreader_boolean (reader, &self->scatter);
     else
+    if (!ready && streq (key, "until-read"))
+        valid = zg_mpreader_boolean (reader, &self->until_read);
+    else
     if (!ready && streq (key, "timeout")) {
-        valid = zg_mpreader_integer (reader, &number) && number >= 1 && number <= settings->max_reply_timeout;
+        //  0: no reply timeout (teomq's), the producer waits as long as the task takes
+        valid = zg_mpreader_integer (reader, &number) && number >= 0 && number <= settings->max_reply_timeout;
         self->timeout = number;
     }
     else
@@ -178,7 +220,10 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
     }
     else
     if (ready && (streq (key, "queues") || streq (key, "commands")))
-        return s_parse_names (self, settings, reader, streq (key, "commands"), key, code, reason);
+        return zg_qoptions_names (self, settings, reader, streq (key, "commands"), key, code, reason);
+    else
+    if (ready && streq (key, "quiet"))
+        return s_parse_quiet (self, settings, reader, code, reason);
     else {
         zg_wire_reason (reason, "unknown option '%s'", key);
         return -1;
@@ -233,7 +278,20 @@ zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const vo
         zg_wire_reason (reason, "trailing bytes after the options map");
         return -1;
     }
-    return 0;
+    return s_check_quiet (self, reason);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether option quiet lists a command
+
+bool
+zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name)
+{
+    assert (self && name);
+    for (size_t index = 0; name->command && index < self->quiet_count; index++)
+        if (streq (self->quiet [index].text, name->text))
+            return true;
+    return false;
 }
 
 //  --------------------------------------------------------------------------
@@ -246,6 +304,9 @@ zg_qoptions_clear (zg_qoptions_t *self)
     free (self->names);
     self->names = NULL;
     self->name_count = 0;
+    free (self->quiet);
+    self->quiet = NULL;
+    self->quiet_count = 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -298,15 +359,20 @@ zg_qoptions_test (bool verbose)
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 3);
+    msgpack_pack_map (&packer, 5);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     msgpack_pack_true (&packer);
+    msgpack_pack_str_with_body (&packer, "until-read", 10);
+    msgpack_pack_true (&packer);
+    msgpack_pack_str_with_body (&packer, "timeout", 7);
+    msgpack_pack_int (&packer, 0);
     msgpack_pack_str_with_body (&packer, "priority", 8);
     msgpack_pack_int (&packer, 3);
     msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
     msgpack_pack_int (&packer, 1500);
     assert (s_test_parse (&options, &settings, &buffer, false) == 0);
     assert (options.reply && options.priority == 3 && options.ack_timeout == 1500);
+    assert (options.until_read && options.timeout == 0);
 
     //  Out of range, the underscore spelling, READY keys on SEND, not a map
     msgpack_pack_map (&packer, 1);
@@ -339,6 +405,30 @@ zg_qoptions_test (bool verbose)
     assert (!options.names [0].command && options.names [1].command && streq (options.names [1].text, "jobs"));
     zg_qoptions_clear (&options);
     assert (!options.names && options.name_count == 0);
+    //  quiet: commands that are fire-and-forget, named before or after them;
+    //  a quiet name that is not a command of the READY is refused
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "quiet", 5);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    msgpack_pack_str_with_body (&packer, "commands", 8);
+    msgpack_pack_array (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "version", 7);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    assert (s_test_parse (&options, &settings, &buffer, true) == 0);
+    assert (options.name_count == 2 && !zg_qoptions_is_quiet (&options, &options.names [0]));
+    assert (zg_qoptions_is_quiet (&options, &options.names [1]));
+    zg_qoptions_clear (&options);
+    assert (!options.quiet && options.quiet_count == 0);
+    msgpack_pack_map (&packer, 2);
+    msgpack_pack_str_with_body (&packer, "queues", 6);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    msgpack_pack_str_with_body (&packer, "quiet", 5);
+    msgpack_pack_array (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "num", 3);
+    assert (s_test_parse (&options, &settings, &buffer, true) == ZG_ERR_BAD_REQUEST);
+    zg_qoptions_clear (&options);
     //  Listed twice (400), past max-subscriptions (429, a per-worker quota),
     //  a name over max-name-size (413)
     msgpack_pack_map (&packer, 1);

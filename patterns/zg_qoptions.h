@@ -13,6 +13,7 @@
 #define ZG_QOPTIONS_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_mpreader.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +51,7 @@ typedef struct {
     int64_t max_reply_timeout;      //  Largest timeout option
     int64_t result_ttl;             //  Ms a finished task stays readable
     int64_t max_results;            //  Finished tasks kept
+    int64_t keep_input;             //  Finished tasks keep their input for GET
     int64_t recent_size;            //  Recently finished tasks in STATS
     int64_t data_max_size;          //  Bytes the durable store may grow to
     char data_dir [ZG_QSETTINGS_PATH_MAX];  //  Durable store's directory, or "" (in memory)
@@ -65,12 +67,15 @@ typedef struct {
 typedef struct {
     bool reply;                     //  Producer wants the outcome
     bool scatter;                   //  CALL to every worker of the command
+    bool until_read;                //  The result goes once GET has read it
     int64_t timeout;                //  Reply timeout, ms
     int64_t priority;               //  Task priority: higher first
     int64_t ack_timeout;            //  Ack timeout, ms
     int64_t prefetch;               //  READY: prefetch
     zg_qname_t *names;              //  READY: queues and commands, or NULL
     size_t name_count;              //  READY: number of names
+    zg_qname_t *quiet;              //  READY: option quiet's names, or NULL
+    size_t quiet_count;             //  READY: their number
 } zg_qoptions_t;
 
 //  The settings' defaults
@@ -93,6 +98,17 @@ bool
 int
     zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const void *data, size_t size,
                        bool ready, int *code, char *reason);
+
+//  Read an array of names (queues, or commands) into self->names, each
+//  valid, none twice, within max-subscriptions; 0, or -1 with a ZG_ERR_*
+//  code (the caller sets ZG_ERR_BAD_REQUEST first) and a reason
+int
+    zg_qoptions_names (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader_t *reader, bool command,
+                       const char *key, int *code, char *reason);
+
+//  Whether READY's option quiet lists name (a command)
+bool
+    zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name);
 
 //  Free what parsing allocated (the names)
 void

@@ -102,6 +102,21 @@ zg_qoutbox_share (zg_qoutbox_msg_t *msg, zmq_msg_t *frame)
 }
 
 //  --------------------------------------------------------------------------
+//  A delivered task's last frames: [id][meta][payload]
+
+static void
+s_task_frames (zg_qoutbox_t *self, zg_qoutbox_msg_t *msg, zg_task_t *task)
+{
+    //  The queue keeps its meta map packed up to the attempt value
+    msgpack_sbuffer_clear (&self->buffer);
+    msgpack_sbuffer_write (&self->buffer, task->queue->meta.data, task->queue->meta.size);
+    msgpack_pack_uint32 (&self->packer, task->attempt);
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { self->buffer.data, self->buffer.size });
+    zg_qoutbox_share (msg, &task->payload);
+}
+
+//  --------------------------------------------------------------------------
 //  DELIVER for a task just delivered
 
 void
@@ -110,17 +125,26 @@ zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task)
     assert (self);
     assert (task && task->worker);
     zg_qworker_t *worker = task->worker;
-    //  The queue keeps its meta map packed up to the attempt value
-    msgpack_sbuffer_clear (&self->buffer);
-    msgpack_sbuffer_write (&self->buffer, task->queue->meta.data, task->queue->meta.size);
-    msgpack_pack_uint32 (&self->packer, task->attempt);
     zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_WORKER,
                                             (zg_wire_part_t) { worker->identity, worker->identity_size });
     zg_qoutbox_copy (msg, zg_wire_str ("DELIVER"));
     zg_qoutbox_copy (msg, (zg_wire_part_t) { worker->name, worker->name_size });
-    zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
-    zg_qoutbox_copy (msg, (zg_wire_part_t) { self->buffer.data, self->buffer.size });
-    zg_qoutbox_share (msg, &task->payload);
+    s_task_frames (self, msg, task);
+}
+
+//  --------------------------------------------------------------------------
+//  [producer][OK][req][id][meta][payload]: the answer to a TAKE that took
+//  task, or [producer][OK][req] if it took none
+
+void
+zg_qoutbox_taken (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, zg_task_t *task)
+{
+    assert (self);
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_PRODUCER, producer);
+    zg_qoutbox_copy (msg, zg_wire_str ("OK"));
+    zg_qoutbox_copy (msg, req);
+    if (task)
+        s_task_frames (self, msg, task);
 }
 
 //  --------------------------------------------------------------------------

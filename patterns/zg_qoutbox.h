@@ -107,6 +107,11 @@ int
 void
     zg_qoutbox_clear (zg_qoutbox_t *self);
 
+//  The answer to a TAKE: [producer][OK][req][id][meta][payload] for the
+//  task it took (meta as DELIVER's), [producer][OK][req] if task is NULL
+void
+    zg_qoutbox_taken (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, zg_task_t *task);
+
 //  For tests: the messages as "VERB name third;" each (their first three
 //  frames after the routing id) in text, then dropped; returns text
 const char *

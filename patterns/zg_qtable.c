@@ -96,6 +96,24 @@ zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max
 }
 
 //  --------------------------------------------------------------------------
+//  Of the named queues, or of every queue (not command), the one whose next
+//  waiting task goes first
+
+zg_taskq_t *
+zg_qtable_first (zg_qtable_t *self, const zg_qname_t *names, size_t count)
+{
+    assert (self);
+    zg_taskq_t *first = NULL;
+    for (size_t index = 0; index < count; index++)
+        first = zg_taskq_first (first, zg_qtable_lookup (self, names [index].text, false));
+    if (count == 0)
+        for (zg_taskq_t *queue = (zg_taskq_t *) zhashx_first (self->tables [0]); queue;
+             queue = (zg_taskq_t *) zhashx_next (self->tables [0]))
+            first = zg_taskq_first (first, queue);
+    return first;
+}
+
+//  --------------------------------------------------------------------------
 //  Queues plus commands
 
 size_t

@@ -16,6 +16,7 @@
 
 #include <czmq.h>
 #include "zg_taskq.h"
+#include "zg_qoptions.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,12 @@ int64_t
 //  The queue or command of that name, or NULL; no side effects
 zg_taskq_t *
     zg_qtable_lookup (zg_qtable_t *self, const char *name, bool command);
+
+//  Of the named queues (commands are not looked at), or of every queue if
+//  count is 0 (a scan), the one whose next waiting task goes first
+//  (zg_taskq_first), or NULL if none waits; no side effects
+zg_taskq_t *
+    zg_qtable_first (zg_qtable_t *self, const zg_qname_t *names, size_t count);
 
 //  The queue or command of that name, created (with priorities 0 ..
 //  max_priority) if need be; NULL if that would make more than max_queues

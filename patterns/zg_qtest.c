@@ -137,6 +137,35 @@ zg_qtest_contains (zframe_t *frame, const char *string)
 }
 
 //  --------------------------------------------------------------------------
+//  The core's outbox as text, emptied
+
+const char *
+zg_qtest_sent (zg_qcore_t *core)
+{
+    static char text [1024];
+    return zg_qoutbox_text (zg_qcore_outbox (core), text, sizeof text);
+}
+
+//  --------------------------------------------------------------------------
+//  Submit a task from producer "p", req "r"
+
+int
+zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id)
+{
+    zmq_msg_t frames [3];
+    const char *texts [] = { "data", "p", "r" };
+    for (int index = 0; index < 3; index++)
+        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
+    for (int index = 0; index < 3; index++)
+        zmq_msg_close (&frames [index]);
+    return rc? code: 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void

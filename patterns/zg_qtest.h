@@ -10,6 +10,7 @@
 #define ZG_QTEST_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_qcore.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,16 @@ char *
 //  Whether a frame contains a string
 bool
     zg_qtest_contains (zframe_t *frame, const char *string);
+
+//  The core's outbox as "VERB name third;" per message, emptied; the text
+//  is in a static buffer, valid until the next call
+const char *
+    zg_qtest_sent (zg_qcore_t *core);
+
+//  Submit a task "data" to the core from producer "p", req "r"; returns 0
+//  (the id in id) or the refusal's code
+int
+    zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id);
 
 //  Self test of this class
 void

@@ -18,6 +18,7 @@
 #include "zg_wire.h"
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 
@@ -416,6 +417,7 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
+    zg_qcore_read (self->core, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -476,9 +478,12 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
         if (!s_self_allows (self, request, "consume", options.names [index].text))
             rc = 1;                 //  Answered 403
-    if (rc == 0 && !zg_qcore_ready (self->core, worker, request->data [0], request->size [0], request->data [2],
-                                    request->size [2], &options, &code, reason))
+    if (rc == 0 && !(worker = zg_qcore_ready (self->core, worker, request->data [0], request->size [0],
+                                              request->data [2], request->size [2], &options, &code, reason)))
         rc = -1;
+    //  The seats are in the order of the names
+    for (size_t index = 0; rc == 0 && index < options.name_count; index++)
+        worker->seats [index].quiet = zg_qoptions_is_quiet (&options, &options.names [index]);
     if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
@@ -526,6 +531,8 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_task_t *task = s_worker_held (self, request, worker);
     if (!task)
         return;
+    //  A quiet command acked without a reply is an event: its producer gets no REPLY
+    task->quiet = zg_wire_kept (request) == 4 && zg_qworkers_quiet (worker, task->queue);
     if (zg_wire_is (request, 1, "ACK"))
         zg_qcore_ack (self->core, task, zg_wire_kept (request) == 5? &request->frames [4]: NULL);
     else
@@ -535,7 +542,7 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         zg_qcore_fail (self->core, task, reason);
     }
     else
-        zg_qcore_nack (self->core, task);
+        zg_qcore_nack (self->core, task, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -558,11 +565,42 @@ s_worker_bye (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     zg_qcore_bye (self->core, &worker);
 }
 
+//  --------------------------------------------------------------------------
+//  Whether the sender may consume from queue (NULL: every queue, admin
+//  only); answers 403 if not
+
+static bool
+s_self_may_consume (void *arg, zg_wire_request_t *request, const char *queue)
+{
+    self_t *self = (self_t *) arg;
+    if (queue)
+        return s_self_allows (self, request, "consume", queue);
+    return s_self_permitted (self, request, !zg_security_on (self->security)
+                             || zg_security_admin (self->security, zg_wire_identity (request)),
+                             "consume from", "every queue");
+}
+
+//  --------------------------------------------------------------------------
+//  TAKE req options, FINISH req id [output], RETRY req id (zg_qtake)
+
+static void
+s_producer_pull (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    if (zg_qtake_handle (self->core, &self->settings, request, s_self_may_consume, self, &code, reason) == -1)
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+}
+
 //  Producers' commands; frame counts include the routing id
 static const s_command_t s_producer_commands [] = {
     { "SEND", 6, 6, s_producer_submit, "SEND is [SEND][req][queue][options][payload]", false },
     { "CALL", 5, 5, s_producer_submit, "CALL is [CALL][req][options][name/params/data]", false },
     { "GET", 4, 4, s_producer_get, "GET is [GET][req][id]", false },
+    { "TAKE", 4, 4, s_producer_pull, "TAKE is [TAKE][req][options]", false },
+    { "FINISH", 4, 5, s_producer_pull, "FINISH is [FINISH][req][id] or [FINISH][req][id][output]", false },
+    { "RETRY", 4, 4, s_producer_pull, "RETRY is [RETRY][req][id]", false },
     { "STATS", 3, 3, s_producer_stats, "STATS is [STATS][req]", false },
     { "PING", 3, 3, s_producer_ping, "PING is [PING][req]", false },
     { NULL }

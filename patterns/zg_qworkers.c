@@ -187,12 +187,40 @@ zg_qworkers_has_credit (zg_qworker_t *worker)
 }
 
 //  --------------------------------------------------------------------------
+//  The worker's queue whose next task goes first
+
+zg_taskq_t *
+zg_qworkers_next_queue (zg_qworker_t *worker)
+{
+    assert (worker);
+    zg_taskq_t *first = NULL;
+    for (size_t index = 0; index < worker->seat_count; index++)
+        first = zg_taskq_first (first, worker->seats [index].queue);
+    return first;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether the worker serves queue as a quiet command
+
+bool
+zg_qworkers_quiet (zg_qworker_t *worker, zg_taskq_t *queue)
+{
+    assert (worker);
+    for (size_t index = 0; index < worker->seat_count; index++)
+        if (worker->seats [index].queue == queue)
+            return worker->seats [index].quiet;
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  Take a worker's seats out of their lines (credit used up) or put them in
 
 void
 zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines)
 {
     assert (worker);
+    if (worker->in_lines == in_lines)
+        return;
     worker->in_lines = in_lines;
     for (size_t index = 0; index < worker->seat_count; index++)
         if (in_lines)
@@ -281,6 +309,8 @@ zg_qworkers_test (bool verbose)
     assert (zg_qworkers_next_deadline (workers, 1000) == 1200);
     //  The registry frees what is left, seats included
     b->seats = (zg_seat_t *) zmalloc (sizeof (zg_seat_t));
+    assert (zg_qworkers_next_queue (b) == NULL);         //  No seat, no queue
+    assert (!zg_qworkers_quiet (b, NULL));
     if (verbose)
         printf ("(%zu left) ", zg_qworkers_size (workers));
     zg_qworkers_destroy (&workers);

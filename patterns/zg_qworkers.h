@@ -82,8 +82,17 @@ zg_qworker_t *
 bool
     zg_qworkers_has_credit (zg_qworker_t *worker);
 
+//  Of the queues a worker serves, the one whose next waiting task goes
+//  first (zg_taskq_first: priority, then arrival), or NULL if none waits
+zg_taskq_t *
+    zg_qworkers_next_queue (zg_qworker_t *worker);
+
+//  Whether the worker serves queue as a quiet (fire-and-forget) command
+bool
+    zg_qworkers_quiet (zg_qworker_t *worker, zg_taskq_t *queue);
+
 //  Take a worker's seats out of their queues' lines (credit used up) or put
-//  them in
+//  them in; nothing happens if they already are
 void
     zg_qworkers_set_in_lines (zg_qworker_t *worker, bool in_lines);
 

@@ -74,6 +74,7 @@ zg_rmessage_destroy (zg_rmessage_t **self_p)
     if (!self)
         return;
     zmq_msg_close (&self->payload);
+    free (self->producer);
     free (self);
     *self_p = NULL;
 }
@@ -345,6 +346,7 @@ zg_room_ack (zg_room_t *self, zg_rmember_t *member, const void *token, size_t to
         *reason = "duplicate ack";
     else {
         member->acked = true;
+        member->acked_at = zclock_time ();
         self->waiting--;
         return 0;
     }
@@ -455,13 +457,19 @@ zg_room_pack_state (zg_room_t *self, msgpack_packer *packer)
     for (zg_rmember_t *member = zg_room_first_member (self); member; member = zg_room_next_member (self)) {
         bool has_acked = zg_rmember_has_acked (member);
         acked += has_acked;
-        msgpack_pack_map (packer, 4);
+        msgpack_pack_map (packer, 5);
         s_pack_key (packer, "client");
         msgpack_pack_str_with_body (packer, member->client->id, member->client->id_size);
         s_pack_bool (packer, "async", member->async);
         s_pack_key (packer, "last_seen");
         msgpack_pack_int64 (packer, member->client->last_seen_wall);
         s_pack_bool (packer, "acked", has_acked);
+        //  The seed's acked clients with their ack times (SEEDS.md row 32)
+        s_pack_key (packer, "acked_at");
+        if (has_acked)
+            msgpack_pack_int64 (packer, member->acked_at);
+        else
+            msgpack_pack_nil (packer);
     }
     s_pack_key (packer, "acked");
     msgpack_pack_array (packer, acked);
@@ -474,7 +482,8 @@ zg_room_pack_state (zg_room_t *self, msgpack_packer *packer)
 //  Pack the PEEK answer
 
 void
-zg_room_pack_peek (zg_room_t *self, msgpack_packer *packer, size_t offset, size_t limit, size_t max_bytes)
+zg_room_pack_peek (zg_room_t *self, msgpack_packer *packer, size_t offset, size_t limit, size_t max_bytes,
+                   int64_t now)
 {
     assert (self);
     assert (packer);
@@ -503,13 +512,18 @@ zg_room_pack_peek (zg_room_t *self, msgpack_packer *packer, size_t offset, size_
     msgpack_pack_array (packer, count);
     message = count? (zg_rmessage_t *) zg_roomq_first (self->queue, offset): NULL;
     for (size_t index = 0; index < count; index++) {
-        msgpack_pack_map (packer, 4);
+        msgpack_pack_map (packer, 6);
         s_pack_key (packer, "seq");
         msgpack_pack_uint64 (packer, message->seq);
         s_pack_key (packer, "priority");
         msgpack_pack_int64 (packer, message->priority);
         s_pack_key (packer, "queued");
         msgpack_pack_int64 (packer, message->queued);
+        s_pack_key (packer, "producer");
+        msgpack_pack_str_with_body (packer, message->producer? message->producer: "",
+                                    message->producer? strlen (message->producer): 0);
+        s_pack_key (packer, "latency");
+        msgpack_pack_int64 (packer, now - message->queued);
         s_pack_key (packer, "data");
         msgpack_pack_bin_with_body (packer, zmq_msg_data (&message->payload), zmq_msg_size (&message->payload));
         message = (zg_rmessage_t *) zg_roomq_next (self->queue);
@@ -659,8 +673,11 @@ zg_room_test (bool verbose)
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
     zg_room_pack_state (room, &packer);
     s_test_push (room, 11, 0);
-    s_test_push (room, 12, 0);
-    zg_room_pack_peek (room, &packer, 1, 10, 0);
+    zg_rmessage_t *produced = s_test_message (12, 0);
+    produced->queued = 400;
+    produced->producer = strdup ("alice");
+    zg_room_push (room, &produced);
+    zg_room_pack_peek (room, &packer, 1, 10, 0, 1000);
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     size_t offset = 0;
@@ -670,6 +687,12 @@ zg_room_test (bool verbose)
     //  From offset 1 of [12]: one message, the byte bound never drops the first
     msgpack_object *messages = &unpacked.data.via.map.ptr [3].val;
     assert (messages->type == MSGPACK_OBJECT_ARRAY && messages->via.array.size == 1);
+    //  Each entry tells who produced it and how long it has waited
+    msgpack_object_map *entry = &messages->via.array.ptr [0].via.map;
+    assert (entry->size == 6);
+    assert (entry->ptr [3].val.type == MSGPACK_OBJECT_STR && entry->ptr [3].val.via.str.size == 5
+        &&  memcmp (entry->ptr [3].val.via.str.ptr, "alice", 5) == 0);
+    assert (entry->ptr [4].val.via.i64 == 600);
     assert (offset == buffer.size);
     msgpack_unpacked_destroy (&unpacked);
     msgpack_sbuffer_destroy (&buffer);

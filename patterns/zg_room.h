@@ -41,6 +41,7 @@ typedef struct {
     uint64_t seq;                   //  Room sequence number, unique over all rooms
     int64_t priority;               //  Higher first, or lower first by the room's option
     int64_t queued;                 //  ms since the epoch
+    char *producer;                 //  Who sent it, as SEND named it, or NULL
     zmq_msg_t payload;              //  Shared by every copy sent
 } zg_rmessage_t;
 
@@ -51,6 +52,7 @@ struct _zg_rmember_t {
     bool async;                     //  Observer: no token, never waited for
     uint64_t seq;                   //  Room message it last received as a holder
     bool acked;                     //  It acked that message
+    int64_t acked_at;               //  When, ms since the epoch
     zg_rmember_t *prev;             //  Client's previous membership
     zg_rmember_t *next;             //  Client's next membership
 };
@@ -177,15 +179,17 @@ bool
     zg_room_is_idle (zg_room_t *self, const zg_room_options_t *defaults);
 
 //  Pack the STATE answer: options, in-flight message, members, who acked
+//  and when
 void
     zg_room_pack_state (zg_room_t *self, msgpack_packer *packer);
 
 //  Pack the PEEK answer: up to limit pending messages from offset, in
 //  release order, and fewer if they would pass max_bytes (the first always
-//  fits)
+//  fits); each with its producer and its latency so far (now, ms since the
+//  epoch, minus queued)
 void
     zg_room_pack_peek (zg_room_t *self, msgpack_packer *packer, size_t offset, size_t limit,
-                       size_t max_bytes);
+                       size_t max_bytes, int64_t now);
 
 //  Self test of this class
 void

@@ -19,7 +19,7 @@
 #include "zg_roomset.h"
 #include "zg_rclients.h"
 #include "zg_security.h"
-#include "zg_mpjson.h"
+#include "zg_rtest.h"
 
 //  Frames in the largest request, routing id included
 #define ZG_ROOMS_MAX_FRAMES 7
@@ -429,10 +429,12 @@ s_self_leave (self_t *self)
     if (!member)
         return;
     zg_room_t *room = member->room;
+    zg_rclient_t *client = member->client;
     if (self->settings.verbose)
-        zsys_info ("zg_rooms: %s leaves '%s'", member->client->id, room->name);
+        zsys_info ("zg_rooms: %s leaves '%s'", client->id, room->name);
     zg_roomset_leave (self->rooms, &member);
     s_self_ok (self, NULL, 0);
+    zg_roomset_removed (self->rooms, room, client, "leave");
     zg_roomset_settle (self->rooms, room, self->now);
 }
 
@@ -479,6 +481,24 @@ s_self_bye (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  WATCH: hear of every room's removals (SEEDS.md row 27), or stop ("off")
+
+static void
+s_self_watch (self_t *self)
+{
+    bool off = zg_wire_is (&self->request, 4, "off");
+    if (zg_wire_kept (&self->request) == 5 && !off && !zg_wire_is (&self->request, 4, "on")) {
+        s_self_error (self, ZG_ERR_BAD_REQUEST, "WATCH takes 'on' or 'off'");
+        return;
+    }
+    zg_rclient_t *client = s_self_touch_client (self, 3);
+    if (!client)
+        return;
+    zg_roomset_watch (self->rooms, client, !off);
+    s_self_ok (self, NULL, 0);
+}
+
+//  --------------------------------------------------------------------------
 
 static void
 s_self_send_message (self_t *self)
@@ -486,6 +506,14 @@ s_self_send_message (self_t *self)
     int64_t priority;
     if (s_self_int (self, 4, INT64_MIN, &priority, "priority"))
         return;
+    //  The producer a PEEK shows (SEEDS.md row 30), bounded like a room name
+    zg_wire_part_t producer = zg_wire_kept (&self->request) > 6? zg_wire_frame (&self->request, 6)
+                                                               : zg_wire_str ("");
+    if ((int64_t) producer.size > self->settings.max_name_size || memchr (producer.data, 0, producer.size)) {
+        s_self_error (self, ZG_ERR_BAD_REQUEST, "producer must be at most %" PRId64 " bytes, without NUL",
+                      self->settings.max_name_size);
+        return;
+    }
     const char *name = s_self_room_name (self, 3);
     char reason [ZG_WIRE_REASON_SIZE];
     int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
@@ -497,7 +525,7 @@ s_self_send_message (self_t *self)
     zg_room_t *room = name? s_self_room_get (self, name): NULL;
     if (!room)
         return;
-    uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5]);
+    uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5], &producer);
     self->sent++;
     //  Producers that send without req get no answer: nothing to format
     if (s_self_req (self).size > 0)
@@ -602,7 +630,7 @@ typedef struct {
 static const s_command_t s_commands [] = {
     { "ACK", 6, 6, s_self_ack, NULL, 0 },
     { "PING", 4, 4, s_self_ping, NULL, 0 },
-    { "SEND", 6, 6, s_self_send_message, "send", 3 },
+    { "SEND", 6, 7, s_self_send_message, "send", 3 },
     { "OOB", 5, 5, s_self_oob, "send", 3 },
     { "HELLO", 3, 3, s_self_hello, NULL, 0 },
     { "JOIN", 5, 6, s_self_join, "join", 4 },
@@ -611,6 +639,7 @@ static const s_command_t s_commands [] = {
     { "PEEK", 4, 6, s_self_describe, "peek", 3 },
     { "STATE", 4, 4, s_self_describe, "peek", 3 },
     { "METRICS", 3, 4, s_self_metrics, "admin", 0 },
+    { "WATCH", 4, 5, s_self_watch, "admin", 0 },
     { "ROOM", 5, 5, s_self_room_options, "send", 3 },
     { NULL }
 };
@@ -771,66 +800,6 @@ zg_rooms_new (void)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
-//  Send a request and return the answer's frames
-
-static zmsg_t *
-s_test_request (zsock_t *client, const char *first, ...)
-{
-    zmsg_t *request = zmsg_new ();
-    va_list args;
-    va_start (args, first);
-    for (const char *frame = first; frame; frame = va_arg (args, const char *))
-        zmsg_addstr (request, frame);
-    va_end (args);
-    zmsg_send (&request, client);
-    return zmsg_recv (client);
-}
-
-//  --------------------------------------------------------------------------
-//  Expect [command][frame 1]...; frames given as NULL are not checked
-
-static void
-s_test_expect (zmsg_t **msg_p, const char *first, ...)
-{
-    zmsg_t *msg = *msg_p;
-    assert (msg);
-    va_list args;
-    va_start (args, first);
-    zframe_t *frame = zmsg_first (msg);
-    for (const char *expected = first; expected; expected = va_arg (args, const char *)) {
-        assert (frame);
-        if (*expected && !zframe_streq (frame, expected)) {
-            char *actual = zframe_strdup (frame);
-            zsys_error ("zg_rooms test: expected '%s', got '%s'", expected, actual);
-            free (actual);
-            assert (false);
-        }
-        frame = zmsg_next (msg);
-    }
-    va_end (args);
-    zmsg_destroy (msg_p);
-}
-
-//  --------------------------------------------------------------------------
-//  An integer field of a msgpack map answer (an array's length, 0 for nil)
-
-static int64_t
-s_test_map_int (zmsg_t *msg, const char *key)
-{
-    zframe_t *frame = zmsg_last (msg);
-    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
-    assert (map && json_object_is_type (map, json_type_object));
-    json_object *item;
-    int64_t value = -1;
-    if (json_object_object_get_ex (map, key, &item))
-        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
-                                                           : json_object_get_int64 (item);
-    json_object_put (map);
-    return value;
-}
-
-//  --------------------------------------------------------------------------
-
 void
 zg_rooms_test (bool verbose)
 {
@@ -852,38 +821,38 @@ zg_rooms_test (bool verbose)
     zsock_set_rcvtimeo (producer, 2000);
 
     //  Two logical clients on one connection
-    zmsg_t *answer = s_test_request (member, "HELLO", "1", NULL);
+    zmsg_t *answer = zg_rtest_request (member, "HELLO", "1", NULL);
     assert (answer && zmsg_size (answer) == 3);
     char *alice = zframe_strdup (zmsg_last (answer));
     zmsg_destroy (&answer);
-    answer = s_test_request (member, "HELLO", "2", NULL);
+    answer = zg_rtest_request (member, "HELLO", "2", NULL);
     char *bob = zframe_strdup (zmsg_last (answer));
     zmsg_destroy (&answer);
     assert (strneq (alice, bob));
 
-    answer = s_test_request (member, "JOIN", "3", alice, "lobby", NULL);
-    s_test_expect (&answer, "OK", "3", NULL);
-    answer = s_test_request (member, "JOIN", "4", alice, "lobby", NULL);
-    s_test_expect (&answer, "OK", "4", NULL);
-    answer = s_test_request (member, "JOIN", "5", bob, "lobby", "async", NULL);
-    s_test_expect (&answer, "OK", "5", NULL);
-    answer = s_test_request (member, "LEAVE", "6", bob, "elsewhere", NULL);
-    s_test_expect (&answer, "ERROR", "6", "404", NULL);
-    answer = s_test_request (member, "JOIN", "7", "nobody", "lobby", NULL);
-    s_test_expect (&answer, "ERROR", "7", "404", NULL);
-    answer = s_test_request (member, "JOIN", "8", alice, "lobby", "sometimes", NULL);
-    s_test_expect (&answer, "ERROR", "8", "400", NULL);
+    answer = zg_rtest_request (member, "JOIN", "3", alice, "lobby", NULL);
+    zg_rtest_expect (&answer, "OK", "3", NULL);
+    answer = zg_rtest_request (member, "JOIN", "4", alice, "lobby", NULL);
+    zg_rtest_expect (&answer, "OK", "4", NULL);
+    answer = zg_rtest_request (member, "JOIN", "5", bob, "lobby", "async", NULL);
+    zg_rtest_expect (&answer, "OK", "5", NULL);
+    answer = zg_rtest_request (member, "LEAVE", "6", bob, "elsewhere", NULL);
+    zg_rtest_expect (&answer, "ERROR", "6", "404", NULL);
+    answer = zg_rtest_request (member, "JOIN", "7", "nobody", "lobby", NULL);
+    zg_rtest_expect (&answer, "ERROR", "7", "404", NULL);
+    answer = zg_rtest_request (member, "JOIN", "8", alice, "lobby", "sometimes", NULL);
+    zg_rtest_expect (&answer, "ERROR", "8", "400", NULL);
     //  A client id is no bearer token: another connection may not name it
-    answer = s_test_request (producer, "BYE", "x", alice, NULL);
-    s_test_expect (&answer, "ERROR", "x", "403", NULL);
+    answer = zg_rtest_request (producer, "BYE", "x", alice, NULL);
+    zg_rtest_expect (&answer, "ERROR", "x", "403", NULL);
 
     //  Two messages: the second waits for alice's ack of the first
-    answer = s_test_request (producer, "SEND", "a", "lobby", "5", "first", NULL);
-    s_test_expect (&answer, "OK", "a", "1", NULL);
-    answer = s_test_request (producer, "SEND", "b", "lobby", "5", "second", NULL);
-    s_test_expect (&answer, "OK", "b", "2", NULL);
-    answer = s_test_request (producer, "SEND", "c", "lobby", "x", "bad", NULL);
-    s_test_expect (&answer, "ERROR", "c", "400", NULL);
+    answer = zg_rtest_request (producer, "SEND", "a", "lobby", "5", "first", NULL);
+    zg_rtest_expect (&answer, "OK", "a", "1", NULL);
+    answer = zg_rtest_request (producer, "SEND", "b", "lobby", "5", "second", "maker", NULL);
+    zg_rtest_expect (&answer, "OK", "b", "2", NULL);
+    answer = zg_rtest_request (producer, "SEND", "c", "lobby", "x", "bad", NULL);
+    zg_rtest_expect (&answer, "ERROR", "c", "400", NULL);
     //  Alice gets a token, bob (async) none
     for (int count = 0; count < 2; count++) {
         zmsg_t *event = zmsg_recv (member);
@@ -898,21 +867,21 @@ zg_rooms_test (bool verbose)
         free (client);
         zmsg_destroy (&event);
     }
-    answer = s_test_request (producer, "PEEK", "p", "lobby", NULL);
-    assert (s_test_map_int (answer, "backlog") == 1);
-    assert (s_test_map_int (answer, "messages") == 1);
+    answer = zg_rtest_request (producer, "PEEK", "p", "lobby", NULL);
+    assert (zg_rtest_map_int (answer, "backlog") == 1);
+    assert (zg_rtest_map_int (answer, "messages") == 1);
     zmsg_destroy (&answer);
-    answer = s_test_request (producer, "STATE", "s", "lobby", NULL);
-    assert (s_test_map_int (answer, "members") == 2);
-    assert (s_test_map_int (answer, "acked") == 0);
+    answer = zg_rtest_request (producer, "STATE", "s", "lobby", NULL);
+    assert (zg_rtest_map_int (answer, "members") == 2);
+    assert (zg_rtest_map_int (answer, "acked") == 0);
     zmsg_destroy (&answer);
     //  Wrong tokens change nothing
-    answer = s_test_request (member, "ACK", "9", alice, "lobby", "2", NULL);
-    s_test_expect (&answer, "ERROR", "9", "409", NULL);
+    answer = zg_rtest_request (member, "ACK", "9", alice, "lobby", "2", NULL);
+    zg_rtest_expect (&answer, "ERROR", "9", "409", NULL);
     //  The last command naming bob: a refused ack is still a sign of life
     int64_t bob_last_heard = zclock_mono ();
-    answer = s_test_request (member, "ACK", "10", bob, "lobby", "1", NULL);
-    s_test_expect (&answer, "ERROR", "10", "409", NULL);
+    answer = zg_rtest_request (member, "ACK", "10", bob, "lobby", "1", NULL);
+    zg_rtest_expect (&answer, "ERROR", "10", "409", NULL);
     //  An ack without req gets no answer; the next message follows
     zstr_sendx (member, "ACK", "", alice, "lobby", "1", NULL);
     for (int count = 0; count < 2; count++) {
@@ -922,12 +891,12 @@ zg_rooms_test (bool verbose)
         assert (zframe_streq (zmsg_last (event), "second"));
         zmsg_destroy (&event);
     }
-    answer = s_test_request (member, "ACK", "11", alice, "lobby", "1", NULL);
-    s_test_expect (&answer, "ERROR", "11", "409", NULL);
+    answer = zg_rtest_request (member, "ACK", "11", alice, "lobby", "1", NULL);
+    zg_rtest_expect (&answer, "ERROR", "11", "409", NULL);
 
     //  OOB reaches both members at once
-    answer = s_test_request (producer, "OOB", "o", "lobby", "urgent", NULL);
-    s_test_expect (&answer, "OK", "o", "2", NULL);
+    answer = zg_rtest_request (producer, "OOB", "o", "lobby", "urgent", NULL);
+    zg_rtest_expect (&answer, "OK", "o", "2", NULL);
     for (int count = 0; count < 2; count++) {
         zmsg_t *event = zmsg_recv (member);
         assert (event && zframe_streq (zmsg_first (event), "OOB"));
@@ -935,41 +904,52 @@ zg_rooms_test (bool verbose)
     }
     //  The backlog is bounded
     for (int count = 0; count < 3; count++) {
-        answer = s_test_request (producer, "SEND", "f", "lobby", "0", "fill", NULL);
-        s_test_expect (&answer, "OK", NULL);
+        answer = zg_rtest_request (producer, "SEND", "f", "lobby", "0", "fill", NULL);
+        zg_rtest_expect (&answer, "OK", NULL);
     }
-    answer = s_test_request (producer, "SEND", "g", "lobby", "0", "full", NULL);
-    s_test_expect (&answer, "ERROR", "g", "429", NULL);
-    answer = s_test_request (producer, "METRICS", "m", "1", NULL);
-    assert (s_test_map_int (answer, "top_rooms") == 1);
-    assert (s_test_map_int (answer, "backlog") == 3);
+    answer = zg_rtest_request (producer, "SEND", "g", "lobby", "0", "full", NULL);
+    zg_rtest_expect (&answer, "ERROR", "g", "429", NULL);
+    answer = zg_rtest_request (producer, "METRICS", "m", "1", NULL);
+    assert (zg_rtest_map_int (answer, "top_rooms") == 1);
+    assert (zg_rtest_map_int (answer, "backlog") == 3);
     zmsg_destroy (&answer);
     //  Room options: a malformed map is refused
-    answer = s_test_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\x01", NULL);
-    s_test_expect (&answer, "ERROR", "r", "400", NULL);
-    answer = s_test_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\xc3", NULL);
-    s_test_expect (&answer, "OK", "r", NULL);
+    answer = zg_rtest_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\x01", NULL);
+    zg_rtest_expect (&answer, "ERROR", "r", "400", NULL);
+    answer = zg_rtest_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\xc3", NULL);
+    zg_rtest_expect (&answer, "OK", "r", NULL);
     //  Malformed requests
-    answer = s_test_request (producer, "NOPE", "n", NULL);
-    s_test_expect (&answer, "ERROR", "n", "405", NULL);
-    answer = s_test_request (producer, "SEND", NULL);
-    s_test_expect (&answer, "ERROR", "", "400", NULL);
+    answer = zg_rtest_request (producer, "NOPE", "n", NULL);
+    zg_rtest_expect (&answer, "ERROR", "n", "405", NULL);
+    answer = zg_rtest_request (producer, "SEND", NULL);
+    zg_rtest_expect (&answer, "ERROR", "", "400", NULL);
     //  A membership an ACK named, then left, is no longer found
-    answer = s_test_request (producer, "HELLO", "h", NULL);
+    answer = zg_rtest_request (producer, "HELLO", "h", NULL);
     char *carol = zframe_strdup (zmsg_last (answer));
     zmsg_destroy (&answer);
-    answer = s_test_request (producer, "JOIN", "j", carol, "side", NULL);
-    s_test_expect (&answer, "OK", "j", NULL);
-    answer = s_test_request (producer, "ACK", "k", carol, "side", "1", NULL);
-    s_test_expect (&answer, "ERROR", "k", "409", NULL);
-    answer = s_test_request (producer, "ACK", "k", carol, "lobby", "1", NULL);
-    s_test_expect (&answer, "ERROR", "k", "404", NULL);
-    answer = s_test_request (producer, "LEAVE", "l", carol, "side", NULL);
-    s_test_expect (&answer, "OK", "l", NULL);
-    answer = s_test_request (producer, "ACK", "k", carol, "side", "1", NULL);
-    s_test_expect (&answer, "ERROR", "k", "404", NULL);
-    answer = s_test_request (producer, "BYE", "y", carol, NULL);
-    s_test_expect (&answer, "OK", "y", NULL);
+    answer = zg_rtest_request (producer, "JOIN", "j", carol, "side", NULL);
+    zg_rtest_expect (&answer, "OK", "j", NULL);
+    answer = zg_rtest_request (producer, "ACK", "k", carol, "side", "1", NULL);
+    zg_rtest_expect (&answer, "ERROR", "k", "409", NULL);
+    answer = zg_rtest_request (producer, "ACK", "k", carol, "lobby", "1", NULL);
+    zg_rtest_expect (&answer, "ERROR", "k", "404", NULL);
+    //  A watcher hears of every room's removals, its own leave too
+    answer = zg_rtest_request (producer, "WATCH", "w", carol, "sometimes", NULL);
+    zg_rtest_expect (&answer, "ERROR", "w", "400", NULL);
+    answer = zg_rtest_request (member, "WATCH", "w", carol, NULL);
+    zg_rtest_expect (&answer, "ERROR", "w", "403", NULL);
+    answer = zg_rtest_request (producer, "WATCH", "w", carol, NULL);
+    zg_rtest_expect (&answer, "OK", "w", NULL);
+    answer = zg_rtest_request (producer, "LEAVE", "l", carol, "side", NULL);
+    zg_rtest_expect (&answer, "OK", "l", NULL);
+    answer = zmsg_recv (producer);
+    zg_rtest_expect (&answer, "TIMEOUT", carol, "side", carol, "leave", NULL);
+    answer = zg_rtest_request (producer, "WATCH", "w", carol, "off", NULL);
+    zg_rtest_expect (&answer, "OK", "w", NULL);
+    answer = zg_rtest_request (producer, "ACK", "k", carol, "side", "1", NULL);
+    zg_rtest_expect (&answer, "ERROR", "k", "404", NULL);
+    answer = zg_rtest_request (producer, "BYE", "y", carol, NULL);
+    zg_rtest_expect (&answer, "OK", "y", NULL);
     free (carol);
 
     //  Alice never acks "second": the ack-timeout evicts her and bob is told
@@ -981,7 +961,7 @@ zg_rooms_test (bool verbose)
     zmsg_destroy (&event);
     //  Silence evicts bob at the client timeout, well within 1.5 times it
     event = zmsg_recv (member);
-    s_test_expect (&event, "EVICTED", bob, "lobby", "timeout", NULL);
+    zg_rtest_expect (&event, "EVICTED", bob, "lobby", "timeout", NULL);
     int64_t silence = zclock_mono () - bob_last_heard;
     assert (silence >= 1000 && silence <= 1500);
     char *stats = zg_actor_stats (rooms);

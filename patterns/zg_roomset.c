@@ -10,6 +10,7 @@
 
 #include "zg_classes.h"
 #include "zg_roomset.h"
+#include "zg_rwatch.h"
 
 //  Released messages whose queue latency STATS summarises
 #define ZG_ROOMSET_LATENCIES 100
@@ -35,6 +36,7 @@ struct _zg_roomset_t {
     zg_rmessage_t *spare [ZG_ROOMSET_SPARE_MESSAGES];  //  Finished messages to reuse
     size_t spare_count;             //  Messages in spare
     zg_budget_t *budget;            //  The memory budget payloads are charged to
+    zg_rwatch_t *watch;             //  Who hears of members removed
 };
 
 //  --------------------------------------------------------------------------
@@ -50,6 +52,7 @@ zg_roomset_new (void *handle)
     self->rooms = zhashx_new ();
     zhashx_set_destructor (self->rooms, (zhashx_destructor_fn *) zg_room_destroy);
     self->deadlines = zg_heap_new ();
+    self->watch = zg_rwatch_new (handle);
     self->budget = zg_budget_process ();
     self->defaults = (zg_room_options_t) { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     return self;
@@ -74,6 +77,7 @@ zg_roomset_destroy (zg_roomset_t **self_p)
         bytes += room->bytes;
     zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zhashx_destroy (&self->rooms);
+    zg_rwatch_destroy (&self->watch);
     while (self->spare_count > 0)
         free (self->spare [--self->spare_count]);
     free (self);
@@ -162,7 +166,8 @@ zg_roomset_admit (zg_roomset_t *self, const char *name, size_t size, int64_t max
 //  Queue a message in a room; returns its seq
 
 uint64_t
-zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload)
+zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload,
+                  const zg_wire_part_t *producer)
 {
     assert (self);
     assert (room);
@@ -172,6 +177,7 @@ zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg
     message->seq = ++self->last_seq;
     message->priority = priority;
     message->queued = zclock_time ();
+    message->producer = producer && producer->size? strndup ((const char *) producer->data, producer->size): NULL;
     zmq_msg_init (&message->payload);
     zg_budget_charge (self->budget, &room->bytes, zmq_msg_size (payload));
     zmq_msg_move (&message->payload, payload);
@@ -227,6 +233,7 @@ s_complete (zg_roomset_t *self, zg_room_t *room)
     zg_budget_release (self->budget, &room->bytes, zmq_msg_size (&message->payload));
     if (self->spare_count < ZG_ROOMSET_SPARE_MESSAGES) {
         zmq_msg_close (&message->payload);
+        zstr_free (&message->producer);
         self->spare [self->spare_count++] = message;
     }
     else
@@ -318,23 +325,32 @@ s_evict (zg_roomset_t *self, zg_rmember_t *member, const char *reason, int64_t n
     self->evicted++;
     if (self->verbose)
         zsys_info ("zg_rooms: evicted %s from '%s' (%s)", client->id, room->name, reason);
-    if (room->async_members > 0) {
-        zg_wire_part_t event [] = {
-            zg_wire_str ("TIMEOUT"), { NULL, 0 }, { room->name, room->name_size },
-            { client->id, client->id_size }, zg_wire_str (reason)
-        };
-        for (zg_rmember_t *observer = zg_room_first_member (room); observer;
-             observer = zg_room_next_member (room))
-            if (observer->async) {
-                event [1] = (zg_wire_part_t) { observer->client->id, observer->client->id_size };
-                s_send_client (self, observer->client, event, 5, NULL);
-            }
-    }
+    zg_roomset_removed (self, room, client, reason);
     zg_roomset_settle (self, room, now);
 }
 
 //  --------------------------------------------------------------------------
-//  A client is gone: evictions with a reason, quiet leaves without
+//  Tell the room's observers and the watchers that a client left the room
+
+void
+zg_roomset_removed (zg_roomset_t *self, zg_room_t *room, zg_rclient_t *client, const char *reason)
+{
+    assert (self);
+    self->dropped += zg_rwatch_removed (self->watch, room, client, reason);
+}
+
+//  --------------------------------------------------------------------------
+//  A client watches every room's removals, or stops
+
+void
+zg_roomset_watch (zg_roomset_t *self, zg_rclient_t *client, bool on)
+{
+    assert (self);
+    zg_rwatch_set (self->watch, client, on);
+}
+
+//  --------------------------------------------------------------------------
+//  A client is gone: evictions with a reason, leaves told as "bye" without
 
 void
 zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *reason, int64_t now)
@@ -348,9 +364,11 @@ zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *
         else {
             zg_room_t *room = member->room;
             zg_roomset_leave (self, &member);
+            zg_roomset_removed (self, room, client, "bye");
             zg_roomset_settle (self, room, now);
         }
     }
+    zg_rwatch_set (self->watch, client, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -488,7 +506,7 @@ zg_roomset_pack_room (zg_roomset_t *self, const char *name, msgpack_packer *pack
         room = absent = zg_room_new (name, &defaults);
     }
     if (peek)
-        zg_room_pack_peek (room, packer, offset, limit, max_size);
+        zg_room_pack_peek (room, packer, offset, limit, max_size, zclock_time ());
     else
         zg_room_pack_state (room, packer);
     zg_room_destroy (&absent);
@@ -635,10 +653,11 @@ zg_roomset_test (bool verbose)
     zg_roomset_join (rooms, room, alice, false);
     zg_roomset_join (rooms, room, bob, true);
     zmq_msg_t payload;
+    zg_wire_part_t maker = zg_wire_str ("bob");
     zmq_msg_init_data (&payload, "low", 3, NULL, NULL);
-    assert (zg_roomset_queue (rooms, room, 1, &payload) == 1);
+    assert (zg_roomset_queue (rooms, room, 1, &payload, NULL) == 1);
     zmq_msg_init_data (&payload, "high", 4, NULL, NULL);
-    assert (zg_roomset_queue (rooms, room, 5, &payload) == 2);
+    assert (zg_roomset_queue (rooms, room, 5, &payload, &maker) == 2);
     assert (zg_roomset_backlog (rooms) == 2 && zg_roomset_members (rooms) == 2);
     zg_roomset_settle (rooms, room, 1000);
     for (int count = 0; count < 2; count++)
@@ -670,7 +689,7 @@ zg_roomset_test (bool verbose)
     assert (zg_room_configure (kept, &hold) == 0);
     for (int count = 0; count < 2; count++) {
         zmq_msg_init_data (&payload, "x", 1, NULL, NULL);
-        zg_roomset_queue (rooms, kept, 0, &payload);
+        zg_roomset_queue (rooms, kept, 0, &payload, NULL);
         zg_roomset_settle (rooms, kept, 2000);
     }
     //  Its bytes are charged: a room is full by count or by bytes
@@ -713,9 +732,12 @@ zg_roomset_test (bool verbose)
     assert (dropped == 0);
     json_object_put (stats);
 
-    //  A client that leaves quietly: its room, empty with default options,
-    //  is forgotten; the holding room stays
+    //  A client that says BYE: a watcher hears of it ("bye"), its room,
+    //  empty with default options, is forgotten; the holding room stays
+    zg_roomset_watch (rooms, alice, true);
     zg_roomset_forget_client (rooms, bob, NULL, 3000);
+    s_test_event (peer, "TIMEOUT", alice->id, "lobby", bob->id, "bye", NULL);
+    zg_roomset_watch (rooms, alice, false);
     assert (zg_roomset_lookup (rooms, "lobby") == NULL && zg_roomset_size (rooms) == 1);
     assert (zg_roomset_members (rooms) == 0 && bob->rooms == 0);
 

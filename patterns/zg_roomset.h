@@ -66,11 +66,13 @@ int
     zg_roomset_admit (zg_roomset_t *self, const char *name, size_t size, int64_t max_backlog, int64_t max_bytes,
                       char *reason);
 
-//  Queue a message of this priority in a room; the payload is moved into
-//  it and its bytes charged to the room and the memory budget until it is
-//  done. Returns its seq. The caller settles the room.
+//  Queue a message of this priority in a room from a producer (the name PEEK
+//  shows, or NULL or empty for none); the payload is moved into it and its bytes charged to
+//  the room and the memory budget until it is done. Returns its seq. The
+//  caller settles the room.
 uint64_t
-    zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload);
+    zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload,
+                      const zg_wire_part_t *producer);
 
 //  A client joins a room; the caller settles the room
 void
@@ -90,9 +92,20 @@ void
 size_t
     zg_roomset_oob (zg_roomset_t *self, zg_room_t *room, zmq_msg_t *payload);
 
+//  Tell the room's observers and the watchers that a client left it for a
+//  reason ("leave", "bye", "timeout", "ack-timeout"): a TIMEOUT event each
+void
+    zg_roomset_removed (zg_roomset_t *self, zg_room_t *room, zg_rclient_t *client, const char *reason);
+
+//  A client starts (on) or stops watching the removals of every room
+void
+    zg_roomset_watch (zg_roomset_t *self, zg_rclient_t *client, bool on);
+
 //  A client is gone: with a reason (timeout), each membership is an
-//  eviction the members are told of; without (BYE), its memberships end
-//  quietly. Its rooms are settled; the caller removes the client.
+//  eviction the member is told of; without (BYE), its memberships end
+//  without EVICTED. Observers and watchers hear of each ("bye" without a
+//  reason), and it watches no more. Its rooms are settled; the caller
+//  removes the client.
 void
     zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *reason, int64_t now);
 

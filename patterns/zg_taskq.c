@@ -7,11 +7,19 @@
     line when its worker's credit is used up and puts it back when an
     answer returns credit, so a queue never has both waiting tasks and
     seats in line once the core has dispatched it.
+    Tasks joining a tail get a number from one process-wide counter, so the
+    heads of any two queues compare by arrival: a worker serving several
+    queues takes their tasks in the order they came (zg_taskq_first). It is
+    atomic because several queues actors may run in one process; each only
+    needs its own numbers to grow.
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_taskq.h"
+#include <stdatomic.h>
+
+static atomic_uint_fast64_t s_arrivals;
 
 //  --------------------------------------------------------------------------
 //  Create an empty queue or command
@@ -70,6 +78,9 @@ zg_taskq_push (zg_taskq_t *self, zg_task_t *task, bool at_head)
     assert (self);
     assert (task->queue == self);
     task->state = ZG_TASK_WAITING;
+    //  A task put back at the head keeps its number: it came first
+    if (!at_head)
+        task->arrival = atomic_fetch_add (&s_arrivals, 1) + 1;
     size_t level = task->priority < self->level_count? task->priority: self->level_count - 1;
     zg_task_list_add (&self->levels [level], task, at_head);
     self->waiting++;
@@ -86,18 +97,62 @@ zg_taskq_take (zg_taskq_t *self, zg_seat_t **seat_p)
     zg_seat_t *seat = self->line_head;
     if (!self->waiting || !seat)
         return NULL;
-    //  Highest priority first, FIFO within it
-    size_t level = self->level_count;
-    while (!self->levels [level - 1].head)
-        level--;
-    zg_task_t *task = self->levels [level - 1].head;
-    zg_task_list_remove (&self->levels [level - 1], task);
-    self->waiting--;
+    zg_task_t *task = zg_taskq_pop (self);
     //  Round-robin: this seat served, the next one in line serves next
     zg_taskq_line_remove (seat);
     zg_taskq_line_append (seat);
     *seat_p = seat;
     return task;
+}
+
+//  --------------------------------------------------------------------------
+//  The waiting task handed out next: highest priority first, FIFO within it
+
+static size_t
+s_next_level (zg_taskq_t *self)
+{
+    size_t level = self->level_count;
+    while (!self->levels [level - 1].head)
+        level--;
+    return level - 1;
+}
+
+zg_task_t *
+zg_taskq_next (zg_taskq_t *self)
+{
+    assert (self);
+    return self->waiting? self->levels [s_next_level (self)].head: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Take the next waiting task out
+
+zg_task_t *
+zg_taskq_pop (zg_taskq_t *self)
+{
+    assert (self);
+    if (!self->waiting)
+        return NULL;
+    size_t level = s_next_level (self);
+    zg_task_t *task = self->levels [level].head;
+    zg_task_list_remove (&self->levels [level], task);
+    self->waiting--;
+    return task;
+}
+
+//  --------------------------------------------------------------------------
+//  Of two queues, the one whose next task goes first
+
+zg_taskq_t *
+zg_taskq_first (zg_taskq_t *one, zg_taskq_t *other)
+{
+    zg_task_t *mine = one? zg_taskq_next (one): NULL;
+    zg_task_t *theirs = other? zg_taskq_next (other): NULL;
+    if (!mine || !theirs)
+        return mine? one: theirs? other: NULL;
+    if (mine->priority != theirs->priority)
+        return mine->priority > theirs->priority? one: other;
+    return mine->arrival <= theirs->arrival? one: other;
 }
 
 //  --------------------------------------------------------------------------
@@ -191,7 +246,7 @@ zg_taskq_test (bool verbose)
     //  (the seats stand for themselves: no worker behind them)
     zg_seat_t seats [3];
     for (int index = 0; index < 3; index++) {
-        seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false };
+        seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false, false };
         zg_taskq_line_append (&seats [index]);
     }
     assert (zg_taskq_take (queue, &seat) == task [3] && seat == &seats [0]);
@@ -212,6 +267,29 @@ zg_taskq_test (bool verbose)
     zg_taskq_line_remove (&seats [0]);
     zg_taskq_line_remove (&seats [2]);
     assert (!queue->line_head && !queue->line_tail);
+
+    //  Across queues: the higher priority first, then the earlier arrival;
+    //  a task put back at the head keeps its place
+    zg_taskq_t *other = zg_taskq_new ("other", false, 3);
+    assert (zg_taskq_first (queue, other) == NULL && zg_taskq_first (NULL, NULL) == NULL);
+    assert (zg_taskq_next (queue) == NULL && zg_taskq_pop (queue) == NULL);
+    task [0]->queue = task [3]->queue = other;
+    task [3]->priority = 0;
+    zg_taskq_push (other, task [0], false);         //  b1
+    zg_taskq_push (queue, task [2], false);         //  a1
+    zg_taskq_push (other, task [3], false);         //  b2
+    assert (zg_taskq_first (queue, other) == other && zg_taskq_first (NULL, queue) == queue);
+    assert (zg_taskq_pop (other) == task [0]);
+    assert (zg_taskq_first (other, queue) == queue);
+    assert (zg_taskq_pop (queue) == task [2]);
+    zg_taskq_push (queue, task [2], true);
+    assert (zg_taskq_first (other, queue) == queue);
+    task [4]->queue = other;
+    zg_taskq_push (other, task [4], false);         //  priority 1 goes first
+    assert (zg_taskq_first (queue, other) == other && zg_taskq_next (other) == task [4]);
+    assert (zg_taskq_pop (other) == task [4] && zg_taskq_pop (other) == task [3]);
+    assert (zg_taskq_pop (queue) == task [2]);
+    zg_taskq_destroy (&other);
     if (verbose)
         printf ("(%zu tasks) ", zg_tasks_size (tasks));
     zg_taskq_destroy (&queue);

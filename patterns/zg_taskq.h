@@ -30,6 +30,7 @@ struct _zg_seat_t {
     zg_seat_t *prev;                //  Links in the queue's line
     zg_seat_t *next;
     bool in_line;                   //  In the queue's line of workers with credit
+    bool quiet;                     //  A fire-and-forget command of this worker (READY quiet)
 };
 
 //  A queue, or a command (same semantics, another name space); the core
@@ -78,6 +79,21 @@ void
 //  to the back; NULL if no task waits or no seat is in line
 zg_task_t *
     zg_taskq_take (zg_taskq_t *self, zg_seat_t **seat_p);
+
+//  The waiting task this queue hands out next (highest priority, then
+//  FIFO), or NULL; it stays waiting
+zg_task_t *
+    zg_taskq_next (zg_taskq_t *self);
+
+//  Take the task zg_taskq_next names out of the waiting tasks, or NULL
+zg_task_t *
+    zg_taskq_pop (zg_taskq_t *self);
+
+//  Of two queues, the one whose next task goes first: higher priority,
+//  then the one that joined its queue first; either may be NULL or have
+//  no waiting task (then the other wins, or NULL)
+zg_taskq_t *
+    zg_taskq_first (zg_taskq_t *one, zg_taskq_t *other);
 
 //  Age of the oldest waiting task, ms, 0 if none waits
 int64_t

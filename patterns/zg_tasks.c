@@ -310,6 +310,17 @@ zg_task_state_name (int state)
 }
 
 //  --------------------------------------------------------------------------
+//  Forget a task's input
+
+void
+zg_task_drop_input (zg_task_t *task)
+{
+    assert (task);
+    zmq_msg_close (&task->payload);
+    zmq_msg_init (&task->payload);
+}
+
+//  --------------------------------------------------------------------------
 //  Append a task to a list, or put it at the head
 
 void
@@ -365,7 +376,7 @@ zg_task_pack (const zg_task_t *task, msgpack_packer *packer)
     zmq_msg_t *result = (zmq_msg_t *) &task->result;
     bool has_reply = task->state == ZG_TASK_DONE && !task->scatter;
     bool has_reason = task->state == ZG_TASK_FAILED || task->state == ZG_TASK_DEAD;
-    msgpack_pack_map (packer, has_reply || has_reason? 10: 9);
+    msgpack_pack_map (packer, has_reply || has_reason? 11: 10);
     const char *state = zg_task_state_name (task->state);
     msgpack_pack_str_with_body (packer, "id", 2);
     msgpack_pack_str_with_body (packer, task->id_text, task->id_size);
@@ -388,6 +399,10 @@ zg_task_pack (const zg_task_t *task, msgpack_packer *packer)
     msgpack_pack_int64 (packer, task->started);
     msgpack_pack_str_with_body (packer, "finished", 8);
     msgpack_pack_int64 (packer, task->finished);
+    //  qmanager's GetTask shows the input beside the output
+    zmq_msg_t *input = (zmq_msg_t *) &task->payload;
+    msgpack_pack_str_with_body (packer, "input", 5);
+    msgpack_pack_bin_with_body (packer, zmq_msg_data (input), zmq_msg_size (input));
     if (has_reply) {
         msgpack_pack_str_with_body (packer, "reply", 5);
         msgpack_pack_bin_with_body (packer, zmq_msg_data (result), zmq_msg_size (result));

@@ -64,6 +64,8 @@ struct _zg_task_t {
     int64_t expires;                //  Monotonic ms when a finished task is forgotten
     int64_t ack_timeout;            //  Ms a worker has to answer a delivery
     int64_t charged;                //  Bytes charged to its queue (zg_qbytes)
+    uint64_t arrival;               //  When it last joined a queue's tail (zg_taskq):
+                                    //  orders the heads of several queues
     zg_heap_node_t timers [ZG_TASKS_TIMERS];    //  Link in each deadline heap:
                                     //  key is the monotonic ms of the deadline
     uint32_t attempt;               //  Deliveries so far
@@ -73,6 +75,8 @@ struct _zg_task_t {
     uint8_t state;                  //  zg_task_state_t
     bool wants_reply;               //  Producer asked for the outcome
     bool scatter;                   //  A scatter group (its copies are the tasks)
+    bool until_read;                //  Forgotten once GET has read it finished
+    bool quiet;                     //  Acked with no reply by a quiet command's worker: no REPLY
 };
 
 //  A doubly linked list of tasks through their prev/next links
@@ -143,6 +147,11 @@ const char *
 //  attempt, created, started, finished, and reply or reason)
 void
     zg_task_pack (const zg_task_t *task, msgpack_packer *packer);
+
+//  Forget a task's input (payload): a finished task keeps it only with
+//  queues/keep-input
+void
+    zg_task_drop_input (zg_task_t *task);
 
 //  Append a task to a list, or put it at the head
 void

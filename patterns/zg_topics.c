@@ -71,6 +71,7 @@ typedef struct {
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
     zg_topics_history_t *history;   //  Remembered topics and their ROUTER
+    zg_presence_t *presence;        //  Who is subscribed to the topics with presence
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
@@ -119,15 +120,6 @@ s_self_apply_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A closed subscriber's prefixes wait for libzmq's unsubscriptions
-
-static void
-s_self_closed (int fd, void *arg)
-{
-    zg_subcount_closed (((self_t *) arg)->subcount, fd);
-}
-
-//  --------------------------------------------------------------------------
 
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
@@ -151,11 +143,12 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->subscriptions = zhashx_new ();
     self->refused = zhashx_new ();
     self->subcount = zg_subcount_new ();
-    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
     zg_topics_history_secure (self->history, self->security);
+    self->presence = zg_presence_new ();
+    zg_topics_history_presence (self->history, self->presence);
     return self;
 }
 
@@ -172,6 +165,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->refused);
     zg_subcount_destroy (&self->subcount);
     zg_topics_history_destroy (&self->history);
+    zg_presence_destroy (&self->presence);
     free (self->topic_key);
     free (self->checked_topic);
     free (self);
@@ -198,6 +192,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
     int rc = zg_topics_history_set (self->history, key, value, error, size);
+    if (rc == 1)
+        rc = zg_presence_set (self->presence, key, value, error, size);
     if (rc != 1)
         return rc;
     rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
@@ -349,13 +345,17 @@ s_self_forward_one (self_t *self)
         counters->delivered += counters->subscribers;
         self->published++;
         self->delivered += counters->subscribers;
+        //  The gateway announces its web subscribers on the presence topics
+        //  (in-process: s_self_may_publish refuses them from the network)
+        if (size > strlen (ZG_PRESENCE_TOPIC) && memcmp (self->topic_key, ZG_PRESENCE_TOPIC, strlen (ZG_PRESENCE_TOPIC)) == 0)
+            zg_presence_apply (self->presence, zmq_msg_data (&payload), zmq_msg_size (&payload));
         //  A remembered topic's messages carry a third frame, [seq epoch]
-        char seq [ZG_TOPICS_HISTORY_SEQ_SIZE];
-        size_t seq_size = zg_topics_history_enabled (self->history)
-                        ? zg_topics_history_record (self->history, self->topic_key, &payload, seq): 0;
+        size_t seq_size = 0;
+        const char *seq = zg_topics_history_enabled (self->history)
+                        ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, seq_size? ZMQ_SNDMORE: 0);
-        if (seq_size)
+        zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+        if (seq)
             zmq_send (xpub, seq, seq_size, 0);
     }
     zmq_msg_close (&topic);
@@ -417,6 +417,37 @@ s_self_unsubscribe (self_t *self, int fd, const char *prefix)
     s_count (self->subscriptions, prefix, -1);
     self->generation++;
     return true;
+}
+
+//  --------------------------------------------------------------------------
+//  A subscription that took effect, for presence: one over the network
+//  (it has a peer address) is a native subscriber's
+
+static void
+s_self_presence (self_t *self, bool subscribed, const char *prefix, zmq_msg_t *frame)
+{
+    const char *identity = zg_wire_msg_identity (frame);
+    zmsg_t *event = zg_presence_subscription (self->presence, subscribed, prefix, zmq_msg_get (frame, ZMQ_SRCFD),
+                                              identity? zg_security_name (self->security, identity): NULL);
+    if (event)
+        s_self_publish_hook_message (self, &event);
+}
+
+//  --------------------------------------------------------------------------
+//  A connection ended (zg_connwatch's monitors, before libzmq drops it): a
+//  subscriber's prefixes wait for libzmq's unsubscriptions, and it leaves
+//  the topics it was present on
+
+static void
+s_self_closed (int fd, void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zg_subcount_closed (self->subcount, fd);
+    zlistx_t *events = zg_presence_disconnected (self->presence, fd);
+    for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
+         left = (zmsg_t *) zlistx_detach (events, NULL))
+        s_self_publish_hook_message (self, &left);
+    zlistx_destroy (&events);
 }
 
 //  --------------------------------------------------------------------------
@@ -485,6 +516,8 @@ s_self_handle_subscription (self_t *self)
     if (self->settings.verbose)
         zsys_info ("zg_topics: %s '%s'%s", subscribed? "subscribe": "unsubscribe", prefix,
                    applied? "": " refused");
+    if (applied)
+        s_self_presence (self, subscribed, prefix, &frame);
     zmq_msg_close (&frame);
     if (self->hooks.hook && applied) {
         zmsg_t *msg = self->hooks.hook (subscribed, prefix, self->hooks.hook_arg);
@@ -544,6 +577,7 @@ void
 zg_topics (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (s_hooks_t *) args);
+    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
     zsock_signal (pipe, 0);
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
@@ -566,6 +600,8 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self) == -1)
                     break;
+        //  One commit per pass for what the pass recorded (topics/data-dir)
+        zg_topics_history_commit (self->history);
     }
     s_self_destroy (&self);
 }
@@ -722,11 +758,22 @@ s_test_history (bool verbose)
     assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
     assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
     assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+    //  topics/data-dir: set once; a directory that cannot be made is refused
+    char dir [] = "/tmp/zg-topics-test-XXXXXX";
+    assert (mkdtemp (dir));
+    assert (zg_actor_set (topics, "data-dir", "/proc/no/such", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", "", error, sizeof error) == -1);
+    assert (strstr (error, "restart only"));
 
     zsock_destroy (&dealer);
     zsock_destroy (&publisher);
     zsock_destroy (&subscriber);
     zactor_destroy (&topics);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 void

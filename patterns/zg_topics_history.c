@@ -37,6 +37,8 @@ struct _zg_topics_history_t {
     uint64_t requests;              //  Requests answered
     uint64_t refused;               //  Requests refused with ERROR
     zg_security_t *security;        //  The actor's, or NULL: no checks
+    char *data_dir;                 //  topics/data-dir once set, or NULL
+    zg_presence_t *presence;        //  The actor's, or NULL: no PRESENCE
 };
 
 //  --------------------------------------------------------------------------
@@ -64,9 +66,17 @@ zg_topics_history_destroy (zg_topics_history_t **self_p)
     if (self) {
         zg_history_destroy (&self->history);
         zsock_destroy (&self->router);
+        zstr_free (&self->data_dir);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+zg_topics_history_presence (zg_topics_history_t *self, zg_presence_t *presence)
+{
+    assert (self);
+    self->presence = presence;
 }
 
 void
@@ -74,6 +84,22 @@ zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security)
 {
     assert (self);
     self->security = security;
+}
+
+//  topics/data-dir: set once, at start; "" keeps history in memory only
+static int
+s_self_set_dir (zg_topics_history_t *self, const char *dir, char *error, size_t size)
+{
+    if (streq (dir, self->data_dir? self->data_dir: ""))
+        return 0;
+    if (self->data_dir) {
+        snprintf (error, size, "topics/data-dir changes on a restart only");
+        return -1;
+    }
+    if (zg_history_persist (self->history, dir, error, size))
+        return -1;
+    self->data_dir = strdup (dir);
+    return 0;
 }
 
 int
@@ -85,6 +111,8 @@ zg_topics_history_set (zg_topics_history_t *self, const char *key, const char *v
                              : zg_actor_bind (self->router, value, error, size);
     if (streq (key, "history"))
         return zg_history_set_rules (self->history, value, error, size);
+    if (streq (key, "data-dir"))
+        return s_self_set_dir (self, value, error, size);
     if (strneq (key, "history-max-bytes"))
         return 1;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
@@ -108,24 +136,21 @@ zg_topics_history_enabled (zg_topics_history_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Writing the sequence frame
+//  Recording
 
-static size_t
-s_seq_frame (uint64_t seq, const char *epoch, char *text)
+const char *
+zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size)
 {
-    size_t length = zg_wire_format_uint (seq, text);
-    text [length++] = ' ';
-    memcpy (text + length, epoch, strlen (epoch) + 1);
-    return length + strlen (epoch);
+    assert (self && topic && payload && size);
+    const char *mark = NULL;
+    return zg_history_record (self->history, topic, payload, &mark, size)? mark: NULL;
 }
 
-size_t
-zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text)
+void
+zg_topics_history_commit (zg_topics_history_t *self)
 {
-    assert (self && topic && payload && text);
-    const char *epoch = NULL;
-    uint64_t seq = zg_history_record (self->history, topic, payload, &epoch);
-    return seq? s_seq_frame (seq, epoch, text): 0;
+    assert (self);
+    zg_history_commit (self->history);
 }
 
 //  --------------------------------------------------------------------------
@@ -206,19 +231,34 @@ s_self_answer (zg_topics_history_t *self, zg_wire_request_t *request, const char
     self->requests++;
 }
 
+//  Answer PRESENCE [routing][verb][req][{"topic", "present"}]
+static void
+s_self_answer_presence (zg_topics_history_t *self, zg_wire_request_t *request, const char *topic)
+{
+    json_object *list = zg_presence_list (self->presence, topic);
+    zg_wire_part_t parts [] = {
+        zg_wire_frame (request, 1), zg_wire_frame (request, 2),
+        zg_wire_str (json_object_to_json_string_ext (list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+    };
+    zg_wire_send (zsock_resolve (self->router), zg_wire_frame (request, 0), parts, 3, NULL);
+    json_object_put (list);
+    self->requests++;
+}
+
 //  Check and answer one request
 static void
 s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
 {
     bool history = zg_wire_is (request, 1, "HISTORY");
+    bool presence = zg_wire_is (request, 1, "PRESENCE");
     size_t frames = history? 6: 4;
-    if (!history && !zg_wire_is (request, 1, "LAST")) {
-        s_self_refuse (self, request, ZG_ERR_UNKNOWN_COMMAND, "unknown command: HISTORY or LAST expected");
+    if (!history && !presence && !zg_wire_is (request, 1, "LAST")) {
+        s_self_refuse (self, request, ZG_ERR_UNKNOWN_COMMAND, "unknown command: HISTORY, LAST or PRESENCE expected");
         return;
     }
     if (request->count != frames) {
         s_self_refuse (self, request, ZG_ERR_BAD_REQUEST, "%s takes %zu frames after the command, not %zu",
-                       history? "HISTORY": "LAST", frames - 2, request->count - 2);
+                       history? "HISTORY": presence? "PRESENCE": "LAST", frames - 2, request->count - 2);
         return;
     }
     char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
@@ -245,6 +285,12 @@ s_self_request (zg_topics_history_t *self, zg_wire_request_t *request)
                                                topic, false))
         s_self_refuse (self, request, ZG_ERR_FORBIDDEN, "'%s' may not subscribe to '%s'",
                        zg_security_name (self->security, zg_wire_identity (request)), topic);
+    else
+    if (presence && !(self->presence && zg_presence_matches (self->presence, topic)))
+        s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' has no presence (see topics/presence)", topic);
+    else
+    if (presence)
+        s_self_answer_presence (self, request, topic);
     else
     if (!zg_history_matches (self->history, topic))
         s_self_refuse (self, request, ZG_ERR_NOT_FOUND, "topic '%s' keeps no history (see topics/history)", topic);

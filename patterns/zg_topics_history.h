@@ -9,6 +9,7 @@
 
         HISTORY req topic since epoch   ->  HISTORY req epoch top recovered {seq payload}...
         LAST req topic                  ->  LAST req epoch top 1 [seq payload]
+        PRESENCE req topic              ->  PRESENCE req {"topic", "present": [...]}
 
     A message of a remembered topic goes to subscribers as three frames,
     [topic][payload][seq epoch]: the third holds its sequence number and its
@@ -23,6 +24,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include "zg_security.h"
+#include "zg_presence.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,8 +32,6 @@ extern "C" {
 
 typedef struct _zg_topics_history_t zg_topics_history_t;
 
-//  Room for a sequence frame, "seq epoch", NUL included
-#define ZG_TOPICS_HISTORY_SEQ_SIZE 40
 
 //  Create the memory of a topics actor: no rules, nothing remembered
 zg_topics_history_t *
@@ -53,6 +53,10 @@ int
 void
     zg_topics_history_secure (zg_topics_history_t *self, zg_security_t *security);
 
+//  Answer PRESENCE from the actor's presence registry (it keeps it)
+void
+    zg_topics_history_presence (zg_topics_history_t *self, zg_presence_t *presence);
+
 //  The ROUTER, for the actor to poll
 zsock_t *
     zg_topics_history_socket (zg_topics_history_t *self);
@@ -66,11 +70,14 @@ bool
     zg_topics_history_enabled (zg_topics_history_t *self);
 
 //  Remember a message of topic (payload stays the caller's). If a rule
-//  names the topic, writes its sequence frame into text
-//  (ZG_TOPICS_HISTORY_SEQ_SIZE bytes) and returns the frame's length;
-//  else returns 0.
-size_t
-    zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, char *text);
+//  names the topic, returns its sequence frame, "seq epoch", and sets *size
+//  to its length (valid until the next record); else returns NULL.
+const char *
+    zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size);
+
+//  End a loop pass: with topics/data-dir, its records are committed
+void
+    zg_topics_history_commit (zg_topics_history_t *self);
 
 //  Add the history counters to a STATS object: history_topics,
 //  history_messages, history_bytes, history_requests, history_refused

@@ -11,6 +11,7 @@
 #include "zg_catchup.h"
 #include "zg_wire.h"
 #include "zg_history.h"
+#include "zg_hstore.h"
 #include "zg_topics_history.h"
 #include "zg_heap.h"
 #include "zg_liveness.h"
@@ -31,8 +32,12 @@
 #include "zg_qoutbox.h"
 #include "zg_qtest.h"
 #include "zg_qcore.h"
+#include "zg_qtake.h"
 #include "zg_request.h"
 #include "zg_producer.h"
+#include "zg_taker.h"
+#include "zg_command.h"
+#include "zg_async.h"
 #include "zg_worker.h"
 #include "zg_codec.h"
 #include "zg_session.h"
@@ -53,14 +58,25 @@
 #include "zg_token.h"
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
+#include "zg_gw_mport.h"
+#include "zg_gw_status.h"
+#include "zg_gw_pull.h"
 #include "zg_gw_history.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_calls.h"
+#include "zg_gw_rproxy.h"
+#include "zg_wsqenv.h"
+#include "zg_gw_wsqueue.h"
+#include "zg_gw_presence.h"
 #include "zg_roomq.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
+#include "zg_rwatch.h"
+#include "zg_rtest.h"
+#include "zg_presence.h"
 #include "zg_member.h"
+#include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
 
@@ -78,6 +94,7 @@ static const s_test_t s_tests [] = {
     { "zg_connwatch", zg_connwatch_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
+    { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
@@ -99,19 +116,27 @@ static const s_test_t s_tests [] = {
     { "zg_qoutbox", zg_qoutbox_test },
     { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
+    { "zg_qtake", zg_qtake_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },
     { "zg_catchup", zg_catchup_test },
     { "zg_producer", zg_producer_test },
+    { "zg_taker", zg_taker_test },
+    { "zg_command", zg_command_test },
+    { "zg_async", zg_async_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
+    { "zg_rwatch", zg_rwatch_test },
+    { "zg_rtest", zg_rtest_test },
+    { "zg_presence", zg_presence_test },
     { "zg_rooms", zg_rooms_test },
     { "zg_room_producer", zg_room_producer_test },
+    { "zg_roomproxy", zg_roomproxy_test },
     { "zg_member", zg_member_test },
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
@@ -130,11 +155,18 @@ static const s_test_t s_tests [] = {
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
+    { "zg_gw_rproxy", zg_gw_rproxy_test },
+    { "zg_wsqenv", zg_wsqenv_test },
+    { "zg_gw_presence", zg_gw_presence_test },
+    { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_routes", zg_gw_routes_test },
+    { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_status", zg_gw_status_test },
+    { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },
     { "zg_log", zg_log_test },
     { NULL, NULL }

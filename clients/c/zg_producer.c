@@ -336,6 +336,9 @@ zg_producer_get (zg_producer_t *self, const char *id, zg_task_info_t *info)
             if ((streq (name, "reply") || streq (name, "reason"))
             &&  (value->type == MSGPACK_OBJECT_BIN || value->type == MSGPACK_OBJECT_STR))
                 info->result = zframe_new (value->via.bin.ptr, value->via.bin.size);
+            else
+            if (streq (name, "input") && value->type == MSGPACK_OBJECT_BIN)
+                info->input = zframe_new (value->via.bin.ptr, value->via.bin.size);
         }
         rc = 0;
     }
@@ -422,7 +425,8 @@ zg_producer_test (bool verbose)
     zg_task_info_t info;
     assert (zg_producer_get (producer, "1", &info) == 0);
     assert (streq (info.state, "waiting") && streq (info.queue, "jobs") && info.priority == 1);
-    assert (info.result == NULL);
+    assert (info.result == NULL && zframe_streq (info.input, "hello"));
+    zframe_destroy (&info.input);
     assert (zg_producer_get (producer, "77", &info) == -1);
     assert (zg_producer_code (producer) == 404);
 
@@ -448,7 +452,9 @@ zg_producer_test (bool verbose)
     assert (zg_producer_get (producer, "1", &info) == 0);
     assert (streq (info.state, "done") && info.attempt == 1);
     assert (info.result && zframe_streq (info.result, "HELLO"));
+    assert (info.input && zframe_size (info.input) == 0);   //  Not kept (queues/keep-input)
     zframe_destroy (&info.result);
+    zframe_destroy (&info.input);
     assert (zg_producer_call (producer, "nobody/x", 1000, &reply) == -1);
     assert (zg_producer_code (producer) == 404);
 

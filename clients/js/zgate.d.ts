@@ -141,10 +141,14 @@ export class ZgateClient {
              options?: { prefetch?: number; manual?: boolean }): Promise<Frame>;
     cancel (queue: string): Promise<Frame>;
     taskState (id: string): Promise<Frame>;
+    /** Pulls the first waiting task of a queue; null when nothing waits. */
+    take (queue: string, ackTimeout?: number): Promise<Frame | null>;
+    finish (id: string, data?: Data): Promise<Frame>;
+    retry (id: string): Promise<Frame>;
 
     join (room: string, handler: (message: RoomMessage) => unknown, options?: JoinOptions): Promise<Frame>;
     leave (room: string): Promise<Frame>;
-    sendRoom (room: string, data: Data, options?: { priority?: number; oob?: boolean }): Promise<Frame>;
+    sendRoom (room: string, data: Data, options?: { priority?: number; oob?: boolean; producer?: string }): Promise<Frame>;
     ackRoom (room: string, token: string): Promise<Frame>;
     peek (room: string, options?: { offset?: number; limit?: number }): Promise<Frame>;
     roomState (room: string): Promise<Frame>;

@@ -294,6 +294,24 @@ export class ZgateClient {
         return this.request({ op: 'task', id });
     }
 
+    // Pulls the first waiting task of `queue` (section 2.9): resolves with { id, queue, attempt, data },
+    // or with null when nothing waits. Unless finished or retried within `ackTimeout` ms (default: the
+    // task's own) it goes back to its queue.
+    take (queue, ackTimeout) {
+        const frame = ackTimeout === undefined ? { op: 'take', queue } : { op: 'take', queue, ack_timeout: ackTimeout };
+        return this.request(frame).then((answer) => (answer.id === undefined ? null : answer));
+    }
+
+    // A taken task is done, with `data` as its reply.
+    finish (id, data) {
+        return this.request(data === undefined ? { op: 'finish', id } : { op: 'finish', id, data });
+    }
+
+    // A taken task goes back to the tail of its queue.
+    retry (id) {
+        return this.request({ op: 'retry', id });
+    }
+
     // ---- rooms
 
     // handler (message) gets each released message: { room, seq, token, data, ack () }; unless `manual`
@@ -318,10 +336,13 @@ export class ZgateClient {
 
     // Sends to a room's queue, resolving with { seq }; { priority } (lower first), or { oob: true } to
     // reach the current members at once, resolving with { count }.
-    sendRoom (room, data, { priority, oob = false } = {}) {
+    sendRoom (room, data, { priority, oob = false, producer } = {}) {
         const frame = { op: 'send', room, data };
         if (priority !== undefined)
             frame.priority = priority;
+        //  The producer peek shows (docs/PROTOCOL.md 3.6)
+        if (producer !== undefined)
+            frame.producer = producer;
         if (oob)
             frame.oob = true;
         return this.request(frame);

@@ -71,6 +71,9 @@ const calls = {
     cancel: (queue) => zg.cancel(queue),
     ackTask: (id, data) => heldTasks.get(id).ack(data),
     taskState: (id) => zg.taskState(id),
+    take: (queue, ackTimeout) => zg.take(queue, ackTimeout),
+    finish: (id, data) => zg.finish(id, data),
+    retry: (id) => zg.retry(id),
     join: (room, manual, observer) => zg.join(room, (message) => {
         print({ event: 'room', room: message.room, seq: message.seq, token: message.token,
                 data: plain(message.data) });

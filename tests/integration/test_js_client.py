@@ -230,6 +230,20 @@ class JsClientTest(unittest.TestCase):
         state = self.node.call("taskState", task["id"])
         self.assertEqual((state["state"], state["data"]), ("done", "HELLO"))
 
+    def test_take_finish_and_retry_pull_tasks(self):
+        producer = self.dealer("queues-producers")
+        producer.send_multipart([b"SEND", b"r1", b"pulled", b"", b"first"])
+        task_id = producer.recv_multipart()[2].decode()
+        self.assertIsNone(self.node.call("take", "pulled.none"))
+        taken = self.node.call("take", "pulled", 5000)
+        self.assertEqual((taken["id"], taken["data"], taken["attempt"]), (task_id, "first", 1))
+        self.assertEqual(self.node.call("taskState", task_id)["input"], "first")
+        self.node.call("retry", task_id)
+        self.assertEqual(self.node.call("take", "pulled")["attempt"], 2)
+        self.node.call("finish", task_id, "done")
+        state = self.node.call("taskState", task_id)
+        self.assertEqual((state["state"], state["data"]), ("done", "done"))
+
     def test_nack_redelivers_and_fail_is_final(self):
         self.node.call("consume", "retry", "nack-first")
         producer = self.dealer("queues-producers")
@@ -307,6 +321,14 @@ class JsClientTest(unittest.TestCase):
         self.assertEqual(self.node.call("peek", "auto", {})["messages"], [])
         self.assertEqual(self.node.call("sendRoom", "auto", "hi", {"oob": True})["count"], 1)
         self.assertEqual(self.node.expect(is_event("oob", room="auto"))["data"], "hi")
+
+    def test_row30_send_room_names_its_producer(self):
+        """SEEDS.md row 30: a message's producer, as PEEK shows it (a room that holds its messages)."""
+        producer = self.dealer("rooms-clients")
+        producer.send_multipart([b"ROOM", b"1", b"js.held", msgpack.packb({"hold": True})])
+        self.assertEqual(producer.recv_multipart()[0], b"OK")
+        self.node.call("sendRoom", "js.held", "x", {"producer": "js-page"})
+        self.assertEqual([m["producer"] for m in self.node.call("peek", "js.held", {})["messages"]], ["js-page"])
 
     def test_observer_sees_messages_without_tokens_and_evictions(self):
         self.node.call("join", "watched", False, True)

@@ -137,6 +137,10 @@ class RoomModel:
             return False
         del room["members"][client]
         room["waiting"].discard(client)
+        # the room's observers hear of it (PROTOCOL.md 3.6)
+        for observer, mode in room["members"].items():
+            if mode == "async":
+                events.append([b"TIMEOUT", observer, name, client, b"leave"])
         self.settle(name, events)
         return True
 
@@ -641,7 +645,7 @@ class LimitsTest(RoomsTest):
         conn.ok(b"JOIN", me, b"h")
         self.assertEqual(sorted(e[5] for e in conn.sync(me)), [b"sooner", b"sooner"])
         conn.ok(b"LEAVE", me, b"h")                         # the message completes; the next is held again
-        self.assertEqual(conn.sync(me), [])
+        self.assertEqual(conn.sync(me), [[b"TIMEOUT", obs, b"h", me, b"leave"]])
         self.assertEqual(conn.map(b"STATE", b"h")["backlog"], 1)
         conn.ok(b"ROOM", b"h", msgpack.packb({"hold": False}))
         self.assertEqual(conn.sync(me), [[b"DELIVER", obs, b"h", b"1", b"", b"later"]])

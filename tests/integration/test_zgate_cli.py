@@ -14,8 +14,8 @@ from zgate_harness import Zgate, wait_for  # noqa: E402
 
 BUILD_DIR = os.environ.get("ZGATE_BUILD_DIR", "build")
 CLI = os.path.join(BUILD_DIR, "tools", "zgate-cli", "zgate-cli")
-COMMANDS = ["pub", "sub", "send", "request", "call", "consume", "get", "room send", "room join",
-            "room peek", "room state", "room metrics", "stats"]
+COMMANDS = ["pub", "sub", "send", "add", "request", "call", "consume", "get", "take", "finish", "retry",
+            "room send", "room join", "room peek", "room state", "room metrics", "stats"]
 
 
 class CliTestCase(unittest.TestCase):

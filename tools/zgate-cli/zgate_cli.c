@@ -29,7 +29,7 @@ static const zgcli_option_t s_common [] = {
 };
 
 static const zgcli_command_t *s_groups [] = {
-    zgcli_topics_commands, zgcli_queues_commands, zgcli_rooms_commands, zgcli_stats_commands, NULL
+    zgcli_topics_commands, zgcli_queues_commands, zgcli_pull_commands, zgcli_rooms_commands, zgcli_stats_commands, NULL
 };
 
 //  --------------------------------------------------------------------------

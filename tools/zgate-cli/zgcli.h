@@ -3,7 +3,7 @@
     endpoints, number options, and output as human text or JSON
 
     Every command is a zgcli_command_t in one of the command group files
-    (zgcli_topics.c, zgcli_queues.c, zgcli_rooms.c, zgcli_stats.c); main
+    (zgcli_topics.c, zgcli_queues.c, zgcli_pull.c, zgcli_rooms.c, zgcli_stats.c); main
     (zgate_cli.c) parses the line, answers --help and runs the command.
     =========================================================================
 */
@@ -66,8 +66,13 @@ typedef struct {
 //  The command groups, each ending with { NULL }
 extern const zgcli_command_t zgcli_topics_commands [];
 extern const zgcli_command_t zgcli_queues_commands [];
+extern const zgcli_command_t zgcli_pull_commands [];
 extern const zgcli_command_t zgcli_rooms_commands [];
 extern const zgcli_command_t zgcli_stats_commands [];
+
+//  Say on stderr if no worker serves queue now (zgcli_pull.c; add)
+void
+    zgcli_warn_unserved (zgcli_t *cli, const char *queue);
 
 //  The value of an option (the last one given), or NULL if absent
 const char *

@@ -67,6 +67,19 @@ s_send (zgcli_t *cli)
 }
 
 //  --------------------------------------------------------------------------
+//  add QUEUE DATA: send, and say so if no worker serves the queue now
+//  (qmanager's tasks of a type no worker knows waited silently)
+
+static int
+s_add (zgcli_t *cli)
+{
+    int rc = s_send (cli);
+    if (rc == 0)
+        zgcli_warn_unserved (cli, cli->args [0]);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Print a reply and take it: the payload as text, or {"reply": ...}
 
 static void
@@ -155,6 +168,7 @@ s_get (zgcli_t *cli)
         bool failed = streq (info.state, "failed") || streq (info.state, "dead");
         json_object *result = info.result
             ? zgcli_string (zframe_data (info.result), zframe_size (info.result)): NULL;
+        json_object *input = info.input? zgcli_string (zframe_data (info.input), zframe_size (info.input)): NULL;
         json_object *task = zgcli_object (
             "id", json_object_new_string (info.id),
             info.command? "command": "queue", json_object_new_string (info.queue),
@@ -164,9 +178,11 @@ s_get (zgcli_t *cli)
             "created", json_object_new_int64 (info.created),
             "started", json_object_new_int64 (info.started),
             "finished", json_object_new_int64 (info.finished),
+            "input", input,
             failed? "reason": "reply", result, NULL);
         zgcli_print (cli, &task);
         zframe_destroy (&info.result);
+        zframe_destroy (&info.input);
     }
     zg_producer_destroy (&producer);
     return rc;
@@ -267,11 +283,12 @@ static const zgcli_option_t s_consume_options [] = {
 
 const zgcli_command_t zgcli_queues_commands [] = {
     { "send", "QUEUE DATA", "queue a task, print its id", 2, 2, s_send_options, s_send },
+    { "add", "QUEUE DATA", "send, and warn if no worker serves QUEUE now", 2, 2, s_send_options, s_add },
     { "request", "QUEUE DATA", "queue a task and print the worker's reply", 2, 2, s_none, s_request },
     { "call", "NAME/PARAMS.../DATA", "call a command (teomq line), print the reply", 1, 1, s_call_options, s_call },
     { "consume", "NAME...", "work on tasks of queues (or commands): print and ack each",
       1, ZGCLI_MAX_ARGS, s_consume_options, s_consume },
-    { "get", "ID", "print a task: state, attempts, times (ms since the epoch), reply or reason",
+    { "get", "ID", "print a task: state, attempts, times (ms since the epoch), input, reply or reason",
       1, 1, s_none, s_get },
     { NULL }
 };

@@ -1,0 +1,104 @@
+/*  =========================================================================
+    zg_rtest - the wire helpers of the rooms actor's self test
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_rtest.h"
+#include "zg_mpjson.h"
+
+//  --------------------------------------------------------------------------
+
+zmsg_t *
+zg_rtest_request (zsock_t *client, const char *first, ...)
+{
+    zmsg_t *request = zmsg_new ();
+    va_list args;
+    va_start (args, first);
+    for (const char *frame = first; frame; frame = va_arg (args, const char *))
+        zmsg_addstr (request, frame);
+    va_end (args);
+    zmsg_send (&request, client);
+    return zmsg_recv (client);
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rtest_expect (zmsg_t **msg_p, const char *first, ...)
+{
+    zmsg_t *msg = *msg_p;
+    assert (msg);
+    va_list args;
+    va_start (args, first);
+    zframe_t *frame = zmsg_first (msg);
+    for (const char *expected = first; expected; expected = va_arg (args, const char *)) {
+        assert (frame);
+        if (*expected && !zframe_streq (frame, expected)) {
+            char *actual = zframe_strdup (frame);
+            zsys_error ("zg_rtest: expected '%s', got '%s'", expected, actual);
+            free (actual);
+            assert (false);
+        }
+        frame = zmsg_next (msg);
+    }
+    va_end (args);
+    zmsg_destroy (msg_p);
+}
+
+//  --------------------------------------------------------------------------
+
+int64_t
+zg_rtest_map_int (zmsg_t *msg, const char *key)
+{
+    zframe_t *frame = zmsg_last (msg);
+    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
+    assert (map && json_object_is_type (map, json_type_object));
+    json_object *item;
+    int64_t value = -1;
+    if (json_object_object_get_ex (map, key, &item))
+        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
+                                                           : json_object_get_int64 (item);
+    json_object_put (map);
+    return value;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_rtest_test (bool verbose)
+{
+    printf (" * zg_rtest: ");
+    if (verbose)
+        printf ("\n");
+    //  @selftest
+    zsock_t *server = zsock_new_router ("inproc://zg-rtest");
+    zsock_t *client = zsock_new_dealer (">inproc://zg-rtest");
+    zsock_set_rcvtimeo (client, 1000);
+    //  The server answers each request with OK, its req and a map {"n": [1, 2]}
+    zstr_sendx (client, "PEEK", "1", NULL);
+    zmsg_t *request = zmsg_recv (server);
+    assert (request && zmsg_size (request) == 3);
+    zframe_t *routing = zmsg_pop (request);
+    zmsg_destroy (&request);
+    zmsg_t *answer = zmsg_new ();
+    zmsg_append (answer, &routing);
+    zmsg_addstr (answer, "OK");
+    zmsg_addstr (answer, "1");
+    zmsg_addmem (answer, "\x82\xa1n\x92\x01\x02\xa1m\x07", 9);
+    zmsg_send (&answer, server);
+    answer = zmsg_recv (client);
+    assert (zg_rtest_map_int (answer, "n") == 2);
+    assert (zg_rtest_map_int (answer, "m") == 7);
+    assert (zg_rtest_map_int (answer, "absent") == -1);
+    zg_rtest_expect (&answer, "OK", "", NULL);
+    assert (answer == NULL);
+    //  No answer within the timeout is NULL
+    zsock_set_rcvtimeo (client, 10);
+    assert (zg_rtest_request (client, "PING", "2", NULL) == NULL);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+    //  @end
+    printf ("OK\n");
+}

@@ -1,0 +1,41 @@
+/*  =========================================================================
+    zg_rtest - the wire helpers of the rooms actor's self test: requests,
+    expected answers and fields of msgpack answers
+
+    Test code only (zg_rooms_test); each helper asserts what it expects.
+    =========================================================================
+*/
+
+#ifndef ZG_RTEST_H_INCLUDED
+#define ZG_RTEST_H_INCLUDED
+
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Send a request of string frames (NULL ends them) and return the answer's
+//  frames, or NULL if none came within the socket's receive timeout
+zmsg_t *
+    zg_rtest_request (zsock_t *client, const char *first, ...);
+
+//  Expect [command][frame 1]... (NULL ends them; "" is not checked) and
+//  destroy the message
+void
+    zg_rtest_expect (zmsg_t **msg_p, const char *first, ...);
+
+//  An integer field of the msgpack map in the message's last frame (an
+//  array's length; -1 if the key is absent)
+int64_t
+    zg_rtest_map_int (zmsg_t *msg, const char *key);
+
+//  Self test of this class
+void
+    zg_rtest_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
