@@ -28,7 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
-#include "zg_gw_peers.h"
+#include "zg_slots.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
@@ -57,6 +57,8 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },
     { "pull-buffer-size", offsetof (zg_gw_settings_t, pull_buffer_size), 1, 10000000 },
     { "max-pull-subscribers", offsetof (zg_gw_settings_t, max_pull_subscribers), 1, 10000000 },
+    { "max-pull-subscribers-per-address", offsetof (zg_gw_settings_t, max_pull_subscribers_per_address), 1,
+      10000000 },
     { "pull-idle-timeout", offsetof (zg_gw_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
     { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
     { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
@@ -80,7 +82,7 @@ static const zg_int_setting_t s_queues_settings [] = {
 //  HTTP connection before its last callbacks.
 typedef struct {
     zg_session_t *session;          //  WebSocket session, or NULL
-    char address [ZG_GW_PEERS_ADDRESS_SIZE];    //  Its client's address
+    char address [ZG_GW_ADDRESS_SIZE];  //  Its client's address
 } s_pss_t;
 
 //  The actor's state, one per gateway thread
@@ -100,7 +102,7 @@ typedef struct {
     zg_gw_wsqueue_t *wsqueue;       //  go-wsqueue's endpoints
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
-    zg_gw_peers_t *peers;           //  Sessions per client address
+    zg_slots_t *peers;              //  Sessions per client address
     zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
@@ -145,7 +147,7 @@ s_self_new (zsock_t *pipe)
     self->listen = zg_gw_listen_new ();
     self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
-    self->peers = zg_gw_peers_new ();
+    self->peers = zg_slots_new ();
     return self;
 }
 
@@ -160,7 +162,7 @@ s_self_destroy (self_t **self_p)
     }
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
-    zg_gw_peers_destroy (&self->peers);
+    zg_slots_destroy (&self->peers);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_wsqueue_destroy (&self->wsqueue);
@@ -538,6 +540,8 @@ s_method (struct lws *wsi)
         return ZG_HTTP_POST;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_OPTIONS_URI))
         return ZG_HTTP_OPTIONS;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_DELETE_URI))
+        return ZG_HTTP_DELETE;
     return ZG_HTTP_OTHER;
 }
 
@@ -574,9 +578,9 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, status, message);
             }
-            char address [ZG_GW_PEERS_ADDRESS_SIZE] = "";
+            char address [ZG_GW_ADDRESS_SIZE] = "";
             lws_get_peer_simple (wsi, address, sizeof address);
-            if (!zg_gw_peers_admit (self->peers, address, self->settings.max_sessions_per_address)) {
+            if ((int64_t) zg_slots_held (self->peers, address) >= self->settings.max_sessions_per_address) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
             }
@@ -589,7 +593,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strneq (uri, "/ws"))
                 zg_gw_wsqueue_session_opened (self->wsqueue, pss->session, uri);
             lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
-            zg_gw_peers_add (self->peers, pss->address);
+            zg_slots_take (self->peers, pss->address, INT64_MAX);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -626,7 +630,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_CLOSED:
             if (pss->session) {
                 s_self_close_session (self, &pss->session);
-                zg_gw_peers_remove (self->peers, pss->address);
+                zg_slots_give (self->peers, pss->address);
             }
             return 0;
 

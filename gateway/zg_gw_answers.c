@@ -84,6 +84,12 @@ zg_gw_answers_counters (zg_gw_answers_t *self)
     return &self->counters;
 }
 
+const zg_gw_settings_t *
+zg_gw_answers_settings (zg_gw_answers_t *self)
+{
+    return self->settings;
+}
+
 uint64_t
 zg_gw_answers_new_id (zg_gw_answers_t *self)
 {
@@ -410,6 +416,24 @@ zg_gw_answers_number (zg_gw_answers_t *self, zg_pending_request_t *pending, cons
     zg_gw_answers_answer (self, pending, &answer, 200, &body);
 }
 
+void
+zg_gw_answers_admin (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg)
+{
+    assert (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE);
+    zframe_t *frame = streq (command, "OK")? zmsg_pop (msg): NULL;
+    if (!frame)
+        zg_gw_answers_native_error (self, pending, msg);
+    else
+    if (pending->kind == ZG_PENDING_ADMIN_LIST)
+        zg_gw_answers_map (self, pending, "admin", frame);
+    else {
+        char *text = zframe_strdup (frame);
+        zg_gw_answers_number (self, pending, "deleted", "dropped", text);
+        zstr_free (&text);
+    }
+    zframe_destroy (&frame);
+}
+
 //  ==========================================================================
 //  HTTP transactions that wait for a pattern actor
 
@@ -462,6 +486,16 @@ void
 zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message)
 {
     s_answer_waiting (self, INT64_MAX, status, message);
+}
+
+char *
+zg_gw_answers_http_holder (zg_http_t *http)
+{
+    assert (http);
+    char address [ZG_GW_ADDRESS_SIZE] = "";
+    if (http->wsi)
+        lws_get_peer_simple (http->wsi, address, sizeof address);
+    return zsys_sprintf ("address:%s", address);
 }
 
 json_object *

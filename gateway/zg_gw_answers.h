@@ -45,6 +45,7 @@ typedef struct {
     int64_t max_body_size;          //  Largest HTTP body
     int64_t pull_buffer_size;       //  Messages per pull subscriber
     int64_t max_pull_subscribers;   //  Pull subscribers in all
+    int64_t max_pull_subscribers_per_address;   //  Of them, made from one address
     int64_t pull_idle_timeout;      //  Pull subscriber life without fetch, ms
     int64_t peer_stats_interval;    //  How often the owner sends PEER-STATS, ms
     int64_t write_batch;            //  Bytes coalesced per write
@@ -88,6 +89,10 @@ zg_codec_t *
 //  The gateway's counters, which the bridges and the actor update
 zg_gw_counters_t *
     zg_gw_answers_counters (zg_gw_answers_t *self);
+
+//  The settings it was made with
+const zg_gw_settings_t *
+    zg_gw_answers_settings (zg_gw_answers_t *self);
 
 //  A new id for a session, an HTTP transaction or a pending request
 uint64_t
@@ -209,6 +214,11 @@ void
 void
     zg_gw_answers_map (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *op, zframe_t *frame);
 
+//  The answer to an admin's request (ZG_PENDING_ADMIN_*, zg_gw_admin):
+//  an ERROR, the list's map, or a DELETE's count of what it dropped
+void
+    zg_gw_answers_admin (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *command, zmsg_t *msg);
+
 //  An integer field of an OK answer
 void
     zg_gw_answers_number (zg_gw_answers_t *self, zg_pending_request_t *pending, const char *op,
@@ -235,6 +245,14 @@ size_t
 //  Answer every transaction still waiting with status and message
 void
     zg_gw_answers_abort (zg_gw_answers_t *self, int status, const char *message);
+
+//  Longest client address kept (IPv6 text and a zone)
+#define ZG_GW_ADDRESS_SIZE 64
+
+//  Who holds the names an HTTP request makes (zg_slots' key, freed by the
+//  caller): its client's address
+char *
+    zg_gw_answers_http_holder (zg_http_t *http);
 
 //  The JSON object body of a POST, the caller's; NULL after replying 400
 //  (or 413)

@@ -121,6 +121,16 @@ s_self_request (zg_gw_queues_t *self, const char *command, zg_pending_request_t 
     return zg_gw_answers_request (self->answers, self->linked? self->producer: NULL, command, &pending, fields_p);
 }
 
+//  An admin's request
+
+int
+zg_gw_queues_admin (zg_gw_queues_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                    zmsg_t **fields_p)
+{
+    zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, kind, http_id, true, NULL);
+    return s_self_request (self, command, pending, fields_p);
+}
+
 //  ==========================================================================
 //  WebSocket producers and workers
 
@@ -181,6 +191,8 @@ typedef struct {
     int64_t timeout;                //  Reply timeout, ms
     bool has_ack_timeout;           //  ack-timeout is given
     int64_t ack_timeout;            //  Time a worker may hold the task, ms
+    bool has_ttl;                   //  ttl is given
+    int64_t ttl;                    //  Time the task may wait in its queue, ms
 } s_send_options_t;
 
 //  Send a task (taking its payload): SEND to a queue or, with no queue, a
@@ -194,7 +206,7 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->encoded, msgpack_sbuffer_write);
     msgpack_pack_map (&packer, 1u + options->scatter + options->has_priority + options->has_timeout
-                               + options->has_ack_timeout);
+                               + options->has_ack_timeout + options->has_ttl);
     msgpack_pack_str_with_body (&packer, "reply", 5);
     if (options->reply)
         msgpack_pack_true (&packer);
@@ -216,6 +228,10 @@ s_self_send_task (zg_gw_queues_t *self, const char *queue, const s_send_options_
         msgpack_pack_str_with_body (&packer, "ack-timeout", 11);
         msgpack_pack_int64 (&packer, options->ack_timeout);
     }
+    if (options->has_ttl) {
+        msgpack_pack_str_with_body (&packer, "ttl", 3);
+        msgpack_pack_int64 (&packer, options->ttl);
+    }
     zg_pending_request_t *pending = zg_gw_answers_pending_new (self->answers, ZG_PENDING_QUEUE_SEND, owner, http, req);
     pending->reply = options->reply;
     pending->scatter = options->scatter;
@@ -234,10 +250,12 @@ s_send_int_options (json_object *request, s_send_options_t *options)
     int has_priority = zg_gw_answers_int_field (request, "priority", &options->priority);
     int has_timeout = zg_gw_answers_int_field (request, "timeout", &options->timeout);
     int has_ack_timeout = zg_gw_answers_int_field (request, "ack-timeout", &options->ack_timeout);
+    int has_ttl = zg_gw_answers_int_field (request, "ttl", &options->ttl);
     options->has_priority = has_priority > 0;
     options->has_timeout = has_timeout > 0;
     options->has_ack_timeout = has_ack_timeout > 0;
-    return has_priority >= 0 && has_timeout >= 0 && has_ack_timeout >= 0;
+    options->has_ttl = has_ttl > 0;
+    return has_priority >= 0 && has_timeout >= 0 && has_ack_timeout >= 0 && has_ttl >= 0;
 }
 
 //  send op without a room: a producer's task
@@ -249,7 +267,7 @@ zg_gw_queues_send (zg_gw_queues_t *self, zg_session_t *session, json_object *req
     if (!queue || !s_send_int_options (request, &options)
     ||  zg_gw_answers_bool_field (request, "reply", &options.reply) < 0) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "send needs a queue name; priority, timeout and ack-timeout "
+                             "send needs a queue name; priority, timeout, ack-timeout and ttl "
                      "are integers, reply a boolean");
         return;
     }
@@ -273,7 +291,7 @@ zg_gw_queues_call (zg_gw_queues_t *self, zg_session_t *session, json_object *req
     if (!line || !s_send_int_options (request, &options)
     ||  zg_gw_answers_bool_field (request, "scatter", &options.scatter) < 0) {
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST,
-                             "call needs a command (name/params...); priority, timeout and ack-timeout "
+                             "call needs a command (name/params...); priority, timeout, ack-timeout and ttl "
                              "are integers, scatter a boolean");
         zframe_destroy (&line);
         return;
@@ -526,6 +544,9 @@ s_self_handle_producer (zg_gw_queues_t *self)
         if (streq (command, "OK") && pending->kind == ZG_PENDING_PULL)
             zg_gw_pull_answer (self->answers, pending, msg);
         else
+        if (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE)
+            zg_gw_answers_admin (self->answers, pending, command, msg);
+        else
         if (streq (command, "OK") && pending->kind == ZG_PENDING_TASK) {
             zframe_t *map = zmsg_pop (msg);
             zg_gw_answers_map (self->answers, pending, "task_state", map);
@@ -698,12 +719,14 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
     int64_t wait = 0;
     json_object *data = NULL;
     int has_priority = zg_gw_answers_int_field (body, "priority", &options.priority);
-    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0
+    int has_ttl = zg_gw_answers_int_field (body, "ttl", &options.ttl);
+    if (!json_object_object_get_ex (body, "data", &data) || has_priority < 0 || has_ttl < 0
     ||  zg_gw_answers_int_field (body, "wait", &wait) < 0
     ||  wait < 0 || wait > self->settings->queues_max_reply_timeout) {
         //  wait is bounded before it is added to the HTTP timeout
         char message [128];
-        snprintf (message, sizeof message, "the body needs data; priority is an integer, wait 0 to %" PRId64 " ms",
+        snprintf (message, sizeof message, "the body needs data; priority and ttl are integers, wait 0 to %" PRId64
+                  " ms",
                   self->settings->queues_max_reply_timeout);
         zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, message);
         json_object_put (body);
@@ -712,6 +735,7 @@ zg_gw_queues_http_send (zg_gw_queues_t *self, zg_http_t *http, const char *queue
     //  wait is the reply timeout of a producer that waits for the reply
     options.reply = wait > 0;
     options.has_priority = has_priority > 0;
+    options.has_ttl = has_ttl > 0;
     options.has_timeout = wait > 0;
     options.timeout = wait;
     zframe_t *payload = zg_gw_answers_data_frame (body);
@@ -817,6 +841,7 @@ zg_gw_queues_test (bool verbose)
         "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":\"soon\"}",
         "{\"queue\":\"jobs\"}",
         "{\"queue\":\"jobs\",\"data\":1,\"ack-timeout\":1000}",
+        "{\"queue\":\"jobs\",\"data\":1,\"ttl\":\"an hour\"}",
         NULL
     };
     for (int index = 0; refused [index]; index++) {
@@ -828,12 +853,12 @@ zg_gw_queues_test (bool verbose)
     zg_gw_queues_ack (queues, session, request, NULL);
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (counters->errors == 5 && session->queue_count == 5);
+    assert (counters->errors == 6 && session->queue_count == 6);
     //  A prefetch the actor would refuse is refused before any ok
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":11}");
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (counters->errors == 6 && session->queue_names == 0);
+    assert (counters->errors == 7 && session->queue_names == 0);
     //  A REST wait is range-checked before it is added to the HTTP timeout
     zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/queues/q");
     const char *body = "{\"data\":1,\"wait\":9223372036854775807}";
@@ -855,12 +880,12 @@ zg_gw_queues_test (bool verbose)
     request = json_tokener_parse ("{\"queue\":\"jobs\",\"prefetch\":1}");
     zg_gw_queues_consume (queues, session, request, NULL);
     json_object_put (request);
-    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 7);
-    request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000}");
+    assert (zg_gw_queues_workers (queues) == 1 && session->queue_count == 8);
+    request = json_tokener_parse ("{\"queue\":\"jobs\",\"data\":{\"n\":1},\"ack-timeout\":1000,\"ttl\":60000}");
     zg_gw_queues_send (queues, session, request, NULL);
     json_object_put (request);
     s_test_drain_until (queues, &counters->out [ZG_QUEUES], 1);
-    assert (counters->errors == 6);
+    assert (counters->errors == 7);
 
     //  HTTP: an unknown task's state is a 404, once the actor answers
     http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_GET, "/api/tasks/none");

@@ -63,6 +63,13 @@ void
 size_t
     zg_gw_queues_workers (zg_gw_queues_t *self);
 
+//  An admin's request (zg_gw_admin): [command][gateway req][fields] to the
+//  queues actor, answered to HTTP transaction http_id (zg_gw_answers_admin);
+//  -1 if the queues actor is not reachable now
+int
+    zg_gw_queues_admin (zg_gw_queues_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                        zmsg_t **fields_p);
+
 //  send op without a room: a producer's task
 zg_gw_queues_op_fn
     zg_gw_queues_send;

@@ -140,6 +140,16 @@ s_self_rooms_request (zg_gw_rooms_t *self, zg_pending_kind_t kind, uint64_t owne
     return zg_gw_answers_request (self->answers, self->linked? self->rooms: NULL, command, &pending, fields_p);
 }
 
+//  --------------------------------------------------------------------------
+//  An admin's request
+
+int
+zg_gw_rooms_admin (zg_gw_rooms_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                   zmsg_t **fields_p)
+{
+    return s_self_rooms_request (self, kind, http_id, true, NULL, fields_p, command);
+}
+
 //  True if the session has a rooms client id; if it has none yet, the
 //  request waits for it (op serves it then; a HELLO asks for the id if
 //  none is asked yet) and false is returned
@@ -489,6 +499,9 @@ s_self_room_answer (zg_gw_rooms_t *self, zg_pending_request_t *pending, const ch
 {
     if (pending->kind == ZG_PENDING_HELLO)
         s_self_room_hello (self, pending, command, msg);
+    else
+    if (pending->kind == ZG_PENDING_ADMIN_LIST || pending->kind == ZG_PENDING_ADMIN_DELETE)
+        zg_gw_answers_admin (self->answers, pending, command, msg);
     else
     if (streq (command, "ERROR"))
         zg_gw_answers_native_error (self->answers, pending, msg);

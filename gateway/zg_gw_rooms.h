@@ -63,6 +63,12 @@ size_t
 //  (gateway/room-proxy)
 void
     zg_gw_rooms_tick (zg_gw_rooms_t *self);
+//  An admin's request (zg_gw_admin): [command][gateway req][fields] to the
+//  rooms actor, answered to HTTP transaction http_id (zg_gw_answers_admin);
+//  -1 if the rooms actor is not reachable now
+int
+    zg_gw_rooms_admin (zg_gw_rooms_t *self, const char *command, zg_pending_kind_t kind, uint64_t http_id,
+                       zmsg_t **fields_p);
 
 //  join op: the session joins a room as a member (or observer)
 zg_gw_rooms_op_fn

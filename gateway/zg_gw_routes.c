@@ -12,6 +12,7 @@
 #include "zg_metrics.h"
 #include "zg_gw_status.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_admin.h"
 
 //  Longest web req string
 #define ZG_GW_ROUTES_MAX_REQ 64
@@ -22,6 +23,7 @@ struct _zg_gw_routes_t {
     zg_gw_queues_t *queues;         //  The queues bridge
     zg_gw_rooms_t *rooms;           //  The rooms bridge
     zg_gw_guard_t *guard;           //  Who may do what
+    zg_gw_admin_t *admin;           //  The admin API
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_metrics_t *metrics;          //  HTTP request series
     zhashx_t *peer_stats;           //  Actor name -> its STATS JSON text
@@ -48,6 +50,7 @@ zg_gw_routes_new (zg_gw_answers_t *answers, zg_gw_topics_t *topics, zg_gw_queues
     self->queues = queues;
     self->rooms = rooms;
     self->guard = guard;
+    self->admin = zg_gw_admin_new (answers, topics, queues, rooms);
     self->counters = zg_gw_answers_counters (answers);
     self->metrics = zg_metrics_new ();
     self->peer_stats = zhashx_new ();
@@ -65,6 +68,7 @@ zg_gw_routes_destroy (zg_gw_routes_t **self_p)
     zg_gw_routes_t *self = *self_p;
     if (self) {
         zg_metrics_destroy (&self->metrics);
+        zg_gw_admin_destroy (&self->admin);
         zhashx_destroy (&self->peer_stats);
         free (self);
         *self_p = NULL;
@@ -312,6 +316,19 @@ s_http_ws_only (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 //  ==========================================================================
 //  HTTP requests
 
+//  The admin API (zg_gw_admin): lists and deletions
+static void
+s_http_admin_list (zg_gw_routes_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_admin_list (self->admin, http, param);
+}
+
+static void
+s_http_admin_delete (zg_gw_routes_t *self, zg_http_t *http, const char *param)
+{
+    zg_gw_admin_delete (self->admin, http, param);
+}
+
 //  A route: a path with at most one {} segment, its method, and what serves
 //  it: one bridge, or this class
 typedef struct {
@@ -355,6 +372,12 @@ static const s_route_t s_routes [] = {
     { "/api/rooms/{}", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", NULL } },
     { "/api/rooms", ZG_HTTP_GET, NULL, NULL, zg_gw_rooms_http_query, NULL, { "rooms", "peek", "" } },
     { "/ws", ZG_HTTP_GET, NULL, NULL, NULL, s_http_ws_only, { NULL } },
+    { "/api/admin/queues", ZG_HTTP_GET, NULL, NULL, NULL, s_http_admin_list, { "admin", NULL, "" } },
+    { "/api/admin/queues/{}", ZG_HTTP_DELETE, NULL, NULL, NULL, s_http_admin_delete, { "admin", NULL, "" } },
+    { "/api/admin/rooms", ZG_HTTP_GET, NULL, NULL, NULL, s_http_admin_list, { "admin", NULL, "" } },
+    { "/api/admin/rooms/{}", ZG_HTTP_DELETE, NULL, NULL, NULL, s_http_admin_delete, { "admin", NULL, "" } },
+    { "/api/admin/pull", ZG_HTTP_GET, NULL, NULL, NULL, s_http_admin_list, { "admin", NULL, "" } },
+    { "/api/admin/pull/{}", ZG_HTTP_DELETE, NULL, NULL, NULL, s_http_admin_delete, { "admin", NULL, "" } },
     { NULL }
 };
 

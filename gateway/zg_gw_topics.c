@@ -164,6 +164,7 @@ zg_gw_topics_configure (zg_gw_topics_t *self)
 {
     zg_pull_set_limits (self->pull, (size_t) self->settings->pull_buffer_size,
                         (size_t) self->settings->max_pull_subscribers, self->settings->pull_idle_timeout);
+    zg_pull_set_holder_limit (self->pull, self->settings->max_pull_subscribers_per_address);
     if ((size_t) self->settings->max_topic_size + 1 > self->topic_key_size) {
         self->topic_key_size = (size_t) self->settings->max_topic_size + 1;
         self->topic_key = (char *) realloc (self->topic_key, self->topic_key_size);
@@ -252,6 +253,26 @@ zg_gw_topics_tick (zg_gw_topics_t *self, int64_t now)
     if (zlistx_size (self->waiters) && now - self->probe_time >= ZG_GW_TOPICS_PROBE_RETRY)
         s_self_publish_probe (self);
     zg_gw_history_tick (self->history, now);
+}
+
+//  --------------------------------------------------------------------------
+//  An admin's view of the pull subscribers, and their deletion
+
+json_object *
+zg_gw_topics_pull_list (zg_gw_topics_t *self, size_t limit)
+{
+    return zg_pull_list (self->pull, zclock_mono (), limit);
+}
+
+bool
+zg_gw_topics_pull_remove (zg_gw_topics_t *self, const char *id)
+{
+    char *subject = zg_pull_remove (self->pull, id);
+    if (!subject)
+        return false;
+    zg_topicmap_release (self->topicmap, subject);
+    zstr_free (&subject);
+    return true;
 }
 
 //  ==========================================================================
@@ -794,9 +815,12 @@ zg_gw_topics_http_subscribe (zg_gw_topics_t *self, zg_http_t *http, const char *
     json_object *body = s_self_subject_body (self, http, &subject, NULL, NULL, NULL);
     if (!body)
         return;
-    const char *id = zg_pull_subscribe (self->pull, subject);
+    char *holder = zg_gw_answers_http_holder (http);
+    const char *id = zg_pull_subscribe (self->pull, subject, holder);
+    zstr_free (&holder);
     if (!id)
-        zg_http_reply_message (http, ZG_ERR_TOO_MANY, "too many subscribers");
+        zg_http_reply_message (http, ZG_ERR_TOO_MANY, "too many subscribers (max-pull-subscribers, or from this "
+                               "address max-pull-subscribers-per-address)");
     else {
         json_object *answer = json_object_new_object ();
         json_object_object_add (answer, "id", json_object_new_string (id));

@@ -114,6 +114,14 @@ zg_gw_topics_route_fn
 //  their subscribers to
 zg_gw_presence_t *
     zg_gw_topics_presence (zg_gw_topics_t *self);
+//  The pull subscribers, for an admin (zg_gw_admin): a json-c array (the
+//  caller puts it), at most limit of them
+json_object *
+    zg_gw_topics_pull_list (zg_gw_topics_t *self, size_t limit);
+
+//  An admin deletes pull subscriber id; false if there is none
+bool
+    zg_gw_topics_pull_remove (zg_gw_topics_t *self, const char *id);
 
 //  Self test of this class
 void

@@ -195,7 +195,7 @@ s_add_cors_headers (zg_http_t *self, byte **cursor, byte *end)
     if (!self->allow_origin)
         return 0;
     static const char *headers [][2] = {
-        { "access-control-allow-methods:", "GET, POST, OPTIONS" },
+        { "access-control-allow-methods:", "GET, POST, DELETE, OPTIONS" },
         { "access-control-allow-headers:", "authorization, content-type" },
         { "access-control-max-age:", "600" },
         { "vary:", "Origin" },

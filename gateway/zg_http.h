@@ -22,7 +22,8 @@ typedef enum {
     ZG_HTTP_GET,
     ZG_HTTP_POST,
     ZG_HTTP_OPTIONS,                //  A CORS preflight
-    ZG_HTTP_OTHER                   //  PUT, DELETE, PATCH, HEAD, ...
+    ZG_HTTP_DELETE,                 //  The admin API's deletions
+    ZG_HTTP_OTHER                   //  PUT, PATCH, HEAD, ...
 } zg_http_method_t;
 
 typedef struct {

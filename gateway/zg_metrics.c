@@ -165,6 +165,7 @@ static const s_family_t s_families [] = {
     S_QUEUE ("zgate_queue_done_total", "counter", "done", 1, "Tasks done."),
     S_QUEUE ("zgate_queue_failed_total", "counter", "failed", 1, "Tasks failed."),
     S_QUEUE ("zgate_queue_dead_total", "counter", "dead", 1, "Tasks moved to dead letters."),
+    S_QUEUE ("zgate_queue_expired_total", "counter", "expired", 1, "Tasks that waited their ttl out."),
     S_QUEUE ("zgate_queue_redelivered_total", "counter", "redelivered", 1, "Tasks delivered again."),
     S_PLAIN ("zgate_queues_workers", "gauge", "queues", "workers", 1, "Workers connected."),
     S_PLAIN ("zgate_queues_tasks", "gauge", "queues", "tasks", 1, "Tasks the queues actor keeps."),

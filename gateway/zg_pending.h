@@ -30,7 +30,9 @@ typedef enum {
     ZG_PENDING_ROOM_OOB,            //  OOB: ok with count
     ZG_PENDING_PEEK,                //  PEEK: the map
     ZG_PENDING_STATE,               //  STATE: the map
-    ZG_PENDING_METRICS              //  METRICS: the map
+    ZG_PENDING_METRICS,             //  METRICS: the map
+    ZG_PENDING_ADMIN_LIST,          //  An admin's list (STATS, METRICS): the map (zg_gw_admin)
+    ZG_PENDING_ADMIN_DELETE         //  An admin's DELETE: ok with the messages dropped
 } zg_pending_kind_t;
 
 //  One request waiting for its answer

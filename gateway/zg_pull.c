@@ -13,10 +13,12 @@
 
 #include "zg_classes.h"
 #include "zg_pull.h"
+#include "zg_slots.h"
 
 typedef struct {
     char *id;                       //  Canonical UUID
     char *subject;                  //  Exact subject
+    char *holder;                   //  Its slot's holder (zg_slots), or NULL
     zlistx_t *buffer;               //  zchunk_t messages, oldest first
     int64_t bytes;                  //  Bytes buffered, charged to the memory budget
     size_t reserved;                //  Messages published, not yet delivered
@@ -28,6 +30,8 @@ struct _zg_pull_t {
     zhashx_t *by_subject;           //  subject -> zlistx_t of s_subscriber_t
     size_t buffer_size;             //  Messages per buffer
     size_t max_subscribers;         //  Subscribers in all
+    zg_slots_t *slots;              //  Subscribers per holder
+    int64_t max_per_holder;         //  Of them, per holder
     int64_t idle_timeout;           //  ms without fetch before forgetting
     uint64_t delivered;             //  Messages buffered
     uint64_t dropped;               //  Messages dropped for full buffers
@@ -41,6 +45,7 @@ s_subscriber_destroy (s_subscriber_t **self_p)
         zg_budget_release (zg_budget_process (), &self->bytes, (size_t) self->bytes);
         free (self->id);
         free (self->subject);
+        free (self->holder);
         zlistx_destroy (&self->buffer);
         free (self);
         *self_p = NULL;
@@ -62,6 +67,8 @@ zg_pull_new (void)
     self->buffer_size = 10;
     self->max_subscribers = 10000;
     self->idle_timeout = 600000;
+    self->slots = zg_slots_new ();
+    self->max_per_holder = INT64_MAX;
     return self;
 }
 
@@ -76,6 +83,7 @@ zg_pull_destroy (zg_pull_t **self_p)
     if (self) {
         zhashx_destroy (&self->by_subject);
         zhashx_destroy (&self->by_id);
+        zg_slots_destroy (&self->slots);
         free (self);
         *self_p = NULL;
     }
@@ -94,13 +102,24 @@ zg_pull_set_limits (zg_pull_t *self, size_t buffer_size, size_t max_subscribers,
 }
 
 //  --------------------------------------------------------------------------
+//  Set the limit per holder
+
+void
+zg_pull_set_holder_limit (zg_pull_t *self, int64_t max_per_holder)
+{
+    assert (self);
+    self->max_per_holder = max_per_holder;
+}
+
+//  --------------------------------------------------------------------------
 //  Add a subscriber to subject
 
 const char *
-zg_pull_subscribe (zg_pull_t *self, const char *subject)
+zg_pull_subscribe (zg_pull_t *self, const char *subject, const char *holder)
 {
     assert (self);
-    if (zhashx_size (self->by_id) >= self->max_subscribers)
+    if (zhashx_size (self->by_id) >= self->max_subscribers
+    ||  (holder && !zg_slots_take (self->slots, holder, self->max_per_holder)))
         return NULL;
     s_subscriber_t *subscriber = (s_subscriber_t *) zmalloc (sizeof (s_subscriber_t));
     assert (subscriber);
@@ -108,6 +127,7 @@ zg_pull_subscribe (zg_pull_t *self, const char *subject)
     subscriber->id = strdup (zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
     subscriber->subject = strdup (subject);
+    subscriber->holder = holder? strdup (holder): NULL;
     subscriber->buffer = zlistx_new ();
     zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
     subscriber->last_fetch = zclock_mono ();
@@ -202,6 +222,21 @@ zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t 
 }
 
 //  --------------------------------------------------------------------------
+//  Forget a subscriber: out of its subject's list and its holder's slots
+
+static void
+s_remove (zg_pull_t *self, s_subscriber_t *subscriber)
+{
+    zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subscriber->subject);
+    zlistx_delete (list, zlistx_find (list, subscriber));
+    if (zlistx_size (list) == 0)
+        zhashx_delete (self->by_subject, subscriber->subject);
+    if (subscriber->holder)
+        zg_slots_give (self->slots, subscriber->holder);
+    zhashx_delete (self->by_id, subscriber->id);
+}
+
+//  --------------------------------------------------------------------------
 //  Forget subscribers idle since before now - idle_timeout
 
 zlistx_t *
@@ -220,14 +255,48 @@ zg_pull_expire (zg_pull_t *self, int64_t now)
             zlistx_set_destructor (subjects, (zlistx_destructor_fn *) zstr_free);
         }
         zlistx_add_end (subjects, strdup (subscriber->subject));
-        zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subscriber->subject);
-        zlistx_delete (list, zlistx_find (list, subscriber));
-        if (zlistx_size (list) == 0)
-            zhashx_delete (self->by_subject, subscriber->subject);
-        zhashx_delete (self->by_id, subscriber->id);
+        s_remove (self, subscriber);
     }
     zlistx_destroy (&expired);
     return subjects;
+}
+
+//  --------------------------------------------------------------------------
+//  Forget subscriber id
+
+char *
+zg_pull_remove (zg_pull_t *self, const char *id)
+{
+    assert (self && id);
+    s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_lookup (self->by_id, id);
+    if (!subscriber)
+        return NULL;
+    char *subject = strdup (subscriber->subject);
+    s_remove (self, subscriber);
+    return subject;
+}
+
+//  --------------------------------------------------------------------------
+//  The subscribers as JSON
+
+json_object *
+zg_pull_list (zg_pull_t *self, int64_t now, size_t limit)
+{
+    assert (self);
+    json_object *list = json_object_new_array ();
+    for (s_subscriber_t *subscriber = (s_subscriber_t *) zhashx_first (self->by_id);
+         subscriber && json_object_array_length (list) < limit;
+         subscriber = (s_subscriber_t *) zhashx_next (self->by_id)) {
+        json_object *item = json_object_new_object ();
+        json_object_object_add (item, "id", json_object_new_string (subscriber->id));
+        //  Subjects came in JSON bodies: they are valid UTF-8
+        json_object_object_add (item, "subject", json_object_new_string (subscriber->subject));
+        json_object_object_add (item, "holder", subscriber->holder? json_object_new_string (subscriber->holder): NULL);
+        json_object_object_add (item, "buffered", json_object_new_uint64 (zlistx_size (subscriber->buffer)));
+        json_object_object_add (item, "idle_ms", json_object_new_int64 (now - subscriber->last_fetch));
+        json_object_array_add (list, item);
+    }
+    return list;
 }
 
 //  --------------------------------------------------------------------------
@@ -251,11 +320,14 @@ zg_pull_test (bool verbose)
     //  @selftest
     zg_pull_t *pull = zg_pull_new ();
     zg_pull_set_limits (pull, 2, 3, 1000);
-    char *first = strdup (zg_pull_subscribe (pull, "a.b"));
-    char *second = strdup (zg_pull_subscribe (pull, "a.b"));
+    zg_pull_set_holder_limit (pull, 2);
+    char *first = strdup (zg_pull_subscribe (pull, "a.b", "connection:1"));
+    char *second = strdup (zg_pull_subscribe (pull, "a.b", "connection:1"));
     assert (strneq (first, second) && strlen (first) == 36);
-    assert (zg_pull_subscribe (pull, "other"));
-    assert (!zg_pull_subscribe (pull, "full"));
+    //  One holder has its share; the others are left the rest
+    assert (!zg_pull_subscribe (pull, "other", "connection:1"));
+    assert (zg_pull_subscribe (pull, "other", NULL));
+    assert (!zg_pull_subscribe (pull, "full", "connection:2"));
     assert (zg_pull_subscribers (pull, "a.b") == 2);
     assert (zg_pull_subscribers (pull, "a") == 0);
 
@@ -304,6 +376,18 @@ zg_pull_test (bool verbose)
     zlistx_destroy (&subjects);
     assert (zg_pull_subscribers (pull, "a.b") == 0);
     assert (!zg_pull_fetch (pull, "a.b", second));
+    //  They gave their holder's slots back; an admin lists and removes
+    const char *again = zg_pull_subscribe (pull, "again", "connection:1");
+    assert (again);
+    json_object *list = zg_pull_list (pull, zclock_mono (), 10);
+    assert (json_object_array_length (list) == 1);
+    json_object *item = json_object_array_get_idx (list, 0);
+    assert (streq (json_object_get_string (json_object_object_get (item, "holder")), "connection:1"));
+    json_object_put (list);
+    char *subject = zg_pull_remove (pull, again);
+    assert (subject && streq (subject, "again") && !zg_pull_remove (pull, "none"));
+    zstr_free (&subject);
+    assert (zg_pull_subscribers (pull, "again") == 0);
     assert (zg_budget_used (zg_budget_process ()) == used);
     free (first);
     free (second);

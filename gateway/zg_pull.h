@@ -31,9 +31,15 @@ void
 void
     zg_pull_set_limits (zg_pull_t *self, size_t buffer_size, size_t max_subscribers, int64_t idle_timeout);
 
-//  Add a subscriber to subject; returns its id, or NULL past max_subscribers
+//  Set how many subscribers one holder (a client address) may have
+void
+    zg_pull_set_holder_limit (zg_pull_t *self, int64_t max_per_holder);
+
+//  Add a subscriber to subject for a holder (zg_slots' key, or NULL for no
+//  holder limit); returns its id, or NULL past max_subscribers or the
+//  holder's limit
 const char *
-    zg_pull_subscribe (zg_pull_t *self, const char *subject);
+    zg_pull_subscribe (zg_pull_t *self, const char *subject, const char *holder);
 
 //  Take everything buffered for subscriber id of subject, oldest first, as a
 //  list of zchunk_t the caller destroys; NULL if there is no such subscriber
@@ -62,6 +68,16 @@ void
 //  subject of each one forgotten (the caller destroys the list), or NULL
 zlistx_t *
     zg_pull_expire (zg_pull_t *self, int64_t now);
+
+//  Forget subscriber id (an admin deletes it); returns its subject (the
+//  caller frees it), or NULL if there is no such subscriber
+char *
+    zg_pull_remove (zg_pull_t *self, const char *id);
+
+//  The subscribers as a json-c array (the caller puts it), at most limit of
+//  them: [{"id", "subject", "holder", "buffered", "idle_ms"}]
+json_object *
+    zg_pull_list (zg_pull_t *self, int64_t now, size_t limit);
 
 //  Counters: messages buffered, dropped for full buffers, subscribers now
 void

@@ -71,6 +71,24 @@ zg_mpjson_unpack (const void *data, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  An integer field of a msgpack map
+
+int64_t
+zg_mpjson_map_int (zframe_t *frame, const char *key)
+{
+    assert (frame);
+    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
+    assert (map && json_object_is_type (map, json_type_object));
+    json_object *item;
+    int64_t value = -1;
+    if (json_object_object_get_ex (map, key, &item))
+        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
+                                                           : json_object_get_int64 (item);
+    json_object_put (map);
+    return value;
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void
@@ -104,6 +122,11 @@ zg_mpjson_test (bool verbose)
     back = zg_mpjson_unpack (scalars, sizeof scalars - 1);
     assert (streq (json_object_to_json_string_ext (back, JSON_C_TO_STRING_PLAIN), "[true,1.5,\"z\"]"));
     json_object_put (back);
+    //  A map's fields: an integer, an array's length, a missing key
+    zframe_t *frame = zframe_new (buffer.data, buffer.size);
+    assert (zg_mpjson_map_int (frame, "a") == 1 && zg_mpjson_map_int (frame, "b") == 2);
+    assert (zg_mpjson_map_int (frame, "z") == -1);
+    zframe_destroy (&frame);
     msgpack_sbuffer_destroy (&buffer);
     printf ("OK\n");
 }

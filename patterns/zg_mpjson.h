@@ -11,6 +11,7 @@
 #ifndef ZG_MPJSON_H_INCLUDED
 #define ZG_MPJSON_H_INCLUDED
 
+#include <czmq.h>
 #include <json-c/json.h>
 #include <msgpack.h>
 
@@ -23,6 +24,11 @@ extern "C" {
 //  not a string
 json_object *
     zg_mpjson_unpack (const void *data, size_t size);
+
+//  An integer field of the msgpack map in a frame (an array field's
+//  length), -1 if the map has no such key; asserts that it is a map
+int64_t
+    zg_mpjson_map_int (zframe_t *frame, const char *key);
 
 //  Self test of this class
 void

@@ -20,6 +20,7 @@
 #include "zg_qrecent.h"
 #include "zg_qdurable.h"
 #include "zg_qbytes.h"
+#include "zg_qexpiry.h"
 #include "zg_qtest.h"
 
 struct _zg_qcore_t {
@@ -201,6 +202,7 @@ s_deliver (zg_qcore_t *self, zg_qworker_t *worker, zg_task_t *task)
     task->worker = worker;
     task->attempt++;
     task->started = self->wall;
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_TTL_TIMER);
     zg_qdurable_deliver (self->durable, task);
     queue->in_progress++;
     zg_tasks_set_timer (self->tasks, task, ZG_TASKS_ACK_TIMER, self->now + task->ack_timeout);
@@ -364,7 +366,7 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
     zg_taskq_t *queue = task->queue;
     queue->dead++;
     char reason [ZG_WIRE_REASON_SIZE];
-    zg_wire_reason (reason, "is dead after %u deliveries", task->attempt);
+    zg_qexpiry_reason (task, reason);
     s_send_error (self, task, ZG_ERR_GONE, reason);
     zg_taskq_t *dead_letters = NULL;
     char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
@@ -380,6 +382,7 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
         s_assign_queue (self, task, dead_letters);
         zg_taskq_push (dead_letters, task, false);
         task->state = ZG_TASK_DEAD;
+        zg_qexpiry_start (self->tasks, task, task->ttl, self->now, self->wall);
         zg_qdurable_dead_letter (self->durable, task);
         dead_letters->sent++;
         s_dispatch (self, dead_letters);
@@ -407,6 +410,7 @@ s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
         queue->redelivered++;
         zg_qdurable_requeue (self->durable, task);
         zg_taskq_push (queue, task, !at_tail);
+        zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
     }
 }
 
@@ -548,6 +552,7 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
         task = s_scatter (self, queue, submit);
     else {
         task = s_create (self, queue, submit, options->reply);
+        zg_qexpiry_start (self->tasks, task, options->ttl, self->now, self->wall);
         zmq_msg_move (&task->payload, submit->payload);
         if (zg_qdurable_create (self->durable, task)) {
             *code = ZG_ERR_STORAGE;
@@ -604,8 +609,21 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
     if (record->state != ZG_TASK_IN_PROGRESS) {
         zg_taskq_push (task->queue, task, false);
         task->state = record->state;        //  Dead, in a dead-letter queue
+        zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
     }
     return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Transition: a waiting task is dropped with its queue (zg_qadmin)
+
+void
+zg_qcore_drop (zg_qcore_t *self, zg_task_t *task)
+{
+    assert (self && task && task->queue->waiting > 0 && !task->worker);
+    zg_taskq_remove (task->queue, task);
+    s_send_error (self, task, ZG_ERR_GONE, "is deleted with its queue");
+    s_forget (self, task);
 }
 
 //  --------------------------------------------------------------------------
@@ -810,6 +828,8 @@ zg_qcore_expire (zg_qcore_t *self)
     //  An unanswered delivery counts as a nack
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_ACK_TIMER, self->now)))
         zg_qcore_nack (self, task, false);
+    while ((task = zg_qexpiry_due (self->tasks, self->now)))
+        s_kill (self, task);
     while ((task = zg_tasks_expired (self->tasks, ZG_TASKS_REPLY_TIMER, self->now)))
         if (!task->scatter)
             s_send_error (self, task, ZG_ERR_TIMEOUT, "timed out waiting for its reply");
@@ -836,6 +856,7 @@ zg_qcore_next_deadline (zg_qcore_t *self)
     int64_t deadlines [] = {
         zg_tasks_next_deadline (self->tasks, ZG_TASKS_ACK_TIMER),
         zg_tasks_next_deadline (self->tasks, ZG_TASKS_REPLY_TIMER),
+        zg_tasks_next_deadline (self->tasks, ZG_TASKS_TTL_TIMER),
         zg_qworkers_next_deadline (self->registry, self->settings->worker_timeout),
         self->finished.head? self->finished.head->expires: INT64_MAX
     };

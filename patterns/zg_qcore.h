@@ -88,6 +88,11 @@ zg_task_t *
 void
     zg_qcore_take_back (zg_qcore_t *self, zg_task_t *task);
 
+//  Drop a waiting task (its queue is deleted, zg_qadmin): its producer, if
+//  it waits for the outcome, gets ERROR 410, and the task is forgotten
+void
+    zg_qcore_drop (zg_qcore_t *self, zg_task_t *task);
+
 //  The task with this id, or NULL; no side effects
 zg_task_t *
     zg_qcore_task (zg_qcore_t *self, uint64_t id);

@@ -9,6 +9,7 @@
 
 #include "zg_classes.h"
 #include "zg_qdurable.h"
+#include "zg_qtest.h"
 #include "zg_taskq.h"
 #include "zg_qcore.h"
 #include "zg_dirlock.h"
@@ -111,6 +112,10 @@ zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
     task->started = record->started;
     task->finished = record->finished;
     task->ack_timeout = record->ack_timeout;
+    //  A waiting task's end of wait is a wall clock time, so it survives a
+    //  restart; its time to live was counted from its creation
+    task->ttl_expires = record->finished? 0: record->expires;
+    task->ttl = task->ttl_expires? task->ttl_expires - record->created: 0;
     task->state = record->state;
     zmq_msg_t *data = record->finished? &task->result: &task->payload;
     size_t size = record->finished? record->result_size: record->payload_size;
@@ -149,6 +154,7 @@ zg_qdurable_create (zg_qdurable_t *self, const zg_task_t *task)
         .priority = task->priority,
         .created = task->created,
         .ack_timeout = (uint32_t) task->ack_timeout,
+        .expires = task->ttl_expires,
         .payload = zmq_msg_data ((zmq_msg_t *) &task->payload),
         .payload_size = zmq_msg_size ((zmq_msg_t *) &task->payload)
     };
@@ -182,7 +188,8 @@ void
 zg_qdurable_dead_letter (zg_qdurable_t *self, const zg_task_t *task)
 {
     if (self && s_stored (task))
-        zg_qstore_dead_letter (self->store, task->id, task->queue->name, strlen (task->queue->name));
+        zg_qstore_dead_letter (self->store, task->id, task->queue->name, strlen (task->queue->name),
+                               task->ttl_expires);
 }
 
 //  --------------------------------------------------------------------------
@@ -372,6 +379,27 @@ zg_qdurable_test (bool verbose)
     assert (zg_qdurable_commit (durable) == 0);
     core = s_test_restart (&core, &durable, dir, &settings);
     assert (zg_qcore_task (core, last) && zg_qcore_queue (core, "big", false)->waiting == last - 6);
+
+    //  A waiting task's end of wait is a wall clock time: after a restart
+    //  it expires when it would have, into the dead letters, and its new
+    //  end of wait there is kept too
+    zg_qoptions_t brief = { .timeout = 100000, .ack_timeout = 500, .ttl = 30000 };
+    char brief_text [ZG_TASKS_ID_SIZE + 1];
+    assert (zg_qtest_submit (core, "brief", false, &brief, brief_text) == 0);
+    uint64_t brief_id = strtoull (brief_text, NULL, 10);
+    int64_t ends = zg_qcore_task (core, brief_id)->ttl_expires;
+    assert (zg_qdurable_commit (durable) == 0);
+    core = s_test_restart (&core, &durable, dir, &settings);
+    assert (zg_qcore_task (core, brief_id)->ttl_expires == ends);
+    int64_t next = zg_qcore_next_deadline (core);
+    assert (next > zclock_mono () + 25000 && next <= zclock_mono () + 30000);
+    zg_qcore_set_clock (core, next, ends);
+    zg_qcore_expire (core);
+    assert (zg_qdurable_commit (durable) == 0);
+    core = s_test_restart (&core, &durable, dir, &settings);
+    zg_task_t *expired = zg_qcore_task (core, brief_id);
+    assert (expired->state == ZG_TASK_DEAD && streq (expired->queue->name, "brief.dead"));
+    assert (expired->ttl_expires == ends + 30000);
     zg_qcore_destroy (&core);
     zg_qdurable_destroy (&durable);
     assert (durable == NULL);

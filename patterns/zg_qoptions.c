@@ -43,6 +43,8 @@ static const zg_int_setting_t s_int_settings [] = {
     { "reply-timeout", offsetof (zg_qsettings_t, reply_timeout), 1, 86400000 },
     { "max-reply-timeout", offsetof (zg_qsettings_t, max_reply_timeout), 1, 86400000 },
     { "result-ttl", offsetof (zg_qsettings_t, result_ttl), 0, 86400000 },
+    { "task-ttl", offsetof (zg_qsettings_t, task_ttl), 0, INT32_MAX },
+    { "max-task-ttl", offsetof (zg_qsettings_t, max_task_ttl), 1, INT32_MAX },
     { "max-results", offsetof (zg_qsettings_t, max_results), 0, INT32_MAX },
     { "keep-input", offsetof (zg_qsettings_t, keep_input), 0, 1 },
     { "recent-size", offsetof (zg_qsettings_t, recent_size), 0, 10000 },
@@ -214,6 +216,11 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
         self->ack_timeout = number;
     }
     else
+    if (!ready && streq (key, "ttl")) {
+        valid = zg_mpreader_integer (reader, &number) && number >= 1 && number <= settings->max_task_ttl;
+        self->ttl = number;
+    }
+    else
     if (ready && streq (key, "prefetch")) {
         valid = zg_mpreader_integer (reader, &number) && number >= 1 && number <= settings->max_prefetch;
         self->prefetch = number;
@@ -245,7 +252,8 @@ zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const vo
     assert (self);
     assert (settings);
     *self = (zg_qoptions_t) {
-        .timeout = settings->reply_timeout, .ack_timeout = settings->ack_timeout, .prefetch = 1
+        .timeout = settings->reply_timeout, .ack_timeout = settings->ack_timeout, .ttl = -1,
+        .prefetch = 1
     };
     *code = ZG_ERR_BAD_REQUEST;
     if (size == 0)
@@ -353,7 +361,7 @@ zg_qoptions_test (bool verbose)
     char reason [ZG_WIRE_REASON_SIZE];
     assert (zg_qoptions_parse (&options, &settings, "", 0, false, &code, reason) == 0);
     assert (options.timeout == settings.reply_timeout && options.ack_timeout == settings.ack_timeout);
-    assert (options.prefetch == 1 && !options.reply && options.priority == 0);
+    assert (options.prefetch == 1 && !options.reply && options.priority == 0 && options.ttl == -1);
 
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
@@ -378,6 +386,19 @@ zg_qoptions_test (bool verbose)
     msgpack_pack_map (&packer, 1);
     msgpack_pack_str_with_body (&packer, "priority", 8);
     msgpack_pack_int (&packer, 4);
+    assert (s_test_parse (&options, &settings, &buffer, false) == ZG_ERR_BAD_REQUEST);
+    //  A ttl is 1 to max-task-ttl ms
+    msgpack_pack_map (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "ttl", 3);
+    msgpack_pack_int64 (&packer, settings.max_task_ttl);
+    assert (s_test_parse (&options, &settings, &buffer, false) == 0 && options.ttl == settings.max_task_ttl);
+    msgpack_pack_map (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "ttl", 3);
+    msgpack_pack_int64 (&packer, settings.max_task_ttl + 1);
+    assert (s_test_parse (&options, &settings, &buffer, false) == ZG_ERR_BAD_REQUEST);
+    msgpack_pack_map (&packer, 1);
+    msgpack_pack_str_with_body (&packer, "ttl", 3);
+    msgpack_pack_int (&packer, 0);
     assert (s_test_parse (&options, &settings, &buffer, false) == ZG_ERR_BAD_REQUEST);
     msgpack_pack_map (&packer, 1);
     msgpack_pack_str_with_body (&packer, "ack_timeout", 11);

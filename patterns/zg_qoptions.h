@@ -50,6 +50,8 @@ typedef struct {
     int64_t reply_timeout;          //  Default ms a producer waits for a reply
     int64_t max_reply_timeout;      //  Largest timeout option
     int64_t result_ttl;             //  Ms a finished task stays readable
+    int64_t task_ttl;               //  Default ms a task may wait, or 0 (zg_qexpiry)
+    int64_t max_task_ttl;           //  Largest ttl option
     int64_t max_results;            //  Finished tasks kept
     int64_t keep_input;             //  Finished tasks keep their input for GET
     int64_t recent_size;            //  Recently finished tasks in STATS
@@ -71,6 +73,8 @@ typedef struct {
     int64_t timeout;                //  Reply timeout, ms
     int64_t priority;               //  Task priority: higher first
     int64_t ack_timeout;            //  Ack timeout, ms
+    int64_t ttl;                    //  Time it may wait, ms, or 0 (zg_qexpiry); -1 if
+                                    //  not given: its queue's default (zg_qttl)
     int64_t prefetch;               //  READY: prefetch
     zg_qname_t *names;              //  READY: queues and commands, or NULL
     size_t name_count;              //  READY: number of names

@@ -55,7 +55,8 @@ typedef struct {
     int64_t created;                //  When it was sent
     int64_t started;                //  Last delivery, or 0
     int64_t finished;               //  Finished, or 0
-    int64_t expires;                //  When a finished task may be forgotten, or 0
+    int64_t expires;                //  Finished: when it may be forgotten; waiting or in
+                                    //  progress: when its time to live ends (zg_qexpiry); or 0
     uint32_t ack_timeout;           //  Ms a worker has to answer a delivery
     uint32_t reply_timeout;         //  Ms the producer waits for the outcome
     uint64_t group;                 //  Scatter copy: its group's id, else 0

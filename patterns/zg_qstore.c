@@ -454,7 +454,7 @@ zg_qstore_use_id (zg_qstore_t *self, uint64_t id)
 
 //  --------------------------------------------------------------------------
 //  Change a task's header: the state, and each other field of change that
-//  is set (attempt with started, queue, finished with expires)
+//  is set (attempt with started, queue with expires, finished with expires)
 
 static int
 s_update (zg_qstore_t *self, uint64_t id, const zg_qrecord_t *change)
@@ -471,6 +471,7 @@ s_update (zg_qstore_t *self, uint64_t id, const zg_qrecord_t *change)
     if (change->queue) {
         record.queue = change->queue;
         record.queue_size = change->queue_size;
+        record.expires = change->expires;
     }
     if (change->finished) {
         record.finished = change->finished;
@@ -505,10 +506,10 @@ zg_qstore_requeue (zg_qstore_t *self, uint64_t id)
 //  A task went to a dead-letter queue
 
 int
-zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size)
+zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size, int64_t expires)
 {
     assert (self && queue && queue_size > 0 && queue_size <= 255);
-    zg_qrecord_t change = { .state = ZG_TASK_DEAD, .queue = queue, .queue_size = queue_size };
+    zg_qrecord_t change = { .state = ZG_TASK_DEAD, .queue = queue, .queue_size = queue_size, .expires = expires };
     return s_update (self, id, &change);
 }
 
@@ -782,7 +783,7 @@ s_test_records (const char *dir)
     assert (zg_qstore_finish (self, 2, ZG_TASK_DONE, 6000, 66000, "TWO", 3) == 0);
     assert (zg_qstore_deliver (self, 3, 5, 5002) == 0);
     assert (zg_qstore_requeue (self, 3) == 0);
-    assert (zg_qstore_dead_letter (self, 3, "resize.dead", 11) == 0);
+    assert (zg_qstore_dead_letter (self, 3, "resize.dead", 11, 90000) == 0);
     zg_qrecord_t fourth = s_test_task (4, "jobs", "four");
     assert (zg_qstore_put (self, &fourth) == 0);
     assert (zg_qstore_delete (self, 4) == 0);
@@ -826,7 +827,8 @@ s_test_records (const char *dir)
     assert (streq (record [1].payload, "") && streq (record [1].result, "TWO"));
     assert (record [2].id == 3 && record [2].state == ZG_TASK_DEAD && record [2].attempt == 5);
     assert (record [2].flags == ZG_QRECORD_COMMAND && record [2].priority == 7);
-    assert (streq (record [2].queue, "resize.dead") && streq (record [2].payload, "800x600"));
+    assert (record [2].expires == 90000 && streq (record [2].queue, "resize.dead"));
+    assert (streq (record [2].payload, "800x600"));
 
     //  A callback can stop the load
     memset (&loaded, 0, sizeof loaded);

@@ -103,9 +103,10 @@ int
 int
     zg_qstore_requeue (zg_qstore_t *self, uint64_t id);
 
-//  A task went to a dead-letter queue: waiting there, state dead
+//  A task went to a dead-letter queue: waiting there, state dead, until
+//  expires (its time to live there, wall clock ms, or 0)
 int
-    zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size);
+    zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size, int64_t expires);
 
 //  A task finished (done, failed, dead): its payload goes, its result (may
 //  be empty) is kept until expires (wall clock ms)

@@ -192,6 +192,7 @@ s_queue_stats (zg_taskq_t *queue, int64_t wall)
     json_object_object_add (counters, "done", json_object_new_uint64 (queue->done));
     json_object_object_add (counters, "failed", json_object_new_uint64 (queue->failed));
     json_object_object_add (counters, "dead", json_object_new_uint64 (queue->dead));
+    json_object_object_add (counters, "expired", json_object_new_uint64 (queue->expired));
     json_object_object_add (counters, "redelivered", json_object_new_uint64 (queue->redelivered));
     json_object_object_add (counters, "workers", json_object_new_uint64 (queue->workers));
     json_object_object_add (counters, "oldest_waiting_ms", json_object_new_int64 (zg_taskq_oldest (queue, wall)));

@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qtest - the wire helpers of the queues actor's self test: options
-    frames, requests, expected answers and deliveries
+    frames, requests, expected answers and deliveries, and the dispatch
+    core's (zg_qcore) submit and outbox
 
     Test code only, kept out of zg_queues.c so that the actor stays one
     readable file; nothing but the self tests calls it.
@@ -121,6 +122,47 @@ zg_qtest_delivery (zsock_t *worker, const char *name, const char *payload)
     zframe_destroy (&meta);
     zmsg_destroy (&msg);
     return id;
+}
+
+//  --------------------------------------------------------------------------
+//  PING until a DELIVER comes; a worker declared dead elsewhere gets its
+//  task here only while it shows signs of life
+
+char *
+zg_qtest_ping_until_delivery (zsock_t *worker, const char *name, int timeout)
+{
+    int saved = zsock_rcvtimeo (worker);
+    zsock_set_rcvtimeo (worker, 50);
+    int64_t start = zclock_mono ();
+    char *id = NULL;
+    while (!id && zclock_mono () - start < timeout) {
+        zstr_sendx (worker, "PING", name, NULL);
+        zmsg_t *msg = zmsg_recv (worker);
+        if (msg && zmsg_size (msg) >= 3 && zframe_streq (zmsg_first (msg), "DELIVER")) {
+            zmsg_next (msg);                //  The worker's name
+            id = zframe_strdup (zmsg_next (msg));
+        }
+        zmsg_destroy (&msg);
+    }
+    zmsg_t *pong;
+    while ((pong = zmsg_recv (worker)))
+        zmsg_destroy (&pong);
+    zsock_set_rcvtimeo (worker, saved);
+    return id;
+}
+
+//  --------------------------------------------------------------------------
+//  GET a task and look for a text in its map
+
+void
+zg_qtest_get_contains (zsock_t *producer, const char *id, const char *text)
+{
+    zstr_sendx (producer, "GET", "g", id, NULL);
+    zmsg_t *answer = zg_qtest_expect (producer, "OK", "g", NULL);
+    zframe_t *map = zmsg_pop (answer);
+    assert (map && zg_qtest_contains (map, text));
+    zframe_destroy (&map);
+    zmsg_destroy (&answer);
 }
 
 //  --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qtest - the wire helpers of the queues actor's self test: options
-    frames, requests, expected answers and deliveries
+    frames, requests, expected answers and deliveries, and the dispatch
+    core's (zg_qcore) submit and outbox
 
     Test code only (zg_queues_test); each helper asserts what it expects.
     =========================================================================
@@ -40,6 +41,15 @@ void
 //  A DELIVER for worker name with this payload; returns its task id
 char *
     zg_qtest_delivery (zsock_t *worker, const char *name, const char *payload);
+
+//  PING as worker name until a DELIVER comes (within timeout ms), then
+//  drain the answers to the pings; returns its task id, or NULL
+char *
+    zg_qtest_ping_until_delivery (zsock_t *worker, const char *name, int timeout);
+
+//  GET task id from producer; asserts the answer's map contains text
+void
+    zg_qtest_get_contains (zsock_t *producer, const char *id, const char *text);
 
 //  Whether a frame contains a string
 bool

@@ -19,6 +19,8 @@
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
+#include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
 
@@ -38,6 +40,7 @@ typedef struct {
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
     zg_qdurable_t *durable;         //  The store the core journals to, or NULL
+    zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -78,6 +81,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_router_mandatory (self->workers, 1);
     self->core = zg_qcore_new (&self->settings);
     self->security = zg_security_new ();
+    self->ttls = zg_qttl_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -95,6 +99,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
     zg_qdurable_destroy (&self->durable);
+    zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -174,6 +179,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->workers, value, error, size);
     if (streq (key, "data-dir"))
         return s_self_open (self, value, error, size);
+    if (streq (key, "task-ttls"))
+        return zg_qttl_set (self->ttls, value, self->settings.max_task_ttl, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
@@ -309,6 +316,41 @@ s_quote (size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  OK with one field (a new task's id, what a DELETE dropped); in durable
+//  mode held until the pass's changes are on disk
+
+static void
+s_self_ok_durable (self_t *self, zg_wire_request_t *request, const char *field)
+{
+    zg_wire_part_t req = zg_wire_frame (request, 2);
+    if (self->durable && req.size)
+        zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, field);
+    else {
+        zg_wire_part_t parts [] = { zg_wire_str (field) };
+        s_self_ok (self, request, parts, 1);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A queue or command name of a request, checked and copied into text
+//  (ZG_QOPTIONS_NAME_MAX + 1 bytes, NUL ended); answers 413 or 400 and
+//  returns false if it is not a valid name
+
+static bool
+s_self_name (self_t *self, zg_wire_request_t *request, const char *name, size_t size, const char *what, char *text)
+{
+    if (!zg_qsettings_valid_name (&self->settings, name, size)) {
+        bool long_name = (int64_t) size > self->settings.max_name_size;
+        s_self_error (self, request, zg_wire_frame (request, 2), long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST,
+                      "invalid %s name '%.*s'", what, s_quote (size), name);
+        return false;
+    }
+    memcpy (text, name, size);
+    text [size] = 0;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
 //  With security on, a new task keeps its producer's identity: GET is the
 //  producer's (the durable store does not keep it across a restart)
 
@@ -337,15 +379,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     const char *slash = call? (const char *) memchr (name, '/', name_size): NULL;
     if (slash)
         name_size = (size_t) (slash - name);
-    if (!zg_qsettings_valid_name (&self->settings, name, name_size)) {
-        bool long_name = (int64_t) name_size > self->settings.max_name_size;
-        s_self_error (self, request, req, long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST, "invalid %s name '%.*s'",
-                      call? "command": "queue", s_quote (name_size), name);
-        return;
-    }
     char text [ZG_QOPTIONS_NAME_MAX + 1];
-    memcpy (text, name, name_size);
-    text [name_size] = 0;
+    if (!s_self_name (self, request, name, name_size, call? "command": "queue", text))
+        return;
     zg_qoptions_t options;
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
@@ -363,6 +399,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         s_self_error (self, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
                       self->settings.max_task_size);
     else {
+        //  A task that brings no ttl takes its queue's (task-ttls, task-ttl)
+        if (options.ttl < 0)
+            options.ttl = zg_qttl_lookup (self->ttls, text, self->settings.task_ttl);
         //  A command's payload is the line after the name and its slash
         zmq_msg_t rest;
         zmq_msg_init (&rest);
@@ -382,12 +421,7 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         if (!submitted)
             s_self_error (self, request, req, code, "%s", reason);
         else
-        if (self->durable && req.size)    //  OK once the pass is durable
-            zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, id);
-        else {
-            zg_wire_part_t parts [] = { zg_wire_str (id) };
-            s_self_ok (self, request, parts, 1);
-        }
+            s_self_ok_durable (self, request, id);
         zmq_msg_close (&rest);
     }
     zg_qoptions_clear (&options);
@@ -452,6 +486,31 @@ s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
     json_object_put (root);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
     s_self_ok (self, request, parts, 1);
+}
+
+//  --------------------------------------------------------------------------
+//  DELETE req queue options: an admin deletes a queue (zg_qadmin); the OK
+//  says how many waiting tasks were dropped
+
+static void
+s_producer_delete (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    char name [ZG_QOPTIONS_NAME_MAX + 1];
+    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
+                           "delete", "queues")
+    ||  !s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", name))
+        return;
+    uint64_t dropped;
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    char text [ZG_WIRE_NUMBER_SIZE];
+    if (zg_qadmin_delete (self->core, name, request->data [4], request->size [4], &dropped, &code, reason))
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+    else {
+        zg_wire_format_uint (dropped, text);
+        s_self_ok_durable (self, request, text);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -602,6 +661,7 @@ static const s_command_t s_producer_commands [] = {
     { "FINISH", 4, 5, s_producer_pull, "FINISH is [FINISH][req][id] or [FINISH][req][id][output]", false },
     { "RETRY", 4, 4, s_producer_pull, "RETRY is [RETRY][req][id]", false },
     { "STATS", 3, 3, s_producer_stats, "STATS is [STATS][req]", false },
+    { "DELETE", 5, 5, s_producer_delete, "DELETE is [DELETE][req][queue][options]", false },
     { "PING", 3, 3, s_producer_ping, "PING is [PING][req]", false },
     { NULL }
 };
@@ -863,19 +923,9 @@ zg_queues_test (bool verbose)
 
     //  FAIL is final; GET shows states, replies and reasons
     zstr_sendx (worker, "FAIL", "w1", third, "bad input", NULL);
-    zstr_sendx (producer, "GET", "g", third, NULL);
-    zmsg_t *answer = zg_qtest_expect (producer, "OK", "g", NULL);
-    zframe_t *map = zmsg_pop (answer);
-    assert (zg_qtest_contains (map, "failed"));
-    assert (zg_qtest_contains (map, "bad input"));
-    zframe_destroy (&map);
-    zmsg_destroy (&answer);
-    zstr_sendx (producer, "GET", "g", first, NULL);
-    answer = zg_qtest_expect (producer, "OK", "g", NULL);
-    map = zmsg_pop (answer);
-    assert (zg_qtest_contains (map, "ONE"));
-    zframe_destroy (&map);
-    zmsg_destroy (&answer);
+    zg_qtest_get_contains (producer, third, "failed");
+    zg_qtest_get_contains (producer, third, "bad input");
+    zg_qtest_get_contains (producer, first, "ONE");
 
     //  A silent worker is declared dead; its task goes to another worker
     assert (zg_actor_set (queues, "worker-timeout", "300", error, sizeof error) == 0);
@@ -883,30 +933,9 @@ zg_queues_test (bool verbose)
     zsock_set_rcvtimeo (other, 2000);
     zg_qtest_send_options (other, "READY", "w2", zg_qtest_options ("queues", "[jobs", NULL), NULL);
     zg_qtest_expect_done (other, "OK", "w2", NULL);
-    int64_t start = zclock_mono ();
-    char *moved = NULL;
-    while (!moved && zclock_mono () - start < 2000) {
-        zstr_sendx (other, "PING", "w2", NULL);
-        zsock_set_rcvtimeo (other, 50);
-        zmsg_t *msg = zmsg_recv (other);
-        if (msg) {
-            char *command = zmsg_popstr (msg);
-            if (streq (command, "DELIVER")) {
-                zstr_free (&command);
-                command = zmsg_popstr (msg);
-                moved = zmsg_popstr (msg);
-            }
-            zstr_free (&command);
-            zmsg_destroy (&msg);
-        }
-    }
+    char *moved = zg_qtest_ping_until_delivery (other, "w2", 2000);
     assert (moved && streq (moved, second));
     zstr_free (&moved);
-    //  Drain the answers to the pings
-    zmsg_t *pong;
-    while ((pong = zmsg_recv (other)))
-        zmsg_destroy (&pong);
-    zsock_set_rcvtimeo (other, 2000);
     assert (zg_actor_stat (queues, NULL, NULL, "workers") == 1);
     //  The rest of the test does not ping
     assert (zg_actor_set (queues, "worker-timeout", "10000", error, sizeof error) == 0);
@@ -952,16 +981,11 @@ zg_queues_test (bool verbose)
 
     //  STATS on the wire is a msgpack map
     zstr_sendx (producer, "STATS", "s", NULL);
-    answer = zg_qtest_expect (producer, "OK", "s", NULL);
-    map = zmsg_pop (answer);
+    zmsg_t *answer = zg_qtest_expect (producer, "OK", "s", NULL);
+    zframe_t *map = zmsg_pop (answer);
     assert (zg_qtest_contains (map, "jobs.dead"));
     zframe_destroy (&map);
     zmsg_destroy (&answer);
-    if (verbose) {
-        char *stats = zg_actor_stats (queues);
-        printf ("%s ", stats);
-        free (stats);
-    }
 
     zstr_free (&first);
     zstr_free (&second);

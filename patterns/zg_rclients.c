@@ -8,10 +8,13 @@
 
 #include "zg_classes.h"
 #include "zg_rclients.h"
+#include "zg_slots.h"
+#include "zg_wire.h"
 
 struct _zg_rclients_t {
     zhashx_t *clients;              //  Client id -> zg_rclient_t
     zg_liveness_t *liveness;        //  The clients, silent the longest first
+    zg_slots_t *slots;              //  Clients per holder (identity or connection)
     char tag [16];                  //  Process tag that prefixes client ids
     uint64_t next_client;           //  Counter that ends client ids
 };
@@ -25,6 +28,7 @@ s_client_destroy (zg_rclient_t **client_p)
     free (client->id);
     free (client->routing);
     free (client->owner);
+    free (client->slot);
     free (client);
     *client_p = NULL;
 }
@@ -40,6 +44,7 @@ zg_rclients_new (void)
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) s_client_destroy);
     self->liveness = zg_liveness_new ();
+    self->slots = zg_slots_new ();
     //  Ids stay unique across restarts that reuse the counter. Not czmq's
     //  randof (UINT32_MAX): it converts a float past INT_MAX to int, which
     //  is undefined; two random () calls give the 32 bits
@@ -61,6 +66,7 @@ zg_rclients_destroy (zg_rclients_t **self_p)
     //  The list first: it unlinks the nodes inside the clients
     zg_liveness_destroy (&self->liveness);
     zhashx_destroy (&self->clients);
+    zg_slots_destroy (&self->slots);
     free (self);
     *self_p = NULL;
 }
@@ -81,6 +87,36 @@ zg_rclients_add (zg_rclients_t *self, const void *routing, size_t routing_size, 
     client->id_size = strlen (id);
     zhashx_insert (self->clients, id, client);
     zg_rclients_touch (self, client, routing, routing_size, now);
+    return client;
+}
+
+//  --------------------------------------------------------------------------
+//  HELLO: a client within the limits
+
+zg_rclient_t *
+zg_rclients_hello (zg_rclients_t *self, const void *routing, size_t routing_size, const char *identity,
+                   bool owned, int64_t max_clients, int64_t max_per_holder, int64_t now, int *code, char *reason)
+{
+    assert (self && code && reason);
+    if ((int64_t) zhashx_size (self->clients) >= max_clients) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many clients (max-clients %" PRId64 ")", max_clients);
+        return NULL;
+    }
+    //  The gateway's web sessions share its inproc connection; each has one
+    //  client, and the gateway bounds sessions per address
+    char *slot = identity? zg_slots_key (owned? identity: NULL, routing, routing_size): NULL;
+    if (slot && !zg_slots_take (self->slots, slot, max_per_holder)) {
+        *code = ZG_ERR_TOO_MANY;
+        zg_wire_reason (reason, "too many clients for one %s (max-clients-per-connection %" PRId64 ")",
+                        owned && *identity? "identity": "connection", max_per_holder);
+        free (slot);
+        return NULL;
+    }
+    zg_rclient_t *client = zg_rclients_add (self, routing, routing_size, now);
+    client->slot = slot;
+    if (owned && identity)
+        zg_rclients_set_owner (client, identity);
     return client;
 }
 
@@ -178,6 +214,8 @@ zg_rclients_remove (zg_rclients_t *self, zg_rclient_t **client_p)
     zg_rclient_t *client = *client_p;
     assert (client->members == NULL && client->rooms == 0);
     zg_liveness_remove (self->liveness, &client->liveness);
+    if (client->slot)
+        zg_slots_give (self->slots, client->slot);
     //  The table's destructor frees it
     zhashx_delete (self->clients, client->id);
     *client_p = NULL;
@@ -251,6 +289,26 @@ zg_rclients_test (bool verbose)
     zg_rclients_remove (clients, &c);
     assert (zg_rclients_next_deadline (clients, 1000) == 1500);
     assert (zg_rclients_lookup (clients, a->id, a->id_size) == a);
+
+    //  HELLO: clients per connection (or per owning identity) are bounded,
+    //  inproc ones only by max-clients; a removed client frees its slot
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_rclient_t *first = zg_rclients_hello (clients, "k1", 2, "", false, 5, 2, 600, &code, reason);
+    zg_rclient_t *second = zg_rclients_hello (clients, "k1", 2, "", false, 5, 2, 600, &code, reason);
+    assert (first && second && !first->owner);
+    assert (!zg_rclients_hello (clients, "k1", 2, "", false, 5, 2, 600, &code, reason));
+    assert (code == ZG_ERR_TOO_MANY && strstr (reason, "one connection") && zg_rclients_size (clients) == 3);
+    assert (zg_rclients_hello (clients, "k2", 2, "", false, 5, 2, 600, &code, reason));
+    assert (!zg_rclients_hello (clients, "k3", 2, "", false, 4, 2, 600, &code, reason));
+    assert (code == ZG_ERR_UNAVAILABLE && zg_rclients_size (clients) == 4);
+    zg_rclients_remove (clients, &first);
+    zg_rclient_t *owned = zg_rclients_hello (clients, "k1", 2, "carol", true, 5, 2, 600, &code, reason);
+    assert (owned && streq (owned->owner, "carol") && streq (owned->slot, "identity:carol"));
+    assert (zg_rclients_hello (clients, "k1", 2, "", false, 5, 2, 600, &code, reason));
+    zg_rclients_remove (clients, &second);
+    zg_rclient_t *inproc = zg_rclients_hello (clients, "g", 1, NULL, true, 5, 0, 600, &code, reason);
+    assert (inproc && !inproc->slot && !inproc->owner);
 
     //  Destroy frees the clients left
     zg_rclients_destroy (&clients);

@@ -38,6 +38,8 @@ struct _zg_rclient_t {
     size_t routing_size;            //  Its size
     char *owner;                    //  Identity that made it (security on), or NULL:
                                     //  only its own connection may name it
+    char *slot;                     //  Holder it counts against (zg_slots), or NULL
+                                    //  (made over inproc: the gateway's web sessions)
     zg_liveness_node_t liveness;    //  Monotonic ms of the last command naming it,
                                     //  in the registry's liveness list
     int64_t last_seen_wall;         //  The same, ms since the epoch
@@ -61,6 +63,17 @@ void
 //  caller checks the limits)
 zg_rclient_t *
     zg_rclients_add (zg_rclients_t *self, const void *routing, size_t routing_size, int64_t now);
+
+//  HELLO: a client with a fresh id for this connection, at most max_clients
+//  in all and, for a networked peer, max_per_holder per holder: its
+//  identity (zg_wire_identity: NULL over inproc, "" for a peer with none)
+//  if owned (security on: the identity also owns the client), else its
+//  connection. NULL past a limit, with a ZG_ERR_* code and a reason
+//  (ZG_WIRE_REASON_SIZE bytes), and nothing changed
+zg_rclient_t *
+    zg_rclients_hello (zg_rclients_t *self, const void *routing, size_t routing_size, const char *identity,
+                       bool owned, int64_t max_clients, int64_t max_per_holder, int64_t now, int *code,
+                       char *reason);
 
 //  The client with this id, or NULL; an id with a NUL in it is no id
 zg_rclient_t *
@@ -92,7 +105,8 @@ zg_rclient_t *
 int64_t
     zg_rclients_next_deadline (zg_rclients_t *self, int64_t timeout);
 
-//  Forget and free a client; it must have no memberships left
+//  Forget and free a client, giving its slot back; it must have no
+//  memberships left
 void
     zg_rclients_remove (zg_rclients_t *self, zg_rclient_t **client_p);
 

@@ -19,6 +19,7 @@
 #include "zg_roomset.h"
 #include "zg_rclients.h"
 #include "zg_security.h"
+#include "zg_mpjson.h"
 #include "zg_rtest.h"
 
 //  Frames in the largest request, routing id included
@@ -34,6 +35,7 @@ typedef struct {
     int64_t ack_timeout;            //  Default ack timeout of a room, ms
     int64_t hold;                   //  Default: rooms hold messages without members
     int64_t max_clients;            //  Logical clients alive at once
+    int64_t max_clients_per_connection;     //  Of them, made by one connection or identity
     int64_t max_rooms;              //  Rooms that exist at once
     int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
@@ -53,6 +55,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "ack-timeout", offsetof (s_settings_t, ack_timeout), ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT },
     { "hold", offsetof (s_settings_t, hold), 0, 1 },
     { "max-clients", offsetof (s_settings_t, max_clients), 1, 100000000 },
+    { "max-clients-per-connection", offsetof (s_settings_t, max_clients_per_connection), 1, 100000000 },
     { "max-rooms", offsetof (s_settings_t, max_rooms), 1, 100000000 },
     { "room-idle-timeout", offsetof (s_settings_t, room_idle_timeout), 0, 86400000 },
     { "max-rooms-per-client", offsetof (s_settings_t, max_rooms_per_client), 1, 1000000 },
@@ -343,17 +346,19 @@ s_self_packer (self_t *self)
 static void
 s_self_hello (self_t *self)
 {
-    if ((int64_t) zg_rclients_size (self->clients) >= self->settings.max_clients) {
-        s_self_error (self, ZG_ERR_UNAVAILABLE, "too many clients (max-clients %" PRId64 ")",
-                      self->settings.max_clients);
-        return;
-    }
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
-    zg_rclient_t *client = zg_rclients_add (self->clients, routing.data, routing.size, self->now);
-    if (zg_security_on (self->security) && zg_wire_identity (&self->request))
-        zg_rclients_set_owner (client, zg_wire_identity (&self->request));
-    zg_wire_part_t result = { client->id, client->id_size };
-    s_self_ok (self, &result, 1);
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_rclient_t *client = zg_rclients_hello (self->clients, routing.data, routing.size,
+                                              zg_wire_identity (&self->request), zg_security_on (self->security),
+                                              self->settings.max_clients, self->settings.max_clients_per_connection,
+                                              self->now, &code, reason);
+    if (client) {
+        zg_wire_part_t result = { client->id, client->id_size };
+        s_self_ok (self, &result, 1);
+    }
+    else
+        s_self_error (self, code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -615,6 +620,21 @@ s_self_room_options (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  DELETE req room: an admin's; OK with the number of messages dropped
+
+static void
+s_self_delete (self_t *self)
+{
+    const char *name = s_self_room_name (self, 3);
+    zg_room_t *room = name? zg_roomset_lookup (self->rooms, name): NULL;
+    if (room)
+        s_self_ok_number (self, zg_roomset_delete (self->rooms, room));
+    else
+    if (name)
+        s_self_error (self, ZG_ERR_NOT_FOUND, "no room '%s'", name);
+}
+
+//  --------------------------------------------------------------------------
 //  Dispatch one request by its command and frame count
 
 typedef struct {
@@ -640,6 +660,7 @@ static const s_command_t s_commands [] = {
     { "STATE", 4, 4, s_self_describe, "peek", 3 },
     { "METRICS", 3, 4, s_self_metrics, "admin", 0 },
     { "WATCH", 4, 5, s_self_watch, "admin", 0 },
+    { "DELETE", 4, 4, s_self_delete, "admin", 0 },
     { "ROOM", 5, 5, s_self_room_options, "send", 3 },
     { NULL }
 };
@@ -868,12 +889,12 @@ zg_rooms_test (bool verbose)
         zmsg_destroy (&event);
     }
     answer = zg_rtest_request (producer, "PEEK", "p", "lobby", NULL);
-    assert (zg_rtest_map_int (answer, "backlog") == 1);
-    assert (zg_rtest_map_int (answer, "messages") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "backlog") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "messages") == 1);
     zmsg_destroy (&answer);
     answer = zg_rtest_request (producer, "STATE", "s", "lobby", NULL);
-    assert (zg_rtest_map_int (answer, "members") == 2);
-    assert (zg_rtest_map_int (answer, "acked") == 0);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "members") == 2);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "acked") == 0);
     zmsg_destroy (&answer);
     //  Wrong tokens change nothing
     answer = zg_rtest_request (member, "ACK", "9", alice, "lobby", "2", NULL);
@@ -910,8 +931,8 @@ zg_rooms_test (bool verbose)
     answer = zg_rtest_request (producer, "SEND", "g", "lobby", "0", "full", NULL);
     zg_rtest_expect (&answer, "ERROR", "g", "429", NULL);
     answer = zg_rtest_request (producer, "METRICS", "m", "1", NULL);
-    assert (zg_rtest_map_int (answer, "top_rooms") == 1);
-    assert (zg_rtest_map_int (answer, "backlog") == 3);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "top_rooms") == 1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "backlog") == 3);
     zmsg_destroy (&answer);
     //  Room options: a malformed map is refused
     answer = zg_rtest_request (producer, "ROOM", "r", "lobby", "\x81\xa4hold\x01", NULL);
@@ -969,6 +990,16 @@ zg_rooms_test (bool verbose)
     if (verbose)
         printf ("%s ", stats);
     free (stats);
+
+    //  DELETE (an admin's: inproc is trusted) forgets a room with its backlog
+    answer = zg_rtest_request (producer, "ROOM", "r", "held", "\x81\xa4hold\xc3", NULL);
+    zg_rtest_expect (&answer, "OK", "r", NULL);
+    answer = zg_rtest_request (producer, "SEND", "s", "held", "0", "kept", NULL);
+    zg_rtest_expect (&answer, "OK", "s", NULL);
+    answer = zg_rtest_request (producer, "DELETE", "d", "held", NULL);
+    zg_rtest_expect (&answer, "OK", "d", "1", NULL);
+    answer = zg_rtest_request (producer, "DELETE", "d", "held", NULL);
+    zg_rtest_expect (&answer, "ERROR", "d", "404", NULL);
 
     free (alice);
     free (bob);

@@ -478,6 +478,33 @@ s_pack_key_int (msgpack_packer *packer, const char *key, int64_t value)
 }
 
 //  --------------------------------------------------------------------------
+//  An admin deletes a room: its members hear they are evicted ("deleted"),
+//  its messages are dropped and it is forgotten at once
+
+size_t
+zg_roomset_delete (zg_roomset_t *self, zg_room_t *room)
+{
+    assert (self && room);
+    zg_rmember_t *member;
+    //  No settling between leaves: nothing more is released to anyone
+    while ((member = zg_room_first_member (room))) {
+        zg_wire_part_t evicted [] = {
+            zg_wire_str ("EVICTED"), { member->client->id, member->client->id_size },
+            { room->name, room->name_size }, zg_wire_str ("deleted")
+        };
+        s_send_client (self, member->client, evicted, 4, NULL);
+        zg_roomset_leave (self, &member);
+        self->evicted++;
+    }
+    size_t dropped = zg_room_backlog (room) + (room->inflight? 1: 0);
+    self->backlog -= zg_room_backlog (room);
+    zg_heap_remove (self->deadlines, &room->deadline);
+    zg_budget_release (self->budget, &room->bytes, (size_t) room->bytes);
+    zhashx_delete (self->rooms, room->name);
+    return dropped;
+}
+
+//  --------------------------------------------------------------------------
 //  Evict from every room, and remove, the clients silent for timeout ms
 
 void
@@ -766,6 +793,18 @@ zg_roomset_test (bool verbose)
     zg_roomset_stats (rooms, stats, 10, &dropped);
     assert (json_object_object_get_ex (stats, "expired", &value) && json_object_get_int64 (value) == 1);
     json_object_put (stats);
+
+    //  An admin deletes the holding room: its member is evicted, its
+    //  messages (one in flight, one queued) dropped and their bytes released
+    zmq_msg_init_data (&payload, "y", 1, NULL, NULL);
+    zg_roomset_queue (rooms, kept, 0, &payload, NULL);
+    zg_roomset_join (rooms, kept, bob, false);
+    zg_roomset_settle (rooms, kept, 20000);
+    assert (zg_roomset_in_flight (rooms) == 1 && zg_roomset_backlog (rooms) == 1);
+    assert (zg_roomset_delete (rooms, kept) == 2);
+    assert (zg_roomset_lookup (rooms, "kept") == NULL && bob->rooms == 0 && zg_roomset_members (rooms) == 0);
+    assert (zg_roomset_in_flight (rooms) == 0 && zg_roomset_backlog (rooms) == 0);
+    assert (zg_budget_used (zg_budget_process ()) == used_before);
 
     //  Rooms first, then the clients their members point at
     zg_roomset_destroy (&rooms);

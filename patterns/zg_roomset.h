@@ -109,6 +109,12 @@ void
 void
     zg_roomset_forget_client (zg_roomset_t *self, zg_rclient_t *client, const char *reason, int64_t now);
 
+//  An admin deletes a room: each member gets EVICTED "deleted", its messages
+//  (queued and in flight) are dropped, and it is forgotten; returns the
+//  number of messages dropped
+size_t
+    zg_roomset_delete (zg_roomset_t *self, zg_room_t *room);
+
 //  Evict from every room, and remove, the clients silent for timeout ms at now
 void
     zg_roomset_expire_clients (zg_roomset_t *self, zg_rclients_t *clients, int64_t now, int64_t timeout);

@@ -47,23 +47,6 @@ zg_rtest_expect (zmsg_t **msg_p, const char *first, ...)
 }
 
 //  --------------------------------------------------------------------------
-
-int64_t
-zg_rtest_map_int (zmsg_t *msg, const char *key)
-{
-    zframe_t *frame = zmsg_last (msg);
-    json_object *map = zg_mpjson_unpack (zframe_data (frame), zframe_size (frame));
-    assert (map && json_object_is_type (map, json_type_object));
-    json_object *item;
-    int64_t value = -1;
-    if (json_object_object_get_ex (map, key, &item))
-        value = json_object_is_type (item, json_type_array)? (int64_t) json_object_array_length (item)
-                                                           : json_object_get_int64 (item);
-    json_object_put (map);
-    return value;
-}
-
-//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void
@@ -89,9 +72,9 @@ zg_rtest_test (bool verbose)
     zmsg_addmem (answer, "\x82\xa1n\x92\x01\x02\xa1m\x07", 9);
     zmsg_send (&answer, server);
     answer = zmsg_recv (client);
-    assert (zg_rtest_map_int (answer, "n") == 2);
-    assert (zg_rtest_map_int (answer, "m") == 7);
-    assert (zg_rtest_map_int (answer, "absent") == -1);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "n") == 2);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "m") == 7);
+    assert (zg_mpjson_map_int (zmsg_last (answer), "absent") == -1);
     zg_rtest_expect (&answer, "OK", "", NULL);
     assert (answer == NULL);
     //  No answer within the timeout is NULL

@@ -1,6 +1,6 @@
 /*  =========================================================================
-    zg_rtest - the wire helpers of the rooms actor's self test: requests,
-    expected answers and fields of msgpack answers
+    zg_rtest - the wire helpers of the rooms actor's self test: requests
+    and expected answers
 
     Test code only (zg_rooms_test); each helper asserts what it expects.
     =========================================================================
@@ -24,11 +24,6 @@ zmsg_t *
 //  destroy the message
 void
     zg_rtest_expect (zmsg_t **msg_p, const char *first, ...);
-
-//  An integer field of the msgpack map in the message's last frame (an
-//  array's length; -1 if the key is absent)
-int64_t
-    zg_rtest_map_int (zmsg_t *msg, const char *key);
 
 //  Self test of this class
 void

@@ -87,6 +87,19 @@ zg_taskq_push (zg_taskq_t *self, zg_task_t *task, bool at_head)
 }
 
 //  --------------------------------------------------------------------------
+//  Take a waiting task out of its queue
+
+void
+zg_taskq_remove (zg_taskq_t *self, zg_task_t *task)
+{
+    assert (self);
+    assert (task->queue == self && self->waiting > 0);
+    size_t level = task->priority < self->level_count? task->priority: self->level_count - 1;
+    zg_task_list_remove (&self->levels [level], task);
+    self->waiting--;
+}
+
+//  --------------------------------------------------------------------------
 //  The next waiting task for the seat at the head of the line
 
 zg_task_t *
@@ -249,6 +262,10 @@ zg_taskq_test (bool verbose)
         seats [index] = (zg_seat_t) { NULL, queue, NULL, NULL, false, false };
         zg_taskq_line_append (&seats [index]);
     }
+    //  A task taken out (it expired) is not delivered
+    zg_taskq_remove (queue, task [3]);
+    assert (queue->waiting == 5);
+    zg_taskq_push (queue, task [3], true);
     assert (zg_taskq_take (queue, &seat) == task [3] && seat == &seats [0]);
     assert (zg_taskq_take (queue, &seat) == task [1] && seat == &seats [1]);
     zg_taskq_push (queue, task [1], true);

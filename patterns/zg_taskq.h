@@ -52,6 +52,7 @@ struct _zg_taskq_t {
     uint64_t done;                  //  Tasks acked
     uint64_t failed;                //  Tasks failed
     uint64_t dead;                  //  Tasks sent to the dead letters
+    uint64_t expired;               //  Of them, for their ttl (zg_qexpiry)
     uint64_t redelivered;           //  Tasks taken back for another delivery
     uint64_t refs;                  //  Tasks in the store and recent entries naming it
     int64_t bytes;                  //  Bytes its tasks hold, charged to the memory budget
@@ -74,6 +75,11 @@ void
 //  (clamped to the highest), at the back or at the head
 void
     zg_taskq_push (zg_taskq_t *self, zg_task_t *task, bool at_head);
+
+//  Take a waiting task out of its queue (it expired, or the queue is
+//  deleted)
+void
+    zg_taskq_remove (zg_taskq_t *self, zg_task_t *task);
 
 //  The next waiting task for the seat at the head of the line, which moves
 //  to the back; NULL if no task waits or no seat is in line

@@ -6,7 +6,8 @@
     an open-addressing table, so a task costs no allocation in steady state.
     A task sits in at most one list at a time (a queue's waiting line, a
     worker's held tasks, the finished tasks) and in up to ZG_TASKS_TIMERS
-    deadline heaps (ack timeout, reply timeout), each removable in O(log n).
+    deadline heaps (ack timeout, reply timeout, time to live), each
+    removable in O(log n).
     =========================================================================
 */
 
@@ -27,7 +28,8 @@ extern "C" {
 //  Deadline heaps of the store
 #define ZG_TASKS_ACK_TIMER   0
 #define ZG_TASKS_REPLY_TIMER 1
-#define ZG_TASKS_TIMERS      2
+#define ZG_TASKS_TTL_TIMER   2      //  Armed only while the task waits (zg_qexpiry)
+#define ZG_TASKS_TIMERS      3
 
 typedef enum {
     ZG_TASK_WAITING,
@@ -63,6 +65,8 @@ struct _zg_task_t {
     int64_t finished;               //  Finished, ms since the epoch, or 0
     int64_t expires;                //  Monotonic ms when a finished task is forgotten
     int64_t ack_timeout;            //  Ms a worker has to answer a delivery
+    int64_t ttl;                    //  Ms it may wait in a queue, or 0 (zg_qexpiry)
+    int64_t ttl_expires;            //  Wall clock ms when that wait ends, or 0
     int64_t charged;                //  Bytes charged to its queue (zg_qbytes)
     uint64_t arrival;               //  When it last joined a queue's tail (zg_taskq):
                                     //  orders the heads of several queues

@@ -33,6 +33,9 @@
 #include "zg_qtest.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
+#include "zg_qexpiry.h"
+#include "zg_qadmin.h"
+#include "zg_qttl.h"
 #include "zg_request.h"
 #include "zg_producer.h"
 #include "zg_taker.h"
@@ -42,7 +45,6 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
-#include "zg_gw_peers.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
@@ -54,6 +56,7 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pending.h"
+#include "zg_gw_admin.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
 #include "zg_gw_guard.h"
@@ -69,6 +72,7 @@
 #include "zg_gw_wsqueue.h"
 #include "zg_gw_presence.h"
 #include "zg_roomq.h"
+#include "zg_slots.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
 #include "zg_roomset.h"
@@ -117,6 +121,9 @@ static const s_test_t s_tests [] = {
     { "zg_qtest", zg_qtest_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qtake", zg_qtake_test },
+    { "zg_qexpiry", zg_qexpiry_test },
+    { "zg_qadmin", zg_qadmin_test },
+    { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
@@ -128,6 +135,7 @@ static const s_test_t s_tests [] = {
     { "zg_async", zg_async_test },
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
+    { "zg_slots", zg_slots_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
     { "zg_roomset", zg_roomset_test },
@@ -142,7 +150,6 @@ static const s_test_t s_tests [] = {
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
     { "zg_pull", zg_pull_test },
-    { "zg_gw_peers", zg_gw_peers_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
     { "zg_http", zg_http_test },
@@ -163,6 +170,7 @@ static const s_test_t s_tests [] = {
     { "zg_token", zg_token_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
+    { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
     { "zg_gw_status", zg_gw_status_test },

@@ -65,6 +65,8 @@ export interface SendOptions {
     timeout?: number;
     /** ms its worker may hold the task */
     ackTimeout?: number;
+    /** ms it may wait in its queue before it expires into the dead letters */
+    ttl?: number;
 }
 
 export interface CallOptions {

@@ -212,8 +212,8 @@ export class ZgateClient {
 
     // Enqueues a task; resolves with the task id. With { reply: true } the worker's reply comes back as a
     // `reply` event (or use call(), which waits for it). Options: priority, timeout (reply, ms), ackTimeout
-    // (the `ack-timeout` field: ms its worker may hold it).
-    send (queue, data, { reply = false, priority, timeout, ackTimeout } = {}) {
+    // (the `ack-timeout` field: ms its worker may hold it), ttl (ms it may wait in its queue).
+    send (queue, data, { reply = false, priority, timeout, ackTimeout, ttl } = {}) {
         const frame = { op: 'send', queue, data };
         if (reply)
             frame.reply = true;
@@ -223,6 +223,8 @@ export class ZgateClient {
             frame.timeout = timeout;
         if (ackTimeout !== undefined)
             frame['ack-timeout'] = ackTimeout;
+        if (ttl !== undefined)
+            frame.ttl = ttl;
         return this.request(frame).then((answer) => answer.id);
     }
 

@@ -194,7 +194,9 @@ class RoomsTest(unittest.TestCase):
 
 
 class SemanticsTest(RoomsTest):
-    zgate_overrides = {"rooms_client_timeout": 1000, "rooms_ack_timeout": 60000}
+    # 1500 ids on one connection: over the default max-clients-per-connection (1000)
+    zgate_overrides = {"rooms_client_timeout": 1000, "rooms_ack_timeout": 60000,
+                       "rooms_max_clients_per_connection": 1500}
 
     def test_client_ids_are_unique(self):
         connections = [self.connect() for _ in range(3)]

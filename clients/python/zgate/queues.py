@@ -39,7 +39,7 @@ class Producer:
         self.requester.close()
 
     def send(self, queue, payload, priority=0, **options):
-        """Queue a task; returns its id (str). options: ack_timeout (ms)."""
+        """Queue a task; returns its id (str). options: ack_timeout (ms), ttl (ms it may wait)."""
         fields = _options(priority=priority, **options)
         return self.requester.request("SEND", queue, fields, to_bytes(payload))[0].decode()
 
