@@ -375,15 +375,18 @@ else
     row_unavailable "queues" "10% of peak, 64 B" "send->reply p50/p99 us" queues
 fi
 
-# queues durable (queues/data-dir): 4 workers, prefetch 100, 100 B tasks, every task synced before its OK;
-# throughput with replies, then send->OK paced at 10% of that peak. zgate logs its store counters every 100 ms:
-# commits (one LMDB commit syncs twice, the pages then the meta page) per second and tasks per commit (the
-# recent list is off so that the stats line, which the logger cuts, ends with the store counters).
-durable_run() {   # key rate-args...: one run on a fresh data-dir, recording key, key.commits_s, key.per_commit
-    local key=$1 result commits seconds operations
-    shift
+# queues durable (queues/data-dir), for each store (queues/data-store: log, the default, then lmdb): 4 workers,
+# prefetch 100, 100 B tasks, every task synced before its OK; throughput with replies, then send->OK paced at 10%
+# of that peak. zgate logs its store counters every 100 ms: commits (one per loop pass that wrote), fdatasyncs
+# (the log syncs once per commit, LMDB twice: pages, then meta page) and tasks; from them fsyncs per second and
+# tasks per fsync (the recent list is off so that the stats line, which the logger cuts, ends with the store
+# counters). Keys: queues.durable* for the log (the targets), queues.durable_lmdb* for LMDB.
+durable_run() {   # store key rate-args...: one run on a fresh data-dir, recording key, key.syncs_s, key.per_sync
+    local store=$1 key=$2 result syncs tasks seconds
+    shift 2
     rm -rf "$WORK/data"
-    zgate_start --queues-data-dir "$WORK/data" --server-stats-interval 100 --queues-recent-size 0 || return 0
+    zgate_start --queues-data-dir "$WORK/data" --queues-data-store "$store" --server-stats-interval 100 \
+        --queues-recent-size 0 || return 0
     local args=()
     mapfile -t args < <(expand "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ \
         --clients 4 --prefetch 100 --window 1000 --size 100 --server-pid @pid@ "$@")
@@ -391,45 +394,50 @@ durable_run() {   # key rate-args...: one run on a fresh data-dir, recording key
         echo "   $result"
         record "$result" "$key=rate" "$key.p50=p50_us" "$key.p99=p99_us"
         sleep 0.3    # one more stats line, after the last commit
-        commits=$(grep -o '"store":{"commits":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
+        syncs=$(grep -o '"store":{"commits":[0-9]*,"syncs":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
+        tasks=$(grep -o '"syncs":[0-9]*,"tasks":[0-9]*' "$WORK/zgate.log" | tail -1 | grep -o '[0-9]*$')
         seconds=$(field_of "$result" seconds)
-        operations=$(field_of "$result" operations)
-        if [ -n "$commits" ] && [ "$commits" -gt 0 ]; then
-            awk -v c="$commits" -v s="$seconds" 'BEGIN { printf "%.0f\n", c / s }' >> "$WORK/v/$key.commits_s"
-            awk -v c="$commits" -v o="$operations" 'BEGIN { printf "%.1f\n", o / c }' >> "$WORK/v/$key.per_commit"
+        if [ -n "$syncs" ] && [ "$syncs" -gt 0 ] && [ -n "$tasks" ]; then
+            awk -v c="$syncs" -v s="$seconds" 'BEGIN { printf "%.0f\n", c / s }' >> "$WORK/v/$key.syncs_s"
+            awk -v c="$syncs" -v t="$tasks" 'BEGIN { printf "%.1f\n", t / c }' >> "$WORK/v/$key.per_sync"
         fi
     else
-        echo "   FAILED: durable queues ($(tail -1 "$WORK/gen.err"))"
+        echo "   FAILED: durable queues, $store store ($(tail -1 "$WORK/gen.err"))"
     fi
     zgate_stop
     rm -rf "$WORK/data"
 }
-if has_component queues && grep -q -- "^  --queues-data-dir " <<< "$HELP"; then
+durable_store() {   # store key: the throughput and the paced latency runs, then their rows
+    local store=$1 key=$2 count peak rate
     count=$(scaled 200000 2000)
-    banner "queues durable, 4 workers, prefetch 100, window 1000, 100 B, $count tasks"
+    banner "queues durable ($store store), 4 workers, prefetch 100, window 1000, 100 B, $count tasks"
     for _ in $(seq "$RUNS"); do
-        durable_run queues.durable --count "$count"
+        durable_run "$store" "$key" --count "$count"
     done
-    row "queues durable" "4 workers, prefetch 100, window 1000, 100 B, synced" "acked tasks/s" queues.durable \
+    row "queues durable ($store)" "4 workers, prefetch 100, window 1000, 100 B, synced" "acked tasks/s" "$key" \
         queues.4.100
-    row "queues durable" "same" "commits/s (2 syncs each)" queues.durable.commits_s
-    row "queues durable" "same" "tasks per commit" queues.durable.per_commit
-    peak=$(stat_of queues.durable median)
+    row "queues durable ($store)" "same" "fsyncs/s" "$key.syncs_s"
+    row "queues durable ($store)" "same" "tasks per fsync" "$key.per_sync"
+    peak=$(stat_of "$key" median)
     if [ -n "$peak" ]; then
         rate=$(awk -v p="$peak" 'BEGIN { r = int(p / 10); print (r < 100? 100: r) }')
         count=$(( rate * $([ $QUICK = 1 ] && echo 1 || echo 3) ))
-        banner "queues durable paced at 10% of its peak: $rate tasks/s, send->OK, $count tasks"
+        banner "queues durable ($store store) paced at 10% of its peak: $rate tasks/s, send->OK, $count tasks"
         for _ in $(seq "$RUNS"); do
-            durable_run queues.durable.lat --count "$count" --rate "$rate" --ok 1
+            durable_run "$store" "$key.lat" --count "$count" --rate "$rate" --ok 1
         done
     fi
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "send->OK p50 us" queues.durable.lat.p50
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "send->OK p99 us" queues.durable.lat.p99
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "commits/s (2 syncs each)" \
-        queues.durable.lat.commits_s
-    row "queues durable" "paced at 10% of its peak (${rate:-?}/s)" "tasks per commit" queues.durable.lat.per_commit
+    local paced="paced at 10% of its peak (${rate:-?}/s)"
+    row "queues durable ($store)" "$paced" "send->OK p50 us" "$key.lat.p50"
+    row "queues durable ($store)" "$paced" "send->OK p99 us" "$key.lat.p99"
+    row "queues durable ($store)" "$paced" "fsyncs/s" "$key.lat.syncs_s"
+    row "queues durable ($store)" "$paced" "tasks per fsync" "$key.lat.per_sync"
+}
+if has_component queues && grep -q -- "^  --queues-data-store " <<< "$HELP"; then
+    durable_store log queues.durable
+    durable_store lmdb queues.durable_lmdb
 else
-    row_unavailable "queues durable" "4 workers, prefetch 100, 100 B, synced" "acked tasks/s" queues-data-dir
+    row_unavailable "queues durable" "4 workers, prefetch 100, 100 B, synced" "acked tasks/s" queues-data-store
 fi
 
 # rooms: lockstep rounds with M members, a producer keeping a backlog
@@ -602,8 +610,8 @@ finish() {
     target "topics over WS 1->100 with security, ratio to security off" ws.sec.on ">=" 0.9 ws.sec.off
     target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
     target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
-    target "queues durable 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
-    target "queues durable p99 send->OK at 10% load, us" queues.durable.lat.p99 "<" 5000
+    target "queues durable (log) 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
+    target "queues durable (log) p99 send->OK at 10% load, us" queues.durable.lat.p99 "<" 5000
     target "rooms 1-member rounds, ratio to raw round trip" rooms.1 ">=" 0.8 raw.rtt
     target "rooms 1000-member rounds/s" rooms.1000 ">=" 500
 

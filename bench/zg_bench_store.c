@@ -1,38 +1,47 @@
 /*  =========================================================================
-    zg_bench_store - commit rate of the durable task store (zg_qstore)
+    zg_bench_store - commit rate of the durable task stores (zg_qlogstore,
+    zg_qstore)
 
-        zg_bench_store [--dir DIR] [--seconds S] [--size B]
+        zg_bench_store [--dir DIR] [--seconds S] [--size B] [--store log|lmdb]
 
     For group commits of 1, 10 and 100 new tasks of B bytes (default 100),
     as the queues actor makes them (one write transaction per loop pass),
     measures commits/s, records/s and the mean and worst commit time for S
-    seconds each (default 3). Each group size gets a fresh store in a new
-    directory under DIR (default: the current directory), removed after.
-    LMDB runs with its default sync settings: every commit is durable, so
-    this measures the disk's sync rate as much as the code.
+    seconds each (default 3), for the log store and the LMDB store (or the
+    one --store names). Each run gets a fresh store in a new directory
+    under DIR (default: the current directory), removed after. Both stores
+    make every commit durable (the log syncs once, LMDB twice), so this
+    measures the disk's sync rate as much as the code.
     =========================================================================
 */
 
 #include "zgate.h"
 #include "zg_tasks.h"
 #include "zg_qstore.h"
+#include "zg_qlogstore.h"
+
+//  One store of either kind
+typedef struct {
+    zg_qlogstore_t *log;
+    zg_qstore_t *lmdb;
+} s_store_t;
+
+//  Call the open store's function name
+#define S_STORE(store, name, ...) ZG_QLOGSTORE_EITHER ((store).log, (store).lmdb, name, ##__VA_ARGS__)
 
 //  Remove a store directory made by the benchmark
 static void
 s_remove (const char *dir)
 {
-    const char *names [] = { "data.mdb", "lock.mdb", "zgate.lock" };
-    char path [PATH_MAX + 16];
-    for (size_t index = 0; index < 3; index++) {
-        snprintf (path, sizeof path, "%s/%s", dir, names [index]);
-        unlink (path);
-    }
-    rmdir (dir);
+    zdir_t *files = zdir_new (dir, NULL);
+    if (files)
+        zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 //  Measure one group size; returns 0, or -1 after printing why
 static int
-s_measure (const char *parent, int64_t group, int64_t seconds, size_t size)
+s_measure (const char *parent, const char *kind, int64_t group, int64_t seconds, size_t size)
 {
     char dir [PATH_MAX];
     snprintf (dir, sizeof dir, "%s/zg_bench_store_XXXXXX", parent);
@@ -42,8 +51,12 @@ s_measure (const char *parent, int64_t group, int64_t seconds, size_t size)
     }
     zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
     char error [256];
-    zg_qstore_t *store = zg_qstore_open (dir, &options, error, sizeof error);
-    if (!store) {
+    s_store_t store = { NULL, NULL };
+    if (streq (kind, "log"))
+        store.log = zg_qlogstore_open (dir, &options, error, sizeof error);
+    else
+        store.lmdb = zg_qstore_open (dir, &options, error, sizeof error);
+    if (!store.log && !store.lmdb) {
         fprintf (stderr, "zg_bench_store: %s\n", error);
         rmdir (dir);
         return -1;
@@ -60,13 +73,13 @@ s_measure (const char *parent, int64_t group, int64_t seconds, size_t size)
     int rc = 0;
     while (rc == 0 && zclock_usecs () < end) {
         for (int64_t index = 0; rc == 0 && index < group; index++) {
-            record.id = zg_qstore_next_id (store);
+            record.id = S_STORE (store, next_id);
             record.created = zclock_time ();
-            rc = zg_qstore_put (store, &record);
+            rc = S_STORE (store, put, &record);
         }
         int64_t before = zclock_usecs ();
         if (rc == 0)
-            rc = zg_qstore_commit (store);
+            rc = S_STORE (store, commit);
         int64_t took = zclock_usecs () - before;
         total += took;
         if (took > worst)
@@ -75,13 +88,14 @@ s_measure (const char *parent, int64_t group, int64_t seconds, size_t size)
     }
     double elapsed = (double) (zclock_usecs () - start) / 1e6;
     if (rc)
-        fprintf (stderr, "zg_bench_store: %s\n", zg_qstore_error (store));
+        fprintf (stderr, "zg_bench_store: %s\n", S_STORE (store, error));
     else
-        printf ("group %4" PRId64 " x %zu B: %8.0f commits/s %9.0f records/s  commit mean %.3f ms, worst %.3f ms\n",
-                group, size, (double) commits / elapsed, (double) (commits * group) / elapsed,
+        printf ("%-4s group %4" PRId64 " x %zu B: %8.0f commits/s %9.0f records/s  commit mean %.3f ms, worst %.3f ms\n",
+                kind, group, size, (double) commits / elapsed, (double) (commits * group) / elapsed,
                 (double) total / (double) commits / 1000.0, (double) worst / 1000.0);
     free (payload);
-    zg_qstore_destroy (&store);
+    zg_qlogstore_destroy (&store.log);
+    zg_qstore_destroy (&store.lmdb);
     s_remove (dir);
     return rc;
 }
@@ -89,7 +103,7 @@ s_measure (const char *parent, int64_t group, int64_t seconds, size_t size)
 int
 main (int argc, char **argv)
 {
-    const char *dir = ".";
+    const char *dir = ".", *only = NULL;
     int64_t seconds = 3, size = 100;
     for (int index = 1; index < argc; index++) {
         if (streq (argv [index], "--dir") && index + 1 < argc)
@@ -100,14 +114,21 @@ main (int argc, char **argv)
         else
         if (streq (argv [index], "--size") && index + 1 < argc && atoll (argv [index + 1]) > 0)
             size = atoll (argv [++index]);
+        else
+        if (streq (argv [index], "--store") && index + 1 < argc
+        &&  (streq (argv [index + 1], "log") || streq (argv [index + 1], "lmdb")))
+            only = argv [++index];
         else {
-            fprintf (stderr, "usage: zg_bench_store [--dir DIR] [--seconds S] [--size B]\n");
+            fprintf (stderr, "usage: zg_bench_store [--dir DIR] [--seconds S] [--size B] [--store log|lmdb]\n");
             return 2;
         }
     }
     const int64_t groups [] = { 1, 10, 100 };
+    const char *kinds [] = { "log", "lmdb" };
     for (size_t index = 0; index < 3; index++)
-        if (s_measure (dir, groups [index], seconds, (size_t) size))
-            return 1;
+        for (size_t kind = 0; kind < 2; kind++)
+            if ((!only || streq (only, kinds [kind]))
+            &&  s_measure (dir, kinds [kind], groups [index], seconds, (size_t) size))
+                return 1;
     return 0;
 }

@@ -174,6 +174,19 @@ static const s_family_t s_families [] = {
              "Messages dropped as unroutable."),
     S_PLAIN ("zgate_queues_denied_total", "counter", "queues", "denied", 1,
              "Requests the permissions refused (403)."),
+    S_PLAIN ("zgate_queues_store_commits_total", "counter", "queues", "store/commits", 1,
+             "Durable store commits (loop passes that wrote)."),
+    S_PLAIN ("zgate_queues_store_fsyncs_total", "counter", "queues", "store/syncs", 1,
+             "fdatasyncs of the durable store (log: one per commit, lmdb: two)."),
+    S_PLAIN ("zgate_queues_store_tasks_total", "counter", "queues", "store/tasks", 1,
+             "New tasks committed to the durable store (over fsyncs: tasks per fsync)."),
+    S_PLAIN ("zgate_queues_store_records_total", "counter", "queues", "store/records", 1,
+             "Task changes committed to the durable store."),
+    S_PLAIN ("zgate_queues_store_bytes", "gauge", "queues", "store/bytes", 1, "Bytes of the durable store's files."),
+    S_PLAIN ("zgate_queues_store_compactions_total", "counter", "queues", "store/compactions", 1,
+             "Compactions of the durable store's log."),
+    S_PLAIN ("zgate_queues_store_errors_total", "counter", "queues", "store/errors", 1,
+             "Durable store failures: lost commits (their SENDs got 507) and failed compactions."),
 
     S_PLAIN ("zgate_rooms_existing", "gauge", "rooms", "rooms", 1, "Rooms that exist."),
     S_PLAIN ("zgate_rooms_clients", "gauge", "rooms", "clients", 1, "Clients connected."),
@@ -584,7 +597,8 @@ zg_metrics_test (bool verbose)
         "\"topics\":{\"published\":3,\"malformed\":true,\"subscriptions\":{\"a\\\"b\":2},"
         "\"topics\":{\"news\":{\"published\":12345678901,\"delivered\":4},\"x\":{\"published\":1}}},"
         "\"queues\":{\"queues\":{\"jobs\":{\"waiting\":2,\"oldest_waiting_ms\":1500}},"
-        "\"commands\":{\"jobs\":{\"waiting\":1,\"oldest_waiting_ms\":0}},\"recent\":[{\"id\":\"1\"}]},"
+        "\"commands\":{\"jobs\":{\"waiting\":1,\"oldest_waiting_ms\":0}},\"recent\":[{\"id\":\"1\"}],"
+        "\"store\":{\"syncs\":12,\"bytes\":4096}},"
         "\"rooms\":{\"top_rooms\":[{\"room\":\"lobby\",\"backlog\":7},{\"backlog\":1}],"
         "\"latency_ms\":{\"count\":2,\"avg\":2.5}}}");
     assert (stats);
@@ -631,6 +645,9 @@ zg_metrics_test (bool verbose)
                           "zgate_queue_waiting_tasks{kind=\"command\",queue=\"jobs\"} 1\n"));
     assert (strstr (text, "zgate_queue_oldest_waiting_seconds{kind=\"queue\",queue=\"jobs\"} 1.5\n"));
     assert (strstr (text, "zgate_room_backlog_messages{room=\"lobby\"} 7\n# HELP"));
+    //  The durable store's counters, from an object of the section
+    assert (strstr (text, "zgate_queues_store_fsyncs_total 12\n"));
+    assert (strstr (text, "zgate_queues_store_bytes 4096\n"));
     assert (strstr (text, "zgate_rooms_release_wait_samples 2\n"));
     assert (strstr (text, "zgate_rooms_release_wait_avg_seconds 0.0025\n"));
     //  Keys STATS does not have give a family without samples

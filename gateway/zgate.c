@@ -201,7 +201,7 @@ s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
-        "queues/data-max-size",
+        "queues/data-max-size", "queues/data-store",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
     };
     for (const char **entry = paths; *entry; entry++)

@@ -1,6 +1,7 @@
 /*  =========================================================================
     zg_qdurable - the queues' dispatch core's journal: each task state
-    change of the core, written to the durable store (zg_qstore)
+    change of the core, written to the durable store: the log (zg_qlogstore,
+    queues/data-store = log, the default) or LMDB (zg_qstore, lmdb)
 
     Private to the queues. The core (zg_qcore) calls one function per
     transition at its seam; each takes a NULL journal (in-memory mode) and
@@ -8,8 +9,9 @@
     join one write transaction; the actor calls zg_qdurable_commit before it
     sends the pass's answers (group commit). Scatter groups and their copies
     live only as long as the workers they were sent to: their ids are
-    marked used, the tasks are not stored. Counters (commits, records,
-    failures) feed STATS and the benchmark.
+    marked used, the tasks are not stored. Counters (commits, syncs, tasks,
+    records, bytes, compactions, failures) feed STATS, /metrics and the
+    benchmark.
     =========================================================================
 */
 
@@ -28,10 +30,16 @@ typedef struct _zg_qdurable_t zg_qdurable_t;
 //  The core of zg_qcore.h, which includes us
 typedef struct _zg_qcore_t zg_qcore_t;
 
-//  Open the journal over the store in dir (see zg_qstore_open). Returns
-//  NULL with a one-line reason in error.
+//  Names of the stores, for queues/data-store
+#define ZG_QDURABLE_LOG "log"
+#define ZG_QDURABLE_LMDB "lmdb"
+
+//  Open the journal over the store of this kind (ZG_QDURABLE_LOG or _LMDB)
+//  in dir (see zg_qstore_open). A directory that holds the other kind's
+//  store is refused: its tasks would look lost. Returns NULL with a
+//  one-line reason in error.
 zg_qdurable_t *
-    zg_qdurable_new (const char *dir, int64_t max_size, char *error, size_t size);
+    zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size);
 
 //  Close the journal (an uncommitted pass is lost) and unlock its directory
 void
@@ -83,12 +91,47 @@ void
 int
     zg_qdurable_commit (zg_qdurable_t *self);
 
+//  Pipelined group commit: a pass's sync overlaps the next passes' work.
+//  zg_qdurable_write ends the pass like zg_qdurable_commit, except that
+//  the log store only writes it (LMDB commits it, synced): it is durable
+//  once a sync started after it ends. zg_qdurable_sync starts a sync of
+//  every written pass in a thread (zg_qsyncer); zg_qdurable_sync_socket
+//  is readable when it ended, and zg_qdurable_sync_end takes its result:
+//  0, or -1 with the error set (then the store refuses every commit until
+//  zgate restarts, as after a failed sync of its own). zg_qdurable_commit
+//  waits for a sync in flight first.
+int
+    zg_qdurable_write (zg_qdurable_t *self);
+
+//  Whether written passes wait for a sync
+bool
+    zg_qdurable_written (zg_qdurable_t *self);
+
+//  Whether a sync is in flight
+bool
+    zg_qdurable_syncing (zg_qdurable_t *self);
+
+//  Start a sync of every written pass (some must be, none in flight)
+void
+    zg_qdurable_sync (zg_qdurable_t *self);
+
+//  The socket (libzmq handle) to poll while a sync is in flight, else NULL
+void *
+    zg_qdurable_sync_socket (zg_qdurable_t *self);
+
+//  The sync in flight ended, or wait for it to: 0 or -1, see above
+int
+    zg_qdurable_sync_end (zg_qdurable_t *self);
+
 //  The last error, one line
 const char *
     zg_qdurable_error (zg_qdurable_t *self);
 
-//  Counters (commits that synced, records written, lost passes) as a new
-//  json-c object
+//  Counters as a new json-c object: commits (passes that wrote), syncs
+//  (fdatasyncs: one per commit in the log, two in LMDB), tasks (new tasks
+//  committed), records (changes committed), lost-passes, bytes (the
+//  store's files), compactions, errors (lost passes and failed
+//  compactions), store (its kind)
 json_object *
     zg_qdurable_stats (zg_qdurable_t *self);
 

@@ -13,6 +13,7 @@
 #include "zg_mpreader.h"
 #include "zg_wire.h"
 #include "zg_qstore.h"
+#include "zg_qdurable.h"
 
 //  Longest options key we know
 #define ZG_QOPTIONS_KEY_MAX 32
@@ -60,6 +61,9 @@ zg_qsettings_defaults (void)
 {
     zg_qsettings_t settings = { 0 };
     zg_actor_defaults (s_int_settings, &settings, "queues");
+    zg_config_t *config = zg_config_new ();
+    snprintf (settings.data_store, sizeof settings.data_store, "%s", zg_config_get (config, "queues/data-store"));
+    zg_config_destroy (&config);
     return settings;
 }
 
@@ -76,6 +80,14 @@ zg_qsettings_set (zg_qsettings_t *self, const char *key, const char *value, char
             return -1;
         }
         strcpy (self->data_dir, value);
+        return 0;
+    }
+    if (streq (key, "data-store")) {
+        if (strneq (value, ZG_QDURABLE_LOG) && strneq (value, ZG_QDURABLE_LMDB)) {
+            snprintf (error, size, "data-store is '" ZG_QDURABLE_LOG "' or '" ZG_QDURABLE_LMDB "', not '%s'", value);
+            return -1;
+        }
+        strcpy (self->data_store, value);
         return 0;
     }
     return zg_actor_set_int (s_int_settings, self, key, value, error, size);
@@ -345,6 +357,11 @@ zg_qoptions_test (bool verbose)
     assert (zg_qsettings_set (&settings, "max-subscriptions", "2", error, sizeof error) == 0);
     assert (zg_qsettings_set (&settings, "data-dir", "/var/lib/zgate", error, sizeof error) == 0);
     assert (streq (settings.data_dir, "/var/lib/zgate") && settings.data_max_size == ZG_QSTORE_DEFAULT_SIZE);
+    assert (streq (settings.data_store, ZG_QDURABLE_LOG));
+    assert (zg_qsettings_set (&settings, "data-store", ZG_QDURABLE_LMDB, error, sizeof error) == 0);
+    assert (zg_qsettings_set (&settings, "data-store", "btree", error, sizeof error) == -1);
+    assert (streq (error, "data-store is 'log' or 'lmdb', not 'btree'"));
+    assert (streq (settings.data_store, ZG_QDURABLE_LMDB));
     char long_dir [ZG_QSETTINGS_PATH_MAX + 1];
     memset (long_dir, 'd', ZG_QSETTINGS_PATH_MAX);
     long_dir [ZG_QSETTINGS_PATH_MAX] = 0;

@@ -57,6 +57,7 @@ typedef struct {
     int64_t recent_size;            //  Recently finished tasks in STATS
     int64_t data_max_size;          //  Bytes the durable store may grow to
     char data_dir [ZG_QSETTINGS_PATH_MAX];  //  Durable store's directory, or "" (in memory)
+    char data_store [8];            //  Durable store's kind: "log" or "lmdb" (zg_qdurable)
 } zg_qsettings_t;
 
 //  One queue or command name of READY

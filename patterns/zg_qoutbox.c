@@ -74,6 +74,27 @@ zg_qoutbox_add (zg_qoutbox_t *self, zg_qoutbox_peer_t to, zg_wire_part_t routing
 }
 
 //  --------------------------------------------------------------------------
+//  Move every message to the end of target
+
+void
+zg_qoutbox_move (zg_qoutbox_t *self, zg_qoutbox_t *target)
+{
+    assert (self && target && self != target);
+    for (size_t index = 0; index < self->size; index++) {
+        zg_qoutbox_msg_t *msg = &self->msgs [index];
+        zg_qoutbox_msg_t *moved = zg_qoutbox_add (target, msg->to, (zg_wire_part_t) { NULL, 0 });
+        zmq_msg_close (&moved->frames [0]);
+        for (size_t frame = 0; frame < msg->count; frame++) {
+            zmq_msg_init (&moved->frames [frame]);
+            zmq_msg_move (&moved->frames [frame], &msg->frames [frame]);
+            zmq_msg_close (&msg->frames [frame]);
+        }
+        moved->count = msg->count;
+    }
+    self->size = 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Append a frame holding a copy of these bytes
 
 void
@@ -411,6 +432,17 @@ zg_qoutbox_test (bool verbose)
     assert (refused->count == 5 && zmq_msg_size (&refused->frames [0]) == 2);
     assert (memcmp (zmq_msg_data (&refused->frames [4]), "disk full", 9) == 0);
     assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r1 507;ERROR r2 507;"));
+
+    //  Messages held for a later sync move to another outbox, in order
+    zg_qoutbox_t *held = zg_qoutbox_new ();
+    zg_qoutbox_ok (held, zg_wire_str ("p0"), zg_wire_str ("r0"), "10");
+    zg_qoutbox_ok (outbox, zg_wire_str ("p1"), zg_wire_str ("r1"), "11");
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_move (outbox, held);
+    assert (zg_qoutbox_size (outbox) == 0 && zg_qoutbox_size (held) == 3);
+    assert (zg_qoutbox_get (held, 2)->to == ZG_QOUTBOX_WORKER);
+    assert (streq (zg_qoutbox_text (held, text, sizeof text), "OK r0 10;OK r1 11;"));
+    zg_qoutbox_destroy (&held);
     zmq_msg_close (&payload);
     zg_qoutbox_destroy (&outbox);
     assert (outbox == NULL);

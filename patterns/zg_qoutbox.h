@@ -90,6 +90,10 @@ void
 void
     zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason);
 
+//  Move every message to the end of target, in order (self is empty after)
+void
+    zg_qoutbox_move (zg_qoutbox_t *self, zg_qoutbox_t *target);
+
 //  Messages in the outbox
 size_t
     zg_qoutbox_size (zg_qoutbox_t *self);

@@ -23,6 +23,7 @@
 #include "zg_qttl.h"
 #include "zg_security.h"
 #include "zg_qtest.h"
+#include "zg_qheld.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -40,6 +41,7 @@ typedef struct {
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
     zg_qdurable_t *durable;         //  The store the core journals to, or NULL
+    zg_qheld_t *held;               //  Answers held until their pass is synced, or NULL
     zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
@@ -98,6 +100,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
+    zg_qheld_destroy (&self->held);
     zg_qdurable_destroy (&self->durable);
     zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
@@ -153,7 +156,7 @@ s_self_open (self_t *self, const char *dir, char *error, size_t size)
     }
     if (zg_qsettings_set (&self->settings, "data-dir", dir, error, size) || !*dir)
         return *dir? -1: 0;
-    self->durable = zg_qdurable_new (dir, self->settings.data_max_size, error, size);
+    self->durable = zg_qdurable_new (dir, self->settings.data_store, self->settings.data_max_size, error, size);
     if (self->durable && s_self_restore (self, error, size)) {
         //  A core that journals to no store, holding part of the tasks, is no use
         zg_qcore_destroy (&self->core);
@@ -259,12 +262,12 @@ s_self_allows (self_t *self, zg_wire_request_t *request, const char *action, con
 }
 
 //  --------------------------------------------------------------------------
-//  Send what the core wrote, in order
+//  Send an outbox's messages in order; flush sends what the core wrote
 
 static void
-s_self_flush (self_t *self)
+s_self_send (void *arg, zg_qoutbox_t *outbox)
 {
-    zg_qoutbox_t *outbox = zg_qcore_outbox (self->core);
+    self_t *self = (self_t *) arg;
     for (size_t index = 0; index < zg_qoutbox_size (outbox); index++) {
         zg_qoutbox_msg_t *msg = zg_qoutbox_get (outbox, index);
         zsock_t *socket = msg->to == ZG_QOUTBOX_PRODUCER? self->producers: self->workers;
@@ -274,15 +277,26 @@ s_self_flush (self_t *self)
     zg_qoutbox_clear (outbox);
 }
 
+static void
+s_self_flush (self_t *self)
+{
+    s_self_send (self, zg_qcore_outbox (self->core));
+}
+
 //  --------------------------------------------------------------------------
-//  Make the pass durable before any of it is sent. If that fails, each
-//  SEND of the pass gets 507 instead of OK, and the core is rebuilt from
-//  the store as on a restart: what was not stored did not happen.
+//  Make the pass durable before any of it is sent: its messages are held
+//  until a sync covers it (zg_qheld; synced: the sync in flight ended). If
+//  that fails, each SEND of the pass gets 507 instead of OK, and the core is
+//  rebuilt from the store as on a restart: what was not stored did not happen.
 
 static void
-s_self_commit (self_t *self)
+s_self_commit (self_t *self, bool synced)
 {
-    if (!self->durable || zg_qdurable_commit (self->durable) == 0)
+    if (!self->durable)
+        return;
+    if (!self->held)
+        self->held = zg_qheld_new (self->durable, s_self_send, self);
+    if ((synced? zg_qheld_synced (self->held): zg_qheld_pass (self->held, zg_qcore_outbox (self->core))) == 0)
         return;
     char reason [ZG_WIRE_REASON_SIZE];
     zg_wire_reason (reason, "not stored: %s", zg_qdurable_error (self->durable));
@@ -810,12 +824,17 @@ zg_queues (zsock_t *pipe, void *args)
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->producers), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 },
+        { NULL, 0, ZMQ_POLLIN, 0 }  //  The durable store's sync in flight
     };
     while (!self->terminated) {
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, 3, s_self_timeout (self)) == -1)
+        items [3].socket = self->durable? zg_qdurable_sync_socket (self->durable): NULL;
+        int count = items [3].socket? 4: 3;
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, count, s_self_timeout (self)) == -1)
             break;              //  Context terminated
         zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
+        if (items [3].socket && (items [3].revents & ZMQ_POLLIN))
+            s_self_commit (self, true);
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
         //  Workers first: their answers free credit for the producers' tasks
@@ -824,7 +843,7 @@ zg_queues (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
         zg_qcore_expire (self->core);
-        s_self_commit (self);
+        s_self_commit (self, false);
         s_self_flush (self);
         zg_qcore_collect (self->core);
     }

@@ -24,7 +24,12 @@
 #include "zg_dirlock.h"
 #include "zg_qrecord.h"
 #include "zg_qstore.h"
+#include "zg_qlog.h"
+#include "zg_qlogindex.h"
+#include "zg_qlogstore.h"
 #include "zg_qdurable.h"
+#include "zg_qsyncer.h"
+#include "zg_qheld.h"
 #include "zg_qworkers.h"
 #include "zg_qoptions.h"
 #include "zg_qtable.h"
@@ -113,6 +118,9 @@ static const s_test_t s_tests [] = {
     { "zg_dirlock", zg_dirlock_test },
     { "zg_qrecord", zg_qrecord_test },
     { "zg_qstore", zg_qstore_test },
+    { "zg_qlog", zg_qlog_test },
+    { "zg_qlogindex", zg_qlogindex_test },
+    { "zg_qlogstore", zg_qlogstore_test },
     { "zg_qworkers", zg_qworkers_test },
     { "zg_qoptions", zg_qoptions_test },
     { "zg_qtable", zg_qtable_test },
@@ -125,6 +133,8 @@ static const s_test_t s_tests [] = {
     { "zg_qadmin", zg_qadmin_test },
     { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
+    { "zg_qsyncer", zg_qsyncer_test },
+    { "zg_qheld", zg_qheld_test },
     { "zg_queues", zg_queues_test },
     { "zg_request", zg_request_test },
     { "zg_client", zg_client_test },

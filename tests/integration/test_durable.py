@@ -1,6 +1,7 @@
 """Durable queues (queues/data-dir) through real zgate processes killed with SIGKILL (docs/PROTOCOL.md, 2.8).
 
 ZGATE_CRASH_KILLS sets the crash loop's kills (10 by default; CTest's `long` label runs it with 100).
+ZGATE_DATA_STORE picks the store (queues/data-store): "log" by default, CTest runs the file again with "lmdb".
 """
 import os
 import random
@@ -20,6 +21,10 @@ from zgate_harness import ZGATE_BIN, Zgate, wait_for  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 CRASH_KILLS = int(os.environ.get("ZGATE_CRASH_KILLS", "10"))
+STORE = os.environ.get("ZGATE_DATA_STORE", "log")
+# The file that holds each store's tasks in the data-dir
+STORE_FILE_OF = {"log": "tasks.log", "lmdb": "data.mdb"}
+STORE_FILE = STORE_FILE_OF[STORE]
 
 # A producer process: sends 100-byte tasks "<name>-<n>" one at a time to queue "jobs" and prints each one
 # that got OK. When zgate dies the answer never comes: it drops the socket and goes on with a new one.
@@ -124,6 +129,7 @@ class DurableTest(unittest.TestCase):
     def start(self, **overrides):
         """Start zgate on self.dir, on the ports of the previous one if any."""
         overrides.setdefault("queues_data_dir", self.dir)
+        overrides.setdefault("queues_data_store", STORE)
         previous = self.zgate
         self.zgate = Zgate(**overrides)
         if previous:
@@ -150,7 +156,7 @@ class DurableTest(unittest.TestCase):
     def test_lock(self):
         """A second zgate on the same data-dir: one clear line and exit 2."""
         self.start()
-        other = Zgate(queues_data_dir=self.dir)
+        other = Zgate(queues_data_dir=self.dir, queues_data_store=STORE)
         result = subprocess.run(other.command(), capture_output=True, text=True, timeout=20)
         self.assertEqual(result.returncode, 2, result.stderr)
         lines = result.stderr.strip().splitlines()
@@ -158,12 +164,24 @@ class DurableTest(unittest.TestCase):
         self.assertIn("queues/data-dir", lines[0])
         self.assertIn("in use by another zgate", lines[0])
         # A data-dir that cannot be a directory: one line, exit 2 as well
-        not_a_dir = os.path.join(self.dir, "data.mdb")
+        not_a_dir = os.path.join(self.dir, "zgate.lock")
         result = subprocess.run(Zgate(queues_data_dir=not_a_dir).command(), capture_output=True, text=True,
                                 timeout=20)
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
         self.assertIn("queues/data-dir", result.stderr)
+        # A data-dir that holds the other kind of store: its tasks would look lost, so one line and exit 2
+        other_dir = tempfile.mkdtemp(prefix="zg_durable_other_")
+        try:
+            other_file = STORE_FILE_OF["lmdb" if STORE == "log" else "log"]
+            open(os.path.join(other_dir, other_file), "wb").close()
+            result = subprocess.run(Zgate(queues_data_dir=other_dir, queues_data_store=STORE).command(),
+                                    capture_output=True, text=True, timeout=20)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertIn(f"holds a store of the other kind ({other_file})", result.stderr)
+        finally:
+            shutil.rmtree(other_dir, ignore_errors=True)
 
     def test_restart(self):
         """Order and priority, tasks in flight, results and a late ACK after kill -9."""
@@ -211,7 +229,7 @@ class DurableTest(unittest.TestCase):
         sent = [producer.request(b"SEND", b"r", b"jobs", b"", b"t%d" % n)[2] for n in range(50)]
         producer.close()
         self.crash()
-        with open(os.path.join(self.dir, "data.mdb"), "ab") as data:
+        with open(os.path.join(self.dir, STORE_FILE), "ab") as data:
             data.write(os.urandom(6000))
         self.start()
         producer = self.producer()
