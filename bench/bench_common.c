@@ -15,13 +15,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Numeric options, by flag name
+//  An option: its flag name and where its value goes in bench_options_t
 typedef struct {
     const char *name;
     size_t offset;
-} s_int_option_t;
+} s_option_t;
 
-static const s_int_option_t s_int_options [] = {
+//  Numeric options (int64_t)
+static const s_option_t s_int_options [] = {
     { "clients", offsetof (bench_options_t, clients) },
     { "size", offsetof (bench_options_t, size) },
     { "count", offsetof (bench_options_t, count) },
@@ -32,6 +33,17 @@ static const s_int_option_t s_int_options [] = {
     { "idle", offsetof (bench_options_t, idle) },
     { "server-pid", offsetof (bench_options_t, server_pid) },
     { "ok", offsetof (bench_options_t, ok) },
+    { "sndhwm", offsetof (bench_options_t, sndhwm) },
+    { NULL, 0 }
+};
+
+//  Text options (const char *)
+static const s_option_t s_text_options [] = {
+    { "endpoint", offsetof (bench_options_t, endpoint) },
+    { "endpoint2", offsetof (bench_options_t, endpoint2) },
+    { "url", offsetof (bench_options_t, url) },
+    { "server-cert", offsetof (bench_options_t, server_cert) },
+    { "client-cert", offsetof (bench_options_t, client_cert) },
     { NULL, 0 }
 };
 
@@ -42,7 +54,7 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
 {
     *options = (bench_options_t) {
         .clients = 1, .size = 64, .count = 100000, .window = 1, .prefetch = 1,
-        .timeout = 60000, .idle = 1000
+        .timeout = 60000, .idle = 1000, .sndhwm = 100000
     };
     if (argc < 2) {
         fprintf (stderr, "usage: %s MODE [--key value ...]\n", argv [0]);
@@ -57,16 +69,13 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
             return -1;
         }
         key += 2;
-        if (!strcmp (key, "endpoint"))
-            options->endpoint = value;
-        else
-        if (!strcmp (key, "endpoint2"))
-            options->endpoint2 = value;
-        else
-        if (!strcmp (key, "url"))
-            options->url = value;
+        const s_option_t *text = s_text_options;
+        while (text->name && strcmp (text->name, key))
+            text++;
+        if (text->name)
+            *(const char **) ((char *) options + text->offset) = value;
         else {
-            const s_int_option_t *option = s_int_options;
+            const s_option_t *option = s_int_options;
             while (option->name && strcmp (option->name, key))
                 option++;
             char *end = NULL;

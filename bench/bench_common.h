@@ -45,6 +45,9 @@ typedef struct {
     int64_t idle;                   //  Stop after this long without traffic, ms
     int64_t server_pid;             //  zgate's process id, 0 without one
     int64_t ok;                     //  queues: 1 measures send->OK (tasks sent with a req), not send->reply
+    int64_t sndhwm;                 //  proxy: the subscribers' high-water mark, 0 for none
+    const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
+    const char *client_cert;        //  CURVE: the client's certificate file, with its secret key
 } bench_options_t;
 
 //  Parse "MODE --key value ..." into options with defaults; returns 0, or -1

@@ -37,9 +37,10 @@ echo "== building Release into $BUILD"
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release > "$BUILD/bench-configure.log" 2>&1 \
     || { cat "$BUILD/bench-configure.log"; exit 1; }
-cmake --build "$BUILD" -j2 --target zgate zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
+cmake --build "$BUILD" -j2 --target zgate zgate-keygen zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
     || { tail -40 "$BUILD/bench-build.log"; exit 1; }
 ZGATE=$BUILD/gateway/zgate
+KEYGEN=$BUILD/gateway/zgate-keygen
 GEN=$BUILD/bench/zg_bench
 GEN_WS=$BUILD/bench/zg_bench_ws
 HELP=$("$ZGATE" --help)
@@ -49,6 +50,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 WORK=$(mktemp -d /tmp/zgate-bench.XXXXXX)
 cleanup() {
     zgate_stop
+    cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -103,12 +105,13 @@ measure_raw() {
 }
 
 # measure_zgate "key=field ..." "zgate flags" -- generator args with @flag@ and @pid@: one run through a
-# fresh zgate ("proxy" as the flags: through the raw zmq_proxy process instead)
+# fresh zgate ("proxy" and zg_bench proxy options as the flags: through the raw zmq_proxy process instead)
 measure_zgate() {
     local specs=$1 flags=$2
     shift 3
-    if [ "$flags" = proxy ]; then
-        proxy_start || return 0
+    if [[ $flags == proxy* ]]; then
+        # shellcheck disable=SC2086
+        proxy_start ${flags#proxy} || return 0
     else
         # shellcheck disable=SC2086
         zgate_start $flags || return 0
@@ -197,10 +200,10 @@ row() {
         "${note:--}" >> "$ROWS"
 }
 
-# A scenario whose component is not in this zgate: reported, never estimated
+# A scenario whose component is not in this zgate (or whose tool is not installed): reported, never estimated
 row_unavailable() {
-    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: no --%s-* flags in zgate --help\n' \
-        "$1" "$2" "$3" "$4" >> "$ROWS"
+    printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: %s\n' \
+        "$1" "$2" "$3" "${5:-no --$4-* flags in zgate --help}" >> "$ROWS"
 }
 
 
@@ -337,6 +340,127 @@ row "topics native" "1->1, 1 KiB" "delivered msgs/s" topics.1.1024 raw.pubsub.1.
 row "topics native" "1->8, 1 KiB" "delivered msgs/s" topics.8.1024 raw.pubsub.8.1024 raw.proxy.8.1024
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p50 us" topics.lat.p50 raw.pubsub.lat.p50
 row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 raw.pubsub.lat.p99
+
+# topics over CURVE (issue #10: at least 0.8 of raw libzmq CURVE, in the same run): PUB -> SUB with CURVE on both
+# sides, raw (the generator's PUB is the CURVE server), through the raw zmq_proxy process (CURVE on both of its
+# sides: the cost of any broker hop, which decrypts and encrypts again) and through zgate (every native endpoint
+# CURVE, the client's key checked by zauth against security/client-certs, the permissions file asked on each
+# publish and subscribe). All lossless, so that the rate is a throughput: raw blocks its publisher at the
+# high-water mark; the proxy's and zgate's subscriber queues are unbounded here (topics/sndhwm 0) and the rate
+# counts until the last message.
+if grep -q -- "^  --security-server-cert " <<< "$HELP"; then
+    CURVE=$WORK/curve
+    mkdir -p "$CURVE/keys" "$CURVE/clients"
+    "$KEYGEN" server "$CURVE/keys" > /dev/null
+    "$KEYGEN" bench "$CURVE/keys" > /dev/null
+    cp "$CURVE/keys/bench.cert" "$CURVE/clients/"
+    printf 'users\n    bench\n        roles = bench-role\ngrants\n    bench-role\n        topics\n%s\n%s\n' \
+        '            publish = bench.*' '            subscribe = bench.*' > "$CURVE/permissions.cfg"
+    CURVE_FLAGS="--topics-sndhwm 0 --security-server-cert $CURVE/keys/server.cert_secret"
+    CURVE_FLAGS+=" --security-client-certs $CURVE/clients --security-permissions $CURVE/permissions.cfg"
+    for subs in 1 8; do
+        count=$(scaled "$([ $subs = 1 ] && echo 300000 || echo 100000)" 1000)
+        banner "topics over CURVE 1->$subs 64 B, $count messages"
+        for _ in $(seq "$RUNS"); do
+            measure_raw "raw.curve.$subs=rate" -- "$GEN" topics --clients "$subs" --size 64 --count "$count" \
+                --server-cert "$CURVE/keys/server.cert_secret" --client-cert "$CURVE/keys/bench.cert_secret"
+            measure_zgate "raw.proxy.curve.$subs=rate" "proxy --sndhwm 0 --server-cert $CURVE/keys/server.cert_secret" -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size 64 --count "$count" --server-pid @pid@ \
+                --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+            measure_zgate "topics.curve.$subs=rate" "$CURVE_FLAGS" -- \
+                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                --clients "$subs" --size 64 --count "$count" --server-pid @pid@ \
+                --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+        done
+        row "baseline" "raw PUB->SUB over CURVE 1->$subs, 64 B" "delivered msgs/s" "raw.curve.$subs"
+        row "baseline" "raw zmq_proxy process over CURVE, PUB->proxy->SUB 1->$subs, 64 B, unbounded" \
+            "delivered msgs/s" "raw.proxy.curve.$subs"
+        row "topics native, CURVE + permissions" "1->$subs, 64 B, unbounded sndhwm" "delivered msgs/s" \
+            "topics.curve.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
+    done
+else
+    row_unavailable "topics native, CURVE + permissions" "1->1 and 1->8, 64 B" "delivered msgs/s" security
+fi
+
+# Cluster (cluster/redis): one redis-server and three zgate nodes on free ports; node 1's pids in CL_PIDS
+CL_PIDS=()
+CL_REDIS_PID=
+cluster_stop() {
+    local pid
+    for pid in "${CL_PIDS[@]}"; do
+        ZG_PID=$pid
+        zgate_stop
+    done
+    CL_PIDS=()
+    if [ -n "$CL_REDIS_PID" ]; then
+        kill -KILL "$CL_REDIS_PID" 2> /dev/null || true
+        wait "$CL_REDIS_PID" 2> /dev/null || true
+        CL_REDIS_PID=
+    fi
+}
+# cluster_start N: sets CL_PUB (node 1's publishers' endpoint) and CL_SUBS (the other nodes' subscribers'
+# endpoints, comma-separated), once every node answers /ready with 204
+cluster_start() {
+    local port node ready
+    port=$("$GEN" port)
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
+        > "$WORK/redis.log" 2>&1 &
+    CL_REDIS_PID=$!
+    for _ in $(seq 100); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+        sleep 0.05
+    done
+    CL_PUB=
+    CL_SUBS=
+    for node in $(seq "$1"); do
+        zgate_start --cluster-redis "127.0.0.1:$port" --topics-sndhwm 1000000 --topics-rcvhwm 1000000 \
+            || { cluster_stop; return 1; }
+        mv "$WORK/zgate.log" "$WORK/node$node.log"
+        CL_PIDS+=("$ZG_PID")
+        [ "$node" = 1 ] && CL_PUB=${ZG_FLAG[topics-publishers]} \
+            || CL_SUBS=${CL_SUBS:+$CL_SUBS,}${ZG_FLAG[topics-subscribers]}
+        for _ in $(seq 100); do
+            ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ready")
+            [ "$ready" = 204 ] && break
+            sleep 0.05
+        done
+        ZG_PID=
+        [ "$ready" = 204 ] || { echo "node $node not ready: $(tail -3 "$WORK/node$node.log")" >&2; cluster_stop; return 1; }
+    done
+}
+# topics from node 1 to 8 subscribers on nodes 2 and 3, beside the same on a single node, paced (a node
+# cannot slow a publisher on another node down, so an unpaced run measures drops)
+if has_component cluster && command -v redis-server > /dev/null; then
+    rate=20000
+    count=$((rate * $([ $QUICK = 1 ] && echo 1 || echo 3)))
+    banner "topics across 3 nodes 1->8 64 B at $rate msgs/s, beside one node, $count messages"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "topics.single.8=rate topics.single.8.p50=p50_us topics.single.8.p99=p99_us" "" -- \
+            "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+            --clients 8 --size 64 --count "$count" --rate "$rate" --server-pid @pid@
+        if cluster_start 3; then
+            measure_raw "topics.cluster.8=rate topics.cluster.8.p50=p50_us topics.cluster.8.p99=p99_us" -- \
+                "$GEN" topics --endpoint "$CL_PUB" --endpoint2 "$CL_SUBS" --clients 8 --size 64 --count "$count" \
+                --rate "$rate"
+            cluster_stop
+        fi
+    done
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "delivered msgs/s" topics.single.8
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "delivered msgs/s" \
+        topics.cluster.8 topics.single.8
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p50 us" topics.single.8.p50
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p50 us" \
+        topics.cluster.8.p50 topics.single.8.p50
+    row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p99 us" topics.single.8.p99
+    row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p99 us" \
+        topics.cluster.8.p99 topics.single.8.p99
+elif has_component cluster; then
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster \
+        "no redis-server on PATH"
+else
+    row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster
+fi
 
 # queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
 if has_component queues; then
@@ -493,6 +617,11 @@ if has_component gateway; then
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p50 us" "ws.lat.$subs.p50" raw.pubsub.lat.p50
         row "topics over WS" "1->$subs, 64 B, $rate msgs/s" "one-way p99 us" "ws.lat.$subs.p99" raw.pubsub.lat.p99
     done
+    # The pairs below compare zgate with a feature off and on: lossless, so that both deliver the same frames
+    # and a rate is a throughput: the publisher waits at its HWM (ZMQ_XPUB_NODROP), and neither zgate's XPUB
+    # nor a session's send queue drops (topics/sndhwm 0, a 1 GiB gateway/max-queue-bytes); unpaced fan-out
+    # otherwise drops (at the default 1 MiB a quarter of the pushes to 100 sessions, most to 8)
+    WS_LOSSLESS="$(gateway_flags) --topics-sndhwm 0 --gateway-max-queue-bytes 1073741824"
     # The cost of security: the same fan-out with security off and on (a JWT on each upgrade, the permissions
     # file's role checked on each subscribe), alternating in one run
     SECURE=$WORK/secure
@@ -505,38 +634,34 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
     count=$(scaled 20000 100)
     banner "topics over WS 1->100 64 B, security off and on, $count messages"
     for _ in $(seq "$RUNS"); do
-        measure_zgate "ws.sec.off=rate" "$(gateway_flags)" -- \
+        measure_zgate "ws.sec.off=rate" "$WS_LOSSLESS" -- \
             "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 100 --size 64 \
             --count "$count" --server-pid @pid@
         ZG_BENCH_TOKEN=$BENCH_TOKEN measure_zgate "ws.sec.on=rate" \
-            "$(gateway_flags) --security-jwt-secret bench-secret --security-permissions $SECURE/permissions.cfg" -- \
+            "$WS_LOSSLESS --security-jwt-secret bench-secret --security-permissions $SECURE/permissions.cfg" -- \
             "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 100 --size 64 \
             --count "$count" --server-pid @pid@
     done
-    row "topics over WS, security off" "1->100, 64 B" "delivered msgs/s" "ws.sec.off"
-    row "topics over WS, token + permissions" "1->100, 64 B" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
+    row "topics over WS, security off" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.off"
+    row "topics over WS, token + permissions" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
-    # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch. Lossless,
-    # so that both deliver the same frames: the publisher waits at its HWM (ZMQ_XPUB_NODROP), and neither
-    # zgate's XPUB nor a session's send queue drops (topics/sndhwm 0, a 1 GiB gateway/max-queue-bytes);
-    # unpaced fan-out otherwise drops most messages, and a rate of delivered messages then says more about
-    # what was dropped than about what history costs. The durable row adds topics/data-dir (one LMDB commit
-    # per loop pass of the topics actor).
+    # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch; lossless,
+    # as a rate of delivered messages would say more about what was dropped than about what history costs.
+    # The durable row adds topics/data-dir (one LMDB commit per loop pass of the topics actor).
     for subs in 8 100; do
         case $subs in 8) count=200000 ;; *) count=20000 ;; esac
         count=$(scaled "$count" 100)
-        lossless="$(gateway_flags) --topics-sndhwm 0 --gateway-max-queue-bytes 1073741824"
         banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages"
         for _ in $(seq "$RUNS"); do
-            measure_zgate "ws.nohistory.$subs=rate" "$lossless" -- \
+            measure_zgate "ws.nohistory.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@
-            ZGATE_TOPICS_HISTORY="bench.* 1000" measure_zgate "ws.history.$subs=rate" "$lossless" -- \
+            ZGATE_TOPICS_HISTORY="bench.* 1000" measure_zgate "ws.history.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@
             rm -rf "$WORK/history-data"
             ZGATE_TOPICS_HISTORY="bench.* 1000" ZGATE_TOPICS_DATA_DIR="$WORK/history-data" \
-                measure_zgate "ws.history.durable.$subs=rate" "$lossless" -- \
+                measure_zgate "ws.history.durable.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@
         done
@@ -608,6 +733,8 @@ finish() {
     target "topics over WS 64 B 1->1000, delivered msgs/s" ws.1000.64 ">=" 3000000
     target "RSS per idle WS session at 10,000, bytes" ws.idle.10000 "<" 8192
     target "topics over WS 1->100 with security, ratio to security off" ws.sec.on ">=" 0.9 ws.sec.off
+    target "topics native over CURVE 64 B 1->1, ratio to raw CURVE" topics.curve.1 ">=" 0.8 raw.curve.1
+    target "topics native over CURVE 64 B 1->8, ratio to raw CURVE" topics.curve.8 ">=" 0.8 raw.curve.8
     target "queues 4 workers prefetch 100, acked tasks/s" queues.4.100 ">=" 300000
     target "queues p99 send->reply at 10% load, us" queues.lat.p99 "<" 1000
     target "queues durable (log) 4 workers prefetch 100 100 B, acked tasks/s" queues.durable ">=" 100000
@@ -654,7 +781,7 @@ finish() {
         echo
         echo "Ratios are zgate / baseline: for rates higher is better, for latencies lower is better."
         echo
-        echo "## Targets (issue #6)"
+        echo "## Targets (issues #6 and #10)"
         echo
         echo "| target | threshold | measured | verdict |"
         echo "| --- | --- | --- | --- |"

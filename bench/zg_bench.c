@@ -7,11 +7,20 @@
     with zgate's endpoints it measures the same traffic through zgate.
 
         zg_bench port                                  a free loopback port
-        zg_bench topics [--endpoint PUB --endpoint2 SUB] --clients N --size B
-                        --count N [--rate R]            PUB -> N SUB fan-out
+        zg_bench topics [--endpoint PUB --endpoint2 SUB[,SUB...]] --clients N
+                        --size B --count N [--rate R]   PUB -> N SUB fan-out
+                                                        (subscriber i connects to
+                                                        the i-th SUB endpoint, in turn:
+                                                        other nodes of a cluster)
+                        [--server-cert F --client-cert F]
+                                                        over CURVE (czmq
+                                                        certificates; a raw
+                                                        run binds the server:
+                                                        its F has the secret)
         zg_bench reqrep --window W --size B --count N   raw DEALER <-> ROUTER
         zg_bench proxy --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS
-                        [--timeout MS]                  raw zmq_proxy broker
+                        [--timeout MS] [--sndhwm N]     raw zmq_proxy broker
+                        [--server-cert F]
         zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS --clients W
                         --prefetch P --window N --count N [--rate R]
                         [--ok 1]                        tasks with replies; latency
@@ -42,6 +51,8 @@
 #define BENCH_BATCH 1024
 //  Most frames of a message we read; further frames are discarded
 #define BENCH_MAX_FRAMES 8
+//  Most subscriber endpoints of a topics run (nodes of a cluster)
+#define BENCH_MAX_ENDPOINTS 16
 //  Most connections the rooms members share
 #define BENCH_ROOM_CONNECTIONS 8
 //  Queue of every run, and prefix of its room (plus the process id, so that
@@ -75,6 +86,50 @@ s_bind_ephemeral (void *socket, char *endpoint, size_t size)
     if (zmq_bind (socket, "tcp://127.0.0.1:*"))
         bench_fail ("cannot bind: %s", zmq_strerror (zmq_errno ()));
     zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, endpoint, &size);
+}
+
+//  --------------------------------------------------------------------------
+//  CURVE, when the options name certificates (czmq's format, as zgate-keygen
+//  writes them): a client of zgate or of the raw server, and the raw server
+//  itself (the socket that binds: the generator's PUB, or the proxy's)
+
+//  Set a CURVE key option from the line 'name = "Z85"' of a certificate file
+static void
+s_curve_key (void *socket, int option, const char *path, const char *name)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        bench_fail ("cannot read the certificate %s", path);
+    char line [256], key [64], format [64];
+    snprintf (format, sizeof format, " %s = \"%%40[^\"]\"", name);
+    bool found = false;
+    while (!found && fgets (line, sizeof line, file))
+        found = sscanf (line, format, key) == 1;
+    fclose (file);
+    if (!found || zmq_setsockopt (socket, option, key, strlen (key)))
+        bench_fail ("%s: no valid %s", path, name);
+}
+
+static void
+s_curve_client (void *socket, bench_options_t *options)
+{
+    if (!options->server_cert)
+        return;
+    if (!options->client_cert)
+        bench_fail ("a CURVE client needs --client-cert (a certificate with its secret key)");
+    s_curve_key (socket, ZMQ_CURVE_SERVERKEY, options->server_cert, "public-key");
+    s_curve_key (socket, ZMQ_CURVE_PUBLICKEY, options->client_cert, "public-key");
+    s_curve_key (socket, ZMQ_CURVE_SECRETKEY, options->client_cert, "secret-key");
+}
+
+static void
+s_curve_server (void *socket, bench_options_t *options)
+{
+    if (!options->server_cert)
+        return;
+    int on = 1;
+    zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &on, sizeof on);
+    s_curve_key (socket, ZMQ_CURVE_SECRETKEY, options->server_cert, "secret-key");
 }
 
 //  ==========================================================================
@@ -167,10 +222,12 @@ s_mode_topics (bench_options_t *options)
     char raw_endpoint [256];
     const char *sub_endpoint = options->endpoint2;
     if (options->endpoint) {
+        s_curve_client (publisher, options);
         if (!sub_endpoint || zmq_connect (publisher, options->endpoint))
             bench_fail ("topics needs --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS");
     }
     else {
+        s_curve_server (publisher, options);
         s_bind_ephemeral (publisher, raw_endpoint, sizeof raw_endpoint);
         sub_endpoint = raw_endpoint;
     }
@@ -179,12 +236,25 @@ s_mode_topics (bench_options_t *options)
     self.warm = (bool *) calloc ((size_t) clients, sizeof (bool));
     self.received = (int64_t *) calloc ((size_t) clients, sizeof (int64_t));
     bench_samples_init (&self.latencies, options->rate? (size_t) (options->count * options->clients): 0);
+    //  Subscribers take the comma-separated endpoints in turn
+    char *endpoints = strdup (sub_endpoint);
+    char *list [BENCH_MAX_ENDPOINTS];
+    int endpoint_count = 0;
+    for (char *state = NULL, *endpoint = strtok_r (endpoints, ",", &state); endpoint;
+         endpoint = strtok_r (NULL, ",", &state))
+        if (endpoint_count < BENCH_MAX_ENDPOINTS)
+            list [endpoint_count++] = endpoint;
+    if (endpoint_count == 0)
+        bench_fail ("no subscriber endpoint in '%s'", sub_endpoint);
     for (int index = 0; index < clients; index++) {
+        const char *endpoint = list [index % endpoint_count];
         self.subscribers [index] = zmq_socket (context, ZMQ_SUB);
         zmq_setsockopt (self.subscribers [index], ZMQ_SUBSCRIBE, BENCH_TOPIC_PREFIX, strlen (BENCH_TOPIC_PREFIX));
-        if (zmq_connect (self.subscribers [index], sub_endpoint))
-            bench_fail ("cannot connect to %s", sub_endpoint);
+        s_curve_client (self.subscribers [index], options);
+        if (zmq_connect (self.subscribers [index], endpoint))
+            bench_fail ("cannot connect to %s", endpoint);
     }
+    free (endpoints);
     pthread_t receiver;
     pthread_create (&receiver, NULL, s_topics_receiver, &self);
     bench_mark_t start, end;
@@ -228,10 +298,13 @@ s_mode_proxy (bench_options_t *options)
     void *context = zmq_ctx_new ();
     void *xsub = zmq_socket (context, ZMQ_XSUB);
     void *xpub = zmq_socket (context, ZMQ_XPUB);
-    //  zgate's defaults (config/zgate.cfg topics/sndhwm, rcvhwm)
-    int hwm = 100000;
-    zmq_setsockopt (xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    //  zgate's defaults (config/zgate.cfg topics/sndhwm, rcvhwm); --sndhwm as
+    //  zgate's topics/sndhwm
+    int rcvhwm = 100000, sndhwm = (int) options->sndhwm;
+    zmq_setsockopt (xsub, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    zmq_setsockopt (xpub, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
+    s_curve_server (xsub, options);
+    s_curve_server (xpub, options);
     if (zmq_bind (xsub, options->endpoint) || zmq_bind (xpub, options->endpoint2))
         bench_fail ("cannot bind: %s", zmq_strerror (zmq_errno ()));
     pthread_t alarm;

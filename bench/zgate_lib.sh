@@ -78,11 +78,11 @@ zgate_stop() {
 }
 
 # The raw broker baseline: zg_bench proxy (zmq_proxy XSUB -> XPUB) in its own process, on the endpoints a
-# zgate would have, so that generator arguments are the same
+# zgate would have, so that generator arguments are the same; arguments go to zg_bench proxy
 proxy_start() {
     ZG_FLAG=([topics-publishers]=tcp://127.0.0.1:$("$GEN" port) [topics-subscribers]=tcp://127.0.0.1:$("$GEN" port))
     "$GEN" proxy --endpoint "${ZG_FLAG[topics-publishers]}" --endpoint2 "${ZG_FLAG[topics-subscribers]}" \
-        --timeout 300000 > "$WORK/zgate.log" 2>&1 &
+        --timeout 300000 "$@" > "$WORK/zgate.log" 2>&1 &
     ZG_PID=$!
     for _ in $(seq 100); do
         grep -q running "$WORK/zgate.log" && return 0

@@ -110,14 +110,13 @@ zg_gw_admin_list (zg_gw_admin_t *self, zg_http_t *http, const char *param)
 }
 
 //  --------------------------------------------------------------------------
-//  A boolean query argument: 0 false or absent, 1 true, -1 neither
+//  A boolean query argument: 0 false or absent, 1 true, -1 neither (a bare
+//  name included: it says nothing)
 
 static int
 s_query_flag (zg_http_t *http, const char *name)
 {
-    char buffer [16];
-    //  The name includes its '='; lws returns the value inside buffer
-    const char *value = http->wsi? lws_get_urlarg_by_name (http->wsi, name, buffer, sizeof buffer): NULL;
+    const char *value = zg_query_value (http->query, name);
     return !value || streq (value, "false")? 0: streq (value, "true")? 1: -1;
 }
 
@@ -138,8 +137,8 @@ zg_gw_admin_delete (zg_gw_admin_t *self, zg_http_t *http, const char *param)
     zmsg_t *fields = zmsg_new ();
     zmsg_addstr (fields, param);
     if (kind == S_QUEUES) {
-        int if_empty = s_query_flag (http, "if-empty=");
-        int if_unused = s_query_flag (http, "if-unused=");
+        int if_empty = s_query_flag (http, "if-empty");
+        int if_unused = s_query_flag (http, "if-unused");
         if (if_empty < 0 || if_unused < 0) {
             zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "if-empty and if-unused are true or false");
             zmsg_destroy (&fields);

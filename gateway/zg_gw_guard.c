@@ -12,6 +12,7 @@
 
 #include "zg_classes.h"
 #include "zg_gw_guard.h"
+#include "zg_origins.h"
 
 //  Longest Authorization or Origin header kept, bytes
 #define ZG_GW_GUARD_MAX_HEADER 16384
@@ -27,7 +28,7 @@ struct _zg_gw_guard_t {
     zg_token_t *verifier;           //  Built from the three above, NULL: security off
     zg_acl_t *acl;                  //  The permissions file, or NULL
     int64_t auth_timeout;           //  ms a session has to authenticate
-    zlistx_t *origins;              //  gateway/allowed-origins, empty: same origin only
+    zg_origins_t *origins;          //  gateway/allowed-origins
 };
 
 zg_gw_guard_t *
@@ -41,9 +42,7 @@ zg_gw_guard_new (zg_gw_answers_t *answers)
     self->public_key = strdup ("");
     self->permissions = strdup ("");
     self->auth_timeout = 5000;
-    self->origins = zlistx_new ();
-    zlistx_set_destructor (self->origins, (zlistx_destructor_fn *) zstr_free);
-    zlistx_set_duplicator (self->origins, (zlistx_duplicator_fn *) strdup);
+    self->origins = zg_origins_new ();
     return self;
 }
 
@@ -59,7 +58,7 @@ zg_gw_guard_destroy (zg_gw_guard_t **self_p)
         free (self->permissions);
         zg_token_destroy (&self->verifier);
         zg_acl_destroy (&self->acl);
-        zlistx_destroy (&self->origins);
+        zg_origins_destroy (&self->origins);
         free (self);
         *self_p = NULL;
     }
@@ -158,12 +157,7 @@ zg_gw_guard_set (zg_gw_guard_t *self, const char *key, const char *value, char *
         return 0;
     }
     if (streq (key, "allowed-origins")) {
-        zlistx_purge (self->origins);
-        char *origins = strdup (value);
-        for (char *save = NULL, *origin = strtok_r (origins, " \t,", &save); origin;
-             origin = strtok_r (NULL, " \t,", &save))
-            zlistx_add_end (self->origins, origin);
-        free (origins);
+        zg_origins_set (self->origins, value);
         return 0;
     }
     return 1;
@@ -208,28 +202,14 @@ s_bearer (struct lws *wsi)
     return token;
 }
 
-//  Whether a browser page of origin may use the gateway: the gateway's own
-//  pages (the dashboard), a listed origin, or any if "*" is listed
-static bool
-s_self_origin_allowed (zg_gw_guard_t *self, struct lws *wsi, const char *origin)
-{
-    for (const char *allowed = (const char *) zlistx_first (self->origins); allowed;
-         allowed = (const char *) zlistx_next (self->origins))
-        if (streq (allowed, "*") || streq (allowed, origin))
-            return true;
-    char *host = s_header (wsi, WSI_TOKEN_HOST);
-    const char *scheme_end = strstr (origin, "://");
-    bool same = host && scheme_end && streq (scheme_end + 3, host);
-    free (host);
-    return same;
-}
-
 int
 zg_gw_guard_upgrade (zg_gw_guard_t *self, struct lws *wsi, const char **message_p)
 {
     char *origin = s_header (wsi, WSI_TOKEN_ORIGIN);
-    bool allowed = !origin || s_self_origin_allowed (self, wsi, origin);
+    char *host = s_header (wsi, WSI_TOKEN_HOST);
+    bool allowed = zg_origins_upgrade (self->origins, origin, host);
     free (origin);
+    free (host);
     if (!allowed) {
         *message_p = "origin not allowed";
         return ZG_ERR_FORBIDDEN;
@@ -414,10 +394,12 @@ zg_gw_guard_http_headers (zg_gw_guard_t *self, zg_http_t *http)
 {
     http->bearer = s_bearer (http->wsi);
     char *origin = s_header (http->wsi, WSI_TOKEN_ORIGIN);
-    if (origin && zlistx_size (self->origins) && s_self_origin_allowed (self, http->wsi, origin))
+    char *host = s_header (http->wsi, WSI_TOKEN_HOST);
+    if (zg_origins_cors (self->origins, origin, host))
         http->allow_origin = origin;
     else
         free (origin);
+    free (host);
 }
 
 //  The name an HTTP request needs access to, from its path or body; NULL

@@ -582,20 +582,6 @@ zg_gw_rooms_drain (zg_gw_rooms_t *self, bool *more)
 //  ==========================================================================
 //  HTTP producers and queries
 
-//  An integer query argument: -1 if absent, -2 if not a number >= 0
-static int64_t
-s_query_int (zg_http_t *http, const char *name)
-{
-    char buffer [64];
-    //  The name includes its '='; lws returns the value inside buffer
-    const char *value = lws_get_urlarg_by_name (http->wsi, name, buffer, sizeof buffer);
-    if (!value)
-        return -1;
-    char *end = NULL;
-    long long number = strtoll (value, &end, 10);
-    return end == value || *end || number < 0? -2: number;
-}
-
 //  POST /api/rooms/{room}[/oob]: a message to a room
 void
 zg_gw_rooms_http_send (zg_gw_rooms_t *self, zg_http_t *http, const char *room)
@@ -624,9 +610,9 @@ zg_gw_rooms_http_query (zg_gw_rooms_t *self, zg_http_t *http, const char *param)
     const char *room = *param? param: NULL;
     zg_pending_kind_t kind = !room? ZG_PENDING_METRICS:
                              strstr (http->path, "/peek")? ZG_PENDING_PEEK: ZG_PENDING_STATE;
-    int64_t offset = kind == ZG_PENDING_PEEK? s_query_int (http, "offset="): -1;
-    int64_t limit = kind == ZG_PENDING_PEEK? s_query_int (http, "limit="):
-                    kind == ZG_PENDING_METRICS? s_query_int (http, "top="): -1;
+    int64_t offset = kind == ZG_PENDING_PEEK? zg_query_int (http->query, "offset"): -1;
+    int64_t limit = kind == ZG_PENDING_PEEK? zg_query_int (http->query, "limit"):
+                    kind == ZG_PENDING_METRICS? zg_query_int (http->query, "top"): -1;
     if (offset == -2 || limit == -2)
         zg_http_reply_message (http, ZG_ERR_BAD_REQUEST, "query arguments must be integers >= 0");
     else

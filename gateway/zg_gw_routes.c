@@ -243,9 +243,16 @@ zg_gw_routes_peer_stats (zg_gw_routes_t *self, const char *section, char **stats
 static void
 s_http_ready (zg_gw_routes_t *self, zg_http_t *http, const char *param)
 {
-    (void) self;
     (void) param;
-    zg_http_reply (http, 204, "application/json", NULL, 0);
+    //  In cluster mode a node that cannot reach Redis is not ready
+    const char *stats = (const char *) zhashx_lookup (self->peer_stats, "cluster");
+    json_object *cluster = stats? json_tokener_parse (stats): NULL;
+    json_object *healthy = cluster? json_object_object_get (cluster, "healthy"): NULL;
+    if (healthy && !json_object_get_boolean (healthy))
+        zg_http_reply_message (http, ZG_ERR_UNAVAILABLE, "this node cannot reach Redis (cluster mode)");
+    else
+        zg_http_reply (http, 204, "application/json", NULL, 0);
+    json_object_put (cluster);
 }
 
 //  The gateway's own counters and the other actors' as they last reported
@@ -514,9 +521,16 @@ zg_gw_routes_test (bool verbose)
     assert (peer == NULL);
     assert (s_test_http (routes, ZG_HTTP_GET, "/api/stats", NULL) == 200);
     assert (s_test_http (routes, ZG_HTTP_GET, "/metrics", NULL) == 200);
+    //  A cluster node is ready while it reaches Redis
+    peer = strdup ("{\"enabled\":true,\"healthy\":false}");
+    zg_gw_routes_peer_stats (routes, "cluster", &peer);
+    assert (s_test_http (routes, ZG_HTTP_GET, "/ready", NULL) == 503);
+    peer = strdup ("{\"enabled\":true,\"healthy\":true}");
+    zg_gw_routes_peer_stats (routes, "cluster", &peer);
+    assert (s_test_http (routes, ZG_HTTP_GET, "/ready", NULL) == 204);
     json_object *stats = zg_gw_routes_stats (routes);
     assert (json_object_get_int64 (json_object_object_get (stats, "sessions")) == 1);
-    assert (json_object_get_int64 (json_object_object_get (stats, "http_requests")) == 9);
+    assert (json_object_get_int64 (json_object_object_get (stats, "http_requests")) == 11);
     assert (json_object_get_int64 (json_object_object_get (stats, "errors")) == 8);
     json_object_put (stats);
 

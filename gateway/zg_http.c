@@ -25,6 +25,7 @@ zg_http_new (struct lws *wsi, uint64_t id, zg_http_method_t method, const char *
     self->id = id;
     self->method = method;
     self->path = strdup (path);
+    self->query = zg_query_new (wsi);
     self->started = zclock_usecs ();
     self->endpoint = "other";
     return self;
@@ -40,6 +41,7 @@ zg_http_destroy (zg_http_t **self_p)
     zg_http_t *self = *self_p;
     if (self) {
         free (self->path);
+        zg_query_destroy (&self->query);
         free (self->body);
         free (self->reply);
         free (self->bearer);

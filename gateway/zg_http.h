@@ -13,6 +13,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include <libwebsockets.h>
+#include "zg_query.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,7 @@ typedef struct {
     uint64_t id;                    //  Unique for the life of the gateway
     zg_http_method_t method;        //  Request method
     char *path;                     //  Request path, without the query
+    zg_query_t *query;              //  The query's arguments
     byte *body;                     //  Request body so far, or NULL
     size_t body_size;               //  Bytes in body
     bool too_large;                 //  Body went over its limit
@@ -47,7 +49,7 @@ typedef struct {
     bool close_after;               //  Close the connection once replied
 } zg_http_t;
 
-//  Start a transaction
+//  Start a transaction (the query's arguments read from wsi, if not NULL)
 zg_http_t *
     zg_http_new (struct lws *wsi, uint64_t id, zg_http_method_t method, const char *path);
 

@@ -18,6 +18,7 @@
 #include "zg_log.h"
 #include "zg_security.h"
 #include "zg_build.h"
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -34,6 +35,8 @@ typedef struct {
 } s_actor_spec_t;
 
 static const s_actor_spec_t s_actor_specs [] = {
+    //  First, so it is stopped last: the topics actor links to it
+    { "cluster", zg_cluster, false },
     { "topics", zg_topics, true },
     { "queues", zg_queues, true },
     { "rooms", zg_rooms, true },
@@ -155,6 +158,15 @@ s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size
     }
 }
 
+//  In cluster mode, link the topics actor to the cluster actor's bridge
+static void
+s_link_cluster (zactor_t **actors, zg_config_t *config, char *error, size_t size)
+{
+    int topics = s_actor_index ("topics");
+    if (*zg_config_get (config, "cluster/redis") && topics >= 0)
+        zg_actor_set (actors [topics], "cluster", zg_config_get (config, "cluster/inproc-topics"), error, size);
+}
+
 //  Hand every other actor's counters to the gateway, for /api/stats and /metrics
 static void
 s_share_stats (zactor_t **actors)
@@ -202,7 +214,8 @@ s_restart_only (const char *path, const char *value)
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
         "queues/data-max-size", "queues/data-store",
-        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", NULL
+        "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
+        "cluster/key-prefix", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
@@ -255,12 +268,36 @@ s_set_max_connection_input (const char *value, char *error, size_t size)
     return limit >= 0? 0: -1;
 }
 
-//  Refuse native endpoints off this host without a server certificate, unless
-//  security/allow-insecure says so; returns 0, or -1 with a reason
+//  Whether an interface is an IP address off loopback; what is not an
+//  address is the gateway's to refuse (it says why)
+static bool
+s_off_loopback (const char *interface)
+{
+    struct in_addr ipv4;
+    struct in6_addr ipv6;
+    if (inet_pton (AF_INET, interface, &ipv4) == 1)
+        return (ntohl (ipv4.s_addr) >> 24) != 127;
+    if (inet_pton (AF_INET6, interface, &ipv6) == 1)
+        return !IN6_IS_ADDR_LOOPBACK (&ipv6);
+    return false;
+}
+
+//  Refuse native endpoints off this host without a server certificate, and
+//  the gateway off loopback without web tokens, unless security/allow-insecure
+//  says so; returns 0, or -1 with a reason
 static int
 s_check_exposure (zg_config_t *config, char *error, size_t size)
 {
-    if (*zg_config_get (config, "security/server-cert") || zg_config_get_int (config, "security/allow-insecure"))
+    if (zg_config_get_int (config, "security/allow-insecure"))
+        return 0;
+    const char *interface = zg_config_get (config, "gateway/interface");
+    if (s_off_loopback (interface) && !*zg_config_get (config, "security/jwt-secret")
+    &&  !*zg_config_get (config, "security/jwt-public-key")) {
+        snprintf (error, size, "gateway/interface = %s is not on loopback: set security/jwt-secret or "
+                  "security/jwt-public-key (or security/allow-insecure = 1)", interface);
+        return -1;
+    }
+    if (*zg_config_get (config, "security/server-cert"))
         return 0;
     for (zconfig_t *section = zg_config_sections (config); section; section = zconfig_next (section)) {
         int actor = s_actor_index (zconfig_name (section));
@@ -453,6 +490,8 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
     }
     if (!*error)
         s_link_gateway (actors, config, error, size);
+    if (!*error)
+        s_link_cluster (actors, config, error, size);
     return *error? -1: 0;
 }
 

@@ -12,6 +12,8 @@
 
         subscribers, inproc-subscribers     XPUB endpoints
         publishers,  inproc-publishers      XSUB endpoints
+        cluster                             the cluster actor's inproc-topics
+                                            endpoint (cluster mode: zg_cluster.h)
     =========================================================================
 */
 

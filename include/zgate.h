@@ -38,5 +38,6 @@
 #include "zg_topics.h"
 #include "zg_queues.h"
 #include "zg_rooms.h"
+#include "zg_cluster.h"
 
 #endif

@@ -8,7 +8,9 @@
     A message that came over the network (it carries its peer's properties;
     inproc ones carry none) may not use the reserved `$zgate.` topics, which
     the gateway's barrier uses, and, with security on, is checked against
-    its publisher's permissions. The XPUB side passes every subscription
+    its publisher's permissions. In cluster mode (zg_topics_link) a copy
+    of each goes to the cluster bridge, and other nodes' messages come back
+    from it to the subscribers only. The XPUB side passes every subscription
     and unsubscription up (including those libzmq makes when a subscriber
     disconnects), so the subscriber counts stay exact; with security it
     runs in manual mode, and the actor applies a subscription only if the
@@ -23,6 +25,7 @@
 #include "zg_history.h"
 #include "zg_topics_history.h"
 #include "zg_subcount.h"
+#include "zg_topics_link.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
@@ -71,6 +74,7 @@ typedef struct {
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
     zg_topics_history_t *history;   //  Remembered topics and their ROUTER
+    zg_topics_link_t *link;         //  To the cluster bridge, in cluster mode
     zg_presence_t *presence;        //  Who is subscribed to the topics with presence
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
@@ -115,6 +119,9 @@ static void
 s_self_apply_options (self_t *self)
 {
     zsock_set_sndhwm (self->xpub, (int) self->settings.sndhwm);
+    //  The cluster bridge is one more subscriber, and one more publisher
+    zsock_set_sndhwm (zg_topics_link_socket (self->link), (int) self->settings.sndhwm);
+    zsock_set_rcvhwm (zg_topics_link_socket (self->link), (int) self->settings.rcvhwm);
     zsock_set_rcvhwm (self->xsub, (int) self->settings.rcvhwm);
     s_self_bound_messages (self);
 }
@@ -135,6 +142,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     assert (self->xpub && self->xsub);
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
+    self->link = zg_topics_link_new ();
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
@@ -165,6 +173,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->refused);
     zg_subcount_destroy (&self->subcount);
     zg_topics_history_destroy (&self->history);
+    zg_topics_link_destroy (&self->link);
     zg_presence_destroy (&self->presence);
     free (self->topic_key);
     free (self->checked_topic);
@@ -191,6 +200,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_security_bind (self->security, self->xpub, value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
+    if (streq (key, "cluster"))
+        return zg_topics_link_connect (self->link, value, self->subscriptions, error, size);
     int rc = zg_topics_history_set (self->history, key, value, error, size);
     if (rc == 1)
         rc = zg_presence_set (self->presence, key, value, error, size);
@@ -301,16 +312,18 @@ s_self_may_publish (self_t *self, zmq_msg_t *topic)
 }
 
 //  --------------------------------------------------------------------------
-//  Forward one message from a publisher; returns -1 when none is waiting
+//  Forward one message from a local publisher (source is the XSUB) or from
+//  another node (the cluster link); returns -1 when none is waiting
 
 static int
-s_self_forward_one (self_t *self)
+s_self_forward_one (self_t *self, zsock_t *source)
 {
-    void *xsub = zsock_resolve (self->xsub);
+    bool local = source == self->xsub;
+    void *input = zsock_resolve (source);
     void *xpub = zsock_resolve (self->xpub);
     zmq_msg_t topic, payload;
     zmq_msg_init (&topic);
-    if (zmq_msg_recv (&topic, xsub, ZMQ_DONTWAIT) == -1) {
+    if (zmq_msg_recv (&topic, input, ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&topic);
         return -1;
     }
@@ -319,9 +332,9 @@ s_self_forward_one (self_t *self)
                     && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
     size_t wire = zg_wire_framed_size (zmq_msg_size (&topic)), frames = 1;
     if (zmq_msg_more (&topic)) {
-        zmq_msg_recv (&payload, xsub, 0);
+        zmq_msg_recv (&payload, input, 0);
         well_formed = well_formed && !zmq_msg_more (&payload);
-        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (xsub, &payload, &frames);
+        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, &payload, &frames);
         frames++;
     }
     zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
@@ -353,6 +366,10 @@ s_self_forward_one (self_t *self)
         size_t seq_size = 0;
         const char *seq = zg_topics_history_enabled (self->history)
                         ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
+        if (local)
+            zg_topics_link_publish (self->link, &topic, &payload);
+        else
+            zg_topics_link_received (self->link);
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
         zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
         if (seq)
@@ -511,8 +528,11 @@ s_self_handle_subscription (self_t *self)
     //  publisher learns which prefixes native subscribers hold (XSUB passes
     //  each subscription on, and an unsubscription once none of that prefix
     //  is left)
-    if (applied)
+    if (applied) {
         zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
+        zg_topics_link_subscription (self->link, subscribed, prefix,
+                                     (uintptr_t) zhashx_lookup (self->subscriptions, prefix));
+    }
     if (self->settings.verbose)
         zsys_info ("zg_topics: %s '%s'%s", subscribed? "subscribe": "unsubscribe", prefix,
                    applied? "": " refused");
@@ -563,6 +583,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     zg_topics_history_stats (self->history, root);
+    zg_topics_link_stats (self->link, root);
     return root;
 }
 
@@ -583,10 +604,11 @@ zg_topics (zsock_t *pipe, void *args)
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, 4, -1) == -1)
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, 5, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
@@ -598,7 +620,11 @@ zg_topics (zsock_t *pipe, void *args)
             zg_topics_history_handle (self->history);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
-                if (s_self_forward_one (self) == -1)
+                if (s_self_forward_one (self, self->xsub) == -1)
+                    break;
+        if (items [4].revents & ZMQ_POLLIN)
+            for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+                if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
                     break;
         //  One commit per pass for what the pass recorded (topics/data-dir)
         zg_topics_history_commit (self->history);

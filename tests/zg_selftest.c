@@ -57,6 +57,7 @@
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
 #include "zg_qbytes.h"
+#include "zg_query.h"
 #include "zg_http.h"
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
@@ -64,6 +65,7 @@
 #include "zg_gw_admin.h"
 #include "zg_gw_routes.h"
 #include "zg_token.h"
+#include "zg_origins.h"
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
@@ -88,6 +90,11 @@
 #include "zg_roomproxy.h"
 #include "zg_curve.h"
 #include "zg_log.h"
+#include "zg_redis_server.h"
+#include "zg_redis.h"
+#include "zg_redis_ring.h"
+#include "zg_topics_link.h"
+#include "zg_topics_cluster.h"
 
 typedef struct {
     const char *name;
@@ -109,6 +116,12 @@ static const s_test_t s_tests [] = {
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
+    { "zg_redis_server", zg_redis_server_test },
+    { "zg_redis", zg_redis_test },
+    { "zg_redis_ring", zg_redis_ring_test },
+    { "zg_topics_link", zg_topics_link_test },
+    { "zg_topics_cluster", zg_topics_cluster_test },
+    { "zg_cluster", zg_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
@@ -162,6 +175,7 @@ static const s_test_t s_tests [] = {
     { "zg_pull", zg_pull_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
+    { "zg_query", zg_query_test },
     { "zg_http", zg_http_test },
     { "zg_topicmap", zg_topicmap_test },
     { "zg_listeners", zg_listeners_test },
@@ -178,6 +192,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_wsqueue", zg_gw_wsqueue_test },
     { "zg_gw_rooms", zg_gw_rooms_test },
     { "zg_token", zg_token_test },
+    { "zg_origins", zg_origins_test },
     { "zg_gw_guard", zg_gw_guard_test },
     { "zg_gw_listen", zg_gw_listen_test },
     { "zg_gw_admin", zg_gw_admin_test },

@@ -4,12 +4,14 @@
     a bridge and, over inproc, to the real topics, queues and rooms actors
     (zg_fuzz_gateway.h), with its path and JSON body as lws would hand them
 
-    Input, repeated until it ends: a method byte (GET, POST, other), then
+    Input, repeated until it ends: a method byte (GET, POST, OPTIONS,
+    DELETE, other), then
     the path and the body, each a length byte (0xEF: a 2-byte big-endian
-    length follows) and that many bytes; an empty body is no body. Query
-    strings are not fuzzed here: the rooms routes read them from the lws
-    connection (lws_get_urlarg_by_name), which this target has not, so a
-    GET under /api/rooms is skipped. Invariants: every request gets exactly
+    length follows) and that many bytes; an empty body is no body. A path
+    with a '?' has a query: its arguments, split on '&' as lws splits them,
+    go into the request's zg_query as zg_http_new puts lws' there (the
+    rooms routes read ?offset=&limit= and ?top=, the admin API's DELETE
+    ?if-empty=&if-unused=). Invariants: every request gets exactly
     one reply, at once or once the actors have answered (or its deadline
     passed); its status is one of the protocol's; a JSON reply (but a 204) is one JSON
     value and a newline. Runs as zg_fuzz_main.c says.
@@ -81,15 +83,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     const uint8_t *path, *body;
     size_t path_size, body_size;
     while (end - data >= 1) {
-        zg_http_method_t method = (zg_http_method_t) (*data++ % 3);
+        zg_http_method_t method = (zg_http_method_t) (*data++ % (ZG_HTTP_OTHER + 1));
         if (!s_field (&data, end, &path, &path_size) || !s_field (&data, end, &body, &body_size))
             break;
         char text [FUZZ_MAX_PATH + 1];
         snprintf (text, sizeof text, "%.*s", (int) (path_size < FUZZ_MAX_PATH? path_size: FUZZ_MAX_PATH),
                   (const char *) path);
-        if (method == ZG_HTTP_GET && strncmp (text, "/api/rooms", 10) == 0)
-            continue;
+        char *query = strchr (text, '?');
+        if (query)
+            *query++ = 0;
         zg_http_t *http = zg_http_new (NULL, ++id, method, text);
+        for (char *save = NULL, *argument = query? strtok_r (query, "&", &save): NULL; argument;
+             argument = strtok_r (NULL, "&", &save))
+            zg_query_add (http->query, argument, strlen (argument));
         if (body_size)
             zg_http_append (http, body, body_size, (size_t) gateway.settings.max_body_size);
         zg_gw_routes_http (gateway.routes, http);

@@ -242,6 +242,13 @@ class GatewayHttpTest(GatewayTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["room"], "hall")
         self.assertEqual(self.get("/api/rooms/hall/peek?offset=x")[0], 400)
+        # the query's arguments in any order, percent-decoded; an oversized argument no longer hides the ones
+        # after it; only digits
+        for query in ("limit=1&offset=7", "limit=1&%6fffset=%37", "pad=" + "x" * 200 + "&offset=7"):
+            status, body, _ = self.get("/api/rooms/hall/peek?" + query)
+            self.assertEqual((status, json.loads(body)["offset"]), (200, 7), query)
+        for query in ("offset=-1", "limit=+1", "offset=", "limit=1e3", "offset=99999999999999999999"):
+            self.assertEqual(self.get("/api/rooms/hall/peek?" + query)[0], 400, query)
         status, body, _ = self.get("/api/rooms?top=2")
         self.assertEqual(status, 200)
         self.assertIn("top_rooms", json.loads(body))

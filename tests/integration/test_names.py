@@ -251,6 +251,10 @@ class AdminTest(NamesBase):
         status, body = http(self.port, "DELETE", "/api/admin/queues/junk?if-empty=true")
         self.assertEqual(status, 409, body)
         self.assertEqual(http(self.port, "DELETE", "/api/admin/queues/junk?if-empty=maybe")[0], 400)
+        #   A bare flag says neither true nor false; an oversized argument before it hides nothing
+        self.assertEqual(http(self.port, "DELETE", "/api/admin/queues/junk?if-empty")[0], 400)
+        self.assertEqual(http(self.port, "DELETE", "/api/admin/queues/junk?pad=" + "x" * 100 + "&if-empty=true")[0],
+                         409)
         status, body = http(self.port, "DELETE", "/api/admin/queues/junk")
         self.assertEqual((status, body["dropped"]), (200, 2))
         error = producer.recv_multipart()

@@ -237,6 +237,68 @@ class TestCurve(SecureCase):
         self.assertEqual(kept.ok("PING"), [])
 
 
+class TestReloadUnderTraffic(SecureCase):
+    def test_keys_added_and_removed_while_messages_flow_lose_none(self):
+        """SIGHUP reads the certificates while bob publishes to alice: neither connection drops, every
+        message arrives in order, and the new key connects while the removed one no longer can."""
+        subscriber = self.subscriber("alice", b"sensors.flow")
+        publisher = self.publisher("bob")
+        for _ in range(100):
+            publisher.send_multipart([b"sensors.flow", b"warm"])
+            if subscriber.poll(50):
+                break
+        while subscriber.poll(200):
+            subscriber.recv_multipart()
+        received = []
+        for number in range(300):
+            if number == 100:
+                self.keys.make("erin")
+                self.zgate.process.send_signal(signal.SIGHUP)
+            if number == 200:
+                self.keys.revoke("erin")
+                self.zgate.process.send_signal(signal.SIGHUP)
+            publisher.send_multipart([b"sensors.flow", b"%d" % number])
+            while subscriber.poll(5):
+                received.append(int(subscriber.recv_multipart()[1]))
+        while len(received) < 300 and subscriber.poll(TIMEOUT_MS):
+            received.append(int(subscriber.recv_multipart()[1]))
+        self.assertEqual(received, list(range(300)))
+        wait_for(lambda: self.dealer("queues-producers", "erin").refused(), timeout=10, what="erin's removal")
+        self.assertEqual(self.dealer("queues-producers", "bob").ok("PING"), [])
+
+
+class TestAddressLists(unittest.TestCase):
+    def test_allow_and_deny_lists_of_addresses(self):
+        """security/allow admits only the addresses listed, security/deny refuses those it lists; CURVE
+        still applies to an allowed address."""
+        keys = Keys()
+        context = zmq.Context()
+        try:
+            for name in ("alice", "mallory"):
+                keys.make(name, allow=name == "alice")
+            for lists, admitted in (({"security_allow": "127.0.0.1"}, {"alice"}),
+                                    ({"security_allow": "10.1.2.3 10.1.2.4"}, set()),
+                                    ({"security_deny": "127.0.0.1"}, set()),
+                                    ({"security_deny": "10.1.2.3"}, {"alice"})):
+                with Zgate(**keys.flags(), **lists) as zgate:
+                    for name in ("alice", "mallory"):
+                        dealer = context.socket(zmq.DEALER)
+                        dealer.linger = 0
+                        keys.apply(dealer, name)
+                        dealer.connect(zgate.endpoint("queues-producers"))
+                        dealer.rcvtimeo = dealer.sndtimeo = 1000
+                        try:
+                            dealer.send_multipart([b"PING", b"1"])
+                            answered = dealer.recv_multipart()[:2] == [b"OK", b"1"]
+                        except zmq.Again:
+                            answered = False
+                        dealer.close()
+                        self.assertEqual(answered, name in admitted, (lists, name))
+        finally:
+            context.destroy(linger=0)
+            shutil.rmtree(keys.root, ignore_errors=True)
+
+
 class TestReload(SecureCase):
     def test_permissions_are_read_again_on_sighup(self):
         carol = self.dealer("queues-producers", "carol")

@@ -107,15 +107,34 @@ def run(coroutine):
 
 class BindTest(unittest.TestCase):
     def test_an_interface_that_cannot_be_bound_is_one_line_and_exit_2(self):
-        reasons = {"10.9.9.9": "cannot listen on 10.9.9.9 port {port}: Cannot assign requested address",
-                   "localhost": "'localhost' is not an IPv4 or IPv6 address"}
-        for interface, reason in reasons.items():
+        #   10.9.9.9 is off loopback: without allow-insecure the missing web tokens would be refused first
+        reasons = {"10.9.9.9": (["--security-allow-insecure", "1"],
+                                "cannot listen on 10.9.9.9 port {port}: Cannot assign requested address"),
+                   "localhost": ([], "'localhost' is not an IPv4 or IPv6 address")}
+        for interface, (flags, reason) in reasons.items():
             port = free_port()
             result = subprocess.run([ZGATE_BIN, "--gateway-interface", interface, "--gateway-http-port",
-                                     str(port)], capture_output=True, text=True, timeout=10)
+                                     str(port)] + flags, capture_output=True, text=True, timeout=10)
             self.assertEqual(result.returncode, 2, interface)
             self.assertEqual(result.stderr.splitlines(),
                              ["zgate: gateway/http-port: " + reason.format(port=port)])
+
+    def test_a_public_interface_needs_web_tokens_or_allow_insecure(self):
+        """Off loopback without tokens anyone could do anything: one line, exit 2; tokens or allow-insecure
+        (as for the native endpoints) let it start."""
+        for interface in ("0.0.0.0", "::"):
+            zgate = Zgate(gateway_interface=interface)
+            result = subprocess.run(zgate.command(), capture_output=True, text=True, timeout=10)
+            self.assertEqual(result.returncode, 2)
+            self.assertEqual(result.stderr.splitlines(),
+                             [f"zgate: gateway/interface = {interface} is not on loopback: set security/jwt-secret "
+                              "or security/jwt-public-key (or security/allow-insecure = 1)"])
+        with Zgate(gateway_interface="127.0.0.2") as zgate:
+            self.assertTrue(zgate.alive())
+        for flags in ({"security_jwt_secret": SECRET}, {"security_allow_insecure": 1}):
+            with Zgate(gateway_interface="0.0.0.0", **flags) as zgate:
+                port = int(zgate.endpoint("gateway-http-port"))
+                self.assertEqual(http(port, "GET", "/ready")[0], 204, flags)
 
     def test_ipv6_loopback_listens_there_only(self):
         with Zgate(gateway_interface="::1") as zgate:
@@ -212,6 +231,9 @@ class TokenTest(unittest.TestCase):
             self.assertEqual((answer["op"], answer["code"]), ("error", 401))
             answer = await ask(connection, {"op": "auth", "token": hs256({"sub": "a"}, "bad"), "req": 2})
             self.assertEqual(answer["code"], 401)
+            expired = hs256({"sub": "alice", "exp": int(time.time()) - 1})
+            answer = await ask(connection, {"op": "auth", "token": expired, "req": 2})
+            self.assertEqual((answer["code"], answer["message"]), (401, "token expired"))
             answer = await ask(connection, {"op": "auth", "token": self.alice, "req": 3})
             self.assertEqual((answer["op"], answer["sub"]), ("ok", "alice"))
             self.assertEqual((await ask(connection, {"op": "subscribe", "topic": "sensors.*", "req": 4}))["op"],
