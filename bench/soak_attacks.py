@@ -4,7 +4,8 @@
     bench/soak_attacks.py [--seconds N] [--zgate PATH]
 
 One zgate with the attack suite's small budget runs for the whole soak. The attack cases of
-tests/integration/test_attacks.py (AttackTestCase) run against it one after another in random order, each with
+tests/integration/test_attacks.py (AttackTestCase) and test_attacks_bytes.py (BytesAttackTest,
+EndlessMessageTest) run against it one after another in random order, each with
 its canary doing valid round trips on every pattern throughout; every case drains what its attacker left, so
 each accepted message is delivered (a case fails on any lost one). The soak fails on the first failing case, or
 if zgate's RSS at the end is more than the budget above its RSS after the first round of cases (RSS flat: what
@@ -21,20 +22,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import zgate_harness  # noqa: E402
 from test_attacks import BUDGET, BACKLOG_BYTES, QUEUE_BYTES, RSS_SLACK, AttackTestCase, rss  # noqa: E402
+from test_attacks_bytes import BytesAttackTest, EndlessMessageTest  # noqa: E402
 
 
-class SoakCase(AttackTestCase):
-    """An attack case on the soak's shared zgate, its RSS measured from the soak's start."""
-    shared = None
+class Shared:
+    """The soak's zgate and its RSS at the start."""
+    zg = None
     start_rss = 0
 
-    def setUp(self):
-        self.zg = SoakCase.shared
-        self.start_clients()
-        self.baseline = SoakCase.start_rss
 
-    def tearDown(self):
-        self.stop_clients()
+def soak_case(case_class):
+    """case_class's cases on the soak's shared zgate, their RSS measured from the soak's start."""
+    class SoakCase(case_class):
+        def setUp(self):
+            self.zg = Shared.zg
+            self.start_clients()
+            self.baseline = Shared.start_rss
+
+        def tearDown(self):
+            self.stop_clients()
+    return SoakCase
 
 
 def main():
@@ -43,18 +50,20 @@ def main():
     parser.add_argument("--zgate", default=os.path.join(ROOT, "build", "gateway", "zgate"))
     options = parser.parse_args()
     zgate_harness.ZGATE_BIN = options.zgate
-    names = unittest.TestLoader().getTestCaseNames(AttackTestCase)
+    names = [(soak_case(case_class), name) for case_class in (AttackTestCase, BytesAttackTest, EndlessMessageTest)
+             for name in unittest.TestLoader().getTestCaseNames(case_class)]
     zg = zgate_harness.Zgate(server_memory_budget=BUDGET, queues_max_queue_bytes=QUEUE_BYTES,
-               rooms_max_backlog_bytes=BACKLOG_BYTES).start()
-    SoakCase.shared = zg
+                             rooms_max_backlog_bytes=BACKLOG_BYTES,
+                             **EndlessMessageTest.zgate_overrides).start()
+    Shared.zg = zg
     try:
-        SoakCase.start_rss = rss(zg.process.pid)
+        Shared.start_rss = rss(zg.process.pid)
         deadline = time.monotonic() + options.seconds
         cases, settled = 0, None
         while time.monotonic() < deadline or cases < len(names):
-            name = names[cases % len(names)] if cases < len(names) else random.choice(names)
+            case_class, name = names[cases % len(names)] if cases < len(names) else random.choice(names)
             result = unittest.TestResult()
-            SoakCase(name).run(result)
+            case_class(name).run(result)
             cases += 1
             now = rss(zg.process.pid)
             print(f"{cases:5d} {name:45s} rss {now >> 20} MB", flush=True)
@@ -64,7 +73,7 @@ def main():
             if cases == len(names):
                 settled = now
         final = rss(zg.process.pid)
-        print(f"soak: {cases} cases in {options.seconds:.0f} s; zgate RSS {SoakCase.start_rss >> 20} MB at start, "
+        print(f"soak: {cases} cases in {options.seconds:.0f} s; zgate RSS {Shared.start_rss >> 20} MB at start, "
               f"{settled >> 20} MB after the first round, {final >> 20} MB at the end")
         if final - settled > BUDGET + RSS_SLACK:
             print("soak: RSS is not flat", file=sys.stderr)

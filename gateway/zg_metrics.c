@@ -115,6 +115,13 @@ static const s_family_t s_families [] = {
     S_PAIR ("zgate_memory_refused_total", "counter", "gateway", "limit",
             "budget/refused_account", "account", "budget/refused_global", "budget",
             "Requests refused for memory, by limit (account: a queue's or room's own, 429; budget: 507)."),
+#define S_INPUT(section) \
+    S_PLAIN ("zgate_" section "_input_held_bytes", "gauge", section, "input/held", 1, \
+             "Input native connections sent that libzmq holds unread (charged to the memory budget)."), \
+    S_PLAIN ("zgate_" section "_input_cut_total", "counter", section, "input/cut", 1, \
+             "Native connections closed for the input they held (server/max-connection-input, memory alarm).")
+    S_INPUT ("topics"), S_INPUT ("queues"), S_INPUT ("rooms"),
+#undef S_INPUT
 
     S_PLAIN ("zgate_topics_published_total", "counter", "topics", "published", 1, "Messages published."),
     S_PLAIN ("zgate_topics_delivered_total", "counter", "topics", "delivered", 1,

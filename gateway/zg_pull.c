@@ -4,9 +4,10 @@
     Unlike gophermq, a buffer is bounded per subscriber, so one subscriber
     that never fetches fills only its own buffer, and idle subscribers are
     forgotten instead of growing memory forever. What the buffers hold is
-    charged to the process's memory budget: while its alarm is up, messages
-    to pull subscribers are dropped and counted (a slow consumer is the one
-    that gives way).
+    charged to the process's memory budget: past its low water (nine
+    tenths), messages to pull subscribers are dropped and counted (a slow
+    consumer is the one that gives way), so they never raise the alarm that
+    would refuse others' work.
     =========================================================================
 */
 
@@ -210,7 +211,7 @@ zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t 
         if (subscriber->reserved)
             subscriber->reserved--;
         if (zlistx_size (subscriber->buffer) < self->buffer_size
-        &&  zg_budget_admit (zg_budget_process (), subscriber->bytes, 0, size) == 0) {
+        &&  zg_budget_spare (zg_budget_process (), size)) {
             zlistx_add_end (subscriber->buffer, zchunk_new (data, size));
             zg_budget_charge (zg_budget_process (), &subscriber->bytes, size);
             self->delivered++;
@@ -357,7 +358,7 @@ zg_pull_test (bool verbose)
     zg_pull_counters (pull, &delivered, &dropped, &subscribers);
     assert (delivered == 4 && dropped == 2 && subscribers == 3);
 
-    //  While the memory alarm is up, pull subscribers are the ones dropped
+    //  Near the memory budget, pull subscribers are the ones dropped
     int64_t limit = zg_budget_limit (zg_budget_process ());
     zg_budget_set_limit (zg_budget_process (), 1);
     zg_pull_deliver (pull, "other", (const byte *) "m4", 2);

@@ -27,6 +27,9 @@ zg_frame_new (const byte *payload, size_t size, bool binary)
     assert (self);
     self->refs = 1;
     self->size = (uint32_t) (header + size);
+    //  Charged while any session queues it (shared frames count once)
+    self->charged = 0;
+    zg_budget_charge (zg_budget_process (), &self->charged, self->size);
     self->data [0] = 0x80 | (binary? 0x02: 0x01);
     if (header == 2)
         self->data [1] = (byte) size;
@@ -66,8 +69,10 @@ zg_frame_unref (zg_frame_t **self_p)
     zg_frame_t *self = *self_p;
     if (self) {
         assert (self->refs > 0);
-        if (--self->refs == 0)
+        if (--self->refs == 0) {
+            zg_budget_release (zg_budget_process (), &self->charged, (size_t) self->charged);
             free (self);
+        }
         *self_p = NULL;
     }
 }
@@ -123,6 +128,10 @@ zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes)
 {
     assert (self);
     if (self->queued_bytes + frame->size > max_bytes)
+        return -1;
+    //  Near the memory budget a session that has a backlog gets no more:
+    //  its frames are droppable, others' work is not
+    if (self->queue_count && !zg_budget_spare (zg_budget_process (), 0))
         return -1;
     if (self->queue_count == self->queue_size) {
         //  Grow the ring, unrolling it so the oldest frame is first
@@ -260,6 +269,7 @@ zg_session_test (bool verbose)
     //  Frame headers of the three sizes
     byte payload [70000];
     memset (payload, 'x', sizeof payload);
+    int64_t used = zg_budget_used (zg_budget_process ());
     zg_frame_t *small = zg_frame_new (payload, 5, false);
     assert (small->size == 7 && small->data [0] == 0x81 && small->data [1] == 5);
     zg_frame_t *medium = zg_frame_new (payload, 300, true);
@@ -276,6 +286,8 @@ zg_session_test (bool verbose)
     assert (zg_session_push (session, medium, 500) == 0);
     assert (zg_session_push (session, medium, 500) == -1);
     assert (session->queued_bytes == 20 * 7 + 304);
+    //  A frame's bytes are charged to the budget once, however many queue it
+    assert (zg_budget_used (zg_budget_process ()) == used + 7 + 304 + 70010);
 
     //  A write takes as many whole frames as the batch allows, at least one
     zchunk_t *scratch = zchunk_new (NULL, 64);
@@ -321,6 +333,7 @@ zg_session_test (bool verbose)
     zg_frame_unref (&small);
     zg_frame_unref (&medium);
     zg_frame_unref (&large);
+    assert (zg_budget_used (zg_budget_process ()) == used);
     assert (!small);
     zchunk_destroy (&scratch);
     //  @end

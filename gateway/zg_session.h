@@ -26,6 +26,7 @@ extern "C" {
 typedef struct {
     uint32_t refs;                  //  Sessions (and builders) holding it
     uint32_t size;                  //  Bytes in data: header plus payload
+    int64_t charged;                //  Its bytes, charged to the memory budget
     byte data [];                   //  The frame
 } zg_frame_t;
 
@@ -82,7 +83,8 @@ void
     zg_session_destroy (zg_session_t **self_p);
 
 //  Queue a frame (taking a reference) unless the queue would then hold more
-//  than max_bytes; returns 0, or -1 if it did not fit. Asks lws for a
+//  than max_bytes, or the memory budget is past its low water and the queue
+//  holds frames already; returns 0, or -1 if it did not fit. Asks lws for a
 //  writable callback when the queue was empty.
 int
     zg_session_push (zg_session_t *self, zg_frame_t *frame, size_t max_bytes);

@@ -236,19 +236,38 @@ s_listed (const char **list, const char *name)
     return false;
 }
 
-//  server/memory-budget: the limit of the process's budget, 0 for the default
-static int
-s_set_memory_budget (const char *value, char *error, size_t size)
+//  A byte count of the server section; returns it, or -1 with a reason
+static int64_t
+s_byte_count (const char *key, const char *value, char *error, size_t size)
 {
     char *end = NULL;
     errno = 0;
     long long limit = strtoll (value, &end, 10);
     if (!isdigit ((unsigned char) *value) || *end || errno || limit > INT64_MAX / 2) {
-        snprintf (error, size, "server/memory-budget '%s' is not a byte count", value);
+        snprintf (error, size, "server/%s '%s' is not a byte count", key, value);
         return -1;
     }
-    zg_budget_set_limit (zg_budget_process (), (int64_t) limit);
-    return 0;
+    return (int64_t) limit;
+}
+
+//  server/memory-budget: the limit of the process's budget, 0 for the default
+static int
+s_set_memory_budget (const char *value, char *error, size_t size)
+{
+    int64_t limit = s_byte_count ("memory-budget", value, error, size);
+    if (limit >= 0)
+        zg_budget_set_limit (zg_budget_process (), limit);
+    return limit >= 0? 0: -1;
+}
+
+//  server/max-connection-input: what one native connection may have held
+static int
+s_set_max_connection_input (const char *value, char *error, size_t size)
+{
+    int64_t limit = s_byte_count ("max-connection-input", value, error, size);
+    if (limit >= 0)
+        zg_connwatch_set_max_input (limit);
+    return limit >= 0? 0: -1;
 }
 
 //  Whether an interface is an IP address off loopback; what is not an
@@ -388,6 +407,8 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
 {
     if (streq (section, "server") && streq (key, "memory-budget"))
         return s_set_memory_budget (value, error, size);
+    if (streq (section, "server") && streq (key, "max-connection-input"))
+        return s_set_max_connection_input (value, error, size);
     if (streq (section, "server") && streq (key, "log-level")) {
         if (zg_log_set_level (log, value, error, size))
             return -1;
@@ -485,6 +506,8 @@ main (int argc, char **argv)
     zg_log_t *log = NULL;
     if (rc == 0)
         rc = s_set_memory_budget (zg_config_get (config, "server/memory-budget"), error, sizeof error);
+    if (rc == 0)
+        rc = s_set_max_connection_input (zg_config_get (config, "server/max-connection-input"), error, sizeof error);
     if (rc == 0) {
         log = zg_log_new (zg_config_get (config, "server/log-level"),
                           zg_config_get (config, "server/log-target"), error, sizeof error);

@@ -63,6 +63,12 @@ bool
 int
     zg_budget_admit (zg_budget_t *self, int64_t used, int64_t limit, size_t size);
 
+//  Whether size more bytes that may be dropped instead (a slow consumer's
+//  copy) fit below the low-water mark: such bytes never raise the alarm, so
+//  they never refuse anyone's work. Checks only; the caller charges
+bool
+    zg_budget_spare (zg_budget_t *self, size_t size);
+
 //  Charge size bytes to an account (after zg_budget_admit, or for bytes that
 //  cannot be refused); raises the alarm when the budget is crossed
 void

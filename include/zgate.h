@@ -34,6 +34,7 @@
 #include "zg_config.h"
 #include "zg_actor.h"
 #include "zg_budget.h"
+#include "zg_connwatch.h"
 #include "zg_topics.h"
 #include "zg_queues.h"
 #include "zg_rooms.h"

@@ -135,6 +135,14 @@ zg_budget_admit (zg_budget_t *self, int64_t used, int64_t limit, size_t size)
     return 0;
 }
 
+bool
+zg_budget_spare (zg_budget_t *self, size_t size)
+{
+    assert (self);
+    return !atomic_load (&self->alarm)
+        && atomic_load (&self->used) + (int64_t) size <= atomic_load (&self->limit) / 10 * ZG_BUDGET_LOW_WATER_TENTHS;
+}
+
 void
 zg_budget_charge (zg_budget_t *self, int64_t *account, size_t size)
 {
@@ -183,6 +191,8 @@ zg_budget_test (bool verbose)
     //  An account's own limit refuses with 429 and changes nothing
     assert (zg_budget_admit (budget, queue, 300, 200) == 0);
     zg_budget_charge (budget, &queue, 200);
+    //  Droppable bytes fit only below low water (900 of 1000)
+    assert (zg_budget_spare (budget, 700) && !zg_budget_spare (budget, 701));
     assert (zg_budget_admit (budget, queue, 300, 101) == ZG_ERR_TOO_MANY);
     assert (queue == 200 && zg_budget_used (budget) == 200 && !zg_budget_alarm (budget));
 

@@ -92,6 +92,7 @@ struct _zg_history_t {
     size_t spare_count;             //  Entries in spares
     zg_hstore_t *store;             //  Where changes are mirrored, or NULL
     int64_t wall_offset;            //  Wall clock minus monotonic clock, ms
+    int64_t charged;                //  The messages' bytes, charged to the memory budget
 };
 
 //  Bytes a topic and a message count against the total bound
@@ -347,6 +348,7 @@ s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
     topic->payload_bytes -= entry->size;
     self->messages--;
     self->bytes -= s_entry_cost (entry);
+    zg_budget_release (zg_budget_process (), &self->charged, s_entry_cost (entry));
     if (self->store)
         zg_hstore_drop (self->store, topic->name, entry->seq);
     s_self_recycle (self, entry);
@@ -584,6 +586,8 @@ s_self_append (zg_history_t *self, s_topic_t *topic, s_entry_t *entry)
     topic->payload_bytes += entry->size;
     self->messages++;
     self->bytes += s_entry_cost (entry);
+    //  Bounded by history-max-bytes; charged so the budget's alarm sees it
+    zg_budget_charge (zg_budget_process (), &self->charged, s_entry_cost (entry));
 }
 
 //  A new entry holding a payload
@@ -758,6 +762,7 @@ zg_history_test (bool verbose)
     printf (" * zg_history: ");
     //  @selftest
     char error [256];
+    int64_t budget_used = zg_budget_used (zg_budget_process ());
     zg_history_t *history = zg_history_new ();
     const char *epoch = NULL;
     assert (!zg_history_enabled (history));
@@ -855,6 +860,9 @@ zg_history_test (bool verbose)
     assert (strneq (epoch, first_epoch));
     zg_history_counters (history, &topics, &messages, &bytes);
     assert (topics == 1 && messages == 1);
+    //  The kept message's bytes (less its topic's) are charged to the budget
+    assert (zg_budget_used (zg_budget_process ()) > budget_used
+        &&  zg_budget_used (zg_budget_process ()) < budget_used + (int64_t) bytes);
     zg_history_set_max_bytes (history, SIZE_MAX);
 
     //  A topic whose rule is gone is forgotten
@@ -862,6 +870,7 @@ zg_history_test (bool verbose)
     assert (!zg_history_enabled (history));
     zg_history_counters (history, &topics, &messages, &bytes);
     assert (topics == 0 && messages == 0 && bytes == 0);
+    assert (zg_budget_used (zg_budget_process ()) == budget_used);
     zg_history_destroy (&history);
     zg_history_destroy (&history);
 

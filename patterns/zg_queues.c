@@ -98,10 +98,11 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
+    //  Security first: its watchdog stops the sockets' monitors
+    zg_security_destroy (&self->security);
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
-    zg_security_destroy (&self->security);
     zg_qjournal_destroy (&self->journal);
     zg_qttl_destroy (&self->ttls);
     msgpack_sbuffer_destroy (&self->buffer);
@@ -412,6 +413,7 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
+    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     if (zg_qjournal_on (self->journal))
         json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
     return root;
@@ -712,7 +714,8 @@ s_self_drain (self_t *self, zsock_t *socket)
     void *handle = zsock_resolve (socket);
     self->socket = socket;
     zg_wire_request_t request;
-    for (int index = 0; index < ZG_QUEUES_BATCH && zg_wire_recv (&request, handle) == 0; index++) {
+    for (int index = 0; index < ZG_QUEUES_BATCH
+                     && zg_security_recv (self->security, &request, handle) == 0; index++) {
         if (request.count > ZG_QUEUES_MAX_FRAMES)
             s_self_error (self, &request, zg_wire_str (""), ZG_ERR_BAD_REQUEST, "too many frames");
         else
@@ -761,7 +764,8 @@ zg_queues (zsock_t *pipe, void *args)
     };
     while (!self->terminated) {
         items [3].socket = zg_qjournal_sync_socket (self->journal);
-        if (zg_actor_poll (items, items [3].socket? 4: 3, s_self_timeout (self)) == -1)
+        int count = items [3].socket? 4: 3;
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, count, s_self_timeout (self)) == -1)
             break;              //  Context terminated
         zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
         if (items [3].socket && (items [3].revents & ZMQ_POLLIN))

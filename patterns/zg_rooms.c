@@ -300,8 +300,7 @@ s_self_packer (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  The requests (docs/PROTOCOL.md, Rooms); frames [0] routing, [1] command,
-//  [2] req
+//  The requests (docs/PROTOCOL.md, Rooms); frames [0] routing, [1] command, [2] req
 
 static void
 s_self_hello (self_t *self)
@@ -686,7 +685,7 @@ s_self_handle_request (self_t *self)
 static int
 s_self_recv_one (self_t *self)
 {
-    if (zg_wire_recv (&self->request, self->handle) == -1)
+    if (zg_security_recv (self->security, &self->request, self->handle) == -1)
         return -1;
     self->now = zclock_mono ();
     s_self_handle_request (self);
@@ -730,6 +729,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "oob", json_object_new_uint64 (self->oob));
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
+    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     uint64_t dropped = self->dropped;
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
     json_object_object_add (root, "dropped", json_object_new_uint64 (dropped));
@@ -754,7 +754,7 @@ zg_rooms (zsock_t *pipe, void *args)
         { self->handle, 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 2, s_self_poll_timeout (self)) == -1)
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, 2, s_self_poll_timeout (self)) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);

@@ -19,6 +19,7 @@ struct _zg_security_t {
     zg_acl_t *acl;                  //  Permissions, or NULL: all may
     zhashx_t *names;                //  Client public key (Z85) -> certificate name
     bool bound;                     //  A network endpoint is bound
+    zg_connwatch_t *watch;          //  Input held by the bound sockets' connections
 };
 
 //  --------------------------------------------------------------------------
@@ -31,6 +32,7 @@ zg_security_new (void)
     assert (self);
     self->names = zhashx_new ();
     assert (self->names);
+    self->watch = zg_connwatch_new ();
     return self;
 }
 
@@ -47,6 +49,7 @@ zg_security_destroy (zg_security_t **self_p)
     zcert_destroy (&self->cert);
     zg_acl_destroy (&self->acl);
     zhashx_destroy (&self->names);
+    zg_connwatch_destroy (&self->watch);
     free (self);
     *self_p = NULL;
 }
@@ -143,7 +146,7 @@ zg_security_set (zg_security_t *self, const char *key, const char *value, char *
 
 //  --------------------------------------------------------------------------
 //  Bind socket to endpoint; a network endpoint runs CURVE if a server
-//  certificate is set
+//  certificate is set, and its connections are watched
 
 int
 zg_security_bind (zg_security_t *self, zsock_t *socket, const char *endpoint, char *error, size_t size)
@@ -155,9 +158,34 @@ zg_security_bind (zg_security_t *self, zsock_t *socket, const char *endpoint, ch
         zsock_set_curve_server (socket, 1);
         zsock_set_zap_domain (socket, ZG_SECURITY_ZAP_DOMAIN);
     }
+    if (network)
+        zg_connwatch_add (self->watch, socket);
     if (zg_actor_bind (socket, endpoint, error, size))
         return -1;
     self->bound = self->bound || network;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The watchdog over the input of the bound sockets' TCP connections
+
+zg_connwatch_t *
+zg_security_watch (zg_security_t *self)
+{
+    assert (self);
+    return self->watch;
+}
+
+//  --------------------------------------------------------------------------
+//  Receive a request and count it as consumed from its connection
+
+int
+zg_security_recv (zg_security_t *self, zg_wire_request_t *request, void *handle)
+{
+    assert (self);
+    if (zg_wire_recv (request, handle) == -1)
+        return -1;
+    zg_wire_consumed (request, self->watch);
     return 0;
 }
 

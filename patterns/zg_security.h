@@ -27,6 +27,7 @@
 #define ZG_SECURITY_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,9 +57,20 @@ int
     zg_security_set (zg_security_t *self, const char *key, const char *value, char *error, size_t size);
 
 //  Bind socket to endpoint; a network endpoint runs CURVE if a server
-//  certificate is set. Returns 0, or -1 with a reason.
+//  certificate is set, and the watchdog watches its connections (the
+//  socket must outlive this object). Returns 0, or -1 with a reason.
 int
     zg_security_bind (zg_security_t *self, zsock_t *socket, const char *endpoint, char *error, size_t size);
+
+//  The watchdog over the input of the bound sockets' TCP connections: the
+//  actor polls with it (zg_connwatch_poll)
+zg_connwatch_t *
+    zg_security_watch (zg_security_t *self);
+
+//  Receive a request from a bound socket (zg_wire_recv) and tell the
+//  watchdog it was consumed. Returns 0, or -1 if none was waiting
+int
+    zg_security_recv (zg_security_t *self, zg_wire_request_t *request, void *handle);
 
 //  The name of the certificate with this public key (an identity of
 //  zg_wire_identity), or the identity itself if no certificate names it

@@ -24,6 +24,7 @@
 #include "zg_security.h"
 #include "zg_history.h"
 #include "zg_topics_history.h"
+#include "zg_subcount.h"
 #include "zg_topics_link.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
@@ -75,10 +76,10 @@ typedef struct {
     zg_topics_history_t *history;   //  Remembered topics and their ROUTER
     zg_topics_link_t *link;         //  To the cluster bridge, in cluster mode
     zg_presence_t *presence;        //  Who is subscribed to the topics with presence
-    zsock_t *monitor;               //  The XPUB's disconnections, for presence
     zhashx_t *topics;               //  Topic -> s_topic_t
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
+    zg_subcount_t *subcount;        //  Which connection holds which prefix
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
     s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
@@ -141,19 +142,6 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
     self->link = zg_topics_link_new ();
-    //  A subscriber's connection that ends leaves the topics it was present on
-    //  A name of its own: an actor made where an ended one was must not find
-    //  that one's monitor still bound
-    zuuid_t *name = zuuid_new ();
-    char monitor [80];
-    snprintf (monitor, sizeof monitor, "inproc://zg-topics-monitor-%s", zuuid_str (name));
-    zuuid_destroy (&name);
-    int rc = zmq_socket_monitor (zsock_resolve (self->xpub), monitor, ZMQ_EVENT_DISCONNECTED);
-    assert (rc == 0);
-    self->monitor = zsock_new (ZMQ_PAIR);
-    assert (self->monitor);
-    rc = zsock_connect (self->monitor, "%s", monitor);
-    assert (rc == 0);
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
@@ -161,6 +149,7 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
     self->subscriptions = zhashx_new ();
     self->refused = zhashx_new ();
+    self->subcount = zg_subcount_new ();
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
@@ -174,14 +163,14 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
-    zmq_socket_monitor (zsock_resolve (self->xpub), NULL, 0);
-    zsock_destroy (&self->monitor);
+    //  Security first: its watchdog stops the sockets' monitors
+    zg_security_destroy (&self->security);
     zsock_destroy (&self->xpub);
     zsock_destroy (&self->xsub);
-    zg_security_destroy (&self->security);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
+    zg_subcount_destroy (&self->subcount);
     zg_topics_history_destroy (&self->history);
     zg_topics_link_destroy (&self->link);
     zg_presence_destroy (&self->presence);
@@ -272,16 +261,21 @@ s_self_topic (self_t *self, const char *name)
 }
 
 //  --------------------------------------------------------------------------
-//  Receive and discard the rest of a multipart message
+//  Receive and discard the rest of a multipart message; returns the bytes
+//  its frames took on the wire and adds their count to frames
 
-static void
-s_discard_more (void *socket, zmq_msg_t *frame)
+static size_t
+s_discard_more (void *socket, zmq_msg_t *frame, size_t *frames)
 {
+    size_t wire = 0;
     while (zmq_msg_more (frame)) {
         zmq_msg_close (frame);
         zmq_msg_init (frame);
         zmq_msg_recv (frame, socket, 0);
+        wire += zg_wire_framed_size (zmq_msg_size (frame));
+        (*frames)++;
     }
+    return wire;
 }
 
 //  --------------------------------------------------------------------------
@@ -335,11 +329,14 @@ s_self_forward_one (self_t *self, zsock_t *source)
     zmq_msg_init (&payload);
     bool well_formed = zmq_msg_more (&topic)
                     && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
+    size_t wire = zg_wire_framed_size (zmq_msg_size (&topic)), frames = 1;
     if (zmq_msg_more (&topic)) {
         zmq_msg_recv (&payload, input, 0);
         well_formed = well_formed && !zmq_msg_more (&payload);
-        s_discard_more (input, &payload);
+        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, &payload, &frames);
+        frames++;
     }
+    zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
     if (!well_formed)
         self->malformed++;
     else
@@ -420,28 +417,22 @@ s_count (zhashx_t *counts, const char *prefix, int delta)
 }
 
 //  --------------------------------------------------------------------------
-//  An unsubscription ends either an applied subscription or a refused one.
-//  libzmq does not say which subscriber it comes from: an identified one that
-//  may not subscribe ends a refused one; one without an identity (a
-//  disconnect, or inproc) ends an applied one while any is left. The counts
-//  are exact unless the same prefix has both kinds at once. Returns whether
-//  it ended an applied one.
+//  An unsubscription ends what zg_subcount says it ends: an applied
+//  subscription (the count falls), a refused one, or nothing (a repeated
+//  one, or one the connection never held). Returns whether it ended an
+//  applied one.
 
 static bool
-s_self_unsubscribe (self_t *self, const char *prefix, const char *identity)
+s_self_unsubscribe (self_t *self, int fd, const char *prefix)
 {
-    bool refused = zhashx_lookup (self->refused, prefix) != NULL;
-    bool applied = zhashx_lookup (self->subscriptions, prefix) != NULL;
-    if (refused && (!applied || (identity && !zg_security_allows (self->security, identity, "topics",
-                                                                  "subscribe", prefix, true)))) {
+    zg_subcount_ended_t ended = zg_subcount_unsubscribe (self->subcount, fd, prefix);
+    if (ended == ZG_SUBCOUNT_REFUSED)
         s_count (self->refused, prefix, -1);
+    if (ended != ZG_SUBCOUNT_APPLIED)
         return false;
-    }
-    if (applied) {
-        s_count (self->subscriptions, prefix, -1);
-        self->generation++;
-    }
-    return applied;
+    s_count (self->subscriptions, prefix, -1);
+    self->generation++;
+    return true;
 }
 
 //  --------------------------------------------------------------------------
@@ -459,23 +450,20 @@ s_self_presence (self_t *self, bool subscribed, const char *prefix, zmq_msg_t *f
 }
 
 //  --------------------------------------------------------------------------
-//  A subscriber's connection ended (the XPUB's monitor): for presence
+//  A connection ended (zg_connwatch's monitors, before libzmq drops it): a
+//  subscriber's prefixes wait for libzmq's unsubscriptions, and it leaves
+//  the topics it was present on
 
 static void
-s_self_monitor_event (self_t *self)
+s_self_closed (int fd, void *arg)
 {
-    zmsg_t *msg = zmsg_recv (self->monitor);
-    zframe_t *event = msg? zmsg_first (msg): NULL;
-    if (event && zframe_size (event) == 6) {
-        uint32_t fd;
-        memcpy (&fd, zframe_data (event) + 2, sizeof fd);
-        zlistx_t *events = zg_presence_disconnected (self->presence, (int) fd);
-        for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
-             left = (zmsg_t *) zlistx_detach (events, NULL))
-            s_self_publish_hook_message (self, &left);
-        zlistx_destroy (&events);
-    }
-    zmsg_destroy (&msg);
+    self_t *self = (self_t *) arg;
+    zg_subcount_closed (self->subcount, fd);
+    zlistx_t *events = zg_presence_disconnected (self->presence, fd);
+    for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
+         left = (zmsg_t *) zlistx_detach (events, NULL))
+        s_self_publish_hook_message (self, &left);
+    zlistx_destroy (&events);
 }
 
 //  --------------------------------------------------------------------------
@@ -495,6 +483,9 @@ s_self_handle_subscription (self_t *self)
     }
     byte *data = (byte *) zmq_msg_data (&frame);
     size_t size = zmq_msg_size (&frame);
+    //  A ZMTP 3.1 peer frames it as a command, SUBSCRIBE or CANCEL (9 or 6
+    //  bytes for the 1 here): the watchdog counts the longer
+    zg_connwatch_read (zg_security_watch (self->security), &frame, zg_wire_framed_size (size + 9), 1);
     //  Each frame alone, not the rest of its message: libzmq's XPUB takes
     //  every frame that starts with 0 or 1 as a subscription of its own,
     //  even inside a message, so skipping the rest would miss one libzmq
@@ -510,24 +501,27 @@ s_self_handle_subscription (self_t *self)
     char *prefix = (char *) zmalloc (size);
     memcpy (prefix, data + 1, size - 1);
     const char *identity = zg_wire_msg_identity (&frame);
+    //  A closed connection's descriptor may be reused: its close is known
+    //  first (the monitor reports it before libzmq closes it)
+    zg_connwatch_drain (zg_security_watch (self->security));
+    int fd = zg_connwatch_fd (&frame);
     bool applied = false;
     bool manual = zg_security_on (self->security);
-    if (subscribed && zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true)) {
-        if (manual)
-            zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
-        s_count (self->subscriptions, prefix, 1);
-        self->generation++;
-        applied = true;
-    }
-    else
     if (subscribed) {
-        s_count (self->refused, prefix, 1);
-        self->denied_subscriptions++;
+        bool allowed = zg_security_allows (self->security, identity, "topics", "subscribe", prefix, true);
+        if (zg_subcount_subscribe (self->subcount, fd, prefix, allowed)) {
+            if (allowed && manual)
+                zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
+            s_count (allowed? self->subscriptions: self->refused, prefix, 1);
+            self->generation += allowed;
+            self->denied_subscriptions += !allowed;
+            applied = allowed;
+        }
     }
     else {
         if (manual)
             zmq_setsockopt (xpub, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
-        applied = s_self_unsubscribe (self, prefix, identity);
+        applied = s_self_unsubscribe (self, fd, prefix);
     }
     //  Upstream too, as a proxy does, what took effect only: the gateway's
     //  publisher learns which prefixes native subscribers hold (XSUB passes
@@ -586,6 +580,7 @@ s_self_stats (self_t *self)
     }
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
+    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     zg_topics_history_stats (self->history, root);
     zg_topics_link_stats (self->link, root);
     return root;
@@ -602,24 +597,20 @@ void
 zg_topics (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (s_hooks_t *) args);
+    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
     zsock_signal (pipe, 0);
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_actor_poll (items, 6, -1) == -1)
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, 5, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
-        //  A connection's end before the subscriptions, so a new connection
-        //  that reuses its descriptor is not taken for it
-        if (items [4].revents & ZMQ_POLLIN)
-            s_self_monitor_event (self);
         if (items [2].revents & ZMQ_POLLIN)
             s_self_handle_subscription (self);
         //  After the subscriptions, so a subscription and a history request
@@ -630,7 +621,7 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self, self->xsub) == -1)
                     break;
-        if (items [5].revents & ZMQ_POLLIN)
+        if (items [4].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
                     break;

@@ -304,7 +304,10 @@ zg_topics_history_handle (zg_topics_history_t *self)
 {
     assert (self);
     zg_wire_request_t request;
-    for (int count = 0; count < 64 && zg_wire_recv (&request, zsock_resolve (self->router)) == 0; count++) {
+    void *handle = zsock_resolve (self->router);
+    for (int count = 0; count < 64; count++) {
+        if ((self->security? zg_security_recv (self->security, &request, handle): zg_wire_recv (&request, handle)) == -1)
+            break;
         s_self_request (self, &request);
         zg_wire_close (&request);
     }

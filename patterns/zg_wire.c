@@ -37,9 +37,12 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
         count++;
     }
     //  Read each frame's bytes and size once, for every check that follows
+    self->wire = 0;
     for (size_t index = 0; index < count; index++) {
         self->data [index] = (const byte *) zmq_msg_data (&frames [index]);
         self->size [index] = zmq_msg_size (&frames [index]);
+        if (index)
+            self->wire += zg_wire_framed_size (self->size [index]);
     }
     //  Frames past the maximum are received (libzmq delivers whole messages)
     //  and dropped, but counted so the caller refuses the message
@@ -49,11 +52,33 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
         if (zmq_msg_recv (&extra, handle, 0) == -1)
             break;
         more = zmq_msg_more (&extra);
+        self->wire += zg_wire_framed_size (zmq_msg_size (&extra));
         count++;
     }
     zmq_msg_close (&extra);
     self->count = count;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The first frame after the routing id carries the connection's properties
+
+void
+zg_wire_consumed (zg_wire_request_t *self, zg_connwatch_t *watch)
+{
+    assert (self && watch);
+    if (zg_wire_kept (self) > 1)
+        zg_connwatch_read (watch, &self->frames [1], self->wire, self->count - 1);
+}
+
+//  --------------------------------------------------------------------------
+//  Bytes a frame takes on the wire (ZMTP 3: flags, then a 1-byte size up to
+//  255, else an 8-byte one)
+
+size_t
+zg_wire_framed_size (size_t size)
+{
+    return size + (size > 255? 9: 2);
 }
 
 //  --------------------------------------------------------------------------
@@ -379,6 +404,9 @@ zg_wire_test (bool verbose)
     assert (zpoller_wait (poller, 2000) == router);
     assert (zg_wire_recv (&request, handle) == 0);
     assert (request.count == 3 && zg_wire_kept (&request) == 3);
+    //  On the wire: PING and r1 with short headers, the routing id not at all
+    assert (request.wire == 6 + 4);
+    assert (zg_wire_framed_size (255) == 257 && zg_wire_framed_size (256) == 265);
     assert (zg_wire_is (&request, 0, "client"));
     assert (zg_wire_is (&request, 1, "PING"));
     assert (!zg_wire_is (&request, 1, "PIN"));
@@ -421,6 +449,8 @@ zg_wire_test (bool verbose)
     assert (zg_wire_recv (&request, handle) == 0);
     assert (request.count == ZG_WIRE_MAX_FRAMES + 4);
     assert (zg_wire_kept (&request) == ZG_WIRE_MAX_FRAMES);
+    //  The dropped frames count on the wire too: f0..f9 and f10
+    assert (request.wire == 10 * 4 + 5);
     assert (zg_wire_is (&request, 1, "f0"));
     zg_wire_close (&request);
     assert (zg_wire_recv (&request, handle) == -1);     //  Nothing left over

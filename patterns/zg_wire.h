@@ -17,6 +17,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include <msgpack.h>
+#include "zg_connwatch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,8 @@ typedef struct {
     size_t size [ZG_WIRE_MAX_FRAMES];           //  Each kept frame's size
     size_t count;                   //  Frames the message had: past
                                     //  ZG_WIRE_MAX_FRAMES the rest are gone
+    size_t wire;                    //  Its bytes as framed on the wire, the
+                                    //  routing id (made by the ROUTER) aside
 } zg_wire_request_t;
 
 //  Receive one message without waiting; returns 0, or -1 if none was
@@ -63,6 +66,15 @@ const char *
 //  routing id (which the ROUTER made, with no properties)
 const char *
     zg_wire_identity (zg_wire_request_t *self);
+
+//  Tell a connection watchdog the request was consumed from its connection
+void
+    zg_wire_consumed (zg_wire_request_t *self, zg_connwatch_t *watch);
+
+//  Bytes a frame of size takes on the wire in ZMTP 3 without encryption:
+//  a short (2-byte) or long (9-byte) header and the body
+size_t
+    zg_wire_framed_size (size_t size);
 
 //  Frames kept of the request (count, at most ZG_WIRE_MAX_FRAMES)
 size_t

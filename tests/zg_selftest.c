@@ -56,6 +56,8 @@
 #include "zg_process.h"
 #include "zg_utf8.h"
 #include "zg_budget.h"
+#include "zg_tcpinfo.h"
+#include "zg_subcount.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -107,9 +109,12 @@ static const s_test_t s_tests [] = {
     { "zg_actor", zg_actor_test },
     { "zg_utf8", zg_utf8_test },
     { "zg_budget", zg_budget_test },
+    { "zg_tcpinfo", zg_tcpinfo_test },
+    { "zg_connwatch", zg_connwatch_test },
     { "zg_qbytes", zg_qbytes_test },
     { "zg_history", zg_history_test },
     { "zg_hstore", zg_hstore_test },
+    { "zg_subcount", zg_subcount_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },

@@ -1,0 +1,176 @@
+"""Hostile clients against a real zgate, bounded by bytes: the input a native connection leaves unread (the
+multipart message that never ends), slow web readers and pull subscribers within the memory budget, exact
+subscriber counts, names escaped in stats and metrics. Each case runs test_attacks' canary throughout and checks
+zgate's RSS (from /proc) against the budget.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import time
+import unittest
+
+import zmq
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_attacks as attacks  # noqa: E402
+from zgate_harness import wait_for  # noqa: E402
+from gateway_client import RawWs, http  # noqa: E402
+
+MIB = attacks.MIB
+BUDGET = attacks.BUDGET
+
+
+class BytesAttackTest(attacks.AttackBase):
+    def test_duplicate_subscriptions_count_once(self):
+        """A SUB subscribes to `dup` twice, a raw peer unsubscribes a prefix it never held, and the SUB
+        leaves: `dup` counts one subscriber while it is there (10 publishes, 10 deliveries) and none
+        after (10 more publishes, no delivery)."""
+        self.start_canary()
+
+        def counts(*prefixes):
+            subscriptions = self.zg.stats("topics")["subscriptions"]
+            return tuple(subscriptions.get(prefix, 0) for prefix in prefixes)
+
+        def dup():
+            stats = self.zg.stats("topics")
+            return stats["subscriptions"].get("dup", 0), stats["topics"].get("dup.x", {}).get("delivered", 0)
+        sub = self.socket(zmq.SUB, "topics-subscribers")
+        sub.subscribe(b"dup")
+        sub.subscribe(b"dup")
+        sub.subscribe(b"dup.after")     # zgate reads a connection's subscriptions in order
+        wait_for(lambda: counts("dup.after") == (1,), what="the subscriptions")
+        self.assertEqual(counts("dup"), (1,))
+        raw = self.raw_peer("topics-subscribers", b"SUB")
+        raw.sendall(b"\x00\x04\x00dup")           # an unsubscription from a connection that holds nothing
+        raw.sendall(b"\x00\x0a\x01raw.after")
+        wait_for(lambda: counts("raw.after") == (1,), what="the raw peer's subscription")
+        self.assertEqual(counts("dup"), (1,))
+        pub = self.socket(zmq.PUB, "topics-publishers")
+
+        def published(count):
+            for index in range(count):
+                pub.send_multipart([b"dup.x", b"%d" % index])
+            return [sub.recv_multipart() for _ in range(count)]
+        wait_for(lambda: pub.send_multipart([b"dup.probe", b""]) or sub.poll(50), what="the publisher")
+        sub.recv_multipart()
+        self.assertEqual(len(published(10)), 10)
+        wait_for(lambda: dup() == (1, 10), what="10 deliveries to one subscriber")
+        sub.close()
+        raw.close()
+        wait_for(lambda: dup()[0] == 0, what="the subscription to end")
+        for index in range(10):
+            pub.send_multipart([b"dup.x", b"%d" % index])
+        wait_for(lambda: self.zg.stats("topics")["topics"]["dup.x"]["published"] == 20, what="the publishes")
+        self.assertEqual(dup(), (0, 10))
+        self.assert_canary_ok()
+
+    def test_stats_and_metrics_escape_names(self):
+        """One publish on topic \\xff: /api/stats stays valid UTF-8 JSON and /metrics valid UTF-8 text, both
+        naming the topic \\xff."""
+        self.start_canary()
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        port = self.zg.endpoint("gateway-http-port")
+
+        def escaped():
+            pub.send_multipart([b"\xff", b"x"])
+            status, body, _ = http(port, "GET", "/api/stats")
+            self.assertEqual(status, 200)
+            return "\\xff" in json.loads(body.decode("utf-8")).get("topics", {}).get("topics", {})
+        wait_for(escaped, what="the topic in /api/stats")
+        status, body, _ = http(port, "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('zgate_topic_published_total{topic="\\\\xff"}', body.decode("utf-8"))
+        self.assert_canary_ok()
+
+    def test_slow_web_reader_is_bounded(self):
+        """A WebSocket client that never reads, subscribed to a topic a native publisher sends 64 KiB
+        messages on for 3 s: its session's queue stays within gateway/max-queue-bytes (the pushes past it are
+        dropped and counted), RSS within the budget, the canary goes on."""
+        self.start_canary()
+        slow = RawWs(int(self.zg.endpoint("gateway-http-port")), rcvbuf=4096)
+        slow.send_frame(b'{"op":"subscribe","topic":"flood","req":1}')
+        wait_for(lambda: self.gateway_stats()["web_subscriptions"] >= 1, what="the subscription")
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        payload = b"p" * 65536
+        deadline = time.monotonic() + 3
+        sent = 0
+        while time.monotonic() < deadline:
+            pub.send_multipart([b"flood", payload])
+            sent += 1
+            if sent % 16 == 0:
+                self.sample()
+                # 100 MB/s at most: the gateway's own subscription to zgate is bounded in messages
+                # (topics/sndhwm), not bytes, so the gateway (slower under the sanitizers) must keep up
+                time.sleep(0.01)
+        wait_for(lambda: self.gateway_stats()["dropped_slow"] > 0, what="pushes dropped for the slow reader")
+        self.assert_bounded()
+        slow.close()
+        self.assert_canary_ok()
+
+    def test_pull_subscribers_share_the_budget(self):
+        """50 pull subscribers that never fetch and 10 messages of 1 MiB: 500 MiB of copies asked for, but
+        their buffers are charged to the budget, so past it messages are dropped for them (counted); RSS
+        within the budget; fetching gives the bytes back."""
+        self.start_canary()
+        port = self.zg.endpoint("gateway-http-port")
+        ids = []
+        for _ in range(50):
+            status, body, _ = http(port, "POST", "/api/subscribe", {"subject": "pull"})
+            self.assertEqual(status, 200, body)
+            ids.append(json.loads(body)["id"])
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        wait_for(lambda: pub.send_multipart([b"pull", b"probe"]) or self.gateway_stats()["pull_delivered"] > 0,
+                 what="the publisher")
+        for _ in range(10):
+            pub.send_multipart([b"pull", b"m" * MIB])
+            time.sleep(0.05)
+            self.sample()
+        wait_for(lambda: self.gateway_stats()["pull_dropped"] > 0, what="messages dropped for pull subscribers")
+        self.assert_bounded()
+        self.assertLessEqual(self.gateway_stats()["budget"]["used"], BUDGET + MIB)
+        for sid in ids:
+            status, _, _ = http(port, "POST", "/api/fetch", {"subject": "pull", "id": sid})
+            self.assertEqual(status, 200)
+        wait_for(lambda: self.gateway_stats()["budget"]["used"] < MIB, what="the buffers' bytes to go back")
+        self.assert_canary_ok()
+
+
+class EndlessMessageTest(attacks.AttackBase):
+    zgate_overrides = {"server_max_connection_input": 8 * MIB}
+
+    def test_endless_multipart_message_is_cut(self):
+        """A raw peer sends frames with MORE set and never the last one, on every native endpoint: libzmq
+        keeps them all, but zgate's watchdog closes the connection once it holds max-connection-input;
+        RSS stays bounded, the canary goes on and the held input is given back."""
+        self.start_canary()
+        cases = (("topics-publishers", b"PUB", "topics", 8192), ("topics-subscribers", b"SUB", "topics", 4000),
+                 ("topics-history-requests", b"DEALER", "topics", 8192),
+                 ("queues-producers", b"DEALER", "queues", 8192), ("queues-workers", b"DEALER", "queues", 8192),
+                 ("rooms-clients", b"DEALER", "rooms", 8192))
+        for endpoint, socket_type, section, size in cases:
+            cut = self.api_stats(section)["input"]["cut"]
+            raw = self.raw_peer(endpoint, socket_type)
+            chunk = (b"\x03" + struct.pack(">Q", size) + b"x" * size) * 64
+            sent = 0
+            with self.assertRaises((BrokenPipeError, ConnectionResetError, socket.timeout), msg=endpoint):
+                while sent < 1 << 30:
+                    raw.sendall(chunk)
+                    sent += len(chunk)
+                    self.sample()
+            raw.close()
+            self.assertLess(sent, 16 * 8 * MIB, endpoint)   # cut long before the 1 GiB it would send
+            wait_for(lambda: self.api_stats(section)["input"]["cut"] == cut + 1, what=f"the cut on {endpoint}")
+        self.assert_bounded()
+        wait_for(lambda: all(self.api_stats(section)["input"]["held"] == 0
+                             for section in ("topics", "queues", "rooms")), what="the held input to be given back")
+        status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"zgate_queues_input_cut_total 2", body)
+        self.assertIn(b"zgate_rooms_input_held_bytes 0", body)
+        self.assert_canary_ok()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
