@@ -15,7 +15,7 @@
 #include "zg_pull.h"
 #include "zg_gw_history.h"
 #include "zg_gw_presence.h"
-#include "zg_wire.h"
+#include "zg_gw_message.h"
 
 //  Topic messages handled in a row before the other sockets get a turn
 #define ZG_GW_TOPICS_RUN 64
@@ -431,104 +431,15 @@ zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *
 //  ==========================================================================
 //  Delivery of topic messages
 
-//  What a topic message needs to reach its sessions: its payload,
-//  classified when the first session matches, and its frame in each
+//  What a topic message needs to reach its sessions: the message, its
+//  payload classified when the first session matches, and its frame in each
 //  encoding, built once and shared by every session that takes it
 typedef struct {
     zg_gw_topics_t *self;           //  The bridge
-    const char *topic;              //  The topic
-    const byte *payload;            //  The native payload
-    size_t payload_size;            //  Bytes in payload
-    bool classified;                //  kind and value are set
-    zg_codec_kind_t kind;           //  What the payload is on the web
-    json_object *value;             //  Its value if it is JSON, or NULL
+    zg_gw_message_t message;        //  The message
     zg_frame_t *frames [2];         //  Its JSON and msgpack frames, or NULL
-    uint64_t seq;                   //  Its sequence number, 0 if not known (yet)
-    const char *epoch;              //  Its topic's epoch, if seq
-    bool with_epoch;                //  Its frames carry the epoch
-    const char *digits;             //  seq in decimal as received, or NULL (then seq is known)
-    size_t digit_count;             //  Characters in digits
     bool watched;                   //  Some session recovers or awaits its first message
 } s_delivery_t;
-
-//  Whether a message has a sequence number: its topic keeps history
-static bool
-s_remembered (const s_delivery_t *delivery)
-{
-    return delivery->seq || delivery->digits;
-}
-
-//  Its sequence number, read from its digits when first needed: a JSON
-//  push copies the digits, only msgpack pushes and recoveries need it
-static uint64_t
-s_delivery_seq (s_delivery_t *delivery)
-{
-    if (!delivery->seq && delivery->digits)
-        zg_wire_parse_uint (delivery->digits, delivery->digit_count, UINT64_MAX, &delivery->seq);
-    return delivery->seq;
-}
-
-//  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
-//  "data":v}, written directly: the bytes json-c and s_pack would print for
-//  that object
-static zg_frame_t *
-s_message_frame (zg_codec_t *codec, msgpack_sbuffer *out, s_delivery_t *delivery, bool msgpack)
-{
-    if (!delivery->classified) {
-        delivery->kind = zg_codec_payload_kind (codec, delivery->payload, delivery->payload_size,
-                                                &delivery->value);
-        delivery->classified = true;
-    }
-    bool binary = delivery->kind == ZG_CODEC_BINARY;
-    msgpack_sbuffer_clear (out);
-    if (msgpack) {
-        //  A map of three to six pairs, its keys and values fixed-size strings
-        char pairs = (char) (0x83 + (binary? 1: 0) + (s_remembered (delivery)? 1: 0)
-                           + (delivery->with_epoch? 1: 0));
-        msgpack_sbuffer_write (out, &pairs, 1);
-        msgpack_sbuffer_write (out, "\xa2op\xa7message\xa5topic", 17);
-        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), true, out);
-        if (s_remembered (delivery)) {
-            msgpack_packer packer;
-            msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
-            msgpack_sbuffer_write (out, "\xa3seq", 4);
-            msgpack_pack_uint64 (&packer, s_delivery_seq (delivery));
-        }
-        if (delivery->with_epoch) {
-            msgpack_sbuffer_write (out, "\xa5" "epoch", 6);
-            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), true, out);
-        }
-        if (binary)
-            msgpack_sbuffer_write (out, "\xa6" "binary\xc3", 8);
-        msgpack_sbuffer_write (out, "\xa4" "data", 5);
-    }
-    else {
-        msgpack_sbuffer_write (out, "{\"op\":\"message\",\"topic\":", 24);
-        zg_codec_encode_string (delivery->topic, strlen (delivery->topic), false, out);
-        if (s_remembered (delivery)) {
-            //  The digits of the sequence frame, when there is one, are the
-            //  number's decimal form already
-            char seq [ZG_WIRE_NUMBER_SIZE];
-            msgpack_sbuffer_write (out, ",\"seq\":", 7);
-            if (delivery->digits)
-                msgpack_sbuffer_write (out, delivery->digits, delivery->digit_count);
-            else
-                msgpack_sbuffer_write (out, seq, zg_wire_format_uint (delivery->seq, seq));
-        }
-        if (delivery->with_epoch) {
-            msgpack_sbuffer_write (out, ",\"epoch\":", 9);
-            zg_codec_encode_string (delivery->epoch, strlen (delivery->epoch), false, out);
-        }
-        if (binary)
-            msgpack_sbuffer_write (out, ",\"binary\":true", 14);
-        msgpack_sbuffer_write (out, ",\"data\":", 8);
-    }
-    zg_codec_encode_payload (codec, delivery->kind, delivery->value, delivery->payload,
-                             delivery->payload_size, msgpack, out);
-    if (!msgpack)
-        msgpack_sbuffer_write (out, "}", 1);
-    return zg_frame_new ((const byte *) out->data, out->size, msgpack);
-}
 
 //  The frame of a message with its epoch: a recovered one, or a session's
 //  first of a topic
@@ -537,10 +448,9 @@ s_history_frame (void *arg, const char *topic, const byte *payload, size_t size,
                  bool msgpack)
 {
     zg_gw_topics_t *self = (zg_gw_topics_t *) arg;
-    s_delivery_t delivery = { self, topic, payload, size, false, ZG_CODEC_JSON, NULL, { NULL, NULL }, seq, epoch,
-                              true, NULL, 0, false };
-    zg_frame_t *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, &delivery, msgpack);
-    json_object_put (delivery.value);
+    zg_gw_message_t message = { topic, payload, size, false, ZG_CODEC_JSON, NULL, seq, epoch, true, NULL, 0 };
+    zg_frame_t *frame = zg_gw_message_frame (&message, zg_gw_answers_codec (self->answers), &self->encoded, msgpack);
+    json_object_put (message.value);
     return frame;
 }
 
@@ -551,25 +461,26 @@ s_self_deliver (void *holder, void *arg)
 {
     zg_session_t *session = (zg_session_t *) holder;
     s_delivery_t *delivery = (s_delivery_t *) arg;
+    zg_gw_message_t *message = &delivery->message;
     zg_gw_topics_t *self = delivery->self;
     if (session->last_seq == self->message_seq)
         return;
     session->last_seq = self->message_seq;
     zg_frame_t **frame = &delivery->frames [session->msgpack? 1: 0];
     if (!*frame)
-        *frame = s_message_frame (zg_gw_answers_codec (self->answers), &self->encoded, delivery,
-                                  session->msgpack);
+        *frame = zg_gw_message_frame (message, zg_gw_answers_codec (self->answers), &self->encoded,
+                                      session->msgpack);
     //  Recoveries and fresh subscriptions are asked about only while there
     //  are any (delivery->watched, once per message, not per session)
     if (delivery->watched
-    &&  zg_gw_history_take (self->history, session, delivery->topic, s_delivery_seq (delivery), *frame))
+    &&  zg_gw_history_take (self->history, session, message->topic, zg_gw_message_seq (message), *frame))
         return;
     //  A remembered topic's epoch goes to each new subscription once, not
     //  in every push: the frame shared by the others stays small
-    if (delivery->watched && zg_gw_history_first (self->history, session, delivery->topic)
-    &&  !delivery->with_epoch) {
-        zg_frame_t *first = s_history_frame (self, delivery->topic, delivery->payload, delivery->payload_size,
-                                             s_delivery_seq (delivery), delivery->epoch, session->msgpack);
+    if (delivery->watched && zg_gw_history_first (self->history, session, message->topic)
+    &&  !message->with_epoch) {
+        zg_frame_t *first = s_history_frame (self, message->topic, message->payload, message->payload_size,
+                                             zg_gw_message_seq (message), message->epoch, session->msgpack);
         zg_gw_answers_push (self->answers, session, first, false, ZG_TOPICS);
         zg_frame_unref (&first);
         return;
@@ -598,8 +509,8 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     }
     self->message_seq++;
     zg_pull_deliver (self->pull, topic, payload, payload_size);
-    s_delivery_t delivery = { self, topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, { NULL, NULL },
-                              0, NULL, false, NULL, 0, false };
+    s_delivery_t delivery = { self, { topic, payload, payload_size, false, ZG_CODEC_JSON, NULL, 0, NULL, false,
+                                      NULL, 0 }, { NULL, NULL }, false };
     //  "seq epoch", read in place: JSON pushes take the digits as they are
     char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
     const char *text = (const char *) zmq_msg_data (seq_frame);
@@ -611,17 +522,17 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     if (space && epoch_size < sizeof epoch && space > text && space - text <= 20) {
         memcpy (epoch, space + 1, epoch_size);
         epoch [epoch_size] = 0;
-        delivery.epoch = epoch;
-        delivery.digits = text;
-        delivery.digit_count = (size_t) (space - text);
+        delivery.message.epoch = epoch;
+        delivery.message.digits = text;
+        delivery.message.digit_count = (size_t) (space - text);
         //  The first message of an epoch tells every subscriber the new epoch
-        delivery.with_epoch = delivery.digit_count == 1 && *text == '1';
+        delivery.message.with_epoch = delivery.message.digit_count == 1 && *text == '1';
         delivery.watched = zg_gw_history_watching (self->history);
     }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);
     zg_frame_unref (&delivery.frames [1]);
-    json_object_put (delivery.value);
+    json_object_put (delivery.message.value);
 }
 
 //  Receive and handle one message from the topics actor, [topic][payload]
@@ -917,47 +828,6 @@ zg_gw_topics_test (bool verbose)
     if (verbose)
         printf ("\n");
     //  @selftest
-    //  A message frame written directly holds the bytes the json-c object
-    //  of that message encodes to, for payloads of every kind, both ways
-    zg_codec_t *codec = zg_codec_new (8);
-    msgpack_sbuffer encoded, expected;
-    msgpack_sbuffer_init (&encoded);
-    msgpack_sbuffer_init (&expected);
-    const char *payloads [] = { "{\"t\": [21, \"a/b\"]}", "null", "text \"quoted\"\n", "\xff\x00\x01", NULL };
-    for (int index = 0; payloads [index]; index++)
-        for (int msgpack = 0; msgpack < 2; msgpack++) {
-            size_t size = index == 3? 3: strlen (payloads [index]);
-            //  Every other one carries a sequence number, as a remembered topic's:
-            //  a known one, or (the last) the digits of a sequence frame
-            s_delivery_t delivery = { NULL, "t/\"x\"", (const byte *) payloads [index], size, false,
-                                      ZG_CODEC_JSON, NULL, { NULL, NULL }, (uint64_t) (index == 1) * 70000,
-                                      "00ff00ff00ff00ff", index == 1, index == 3? "70000": NULL, 5, false };
-            zg_frame_t *frame = s_message_frame (codec, &encoded, &delivery, msgpack);
-            json_object *message = json_object_new_object ();
-            json_object_object_add (message, "op", json_object_new_string ("message"));
-            json_object_object_add (message, "topic", json_object_new_string (delivery.topic));
-            if (s_remembered (&delivery)) {
-                json_object_object_add (message, "seq", json_object_new_uint64 (s_delivery_seq (&delivery)));
-                if (delivery.with_epoch)
-                    json_object_object_add (message, "epoch", json_object_new_string (delivery.epoch));
-            }
-            json_object *value = zg_codec_payload_value (codec, delivery.payload, size);
-            if (zg_codec_is_binary (value))
-                json_object_object_add (message, "binary", json_object_new_boolean (1));
-            json_object_object_add (message, "data", value);
-            msgpack_sbuffer_clear (&expected);
-            zg_codec_encode (codec, message, msgpack, &expected);
-            zg_frame_t *reference = zg_frame_new ((const byte *) expected.data, expected.size, msgpack);
-            assert (frame->size == reference->size && memcmp (frame->data, reference->data, frame->size) == 0);
-            zg_frame_unref (&reference);
-            zg_frame_unref (&frame);
-            json_object_put (message);
-            json_object_put (delivery.value);
-        }
-    msgpack_sbuffer_destroy (&encoded);
-    msgpack_sbuffer_destroy (&expected);
-    zg_codec_destroy (&codec);
-
     //  gophermq requests: the body and subject checks come first, in one
     //  place, for publish, subscribe and fetch alike
     zg_gw_settings_t settings = { .max_depth = 8, .max_topic_size = 16, .max_queue_bytes = 4096,
