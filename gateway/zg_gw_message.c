@@ -31,7 +31,7 @@ zg_gw_message_seq (zg_gw_message_t *self)
 
 //  --------------------------------------------------------------------------
 //  The frame of {"op":"message","topic":t,["seq":n,["epoch":e,]]["binary":true,]
-//  "data":v}, written directly: the bytes json-c and s_pack would print for
+//  "data":v}, written directly: the bytes zg_codec_encode would print for
 //  that object
 
 zg_frame_t *
