@@ -513,8 +513,9 @@ s_test_command (const char *name, zhash_t *params, zframe_t *data, zframe_t **ou
     (void) arg;
     if (streq (name, "version")) {
         char *text = zsys_sprintf ("version: 0.0.2, data: %s, description: %s, rest: %.*s",
-                                   (char *) zhash_lookup (params, "data"), (char *) zhash_lookup (params, "description"),
-                                   (int) zframe_size (data), (char *) zframe_data (data));
+                                   (char *) zhash_lookup (params, "data"),
+                                   (char *) zhash_lookup (params, "description"), (int) zframe_size (data),
+                                   (char *) zframe_data (data));
         *output_p = zframe_from (text);
         zstr_free (&text);
     }
