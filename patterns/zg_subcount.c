@@ -59,9 +59,11 @@ zg_subcount_destroy (zg_subcount_t **self_p)
     *self_p = NULL;
 }
 
+//  --------------------------------------------------------------------------
 //  Add delta to prefix's count (a count of 0 is removed)
-static void
-s_add (zhashx_t *counts, const char *prefix, int delta)
+
+void
+zg_subcount_add (zhashx_t *counts, const char *prefix, int delta)
 {
     uintptr_t count = (uintptr_t) zhashx_lookup (counts, prefix) + (uintptr_t) (intptr_t) delta;
     if (count)
@@ -76,7 +78,7 @@ s_take (zhashx_t *counts, const char *prefix)
 {
     if (!zhashx_lookup (counts, prefix))
         return false;
-    s_add (counts, prefix, -1);
+    zg_subcount_add (counts, prefix, -1);
     return true;
 }
 
@@ -98,7 +100,7 @@ zg_subcount_subscribe (zg_subcount_t *self, int fd, const char *prefix, bool app
 {
     assert (self && prefix);
     if (fd < 0) {
-        s_add (self->inproc, prefix, 1);
+        zg_subcount_add (self->inproc, prefix, 1);
         return true;
     }
     zhashx_t *prefixes = s_conn (self, fd, true);
@@ -135,7 +137,7 @@ zg_subcount_closed (zg_subcount_t *self, int fd)
     if (!prefixes)
         return;
     for (void *state = zhashx_first (prefixes); state; state = zhashx_next (prefixes))
-        s_add (state == S_APPLIED? self->closing_applied: self->closing_refused,
+        zg_subcount_add (state == S_APPLIED? self->closing_applied: self->closing_refused,
                (const char *) zhashx_cursor (prefixes), 1);
     char key [16];
     snprintf (key, sizeof key, "%d", fd);

@@ -56,6 +56,12 @@ zg_subcount_ended_t
 void
     zg_subcount_closed (zg_subcount_t *self, int fd);
 
+//  Add delta to prefix's count in a table of counts (zhashx of uintptr_t
+//  values); a count that falls to 0 is removed. The topics actor keeps its
+//  per-prefix subscriber counts with it too
+void
+    zg_subcount_add (zhashx_t *counts, const char *prefix, int delta);
+
 //  Self test of this class
 void
     zg_subcount_test (bool verbose);

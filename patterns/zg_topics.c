@@ -404,19 +404,6 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Add delta to the count of prefix in counts (a count of 0 is removed)
-
-static void
-s_count (zhashx_t *counts, const char *prefix, int delta)
-{
-    uintptr_t count = (uintptr_t) zhashx_lookup (counts, prefix) + (uintptr_t) (intptr_t) delta;
-    if (count)
-        zhashx_update (counts, prefix, (void *) count);
-    else
-        zhashx_delete (counts, prefix);
-}
-
-//  --------------------------------------------------------------------------
 //  An unsubscription ends what zg_subcount says it ends: an applied
 //  subscription (the count falls), a refused one, or nothing (a repeated
 //  one, or one the connection never held). Returns whether it ended an
@@ -427,10 +414,10 @@ s_self_unsubscribe (self_t *self, int fd, const char *prefix)
 {
     zg_subcount_ended_t ended = zg_subcount_unsubscribe (self->subcount, fd, prefix);
     if (ended == ZG_SUBCOUNT_REFUSED)
-        s_count (self->refused, prefix, -1);
+        zg_subcount_add (self->refused, prefix, -1);
     if (ended != ZG_SUBCOUNT_APPLIED)
         return false;
-    s_count (self->subscriptions, prefix, -1);
+    zg_subcount_add (self->subscriptions, prefix, -1);
     self->generation++;
     return true;
 }
@@ -512,7 +499,7 @@ s_self_handle_subscription (self_t *self)
         if (zg_subcount_subscribe (self->subcount, fd, prefix, allowed)) {
             if (allowed && manual)
                 zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
-            s_count (allowed? self->subscriptions: self->refused, prefix, 1);
+            zg_subcount_add (allowed? self->subscriptions: self->refused, prefix, 1);
             self->generation += allowed;
             self->denied_subscriptions += !allowed;
             applied = allowed;
