@@ -185,7 +185,9 @@ zg_security_recv (zg_security_t *self, zg_wire_request_t *request, void *handle)
     assert (self);
     if (zg_wire_recv (request, handle) == -1)
         return -1;
-    zg_wire_consumed (request, self->watch);
+    //  The first frame after the routing id carries the connection's properties
+    if (zg_wire_kept (request) > 1)
+        zg_connwatch_read (self->watch, &request->frames [1], request->wire, request->count - 1);
     return 0;
 }
 

@@ -61,17 +61,6 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
 }
 
 //  --------------------------------------------------------------------------
-//  The first frame after the routing id carries the connection's properties
-
-void
-zg_wire_consumed (zg_wire_request_t *self, zg_connwatch_t *watch)
-{
-    assert (self && watch);
-    if (zg_wire_kept (self) > 1)
-        zg_connwatch_read (watch, &self->frames [1], self->wire, self->count - 1);
-}
-
-//  --------------------------------------------------------------------------
 //  Bytes a frame takes on the wire (ZMTP 3: flags, then a 1-byte size up to
 //  255, else an 8-byte one)
 

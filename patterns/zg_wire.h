@@ -17,7 +17,6 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include <msgpack.h>
-#include "zg_connwatch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,10 +65,6 @@ const char *
 //  routing id (which the ROUTER made, with no properties)
 const char *
     zg_wire_identity (zg_wire_request_t *self);
-
-//  Tell a connection watchdog the request was consumed from its connection
-void
-    zg_wire_consumed (zg_wire_request_t *self, zg_connwatch_t *watch);
 
 //  Bytes a frame of size takes on the wire in ZMTP 3 without encryption:
 //  a short (2-byte) or long (9-byte) header and the body
