@@ -227,12 +227,12 @@ zg_gw_rproxy_join (zg_gw_rproxy_t *self, zg_session_t *session, const char *room
 //  What a local client's leaving or ack asks of the upstream client
 
 static void
-s_self_upstream (zg_gw_rproxy_t *self, const char *room, int todo, const char *token)
+s_self_upstream (zg_gw_rproxy_t *self, const char *room, int action, const char *token)
 {
-    if (todo == ZG_ROOMPROXY_LEAVE)
+    if (action == ZG_ROOMPROXY_LEAVE)
         s_self_send (self, "LEAVE", "", room, NULL);
     else
-    if (todo == ZG_ROOMPROXY_ACK && token)
+    if (action == ZG_ROOMPROXY_ACK && token)
         s_self_send (self, "ACK", "", room, token);
 }
 
@@ -256,11 +256,11 @@ zg_gw_rproxy_ack (zg_gw_rproxy_t *self, zg_session_t *session, const char *room,
 {
     assert (self && session);
     const char *reason;
-    int todo = zg_roomproxy_ack (self->proxy, room, session->client, token, &reason);
-    if (todo == -1)
+    int action = zg_roomproxy_ack (self->proxy, room, session->client, token, &reason);
+    if (action == -1)
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_CONFLICT, "%s", reason);
     else {
-        s_self_upstream (self, room, todo, token);
+        s_self_upstream (self, room, action, token);
         zg_gw_answers_ok (self->answers, session, req);
     }
 }

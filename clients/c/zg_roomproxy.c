@@ -112,7 +112,7 @@ zg_roomproxy_join (zg_roomproxy_t *self, const char *room, const char *local)
     if (!*room || !*local)
         return -1;
     s_room_t *entry = (s_room_t *) zhashx_lookup (self->rooms, room);
-    int todo = 0;
+    int action = 0;
     if (!entry) {
         entry = (s_room_t *) zmalloc (sizeof (s_room_t));
         assert (entry);
@@ -120,7 +120,7 @@ zg_roomproxy_join (zg_roomproxy_t *self, const char *room, const char *local)
         entry->locals = zhashx_new ();
         zhashx_set_destructor (entry->locals, (zhashx_destructor_fn *) zstr_free);
         zhashx_insert (self->rooms, room, entry);
-        todo = ZG_ROOMPROXY_JOIN;
+        action = ZG_ROOMPROXY_JOIN;
     }
     else
     if (zhashx_lookup (entry->locals, local))
@@ -129,7 +129,7 @@ zg_roomproxy_join (zg_roomproxy_t *self, const char *room, const char *local)
     assert (state);
     zhashx_insert (entry->locals, local, state);
     s_self_index (self, entry, local, true);
-    return todo;
+    return action;
 }
 
 //  --------------------------------------------------------------------------
@@ -352,9 +352,9 @@ s_test_local_ack (zg_roomproxy_t *proxy, zg_member_t *upstream, const char *room
     const char *reason;
     const char *token = zg_roomproxy_token (proxy, room);
     assert (token);
-    int todo = zg_roomproxy_ack (proxy, room, local, token, &reason);
-    assert (todo >= 0);
-    if (todo == ZG_ROOMPROXY_ACK)
+    int action = zg_roomproxy_ack (proxy, room, local, token, &reason);
+    assert (action >= 0);
+    if (action == ZG_ROOMPROXY_ACK)
         zg_member_ack (upstream, room, token);
 }
 
