@@ -28,7 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
-#include "zg_slots.h"
+#include "zg_gw_threads.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
@@ -89,7 +89,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zg_gw_settings_t settings;      //  Current settings
-    struct lws_protocols protocols [4];     //  HTTP and WS, zsock wake-ups, not HTTP, end
+    struct lws_protocols protocols [5];     //  HTTP and WS, zsock wake-ups, not HTTP, accepts, end
     struct lws_context *context;    //  lws, once listening
     lws_retry_bo_t retry;           //  Ping and hang-up policy
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
@@ -102,7 +102,8 @@ typedef struct {
     zg_gw_wsqueue_t *wsqueue;       //  go-wsqueue's endpoints
     zg_gw_guard_t *guard;           //  Tokens, permissions, Origins
     zg_gw_routes_t *routes;         //  Where web requests go
-    zg_slots_t *peers;              //  Sessions per client address
+    zg_gw_threads_t *threads;       //  The gateway's threads: session counts, counters
+    size_t index;                   //  This thread's, 0 for the primary (which owns threads)
     zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
@@ -117,9 +118,12 @@ static int
     s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 static int
     s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int
+    s_accept_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
+//  threads is the primary's, for the other gateway threads; NULL for it
 static self_t *
-s_self_new (zsock_t *pipe)
+s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
 {
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
@@ -128,12 +132,18 @@ s_self_new (zsock_t *pipe)
     zg_actor_defaults (s_queues_settings, &self->settings, "queues");
     zg_config_t *defaults = zg_config_new ();
     self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
+    self->threads = threads? threads: zg_gw_threads_new ();
+    char error [256];
+    if (!threads && zg_gw_threads_set_count (self->threads, zg_config_get (defaults, "gateway/threads"), error,
+                                             sizeof error))
+        assert (false);             //  The default config's value is valid
     zg_config_destroy (&defaults);
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
     self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
     self->protocols [2] = (struct lws_protocols) { "zgate-not-http", s_not_http_callback, 0, 0, 0, NULL, 0 };
+    self->protocols [3] = (struct lws_protocols) { "zgate-accept", s_accept_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
@@ -147,7 +157,8 @@ s_self_new (zsock_t *pipe)
     self->listen = zg_gw_listen_new ();
     self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
-    self->peers = zg_slots_new ();
+    self->index = zg_gw_threads_join (self->threads, self->counters);
+    zg_gw_routes_share (self->routes, self->threads);
     return self;
 }
 
@@ -160,9 +171,12 @@ s_self_destroy (self_t **self_p)
         lws_sul_cancel (&self->tick);
         lws_context_destroy (self->context);
     }
+    zg_gw_threads_leave (self->threads, self->index);
+    //  The primary stops the other threads, each draining as it did
+    if (self->index == 0)
+        zg_gw_threads_destroy (&self->threads);
     zg_gw_drain_destroy (&self->drain);
     zg_gw_routes_destroy (&self->routes);
-    zg_slots_destroy (&self->peers);
     zg_gw_guard_destroy (&self->guard);
     zg_gw_rooms_destroy (&self->rooms);
     zg_gw_wsqueue_destroy (&self->wsqueue);
@@ -226,15 +240,21 @@ s_lws_log (int level, const char *line)
 //  Start listening: create the lws context and adopt the zsocks' fds
 
 static int
-s_self_adopt (self_t *self, zsock_t *socket)
+s_self_adopt_fd (self_t *self, int fd, const char *protocol)
 {
     lws_adopt_desc_t desc = { 0 };
     desc.vh = lws_get_vhost_by_name (self->context, "default");
     desc.type = LWS_ADOPT_RAW_FILE_DESC;
-    desc.fd.filefd = dup (zsock_fd (socket));
-    desc.vh_prot_name = "zgate-zmq";
-    //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
+    desc.fd.filefd = dup (fd);
+    desc.vh_prot_name = protocol;
+    //  lws closes what it adopts, and the fd is not its to close
     return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
+}
+
+static int
+s_self_adopt (self_t *self, zsock_t *socket)
+{
+    return s_self_adopt_fd (self, zsock_fd (socket), "zgate-zmq");
 }
 
 //  Adopt the pipe and every bridge's zsocks
@@ -256,6 +276,9 @@ s_self_adopt_all (self_t *self)
     for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
         if (s_self_adopt (self, socket))
             return -1;
+    //  The shared port's listening socket, when this thread accepts itself
+    if (zg_gw_listen_fd (self->listen) >= 0 && s_self_adopt_fd (self, zg_gw_listen_fd (self->listen), "zgate-accept"))
+        return -1;
     socket = zg_gw_mport_socket (self->mport);
     return socket? s_self_adopt (self, socket): 0;
 }
@@ -279,6 +302,7 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
                                                      + self->settings.ping_timeout + 999) / 1000);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
+    zg_gw_listen_share (self->listen, zg_gw_threads_count (self->threads) > 1);
     if (zg_gw_listen_prepare (self->listen, self->settings.interface, port, &info, error, size))
         return -1;
     info.protocols = self->protocols;
@@ -314,7 +338,7 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
 //  Apply one setting
 
 static int
-s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+s_self_apply (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
     //  The pattern actors' endpoints: each bridge knows its keys (the
     //  go-wsqueue endpoints connect to those of the topics and queues too)
@@ -367,6 +391,26 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     return rc;
 }
 
+//  The primary hands every setting it applied to the other gateway threads,
+//  and starts them once it listens
+static int
+s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+{
+    if (streq (key, "threads")) {
+        if (self->context) {
+            snprintf (error, size, "gateway/threads takes a restart");
+            return -1;
+        }
+        return zg_gw_threads_set_count (self->threads, value, error, size);
+    }
+    int rc = s_self_apply (self, key, value, error, size);
+    if (rc || self->index != 0)
+        return rc;
+    if (streq (key, "http-port"))
+        return zg_gw_threads_start (self->threads, zg_gateway, value, error, size);
+    return zg_gw_threads_set (self->threads, key, value, error, size);
+}
+
 //  --------------------------------------------------------------------------
 //  WebSocket sessions
 
@@ -408,6 +452,8 @@ s_self_command (void *self_p, const char *command, zmsg_t *request)
     }
     char *section = zmsg_popstr (request);
     char *stats = zmsg_popstr (request);
+    if (section && stats && self->index == 0)
+        zg_gw_threads_peer_stats (self->threads, section, stats);
     if (section && stats)
         zg_gw_routes_peer_stats (self->routes, section, &stats);
     zstr_free (&stats);
@@ -440,6 +486,8 @@ s_self_terminate (self_t *self)
     if (self->drain)
         return;
     self->drain = zg_gw_drain_new (self->answers, self->settings.drain_timeout, zclock_mono ());
+    if (self->index == 0)
+        zg_gw_threads_terminate (self->threads);
     self->terminated = !self->context || self->settings.drain_timeout == 0;
 }
 
@@ -568,7 +616,11 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             //  The seed's endpoints know no tokens: not with gateway security
             if (strneq (path, "/ws") && zg_gw_guard_enabled (self->guard))
                 return s_refuse_upgrade (wsi, ZG_ERR_FORBIDDEN, "wsqueue endpoints need gateway security off");
-            if ((int64_t) zg_gw_answers_sessions (self->answers) >= self->settings.max_sessions) {
+            char address [ZG_GW_ADDRESS_SIZE] = "";
+            lws_get_peer_simple (wsi, address, sizeof address);
+            int refusal = zg_gw_threads_admit (self->threads, address, self->settings.max_sessions,
+                                               self->settings.max_sessions_per_address);
+            if (refusal == ZG_ERR_UNAVAILABLE) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
             }
@@ -578,9 +630,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, status, message);
             }
-            char address [ZG_GW_ADDRESS_SIZE] = "";
-            lws_get_peer_simple (wsi, address, sizeof address);
-            if ((int64_t) zg_slots_held (self->peers, address) >= self->settings.max_sessions_per_address) {
+            if (refusal == ZG_ERR_TOO_MANY) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
             }
@@ -593,7 +643,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strneq (uri, "/ws"))
                 zg_gw_wsqueue_session_opened (self->wsqueue, pss->session, uri);
             lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
-            zg_slots_take (self->peers, pss->address, INT64_MAX);
+            zg_gw_threads_opened (self->threads, pss->address);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -630,7 +680,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_CLOSED:
             if (pss->session) {
                 s_self_close_session (self, &pss->session);
-                zg_slots_give (self->peers, pss->address);
+                zg_gw_threads_closed (self->threads, pss->address);
             }
             return 0;
 
@@ -697,6 +747,22 @@ s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user
     return 0;
 }
 
+//  The shared port's listening socket is readable (gateway/threads above
+//  1): accept, or refuse while draining, as FILTER_NETWORK_CONNECTION does
+//  for lws' own listener
+static int
+s_accept_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) user;
+    (void) in;
+    (void) len;
+    if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+        self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
+        zg_gw_listen_accept (self->listen, lws_get_vhost (wsi), self->drain != NULL);
+    }
+    return 0;
+}
+
 //  A connection whose request line lws could not take as HTTP (an unknown
 //  method, or no HTTP at all): one JSON 405 answer, then the connection
 //  closes, as every other error of the gateway is JSON
@@ -730,8 +796,7 @@ s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *us
 void
 zg_gateway (zsock_t *pipe, void *args)
 {
-    (void) args;
-    self_t *self = s_self_new (pipe);
+    self_t *self = s_self_new (pipe, (zg_gw_threads_t *) args);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         if (self->context) {
@@ -749,8 +814,12 @@ zg_gateway (zsock_t *pipe, void *args)
         //  wake-up of its ZMQ_FD or a send on it (in a callback or the
         //  tick) can change that: a pass that only wrote to sessions skips
         //  the drain and its ZMQ_EVENTS queries
-        if (self->drain_wanted)
+        //  The gauges (sessions, subscriptions...) change only with a
+        //  callback or a drain, which set drain_wanted
+        if (self->drain_wanted) {
             s_self_drain (self);
+            zg_gw_routes_gauges (self->routes);
+        }
         if (self->drain && zg_gw_drain_done (self->drain, zhashx_size (self->transactions), zclock_mono ()))
             self->terminated = true;
     }
