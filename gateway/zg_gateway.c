@@ -28,7 +28,7 @@
 #include "zg_classes.h"
 #include "zg_gateway.h"
 #include "zg_gw_routes.h"
-#include "zg_gw_threads.h"
+#include "zg_gw_accept.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
@@ -89,7 +89,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                  //  Actor command pipe
     zg_gw_settings_t settings;      //  Current settings
-    struct lws_protocols protocols [5];     //  HTTP and WS, zsock wake-ups, not HTTP, accepts, end
+    struct lws_protocols protocols [6];     //  HTTP and WS, zsock wake-ups, zg_gw_accept's 3, end
     struct lws_context *context;    //  lws, once listening
     lws_retry_bo_t retry;           //  Ping and hang-up policy
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
@@ -104,6 +104,7 @@ typedef struct {
     zg_gw_routes_t *routes;         //  Where web requests go
     zg_gw_threads_t *threads;       //  The gateway's threads: session counts, counters
     size_t index;                   //  This thread's, 0 for the primary (which owns threads)
+    zg_gw_accept_t *accept;         //  Where this thread's connections come from
     zg_gw_listen_t *listen;         //  Address and TLS
     zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
@@ -116,10 +117,6 @@ static int
     s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 static int
     s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
-static int
-    s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
-static int
-    s_accept_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 //  threads is the primary's, for the other gateway threads; NULL for it
 static self_t *
@@ -142,8 +139,6 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
     self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
-    self->protocols [2] = (struct lws_protocols) { "zgate-not-http", s_not_http_callback, 0, 0, 0, NULL, 0 };
-    self->protocols [3] = (struct lws_protocols) { "zgate-accept", s_accept_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
@@ -158,6 +153,8 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     self->index = zg_gw_threads_join (self->threads, self->counters);
+    self->accept = zg_gw_accept_new (self->threads, self->index, &self->settings);
+    zg_gw_accept_protocols (self->accept, &self->protocols [2], &self->protocols [3], &self->protocols [4]);
     zg_gw_routes_share (self->routes, self->threads);
     return self;
 }
@@ -166,12 +163,14 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
+    //  No connection is handed to this thread past this point
+    zg_gw_threads_leave (self->threads, self->index);
     //  lws closes every connection, and our callbacks forget each one
     if (self->context) {
         lws_sul_cancel (&self->tick);
         lws_context_destroy (self->context);
     }
-    zg_gw_threads_leave (self->threads, self->index);
+    zg_gw_accept_destroy (&self->accept);
     //  The primary stops the other threads, each draining as it did
     if (self->index == 0)
         zg_gw_threads_destroy (&self->threads);
@@ -240,21 +239,15 @@ s_lws_log (int level, const char *line)
 //  Start listening: create the lws context and adopt the zsocks' fds
 
 static int
-s_self_adopt_fd (self_t *self, int fd, const char *protocol)
+s_self_adopt (self_t *self, zsock_t *socket)
 {
     lws_adopt_desc_t desc = { 0 };
     desc.vh = lws_get_vhost_by_name (self->context, "default");
     desc.type = LWS_ADOPT_RAW_FILE_DESC;
-    desc.fd.filefd = dup (fd);
-    desc.vh_prot_name = protocol;
-    //  lws closes what it adopts, and the fd is not its to close
+    desc.fd.filefd = dup (zsock_fd (socket));
+    desc.vh_prot_name = "zgate-zmq";
+    //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
     return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
-}
-
-static int
-s_self_adopt (self_t *self, zsock_t *socket)
-{
-    return s_self_adopt_fd (self, zsock_fd (socket), "zgate-zmq");
 }
 
 //  Adopt the pipe and every bridge's zsocks
@@ -276,8 +269,8 @@ s_self_adopt_all (self_t *self)
     for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
         if (s_self_adopt (self, socket))
             return -1;
-    //  The shared port's listening socket, when this thread accepts itself
-    if (zg_gw_listen_fd (self->listen) >= 0 && s_self_adopt_fd (self, zg_gw_listen_fd (self->listen), "zgate-accept"))
+    if (zg_gw_accept_start (self->accept, self->context, zg_gw_listen_fd (self->listen),
+                            zg_gw_listen_tls (self->listen)))
         return -1;
     socket = zg_gw_mport_socket (self->mport);
     return socket? s_self_adopt (self, socket): 0;
@@ -302,7 +295,9 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
                                                      + self->settings.ping_timeout + 999) / 1000);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
-    zg_gw_listen_share (self->listen, zg_gw_threads_count (self->threads) > 1);
+    //  One thread: lws listens. More: the first listens and hands sessions on (zg_gw_accept)
+    zg_gw_listen_set_mode (self->listen, zg_gw_threads_count (self->threads) == 1? ZG_GW_LISTEN_LWS:
+                                         self->index == 0? ZG_GW_LISTEN_OWN: ZG_GW_LISTEN_NONE);
     if (zg_gw_listen_prepare (self->listen, self->settings.interface, port, &info, error, size))
         return -1;
     info.protocols = self->protocols;
@@ -310,7 +305,7 @@ s_self_listen (self_t *self, const char *value, char *error, size_t size)
     info.retry_and_idle_policy = &self->retry;
     info.fd_limit_per_thread = (unsigned int) (self->settings.max_sessions + 1024);
     //  A request line with a method lws does not know is handed to
-    //  s_not_http_callback as a raw connection, which answers JSON, rather
+    //  zg_gw_accept's zgate-not-http as a raw connection, which answers JSON, rather
     //  than answered by lws with an HTML 403
     info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
     info.listen_accept_role = "raw-skt";
@@ -486,6 +481,7 @@ s_self_terminate (self_t *self)
     if (self->drain)
         return;
     self->drain = zg_gw_drain_new (self->answers, self->settings.drain_timeout, zclock_mono ());
+    zg_gw_accept_refuse (self->accept);
     if (self->index == 0)
         zg_gw_threads_terminate (self->threads);
     self->terminated = !self->context || self->settings.drain_timeout == 0;
@@ -747,49 +743,6 @@ s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user
     return 0;
 }
 
-//  The shared port's listening socket is readable (gateway/threads above
-//  1): accept, or refuse while draining, as FILTER_NETWORK_CONNECTION does
-//  for lws' own listener
-static int
-s_accept_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-    (void) user;
-    (void) in;
-    (void) len;
-    if (reason == LWS_CALLBACK_RAW_RX_FILE) {
-        self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
-        zg_gw_listen_accept (self->listen, lws_get_vhost (wsi), self->drain != NULL);
-    }
-    return 0;
-}
-
-//  A connection whose request line lws could not take as HTTP (an unknown
-//  method, or no HTTP at all): one JSON 405 answer, then the connection
-//  closes, as every other error of the gateway is JSON
-static int
-s_not_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-    (void) user;
-    (void) in;
-    (void) len;
-    static const char answer [] =
-        "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: 33\r\n"
-        "connection: close\r\n\r\n{\"message\":\"Method Not Allowed\"}\n";
-    switch (reason) {
-        case LWS_CALLBACK_RAW_ADOPT:
-            lws_callback_on_writable (wsi);
-            return 0;
-        case LWS_CALLBACK_RAW_WRITEABLE: {
-            byte buffer [LWS_PRE + sizeof answer];
-            memcpy (buffer + LWS_PRE, answer, sizeof answer - 1);
-            lws_write (wsi, buffer + LWS_PRE, sizeof answer - 1, LWS_WRITE_RAW);
-            return -1;
-        }
-        default:
-            return 0;
-    }
-}
-
 //  --------------------------------------------------------------------------
 //  The actor
 
@@ -802,6 +755,7 @@ zg_gateway (zsock_t *pipe, void *args)
         if (self->context) {
             if (lws_service (self->context, 0) < 0)
                 break;
+            zg_gw_accept_adopt_handed (self->accept);
         }
         else {
             //  Not listening yet: only the pipe matters

@@ -25,8 +25,8 @@
 struct _zg_gw_listen_t {
     char *cert;                     //  gateway/tls-cert, "" for plain HTTP
     char *key;                      //  gateway/tls-key
-    bool shared;                    //  Several gateway threads listen on the port
-    int fd;                         //  Then this thread's listening socket, else -1
+    zg_gw_listen_mode_t mode;       //  Who listens: lws, this object, or no one
+    int fd;                         //  ZG_GW_LISTEN_OWN's listening socket, else -1
 };
 
 zg_gw_listen_t *
@@ -159,9 +159,8 @@ zg_gw_listen_set (zg_gw_listen_t *self, struct lws_context *context, const char 
 //  ==========================================================================
 //  The address
 
-//  Bind interface and port once; 0, or -1 with the system's reason. Shared,
-//  the socket stays, listening, in self->fd: lws 4.1 sets SO_REUSEPORT
-//  only for its own service threads (LWS_MAX_SMP above 1, not Debian's)
+//  Bind interface and port once; 0, or -1 with the system's reason. In
+//  ZG_GW_LISTEN_OWN mode the socket stays, listening, in self->fd
 static int
 s_self_bind (zg_gw_listen_t *self, const char *interface, long port, char *error, size_t size)
 {
@@ -183,20 +182,18 @@ s_self_bind (zg_gw_listen_t *self, const char *interface, long port, char *error
         snprintf (error, size, "'%s' is not an IPv4 or IPv6 address", interface);
         return -1;
     }
-    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (self->shared? SOCK_NONBLOCK: 0), 0);
+    bool own = self->mode == ZG_GW_LISTEN_OWN;
+    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (own? SOCK_NONBLOCK: 0), 0);
     int on = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (self->shared) {
-        setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
-        if (address.ss_family == AF_INET6)
-            setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    }
+    if (own && address.ss_family == AF_INET6)
+        setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     int rc = fd < 0? -1: bind (fd, (struct sockaddr *) &address, length);
-    if (rc == 0 && self->shared)
+    if (rc == 0 && own)
         rc = listen (fd, SOMAXCONN);
     if (rc)
         snprintf (error, size, "cannot listen on %s port %ld: %s", interface, port, strerror (errno));
-    if (fd >= 0 && (rc || !self->shared))
+    if (fd >= 0 && (rc || !own))
         close (fd);
     else
         self->fd = fd;
@@ -204,10 +201,10 @@ s_self_bind (zg_gw_listen_t *self, const char *interface, long port, char *error
 }
 
 void
-zg_gw_listen_share (zg_gw_listen_t *self, bool shared)
+zg_gw_listen_set_mode (zg_gw_listen_t *self, zg_gw_listen_mode_t mode)
 {
     assert (self);
-    self->shared = shared;
+    self->mode = mode;
 }
 
 int
@@ -215,27 +212,6 @@ zg_gw_listen_fd (zg_gw_listen_t *self)
 {
     assert (self);
     return self->fd;
-}
-
-void
-zg_gw_listen_accept (zg_gw_listen_t *self, struct lws_vhost *vhost, bool refuse)
-{
-    assert (self && self->fd >= 0);
-    int fd;
-    //  lws makes an adopted socket non-blocking
-    while ((fd = accept (self->fd, NULL, NULL)) >= 0) {
-        fcntl (fd, F_SETFD, FD_CLOEXEC);
-        if (refuse) {
-            close (fd);
-            continue;
-        }
-        lws_adopt_desc_t desc = { 0 };
-        desc.vh = vhost;
-        desc.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | (zg_gw_listen_tls (self)? LWS_ADOPT_ALLOW_SSL: 0);
-        desc.fd.sockfd = fd;
-        //  lws closes the socket if it cannot adopt it
-        lws_adopt_descriptor_vhost_via_info (&desc);
-    }
 }
 
 int
@@ -246,7 +222,7 @@ zg_gw_listen_prepare (zg_gw_listen_t *self, const char *interface, long port,
         snprintf (error, size, "the gateway is already listening");
         return -1;
     }
-    if (s_self_bind (self, interface, port, error, size))
+    if (self->mode != ZG_GW_LISTEN_NONE && s_self_bind (self, interface, port, error, size))
         return -1;
     if (zg_gw_listen_tls (self)) {
         char *cert, *private_key;
@@ -261,9 +237,9 @@ zg_gw_listen_prepare (zg_gw_listen_t *self, const char *interface, long port,
         //  HTTP/1.1 only: the gateway writes replies whole, larger than an HTTP/2 frame
         info->alpn = "http/1.1";
     }
-    //  Shared, lws serves the connections this thread accepts (and sets up
-    //  TLS for them) but does not listen itself
-    info->port = self->shared? CONTEXT_PORT_NO_LISTEN_SERVER: (int) port;
+    //  Else lws serves the connections handed to it (and sets up TLS for
+    //  them) but does not listen itself
+    info->port = self->mode == ZG_GW_LISTEN_LWS? (int) port: CONTEXT_PORT_NO_LISTEN_SERVER;
     info->iface = interface;
     //  Fail rather than listen nowhere; stay on the address's family
     info->options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
@@ -330,24 +306,25 @@ zg_gw_listen_test (bool verbose)
         assert ((info.options & LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE) == LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE);
     assert (zg_gw_listen_fd (listener) == -1);
 
-    //  Shared: each thread's object listens on the same port, lws does not
+    //  Its own listener: lws does not listen; no listener at all: nothing is bound
     zg_gw_listen_t *first = zg_gw_listen_new ();
     zg_gw_listen_t *second = zg_gw_listen_new ();
-    zg_gw_listen_share (first, true);
-    zg_gw_listen_share (second, true);
+    zg_gw_listen_set_mode (first, ZG_GW_LISTEN_OWN);
+    zg_gw_listen_set_mode (second, ZG_GW_LISTEN_NONE);
     memset (&info, 0, sizeof info);
     assert (zg_gw_listen_prepare (first, "127.0.0.1", 0, &info, error, sizeof error) == 0);
     assert (info.port == CONTEXT_PORT_NO_LISTEN_SERVER && zg_gw_listen_fd (first) >= 0);
     struct sockaddr_in bound = { 0 };
     socklen_t bound_size = sizeof bound;
     getsockname (zg_gw_listen_fd (first), (struct sockaddr *) &bound, &bound_size);
-    long shared_port = ntohs (bound.sin_port);
-    assert (zg_gw_listen_prepare (second, "127.0.0.1", shared_port, &info, error, sizeof error) == 0);
-    assert (zg_gw_listen_prepare (second, "127.0.0.1", shared_port, &info, error, sizeof error) == -1);
+    long own_port = ntohs (bound.sin_port);
+    assert (zg_gw_listen_prepare (first, "127.0.0.1", own_port, &info, error, sizeof error) == -1);
     assert (strstr (error, "already listening"));
-    //  A listener that does not share the port is refused it
-    assert (zg_gw_listen_prepare (listener, "127.0.0.1", shared_port, &info, error, sizeof error) == -1);
+    assert (zg_gw_listen_prepare (listener, "127.0.0.1", own_port, &info, error, sizeof error) == -1);
     assert (strstr (error, "Address already in use"));
+    memset (&info, 0, sizeof info);
+    assert (zg_gw_listen_prepare (second, "127.0.0.1", own_port, &info, error, sizeof error) == 0);
+    assert (info.port == CONTEXT_PORT_NO_LISTEN_SERVER && zg_gw_listen_fd (second) == -1);
     zg_gw_listen_destroy (&second);
     zg_gw_listen_destroy (&first);
 

@@ -42,21 +42,21 @@ int
 bool
     zg_gw_listen_tls (zg_gw_listen_t *self);
 
-//  Several gateway threads listen on the port (SO_REUSEPORT), each with
-//  its own object: prepare then binds and listens itself, and lws serves
-//  what zg_gw_listen_accept takes
-void
-    zg_gw_listen_share (zg_gw_listen_t *self, bool shared);
+//  Who listens on the port
+typedef enum {
+    ZG_GW_LISTEN_LWS,               //  lws itself (one gateway thread, the default)
+    ZG_GW_LISTEN_OWN,               //  this object: prepare binds and listens, the caller accepts
+    ZG_GW_LISTEN_NONE               //  no one: lws serves connections handed to it
+} zg_gw_listen_mode_t;
 
-//  Shared, the listening socket prepare made (the caller adopts it into its
-//  lws loop), else -1
+//  Set who listens, before prepare
+void
+    zg_gw_listen_set_mode (zg_gw_listen_t *self, zg_gw_listen_mode_t mode);
+
+//  In ZG_GW_LISTEN_OWN mode, the listening socket prepare made (the caller
+//  adopts it into its lws loop); else -1
 int
     zg_gw_listen_fd (zg_gw_listen_t *self);
-
-//  Shared, the listening socket is readable: accept every waiting connection
-//  and hand it to vhost (HTTP, and TLS if set), or close it if refuse
-void
-    zg_gw_listen_accept (zg_gw_listen_t *self, struct lws_vhost *vhost, bool refuse);
 
 //  Check that interface (an IPv4 or IPv6 address) and port can be bound and
 //  that the certificate and key (if any) belong together, then fill info's

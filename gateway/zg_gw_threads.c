@@ -31,6 +31,9 @@ struct _zg_gw_threads_t {
     zg_slots_t *peers;              //  Sessions per client address
     int64_t sessions;               //  Sessions in all
     zg_gw_counters_t *counters [ZG_GW_THREADS_MAX]; //  Each joined thread's counters, or NULL
+    struct lws_context *contexts [ZG_GW_THREADS_MAX];   //  Each serving thread's lws context, or NULL
+    zlistx_t *handed [ZG_GW_THREADS_MAX];   //  Each thread's connections handed, fd + 1 as pointers
+    size_t turn;                    //  Thread that gets the next session
 };
 
 zg_gw_threads_t *
@@ -42,6 +45,8 @@ zg_gw_threads_new (void)
     self->settings = zlistx_new ();
     zlistx_set_destructor (self->settings, (zlistx_destructor_fn *) zstr_free);
     self->peers = zg_slots_new ();
+    for (size_t index = 0; index < ZG_GW_THREADS_MAX; index++)
+        self->handed [index] = zlistx_new ();
     pthread_mutex_init (&self->lock, NULL);
     return self;
 }
@@ -56,6 +61,8 @@ zg_gw_threads_destroy (zg_gw_threads_t **self_p)
     for (size_t index = 0; index < self->started; index++)
         zactor_destroy (&self->others [index]);
     zlistx_destroy (&self->settings);
+    for (size_t index = 0; index < ZG_GW_THREADS_MAX; index++)
+        zlistx_destroy (&self->handed [index]);
     zg_slots_destroy (&self->peers);
     pthread_mutex_destroy (&self->lock);
     free (self);
@@ -160,7 +167,56 @@ zg_gw_threads_leave (zg_gw_threads_t *self, size_t index)
     assert (self && index < ZG_GW_THREADS_MAX);
     pthread_mutex_lock (&self->lock);
     self->counters [index] = NULL;
+    self->contexts [index] = NULL;
+    void *handed;
+    while ((handed = zlistx_detach (self->handed [index], NULL)))
+        close ((int) (intptr_t) handed - 1);
     pthread_mutex_unlock (&self->lock);
+}
+
+void
+zg_gw_threads_serve (zg_gw_threads_t *self, size_t index, struct lws_context *context)
+{
+    assert (self && index < ZG_GW_THREADS_MAX);
+    pthread_mutex_lock (&self->lock);
+    self->contexts [index] = context;
+    pthread_mutex_unlock (&self->lock);
+}
+
+size_t
+zg_gw_threads_next (zg_gw_threads_t *self)
+{
+    assert (self);
+    //  Only the primary's thread accepts, so no lock
+    size_t index = self->turn;
+    self->turn = (self->turn + 1) % self->count;
+    return index;
+}
+
+int
+zg_gw_threads_hand (zg_gw_threads_t *self, size_t index, int fd)
+{
+    assert (self && index < ZG_GW_THREADS_MAX && fd >= 0);
+    pthread_mutex_lock (&self->lock);
+    struct lws_context *context = self->contexts [index];
+    if (context) {
+        zlistx_add_end (self->handed [index], (void *) (intptr_t) (fd + 1));
+        //  Safe from any thread while the context exists, which its
+        //  thread ends only after leave (under this lock)
+        lws_cancel_service (context);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return context? 0: -1;
+}
+
+int
+zg_gw_threads_take (zg_gw_threads_t *self, size_t index)
+{
+    assert (self && index < ZG_GW_THREADS_MAX);
+    pthread_mutex_lock (&self->lock);
+    void *handed = zlistx_detach (self->handed [index], NULL);
+    pthread_mutex_unlock (&self->lock);
+    return handed? (int) (intptr_t) handed - 1: -1;
 }
 
 int

@@ -19,6 +19,7 @@
 #define ZG_GW_THREADS_H_INCLUDED
 
 #include "zg_gw_answers.h"
+#include <libwebsockets.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,7 +70,8 @@ void
 size_t
     zg_gw_threads_join (zg_gw_threads_t *self, zg_gw_counters_t *counters);
 
-//  A thread leaves; its counters are no longer read
+//  A thread leaves; its counters are no longer read, and the connections
+//  handed to it and not taken are closed
 void
     zg_gw_threads_leave (zg_gw_threads_t *self, size_t index);
 
@@ -85,6 +87,24 @@ void
     zg_gw_threads_opened (zg_gw_threads_t *self, const char *address);
 void
     zg_gw_threads_closed (zg_gw_threads_t *self, const char *address);
+
+//  A thread listens: connections handed to it wake context (index as join
+//  returned it)
+void
+    zg_gw_threads_serve (zg_gw_threads_t *self, size_t index, struct lws_context *context);
+
+//  The thread to give the next WebSocket session to: each in turn
+size_t
+    zg_gw_threads_next (zg_gw_threads_t *self);
+
+//  Hand a new connection to thread index, and wake it. -1 (the caller
+//  keeps fd) if that thread does not serve.
+int
+    zg_gw_threads_hand (zg_gw_threads_t *self, size_t index, int fd);
+
+//  A connection handed to thread index, or -1 if none waits
+int
+    zg_gw_threads_take (zg_gw_threads_t *self, size_t index);
 
 //  Every thread's counters added up into total
 void
