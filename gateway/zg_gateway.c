@@ -153,6 +153,8 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->mport = zg_gw_mport_new ();
     self->counters = zg_gw_answers_counters (self->answers);
     self->index = zg_gw_threads_join (self->threads, self->counters);
+    //  Thread n numbers its sessions and requests from n * 2^48
+    zg_gw_answers_set_first_id (self->answers, (uint64_t) self->index << 48);
     self->accept = zg_gw_accept_new (self->threads, self->index, &self->settings);
     zg_gw_accept_protocols (self->accept, &self->protocols [2], &self->protocols [3], &self->protocols [4]);
     zg_gw_routes_share (self->routes, self->threads);

@@ -110,6 +110,12 @@ const zg_gw_settings_t *
 uint64_t
     zg_gw_answers_new_id (zg_gw_answers_t *self);
 
+//  Number ids from after first: each gateway thread has its own range, so
+//  that names made from a session id (a web worker's "w<id>") are unique
+//  in the process
+void
+    zg_gw_answers_set_first_id (zg_gw_answers_t *self, uint64_t first);
+
 //  Know a session by its id (the caller keeps owning it)
 void
     zg_gw_answers_add_session (zg_gw_answers_t *self, zg_session_t *session);
