@@ -864,17 +864,18 @@ s_test_free_port (void)
     return ntohs (address.sin_port);
 }
 
-void
-zg_gateway_test (bool verbose)
+//  The test with threads gateway threads (the session goes to the last)
+static void
+s_test_gateway (const char *threads, bool verbose)
 {
-    printf (" * zg_gateway: ");
-    //  @selftest
     zactor_t *topics = zg_topics_new (NULL, NULL);
     char error [256];
     assert (zg_actor_set (topics, "subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
     assert (zg_actor_set (topics, "publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
 
     zactor_t *gateway = zactor_new (zg_gateway, NULL);
+    assert (zg_actor_set (gateway, "threads", "-1", error, sizeof error) == -1);
+    assert (zg_actor_set (gateway, "threads", threads, error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "no-such-key", "1", error, sizeof error) == -1);
     assert (zg_actor_set (gateway, "slow-client-policy", "sometimes", error, sizeof error) == -1);
     assert (zg_actor_set (gateway, "max-depth", "100", error, sizeof error) == -1);
@@ -893,6 +894,7 @@ zg_gateway_test (bool verbose)
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
     assert (strstr (error, "already listening"));
+    assert (zg_actor_set (gateway, "threads", threads, error, sizeof error) == -1);
     assert (zg_actor_set (gateway, "topics-subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
     assert (zg_actor_set (gateway, "topics-publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
 
@@ -941,6 +943,16 @@ zg_gateway_test (bool verbose)
 
     zactor_destroy (&gateway);
     zactor_destroy (&topics);
+}
+
+void
+zg_gateway_test (bool verbose)
+{
+    printf (" * zg_gateway: ");
+    //  @selftest
+    s_test_gateway ("1", verbose);
+    //  The session in the second thread, counted in the first's stats
+    s_test_gateway ("2", verbose);
     //  @end
     printf ("OK\n");
 }

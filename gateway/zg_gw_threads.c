@@ -86,6 +86,8 @@ zg_gw_threads_set_count (zg_gw_threads_t *self, const char *value, char *error, 
     if (count == 0)
         count = sysconf (_SC_NPROCESSORS_ONLN);
     self->count = count < 1? 1: count > ZG_GW_THREADS_MAX? ZG_GW_THREADS_MAX: (size_t) count;
+    //  The first thread serves every HTTP request too: sessions start on the next
+    self->turn = 1 % self->count;
     return 0;
 }
 
