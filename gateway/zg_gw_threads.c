@@ -27,6 +27,7 @@ struct _zg_gw_threads_t {
     zlistx_t *settings;             //  "key=value" the primary applied, in order
     zactor_t *others [ZG_GW_THREADS_MAX];   //  The threads after the primary, once started
     size_t started;                 //  Of them, started
+    bool running;                   //  The primary listens: settings are no longer kept
     pthread_mutex_t lock;           //  Guards what follows
     zg_slots_t *peers;              //  Sessions per client address
     int64_t sessions;               //  Sessions in all
@@ -73,7 +74,7 @@ int
 zg_gw_threads_set_count (zg_gw_threads_t *self, const char *value, char *error, size_t size)
 {
     assert (self);
-    if (self->started) {
+    if (self->running) {
         snprintf (error, size, "gateway/threads takes a restart");
         return -1;
     }
@@ -108,7 +109,8 @@ zg_gw_threads_set (zg_gw_threads_t *self, const char *key, const char *value, ch
     for (size_t index = 0; index < self->started; index++)
         if (zg_actor_set (self->others [index], key, value, error, size))
             return -1;
-    zlistx_add_end (self->settings, zsys_sprintf ("%s=%s", key, value));
+    if (!self->running)
+        zlistx_add_end (self->settings, zsys_sprintf ("%s=%s", key, value));
     return 0;
 }
 
@@ -116,6 +118,7 @@ int
 zg_gw_threads_start (zg_gw_threads_t *self, zactor_fn *gateway, const char *port, char *error, size_t size)
 {
     assert (self);
+    self->running = true;
     while (self->started + 1 < self->count) {
         zactor_t *actor = zactor_new (gateway, self);
         self->others [self->started++] = actor;
@@ -130,6 +133,7 @@ zg_gw_threads_start (zg_gw_threads_t *self, zactor_fn *gateway, const char *port
         if (zg_actor_set (actor, "http-port", port, error, size))
             return -1;
     }
+    zlistx_purge (self->settings);
     return 0;
 }
 
