@@ -19,6 +19,7 @@
 
 #include "zg_classes.h"
 #include "zg_gw_accept.h"
+#include <netinet/tcp.h>
 
 //  Seconds a new connection has to send its request line
 #define ZG_GW_ACCEPT_TIMEOUT 30
@@ -154,6 +155,10 @@ s_listener_callback (struct lws *wsi, enum lws_callback_reasons reason, void *us
     //  lws makes an adopted socket non-blocking
     while ((fd = accept (lws_get_socket_fd (wsi), NULL, NULL)) >= 0) {
         fcntl (fd, F_SETFD, FD_CLOEXEC);
+        //  As lws does for what it accepts itself (adopting does not): a
+        //  push leaves at once, not when the previous one is acknowledged
+        int on = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         if (self->refuse)
             close (fd);
         else
