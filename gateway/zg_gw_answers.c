@@ -248,7 +248,7 @@ zg_gw_answers_push (zg_gw_answers_t *self, zg_session_t *session, zg_frame_t *fr
         return;
     if (zg_session_push (session, frame, (size_t) self->settings->max_queue_bytes) == 0) {
         if (!answer)
-            self->counters.out [pattern]++;
+            ZG_GW_COUNT (self->counters.out [pattern]);
         return;
     }
     if (!answer && !self->settings->disconnect_slow) {
