@@ -101,6 +101,32 @@ class PythonClientTestCase(unittest.TestCase):
             worker.close()
             producer.close()
 
+    def test_take_finish_retry(self):
+        producer = Producer(self.endpoint("queues-producers"))
+        try:
+            self.assertIsNone(producer.take(["py-pull"]))
+            first = producer.send("py-pull", "one")
+            second = producer.send("py-pull", "two", priority=5)
+            task = producer.take(["py-pull"], ack_timeout=5000)
+            self.assertEqual((task.id, task.name, task.attempt, task.data), (second, "py-pull", 1, b"two"))
+            producer.finish(task.id, {"done": True})
+            self.assertEqual(producer.get(second)["reply"], b'{"done":true}')
+            task = producer.take(["py-pull"])
+            self.assertEqual((task.id, task.data), (first, b"one"))
+            producer.retry(task.id)
+            task = producer.take(["py-pull"])
+            self.assertEqual((task.id, task.attempt), (first, 2))
+            producer.finish(task.id)
+            self.assertEqual(producer.get(first)["state"], "done")
+            with self.assertRaises(ZgateError) as twice:
+                producer.finish(first)
+            self.assertEqual(twice.exception.code, 409)
+            with self.assertRaises(ZgateError) as unknown:
+                producer.retry("999999")
+            self.assertEqual(unknown.exception.code, 404)
+        finally:
+            producer.close()
+
     def test_room_members_ack_and_ping(self):
         client = RoomClient(self.endpoint("rooms-clients"))
         fast, slow = (Member(self.endpoint("rooms-clients"), ping_interval=0.5) for _ in range(2))
