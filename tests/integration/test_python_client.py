@@ -157,6 +157,29 @@ class PythonClientTestCase(unittest.TestCase):
         finally:
             producer.close()
 
+    def test_watcher_hears_removals(self):
+        watcher = Member(self.endpoint("rooms-clients"))
+        leaver, closer = (Member(self.endpoint("rooms-clients")) for _ in range(2))
+        removed = []
+        watcher.on_removed = lambda room, client, reason: removed.append((room, client, reason))
+        try:
+            watcher.watch()
+            leaver.join("py-watched", lambda message: None)
+            closer.join("py-watched", lambda message: None)
+            leaver.leave("py-watched")
+            closer.close()
+            wait_for(lambda: watcher.poll(0.1) is not None and len(removed) == 2, what="two removals")
+            self.assertEqual(removed, [("py-watched", leaver.client.decode(), "leave"),
+                                       ("py-watched", closer.client.decode(), "bye")])
+            watcher.watch(False)
+            leaver.join("py-watched", lambda message: None)
+            leaver.leave("py-watched")
+            watcher.poll(0.3)
+            self.assertEqual(len(removed), 2)
+        finally:
+            leaver.close()
+            watcher.close()
+
     def test_room_members_ack_and_ping(self):
         client = RoomClient(self.endpoint("rooms-clients"))
         fast, slow = (Member(self.endpoint("rooms-clients"), ping_interval=0.5) for _ in range(2))
