@@ -342,6 +342,32 @@ zg_gw_threads_test (bool verbose)
     assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1) == 0);
     zg_gw_threads_closed (threads, "10.0.0.2");
 
+    //  Connections handed to a thread: only one that serves takes them, in
+    //  order; those left when it leaves are closed
+    int pair [2];
+    assert (socketpair (AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    assert (zg_gw_threads_hand (threads, 5, pair [0]) == -1);
+    struct lws_context_creation_info info = { 0 };
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    lws_set_log_level (LLL_ERR, NULL);
+    struct lws_context *context = lws_create_context (&info);
+    assert (context);
+    zg_gw_threads_serve (threads, 5, context);
+    assert (zg_gw_threads_hand (threads, 5, pair [0]) == 0);
+    assert (zg_gw_threads_hand (threads, 5, pair [1]) == 0);
+    assert (zg_gw_threads_take (threads, 5) == pair [0]);
+    assert (zg_gw_threads_take (threads, 4) == -1);
+    zg_gw_threads_leave (threads, 5);
+    assert (zg_gw_threads_take (threads, 5) == -1);
+    assert (fcntl (pair [1], F_GETFD) == -1 && errno == EBADF);
+    assert (zg_gw_threads_hand (threads, 5, pair [0]) == -1);
+    close (pair [0]);
+    lws_context_destroy (context);
+    //  Turns start with the second thread: the first serves HTTP too
+    assert (zg_gw_threads_next (threads) == 1);
+    assert (zg_gw_threads_next (threads) == 2);
+    assert (zg_gw_threads_next (threads) == 0);
+
     //  Settings before the start are replayed, after it sent on; the
     //  metrics port stays the primary's
     zg_gw_counters_t primary = { 0 };
