@@ -870,8 +870,13 @@ s_test_gateway (const char *threads, bool verbose)
 {
     zactor_t *topics = zg_topics_new (NULL, NULL);
     char error [256];
-    assert (zg_actor_set (topics, "subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
-    assert (zg_actor_set (topics, "publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
+    //  Endpoints of their own each time: libzmq frees an inproc name only
+    //  once its reaper has closed the socket, after zactor_destroy returns
+    char subscribers [64], publishers [64];
+    snprintf (subscribers, sizeof subscribers, "inproc://zg-gateway-test-sub-%s", threads);
+    snprintf (publishers, sizeof publishers, "inproc://zg-gateway-test-pub-%s", threads);
+    assert (zg_actor_set (topics, "subscribers", subscribers, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", publishers, error, sizeof error) == 0);
 
     zactor_t *gateway = zactor_new (zg_gateway, NULL);
     assert (zg_actor_set (gateway, "threads", "-1", error, sizeof error) == -1);
@@ -895,8 +900,8 @@ s_test_gateway (const char *threads, bool verbose)
     assert (zg_actor_set (gateway, "http-port", port_text, error, sizeof error) == -1);
     assert (strstr (error, "already listening"));
     assert (zg_actor_set (gateway, "threads", threads, error, sizeof error) == -1);
-    assert (zg_actor_set (gateway, "topics-subscribers", "inproc://zg-gateway-test-sub", error, sizeof error) == 0);
-    assert (zg_actor_set (gateway, "topics-publishers", "inproc://zg-gateway-test-pub", error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "topics-subscribers", subscribers, error, sizeof error) == 0);
+    assert (zg_actor_set (gateway, "topics-publishers", publishers, error, sizeof error) == 0);
 
     //  HTTP
     char buffer [4096];
