@@ -5,6 +5,8 @@
     context that listens nowhere (or, with IPv6 on, every IPv4 address for
     "::1"); so the address is bound once here first, and the context is
     told to fail rather than go on and to stay on the address's family.
+    With several gateway threads (zg_gw_accept) the first keeps that bound
+    socket, listening, and lws listens in no thread.
     TLS is lws' (OpenSSL): a reload goes through lws_tls_cert_updated,
     which finds the vhost by the paths it started with, so a new path takes
     a restart; a pair lws cannot use is refused here, as lws would leave
