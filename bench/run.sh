@@ -386,12 +386,23 @@ if grep -q -- "^  --security-server-cert " <<< "$HELP"; then
                 "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
                 --clients "$subs" --size 64 --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD" \
                 --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+            # The same with two libzmq I/O threads in zgate (server/io-threads), so that decrypting and
+            # encrypting may run in parallel
+            if grep -q -- "^  --server-io-threads " <<< "$HELP"; then
+                measure_zgate "topics.curve.io2.$subs=rate" "$CURVE_FLAGS --server-io-threads 2" -- \
+                    "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                    --clients "$subs" --size 64 --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD" \
+                    --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+            fi
         done
         row "baseline" "raw PUB->SUB over CURVE 1->$subs, 64 B, lossless" "delivered msgs/s" "raw.curve.$subs"
         row "baseline" "raw zmq_proxy process over CURVE, PUB->proxy->SUB 1->$subs, 64 B, lossless" \
             "delivered msgs/s" "raw.proxy.curve.$subs"
         row "topics native, CURVE + permissions" "1->$subs, 64 B, lossless" "delivered msgs/s" \
             "topics.curve.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
+        grep -q -- "^  --server-io-threads " <<< "$HELP" && row "topics native, CURVE + permissions" \
+            "1->$subs, 64 B, lossless, server/io-threads 2" "delivered msgs/s" \
+            "topics.curve.io2.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
     done
 else
     row_unavailable "topics native, CURVE + permissions" "1->1 and 1->8, 64 B" "delivered msgs/s" security
