@@ -2,8 +2,8 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|ws8|ws8-secure|ws8-history|
-#                    ws8-lossless|ws100-lossless [COUNT [SIZE]]
+#   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|rooms1000|ws8|ws8-secure|
+#                    ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]
 #
 # topics-curve and topics8-curve are topics and topics8 over CURVE with permissions, as bench/run.sh's CURVE
 # rows (fresh keys from zgate-keygen); ZSYS_IO_THREADS or ZG_PROFILE_FLAGS="--server-io-threads 2" vary them.
@@ -63,6 +63,8 @@ case $SCENARIO in
               --window 1000 --count "$count") ;;
     rooms) count=${2:-20000}
         args=(rooms --endpoint @rooms-clients@ --clients 1 --count "$count") ;;
+    rooms1000) count=${2:-200}
+        args=(rooms --endpoint @rooms-clients@ --clients 1000 --count "$count") ;;
     ws8) count=${2:-20000}
         DRIVER=$BUILD/bench/zg_bench_ws
         # Paced below the gateway's limit, so that every message is delivered and costs what it should
@@ -90,8 +92,8 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         DRIVER=$BUILD/bench/zg_bench_ws
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
               --clients "$clients" --count "$count" --ahead 4000) ;;
-    *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|ws8|ws8-secure" \
-            "|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
+    *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|rooms1000|ws8" \
+            "|ws8-secure|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
        exit 2 ;;
 esac
 
