@@ -696,7 +696,7 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
             for threads in 1 "$cores"; do
                 measure_zgate "ws.threads.$threads.$subs=rate" "$WS_LOSSLESS --gateway-threads $threads" -- \
                     "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
-                    --count "$count" --server-pid @pid@
+                    --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
             done
         done
         row "topics over WS, gateway/threads 1" "1->$subs, 64 B, lossless" "delivered msgs/s" "ws.threads.1.$subs"
@@ -712,7 +712,7 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
                 measure_zgate "ws.threads.$threads.lat.p50=p50_us ws.threads.$threads.lat.p99=p99_us" \
                     "$(gateway_flags) --gateway-threads $threads" -- \
                     "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 8 --size 64 \
-                    --count "$count" --rate 10000 --server-pid @pid@
+                    --count "$count" --rate 10000 --server-pid @pid@ --ahead "$(ws_ahead 64)"
             done
         done
         for threads in 1 "$cores"; do
