@@ -172,5 +172,55 @@ class EndlessMessageTest(attacks.AttackBase):
         self.assert_canary_ok()
 
 
+class SlowSubscriberTest(attacks.AttackBase):
+    zgate_overrides = {"server_max_connection_output": 8 * MIB}
+
+    def test_native_subscriber_that_never_reads_is_cut(self):
+        """A native SUB that never reads (a small receive buffer) on a topic a publisher sends 64 KiB messages
+        on: libzmq would queue sndhwm (100,000) of them for it, but zgate counts what it queued for the
+        connection less what libzmq wrote to it, and closes the connection past max-connection-output
+        (counted in /metrics); RSS stays within the budget, the canary goes on, the held output is given
+        back, and a subscriber that reads is not cut."""
+        self.start_canary()
+        reader = self.socket(zmq.SUB, "topics-subscribers")
+        reader.subscribe(b"flood")
+        slow = self.raw_peer("topics-subscribers", b"SUB", rcvbuf=4096)
+        slow.sendall(b"\x00\x06\x01flood")
+        wait_for(lambda: self.zg.stats("topics")["subscriptions"].get("flood", 0) == 2, what="the subscriptions")
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        wait_for(lambda: pub.send_multipart([b"flood", b"probe"]) or reader.poll(50), what="the publisher")
+        payload = b"p" * 65536
+        deadline = time.monotonic() + 20
+        sent = received = 0
+        while self.api_stats("topics")["output"]["cut"] == 0:
+            self.assertLess(time.monotonic(), deadline, "the slow subscriber was not cut")
+            for _ in range(16):
+                pub.send_multipart([b"flood", payload])
+                sent += 1
+            while reader.poll(0):
+                reader.recv_multipart()
+                received += 1
+            self.sample()
+            time.sleep(0.01)    # 100 MB/s at most: the reader and the gateway keep up
+        self.assertLess(sent * len(payload), 4 * BUDGET, "cut long after the limit")
+        try:
+            while slow.recv(65536):     # what reached it, then the end of the stream (a timeout fails)
+                pass
+        except ConnectionResetError:
+            pass
+        slow.close()
+        self.assert_bounded()
+        wait_for(lambda: self.api_stats("topics")["output"]["held"] == 0, what="the held output to be given back")
+        self.assertEqual(self.api_stats("topics")["output"]["cut"], 1)     # not the reader
+        pub.send_multipart([b"flood", b"after"])
+        while reader.recv_multipart()[1] != b"after":
+            pass
+        status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"zgate_topics_output_cut_total 1", body)
+        self.assertIn(b"zgate_topics_output_held_bytes 0", body)
+        self.assert_canary_ok()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
