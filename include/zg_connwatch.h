@@ -101,7 +101,8 @@ void
 int
     zg_connwatch_fd (zmq_msg_t *frame);
 
-//  Connections watched, input held, connections cut for it (and of those,
+//  Connections watched, input held (charged: an unfinished message at its
+//  worst case), connections cut for it (and of those,
 //  for an unfinished message)
 json_object *
     zg_connwatch_stats (zg_connwatch_t *self);

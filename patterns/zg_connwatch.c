@@ -21,7 +21,9 @@
     maxmsgsize, plus ZG_CONNWATCH_SLACK for its small frames) it cannot be
     a valid one, and the connection is cut there. Its memory is then at
     most ZG_CONNWATCH_AMPLIFICATION times that bound, whatever its frames;
-    legitimate messages up to maxmsgsize still pass.
+    legitimate messages up to maxmsgsize still pass. An unfinished message
+    is charged to the budget at that worst case, so that the alarm (which
+    cuts the connection that costs most) sees what empty frames cost.
     Output the same way, for an actor that says what it queued for each
     connection (zg_connwatch_on_output: the topics actor, which knows each
     subscriber's prefixes): the bytes queued less what libzmq has written
@@ -71,6 +73,7 @@ typedef struct {
     uint64_t consumed;              //  Bytes of the messages the actor read
     int64_t held;                   //  Input held at the last check
     int64_t out_held;               //  Output held at the last check
+    int64_t charge;                 //  What both may cost, charged to the budget
     int64_t out_dropped;            //  Queued bytes that libzmq dropped, at most
     uint64_t last_written;          //  Bytes written to it at the last check
     uint64_t last_queued;           //  Of those, in its send queue then
@@ -94,7 +97,7 @@ struct _zg_connwatch_t {
     size_t live;                    //  Connections known
     int64_t next_check;             //  When the next check is due, ms
     int64_t charged;                //  Input and output held, charged to the budget
-    int64_t held;                   //  Of that, input
+    int64_t held;                   //  Of that, input (unfinished messages at their worst)
     uint64_t cut;                   //  Connections cut
     uint64_t cut_unfinished;        //  Of those, cut for an unfinished message
     uint64_t out_cut;               //  Connections cut for their output
@@ -148,7 +151,7 @@ s_forget (zg_connwatch_t *self, int fd)
         return;
     //  libzmq has dropped what it held: the charge goes back at once
     s_conn_t *conn = self->conns [fd];
-    zg_budget_release (zg_budget_process (), &self->charged, (size_t) (conn->held + conn->out_held));
+    zg_budget_release (zg_budget_process (), &self->charged, (size_t) conn->charge);
     free (conn);
     self->conns [fd] = NULL;
     self->live--;
@@ -380,8 +383,8 @@ s_check (zg_connwatch_t *self)
         s_conn_t *conn = self->conns [fd];
         zg_tcpinfo_counts_t counts;
         if (conn && conn->cut) {
-            total += conn->held + conn->out_held;  //  Held until libzmq closes it
-            input += conn->held;
+            total += conn->charge;  //  Held until libzmq closes it
+            input += conn->charge - conn->out_held;
         }
         if (!conn || conn->cut || zg_tcpinfo_counts ((int) fd, &counts) == -1)
             continue;
@@ -389,9 +392,10 @@ s_check (zg_connwatch_t *self)
         int64_t held = (int64_t) (counts.read - conn->consumed) - allowed;
         conn->held = held > 0? held: 0;
         s_measure_output (self, (int) fd, conn, &counts);
-        total += conn->held + conn->out_held;
-        input += conn->held;
         int64_t unfinished = self->watched [conn->watched].unfinished;
+        conn->charge = conn->held * (unfinished > 0? ZG_CONNWATCH_AMPLIFICATION: 1) + conn->out_held;
+        total += conn->charge;
+        input += conn->charge - conn->out_held;
         if (limit > 0 && conn->held > limit)
             s_cut (self, (int) fd, conn, "input past the limit");
         else
@@ -405,8 +409,7 @@ s_check (zg_connwatch_t *self)
             self->out_cut += conn->cut;
         }
         else
-        if (conn->held + conn->out_held > ZG_CONNWATCH_ALARM_FLOOR
-        &&  (largest == -1 || conn->held + conn->out_held > self->conns [largest]->held + self->conns [largest]->out_held))
+        if (conn->charge > ZG_CONNWATCH_ALARM_FLOOR && (largest == -1 || conn->charge > self->conns [largest]->charge))
             largest = (int) fd;
     }
     self->held = input;
