@@ -17,7 +17,9 @@
     it queued for each connection, output the same way: bytes queued less
     bytes written to the socket. The input and output held are charged to the
     process's memory budget, and while the budget's alarm is up the
-    connection holding the most (past 1 MiB) is cut as well.
+    connection holding the most (past 1 MiB) is cut as well, as is the
+    unfinished message that may cost most when what unfinished messages may
+    cost libzmq (32 times their bytes: empty frames) would pass the budget.
     =========================================================================
 */
 
@@ -101,8 +103,7 @@ void
 int
     zg_connwatch_fd (zmq_msg_t *frame);
 
-//  Connections watched, input held (charged: an unfinished message at its
-//  worst case), connections cut for it (and of those,
+//  Connections watched, input held, connections cut for it (and of those,
 //  for an unfinished message)
 json_object *
     zg_connwatch_stats (zg_connwatch_t *self);

@@ -21,9 +21,9 @@
     maxmsgsize, plus ZG_CONNWATCH_SLACK for its small frames) it cannot be
     a valid one, and the connection is cut there. Its memory is then at
     most ZG_CONNWATCH_AMPLIFICATION times that bound, whatever its frames;
-    legitimate messages up to maxmsgsize still pass. An unfinished message
-    is charged to the budget at that worst case, so that the alarm (which
-    cuts the connection that costs most) sees what empty frames cost.
+    legitimate messages up to maxmsgsize still pass. And if what unfinished
+    messages may cost at that worst case would pass the memory budget, the
+    one that may cost most is cut.
     Output the same way, for an actor that says what it queued for each
     connection (zg_connwatch_on_output: the topics actor, which knows each
     subscriber's prefixes): the bytes queued less what libzmq has written
@@ -73,7 +73,6 @@ typedef struct {
     uint64_t consumed;              //  Bytes of the messages the actor read
     int64_t held;                   //  Input held at the last check
     int64_t out_held;               //  Output held at the last check
-    int64_t charge;                 //  What both may cost, charged to the budget
     int64_t out_dropped;            //  Queued bytes that libzmq dropped, at most
     uint64_t last_written;          //  Bytes written to it at the last check
     uint64_t last_queued;           //  Of those, in its send queue then
@@ -97,7 +96,7 @@ struct _zg_connwatch_t {
     size_t live;                    //  Connections known
     int64_t next_check;             //  When the next check is due, ms
     int64_t charged;                //  Input and output held, charged to the budget
-    int64_t held;                   //  Of that, input (unfinished messages at their worst)
+    int64_t held;                   //  Of that, input
     uint64_t cut;                   //  Connections cut
     uint64_t cut_unfinished;        //  Of those, cut for an unfinished message
     uint64_t out_cut;               //  Connections cut for their output
@@ -151,7 +150,7 @@ s_forget (zg_connwatch_t *self, int fd)
         return;
     //  libzmq has dropped what it held: the charge goes back at once
     s_conn_t *conn = self->conns [fd];
-    zg_budget_release (zg_budget_process (), &self->charged, (size_t) conn->charge);
+    zg_budget_release (zg_budget_process (), &self->charged, (size_t) (conn->held + conn->out_held));
     free (conn);
     self->conns [fd] = NULL;
     self->live--;
@@ -366,25 +365,52 @@ s_measure_output (zg_connwatch_t *self, int fd, s_conn_t *conn, zg_tcpinfo_count
 }
 
 //  --------------------------------------------------------------------------
+//  Cut a connection past a limit: its input, an unfinished message no client
+//  may send (unfinished: that bound now, or 0), its output. Returns whether
+//  it was cut
+
+static bool
+s_judge (zg_connwatch_t *self, int fd, s_conn_t *conn, int64_t unfinished)
+{
+    int64_t limit = zg_connwatch_max_input ();
+    int64_t out_limit = zg_connwatch_max_output ();
+    if (limit > 0 && conn->held > limit)
+        s_cut (self, fd, conn, "input past the limit");
+    else
+    if (unfinished > 0 && conn->held > unfinished) {
+        s_cut (self, fd, conn, "an unfinished message larger than any a client may send");
+        self->cut_unfinished += conn->cut;
+    }
+    else
+    if (out_limit > 0 && conn->out_held > out_limit) {
+        s_cut (self, fd, conn, "output past the limit");
+        self->out_cut += conn->cut;
+    }
+    return conn->cut;
+}
+
+//  --------------------------------------------------------------------------
 //  Measure every connection's input and output held, charge them to the
-//  budget and cut those past a limit, those that hold an unfinished message
-//  no client may send (and, under the alarm, the one holding most)
+//  budget and cut those past a limit; under the alarm, cut the one holding
+//  most, and cut the unfinished message that may cost most if what
+//  unfinished messages past 1 MiB may cost (ZG_CONNWATCH_AMPLIFICATION
+//  times their bytes) would pass the budget. That worst case is not
+//  charged: large frames cost their bytes, and a charge 32 times theirs
+//  would raise the alarm, refusing everyone's work, for a valid upload
 
 static void
 s_check (zg_connwatch_t *self)
 {
     s_measure_unfinished (self);
     int64_t now = zclock_mono ();
-    int64_t limit = zg_connwatch_max_input ();
-    int64_t out_limit = zg_connwatch_max_output ();
-    int64_t total = 0, input = 0;
-    int largest = -1;
+    int64_t total = 0, input = 0, potential = 0;
+    int largest = -1, costliest = -1;
     for (size_t fd = 0; fd < self->capacity; fd++) {
         s_conn_t *conn = self->conns [fd];
         zg_tcpinfo_counts_t counts;
         if (conn && conn->cut) {
-            total += conn->charge;  //  Held until libzmq closes it
-            input += conn->charge - conn->out_held;
+            total += conn->held + conn->out_held;   //  Held until libzmq closes it
+            input += conn->held;
         }
         if (!conn || conn->cut || zg_tcpinfo_counts ((int) fd, &counts) == -1)
             continue;
@@ -392,25 +418,19 @@ s_check (zg_connwatch_t *self)
         int64_t held = (int64_t) (counts.read - conn->consumed) - allowed;
         conn->held = held > 0? held: 0;
         s_measure_output (self, (int) fd, conn, &counts);
+        total += conn->held + conn->out_held;
+        input += conn->held;
         int64_t unfinished = self->watched [conn->watched].unfinished;
-        conn->charge = conn->held * (unfinished > 0? ZG_CONNWATCH_AMPLIFICATION: 1) + conn->out_held;
-        total += conn->charge;
-        input += conn->charge - conn->out_held;
-        if (limit > 0 && conn->held > limit)
-            s_cut (self, (int) fd, conn, "input past the limit");
-        else
-        if (unfinished > 0 && conn->held > unfinished) {
-            s_cut (self, (int) fd, conn, "an unfinished message larger than any a client may send");
-            self->cut_unfinished += conn->cut;
-        }
-        else
-        if (out_limit > 0 && conn->out_held > out_limit) {
-            s_cut (self, (int) fd, conn, "output past the limit");
-            self->out_cut += conn->cut;
-        }
-        else
-        if (conn->charge > ZG_CONNWATCH_ALARM_FLOOR && (largest == -1 || conn->charge > self->conns [largest]->charge))
+        if (s_judge (self, (int) fd, conn, unfinished))
+            continue;
+        if (conn->held + conn->out_held > ZG_CONNWATCH_ALARM_FLOOR
+        &&  (largest == -1 || conn->held + conn->out_held > self->conns [largest]->held + self->conns [largest]->out_held))
             largest = (int) fd;
+        if (unfinished > 0 && conn->held > ZG_CONNWATCH_ALARM_FLOOR) {
+            potential += conn->held * (ZG_CONNWATCH_AMPLIFICATION - 1);
+            if (costliest == -1 || conn->held > self->conns [costliest]->held)
+                costliest = (int) fd;
+        }
     }
     self->held = input;
     zg_budget_t *budget = zg_budget_process ();
@@ -421,6 +441,11 @@ s_check (zg_connwatch_t *self)
         zg_budget_release (budget, &self->charged, (size_t) (self->charged - total));
     if (largest != -1 && zg_budget_alarm (budget))
         s_cut (self, largest, self->conns [largest], "the memory alarm");
+    else
+    if (costliest != -1 && zg_budget_used (budget) + potential > zg_budget_limit (budget)) {
+        s_cut (self, costliest, self->conns [costliest], "what its unfinished message may cost, past the budget");
+        self->cut_unfinished += self->conns [costliest]->cut;
+    }
 }
 
 //  --------------------------------------------------------------------------
