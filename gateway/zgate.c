@@ -260,13 +260,17 @@ s_set_memory_budget (const char *value, char *error, size_t size)
     return limit >= 0? 0: -1;
 }
 
-//  server/max-connection-input: what one native connection may have held
+//  server/max-connection-input and max-connection-output: what one native
+//  connection may have held, unread and unsent
 static int
-s_set_max_connection_input (const char *value, char *error, size_t size)
+s_set_connection_limit (const char *key, const char *value, char *error, size_t size)
 {
-    int64_t limit = s_byte_count ("max-connection-input", value, error, size);
-    if (limit >= 0)
+    int64_t limit = s_byte_count (key, value, error, size);
+    if (limit >= 0 && streq (key, "max-connection-input"))
         zg_connwatch_set_max_input (limit);
+    else
+    if (limit >= 0)
+        zg_connwatch_set_max_output (limit);
     return limit >= 0? 0: -1;
 }
 
@@ -422,8 +426,8 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
 {
     if (streq (section, "server") && streq (key, "memory-budget"))
         return s_set_memory_budget (value, error, size);
-    if (streq (section, "server") && streq (key, "max-connection-input"))
-        return s_set_max_connection_input (value, error, size);
+    if (streq (section, "server") && (streq (key, "max-connection-input") || streq (key, "max-connection-output")))
+        return s_set_connection_limit (key, value, error, size);
     if (streq (section, "server") && streq (key, "log-level")) {
         if (zg_log_set_level (log, value, error, size))
             return -1;
@@ -522,7 +526,11 @@ main (int argc, char **argv)
     if (rc == 0)
         rc = s_set_memory_budget (zg_config_get (config, "server/memory-budget"), error, sizeof error);
     if (rc == 0)
-        rc = s_set_max_connection_input (zg_config_get (config, "server/max-connection-input"), error, sizeof error);
+        rc = s_set_connection_limit ("max-connection-input", zg_config_get (config, "server/max-connection-input"),
+                                     error, sizeof error);
+    if (rc == 0)
+        rc = s_set_connection_limit ("max-connection-output", zg_config_get (config, "server/max-connection-output"),
+                                     error, sizeof error);
     if (rc == 0) {
         log = zg_log_new (zg_config_get (config, "server/log-level"),
                           zg_config_get (config, "server/log-target"), error, sizeof error);
