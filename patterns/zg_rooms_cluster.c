@@ -1,0 +1,585 @@
+/*  =========================================================================
+    zg_rooms_cluster - rooms across nodes: the bridge between one node's
+    rooms actor and Redis
+
+    Link messages (one PAIR, no high-water mark: each is one request, one
+    membership change or one room message, all bounded by the rooms actor):
+      rooms -> bridge  [SEND][routing][req][room][priority][payload][producer]
+                       [OOB][routing][req][room][payload]
+                       [ACK][room][seq]          the node's members are done
+                       [MEMBERS][room][count][sync 0|1]
+                       [SETTINGS][max-backlog][hold 0|1]
+      bridge -> rooms  [ANSWER][routing][frames of the answer...]
+                       [DELIVER][room][seq][priority][payload]
+                       [OOB][room][payload]
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_redis.h"
+#include "zg_rooms_cluster.h"
+#include "zg_wire.h"
+#include <msgpack.h>
+
+//  The Lua of zg_rooms_script.lua, compiled in by CMake
+extern const char zg_rooms_script [];
+
+//  What a reply answers
+typedef enum { S_NONE, S_NUMBER } s_kind_t;
+
+//  A command whose reply is due, in the order sent
+typedef struct {
+    s_kind_t kind;                  //  S_NUMBER: answer [OK][req][number] or the error
+    zframe_t *routing;              //  The client's routing id
+    zframe_t *req;                  //  Its req
+} s_pending_t;
+
+typedef struct {
+    zg_redis_t *plain;              //  EVALSHA and its replies
+    zg_redis_t *subscriber;         //  The node's channel
+    uint64_t plain_connects;        //  Connections seen so far
+    uint64_t subscriber_connects;
+    zlistx_t *pending;              //  s_pending_t, replies due
+} s_shard_t;
+
+struct _zg_rooms_cluster_t {
+    char *node;                     //  This node's id
+    char *prefix;                   //  <key-prefix>:r, of every key and channel
+    char *channel;                  //  <prefix>:n:<node>, where released messages come
+    char sha [41];                  //  The script's SHA1, as Redis names it
+    zg_redis_ring_t *ring;          //  Rooms to shards (the cluster actor's)
+    s_shard_t *shards;
+    size_t shard_count;
+    zsock_t *link;                  //  PAIR to the rooms actor
+    zhashx_t *reported;             //  Room -> "count sync" last told to Redis
+    int64_t node_timeout;           //  Ms of silence after which a node is dead
+    int64_t next_alive;             //  Monotonic ms of the next presence refresh
+    int64_t next_sweep;             //  And of the next sweep request
+    char max_backlog [24];          //  The rooms' max-backlog, as text
+    char hold [2];                  //  "1" if rooms hold messages without sync members
+    uint64_t sent;                  //  SENDs passed on
+    uint64_t released;              //  Room messages received from Redis
+    uint64_t oob;                   //  OOB messages received
+    uint64_t acks;                  //  Acks passed on
+    uint64_t refused;               //  Requests answered 503 (Redis out of reach)
+    uint64_t errors;                //  Error replies
+    uint64_t malformed;             //  Unreadable messages from Redis
+};
+
+//  --------------------------------------------------------------------------
+
+static void
+s_pending_destroy (s_pending_t **self_p)
+{
+    s_pending_t *self = *self_p;
+    if (self) {
+        zframe_destroy (&self->routing);
+        zframe_destroy (&self->req);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Create the bridge
+
+zg_rooms_cluster_t *
+zg_rooms_cluster_new (const char *node, const char *key_prefix, const char **addresses, size_t shards,
+                      zg_redis_ring_t *ring)
+{
+    zg_rooms_cluster_t *self = (zg_rooms_cluster_t *) zmalloc (sizeof (zg_rooms_cluster_t));
+    assert (self);
+    self->node = strdup (node);
+    self->prefix = zsys_sprintf ("%s:r", key_prefix);
+    self->channel = zsys_sprintf ("%s:n:%s", self->prefix, node);
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (const byte *) zg_rooms_script, strlen (zg_rooms_script));
+    snprintf (self->sha, sizeof self->sha, "%s", zdigest_string (digest));
+    zdigest_destroy (&digest);
+    for (char *character = self->sha; *character; character++)
+        *character = (char) tolower ((unsigned char) *character);
+    self->ring = ring;
+    self->shard_count = shards;
+    self->shards = (s_shard_t *) zmalloc (shards * sizeof (s_shard_t));
+    char error [256];
+    for (size_t shard = 0; shard < shards; shard++) {
+        self->shards [shard].plain = zg_redis_new (addresses [shard], error, sizeof error);
+        self->shards [shard].subscriber = zg_redis_new (addresses [shard], error, sizeof error);
+        assert (self->shards [shard].plain && self->shards [shard].subscriber);
+        zg_redis_set_subscriber (self->shards [shard].subscriber);
+        self->shards [shard].pending = zlistx_new ();
+        zlistx_set_destructor (self->shards [shard].pending, (zlistx_destructor_fn *) s_pending_destroy);
+    }
+    self->link = zsock_new (ZMQ_PAIR);
+    assert (self->link);
+    zsock_set_sndhwm (self->link, 0);
+    zsock_set_rcvhwm (self->link, 0);
+    self->reported = zhashx_new ();
+    zhashx_set_destructor (self->reported, (zhashx_destructor_fn *) zstr_free);
+    self->node_timeout = 5000;
+    snprintf (self->max_backlog, sizeof self->max_backlog, "%d", INT32_MAX);
+    snprintf (self->hold, sizeof self->hold, "0");
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy the bridge
+
+void
+zg_rooms_cluster_destroy (zg_rooms_cluster_t **self_p)
+{
+    assert (self_p);
+    zg_rooms_cluster_t *self = *self_p;
+    if (self) {
+        for (size_t shard = 0; shard < self->shard_count; shard++) {
+            zg_redis_destroy (&self->shards [shard].plain);
+            zg_redis_destroy (&self->shards [shard].subscriber);
+            zlistx_destroy (&self->shards [shard].pending);
+        }
+        free (self->shards);
+        zsock_destroy (&self->link);
+        zhashx_destroy (&self->reported);
+        free (self->node);
+        free (self->prefix);
+        free (self->channel);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_cluster_set_timeouts (zg_rooms_cluster_t *self, int64_t connect_timeout, int64_t timeout,
+                               int64_t backoff_max, int64_t node_timeout)
+{
+    assert (self);
+    for (size_t shard = 0; shard < self->shard_count; shard++) {
+        zg_redis_set_timeouts (self->shards [shard].plain, connect_timeout, timeout, backoff_max);
+        zg_redis_set_timeouts (self->shards [shard].subscriber, connect_timeout, timeout, backoff_max);
+    }
+    self->node_timeout = node_timeout;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+zg_rooms_cluster_bind (zg_rooms_cluster_t *self, const char *endpoint, char *error, size_t size)
+{
+    assert (self);
+    if (strncmp (endpoint, "inproc://", 9) != 0) {
+        snprintf (error, size, "'%s' is not an inproc endpoint", endpoint);
+        return -1;
+    }
+    if (zsock_bind (self->link, "%s", endpoint) == -1) {
+        snprintf (error, size, "cannot bind '%s': %s", endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Answer a client through the rooms actor: [ANSWER][routing][parts...]
+
+static void
+s_answer (zg_rooms_cluster_t *self, zframe_t *routing, const zg_wire_part_t *parts, size_t count)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "ANSWER");
+    zmsg_addmem (msg, zframe_data (routing), zframe_size (routing));
+    for (size_t index = 0; index < count; index++)
+        zmsg_addmem (msg, parts [index].data, parts [index].size);
+    zmsg_send (&msg, self->link);
+}
+
+//  An ERROR answer with a code and a reason
+static void
+s_answer_error (zg_rooms_cluster_t *self, zframe_t *routing, zframe_t *req, const char *code, const char *reason)
+{
+    zg_wire_part_t parts [] = {
+        zg_wire_str ("ERROR"), { zframe_data (req), zframe_size (req) }, zg_wire_str (code), zg_wire_str (reason)
+    };
+    s_answer (self, routing, parts, 4);
+}
+
+//  --------------------------------------------------------------------------
+//  Run the script on a room's shard (or, with room NULL, a node-wide
+//  operation on shard): EVALSHA sha 1 key op prefix name hold args...
+//  The pending entry takes routing and req; returns -1 if the shard is down
+
+static int
+s_eval (zg_rooms_cluster_t *self, size_t shard, const char *room, const char *op, const char **args,
+        const size_t *sizes, size_t count, s_kind_t kind, zframe_t **routing, zframe_t **req)
+{
+    char *key = room? zsys_sprintf ("%s:{%s}", self->prefix, room): zsys_sprintf ("%s:alive", self->prefix);
+    const char *argv [16] = { "EVALSHA", self->sha, "1", key, op, self->prefix, room? room: self->node, self->hold };
+    size_t argv_size [16];
+    for (size_t index = 0; index < 8; index++)
+        argv_size [index] = strlen (argv [index]);
+    assert (count <= 8);
+    for (size_t index = 0; index < count; index++) {
+        argv [8 + index] = args [index];
+        argv_size [8 + index] = sizes? sizes [index]: strlen (args [index]);
+    }
+    int rc = zg_redis_command (self->shards [shard].plain, (int) (8 + count), argv, argv_size);
+    zstr_free (&key);
+    if (rc == 0) {
+        s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+        assert (pending);
+        pending->kind = kind;
+        pending->routing = routing? *routing: NULL;
+        pending->req = req? *req: NULL;
+        if (routing)
+            *routing = NULL;
+        if (req)
+            *req = NULL;
+        zlistx_add_end (self->shards [shard].pending, pending);
+    }
+    return rc;
+}
+
+//  The shard of a room
+static size_t
+s_shard_of (zg_rooms_cluster_t *self, const char *room)
+{
+    return zg_redis_ring_pick (self->ring, room, strlen (room));
+}
+
+//  --------------------------------------------------------------------------
+//  Tell Redis a room's local members (again: after a lost connection)
+
+static void
+s_report (zg_rooms_cluster_t *self, const char *room, const char *state, bool again)
+{
+    char count [24];
+    const char *space = strchr (state, ' ');
+    snprintf (count, sizeof count, "%.*s", (int) (space - state), state);
+    const char *args [] = { self->node, count, space + 1, again? "1": "0" };
+    s_eval (self, s_shard_of (self, room), room, "members", args, NULL, 4, S_NONE, NULL, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  A request the rooms actor passed on: [SEND|OOB][routing][req][room]...
+
+static void
+s_handle_request (zg_rooms_cluster_t *self, zmsg_t *msg, bool send)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *req = zmsg_pop (msg);
+    char *room = zmsg_popstr (msg);
+    //  SEND: priority, payload, [producer]; OOB: payload
+    zframe_t *fields [3] = { zmsg_pop (msg), zmsg_pop (msg), zmsg_pop (msg) };
+    zframe_t *empty = zframe_new_empty ();
+    zframe_t *order [] = { fields [0], fields [2]? fields [2]: empty, fields [1] };
+    const char *args [4];
+    size_t sizes [4];
+    size_t count = send? 3: 1;
+    for (size_t index = 0; index < count; index++) {
+        zframe_t *frame = send? order [index]: fields [0];
+        args [index] = frame? (const char *) zframe_data (frame): "";
+        sizes [index] = frame? zframe_size (frame): 0;
+    }
+    if (send) {
+        args [count] = self->max_backlog;
+        sizes [count++] = strlen (self->max_backlog);
+    }
+    if (routing && req && room) {
+        if (s_eval (self, s_shard_of (self, room), room, send? "send": "oob", args, sizes, count, S_NUMBER,
+                    &routing, &req) == -1) {
+            self->refused++;
+            s_answer_error (self, routing, req, "503", "the cluster's Redis is out of reach; try later");
+        }
+        else
+        if (send)
+            self->sent++;
+    }
+    for (size_t index = 0; index < 3; index++)
+        zframe_destroy (&fields [index]);
+    zframe_destroy (&empty);
+    zframe_destroy (&routing);
+    zframe_destroy (&req);
+    zstr_free (&room);
+}
+
+//  --------------------------------------------------------------------------
+//  [MEMBERS][room][count][sync]: tell Redis if it changed
+
+static void
+s_handle_members (zg_rooms_cluster_t *self, zmsg_t *msg)
+{
+    char *room = zmsg_popstr (msg);
+    char *count = zmsg_popstr (msg);
+    char *sync = zmsg_popstr (msg);
+    if (room && count && sync) {
+        char *state = zsys_sprintf ("%s %s", count, sync);
+        if (streq (count, "0"))
+            zhashx_delete (self->reported, room);
+        else
+            zhashx_update (self->reported, room, strdup (state));
+        s_report (self, room, state, false);
+        zstr_free (&state);
+    }
+    zstr_free (&room);
+    zstr_free (&count);
+    zstr_free (&sync);
+}
+
+//  --------------------------------------------------------------------------
+//  The rooms actor's messages
+
+static void
+s_handle_link (zg_rooms_cluster_t *self)
+{
+    zmsg_t *msg;
+    while ((msg = zmsg_recv_nowait (self->link))) {
+        char *command = zmsg_popstr (msg);
+        if (command && (streq (command, "SEND") || streq (command, "OOB")))
+            s_handle_request (self, msg, streq (command, "SEND"));
+        else
+        if (command && streq (command, "MEMBERS"))
+            s_handle_members (self, msg);
+        else
+        if (command && streq (command, "ACK") && zmsg_size (msg) == 2) {
+            char *room = zmsg_popstr (msg);
+            char *seq = zmsg_popstr (msg);
+            char padded [24];
+            snprintf (padded, sizeof padded, "%020" PRIu64, (uint64_t) strtoull (seq, NULL, 10));
+            const char *args [] = { self->node, padded };
+            s_eval (self, s_shard_of (self, room), room, "ack", args, NULL, 2, S_NONE, NULL, NULL);
+            self->acks++;
+            zstr_free (&room);
+            zstr_free (&seq);
+        }
+        else
+        if (command && streq (command, "SETTINGS") && zmsg_size (msg) == 2) {
+            char *max_backlog = zmsg_popstr (msg);
+            char *hold = zmsg_popstr (msg);
+            snprintf (self->max_backlog, sizeof self->max_backlog, "%s", max_backlog);
+            snprintf (self->hold, sizeof self->hold, "%s", streq (hold, "1")? "1": "0");
+            zstr_free (&max_backlog);
+            zstr_free (&hold);
+        }
+        zstr_free (&command);
+        zmsg_destroy (&msg);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A reply to a command, matched to its pending entry
+
+static void
+s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR && self->errors++ == 0)
+        zsys_warning ("zg_rooms_cluster: Redis answered %s", reply->str);
+    if (!pending || pending->kind == S_NONE)
+        return;
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        if (zframe_size (pending->req) == 0)
+            return;             //  No req, no OK
+        char number [24];
+        snprintf (number, sizeof number, "%lld", reply->integer);
+        zg_wire_part_t parts [] = {
+            zg_wire_str ("OK"), { zframe_data (pending->req), zframe_size (pending->req) }, zg_wire_str (number)
+        };
+        s_answer (self, pending->routing, parts, 3);
+    }
+    else {
+        //  The script's errors are "<code> <reason>"; any other is Redis'
+        const char *text = reply->type == REDIS_REPLY_ERROR? reply->str: "unexpected reply";
+        char code [4] = "503";
+        if (strlen (text) > 4 && isdigit ((unsigned char) text [0]) && text [3] == ' ') {
+            memcpy (code, text, 3);
+            text += 4;
+        }
+        s_answer_error (self, pending->routing, pending->req, code, text);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A released or out-of-band message from the node's channel: the msgpack
+//  array [kind, room, seq, header "priority\nqueued\nproducer", payload]
+
+static void
+s_handle_message (zg_rooms_cluster_t *self, redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element [0]->type != REDIS_REPLY_STRING
+    ||  !streq (reply->element [0]->str, "message"))
+        return;                 //  Subscription confirmations
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    redisReply *data = reply->element [2];
+    msgpack_object *items = NULL;
+    if (msgpack_unpack_next (&unpacked, data->str, data->len, NULL) == MSGPACK_UNPACK_SUCCESS
+    &&  unpacked.data.type == MSGPACK_OBJECT_ARRAY && unpacked.data.via.array.size == 5) {
+        items = unpacked.data.via.array.ptr;
+        for (size_t index = 0; index < 5; index++)
+            if (items [index].type != MSGPACK_OBJECT_STR && items [index].type != MSGPACK_OBJECT_BIN)
+                items = NULL;
+    }
+    if (!items || items [0].via.str.size != 1) {
+        self->malformed++;
+        msgpack_unpacked_destroy (&unpacked);
+        return;
+    }
+    zmsg_t *msg = zmsg_new ();
+    bool deliver = items [0].via.str.ptr [0] == 'D';
+    zmsg_addstr (msg, deliver? "DELIVER": "OOB");
+    zmsg_addmem (msg, items [1].via.str.ptr, items [1].via.str.size);
+    if (deliver) {
+        char text [24];
+        snprintf (text, sizeof text, "%.*s", (int) items [2].via.str.size, items [2].via.str.ptr);
+        zmsg_addstrf (msg, "%" PRIu64, (uint64_t) strtoull (text, NULL, 10));
+        //  The header's first line is the priority
+        const char *header = items [3].via.str.ptr;
+        const char *line = memchr (header, '\n', items [3].via.str.size);
+        zmsg_addmem (msg, header, line? (size_t) (line - header): items [3].via.str.size);
+        self->released++;
+    }
+    else
+        self->oob++;
+    zmsg_addmem (msg, items [4].via.str.ptr, items [4].via.str.size);
+    zmsg_send (&msg, self->link);
+    msgpack_unpacked_destroy (&unpacked);
+}
+
+//  --------------------------------------------------------------------------
+//  A shard's plain connection is new or lost: what was due is lost with
+//  it (answered 503); a new one loads the script and tells Redis again
+//  which rooms this node has members in
+
+static void
+s_check_plain (zg_rooms_cluster_t *self, size_t shard_index)
+{
+    s_shard_t *shard = &self->shards [shard_index];
+    bool renewed = zg_redis_connects (shard->plain) != shard->plain_connects;
+    if (!renewed && zg_redis_up (shard->plain))
+        return;
+    for (s_pending_t *pending = (s_pending_t *) zlistx_first (shard->pending); pending;
+         pending = (s_pending_t *) zlistx_next (shard->pending))
+        if (pending->kind != S_NONE) {
+            self->refused++;
+            s_answer_error (self, pending->routing, pending->req, "503", "the cluster's Redis was lost; try later");
+        }
+    zlistx_purge (shard->pending);
+    if (!renewed || !zg_redis_up (shard->plain))
+        return;
+    shard->plain_connects = zg_redis_connects (shard->plain);
+    const char *load [] = { "SCRIPT", "LOAD", zg_rooms_script };
+    zg_redis_command (shard->plain, 3, load, NULL);
+    zlistx_add_end (shard->pending, zmalloc (sizeof (s_pending_t)));
+    for (char *state = (char *) zhashx_first (self->reported); state; state = (char *) zhashx_next (self->reported)) {
+        const char *room = (const char *) zhashx_cursor (self->reported);
+        if (s_shard_of (self, room) == shard_index)
+            s_report (self, room, state, true);
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_cluster_poll_items (zg_rooms_cluster_t *self, zmq_pollitem_t *items, int64_t now, int64_t *next)
+{
+    assert (self);
+    memset (items, 0, ZG_ROOMS_CLUSTER_ITEMS (self->shard_count) * sizeof (zmq_pollitem_t));
+    items [0].socket = zsock_resolve (self->link);
+    items [0].events = ZMQ_POLLIN;
+    for (size_t shard = 0; shard < self->shard_count; shard++) {
+        zg_redis_t *connections [] = { self->shards [shard].plain, self->shards [shard].subscriber };
+        for (size_t index = 0; index < 2; index++) {
+            zg_redis_tick (connections [index], now);
+            zg_redis_poll_item (connections [index], &items [1 + 2 * shard + index]);
+            int64_t tick = zg_redis_next_tick (connections [index]);
+            *next = tick < *next? tick: *next;
+        }
+    }
+    int64_t timer = self->next_alive < self->next_sweep? self->next_alive: self->next_sweep;
+    *next = timer < *next? timer: *next;
+}
+
+//  --------------------------------------------------------------------------
+//  Presence and sweep on every shard, when due
+
+static void
+s_timers (zg_rooms_cluster_t *self, int64_t now)
+{
+    if (now >= self->next_alive) {
+        for (size_t shard = 0; shard < self->shard_count; shard++)
+            s_eval (self, shard, NULL, "alive", NULL, NULL, 0, S_NONE, NULL, NULL);
+        self->next_alive = now + self->node_timeout / 3;
+    }
+    if (now >= self->next_sweep) {
+        char timeout [24];
+        snprintf (timeout, sizeof timeout, "%" PRId64, self->node_timeout);
+        const char *args [] = { timeout };
+        for (size_t shard = 0; shard < self->shard_count; shard++)
+            s_eval (self, shard, NULL, "sweep", args, NULL, 1, S_NONE, NULL, NULL);
+        self->next_sweep = now + self->node_timeout / 2;
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_cluster_handle (zg_rooms_cluster_t *self, zmq_pollitem_t *items, int64_t now)
+{
+    assert (self);
+    for (size_t index = 0; index < self->shard_count; index++) {
+        s_shard_t *shard = &self->shards [index];
+        if (items [1 + 2 * index].revents)
+            zg_redis_handle (shard->plain, items [1 + 2 * index].revents, now);
+        if (items [2 + 2 * index].revents)
+            zg_redis_handle (shard->subscriber, items [2 + 2 * index].revents, now);
+        redisReply *reply;
+        while ((reply = zg_redis_reply (shard->plain))) {
+            s_pending_t *pending = (s_pending_t *) zlistx_first (shard->pending);
+            s_handle_reply (self, pending, reply);
+            if (pending)
+                zlistx_delete (shard->pending, zlistx_cursor (shard->pending));
+            freeReplyObject (reply);
+        }
+        s_check_plain (self, index);
+        if (zg_redis_connects (shard->subscriber) != shard->subscriber_connects && zg_redis_up (shard->subscriber)) {
+            shard->subscriber_connects = zg_redis_connects (shard->subscriber);
+            const char *subscribe [] = { "SUBSCRIBE", self->channel };
+            zg_redis_command (shard->subscriber, 2, subscribe, NULL);
+        }
+        while ((reply = zg_redis_reply (shard->subscriber))) {
+            s_handle_message (self, reply);
+            freeReplyObject (reply);
+        }
+    }
+    if (items [0].revents & ZMQ_POLLIN)
+        s_handle_link (self);
+    s_timers (self, now);
+}
+
+//  --------------------------------------------------------------------------
+
+bool
+zg_rooms_cluster_healthy (zg_rooms_cluster_t *self)
+{
+    assert (self);
+    for (size_t shard = 0; shard < self->shard_count; shard++)
+        if (!zg_redis_up (self->shards [shard].plain) || !zg_redis_up (self->shards [shard].subscriber))
+            return false;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_cluster_stats (zg_rooms_cluster_t *self, json_object *root)
+{
+    assert (self);
+    json_object *rooms = json_object_new_object ();
+    json_object_object_add (rooms, "rooms", json_object_new_uint64 (zhashx_size (self->reported)));
+    json_object_object_add (rooms, "sent", json_object_new_uint64 (self->sent));
+    json_object_object_add (rooms, "released", json_object_new_uint64 (self->released));
+    json_object_object_add (rooms, "oob", json_object_new_uint64 (self->oob));
+    json_object_object_add (rooms, "acks", json_object_new_uint64 (self->acks));
+    json_object_object_add (rooms, "refused", json_object_new_uint64 (self->refused));
+    json_object_object_add (rooms, "errors", json_object_new_uint64 (self->errors));
+    json_object_object_add (rooms, "malformed", json_object_new_uint64 (self->malformed));
+    json_object_object_add (root, "rooms", rooms);
+}

@@ -1,0 +1,245 @@
+/*  =========================================================================
+    zg_rooms_link - the rooms actor's side of its link to the cluster
+
+    The bridge is told only what changed: the link remembers, per room,
+    the "count sync" it last reported, so an ack (which settles its room)
+    costs a hash lookup here and nothing in Redis.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_rooms_link.h"
+
+struct _zg_rooms_link_t {
+    zsock_t *socket;                //  PAIR to the bridge
+    bool on;                        //  Connected
+    zhashx_t *reported;             //  Room -> "count sync" told to the bridge
+    uint64_t forwarded;             //  SEND and OOB passed on
+    uint64_t received;              //  Room messages from other nodes (and this one) via Redis
+    uint64_t acks;                  //  Messages over on this node, told to Redis
+};
+
+//  --------------------------------------------------------------------------
+
+zg_rooms_link_t *
+zg_rooms_link_new (void)
+{
+    zg_rooms_link_t *self = (zg_rooms_link_t *) zmalloc (sizeof (zg_rooms_link_t));
+    assert (self);
+    self->socket = zsock_new (ZMQ_PAIR);
+    assert (self->socket);
+    //  Nothing on this link may be dropped: each message is a request, a
+    //  membership change or a room message, which the rooms bound
+    zsock_set_sndhwm (self->socket, 0);
+    zsock_set_rcvhwm (self->socket, 0);
+    self->reported = zhashx_new ();
+    zhashx_set_destructor (self->reported, (zhashx_destructor_fn *) zstr_free);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_link_destroy (zg_rooms_link_t **self_p)
+{
+    assert (self_p);
+    zg_rooms_link_t *self = *self_p;
+    if (self) {
+        zsock_destroy (&self->socket);
+        zhashx_destroy (&self->reported);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Hooks of the room set
+
+static void
+s_done (void *arg, zg_room_t *room, uint64_t seq)
+{
+    zg_rooms_link_t *self = (zg_rooms_link_t *) arg;
+    zstr_sendm (self->socket, "ACK");
+    zstr_sendm (self->socket, room->name);
+    zstr_sendf (self->socket, "%" PRIu64, seq);
+    self->acks++;
+}
+
+static void
+s_settled (void *arg, zg_room_t *room)
+{
+    zg_rooms_link_t *self = (zg_rooms_link_t *) arg;
+    size_t count = room->sync_members + room->async_members;
+    char state [32];
+    snprintf (state, sizeof state, "%zu %d", count, room->sync_members > 0);
+    const char *reported = (const char *) zhashx_lookup (self->reported, room->name);
+    if (reported? streq (reported, state): count == 0)
+        return;
+    if (count)
+        zhashx_update (self->reported, room->name, strdup (state));
+    else
+        zhashx_delete (self->reported, room->name);
+    zstr_sendm (self->socket, "MEMBERS");
+    zstr_sendm (self->socket, room->name);
+    zstr_sendfm (self->socket, "%zu", count);
+    zstr_send (self->socket, room->sync_members > 0? "1": "0");
+}
+
+//  --------------------------------------------------------------------------
+
+int
+zg_rooms_link_connect (zg_rooms_link_t *self, const char *endpoint, zg_roomset_t *rooms, char *error, size_t size)
+{
+    assert (self);
+    if (self->on) {
+        snprintf (error, size, "the rooms are linked to the cluster already");
+        return -1;
+    }
+    if (strncmp (endpoint, "inproc://", 9) != 0) {
+        snprintf (error, size, "'%s' is not an inproc endpoint", endpoint);
+        return -1;
+    }
+    if (zsock_connect (self->socket, "%s", endpoint) == -1) {
+        snprintf (error, size, "cannot connect to '%s': %s", endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->on = true;
+    zg_roomset_set_link (rooms, s_done, s_settled, self);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+
+bool
+zg_rooms_link_on (zg_rooms_link_t *self)
+{
+    assert (self);
+    return self->on;
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold)
+{
+    assert (self);
+    if (self->on) {
+        zstr_sendm (self->socket, "SETTINGS");
+        zstr_sendfm (self->socket, "%" PRId64, max_backlog);
+        zstr_send (self->socket, hold? "1": "0");
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  [SEND|OOB][routing][req][fields...]: the command first, then the rest
+
+void
+zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request)
+{
+    assert (self);
+    size_t count = zg_wire_kept (request);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, request->data [1], request->size [1]);
+    zmsg_addmem (msg, request->data [0], request->size [0]);
+    for (size_t index = 2; index < count; index++)
+        zmsg_addmem (msg, request->data [index], request->size [index]);
+    zmsg_send (&msg, self->socket);
+    self->forwarded++;
+}
+
+//  --------------------------------------------------------------------------
+
+bool
+zg_rooms_link_poll_item (zg_rooms_link_t *self, zmq_pollitem_t *item)
+{
+    assert (self);
+    *item = (zmq_pollitem_t) { self->on? zsock_resolve (self->socket): NULL, 0, self->on? ZMQ_POLLIN: 0, 0 };
+    return self->on;
+}
+
+//  --------------------------------------------------------------------------
+//  A message Redis released: into the local room, which releases it at
+//  once (Redis holds, the local room never does), or, if no member is left
+//  here, straight back as done
+
+static void
+s_deliver (zg_rooms_link_t *self, zg_roomset_t *rooms, zmsg_t *msg, int64_t now)
+{
+    char *name = zmsg_popstr (msg);
+    char *seq = zmsg_popstr (msg);
+    char *priority = zmsg_popstr (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    zg_room_t *room = name? zg_roomset_lookup (rooms, name): NULL;
+    self->received++;
+    if (room && seq && priority && payload) {
+        if (room->options.hold) {
+            zg_room_options_t options = room->options;
+            options.hold = false;
+            zg_room_configure (room, &options);
+        }
+        zmq_msg_t data;
+        zmq_msg_init_size (&data, zframe_size (payload));
+        memcpy (zmq_msg_data (&data), zframe_data (payload), zframe_size (payload));
+        zg_roomset_queue_seq (rooms, room, strtoull (seq, NULL, 10), strtoll (priority, NULL, 10), &data, NULL);
+        zmq_msg_close (&data);
+        zg_roomset_settle (rooms, room, now);
+    }
+    else
+    if (name && seq) {
+        zstr_sendm (self->socket, "ACK");
+        zstr_sendm (self->socket, name);
+        zstr_send (self->socket, seq);
+    }
+    zstr_free (&name);
+    zstr_free (&seq);
+    zstr_free (&priority);
+    zframe_destroy (&payload);
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_link_handle (zg_rooms_link_t *self, zg_roomset_t *rooms, void *handle, int64_t now)
+{
+    assert (self);
+    zmsg_t *msg;
+    while ((msg = zmsg_recv_nowait (self->socket))) {
+        char *command = zmsg_popstr (msg);
+        if (command && streq (command, "ANSWER"))
+            //  [routing][answer...] as the ROUTER sends it
+            zmsg_send (&msg, handle);
+        else
+        if (command && streq (command, "DELIVER"))
+            s_deliver (self, rooms, msg, now);
+        else
+        if (command && streq (command, "OOB") && zmsg_size (msg) == 2) {
+            char *name = zmsg_popstr (msg);
+            zframe_t *payload = zmsg_pop (msg);
+            zg_room_t *room = zg_roomset_lookup (rooms, name);
+            if (room) {
+                zmq_msg_t data;
+                zmq_msg_init_size (&data, zframe_size (payload));
+                memcpy (zmq_msg_data (&data), zframe_data (payload), zframe_size (payload));
+                zg_roomset_oob (rooms, room, &data);
+                zmq_msg_close (&data);
+            }
+            zstr_free (&name);
+            zframe_destroy (&payload);
+        }
+        zstr_free (&command);
+        zmsg_destroy (&msg);
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root)
+{
+    assert (self);
+    if (!self->on)
+        return;
+    json_object_object_add (root, "cluster-forwarded", json_object_new_uint64 (self->forwarded));
+    json_object_object_add (root, "cluster-received", json_object_new_uint64 (self->received));
+    json_object_object_add (root, "cluster-acks", json_object_new_uint64 (self->acks));
+}
