@@ -484,7 +484,7 @@ s_self_send_message (self_t *self)
     }
     const char *name = s_self_room_name (self, 3);
     if (name && zg_rooms_link_on (self->link)) {
-        zg_rooms_link_forward (self->link, &self->request);
+        zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0);
         return;
     }
     char reason [ZG_WIRE_REASON_SIZE];
@@ -512,7 +512,7 @@ s_self_oob (self_t *self)
 {
     const char *name = s_self_room_name (self, 3);
     if (name && zg_rooms_link_on (self->link))
-        zg_rooms_link_forward (self->link, &self->request);
+        zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0);
     else
     if (name) {
         zg_room_t *room = zg_roomset_lookup (self->rooms, name);
@@ -540,6 +540,11 @@ s_self_describe (self_t *self)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
+    int64_t bounds [] = { offset, limit, self->settings.max_message_size };
+    if (zg_rooms_link_on (self->link)) {
+        zg_rooms_link_forward (self->link, &self->request, 4, bounds, peek? 3: 0);
+        return;
+    }
     zg_roomset_pack_room (self->rooms, name, s_self_packer (self), peek, (size_t) offset, (size_t) limit,
                           (size_t) self->settings.max_message_size);
     s_self_ok_buffer (self);
@@ -555,6 +560,11 @@ s_self_metrics (self_t *self)
         return;
     if (top > self->settings.max_top_rooms)
         top = self->settings.max_top_rooms;
+    int64_t numbers [] = { top, (int64_t) zg_rclients_size (self->clients) };
+    if (zg_rooms_link_on (self->link)) {
+        zg_rooms_link_forward (self->link, &self->request, 3, numbers, 2);
+        return;
+    }
     zg_roomset_pack_metrics (self->rooms, s_self_packer (self), (size_t) top, zg_rclients_size (self->clients));
     s_self_ok_buffer (self);
 }
@@ -719,7 +729,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
                                    : zg_rsettings_set (&self->settings, key, value, error, size);
     if (rc)
         return rc;
-    zg_rooms_link_settings (self->link, self->settings.max_backlog, self->settings.hold != 0);
+    zg_rooms_link_settings (self->link, self->settings.max_backlog, self->settings.hold != 0,
+                            self->settings.ack_timeout);
     //  Socket options apply to endpoints bound from now on
     zg_actor_set_hwms (self->router, self->settings.sndhwm, self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);

@@ -6,9 +6,12 @@
     membership change or one room message, all bounded by the rooms actor):
       rooms -> bridge  [SEND][routing][req][room][priority][payload][producer]
                        [OOB][routing][req][room][payload]
+                       [PEEK][routing][req][room][offset][limit][max bytes]
+                       [STATE][routing][req][room]
+                       [METRICS][routing][req][top][clients]
                        [ACK][room][seq]          the node's members are done
                        [MEMBERS][room][count][sync 0|1]
-                       [SETTINGS][max-backlog][hold 0|1]
+                       [SETTINGS][max-backlog][hold 0|1][ack-timeout]
       bridge -> rooms  [ANSWER][routing][frames of the answer...]
                        [DELIVER][room][seq][priority][payload]
                        [OOB][room][payload]
@@ -19,19 +22,24 @@
 #include "zg_redis.h"
 #include "zg_rooms_cluster.h"
 #include "zg_wire.h"
+#include "zg_rooms_cdescribe.h"
 #include <msgpack.h>
 
 //  The Lua of zg_rooms_script.lua, compiled in by CMake
 extern const char zg_rooms_script [];
 
-//  What a reply answers
-typedef enum { S_NONE, S_NUMBER } s_kind_t;
+//  What a reply answers: nothing, a number (SEND, OOB), or a map
+typedef enum { S_NONE, S_NUMBER, S_PEEK, S_STATE, S_METRICS } s_kind_t;
 
 //  A command whose reply is due, in the order sent
 typedef struct {
-    s_kind_t kind;                  //  S_NUMBER: answer [OK][req][number] or the error
+    s_kind_t kind;
     zframe_t *routing;              //  The client's routing id
     zframe_t *req;                  //  Its req
+    char *room;                     //  PEEK, STATE: the room
+    uint64_t offset;                //  PEEK: the first message's place
+    size_t max_bytes;               //  PEEK: message data in one answer
+    zg_rooms_cmetrics_t *metrics;   //  METRICS: shared by one entry per shard
 } s_pending_t;
 
 typedef struct {
@@ -57,6 +65,9 @@ struct _zg_rooms_cluster_t {
     int64_t next_sweep;             //  And of the next sweep request
     char max_backlog [24];          //  The rooms' max-backlog, as text
     char hold [2];                  //  "1" if rooms hold messages without sync members
+    int64_t ack_timeout;            //  The rooms' ack-timeout, which STATE shows
+    msgpack_sbuffer buffer;         //  Map answers
+    msgpack_packer packer;          //  Packs into buffer
     uint64_t sent;                  //  SENDs passed on
     uint64_t released;              //  Room messages received from Redis
     uint64_t oob;                   //  OOB messages received
@@ -75,6 +86,7 @@ s_pending_destroy (s_pending_t **self_p)
     if (self) {
         zframe_destroy (&self->routing);
         zframe_destroy (&self->req);
+        free (self->room);
         free (self);
         *self_p = NULL;
     }
@@ -119,6 +131,8 @@ zg_rooms_cluster_new (const char *node, const char *key_prefix, const char **add
     self->node_timeout = 5000;
     snprintf (self->max_backlog, sizeof self->max_backlog, "%d", INT32_MAX);
     snprintf (self->hold, sizeof self->hold, "0");
+    msgpack_sbuffer_init (&self->buffer);
+    msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
 }
 
@@ -132,6 +146,12 @@ zg_rooms_cluster_destroy (zg_rooms_cluster_t **self_p)
     zg_rooms_cluster_t *self = *self_p;
     if (self) {
         for (size_t shard = 0; shard < self->shard_count; shard++) {
+            //  A METRICS' collection goes with the last entry that shares it
+            zlistx_t *pending = self->shards [shard].pending;
+            for (s_pending_t *entry = (s_pending_t *) zlistx_first (pending); entry;
+                 entry = (s_pending_t *) zlistx_next (pending))
+                if (entry->metrics && zg_rooms_cmetrics_add (entry->metrics, NULL))
+                    zg_rooms_cmetrics_destroy (&entry->metrics);
             zg_redis_destroy (&self->shards [shard].plain);
             zg_redis_destroy (&self->shards [shard].subscriber);
             zlistx_destroy (&self->shards [shard].pending);
@@ -139,6 +159,7 @@ zg_rooms_cluster_destroy (zg_rooms_cluster_t **self_p)
         free (self->shards);
         zsock_destroy (&self->link);
         zhashx_destroy (&self->reported);
+        msgpack_sbuffer_destroy (&self->buffer);
         free (self->node);
         free (self->prefix);
         free (self->channel);
@@ -205,11 +226,12 @@ s_answer_error (zg_rooms_cluster_t *self, zframe_t *routing, zframe_t *req, cons
 //  --------------------------------------------------------------------------
 //  Run the script on a room's shard (or, with room NULL, a node-wide
 //  operation on shard): EVALSHA sha 1 key op prefix name hold args...
-//  The pending entry takes routing and req; returns -1 if the shard is down
+//  The shard's pending list takes *pending_p (an entry that answers
+//  nothing if NULL); returns -1, leaving it, if the shard is down
 
 static int
 s_eval (zg_rooms_cluster_t *self, size_t shard, const char *room, const char *op, const char **args,
-        const size_t *sizes, size_t count, s_kind_t kind, zframe_t **routing, zframe_t **req)
+        const size_t *sizes, size_t count, s_pending_t **pending_p)
 {
     char *key = room? zsys_sprintf ("%s:{%s}", self->prefix, room): zsys_sprintf ("%s:alive", self->prefix);
     const char *argv [16] = { "EVALSHA", self->sha, "1", key, op, self->prefix, room? room: self->node, self->hold };
@@ -224,18 +246,26 @@ s_eval (zg_rooms_cluster_t *self, size_t shard, const char *room, const char *op
     int rc = zg_redis_command (self->shards [shard].plain, (int) (8 + count), argv, argv_size);
     zstr_free (&key);
     if (rc == 0) {
-        s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+        s_pending_t *pending = pending_p? *pending_p: (s_pending_t *) zmalloc (sizeof (s_pending_t));
         assert (pending);
-        pending->kind = kind;
-        pending->routing = routing? *routing: NULL;
-        pending->req = req? *req: NULL;
-        if (routing)
-            *routing = NULL;
-        if (req)
-            *req = NULL;
         zlistx_add_end (self->shards [shard].pending, pending);
+        if (pending_p)
+            *pending_p = NULL;
     }
     return rc;
+}
+
+//  A pending entry that answers a client; it takes routing and req
+static s_pending_t *
+s_pending_new (s_kind_t kind, zframe_t **routing, zframe_t **req)
+{
+    s_pending_t *self = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+    assert (self);
+    self->kind = kind;
+    self->routing = *routing;
+    self->req = *req;
+    *routing = *req = NULL;
+    return self;
 }
 
 //  The shard of a room
@@ -255,19 +285,34 @@ s_report (zg_rooms_cluster_t *self, const char *room, const char *state, bool ag
     const char *space = strchr (state, ' ');
     snprintf (count, sizeof count, "%.*s", (int) (space - state), state);
     const char *args [] = { self->node, count, space + 1, again? "1": "0" };
-    s_eval (self, s_shard_of (self, room), room, "members", args, NULL, 4, S_NONE, NULL, NULL);
+    s_eval (self, s_shard_of (self, room), room, "members", args, NULL, 4, NULL);
 }
 
 //  --------------------------------------------------------------------------
-//  A request the rooms actor passed on: [SEND|OOB][routing][req][room]...
+//  A request Redis answers for a client: queue it, or answer 503 now
 
 static void
-s_handle_request (zg_rooms_cluster_t *self, zmsg_t *msg, bool send)
+s_request (zg_rooms_cluster_t *self, size_t shard, const char *room, const char *op, const char **args,
+           const size_t *sizes, size_t count, s_pending_t *pending)
 {
-    zframe_t *routing = zmsg_pop (msg);
-    zframe_t *req = zmsg_pop (msg);
+    if (s_eval (self, shard, room, op, args, sizes, count, &pending) == 0)
+        return;
+    self->refused++;
+    if (!pending->metrics || zg_rooms_cmetrics_add (pending->metrics, NULL)) {
+        s_answer_error (self, pending->routing, pending->req, "503", "the cluster's Redis is out of reach; try later");
+        zg_rooms_cmetrics_destroy (&pending->metrics);
+    }
+    s_pending_destroy (&pending);
+}
+
+//  --------------------------------------------------------------------------
+//  [SEND|OOB][routing][req][room]...: SEND's fields are priority, payload,
+//  [producer]; OOB's the payload
+
+static void
+s_handle_message_request (zg_rooms_cluster_t *self, zframe_t **routing, zframe_t **req, zmsg_t *msg, bool send)
+{
     char *room = zmsg_popstr (msg);
-    //  SEND: priority, payload, [producer]; OOB: payload
     zframe_t *fields [3] = { zmsg_pop (msg), zmsg_pop (msg), zmsg_pop (msg) };
     zframe_t *empty = zframe_new_empty ();
     zframe_t *order [] = { fields [0], fields [2]? fields [2]: empty, fields [1] };
@@ -282,23 +327,84 @@ s_handle_request (zg_rooms_cluster_t *self, zmsg_t *msg, bool send)
     if (send) {
         args [count] = self->max_backlog;
         sizes [count++] = strlen (self->max_backlog);
+        self->sent++;
     }
-    if (routing && req && room) {
-        if (s_eval (self, s_shard_of (self, room), room, send? "send": "oob", args, sizes, count, S_NUMBER,
-                    &routing, &req) == -1) {
-            self->refused++;
-            s_answer_error (self, routing, req, "503", "the cluster's Redis is out of reach; try later");
-        }
-        else
-        if (send)
-            self->sent++;
-    }
+    if (room)
+        s_request (self, s_shard_of (self, room), room, send? "send": "oob", args, sizes, count,
+                   s_pending_new (S_NUMBER, routing, req));
     for (size_t index = 0; index < 3; index++)
         zframe_destroy (&fields [index]);
     zframe_destroy (&empty);
+    zstr_free (&room);
+}
+
+//  --------------------------------------------------------------------------
+//  [PEEK|STATE][routing][req][room]...: PEEK's fields are offset, limit and
+//  the byte bound
+
+static void
+s_handle_describe (zg_rooms_cluster_t *self, zframe_t **routing, zframe_t **req, zmsg_t *msg, bool peek)
+{
+    char *room = zmsg_popstr (msg);
+    char *offset = peek? zmsg_popstr (msg): NULL;
+    char *limit = peek? zmsg_popstr (msg): NULL;
+    char *max_bytes = peek? zmsg_popstr (msg): NULL;
+    if (room && (!peek || (offset && limit && max_bytes))) {
+        s_pending_t *pending = s_pending_new (peek? S_PEEK: S_STATE, routing, req);
+        pending->room = strdup (room);
+        pending->offset = peek? strtoull (offset, NULL, 10): 0;
+        pending->max_bytes = peek? (size_t) strtoull (max_bytes, NULL, 10): 0;
+        const char *args [] = { offset, limit };
+        s_request (self, s_shard_of (self, room), room, peek? "peek": "state", args, NULL, peek? 2: 0, pending);
+    }
+    zstr_free (&room);
+    zstr_free (&offset);
+    zstr_free (&limit);
+    zstr_free (&max_bytes);
+}
+
+//  --------------------------------------------------------------------------
+//  [METRICS][routing][req][top][clients]: every shard answers its part
+
+static void
+s_handle_metrics (zg_rooms_cluster_t *self, zframe_t **routing, zframe_t **req, zmsg_t *msg)
+{
+    char *top = zmsg_popstr (msg);
+    char *clients = zmsg_popstr (msg);
+    if (top && clients) {
+        zg_rooms_cmetrics_t *metrics = zg_rooms_cmetrics_new (self->shard_count, (size_t) strtoull (top, NULL, 10),
+                                                              strtoull (clients, NULL, 10));
+        const char *args [] = { top };
+        for (size_t shard = 0; shard < self->shard_count; shard++) {
+            zframe_t *routing_copy = zframe_dup (*routing), *req_copy = zframe_dup (*req);
+            s_pending_t *pending = s_pending_new (S_METRICS, &routing_copy, &req_copy);
+            pending->metrics = metrics;
+            s_request (self, shard, NULL, "metrics", args, NULL, 1, pending);
+        }
+    }
+    zstr_free (&top);
+    zstr_free (&clients);
+}
+
+//  --------------------------------------------------------------------------
+//  A request the rooms actor passed on: [COMMAND][routing][req]...
+
+static void
+s_handle_request (zg_rooms_cluster_t *self, const char *command, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *req = zmsg_pop (msg);
+    if (routing && req) {
+        if (streq (command, "SEND") || streq (command, "OOB"))
+            s_handle_message_request (self, &routing, &req, msg, streq (command, "SEND"));
+        else
+        if (streq (command, "PEEK") || streq (command, "STATE"))
+            s_handle_describe (self, &routing, &req, msg, streq (command, "PEEK"));
+        else
+            s_handle_metrics (self, &routing, &req, msg);
+    }
     zframe_destroy (&routing);
     zframe_destroy (&req);
-    zstr_free (&room);
 }
 
 //  --------------------------------------------------------------------------
@@ -333,8 +439,9 @@ s_handle_link (zg_rooms_cluster_t *self)
     zmsg_t *msg;
     while ((msg = zmsg_recv_nowait (self->link))) {
         char *command = zmsg_popstr (msg);
-        if (command && (streq (command, "SEND") || streq (command, "OOB")))
-            s_handle_request (self, msg, streq (command, "SEND"));
+        if (command && (streq (command, "SEND") || streq (command, "OOB") || streq (command, "PEEK")
+                    ||  streq (command, "STATE") || streq (command, "METRICS")))
+            s_handle_request (self, command, msg);
         else
         if (command && streq (command, "MEMBERS"))
             s_handle_members (self, msg);
@@ -345,19 +452,22 @@ s_handle_link (zg_rooms_cluster_t *self)
             char padded [24];
             snprintf (padded, sizeof padded, "%020" PRIu64, (uint64_t) strtoull (seq, NULL, 10));
             const char *args [] = { self->node, padded };
-            s_eval (self, s_shard_of (self, room), room, "ack", args, NULL, 2, S_NONE, NULL, NULL);
+            s_eval (self, s_shard_of (self, room), room, "ack", args, NULL, 2, NULL);
             self->acks++;
             zstr_free (&room);
             zstr_free (&seq);
         }
         else
-        if (command && streq (command, "SETTINGS") && zmsg_size (msg) == 2) {
+        if (command && streq (command, "SETTINGS") && zmsg_size (msg) == 3) {
             char *max_backlog = zmsg_popstr (msg);
             char *hold = zmsg_popstr (msg);
+            char *ack_timeout = zmsg_popstr (msg);
             snprintf (self->max_backlog, sizeof self->max_backlog, "%s", max_backlog);
             snprintf (self->hold, sizeof self->hold, "%s", streq (hold, "1")? "1": "0");
+            self->ack_timeout = strtoll (ack_timeout, NULL, 10);
             zstr_free (&max_backlog);
             zstr_free (&hold);
+            zstr_free (&ack_timeout);
         }
         zstr_free (&command);
         zmsg_destroy (&msg);
@@ -365,16 +475,65 @@ s_handle_link (zg_rooms_cluster_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A reply to a command, matched to its pending entry
+//  Answer [OK][req][map] with the packed map, or, if packing failed, the
+//  error
+
+static void
+s_answer_map (zg_rooms_cluster_t *self, s_pending_t *pending, int rc)
+{
+    if (rc == -1) {
+        self->malformed++;
+        s_answer_error (self, pending->routing, pending->req, "503", "unexpected reply from Redis");
+    }
+    else
+    if (zframe_size (pending->req) > 0) {
+        zg_wire_part_t parts [] = {
+            zg_wire_str ("OK"), { zframe_data (pending->req), zframe_size (pending->req) },
+            { self->buffer.data, self->buffer.size }
+        };
+        s_answer (self, pending->routing, parts, 3);
+    }
+    msgpack_sbuffer_clear (&self->buffer);
+}
+
+//  --------------------------------------------------------------------------
+//  A reply to a command, matched to its pending entry; reply NULL if the
+//  connection was lost before it came
 
 static void
 s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *reply)
 {
-    if (reply->type == REDIS_REPLY_ERROR && self->errors++ == 0)
+    if (reply && reply->type == REDIS_REPLY_ERROR && self->errors++ == 0)
         zsys_warning ("zg_rooms_cluster: Redis answered %s", reply->str);
-    if (!pending || pending->kind == S_NONE)
+    if (pending->kind == S_NONE)
         return;
-    if (reply->type == REDIS_REPLY_INTEGER) {
+    if (pending->kind == S_METRICS) {
+        bool error = !reply || reply->type != REDIS_REPLY_ARRAY;
+        if (zg_rooms_cmetrics_add (pending->metrics, error? NULL: reply)) {
+            if (zg_rooms_cmetrics_complete (pending->metrics)) {
+                zg_rooms_cmetrics_pack (pending->metrics, &self->packer);
+                s_answer_map (self, pending, 0);
+            }
+            else
+                s_answer_error (self, pending->routing, pending->req, "503", "the cluster's Redis was lost; try later");
+            zg_rooms_cmetrics_destroy (&pending->metrics);
+        }
+        return;
+    }
+    if (!reply) {
+        self->refused++;
+        s_answer_error (self, pending->routing, pending->req, "503", "the cluster's Redis was lost; try later");
+    }
+    else
+    if (pending->kind == S_PEEK && reply->type == REDIS_REPLY_ARRAY)
+        s_answer_map (self, pending, zg_rooms_cdescribe_peek (reply, pending->room, pending->offset, pending->max_bytes,
+                                                              &self->packer));
+    else
+    if (pending->kind == S_STATE && reply->type == REDIS_REPLY_ARRAY)
+        s_answer_map (self, pending, zg_rooms_cdescribe_state (reply, pending->room, streq (self->hold, "1"),
+                                                               self->ack_timeout, &self->packer));
+    else
+    if (pending->kind == S_NUMBER && reply->type == REDIS_REPLY_INTEGER) {
         if (zframe_size (pending->req) == 0)
             return;             //  No req, no OK
         char number [24];
@@ -386,7 +545,7 @@ s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *repl
     }
     else {
         //  The script's errors are "<code> <reason>"; any other is Redis'
-        const char *text = reply->type == REDIS_REPLY_ERROR? reply->str: "unexpected reply";
+        const char *text = reply->type == REDIS_REPLY_ERROR? reply->str: "unexpected reply from Redis";
         char code [4] = "503";
         if (strlen (text) > 4 && isdigit ((unsigned char) text [0]) && text [3] == ' ') {
             memcpy (code, text, 3);
@@ -457,10 +616,7 @@ s_check_plain (zg_rooms_cluster_t *self, size_t shard_index)
         return;
     for (s_pending_t *pending = (s_pending_t *) zlistx_first (shard->pending); pending;
          pending = (s_pending_t *) zlistx_next (shard->pending))
-        if (pending->kind != S_NONE) {
-            self->refused++;
-            s_answer_error (self, pending->routing, pending->req, "503", "the cluster's Redis was lost; try later");
-        }
+        s_handle_reply (self, pending, NULL);
     zlistx_purge (shard->pending);
     if (!renewed || !zg_redis_up (shard->plain))
         return;
@@ -505,7 +661,7 @@ s_timers (zg_rooms_cluster_t *self, int64_t now)
 {
     if (now >= self->next_alive) {
         for (size_t shard = 0; shard < self->shard_count; shard++)
-            s_eval (self, shard, NULL, "alive", NULL, NULL, 0, S_NONE, NULL, NULL);
+            s_eval (self, shard, NULL, "alive", NULL, NULL, 0, NULL);
         self->next_alive = now + self->node_timeout / 3;
     }
     if (now >= self->next_sweep) {
@@ -513,7 +669,7 @@ s_timers (zg_rooms_cluster_t *self, int64_t now)
         snprintf (timeout, sizeof timeout, "%" PRId64, self->node_timeout);
         const char *args [] = { timeout };
         for (size_t shard = 0; shard < self->shard_count; shard++)
-            s_eval (self, shard, NULL, "sweep", args, NULL, 1, S_NONE, NULL, NULL);
+            s_eval (self, shard, NULL, "sweep", args, NULL, 1, NULL);
         self->next_sweep = now + self->node_timeout / 2;
     }
 }
@@ -533,9 +689,10 @@ zg_rooms_cluster_handle (zg_rooms_cluster_t *self, zmq_pollitem_t *items, int64_
         redisReply *reply;
         while ((reply = zg_redis_reply (shard->plain))) {
             s_pending_t *pending = (s_pending_t *) zlistx_first (shard->pending);
-            s_handle_reply (self, pending, reply);
-            if (pending)
+            if (pending) {
+                s_handle_reply (self, pending, reply);
                 zlistx_delete (shard->pending, zlistx_cursor (shard->pending));
+            }
             freeReplyObject (reply);
         }
         s_check_plain (self, index);

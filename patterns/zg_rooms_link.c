@@ -14,7 +14,7 @@ struct _zg_rooms_link_t {
     zsock_t *socket;                //  PAIR to the bridge
     bool on;                        //  Connected
     zhashx_t *reported;             //  Room -> "count sync" told to the bridge
-    uint64_t forwarded;             //  SEND and OOB passed on
+    uint64_t forwarded;             //  Requests passed on to Redis
     uint64_t received;              //  Room messages from other nodes (and this one) via Redis
     uint64_t acks;                  //  Messages over on this node, told to Redis
 };
@@ -120,29 +120,33 @@ zg_rooms_link_on (zg_rooms_link_t *self)
 //  --------------------------------------------------------------------------
 
 void
-zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold)
+zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold, int64_t ack_timeout)
 {
     assert (self);
     if (self->on) {
         zstr_sendm (self->socket, "SETTINGS");
         zstr_sendfm (self->socket, "%" PRId64, max_backlog);
-        zstr_send (self->socket, hold? "1": "0");
+        zstr_sendm (self->socket, hold? "1": "0");
+        zstr_sendf (self->socket, "%" PRId64, ack_timeout);
     }
 }
 
 //  --------------------------------------------------------------------------
-//  [SEND|OOB][routing][req][fields...]: the command first, then the rest
+//  [COMMAND][routing][req][fields...][numbers...]: the command first
 
 void
-zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request)
+zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request, size_t frames,
+                       const int64_t *numbers, size_t count)
 {
     assert (self);
-    size_t count = zg_wire_kept (request);
+    size_t kept = zg_wire_kept (request);
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, request->data [1], request->size [1]);
     zmsg_addmem (msg, request->data [0], request->size [0]);
-    for (size_t index = 2; index < count; index++)
+    for (size_t index = 2; index < frames && index < kept; index++)
         zmsg_addmem (msg, request->data [index], request->size [index]);
+    for (size_t index = 0; index < count; index++)
+        zmsg_addstrf (msg, "%" PRId64, numbers [index]);
     zmsg_send (&msg, self->socket);
     self->forwarded++;
 }

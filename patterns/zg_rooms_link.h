@@ -4,8 +4,9 @@
     Private to zg_rooms. In cluster mode (cluster/redis set) the rooms actor
     connects to the cluster actor's rooms bridge (zg_rooms_cluster) over one
     inproc PAIR. SEND and OOB go to the bridge as they came (the answer
-    comes back from Redis and the link sends it to the client); every other
-    request stays on the node. The room set's hooks tell the bridge when a
+    comes back from Redis and the link sends it to the client), and so do
+    PEEK, STATE and METRICS, which read Redis; every other request stays on
+    the node. The room set's hooks tell the bridge when a
     room's local members change (count, whether one is sync) and when a
     message released from Redis is over on this node (the node's ack for
     all its members); messages released by Redis come back through the
@@ -45,13 +46,17 @@ int
 bool
     zg_rooms_link_on (zg_rooms_link_t *self);
 
-//  Tell the bridge the settings it applies in Redis (no-op while off)
+//  Tell the bridge the settings it applies in Redis and shows in STATE
+//  (no-op while off)
 void
-    zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold);
+    zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold, int64_t ack_timeout);
 
-//  Pass a SEND or OOB request on, frames as received (routing id first)
+//  Pass a request on to Redis: its first frames as received (routing id,
+//  command, req, fields), then numbers the actor checked or added (PEEK's
+//  offset, limit and byte bound, METRICS' top and clients), as decimals
 void
-    zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request);
+    zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request, size_t frames,
+                           const int64_t *numbers, size_t count);
 
 //  Fill a poll item for the link's socket; false while off
 bool

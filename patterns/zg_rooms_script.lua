@@ -8,7 +8,10 @@
 -- room's :nodes hash (delivery) with its member count, in :gate while one
 -- of them is sync, and acks a released message once all of its own did.
 local op, P, room, hold = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+-- Shard-wide: rooms with a backlog (by backlog), rooms that exist, rooms
+-- with a message in flight, and the counts of backlog and members
 local ROOMS, ALIVE = P .. ':rooms', P .. ':alive'
+local ALL, FLYING, BACKLOG, MEMBERS = P .. ':all', P .. ':flying', P .. ':backlog', P .. ':members'
 local B, Q, D, H, NODES, GATE, FL, HOLDERS
 
 local function bind (name)
@@ -34,7 +37,7 @@ end
 -- The lockstep rule: release the head once no node holds the message in
 -- flight; a message without holders (no node with a sync member) is done
 -- as soon as it is published, unless the room holds
-local function process ()
+local function release ()
     if redis.call ('EXISTS', FL) == 1 then
         if redis.call ('SCARD', HOLDERS) > 0 then return end
         redis.call ('DEL', FL, HOLDERS)
@@ -50,6 +53,7 @@ local function process ()
         redis.call ('ZREM', Q, seq)
         redis.call ('HDEL', H, seq)
         redis.call ('HDEL', D, seq)
+        redis.call ('DECR', BACKLOG)
         publish (cmsgpack.pack ({'D', room, seq, header, payload}))
         if #gate > 0 then
             redis.call ('SADD', HOLDERS, unpack (gate))
@@ -57,17 +61,27 @@ local function process ()
             break
         end
     end
+end
+
+-- Release what may go, then note what the room now holds
+local function process ()
+    release ()
     local backlog = redis.call ('ZCARD', Q)
     if backlog > 0 then
         redis.call ('ZADD', ROOMS, backlog, room)
     else
         redis.call ('ZREM', ROOMS, room)
     end
+    local flying = redis.call ('EXISTS', FL) == 1
+    redis.call (flying and 'SADD' or 'SREM', FLYING, room)
+    local exists = flying or backlog > 0 or redis.call ('EXISTS', NODES) == 1
+    redis.call (exists and 'SADD' or 'SREM', ALL, room)
 end
 
 -- A node's local members of the room: count of them, sync '1' if any gates
 local function members (node, count, sync)
     local rooms = P .. ':node:' .. node
+    redis.call ('INCRBY', MEMBERS, count - tonumber (redis.call ('HGET', NODES, node) or '0'))
     if count == 0 then
         redis.call ('HDEL', NODES, node)
         redis.call ('SREM', rooms, room)
@@ -97,6 +111,7 @@ if op == 'send' then
     redis.call ('ZADD', Q, -tonumber (ARGV[5]), seq)
     redis.call ('HSET', H, seq, ARGV[5] .. '\n' .. now_ms () .. '\n' .. ARGV[6])
     redis.call ('HSET', D, seq, ARGV[7])
+    redis.call ('INCR', BACKLOG)
     process ()
     return tonumber (seq)
 elseif op == 'oob' then
@@ -126,6 +141,52 @@ elseif op == 'members' then
     end
     process ()
     return 0
+elseif op == 'peek' then
+    -- ARGV: 5 offset, 6 limit; answers backlog, now, then seq, header and
+    -- payload of each pending message in release order
+    bind (room)
+    local offset, limit = tonumber (ARGV[5]), tonumber (ARGV[6])
+    local out = { redis.call ('ZCARD', Q), now_ms () }
+    if limit > 0 then
+        for _, seq in ipairs (redis.call ('ZRANGE', Q, offset, offset + limit - 1)) do
+            table.insert (out, seq)
+            table.insert (out, redis.call ('HGET', H, seq))
+            table.insert (out, redis.call ('HGET', D, seq))
+        end
+    end
+    return out
+elseif op == 'state' then
+    -- Answers backlog, the in-flight seq, header and release time ('' if
+    -- none), the holders still to ack, then per node: id, member count,
+    -- gates (0/1), still holds (0/1), last seen (ms)
+    bind (room)
+    local flight = redis.call ('HMGET', FL, 'seq', 'header', 'released')
+    local out = { redis.call ('ZCARD', Q), flight[1] or '', flight[2] or '', flight[3] or '',
+                  redis.call ('SCARD', HOLDERS) }
+    local nodes = redis.call ('HGETALL', NODES)
+    for index = 1, #nodes, 2 do
+        local node = nodes[index]
+        table.insert (out, node)
+        table.insert (out, tonumber (nodes[index + 1]))
+        table.insert (out, redis.call ('SISMEMBER', GATE, node))
+        table.insert (out, redis.call ('SISMEMBER', HOLDERS, node))
+        table.insert (out, tonumber (redis.call ('ZSCORE', ALIVE, node) or '0'))
+    end
+    return out
+elseif op == 'metrics' then
+    -- ARGV: 5 top. Answers the shard's rooms, rooms with a backlog,
+    -- backlog, members, rooms in flight, then the top rooms and backlogs
+    local top = tonumber (ARGV[5])
+    local out = { redis.call ('SCARD', ALL), redis.call ('ZCARD', ROOMS), tonumber (redis.call ('GET', BACKLOG) or '0'),
+                  tonumber (redis.call ('GET', MEMBERS) or '0'), redis.call ('SCARD', FLYING) }
+    if top > 0 then
+        local ranked = redis.call ('ZREVRANGE', ROOMS, 0, top - 1, 'WITHSCORES')
+        for index = 1, #ranked, 2 do
+            table.insert (out, ranked[index])
+            table.insert (out, tonumber (ranked[index + 1]))
+        end
+    end
+    return out
 elseif op == 'alive' then
     -- ARGV[3] is the node: it is alive now
     redis.call ('ZADD', ALIVE, now_ms (), room)

@@ -10,6 +10,7 @@ import sys
 import time
 import unittest
 
+import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -187,6 +188,43 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
         producers[1].send_multipart([b"SEND", b"x", b"full", b"0", b"over"])
         self.assertEqual(producers[1].recv_multipart(),
                          [b"ERROR", b"x", b"429", b"room 'full' is full (max-backlog %d)" % MAX_BACKLOG])
+
+    def test_peek_state_and_metrics_from_any_node(self):
+        a, b, c = self.nodes
+        members = [Member(self.context, node, b"look") for node in (a, b)]
+        producers = [self.producer(node) for node in (a, b, c)]
+        self.settle_members(producers[0], b"look", members)
+        seq = self.send(producers[0], b"look", b"held")
+        got = [member.next() for member in members]
+        members[0].ack(got[0])
+        producers[1].send_multipart([b"SEND", b"s", b"look", b"2", b"second", b"bob"])
+        self.assertEqual(producers[1].recv_multipart()[0], b"OK")
+        producers[2].send_multipart([b"SEND", b"s", b"look", b"7", b"first", b"carol"])
+        self.assertEqual(producers[2].recv_multipart()[0], b"OK")
+        node_a = a.stats("cluster")["node"]
+        # A's ack reaches Redis a moment after it left A's member
+        wait_for(lambda: self.describe(producers[2], b"STATE", b"look")["acked"] == [node_a], what="A's ack in Redis")
+        for producer in producers:
+            peek = self.describe(producer, b"PEEK", b"look")
+            self.assertEqual((peek["room"], peek["backlog"], peek["offset"]), ("look", 2, 0))
+            self.assertEqual([(m["data"], m["priority"], m["producer"]) for m in peek["messages"]],
+                             [(b"first", 7, "carol"), (b"second", 2, "bob")])
+            state = self.describe(producer, b"STATE", b"look")
+            self.assertEqual((state["in_flight"]["seq"], state["in_flight"]["waiting"]), (seq, 1))
+            self.assertEqual(sorted((m["client"], m["acked"], m["async"]) for m in state["members"]),
+                             sorted([(node_a, True, False), (b.stats("cluster")["node"], False, False)]))
+            metrics = self.describe(producer, b"METRICS")
+            self.assertIn({"room": "look", "backlog": 2}, metrics["top_rooms"])
+            self.assertGreaterEqual(metrics["in_flight"], 1)
+        self.assertEqual(self.describe(producers[0], b"PEEK", b"look", b"1", b"5")["messages"][0]["data"], b"second")
+        members[1].ack(got[1])
+        self.assertEqual(members[0].next()[5], b"first")
+
+    def describe(self, producer, command, *fields):
+        producer.send_multipart([command, b"d"] + list(fields))
+        answer = producer.recv_multipart()
+        self.assertEqual(answer[:2], [b"OK", b"d"], answer)
+        return msgpack.unpackb(answer[2])
 
     def test_web_member_in_lockstep_with_native_members(self):
         a, b, c = self.nodes
