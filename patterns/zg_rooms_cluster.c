@@ -20,6 +20,7 @@
 
 #include "zg_classes.h"
 #include "zg_redis.h"
+#include "zg_redis_server.h"
 #include "zg_rooms_cluster.h"
 #include "zg_wire.h"
 #include "zg_rooms_cdescribe.h"
@@ -496,6 +497,13 @@ s_answer_map (zg_rooms_cluster_t *self, s_pending_t *pending, int rc)
     msgpack_sbuffer_clear (&self->buffer);
 }
 
+//  Whether an error reply is one of the script's, "<code> <reason>"
+static bool
+s_coded (const char *text)
+{
+    return strlen (text) > 4 && isdigit ((unsigned char) text [0]) && text [3] == ' ';
+}
+
 //  --------------------------------------------------------------------------
 //  A reply to a command, matched to its pending entry; reply NULL if the
 //  connection was lost before it came
@@ -503,7 +511,8 @@ s_answer_map (zg_rooms_cluster_t *self, s_pending_t *pending, int rc)
 static void
 s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *reply)
 {
-    if (reply && reply->type == REDIS_REPLY_ERROR && self->errors++ == 0)
+    //  The script's refusals ("<code> <reason>") are answers, not errors
+    if (reply && reply->type == REDIS_REPLY_ERROR && !s_coded (reply->str) && self->errors++ == 0)
         zsys_warning ("zg_rooms_cluster: Redis answered %s", reply->str);
     if (pending->kind == S_NONE)
         return;
@@ -547,7 +556,7 @@ s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *repl
         //  The script's errors are "<code> <reason>"; any other is Redis'
         const char *text = reply->type == REDIS_REPLY_ERROR? reply->str: "unexpected reply from Redis";
         char code [4] = "503";
-        if (strlen (text) > 4 && isdigit ((unsigned char) text [0]) && text [3] == ' ') {
+        if (s_coded (text)) {
             memcpy (code, text, 3);
             text += 4;
         }
@@ -739,4 +748,171 @@ zg_rooms_cluster_stats (zg_rooms_cluster_t *self, json_object *root)
     json_object_object_add (rooms, "errors", json_object_new_uint64 (self->errors));
     json_object_object_add (rooms, "malformed", json_object_new_uint64 (self->malformed));
     json_object_object_add (root, "rooms", rooms);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+//  A node's bridge and the rooms actor's side of its link
+typedef struct {
+    zg_rooms_cluster_t *bridge;
+    zsock_t *rooms;
+    zmq_pollitem_t items [ZG_ROOMS_CLUSTER_ITEMS (1)];
+} s_test_node_t;
+
+static void
+s_test_node_start (s_test_node_t *node, const char *id, const char *address, zg_redis_ring_t *ring)
+{
+    char endpoint [64], error [256];
+    snprintf (endpoint, sizeof endpoint, "inproc://zg-rooms-cluster-test-%s", id);
+    node->bridge = zg_rooms_cluster_new (id, "zg-rc-test", &address, 1, ring);
+    zg_rooms_cluster_set_timeouts (node->bridge, 1000, 600, 200, 600);
+    assert (zg_rooms_cluster_bind (node->bridge, "tcp://127.0.0.1:5555", error, sizeof error) == -1);
+    assert (zg_rooms_cluster_bind (node->bridge, endpoint, error, sizeof error) == 0);
+    node->rooms = zsock_new (ZMQ_PAIR);
+    assert (zsock_connect (node->rooms, "%s", endpoint) == 0);
+}
+
+//  Run the nodes' loops (those not frozen) for up to ms, or until the node
+//  watched has a message from its bridge; returns it as text frames
+//  joined by '|' (the payload last), or NULL
+static char *
+s_test_run (s_test_node_t **nodes, size_t count, s_test_node_t *watched, int64_t ms)
+{
+    int64_t end = zclock_mono () + ms;
+    while (zclock_mono () < end) {
+        if (watched && zsock_events (watched->rooms) & ZMQ_POLLIN) {
+            zmsg_t *msg = zmsg_recv (watched->rooms);
+            char *text = zmsg_popstr (msg);
+            for (char *frame = zmsg_popstr (msg); frame; frame = zmsg_popstr (msg)) {
+                char *joined = zsys_sprintf ("%s|%s", text, frame);
+                zstr_free (&text);
+                zstr_free (&frame);
+                text = joined;
+            }
+            zmsg_destroy (&msg);
+            return text;
+        }
+        for (size_t index = 0; index < count; index++) {
+            int64_t now = zclock_mono (), next = now + 10;
+            zg_rooms_cluster_poll_items (nodes [index]->bridge, nodes [index]->items, now, &next);
+            zmq_poll (nodes [index]->items, ZG_ROOMS_CLUSTER_ITEMS (1), 5);
+            zg_rooms_cluster_handle (nodes [index]->bridge, nodes [index]->items, zclock_mono ());
+        }
+    }
+    return NULL;
+}
+
+//  Run until the watched node gets exactly the expected message
+static void
+s_test_expect (s_test_node_t **nodes, size_t count, s_test_node_t *watched, const char *expected)
+{
+    char *text = s_test_run (nodes, count, watched, 3000);
+    if (!text || !streq (text, expected))
+        fprintf (stderr, "\ngot %s, expected %s\n", text? text: "nothing", expected);
+    assert (text && streq (text, expected));
+    zstr_free (&text);
+}
+
+void
+zg_rooms_cluster_test (bool verbose)
+{
+    printf (" * zg_rooms_cluster: ");
+    //  @selftest
+    if (!zg_redis_server_available ()) {
+        printf ("SKIPPED: no redis-server on PATH (Debian's redis-server package)\n");
+        return;
+    }
+    zg_redis_server_t *server = zg_redis_server_new ();
+    assert (server);
+    zg_redis_ring_t *ring = zg_redis_ring_new ();
+    zg_redis_ring_add (ring, zg_redis_server_address (server));
+    s_test_node_t node_a, node_b;
+    s_test_node_start (&node_a, "aaaaaaaaaaaaaaaa", zg_redis_server_address (server), ring);
+    s_test_node_start (&node_b, "bbbbbbbbbbbbbbbb", zg_redis_server_address (server), ring);
+    s_test_node_t *both [] = { &node_a, &node_b };
+    for (int attempt = 0; attempt < 300 && !(zg_rooms_cluster_healthy (node_a.bridge)
+                                          && zg_rooms_cluster_healthy (node_b.bridge)); attempt++)
+        s_test_run (both, 2, NULL, 10);
+    assert (zg_rooms_cluster_healthy (node_a.bridge) && zg_rooms_cluster_healthy (node_b.bridge));
+
+    //  A sync member on each node; two messages sent on A: the first goes to
+    //  both nodes, the second only once both acked it
+    zstr_sendx (node_a.rooms, "SETTINGS", "2", "0", "30000", NULL);
+    zstr_sendx (node_b.rooms, "SETTINGS", "2", "0", "30000", NULL);
+    zstr_sendx (node_a.rooms, "MEMBERS", "lobby", "2", "1", NULL);
+    zstr_sendx (node_b.rooms, "MEMBERS", "lobby", "1", "1", NULL);
+    s_test_run (both, 2, NULL, 100);
+    zstr_sendx (node_a.rooms, "SEND", "client", "r1", "lobby", "0", "one", "maker", NULL);
+    s_test_expect (both, 2, &node_a, "ANSWER|client|OK|r1|1");
+    s_test_expect (both, 2, &node_a, "DELIVER|lobby|1|0|one");
+    s_test_expect (both, 2, &node_b, "DELIVER|lobby|1|0|one");
+    zstr_sendx (node_a.rooms, "SEND", "client", "r2", "lobby", "5", "two", NULL);
+    s_test_expect (both, 2, &node_a, "ANSWER|client|OK|r2|2");
+    zstr_sendx (node_a.rooms, "ACK", "lobby", "1", NULL);
+    assert (s_test_run (both, 2, &node_b, 200) == NULL);
+    zstr_sendx (node_b.rooms, "ACK", "lobby", "1", NULL);
+    s_test_expect (both, 2, &node_a, "DELIVER|lobby|2|5|two");
+    s_test_expect (both, 2, &node_b, "DELIVER|lobby|2|5|two");
+
+    //  max-backlog (2 here) counts every node's sends; an OOB reaches both
+    //  nodes at once and counts their members
+    zstr_sendx (node_a.rooms, "SEND", "client", "r3", "lobby", "0", "three", NULL);
+    s_test_expect (both, 2, &node_a, "ANSWER|client|OK|r3|3");
+    zstr_sendx (node_b.rooms, "SEND", "client", "r4", "lobby", "0", "four", NULL);
+    zstr_sendx (node_b.rooms, "SEND", "client", "r5", "lobby", "0", "five", NULL);
+    s_test_expect (both, 2, &node_b, "ANSWER|client|OK|r4|4");
+    s_test_expect (both, 2, &node_b, "ANSWER|client|ERROR|r5|429|room 'lobby' is full (max-backlog 2)");
+    zstr_sendx (node_b.rooms, "OOB", "client", "r6", "lobby", "now", NULL);
+    //  The answer (plain connection) and the message (subscriber's) race
+    char *first = s_test_run (both, 2, &node_b, 3000), *second = s_test_run (both, 2, &node_b, 3000);
+    assert (first && second);
+    bool answered_first = streq (first, "ANSWER|client|OK|r6|3");
+    assert (streq (answered_first? first: second, "ANSWER|client|OK|r6|3"));
+    assert (streq (answered_first? second: first, "OOB|lobby|now"));
+    zstr_free (&first);
+    zstr_free (&second);
+    s_test_expect (both, 2, &node_a, "OOB|lobby|now");
+
+    //  B goes silent (its loop frozen): past the node timeout A's sweep takes
+    //  it out of the room, which moves on without it
+    zstr_sendx (node_a.rooms, "ACK", "lobby", "2", NULL);
+    s_test_node_t *only_a [] = { &node_a };
+    s_test_expect (only_a, 1, &node_a, "DELIVER|lobby|3|0|three");
+    if (verbose)
+        printf ("(B swept) ");
+
+    //  A lost connection answers what was due with 503, and the rooms a
+    //  node has members in are told to Redis again on the new one
+    zstr_sendx (node_a.rooms, "ACK", "lobby", "3", NULL);
+    s_test_expect (only_a, 1, &node_a, "DELIVER|lobby|4|0|four");
+    zg_rooms_cluster_destroy (&node_b.bridge);
+    zsock_destroy (&node_b.rooms);
+    zg_redis_server_pause (server, true);
+    zstr_sendx (node_a.rooms, "STATE", "client", "r7", "lobby", NULL);
+    s_test_expect (only_a, 1, &node_a, "ANSWER|client|ERROR|r7|503|the cluster's Redis was lost; try later");
+    assert (!zg_rooms_cluster_healthy (node_a.bridge));
+    zg_redis_server_pause (server, false);
+    zg_redis_server_stop (server);
+    assert (zg_redis_server_start (server) == 0);
+    //  A new, empty Redis: A's member is announced again, so a message
+    //  sent now goes to it
+    for (int attempt = 0; attempt < 300 && !zg_rooms_cluster_healthy (node_a.bridge); attempt++)
+        s_test_run (only_a, 1, NULL, 10);
+    s_test_run (only_a, 1, NULL, 100);
+    zstr_sendx (node_a.rooms, "SEND", "client", "", "lobby", "0", "again", NULL);
+    s_test_expect (only_a, 1, &node_a, "DELIVER|lobby|1|0|again");
+    json_object *stats = json_object_new_object ();
+    zg_rooms_cluster_stats (node_a.bridge, stats);
+    json_object *rooms = json_object_object_get (stats, "rooms");
+    assert (json_object_get_int64 (json_object_object_get (rooms, "released")) == 5);
+    assert (json_object_get_int64 (json_object_object_get (rooms, "refused")) == 1);
+    assert (json_object_get_int64 (json_object_object_get (rooms, "malformed")) == 0);
+    json_object_put (stats);
+    zg_rooms_cluster_destroy (&node_a.bridge);
+    zsock_destroy (&node_a.rooms);
+    zg_redis_ring_destroy (&ring);
+    zg_redis_server_destroy (&server);
+    //  @end
+    printf ("OK\n");
 }

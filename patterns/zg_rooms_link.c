@@ -9,6 +9,7 @@
 
 #include "zg_classes.h"
 #include "zg_rooms_link.h"
+#include "zg_rclients.h"
 
 struct _zg_rooms_link_t {
     zsock_t *socket;                //  PAIR to the bridge
@@ -246,4 +247,142 @@ zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root)
     json_object_object_add (root, "cluster-forwarded", json_object_new_uint64 (self->forwarded));
     json_object_object_add (root, "cluster-received", json_object_new_uint64 (self->received));
     json_object_object_add (root, "cluster-acks", json_object_new_uint64 (self->acks));
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+//  The next message the bridge's side got, as text frames joined by '|'
+static char *
+s_test_next (zsock_t *bridge)
+{
+    zmsg_t *msg = zmsg_recv (bridge);
+    assert (msg);
+    char *text = zmsg_popstr (msg);
+    for (char *frame = zmsg_popstr (msg); frame; frame = zmsg_popstr (msg)) {
+        char *joined = zsys_sprintf ("%s|%s", text, frame);
+        zstr_free (&text);
+        zstr_free (&frame);
+        text = joined;
+    }
+    zmsg_destroy (&msg);
+    return text;
+}
+
+//  Expect the bridge's side to get exactly this message
+static void
+s_test_expect (zsock_t *bridge, const char *expected)
+{
+    char *text = s_test_next (bridge);
+    if (!streq (text, expected))
+        fprintf (stderr, "\ngot %s, expected %s\n", text, expected);
+    assert (streq (text, expected));
+    zstr_free (&text);
+}
+
+void
+zg_rooms_link_test (bool verbose)
+{
+    printf (" * zg_rooms_link: ");
+    //  @selftest
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (router, 1);
+    assert (zsock_bind (router, "inproc://zg-rooms-link-test-router") == 0);
+    zsock_t *member = zsock_new (ZMQ_DEALER);
+    zsock_set_identity (member, "peer");
+    zsock_set_rcvtimeo (member, 1000);
+    assert (zsock_connect (member, "inproc://zg-rooms-link-test-router") == 0);
+    zstr_send (member, "hello");
+    zmsg_t *hello = zmsg_recv (router);
+    zmsg_destroy (&hello);
+    zg_roomset_t *rooms = zg_roomset_new (zsock_resolve (router));
+    zg_rclients_t *clients = zg_rclients_new ();
+    zg_rclient_t *alice = zg_rclients_add (clients, "peer", 4, 0);
+
+    zsock_t *bridge = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvtimeo (bridge, 1000);
+    assert (zsock_bind (bridge, "inproc://zg-rooms-link-test") == 0);
+    zg_rooms_link_t *link = zg_rooms_link_new ();
+    char error [256];
+    assert (zg_rooms_link_connect (link, "tcp://127.0.0.1:5555", rooms, error, sizeof error) == -1);
+    if (verbose)
+        printf ("(%s) ", error);
+    assert (!zg_rooms_link_on (link));
+    assert (zg_rooms_link_connect (link, "inproc://zg-rooms-link-test", rooms, error, sizeof error) == 0);
+    assert (zg_rooms_link_connect (link, "inproc://zg-rooms-link-test", rooms, error, sizeof error) == -1);
+    zg_rooms_link_settings (link, 5, true, 300);
+    s_test_expect (bridge, "SETTINGS|5|1|300");
+
+    //  The first member tells the bridge; a settle that changes nothing does not
+    zg_room_t *room = zg_roomset_add (rooms, "lobby");
+    zg_roomset_join (rooms, room, alice, false);
+    zg_roomset_settle (rooms, room, zclock_mono ());
+    s_test_expect (bridge, "MEMBERS|lobby|1|1");
+    zg_roomset_settle (rooms, room, zclock_mono ());
+
+    //  A message Redis released goes to the member with Redis' seq; its ack
+    //  makes the node's ack
+    zstr_sendx (bridge, "DELIVER", "lobby", "42", "3", "data", NULL);
+    zmq_pollitem_t item;
+    assert (zg_rooms_link_poll_item (link, &item));
+    assert (zmq_poll (&item, 1, 1000) == 1);
+    zg_rooms_link_handle (link, rooms, zsock_resolve (router), zclock_mono ());
+    char *command, *client, *name, *seq, *token, *payload;
+    assert (zstr_recvx (member, &command, &client, &name, &seq, &token, &payload, NULL) == 6);
+    assert (streq (command, "DELIVER") && streq (seq, "42") && streq (payload, "data"));
+    const char *reason;
+    assert (zg_room_ack (room, zg_room_member (room, alice), token, strlen (token), &reason) == 0);
+    zg_roomset_settle (rooms, room, zclock_mono ());
+    s_test_expect (bridge, "ACK|lobby|42");
+    zstr_free (&command);
+    zstr_free (&client);
+    zstr_free (&name);
+    zstr_free (&seq);
+    zstr_free (&token);
+    zstr_free (&payload);
+
+    //  Out of band to the room's members; an answer goes to its client
+    zstr_sendx (bridge, "OOB", "lobby", "now", NULL);
+    zstr_sendx (bridge, "ANSWER", "peer", "OK", "7", "1", NULL);
+    assert (zmq_poll (&item, 1, 1000) == 1);
+    zg_rooms_link_handle (link, rooms, zsock_resolve (router), zclock_mono ());
+    char *oob, *text;
+    assert (zstr_recvx (member, &oob, &client, &name, &text, NULL) == 4);
+    assert (streq (oob, "OOB") && streq (text, "now"));
+    zstr_free (&oob);
+    zstr_free (&client);
+    zstr_free (&name);
+    zstr_free (&text);
+    char *ok, *req, *number;
+    assert (zstr_recvx (member, &ok, &req, &number, NULL) == 3);
+    assert (streq (ok, "OK") && streq (req, "7") && streq (number, "1"));
+    zstr_free (&ok);
+    zstr_free (&req);
+    zstr_free (&number);
+
+    //  A message for a room without members here is done at once
+    zstr_sendx (bridge, "DELIVER", "empty", "43", "0", "data", NULL);
+    assert (zmq_poll (&item, 1, 1000) == 1);
+    zg_rooms_link_handle (link, rooms, zsock_resolve (router), zclock_mono ());
+    s_test_expect (bridge, "ACK|empty|43");
+
+    //  The last member leaves: the bridge hears of none
+    zg_rmember_t *membership = zg_room_member (room, alice);
+    zg_roomset_leave (rooms, &membership);
+    zg_roomset_settle (rooms, room, zclock_mono ());
+    s_test_expect (bridge, "MEMBERS|lobby|0|0");
+    json_object *stats = json_object_new_object ();
+    zg_rooms_link_stats (link, stats);
+    assert (json_object_get_int64 (json_object_object_get (stats, "cluster-received")) == 2);
+    assert (json_object_get_int64 (json_object_object_get (stats, "cluster-acks")) == 1);
+    json_object_put (stats);
+
+    zg_rooms_link_destroy (&link);
+    zg_roomset_destroy (&rooms);
+    zg_rclients_destroy (&clients);
+    zsock_destroy (&bridge);
+    zsock_destroy (&member);
+    zsock_destroy (&router);
+    //  @end
+    printf ("OK\n");
 }

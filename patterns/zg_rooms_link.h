@@ -67,9 +67,14 @@ bool
 void
     zg_rooms_link_handle (zg_rooms_link_t *self, zg_roomset_t *rooms, void *handle, int64_t now);
 
-//  Add the link's counters to a STATS object, as "cluster"
+//  Add the link's counters to a STATS object: cluster-forwarded,
+//  cluster-received, cluster-acks (only when the link is on)
 void
     zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root);
+
+//  Self test of this class
+void
+    zg_rooms_link_test (bool verbose);
 
 #ifdef __cplusplus
 }
