@@ -612,6 +612,21 @@ s_handle_message (zg_rooms_cluster_t *self, redisReply *reply)
 }
 
 //  --------------------------------------------------------------------------
+//  Tell a shard again every room of it this node has members in: after a
+//  lost connection, what the node owed acks for is over (a message it
+//  missed meanwhile would hold its room for good)
+
+static void
+s_announce (zg_rooms_cluster_t *self, size_t shard)
+{
+    for (char *state = (char *) zhashx_first (self->reported); state; state = (char *) zhashx_next (self->reported)) {
+        const char *room = (const char *) zhashx_cursor (self->reported);
+        if (s_shard_of (self, room) == shard)
+            s_report (self, room, state, true);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  A shard's plain connection is new or lost: what was due is lost with
 //  it (answered 503); a new one loads the script and tells Redis again
 //  which rooms this node has members in
@@ -633,11 +648,7 @@ s_check_plain (zg_rooms_cluster_t *self, size_t shard_index)
     const char *load [] = { "SCRIPT", "LOAD", zg_rooms_script };
     zg_redis_command (shard->plain, 3, load, NULL);
     zlistx_add_end (shard->pending, zmalloc (sizeof (s_pending_t)));
-    for (char *state = (char *) zhashx_first (self->reported); state; state = (char *) zhashx_next (self->reported)) {
-        const char *room = (const char *) zhashx_cursor (self->reported);
-        if (s_shard_of (self, room) == shard_index)
-            s_report (self, room, state, true);
-    }
+    s_announce (self, shard_index);
 }
 
 //  --------------------------------------------------------------------------
@@ -709,6 +720,9 @@ zg_rooms_cluster_handle (zg_rooms_cluster_t *self, zmq_pollitem_t *items, int64_
             shard->subscriber_connects = zg_redis_connects (shard->subscriber);
             const char *subscribe [] = { "SUBSCRIBE", self->channel };
             zg_redis_command (shard->subscriber, 2, subscribe, NULL);
+            //  Messages released while it was down never came
+            if (zg_redis_up (shard->plain))
+                s_announce (self, index);
         }
         while ((reply = zg_redis_reply (shard->subscriber))) {
             s_handle_message (self, reply);
