@@ -21,6 +21,7 @@
 #include "zg_classes.h"
 #include "zg_redis.h"
 #include "zg_redis_server.h"
+#include "zg_rtest.h"
 #include "zg_rooms_cluster.h"
 #include "zg_wire.h"
 #include "zg_rooms_cdescribe.h"
@@ -797,15 +798,7 @@ s_test_run (s_test_node_t **nodes, size_t count, s_test_node_t *watched, int64_t
     while (zclock_mono () < end) {
         if (watched && zsock_events (watched->rooms) & ZMQ_POLLIN) {
             zmsg_t *msg = zmsg_recv (watched->rooms);
-            char *text = zmsg_popstr (msg);
-            for (char *frame = zmsg_popstr (msg); frame; frame = zmsg_popstr (msg)) {
-                char *joined = zsys_sprintf ("%s|%s", text, frame);
-                zstr_free (&text);
-                zstr_free (&frame);
-                text = joined;
-            }
-            zmsg_destroy (&msg);
-            return text;
+            return zg_rtest_text (&msg);
         }
         for (size_t index = 0; index < count; index++) {
             int64_t now = zclock_mono (), next = now + 10;

@@ -10,6 +10,7 @@
 #include "zg_classes.h"
 #include "zg_rooms_link.h"
 #include "zg_rclients.h"
+#include "zg_rtest.h"
 
 struct _zg_rooms_link_t {
     zsock_t *socket;                //  PAIR to the bridge
@@ -252,28 +253,13 @@ zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
-//  The next message the bridge's side got, as text frames joined by '|'
-static char *
-s_test_next (zsock_t *bridge)
-{
-    zmsg_t *msg = zmsg_recv (bridge);
-    assert (msg);
-    char *text = zmsg_popstr (msg);
-    for (char *frame = zmsg_popstr (msg); frame; frame = zmsg_popstr (msg)) {
-        char *joined = zsys_sprintf ("%s|%s", text, frame);
-        zstr_free (&text);
-        zstr_free (&frame);
-        text = joined;
-    }
-    zmsg_destroy (&msg);
-    return text;
-}
-
 //  Expect the bridge's side to get exactly this message
 static void
 s_test_expect (zsock_t *bridge, const char *expected)
 {
-    char *text = s_test_next (bridge);
+    zmsg_t *msg = zmsg_recv (bridge);
+    assert (msg);
+    char *text = zg_rtest_text (&msg);
     if (!streq (text, expected))
         fprintf (stderr, "\ngot %s, expected %s\n", text, expected);
     assert (streq (text, expected));
