@@ -286,8 +286,9 @@ class NodeDeathTest(ClusterRoomsCase):
             self.assertIsNotNone(deliver, "the room waited for a dead node")
             self.assertEqual(deliver[5], b"two")
             member.ack(deliver)
-        # within the node timeout and a sweep period (half of it), with the poll's slack
-        self.assertLess(time.monotonic() - started, NODE_TIMEOUT_MS * 3 / 1000)
+        # within the node timeout, a sweep period (half of it) and a presence period (a third), with slack for
+        # a loaded machine
+        self.assertLess(time.monotonic() - started, NODE_TIMEOUT_MS * 4 / 1000)
         # the room goes on with the survivors alone
         self.send(producer, b"fate", b"three")
         for member in members[:2]:
