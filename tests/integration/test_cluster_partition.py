@@ -125,6 +125,8 @@ class PartitionTest(unittest.TestCase):
         member_in = Member(self.context, inside, b"cut")
         member_out = Member(self.context, outside, b"cut")
         producer = self.context.socket(zmq.DEALER)
+        for sock in (member_in.socket, member_out.socket, producer):
+            self.addCleanup(sock.close)
         producer.rcvtimeo = 5000
         producer.connect(outside.endpoint("rooms-clients"))
         self.settle(producer, [member_in, member_out])

@@ -90,8 +90,21 @@ class ClusterRoomsCase(unittest.TestCase):
                 node.stop()
         cls.redis.stop()
 
+    def setUp(self):
+        self.sockets = []
+
+    def tearDown(self):
+        for sock in self.sockets:
+            sock.close()
+
+    def member(self, node, room, mode=b"sync"):
+        member = Member(self.context, node, room, mode)
+        self.sockets.append(member.socket)
+        return member
+
     def producer(self, node):
         sock = self.context.socket(zmq.DEALER)
+        self.sockets.append(sock)
         sock.rcvtimeo = TIMEOUT_MS
         sock.connect(node.endpoint("rooms-clients"))
         return sock
@@ -128,8 +141,8 @@ class ClusterRoomsCase(unittest.TestCase):
 class LockstepAcrossNodesTest(ClusterRoomsCase):
     def test_members_on_three_nodes_in_lockstep(self):
         a, b, c = self.nodes
-        members = [Member(self.context, node, b"lobby") for node in (a, b, c)]
-        observer = Member(self.context, c, b"lobby", b"async")
+        members = [self.member(node, b"lobby") for node in (a, b, c)]
+        observer = self.member(c, b"lobby", b"async")
         producer = self.producer(b)
         self.settle_members(producer, b"lobby", members + [observer])
         seqs = [self.send(producer, b"lobby", b"m%d" % n) for n in range(3)]
@@ -152,7 +165,7 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
 
     def test_priority_and_out_of_band(self):
         a, b, c = self.nodes
-        members = [Member(self.context, node, b"prio") for node in (a, b, c)]
+        members = [self.member(node, b"prio") for node in (a, b, c)]
         producers = [self.producer(node) for node in (a, b, c)]
         self.settle_members(producers[0], b"prio", members)
         self.send(producers[0], b"prio", b"first")
@@ -179,7 +192,7 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
 
     def test_max_backlog_counts_every_nodes_sends(self):
         a, b = self.nodes[:2]
-        holder = Member(self.context, a, b"full")
+        holder = self.member(a, b"full")
         producers = [self.producer(a), self.producer(b)]
         self.settle_members(producers[0], b"full", [holder])
         self.send(producers[0], b"full", b"in flight")
@@ -191,7 +204,7 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
 
     def test_peek_state_and_metrics_from_any_node(self):
         a, b, c = self.nodes
-        members = [Member(self.context, node, b"look") for node in (a, b)]
+        members = [self.member(node, b"look") for node in (a, b)]
         producers = [self.producer(node) for node in (a, b, c)]
         self.settle_members(producers[0], b"look", members)
         seq = self.send(producers[0], b"look", b"held")
@@ -233,7 +246,7 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
             web = await Ws.open(int(b.endpoint("gateway-http-port")))
             answer = await web.request({"op": "join", "room": "mixed", "req": 1})
             self.assertEqual(answer["op"], "ok")
-            natives = [Member(self.context, node, b"mixed") for node in (a, c)]
+            natives = [self.member(node, b"mixed") for node in (a, c)]
             producer = self.producer(a)
             # probe until the web session and the natives all hear out-of-band messages
             for _ in range(200):
@@ -268,7 +281,7 @@ class LockstepAcrossNodesTest(ClusterRoomsCase):
 class NodeDeathTest(ClusterRoomsCase):
     def test_kill_9_of_a_node_evicts_its_members_and_the_room_moves_on(self):
         a, b, c = self.nodes
-        members = [Member(self.context, node, b"fate") for node in (a, b, c)]
+        members = [self.member(node, b"fate") for node in (a, b, c)]
         producer = self.producer(a)
         self.settle_members(producer, b"fate", members)
         self.send(producer, b"fate", b"one")
