@@ -30,8 +30,9 @@
 //  The Lua of zg_rooms_script.lua, compiled in by CMake
 extern const char zg_rooms_script [];
 
-//  What a reply answers: nothing, a number (SEND, OOB), or a map
-typedef enum { S_NONE, S_NUMBER, S_PEEK, S_STATE, S_METRICS } s_kind_t;
+//  What a reply answers: nothing, a number (SEND, OOB), a map, or (S_ALIVE)
+//  whether this node must announce its rooms again
+typedef enum { S_NONE, S_NUMBER, S_PEEK, S_STATE, S_METRICS, S_ALIVE } s_kind_t;
 
 //  A command whose reply is due, in the order sent
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
     char *room;                     //  PEEK, STATE: the room
     uint64_t offset;                //  PEEK: the first message's place
     size_t max_bytes;               //  PEEK: message data in one answer
+    size_t shard;                   //  S_ALIVE: the shard it ran on
     zg_rooms_cmetrics_t *metrics;   //  METRICS: shared by one entry per shard
 } s_pending_t;
 
@@ -291,6 +293,21 @@ s_report (zg_rooms_cluster_t *self, const char *room, const char *state, bool ag
 }
 
 //  --------------------------------------------------------------------------
+//  Tell a shard again every room of it this node has members in: after a
+//  lost connection, what the node owed acks for is over (a message it
+//  missed meanwhile would hold its room for good)
+
+static void
+s_announce (zg_rooms_cluster_t *self, size_t shard)
+{
+    for (char *state = (char *) zhashx_first (self->reported); state; state = (char *) zhashx_next (self->reported)) {
+        const char *room = (const char *) zhashx_cursor (self->reported);
+        if (s_shard_of (self, room) == shard)
+            s_report (self, room, state, true);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  A request Redis answers for a client: queue it, or answer 503 now
 
 static void
@@ -517,6 +534,11 @@ s_handle_reply (zg_rooms_cluster_t *self, s_pending_t *pending, redisReply *repl
         zsys_warning ("zg_rooms_cluster: Redis answered %s", reply->str);
     if (pending->kind == S_NONE)
         return;
+    if (pending->kind == S_ALIVE) {
+        if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+            s_announce (self, pending->shard);
+        return;
+    }
     if (pending->kind == S_METRICS) {
         bool error = !reply || reply->type != REDIS_REPLY_ARRAY;
         if (zg_rooms_cmetrics_add (pending->metrics, error? NULL: reply)) {
@@ -613,21 +635,6 @@ s_handle_message (zg_rooms_cluster_t *self, redisReply *reply)
 }
 
 //  --------------------------------------------------------------------------
-//  Tell a shard again every room of it this node has members in: after a
-//  lost connection, what the node owed acks for is over (a message it
-//  missed meanwhile would hold its room for good)
-
-static void
-s_announce (zg_rooms_cluster_t *self, size_t shard)
-{
-    for (char *state = (char *) zhashx_first (self->reported); state; state = (char *) zhashx_next (self->reported)) {
-        const char *room = (const char *) zhashx_cursor (self->reported);
-        if (s_shard_of (self, room) == shard)
-            s_report (self, room, state, true);
-    }
-}
-
-//  --------------------------------------------------------------------------
 //  A shard's plain connection is new or lost: what was due is lost with
 //  it (answered 503); a new one loads the script and tells Redis again
 //  which rooms this node has members in
@@ -681,8 +688,13 @@ static void
 s_timers (zg_rooms_cluster_t *self, int64_t now)
 {
     if (now >= self->next_alive) {
-        for (size_t shard = 0; shard < self->shard_count; shard++)
-            s_eval (self, shard, NULL, "alive", NULL, NULL, 0, NULL);
+        for (size_t shard = 0; shard < self->shard_count; shard++) {
+            s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+            assert (pending);
+            *pending = (s_pending_t) { .kind = S_ALIVE, .shard = shard };
+            if (s_eval (self, shard, NULL, "alive", NULL, NULL, 0, &pending) == -1)
+                s_pending_destroy (&pending);
+        }
         self->next_alive = now + self->node_timeout / 3;
     }
     if (now >= self->next_sweep) {
@@ -889,10 +901,15 @@ zg_rooms_cluster_test (bool verbose)
     if (verbose)
         printf ("(B swept) ");
 
+    //  B wakes up: Redis no longer knows it, so it announces its rooms
+    //  again and holds the next message with A
+    s_test_run (both, 2, NULL, 400);
+    zstr_sendx (node_a.rooms, "ACK", "lobby", "3", NULL);
+    s_test_expect (both, 2, &node_a, "DELIVER|lobby|4|0|four");
+    s_test_expect (both, 2, &node_b, "DELIVER|lobby|4|0|four");
+
     //  A lost connection answers what was due with 503, and the rooms a
     //  node has members in are told to Redis again on the new one
-    zstr_sendx (node_a.rooms, "ACK", "lobby", "3", NULL);
-    s_test_expect (only_a, 1, &node_a, "DELIVER|lobby|4|0|four");
     zg_rooms_cluster_destroy (&node_b.bridge);
     zsock_destroy (&node_b.rooms);
     zg_redis_server_pause (server, true);

@@ -188,9 +188,10 @@ elseif op == 'metrics' then
     end
     return out
 elseif op == 'alive' then
-    -- ARGV[3] is the node: it is alive now
-    redis.call ('ZADD', ALIVE, now_ms (), room)
-    return 0
+    -- ARGV[3] is the node: it is alive now. Answers 1 if it was not known:
+    -- new, or swept while it could not say so (a pause longer than
+    -- node-timeout), so it must announce its rooms again
+    return redis.call ('ZADD', ALIVE, now_ms (), room)
 elseif op == 'sweep' then
     -- ARGV: 3 the sweeping node, 5 node-timeout ms. One sweep per shard per
     -- half timeout, whichever node gets the lock; a node silent for the
