@@ -19,6 +19,7 @@ struct _zg_rooms_link_t {
     uint64_t forwarded;             //  Requests passed on to Redis
     uint64_t received;              //  Room messages from other nodes (and this one) via Redis
     uint64_t acks;                  //  Messages over on this node, told to Redis
+    uint64_t dropped;               //  Answers libzmq refused (the client's queue full or gone)
 };
 
 //  --------------------------------------------------------------------------
@@ -203,6 +204,21 @@ s_deliver (zg_rooms_link_t *self, zg_roomset_t *rooms, zmsg_t *msg, int64_t now)
 }
 
 //  --------------------------------------------------------------------------
+//  [routing][answer...] out on the ROUTER without waiting, as the actor
+//  answers (libzmq takes a message whole once it took its first frame)
+
+static void
+s_answer (zg_rooms_link_t *self, zmsg_t *msg, void *handle)
+{
+    size_t left = zmsg_size (msg);
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        if (zmq_send (handle, zframe_data (frame), zframe_size (frame), (--left? ZMQ_SNDMORE: 0) | ZMQ_DONTWAIT) == -1) {
+            self->dropped++;
+            break;
+        }
+}
+
+//  --------------------------------------------------------------------------
 
 void
 zg_rooms_link_handle (zg_rooms_link_t *self, zg_roomset_t *rooms, void *handle, int64_t now)
@@ -212,8 +228,7 @@ zg_rooms_link_handle (zg_rooms_link_t *self, zg_roomset_t *rooms, void *handle, 
     while ((msg = zmsg_recv_nowait (self->socket))) {
         char *command = zmsg_popstr (msg);
         if (command && streq (command, "ANSWER"))
-            //  [routing][answer...] as the ROUTER sends it
-            zmsg_send (&msg, handle);
+            s_answer (self, msg, handle);
         else
         if (command && streq (command, "DELIVER"))
             s_deliver (self, rooms, msg, now);
@@ -248,6 +263,7 @@ zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root)
     json_object_object_add (root, "cluster-forwarded", json_object_new_uint64 (self->forwarded));
     json_object_object_add (root, "cluster-received", json_object_new_uint64 (self->received));
     json_object_object_add (root, "cluster-acks", json_object_new_uint64 (self->acks));
+    json_object_object_add (root, "cluster-dropped", json_object_new_uint64 (self->dropped));
 }
 
 //  --------------------------------------------------------------------------

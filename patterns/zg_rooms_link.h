@@ -68,7 +68,7 @@ void
     zg_rooms_link_handle (zg_rooms_link_t *self, zg_roomset_t *rooms, void *handle, int64_t now);
 
 //  Add the link's counters to a STATS object: cluster-forwarded,
-//  cluster-received, cluster-acks (only when the link is on)
+//  cluster-received, cluster-acks, cluster-dropped (only when the link is on)
 void
     zg_rooms_link_stats (zg_rooms_link_t *self, json_object *root);
 

@@ -18,8 +18,8 @@ from zgate_harness import Zgate, free_port, wait_for  # noqa: E402
 from test_cluster import RedisServer  # noqa: E402
 from test_cluster_rooms import Member  # noqa: E402
 
-TIMEOUT_MS = 1000           # cluster/timeout: silence of a Redis that owes an answer
-NODE_TIMEOUT_MS = 1500      # cluster/node-timeout
+TIMEOUT_MS = 2000           # cluster/timeout: silence of a Redis that owes an answer
+NODE_TIMEOUT_MS = 3000      # cluster/node-timeout (a loaded machine must not take a live node for dead)
 PEER_STATS_MS = 200         # gateway/peer-stats-interval: how soon /ready sees the cluster's health
 TAG = "zgp%d" % (os.getpid() % 100000)
 SUBNET = "10.213.%d" % (os.getpid() % 250)

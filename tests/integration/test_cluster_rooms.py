@@ -19,7 +19,7 @@ from gateway_client import Ws, http, run  # noqa: E402
 from test_cluster import RedisServer  # noqa: E402
 
 TIMEOUT_MS = 5000
-NODE_TIMEOUT_MS = 1000
+NODE_TIMEOUT_MS = 3000      # cluster/node-timeout: a loaded machine (ASan, CI) must not take a live node for dead
 MAX_BACKLOG = 20
 
 
@@ -69,7 +69,7 @@ class ClusterRoomsCase(unittest.TestCase):
         cls.nodes = []
         try:
             for _ in range(3):
-                cls.nodes.append(Zgate(cluster_redis=cls.redis.address, cluster_timeout=1000,
+                cls.nodes.append(Zgate(cluster_redis=cls.redis.address, cluster_timeout=3000,
                                        cluster_reconnect_max=200, cluster_node_timeout=NODE_TIMEOUT_MS,
                                        rooms_max_backlog=MAX_BACKLOG).start())
             for node in cls.nodes:
