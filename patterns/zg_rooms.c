@@ -483,10 +483,8 @@ s_self_send_message (self_t *self)
         return;
     }
     const char *name = s_self_room_name (self, 3);
-    if (name && zg_rooms_link_on (self->link)) {
-        zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0);
+    if (name && zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0))
         return;
-    }
     char reason [ZG_WIRE_REASON_SIZE];
     int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
                                        self->settings.max_backlog, self->settings.max_backlog_bytes, reason): 0;
@@ -511,15 +509,12 @@ static void
 s_self_oob (self_t *self)
 {
     const char *name = s_self_room_name (self, 3);
-    if (name && zg_rooms_link_on (self->link))
-        zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0);
-    else
-    if (name) {
-        zg_room_t *room = zg_roomset_lookup (self->rooms, name);
-        size_t count = room? zg_roomset_oob (self->rooms, room, &self->request.frames [4]): 0;
-        self->oob++;
-        s_self_ok_number (self, count);
-    }
+    if (!name || zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0))
+        return;
+    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
+    size_t count = room? zg_roomset_oob (self->rooms, room, &self->request.frames [4]): 0;
+    self->oob++;
+    s_self_ok_number (self, count);
 }
 
 //  --------------------------------------------------------------------------
@@ -541,10 +536,8 @@ s_self_describe (self_t *self)
     if (!name)
         return;
     int64_t bounds [] = { offset, limit, self->settings.max_message_size };
-    if (zg_rooms_link_on (self->link)) {
-        zg_rooms_link_forward (self->link, &self->request, 4, bounds, peek? 3: 0);
+    if (zg_rooms_link_forward (self->link, &self->request, 4, bounds, peek? 3: 0))
         return;
-    }
     zg_roomset_pack_room (self->rooms, name, s_self_packer (self), peek, (size_t) offset, (size_t) limit,
                           (size_t) self->settings.max_message_size);
     s_self_ok_buffer (self);
@@ -561,10 +554,8 @@ s_self_metrics (self_t *self)
     if (top > self->settings.max_top_rooms)
         top = self->settings.max_top_rooms;
     int64_t numbers [] = { top, (int64_t) zg_rclients_size (self->clients) };
-    if (zg_rooms_link_on (self->link)) {
-        zg_rooms_link_forward (self->link, &self->request, 3, numbers, 2);
+    if (zg_rooms_link_forward (self->link, &self->request, 3, numbers, 2))
         return;
-    }
     zg_roomset_pack_metrics (self->rooms, s_self_packer (self), (size_t) top, zg_rclients_size (self->clients));
     s_self_ok_buffer (self);
 }

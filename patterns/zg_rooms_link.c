@@ -137,11 +137,13 @@ zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold, i
 //  --------------------------------------------------------------------------
 //  [COMMAND][routing][req][fields...][numbers...]: the command first
 
-void
+bool
 zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request, size_t frames,
                        const int64_t *numbers, size_t count)
 {
     assert (self);
+    if (!self->on)
+        return false;
     size_t kept = zg_wire_kept (request);
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, request->data [1], request->size [1]);
@@ -152,6 +154,7 @@ zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request, size_t
         zmsg_addstrf (msg, "%" PRId64, numbers [index]);
     zmsg_send (&msg, self->socket);
     self->forwarded++;
+    return true;
 }
 
 //  --------------------------------------------------------------------------
@@ -305,6 +308,14 @@ zg_rooms_link_test (bool verbose)
     zsock_set_rcvtimeo (bridge, 1000);
     assert (zsock_bind (bridge, "inproc://zg-rooms-link-test") == 0);
     zg_rooms_link_t *link = zg_rooms_link_new ();
+    //  A request as the actor received it: not passed on while the link is off
+    zstr_sendx (member, "SEND", "r", "lobby", "0", "x", NULL);
+    zg_wire_request_t request;
+    zsock_set_rcvtimeo (router, 1000);
+    zmq_pollitem_t readable = { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
+    assert (zmq_poll (&readable, 1, 1000) == 1);
+    assert (zg_wire_recv (&request, zsock_resolve (router)) == 0);
+    assert (!zg_rooms_link_forward (link, &request, 7, NULL, 0));
     char error [256];
     assert (zg_rooms_link_connect (link, "tcp://127.0.0.1:5555", rooms, error, sizeof error) == -1);
     if (verbose)
@@ -314,6 +325,14 @@ zg_rooms_link_test (bool verbose)
     assert (zg_rooms_link_connect (link, "inproc://zg-rooms-link-test", rooms, error, sizeof error) == -1);
     zg_rooms_link_settings (link, 5, true, 300);
     s_test_expect (bridge, "SETTINGS|5|1|300");
+    //  Passed on: the command first, then the routing id and the rest, and
+    //  the numbers the actor added
+    int64_t numbers [] = { 2, 3 };
+    assert (zg_rooms_link_forward (link, &request, 7, NULL, 0));
+    s_test_expect (bridge, "SEND|peer|r|lobby|0|x");
+    assert (zg_rooms_link_forward (link, &request, 4, numbers, 2));
+    s_test_expect (bridge, "SEND|peer|r|lobby|2|3");
+    zg_wire_close (&request);
 
     //  The first member tells the bridge; a settle that changes nothing does not
     zg_room_t *room = zg_roomset_add (rooms, "lobby");

@@ -51,10 +51,12 @@ bool
 void
     zg_rooms_link_settings (zg_rooms_link_t *self, int64_t max_backlog, bool hold, int64_t ack_timeout);
 
-//  Pass a request on to Redis: its first frames as received (routing id,
-//  command, req, fields), then numbers the actor checked or added (PEEK's
-//  offset, limit and byte bound, METRICS' top and clients), as decimals
-void
+//  In cluster mode, pass a request on to Redis: its first frames as
+//  received (routing id, command, req, fields), then numbers the actor
+//  checked or added (PEEK's offset, limit and byte bound, METRICS' top and
+//  clients), as decimals. Returns whether it did (false while off: the
+//  actor answers itself)
+bool
     zg_rooms_link_forward (zg_rooms_link_t *self, zg_wire_request_t *request, size_t frames,
                            const int64_t *numbers, size_t count);
 
