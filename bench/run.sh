@@ -424,8 +424,9 @@ cluster_stop() {
         CL_REDIS_PID=
     fi
 }
-# cluster_start N: sets CL_PUB (node 1's publishers' endpoint) and CL_SUBS (the other nodes' subscribers'
-# endpoints, comma-separated), once every node answers /ready with 204
+# cluster_start N: sets CL_PUB (node 1's publishers' endpoint), CL_SUBS (the other nodes' subscribers'
+# endpoints, comma-separated), CL_ROOMS (node 1's rooms clients' endpoint) and CL_ROOMS_OTHERS (the other
+# nodes'), once every node answers /ready with 204
 cluster_start() {
     local port node ready
     port=$("$GEN" port)
@@ -438,6 +439,8 @@ cluster_start() {
     done
     CL_PUB=
     CL_SUBS=
+    CL_ROOMS=
+    CL_ROOMS_OTHERS=
     for node in $(seq "$1"); do
         zgate_start --cluster-redis "127.0.0.1:$port" --topics-sndhwm 1000000 --topics-rcvhwm 1000000 \
             || { cluster_stop; return 1; }
@@ -445,6 +448,8 @@ cluster_start() {
         CL_PIDS+=("$ZG_PID")
         [ "$node" = 1 ] && CL_PUB=${ZG_FLAG[topics-publishers]} \
             || CL_SUBS=${CL_SUBS:+$CL_SUBS,}${ZG_FLAG[topics-subscribers]}
+        [ "$node" = 1 ] && CL_ROOMS=${ZG_FLAG[rooms-clients]} \
+            || CL_ROOMS_OTHERS=${CL_ROOMS_OTHERS:+$CL_ROOMS_OTHERS,}${ZG_FLAG[rooms-clients]}
         for _ in $(seq 100); do
             ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ready")
             [ "$ready" = 204 ] && break
@@ -485,6 +490,35 @@ elif has_component cluster; then
         "no redis-server on PATH"
 else
     row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster
+fi
+
+# room rounds with 3 members, one on each of 3 nodes (the producer on node 1), beside the same 3 members on one
+# node: every round is a SEND script, one PUBLISH per node and an ack script per node (docs/INTERNALS.md, 5)
+if has_component cluster && command -v redis-server > /dev/null; then
+    count=$(scaled 3000 100)
+    banner "room rounds across 3 nodes, 3 members, beside one node, $count rounds"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "rooms.single.3=rate rooms.single.3.p50=p50_us rooms.single.3.p99=p99_us" "" -- \
+            "$GEN" rooms --endpoint @rooms-clients@ --clients 3 --count "$count" --server-pid @pid@
+        if cluster_start 3; then
+            measure_raw "rooms.cluster.3=rate rooms.cluster.3.p50=p50_us rooms.cluster.3.p99=p99_us" -- \
+                "$GEN" rooms --endpoint "$CL_ROOMS" --endpoint2 "$CL_ROOMS_OTHERS" --clients 3 --count "$count"
+            cluster_stop
+        fi
+    done
+    row "rooms, one node" "3 members, 64 B" "rounds/s" rooms.single.3
+    row "room rounds across 3 nodes" "3 members, one per node, 64 B" "rounds/s" rooms.cluster.3 rooms.single.3
+    row "rooms, one node" "3 members, 64 B" "round time p50 us" rooms.single.3.p50
+    row "room rounds across 3 nodes" "3 members, one per node, 64 B" "round time p50 us" rooms.cluster.3.p50 \
+        rooms.single.3.p50
+    row "rooms, one node" "3 members, 64 B" "round time p99 us" rooms.single.3.p99
+    row "room rounds across 3 nodes" "3 members, one per node, 64 B" "round time p99 us" rooms.cluster.3.p99 \
+        rooms.single.3.p99
+elif has_component cluster; then
+    row_unavailable "room rounds across 3 nodes" "3 members, one per node" "rounds/s, p50/p99" cluster \
+        "no redis-server on PATH"
+else
+    row_unavailable "room rounds across 3 nodes" "3 members, one per node" "rounds/s, p50/p99" cluster
 fi
 
 # queues: producer pipelined (window 1000) with reply, W workers at prefetch P; then paced at 10% of the peak
