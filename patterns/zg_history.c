@@ -572,6 +572,17 @@ zg_history_matches (zg_history_t *self, const char *topic)
     return s_self_rule (self, topic) != NULL;
 }
 
+bool
+zg_history_bounds (zg_history_t *self, const char *topic, uint64_t *messages, int64_t *age, uint64_t *bytes)
+{
+    assert (self && topic && messages && age && bytes);
+    const s_rule_t *rule = s_self_rule (self, topic);
+    *messages = rule? rule->max_messages: 0;
+    *age = rule? rule->max_age: 0;
+    *bytes = rule? rule->max_bytes: 0;
+    return rule != NULL;
+}
+
 //  The entry of a topic for a record: the last one's, or looked up and
 //  remembered (NULL if no rule names it)
 static s_topic_t *
@@ -826,6 +837,11 @@ zg_history_test (bool verbose)
     assert (zg_history_enabled (history));
     assert (zg_history_matches (history, "sensors.x") && zg_history_matches (history, "chat.lobby"));
     assert (!zg_history_matches (history, "chat.lobby2") && !zg_history_matches (history, "sensor"));
+    uint64_t max_messages = 0, max_bytes = 0;
+    int64_t max_age = 0;
+    assert (zg_history_bounds (history, "sensors.x", &max_messages, &max_age, &max_bytes));
+    assert (max_messages == 3 && max_age == 60000 && max_bytes == 0);
+    assert (!zg_history_bounds (history, "sensor", &max_messages, &max_age, &max_bytes) && max_messages == 0);
     assert (s_test_record (history, "other", "x", &epoch) == 0);
     for (int index = 1; index <= 5; index++) {
         char payload [8];

@@ -75,6 +75,29 @@ bool
 const char *
     zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size);
 
+//  In cluster mode, a local message of a remembered topic is numbered by
+//  Redis (zg_history_cluster), not here: returns its rule's count bound in
+//  decimal (valid until the next call) with *size its length, for the
+//  cluster link (zg_topics_link_number), or NULL (no rule names the topic,
+//  or not in cluster mode). In cluster mode record returns NULL always.
+const char *
+    zg_topics_history_clustered (zg_topics_history_t *self, const char *topic, size_t *size);
+
+//  Cluster mode: keep remembered topics in Redis, asking the history bridge
+//  at "<endpoint>.history" (the cluster link's endpoint). Returns 0, or -1
+//  with a reason.
+int
+    zg_topics_history_cluster (zg_topics_history_t *self, const char *endpoint, char *error, size_t size);
+
+//  The PAIR the bridge's answers come on, for the actor to poll (it exists,
+//  and receives nothing, outside cluster mode)
+zsock_t *
+    zg_topics_history_cluster_socket (zg_topics_history_t *self);
+
+//  Answer the clients whose reads the bridge answered
+void
+    zg_topics_history_handle_cluster (zg_topics_history_t *self);
+
 //  End a loop pass: with topics/data-dir, its records are committed
 void
     zg_topics_history_commit (zg_topics_history_t *self);

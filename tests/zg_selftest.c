@@ -99,6 +99,7 @@
 #include "zg_redis_ring.h"
 #include "zg_topics_link.h"
 #include "zg_topics_cluster.h"
+#include "zg_history_cluster.h"
 
 typedef struct {
     const char *name;
@@ -126,6 +127,7 @@ static const s_test_t s_tests [] = {
     { "zg_topics_link", zg_topics_link_test },
     { "zg_topics_cluster", zg_topics_cluster_test },
     { "zg_cluster", zg_cluster_test },
+    { "zg_history_cluster", zg_history_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
