@@ -359,20 +359,23 @@ s_self_forward_one (self_t *self, zsock_t *source)
             self->last_topic = counters;
             self->last_topic_size = size;
         }
-        counters->published++;
-        counters->delivered += counters->subscribers;
-        self->published++;
-        self->delivered += counters->subscribers;
+        //  A remembered topic's messages carry a third frame, [seq epoch]:
+        //  numbered here, or in cluster mode by Redis, to which a local one
+        //  goes first (bound), to come back from the link numbered and be
+        //  counted then
+        size_t seq_size = zmq_msg_size (&mark), bound_size = 0;
+        const char *seq = seq_size? (const char *) zmq_msg_data (&mark): NULL;
+        const char *bound = local? zg_topics_history_clustered (self->history, self->topic_key, &bound_size): NULL;
+        if (!bound) {
+            counters->published++;
+            counters->delivered += counters->subscribers;
+            self->published++;
+            self->delivered += counters->subscribers;
+        }
         //  The gateway announces its web subscribers on the presence topics
         //  (in-process: s_self_may_publish refuses them from the network)
         if (size > strlen (ZG_PRESENCE_TOPIC) && memcmp (self->topic_key, ZG_PRESENCE_TOPIC, strlen (ZG_PRESENCE_TOPIC)) == 0)
             zg_presence_apply (self->presence, zmq_msg_data (&payload), zmq_msg_size (&payload));
-        //  A remembered topic's messages carry a third frame, [seq epoch]:
-        //  numbered here, or in cluster mode by Redis, to which a local one
-        //  goes first, to come back from the link numbered
-        size_t seq_size = zmq_msg_size (&mark), bound_size = 0;
-        const char *seq = seq_size? (const char *) zmq_msg_data (&mark): NULL;
-        const char *bound = local? zg_topics_history_clustered (self->history, self->topic_key, &bound_size): NULL;
         if (!seq && zg_topics_history_enabled (self->history))
             seq = zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size);
         if (bound)
