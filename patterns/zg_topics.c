@@ -385,12 +385,17 @@ s_self_forward_one (self_t *self, zsock_t *source)
             zg_topics_link_publish (self->link, &topic, &payload);
         else
             zg_topics_link_received (self->link);
+        //  With topics/data-dir, every message of the pass waits for its
+        //  commit (and keeps its place among the others)
+        if (!bound && zg_topics_history_holds (self->history))
+            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size);
+        else
         if (!bound) {
             zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
             zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+            if (seq)
+                zmq_send (xpub, seq, seq_size, 0);
         }
-        if (seq)
-            zmq_send (xpub, seq, seq_size, 0);
     }
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
@@ -634,8 +639,9 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
                     break;
-        //  One commit per pass for what the pass recorded (topics/data-dir)
-        zg_topics_history_commit (self->history);
+        //  One commit per pass for what the pass recorded (topics/data-dir),
+        //  then its messages go out
+        zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
     }
     s_self_destroy (&self);
 }

@@ -25,6 +25,16 @@ typedef struct {
     int64_t max_bytes;              //  Bound of all remembered topics together
 } s_settings_t;
 
+//  Room for a sequence frame, "seq epoch"
+#define ZG_TOPICS_HISTORY_MARK_SIZE 48
+
+//  A message held until its pass is committed
+typedef struct {
+    zmq_msg_t topic, payload;
+    char mark [ZG_TOPICS_HISTORY_MARK_SIZE];    //  Its sequence frame
+    size_t mark_size;               //  0 for none
+} s_held_t;
+
 static const zg_int_setting_t s_int_settings [] = {
     { "history-max-bytes", offsetof (s_settings_t, max_bytes), 0, INT64_MAX },
     { NULL }
@@ -42,6 +52,9 @@ struct _zg_topics_history_t {
     zsock_t *cluster;               //  PAIR to zg_history_cluster, connected in cluster mode
     bool clustered;                 //  Cluster mode: remembered topics are in Redis
     char bound [ZG_WIRE_NUMBER_SIZE];   //  A topic's count bound, for the cluster
+    s_held_t *held;                 //  The pass's messages, with topics/data-dir
+    size_t held_count;              //  Messages in held
+    size_t held_size;               //  Room in held
 };
 
 //  --------------------------------------------------------------------------
@@ -73,6 +86,7 @@ zg_topics_history_destroy (zg_topics_history_t **self_p)
         zsock_destroy (&self->router);
         zsock_destroy (&self->cluster);
         zstr_free (&self->data_dir);
+        free (self->held);
         free (self);
         *self_p = NULL;
     }
@@ -189,11 +203,50 @@ zg_topics_history_cluster_socket (zg_topics_history_t *self)
     return self->cluster;
 }
 
-void
-zg_topics_history_commit (zg_topics_history_t *self)
+bool
+zg_topics_history_holds (zg_topics_history_t *self)
 {
     assert (self);
+    return self->data_dir != NULL;
+}
+
+void
+zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
+                        size_t mark_size)
+{
+    assert (self && topic && payload);
+    assert (mark_size < ZG_TOPICS_HISTORY_MARK_SIZE);
+    if (self->held_count == self->held_size) {
+        self->held_size = self->held_size? 2 * self->held_size: 256;
+        self->held = (s_held_t *) realloc (self->held, self->held_size * sizeof (s_held_t));
+        assert (self->held);
+    }
+    s_held_t *held = &self->held [self->held_count++];
+    zmq_msg_init (&held->topic);
+    zmq_msg_init (&held->payload);
+    zmq_msg_move (&held->topic, topic);
+    zmq_msg_move (&held->payload, payload);
+    held->mark_size = mark? mark_size: 0;
+    if (mark)
+        memcpy (held->mark, mark, mark_size);
+}
+
+void
+zg_topics_history_commit (zg_topics_history_t *self, void *xpub)
+{
+    assert (self && xpub);
     zg_history_commit (self->history);
+    //  Committed: what the pass held may go out
+    for (size_t index = 0; index < self->held_count; index++) {
+        s_held_t *held = &self->held [index];
+        zmq_msg_send (&held->topic, xpub, ZMQ_SNDMORE);
+        zmq_msg_send (&held->payload, xpub, held->mark_size? ZMQ_SNDMORE: 0);
+        if (held->mark_size)
+            zmq_send (xpub, held->mark, held->mark_size, 0);
+        zmq_msg_close (&held->topic);
+        zmq_msg_close (&held->payload);
+    }
+    self->held_count = 0;
 }
 
 //  --------------------------------------------------------------------------

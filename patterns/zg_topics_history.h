@@ -98,9 +98,22 @@ zsock_t *
 void
     zg_topics_history_handle_cluster (zg_topics_history_t *self);
 
-//  End a loop pass: with topics/data-dir, its records are committed
+//  Whether the actor holds its messages until the end of the pass (with
+//  topics/data-dir: a message goes out only once its pass is committed, so
+//  zgate's crash loses nothing that a subscriber got)
+bool
+    zg_topics_history_holds (zg_topics_history_t *self);
+
+//  Hold a message until the end of the pass: topic and payload are moved
+//  (empty after), the sequence frame (NULL for none) copied
 void
-    zg_topics_history_commit (zg_topics_history_t *self);
+    zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
+                            size_t mark_size);
+
+//  End a loop pass: with topics/data-dir, its records are committed, then
+//  the messages held go out on xpub, in order
+void
+    zg_topics_history_commit (zg_topics_history_t *self, void *xpub);
 
 //  Add the history counters to a STATS object: history_topics,
 //  history_messages, history_bytes, history_requests, history_refused
