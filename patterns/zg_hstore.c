@@ -215,6 +215,7 @@ zg_hstore_open (const char *dir, int64_t max_size, char *error, size_t size)
             s_self_fail (self, rc, "cannot open");
     }
     snprintf (error, size, "%s", self->error);
+    self->off = true;           //  Nothing to commit nor to mark clean
     zg_hstore_destroy (&self);
     return NULL;
 }
