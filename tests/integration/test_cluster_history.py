@@ -4,7 +4,6 @@ redis-server on a free port and three real zgate processes; every wait is bounde
 import asyncio
 import json
 import os
-import shutil
 import sys
 import time
 import unittest
@@ -13,39 +12,16 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gateway_client import Ws, http, run  # noqa: E402
-from test_cluster import RedisServer  # noqa: E402
+from test_cluster import ClusterTestCase  # noqa: E402
 from test_history import Publisher  # noqa: E402
-from zgate_harness import Zgate, wait_for  # noqa: E402
+
 
 TIMEOUT_MS = 5000
 HISTORY = "rate.* 100000; kept.* 5"
 
 
-@unittest.skipUnless(shutil.which("redis-server"), "no redis-server on PATH (Debian's redis-server package)")
-class ClusterHistoryTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = RedisServer().start()
-        cls.nodes = []
-        try:
-            for _ in range(3):
-                cls.nodes.append(Zgate(cluster_redis=cls.redis.address, cluster_timeout=1000,
-                                       cluster_reconnect_max=200, topics_history=HISTORY).start())
-        except Exception:
-            cls.tearDownClass()
-            raise
-        for node in cls.nodes:
-            wait_for(lambda: http(cls.port(node), "GET", "/ready")[0] == 204, timeout=15, what="/ready")
-        cls.context = zmq.Context()
-        cls.context.linger = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        if hasattr(cls, "context"):
-            cls.context.destroy(linger=0)
-        codes = [node.stop()[0] for node in cls.nodes]
-        cls.redis.stop()
-        assert codes == [0] * len(codes), codes
+class ClusterHistoryTest(ClusterTestCase):
+    options = {"topics_history": HISTORY}
 
     @staticmethod
     def port(node):
@@ -106,9 +82,9 @@ class ClusterHistoryTest(unittest.TestCase):
 
     def test_every_node_reads_the_same_history(self):
         one, two, three = self.nodes
-        publisher = Publisher(self.context, two.endpoint("topics-publishers"))
+        pub = self.publisher(two)
         for n in range(8):
-            publisher.send("kept.a", f"m{n + 1}")
+            pub.send_multipart([b"kept.a", b"m%d" % (n + 1)])
         epoch, top = self.wait_last(one, "kept.a", "m8")
         self.assertEqual(top, 8)
         for node in self.nodes:
@@ -124,41 +100,20 @@ class ClusterHistoryTest(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(json.loads(body), {"topic": "kept.a", "epoch": epoch, "seq": 8,
                                                 "messages": [{"seq": 8, "data": "m8"}]})
-        publisher.socket.close()
 
     def test_native_subscribers_on_every_node_get_the_same_numbers(self):
-        one, two, three = self.nodes
-        subs = []
-        for node in self.nodes:
-            sub = self.context.socket(zmq.SUB)
-            sub.rcvtimeo = TIMEOUT_MS
-            sub.connect(node.endpoint("topics-subscribers"))
-            sub.subscribe(b"kept.n")
-            subs.append(sub)
-        publisher = Publisher(self.context, three.endpoint("topics-publishers"))
-        # Probes until every node's subscriber hears through Redis (each node's subscription confirmed)
-        deadline = time.monotonic() + 10
-        waiting = list(subs)
-        while waiting:
-            self.assertLess(time.monotonic(), deadline, "a probe did not cross the cluster in 10 s")
-            publisher.send("kept.n", "probe")
-            waiting = [sub for sub in waiting if not sub.poll(50)]
-        for sub in subs:
-            while sub.poll(300):
-                sub.recv_multipart()
+        subs = [self.subscriber(node, b"kept.n") for node in self.nodes]
+        pub = self.publisher(self.nodes[2])
+        self.reach(pub, b"kept.n", subs)
         for n in range(20):
-            publisher.send("kept.n", str(n))
+            pub.send_multipart([b"kept.n", b"%d" % n])
         frames = [[sub.recv_multipart() for _ in range(20)] for sub in subs]
         self.assertEqual(frames[0], frames[1])
         self.assertEqual(frames[0], frames[2])
         seqs = [int(frame[2].split(b" ")[0]) for frame in frames[0]]
         self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 20)))
-        self.assertEqual([frame[1] for frame in frames[0]], [str(n).encode() for n in range(20)])
-        stats = one.stats("cluster")["history"]
-        self.assertEqual(stats["dropped"], 0)
-        for sub in subs:
-            sub.close()
-        publisher.socket.close()
+        self.assertEqual([frame[1] for frame in frames[0]], [b"%d" % n for n in range(20)])
+        self.assertEqual(self.cluster_stats(self.nodes[2])["history"]["dropped"], 0)
 
 
 if __name__ == "__main__":
