@@ -175,7 +175,10 @@ zg_topics_history_clustered (zg_topics_history_t *self, const char *topic, size_
     assert (self && topic && size);
     uint64_t messages = 0, bytes = 0;
     int64_t age = 0;
-    if (!self->clustered || !zg_history_bounds (self->history, topic, &messages, &age, &bytes))
+    //  zgate's own "$zgate." topics stay on their node, so are never sent
+    //  to be numbered (they would not come back)
+    if (!self->clustered || strncmp (topic, "$zgate.", 7) == 0
+    ||  !zg_history_bounds (self->history, topic, &messages, &age, &bytes))
         return NULL;
     *size = zg_wire_format_uint (messages, self->bound);
     return self->bound;

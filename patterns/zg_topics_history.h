@@ -79,7 +79,8 @@ const char *
 //  Redis (zg_history_cluster), not here: returns its rule's count bound in
 //  decimal (valid until the next call) with *size its length, for the
 //  cluster link (zg_topics_link_number), or NULL (no rule names the topic,
-//  or not in cluster mode). In cluster mode record returns NULL always.
+//  it is a "$zgate." topic, which stays on its node, or not in cluster
+//  mode). In cluster mode record returns NULL always.
 const char *
     zg_topics_history_clustered (zg_topics_history_t *self, const char *topic, size_t *size);
 
