@@ -342,12 +342,13 @@ s_self_check_connection (zg_history_cluster_t *self, size_t shard)
     self->shards [shard].replies = 0;
     s_read_t *read = (s_read_t *) zlistx_first (self->reads);
     while (read) {
-        s_read_t *next = (s_read_t *) zlistx_next (self->reads);
-        if (read->shard == shard && read->sent) {
+        void *handle = zlistx_cursor (self->reads);
+        bool lost = read->shard == shard && read->sent;
+        if (lost)
             s_self_fail (self, read, "the history's Redis shard was lost during the read");
-            zlistx_delete (self->reads, zlistx_cursor (self->reads) == NULL? NULL: zlistx_find (self->reads, read));
-        }
-        read = next;
+        read = (s_read_t *) zlistx_next (self->reads);
+        if (lost)
+            zlistx_delete (self->reads, handle);
     }
 }
 
