@@ -189,8 +189,8 @@ row() {
     # Measured in alternating pairs (pair_ratio): the median of the pairs' ratios, which a load that changes
     # between runs moves less than a ratio of medians
     if [ -s "$WORK/pair/$key" ]; then
-        ratio=$(sort -g "$WORK/pair/$key" | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2)? v[(NR + 1) / 2]
-                                                                      : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+        ratio=$(sort -g "$WORK/pair/$key" \
+            | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2)? v[(NR + 1) / 2]: (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
         pairs_note="ratio: median of $(wc -l < "$WORK/pair/$key") alternating pairs"
     fi
     if [ -s "$WORK/loss/$key" ]; then
