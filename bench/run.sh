@@ -62,7 +62,17 @@ source "$ROOT/bench/zgate_lib.sh"
 # ---------------------------------------------------------------------------------------------------------
 # Measurements: each value is appended to $WORK/v/<key>, CPU seconds to $WORK/cpu/<key>
 
-mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss"
+mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss" "$WORK/pair"
+
+# pair_ratio key base: the ratio of the last values of key and base, measured one after the other, appended
+# to key's pairs (row then reports their median as its ratio); none once a run of either gave no number, as
+# their last values would then come from different rounds
+pair_ratio() {
+    [ -s "$WORK/v/$1" ] && [ -s "$WORK/v/$2" ] && [ "$(wc -l < "$WORK/v/$1")" = "$(wc -l < "$WORK/v/$2")" ] \
+        || return 0
+    awk -v a="$(tail -1 "$WORK/v/$1")" -v b="$(tail -1 "$WORK/v/$2")" 'BEGIN { if (b > 0) print a / b }' \
+        >> "$WORK/pair/$1"
+}
 
 # The value of one key=value field of a RESULT line, empty if absent
 field_of() {
@@ -169,7 +179,7 @@ fmt() {   # number [metric] -> rates in k and M; latencies (us) and byte counts 
 # row scenario configuration metric zgate_key [baseline_key [broker_baseline_key]]
 row() {
     local scenario=$1 config=$2 metric=$3 key=$4 base=${5:-} broker=${6:-}
-    local median min max count base_median ratio="-" note=""
+    local median min max count base_median ratio="-" note="" pairs_note=""
     median=$(stat_of "$key" median)
     min=$(stat_of "$key" min)
     max=$(stat_of "$key" max)
@@ -178,12 +188,20 @@ row() {
     if [ -n "$median" ] && [ -n "$base_median" ]; then
         ratio=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.2f", (b > 0? a / b: 0) }')
     fi
+    # Measured in alternating pairs (pair_ratio): the median of the pairs' ratios, which a load that changes
+    # between runs moves less than a ratio of medians
+    if [ -s "$WORK/pair/$key" ]; then
+        ratio=$(sort -g "$WORK/pair/$key" \
+            | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2)? v[(NR + 1) / 2]: (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+        pairs_note="ratio: median of $(wc -l < "$WORK/pair/$key") alternating pairs"
+    fi
     if [ -s "$WORK/loss/$key" ]; then
         local lost="not delivered (dropped at a queue limit)"
         [[ $key == http.* ]] && lost="non-2xx responses"
         note=$(awk -v lost="$lost" '{ d += $1; e += $2 } END { if (d < e) printf "%.1f%% %s", 100 * (e - d) / e, lost }' \
                "$WORK/loss/$key")
     fi
+    [ -n "$pairs_note" ] && note="${note:+$note; }$pairs_note"
     local broker_median
     broker_median=$( [ -n "$broker" ] && stat_of "$broker" median || echo "")
     if [ -n "$median" ] && [ -n "$broker_median" ]; then
@@ -717,12 +735,14 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
     # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch; lossless,
     # as a rate of delivered messages would say more about what was dropped than about what history costs.
-    # The durable row adds topics/data-dir (one LMDB commit per loop pass of the topics actor).
+    # The durable row adds topics/data-dir (one LMDB commit per loop pass of the topics actor). At least 5
+    # alternating rounds: each row's ratio is the median of the rounds' ratios (pair_ratio).
+    pairs=$([ $QUICK = 1 ] && echo 1 || echo $((RUNS < 5? 5: RUNS)))
     for subs in 8 100; do
         case $subs in 8) count=200000 ;; *) count=20000 ;; esac
         count=$(scaled "$count" 100)
-        banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages"
-        for _ in $(seq "$RUNS"); do
+        banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages, $pairs rounds"
+        for _ in $(seq "$pairs"); do
             measure_zgate "ws.nohistory.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
@@ -734,6 +754,8 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
                 measure_zgate "ws.history.durable.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
+            pair_ratio "ws.history.$subs" "ws.nohistory.$subs"
+            pair_ratio "ws.history.durable.$subs" "ws.nohistory.$subs"
         done
         row "topics over WS" "1->$subs, 64 B, lossless, history off" "delivered msgs/s" "ws.nohistory.$subs"
         row "topics over WS" "1->$subs, 64 B, lossless, history on (bench.* 1000)" "delivered msgs/s" \

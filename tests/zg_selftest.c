@@ -103,6 +103,7 @@
 #include "zg_rooms_cdescribe.h"
 #include "zg_rooms_link.h"
 #include "zg_rooms_cluster.h"
+#include "zg_history_cluster.h"
 
 typedef struct {
     const char *name;
@@ -134,6 +135,7 @@ static const s_test_t s_tests [] = {
     { "zg_rooms_link", zg_rooms_link_test },
     { "zg_rooms_cluster", zg_rooms_cluster_test },
     { "zg_cluster", zg_cluster_test },
+    { "zg_history_cluster", zg_history_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
