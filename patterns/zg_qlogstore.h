@@ -31,6 +31,10 @@
     each live task as one put into a new file, syncs it and renames it over
     the old one (zg_qlog_install). It runs between passes, in the actor's
     thread. If it fails, the old file stays in use.
+
+    The file keeps up to ZG_QLOGSTORE_ROOM_BYTES of synced zeros ahead of
+    its last transaction (zg_qlog_set_step), so that a pass's fdatasync
+    flushes data and commits no file size.
     =========================================================================
 */
 
@@ -51,6 +55,9 @@ extern "C" {
 
 //  Dead bytes that make a compaction worth its copy, at most
 #define ZG_QLOGSTORE_COMPACT_BYTES 16777216
+//  Zeros kept ahead of the file's end (zg_qlog_set_step), at most (and at
+//  most data-max-size / 16)
+#define ZG_QLOGSTORE_ROOM_BYTES 16777216
 
 typedef struct _zg_qlogstore_t zg_qlogstore_t;
 
