@@ -52,9 +52,10 @@ s_holds (const char *dir, const char *name)
 //  Open the journal
 
 zg_qdurable_t *
-zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size)
+zg_qdurable_new (const char *dir, const char *kind, const zg_qstore_options_t *options, char *error,
+                 size_t size)
 {
-    assert (dir && kind && error);
+    assert (dir && kind && options && error);
     bool log = streq (kind, ZG_QDURABLE_LOG);
     assert (log || streq (kind, ZG_QDURABLE_LMDB));
     const char *other = log? ZG_QDURABLE_LMDB_FILE: ZG_QLOGSTORE_FILE;
@@ -63,13 +64,12 @@ zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *erro
                   "or use another directory", dir, other, log? ZG_QDURABLE_LMDB: ZG_QDURABLE_LOG);
         return NULL;
     }
-    zg_qstore_options_t options = { max_size };
     zg_qdurable_t *self = (zg_qdurable_t *) zmalloc (sizeof (zg_qdurable_t));
     assert (self);
     if (log)
-        self->log = zg_qlogstore_open (dir, &options, error, size);
+        self->log = zg_qlogstore_open (dir, options, error, size);
     else
-        self->lmdb = zg_qstore_open (dir, &options, error, size);
+        self->lmdb = zg_qstore_open (dir, options, error, size);
     if (!self->log && !self->lmdb) {
         free (self);
         return NULL;
@@ -428,7 +428,8 @@ s_test_restart (zg_qcore_t **core_p, zg_qdurable_t **durable_p, const char *dir,
     zg_qcore_destroy (core_p);
     zg_qdurable_destroy (durable_p);
     char error [256];
-    *durable_p = zg_qdurable_new (dir, kind, ZG_QSTORE_MIN_SIZE * 16, error, sizeof error);
+    zg_qstore_options_t options = { ZG_QSTORE_MIN_SIZE * 16, false };
+    *durable_p = zg_qdurable_new (dir, kind, &options, error, sizeof error);
     if (!*durable_p)
         fprintf (stderr, "%s\n", error);
     assert (*durable_p);
@@ -566,7 +567,8 @@ s_test_store (const char *kind)
     //  The store of the other kind is refused: its tasks would look lost
     char error [256];
     const char *other = streq (kind, ZG_QDURABLE_LOG)? ZG_QDURABLE_LMDB: ZG_QDURABLE_LOG;
-    assert (zg_qdurable_new (dir, other, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error) == NULL);
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    assert (zg_qdurable_new (dir, other, &options, error, sizeof error) == NULL);
     assert (strstr (error, "holds a store of the other kind"));
     s_test_remove (dir);
 }

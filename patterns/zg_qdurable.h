@@ -35,11 +35,12 @@ typedef struct _zg_qcore_t zg_qcore_t;
 #define ZG_QDURABLE_LMDB "lmdb"
 
 //  Open the journal over the store of this kind (ZG_QDURABLE_LOG or _LMDB)
-//  in dir (see zg_qstore_open). A directory that holds the other kind's
+//  in dir with these options (see zg_qstore_open). A directory that holds the other kind's
 //  store is refused: its tasks would look lost. Returns NULL with a
 //  one-line reason in error.
 zg_qdurable_t *
-    zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size);
+    zg_qdurable_new (const char *dir, const char *kind, const zg_qstore_options_t *options, char *error,
+                     size_t size);
 
 //  Close the journal (an uncommitted pass is lost) and unlock its directory
 void

@@ -154,7 +154,8 @@ zg_qheld_test (bool verbose)
     printf (" * zg_qheld: ");
     char dir [] = "/tmp/zg_qheld_test_XXXXXX", error [256], sent [1024] = "";
     assert (mkdtemp (dir));
-    zg_qdurable_t *durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error);
+    zg_qstore_options_t store_options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    zg_qdurable_t *durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, &store_options, error, sizeof error);
     assert (durable);
     zg_qsettings_t settings = zg_qsettings_defaults ();
     zg_qcore_t *core = zg_qcore_new (&settings);
@@ -191,7 +192,7 @@ zg_qheld_test (bool verbose)
     zg_qheld_destroy (&held);
     zg_qcore_destroy (&core);
     zg_qdurable_destroy (&durable);
-    durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error);
+    durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, &store_options, error, sizeof error);
     core = zg_qcore_new (&settings);
     assert (zg_qdurable_restore (durable, core) == 0);
     assert (zg_qcore_queue (core, "jobs", false)->waiting == 2);

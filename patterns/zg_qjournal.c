@@ -83,7 +83,8 @@ zg_qjournal_open (zg_qjournal_t *self, const char *dir, zg_qcore_t **core_p, cha
     }
     if (zg_qsettings_set (settings, "data-dir", dir, error, size) || !*dir)
         return *dir? -1: 0;
-    self->durable = zg_qdurable_new (dir, settings->data_store, settings->data_max_size, error, size);
+    zg_qstore_options_t options = { settings->data_max_size, settings->data_repair != 0 };
+    self->durable = zg_qdurable_new (dir, settings->data_store, &options, error, size);
     if (self->durable && s_restore (self, core_p, error, size)) {
         //  A core that journals to no store, holding part of the tasks, is no use
         zg_qcore_destroy (core_p);

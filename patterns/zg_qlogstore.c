@@ -13,6 +13,7 @@
 #include "zg_dirlock.h"
 #include "zg_qlog.h"
 #include "zg_qlogindex.h"
+#include "zg_qlogcodec.h"
 #include "zg_qlogstore.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -49,6 +50,8 @@ struct _zg_qlogstore_t {
     uint64_t compaction_errors;     //  Compactions failed
     uint64_t retry_size;            //  After a failed compaction: file size to try again at
     uint64_t dropped;               //  Torn bytes cut off when opened
+    bool repair;                    //  Opened repairing: records of lost tasks are skipped
+    uint64_t orphans;               //  Records skipped so, when opened
     bool broken;                    //  The index could not be read back from the file
     char error [ZG_QLOGSTORE_ERROR_SIZE];
 };
@@ -62,58 +65,19 @@ s_put_size (const zg_qrecord_t *record)
 }
 
 //  --------------------------------------------------------------------------
-//  Reading a record: fields in order, each checked against the end
-
-typedef struct {
-    const byte *at;                 //  Next byte
-    const byte *end;                //  End of the transaction
-    const byte *start;              //  Start of the transaction's body
-    uint64_t offset;                //  Where start lies in the file
-    bool bad;                       //  A field ran past the end
-} s_reader_t;
-
-static const byte *
-s_take (s_reader_t *reader, size_t size)
-{
-    if ((size_t) (reader->end - reader->at) < size) {
-        reader->bad = true;
-        return NULL;
-    }
-    const byte *field = reader->at;
-    reader->at += size;
-    return field;
-}
-
-static uint64_t
-s_take_uint (s_reader_t *reader, size_t size)
-{
-    const byte *field = s_take (reader, size);
-    return field? zg_qrecord_get_uint (field, size): 0;
-}
-
-//  Bytes of a size field and what follows it: where they lie in the file
-static uint64_t
-s_take_bytes (s_reader_t *reader, size_t *size)
-{
-    *size = (size_t) s_take_uint (reader, 4);
-    const byte *bytes = s_take (reader, *size);
-    return bytes? reader->offset + (uint64_t) (bytes - reader->start): 0;
-}
-
-//  --------------------------------------------------------------------------
 //  Apply one record to the index. Returns 0, or -1 with the error set if
 //  it is damaged or names a task the store does not hold.
 
 static int
-s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
+s_apply_put (zg_qlogstore_t *self, zg_qlogreader_t *reader, uint64_t id)
 {
-    size_t header_size = (size_t) s_take_uint (reader, 2);
-    const byte *header = s_take (reader, header_size);
+    size_t header_size = (size_t) zg_qlogreader_uint (reader, 2);
+    const byte *header = zg_qlogreader_take (reader, header_size);
     zg_qrecord_t record = { .id = id };
     if (!header || zg_qrecord_decode (&record, header, header_size))
         return -1;
-    uint64_t payload_at = s_take_bytes (reader, &record.payload_size);
-    uint64_t result_at = s_take_bytes (reader, &record.result_size);
+    uint64_t payload_at = zg_qlogreader_bytes (reader, &record.payload_size);
+    uint64_t result_at = zg_qlogreader_bytes (reader, &record.result_size);
     if (reader->bad)
         return -1;
     zg_qlogentry_t *entry = zg_qlogindex_lookup (self->index, id);
@@ -134,23 +98,23 @@ s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
 }
 
 static int
-s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry_t *entry)
+s_apply_change (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind, zg_qlogentry_t *entry)
 {
     zg_qrecord_t *record = &entry->record;
     self->live -= s_put_size (record);
     if (kind == ZG_QLOGSTORE_DELIVER) {
         record->state = ZG_TASK_IN_PROGRESS;
-        record->attempt = (uint32_t) s_take_uint (reader, 4);
-        record->started = (int64_t) s_take_uint (reader, 8);
+        record->attempt = (uint32_t) zg_qlogreader_uint (reader, 4);
+        record->started = (int64_t) zg_qlogreader_uint (reader, 8);
     }
     else
     if (kind == ZG_QLOGSTORE_REQUEUE)
         record->state = ZG_TASK_WAITING;
     else
     if (kind == ZG_QLOGSTORE_DEAD) {
-        record->expires = (int64_t) s_take_uint (reader, 8);
-        size_t size = (size_t) s_take_uint (reader, 1);
-        const byte *queue = s_take (reader, size);
+        record->expires = (int64_t) zg_qlogreader_uint (reader, 8);
+        size_t size = (size_t) zg_qlogreader_uint (reader, 1);
+        const byte *queue = zg_qlogreader_take (reader, size);
         if (queue && size) {
             record->state = ZG_TASK_DEAD;
             zg_qlogindex_rename (self->index, entry, queue, size);
@@ -159,21 +123,39 @@ s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry
             reader->bad = true;
     }
     else {
-        record->state = (uint8_t) s_take_uint (reader, 1);
-        record->finished = (int64_t) s_take_uint (reader, 8);
-        record->expires = (int64_t) s_take_uint (reader, 8);
-        entry->result_at = s_take_bytes (reader, &record->result_size);
+        record->state = (uint8_t) zg_qlogreader_uint (reader, 1);
+        record->finished = (int64_t) zg_qlogreader_uint (reader, 8);
+        record->expires = (int64_t) zg_qlogreader_uint (reader, 8);
+        entry->result_at = zg_qlogreader_bytes (reader, &record->result_size);
         record->payload_size = 0;
     }
     self->live += s_put_size (record);
     return reader->bad? -1: 0;
 }
 
+//  Repairing: a change of a task whose put was in skipped damage. Its
+//  fields are passed over and counted.
 static int
-s_apply (zg_qlogstore_t *self, s_reader_t *reader)
+s_skip (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind)
 {
-    int kind = (int) s_take_uint (reader, 1);
-    uint64_t id = s_take_uint (reader, 8);
+    //  Bytes of each kind's fields before its sized part (DEAD, FINISH)
+    static const size_t fixed [] = { 0, 0, 0, 12, 0, 8, 17, 0 };
+    zg_qlogreader_take (reader, fixed [kind]);
+    size_t size = 0;
+    if (kind == ZG_QLOGSTORE_DEAD)
+        zg_qlogreader_take (reader, (size_t) zg_qlogreader_uint (reader, 1));
+    else
+    if (kind == ZG_QLOGSTORE_FINISH)
+        zg_qlogreader_bytes (reader, &size);
+    self->orphans++;
+    return reader->bad? -1: 0;
+}
+
+static int
+s_apply (zg_qlogstore_t *self, zg_qlogreader_t *reader)
+{
+    int kind = (int) zg_qlogreader_uint (reader, 1);
+    uint64_t id = zg_qlogreader_uint (reader, 8);
     zg_qlogentry_t *entry = id? zg_qlogindex_lookup (self->index, id): NULL;
     int rc = -1;
     if (reader->bad || id == 0)
@@ -196,6 +178,9 @@ s_apply (zg_qlogstore_t *self, s_reader_t *reader)
     else
     if (kind >= ZG_QLOGSTORE_DELIVER && kind <= ZG_QLOGSTORE_FINISH && entry)
         rc = s_apply_change (self, reader, kind, entry);
+    else
+    if (kind >= ZG_QLOGSTORE_DELIVER && kind <= ZG_QLOGSTORE_DELETE && self->repair)
+        rc = s_skip (self, reader, kind);
     if (rc)
         snprintf (self->error, sizeof self->error, "data-dir '%s': damaged record at byte %" PRIu64 " of "
                   ZG_QLOGSTORE_FILE " (kind %d, task %" PRIu64 ")", self->dir,
@@ -208,7 +193,7 @@ static int
 s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
 {
     zg_qlogstore_t *self = (zg_qlogstore_t *) arg;
-    s_reader_t reader = { body, body + size, body, offset, false };
+    zg_qlogreader_t reader = { body, body + size, body, offset, false };
     while (reader.at < reader.end)
         if (s_apply (self, &reader))
             return -1;
@@ -230,6 +215,25 @@ s_rebuild (zg_qlogstore_t *self)
         snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
                   zg_qlog_error (self->log));
     return rc? -1: 0;
+}
+
+//  --------------------------------------------------------------------------
+//  After a replay that skipped damage: say what was lost, and rewrite the
+//  file without it (so the next start needs no repair). Returns 0, or -1
+//  with the error set.
+
+static int s_compact (zg_qlogstore_t *self);
+
+static int
+s_repaired (zg_qlogstore_t *self)
+{
+    uint64_t skipped = zg_qlog_skipped (self->log);
+    if (skipped == 0 && self->orphans == 0)
+        return 0;
+    zsys_warning ("zg_qlogstore: data-dir '%s': repaired " ZG_QLOGSTORE_FILE ": %" PRIu64 " damaged bytes skipped "
+                  "(their tasks and changes are lost), %" PRIu64 " later records of tasks lost with them skipped",
+                  self->dir, skipped, self->orphans);
+    return s_compact (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -261,10 +265,11 @@ zg_qlogstore_open (const char *dir, const zg_qstore_options_t *options, char *er
         unlink (path);
         snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
         self->log = zg_qlog_open (path, reason, sizeof reason);
+        self->repair = options->repair;
         if (!self->log)
             snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", dir, reason);
         else
-        if (s_rebuild (self) == 0) {
+        if (zg_qlog_set_repair (self->log, self->repair), s_rebuild (self) == 0 && s_repaired (self) == 0) {
             zg_qlog_set_step (self->log, (uint64_t) (options->max_size / 16 < ZG_QLOGSTORE_ROOM_BYTES?
                                                      options->max_size / 16: ZG_QLOGSTORE_ROOM_BYTES));
             self->dropped = zg_qlog_dropped (self->log);
@@ -366,43 +371,23 @@ zg_qlogstore_next_id (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  Writing a record into the pass's transaction
 
-typedef struct {
-    byte *at;                       //  Next byte to write
-} s_writer_t;
-
-static void
-s_give_uint (s_writer_t *writer, uint64_t value, size_t size)
-{
-    zg_qrecord_put_uint (writer->at, value, size);
-    writer->at += size;
-}
-
-static void
-s_give_bytes (s_writer_t *writer, const void *bytes, size_t size, size_t size_size)
-{
-    s_give_uint (writer, size, size_size);
-    if (size)
-        memcpy (writer->at, bytes, size);
-    writer->at += size;
-}
-
 //  Room for a record of this kind and size in the log's pending
 //  transaction, in the given log; its kind and id are written
-static s_writer_t
-s_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, s_reader_t *reader)
+static zg_qlogwriter_t
+s_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, zg_qlogreader_t *reader)
 {
     uint64_t offset;
     byte *start = zg_qlog_reserve (log, size, &offset);
-    *reader = (s_reader_t) { start, start + size, start, offset, false };
-    s_writer_t writer = { start };
-    s_give_uint (&writer, (uint64_t) kind, 1);
-    s_give_uint (&writer, id, 8);
+    *reader = (zg_qlogreader_t) { start, start + size, start, offset, false };
+    zg_qlogwriter_t writer = { start };
+    zg_qlogwriter_uint (&writer, (uint64_t) kind, 1);
+    zg_qlogwriter_uint (&writer, id, 8);
     return writer;
 }
 
 //  Apply the record just written to the index: the pass's change
 static int
-s_change (zg_qlogstore_t *self, s_reader_t *reader)
+s_change (zg_qlogstore_t *self, zg_qlogreader_t *reader)
 {
     int rc = s_apply (self, reader);
     assert (rc == 0 && reader->at == reader->end);
@@ -414,18 +399,18 @@ s_change (zg_qlogstore_t *self, s_reader_t *reader)
 //  as given or, when payload or result is NULL with a size, left for the
 //  caller to fill (their places go to payload_p and result_p)
 static void
-s_write_put (zg_qlog_t *log, const zg_qrecord_t *record, s_reader_t *reader, byte **payload_p, byte **result_p)
+s_write_put (zg_qlog_t *log, const zg_qrecord_t *record, zg_qlogreader_t *reader, byte **payload_p, byte **result_p)
 {
     byte header [ZG_QRECORD_HEADER_MAX];
     size_t header_size = zg_qrecord_encode (record, header);
-    s_writer_t writer = s_record (log, ZG_QLOGSTORE_PUT, record->id, (size_t) s_put_size (record), reader);
-    s_give_bytes (&writer, header, header_size, 2);
-    s_give_uint (&writer, record->payload_size, 4);
+    zg_qlogwriter_t writer = s_record (log, ZG_QLOGSTORE_PUT, record->id, (size_t) s_put_size (record), reader);
+    zg_qlogwriter_bytes (&writer, header, header_size, 2);
+    zg_qlogwriter_uint (&writer, record->payload_size, 4);
     *payload_p = writer.at;
     if (record->payload)
         memcpy (writer.at, record->payload, record->payload_size);
     writer.at += record->payload_size;
-    s_give_uint (&writer, record->result_size, 4);
+    zg_qlogwriter_uint (&writer, record->result_size, 4);
     *result_p = writer.at;
     if (record->result)
         memcpy (writer.at, record->result, record->result_size);
@@ -448,7 +433,7 @@ zg_qlogstore_put (zg_qlogstore_t *self, const zg_qrecord_t *record)
                   "(queues/data-max-size %" PRId64 " bytes)", self->dir, self->max_size);
         return -1;
     }
-    s_reader_t reader;
+    zg_qlogreader_t reader;
     byte *payload, *result;
     s_write_put (self->log, record, &reader, &payload, &result);
     return s_change (self, &reader);
@@ -463,7 +448,7 @@ zg_qlogstore_use_id (zg_qlogstore_t *self, uint64_t id)
     assert (self && id > 0);
     if (id < self->next_id)
         return 0;
-    s_reader_t reader;
+    zg_qlogreader_t reader;
     s_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
     return s_change (self, &reader);
 }
@@ -491,10 +476,10 @@ zg_qlogstore_deliver (zg_qlogstore_t *self, uint64_t id, uint32_t attempt, int64
     assert (self && attempt > 0);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
-    s_give_uint (&writer, attempt, 4);
-    s_give_uint (&writer, (uint64_t) started, 8);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
+    zg_qlogwriter_uint (&writer, attempt, 4);
+    zg_qlogwriter_uint (&writer, (uint64_t) started, 8);
     return s_change (self, &reader);
 }
 
@@ -507,7 +492,7 @@ zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id)
     assert (self);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
+    zg_qlogreader_t reader;
     s_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
     return s_change (self, &reader);
 }
@@ -522,10 +507,10 @@ zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, 
     assert (self && queue && queue_size > 0 && queue_size <= 255);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
-    s_give_uint (&writer, (uint64_t) expires, 8);
-    s_give_bytes (&writer, queue, queue_size, 1);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
+    zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
+    zg_qlogwriter_bytes (&writer, queue, queue_size, 1);
     return s_change (self, &reader);
 }
 
@@ -540,12 +525,12 @@ zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t f
     assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_FINISH, id, 30 + result_size, &reader);
-    s_give_uint (&writer, state, 1);
-    s_give_uint (&writer, (uint64_t) finished, 8);
-    s_give_uint (&writer, (uint64_t) expires, 8);
-    s_give_bytes (&writer, result, result_size, 4);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_FINISH, id, 30 + result_size, &reader);
+    zg_qlogwriter_uint (&writer, state, 1);
+    zg_qlogwriter_uint (&writer, (uint64_t) finished, 8);
+    zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
+    zg_qlogwriter_bytes (&writer, result, result_size, 4);
     return s_change (self, &reader);
 }
 
@@ -558,7 +543,7 @@ zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id)
     assert (self);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
+    zg_qlogreader_t reader;
     s_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
     return s_change (self, &reader);
 }
@@ -587,7 +572,7 @@ s_compact (zg_qlogstore_t *self)
     size_t cursor = 0;
     zg_qlogentry_t *entry;
     while (fresh && !*reason && (entry = zg_qlogindex_next (self->index, &cursor))) {
-        s_reader_t reader;
+        zg_qlogreader_t reader;
         byte *payload, *result;
         s_write_put (fresh, &entry->record, &reader, &payload, &result);
         entry->moved_payload_at = reader.offset + (uint64_t) (payload - reader.start);
@@ -600,7 +585,7 @@ s_compact (zg_qlogstore_t *self)
             snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
     }
     if (fresh && !*reason && self->next_id > 1) {
-        s_reader_t reader;
+        zg_qlogreader_t reader;
         s_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
     }
     if (fresh && !*reason && zg_qlog_commit (fresh, true))
@@ -784,7 +769,7 @@ static zg_qlogstore_t *
 s_test_reopen (zg_qlogstore_t **self_p, const char *dir, int64_t max_size, char *text)
 {
     zg_qlogstore_destroy (self_p);
-    zg_qstore_options_t options = { max_size };
+    zg_qstore_options_t options = { max_size, false };
     char error [256];
     zg_qlogstore_t *self = zg_qlogstore_open (dir, &options, error, sizeof error);
     if (!self)
@@ -836,6 +821,38 @@ s_test_disk_full (const char *dir)
     assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  Damage in the middle of the file (task 2's put): refused, then with
+//  repair skipped with task 2's later change, and the file rewritten
+static void
+s_test_repair (const char *dir)
+{
+    char text [1024], error [256], path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+    unlink (path);
+    zg_qlogstore_t *store = NULL;
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (s_test_put (store, 1, "a") == 0 && zg_qlogstore_commit (store) == 0);
+    uint64_t damaged = zg_qlogstore_counters (store).bytes;
+    assert (s_test_put (store, 2, "b") == 0 && zg_qlogstore_commit (store) == 0);
+    assert (s_test_put (store, 3, "c") == 0 && zg_qlogstore_commit (store) == 0);
+    assert (zg_qlogstore_deliver (store, 2, 1, 5) == 0 && zg_qlogstore_commit (store) == 0);
+    zg_qlogstore_destroy (&store);
+    int handle = open (path, O_WRONLY);
+    assert (handle >= 0 && pwrite (handle, "X", 1, (off_t) damaged + ZG_QLOG_TXN_HEADER + 20) == 1);
+    close (handle);
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
+    assert (strstr (error, ZG_QLOGSTORE_FILE ": damaged transaction at byte") && strstr (error, "data-repair"));
+    options.repair = true;
+    store = zg_qlogstore_open (dir, &options, error, sizeof error);
+    assert (store && zg_qlogstore_counters (store).compactions == 1);
+    *text = 0;
+    assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, "1:0:0:q:a:;3:0:0:q:c:;"));
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, "1:0:0:q:a:;3:0:0:q:c:;") && zg_qlogstore_next_id (store) == 4);
+    zg_qlogstore_destroy (&store);
+}
+
 void
 zg_qlogstore_test (bool verbose)
 {
@@ -872,7 +889,7 @@ zg_qlogstore_test (bool verbose)
     assert (streq (text, expected) && zg_qlogstore_next_id (store) == 8);
 
     //  A second store on the directory is refused
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "in use by another zgate"));
 
@@ -942,6 +959,8 @@ zg_qlogstore_test (bool verbose)
     store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
     assert (strstr (text, "1:3:1:q::why;2:0:1:q:b:;") && zg_qlogstore_next_id (store) == id + 1);
     zg_qlogstore_destroy (&store);
+
+    s_test_repair (dir);
 
     //  A record this build cannot read, in a complete transaction: refused
     zg_qlog_t *log = zg_qlog_open (path, error, sizeof error);

@@ -671,7 +671,7 @@ s_test_task (uint64_t id, const char *queue, const char *payload)
 static zg_qstore_t *
 s_test_open (const char *dir, int64_t max_size)
 {
-    zg_qstore_options_t options = { max_size };
+    zg_qstore_options_t options = { max_size, false };
     char error [256];
     zg_qstore_t *self = zg_qstore_open (dir, &options, error, sizeof error);
     if (!self)
@@ -713,7 +713,7 @@ s_test_in_child (bool (*test) (const char *dir), const char *dir)
 static bool
 s_test_refused (const char *dir)
 {
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     zg_qstore_t *other = zg_qstore_open (dir, &options, error, sizeof error);
     return !other && strstr (error, "in use by another zgate");
@@ -799,7 +799,7 @@ s_test_records (const char *dir)
 
     //  A second store on the same directory, here or in another process,
     //  is refused
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "in use by another zgate"));
@@ -908,7 +908,7 @@ s_test_full (const char *dir)
     assert (zg_qstore_next_id (self) == stored + 1);
     zg_qstore_destroy (&self);
 
-    zg_qstore_options_t options = { ZG_QSTORE_MIN_SIZE - 1 };
+    zg_qstore_options_t options = { ZG_QSTORE_MIN_SIZE - 1, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "data-max-size 65535 is below 65536 bytes"));
@@ -969,7 +969,7 @@ s_test_crash (const char *dir)
 
     //  A meta page of garbage
     s_test_write_data (dir, 0, garbage, 64);
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "store damaged"));

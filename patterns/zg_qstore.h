@@ -49,6 +49,8 @@ typedef struct _zg_qstore_t zg_qstore_t;
 //  How to open a store
 typedef struct {
     int64_t max_size;               //  Bytes the data file may grow to (queues/data-max-size)
+    bool repair;                    //  The log store: skip damaged committed bytes instead of
+                                    //  refusing to open (queues/data-repair); LMDB ignores it
 } zg_qstore_options_t;
 
 //  Called by zg_qstore_load for each record; its strings and bytes point
