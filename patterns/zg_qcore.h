@@ -72,7 +72,7 @@ int
 
 //  Journal every change from now on to durable (the caller's, alive as
 //  long); ids are issued above the last one it ever issued. Call it on a
-//  new core, then restore its tasks (zg_qdurable_restore).
+//  new core, then restore its tasks (zg_qjournal does both).
 void
     zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable);
 
