@@ -158,6 +158,8 @@ s_create (zg_qcore_t *self, zg_taskq_t *queue, const zg_qcore_submit_t *submit, 
             zg_tasks_set_timer (self->tasks, task, ZG_TASKS_REPLY_TIMER, self->now + submit->options->timeout);
     }
     task->until_read = submit->options->until_read;
+    if (submit->owner)
+        task->owner = strdup (submit->owner);
     return task;
 }
 
@@ -508,6 +510,11 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     //  Check every limit before a new queue is created: a refused request
     //  changes nothing
     zg_taskq_t *queue = zg_qtable_lookup (self->table, submit->name, submit->command);
+    if (self->durable && submit->owner && strlen (submit->owner) > ZG_QRECORD_OWNER_MAX) {
+        *code = ZG_ERR_STORAGE;
+        zg_wire_reason (reason, "not stored: the producer's identity is over %d bytes", ZG_QRECORD_OWNER_MAX);
+        return -1;
+    }
     if (submit->command && (!queue || queue->workers == 0)) {
         *code = ZG_ERR_NOT_FOUND;
         zg_wire_reason (reason, "command '%s' not found", submit->name);

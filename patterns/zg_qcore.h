@@ -41,6 +41,7 @@ typedef struct {
                                     //  scatter copies: the caller closes it
     zmq_msg_t *producer;            //  Producer's routing id, shared if it wants the reply
     zmq_msg_t *req;                 //  Its correlation id, likewise
+    const char *owner;              //  Producer's identity the task keeps (security on), or NULL
 } zg_qcore_submit_t;
 
 //  Create a core reading these settings (the caller's, alive as long)

@@ -119,6 +119,16 @@ zg_qdurable_last_id (zg_qdurable_t *self)
 //  --------------------------------------------------------------------------
 //  Set a restored task's fields from its record
 
+//  A message of these bytes
+static void
+s_fill_bytes (zmq_msg_t *msg, const void *bytes, size_t size)
+{
+    zmq_msg_close (msg);
+    zmq_msg_init_size (msg, size);
+    if (size)
+        memcpy (zmq_msg_data (msg), bytes, size);
+}
+
 void
 zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
 {
@@ -134,12 +144,14 @@ zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
     task->ttl_expires = record->finished? 0: record->expires;
     task->ttl = task->ttl_expires? task->ttl_expires - record->created: 0;
     task->state = record->state;
-    zmq_msg_t *data = record->finished? &task->result: &task->payload;
-    size_t size = record->finished? record->result_size: record->payload_size;
-    zmq_msg_close (data);
-    zmq_msg_init_size (data, size);
-    if (size)
-        memcpy (zmq_msg_data (data), record->finished? record->result: record->payload, size);
+    task->until_read = (record->flags & ZG_QRECORD_UNTIL_READ) != 0;
+    if (record->owner_size)
+        task->owner = strndup (record->owner, record->owner_size);
+    //  A finished task has its result, and its input if it was kept
+    //  (queues/keep-input); a waiting one its input
+    s_fill_bytes (&task->payload, record->payload, record->payload_size);
+    if (record->finished)
+        s_fill_bytes (&task->result, record->result, record->result_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -167,11 +179,14 @@ zg_qdurable_create (zg_qdurable_t *self, const zg_task_t *task)
         .queue = queue->name,
         .queue_size = strlen (queue->name),
         .state = task->state,
-        .flags = (uint8_t) ((queue->command? ZG_QRECORD_COMMAND: 0) | (task->wants_reply? ZG_QRECORD_REPLY: 0)),
+        .flags = (uint8_t) ((queue->command? ZG_QRECORD_COMMAND: 0) | (task->wants_reply? ZG_QRECORD_REPLY: 0)
+                          | (task->until_read? ZG_QRECORD_UNTIL_READ: 0)),
         .priority = task->priority,
         .created = task->created,
         .ack_timeout = (uint32_t) task->ack_timeout,
         .expires = task->ttl_expires,
+        .owner = task->owner,
+        .owner_size = task->owner? strlen (task->owner): 0,
         .payload = zmq_msg_data ((zmq_msg_t *) &task->payload),
         .payload_size = zmq_msg_size ((zmq_msg_t *) &task->payload)
     };
@@ -217,9 +232,11 @@ zg_qdurable_dead_letter (zg_qdurable_t *self, const zg_task_t *task)
 void
 zg_qdurable_finish (zg_qdurable_t *self, const zg_task_t *task, int64_t expires)
 {
+    //  The core dropped its input unless queues/keep-input keeps it
     if (self && s_stored (task))
         S_STORE (self, finish, task->id, task->state, task->finished, expires,
-                 zmq_msg_data ((zmq_msg_t *) &task->result), zmq_msg_size ((zmq_msg_t *) &task->result));
+                 zmq_msg_data ((zmq_msg_t *) &task->result), zmq_msg_size ((zmq_msg_t *) &task->result),
+                 zmq_msg_size ((zmq_msg_t *) &task->payload) > 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -374,16 +391,19 @@ zg_qdurable_stats (zg_qdurable_t *self)
 //  Self test: the journal of tasks made by hand, read back from the store
 //  (zg_qjournal's self test restores them into a core)
 
-//  Appends each loaded record as "id:state:attempt:queue:payload:result;"
+//  Appends each loaded record as "id:state:attempt:queue:payload:result",
+//  then "@owner" if it has one and "!" if it is kept until read, and ";"
 static int
 s_test_collect (const zg_qrecord_t *record, void *arg)
 {
     char *text = (char *) arg;
     size_t used = strlen (text);
-    snprintf (text + used, 512 - used, "%" PRIu64 ":%d:%u:%.*s:%.*s:%.*s;", record->id, record->state,
+    snprintf (text + used, 512 - used, "%" PRIu64 ":%d:%u:%.*s:%.*s:%.*s%s%.*s%s;", record->id, record->state,
               record->attempt, (int) record->queue_size, record->queue, (int) record->payload_size,
               record->payload? (const char *) record->payload: "", (int) record->result_size,
-              record->result? (const char *) record->result: "");
+              record->result? (const char *) record->result: "", record->owner_size? "@": "",
+              (int) record->owner_size, record->owner? record->owner: "",
+              record->flags & ZG_QRECORD_UNTIL_READ? "!": "");
     return 0;
 }
 
@@ -412,28 +432,35 @@ s_test_store (const char *kind)
     zg_tasks_t *tasks = zg_tasks_new ();
     zg_taskq_t *jobs = zg_taskq_new ("jobs", false, 1), *dead = zg_taskq_new ("jobs.dead", false, 1);
     zg_task_t *one = s_test_task (tasks, jobs, "a"), *two = s_test_task (tasks, jobs, "b");
-    zg_task_t *three = s_test_task (tasks, jobs, "c");
+    zg_task_t *three = s_test_task (tasks, jobs, "c"), *four = s_test_task (tasks, jobs, "d");
     assert (zg_qdurable_create (NULL, one) == 0);
+    //  The producer's identity and until-read are kept too
+    two->owner = strdup ("alice");
+    two->until_read = true;
     //  Created, delivered, requeued, dead-lettered, finished, forgotten
     assert (zg_qdurable_create (durable, one) == 0 && zg_qdurable_create (durable, two) == 0);
-    assert (zg_qdurable_create (durable, three) == 0);
+    assert (zg_qdurable_create (durable, three) == 0 && zg_qdurable_create (durable, four) == 0);
     two->attempt = 1;
     two->started = 5;
     zg_qdurable_deliver (durable, two);
     zg_qdurable_requeue (durable, two);
     three->queue = dead;
     zg_qdurable_dead_letter (durable, three);
-    one->state = ZG_TASK_DONE;
-    one->finished = 6;
+    //  A finished task's input goes, unless the core kept it (keep-input)
+    one->state = four->state = ZG_TASK_DONE;
+    one->finished = four->finished = 6;
     zmq_msg_init_size (&one->result, 2);
     memcpy (zmq_msg_data (&one->result), "ok", 2);
+    zg_task_drop_input (one);
     zg_qdurable_finish (durable, one, 100);
+    zmq_msg_copy (&four->result, &one->result);
+    zg_qdurable_finish (durable, four, 100);
     assert (zg_qdurable_commit (durable) == 0);
     zg_qdurable_destroy (&durable);
     durable = zg_qdurable_new (dir, kind, &options, error, sizeof error);
     assert (zg_qdurable_load (durable, s_test_collect, text) == 0);
-    assert (streq (text, "1:2:0:jobs::ok;2:0:1:jobs:b:;3:4:0:jobs.dead:c:;"));
-    assert (zg_qdurable_last_id (durable) == 3);
+    assert (streq (text, "1:2:0:jobs::ok;2:0:1:jobs:b:@alice!;3:4:0:jobs.dead:c:;4:2:0:jobs:d:ok;"));
+    assert (zg_qdurable_last_id (durable) == 4);
     json_object *stats = zg_qdurable_stats (durable);
     assert (streq (json_object_get_string (json_object_object_get (stats, "store")), kind));
     json_object_put (stats);
@@ -441,7 +468,7 @@ s_test_store (const char *kind)
     assert (zg_qdurable_commit (durable) == 0);
     *text = 0;
     assert (zg_qdurable_load (durable, s_test_collect, text) == 0);
-    assert (streq (text, "2:0:1:jobs:b:;3:4:0:jobs.dead:c:;"));
+    assert (streq (text, "2:0:1:jobs:b:@alice!;3:4:0:jobs.dead:c:;4:2:0:jobs:d:ok;"));
     zg_qdurable_destroy (&durable);
     //  The store of the other kind is refused: its tasks would look lost
     const char *other = streq (kind, ZG_QDURABLE_LOG)? ZG_QDURABLE_LMDB: ZG_QDURABLE_LOG;

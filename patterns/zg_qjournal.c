@@ -268,7 +268,7 @@ s_test_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char
     for (int index = 0; index < 3; index++)
         zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
     zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
-    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
+    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2], NULL };
     char id [ZG_TASKS_ID_SIZE + 1];
     int code;
     char reason [ZG_WIRE_REASON_SIZE];

@@ -6,8 +6,11 @@
 */
 
 #include "zg_classes.h"
-#include "zg_qrecord.h"
 #include "zg_qlogcodec.h"
+
+//  Bytes of a put before the header, and around the payload and result
+#define ZG_QLOGCODEC_PUT_HEAD 11
+#define ZG_QLOGCODEC_PUT_SIZES 8
 
 //  --------------------------------------------------------------------------
 //  The next size bytes
@@ -71,6 +74,57 @@ zg_qlogwriter_bytes (zg_qlogwriter_t *self, const void *bytes, size_t size, size
 }
 
 //  --------------------------------------------------------------------------
+//  Room for a record in the log's pending transaction
+
+zg_qlogwriter_t
+zg_qlogcodec_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, zg_qlogreader_t *reader)
+{
+    assert (log && reader);
+    uint64_t offset;
+    byte *start = zg_qlog_reserve (log, size, &offset);
+    *reader = (zg_qlogreader_t) { start, start + size, start, offset, false };
+    zg_qlogwriter_t writer = { start };
+    zg_qlogwriter_uint (&writer, (uint64_t) kind, 1);
+    zg_qlogwriter_uint (&writer, id, 8);
+    return writer;
+}
+
+//  --------------------------------------------------------------------------
+//  Bytes of the put of this task
+
+uint64_t
+zg_qlogcodec_put_size (const zg_qrecord_t *record)
+{
+    assert (record);
+    return ZG_QLOGCODEC_PUT_HEAD + ZG_QRECORD_HEADER_SIZE + record->queue_size + 1 + record->owner_size
+         + ZG_QLOGCODEC_PUT_SIZES + record->payload_size + record->result_size;
+}
+
+//  --------------------------------------------------------------------------
+//  A put of this record into log
+
+void
+zg_qlogcodec_put (zg_qlog_t *log, const zg_qrecord_t *record, zg_qlogreader_t *reader, byte **payload_p,
+                  byte **result_p)
+{
+    assert (record && payload_p && result_p);
+    byte header [ZG_QRECORD_HEADER_MAX];
+    size_t header_size = zg_qrecord_encode (record, header);
+    zg_qlogwriter_t writer = zg_qlogcodec_record (log, ZG_QLOGSTORE_PUT, record->id,
+                                                  (size_t) zg_qlogcodec_put_size (record), reader);
+    zg_qlogwriter_bytes (&writer, header, header_size, 2);
+    zg_qlogwriter_uint (&writer, record->payload_size, 4);
+    *payload_p = writer.at;
+    if (record->payload)
+        memcpy (writer.at, record->payload, record->payload_size);
+    writer.at += record->payload_size;
+    zg_qlogwriter_uint (&writer, record->result_size, 4);
+    *result_p = writer.at;
+    if (record->result)
+        memcpy (writer.at, record->result, record->result_size);
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void
@@ -93,5 +147,29 @@ zg_qlogcodec_test (bool verbose)
     reader = (zg_qlogreader_t) { buffer, buffer + 8, buffer, 0, false };
     zg_qlogreader_uint (&reader, 2);
     assert (zg_qlogreader_bytes (&reader, &size) == 0 && reader.bad);
+
+    //  A put into a log's pending transaction: its size as counted, the
+    //  payload's place left to fill, the header read back
+    char path [] = "/tmp/zg_qlogcodec_test_XXXXXX", error [256];
+    int handle = mkstemp (path);
+    assert (handle >= 0);
+    close (handle);
+    zg_qlog_t *log = zg_qlog_create (path, error, sizeof error);
+    assert (log);
+    zg_qrecord_t record = { .id = 7, .queue = "q", .queue_size = 1, .payload_size = 3, .result = "ok",
+                            .result_size = 2, .owner = "bob", .owner_size = 3 };
+    byte *payload, *result;
+    zg_qlogcodec_put (log, &record, &reader, &payload, &result);
+    assert ((uint64_t) (reader.end - reader.start) == zg_qlogcodec_put_size (&record));
+    assert (reader.offset == ZG_QLOG_FILE_HEADER + ZG_QLOG_TXN_HEADER && memcmp (result, "ok", 2) == 0);
+    memcpy (payload, "abc", 3);
+    assert (zg_qlogreader_uint (&reader, 1) == ZG_QLOGSTORE_PUT && zg_qlogreader_uint (&reader, 8) == 7);
+    size_t header_size = (size_t) zg_qlogreader_uint (&reader, 2);
+    zg_qrecord_t decoded = { 0 };
+    assert (zg_qrecord_decode (&decoded, zg_qlogreader_take (&reader, header_size), header_size) == 0);
+    assert (decoded.owner_size == 3 && memcmp (decoded.owner, "bob", 3) == 0);
+    assert (memcmp (reader.start + zg_qlogreader_bytes (&reader, &size) - reader.offset, "abc", 3) == 0);
+    zg_qlog_destroy (&log);
+    unlink (path);
     printf ("OK\n");
 }

@@ -1,7 +1,7 @@
 /*  =========================================================================
-    zg_qlogcodec - the fields of the log store's records (zg_qlogstore):
-    a reader that checks each field against the end of its transaction,
-    and a writer
+    zg_qlogcodec - the records of the log store (zg_qlogstore): their
+    kinds, a reader of their fields that checks each against the end of its
+    transaction, a writer, and the put of a task
 
     Private to the log store. Integers are big-endian (zg_qrecord); a
     sized field is its size (4 bytes), then its bytes. The reader knows
@@ -14,10 +14,21 @@
 #define ZG_QLOGCODEC_H_INCLUDED
 
 #include <czmq.h>
+#include "zg_qrecord.h"
+#include "zg_qlog.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+//  Record kinds (zg_qlogstore.h has their layouts)
+#define ZG_QLOGSTORE_PUT 1
+#define ZG_QLOGSTORE_USE 2
+#define ZG_QLOGSTORE_DELIVER 3
+#define ZG_QLOGSTORE_REQUEUE 4
+#define ZG_QLOGSTORE_DEAD 5
+#define ZG_QLOGSTORE_FINISH 6
+#define ZG_QLOGSTORE_DELETE 7
 
 //  Reading a record: fields in order, each checked against the end
 typedef struct {
@@ -53,6 +64,23 @@ void
 //  Write a size field of size_size bytes, then the bytes
 void
     zg_qlogwriter_bytes (zg_qlogwriter_t *self, const void *bytes, size_t size, size_t size_size);
+
+//  Room for a record of this kind and size in the log's pending
+//  transaction; its kind and id are written. reader is set to read the
+//  record back (its offset is where it will lie in the file).
+zg_qlogwriter_t
+    zg_qlogcodec_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, zg_qlogreader_t *reader);
+
+//  Bytes of the put of this task
+uint64_t
+    zg_qlogcodec_put_size (const zg_qrecord_t *record);
+
+//  A put of this record into log: the header, then the payload and result
+//  as given or, when payload or result is NULL with a size, left for the
+//  caller to fill (their places go to payload_p and result_p)
+void
+    zg_qlogcodec_put (zg_qlog_t *log, const zg_qrecord_t *record, zg_qlogreader_t *reader, byte **payload_p,
+                      byte **result_p);
 
 //  Self test of this class
 void

@@ -19,17 +19,6 @@
 #include <sys/wait.h>
 
 #define ZG_QLOGSTORE_ERROR_SIZE 512
-//  Record kinds
-#define ZG_QLOGSTORE_PUT 1
-#define ZG_QLOGSTORE_USE 2
-#define ZG_QLOGSTORE_DELIVER 3
-#define ZG_QLOGSTORE_REQUEUE 4
-#define ZG_QLOGSTORE_DEAD 5
-#define ZG_QLOGSTORE_FINISH 6
-#define ZG_QLOGSTORE_DELETE 7
-//  Bytes of a put before the header, and around the payload and result
-#define ZG_QLOGSTORE_PUT_HEAD 11
-#define ZG_QLOGSTORE_PUT_SIZES 8
 //  As zg_qstore: a new task is refused past all but 1/this of data-max-size,
 //  leaving the rest for the records of stored tasks (deliveries, outcomes)
 #define ZG_QLOGSTORE_RESERVE 8
@@ -56,14 +45,6 @@ struct _zg_qlogstore_t {
     char error [ZG_QLOGSTORE_ERROR_SIZE];
 };
 
-//  Bytes of the put that writes this task in a compaction
-static uint64_t
-s_put_size (const zg_qrecord_t *record)
-{
-    return ZG_QLOGSTORE_PUT_HEAD + ZG_QRECORD_HEADER_SIZE + record->queue_size
-         + ZG_QLOGSTORE_PUT_SIZES + record->payload_size + record->result_size;
-}
-
 //  --------------------------------------------------------------------------
 //  Apply one record to the index. Returns 0, or -1 with the error set if
 //  it is damaged or names a task the store does not hold.
@@ -76,13 +57,16 @@ s_apply_put (zg_qlogstore_t *self, zg_qlogreader_t *reader, uint64_t id)
     zg_qrecord_t record = { .id = id };
     if (!header || zg_qrecord_decode (&record, header, header_size))
         return -1;
+    //  The owner's bytes stay in the file, as the payload's
+    uint64_t owner_at = record.owner_size? reader->offset + (uint64_t) ((const byte *) record.owner - reader->start): 0;
+    record.owner = NULL;
     uint64_t payload_at = zg_qlogreader_bytes (reader, &record.payload_size);
     uint64_t result_at = zg_qlogreader_bytes (reader, &record.result_size);
     if (reader->bad)
         return -1;
     zg_qlogentry_t *entry = zg_qlogindex_lookup (self->index, id);
     if (entry)
-        self->live -= s_put_size (&entry->record);
+        self->live -= zg_qlogcodec_put_size (&entry->record);
     else
         entry = zg_qlogindex_insert (self->index, id);
     const char *queue = record.queue;
@@ -91,7 +75,8 @@ s_apply_put (zg_qlogstore_t *self, zg_qlogreader_t *reader, uint64_t id)
     zg_qlogindex_rename (self->index, entry, queue, record.queue_size);
     entry->payload_at = payload_at;
     entry->result_at = result_at;
-    self->live += s_put_size (&entry->record);
+    entry->owner_at = owner_at;
+    self->live += zg_qlogcodec_put_size (&entry->record);
     if (id >= self->next_id)
         self->next_id = id + 1;
     return 0;
@@ -101,7 +86,7 @@ static int
 s_apply_change (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind, zg_qlogentry_t *entry)
 {
     zg_qrecord_t *record = &entry->record;
-    self->live -= s_put_size (record);
+    self->live -= zg_qlogcodec_put_size (record);
     if (kind == ZG_QLOGSTORE_DELIVER) {
         record->state = ZG_TASK_IN_PROGRESS;
         record->attempt = (uint32_t) zg_qlogreader_uint (reader, 4);
@@ -126,10 +111,11 @@ s_apply_change (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind, zg_qlog
         record->state = (uint8_t) zg_qlogreader_uint (reader, 1);
         record->finished = (int64_t) zg_qlogreader_uint (reader, 8);
         record->expires = (int64_t) zg_qlogreader_uint (reader, 8);
+        if (!zg_qlogreader_uint (reader, 1))
+            record->payload_size = 0;       //  Else queues/keep-input keeps it
         entry->result_at = zg_qlogreader_bytes (reader, &record->result_size);
-        record->payload_size = 0;
     }
-    self->live += s_put_size (record);
+    self->live += zg_qlogcodec_put_size (record);
     return reader->bad? -1: 0;
 }
 
@@ -139,7 +125,7 @@ static int
 s_skip (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind)
 {
     //  Bytes of each kind's fields before its sized part (DEAD, FINISH)
-    static const size_t fixed [] = { 0, 0, 0, 12, 0, 8, 17, 0 };
+    static const size_t fixed [] = { 0, 0, 0, 12, 0, 8, 18, 0 };
     zg_qlogreader_take (reader, fixed [kind]);
     size_t size = 0;
     if (kind == ZG_QLOGSTORE_DEAD)
@@ -171,7 +157,7 @@ s_apply (zg_qlogstore_t *self, zg_qlogreader_t *reader)
     }
     else
     if (kind == ZG_QLOGSTORE_DELETE && entry) {
-        self->live -= s_put_size (&entry->record);
+        self->live -= zg_qlogcodec_put_size (&entry->record);
         zg_qlogindex_remove (self->index, id);
         rc = 0;
     }
@@ -338,12 +324,14 @@ zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
     for (index = 0; index < count && rc == 0; index++) {
         entry = entries [index];
         zg_qrecord_t record = entry->record;
-        size_t size = record.payload_size + record.result_size;
+        size_t size = record.payload_size + record.result_size + record.owner_size;
         if (zchunk_max_size (bytes) < size)
             zchunk_resize (bytes, size);
         byte *data = zchunk_data (bytes);
+        byte *owner = data + record.payload_size + record.result_size;
         if (zg_qlog_read (self->log, entry->payload_at, data, record.payload_size)
-        ||  zg_qlog_read (self->log, entry->result_at, data + record.payload_size, record.result_size)) {
+        ||  zg_qlog_read (self->log, entry->result_at, data + record.payload_size, record.result_size)
+        ||  zg_qlog_read (self->log, entry->owner_at, owner, record.owner_size)) {
             snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
                       zg_qlog_error (self->log));
             rc = -1;
@@ -351,6 +339,7 @@ zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
         }
         record.payload = record.payload_size? data: NULL;
         record.result = record.result_size? data + record.payload_size: NULL;
+        record.owner = record.owner_size? (const char *) owner: NULL;
         rc = fn (&record, arg);
     }
     zchunk_destroy (&bytes);
@@ -371,20 +360,6 @@ zg_qlogstore_next_id (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  Writing a record into the pass's transaction
 
-//  Room for a record of this kind and size in the log's pending
-//  transaction, in the given log; its kind and id are written
-static zg_qlogwriter_t
-s_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, zg_qlogreader_t *reader)
-{
-    uint64_t offset;
-    byte *start = zg_qlog_reserve (log, size, &offset);
-    *reader = (zg_qlogreader_t) { start, start + size, start, offset, false };
-    zg_qlogwriter_t writer = { start };
-    zg_qlogwriter_uint (&writer, (uint64_t) kind, 1);
-    zg_qlogwriter_uint (&writer, id, 8);
-    return writer;
-}
-
 //  Apply the record just written to the index: the pass's change
 static int
 s_change (zg_qlogstore_t *self, zg_qlogreader_t *reader)
@@ -393,27 +368,6 @@ s_change (zg_qlogstore_t *self, zg_qlogreader_t *reader)
     assert (rc == 0 && reader->at == reader->end);
     self->pending++;
     return rc;
-}
-
-//  A put of this record into log: the header, then the payload and result
-//  as given or, when payload or result is NULL with a size, left for the
-//  caller to fill (their places go to payload_p and result_p)
-static void
-s_write_put (zg_qlog_t *log, const zg_qrecord_t *record, zg_qlogreader_t *reader, byte **payload_p, byte **result_p)
-{
-    byte header [ZG_QRECORD_HEADER_MAX];
-    size_t header_size = zg_qrecord_encode (record, header);
-    zg_qlogwriter_t writer = s_record (log, ZG_QLOGSTORE_PUT, record->id, (size_t) s_put_size (record), reader);
-    zg_qlogwriter_bytes (&writer, header, header_size, 2);
-    zg_qlogwriter_uint (&writer, record->payload_size, 4);
-    *payload_p = writer.at;
-    if (record->payload)
-        memcpy (writer.at, record->payload, record->payload_size);
-    writer.at += record->payload_size;
-    zg_qlogwriter_uint (&writer, record->result_size, 4);
-    *result_p = writer.at;
-    if (record->result)
-        memcpy (writer.at, record->result, record->result_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -427,7 +381,7 @@ zg_qlogstore_put (zg_qlogstore_t *self, const zg_qrecord_t *record)
     assert (record->state <= ZG_TASK_DEAD);
     assert (!record->payload_size || record->payload);
     assert (!record->result_size || record->result);
-    uint64_t size = zg_qlog_size (self->log) + zg_qlog_pending (self->log) + s_put_size (record);
+    uint64_t size = zg_qlog_size (self->log) + zg_qlog_pending (self->log) + zg_qlogcodec_put_size (record);
     if ((int64_t) size > self->max_size - self->max_size / ZG_QLOGSTORE_RESERVE) {
         snprintf (self->error, sizeof self->error, "data-dir '%s': no room for a new task: store full "
                   "(queues/data-max-size %" PRId64 " bytes)", self->dir, self->max_size);
@@ -435,7 +389,7 @@ zg_qlogstore_put (zg_qlogstore_t *self, const zg_qrecord_t *record)
     }
     zg_qlogreader_t reader;
     byte *payload, *result;
-    s_write_put (self->log, record, &reader, &payload, &result);
+    zg_qlogcodec_put (self->log, record, &reader, &payload, &result);
     return s_change (self, &reader);
 }
 
@@ -449,7 +403,7 @@ zg_qlogstore_use_id (zg_qlogstore_t *self, uint64_t id)
     if (id < self->next_id)
         return 0;
     zg_qlogreader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -477,7 +431,7 @@ zg_qlogstore_deliver (zg_qlogstore_t *self, uint64_t id, uint32_t attempt, int64
     if (!s_changed (self, id))
         return -1;
     zg_qlogreader_t reader;
-    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
     zg_qlogwriter_uint (&writer, attempt, 4);
     zg_qlogwriter_uint (&writer, (uint64_t) started, 8);
     return s_change (self, &reader);
@@ -493,7 +447,7 @@ zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id)
     if (!s_changed (self, id))
         return -1;
     zg_qlogreader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -508,7 +462,7 @@ zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, 
     if (!s_changed (self, id))
         return -1;
     zg_qlogreader_t reader;
-    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
     zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
     zg_qlogwriter_bytes (&writer, queue, queue_size, 1);
     return s_change (self, &reader);
@@ -519,17 +473,18 @@ zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, 
 
 int
 zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                     const void *result, size_t result_size)
+                     const void *result, size_t result_size, bool keep_input)
 {
     assert (self && finished > 0);
     assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
     if (!s_changed (self, id))
         return -1;
     zg_qlogreader_t reader;
-    zg_qlogwriter_t writer = s_record (self->log, ZG_QLOGSTORE_FINISH, id, 30 + result_size, &reader);
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_FINISH, id, 31 + result_size, &reader);
     zg_qlogwriter_uint (&writer, state, 1);
     zg_qlogwriter_uint (&writer, (uint64_t) finished, 8);
     zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
+    zg_qlogwriter_uint (&writer, keep_input, 1);
     zg_qlogwriter_bytes (&writer, result, result_size, 4);
     return s_change (self, &reader);
 }
@@ -544,7 +499,7 @@ zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id)
     if (!s_changed (self, id))
         return -1;
     zg_qlogreader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -574,9 +529,18 @@ s_compact (zg_qlogstore_t *self)
     while (fresh && !*reason && (entry = zg_qlogindex_next (self->index, &cursor))) {
         zg_qlogreader_t reader;
         byte *payload, *result;
-        s_write_put (fresh, &entry->record, &reader, &payload, &result);
+        zg_qrecord_t record = entry->record;
+        char owner [ZG_QRECORD_OWNER_MAX];
+        record.owner = owner;
+        if (zg_qlog_read (self->log, entry->owner_at, owner, record.owner_size)) {
+            snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
+            break;
+        }
+        zg_qlogcodec_put (fresh, &record, &reader, &payload, &result);
         entry->moved_payload_at = reader.offset + (uint64_t) (payload - reader.start);
         entry->moved_result_at = reader.offset + (uint64_t) (result - reader.start);
+        //  The owner ends the header, just before the payload's size
+        entry->moved_owner_at = entry->moved_payload_at - 4 - record.owner_size;
         if (zg_qlog_read (self->log, entry->payload_at, payload, entry->record.payload_size)
         ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size))
             snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
@@ -586,7 +550,7 @@ s_compact (zg_qlogstore_t *self)
     }
     if (fresh && !*reason && self->next_id > 1) {
         zg_qlogreader_t reader;
-        s_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
+        zg_qlogcodec_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
     }
     if (fresh && !*reason && zg_qlog_commit (fresh, true))
         snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
@@ -607,6 +571,7 @@ s_compact (zg_qlogstore_t *self)
     while ((entry = zg_qlogindex_next (self->index, &cursor))) {
         entry->payload_at = entry->moved_payload_at;
         entry->result_at = entry->moved_result_at;
+        entry->owner_at = entry->moved_owner_at;
     }
     self->compactions++;
     return 0;
@@ -821,6 +786,15 @@ s_test_disk_full (const char *dir)
     assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  Copies the owner of task 3 into arg
+static int
+s_test_owner (const zg_qrecord_t *record, void *arg)
+{
+    if (record->id == 3)
+        snprintf ((char *) arg, 8, "%.*s", (int) record->owner_size, record->owner);
+    return 0;
+}
+
 //  Damage in the middle of the file (task 2's put): refused, then with
 //  repair skipped with task 2's later change, and the file rewritten
 static void
@@ -834,7 +808,9 @@ s_test_repair (const char *dir)
     assert (s_test_put (store, 1, "a") == 0 && zg_qlogstore_commit (store) == 0);
     uint64_t damaged = zg_qlogstore_counters (store).bytes;
     assert (s_test_put (store, 2, "b") == 0 && zg_qlogstore_commit (store) == 0);
-    assert (s_test_put (store, 3, "c") == 0 && zg_qlogstore_commit (store) == 0);
+    zg_qrecord_t owned = { .id = 3, .queue = "q", .queue_size = 1, .state = ZG_TASK_WAITING, .created = 1,
+                           .payload = "c", .payload_size = 1, .owner = "alice", .owner_size = 5 };
+    assert (zg_qlogstore_put (store, &owned) == 0 && zg_qlogstore_commit (store) == 0);
     assert (zg_qlogstore_deliver (store, 2, 1, 5) == 0 && zg_qlogstore_commit (store) == 0);
     zg_qlogstore_destroy (&store);
     int handle = open (path, O_WRONLY);
@@ -850,6 +826,9 @@ s_test_repair (const char *dir)
     assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, "1:0:0:q:a:;3:0:0:q:c:;"));
     store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
     assert (streq (text, "1:0:0:q:a:;3:0:0:q:c:;") && zg_qlogstore_next_id (store) == 4);
+    //  Task 3's owner came through the compaction
+    char owner [8] = "";
+    assert (zg_qlogstore_load (store, s_test_owner, owner) == 0 && streq (owner, "alice"));
     zg_qlogstore_destroy (&store);
 }
 
@@ -870,7 +849,7 @@ zg_qlogstore_test (bool verbose)
     assert (zg_qlogstore_deliver (store, 1, 1, 100) == 0 && zg_qlogstore_deliver (store, 2, 1, 100) == 0);
     assert (zg_qlogstore_requeue (store, 2) == 0);
     assert (zg_qlogstore_dead_letter (store, 3, "q.dead", 6, 90000) == 0);
-    assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2) == 0);
+    assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2, false) == 0);
     assert (zg_qlogstore_delete (store, 5) == 0);
     assert (zg_qlogstore_use_id (store, 7) == 0 && zg_qlogstore_use_id (store, 6) == 0);
     //  A change of a task the store does not hold fails alone
@@ -931,7 +910,7 @@ zg_qlogstore_test (bool verbose)
     assert (id > 140 && strstr (zg_qlogstore_error (store), "store full"));
     assert (zg_qlogstore_deliver (store, 100, 1, 1) == 0 && zg_qlogstore_commit (store) == 0);
     for (uint64_t done = 100; done < id; done++)
-        assert (zg_qlogstore_finish (store, done, ZG_TASK_DONE, 5, 6, NULL, 0) == 0
+        assert (zg_qlogstore_finish (store, done, ZG_TASK_DONE, 5, 6, NULL, 0, false) == 0
              && zg_qlogstore_delete (store, done) == 0);
     assert (zg_qlogstore_commit (store) == 0);
     zg_qlogstore_counters_t counters = zg_qlogstore_counters (store);
@@ -955,7 +934,8 @@ zg_qlogstore_test (bool verbose)
     assert (counters.compactions == 1 && counters.errors == 1);
     *text = 0;
     assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, expected));
-    assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3) == 0 && zg_qlogstore_commit (store) == 0);
+    assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3, false) == 0);
+    assert (zg_qlogstore_commit (store) == 0);
     store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
     assert (strstr (text, "1:3:1:q::why;2:0:1:q:b:;") && zg_qlogstore_next_id (store) == id + 1);
     zg_qlogstore_destroy (&store);

@@ -15,8 +15,8 @@
         deliver:    [3][id 8][attempt 4][started 8]
         requeue:    [4][id 8]
         dead:       [5][id 8][expires 8][queue size 1][queue]
-        finish:     [6][id 8][state 1][finished 8][expires 8][result size 4]
-                    [result]
+        finish:     [6][id 8][state 1][finished 8][expires 8][keep input 1]
+                    [result size 4][result]
         delete:     [7][id 8]
     An index in memory holds each stored task's header and where its
     payload or result lies in the file (not the bytes: the queues' core
@@ -108,7 +108,7 @@ int
                               int64_t expires);
 int
     zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                         const void *result, size_t result_size);
+                         const void *result, size_t result_size, bool keep_input);
 int
     zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id);
 size_t

@@ -200,7 +200,7 @@ zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t
     const char *texts [] = { "data", "p", "r" };
     for (int index = 0; index < 3; index++)
         zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2], NULL };
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qcore_submit (core, &submit, id, &code, reason);

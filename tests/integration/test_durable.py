@@ -238,6 +238,31 @@ class DurableTest(unittest.TestCase):
             self.assertEqual(self.get(producer, task_id)["state"], "waiting")
         producer.close()
 
+    def test_kept_across_restart(self):
+        """A finished task's input (queues/keep-input) and a task sent until-read survive a restart."""
+        self.start(queues_keep_input=1)
+        producer = self.producer()
+        kept = producer.request(b"SEND", b"r1", b"jobs", b"", b"input-1")[2]
+        once = producer.request(b"SEND", b"r2", b"jobs", msgpack.packb({"until-read": True, "reply": True}),
+                                b"input-2")[2]
+        worker = self.worker(b"w", 10)
+        for _ in range(2):
+            frames = worker.socket.recv_multipart()
+            worker.socket.send_multipart([b"ACK", b"w", frames[2], b"reply-" + frames[4][-1:]])
+        # The second reply comes once both are done (acks in order), and on disk
+        self.assertEqual(producer.socket.recv_multipart()[:2], [b"REPLY", b"r2"])
+        producer.close()
+        worker.close()
+        self.crash()
+        self.start()
+        producer = self.producer()
+        task = self.get(producer, kept)
+        self.assertEqual((task["state"], task["input"], task["reply"]), ("done", b"input-1", b"reply-1"))
+        # Read once after the restart too: then forgotten
+        self.assertEqual(self.get(producer, once)["reply"], b"reply-2")
+        self.assertEqual(self.get(producer, once)[2], b"404")
+        producer.close()
+
     @unittest.skipUnless(STORE == "log", "the log store's own checksums")
     def test_damaged_middle(self):
         """Committed bytes damaged in the middle of the log: zgate refuses to start (one line, exit 2) rather
