@@ -9,7 +9,7 @@
 #include "zg_classes.h"
 #include "zg_qrecord.h"
 #include "zg_qlog.h"
-#include "zg_qlogspace.h"
+#include "zg_qsyncer.h"
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -35,7 +35,7 @@ struct _zg_qlog_t {
     uint64_t allocated;             //  Bytes of the file: committed, then zeros
     uint64_t step;                  //  Zeros to keep ahead of the end, or 0
     uint64_t retry_size;            //  After a failed extension: size to try again at
-    zg_qlogspace_t *space;          //  Writes the zeros ahead, or NULL
+    zg_qsyncer_t *space;            //  Writes the zeros ahead, or NULL
     uint64_t extending;             //  End of the extension in flight
     const byte *map;                //  The file mapped for reading, or NULL
     uint64_t map_size;              //  Bytes mapped
@@ -231,7 +231,7 @@ zg_qlog_destroy (zg_qlog_t **self_p)
     zg_qlog_t *self = *self_p;
     if (!self)
         return;
-    zg_qlogspace_destroy (&self->space);
+    zg_qsyncer_destroy (&self->space);
     s_unmap (self);
     if (self->handle >= 0)
         close (self->handle);
@@ -249,7 +249,7 @@ static void s_space_end (zg_qlog_t *self);
 static int
 s_cut (zg_qlog_t *self, uint64_t size)
 {
-    if (self->space && zg_qlogspace_busy (self->space))
+    if (self->space && zg_qsyncer_busy (self->space))
         s_space_end (self);
     s_unmap (self);
     if (ftruncate (self->handle, (off_t) size) || fdatasync (self->handle)) {
@@ -303,7 +303,7 @@ s_zeros (const byte *bytes, uint64_t size)
 //  --------------------------------------------------------------------------
 //  Every complete transaction, then cut the torn tail. Where the
 //  transactions stop before the end, the rest is one of three things:
-//  zeros (room made ahead, zg_qlogspace: the end), a torn tail (writes
+//  zeros (room made ahead, zg_qsyncer_extend: the end), a torn tail (writes
 //  that no sync covered, some perhaps reached the disk out of order: cut),
 //  or damage to committed bytes: a later transaction says, by the bytes it
 //  saw synced when it was written, that these were on disk. Then the
@@ -399,7 +399,7 @@ zg_qlog_set_step (zg_qlog_t *self, uint64_t step)
     assert (self);
     self->step = step;
     if (step && !self->space)
-        self->space = zg_qlogspace_new ();
+        self->space = zg_qsyncer_new ();
 }
 
 //  The extension in flight ended, or wait for it: the room is there, or
@@ -407,7 +407,7 @@ zg_qlog_set_step (zg_qlog_t *self, uint64_t step)
 static void
 s_space_end (zg_qlog_t *self)
 {
-    if (zg_qlogspace_finish (self->space) == 0)
+    if (zg_qsyncer_finish (self->space) == 0)
         self->allocated = self->extending;
     else
         self->retry_size = self->size + self->step;
@@ -418,8 +418,8 @@ s_space_end (zg_qlog_t *self)
 static void
 s_room_before (zg_qlog_t *self, size_t length)
 {
-    if (self->space && zg_qlogspace_busy (self->space)
-    && (zg_qlogspace_ended (self->space) || self->size + length > self->allocated))
+    if (self->space && zg_qsyncer_busy (self->space)
+    && (zg_qsyncer_ended (self->space) || self->size + length > self->allocated))
         s_space_end (self);
 }
 
@@ -429,10 +429,10 @@ s_room_after (zg_qlog_t *self)
 {
     if (self->size > self->allocated)
         self->allocated = self->size;
-    if (self->space && !zg_qlogspace_busy (self->space) && !self->broken && self->size >= self->retry_size
+    if (self->space && !zg_qsyncer_busy (self->space) && !self->broken && self->size >= self->retry_size
     &&  self->allocated - self->size < self->step / 2) {
         self->extending = self->allocated + self->step;
-        zg_qlogspace_start (self->space, self->handle, self->allocated, self->extending);
+        zg_qsyncer_extend (self->space, self->handle, self->allocated, self->extending);
     }
 }
 
@@ -621,7 +621,7 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
     zg_qlog_t *fresh = *fresh_p;
     assert (!fresh->pending_size && !self->pending_size);
     //  The thread writes no zeros into a file that is replaced
-    if (self->space && zg_qlogspace_busy (self->space))
+    if (self->space && zg_qsyncer_busy (self->space))
         s_space_end (self);
     int code = fresh->broken? EIO: 0;
     if (code == 0 && rename (fresh->path, self->path))
@@ -763,14 +763,21 @@ s_test_full_disk (const char *path)
     assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  A new, empty log at path
+static zg_qlog_t *
+s_test_fresh (const char *path, char *text)
+{
+    unlink (path);
+    zg_qlog_t *log = NULL;
+    return s_test_reopen (&log, path, text);
+}
+
 //  Damage: the middle of the committed log, or writes no sync covered
 static void
 s_test_damage (const char *path)
 {
     char text [512];
-    unlink (path);
-    zg_qlog_t *log = NULL;
-    log = s_test_reopen (&log, path, text);
+    zg_qlog_t *log = s_test_fresh (path, text);
     assert (s_test_append (log, "first", true) == 0 && s_test_append (log, "second", true) == 0);
     assert (s_test_append (log, "third", true) == 0);
     //  A byte of "second" flipped: "third" was written once it was on
@@ -811,9 +818,7 @@ static void
 s_test_room (const char *path)
 {
     char text [512];
-    unlink (path);
-    zg_qlog_t *log = NULL;
-    log = s_test_reopen (&log, path, text);
+    zg_qlog_t *log = s_test_fresh (path, text);
     zg_qlog_set_step (log, 65536);
     for (int count = 0; count < 5000; count++)
         assert (s_test_append (log, "task", count % 100 == 0) == 0);

@@ -11,7 +11,7 @@
     The CRC-32C covers the size field, synced and the body. synced is how
     many bytes of the file were known to be on disk (fdatasync'd) when the
     transaction was written. The zeros are room made ahead of the end
-    (zg_qlogspace, zg_qlog_set_step), so that a sync flushes data only.
+    (zg_qsyncer_extend, zg_qlog_set_step), so that a sync flushes data only.
 
     A replay reads the transactions in order up to the first one that is
     incomplete or fails its checksum, and looks at what follows:
@@ -96,7 +96,7 @@ uint64_t
     zg_qlog_skipped (zg_qlog_t *self);
 
 //  Keep step bytes of synced zeros ahead of the end, made in a thread
-//  (zg_qlogspace) once half of them are used; 0 (the default): none
+//  (zg_qsyncer_extend) once half of them are used; 0 (the default): none
 void
     zg_qlog_set_step (zg_qlog_t *self, uint64_t step);
 

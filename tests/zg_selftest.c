@@ -29,7 +29,6 @@
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
-#include "zg_qlogspace.h"
 #include "zg_qlogcodec.h"
 #include "zg_qheld.h"
 #include "zg_qjournal.h"
@@ -154,7 +153,6 @@ static const s_test_t s_tests [] = {
     { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
-    { "zg_qlogspace", zg_qlogspace_test },
     { "zg_qlogcodec", zg_qlogcodec_test },
     { "zg_qheld", zg_qheld_test },
     { "zg_qjournal", zg_qjournal_test },
