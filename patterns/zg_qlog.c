@@ -653,6 +653,33 @@ zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p)
 }
 
 //  --------------------------------------------------------------------------
+//  Append the transactions of another log from start
+
+int
+zg_qlog_copy (zg_qlog_t *self, zg_qlog_t *from, uint64_t start)
+{
+    assert (self && from && !self->pending_size);
+    for (uint64_t at = start; at < from->size; ) {
+        byte header [ZG_QLOG_TXN_HEADER];
+        uint64_t offset;
+        if (zg_qlog_read (from, at, header, sizeof header)) {
+            snprintf (self->error, sizeof self->error, "%s", from->error);
+            return -1;
+        }
+        size_t body = (size_t) zg_qrecord_get_uint (header, 4);
+        if (zg_qlog_read (from, at + ZG_QLOG_TXN_HEADER, zg_qlog_reserve (self, body, &offset), body)) {
+            zg_qlog_discard (self);
+            snprintf (self->error, sizeof self->error, "%s", from->error);
+            return -1;
+        }
+        if (zg_qlog_commit (self, false))
+            return -1;
+        at += ZG_QLOG_TXN_HEADER + body;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Bytes of the file
 
 uint64_t

@@ -147,6 +147,13 @@ int
 int
     zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p);
 
+//  Append every transaction of from, from byte start (a transaction's
+//  start) to its end, as transactions of self (written, not synced): each
+//  keeps its place relative to the others. Returns 0, or -1 with self's
+//  error set.
+int
+    zg_qlog_copy (zg_qlog_t *self, zg_qlog_t *from, uint64_t start);
+
 //  Bytes of the log (committed transactions; the zeros ahead not counted)
 uint64_t
     zg_qlog_size (zg_qlog_t *self);

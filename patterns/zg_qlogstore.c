@@ -14,6 +14,7 @@
 #include "zg_qlog.h"
 #include "zg_qlogindex.h"
 #include "zg_qlogcodec.h"
+#include "zg_qlogcompact.h"
 #include "zg_qlogstore.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,8 +23,6 @@
 //  As zg_qstore: a new task is refused past all but 1/this of data-max-size,
 //  leaving the rest for the records of stored tasks (deliveries, outcomes)
 #define ZG_QLOGSTORE_RESERVE 8
-//  A compaction writes its file in pieces of about this size
-#define ZG_QLOGSTORE_COMPACT_PIECE 1048576
 
 struct _zg_qlogstore_t {
     char *dir;                      //  The data directory
@@ -38,6 +37,7 @@ struct _zg_qlogstore_t {
     uint64_t compactions;           //  Compactions done
     uint64_t compaction_errors;     //  Compactions failed
     uint64_t retry_size;            //  After a failed compaction: file size to try again at
+    zg_qlogcompact_t *compacting;   //  The compaction under way, or NULL
     uint64_t dropped;               //  Torn bytes cut off when opened
     bool repair;                    //  Opened repairing: records of lost tasks are skipped
     uint64_t orphans;               //  Records skipped so, when opened
@@ -193,6 +193,8 @@ s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
 static int
 s_rebuild (zg_qlogstore_t *self)
 {
+    //  A compaction under way knows the entries that go
+    zg_qlogcompact_destroy (&self->compacting);
     zg_qlogindex_purge (self->index);
     self->live = 0;
     self->next_id = 1;
@@ -278,6 +280,7 @@ zg_qlogstore_destroy (zg_qlogstore_t **self_p)
     zg_qlogstore_t *self = *self_p;
     if (!self)
         return;
+    zg_qlogcompact_destroy (&self->compacting);
     zg_qlog_destroy (&self->log);
     zg_qlogindex_destroy (&self->index);
     zg_dirlock_destroy (&self->lock);
@@ -514,67 +517,45 @@ zg_qlogstore_pending (zg_qlogstore_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Write every live task into a new file and put it in place of the old
-//  one; the entries learn their new offsets once it is. Returns 0, or -1
-//  with the error set; the store goes on with the old file then.
+//  Compaction (zg_qlogcompact): started once the dead bytes are worth it
+//  and the file is synced to its end, finished once its new file's sync
+//  ended and the file is synced to its end again
 
+//  A failed compaction: the store goes on with the old file, and tries
+//  again only once it grew (a full disk stays full for a while)
+static int
+s_compact_failed (zg_qlogstore_t *self, const char *reason)
+{
+    snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
+    self->compaction_errors++;
+    self->retry_size = zg_qlog_size (self->log) + self->compact_bytes;
+    return -1;
+}
+
+static int
+s_compact_start (zg_qlogstore_t *self)
+{
+    char path [PATH_MAX], reason [256];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
+    self->compacting = zg_qlogcompact_new (path, self->log, self->index, self->next_id - 1, reason, sizeof reason);
+    return self->compacting? 0: s_compact_failed (self, reason);
+}
+
+static int
+s_compact_finish (zg_qlogstore_t *self)
+{
+    char reason [256];
+    if (zg_qlogcompact_finish (&self->compacting, self->log, self->index, reason, sizeof reason))
+        return s_compact_failed (self, reason);
+    self->compactions++;
+    return 0;
+}
+
+//  The whole compaction, waiting for its sync
 static int
 s_compact (zg_qlogstore_t *self)
 {
-    char path [PATH_MAX], reason [256] = "";
-    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
-    zg_qlog_t *fresh = zg_qlog_create (path, reason, sizeof reason);
-    size_t cursor = 0;
-    zg_qlogentry_t *entry;
-    while (fresh && !*reason && (entry = zg_qlogindex_next (self->index, &cursor))) {
-        zg_qlogreader_t reader;
-        byte *payload, *result;
-        zg_qrecord_t record = entry->record;
-        char owner [ZG_QRECORD_OWNER_MAX];
-        record.owner = owner;
-        if (zg_qlog_read (self->log, entry->owner_at, owner, record.owner_size)) {
-            snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
-            break;
-        }
-        zg_qlogcodec_put (fresh, &record, &reader, &payload, &result);
-        entry->moved_payload_at = reader.offset + (uint64_t) (payload - reader.start);
-        entry->moved_result_at = reader.offset + (uint64_t) (result - reader.start);
-        //  The owner ends the header, just before the payload's size
-        entry->moved_owner_at = entry->moved_payload_at - 4 - record.owner_size;
-        if (zg_qlog_read (self->log, entry->payload_at, payload, entry->record.payload_size)
-        ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size))
-            snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
-        else
-        if (zg_qlog_pending (fresh) >= ZG_QLOGSTORE_COMPACT_PIECE && zg_qlog_commit (fresh, false))
-            snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
-    }
-    if (fresh && !*reason && self->next_id > 1) {
-        zg_qlogreader_t reader;
-        zg_qlogcodec_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
-    }
-    if (fresh && !*reason && zg_qlog_commit (fresh, true))
-        snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
-    if (fresh && !*reason && zg_qlog_install (self->log, &fresh))
-        snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
-    if (fresh) {
-        zg_qlog_destroy (&fresh);
-        unlink (path);
-    }
-    if (*reason) {
-        snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
-        self->compaction_errors++;
-        //  A full disk stays full for a while: not again at every pass
-        self->retry_size = zg_qlog_size (self->log) + self->compact_bytes;
-        return -1;
-    }
-    cursor = 0;
-    while ((entry = zg_qlogindex_next (self->index, &cursor))) {
-        entry->payload_at = entry->moved_payload_at;
-        entry->result_at = entry->moved_result_at;
-        entry->owner_at = entry->moved_owner_at;
-    }
-    self->compactions++;
-    return 0;
+    return s_compact_start (self) || s_compact_finish (self)? -1: 0;
 }
 
 //  Whether the dead bytes are worth a compaction now
@@ -616,12 +597,21 @@ s_append (zg_qlogstore_t *self, bool sync)
     return 0;
 }
 
-//  Compact if it is worth it, once everything written is synced (a sync in
-//  flight elsewhere would sync the old file)
+//  Once everything written is synced (a sync in flight elsewhere would
+//  sync the old file): finish a compaction whose sync ended (or, if wait,
+//  any), or start one if it is worth it (and, if wait, finish it)
 static void
-s_settled (zg_qlogstore_t *self)
+s_settled (zg_qlogstore_t *self, bool wait)
 {
-    if (zg_qlog_unsynced (self->log) == 0 && s_worth_compacting (self) && s_compact (self))
+    if (zg_qlog_unsynced (self->log) || self->broken)
+        return;
+    int rc = 0;
+    if (self->compacting && (wait || zg_qlogcompact_ready (self->compacting)))
+        rc = s_compact_finish (self);
+    else
+    if (!self->compacting && s_worth_compacting (self))
+        rc = wait? s_compact (self): s_compact_start (self);
+    if (rc)
         zsys_warning ("zg_qlogstore: %s", self->error);
 }
 
@@ -631,7 +621,7 @@ zg_qlogstore_commit (zg_qlogstore_t *self)
     assert (self);
     if (s_append (self, true))
         return -1;
-    s_settled (self);
+    s_settled (self, true);
     return 0;
 }
 
@@ -669,7 +659,7 @@ zg_qlogstore_synced (zg_qlogstore_t *self, uint64_t size, int code)
                   zg_qlog_error (self->log));
         return -1;
     }
-    s_settled (self);
+    s_settled (self, false);
     return 0;
 }
 
@@ -793,6 +783,52 @@ s_test_owner (const zg_qrecord_t *record, void *arg)
     if (record->id == 3)
         snprintf ((char *) arg, 8, "%.*s", (int) record->owner_size, record->owner);
     return 0;
+}
+
+//  Write the pass and sync it as zg_qdurable's pipeline does (the sync
+//  made here, not in a thread)
+static void
+s_test_pass (zg_qlogstore_t *store)
+{
+    assert (zg_qlogstore_write (store) == 0);
+    int handle;
+    uint64_t size;
+    zg_qlogstore_unsynced (store, &handle, &size);
+    assert (fdatasync (handle) == 0 && zg_qlogstore_synced (store, size, 0) == 0);
+}
+
+//  Pipelined passes compact without waiting: the new file's sync runs
+//  in a thread while passes go on, and they are kept
+static void
+s_test_pipelined (const char *dir)
+{
+    char text [1024], path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+    unlink (path);
+    zg_qlogstore_t *store = NULL;
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    zg_qlogstore_set_compact_bytes (store, 1000);
+    assert (s_test_put (store, 1, "a") == 0);
+    for (uint64_t id = 2; id < 40; id++)
+        assert (s_test_put (store, id, "dead") == 0 && zg_qlogstore_delete (store, id) == 0);
+    s_test_pass (store);
+    assert (zg_qlogstore_counters (store).compactions == 0);
+    for (uint64_t id = 40; id < 42 || zg_qlogstore_counters (store).compactions == 0; id++) {
+        assert (id < 10000);
+        assert (s_test_put (store, id, "b") == 0 && zg_qlogstore_finish (store, id, ZG_TASK_DONE, 2, 3, "r", 1,
+                                                                          id % 2) == 0);
+        s_test_pass (store);
+        zclock_sleep (1);
+    }
+    *text = 0;
+    assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && strneq (text, ""));
+    char loaded [1024];
+    snprintf (loaded, sizeof loaded, "%s", text);
+    //  Task 40's pass came after the start: copied, its input dropped (41's kept)
+    assert (strncmp (loaded, "1:0:0:q:a:;40:2:0:q::r;", 23) == 0);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, loaded));
+    zg_qlogstore_destroy (&store);
 }
 
 //  Damage in the middle of the file (task 2's put): refused, then with
@@ -941,6 +977,7 @@ zg_qlogstore_test (bool verbose)
     zg_qlogstore_destroy (&store);
 
     s_test_repair (dir);
+    s_test_pipelined (dir);
 
     //  A record this build cannot read, in a complete transaction: refused
     zg_qlog_t *log = zg_qlog_open (path, error, sizeof error);

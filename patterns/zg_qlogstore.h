@@ -27,10 +27,13 @@
 
     Compaction: once the bytes no task needs (changed or forgotten records)
     pass both the live bytes and the compaction threshold, or the file is
-    past 7/8 of data-max-size with that many dead bytes, the commit writes
-    each live task as one put into a new file, syncs it and renames it over
-    the old one (zg_qlog_install). It runs between passes, in the actor's
-    thread. If it fails, the old file stays in use.
+    past 7/8 of data-max-size with that many dead bytes, each live task is
+    written as one put into a new file and renamed over the old one
+    (zg_qlogcompact). With pipelined passes (zg_qlogstore_write, _synced)
+    the new file's long sync runs in a thread while passes go on, and the
+    passes written meanwhile are copied over at the finish; a synced commit
+    (zg_qlogstore_commit) waits for it. If it fails, the old file stays in
+    use.
 
     The file keeps up to ZG_QLOGSTORE_ROOM_BYTES of synced zeros ahead of
     its last transaction (zg_qlog_set_step), so that a pass's fdatasync
