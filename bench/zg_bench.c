@@ -9,6 +9,8 @@
         zg_bench port                                  a free loopback port
         zg_bench topics [--endpoint PUB --endpoint2 SUB[,SUB...]] --clients N
                         --size B --count N [--rate R]   PUB -> N SUB fan-out
+                        [--ahead N]                     lossless: at most N messages
+                                                        ahead of the slowest SUB
                                                         (subscriber i connects to
                                                         the i-th SUB endpoint, in turn:
                                                         other nodes of a cluster)
@@ -141,7 +143,9 @@ typedef struct {
     bench_options_t *options;       //  The run's options
     void **subscribers;             //  SUB sockets, one per subscriber
     bool *warm;                     //  Subscriber has received a probe
-    int64_t *received;              //  Measured messages per subscriber
+    bench_window_t window;          //  Measured messages per subscriber, read by a lossless publisher
+    int64_t *last_seq;              //  Sequence number of each subscriber's last message, -1 before
+    int64_t gaps;                   //  Sequence numbers skipped, all subscribers
     atomic_int warmed;              //  Subscribers that have received a probe
     atomic_llong start_ns;          //  When measured sending began, 0 before
     int64_t last_ns;                //  When the last measured message arrived
@@ -173,9 +177,18 @@ s_topics_drain (s_topics_t *self, int index, char *payload)
         int64_t sent_ns = options->rate && size > 0? bench_stamp_read (payload, (size_t) size): 0;
         if (sent_ns)
             bench_samples_add (&self->latencies, now - sent_ns);
+        //  Order and loss: the sequence number rises by one per message
+        int64_t seq = size > 0? bench_seq_read (payload, (size_t) size): -1;
+        if (seq >= 0) {
+            if (seq <= self->last_seq [index] || seq >= options->count)
+                bench_fail ("subscriber %d: sequence %lld after %lld", index, (long long) seq,
+                            (long long) self->last_seq [index]);
+            self->gaps += seq - self->last_seq [index] - 1;
+            self->last_seq [index] = seq;
+        }
         self->delivered++;
         self->last_ns = now;
-        if (++self->received [index] == options->count)
+        if (bench_window_count (&self->window, index) == options->count)
             return true;
     }
     return false;
@@ -234,7 +247,10 @@ s_mode_topics (bench_options_t *options)
     s_topics_t self = { .options = options };
     self.subscribers = (void **) calloc ((size_t) clients, sizeof (void *));
     self.warm = (bool *) calloc ((size_t) clients, sizeof (bool));
-    self.received = (int64_t *) calloc ((size_t) clients, sizeof (int64_t));
+    bench_window_init (&self.window, clients);
+    self.last_seq = (int64_t *) malloc ((size_t) clients * sizeof (int64_t));
+    for (int index = 0; index < clients; index++)
+        self.last_seq [index] = -1;
     bench_samples_init (&self.latencies, options->rate? (size_t) (options->count * options->clients): 0);
     //  Subscribers take the comma-separated endpoints in turn
     char *endpoints = strdup (sub_endpoint);
@@ -258,12 +274,13 @@ s_mode_topics (bench_options_t *options)
     pthread_t receiver;
     pthread_create (&receiver, NULL, s_topics_receiver, &self);
     bench_mark_t start, end;
-    bench_publish (publisher, options, &self.warmed, clients, &self.start_ns, &start);
+    bench_publish (publisher, options, &self.warmed, clients, &self.start_ns, &start, &self.window);
     pthread_join (receiver, NULL);
     bench_mark (&end, options->server_pid);
-    char extra [128];
-    snprintf (extra, sizeof extra, "delivered=%lld expected=%lld", (long long) self.delivered,
-              (long long) (options->count * options->clients));
+    bench_check_lossless (options, self.delivered, options->count * options->clients, self.gaps);
+    char extra [160];
+    snprintf (extra, sizeof extra, "delivered=%lld expected=%lld seq_gaps=%lld", (long long) self.delivered,
+              (long long) (options->count * options->clients), (long long) self.gaps);
     bench_report (self.delivered, self.last_ns - start.wall_ns, &start, &end, options->server_pid,
                   &self.latencies, extra);
 
@@ -274,7 +291,8 @@ s_mode_topics (bench_options_t *options)
     bench_samples_free (&self.latencies);
     free (self.subscribers);
     free (self.warm);
-    free (self.received);
+    bench_window_free (&self.window);
+    free (self.last_seq);
 }
 
 //  ==========================================================================

@@ -217,7 +217,7 @@ s_restart_only (const char *path, const char *value)
         "queues/data-max-size", "queues/data-store", "queues/data-repair",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
         "cluster/key-prefix", "topics/sndhwm", "topics/rcvhwm", "queues/sndhwm", "queues/rcvhwm", "rooms/sndhwm",
-        "rooms/rcvhwm", NULL
+        "rooms/rcvhwm", "server/io-threads", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
@@ -268,6 +268,21 @@ s_set_max_connection_input (const char *value, char *error, size_t size)
     if (limit >= 0)
         zg_connwatch_set_max_input (limit);
     return limit >= 0? 0: -1;
+}
+
+//  server/io-threads: libzmq's I/O threads, set before the first socket
+static int
+s_set_io_threads (const char *value, char *error, size_t size)
+{
+    char *end = NULL;
+    errno = 0;
+    long threads = strtol (value, &end, 10);
+    if (!isdigit ((unsigned char) *value) || *end || errno || threads < 1 || threads > 64) {
+        snprintf (error, size, "server/io-threads: '%s' is not an integer from 1 to 64", value);
+        return -1;
+    }
+    zsys_set_io_threads ((size_t) threads);
+    return 0;
 }
 
 //  Whether an interface is an IP address off loopback; what is not an
@@ -533,7 +548,8 @@ main (int argc, char **argv)
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
     zactor_t *auth = NULL;
-    if (s_check_exposure (config, error, sizeof error)
+    if (s_set_io_threads (zg_config_get (config, "server/io-threads"), error, sizeof error)
+    ||  s_check_exposure (config, error, sizeof error)
     ||  s_start_auth (&auth, config, error, sizeof error)
     ||  s_start_actors (actors, config, log, error, sizeof error)) {
         fprintf (stderr, "zgate: %s\n", error);
