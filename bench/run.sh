@@ -185,6 +185,8 @@ row() {
     count=$(stat_of "$key" count)
     base_median=$( [ -n "$base" ] && stat_of "$base" median || echo "")
     [ -n "$ONLY" ] && [ -z "$median" ] && return 0
+    # A baseline of a section --only left out: the figure stands alone
+    [ -n "$ONLY" ] && [ -z "$base_median" ] && base=
     if [ -n "$median" ] && [ -n "$base_median" ]; then
         ratio=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.2f", (b > 0? a / b: 0) }')
     fi
