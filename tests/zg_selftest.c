@@ -29,6 +29,8 @@
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
+#include "zg_qlogcodec.h"
+#include "zg_qlogcompact.h"
 #include "zg_qheld.h"
 #include "zg_qjournal.h"
 #include "zg_qworkers.h"
@@ -162,6 +164,8 @@ static const s_test_t s_tests [] = {
     { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
+    { "zg_qlogcodec", zg_qlogcodec_test },
+    { "zg_qlogcompact", zg_qlogcompact_test },
     { "zg_qheld", zg_qheld_test },
     { "zg_qjournal", zg_qjournal_test },
     { "zg_queues", zg_queues_test },
