@@ -95,6 +95,7 @@ typedef struct {
     lws_sorted_usec_list_t tick;    //  Housekeeping timer
     zchunk_t *scratch;              //  Coalescing buffer for writes
     zhashx_t *transactions;         //  Connection -> its current zg_http_t
+    zhashx_t *admitted;             //  Connection -> its address: upgrade counted, not yet established
     zg_gw_answers_t *answers;       //  Answers, sessions, pending requests, counters
     zg_gw_topics_t *topics;         //  Bridge to the topics actor
     zg_gw_queues_t *queues;         //  Bridge to the queues actor
@@ -142,6 +143,8 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
     self->drain_wanted = true;
     self->transactions = zhashx_new ();
+    self->admitted = zhashx_new ();
+    zhashx_set_destructor (self->admitted, (zhashx_destructor_fn *) zstr_free);
     self->answers = zg_gw_answers_new (&self->settings);
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
@@ -185,6 +188,7 @@ s_self_destroy (self_t **self_p)
     zg_gw_topics_destroy (&self->topics);
     zg_gw_answers_destroy (&self->answers);
     zhashx_destroy (&self->transactions);
+    zhashx_destroy (&self->admitted);
     zchunk_destroy (&self->scratch);
     free (self->settings.interface);
     zg_gw_listen_destroy (&self->listen);
@@ -596,6 +600,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 {
     self_t *self = (self_t *) lws_context_user (lws_get_context (wsi));
     s_pss_t *pss = (s_pss_t *) user;
+    char key [32];                  //  The connection's, for our tables
     //  Any callback but a write may send on a zsock (a request, a close),
     //  which can leave it readable without waking its ZMQ_FD; writes only
     //  write to connections, so a pass of nothing but writes needs no drain
@@ -617,7 +622,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char address [ZG_GW_ADDRESS_SIZE] = "";
             lws_get_peer_simple (wsi, address, sizeof address);
             int refusal = zg_gw_threads_admit (self->threads, address, self->settings.max_sessions,
-                                               self->settings.max_sessions_per_address);
+                                               self->settings.max_sessions_per_address, false);
             if (refusal == ZG_ERR_UNAVAILABLE) {
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, ZG_ERR_UNAVAILABLE, "too many sessions");
@@ -628,10 +633,18 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 self->counters->sessions_rejected++;
                 return s_refuse_upgrade (wsi, status, message);
             }
-            if (refusal == ZG_ERR_TOO_MANY) {
+            //  Counted now, in the step that checks: the client may open its
+            //  next session on another thread as soon as it reads the 101,
+            //  which lws writes before LWS_CALLBACK_ESTABLISHED
+            refusal = zg_gw_threads_admit (self->threads, address, self->settings.max_sessions,
+                                           self->settings.max_sessions_per_address, true);
+            if (refusal) {
                 self->counters->sessions_rejected++;
-                return s_refuse_upgrade (wsi, ZG_ERR_TOO_MANY, "too many sessions from this address");
+                return s_refuse_upgrade (wsi, refusal, refusal == ZG_ERR_TOO_MANY?
+                                         "too many sessions from this address": "too many sessions");
             }
+            s_wsi_key (wsi, key, sizeof key);
+            zhashx_update (self->admitted, key, strdup (address));
             return 0;
         }
         case LWS_CALLBACK_ESTABLISHED:
@@ -640,8 +653,11 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             char uri [1024] = "";
             if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strneq (uri, "/ws"))
                 zg_gw_wsqueue_session_opened (self->wsqueue, pss->session, uri);
-            lws_get_peer_simple (wsi, pss->address, sizeof pss->address);
-            zg_gw_threads_opened (self->threads, pss->address);
+            s_wsi_key (wsi, key, sizeof key);
+            //  Every upgrade passed LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, which counted it
+            assert (zhashx_lookup (self->admitted, key));
+            snprintf (pss->address, sizeof pss->address, "%s", (char *) zhashx_lookup (self->admitted, key));
+            zhashx_delete (self->admitted, key);
             return 0;
 
         case LWS_CALLBACK_RECEIVE: {
@@ -686,7 +702,6 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             s_self_http_finish (self, wsi);
             zg_http_t *http = zg_http_new (wsi, zg_gw_answers_new_id (self->answers), s_method (wsi),
                                            (const char *) in);
-            char key [32];
             s_wsi_key (wsi, key, sizeof key);
             zhashx_insert (self->transactions, key, http);
             zg_gw_guard_http_headers (self->guard, http);
@@ -726,6 +741,17 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_CLOSED_HTTP:
             s_self_http_finish (self, wsi);
             return 0;
+
+        case LWS_CALLBACK_WSI_DESTROY: {
+            //  An upgrade counted that never became a session
+            s_wsi_key (wsi, key, sizeof key);
+            const char *address = (const char *) zhashx_lookup (self->admitted, key);
+            if (address) {
+                zg_gw_threads_closed (self->threads, address);
+                zhashx_delete (self->admitted, key);
+            }
+            return lws_callback_http_dummy (wsi, reason, user, in, len);
+        }
 
         default:
             return lws_callback_http_dummy (wsi, reason, user, in, len);

@@ -226,7 +226,8 @@ zg_gw_threads_take (zg_gw_threads_t *self, size_t index)
 }
 
 int
-zg_gw_threads_admit (zg_gw_threads_t *self, const char *address, int64_t max_sessions, int64_t max_per_address)
+zg_gw_threads_admit (zg_gw_threads_t *self, const char *address, int64_t max_sessions, int64_t max_per_address,
+                     bool take)
 {
     assert (self && address);
     pthread_mutex_lock (&self->lock);
@@ -236,18 +237,13 @@ zg_gw_threads_admit (zg_gw_threads_t *self, const char *address, int64_t max_ses
     else
     if ((int64_t) zg_slots_held (self->peers, address) >= max_per_address)
         code = ZG_ERR_TOO_MANY;
+    else
+    if (take) {
+        zg_slots_take (self->peers, address, INT64_MAX);
+        self->sessions++;
+    }
     pthread_mutex_unlock (&self->lock);
     return code;
-}
-
-void
-zg_gw_threads_opened (zg_gw_threads_t *self, const char *address)
-{
-    assert (self && address);
-    pthread_mutex_lock (&self->lock);
-    self->sessions++;
-    zg_slots_take (self->peers, address, INT64_MAX);
-    pthread_mutex_unlock (&self->lock);
 }
 
 void
@@ -332,15 +328,17 @@ zg_gw_threads_test (bool verbose)
     assert (zg_gw_threads_count (threads) == 3);
 
     //  Sessions in all and per address, across threads
-    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1) == 0);
-    zg_gw_threads_opened (threads, "10.0.0.1");
-    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1) == ZG_ERR_TOO_MANY);
-    assert (zg_gw_threads_admit (threads, "10.0.0.2", 2, 1) == 0);
-    zg_gw_threads_opened (threads, "10.0.0.2");
-    assert (zg_gw_threads_admit (threads, "10.0.0.3", 2, 1) == ZG_ERR_UNAVAILABLE);
+    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1, false) == 0);
+    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1, true) == 0);
+    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1, false) == ZG_ERR_TOO_MANY);
+    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1, true) == ZG_ERR_TOO_MANY);
+    assert (zg_gw_threads_admit (threads, "10.0.0.2", 2, 1, true) == 0);
+    assert (zg_gw_threads_admit (threads, "10.0.0.3", 2, 1, true) == ZG_ERR_UNAVAILABLE);
     zg_gw_threads_closed (threads, "10.0.0.1");
-    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1) == 0);
+    assert (zg_gw_threads_admit (threads, "10.0.0.3", 2, 1, true) == 0);
     zg_gw_threads_closed (threads, "10.0.0.2");
+    zg_gw_threads_closed (threads, "10.0.0.3");
+    assert (zg_gw_threads_admit (threads, "10.0.0.1", 2, 1, false) == 0);
 
     //  Connections handed to a thread: only one that serves takes them, in
     //  order; those left when it leaves are closed

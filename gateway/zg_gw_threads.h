@@ -77,14 +77,14 @@ void
 
 //  May a WebSocket session from address open? 0, or the ZG_ERR_* code that
 //  refuses it: ZG_ERR_UNAVAILABLE at max_sessions in all,
-//  ZG_ERR_TOO_MANY at max_per_address from the address
+//  ZG_ERR_TOO_MANY at max_per_address from the address. With take, a 0
+//  also counts the session, in the same step: another thread's upgrade
+//  cannot pass between the check and the count.
 int
     zg_gw_threads_admit (zg_gw_threads_t *self, const char *address, int64_t max_sessions,
-                         int64_t max_per_address);
+                         int64_t max_per_address, bool take);
 
-//  A session from address opened, or closed
-void
-    zg_gw_threads_opened (zg_gw_threads_t *self, const char *address);
+//  A session that admit counted ended (or never opened)
 void
     zg_gw_threads_closed (zg_gw_threads_t *self, const char *address);
 
