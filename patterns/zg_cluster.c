@@ -160,6 +160,15 @@ s_check_addresses (const char *value, char *error, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  A history read waits while its topic's subscriptions are unconfirmed
+
+static bool
+s_unconfirmed (void *topics, size_t shard, const char *topic)
+{
+    return zg_topics_cluster_unconfirmed ((zg_topics_cluster_t *) topics, shard, topic);
+}
+
+//  --------------------------------------------------------------------------
 //  cluster/redis: the shards (once; empty leaves the node alone)
 
 static int
@@ -197,7 +206,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     self->home = zg_redis_ring_pick (self->ring, self->node, strlen (self->node));
     self->topics = zg_topics_cluster_new (self->node, self->key_prefix, self->shard_count);
     self->history = zg_history_cluster_new (self->key_prefix, self->ring, self->plains, self->shard_count,
-                                            self->topics);
+                                            s_unconfirmed, self->topics);
     zg_topics_cluster_set_history (self->topics, self->history);
     self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
                                                             + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count))

@@ -61,7 +61,8 @@ struct _zg_history_cluster_t {
     zg_redis_t **plains;            //  Plain connections (the caller's)
     s_shard_t *shards;              //  Per shard
     size_t shard_count;
-    zg_topics_cluster_t *topics;    //  Confirmed prefixes (the caller's)
+    zg_history_cluster_unconfirmed_fn *unconfirmed;
+    void *unconfirmed_arg;          //  Its argument (the caller's)
     zsock_t *requests;              //  PAIR to the topics actor
     zlistx_t *reads;                //  s_read_t, oldest first
     uint64_t candidates;            //  Epochs drawn
@@ -84,9 +85,9 @@ s_read_destroy (s_read_t **read_p)
 
 zg_history_cluster_t *
 zg_history_cluster_new (const char *key_prefix, zg_redis_ring_t *ring, zg_redis_t **plains, size_t shards,
-                        zg_topics_cluster_t *topics)
+                        zg_history_cluster_unconfirmed_fn *unconfirmed, void *arg)
 {
-    assert (key_prefix && ring && plains && shards && topics);
+    assert (key_prefix && ring && plains && shards && unconfirmed);
     zg_history_cluster_t *self = (zg_history_cluster_t *) zmalloc (sizeof (zg_history_cluster_t));
     assert (self);
     self->key_base = sdscatprintf (sdsempty (), "%s:h:{", key_prefix);
@@ -95,7 +96,8 @@ zg_history_cluster_new (const char *key_prefix, zg_redis_ring_t *ring, zg_redis_
     self->plains = plains;
     self->shard_count = shards;
     self->shards = (s_shard_t *) zmalloc (shards * sizeof (s_shard_t));
-    self->topics = topics;
+    self->unconfirmed = unconfirmed;
+    self->unconfirmed_arg = arg;
     self->requests = zsock_new (ZMQ_PAIR);
     assert (self->requests);
     self->reads = zlistx_new ();
@@ -233,7 +235,7 @@ s_self_send (zg_history_cluster_t *self, s_read_t *read, int64_t now)
 {
     char *topic = s_read_frame (read, 3);
     char *verb = s_read_frame (read, 1);
-    bool waits = now < read->deadline && zg_topics_cluster_unconfirmed (self->topics, read->shard, topic);
+    bool waits = now < read->deadline && self->unconfirmed (self->unconfirmed_arg, read->shard, topic);
     if (!waits) {
         zg_redis_t *plain = self->plains [read->shard];
         sds stream, meta;

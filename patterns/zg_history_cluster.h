@@ -48,7 +48,6 @@
 #include <json-c/json.h>
 #include "zg_redis.h"
 #include "zg_redis_ring.h"
-#include "zg_topics_cluster.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,12 +65,16 @@ extern "C" {
 
 typedef struct _zg_history_cluster_t zg_history_cluster_t;
 
+//  Whether a prefix of topic that local subscribers hold is not confirmed
+//  on a shard yet: a read of the topic's history there waits for it
+typedef bool (zg_history_cluster_unconfirmed_fn) (void *arg, size_t shard, const char *topic);
+
 //  Create the history bridge over shards Redis shards: plains are their
 //  plain connections (the caller's, in ring index order), ring picks a
-//  topic's shard, topics tells which prefixes are confirmed
+//  topic's shard, unconfirmed (called with arg) tells whether a read waits
 zg_history_cluster_t *
     zg_history_cluster_new (const char *key_prefix, zg_redis_ring_t *ring, zg_redis_t **plains, size_t shards,
-                            zg_topics_cluster_t *topics);
+                            zg_history_cluster_unconfirmed_fn *unconfirmed, void *arg);
 
 //  Destroy the bridge
 void
