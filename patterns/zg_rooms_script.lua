@@ -146,9 +146,12 @@ elseif op == 'peek' then
     -- payload of each pending message in release order
     bind (room)
     local offset, limit = tonumber (ARGV[5]), tonumber (ARGV[6])
-    local out = { redis.call ('ZCARD', Q), now_ms () }
-    if limit > 0 then
-        for _, seq in ipairs (redis.call ('ZRANGE', Q, offset, offset + limit - 1)) do
+    local backlog = redis.call ('ZCARD', Q)
+    local out = { backlog, now_ms () }
+    -- An offset past the backlog reads nothing: ZRANGE would refuse one
+    -- past 2^53, which Lua's numbers cannot say exactly
+    if limit > 0 and offset < backlog then
+        for _, seq in ipairs (redis.call ('ZRANGE', Q, offset, math.min (offset + limit, backlog) - 1)) do
             table.insert (out, seq)
             table.insert (out, redis.call ('HGET', H, seq))
             table.insert (out, redis.call ('HGET', D, seq))
