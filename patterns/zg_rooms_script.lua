@@ -132,15 +132,18 @@ elseif op == 'ack' then
     return 0
 elseif op == 'members' then
     -- ARGV: 5 node, 6 count, 7 sync, 8 '1' when the node announces again
-    -- after a lost connection (what it owed acks for is over)
+    -- after a lost connection (what it owed acks for is over). Answers 1,
+    -- as alive does, if the node was not known: swept while it could not
+    -- say so, it must announce its other rooms again (its presence refresh
+    -- would find it known now)
     bind (room)
-    redis.call ('ZADD', ALIVE, now_ms (), ARGV[5])
+    local unknown = redis.call ('ZADD', ALIVE, now_ms (), ARGV[5])
     members (ARGV[5], tonumber (ARGV[6]), ARGV[7])
     if ARGV[8] == '1' then
         redis.call ('SREM', HOLDERS, ARGV[5])
     end
     process ()
-    return 0
+    return unknown
 elseif op == 'peek' then
     -- ARGV: 5 offset, 6 limit; answers backlog, now, then seq, header and
     -- payload of each pending message in release order
