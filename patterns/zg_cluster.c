@@ -14,6 +14,7 @@
 #include "zg_redis_ring.h"
 #include "zg_redis_server.h"
 #include "zg_topics_cluster.h"
+#include "zg_queues_cluster.h"
 
 //  Longest poll, ms (the connections' timers are usually sooner)
 #define ZG_CLUSTER_TICK 1000
@@ -53,6 +54,7 @@ typedef struct {
     size_t home;                    //  Shard this node publishes on
     zg_redis_t **subscribers;       //  Each shard's subscriber connection
     zg_topics_cluster_t *topics;    //  Topics bridge (cluster mode only)
+    zg_queues_cluster_t *queues;    //  Queues bridge (cluster mode only)
     zmq_pollitem_t *items;          //  Poll set: pipe, bridge sockets, connections
     uint64_t redis_errors;          //  Error replies to our commands
     bool terminated;                //  $TERM received
@@ -95,6 +97,7 @@ s_self_destroy (self_t **self_p)
     free (self->shards);
     free (self->subscribers);
     zg_topics_cluster_destroy (&self->topics);
+    zg_queues_cluster_destroy (&self->queues);
     zg_redis_ring_destroy (&self->ring);
     free (self->items);
     free (self->key_prefix);
@@ -114,6 +117,9 @@ s_self_apply_timeouts (self_t *self)
         zg_redis_set_timeouts (self->shards [shard].subscriber, self->settings.connect_timeout,
                                self->settings.timeout, self->settings.reconnect_max);
     }
+    if (self->queues)
+        zg_queues_cluster_set_timeouts (self->queues, self->settings.connect_timeout, self->settings.timeout,
+                                        self->settings.reconnect_max);
 }
 
 //  --------------------------------------------------------------------------
@@ -173,10 +179,16 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
         self->subscribers [shard] = self->shards [shard].subscriber;
     }
     free (copy);
+    const char **addresses = (const char **) zmalloc (self->shard_count * sizeof (char *));
+    for (size_t shard = 0; shard < self->shard_count; shard++)
+        addresses [shard] = zg_redis_address (self->shards [shard].plain);
+    self->queues = zg_queues_cluster_new (self->node, self->key_prefix, self->ring, addresses, self->shard_count);
+    free (addresses);
     s_self_apply_timeouts (self);
     self->home = zg_redis_ring_pick (self->ring, self->node, strlen (self->node));
     self->topics = zg_topics_cluster_new (self->node, self->key_prefix, self->shard_count);
-    self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count)
+    self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
+                                                            + zg_queues_cluster_items (self->queues))
                                                             * sizeof (zmq_pollitem_t));
     assert (self->items);
     zsys_info ("zg_cluster: node %s on %zu Redis shard%s (%s)", self->node, self->shard_count,
@@ -205,6 +217,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (streq (key, "inproc-topics"))
         //  A node alone has no bridge, and zgate does not link its topics
         return self->topics? zg_topics_cluster_bind (self->topics, value, error, size): 0;
+    if (streq (key, "inproc-queues"))
+        return self->queues? zg_queues_cluster_bind (self->queues, value, error, size): 0;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc == 0)
         s_self_apply_timeouts (self);
@@ -220,7 +234,7 @@ s_self_healthy (self_t *self)
     for (size_t shard = 0; shard < self->shard_count; shard++)
         if (!zg_redis_up (self->shards [shard].plain) || !zg_redis_up (self->shards [shard].subscriber))
             return false;
-    return true;
+    return !self->queues || zg_queues_cluster_healthy (self->queues);
 }
 
 //  --------------------------------------------------------------------------
@@ -251,6 +265,8 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "shards", shards);
     if (self->topics)
         zg_topics_cluster_stats (self->topics, root);
+    if (self->queues)
+        zg_queues_cluster_stats (self->queues, root);
     return root;
 }
 
@@ -285,8 +301,10 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
             next = tick < next? tick: next;
         }
     }
+    zg_queues_cluster_poll_items (self->queues, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count], now,
+                                  &next);
     *wait = next > now? (long) (next - now): 0;
-    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count);
+    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + zg_queues_cluster_items (self->queues));
 }
 
 //  --------------------------------------------------------------------------
@@ -345,6 +363,8 @@ zg_cluster (zsock_t *pipe, void *args)
             zg_topics_cluster_handle_events (self->topics, self->subscribers);
         if (self->items [1].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_messages (self->topics, self->shards [self->home].plain);
+        zg_queues_cluster_handle (self->queues, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count],
+                                  zclock_mono ());
     }
     s_self_destroy (&self);
 }

@@ -35,6 +35,8 @@ struct _zg_qcore_t {
     zg_qoutbox_t *outbox;           //  Messages to send
     zg_budget_t *budget;            //  The memory budget tasks' bytes are charged to
     zg_qdurable_t *durable;         //  Journal of the changes, or NULL (in memory)
+    zg_qcore_handoff_fn *handoff;   //  Cluster mode: where claimed tasks' outcomes go
+    void *handoff_arg;
     int64_t now;                    //  Monotonic ms
     int64_t wall;                   //  Wall clock ms
     uint64_t errors;                //  ERROR messages written
@@ -175,6 +177,18 @@ s_forget (zg_qcore_t *self, zg_task_t *task)
 }
 
 //  --------------------------------------------------------------------------
+//  Transition: a claimed task's outcome goes back to the cluster, which
+//  keeps it; here the task is forgotten
+
+static void
+s_handoff (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
+{
+    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
+    self->handoff (self->handoff_arg, task, state, reason, result);
+    s_forget (self, task);
+}
+
+//  --------------------------------------------------------------------------
 //  Put a worker in or out of its queues' lines to match its credit; credit
 //  goes first to the scatter copies pinned to it, then to its queues' tasks
 //  in the order they came (a queue with waiting tasks has nobody in line)
@@ -299,6 +313,10 @@ s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
 static void
 s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
 {
+    if (task->remote) {
+        s_handoff (self, task, state, reason, result);
+        return;
+    }
     zg_taskq_t *queue = task->queue;
     zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
     task->state = (uint8_t) state;
@@ -405,6 +423,9 @@ static void
 s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 {
     zg_taskq_t *queue = task->queue;
+    if (task->remote)                   //  The cluster requeues it, or kills it
+        s_handoff (self, task, ZG_TASK_WAITING, NULL, NULL);
+    else
     if (task->group)
         s_finish (self, task, ZG_TASK_FAILED, "its worker did not answer", NULL);
     else
@@ -599,6 +620,27 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
         zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
     }
     return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Cluster mode
+
+void
+zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg)
+{
+    assert (self && handoff);
+    self->handoff = handoff;
+    self->handoff_arg = arg;
+}
+
+void
+zg_qcore_claimed (zg_qcore_t *self, const zg_qrecord_t *record)
+{
+    assert (self && self->handoff && record && record->state == ZG_TASK_WAITING);
+    zg_qcore_adopt (self, record);
+    zg_task_t *task = zg_tasks_lookup (self->tasks, record->id);
+    task->remote = true;
+    s_dispatch (self, task->queue);
 }
 
 //  --------------------------------------------------------------------------

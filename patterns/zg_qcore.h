@@ -43,6 +43,12 @@ typedef struct {
     zmq_msg_t *req;                 //  Its correlation id, likewise
 } zg_qcore_submit_t;
 
+//  Cluster mode: a claimed task's outcome goes back to the cluster. state
+//  is ZG_TASK_WAITING when it was taken back (nack, ack timeout, its worker
+//  gone: the cluster requeues it or sends it to the dead letters), else
+//  done or failed with the reason or the result (the handler may move it)
+typedef void (zg_qcore_handoff_fn) (void *arg, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
+
 //  Create a core reading these settings (the caller's, alive as long)
 zg_qcore_t *
     zg_qcore_new (const zg_qsettings_t *settings);
@@ -82,6 +88,16 @@ void
 //  take it back with zg_qcore_take_back once the load is over.
 zg_task_t *
     zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record);
+
+//  Cluster mode: claimed tasks are handed back to handoff (arg is its own)
+void
+    zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg);
+
+//  Cluster mode: a task claimed from the cluster (record: waiting, its
+//  attempt one less than the cluster's) waits here for the local workers
+//  and is delivered at once if one has credit. Its outcome goes to handoff.
+void
+    zg_qcore_claimed (zg_qcore_t *self, const zg_qrecord_t *record);
 
 //  A restored task that was in progress goes back to the head of its queue,
 //  or to the dead letters past max-deliveries, as if its worker had died

@@ -99,6 +99,9 @@
 #include "zg_redis_ring.h"
 #include "zg_topics_link.h"
 #include "zg_topics_cluster.h"
+#include "zg_qscripts.h"
+#include "zg_queues_link.h"
+#include "zg_queues_cluster.h"
 
 typedef struct {
     const char *name;
@@ -125,6 +128,9 @@ static const s_test_t s_tests [] = {
     { "zg_redis_ring", zg_redis_ring_test },
     { "zg_topics_link", zg_topics_link_test },
     { "zg_topics_cluster", zg_topics_cluster_test },
+    { "zg_qscripts", zg_qscripts_test },
+    { "zg_queues_link", zg_queues_link_test },
+    { "zg_queues_cluster", zg_queues_cluster_test },
     { "zg_cluster", zg_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
