@@ -177,18 +177,6 @@ s_forget (zg_qcore_t *self, zg_task_t *task)
 }
 
 //  --------------------------------------------------------------------------
-//  Transition: a claimed task's outcome goes back to the cluster, which
-//  keeps it; here the task is forgotten
-
-static void
-s_handoff (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
-{
-    zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
-    self->handoff (self->handoff_arg, task, state, reason, result);
-    s_forget (self, task);
-}
-
-//  --------------------------------------------------------------------------
 //  Put a worker in or out of its queues' lines to match its credit; credit
 //  goes first to the scatter copies pinned to it, then to its queues' tasks
 //  in the order they came (a queue with waiting tasks has nobody in line)
@@ -307,14 +295,17 @@ s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
 
 //  --------------------------------------------------------------------------
 //  Transition: a task reached a final state (done, failed, dead): record
-//  it, tell its producer, keep it for GET. The caller has taken it out of
-//  its waiting line or worker.
+//  it, tell its producer, keep it for GET; a claimed one (cluster mode)
+//  goes to the handoff, also when taken back (state waiting). The caller
+//  has taken it out of its waiting line or worker.
 
 static void
 s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
 {
-    if (task->remote) {
-        s_handoff (self, task, state, reason, result);
+    if (task->remote) {                 //  Claimed: the cluster takes it back
+        zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
+        self->handoff (self->handoff_arg, task, state, reason, result);
+        s_forget (self, task);
         return;
     }
     zg_taskq_t *queue = task->queue;
@@ -390,13 +381,8 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
     char reason [ZG_WIRE_REASON_SIZE];
     zg_qexpiry_reason (task, reason);
     s_send_error (self, task, ZG_ERR_GONE, reason);
-    zg_taskq_t *dead_letters = NULL;
-    char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
-    snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
-    //  A dead-letter queue no worker could name (too long) would hold its
-    //  tasks for ever
-    if (!queue->dead_letter && (int64_t) strlen (name) <= self->settings->max_name_size)
-        dead_letters = s_queue (self, name, false);
+    zg_taskq_t *dead_letters = zg_qtable_dead_letters (self->table, queue, self->settings->max_name_size,
+                                                       self->settings->max_priority, self->settings->max_queues);
     if (self->settings->verbose)
         zsys_info ("zg_queues: task %" PRIu64 " of '%s' %s%s", task->id, queue->name, reason,
                    dead_letters? ", to the dead letters": "");
@@ -424,7 +410,7 @@ s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 {
     zg_taskq_t *queue = task->queue;
     if (task->remote)                   //  The cluster requeues it, or kills it
-        s_handoff (self, task, ZG_TASK_WAITING, NULL, NULL);
+        s_finish (self, task, ZG_TASK_WAITING, NULL, NULL);
     else
     if (task->group)
         s_finish (self, task, ZG_TASK_FAILED, "its worker did not answer", NULL);
@@ -618,12 +604,13 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
         zg_taskq_push (task->queue, task, false);
         task->state = record->state;        //  Dead, in a dead-letter queue
         zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
+        s_dispatch (self, task->queue);     //  Workers are there for a claimed task only
     }
     return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
 }
 
 //  --------------------------------------------------------------------------
-//  Cluster mode
+//  Cluster mode: where claimed tasks' outcomes go
 
 void
 zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg)
@@ -631,16 +618,6 @@ zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg)
     assert (self && handoff);
     self->handoff = handoff;
     self->handoff_arg = arg;
-}
-
-void
-zg_qcore_claimed (zg_qcore_t *self, const zg_qrecord_t *record)
-{
-    assert (self && self->handoff && record && record->state == ZG_TASK_WAITING);
-    zg_qcore_adopt (self, record);
-    zg_task_t *task = zg_tasks_lookup (self->tasks, record->id);
-    task->remote = true;
-    s_dispatch (self, task->queue);
 }
 
 //  --------------------------------------------------------------------------

@@ -83,21 +83,17 @@ void
     zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable);
 
 //  Restore one stored task: a waiting one waits again in its queue (in the
-//  order restored, within its priority), a finished one is kept until its
-//  stored expiry. One that was in progress is returned, with no worker:
+//  order restored, within its priority; in cluster mode, a claimed task
+//  with its attempt one less than the cluster's, it goes to a worker with
+//  credit at once), a finished one is kept until its stored expiry. One that was in progress is returned, with no worker:
 //  take it back with zg_qcore_take_back once the load is over.
 zg_task_t *
     zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record);
 
-//  Cluster mode: claimed tasks are handed back to handoff (arg is its own)
+//  Cluster mode: the outcomes of the tasks marked remote (claimed from the
+//  cluster, zg_qcore_adopt) go to handoff (arg is its own)
 void
     zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg);
-
-//  Cluster mode: a task claimed from the cluster (record: waiting, its
-//  attempt one less than the cluster's) waits here for the local workers
-//  and is delivered at once if one has credit. Its outcome goes to handoff.
-void
-    zg_qcore_claimed (zg_qcore_t *self, const zg_qrecord_t *record);
 
 //  A restored task that was in progress goes back to the head of its queue,
 //  or to the dead letters past max-deliveries, as if its worker had died

@@ -257,7 +257,8 @@ s_claimed (zg_queues_link_t *self, zmsg_t *msg)
             s_send (self, parts, 3);
         }
         else {
-            zg_qcore_claimed (self->core, &record);
+            zg_qcore_adopt (self->core, &record);
+            zg_qcore_task (self->core, id)->remote = true;
             self->claimed++;
         }
         for (int field = 0; field < 5; field++)

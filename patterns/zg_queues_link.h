@@ -10,7 +10,7 @@
       tasks it waits for come back through the bridge as REPLY or ERROR;
     - for each queue the local workers serve (READY), the link claims as
       many tasks as their free credit, and the core delivers them to the
-      workers as if they had been sent here (zg_qcore_claimed);
+      workers as if they had been sent here (zg_qcore_adopt);
     - a claimed task's outcome (ACK, FAIL) or its taking back (NACK, ack
       timeout, worker gone) goes back to the bridge (the core's handoff),
       and Redis decides requeue or dead letters;
