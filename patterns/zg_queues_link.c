@@ -3,7 +3,7 @@
 
     Claims follow credit: for each queue the local workers serve, the link
     asks for the free credit of the workers in the queue's line, less the
-    tasks already waiting here and the claims not yet answered. A claim
+    tasks already waiting here, one claim at a time. A claim
     answered with fewer tasks than asked marks the queue empty until the
     bridge says it got tasks (Redis publishes that when a queue goes from
     empty to not empty, and the bridge says so for every queue once a
@@ -332,19 +332,20 @@ zg_queues_link_claim (zg_queues_link_t *self)
         zg_taskq_t *queue = zg_qcore_queue (self->core, name, false);
         if (queue && !queue->workers && queue->waiting)
             s_give_back (self, queue);
-        if (!queue || !queue->workers || watch->empty)
+        //  One claim at a time per queue: the credit freed while it is out
+        //  goes in the next one, so claims grow with the load
+        if (!queue || !queue->workers || watch->empty || watch->outstanding)
             continue;
         size_t credit = 0;
         for (zg_seat_t *seat = queue->line_head; seat; seat = seat->next)
             credit += (size_t) seat->worker->prefetch - seat->worker->held.size;
-        size_t taken = queue->waiting + watch->outstanding;
-        if (credit <= taken)
+        if (credit <= queue->waiting)
             continue;
+        watch->outstanding = credit - queue->waiting;
         char count [24];
-        snprintf (count, sizeof count, "%zu", credit - taken);
+        snprintf (count, sizeof count, "%zu", watch->outstanding);
         zg_wire_part_t parts [] = { zg_wire_str ("C"), zg_wire_str (name), zg_wire_str (count) };
         s_send (self, parts, 3);
-        watch->outstanding = credit - queue->waiting;
     }
 }
 
