@@ -13,6 +13,7 @@
 #include "zg_classes.h"
 #include "zg_qscripts.h"
 #include "zg_redis_server.h"
+#include "zg_mpjson.h"
 #include <hiredis/hiredis.h>
 
 #define S_SUFFIX ".dead"
@@ -223,6 +224,43 @@ zg_qscripts_tag (const char *name, char *tag, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  The GET script's answer, packed as GET answers
+
+void
+zg_qscripts_pack_task (redisReply *reply, const char *id, msgpack_packer *packer)
+{
+    assert (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 9 && id && packer);
+    redisReply **field = reply->element;
+    const char *state = field [1]->str;
+    bool has_reply = streq (state, "done");
+    bool has_reason = (streq (state, "failed") || streq (state, "dead")) && field [8]->len;
+    msgpack_pack_map (packer, has_reply || has_reason? 11: 10);
+    const char *strings [][2] = { { "id", id }, { "queue", field [0]->str } };
+    for (int index = 0; index < 2; index++) {
+        msgpack_pack_str_with_body (packer, strings [index][0], strlen (strings [index][0]));
+        msgpack_pack_str_with_body (packer, strings [index][1], strlen (strings [index][1]));
+    }
+    msgpack_pack_str_with_body (packer, "command", 7);
+    msgpack_pack_false (packer);
+    msgpack_pack_str_with_body (packer, "state", 5);
+    msgpack_pack_str_with_body (packer, state, strlen (state));
+    const char *numbers [] = { "priority", "attempt", "created", "started", "finished" };
+    for (int index = 0; index < 5; index++) {
+        msgpack_pack_str_with_body (packer, numbers [index], strlen (numbers [index]));
+        msgpack_pack_int64 (packer, atoll (field [2 + index]->str));
+    }
+    msgpack_pack_str_with_body (packer, "input", 5);
+    msgpack_pack_bin_with_body (packer, field [7]->str, field [7]->len);
+    if (has_reply || has_reason) {
+        msgpack_pack_str_with_body (packer, has_reply? "reply": "reason", has_reply? 5: 6);
+        if (has_reply)
+            msgpack_pack_bin_with_body (packer, field [8]->str, field [8]->len);
+        else
+            msgpack_pack_str_with_body (packer, field [8]->str, field [8]->len);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Self test
 
 //  Run a script by EVALSHA with its arguments after the prefix
@@ -360,6 +398,17 @@ zg_qscripts_test (bool verbose)
     assert (reply->type == REDIS_REPLY_ARRAY && reply->elements == 9);
     assert (streq (reply->element [0]->str, "jobs") && streq (reply->element [1]->str, "done"));
     assert (streq (reply->element [7]->str, "") && streq (reply->element [8]->str, "A"));
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+    zg_qscripts_pack_task (reply, "1", &packer);
+    json_object *task = zg_mpjson_unpack (buffer.data, buffer.size);
+    assert (task && json_object_object_length (task) == 11);
+    assert (streq (json_object_get_string (json_object_object_get (task, "state")), "done"));
+    assert (json_object_get_int (json_object_object_get (task, "attempt")) == 1);
+    json_object_put (task);
+    msgpack_sbuffer_destroy (&buffer);
     freeReplyObject (reply);
     const char *unknown [] = { "99" };
     reply = s_test_run (redis, ZG_QSCRIPT_GET, 1, unknown);

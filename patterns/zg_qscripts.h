@@ -34,6 +34,8 @@
 #define ZG_QSCRIPTS_H_INCLUDED
 
 #include <czmq.h>
+#include <msgpack.h>
+#include <hiredis/hiredis.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +66,11 @@ const char *
 //  (writes at most size bytes, returns the tag's length)
 size_t
     zg_qscripts_tag (const char *name, char *tag, size_t size);
+
+//  The GET script's answer (an array of 9) for task id, packed as GET
+//  answers it on one node (zg_task_pack's map)
+void
+    zg_qscripts_pack_task (redisReply *reply, const char *id, msgpack_packer *packer);
 
 //  Self test of this class; starts its own redis-server
 void

@@ -398,7 +398,10 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
     zg_task_t *task = zg_qcore_task (self->core, s_frame_id (request, 3));
-    if (!task && zg_queues_link_on (self->link)) {
+    //  A task held elsewhere shows neither its owner nor its queue here:
+    //  with security on, only an admin reads it
+    if (!task && zg_queues_link_on (self->link) && (!zg_security_on (self->security)
+                                                    || zg_security_admin (self->security, zg_wire_identity (request)))) {
         zg_queues_link_get (self->link, &request->frames [0], &request->frames [2], &request->frames [3]);
         return;
     }

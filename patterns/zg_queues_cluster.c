@@ -71,11 +71,8 @@ struct _zg_queues_cluster_t {
     uint64_t calls, sent, claimed, finished, requeued, replies, timeouts, stale, late, errors;
 };
 
-#define S_MAX_PENDING 0
-#define S_MAX_DELIVERIES 1
-#define S_RESULT_TTL 2
-#define S_MAX_NAME 3
-#define S_LEASE 4
+//  The settings, as the link's O message gives them
+enum { S_MAX_PENDING, S_MAX_DELIVERIES, S_RESULT_TTL, S_MAX_NAME, S_LEASE };
 
 //  --------------------------------------------------------------------------
 
@@ -582,40 +579,11 @@ s_got (zg_queues_cluster_t *self, s_call_t *call, redisReply *reply)
         s_error (self, call->producer, call->req, ZG_ERR_NOT_FOUND, reason);
         return;
     }
-    redisReply **field = reply->element;
-    const char *state = field [1]->str;
-    bool has_reply = streq (state, "done");
-    bool has_reason = (streq (state, "failed") || streq (state, "dead")) && field [8]->len;
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, has_reply || has_reason? 11: 10);
-    const char *strings [][2] = { { "id", call->name }, { "queue", field [0]->str } };
-    for (int index = 0; index < 2; index++) {
-        msgpack_pack_str_with_body (&packer, strings [index][0], strlen (strings [index][0]));
-        msgpack_pack_str_with_body (&packer, strings [index][1], strlen (strings [index][1]));
-    }
-    msgpack_pack_str_with_body (&packer, "command", 7);
-    msgpack_pack_false (&packer);
-    msgpack_pack_str_with_body (&packer, "state", 5);
-    msgpack_pack_str_with_body (&packer, state, strlen (state));
-    const char *numbers [] = { "priority", "attempt", "created", "started", "finished" };
-    for (int index = 0; index < 5; index++) {
-        msgpack_pack_str_with_body (&packer, numbers [index], strlen (numbers [index]));
-        msgpack_pack_int64 (&packer, atoll (field [2 + index]->str));
-    }
-    msgpack_pack_str_with_body (&packer, "input", 5);
-    msgpack_pack_bin_with_body (&packer, field [7]->str, field [7]->len);
-    if (has_reply) {
-        msgpack_pack_str_with_body (&packer, "reply", 5);
-        msgpack_pack_bin_with_body (&packer, field [8]->str, field [8]->len);
-    }
-    else
-    if (has_reason) {
-        msgpack_pack_str_with_body (&packer, "reason", 6);
-        msgpack_pack_str_with_body (&packer, field [8]->str, field [8]->len);
-    }
+    zg_qscripts_pack_task (reply, call->name, &packer);
     zg_wire_part_t fields [] = { { buffer.data, buffer.size } };
     s_answer (self, call->producer, "OK", call->req, fields, 1);
     msgpack_sbuffer_destroy (&buffer);
