@@ -15,6 +15,7 @@
 #include "zg_redis_server.h"
 #include "zg_topics_cluster.h"
 #include "zg_queues_cluster.h"
+#include "zg_rooms_cluster.h"
 
 //  Longest poll, ms (the connections' timers are usually sooner)
 #define ZG_CLUSTER_TICK 1000
@@ -26,6 +27,7 @@ typedef struct {
     int64_t connect_timeout;        //  Longest connect, ms
     int64_t timeout;                //  Longest silence of a Redis that owes an answer, ms
     int64_t reconnect_max;          //  Longest wait between reconnection attempts, ms
+    int64_t node_timeout;           //  Silence after which other nodes take a node for dead, ms
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -33,6 +35,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "connect-timeout", offsetof (s_settings_t, connect_timeout), 10, 60000 },
     { "timeout", offsetof (s_settings_t, timeout), 30, 600000 },
     { "reconnect-max", offsetof (s_settings_t, reconnect_max), 100, 600000 },
+    { "node-timeout", offsetof (s_settings_t, node_timeout), 300, 600000 },
     { NULL }
 };
 
@@ -55,6 +58,7 @@ typedef struct {
     zg_redis_t **subscribers;       //  Each shard's subscriber connection
     zg_topics_cluster_t *topics;    //  Topics bridge (cluster mode only)
     zg_queues_cluster_t *queues;    //  Queues bridge (cluster mode only)
+    zg_rooms_cluster_t *rooms;      //  Rooms bridge, with connections of its own (cluster mode only)
     zmq_pollitem_t *items;          //  Poll set: pipe, bridge sockets, connections
     uint64_t redis_errors;          //  Error replies to our commands
     bool terminated;                //  $TERM received
@@ -98,6 +102,7 @@ s_self_destroy (self_t **self_p)
     free (self->subscribers);
     zg_topics_cluster_destroy (&self->topics);
     zg_queues_cluster_destroy (&self->queues);
+    zg_rooms_cluster_destroy (&self->rooms);
     zg_redis_ring_destroy (&self->ring);
     free (self->items);
     free (self->key_prefix);
@@ -120,6 +125,9 @@ s_self_apply_timeouts (self_t *self)
     if (self->queues)
         zg_queues_cluster_set_timeouts (self->queues, self->settings.connect_timeout, self->settings.timeout,
                                         self->settings.reconnect_max);
+    if (self->rooms)
+        zg_rooms_cluster_set_timeouts (self->rooms, self->settings.connect_timeout, self->settings.timeout,
+                                       self->settings.reconnect_max, self->settings.node_timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -183,12 +191,14 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     for (size_t shard = 0; shard < self->shard_count; shard++)
         addresses [shard] = zg_redis_address (self->shards [shard].plain);
     self->queues = zg_queues_cluster_new (self->node, self->key_prefix, self->ring, addresses, self->shard_count);
+    self->rooms = zg_rooms_cluster_new (self->node, self->key_prefix, addresses, self->shard_count, self->ring);
     free (addresses);
     s_self_apply_timeouts (self);
     self->home = zg_redis_ring_pick (self->ring, self->node, strlen (self->node));
     self->topics = zg_topics_cluster_new (self->node, self->key_prefix, self->shard_count);
     self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
-                                                            + zg_queues_cluster_items (self->queues))
+                                                            + zg_queues_cluster_items (self->queues)
+                                                            + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count))
                                                             * sizeof (zmq_pollitem_t));
     assert (self->items);
     zsys_info ("zg_cluster: node %s on %zu Redis shard%s (%s)", self->node, self->shard_count,
@@ -219,6 +229,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return self->topics? zg_topics_cluster_bind (self->topics, value, error, size): 0;
     if (streq (key, "inproc-queues"))
         return self->queues? zg_queues_cluster_bind (self->queues, value, error, size): 0;
+    if (streq (key, "inproc-rooms"))
+        return self->rooms? zg_rooms_cluster_bind (self->rooms, value, error, size): 0;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc == 0)
         s_self_apply_timeouts (self);
@@ -234,7 +246,8 @@ s_self_healthy (self_t *self)
     for (size_t shard = 0; shard < self->shard_count; shard++)
         if (!zg_redis_up (self->shards [shard].plain) || !zg_redis_up (self->shards [shard].subscriber))
             return false;
-    return !self->queues || zg_queues_cluster_healthy (self->queues);
+    return (!self->queues || zg_queues_cluster_healthy (self->queues))
+        && (!self->rooms || zg_rooms_cluster_healthy (self->rooms));
 }
 
 //  --------------------------------------------------------------------------
@@ -267,6 +280,8 @@ s_self_stats (self_t *self)
         zg_topics_cluster_stats (self->topics, root);
     if (self->queues)
         zg_queues_cluster_stats (self->queues, root);
+    if (self->rooms)
+        zg_rooms_cluster_stats (self->rooms, root);
     return root;
 }
 
@@ -303,8 +318,10 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
     }
     zg_queues_cluster_poll_items (self->queues, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count], now,
                                   &next);
+    size_t rooms = ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + zg_queues_cluster_items (self->queues);
+    zg_rooms_cluster_poll_items (self->rooms, &self->items [rooms], now, &next);
     *wait = next > now? (long) (next - now): 0;
-    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + zg_queues_cluster_items (self->queues));
+    return (int) (rooms + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count));
 }
 
 //  --------------------------------------------------------------------------
@@ -363,8 +380,10 @@ zg_cluster (zsock_t *pipe, void *args)
             zg_topics_cluster_handle_events (self->topics, self->subscribers);
         if (self->items [1].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_messages (self->topics, self->shards [self->home].plain);
-        zg_queues_cluster_handle (self->queues, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count],
-                                  zclock_mono ());
+        size_t queues = ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count;
+        zg_queues_cluster_handle (self->queues, &self->items [queues], zclock_mono ());
+        zg_rooms_cluster_handle (self->rooms, &self->items [queues + zg_queues_cluster_items (self->queues)],
+                                 zclock_mono ());
     }
     s_self_destroy (&self);
 }

@@ -25,6 +25,7 @@
 #include "zg_history.h"
 #include "zg_topics_history.h"
 #include "zg_subcount.h"
+#include "zg_subbytes.h"
 #include "zg_topics_link.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
@@ -64,6 +65,8 @@ typedef struct {
     uint64_t delivered;             //  Copies sent to matching subscriptions
     uint64_t subscribers;           //  Matching subscriptions, as of generation
     uint64_t generation;            //  Subscription generation of that count
+    zg_subbytes_match_t *match;     //  TCP subscribers' prefixes it matches, as of generation
+    bool shared;                    //  The counters of the topics beyond max-topics
 } s_topic_t;
 
 typedef struct {
@@ -80,6 +83,7 @@ typedef struct {
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
     zg_subcount_t *subcount;        //  Which connection holds which prefix
+    zg_subbytes_t *subbytes;        //  Bytes queued for each subscriber connection
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
     s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
@@ -127,6 +131,15 @@ s_self_apply_options (self_t *self)
 
 //  --------------------------------------------------------------------------
 
+static void
+s_topic_destroy (void **item)
+{
+    s_topic_t *topic = (s_topic_t *) *item;
+    zg_subbytes_match_destroy (&topic->match);
+    free (topic);
+    *item = NULL;
+}
+
 static self_t *
 s_self_new (zsock_t *pipe, s_hooks_t *hooks)
 {
@@ -146,10 +159,11 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
-    zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (self->topics, s_topic_destroy);
     self->subscriptions = zhashx_new ();
     self->refused = zhashx_new ();
     self->subcount = zg_subcount_new ();
+    self->subbytes = zg_subbytes_new ();
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
@@ -171,6 +185,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
     zg_subcount_destroy (&self->subcount);
+    zg_subbytes_destroy (&self->subbytes);
     zg_topics_history_destroy (&self->history);
     zg_topics_link_destroy (&self->link);
     zg_presence_destroy (&self->presence);
@@ -231,6 +246,8 @@ s_self_count_subscribers (self_t *self, s_topic_t *topic, const char *name)
         return;
     topic->subscribers = 0;
     size_t name_length = strlen (name);
+    zg_subbytes_match_destroy (&topic->match);
+    topic->match = zg_subbytes_match (self->subbytes, name, name_length);
     for (void *count = zhashx_first (self->subscriptions); count; count = zhashx_next (self->subscriptions)) {
         const char *prefix = (const char *) zhashx_cursor (self->subscriptions);
         size_t prefix_length = strlen (prefix);
@@ -254,10 +271,28 @@ s_self_topic (self_t *self, const char *name)
     if (!topic) {
         topic = (s_topic_t *) zmalloc (sizeof (s_topic_t));
         topic->generation = UINT64_MAX;
+        topic->shared = streq (name, ZG_TOPICS_OTHER);
         zhashx_insert (self->topics, name, topic);
     }
     s_self_count_subscribers (self, topic, name);
     return topic;
+}
+
+//  --------------------------------------------------------------------------
+//  A message of wire bytes in frames frames goes to the XPUB: count it for
+//  the TCP subscribers it is queued for (zg_subbytes), through its topic's
+//  match, or a match of its own beyond max-topics
+
+static void
+s_self_route (self_t *self, s_topic_t *counters, const char *name, size_t size, size_t wire, size_t frames)
+{
+    if (!counters->shared) {
+        zg_subbytes_route (counters->match, wire, frames);
+        return;
+    }
+    zg_subbytes_match_t *match = zg_subbytes_match (self->subbytes, name, size);
+    zg_subbytes_route (match, wire, frames);
+    zg_subbytes_match_destroy (&match);
 }
 
 //  --------------------------------------------------------------------------
@@ -369,6 +404,9 @@ s_self_forward_one (self_t *self, zsock_t *source)
             zg_topics_link_publish (self->link, &topic, &payload);
         else
             zg_topics_link_received (self->link);
+        s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
+                      + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
+                      seq? 3: 2);
         zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
         zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
         if (seq)
@@ -393,6 +431,8 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
         counters->delivered += counters->subscribers;
         self->published++;
         self->delivered += counters->subscribers;
+        s_self_route (self, counters, name, strlen (name), zg_wire_framed_size (strlen (name))
+                      + zg_wire_framed_size (zframe_size (zmsg_last (msg))), 2);
         zstr_free (&name);
         zmsg_send (msg_p, self->xpub);
     }
@@ -418,6 +458,7 @@ s_self_unsubscribe (self_t *self, int fd, const char *prefix)
     if (ended != ZG_SUBCOUNT_APPLIED)
         return false;
     zg_subcount_add (self->subscriptions, prefix, -1);
+    zg_subbytes_unsubscribe (self->subbytes, fd, prefix);
     self->generation++;
     return true;
 }
@@ -446,11 +487,22 @@ s_self_closed (int fd, void *arg)
 {
     self_t *self = (self_t *) arg;
     zg_subcount_closed (self->subcount, fd);
+    zg_subbytes_closed (self->subbytes, fd);
+    self->generation++;             //  Topics' matches may name its prefixes
     zlistx_t *events = zg_presence_disconnected (self->presence, fd);
     for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
          left = (zmsg_t *) zlistx_detach (events, NULL))
         s_self_publish_hook_message (self, &left);
     zlistx_destroy (&events);
+}
+
+//  --------------------------------------------------------------------------
+//  What was queued for a subscriber's connection, for the watchdog
+
+static bool
+s_self_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg)
+{
+    return zg_subbytes_queued (((self_t *) arg)->subbytes, fd, wire, frames);
 }
 
 //  --------------------------------------------------------------------------
@@ -500,6 +552,8 @@ s_self_handle_subscription (self_t *self)
             if (allowed && manual)
                 zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
             zg_subcount_add (allowed? self->subscriptions: self->refused, prefix, 1);
+            if (allowed && fd >= 0)
+                zg_subbytes_subscribe (self->subbytes, fd, prefix);
             self->generation += allowed;
             self->denied_subscriptions += !allowed;
             applied = allowed;
@@ -568,6 +622,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
+    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
     zg_topics_history_stats (self->history, root);
     zg_topics_link_stats (self->link, root);
     return root;
@@ -585,6 +640,7 @@ zg_topics (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (s_hooks_t *) args);
     zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
+    zg_connwatch_on_output (zg_security_watch (self->security), s_self_queued, self);
     zsock_signal (pipe, 0);
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },

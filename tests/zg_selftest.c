@@ -58,6 +58,7 @@
 #include "zg_budget.h"
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
+#include "zg_subbytes.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -102,6 +103,9 @@
 #include "zg_qscripts.h"
 #include "zg_queues_link.h"
 #include "zg_queues_cluster.h"
+#include "zg_rooms_cdescribe.h"
+#include "zg_rooms_link.h"
+#include "zg_rooms_cluster.h"
 
 typedef struct {
     const char *name;
@@ -119,6 +123,7 @@ static const s_test_t s_tests [] = {
     { "zg_history", zg_history_test },
     { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
+    { "zg_subbytes", zg_subbytes_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
@@ -131,6 +136,9 @@ static const s_test_t s_tests [] = {
     { "zg_qscripts", zg_qscripts_test },
     { "zg_queues_link", zg_queues_link_test },
     { "zg_queues_cluster", zg_queues_cluster_test },
+    { "zg_rooms_cdescribe", zg_rooms_cdescribe_test },
+    { "zg_rooms_link", zg_rooms_link_test },
+    { "zg_rooms_cluster", zg_rooms_cluster_test },
     { "zg_cluster", zg_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
