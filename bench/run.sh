@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # zgate benchmarks: zgate against the transport's own limit, side by side, in one run.
 #
-#   bench/run.sh [--quick] [--runs N]
+#   bench/run.sh [--quick] [--runs N] [--only SECTIONS]
 #
 # Builds Release into build-bench, runs every scenario (raw libzmq baselines and the same traffic through a
 # real zgate on free loopback ports), prints a table and writes bench/results/latest.md and latest.csv.
 # --quick (CI's smoke test, under 2 minutes) runs each scenario once with small counts and fails only if a
 # scenario whose component exists in this zgate (see `zgate --help`) produced no number; it never judges speed.
 # A scenario whose component is absent is reported as "not available", never estimated.
+# --only runs the raw baselines and the sections named (comma-separated: topics, curve, cluster, queues, durable,
+# rooms, gateway), lists only the figures measured, and writes bench/results/partial.md and partial.csv instead.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,11 +17,13 @@ BUILD=$ROOT/build-bench
 RESULTS=$ROOT/bench/results
 QUICK=0
 RUNS=3
+ONLY=
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) QUICK=1; RUNS=1; shift ;;
         --runs) RUNS=$2; shift 2 ;;
-        *) echo "usage: bench/run.sh [--quick] [--runs N]" >&2; exit 2 ;;
+        --only) ONLY=$2; shift 2 ;;
+        *) echo "usage: bench/run.sh [--quick] [--runs N] [--only SECTIONS]" >&2; exit 2 ;;
     esac
 done
 
@@ -59,10 +63,25 @@ trap 'exit 130' INT TERM
 # shellcheck source=bench/zgate_lib.sh
 source "$ROOT/bench/zgate_lib.sh"
 
+# Whether --only lets this section run
+section() { [ -z "$ONLY" ] || [[ ,$ONLY, == *,$1,* ]]; }
+# A component of a section --only leaves out counts as absent (zgate_lib.sh's test, and the section's)
+has_component() { section "$1" && grep -q -- "^  --$1-" <<< "$HELP"; }
+
 # ---------------------------------------------------------------------------------------------------------
 # Measurements: each value is appended to $WORK/v/<key>, CPU seconds to $WORK/cpu/<key>
 
-mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss"
+mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss" "$WORK/pair"
+
+# pair_ratio key base: the ratio of the last values of key and base, measured one after the other, appended
+# to key's pairs (row then reports their median as its ratio); none once a run of either gave no number, as
+# their last values would then come from different rounds
+pair_ratio() {
+    [ -s "$WORK/v/$1" ] && [ -s "$WORK/v/$2" ] && [ "$(wc -l < "$WORK/v/$1")" = "$(wc -l < "$WORK/v/$2")" ] \
+        || return 0
+    awk -v a="$(tail -1 "$WORK/v/$1")" -v b="$(tail -1 "$WORK/v/$2")" 'BEGIN { if (b > 0) print a / b }' \
+        >> "$WORK/pair/$1"
+}
 
 # The value of one key=value field of a RESULT line, empty if absent
 field_of() {
@@ -169,14 +188,24 @@ fmt() {   # number [metric] -> rates in k and M; latencies (us) and byte counts 
 # row scenario configuration metric zgate_key [baseline_key [broker_baseline_key]]
 row() {
     local scenario=$1 config=$2 metric=$3 key=$4 base=${5:-} broker=${6:-}
-    local median min max count base_median ratio="-" note=""
+    local median min max count base_median ratio="-" note="" pairs_note=""
     median=$(stat_of "$key" median)
     min=$(stat_of "$key" min)
     max=$(stat_of "$key" max)
     count=$(stat_of "$key" count)
     base_median=$( [ -n "$base" ] && stat_of "$base" median || echo "")
+    [ -n "$ONLY" ] && [ -z "$median" ] && return 0
+    # A baseline of a section --only left out: the figure stands alone
+    [ -n "$ONLY" ] && [ -z "$base_median" ] && base=
     if [ -n "$median" ] && [ -n "$base_median" ]; then
         ratio=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.2f", (b > 0? a / b: 0) }')
+    fi
+    # Measured in alternating pairs (pair_ratio): the median of the pairs' ratios, which a load that changes
+    # between runs moves less than a ratio of medians
+    if [ -s "$WORK/pair/$key" ]; then
+        ratio=$(sort -g "$WORK/pair/$key" \
+            | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2)? v[(NR + 1) / 2]: (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+        pairs_note="ratio: median of $(wc -l < "$WORK/pair/$key") alternating pairs"
     fi
     if [ -s "$WORK/loss/$key" ]; then
         local lost="not delivered (dropped at a queue limit)"
@@ -184,6 +213,7 @@ row() {
         note=$(awk -v lost="$lost" '{ d += $1; e += $2 } END { if (d < e) printf "%.1f%% %s", 100 * (e - d) / e, lost }' \
                "$WORK/loss/$key")
     fi
+    [ -n "$pairs_note" ] && note="${note:+$note; }$pairs_note"
     local broker_median
     broker_median=$( [ -n "$broker" ] && stat_of "$broker" median || echo "")
     if [ -n "$median" ] && [ -n "$broker_median" ]; then
@@ -202,6 +232,7 @@ row() {
 
 # A scenario whose component is not in this zgate (or whose tool is not installed): reported, never estimated
 row_unavailable() {
+    [ -z "$ONLY" ] || return 0
     printf '%s\t%s\t%s\t-\t-\t-\t0\t-\t-\t-\t-\tnot available: %s\n' \
         "$1" "$2" "$3" "${5:-no --$4-* flags in zgate --help}" >> "$ROWS"
 }
@@ -283,40 +314,42 @@ banner() { echo "== $*"; }
 # its high-water mark), and a run in which a subscriber misses a measured message fails. The burst rows (zgate
 # only) let the publisher run into zgate's high-water marks and report what was dropped.
 TOPICS_AHEAD=4000
-for size in 64 1024; do
-    for subs in 1 8; do
-        if [ $size = 64 ]; then count=$([ $subs = 1 ] && echo 1000000 || echo 400000)
-        else count=$([ $subs = 1 ] && echo 300000 || echo 100000); fi
-        count=$(scaled "$count" 1000)
-        banner "topics 1->$subs ${size} B, lossless, $count messages"
-        for _ in $(seq "$RUNS"); do
-            measure_raw "raw.pubsub.$subs.$size=rate" -- \
-                "$GEN" topics --clients "$subs" --size "$size" --count "$count" --ahead "$TOPICS_AHEAD"
-            measure_zgate "raw.proxy.$subs.$size=rate" proxy -- \
-                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-                --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
-            measure_zgate "topics.$subs.$size=rate" "" -- \
-                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-                --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
-            if [ $size = 64 ]; then
-                measure_zgate "topics.burst.$subs.$size=rate" "" -- \
+if section topics; then
+    for size in 64 1024; do
+        for subs in 1 8; do
+            if [ $size = 64 ]; then count=$([ $subs = 1 ] && echo 1000000 || echo 400000)
+            else count=$([ $subs = 1 ] && echo 300000 || echo 100000); fi
+            count=$(scaled "$count" 1000)
+            banner "topics 1->$subs ${size} B, lossless, $count messages"
+            for _ in $(seq "$RUNS"); do
+                measure_raw "raw.pubsub.$subs.$size=rate" -- \
+                    "$GEN" topics --clients "$subs" --size "$size" --count "$count" --ahead "$TOPICS_AHEAD"
+                measure_zgate "raw.proxy.$subs.$size=rate" proxy -- \
                     "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-                    --clients "$subs" --size "$size" --count "$count" --server-pid @pid@
-            fi
+                    --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
+                measure_zgate "topics.$subs.$size=rate" "" -- \
+                    "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                    --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
+                if [ $size = 64 ]; then
+                    measure_zgate "topics.burst.$subs.$size=rate" "" -- \
+                        "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                        --clients "$subs" --size "$size" --count "$count" --server-pid @pid@
+                fi
+            done
         done
     done
-done
 
-# topics one-way latency at a paced 10 k msgs/s
-count=$(scaled 30000 3000)
-banner "topics latency 1->1 64 B at 10 k msgs/s, $count messages"
-for _ in $(seq "$RUNS"); do
-    measure_raw "raw.pubsub.lat.p50=p50_us raw.pubsub.lat.p99=p99_us" -- \
-        "$GEN" topics --clients 1 --size 64 --count "$count" --rate 10000 --ahead "$TOPICS_AHEAD"
-    measure_zgate "topics.lat.p50=p50_us topics.lat.p99=p99_us" "" -- \
-        "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-        --clients 1 --size 64 --count "$count" --rate 10000 --server-pid @pid@ --ahead "$TOPICS_AHEAD"
-done
+    # topics one-way latency at a paced 10 k msgs/s
+    count=$(scaled 30000 3000)
+    banner "topics latency 1->1 64 B at 10 k msgs/s, $count messages"
+    for _ in $(seq "$RUNS"); do
+        measure_raw "raw.pubsub.lat.p50=p50_us raw.pubsub.lat.p99=p99_us" -- \
+            "$GEN" topics --clients 1 --size 64 --count "$count" --rate 10000 --ahead "$TOPICS_AHEAD"
+        measure_zgate "topics.lat.p50=p50_us topics.lat.p99=p99_us" "" -- \
+            "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+            --clients 1 --size 64 --count "$count" --rate 10000 --server-pid @pid@ --ahead "$TOPICS_AHEAD"
+    done
+fi
 
 # raw DEALER <-> ROUTER: the ceilings of queues and rooms
 count=$(scaled 20000 1000)
@@ -361,7 +394,7 @@ row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 ra
 # CURVE, the client's key checked by zauth against security/client-certs, the permissions file asked on each
 # publish and subscribe). All lossless with the same flow control as the plain topics rows (--ahead), at the
 # default high-water marks.
-if grep -q -- "^  --security-server-cert " <<< "$HELP"; then
+if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
     CURVE=$WORK/curve
     mkdir -p "$CURVE/keys" "$CURVE/clients"
     "$KEYGEN" server "$CURVE/keys" > /dev/null
@@ -676,7 +709,7 @@ durable_store() {   # store key: the throughput and the paced latency runs, then
     row "queues durable ($store)" "$paced" "fsyncs/s" "$key.lat.syncs_s"
     row "queues durable ($store)" "$paced" "tasks per fsync" "$key.lat.per_sync"
 }
-if has_component queues && grep -q -- "^  --queues-data-store " <<< "$HELP"; then
+if section durable && grep -q -- "^  --queues-data-store " <<< "$HELP"; then
     durable_store log queues.durable
     durable_store lmdb queues.durable_lmdb
 else
@@ -777,12 +810,14 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
     # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch; lossless,
     # as a rate of delivered messages would say more about what was dropped than about what history costs.
-    # The durable row adds topics/data-dir (one LMDB commit per loop pass of the topics actor).
+    # The durable row adds topics/data-dir (one LMDB commit per loop pass of the topics actor). At least 5
+    # alternating rounds: each row's ratio is the median of the rounds' ratios (pair_ratio).
+    pairs=$([ $QUICK = 1 ] && echo 1 || echo $((RUNS < 5? 5: RUNS)))
     for subs in 8 100; do
         case $subs in 8) count=200000 ;; *) count=20000 ;; esac
         count=$(scaled "$count" 100)
-        banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages"
-        for _ in $(seq "$RUNS"); do
+        banner "topics over WS 1->$subs 64 B, history off, on and on disk, lossless, $count messages, $pairs rounds"
+        for _ in $(seq "$pairs"); do
             measure_zgate "ws.nohistory.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
@@ -794,6 +829,8 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
                 measure_zgate "ws.history.durable.$subs=rate" "$WS_LOSSLESS" -- \
                 "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
                 --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
+            pair_ratio "ws.history.$subs" "ws.nohistory.$subs"
+            pair_ratio "ws.history.durable.$subs" "ws.nohistory.$subs"
         done
         row "topics over WS" "1->$subs, 64 B, lossless, history off" "delivered msgs/s" "ws.nohistory.$subs"
         row "topics over WS" "1->$subs, 64 B, lossless, history on (bench.* 1000)" "delivered msgs/s" \
@@ -841,6 +878,7 @@ target() {
         base_value=$(stat_of "$base" median)
         value=$( [ -n "$base_value" ] && awk -v a="$value" -v b="$base_value" 'BEGIN { printf "%.2f", a / b }' )
     fi
+    [ -n "$ONLY" ] && [ -z "$value" ] && return 0
     if [ -z "$value" ]; then
         verdict="no number"
         value="-"
@@ -883,6 +921,7 @@ finish() {
     revision=$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo unknown)
     mkdir -p "$RESULTS"
     local csv=$RESULTS/latest.csv md=$RESULTS/latest.md
+    [ -z "$ONLY" ] || csv=$RESULTS/partial.csv md=$RESULTS/partial.md
     {
         echo "scenario,configuration,metric,zgate_median,zgate_min,zgate_max,runs,baseline_median,ratio,cpu_split,zgate_rss_max,note"
         awk -F'\t' '{ for (i = 1; i <= NF; i++) { if ($i == "-") $i = ""; gsub(/"/, "\"\"", $i)
@@ -894,7 +933,7 @@ finish() {
         echo
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $revision (plus uncommitted changes, if any),"
         echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')),"
-        echo "mode $([ $QUICK = 1 ] && echo "--quick (smoke test: small counts, 1 run; figures are not meaningful)" || echo "full, $RUNS runs per figure"),"
+        echo "mode $([ $QUICK = 1 ] && echo "--quick (smoke test: small counts, 1 run; figures are not meaningful)" || echo "full, $RUNS runs per figure")${ONLY:+, only $ONLY},"
         echo "${elapsed} s; load average $START_LOAD at start, $end_load at end."
         echo "The machine's 2 cores are shared by the load generator and zgate (and, during development, other"
         echo "builds): read the CPU split with each figure. Reproduce with \`bench/run.sh\`."

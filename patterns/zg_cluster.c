@@ -16,6 +16,7 @@
 #include "zg_topics_cluster.h"
 #include "zg_queues_cluster.h"
 #include "zg_rooms_cluster.h"
+#include "zg_history_cluster.h"
 
 //  Longest poll, ms (the connections' timers are usually sooner)
 #define ZG_CLUSTER_TICK 1000
@@ -56,16 +57,18 @@ typedef struct {
     size_t shard_count;             //  0: a node alone
     size_t home;                    //  Shard this node publishes on
     zg_redis_t **subscribers;       //  Each shard's subscriber connection
+    zg_redis_t **plains;            //  Each shard's plain connection
     zg_topics_cluster_t *topics;    //  Topics bridge (cluster mode only)
     zg_queues_cluster_t *queues;    //  Queues bridge (cluster mode only)
     zg_rooms_cluster_t *rooms;      //  Rooms bridge, with connections of its own (cluster mode only)
+    zg_history_cluster_t *history;  //  Remembered topics in Redis (cluster mode only)
     zmq_pollitem_t *items;          //  Poll set: pipe, bridge sockets, connections
     uint64_t redis_errors;          //  Error replies to our commands
     bool terminated;                //  $TERM received
 } self_t;
 
 //  Poll items before the connections' fds
-#define ZG_CLUSTER_FIXED_ITEMS 3
+#define ZG_CLUSTER_FIXED_ITEMS 4
 
 //  --------------------------------------------------------------------------
 
@@ -100,6 +103,8 @@ s_self_destroy (self_t **self_p)
     }
     free (self->shards);
     free (self->subscribers);
+    free (self->plains);
+    zg_history_cluster_destroy (&self->history);
     zg_topics_cluster_destroy (&self->topics);
     zg_queues_cluster_destroy (&self->queues);
     zg_rooms_cluster_destroy (&self->rooms);
@@ -161,6 +166,15 @@ s_check_addresses (const char *value, char *error, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  A history read waits while its topic's subscriptions are unconfirmed
+
+static bool
+s_unconfirmed (void *topics, size_t shard, const char *topic)
+{
+    return zg_topics_cluster_unconfirmed ((zg_topics_cluster_t *) topics, shard, topic);
+}
+
+//  --------------------------------------------------------------------------
 //  cluster/redis: the shards (once; empty leaves the node alone)
 
 static int
@@ -176,6 +190,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     self->shard_count = (size_t) count;
     self->shards = (s_shard_t *) zmalloc (self->shard_count * sizeof (s_shard_t));
     self->subscribers = (zg_redis_t **) zmalloc (self->shard_count * sizeof (zg_redis_t *));
+    self->plains = (zg_redis_t **) zmalloc (self->shard_count * sizeof (zg_redis_t *));
     char *copy = strdup (value);
     char *state = NULL;
     for (char *address = strtok_r (copy, ZG_CLUSTER_SEPARATORS, &state); address;
@@ -185,6 +200,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
         self->shards [shard].subscriber = zg_redis_new (address, error, size);
         zg_redis_set_subscriber (self->shards [shard].subscriber);
         self->subscribers [shard] = self->shards [shard].subscriber;
+        self->plains [shard] = self->shards [shard].plain;
     }
     free (copy);
     const char **addresses = (const char **) zmalloc (self->shard_count * sizeof (char *));
@@ -196,6 +212,9 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     s_self_apply_timeouts (self);
     self->home = zg_redis_ring_pick (self->ring, self->node, strlen (self->node));
     self->topics = zg_topics_cluster_new (self->node, self->key_prefix, self->shard_count);
+    self->history = zg_history_cluster_new (self->key_prefix, self->ring, self->plains, self->shard_count,
+                                            s_unconfirmed, self->topics);
+    zg_topics_cluster_set_history (self->topics, self->history);
     self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
                                                             + zg_queues_cluster_items (self->queues)
                                                             + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count))
@@ -226,7 +245,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     }
     if (streq (key, "inproc-topics"))
         //  A node alone has no bridge, and zgate does not link its topics
-        return self->topics? zg_topics_cluster_bind (self->topics, value, error, size): 0;
+        return !self->topics? 0: zg_topics_cluster_bind (self->topics, value, error, size)
+                              || zg_history_cluster_bind (self->history, value, error, size)? -1: 0;
     if (streq (key, "inproc-queues"))
         return self->queues? zg_queues_cluster_bind (self->queues, value, error, size): 0;
     if (streq (key, "inproc-rooms"))
@@ -276,8 +296,10 @@ s_self_stats (self_t *self)
         json_object_array_add (shards, item);
     }
     json_object_object_add (root, "shards", shards);
-    if (self->topics)
+    if (self->topics) {
         zg_topics_cluster_stats (self->topics, root);
+        zg_history_cluster_stats (self->history, root);
+    }
     if (self->queues)
         zg_queues_cluster_stats (self->queues, root);
     if (self->rooms)
@@ -306,6 +328,8 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
     self->items [1].events = ZMQ_POLLIN;
     self->items [2].socket = zsock_resolve (zg_topics_cluster_events (self->topics));
     self->items [2].events = ZMQ_POLLIN;
+    self->items [3].socket = zsock_resolve (zg_history_cluster_socket (self->history));
+    self->items [3].events = ZMQ_POLLIN;
     int64_t next = now + ZG_CLUSTER_TICK;
     for (size_t shard = 0; shard < self->shard_count; shard++) {
         zg_redis_t *connections [] = { self->shards [shard].plain, self->shards [shard].subscriber };
@@ -339,6 +363,8 @@ s_self_handle_redis (self_t *self, int64_t now)
             zg_redis_handle (entry->subscriber, items [1].revents, now);
         redisReply *reply;
         while ((reply = zg_redis_reply (entry->plain))) {
+            if (zg_history_cluster_reply (self->history, shard, reply))
+                continue;
             if (reply->type == REDIS_REPLY_ERROR && self->redis_errors++ == 0)
                 zsys_warning ("zg_cluster: %s answered %s", zg_redis_address (entry->plain), reply->str);
             freeReplyObject (reply);
@@ -378,6 +404,10 @@ zg_cluster (zsock_t *pipe, void *args)
         s_self_handle_redis (self, zclock_mono ());
         if (self->items [2].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_events (self->topics, self->subscribers);
+        //  After the events: a read waits for the subscriptions they ask for
+        if (self->items [3].revents & ZMQ_POLLIN)
+            zg_history_cluster_handle (self->history);
+        zg_history_cluster_tick (self->history, zclock_mono ());
         if (self->items [1].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_messages (self->topics, self->shards [self->home].plain);
         size_t queues = ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count;

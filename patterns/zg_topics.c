@@ -215,7 +215,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
     if (streq (key, "cluster"))
-        return zg_topics_link_connect (self->link, value, self->subscriptions, error, size);
+        return zg_topics_link_connect (self->link, value, self->subscriptions, error, size)
+            || zg_topics_history_cluster (self->history, value, error, size)? -1: 0;
     int rc = zg_topics_history_set (self->history, key, value, error, size);
     if (rc == 1)
         rc = zg_presence_set (self->presence, key, value, error, size);
@@ -355,20 +356,25 @@ s_self_forward_one (self_t *self, zsock_t *source)
     bool local = source == self->xsub;
     void *input = zsock_resolve (source);
     void *xpub = zsock_resolve (self->xpub);
-    zmq_msg_t topic, payload;
+    zmq_msg_t topic, payload, mark;
     zmq_msg_init (&topic);
     if (zmq_msg_recv (&topic, input, ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&topic);
         return -1;
     }
     zmq_msg_init (&payload);
+    zmq_msg_init (&mark);
     bool well_formed = zmq_msg_more (&topic)
                     && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
     size_t wire = zg_wire_framed_size (zmq_msg_size (&topic)), frames = 1;
     if (zmq_msg_more (&topic)) {
         zmq_msg_recv (&payload, input, 0);
-        well_formed = well_formed && !zmq_msg_more (&payload);
-        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, &payload, &frames);
+        //  From the link, a message Redis numbered has its [seq epoch]
+        if (!local && zmq_msg_more (&payload))
+            zmq_msg_recv (&mark, input, 0);
+        zmq_msg_t *end = zmq_msg_size (&mark)? &mark: &payload;
+        well_formed = well_formed && !zmq_msg_more (end);
+        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, end, &frames);
         frames++;
     }
     zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
@@ -388,32 +394,52 @@ s_self_forward_one (self_t *self, zsock_t *source)
             self->last_topic = counters;
             self->last_topic_size = size;
         }
-        counters->published++;
-        counters->delivered += counters->subscribers;
-        self->published++;
-        self->delivered += counters->subscribers;
+        //  A remembered topic's messages carry a third frame, [seq epoch]:
+        //  numbered here, or in cluster mode by Redis, to which a local one
+        //  goes first (bound), to come back from the link numbered and be
+        //  counted then
+        size_t seq_size = zmq_msg_size (&mark), bound_size = 0;
+        const char *seq = seq_size? (const char *) zmq_msg_data (&mark): NULL;
+        const char *bound = local? zg_topics_history_clustered (self->history, self->topic_key, &bound_size): NULL;
+        if (!bound) {
+            counters->published++;
+            counters->delivered += counters->subscribers;
+            self->published++;
+            self->delivered += counters->subscribers;
+        }
         //  The gateway announces its web subscribers on the presence topics
         //  (in-process: s_self_may_publish refuses them from the network)
         if (size > strlen (ZG_PRESENCE_TOPIC) && memcmp (self->topic_key, ZG_PRESENCE_TOPIC, strlen (ZG_PRESENCE_TOPIC)) == 0)
             zg_presence_apply (self->presence, zmq_msg_data (&payload), zmq_msg_size (&payload));
-        //  A remembered topic's messages carry a third frame, [seq epoch]
-        size_t seq_size = 0;
-        const char *seq = zg_topics_history_enabled (self->history)
-                        ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
+        if (!seq && zg_topics_history_enabled (self->history))
+            seq = zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size);
+        if (bound)
+            zg_topics_link_number (self->link, &topic, &payload, bound, bound_size);
+        else
         if (local)
             zg_topics_link_publish (self->link, &topic, &payload);
         else
             zg_topics_link_received (self->link);
-        s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
-                      + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
-                      seq? 3: 2);
-        zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
-        if (seq)
-            zmq_send (xpub, seq, seq_size, 0);
+        //  With topics/data-dir, every message of the pass waits for its
+        //  commit (and keeps its place among the others); either way it is
+        //  the subscribers' from now on, so their queued bytes count it
+        if (!bound)
+            s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
+                          + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
+                          seq? 3: 2);
+        if (!bound && zg_topics_history_holds (self->history))
+            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size);
+        else
+        if (!bound) {
+            zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
+            zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+            if (seq)
+                zmq_send (xpub, seq, seq_size, 0);
+        }
     }
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
+    zmq_msg_close (&mark);
     return 0;
 }
 
@@ -647,10 +673,11 @@ zg_topics (zsock_t *pipe, void *args)
         { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 }
     };
     while (!self->terminated) {
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, 5, -1) == -1)
+        if (zg_connwatch_poll (zg_security_watch (self->security), items, 6, -1) == -1)
             break;              //  Context terminated
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
@@ -660,6 +687,8 @@ zg_topics (zsock_t *pipe, void *args)
         //  that arrive together take effect in that order
         if (items [3].revents & ZMQ_POLLIN)
             zg_topics_history_handle (self->history);
+        if (items [5].revents & ZMQ_POLLIN)
+            zg_topics_history_handle_cluster (self->history);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self, self->xsub) == -1)
@@ -668,8 +697,9 @@ zg_topics (zsock_t *pipe, void *args)
             for (int count = 0; count < ZG_TOPICS_BATCH; count++)
                 if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
                     break;
-        //  One commit per pass for what the pass recorded (topics/data-dir)
-        zg_topics_history_commit (self->history);
+        //  One commit per pass for what the pass recorded (topics/data-dir),
+        //  then its messages go out
+        zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
     }
     s_self_destroy (&self);
 }

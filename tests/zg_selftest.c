@@ -29,6 +29,8 @@
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
+#include "zg_qlogcodec.h"
+#include "zg_qlogcompact.h"
 #include "zg_qheld.h"
 #include "zg_qjournal.h"
 #include "zg_qworkers.h"
@@ -106,6 +108,7 @@
 #include "zg_rooms_cdescribe.h"
 #include "zg_rooms_link.h"
 #include "zg_rooms_cluster.h"
+#include "zg_history_cluster.h"
 
 typedef struct {
     const char *name;
@@ -140,6 +143,7 @@ static const s_test_t s_tests [] = {
     { "zg_rooms_link", zg_rooms_link_test },
     { "zg_rooms_cluster", zg_rooms_cluster_test },
     { "zg_cluster", zg_cluster_test },
+    { "zg_history_cluster", zg_history_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
@@ -166,6 +170,8 @@ static const s_test_t s_tests [] = {
     { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
+    { "zg_qlogcodec", zg_qlogcodec_test },
+    { "zg_qlogcompact", zg_qlogcompact_test },
     { "zg_qheld", zg_qheld_test },
     { "zg_qjournal", zg_qjournal_test },
     { "zg_queues", zg_queues_test },

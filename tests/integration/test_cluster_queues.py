@@ -29,6 +29,7 @@ class Worker:
         self.socket.connect(node.endpoint("queues-workers"))
         self.name, self.ack, self.queue, self.prefetch = name, ack, queue, prefetch
         self.got = []                       # (id, attempt, payload) in delivery order
+        self.ready_ok = False               # its READY was answered
         self.last_ping = 0
         self.ready()
 
@@ -49,6 +50,8 @@ class Worker:
                 self.got.append((task_id, meta["attempt"], payload))
                 if self.ack:
                     self.socket.send_multipart([b"ACK", self.name, task_id, payload.upper()])
+            elif frames[0] == b"OK" and len(frames) == 3:
+                self.ready_ok = True
             elif frames[0] == b"ERROR" and frames[2] == b"404":
                 self.ready()
 
@@ -140,6 +143,7 @@ class QueuesAcrossNodesTest(unittest.TestCase):
         one, two, three = self.nodes
         producer = self.producer(one)
         workers = [self.worker(two, b"jobs", name=b"w2"), self.worker(three, b"jobs", name=b"w3")]
+        self.run_until(lambda: all(worker.ready_ok for worker in workers))
         count = 300
         payloads = [b"task-%d" % n for n in range(count)]
         ids = self.send(producer, b"jobs", payloads, {"reply": True, "timeout": 0})
