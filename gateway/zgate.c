@@ -143,19 +143,20 @@ s_actor_index (const char *section)
     return -1;
 }
 
-//  Give the gateway the inproc endpoints of the actors that run
-static void
-s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size)
+//  Give the gateway the inproc endpoints of the actors that run; returns 0,
+//  or -1 with the reason in error
+static int
+s_link_gateway (zactor_t *gateway, zg_config_t *config, char *error, size_t size)
 {
-    int gateway = s_actor_index ("gateway");
-    for (size_t index = 0; index < ZGATE_GATEWAY_LINKS && gateway >= 0 && !*error; index++) {
+    for (size_t index = 0; index < ZGATE_GATEWAY_LINKS && !*error; index++) {
         char section [32];
         snprintf (section, sizeof section, "%.*s", (int) strcspn (s_gateway_links [index].path, "/"),
                   s_gateway_links [index].path);
         if (s_actor_index (section) >= 0)
-            zg_actor_set (actors [gateway], s_gateway_links [index].key,
+            zg_actor_set (gateway, s_gateway_links [index].key,
                           zg_config_get (config, s_gateway_links [index].path), error, size);
     }
+    return *error? -1: 0;
 }
 
 //  In cluster mode, link the topics, queues and rooms actors to the cluster actor's bridges
@@ -512,11 +513,12 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
         const char *section = s_actor_specs [index].section;
         if (zg_actor_set (actors [index], "verbose", zg_log_debug (log)? "1": "0", error, size) == 0
         &&  (!s_actor_specs [index].native || s_secure_actor (actors [index], config, error, size) == 0)
-        &&  (strneq (section, "gateway") || s_configure_security (actors [index], config, error, size) == 0))
+        //  The gateway gets its links before its section, which makes it
+        //  listen: a client that comes at once finds every pattern reachable
+        &&  (strneq (section, "gateway") || (s_configure_security (actors [index], config, error, size) == 0
+                                             && s_link_gateway (actors [index], config, error, size) == 0)))
             zg_actor_configure (actors [index], config, section, error, size);
     }
-    if (!*error)
-        s_link_gateway (actors, config, error, size);
     if (!*error)
         s_link_cluster (actors, config, error, size);
     return *error? -1: 0;
