@@ -2,7 +2,7 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless
+#   bench/profile.sh topics|topics8|queues|rooms|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless
 #                    [COUNT [SIZE]]
 #
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
@@ -45,6 +45,8 @@ case $SCENARIO in
               --window 1000 --count "$count") ;;
     rooms) count=${2:-20000}
         args=(rooms --endpoint @rooms-clients@ --clients 1 --count "$count") ;;
+    rooms1000) count=${2:-200}
+        args=(rooms --endpoint @rooms-clients@ --clients 1000 --count "$count") ;;
     ws8) count=${2:-20000}
         DRIVER=$BUILD/bench/zg_bench_ws
         # Paced below the gateway's limit, so that every message is delivered and costs what it should
@@ -73,7 +75,7 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         ZGATE_FLAGS=(--topics-sndhwm 0 --gateway-max-queue-bytes 1073741824)
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
               --clients "$clients" --count "$count") ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|ws8|ws8-secure|ws8-history|ws8-lossless" \
+    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless" \
             "|ws100-lossless [COUNT [SIZE]]" >&2
        exit 2 ;;
 esac

@@ -10,14 +10,16 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
 from zgate_harness import Zgate, wait_for  # noqa: E402
-from zgate import Member, Producer, Publisher, RoomClient, Subscriber, WebClient, Worker, ZgateError  # noqa: E402
+from zgate import (History, Member, Producer, Publisher, RoomClient, Subscriber, WebClient, Worker,  # noqa: E402
+                   ZgateError)
 from zgate.queues import Nack  # noqa: E402
 
 
 class PythonClientTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.zgate = Zgate(rooms_hold=1, rooms_client_timeout=2000).start()
+        cls.zgate = Zgate(rooms_hold=1, rooms_client_timeout=2000, topics_history="pyh.* 3",
+                          topics_presence="pyh.news").start()
 
     @classmethod
     def tearDownClass(cls):
@@ -44,6 +46,34 @@ class PythonClientTestCase(unittest.TestCase):
             self.assertEqual(subscriber.recv(timeout=5), ("py.bin", b"\x00\xff"))
             self.assertIsNone(subscriber.recv(timeout=0.2))
         finally:
+            subscriber.close()
+            publisher.close()
+
+    def test_history_last_value_and_presence(self):
+        subscriber = Subscriber(self.endpoint("topics-subscribers"), prefixes=["pyh.news"])
+        publisher = Publisher(self.endpoint("topics-publishers"))
+        history = History(self.endpoint("topics-history-requests"))
+        try:
+            present = wait_for(lambda: history.presence("pyh.news"), what="the subscriber present")
+            self.assertEqual([entry["kind"] for entry in present], ["native"])
+            for n in range(1, 6):
+                publisher.publish("pyh.news", b"m%d" % n)
+            kept = wait_for(lambda: (lambda h: h if h["top"] == 5 else None)(history.since("pyh.news")),
+                            what="five messages published")
+            self.assertEqual(kept["messages"], [(3, b"m3"), (4, b"m4"), (5, b"m5")])
+            self.assertFalse(kept["recovered"])     # 1 and 2 are past the bound of 3
+            caught_up = history.since("pyh.news", 3, kept["epoch"])
+            self.assertTrue(caught_up["recovered"])
+            self.assertEqual(caught_up["messages"], [(4, b"m4"), (5, b"m5")])
+            self.assertEqual(history.last("pyh.news")["messages"], [(5, b"m5")])
+            live = [subscriber.recv_message(timeout=5) for _ in range(5)]
+            self.assertEqual([(m.payload, m.seq, m.epoch) for m in live],
+                             [(b"m%d" % n, n, kept["epoch"]) for n in range(1, 6)])
+            with self.assertRaises(ZgateError) as unremembered:
+                history.since("other.topic")
+            self.assertEqual(unremembered.exception.code, 404)
+        finally:
+            history.close()
             subscriber.close()
             publisher.close()
 
@@ -100,6 +130,55 @@ class PythonClientTestCase(unittest.TestCase):
             thread.join()
             worker.close()
             producer.close()
+
+    def test_take_finish_retry(self):
+        producer = Producer(self.endpoint("queues-producers"))
+        try:
+            self.assertIsNone(producer.take(["py-pull"]))
+            first = producer.send("py-pull", "one")
+            second = producer.send("py-pull", "two", priority=5)
+            task = producer.take(["py-pull"], ack_timeout=5000)
+            self.assertEqual((task.id, task.name, task.attempt, task.data), (second, "py-pull", 1, b"two"))
+            producer.finish(task.id, {"done": True})
+            self.assertEqual(producer.get(second)["reply"], b'{"done":true}')
+            task = producer.take(["py-pull"])
+            self.assertEqual((task.id, task.data), (first, b"one"))
+            producer.retry(task.id)
+            task = producer.take(["py-pull"])
+            self.assertEqual((task.id, task.attempt), (first, 2))
+            producer.finish(task.id)
+            self.assertEqual(producer.get(first)["state"], "done")
+            with self.assertRaises(ZgateError) as twice:
+                producer.finish(first)
+            self.assertEqual(twice.exception.code, 409)
+            with self.assertRaises(ZgateError) as unknown:
+                producer.retry("999999")
+            self.assertEqual(unknown.exception.code, 404)
+        finally:
+            producer.close()
+
+    def test_watcher_hears_removals(self):
+        watcher = Member(self.endpoint("rooms-clients"))
+        leaver, closer = (Member(self.endpoint("rooms-clients")) for _ in range(2))
+        removed = []
+        watcher.on_removed = lambda room, client, reason: removed.append((room, client, reason))
+        try:
+            watcher.watch()
+            leaver.join("py-watched", lambda message: None)
+            closer.join("py-watched", lambda message: None)
+            leaver.leave("py-watched")
+            closer.close()
+            wait_for(lambda: watcher.poll(0.1) is not None and len(removed) == 2, what="two removals")
+            self.assertEqual(removed, [("py-watched", leaver.client.decode(), "leave"),
+                                       ("py-watched", closer.client.decode(), "bye")])
+            watcher.watch(False)
+            leaver.join("py-watched", lambda message: None)
+            leaver.leave("py-watched")
+            watcher.poll(0.3)
+            self.assertEqual(len(removed), 2)
+        finally:
+            leaver.close()
+            watcher.close()
 
     def test_room_members_ack_and_ping(self):
         client = RoomClient(self.endpoint("rooms-clients"))

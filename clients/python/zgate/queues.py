@@ -1,4 +1,5 @@
-"""Work queues (PROTOCOL.md section 2): a Producer (send, request, call, scatter, get, stats) and a Worker
+"""Work queues (PROTOCOL.md section 2): a Producer (send, request, call, scatter, take/finish/retry, get,
+stats) and a Worker
 whose handlers are registered with decorators:
 
     worker = Worker("tcp://127.0.0.1:5563")
@@ -65,6 +66,27 @@ class Producer:
             if answer[0] != b"REPLY" or len(answer) != 3:
                 raise ZgateError(BAD_GATEWAY, f"unexpected answer {answer[0]!r}")
             replies.append(answer[2])
+
+    def take(self, queues=(), ack_timeout=None):
+        """Pull one waiting task now (section 2.8): of the heads of queues (every queue when empty), the one
+        of highest priority, then the first to arrive, as a Task; None when nothing waits. FINISH or RETRY it
+        within its ack timeout (ms, default the task's own), or it goes back to the head of its queue."""
+        options = _options(queues=list(queues) or None, ack_timeout=ack_timeout)
+        fields = self.requester.request("TAKE", options)
+        if not fields:
+            return None
+        task_id, meta, payload = fields
+        meta = msgpack.unpackb(meta)
+        return Task(task_id.decode(), meta.get("queue"), False, meta.get("attempt", 1), payload)
+
+    def finish(self, task_id, output=None):
+        """A taken task is done; output (bytes, str, or JSON for anything else) is its producer's reply."""
+        fields = [task_id] if output is None else [task_id, _payload(output)]
+        self.requester.request("FINISH", *fields)
+
+    def retry(self, task_id):
+        """A taken task goes back to the tail of its queue (to the dead letters past max-deliveries)."""
+        self.requester.request("RETRY", task_id)
 
     def get(self, task_id):
         """A task as a dict: id, queue, command, state, priority, attempt, created, started, finished,

@@ -65,6 +65,7 @@ class Member(RoomClient):
         self.last_sent = time.monotonic()
         self.handlers = {}          # room -> function(Message)
         self.on_evicted = None      # function(room, reason), if set
+        self.on_removed = None      # function(room, client, reason): removals in observed or watched rooms
         self.stopping = False
 
     def join(self, room, handler, observer=False):
@@ -75,6 +76,11 @@ class Member(RoomClient):
     def leave(self, room):
         self._member_request("LEAVE", room)
         self.handlers.pop(to_bytes(room), None)
+
+    def watch(self, on=True):
+        """Hear of every member removed from any room (evicted, LEAVE, BYE: section 3.6) through on_removed,
+        without joining a room; on=False ends it."""
+        self._member_request("WATCH", "on" if on else "off")
 
     def poll(self, timeout=1.0, limit=None):
         """Handle the events that arrive within timeout seconds, pinging as needed, and at most limit
@@ -137,6 +143,9 @@ class Member(RoomClient):
             self.handlers.pop(frames[2], None)
             if self.on_evicted:
                 self.on_evicted(frames[2].decode(errors="replace"), frames[3].decode())
+        elif kind == b"TIMEOUT" and len(frames) == 5:
+            if self.on_removed:
+                self.on_removed(*(frame.decode(errors="replace") for frame in frames[2:]))
         elif kind == b"ERROR" and len(frames) >= 4:
             raise ZgateError(frames[2].decode(), frames[3].decode(errors="replace"))
         return 0
