@@ -15,6 +15,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+//  How long a publisher held back by its window sleeps before it reads the
+//  subscribers' counts again (about the kernel's timer slack: a shorter
+//  sleep would not be shorter)
+#define BENCH_WINDOW_SLEEP_NS 50000
+
 //  An option: its flag name and where its value goes in bench_options_t
 typedef struct {
     const char *name;
@@ -34,6 +39,7 @@ static const s_option_t s_int_options [] = {
     { "server-pid", offsetof (bench_options_t, server_pid) },
     { "ok", offsetof (bench_options_t, ok) },
     { "sndhwm", offsetof (bench_options_t, sndhwm) },
+    { "ahead", offsetof (bench_options_t, ahead) },
     { NULL, 0 }
 };
 
@@ -255,8 +261,76 @@ s_seq_write (char *cursor, int64_t seq)
 //  --------------------------------------------------------------------------
 
 void
+bench_window_init (bench_window_t *window, int subscribers)
+{
+    window->received = (atomic_llong *) calloc ((size_t) subscribers, sizeof (atomic_llong));
+    if (!window->received)
+        bench_fail ("out of memory for %d subscribers", subscribers);
+    window->count = subscribers;
+    window->slowest = 0;
+}
+
+void
+bench_window_free (bench_window_t *window)
+{
+    free (window->received);
+    window->received = NULL;
+}
+
+//  The smallest count of all subscribers
+static int64_t
+s_window_slowest (bench_window_t *window)
+{
+    int64_t slowest = INT64_MAX;
+    for (int index = 0; index < window->count; index++) {
+        int64_t received = atomic_load_explicit (&window->received [index], memory_order_acquire);
+        if (received < slowest)
+            slowest = received;
+    }
+    return slowest;
+}
+
+//  Wait until message sent is within ahead of the slowest subscriber. The
+//  smallest count is read again only when the last reading blocks, and the
+//  publisher sleeps while blocked: it must not take the CPU that zgate and
+//  the receivers need to catch up (two cores). Fails after idle ms without
+//  progress.
+static void
+s_window_wait (bench_window_t *window, int64_t sent, bench_options_t *options)
+{
+    if (sent - window->slowest < options->ahead)
+        return;
+    int64_t stalled_since = bench_now_ns ();
+    int64_t before = window->slowest;
+    while (sent - (window->slowest = s_window_slowest (window)) >= options->ahead) {
+        int64_t now = bench_now_ns ();
+        if (window->slowest != before) {
+            before = window->slowest;
+            stalled_since = now;
+        }
+        else
+        if (now - stalled_since > options->idle * 1000000)
+            bench_fail ("lossless run: the slowest subscriber is stuck at %lld of %lld sent (a message was lost)",
+                        (long long) window->slowest, (long long) sent);
+        bench_sleep_until (now + BENCH_WINDOW_SLEEP_NS);
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+bench_check_lossless (bench_options_t *options, int64_t delivered, int64_t expected, int64_t gaps)
+{
+    if (options->ahead && (delivered != expected || gaps))
+        bench_fail ("lossless run: %lld of %lld messages delivered, %lld sequence numbers skipped",
+                    (long long) delivered, (long long) expected, (long long) gaps);
+}
+
+//  --------------------------------------------------------------------------
+
+void
 bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, int expected,
-               atomic_llong *start_ns, bench_mark_t *start)
+               atomic_llong *start_ns, bench_mark_t *start, bench_window_t *window)
 {
     int64_t warm_deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
     while (atomic_load (warmed) < expected && bench_now_ns () < warm_deadline) {
@@ -278,6 +352,8 @@ bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, in
             snprintf (stamp, sizeof stamp, "@%019lld ", (long long) bench_now_ns ());
             memcpy (payload, stamp, BENCH_STAMP_SIZE);
         }
+        if (options->ahead)
+            s_window_wait (window, sent, options);
         if (options->size >= BENCH_STAMP_SIZE + BENCH_SEQ_SIZE)
             s_seq_write (payload + BENCH_STAMP_SIZE, sent);
         zmq_send (publisher, BENCH_TOPIC_DATA, strlen (BENCH_TOPIC_DATA), ZMQ_SNDMORE);

@@ -46,6 +46,8 @@ typedef struct {
     int64_t server_pid;             //  zgate's process id, 0 without one
     int64_t ok;                     //  queues: 1 measures send->OK (tasks sent with a req), not send->reply
     int64_t sndhwm;                 //  proxy: the subscribers' high-water mark, 0 for none
+    int64_t ahead;                  //  topics: lossless, the publisher at most this many messages ahead
+                                    //  of the slowest subscriber (a run that misses one fails); 0: a burst
     const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
     const char *client_cert;        //  CURVE: the client's certificate file, with its secret key
 } bench_options_t;
@@ -100,15 +102,49 @@ void
     bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench_mark_t *end,
                   int64_t server_pid, bench_samples_t *samples, const char *extra);
 
+//  The flow control of a lossless run (options->ahead): the receivers, in
+//  this process, count each subscriber's measured messages here and the
+//  publisher reads the counts (shared memory, no acks on the wire), so it
+//  stays at most options->ahead messages ahead of the slowest subscriber and
+//  no queue on the way holds more than that
+typedef struct {
+    atomic_llong *received;         //  Measured messages per subscriber
+    int count;                      //  Subscribers
+    int64_t slowest;                //  Publisher's last reading of the smallest count
+} bench_window_t;
+
+void
+    bench_window_init (bench_window_t *window, int subscribers);
+void
+    bench_window_free (bench_window_t *window);
+
+//  A receiver (the one thread that writes subscriber index's count) counts
+//  one more measured message of it; returns the subscriber's count
+static inline int64_t
+bench_window_count (bench_window_t *window, int index)
+{
+    int64_t received = atomic_load_explicit (&window->received [index], memory_order_relaxed) + 1;
+    atomic_store_explicit (&window->received [index], received, memory_order_release);
+    return received;
+}
+
 //  Publish on a PUB socket (connected to zgate or bound for raw runs): a
 //  probe on BENCH_TOPIC_WARM every 5 ms until *warmed reaches expected (the
 //  run fails after BENCH_WARM_TIMEOUT), then mark the start (also stored in
 //  *start_ns) and send options->count messages on BENCH_TOPIC_DATA, paced at
 //  options->rate when it is not 0, with the send time in each payload when
-//  paced and its sequence number when the payload has room
+//  paced and its sequence number when the payload has room. With
+//  options->ahead, each send first waits until the window allows it; the
+//  run fails when the slowest subscriber makes no progress for options->idle
+//  ms (a message lost on the way never arrives)
 void
     bench_publish (void *publisher, bench_options_t *options, atomic_int *warmed, int expected,
-                   atomic_llong *start_ns, bench_mark_t *start);
+                   atomic_llong *start_ns, bench_mark_t *start, bench_window_t *window);
+
+//  Fail a lossless run (options->ahead) in which a subscriber missed a
+//  measured message: delivered of expected, gaps sequence numbers skipped
+void
+    bench_check_lossless (bench_options_t *options, int64_t delivered, int64_t expected, int64_t gaps);
 
 //  The send time at the start of a payload, or 0 if it has none
 int64_t

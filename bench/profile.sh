@@ -2,15 +2,18 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|queues|rooms|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless
-#                    [COUNT [SIZE]]
+#   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|rooms1000|ws8|ws8-secure|
+#                    ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]
 #
+# topics-curve and topics8-curve are topics and topics8 over CURVE with permissions, as bench/run.sh's CURVE
+# rows (fresh keys from zgate-keygen); ZSYS_IO_THREADS or ZG_PROFILE_FLAGS="--server-io-threads 2" vary them.
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
 # subscribe; compare its instructions per message with ws8's. ws8-history is ws8 with history on for the bench
-# topic (topics/history). ws8-lossless and ws100-lossless are unpaced fan-out that drops nothing (the publisher
-# waits at its HWM, zgate's XPUB and session queues are unbounded), the cost per message of bench/run.sh's
-# history rows: compare them with and without ZGATE_TOPICS_HISTORY="bench.* 1000" (and ZGATE_TOPICS_DATA_DIR=DIR
-# for history on disk) in the environment. ZG_PROFILE_FLAGS adds zgate flags (split on blanks) to any scenario.
+# topic (topics/history). topics, topics8, ws8-lossless and ws100-lossless are unpaced and lossless as
+# bench/run.sh's headline rows (the publisher at most a window of messages ahead of the slowest subscriber,
+# zg_bench --ahead, at zgate's default limits): compare ws8-lossless and ws100-lossless with and without
+# ZGATE_TOPICS_HISTORY="bench.* 1000" (and ZGATE_TOPICS_DATA_DIR=DIR for history on disk) in the environment.
+# ZG_PROFILE_FLAGS adds zgate flags (split on blanks) to any scenario.
 # Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
 # with zg_bench (COUNT messages, tasks or rounds of SIZE bytes, default 64), stops it, and prints zgate's
 # instructions per operation and its most expensive functions. The profile stays in
@@ -23,7 +26,7 @@ SCENARIO=${1:-}
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$BUILD/bench-configure.log" 2>&1 \
     || { cat "$BUILD/bench-configure.log"; exit 1; }
-cmake --build "$BUILD" -j2 --target zgate zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
+cmake --build "$BUILD" -j2 --target zgate zgate-keygen zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
     || { tail -40 "$BUILD/bench-build.log"; exit 1; }
 ZGATE=$BUILD/gateway/zgate
 GEN=$BUILD/bench/zg_bench
@@ -37,9 +40,24 @@ DRIVER=$GEN
 ZGATE_FLAGS=()
 case $SCENARIO in
     topics) count=${2:-200000}
-        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 1 --count "$count") ;;
+        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 1 --count "$count"
+              --ahead 4000) ;;
     topics8) count=${2:-50000}
-        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 8 --count "$count") ;;
+        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients 8 --count "$count"
+              --ahead 4000) ;;
+    topics-curve|topics8-curve) clients=$([ "$SCENARIO" = topics-curve ] && echo 1 || echo 8)
+        count=${2:-$((100000 / clients))}
+        mkdir -p "$WORK/keys" "$WORK/clients"
+        "$BUILD/gateway/zgate-keygen" server "$WORK/keys" > /dev/null
+        "$BUILD/gateway/zgate-keygen" bench "$WORK/keys" > /dev/null
+        cp "$WORK/keys/bench.cert" "$WORK/clients/"
+        printf 'users\n    bench\n        roles = bench-role\ngrants\n    bench-role\n        topics\n%s\n%s\n' \
+            '            publish = bench.*' '            subscribe = bench.*' > "$WORK/permissions.cfg"
+        ZGATE_FLAGS=(--security-server-cert "$WORK/keys/server.cert_secret" --security-client-certs "$WORK/clients"
+                     --security-permissions "$WORK/permissions.cfg")
+        args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients "$clients"
+              --count "$count" --ahead 4000 --server-cert "$WORK/keys/server.cert"
+              --client-cert "$WORK/keys/bench.cert_secret") ;;
     queues) count=${2:-50000}
         args=(queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 --prefetch 100
               --window 1000 --count "$count") ;;
@@ -72,11 +90,10 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         clients=${clients#ws}
         count=${2:-$((400000 / clients))}
         DRIVER=$BUILD/bench/zg_bench_ws
-        ZGATE_FLAGS=(--topics-sndhwm 0 --gateway-max-queue-bytes 1073741824)
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
-              --clients "$clients" --count "$count") ;;
-    *) echo "usage: bench/profile.sh topics|topics8|queues|rooms|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless" \
-            "|ws100-lossless [COUNT [SIZE]]" >&2
+              --clients "$clients" --count "$count" --ahead 4000) ;;
+    *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|rooms|rooms1000|ws8" \
+            "|ws8-secure|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
        exit 2 ;;
 esac
 

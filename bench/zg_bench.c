@@ -9,6 +9,8 @@
         zg_bench port                                  a free loopback port
         zg_bench topics [--endpoint PUB --endpoint2 SUB[,SUB...]] --clients N
                         --size B --count N [--rate R]   PUB -> N SUB fan-out
+                        [--ahead N]                     lossless: at most N messages
+                                                        ahead of the slowest SUB
                                                         (subscriber i connects to
                                                         the i-th SUB endpoint, in turn:
                                                         other nodes of a cluster)
@@ -26,8 +28,11 @@
                         [--ok 1]                        tasks with replies; latency
                                                         to the reply, or with --ok 1
                                                         to the OK (a req per task)
-        zg_bench rooms --endpoint CLIENTS --clients M --count ROUNDS
-                                                        lockstep rounds
+        zg_bench rooms --endpoint CLIENTS [--endpoint2 CLIENTS[,CLIENTS...]]
+                        --clients M --count ROUNDS      lockstep rounds (members'
+                                                        connections take the
+                                                        endpoints in turn: other
+                                                        nodes of a cluster)
     =========================================================================
 */
 
@@ -132,6 +137,22 @@ s_curve_server (void *socket, bench_options_t *options)
     s_curve_key (socket, ZMQ_CURVE_SECRETKEY, options->server_cert, "secret-key");
 }
 
+//  Split comma-separated endpoints into list (at most BENCH_MAX_ENDPOINTS,
+//  one at least); returns the copy they point into, for the caller to free
+static char *
+s_endpoint_list (const char *text, char **list, int *count)
+{
+    char *copy = strdup (text);
+    *count = 0;
+    for (char *state = NULL, *endpoint = strtok_r (copy, ",", &state); endpoint;
+         endpoint = strtok_r (NULL, ",", &state))
+        if (*count < BENCH_MAX_ENDPOINTS)
+            list [(*count)++] = endpoint;
+    if (*count == 0)
+        bench_fail ("no endpoint in '%s'", text);
+    return copy;
+}
+
 //  ==========================================================================
 //  topics: one PUB, N SUBs drained by one receiver thread
 
@@ -141,7 +162,9 @@ typedef struct {
     bench_options_t *options;       //  The run's options
     void **subscribers;             //  SUB sockets, one per subscriber
     bool *warm;                     //  Subscriber has received a probe
-    int64_t *received;              //  Measured messages per subscriber
+    bench_window_t window;          //  Measured messages per subscriber, read by a lossless publisher
+    int64_t *last_seq;              //  Sequence number of each subscriber's last message, -1 before
+    int64_t gaps;                   //  Sequence numbers skipped, all subscribers
     atomic_int warmed;              //  Subscribers that have received a probe
     atomic_llong start_ns;          //  When measured sending began, 0 before
     int64_t last_ns;                //  When the last measured message arrived
@@ -173,9 +196,18 @@ s_topics_drain (s_topics_t *self, int index, char *payload)
         int64_t sent_ns = options->rate && size > 0? bench_stamp_read (payload, (size_t) size): 0;
         if (sent_ns)
             bench_samples_add (&self->latencies, now - sent_ns);
+        //  Order and loss: the sequence number rises by one per message
+        int64_t seq = size > 0? bench_seq_read (payload, (size_t) size): -1;
+        if (seq >= 0) {
+            if (seq <= self->last_seq [index] || seq >= options->count)
+                bench_fail ("subscriber %d: sequence %lld after %lld", index, (long long) seq,
+                            (long long) self->last_seq [index]);
+            self->gaps += seq - self->last_seq [index] - 1;
+            self->last_seq [index] = seq;
+        }
         self->delivered++;
         self->last_ns = now;
-        if (++self->received [index] == options->count)
+        if (bench_window_count (&self->window, index) == options->count)
             return true;
     }
     return false;
@@ -234,18 +266,15 @@ s_mode_topics (bench_options_t *options)
     s_topics_t self = { .options = options };
     self.subscribers = (void **) calloc ((size_t) clients, sizeof (void *));
     self.warm = (bool *) calloc ((size_t) clients, sizeof (bool));
-    self.received = (int64_t *) calloc ((size_t) clients, sizeof (int64_t));
+    bench_window_init (&self.window, clients);
+    self.last_seq = (int64_t *) malloc ((size_t) clients * sizeof (int64_t));
+    for (int index = 0; index < clients; index++)
+        self.last_seq [index] = -1;
     bench_samples_init (&self.latencies, options->rate? (size_t) (options->count * options->clients): 0);
     //  Subscribers take the comma-separated endpoints in turn
-    char *endpoints = strdup (sub_endpoint);
     char *list [BENCH_MAX_ENDPOINTS];
-    int endpoint_count = 0;
-    for (char *state = NULL, *endpoint = strtok_r (endpoints, ",", &state); endpoint;
-         endpoint = strtok_r (NULL, ",", &state))
-        if (endpoint_count < BENCH_MAX_ENDPOINTS)
-            list [endpoint_count++] = endpoint;
-    if (endpoint_count == 0)
-        bench_fail ("no subscriber endpoint in '%s'", sub_endpoint);
+    int endpoint_count;
+    char *endpoints = s_endpoint_list (sub_endpoint, list, &endpoint_count);
     for (int index = 0; index < clients; index++) {
         const char *endpoint = list [index % endpoint_count];
         self.subscribers [index] = zmq_socket (context, ZMQ_SUB);
@@ -258,12 +287,13 @@ s_mode_topics (bench_options_t *options)
     pthread_t receiver;
     pthread_create (&receiver, NULL, s_topics_receiver, &self);
     bench_mark_t start, end;
-    bench_publish (publisher, options, &self.warmed, clients, &self.start_ns, &start);
+    bench_publish (publisher, options, &self.warmed, clients, &self.start_ns, &start, &self.window);
     pthread_join (receiver, NULL);
     bench_mark (&end, options->server_pid);
-    char extra [128];
-    snprintf (extra, sizeof extra, "delivered=%lld expected=%lld", (long long) self.delivered,
-              (long long) (options->count * options->clients));
+    bench_check_lossless (options, self.delivered, options->count * options->clients, self.gaps);
+    char extra [160];
+    snprintf (extra, sizeof extra, "delivered=%lld expected=%lld seq_gaps=%lld", (long long) self.delivered,
+              (long long) (options->count * options->clients), (long long) self.gaps);
     bench_report (self.delivered, self.last_ns - start.wall_ns, &start, &end, options->server_pid,
                   &self.latencies, extra);
 
@@ -274,7 +304,8 @@ s_mode_topics (bench_options_t *options)
     bench_samples_free (&self.latencies);
     free (self.subscribers);
     free (self.warm);
-    free (self.received);
+    bench_window_free (&self.window);
+    free (self.last_seq);
 }
 
 //  ==========================================================================
@@ -795,6 +826,34 @@ s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
     }
 }
 
+//  Send out-of-band messages until one reaches every member (on a cluster:
+//  until Redis knows every node's members), as the OOB answers count them
+static void
+s_rooms_settle (s_rooms_t *self, void *producer)
+{
+    int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
+    zmq_msg_t frames [BENCH_MAX_FRAMES];
+    int64_t reached = 0;
+    while (reached < self->options->clients) {
+        if (bench_now_ns () > deadline)
+            bench_fail ("only %lld of %lld members are in the room", (long long) reached,
+                        (long long) self->options->clients);
+        s_str_send (producer, "OOB", true);
+        s_str_send (producer, "settle", true);
+        s_str_send (producer, self->room, true);
+        s_str_send (producer, "", false);
+        if (!s_wait_readable (producer, deadline))
+            bench_fail ("OOB: no answer");
+        int count = s_frames_recv (producer, frames, 0);
+        if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
+            s_fail_error ("OOB", frames, count);
+        reached = count == 3? s_frame_number (&frames [2]): 0;
+        s_frames_close (frames, count);
+        if (reached < self->options->clients)
+            bench_sleep_until (bench_now_ns () + 10000000);
+    }
+}
+
 static void
 s_rooms_send (s_rooms_t *self, void *producer, const char *payload, size_t size)
 {
@@ -817,11 +876,16 @@ s_mode_rooms (bench_options_t *options)
     self.connections = (void **) calloc ((size_t) self.connection_count, sizeof (void *));
     self.receipts = (uint32_t *) calloc ((size_t) options->count + 2, sizeof (uint32_t));
     self.done_ns = (int64_t *) calloc ((size_t) options->count + 2, sizeof (int64_t));
+    char *list [BENCH_MAX_ENDPOINTS + 1] = { (char *) options->endpoint };
+    int endpoint_count = 1;
+    char *endpoints = options->endpoint2? s_endpoint_list (options->endpoint2, list + 1, &endpoint_count): NULL;
+    endpoint_count += endpoints? 1: 0;
     for (int index = 0; index < self.connection_count; index++) {
         self.connections [index] = zmq_socket (context, ZMQ_DEALER);
-        if (zmq_connect (self.connections [index], options->endpoint))
-            bench_fail ("cannot connect to %s", options->endpoint);
+        if (zmq_connect (self.connections [index], list [index % endpoint_count]))
+            bench_fail ("cannot connect to %s", list [index % endpoint_count]);
     }
+    free (endpoints);
     char **ids = (char **) calloc ((size_t) options->clients, sizeof (char *));
     s_rooms_setup (&self, ids, "HELLO");
     s_rooms_setup (&self, ids, "JOIN");
@@ -831,6 +895,7 @@ s_mode_rooms (bench_options_t *options)
     if (zmq_connect (producer, options->endpoint))
         bench_fail ("cannot connect to %s", options->endpoint);
 
+    s_rooms_settle (&self, producer);
     //  Warm-up round: seq 1
     char *payload = (char *) calloc (1, (size_t) options->size);
     s_rooms_send (&self, producer, payload, (size_t) options->size);

@@ -49,7 +49,7 @@ s_measure (const char *parent, const char *kind, int64_t group, int64_t seconds,
         fprintf (stderr, "zg_bench_store: cannot make a directory in %s: %s\n", parent, strerror (errno));
         return -1;
     }
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     s_store_t store = { NULL, NULL };
     if (streq (kind, "log"))

@@ -4,9 +4,11 @@
     reading N sessions costs as little as it can
 
         zg_bench_ws topics --url ws://127.0.0.1:PORT/ws --endpoint PUBLISHERS
-                           --clients N --size B --count N [--rate R]
+                           --clients N --size B --count N [--rate R] [--ahead N]
             N sessions subscribe to "bench.*"; a native PUB (another thread)
-            publishes through zgate; delivered msgs/s and, paced, latency
+            publishes through zgate; delivered msgs/s and, paced, latency;
+            with --ahead, lossless: the publisher at most N messages ahead
+            of the slowest session, and the run fails if one misses one
         zg_bench_ws idle --url ws://127.0.0.1:PORT/ws --clients N --server-pid PID
             N sessions each subscribe to one topic and stay idle: zgate's
             RSS growth per session
@@ -83,7 +85,7 @@ typedef struct {
     s_state_t state;                //  Where it is
     bool subscribed;                //  Its subscribe's ok came back
     bool warm;                      //  A probe arrived
-    int64_t received;               //  Measured messages
+    int index;                      //  Its place in the run's sessions and window
     int64_t last_seq;               //  Sequence number of the last one, -1 before
     char *rest;                     //  Bytes of an incomplete frame, NULL until needed
     size_t rest_size;               //  Bytes in rest
@@ -107,6 +109,7 @@ typedef struct {
     int64_t delivered;              //  Measured messages, all sessions
     int64_t gaps;                   //  Sequence numbers skipped, all sessions
     int64_t last_ns;                //  When the last measured message arrived
+    bench_window_t window;          //  Measured messages per session, read by a lossless publisher
     atomic_int warmed;              //  Sessions that received a probe
     atomic_llong start_ns;          //  When publishing began, 0 before
     bench_samples_t latencies;      //  One-way latencies when paced
@@ -179,7 +182,7 @@ s_session_data (s_self_t *self, s_session_t *session, const char *data, size_t s
     }
     self->delivered++;
     self->last_ns = now;
-    if (++session->received == self->options->count)
+    if (bench_window_count (&self->window, session->index) == self->options->count)
         self->done++;
 }
 
@@ -399,7 +402,8 @@ static void
 s_connect_more (s_self_t *self)
 {
     while (self->started < self->options->clients && self->connecting < BENCH_WS_CONNECTING) {
-        s_session_t *session = &self->sessions [self->started++];
+        s_session_t *session = &self->sessions [self->started];
+        session->index = (int) self->started++;
         session->last_seq = -1;
         session->fd = socket (self->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (session->fd < 0)
@@ -482,7 +486,7 @@ s_publisher (void *arg)
     if (zmq_connect (socket, options->endpoint))
         bench_fail ("cannot connect to %s", options->endpoint);
     bench_publish (socket, options, &publisher->self->warmed, (int) options->clients,
-                   &publisher->self->start_ns, &publisher->start);
+                   &publisher->self->start_ns, &publisher->start, &publisher->self->window);
     zmq_close (socket);
     zmq_ctx_term (context);
     return NULL;
@@ -524,6 +528,7 @@ main (int argc, char **argv)
         bench_fail ("needs --clients 1 or more");
     bench_samples_init (&self.latencies, options.rate? (size_t) (options.count * options.clients): 0);
     self.sessions = (s_session_t *) calloc ((size_t) options.clients, sizeof (s_session_t));
+    bench_window_init (&self.window, (int) options.clients);
     self.buffer = (char *) malloc (BENCH_WS_MAX_FRAME + BENCH_WS_READ);
     self.epoll = epoll_create1 (EPOLL_CLOEXEC);
     if (!self.sessions || !self.buffer || self.epoll < 0)
@@ -558,6 +563,7 @@ main (int argc, char **argv)
         pthread_join (thread, NULL);
         bench_mark_t end;
         bench_mark (&end, options.server_pid);
+        bench_check_lossless (&options, self.delivered, options.count * options.clients, self.gaps);
         char extra [160];
         snprintf (extra, sizeof extra, "delivered=%lld expected=%lld seq_gaps=%lld", (long long) self.delivered,
                   (long long) (options.count * options.clients), (long long) self.gaps);
@@ -570,6 +576,7 @@ main (int argc, char **argv)
     }
     close (self.epoll);
     free (self.sessions);
+    bench_window_free (&self.window);
     free (self.buffer);
     bench_samples_free (&self.latencies);
     return 0;

@@ -119,9 +119,15 @@ static const s_family_t s_families [] = {
     S_PLAIN ("zgate_" section "_input_held_bytes", "gauge", section, "input/held", 1, \
              "Input native connections sent that libzmq holds unread (charged to the memory budget)."), \
     S_PLAIN ("zgate_" section "_input_cut_total", "counter", section, "input/cut", 1, \
-             "Native connections closed for the input they held (server/max-connection-input, memory alarm).")
+             "Native connections closed for the input they held (server/max-connection-input, memory alarm)."), \
+    S_PLAIN ("zgate_" section "_input_cut_unfinished_total", "counter", section, "input/cut_unfinished", 1, \
+             "Of those, connections closed for an unfinished message larger than any a client may send.")
     S_INPUT ("topics"), S_INPUT ("queues"), S_INPUT ("rooms"),
 #undef S_INPUT
+    S_PLAIN ("zgate_topics_output_held_bytes", "gauge", "topics", "output/held", 1,
+             "Messages queued for native subscribers that libzmq has not written yet (charged to the memory budget)."),
+    S_PLAIN ("zgate_topics_output_cut_total", "counter", "topics", "output/cut", 1,
+             "Native subscribers closed for what was queued for them (server/max-connection-output)."),
 
     S_PLAIN ("zgate_topics_published_total", "counter", "topics", "published", 1, "Messages published."),
     S_PLAIN ("zgate_topics_delivered_total", "counter", "topics", "delivered", 1,

@@ -158,13 +158,16 @@ s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size
     }
 }
 
-//  In cluster mode, link the topics actor to the cluster actor's bridge
+//  In cluster mode, link the topics and rooms actors to the cluster actor's bridges
 static void
 s_link_cluster (zactor_t **actors, zg_config_t *config, char *error, size_t size)
 {
     int topics = s_actor_index ("topics");
     if (*zg_config_get (config, "cluster/redis") && topics >= 0)
         zg_actor_set (actors [topics], "cluster", zg_config_get (config, "cluster/inproc-topics"), error, size);
+    int rooms = s_actor_index ("rooms");
+    if (*zg_config_get (config, "cluster/redis") && rooms >= 0 && !*error)
+        zg_actor_set (actors [rooms], "cluster", zg_config_get (config, "cluster/inproc-rooms"), error, size);
 }
 
 //  Hand every other actor's counters to the gateway, for /api/stats and /metrics
@@ -214,10 +217,10 @@ s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
-        "queues/data-max-size", "queues/data-store",
+        "queues/data-max-size", "queues/data-store", "queues/data-repair", "gateway/threads",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
         "cluster/key-prefix", "topics/sndhwm", "topics/rcvhwm", "queues/sndhwm", "queues/rcvhwm", "rooms/sndhwm",
-        "rooms/rcvhwm", NULL
+        "rooms/rcvhwm", "server/io-threads", NULL
     };
     for (const char **entry = paths; *entry; entry++)
         if (streq (*entry, path))
@@ -260,14 +263,33 @@ s_set_memory_budget (const char *value, char *error, size_t size)
     return limit >= 0? 0: -1;
 }
 
-//  server/max-connection-input: what one native connection may have held
+//  server/max-connection-input and max-connection-output: what one native
+//  connection may have held, unread and unsent
 static int
-s_set_max_connection_input (const char *value, char *error, size_t size)
+s_set_connection_limit (const char *key, const char *value, char *error, size_t size)
 {
-    int64_t limit = s_byte_count ("max-connection-input", value, error, size);
-    if (limit >= 0)
+    int64_t limit = s_byte_count (key, value, error, size);
+    if (limit >= 0 && streq (key, "max-connection-input"))
         zg_connwatch_set_max_input (limit);
+    else
+    if (limit >= 0)
+        zg_connwatch_set_max_output (limit);
     return limit >= 0? 0: -1;
+}
+
+//  server/io-threads: libzmq's I/O threads, set before the first socket
+static int
+s_set_io_threads (const char *value, char *error, size_t size)
+{
+    char *end = NULL;
+    errno = 0;
+    long threads = strtol (value, &end, 10);
+    if (!isdigit ((unsigned char) *value) || *end || errno || threads < 1 || threads > 64) {
+        snprintf (error, size, "server/io-threads: '%s' is not an integer from 1 to 64", value);
+        return -1;
+    }
+    zsys_set_io_threads ((size_t) threads);
+    return 0;
 }
 
 //  Whether an interface is an IP address off loopback; what is not an
@@ -407,8 +429,8 @@ s_apply_key (zactor_t **actors, zg_log_t *log, const char *section, const char *
 {
     if (streq (section, "server") && streq (key, "memory-budget"))
         return s_set_memory_budget (value, error, size);
-    if (streq (section, "server") && streq (key, "max-connection-input"))
-        return s_set_max_connection_input (value, error, size);
+    if (streq (section, "server") && (streq (key, "max-connection-input") || streq (key, "max-connection-output")))
+        return s_set_connection_limit (key, value, error, size);
     if (streq (section, "server") && streq (key, "log-level")) {
         if (zg_log_set_level (log, value, error, size))
             return -1;
@@ -507,7 +529,11 @@ main (int argc, char **argv)
     if (rc == 0)
         rc = s_set_memory_budget (zg_config_get (config, "server/memory-budget"), error, sizeof error);
     if (rc == 0)
-        rc = s_set_max_connection_input (zg_config_get (config, "server/max-connection-input"), error, sizeof error);
+        rc = s_set_connection_limit ("max-connection-input", zg_config_get (config, "server/max-connection-input"),
+                                     error, sizeof error);
+    if (rc == 0)
+        rc = s_set_connection_limit ("max-connection-output", zg_config_get (config, "server/max-connection-output"),
+                                     error, sizeof error);
     if (rc == 0) {
         log = zg_log_new (zg_config_get (config, "server/log-level"),
                           zg_config_get (config, "server/log-target"), error, sizeof error);
@@ -533,7 +559,8 @@ main (int argc, char **argv)
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
     zactor_t *auth = NULL;
-    if (s_check_exposure (config, error, sizeof error)
+    if (s_set_io_threads (zg_config_get (config, "server/io-threads"), error, sizeof error)
+    ||  s_check_exposure (config, error, sizeof error)
     ||  s_start_auth (&auth, config, error, sizeof error)
     ||  s_start_actors (actors, config, log, error, sizeof error)) {
         fprintf (stderr, "zgate: %s\n", error);

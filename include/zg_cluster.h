@@ -11,9 +11,9 @@
 
     Pipe commands (see zg_actor.h): SET / BIND with the keys of the
     [cluster] section of config/zgate.cfg, STATS, $TERM. key-prefix and the
-    timeouts come before redis, which is set once; the endpoint key
-    inproc-topics (which the topics actor's "cluster" key connects to)
-    comes last.
+    timeouts come before redis, which is set once; the endpoint keys
+    inproc-topics and inproc-rooms (which the topics and rooms actors'
+    "cluster" keys connect to) come last.
     =========================================================================
 */
 

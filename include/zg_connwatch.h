@@ -12,9 +12,14 @@
     from it (each message names its connection's descriptor in its "__fd"
     property) is its input held in zgate. A connection that holds more than
     the limit is cut (shutdown of its socket: libzmq then closes it and frees
-    its pipe, half message included). The input held is charged to the
+    its pipe, half message included); so is one holding an unfinished
+    message larger than any a client may send. For an actor that says what
+    it queued for each connection, output the same way: bytes queued less
+    bytes written to the socket. The input and output held are charged to the
     process's memory budget, and while the budget's alarm is up the
-    connection holding the most input (past 1 MiB) is cut as well.
+    connection holding the most (past 1 MiB) is cut as well, as is the
+    unfinished message that may cost most when what unfinished messages may
+    cost libzmq (32 times their bytes: empty frames) would pass the budget.
     =========================================================================
 */
 
@@ -34,6 +39,11 @@ typedef struct _zg_connwatch_t zg_connwatch_t;
 //  (before libzmq drops the connection's pipe)
 typedef void (zg_connwatch_closed_fn) (int fd, void *arg);
 
+//  Asked at each check for what the actor has queued for a connection since
+//  it was accepted, as ZMTP frames (without CURVE): their bytes and count.
+//  Returns false if the actor queues nothing it counts for that connection
+typedef bool (zg_connwatch_output_fn) (int fd, uint64_t *wire, uint64_t *frames, void *arg);
+
 //  Create a watchdog (it watches nothing until zg_connwatch_add)
 zg_connwatch_t *
     zg_connwatch_new (void);
@@ -50,6 +60,19 @@ void
 //  Have closed called for every watched connection that closes
 void
     zg_connwatch_on_closed (zg_connwatch_t *self, zg_connwatch_closed_fn *closed, void *arg);
+
+//  Have output asked for what the actor queued for each connection; the
+//  watchdog then bounds their output too
+void
+    zg_connwatch_on_output (zg_connwatch_t *self, zg_connwatch_output_fn *output, void *arg);
+
+//  The process's limit of one connection's output held in libzmq, bytes (0:
+//  none but the budget's alarm); zgate sets it from server/max-connection-output
+void
+    zg_connwatch_set_max_output (int64_t limit);
+
+int64_t
+    zg_connwatch_max_output (void);
 
 //  The process's limit of one connection's input held, bytes (0: none but
 //  the budget's alarm); zgate sets it from server/max-connection-input
@@ -80,9 +103,14 @@ void
 int
     zg_connwatch_fd (zmq_msg_t *frame);
 
-//  Connections watched, input held, connections cut
+//  Connections watched, input held, connections cut for it (and of those,
+//  for an unfinished message)
 json_object *
     zg_connwatch_stats (zg_connwatch_t *self);
+
+//  Output held, connections cut for it
+json_object *
+    zg_connwatch_output_stats (zg_connwatch_t *self);
 
 //  Self test of this class
 void

@@ -12,6 +12,9 @@
     section of config/zgate.cfg, STATS, $TERM. Endpoint keys:
 
         clients, inproc-clients             ROUTER endpoints
+        cluster                             the cluster actor's inproc-rooms
+                                            endpoint (cluster mode: zg_cluster.h;
+                                            rooms across nodes on Redis)
     =========================================================================
 */
 

@@ -14,6 +14,8 @@
 #include "zg_redis_ring.h"
 #include "zg_redis_server.h"
 #include "zg_topics_cluster.h"
+#include "zg_rooms_cluster.h"
+#include "zg_history_cluster.h"
 
 //  Longest poll, ms (the connections' timers are usually sooner)
 #define ZG_CLUSTER_TICK 1000
@@ -25,6 +27,7 @@ typedef struct {
     int64_t connect_timeout;        //  Longest connect, ms
     int64_t timeout;                //  Longest silence of a Redis that owes an answer, ms
     int64_t reconnect_max;          //  Longest wait between reconnection attempts, ms
+    int64_t node_timeout;           //  Silence after which other nodes take a node for dead, ms
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -32,6 +35,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "connect-timeout", offsetof (s_settings_t, connect_timeout), 10, 60000 },
     { "timeout", offsetof (s_settings_t, timeout), 30, 600000 },
     { "reconnect-max", offsetof (s_settings_t, reconnect_max), 100, 600000 },
+    { "node-timeout", offsetof (s_settings_t, node_timeout), 300, 600000 },
     { NULL }
 };
 
@@ -52,14 +56,17 @@ typedef struct {
     size_t shard_count;             //  0: a node alone
     size_t home;                    //  Shard this node publishes on
     zg_redis_t **subscribers;       //  Each shard's subscriber connection
+    zg_redis_t **plains;            //  Each shard's plain connection
     zg_topics_cluster_t *topics;    //  Topics bridge (cluster mode only)
+    zg_rooms_cluster_t *rooms;      //  Rooms bridge, with connections of its own (cluster mode only)
+    zg_history_cluster_t *history;  //  Remembered topics in Redis (cluster mode only)
     zmq_pollitem_t *items;          //  Poll set: pipe, bridge sockets, connections
     uint64_t redis_errors;          //  Error replies to our commands
     bool terminated;                //  $TERM received
 } self_t;
 
 //  Poll items before the connections' fds
-#define ZG_CLUSTER_FIXED_ITEMS 3
+#define ZG_CLUSTER_FIXED_ITEMS 4
 
 //  --------------------------------------------------------------------------
 
@@ -94,7 +101,10 @@ s_self_destroy (self_t **self_p)
     }
     free (self->shards);
     free (self->subscribers);
+    free (self->plains);
+    zg_history_cluster_destroy (&self->history);
     zg_topics_cluster_destroy (&self->topics);
+    zg_rooms_cluster_destroy (&self->rooms);
     zg_redis_ring_destroy (&self->ring);
     free (self->items);
     free (self->key_prefix);
@@ -114,6 +124,9 @@ s_self_apply_timeouts (self_t *self)
         zg_redis_set_timeouts (self->shards [shard].subscriber, self->settings.connect_timeout,
                                self->settings.timeout, self->settings.reconnect_max);
     }
+    if (self->rooms)
+        zg_rooms_cluster_set_timeouts (self->rooms, self->settings.connect_timeout, self->settings.timeout,
+                                       self->settings.reconnect_max, self->settings.node_timeout);
 }
 
 //  --------------------------------------------------------------------------
@@ -147,6 +160,15 @@ s_check_addresses (const char *value, char *error, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  A history read waits while its topic's subscriptions are unconfirmed
+
+static bool
+s_unconfirmed (void *topics, size_t shard, const char *topic)
+{
+    return zg_topics_cluster_unconfirmed ((zg_topics_cluster_t *) topics, shard, topic);
+}
+
+//  --------------------------------------------------------------------------
 //  cluster/redis: the shards (once; empty leaves the node alone)
 
 static int
@@ -162,6 +184,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     self->shard_count = (size_t) count;
     self->shards = (s_shard_t *) zmalloc (self->shard_count * sizeof (s_shard_t));
     self->subscribers = (zg_redis_t **) zmalloc (self->shard_count * sizeof (zg_redis_t *));
+    self->plains = (zg_redis_t **) zmalloc (self->shard_count * sizeof (zg_redis_t *));
     char *copy = strdup (value);
     char *state = NULL;
     for (char *address = strtok_r (copy, ZG_CLUSTER_SEPARATORS, &state); address;
@@ -171,12 +194,22 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
         self->shards [shard].subscriber = zg_redis_new (address, error, size);
         zg_redis_set_subscriber (self->shards [shard].subscriber);
         self->subscribers [shard] = self->shards [shard].subscriber;
+        self->plains [shard] = self->shards [shard].plain;
     }
     free (copy);
+    const char **addresses = (const char **) zmalloc (self->shard_count * sizeof (char *));
+    for (size_t shard = 0; shard < self->shard_count; shard++)
+        addresses [shard] = zg_redis_address (self->shards [shard].plain);
+    self->rooms = zg_rooms_cluster_new (self->node, self->key_prefix, addresses, self->shard_count, self->ring);
+    free (addresses);
     s_self_apply_timeouts (self);
     self->home = zg_redis_ring_pick (self->ring, self->node, strlen (self->node));
     self->topics = zg_topics_cluster_new (self->node, self->key_prefix, self->shard_count);
-    self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count)
+    self->history = zg_history_cluster_new (self->key_prefix, self->ring, self->plains, self->shard_count,
+                                            s_unconfirmed, self->topics);
+    zg_topics_cluster_set_history (self->topics, self->history);
+    self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
+                                                            + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count))
                                                             * sizeof (zmq_pollitem_t));
     assert (self->items);
     zsys_info ("zg_cluster: node %s on %zu Redis shard%s (%s)", self->node, self->shard_count,
@@ -204,7 +237,10 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
     }
     if (streq (key, "inproc-topics"))
         //  A node alone has no bridge, and zgate does not link its topics
-        return self->topics? zg_topics_cluster_bind (self->topics, value, error, size): 0;
+        return !self->topics? 0: zg_topics_cluster_bind (self->topics, value, error, size)
+                              || zg_history_cluster_bind (self->history, value, error, size)? -1: 0;
+    if (streq (key, "inproc-rooms"))
+        return self->rooms? zg_rooms_cluster_bind (self->rooms, value, error, size): 0;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
     if (rc == 0)
         s_self_apply_timeouts (self);
@@ -220,7 +256,7 @@ s_self_healthy (self_t *self)
     for (size_t shard = 0; shard < self->shard_count; shard++)
         if (!zg_redis_up (self->shards [shard].plain) || !zg_redis_up (self->shards [shard].subscriber))
             return false;
-    return true;
+    return !self->rooms || zg_rooms_cluster_healthy (self->rooms);
 }
 
 //  --------------------------------------------------------------------------
@@ -249,8 +285,12 @@ s_self_stats (self_t *self)
         json_object_array_add (shards, item);
     }
     json_object_object_add (root, "shards", shards);
-    if (self->topics)
+    if (self->topics) {
         zg_topics_cluster_stats (self->topics, root);
+        zg_history_cluster_stats (self->history, root);
+    }
+    if (self->rooms)
+        zg_rooms_cluster_stats (self->rooms, root);
     return root;
 }
 
@@ -275,6 +315,8 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
     self->items [1].events = ZMQ_POLLIN;
     self->items [2].socket = zsock_resolve (zg_topics_cluster_events (self->topics));
     self->items [2].events = ZMQ_POLLIN;
+    self->items [3].socket = zsock_resolve (zg_history_cluster_socket (self->history));
+    self->items [3].events = ZMQ_POLLIN;
     int64_t next = now + ZG_CLUSTER_TICK;
     for (size_t shard = 0; shard < self->shard_count; shard++) {
         zg_redis_t *connections [] = { self->shards [shard].plain, self->shards [shard].subscriber };
@@ -285,8 +327,10 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
             next = tick < next? tick: next;
         }
     }
+    zg_rooms_cluster_poll_items (self->rooms, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count], now,
+                                 &next);
     *wait = next > now? (long) (next - now): 0;
-    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count);
+    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count));
 }
 
 //  --------------------------------------------------------------------------
@@ -304,6 +348,8 @@ s_self_handle_redis (self_t *self, int64_t now)
             zg_redis_handle (entry->subscriber, items [1].revents, now);
         redisReply *reply;
         while ((reply = zg_redis_reply (entry->plain))) {
+            if (zg_history_cluster_reply (self->history, shard, reply))
+                continue;
             if (reply->type == REDIS_REPLY_ERROR && self->redis_errors++ == 0)
                 zsys_warning ("zg_cluster: %s answered %s", zg_redis_address (entry->plain), reply->str);
             freeReplyObject (reply);
@@ -343,8 +389,14 @@ zg_cluster (zsock_t *pipe, void *args)
         s_self_handle_redis (self, zclock_mono ());
         if (self->items [2].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_events (self->topics, self->subscribers);
+        //  After the events: a read waits for the subscriptions they ask for
+        if (self->items [3].revents & ZMQ_POLLIN)
+            zg_history_cluster_handle (self->history);
+        zg_history_cluster_tick (self->history, zclock_mono ());
         if (self->items [1].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_messages (self->topics, self->shards [self->home].plain);
+        zg_rooms_cluster_handle (self->rooms, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count],
+                                 zclock_mono ());
     }
     s_self_destroy (&self);
 }

@@ -325,9 +325,9 @@ s_topic_count (s_topic_t *topic)
         (*digit)++;
 }
 
-//  Remove the oldest message of a topic
-static void
-s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
+//  Take a topic's oldest message off its topic's list and the global one
+static s_entry_t *
+s_self_unlink_oldest (zg_history_t *self, s_topic_t *topic)
 {
     s_entry_t *entry = topic->head;
     assert (entry);
@@ -344,6 +344,34 @@ s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
         entry->newer->older = entry->older;
     else
         self->newest = entry->older;
+    return entry;
+}
+
+//  Put a message at the end of its topic's list and of the global one
+static void
+s_self_link_newest (zg_history_t *self, s_topic_t *topic, s_entry_t *entry)
+{
+    entry->next = NULL;
+    entry->prev = topic->tail;
+    if (topic->tail)
+        topic->tail->next = entry;
+    else
+        topic->head = entry;
+    topic->tail = entry;
+    entry->newer = NULL;
+    entry->older = self->newest;
+    if (self->newest)
+        self->newest->newer = entry;
+    else
+        self->oldest = entry;
+    self->newest = entry;
+}
+
+//  Remove the oldest message of a topic
+static void
+s_self_drop_oldest (zg_history_t *self, s_topic_t *topic)
+{
+    s_entry_t *entry = s_self_unlink_oldest (self, topic);
     topic->count--;
     topic->payload_bytes -= entry->size;
     self->messages--;
@@ -544,6 +572,17 @@ zg_history_matches (zg_history_t *self, const char *topic)
     return s_self_rule (self, topic) != NULL;
 }
 
+bool
+zg_history_bounds (zg_history_t *self, const char *topic, uint64_t *messages, int64_t *age, uint64_t *bytes)
+{
+    assert (self && topic && messages && age && bytes);
+    const s_rule_t *rule = s_self_rule (self, topic);
+    *messages = rule? rule->max_messages: 0;
+    *age = rule? rule->max_age: 0;
+    *bytes = rule? rule->max_bytes: 0;
+    return rule != NULL;
+}
+
 //  The entry of a topic for a record: the last one's, or looked up and
 //  remembered (NULL if no rule names it)
 static s_topic_t *
@@ -568,20 +607,7 @@ s_self_append (zg_history_t *self, s_topic_t *topic, s_entry_t *entry)
 {
     if (topic->count == 0)
         s_self_idle (self, topic, false);
-    entry->next = NULL;
-    entry->prev = topic->tail;
-    if (topic->tail)
-        topic->tail->next = entry;
-    else
-        topic->head = entry;
-    topic->tail = entry;
-    entry->newer = NULL;
-    entry->older = self->newest;
-    if (self->newest)
-        self->newest->newer = entry;
-    else
-        self->oldest = entry;
-    self->newest = entry;
+    s_self_link_newest (self, topic, entry);
     topic->count++;
     topic->payload_bytes += entry->size;
     self->messages++;
@@ -611,6 +637,32 @@ s_self_fill (zg_history_t *self, s_topic_t *topic, uint64_t seq, int64_t time, c
     return entry;
 }
 
+//  A topic at its count bound drops its oldest message for each new one:
+//  when the oldest's room fits the new payload, it becomes the newest in
+//  place, and the totals and the budget's charge stay as they are (the
+//  common case, a topic that keeps its last N messages of one size, costs
+//  no spare, no allocation and no budget call). Returns NULL if it does
+//  not apply.
+static s_entry_t *
+s_self_rotate (zg_history_t *self, s_topic_t *topic, size_t size, int64_t time, const void *data)
+{
+    s_entry_t *oldest = topic->head;
+    if (!topic->bounds.max_messages || topic->count < topic->bounds.max_messages || !oldest || oldest->shared
+    ||  size > ZG_HISTORY_INLINE
+    ||  oldest->capacity != (size + ZG_HISTORY_GRAIN - 1) / ZG_HISTORY_GRAIN * ZG_HISTORY_GRAIN)
+        return NULL;
+    s_self_unlink_oldest (self, topic);
+    if (self->store)
+        zg_hstore_drop (self->store, topic->name, oldest->seq);
+    topic->payload_bytes += size - oldest->size;
+    oldest->size = size;
+    memcpy (oldest->data, data, size);
+    oldest->seq = topic->top;
+    oldest->time = time;
+    s_self_link_newest (self, topic, oldest);
+    return oldest;
+}
+
 uint64_t
 zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, const char **mark_p,
                    size_t *mark_size)
@@ -623,8 +675,11 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
     //  The clock costs as much as the rest: read it only for an age bound
     int64_t time = topic->bounds.max_age? zclock_mono (): 0;
     size_t size = zmq_msg_size (payload);
-    s_entry_t *entry = s_self_fill (self, topic, topic->top, time, zmq_msg_data (payload), size, payload);
-    s_self_append (self, topic, entry);
+    s_entry_t *entry = s_self_rotate (self, topic, size, time, zmq_msg_data (payload));
+    if (!entry) {
+        entry = s_self_fill (self, topic, topic->top, time, zmq_msg_data (payload), size, payload);
+        s_self_append (self, topic, entry);
+    }
     if (self->store)
         zg_hstore_put (self->store, name, entry->seq, time? time + self->wall_offset: 0, zmq_msg_data (payload),
                        size);
@@ -782,6 +837,11 @@ zg_history_test (bool verbose)
     assert (zg_history_enabled (history));
     assert (zg_history_matches (history, "sensors.x") && zg_history_matches (history, "chat.lobby"));
     assert (!zg_history_matches (history, "chat.lobby2") && !zg_history_matches (history, "sensor"));
+    uint64_t max_messages = 0, max_bytes = 0;
+    int64_t max_age = 0;
+    assert (zg_history_bounds (history, "sensors.x", &max_messages, &max_age, &max_bytes));
+    assert (max_messages == 3 && max_age == 60000 && max_bytes == 0);
+    assert (!zg_history_bounds (history, "sensor", &max_messages, &max_age, &max_bytes) && max_messages == 0);
     assert (s_test_record (history, "other", "x", &epoch) == 0);
     for (int index = 1; index <= 5; index++) {
         char payload [8];
@@ -802,6 +862,17 @@ zg_history_test (bool verbose)
     text [0] = 0;
     assert (zg_history_read (history, "sensors.a", 0, true, &state, s_test_collect, text) == 1);
     assert (streq (text, "5:m5 "));
+    //  At its count bound, a topic's new message of a like size takes its
+    //  oldest one's place: the totals and the budget's charge stay
+    size_t rotated_topics = 0, rotated_messages = 0, rotated_bytes = 0, kept_bytes = 0;
+    zg_history_counters (history, &rotated_topics, &rotated_messages, &kept_bytes);
+    int64_t charged = zg_budget_used (zg_budget_process ());
+    assert (s_test_record (history, "sensors.a", "m6", &epoch) == 6);
+    zg_history_counters (history, &rotated_topics, &rotated_messages, &rotated_bytes);
+    assert (rotated_messages == 3 && rotated_bytes == kept_bytes && zg_budget_used (zg_budget_process ()) == charged);
+    text [0] = 0;
+    assert (zg_history_read (history, "sensors.a", 0, false, &state, s_test_collect, text) == 3);
+    assert (streq (text, "4:m4 5:m5 6:m6 ") && state.first == 4);
     //  A named topic with no message yet has no epoch; an unnamed one, no history
     assert (zg_history_read (history, "sensors.b", 0, false, &state, s_test_collect, text) == 0);
     assert (streq (state.epoch, "") && state.top == 0 && state.first == 1);
@@ -839,8 +910,8 @@ zg_history_test (bool verbose)
     assert (zg_history_set_rules (history, "sensors.* 50ms; chat.lobby 2", error, sizeof error) == 0);
     zclock_sleep (80);
     assert (zg_history_read (history, "sensors.a", 0, false, &state, s_test_collect, text) == 0);
-    assert (state.top == 5 && state.first == 6 && streq (state.epoch, first_epoch));
-    assert (s_test_record (history, "sensors.a", "m6", &epoch) == 6 && streq (epoch, first_epoch));
+    assert (state.top == 6 && state.first == 7 && streq (state.epoch, first_epoch));
+    assert (s_test_record (history, "sensors.a", "m7", &epoch) == 7 && streq (epoch, first_epoch));
 
     //  The total bound evicts idle topics first, then the oldest messages;
     //  a topic evicted whole comes back with a new epoch

@@ -82,6 +82,11 @@ bool
 bool
     zg_history_matches (zg_history_t *self, const char *topic);
 
+//  The bounds of the rule that names a topic: messages, age in ms, payload
+//  bytes, each 0 for none. Returns false (all 0) if no rule names it.
+bool
+    zg_history_bounds (zg_history_t *self, const char *topic, uint64_t *messages, int64_t *age, uint64_t *bytes);
+
 //  Remember a message (the payload stays the caller's). Returns its
 //  sequence number and sets *mark_p to its sequence frame, "seq epoch"
 //  (valid until the history changes), *mark_size to its length, or returns

@@ -117,9 +117,27 @@ s_self_lose (zg_hstore_t *self, int rc, const char *what)
     s_self_empty (self);
 }
 
+//  The state of an open store, "open <boot id>" (the machine's run: a
+//  store left open in the same run was left by a crash of zgate alone,
+//  whose commits the operating system kept); returns its length
+static size_t
+s_open_state (char *state, size_t size)
+{
+    char boot [64] = "";
+    FILE *file = fopen ("/proc/sys/kernel/random/boot_id", "r");
+    if (file) {
+        if (!fgets (boot, sizeof boot, file))
+            boot [0] = 0;
+        fclose (file);
+    }
+    boot [strcspn (boot, "\n")] = 0;
+    return (size_t) snprintf (state, size, "open %s", boot);
+}
+
 //  Open the databases, check the format, empty the store unless it was
-//  closed cleanly, and mark it open; returns an LMDB code, or -1 with the
-//  error set for a format this build does not read
+//  closed cleanly or left open in this run of the machine, and mark it
+//  open; returns an LMDB code, or -1 with the error set for a format this
+//  build does not read
 static int
 s_self_start (zg_hstore_t *self)
 {
@@ -143,14 +161,18 @@ s_self_start (zg_hstore_t *self)
         return -1;
     }
     key = (MDB_val) { 5, "state" };
+    char state [80];
+    size_t state_size = s_open_state (state, sizeof state);
+    //  Without a boot id ("open "), only a clean close keeps the store
     bool kept = rc == 0 && mdb_get (txn, self->meta, &key, &value) == 0
-             && value.mv_size == 5 && memcmp (value.mv_data, "clean", 5) == 0;
+             && ((value.mv_size == 5 && memcmp (value.mv_data, "clean", 5) == 0)
+             ||  (state_size > 5 && value.mv_size == state_size && memcmp (value.mv_data, state, state_size) == 0));
     if (rc == 0 && !kept)
         rc = mdb_drop (txn, self->topics, 0);
     if (rc == 0 && !kept)
         rc = mdb_drop (txn, self->messages, 0);
     if (rc == 0)
-        rc = s_put_meta (txn, self->meta, "state", "open", 4);
+        rc = s_put_meta (txn, self->meta, "state", state, state_size);
     if (rc == 0)
         return mdb_txn_commit (txn);
     if (txn)
@@ -193,6 +215,7 @@ zg_hstore_open (const char *dir, int64_t max_size, char *error, size_t size)
             s_self_fail (self, rc, "cannot open");
     }
     snprintf (error, size, "%s", self->error);
+    self->off = true;           //  Nothing to commit nor to mark clean
     zg_hstore_destroy (&self);
     return NULL;
 }
@@ -606,13 +629,22 @@ zg_hstore_test (bool verbose)
     text [0] = 0;
     assert (zg_hstore_load (store, s_test_topic, s_test_message, text) == 0);
     assert (streq (text, "Ta/0123456789abcdef/4 Ma/4/0/four "));
-    //  A store not closed cleanly (here: its state written back as open,
-    //  as a crash leaves it) is emptied
+    //  A store left open in this run of the machine (zgate was killed) is
+    //  kept: what it committed is what went out
+    store->off = true;          //  No clean close
+    zg_hstore_destroy (&store);
+    store = zg_hstore_open (dir, 1 << 20, error, sizeof error);
+    assert (store);
+    text [0] = 0;
+    assert (zg_hstore_load (store, s_test_topic, s_test_message, text) == 0);
+    assert (streq (text, "Ta/0123456789abcdef/4 Ma/4/0/four "));
+    //  One left open in another run of the machine (a boot id not this
+    //  one's) is emptied: the machine may have lost its last commits
     MDB_txn *txn = NULL;
     assert (mdb_txn_begin (store->env, NULL, 0, &txn) == 0);
-    assert (s_put_meta (txn, store->meta, "state", "open", 4) == 0);
+    assert (s_put_meta (txn, store->meta, "state", "open 00000000-0000-0000-0000-000000000000", 41) == 0);
     assert (mdb_txn_commit (txn) == 0);
-    store->off = true;          //  No clean close
+    store->off = true;
     zg_hstore_destroy (&store);
     store = zg_hstore_open (dir, 1 << 20, error, sizeof error);
     assert (store);

@@ -8,15 +8,19 @@
     commit per pass, not per message. Commits are not synced to disk (LMDB's
     MDB_NOSYNC): the operating system writes them back, and a clean close
     syncs and marks the store clean. History and epochs survive a clean
-    restart. A store that was not closed cleanly (zgate or the machine
-    crashed) is emptied when opened: the messages of the last pass went to
-    subscribers before their commit, so its history may miss some, and a
-    new epoch for every topic tells clients so instead of claiming that
-    nothing was missed. A pass that fails (store or disk full) empties the
-    store and turns it off until the next start, for the same reason.
+    restart, and a crash of zgate alone (kill -9): the topics actor sends a
+    pass's messages only after its commit (zg_topics_history_hold), and the
+    operating system keeps what was committed. A store that was open when
+    the machine stopped (its boot id, /proc/sys/kernel/random/boot_id, is
+    not the one now) is emptied when opened: its last commits may not have
+    reached the disk though their messages reached subscribers, and a new
+    epoch for every topic tells clients so instead of claiming that nothing
+    was missed. A pass that fails (store or disk full) empties the store
+    and turns it off until the next start, for the same reason.
 
     Layout: database "meta" holds "format" (1 byte, ZG_HSTORE_FORMAT) and
-    "state" ("clean" after a clean close, "open" while a zgate has it);
+    "state" ("clean" after a clean close, "open <boot id>" while a zgate
+    has it);
     "topics" holds name -> [epoch 16 chars][top 8][first seq kept 8];
     "messages" holds chunks, [name][NUL][seq of its first message 8] ->
     [seq of its last 8] then per message [seq 8][time 8, wall clock ms, 0

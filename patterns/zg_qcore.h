@@ -41,6 +41,7 @@ typedef struct {
                                     //  scatter copies: the caller closes it
     zmq_msg_t *producer;            //  Producer's routing id, shared if it wants the reply
     zmq_msg_t *req;                 //  Its correlation id, likewise
+    const char *owner;              //  Producer's identity the task keeps (security on), or NULL
 } zg_qcore_submit_t;
 
 //  Create a core reading these settings (the caller's, alive as long)
@@ -72,7 +73,7 @@ int
 
 //  Journal every change from now on to durable (the caller's, alive as
 //  long); ids are issued above the last one it ever issued. Call it on a
-//  new core, then restore its tasks (zg_qdurable_restore).
+//  new core, then restore its tasks (zg_qjournal does both).
 void
     zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable);
 

@@ -10,9 +10,7 @@
 
 #include "zg_classes.h"
 #include "zg_qdurable.h"
-#include "zg_qtest.h"
 #include "zg_taskq.h"
-#include "zg_qcore.h"
 #include "zg_dirlock.h"
 #include "zg_qlogstore.h"
 #include "zg_qsyncer.h"
@@ -52,9 +50,10 @@ s_holds (const char *dir, const char *name)
 //  Open the journal
 
 zg_qdurable_t *
-zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size)
+zg_qdurable_new (const char *dir, const char *kind, const zg_qstore_options_t *options, char *error,
+                 size_t size)
 {
-    assert (dir && kind && error);
+    assert (dir && kind && options && error);
     bool log = streq (kind, ZG_QDURABLE_LOG);
     assert (log || streq (kind, ZG_QDURABLE_LMDB));
     const char *other = log? ZG_QDURABLE_LMDB_FILE: ZG_QLOGSTORE_FILE;
@@ -63,13 +62,12 @@ zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *erro
                   "or use another directory", dir, other, log? ZG_QDURABLE_LMDB: ZG_QDURABLE_LOG);
         return NULL;
     }
-    zg_qstore_options_t options = { max_size };
     zg_qdurable_t *self = (zg_qdurable_t *) zmalloc (sizeof (zg_qdurable_t));
     assert (self);
     if (log)
-        self->log = zg_qlogstore_open (dir, &options, error, size);
+        self->log = zg_qlogstore_open (dir, options, error, size);
     else
-        self->lmdb = zg_qstore_open (dir, &options, error, size);
+        self->lmdb = zg_qstore_open (dir, options, error, size);
     if (!self->log && !self->lmdb) {
         free (self);
         return NULL;
@@ -99,39 +97,13 @@ zg_qdurable_destroy (zg_qdurable_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Restore the store's tasks into a new core. The tasks that were in
-//  progress are taken back only after the load: that changes the store,
-//  and LMDB allows no write transaction beside the load's read one.
-
-typedef struct {
-    zg_qcore_t *core;
-    zg_task_list_t taken;           //  Restored tasks that were in progress
-} s_restore_t;
-
-static int
-s_adopt (const zg_qrecord_t *record, void *arg)
-{
-    s_restore_t *restore = (s_restore_t *) arg;
-    zg_task_t *task = zg_qcore_adopt (restore->core, record);
-    if (task)
-        zg_task_list_add (&restore->taken, task, false);
-    return 0;
-}
+//  Every stored task, in id order
 
 int
-zg_qdurable_restore (zg_qdurable_t *self, zg_qcore_t *core)
+zg_qdurable_load (zg_qdurable_t *self, zg_qstore_load_fn *fn, void *arg)
 {
-    assert (self && core);
-    zg_qcore_journal (core, self);
-    s_restore_t restore = { core, { NULL, NULL, 0 } };
-    int rc = S_STORE (self, load, s_adopt, &restore);
-    //  In the order they were delivered, as the tasks of a dead worker
-    while (restore.taken.tail) {
-        zg_task_t *task = restore.taken.tail;
-        zg_task_list_remove (&restore.taken, task);
-        zg_qcore_take_back (core, task);
-    }
-    return rc? rc: zg_qdurable_commit (self);
+    assert (self && fn);
+    return S_STORE (self, load, fn, arg);
 }
 
 //  --------------------------------------------------------------------------
@@ -146,6 +118,16 @@ zg_qdurable_last_id (zg_qdurable_t *self)
 
 //  --------------------------------------------------------------------------
 //  Set a restored task's fields from its record
+
+//  A message of these bytes
+static void
+s_fill_bytes (zmq_msg_t *msg, const void *bytes, size_t size)
+{
+    zmq_msg_close (msg);
+    zmq_msg_init_size (msg, size);
+    if (size)
+        memcpy (zmq_msg_data (msg), bytes, size);
+}
 
 void
 zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
@@ -162,12 +144,14 @@ zg_qdurable_fill (zg_task_t *task, const zg_qrecord_t *record)
     task->ttl_expires = record->finished? 0: record->expires;
     task->ttl = task->ttl_expires? task->ttl_expires - record->created: 0;
     task->state = record->state;
-    zmq_msg_t *data = record->finished? &task->result: &task->payload;
-    size_t size = record->finished? record->result_size: record->payload_size;
-    zmq_msg_close (data);
-    zmq_msg_init_size (data, size);
-    if (size)
-        memcpy (zmq_msg_data (data), record->finished? record->result: record->payload, size);
+    task->until_read = (record->flags & ZG_QRECORD_UNTIL_READ) != 0;
+    if (record->owner_size)
+        task->owner = strndup (record->owner, record->owner_size);
+    //  A finished task has its result, and its input if it was kept
+    //  (queues/keep-input); a waiting one its input
+    s_fill_bytes (&task->payload, record->payload, record->payload_size);
+    if (record->finished)
+        s_fill_bytes (&task->result, record->result, record->result_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -195,11 +179,14 @@ zg_qdurable_create (zg_qdurable_t *self, const zg_task_t *task)
         .queue = queue->name,
         .queue_size = strlen (queue->name),
         .state = task->state,
-        .flags = (uint8_t) ((queue->command? ZG_QRECORD_COMMAND: 0) | (task->wants_reply? ZG_QRECORD_REPLY: 0)),
+        .flags = (uint8_t) ((queue->command? ZG_QRECORD_COMMAND: 0) | (task->wants_reply? ZG_QRECORD_REPLY: 0)
+                          | (task->until_read? ZG_QRECORD_UNTIL_READ: 0)),
         .priority = task->priority,
         .created = task->created,
         .ack_timeout = (uint32_t) task->ack_timeout,
         .expires = task->ttl_expires,
+        .owner = task->owner,
+        .owner_size = task->owner? strlen (task->owner): 0,
         .payload = zmq_msg_data ((zmq_msg_t *) &task->payload),
         .payload_size = zmq_msg_size ((zmq_msg_t *) &task->payload)
     };
@@ -245,9 +232,11 @@ zg_qdurable_dead_letter (zg_qdurable_t *self, const zg_task_t *task)
 void
 zg_qdurable_finish (zg_qdurable_t *self, const zg_task_t *task, int64_t expires)
 {
+    //  The core dropped its input unless queues/keep-input keeps it
     if (self && s_stored (task))
         S_STORE (self, finish, task->id, task->state, task->finished, expires,
-                 zmq_msg_data ((zmq_msg_t *) &task->result), zmq_msg_size ((zmq_msg_t *) &task->result));
+                 zmq_msg_data ((zmq_msg_t *) &task->result), zmq_msg_size ((zmq_msg_t *) &task->result),
+                 zmq_msg_size ((zmq_msg_t *) &task->payload) > 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -399,176 +388,98 @@ zg_qdurable_stats (zg_qdurable_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Self test
+//  Self test: the journal of tasks made by hand, read back from the store
+//  (zg_qjournal's self test restores them into a core)
 
-//  Submit a task of this priority with a one-letter payload; returns its id
-static uint64_t
-s_test_submit (zg_qcore_t *core, const char *queue, int64_t priority, const char *payload)
+//  Appends each loaded record as "id:state:attempt:queue:payload:result",
+//  then "@owner" if it has one and "!" if it is kept until read, and ";"
+static int
+s_test_collect (const zg_qrecord_t *record, void *arg)
 {
-    zmq_msg_t frames [3];
-    const char *texts [] = { payload, "p", "r" };
-    for (int index = 0; index < 3; index++)
-        zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qoptions_t options = { .reply = true, .timeout = 100000, .ack_timeout = 500, .priority = priority };
-    zg_qcore_submit_t submit = { queue, false, &options, &frames [0], &frames [1], &frames [2] };
-    char id [ZG_TASKS_ID_SIZE + 1];
-    int code;
-    char reason [ZG_WIRE_REASON_SIZE];
-    int rc = zg_qcore_submit (core, &submit, id, &code, reason);
-    for (int index = 0; index < 3; index++)
-        zmq_msg_close (&frames [index]);
-    return rc? 0: strtoull (id, NULL, 10);
+    char *text = (char *) arg;
+    size_t used = strlen (text);
+    snprintf (text + used, 512 - used, "%" PRIu64 ":%d:%u:%.*s:%.*s:%.*s%s%.*s%s;", record->id, record->state,
+              record->attempt, (int) record->queue_size, record->queue, (int) record->payload_size,
+              record->payload? (const char *) record->payload: "", (int) record->result_size,
+              record->result? (const char *) record->result: "", record->owner_size? "@": "",
+              (int) record->owner_size, record->owner? record->owner: "",
+              record->flags & ZG_QRECORD_UNTIL_READ? "!": "");
+    return 0;
 }
 
-//  A new core restored from the store in dir (closing the old ones)
-static zg_qcore_t *
-s_test_restart (zg_qcore_t **core_p, zg_qdurable_t **durable_p, const char *dir, const char *kind,
-                zg_qsettings_t *settings)
+//  A waiting task in queue with this payload
+static zg_task_t *
+s_test_task (zg_tasks_t *tasks, zg_taskq_t *queue, const char *payload)
 {
-    zg_qcore_destroy (core_p);
-    zg_qdurable_destroy (durable_p);
-    char error [256];
-    *durable_p = zg_qdurable_new (dir, kind, ZG_QSTORE_MIN_SIZE * 16, error, sizeof error);
-    if (!*durable_p)
-        fprintf (stderr, "%s\n", error);
-    assert (*durable_p);
-    zg_qcore_t *core = zg_qcore_new (settings);
-    assert (zg_qdurable_restore (*durable_p, core) == 0);
-    return core;
+    zg_task_t *task = zg_tasks_create (tasks);
+    task->queue = queue;
+    task->created = 1;
+    zmq_msg_init_size (&task->payload, strlen (payload));
+    memcpy (zmq_msg_data (&task->payload), payload, strlen (payload));
+    return task;
 }
 
-//  A worker on queue "jobs" with this prefetch; the outbox is emptied
-static zg_qworker_t *
-s_test_worker (zg_qcore_t *core, int64_t prefetch, char *sent, size_t size)
-{
-    zg_qname_t names [] = { { false, "jobs" } };
-    zg_qoptions_t ready = { .prefetch = prefetch, .names = names, .name_count = 1 };
-    int code;
-    char reason [ZG_WIRE_REASON_SIZE];
-    zg_qworker_t *worker = zg_qcore_ready (core, NULL, (const byte *) "c", 1, (const byte *) "w", 1, &ready,
-                                           &code, reason);
-    assert (worker);
-    zg_qoutbox_text (zg_qcore_outbox (core), sent, size);
-    return worker;
-}
-
-//  Remove the files of a store directory made by the test, and the directory
-static void
-s_test_remove (const char *dir)
-{
-    zdir_t *files = zdir_new (dir, NULL);
-    assert (files);
-    zdir_remove (files, true);
-    zdir_destroy (&files);
-    assert (access (dir, F_OK) == -1);
-}
-
-//  The journal's promises with a store of this kind
+//  The journal's records with a store of this kind
 static void
 s_test_store (const char *kind)
 {
-    char dir [] = "/tmp/zg_qdurable_test_XXXXXX";
+    char dir [] = "/tmp/zg_qdurable_test_XXXXXX", error [256], text [512] = "";
     assert (mkdtemp (dir));
-    zg_qsettings_t settings = zg_qsettings_defaults ();
-    settings.max_deliveries = 2;
-    zg_qdurable_t *durable = NULL;
-    zg_qcore_t *core = NULL;
-    char sent [1024];
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-
-    //  Five tasks, two priorities; a worker takes two and acks the first;
-    //  nothing committed is lost at a restart: the waiting ones come back
-    //  in their order within priority, the one in progress waits again at
-    //  the head, the acked one keeps its reply, and ids go on
-    assert (s_test_submit (core, "jobs", 0, "a") == 1);
-    assert (s_test_submit (core, "jobs", 0, "b") == 2);
-    assert (s_test_submit (core, "jobs", 5, "c") == 3);
-    assert (s_test_submit (core, "jobs", 0, "d") == 4);
-    assert (s_test_submit (core, "jobs", 5, "e") == 5);
-    zg_qworker_t *worker = s_test_worker (core, 2, sent, sizeof sent);
-    assert (streq (sent, "DELIVER w 3;DELIVER w 5;"));
-    zmq_msg_t reply;
-    zmq_msg_init_data (&reply, (void *) "done", 4, NULL, NULL);
-    zg_qcore_ack (core, zg_qcore_held (core, worker, 3), &reply);
-    zmq_msg_close (&reply);
-    zg_qoutbox_text (zg_qcore_outbox (core), sent, sizeof sent);
-    assert (streq (sent, "REPLY r 3;DELIVER w 1;"));
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    zg_qdurable_t *durable = zg_qdurable_new (dir, kind, &options, error, sizeof error);
+    assert (durable);
+    //  In memory (no journal) every call does nothing
+    zg_tasks_t *tasks = zg_tasks_new ();
+    zg_taskq_t *jobs = zg_taskq_new ("jobs", false, 1), *dead = zg_taskq_new ("jobs.dead", false, 1);
+    zg_task_t *one = s_test_task (tasks, jobs, "a"), *two = s_test_task (tasks, jobs, "b");
+    zg_task_t *three = s_test_task (tasks, jobs, "c"), *four = s_test_task (tasks, jobs, "d");
+    assert (zg_qdurable_create (NULL, one) == 0);
+    //  The producer's identity and until-read are kept too
+    two->owner = strdup ("alice");
+    two->until_read = true;
+    //  Created, delivered, requeued, dead-lettered, finished, forgotten
+    assert (zg_qdurable_create (durable, one) == 0 && zg_qdurable_create (durable, two) == 0);
+    assert (zg_qdurable_create (durable, three) == 0 && zg_qdurable_create (durable, four) == 0);
+    two->attempt = 1;
+    two->started = 5;
+    zg_qdurable_deliver (durable, two);
+    zg_qdurable_requeue (durable, two);
+    three->queue = dead;
+    zg_qdurable_dead_letter (durable, three);
+    //  A finished task's input goes, unless the core kept it (keep-input)
+    one->state = four->state = ZG_TASK_DONE;
+    one->finished = four->finished = 6;
+    zmq_msg_init_size (&one->result, 2);
+    memcpy (zmq_msg_data (&one->result), "ok", 2);
+    zg_task_drop_input (one);
+    zg_qdurable_finish (durable, one, 100);
+    zmq_msg_copy (&four->result, &one->result);
+    zg_qdurable_finish (durable, four, 100);
     assert (zg_qdurable_commit (durable) == 0);
-    //  Not committed: lost at the restart, as a crash would lose it
-    assert (s_test_submit (core, "jobs", 0, "x") == 6);
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    zg_task_t *done = zg_qcore_task (core, 3);
-    assert (done && done->state == ZG_TASK_DONE && zmq_msg_size (&done->result) == 4);
-    assert (zg_qcore_task (core, 6) == NULL);
-    zg_task_t *taken = zg_qcore_task (core, 5);
-    assert (taken->state == ZG_TASK_WAITING && taken->attempt == 1);
-    assert (zg_qcore_queue (core, "jobs", false)->waiting == 4);
-    //  Id 6 was never committed (nor answered): it is issued again
-    assert (s_test_submit (core, "jobs", 0, "f") == 6);
-    worker = s_test_worker (core, 10, sent, sizeof sent);
-    assert (streq (sent, "DELIVER w 5;DELIVER w 1;DELIVER w 2;DELIVER w 4;DELIVER w 6;"));
-    assert (zg_qcore_task (core, 5)->attempt == 2);
-    assert (zg_qdurable_commit (durable) == 0);
-
-    //  Tasks 5 and 1 were delivered twice (max-deliveries): at the restart
-    //  they go to the dead letters, and stay there; the others wait again
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    zg_task_t *dead = zg_qcore_task (core, 5);
-    assert (dead->state == ZG_TASK_DEAD && streq (dead->queue->name, "jobs.dead"));
-    assert (zg_qcore_queue (core, "jobs", false)->waiting == 3);
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    assert (zg_qcore_task (core, 5)->state == ZG_TASK_DEAD && zg_qcore_task (core, 1)->state == ZG_TASK_DEAD);
-    assert (zg_qcore_queue (core, "jobs.dead", false)->waiting == 2);
-    json_object *stats = zg_qdurable_stats (durable);
-    assert (json_object_get_int64 (json_object_object_get (stats, "lost-passes")) == 0);
-    json_object_put (stats);
-
-    //  A full store refuses a new task with 507 and changes nothing
-    char big [ZG_QSTORE_MIN_SIZE];
-    memset (big, 'z', sizeof big - 1);
-    big [sizeof big - 1] = 0;
-    uint64_t last = 0, id;
-    while ((id = s_test_submit (core, "big", 0, big)))
-        last = id;
-    assert (last > 0 && zg_qcore_task (core, last + 1) == NULL);
-    assert (zg_qdurable_commit (durable) == 0);
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    assert (zg_qcore_task (core, last) && zg_qcore_queue (core, "big", false)->waiting == last - 6);
-    stats = zg_qdurable_stats (durable);
-    assert (streq (json_object_get_string (json_object_object_get (stats, "store")), kind));
-    assert (json_object_get_int64 (json_object_object_get (stats, "bytes")) > 0);
-    json_object_put (stats);
-
-    //  A waiting task's end of wait is a wall clock time: after a restart
-    //  it expires when it would have, into the dead letters, and its new
-    //  end of wait there is kept too
-    zg_qoptions_t brief = { .timeout = 100000, .ack_timeout = 500, .ttl = 30000 };
-    char brief_text [ZG_TASKS_ID_SIZE + 1];
-    assert (zg_qtest_submit (core, "brief", false, &brief, brief_text) == 0);
-    uint64_t brief_id = strtoull (brief_text, NULL, 10);
-    int64_t ends = zg_qcore_task (core, brief_id)->ttl_expires;
-    assert (zg_qdurable_commit (durable) == 0);
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    assert (zg_qcore_task (core, brief_id)->ttl_expires == ends);
-    int64_t next = zg_qcore_next_deadline (core);
-    assert (next > zclock_mono () + 25000 && next <= zclock_mono () + 30000);
-    zg_qcore_set_clock (core, next, ends);
-    zg_qcore_expire (core);
-    assert (zg_qdurable_commit (durable) == 0);
-    core = s_test_restart (&core, &durable, dir, kind, &settings);
-    zg_task_t *expired = zg_qcore_task (core, brief_id);
-    assert (expired->state == ZG_TASK_DEAD && streq (expired->queue->name, "brief.dead"));
-    assert (expired->ttl_expires == ends + 30000);
-    zg_qcore_destroy (&core);
     zg_qdurable_destroy (&durable);
-    assert (durable == NULL);
-
+    durable = zg_qdurable_new (dir, kind, &options, error, sizeof error);
+    assert (zg_qdurable_load (durable, s_test_collect, text) == 0);
+    assert (streq (text, "1:2:0:jobs::ok;2:0:1:jobs:b:@alice!;3:4:0:jobs.dead:c:;4:2:0:jobs:d:ok;"));
+    assert (zg_qdurable_last_id (durable) == 4);
+    json_object *stats = zg_qdurable_stats (durable);
+    assert (streq (json_object_get_string (json_object_object_get (stats, "store")), kind));
+    json_object_put (stats);
+    zg_qdurable_forget (durable, one);
+    assert (zg_qdurable_commit (durable) == 0);
+    *text = 0;
+    assert (zg_qdurable_load (durable, s_test_collect, text) == 0);
+    assert (streq (text, "2:0:1:jobs:b:@alice!;3:4:0:jobs.dead:c:;4:2:0:jobs:d:ok;"));
+    zg_qdurable_destroy (&durable);
     //  The store of the other kind is refused: its tasks would look lost
-    char error [256];
     const char *other = streq (kind, ZG_QDURABLE_LOG)? ZG_QDURABLE_LMDB: ZG_QDURABLE_LOG;
-    assert (zg_qdurable_new (dir, other, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error) == NULL);
+    assert (zg_qdurable_new (dir, other, &options, error, sizeof error) == NULL);
     assert (strstr (error, "holds a store of the other kind"));
-    s_test_remove (dir);
+    zg_tasks_destroy (&tasks);
+    zg_taskq_destroy (&jobs);
+    zg_taskq_destroy (&dead);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
 }
 
 void

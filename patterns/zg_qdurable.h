@@ -27,30 +27,27 @@ extern "C" {
 #endif
 
 typedef struct _zg_qdurable_t zg_qdurable_t;
-//  The core of zg_qcore.h, which includes us
-typedef struct _zg_qcore_t zg_qcore_t;
 
 //  Names of the stores, for queues/data-store
 #define ZG_QDURABLE_LOG "log"
 #define ZG_QDURABLE_LMDB "lmdb"
 
 //  Open the journal over the store of this kind (ZG_QDURABLE_LOG or _LMDB)
-//  in dir (see zg_qstore_open). A directory that holds the other kind's
+//  in dir with these options (see zg_qstore_open). A directory that holds the other kind's
 //  store is refused: its tasks would look lost. Returns NULL with a
 //  one-line reason in error.
 zg_qdurable_t *
-    zg_qdurable_new (const char *dir, const char *kind, int64_t max_size, char *error, size_t size);
+    zg_qdurable_new (const char *dir, const char *kind, const zg_qstore_options_t *options, char *error,
+                     size_t size);
 
 //  Close the journal (an uncommitted pass is lost) and unlock its directory
 void
     zg_qdurable_destroy (zg_qdurable_t **self_p);
 
-//  Make core (a new one) journal to this store, and restore the store's
-//  tasks into it (zg_qcore_adopt, then zg_qcore_take_back for those that
-//  were in progress), committing what that changes. Returns 0, or -1 with
-//  zg_qdurable_error set (the core then holds part of the tasks).
+//  Call fn for every stored task in id order (zg_qstore_load); the
+//  journal restores them into a new core (zg_qjournal)
 int
-    zg_qdurable_restore (zg_qdurable_t *self, zg_qcore_t *core);
+    zg_qdurable_load (zg_qdurable_t *self, zg_qstore_load_fn *fn, void *arg);
 
 //  The last id ever issued
 uint64_t

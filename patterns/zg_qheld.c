@@ -147,6 +147,15 @@ s_test_synced (zg_qheld_t *held, zg_qdurable_t *durable)
     assert (zg_qheld_synced (held) == 0);
 }
 
+//  Counts the tasks a load finds
+static int
+s_test_count (const zg_qrecord_t *record, void *arg)
+{
+    (void) record;
+    (*(int *) arg)++;
+    return 0;
+}
+
 void
 zg_qheld_test (bool verbose)
 {
@@ -154,11 +163,12 @@ zg_qheld_test (bool verbose)
     printf (" * zg_qheld: ");
     char dir [] = "/tmp/zg_qheld_test_XXXXXX", error [256], sent [1024] = "";
     assert (mkdtemp (dir));
-    zg_qdurable_t *durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error);
+    zg_qstore_options_t store_options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    zg_qdurable_t *durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, &store_options, error, sizeof error);
     assert (durable);
     zg_qsettings_t settings = zg_qsettings_defaults ();
     zg_qcore_t *core = zg_qcore_new (&settings);
-    assert (zg_qdurable_restore (durable, core) == 0);
+    zg_qcore_journal (core, durable);
     zg_qheld_t *held = zg_qheld_new (durable, s_test_send, sent);
     zg_qoutbox_t *outbox = zg_qcore_outbox (core);
 
@@ -191,11 +201,9 @@ zg_qheld_test (bool verbose)
     zg_qheld_destroy (&held);
     zg_qcore_destroy (&core);
     zg_qdurable_destroy (&durable);
-    durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, ZG_QSTORE_DEFAULT_SIZE, error, sizeof error);
-    core = zg_qcore_new (&settings);
-    assert (zg_qdurable_restore (durable, core) == 0);
-    assert (zg_qcore_queue (core, "jobs", false)->waiting == 2);
-    zg_qcore_destroy (&core);
+    durable = zg_qdurable_new (dir, ZG_QDURABLE_LOG, &store_options, error, sizeof error);
+    int stored = 0;
+    assert (zg_qdurable_load (durable, s_test_count, &stored) == 0 && stored == 2);
     zg_qdurable_destroy (&durable);
     zdir_t *files = zdir_new (dir, NULL);
     zdir_remove (files, true);

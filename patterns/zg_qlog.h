@@ -6,13 +6,27 @@
     it with one write and one fdatasync, so a loop pass costs one sync.
 
     Layout, integers big-endian:
-        file:        [magic "ZGQLOG" 6][format 2] transaction*
-        transaction: [body size 4][crc32c 4][body]
-    The CRC-32C covers the size field and the body. A replay reads the
-    transactions in order and stops at the first one that is incomplete or
-    fails its checksum: a write torn by a crash or a power cut. It cuts the
-    file there (the bytes dropped are counted), so that the next commit
-    follows the last complete transaction.
+        file:        [magic "ZGQLOG" 6][format 2] transaction* [zeros]
+        transaction: [body size 4][crc32c 4][synced 8][body]
+    The CRC-32C covers the size field, synced and the body. synced is how
+    many bytes of the file were known to be on disk (fdatasync'd) when the
+    transaction was written. The zeros are room made ahead of the end
+    (zg_qsyncer_extend, zg_qlog_set_step), so that a sync flushes data only.
+
+    A replay reads the transactions in order up to the first one that is
+    incomplete or fails its checksum, and looks at what follows:
+    - zeros to the end of the file: the end of the log;
+    - no later complete transaction whose synced passes that point: a torn
+      tail (writes that no sync covered; some may have reached the disk
+      out of order, so later ones may be complete). It is cut off there
+      (the bytes dropped are counted), so that the next commit follows the
+      last complete transaction;
+    - a later transaction whose synced passes it: the bytes there had been
+      on disk and were damaged since (a bad sector, an outside write).
+      Dropping them and what follows would lose committed records, so the
+      replay fails with one line, unless repairing (zg_qlog_set_repair):
+      then it skips to the next complete transaction and goes on (the bytes
+      skipped are counted).
 
     A failed write is cut off again and the log stays usable (a full disk
     may have room later). A failed sync or cut leaves the file in a state
@@ -35,10 +49,10 @@ extern "C" {
 #endif
 
 //  Format of the file layout above
-#define ZG_QLOG_FORMAT 1
+#define ZG_QLOG_FORMAT 2
 //  Bytes of the file header and of a transaction header
 #define ZG_QLOG_FILE_HEADER 8
-#define ZG_QLOG_TXN_HEADER 8
+#define ZG_QLOG_TXN_HEADER 16
 
 typedef struct _zg_qlog_t zg_qlog_t;
 
@@ -47,7 +61,8 @@ typedef struct _zg_qlog_t zg_qlog_t;
 //  and becomes its return value.
 typedef int (zg_qlog_replay_fn) (const byte *body, size_t size, uint64_t offset, void *arg);
 
-//  Open the log at path, creating it if missing. Returns NULL with a
+//  Open the log at path, creating it if missing; replay it before any
+//  commit (the replay finds its end). Returns NULL with a
 //  one-line reason in error if it cannot be opened or made, or is not a
 //  log of this format.
 zg_qlog_t *
@@ -70,6 +85,20 @@ int
 //  Bytes cut off at the last replay (a torn tail)
 uint64_t
     zg_qlog_dropped (zg_qlog_t *self);
+
+//  Whether a replay skips damaged committed bytes (true) or fails at them
+//  (false, the default)
+void
+    zg_qlog_set_repair (zg_qlog_t *self, bool repair);
+
+//  Damaged bytes skipped at the last replay (when repairing)
+uint64_t
+    zg_qlog_skipped (zg_qlog_t *self);
+
+//  Keep step bytes of synced zeros ahead of the end, made in a thread
+//  (zg_qsyncer_extend) once half of them are used; 0 (the default): none
+void
+    zg_qlog_set_step (zg_qlog_t *self, uint64_t step);
 
 //  Room for size more bytes in the pending transaction; where they will
 //  lie in the file goes to offset. The pointer is valid until the next
@@ -118,7 +147,14 @@ int
 int
     zg_qlog_install (zg_qlog_t *self, zg_qlog_t **fresh_p);
 
-//  Bytes of the file (committed transactions)
+//  Append every transaction of from, from byte start (a transaction's
+//  start) to its end, as transactions of self (written, not synced): each
+//  keeps its place relative to the others. Returns 0, or -1 with self's
+//  error set.
+int
+    zg_qlog_copy (zg_qlog_t *self, zg_qlog_t *from, uint64_t start);
+
+//  Bytes of the log (committed transactions; the zeros ahead not counted)
 uint64_t
     zg_qlog_size (zg_qlog_t *self);
 

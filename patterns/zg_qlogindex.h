@@ -24,11 +24,14 @@ typedef struct _zg_qlogindex_t zg_qlogindex_t;
 
 //  One stored task
 typedef struct {
-    zg_qrecord_t record;            //  Header fields; queue is the index's, payload and result NULL
+    zg_qrecord_t record;            //  Header fields; queue is the index's, owner, payload and
+                                    //  result NULL
     uint64_t payload_at;            //  Offset of the payload (record.payload_size bytes)
     uint64_t result_at;             //  Offset of the result (record.result_size bytes)
+    uint64_t owner_at;              //  Offset of the owner (record.owner_size bytes)
     uint64_t moved_payload_at;      //  The same in a compaction's new file
     uint64_t moved_result_at;
+    uint64_t moved_owner_at;
 } zg_qlogentry_t;
 
 //  A new, empty index

@@ -13,27 +13,16 @@
 #include "zg_dirlock.h"
 #include "zg_qlog.h"
 #include "zg_qlogindex.h"
+#include "zg_qlogcodec.h"
+#include "zg_qlogcompact.h"
 #include "zg_qlogstore.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
 
 #define ZG_QLOGSTORE_ERROR_SIZE 512
-//  Record kinds
-#define ZG_QLOGSTORE_PUT 1
-#define ZG_QLOGSTORE_USE 2
-#define ZG_QLOGSTORE_DELIVER 3
-#define ZG_QLOGSTORE_REQUEUE 4
-#define ZG_QLOGSTORE_DEAD 5
-#define ZG_QLOGSTORE_FINISH 6
-#define ZG_QLOGSTORE_DELETE 7
-//  Bytes of a put before the header, and around the payload and result
-#define ZG_QLOGSTORE_PUT_HEAD 11
-#define ZG_QLOGSTORE_PUT_SIZES 8
 //  As zg_qstore: a new task is refused past all but 1/this of data-max-size,
 //  leaving the rest for the records of stored tasks (deliveries, outcomes)
 #define ZG_QLOGSTORE_RESERVE 8
-//  A compaction writes its file in pieces of about this size
-#define ZG_QLOGSTORE_COMPACT_PIECE 1048576
 
 struct _zg_qlogstore_t {
     char *dir;                      //  The data directory
@@ -48,77 +37,36 @@ struct _zg_qlogstore_t {
     uint64_t compactions;           //  Compactions done
     uint64_t compaction_errors;     //  Compactions failed
     uint64_t retry_size;            //  After a failed compaction: file size to try again at
+    zg_qlogcompact_t *compacting;   //  The compaction under way, or NULL
     uint64_t dropped;               //  Torn bytes cut off when opened
+    bool repair;                    //  Opened repairing: records of lost tasks are skipped
+    uint64_t orphans;               //  Records skipped so, when opened
     bool broken;                    //  The index could not be read back from the file
     char error [ZG_QLOGSTORE_ERROR_SIZE];
 };
-
-//  Bytes of the put that writes this task in a compaction
-static uint64_t
-s_put_size (const zg_qrecord_t *record)
-{
-    return ZG_QLOGSTORE_PUT_HEAD + ZG_QRECORD_HEADER_SIZE + record->queue_size
-         + ZG_QLOGSTORE_PUT_SIZES + record->payload_size + record->result_size;
-}
-
-//  --------------------------------------------------------------------------
-//  Reading a record: fields in order, each checked against the end
-
-typedef struct {
-    const byte *at;                 //  Next byte
-    const byte *end;                //  End of the transaction
-    const byte *start;              //  Start of the transaction's body
-    uint64_t offset;                //  Where start lies in the file
-    bool bad;                       //  A field ran past the end
-} s_reader_t;
-
-static const byte *
-s_take (s_reader_t *reader, size_t size)
-{
-    if ((size_t) (reader->end - reader->at) < size) {
-        reader->bad = true;
-        return NULL;
-    }
-    const byte *field = reader->at;
-    reader->at += size;
-    return field;
-}
-
-static uint64_t
-s_take_uint (s_reader_t *reader, size_t size)
-{
-    const byte *field = s_take (reader, size);
-    return field? zg_qrecord_get_uint (field, size): 0;
-}
-
-//  Bytes of a size field and what follows it: where they lie in the file
-static uint64_t
-s_take_bytes (s_reader_t *reader, size_t *size)
-{
-    *size = (size_t) s_take_uint (reader, 4);
-    const byte *bytes = s_take (reader, *size);
-    return bytes? reader->offset + (uint64_t) (bytes - reader->start): 0;
-}
 
 //  --------------------------------------------------------------------------
 //  Apply one record to the index. Returns 0, or -1 with the error set if
 //  it is damaged or names a task the store does not hold.
 
 static int
-s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
+s_apply_put (zg_qlogstore_t *self, zg_qlogreader_t *reader, uint64_t id)
 {
-    size_t header_size = (size_t) s_take_uint (reader, 2);
-    const byte *header = s_take (reader, header_size);
+    size_t header_size = (size_t) zg_qlogreader_uint (reader, 2);
+    const byte *header = zg_qlogreader_take (reader, header_size);
     zg_qrecord_t record = { .id = id };
     if (!header || zg_qrecord_decode (&record, header, header_size))
         return -1;
-    uint64_t payload_at = s_take_bytes (reader, &record.payload_size);
-    uint64_t result_at = s_take_bytes (reader, &record.result_size);
+    //  The owner's bytes stay in the file, as the payload's
+    uint64_t owner_at = record.owner_size? reader->offset + (uint64_t) ((const byte *) record.owner - reader->start): 0;
+    record.owner = NULL;
+    uint64_t payload_at = zg_qlogreader_bytes (reader, &record.payload_size);
+    uint64_t result_at = zg_qlogreader_bytes (reader, &record.result_size);
     if (reader->bad)
         return -1;
     zg_qlogentry_t *entry = zg_qlogindex_lookup (self->index, id);
     if (entry)
-        self->live -= s_put_size (&entry->record);
+        self->live -= zg_qlogcodec_put_size (&entry->record);
     else
         entry = zg_qlogindex_insert (self->index, id);
     const char *queue = record.queue;
@@ -127,30 +75,31 @@ s_apply_put (zg_qlogstore_t *self, s_reader_t *reader, uint64_t id)
     zg_qlogindex_rename (self->index, entry, queue, record.queue_size);
     entry->payload_at = payload_at;
     entry->result_at = result_at;
-    self->live += s_put_size (&entry->record);
+    entry->owner_at = owner_at;
+    self->live += zg_qlogcodec_put_size (&entry->record);
     if (id >= self->next_id)
         self->next_id = id + 1;
     return 0;
 }
 
 static int
-s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry_t *entry)
+s_apply_change (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind, zg_qlogentry_t *entry)
 {
     zg_qrecord_t *record = &entry->record;
-    self->live -= s_put_size (record);
+    self->live -= zg_qlogcodec_put_size (record);
     if (kind == ZG_QLOGSTORE_DELIVER) {
         record->state = ZG_TASK_IN_PROGRESS;
-        record->attempt = (uint32_t) s_take_uint (reader, 4);
-        record->started = (int64_t) s_take_uint (reader, 8);
+        record->attempt = (uint32_t) zg_qlogreader_uint (reader, 4);
+        record->started = (int64_t) zg_qlogreader_uint (reader, 8);
     }
     else
     if (kind == ZG_QLOGSTORE_REQUEUE)
         record->state = ZG_TASK_WAITING;
     else
     if (kind == ZG_QLOGSTORE_DEAD) {
-        record->expires = (int64_t) s_take_uint (reader, 8);
-        size_t size = (size_t) s_take_uint (reader, 1);
-        const byte *queue = s_take (reader, size);
+        record->expires = (int64_t) zg_qlogreader_uint (reader, 8);
+        size_t size = (size_t) zg_qlogreader_uint (reader, 1);
+        const byte *queue = zg_qlogreader_take (reader, size);
         if (queue && size) {
             record->state = ZG_TASK_DEAD;
             zg_qlogindex_rename (self->index, entry, queue, size);
@@ -159,21 +108,40 @@ s_apply_change (zg_qlogstore_t *self, s_reader_t *reader, int kind, zg_qlogentry
             reader->bad = true;
     }
     else {
-        record->state = (uint8_t) s_take_uint (reader, 1);
-        record->finished = (int64_t) s_take_uint (reader, 8);
-        record->expires = (int64_t) s_take_uint (reader, 8);
-        entry->result_at = s_take_bytes (reader, &record->result_size);
-        record->payload_size = 0;
+        record->state = (uint8_t) zg_qlogreader_uint (reader, 1);
+        record->finished = (int64_t) zg_qlogreader_uint (reader, 8);
+        record->expires = (int64_t) zg_qlogreader_uint (reader, 8);
+        if (!zg_qlogreader_uint (reader, 1))
+            record->payload_size = 0;       //  Else queues/keep-input keeps it
+        entry->result_at = zg_qlogreader_bytes (reader, &record->result_size);
     }
-    self->live += s_put_size (record);
+    self->live += zg_qlogcodec_put_size (record);
+    return reader->bad? -1: 0;
+}
+
+//  Repairing: a change of a task whose put was in skipped damage. Its
+//  fields are passed over and counted.
+static int
+s_skip (zg_qlogstore_t *self, zg_qlogreader_t *reader, int kind)
+{
+    //  Bytes of each kind's fields before its sized part (DEAD, FINISH)
+    static const size_t fixed [] = { 0, 0, 0, 12, 0, 8, 18, 0 };
+    zg_qlogreader_take (reader, fixed [kind]);
+    size_t size = 0;
+    if (kind == ZG_QLOGSTORE_DEAD)
+        zg_qlogreader_take (reader, (size_t) zg_qlogreader_uint (reader, 1));
+    else
+    if (kind == ZG_QLOGSTORE_FINISH)
+        zg_qlogreader_bytes (reader, &size);
+    self->orphans++;
     return reader->bad? -1: 0;
 }
 
 static int
-s_apply (zg_qlogstore_t *self, s_reader_t *reader)
+s_apply (zg_qlogstore_t *self, zg_qlogreader_t *reader)
 {
-    int kind = (int) s_take_uint (reader, 1);
-    uint64_t id = s_take_uint (reader, 8);
+    int kind = (int) zg_qlogreader_uint (reader, 1);
+    uint64_t id = zg_qlogreader_uint (reader, 8);
     zg_qlogentry_t *entry = id? zg_qlogindex_lookup (self->index, id): NULL;
     int rc = -1;
     if (reader->bad || id == 0)
@@ -189,13 +157,16 @@ s_apply (zg_qlogstore_t *self, s_reader_t *reader)
     }
     else
     if (kind == ZG_QLOGSTORE_DELETE && entry) {
-        self->live -= s_put_size (&entry->record);
+        self->live -= zg_qlogcodec_put_size (&entry->record);
         zg_qlogindex_remove (self->index, id);
         rc = 0;
     }
     else
     if (kind >= ZG_QLOGSTORE_DELIVER && kind <= ZG_QLOGSTORE_FINISH && entry)
         rc = s_apply_change (self, reader, kind, entry);
+    else
+    if (kind >= ZG_QLOGSTORE_DELIVER && kind <= ZG_QLOGSTORE_DELETE && self->repair)
+        rc = s_skip (self, reader, kind);
     if (rc)
         snprintf (self->error, sizeof self->error, "data-dir '%s': damaged record at byte %" PRIu64 " of "
                   ZG_QLOGSTORE_FILE " (kind %d, task %" PRIu64 ")", self->dir,
@@ -208,7 +179,7 @@ static int
 s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
 {
     zg_qlogstore_t *self = (zg_qlogstore_t *) arg;
-    s_reader_t reader = { body, body + size, body, offset, false };
+    zg_qlogreader_t reader = { body, body + size, body, offset, false };
     while (reader.at < reader.end)
         if (s_apply (self, &reader))
             return -1;
@@ -222,6 +193,8 @@ s_replay_one (const byte *body, size_t size, uint64_t offset, void *arg)
 static int
 s_rebuild (zg_qlogstore_t *self)
 {
+    //  A compaction under way knows the entries that go
+    zg_qlogcompact_destroy (&self->compacting);
     zg_qlogindex_purge (self->index);
     self->live = 0;
     self->next_id = 1;
@@ -230,6 +203,25 @@ s_rebuild (zg_qlogstore_t *self)
         snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
                   zg_qlog_error (self->log));
     return rc? -1: 0;
+}
+
+//  --------------------------------------------------------------------------
+//  After a replay that skipped damage: say what was lost, and rewrite the
+//  file without it (so the next start needs no repair). Returns 0, or -1
+//  with the error set.
+
+static int s_compact (zg_qlogstore_t *self);
+
+static int
+s_repaired (zg_qlogstore_t *self)
+{
+    uint64_t skipped = zg_qlog_skipped (self->log);
+    if (skipped == 0 && self->orphans == 0)
+        return 0;
+    zsys_warning ("zg_qlogstore: data-dir '%s': repaired " ZG_QLOGSTORE_FILE ": %" PRIu64 " damaged bytes skipped "
+                  "(their tasks and changes are lost), %" PRIu64 " later records of tasks lost with them skipped",
+                  self->dir, skipped, self->orphans);
+    return s_compact (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -261,10 +253,13 @@ zg_qlogstore_open (const char *dir, const zg_qstore_options_t *options, char *er
         unlink (path);
         snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
         self->log = zg_qlog_open (path, reason, sizeof reason);
+        self->repair = options->repair;
         if (!self->log)
             snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", dir, reason);
         else
-        if (s_rebuild (self) == 0) {
+        if (zg_qlog_set_repair (self->log, self->repair), s_rebuild (self) == 0 && s_repaired (self) == 0) {
+            zg_qlog_set_step (self->log, (uint64_t) (options->max_size / 16 < ZG_QLOGSTORE_ROOM_BYTES?
+                                                     options->max_size / 16: ZG_QLOGSTORE_ROOM_BYTES));
             self->dropped = zg_qlog_dropped (self->log);
             *self->error = 0;
             return self;
@@ -285,6 +280,7 @@ zg_qlogstore_destroy (zg_qlogstore_t **self_p)
     zg_qlogstore_t *self = *self_p;
     if (!self)
         return;
+    zg_qlogcompact_destroy (&self->compacting);
     zg_qlog_destroy (&self->log);
     zg_qlogindex_destroy (&self->index);
     zg_dirlock_destroy (&self->lock);
@@ -331,12 +327,14 @@ zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
     for (index = 0; index < count && rc == 0; index++) {
         entry = entries [index];
         zg_qrecord_t record = entry->record;
-        size_t size = record.payload_size + record.result_size;
+        size_t size = record.payload_size + record.result_size + record.owner_size;
         if (zchunk_max_size (bytes) < size)
             zchunk_resize (bytes, size);
         byte *data = zchunk_data (bytes);
+        byte *owner = data + record.payload_size + record.result_size;
         if (zg_qlog_read (self->log, entry->payload_at, data, record.payload_size)
-        ||  zg_qlog_read (self->log, entry->result_at, data + record.payload_size, record.result_size)) {
+        ||  zg_qlog_read (self->log, entry->result_at, data + record.payload_size, record.result_size)
+        ||  zg_qlog_read (self->log, entry->owner_at, owner, record.owner_size)) {
             snprintf (self->error, sizeof self->error, "data-dir '%s': " ZG_QLOGSTORE_FILE ": %s", self->dir,
                       zg_qlog_error (self->log));
             rc = -1;
@@ -344,6 +342,7 @@ zg_qlogstore_load (zg_qlogstore_t *self, zg_qstore_load_fn *fn, void *arg)
         }
         record.payload = record.payload_size? data: NULL;
         record.result = record.result_size? data + record.payload_size: NULL;
+        record.owner = record.owner_size? (const char *) owner: NULL;
         rc = fn (&record, arg);
     }
     zchunk_destroy (&bytes);
@@ -364,69 +363,14 @@ zg_qlogstore_next_id (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  Writing a record into the pass's transaction
 
-typedef struct {
-    byte *at;                       //  Next byte to write
-} s_writer_t;
-
-static void
-s_give_uint (s_writer_t *writer, uint64_t value, size_t size)
-{
-    zg_qrecord_put_uint (writer->at, value, size);
-    writer->at += size;
-}
-
-static void
-s_give_bytes (s_writer_t *writer, const void *bytes, size_t size, size_t size_size)
-{
-    s_give_uint (writer, size, size_size);
-    if (size)
-        memcpy (writer->at, bytes, size);
-    writer->at += size;
-}
-
-//  Room for a record of this kind and size in the log's pending
-//  transaction, in the given log; its kind and id are written
-static s_writer_t
-s_record (zg_qlog_t *log, int kind, uint64_t id, size_t size, s_reader_t *reader)
-{
-    uint64_t offset;
-    byte *start = zg_qlog_reserve (log, size, &offset);
-    *reader = (s_reader_t) { start, start + size, start, offset, false };
-    s_writer_t writer = { start };
-    s_give_uint (&writer, (uint64_t) kind, 1);
-    s_give_uint (&writer, id, 8);
-    return writer;
-}
-
 //  Apply the record just written to the index: the pass's change
 static int
-s_change (zg_qlogstore_t *self, s_reader_t *reader)
+s_change (zg_qlogstore_t *self, zg_qlogreader_t *reader)
 {
     int rc = s_apply (self, reader);
     assert (rc == 0 && reader->at == reader->end);
     self->pending++;
     return rc;
-}
-
-//  A put of this record into log: the header, then the payload and result
-//  as given or, when payload or result is NULL with a size, left for the
-//  caller to fill (their places go to payload_p and result_p)
-static void
-s_write_put (zg_qlog_t *log, const zg_qrecord_t *record, s_reader_t *reader, byte **payload_p, byte **result_p)
-{
-    byte header [ZG_QRECORD_HEADER_MAX];
-    size_t header_size = zg_qrecord_encode (record, header);
-    s_writer_t writer = s_record (log, ZG_QLOGSTORE_PUT, record->id, (size_t) s_put_size (record), reader);
-    s_give_bytes (&writer, header, header_size, 2);
-    s_give_uint (&writer, record->payload_size, 4);
-    *payload_p = writer.at;
-    if (record->payload)
-        memcpy (writer.at, record->payload, record->payload_size);
-    writer.at += record->payload_size;
-    s_give_uint (&writer, record->result_size, 4);
-    *result_p = writer.at;
-    if (record->result)
-        memcpy (writer.at, record->result, record->result_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -440,15 +384,15 @@ zg_qlogstore_put (zg_qlogstore_t *self, const zg_qrecord_t *record)
     assert (record->state <= ZG_TASK_DEAD);
     assert (!record->payload_size || record->payload);
     assert (!record->result_size || record->result);
-    uint64_t size = zg_qlog_size (self->log) + zg_qlog_pending (self->log) + s_put_size (record);
+    uint64_t size = zg_qlog_size (self->log) + zg_qlog_pending (self->log) + zg_qlogcodec_put_size (record);
     if ((int64_t) size > self->max_size - self->max_size / ZG_QLOGSTORE_RESERVE) {
         snprintf (self->error, sizeof self->error, "data-dir '%s': no room for a new task: store full "
                   "(queues/data-max-size %" PRId64 " bytes)", self->dir, self->max_size);
         return -1;
     }
-    s_reader_t reader;
+    zg_qlogreader_t reader;
     byte *payload, *result;
-    s_write_put (self->log, record, &reader, &payload, &result);
+    zg_qlogcodec_put (self->log, record, &reader, &payload, &result);
     return s_change (self, &reader);
 }
 
@@ -461,8 +405,8 @@ zg_qlogstore_use_id (zg_qlogstore_t *self, uint64_t id)
     assert (self && id > 0);
     if (id < self->next_id)
         return 0;
-    s_reader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
+    zg_qlogreader_t reader;
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_USE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -489,10 +433,10 @@ zg_qlogstore_deliver (zg_qlogstore_t *self, uint64_t id, uint32_t attempt, int64
     assert (self && attempt > 0);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
-    s_give_uint (&writer, attempt, 4);
-    s_give_uint (&writer, (uint64_t) started, 8);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DELIVER, id, 21, &reader);
+    zg_qlogwriter_uint (&writer, attempt, 4);
+    zg_qlogwriter_uint (&writer, (uint64_t) started, 8);
     return s_change (self, &reader);
 }
 
@@ -505,8 +449,8 @@ zg_qlogstore_requeue (zg_qlogstore_t *self, uint64_t id)
     assert (self);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
+    zg_qlogreader_t reader;
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_REQUEUE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -520,10 +464,10 @@ zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, 
     assert (self && queue && queue_size > 0 && queue_size <= 255);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
-    s_give_uint (&writer, (uint64_t) expires, 8);
-    s_give_bytes (&writer, queue, queue_size, 1);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DEAD, id, 18 + queue_size, &reader);
+    zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
+    zg_qlogwriter_bytes (&writer, queue, queue_size, 1);
     return s_change (self, &reader);
 }
 
@@ -532,18 +476,19 @@ zg_qlogstore_dead_letter (zg_qlogstore_t *self, uint64_t id, const char *queue, 
 
 int
 zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                     const void *result, size_t result_size)
+                     const void *result, size_t result_size, bool keep_input)
 {
     assert (self && finished > 0);
     assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_writer_t writer = s_record (self->log, ZG_QLOGSTORE_FINISH, id, 30 + result_size, &reader);
-    s_give_uint (&writer, state, 1);
-    s_give_uint (&writer, (uint64_t) finished, 8);
-    s_give_uint (&writer, (uint64_t) expires, 8);
-    s_give_bytes (&writer, result, result_size, 4);
+    zg_qlogreader_t reader;
+    zg_qlogwriter_t writer = zg_qlogcodec_record (self->log, ZG_QLOGSTORE_FINISH, id, 31 + result_size, &reader);
+    zg_qlogwriter_uint (&writer, state, 1);
+    zg_qlogwriter_uint (&writer, (uint64_t) finished, 8);
+    zg_qlogwriter_uint (&writer, (uint64_t) expires, 8);
+    zg_qlogwriter_uint (&writer, keep_input, 1);
+    zg_qlogwriter_bytes (&writer, result, result_size, 4);
     return s_change (self, &reader);
 }
 
@@ -556,8 +501,8 @@ zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id)
     assert (self);
     if (!s_changed (self, id))
         return -1;
-    s_reader_t reader;
-    s_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
+    zg_qlogreader_t reader;
+    zg_qlogcodec_record (self->log, ZG_QLOGSTORE_DELETE, id, 9, &reader);
     return s_change (self, &reader);
 }
 
@@ -572,57 +517,45 @@ zg_qlogstore_pending (zg_qlogstore_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Write every live task into a new file and put it in place of the old
-//  one; the entries learn their new offsets once it is. Returns 0, or -1
-//  with the error set; the store goes on with the old file then.
+//  Compaction (zg_qlogcompact): started once the dead bytes are worth it
+//  and the file is synced to its end, finished once its new file's sync
+//  ended and the file is synced to its end again
 
+//  A failed compaction: the store goes on with the old file, and tries
+//  again only once it grew (a full disk stays full for a while)
+static int
+s_compact_failed (zg_qlogstore_t *self, const char *reason)
+{
+    snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
+    self->compaction_errors++;
+    self->retry_size = zg_qlog_size (self->log) + self->compact_bytes;
+    return -1;
+}
+
+static int
+s_compact_start (zg_qlogstore_t *self)
+{
+    char path [PATH_MAX], reason [256];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
+    self->compacting = zg_qlogcompact_new (path, self->log, self->index, self->next_id - 1, reason, sizeof reason);
+    return self->compacting? 0: s_compact_failed (self, reason);
+}
+
+static int
+s_compact_finish (zg_qlogstore_t *self)
+{
+    char reason [256];
+    if (zg_qlogcompact_finish (&self->compacting, self->log, self->index, reason, sizeof reason))
+        return s_compact_failed (self, reason);
+    self->compactions++;
+    return 0;
+}
+
+//  The whole compaction, waiting for its sync
 static int
 s_compact (zg_qlogstore_t *self)
 {
-    char path [PATH_MAX], reason [256] = "";
-    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_NEW_FILE, self->dir);
-    zg_qlog_t *fresh = zg_qlog_create (path, reason, sizeof reason);
-    size_t cursor = 0;
-    zg_qlogentry_t *entry;
-    while (fresh && !*reason && (entry = zg_qlogindex_next (self->index, &cursor))) {
-        s_reader_t reader;
-        byte *payload, *result;
-        s_write_put (fresh, &entry->record, &reader, &payload, &result);
-        entry->moved_payload_at = reader.offset + (uint64_t) (payload - reader.start);
-        entry->moved_result_at = reader.offset + (uint64_t) (result - reader.start);
-        if (zg_qlog_read (self->log, entry->payload_at, payload, entry->record.payload_size)
-        ||  zg_qlog_read (self->log, entry->result_at, result, entry->record.result_size))
-            snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
-        else
-        if (zg_qlog_pending (fresh) >= ZG_QLOGSTORE_COMPACT_PIECE && zg_qlog_commit (fresh, false))
-            snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
-    }
-    if (fresh && !*reason && self->next_id > 1) {
-        s_reader_t reader;
-        s_record (fresh, ZG_QLOGSTORE_USE, self->next_id - 1, 9, &reader);
-    }
-    if (fresh && !*reason && zg_qlog_commit (fresh, true))
-        snprintf (reason, sizeof reason, "%s", zg_qlog_error (fresh));
-    if (fresh && !*reason && zg_qlog_install (self->log, &fresh))
-        snprintf (reason, sizeof reason, "%s", zg_qlog_error (self->log));
-    if (fresh) {
-        zg_qlog_destroy (&fresh);
-        unlink (path);
-    }
-    if (*reason) {
-        snprintf (self->error, sizeof self->error, "data-dir '%s': compaction failed: %s", self->dir, reason);
-        self->compaction_errors++;
-        //  A full disk stays full for a while: not again at every pass
-        self->retry_size = zg_qlog_size (self->log) + self->compact_bytes;
-        return -1;
-    }
-    cursor = 0;
-    while ((entry = zg_qlogindex_next (self->index, &cursor))) {
-        entry->payload_at = entry->moved_payload_at;
-        entry->result_at = entry->moved_result_at;
-    }
-    self->compactions++;
-    return 0;
+    return s_compact_start (self) || s_compact_finish (self)? -1: 0;
 }
 
 //  Whether the dead bytes are worth a compaction now
@@ -664,12 +597,21 @@ s_append (zg_qlogstore_t *self, bool sync)
     return 0;
 }
 
-//  Compact if it is worth it, once everything written is synced (a sync in
-//  flight elsewhere would sync the old file)
+//  Once everything written is synced (a sync in flight elsewhere would
+//  sync the old file): finish a compaction whose sync ended (or, if wait,
+//  any), or start one if it is worth it (and, if wait, finish it)
 static void
-s_settled (zg_qlogstore_t *self)
+s_settled (zg_qlogstore_t *self, bool wait)
 {
-    if (zg_qlog_unsynced (self->log) == 0 && s_worth_compacting (self) && s_compact (self))
+    if (zg_qlog_unsynced (self->log) || self->broken)
+        return;
+    int rc = 0;
+    if (self->compacting && (wait || zg_qlogcompact_ready (self->compacting)))
+        rc = s_compact_finish (self);
+    else
+    if (!self->compacting && s_worth_compacting (self))
+        rc = wait? s_compact (self): s_compact_start (self);
+    if (rc)
         zsys_warning ("zg_qlogstore: %s", self->error);
 }
 
@@ -679,7 +621,7 @@ zg_qlogstore_commit (zg_qlogstore_t *self)
     assert (self);
     if (s_append (self, true))
         return -1;
-    s_settled (self);
+    s_settled (self, true);
     return 0;
 }
 
@@ -717,7 +659,7 @@ zg_qlogstore_synced (zg_qlogstore_t *self, uint64_t size, int code)
                   zg_qlog_error (self->log));
         return -1;
     }
-    s_settled (self);
+    s_settled (self, false);
     return 0;
 }
 
@@ -748,6 +690,14 @@ zg_qlogstore_counters (zg_qlogstore_t *self)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
+//  Reads a transaction of the file and does nothing
+static int
+s_test_skip (const byte *body, size_t size, uint64_t offset, void *arg)
+{
+    (void) body, (void) size, (void) offset, (void) arg;
+    return 0;
+}
+
 //  Appends each loaded record as "id:state:attempt:queue:payload:result;"
 static int
 s_test_collect (const zg_qrecord_t *record, void *arg)
@@ -774,7 +724,7 @@ static zg_qlogstore_t *
 s_test_reopen (zg_qlogstore_t **self_p, const char *dir, int64_t max_size, char *text)
 {
     zg_qlogstore_destroy (self_p);
-    zg_qstore_options_t options = { max_size };
+    zg_qstore_options_t options = { max_size, false };
     char error [256];
     zg_qlogstore_t *self = zg_qlogstore_open (dir, &options, error, sizeof error);
     if (!self)
@@ -826,6 +776,98 @@ s_test_disk_full (const char *dir)
     assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  Copies the owner of task 3 into arg
+static int
+s_test_owner (const zg_qrecord_t *record, void *arg)
+{
+    if (record->id == 3)
+        snprintf ((char *) arg, 8, "%.*s", (int) record->owner_size, record->owner);
+    return 0;
+}
+
+//  Write the pass and sync it as zg_qdurable's pipeline does (the sync
+//  made here, not in a thread)
+static void
+s_test_pass (zg_qlogstore_t *store)
+{
+    assert (zg_qlogstore_write (store) == 0);
+    int handle;
+    uint64_t size;
+    zg_qlogstore_unsynced (store, &handle, &size);
+    assert (fdatasync (handle) == 0 && zg_qlogstore_synced (store, size, 0) == 0);
+}
+
+//  Pipelined passes compact without waiting: the new file's sync runs
+//  in a thread while passes go on, and they are kept
+static void
+s_test_pipelined (const char *dir)
+{
+    char text [1024], path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+    unlink (path);
+    zg_qlogstore_t *store = NULL;
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    zg_qlogstore_set_compact_bytes (store, 1000);
+    assert (s_test_put (store, 1, "a") == 0);
+    for (uint64_t id = 2; id < 40; id++)
+        assert (s_test_put (store, id, "dead") == 0 && zg_qlogstore_delete (store, id) == 0);
+    s_test_pass (store);
+    assert (zg_qlogstore_counters (store).compactions == 0);
+    for (uint64_t id = 40; id < 42 || zg_qlogstore_counters (store).compactions == 0; id++) {
+        assert (id < 10000);
+        assert (s_test_put (store, id, "b") == 0 && zg_qlogstore_finish (store, id, ZG_TASK_DONE, 2, 3, "r", 1,
+                                                                          id % 2) == 0);
+        s_test_pass (store);
+        zclock_sleep (1);
+    }
+    *text = 0;
+    assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && strneq (text, ""));
+    char loaded [1024];
+    snprintf (loaded, sizeof loaded, "%s", text);
+    //  Task 40's pass came after the start: copied, its input dropped (41's kept)
+    assert (strncmp (loaded, "1:0:0:q:a:;40:2:0:q::r;", 23) == 0);
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, loaded));
+    zg_qlogstore_destroy (&store);
+}
+
+//  Damage in the middle of the file (task 2's put): refused, then with
+//  repair skipped with task 2's later change, and the file rewritten
+static void
+s_test_repair (const char *dir)
+{
+    char text [1024], error [256], path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
+    unlink (path);
+    zg_qlogstore_t *store = NULL;
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (s_test_put (store, 1, "a") == 0 && zg_qlogstore_commit (store) == 0);
+    uint64_t damaged = zg_qlogstore_counters (store).bytes;
+    assert (s_test_put (store, 2, "b") == 0 && zg_qlogstore_commit (store) == 0);
+    zg_qrecord_t owned = { .id = 3, .queue = "q", .queue_size = 1, .state = ZG_TASK_WAITING, .created = 1,
+                           .payload = "c", .payload_size = 1, .owner = "alice", .owner_size = 5 };
+    assert (zg_qlogstore_put (store, &owned) == 0 && zg_qlogstore_commit (store) == 0);
+    assert (zg_qlogstore_deliver (store, 2, 1, 5) == 0 && zg_qlogstore_commit (store) == 0);
+    zg_qlogstore_destroy (&store);
+    int handle = open (path, O_WRONLY);
+    assert (handle >= 0 && pwrite (handle, "X", 1, (off_t) damaged + ZG_QLOG_TXN_HEADER + 20) == 1);
+    close (handle);
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
+    assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
+    assert (strstr (error, ZG_QLOGSTORE_FILE ": damaged transaction at byte") && strstr (error, "data-repair"));
+    options.repair = true;
+    store = zg_qlogstore_open (dir, &options, error, sizeof error);
+    assert (store && zg_qlogstore_counters (store).compactions == 1);
+    *text = 0;
+    assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, "1:0:0:q:a:;3:0:0:q:c:;"));
+    store = s_test_reopen (&store, dir, ZG_QSTORE_DEFAULT_SIZE, text);
+    assert (streq (text, "1:0:0:q:a:;3:0:0:q:c:;") && zg_qlogstore_next_id (store) == 4);
+    //  Task 3's owner came through the compaction
+    char owner [8] = "";
+    assert (zg_qlogstore_load (store, s_test_owner, owner) == 0 && streq (owner, "alice"));
+    zg_qlogstore_destroy (&store);
+}
+
 void
 zg_qlogstore_test (bool verbose)
 {
@@ -843,7 +885,7 @@ zg_qlogstore_test (bool verbose)
     assert (zg_qlogstore_deliver (store, 1, 1, 100) == 0 && zg_qlogstore_deliver (store, 2, 1, 100) == 0);
     assert (zg_qlogstore_requeue (store, 2) == 0);
     assert (zg_qlogstore_dead_letter (store, 3, "q.dead", 6, 90000) == 0);
-    assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2) == 0);
+    assert (zg_qlogstore_finish (store, 4, ZG_TASK_DONE, 200, 300, "ok", 2, false) == 0);
     assert (zg_qlogstore_delete (store, 5) == 0);
     assert (zg_qlogstore_use_id (store, 7) == 0 && zg_qlogstore_use_id (store, 6) == 0);
     //  A change of a task the store does not hold fails alone
@@ -862,16 +904,19 @@ zg_qlogstore_test (bool verbose)
     assert (streq (text, expected) && zg_qlogstore_next_id (store) == 8);
 
     //  A second store on the directory is refused
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     assert (zg_qlogstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "in use by another zgate"));
 
-    //  A torn tail is cut off; what was committed stays
+    //  A torn tail (in the room ahead of the end) is cut off; what was
+    //  committed stays
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/" ZG_QLOGSTORE_FILE, dir);
-    FILE *file = fopen (path, "ab");
-    assert (file && fwrite ("\x00\x00\x01\x00garbage", 1, 11, file) == 11);
-    fclose (file);
+    int handle = open (path, O_WRONLY);
+    assert (handle >= 0);
+    assert (pwrite (handle, "\x00\x00\x01\x00garbage", 11, (off_t) zg_qlogstore_counters (store).bytes) == 11);
+    close (handle);
+    FILE *file;
     //  So is the new file of a compaction that a crash interrupted
     char new_path [PATH_MAX];
     snprintf (new_path, sizeof new_path, "%s/" ZG_QLOGSTORE_NEW_FILE, dir);
@@ -901,7 +946,7 @@ zg_qlogstore_test (bool verbose)
     assert (id > 140 && strstr (zg_qlogstore_error (store), "store full"));
     assert (zg_qlogstore_deliver (store, 100, 1, 1) == 0 && zg_qlogstore_commit (store) == 0);
     for (uint64_t done = 100; done < id; done++)
-        assert (zg_qlogstore_finish (store, done, ZG_TASK_DONE, 5, 6, NULL, 0) == 0
+        assert (zg_qlogstore_finish (store, done, ZG_TASK_DONE, 5, 6, NULL, 0, false) == 0
              && zg_qlogstore_delete (store, done) == 0);
     assert (zg_qlogstore_commit (store) == 0);
     zg_qlogstore_counters_t counters = zg_qlogstore_counters (store);
@@ -925,13 +970,18 @@ zg_qlogstore_test (bool verbose)
     assert (counters.compactions == 1 && counters.errors == 1);
     *text = 0;
     assert (zg_qlogstore_load (store, s_test_collect, text) == 0 && streq (text, expected));
-    assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3) == 0 && zg_qlogstore_commit (store) == 0);
+    assert (zg_qlogstore_finish (store, 1, ZG_TASK_FAILED, 7, 8, "why", 3, false) == 0);
+    assert (zg_qlogstore_commit (store) == 0);
     store = s_test_reopen (&store, dir, ZG_QSTORE_MIN_SIZE, text);
     assert (strstr (text, "1:3:1:q::why;2:0:1:q:b:;") && zg_qlogstore_next_id (store) == id + 1);
     zg_qlogstore_destroy (&store);
 
+    s_test_repair (dir);
+    s_test_pipelined (dir);
+
     //  A record this build cannot read, in a complete transaction: refused
     zg_qlog_t *log = zg_qlog_open (path, error, sizeof error);
+    assert (log && zg_qlog_replay (log, s_test_skip, NULL) == 0);
     uint64_t offset;
     memcpy (zg_qlog_reserve (log, 9, &offset), "\x09\x00\x00\x00\x00\x00\x00\x00\x01", 9);
     assert (zg_qlog_commit (log, true) == 0);

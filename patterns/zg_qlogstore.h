@@ -15,8 +15,8 @@
         deliver:    [3][id 8][attempt 4][started 8]
         requeue:    [4][id 8]
         dead:       [5][id 8][expires 8][queue size 1][queue]
-        finish:     [6][id 8][state 1][finished 8][expires 8][result size 4]
-                    [result]
+        finish:     [6][id 8][state 1][finished 8][expires 8][keep input 1]
+                    [result size 4][result]
         delete:     [7][id 8]
     An index in memory holds each stored task's header and where its
     payload or result lies in the file (not the bytes: the queues' core
@@ -27,10 +27,17 @@
 
     Compaction: once the bytes no task needs (changed or forgotten records)
     pass both the live bytes and the compaction threshold, or the file is
-    past 7/8 of data-max-size with that many dead bytes, the commit writes
-    each live task as one put into a new file, syncs it and renames it over
-    the old one (zg_qlog_install). It runs between passes, in the actor's
-    thread. If it fails, the old file stays in use.
+    past 7/8 of data-max-size with that many dead bytes, each live task is
+    written as one put into a new file and renamed over the old one
+    (zg_qlogcompact). With pipelined passes (zg_qlogstore_write, _synced)
+    the new file's long sync runs in a thread while passes go on, and the
+    passes written meanwhile are copied over at the finish; a synced commit
+    (zg_qlogstore_commit) waits for it. If it fails, the old file stays in
+    use.
+
+    The file keeps up to ZG_QLOGSTORE_ROOM_BYTES of synced zeros ahead of
+    its last transaction (zg_qlog_set_step), so that a pass's fdatasync
+    flushes data and commits no file size.
     =========================================================================
 */
 
@@ -51,6 +58,9 @@ extern "C" {
 
 //  Dead bytes that make a compaction worth its copy, at most
 #define ZG_QLOGSTORE_COMPACT_BYTES 16777216
+//  Zeros kept ahead of the file's end (zg_qlog_set_step), at most (and at
+//  most data-max-size / 16)
+#define ZG_QLOGSTORE_ROOM_BYTES 16777216
 
 typedef struct _zg_qlogstore_t zg_qlogstore_t;
 
@@ -101,7 +111,7 @@ int
                               int64_t expires);
 int
     zg_qlogstore_finish (zg_qlogstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                         const void *result, size_t result_size);
+                         const void *result, size_t result_size, bool keep_input);
 int
     zg_qlogstore_delete (zg_qlogstore_t *self, uint64_t id);
 size_t

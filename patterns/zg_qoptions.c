@@ -50,6 +50,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "keep-input", offsetof (zg_qsettings_t, keep_input), 0, 1 },
     { "recent-size", offsetof (zg_qsettings_t, recent_size), 0, 10000 },
     { "data-max-size", offsetof (zg_qsettings_t, data_max_size), ZG_QSTORE_MIN_SIZE, INT64_MAX / 2 },
+    { "data-repair", offsetof (zg_qsettings_t, data_repair), 0, 1 },
     { NULL }
 };
 

@@ -56,6 +56,7 @@ typedef struct {
     int64_t keep_input;             //  Finished tasks keep their input for GET
     int64_t recent_size;            //  Recently finished tasks in STATS
     int64_t data_max_size;          //  Bytes the durable store may grow to
+    int64_t data_repair;            //  The log store skips damaged committed bytes
     char data_dir [ZG_QSETTINGS_PATH_MAX];  //  Durable store's directory, or "" (in memory)
     char data_store [8];            //  Durable store's kind: "log" or "lmdb" (zg_qdurable)
 } zg_qsettings_t;

@@ -75,9 +75,14 @@ zg_qrecord_encode (const zg_qrecord_t *self, byte *header)
     zg_qrecord_put_uint (header + 40, self->ack_timeout, 4);
     zg_qrecord_put_uint (header + 44, self->reply_timeout, 4);
     zg_qrecord_put_uint (header + 48, self->group, 8);
+    assert (self->owner_size <= ZG_QRECORD_OWNER_MAX);
     header [56] = (byte) self->queue_size;
     memcpy (header + ZG_QRECORD_HEADER_SIZE, self->queue, self->queue_size);
-    return ZG_QRECORD_HEADER_SIZE + self->queue_size;
+    byte *owner = header + ZG_QRECORD_HEADER_SIZE + self->queue_size;
+    owner [0] = (byte) self->owner_size;
+    if (self->owner_size)
+        memcpy (owner + 1, self->owner, self->owner_size);
+    return ZG_QRECORD_HEADER_SIZE + self->queue_size + 1 + self->owner_size;
 }
 
 //  --------------------------------------------------------------------------
@@ -86,9 +91,16 @@ zg_qrecord_encode (const zg_qrecord_t *self, byte *header)
 int
 zg_qrecord_decode (zg_qrecord_t *self, const byte *header, size_t size)
 {
-    if (size < ZG_QRECORD_HEADER_SIZE || header [0] != ZG_QRECORD_VERSION
-    ||  header [56] == 0 || size != ZG_QRECORD_HEADER_SIZE + (size_t) header [56] || header [1] > ZG_TASK_DEAD)
+    if (size < ZG_QRECORD_HEADER_SIZE || (header [0] != ZG_QRECORD_VERSION && header [0] != 1)
+    ||  header [56] == 0 || header [1] > ZG_TASK_DEAD)
         return -1;
+    //  Version 1 ends after the queue's name; 2 adds the owner
+    size_t named = ZG_QRECORD_HEADER_SIZE + (size_t) header [56];
+    const byte *owner = header + named;
+    if (header [0] == 1? size != named: size < named + 1 || size != named + 1 + (size_t) owner [0])
+        return -1;
+    self->owner_size = header [0] == 1? 0: owner [0];
+    self->owner = self->owner_size? (const char *) owner + 1: NULL;
     self->state = header [1];
     self->flags = header [2];
     self->priority = header [3];
@@ -119,11 +131,12 @@ zg_qrecord_test (bool verbose)
         .id = 42, .queue = "resize.dead", .queue_size = 11, .state = ZG_TASK_DEAD,
         .flags = ZG_QRECORD_COMMAND | ZG_QRECORD_REPLY, .priority = 255, .attempt = UINT32_MAX,
         .created = 1765000000000, .started = 1765000000001, .finished = 1765000000002,
-        .expires = INT64_MAX, .ack_timeout = 86400000, .reply_timeout = 3600000, .group = UINT64_MAX
+        .expires = INT64_MAX, .ack_timeout = 86400000, .reply_timeout = 3600000, .group = UINT64_MAX,
+        .owner = "alice", .owner_size = 5
     };
     byte header [ZG_QRECORD_HEADER_MAX];
     size_t size = zg_qrecord_encode (&record, header);
-    assert (size == ZG_QRECORD_HEADER_SIZE + 11);
+    assert (size == ZG_QRECORD_HEADER_SIZE + 11 + 1 + 5);
     assert (header [0] == ZG_QRECORD_VERSION && header [56] == 11);
     zg_qrecord_t decoded = { .id = 42 };
     assert (zg_qrecord_decode (&decoded, header, size) == 0);
@@ -133,8 +146,16 @@ zg_qrecord_test (bool verbose)
     assert (decoded.created == 1765000000000 && decoded.started == 1765000000001);
     assert (decoded.finished == 1765000000002 && decoded.expires == INT64_MAX);
     assert (decoded.ack_timeout == 86400000 && decoded.reply_timeout == 3600000 && decoded.group == UINT64_MAX);
+    assert (decoded.owner_size == 5 && memcmp (decoded.owner, "alice", 5) == 0);
     byte again [ZG_QRECORD_HEADER_MAX];
     assert (zg_qrecord_encode (&decoded, again) == size && memcmp (again, header, size) == 0);
+    //  Version 1 (written before owners were kept) is read without one
+    byte old [ZG_QRECORD_HEADER_MAX];
+    memcpy (old, header, ZG_QRECORD_HEADER_SIZE + 11);
+    old [0] = 1;
+    assert (zg_qrecord_decode (&decoded, old, ZG_QRECORD_HEADER_SIZE + 11) == 0);
+    assert (decoded.owner == NULL && decoded.owner_size == 0 && decoded.queue_size == 11);
+    assert (zg_qrecord_decode (&decoded, old, ZG_QRECORD_HEADER_SIZE + 12) == -1);
 
     //  Anything else is refused: another version, a wrong size, no name,
     //  a state that does not exist

@@ -8,11 +8,14 @@
         header: [version 1][state 1][flags 1][priority 1][attempt 4]
                 [created 8][started 8][finished 8][expires 8]
                 [ack-timeout 4][reply-timeout 4][group 8][queue size 1][queue]
+                [owner size 1][owner]                  (version 2; version 1
+                                                        ends after queue)
         payload, result: the bytes as received
     All integers are big-endian, times are wall clock ms since the epoch.
     The version byte comes first so that a later build can tell an old
-    record from a new one and migrate it; this build reads version
-    ZG_QRECORD_VERSION only and refuses any other, never guessing.
+    record from a new one and migrate it; this build writes version
+    ZG_QRECORD_VERSION, reads it and version 1 (no owner), and refuses any
+    other, never guessing.
     =========================================================================
 */
 
@@ -26,7 +29,7 @@ extern "C" {
 #endif
 
 //  Version of the header layout above
-#define ZG_QRECORD_VERSION 1
+#define ZG_QRECORD_VERSION 2
 
 //  Parts of a task's records
 #define ZG_QRECORD_HEADER  0
@@ -37,11 +40,13 @@ extern "C" {
 #define ZG_QRECORD_COMMAND 1        //  The queue is a command
 #define ZG_QRECORD_REPLY   2        //  The producer asked for the outcome
 #define ZG_QRECORD_SCATTER 4        //  A scatter group (its copies name it in group)
+#define ZG_QRECORD_UNTIL_READ 8     //  Forgotten once GET read its outcome
 
 //  Sizes: a key, a header before the queue name, the largest header
 #define ZG_QRECORD_KEY_SIZE 9
 #define ZG_QRECORD_HEADER_SIZE 57
-#define ZG_QRECORD_HEADER_MAX (ZG_QRECORD_HEADER_SIZE + 255)
+#define ZG_QRECORD_OWNER_MAX 255
+#define ZG_QRECORD_HEADER_MAX (ZG_QRECORD_HEADER_SIZE + 255 + 1 + ZG_QRECORD_OWNER_MAX)
 
 //  One task as the store keeps it. Strings and bytes are not terminated.
 typedef struct {
@@ -49,7 +54,7 @@ typedef struct {
     const char *queue;              //  Queue or command name (1 to 255 bytes)
     size_t queue_size;
     uint8_t state;                  //  zg_task_state_t
-    uint8_t flags;                  //  ZG_QRECORD_COMMAND | _REPLY | _SCATTER
+    uint8_t flags;                  //  ZG_QRECORD_COMMAND | _REPLY | _SCATTER | _UNTIL_READ
     uint8_t priority;
     uint32_t attempt;               //  Deliveries so far
     int64_t created;                //  When it was sent
@@ -60,7 +65,10 @@ typedef struct {
     uint32_t ack_timeout;           //  Ms a worker has to answer a delivery
     uint32_t reply_timeout;         //  Ms the producer waits for the outcome
     uint64_t group;                 //  Scatter copy: its group's id, else 0
-    const void *payload;            //  Input (waiting, in progress), else NULL
+    const char *owner;              //  Producer's identity (security on), or NULL
+    size_t owner_size;              //  0 to ZG_QRECORD_OWNER_MAX
+    const void *payload;            //  Input (waiting, in progress; finished with
+                                    //  queues/keep-input), else NULL
     size_t payload_size;
     const void *result;             //  Reply or reason (finished), else NULL
     size_t result_size;

@@ -518,13 +518,13 @@ zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t
 
 int
 zg_qstore_finish (zg_qstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                  const void *result, size_t result_size)
+                  const void *result, size_t result_size, bool keep_input)
 {
     assert (self && finished > 0);
     assert (state == ZG_TASK_DONE || state == ZG_TASK_FAILED || state == ZG_TASK_DEAD);
     zg_qrecord_t change = { .state = state, .finished = finished, .expires = expires };
     if (s_update (self, id, &change)
-    ||  s_put_part (self, id, ZG_QRECORD_PAYLOAD, NULL, 0)
+    ||  (!keep_input && s_put_part (self, id, ZG_QRECORD_PAYLOAD, NULL, 0))
     ||  s_put_part (self, id, ZG_QRECORD_RESULT, result, result_size))
         return -1;
     return 0;
@@ -671,7 +671,7 @@ s_test_task (uint64_t id, const char *queue, const char *payload)
 static zg_qstore_t *
 s_test_open (const char *dir, int64_t max_size)
 {
-    zg_qstore_options_t options = { max_size };
+    zg_qstore_options_t options = { max_size, false };
     char error [256];
     zg_qstore_t *self = zg_qstore_open (dir, &options, error, sizeof error);
     if (!self)
@@ -713,7 +713,7 @@ s_test_in_child (bool (*test) (const char *dir), const char *dir)
 static bool
 s_test_refused (const char *dir)
 {
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     zg_qstore_t *other = zg_qstore_open (dir, &options, error, sizeof error);
     return !other && strstr (error, "in use by another zgate");
@@ -780,7 +780,7 @@ s_test_records (const char *dir)
     //  an unknown id is refused without losing the pass
     assert (zg_qstore_deliver (self, 1, 1, 5000) == 0);
     assert (zg_qstore_deliver (self, 2, 1, 5001) == 0);
-    assert (zg_qstore_finish (self, 2, ZG_TASK_DONE, 6000, 66000, "TWO", 3) == 0);
+    assert (zg_qstore_finish (self, 2, ZG_TASK_DONE, 6000, 66000, "TWO", 3, false) == 0);
     assert (zg_qstore_deliver (self, 3, 5, 5002) == 0);
     assert (zg_qstore_requeue (self, 3) == 0);
     assert (zg_qstore_dead_letter (self, 3, "resize.dead", 11, 90000) == 0);
@@ -799,7 +799,7 @@ s_test_records (const char *dir)
 
     //  A second store on the same directory, here or in another process,
     //  is refused
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "in use by another zgate"));
@@ -844,7 +844,7 @@ s_test_records (const char *dir)
     assert (zg_qstore_commit (self) == 0);
     memset (&loaded, 0, sizeof loaded);
     assert (zg_qstore_load (self, s_test_collect, &loaded) == -1);
-    assert (strstr (zg_qstore_error (self), "task 20 has a header of version 2"));
+    assert (strstr (zg_qstore_error (self), "task 20 has a header of version 3"));
     zg_qstore_destroy (&self);
 }
 
@@ -867,7 +867,7 @@ s_test_full (const char *dir)
     //  Acks and deletions still fit, in passes that touch less than the
     //  reserve, and make room
     for (uint64_t id = 1; id <= stored; id++) {
-        assert (zg_qstore_finish (self, id, ZG_TASK_DONE, 1, 2, "result", 6) == 0);
+        assert (zg_qstore_finish (self, id, ZG_TASK_DONE, 1, 2, "result", 6, false) == 0);
         assert (id % 100 || zg_qstore_commit (self) == 0);
     }
     assert (zg_qstore_commit (self) == 0);
@@ -884,7 +884,7 @@ s_test_full (const char *dir)
     size_t size = 1048576;
     char *large = (char *) zmalloc (size);
     assert (zg_qstore_requeue (self, stored) == 0);
-    assert (zg_qstore_finish (self, stored, ZG_TASK_DONE, 1, 2, large, size) == -1);
+    assert (zg_qstore_finish (self, stored, ZG_TASK_DONE, 1, 2, large, size, false) == -1);
     free (large);
     assert (strstr (zg_qstore_error (self), "store full"));
     assert (zg_qstore_requeue (self, stored) == -1);
@@ -908,7 +908,7 @@ s_test_full (const char *dir)
     assert (zg_qstore_next_id (self) == stored + 1);
     zg_qstore_destroy (&self);
 
-    zg_qstore_options_t options = { ZG_QSTORE_MIN_SIZE - 1 };
+    zg_qstore_options_t options = { ZG_QSTORE_MIN_SIZE - 1, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "data-max-size 65535 is below 65536 bytes"));
@@ -969,7 +969,7 @@ s_test_crash (const char *dir)
 
     //  A meta page of garbage
     s_test_write_data (dir, 0, garbage, 64);
-    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE };
+    zg_qstore_options_t options = { ZG_QSTORE_DEFAULT_SIZE, false };
     char error [256];
     assert (zg_qstore_open (dir, &options, error, sizeof error) == NULL);
     assert (strstr (error, "store damaged"));

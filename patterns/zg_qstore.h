@@ -49,6 +49,8 @@ typedef struct _zg_qstore_t zg_qstore_t;
 //  How to open a store
 typedef struct {
     int64_t max_size;               //  Bytes the data file may grow to (queues/data-max-size)
+    bool repair;                    //  The log store: skip damaged committed bytes instead of
+                                    //  refusing to open (queues/data-repair); LMDB ignores it
 } zg_qstore_options_t;
 
 //  Called by zg_qstore_load for each record; its strings and bytes point
@@ -108,11 +110,12 @@ int
 int
     zg_qstore_dead_letter (zg_qstore_t *self, uint64_t id, const char *queue, size_t queue_size, int64_t expires);
 
-//  A task finished (done, failed, dead): its payload goes, its result (may
-//  be empty) is kept until expires (wall clock ms)
+//  A task finished (done, failed, dead): its payload goes unless
+//  keep_input (queues/keep-input), its result (may be empty) is kept until
+//  expires (wall clock ms)
 int
     zg_qstore_finish (zg_qstore_t *self, uint64_t id, uint8_t state, int64_t finished, int64_t expires,
-                      const void *result, size_t result_size);
+                      const void *result, size_t result_size, bool keep_input);
 
 //  Forget a task (result expired or evicted)
 int

@@ -10,6 +10,8 @@
 
 #include "zg_classes.h"
 #include "zg_qtest.h"
+#include "zg_qexpiry.h"
+#include "zg_errors.h"
 
 //  --------------------------------------------------------------------------
 //  Pack a small options map from alternating keys and values: a value
@@ -198,13 +200,196 @@ zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t
     const char *texts [] = { "data", "p", "r" };
     for (int index = 0; index < 3; index++)
         zmq_msg_init_data (&frames [index], (void *) texts [index], strlen (texts [index]), NULL, NULL);
-    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2] };
+    zg_qcore_submit_t submit = { name, command, options, &frames [0], &frames [1], &frames [2], NULL };
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qcore_submit (core, &submit, id, &code, reason);
     for (int index = 0; index < 3; index++)
         zmq_msg_close (&frames [index]);
     return rc? code: 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class, and through it the dispatch core's transitions
+//  (zg_qcore), which the core's own test cannot drive without these
+//  helpers: the core's scenario, then ttls (zg_qexpiry)
+
+static void
+s_test_core (void)
+{
+    zg_qsettings_t settings = zg_qsettings_defaults ();
+    settings.max_deliveries = 2;
+    settings.max_pending = 2;
+    zg_qcore_t *core = zg_qcore_new (&settings);
+    int64_t now = 1000;
+    zg_qcore_set_clock (core, now, 50000);
+    zg_qoptions_t reply = { .reply = true, .timeout = 100000, .ack_timeout = 500 };
+    zg_qoptions_t scatter = { .reply = true, .scatter = true, .timeout = 100000, .ack_timeout = 500 };
+    char id [ZG_TASKS_ID_SIZE + 1];
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+
+    //  Tasks wait for a worker; a worker gets them up to its credit
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "1"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0 && streq (id, "2"));
+    assert (streq (zg_qtest_sent (core), ""));
+    zg_qname_t names [] = { { false, "jobs" }, { true, "cmd" } };
+    zg_qoptions_t ready = { .prefetch = 1, .names = names, .name_count = 2 };
+    zg_qworker_t *w1 = zg_qcore_ready (core, NULL, (const byte *) "c1", 2, (const byte *) "w1", 2, &ready,
+                                       &code, reason);
+    assert (w1 && zg_qcore_worker (core, (const byte *) "c1", 2, (const byte *) "w1", 2) == w1);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 1;"));
+    assert (zg_qcore_held (core, w1, 2) == NULL);
+
+    //  ACK: the reply goes to the producer, the credit brings the next task
+    zmq_msg_t answer;
+    zmq_msg_init_size (&answer, 2);
+    zg_qcore_ack (core, zg_qcore_held (core, w1, 1), &answer);
+    zmq_msg_close (&answer);
+    assert (streq (zg_qtest_sent (core), "REPLY r 1;DELIVER w1 2;"));
+    assert (zg_qcore_task (core, 1)->state == ZG_TASK_DONE);
+
+    //  NACK: back to the head; then its ack timeout uses up max-deliveries,
+    //  so it goes to the dead letters and the producer hears 410
+    zg_qcore_nack (core, zg_qcore_held (core, w1, 2), false);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 2;"));
+    assert (zg_qcore_next_deadline (core) == now + 500);
+    zg_qcore_set_clock (core, now += 500, 50500);
+    zg_qcore_expire (core);
+    assert (streq (zg_qtest_sent (core), "ERROR r 410;"));
+    zg_task_t *dead = zg_qcore_task (core, 2);
+    assert (dead->state == ZG_TASK_DEAD && dead->attempt == 2 && streq (dead->queue->name, "jobs.dead"));
+    assert (zg_qcore_queue (core, "jobs.dead", false)->waiting == 1);
+
+    //  max-pending: one delivered, two wait, the next is refused (nothing changes)
+    for (int index = 0; index < 3; index++)
+        assert (zg_qtest_submit (core, "jobs", false, &reply, id) == 0);
+    assert (streq (zg_qtest_sent (core), "DELIVER w1 3;"));
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_TOO_MANY);
+    assert (zg_qcore_task (core, 6) == NULL);
+
+    //  Scatter: w2 (a command worker) takes its copy now, w1 (no credit)
+    //  gets its copy pinned; when w1 leaves, its task goes back to the head
+    //  of its queue and its copy fails, which ends the group
+    zg_qoptions_t commands = { .prefetch = 1, .names = names + 1, .name_count = 1 };
+    zg_qworker_t *w2 = zg_qcore_ready (core, NULL, (const byte *) "c2", 2, (const byte *) "w2", 2, &commands,
+                                       &code, reason);
+    assert (w2 && streq (zg_qtest_sent (core), ""));
+    assert (zg_qtest_submit (core, "cmd", true, &scatter, id) == 0 && streq (id, "6"));
+    assert (streq (zg_qtest_sent (core), "DELIVER w2 8;"));
+    zg_qcore_ack (core, zg_qcore_held (core, w2, 8), NULL);
+    assert (streq (zg_qtest_sent (core), "REPLY r 6;"));
+    zg_qcore_bye (core, &w1);
+    assert (w1 == NULL);
+    assert (streq (zg_qtest_sent (core), "END r 6;"));
+    assert (zg_qcore_task (core, 7)->state == ZG_TASK_FAILED);
+    assert (zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
+    assert (zg_qcore_queue (core, "jobs", false)->waiting == 3);
+
+    //  Refusals: an unknown command, max-tasks, max-queues
+    assert (zg_qtest_submit (core, "nope", true, &reply, id) == ZG_ERR_NOT_FOUND);
+    settings.max_tasks = 8;
+    assert (zg_qtest_submit (core, "jobs", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    settings.max_tasks = 100;
+    settings.max_queues = 3;
+    assert (zg_qtest_submit (core, "other", false, &reply, id) == ZG_ERR_UNAVAILABLE);
+    zg_qname_t other [] = { { false, "other" } };
+    zg_qoptions_t more = { .prefetch = 1, .names = other, .name_count = 1 };
+    assert (!zg_qcore_ready (core, w2, (const byte *) "c2", 2, (const byte *) "w2", 2, &more, &code, reason));
+    assert (code == ZG_ERR_UNAVAILABLE);
+    assert (streq (zg_qtest_sent (core), ""));
+
+    //  A silent worker is declared dead, a producer waiting too long hears
+    //  408, and finished tasks are forgotten after result-ttl
+    zg_qcore_set_clock (core, now += settings.worker_timeout, 60000);
+    zg_qcore_expire (core);
+    assert (!zg_qcore_worker (core, (const byte *) "c2", 2, (const byte *) "w2", 2));
+    assert (zg_qcore_task (core, 5)->state == ZG_TASK_WAITING);
+    assert (streq (zg_qtest_sent (core), ""));
+    zg_qcore_set_clock (core, now += 100000, 160000);
+    zg_qcore_expire (core);
+    assert (streq (zg_qtest_sent (core), "ERROR r 408;ERROR r 408;ERROR r 408;"));
+    assert (zg_qcore_task (core, 1) == NULL && zg_qcore_task (core, 6) == NULL);
+    json_object *stats = zg_qcore_stats (core);
+    assert (json_object_get_int64 (json_object_object_get (stats, "tasks")) == 4);
+    assert (json_object_array_length (json_object_object_get (stats, "recent")) == 4);
+    json_object_put (stats);
+    //  The command is named only by the recent list: a new recent-size
+    //  empties it, and the idle command is forgotten
+    zg_qcore_collect (core);
+    assert (zg_qcore_queue (core, "cmd", true));
+    settings.recent_size = 10;
+    zg_qcore_settings_changed (core);
+    zg_qcore_collect (core);
+    assert (zg_qcore_queue (core, "cmd", true) == NULL && zg_qcore_queue (core, "jobs", false));
+    assert (zg_qcore_errors (core) == 4);
+    zg_qcore_destroy (&core);
+}
+
+static void
+s_test_expiry (void)
+{
+    zg_qsettings_t settings = zg_qsettings_defaults ();
+    settings.recent_size = 0;           //  So that only tasks name queues
+    zg_qcore_t *core = zg_qcore_new (&settings);
+    int64_t now = 1000, wall = 50000;
+    zg_qcore_set_clock (core, now, wall);
+    zg_qoptions_t brief = { .reply = true, .timeout = 100000, .ack_timeout = 100000, .ttl = 100 };
+    zg_qoptions_t lasting = { .reply = true, .timeout = 100000, .ack_timeout = 100000, .ttl = 0 };
+    char id [ZG_TASKS_ID_SIZE + 1];
+
+    //  A task nobody takes expires into the dead letters; its producer
+    //  hears 410, and its wait there is its whole ttl again
+    assert (zg_qtest_submit (core, "junk", false, &brief, id) == 0 && streq (id, "1"));
+    assert (zg_qtest_submit (core, "junk", false, &lasting, id) == 0 && streq (id, "2"));
+    assert (zg_qcore_next_deadline (core) == now + 100);
+    zg_qcore_set_clock (core, now += 99, wall += 99);
+    zg_qcore_expire (core);
+    assert (zg_qcore_queue (core, "junk", false)->waiting == 2);
+    zg_qcore_set_clock (core, now += 1, wall += 1);
+    zg_qcore_expire (core);
+    assert (streq (zg_qtest_sent (core), "ERROR r 410;"));
+    zg_task_t *task = zg_qcore_task (core, 1);
+    assert (task->state == ZG_TASK_DEAD && streq (task->queue->name, "junk.dead"));
+    assert (task->ttl_expires == wall + 100 && zg_qcore_next_deadline (core) == now + 100);
+    assert (zg_qcore_queue (core, "junk", false)->waiting == 1);
+    assert (zg_qcore_queue (core, "junk", false)->expired == 1 && zg_qcore_queue (core, "junk", false)->dead == 1);
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_qexpiry_reason (task, reason);
+    assert (streq (reason, "is expired (ttl 100 ms)"));
+
+    //  There it ends dead, and is forgotten after result-ttl; a task with
+    //  no ttl waits on
+    zg_qcore_set_clock (core, now += 100, wall += 100);
+    zg_qcore_expire (core);
+    assert (task->state == ZG_TASK_DEAD && task->finished == wall);
+    assert (zg_qcore_queue (core, "junk.dead", false)->waiting == 0);
+    zg_qcore_set_clock (core, now += settings.result_ttl, wall += settings.result_ttl);
+    zg_qcore_expire (core);
+    zg_qcore_collect (core);
+    assert (!zg_qcore_task (core, 1) && !zg_qcore_queue (core, "junk.dead", false));
+    assert (zg_qcore_task (core, 2)->state == ZG_TASK_WAITING);
+    assert (streq (zg_qtest_sent (core), ""));
+
+    //  A delivery stops the clock, a requeue runs it on from where it was
+    assert (zg_qtest_submit (core, "jobs", false, &brief, id) == 0 && streq (id, "3"));
+    zg_qname_t names [] = { { false, "jobs" } };
+    zg_qoptions_t ready = { .prefetch = 1, .names = names, .name_count = 1 };
+    int code;
+    zg_qcore_set_clock (core, now += 60, wall += 60);
+    zg_qworker_t *worker = zg_qcore_ready (core, NULL, (const byte *) "c", 1, (const byte *) "w", 1, &ready,
+                                           &code, reason);
+    assert (worker && streq (zg_qtest_sent (core), "DELIVER w 3;"));
+    zg_qcore_set_clock (core, now += 1000, wall += 1000);
+    zg_qcore_expire (core);
+    assert (zg_qcore_task (core, 3)->state == ZG_TASK_IN_PROGRESS);
+    zg_qcore_bye (core, &worker);
+    assert (zg_qcore_task (core, 3)->state == ZG_TASK_WAITING);
+    assert (zg_qcore_next_deadline (core) == now);
+    zg_qcore_expire (core);
+    assert (streq (zg_qtest_sent (core), "ERROR r 410;"));
+    assert (streq (zg_qcore_task (core, 3)->queue->name, "jobs.dead"));
+    zg_qcore_destroy (&core);
 }
 
 //  --------------------------------------------------------------------------
@@ -241,5 +426,7 @@ zg_qtest_test (bool verbose)
     zstr_free (&id);
     zsock_destroy (&client);
     zsock_destroy (&server);
+    s_test_core ();
+    s_test_expiry ();
     printf ("OK\n");
 }

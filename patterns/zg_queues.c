@@ -303,15 +303,12 @@ s_self_name (self_t *self, zg_wire_request_t *request, const char *name, size_t 
 
 //  --------------------------------------------------------------------------
 //  With security on, a new task keeps its producer's identity: GET is the
-//  producer's (the durable store does not keep it across a restart)
+//  producer's (the durable store keeps it across a restart)
 
-static void
-s_self_own (self_t *self, zg_wire_request_t *request, const char *id)
+static const char *
+s_self_owner (self_t *self, zg_wire_request_t *request)
 {
-    zg_task_t *task = zg_qcore_task (self->core, strtoull (id, NULL, 10));
-    const char *identity = zg_wire_identity (request);
-    if (task && identity && zg_security_on (self->security))
-        task->owner = strdup (identity);
+    return zg_security_on (self->security)? zg_wire_identity (request): NULL;
 }
 
 //  --------------------------------------------------------------------------
@@ -363,12 +360,11 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             memcpy (zmq_msg_data (&rest), (const byte *) zmq_msg_data (line) + skip, line_size - skip);
         }
         zg_qcore_submit_t submit = {
-            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2]
+            text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2],
+            s_self_owner (self, request)
         };
         char id [ZG_TASKS_ID_SIZE + 1];
         bool submitted = zg_qcore_submit (self->core, &submit, id, &code, reason) == 0;
-        if (submitted)
-            s_self_own (self, request, id);
         if (!submitted)
             s_self_error (self, request, req, code, "%s", reason);
         else

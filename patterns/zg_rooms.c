@@ -22,6 +22,7 @@
 #include "zg_security.h"
 #include "zg_mpjson.h"
 #include "zg_rtest.h"
+#include "zg_rooms_link.h"
 
 //  Frames in the largest request, routing id included
 #define ZG_ROOMS_MAX_FRAMES 7
@@ -30,7 +31,7 @@
 //  Rooms listed in the STATS top list
 #define ZG_ROOMS_STATS_TOP 10
 
-struct _zg_rooms_core_t {
+typedef struct _zg_rooms_core_t {
     zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *router;                //  Clients' side
     void *handle;                   //  Its libzmq socket, resolved once
@@ -38,6 +39,7 @@ struct _zg_rooms_core_t {
     zg_rclients_t *clients;         //  Logical clients
     zg_roomset_t *rooms;            //  Rooms
     zg_security_t *security;        //  CURVE and permissions
+    zg_rooms_link_t *link;          //  Cluster mode: SEND and OOB go through Redis
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
     char *room_key;                 //  Room name as a string key
@@ -50,8 +52,7 @@ struct _zg_rooms_core_t {
     uint64_t dropped;               //  Answers libzmq refused
     uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
-};
-typedef zg_rooms_core_t self_t;
+} self_t;
 
 //  --------------------------------------------------------------------------
 //  New rooms take their options from the settings; priority-order is per
@@ -82,6 +83,7 @@ zg_rooms_core_new (void)
     self->clients = zg_rclients_new ();
     self->security = zg_security_new ();
     self->rooms = zg_roomset_new (self->handle);
+    self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);
     self->room_key = (char *) zmalloc ((size_t) self->settings.max_name_size + 1);
     msgpack_sbuffer_init (&self->buffer);
@@ -99,6 +101,7 @@ zg_rooms_core_destroy (self_t **self_p)
     zg_roomset_destroy (&self->rooms);
     zg_rclients_destroy (&self->clients);
     zg_security_destroy (&self->security);
+    zg_rooms_link_destroy (&self->link);
     zsock_destroy (&self->router);
     free (self->room_key);
     msgpack_sbuffer_destroy (&self->buffer);
@@ -479,6 +482,8 @@ s_self_send_message (self_t *self)
         return;
     }
     const char *name = s_self_room_name (self, 3);
+    if (name && zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0))
+        return;
     char reason [ZG_WIRE_REASON_SIZE];
     int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
                                        self->settings.max_backlog, self->settings.max_backlog_bytes, reason): 0;
@@ -503,7 +508,7 @@ static void
 s_self_oob (self_t *self)
 {
     const char *name = s_self_room_name (self, 3);
-    if (!name)
+    if (!name || zg_rooms_link_forward (self->link, &self->request, ZG_ROOMS_MAX_FRAMES, NULL, 0))
         return;
     zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     size_t count = room? zg_roomset_oob (self->rooms, room, &self->request.frames [4]): 0;
@@ -529,6 +534,9 @@ s_self_describe (self_t *self)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
+    int64_t bounds [] = { offset, limit, self->settings.max_message_size };
+    if (zg_rooms_link_forward (self->link, &self->request, 4, bounds, peek? 3: 0))
+        return;
     zg_roomset_pack_room (self->rooms, name, s_self_packer (self), peek, (size_t) offset, (size_t) limit,
                           (size_t) self->settings.max_message_size);
     s_self_ok_buffer (self);
@@ -544,6 +552,9 @@ s_self_metrics (self_t *self)
         return;
     if (top > self->settings.max_top_rooms)
         top = self->settings.max_top_rooms;
+    int64_t numbers [] = { top, (int64_t) zg_rclients_size (self->clients) };
+    if (zg_rooms_link_forward (self->link, &self->request, 3, numbers, 2))
+        return;
     zg_roomset_pack_metrics (self->rooms, s_self_packer (self), (size_t) top, zg_rclients_size (self->clients));
     s_self_ok_buffer (self);
 }
@@ -704,9 +715,12 @@ zg_rooms_core_set (self_t *self, const char *key, const char *value, char *error
         return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
     if (streq (key, "clients") || streq (key, "inproc-clients"))
         return zg_security_bind (self->security, self->router, value, error, size);
-    int rc = zg_rsettings_set (&self->settings, key, value, error, size);
+    int rc = streq (key, "cluster")? zg_rooms_link_connect (self->link, value, self->rooms, error, size)
+                                   : zg_rsettings_set (&self->settings, key, value, error, size);
     if (rc)
         return rc;
+    zg_rooms_link_settings (self->link, self->settings.max_backlog, self->settings.hold != 0,
+                            self->settings.ack_timeout);
     //  Socket options apply to endpoints bound from now on
     zg_actor_set_hwms (self->router, self->settings.sndhwm, self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
@@ -732,6 +746,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
     uint64_t dropped = self->dropped;
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
+    zg_rooms_link_stats (self->link, root);
     json_object_object_add (root, "dropped", json_object_new_uint64 (dropped));
     return root;
 }
@@ -741,24 +756,25 @@ static const zg_actor_handlers_t s_handlers = {
 };
 
 //  --------------------------------------------------------------------------
-//  One pass of the actor's loop: wait for its socket (and the pipe, with a
-//  thread) up to timeout ms, then handle what came and what is due; returns
-//  the sockets that had something, or -1 if the context ended
+//  One pass of the actor's loop (zg_rooms.h)
 
 int
 zg_rooms_core_pass (self_t *self, long timeout)
 {
-    zmq_pollitem_t items [] = {
-        { self->handle, 0, ZMQ_POLLIN, 0 },
-        { self->pipe? zsock_resolve (self->pipe): NULL, 0, ZMQ_POLLIN, 0 }
-    };
-    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 2: 1, timeout);
+    zmq_pollitem_t items [3] = { { self->handle, 0, ZMQ_POLLIN, 0 } };
+    bool link = zg_rooms_link_poll_item (self->link, &items [1]);
+    int count = 1 + link;
+    if (self->pipe)
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, count, timeout);
     if (rc == -1)
         return -1;              //  Context terminated
-    if (self->pipe && (items [1].revents & ZMQ_POLLIN))
+    if (link && (items [1].revents & ZMQ_POLLIN))
+        zg_rooms_link_handle (self->link, self->rooms, self->handle, zclock_mono ());
+    if (self->pipe && (items [count - 1].revents & ZMQ_POLLIN))
         self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
     if (items [0].revents & ZMQ_POLLIN)
-        for (int count = 0; count < ZG_ROOMS_BATCH; count++)
+        for (int handled = 0; handled < ZG_ROOMS_BATCH; handled++)
             if (s_self_recv_one (self) == -1)
                 break;
     s_self_expire (self);

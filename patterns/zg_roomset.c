@@ -37,6 +37,9 @@ struct _zg_roomset_t {
     size_t spare_count;             //  Messages in spare
     zg_budget_t *budget;            //  The memory budget payloads are charged to
     zg_rwatch_t *watch;             //  Who hears of members removed
+    zg_roomset_done_fn *done;       //  Cluster mode: a message is over
+    zg_roomset_settled_fn *settled; //  Cluster mode: a room's members may have changed
+    void *link;                     //  The hooks' argument
 };
 
 //  --------------------------------------------------------------------------
@@ -170,21 +173,40 @@ zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg
                   const zg_wire_part_t *producer)
 {
     assert (self);
+    zg_roomset_queue_seq (self, room, ++self->last_seq, priority, payload, producer);
+    return self->last_seq;
+}
+
+void
+zg_roomset_queue_seq (zg_roomset_t *self, zg_room_t *room, uint64_t seq, int64_t priority, zmq_msg_t *payload,
+                      const zg_wire_part_t *producer)
+{
+    assert (self);
     assert (room);
     zg_rmessage_t *message = self->spare_count > 0? self->spare [--self->spare_count]:
                              (zg_rmessage_t *) malloc (sizeof (zg_rmessage_t));
     assert (message);
-    message->seq = ++self->last_seq;
+    message->seq = seq;
     message->priority = priority;
     message->queued = zclock_time ();
     message->producer = producer && producer->size? strndup ((const char *) producer->data, producer->size): NULL;
     zmq_msg_init (&message->payload);
     zg_budget_charge (self->budget, &room->bytes, zmq_msg_size (payload));
     zmq_msg_move (&message->payload, payload);
-    uint64_t seq = message->seq;
     zg_room_push (room, &message);
     self->backlog++;
-    return seq;
+}
+
+//  --------------------------------------------------------------------------
+//  Set the cluster hooks
+
+void
+zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_settled_fn *settled, void *arg)
+{
+    assert (self);
+    self->done = done;
+    self->settled = settled;
+    self->link = arg;
 }
 
 //  --------------------------------------------------------------------------
@@ -230,6 +252,8 @@ s_complete (zg_roomset_t *self, zg_room_t *room)
 {
     zg_heap_remove (self->deadlines, &room->deadline);
     zg_rmessage_t *message = zg_room_complete (room);
+    if (self->done)
+        self->done (self->link, room, message->seq);
     zg_budget_release (self->budget, &room->bytes, zmq_msg_size (&message->payload));
     if (self->spare_count < ZG_ROOMSET_SPARE_MESSAGES) {
         zmq_msg_close (&message->payload);
@@ -281,6 +305,8 @@ zg_roomset_settle (zg_roomset_t *self, zg_room_t *room, int64_t now)
         else
             zg_heap_set (self->deadlines, &room->deadline, now + room->options.ack_timeout);
     }
+    if (self->settled)
+        self->settled (self->link, room);
     //  An empty room with options of its own waits for room-idle-timeout in
     //  the deadline heap, which holds no ack deadline for it now
     if (zg_room_is_idle (room, &self->defaults))
@@ -500,6 +526,8 @@ zg_roomset_delete (zg_roomset_t *self, zg_room_t *room)
     self->backlog -= zg_room_backlog (room);
     zg_heap_remove (self->deadlines, &room->deadline);
     zg_budget_release (self->budget, &room->bytes, (size_t) room->bytes);
+    if (self->settled)
+        self->settled (self->link, room);
     zhashx_delete (self->rooms, room->name);
     return dropped;
 }

@@ -74,6 +74,23 @@ uint64_t
     zg_roomset_queue (zg_roomset_t *self, zg_room_t *room, int64_t priority, zmq_msg_t *payload,
                       const zg_wire_part_t *producer);
 
+//  Queue a message as zg_roomset_queue does, with the seq another node gave
+//  it (cluster mode: the room's seq in Redis)
+void
+    zg_roomset_queue_seq (zg_roomset_t *self, zg_room_t *room, uint64_t seq, int64_t priority, zmq_msg_t *payload,
+                          const zg_wire_part_t *producer);
+
+//  What a node linked to the cluster hears of its rooms: done, a room's
+//  message in flight is over (every local holder acked, left or was
+//  evicted); settled, a room's members may have changed (told before an
+//  empty room is forgotten)
+typedef void (zg_roomset_done_fn) (void *arg, zg_room_t *room, uint64_t seq);
+typedef void (zg_roomset_settled_fn) (void *arg, zg_room_t *room);
+
+//  Set (or, with NULLs, clear) those hooks
+void
+    zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_settled_fn *settled, void *arg);
+
 //  A client joins a room; the caller settles the room
 void
     zg_roomset_join (zg_roomset_t *self, zg_room_t *room, zg_rclient_t *client, bool async);

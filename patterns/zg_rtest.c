@@ -47,6 +47,23 @@ zg_rtest_expect (zmsg_t **msg_p, const char *first, ...)
 }
 
 //  --------------------------------------------------------------------------
+
+char *
+zg_rtest_text (zmsg_t **msg_p)
+{
+    assert (msg_p && *msg_p);
+    char *text = zmsg_popstr (*msg_p);
+    for (char *frame = zmsg_popstr (*msg_p); frame; frame = zmsg_popstr (*msg_p)) {
+        char *joined = zsys_sprintf ("%s|%s", text, frame);
+        zstr_free (&text);
+        zstr_free (&frame);
+        text = joined;
+    }
+    zmsg_destroy (msg_p);
+    return text;
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void
@@ -77,6 +94,12 @@ zg_rtest_test (bool verbose)
     assert (zg_mpjson_map_int (zmsg_last (answer), "absent") == -1);
     zg_rtest_expect (&answer, "OK", "", NULL);
     assert (answer == NULL);
+    answer = zmsg_new ();
+    zmsg_addstr (answer, "OK");
+    zmsg_addstr (answer, "1");
+    char *text = zg_rtest_text (&answer);
+    assert (streq (text, "OK|1") && answer == NULL);
+    zstr_free (&text);
     //  No answer within the timeout is NULL
     zsock_set_rcvtimeo (client, 10);
     assert (zg_rtest_request (client, "PING", "2", NULL) == NULL);

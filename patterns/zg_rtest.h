@@ -25,6 +25,11 @@ zmsg_t *
 void
     zg_rtest_expect (zmsg_t **msg_p, const char *first, ...);
 
+//  The message's frames as text joined by '|' (a new string the caller
+//  frees); destroys the message
+char *
+    zg_rtest_text (zmsg_t **msg_p);
+
 //  Self test of this class
 void
     zg_rtest_test (bool verbose);

@@ -14,12 +14,33 @@
 #include "zg_wire.h"
 #include "zg_security.h"
 
+//  Longest identity (a Z85 public key is 40 characters), name (a topic is
+//  at most topics/max-topic-size, 255) and pattern or action a memo keeps
+#define ZG_SECURITY_MEMO_IDENTITY 64
+#define ZG_SECURITY_MEMO_NAME 256
+#define ZG_SECURITY_MEMO_WORD 32
+
+//  The last question zg_security_allows put to the permissions, and their
+//  answer: a publisher asks the same question (its identity, its topic)
+//  for message after message, and the answer holds until the names or the
+//  permissions change (zg_security_set forgets it)
+typedef struct {
+    bool valid;                     //  A question is kept
+    bool allowed;                   //  Its answer
+    bool prefix;                    //  The question's prefix flag
+    char identity [ZG_SECURITY_MEMO_IDENTITY];
+    char name [ZG_SECURITY_MEMO_NAME];
+    char pattern [ZG_SECURITY_MEMO_WORD];
+    char action [ZG_SECURITY_MEMO_WORD];
+} s_memo_t;
+
 struct _zg_security_t {
     zcert_t *cert;                  //  Server certificate, or NULL: no CURVE
     zg_acl_t *acl;                  //  Permissions, or NULL: all may
     zhashx_t *names;                //  Client public key (Z85) -> certificate name
     bool bound;                     //  A network endpoint is bound
     zg_connwatch_t *watch;          //  Input held by the bound sockets' connections
+    s_memo_t memo;                  //  The last question the permissions answered
 };
 
 //  --------------------------------------------------------------------------
@@ -128,6 +149,7 @@ zg_security_set (zg_security_t *self, const char *key, const char *value, char *
             return -1;
         zhashx_destroy (&self->names);
         self->names = names;
+        self->memo.valid = false;
         return 0;
     }
     if (streq (key, "permissions")) {
@@ -139,6 +161,7 @@ zg_security_set (zg_security_t *self, const char *key, const char *value, char *
         }
         zg_acl_destroy (&self->acl);
         self->acl = acl;
+        self->memo.valid = false;
         return 0;
     }
     return 1;
@@ -228,6 +251,32 @@ s_decided (zg_security_t *self, const char *identity)
 //  Whether the sender identity may do action on name (or on every name
 //  starting with it)
 
+//  Whether the memo holds this question
+static bool
+s_memo_holds (s_memo_t *memo, const char *identity, const char *pattern, const char *action, const char *name,
+              bool prefix)
+{
+    return memo->valid && memo->prefix == prefix && streq (memo->name, name) && streq (memo->identity, identity)
+        && streq (memo->action, action) && streq (memo->pattern, pattern);
+}
+
+//  Keep a question and its answer, if its parts fit
+static void
+s_memo_keep (s_memo_t *memo, const char *identity, const char *pattern, const char *action, const char *name,
+             bool prefix, bool allowed)
+{
+    memo->valid = strlen (identity) < sizeof memo->identity && strlen (name) < sizeof memo->name
+               && strlen (pattern) < sizeof memo->pattern && strlen (action) < sizeof memo->action;
+    if (!memo->valid)
+        return;
+    strcpy (memo->identity, identity);
+    strcpy (memo->name, name);
+    strcpy (memo->pattern, pattern);
+    strcpy (memo->action, action);
+    memo->prefix = prefix;
+    memo->allowed = allowed;
+}
+
 bool
 zg_security_allows (zg_security_t *self, const char *identity, const char *pattern,
                     const char *action, const char *name, bool prefix)
@@ -236,9 +285,13 @@ zg_security_allows (zg_security_t *self, const char *identity, const char *patte
     int decided = s_decided (self, identity);
     if (decided >= 0)
         return decided;
+    if (s_memo_holds (&self->memo, identity, pattern, action, name, prefix))
+        return self->memo.allowed;
     const char *named = zg_security_name (self, identity);
-    return prefix? zg_acl_allows_prefix (self->acl, named, pattern, action, name)
-                 : zg_acl_allows (self->acl, named, pattern, action, name);
+    bool allowed = prefix? zg_acl_allows_prefix (self->acl, named, pattern, action, name)
+                         : zg_acl_allows (self->acl, named, pattern, action, name);
+    s_memo_keep (&self->memo, identity, pattern, action, name, prefix, allowed);
+    return allowed;
 }
 
 //  --------------------------------------------------------------------------
@@ -379,6 +432,24 @@ zg_security_test (bool verbose)
     assert (!zg_security_allows (security, "alice", "topics", "subscribe", "news", true));
     assert (!zg_security_allows (security, "bob", "topics", "subscribe", "news.x", false));
     assert (zg_security_allows (security, NULL, "topics", "subscribe", "news", true));
+    //  A question asked again gets its answer again (the memo), each part of
+    //  it counts, and new permissions or names answer anew
+    assert (zg_security_allows (security, "alice", "topics", "subscribe", "news.x", true));
+    assert (zg_security_allows (security, "alice", "topics", "subscribe", "news.x", true));
+    assert (!zg_security_allows (security, "alice", "topics", "publish", "news.x", true));
+    assert (!zg_security_allows (security, "alicf", "topics", "subscribe", "news.x", true));
+    char *sports = s_test_file (directory, "sports.acl",
+        "grants\n    alice\n        topics\n            subscribe = sports.*\n");
+    assert (zg_security_allows (security, "alice", "topics", "subscribe", "news.x", true));
+    assert (zg_security_set (security, "permissions", sports, error, sizeof error) == 0);
+    assert (!zg_security_allows (security, "alice", "topics", "subscribe", "news.x", true));
+    assert (zg_security_set (security, "permissions", good, error, sizeof error) == 0);
+    assert (zg_security_allows (security, zcert_public_txt (client), "topics", "subscribe", "news.x", true));
+    char *nobody = zsys_sprintf ("%s/nobody", directory);
+    assert (zsys_dir_create (nobody) == 0);
+    assert (zg_security_set (security, "client-certs", nobody, error, sizeof error) == 0);
+    assert (!zg_security_allows (security, zcert_public_txt (client), "topics", "subscribe", "news.x", true));
+    assert (zg_security_set (security, "client-certs", certs, error, sizeof error) == 0);
     assert (zg_security_admin (security, "alice"));
     assert (zg_security_admin (security, zcert_public_txt (client)));
     assert (!zg_security_admin (security, "bob"));
@@ -412,5 +483,7 @@ zg_security_test (bool verbose)
     zstr_free (&certs);
     zstr_free (&bad);
     zstr_free (&good);
+    zstr_free (&sports);
+    zstr_free (&nobody);
     printf ("OK\n");
 }

@@ -25,6 +25,7 @@
 #include "zg_history.h"
 #include "zg_topics_history.h"
 #include "zg_subcount.h"
+#include "zg_subbytes.h"
 #include "zg_topics_link.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
@@ -64,9 +65,11 @@ typedef struct {
     uint64_t delivered;             //  Copies sent to matching subscriptions
     uint64_t subscribers;           //  Matching subscriptions, as of generation
     uint64_t generation;            //  Subscription generation of that count
+    zg_subbytes_match_t *match;     //  TCP subscribers' prefixes it matches, as of generation
+    bool shared;                    //  The counters of the topics beyond max-topics
 } s_topic_t;
 
-struct _zg_topics_core_t {
+typedef struct _zg_topics_core_t {
     zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *xpub;                  //  Subscribers' side
     zsock_t *xsub;                  //  Publishers' side
@@ -80,6 +83,7 @@ struct _zg_topics_core_t {
     zhashx_t *subscriptions;        //  Prefix -> number of subscriptions
     zhashx_t *refused;              //  Prefix -> number of refused subscriptions
     zg_subcount_t *subcount;        //  Which connection holds which prefix
+    zg_subbytes_t *subbytes;        //  Bytes queued for each subscriber connection
     uint64_t generation;            //  Bumped on every subscription change
     char *topic_key;                //  Buffer for a topic as a string key
     s_topic_t *last_topic;          //  Counters of the last topic forwarded, named in topic_key
@@ -92,8 +96,7 @@ struct _zg_topics_core_t {
     uint64_t denied_publishes;      //  Native messages not permitted, dropped
     uint64_t denied_subscriptions;  //  Subscriptions refused
     bool terminated;                //  $TERM received
-};
-typedef zg_topics_core_t self_t;
+} self_t;
 
 //  --------------------------------------------------------------------------
 //  Bound what one frame from a client may make libzmq allocate, on both
@@ -129,7 +132,16 @@ s_self_apply_options (self_t *self)
 //  --------------------------------------------------------------------------
 
 static void
-s_self_closed (int fd, void *arg);
+s_topic_destroy (void **item)
+{
+    s_topic_t *topic = (s_topic_t *) *item;
+    zg_subbytes_match_destroy (&topic->match);
+    free (topic);
+    *item = NULL;
+}
+
+static void s_self_closed (int fd, void *arg);
+static bool s_self_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg);
 
 zg_topics_core_t *
 zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
@@ -148,10 +160,11 @@ zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
-    zhashx_set_destructor (self->topics, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (self->topics, s_topic_destroy);
     self->subscriptions = zhashx_new ();
     self->refused = zhashx_new ();
     self->subcount = zg_subcount_new ();
+    self->subbytes = zg_subbytes_new ();
     self->topic_key = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) zmalloc ((size_t) self->settings.max_topic_size + 1);
     self->history = zg_topics_history_new ();
@@ -159,6 +172,7 @@ zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
     self->presence = zg_presence_new ();
     zg_topics_history_presence (self->history, self->presence);
     zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
+    zg_connwatch_on_output (zg_security_watch (self->security), s_self_queued, self);
     return self;
 }
 
@@ -174,6 +188,7 @@ zg_topics_core_destroy (self_t **self_p)
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
     zg_subcount_destroy (&self->subcount);
+    zg_subbytes_destroy (&self->subbytes);
     zg_topics_history_destroy (&self->history);
     zg_topics_link_destroy (&self->link);
     zg_presence_destroy (&self->presence);
@@ -203,7 +218,8 @@ zg_topics_core_set (self_t *self, const char *key, const char *value, char *erro
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
     if (streq (key, "cluster"))
-        return zg_topics_link_connect (self->link, value, self->subscriptions, error, size);
+        return zg_topics_link_connect (self->link, value, self->subscriptions, error, size)
+            || zg_topics_history_cluster (self->history, value, error, size)? -1: 0;
     int rc = zg_topics_history_set (self->history, key, value, error, size);
     if (rc == 1)
         rc = zg_presence_set (self->presence, key, value, error, size);
@@ -234,6 +250,8 @@ s_self_count_subscribers (self_t *self, s_topic_t *topic, const char *name)
         return;
     topic->subscribers = 0;
     size_t name_length = strlen (name);
+    zg_subbytes_match_destroy (&topic->match);
+    topic->match = zg_subbytes_match (self->subbytes, name, name_length);
     for (void *count = zhashx_first (self->subscriptions); count; count = zhashx_next (self->subscriptions)) {
         const char *prefix = (const char *) zhashx_cursor (self->subscriptions);
         size_t prefix_length = strlen (prefix);
@@ -257,10 +275,28 @@ s_self_topic (self_t *self, const char *name)
     if (!topic) {
         topic = (s_topic_t *) zmalloc (sizeof (s_topic_t));
         topic->generation = UINT64_MAX;
+        topic->shared = streq (name, ZG_TOPICS_OTHER);
         zhashx_insert (self->topics, name, topic);
     }
     s_self_count_subscribers (self, topic, name);
     return topic;
+}
+
+//  --------------------------------------------------------------------------
+//  A message of wire bytes in frames frames goes to the XPUB: count it for
+//  the TCP subscribers it is queued for (zg_subbytes), through its topic's
+//  match, or a match of its own beyond max-topics
+
+static void
+s_self_route (self_t *self, s_topic_t *counters, const char *name, size_t size, size_t wire, size_t frames)
+{
+    if (!counters->shared) {
+        zg_subbytes_route (counters->match, wire, frames);
+        return;
+    }
+    zg_subbytes_match_t *match = zg_subbytes_match (self->subbytes, name, size);
+    zg_subbytes_route (match, wire, frames);
+    zg_subbytes_match_destroy (&match);
 }
 
 //  --------------------------------------------------------------------------
@@ -323,20 +359,25 @@ s_self_forward_one (self_t *self, zsock_t *source)
     bool local = source == self->xsub;
     void *input = zsock_resolve (source);
     void *xpub = zsock_resolve (self->xpub);
-    zmq_msg_t topic, payload;
+    zmq_msg_t topic, payload, mark;
     zmq_msg_init (&topic);
     if (zmq_msg_recv (&topic, input, ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&topic);
         return -1;
     }
     zmq_msg_init (&payload);
+    zmq_msg_init (&mark);
     bool well_formed = zmq_msg_more (&topic)
                     && (int64_t) zmq_msg_size (&topic) <= self->settings.max_topic_size;
     size_t wire = zg_wire_framed_size (zmq_msg_size (&topic)), frames = 1;
     if (zmq_msg_more (&topic)) {
         zmq_msg_recv (&payload, input, 0);
-        well_formed = well_formed && !zmq_msg_more (&payload);
-        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, &payload, &frames);
+        //  From the link, a message Redis numbered has its [seq epoch]
+        if (!local && zmq_msg_more (&payload))
+            zmq_msg_recv (&mark, input, 0);
+        zmq_msg_t *end = zmq_msg_size (&mark)? &mark: &payload;
+        well_formed = well_formed && !zmq_msg_more (end);
+        wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, end, &frames);
         frames++;
     }
     zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
@@ -356,29 +397,52 @@ s_self_forward_one (self_t *self, zsock_t *source)
             self->last_topic = counters;
             self->last_topic_size = size;
         }
-        counters->published++;
-        counters->delivered += counters->subscribers;
-        self->published++;
-        self->delivered += counters->subscribers;
+        //  A remembered topic's messages carry a third frame, [seq epoch]:
+        //  numbered here, or in cluster mode by Redis, to which a local one
+        //  goes first (bound), to come back from the link numbered and be
+        //  counted then
+        size_t seq_size = zmq_msg_size (&mark), bound_size = 0;
+        const char *seq = seq_size? (const char *) zmq_msg_data (&mark): NULL;
+        const char *bound = local? zg_topics_history_clustered (self->history, self->topic_key, &bound_size): NULL;
+        if (!bound) {
+            counters->published++;
+            counters->delivered += counters->subscribers;
+            self->published++;
+            self->delivered += counters->subscribers;
+        }
         //  The gateway announces its web subscribers on the presence topics
         //  (in-process: s_self_may_publish refuses them from the network)
         if (size > strlen (ZG_PRESENCE_TOPIC) && memcmp (self->topic_key, ZG_PRESENCE_TOPIC, strlen (ZG_PRESENCE_TOPIC)) == 0)
             zg_presence_apply (self->presence, zmq_msg_data (&payload), zmq_msg_size (&payload));
-        //  A remembered topic's messages carry a third frame, [seq epoch]
-        size_t seq_size = 0;
-        const char *seq = zg_topics_history_enabled (self->history)
-                        ? zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size): NULL;
+        if (!seq && zg_topics_history_enabled (self->history))
+            seq = zg_topics_history_record (self->history, self->topic_key, &payload, &seq_size);
+        if (bound)
+            zg_topics_link_number (self->link, &topic, &payload, bound, bound_size);
+        else
         if (local)
             zg_topics_link_publish (self->link, &topic, &payload);
         else
             zg_topics_link_received (self->link);
-        zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-        zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
-        if (seq)
-            zmq_send (xpub, seq, seq_size, 0);
+        //  With topics/data-dir, every message of the pass waits for its
+        //  commit (and keeps its place among the others); either way it is
+        //  the subscribers' from now on, so their queued bytes count it
+        if (!bound)
+            s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
+                          + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
+                          seq? 3: 2);
+        if (!bound && zg_topics_history_holds (self->history))
+            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size);
+        else
+        if (!bound) {
+            zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
+            zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+            if (seq)
+                zmq_send (xpub, seq, seq_size, 0);
+        }
     }
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
+    zmq_msg_close (&mark);
     return 0;
 }
 
@@ -396,6 +460,8 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
         counters->delivered += counters->subscribers;
         self->published++;
         self->delivered += counters->subscribers;
+        s_self_route (self, counters, name, strlen (name), zg_wire_framed_size (strlen (name))
+                      + zg_wire_framed_size (zframe_size (zmsg_last (msg))), 2);
         zstr_free (&name);
         zmsg_send (msg_p, self->xpub);
     }
@@ -421,6 +487,7 @@ s_self_unsubscribe (self_t *self, int fd, const char *prefix)
     if (ended != ZG_SUBCOUNT_APPLIED)
         return false;
     zg_subcount_add (self->subscriptions, prefix, -1);
+    zg_subbytes_unsubscribe (self->subbytes, fd, prefix);
     self->generation++;
     return true;
 }
@@ -449,11 +516,22 @@ s_self_closed (int fd, void *arg)
 {
     self_t *self = (self_t *) arg;
     zg_subcount_closed (self->subcount, fd);
+    zg_subbytes_closed (self->subbytes, fd);
+    self->generation++;             //  Topics' matches may name its prefixes
     zlistx_t *events = zg_presence_disconnected (self->presence, fd);
     for (zmsg_t *left = (zmsg_t *) zlistx_detach (events, NULL); left;
          left = (zmsg_t *) zlistx_detach (events, NULL))
         s_self_publish_hook_message (self, &left);
     zlistx_destroy (&events);
+}
+
+//  --------------------------------------------------------------------------
+//  What was queued for a subscriber's connection, for the watchdog
+
+static bool
+s_self_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg)
+{
+    return zg_subbytes_queued (((self_t *) arg)->subbytes, fd, wire, frames);
 }
 
 //  --------------------------------------------------------------------------
@@ -503,6 +581,8 @@ s_self_handle_subscription (self_t *self)
             if (allowed && manual)
                 zmq_setsockopt (xpub, ZMQ_SUBSCRIBE, data + 1, size - 1);
             zg_subcount_add (allowed? self->subscriptions: self->refused, prefix, 1);
+            if (allowed && fd >= 0)
+                zg_subbytes_subscribe (self->subbytes, fd, prefix);
             self->generation += allowed;
             self->denied_subscriptions += !allowed;
             applied = allowed;
@@ -571,6 +651,7 @@ zg_topics_core_stats (self_t *self)
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
+    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
     zg_topics_history_stats (self->history, root);
     zg_topics_link_stats (self->link, root);
     return root;
@@ -593,12 +674,13 @@ zg_topics_core_pass (self_t *self, long timeout)
         { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 },
         { self->pipe? zsock_resolve (self->pipe): NULL, 0, ZMQ_POLLIN, 0 }
     };
-    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 5: 4, timeout);
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 6: 5, timeout);
     if (rc == -1)
         return -1;              //  Context terminated
-    if (self->pipe && (items [4].revents & ZMQ_POLLIN))
+    if (self->pipe && (items [5].revents & ZMQ_POLLIN))
         self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
     if (items [1].revents & ZMQ_POLLIN)
         s_self_handle_subscription (self);
@@ -606,6 +688,8 @@ zg_topics_core_pass (self_t *self, long timeout)
     //  that arrive together take effect in that order
     if (items [2].revents & ZMQ_POLLIN)
         zg_topics_history_handle (self->history);
+    if (items [4].revents & ZMQ_POLLIN)
+        zg_topics_history_handle_cluster (self->history);
     if (items [0].revents & ZMQ_POLLIN)
         for (int count = 0; count < ZG_TOPICS_BATCH; count++)
             if (s_self_forward_one (self, self->xsub) == -1)
@@ -614,8 +698,9 @@ zg_topics_core_pass (self_t *self, long timeout)
         for (int count = 0; count < ZG_TOPICS_BATCH; count++)
             if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
                 break;
-    //  One commit per pass for what the pass recorded (topics/data-dir)
-    zg_topics_history_commit (self->history);
+    //  One commit per pass for what the pass recorded (topics/data-dir),
+    //  then its messages go out
+    zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
     return rc;
 }
 

@@ -11,6 +11,7 @@
 
 #include "zg_classes.h"
 #include "zg_topics_cluster.h"
+#include "zg_history_cluster.h"
 #include "zg_redis_server.h"
 
 //  Messages taken from the link per wake-up before the other sockets get a turn
@@ -43,6 +44,7 @@ struct _zg_topics_cluster_t {
     uint64_t echoes;                //  Own messages back from Redis, skipped
     uint64_t duplicates;            //  Second copies (several patterns matched), skipped
     uint64_t malformed;             //  Messages from Redis not in our form
+    zg_history_cluster_t *history;  //  Numbers remembered topics' messages, or NULL
 };
 
 //  --------------------------------------------------------------------------
@@ -198,12 +200,24 @@ zg_topics_cluster_handle_messages (zg_topics_cluster_t *self, zg_redis_t *publis
             zmq_msg_close (&topic);
             break;
         }
-        //  The topics actor sends [topic][payload], nothing else
+        //  The topics actor sends [topic][payload], and a remembered
+        //  topic's [count bound] for Redis to number it (zg_history_cluster)
         assert (zmq_msg_more (&topic));
         zmq_msg_init (&payload);
         zmq_msg_recv (&payload, socket, 0);
-        assert (!zmq_msg_more (&payload));
-        s_publish (self, publisher, &topic, &payload);
+        if (zmq_msg_more (&payload)) {
+            zmq_msg_t bound;
+            zmq_msg_init (&bound);
+            zmq_msg_recv (&bound, socket, 0);
+            assert (!zmq_msg_more (&bound) && self->history);
+            if (zg_history_cluster_publish (self->history, &topic, &payload, &bound) == 0)
+                self->sent++;
+            else
+                self->dropped++;
+            zmq_msg_close (&bound);
+        }
+        else
+            s_publish (self, publisher, &topic, &payload);
         zmq_msg_close (&topic);
         zmq_msg_close (&payload);
     }
@@ -343,6 +357,13 @@ s_deliver (zg_topics_cluster_t *self, size_t shard, redisReply *pattern, redisRe
         self->echoes++;
         return;
     }
+    //  Redis numbered it (a remembered topic): "<seq> <epoch> <payload>"
+    bool numbered = memcmp (channel->str + base, ZG_HISTORY_CLUSTER_NUMBERED, ZG_TOPICS_CLUSTER_NODE_SIZE) == 0;
+    int mark = numbered? zg_history_cluster_split (payload->str, payload->len): 0;
+    if (mark == -1) {
+        self->malformed++;
+        return;
+    }
     size_t prefix_size = sdslen (self->scratch);
     const char *topic = channel->str + head;
     size_t topic_size = channel->len - head;
@@ -362,7 +383,12 @@ s_deliver (zg_topics_cluster_t *self, size_t shard, redisReply *pattern, redisRe
         self->refused++;
         return;
     }
-    zmq_send (socket, payload->str, payload->len, 0);
+    if (numbered) {
+        zmq_send (socket, payload->str + mark + 1, payload->len - (size_t) mark - 1, ZMQ_SNDMORE);
+        zmq_send (socket, payload->str, (size_t) mark, 0);
+    }
+    else
+        zmq_send (socket, payload->str, payload->len, 0);
     self->received++;
 }
 
@@ -389,6 +415,37 @@ zg_topics_cluster_handle_reply (zg_topics_cluster_t *self, size_t shard, redisRe
         zhashx_delete (self->confirmed [shard], self->scratch);
     else
         self->malformed++;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a prefix of topic that local subscribers hold is not confirmed
+//  on a shard yet
+
+bool
+zg_topics_cluster_unconfirmed (zg_topics_cluster_t *self, size_t shard, const char *topic)
+{
+    assert (self && topic);
+    assert (shard < self->shards);
+    sdsclear (self->scratch);
+    self->scratch = sdscat (self->scratch, topic);
+    bool unconfirmed = false;
+    for (size_t cut = 0; cut <= strlen (topic) && !unconfirmed; cut++) {
+        char kept = self->scratch [cut];
+        self->scratch [cut] = 0;
+        unconfirmed = zhashx_lookup (self->wanted, self->scratch) && !zhashx_lookup (self->confirmed [shard], self->scratch);
+        self->scratch [cut] = kept;
+    }
+    return unconfirmed;
+}
+
+//  --------------------------------------------------------------------------
+//  Remembered topics' messages go to Redis to be numbered
+
+void
+zg_topics_cluster_set_history (zg_topics_cluster_t *self, zg_history_cluster_t *history)
+{
+    assert (self);
+    self->history = history;
 }
 
 //  --------------------------------------------------------------------------

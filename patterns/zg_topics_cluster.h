@@ -82,6 +82,17 @@ void
 void
     zg_topics_cluster_handle_reply (zg_topics_cluster_t *self, size_t shard, redisReply *reply);
 
+//  Whether a prefix of topic that local subscribers hold is not confirmed
+//  on a shard yet (a read of the topic's history waits for it)
+bool
+    zg_topics_cluster_unconfirmed (zg_topics_cluster_t *self, size_t shard, const char *topic);
+
+//  Pass the messages the topics actor sends to be numbered (remembered
+//  topics, as [topic][payload][count bound]) to history (the caller's)
+typedef struct _zg_history_cluster_t zg_history_cluster_t;
+void
+    zg_topics_cluster_set_history (zg_topics_cluster_t *self, zg_history_cluster_t *history);
+
 //  Prefixes that a shard's subscriber connection has confirmed
 size_t
     zg_topics_cluster_confirmed (zg_topics_cluster_t *self, size_t shard);

@@ -75,9 +75,46 @@ bool
 const char *
     zg_topics_history_record (zg_topics_history_t *self, const char *topic, zmq_msg_t *payload, size_t *size);
 
-//  End a loop pass: with topics/data-dir, its records are committed
+//  In cluster mode, a local message of a remembered topic is numbered by
+//  Redis (zg_history_cluster), not here: returns its rule's count bound in
+//  decimal (valid until the next call) with *size its length, for the
+//  cluster link (zg_topics_link_number), or NULL (no rule names the topic,
+//  it is a "$zgate." topic, which stays on its node, or not in cluster
+//  mode). In cluster mode record returns NULL always.
+const char *
+    zg_topics_history_clustered (zg_topics_history_t *self, const char *topic, size_t *size);
+
+//  Cluster mode: keep remembered topics in Redis, asking the history bridge
+//  at "<endpoint>.history" (the cluster link's endpoint). Returns 0, or -1
+//  with a reason.
+int
+    zg_topics_history_cluster (zg_topics_history_t *self, const char *endpoint, char *error, size_t size);
+
+//  The PAIR the bridge's answers come on, for the actor to poll (it exists,
+//  and receives nothing, outside cluster mode)
+zsock_t *
+    zg_topics_history_cluster_socket (zg_topics_history_t *self);
+
+//  Answer the clients whose reads the bridge answered
 void
-    zg_topics_history_commit (zg_topics_history_t *self);
+    zg_topics_history_handle_cluster (zg_topics_history_t *self);
+
+//  Whether the actor holds its messages until the end of the pass (with
+//  topics/data-dir: a message goes out only once its pass is committed, so
+//  zgate's crash loses nothing that a subscriber got)
+bool
+    zg_topics_history_holds (zg_topics_history_t *self);
+
+//  Hold a message until the end of the pass: topic and payload are moved
+//  (empty after), the sequence frame (NULL for none) copied
+void
+    zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
+                            size_t mark_size);
+
+//  End a loop pass: with topics/data-dir, its records are committed, then
+//  the messages held go out on xpub, in order
+void
+    zg_topics_history_commit (zg_topics_history_t *self, void *xpub);
 
 //  Add the history counters to a STATS object: history_topics,
 //  history_messages, history_bytes, history_requests, history_refused

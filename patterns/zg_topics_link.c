@@ -127,6 +127,14 @@ void
 zg_topics_link_publish (zg_topics_link_t *self, zmq_msg_t *topic, zmq_msg_t *payload)
 {
     assert (self);
+    zg_topics_link_number (self, topic, payload, NULL, 0);
+}
+
+void
+zg_topics_link_number (zg_topics_link_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *bound,
+                       size_t bound_size)
+{
+    assert (self);
     if (!self->on)
         return;
     void *socket = zsock_resolve (self->messages);
@@ -141,7 +149,9 @@ zg_topics_link_publish (zg_topics_link_t *self, zmq_msg_t *topic, zmq_msg_t *pay
         self->dropped++;
         return;
     }
-    zmq_msg_send (&payload_copy, socket, 0);
+    zmq_msg_send (&payload_copy, socket, bound? ZMQ_SNDMORE: 0);
+    if (bound)
+        zmq_send (socket, bound, bound_size, 0);
     self->sent++;
 }
 

@@ -65,6 +65,13 @@ zsock_t *
 void
     zg_topics_link_publish (zg_topics_link_t *self, zmq_msg_t *topic, zmq_msg_t *payload);
 
+//  A local publisher's message of a topic that remembers, in cluster mode:
+//  send a copy to the bridge with its rule's count bound (bound_size bytes,
+//  decimal, "0" for none), for Redis to number it (zg_history_cluster)
+void
+    zg_topics_link_number (zg_topics_link_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *bound,
+                           size_t bound_size);
+
 //  A subscription to prefix started or ended, leaving count of them: the
 //  bridge hears of the first and the last
 void

@@ -29,6 +29,8 @@
 #include "zg_qlogstore.h"
 #include "zg_qdurable.h"
 #include "zg_qsyncer.h"
+#include "zg_qlogcodec.h"
+#include "zg_qlogcompact.h"
 #include "zg_qheld.h"
 #include "zg_qjournal.h"
 #include "zg_qworkers.h"
@@ -58,6 +60,7 @@
 #include "zg_budget.h"
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
+#include "zg_subbytes.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -76,6 +79,8 @@
 #include "zg_gw_history.h"
 #include "zg_gw_message.h"
 #include "zg_gw_drain.h"
+#include "zg_gw_threads.h"
+#include "zg_gw_accept.h"
 #include "zg_gw_calls.h"
 #include "zg_gw_rproxy.h"
 #include "zg_wsqenv.h"
@@ -99,6 +104,10 @@
 #include "zg_redis_ring.h"
 #include "zg_topics_link.h"
 #include "zg_topics_cluster.h"
+#include "zg_rooms_cdescribe.h"
+#include "zg_rooms_link.h"
+#include "zg_rooms_cluster.h"
+#include "zg_history_cluster.h"
 
 typedef struct {
     const char *name;
@@ -116,6 +125,7 @@ static const s_test_t s_tests [] = {
     { "zg_history", zg_history_test },
     { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
+    { "zg_subbytes", zg_subbytes_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
@@ -125,7 +135,11 @@ static const s_test_t s_tests [] = {
     { "zg_redis_ring", zg_redis_ring_test },
     { "zg_topics_link", zg_topics_link_test },
     { "zg_topics_cluster", zg_topics_cluster_test },
+    { "zg_rooms_cdescribe", zg_rooms_cdescribe_test },
+    { "zg_rooms_link", zg_rooms_link_test },
+    { "zg_rooms_cluster", zg_rooms_cluster_test },
     { "zg_cluster", zg_cluster_test },
+    { "zg_history_cluster", zg_history_cluster_test },
     { "zg_acl", zg_acl_test },
     { "zg_security", zg_security_test },
     { "zg_tasks", zg_tasks_test },
@@ -152,6 +166,8 @@ static const s_test_t s_tests [] = {
     { "zg_qttl", zg_qttl_test },
     { "zg_qdurable", zg_qdurable_test },
     { "zg_qsyncer", zg_qsyncer_test },
+    { "zg_qlogcodec", zg_qlogcodec_test },
+    { "zg_qlogcompact", zg_qlogcompact_test },
     { "zg_qheld", zg_qheld_test },
     { "zg_qjournal", zg_qjournal_test },
     { "zg_queues", zg_queues_test },
@@ -190,6 +206,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_answers", zg_gw_answers_test },
     { "zg_gw_history", zg_gw_history_test },
     { "zg_gw_drain", zg_gw_drain_test },
+    { "zg_gw_threads", zg_gw_threads_test },
+    { "zg_gw_accept", zg_gw_accept_test },
     { "zg_gw_message", zg_gw_message_test },
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },

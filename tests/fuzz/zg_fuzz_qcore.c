@@ -134,7 +134,7 @@ s_submit (fuzz_t *self, uint8_t argument, const uint8_t *options_data, size_t op
         memcpy (zmq_msg_data (&frames [1]), routing, strlen (routing));
         zmq_msg_init_size (&frames [2], strlen (req));
         memcpy (zmq_msg_data (&frames [2]), req, strlen (req));
-        zg_qcore_submit_t submit = { name, call, &options, &frames [0], &frames [1], &frames [2] };
+        zg_qcore_submit_t submit = { name, call, &options, &frames [0], &frames [1], &frames [2], NULL };
         char id [ZG_TASKS_ID_SIZE + 1];
         if (zg_qcore_submit (self->core, &submit, id, &code, reason) == 0)
             s_follow (self, strtoull (id, NULL, 10));

@@ -222,11 +222,15 @@ class AttackBase(unittest.TestCase):
     def gateway_stats(self):
         return self.api_stats("gateway")
 
-    def raw_peer(self, endpoint, socket_type):
+    def raw_peer(self, endpoint, socket_type, rcvbuf=0):
         """A TCP connection that has spoken ZMTP 3.0's greeting and READY as socket_type, as an attacker
-        that needs no libzmq would."""
+        that needs no libzmq would (with a receive buffer of rcvbuf bytes, or the system's)."""
         host, port = self.zg.endpoint(endpoint)[len("tcp://"):].rsplit(":", 1)
-        raw = socket.create_connection((host, int(port)), timeout=5)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        raw.settimeout(5)
+        raw.connect((host, int(port)))
         raw.sendall(b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"NULL".ljust(20, b"\x00") + b"\x00" * 32)
         body = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", len(socket_type)) + socket_type
         raw.sendall(bytes([0x04, len(body)]) + body)

@@ -172,5 +172,95 @@ class EndlessMessageTest(attacks.AttackBase):
         self.assert_canary_ok()
 
 
+class EmptyFramesTest(attacks.AttackBase):
+    """The endless message again, of empty frames (2 bytes on the wire, a 64-byte zmq_msg_t each in libzmq: 32
+    times their bytes), with the default max-connection-input (64 MiB, 2 GB of such frames). RSS stays within
+    the budget, the canary goes on and the held input is given back."""
+
+    def send_empty_frames(self, cases):
+        self.start_canary()
+        chunk = b"\x01\x00" * 32768
+        for endpoint, socket_type, section in cases:
+            cut = self.api_stats(section)["input"]["cut_unfinished"]
+            raw = self.raw_peer(endpoint, socket_type)
+            sent = 0
+            with self.assertRaises((BrokenPipeError, ConnectionResetError, socket.timeout), msg=endpoint):
+                while sent < 1 << 30:
+                    raw.sendall(chunk)
+                    sent += len(chunk)
+                    self.sample()
+            raw.close()
+            self.assertLess(sent, 32 * MIB, endpoint)   # not at 64 MiB
+            wait_for(lambda: self.api_stats(section)["input"]["cut_unfinished"] == cut + 1,
+                     what=f"the cut on {endpoint}")
+        self.assert_bounded()
+        wait_for(lambda: all(self.api_stats(section)["input"]["held"] == 0
+                             for section in ("topics", "queues", "rooms")), what="the held input to be given back")
+        self.assert_canary_ok()
+
+    def test_unfinished_message_larger_than_any_is_cut(self):
+        """On the endpoints whose largest message is 1 MiB (or less): a connection holding an unfinished message
+        larger than any a client may send (maxmsgsize and 64 KiB) is cut once its socket has nothing left to
+        read."""
+        self.send_empty_frames((("topics-publishers", b"PUB", "topics"), ("topics-subscribers", b"SUB", "topics"),
+                                ("topics-history-requests", b"DEALER", "topics"), ("rooms-clients", b"DEALER", "rooms")))
+
+    def test_unfinished_message_that_may_cost_the_budget_is_cut(self):
+        """On the queues' endpoints (largest message 16 MiB, 512 MB of empty frames): the unfinished message is
+        cut once what it may cost (32 times its bytes) would pass the budget."""
+        self.send_empty_frames((("queues-producers", b"DEALER", "queues"), ("queues-workers", b"DEALER", "queues")))
+
+
+class SlowSubscriberTest(attacks.AttackBase):
+    zgate_overrides = {"server_max_connection_output": 8 * MIB}
+
+    def test_native_subscriber_that_never_reads_is_cut(self):
+        """A native SUB that never reads (a small receive buffer) on a topic a publisher sends 64 KiB messages
+        on: libzmq would queue sndhwm (100,000) of them for it, but zgate counts what it queued for the
+        connection less what libzmq wrote to it, and closes the connection past max-connection-output
+        (counted in /metrics); RSS stays within the budget, the canary goes on, the held output is given
+        back, and a subscriber that reads is not cut."""
+        self.start_canary()
+        reader = self.socket(zmq.SUB, "topics-subscribers")
+        reader.subscribe(b"flood")
+        slow = self.raw_peer("topics-subscribers", b"SUB", rcvbuf=4096)
+        slow.sendall(b"\x00\x06\x01flood")
+        wait_for(lambda: self.zg.stats("topics")["subscriptions"].get("flood", 0) == 2, what="the subscriptions")
+        pub = self.socket(zmq.PUB, "topics-publishers")
+        wait_for(lambda: pub.send_multipart([b"flood", b"probe"]) or reader.poll(50), what="the publisher")
+        payload = b"p" * 65536
+        deadline = time.monotonic() + 20
+        sent = received = 0
+        cut = self.api_stats("topics")["output"]["cut"]
+        while self.api_stats("topics")["output"]["cut"] == cut:
+            self.assertLess(time.monotonic(), deadline, "the slow subscriber was not cut")
+            for _ in range(16):
+                pub.send_multipart([b"flood", payload])
+                sent += 1
+            while reader.poll(0):
+                reader.recv_multipart()
+                received += 1
+            self.sample()
+            time.sleep(0.01)    # 100 MB/s at most: the reader and the gateway keep up
+        self.assertLess(sent * len(payload), 4 * BUDGET, "cut long after the limit")
+        try:
+            while slow.recv(65536):     # what reached it, then the end of the stream (a timeout fails)
+                pass
+        except ConnectionResetError:
+            pass
+        slow.close()
+        self.assert_bounded()
+        wait_for(lambda: self.api_stats("topics")["output"]["held"] == 0, what="the held output to be given back")
+        self.assertEqual(self.api_stats("topics")["output"]["cut"], cut + 1)     # not the reader
+        pub.send_multipart([b"flood", b"after"])
+        while reader.recv_multipart()[1] != b"after":
+            pass
+        status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"zgate_topics_output_cut_total %d" % (cut + 1), body)
+        self.assertIn(b"zgate_topics_output_held_bytes 0", body)
+        self.assert_canary_ok()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -60,6 +60,9 @@ class RedisServer:
 class ClusterTestCase(unittest.TestCase):
     """Redis and three nodes for the whole class, each node's stats logged every 100 ms."""
 
+    # More zgate settings for every node, for a subclass
+    options = {}
+
     @classmethod
     def setUpClass(cls):
         cls.redis = RedisServer().start()
@@ -68,7 +71,7 @@ class ClusterTestCase(unittest.TestCase):
             for _ in range(NODES):
                 cls.nodes.append(Zgate(cluster_redis=cls.redis.address, cluster_timeout=1000,
                                        cluster_reconnect_max=200, topics_sndhwm=200000,
-                                       topics_rcvhwm=200000).start())
+                                       topics_rcvhwm=200000, **cls.options).start())
         except Exception:
             cls.tearDownClass()
             raise

@@ -78,6 +78,10 @@ class CommandLineTest(unittest.TestCase):
                  f"zgate: config file '{broken.name}' is not valid ZPL: (2) indent 4 spaces at once"),
                 ((["--server-log-target", "printer"], {}),
                  "zgate: server/log-target: 'printer' is not stderr or syslog"),
+                ((["--server-io-threads", "0"], {}),
+                 "zgate: server/io-threads: '0' is not an integer from 1 to 64"),
+                (([], {"ZGATE_SERVER_IO_THREADS": "2x"}),
+                 "zgate: server/io-threads: '2x' is not an integer from 1 to 64"),
             ]
             for (args, env), line in cases:
                 result = run_zgate(*args, env=env)
@@ -98,6 +102,17 @@ class RunningDaemonTest(unittest.TestCase):
                          "rooms-clients"):
                 self.assertIn(zgate.endpoint(flag), line)
             self.assertIn(f"web http://127.0.0.1:{zgate.endpoint('gateway-http-port')}/", line)
+
+    def test_io_threads_sets_libzmqs_io_threads(self):
+        # libzmq names its I/O threads ZMQbg/IO/<n>
+        for threads in (1, 3):
+            with Zgate(server_io_threads=threads) as zgate:
+                names = []
+                for task in os.listdir(f"/proc/{zgate.process.pid}/task"):
+                    with open(f"/proc/{zgate.process.pid}/task/{task}/comm") as comm:
+                        names.append(comm.read().strip())
+                self.assertEqual(sorted(name for name in names if name.startswith("ZMQbg/IO/")),
+                                 [f"ZMQbg/IO/{index}" for index in range(threads)], names)
 
     def test_log_level_filters_lines_and_sighup_changes_it(self):
         with ConfigFile("server\n    log-level = warn\n") as config:
