@@ -35,6 +35,28 @@ zactor_t *
 void
     zg_rooms (zsock_t *pipe, void *args);
 
+//  The actor's state without its thread, for a caller that runs it in its
+//  own (the fuzz targets): the same code the actor runs, which reads each
+//  request from its ROUTER as the actor does. SET its keys (endpoints bind)
+//  with zg_rooms_core_set, as the actor's pipe does.
+typedef struct _zg_rooms_core_t zg_rooms_core_t;
+
+zg_rooms_core_t *
+    zg_rooms_core_new (void);
+
+void
+    zg_rooms_core_destroy (zg_rooms_core_t **self_p);
+
+//  Apply a key of the [rooms] section; 0, or -1 with the error written
+int
+    zg_rooms_core_set (zg_rooms_core_t *self, const char *key, const char *value, char *error, size_t size);
+
+//  One pass of the actor's loop: wait up to timeout ms (0: not at all) for
+//  its socket, then handle what came and the timers due; the sockets that
+//  had something, or -1 if the context ended
+int
+    zg_rooms_core_pass (zg_rooms_core_t *self, long timeout);
+
 //  Self test of this class
 void
     zg_rooms_test (bool verbose);

@@ -39,6 +39,32 @@ zactor_t *
 void
     zg_topics (zsock_t *pipe, void *args);
 
+//  The actor's state without its thread, for a caller that runs it in its
+//  own (the fuzz targets): the same code the actor runs, which reads its
+//  sockets as the actor does. SET its keys (endpoints bind) with
+//  zg_topics_core_set, as the actor's pipe does.
+typedef struct _zg_topics_core_t zg_topics_core_t;
+
+zg_topics_core_t *
+    zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg);
+
+void
+    zg_topics_core_destroy (zg_topics_core_t **self_p);
+
+//  Apply a key of the [topics] section; 0, or -1 with the error written
+int
+    zg_topics_core_set (zg_topics_core_t *self, const char *key, const char *value, char *error, size_t size);
+
+//  Its STATS, as a json-c object the caller puts
+struct json_object *
+    zg_topics_core_stats (zg_topics_core_t *self);
+
+//  One pass of the actor's loop: wait up to timeout ms (0: not at all) for
+//  its sockets, then handle what came; the sockets that had something, or
+//  -1 if the context ended
+int
+    zg_topics_core_pass (zg_topics_core_t *self, long timeout);
+
 //  Self test of this class
 void
     zg_topics_test (bool verbose);

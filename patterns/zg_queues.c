@@ -34,8 +34,8 @@
 //  Longest client bytes (verb, name, id) quoted in a reason
 #define ZG_QUEUES_QUOTE_MAX 64
 
-typedef struct {
-    zsock_t *pipe;                  //  Actor command pipe
+struct _zg_queues_core_t {
+    zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *producers;             //  ROUTER for producers
     zsock_t *workers;               //  ROUTER for workers
     zsock_t *socket;                //  The one whose request is being handled
@@ -51,7 +51,8 @@ typedef struct {
     uint64_t unroutable;            //  Messages dropped: peer gone or at its HWM
     uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
-} self_t;
+};
+typedef zg_queues_core_t self_t;
 
 //  A request handler; worker is the sender's worker (NULL for producers,
 //  and for a READY from a new worker)
@@ -69,15 +70,15 @@ typedef struct {
 } s_command_t;
 
 static void s_self_send (void *arg, zg_qoutbox_t *outbox);
+static void s_self_apply_socket_options (self_t *self);
 
 //  --------------------------------------------------------------------------
 
-static self_t *
-s_self_new (zsock_t *pipe)
+zg_queues_core_t *
+zg_queues_core_new (void)
 {
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
-    self->pipe = pipe;
     self->settings = zg_qsettings_defaults ();
     self->producers = zsock_new (ZMQ_ROUTER);
     self->workers = zsock_new (ZMQ_ROUTER);
@@ -92,13 +93,14 @@ s_self_new (zsock_t *pipe)
     self->link = zg_queues_link_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    s_self_apply_socket_options (self);
     return self;
 }
 
 //  --------------------------------------------------------------------------
 
-static void
-s_self_destroy (self_t **self_p)
+void
+zg_queues_core_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Security first: its watchdog stops the sockets' monitors
@@ -134,8 +136,8 @@ s_self_apply_socket_options (self_t *self)
 //  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
-static int
-s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+int
+zg_queues_core_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
     if (strncmp (key, "security-", 9) == 0)
         return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
@@ -763,8 +765,55 @@ s_self_timeout (self_t *self)
 }
 
 static const zg_actor_handlers_t s_handlers = {
-    "zg_queues", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats_json, NULL
+    "zg_queues", (zg_actor_set_fn *) zg_queues_core_set, (zg_actor_stats_fn *) s_self_stats_json, NULL
 };
+
+//  --------------------------------------------------------------------------
+//  One pass of the actor's loop: wait for its sockets (and the pipe, with a
+//  thread) up to timeout ms, then handle what came and what is due; returns
+//  the sockets that had something, or -1 if the context ended
+
+int
+zg_queues_core_pass (self_t *self, long timeout)
+{
+    zmq_pollitem_t items [5] = {
+        { zsock_resolve (self->producers), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_queues_link_socket (self->link)), 0, ZMQ_POLLIN, 0 }
+    };
+    int count = 3, pipe = -1, sync = -1;
+    if (self->pipe) {
+        pipe = count;
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    }
+    //  The durable store's sync in flight
+    if (zg_qjournal_sync_socket (self->journal)) {
+        sync = count;
+        items [count++] = (zmq_pollitem_t) { zg_qjournal_sync_socket (self->journal), 0, ZMQ_POLLIN, 0 };
+    }
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, count, timeout);
+    if (rc == -1)
+        return -1;              //  Context terminated
+    zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
+    if (sync != -1 && (items [sync].revents & ZMQ_POLLIN))
+        zg_qjournal_commit (self->journal, &self->core, true);
+    if (pipe != -1 && (items [pipe].revents & ZMQ_POLLIN))
+        self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+    //  Workers first: their answers free credit for the producers' tasks
+    if (items [1].revents & ZMQ_POLLIN)
+        s_self_drain (self, self->workers);
+    if (items [0].revents & ZMQ_POLLIN)
+        s_self_drain (self, self->producers);
+    if (items [2].revents & ZMQ_POLLIN)
+        zg_queues_link_handle (self->link, self->producers);
+    zg_qcore_expire (self->core);
+    if (zg_queues_link_on (self->link))
+        zg_queues_link_claim (self->link);
+    zg_qjournal_commit (self->journal, &self->core, false);
+    s_self_flush (self);
+    zg_qcore_collect (self->core);
+    return rc;
+}
 
 //  --------------------------------------------------------------------------
 //  The actor
@@ -773,41 +822,13 @@ void
 zg_queues (zsock_t *pipe, void *args)
 {
     (void) args;
-    self_t *self = s_self_new (pipe);
-    s_self_apply_socket_options (self);
+    self_t *self = zg_queues_core_new ();
+    self->pipe = pipe;
     zsock_signal (pipe, 0);
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->producers), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_queues_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
-        { NULL, 0, ZMQ_POLLIN, 0 }  //  The durable store's sync in flight
-    };
-    while (!self->terminated) {
-        items [4].socket = zg_qjournal_sync_socket (self->journal);
-        int count = items [4].socket? 5: 4;
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, count, s_self_timeout (self)) == -1)
-            break;              //  Context terminated
-        zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
-        if (items [4].socket && (items [4].revents & ZMQ_POLLIN))
-            zg_qjournal_commit (self->journal, &self->core, true);
-        if (items [0].revents & ZMQ_POLLIN)
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
-        //  Workers first: their answers free credit for the producers' tasks
-        if (items [2].revents & ZMQ_POLLIN)
-            s_self_drain (self, self->workers);
-        if (items [1].revents & ZMQ_POLLIN)
-            s_self_drain (self, self->producers);
-        if (items [3].revents & ZMQ_POLLIN)
-            zg_queues_link_handle (self->link, self->producers);
-        zg_qcore_expire (self->core);
-        if (zg_queues_link_on (self->link))
-            zg_queues_link_claim (self->link);
-        zg_qjournal_commit (self->journal, &self->core, false);
-        s_self_flush (self);
-        zg_qcore_collect (self->core);
-    }
-    s_self_destroy (&self);
+    while (!self->terminated)
+        if (zg_queues_core_pass (self, s_self_timeout (self)) == -1)
+            break;
+    zg_queues_core_destroy (&self);
 }
 
 //  --------------------------------------------------------------------------

@@ -31,8 +31,8 @@
 //  Rooms listed in the STATS top list
 #define ZG_ROOMS_STATS_TOP 10
 
-typedef struct {
-    zsock_t *pipe;                  //  Actor command pipe
+typedef struct _zg_rooms_core_t {
+    zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *router;                //  Clients' side
     void *handle;                   //  Its libzmq socket, resolved once
     zg_rsettings_t settings;        //  Current settings
@@ -67,12 +67,11 @@ s_self_configure_rooms (self_t *self)
 
 //  --------------------------------------------------------------------------
 
-static self_t *
-s_self_new (zsock_t *pipe)
+zg_rooms_core_t *
+zg_rooms_core_new (void)
 {
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
-    self->pipe = pipe;
     self->settings = zg_rsettings_defaults ();
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
@@ -94,8 +93,8 @@ s_self_new (zsock_t *pipe)
 
 //  --------------------------------------------------------------------------
 
-static void
-s_self_destroy (self_t **self_p)
+void
+zg_rooms_core_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Rooms first: their members point at clients
@@ -709,8 +708,8 @@ s_self_recv_one (self_t *self)
 //  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
-static int
-s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+int
+zg_rooms_core_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
     if (strncmp (key, "security-", 9) == 0)
         return zg_security_set (self->security, key + 9, value, error, size)? -1: 0;
@@ -753,8 +752,34 @@ s_self_stats (self_t *self)
 }
 
 static const zg_actor_handlers_t s_handlers = {
-    "zg_rooms", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats, NULL
+    "zg_rooms", (zg_actor_set_fn *) zg_rooms_core_set, (zg_actor_stats_fn *) s_self_stats, NULL
 };
+
+//  --------------------------------------------------------------------------
+//  One pass of the actor's loop (zg_rooms.h)
+
+int
+zg_rooms_core_pass (self_t *self, long timeout)
+{
+    zmq_pollitem_t items [3] = { { self->handle, 0, ZMQ_POLLIN, 0 } };
+    bool link = zg_rooms_link_poll_item (self->link, &items [1]);
+    int count = 1 + link;
+    if (self->pipe)
+        items [count++] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, count, timeout);
+    if (rc == -1)
+        return -1;              //  Context terminated
+    if (link && (items [1].revents & ZMQ_POLLIN))
+        zg_rooms_link_handle (self->link, self->rooms, self->handle, zclock_mono ());
+    if (self->pipe && (items [count - 1].revents & ZMQ_POLLIN))
+        self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+    if (items [0].revents & ZMQ_POLLIN)
+        for (int handled = 0; handled < ZG_ROOMS_BATCH; handled++)
+            if (s_self_recv_one (self) == -1)
+                break;
+    s_self_expire (self);
+    return rc;
+}
 
 //  --------------------------------------------------------------------------
 //  The actor
@@ -763,28 +788,13 @@ void
 zg_rooms (zsock_t *pipe, void *args)
 {
     (void) args;
-    self_t *self = s_self_new (pipe);
+    self_t *self = zg_rooms_core_new ();
+    self->pipe = pipe;
     zsock_signal (pipe, 0);
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { self->handle, 0, ZMQ_POLLIN, 0 },
-        { NULL, 0, 0, 0 }
-    };
-    while (!self->terminated) {
-        int polled = zg_rooms_link_poll_item (self->link, &items [2])? 3: 2;
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, polled, s_self_poll_timeout (self)) == -1)
-            break;              //  Context terminated
-        if (polled == 3 && items [2].revents & ZMQ_POLLIN)
-            zg_rooms_link_handle (self->link, self->rooms, self->handle, zclock_mono ());
-        if (items [0].revents & ZMQ_POLLIN)
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
-        if (items [1].revents & ZMQ_POLLIN)
-            for (int count = 0; count < ZG_ROOMS_BATCH; count++)
-                if (s_self_recv_one (self) == -1)
-                    break;
-        s_self_expire (self);
-    }
-    s_self_destroy (&self);
+    while (!self->terminated)
+        if (zg_rooms_core_pass (self, s_self_poll_timeout (self)) == -1)
+            break;
+    zg_rooms_core_destroy (&self);
 }
 
 //  --------------------------------------------------------------------------

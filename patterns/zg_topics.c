@@ -69,8 +69,8 @@ typedef struct {
     bool shared;                    //  The counters of the topics beyond max-topics
 } s_topic_t;
 
-typedef struct {
-    zsock_t *pipe;                  //  Actor command pipe
+typedef struct _zg_topics_core_t {
+    zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *xpub;                  //  Subscribers' side
     zsock_t *xsub;                  //  Publishers' side
     zg_security_t *security;        //  CURVE and permissions
@@ -140,14 +140,15 @@ s_topic_destroy (void **item)
     *item = NULL;
 }
 
-static self_t *
-s_self_new (zsock_t *pipe, s_hooks_t *hooks)
+static void s_self_closed (int fd, void *arg);
+static bool s_self_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg);
+
+zg_topics_core_t *
+zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
 {
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
-    self->pipe = pipe;
-    if (hooks)
-        self->hooks = *hooks;
+    self->hooks = (s_hooks_t) { hook, hook_arg };
     zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
@@ -170,11 +171,13 @@ s_self_new (zsock_t *pipe, s_hooks_t *hooks)
     zg_topics_history_secure (self->history, self->security);
     self->presence = zg_presence_new ();
     zg_topics_history_presence (self->history, self->presence);
+    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
+    zg_connwatch_on_output (zg_security_watch (self->security), s_self_queued, self);
     return self;
 }
 
-static void
-s_self_destroy (self_t **self_p)
+void
+zg_topics_core_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Security first: its watchdog stops the sockets' monitors
@@ -198,8 +201,8 @@ s_self_destroy (self_t **self_p)
 //  --------------------------------------------------------------------------
 //  Apply one setting; endpoint keys bind at once
 
-static int
-s_self_set (self_t *self, const char *key, const char *value, char *error, size_t size)
+int
+zg_topics_core_set (self_t *self, const char *key, const char *value, char *error, size_t size)
 {
     if (strncmp (key, "security-", 9) == 0) {
         if (zg_security_set (self->security, key + 9, value, error, size))
@@ -616,8 +619,8 @@ s_self_handle_subscription (self_t *self)
 //  --------------------------------------------------------------------------
 //  STATS as a JSON object
 
-static json_object *
-s_self_stats (self_t *self)
+json_object *
+zg_topics_core_stats (self_t *self)
 {
     json_object *root = json_object_new_object ();
     json_object_object_add (root, "published", json_object_new_uint64 (self->published));
@@ -655,8 +658,51 @@ s_self_stats (self_t *self)
 }
 
 static const zg_actor_handlers_t s_handlers = {
-    "zg_topics", (zg_actor_set_fn *) s_self_set, (zg_actor_stats_fn *) s_self_stats, NULL
+    "zg_topics", (zg_actor_set_fn *) zg_topics_core_set, (zg_actor_stats_fn *) zg_topics_core_stats, NULL
 };
+
+//  --------------------------------------------------------------------------
+//  One pass of the actor's loop: wait for its sockets (and the pipe, with a
+//  thread) up to timeout ms (-1: forever, 0: not at all), then handle what
+//  came; returns the sockets that had something, or -1 if the context ended
+
+int
+zg_topics_core_pass (self_t *self, long timeout)
+{
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 },
+        { self->pipe? zsock_resolve (self->pipe): NULL, 0, ZMQ_POLLIN, 0 }
+    };
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 6: 5, timeout);
+    if (rc == -1)
+        return -1;              //  Context terminated
+    if (self->pipe && (items [5].revents & ZMQ_POLLIN))
+        self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
+    if (items [1].revents & ZMQ_POLLIN)
+        s_self_handle_subscription (self);
+    //  After the subscriptions, so a subscription and a history request
+    //  that arrive together take effect in that order
+    if (items [2].revents & ZMQ_POLLIN)
+        zg_topics_history_handle (self->history);
+    if (items [4].revents & ZMQ_POLLIN)
+        zg_topics_history_handle_cluster (self->history);
+    if (items [0].revents & ZMQ_POLLIN)
+        for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+            if (s_self_forward_one (self, self->xsub) == -1)
+                break;
+    if (items [3].revents & ZMQ_POLLIN)
+        for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+            if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
+                break;
+    //  One commit per pass for what the pass recorded (topics/data-dir),
+    //  then its messages go out
+    zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
+    return rc;
+}
 
 //  --------------------------------------------------------------------------
 //  The actor
@@ -664,44 +710,14 @@ static const zg_actor_handlers_t s_handlers = {
 void
 zg_topics (zsock_t *pipe, void *args)
 {
-    self_t *self = s_self_new (pipe, (s_hooks_t *) args);
-    zg_connwatch_on_closed (zg_security_watch (self->security), s_self_closed, self);
-    zg_connwatch_on_output (zg_security_watch (self->security), s_self_queued, self);
+    s_hooks_t *hooks = (s_hooks_t *) args;
+    self_t *self = zg_topics_core_new (hooks? hooks->hook: NULL, hooks? hooks->hook_arg: NULL);
+    self->pipe = pipe;
     zsock_signal (pipe, 0);
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->xsub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->xpub), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 }
-    };
-    while (!self->terminated) {
-        if (zg_connwatch_poll (zg_security_watch (self->security), items, 6, -1) == -1)
-            break;              //  Context terminated
-        if (items [0].revents & ZMQ_POLLIN)
-            self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
-        if (items [2].revents & ZMQ_POLLIN)
-            s_self_handle_subscription (self);
-        //  After the subscriptions, so a subscription and a history request
-        //  that arrive together take effect in that order
-        if (items [3].revents & ZMQ_POLLIN)
-            zg_topics_history_handle (self->history);
-        if (items [5].revents & ZMQ_POLLIN)
-            zg_topics_history_handle_cluster (self->history);
-        if (items [1].revents & ZMQ_POLLIN)
-            for (int count = 0; count < ZG_TOPICS_BATCH; count++)
-                if (s_self_forward_one (self, self->xsub) == -1)
-                    break;
-        if (items [4].revents & ZMQ_POLLIN)
-            for (int count = 0; count < ZG_TOPICS_BATCH; count++)
-                if (s_self_forward_one (self, zg_topics_link_socket (self->link)) == -1)
-                    break;
-        //  One commit per pass for what the pass recorded (topics/data-dir),
-        //  then its messages go out
-        zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
-    }
-    s_self_destroy (&self);
+    while (!self->terminated)
+        if (zg_topics_core_pass (self, -1) == -1)
+            break;
+    zg_topics_core_destroy (&self);
 }
 
 //  --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #   regressions with its dictionary, and print a summary: execs, execs/s, edges covered (cov) and any crash.
 #
 #       tests/fuzz/run.sh TARGET SECONDS      one target (ws, mpreader, codec_json, ...)
+#       tests/fuzz/run.sh TARGET SECONDS RUNS the same, stopping after RUNS inputs if that comes first
 #       tests/fuzz/run.sh all SECONDS         every target, one after the other
 #       tests/fuzz/run.sh minimize TARGET     the committed corpus becomes the fewest inputs, of it and of
 #                                             what runs found, that cover what they all cover (-merge=1)
@@ -20,7 +21,7 @@ fuzz=$root/tests/fuzz
 build=${ZGATE_FUZZ_BUILD:-$root/build-fuzz}
 
 usage () {
-    echo "usage: $0 TARGET|all SECONDS  or  $0 minimize TARGET" >&2
+    echo "usage: $0 TARGET|all SECONDS [RUNS]  or  $0 minimize TARGET" >&2
     echo "targets: $(targets | tr '\n' ' ')" >&2
     exit 2
 }
@@ -45,13 +46,14 @@ build_target () {
 run_target () {
     name=$1
     seconds=$2
+    runs=${3:--1}
     [ -f "$fuzz/zg_fuzz_$name.c" ] || usage
     build_target "$name"
     mkdir -p "$build/corpus/$name" "$build/crashes/$name"
     log=$build/crashes/$name/last.log
     set +e
     flags=$( [ -f "$fuzz/$name.flags" ] && cat "$fuzz/$name.flags" || true)
-    nice "$build/tests/zg_fuzz_$name" -max_total_time="$seconds" -dict="$fuzz/$name.dict" $flags \
+    nice "$build/tests/zg_fuzz_$name" -max_total_time="$seconds" -runs="$runs" -dict="$fuzz/$name.dict" $flags \
          -artifact_prefix="$build/crashes/$name/" -print_final_stats=1 \
          "$build/corpus/$name" "$fuzz/corpus/$name" $( [ -d "$fuzz/regressions/$name" ] && echo "$fuzz/regressions/$name") \
          >"$log" 2>&1
@@ -61,17 +63,19 @@ run_target () {
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | head -1)
-    printf '%-14s execs %-10s execs/s %-7s cov %-6s %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+    elapsed=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+    printf '%-14s execs %-10s s %-6s execs/s %-7s cov %-6s %s\n' "$name" "${execs:-?}" "${elapsed:-?}" \
+           "${rate:-?}" "${cov:-?}" \
            "$( [ $status -eq 0 ] && echo "no crash" || echo "FAILED (exit $status) ${crash:-see $log}")"
     return $status
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || [ $# -eq 3 ] || usage
 case $1 in
     all)
         failed=0
         for name in $(targets); do
-            run_target "$name" "$2" || failed=1
+            run_target "$name" "$2" ${3:-} || failed=1
         done
         exit $failed
         ;;
@@ -88,6 +92,6 @@ case $1 in
         rm -rf "$shrunk"
         ;;
     *)
-        run_target "$1" "$2"
+        run_target "$1" "$2" ${3:-}
         ;;
 esac

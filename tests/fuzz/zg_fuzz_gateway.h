@@ -5,9 +5,11 @@
     lws context (sessions and HTTP transactions have no connection: what
     the gateway would write is read from them instead)
 
-    A new gateway and new actors per input. After each request, the
-    bridges are pumped (their sockets drained) until what the target waits
-    for has come, or no actor has said anything for FUZZ_QUIET ms.
+    A new gateway and new actors per input, the actors' states running in
+    the target's thread (zg_fuzz_native.h). After each request, the
+    actors' loop passes run and the bridges are pumped (their sockets
+    drained), as the gateway's loop pumps them, until what the target waits
+    for has come or neither has anything left to do.
     =========================================================================
 */
 
@@ -20,13 +22,8 @@
 #include "zg_queues.h"
 #include "zg_rooms.h"
 
-//  How long the actors must stay silent before a request counts as handled
-#define FUZZ_QUIET 2
-//  Bridge sockets at most
-#define FUZZ_MAX_SOCKETS 8
-
 typedef struct {
-    zactor_t *actors [3];           //  topics, queues, rooms
+    fuzz_core_t actors [3];         //  topics, queues, rooms
     zg_gw_settings_t settings;
     zg_gw_answers_t *answers;
     zg_gw_topics_t *topics;
@@ -39,7 +36,7 @@ typedef struct {
 //  Bind an actor's key to a fresh inproc endpoint and connect the gateway's
 //  key to it
 static inline void
-s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key, const char *gateway_key)
+s_gateway_link (fuzz_gateway_t *gateway, fuzz_core_t *actor, const char *actor_key, const char *gateway_key)
 {
     char endpoint [96];
     s_native_bind (actor, actor_key, endpoint, sizeof endpoint);
@@ -49,6 +46,53 @@ s_gateway_link (fuzz_gateway_t *gateway, zactor_t *actor, const char *actor_key,
     if (rc == 1)
         rc = zg_gw_rooms_connect (gateway->rooms, gateway_key, endpoint);
     assert (rc == 0);
+}
+
+//  Drain every bridge until none has more; true if any handled a message
+static inline bool
+s_gateway_drain (fuzz_gateway_t *gateway)
+{
+    bool handled = false, more = true;
+    while (more) {
+        more = false;
+        bool more_topics = false, more_queues = false, more_rooms = false;
+        handled |= zg_gw_topics_drain (gateway->topics, &more_topics) > 0;
+        handled |= zg_gw_queues_drain (gateway->queues, &more_queues) > 0;
+        handled |= zg_gw_rooms_drain (gateway->rooms, &more_rooms) > 0;
+        more = more_topics || more_queues || more_rooms;
+    }
+    return handled;
+}
+
+//  Whether what a target waits for has come (it may take what came)
+typedef bool (fuzz_done_fn) (void *arg);
+
+//  Run the actors and pump the bridges, as the gateway's loop pumps them,
+//  until done says so or neither has anything left to do
+static inline void
+s_gateway_pump (fuzz_gateway_t *gateway, fuzz_done_fn *done, void *arg)
+{
+    bool busy = true;
+    while (busy) {
+        busy = false;
+        for (size_t index = 0; index < 3; index++)
+            busy |= s_native_pump (&gateway->actors [index]);
+        busy |= s_gateway_drain (gateway);
+        int64_t now = zclock_mono ();
+        zg_gw_queues_tick (gateway->queues, now);
+        zg_gw_topics_tick (gateway->topics, now);
+        zg_gw_answers_expire (gateway->answers, now);
+        if (done (arg))
+            break;
+    }
+}
+
+//  Never done: pump until there is nothing left to do
+static inline bool
+s_gateway_never (void *arg)
+{
+    (void) arg;
+    return false;
 }
 
 //  A gateway with small limits over new actors
@@ -71,60 +115,18 @@ s_gateway_new (fuzz_gateway_t *gateway)
     gateway->routes = zg_gw_routes_new (gateway->answers, gateway->topics, gateway->queues, gateway->rooms,
                                         gateway->guard);
     zg_gw_topics_configure (gateway->topics);
-    gateway->actors [0] = zg_topics_new (NULL, NULL);
-    gateway->actors [1] = zg_queues_new ();
-    gateway->actors [2] = zg_rooms_new ();
-    s_gateway_link (gateway, gateway->actors [0], "subscribers", "topics-subscribers");
-    s_gateway_link (gateway, gateway->actors [0], "publishers", "topics-publishers");
-    s_gateway_link (gateway, gateway->actors [1], "producers", "queues-producers");
-    s_gateway_link (gateway, gateway->actors [1], "workers", "queues-workers");
-    s_gateway_link (gateway, gateway->actors [2], "clients", "rooms-clients");
-}
-
-//  Drain every bridge until none has more; true if any handled a message
-static inline bool
-s_gateway_drain (fuzz_gateway_t *gateway)
-{
-    bool handled = false, more = true;
-    while (more) {
-        more = false;
-        bool more_topics = false, more_queues = false, more_rooms = false;
-        handled |= zg_gw_topics_drain (gateway->topics, &more_topics) > 0;
-        handled |= zg_gw_queues_drain (gateway->queues, &more_queues) > 0;
-        handled |= zg_gw_rooms_drain (gateway->rooms, &more_rooms) > 0;
-        more = more_topics || more_queues || more_rooms;
-    }
-    return handled;
-}
-
-//  Whether what a target waits for has come (it may take what came)
-typedef bool (fuzz_done_fn) (void *arg);
-
-//  Pump the bridges, as the gateway's loop does, until done says so or the
-//  actors have been silent for FUZZ_QUIET ms
-static inline void
-s_gateway_pump (fuzz_gateway_t *gateway, fuzz_done_fn *done, void *arg)
-{
-    zmq_pollitem_t items [FUZZ_MAX_SOCKETS];
-    int count = 0;
-    zsock_t *socket;
-    for (size_t index = 0; (socket = zg_gw_topics_socket (gateway->topics, index)); index++)
-        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
-    for (size_t index = 0; (socket = zg_gw_queues_socket (gateway->queues, index)); index++)
-        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
-    for (size_t index = 0; (socket = zg_gw_rooms_socket (gateway->rooms, index)); index++)
-        items [count++] = (zmq_pollitem_t) { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
-    assert (count <= FUZZ_MAX_SOCKETS);
-    do {
-        s_gateway_drain (gateway);
-        int64_t now = zclock_mono ();
-        zg_gw_queues_tick (gateway->queues, now);
-        zg_gw_topics_tick (gateway->topics, now);
-        zg_gw_answers_expire (gateway->answers, now);
-        if (done (arg))
-            break;
-    }
-    while (zmq_poll (items, count, FUZZ_QUIET) > 0);
+    gateway->actors [0] = FUZZ_CORE (topics, zg_topics_core_new (NULL, NULL));
+    gateway->actors [1] = FUZZ_CORE (queues, zg_queues_core_new ());
+    gateway->actors [2] = FUZZ_CORE (rooms, zg_rooms_core_new ());
+    s_gateway_link (gateway, &gateway->actors [0], "subscribers", "topics-subscribers");
+    s_gateway_link (gateway, &gateway->actors [0], "publishers", "topics-publishers");
+    s_gateway_link (gateway, &gateway->actors [1], "producers", "queues-producers");
+    s_gateway_link (gateway, &gateway->actors [1], "workers", "queues-workers");
+    s_gateway_link (gateway, &gateway->actors [2], "clients", "rooms-clients");
+    //  Connected, as a running gateway is before its first client: the
+    //  actors' XSUB has subscribed the bridge's publisher to everything
+    //  (else the first barrier probe is lost, and sent again only 100 ms on)
+    s_gateway_pump (gateway, s_gateway_never, NULL);
 }
 
 //  Destroy the gateway, then the actors
@@ -137,8 +139,9 @@ s_gateway_destroy (fuzz_gateway_t *gateway)
     zg_gw_queues_destroy (&gateway->queues);
     zg_gw_topics_destroy (&gateway->topics);
     zg_gw_answers_destroy (&gateway->answers);
-    for (size_t index = 0; index < 3; index++)
-        zactor_destroy (&gateway->actors [index]);
+    zg_topics_core_destroy ((zg_topics_core_t **) &gateway->actors [0].state);
+    zg_queues_core_destroy ((zg_queues_core_t **) &gateway->actors [1].state);
+    zg_rooms_core_destroy ((zg_rooms_core_t **) &gateway->actors [2].state);
 }
 
 #endif

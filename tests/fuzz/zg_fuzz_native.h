@@ -1,9 +1,12 @@
 /*  =========================================================================
     zg_fuzz_native - what the fuzz targets of the native actors share: an
     input read as a sequence of multipart messages, each sent on one of a
-    few client connections to a real actor over inproc, then a round trip
-    on that connection, so the actor has handled it and every message it
-    sent because of it, to any connection, has arrived
+    few client connections to a real actor over inproc, the actor's state
+    running in the target's thread (zg_<pattern>_core: the code the actor's
+    thread runs, one loop pass at a time); after each message its passes
+    run until it is quiet, so it has handled the message and every message
+    it sent because of it, to any connection, has arrived, with no thread
+    per input and no thread switch per message
 
     Input format, repeated until the input ends (a cut message is dropped):
 
@@ -16,10 +19,10 @@
     of 16 values the actor sent earlier and the target remembered (issued
     client ids, ack tokens, task ids): the fuzzer cannot guess those.
 
-    The sync round trip of queues and rooms is a PING whose req (or worker
-    id) is FUZZ_SYNC (topics answer nothing: there it is a probe on the
-    topic FUZZ_SYNC); an input message with a frame that starts with it is
-    not sent, so no answer to the input can be taken for the sync.
+    The final question of queues and rooms (STATS, METRICS) has the req
+    FUZZ_SYNC (topics answer nothing: there a probe on the topic FUZZ_SYNC
+    follows each message); an input message with a frame that starts with
+    it is not sent, so no answer to the input can be taken for it.
     =========================================================================
 */
 
@@ -38,10 +41,22 @@
 #define FUZZ_REFERENCE 0xF0
 //  The sync request's correlation id
 #define FUZZ_SYNC "~sync~"
-//  How long the actor may take to answer the sync; longer is a hang
-#define FUZZ_SYNC_TIMEOUT 5000
 
 typedef struct _fuzz_native_t fuzz_native_t;
+
+//  A pattern actor's state run in the target's thread (zg_topics_core,
+//  zg_queues_core, zg_rooms_core): its SET and its loop's pass
+typedef int (fuzz_core_set_fn) (void *state, const char *key, const char *value, char *error, size_t size);
+typedef int (fuzz_core_pass_fn) (void *state, long timeout);
+typedef struct {
+    void *state;
+    fuzz_core_set_fn *set;
+    fuzz_core_pass_fn *pass;
+} fuzz_core_t;
+
+//  The core of pattern (topics, queues, rooms) over its state
+#define FUZZ_CORE(pattern, state) ((fuzz_core_t) { (state), (fuzz_core_set_fn *) zg_##pattern##_core_set, \
+                                                  (fuzz_core_pass_fn *) zg_##pattern##_core_pass })
 
 //  Checks one message the actor sent to a connection (the sync answer
 //  excluded); it may remember values with s_native_remember
@@ -54,6 +69,7 @@ typedef bool (fuzz_sent_fn) (fuzz_native_t *native, size_t connection, zmsg_t *m
 typedef void (fuzz_sync_fn) (fuzz_native_t *native, size_t connection);
 
 struct _fuzz_native_t {
+    fuzz_core_t core;                           //  The actor's state
     zsock_t *connections [FUZZ_MAX_CONNECTIONS];
     size_t count;                               //  Connections in use
     fuzz_seen_fn *seen;                         //  The target's checks
@@ -145,29 +161,6 @@ s_native_drain (fuzz_native_t *native)
     }
 }
 
-//  Round trip on a connection: send the sync request (verb, then FUZZ_SYNC
-//  as its req or worker id), hand what comes before its answer to the
-//  checks, then drain the others. The answer must come: a hang fails.
-//  Returns the answer.
-static inline zmsg_t *
-s_native_sync (fuzz_native_t *native, size_t connection, const char *verb)
-{
-    zsock_t *socket = native->connections [connection];
-    zstr_sendx (socket, verb, FUZZ_SYNC, NULL);
-    while (true) {
-        zmsg_t *msg = zmsg_recv (socket);
-        assert (msg);               //  No answer within FUZZ_SYNC_TIMEOUT
-        zmsg_first (msg);
-        zframe_t *name = zmsg_next (msg);
-        if (name && zframe_streq (name, FUZZ_SYNC)) {
-            s_native_drain (native);
-            return msg;
-        }
-        native->seen (native, connection, msg);
-        zmsg_destroy (&msg);
-    }
-}
-
 //  Once per process, before the first socket: libzmq closes sockets in its
 //  reaper thread, which on a loaded machine lags the inputs' sockets by more
 //  than czmq's default limit of 1,024 sockets, so the limit goes to what
@@ -182,49 +175,85 @@ s_native_init (void)
     }
 }
 
-//  SET each of count settings ({ key, value }) on an actor; all must pass
+//  Apply each of count settings ({ key, value }) to a core; all must pass
 static inline void
-s_native_configure (zactor_t *actor, const char *const (*settings) [2], size_t count)
+s_native_configure (fuzz_core_t *core, const char *const (*settings) [2], size_t count)
 {
     char error [256];
     for (size_t index = 0; index < count; index++) {
-        int rc = zg_actor_set (actor, settings [index][0], settings [index][1], error, sizeof error);
+        int rc = core->set (core->state, settings [index][0], settings [index][1], error, sizeof error);
         assert (rc == 0);
     }
 }
 
-//  Bind an actor's endpoint key to a new inproc endpoint (never one of an
+//  Bind a core's endpoint key to a new inproc endpoint (never one of an
 //  earlier input, which libzmq may still be releasing), written to endpoint
 static inline void
-s_native_bind (zactor_t *actor, const char *key, char *endpoint, size_t size)
+s_native_bind (fuzz_core_t *core, const char *key, char *endpoint, size_t size)
 {
     static unsigned instance;
     snprintf (endpoint, size, "inproc://fuzz-%s-%u", key, ++instance);
     char error [256];
-    int rc = zg_actor_set (actor, key, endpoint, error, sizeof error);
+    int rc = core->set (core->state, key, endpoint, error, sizeof error);
     assert (rc == 0);
 }
 
-//  Connect a socket of this type to an inproc endpoint as the next connection
+//  Run a core's loop passes until one finds nothing to do; true if any did
+static inline bool
+s_native_pump (fuzz_core_t *core)
+{
+    bool handled = false;
+    while (core->pass (core->state, 0) > 0)
+        handled = true;
+    return handled;
+}
+
+//  Connect a socket of this type to an inproc endpoint as the next
+//  connection; it never waits (everything runs in this thread: what the
+//  actor sent is there once it is quiet)
 static inline void
 s_native_connect (fuzz_native_t *native, int type, const char *endpoint)
 {
     assert (native->count < FUZZ_MAX_CONNECTIONS);
     zsock_t *socket = zsock_new (type);
     assert (socket);
-    zsock_set_rcvtimeo (socket, FUZZ_SYNC_TIMEOUT);
+    zsock_set_rcvtimeo (socket, 0);
     zsock_set_linger (socket, 0);
     int rc = zsock_connect (socket, "%s", endpoint);
     assert (rc == 0);
     native->connections [native->count++] = socket;
 }
 
-//  The sync of the request-answer actors: a PING on the same connection
+//  The actor handles what was sent, then the checks get what it sent
 static inline void
-s_native_ping (fuzz_native_t *native, size_t connection)
+s_native_step (fuzz_native_t *native, size_t connection)
 {
-    zmsg_t *answer = s_native_sync (native, connection, "PING");
-    zmsg_destroy (&answer);
+    (void) connection;
+    s_native_pump (&native->core);
+    s_native_drain (native);
+}
+
+//  Ask the actor on a connection (verb, then FUZZ_SYNC as its req): what
+//  comes before the answer goes to the checks, then the others are
+//  drained. The answer must be there. Returns it.
+static inline zmsg_t *
+s_native_ask (fuzz_native_t *native, size_t connection, const char *verb)
+{
+    zsock_t *socket = native->connections [connection];
+    zstr_sendx (socket, verb, FUZZ_SYNC, NULL);
+    s_native_pump (&native->core);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (socket);
+        assert (msg);               //  No answer
+        zmsg_first (msg);
+        zframe_t *name = zmsg_next (msg);
+        if (name && zframe_streq (name, FUZZ_SYNC)) {
+            s_native_drain (native);
+            return msg;
+        }
+        native->seen (native, connection, msg);
+        zmsg_destroy (&msg);
+    }
 }
 
 //  Run every message of an input, each followed by a sync on its connection

@@ -3,8 +3,9 @@
     command tables, zg_qoptions and the dispatch core zg_qcore, reached as
     producers and workers reach them, over inproc
 
-    A new actor per input, with small limits so inputs reach them, and four
-    DEALERs: connections 0 and 1 are producers, 2 and 3 workers. The input
+    The actor's state is new per input (zg_queues_core, run in this thread
+    as zg_fuzz_native.h says), with small limits so inputs reach them, and
+    four DEALERs: connections 0 and 1 are producers, 2 and 3 workers. The input
     is a sequence of messages (zg_fuzz_native.h); task ids the actor sends
     (OK to SEND, DELIVER) are remembered for inputs to name. Invariants:
     every OK names a non-empty req (or worker id) that connection sent, and
@@ -104,21 +105,20 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_native_init ();
-    zactor_t *queues = zg_queues_new ();
-    s_native_configure (queues, s_settings, sizeof s_settings / sizeof s_settings [0]);
-    char producers [64], workers [64];
-    s_native_bind (queues, "producers", producers, sizeof producers);
-    s_native_bind (queues, "workers", workers, sizeof workers);
-
     s_model_t model;
-    fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
+    fuzz_native_t native = { .core = FUZZ_CORE (queues, zg_queues_core_new ()), .seen = s_seen, .sent = s_sent,
+                             .state = &model };
+    s_native_configure (&native.core, s_settings, sizeof s_settings / sizeof s_settings [0]);
+    char producers [64], workers [64];
+    s_native_bind (&native.core, "producers", producers, sizeof producers);
+    s_native_bind (&native.core, "workers", workers, sizeof workers);
     for (size_t index = 0; index < 4; index++) {
         s_native_connect (&native, ZMQ_DEALER, index < 2? producers: workers);
         model.names [index] = zlist_new ();
         model.ready [index] = zlist_new ();
     }
-    s_native_run (&native, data, size, s_native_ping);
-    zmsg_t *stats = s_native_sync (&native, 0, "STATS");
+    s_native_run (&native, data, size, s_native_step);
+    zmsg_t *stats = s_native_ask (&native, 0, "STATS");
     s_check_stats (stats);
     zmsg_destroy (&stats);
 
@@ -127,6 +127,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         s_list_destroy (&model.names [index]);
         s_list_destroy (&model.ready [index]);
     }
-    zactor_destroy (&queues);
+    zg_queues_core_destroy ((zg_queues_core_t **) &native.core.state);
     return 0;
 }

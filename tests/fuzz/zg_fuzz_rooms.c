@@ -3,7 +3,8 @@
     table over zg_rclients, zg_roomset, zg_room and zg_roomq, reached as
     members, observers and producers reach them, over inproc
 
-    A new actor per input, with small limits so inputs reach them, and
+    The actor's state is new per input (zg_rooms_core, run in this thread
+    as zg_fuzz_native.h says), with small limits so inputs reach them, and
     three DEALERs. The input is a sequence of messages (zg_fuzz_native.h);
     the client ids HELLO issues and the ack tokens DELIVER carries are
     remembered for inputs to name. Invariants: every OK names a non-empty
@@ -129,20 +130,19 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_native_init ();
-    zactor_t *rooms = zg_rooms_new ();
-    s_native_configure (rooms, s_settings, sizeof s_settings / sizeof s_settings [0]);
-    char endpoint [64];
-    s_native_bind (rooms, "clients", endpoint, sizeof endpoint);
-
     s_model_t model = { .issued = zlist_new (), .delivered = zlist_new () };
-    fuzz_native_t native = { .seen = s_seen, .sent = s_sent, .state = &model };
+    fuzz_native_t native = { .core = FUZZ_CORE (rooms, zg_rooms_core_new ()), .seen = s_seen, .sent = s_sent,
+                             .state = &model };
+    s_native_configure (&native.core, s_settings, sizeof s_settings / sizeof s_settings [0]);
+    char endpoint [64];
+    s_native_bind (&native.core, "clients", endpoint, sizeof endpoint);
     for (size_t index = 0; index < FUZZ_CONNECTIONS; index++) {
         s_native_connect (&native, ZMQ_DEALER, endpoint);
         model.reqs [index] = zlist_new ();
         model.clients [index] = zlist_new ();
     }
-    s_native_run (&native, data, size, s_native_ping);
-    zmsg_t *metrics = s_native_sync (&native, 0, "METRICS");
+    s_native_run (&native, data, size, s_native_step);
+    zmsg_t *metrics = s_native_ask (&native, 0, "METRICS");
     s_check_metrics (metrics);
     zmsg_destroy (&metrics);
 
@@ -153,6 +153,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     s_list_destroy (&model.issued);
     s_list_destroy (&model.delivered);
-    zactor_destroy (&rooms);
+    zg_rooms_core_destroy ((zg_rooms_core_t **) &native.core.state);
     return 0;
 }
