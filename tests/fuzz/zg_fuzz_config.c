@@ -25,13 +25,17 @@ static char *s_defaults;            //  Flag names of the defaults
 static char *
 s_flags (zg_config_t *config)
 {
-    char *flags = NULL;
+    char *buffer = NULL;
     size_t size = 0;
-    FILE *stream = open_memstream (&flags, &size);
+    FILE *stream = open_memstream (&buffer, &size);
     assert (stream);
     fputc ('\n', stream);
     zg_config_print_flags (config, stream);
     fclose (stream);
+    //  A copy: gcc -O3 takes what open_memstream wrote through &buffer for a
+    //  pointer to buffer itself, and refuses its use after the return
+    char *flags = strdup (buffer);
+    free (buffer);
     return flags;
 }
 
