@@ -93,6 +93,7 @@ s_self_new (zsock_t *pipe)
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->workers));
     zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
     zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
+    zg_connwatch_set_output_shared (zg_security_watch (self->security));
     self->ttls = zg_qttl_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);

@@ -89,6 +89,7 @@ s_self_new (zsock_t *pipe)
     zg_routebytes_attach (self->routebytes, self->handle);
     zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
     zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
+    zg_connwatch_set_output_shared (zg_security_watch (self->security));
     self->rooms = zg_roomset_new (self->handle);
     self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);
