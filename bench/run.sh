@@ -747,6 +747,48 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
     done
     row "topics over WS, security off" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.off"
     row "topics over WS, token + permissions" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
+    # gateway/threads: the same lossless fan-out with one gateway thread (the ratio's base) and with one per
+    # core (the default), alternating in each run; issue #16 asks for >= 1.3x at 1->8 and >= 1x at 1->1000
+    cores=$(nproc)
+    for subs in 8 1000; do
+        if ! grep -q -- '^  --gateway-threads ' <<< "$HELP"; then
+            row_unavailable "topics over WS, gateway/threads" "1->$subs, 64 B, lossless" "delivered msgs/s" \
+                gateway-threads "no --gateway-threads in zgate --help"
+            continue
+        fi
+        case $subs in 8) count=200000 ;; *) count=2000 ;; esac
+        count=$(scaled "$count" 100)
+        banner "topics over WS 1->$subs 64 B, lossless, gateway/threads 1 and $cores, $count messages"
+        for _ in $(seq "$RUNS"); do
+            for threads in 1 "$cores"; do
+                measure_zgate "ws.threads.$threads.$subs=rate" "$WS_LOSSLESS --gateway-threads $threads" -- \
+                    "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients "$subs" --size 64 \
+                    --count "$count" --server-pid @pid@ --ahead "$(ws_ahead 64)"
+            done
+        done
+        row "topics over WS, gateway/threads 1" "1->$subs, 64 B, lossless" "delivered msgs/s" "ws.threads.1.$subs"
+        row "topics over WS, gateway/threads $cores" "1->$subs, 64 B, lossless" "delivered msgs/s" \
+            "ws.threads.$cores.$subs" "ws.threads.1.$subs"
+    done
+    # Latency at issue #16's load, 10,000 msgs/s to 8 sessions (p50 <= 40 us, p99 <= 200 us), both ways
+    if grep -q -- '^  --gateway-threads ' <<< "$HELP"; then
+        count=$((10000 * $([ $QUICK = 1 ] && echo 1 || echo 3)))
+        banner "topics over WS latency 1->8 64 B at 10000 msgs/s, gateway/threads 1 and $cores, $count messages"
+        for _ in $(seq "$RUNS"); do
+            for threads in 1 "$cores"; do
+                measure_zgate "ws.threads.$threads.lat.p50=p50_us ws.threads.$threads.lat.p99=p99_us" \
+                    "$(gateway_flags) --gateway-threads $threads" -- \
+                    "$GEN_WS" topics --url "$WS_URL" --endpoint @topics-publishers@ --clients 8 --size 64 \
+                    --count "$count" --rate 10000 --server-pid @pid@ --ahead "$(ws_ahead 64)"
+            done
+        done
+        for threads in 1 "$cores"; do
+            row "topics over WS, gateway/threads $threads" "1->8, 64 B, 10000 msgs/s" "one-way p50 us" \
+                "ws.threads.$threads.lat.p50" raw.pubsub.lat.p50
+            row "topics over WS, gateway/threads $threads" "1->8, 64 B, 10000 msgs/s" "one-way p99 us" \
+                "ws.threads.$threads.lat.p99" raw.pubsub.lat.p99
+        done
+    fi
     # History on for the topic against off, interleaved in each run (issue #15 asks for a ratio >= 0.9):
     # every message is then numbered and kept (zg_history), and its web frame carries seq and epoch; lossless,
     # as a rate of delivered messages would say more about what was dropped than about what history costs.

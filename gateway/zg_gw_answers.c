@@ -96,6 +96,13 @@ zg_gw_answers_new_id (zg_gw_answers_t *self)
     return ++self->next_id;
 }
 
+void
+zg_gw_answers_set_first_id (zg_gw_answers_t *self, uint64_t first)
+{
+    assert (self);
+    self->next_id = first;
+}
+
 //  ==========================================================================
 //  Sessions by id
 
@@ -241,7 +248,7 @@ zg_gw_answers_push (zg_gw_answers_t *self, zg_session_t *session, zg_frame_t *fr
         return;
     if (zg_session_push (session, frame, (size_t) self->settings->max_queue_bytes) == 0) {
         if (!answer)
-            self->counters.out [pattern]++;
+            ZG_GW_COUNT (self->counters.out [pattern]);
         return;
     }
     if (!answer && !self->settings->disconnect_slow) {
@@ -626,7 +633,9 @@ zg_gw_answers_test (bool verbose)
     json_object_put (request);
 
     //  Answers reach the session of their owner id, and nothing else
+    zg_gw_answers_set_first_id (answers, 41);
     zg_session_t *session = zg_session_new (NULL, zg_gw_answers_new_id (answers));
+    assert (session->id == 42);
     zg_gw_answers_add_session (answers, session);
     assert (zg_gw_answers_session (answers, session->id) == session);
     assert (zg_gw_answers_sessions (answers) == 1);

@@ -19,6 +19,7 @@
 #include "zg_session.h"
 #include "zg_http.h"
 #include "zg_pending.h"
+#include <stdatomic.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,20 +59,39 @@ typedef struct {
     char *interface;                //  Address to listen on
 } zg_gw_settings_t;
 
-//  The gateway's counters
+//  The gateway's counters, one set per gateway thread: only the thread
+//  that owns a set writes it, and any thread may read every set to sum
+//  them for /api/stats (zg_gw_threads), so each is atomic. Every field is
+//  an _Atomic uint64_t: zg_gw_threads sums the sets field by field.
 typedef struct {
-    uint64_t sessions_accepted;     //  WebSocket sessions opened
-    uint64_t sessions_rejected;     //  Upgrades refused (max-sessions)
-    uint64_t in [ZG_PATTERNS];      //  Web requests per pattern
-    uint64_t out [ZG_PATTERNS];     //  Pushes to web sessions per pattern
-    uint64_t dropped_slow;          //  Pushes dropped by the slow-client policy
-    uint64_t disconnects_slow;      //  Sessions closed for a full send queue
-    uint64_t disconnects_limit;     //  Sessions closed for a frame or message too large
-    uint64_t errors;                //  Error answers to web requests
-    uint64_t http_requests;         //  HTTP requests answered
-    uint64_t unavailable;           //  Requests refused: an inproc socket was full
-    uint64_t async_failed;          //  /api/publish/async that failed later
+    _Atomic uint64_t sessions_accepted;     //  WebSocket sessions opened
+    _Atomic uint64_t sessions_rejected;     //  Upgrades refused (max-sessions)
+    _Atomic uint64_t in [ZG_PATTERNS];      //  Web requests per pattern
+    _Atomic uint64_t out [ZG_PATTERNS];     //  Pushes to web sessions per pattern
+    _Atomic uint64_t dropped_slow;          //  Pushes dropped by the slow-client policy
+    _Atomic uint64_t disconnects_slow;      //  Sessions closed for a full send queue
+    _Atomic uint64_t disconnects_limit;     //  Sessions closed for a frame or message too large
+    _Atomic uint64_t errors;                //  Error answers to web requests
+    _Atomic uint64_t http_requests;         //  HTTP requests answered
+    _Atomic uint64_t unavailable;           //  Requests refused: an inproc socket was full
+    _Atomic uint64_t async_failed;          //  /api/publish/async that failed later
+    //  Gauges, copied from the thread's state after each of its passes
+    _Atomic uint64_t sessions;              //  WebSocket sessions open
+    _Atomic uint64_t web_subscriptions;     //  Web subscriptions
+    _Atomic uint64_t web_workers;           //  Web workers
+    _Atomic uint64_t room_clients;          //  Web rooms clients
+    _Atomic uint64_t pending;               //  Requests waiting for a pattern actor
+    _Atomic uint64_t pull_subscribers;      //  gophermq pull subscribers
+    _Atomic uint64_t pull_delivered;        //  Messages into their buffers
+    _Atomic uint64_t pull_dropped;          //  Messages their full buffers dropped
 } zg_gw_counters_t;
+
+//  Count one in a counter of this thread's own set, on a hot path: with one
+//  writer a relaxed load and store is exact and takes no locked instruction
+//  (which ++ on an _Atomic is, once per push)
+#define ZG_GW_COUNT(counter) \
+    atomic_store_explicit (&(counter), atomic_load_explicit (&(counter), memory_order_relaxed) + 1, \
+                           memory_order_relaxed)
 
 //  Create the shared part; settings stay the caller's and must outlive it
 zg_gw_answers_t *
@@ -97,6 +117,12 @@ const zg_gw_settings_t *
 //  A new id for a session, an HTTP transaction or a pending request
 uint64_t
     zg_gw_answers_new_id (zg_gw_answers_t *self);
+
+//  Number ids from after first: each gateway thread has its own range, so
+//  that names made from a session id (a web worker's "w<id>") are unique
+//  in the process
+void
+    zg_gw_answers_set_first_id (zg_gw_answers_t *self, uint64_t first);
 
 //  Know a session by its id (the caller keeps owning it)
 void

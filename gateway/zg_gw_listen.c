@@ -5,6 +5,8 @@
     context that listens nowhere (or, with IPv6 on, every IPv4 address for
     "::1"); so the address is bound once here first, and the context is
     told to fail rather than go on and to stay on the address's family.
+    With several gateway threads (zg_gw_accept) the first keeps that bound
+    socket, listening, and lws listens in no thread.
     TLS is lws' (OpenSSL): a reload goes through lws_tls_cert_updated,
     which finds the vhost by the paths it started with, so a new path takes
     a restart; a pair lws cannot use is refused here, as lws would leave
@@ -25,6 +27,8 @@
 struct _zg_gw_listen_t {
     char *cert;                     //  gateway/tls-cert, "" for plain HTTP
     char *key;                      //  gateway/tls-key
+    zg_gw_listen_mode_t mode;       //  Who listens: lws, this object, or no one
+    int fd;                         //  ZG_GW_LISTEN_OWN's listening socket, else -1
 };
 
 zg_gw_listen_t *
@@ -34,6 +38,7 @@ zg_gw_listen_new (void)
     assert (self);
     self->cert = strdup ("");
     self->key = strdup ("");
+    self->fd = -1;
     return self;
 }
 
@@ -43,6 +48,8 @@ zg_gw_listen_destroy (zg_gw_listen_t **self_p)
     assert (self_p);
     zg_gw_listen_t *self = *self_p;
     if (self) {
+        if (self->fd >= 0)
+            close (self->fd);
         free (self->cert);
         free (self->key);
         free (self);
@@ -154,9 +161,10 @@ zg_gw_listen_set (zg_gw_listen_t *self, struct lws_context *context, const char 
 //  ==========================================================================
 //  The address
 
-//  Bind interface and port once; 0, or -1 with the system's reason
+//  Bind interface and port once; 0, or -1 with the system's reason. In
+//  ZG_GW_LISTEN_OWN mode the socket stays, listening, in self->fd
 static int
-s_check_bindable (const char *interface, long port, char *error, size_t size)
+s_self_bind (zg_gw_listen_t *self, const char *interface, long port, char *error, size_t size)
 {
     struct sockaddr_storage address = { 0 };
     struct sockaddr_in *ipv4 = (struct sockaddr_in *) &address;
@@ -176,22 +184,47 @@ s_check_bindable (const char *interface, long port, char *error, size_t size)
         snprintf (error, size, "'%s' is not an IPv4 or IPv6 address", interface);
         return -1;
     }
-    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool own = self->mode == ZG_GW_LISTEN_OWN;
+    int fd = socket (address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (own? SOCK_NONBLOCK: 0), 0);
     int on = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (own && address.ss_family == AF_INET6)
+        setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     int rc = fd < 0? -1: bind (fd, (struct sockaddr *) &address, length);
+    if (rc == 0 && own)
+        rc = listen (fd, SOMAXCONN);
     if (rc)
         snprintf (error, size, "cannot listen on %s port %ld: %s", interface, port, strerror (errno));
-    if (fd >= 0)
+    if (fd >= 0 && (rc || !own))
         close (fd);
+    else
+        self->fd = fd;
     return rc? -1: 0;
+}
+
+void
+zg_gw_listen_set_mode (zg_gw_listen_t *self, zg_gw_listen_mode_t mode)
+{
+    assert (self);
+    self->mode = mode;
+}
+
+int
+zg_gw_listen_fd (zg_gw_listen_t *self)
+{
+    assert (self);
+    return self->fd;
 }
 
 int
 zg_gw_listen_prepare (zg_gw_listen_t *self, const char *interface, long port,
                       struct lws_context_creation_info *info, char *error, size_t size)
 {
-    if (s_check_bindable (interface, port, error, size))
+    if (self->fd >= 0) {
+        snprintf (error, size, "the gateway is already listening");
+        return -1;
+    }
+    if (self->mode != ZG_GW_LISTEN_NONE && s_self_bind (self, interface, port, error, size))
         return -1;
     if (zg_gw_listen_tls (self)) {
         char *cert, *private_key;
@@ -206,7 +239,9 @@ zg_gw_listen_prepare (zg_gw_listen_t *self, const char *interface, long port,
         //  HTTP/1.1 only: the gateway writes replies whole, larger than an HTTP/2 frame
         info->alpn = "http/1.1";
     }
-    info->port = (int) port;
+    //  Else lws serves the connections handed to it (and sets up TLS for
+    //  them) but does not listen itself
+    info->port = self->mode == ZG_GW_LISTEN_LWS? (int) port: CONTEXT_PORT_NO_LISTEN_SERVER;
     info->iface = interface;
     //  Fail rather than listen nowhere; stay on the address's family
     info->options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
@@ -271,6 +306,29 @@ zg_gw_listen_test (bool verbose)
     memset (&info, 0, sizeof info);
     if (zg_gw_listen_prepare (listener, "::1", 0, &info, error, sizeof error) == 0)
         assert ((info.options & LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE) == LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE);
+    assert (zg_gw_listen_fd (listener) == -1);
+
+    //  Its own listener: lws does not listen; no listener at all: nothing is bound
+    zg_gw_listen_t *first = zg_gw_listen_new ();
+    zg_gw_listen_t *second = zg_gw_listen_new ();
+    zg_gw_listen_set_mode (first, ZG_GW_LISTEN_OWN);
+    zg_gw_listen_set_mode (second, ZG_GW_LISTEN_NONE);
+    memset (&info, 0, sizeof info);
+    assert (zg_gw_listen_prepare (first, "127.0.0.1", 0, &info, error, sizeof error) == 0);
+    assert (info.port == CONTEXT_PORT_NO_LISTEN_SERVER && zg_gw_listen_fd (first) >= 0);
+    struct sockaddr_in bound = { 0 };
+    socklen_t bound_size = sizeof bound;
+    getsockname (zg_gw_listen_fd (first), (struct sockaddr *) &bound, &bound_size);
+    long own_port = ntohs (bound.sin_port);
+    assert (zg_gw_listen_prepare (first, "127.0.0.1", own_port, &info, error, sizeof error) == -1);
+    assert (strstr (error, "already listening"));
+    assert (zg_gw_listen_prepare (listener, "127.0.0.1", own_port, &info, error, sizeof error) == -1);
+    assert (strstr (error, "Address already in use"));
+    memset (&info, 0, sizeof info);
+    assert (zg_gw_listen_prepare (second, "127.0.0.1", own_port, &info, error, sizeof error) == 0);
+    assert (info.port == CONTEXT_PORT_NO_LISTEN_SERVER && zg_gw_listen_fd (second) == -1);
+    zg_gw_listen_destroy (&second);
+    zg_gw_listen_destroy (&first);
 
     //  TLS: a certificate with another's key is refused, its own key taken
     char cert [] = "/tmp/zg_gw_listen_cert_XXXXXX";

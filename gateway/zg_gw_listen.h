@@ -42,6 +42,22 @@ int
 bool
     zg_gw_listen_tls (zg_gw_listen_t *self);
 
+//  Who listens on the port
+typedef enum {
+    ZG_GW_LISTEN_LWS,               //  lws itself (one gateway thread, the default)
+    ZG_GW_LISTEN_OWN,               //  this object: prepare binds and listens, the caller accepts
+    ZG_GW_LISTEN_NONE               //  no one: lws serves connections handed to it
+} zg_gw_listen_mode_t;
+
+//  Set who listens, before prepare
+void
+    zg_gw_listen_set_mode (zg_gw_listen_t *self, zg_gw_listen_mode_t mode);
+
+//  In ZG_GW_LISTEN_OWN mode, the listening socket prepare made (the caller
+//  adopts it into its lws loop); else -1
+int
+    zg_gw_listen_fd (zg_gw_listen_t *self);
+
 //  Check that interface (an IPv4 or IPv6 address) and port can be bound and
 //  that the certificate and key (if any) belong together, then fill info's
 //  address, port, TLS and address-family options. interface must outlive

@@ -810,7 +810,7 @@ zg_gw_queues_http_pull (zg_gw_queues_t *self, zg_http_t *http, const char *name)
 
 //  Drain the bridge until *counter reaches target (at most 5 s)
 static void
-s_test_drain_until (zg_gw_queues_t *self, uint64_t *counter, uint64_t target)
+s_test_drain_until (zg_gw_queues_t *self, _Atomic uint64_t *counter, uint64_t target)
 {
     int64_t deadline = zclock_mono () + 5000;
     while (*counter < target && zclock_mono () < deadline) {

@@ -27,6 +27,7 @@ struct _zg_gw_routes_t {
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_metrics_t *metrics;          //  HTTP request series
     zhashx_t *peer_stats;           //  Actor name -> its STATS JSON text
+    zg_gw_threads_t *threads;       //  Every gateway thread's counters, or NULL
 };
 
 //  The patterns' names in stats, by zg_gw_pattern_t
@@ -191,12 +192,43 @@ zg_gw_routes_message (zg_gw_routes_t *self, zg_session_t *session, const byte *d
 //  ==========================================================================
 //  Stats
 
+void
+zg_gw_routes_share (zg_gw_routes_t *self, zg_gw_threads_t *threads)
+{
+    assert (self);
+    self->threads = threads;
+}
+
+void
+zg_gw_routes_gauges (zg_gw_routes_t *self)
+{
+    assert (self);
+    zg_gw_counters_t *counters = self->counters;
+    counters->sessions = zg_gw_answers_sessions (self->answers);
+    counters->web_subscriptions = zg_gw_topics_subscriptions (self->topics);
+    counters->web_workers = zg_gw_queues_workers (self->queues);
+    counters->room_clients = zg_gw_rooms_clients (self->rooms);
+    counters->pending = zg_gw_answers_pending_size (self->answers);
+    uint64_t delivered, dropped;
+    size_t subscribers;
+    zg_gw_topics_pull_counters (self->topics, &delivered, &dropped, &subscribers);
+    counters->pull_subscribers = subscribers;
+    counters->pull_delivered = delivered;
+    counters->pull_dropped = dropped;
+}
+
 json_object *
 zg_gw_routes_stats (zg_gw_routes_t *self)
 {
-    zg_gw_counters_t *counters = self->counters;
+    zg_gw_routes_gauges (self);
+    zg_gw_counters_t total;
+    if (self->threads)
+        zg_gw_threads_sum (self->threads, &total);
+    else
+        memcpy (&total, self->counters, sizeof total);
+    zg_gw_counters_t *counters = &total;
     json_object *root = json_object_new_object ();
-    json_object_object_add (root, "sessions", json_object_new_uint64 (zg_gw_answers_sessions (self->answers)));
+    json_object_object_add (root, "sessions", json_object_new_uint64 (counters->sessions));
     json_object_object_add (root, "sessions_accepted", json_object_new_uint64 (counters->sessions_accepted));
     json_object_object_add (root, "sessions_rejected", json_object_new_uint64 (counters->sessions_rejected));
     json_object *in = json_object_new_object ();
@@ -213,19 +245,15 @@ zg_gw_routes_stats (zg_gw_routes_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (counters->errors));
     json_object_object_add (root, "unavailable", json_object_new_uint64 (counters->unavailable));
     json_object_object_add (root, "http_requests", json_object_new_uint64 (counters->http_requests));
-    json_object_object_add (root, "web_subscriptions",
-                            json_object_new_uint64 (zg_gw_topics_subscriptions (self->topics)));
-    json_object_object_add (root, "web_workers", json_object_new_uint64 (zg_gw_queues_workers (self->queues)));
-    json_object_object_add (root, "room_clients", json_object_new_uint64 (zg_gw_rooms_clients (self->rooms)));
-    json_object_object_add (root, "pending", json_object_new_uint64 (zg_gw_answers_pending_size (self->answers)));
+    json_object_object_add (root, "web_subscriptions", json_object_new_uint64 (counters->web_subscriptions));
+    json_object_object_add (root, "web_workers", json_object_new_uint64 (counters->web_workers));
+    json_object_object_add (root, "room_clients", json_object_new_uint64 (counters->room_clients));
+    json_object_object_add (root, "pending", json_object_new_uint64 (counters->pending));
     //  The process's memory budget, which every actor of this process charges
     json_object_object_add (root, "budget", zg_budget_stats (zg_budget_process ()));
-    uint64_t delivered, dropped;
-    size_t subscribers;
-    zg_gw_topics_pull_counters (self->topics, &delivered, &dropped, &subscribers);
-    json_object_object_add (root, "pull_subscribers", json_object_new_uint64 (subscribers));
-    json_object_object_add (root, "pull_delivered", json_object_new_uint64 (delivered));
-    json_object_object_add (root, "pull_dropped", json_object_new_uint64 (dropped));
+    json_object_object_add (root, "pull_subscribers", json_object_new_uint64 (counters->pull_subscribers));
+    json_object_object_add (root, "pull_delivered", json_object_new_uint64 (counters->pull_delivered));
+    json_object_object_add (root, "pull_dropped", json_object_new_uint64 (counters->pull_dropped));
     json_object_object_add (root, "async_failed", json_object_new_uint64 (counters->async_failed));
     return root;
 }

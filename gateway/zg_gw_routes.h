@@ -17,6 +17,7 @@
 #include "zg_gw_queues.h"
 #include "zg_gw_rooms.h"
 #include "zg_gw_guard.h"
+#include "zg_gw_threads.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,16 @@ void
 //  /metrics
 void
     zg_gw_routes_peer_stats (zg_gw_routes_t *self, const char *section, char **stats_p);
+
+//  Sum every gateway thread's counters in the stats (threads stays the
+//  caller's); without it the stats are this thread's
+void
+    zg_gw_routes_share (zg_gw_routes_t *self, zg_gw_threads_t *threads);
+
+//  Copy this thread's gauges (sessions, subscriptions, ...) into its
+//  counters, where the other threads read them
+void
+    zg_gw_routes_gauges (zg_gw_routes_t *self);
 
 //  The gateway's own stats, a new object, the caller's
 json_object *

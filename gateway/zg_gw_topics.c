@@ -41,6 +41,7 @@ struct _zg_gw_topics_t {
     msgpack_sbuffer encoded;        //  Encoding buffer of topic messages
     zlistx_t *waiters;              //  Answers held for probes, oldest first
     uint64_t probe_wanted;          //  Newest probe a waiter needs
+    char probe_id [33];             //  This bridge's probes start with it (random)
     int64_t probe_time;             //  When a probe was last published
     uint64_t message_seq;           //  Topic messages received
     int64_t next_expiry;            //  When to expire pull subscribers next
@@ -95,6 +96,11 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     zsock_set_rcvhwm (self->subscriber, 1000000);
     zsock_set_sndhwm (self->publisher, 1000000);
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
+    //  Every gateway thread's SUB gets every thread's probes (and, in a
+    //  cluster, other nodes' may come too): a probe names its bridge
+    zuuid_t *uuid = zuuid_new ();
+    snprintf (self->probe_id, sizeof self->probe_id, "%s", zuuid_str (uuid));
+    zuuid_destroy (&uuid);
     self->topicmap = zg_topicmap_new (self->subscriber);
     self->pull = zg_pull_new ();
     self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
@@ -189,8 +195,8 @@ zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 static void
 s_self_publish_probe (zg_gw_topics_t *self)
 {
-    char sequence [32];
-    snprintf (sequence, sizeof sequence, "%" PRIu64, self->probe_wanted);
+    char sequence [64];
+    snprintf (sequence, sizeof sequence, "%s %" PRIu64, self->probe_id, self->probe_wanted);
     zmq_send (zsock_resolve (self->publisher), ZG_GW_TOPICS_PROBE, strlen (ZG_GW_TOPICS_PROBE),
               ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send (zsock_resolve (self->publisher), sequence, strlen (sequence), ZMQ_DONTWAIT);
@@ -212,6 +218,21 @@ s_self_wait_barrier (zg_gw_topics_t *self, uint64_t owner, bool http, json_objec
     zlistx_add_end (self->waiters, waiter);
     s_self_publish_probe (self);
     return waiter;
+}
+
+//  The sequence number of a probe this bridge published, or 0 (which
+//  releases nothing) for another bridge's: it says nothing about this SUB
+static uint64_t
+s_self_probe_sequence (zg_gw_topics_t *self, const byte *payload, size_t size)
+{
+    size_t id_size = strlen (self->probe_id);
+    if (size <= id_size + 1 || memcmp (payload, self->probe_id, id_size) || payload [id_size] != ' ')
+        return 0;
+    char *sequence = strndup ((const char *) payload + id_size + 1, size - id_size - 1);
+    assert (sequence);
+    uint64_t number = strtoull (sequence, NULL, 10);
+    free (sequence);
+    return number;
 }
 
 //  A probe came back: release the answers it covers
@@ -501,10 +522,7 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     memcpy (topic, topic_data, topic_size);
     topic [topic_size] = 0;
     if (streq (topic, ZG_GW_TOPICS_PROBE)) {
-        char *sequence = strndup ((const char *) payload, payload_size);
-        assert (sequence);
-        s_self_release_barrier (self, strtoull (sequence, NULL, 10));
-        free (sequence);
+        s_self_release_barrier (self, s_self_probe_sequence (self, payload, payload_size));
         return;
     }
     self->message_seq++;
@@ -863,6 +881,17 @@ zg_gw_topics_test (bool verbose)
     zg_gw_topics_http_publish (topics, http, "");
     assert (http->status == 200 && zg_gw_answers_counters (answers)->async_failed == 1);
     zg_http_destroy (&http);
+
+    //  Probes: this bridge's own release its waiters, another's (each gateway
+    //  thread has a bridge) nothing
+    zg_gw_topics_t *other = zg_gw_topics_new (answers, &settings);
+    char probe [64];
+    snprintf (probe, sizeof probe, "%s 7", topics->probe_id);
+    assert (s_self_probe_sequence (topics, (byte *) probe, strlen (probe)) == 7);
+    assert (s_self_probe_sequence (other, (byte *) probe, strlen (probe)) == 0);
+    assert (s_self_probe_sequence (topics, (byte *) "7", 1) == 0);
+    assert (strneq (topics->probe_id, other->probe_id));
+    zg_gw_topics_destroy (&other);
 
     zg_gw_topics_destroy (&topics);
     zg_gw_topics_destroy (&topics);

@@ -217,7 +217,7 @@ s_restart_only (const char *path, const char *value)
 {
     static const char *paths [] = {
         "gateway/interface", "gateway/http-port", "gateway/metrics-port", "server/log-target", "queues/data-dir",
-        "queues/data-max-size", "queues/data-store", "queues/data-repair",
+        "queues/data-max-size", "queues/data-store", "queues/data-repair", "gateway/threads",
         "security/server-cert", "security/allow", "security/deny", "security/allow-insecure", "cluster/redis",
         "cluster/key-prefix", "topics/sndhwm", "topics/rcvhwm", "queues/sndhwm", "queues/rcvhwm", "rooms/sndhwm",
         "rooms/rcvhwm", "server/io-threads", NULL

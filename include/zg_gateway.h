@@ -17,6 +17,10 @@
 
     and PEER-STATS section json (no answer): the owner hands over another
     actor's STATS for /api/stats and /metrics. STATS, $TERM as usual.
+
+    threads (gateway/threads, before http-port) runs the gateway in that
+    many threads, each an actor of this function listening on the same port
+    (gateway/zg_gw_threads.h); the one made with NULL starts the others.
     =========================================================================
 */
 

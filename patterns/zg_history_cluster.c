@@ -20,9 +20,11 @@
 #define ZG_HISTORY_CLUSTER_MAX_BUFFERED (64 * 1024 * 1024)
 
 //  KEYS stream, meta; ARGV candidate epoch, count bound, payload, wall
-//  clock ms, channel. Returns the seq.
+//  clock ms, channel. Returns the seq. A new epoch starts a new stream: a
+//  meta lost without its stream (an eviction) would leave entries past seq
+//  1, and XADD refuses an id below the stream's top.
 static const char *s_number_script =
-    "redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1]) "
+    "if redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1]) == 1 then redis.call('DEL', KEYS[1]) end "
     "local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1) "
     "local epoch = redis.call('HGET', KEYS[2], 'epoch') "
     "local id = string.format('%d-0', seq) "
@@ -569,6 +571,19 @@ zg_history_cluster_test (bool verbose)
     answer = s_test_recv (reader);
     snprintf (expected, sizeof expected, "LAST|r3|%s|8|1|8|even", epoch);
     assert (streq (answer, expected));
+    zstr_free (&answer);
+    //  Redis loses the topic's meta but keeps its stream (an eviction): the
+    //  next message starts a new epoch at seq 1, in a new stream
+    const char *address = zg_redis_server_address (server);
+    redisContext *evictor = redisConnect ("127.0.0.1", atoi (strrchr (address, ':') + 1));
+    assert (evictor && !evictor->err);
+    redisReply *deleted = (redisReply *) redisCommand (evictor, "DEL zg-hc-test:h:{news.a}:meta");
+    assert (deleted && deleted->type == REDIS_REPLY_INTEGER && deleted->integer == 1);
+    freeReplyObject (deleted);
+    redisFree (evictor);
+    zstr_sendx (publisher, "news.a", "fresh", NULL);
+    answer = s_test_recv (sub_b);
+    assert (strncmp (answer, "news.a|fresh|1 ", 15) == 0 && !streq (answer + 15, epoch));
     zstr_free (&answer);
     //  A topic with nothing yet has no epoch
     zstr_sendx (reader, "HISTORY", "r4", "news.none", "0", "", NULL);

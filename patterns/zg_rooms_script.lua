@@ -132,23 +132,29 @@ elseif op == 'ack' then
     return 0
 elseif op == 'members' then
     -- ARGV: 5 node, 6 count, 7 sync, 8 '1' when the node announces again
-    -- after a lost connection (what it owed acks for is over)
+    -- after a lost connection (what it owed acks for is over). Answers 1,
+    -- as alive does, if the node was not known: swept while it could not
+    -- say so, it must announce its other rooms again (its presence refresh
+    -- would find it known now)
     bind (room)
-    redis.call ('ZADD', ALIVE, now_ms (), ARGV[5])
+    local unknown = redis.call ('ZADD', ALIVE, now_ms (), ARGV[5])
     members (ARGV[5], tonumber (ARGV[6]), ARGV[7])
     if ARGV[8] == '1' then
         redis.call ('SREM', HOLDERS, ARGV[5])
     end
     process ()
-    return 0
+    return unknown
 elseif op == 'peek' then
     -- ARGV: 5 offset, 6 limit; answers backlog, now, then seq, header and
     -- payload of each pending message in release order
     bind (room)
     local offset, limit = tonumber (ARGV[5]), tonumber (ARGV[6])
-    local out = { redis.call ('ZCARD', Q), now_ms () }
-    if limit > 0 then
-        for _, seq in ipairs (redis.call ('ZRANGE', Q, offset, offset + limit - 1)) do
+    local backlog = redis.call ('ZCARD', Q)
+    local out = { backlog, now_ms () }
+    -- An offset past the backlog reads nothing: ZRANGE would refuse one
+    -- past 2^53, which Lua's numbers cannot say exactly
+    if limit > 0 and offset < backlog then
+        for _, seq in ipairs (redis.call ('ZRANGE', Q, offset, math.min (offset + limit, backlog) - 1)) do
             table.insert (out, seq)
             table.insert (out, redis.call ('HGET', H, seq))
             table.insert (out, redis.call ('HGET', D, seq))

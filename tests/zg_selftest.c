@@ -80,6 +80,8 @@
 #include "zg_gw_history.h"
 #include "zg_gw_message.h"
 #include "zg_gw_drain.h"
+#include "zg_gw_threads.h"
+#include "zg_gw_accept.h"
 #include "zg_gw_calls.h"
 #include "zg_gw_rproxy.h"
 #include "zg_wsqenv.h"
@@ -206,6 +208,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_answers", zg_gw_answers_test },
     { "zg_gw_history", zg_gw_history_test },
     { "zg_gw_drain", zg_gw_drain_test },
+    { "zg_gw_threads", zg_gw_threads_test },
+    { "zg_gw_accept", zg_gw_accept_test },
     { "zg_gw_message", zg_gw_message_test },
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
