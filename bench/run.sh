@@ -459,10 +459,12 @@ cluster_stop() {
 }
 # cluster_start N: sets CL_PUB (node 1's publishers' endpoint), CL_SUBS (the other nodes' subscribers'
 # endpoints, comma-separated), CL_ROOMS (node 1's rooms clients' endpoint) and CL_ROOMS_OTHERS (the other
-# nodes'), once every node answers /ready with 204
+# nodes'), CL_PROD and CL_WORK (for queues: node 1's producers, the other nodes' workers, node 1's when alone)
+# and CL_REDIS_PORT, once every node answers /ready with 204
 cluster_start() {
     local port node ready
     port=$("$GEN" port)
+    CL_REDIS_PORT=$port
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
         > "$WORK/redis.log" 2>&1 &
     CL_REDIS_PID=$!
@@ -481,6 +483,9 @@ cluster_start() {
         CL_PIDS+=("$ZG_PID")
         [ "$node" = 1 ] && CL_PUB=${ZG_FLAG[topics-publishers]} \
             || CL_SUBS=${CL_SUBS:+$CL_SUBS,}${ZG_FLAG[topics-subscribers]}
+        [ "$node" = 1 ] && CL_PROD=${ZG_FLAG[queues-producers]} CL_WORK=${ZG_FLAG[queues-workers]}
+        [ "$node" = 2 ] && CL_WORK=
+        [ "$node" != 1 ] && CL_WORK=${CL_WORK:+$CL_WORK,}${ZG_FLAG[queues-workers]}
         [ "$node" = 1 ] && CL_ROOMS=${ZG_FLAG[rooms-clients]} \
             || CL_ROOMS_OTHERS=${CL_ROOMS_OTHERS:+$CL_ROOMS_OTHERS,}${ZG_FLAG[rooms-clients]}
         for _ in $(seq 100); do
@@ -523,6 +528,61 @@ elif has_component cluster; then
         "no redis-server on PATH"
 else
     row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster
+fi
+
+# queues across nodes: producer on node 1, 4 workers (prefetch 100) on nodes 2 and 3, beside one node alone
+# and a cluster of one node, in the same run; Redis commands per task from Redis' own count
+# redis_counts: "scripts commands": EVALSHA calls the nodes made, and every command Redis ran (those the
+# scripts ran included)
+redis_counts() {
+    redis-cli -p "$CL_REDIS_PORT" info all 2> /dev/null | tr -d '\r' | awk -F'[:=,]' '
+        /^cmdstat_evalsha:/ { scripts = $3 } /^total_commands_processed:/ { total = $2 }
+        END { print scripts + 0, total + 0 }'
+}
+# measure_cluster KEY NODES: one run on a fresh cluster, and per task its scripts (KEY.calls) and all the
+# commands Redis ran (KEY.commands)
+measure_cluster() {
+    local before after
+    cluster_start "$2" || return 0
+    before=$(redis_counts)
+    measure_raw "$1=rate" -- "$GEN" queues --endpoint "$CL_PROD" --endpoint2 "$CL_WORK" --clients 4 \
+        --prefetch 100 --window 1000 --count "$count"
+    after=$(redis_counts)
+    read -r -a b <<< "$before"
+    read -r -a a <<< "$after"
+    awk -v s="$(( a[0] - b[0] ))" -v n="$count" 'BEGIN { printf "%.2f\n", s / n }' >> "$WORK/v/$1.calls"
+    awk -v s="$(( a[1] - b[1] ))" -v n="$count" 'BEGIN { printf "%.2f\n", s / n }' >> "$WORK/v/$1.commands"
+    cluster_stop
+}
+if has_component cluster && has_component queues && command -v redis-server > /dev/null \
+   && command -v redis-cli > /dev/null; then
+    count=$(scaled 50000 2000)
+    banner "queues across 3 nodes, 4 workers, prefetch 100, window 1000, $count tasks, beside one node"
+    for _ in $(seq "$RUNS"); do
+        measure_zgate "queues.single.4=rate" "" -- \
+            "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 \
+            --prefetch 100 --window 1000 --count "$count" --server-pid @pid@
+        measure_cluster queues.cluster1.4 1
+        measure_cluster queues.cluster3.4 3
+    done
+    row "queues, one node" "4 workers, prefetch 100, window 1000, 64 B" "acked tasks/s" queues.single.4
+    row "queues, cluster of 1 node" "4 workers on node 1, prefetch 100, window 1000, 64 B" "acked tasks/s" \
+        queues.cluster1.4 queues.single.4
+    row "queues across nodes" "producer on node 1, 4 workers on nodes 2 and 3, prefetch 100, 64 B" \
+        "acked tasks/s" queues.cluster3.4 queues.single.4
+    row "queues across nodes, 1 -> 3 nodes" "3 nodes against a cluster of 1 (efficiency: ratio / 3)" \
+        "acked tasks/s" queues.cluster3.4 queues.cluster1.4
+    row "queues, cluster of 1 node" "4 workers on node 1" "scripts (EVALSHA) per task" queues.cluster1.4.calls
+    row "queues across nodes" "producer on node 1, workers on nodes 2 and 3" "scripts (EVALSHA) per task" \
+        queues.cluster3.4.calls
+    row "queues across nodes" "producer on node 1, workers on nodes 2 and 3" \
+        "Redis commands per task (scripts' own included)" queues.cluster3.4.commands
+elif has_component cluster; then
+    row_unavailable "queues across nodes" "producer on node 1, 4 workers on nodes 2 and 3" \
+        "acked tasks/s, Redis commands per task" cluster "no redis-server or redis-cli on PATH"
+else
+    row_unavailable "queues across nodes" "producer on node 1, 4 workers on nodes 2 and 3" \
+        "acked tasks/s, Redis commands per task" cluster
 fi
 
 # room rounds with 3 members, one on each of 3 nodes (the producer on node 1), beside the same 3 members on one

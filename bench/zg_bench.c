@@ -23,7 +23,7 @@
         zg_bench proxy --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS
                         [--timeout MS] [--sndhwm N]     raw zmq_proxy broker
                         [--server-cert F]
-        zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS --clients W
+        zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS[,WORKERS...] --clients W
                         --prefetch P --window N --count N [--rate R]
                         [--ok 1]                        tasks with replies; latency
                                                         to the reply, or with --ok 1
@@ -629,12 +629,19 @@ s_mode_queues (bench_options_t *options)
     self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
     uint8_t ready [32];
     size_t ready_size = s_ready_options (ready, options->prefetch);
+    //  Several workers' endpoints (nodes of a cluster): the workers take turns
+    char *endpoints [16];
+    int endpoint_count = 0;
+    char *list = strdup (options->endpoint2);
+    for (char *state = NULL, *endpoint = strtok_r (list, ",", &state); endpoint && endpoint_count < 16;
+         endpoint = strtok_r (NULL, ",", &state))
+        endpoints [endpoint_count++] = endpoint;
     for (int index = 0; index < clients; index++) {
         char name [16];
         snprintf (name, sizeof name, "w%d", index);
         self.workers [index] = zmq_socket (context, ZMQ_DEALER);
-        if (zmq_connect (self.workers [index], options->endpoint2))
-            bench_fail ("cannot connect to %s", options->endpoint2);
+        if (zmq_connect (self.workers [index], endpoints [index % endpoint_count]))
+            bench_fail ("cannot connect to %s", endpoints [index % endpoint_count]);
         s_str_send (self.workers [index], "READY", true);
         s_str_send (self.workers [index], name, true);
         zmq_send (self.workers [index], ready, ready_size, 0);
@@ -719,6 +726,7 @@ s_mode_queues (bench_options_t *options)
     zmq_ctx_term (context);
     bench_samples_free (&latencies);
     free (self.workers);
+    free (list);
     free (payload);
 }
 

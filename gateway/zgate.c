@@ -158,13 +158,16 @@ s_link_gateway (zactor_t **actors, zg_config_t *config, char *error, size_t size
     }
 }
 
-//  In cluster mode, link the topics and rooms actors to the cluster actor's bridges
+//  In cluster mode, link the topics, queues and rooms actors to the cluster actor's bridges
 static void
 s_link_cluster (zactor_t **actors, zg_config_t *config, char *error, size_t size)
 {
     int topics = s_actor_index ("topics");
     if (*zg_config_get (config, "cluster/redis") && topics >= 0)
         zg_actor_set (actors [topics], "cluster", zg_config_get (config, "cluster/inproc-topics"), error, size);
+    int queues = s_actor_index ("queues");
+    if (*zg_config_get (config, "cluster/redis") && queues >= 0 && !*error)
+        zg_actor_set (actors [queues], "cluster", zg_config_get (config, "cluster/inproc-queues"), error, size);
     int rooms = s_actor_index ("rooms");
     if (*zg_config_get (config, "cluster/redis") && rooms >= 0 && !*error)
         zg_actor_set (actors [rooms], "cluster", zg_config_get (config, "cluster/inproc-rooms"), error, size);

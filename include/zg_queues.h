@@ -14,6 +14,8 @@
 
         producers, inproc-producers     ROUTER endpoints for producers
         workers,   inproc-workers       ROUTER endpoints for workers
+        cluster                         the cluster actor's inproc-queues
+                                        endpoint (cluster mode: queues in Redis)
     =========================================================================
 */
 

@@ -14,6 +14,7 @@
 #include "zg_redis_ring.h"
 #include "zg_redis_server.h"
 #include "zg_topics_cluster.h"
+#include "zg_queues_cluster.h"
 #include "zg_rooms_cluster.h"
 #include "zg_history_cluster.h"
 
@@ -58,6 +59,7 @@ typedef struct {
     zg_redis_t **subscribers;       //  Each shard's subscriber connection
     zg_redis_t **plains;            //  Each shard's plain connection
     zg_topics_cluster_t *topics;    //  Topics bridge (cluster mode only)
+    zg_queues_cluster_t *queues;    //  Queues bridge (cluster mode only)
     zg_rooms_cluster_t *rooms;      //  Rooms bridge, with connections of its own (cluster mode only)
     zg_history_cluster_t *history;  //  Remembered topics in Redis (cluster mode only)
     zmq_pollitem_t *items;          //  Poll set: pipe, bridge sockets, connections
@@ -104,6 +106,7 @@ s_self_destroy (self_t **self_p)
     free (self->plains);
     zg_history_cluster_destroy (&self->history);
     zg_topics_cluster_destroy (&self->topics);
+    zg_queues_cluster_destroy (&self->queues);
     zg_rooms_cluster_destroy (&self->rooms);
     zg_redis_ring_destroy (&self->ring);
     free (self->items);
@@ -124,6 +127,9 @@ s_self_apply_timeouts (self_t *self)
         zg_redis_set_timeouts (self->shards [shard].subscriber, self->settings.connect_timeout,
                                self->settings.timeout, self->settings.reconnect_max);
     }
+    if (self->queues)
+        zg_queues_cluster_set_timeouts (self->queues, self->settings.connect_timeout, self->settings.timeout,
+                                        self->settings.reconnect_max);
     if (self->rooms)
         zg_rooms_cluster_set_timeouts (self->rooms, self->settings.connect_timeout, self->settings.timeout,
                                        self->settings.reconnect_max, self->settings.node_timeout);
@@ -200,6 +206,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
     const char **addresses = (const char **) zmalloc (self->shard_count * sizeof (char *));
     for (size_t shard = 0; shard < self->shard_count; shard++)
         addresses [shard] = zg_redis_address (self->shards [shard].plain);
+    self->queues = zg_queues_cluster_new (self->node, self->key_prefix, self->ring, addresses, self->shard_count);
     self->rooms = zg_rooms_cluster_new (self->node, self->key_prefix, addresses, self->shard_count, self->ring);
     free (addresses);
     s_self_apply_timeouts (self);
@@ -209,6 +216,7 @@ s_self_set_redis (self_t *self, const char *value, char *error, size_t size)
                                             s_unconfirmed, self->topics);
     zg_topics_cluster_set_history (self->topics, self->history);
     self->items = (zmq_pollitem_t *) realloc (self->items, (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count
+                                                            + zg_queues_cluster_items (self->queues)
                                                             + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count))
                                                             * sizeof (zmq_pollitem_t));
     assert (self->items);
@@ -239,6 +247,8 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         //  A node alone has no bridge, and zgate does not link its topics
         return !self->topics? 0: zg_topics_cluster_bind (self->topics, value, error, size)
                               || zg_history_cluster_bind (self->history, value, error, size)? -1: 0;
+    if (streq (key, "inproc-queues"))
+        return self->queues? zg_queues_cluster_bind (self->queues, value, error, size): 0;
     if (streq (key, "inproc-rooms"))
         return self->rooms? zg_rooms_cluster_bind (self->rooms, value, error, size): 0;
     int rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
@@ -256,7 +266,8 @@ s_self_healthy (self_t *self)
     for (size_t shard = 0; shard < self->shard_count; shard++)
         if (!zg_redis_up (self->shards [shard].plain) || !zg_redis_up (self->shards [shard].subscriber))
             return false;
-    return !self->rooms || zg_rooms_cluster_healthy (self->rooms);
+    return (!self->queues || zg_queues_cluster_healthy (self->queues))
+        && (!self->rooms || zg_rooms_cluster_healthy (self->rooms));
 }
 
 //  --------------------------------------------------------------------------
@@ -289,6 +300,8 @@ s_self_stats (self_t *self)
         zg_topics_cluster_stats (self->topics, root);
         zg_history_cluster_stats (self->history, root);
     }
+    if (self->queues)
+        zg_queues_cluster_stats (self->queues, root);
     if (self->rooms)
         zg_rooms_cluster_stats (self->rooms, root);
     return root;
@@ -327,10 +340,12 @@ s_self_poll_set (self_t *self, int64_t now, long *wait)
             next = tick < next? tick: next;
         }
     }
-    zg_rooms_cluster_poll_items (self->rooms, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count], now,
-                                 &next);
+    zg_queues_cluster_poll_items (self->queues, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count], now,
+                                  &next);
+    size_t rooms = ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + zg_queues_cluster_items (self->queues);
+    zg_rooms_cluster_poll_items (self->rooms, &self->items [rooms], now, &next);
     *wait = next > now? (long) (next - now): 0;
-    return (int) (ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count));
+    return (int) (rooms + ZG_ROOMS_CLUSTER_ITEMS (self->shard_count));
 }
 
 //  --------------------------------------------------------------------------
@@ -395,7 +410,9 @@ zg_cluster (zsock_t *pipe, void *args)
         zg_history_cluster_tick (self->history, zclock_mono ());
         if (self->items [1].revents & ZMQ_POLLIN)
             zg_topics_cluster_handle_messages (self->topics, self->shards [self->home].plain);
-        zg_rooms_cluster_handle (self->rooms, &self->items [ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count],
+        size_t queues = ZG_CLUSTER_FIXED_ITEMS + 2 * self->shard_count;
+        zg_queues_cluster_handle (self->queues, &self->items [queues], zclock_mono ());
+        zg_rooms_cluster_handle (self->rooms, &self->items [queues + zg_queues_cluster_items (self->queues)],
                                  zclock_mono ());
     }
     s_self_destroy (&self);

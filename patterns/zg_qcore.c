@@ -34,6 +34,8 @@ struct _zg_qcore_t {
     zg_qoutbox_t *outbox;           //  Messages to send
     zg_budget_t *budget;            //  The memory budget tasks' bytes are charged to
     zg_qdurable_t *durable;         //  Journal of the changes, or NULL (in memory)
+    zg_qcore_handoff_fn *handoff;   //  Cluster mode: where claimed tasks' outcomes go
+    void *handoff_arg;
     int64_t now;                    //  Monotonic ms
     int64_t wall;                   //  Wall clock ms
     uint64_t errors;                //  ERROR messages written
@@ -294,12 +296,19 @@ s_finish_copy (zg_qcore_t *self, zg_task_t *copy)
 
 //  --------------------------------------------------------------------------
 //  Transition: a task reached a final state (done, failed, dead): record
-//  it, tell its producer, keep it for GET. The caller has taken it out of
-//  its waiting line or worker.
+//  it, tell its producer, keep it for GET; a claimed one (cluster mode)
+//  goes to the handoff, also when taken back (state waiting). The caller
+//  has taken it out of its waiting line or worker.
 
 static void
 s_finish (zg_qcore_t *self, zg_task_t *task, int state, const char *reason, zmq_msg_t *result)
 {
+    if (task->remote) {                 //  Claimed: the cluster takes it back
+        zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
+        self->handoff (self->handoff_arg, task, state, reason, result);
+        s_forget (self, task);
+        return;
+    }
     zg_taskq_t *queue = task->queue;
     zg_tasks_clear_timer (self->tasks, task, ZG_TASKS_ACK_TIMER);
     task->state = (uint8_t) state;
@@ -373,13 +382,8 @@ s_kill (zg_qcore_t *self, zg_task_t *task)
     char reason [ZG_WIRE_REASON_SIZE];
     zg_qexpiry_reason (task, reason);
     s_send_error (self, task, ZG_ERR_GONE, reason);
-    zg_taskq_t *dead_letters = NULL;
-    char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
-    snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
-    //  A dead-letter queue no worker could name (too long) would hold its
-    //  tasks for ever
-    if (!queue->dead_letter && (int64_t) strlen (name) <= self->settings->max_name_size)
-        dead_letters = s_queue (self, name, false);
+    zg_taskq_t *dead_letters = zg_qtable_dead_letters (self->table, queue, self->settings->max_name_size,
+                                                       self->settings->max_priority, self->settings->max_queues);
     if (self->settings->verbose)
         zsys_info ("zg_queues: task %" PRIu64 " of '%s' %s%s", task->id, queue->name, reason,
                    dead_letters? ", to the dead letters": "");
@@ -406,6 +410,9 @@ static void
 s_requeue (zg_qcore_t *self, zg_task_t *task, bool at_tail)
 {
     zg_taskq_t *queue = task->queue;
+    if (task->remote)                   //  The cluster requeues it, or kills it
+        s_finish (self, task, ZG_TASK_WAITING, NULL, NULL);
+    else
     if (task->group)
         s_finish (self, task, ZG_TASK_FAILED, "its worker did not answer", NULL);
     else
@@ -603,8 +610,20 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
         zg_taskq_push (task->queue, task, false);
         task->state = record->state;        //  Dead, in a dead-letter queue
         zg_qexpiry_resume (self->tasks, task, self->now, self->wall);
+        s_dispatch (self, task->queue);     //  Workers are there for a claimed task only
     }
     return task->state == ZG_TASK_IN_PROGRESS? task: NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Cluster mode: where claimed tasks' outcomes go
+
+void
+zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg)
+{
+    assert (self && handoff);
+    self->handoff = handoff;
+    self->handoff_arg = arg;
 }
 
 //  --------------------------------------------------------------------------

@@ -44,6 +44,12 @@ typedef struct {
     const char *owner;              //  Producer's identity the task keeps (security on), or NULL
 } zg_qcore_submit_t;
 
+//  Cluster mode: a claimed task's outcome goes back to the cluster. state
+//  is ZG_TASK_WAITING when it was taken back (nack, ack timeout, its worker
+//  gone: the cluster requeues it or sends it to the dead letters), else
+//  done or failed with the reason or the result (the handler may move it)
+typedef void (zg_qcore_handoff_fn) (void *arg, zg_task_t *task, int state, const char *reason, zmq_msg_t *result);
+
 //  Create a core reading these settings (the caller's, alive as long)
 zg_qcore_t *
     zg_qcore_new (const zg_qsettings_t *settings);
@@ -78,11 +84,17 @@ void
     zg_qcore_journal (zg_qcore_t *self, zg_qdurable_t *durable);
 
 //  Restore one stored task: a waiting one waits again in its queue (in the
-//  order restored, within its priority), a finished one is kept until its
-//  stored expiry. One that was in progress is returned, with no worker:
+//  order restored, within its priority; in cluster mode, a claimed task
+//  with its attempt one less than the cluster's, it goes to a worker with
+//  credit at once), a finished one is kept until its stored expiry. One that was in progress is returned, with no worker:
 //  take it back with zg_qcore_take_back once the load is over.
 zg_task_t *
     zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record);
+
+//  Cluster mode: the outcomes of the tasks marked remote (claimed from the
+//  cluster, zg_qcore_adopt) go to handoff (arg is its own)
+void
+    zg_qcore_set_handoff (zg_qcore_t *self, zg_qcore_handoff_fn *handoff, void *arg);
 
 //  A restored task that was in progress goes back to the head of its queue,
 //  or to the dead letters past max-deliveries, as if its worker had died

@@ -114,6 +114,21 @@ zg_qtable_first (zg_qtable_t *self, const zg_qname_t *names, size_t count)
 }
 
 //  --------------------------------------------------------------------------
+//  The dead-letter queue of a queue
+
+zg_taskq_t *
+zg_qtable_dead_letters (zg_qtable_t *self, zg_taskq_t *queue, int64_t max_name_size, int64_t max_priority,
+                        int64_t max_queues)
+{
+    assert (self && queue);
+    char name [ZG_QOPTIONS_NAME_MAX + sizeof ZG_TASKQ_DEAD_SUFFIX];
+    snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
+    if (queue->dead_letter || (int64_t) strlen (name) > max_name_size)
+        return NULL;
+    return zg_qtable_ensure (self, name, false, max_priority, max_queues);
+}
+
+//  --------------------------------------------------------------------------
 //  Queues plus commands
 
 size_t

@@ -52,6 +52,14 @@ zg_taskq_t *
     zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max_priority,
                       int64_t max_queues);
 
+//  The dead-letter queue of a queue (created as zg_qtable_ensure does), or
+//  NULL: a dead-letter queue has none, nor has a queue whose dead-letter
+//  queue's name would pass max_name_size (no worker could name it, so it
+//  would hold its tasks for ever), nor one past max_queues
+zg_taskq_t *
+    zg_qtable_dead_letters (zg_qtable_t *self, zg_taskq_t *queue, int64_t max_name_size, int64_t max_priority,
+                            int64_t max_queues);
+
 //  Queues plus commands
 size_t
     zg_qtable_size (zg_qtable_t *self);

@@ -26,6 +26,7 @@
 #include "zg_routebytes.h"
 #include "zg_qtest.h"
 #include "zg_qjournal.h"
+#include "zg_queues_link.h"
 
 //  Messages handled per socket per wake-up before the others get a turn
 #define ZG_QUEUES_BATCH 1024
@@ -45,6 +46,7 @@ typedef struct {
     zg_routebytes_t *routebytes;    //  Bytes queued for each TCP connection
     zg_qjournal_t *journal;         //  The store the core journals to (data-dir), or in memory
     zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
+    zg_queues_link_t *link;         //  Cluster mode: queues in Redis, through the cluster actor
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
     uint64_t errors;                //  ERROR answers sent (the core counts its own)
@@ -95,6 +97,7 @@ s_self_new (zsock_t *pipe)
     zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
     zg_connwatch_set_output_shared (zg_security_watch (self->security));
     self->ttls = zg_qttl_new ();
+    self->link = zg_queues_link_new ();
     msgpack_sbuffer_init (&self->buffer);
     msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
     return self;
@@ -114,6 +117,7 @@ s_self_destroy (self_t **self_p)
     zg_qcore_destroy (&self->core);
     zg_qjournal_destroy (&self->journal);
     zg_qttl_destroy (&self->ttls);
+    zg_queues_link_destroy (&self->link);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self);
     *self_p = NULL;
@@ -152,9 +156,16 @@ s_self_set (self_t *self, const char *key, const char *value, char *error, size_
         return zg_qjournal_open (self->journal, value, &self->core, error, size);
     if (streq (key, "task-ttls"))
         return zg_qttl_set (self->ttls, value, self->settings.max_task_ttl, error, size);
+    if (streq (key, "cluster") && zg_qjournal_on (self->journal)) {
+        snprintf (error, size, "queues in a cluster live in Redis: data-dir must be empty");
+        return -1;
+    }
+    if (streq (key, "cluster"))
+        return zg_queues_link_connect (self->link, value, self->core, &self->settings, error, size);
     int rc = zg_qsettings_set (&self->settings, key, value, error, size);
     if (rc == 0) {
         zg_qcore_settings_changed (self->core);
+        zg_queues_link_settings (self->link);
         s_self_apply_socket_options (self);
     }
     return rc;
@@ -353,6 +364,9 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     if ((int64_t) line_size > self->settings.max_task_size)
         s_self_error (self, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
                       self->settings.max_task_size);
+    else
+    if (!call && zg_queues_link_on (self->link))
+        zg_queues_link_send (self->link, &request->frames [0], &request->frames [2], text, &options, line);
     else {
         //  A task that brings no ttl takes its queue's (task-ttls, task-ttl)
         if (options.ttl < 0)
@@ -389,6 +403,13 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
     zg_task_t *task = zg_qcore_task (self->core, s_frame_id (request, 3));
+    //  A task held elsewhere shows neither its owner nor its queue here:
+    //  with security on, only an admin reads it
+    if (!task && zg_queues_link_on (self->link) && (!zg_security_on (self->security)
+                                                    || zg_security_admin (self->security, zg_wire_identity (request)))) {
+        zg_queues_link_get (self->link, &request->frames [0], &request->frames [2], &request->frames [3]);
+        return;
+    }
     if (!task) {
         s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_NOT_FOUND, "unknown task '%.*s'",
                       s_quote (request->size [3]), (const char *) request->data [3]);
@@ -422,6 +443,7 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
     if (zg_qjournal_on (self->journal))
         json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
+    zg_queues_link_stats (self->link, root);
     return root;
 }
 
@@ -498,6 +520,8 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     //  The seats are in the order of the names
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
         worker->seats [index].quiet = zg_qoptions_is_quiet (&options, &options.names [index]);
+    if (rc == 0)
+        zg_queues_link_watch (self->link, &options);
     if (rc == -1)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
@@ -766,15 +790,16 @@ zg_queues (zsock_t *pipe, void *args)
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->producers), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (self->workers), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_queues_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
         { NULL, 0, ZMQ_POLLIN, 0 }  //  The durable store's sync in flight
     };
     while (!self->terminated) {
-        items [3].socket = zg_qjournal_sync_socket (self->journal);
-        int count = items [3].socket? 4: 3;
+        items [4].socket = zg_qjournal_sync_socket (self->journal);
+        int count = items [4].socket? 5: 4;
         if (zg_connwatch_poll (zg_security_watch (self->security), items, count, s_self_timeout (self)) == -1)
             break;              //  Context terminated
         zg_qcore_set_clock (self->core, zclock_mono (), zclock_time ());
-        if (items [3].socket && (items [3].revents & ZMQ_POLLIN))
+        if (items [4].socket && (items [4].revents & ZMQ_POLLIN))
             zg_qjournal_commit (self->journal, &self->core, true);
         if (items [0].revents & ZMQ_POLLIN)
             self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
@@ -783,7 +808,11 @@ zg_queues (zsock_t *pipe, void *args)
             s_self_drain (self, self->workers);
         if (items [1].revents & ZMQ_POLLIN)
             s_self_drain (self, self->producers);
+        if (items [3].revents & ZMQ_POLLIN)
+            zg_queues_link_handle (self->link, self->producers);
         zg_qcore_expire (self->core);
+        if (zg_queues_link_on (self->link))
+            zg_queues_link_claim (self->link);
         zg_qjournal_commit (self->journal, &self->core, false);
         s_self_flush (self);
         zg_qcore_collect (self->core);

@@ -81,6 +81,7 @@ struct _zg_task_t {
     bool scatter;                   //  A scatter group (its copies are the tasks)
     bool until_read;                //  Forgotten once GET has read it finished
     bool quiet;                     //  Acked with no reply by a quiet command's worker: no REPLY
+    bool remote;                    //  Claimed from the cluster: its outcome goes back there
 };
 
 //  A doubly linked list of tasks through their prev/next links

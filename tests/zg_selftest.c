@@ -105,6 +105,9 @@
 #include "zg_redis_ring.h"
 #include "zg_topics_link.h"
 #include "zg_topics_cluster.h"
+#include "zg_qscripts.h"
+#include "zg_queues_link.h"
+#include "zg_queues_cluster.h"
 #include "zg_rooms_cdescribe.h"
 #include "zg_rooms_link.h"
 #include "zg_rooms_cluster.h"
@@ -137,6 +140,9 @@ static const s_test_t s_tests [] = {
     { "zg_redis_ring", zg_redis_ring_test },
     { "zg_topics_link", zg_topics_link_test },
     { "zg_topics_cluster", zg_topics_cluster_test },
+    { "zg_qscripts", zg_qscripts_test },
+    { "zg_queues_link", zg_queues_link_test },
+    { "zg_queues_cluster", zg_queues_cluster_test },
     { "zg_rooms_cdescribe", zg_rooms_cdescribe_test },
     { "zg_rooms_link", zg_rooms_link_test },
     { "zg_rooms_cluster", zg_rooms_cluster_test },

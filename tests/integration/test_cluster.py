@@ -6,8 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
 import unittest
@@ -15,45 +13,12 @@ import unittest
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zgate_harness import Zgate, free_port, wait_everything, wait_for  # noqa: E402
+from zgate_harness import Zgate, wait_everything, wait_for  # noqa: E402
 from gateway_client import Ws, http, run  # noqa: E402
+from redis_harness import RedisServer  # noqa: E402
 
 TIMEOUT_MS = 5000
 NODES = 3
-
-
-class RedisServer:
-    """A redis-server of the test's own, without persistence; stop() and start() keep its port."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def address(self):
-        return f"127.0.0.1:{self.port}"
-
-    def answers(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
-                connection.sendall(b"PING\r\n")
-                return connection.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--loglevel", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.answers() or self.process.poll() is not None, what="redis-server to answer")
-        if self.process.poll() is not None:
-            raise AssertionError(f"redis-server exited with {self.process.returncode}")
-        return self
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 @unittest.skipUnless(shutil.which("redis-server"), "no redis-server on PATH (Debian's redis-server package)")
