@@ -124,10 +124,13 @@ static const s_family_t s_families [] = {
              "Of those, connections closed for an unfinished message larger than any a client may send.")
     S_INPUT ("topics"), S_INPUT ("queues"), S_INPUT ("rooms"),
 #undef S_INPUT
-    S_PLAIN ("zgate_topics_output_held_bytes", "gauge", "topics", "output/held", 1,
-             "Messages queued for native subscribers that libzmq has not written yet (charged to the memory budget)."),
-    S_PLAIN ("zgate_topics_output_cut_total", "counter", "topics", "output/cut", 1,
-             "Native subscribers closed for what was queued for them (server/max-connection-output)."),
+#define S_OUTPUT(section) \
+    S_PLAIN ("zgate_" section "_output_held_bytes", "gauge", section, "output/held", 1, \
+             "Messages queued for native connections that libzmq has not written yet (charged to the memory budget)."), \
+    S_PLAIN ("zgate_" section "_output_cut_total", "counter", section, "output/cut", 1, \
+             "Native connections closed for what was queued for them (server/max-connection-output, memory alarm).")
+    S_OUTPUT ("topics"), S_OUTPUT ("queues"), S_OUTPUT ("rooms"),
+#undef S_OUTPUT
 
     S_PLAIN ("zgate_topics_published_total", "counter", "topics", "published", 1, "Messages published."),
     S_PLAIN ("zgate_topics_delivered_total", "counter", "topics", "delivered", 1,

@@ -66,6 +66,15 @@ void
 void
     zg_connwatch_on_output (zg_connwatch_t *self, zg_connwatch_output_fn *output, void *arg);
 
+//  The output's payloads are shared with buffers charged to the budget by
+//  their owners (the queues' tasks and results, the rooms' messages): its
+//  held bytes are then bounded by the connection limit only, neither
+//  charged again nor cut by the budget's alarm (which would cut the worker
+//  that drains a full queue), and cut once past it for a second (a burst
+//  of DELIVERs, prefetch times the task size, is written by then)
+void
+    zg_connwatch_set_output_shared (zg_connwatch_t *self);
+
 //  The process's limit of one connection's output held in libzmq, bytes (0:
 //  none but the budget's alarm); zgate sets it from server/max-connection-output
 void

@@ -58,6 +58,8 @@
 #define ZG_CONNWATCH_DRIFT 64
 //  While the budget's alarm is up, a connection holding more than this is cut
 #define ZG_CONNWATCH_ALARM_FLOOR (1 << 20)
+//  Shared output may stay past the limit this long (ms) before it is cut
+#define ZG_CONNWATCH_OUTPUT_GRACE 1000
 //  What libzmq's memory for a message's frames may be, at worst, in times
 //  their bytes on the wire: an empty frame is 2 bytes and a 64-byte zmq_msg_t
 #define ZG_CONNWATCH_AMPLIFICATION 32
@@ -73,6 +75,7 @@ typedef struct {
     uint64_t consumed;              //  Bytes of the messages the actor read
     int64_t held;                   //  Input held at the last check
     int64_t out_held;               //  Output held at the last check
+    int64_t out_over_since;         //  Since when it is past the limit, ms (0: it is not)
     int64_t out_dropped;            //  Queued bytes that libzmq dropped, at most
     uint64_t last_written;          //  Bytes written to it at the last check
     uint64_t last_queued;           //  Of those, in its send queue then
@@ -97,11 +100,13 @@ struct _zg_connwatch_t {
     int64_t next_check;             //  When the next check is due, ms
     int64_t charged;                //  Input and output held, charged to the budget
     int64_t held;                   //  Of that, input
+    int64_t output_held;            //  Output held, charged or not
     uint64_t cut;                   //  Connections cut
     uint64_t cut_unfinished;        //  Of those, cut for an unfinished message
     uint64_t out_cut;               //  Connections cut for their output
     zg_connwatch_output_fn *output;
     void *output_arg;
+    bool output_shared;             //  Its payloads are charged by their owners
     zg_connwatch_closed_fn *closed;
     void *closed_arg;
 };
@@ -143,6 +148,15 @@ zg_connwatch_new (void)
     return self;
 }
 
+//  What a connection holds that is charged to the budget: its input, and its
+//  output unless the output's payloads are charged by their owners
+
+static int64_t
+s_charged (zg_connwatch_t *self, s_conn_t *conn)
+{
+    return conn->held + (self->output_shared? 0: conn->out_held);
+}
+
 static void
 s_forget (zg_connwatch_t *self, int fd)
 {
@@ -150,7 +164,8 @@ s_forget (zg_connwatch_t *self, int fd)
         return;
     //  libzmq has dropped what it held: the charge goes back at once
     s_conn_t *conn = self->conns [fd];
-    zg_budget_release (zg_budget_process (), &self->charged, (size_t) (conn->held + conn->out_held));
+    zg_budget_release (zg_budget_process (), &self->charged, (size_t) s_charged (self, conn));
+    self->output_held -= conn->out_held;
     free (conn);
     self->conns [fd] = NULL;
     self->live--;
@@ -217,6 +232,13 @@ zg_connwatch_on_output (zg_connwatch_t *self, zg_connwatch_output_fn *output, vo
     assert (self);
     self->output = output;
     self->output_arg = arg;
+}
+
+void
+zg_connwatch_set_output_shared (zg_connwatch_t *self)
+{
+    assert (self);
+    self->output_shared = true;
 }
 
 void
@@ -365,6 +387,26 @@ s_measure_output (zg_connwatch_t *self, int fd, s_conn_t *conn, zg_tcpinfo_count
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a connection's output is past the limit long enough to be cut:
+//  at once, but shared output only once it stayed past it for
+//  ZG_CONNWATCH_OUTPUT_GRACE: a worker's burst of DELIVERs (prefetch times
+//  the task size, its payloads the tasks' own) is written within moments,
+//  a client that never reads stays past the limit
+
+static bool
+s_output_over (zg_connwatch_t *self, s_conn_t *conn, int64_t limit)
+{
+    if (limit <= 0 || conn->out_held <= limit) {
+        conn->out_over_since = 0;
+        return false;
+    }
+    int64_t now = zclock_mono ();
+    if (!conn->out_over_since)
+        conn->out_over_since = now;
+    return !self->output_shared || now - conn->out_over_since >= ZG_CONNWATCH_OUTPUT_GRACE;
+}
+
+//  --------------------------------------------------------------------------
 //  Cut a connection past a limit: its input, an unfinished message no client
 //  may send (unfinished: that bound now, or 0), its output. Returns whether
 //  it was cut
@@ -382,7 +424,7 @@ s_judge (zg_connwatch_t *self, int fd, s_conn_t *conn, int64_t unfinished)
         self->cut_unfinished += conn->cut;
     }
     else
-    if (out_limit > 0 && conn->out_held > out_limit) {
+    if (s_output_over (self, conn, out_limit)) {
         s_cut (self, fd, conn, "output past the limit");
         self->out_cut += conn->cut;
     }
@@ -403,14 +445,15 @@ s_check (zg_connwatch_t *self)
 {
     s_measure_unfinished (self);
     int64_t now = zclock_mono ();
-    int64_t total = 0, input = 0, potential = 0;
+    int64_t total = 0, input = 0, output = 0, potential = 0;
     int largest = -1, costliest = -1;
     for (size_t fd = 0; fd < self->capacity; fd++) {
         s_conn_t *conn = self->conns [fd];
         zg_tcpinfo_counts_t counts;
         if (conn && conn->cut) {
-            total += conn->held + conn->out_held;   //  Held until libzmq closes it
+            total += s_charged (self, conn);        //  Held until libzmq closes it
             input += conn->held;
+            output += conn->out_held;
         }
         if (!conn || conn->cut || zg_tcpinfo_counts ((int) fd, &counts) == -1)
             continue;
@@ -418,13 +461,14 @@ s_check (zg_connwatch_t *self)
         int64_t held = (int64_t) (counts.read - conn->consumed) - allowed;
         conn->held = held > 0? held: 0;
         s_measure_output (self, (int) fd, conn, &counts);
-        total += conn->held + conn->out_held;
+        total += s_charged (self, conn);
         input += conn->held;
+        output += conn->out_held;
         int64_t unfinished = self->watched [conn->watched].unfinished;
         if (s_judge (self, (int) fd, conn, unfinished))
             continue;
-        if (conn->held + conn->out_held > ZG_CONNWATCH_ALARM_FLOOR
-        &&  (largest == -1 || conn->held + conn->out_held > self->conns [largest]->held + self->conns [largest]->out_held))
+        if (s_charged (self, conn) > ZG_CONNWATCH_ALARM_FLOOR
+        &&  (largest == -1 || s_charged (self, conn) > s_charged (self, self->conns [largest])))
             largest = (int) fd;
         if (unfinished > 0 && conn->held > ZG_CONNWATCH_ALARM_FLOOR) {
             potential += conn->held * (ZG_CONNWATCH_AMPLIFICATION - 1);
@@ -433,6 +477,7 @@ s_check (zg_connwatch_t *self)
         }
     }
     self->held = input;
+    self->output_held = output;
     zg_budget_t *budget = zg_budget_process ();
     if (total > self->charged)
         zg_budget_charge (budget, &self->charged, (size_t) (total - self->charged));
@@ -531,7 +576,7 @@ zg_connwatch_output_stats (zg_connwatch_t *self)
 {
     assert (self);
     json_object *stats = json_object_new_object ();
-    json_object_object_add (stats, "held", json_object_new_int64 (self->charged - self->held));
+    json_object_object_add (stats, "held", json_object_new_int64 (self->output_held));
     json_object_object_add (stats, "cut", json_object_new_uint64 (self->out_cut));
     return stats;
 }
@@ -773,6 +818,13 @@ zg_connwatch_test (bool verbose)
     json_object_object_get_ex (stats, "held", &held);
     assert (json_object_get_int64 (held) > (3 << 20));
     json_object_put (stats);
+    //  It is charged to the budget, unless its payloads are charged by their
+    //  owners (then only the limit bounds it, as below)
+    assert (zg_budget_used (zg_budget_process ()) > (3 << 20));
+    zg_connwatch_set_output_shared (watch);
+    zclock_sleep (2 * ZG_CONNWATCH_INTERVAL);
+    zg_connwatch_poll (watch, items, 1, 0);
+    assert (zg_budget_used (zg_budget_process ()) < (1 << 20));
     //  Once the peer has read everything, its output is idle: held nothing
     s_test_wait_output (watch, items, raw, "held", 0);
     //  Past the limit the connection is cut

@@ -9,6 +9,8 @@
 
 #include "zg_classes.h"
 #include "zg_qoutbox.h"
+#include "zg_routebytes.h"
+#include "zg_wire.h"
 
 //  Messages allocated at first
 #define ZG_QOUTBOX_MIN_SIZE 64
@@ -315,12 +317,21 @@ zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle)
 {
     assert (msg);
     assert (msg->count > 0);
+    //  The routing frame is empty once sent: keep its id to count the send
+    byte routing [256];
+    size_t routing_size = zmq_msg_size (&msg->frames [0]);
+    assert (routing_size <= sizeof routing);
+    memcpy (routing, zmq_msg_data (&msg->frames [0]), routing_size);
     //  With ROUTER_MANDATORY the routing frame fails for a gone or full peer;
     //  once it is accepted, the rest of the message is too
     if (zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
-    for (size_t index = 1; index < msg->count; index++)
+    uint64_t wire = 0;
+    for (size_t index = 1; index < msg->count; index++) {
+        wire += zg_wire_framed_size (zmq_msg_size (&msg->frames [index]));
         zmq_msg_send (&msg->frames [index], handle, index + 1 < msg->count? ZMQ_SNDMORE: 0);
+    }
+    zg_routebytes_sent (handle, routing, routing_size, wire, msg->count - 1);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
 #include "zg_security.h"
+#include "zg_routebytes.h"
 #include "zg_qtest.h"
 #include "zg_qjournal.h"
 #include "zg_queues_link.h"
@@ -42,6 +43,7 @@ struct _zg_queues_core_t {
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
+    zg_routebytes_t *routebytes;    //  Bytes queued for each TCP connection
     zg_qjournal_t *journal;         //  The store the core journals to (data-dir), or in memory
     zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     zg_queues_link_t *link;         //  Cluster mode: queues in Redis, through the cluster actor
@@ -89,6 +91,12 @@ zg_queues_core_new (void)
     self->core = zg_qcore_new (&self->settings);
     self->journal = zg_qjournal_new (&self->settings, s_self_send, self);
     self->security = zg_security_new ();
+    self->routebytes = zg_routebytes_new ();
+    zg_routebytes_attach (self->routebytes, zsock_resolve (self->producers));
+    zg_routebytes_attach (self->routebytes, zsock_resolve (self->workers));
+    zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
+    zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
+    zg_connwatch_set_output_shared (zg_security_watch (self->security));
     self->ttls = zg_qttl_new ();
     self->link = zg_queues_link_new ();
     msgpack_sbuffer_init (&self->buffer);
@@ -105,6 +113,7 @@ zg_queues_core_destroy (self_t **self_p)
     self_t *self = *self_p;
     //  Security first: its watchdog stops the sockets' monitors
     zg_security_destroy (&self->security);
+    zg_routebytes_destroy (&self->routebytes);
     zsock_destroy (&self->producers);
     zsock_destroy (&self->workers);
     zg_qcore_destroy (&self->core);
@@ -433,6 +442,7 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
+    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
     if (zg_qjournal_on (self->journal))
         json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
     zg_queues_link_stats (self->link, root);

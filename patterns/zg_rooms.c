@@ -20,6 +20,7 @@
 #include "zg_rsettings.h"
 #include "zg_rclients.h"
 #include "zg_security.h"
+#include "zg_routebytes.h"
 #include "zg_mpjson.h"
 #include "zg_rtest.h"
 #include "zg_rooms_link.h"
@@ -39,6 +40,7 @@ typedef struct _zg_rooms_core_t {
     zg_rclients_t *clients;         //  Logical clients
     zg_roomset_t *rooms;            //  Rooms
     zg_security_t *security;        //  CURVE and permissions
+    zg_routebytes_t *routebytes;    //  Bytes queued for each TCP connection
     zg_rooms_link_t *link;          //  Cluster mode: SEND and OOB go through Redis
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
@@ -82,6 +84,11 @@ zg_rooms_core_new (void)
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
     self->security = zg_security_new ();
+    self->routebytes = zg_routebytes_new ();
+    zg_routebytes_attach (self->routebytes, self->handle);
+    zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
+    zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
+    zg_connwatch_set_output_shared (zg_security_watch (self->security));
     self->rooms = zg_roomset_new (self->handle);
     self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);
@@ -101,6 +108,7 @@ zg_rooms_core_destroy (self_t **self_p)
     zg_roomset_destroy (&self->rooms);
     zg_rclients_destroy (&self->clients);
     zg_security_destroy (&self->security);
+    zg_routebytes_destroy (&self->routebytes);
     zg_rooms_link_destroy (&self->link);
     zsock_destroy (&self->router);
     free (self->room_key);
@@ -744,6 +752,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
     json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
+    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
     uint64_t dropped = self->dropped;
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
     zg_rooms_link_stats (self->link, root);

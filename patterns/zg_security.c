@@ -13,6 +13,7 @@
 #include "zg_acl.h"
 #include "zg_wire.h"
 #include "zg_security.h"
+#include "zg_routebytes.h"
 
 //  Longest identity (a Z85 public key is 40 characters), name (a topic is
 //  at most topics/max-topic-size, 255) and pattern or action a memo keeps
@@ -209,8 +210,11 @@ zg_security_recv (zg_security_t *self, zg_wire_request_t *request, void *handle)
     if (zg_wire_recv (request, handle) == -1)
         return -1;
     //  The first frame after the routing id carries the connection's properties
-    if (zg_wire_kept (request) > 1)
+    if (zg_wire_kept (request) > 1) {
         zg_connwatch_read (self->watch, &request->frames [1], request->wire, request->count - 1);
+        zg_routebytes_learn (handle, zmq_msg_data (&request->frames [0]), zmq_msg_size (&request->frames [0]),
+                             zg_connwatch_fd (&request->frames [1]));
+    }
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "zg_classes.h"
 #include "zg_wire.h"
+#include "zg_routebytes.h"
 
 //  --------------------------------------------------------------------------
 //  Receive one message without waiting; returns 0, or -1 if none was waiting
@@ -167,9 +168,13 @@ zg_wire_send (void *handle, zg_wire_part_t routing, const zg_wire_part_t *parts,
     //  once it is accepted, the rest of the message is too
     if (zmq_send (handle, routing.data, routing.size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
-    for (size_t index = 0; index < count; index++)
+    uint64_t wire = payload? zg_wire_framed_size (zmq_msg_size (payload)): 0;
+    for (size_t index = 0; index < count; index++) {
         zmq_send (handle, parts [index].data, parts [index].size,
                   index + 1 < count || payload? ZMQ_SNDMORE: 0);
+        wire += zg_wire_framed_size (parts [index].size);
+    }
+    zg_routebytes_sent (handle, routing.data, routing.size, wire, count + (payload? 1: 0));
     if (payload) {
         zmq_msg_t copy;
         zmq_msg_init (&copy);

@@ -61,6 +61,7 @@
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
 #include "zg_subbytes.h"
+#include "zg_routebytes.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -129,6 +130,7 @@ static const s_test_t s_tests [] = {
     { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
     { "zg_subbytes", zg_subbytes_test },
+    { "zg_routebytes", zg_routebytes_test },
     { "zg_topics", zg_topics_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },

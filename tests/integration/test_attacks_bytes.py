@@ -11,6 +11,7 @@ import sys
 import time
 import unittest
 
+import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -261,6 +262,76 @@ class SlowSubscriberTest(attacks.AttackBase):
         self.assertIn(b"zgate_topics_output_held_bytes 0", body)
         self.assert_canary_ok()
 
+
+class RouterReaderTest(attacks.AttackBase):
+    """Clients of the queues' and rooms' ROUTER endpoints that never read: libzmq would queue sndhwm (100,000)
+    answers and events for each, but zgate counts what it queued for the connection (the routing id's
+    connection, learned from its requests) less what libzmq wrote, and closes it past max-connection-output
+    (counted in /metrics); RSS stays within the budget, the canary goes on, the held output is given back."""
+    zgate_overrides = {"server_max_connection_output": 8 * MIB}
+
+    def slow_socket(self, endpoint):
+        """A DEALER that keeps one message and a 4 KiB receive buffer: what it does not read stays in zgate."""
+        return self.socket(zmq.DEALER, endpoint, rcvhwm=1, rcvbuf=4096)
+
+    def assert_cut(self, section, attack, rounds):
+        """Run attack() rounds times (24 MiB of output in all, three times the limit) and check that the slow
+        connection is cut, counted in /metrics, its held output given back and RSS bounded."""
+        cut = self.api_stats(section)["output"]["cut"]
+        for _ in range(rounds):
+            attack()
+            self.sample()
+        wait_for(lambda: self.api_stats(section)["output"]["cut"] > cut, what=f"the slow {section} client's cut")
+        self.assert_bounded()
+        wait_for(lambda: self.api_stats(section)["output"]["held"] == 0, what="the held output to be given back")
+        self.assertEqual(self.api_stats(section)["output"]["cut"], cut + 1)     # the slow one, not the others
+        status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"zgate_%s_output_cut_total %d" % (section.encode(), cut + 1), body)
+        self.assertIn(b"zgate_%s_output_held_bytes 0" % section.encode(), body)
+
+    def test_producer_that_never_reads_its_replies_is_cut(self):
+        """A producer sends SENDs asking for replies and never reads; a worker answers each with 256 KiB (over
+        four queues: each keeps its results, charged to its max-queue-bytes, for result-ttl)."""
+        self.start_canary()
+        queues = [b"big.%d" % index for index in range(4)]
+        worker = self.socket(zmq.DEALER, "queues-workers")
+        worker.send_multipart([b"READY", b"big", msgpack.packb({"queues": queues, "prefetch": 100})])
+        self.assertEqual(worker.recv_multipart()[0], b"OK")
+        producer = self.slow_socket("queues-producers")
+        reply = b"r" * (256 * 1024)
+
+        def flood():
+            for index in range(16):
+                producer.send_multipart([b"SEND", b"%d" % index, queues[index % 4], msgpack.packb({"reply": True}),
+                                         b"x"])
+            for _ in range(16):
+                frames = worker.recv_multipart()
+                self.assertEqual(frames[0], b"DELIVER")
+                worker.send_multipart([b"ACK", b"big", frames[2], reply])
+        self.assert_cut("queues", flood, 24 * MIB // (16 * len(reply)))
+        worker.send_multipart([b"BYE", b"big"])
+        self.assert_canary_ok()
+
+    def test_room_member_that_never_reads_its_delivers_is_cut(self):
+        """A member of many rooms never reads; another client sends a 1 MiB message to each room (one is in
+        flight per room: lockstep)."""
+        self.start_canary()
+        slow = self.slow_socket("rooms-clients")
+        slow.send_multipart([b"HELLO", b"h"])
+        me = slow.recv_multipart()[2]
+        rooms = [b"slow.%d" % index for index in range(24)]
+        for room in rooms:
+            slow.send_multipart([b"JOIN", b"j", me, room])
+            self.assertEqual(slow.recv_multipart()[0], b"OK")
+        sender = self.socket(zmq.DEALER, "rooms-clients")
+        payload = b"m" * MIB
+
+        def flood():
+            sender.send_multipart([b"SEND", b"s", rooms.pop(), b"0", payload])
+            self.assertEqual(sender.recv_multipart()[0], b"OK")
+        self.assert_cut("rooms", flood, 24)
+        self.assert_canary_ok()
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

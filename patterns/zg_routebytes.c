@@ -1,0 +1,254 @@
+/*  =========================================================================
+    zg_routebytes - the bytes a ROUTER actor queued for each of its TCP
+    connections
+
+    Routing ids by their socket's letter and their bytes in hexadecimal
+    (libzmq's are binary, a client's own may hold anything; two sockets make
+    the same ids) -> descriptor; counts by descriptor, which the sockets of
+    one watchdog share.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_routebytes.h"
+
+//  Most sockets attached in one thread
+#define ZG_ROUTEBYTES_PER_THREAD 8
+//  Longest routing id libzmq accepts
+#define ZG_ROUTEBYTES_MAX_ID 255
+//  Room for a routing id as a key: its socket's letter, hex digits, NUL
+#define ZG_ROUTEBYTES_KEY (2 * ZG_ROUTEBYTES_MAX_ID + 2)
+
+//  What was queued for one connection
+typedef struct {
+    uint64_t wire;
+    uint64_t frames;
+    bool known;                     //  A request came from it
+} s_count_t;
+
+struct _zg_routebytes_t {
+    zhashx_t *routes;               //  Routing id (hex) -> descriptor + 1
+    s_count_t *counts;              //  By descriptor
+    size_t capacity;                //  Descriptors counts has room for
+};
+
+//  A socket attached in this thread, and its counter
+typedef struct {
+    void *handle;
+    zg_routebytes_t *counter;
+} s_attached_t;
+
+static __thread s_attached_t s_attached [ZG_ROUTEBYTES_PER_THREAD];
+
+//  --------------------------------------------------------------------------
+//  Create a counter
+
+zg_routebytes_t *
+zg_routebytes_new (void)
+{
+    zg_routebytes_t *self = (zg_routebytes_t *) zmalloc (sizeof (zg_routebytes_t));
+    self->routes = zhashx_new ();
+    assert (self->routes);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Count the sends on a ROUTER socket, in this thread
+
+void
+zg_routebytes_attach (zg_routebytes_t *self, void *handle)
+{
+    assert (self);
+    assert (handle);
+    size_t slot = 0;
+    while (slot < ZG_ROUTEBYTES_PER_THREAD && s_attached [slot].handle)
+        slot++;
+    assert (slot < ZG_ROUTEBYTES_PER_THREAD);
+    s_attached [slot] = (s_attached_t) { handle, self };
+}
+
+//  --------------------------------------------------------------------------
+//  Detach and destroy it
+
+void
+zg_routebytes_destroy (zg_routebytes_t **self_p)
+{
+    assert (self_p);
+    zg_routebytes_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t slot = 0; slot < ZG_ROUTEBYTES_PER_THREAD; slot++)
+        if (s_attached [slot].counter == self)
+            s_attached [slot] = (s_attached_t) { NULL, NULL };
+    zhashx_destroy (&self->routes);
+    free (self->counts);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The counter attached to handle in this thread, or NULL; and a routing id
+//  on it as a hash key, in key (ZG_ROUTEBYTES_KEY bytes)
+static zg_routebytes_t *
+s_find (void *handle, const void *routing, size_t size, char *key)
+{
+    static const char digits [] = "0123456789abcdef";
+    size_t slot = 0;
+    while (slot < ZG_ROUTEBYTES_PER_THREAD && s_attached [slot].handle != handle)
+        slot++;
+    if (slot == ZG_ROUTEBYTES_PER_THREAD || size > ZG_ROUTEBYTES_MAX_ID)
+        return NULL;
+    const byte *bytes = (const byte *) routing;
+    key [0] = (char) ('a' + slot);
+    for (size_t index = 0; index < size; index++) {
+        key [1 + 2 * index] = digits [bytes [index] >> 4];
+        key [2 + 2 * index] = digits [bytes [index] & 15];
+    }
+    key [1 + 2 * size] = 0;
+    return s_attached [slot].counter;
+}
+
+//  --------------------------------------------------------------------------
+//  A request came from connection fd with this routing id
+
+void
+zg_routebytes_learn (void *handle, const void *routing, size_t size, int fd)
+{
+    char key [ZG_ROUTEBYTES_KEY];
+    zg_routebytes_t *self = s_find (handle, routing, size, key);
+    if (!self || fd < 0)
+        return;
+    if ((size_t) fd >= self->capacity) {
+        size_t capacity = self->capacity? self->capacity: 64;
+        while (capacity <= (size_t) fd)
+            capacity *= 2;
+        self->counts = (s_count_t *) realloc (self->counts, capacity * sizeof (s_count_t));
+        assert (self->counts);
+        memset (self->counts + self->capacity, 0, (capacity - self->capacity) * sizeof (s_count_t));
+        self->capacity = capacity;
+    }
+    self->counts [fd].known = true;
+    void *value = (void *) (intptr_t) (fd + 1);
+    if (zhashx_lookup (self->routes, key) != value)
+        zhashx_update (self->routes, key, value);
+}
+
+//  --------------------------------------------------------------------------
+//  A message was queued for a routing id
+
+void
+zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wire, uint64_t frames)
+{
+    char key [ZG_ROUTEBYTES_KEY];
+    zg_routebytes_t *self = s_find (handle, routing, size, key);
+    if (!self)
+        return;
+    intptr_t fd = (intptr_t) zhashx_lookup (self->routes, key) - 1;
+    if (fd < 0)
+        return;                     //  Inproc, or a connection that closed
+    self->counts [fd].wire += wire;
+    self->counts [fd].frames += frames;
+}
+
+//  --------------------------------------------------------------------------
+//  A connection closed: forget it and the routing ids that named it
+
+void
+zg_routebytes_closed (int fd, void *arg)
+{
+    zg_routebytes_t *self = (zg_routebytes_t *) arg;
+    assert (self);
+    if (fd < 0 || (size_t) fd >= self->capacity || !self->counts [fd].known)
+        return;
+    memset (&self->counts [fd], 0, sizeof (s_count_t));
+    zlistx_t *gone = zlistx_new ();
+    void *value = (void *) (intptr_t) (fd + 1);
+    for (void *item = zhashx_first (self->routes); item; item = zhashx_next (self->routes))
+        if (item == value)
+            zlistx_add_end (gone, (void *) zhashx_cursor (self->routes));
+    //  Keys are the hash's own: delete them only once the walk is over
+    for (const char *key = (const char *) zlistx_first (gone); key; key = (const char *) zlistx_next (gone))
+        zhashx_delete (self->routes, key);
+    zlistx_destroy (&gone);
+}
+
+//  --------------------------------------------------------------------------
+//  What was queued for a connection
+
+bool
+zg_routebytes_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg)
+{
+    zg_routebytes_t *self = (zg_routebytes_t *) arg;
+    assert (self);
+    if (fd < 0 || (size_t) fd >= self->capacity || !self->counts [fd].known)
+        return false;
+    *wire = self->counts [fd].wire;
+    *frames = self->counts [fd].frames;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_routebytes_test (bool verbose)
+{
+    if (verbose)
+        printf (" * zg_routebytes: ");
+    int socket_a, socket_b, socket_c;
+    void *handle = &socket_a, *other = &socket_b;
+    zg_routebytes_t *self = zg_routebytes_new ();
+    zg_routebytes_attach (self, handle);
+    uint64_t wire = 0, frames = 0;
+    const byte first [] = { 0, 0, 0, 0, 1 }, second [] = { 0, 0, 0, 0, 2 };
+    assert (!zg_routebytes_queued (7, &wire, &frames, self));
+    //  Only the attached socket's TCP requests are learned
+    zg_routebytes_learn (handle, first, sizeof first, 7);
+    zg_routebytes_learn (handle, second, sizeof second, -1);
+    zg_routebytes_learn (&socket_c, second, sizeof second, 9);
+    zg_routebytes_sent (handle, first, sizeof first, 100, 2);
+    zg_routebytes_sent (handle, first, sizeof first, 50, 3);
+    zg_routebytes_sent (handle, second, sizeof second, 1000, 1);
+    zg_routebytes_sent (&socket_c, first, sizeof first, 1000, 1);
+    assert (zg_routebytes_queued (7, &wire, &frames, self));
+    assert (wire == 150 && frames == 5);
+    assert (!zg_routebytes_queued (9, &wire, &frames, self));
+    //  Another socket of the same counter makes the same ids: its own
+    zg_routebytes_attach (self, other);
+    zg_routebytes_learn (other, first, sizeof first, 11);
+    zg_routebytes_sent (other, first, sizeof first, 40, 4);
+    assert (zg_routebytes_queued (11, &wire, &frames, self));
+    assert (wire == 40 && frames == 4);
+    assert (zg_routebytes_queued (7, &wire, &frames, self));
+    assert (wire == 150 && frames == 5);
+    //  A routing id that moved to another connection counts there
+    zg_routebytes_learn (handle, second, sizeof second, 130);
+    zg_routebytes_sent (handle, second, sizeof second, 10, 1);
+    assert (zg_routebytes_queued (130, &wire, &frames, self));
+    assert (wire == 10 && frames == 1);
+    //  Once its connection closed, an id counts nowhere, and its descriptor
+    //  starts again from nothing
+    zg_routebytes_closed (7, self);
+    zg_routebytes_closed (500, self);
+    assert (!zg_routebytes_queued (7, &wire, &frames, self));
+    zg_routebytes_sent (handle, first, sizeof first, 100, 2);
+    zg_routebytes_learn (handle, second, sizeof second, 7);
+    assert (zg_routebytes_queued (7, &wire, &frames, self));
+    assert (wire == 0 && frames == 0);
+    //  Any bytes make a key, the longest libzmq allows included
+    byte longest [ZG_ROUTEBYTES_MAX_ID];
+    memset (longest, 0xff, sizeof longest);
+    zg_routebytes_learn (handle, longest, sizeof longest, 8);
+    zg_routebytes_sent (handle, longest, sizeof longest, 5, 1);
+    assert (zg_routebytes_queued (8, &wire, &frames, self));
+    assert (wire == 5 && frames == 1);
+    zg_routebytes_destroy (&self);
+    assert (self == NULL);
+    //  Detached: nothing is found for the handle any more
+    zg_routebytes_t *again = zg_routebytes_new ();
+    zg_routebytes_attach (again, &socket_c);
+    zg_routebytes_learn (handle, first, sizeof first, 3);
+    assert (!zg_routebytes_queued (3, &wire, &frames, again));
+    zg_routebytes_destroy (&again);
+    if (verbose)
+        printf ("OK\n");
+}
