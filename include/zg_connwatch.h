@@ -121,6 +121,10 @@ json_object *
 json_object *
     zg_connwatch_output_stats (zg_connwatch_t *self);
 
+//  Both into an actor's stats root, as "input" and "output"
+void
+    zg_connwatch_add_stats (zg_connwatch_t *self, json_object *root);
+
 //  Self test of this class
 void
     zg_connwatch_test (bool verbose);

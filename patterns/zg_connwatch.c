@@ -581,6 +581,13 @@ zg_connwatch_output_stats (zg_connwatch_t *self)
     return stats;
 }
 
+void
+zg_connwatch_add_stats (zg_connwatch_t *self, json_object *root)
+{
+    json_object_object_add (root, "input", zg_connwatch_stats (self));
+    json_object_object_add (root, "output", zg_connwatch_output_stats (self));
+}
+
 //  --------------------------------------------------------------------------
 //  Self test of this class
 

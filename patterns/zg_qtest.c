@@ -109,6 +109,26 @@ zg_qtest_expect_done (zsock_t *socket, const char *command, const char *name, co
     zmsg_destroy (&msg);
 }
 
+void
+zg_qtest_expect_last (zsock_t *socket, const char *command, const char *name, const char *third, const char *last)
+{
+    zmsg_t *msg = zg_qtest_expect (socket, command, name, third);
+    char *got = zmsg_popstr (msg);
+    assert (got && streq (got, last) && zmsg_size (msg) == 0);
+    zstr_free (&got);
+    zmsg_destroy (&msg);
+}
+
+void
+zg_qtest_expect_silence (zsock_t *socket, int timeout)
+{
+    int before = zsock_rcvtimeo (socket);
+    zsock_set_rcvtimeo (socket, timeout);
+    zmsg_t *nothing = zmsg_recv (socket);
+    assert (nothing == NULL);
+    zsock_set_rcvtimeo (socket, before);
+}
+
 //  --------------------------------------------------------------------------
 //  A DELIVER for worker name; returns the task id and checks the payload
 

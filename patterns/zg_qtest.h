@@ -38,6 +38,15 @@ zmsg_t *
 void
     zg_qtest_expect_done (zsock_t *socket, const char *command, const char *name, const char *third);
 
+//  Receive exactly [command][name][third][last]
+void
+    zg_qtest_expect_last (zsock_t *socket, const char *command, const char *name, const char *third,
+                          const char *last);
+
+//  Nothing arrives on socket within timeout ms
+void
+    zg_qtest_expect_silence (zsock_t *socket, int timeout);
+
 //  A DELIVER for worker name with this payload; returns its task id
 char *
     zg_qtest_delivery (zsock_t *worker, const char *name, const char *payload);

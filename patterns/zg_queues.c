@@ -94,9 +94,7 @@ zg_queues_core_new (void)
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->producers));
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->workers));
-    zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
-    zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
-    zg_connwatch_set_output_shared (zg_security_watch (self->security));
+    zg_routebytes_watch (self->routebytes, zg_security_watch (self->security));
     self->ttls = zg_qttl_new ();
     self->link = zg_queues_link_new ();
     msgpack_sbuffer_init (&self->buffer);
@@ -441,8 +439,7 @@ s_self_stats_json (self_t *self)
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
     json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
-    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
-    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
+    zg_connwatch_add_stats (zg_security_watch (self->security), root);
     if (zg_qjournal_on (self->journal))
         json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
     zg_queues_link_stats (self->link, root);
@@ -907,19 +904,12 @@ zg_queues_test (bool verbose)
     char *first = zg_qtest_delivery (worker, "w1", "one");
     char *second = zg_qtest_delivery (worker, "w1", "two");
     assert (streq (first, "1") && streq (second, "2"));
-    zsock_set_rcvtimeo (worker, 100);
-    zmsg_t *nothing = zmsg_recv (worker);
-    assert (nothing == NULL);
-    zsock_set_rcvtimeo (worker, 2000);
+    zg_qtest_expect_silence (worker, 100);
     assert (zg_actor_stat (queues, "queues", "jobs", "in_progress") == 2);
 
     //  An ack with a reply reaches the producer and frees credit
     zstr_sendx (worker, "ACK", "w1", first, "ONE", NULL);
-    zmsg_t *reply = zg_qtest_expect (producer, "REPLY", "a", "1");
-    char *data = zmsg_popstr (reply);
-    assert (streq (data, "ONE"));
-    zstr_free (&data);
-    zmsg_destroy (&reply);
+    zg_qtest_expect_last (producer, "REPLY", "a", "1", "ONE");
     char *third = zg_qtest_delivery (worker, "w1", "three");
     zstr_sendx (worker, "ACK", "w1", first, NULL);
     zg_qtest_expect_done (worker, "ERROR", "w1", "409");

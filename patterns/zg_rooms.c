@@ -86,9 +86,7 @@ zg_rooms_core_new (void)
     self->security = zg_security_new ();
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, self->handle);
-    zg_connwatch_on_output (zg_security_watch (self->security), zg_routebytes_queued, self->routebytes);
-    zg_connwatch_on_closed (zg_security_watch (self->security), zg_routebytes_closed, self->routebytes);
-    zg_connwatch_set_output_shared (zg_security_watch (self->security));
+    zg_routebytes_watch (self->routebytes, zg_security_watch (self->security));
     self->rooms = zg_roomset_new (self->handle);
     self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);
@@ -751,8 +749,7 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "oob", json_object_new_uint64 (self->oob));
     json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
     json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
-    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
-    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
+    zg_connwatch_add_stats (zg_security_watch (self->security), root);
     uint64_t dropped = self->dropped;
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
     zg_rooms_link_stats (self->link, root);
@@ -839,16 +836,11 @@ zg_rooms_test (bool verbose)
     zsock_set_rcvtimeo (producer, 2000);
 
     //  Two logical clients on one connection
-    zmsg_t *answer = zg_rtest_request (member, "HELLO", "1", NULL);
-    assert (answer && zmsg_size (answer) == 3);
-    char *alice = zframe_strdup (zmsg_last (answer));
-    zmsg_destroy (&answer);
-    answer = zg_rtest_request (member, "HELLO", "2", NULL);
-    char *bob = zframe_strdup (zmsg_last (answer));
-    zmsg_destroy (&answer);
+    char *alice = zg_rtest_hello (member, "1");
+    char *bob = zg_rtest_hello (member, "2");
     assert (strneq (alice, bob));
 
-    answer = zg_rtest_request (member, "JOIN", "3", alice, "lobby", NULL);
+    zmsg_t *answer = zg_rtest_request (member, "JOIN", "3", alice, "lobby", NULL);
     zg_rtest_expect (&answer, "OK", "3", NULL);
     answer = zg_rtest_request (member, "JOIN", "4", alice, "lobby", NULL);
     zg_rtest_expect (&answer, "OK", "4", NULL);
@@ -942,9 +934,7 @@ zg_rooms_test (bool verbose)
     answer = zg_rtest_request (producer, "SEND", NULL);
     zg_rtest_expect (&answer, "ERROR", "", "400", NULL);
     //  A membership an ACK named, then left, is no longer found
-    answer = zg_rtest_request (producer, "HELLO", "h", NULL);
-    char *carol = zframe_strdup (zmsg_last (answer));
-    zmsg_destroy (&answer);
+    char *carol = zg_rtest_hello (producer, "h");
     answer = zg_rtest_request (producer, "JOIN", "j", carol, "side", NULL);
     zg_rtest_expect (&answer, "OK", "j", NULL);
     answer = zg_rtest_request (producer, "ACK", "k", carol, "side", "1", NULL);

@@ -47,6 +47,19 @@ zg_rtest_expect (zmsg_t **msg_p, const char *first, ...)
 }
 
 //  --------------------------------------------------------------------------
+//  A new logical client's id
+
+char *
+zg_rtest_hello (zsock_t *client, const char *req)
+{
+    zmsg_t *answer = zg_rtest_request (client, "HELLO", req, NULL);
+    assert (answer && zmsg_size (answer) == 3);
+    char *id = zframe_strdup (zmsg_last (answer));
+    zmsg_destroy (&answer);
+    return id;
+}
+
+//  --------------------------------------------------------------------------
 
 char *
 zg_rtest_text (zmsg_t **msg_p)

@@ -25,6 +25,10 @@ zmsg_t *
 void
     zg_rtest_expect (zmsg_t **msg_p, const char *first, ...);
 
+//  A new logical client: HELLO with req, and its client id (the caller frees)
+char *
+    zg_rtest_hello (zsock_t *client, const char *req);
+
 //  The message's frames as text joined by '|' (a new string the caller
 //  frees); destroys the message
 char *

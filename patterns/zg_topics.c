@@ -650,8 +650,7 @@ zg_topics_core_stats (self_t *self)
     }
     json_object_object_add (root, "subscriptions", subscriptions);
     json_object_object_add (root, "subscribers", json_object_new_uint64 (total));
-    json_object_object_add (root, "input", zg_connwatch_stats (zg_security_watch (self->security)));
-    json_object_object_add (root, "output", zg_connwatch_output_stats (zg_security_watch (self->security)));
+    zg_connwatch_add_stats (zg_security_watch (self->security), root);
     zg_topics_history_stats (self->history, root);
     zg_topics_link_stats (self->link, root);
     return root;
