@@ -13,7 +13,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
-from gateway_client import http  # noqa: E402
+from gateway_client import Ws, http, run  # noqa: E402
 from redis_harness import RedisServer  # noqa: E402
 
 WORKER_TIMEOUT = 1000           # ms: also the lease of a node's tasks in Redis
@@ -160,6 +160,34 @@ class QueuesAcrossNodesTest(unittest.TestCase):
             self.assertEqual(reply, by_id[task_id].upper())
             self.assertEqual(req, b"r%d" % ids.index(task_id))
         self.assertEqual(producer.poll(300), 0)
+
+    def test_web_sessions_consume_and_send_across_nodes(self):
+        """A web consumer on node 2 serves a native producer on node 1 and a web producer on node 3."""
+        one, two, three = self.nodes
+        producer = self.producer(one)
+
+        async def scenario():
+            consumer = await Ws.open(int(two.endpoint("gateway-http-port")))
+            sender = await Ws.open(int(three.endpoint("gateway-http-port")))
+            self.assertEqual(await consumer.request({"op": "consume", "queue": "webq", "prefetch": 2, "req": 1}),
+                             {"op": "ok", "req": 1})
+            [native_id] = self.send(producer, b"webq", [b"from-native"], {"reply": True})
+            accepted = await sender.request({"op": "send", "queue": "webq", "data": {"from": "web"},
+                                             "reply": True, "req": "s"})
+            self.assertEqual((accepted["op"], accepted["req"]), ("accepted", "s"))
+            tasks = [await consumer.next_push("task") for _ in range(2)]
+            self.assertEqual(sorted(task["id"] for task in tasks), sorted([native_id.decode(), accepted["id"]]))
+            for task in tasks:
+                self.assertEqual((task["queue"], task["attempt"]), ("webq", 1))
+                self.assertEqual(await consumer.request({"op": "ack", "id": task["id"], "data": {"done": task["data"]},
+                                                         "req": "a" + task["id"]}),
+                                 {"op": "ok", "req": "a" + task["id"]})
+            self.assertEqual(await sender.next_push("reply"),
+                             {"op": "reply", "req": "s", "id": accepted["id"], "data": {"done": {"from": "web"}}})
+            self.assertEqual(producer.recv_multipart(), [b"REPLY", b"r0", native_id, b'{"done":"from-native"}'])
+            for web in (consumer, sender):
+                await web.close()
+        run(scenario())
 
     def test_priority_then_fifo(self):
         one, two, _ = self.nodes
