@@ -459,8 +459,9 @@ cluster_stop() {
 }
 # cluster_start N: sets CL_PUB (node 1's publishers' endpoint), CL_SUBS (the other nodes' subscribers'
 # endpoints, comma-separated), CL_ROOMS (node 1's rooms clients' endpoint) and CL_ROOMS_OTHERS (the other
-# nodes'), CL_PROD and CL_WORK (for queues: node 1's producers, the other nodes' workers, node 1's when alone)
-# and CL_REDIS_PORT, once every node answers /ready with 204
+# nodes'), CL_PROD and CL_WORK (for queues: node 1's producers, the other nodes' workers, node 1's when alone),
+# CL_WEB (the other nodes' WebSocket URLs, comma-separated) and CL_REDIS_PORT, once every node answers /ready
+# with 204
 cluster_start() {
     local port node ready
     port=$("$GEN" port)
@@ -476,6 +477,7 @@ cluster_start() {
     CL_SUBS=
     CL_ROOMS=
     CL_ROOMS_OTHERS=
+    CL_WEB=
     for node in $(seq "$1"); do
         zgate_start --cluster-redis "127.0.0.1:$port" --topics-sndhwm 1000000 --topics-rcvhwm 1000000 \
             || { cluster_stop; return 1; }
@@ -488,6 +490,7 @@ cluster_start() {
         [ "$node" != 1 ] && CL_WORK=${CL_WORK:+$CL_WORK,}${ZG_FLAG[queues-workers]}
         [ "$node" = 1 ] && CL_ROOMS=${ZG_FLAG[rooms-clients]} \
             || CL_ROOMS_OTHERS=${CL_ROOMS_OTHERS:+$CL_ROOMS_OTHERS,}${ZG_FLAG[rooms-clients]}
+        [ "$node" != 1 ] && CL_WEB=${CL_WEB:+$CL_WEB,}ws://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ws
         for _ in $(seq 100); do
             ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ZG_FLAG[gateway-http-port]}/ready")
             [ "$ready" = 204 ] && break
@@ -497,20 +500,28 @@ cluster_start() {
         [ "$ready" = 204 ] || { echo "node $node not ready: $(tail -3 "$WORK/node$node.log")" >&2; cluster_stop; return 1; }
     done
 }
-# topics from node 1 to 8 subscribers on nodes 2 and 3, beside the same on a single node, paced (a node
-# cannot slow a publisher on another node down, so an unpaced run measures drops) and checked lossless (--ahead)
+# topics from node 1 to 8 subscribers on nodes 2 and 3 (native SUBs, then WebSocket sessions), beside the same
+# on a single node, paced (a node cannot slow a publisher on another node down, so an unpaced run measures
+# drops) and checked lossless (--ahead; over WebSocket within three quarters of gateway/max-queue-bytes)
 if has_component cluster && command -v redis-server > /dev/null; then
     rate=20000
     count=$((rate * $([ $QUICK = 1 ] && echo 1 || echo 3)))
-    banner "topics across 3 nodes 1->8 64 B at $rate msgs/s, beside one node, $count messages"
+    web_ahead=$(( 1048576 * 3 / 4 / (64 + 64) ))
+    banner "topics across 3 nodes 1->8 64 B at $rate msgs/s (native, then web), beside one node, $count messages"
     for _ in $(seq "$RUNS"); do
         measure_zgate "topics.single.8=rate topics.single.8.p50=p50_us topics.single.8.p99=p99_us" "" -- \
             "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
             --clients 8 --size 64 --count "$count" --rate "$rate" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
+        measure_zgate "topics.single.ws8=rate topics.single.ws8.p50=p50_us topics.single.ws8.p99=p99_us" "" -- \
+            "$GEN_WS" topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ \
+            --clients 8 --size 64 --count "$count" --rate "$rate" --server-pid @pid@ --ahead "$web_ahead"
         if cluster_start 3; then
             measure_raw "topics.cluster.8=rate topics.cluster.8.p50=p50_us topics.cluster.8.p99=p99_us" -- \
                 "$GEN" topics --endpoint "$CL_PUB" --endpoint2 "$CL_SUBS" --clients 8 --size 64 --count "$count" \
                 --rate "$rate" --ahead "$TOPICS_AHEAD"
+            measure_raw "topics.cluster.ws8=rate topics.cluster.ws8.p50=p50_us topics.cluster.ws8.p99=p99_us" -- \
+                "$GEN_WS" topics --url "$CL_WEB" --endpoint "$CL_PUB" --clients 8 --size 64 --count "$count" \
+                --rate "$rate" --ahead "$web_ahead"
             cluster_stop
         fi
     done
@@ -523,6 +534,12 @@ if has_component cluster && command -v redis-server > /dev/null; then
     row "topics, one node" "1->8, 64 B, $rate msgs/s" "one-way p99 us" topics.single.8.p99
     row "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3, 64 B, $rate msgs/s" "one-way p99 us" \
         topics.cluster.8.p99 topics.single.8.p99
+    row "topics over WS, one node" "1->8 sessions, 64 B, $rate msgs/s" "delivered msgs/s" topics.single.ws8
+    row "topics across nodes over WS" "node 1 -> 8 web sessions on nodes 2 and 3, 64 B, $rate msgs/s" \
+        "delivered msgs/s" topics.cluster.ws8 topics.single.ws8
+    row "topics over WS, one node" "1->8 sessions, 64 B, $rate msgs/s" "one-way p50 us" topics.single.ws8.p50
+    row "topics across nodes over WS" "node 1 -> 8 web sessions on nodes 2 and 3, 64 B, $rate msgs/s" \
+        "one-way p50 us" topics.cluster.ws8.p50 topics.single.ws8.p50
 elif has_component cluster; then
     row_unavailable "topics across nodes" "node 1 -> 8 SUB on nodes 2 and 3" "delivered msgs/s, p50/p99" cluster \
         "no redis-server on PATH"

@@ -3,9 +3,9 @@
     RFC 6455 client on non-blocking TCP sockets and one epoll loop, so that
     reading N sessions costs as little as it can
 
-        zg_bench_ws topics --url ws://127.0.0.1:PORT/ws --endpoint PUBLISHERS
+        zg_bench_ws topics --url ws://127.0.0.1:PORT/ws[,ws://...] --endpoint PUBLISHERS
                            --clients N --size B --count N [--rate R] [--ahead N]
-            N sessions subscribe to "bench.*"; a native PUB (another thread)
+            N sessions (over the URLs in turn) subscribe to "bench.*"; a native PUB (another thread)
             publishes through zgate; delivered msgs/s and, paced, latency;
             with --ahead, lossless: the publisher at most N messages ahead
             of the slowest session, and the run fails if one misses one
@@ -92,14 +92,21 @@ typedef struct {
 } s_session_t;
 
 //  The run
+//  One URL of --url: sessions spread over several zgate nodes, in turn
+#define BENCH_WS_MAX_URLS 8
+typedef struct {
+    struct sockaddr_storage address;
+    socklen_t address_size;         //  Bytes of address
+    char host [64];                 //  Host of the URL
+    char path [256];                //  Path of the URL
+} s_server_t;
+
 typedef struct {
     bench_options_t *options;       //  The run's options
     bool idle;                      //  idle mode: no publisher
     int epoll;                      //  The epoll instance of every session
-    struct sockaddr_storage server; //  Address of the URL
-    socklen_t server_size;          //  Bytes of server
-    char host [64];                 //  Host of the URL
-    char path [256];                //  Path of the URL
+    s_server_t servers [BENCH_WS_MAX_URLS];  //  Session n connects to servers [n % server_count]
+    int server_count;
     s_session_t *sessions;          //  options->clients sessions
     char *buffer;                   //  Where every read lands, after a session's rest
     int64_t started;                //  Connections started
@@ -377,6 +384,7 @@ s_session_read (s_self_t *self, s_session_t *session)
 static void
 s_session_connected (s_self_t *self, s_session_t *session)
 {
+    s_server_t *server = &self->servers [session->index % self->server_count];
     int error = 0;
     socklen_t length = sizeof error;
     getsockopt (session->fd, SOL_SOCKET, SO_ERROR, &error, &length);
@@ -388,7 +396,7 @@ s_session_connected (s_self_t *self, s_session_t *session)
                          "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "%s%.3000s%s"
                          "Sec-WebSocket-Key: " BENCH_WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                         self->path, self->host, token? "Authorization: Bearer ": "", token? token: "",
+                         server->path, server->host, token? "Authorization: Bearer ": "", token? token: "",
                          token? "\r\n": "");
     if (send (session->fd, request, (size_t) size, MSG_NOSIGNAL) != size)
         bench_fail ("cannot send the handshake: %s", strerror (errno));
@@ -405,12 +413,13 @@ s_connect_more (s_self_t *self)
         s_session_t *session = &self->sessions [self->started];
         session->index = (int) self->started++;
         session->last_seq = -1;
-        session->fd = socket (self->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        s_server_t *server = &self->servers [session->index % self->server_count];
+        session->fd = socket (server->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (session->fd < 0)
             bench_fail ("socket: %s", strerror (errno));
         int on = 1;
         setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        if (connect (session->fd, (struct sockaddr *) &self->server, self->server_size) && errno != EINPROGRESS)
+        if (connect (session->fd, (struct sockaddr *) &server->address, server->address_size) && errno != EINPROGRESS)
             bench_fail ("connect: %s", strerror (errno));
         session->state = S_CONNECTING;
         struct epoll_event event = { .events = EPOLLOUT, .data.ptr = session };
@@ -493,20 +502,26 @@ s_publisher (void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  Resolve the URL's host and port
+//  Resolve each URL's host and port (--url: URLs separated by commas)
 
 static void
-s_resolve (s_self_t *self, const char *url)
+s_resolve (s_self_t *self, const char *urls)
 {
-    char port [16];
-    if (!url || sscanf (url, "ws://%63[^:]:%15[0-9]%255s", self->host, port, self->path) != 3)
-        bench_fail ("needs --url ws://HOST:PORT/PATH");
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *found;
-    if (getaddrinfo (self->host, port, &hints, &found))
-        bench_fail ("cannot resolve %s", self->host);
-    memcpy (&self->server, found->ai_addr, found->ai_addrlen);
-    self->server_size = found->ai_addrlen;
-    freeaddrinfo (found);
+    for (const char *url = urls; url && self->server_count < BENCH_WS_MAX_URLS; url = strchr (url, ',')) {
+        url += *url == ',';
+        s_server_t *server = &self->servers [self->server_count++];
+        char port [16];
+        if (sscanf (url, "ws://%63[^:]:%15[0-9]%255[^,]", server->host, port, server->path) != 3)
+            bench_fail ("needs --url ws://HOST:PORT/PATH[,ws://...]");
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *found;
+        if (getaddrinfo (server->host, port, &hints, &found))
+            bench_fail ("cannot resolve %s", server->host);
+        memcpy (&server->address, found->ai_addr, found->ai_addrlen);
+        server->address_size = found->ai_addrlen;
+        freeaddrinfo (found);
+    }
+    if (!self->server_count)
+        bench_fail ("needs --url ws://HOST:PORT/PATH[,ws://...]");
 }
 
 //  --------------------------------------------------------------------------
