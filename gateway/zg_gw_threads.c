@@ -103,8 +103,9 @@ int
 zg_gw_threads_set (zg_gw_threads_t *self, const char *key, const char *value, char *error, size_t size)
 {
     assert (self);
-    //  One metrics port per process: the primary's
-    if (streq (key, "metrics-port"))
+    //  One metrics port per process: the primary's; and TLS connections
+    //  all stay in the primary, so the others need no certificate
+    if (streq (key, "metrics-port") || streq (key, "tls-cert") || streq (key, "tls-key"))
         return 0;
     for (size_t index = 0; index < self->started; index++)
         if (zg_actor_set (self->others [index], key, value, error, size))
@@ -297,8 +298,9 @@ s_test_thread (zsock_t *pipe, void *args)
         bool done = streq (command, "$TERM");
         if (streq (command, "SET")) {
             char *key = zmsg_popstr (message);
-            //  Refuse one key, as a gateway refuses a bad value
-            bool bad = streq (key, "bad");
+            //  Refuse one key, as a gateway refuses a bad value, and the
+            //  keys that must stay the primary's
+            bool bad = streq (key, "bad") || streq (key, "metrics-port") || streq (key, "tls-cert");
             zsock_send (pipe, "is", bad? -1: 0, bad? "nope": "");
             zstr_free (&key);
         }
@@ -367,13 +369,14 @@ zg_gw_threads_test (bool verbose)
     assert (zg_gw_threads_next (threads) == 0);
 
     //  Settings before the start are replayed, after it sent on; the
-    //  metrics port stays the primary's
+    //  metrics port and the TLS certificate stay the primary's
     zg_gw_counters_t primary = { 0 };
     primary.sessions_accepted = 1;
     primary.out [ZG_TOPICS] = 7;
     assert (zg_gw_threads_join (threads, &primary) == 0);
     assert (zg_gw_threads_set (threads, "verbose", "0", error, sizeof error) == 0);
     assert (zg_gw_threads_set (threads, "metrics-port", "1", error, sizeof error) == 0);
+    assert (zg_gw_threads_set (threads, "tls-cert", "/no/such/cert.pem", error, sizeof error) == 0);
     assert (zg_gw_threads_start (threads, s_test_thread, "8080", error, sizeof error) == 0);
     zg_gw_counters_t total;
     zg_gw_threads_sum (threads, &total);
