@@ -94,7 +94,7 @@ zg_queues_core_new (void)
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->producers));
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->workers));
-    zg_routebytes_watch (self->routebytes, zg_security_watch (self->security));
+    zg_security_watch_routes (self->security, self->routebytes);
     self->ttls = zg_qttl_new ();
     self->link = zg_queues_link_new ();
     msgpack_sbuffer_init (&self->buffer);

@@ -86,7 +86,7 @@ zg_rooms_core_new (void)
     self->security = zg_security_new ();
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, self->handle);
-    zg_routebytes_watch (self->routebytes, zg_security_watch (self->security));
+    zg_security_watch_routes (self->security, self->routebytes);
     self->rooms = zg_roomset_new (self->handle);
     self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);

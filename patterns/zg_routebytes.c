@@ -150,18 +150,6 @@ zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wir
 }
 
 //  --------------------------------------------------------------------------
-//  Be a watchdog's output counter
-
-void
-zg_routebytes_watch (zg_routebytes_t *self, zg_connwatch_t *watch)
-{
-    assert (self && watch);
-    zg_connwatch_on_output (watch, zg_routebytes_queued, self);
-    zg_connwatch_on_closed (watch, zg_routebytes_closed, self);
-    zg_connwatch_set_output_shared (watch);
-}
-
-//  --------------------------------------------------------------------------
 //  A connection closed: forget it and the routing ids that named it
 
 void

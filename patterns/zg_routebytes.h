@@ -18,7 +18,6 @@
 #define ZG_ROUTEBYTES_H_INCLUDED
 
 #include <czmq.h>
-#include "zg_connwatch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,11 +48,6 @@ void
 //  was queued on handle for this routing id: count it for its connection
 void
     zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wire, uint64_t frames);
-
-//  Be watch's output counter (zg_routebytes_queued, zg_routebytes_closed):
-//  its held output is shared with what the actor charges, not charged again
-void
-    zg_routebytes_watch (zg_routebytes_t *self, zg_connwatch_t *watch);
 
 //  Connection fd closed: it and its routing ids are forgotten. Takes the
 //  counter as arg (a zg_connwatch_closed_fn)

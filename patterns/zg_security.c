@@ -200,6 +200,15 @@ zg_security_watch (zg_security_t *self)
     return self->watch;
 }
 
+void
+zg_security_watch_routes (zg_security_t *self, zg_routebytes_t *routes)
+{
+    assert (self && routes);
+    zg_connwatch_on_output (self->watch, zg_routebytes_queued, routes);
+    zg_connwatch_on_closed (self->watch, zg_routebytes_closed, routes);
+    zg_connwatch_set_output_shared (self->watch);
+}
+
 //  --------------------------------------------------------------------------
 //  Receive a request and count it as consumed from its connection
 

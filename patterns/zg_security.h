@@ -28,6 +28,7 @@
 
 #include <czmq.h>
 #include "zg_wire.h"
+#include "zg_routebytes.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,12 @@ int
 //  actor polls with it (zg_connwatch_poll)
 zg_connwatch_t *
     zg_security_watch (zg_security_t *self);
+
+//  Count the output of the watched ROUTER sockets' connections with routes
+//  (the caller's): its held output is shared with what the actor charges
+//  to the budget, so it is not charged again
+void
+    zg_security_watch_routes (zg_security_t *self, zg_routebytes_t *routes);
 
 //  Receive a request from a bound socket (zg_wire_recv) and tell the
 //  watchdog it was consumed. Returns 0, or -1 if none was waiting
