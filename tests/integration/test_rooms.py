@@ -877,7 +877,9 @@ class ScaleTest(RoomsTest):
             self.assertEqual(got, set(members), "every member got it once")
         elapsed = time.monotonic() - started
         print(f"\n  1000-member rounds: {rounds / elapsed:.1f} rounds/s through pyzmq", file=sys.stderr)
-        stats = self.zgate.stats("rooms")
+        # the last round's acks are fired, not awaited: count them once zgate has read them all
+        stats = wait_for(lambda: (lambda s: s if s["acked"] == 1000 * rounds else None)(self.zgate.stats("rooms")),
+                         what="every ack counted")
         self.assertEqual(stats["delivered"], 1000 * rounds)
         self.assertEqual(stats["acked"], 1000 * rounds)
 
