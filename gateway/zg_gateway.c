@@ -128,14 +128,12 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->pipe = pipe;
     zg_actor_defaults (s_int_settings, &self->settings, "gateway");
     zg_actor_defaults (s_queues_settings, &self->settings, "queues");
-    zg_config_t *defaults = zg_config_new ();
-    self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
+    self->settings.interface = strdup (zg_actor_default ("gateway/interface"));
     self->threads = threads? threads: zg_gw_threads_new ();
     char error [256];
-    if (!threads && zg_gw_threads_set_count (self->threads, zg_config_get (defaults, "gateway/threads"), error,
+    if (!threads && zg_gw_threads_set_count (self->threads, zg_actor_default ("gateway/threads"), error,
                                              sizeof error))
         assert (false);             //  The default config's value is valid
-    zg_config_destroy (&defaults);
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };

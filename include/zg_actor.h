@@ -103,6 +103,12 @@ int
 void
     zg_actor_defaults (const zg_int_setting_t *table, void *settings, const char *section);
 
+//  Actor side: the embedded config/zgate.cfg's value at path ("queues/max-tasks"),
+//  or NULL if it has no such key. The file is parsed once per process and
+//  only read after, from any thread.
+const char *
+    zg_actor_default (const char *path);
+
 //  Actor side: bind a socket to an endpoint. Returns 0, or -1 with a reason
 int
     zg_actor_bind (zsock_t *socket, const char *endpoint, char *error, size_t size);

@@ -80,9 +80,7 @@ s_self_new (zsock_t *pipe)
     self->pipe = pipe;
     zg_actor_defaults (s_int_settings, &self->settings, "cluster");
     //  The embedded config/zgate.cfg is the one source of defaults
-    zg_config_t *defaults = zg_config_new ();
-    self->key_prefix = strdup (zg_config_get (defaults, "cluster/key-prefix"));
-    zg_config_destroy (&defaults);
+    self->key_prefix = strdup (zg_actor_default ("cluster/key-prefix"));
     zuuid_t *uuid = zuuid_new ();
     memcpy (self->node, zuuid_str (uuid), ZG_TOPICS_CLUSTER_NODE_SIZE);
     for (char *character = self->node; *character; character++)

@@ -62,9 +62,7 @@ zg_qsettings_defaults (void)
 {
     zg_qsettings_t settings = { 0 };
     zg_actor_defaults (s_int_settings, &settings, "queues");
-    zg_config_t *config = zg_config_new ();
-    snprintf (settings.data_store, sizeof settings.data_store, "%s", zg_config_get (config, "queues/data-store"));
-    zg_config_destroy (&config);
+    snprintf (settings.data_store, sizeof settings.data_store, "%s", zg_actor_default ("queues/data-store"));
     return settings;
 }
 
