@@ -7,6 +7,10 @@
 #       tests/fuzz/run.sh all SECONDS         every target, one after the other
 #       tests/fuzz/run.sh minimize TARGET     the committed corpus becomes the fewest inputs, of it and of
 #                                             what runs found, that cover what they all cover (-merge=1)
+#       tests/fuzz/run.sh campaign HH:MM TARGET...
+#                                             issue 17's depth: each target in turn for 10 million inputs or
+#                                             30 minutes, none past HH:MM (UTC), then its corpus minimized;
+#                                             its log is kept as tests/fuzz/logs/TARGET.log
 #
 #   The libFuzzer build lives in build-fuzz/ (made if needed); inputs a run finds go to
 #   build-fuzz/corpus/TARGET/ (kept between runs, not committed), crashes to build-fuzz/crashes/TARGET/.
@@ -21,7 +25,7 @@ fuzz=$root/tests/fuzz
 build=${ZGATE_FUZZ_BUILD:-$root/build-fuzz}
 
 usage () {
-    echo "usage: $0 TARGET|all SECONDS [RUNS]  or  $0 minimize TARGET" >&2
+    echo "usage: $0 TARGET|all SECONDS [RUNS]  or  $0 minimize TARGET  or  $0 campaign HH:MM TARGET..." >&2
     echo "targets: $(targets | tr '\n' ' ')" >&2
     exit 2
 }
@@ -70,9 +74,47 @@ run_target () {
     return $status
 }
 
-[ $# -eq 2 ] || [ $# -eq 3 ] || usage
+#   Each target of a campaign: 10 million inputs or 30 minutes, whichever comes first, within the time left
+campaign () {
+    stop=$(date -u -d "$1" +%s)
+    shift
+    mkdir -p "$fuzz/logs"
+    failed=0
+    for name in "$@"; do
+        left=$((stop - $(date +%s)))
+        if [ $left -lt 30 ]; then
+            echo "$name: not run, the campaign's time is over"
+            continue
+        fi
+        run_target "$name" $((left < 1800 ? left : 1800)) 10000000 || failed=1
+        cp "$build/crashes/$name/last.log" "$fuzz/logs/$name.log"
+        minimize "$name"
+    done
+    return $failed
+}
+
+minimize () {
+    name=$1
+    [ -d "$fuzz/corpus/$name" ] || usage
+    build_target "$name"
+    shrunk=$(mktemp -d)
+    nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" \
+         $( [ -d "$build/corpus/$name" ] && echo "$build/corpus/$name") >/dev/null 2>&1
+    echo "$name: $(ls "$fuzz/corpus/$name" | wc -l) inputs, $(ls "$shrunk" | wc -l) add coverage"
+    rm -f "$fuzz/corpus/$name"/*
+    cp "$shrunk"/* "$fuzz/corpus/$name/"
+    rm -rf "$shrunk"
+}
+
+[ $# -ge 2 ] || usage
 case $1 in
+    campaign)
+        shift
+        campaign "$@"
+        exit $?
+        ;;
     all)
+        [ $# -le 3 ] || usage
         failed=0
         for name in $(targets); do
             run_target "$name" "$2" ${3:-} || failed=1
@@ -80,18 +122,11 @@ case $1 in
         exit $failed
         ;;
     minimize)
-        name=$2
-        [ -d "$fuzz/corpus/$name" ] || usage
-        build_target "$name"
-        shrunk=$(mktemp -d)
-        nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" \
-             $( [ -d "$build/corpus/$name" ] && echo "$build/corpus/$name") >/dev/null 2>&1
-        echo "$name: $(ls "$fuzz/corpus/$name" | wc -l) inputs, $(ls "$shrunk" | wc -l) add coverage"
-        rm -f "$fuzz/corpus/$name"/*
-        cp "$shrunk"/* "$fuzz/corpus/$name/"
-        rm -rf "$shrunk"
+        [ $# -eq 2 ] || usage
+        minimize "$2"
         ;;
     *)
+        [ $# -le 3 ] || usage
         run_target "$1" "$2" ${3:-}
         ;;
 esac
