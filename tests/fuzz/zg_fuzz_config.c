@@ -39,15 +39,23 @@ s_flags (zg_config_t *config)
     return flags;
 }
 
-//  The flag names of a configuration, one a line (the caller frees it)
+//  The keys of a configuration as flag names, one a line (the caller frees
+//  it): a walk of its tree, as --help walks it, without printing each
+//  description (and with no strstr over the text, which is quadratic under
+//  ASan's checks)
 static char *
 s_names (zg_config_t *config)
 {
-    char *flags = s_flags (config);
-    char *names = (char *) zmalloc (strlen (flags) + 1);
-    for (char *line = strstr (flags, "\n  --"); line; line = strstr (line + 1, "\n  --"))
-        strncat (names, line + 3, strcspn (line + 3, " ") + 1);
-    free (flags);
+    char *buffer = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&buffer, &size);
+    assert (stream);
+    for (zconfig_t *section = zg_config_sections (config); section; section = zconfig_next (section))
+        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item))
+            fprintf (stream, "%s-%s\n", zconfig_name (section), zconfig_name (item));
+    fclose (stream);
+    char *names = strdup (buffer);
+    free (buffer);
     return names;
 }
 
