@@ -6,7 +6,8 @@
 #       tests/fuzz/run.sh TARGET SECONDS RUNS the same, stopping after RUNS inputs if that comes first
 #       tests/fuzz/run.sh all SECONDS         every target, one after the other
 #       tests/fuzz/run.sh minimize TARGET     the committed corpus becomes the fewest inputs, of it and of
-#                                             what runs found, that cover what they all cover (-merge=1)
+#                                             what runs found, that cover what they all cover (-merge=1),
+#                                             and its named seeds
 #       tests/fuzz/run.sh campaign HH:MM TARGET...
 #                                             issue 17's depth: each target in turn for 10 million inputs or
 #                                             30 minutes, none past HH:MM (UTC), then its corpus minimized;
@@ -101,6 +102,14 @@ minimize () {
     nice "$build/tests/zg_fuzz_$name" -merge=1 "$shrunk" "$fuzz/corpus/$name" \
          $( [ -d "$build/corpus/$name" ] && echo "$build/corpus/$name") >/dev/null 2>&1
     echo "$name: $(ls "$fuzz/corpus/$name" | wc -l) inputs, $(ls "$shrunk" | wc -l) add coverage"
+    #   A named seed (not libFuzzer's SHA-1 name) stays, under its name, whatever it adds
+    for seed in "$fuzz/corpus/$name"/*; do
+        base=$(basename "$seed")
+        if [ ${#base} -ne 40 ] || [ -n "$(printf '%s' "$base" | tr -d 0-9a-f)" ]; then
+            rm -f "$shrunk/$(sha1sum <"$seed" | cut -c1-40)"
+            cp "$seed" "$shrunk/"
+        fi
+    done
     rm -f "$fuzz/corpus/$name"/*
     cp "$shrunk"/* "$fuzz/corpus/$name/"
     rm -rf "$shrunk"
