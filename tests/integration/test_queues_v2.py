@@ -12,7 +12,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_queues import Producer, pack  # noqa: E402
+from test_queues import QueuesTest, pack  # noqa: E402
 from zgate_harness import Zgate, wait_for  # noqa: E402
 
 TIMEOUT_MS = 5000
@@ -80,27 +80,11 @@ class Worker2:
 
 
 class QueuesV2Test(unittest.TestCase):
-    def setUp(self):
-        self.context = zmq.Context()
-        self.context.linger = 0
-        self.zgate = None
-        self.sockets = []
-
-    def tearDown(self):
-        for socket in self.sockets:
-            socket.close(linger=0)
-        self.context.term()
-        if self.zgate:
-            code, _ = self.zgate.stop()
-            self.assertEqual(code, 0)
-
-    def socket(self):
-        socket = self.context.socket(zmq.DEALER)
-        self.sockets.append(socket)
-        return socket
-
-    def producer(self):
-        return Producer(self.socket(), self.zgate.endpoint("queues-producers"))
+    # the version 1 tests' context, sockets and zgate, set up and torn down the same way
+    setUp = QueuesTest.setUp
+    tearDown = QueuesTest.tearDown
+    socket = QueuesTest.socket
+    producer = QueuesTest.producer
 
     def worker(self, name, queues=("jobs",), prefetch=10, version=2):
         return Worker2(self.socket(), self.zgate.endpoint("queues-workers"), name, list(queues), prefetch, version)
