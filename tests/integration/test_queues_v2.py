@@ -12,7 +12,8 @@ import msgpack
 import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_queues import QueuesTest, pack  # noqa: E402
+import test_queues  # noqa: E402  (the module, so that unittest does not run its tests here too)
+from test_queues import pack  # noqa: E402
 from zgate_harness import Zgate, wait_for  # noqa: E402
 
 TIMEOUT_MS = 5000
@@ -81,10 +82,10 @@ class Worker2:
 
 class QueuesV2Test(unittest.TestCase):
     # the version 1 tests' context, sockets and zgate, set up and torn down the same way
-    setUp = QueuesTest.setUp
-    tearDown = QueuesTest.tearDown
-    socket = QueuesTest.socket
-    producer = QueuesTest.producer
+    setUp = test_queues.QueuesTest.setUp
+    tearDown = test_queues.QueuesTest.tearDown
+    socket = test_queues.QueuesTest.socket
+    producer = test_queues.QueuesTest.producer
 
     def worker(self, name, queues=("jobs",), prefetch=10, version=2):
         return Worker2(self.socket(), self.zgate.endpoint("queues-workers"), name, list(queues), prefetch, version)
