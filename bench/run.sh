@@ -321,13 +321,23 @@ if section topics; then
             else count=$([ $subs = 1 ] && echo 300000 || echo 100000); fi
             count=$(scaled "$count" 1000)
             banner "topics 1->$subs ${size} B, lossless, $count messages"
-            for _ in $(seq "$RUNS"); do
-                measure_raw "raw.pubsub.$subs.$size=rate" -- \
-                    "$GEN" topics --clients "$subs" --size "$size" --count "$count" --ahead "$TOPICS_AHEAD"
+            # zgate and raw libzmq in alternating order, back to back, so that each pair sees the same load:
+            # the row's ratio is the median of the pairs' ratios (pair_ratio). Both use one libzmq I/O thread
+            # per process (zg_bench's context default, zgate's server/io-threads default)
+            for run in $(seq "$RUNS"); do
+                for side in $( ((run % 2)) && echo "raw zgate" || echo "zgate raw"); do
+                    if [ $side = raw ]; then
+                        measure_raw "raw.pubsub.$subs.$size=rate" -- \
+                            "$GEN" topics --clients "$subs" --size "$size" --count "$count" --ahead "$TOPICS_AHEAD"
+                    else
+                        measure_zgate "topics.$subs.$size=rate" "" -- \
+                            "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
+                            --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ \
+                            --ahead "$TOPICS_AHEAD"
+                    fi
+                done
+                pair_ratio "topics.$subs.$size" "raw.pubsub.$subs.$size"
                 measure_zgate "raw.proxy.$subs.$size=rate" proxy -- \
-                    "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-                    --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
-                measure_zgate "topics.$subs.$size=rate" "" -- \
                     "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
                     --clients "$subs" --size "$size" --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD"
                 if [ $size = 64 ]; then

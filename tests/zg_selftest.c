@@ -75,6 +75,8 @@
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_wake.h"
+#include "zg_gw_settings.h"
 #include "zg_gw_status.h"
 #include "zg_gw_pull.h"
 #include "zg_gw_history.h"
@@ -232,6 +234,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_wake", zg_gw_wake_test },
+    { "zg_gw_settings", zg_gw_settings_test },
     { "zg_gw_status", zg_gw_status_test },
     { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },

@@ -1,0 +1,216 @@
+/*  =========================================================================
+    zg_gw_wake - how a gateway thread learns that its zsocks hold messages,
+    and the drain that reads them
+
+    Only the marked sources are drained: a topic message wakes the topics
+    bridge's SUB, and asking the other zsocks (each ZMQ_EVENTS query is a
+    getpid and a poll in libzmq, about a dozen per drain) would cost more
+    than the message. Anything that may have sent on a zsock (a request, a
+    close, the tick, a setting) marks every source, as the actor says.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_gw_wake.h"
+
+//  What a raw file's opaque data points to: its wake and source
+typedef struct {
+    zg_gw_wake_t *wake;
+    int source;
+} s_tag_t;
+
+typedef struct {
+    zg_gw_wake_drain_fn *drain;
+    void *arg;
+    size_t drains;                  //  Times its drain ran
+} s_source_t;
+
+struct _zg_gw_wake_t {
+    const bool *stop;               //  The actor's: stop draining
+    s_source_t sources [ZG_GW_WAKE_SOURCES];
+    s_tag_t tags [ZG_GW_WAKE_SOURCES];
+    int count;                      //  Sources added
+    uint32_t marked;                //  One bit per source that may hold messages
+};
+
+//  --------------------------------------------------------------------------
+
+zg_gw_wake_t *
+zg_gw_wake_new (const bool *stop)
+{
+    assert (stop);
+    zg_gw_wake_t *self = (zg_gw_wake_t *) zmalloc (sizeof (zg_gw_wake_t));
+    assert (self);
+    self->stop = stop;
+    return self;
+}
+
+void
+zg_gw_wake_destroy (zg_gw_wake_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+zg_gw_wake_source (zg_gw_wake_t *self, zg_gw_wake_drain_fn *drain, void *arg)
+{
+    assert (self && drain && self->count < ZG_GW_WAKE_SOURCES);
+    int source = self->count++;
+    self->sources [source] = (s_source_t) { drain, arg, 0 };
+    self->tags [source] = (s_tag_t) { self, source };
+    //  Whatever it holds already was never announced by a wake-up
+    zg_gw_wake_mark (self, source);
+    return source;
+}
+
+int
+zg_gw_wake_adopt (zg_gw_wake_t *self, struct lws_context *context, zsock_t *socket, int source)
+{
+    assert (self && context && socket && source >= 0 && source < self->count);
+    lws_adopt_desc_t desc = { 0 };
+    desc.vh = lws_get_vhost_by_name (context, "default");
+    desc.type = LWS_ADOPT_RAW_FILE_DESC;
+    desc.fd.filefd = dup (zsock_fd (socket));
+    desc.vh_prot_name = "zgate-zmq";
+    desc.opaque = &self->tags [source];
+    //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
+    return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
+}
+
+int
+zg_gw_wake_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    s_tag_t *tag = wsi? (s_tag_t *) lws_get_opaque_user_data (wsi): NULL;
+    if (tag)
+        zg_gw_wake_mark (tag->wake, tag->source);
+    (void) reason;
+    (void) user;
+    (void) in;
+    (void) len;
+    return 0;
+}
+
+void
+zg_gw_wake_mark (zg_gw_wake_t *self, int source)
+{
+    assert (self && source >= 0 && source < self->count);
+    self->marked |= 1u << source;
+}
+
+void
+zg_gw_wake_mark_all (zg_gw_wake_t *self)
+{
+    assert (self);
+    self->marked = (1u << self->count) - 1;
+}
+
+bool
+zg_gw_wake_pending (zg_gw_wake_t *self)
+{
+    assert (self);
+    return self->marked != 0;
+}
+
+bool
+zg_gw_wake_drain (zg_gw_wake_t *self, size_t batch)
+{
+    assert (self);
+    size_t handled = 0;
+    while (self->marked && handled < batch && !*self->stop) {
+        //  A drain may mark sources (the pipe's settings send on every
+        //  bridge): those join the next round
+        uint32_t round = self->marked;
+        self->marked = 0;
+        for (int source = 0; source < self->count; source++) {
+            if (!(round & (1u << source)))
+                continue;
+            bool more = false;
+            s_source_t *entry = &self->sources [source];
+            handled += entry->drain (entry->arg, &more) + 1;
+            entry->drains++;
+            if (more)
+                self->marked |= 1u << source;
+        }
+    }
+    return self->marked && !*self->stop;
+}
+
+size_t
+zg_gw_wake_drains (zg_gw_wake_t *self, int source)
+{
+    assert (self && source >= 0 && source < self->count);
+    return self->sources [source].drains;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test: two PAIR pipes as two sources
+
+static size_t
+s_test_drain (void *arg, bool *more)
+{
+    //  One message per call, so that "more" carries the rest to a next round
+    zsock_t *reader = (zsock_t *) arg;
+    if (!(zsock_events (reader) & ZMQ_POLLIN))
+        return 0;
+    char *text = zstr_recv (reader);
+    zstr_free (&text);
+    *more = true;
+    return 1;
+}
+
+void
+zg_gw_wake_test (bool verbose)
+{
+    printf (" * zg_gw_wake: ");
+    if (verbose)
+        printf ("\n");
+    bool stop = false;
+    zg_gw_wake_t *self = zg_gw_wake_new (&stop);
+    zsock_t *writer_a = zsock_new_pair ("@inproc://zg_gw_wake_a");
+    zsock_t *reader_a = zsock_new_pair (">inproc://zg_gw_wake_a");
+    zsock_t *writer_b = zsock_new_pair ("@inproc://zg_gw_wake_b");
+    zsock_t *reader_b = zsock_new_pair (">inproc://zg_gw_wake_b");
+    int a = zg_gw_wake_source (self, s_test_drain, reader_a);
+    int b = zg_gw_wake_source (self, s_test_drain, reader_b);
+    assert (a == 0 && b == 1);
+
+    //  A new source is marked: the first drain asks both, finds nothing
+    assert (zg_gw_wake_pending (self));
+    assert (!zg_gw_wake_drain (self, 100));
+    assert (!zg_gw_wake_pending (self));
+    assert (zg_gw_wake_drains (self, a) == 1 && zg_gw_wake_drains (self, b) == 1);
+
+    //  Only the marked source is drained; the other one's messages wait
+    zstr_send (writer_a, "1");
+    zstr_send (writer_a, "2");
+    zstr_send (writer_b, "3");
+    zg_gw_wake_mark (self, a);
+    assert (!zg_gw_wake_drain (self, 100));
+    assert (zg_gw_wake_drains (self, a) == 4 && zg_gw_wake_drains (self, b) == 1);
+    assert (!(zsock_events (reader_a) & ZMQ_POLLIN) && (zsock_events (reader_b) & ZMQ_POLLIN));
+
+    //  Marking all reaches b; a batch limit leaves the source marked
+    zstr_send (writer_b, "4");
+    zstr_send (writer_b, "5");
+    zg_gw_wake_mark_all (self);
+    assert (zg_gw_wake_drain (self, 3));
+    assert (zg_gw_wake_pending (self));
+    assert (!zg_gw_wake_drain (self, 100));
+    assert (!(zsock_events (reader_b) & ZMQ_POLLIN));
+
+    //  Stopped: a drain reads nothing
+    zstr_send (writer_a, "6");
+    zg_gw_wake_mark (self, a);
+    stop = true;
+    size_t before = zg_gw_wake_drains (self, a);
+    assert (!zg_gw_wake_drain (self, 100) && zg_gw_wake_drains (self, a) == before);
+
+    zsock_destroy (&writer_a);
+    zsock_destroy (&reader_a);
+    zsock_destroy (&writer_b);
+    zsock_destroy (&reader_b);
+    zg_gw_wake_destroy (&self);
+    printf ("OK\n");
+}
