@@ -13,8 +13,9 @@
 #include "zg_classes.h"
 #include "zg_gw_wake.h"
 
-//  What a raw file's opaque data points to: its wake and source
+//  What a raw file's opaque data points to: its zsock, wake and source
 typedef struct {
+    zsock_t *socket;
     zg_gw_wake_t *wake;
     int source;
 } s_tag_t;
@@ -28,7 +29,8 @@ typedef struct {
 struct _zg_gw_wake_t {
     const bool *stop;               //  The actor's: stop draining
     s_source_t sources [ZG_GW_WAKE_SOURCES];
-    s_tag_t tags [ZG_GW_WAKE_SOURCES];
+    s_tag_t tags [ZG_GW_WAKE_SOCKETS];
+    size_t tag_count;               //  Zsocks adopted
     int count;                      //  Sources added
     uint32_t marked;                //  One bit per source that may hold messages
 };
@@ -59,7 +61,6 @@ zg_gw_wake_source (zg_gw_wake_t *self, zg_gw_wake_drain_fn *drain, void *arg)
     assert (self && drain && self->count < ZG_GW_WAKE_SOURCES);
     int source = self->count++;
     self->sources [source] = (s_source_t) { drain, arg, 0 };
-    self->tags [source] = (s_tag_t) { self, source };
     //  Whatever it holds already was never announced by a wake-up
     zg_gw_wake_mark (self, source);
     return source;
@@ -69,12 +70,18 @@ int
 zg_gw_wake_adopt (zg_gw_wake_t *self, struct lws_context *context, zsock_t *socket, int source)
 {
     assert (self && context && socket && source >= 0 && source < self->count);
+    if (self->tag_count == ZG_GW_WAKE_SOCKETS) {
+        errno = EMFILE;
+        return -1;
+    }
+    s_tag_t *tag = &self->tags [self->tag_count++];
+    *tag = (s_tag_t) { socket, self, source };
     lws_adopt_desc_t desc = { 0 };
     desc.vh = lws_get_vhost_by_name (context, "default");
     desc.type = LWS_ADOPT_RAW_FILE_DESC;
     desc.fd.filefd = dup (zsock_fd (socket));
     desc.vh_prot_name = "zgate-zmq";
-    desc.opaque = &self->tags [source];
+    desc.opaque = tag;
     //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
     return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
 }
@@ -82,8 +89,12 @@ zg_gw_wake_adopt (zg_gw_wake_t *self, struct lws_context *context, zsock_t *sock
 int
 zg_gw_wake_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    s_tag_t *tag = wsi? (s_tag_t *) lws_get_opaque_user_data (wsi): NULL;
-    if (tag)
+    //  Asking the zsock that woke re-arms its ZMQ_FD, whatever its source's
+    //  drain asks (the history DEALER's asks only while a question is out:
+    //  a command that came meanwhile left its fd readable, and every lws
+    //  pass returned at once)
+    s_tag_t *tag = reason == LWS_CALLBACK_RAW_RX_FILE? (s_tag_t *) lws_get_opaque_user_data (wsi): NULL;
+    if (tag && (zsock_events (tag->socket) & ZMQ_POLLIN))
         zg_gw_wake_mark (tag->wake, tag->source);
     (void) reason;
     (void) user;

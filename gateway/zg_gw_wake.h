@@ -6,10 +6,11 @@
     dup() of each zsock's ZMQ_FD is adopted into the lws loop as a raw file
     of the "zgate-zmq" protocol, tagged with its source (the actor pipe or
     one bridge, whose drain reads all of that bridge's zsocks). ZMQ_FD is
-    edge-triggered: a zsock stays readable without a new wake-up until a
+    edge-triggered: a zsock can hold messages without a new wake-up until a
     ZMQ_EVENTS query (or a read) re-arms it, so a source is drained until
     it says it is empty, and again after anything that may have sent on its
-    zsocks (a send can take in the commands that make it readable).
+    zsocks (a send can take in the commands that make it readable); and the
+    fd stays readable until its zsock is asked, so a wake-up asks it.
     =========================================================================
 */
 
@@ -31,6 +32,8 @@ typedef size_t (zg_gw_wake_drain_fn) (void *arg, bool *more);
 
 //  Sources a thread has at most (the pipe, the bridges, the metrics port)
 #define ZG_GW_WAKE_SOURCES 8
+//  Zsocks adopted at most, over all sources
+#define ZG_GW_WAKE_SOCKETS 32
 
 //  Create it with no source; a drain stops early once *stop is true
 zg_gw_wake_t *
@@ -49,7 +52,8 @@ int
 int
     zg_gw_wake_adopt (zg_gw_wake_t *self, struct lws_context *context, zsock_t *socket, int source);
 
-//  The "zgate-zmq" protocol's callback: a wake-up marks the source of wsi
+//  The "zgate-zmq" protocol's callback: a wake-up of a zsock that has
+//  messages marks its source
 int
     zg_gw_wake_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
