@@ -4,10 +4,10 @@
 
     One thread does everything (STYLE.md B.3): lws_service() runs the loop,
     a dup() of the ZMQ_FD of each zsock we read is adopted as an lws raw
-    file so ZeroMQ traffic wakes the loop, and after every service pass we
-    drain the zsocks (ZMQ_FD is edge-triggered: zsock_events re-arms it).
-    When a drain stops at its batch limit, lws_cancel_service makes the next
-    pass return at once, so lws and ZeroMQ take turns.
+    file so ZeroMQ traffic wakes the loop (zg_gw_wake), and after a service
+    pass we drain the zsocks of the sources that woke or may have been sent
+    on. When a drain stops at its batch limit, lws_cancel_service makes the
+    next pass return at once, so lws and ZeroMQ take turns.
 
     This file is the actor: the lws context and its callbacks, the settings,
     the adoption and draining of the zsocks, and STATS. What a request does
