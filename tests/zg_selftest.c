@@ -132,6 +132,7 @@ static const s_test_t s_tests [] = {
     { "zg_subbytes", zg_subbytes_test },
     { "zg_routebytes", zg_routebytes_test },
     { "zg_topics", zg_topics_test },
+    { "zg_topics_history", zg_topics_history_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
