@@ -27,6 +27,7 @@
 #include "zg_subcount.h"
 #include "zg_subbytes.h"
 #include "zg_topics_link.h"
+#include "zg_topics_local.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
@@ -47,6 +48,7 @@ typedef struct {
     int64_t max_message_size;       //  Largest publisher message, bytes
     int64_t max_topic_size;         //  Longest topic, bytes
     int64_t max_topics;             //  Topics with their own counters
+    int64_t max_inproc_output;      //  Bytes in-process subscribers' unread messages may hold
 } s_settings_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -56,6 +58,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-message-size", offsetof (s_settings_t, max_message_size), 1, INT32_MAX },
     { "max-topic-size", offsetof (s_settings_t, max_topic_size), 1, 65535 },
     { "max-topics", offsetof (s_settings_t, max_topics), 1, 10000000 },
+    { "max-inproc-output", offsetof (s_settings_t, max_inproc_output), 0, INT64_MAX },
     { NULL }
 };
 
@@ -66,12 +69,14 @@ typedef struct {
     uint64_t subscribers;           //  Matching subscriptions, as of generation
     uint64_t generation;            //  Subscription generation of that count
     zg_subbytes_match_t *match;     //  TCP subscribers' prefixes it matches, as of generation
+    bool local;                     //  In-process subscribers want it, as of generation
     bool shared;                    //  The counters of the topics beyond max-topics
 } s_topic_t;
 
 typedef struct _zg_topics_core_t {
     zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
-    zsock_t *xpub;                  //  Subscribers' side
+    zsock_t *xpub;                  //  Subscribers' side (TCP)
+    zg_topics_local_t *local;       //  In-process subscribers' side
     zsock_t *xsub;                  //  Publishers' side
     zg_security_t *security;        //  CURVE and permissions
     s_settings_t settings;          //  Current settings
@@ -114,6 +119,8 @@ s_self_bound_messages (self_t *self)
 {
     zsock_set_maxmsgsize (self->xsub, (int) self->settings.max_message_size);
     zsock_set_maxmsgsize (self->xpub, (int) (self->settings.max_topic_size + ZG_TOPICS_FRAMING));
+    zsock_set_maxmsgsize (zg_topics_local_socket (self->local),
+                          (int) (self->settings.max_topic_size + ZG_TOPICS_FRAMING));
 }
 
 //  --------------------------------------------------------------------------
@@ -123,6 +130,8 @@ static void
 s_self_apply_options (self_t *self)
 {
     zg_actor_set_hwms (self->xpub, self->settings.sndhwm, -1);
+    zg_actor_set_hwms (zg_topics_local_socket (self->local), self->settings.sndhwm, -1);
+    zg_topics_local_set_limit (self->local, self->settings.max_inproc_output);
     //  The cluster bridge is one more subscriber, and one more publisher
     zg_actor_set_hwms (zg_topics_link_socket (self->link), self->settings.sndhwm, self->settings.rcvhwm);
     zg_actor_set_hwms (self->xsub, -1, self->settings.rcvhwm);
@@ -156,6 +165,7 @@ zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
     self->link = zg_topics_link_new ();
+    self->local = zg_topics_local_new ();
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
@@ -183,6 +193,7 @@ zg_topics_core_destroy (self_t **self_p)
     //  Security first: its watchdog stops the sockets' monitors
     zg_security_destroy (&self->security);
     zsock_destroy (&self->xpub);
+    zg_topics_local_destroy (&self->local);
     zsock_destroy (&self->xsub);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
@@ -211,10 +222,14 @@ zg_topics_core_set (self_t *self, const char *key, const char *value, char *erro
         //  libzmq 4.3.4's manual mode may keep a pipe that is gone (fixed in
         //  4.3.5, commit 2df7ab6a), so zgate does not run it when not needed
         zsock_set_xpub_manual (self->xpub, zg_security_on (self->security));
+        zsock_set_xpub_manual (zg_topics_local_socket (self->local), zg_security_on (self->security));
         return 0;
     }
+    //  In-process subscribers have an XPUB of their own, whose output is
+    //  bounded in bytes by its own account (zg_topics_local)
     if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
-        return zg_security_bind (self->security, self->xpub, value, error, size);
+        return zg_security_bind (self->security, strncmp (value, "inproc://", 9)? self->xpub:
+                                 zg_topics_local_socket (self->local), value, error, size);
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
         return zg_security_bind (self->security, self->xsub, value, error, size);
     if (streq (key, "cluster"))
@@ -231,7 +246,7 @@ zg_topics_core_set (self_t *self, const char *key, const char *value, char *erro
     //  libzmq passes a new high-water mark on to every pipe, even one whose
     //  peer is going away (4.3.4 may crash then): set them only when asked
     if (streq (key, "sndhwm") || streq (key, "rcvhwm") || streq (key, "max-message-size")
-    ||  streq (key, "max-topic-size"))
+    ||  streq (key, "max-topic-size") || streq (key, "max-inproc-output"))
         s_self_apply_options (self);
     self->topic_key = (char *) realloc (self->topic_key, (size_t) self->settings.max_topic_size + 1);
     self->checked_topic = (char *) realloc (self->checked_topic, (size_t) self->settings.max_topic_size + 1);
@@ -252,6 +267,7 @@ s_self_count_subscribers (self_t *self, s_topic_t *topic, const char *name)
     size_t name_length = strlen (name);
     zg_subbytes_match_destroy (&topic->match);
     topic->match = zg_subbytes_match (self->subbytes, name, name_length);
+    topic->local = zg_topics_local_matches (self->local, name, name_length);
     for (void *count = zhashx_first (self->subscriptions); count; count = zhashx_next (self->subscriptions)) {
         const char *prefix = (const char *) zhashx_cursor (self->subscriptions);
         size_t prefix_length = strlen (prefix);
@@ -297,6 +313,16 @@ s_self_route (self_t *self, s_topic_t *counters, const char *name, size_t size, 
     zg_subbytes_match_t *match = zg_subbytes_match (self->subbytes, name, size);
     zg_subbytes_route (match, wire, frames);
     zg_subbytes_match_destroy (&match);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether in-process subscribers want a topic: its counters say, or beyond
+//  max-topics a match of its own
+
+static bool
+s_self_local (self_t *self, s_topic_t *counters, const char *name, size_t size)
+{
+    return counters->shared? zg_topics_local_matches (self->local, name, size): counters->local;
 }
 
 //  --------------------------------------------------------------------------
@@ -430,10 +456,14 @@ s_self_forward_one (self_t *self, zsock_t *source)
             s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
                           + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
                           seq? 3: 2);
+        bool wanted = !bound && s_self_local (self, counters, self->topic_key, size);
         if (!bound && zg_topics_history_holds (self->history))
-            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size);
+            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size, wanted);
         else
         if (!bound) {
+            if (wanted)
+                zg_topics_local_send (self->local, zmq_msg_data (&topic), size, zmq_msg_data (&payload),
+                                      zmq_msg_size (&payload), seq, seq_size);
             zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
             zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
             if (seq)
@@ -462,6 +492,9 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
         self->delivered += counters->subscribers;
         s_self_route (self, counters, name, strlen (name), zg_wire_framed_size (strlen (name))
                       + zg_wire_framed_size (zframe_size (zmsg_last (msg))), 2);
+        if (s_self_local (self, counters, name, strlen (name)))
+            zg_topics_local_send (self->local, name, strlen (name), zframe_data (zmsg_last (msg)),
+                                  zframe_size (zmsg_last (msg)), NULL, 0);
         zstr_free (&name);
         zmsg_send (msg_p, self->xpub);
     }
@@ -540,9 +573,9 @@ s_self_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg)
 //  subscriber may subscribe to every topic the prefix matches
 
 static void
-s_self_handle_subscription (self_t *self)
+s_self_handle_subscription (self_t *self, zsock_t *socket)
 {
-    void *xpub = zsock_resolve (self->xpub);
+    void *xpub = zsock_resolve (socket);
     zmq_msg_t frame;
     zmq_msg_init (&frame);
     if (zmq_msg_recv (&frame, xpub, ZMQ_DONTWAIT) == -1) {
@@ -597,6 +630,8 @@ s_self_handle_subscription (self_t *self)
     //  publisher learns which prefixes native subscribers hold (XSUB passes
     //  each subscription on, and an unsubscription once none of that prefix
     //  is left)
+    if (applied && socket == zg_topics_local_socket (self->local))
+        zg_topics_local_subscription (self->local, prefix, subscribed? 1: -1);
     if (applied) {
         zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
         zg_topics_link_subscription (self->link, subscribed, prefix,
@@ -653,6 +688,7 @@ zg_topics_core_stats (self_t *self)
     zg_connwatch_add_stats (zg_security_watch (self->security), root);
     zg_topics_history_stats (self->history, root);
     zg_topics_link_stats (self->link, root);
+    zg_topics_local_stats (self->local, root);
     return root;
 }
 
@@ -674,15 +710,18 @@ zg_topics_core_pass (self_t *self, long timeout)
         { zsock_resolve (zg_topics_history_socket (self->history)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (zg_topics_local_socket (self->local)), 0, ZMQ_POLLIN, 0 },
         { self->pipe? zsock_resolve (self->pipe): NULL, 0, ZMQ_POLLIN, 0 }
     };
-    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 6: 5, timeout);
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 7: 6, timeout);
     if (rc == -1)
         return -1;              //  Context terminated
-    if (self->pipe && (items [5].revents & ZMQ_POLLIN))
+    if (self->pipe && (items [6].revents & ZMQ_POLLIN))
         self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
     if (items [1].revents & ZMQ_POLLIN)
-        s_self_handle_subscription (self);
+        s_self_handle_subscription (self, self->xpub);
+    if (items [5].revents & ZMQ_POLLIN)
+        s_self_handle_subscription (self, zg_topics_local_socket (self->local));
     //  After the subscriptions, so a subscription and a history request
     //  that arrive together take effect in that order
     if (items [2].revents & ZMQ_POLLIN)
@@ -699,7 +738,7 @@ zg_topics_core_pass (self_t *self, long timeout)
                 break;
     //  One commit per pass for what the pass recorded (topics/data-dir),
     //  then its messages go out
-    zg_topics_history_commit (self->history, zsock_resolve (self->xpub));
+    zg_topics_history_commit (self->history, zsock_resolve (self->xpub), self->local);
     return rc;
 }
 

@@ -33,6 +33,7 @@ typedef struct {
     zmq_msg_t topic, payload;
     char mark [ZG_TOPICS_HISTORY_MARK_SIZE];    //  Its sequence frame
     size_t mark_size;               //  0 for none
+    bool local;                     //  In-process subscribers want it too
 } s_held_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -215,7 +216,7 @@ zg_topics_history_holds (zg_topics_history_t *self)
 
 void
 zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
-                        size_t mark_size)
+                        size_t mark_size, bool local)
 {
     assert (self && topic && payload);
     assert (mark_size < ZG_TOPICS_HISTORY_MARK_SIZE);
@@ -230,18 +231,23 @@ zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *
     zmq_msg_move (&held->topic, topic);
     zmq_msg_move (&held->payload, payload);
     held->mark_size = mark? mark_size: 0;
+    held->local = local;
     if (mark)
         memcpy (held->mark, mark, mark_size);
 }
 
 void
-zg_topics_history_commit (zg_topics_history_t *self, void *xpub)
+zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local_t *local)
 {
-    assert (self && xpub);
+    assert (self && xpub && local);
     zg_history_commit (self->history);
     //  Committed: what the pass held may go out
     for (size_t index = 0; index < self->held_count; index++) {
         s_held_t *held = &self->held [index];
+        if (held->local)
+            zg_topics_local_send (local, zmq_msg_data (&held->topic), zmq_msg_size (&held->topic),
+                                  zmq_msg_data (&held->payload), zmq_msg_size (&held->payload), held->mark,
+                                  held->mark_size);
         zmq_msg_send (&held->topic, xpub, ZMQ_SNDMORE);
         zmq_msg_send (&held->payload, xpub, held->mark_size? ZMQ_SNDMORE: 0);
         if (held->mark_size)
