@@ -462,8 +462,7 @@ s_self_forward_one (self_t *self, zsock_t *source)
         else
         if (!bound) {
             if (wanted)
-                zg_topics_local_send (self->local, zmq_msg_data (&topic), size, zmq_msg_data (&payload),
-                                      zmq_msg_size (&payload), seq, seq_size);
+                zg_topics_local_send (self->local, zmq_msg_data (&topic), size, &payload, seq, seq_size);
             zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
             zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
             if (seq)
@@ -492,9 +491,13 @@ s_self_publish_hook_message (self_t *self, zmsg_t **msg_p)
         self->delivered += counters->subscribers;
         s_self_route (self, counters, name, strlen (name), zg_wire_framed_size (strlen (name))
                       + zg_wire_framed_size (zframe_size (zmsg_last (msg))), 2);
-        if (s_self_local (self, counters, name, strlen (name)))
-            zg_topics_local_send (self->local, name, strlen (name), zframe_data (zmsg_last (msg)),
-                                  zframe_size (zmsg_last (msg)), NULL, 0);
+        if (s_self_local (self, counters, name, strlen (name))) {
+            zmq_msg_t payload;
+            zmq_msg_init_size (&payload, zframe_size (zmsg_last (msg)));
+            memcpy (zmq_msg_data (&payload), zframe_data (zmsg_last (msg)), zframe_size (zmsg_last (msg)));
+            zg_topics_local_send (self->local, name, strlen (name), &payload, NULL, 0);
+            zmq_msg_close (&payload);
+        }
         zstr_free (&name);
         zmsg_send (msg_p, self->xpub);
     }

@@ -245,9 +245,8 @@ zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local
     for (size_t index = 0; index < self->held_count; index++) {
         s_held_t *held = &self->held [index];
         if (held->local)
-            zg_topics_local_send (local, zmq_msg_data (&held->topic), zmq_msg_size (&held->topic),
-                                  zmq_msg_data (&held->payload), zmq_msg_size (&held->payload), held->mark,
-                                  held->mark_size);
+            zg_topics_local_send (local, zmq_msg_data (&held->topic), zmq_msg_size (&held->topic), &held->payload,
+                                  held->mark, held->mark_size);
         zmq_msg_send (&held->topic, xpub, ZMQ_SNDMORE);
         zmq_msg_send (&held->payload, xpub, held->mark_size? ZMQ_SNDMORE: 0);
         if (held->mark_size)

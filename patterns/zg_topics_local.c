@@ -25,7 +25,10 @@ typedef struct {
     atomic_int_fast64_t references; //  The class, and each such message
 } s_account_t;
 
-//  A message's payload follows its header in one allocation
+//  A message's topic frame follows its header in one allocation: the topic
+//  frame carries the whole message's count (its payload is shared with the
+//  TCP subscribers' XPUB, not copied), and a reader lets the frames of a
+//  message go together, as libzmq drops them together
 typedef struct {
     s_account_t *account;           //  Where its bytes count
     int64_t charged;                //  Its bytes, also charged to the budget
@@ -48,8 +51,8 @@ s_account_unref (s_account_t *account)
 }
 
 //  --------------------------------------------------------------------------
-//  libzmq lets go of a message's payload (in the thread that closed or read
-//  it last): its bytes no longer count
+//  libzmq lets go of a message's topic frame (in the thread that closed or
+//  read it last): its bytes no longer count
 
 static void
 s_block_free (void *data, void *hint)
@@ -132,40 +135,42 @@ zg_topics_local_matches (zg_topics_local_t *self, const char *topic, size_t size
 }
 
 //  --------------------------------------------------------------------------
-//  Send a counted copy, or drop it (counted) for the limit or the budget:
-//  in-process copies, like slow consumers', give way past nine tenths of
-//  the budget and never raise the alarm
+//  Send a counted message, or drop it (counted) for the limit or the
+//  budget: in-process subscribers, like slow consumers, give way past nine
+//  tenths of the budget and never raise the alarm
 
 bool
-zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, const void *payload,
-                      size_t size, const void *mark, size_t mark_size)
+zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, zmq_msg_t *payload,
+                      const void *mark, size_t mark_size)
 {
-    assert (self && topic);
-    size_t cost = topic_size + size + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
+    assert (self && topic && payload);
+    size_t cost = topic_size + zmq_msg_size (payload) + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
     int64_t held = atomic_load (&self->account->held);
     if ((self->limit > 0 && held + (int64_t) cost > self->limit) || !zg_budget_spare (zg_budget_process (), cost)) {
         self->dropped++;
         self->dropped_bytes += cost;
         return false;
     }
-    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + size);
+    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + topic_size);
     assert (block);
     block->account = self->account;
     block->charged = 0;
-    if (size)
-        memcpy (block + 1, payload, size);
+    memcpy (block + 1, topic, topic_size);
     atomic_fetch_add (&self->account->references, 1);
     atomic_fetch_add (&self->account->held, (int64_t) cost);
     zg_budget_charge (zg_budget_process (), &block->charged, cost);
-    zmq_msg_t message;
-    int rc = zmq_msg_init_data (&message, block + 1, size, s_block_free, block);
+    zmq_msg_t counted, shared;
+    int rc = zmq_msg_init_data (&counted, block + 1, topic_size, s_block_free, block);
     assert (rc == 0);
+    zmq_msg_init (&shared);
+    zmq_msg_copy (&shared, payload);
     //  An XPUB never blocks: past a pipe's sndhwm it drops for that pipe
     //  (closing its reference, so the count stays true)
     void *xpub = zsock_resolve (self->xpub);
-    zmq_send (xpub, topic, topic_size, ZMQ_SNDMORE);
-    if (zmq_msg_send (&message, xpub, mark_size? ZMQ_SNDMORE: 0) == -1)
-        zmq_msg_close (&message);
+    if (zmq_msg_send (&counted, xpub, ZMQ_SNDMORE) == -1)
+        zmq_msg_close (&counted);
+    if (zmq_msg_send (&shared, xpub, mark_size? ZMQ_SNDMORE: 0) == -1)
+        zmq_msg_close (&shared);
     if (mark_size)
         zmq_send (xpub, mark, mark_size, 0);
     return true;
@@ -202,6 +207,18 @@ s_test_held (zg_topics_local_t *self, int64_t expected)
     return zg_topics_local_held (self) == expected;
 }
 
+//  Send a payload of 1000 bytes, the first one given, on a topic
+static bool
+s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+{
+    zmq_msg_t payload;
+    zmq_msg_init_size (&payload, 1000);
+    memset (zmq_msg_data (&payload), first, zmq_msg_size (&payload));
+    bool sent = zg_topics_local_send (self, topic, strlen (topic), &payload, mark, mark? strlen (mark): 0);
+    zmq_msg_close (&payload);
+    return sent;
+}
+
 //  Receive a message and check its payload's first byte and frame count
 static void
 s_test_receive (zsock_t *subscriber, char first, size_t frames)
@@ -236,23 +253,19 @@ zg_topics_local_test (bool verbose)
     assert (!zg_topics_local_matches (local, "sports", 6));
 
     //  A message counts from its send until its reader lets it go
-    char payload [1000];
-    memset (payload, 'a', sizeof payload);
-    assert (zg_topics_local_send (local, "news.a", 6, payload, sizeof payload, NULL, 0));
+    assert (s_test_send (local, "news.a", 'a', NULL));
     int64_t one = zg_topics_local_held (local);
-    assert (one > (int64_t) sizeof payload + 6);
+    assert (one > 1000 + 6);
     assert (zg_budget_used (budget) == budget_before + one);
     //  A message no subscriber wants is let go at once
-    assert (zg_topics_local_send (local, "sports", 6, payload, sizeof payload, NULL, 0));
+    assert (s_test_send (local, "sports", 's', NULL));
     assert (zg_topics_local_held (local) == one);
     //  Past the limit the in-process subscribers lose it, counted
     const char *mark = "1 e";
     int64_t with_mark = one + (int64_t) strlen (mark);
     zg_topics_local_set_limit (local, one + with_mark);
-    payload [0] = 'b';
-    assert (zg_topics_local_send (local, "news.b", 6, payload, sizeof payload, mark, strlen (mark)));
-    payload [0] = 'c';
-    assert (!zg_topics_local_send (local, "news.c", 6, payload, sizeof payload, NULL, 0));
+    assert (s_test_send (local, "news.b", 'b', mark));
+    assert (!s_test_send (local, "news.c", 'c', NULL));
     assert (zg_topics_local_held (local) == one + with_mark);
     s_test_receive (subscriber, 'a', 2);
     assert (zg_topics_local_held (local) == with_mark);
@@ -260,13 +273,12 @@ zg_topics_local_test (bool verbose)
     assert (s_test_held (local, 0));
     assert (zg_budget_used (budget) == budget_before);
     //  Room again once read
-    payload [0] = 'd';
-    assert (zg_topics_local_send (local, "news.d", 6, payload, sizeof payload, NULL, 0));
+    assert (s_test_send (local, "news.d", 'd', NULL));
     s_test_receive (subscriber, 'd', 2);
     assert (s_test_held (local, 0));
     //  Past nine tenths of the budget it gives way too
     zg_budget_set_limit (budget, budget_before + one);
-    assert (!zg_topics_local_send (local, "news.e", 6, payload, sizeof payload, NULL, 0));
+    assert (!s_test_send (local, "news.e", 'e', NULL));
     zg_budget_set_limit (budget, 0);
     assert (!zg_budget_alarm (budget));
     json_object *stats = json_object_new_object ();
@@ -277,11 +289,11 @@ zg_topics_local_test (bool verbose)
     assert (json_object_get_int64 (json_object_object_get (inproc, "limit")) == one + with_mark);
     json_object_put (stats);
     if (verbose)
-        printf ("(one message of %zu bytes counts %" PRId64 ") ", sizeof payload, one);
+        printf ("(one message of 1000 bytes counts %" PRId64 ") ", one);
 
     //  A message still unread when the class goes keeps the account alive
     //  until libzmq lets it go
-    assert (zg_topics_local_send (local, "news.f", 6, payload, sizeof payload, NULL, 0));
+    assert (s_test_send (local, "news.f", 'f', NULL));
     zg_topics_local_destroy (&local);
     zsock_destroy (&subscriber);
     for (int attempt = 0; attempt < 100 && zg_budget_used (budget) != budget_before; attempt++)

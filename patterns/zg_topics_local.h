@@ -9,9 +9,10 @@
     libzmq can neither drop for one pipe of an XPUB by bytes nor name the
     inproc pipe a subscription came from, but it frees a message's content
     when the last pipe or reader lets it go, and calls its free function
-    then. So every message to in-process subscribers is a copy this class
-    makes, whose bytes count from its send until that free function runs,
-    in whatever thread: one account shared by the sender (which adds) and
+    then. So every message to in-process subscribers has a topic frame this
+    class makes, which counts the message's bytes from its send until that
+    free function runs, in whatever thread (its payload is shared with the
+    TCP subscribers' XPUB, not copied): one account shared by the sender (which adds) and
     every reader (whose read subtracts), exact whatever the readers
     subscribed to, and without the count going wrong when libzmq drops at
     sndhwm. Past the account's limit, or past nine tenths of the memory
@@ -59,11 +60,12 @@ bool
     zg_topics_local_matches (zg_topics_local_t *self, const char *topic, size_t size);
 
 //  Send [topic][payload] and, with mark_size, [mark] to the in-process
-//  subscribers, as a counted copy; returns false if it was dropped (and
-//  counted) for the account's limit or the budget
+//  subscribers, counted (the payload is shared, the caller keeps its own);
+//  returns false if it was dropped (and counted) for the account's limit or
+//  the budget
 bool
-    zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, const void *payload,
-                          size_t size, const void *mark, size_t mark_size);
+    zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, zmq_msg_t *payload,
+                          const void *mark, size_t mark_size);
 
 //  Bytes held now by messages sent and not yet read (or dropped by libzmq)
 int64_t
