@@ -799,6 +799,8 @@ zg_topics_test (bool verbose)
     char error [256];
     assert (zg_actor_set (topics, "BIND", "x", error, sizeof error) == -1);
     assert (zg_actor_set (topics, "max-topic-size", "abc", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "max-inproc-output", "-1", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "max-inproc-output", "1048576", error, sizeof error) == 0);
     assert (zg_actor_set (topics, "no-such-key", "1", error, sizeof error) == -1);
     assert (strstr (error, "unknown key"));
     assert (zg_actor_set (topics, "subscribers", "inproc://zg-topics-test-sub", error, sizeof error) == 0);
