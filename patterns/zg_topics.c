@@ -301,18 +301,21 @@ s_self_topic (self_t *self, const char *name)
 //  --------------------------------------------------------------------------
 //  A message of wire bytes in frames frames goes to the XPUB: count it for
 //  the TCP subscribers it is queued for (zg_subbytes), through its topic's
-//  match, or a match of its own beyond max-topics
+//  match, or a match of its own beyond max-topics. Returns whether any TCP
+//  subscriber wants it (if none, the XPUB need not see it)
 
-static void
+static bool
 s_self_route (self_t *self, s_topic_t *counters, const char *name, size_t size, size_t wire, size_t frames)
 {
     if (!counters->shared) {
         zg_subbytes_route (counters->match, wire, frames);
-        return;
+        return counters->match != NULL;
     }
     zg_subbytes_match_t *match = zg_subbytes_match (self->subbytes, name, size);
+    bool wanted = match != NULL;
     zg_subbytes_route (match, wire, frames);
     zg_subbytes_match_destroy (&match);
+    return wanted;
 }
 
 //  --------------------------------------------------------------------------
@@ -452,10 +455,10 @@ s_self_forward_one (self_t *self, zsock_t *source)
         //  With topics/data-dir, every message of the pass waits for its
         //  commit (and keeps its place among the others); either way it is
         //  the subscribers' from now on, so their queued bytes count it
-        if (!bound)
-            s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
-                          + zg_wire_framed_size (zmq_msg_size (&payload)) + (seq? zg_wire_framed_size (seq_size): 0),
-                          seq? 3: 2);
+        bool native = !bound
+            && s_self_route (self, counters, self->topic_key, size, zg_wire_framed_size (size)
+                             + zg_wire_framed_size (zmq_msg_size (&payload))
+                             + (seq? zg_wire_framed_size (seq_size): 0), seq? 3: 2);
         bool wanted = !bound && s_self_local (self, counters, self->topic_key, size);
         if (!bound && zg_topics_history_holds (self->history))
             zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size, wanted);
@@ -463,10 +466,12 @@ s_self_forward_one (self_t *self, zsock_t *source)
         if (!bound) {
             if (wanted)
                 zg_topics_local_send (self->local, zmq_msg_data (&topic), size, &payload, seq, seq_size);
-            zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
-            zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
-            if (seq)
-                zmq_send (xpub, seq, seq_size, 0);
+            if (native) {
+                zmq_msg_send (&topic, xpub, ZMQ_SNDMORE);
+                zmq_msg_send (&payload, xpub, seq? ZMQ_SNDMORE: 0);
+                if (seq)
+                    zmq_send (xpub, seq, seq_size, 0);
+            }
         }
     }
     zmq_msg_close (&topic);
