@@ -40,6 +40,7 @@ static const s_option_t s_int_options [] = {
     { "ok", offsetof (bench_options_t, ok) },
     { "sndhwm", offsetof (bench_options_t, sndhwm) },
     { "ahead", offsetof (bench_options_t, ahead) },
+    { "wire", offsetof (bench_options_t, wire) },
     { NULL, 0 }
 };
 
@@ -60,7 +61,7 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
 {
     *options = (bench_options_t) {
         .clients = 1, .size = 64, .count = 100000, .window = 1, .prefetch = 1,
-        .timeout = 60000, .idle = 1000, .sndhwm = 100000
+        .timeout = 60000, .idle = 1000, .sndhwm = 100000, .wire = 2
     };
     if (argc < 2) {
         fprintf (stderr, "usage: %s MODE [--key value ...]\n", argv [0]);

@@ -48,6 +48,7 @@ typedef struct {
     int64_t sndhwm;                 //  proxy: the subscribers' high-water mark, 0 for none
     int64_t ahead;                  //  topics: lossless, the publisher at most this many messages ahead
                                     //  of the slowest subscriber (a run that misses one fails); 0: a burst
+    int64_t wire;                   //  rooms: the wire version members ask for at HELLO (2: batched if offered)
     const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
     const char *client_cert;        //  CURVE: the client's certificate file, with its secret key
 } bench_options_t;

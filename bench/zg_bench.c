@@ -30,15 +30,17 @@
                                                         to the OK (a req per task)
         zg_bench rooms --endpoint CLIENTS [--endpoint2 CLIENTS[,CLIENTS...]]
                         --clients M --count ROUNDS      lockstep rounds (members'
-                                                        connections take the
+                        [--wire 1|2]                    connections take the
                                                         endpoints in turn: other
-                                                        nodes of a cluster)
+                                                        nodes of a cluster; wire 1:
+                                                        one DELIVER per member)
     =========================================================================
 */
 
 //  ppoll
 #define _GNU_SOURCE
 #include "bench_common.h"
+#include "bench_rooms.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -746,12 +748,22 @@ typedef struct {
     atomic_bool stop;               //  Set by the producer when it is done
 } s_rooms_t;
 
+//  Round seq reached more members: done once it has reached every one
+static void
+s_rooms_reached (s_rooms_t *self, int64_t seq, int64_t members)
+{
+    if (seq >= 1 && seq <= self->options->count + 1
+    &&  (self->receipts [seq] += (uint32_t) members) == (uint32_t) self->options->clients) {
+        self->done_ns [seq] = bench_now_ns ();
+        atomic_store (&self->rounds, seq);
+    }
+}
+
 static void *
 s_rooms_members (void *arg)
 {
     s_rooms_t *self = (s_rooms_t *) arg;
     bench_options_t *options = self->options;
-    int64_t last_seq = options->count + 1;
     zmq_pollitem_t items [BENCH_ROOM_CONNECTIONS];
     for (int index = 0; index < self->connection_count; index++)
         items [index] = (zmq_pollitem_t) { self->connections [index], 0, ZMQ_POLLIN, 0 };
@@ -768,6 +780,9 @@ s_rooms_members (void *arg)
                 int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
                 if (count == -1)
                     break;
+                if (count == 6 && s_frame_is (&frames [0], "DELIVERS"))
+                    s_rooms_reached (self, s_frame_number (&frames [2]), bench_rooms_acks (socket, frames));
+                else
                 if (count == 6 && s_frame_is (&frames [0], "DELIVER")) {
                     //  [DELIVER][client][room][seq][token][payload] -> [ACK][][client][room][token]
                     s_str_send (socket, "ACK", true);
@@ -775,12 +790,7 @@ s_rooms_members (void *arg)
                     s_frame_send (socket, &frames [1], true);
                     s_frame_send (socket, &frames [2], true);
                     s_frame_send (socket, &frames [4], false);
-                    int64_t seq = s_frame_number (&frames [3]);
-                    if (seq >= 1 && seq <= last_seq
-                    &&  ++self->receipts [seq] == (uint32_t) options->clients) {
-                        self->done_ns [seq] = bench_now_ns ();
-                        atomic_store (&self->rounds, seq);
-                    }
+                    s_rooms_reached (self, s_frame_number (&frames [3]), 1);
                 }
                 else
                 if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
@@ -803,13 +813,14 @@ s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
         char req [24];
         snprintf (req, sizeof req, "%lld", (long long) member);
         s_str_send (socket, command, true);
+        s_str_send (socket, req, ids [member] || self->options->wire > 1);
         if (ids [member]) {
-            s_str_send (socket, req, true);
             s_str_send (socket, ids [member], true);
             s_str_send (socket, self->room, false);
         }
         else
-            s_str_send (socket, req, false);
+        if (self->options->wire > 1)
+            s_str_send (socket, "2", false);
     }
     int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
     zmq_msg_t frames [BENCH_MAX_FRAMES];
@@ -822,7 +833,7 @@ s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
             int count = s_frames_recv (socket, frames, 0);
             if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
                 s_fail_error (command, frames, count);
-            if (count == 3 && !ids [s_frame_number (&frames [1]) % members]) {
+            if (count >= 3 && !ids [s_frame_number (&frames [1]) % members]) {
                 size_t size = zmq_msg_size (&frames [2]);
                 char *id = (char *) malloc (size + 1);
                 memcpy (id, zmq_msg_data (&frames [2]), size);
