@@ -3,9 +3,12 @@
     message per connection
 
     Groups live in an array kept from release to release (with their
-    buffers); the first is found by a comparison, the others through a hash
-    whose keys are clients and whose hash and equality are those of their
-    routing ids, emptied key by key after each send.
+    buffers). A room's members come in the same order release after
+    release, so each client remembers its group's index and the next
+    release looks there first (one comparison of routing ids); else the
+    first group, else a hash whose keys are clients and whose hash and
+    equality are those of their routing ids, emptied key by key after each
+    send.
     =========================================================================
 */
 
@@ -22,6 +25,7 @@ typedef struct {
 
 //  The members of one connection
 typedef struct {
+    size_t index;                   //  Its place in the batch's groups
     zg_rclient_t *client;           //  Its first member, whose routing id is the group's
     s_list_t holders;               //  Sync members: their DELIVER carries a token
     s_list_t observers;             //  Async members
@@ -128,6 +132,7 @@ s_group_add (zg_rbatch_t *self, zg_rclient_t *client)
         for (size_t index = self->count; index < self->allocated; index++) {
             self->groups [index] = (s_group_t *) zmalloc (sizeof (s_group_t));
             assert (self->groups [index]);
+            self->groups [index]->index = index;
         }
     }
     s_group_t *group = self->groups [self->count++];
@@ -148,13 +153,15 @@ zg_rbatch_add (zg_rbatch_t *self, zg_rclient_t *client, bool async)
     assert (self);
     assert (client);
     s_group_t *group = NULL;
-    if (self->count && s_routing_compare (self->groups [0]->client, client) == 0)
-        group = self->groups [0];
+    size_t hint = client->batch_group < self->count? client->batch_group: 0;
+    if (self->count && s_routing_compare (self->groups [hint]->client, client) == 0)
+        group = self->groups [hint];
     else
     if (self->count > 1)
         group = (s_group_t *) zhashx_lookup (self->index, client);
     if (!group)
         group = s_group_add (self, client);
+    client->batch_group = group->index;
     s_list_append (async? &group->observers: &group->holders, client->id, client->id_size);
     self->members++;
 }
@@ -263,8 +270,9 @@ zg_rbatch_test (bool verbose)
     assert (zg_rbatch_members (batch) == 0);
     s_expect (first, "DELIVERS|lobby|7|%s %s|%s|hello", a->id, d->id, b->id);
     s_expect (second, "DELIVERS|lobby|7|%s||hello", c->id);
-    //  The next release starts afresh: c2 first, c1 found in the hash; a
-    //  connection that is gone is refused and counted
+    //  The next release starts afresh: c2 first, though c's hint says group
+    //  1, and c1 not found in the hash is a group of its own; a connection
+    //  that is gone is refused and counted
     zg_rbatch_add (batch, c, true);
     zg_rbatch_add (batch, gone, false);
     zg_rbatch_add (batch, b, false);

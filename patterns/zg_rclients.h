@@ -52,6 +52,8 @@ struct _zg_rclient_t {
     zg_rmember_t *last_member;      //  Membership it last named, or NULL (zg_room):
                                     //  acks name the same one round after round
     int version;                    //  Rooms wire version its HELLO chose (1 or 2)
+    size_t batch_group;             //  zg_rbatch: its connection's group at the last
+                                    //  release, where the next one looks first
 };
 
 //  Create an empty registry; ids start with a random process tag, so they
