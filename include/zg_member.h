@@ -96,7 +96,7 @@ zframe_t *
 const char *
     zg_member_reason (zg_member_t *self);
 
-//  The rooms wire version zgate chose when the member asked for 2
+//  The rooms protocol version zgate chose when the member asked for 2
 //  (docs/PROTOCOL.md 3.8): 2, where a release comes as one DELIVERS that
 //  recv reads as a DELIVER, or 1 from a zgate that speaks only version 1
 int

@@ -1,6 +1,6 @@
 /*  =========================================================================
     zg_racks - ACKS: one request acks a room's message in flight for many
-    holders (rooms wire version 2, docs/PROTOCOL.md 3.8)
+    holders (rooms protocol version 2, docs/PROTOCOL.md 3.8)
 
     Private to zg_rooms. A connection that carries many members acks a
     release with one [ACKS][req][room][token][clients] instead of one ACK

@@ -26,7 +26,7 @@ extern "C" {
 
 //  Longest client id the registry issues, plus its terminator
 #define ZG_RCLIENTS_ID_SIZE 48
-//  Highest rooms wire version a HELLO may choose (docs/PROTOCOL.md 3.8):
+//  Highest rooms protocol version a HELLO may choose (docs/PROTOCOL.md 3.8):
 //  2 batches the DELIVERs of one release per connection
 #define ZG_RCLIENTS_VERSION 2
 
@@ -51,7 +51,7 @@ struct _zg_rclient_t {
     size_t rooms;                   //  Number of memberships (zg_room)
     zg_rmember_t *last_member;      //  Membership it last named, or NULL (zg_room):
                                     //  acks name the same one round after round
-    int version;                    //  Rooms wire version its HELLO chose (1 or 2)
+    int version;                    //  Rooms protocol version its HELLO chose (1 or 2)
     size_t batch_group;             //  zg_rbatch: its connection's group at the last
                                     //  release, where the next one looks first
 };

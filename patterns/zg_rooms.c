@@ -9,7 +9,7 @@
     lives in this actor's thread. The costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
       cached, else two more) and a counter decrement (zg_room); an ACKS
-      (wire version 2, zg_racks) the same per client and one settle for all;
+      (protocol version 2, zg_racks) the same per client and one settle for all;
     - keepalive deadlines are the clients' liveness list and ack deadlines a
       heap of rooms: the poll timeout is the earlier of the two heads and
       nothing is swept.
@@ -306,7 +306,7 @@ s_self_packer (self_t *self)
 static void
 s_self_hello (self_t *self)
 {
-    //  The wire version it asks for: version 2 batches DELIVERs (zg_rbatch)
+    //  The protocol version it asks for: version 2 batches DELIVERs (zg_rbatch)
     int64_t version = 1;
     if (zg_wire_kept (&self->request) > 3 && s_self_int (self, 3, 1, &version, "version"))
         return;

@@ -23,7 +23,7 @@
 struct _zg_member_t {
     zg_room_producer_t *producer;   //  The connection and its requests
     char *id;                       //  Client id issued by zgate
-    int version;                    //  Rooms wire version zgate chose at HELLO
+    int version;                    //  Rooms protocol version zgate chose at HELLO
     int ping_interval;              //  Longest silence towards zgate, ms
     int64_t last_sent;              //  When we last sent a command, monotonic ms
     zmsg_t *event;                  //  The last event returned by recv
@@ -317,7 +317,7 @@ zg_member_reason (zg_member_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  The rooms wire version zgate chose
+//  The rooms protocol version zgate chose
 
 int
 zg_member_version (zg_member_t *self)

@@ -1,4 +1,4 @@
-"""Rooms wire version 2 (docs/PROTOCOL.md 3.8) spoken raw with pyzmq: HELLO negotiates it, a release
+"""Rooms protocol version 2 (docs/PROTOCOL.md 3.8) spoken raw with pyzmq: HELLO negotiates it, a release
 sends one DELIVERS per connection naming its members, ACKS acks many holders at once and is checked
 whole. Version 1 members share the rooms unchanged.
 """
