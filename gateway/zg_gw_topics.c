@@ -13,6 +13,7 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pull.h"
+#include "zg_pullmsg.h"
 #include "zg_gw_history.h"
 #include "zg_gw_presence.h"
 #include "zg_gw_message.h"
@@ -778,13 +779,14 @@ s_fetch_answer (zlistx_t *messages, const char *subject, const char *id)
     json_object *data = json_object_new_array ();
     json_object *binary = NULL;
     int index = 0;
-    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (messages); chunk;
-         chunk = (zchunk_t *) zlistx_next (messages), index++)
-        if (zg_codec_utf8_valid (zchunk_data (chunk), zchunk_size (chunk)))
-            json_object_array_add (data, json_object_new_string_len ((const char *) zchunk_data (chunk),
-                                                                     (int) zchunk_size (chunk)));
+    for (zg_pullmsg_t *message = (zg_pullmsg_t *) zlistx_first (messages); message;
+         message = (zg_pullmsg_t *) zlistx_next (messages), index++)
+        if (zg_codec_utf8_valid (zg_pullmsg_data (message), zg_pullmsg_size (message)))
+            json_object_array_add (data, json_object_new_string_len ((const char *) zg_pullmsg_data (message),
+                                                                     (int) zg_pullmsg_size (message)));
         else {
-            json_object_array_add (data, zg_codec_new_binary (zchunk_data (chunk), zchunk_size (chunk)));
+            json_object_array_add (data, zg_codec_new_binary (zg_pullmsg_data (message),
+                                                              zg_pullmsg_size (message)));
             if (!binary)
                 binary = json_object_new_array ();
             json_object_array_add (binary, json_object_new_int (index));

@@ -55,6 +55,7 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
+#include "zg_pullmsg.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
@@ -210,6 +211,7 @@ static const s_test_t s_tests [] = {
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
+    { "zg_pullmsg", zg_pullmsg_test },
     { "zg_pull", zg_pull_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },
