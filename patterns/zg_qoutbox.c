@@ -415,7 +415,10 @@ zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle)
     memcpy (routing, zmq_msg_data (&msg->frames [0]), routing_size);
     //  With ROUTER_MANDATORY the routing frame fails for a gone or full peer;
     //  once it is accepted, the rest of the message is too
-    if (zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+    if ((msg->count > 1
+    &&   zg_routebytes_bound (handle, routing, routing_size, &msg->frames [1], msg->count - 1,
+                              msg->batch? msg->batch_size: 0) == -1)
+    ||  zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
     uint64_t wire = 0;
     for (size_t index = 1; index < msg->count; index++) {

@@ -65,6 +65,7 @@
 #include "zg_subbytes.h"
 #include "zg_topics_local.h"
 #include "zg_routebytes.h"
+#include "zg_inflight.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -135,6 +136,7 @@ static const s_test_t s_tests [] = {
     { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
     { "zg_subbytes", zg_subbytes_test },
+    { "zg_inflight", zg_inflight_test },
     { "zg_routebytes", zg_routebytes_test },
     { "zg_topics_local", zg_topics_local_test },
     { "zg_topics", zg_topics_test },
