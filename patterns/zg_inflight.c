@@ -23,10 +23,12 @@ typedef struct {
 typedef struct {
     s_account_t *account;           //  Where its message's bytes count
     int64_t bytes;                  //  Its message's bytes
+    int64_t charged;                //  Of them, charged to the budget
 } s_block_t;
 
 struct _zg_inflight_t {
     s_account_t *account;
+    bool charged;                   //  Frames are charged to the budget
     uint64_t refused;               //  Messages refused for the limit
 };
 
@@ -44,6 +46,7 @@ s_block_free (void *data, void *hint)
     s_block_t *block = (s_block_t *) hint;
     assert (data == block + 1);
     atomic_fetch_sub (&block->account->held, block->bytes);
+    zg_budget_release (zg_budget_process (), &block->charged, (size_t) block->charged);
     s_account_unref (block->account);
     free (block);
 }
@@ -79,6 +82,16 @@ zg_inflight_destroy (zg_inflight_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
+//  Charge the frames to the budget too
+
+void
+zg_inflight_set_charged (zg_inflight_t *self)
+{
+    assert (self);
+    self->charged = true;
+}
+
+//  --------------------------------------------------------------------------
 //  A counted copy of a message's frame, or a refusal past the limit
 
 int
@@ -88,7 +101,8 @@ zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const v
     assert (self && frame && (data || size == 0));
     assert (bytes >= size && bytes <= INT64_MAX);
     int64_t held = atomic_load (&self->account->held);
-    if (limit > 0 && held > 0 && (int64_t) bytes > limit - held) {
+    if ((limit > 0 && held > 0 && (int64_t) bytes > limit - held)
+    ||  (self->charged && !zg_budget_spare (zg_budget_process (), bytes))) {
         self->refused++;
         errno = EAGAIN;
         return -1;
@@ -97,6 +111,9 @@ zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const v
     assert (block);
     block->account = self->account;
     block->bytes = (int64_t) bytes;
+    block->charged = 0;
+    if (self->charged)
+        zg_budget_charge (zg_budget_process (), &block->charged, bytes);
     if (size)
         memcpy (block + 1, data, size);
     atomic_fetch_add (&self->account->held, block->bytes);
@@ -165,6 +182,20 @@ zg_inflight_test (bool verbose)
     assert (zg_inflight_held (inflight) == 0);
     assert (zg_inflight_frame (inflight, 250, &frame, "x", 1, 1000) == 0);
     assert (zmq_msg_send (&frame, zsock_resolve (writer), 0) == 1);
+    //  Charged, frames count in the budget and give way below its alarm
+    zg_budget_t *budget = zg_budget_process ();
+    int64_t used = zg_budget_used (budget);
+    zg_inflight_t *charged = zg_inflight_new ();
+    zg_inflight_set_charged (charged);
+    zmq_msg_t other;
+    assert (zg_inflight_frame (charged, 0, &other, "y", 1, 500) == 0);
+    assert (zg_budget_used (budget) == used + 500);
+    zg_budget_set_limit (budget, used + 1000);
+    assert (zg_inflight_frame (charged, 0, &frame, "y", 1, 500) == -1);
+    zg_budget_set_limit (budget, 0);
+    zmq_msg_close (&other);
+    assert (zg_budget_used (budget) == used && zg_inflight_held (charged) == 0);
+    zg_inflight_destroy (&charged);
     //  The account outlives its owner while a frame bears it
     zg_inflight_destroy (&inflight);
     zg_inflight_destroy (&inflight);

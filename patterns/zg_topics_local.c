@@ -2,68 +2,35 @@
     zg_topics_local - the topics actor's in-process subscribers: their own
     XPUB, and the bytes its messages hold bounded by one account
 
-    The account outlives the class while messages it counted are alive (a
-    reader may close one after the actor is gone): the class and each
-    message hold a reference, and whoever lets go of the last frees it.
+    The account is a zg_inflight charged to the budget: it outlives the
+    class while messages it counted are alive (a reader may close one after
+    the actor is gone).
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_subcount.h"
 #include "zg_topics_local.h"
-#include <stdatomic.h>
+#include "zg_inflight.h"
 
 //  What one message costs beside its bytes: its three zmq_msg_t in the
 //  pipe, libzmq's content header of the payload (pointer, size, free
-//  function, hint, reference count) and this class's block header
+//  function, hint, reference count) and the counted frame's block header
 #define ZG_TOPICS_LOCAL_CONTENT (4 * sizeof (void *) + sizeof (int64_t))
-#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + sizeof (s_block_t))
+#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + ZG_INFLIGHT_BLOCK)
 
-//  The account, shared by the actor and every message it counted
-typedef struct {
-    atomic_int_fast64_t held;       //  Bytes of the messages not yet let go
-    atomic_int_fast64_t references; //  The class, and each such message
-} s_account_t;
-
-//  A message's topic frame follows its header in one allocation: the topic
-//  frame carries the whole message's count (its payload is shared with the
-//  TCP subscribers' XPUB, not copied), and a reader lets the frames of a
-//  message go together, as libzmq drops them together
-typedef struct {
-    s_account_t *account;           //  Where its bytes count
-    int64_t charged;                //  Its bytes, also charged to the budget
-} s_block_t;
-
+//  A message's topic frame is the counted one (zg_inflight): it carries the
+//  whole message's count (its payload is shared with the TCP subscribers'
+//  XPUB, not copied), and a reader lets the frames of a message go
+//  together, as libzmq drops them together
 struct _zg_topics_local_t {
     zsock_t *xpub;                  //  In-process subscribers' side
-    s_account_t *account;           //  Bytes their messages hold
+    zg_inflight_t *inflight;        //  Bytes their messages hold
     int64_t limit;                  //  Bound of held (0: the budget alone)
     zhashx_t *prefixes;             //  Prefix -> in-process subscriptions
     uint64_t dropped;               //  Messages dropped for the limits
     uint64_t dropped_bytes;         //  and their bytes
 };
-
-static void
-s_account_unref (s_account_t *account)
-{
-    if (atomic_fetch_sub (&account->references, 1) == 1)
-        free (account);
-}
-
-//  --------------------------------------------------------------------------
-//  libzmq lets go of a message's topic frame (in the thread that closed or
-//  read it last): its bytes no longer count
-
-static void
-s_block_free (void *data, void *hint)
-{
-    s_block_t *block = (s_block_t *) hint;
-    assert (data == block + 1);
-    atomic_fetch_sub (&block->account->held, block->charged);
-    zg_budget_release (zg_budget_process (), &block->charged, (size_t) block->charged);
-    s_account_unref (block->account);
-    free (block);
-}
 
 //  --------------------------------------------------------------------------
 
@@ -75,10 +42,8 @@ zg_topics_local_new (void)
     self->xpub = zsock_new (ZMQ_XPUB);
     assert (self->xpub);
     zsock_set_xpub_verboser (self->xpub, 1);
-    self->account = (s_account_t *) zmalloc (sizeof (s_account_t));
-    assert (self->account);
-    atomic_init (&self->account->held, 0);
-    atomic_init (&self->account->references, 1);
+    self->inflight = zg_inflight_new ();
+    zg_inflight_set_charged (self->inflight);
     self->prefixes = zhashx_new ();
     return self;
 }
@@ -90,7 +55,7 @@ zg_topics_local_destroy (zg_topics_local_t **self_p)
     zg_topics_local_t *self = *self_p;
     if (self) {
         zsock_destroy (&self->xpub);
-        s_account_unref (self->account);
+        zg_inflight_destroy (&self->inflight);
         zhashx_destroy (&self->prefixes);
         free (self);
         *self_p = NULL;
@@ -145,23 +110,12 @@ zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_s
 {
     assert (self && topic && payload);
     size_t cost = topic_size + zmq_msg_size (payload) + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
-    int64_t held = atomic_load (&self->account->held);
-    if ((self->limit > 0 && held + (int64_t) cost > self->limit) || !zg_budget_spare (zg_budget_process (), cost)) {
+    zmq_msg_t counted, shared;
+    if (zg_inflight_frame (self->inflight, self->limit, &counted, topic, topic_size, cost) == -1) {
         self->dropped++;
         self->dropped_bytes += cost;
         return false;
     }
-    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + topic_size);
-    assert (block);
-    block->account = self->account;
-    block->charged = 0;
-    memcpy (block + 1, topic, topic_size);
-    atomic_fetch_add (&self->account->references, 1);
-    atomic_fetch_add (&self->account->held, (int64_t) cost);
-    zg_budget_charge (zg_budget_process (), &block->charged, cost);
-    zmq_msg_t counted, shared;
-    int rc = zmq_msg_init_data (&counted, block + 1, topic_size, s_block_free, block);
-    assert (rc == 0);
     zmq_msg_init (&shared);
     zmq_msg_copy (&shared, payload);
     //  An XPUB never blocks: past a pipe's sndhwm it drops for that pipe
@@ -180,7 +134,7 @@ int64_t
 zg_topics_local_held (zg_topics_local_t *self)
 {
     assert (self);
-    return atomic_load (&self->account->held);
+    return zg_inflight_held (self->inflight);
 }
 
 void
