@@ -114,7 +114,8 @@ zg_qoutbox_msg_t *
     zg_qoutbox_get (zg_qoutbox_t *self, size_t index);
 
 //  Send a message on a ROUTER (ROUTER_MANDATORY) without blocking; its
-//  frames are consumed. Returns 0, or -1 if the peer is gone or at its HWM.
+//  frames are consumed. Returns 0, or -1 if the peer is gone or at its HWM
+//  (an in-process peer's HWM in bytes included: zg_routebytes_bound).
 int
     zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle);
 
