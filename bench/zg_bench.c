@@ -33,6 +33,7 @@
                                                         connections take the
                                                         endpoints in turn: other
                                                         nodes of a cluster)
+        every mode: [--io-threads N]                    libzmq I/O threads (1)
     =========================================================================
 */
 
@@ -246,7 +247,7 @@ static void
 s_mode_topics (bench_options_t *options)
 {
     int clients = (int) options->clients;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *publisher = zmq_socket (context, ZMQ_PUB);
     //  Block at the high-water mark instead of dropping, in raw and zgate runs alike
     int on = 1;
@@ -326,7 +327,7 @@ s_mode_proxy (bench_options_t *options)
 {
     if (!options->endpoint || !options->endpoint2)
         bench_fail ("proxy needs --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS");
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *xsub = zmq_socket (context, ZMQ_XSUB);
     void *xpub = zmq_socket (context, ZMQ_XPUB);
     //  zgate's defaults (config/zgate.cfg topics/sndhwm, rcvhwm); --sndhwm as
@@ -377,7 +378,7 @@ s_echo_server (void *arg)
 static void
 s_mode_reqrep (bench_options_t *options)
 {
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_echo_t echo = { zmq_socket (context, ZMQ_ROUTER), options->count + 1, options->timeout };
     char endpoint [256];
     s_bind_ephemeral (echo.router, endpoint, sizeof endpoint);
@@ -624,7 +625,7 @@ s_mode_queues (bench_options_t *options)
     if (!options->endpoint || !options->endpoint2)
         bench_fail ("queues needs --endpoint PRODUCERS --endpoint2 WORKERS");
     int clients = (int) options->clients;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_queues_t self = { .options = options };
     self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
     uint8_t ready [32];
@@ -877,7 +878,7 @@ s_mode_rooms (bench_options_t *options)
 {
     if (!options->endpoint)
         bench_fail ("rooms needs --endpoint CLIENTS");
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_rooms_t self = { .options = options };
     snprintf (self.room, sizeof self.room, "%s.%d", BENCH_NAME, (int) getpid ());
     self.connection_count = options->clients < BENCH_ROOM_CONNECTIONS? (int) options->clients: BENCH_ROOM_CONNECTIONS;

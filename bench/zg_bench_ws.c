@@ -488,7 +488,7 @@ s_publisher (void *arg)
 {
     s_publisher_t *publisher = (s_publisher_t *) arg;
     bench_options_t *options = publisher->self->options;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *socket = zmq_socket (context, ZMQ_PUB);
     int on = 1;
     zmq_setsockopt (socket, ZMQ_XPUB_NODROP, &on, sizeof on);
