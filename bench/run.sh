@@ -73,12 +73,20 @@ has_component() { section "$1" && grep -q -- "^  --$1-" <<< "$HELP"; }
 
 mkdir -p "$WORK/v" "$WORK/cpu" "$WORK/rss" "$WORK/loss" "$WORK/pair"
 
-# pair_ratio key base: the ratio of the last values of key and base, measured one after the other, appended
-# to key's pairs (row then reports their median as its ratio); none once a run of either gave no number, as
-# their last values would then come from different rounds
+# How many values key has so far
+values_of() { if [ -s "$WORK/v/$1" ]; then wc -l < "$WORK/v/$1"; else echo 0; fi; }
+
+# pair_ratio key base [key_before base_before]: the ratio of the last values of key and base, measured one after
+# the other, appended to key's pairs (row then reports their median as its ratio). Without counts: none once a
+# run of either gave no number, as their last values would then come from different rounds; with the counts
+# of values each had before the round: when both got one in it
 pair_ratio() {
-    [ -s "$WORK/v/$1" ] && [ -s "$WORK/v/$2" ] && [ "$(wc -l < "$WORK/v/$1")" = "$(wc -l < "$WORK/v/$2")" ] \
-        || return 0
+    if [ $# -gt 2 ]; then
+        [ "$(values_of "$1")" -gt "$3" ] && [ "$(values_of "$2")" -gt "$4" ] || return 0
+    else
+        [ -s "$WORK/v/$1" ] && [ -s "$WORK/v/$2" ] && [ "$(wc -l < "$WORK/v/$1")" = "$(wc -l < "$WORK/v/$2")" ] \
+            || return 0
+    fi
     awk -v a="$(tail -1 "$WORK/v/$1")" -v b="$(tail -1 "$WORK/v/$2")" 'BEGIN { if (b > 0) print a / b }' \
         >> "$WORK/pair/$1"
 }
@@ -420,21 +428,29 @@ if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
     CURVE_FLAGS+=" --security-client-certs $CURVE/clients --security-permissions $CURVE/permissions.cfg"
     cores=$(nproc)
     rounds=$(alternating_rounds)
+    # A lossless run fails when its slowest subscriber gets nothing for this long (ms): longer than the
+    # generator's default (1 s), which a machine loaded well beyond its cores can stall a process for
+    CURVE_IDLE=5000
     # curve_raw key subs count io: one raw run, the generator with io I/O threads
     curve_raw() {
         measure_raw "$1=rate" -- "$GEN" topics --clients "$2" --size 64 --count "$3" --ahead "$TOPICS_AHEAD" \
-            --io-threads "$4" --server-cert "$CURVE/keys/server.cert_secret" \
+            --idle "$CURVE_IDLE" --io-threads "$4" --server-cert "$CURVE/keys/server.cert_secret" \
             --client-cert "$CURVE/keys/bench.cert_secret"
     }
-    # curve_zgate key subs count io "zgate flags": one run through a fresh zgate, the generator as curve_raw's
+    # curve_zgate key subs count io "zgate flags": one run through a fresh zgate (or the raw zmq_proxy process:
+    # measure_zgate's "proxy ..." flags), the generator as curve_raw's
     curve_zgate() {
         measure_zgate "$1=rate" "$5" -- "$GEN" topics --endpoint @topics-publishers@ \
             --endpoint2 @topics-subscribers@ --clients "$2" --size 64 --count "$3" --server-pid @pid@ \
-            --ahead "$TOPICS_AHEAD" --io-threads "$4" --server-cert "$CURVE/keys/server.cert" \
+            --ahead "$TOPICS_AHEAD" --idle "$CURVE_IDLE" --io-threads "$4" --server-cert "$CURVE/keys/server.cert" \
             --client-cert "$CURVE/keys/bench.cert_secret"
     }
     # curve_pair round raw_key zgate_key subs count io "zgate flags": both, in the round's order, and their ratio
+    # (a round in which one of them failed has none)
     curve_pair() {
+        local raw_before zgate_before
+        raw_before=$(values_of "$2")
+        zgate_before=$(values_of "$3")
         if (( $1 % 2 )); then
             curve_raw "$2" "$4" "$5" "$6"
             curve_zgate "$3" "$4" "$5" "$6" "$7"
@@ -442,7 +458,8 @@ if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
             curve_zgate "$3" "$4" "$5" "$6" "$7"
             curve_raw "$2" "$4" "$5" "$6"
         fi
-        pair_ratio "$3" "$2"
+        pair_ratio "$3" "$2" "$zgate_before" "$raw_before"
+        CURVE_RAW_BEFORE=$raw_before
     }
     for subs in 1 8; do
         count=$(scaled "$([ $subs = 1 ] && echo 600000 || echo 150000)" 1000)
@@ -450,14 +467,13 @@ if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
         for round in $(seq "$rounds"); do
             curve_pair "$round" "raw.curve.$subs" "topics.curve.$subs" "$subs" "$count" 1 "$CURVE_FLAGS"
             # The same raw run is the base of zgate with one I/O thread (libzmq's default)
+            io1_before=$(values_of "topics.curve.io1.$subs")
             curve_zgate "topics.curve.io1.$subs" "$subs" "$count" 1 "$CURVE_FLAGS --server-io-threads 1"
-            pair_ratio "topics.curve.io1.$subs" "raw.curve.$subs"
+            pair_ratio "topics.curve.io1.$subs" "raw.curve.$subs" "$io1_before" "$CURVE_RAW_BEFORE"
             [ "$cores" -gt 1 ] && curve_pair "$round" "raw.curve.io$cores.$subs" "topics.curve.io$cores.$subs" \
                 "$subs" "$count" "$cores" "$CURVE_FLAGS --server-io-threads $cores"
-            measure_zgate "raw.proxy.curve.$subs=rate" "proxy --server-cert $CURVE/keys/server.cert_secret" -- \
-                "$GEN" topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ \
-                --clients "$subs" --size 64 --count "$count" --server-pid @pid@ --ahead "$TOPICS_AHEAD" \
-                --server-cert "$CURVE/keys/server.cert" --client-cert "$CURVE/keys/bench.cert_secret"
+            curve_zgate "raw.proxy.curve.$subs" "$subs" "$count" 1 \
+                "proxy --server-cert $CURVE/keys/server.cert_secret"
         done
         row "baseline" "raw PUB->SUB over CURVE 1->$subs, 64 B, lossless" "delivered msgs/s" "raw.curve.$subs"
         row "baseline" "raw zmq_proxy process over CURVE, PUB->proxy->SUB 1->$subs, 64 B, lossless" \
@@ -866,8 +882,10 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         fi
     }
     for round in $(seq "$rounds"); do
+        on_before=$(values_of ws.sec.on)
+        off_before=$(values_of ws.sec.off)
         if (( round % 2 )); then ws_secure off; ws_secure on; else ws_secure on; ws_secure off; fi
-        pair_ratio ws.sec.on ws.sec.off
+        pair_ratio ws.sec.on ws.sec.off "$on_before" "$off_before"
     done
     row "topics over WS, security off" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.off"
     row "topics over WS, token + permissions" "1->100, 64 B, lossless" "delivered msgs/s" "ws.sec.on" "ws.sec.off"
