@@ -14,7 +14,8 @@
             RSS growth per session
 
     With ZG_BENCH_TOKEN in the environment, each upgrade carries it as
-    "Authorization: Bearer" (a gateway with security on).
+    "Authorization: Bearer" (a gateway with security on). --io-threads N
+    gives the native publisher's libzmq context N I/O threads (1).
 
     Prints one RESULT line (bench_common.h). Sessions use JSON text frames,
     docs/PROTOCOL.md section 4.1. Each session handshakes once with a fixed
