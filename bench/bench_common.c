@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ static const s_option_t s_int_options [] = {
     { "ok", offsetof (bench_options_t, ok) },
     { "sndhwm", offsetof (bench_options_t, sndhwm) },
     { "ahead", offsetof (bench_options_t, ahead) },
+    { "protocol", offsetof (bench_options_t, protocol) },
     { "io-threads", offsetof (bench_options_t, io_threads) },
     { NULL, 0 }
 };
@@ -61,7 +63,7 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
 {
     *options = (bench_options_t) {
         .clients = 1, .size = 64, .count = 100000, .window = 1, .prefetch = 1,
-        .timeout = 60000, .idle = 1000, .sndhwm = 100000, .io_threads = 1
+        .timeout = 60000, .idle = 1000, .sndhwm = 100000, .protocol = 2, .io_threads = 1
     };
     if (argc < 2) {
         fprintf (stderr, "usage: %s MODE [--key value ...]\n", argv [0]);
@@ -163,6 +165,35 @@ s_process_cpu (int64_t pid)
 }
 
 //  --------------------------------------------------------------------------
+//  Nanoseconds another process's threads have run, the sum of the first
+//  field of each /proc/<pid>/task/<tid>/schedstat; 0 if unknown
+
+static int64_t
+s_process_run_ns (int64_t pid)
+{
+    char path [320];
+    snprintf (path, sizeof path, "/proc/%lld/task", (long long) pid);
+    DIR *tasks = opendir (path);
+    if (!tasks)
+        return 0;
+    int64_t total = 0;
+    struct dirent *task;
+    while ((task = readdir (tasks))) {
+        if (task->d_name [0] == '.')
+            continue;
+        snprintf (path, sizeof path, "/proc/%lld/task/%s/schedstat", (long long) pid, task->d_name);
+        FILE *file = fopen (path, "r");
+        long long run = 0;
+        if (file && fscanf (file, "%lld", &run) == 1)
+            total += run;
+        if (file)
+            fclose (file);
+    }
+    closedir (tasks);
+    return total;
+}
+
+//  --------------------------------------------------------------------------
 //  One "Key: N kB" line of /proc/<pid>/status, in KiB
 
 static long
@@ -202,6 +233,7 @@ bench_mark (bench_mark_t *mark, int64_t server_pid)
     mark->client_cpu = (double) usage.ru_utime.tv_sec + (double) usage.ru_utime.tv_usec / 1e6
                      + (double) usage.ru_stime.tv_sec + (double) usage.ru_stime.tv_usec / 1e6;
     mark->server_cpu = server_pid? s_process_cpu (server_pid): 0;
+    mark->server_run_ns = server_pid? s_process_run_ns (server_pid): 0;
     mark->wall_ns = bench_now_ns ();
 }
 
@@ -259,6 +291,9 @@ bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench
     printf (" client_rss_kb=%ld", s_process_status_kb (getpid (), "VmHWM"));
     if (server_pid)
         printf (" server_rss_kb=%ld", bench_rss_kb (server_pid));
+    int64_t server_run_ns = end->server_run_ns - start->server_run_ns;
+    if (server_pid && start->server_run_ns && server_run_ns > 0)
+        printf (" per_server_cpu_s=%.0f", (double) operations * 1e9 / (double) server_run_ns);
     printf ("%s%s\n", extra? " ": "", extra? extra: "");
     fflush (stdout);
 }

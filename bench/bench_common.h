@@ -48,6 +48,7 @@ typedef struct {
     int64_t sndhwm;                 //  proxy: the subscribers' high-water mark, 0 for none
     int64_t ahead;                  //  topics: lossless, the publisher at most this many messages ahead
                                     //  of the slowest subscriber (a run that misses one fails); 0: a burst
+    int64_t protocol;               //  queues: the workers' protocol version, 1 or 2 (batches)
     const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
     const char *client_cert;        //  CURVE: the client's certificate file, with its secret key
     int64_t io_threads;             //  libzmq I/O threads of the generator's context (1 to 64)
@@ -77,9 +78,10 @@ typedef struct {
     int64_t wall_ns;                //  bench_now_ns at the mark
     double client_cpu;              //  This process, user + system, seconds
     double server_cpu;              //  Server process, user + system, seconds
+    int64_t server_run_ns;          //  Its threads' time on a CPU, ns (schedstat), 0 if unknown
 } bench_mark_t;
 
-//  Take a mark; server_pid 0 leaves server_cpu at 0
+//  Take a mark; server_pid 0 leaves server_cpu and server_run_ns at 0
 void
     bench_mark (bench_mark_t *mark, int64_t server_pid);
 
@@ -103,7 +105,10 @@ void
 
 //  Print the RESULT line: operations per second over elapsed_ns, the
 //  latency percentiles when there are samples, the CPU used between the two
-//  marks by each side and both RSS figures. extra (may be NULL) is appended.
+//  marks by each side and both RSS figures, and the operations per second of
+//  the server's CPU time (per_server_cpu_s, from schedstat's nanoseconds: the
+//  clock ticks of server_cpu are too coarse for a cost ratio of short runs).
+//  extra (may be NULL) is appended.
 void
     bench_report (int64_t operations, int64_t elapsed_ns, bench_mark_t *start, bench_mark_t *end,
                   int64_t server_pid, bench_samples_t *samples, const char *extra);

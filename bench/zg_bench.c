@@ -25,9 +25,12 @@
                         [--server-cert F]
         zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS[,WORKERS...] --clients W
                         --prefetch P --window N --count N [--rate R]
-                        [--ok 1]                        tasks with replies; latency
+                        [--ok 1] [--protocol 1|2]       tasks with replies; latency
                                                         to the reply, or with --ok 1
-                                                        to the OK (a req per task)
+                                                        to the OK (a req per task);
+                                                        workers speak version 2
+                                                        (DELIVERS/ACKS batches)
+                                                        unless --protocol 1
         zg_bench rooms --endpoint CLIENTS [--endpoint2 CLIENTS[,CLIENTS...]]
                         --clients M --count ROUNDS      lockstep rounds (members'
                                                         connections take the
@@ -40,6 +43,7 @@
 //  ppoll
 #define _GNU_SOURCE
 #include "bench_common.h"
+#include "zg_qv2.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -541,6 +545,49 @@ typedef struct {
     int64_t acked;                  //  Tasks acked by all workers
 } s_queues_t;
 
+//  A worker's ACKS records, reused from batch to batch
+typedef struct {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} s_acks_t;
+
+//  [DELIVERS][worker][records]: an ack for each, with the first 16 bytes of
+//  its task's payload; returns the tasks acked
+static int64_t
+s_queues_ack_batch (zmq_msg_t *frames, s_acks_t *acks)
+{
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]));
+    int64_t count = 0;
+    while (zg_qv2_more (&reader)) {
+        if (!zg_qv2_next (&reader, &record, true))
+            bench_fail ("worker: a DELIVERS record is cut short");
+        size_t reply = record.size < 16? record.size: 16;
+        if (acks->size + zg_qv2_ack_size (reply) > acks->capacity) {
+            acks->capacity = (acks->size + zg_qv2_ack_size (reply)) * 2;
+            acks->data = (uint8_t *) realloc (acks->data, acks->capacity);
+        }
+        zg_qv2_put_ack (acks->data + acks->size, record.id, record.data, reply);
+        acks->size += zg_qv2_ack_size (reply);
+        count++;
+    }
+    return count;
+}
+
+//  [ACKS][worker][records]: every task of the DELIVERS read in one turn
+static void
+s_queues_send_acks (void *socket, const char *name, s_acks_t *acks)
+{
+    if (acks->size == 0)
+        return;
+    s_str_send (socket, "ACKS", true);
+    s_str_send (socket, name, true);
+    zmq_send (socket, acks->data, acks->size, 0);
+    acks->size = 0;
+}
+
 static void *
 s_queues_workers (void *arg)
 {
@@ -552,6 +599,7 @@ s_queues_workers (void *arg)
         items [index] = (zmq_pollitem_t) { self->workers [index], 0, ZMQ_POLLIN, 0 };
     int64_t deadline = bench_now_ns () + options->timeout * 1000000;
     zmq_msg_t frames [BENCH_MAX_FRAMES];
+    s_acks_t acks = { NULL, 0, 0 };
     while (!atomic_load (&self->stop) && bench_now_ns () < deadline) {
         if (zmq_poll (items, clients, 50) <= 0)
             continue;
@@ -563,6 +611,9 @@ s_queues_workers (void *arg)
                 int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
                 if (count == -1)
                     break;
+                if (count == 3 && s_frame_is (&frames [0], "DELIVERS"))
+                    self->acked += s_queues_ack_batch (frames, &acks);
+                else
                 if (count == 5 && s_frame_is (&frames [0], "DELIVER")) {
                     //  [DELIVER][worker][id][meta][payload] -> [ACK][worker][id][reply]
                     size_t size = zmq_msg_size (&frames [4]);
@@ -580,22 +631,35 @@ s_queues_workers (void *arg)
                     s_fail_error ("worker", frames, count);
                 s_frames_close (frames, count);
             }
+            char name [16];
+            snprintf (name, sizeof name, "w%d", index);
+            s_queues_send_acks (socket, name, &acks);
         }
     }
     free (items);
+    free (acks.data);
     return NULL;
 }
 
-//  msgpack {"queues": ["bench"], "prefetch": P}, P < 65536
+//  msgpack {"queues": ["bench"], "prefetch": P} (P < 65536), with "version":
+//  2 first for the version 2 protocol
 static size_t
-s_ready_options (uint8_t *buffer, int64_t prefetch)
+s_ready_options (uint8_t *buffer, int64_t prefetch, int64_t protocol)
 {
     static const uint8_t head [] = {
         0x82, 0xa6, 'q', 'u', 'e', 'u', 'e', 's', 0x91, 0xa5, 'b', 'e', 'n', 'c', 'h',
         0xa8, 'p', 'r', 'e', 'f', 'e', 't', 'c', 'h'
     };
+    static const uint8_t version [] = { 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', ZG_QV2_VERSION };
+    size_t size = 0;
     memcpy (buffer, head, sizeof head);
-    size_t size = sizeof head;
+    if (protocol == ZG_QV2_VERSION) {
+        buffer [0] = 0x83;
+        memcpy (buffer + 1, version, sizeof version);
+        memcpy (buffer + 1 + sizeof version, head + 1, sizeof head - 1);
+        size = sizeof version;
+    }
+    size += sizeof head;
     if (prefetch < 128)
         buffer [size++] = (uint8_t) prefetch;
     else {
@@ -628,8 +692,10 @@ s_mode_queues (bench_options_t *options)
     void *context = bench_context_new (options);
     s_queues_t self = { .options = options };
     self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
-    uint8_t ready [32];
-    size_t ready_size = s_ready_options (ready, options->prefetch);
+    if (options->protocol != 1 && options->protocol != ZG_QV2_VERSION)
+        bench_fail ("--protocol is 1 or 2");
+    uint8_t ready [48];
+    size_t ready_size = s_ready_options (ready, options->prefetch, options->protocol);
     //  Several workers' endpoints (nodes of a cluster): the workers take turns
     char *endpoints [16];
     int endpoint_count = 0;

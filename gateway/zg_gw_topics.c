@@ -538,14 +538,17 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
     //  The topics actor writes this frame: its digits are checked for their
     //  count only
     if (space && epoch_size < sizeof epoch && space > text && space - text <= 20) {
-        memcpy (epoch, space + 1, epoch_size);
-        epoch [epoch_size] = 0;
-        delivery.message.epoch = epoch;
         delivery.message.digits = text;
         delivery.message.digit_count = (size_t) (space - text);
         //  The first message of an epoch tells every subscriber the new epoch
         delivery.message.with_epoch = delivery.message.digit_count == 1 && *text == '1';
         delivery.watched = zg_gw_history_watching (self->history);
+        //  Only a push that names the epoch needs it as a string
+        if (delivery.message.with_epoch || delivery.watched) {
+            memcpy (epoch, space + 1, epoch_size);
+            epoch [epoch_size] = 0;
+            delivery.message.epoch = epoch;
+        }
     }
     zg_topicmap_match (self->topicmap, topic, s_self_deliver, &delivery);
     zg_frame_unref (&delivery.frames [0]);

@@ -91,6 +91,17 @@ int
 int
     zg_worker_run (zg_worker_t *self);
 
+//  The worker protocol version READY asks for, before zg_worker_start: 2
+//  (the default: tasks come in DELIVERS batches, acked in one ACKS each;
+//  from a zgate that refuses the option the worker falls back to 1) or 1
+//  (a message per task)
+void
+    zg_worker_set_version (zg_worker_t *self, int version);
+
+//  The worker protocol version zgate's READY answer gave: 1 or 2
+int
+    zg_worker_version (zg_worker_t *self);
+
 //  Tasks handled so far
 uint64_t
     zg_worker_handled (zg_worker_t *self);

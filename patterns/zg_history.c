@@ -675,17 +675,23 @@ zg_history_record (zg_history_t *self, const char *name, zmq_msg_t *payload, con
     //  The clock costs as much as the rest: read it only for an age bound
     int64_t time = topic->bounds.max_age? zclock_mono (): 0;
     size_t size = zmq_msg_size (payload);
-    s_entry_t *entry = s_self_rotate (self, topic, size, time, zmq_msg_data (payload));
-    if (!entry) {
-        entry = s_self_fill (self, topic, topic->top, time, zmq_msg_data (payload), size, payload);
+    const void *data = zmq_msg_data (payload);
+    s_entry_t *entry = s_self_rotate (self, topic, size, time, data);
+    bool rotated = entry != NULL;
+    if (!rotated) {
+        entry = s_self_fill (self, topic, topic->top, time, data, size, payload);
         s_self_append (self, topic, entry);
     }
     if (self->store)
-        zg_hstore_put (self->store, name, entry->seq, time? time + self->wall_offset: 0, zmq_msg_data (payload),
-                       size);
-    s_self_trim (self, topic, entry->time);
+        zg_hstore_put (self->store, name, entry->seq, time? time + self->wall_offset: 0, data, size);
+    //  A rotation keeps the topic's count (at its bound) and every total's
+    //  bytes: only a byte or age bound of the topic can want more dropped
+    if (!rotated || topic->bounds.max_bytes || topic->bounds.max_age
+    ||  topic->count > topic->bounds.max_messages)
+        s_self_trim (self, topic, time);
     //  The newest message stays even alone past the bound, so its topic too
-    s_self_evict (self, entry);
+    if (!rotated)
+        s_self_evict (self, entry);
     *mark_p = topic->mark + ZG_HISTORY_DIGITS - topic->mark_digits;
     *mark_size = topic->mark_digits + ZG_HISTORY_EPOCH_SIZE;
     return entry->seq;
@@ -873,6 +879,23 @@ zg_history_test (bool verbose)
     text [0] = 0;
     assert (zg_history_read (history, "sensors.a", 0, false, &state, s_test_collect, text) == 3);
     assert (streq (text, "4:m4 5:m5 6:m6 ") && state.first == 4);
+    //  A message that takes its oldest one's place still answers to its
+    //  topic's byte bound: 3 x 30 bytes fit 100B, 30 + 30 + 60 do not
+    zg_history_t *sized = zg_history_new ();
+    assert (zg_history_set_rules (sized, "s 3 100B", error, sizeof error) == 0);
+    char thirty [31], sixty [61];
+    memset (thirty, 't', sizeof thirty - 1);
+    thirty [sizeof thirty - 1] = 0;
+    memset (sixty, 's', sizeof sixty - 1);
+    sixty [sizeof sixty - 1] = 0;
+    for (int index = 0; index < 3; index++)
+        s_test_record (sized, "s", thirty, &epoch);
+    zg_history_counters (sized, &rotated_topics, &rotated_messages, &kept_bytes);
+    assert (s_test_record (sized, "s", sixty, &epoch) == 4);
+    zg_history_counters (sized, &rotated_topics, &rotated_messages, &rotated_bytes);
+    assert (rotated_messages == 2 && rotated_bytes < kept_bytes);
+    assert (zg_history_read (sized, "s", 0, false, &state, s_test_collect, text) == 2 && state.first == 3);
+    zg_history_destroy (&sized);
     //  A named topic with no message yet has no epoch; an unnamed one, no history
     assert (zg_history_read (history, "sensors.b", 0, false, &state, s_test_collect, text) == 0);
     assert (streq (state.epoch, "") && state.top == 0 && state.first == 1);

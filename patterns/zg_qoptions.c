@@ -14,6 +14,7 @@
 #include "zg_wire.h"
 #include "zg_qstore.h"
 #include "zg_qdurable.h"
+#include "zg_qv2.h"
 
 //  Longest options key we know
 #define ZG_QOPTIONS_KEY_MAX 32
@@ -239,6 +240,11 @@ s_parse_option (zg_qoptions_t *self, const zg_qsettings_t *settings, zg_mpreader
         self->prefetch = number;
     }
     else
+    if (ready && streq (key, "version")) {
+        valid = zg_mpreader_integer (reader, &number) && number >= 1 && number <= ZG_QV2_VERSION;
+        self->version = number;
+    }
+    else
     if (ready && (streq (key, "queues") || streq (key, "commands")))
         return zg_qoptions_names (self, settings, reader, streq (key, "commands"), key, code, reason);
     else
@@ -266,7 +272,7 @@ zg_qoptions_parse (zg_qoptions_t *self, const zg_qsettings_t *settings, const vo
     assert (settings);
     *self = (zg_qoptions_t) {
         .timeout = settings->reply_timeout, .ack_timeout = settings->ack_timeout, .ttl = -1,
-        .prefetch = 1
+        .prefetch = 1, .version = 1
     };
     *code = ZG_ERR_BAD_REQUEST;
     if (size == 0)
@@ -440,10 +446,19 @@ zg_qoptions_test (bool verbose)
     msgpack_pack_str_with_body (&packer, "prefetch", 8);
     msgpack_pack_int (&packer, 7);
     assert (s_test_parse (&options, &settings, &buffer, true) == 0);
-    assert (options.name_count == 2 && options.prefetch == 7);
+    assert (options.name_count == 2 && options.prefetch == 7 && options.version == 1);
     assert (!options.names [0].command && options.names [1].command && streq (options.names [1].text, "jobs"));
     zg_qoptions_clear (&options);
     assert (!options.names && options.name_count == 0);
+    //  version: 1 or 2 (the worker protocol, zg_qv2.h), nothing else
+    for (int version = 0; version <= 3; version++) {
+        msgpack_pack_map (&packer, 1);
+        msgpack_pack_str_with_body (&packer, "version", 7);
+        msgpack_pack_int (&packer, version);
+        bool known = version == 1 || version == ZG_QV2_VERSION;
+        assert (s_test_parse (&options, &settings, &buffer, true) == (known? 0: ZG_ERR_BAD_REQUEST));
+        assert (!known || options.version == version);
+    }
     //  quiet: commands that are fire-and-forget, named before or after them;
     //  a quiet name that is not a command of the READY is refused
     msgpack_pack_map (&packer, 2);

@@ -78,6 +78,7 @@ typedef struct {
     int64_t ttl;                    //  Time it may wait, ms, or 0 (zg_qexpiry); -1 if
                                     //  not given: its queue's default (zg_qttl)
     int64_t prefetch;               //  READY: prefetch
+    int64_t version;                //  READY: worker protocol version, 1 or 2 (zg_qv2.h)
     zg_qname_t *names;              //  READY: queues and commands, or NULL
     size_t name_count;              //  READY: number of names
     zg_qname_t *quiet;              //  READY: option quiet's names, or NULL

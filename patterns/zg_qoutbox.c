@@ -11,6 +11,7 @@
 #include "zg_qoutbox.h"
 #include "zg_routebytes.h"
 #include "zg_wire.h"
+#include "zg_qv2.h"
 
 //  Messages allocated at first
 #define ZG_QOUTBOX_MIN_SIZE 64
@@ -21,7 +22,19 @@ struct _zg_qoutbox_t {
     size_t capacity;                //  Messages allocated
     msgpack_sbuffer buffer;         //  DELIVER's meta map
     msgpack_packer packer;          //  Packs into buffer
+    uint64_t round;                 //  Counts each time messages leave or move: a
+                                    //  worker's open batch index is good for one round
 };
+
+//  --------------------------------------------------------------------------
+//  Free a message's batch records, if it has any (not sent)
+
+static void
+s_drop_batch (zg_qoutbox_msg_t *msg)
+{
+    free (msg->batch);
+    msg->batch = NULL;
+}
 
 //  --------------------------------------------------------------------------
 //  Create an empty outbox
@@ -32,6 +45,7 @@ zg_qoutbox_new (void)
     zg_qoutbox_t *self = (zg_qoutbox_t *) zmalloc (sizeof (zg_qoutbox_t));
     assert (self);
     self->capacity = ZG_QOUTBOX_MIN_SIZE;
+    self->round = 1;
     self->msgs = (zg_qoutbox_msg_t *) zmalloc (self->capacity * sizeof (zg_qoutbox_msg_t));
     assert (self->msgs);
     msgpack_sbuffer_init (&self->buffer);
@@ -71,6 +85,8 @@ zg_qoutbox_add (zg_qoutbox_t *self, zg_qoutbox_peer_t to, zg_wire_part_t routing
     zg_qoutbox_msg_t *msg = &self->msgs [self->size++];
     msg->to = to;
     msg->count = 0;
+    msg->batch = NULL;
+    msg->batch_size = msg->batch_capacity = 0;
     zg_qoutbox_copy (msg, routing);
     return msg;
 }
@@ -92,8 +108,13 @@ zg_qoutbox_move (zg_qoutbox_t *self, zg_qoutbox_t *target)
             zmq_msg_close (&msg->frames [frame]);
         }
         moved->count = msg->count;
+        moved->batch = msg->batch;
+        moved->batch_size = msg->batch_size;
+        moved->batch_capacity = msg->batch_capacity;
+        msg->batch = NULL;
     }
     self->size = 0;
+    self->round++;
 }
 
 //  --------------------------------------------------------------------------
@@ -125,15 +146,24 @@ zg_qoutbox_share (zg_qoutbox_msg_t *msg, zmq_msg_t *frame)
 }
 
 //  --------------------------------------------------------------------------
-//  A delivered task's last frames: [id][meta][payload]
+//  A delivered task's meta map, packed into the outbox's buffer
 
 static void
-s_task_frames (zg_qoutbox_t *self, zg_qoutbox_msg_t *msg, zg_task_t *task)
+s_task_meta (zg_qoutbox_t *self, zg_task_t *task)
 {
     //  The queue keeps its meta map packed up to the attempt value
     msgpack_sbuffer_clear (&self->buffer);
     msgpack_sbuffer_write (&self->buffer, task->queue->meta.data, task->queue->meta.size);
     msgpack_pack_uint32 (&self->packer, task->attempt);
+}
+
+//  --------------------------------------------------------------------------
+//  A delivered task's last frames: [id][meta][payload]
+
+static void
+s_task_frames (zg_qoutbox_t *self, zg_qoutbox_msg_t *msg, zg_task_t *task)
+{
+    s_task_meta (self, task);
     zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
     zg_qoutbox_copy (msg, (zg_wire_part_t) { self->buffer.data, self->buffer.size });
     zg_qoutbox_share (msg, &task->payload);
@@ -142,12 +172,61 @@ s_task_frames (zg_qoutbox_t *self, zg_qoutbox_msg_t *msg, zg_task_t *task)
 //  --------------------------------------------------------------------------
 //  DELIVER for a task just delivered
 
+//  --------------------------------------------------------------------------
+//  The worker's open DELIVERS in this outbox with room for size more bytes
+//  of records, or a new one
+
+static zg_qoutbox_msg_t *
+s_worker_batch (zg_qoutbox_t *self, zg_qworker_t *worker, size_t size)
+{
+    if (worker->batch_outbox == self && worker->batch_round == self->round) {
+        zg_qoutbox_msg_t *msg = &self->msgs [worker->batch_index];
+        if (msg->batch_size + size <= ZG_QOUTBOX_BATCH_BYTES)
+            return msg;
+    }
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_WORKER,
+                                            (zg_wire_part_t) { worker->identity, worker->identity_size });
+    zg_qoutbox_copy (msg, zg_wire_str ("DELIVERS"));
+    zg_qoutbox_copy (msg, (zg_wire_part_t) { worker->name, worker->name_size });
+    worker->batch_outbox = self;
+    worker->batch_round = self->round;
+    worker->batch_index = self->size - 1;
+    return msg;
+}
+
+//  --------------------------------------------------------------------------
+//  A task's delivery record appended to its version 2 worker's batch
+
+static void
+s_deliver_batched (zg_qoutbox_t *self, zg_task_t *task)
+{
+    s_task_meta (self, task);
+    size_t payload_size = zmq_msg_size (&task->payload);
+    size_t size = zg_qv2_delivery_size (self->buffer.size, payload_size);
+    zg_qoutbox_msg_t *msg = s_worker_batch (self, task->worker, size);
+    if (msg->batch_size + size > msg->batch_capacity) {
+        size_t capacity = msg->batch_capacity? msg->batch_capacity * 2: 1024;
+        while (capacity < msg->batch_size + size)
+            capacity *= 2;
+        msg->batch = (byte *) realloc (msg->batch, capacity);
+        assert (msg->batch);
+        msg->batch_capacity = capacity;
+    }
+    zg_qv2_put_delivery (msg->batch + msg->batch_size, task->id, self->buffer.data, self->buffer.size,
+                         zmq_msg_data (&task->payload), payload_size);
+    msg->batch_size += size;
+}
+
 void
 zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task)
 {
     assert (self);
     assert (task && task->worker);
     zg_qworker_t *worker = task->worker;
+    if (worker->version >= ZG_QV2_VERSION) {
+        s_deliver_batched (self, task);
+        return;
+    }
     zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_WORKER,
                                             (zg_wire_part_t) { worker->identity, worker->identity_size });
     zg_qoutbox_copy (msg, zg_wire_str ("DELIVER"));
@@ -266,6 +345,7 @@ zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason)
         if (!s_is_ok (msg)) {
             for (size_t frame = 0; frame < msg->count; frame++)
                 zmq_msg_close (&msg->frames [frame]);
+            s_drop_batch (msg);
             continue;
         }
         zg_qoutbox_msg_t *error = &self->msgs [kept++];
@@ -286,6 +366,7 @@ zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason)
         zg_qoutbox_copy (error, parts [2]);
     }
     self->size = kept;
+    self->round++;
 }
 
 //  --------------------------------------------------------------------------
@@ -310,6 +391,16 @@ zg_qoutbox_get (zg_qoutbox_t *self, size_t index)
 }
 
 //  --------------------------------------------------------------------------
+//  Free a batch's records once libzmq has sent them
+
+static void
+s_free_batch (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+//  --------------------------------------------------------------------------
 //  Send a message without blocking
 
 int
@@ -329,9 +420,19 @@ zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle)
     uint64_t wire = 0;
     for (size_t index = 1; index < msg->count; index++) {
         wire += zg_wire_framed_size (zmq_msg_size (&msg->frames [index]));
-        zmq_msg_send (&msg->frames [index], handle, index + 1 < msg->count? ZMQ_SNDMORE: 0);
+        zmq_msg_send (&msg->frames [index], handle, index + 1 < msg->count || msg->batch? ZMQ_SNDMORE: 0);
     }
-    zg_routebytes_sent (handle, routing, routing_size, wire, msg->count - 1);
+    size_t frames = msg->count - 1;
+    if (msg->batch) {
+        //  The records go as they are: libzmq frees them once sent
+        zmq_msg_t records;
+        zmq_msg_init_data (&records, msg->batch, msg->batch_size, s_free_batch, NULL);
+        wire += zg_wire_framed_size (msg->batch_size);
+        zmq_msg_send (&records, handle, 0);
+        msg->batch = NULL;
+        frames++;
+    }
+    zg_routebytes_sent (handle, routing, routing_size, wire, frames);
     return 0;
 }
 
@@ -343,10 +444,13 @@ zg_qoutbox_clear (zg_qoutbox_t *self)
 {
     assert (self);
     //  A sent frame is empty again: closing it is harmless
-    for (size_t index = 0; index < self->size; index++)
+    for (size_t index = 0; index < self->size; index++) {
         for (size_t frame = 0; frame < self->msgs [index].count; frame++)
             zmq_msg_close (&self->msgs [index].frames [frame]);
+        s_drop_batch (&self->msgs [index]);
+    }
     self->size = 0;
+    self->round++;
 }
 
 //  --------------------------------------------------------------------------
@@ -363,6 +467,12 @@ zg_qoutbox_text (zg_qoutbox_t *self, char *text, size_t size)
             snprintf (text + strlen (text), size - strlen (text), "%.*s%s",
                       (int) zmq_msg_size (&msg->frames [frame]), (const char *) zmq_msg_data (&msg->frames [frame]),
                       frame < 3? " ": ";");
+        zg_qv2_reader_t reader;
+        zg_qv2_record_t record;
+        zg_qv2_reader_init (&reader, msg->batch, msg->batch_size);
+        while (zg_qv2_more (&reader) && zg_qv2_next (&reader, &record, true))
+            snprintf (text + strlen (text), size - strlen (text), "%" PRIu64 "%s", record.id,
+                      zg_qv2_more (&reader)? ",": ";");
     }
     zg_qoutbox_clear (self);
     return text;

@@ -25,6 +25,9 @@ extern "C" {
 
 //  Most frames of an outgoing message, routing id included
 #define ZG_QOUTBOX_FRAMES 6
+//  Bytes of records past which a DELIVERS batch is closed (one record may
+//  pass it alone)
+#define ZG_QOUTBOX_BATCH_BYTES 65536
 
 //  Which socket a message goes out on
 typedef enum {
@@ -37,6 +40,9 @@ typedef struct {
     zg_qoutbox_peer_t to;           //  Socket it goes out on
     size_t count;                   //  Frames in it
     zmq_msg_t frames [ZG_QOUTBOX_FRAMES];   //  Routing id first
+    byte *batch;                    //  DELIVERS: its records, the last frame (zg_qv2.h), or NULL
+    size_t batch_size;              //  Their bytes
+    size_t batch_capacity;          //  Bytes allocated
 } zg_qoutbox_msg_t;
 
 typedef struct _zg_qoutbox_t zg_qoutbox_t;
@@ -63,7 +69,12 @@ void
     zg_qoutbox_share (zg_qoutbox_msg_t *msg, zmq_msg_t *frame);
 
 //  [worker][DELIVER][worker id][id][meta][payload] for a task just
-//  delivered (its worker, queue and attempt set); the payload is shared
+//  delivered (its worker, queue and attempt set); the payload is shared.
+//  To a version 2 worker: a delivery record (payload copied) appended to
+//  its [worker][DELIVERS][worker id][records] in this outbox, which opens
+//  one if it has none or the records would pass ZG_QOUTBOX_BATCH_BYTES.
+//  Only DELIVER goes to workers through the outbox, so a batch sent at
+//  its first delivery's place keeps every worker's messages in order.
 void
     zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task);
 
@@ -117,7 +128,8 @@ void
     zg_qoutbox_taken (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, zg_task_t *task);
 
 //  For tests: the messages as "VERB name third;" each (their first three
-//  frames after the routing id) in text, then dropped; returns text
+//  frames after the routing id; for DELIVERS the ids of its records,
+//  comma-separated) in text, then dropped; returns text
 const char *
     zg_qoutbox_text (zg_qoutbox_t *self, char *text, size_t size);
 

@@ -89,6 +89,7 @@ zg_qseats_ready (zg_qseats_t *self, zg_qworker_t *worker, const byte *identity, 
     zg_qworkers_touch (self->registry, worker, now);
     zg_qseats_leave (self, worker);
     worker->prefetch = options->prefetch;
+    worker->version = options->version;
     worker->seats = (zg_seat_t *) zmalloc (options->name_count * sizeof (zg_seat_t) + 1);
     for (size_t index = 0; index < options->name_count; index++) {
         zg_seat_t *seat = &worker->seats [worker->seat_count++];

@@ -20,6 +20,7 @@
 #include "zg_qoptions.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
+#include "zg_qacks.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
 #include "zg_security.h"
@@ -525,12 +526,18 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
     if (rc == 0) {
+        //  A worker that asked for a version hears the one it got
+        bool versioned = options.version > 1;
         msgpack_sbuffer_clear (&self->buffer);
-        msgpack_pack_map (&self->packer, 2);
+        msgpack_pack_map (&self->packer, versioned? 3: 2);
         msgpack_pack_str_with_body (&self->packer, "heartbeat", 9);
         msgpack_pack_int64 (&self->packer, self->settings.heartbeat_interval);
         msgpack_pack_str_with_body (&self->packer, "timeout", 7);
         msgpack_pack_int64 (&self->packer, self->settings.worker_timeout);
+        if (versioned) {
+            msgpack_pack_str_with_body (&self->packer, "version", 7);
+            msgpack_pack_int64 (&self->packer, options.version);
+        }
         zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
         s_self_answer (self, request, "OK", parts, 1);
     }
@@ -538,48 +545,28 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 }
 
 //  --------------------------------------------------------------------------
-//  The task an ACK, NACK or FAIL names, if this worker holds it; answers an
-//  ERROR if not, or if the reply is too large
-
-static zg_task_t *
-s_worker_held (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
-{
-    zg_task_t *task = zg_qcore_held (self->core, worker, s_frame_id (request, 3));
-    if (!task)
-        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_CONFLICT,
-                      "task %.*s is not held by this worker", s_quote (request->size [3]),
-                      (const char *) request->data [3]);
-    else
-    if (zg_wire_kept (request) == 5 && (int64_t) request->size [4] > self->settings.max_task_size) {
-        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_TOO_LARGE,
-                      "reply larger than %" PRId64 " bytes", self->settings.max_task_size);
-        task = NULL;
-    }
-    return task;
-}
-
-//  --------------------------------------------------------------------------
-//  ACK worker id [reply]: done; NACK worker id [reason]: back to the head
-//  of its queue (the reason is not kept); FAIL worker id reason: failed
+//  ACK worker id [reply], NACK worker id [reason], FAIL worker id reason
+//  (zg_qacks)
 
 static void
 s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
-    zg_task_t *task = s_worker_held (self, request, worker);
-    if (!task)
-        return;
-    //  A quiet command acked without a reply is an event: its producer gets no REPLY
-    task->quiet = zg_wire_kept (request) == 4 && zg_qworkers_quiet (worker, task->queue);
-    if (zg_wire_is (request, 1, "ACK"))
-        zg_qcore_ack (self->core, task, zg_wire_kept (request) == 5? &request->frames [4]: NULL);
-    else
-    if (zg_wire_is (request, 1, "FAIL")) {
-        char reason [ZG_WIRE_REASON_SIZE];
-        snprintf (reason, sizeof reason, "%.*s", (int) request->size [4], (const char *) request->data [4]);
-        zg_qcore_fail (self->core, task, reason);
-    }
-    else
-        zg_qcore_nack (self->core, task, false);
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    if (zg_qacks_answer (self->core, &self->settings, worker, request, &code, reason))
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+}
+
+//  --------------------------------------------------------------------------
+//  ACKS worker records: a version 2 batch of ACKs (zg_qacks)
+
+static void
+s_worker_acks (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    if (zg_qacks_batch (self->core, &self->settings, worker, request, &code, reason))
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -646,6 +633,7 @@ static const s_command_t s_producer_commands [] = {
 
 //  Workers' commands
 static const s_command_t s_worker_commands [] = {
+    { "ACKS", 4, 4, s_worker_acks, "ACKS is [ACKS][worker][records]", false },
     { "ACK", 4, 5, s_worker_answer, "ACK is [ACK][worker][id] or [ACK][worker][id][reply]", false },
     { "READY", 4, 4, s_worker_ready, "READY is [READY][worker][options]", true },
     { "PING", 3, 3, s_worker_ping, "PING is [PING][worker]", false },

@@ -36,6 +36,10 @@ struct _zg_qworker_t {
     zg_task_list_t held;            //  Delivered, unanswered tasks, in delivery order
     zg_task_list_t pinned;          //  Scatter copies for it, waiting for credit
     int64_t prefetch;               //  Most tasks it may hold
+    int64_t version;                //  Worker protocol: 2 takes DELIVERS batches (zg_qv2.h)
+    const void *batch_outbox;       //  The outbox holding its open DELIVERS, if
+    uint64_t batch_round;           //  that outbox is still in this round,
+    size_t batch_index;             //  at this message index
     bool in_lines;                  //  Its seats are in their queues' lines
     zg_liveness_node_t liveness;    //  Link in the liveness list: last message
 };

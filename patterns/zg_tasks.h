@@ -82,6 +82,7 @@ struct _zg_task_t {
     bool until_read;                //  Forgotten once GET has read it finished
     bool quiet;                     //  Acked with no reply by a quiet command's worker: no REPLY
     bool remote;                    //  Claimed from the cluster: its outcome goes back there
+    bool batched;                   //  Named once already by the ACKS batch being checked (zg_qacks)
 };
 
 //  A doubly linked list of tasks through their prev/next links

@@ -42,6 +42,7 @@
 #include "zg_qseats.h"
 #include "zg_qcore.h"
 #include "zg_qtake.h"
+#include "zg_qacks.h"
 #include "zg_qexpiry.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
@@ -169,6 +170,7 @@ static const s_test_t s_tests [] = {
     { "zg_qseats", zg_qseats_test },
     { "zg_qcore", zg_qcore_test },
     { "zg_qtake", zg_qtake_test },
+    { "zg_qacks", zg_qacks_test },
     { "zg_qexpiry", zg_qexpiry_test },
     { "zg_qadmin", zg_qadmin_test },
     { "zg_qttl", zg_qttl_test },

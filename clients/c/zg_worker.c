@@ -13,6 +13,7 @@
 #include "zg_command.h"
 #include "zg_curve.h"
 #include "zg_errors.h"
+#include "zg_qv2.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 #include "zg_producer.h"
@@ -52,6 +53,12 @@ struct _zg_worker_t {
     int64_t heartbeat;              //  Heartbeat interval, ms
     int64_t last_sent;              //  Monotonic ms of our last message
     uint64_t handled;               //  Tasks handled
+    int ask_version;                //  Worker protocol version READY asks for
+    int version;                    //  The one zgate's READY answer gave: 2 sends DELIVERS
+    uint64_t readies;               //  READYs sent
+    byte *acks;                     //  Version 2: ACKS records of the batch being handled
+    size_t acks_size;               //  Their bytes
+    size_t acks_capacity;           //  Bytes allocated
     int code;                       //  Last error code (zg_errors.h)
     char reason [256];              //  Last error reason
 };
@@ -79,6 +86,8 @@ zg_worker_new_secure (const char *endpoint, const char *id, int prefetch, const 
     self->id = strdup (id);
     self->prefetch = prefetch;
     self->heartbeat = ZG_WORKER_HEARTBEAT;
+    self->ask_version = ZG_QV2_VERSION;
+    self->version = 1;
     self->handlers = zhashx_new ();
     zhashx_set_destructor (self->handlers, (zhashx_destructor_fn *) s_handler_destroy);
     self->dealer = zsock_new (ZMQ_DEALER);
@@ -106,6 +115,7 @@ zg_worker_destroy (zg_worker_t **self_p)
         zsock_destroy (&self->dealer);
         zhashx_destroy (&self->handlers);
         free (self->id);
+        free (self->acks);
         free (self);
         *self_p = NULL;
     }
@@ -138,7 +148,12 @@ s_send_ready (zg_worker_t *self)
         counts [handler->command]++;
         counts [2] += handler->quiet;
     }
-    msgpack_pack_map (&packer, counts [2]? 4: 3);
+    bool versioned = self->ask_version > 1;
+    msgpack_pack_map (&packer, (uint32_t) ((counts [2]? 4: 3) + (versioned? 1: 0)));
+    if (versioned) {
+        msgpack_pack_str_with_body (&packer, "version", 7);
+        msgpack_pack_int (&packer, self->ask_version);
+    }
     for (int kind = 0; kind < (counts [2]? 3: 2); kind++) {
         const char *key = kind == 2? "quiet": kind? "commands": "queues";
         msgpack_pack_str_with_body (&packer, key, strlen (key));
@@ -156,6 +171,7 @@ s_send_ready (zg_worker_t *self)
     zmsg_addmem (msg, buffer.data, buffer.size);
     msgpack_sbuffer_destroy (&buffer);
     s_send (self, &msg);
+    self->readies++;
 }
 
 //  --------------------------------------------------------------------------
@@ -247,11 +263,14 @@ s_call (s_handler_t *handler, zframe_t *input, zframe_t **output_p, char *reason
 }
 
 //  --------------------------------------------------------------------------
-//  Read the heartbeat interval from READY's answer map
+//  Read the heartbeat interval and the protocol version from READY's answer
+//  map
 
 static void
 s_read_welcome (zg_worker_t *self, zframe_t *frame)
 {
+    //  A map without "version" is version 1's answer
+    int version = 1;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     size_t offset = 0;
@@ -266,31 +285,28 @@ s_read_welcome (zg_worker_t *self, zframe_t *frame)
             &&  memcmp (key->via.str.ptr, "heartbeat", 9) == 0
             &&  value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 > 0)
                 self->heartbeat = (int64_t) value->via.u64;
+            else
+            if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == 7
+            &&  memcmp (key->via.str.ptr, "version", 7) == 0
+            &&  value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 == ZG_QV2_VERSION)
+                version = ZG_QV2_VERSION;
         }
+    self->version = version;
     msgpack_unpacked_destroy (&unpacked);
 }
 
 //  --------------------------------------------------------------------------
-//  Handle one DELIVER: [id][meta][payload]
+//  The handler a task's meta map names ("queue" or "command"), or NULL
 
-static void
-s_handle_delivery (zg_worker_t *self, zmsg_t *msg)
+static s_handler_t *
+s_handler_for (zg_worker_t *self, const void *meta, size_t size)
 {
-    char *id = zmsg_popstr (msg);
-    zframe_t *meta = zmsg_pop (msg);
-    zframe_t *input = zmsg_pop (msg);
-    if (!id || !meta || !input) {
-        zstr_free (&id);
-        zframe_destroy (&meta);
-        return;
-    }
     //  The handler's key: "q:" + queue or "c:" + command
     char key [ZG_WORKER_NAME_SIZE + 3] = "";
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     size_t offset = 0;
-    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (meta), zframe_size (meta), &offset)
-        == MSGPACK_UNPACK_SUCCESS
+    if (msgpack_unpack_next (&unpacked, (const char *) meta, size, &offset) == MSGPACK_UNPACK_SUCCESS
     &&  unpacked.data.type == MSGPACK_OBJECT_MAP)
         for (uint32_t index = 0; index < unpacked.data.via.map.size; index++) {
             msgpack_object *name = &unpacked.data.via.map.ptr [index].key;
@@ -305,33 +321,128 @@ s_handle_delivery (zg_worker_t *self, zmsg_t *msg)
                           value->via.str.ptr);
         }
     msgpack_unpacked_destroy (&unpacked);
-    s_handler_t *handler = (s_handler_t *) zhashx_lookup (self->handlers, key);
-    zmsg_t *answer = zmsg_new ();
+    return (s_handler_t *) zhashx_lookup (self->handlers, key);
+}
+
+//  --------------------------------------------------------------------------
+//  Run a task's handler (NULL: none, the task is nacked); returns
+//  ZG_WORKER_ACK with its output (or none), or _NACK or _FAIL with a reason
+
+static int
+s_run (zg_worker_t *self, s_handler_t *handler, zframe_t *input, zframe_t **output_p, char *reason,
+       size_t reason_size)
+{
+    *output_p = NULL;
     if (!handler) {
-        zmsg_addstr (answer, "NACK");
-        zmsg_addstr (answer, self->id);
-        zmsg_addstr (answer, id);
-        zmsg_addstr (answer, "callback not found");
+        snprintf (reason, reason_size, "callback not found");
+        return ZG_WORKER_NACK;
     }
-    else {
-        zframe_t *output = NULL;
-        char reason [256] = "";
-        int rc = s_call (handler, input, &output, reason, sizeof reason);
-        zmsg_addstr (answer, rc == ZG_WORKER_ACK? "ACK": rc == ZG_WORKER_NACK? "NACK": "FAIL");
-        zmsg_addstr (answer, self->id);
-        zmsg_addstr (answer, id);
-        if (rc == ZG_WORKER_ACK && output)
-            zmsg_append (answer, &output);
-        else
-        if (rc != ZG_WORKER_ACK && rc != ZG_WORKER_NACK)
-            zmsg_addstr (answer, *reason? reason: "handler failed");
-        zframe_destroy (&output);
-        self->handled++;
-    }
+    *reason = 0;
+    int rc = s_call (handler, input, output_p, reason, reason_size);
+    if (rc != ZG_WORKER_ACK)
+        zframe_destroy (output_p);
+    if (rc != ZG_WORKER_ACK && rc != ZG_WORKER_NACK && !*reason)
+        snprintf (reason, reason_size, "handler failed");
+    self->handled++;
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Send [ACK|NACK|FAIL][worker][id][output or reason], one task's answer in
+//  version 1 (a version 2 worker nacks and fails this way too)
+
+static void
+s_send_answer (zg_worker_t *self, const char *id, int rc, zframe_t **output_p, const char *reason)
+{
+    zmsg_t *answer = zmsg_new ();
+    zmsg_addstr (answer, rc == ZG_WORKER_ACK? "ACK": rc == ZG_WORKER_NACK? "NACK": "FAIL");
+    zmsg_addstr (answer, self->id);
+    zmsg_addstr (answer, id);
+    if (*output_p)
+        zmsg_append (answer, output_p);
+    else
+    if (rc != ZG_WORKER_ACK && *reason)
+        zmsg_addstr (answer, reason);
     s_send (self, &answer);
+}
+
+//  --------------------------------------------------------------------------
+//  Handle one DELIVER: [id][meta][payload]
+
+static void
+s_handle_delivery (zg_worker_t *self, zmsg_t *msg)
+{
+    char *id = zmsg_popstr (msg);
+    zframe_t *meta = zmsg_pop (msg);
+    zframe_t *input = zmsg_pop (msg);
+    if (id && meta && input) {
+        zframe_t *output;
+        char reason [256];
+        s_handler_t *handler = s_handler_for (self, zframe_data (meta), zframe_size (meta));
+        int rc = s_run (self, handler, input, &output, reason, sizeof reason);
+        s_send_answer (self, id, rc, &output, reason);
+    }
     zstr_free (&id);
     zframe_destroy (&meta);
     zframe_destroy (&input);
+}
+
+//  --------------------------------------------------------------------------
+//  Add an ack record of the batch being handled
+
+static void
+s_add_ack (zg_worker_t *self, uint64_t id, zframe_t *output)
+{
+    size_t size = zg_qv2_ack_size (output? zframe_size (output): ZG_QV2_NO_REPLY);
+    if (self->acks_size + size > self->acks_capacity) {
+        self->acks_capacity = (self->acks_size + size) * 2;
+        self->acks = (byte *) realloc (self->acks, self->acks_capacity);
+        assert (self->acks);
+    }
+    zg_qv2_put_ack (self->acks + self->acks_size, id, output? zframe_data (output): NULL,
+                    output? zframe_size (output): 0);
+    self->acks_size += size;
+}
+
+//  --------------------------------------------------------------------------
+//  Handle one DELIVERS: [records]; its acks go in one ACKS. Returns the
+//  tasks handled.
+
+static int
+s_handle_batch (zg_worker_t *self, zmsg_t *msg)
+{
+    zframe_t *records = zmsg_pop (msg);
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, records? zframe_data (records): NULL, records? zframe_size (records): 0);
+    int tasks = 0;
+    self->acks_size = 0;
+    while (zg_qv2_more (&reader) && zg_qv2_next (&reader, &record, true)) {
+        zframe_t *input = zframe_new (record.data, record.size);
+        zframe_t *output;
+        char reason [256];
+        int rc = s_run (self, s_handler_for (self, record.meta, record.meta_size), input, &output, reason,
+                        sizeof reason);
+        if (rc == ZG_WORKER_ACK)
+            s_add_ack (self, record.id, output);
+        else {
+            char id [24];
+            snprintf (id, sizeof id, "%" PRIu64, record.id);
+            s_send_answer (self, id, rc, &output, reason);
+        }
+        zframe_destroy (&output);
+        zframe_destroy (&input);
+        tasks++;
+    }
+    if (self->acks_size) {
+        zmsg_t *acks = zmsg_new ();
+        zmsg_addstr (acks, "ACKS");
+        zmsg_addstr (acks, self->id);
+        zmsg_addmem (acks, self->acks, self->acks_size);
+        s_send (self, &acks);
+    }
+    zframe_destroy (&records);
+    return tasks;
 }
 
 //  --------------------------------------------------------------------------
@@ -348,6 +459,9 @@ s_handle_message (zg_worker_t *self, zmsg_t *msg)
         tasks = 1;
     }
     else
+    if (command && streq (command, "DELIVERS"))
+        tasks = s_handle_batch (self, msg);
+    else
     if (command && streq (command, "OK")) {
         zframe_t *map = zmsg_pop (msg);
         if (map) {
@@ -362,9 +476,16 @@ s_handle_message (zg_worker_t *self, zmsg_t *msg)
         char *reason = zmsg_popstr (msg);
         self->code = code && atoi (code) > 0? atoi (code): ZG_ERR_BAD_GATEWAY;
         snprintf (self->reason, sizeof self->reason, "%s", reason? reason: "");
-        //  zgate restarted or declared us dead: announce ourselves again
+        //  zgate restarted or declared us dead: announce ourselves again;
+        //  a zgate older than version 2 refuses the option: without it
         if (self->code == ZG_ERR_NOT_FOUND)
             s_send_ready (self);
+        else
+        if (self->code == ZG_ERR_BAD_REQUEST && self->ask_version > 1 && reason
+        &&  strstr (reason, "option 'version'")) {
+            self->ask_version = 1;
+            s_send_ready (self);
+        }
         else
             zsys_warning ("zg_worker: %d %s", self->code, self->reason);
         zstr_free (&code);
@@ -395,11 +516,13 @@ zg_worker_start (zg_worker_t *self, int timeout)
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
             continue;
-        //  An ERROR before the OK means zgate refused our READY
+        //  An ERROR before the OK means zgate refused our READY, unless it
+        //  made us send another
         bool refused = zframe_streq (zmsg_first (msg), "ERROR");
+        uint64_t readies = self->readies;
         s_handle_message (self, msg);
         zmsg_destroy (&msg);
-        if (refused)
+        if (refused && self->readies == readies)
             return -1;
     }
     return 0;
@@ -448,6 +571,27 @@ zg_worker_run (zg_worker_t *self)
     while (zg_worker_poll (self, 1000) >= 0)
         ;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Ask for a worker protocol version before zg_worker_start
+
+void
+zg_worker_set_version (zg_worker_t *self, int version)
+{
+    assert (self);
+    assert (version == 1 || version == ZG_QV2_VERSION);
+    self->ask_version = version;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker protocol version in use
+
+int
+zg_worker_version (zg_worker_t *self)
+{
+    assert (self);
+    return self->version;
 }
 
 //  --------------------------------------------------------------------------
@@ -524,6 +668,17 @@ s_test_command (const char *name, zhash_t *params, zframe_t *data, zframe_t **ou
     return ZG_WORKER_ACK;
 }
 
+//  Whether a frame holds text somewhere
+static bool
+s_test_mentions (zframe_t *frame, const char *text)
+{
+    size_t length = strlen (text);
+    for (size_t index = 0; index + length <= zframe_size (frame); index++)
+        if (memcmp (zframe_data (frame) + index, text, length) == 0)
+            return true;
+    return false;
+}
+
 //  --------------------------------------------------------------------------
 //  The producer side runs in a thread while the worker polls in the caller
 
@@ -568,27 +723,36 @@ zg_worker_test (bool verbose)
     assert (zg_actor_set (queues, "inproc-producers", "inproc://zg-worker-test-p", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "inproc-workers", "inproc://zg-worker-test-w", error, sizeof error) == 0);
     assert (zg_actor_set (queues, "heartbeat-interval", "100", error, sizeof error) == 0);
-    zg_worker_t *worker = zg_worker_new ("inproc://zg-worker-test-w", "w1", 4);
-    assert (worker);
-    assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == 0);
-    assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == -1);
-    if (verbose)
-        printf ("(%s) ", zg_worker_reason (worker));
-    assert (zg_worker_register (worker, "shout", true, s_test_upper, NULL) == 0);
-    assert (zg_worker_register_command (worker, "version/{data}/{description}", false, s_test_command, NULL) == 0);
-    assert (zg_worker_register_command (worker, "num_players", true, s_test_command, NULL) == 0);
-    assert (zg_worker_register_command (worker, "version", true, s_test_command, NULL) == -1);
-    assert (zg_worker_register_command (worker, "bad/{", true, s_test_command, NULL) == -1);
-    assert (zg_worker_code (worker) == 400);
-    assert (zg_worker_start (worker, 2000) == 0);
+    //  The same tasks for a worker of each protocol version: 1 last, so the
+    //  heartbeat check below runs with it
+    zg_worker_t *worker = NULL;
+    for (int version = ZG_QV2_VERSION; version >= 1; version--) {
+        zg_worker_destroy (&worker);
+        worker = zg_worker_new ("inproc://zg-worker-test-w", "w1", 4);
+        assert (worker);
+        assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == 0);
+        assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == -1);
+        if (verbose)
+            printf ("(%s) ", zg_worker_reason (worker));
+        assert (zg_worker_register (worker, "shout", true, s_test_upper, NULL) == 0);
+        assert (zg_worker_register_command (worker, "version/{data}/{description}", false, s_test_command,
+                                            NULL) == 0);
+        assert (zg_worker_register_command (worker, "num_players", true, s_test_command, NULL) == 0);
+        assert (zg_worker_register_command (worker, "version", true, s_test_command, NULL) == -1);
+        assert (zg_worker_register_command (worker, "bad/{", true, s_test_command, NULL) == -1);
+        assert (zg_worker_code (worker) == 400);
+        zg_worker_set_version (worker, version);
+        assert (zg_worker_start (worker, 2000) == 0);
+        assert (zg_worker_version (worker) == version);
 
-    pthread_t thread;
-    pthread_create (&thread, NULL, s_test_producer, NULL);
-    int64_t deadline = zclock_mono () + 5000;
-    while (zg_worker_handled (worker) < 7 && zclock_mono () < deadline)
-        zg_worker_poll (worker, 100);
-    pthread_join (thread, NULL);
-    assert (zg_worker_handled (worker) == 7);
+        pthread_t thread;
+        pthread_create (&thread, NULL, s_test_producer, NULL);
+        int64_t deadline = zclock_mono () + 5000;
+        while (zg_worker_handled (worker) < 7 && zclock_mono () < deadline)
+            zg_worker_poll (worker, 100);
+        pthread_join (thread, NULL);
+        assert (zg_worker_handled (worker) == 7);
+    }
 
     //  Heartbeats keep an idle worker alive past several intervals
     assert (zg_actor_set (queues, "worker-timeout", "1000", error, sizeof error) == 0);
@@ -606,14 +770,25 @@ zg_worker_test (bool verbose)
     zsock_set_rcvtimeo (broker, 2000);
     worker = zg_worker_new ("inproc://zg-worker-test-broker", "w2", 1);
     assert (zg_worker_register (worker, "upper", false, s_test_upper, NULL) == 0);
+    //  A zgate that knows no version 2 refuses the option: READY again
+    //  without it
     s_send_ready (worker);
     zmsg_t *msg = zmsg_recv (broker);
     assert (msg && zmsg_size (msg) == 4);
     zframe_t *identity = zmsg_pop (msg);
+    assert (s_test_mentions (zmsg_last (msg), "version"));
+    zmsg_destroy (&msg);
+    zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
+    zstr_sendx (broker, "ERROR", "w2", "400", "unknown option 'version'", NULL);
+    zg_worker_poll (worker, 50);
+    msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 4);
+    assert (!s_test_mentions (zmsg_last (msg), "version"));
     zmsg_destroy (&msg);
     zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
     zstr_sendx (broker, "OK", "w2", "\x81\xa9heartbeat\xcd\x03\xe8", NULL);
     zg_worker_poll (worker, 50);
+    assert (zg_worker_version (worker) == 1);
     zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
     zstr_sendx (broker, "DELIVER", "w2", "7", "\x82\xa5queue\xa5other\xa7" "attempt\x01", "data", NULL);
     zg_worker_poll (worker, 50);
@@ -631,6 +806,40 @@ zg_worker_test (bool verbose)
     zstr_free (&name);
     zstr_free (&id);
     zstr_free (&reason);
+    zmsg_destroy (&msg);
+
+    //  A DELIVERS batch: the task with no handler nacked on its own (its id
+    //  in decimal), the other acked with its output in one ACKS
+    const char *other = "\x82\xa5queue\xa5other\xa7" "attempt\x01";
+    const char *upper = "\x82\xa5queue\xa5upper\xa7" "attempt\x01";
+    byte records [2 * ZG_QV2_DELIVERY_HEAD + 64];
+    zg_qv2_put_delivery (records, 8, other, strlen (other), "x", 1);
+    size_t size = zg_qv2_delivery_size (strlen (other), 1);
+    zg_qv2_put_delivery (records + size, 9, upper, strlen (upper), "abc", 3);
+    size += zg_qv2_delivery_size (strlen (upper), 3);
+    zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
+    zstr_sendm (broker, "DELIVERS");
+    zstr_sendm (broker, "w2");
+    zmq_send (zsock_resolve (broker), records, size, 0);
+    zg_worker_poll (worker, 50);
+    msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 5);
+    frame = zmsg_pop (msg);
+    zframe_destroy (&frame);
+    assert (zframe_streq (zmsg_first (msg), "NACK") && zframe_streq (zmsg_next (msg), "w2"));
+    assert (zframe_streq (zmsg_next (msg), "8") && zframe_streq (zmsg_next (msg), "callback not found"));
+    zmsg_destroy (&msg);
+    msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 4);
+    frame = zmsg_pop (msg);
+    zframe_destroy (&frame);
+    assert (zframe_streq (zmsg_first (msg), "ACKS") && zframe_streq (zmsg_next (msg), "w2"));
+    zframe_t *acks = zmsg_next (msg);
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, zframe_data (acks), zframe_size (acks));
+    assert (zg_qv2_next (&reader, &record, false) && record.id == 9);
+    assert (record.size == 3 && memcmp (record.data, "ABC", 3) == 0 && !zg_qv2_more (&reader));
     zmsg_destroy (&msg);
     zframe_send (&identity, broker, ZFRAME_MORE | ZFRAME_REUSE);
     zstr_sendx (broker, "ERROR", "w2", "404", "unknown worker 'w2': send READY", NULL);

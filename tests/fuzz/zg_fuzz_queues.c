@@ -10,7 +10,10 @@
     (OK to SEND, DELIVER) are remembered for inputs to name. Invariants:
     every OK names a non-empty req (or worker id) that connection sent, and
     every ERROR, REPLY and END one it sent or an empty one; a DELIVER goes
-    to a worker id that connection made READY, with a msgpack map as meta;
+    to a worker id that connection made READY, with a msgpack map as meta,
+    and so does each record of a DELIVERS (worker protocol version 2),
+    whose records fill its frame exactly (each id is remembered in decimal
+    and as an ack record, for ACK and ACKS to name);
     the final STATS holds no negative number and no queue has more waiting
     and in-progress tasks than there are tasks (none is both). Runs as
     zg_fuzz_main.c says.
@@ -19,6 +22,7 @@
 
 #include "zg_fuzz_native.h"
 #include "zg_queues.h"
+#include "zg_qv2.h"
 
 //  Small limits, each within reach of a short input
 static const char *const s_settings [] [2] = {
@@ -45,6 +49,24 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *third = zmsg_next (msg);
     assert (name);
     bool producer = connection < 2;
+    if (s_native_is (verb, "DELIVERS")) {
+        assert (!producer && zmsg_size (msg) == 3);
+        assert (s_listed (model->ready [connection], name));
+        zg_qv2_reader_t reader;
+        zg_qv2_record_t record;
+        zg_qv2_reader_init (&reader, zframe_data (third), zframe_size (third));
+        assert (zg_qv2_more (&reader));
+        while (zg_qv2_more (&reader)) {
+            assert (zg_qv2_next (&reader, &record, true));
+            assert (record.meta_size && (record.meta [0] & 0xF0) == 0x80);
+            char id [24];
+            s_native_remember (native, id, (size_t) snprintf (id, sizeof id, "%" PRIu64, record.id));
+            uint8_t ack [ZG_QV2_ACK_HEAD];
+            zg_qv2_put_ack (ack, record.id, NULL, 0);
+            s_native_remember (native, ack, sizeof ack);
+        }
+        return;
+    }
     if (s_native_is (verb, "DELIVER")) {
         assert (!producer && zmsg_size (msg) == 5);
         assert (s_listed (model->ready [connection], name));

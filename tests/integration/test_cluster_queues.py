@@ -15,27 +15,31 @@ sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
 from gateway_client import Ws, http, run  # noqa: E402
 from redis_harness import RedisServer  # noqa: E402
+from test_queues_v2 import acks, records  # noqa: E402
 
 WORKER_TIMEOUT = 1000           # ms: also the lease of a node's tasks in Redis
 MAX_PENDING = 500
 
 
 class Worker:
-    """A native worker: READY on one queue, ACKs (or holds) what it gets, PINGs to stay alive."""
+    """A native worker: READY on one queue, ACKs (or holds) what it gets, PINGs to stay alive; version 2 takes
+    DELIVERS batches and answers each with one ACKS (docs/PROTOCOL.md 2.9)."""
 
-    def __init__(self, context, node, queue, prefetch=10, name=b"w", ack=True):
+    def __init__(self, context, node, queue, prefetch=10, name=b"w", ack=True, version=1):
         self.socket = context.socket(zmq.DEALER)
         self.socket.linger = 0
         self.socket.connect(node.endpoint("queues-workers"))
-        self.name, self.ack, self.queue, self.prefetch = name, ack, queue, prefetch
+        self.name, self.ack, self.queue, self.prefetch, self.version = name, ack, queue, prefetch, version
         self.got = []                       # (id, attempt, payload) in delivery order
         self.ready_ok = False               # its READY was answered
         self.last_ping = 0
         self.ready()
 
     def ready(self):
-        self.socket.send_multipart([b"READY", self.name, msgpack.packb({"queues": [self.queue],
-                                                                         "prefetch": self.prefetch})])
+        options = {"queues": [self.queue], "prefetch": self.prefetch}
+        if self.version == 2:
+            options["version"] = 2
+        self.socket.send_multipart([b"READY", self.name, msgpack.packb(options)])
 
     def pump(self):
         """Take what has arrived; answer it."""
@@ -50,6 +54,12 @@ class Worker:
                 self.got.append((task_id, meta["attempt"], payload))
                 if self.ack:
                     self.socket.send_multipart([b"ACK", self.name, task_id, payload.upper()])
+            elif frames[0] == b"DELIVERS":
+                batch = records(frames[2])
+                self.got.extend((b"%d" % task, meta["attempt"], payload) for task, meta, payload in batch)
+                if self.ack:
+                    self.socket.send_multipart([b"ACKS", self.name,
+                                                acks(*((task, payload.upper()) for task, _, payload in batch))])
             elif frames[0] == b"OK" and len(frames) == 3:
                 self.ready_ok = True
             elif frames[0] == b"ERROR" and frames[2] == b"404":
@@ -142,7 +152,7 @@ class QueuesAcrossNodesTest(unittest.TestCase):
     def test_producers_on_one_node_workers_on_two_others(self):
         one, two, three = self.nodes
         producer = self.producer(one)
-        workers = [self.worker(two, b"jobs", name=b"w2"), self.worker(three, b"jobs", name=b"w3")]
+        workers = [self.worker(two, b"jobs", name=b"w2"), self.worker(three, b"jobs", name=b"w3", version=2)]
         self.run_until(lambda: all(worker.ready_ok for worker in workers))
         count = 300
         payloads = [b"task-%d" % n for n in range(count)]
@@ -231,7 +241,7 @@ class QueuesAcrossNodesTest(unittest.TestCase):
             self.wait_ready(victim)
             producer = self.producer(one)
             # the victim's worker holds what it gets and never answers; the survivor's acks
-            holder = self.worker(victim, b"crash", prefetch=50, name=b"holder", ack=False)
+            holder = self.worker(victim, b"crash", prefetch=50, name=b"holder", ack=False, version=2)
             count = 200
             ids = self.send(producer, b"crash", [b"c%d" % n for n in range(count)], {"reply": True, "timeout": 0})
             self.run_until(lambda: len(holder.got) == 50)
