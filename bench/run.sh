@@ -414,8 +414,8 @@ row "topics native" "1->1, 64 B, 10 k msgs/s" "one-way p99 us" topics.lat.p99 ra
 # even ones) and each zgate row's ratio is the median of the rounds' ratios (pair_ratio), which a load that
 # changes between runs moves less than a ratio of medians. The headline rows keep the generator at libzmq's
 # default (1 I/O thread, as any raw PUB/SUB program) in both runs and zgate at its default server/io-threads
-# (0: one per core with CURVE); the "N I/O threads" rows give the generator, raw and through zgate, and zgate
-# the same N.
+# (0: one per two cores with CURVE) or one per core; the "N I/O threads" rows give the generator, raw and
+# through zgate, and zgate the same N (one per core).
 if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
     CURVE=$WORK/curve
     mkdir -p "$CURVE/keys" "$CURVE/clients"
@@ -466,12 +466,14 @@ if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
         banner "topics over CURVE 1->$subs 64 B, $count messages, $rounds alternating rounds"
         for round in $(seq "$rounds"); do
             curve_pair "$round" "raw.curve.$subs" "topics.curve.$subs" "$subs" "$count" 1 "$CURVE_FLAGS"
-            # The same raw run is the base of zgate with one I/O thread (libzmq's default)
-            io1_before=$(values_of "topics.curve.io1.$subs")
-            curve_zgate "topics.curve.io1.$subs" "$subs" "$count" 1 "$CURVE_FLAGS --server-io-threads 1"
-            pair_ratio "topics.curve.io1.$subs" "raw.curve.$subs" "$io1_before" "$CURVE_RAW_BEFORE"
-            [ "$cores" -gt 1 ] && curve_pair "$round" "raw.curve.io$cores.$subs" "topics.curve.io$cores.$subs" \
-                "$subs" "$count" "$cores" "$CURVE_FLAGS --server-io-threads $cores"
+            if [ "$cores" -gt 1 ]; then
+                # The same raw run is the base of zgate with one I/O thread per core
+                percore_before=$(values_of "topics.curve.percore.$subs")
+                curve_zgate "topics.curve.percore.$subs" "$subs" "$count" 1 "$CURVE_FLAGS --server-io-threads $cores"
+                pair_ratio "topics.curve.percore.$subs" "raw.curve.$subs" "$percore_before" "$CURVE_RAW_BEFORE"
+                curve_pair "$round" "raw.curve.io$cores.$subs" "topics.curve.io$cores.$subs" \
+                    "$subs" "$count" "$cores" "$CURVE_FLAGS --server-io-threads $cores"
+            fi
             curve_zgate "raw.proxy.curve.$subs" "$subs" "$count" 1 \
                 "proxy --server-cert $CURVE/keys/server.cert_secret"
         done
@@ -480,9 +482,9 @@ if section curve && grep -q -- "^  --security-server-cert " <<< "$HELP"; then
             "delivered msgs/s" "raw.proxy.curve.$subs"
         row "topics native, CURVE + permissions" "1->$subs, 64 B, lossless, server/io-threads default" \
             "delivered msgs/s" "topics.curve.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
-        row "topics native, CURVE + permissions" "1->$subs, 64 B, lossless, server/io-threads 1" \
-            "delivered msgs/s" "topics.curve.io1.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
         if [ "$cores" -gt 1 ]; then
+            row "topics native, CURVE + permissions" \
+                "1->$subs, 64 B, lossless, server/io-threads $cores (one per core)" "delivered msgs/s" "topics.curve.percore.$subs" "raw.curve.$subs" "raw.proxy.curve.$subs"
             row "baseline" "raw PUB->SUB over CURVE 1->$subs, 64 B, lossless, $cores I/O threads" \
                 "delivered msgs/s" "raw.curve.io$cores.$subs"
             row "topics native, CURVE + permissions" \

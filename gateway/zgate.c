@@ -284,10 +284,12 @@ s_set_connection_limit (const char *key, const char *value, char *error, size_t 
 }
 
 //  server/io-threads: libzmq's I/O threads, set before the first socket. 0
-//  (the default) gives one per core with CURVE, where each connection's I/O
-//  thread encrypts and decrypts its messages, so that a publisher's boxes
-//  and its subscribers' open and close on different cores; and libzmq's
-//  one without, where an I/O thread only moves bytes
+//  (the default) gives one per two cores with CURVE, where each connection's
+//  I/O thread encrypts and decrypts its messages: a subscriber fan-out is
+//  then encrypted on several cores, while the other half of the cores stay
+//  for the actors and the clients (on 2 cores a second I/O thread made 1 -> 1
+//  slower: bench/results/curve.md); and libzmq's one without CURVE, where an
+//  I/O thread only moves bytes
 static int
 s_set_io_threads (zg_config_t *config, char *error, size_t size)
 {
@@ -300,8 +302,8 @@ s_set_io_threads (zg_config_t *config, char *error, size_t size)
         return -1;
     }
     if (threads == 0) {
-        threads = *zg_config_get (config, "security/server-cert")? sysconf (_SC_NPROCESSORS_ONLN): 1;
-        //  sysconf says -1 when it cannot tell
+        threads = *zg_config_get (config, "security/server-cert")? sysconf (_SC_NPROCESSORS_ONLN) / 2: 1;
+        //  sysconf says -1 when it cannot tell, and 1 core makes 0
         threads = threads < 1? 1: threads > ZG_IO_THREADS_MAX? ZG_IO_THREADS_MAX: threads;
     }
     zsys_set_io_threads ((size_t) threads);

@@ -122,7 +122,7 @@ class RunningDaemonTest(unittest.TestCase):
             with Zgate(server_io_threads=threads) as zgate:
                 self.assertEqual(io_threads(zgate), threads)
 
-    def test_io_threads_default_is_one_per_core_with_curve_only(self):
+    def test_io_threads_default_is_one_per_two_cores_with_curve_only(self):
         with Zgate() as zgate:
             self.assertEqual(io_threads(zgate), 1)
         keys = tempfile.mkdtemp(prefix="zgate-io-threads-")
@@ -131,9 +131,9 @@ class RunningDaemonTest(unittest.TestCase):
                            capture_output=True, timeout=10)
             curve = {"security_server_cert": os.path.join(keys, "server.cert_secret"), "security_client_certs": keys}
             with Zgate(**curve) as zgate:
-                self.assertEqual(io_threads(zgate), min(os.sysconf("SC_NPROCESSORS_ONLN"), 64))
-            with Zgate(server_io_threads=1, **curve) as zgate:
-                self.assertEqual(io_threads(zgate), 1)
+                self.assertEqual(io_threads(zgate), min(max(os.sysconf("SC_NPROCESSORS_ONLN") // 2, 1), 64))
+            with Zgate(server_io_threads=3, **curve) as zgate:
+                self.assertEqual(io_threads(zgate), 3)
         finally:
             shutil.rmtree(keys, ignore_errors=True)
 
