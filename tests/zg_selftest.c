@@ -62,6 +62,7 @@
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
 #include "zg_subbytes.h"
+#include "zg_topics_local.h"
 #include "zg_routebytes.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
@@ -132,7 +133,9 @@ static const s_test_t s_tests [] = {
     { "zg_subcount", zg_subcount_test },
     { "zg_subbytes", zg_subbytes_test },
     { "zg_routebytes", zg_routebytes_test },
+    { "zg_topics_local", zg_topics_local_test },
     { "zg_topics", zg_topics_test },
+    { "zg_topics_history", zg_topics_history_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
