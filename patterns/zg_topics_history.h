@@ -108,13 +108,14 @@ bool
 
 //  Hold a message until the end of the pass: topic and payload are moved
 //  (empty after), the sequence frame (NULL for none) copied; local: the
-//  in-process subscribers want it too
+//  in-process subscribers want it, native: a TCP subscriber does
 void
     zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
-                            size_t mark_size, bool local);
+                            size_t mark_size, bool local, bool native);
 
 //  End a loop pass: with topics/data-dir, its records are committed, then
-//  the messages held go out on xpub (and those wanted to local), in order
+//  the messages held go out, in order, to local and xpub (each only where
+//  wanted)
 void
     zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local_t *local);
 
