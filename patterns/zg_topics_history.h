@@ -11,9 +11,10 @@
         LAST req topic                  ->  LAST req epoch top 1 [seq payload]
         PRESENCE req topic              ->  PRESENCE req {"topic", "present": [...]}
 
-    A message of a remembered topic goes to subscribers as three frames,
+    A message of a remembered topic goes to TCP subscribers as three frames,
     [topic][payload][seq epoch]: the third holds its sequence number and its
-    topic's epoch, in decimal and hex separated by one space.
+    topic's epoch, in decimal and hex separated by one space; in-process
+    subscribers get [topic NUL seq epoch][payload] (zg_topics_local).
     Private to the topics actor, which owns it and calls it in its thread.
     =========================================================================
 */
