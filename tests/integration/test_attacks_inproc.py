@@ -53,7 +53,7 @@ class GatewaySubscriptionTest(attacks.AttackBase):
     # The publisher outruns the topics actor too under the sanitizers: what libzmq holds unread for it is
     # bounded by max-connection-input (the publisher is cut past it and reconnects), kept small here so that
     # the RSS bound tests what waits for the gateway
-    zgate_overrides = {"topics_max_inproc_output": INPROC_BYTES, "server_max_connection_input": 16 * MIB}
+    zgate_overrides = {"topics_max_inproc_output": INPROC_BYTES, "server_max_connection_input": 8 * MIB}
 
     def inproc(self):
         return self.api_stats("topics")["inproc"]
