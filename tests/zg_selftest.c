@@ -77,6 +77,8 @@
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_wake.h"
+#include "zg_gw_settings.h"
 #include "zg_gw_status.h"
 #include "zg_gw_pull.h"
 #include "zg_gw_history.h"
@@ -93,6 +95,8 @@
 #include "zg_slots.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
+#include "zg_rbatch.h"
+#include "zg_racks.h"
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
@@ -196,6 +200,8 @@ static const s_test_t s_tests [] = {
     { "zg_slots", zg_slots_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
+    { "zg_rbatch", zg_rbatch_test },
+    { "zg_racks", zg_racks_test },
     { "zg_roomset", zg_roomset_test },
     { "zg_rwatch", zg_rwatch_test },
     { "zg_rtest", zg_rtest_test },
@@ -237,6 +243,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_wake", zg_gw_wake_test },
+    { "zg_gw_settings", zg_gw_settings_test },
     { "zg_gw_status", zg_gw_status_test },
     { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },
