@@ -92,13 +92,12 @@ zg_inflight_set_charged (zg_inflight_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A counted copy of a message's frame, or a refusal past the limit
+//  A counted frame of a message, or a refusal past the limit
 
 int
-zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const void *data, size_t size,
-                   uint64_t bytes)
+zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes)
 {
-    assert (self && frame && (data || size == 0));
+    assert (self && frame);
     assert (bytes >= size && bytes <= INT64_MAX);
     int64_t held = atomic_load (&self->account->held);
     if ((limit > 0 && held > 0 && (int64_t) bytes > limit - held)
@@ -114,8 +113,6 @@ zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const v
     block->charged = 0;
     if (self->charged)
         zg_budget_charge (zg_budget_process (), &block->charged, bytes);
-    if (size)
-        memcpy (block + 1, data, size);
     atomic_fetch_add (&self->account->held, block->bytes);
     atomic_fetch_add (&self->account->references, 1);
     int rc = zmq_msg_init_data (frame, block + 1, size, s_block_free, block);
@@ -124,7 +121,13 @@ zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const v
 }
 
 //  --------------------------------------------------------------------------
-//  Bytes held, messages refused
+//  A frame's block header, bytes held, messages refused
+
+size_t
+zg_inflight_overhead (void)
+{
+    return sizeof (s_block_t);
+}
 
 int64_t
 zg_inflight_held (zg_inflight_t *self)
@@ -156,7 +159,8 @@ zg_inflight_test (bool verbose)
     zg_inflight_t *inflight = zg_inflight_new ();
     zmq_msg_t frame;
     for (int index = 0; index < 3; index++) {
-        assert (zg_inflight_frame (inflight, 250, &frame, "DELIVER", 7, 100) == 0);
+        assert (zg_inflight_frame (inflight, 250, &frame, 7, 100) == 0);
+        memcpy (zmq_msg_data (&frame), "DELIVER", 7);
         assert (zg_inflight_held (inflight) == (index == 2? 200: 100));
         assert (zmq_msg_size (&frame) == 7 && memcmp (zmq_msg_data (&frame), "DELIVER", 7) == 0);
         if (index)
@@ -166,21 +170,22 @@ zg_inflight_test (bool verbose)
     }
     //  The first was let go unsent: two are held
     errno = 0;
-    assert (zg_inflight_frame (inflight, 250, &frame, "DELIVER", 7, 100) == -1 && errno == EAGAIN);
+    assert (zg_inflight_frame (inflight, 250, &frame, 7, 100) == -1 && errno == EAGAIN);
     assert (zg_inflight_refused (inflight) == 1);
     //  The reader lets one go: one more fits
     char *text = zstr_recv (reader);
     assert (text && streq (text, "DELIVER"));
     zstr_free (&text);
     assert (zg_inflight_held (inflight) == 100);
-    assert (zg_inflight_frame (inflight, 250, &frame, "", 0, 150) == 0);
+    assert (zg_inflight_frame (inflight, 250, &frame, 0, 150) == 0);
     assert (zg_inflight_held (inflight) == 250);
     zmq_msg_close (&frame);
     //  With nothing held, a message larger than the limit passes
     text = zstr_recv (reader);
     zstr_free (&text);
     assert (zg_inflight_held (inflight) == 0);
-    assert (zg_inflight_frame (inflight, 250, &frame, "x", 1, 1000) == 0);
+    assert (zg_inflight_frame (inflight, 250, &frame, 1, 1000) == 0);
+    *(char *) zmq_msg_data (&frame) = 'x';
     assert (zmq_msg_send (&frame, zsock_resolve (writer), 0) == 1);
     //  Charged, frames count in the budget and give way below its alarm
     zg_budget_t *budget = zg_budget_process ();
@@ -188,10 +193,10 @@ zg_inflight_test (bool verbose)
     zg_inflight_t *charged = zg_inflight_new ();
     zg_inflight_set_charged (charged);
     zmq_msg_t other;
-    assert (zg_inflight_frame (charged, 0, &other, "y", 1, 500) == 0);
+    assert (zg_inflight_frame (charged, 0, &other, 1, 500) == 0);
     assert (zg_budget_used (budget) == used + 500);
     zg_budget_set_limit (budget, used + 1000);
-    assert (zg_inflight_frame (charged, 0, &frame, "y", 1, 500) == -1);
+    assert (zg_inflight_frame (charged, 0, &frame, 1, 500) == -1);
     zg_budget_set_limit (budget, 0);
     zmq_msg_close (&other);
     assert (zg_budget_used (budget) == used && zg_inflight_held (charged) == 0);

@@ -38,18 +38,19 @@ void
 void
     zg_inflight_set_charged (zg_inflight_t *self);
 
-//  Make frame a copy of size bytes of data that bears a message of bytes
-//  bytes in all (this frame's included) until libzmq lets it go. Refused
+//  Make frame a frame of size bytes, for the caller to fill, that bears a
+//  message of bytes bytes in all (this frame's included) until libzmq lets
+//  it go. Refused
 //  (-1, errno EAGAIN, frame untouched, counted) if the bytes held would pass
 //  limit (0: none), or the budget's low water if charged; a message passes
 //  the limit when nothing is held, so one larger than the limit is not
 //  refused for good. Returns 0 otherwise
 int
-    zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, const void *data, size_t size,
-                       uint64_t bytes);
+    zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes);
 
 //  What a frame costs beside the message's bytes: its block header
-#define ZG_INFLIGHT_BLOCK (2 * sizeof (int64_t) + sizeof (void *))
+size_t
+    zg_inflight_overhead (void);
 
 //  Bytes held now by the frames made
 int64_t

@@ -251,9 +251,9 @@ zg_routebytes_bound (void *handle, const void *routing, size_t size, zmq_msg_t *
     for (size_t index = 0; index < count; index++)
         bytes += zmq_msg_size (&frames [index]);
     zmq_msg_t counted;
-    if (zg_inflight_frame (link, zg_connwatch_max_output (), &counted, zmq_msg_data (&frames [0]),
-                           zmq_msg_size (&frames [0]), bytes) == -1)
+    if (zg_inflight_frame (link, zg_connwatch_max_output (), &counted, zmq_msg_size (&frames [0]), bytes) == -1)
         return -1;
+    memcpy (zmq_msg_data (&counted), zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]));
     zmq_msg_move (&frames [0], &counted);
     zmq_msg_close (&counted);
     return 0;
