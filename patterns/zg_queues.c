@@ -526,18 +526,8 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
     if (rc == 0) {
-        //  A worker that asked for a version hears the one it got
-        bool versioned = options.version > 1;
         msgpack_sbuffer_clear (&self->buffer);
-        msgpack_pack_map (&self->packer, versioned? 3: 2);
-        msgpack_pack_str_with_body (&self->packer, "heartbeat", 9);
-        msgpack_pack_int64 (&self->packer, self->settings.heartbeat_interval);
-        msgpack_pack_str_with_body (&self->packer, "timeout", 7);
-        msgpack_pack_int64 (&self->packer, self->settings.worker_timeout);
-        if (versioned) {
-            msgpack_pack_str_with_body (&self->packer, "version", 7);
-            msgpack_pack_int64 (&self->packer, options.version);
-        }
+        zg_qoptions_pack_ready (&options, &self->settings, &self->packer);
         zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
         s_self_answer (self, request, "OK", parts, 1);
     }
