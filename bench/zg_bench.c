@@ -26,11 +26,16 @@
         zg_bench queues --endpoint PRODUCERS --endpoint2 WORKERS[,WORKERS...] --clients W
                         --prefetch P --window N --count N [--rate R]
                         [--ok 1] [--protocol 1|2]       tasks with replies; latency
+                        [--producer-protocol 1|2]
                                                         to the reply, or with --ok 1
                                                         to the OK (a req per task);
-                                                        workers speak version 2
-                                                        (DELIVERS/ACKS batches)
-                                                        unless --protocol 1
+                                                        workers and the producer
+                                                        speak version 2
+                                                        (DELIVERS/ACKS, SENDS/
+                                                        REPLIES batches) unless
+                                                        --protocol 1 (or
+                                                        --producer-protocol 1
+                                                        for the producer alone)
         zg_bench rooms --endpoint CLIENTS [--endpoint2 CLIENTS[,CLIENTS...]]
                         --clients M --count ROUNDS      lockstep rounds (members'
                                                         connections take the
@@ -60,6 +65,8 @@
 #define BENCH_BATCH 1024
 //  Most frames of a message we read; further frames are discarded
 #define BENCH_MAX_FRAMES 8
+//  Most tasks per SENDS of a version 2 producer (queues)
+#define BENCH_SENDS_MAX 100
 //  Most subscriber endpoints of a topics run (nodes of a cluster)
 #define BENCH_MAX_ENDPOINTS 16
 //  Most connections the rooms members share
@@ -682,6 +689,63 @@ s_queues_send (void *producer, const void *req, size_t req_size, const char *pay
     zmq_send (producer, payload, size, 0);
 }
 
+//  [SENDS][req][bench][{"reply": true}][records]: count tasks of this
+//  payload, their send records written into records
+static void
+s_queues_sends (void *producer, const void *req, size_t req_size, const char *payload, size_t size,
+                int64_t count, uint8_t *records)
+{
+    size_t used = 0;
+    for (int64_t index = 0; index < count; index++) {
+        zg_qv2_put_send (records + used, payload, size);
+        used += zg_qv2_send_size (size);
+    }
+    s_str_send (producer, "SENDS", true);
+    zmq_send (producer, req, req_size, ZMQ_SNDMORE);
+    s_str_send (producer, BENCH_NAME, true);
+    zmq_send (producer, s_reply_options, sizeof s_reply_options, ZMQ_SNDMORE);
+    zmq_send (producer, records, used, 0);
+}
+
+//  Tasks a SENDS's OK or a REPLIES names: its records (ack-shaped) counted,
+//  a refused task failing the run; each REPLIES record's send time sampled
+//  into latencies (NULL: none)
+static int64_t
+s_queues_records (zmq_msg_t *frame, bench_samples_t *latencies, bool results)
+{
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, zmq_msg_data (frame), zmq_msg_size (frame));
+    int64_t count = 0;
+    while (zg_qv2_more (&reader)) {
+        if (!zg_qv2_next (&reader, &record, false))
+            bench_fail ("producer: a record is cut short");
+        if (results && record.data)
+            bench_fail ("task refused: %.*s", (int) record.size, (const char *) record.data);
+        if (latencies && record.size >= 8) {
+            int64_t sent_ns;
+            memcpy (&sent_ns, record.data, sizeof sent_ns);
+            bench_samples_add (latencies, bench_now_ns () - sent_ns);
+        }
+        count++;
+    }
+    return count;
+}
+
+//  Tasks to send now: all that the window, the count and the rate allow
+//  (version 1: one at a time; version 2: up to BENCH_SENDS_MAX per SENDS)
+static int64_t
+s_queues_due (bench_options_t *options, int64_t start_ns, int64_t now, int64_t sent, int64_t replied)
+{
+    int64_t due = options->count - sent;
+    if (options->window - (sent - replied) < due)
+        due = options->window - (sent - replied);
+    if (options->rate && (now - start_ns) * options->rate / 1000000000 + 1 - sent < due)
+        due = (now - start_ns) * options->rate / 1000000000 + 1 - sent;
+    int64_t most = options->producer_protocol == 1? 1: BENCH_SENDS_MAX;
+    return due < most? due: most;
+}
+
 static void
 s_mode_queues (bench_options_t *options)
 {
@@ -693,6 +757,10 @@ s_mode_queues (bench_options_t *options)
     self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
     if (options->protocol != 1 && options->protocol != ZG_QV2_VERSION)
         bench_fail ("--protocol is 1 or 2");
+    if (options->producer_protocol == 0)
+        options->producer_protocol = options->protocol;
+    if (options->producer_protocol != 1 && options->producer_protocol != ZG_QV2_VERSION)
+        bench_fail ("--producer-protocol is 1 or 2");
     uint8_t ready [48];
     size_t ready_size = s_ready_options (ready, options->prefetch, options->protocol);
     //  Several workers' endpoints (nodes of a cluster): the workers take turns
@@ -724,9 +792,14 @@ s_mode_queues (bench_options_t *options)
     if (atomic_load (&self.ready) < clients)
         bench_fail ("only %d of %d workers are ready", atomic_load (&self.ready), clients);
     char *payload = (char *) calloc (1, (size_t) options->size);
+    uint8_t *records = (uint8_t *) malloc (BENCH_SENDS_MAX * zg_qv2_send_size ((size_t) options->size));
+    bool batched = options->producer_protocol == ZG_QV2_VERSION;
     zmq_msg_t frames [BENCH_MAX_FRAMES];
-    //  A warm-up task with a req: OK, then its REPLY
-    s_queues_send (producer, "warm", 4, payload, (size_t) options->size);
+    //  A warm-up task with a req: OK, then its REPLY (or REPLIES)
+    if (batched)
+        s_queues_sends (producer, "warm", 4, payload, (size_t) options->size, 1, records);
+    else
+        s_queues_send (producer, "warm", 4, payload, (size_t) options->size);
     for (int answers = 0; answers < 2; answers++) {
         if (!s_wait_readable (producer, warm_deadline))
             bench_fail ("no answer to the warm-up task");
@@ -752,8 +825,13 @@ s_mode_queues (bench_options_t *options)
             if (next_ns > now)
                 break;
             memcpy (payload, &now, sizeof now);
-            s_queues_send (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size);
-            sent++;
+            int64_t due = s_queues_due (options, start.wall_ns, now, sent, replied);
+            if (batched)
+                s_queues_sends (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size, due,
+                                records);
+            else
+                s_queues_send (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size);
+            sent += batched? due: 1;
         }
         bool can_send = sent < options->count && sent - replied < options->window;
         if (now > deadline)
@@ -764,6 +842,21 @@ s_mode_queues (bench_options_t *options)
             int count = s_frames_recv (producer, frames, ZMQ_DONTWAIT);
             if (count == -1)
                 break;
+            //  Version 2: [REPLIES][req][records], [OK][req][results]
+            if (batched && count == 3 && s_frame_is (&frames [0], "REPLIES")) {
+                replied += s_queues_records (&frames [2], options->ok? NULL: &latencies, false);
+                s_frames_close (frames, count);
+                continue;
+            }
+            if (batched && count == 3 && s_frame_is (&frames [0], "OK")) {
+                int64_t tasks = s_queues_records (&frames [2], NULL, true);
+                int64_t sent_ns;
+                memcpy (&sent_ns, zmq_msg_data (&frames [1]), sizeof sent_ns);
+                for (int64_t task = 0; options->ok && task < tasks; task++)
+                    bench_samples_add (&latencies, bench_now_ns () - sent_ns);
+                s_frames_close (frames, count);
+                continue;
+            }
             //  [REPLY][req][id][payload] or [OK][req][id], the send time in
             //  the payload or the req
             bool reply = count == 4 && s_frame_is (&frames [0], "REPLY");
@@ -794,6 +887,7 @@ s_mode_queues (bench_options_t *options)
     free (self.workers);
     free (list);
     free (payload);
+    free (records);
 }
 
 //  ==========================================================================
