@@ -4,10 +4,10 @@
 
     One thread does everything (STYLE.md B.3): lws_service() runs the loop,
     a dup() of the ZMQ_FD of each zsock we read is adopted as an lws raw
-    file so ZeroMQ traffic wakes the loop, and after every service pass we
-    drain the zsocks (ZMQ_FD is edge-triggered: zsock_events re-arms it).
-    When a drain stops at its batch limit, lws_cancel_service makes the next
-    pass return at once, so lws and ZeroMQ take turns.
+    file so ZeroMQ traffic wakes the loop (zg_gw_wake), and after a service
+    pass we drain the zsocks of the sources that woke or may have been sent
+    on. When a drain stops at its batch limit, lws_cancel_service makes the
+    next pass return at once, so lws and ZeroMQ take turns.
 
     This file is the actor: the lws context and its callbacks, the settings,
     the adoption and draining of the zsocks, and STATS. What a request does
@@ -33,6 +33,8 @@
 #include "zg_gw_listen.h"
 #include "zg_gw_wsqueue.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_wake.h"
+#include "zg_gw_settings.h"
 #include <openssl/crypto.h>
 
 //  ZeroMQ messages handled per wake-up before lws gets a turn
@@ -41,41 +43,6 @@
 #define ZG_GATEWAY_RX_CHUNK 2048
 //  Housekeeping period, ms
 #define ZG_GATEWAY_TICK 250
-
-static const zg_int_setting_t s_int_settings [] = {
-    { "verbose", offsetof (zg_gw_settings_t, verbose), 0, 1 },
-    { "max-frame-size", offsetof (zg_gw_settings_t, max_frame_size), 16, INT32_MAX },
-    { "max-message-size", offsetof (zg_gw_settings_t, max_message_size), 16, INT32_MAX },
-    { "max-depth", offsetof (zg_gw_settings_t, max_depth), 2, 64 },
-    { "max-topic-size", offsetof (zg_gw_settings_t, max_topic_size), 1, 65535 },
-    { "max-subscriptions", offsetof (zg_gw_settings_t, max_subscriptions), 1, 1000000 },
-    { "max-sessions", offsetof (zg_gw_settings_t, max_sessions), 1, 1000000 },
-    { "max-sessions-per-address", offsetof (zg_gw_settings_t, max_sessions_per_address), 1, 1000000 },
-    { "max-queue-bytes", offsetof (zg_gw_settings_t, max_queue_bytes), 1024, INT32_MAX },
-    { "ping-interval", offsetof (zg_gw_settings_t, ping_interval), 1000, 3600000 },
-    { "ping-timeout", offsetof (zg_gw_settings_t, ping_timeout), 1000, 3600000 },
-    { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },
-    { "pull-buffer-size", offsetof (zg_gw_settings_t, pull_buffer_size), 1, 10000000 },
-    { "max-pull-subscribers", offsetof (zg_gw_settings_t, max_pull_subscribers), 1, 10000000 },
-    { "max-pull-subscribers-per-address", offsetof (zg_gw_settings_t, max_pull_subscribers_per_address), 1,
-      10000000 },
-    { "pull-idle-timeout", offsetof (zg_gw_settings_t, pull_idle_timeout), 1000, INT64_MAX / 2 },
-    { "peer-stats-interval", offsetof (zg_gw_settings_t, peer_stats_interval), 100, 3600000 },
-    { "write-batch", offsetof (zg_gw_settings_t, write_batch), 1024, 16777216 },
-    { "http-timeout", offsetof (zg_gw_settings_t, http_timeout), 1000, 3600000 },
-    { "drain-timeout", offsetof (zg_gw_settings_t, drain_timeout), 0, 600000 },
-    { "room-proxy", offsetof (zg_gw_settings_t, room_proxy), 0, 1 },
-    { NULL }
-};
-
-//  The queues actor's bounds, which the gateway checks web requests against
-//  before it answers ok: zgate links them as queues-<key>, and their defaults
-//  are the [queues] section's
-static const zg_int_setting_t s_queues_settings [] = {
-    { "max-prefetch", offsetof (zg_gw_settings_t, queues_max_prefetch), 1, 1000000 },
-    { "max-reply-timeout", offsetof (zg_gw_settings_t, queues_max_reply_timeout), 1, 86400000 },
-    { NULL }
-};
 
 //  Per-connection lws user space of a WebSocket session. HTTP transactions
 //  are kept by connection in our own table: lws frees the user space of an
@@ -110,14 +77,48 @@ typedef struct {
     zg_gw_mport_t *mport;           //  The metrics port, if any
     zg_gw_counters_t *counters;     //  The gateway's counters
     zg_gw_drain_t *drain;           //  Lame-duck shutdown, once $TERM came
+    zg_gw_wake_t *wake;             //  Which zsocks may hold messages, and their drain
     bool terminated;                //  Done: the actor ends
-    bool drain_wanted;              //  A zsock may be readable: drain after this pass
 } self_t;
 
 static int
     s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
-static int
-    s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
+//  The wake-up sources, in the order they are drained: the pipe first, as its
+//  $TERM ends the drain
+typedef enum { S_PIPE, S_TOPICS, S_QUEUES, S_ROOMS, S_WSQUEUE, S_MPORT, S_SOURCES } s_source_t;
+static size_t
+    s_drain_pipe (void *arg, bool *more);
+static size_t
+    s_drain_mport (void *arg, bool *more);
+
+static size_t
+s_drain_topics (void *arg, bool *more)
+{
+    return zg_gw_topics_drain (((self_t *) arg)->topics, more);
+}
+
+static size_t
+s_drain_queues (void *arg, bool *more)
+{
+    return zg_gw_queues_drain (((self_t *) arg)->queues, more);
+}
+
+static size_t
+s_drain_rooms (void *arg, bool *more)
+{
+    return zg_gw_rooms_drain (((self_t *) arg)->rooms, more);
+}
+
+static size_t
+s_drain_wsqueue (void *arg, bool *more)
+{
+    return zg_gw_wsqueue_drain (((self_t *) arg)->wsqueue, more);
+}
+
+static zg_gw_wake_drain_fn *s_drains [S_SOURCES] = {
+    s_drain_pipe, s_drain_topics, s_drain_queues, s_drain_rooms, s_drain_wsqueue, s_drain_mport
+};
 
 //  threads is the primary's, for the other gateway threads; NULL for it
 static self_t *
@@ -126,10 +127,8 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    zg_actor_defaults (s_int_settings, &self->settings, "gateway");
-    zg_actor_defaults (s_queues_settings, &self->settings, "queues");
+    zg_gw_settings_defaults (&self->settings);
     zg_config_t *defaults = zg_config_new ();
-    self->settings.interface = strdup (zg_config_get (defaults, "gateway/interface"));
     self->threads = threads? threads: zg_gw_threads_new ();
     char error [256];
     if (!threads && zg_gw_threads_set_count (self->threads, zg_config_get (defaults, "gateway/threads"), error,
@@ -139,9 +138,8 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->protocols [0] = (struct lws_protocols) {
         "zgate", s_callback, sizeof (s_pss_t), ZG_GATEWAY_RX_CHUNK, 0, NULL, 0
     };
-    self->protocols [1] = (struct lws_protocols) { "zgate-zmq", s_wakeup_callback, 0, 0, 0, NULL, 0 };
+    self->protocols [1] = (struct lws_protocols) { "zgate-zmq", zg_gw_wake_callback, 0, 0, 0, NULL, 0 };
     self->scratch = zchunk_new (NULL, 65536 + LWS_PRE);
-    self->drain_wanted = true;
     self->transactions = zhashx_new ();
     self->admitted = zhashx_new ();
     zhashx_set_destructor (self->admitted, (zhashx_destructor_fn *) zstr_free);
@@ -161,6 +159,10 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     self->accept = zg_gw_accept_new (self->threads, self->index, &self->settings);
     zg_gw_accept_protocols (self->accept, &self->protocols [2], &self->protocols [3], &self->protocols [4]);
     zg_gw_routes_share (self->routes, self->threads);
+    self->wake = zg_gw_wake_new (&self->terminated);
+    for (int source = S_PIPE; source < S_SOURCES; source++)
+        if (zg_gw_wake_source (self->wake, s_drains [source], self) != source)
+            assert (false);
     return self;
 }
 
@@ -193,6 +195,7 @@ s_self_destroy (self_t **self_p)
     free (self->settings.interface);
     zg_gw_listen_destroy (&self->listen);
     zg_gw_mport_destroy (&self->mport);
+    zg_gw_wake_destroy (&self->wake);
     free (self);
     *self_p = NULL;
 }
@@ -205,7 +208,7 @@ s_self_tick (lws_sorted_usec_list_t *sul)
 {
     self_t *self = lws_container_of (sul, self_t, tick);
     //  It sends on zsocks, which may leave them readable without a wake-up
-    self->drain_wanted = true;
+    zg_gw_wake_mark_all (self->wake);
     int64_t now = zclock_mono ();
     zg_gw_queues_tick (self->queues, now);
     zg_gw_topics_tick (self->topics, now);
@@ -244,42 +247,30 @@ s_lws_log (int level, const char *line)
 //  --------------------------------------------------------------------------
 //  Start listening: create the lws context and adopt the zsocks' fds
 
-static int
-s_self_adopt (self_t *self, zsock_t *socket)
-{
-    lws_adopt_desc_t desc = { 0 };
-    desc.vh = lws_get_vhost_by_name (self->context, "default");
-    desc.type = LWS_ADOPT_RAW_FILE_DESC;
-    desc.fd.filefd = dup (zsock_fd (socket));
-    desc.vh_prot_name = "zgate-zmq";
-    //  lws closes what it adopts, and ZeroMQ's fd is not ours to close
-    return lws_adopt_descriptor_vhost_via_info (&desc)? 0: -1;
-}
-
 //  Adopt the pipe and every bridge's zsocks
 static int
 s_self_adopt_all (self_t *self)
 {
-    if (s_self_adopt (self, self->pipe))
+    if (zg_gw_wake_adopt (self->wake, self->context, self->pipe, S_PIPE))
         return -1;
     zsock_t *socket;
     for (size_t index = 0; (socket = zg_gw_topics_socket (self->topics, index)); index++)
-        if (s_self_adopt (self, socket))
+        if (zg_gw_wake_adopt (self->wake, self->context, socket, S_TOPICS))
             return -1;
     for (size_t index = 0; (socket = zg_gw_queues_socket (self->queues, index)); index++)
-        if (s_self_adopt (self, socket))
+        if (zg_gw_wake_adopt (self->wake, self->context, socket, S_QUEUES))
             return -1;
     for (size_t index = 0; (socket = zg_gw_rooms_socket (self->rooms, index)); index++)
-        if (s_self_adopt (self, socket))
+        if (zg_gw_wake_adopt (self->wake, self->context, socket, S_ROOMS))
             return -1;
     for (size_t index = 0; (socket = zg_gw_wsqueue_socket (self->wsqueue, index)); index++)
-        if (s_self_adopt (self, socket))
+        if (zg_gw_wake_adopt (self->wake, self->context, socket, S_WSQUEUE))
             return -1;
     if (zg_gw_accept_start (self->accept, self->context, zg_gw_listen_fd (self->listen),
                             zg_gw_listen_tls (self->listen)))
         return -1;
     socket = zg_gw_mport_socket (self->mport);
-    return socket? s_self_adopt (self, socket): 0;
+    return socket? zg_gw_wake_adopt (self->wake, self->context, socket, S_MPORT): 0;
 }
 
 static int
@@ -366,25 +357,9 @@ s_self_apply (self_t *self, const char *key, const char *value, char *error, siz
     rc = zg_gw_wsqueue_set (self->wsqueue, key, value, error, size);
     if (rc != 1)
         return rc;
-    if (streq (key, "interface")) {
-        free (self->settings.interface);
-        self->settings.interface = strdup (value);
-        return 0;
-    }
-    if (streq (key, "slow-client-policy")) {
-        if (strneq (value, "drop") && strneq (value, "disconnect")) {
-            snprintf (error, size, "'%s' is not drop or disconnect", value);
-            return -1;
-        }
-        self->settings.disconnect_slow = streq (value, "disconnect");
-        return 0;
-    }
     if (streq (key, "http-port"))
         return s_self_listen (self, value, error, size);
-    if (strncmp (key, "queues-", 7) == 0)
-        rc = zg_actor_set_int (s_queues_settings, &self->settings, key + 7, value, error, size);
-    else
-        rc = zg_actor_set_int (s_int_settings, &self->settings, key, value, error, size);
+    rc = zg_gw_settings_set (&self->settings, key, value, error, size);
     if (rc)
         return rc;
     zg_codec_set_max_depth (zg_gw_answers_codec (self->answers), (int) self->settings.max_depth);
@@ -494,31 +469,35 @@ s_self_terminate (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Handle what the zsocks hold, a batch at most; if more is waiting, make
-//  the next lws pass return at once
+//  The drains of the pipe and the metrics port (the bridges' are theirs)
 
+static size_t
+s_drain_pipe (void *arg, bool *more)
+{
+    self_t *self = (self_t *) arg;
+    if (!(zsock_events (self->pipe) & ZMQ_POLLIN))
+        return 0;
+    if (zg_actor_handle_pipe (self->pipe, &s_handlers, self))
+        s_self_terminate (self);
+    //  A setting may have sent on any bridge's zsocks
+    zg_gw_wake_mark_all (self->wake);
+    *more = true;
+    return 1;
+}
+
+static size_t
+s_drain_mport (void *arg, bool *more)
+{
+    self_t *self = (self_t *) arg;
+    return (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, more);
+}
+
+//  Handle what the marked zsocks hold, a batch at most; if more is waiting,
+//  make the next lws pass return at once
 static void
 s_self_drain (self_t *self)
 {
-    size_t handled = 0;
-    bool more = true;
-    while (more && handled < ZG_GATEWAY_BATCH && !self->terminated) {
-        more = false;
-        if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-            if (zg_actor_handle_pipe (self->pipe, &s_handlers, self))
-                s_self_terminate (self);
-            more = true;
-        }
-        handled += zg_gw_topics_drain (self->topics, &more);
-        handled += zg_gw_queues_drain (self->queues, &more);
-        handled += zg_gw_rooms_drain (self->rooms, &more);
-        handled += zg_gw_wsqueue_drain (self->wsqueue, &more);
-        handled += (size_t) zg_gw_mport_drain (self->mport, zg_gw_routes_metrics, self->routes, &more);
-        handled++;
-    }
-    //  Stopped at the batch limit: the next pass returns at once and drains
-    self->drain_wanted = more;
-    if (more && self->context)
+    if (zg_gw_wake_drain (self->wake, ZG_GATEWAY_BATCH) && self->context)
         lws_cancel_service (self->context);
 }
 
@@ -605,7 +584,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     //  which can leave it readable without waking its ZMQ_FD; writes only
     //  write to connections, so a pass of nothing but writes needs no drain
     if (reason != LWS_CALLBACK_SERVER_WRITEABLE)
-        self->drain_wanted = true;
+        zg_gw_wake_mark_all (self->wake);
     switch (reason) {
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
             //  Draining: a new connection is closed at once
@@ -758,19 +737,6 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     }
 }
 
-//  The zsocks' fds: any wake-up is handled by the drain after lws_service
-static int
-s_wakeup_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-    if (wsi)
-        ((self_t *) lws_context_user (lws_get_context (wsi)))->drain_wanted = true;
-    (void) reason;
-    (void) user;
-    (void) in;
-    (void) len;
-    return 0;
-}
-
 //  --------------------------------------------------------------------------
 //  The actor
 
@@ -790,15 +756,15 @@ zg_gateway (zsock_t *pipe, void *args)
             zmq_pollitem_t items [] = { { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 } };
             if (zg_actor_poll (items, 1, -1) == -1)
                 break;
-            self->drain_wanted = true;
+            zg_gw_wake_mark (self->wake, S_PIPE);
         }
         //  Each zsock is drained until it is not readable, and only a
         //  wake-up of its ZMQ_FD or a send on it (in a callback or the
         //  tick) can change that: a pass that only wrote to sessions skips
         //  the drain and its ZMQ_EVENTS queries
         //  The gauges (sessions, subscriptions...) change only with a
-        //  callback or a drain, which set drain_wanted
-        if (self->drain_wanted) {
+        //  callback or a drain, which mark the wake-up sources
+        if (zg_gw_wake_pending (self->wake)) {
             s_self_drain (self);
             zg_gw_routes_gauges (self->routes);
         }

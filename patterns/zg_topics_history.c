@@ -33,6 +33,7 @@ typedef struct {
     zmq_msg_t topic, payload;
     char mark [ZG_TOPICS_HISTORY_MARK_SIZE];    //  Its sequence frame
     size_t mark_size;               //  0 for none
+    bool local;                     //  In-process subscribers want it too
 } s_held_t;
 
 static const zg_int_setting_t s_int_settings [] = {
@@ -215,7 +216,7 @@ zg_topics_history_holds (zg_topics_history_t *self)
 
 void
 zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
-                        size_t mark_size)
+                        size_t mark_size, bool local)
 {
     assert (self && topic && payload);
     assert (mark_size < ZG_TOPICS_HISTORY_MARK_SIZE);
@@ -230,18 +231,22 @@ zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *
     zmq_msg_move (&held->topic, topic);
     zmq_msg_move (&held->payload, payload);
     held->mark_size = mark? mark_size: 0;
+    held->local = local;
     if (mark)
         memcpy (held->mark, mark, mark_size);
 }
 
 void
-zg_topics_history_commit (zg_topics_history_t *self, void *xpub)
+zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local_t *local)
 {
-    assert (self && xpub);
+    assert (self && xpub && local);
     zg_history_commit (self->history);
     //  Committed: what the pass held may go out
     for (size_t index = 0; index < self->held_count; index++) {
         s_held_t *held = &self->held [index];
+        if (held->local)
+            zg_topics_local_send (local, zmq_msg_data (&held->topic), zmq_msg_size (&held->topic), &held->payload,
+                                  held->mark, held->mark_size);
         zmq_msg_send (&held->topic, xpub, ZMQ_SNDMORE);
         zmq_msg_send (&held->payload, xpub, held->mark_size? ZMQ_SNDMORE: 0);
         if (held->mark_size)
@@ -562,4 +567,154 @@ zg_topics_history_stats (zg_topics_history_t *self, json_object *stats)
     json_object_object_add (stats, "history_bytes", json_object_new_uint64 (bytes));
     json_object_object_add (stats, "history_requests", json_object_new_uint64 (self->requests));
     json_object_object_add (stats, "history_refused", json_object_new_uint64 (self->refused));
+}
+
+//  --------------------------------------------------------------------------
+//  Self test helper: send a request on a DEALER and return the answer's frames after [verb]
+//  [req] joined by '|', the caller's
+static char *
+s_test_ask (zsock_t *dealer, const char *verb, const char *topic, const char *since, const char *epoch)
+{
+    if (since)
+        zstr_sendx (dealer, verb, "r", topic, since, epoch, NULL);
+    else
+        zstr_sendx (dealer, verb, "r", topic, NULL);
+    zmsg_t *answer = zmsg_recv (dealer);
+    assert (answer);
+    char *verb_answered = zmsg_popstr (answer);
+    char *req = zmsg_popstr (answer);
+    assert (streq (req, "r"));
+    char *text = (char *) zmalloc (1024);
+    strcat (text, verb_answered);
+    for (zframe_t *frame = zmsg_first (answer); frame; frame = zmsg_next (answer)) {
+        strcat (text, "|");
+        strncat (text, (const char *) zframe_data (frame), zframe_size (frame));
+    }
+    zstr_free (&verb_answered);
+    zstr_free (&req);
+    zmsg_destroy (&answer);
+    return text;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class: the history endpoint, driven through a topics
+//  actor (its thread runs this class)
+
+void
+zg_topics_history_test (bool verbose)
+{
+    printf (" * zg_topics_history: ");
+    //  @selftest
+    zactor_t *topics = zg_topics_new (NULL, NULL);
+    char error [256];
+    assert (zg_actor_set (topics, "history", "news.*", error, sizeof error) == -1);
+    if (verbose)
+        printf ("(%s) ", error);
+    assert (zg_actor_set (topics, "history-max-bytes", "-1", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "history", "news.* 3; chat.* 1h", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "history-max-bytes", "1000000", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "subscribers", "inproc://zg-th-test-sub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "publishers", "inproc://zg-th-test-pub", error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "inproc-history-requests", "inproc://zg-th-test-history", error,
+                          sizeof error) == 0);
+    zsock_t *subscriber = zsock_new_sub (">inproc://zg-th-test-sub", "");
+    zsock_t *publisher = zsock_new_pub (">inproc://zg-th-test-pub");
+    zsock_t *dealer = zsock_new_dealer (">inproc://zg-th-test-history");
+    zsock_set_rcvtimeo (subscriber, 2000);
+    zsock_set_rcvtimeo (dealer, 2000);
+    //  Publishers reach zgate once their subscription arrived: wait for a probe
+    zmsg_t *msg = NULL;
+    while (!msg) {
+        zstr_sendx (publisher, "probe", "x", NULL);
+        zsock_set_rcvtimeo (subscriber, 10);
+        msg = zmsg_recv (subscriber);
+    }
+    zmsg_destroy (&msg);
+    zsock_set_rcvtimeo (subscriber, 2000);
+    //  A remembered topic's messages carry [seq epoch]; others stay two frames
+    for (int index = 1; index <= 5; index++) {
+        char payload [8];
+        snprintf (payload, sizeof payload, "m%d", index);
+        zstr_sendx (publisher, "news.a", payload, NULL);
+    }
+    zstr_sendx (publisher, "other", "o", NULL);
+    char epoch [ZG_HISTORY_EPOCH_SIZE] = "";
+    for (int index = 1; index <= 6; index++) {
+        msg = zmsg_recv (subscriber);
+        assert (msg);
+        if (zframe_streq (zmsg_first (msg), "probe")) {
+            zmsg_destroy (&msg);
+            index--;
+            continue;
+        }
+        if (index <= 5) {
+            assert (zmsg_size (msg) == 3);
+            char *seq = zframe_strdup (zmsg_last (msg));
+            assert (atoi (seq) == index && strlen (seq) == 18);
+            strcpy (epoch, seq + 2);
+            zstr_free (&seq);
+        }
+        else
+            assert (zmsg_size (msg) == 2);
+        zmsg_destroy (&msg);
+    }
+    //  Reads: since a kept position, since a lost one, from another epoch
+    char expected [256];
+    char *answer = s_test_ask (dealer, "HISTORY", "news.a", "3", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|1|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "5", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|1", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "1", epoch);
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|0|3|m3|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "4", "0123456789abcdef");
+    snprintf (expected, sizeof expected, "HISTORY|%s|5|0|3|m3|4|m4|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.b", "0", "");
+    assert (streq (answer, "HISTORY||0|1"));
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "LAST", "news.a", NULL, NULL);
+    snprintf (expected, sizeof expected, "LAST|%s|5|1|5|m5", epoch);
+    assert (streq (answer, expected));
+    zstr_free (&answer);
+    //  Bad requests get ERROR with a reason
+    answer = s_test_ask (dealer, "LAST", "other", NULL, NULL);
+    assert (strncmp (answer, "ERROR|404|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", "x", "");
+    assert (strncmp (answer, "ERROR|400|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "FETCH", "news.a", NULL, NULL);
+    assert (strncmp (answer, "ERROR|405|", 10) == 0);
+    zstr_free (&answer);
+    answer = s_test_ask (dealer, "HISTORY", "news.a", NULL, NULL);
+    assert (strncmp (answer, "ERROR|400|", 10) == 0);
+    zstr_free (&answer);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_messages") == 3);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_requests") == 6);
+    assert (zg_actor_stat (topics, NULL, NULL, "history_refused") == 4);
+    //  topics/data-dir: set once; a directory that cannot be made is refused
+    char dir [] = "/tmp/zg-topics-test-XXXXXX";
+    assert (mkdtemp (dir));
+    assert (zg_actor_set (topics, "data-dir", "/proc/no/such", error, sizeof error) == -1);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", dir, error, sizeof error) == 0);
+    assert (zg_actor_set (topics, "data-dir", "", error, sizeof error) == -1);
+    assert (strstr (error, "restart only"));
+
+    zsock_destroy (&dealer);
+    zsock_destroy (&publisher);
+    zsock_destroy (&subscriber);
+    zactor_destroy (&topics);
+    zdir_t *files = zdir_new (dir, NULL);
+    zdir_remove (files, true);
+    zdir_destroy (&files);
+    //  @end
+    printf ("OK\n");
 }

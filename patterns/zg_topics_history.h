@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 #include "zg_security.h"
 #include "zg_presence.h"
+#include "zg_topics_local.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,20 +107,25 @@ bool
     zg_topics_history_holds (zg_topics_history_t *self);
 
 //  Hold a message until the end of the pass: topic and payload are moved
-//  (empty after), the sequence frame (NULL for none) copied
+//  (empty after), the sequence frame (NULL for none) copied; local: the
+//  in-process subscribers want it too
 void
     zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
-                            size_t mark_size);
+                            size_t mark_size, bool local);
 
 //  End a loop pass: with topics/data-dir, its records are committed, then
-//  the messages held go out on xpub, in order
+//  the messages held go out on xpub (and those wanted to local), in order
 void
-    zg_topics_history_commit (zg_topics_history_t *self, void *xpub);
+    zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local_t *local);
 
 //  Add the history counters to a STATS object: history_topics,
 //  history_messages, history_bytes, history_requests, history_refused
 void
     zg_topics_history_stats (zg_topics_history_t *self, json_object *stats);
+
+//  Self test of this class
+void
+    zg_topics_history_test (bool verbose);
 
 #ifdef __cplusplus
 }

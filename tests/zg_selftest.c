@@ -63,6 +63,7 @@
 #include "zg_tcpinfo.h"
 #include "zg_subcount.h"
 #include "zg_subbytes.h"
+#include "zg_topics_local.h"
 #include "zg_routebytes.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
@@ -77,6 +78,8 @@
 #include "zg_gw_guard.h"
 #include "zg_gw_listen.h"
 #include "zg_gw_mport.h"
+#include "zg_gw_wake.h"
+#include "zg_gw_settings.h"
 #include "zg_gw_status.h"
 #include "zg_gw_pull.h"
 #include "zg_gw_history.h"
@@ -133,7 +136,9 @@ static const s_test_t s_tests [] = {
     { "zg_subcount", zg_subcount_test },
     { "zg_subbytes", zg_subbytes_test },
     { "zg_routebytes", zg_routebytes_test },
+    { "zg_topics_local", zg_topics_local_test },
     { "zg_topics", zg_topics_test },
+    { "zg_topics_history", zg_topics_history_test },
     { "zg_wire", zg_wire_test },
     { "zg_heap", zg_heap_test },
     { "zg_liveness", zg_liveness_test },
@@ -236,6 +241,8 @@ static const s_test_t s_tests [] = {
     { "zg_gw_admin", zg_gw_admin_test },
     { "zg_gw_routes", zg_gw_routes_test },
     { "zg_gw_mport", zg_gw_mport_test },
+    { "zg_gw_wake", zg_gw_wake_test },
+    { "zg_gw_settings", zg_gw_settings_test },
     { "zg_gw_status", zg_gw_status_test },
     { "zg_gw_pull", zg_gw_pull_test },
     { "zg_gateway", zg_gateway_test },

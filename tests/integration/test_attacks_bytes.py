@@ -102,8 +102,8 @@ class BytesAttackTest(attacks.AttackBase):
             sent += 1
             if sent % 16 == 0:
                 self.sample()
-                # 100 MB/s at most: the gateway's own subscription to zgate is bounded in messages
-                # (topics/sndhwm), not bytes, so the gateway (slower under the sanitizers) must keep up
+                # 100 MB/s at most: this case bounds the session's queue; a flood the gateway cannot keep
+                # up with is test_attacks_inproc's
                 time.sleep(0.01)
         wait_for(lambda: self.gateway_stats()["dropped_slow"] > 0, what="pushes dropped for the slow reader")
         self.assert_bounded()

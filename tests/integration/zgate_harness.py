@@ -61,6 +61,10 @@ class Zgate:
         self.overrides = {key.replace("_", "-"): str(value) for key, value in overrides.items()}
         self.overrides.setdefault("server-stats-interval", str(stats_interval))
         self.defaults = default_flags()
+        # Two gateway threads unless the environment says otherwise, so that the tests cover the hand-over of
+        # sessions between threads on any machine (the default, one less than the cores, is 1 on 2 cores)
+        if "ZGATE_GATEWAY_THREADS" not in os.environ and "gateway-threads" in self.defaults:
+            self.defaults["gateway-threads"] = "2"
         self._pick_ports()
         self.process = None
         self.lines = []

@@ -1,0 +1,304 @@
+/*  =========================================================================
+    zg_topics_local - the topics actor's in-process subscribers: their own
+    XPUB, and the bytes its messages hold bounded by one account
+
+    The account outlives the class while messages it counted are alive (a
+    reader may close one after the actor is gone): the class and each
+    message hold a reference, and whoever lets go of the last frees it.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_subcount.h"
+#include "zg_topics_local.h"
+#include <stdatomic.h>
+
+//  What one message costs beside its bytes: its three zmq_msg_t in the
+//  pipe, libzmq's content header of the payload (pointer, size, free
+//  function, hint, reference count) and this class's block header
+#define ZG_TOPICS_LOCAL_CONTENT (4 * sizeof (void *) + sizeof (int64_t))
+#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + sizeof (s_block_t))
+
+//  The account, shared by the actor and every message it counted
+typedef struct {
+    atomic_int_fast64_t held;       //  Bytes of the messages not yet let go
+    atomic_int_fast64_t references; //  The class, and each such message
+} s_account_t;
+
+//  A message's topic frame follows its header in one allocation: the topic
+//  frame carries the whole message's count (its payload is shared with the
+//  TCP subscribers' XPUB, not copied), and a reader lets the frames of a
+//  message go together, as libzmq drops them together
+typedef struct {
+    s_account_t *account;           //  Where its bytes count
+    int64_t charged;                //  Its bytes, also charged to the budget
+} s_block_t;
+
+struct _zg_topics_local_t {
+    zsock_t *xpub;                  //  In-process subscribers' side
+    s_account_t *account;           //  Bytes their messages hold
+    int64_t limit;                  //  Bound of held (0: the budget alone)
+    zhashx_t *prefixes;             //  Prefix -> in-process subscriptions
+    uint64_t dropped;               //  Messages dropped for the limits
+    uint64_t dropped_bytes;         //  and their bytes
+};
+
+static void
+s_account_unref (s_account_t *account)
+{
+    if (atomic_fetch_sub (&account->references, 1) == 1)
+        free (account);
+}
+
+//  --------------------------------------------------------------------------
+//  libzmq lets go of a message's topic frame (in the thread that closed or
+//  read it last): its bytes no longer count
+
+static void
+s_block_free (void *data, void *hint)
+{
+    s_block_t *block = (s_block_t *) hint;
+    assert (data == block + 1);
+    atomic_fetch_sub (&block->account->held, block->charged);
+    zg_budget_release (zg_budget_process (), &block->charged, (size_t) block->charged);
+    s_account_unref (block->account);
+    free (block);
+}
+
+//  --------------------------------------------------------------------------
+
+zg_topics_local_t *
+zg_topics_local_new (void)
+{
+    zg_topics_local_t *self = (zg_topics_local_t *) zmalloc (sizeof (zg_topics_local_t));
+    assert (self);
+    self->xpub = zsock_new (ZMQ_XPUB);
+    assert (self->xpub);
+    zsock_set_xpub_verboser (self->xpub, 1);
+    self->account = (s_account_t *) zmalloc (sizeof (s_account_t));
+    assert (self->account);
+    atomic_init (&self->account->held, 0);
+    atomic_init (&self->account->references, 1);
+    self->prefixes = zhashx_new ();
+    return self;
+}
+
+void
+zg_topics_local_destroy (zg_topics_local_t **self_p)
+{
+    assert (self_p);
+    zg_topics_local_t *self = *self_p;
+    if (self) {
+        zsock_destroy (&self->xpub);
+        s_account_unref (self->account);
+        zhashx_destroy (&self->prefixes);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+zsock_t *
+zg_topics_local_socket (zg_topics_local_t *self)
+{
+    assert (self);
+    return self->xpub;
+}
+
+void
+zg_topics_local_set_limit (zg_topics_local_t *self, int64_t limit)
+{
+    assert (self && limit >= 0);
+    self->limit = limit;
+}
+
+//  --------------------------------------------------------------------------
+//  Which topics in-process subscribers want, so the actor copies only those
+
+void
+zg_topics_local_subscription (zg_topics_local_t *self, const char *prefix, int delta)
+{
+    assert (self && prefix);
+    zg_subcount_add (self->prefixes, prefix, delta);
+}
+
+bool
+zg_topics_local_matches (zg_topics_local_t *self, const char *topic, size_t size)
+{
+    assert (self && topic);
+    for (void *count = zhashx_first (self->prefixes); count; count = zhashx_next (self->prefixes)) {
+        const char *prefix = (const char *) zhashx_cursor (self->prefixes);
+        size_t prefix_size = strlen (prefix);
+        if (prefix_size <= size && memcmp (prefix, topic, prefix_size) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  Send a counted message, or drop it (counted) for the limit or the
+//  budget: in-process subscribers, like slow consumers, give way past nine
+//  tenths of the budget and never raise the alarm
+
+bool
+zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, zmq_msg_t *payload,
+                      const void *mark, size_t mark_size)
+{
+    assert (self && topic && payload);
+    size_t cost = topic_size + zmq_msg_size (payload) + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
+    int64_t held = atomic_load (&self->account->held);
+    if ((self->limit > 0 && held + (int64_t) cost > self->limit) || !zg_budget_spare (zg_budget_process (), cost)) {
+        self->dropped++;
+        self->dropped_bytes += cost;
+        return false;
+    }
+    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + topic_size);
+    assert (block);
+    block->account = self->account;
+    block->charged = 0;
+    memcpy (block + 1, topic, topic_size);
+    atomic_fetch_add (&self->account->references, 1);
+    atomic_fetch_add (&self->account->held, (int64_t) cost);
+    zg_budget_charge (zg_budget_process (), &block->charged, cost);
+    zmq_msg_t counted, shared;
+    int rc = zmq_msg_init_data (&counted, block + 1, topic_size, s_block_free, block);
+    assert (rc == 0);
+    zmq_msg_init (&shared);
+    zmq_msg_copy (&shared, payload);
+    //  An XPUB never blocks: past a pipe's sndhwm it drops for that pipe
+    //  (closing its reference, so the count stays true)
+    void *xpub = zsock_resolve (self->xpub);
+    if (zmq_msg_send (&counted, xpub, ZMQ_SNDMORE) == -1)
+        zmq_msg_close (&counted);
+    if (zmq_msg_send (&shared, xpub, mark_size? ZMQ_SNDMORE: 0) == -1)
+        zmq_msg_close (&shared);
+    if (mark_size)
+        zmq_send (xpub, mark, mark_size, 0);
+    return true;
+}
+
+int64_t
+zg_topics_local_held (zg_topics_local_t *self)
+{
+    assert (self);
+    return atomic_load (&self->account->held);
+}
+
+void
+zg_topics_local_stats (zg_topics_local_t *self, json_object *stats)
+{
+    assert (self && stats);
+    json_object *local = json_object_new_object ();
+    json_object_object_add (local, "held", json_object_new_int64 (zg_topics_local_held (self)));
+    json_object_object_add (local, "limit", json_object_new_int64 (self->limit));
+    json_object_object_add (local, "dropped", json_object_new_uint64 (self->dropped));
+    json_object_object_add (local, "dropped_bytes", json_object_new_uint64 (self->dropped_bytes));
+    json_object_object_add (stats, "inproc", local);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+//  Wait up to a second for the account to hold expected bytes
+static bool
+s_test_held (zg_topics_local_t *self, int64_t expected)
+{
+    for (int attempt = 0; attempt < 100 && zg_topics_local_held (self) != expected; attempt++)
+        zclock_sleep (10);
+    return zg_topics_local_held (self) == expected;
+}
+
+//  Send a payload of 1000 bytes, the first one given, on a topic
+static bool
+s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+{
+    zmq_msg_t payload;
+    zmq_msg_init_size (&payload, 1000);
+    memset (zmq_msg_data (&payload), first, zmq_msg_size (&payload));
+    bool sent = zg_topics_local_send (self, topic, strlen (topic), &payload, mark, mark? strlen (mark): 0);
+    zmq_msg_close (&payload);
+    return sent;
+}
+
+//  Receive a message and check its payload's first byte and frame count
+static void
+s_test_receive (zsock_t *subscriber, char first, size_t frames)
+{
+    zmsg_t *msg = zmsg_recv (subscriber);
+    assert (msg && zmsg_size (msg) == frames);
+    zmsg_first (msg);
+    zframe_t *payload = zmsg_next (msg);
+    assert (payload && zframe_size (payload) && zframe_data (payload) [0] == (byte) first);
+    zmsg_destroy (&msg);
+}
+
+void
+zg_topics_local_test (bool verbose)
+{
+    printf (" * zg_topics_local: ");
+    //  @selftest
+    zg_budget_t *budget = zg_budget_process ();
+    int64_t budget_before = zg_budget_used (budget);
+    zg_topics_local_t *local = zg_topics_local_new ();
+    assert (zsock_bind (zg_topics_local_socket (local), "inproc://zg-topics-local-test") == 0);
+    zsock_t *subscriber = zsock_new_sub (">inproc://zg-topics-local-test", "news.");
+    zsock_set_rcvtimeo (subscriber, 2000);
+    zsock_set_rcvtimeo (zg_topics_local_socket (local), 2000);
+    //  The actor applies the subscriptions its XPUB passes up
+    zframe_t *subscription = zframe_recv (zg_topics_local_socket (local));
+    assert (subscription && zframe_streq (subscription, "\x01news."));
+    zframe_destroy (&subscription);
+    zg_topics_local_subscription (local, "news.", 1);
+    assert (zg_topics_local_matches (local, "news.a", 6));
+    assert (!zg_topics_local_matches (local, "news", 4));
+    assert (!zg_topics_local_matches (local, "sports", 6));
+
+    //  A message counts from its send until its reader lets it go
+    assert (s_test_send (local, "news.a", 'a', NULL));
+    int64_t one = zg_topics_local_held (local);
+    assert (one > 1000 + 6);
+    assert (zg_budget_used (budget) == budget_before + one);
+    //  A message no subscriber wants is let go at once
+    assert (s_test_send (local, "sports", 's', NULL));
+    assert (zg_topics_local_held (local) == one);
+    //  Past the limit the in-process subscribers lose it, counted
+    const char *mark = "1 e";
+    int64_t with_mark = one + (int64_t) strlen (mark);
+    zg_topics_local_set_limit (local, one + with_mark);
+    assert (s_test_send (local, "news.b", 'b', mark));
+    assert (!s_test_send (local, "news.c", 'c', NULL));
+    assert (zg_topics_local_held (local) == one + with_mark);
+    s_test_receive (subscriber, 'a', 2);
+    assert (zg_topics_local_held (local) == with_mark);
+    s_test_receive (subscriber, 'b', 3);
+    assert (s_test_held (local, 0));
+    assert (zg_budget_used (budget) == budget_before);
+    //  Room again once read
+    assert (s_test_send (local, "news.d", 'd', NULL));
+    s_test_receive (subscriber, 'd', 2);
+    assert (s_test_held (local, 0));
+    //  Past nine tenths of the budget it gives way too
+    zg_budget_set_limit (budget, budget_before + one);
+    assert (!s_test_send (local, "news.e", 'e', NULL));
+    zg_budget_set_limit (budget, 0);
+    assert (!zg_budget_alarm (budget));
+    json_object *stats = json_object_new_object ();
+    zg_topics_local_stats (local, stats);
+    json_object *inproc = json_object_object_get (stats, "inproc");
+    assert (json_object_get_uint64 (json_object_object_get (inproc, "dropped")) == 2);
+    assert (json_object_get_uint64 (json_object_object_get (inproc, "dropped_bytes")) == 2 * (uint64_t) one);
+    assert (json_object_get_int64 (json_object_object_get (inproc, "limit")) == one + with_mark);
+    json_object_put (stats);
+    if (verbose)
+        printf ("(one message of 1000 bytes counts %" PRId64 ") ", one);
+
+    //  A message still unread when the class goes keeps the account alive
+    //  until libzmq lets it go
+    assert (s_test_send (local, "news.f", 'f', NULL));
+    zg_topics_local_destroy (&local);
+    zsock_destroy (&subscriber);
+    for (int attempt = 0; attempt < 100 && zg_budget_used (budget) != budget_before; attempt++)
+        zclock_sleep (10);
+    assert (zg_budget_used (budget) == budget_before);
+    //  @end
+    printf ("OK\n");
+}
