@@ -44,14 +44,12 @@
     =========================================================================
 */
 
-//  ppoll
-#define _GNU_SOURCE
 #include "bench_common.h"
-#include "zg_qv2.h"
+#include "bench_frames.h"
+#include "zg_bench_queues.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -61,19 +59,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Messages drained from one socket before the next gets a turn
-#define BENCH_BATCH 1024
-//  Most frames of a message we read; further frames are discarded
-#define BENCH_MAX_FRAMES 8
-//  Most tasks per SENDS of a version 2 producer (queues)
-#define BENCH_SENDS_MAX 100
 //  Most subscriber endpoints of a topics run (nodes of a cluster)
 #define BENCH_MAX_ENDPOINTS 16
 //  Most connections the rooms members share
 #define BENCH_ROOM_CONNECTIONS 8
-//  Queue of every run, and prefix of its room (plus the process id, so that
-//  each run starts a new room at seq 1)
-#define BENCH_NAME "bench"
 
 //  --------------------------------------------------------------------------
 //  Print a loopback TCP port that is free now
@@ -436,461 +425,6 @@ s_mode_reqrep (bench_options_t *options)
 }
 
 //  ==========================================================================
-//  Helpers of the multipart protocols (queues, rooms)
-
-//  Receive one multipart message; returns its frame count (frames beyond
-//  BENCH_MAX_FRAMES are dropped), or -1 if none is waiting with ZMQ_DONTWAIT.
-//  The caller closes the frames with s_frames_close.
-static int
-s_frames_recv (void *socket, zmq_msg_t *frames, int flags)
-{
-    int count = 0;
-    zmq_msg_t frame;
-    while (true) {
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, socket, count? 0: flags) == -1) {
-            zmq_msg_close (&frame);
-            return count? count: -1;
-        }
-        bool more = zmq_msg_more (&frame);
-        if (count < BENCH_MAX_FRAMES)
-            frames [count++] = frame;
-        else
-            zmq_msg_close (&frame);
-        if (!more)
-            return count;
-    }
-}
-
-static void
-s_frames_close (zmq_msg_t *frames, int count)
-{
-    for (int index = 0; index < count; index++)
-        zmq_msg_close (&frames [index]);
-}
-
-//  True if frame is exactly the string
-static bool
-s_frame_is (zmq_msg_t *frame, const char *string)
-{
-    size_t size = strlen (string);
-    return zmq_msg_size (frame) == size && !memcmp (zmq_msg_data (frame), string, size);
-}
-
-//  Send a frame (a copy of it), more to follow or not
-static void
-s_frame_send (void *socket, zmq_msg_t *frame, bool more)
-{
-    zmq_send (socket, zmq_msg_data (frame), zmq_msg_size (frame), more? ZMQ_SNDMORE: 0);
-}
-
-//  Send a string frame
-static void
-s_str_send (void *socket, const char *string, bool more)
-{
-    zmq_send (socket, string, strlen (string), more? ZMQ_SNDMORE: 0);
-}
-
-//  Decimal ASCII frame as a number
-static int64_t
-s_frame_number (zmq_msg_t *frame)
-{
-    char text [32];
-    size_t size = zmq_msg_size (frame) < sizeof text - 1? zmq_msg_size (frame): sizeof text - 1;
-    memcpy (text, zmq_msg_data (frame), size);
-    text [size] = 0;
-    return strtoll (text, NULL, 10);
-}
-
-//  Wait until a socket has a message or until deadline_ns, with nanosecond
-//  precision (zmq_poll counts milliseconds, too coarse for paced runs)
-static bool
-s_wait_readable (void *socket, int64_t deadline_ns)
-{
-    int fd;
-    size_t size = sizeof fd;
-    zmq_getsockopt (socket, ZMQ_FD, &fd, &size);
-    while (true) {
-        //  Reading ZMQ_EVENTS also re-arms ZMQ_FD
-        int events = 0;
-        size = sizeof events;
-        zmq_getsockopt (socket, ZMQ_EVENTS, &events, &size);
-        if (events & ZMQ_POLLIN)
-            return true;
-        int64_t left = deadline_ns - bench_now_ns ();
-        if (left <= 0)
-            return false;
-        struct pollfd item = { fd, POLLIN, 0 };
-        struct timespec timeout = { left / 1000000000, left % 1000000000 };
-        ppoll (&item, 1, &timeout, NULL);
-    }
-}
-
-//  Fail with the reason of an ERROR answer
-static void
-s_fail_error (const char *what, zmq_msg_t *frames, int count)
-{
-    char reason [256] = "";
-    if (count >= 4) {
-        size_t size = zmq_msg_size (&frames [3]) < sizeof reason - 1? zmq_msg_size (&frames [3]): sizeof reason - 1;
-        memcpy (reason, zmq_msg_data (&frames [3]), size);
-        reason [size] = 0;
-    }
-    bench_fail ("%s: ERROR %lld %s", what, count >= 3? (long long) s_frame_number (&frames [2]): 0LL, reason);
-}
-
-//  ==========================================================================
-//  queues: one producer with a window of tasks awaiting replies, W workers
-//  (one connection each) acking every task with its first 16 bytes
-
-typedef struct {
-    bench_options_t *options;       //  The run's options
-    void **workers;                 //  Worker DEALER sockets, one logical worker each
-    atomic_int ready;               //  Workers whose READY was answered
-    atomic_bool stop;               //  Set by the producer when it is done
-    int64_t acked;                  //  Tasks acked by all workers
-} s_queues_t;
-
-//  A worker's ACKS records, reused from batch to batch
-typedef struct {
-    uint8_t *data;
-    size_t size;
-    size_t capacity;
-} s_acks_t;
-
-//  [DELIVERS][worker][records]: an ack for each, with the first 16 bytes of
-//  its task's payload; returns the tasks acked
-static int64_t
-s_queues_ack_batch (zmq_msg_t *frames, s_acks_t *acks)
-{
-    zg_qv2_reader_t reader;
-    zg_qv2_record_t record;
-    zg_qv2_reader_init (&reader, zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]));
-    int64_t count = 0;
-    while (zg_qv2_more (&reader)) {
-        if (!zg_qv2_next (&reader, &record, true))
-            bench_fail ("worker: a DELIVERS record is cut short");
-        size_t reply = record.size < 16? record.size: 16;
-        if (acks->size + zg_qv2_ack_size (reply) > acks->capacity) {
-            acks->capacity = (acks->size + zg_qv2_ack_size (reply)) * 2;
-            acks->data = (uint8_t *) realloc (acks->data, acks->capacity);
-        }
-        zg_qv2_put_ack (acks->data + acks->size, record.id, record.data, reply);
-        acks->size += zg_qv2_ack_size (reply);
-        count++;
-    }
-    return count;
-}
-
-//  [ACKS][worker][records]: every task of the DELIVERS read in one turn
-static void
-s_queues_send_acks (void *socket, const char *name, s_acks_t *acks)
-{
-    if (acks->size == 0)
-        return;
-    s_str_send (socket, "ACKS", true);
-    s_str_send (socket, name, true);
-    zmq_send (socket, acks->data, acks->size, 0);
-    acks->size = 0;
-}
-
-static void *
-s_queues_workers (void *arg)
-{
-    s_queues_t *self = (s_queues_t *) arg;
-    bench_options_t *options = self->options;
-    int clients = (int) options->clients;
-    zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) clients, sizeof (zmq_pollitem_t));
-    for (int index = 0; index < clients; index++)
-        items [index] = (zmq_pollitem_t) { self->workers [index], 0, ZMQ_POLLIN, 0 };
-    int64_t deadline = bench_now_ns () + options->timeout * 1000000;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    s_acks_t acks = { NULL, 0, 0 };
-    while (!atomic_load (&self->stop) && bench_now_ns () < deadline) {
-        if (zmq_poll (items, clients, 50) <= 0)
-            continue;
-        for (int index = 0; index < clients; index++) {
-            if (!(items [index].revents & ZMQ_POLLIN))
-                continue;
-            void *socket = self->workers [index];
-            for (int batch = 0; batch < BENCH_BATCH; batch++) {
-                int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
-                if (count == -1)
-                    break;
-                if (count == 3 && s_frame_is (&frames [0], "DELIVERS"))
-                    self->acked += s_queues_ack_batch (frames, &acks);
-                else
-                if (count == 5 && s_frame_is (&frames [0], "DELIVER")) {
-                    //  [DELIVER][worker][id][meta][payload] -> [ACK][worker][id][reply]
-                    size_t size = zmq_msg_size (&frames [4]);
-                    s_str_send (socket, "ACK", true);
-                    s_frame_send (socket, &frames [1], true);
-                    s_frame_send (socket, &frames [2], true);
-                    zmq_send (socket, zmq_msg_data (&frames [4]), size < 16? size: 16, 0);
-                    self->acked++;
-                }
-                else
-                if (count >= 2 && s_frame_is (&frames [0], "OK"))
-                    atomic_fetch_add (&self->ready, 1);
-                else
-                if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-                    s_fail_error ("worker", frames, count);
-                s_frames_close (frames, count);
-            }
-            char name [16];
-            snprintf (name, sizeof name, "w%d", index);
-            s_queues_send_acks (socket, name, &acks);
-        }
-    }
-    free (items);
-    free (acks.data);
-    return NULL;
-}
-
-//  msgpack {"queues": ["bench"], "prefetch": P} (P < 65536), with "version":
-//  2 first for the version 2 protocol
-static size_t
-s_ready_options (uint8_t *buffer, int64_t prefetch, int64_t protocol)
-{
-    static const uint8_t head [] = {
-        0x82, 0xa6, 'q', 'u', 'e', 'u', 'e', 's', 0x91, 0xa5, 'b', 'e', 'n', 'c', 'h',
-        0xa8, 'p', 'r', 'e', 'f', 'e', 't', 'c', 'h'
-    };
-    static const uint8_t version [] = { 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', ZG_QV2_VERSION };
-    size_t size = 0;
-    memcpy (buffer, head, sizeof head);
-    if (protocol == ZG_QV2_VERSION) {
-        buffer [0] = 0x83;
-        memcpy (buffer + 1, version, sizeof version);
-        memcpy (buffer + 1 + sizeof version, head + 1, sizeof head - 1);
-        size = sizeof version;
-    }
-    size += sizeof head;
-    if (prefetch < 128)
-        buffer [size++] = (uint8_t) prefetch;
-    else {
-        buffer [size++] = 0xcd;
-        buffer [size++] = (uint8_t) (prefetch >> 8);
-        buffer [size++] = (uint8_t) prefetch;
-    }
-    return size;
-}
-
-//  msgpack {"reply": true}
-static const uint8_t s_reply_options [] = { 0x81, 0xa5, 'r', 'e', 'p', 'l', 'y', 0xc3 };
-
-static void
-s_queues_send (void *producer, const void *req, size_t req_size, const char *payload, size_t size)
-{
-    s_str_send (producer, "SEND", true);
-    zmq_send (producer, req, req_size, ZMQ_SNDMORE);
-    s_str_send (producer, BENCH_NAME, true);
-    zmq_send (producer, s_reply_options, sizeof s_reply_options, ZMQ_SNDMORE);
-    zmq_send (producer, payload, size, 0);
-}
-
-//  [SENDS][req][bench][{"reply": true}][records]: count tasks of this
-//  payload, their send records written into records
-static void
-s_queues_sends (void *producer, const void *req, size_t req_size, const char *payload, size_t size,
-                int64_t count, uint8_t *records)
-{
-    size_t used = 0;
-    for (int64_t index = 0; index < count; index++) {
-        zg_qv2_put_send (records + used, payload, size);
-        used += zg_qv2_send_size (size);
-    }
-    s_str_send (producer, "SENDS", true);
-    zmq_send (producer, req, req_size, ZMQ_SNDMORE);
-    s_str_send (producer, BENCH_NAME, true);
-    zmq_send (producer, s_reply_options, sizeof s_reply_options, ZMQ_SNDMORE);
-    zmq_send (producer, records, used, 0);
-}
-
-//  Tasks a SENDS's OK or a REPLIES names: its records (ack-shaped) counted,
-//  a refused task failing the run; each REPLIES record's send time sampled
-//  into latencies (NULL: none)
-static int64_t
-s_queues_records (zmq_msg_t *frame, bench_samples_t *latencies, bool results)
-{
-    zg_qv2_reader_t reader;
-    zg_qv2_record_t record;
-    zg_qv2_reader_init (&reader, zmq_msg_data (frame), zmq_msg_size (frame));
-    int64_t count = 0;
-    while (zg_qv2_more (&reader)) {
-        if (!zg_qv2_next (&reader, &record, false))
-            bench_fail ("producer: a record is cut short");
-        if (results && record.data)
-            bench_fail ("task refused: %.*s", (int) record.size, (const char *) record.data);
-        if (latencies && record.size >= 8) {
-            int64_t sent_ns;
-            memcpy (&sent_ns, record.data, sizeof sent_ns);
-            bench_samples_add (latencies, bench_now_ns () - sent_ns);
-        }
-        count++;
-    }
-    return count;
-}
-
-//  Tasks to send now: all that the window, the count and the rate allow
-//  (version 1: one at a time; version 2: up to BENCH_SENDS_MAX per SENDS)
-static int64_t
-s_queues_due (bench_options_t *options, int64_t start_ns, int64_t now, int64_t sent, int64_t replied)
-{
-    int64_t due = options->count - sent;
-    if (options->window - (sent - replied) < due)
-        due = options->window - (sent - replied);
-    if (options->rate && (now - start_ns) * options->rate / 1000000000 + 1 - sent < due)
-        due = (now - start_ns) * options->rate / 1000000000 + 1 - sent;
-    int64_t most = options->producer_protocol == 1? 1: BENCH_SENDS_MAX;
-    return due < most? due: most;
-}
-
-static void
-s_mode_queues (bench_options_t *options)
-{
-    if (!options->endpoint || !options->endpoint2)
-        bench_fail ("queues needs --endpoint PRODUCERS --endpoint2 WORKERS");
-    int clients = (int) options->clients;
-    void *context = zmq_ctx_new ();
-    s_queues_t self = { .options = options };
-    self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
-    if (options->protocol != 1 && options->protocol != ZG_QV2_VERSION)
-        bench_fail ("--protocol is 1 or 2");
-    if (options->producer_protocol == 0)
-        options->producer_protocol = options->protocol;
-    if (options->producer_protocol != 1 && options->producer_protocol != ZG_QV2_VERSION)
-        bench_fail ("--producer-protocol is 1 or 2");
-    uint8_t ready [48];
-    size_t ready_size = s_ready_options (ready, options->prefetch, options->protocol);
-    //  Several workers' endpoints (nodes of a cluster): the workers take turns
-    char *endpoints [16];
-    int endpoint_count = 0;
-    char *list = strdup (options->endpoint2);
-    for (char *state = NULL, *endpoint = strtok_r (list, ",", &state); endpoint && endpoint_count < 16;
-         endpoint = strtok_r (NULL, ",", &state))
-        endpoints [endpoint_count++] = endpoint;
-    for (int index = 0; index < clients; index++) {
-        char name [16];
-        snprintf (name, sizeof name, "w%d", index);
-        self.workers [index] = zmq_socket (context, ZMQ_DEALER);
-        if (zmq_connect (self.workers [index], endpoints [index % endpoint_count]))
-            bench_fail ("cannot connect to %s", endpoints [index % endpoint_count]);
-        s_str_send (self.workers [index], "READY", true);
-        s_str_send (self.workers [index], name, true);
-        zmq_send (self.workers [index], ready, ready_size, 0);
-    }
-    pthread_t workers;
-    pthread_create (&workers, NULL, s_queues_workers, &self);
-    void *producer = zmq_socket (context, ZMQ_DEALER);
-    if (zmq_connect (producer, options->endpoint))
-        bench_fail ("cannot connect to %s", options->endpoint);
-
-    int64_t warm_deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
-    while (atomic_load (&self.ready) < clients && bench_now_ns () < warm_deadline)
-        bench_sleep_until (bench_now_ns () + 1000000);
-    if (atomic_load (&self.ready) < clients)
-        bench_fail ("only %d of %d workers are ready", atomic_load (&self.ready), clients);
-    char *payload = (char *) calloc (1, (size_t) options->size);
-    uint8_t *records = (uint8_t *) malloc (BENCH_SENDS_MAX * zg_qv2_send_size ((size_t) options->size));
-    bool batched = options->producer_protocol == ZG_QV2_VERSION;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    //  A warm-up task with a req: OK, then its REPLY (or REPLIES)
-    if (batched)
-        s_queues_sends (producer, "warm", 4, payload, (size_t) options->size, 1, records);
-    else
-        s_queues_send (producer, "warm", 4, payload, (size_t) options->size);
-    for (int answers = 0; answers < 2; answers++) {
-        if (!s_wait_readable (producer, warm_deadline))
-            bench_fail ("no answer to the warm-up task");
-        int count = s_frames_recv (producer, frames, 0);
-        if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-            s_fail_error ("warm-up task", frames, count);
-        s_frames_close (frames, count);
-    }
-
-    bench_samples_t latencies;
-    bench_samples_init (&latencies, (size_t) options->count);
-    bench_mark_t start, end;
-    bench_mark (&start, options->server_pid);
-    int64_t deadline = start.wall_ns + options->timeout * 1000000;
-    int64_t sent = 0, replied = 0;
-    //  Empty req: no OK, only the REPLY (section 2.2); with --ok 1 the req
-    //  is the send time, which the OK echoes
-    while (replied < options->count) {
-        int64_t now = bench_now_ns ();
-        int64_t next_ns = now;
-        while (sent < options->count && sent - replied < options->window) {
-            next_ns = options->rate? start.wall_ns + sent * 1000000000 / options->rate: now;
-            if (next_ns > now)
-                break;
-            memcpy (payload, &now, sizeof now);
-            int64_t due = s_queues_due (options, start.wall_ns, now, sent, replied);
-            if (batched)
-                s_queues_sends (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size, due,
-                                records);
-            else
-                s_queues_send (producer, &now, options->ok? sizeof now: 0, payload, (size_t) options->size);
-            sent += batched? due: 1;
-        }
-        bool can_send = sent < options->count && sent - replied < options->window;
-        if (now > deadline)
-            bench_fail ("timed out after %lld of %lld replies", (long long) replied, (long long) options->count);
-        if (!s_wait_readable (producer, can_send? next_ns: now + 100000000))
-            continue;
-        while (true) {
-            int count = s_frames_recv (producer, frames, ZMQ_DONTWAIT);
-            if (count == -1)
-                break;
-            //  Version 2: [REPLIES][req][records], [OK][req][results]
-            if (batched && count == 3 && s_frame_is (&frames [0], "REPLIES")) {
-                replied += s_queues_records (&frames [2], options->ok? NULL: &latencies, false);
-                s_frames_close (frames, count);
-                continue;
-            }
-            if (batched && count == 3 && s_frame_is (&frames [0], "OK")) {
-                int64_t tasks = s_queues_records (&frames [2], NULL, true);
-                int64_t sent_ns;
-                memcpy (&sent_ns, zmq_msg_data (&frames [1]), sizeof sent_ns);
-                for (int64_t task = 0; options->ok && task < tasks; task++)
-                    bench_samples_add (&latencies, bench_now_ns () - sent_ns);
-                s_frames_close (frames, count);
-                continue;
-            }
-            //  [REPLY][req][id][payload] or [OK][req][id], the send time in
-            //  the payload or the req
-            bool reply = count == 4 && s_frame_is (&frames [0], "REPLY");
-            int stamped = options->ok? 1: 3;
-            if ((reply || (count == 3 && s_frame_is (&frames [0], "OK")))
-            &&  (reply == !options->ok) && zmq_msg_size (&frames [stamped]) >= 8) {
-                int64_t sent_ns;
-                memcpy (&sent_ns, zmq_msg_data (&frames [stamped]), sizeof sent_ns);
-                bench_samples_add (&latencies, bench_now_ns () - sent_ns);
-            }
-            if (reply)
-                replied++;
-            else
-            if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-                s_fail_error ("task", frames, count);
-            s_frames_close (frames, count);
-        }
-    }
-    bench_mark (&end, options->server_pid);
-    atomic_store (&self.stop, true);
-    pthread_join (workers, NULL);
-    bench_report (replied, end.wall_ns - start.wall_ns, &start, &end, options->server_pid, &latencies, NULL);
-    for (int index = 0; index < clients; index++)
-        zmq_close (self.workers [index]);
-    zmq_close (producer);
-    zmq_ctx_term (context);
-    bench_samples_free (&latencies);
-    free (self.workers);
-    free (list);
-    free (payload);
-    free (records);
-}
-
-//  ==========================================================================
 //  rooms: M members of one room (logical clients spread over at most
 //  BENCH_ROOM_CONNECTIONS connections) ack every message at once; a producer
 //  queues all the rounds up front, so lockstep alone paces them
@@ -925,17 +459,17 @@ s_rooms_members (void *arg)
                 continue;
             void *socket = self->connections [index];
             for (int batch = 0; batch < BENCH_BATCH; batch++) {
-                int count = s_frames_recv (socket, frames, ZMQ_DONTWAIT);
+                int count = bench_frames_recv (socket, frames, ZMQ_DONTWAIT);
                 if (count == -1)
                     break;
-                if (count == 6 && s_frame_is (&frames [0], "DELIVER")) {
+                if (count == 6 && bench_frame_is (&frames [0], "DELIVER")) {
                     //  [DELIVER][client][room][seq][token][payload] -> [ACK][][client][room][token]
-                    s_str_send (socket, "ACK", true);
-                    s_str_send (socket, "", true);
-                    s_frame_send (socket, &frames [1], true);
-                    s_frame_send (socket, &frames [2], true);
-                    s_frame_send (socket, &frames [4], false);
-                    int64_t seq = s_frame_number (&frames [3]);
+                    bench_str_send (socket, "ACK", true);
+                    bench_str_send (socket, "", true);
+                    bench_frame_send (socket, &frames [1], true);
+                    bench_frame_send (socket, &frames [2], true);
+                    bench_frame_send (socket, &frames [4], false);
+                    int64_t seq = bench_frame_number (&frames [3]);
                     if (seq >= 1 && seq <= last_seq
                     &&  ++self->receipts [seq] == (uint32_t) options->clients) {
                         self->done_ns [seq] = bench_now_ns ();
@@ -943,9 +477,9 @@ s_rooms_members (void *arg)
                     }
                 }
                 else
-                if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-                    s_fail_error ("member", frames, count);
-                s_frames_close (frames, count);
+                if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
+                    bench_fail_error ("member", frames, count);
+                bench_frames_close (frames, count);
             }
         }
     }
@@ -962,14 +496,14 @@ s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
         void *socket = self->connections [member % self->connection_count];
         char req [24];
         snprintf (req, sizeof req, "%lld", (long long) member);
-        s_str_send (socket, command, true);
+        bench_str_send (socket, command, true);
         if (ids [member]) {
-            s_str_send (socket, req, true);
-            s_str_send (socket, ids [member], true);
-            s_str_send (socket, self->room, false);
+            bench_str_send (socket, req, true);
+            bench_str_send (socket, ids [member], true);
+            bench_str_send (socket, self->room, false);
         }
         else
-            s_str_send (socket, req, false);
+            bench_str_send (socket, req, false);
     }
     int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
     zmq_msg_t frames [BENCH_MAX_FRAMES];
@@ -977,19 +511,19 @@ s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
         void *socket = self->connections [connection];
         int64_t expected = members / self->connection_count + (connection < members % self->connection_count);
         for (int64_t answers = 0; answers < expected; answers++) {
-            if (!s_wait_readable (socket, deadline))
+            if (!bench_wait_readable (socket, deadline))
                 bench_fail ("%s: %lld answers missing", command, (long long) (expected - answers));
-            int count = s_frames_recv (socket, frames, 0);
-            if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-                s_fail_error (command, frames, count);
-            if (count == 3 && !ids [s_frame_number (&frames [1]) % members]) {
+            int count = bench_frames_recv (socket, frames, 0);
+            if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
+                bench_fail_error (command, frames, count);
+            if (count == 3 && !ids [bench_frame_number (&frames [1]) % members]) {
                 size_t size = zmq_msg_size (&frames [2]);
                 char *id = (char *) malloc (size + 1);
                 memcpy (id, zmq_msg_data (&frames [2]), size);
                 id [size] = 0;
-                ids [s_frame_number (&frames [1]) % members] = id;
+                ids [bench_frame_number (&frames [1]) % members] = id;
             }
-            s_frames_close (frames, count);
+            bench_frames_close (frames, count);
         }
     }
 }
@@ -1006,17 +540,17 @@ s_rooms_settle (s_rooms_t *self, void *producer)
         if (bench_now_ns () > deadline)
             bench_fail ("only %lld of %lld members are in the room", (long long) reached,
                         (long long) self->options->clients);
-        s_str_send (producer, "OOB", true);
-        s_str_send (producer, "settle", true);
-        s_str_send (producer, self->room, true);
-        s_str_send (producer, "", false);
-        if (!s_wait_readable (producer, deadline))
+        bench_str_send (producer, "OOB", true);
+        bench_str_send (producer, "settle", true);
+        bench_str_send (producer, self->room, true);
+        bench_str_send (producer, "", false);
+        if (!bench_wait_readable (producer, deadline))
             bench_fail ("OOB: no answer");
-        int count = s_frames_recv (producer, frames, 0);
-        if (count >= 1 && s_frame_is (&frames [0], "ERROR"))
-            s_fail_error ("OOB", frames, count);
-        reached = count == 3? s_frame_number (&frames [2]): 0;
-        s_frames_close (frames, count);
+        int count = bench_frames_recv (producer, frames, 0);
+        if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
+            bench_fail_error ("OOB", frames, count);
+        reached = count == 3? bench_frame_number (&frames [2]): 0;
+        bench_frames_close (frames, count);
         if (reached < self->options->clients)
             bench_sleep_until (bench_now_ns () + 10000000);
     }
@@ -1025,10 +559,10 @@ s_rooms_settle (s_rooms_t *self, void *producer)
 static void
 s_rooms_send (s_rooms_t *self, void *producer, const char *payload, size_t size)
 {
-    s_str_send (producer, "SEND", true);
-    s_str_send (producer, "", true);
-    s_str_send (producer, self->room, true);
-    s_str_send (producer, "0", true);
+    bench_str_send (producer, "SEND", true);
+    bench_str_send (producer, "", true);
+    bench_str_send (producer, self->room, true);
+    bench_str_send (producer, "0", true);
     zmq_send (producer, payload, size, 0);
 }
 
@@ -1082,9 +616,9 @@ s_mode_rooms (bench_options_t *options)
     zmq_msg_t frames [BENCH_MAX_FRAMES];
     //  Sleeping on the producer socket: only an ERROR (e.g. 429) can arrive
     while (atomic_load (&self.rounds) < last_seq && bench_now_ns () < deadline)
-        if (s_wait_readable (producer, bench_now_ns () + 1000000)) {
-            int count = s_frames_recv (producer, frames, 0);
-            s_fail_error ("SEND", frames, count);
+        if (bench_wait_readable (producer, bench_now_ns () + 1000000)) {
+            int count = bench_frames_recv (producer, frames, 0);
+            bench_fail_error ("SEND", frames, count);
         }
     bench_mark (&end, options->server_pid);
     atomic_store (&self.stop, true);
@@ -1126,7 +660,7 @@ static const s_mode_t s_modes [] = {
     { "topics", s_mode_topics },
     { "reqrep", s_mode_reqrep },
     { "proxy", s_mode_proxy },
-    { "queues", s_mode_queues },
+    { "queues", bench_mode_queues },
     { "rooms", s_mode_rooms },
     { NULL, NULL }
 };
