@@ -641,6 +641,18 @@ zg_qoutbox_test (bool verbose)
     assert (refused->count == 5 && zmq_msg_size (&refused->frames [0]) == 2);
     assert (memcmp (zmq_msg_data (&refused->frames [4]), "disk full", 9) == 0);
     assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r1 507;ERROR r2 507;"));
+    //  A SENDS's results (a DELIVERS between) become one ERROR too
+    uint8_t results [2 * ZG_QV2_ACK_HEAD];
+    zg_qv2_put_ack (results, 21, NULL, 0);
+    zg_qv2_put_ack (results + ZG_QV2_ACK_HEAD, 22, NULL, 0);
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_oks (outbox, zg_wire_str ("p3"), zg_wire_str ("r3"), results, sizeof results);
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "OK r3 21,22;"));
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_oks (outbox, zg_wire_str ("p3"), zg_wire_str ("r3"), results, sizeof results);
+    zg_qoutbox_refuse (outbox, 507, "disk full");
+    assert (zg_qoutbox_size (outbox) == 1 && !zg_qoutbox_get (outbox, 0)->batch);
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r3 507;"));
 
     //  Messages held for a later sync move to another outbox, in order
     zg_qoutbox_t *held = zg_qoutbox_new ();
