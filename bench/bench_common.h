@@ -48,7 +48,8 @@ typedef struct {
     int64_t sndhwm;                 //  proxy: the subscribers' high-water mark, 0 for none
     int64_t ahead;                  //  topics: lossless, the publisher at most this many messages ahead
                                     //  of the slowest subscriber (a run that misses one fails); 0: a burst
-    int64_t protocol;               //  queues: the workers' protocol version, 1 or 2 (batches)
+    int64_t protocol;               //  queues, rooms: the protocol version workers and members ask
+                                    //  for, 1 or 2 (batches when zgate offers them)
     int64_t producer_protocol;      //  queues: the producer's, 1 or 2 (SENDS batches); 0: as protocol
     const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
     const char *client_cert;        //  CURVE: the client's certificate file, with its secret key

@@ -1,13 +1,11 @@
 /*  =========================================================================
-    bench_frames - helpers of the multipart protocols (queues, rooms) for
-    zg_bench's scenarios: receive, compare, send frames, wait with
-    nanosecond precision, fail on an ERROR answer
+    bench_frames - helpers of the multipart protocols (queues, rooms): read,
+    match and send frames, fail on an ERROR answer, split endpoint lists
     =========================================================================
 */
 
 //  ppoll
 #define _GNU_SOURCE
-#include "bench_common.h"
 #include "bench_frames.h"
 
 #include <poll.h>
@@ -115,4 +113,20 @@ bench_fail_error (const char *what, zmq_msg_t *frames, int count)
         reason [size] = 0;
     }
     bench_fail ("%s: ERROR %lld %s", what, count >= 3? (long long) bench_frame_number (&frames [2]): 0LL, reason);
+}
+
+//  Split comma-separated endpoints into list (at most BENCH_MAX_ENDPOINTS,
+//  one at least); returns the copy they point into, for the caller to free
+char *
+bench_endpoint_list (const char *text, char **list, int *count)
+{
+    char *copy = strdup (text);
+    *count = 0;
+    for (char *state = NULL, *endpoint = strtok_r (copy, ",", &state); endpoint;
+         endpoint = strtok_r (NULL, ",", &state))
+        if (*count < BENCH_MAX_ENDPOINTS)
+            list [(*count)++] = endpoint;
+    if (*count == 0)
+        bench_fail ("no endpoint in '%s'", text);
+    return copy;
 }

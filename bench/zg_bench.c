@@ -38,14 +38,16 @@
                                                         for the producer alone)
         zg_bench rooms --endpoint CLIENTS [--endpoint2 CLIENTS[,CLIENTS...]]
                         --clients M --count ROUNDS      lockstep rounds (members'
-                                                        connections take the
+                        [--protocol 1|2]                connections take the
                                                         endpoints in turn: other
-                                                        nodes of a cluster)
+                                                        nodes of a cluster; 1: one
+                                                        DELIVER per member)
     =========================================================================
 */
 
 #include "bench_common.h"
 #include "bench_frames.h"
+#include "bench_rooms.h"
 #include "zg_bench_queues.h"
 
 #include <arpa/inet.h>
@@ -59,10 +61,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Most subscriber endpoints of a topics run (nodes of a cluster)
-#define BENCH_MAX_ENDPOINTS 16
-//  Most connections the rooms members share
-#define BENCH_ROOM_CONNECTIONS 8
 
 //  --------------------------------------------------------------------------
 //  Print a loopback TCP port that is free now
@@ -135,22 +133,6 @@ s_curve_server (void *socket, bench_options_t *options)
     int on = 1;
     zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &on, sizeof on);
     s_curve_key (socket, ZMQ_CURVE_SECRETKEY, options->server_cert, "secret-key");
-}
-
-//  Split comma-separated endpoints into list (at most BENCH_MAX_ENDPOINTS,
-//  one at least); returns the copy they point into, for the caller to free
-static char *
-s_endpoint_list (const char *text, char **list, int *count)
-{
-    char *copy = strdup (text);
-    *count = 0;
-    for (char *state = NULL, *endpoint = strtok_r (copy, ",", &state); endpoint;
-         endpoint = strtok_r (NULL, ",", &state))
-        if (*count < BENCH_MAX_ENDPOINTS)
-            list [(*count)++] = endpoint;
-    if (*count == 0)
-        bench_fail ("no endpoint in '%s'", text);
-    return copy;
 }
 
 //  ==========================================================================
@@ -274,7 +256,7 @@ s_mode_topics (bench_options_t *options)
     //  Subscribers take the comma-separated endpoints in turn
     char *list [BENCH_MAX_ENDPOINTS];
     int endpoint_count;
-    char *endpoints = s_endpoint_list (sub_endpoint, list, &endpoint_count);
+    char *endpoints = bench_endpoint_list (sub_endpoint, list, &endpoint_count);
     for (int index = 0; index < clients; index++) {
         const char *endpoint = list [index % endpoint_count];
         self.subscribers [index] = zmq_socket (context, ZMQ_SUB);
@@ -425,230 +407,6 @@ s_mode_reqrep (bench_options_t *options)
 }
 
 //  ==========================================================================
-//  rooms: M members of one room (logical clients spread over at most
-//  BENCH_ROOM_CONNECTIONS connections) ack every message at once; a producer
-//  queues all the rounds up front, so lockstep alone paces them
-
-typedef struct {
-    bench_options_t *options;       //  The run's options
-    void **connections;             //  Member DEALER sockets
-    int connection_count;           //  Sockets in connections
-    char room [32];                 //  This run's room: seqs start at 1
-    uint32_t *receipts;             //  Members that received each seq
-    int64_t *done_ns;               //  When each seq reached every member
-    atomic_llong rounds;            //  Highest seq that reached every member
-    atomic_bool stop;               //  Set by the producer when it is done
-} s_rooms_t;
-
-static void *
-s_rooms_members (void *arg)
-{
-    s_rooms_t *self = (s_rooms_t *) arg;
-    bench_options_t *options = self->options;
-    int64_t last_seq = options->count + 1;
-    zmq_pollitem_t items [BENCH_ROOM_CONNECTIONS];
-    for (int index = 0; index < self->connection_count; index++)
-        items [index] = (zmq_pollitem_t) { self->connections [index], 0, ZMQ_POLLIN, 0 };
-    int64_t deadline = bench_now_ns () + options->timeout * 1000000;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    while (!atomic_load (&self->stop) && bench_now_ns () < deadline) {
-        if (zmq_poll (items, self->connection_count, 50) <= 0)
-            continue;
-        for (int index = 0; index < self->connection_count; index++) {
-            if (!(items [index].revents & ZMQ_POLLIN))
-                continue;
-            void *socket = self->connections [index];
-            for (int batch = 0; batch < BENCH_BATCH; batch++) {
-                int count = bench_frames_recv (socket, frames, ZMQ_DONTWAIT);
-                if (count == -1)
-                    break;
-                if (count == 6 && bench_frame_is (&frames [0], "DELIVER")) {
-                    //  [DELIVER][client][room][seq][token][payload] -> [ACK][][client][room][token]
-                    bench_str_send (socket, "ACK", true);
-                    bench_str_send (socket, "", true);
-                    bench_frame_send (socket, &frames [1], true);
-                    bench_frame_send (socket, &frames [2], true);
-                    bench_frame_send (socket, &frames [4], false);
-                    int64_t seq = bench_frame_number (&frames [3]);
-                    if (seq >= 1 && seq <= last_seq
-                    &&  ++self->receipts [seq] == (uint32_t) options->clients) {
-                        self->done_ns [seq] = bench_now_ns ();
-                        atomic_store (&self->rounds, seq);
-                    }
-                }
-                else
-                if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
-                    bench_fail_error ("member", frames, count);
-                bench_frames_close (frames, count);
-            }
-        }
-    }
-    return NULL;
-}
-
-//  Send one request per member (HELLO, then JOIN with each member's id) and
-//  collect every answer; ids [member] receives the client ids from HELLO
-static void
-s_rooms_setup (s_rooms_t *self, char **ids, const char *command)
-{
-    int64_t members = self->options->clients;
-    for (int64_t member = 0; member < members; member++) {
-        void *socket = self->connections [member % self->connection_count];
-        char req [24];
-        snprintf (req, sizeof req, "%lld", (long long) member);
-        bench_str_send (socket, command, true);
-        if (ids [member]) {
-            bench_str_send (socket, req, true);
-            bench_str_send (socket, ids [member], true);
-            bench_str_send (socket, self->room, false);
-        }
-        else
-            bench_str_send (socket, req, false);
-    }
-    int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    for (int connection = 0; connection < self->connection_count; connection++) {
-        void *socket = self->connections [connection];
-        int64_t expected = members / self->connection_count + (connection < members % self->connection_count);
-        for (int64_t answers = 0; answers < expected; answers++) {
-            if (!bench_wait_readable (socket, deadline))
-                bench_fail ("%s: %lld answers missing", command, (long long) (expected - answers));
-            int count = bench_frames_recv (socket, frames, 0);
-            if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
-                bench_fail_error (command, frames, count);
-            if (count == 3 && !ids [bench_frame_number (&frames [1]) % members]) {
-                size_t size = zmq_msg_size (&frames [2]);
-                char *id = (char *) malloc (size + 1);
-                memcpy (id, zmq_msg_data (&frames [2]), size);
-                id [size] = 0;
-                ids [bench_frame_number (&frames [1]) % members] = id;
-            }
-            bench_frames_close (frames, count);
-        }
-    }
-}
-
-//  Send out-of-band messages until one reaches every member (on a cluster:
-//  until Redis knows every node's members), as the OOB answers count them
-static void
-s_rooms_settle (s_rooms_t *self, void *producer)
-{
-    int64_t deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    int64_t reached = 0;
-    while (reached < self->options->clients) {
-        if (bench_now_ns () > deadline)
-            bench_fail ("only %lld of %lld members are in the room", (long long) reached,
-                        (long long) self->options->clients);
-        bench_str_send (producer, "OOB", true);
-        bench_str_send (producer, "settle", true);
-        bench_str_send (producer, self->room, true);
-        bench_str_send (producer, "", false);
-        if (!bench_wait_readable (producer, deadline))
-            bench_fail ("OOB: no answer");
-        int count = bench_frames_recv (producer, frames, 0);
-        if (count >= 1 && bench_frame_is (&frames [0], "ERROR"))
-            bench_fail_error ("OOB", frames, count);
-        reached = count == 3? bench_frame_number (&frames [2]): 0;
-        bench_frames_close (frames, count);
-        if (reached < self->options->clients)
-            bench_sleep_until (bench_now_ns () + 10000000);
-    }
-}
-
-static void
-s_rooms_send (s_rooms_t *self, void *producer, const char *payload, size_t size)
-{
-    bench_str_send (producer, "SEND", true);
-    bench_str_send (producer, "", true);
-    bench_str_send (producer, self->room, true);
-    bench_str_send (producer, "0", true);
-    zmq_send (producer, payload, size, 0);
-}
-
-static void
-s_mode_rooms (bench_options_t *options)
-{
-    if (!options->endpoint)
-        bench_fail ("rooms needs --endpoint CLIENTS");
-    void *context = zmq_ctx_new ();
-    s_rooms_t self = { .options = options };
-    snprintf (self.room, sizeof self.room, "%s.%d", BENCH_NAME, (int) getpid ());
-    self.connection_count = options->clients < BENCH_ROOM_CONNECTIONS? (int) options->clients: BENCH_ROOM_CONNECTIONS;
-    self.connections = (void **) calloc ((size_t) self.connection_count, sizeof (void *));
-    self.receipts = (uint32_t *) calloc ((size_t) options->count + 2, sizeof (uint32_t));
-    self.done_ns = (int64_t *) calloc ((size_t) options->count + 2, sizeof (int64_t));
-    char *list [BENCH_MAX_ENDPOINTS + 1] = { (char *) options->endpoint };
-    int endpoint_count = 1;
-    char *endpoints = options->endpoint2? s_endpoint_list (options->endpoint2, list + 1, &endpoint_count): NULL;
-    endpoint_count += endpoints? 1: 0;
-    for (int index = 0; index < self.connection_count; index++) {
-        self.connections [index] = zmq_socket (context, ZMQ_DEALER);
-        if (zmq_connect (self.connections [index], list [index % endpoint_count]))
-            bench_fail ("cannot connect to %s", list [index % endpoint_count]);
-    }
-    free (endpoints);
-    char **ids = (char **) calloc ((size_t) options->clients, sizeof (char *));
-    s_rooms_setup (&self, ids, "HELLO");
-    s_rooms_setup (&self, ids, "JOIN");
-    pthread_t members;
-    pthread_create (&members, NULL, s_rooms_members, &self);
-    void *producer = zmq_socket (context, ZMQ_DEALER);
-    if (zmq_connect (producer, options->endpoint))
-        bench_fail ("cannot connect to %s", options->endpoint);
-
-    s_rooms_settle (&self, producer);
-    //  Warm-up round: seq 1
-    char *payload = (char *) calloc (1, (size_t) options->size);
-    s_rooms_send (&self, producer, payload, (size_t) options->size);
-    int64_t warm_deadline = bench_now_ns () + BENCH_WARM_TIMEOUT * 1000000LL;
-    while (atomic_load (&self.rounds) < 1 && bench_now_ns () < warm_deadline)
-        bench_sleep_until (bench_now_ns () + 1000000);
-    if (atomic_load (&self.rounds) < 1)
-        bench_fail ("the warm-up round did not complete");
-
-    bench_mark_t start, end;
-    bench_mark (&start, options->server_pid);
-    int64_t last_seq = options->count + 1;
-    for (int64_t round = 0; round < options->count; round++)
-        s_rooms_send (&self, producer, payload, (size_t) options->size);
-    int64_t deadline = start.wall_ns + options->timeout * 1000000;
-    zmq_msg_t frames [BENCH_MAX_FRAMES];
-    //  Sleeping on the producer socket: only an ERROR (e.g. 429) can arrive
-    while (atomic_load (&self.rounds) < last_seq && bench_now_ns () < deadline)
-        if (bench_wait_readable (producer, bench_now_ns () + 1000000)) {
-            int count = bench_frames_recv (producer, frames, 0);
-            bench_fail_error ("SEND", frames, count);
-        }
-    bench_mark (&end, options->server_pid);
-    atomic_store (&self.stop, true);
-    pthread_join (members, NULL);
-    int64_t rounds = atomic_load (&self.rounds) - 1;
-    if (rounds < options->count)
-        bench_fail ("timed out after %lld of %lld rounds", (long long) rounds, (long long) options->count);
-    //  Round time: from one round reaching every member to the next doing so
-    bench_samples_t latencies;
-    bench_samples_init (&latencies, (size_t) options->count);
-    for (int64_t seq = 2; seq <= last_seq; seq++)
-        bench_samples_add (&latencies, self.done_ns [seq] - (seq == 2? start.wall_ns: self.done_ns [seq - 1]));
-    bench_report (rounds, self.done_ns [last_seq] - start.wall_ns, &start, &end, options->server_pid,
-                  &latencies, NULL);
-
-    for (int index = 0; index < self.connection_count; index++)
-        zmq_close (self.connections [index]);
-    zmq_close (producer);
-    zmq_ctx_term (context);
-    for (int64_t member = 0; member < options->clients; member++)
-        free (ids [member]);
-    free (ids);
-    bench_samples_free (&latencies);
-    free (self.connections);
-    free (self.receipts);
-    free (self.done_ns);
-    free (payload);
-}
-
-//  ==========================================================================
 
 typedef struct {
     const char *name;
@@ -661,7 +419,7 @@ static const s_mode_t s_modes [] = {
     { "reqrep", s_mode_reqrep },
     { "proxy", s_mode_proxy },
     { "queues", bench_mode_queues },
-    { "rooms", s_mode_rooms },
+    { "rooms", bench_rooms_mode },
     { NULL, NULL }
 };
 

@@ -96,6 +96,12 @@ zframe_t *
 const char *
     zg_member_reason (zg_member_t *self);
 
+//  The rooms protocol version zgate chose when the member asked for 2
+//  (docs/PROTOCOL.md 3.8): 2, where a release comes as one DELIVERS that
+//  recv reads as a DELIVER, or 1 from a zgate that speaks only version 1
+int
+    zg_member_version (zg_member_t *self);
+
 //  Ack a room message, without waiting for an answer (a refused ack comes
 //  back as an "ERROR" event). Returns 0, or -1 if it cannot be sent
 int

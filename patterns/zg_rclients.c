@@ -85,6 +85,7 @@ zg_rclients_add (zg_rclients_t *self, const void *routing, size_t routing_size, 
     client->id = strdup (id);
     assert (client->id);
     client->id_size = strlen (id);
+    client->version = 1;
     zhashx_insert (self->clients, id, client);
     zg_rclients_touch (self, client, routing, routing_size, now);
     return client;
@@ -134,6 +135,30 @@ zg_rclients_lookup (zg_rclients_t *self, const void *id, size_t id_size)
     memcpy (key, id, id_size);
     key [id_size] = 0;
     return (zg_rclient_t *) zhashx_lookup (self->clients, key);
+}
+
+//  --------------------------------------------------------------------------
+//  The client a request names, if the request may name it
+
+zg_rclient_t *
+zg_rclients_named (zg_rclients_t *self, const void *id, size_t id_size, zg_wire_request_t *request, int *code,
+                   char *reason)
+{
+    assert (self && request && code && reason);
+    zg_rclient_t *client = zg_rclients_lookup (self, id, id_size);
+    zg_wire_part_t routing = zg_wire_frame (request, 0);
+    if (!client) {
+        *code = ZG_ERR_NOT_FOUND;
+        zg_wire_reason (reason, "unknown client");
+    }
+    else
+    //  The message's properties are read only for a client that has an owner
+    if (!zg_rclients_may_name (client, routing.data, routing.size, client->owner? zg_wire_identity (request): NULL)) {
+        *code = ZG_ERR_FORBIDDEN;
+        zg_wire_reason (reason, "client %s belongs to another connection", client->id);
+        client = NULL;
+    }
+    return client;
 }
 
 //  --------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 
 #include <czmq.h>
 #include "zg_liveness.h"
+#include "zg_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,9 @@ extern "C" {
 
 //  Longest client id the registry issues, plus its terminator
 #define ZG_RCLIENTS_ID_SIZE 48
+//  Highest rooms protocol version a HELLO may choose (docs/PROTOCOL.md 3.8):
+//  2 batches the DELIVERs of one release per connection
+#define ZG_RCLIENTS_VERSION 2
 
 typedef struct _zg_rclients_t zg_rclients_t;
 typedef struct _zg_rclient_t zg_rclient_t;
@@ -47,6 +51,9 @@ struct _zg_rclient_t {
     size_t rooms;                   //  Number of memberships (zg_room)
     zg_rmember_t *last_member;      //  Membership it last named, or NULL (zg_room):
                                     //  acks name the same one round after round
+    int version;                    //  Rooms protocol version its HELLO chose (1 or 2)
+    size_t batch_group;             //  zg_rbatch: its connection's group at the last
+                                    //  release, where the next one looks first
 };
 
 //  Create an empty registry; ids start with a random process tag, so they
@@ -78,6 +85,14 @@ zg_rclient_t *
 //  The client with this id, or NULL; an id with a NUL in it is no id
 zg_rclient_t *
     zg_rclients_lookup (zg_rclients_t *self, const void *id, size_t id_size);
+
+//  The client with this id if the request (its connection, and its identity
+//  if the client has an owner) may name it (zg_rclients_may_name); else
+//  NULL with a ZG_ERR_* code (404 unknown, 403 another's) and a reason
+//  (ZG_WIRE_REASON_SIZE bytes). Changes nothing: the caller touches it
+zg_rclient_t *
+    zg_rclients_named (zg_rclients_t *self, const void *id, size_t id_size, zg_wire_request_t *request, int *code,
+                       char *reason);
 
 //  The client was heard from now on this connection: its events go there
 //  from now on, and it becomes the most recent in the liveness list

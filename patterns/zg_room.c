@@ -149,6 +149,19 @@ zg_room_member (zg_room_t *self, zg_rclient_t *client)
 }
 
 //  --------------------------------------------------------------------------
+//  The membership the client last named, if of the room of this name
+
+zg_rmember_t *
+zg_room_last_member (zg_rclient_t *client, const void *name, size_t size)
+{
+    assert (client);
+    zg_rmember_t *member = client->last_member;
+    if (member && member->room->name_size == size && memcmp (member->room->name, name, size) == 0)
+        return member;
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
 //  Add a membership
 
 zg_rmember_t *
@@ -327,30 +340,37 @@ zg_room_release (zg_room_t *self, int64_t now)
 }
 
 //  --------------------------------------------------------------------------
+//  Why the member may not ack the in-flight message with this token
+
+const char *
+zg_room_ack_refusal (zg_room_t *self, zg_rmember_t *member, const void *token, size_t token_size)
+{
+    assert (self);
+    assert (member && member->room == self);
+    if (!self->inflight || token_size != self->token_size || memcmp (token, self->token, token_size))
+        return "stale ack token";
+    if (member->async || member->seq != self->inflight->seq)
+        return "not a holder of the message in flight";
+    if (member->acked)
+        return "duplicate ack";
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
 //  A holder acks the in-flight message with a token
 
 int
 zg_room_ack (zg_room_t *self, zg_rmember_t *member, const void *token, size_t token_size,
              const char **reason)
 {
-    assert (self);
-    assert (member && member->room == self);
     assert (reason);
-    if (!self->inflight || token_size != self->token_size || memcmp (token, self->token, token_size))
-        *reason = "stale ack token";
-    else
-    if (member->async || member->seq != self->inflight->seq)
-        *reason = "not a holder of the message in flight";
-    else
-    if (member->acked)
-        *reason = "duplicate ack";
-    else {
-        member->acked = true;
-        member->acked_at = zclock_time ();
-        self->waiting--;
-        return 0;
-    }
-    return -1;
+    *reason = zg_room_ack_refusal (self, member, token, token_size);
+    if (*reason)
+        return -1;
+    member->acked = true;
+    member->acked_at = zclock_time ();
+    self->waiting--;
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -635,6 +655,9 @@ zg_room_test (bool verbose)
     zg_rmember_t *b = zg_room_member_add (room, bob, false);
     zg_rmember_t *c = zg_room_member_add (room, carol, true);
     assert (zg_room_member (room, alice) == a && alice->members == a && alice->rooms == 1);
+    alice->last_member = a;
+    assert (zg_room_last_member (alice, "lobby", 5) == a);
+    assert (!zg_room_last_member (alice, "lobbyist", 8) && !zg_room_last_member (bob, "lobby", 5));
     assert (room->sync_members == 2 && room->async_members == 1);
     s_test_push (room, 9, 0);
     s_test_push (room, 10, 0);
@@ -649,6 +672,8 @@ zg_room_test (bool verbose)
     assert (zg_room_ack (room, a, "99", 2, &reason) == -1);
     assert (zg_room_ack (room, c, "9", 1, &reason) == -1 && strstr (reason, "holder"));
     assert (room->waiting == 2);
+    //  Asking whether a holder may ack changes nothing either
+    assert (zg_room_ack_refusal (room, a, "9", 1) == NULL && !zg_rmember_has_acked (a));
     assert (zg_room_ack (room, a, "9", 1, &reason) == 0 && zg_rmember_has_acked (a));
     assert (zg_room_ack (room, a, "9", 1, &reason) == -1 && streq (reason, "duplicate ack"));
     assert (room->waiting == 1 && !zg_room_is_done (room));

@@ -53,6 +53,8 @@ struct _zg_rmember_t {
     uint64_t seq;                   //  Room message it last received as a holder
     bool acked;                     //  It acked that message
     int64_t acked_at;               //  When, ms since the epoch
+    uint64_t batch;                 //  zg_racks: the last ACKS batch naming it, so
+                                    //  that one naming it twice is refused
     zg_rmember_t *prev;             //  Client's previous membership
     zg_rmember_t *next;             //  Client's next membership
 };
@@ -109,6 +111,12 @@ int
 zg_rmember_t *
     zg_room_member (zg_room_t *self, zg_rclient_t *client);
 
+//  The membership the client last named (rclient's last_member) if it is
+//  of the room of this name (bytes), else NULL: acks name the same room
+//  round after round, and the cache spares them two hash lookups
+zg_rmember_t *
+    zg_room_last_member (zg_rclient_t *client, const void *name, size_t size);
+
 //  Add a membership (the client must not be a member yet)
 zg_rmember_t *
     zg_room_member_add (zg_room_t *self, zg_rclient_t *client, bool async);
@@ -156,8 +164,13 @@ bool
 zg_rmessage_t *
     zg_room_release (zg_room_t *self, int64_t now);
 
+//  Why the member may not ack the in-flight message with this token (a
+//  conflict), or NULL if it may; changes nothing
+const char *
+    zg_room_ack_refusal (zg_room_t *self, zg_rmember_t *member, const void *token, size_t token_size);
+
 //  A holder acks the in-flight message with a token; returns 0, or -1 with
-//  the reason (a conflict) and nothing changed
+//  the reason (zg_room_ack_refusal) and nothing changed
 int
     zg_room_ack (zg_room_t *self, zg_rmember_t *member, const void *token, size_t token_size,
                  const char **reason);

@@ -8,7 +8,8 @@
     the members) and zg_room (one room's state and memberships). All state
     lives in this actor's thread. The costs that matter:
     - an ACK is one hash lookup (its client; the client's last membership is
-      cached, else two more) and a counter decrement (zg_room);
+      cached, else two more) and a counter decrement (zg_room); an ACKS
+      (protocol version 2, zg_racks) the same per client and one settle for all;
     - keepalive deadlines are the clients' liveness list and ack deadlines a
       heap of rooms: the poll timeout is the earlier of the two heads and
       nothing is swept.
@@ -19,6 +20,7 @@
 #include "zg_roomset.h"
 #include "zg_rsettings.h"
 #include "zg_rclients.h"
+#include "zg_racks.h"
 #include "zg_security.h"
 #include "zg_routebytes.h"
 #include "zg_mpjson.h"
@@ -38,6 +40,7 @@ typedef struct _zg_rooms_core_t {
     void *handle;                   //  Its libzmq socket, resolved once
     zg_rsettings_t settings;        //  Current settings
     zg_rclients_t *clients;         //  Logical clients
+    zg_racks_t *racks;              //  ACKS batches, checked whole
     zg_roomset_t *rooms;            //  Rooms
     zg_security_t *security;        //  CURVE and permissions
     zg_routebytes_t *routebytes;    //  Bytes queued for each TCP connection
@@ -83,6 +86,7 @@ zg_rooms_core_new (void)
     zg_actor_set_hwms (self->router, self->settings.sndhwm, self->settings.rcvhwm);
     zsock_set_maxmsgsize (self->router, (int) self->settings.max_message_size);
     self->clients = zg_rclients_new ();
+    self->racks = zg_racks_new ();
     self->security = zg_security_new ();
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, self->handle);
@@ -105,6 +109,7 @@ zg_rooms_core_destroy (self_t **self_p)
     //  Rooms first: their members point at clients
     zg_roomset_destroy (&self->rooms);
     zg_rclients_destroy (&self->clients);
+    zg_racks_destroy (&self->racks);
     zg_security_destroy (&self->security);
     zg_routebytes_destroy (&self->routebytes);
     zg_rooms_link_destroy (&self->link);
@@ -193,6 +198,16 @@ s_self_error (self_t *self, int code, const char *format, ...)
 }
 
 //  --------------------------------------------------------------------------
+//  A refusal with its code and reason: 403s are counted as denied
+
+static void
+s_self_refused (self_t *self, int code, const char *reason)
+{
+    self->denied += code == ZG_ERR_FORBIDDEN;
+    s_self_error (self, code, "%s", reason);
+}
+
+//  --------------------------------------------------------------------------
 //  A decimal integer field; answers an ERROR if it is not one
 
 static int
@@ -237,38 +252,15 @@ static zg_rclient_t *
 s_self_touch_client (self_t *self, size_t index)
 {
     zg_wire_part_t frame = zg_wire_frame (&self->request, index);
-    zg_rclient_t *client = zg_rclients_lookup (self->clients, frame.data, frame.size);
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
-    if (!client)
-        s_self_error (self, ZG_ERR_NOT_FOUND, "unknown client");
-    else
-    if (!zg_rclients_may_name (client, routing.data, routing.size,
-                               client->owner? zg_wire_identity (&self->request): NULL)) {
-        self->denied++;
-        s_self_error (self, ZG_ERR_FORBIDDEN, "client %s belongs to another connection", client->id);
-        client = NULL;
-    }
-    else
+    int code;
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_rclient_t *client = zg_rclients_named (self->clients, frame.data, frame.size, &self->request, &code, reason);
+    if (client)
         zg_rclients_touch (self->clients, client, routing.data, routing.size, self->now);
+    else
+        s_self_refused (self, code, reason);
     return client;
-}
-
-//  --------------------------------------------------------------------------
-//  The named room, created if need be; answers an ERROR at max-rooms
-
-static zg_room_t *
-s_self_room_get (self_t *self, const char *name)
-{
-    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
-    if (!room) {
-        if ((int64_t) zg_roomset_size (self->rooms) >= self->settings.max_rooms) {
-            s_self_error (self, ZG_ERR_UNAVAILABLE, "too many rooms (max-rooms %" PRId64 ")",
-                          self->settings.max_rooms);
-            return NULL;
-        }
-        room = zg_roomset_add (self->rooms, name);
-    }
-    return room;
 }
 
 //  --------------------------------------------------------------------------
@@ -314,6 +306,10 @@ s_self_packer (self_t *self)
 static void
 s_self_hello (self_t *self)
 {
+    //  The protocol version it asks for: version 2 batches DELIVERs (zg_rbatch)
+    int64_t version = 1;
+    if (zg_wire_kept (&self->request) > 3 && s_self_int (self, 3, 1, &version, "version"))
+        return;
     zg_wire_part_t routing = zg_wire_frame (&self->request, 0);
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
@@ -322,8 +318,9 @@ s_self_hello (self_t *self)
                                               self->settings.max_clients, self->settings.max_clients_per_connection,
                                               self->now, &code, reason);
     if (client) {
-        zg_wire_part_t result = { client->id, client->id_size };
-        s_self_ok (self, &result, 1);
+        client->version = version < ZG_RCLIENTS_VERSION? (int) version: ZG_RCLIENTS_VERSION;
+        zg_wire_part_t results [] = { { client->id, client->id_size }, zg_wire_str (client->version > 1? "2": "1") };
+        s_self_ok (self, results, zg_wire_kept (&self->request) > 3? 2: 1);
     }
     else
         s_self_error (self, code, "%s", reason);
@@ -343,22 +340,13 @@ s_self_join (self_t *self)
     const char *name = client? s_self_room_name (self, 4): NULL;
     if (!name)
         return;
-    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
-    zg_rmember_t *member = room? zg_room_member (room, client): NULL;
-    if (member)
-        zg_room_member_set_mode (room, member, async);
-    else {
-        if ((int64_t) client->rooms >= self->settings.max_rooms_per_client) {
-            s_self_error (self, ZG_ERR_TOO_MANY, "too many rooms for one client (max-rooms-per-client %" PRId64 ")",
-                          self->settings.max_rooms_per_client);
-            return;
-        }
-        room = s_self_room_get (self, name);
-        if (!room)
-            return;
-        zg_roomset_join (self->rooms, room, client, async);
-        if (self->settings.verbose)
-            zsys_info ("zg_rooms: %s joins '%s'%s", client->id, name, async? " (async)": "");
+    zg_room_t *room;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int code = zg_roomset_enter (self->rooms, client, name, async, self->settings.max_rooms,
+                                 self->settings.max_rooms_per_client, &room, reason);
+    if (code) {
+        s_self_error (self, code, "%s", reason);
+        return;
     }
     s_self_ok (self, NULL, 0);
     zg_roomset_settle (self->rooms, room, self->now);
@@ -373,13 +361,10 @@ s_self_member (self_t *self, size_t client_frame)
     zg_rclient_t *client = s_self_touch_client (self, client_frame);
     if (!client)
         return NULL;
-    //  The cached membership saves two hash lookups; a name it matches is
-    //  valid unless max-name-size shrank since the room was made
+    //  A cached name is valid unless max-name-size shrank since the room was made
     zg_wire_part_t frame = zg_wire_frame (&self->request, client_frame + 1);
-    zg_rmember_t *member = client->last_member;
-    if (member && member->room->name_size == frame.size
-    &&  (int64_t) member->room->name_size <= self->settings.max_name_size
-    &&  memcmp (member->room->name, frame.data, frame.size) == 0)
+    zg_rmember_t *member = zg_room_last_member (client, frame.data, frame.size);
+    if (member && (int64_t) frame.size <= self->settings.max_name_size)
         return member;
     const char *name = s_self_room_name (self, client_frame + 1);
     if (!name)
@@ -429,6 +414,26 @@ s_self_ack (self_t *self)
     self->acked++;
     s_self_ok (self, NULL, 0);
     zg_roomset_settle (self->rooms, room, self->now);
+}
+
+//  --------------------------------------------------------------------------
+//  ACKS req room token clients: many holders ack at once (zg_racks)
+
+static void
+s_self_acks (self_t *self)
+{
+    const char *name = s_self_room_name (self, 3);
+    zg_room_t *room = name? zg_roomset_lookup (self->rooms, name): NULL;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int code = name? zg_racks_ack (self->racks, self->clients, room, &self->request, self->now, &self->acked, reason)
+                   : -1;            //  Answered: a bad room name
+    if (code > 0)
+        s_self_refused (self, code, reason);
+    else
+    if (code == 0) {
+        s_self_ok (self, NULL, 0);
+        zg_roomset_settle (self->rooms, room, self->now);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -497,9 +502,12 @@ s_self_send_message (self_t *self)
         s_self_error (self, code, "%s", reason);
         return;
     }
-    zg_room_t *room = name? s_self_room_get (self, name): NULL;
-    if (!room)
+    zg_room_t *room = name? zg_roomset_get (self->rooms, name, self->settings.max_rooms, reason): NULL;
+    if (!room) {
+        if (name)
+            s_self_error (self, ZG_ERR_UNAVAILABLE, "%s", reason);
         return;
+    }
     uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5], &producer);
     self->sent++;
     //  Producers that send without req get no answer: nothing to format
@@ -574,21 +582,13 @@ s_self_room_options (self_t *self)
     const char *name = s_self_room_name (self, 3);
     if (!name)
         return;
-    zg_room_t *room = zg_roomset_lookup (self->rooms, name);
-    zg_room_options_t options = room? room->options: zg_roomset_defaults (self->rooms);
     zg_wire_part_t map = zg_wire_frame (&self->request, 4);
-    if (zg_room_options_parse (map.data, map.size, &options)) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "options must be a msgpack map of hold (bool), ack-timeout "
-                      "(%d to %d) and priority-order ('highest-first' or 'lowest-first')",
-                      ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT);
-        return;
-    }
-    room = room? room: s_self_room_get (self, name);
-    if (!room)
-        return;
-    if (zg_room_configure (room, &options)) {
-        s_self_error (self, ZG_ERR_CONFLICT, "priority-order of '%s' can change only while its backlog is empty",
-                      name);
+    zg_room_t *room;
+    char reason [ZG_WIRE_REASON_SIZE];
+    int code = zg_roomset_set_options (self->rooms, name, map.data, map.size, self->settings.max_rooms, &room,
+                                       reason);
+    if (code) {
+        s_self_error (self, code, "%s", reason);
         return;
     }
     s_self_ok (self, NULL, 0);
@@ -625,10 +625,11 @@ typedef struct {
 
 static const s_command_t s_commands [] = {
     { "ACK", 6, 6, s_self_ack, NULL, 0 },
+    { "ACKS", 6, 6, s_self_acks, NULL, 0 },
     { "PING", 4, 4, s_self_ping, NULL, 0 },
     { "SEND", 6, 7, s_self_send_message, "send", 3 },
     { "OOB", 5, 5, s_self_oob, "send", 3 },
-    { "HELLO", 3, 3, s_self_hello, NULL, 0 },
+    { "HELLO", 3, 4, s_self_hello, NULL, 0 },
     { "JOIN", 5, 6, s_self_join, "join", 4 },
     { "LEAVE", 5, 5, s_self_leave, NULL, 0 },
     { "BYE", 4, 4, s_self_bye, NULL, 0 },

@@ -1,7 +1,8 @@
 /*  =========================================================================
     zg_roomset - the rooms actor's rooms, moved in lockstep
 
-    A release sends one DELIVER per member and the payload is shared by
+    A release sends one DELIVER per version 1 member and one DELIVERS per
+    connection of version 2 members (zg_rbatch); the payload is shared by
     every copy (zmq_msg_copy is a reference count, not a memcpy). Finished
     messages are kept for reuse: each round would otherwise free one and
     allocate the next.
@@ -11,6 +12,7 @@
 #include "zg_classes.h"
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
+#include "zg_rbatch.h"
 
 //  Released messages whose queue latency STATS summarises
 #define ZG_ROOMSET_LATENCIES 100
@@ -27,7 +29,7 @@ struct _zg_roomset_t {
     uint64_t members;               //  Memberships
     uint64_t backlog;               //  Pending messages in all rooms
     uint64_t released;              //  Messages released
-    uint64_t delivered;             //  DELIVER events sent
+    uint64_t delivered;             //  Members a release reached (DELIVER or DELIVERS)
     uint64_t evicted;               //  Members evicted
     uint64_t expired;               //  Rooms with options of their own forgotten once idle
     int64_t idle_timeout;           //  Ms such a room may stay empty
@@ -37,6 +39,7 @@ struct _zg_roomset_t {
     size_t spare_count;             //  Messages in spare
     zg_budget_t *budget;            //  The memory budget payloads are charged to
     zg_rwatch_t *watch;             //  Who hears of members removed
+    zg_rbatch_t *batch;             //  A release's version 2 members, by connection
     zg_roomset_done_fn *done;       //  Cluster mode: a message is over
     zg_roomset_settled_fn *settled; //  Cluster mode: a room's members may have changed
     void *link;                     //  The hooks' argument
@@ -56,6 +59,7 @@ zg_roomset_new (void *handle)
     zhashx_set_destructor (self->rooms, (zhashx_destructor_fn *) zg_room_destroy);
     self->deadlines = zg_heap_new ();
     self->watch = zg_rwatch_new (handle);
+    self->batch = zg_rbatch_new ();
     self->budget = zg_budget_process ();
     self->defaults = (zg_room_options_t) { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     return self;
@@ -81,6 +85,7 @@ zg_roomset_destroy (zg_roomset_t **self_p)
     zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zhashx_destroy (&self->rooms);
     zg_rwatch_destroy (&self->watch);
+    zg_rbatch_destroy (&self->batch);
     while (self->spare_count > 0)
         free (self->spare [--self->spare_count]);
     free (self);
@@ -210,6 +215,81 @@ zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_se
 }
 
 //  --------------------------------------------------------------------------
+//  The room of this name, made if need be within max_rooms
+
+zg_room_t *
+zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, char *reason)
+{
+    assert (self);
+    zg_room_t *room = zg_roomset_lookup (self, name);
+    if (room)
+        return room;
+    if ((int64_t) zhashx_size (self->rooms) < max_rooms)
+        return zg_roomset_add (self, name);
+    zg_wire_reason (reason, "too many rooms (max-rooms %" PRId64 ")", max_rooms);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  JOIN: a client joins a room in a mode, or a member switches mode
+
+int
+zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bool async, int64_t max_rooms,
+                  int64_t max_rooms_per_client, zg_room_t **room_p, char *reason)
+{
+    assert (self);
+    assert (room_p);
+    zg_room_t *room = zg_roomset_lookup (self, name);
+    zg_rmember_t *member = room? zg_room_member (room, client): NULL;
+    if (member)
+        zg_room_member_set_mode (room, member, async);
+    else {
+        if ((int64_t) client->rooms >= max_rooms_per_client) {
+            zg_wire_reason (reason, "too many rooms for one client (max-rooms-per-client %" PRId64 ")",
+                            max_rooms_per_client);
+            return ZG_ERR_TOO_MANY;
+        }
+        room = zg_roomset_get (self, name, max_rooms, reason);
+        if (!room)
+            return ZG_ERR_UNAVAILABLE;
+        zg_roomset_join (self, room, client, async);
+        if (self->verbose)
+            zsys_info ("zg_rooms: %s joins '%s'%s", client->id, name, async? " (async)": "");
+    }
+    *room_p = room;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  ROOM: set a room's options; the map is checked whole before anything
+//  changes
+
+int
+zg_roomset_set_options (zg_roomset_t *self, const char *name, const void *map, size_t size, int64_t max_rooms,
+                        zg_room_t **room_p, char *reason)
+{
+    assert (self);
+    assert (room_p);
+    zg_room_t *room = zg_roomset_lookup (self, name);
+    zg_room_options_t options = room? room->options: self->defaults;
+    if (zg_room_options_parse (map, size, &options)) {
+        zg_wire_reason (reason, "options must be a msgpack map of hold (bool), ack-timeout (%d to %d) and "
+                        "priority-order ('highest-first' or 'lowest-first')",
+                        ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT);
+        return ZG_ERR_BAD_REQUEST;
+    }
+    room = room? room: zg_roomset_get (self, name, max_rooms, reason);
+    if (!room)
+        return ZG_ERR_UNAVAILABLE;
+    if (zg_room_configure (room, &options)) {
+        zg_wire_reason (reason, "priority-order of '%s' can change only while its backlog is empty", name);
+        return ZG_ERR_CONFLICT;
+    }
+    *room_p = room;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  A client joins a room
 
 void
@@ -266,7 +346,8 @@ s_complete (zg_roomset_t *self, zg_room_t *room)
 
 //  --------------------------------------------------------------------------
 //  Release the head of the room's queue and send it to every member; the
-//  holders get its token, the observers an empty one
+//  holders get its token, the observers an empty one (version 2 members:
+//  their lists, one DELIVERS per connection)
 
 static void
 s_release (zg_roomset_t *self, zg_room_t *room)
@@ -281,11 +362,17 @@ s_release (zg_roomset_t *self, zg_room_t *room)
         zg_wire_str ("DELIVER"), { NULL, 0 }, { room->name, room->name_size }, seq, { NULL, 0 }
     };
     for (zg_rmember_t *member = zg_room_first_member (room); member; member = zg_room_next_member (room)) {
+        self->delivered++;
+        if (member->client->version > 1) {
+            zg_rbatch_add (self->batch, member->client, member->async);
+            continue;
+        }
         parts [1] = (zg_wire_part_t) { member->client->id, member->client->id_size };
         parts [4] = member->async? zg_wire_str (""): seq;
         s_send_client (self, member->client, parts, 5, &message->payload);
-        self->delivered++;
     }
+    if (zg_rbatch_members (self->batch))
+        self->dropped += zg_rbatch_send (self->batch, self->handle, parts [2], seq, &message->payload);
 }
 
 //  --------------------------------------------------------------------------
@@ -833,6 +920,32 @@ zg_roomset_test (bool verbose)
     assert (zg_roomset_lookup (rooms, "kept") == NULL && bob->rooms == 0 && zg_roomset_members (rooms) == 0);
     assert (zg_roomset_in_flight (rooms) == 0 && zg_roomset_backlog (rooms) == 0);
     assert (zg_budget_used (zg_budget_process ()) == used_before);
+
+    //  ROOM and JOIN check everything before they change anything
+    zg_room_t *made;
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\x01", 7, 10, &made, reason) == ZG_ERR_BAD_REQUEST);
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, (int64_t) zg_roomset_size (rooms), &made,
+                                    reason) == ZG_ERR_UNAVAILABLE);
+    assert (!zg_roomset_lookup (rooms, "opts") && strstr (reason, "max-rooms"));
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, 10, &made, reason) == 0);
+    assert (made->options.hold && zg_roomset_lookup (rooms, "opts") == made);
+    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 0, &made, reason) == ZG_ERR_TOO_MANY);
+    assert (zg_roomset_enter (rooms, bob, "new", false, 1, 10, &made, reason) == ZG_ERR_UNAVAILABLE);
+    assert (zg_roomset_members (rooms) == 0 && !zg_roomset_lookup (rooms, "new"));
+    //  A version 2 member gets one DELIVERS for its connection
+    bob->version = 2;
+    zg_rclients_touch (clients, bob, "peer", 4, 30000);
+    assert (zg_roomset_enter (rooms, bob, "opts", true, 10, 10, &made, reason) == 0);
+    assert (zg_roomset_enter (rooms, alice, "opts", false, 10, 10, &made, reason) == 0);
+    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 10, &made, reason) == 0);
+    assert (zg_roomset_members (rooms) == 2 && !zg_room_member (made, bob)->async);
+    zmq_msg_init_data (&payload, "v2", 2, NULL, NULL);
+    uint64_t seq = zg_roomset_queue (rooms, made, 0, &payload, NULL);
+    zg_roomset_settle (rooms, made, 30000);
+    char *token = zsys_sprintf ("%" PRIu64, seq);
+    s_test_event (peer, "DELIVER", alice->id, "opts", token, token, "v2", NULL);
+    s_test_event (peer, "DELIVERS", "opts", token, bob->id, "", "v2", NULL);
+    zstr_free (&token);
 
     //  Rooms first, then the clients their members point at
     zg_roomset_destroy (&rooms);

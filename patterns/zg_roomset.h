@@ -91,6 +91,29 @@ typedef void (zg_roomset_settled_fn) (void *arg, zg_room_t *room);
 void
     zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_settled_fn *settled, void *arg);
 
+//  The room of this name, made with the default options if there are fewer
+//  than max_rooms; NULL at the limit, with a reason (ZG_WIRE_REASON_SIZE
+//  bytes)
+zg_room_t *
+    zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, char *reason);
+
+//  JOIN: the client joins the room of this name (made within max_rooms) in
+//  a mode, or switches mode if a member already. Returns 0 with the room in
+//  *room_p (the caller settles it), or a ZG_ERR_* code with a reason (429
+//  past max_rooms_per_client, 503 past max_rooms) and nothing changed
+int
+    zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bool async, int64_t max_rooms,
+                      int64_t max_rooms_per_client, zg_room_t **room_p, char *reason);
+
+//  ROOM: apply an options map (zg_room_options_parse) to the room of this
+//  name, made within max_rooms. Returns 0 with the room in *room_p (the
+//  caller settles it), or a ZG_ERR_* code with a reason (400 a bad map, 503
+//  past max_rooms, 409 a new priority order under a backlog) and nothing
+//  changed
+int
+    zg_roomset_set_options (zg_roomset_t *self, const char *name, const void *map, size_t size, int64_t max_rooms,
+                            zg_room_t **room_p, char *reason);
+
 //  A client joins a room; the caller settles the room
 void
     zg_roomset_join (zg_roomset_t *self, zg_room_t *room, zg_rclient_t *client, bool async);

@@ -2,10 +2,11 @@
     zg_routebytes - the bytes a ROUTER actor queued for each of its TCP
     connections
 
-    Routing ids by their socket's letter and their bytes in hexadecimal
-    (libzmq's are binary, a client's own may hold anything; two sockets make
-    the same ids) -> descriptor; counts by descriptor, which the sockets of
-    one watchdog share.
+    Routing ids as binary keys (their size, their socket's letter, their
+    bytes: two sockets make the same ids) -> descriptor; counts by
+    descriptor, which the sockets of one watchdog share. The key last
+    learnt or found is kept with its descriptor, so a connection's answers
+    and events, which follow its request, are counted without a hash lookup.
     =========================================================================
 */
 
@@ -16,8 +17,8 @@
 #define ZG_ROUTEBYTES_PER_THREAD 8
 //  Longest routing id libzmq accepts
 #define ZG_ROUTEBYTES_MAX_ID 255
-//  Room for a routing id as a key: its socket's letter, hex digits, NUL
-#define ZG_ROUTEBYTES_KEY (2 * ZG_ROUTEBYTES_MAX_ID + 2)
+//  Room for a routing id as a key: its size, its socket's letter, its bytes
+#define ZG_ROUTEBYTES_KEY (ZG_ROUTEBYTES_MAX_ID + 2)
 
 //  What was queued for one connection
 typedef struct {
@@ -27,10 +28,54 @@ typedef struct {
 } s_count_t;
 
 struct _zg_routebytes_t {
-    zhashx_t *routes;               //  Routing id (hex) -> descriptor + 1
+    zhashx_t *routes;               //  Routing id key -> descriptor + 1
     s_count_t *counts;              //  By descriptor
     size_t capacity;                //  Descriptors counts has room for
+    byte last [ZG_ROUTEBYTES_KEY];  //  The key last learnt or found
+    int last_fd;                    //  Its descriptor, or -1 if none
 };
+
+//  --------------------------------------------------------------------------
+//  Routing id keys: their hash (FNV-1a), order, copy and release
+
+static size_t
+s_key_size (const void *key)
+{
+    return (size_t) *(const byte *) key + 2;
+}
+
+static size_t
+s_key_hash (const void *key)
+{
+    const byte *bytes = (const byte *) key;
+    size_t hash = 2166136261u;
+    for (size_t index = 0; index < s_key_size (key); index++)
+        hash = (hash ^ bytes [index]) * 16777619u;
+    return hash;
+}
+
+static int
+s_key_compare (const void *key1, const void *key2)
+{
+    //  The first byte is the size: keys of different sizes differ there
+    size_t size = s_key_size (key1) < s_key_size (key2)? s_key_size (key1): s_key_size (key2);
+    return memcmp (key1, key2, size);
+}
+
+static void *
+s_key_duplicate (const void *key)
+{
+    void *copy = malloc (s_key_size (key));
+    assert (copy);
+    return memcpy (copy, key, s_key_size (key));
+}
+
+static void
+s_key_free (void **key_p)
+{
+    free (*key_p);
+    *key_p = NULL;
+}
 
 //  A socket attached in this thread, and its counter
 typedef struct {
@@ -49,6 +94,11 @@ zg_routebytes_new (void)
     zg_routebytes_t *self = (zg_routebytes_t *) zmalloc (sizeof (zg_routebytes_t));
     self->routes = zhashx_new ();
     assert (self->routes);
+    zhashx_set_key_hasher (self->routes, s_key_hash);
+    zhashx_set_key_comparator (self->routes, s_key_compare);
+    zhashx_set_key_duplicator (self->routes, s_key_duplicate);
+    zhashx_set_key_destructor (self->routes, s_key_free);
+    self->last_fd = -1;
     return self;
 }
 
@@ -89,22 +139,32 @@ zg_routebytes_destroy (zg_routebytes_t **self_p)
 //  The counter attached to handle in this thread, or NULL; and a routing id
 //  on it as a hash key, in key (ZG_ROUTEBYTES_KEY bytes)
 static zg_routebytes_t *
-s_find (void *handle, const void *routing, size_t size, char *key)
+s_find (void *handle, const void *routing, size_t size, byte *key)
 {
-    static const char digits [] = "0123456789abcdef";
     size_t slot = 0;
     while (slot < ZG_ROUTEBYTES_PER_THREAD && s_attached [slot].handle != handle)
         slot++;
     if (slot == ZG_ROUTEBYTES_PER_THREAD || size > ZG_ROUTEBYTES_MAX_ID)
         return NULL;
-    const byte *bytes = (const byte *) routing;
-    key [0] = (char) ('a' + slot);
-    for (size_t index = 0; index < size; index++) {
-        key [1 + 2 * index] = digits [bytes [index] >> 4];
-        key [2 + 2 * index] = digits [bytes [index] & 15];
-    }
-    key [1 + 2 * size] = 0;
+    key [0] = (byte) size;
+    key [1] = (byte) slot;
+    memcpy (key + 2, routing, size);
     return s_attached [slot].counter;
+}
+
+//  Whether key is the one last learnt or found
+static bool
+s_is_last (zg_routebytes_t *self, const byte *key)
+{
+    return self->last_fd >= 0 && s_key_compare (self->last, key) == 0;
+}
+
+//  Keep key and its descriptor as the last
+static void
+s_set_last (zg_routebytes_t *self, const byte *key, int fd)
+{
+    memcpy (self->last, key, s_key_size (key));
+    self->last_fd = fd;
 }
 
 //  --------------------------------------------------------------------------
@@ -113,7 +173,7 @@ s_find (void *handle, const void *routing, size_t size, char *key)
 void
 zg_routebytes_learn (void *handle, const void *routing, size_t size, int fd)
 {
-    char key [ZG_ROUTEBYTES_KEY];
+    byte key [ZG_ROUTEBYTES_KEY];
     zg_routebytes_t *self = s_find (handle, routing, size, key);
     if (!self || fd < 0)
         return;
@@ -127,9 +187,12 @@ zg_routebytes_learn (void *handle, const void *routing, size_t size, int fd)
         self->capacity = capacity;
     }
     self->counts [fd].known = true;
+    if (s_is_last (self, key) && self->last_fd == fd)
+        return;
     void *value = (void *) (intptr_t) (fd + 1);
     if (zhashx_lookup (self->routes, key) != value)
         zhashx_update (self->routes, key, value);
+    s_set_last (self, key, fd);
 }
 
 //  --------------------------------------------------------------------------
@@ -138,13 +201,14 @@ zg_routebytes_learn (void *handle, const void *routing, size_t size, int fd)
 void
 zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wire, uint64_t frames)
 {
-    char key [ZG_ROUTEBYTES_KEY];
+    byte key [ZG_ROUTEBYTES_KEY];
     zg_routebytes_t *self = s_find (handle, routing, size, key);
     if (!self)
         return;
-    intptr_t fd = (intptr_t) zhashx_lookup (self->routes, key) - 1;
+    intptr_t fd = s_is_last (self, key)? self->last_fd: (intptr_t) zhashx_lookup (self->routes, key) - 1;
     if (fd < 0)
         return;                     //  Inproc, or a connection that closed
+    s_set_last (self, key, (int) fd);
     self->counts [fd].wire += wire;
     self->counts [fd].frames += frames;
 }
@@ -160,13 +224,15 @@ zg_routebytes_closed (int fd, void *arg)
     if (fd < 0 || (size_t) fd >= self->capacity || !self->counts [fd].known)
         return;
     memset (&self->counts [fd], 0, sizeof (s_count_t));
+    if (self->last_fd == fd)
+        self->last_fd = -1;
     zlistx_t *gone = zlistx_new ();
     void *value = (void *) (intptr_t) (fd + 1);
     for (void *item = zhashx_first (self->routes); item; item = zhashx_next (self->routes))
         if (item == value)
             zlistx_add_end (gone, (void *) zhashx_cursor (self->routes));
     //  Keys are the hash's own: delete them only once the walk is over
-    for (const char *key = (const char *) zlistx_first (gone); key; key = (const char *) zlistx_next (gone))
+    for (const void *key = zlistx_first (gone); key; key = zlistx_next (gone))
         zhashx_delete (self->routes, key);
     zlistx_destroy (&gone);
 }
@@ -241,6 +307,20 @@ zg_routebytes_test (bool verbose)
     zg_routebytes_sent (handle, longest, sizeof longest, 5, 1);
     assert (zg_routebytes_queued (8, &wire, &frames, self));
     assert (wire == 5 && frames == 1);
+    //  The last key is a cache, never a stale answer: a connection that
+    //  closed counts nothing, an id that moved counts where it went, and a
+    //  prefix of an id is another id
+    const byte prefix [] = { 0, 0, 0, 0 };
+    zg_routebytes_learn (handle, first, sizeof first, 20);
+    zg_routebytes_closed (20, self);
+    zg_routebytes_sent (handle, first, sizeof first, 100, 2);
+    zg_routebytes_learn (handle, first, sizeof first, 21);
+    assert (zg_routebytes_queued (21, &wire, &frames, self) && wire == 0 && frames == 0);
+    zg_routebytes_learn (handle, first, sizeof first, 22);
+    zg_routebytes_sent (handle, first, sizeof first, 3, 1);
+    zg_routebytes_sent (handle, prefix, sizeof prefix, 9, 1);
+    assert (zg_routebytes_queued (22, &wire, &frames, self) && wire == 3 && frames == 1);
+    assert (zg_routebytes_queued (21, &wire, &frames, self) && wire == 0 && frames == 0);
     zg_routebytes_destroy (&self);
     assert (self == NULL);
     //  Detached: nothing is found for the handle any more

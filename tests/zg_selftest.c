@@ -96,6 +96,8 @@
 #include "zg_slots.h"
 #include "zg_rclients.h"
 #include "zg_room.h"
+#include "zg_rbatch.h"
+#include "zg_racks.h"
 #include "zg_roomset.h"
 #include "zg_rwatch.h"
 #include "zg_rtest.h"
@@ -200,6 +202,8 @@ static const s_test_t s_tests [] = {
     { "zg_slots", zg_slots_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_room", zg_room_test },
+    { "zg_rbatch", zg_rbatch_test },
+    { "zg_racks", zg_racks_test },
     { "zg_roomset", zg_roomset_test },
     { "zg_rwatch", zg_rwatch_test },
     { "zg_rtest", zg_rtest_test },

@@ -23,6 +23,7 @@
 struct _zg_member_t {
     zg_room_producer_t *producer;   //  The connection and its requests
     char *id;                       //  Client id issued by zgate
+    int version;                    //  Rooms protocol version zgate chose at HELLO
     int ping_interval;              //  Longest silence towards zgate, ms
     int64_t last_sent;              //  When we last sent a command, monotonic ms
     zmsg_t *event;                  //  The last event returned by recv
@@ -90,9 +91,15 @@ zg_member_new_secure (const char *endpoint, int ping_interval, const char *clien
     assert (self);
     self->ping_interval = ping_interval;
     self->producer = zg_room_producer_new_secure (endpoint, ZG_MEMBER_REQUEST_TIMEOUT, client_cert, server_key);
-    zmsg_t *answer = self->producer? zg_room_producer_request (self->producer, "HELLO", NULL): NULL;
+    //  Version 2 when zgate offers it (docs/PROTOCOL.md 3.8): a release comes
+    //  as a DELIVERS naming the member, which recv reads as a DELIVER
+    zmsg_t *version = zmsg_new ();
+    zmsg_addstr (version, "2");
+    zmsg_t *answer = self->producer? zg_room_producer_request (self->producer, "HELLO", &version): NULL;
+    zmsg_destroy (&version);
     if (answer) {
         self->id = zmsg_popstr (answer);
+        self->version = zmsg_size (answer) == 1 && zframe_streq (zmsg_first (answer), "2")? 2: 1;
         zmsg_destroy (&answer);
         self->last_sent = zclock_mono ();
     }
@@ -173,6 +180,24 @@ s_self_take_event (zg_member_t *self, zmsg_t *msg)
         self->seq = strtoull (seq, NULL, 10);
         zstr_free (&seq);
         self->token = zmsg_popstr (msg);
+        self->payload = zmsg_pop (msg);
+        self->kind = "DELIVER";
+    }
+    else
+    if (streq (kind, "DELIVERS") && size == 5) {
+        //  [room][seq][holders][observers][payload]: the member is the one
+        //  client of its connection, so a holder if holders names anyone,
+        //  and the token of a holder is the seq
+        self->room = zmsg_popstr (msg);
+        char *seq = zmsg_popstr (msg);
+        self->seq = strtoull (seq, NULL, 10);
+        zframe_t *holders = zmsg_pop (msg);
+        self->token = zframe_size (holders)? seq: strdup ("");
+        if (zframe_size (holders) == 0)
+            zstr_free (&seq);
+        zframe_destroy (&holders);
+        zframe_t *observers = zmsg_pop (msg);
+        zframe_destroy (&observers);
         self->payload = zmsg_pop (msg);
         self->kind = "DELIVER";
     }
@@ -292,6 +317,16 @@ zg_member_reason (zg_member_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The rooms protocol version zgate chose
+
+int
+zg_member_version (zg_member_t *self)
+{
+    assert (self);
+    return self->version;
+}
+
+//  --------------------------------------------------------------------------
 //  Ack a room message, without waiting for an answer
 
 int
@@ -352,6 +387,7 @@ zg_member_test (bool verbose)
     zg_member_t *quiet = zg_member_new ("inproc://zg-member-test", 300);
     assert (fast && observer && quiet);
     assert (strneq (zg_member_id (fast), zg_member_id (observer)));
+    assert (zg_member_version (fast) == 2);
     assert (zg_member_join (fast, "room", false) == 0);
     assert (zg_member_join (observer, "room", true) == 0);
     assert (zg_member_join (quiet, "room", false) == 0);
