@@ -6,7 +6,8 @@
 #                    ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]
 #
 # topics-curve and topics8-curve are topics and topics8 over CURVE with permissions, as bench/run.sh's CURVE
-# rows (fresh keys from zgate-keygen); ZSYS_IO_THREADS or ZG_PROFILE_FLAGS="--server-io-threads 2" vary them.
+# rows (fresh keys from zgate-keygen), at zgate's default I/O threads (one per two cores with CURVE);
+# ZG_PROFILE_FLAGS="--server-io-threads 2" varies them.
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
 # subscribe; compare its instructions per message with ws8's. ws8-history is ws8 with history on for the bench
 # topic (topics/history). topics, topics8, ws8-lossless and ws100-lossless are unpaced and lossless as

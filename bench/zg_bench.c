@@ -42,6 +42,7 @@
                                                         endpoints in turn: other
                                                         nodes of a cluster; 1: one
                                                         DELIVER per member)
+        every mode: [--io-threads N]                    libzmq I/O threads (1)
     =========================================================================
 */
 
@@ -228,7 +229,7 @@ static void
 s_mode_topics (bench_options_t *options)
 {
     int clients = (int) options->clients;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *publisher = zmq_socket (context, ZMQ_PUB);
     //  Block at the high-water mark instead of dropping, in raw and zgate runs alike
     int on = 1;
@@ -308,7 +309,7 @@ s_mode_proxy (bench_options_t *options)
 {
     if (!options->endpoint || !options->endpoint2)
         bench_fail ("proxy needs --endpoint PUBLISHERS --endpoint2 SUBSCRIBERS");
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *xsub = zmq_socket (context, ZMQ_XSUB);
     void *xpub = zmq_socket (context, ZMQ_XPUB);
     //  zgate's defaults (config/zgate.cfg topics/sndhwm, rcvhwm); --sndhwm as
@@ -359,7 +360,7 @@ s_echo_server (void *arg)
 static void
 s_mode_reqrep (bench_options_t *options)
 {
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_echo_t echo = { zmq_socket (context, ZMQ_ROUTER), options->count + 1, options->timeout };
     char endpoint [256];
     s_bind_ephemeral (echo.router, endpoint, sizeof endpoint);

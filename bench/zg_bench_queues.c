@@ -229,7 +229,7 @@ bench_mode_queues (bench_options_t *options)
     if (!options->endpoint || !options->endpoint2)
         bench_fail ("queues needs --endpoint PRODUCERS --endpoint2 WORKERS");
     int clients = (int) options->clients;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_queues_t self = { .options = options };
     self.workers = (void **) calloc ((size_t) clients, sizeof (void *));
     if (options->protocol != 1 && options->protocol != ZG_QV2_VERSION)

@@ -384,11 +384,11 @@ zg_qoptions_test (bool verbose)
     assert (zg_qsettings_set (&settings, "max-subscriptions", "2", error, sizeof error) == 0);
     assert (zg_qsettings_set (&settings, "data-dir", "/var/lib/zgate", error, sizeof error) == 0);
     assert (streq (settings.data_dir, "/var/lib/zgate") && settings.data_max_size == ZG_QSTORE_DEFAULT_SIZE);
-    assert (streq (settings.data_store, ZG_QDURABLE_LOG));
-    assert (zg_qsettings_set (&settings, "data-store", ZG_QDURABLE_LMDB, error, sizeof error) == 0);
+    assert (streq (settings.data_store, ZG_QDURABLE_LMDB));
+    assert (zg_qsettings_set (&settings, "data-store", ZG_QDURABLE_LOG, error, sizeof error) == 0);
     assert (zg_qsettings_set (&settings, "data-store", "btree", error, sizeof error) == -1);
     assert (streq (error, "data-store is 'log' or 'lmdb', not 'btree'"));
-    assert (streq (settings.data_store, ZG_QDURABLE_LMDB));
+    assert (streq (settings.data_store, ZG_QDURABLE_LOG));
     char long_dir [ZG_QSETTINGS_PATH_MAX + 1];
     memset (long_dir, 'd', ZG_QSETTINGS_PATH_MAX);
     long_dir [ZG_QSETTINGS_PATH_MAX] = 0;

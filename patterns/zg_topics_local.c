@@ -144,23 +144,33 @@ zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_s
                       const void *mark, size_t mark_size)
 {
     assert (self && topic && payload);
-    size_t cost = topic_size + zmq_msg_size (payload) + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
+    //  The mark follows a NUL in the topic frame, which a topic with a NUL
+    //  of its own also ends with, so that the last NUL always ends the topic
+    bool separated = mark_size || memchr (topic, 0, topic_size);
+    size_t frame_size = topic_size + (separated? 1 + mark_size: 0);
+    size_t cost = frame_size + zmq_msg_size (payload) + ZG_TOPICS_LOCAL_OVERHEAD;
     int64_t held = atomic_load (&self->account->held);
     if ((self->limit > 0 && held + (int64_t) cost > self->limit) || !zg_budget_spare (zg_budget_process (), cost)) {
         self->dropped++;
         self->dropped_bytes += cost;
         return false;
     }
-    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + topic_size);
+    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + frame_size);
     assert (block);
     block->account = self->account;
     block->charged = 0;
-    memcpy (block + 1, topic, topic_size);
+    byte *frame = (byte *) (block + 1);
+    memcpy (frame, topic, topic_size);
+    if (separated) {
+        frame [topic_size] = 0;
+        if (mark_size)
+            memcpy (frame + topic_size + 1, mark, mark_size);
+    }
     atomic_fetch_add (&self->account->references, 1);
     atomic_fetch_add (&self->account->held, (int64_t) cost);
     zg_budget_charge (zg_budget_process (), &block->charged, cost);
     zmq_msg_t counted, shared;
-    int rc = zmq_msg_init_data (&counted, block + 1, topic_size, s_block_free, block);
+    int rc = zmq_msg_init_data (&counted, frame, frame_size, s_block_free, block);
     assert (rc == 0);
     zmq_msg_init (&shared);
     zmq_msg_copy (&shared, payload);
@@ -169,10 +179,8 @@ zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_s
     void *xpub = zsock_resolve (self->xpub);
     if (zmq_msg_send (&counted, xpub, ZMQ_SNDMORE) == -1)
         zmq_msg_close (&counted);
-    if (zmq_msg_send (&shared, xpub, mark_size? ZMQ_SNDMORE: 0) == -1)
+    if (zmq_msg_send (&shared, xpub, 0) == -1)
         zmq_msg_close (&shared);
-    if (mark_size)
-        zmq_send (xpub, mark, mark_size, 0);
     return true;
 }
 
@@ -207,25 +215,34 @@ s_test_held (zg_topics_local_t *self, int64_t expected)
     return zg_topics_local_held (self) == expected;
 }
 
-//  Send a payload of 1000 bytes, the first one given, on a topic
+//  Send a payload of 1000 bytes, the first one given, on a topic of
+//  topic_size bytes
 static bool
-s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+s_test_send_sized (zg_topics_local_t *self, const char *topic, size_t topic_size, char first, const char *mark)
 {
     zmq_msg_t payload;
     zmq_msg_init_size (&payload, 1000);
     memset (zmq_msg_data (&payload), first, zmq_msg_size (&payload));
-    bool sent = zg_topics_local_send (self, topic, strlen (topic), &payload, mark, mark? strlen (mark): 0);
+    bool sent = zg_topics_local_send (self, topic, topic_size, &payload, mark, mark? strlen (mark): 0);
     zmq_msg_close (&payload);
     return sent;
 }
 
-//  Receive a message and check its payload's first byte and frame count
+static bool
+s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+{
+    return s_test_send_sized (self, topic, strlen (topic), first, mark);
+}
+
+//  Receive a message, two frames, and check its topic frame (of
+//  frame_size bytes) and its payload's first byte
 static void
-s_test_receive (zsock_t *subscriber, char first, size_t frames)
+s_test_receive (zsock_t *subscriber, char first, const char *frame, size_t frame_size)
 {
     zmsg_t *msg = zmsg_recv (subscriber);
-    assert (msg && zmsg_size (msg) == frames);
-    zmsg_first (msg);
+    assert (msg && zmsg_size (msg) == 2);
+    zframe_t *topic = zmsg_first (msg);
+    assert (zframe_size (topic) == frame_size && memcmp (zframe_data (topic), frame, frame_size) == 0);
     zframe_t *payload = zmsg_next (msg);
     assert (payload && zframe_size (payload) && zframe_data (payload) [0] == (byte) first);
     zmsg_destroy (&msg);
@@ -261,21 +278,31 @@ zg_topics_local_test (bool verbose)
     assert (s_test_send (local, "sports", 's', NULL));
     assert (zg_topics_local_held (local) == one);
     //  Past the limit the in-process subscribers lose it, counted
+    //  (the mark rides in the topic frame, after a NUL)
     const char *mark = "1 e";
-    int64_t with_mark = one + (int64_t) strlen (mark);
+    int64_t with_mark = one + 1 + (int64_t) strlen (mark);
     zg_topics_local_set_limit (local, one + with_mark);
     assert (s_test_send (local, "news.b", 'b', mark));
     assert (!s_test_send (local, "news.c", 'c', NULL));
     assert (zg_topics_local_held (local) == one + with_mark);
-    s_test_receive (subscriber, 'a', 2);
+    s_test_receive (subscriber, 'a', "news.a", 6);
     assert (zg_topics_local_held (local) == with_mark);
-    s_test_receive (subscriber, 'b', 3);
+    s_test_receive (subscriber, 'b', "news.b\0" "1 e", 10);
     assert (s_test_held (local, 0));
     assert (zg_budget_used (budget) == budget_before);
     //  Room again once read
     assert (s_test_send (local, "news.d", 'd', NULL));
-    s_test_receive (subscriber, 'd', 2);
+    s_test_receive (subscriber, 'd', "news.d", 6);
     assert (s_test_held (local, 0));
+    //  A topic with a NUL of its own ends with one more, with or without
+    //  a mark: the last NUL ends the topic
+    zg_topics_local_set_limit (local, 0);
+    assert (s_test_send_sized (local, "news.\0x", 7, 'n', NULL));
+    s_test_receive (subscriber, 'n', "news.\0x\0", 8);
+    assert (s_test_send_sized (local, "news.\0x", 7, 'm', mark));
+    s_test_receive (subscriber, 'm', "news.\0x\0" "1 e", 11);
+    assert (s_test_held (local, 0));
+    zg_topics_local_set_limit (local, one + with_mark);
     //  Past nine tenths of the budget it gives way too
     zg_budget_set_limit (budget, budget_before + one);
     assert (!s_test_send (local, "news.e", 'e', NULL));

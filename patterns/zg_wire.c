@@ -101,13 +101,14 @@ const char *
 zg_wire_msg_identity (zmq_msg_t *frame)
 {
     assert (frame);
-    //  A ZMTP peer's frames carry its properties; inproc frames carry none
-    if (!zmq_msg_gets (frame, "Socket-Type") && !zmq_msg_gets (frame, "Peer-Address"))
-        return NULL;
     //  libzmq puts the ZAP handler's User-Id before the peer's own properties,
-    //  so a peer cannot claim another's
+    //  so a peer cannot claim another's. Asked first: with CURVE every frame
+    //  has one, and each lookup is a search of the connection's properties
     const char *identity = zmq_msg_gets (frame, "User-Id");
-    return identity? identity: "";
+    if (identity)
+        return identity;
+    //  A ZMTP peer's frames carry its properties; inproc frames carry none
+    return zmq_msg_gets (frame, "Socket-Type") || zmq_msg_gets (frame, "Peer-Address")? "": NULL;
 }
 
 //  --------------------------------------------------------------------------
