@@ -42,6 +42,7 @@ static const s_option_t s_int_options [] = {
     { "sndhwm", offsetof (bench_options_t, sndhwm) },
     { "ahead", offsetof (bench_options_t, ahead) },
     { "protocol", offsetof (bench_options_t, protocol) },
+    { "producer-protocol", offsetof (bench_options_t, producer_protocol) },
     { "io-threads", offsetof (bench_options_t, io_threads) },
     { NULL, 0 }
 };

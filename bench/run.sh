@@ -627,8 +627,9 @@ measure_cluster() {
     local before after
     cluster_start "$2" || return 0
     before=$(redis_counts)
+    # Cluster mode serves SEND only (PROTOCOL 2.10): a version 1 producer here and beside it
     measure_raw "$1=rate" -- "$GEN" queues --endpoint "$CL_PROD" --endpoint2 "$CL_WORK" --clients 4 \
-        --prefetch 100 --window 1000 --count "$count"
+        --prefetch 100 --window 1000 --count "$count" --producer-protocol 1
     after=$(redis_counts)
     read -r -a b <<< "$before"
     read -r -a a <<< "$after"
@@ -643,7 +644,7 @@ if has_component cluster && has_component queues && command -v redis-server > /d
     for _ in $(seq "$RUNS"); do
         measure_zgate "queues.single.4=rate" "" -- \
             "$GEN" queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 \
-            --prefetch 100 --window 1000 --count "$count" --server-pid @pid@
+            --prefetch 100 --window 1000 --count "$count" --server-pid @pid@ --producer-protocol 1
         measure_cluster queues.cluster1.4 1
         measure_cluster queues.cluster3.4 3
     done

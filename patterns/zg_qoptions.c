@@ -322,6 +322,26 @@ zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name)
 }
 
 //  --------------------------------------------------------------------------
+//  The map a READY is answered with
+
+void
+zg_qoptions_pack_ready (const zg_qoptions_t *self, const zg_qsettings_t *settings, msgpack_packer *packer)
+{
+    assert (self && settings && packer);
+    //  A worker that asked for a version hears the one it got
+    bool versioned = self->version > 1;
+    msgpack_pack_map (packer, versioned? 3: 2);
+    msgpack_pack_str_with_body (packer, "heartbeat", 9);
+    msgpack_pack_int64 (packer, settings->heartbeat_interval);
+    msgpack_pack_str_with_body (packer, "timeout", 7);
+    msgpack_pack_int64 (packer, settings->worker_timeout);
+    if (versioned) {
+        msgpack_pack_str_with_body (packer, "version", 7);
+        msgpack_pack_int64 (packer, self->version);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Free what parsing allocated
 
 void
