@@ -42,6 +42,8 @@ static const s_option_t s_int_options [] = {
     { "sndhwm", offsetof (bench_options_t, sndhwm) },
     { "ahead", offsetof (bench_options_t, ahead) },
     { "protocol", offsetof (bench_options_t, protocol) },
+    { "producer-protocol", offsetof (bench_options_t, producer_protocol) },
+    { "io-threads", offsetof (bench_options_t, io_threads) },
     { NULL, 0 }
 };
 
@@ -62,7 +64,7 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
 {
     *options = (bench_options_t) {
         .clients = 1, .size = 64, .count = 100000, .window = 1, .prefetch = 1,
-        .timeout = 60000, .idle = 1000, .sndhwm = 100000, .protocol = 2
+        .timeout = 60000, .idle = 1000, .sndhwm = 100000, .protocol = 2, .io_threads = 1
     };
     if (argc < 2) {
         fprintf (stderr, "usage: %s MODE [--key value ...]\n", argv [0]);
@@ -101,7 +103,23 @@ bench_options_parse (bench_options_t *options, int argc, char **argv)
                  BENCH_STAMP_SIZE);
         return -1;
     }
+    if (options->io_threads < 1 || options->io_threads > 64) {
+        fprintf (stderr, "%s: --io-threads must be from 1 to 64\n", argv [0]);
+        return -1;
+    }
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+
+void *
+bench_context_new (bench_options_t *options)
+{
+    void *context = zmq_ctx_new ();
+    if (!context || zmq_ctx_set (context, ZMQ_IO_THREADS, (int) options->io_threads))
+        bench_fail ("cannot make a context with %lld I/O threads: %s", (long long) options->io_threads,
+                    zmq_strerror (zmq_errno ()));
+    return context;
 }
 
 //  --------------------------------------------------------------------------

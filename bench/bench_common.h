@@ -50,14 +50,21 @@ typedef struct {
                                     //  of the slowest subscriber (a run that misses one fails); 0: a burst
     int64_t protocol;               //  queues, rooms: the protocol version workers and members ask
                                     //  for, 1 or 2 (batches when zgate offers them)
+    int64_t producer_protocol;      //  queues: the producer's, 1 or 2 (SENDS batches); 0: as protocol
     const char *server_cert;        //  CURVE: the server's czmq certificate file, NULL for no CURVE
     const char *client_cert;        //  CURVE: the client's certificate file, with its secret key
+    int64_t io_threads;             //  libzmq I/O threads of the generator's context (1 to 64)
 } bench_options_t;
 
 //  Parse "MODE --key value ..." into options with defaults; returns 0, or -1
 //  after printing why
 int
     bench_options_parse (bench_options_t *options, int argc, char **argv);
+
+//  A libzmq context with --io-threads I/O threads (each connection's bytes,
+//  and its CURVE boxes, move on one of them)
+void *
+    bench_context_new (bench_options_t *options);
 
 //  Monotonic clock in nanoseconds; the same clock in every process, so a
 //  timestamp written by one process is comparable in another

@@ -199,7 +199,7 @@ bench_rooms_mode (bench_options_t *options)
 {
     if (!options->endpoint)
         bench_fail ("rooms needs --endpoint CLIENTS");
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     s_rooms_t self = { .options = options };
     snprintf (self.room, sizeof self.room, "%s.%d", BENCH_NAME, (int) getpid ());
     self.connection_count = options->clients < BENCH_ROOM_CONNECTIONS? (int) options->clients: BENCH_ROOM_CONNECTIONS;

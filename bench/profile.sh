@@ -2,19 +2,21 @@
 # Instruction profile of zgate under one benchmark scenario (valgrind --tool=callgrind): instruction counts do
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
-#   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v1|rooms|rooms1000|ws8|ws8-secure|
+#   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v2w|queues-v1|rooms|rooms1000|ws8|ws8-secure|
 #                    ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]
 #
 # topics-curve and topics8-curve are topics and topics8 over CURVE with permissions, as bench/run.sh's CURVE
-# rows (fresh keys from zgate-keygen); ZSYS_IO_THREADS or ZG_PROFILE_FLAGS="--server-io-threads 2" vary them.
+# rows (fresh keys from zgate-keygen), at zgate's default I/O threads (one per two cores with CURVE);
+# ZG_PROFILE_FLAGS="--server-io-threads 2" varies them.
 # ws8-secure is ws8 with security on: a JWT on each upgrade and a permissions file's role checked on each
 # subscribe; compare its instructions per message with ws8's. ws8-history is ws8 with history on for the bench
 # topic (topics/history). topics, topics8, ws8-lossless and ws100-lossless are unpaced and lossless as
 # bench/run.sh's headline rows (the publisher at most a window of messages ahead of the slowest subscriber,
 # zg_bench --ahead, at zgate's default limits): compare ws8-lossless and ws100-lossless with and without
 # ZGATE_TOPICS_HISTORY="bench.* 1000" (and ZGATE_TOPICS_DATA_DIR=DIR for history on disk) in the environment.
-# queues has its workers speak the worker protocol version 2 (DELIVERS and ACKS batches), queues-v1 version 1
-# (a DELIVER and an ACK per task): compare their instructions per task.
+# queues has its workers and its producer speak the queue protocol version 2 (DELIVERS and ACKS, SENDS and
+# REPLIES batches), queues-v2w version 2 workers and a version 1 producer (a SEND and a REPLY per task),
+# queues-v1 version 1 on both sides (a DELIVER and an ACK per task too): compare their instructions per task.
 # ZG_PROFILE_FLAGS adds zgate flags (split on blanks) to any scenario.
 # Builds RelWithDebInfo into build-bench-prof, runs zgate under callgrind on free loopback ports, drives it
 # with zg_bench (COUNT messages, tasks or rounds of SIZE bytes, default 64), stops it, and prints zgate's
@@ -60,9 +62,10 @@ case $SCENARIO in
         args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients "$clients"
               --count "$count" --ahead 4000 --server-cert "$WORK/keys/server.cert"
               --client-cert "$WORK/keys/bench.cert_secret") ;;
-    queues|queues-v1) count=${2:-50000}
+    queues|queues-v2w|queues-v1) count=${2:-50000}
         args=(queues --endpoint @queues-producers@ --endpoint2 @queues-workers@ --clients 4 --prefetch 100
-              --window 1000 --count "$count" --protocol "$([ "$SCENARIO" = queues ] && echo 2 || echo 1)") ;;
+              --window 1000 --count "$count" --protocol "$([ "$SCENARIO" = queues-v1 ] && echo 1 || echo 2)"
+              --producer-protocol "$([ "$SCENARIO" = queues ] && echo 2 || echo 1)") ;;
     rooms) count=${2:-20000}
         args=(rooms --endpoint @rooms-clients@ --clients 1 --count "$count") ;;
     rooms1000) count=${2:-200}
@@ -94,8 +97,8 @@ print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
         DRIVER=$BUILD/bench/zg_bench_ws
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
               --clients "$clients" --count "$count" --ahead 4000) ;;
-    *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v1|rooms|rooms1000|ws8" \
-            "|ws8-secure|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
+    *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v2w|queues-v1|rooms" \
+            "|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
        exit 2 ;;
 esac
 

@@ -14,7 +14,8 @@
             RSS growth per session
 
     With ZG_BENCH_TOKEN in the environment, each upgrade carries it as
-    "Authorization: Bearer" (a gateway with security on).
+    "Authorization: Bearer" (a gateway with security on). --io-threads N
+    gives the native publisher's libzmq context N I/O threads (1).
 
     Prints one RESULT line (bench_common.h). Sessions use JSON text frames,
     docs/PROTOCOL.md section 4.1. Each session handshakes once with a fixed
@@ -488,7 +489,7 @@ s_publisher (void *arg)
 {
     s_publisher_t *publisher = (s_publisher_t *) arg;
     bench_options_t *options = publisher->self->options;
-    void *context = zmq_ctx_new ();
+    void *context = bench_context_new (options);
     void *socket = zmq_socket (context, ZMQ_PUB);
     int on = 1;
     zmq_setsockopt (socket, ZMQ_XPUB_NODROP, &on, sizeof on);

@@ -13,6 +13,7 @@
 #include "zg_topicmap.h"
 #include "zg_listeners.h"
 #include "zg_pull.h"
+#include "zg_pullmsg.h"
 #include "zg_gw_history.h"
 #include "zg_gw_presence.h"
 #include "zg_gw_message.h"
@@ -510,13 +511,18 @@ s_self_deliver (void *holder, void *arg)
 }
 
 //  A message from the topics actor: to web subscribers and pull buffers.
-//  A remembered topic's message has a sequence frame, "seq epoch" (else
-//  seq_frame is empty)
+//  A remembered topic's topic frame has its position after a NUL, "topic
+//  NUL seq epoch"; a topic with a NUL of its own (a second NUL, or one
+//  with nothing after it) is none a web client can name
 static void
-s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic_size, const byte *payload,
-                      size_t payload_size, zmq_msg_t *seq_frame)
+s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t frame_size, const byte *payload,
+                      size_t payload_size)
 {
-    if (topic_size + 1 > self->topic_key_size || memchr (topic_data, 0, topic_size))
+    const byte *end = (const byte *) memchr (topic_data, 0, frame_size);
+    size_t topic_size = end? (size_t) (end - topic_data): frame_size;
+    const char *text = end? (const char *) end + 1: NULL;
+    size_t text_size = end? frame_size - topic_size - 1: 0;
+    if (topic_size + 1 > self->topic_key_size || (end && (!text_size || memchr (text, 0, text_size))))
         return;
     char *topic = self->topic_key;
     memcpy (topic, topic_data, topic_size);
@@ -531,8 +537,6 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
                                       NULL, 0 }, { NULL, NULL }, false };
     //  "seq epoch", read in place: JSON pushes take the digits as they are
     char epoch [ZG_GW_HISTORY_EPOCH_SIZE];
-    const char *text = (const char *) zmq_msg_data (seq_frame);
-    size_t text_size = zmq_msg_size (seq_frame);
     const char *space = text_size? (const char *) memchr (text, ' ', text_size): NULL;
     size_t epoch_size = space? text_size - (size_t) (space - text) - 1: 0;
     //  The topics actor writes this frame: its digits are checked for their
@@ -557,14 +561,14 @@ s_self_topic_message (zg_gw_topics_t *self, const byte *topic_data, size_t topic
 }
 
 //  Receive and handle one message from the topics actor, [topic][payload]
-//  and for a remembered topic [seq epoch] (further parts are ignored). Its parts are read into zmq_msg_t on the
+//  (further parts are ignored). Its parts are read into zmq_msg_t on the
 //  stack: no zmsg or zframe allocations per message. Returns false if none
 //  was received, with errno EAGAIN if none was waiting.
 static bool
 s_self_handle_topic (zg_gw_topics_t *self)
 {
     void *socket = zsock_resolve (self->subscriber);
-    zmq_msg_t topic, payload, seq;
+    zmq_msg_t topic, payload;
     zmq_msg_init (&topic);
     if (zmq_msg_recv (&topic, socket, ZMQ_DONTWAIT) == -1) {
         int error = errno;
@@ -576,9 +580,6 @@ s_self_handle_topic (zg_gw_topics_t *self)
     zmq_msg_init (&payload);
     bool whole = zmq_msg_more (&topic) && zmq_msg_recv (&payload, socket, 0) != -1;
     bool more = whole && zmq_msg_more (&payload);
-    zmq_msg_init (&seq);
-    if (more)
-        more = zmq_msg_recv (&seq, socket, 0) != -1 && zmq_msg_more (&seq);
     while (more) {
         zmq_msg_t extra;
         zmq_msg_init (&extra);
@@ -587,10 +588,9 @@ s_self_handle_topic (zg_gw_topics_t *self)
     }
     if (whole)
         s_self_topic_message (self, (const byte *) zmq_msg_data (&topic), zmq_msg_size (&topic),
-                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload), &seq);
+                              (const byte *) zmq_msg_data (&payload), zmq_msg_size (&payload));
     zmq_msg_close (&topic);
     zmq_msg_close (&payload);
-    zmq_msg_close (&seq);
     return true;
 }
 
@@ -778,13 +778,14 @@ s_fetch_answer (zlistx_t *messages, const char *subject, const char *id)
     json_object *data = json_object_new_array ();
     json_object *binary = NULL;
     int index = 0;
-    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (messages); chunk;
-         chunk = (zchunk_t *) zlistx_next (messages), index++)
-        if (zg_codec_utf8_valid (zchunk_data (chunk), zchunk_size (chunk)))
-            json_object_array_add (data, json_object_new_string_len ((const char *) zchunk_data (chunk),
-                                                                     (int) zchunk_size (chunk)));
+    for (zg_pullmsg_t *message = (zg_pullmsg_t *) zlistx_first (messages); message;
+         message = (zg_pullmsg_t *) zlistx_next (messages), index++)
+        if (zg_codec_utf8_valid (zg_pullmsg_data (message), zg_pullmsg_size (message)))
+            json_object_array_add (data, json_object_new_string_len ((const char *) zg_pullmsg_data (message),
+                                                                     (int) zg_pullmsg_size (message)));
         else {
-            json_object_array_add (data, zg_codec_new_binary (zchunk_data (chunk), zchunk_size (chunk)));
+            json_object_array_add (data, zg_codec_new_binary (zg_pullmsg_data (message),
+                                                              zg_pullmsg_size (message)));
             if (!binary)
                 binary = json_object_new_array ();
             json_object_array_add (binary, json_object_new_int (index));

@@ -7,20 +7,22 @@
     charged to the process's memory budget: past its low water (nine
     tenths), messages to pull subscribers are dropped and counted (a slow
     consumer is the one that gives way), so they never raise the alarm that
-    would refuse others' work.
+    would refuse others' work. A message is kept once for all the buffers
+    of its subject (zg_pullmsg): charged once, freed when the last buffer
+    or fetch lets it go.
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_pull.h"
+#include "zg_pullmsg.h"
 #include "zg_slots.h"
 
 typedef struct {
     char *id;                       //  Canonical UUID
     char *subject;                  //  Exact subject
     char *holder;                   //  Its slot's holder (zg_slots), or NULL
-    zlistx_t *buffer;               //  zchunk_t messages, oldest first
-    int64_t bytes;                  //  Bytes buffered, charged to the memory budget
+    zlistx_t *buffer;               //  zg_pullmsg_t messages, oldest first
     size_t reserved;                //  Messages published, not yet delivered
     int64_t last_fetch;             //  zclock_mono of subscribe or last fetch
 } s_subscriber_t;
@@ -35,6 +37,7 @@ struct _zg_pull_t {
     int64_t idle_timeout;           //  ms without fetch before forgetting
     uint64_t delivered;             //  Messages buffered
     uint64_t dropped;               //  Messages dropped for full buffers
+    int64_t bytes;                  //  Bytes of the messages held, charged to the budget
 };
 
 static void
@@ -42,7 +45,6 @@ s_subscriber_destroy (s_subscriber_t **self_p)
 {
     s_subscriber_t *self = *self_p;
     if (self) {
-        zg_budget_release (zg_budget_process (), &self->bytes, (size_t) self->bytes);
         free (self->id);
         free (self->subject);
         free (self->holder);
@@ -50,6 +52,15 @@ s_subscriber_destroy (s_subscriber_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+//  An empty buffer of shared messages
+static zlistx_t *
+s_buffer_new (void)
+{
+    zlistx_t *buffer = zlistx_new ();
+    zlistx_set_destructor (buffer, (zlistx_destructor_fn *) zg_pullmsg_destroy);
+    return buffer;
 }
 
 //  --------------------------------------------------------------------------
@@ -128,8 +139,7 @@ zg_pull_subscribe (zg_pull_t *self, const char *subject, const char *holder)
     zuuid_destroy (&uuid);
     subscriber->subject = strdup (subject);
     subscriber->holder = holder? strdup (holder): NULL;
-    subscriber->buffer = zlistx_new ();
-    zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
+    subscriber->buffer = s_buffer_new ();
     subscriber->last_fetch = zclock_mono ();
     zhashx_insert (self->by_id, subscriber->id, subscriber);
     zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
@@ -152,9 +162,7 @@ zg_pull_fetch (zg_pull_t *self, const char *subject, const char *id)
     if (!subscriber || strneq (subscriber->subject, subject))
         return NULL;
     zlistx_t *messages = subscriber->buffer;
-    zg_budget_release (zg_budget_process (), &subscriber->bytes, (size_t) subscriber->bytes);
-    subscriber->buffer = zlistx_new ();
-    zlistx_set_destructor (subscriber->buffer, (zlistx_destructor_fn *) zchunk_destroy);
+    subscriber->buffer = s_buffer_new ();
     subscriber->last_fetch = zclock_mono ();
     return messages;
 }
@@ -206,19 +214,28 @@ zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t 
     zlistx_t *list = (zlistx_t *) zhashx_lookup (self->by_subject, subject);
     if (!list)
         return;
+    //  Made for the first buffer with room, if the budget has room for it;
+    //  the others share it at no further cost
+    zg_pullmsg_t *message = NULL;
+    bool spare = true;
     for (s_subscriber_t *subscriber = (s_subscriber_t *) zlistx_first (list); subscriber;
          subscriber = (s_subscriber_t *) zlistx_next (list)) {
         if (subscriber->reserved)
             subscriber->reserved--;
-        if (zlistx_size (subscriber->buffer) < self->buffer_size
-        &&  zg_budget_spare (zg_budget_process (), size)) {
-            zlistx_add_end (subscriber->buffer, zchunk_new (data, size));
-            zg_budget_charge (zg_budget_process (), &subscriber->bytes, size);
+        bool room = zlistx_size (subscriber->buffer) < self->buffer_size;
+        if (room && !message && spare) {
+            spare = zg_budget_spare (zg_budget_process (), size);
+            if (spare)
+                message = zg_pullmsg_new (data, size, &self->bytes);
+        }
+        if (room && message) {
+            zlistx_add_end (subscriber->buffer, zg_pullmsg_link (message));
             self->delivered++;
         }
         else
             self->dropped++;
     }
+    zg_pullmsg_destroy (&message);
 }
 
 //  --------------------------------------------------------------------------
@@ -332,7 +349,8 @@ zg_pull_test (bool verbose)
     assert (zg_pull_subscribers (pull, "a") == 0);
 
     //  Buffers are bounded per subscriber; reservations count as used; what
-    //  they hold is charged to the memory budget until it is fetched
+    //  they hold is kept once for all of them, charged once to the memory
+    //  budget until the last of them has fetched it
     int64_t used = zg_budget_used (zg_budget_process ());
     assert (zg_pull_has_room (pull, "a.b"));
     zg_pull_reserve (pull, "a.b");
@@ -340,14 +358,30 @@ zg_pull_test (bool verbose)
     zg_pull_deliver (pull, "a.b", (const byte *) "m2", 2);
     assert (!zg_pull_has_room (pull, "a.b"));
     zg_pull_deliver (pull, "a.b", (const byte *) "m3", 2);
-    assert (zg_budget_used (zg_budget_process ()) == used + 8);
-    zlistx_t *messages = zg_pull_fetch (pull, "a.b", first);
     assert (zg_budget_used (zg_budget_process ()) == used + 4);
+    zlistx_t *messages = zg_pull_fetch (pull, "a.b", first);
     assert (messages && zlistx_size (messages) == 2);
-    zchunk_t *chunk = (zchunk_t *) zlistx_first (messages);
-    assert (zchunk_size (chunk) == 2 && memcmp (zchunk_data (chunk), "m1", 2) == 0);
+    zg_pullmsg_t *message = (zg_pullmsg_t *) zlistx_first (messages);
+    assert (zg_pullmsg_size (message) == 2 && memcmp (zg_pullmsg_data (message), "m1", 2) == 0);
+    assert (zg_pullmsg_holders (message) == 2);
     zlistx_destroy (&messages);
+    //  The other buffer still holds both messages
+    assert (zg_budget_used (zg_budget_process ()) == used + 4);
     assert (zg_pull_has_room (pull, "a.b"));
+    //  One subscriber with room takes a message the full one drops
+    zg_pull_deliver (pull, "a.b", (const byte *) "m4", 2);
+    assert (zg_budget_used (zg_budget_process ()) == used + 6);
+    messages = zg_pull_fetch (pull, "a.b", second);
+    assert (zlistx_size (messages) == 2);
+    message = (zg_pullmsg_t *) zlistx_last (messages);
+    assert (memcmp (zg_pullmsg_data (message), "m2", 2) == 0 && zg_pullmsg_holders (message) == 1);
+    zlistx_destroy (&messages);
+    assert (zg_budget_used (zg_budget_process ()) == used + 2);
+    messages = zg_pull_fetch (pull, "a.b", first);
+    message = (zg_pullmsg_t *) zlistx_first (messages);
+    assert (zlistx_size (messages) == 1 && memcmp (zg_pullmsg_data (message), "m4", 2) == 0);
+    zlistx_destroy (&messages);
+    assert (zg_budget_used (zg_budget_process ()) == used);
     messages = zg_pull_fetch (pull, "a.b", first);
     assert (zlistx_size (messages) == 0);
     zlistx_destroy (&messages);
@@ -356,17 +390,19 @@ zg_pull_test (bool verbose)
     uint64_t delivered, dropped;
     size_t subscribers;
     zg_pull_counters (pull, &delivered, &dropped, &subscribers);
-    assert (delivered == 4 && dropped == 2 && subscribers == 3);
+    assert (delivered == 5 && dropped == 3 && subscribers == 3);
 
     //  Near the memory budget, pull subscribers are the ones dropped
     int64_t limit = zg_budget_limit (zg_budget_process ());
     zg_budget_set_limit (zg_budget_process (), 1);
     zg_pull_deliver (pull, "other", (const byte *) "m4", 2);
     zg_pull_counters (pull, &delivered, &dropped, &subscribers);
-    assert (delivered == 4 && dropped == 3);
+    assert (delivered == 5 && dropped == 4);
     zg_budget_set_limit (zg_budget_process (), limit);
 
-    //  Idle subscribers are forgotten
+    //  Idle subscribers are forgotten, with what they held
+    zg_pull_deliver (pull, "other", (const byte *) "m5", 2);
+    assert (zg_budget_used (zg_budget_process ()) == used + 2);
     zlistx_t *subjects = zg_pull_expire (pull, zclock_mono () + 500);
     assert (!subjects);
     subjects = zg_pull_expire (pull, zclock_mono () + 5000);

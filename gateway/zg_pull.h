@@ -42,7 +42,8 @@ const char *
     zg_pull_subscribe (zg_pull_t *self, const char *subject, const char *holder);
 
 //  Take everything buffered for subscriber id of subject, oldest first, as a
-//  list of zchunk_t the caller destroys; NULL if there is no such subscriber
+//  list of zg_pullmsg_t (shared with other subscribers' buffers) the caller
+//  destroys before the set; NULL if there is no such subscriber
 zlistx_t *
     zg_pull_fetch (zg_pull_t *self, const char *subject, const char *id);
 
@@ -59,8 +60,8 @@ bool
 void
     zg_pull_reserve (zg_pull_t *self, const char *subject);
 
-//  Append a message on subject to each of its subscribers that has room;
-//  the others drop it (counted)
+//  Append a message on subject to each of its subscribers that has room,
+//  one copy shared by them all; the others drop it (counted)
 void
     zg_pull_deliver (zg_pull_t *self, const char *subject, const byte *data, size_t size);
 

@@ -25,6 +25,8 @@
 #include <sys/un.h>
 
 #define ZGATE_EXIT_CONFIG 2
+//  Most libzmq I/O threads server/io-threads may ask for
+#define ZG_IO_THREADS_MAX 64
 
 //  The actors zgate runs, each configured from the config section of its name;
 //  the native ones get the security keys before their endpoints
@@ -281,16 +283,28 @@ s_set_connection_limit (const char *key, const char *value, char *error, size_t 
     return limit >= 0? 0: -1;
 }
 
-//  server/io-threads: libzmq's I/O threads, set before the first socket
+//  server/io-threads: libzmq's I/O threads, set before the first socket. 0
+//  (the default) gives one per two cores with CURVE, where each connection's
+//  I/O thread encrypts and decrypts its messages: a subscriber fan-out is
+//  then encrypted on several cores, while the other half of the cores stay
+//  for the actors and the clients (on 2 cores a second I/O thread made 1 -> 1
+//  slower: bench/results/curve.md); and libzmq's one without CURVE, where an
+//  I/O thread only moves bytes
 static int
-s_set_io_threads (const char *value, char *error, size_t size)
+s_set_io_threads (zg_config_t *config, char *error, size_t size)
 {
+    const char *value = zg_config_get (config, "server/io-threads");
     char *end = NULL;
     errno = 0;
     long threads = strtol (value, &end, 10);
-    if (!isdigit ((unsigned char) *value) || *end || errno || threads < 1 || threads > 64) {
-        snprintf (error, size, "server/io-threads: '%s' is not an integer from 1 to 64", value);
+    if (!isdigit ((unsigned char) *value) || *end || errno || threads > ZG_IO_THREADS_MAX) {
+        snprintf (error, size, "server/io-threads: '%s' is not an integer from 0 to %d", value, ZG_IO_THREADS_MAX);
         return -1;
+    }
+    if (threads == 0) {
+        threads = *zg_config_get (config, "security/server-cert")? sysconf (_SC_NPROCESSORS_ONLN) / 2: 1;
+        //  sysconf says -1 when it cannot tell, and 1 core makes 0
+        threads = threads < 1? 1: threads > ZG_IO_THREADS_MAX? ZG_IO_THREADS_MAX: threads;
     }
     zsys_set_io_threads ((size_t) threads);
     return 0;
@@ -564,7 +578,7 @@ main (int argc, char **argv)
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
     zactor_t *auth = NULL;
-    if (s_set_io_threads (zg_config_get (config, "server/io-threads"), error, sizeof error)
+    if (s_set_io_threads (config, error, sizeof error)
     ||  s_check_exposure (config, error, sizeof error)
     ||  s_start_auth (&auth, config, error, sizeof error)
     ||  s_start_actors (actors, config, log, error, sizeof error)) {

@@ -67,6 +67,17 @@ int
     zg_producer_send (zg_producer_t *self, const char *queue, const void *data, size_t size,
                       int priority, char *id);
 
+//  Send count tasks to a queue in one SENDS (queue protocol version 2,
+//  docs/PROTOCOL.md 2.10), task index's payload data [index] of sizes
+//  [index] bytes, all with a priority. Returns 0 once zgate answered: ids
+//  [index] (24 bytes each) is that task's id, or "" if that record alone
+//  was refused, codes [index] its ZG_ERR_* code (0: taken). Returns -1 if
+//  the whole batch was refused (zg_producer_code / _reason; 405: this zgate
+//  predates SENDS, send the tasks one by one).
+int
+    zg_producer_send_batch (zg_producer_t *self, const char *queue, const void *const *data, const size_t *sizes,
+                            size_t count, int priority, char (*ids) [24], int *codes);
+
 //  Send a task and wait up to timeout ms for its reply. Returns 0 with the
 //  reply frame (the caller destroys it), or -1: code 408 on timeout, 422 if
 //  the worker failed it, 410 if it went to the dead letters, ...

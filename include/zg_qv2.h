@@ -5,6 +5,11 @@
     DELIVERS holds delivery records [id u64][meta size u32][meta][payload
     size u32][payload], ACKS holds ack records [id u64][reply size u32]
     [reply], a reply size of ZG_QV2_NO_REPLY meaning an ACK without a reply.
+    The producer half (2.10): SENDS holds send records [payload size u32]
+    [payload]; its OK holds result records, shaped like ack records: [id
+    u64][error size u32][error], ZG_QV2_NO_REPLY meaning the task was taken
+    (id its id), else id 0 and the error "<code> <reason>"; REPLIES holds
+    ack records too, [id][reply size][reply].
     Integers are big-endian. zgate and libzgclient both read and write them
     with these inline functions, so the two sides cannot drift apart.
     =========================================================================
@@ -30,6 +35,9 @@ extern "C" {
 #define ZG_QV2_ACK_HEAD 12
 //  Bytes of a delivery record without its meta and payload
 #define ZG_QV2_DELIVERY_HEAD 16
+
+//  Bytes of a send record without its payload
+#define ZG_QV2_SEND_HEAD 4
 
 //  A cursor over a frame of records
 typedef struct {
@@ -102,6 +110,22 @@ zg_qv2_put_ack (uint8_t *bytes, uint64_t id, const void *reply, size_t reply_siz
         memcpy (bytes + 12, reply, reply_size);
 }
 
+//  Bytes of a send record with this payload
+static inline size_t
+zg_qv2_send_size (size_t payload_size)
+{
+    return ZG_QV2_SEND_HEAD + payload_size;
+}
+
+//  Write a send record at bytes (zg_qv2_send_size of room)
+static inline void
+zg_qv2_put_send (uint8_t *bytes, const void *payload, size_t payload_size)
+{
+    zg_qv2_put (bytes, payload_size, 4);
+    if (payload_size)
+        memcpy (bytes + 4, payload, payload_size);
+}
+
 //  Start reading a frame of records
 static inline void
 zg_qv2_reader_init (zg_qv2_reader_t *reader, const void *data, size_t size)
@@ -154,6 +178,13 @@ zg_qv2_next (zg_qv2_reader_t *reader, zg_qv2_record_t *record, bool delivery)
     if (delivery && !s_zg_qv2_string (reader, &record->meta, &record->meta_size, 0))
         return false;
     return s_zg_qv2_string (reader, &record->data, &record->size, delivery? 0: ZG_QV2_NO_REPLY);
+}
+
+//  Read the next send record's payload; false if the frame ends inside it
+static inline bool
+zg_qv2_next_send (zg_qv2_reader_t *reader, const uint8_t **payload, size_t *size)
+{
+    return s_zg_qv2_string (reader, payload, size, 0);
 }
 
 #ifdef __cplusplus

@@ -155,15 +155,8 @@ zg_qacks_batch (zg_qcore_t *core, const zg_qsettings_t *settings, zg_qworker_t *
 static void
 s_test_request (zg_wire_request_t *request, const char *verb, const void *data, size_t size)
 {
-    memset (request, 0, sizeof *request);
     zg_wire_part_t parts [] = { zg_wire_str ("c"), zg_wire_str (verb), zg_wire_str ("w"), { data, size } };
-    request->count = data? 4: 3;
-    for (size_t index = 0; index < request->count; index++) {
-        zmq_msg_init_size (&request->frames [index], parts [index].size);
-        memcpy (zmq_msg_data (&request->frames [index]), parts [index].data, parts [index].size);
-        request->data [index] = (const byte *) zmq_msg_data (&request->frames [index]);
-        request->size [index] = parts [index].size;
-    }
+    zg_qtest_request (request, parts, data? 4: 3);
 }
 
 //  ACKS of these records; returns 0 or the refusal's code

@@ -1,7 +1,7 @@
 /*  =========================================================================
     zg_qdurable - the queues' dispatch core's journal: each task state
-    change of the core, written to the durable store: the log (zg_qlogstore,
-    queues/data-store = log, the default) or LMDB (zg_qstore, lmdb)
+    change of the core, written to the durable store: LMDB (zg_qstore,
+    queues/data-store = lmdb, the default) or the log (zg_qlogstore, log)
 
     Private to the queues. The core (zg_qcore) calls one function per
     transition at its seam; each takes a NULL journal (in-memory mode) and

@@ -4,9 +4,9 @@
     Private to the queues. The same model and calls as zg_qstore (see
     zg_qstore.h: passes, the 7/8 rule, lost passes, load in id order), kept
     in one append-only file, ZG_QLOGSTORE_FILE in the data directory
-    (zg_qlog), locked for one process (zg_dirlock). It is the default store
-    (queues/data-store = log): a pass costs one write and one fdatasync,
-    where an LMDB commit syncs twice (pages, then meta page).
+    (zg_qlog), locked for one process (zg_dirlock); queues/data-store = log
+    (LMDB, zg_qstore, is the default): a pass costs one write and one
+    fdatasync, where an LMDB commit syncs twice (pages, then meta page).
 
     Each change of a pass is one record in the pass's transaction:
         put:        [1][id 8][header size 2][header][payload size 4][payload]

@@ -320,6 +320,26 @@ zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name)
 }
 
 //  --------------------------------------------------------------------------
+//  The map a READY is answered with
+
+void
+zg_qoptions_pack_ready (const zg_qoptions_t *self, const zg_qsettings_t *settings, msgpack_packer *packer)
+{
+    assert (self && settings && packer);
+    //  A worker that asked for a version hears the one it got
+    bool versioned = self->version > 1;
+    msgpack_pack_map (packer, versioned? 3: 2);
+    msgpack_pack_str_with_body (packer, "heartbeat", 9);
+    msgpack_pack_int64 (packer, settings->heartbeat_interval);
+    msgpack_pack_str_with_body (packer, "timeout", 7);
+    msgpack_pack_int64 (packer, settings->worker_timeout);
+    if (versioned) {
+        msgpack_pack_str_with_body (packer, "version", 7);
+        msgpack_pack_int64 (packer, self->version);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Free what parsing allocated
 
 void
@@ -362,11 +382,11 @@ zg_qoptions_test (bool verbose)
     assert (zg_qsettings_set (&settings, "max-subscriptions", "2", error, sizeof error) == 0);
     assert (zg_qsettings_set (&settings, "data-dir", "/var/lib/zgate", error, sizeof error) == 0);
     assert (streq (settings.data_dir, "/var/lib/zgate") && settings.data_max_size == ZG_QSTORE_DEFAULT_SIZE);
-    assert (streq (settings.data_store, ZG_QDURABLE_LOG));
-    assert (zg_qsettings_set (&settings, "data-store", ZG_QDURABLE_LMDB, error, sizeof error) == 0);
+    assert (streq (settings.data_store, ZG_QDURABLE_LMDB));
+    assert (zg_qsettings_set (&settings, "data-store", ZG_QDURABLE_LOG, error, sizeof error) == 0);
     assert (zg_qsettings_set (&settings, "data-store", "btree", error, sizeof error) == -1);
     assert (streq (error, "data-store is 'log' or 'lmdb', not 'btree'"));
-    assert (streq (settings.data_store, ZG_QDURABLE_LMDB));
+    assert (streq (settings.data_store, ZG_QDURABLE_LOG));
     char long_dir [ZG_QSETTINGS_PATH_MAX + 1];
     memset (long_dir, 'd', ZG_QSETTINGS_PATH_MAX);
     long_dir [ZG_QSETTINGS_PATH_MAX] = 0;

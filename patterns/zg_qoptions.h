@@ -117,6 +117,11 @@ int
 bool
     zg_qoptions_is_quiet (const zg_qoptions_t *self, const zg_qname_t *name);
 
+//  Pack the map a READY with these options is answered with: heartbeat and
+//  timeout, and the version if the worker asked for one
+void
+    zg_qoptions_pack_ready (const zg_qoptions_t *self, const zg_qsettings_t *settings, msgpack_packer *packer);
+
 //  Free what parsing allocated (the names)
 void
     zg_qoptions_clear (zg_qoptions_t *self);

@@ -24,6 +24,8 @@ struct _zg_qoutbox_t {
     msgpack_packer packer;          //  Packs into buffer
     uint64_t round;                 //  Counts each time messages leave or move: a
                                     //  worker's open batch index is good for one round
+    size_t replies_index;           //  The open REPLIES batch, the last message to a producer
+    uint64_t replies_round;         //  Its round; 0: none open
 };
 
 //  --------------------------------------------------------------------------
@@ -83,6 +85,10 @@ zg_qoutbox_add (zg_qoutbox_t *self, zg_qoutbox_peer_t to, zg_wire_part_t routing
         assert (self->msgs);
     }
     zg_qoutbox_msg_t *msg = &self->msgs [self->size++];
+    //  A producer's messages keep their order: any new one closes the open
+    //  REPLIES batch
+    if (to == ZG_QOUTBOX_PRODUCER)
+        self->replies_round = 0;
     msg->to = to;
     msg->count = 0;
     msg->batch = NULL;
@@ -170,7 +176,24 @@ s_task_frames (zg_qoutbox_t *self, zg_qoutbox_msg_t *msg, zg_task_t *task)
 }
 
 //  --------------------------------------------------------------------------
-//  DELIVER for a task just delivered
+//  Room for size more bytes in a message's batch records; returns where
+//  they go (the caller fills them)
+
+static byte *
+s_batch_room (zg_qoutbox_msg_t *msg, size_t size)
+{
+    if (msg->batch_size + size > msg->batch_capacity) {
+        size_t capacity = msg->batch_capacity? msg->batch_capacity * 2: 1024;
+        while (capacity < msg->batch_size + size)
+            capacity *= 2;
+        msg->batch = (byte *) realloc (msg->batch, capacity);
+        assert (msg->batch);
+        msg->batch_capacity = capacity;
+    }
+    byte *room = msg->batch + msg->batch_size;
+    msg->batch_size += size;
+    return room;
+}
 
 //  --------------------------------------------------------------------------
 //  The worker's open DELIVERS in this outbox with room for size more bytes
@@ -204,17 +227,8 @@ s_deliver_batched (zg_qoutbox_t *self, zg_task_t *task)
     size_t payload_size = zmq_msg_size (&task->payload);
     size_t size = zg_qv2_delivery_size (self->buffer.size, payload_size);
     zg_qoutbox_msg_t *msg = s_worker_batch (self, task->worker, size);
-    if (msg->batch_size + size > msg->batch_capacity) {
-        size_t capacity = msg->batch_capacity? msg->batch_capacity * 2: 1024;
-        while (capacity < msg->batch_size + size)
-            capacity *= 2;
-        msg->batch = (byte *) realloc (msg->batch, capacity);
-        assert (msg->batch);
-        msg->batch_capacity = capacity;
-    }
-    zg_qv2_put_delivery (msg->batch + msg->batch_size, task->id, self->buffer.data, self->buffer.size,
+    zg_qv2_put_delivery (s_batch_room (msg, size), task->id, self->buffer.data, self->buffer.size,
                          zmq_msg_data (&task->payload), payload_size);
-    msg->batch_size += size;
 }
 
 void
@@ -263,6 +277,39 @@ s_to_producer (zg_qoutbox_t *self, zg_task_t *task, const char *command)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a frame holds the same bytes as a task's frame
+
+static bool
+s_same (zmq_msg_t *frame, zmq_msg_t *other)
+{
+    return zmq_msg_size (frame) == zmq_msg_size (other)
+        && memcmp (zmq_msg_data (frame), zmq_msg_data (other), zmq_msg_size (frame)) == 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A reply record appended to the open REPLIES of the task's producer and
+//  req, if it is the last message to a producer, or to a new one
+
+static void
+s_reply_batched (zg_qoutbox_t *self, zg_task_t *task, zmq_msg_t *reply)
+{
+    size_t size = zg_qv2_ack_size (zmq_msg_size (reply));
+    zg_qoutbox_msg_t *msg = NULL;
+    if (self->replies_round == self->round) {
+        msg = &self->msgs [self->replies_index];
+        if (!s_same (&msg->frames [0], &task->producer) || !s_same (&msg->frames [2], &task->req)
+        ||  msg->batch_size + size > ZG_QOUTBOX_BATCH_BYTES)
+            msg = NULL;
+    }
+    if (!msg) {
+        msg = s_to_producer (self, task, "REPLIES");
+        self->replies_index = self->size - 1;
+        self->replies_round = self->round;
+    }
+    zg_qv2_put_ack (s_batch_room (msg, size), task->id, zmq_msg_data (reply), zmq_msg_size (reply));
+}
+
+//  --------------------------------------------------------------------------
 //  REPLY to the producer of task
 
 void
@@ -270,6 +317,10 @@ zg_qoutbox_reply (zg_qoutbox_t *self, zg_task_t *task, zmq_msg_t *reply)
 {
     assert (self);
     assert (task && reply);
+    if (task->replies_batched) {
+        s_reply_batched (self, task, reply);
+        return;
+    }
     zg_qoutbox_msg_t *msg = s_to_producer (self, task, "REPLY");
     zg_qoutbox_copy (msg, (zg_wire_part_t) { task->id_text, task->id_size });
     zg_qoutbox_share (msg, reply);
@@ -319,13 +370,27 @@ zg_qoutbox_ok (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, 
 }
 
 //  --------------------------------------------------------------------------
-//  Whether a message is an OK of zg_qoutbox_ok
+//  [producer][OK][req][results]: the answer to a SENDS, its result records
+//  copied
+
+void
+zg_qoutbox_oks (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, const void *records, size_t size)
+{
+    assert (self && records && size);
+    zg_qoutbox_msg_t *msg = zg_qoutbox_add (self, ZG_QOUTBOX_PRODUCER, producer);
+    zg_qoutbox_copy (msg, zg_wire_str ("OK"));
+    zg_qoutbox_copy (msg, req);
+    memcpy (s_batch_room (msg, size), records, size);
+}
+
+//  --------------------------------------------------------------------------
+//  Whether a message is an OK of zg_qoutbox_ok or zg_qoutbox_oks
 
 static bool
 s_is_ok (zg_qoutbox_msg_t *msg)
 {
-    return msg->to == ZG_QOUTBOX_PRODUCER && msg->count == 4 && zmq_msg_size (&msg->frames [1]) == 2
-        && memcmp (zmq_msg_data (&msg->frames [1]), "OK", 2) == 0;
+    return msg->to == ZG_QOUTBOX_PRODUCER && (msg->count == 4 || (msg->count == 3 && msg->batch))
+        && zmq_msg_size (&msg->frames [1]) == 2 && memcmp (zmq_msg_data (&msg->frames [1]), "OK", 2) == 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -348,6 +413,8 @@ zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason)
             s_drop_batch (msg);
             continue;
         }
+        //  A SENDS's results become one ERROR for the whole batch
+        s_drop_batch (msg);
         zg_qoutbox_msg_t *error = &self->msgs [kept++];
         if (error != msg) {
             for (size_t frame = 0; frame < msg->count; frame++) {
@@ -358,7 +425,10 @@ zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason)
         }
         //  [routing][OK][req][id] becomes [routing][ERROR][req][code][reason]
         zmq_msg_close (&error->frames [1]);
-        zmq_msg_close (&error->frames [3]);
+        if (msg->count == 4)
+            zmq_msg_close (&error->frames [3]);
+        error->batch = NULL;
+        error->batch_size = error->batch_capacity = 0;
         error->count = 1;
         zg_qoutbox_copy (error, parts [0]);
         error->count = 3;
@@ -415,7 +485,10 @@ zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle)
     memcpy (routing, zmq_msg_data (&msg->frames [0]), routing_size);
     //  With ROUTER_MANDATORY the routing frame fails for a gone or full peer;
     //  once it is accepted, the rest of the message is too
-    if (zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+    if ((msg->count > 1
+    &&   zg_routebytes_bound (handle, routing, routing_size, &msg->frames [1], msg->count - 1,
+                              msg->batch? msg->batch_size: 0) == -1)
+    ||  zmq_msg_send (&msg->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
     uint64_t wire = 0;
     for (size_t index = 1; index < msg->count; index++) {
@@ -454,6 +527,16 @@ zg_qoutbox_clear (zg_qoutbox_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a message's verb is this one
+
+static bool
+s_is (zg_qoutbox_msg_t *msg, const char *verb)
+{
+    return msg->count > 1 && zmq_msg_size (&msg->frames [1]) == strlen (verb)
+        && memcmp (zmq_msg_data (&msg->frames [1]), verb, strlen (verb)) == 0;
+}
+
+//  --------------------------------------------------------------------------
 //  The messages as text, then dropped
 
 const char *
@@ -469,10 +552,18 @@ zg_qoutbox_text (zg_qoutbox_t *self, char *text, size_t size)
                       frame < 3? " ": ";");
         zg_qv2_reader_t reader;
         zg_qv2_record_t record;
+        //  DELIVERS holds delivery records; REPLIES and a SENDS's OK hold
+        //  ack-shaped ones, a refused result shown as its code
+        bool delivery = s_is (msg, "DELIVERS");
+        bool results = s_is (msg, "OK");
         zg_qv2_reader_init (&reader, msg->batch, msg->batch_size);
-        while (zg_qv2_more (&reader) && zg_qv2_next (&reader, &record, true))
-            snprintf (text + strlen (text), size - strlen (text), "%" PRIu64 "%s", record.id,
-                      zg_qv2_more (&reader)? ",": ";");
+        while (zg_qv2_more (&reader) && zg_qv2_next (&reader, &record, delivery))
+            if (results && record.data)
+                snprintf (text + strlen (text), size - strlen (text), "!%.3s%s", (const char *) record.data,
+                          zg_qv2_more (&reader)? ",": ";");
+            else
+                snprintf (text + strlen (text), size - strlen (text), "%" PRIu64 "%s", record.id,
+                          zg_qv2_more (&reader)? ",": ";");
     }
     zg_qoutbox_clear (self);
     return text;
@@ -553,6 +644,18 @@ zg_qoutbox_test (bool verbose)
     assert (refused->count == 5 && zmq_msg_size (&refused->frames [0]) == 2);
     assert (memcmp (zmq_msg_data (&refused->frames [4]), "disk full", 9) == 0);
     assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r1 507;ERROR r2 507;"));
+    //  A SENDS's results (a DELIVERS between) become one ERROR too
+    uint8_t results [2 * ZG_QV2_ACK_HEAD];
+    zg_qv2_put_ack (results, 21, NULL, 0);
+    zg_qv2_put_ack (results + ZG_QV2_ACK_HEAD, 22, NULL, 0);
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_oks (outbox, zg_wire_str ("p3"), zg_wire_str ("r3"), results, sizeof results);
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "OK r3 21,22;"));
+    zg_qoutbox_add (outbox, ZG_QOUTBOX_WORKER, zg_wire_str ("w"));
+    zg_qoutbox_oks (outbox, zg_wire_str ("p3"), zg_wire_str ("r3"), results, sizeof results);
+    zg_qoutbox_refuse (outbox, 507, "disk full");
+    assert (zg_qoutbox_size (outbox) == 1 && !zg_qoutbox_get (outbox, 0)->batch);
+    assert (streq (zg_qoutbox_text (outbox, text, sizeof text), "ERROR r3 507;"));
 
     //  Messages held for a later sync move to another outbox, in order
     zg_qoutbox_t *held = zg_qoutbox_new ();

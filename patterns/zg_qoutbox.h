@@ -79,7 +79,11 @@ void
     zg_qoutbox_deliver (zg_qoutbox_t *self, zg_task_t *task);
 
 //  [producer][REPLY][req][id][reply] to the producer of task, the reply
-//  shared
+//  shared. A task sent by SENDS (replies_batched): an ack record (zg_qv2.h,
+//  reply copied) appended to a [producer][REPLIES][req][records], the last
+//  message to a producer in this outbox if it has the same producer and req
+//  and room (ZG_QOUTBOX_BATCH_BYTES), else a new one. A message to any
+//  producer closes it, so each producer's messages stay in order.
 void
     zg_qoutbox_reply (zg_qoutbox_t *self, zg_task_t *task, zmq_msg_t *reply);
 
@@ -96,7 +100,13 @@ void
 void
     zg_qoutbox_ok (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, const char *id);
 
-//  The pass could not be made durable: each OK of zg_qoutbox_ok becomes
+//  [producer][OK][req][results]: the answer to a SENDS, size bytes of
+//  result records (zg_qv2.h) copied; held like zg_qoutbox_ok's
+void
+    zg_qoutbox_oks (zg_qoutbox_t *self, zg_wire_part_t producer, zg_wire_part_t req, const void *records,
+                    size_t size);
+
+//  The pass could not be made durable: each OK of zg_qoutbox_ok or _oks becomes
 //  [producer][ERROR][req][code][reason], every other message is dropped
 void
     zg_qoutbox_refuse (zg_qoutbox_t *self, int code, const char *reason);
@@ -114,7 +124,8 @@ zg_qoutbox_msg_t *
     zg_qoutbox_get (zg_qoutbox_t *self, size_t index);
 
 //  Send a message on a ROUTER (ROUTER_MANDATORY) without blocking; its
-//  frames are consumed. Returns 0, or -1 if the peer is gone or at its HWM.
+//  frames are consumed. Returns 0, or -1 if the peer is gone or at its HWM
+//  (an in-process peer's HWM in bytes included: zg_routebytes_bound).
 int
     zg_qoutbox_send (zg_qoutbox_msg_t *msg, void *handle);
 

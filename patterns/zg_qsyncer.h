@@ -15,7 +15,8 @@
     that already hold synced zeros change data only, and their fdatasync
     is a data flush. So the log keeps a step of such zeros ahead of its
     end, written and synced here while the actor goes on appending below
-    them. A failed extension (a full disk) cuts the file back to where it
+    them: in small pieces, each written out before the next, so that a
+    pass's sync never waits for more than one piece. A failed extension (a full disk) cuts the file back to where it
     started: the log then appends as before.
     =========================================================================
 */

@@ -230,6 +230,24 @@ zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t
 }
 
 //  --------------------------------------------------------------------------
+//  A request from these frames
+
+void
+zg_qtest_request (zg_wire_request_t *request, const zg_wire_part_t *parts, size_t count)
+{
+    assert (request && parts && count <= ZG_WIRE_MAX_FRAMES);
+    memset (request, 0, sizeof *request);
+    request->count = count;
+    for (size_t index = 0; index < count; index++) {
+        zmq_msg_init_size (&request->frames [index], parts [index].size);
+        if (parts [index].size)
+            memcpy (zmq_msg_data (&request->frames [index]), parts [index].data, parts [index].size);
+        request->data [index] = (const byte *) zmq_msg_data (&request->frames [index]);
+        request->size [index] = parts [index].size;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class, and through it the dispatch core's transitions
 //  (zg_qcore), which the core's own test cannot drive without these
 //  helpers: the core's scenario, then ttls (zg_qexpiry)

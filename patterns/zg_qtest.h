@@ -74,6 +74,11 @@ const char *
 int
     zg_qtest_submit (zg_qcore_t *core, const char *name, bool command, zg_qoptions_t *options, char *id);
 
+//  Build a request as the actor receives it from these frames (routing id
+//  first); close it with zg_wire_close
+void
+    zg_qtest_request (zg_wire_request_t *request, const zg_wire_part_t *parts, size_t count);
+
 //  Self test of this class
 void
     zg_qtest_test (bool verbose);

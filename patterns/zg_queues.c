@@ -21,6 +21,7 @@
 #include "zg_qcore.h"
 #include "zg_qtake.h"
 #include "zg_qacks.h"
+#include "zg_qsends.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
 #include "zg_security.h"
@@ -397,6 +398,24 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
 }
 
 //  --------------------------------------------------------------------------
+//  SENDS req queue options records: a version 2 batch of SENDs (zg_qsends),
+//  the name and permission checked once; cluster mode serves SEND only
+
+static void
+s_producer_sends (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
+{
+    (void) worker;
+    char text [ZG_QOPTIONS_NAME_MAX + 1];
+    int code = ZG_ERR_UNKNOWN_COMMAND;
+    char reason [ZG_WIRE_REASON_SIZE] = "SENDS is not served in cluster mode: use SEND";
+    zg_qsends_t sends = { &self->settings, self->ttls, s_self_owner (self, request) };
+    if (s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", text)
+    &&  s_self_allows (self, request, "send", text)
+    &&  (zg_queues_link_on (self->link) || zg_qsends_batch (self->core, &sends, request, text, &code, reason)))
+        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+}
+
+//  --------------------------------------------------------------------------
 //  GET req id: the task as a msgpack map
 
 static void
@@ -526,18 +545,8 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
     if (rc == 0) {
-        //  A worker that asked for a version hears the one it got
-        bool versioned = options.version > 1;
         msgpack_sbuffer_clear (&self->buffer);
-        msgpack_pack_map (&self->packer, versioned? 3: 2);
-        msgpack_pack_str_with_body (&self->packer, "heartbeat", 9);
-        msgpack_pack_int64 (&self->packer, self->settings.heartbeat_interval);
-        msgpack_pack_str_with_body (&self->packer, "timeout", 7);
-        msgpack_pack_int64 (&self->packer, self->settings.worker_timeout);
-        if (versioned) {
-            msgpack_pack_str_with_body (&self->packer, "version", 7);
-            msgpack_pack_int64 (&self->packer, options.version);
-        }
+        zg_qoptions_pack_ready (&options, &self->settings, &self->packer);
         zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
         s_self_answer (self, request, "OK", parts, 1);
     }
@@ -620,6 +629,7 @@ s_producer_pull (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 //  Producers' commands; frame counts include the routing id
 static const s_command_t s_producer_commands [] = {
     { "SEND", 6, 6, s_producer_submit, "SEND is [SEND][req][queue][options][payload]", false },
+    { "SENDS", 6, 6, s_producer_sends, "SENDS is [SENDS][req][queue][options][records]", false },
     { "CALL", 5, 5, s_producer_submit, "CALL is [CALL][req][options][name/params/data]", false },
     { "GET", 4, 4, s_producer_get, "GET is [GET][req][id]", false },
     { "TAKE", 4, 4, s_producer_pull, "TAKE is [TAKE][req][options]", false },

@@ -12,6 +12,7 @@
 
 #include "zg_classes.h"
 #include "zg_routebytes.h"
+#include "zg_inflight.h"
 
 //  Most sockets attached in one thread
 #define ZG_ROUTEBYTES_PER_THREAD 8
@@ -33,6 +34,7 @@ struct _zg_routebytes_t {
     size_t capacity;                //  Descriptors counts has room for
     byte last [ZG_ROUTEBYTES_KEY];  //  The key last learnt or found
     int last_fd;                    //  Its descriptor, or -1 if none
+    zhashx_t *links;                //  In-process routing id key -> zg_inflight_t
 };
 
 //  --------------------------------------------------------------------------
@@ -99,6 +101,12 @@ zg_routebytes_new (void)
     zhashx_set_key_duplicator (self->routes, s_key_duplicate);
     zhashx_set_key_destructor (self->routes, s_key_free);
     self->last_fd = -1;
+    self->links = zhashx_new ();
+    zhashx_set_key_hasher (self->links, s_key_hash);
+    zhashx_set_key_comparator (self->links, s_key_compare);
+    zhashx_set_key_duplicator (self->links, s_key_duplicate);
+    zhashx_set_key_destructor (self->links, s_key_free);
+    zhashx_set_destructor (self->links, (zhashx_destructor_fn *) zg_inflight_destroy);
     return self;
 }
 
@@ -131,6 +139,7 @@ zg_routebytes_destroy (zg_routebytes_t **self_p)
         if (s_attached [slot].counter == self)
             s_attached [slot] = (s_attached_t) { NULL, NULL };
     zhashx_destroy (&self->routes);
+    zhashx_destroy (&self->links);
     free (self->counts);
     free (self);
     *self_p = NULL;
@@ -175,8 +184,17 @@ zg_routebytes_learn (void *handle, const void *routing, size_t size, int fd)
 {
     byte key [ZG_ROUTEBYTES_KEY];
     zg_routebytes_t *self = s_find (handle, routing, size, key);
-    if (!self || fd < 0)
+    if (!self)
         return;
+    if (fd < 0) {
+        if (!zhashx_lookup (self->links, key))
+            zhashx_insert (self->links, key, zg_inflight_new ());
+        if (s_is_last (self, key))
+            self->last_fd = -1;
+        return;
+    }
+    if (zhashx_size (self->links))
+        zhashx_delete (self->links, key);
     if ((size_t) fd >= self->capacity) {
         size_t capacity = self->capacity? self->capacity: 64;
         while (capacity <= (size_t) fd)
@@ -211,6 +229,34 @@ zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wir
     s_set_last (self, key, (int) fd);
     self->counts [fd].wire += wire;
     self->counts [fd].frames += frames;
+}
+
+//  --------------------------------------------------------------------------
+//  Bound what waits for an in-process peer
+
+int
+zg_routebytes_bound (void *handle, const void *routing, size_t size, zmq_msg_t *frames, size_t count,
+                     uint64_t extra)
+{
+    assert (frames && count > 0);
+    byte key [ZG_ROUTEBYTES_KEY];
+    zg_routebytes_t *self = s_find (handle, routing, size, key);
+    //  Most sends go to TCP peers: the last key found, or no link at all
+    if (!self || zhashx_size (self->links) == 0 || s_is_last (self, key))
+        return 0;
+    zg_inflight_t *link = (zg_inflight_t *) zhashx_lookup (self->links, key);
+    if (!link)
+        return 0;
+    uint64_t bytes = extra;
+    for (size_t index = 0; index < count; index++)
+        bytes += zmq_msg_size (&frames [index]);
+    zmq_msg_t counted;
+    if (zg_inflight_frame (link, zg_connwatch_max_output (), &counted, zmq_msg_size (&frames [0]), bytes) == -1)
+        return -1;
+    memcpy (zmq_msg_data (&counted), zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]));
+    zmq_msg_move (&frames [0], &counted);
+    zmq_msg_close (&counted);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -321,6 +367,40 @@ zg_routebytes_test (bool verbose)
     zg_routebytes_sent (handle, prefix, sizeof prefix, 9, 1);
     assert (zg_routebytes_queued (22, &wire, &frames, self) && wire == 3 && frames == 1);
     assert (zg_routebytes_queued (21, &wire, &frames, self) && wire == 0 && frames == 0);
+
+    //  An in-process peer's messages are bounded by what they hold until it
+    //  lets them go (server/max-connection-output); others' are left alone
+    int64_t limit = zg_connwatch_max_output ();
+    zg_connwatch_set_max_output (100);
+    const byte local [] = { 0, 0, 0, 0, 3 };
+    zg_routebytes_learn (handle, local, sizeof local, -1);
+    zmq_msg_t deliver [2], answer;
+    zmq_msg_init_size (&deliver [0], 7);
+    memcpy (zmq_msg_data (&deliver [0]), "DELIVER", 7);
+    zmq_msg_init_size (&deliver [1], 60);
+    assert (zg_routebytes_bound (handle, local, sizeof local, deliver, 2, 30) == 0);
+    assert (zmq_msg_size (&deliver [0]) == 7 && memcmp (zmq_msg_data (&deliver [0]), "DELIVER", 7) == 0);
+    zmq_msg_init_size (&answer, 10);
+    errno = 0;
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 0) == -1 && errno == EAGAIN);
+    void *data = zmq_msg_data (&answer);
+    assert (zg_routebytes_bound (handle, second, sizeof second, &answer, 1, 1000) == 0);
+    assert (zg_routebytes_bound (&socket_c, local, sizeof local, &answer, 1, 1000) == 0);
+    assert (zmq_msg_data (&answer) == data);
+    zmq_msg_close (&deliver [0]);
+    zmq_msg_close (&deliver [1]);
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 0) == 0);
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == -1);
+    //  An id heard from over TCP since is a TCP peer's
+    zg_routebytes_learn (handle, local, sizeof local, 12);
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == 0);
+    //  and one heard from over inproc again is bounded again, though it was
+    //  the last key found
+    zg_routebytes_learn (handle, local, sizeof local, -1);
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == 0);
+    assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == -1);
+    zmq_msg_close (&answer);
+    zg_connwatch_set_max_output (limit);
     zg_routebytes_destroy (&self);
     assert (self == NULL);
     //  Detached: nothing is found for the handle any more

@@ -11,6 +11,10 @@
     handle (answers, errors, DELIVERs, room events): a counter is attached
     to its socket's handle in the actor's thread, and zg_wire_send and
     zg_qoutbox_send count through zg_routebytes_sent, which finds it there.
+    The routing ids of in-process peers (the gateway's links, embedding
+    programs), which no watchdog sees, are bounded instead by what their
+    messages hold until read (zg_routebytes_bound). They are trusted code
+    and few, so they are kept for the counter's life.
     =========================================================================
 */
 
@@ -48,6 +52,16 @@ void
 //  was queued on handle for this routing id: count it for its connection
 void
     zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wire, uint64_t frames);
+
+//  Bound what waits for an in-process peer (a routing id whose requests
+//  came over inproc) by server/max-connection-output (zg_inflight): frames
+//  are the message's count frames after its routing id, extra the bytes of
+//  any sent after them. Returns -1 (errno EAGAIN) past the peer's bound,
+//  sending nothing; else 0, frames [0] made the counted frame for such a
+//  peer and left as it is for any other
+int
+    zg_routebytes_bound (void *handle, const void *routing, size_t size, zmq_msg_t *frames, size_t count,
+                         uint64_t extra);
 
 //  Connection fd closed: it and its routing ids are forgotten. Takes the
 //  counter as arg (a zg_connwatch_closed_fn)

@@ -83,6 +83,7 @@ struct _zg_task_t {
     bool quiet;                     //  Acked with no reply by a quiet command's worker: no REPLY
     bool remote;                    //  Claimed from the cluster: its outcome goes back there
     bool batched;                   //  Named once already by the ACKS batch being checked (zg_qacks)
+    bool replies_batched;           //  Sent by SENDS: its REPLY goes in a REPLIES batch (zg_qoutbox)
 };
 
 //  A doubly linked list of tasks through their prev/next links

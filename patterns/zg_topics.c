@@ -461,7 +461,7 @@ s_self_forward_one (self_t *self, zsock_t *source)
                              + (seq? zg_wire_framed_size (seq_size): 0), seq? 3: 2);
         bool wanted = !bound && s_self_local (self, counters, self->topic_key, size);
         if (!bound && zg_topics_history_holds (self->history))
-            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size, wanted);
+            zg_topics_history_hold (self->history, &topic, &payload, seq, seq_size, wanted, native);
         else
         if (!bound) {
             if (wanted)

@@ -11,9 +11,10 @@
         LAST req topic                  ->  LAST req epoch top 1 [seq payload]
         PRESENCE req topic              ->  PRESENCE req {"topic", "present": [...]}
 
-    A message of a remembered topic goes to subscribers as three frames,
+    A message of a remembered topic goes to TCP subscribers as three frames,
     [topic][payload][seq epoch]: the third holds its sequence number and its
-    topic's epoch, in decimal and hex separated by one space.
+    topic's epoch, in decimal and hex separated by one space; in-process
+    subscribers get [topic NUL seq epoch][payload] (zg_topics_local).
     Private to the topics actor, which owns it and calls it in its thread.
     =========================================================================
 */
@@ -108,13 +109,14 @@ bool
 
 //  Hold a message until the end of the pass: topic and payload are moved
 //  (empty after), the sequence frame (NULL for none) copied; local: the
-//  in-process subscribers want it too
+//  in-process subscribers want it, native: a TCP subscriber does
 void
     zg_topics_history_hold (zg_topics_history_t *self, zmq_msg_t *topic, zmq_msg_t *payload, const char *mark,
-                            size_t mark_size, bool local);
+                            size_t mark_size, bool local, bool native);
 
 //  End a loop pass: with topics/data-dir, its records are committed, then
-//  the messages held go out on xpub (and those wanted to local), in order
+//  the messages held go out, in order, to local and xpub (each only where
+//  wanted)
 void
     zg_topics_history_commit (zg_topics_history_t *self, void *xpub, zg_topics_local_t *local);
 

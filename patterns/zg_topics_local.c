@@ -2,68 +2,35 @@
     zg_topics_local - the topics actor's in-process subscribers: their own
     XPUB, and the bytes its messages hold bounded by one account
 
-    The account outlives the class while messages it counted are alive (a
-    reader may close one after the actor is gone): the class and each
-    message hold a reference, and whoever lets go of the last frees it.
+    The account is a zg_inflight charged to the budget: it outlives the
+    class while messages it counted are alive (a reader may close one after
+    the actor is gone).
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_subcount.h"
 #include "zg_topics_local.h"
-#include <stdatomic.h>
+#include "zg_inflight.h"
 
 //  What one message costs beside its bytes: its three zmq_msg_t in the
 //  pipe, libzmq's content header of the payload (pointer, size, free
-//  function, hint, reference count) and this class's block header
+//  function, hint, reference count) and the counted frame's block header
 #define ZG_TOPICS_LOCAL_CONTENT (4 * sizeof (void *) + sizeof (int64_t))
-#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + sizeof (s_block_t))
+#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + zg_inflight_overhead ())
 
-//  The account, shared by the actor and every message it counted
-typedef struct {
-    atomic_int_fast64_t held;       //  Bytes of the messages not yet let go
-    atomic_int_fast64_t references; //  The class, and each such message
-} s_account_t;
-
-//  A message's topic frame follows its header in one allocation: the topic
-//  frame carries the whole message's count (its payload is shared with the
-//  TCP subscribers' XPUB, not copied), and a reader lets the frames of a
-//  message go together, as libzmq drops them together
-typedef struct {
-    s_account_t *account;           //  Where its bytes count
-    int64_t charged;                //  Its bytes, also charged to the budget
-} s_block_t;
-
+//  A message's topic frame is the counted one (zg_inflight): it carries the
+//  whole message's count (its payload is shared with the TCP subscribers'
+//  XPUB, not copied), and a reader lets the frames of a message go
+//  together, as libzmq drops them together
 struct _zg_topics_local_t {
     zsock_t *xpub;                  //  In-process subscribers' side
-    s_account_t *account;           //  Bytes their messages hold
+    zg_inflight_t *inflight;        //  Bytes their messages hold
     int64_t limit;                  //  Bound of held (0: the budget alone)
     zhashx_t *prefixes;             //  Prefix -> in-process subscriptions
     uint64_t dropped;               //  Messages dropped for the limits
     uint64_t dropped_bytes;         //  and their bytes
 };
-
-static void
-s_account_unref (s_account_t *account)
-{
-    if (atomic_fetch_sub (&account->references, 1) == 1)
-        free (account);
-}
-
-//  --------------------------------------------------------------------------
-//  libzmq lets go of a message's topic frame (in the thread that closed or
-//  read it last): its bytes no longer count
-
-static void
-s_block_free (void *data, void *hint)
-{
-    s_block_t *block = (s_block_t *) hint;
-    assert (data == block + 1);
-    atomic_fetch_sub (&block->account->held, block->charged);
-    zg_budget_release (zg_budget_process (), &block->charged, (size_t) block->charged);
-    s_account_unref (block->account);
-    free (block);
-}
 
 //  --------------------------------------------------------------------------
 
@@ -75,10 +42,8 @@ zg_topics_local_new (void)
     self->xpub = zsock_new (ZMQ_XPUB);
     assert (self->xpub);
     zsock_set_xpub_verboser (self->xpub, 1);
-    self->account = (s_account_t *) zmalloc (sizeof (s_account_t));
-    assert (self->account);
-    atomic_init (&self->account->held, 0);
-    atomic_init (&self->account->references, 1);
+    self->inflight = zg_inflight_new ();
+    zg_inflight_set_charged (self->inflight);
     self->prefixes = zhashx_new ();
     return self;
 }
@@ -90,7 +55,7 @@ zg_topics_local_destroy (zg_topics_local_t **self_p)
     zg_topics_local_t *self = *self_p;
     if (self) {
         zsock_destroy (&self->xpub);
-        s_account_unref (self->account);
+        zg_inflight_destroy (&self->inflight);
         zhashx_destroy (&self->prefixes);
         free (self);
         *self_p = NULL;
@@ -144,24 +109,24 @@ zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_s
                       const void *mark, size_t mark_size)
 {
     assert (self && topic && payload);
-    size_t cost = topic_size + zmq_msg_size (payload) + mark_size + ZG_TOPICS_LOCAL_OVERHEAD;
-    int64_t held = atomic_load (&self->account->held);
-    if ((self->limit > 0 && held + (int64_t) cost > self->limit) || !zg_budget_spare (zg_budget_process (), cost)) {
+    //  The mark follows a NUL in the topic frame, which a topic with a NUL
+    //  of its own also ends with, so that the last NUL always ends the topic
+    bool separated = mark_size || memchr (topic, 0, topic_size);
+    size_t frame_size = topic_size + (separated? 1 + mark_size: 0);
+    size_t cost = frame_size + zmq_msg_size (payload) + ZG_TOPICS_LOCAL_OVERHEAD;
+    zmq_msg_t counted, shared;
+    if (zg_inflight_frame (self->inflight, self->limit, &counted, frame_size, cost) == -1) {
         self->dropped++;
         self->dropped_bytes += cost;
         return false;
     }
-    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + topic_size);
-    assert (block);
-    block->account = self->account;
-    block->charged = 0;
-    memcpy (block + 1, topic, topic_size);
-    atomic_fetch_add (&self->account->references, 1);
-    atomic_fetch_add (&self->account->held, (int64_t) cost);
-    zg_budget_charge (zg_budget_process (), &block->charged, cost);
-    zmq_msg_t counted, shared;
-    int rc = zmq_msg_init_data (&counted, block + 1, topic_size, s_block_free, block);
-    assert (rc == 0);
+    byte *frame = (byte *) zmq_msg_data (&counted);
+    memcpy (frame, topic, topic_size);
+    if (separated) {
+        frame [topic_size] = 0;
+        if (mark_size)
+            memcpy (frame + topic_size + 1, mark, mark_size);
+    }
     zmq_msg_init (&shared);
     zmq_msg_copy (&shared, payload);
     //  An XPUB never blocks: past a pipe's sndhwm it drops for that pipe
@@ -169,10 +134,8 @@ zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_s
     void *xpub = zsock_resolve (self->xpub);
     if (zmq_msg_send (&counted, xpub, ZMQ_SNDMORE) == -1)
         zmq_msg_close (&counted);
-    if (zmq_msg_send (&shared, xpub, mark_size? ZMQ_SNDMORE: 0) == -1)
+    if (zmq_msg_send (&shared, xpub, 0) == -1)
         zmq_msg_close (&shared);
-    if (mark_size)
-        zmq_send (xpub, mark, mark_size, 0);
     return true;
 }
 
@@ -180,7 +143,7 @@ int64_t
 zg_topics_local_held (zg_topics_local_t *self)
 {
     assert (self);
-    return atomic_load (&self->account->held);
+    return zg_inflight_held (self->inflight);
 }
 
 void
@@ -207,25 +170,34 @@ s_test_held (zg_topics_local_t *self, int64_t expected)
     return zg_topics_local_held (self) == expected;
 }
 
-//  Send a payload of 1000 bytes, the first one given, on a topic
+//  Send a payload of 1000 bytes, the first one given, on a topic of
+//  topic_size bytes
 static bool
-s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+s_test_send_sized (zg_topics_local_t *self, const char *topic, size_t topic_size, char first, const char *mark)
 {
     zmq_msg_t payload;
     zmq_msg_init_size (&payload, 1000);
     memset (zmq_msg_data (&payload), first, zmq_msg_size (&payload));
-    bool sent = zg_topics_local_send (self, topic, strlen (topic), &payload, mark, mark? strlen (mark): 0);
+    bool sent = zg_topics_local_send (self, topic, topic_size, &payload, mark, mark? strlen (mark): 0);
     zmq_msg_close (&payload);
     return sent;
 }
 
-//  Receive a message and check its payload's first byte and frame count
+static bool
+s_test_send (zg_topics_local_t *self, const char *topic, char first, const char *mark)
+{
+    return s_test_send_sized (self, topic, strlen (topic), first, mark);
+}
+
+//  Receive a message, two frames, and check its topic frame (of
+//  frame_size bytes) and its payload's first byte
 static void
-s_test_receive (zsock_t *subscriber, char first, size_t frames)
+s_test_receive (zsock_t *subscriber, char first, const char *frame, size_t frame_size)
 {
     zmsg_t *msg = zmsg_recv (subscriber);
-    assert (msg && zmsg_size (msg) == frames);
-    zmsg_first (msg);
+    assert (msg && zmsg_size (msg) == 2);
+    zframe_t *topic = zmsg_first (msg);
+    assert (zframe_size (topic) == frame_size && memcmp (zframe_data (topic), frame, frame_size) == 0);
     zframe_t *payload = zmsg_next (msg);
     assert (payload && zframe_size (payload) && zframe_data (payload) [0] == (byte) first);
     zmsg_destroy (&msg);
@@ -261,21 +233,31 @@ zg_topics_local_test (bool verbose)
     assert (s_test_send (local, "sports", 's', NULL));
     assert (zg_topics_local_held (local) == one);
     //  Past the limit the in-process subscribers lose it, counted
+    //  (the mark rides in the topic frame, after a NUL)
     const char *mark = "1 e";
-    int64_t with_mark = one + (int64_t) strlen (mark);
+    int64_t with_mark = one + 1 + (int64_t) strlen (mark);
     zg_topics_local_set_limit (local, one + with_mark);
     assert (s_test_send (local, "news.b", 'b', mark));
     assert (!s_test_send (local, "news.c", 'c', NULL));
     assert (zg_topics_local_held (local) == one + with_mark);
-    s_test_receive (subscriber, 'a', 2);
+    s_test_receive (subscriber, 'a', "news.a", 6);
     assert (zg_topics_local_held (local) == with_mark);
-    s_test_receive (subscriber, 'b', 3);
+    s_test_receive (subscriber, 'b', "news.b\0" "1 e", 10);
     assert (s_test_held (local, 0));
     assert (zg_budget_used (budget) == budget_before);
     //  Room again once read
     assert (s_test_send (local, "news.d", 'd', NULL));
-    s_test_receive (subscriber, 'd', 2);
+    s_test_receive (subscriber, 'd', "news.d", 6);
     assert (s_test_held (local, 0));
+    //  A topic with a NUL of its own ends with one more, with or without
+    //  a mark: the last NUL ends the topic
+    zg_topics_local_set_limit (local, 0);
+    assert (s_test_send_sized (local, "news.\0x", 7, 'n', NULL));
+    s_test_receive (subscriber, 'n', "news.\0x\0", 8);
+    assert (s_test_send_sized (local, "news.\0x", 7, 'm', mark));
+    s_test_receive (subscriber, 'm', "news.\0x\0" "1 e", 11);
+    assert (s_test_held (local, 0));
+    zg_topics_local_set_limit (local, one + with_mark);
     //  Past nine tenths of the budget it gives way too
     zg_budget_set_limit (budget, budget_before + one);
     assert (!s_test_send (local, "news.e", 'e', NULL));

@@ -59,10 +59,14 @@ void
 bool
     zg_topics_local_matches (zg_topics_local_t *self, const char *topic, size_t size);
 
-//  Send [topic][payload] and, with mark_size, [mark] to the in-process
-//  subscribers, counted (the payload is shared, the caller keeps its own);
-//  returns false if it was dropped (and counted) for the account's limit or
-//  the budget
+//  Send [topic][payload] to the in-process subscribers, counted (the
+//  payload is shared, the caller keeps its own), with a remembered topic's
+//  mark ("seq epoch", mark_size bytes) in the topic frame after a NUL,
+//  [topic NUL mark][payload], not in a third frame: a frame costs each
+//  reader more than these few bytes. A topic holding a NUL of its own gets
+//  one more at its end (an empty mark), so the last NUL of a topic frame
+//  that has any always ends the topic. Returns false if it was dropped (and
+//  counted) for the account's limit or the budget
 bool
     zg_topics_local_send (zg_topics_local_t *self, const void *topic, size_t topic_size, zmq_msg_t *payload,
                           const void *mark, size_t mark_size);

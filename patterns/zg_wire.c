@@ -101,13 +101,14 @@ const char *
 zg_wire_msg_identity (zmq_msg_t *frame)
 {
     assert (frame);
-    //  A ZMTP peer's frames carry its properties; inproc frames carry none
-    if (!zmq_msg_gets (frame, "Socket-Type") && !zmq_msg_gets (frame, "Peer-Address"))
-        return NULL;
     //  libzmq puts the ZAP handler's User-Id before the peer's own properties,
-    //  so a peer cannot claim another's
+    //  so a peer cannot claim another's. Asked first: with CURVE every frame
+    //  has one, and each lookup is a search of the connection's properties
     const char *identity = zmq_msg_gets (frame, "User-Id");
-    return identity? identity: "";
+    if (identity)
+        return identity;
+    //  A ZMTP peer's frames carry its properties; inproc frames carry none
+    return zmq_msg_gets (frame, "Socket-Type") || zmq_msg_gets (frame, "Peer-Address")? "": NULL;
 }
 
 //  --------------------------------------------------------------------------
@@ -163,15 +164,28 @@ int
 zg_wire_send (void *handle, zg_wire_part_t routing, const zg_wire_part_t *parts, size_t count,
               zmq_msg_t *payload)
 {
-    assert (handle);
+    assert (handle && count > 0);
+    //  The first part as a frame, which an in-process peer's bound counts
+    zmq_msg_t first;
+    zmq_msg_init_size (&first, parts [0].size);
+    memcpy (zmq_msg_data (&first), parts [0].data, parts [0].size);
+    uint64_t extra = payload? zmq_msg_size (payload): 0;
+    for (size_t index = 1; index < count; index++)
+        extra += parts [index].size;
     //  With ROUTER_MANDATORY the routing frame fails for a gone or full peer;
     //  once it is accepted, the rest of the message is too
-    if (zmq_send (handle, routing.data, routing.size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+    if (zg_routebytes_bound (handle, routing.data, routing.size, &first, 1, extra) == -1
+    ||  zmq_send (handle, routing.data, routing.size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+        zmq_msg_close (&first);
         return -1;
+    }
     uint64_t wire = payload? zg_wire_framed_size (zmq_msg_size (payload)): 0;
     for (size_t index = 0; index < count; index++) {
-        zmq_send (handle, parts [index].data, parts [index].size,
-                  index + 1 < count || payload? ZMQ_SNDMORE: 0);
+        int flags = index + 1 < count || payload? ZMQ_SNDMORE: 0;
+        if (index == 0)
+            zmq_msg_send (&first, handle, flags);
+        else
+            zmq_send (handle, parts [index].data, parts [index].size, flags);
         wire += zg_wire_framed_size (parts [index].size);
     }
     zg_routebytes_sent (handle, routing.data, routing.size, wire, count + (payload? 1: 0));

@@ -87,10 +87,11 @@ zg_wire_part_t
 zg_wire_part_t
     zg_wire_str (const char *string);
 
-//  Send [routing][parts...][payload] without blocking. The payload, if any,
-//  is shared (zmq_msg_copy), not copied, and stays the caller's. Returns 0,
-//  or -1 if libzmq refused the routing frame: the peer is gone or at its
-//  HWM (the socket must be a ROUTER with ROUTER_MANDATORY set).
+//  Send [routing][parts...][payload] without blocking (at least one part).
+//  The payload, if any, is shared (zmq_msg_copy), not copied, and stays the
+//  caller's. Returns 0, or -1 if libzmq refused the routing frame: the peer
+//  is gone or at its HWM (the socket must be a ROUTER with ROUTER_MANDATORY
+//  set), or it is an in-process peer past its bytes (zg_routebytes_bound).
 int
     zg_wire_send (void *handle, zg_wire_part_t routing, const zg_wire_part_t *parts, size_t count,
                   zmq_msg_t *payload);

@@ -43,6 +43,7 @@
 #include "zg_qcore.h"
 #include "zg_qtake.h"
 #include "zg_qacks.h"
+#include "zg_qsends.h"
 #include "zg_qexpiry.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
@@ -55,6 +56,7 @@
 #include "zg_codec.h"
 #include "zg_session.h"
 #include "zg_pull.h"
+#include "zg_pullmsg.h"
 #include "zg_metrics.h"
 #include "zg_process.h"
 #include "zg_utf8.h"
@@ -64,6 +66,7 @@
 #include "zg_subbytes.h"
 #include "zg_topics_local.h"
 #include "zg_routebytes.h"
+#include "zg_inflight.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
 #include "zg_http.h"
@@ -136,6 +139,7 @@ static const s_test_t s_tests [] = {
     { "zg_hstore", zg_hstore_test },
     { "zg_subcount", zg_subcount_test },
     { "zg_subbytes", zg_subbytes_test },
+    { "zg_inflight", zg_inflight_test },
     { "zg_routebytes", zg_routebytes_test },
     { "zg_topics_local", zg_topics_local_test },
     { "zg_topics", zg_topics_test },
@@ -178,6 +182,7 @@ static const s_test_t s_tests [] = {
     { "zg_qcore", zg_qcore_test },
     { "zg_qtake", zg_qtake_test },
     { "zg_qacks", zg_qacks_test },
+    { "zg_qsends", zg_qsends_test },
     { "zg_qexpiry", zg_qexpiry_test },
     { "zg_qadmin", zg_qadmin_test },
     { "zg_qttl", zg_qttl_test },
@@ -214,6 +219,7 @@ static const s_test_t s_tests [] = {
     { "zg_curve", zg_curve_test },
     { "zg_codec", zg_codec_test },
     { "zg_session", zg_session_test },
+    { "zg_pullmsg", zg_pullmsg_test },
     { "zg_pull", zg_pull_test },
     { "zg_process", zg_process_test },
     { "zg_metrics", zg_metrics_test },

@@ -194,6 +194,20 @@ zg_catchup_start_last (zg_catchup_t *self, int timeout)
 //  --------------------------------------------------------------------------
 //  Reading
 
+//  An in-process subscriber gets [topic NUL seq epoch][payload]: the same
+//  message as [topic][payload][seq epoch], the TCP subscribers' form
+static void
+s_self_split_position (zg_catchup_t *self, zmsg_t *msg)
+{
+    zframe_t *first = zmsg_first (msg);
+    size_t topic_size = strlen (self->topic);
+    if (zmsg_size (msg) != 2 || zframe_size (first) <= topic_size
+    ||  memcmp (zframe_data (first), self->topic, topic_size) || zframe_data (first) [topic_size])
+        return;
+    zmsg_addmem (msg, zframe_data (first) + topic_size + 1, zframe_size (first) - topic_size - 1);
+    zframe_reset (first, self->topic, topic_size);
+}
+
 //  A live message of the topic: its payload and sequence frame, or NULL
 //  (timeout, or another topic that shares the prefix)
 static zmsg_t *
@@ -201,6 +215,8 @@ s_self_live (zg_catchup_t *self, int timeout)
 {
     zsock_set_rcvtimeo (self->subscriber, timeout);
     zmsg_t *msg = zmsg_recv (self->subscriber);
+    if (msg)
+        s_self_split_position (self, msg);
     if (msg && (zmsg_size (msg) != 3 || !zframe_streq (zmsg_first (msg), self->topic)))
         zmsg_destroy (&msg);
     return msg;

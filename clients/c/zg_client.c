@@ -154,7 +154,9 @@ zg_client_recv (zg_client_t *self, char **topic_p, zframe_t **payload_p, int tim
     if (!msg)
         return -1;
     //  A remembered topic's message has a third frame, its sequence
-    //  number and epoch: zg_catchup reads it, this client does not need it
+    //  number and epoch (in-process, they follow a NUL in the topic frame,
+    //  where the topic string ends): zg_catchup reads them, this client
+    //  does not need them
     if (zmsg_size (msg) != 2 && zmsg_size (msg) != 3) {
         zmsg_destroy (&msg);
         return -1;

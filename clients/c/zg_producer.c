@@ -11,6 +11,7 @@
 #include "zg_producer.h"
 #include "zg_request.h"
 #include "zg_errors.h"
+#include "zg_qv2.h"
 //  The self test runs against a real queues actor in-process
 #include "zgate.h"
 
@@ -148,6 +149,69 @@ zg_producer_send (zg_producer_t *self, const char *queue, const void *data, size
     if (zg_request_send (self->request, "SEND", &fields, req))
         return -1;
     return s_wait_accepted (self, req, zclock_mono () + self->timeout, id);
+}
+
+//  --------------------------------------------------------------------------
+//  Read a SENDS's result records into ids and codes; returns 0, or -1 if
+//  they are not one per task
+
+static int
+s_results (zg_producer_t *self, zframe_t *results, size_t count, char (*ids) [24], int *codes)
+{
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, zframe_data (results), zframe_size (results));
+    size_t index = 0;
+    for (; index < count && zg_qv2_more (&reader); index++) {
+        if (!zg_qv2_next (&reader, &record, false))
+            break;
+        codes [index] = record.data? atoi ((const char *) record.data): 0;
+        if (record.data)
+            ids [index][0] = 0;
+        else
+            snprintf (ids [index], 24, "%" PRIu64, record.id);
+    }
+    if (index < count || zg_qv2_more (&reader))
+        return s_fail (self, ZG_ERR_BAD_GATEWAY, "the results do not match the batch");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Send tasks to a queue in one SENDS
+
+int
+zg_producer_send_batch (zg_producer_t *self, const char *queue, const void *const *data, const size_t *sizes,
+                        size_t count, int priority, char (*ids) [24], int *codes)
+{
+    assert (self && queue && (data || count == 0) && sizes && ids && codes);
+    size_t total = 0;
+    for (size_t index = 0; index < count; index++)
+        total += zg_qv2_send_size (sizes [index]);
+    zframe_t *records = zframe_new (NULL, total);
+    size_t used = 0;
+    for (size_t index = 0; index < count; index++) {
+        zg_qv2_put_send (zframe_data (records) + used, data [index], sizes [index]);
+        used += zg_qv2_send_size (sizes [index]);
+    }
+    char req [ZG_REQUEST_REQ_SIZE];
+    zmsg_t *fields = zmsg_new ();
+    zmsg_addstr (fields, queue);
+    zframe_t *options = s_options (0, priority, false);
+    zmsg_append (fields, &options);
+    zmsg_append (fields, &records);
+    if (zg_request_send (self->request, "SENDS", &fields, req))
+        return -1;
+    zmsg_t *answer = zg_request_wait (self->request, req, zclock_mono () + self->timeout);
+    if (!answer)
+        return -1;
+    char *command = zmsg_popstr (answer);
+    zframe_t *results = zmsg_pop (answer);
+    int rc = command && streq (command, "OK") && results? s_results (self, results, count, ids, codes)
+           : s_fail (self, ZG_ERR_BAD_GATEWAY, "unexpected answer");
+    zstr_free (&command);
+    zframe_destroy (&results);
+    zmsg_destroy (&answer);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -421,6 +485,20 @@ zg_producer_test (bool verbose)
     assert (zg_producer_send (producer, "jobs", "hello", 5, 1, id) == 0);
     assert (streq (id, "1"));
     assert (zg_producer_send (producer, "bad name", "x", 1, 0, id) == -1);
+    assert (zg_producer_code (producer) == 400);
+    //  A batch: ids in order, a record refused alone; a bad name refuses all
+    const void *payloads [] = { "a", "b" };
+    size_t sizes [] = { 1, 1048577 };          //  One byte over max-task-size
+    char ids [2][24];
+    int codes [2];
+    assert (zg_producer_send_batch (producer, "batch", payloads, sizes, 1, 0, ids, codes) == 0);
+    assert (streq (ids [0], "2") && codes [0] == 0);
+    char *large = (char *) zmalloc (sizes [1]);
+    payloads [1] = large;
+    assert (zg_producer_send_batch (producer, "batch", payloads, sizes, 2, 0, ids, codes) == 0);
+    assert (streq (ids [0], "3") && codes [0] == 0 && streq (ids [1], "") && codes [1] == 413);
+    free (large);
+    assert (zg_producer_send_batch (producer, "bad name", payloads, sizes, 1, 0, ids, codes) == -1);
     assert (zg_producer_code (producer) == 400);
     zg_task_info_t info;
     assert (zg_producer_get (producer, "1", &info) == 0);

@@ -13,7 +13,9 @@
     to a worker id that connection made READY, with a msgpack map as meta,
     and so does each record of a DELIVERS (worker protocol version 2),
     whose records fill its frame exactly (each id is remembered in decimal
-    and as an ack record, for ACK and ACKS to name);
+    and as an ack record, for ACK and ACKS to name); a SENDS's OK and a
+    REPLIES (producer protocol version 2) hold ack-shaped records: a
+    REPLIES's fill its frame, and each id they name is remembered in decimal;
     the final STATS holds no negative number and no queue has more waiting
     and in-progress tasks than there are tasks (none is both). Runs as
     zg_fuzz_main.c says.
@@ -38,6 +40,26 @@ typedef struct {
     zlist_t *names [FUZZ_MAX_CONNECTIONS];
     zlist_t *ready [FUZZ_MAX_CONNECTIONS];
 } s_model_t;
+
+//  Whether a frame is one or more ack-shaped records that fill it (a
+//  REPLIES, a SENDS's results); remember the ids it names in decimal
+static bool
+s_records (fuzz_native_t *native, zframe_t *frame)
+{
+    zg_qv2_reader_t reader;
+    zg_qv2_record_t record;
+    zg_qv2_reader_init (&reader, zframe_data (frame), zframe_size (frame));
+    bool whole = zg_qv2_more (&reader);
+    while (whole && zg_qv2_more (&reader))
+        whole = zg_qv2_next (&reader, &record, false);
+    zg_qv2_reader_init (&reader, zframe_data (frame), zframe_size (frame));
+    while (whole && zg_qv2_more (&reader) && zg_qv2_next (&reader, &record, false)) {
+        char id [24];
+        if (record.id)
+            s_native_remember (native, id, (size_t) snprintf (id, sizeof id, "%" PRIu64, record.id));
+    }
+    return whole;
+}
 
 //  A message the actor sent to a connection
 static void
@@ -76,9 +98,14 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
         return;
     }
     assert (s_native_is (verb, "OK") || s_native_is (verb, "ERROR")
-        || (producer && (s_native_is (verb, "REPLY") || s_native_is (verb, "END"))));
+        || (producer && (s_native_is (verb, "REPLY") || s_native_is (verb, "REPLIES") || s_native_is (verb, "END"))));
     s_native_check_answer (msg, model->names [connection]);
-    if (producer && s_native_is (verb, "OK") && third && zmsg_size (msg) == 3)
+    if (producer && s_native_is (verb, "REPLIES"))
+        assert (s_records (native, third));
+    //  An OK's third frame: a SEND's id (digits), a SENDS's results, or a
+    //  map (GET, STATS), told apart by their shapes
+    if (producer && s_native_is (verb, "OK") && third && zmsg_size (msg) == 3
+    &&  (zframe_size (third) < ZG_QV2_ACK_HEAD || !s_records (native, third)))
         s_native_remember (native, zframe_data (third), zframe_size (third));
     if (!producer && s_native_is (verb, "OK") && third)
         s_list_add (model->ready [connection], name);

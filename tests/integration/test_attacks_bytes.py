@@ -21,6 +21,7 @@ from gateway_client import RawWs, http  # noqa: E402
 
 MIB = attacks.MIB
 BUDGET = attacks.BUDGET
+RSS_SLACK = attacks.RSS_SLACK
 
 
 class BytesAttackTest(attacks.AttackBase):
@@ -110,29 +111,90 @@ class BytesAttackTest(attacks.AttackBase):
         slow.close()
         self.assert_canary_ok()
 
-    def test_pull_subscribers_share_the_budget(self):
-        """50 pull subscribers that never fetch and 10 messages of 1 MiB: 500 MiB of copies asked for, but
-        their buffers are charged to the budget, so past it messages are dropped for them (counted); RSS
-        within the budget; fetching gives the bytes back."""
-        self.start_canary()
+    def pull_subscribers(self, subjects):
+        """One pull subscriber per subject named (a subject may repeat); their ids."""
         port = self.zg.endpoint("gateway-http-port")
         ids = []
-        for _ in range(50):
-            status, body, _ = http(port, "POST", "/api/subscribe", {"subject": "pull"})
+        for subject in subjects:
+            status, body, _ = http(port, "POST", "/api/subscribe", {"subject": subject})
             self.assertEqual(status, 200, body)
             ids.append(json.loads(body)["id"])
+        return ids
+
+    def connected_publisher(self):
+        """A native PUB whose messages reach the gateway's pull subscribers: probes on subject `probe` until
+        its own pull subscriber has one, then a pause for the probes still on their way. The gateway's
+        counters once they are quiet."""
+        port = self.zg.endpoint("gateway-http-port")
+        probe, = self.pull_subscribers(["probe"])
         pub = self.socket(zmq.PUB, "topics-publishers")
-        wait_for(lambda: pub.send_multipart([b"pull", b"probe"]) or self.gateway_stats()["pull_delivered"] > 0,
-                 what="the publisher")
-        for _ in range(10):
-            pub.send_multipart([b"pull", b"m" * MIB])
+
+        def probed():
+            pub.send_multipart([b"probe", b"probe"])
+            time.sleep(0.02)
+            status, body, _ = http(port, "POST", "/api/fetch", {"subject": "probe", "id": probe})
+            return status == 200 and json.loads(body)["data"]
+        wait_for(probed, what="the publisher")
+        time.sleep(0.5)
+        return pub, self.gateway_stats()
+
+    def test_pull_subscribers_share_one_copy(self):
+        """250 pull subscribers of one subject that never fetch and 10 messages of 1 MiB (2.5 GB if each kept
+        its own copy): every subscriber gets all 10 (none dropped), one copy of each is charged to the budget
+        and RSS grows by about that much; fetching from some keeps the copy for the others, and the bytes
+        go back when the last subscriber lets them go."""
+        self.start_canary()
+        port = self.zg.endpoint("gateway-http-port")
+        ids = self.pull_subscribers(["pull"] * 250)
+        pub, before = self.connected_publisher()
+        self.baseline = self.peak = attacks.rss(self.zg.process.pid)
+        for index in range(10):
+            pub.send_multipart([b"pull", b"%d" % index + b"m" * (MIB - 1)])
             time.sleep(0.05)
             self.sample()
-        wait_for(lambda: self.gateway_stats()["pull_dropped"] > 0, what="messages dropped for pull subscribers")
+        wait_for(lambda: self.gateway_stats()["pull_delivered"] >= before["pull_delivered"] + 2500,
+                 what="10 messages to each of 250 pull subscribers")
+        self.sample()
+        after = self.gateway_stats()
+        self.assertEqual(after["pull_delivered"], before["pull_delivered"] + 2500)
+        self.assertEqual(after["pull_dropped"], before["pull_dropped"])
+        self.assertGreaterEqual(after["budget"]["used"], 10 * MIB)
+        self.assertLess(after["budget"]["used"], 11 * MIB)
+        self.assertTrue(self.zg.alive())
+        self.assertLess(self.peak - self.baseline, 10 * MIB + RSS_SLACK,
+                        f"RSS grew from {self.baseline >> 20} MB to {self.peak >> 20} MB")
+        for sid in ids[:3]:
+            status, body, _ = http(port, "POST", "/api/fetch", {"subject": "pull", "id": sid})
+            self.assertEqual(status, 200)
+            data = json.loads(body)["data"]
+            self.assertEqual([len(item) for item in data], [MIB] * 10)
+            self.assertEqual([item[0] for item in data], [str(index) for index in range(10)])
+        self.assertGreaterEqual(self.gateway_stats()["budget"]["used"], 10 * MIB)
+        for sid in ids[3:]:
+            self.assertEqual(http(port, "DELETE", f"/api/admin/pull/{sid}")[0], 200)
+        wait_for(lambda: self.gateway_stats()["budget"]["used"] < MIB, what="the shared bytes to go back")
+        self.assert_canary_ok()
+
+    def test_pull_buffers_give_way_at_the_budget(self):
+        """10 pull subscribers on 10 subjects that never fetch and 10 messages of 1 MiB on each: 100 MiB of
+        distinct messages against a budget of 96 MiB, so past its low water messages are dropped for them
+        (counted); RSS within the budget; fetching gives the bytes back."""
+        self.start_canary()
+        port = self.zg.endpoint("gateway-http-port")
+        subjects = [f"pull.{index}" for index in range(10)]
+        ids = self.pull_subscribers(subjects)
+        pub, before = self.connected_publisher()
+        for _ in range(10):
+            for subject in subjects:
+                pub.send_multipart([subject.encode(), b"m" * MIB])
+            time.sleep(0.05)
+            self.sample()
+        wait_for(lambda: self.gateway_stats()["pull_dropped"] > before["pull_dropped"],
+                 what="messages dropped for pull subscribers")
         self.assert_bounded()
         self.assertLessEqual(self.gateway_stats()["budget"]["used"], BUDGET + MIB)
-        for sid in ids:
-            status, _, _ = http(port, "POST", "/api/fetch", {"subject": "pull", "id": sid})
+        for subject, sid in zip(subjects, ids):
+            status, _, _ = http(port, "POST", "/api/fetch", {"subject": subject, "id": sid})
             self.assertEqual(status, 200)
         wait_for(lambda: self.gateway_stats()["budget"]["used"] < MIB, what="the buffers' bytes to go back")
         self.assert_canary_ok()

@@ -1,6 +1,7 @@
 """The zgate daemon as an operator runs it: GNU command line, environment typos, one-line start-up
 errors, log levels, SIGHUP reload and the systemd notify protocol."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,17 @@ from zgate_harness import ZGATE_BIN, Zgate, free_port, wait_for  # noqa: E402
 def run_zgate(*args, env=None):
     return subprocess.run([ZGATE_BIN, *args], capture_output=True, text=True, timeout=10,
                           env={**os.environ, **(env or {})})
+
+
+def io_threads(zgate):
+    """How many libzmq I/O threads zgate runs (libzmq names them ZMQbg/IO/<n>, from 0)."""
+    names = []
+    for task in os.listdir(f"/proc/{zgate.process.pid}/task"):
+        with open(f"/proc/{zgate.process.pid}/task/{task}/comm") as comm:
+            names.append(comm.read().strip())
+    io = sorted(name for name in names if name.startswith("ZMQbg/IO/"))
+    assert io == [f"ZMQbg/IO/{index}" for index in range(len(io))], names
+    return len(io)
 
 
 class ConfigFile:
@@ -78,10 +90,12 @@ class CommandLineTest(unittest.TestCase):
                  f"zgate: config file '{broken.name}' is not valid ZPL: (2) indent 4 spaces at once"),
                 ((["--server-log-target", "printer"], {}),
                  "zgate: server/log-target: 'printer' is not stderr or syslog"),
-                ((["--server-io-threads", "0"], {}),
-                 "zgate: server/io-threads: '0' is not an integer from 1 to 64"),
+                ((["--server-io-threads", "65"], {}),
+                 "zgate: server/io-threads: '65' is not an integer from 0 to 64"),
+                ((["--server-io-threads", "-1"], {}),
+                 "zgate: server/io-threads: '-1' is not an integer from 0 to 64"),
                 (([], {"ZGATE_SERVER_IO_THREADS": "2x"}),
-                 "zgate: server/io-threads: '2x' is not an integer from 1 to 64"),
+                 "zgate: server/io-threads: '2x' is not an integer from 0 to 64"),
             ]
             for (args, env), line in cases:
                 result = run_zgate(*args, env=env)
@@ -104,15 +118,24 @@ class RunningDaemonTest(unittest.TestCase):
             self.assertIn(f"web http://127.0.0.1:{zgate.endpoint('gateway-http-port')}/", line)
 
     def test_io_threads_sets_libzmqs_io_threads(self):
-        # libzmq names its I/O threads ZMQbg/IO/<n>
         for threads in (1, 3):
             with Zgate(server_io_threads=threads) as zgate:
-                names = []
-                for task in os.listdir(f"/proc/{zgate.process.pid}/task"):
-                    with open(f"/proc/{zgate.process.pid}/task/{task}/comm") as comm:
-                        names.append(comm.read().strip())
-                self.assertEqual(sorted(name for name in names if name.startswith("ZMQbg/IO/")),
-                                 [f"ZMQbg/IO/{index}" for index in range(threads)], names)
+                self.assertEqual(io_threads(zgate), threads)
+
+    def test_io_threads_default_is_one_per_two_cores_with_curve_only(self):
+        with Zgate() as zgate:
+            self.assertEqual(io_threads(zgate), 1)
+        keys = tempfile.mkdtemp(prefix="zgate-io-threads-")
+        try:
+            subprocess.run([os.path.join(os.path.dirname(ZGATE_BIN), "zgate-keygen"), "server", keys], check=True,
+                           capture_output=True, timeout=10)
+            curve = {"security_server_cert": os.path.join(keys, "server.cert_secret"), "security_client_certs": keys}
+            with Zgate(**curve) as zgate:
+                self.assertEqual(io_threads(zgate), min(max(os.sysconf("SC_NPROCESSORS_ONLN") // 2, 1), 64))
+            with Zgate(server_io_threads=3, **curve) as zgate:
+                self.assertEqual(io_threads(zgate), 3)
+        finally:
+            shutil.rmtree(keys, ignore_errors=True)
 
     def test_log_level_filters_lines_and_sighup_changes_it(self):
         with ConfigFile("server\n    log-level = warn\n") as config:

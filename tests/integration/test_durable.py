@@ -1,10 +1,12 @@
 """Durable queues (queues/data-dir) through real zgate processes killed with SIGKILL (docs/PROTOCOL.md, 2.8).
 
 ZGATE_CRASH_KILLS sets the crash loop's kills (10 by default; CTest's `long` label runs it with 100).
-ZGATE_DATA_STORE picks the store (queues/data-store): "log" by default, CTest runs the file again with "lmdb".
+ZGATE_DATA_STORE picks the store (queues/data-store): unset, zgate's default (no flag, so these tests follow
+the default, lmdb); CTest runs the file again with "log".
 """
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +23,11 @@ from zgate_harness import ZGATE_BIN, Zgate, wait_for  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 CRASH_KILLS = int(os.environ.get("ZGATE_CRASH_KILLS", "10"))
-STORE = os.environ.get("ZGATE_DATA_STORE", "log")
+# The store flag given to every zgate (None: none, the default), and the store's kind
+STORE_FLAG = os.environ.get("ZGATE_DATA_STORE") or None
+STORE = STORE_FLAG or re.search(r"^  --queues-data-store .*\[(\w+)\]$",
+                                subprocess.run([ZGATE_BIN, "--help"], capture_output=True, text=True).stdout,
+                                re.M).group(1)
 # The file that holds each store's tasks in the data-dir
 STORE_FILE_OF = {"log": "tasks.log", "lmdb": "data.mdb"}
 STORE_FILE = STORE_FILE_OF[STORE]
@@ -130,7 +136,8 @@ class DurableTest(unittest.TestCase):
         """Start zgate on self.dir, on the ports (and with the flags) of the previous one if any, but for
         the flags given here."""
         overrides.setdefault("queues_data_dir", self.dir)
-        overrides.setdefault("queues_data_store", STORE)
+        if STORE_FLAG:
+            overrides.setdefault("queues_data_store", STORE_FLAG)
         previous = self.zgate
         self.zgate = Zgate(**overrides)
         if previous:
@@ -279,8 +286,8 @@ class DurableTest(unittest.TestCase):
             byte = data.read(1)
             data.seek(8 + 16 + 20)
             data.write(bytes([byte[0] ^ 0xFF]))
-        result = subprocess.run(Zgate(queues_data_dir=self.dir).command(), capture_output=True, text=True,
-                                timeout=20)
+        result = subprocess.run(Zgate(queues_data_dir=self.dir, queues_data_store=STORE).command(),
+                                capture_output=True, text=True, timeout=20)
         self.assertEqual(result.returncode, 2, result.stderr)
         lines = result.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, lines)

@@ -1,0 +1,260 @@
+/*  =========================================================================
+    zg_inflight - the bytes of messages sent to one in-process reader that
+    it has not let go yet, bounded
+
+    The count is checked and raised in the sender's thread and lowered in
+    the reader's: a sender sees at worst a stale, higher count, so it never
+    passes the limit by more than one message.
+    =========================================================================
+*/
+
+#include "zg_classes.h"
+#include "zg_inflight.h"
+#include "zg_qtest.h"
+#include <stdatomic.h>
+
+//  The account, shared by its owner and each frame it counted
+typedef struct {
+    atomic_int_fast64_t held;       //  Bytes of the messages not yet let go
+    atomic_int_fast64_t references; //  The owner, and each such frame
+} s_account_t;
+
+//  A counted frame's data follows its header in one allocation
+typedef struct {
+    s_account_t *account;           //  Where its message's bytes count
+    int64_t bytes;                  //  Its message's bytes
+    int64_t charged;                //  Of them, charged to the budget
+} s_block_t;
+
+struct _zg_inflight_t {
+    s_account_t *account;
+    bool charged;                   //  Frames are charged to the budget
+    uint64_t refused;               //  Messages refused for the limit
+};
+
+static void
+s_account_unref (s_account_t *account)
+{
+    if (atomic_fetch_sub (&account->references, 1) == 1)
+        free (account);
+}
+
+//  libzmq lets go of a counted frame: its message no longer counts
+static void
+s_block_free (void *data, void *hint)
+{
+    s_block_t *block = (s_block_t *) hint;
+    assert (data == block + 1);
+    atomic_fetch_sub (&block->account->held, block->bytes);
+    zg_budget_release (zg_budget_process (), &block->charged, (size_t) block->charged);
+    s_account_unref (block->account);
+    free (block);
+}
+
+//  --------------------------------------------------------------------------
+//  Create an empty account
+
+zg_inflight_t *
+zg_inflight_new (void)
+{
+    zg_inflight_t *self = (zg_inflight_t *) zmalloc (sizeof (zg_inflight_t));
+    assert (self);
+    self->account = (s_account_t *) zmalloc (sizeof (s_account_t));
+    assert (self->account);
+    atomic_init (&self->account->held, 0);
+    atomic_init (&self->account->references, 1);
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy it; its frames keep the account until they are let go
+
+void
+zg_inflight_destroy (zg_inflight_t **self_p)
+{
+    assert (self_p);
+    zg_inflight_t *self = *self_p;
+    if (self) {
+        s_account_unref (self->account);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Charge the frames to the budget too
+
+void
+zg_inflight_set_charged (zg_inflight_t *self)
+{
+    assert (self);
+    self->charged = true;
+}
+
+//  --------------------------------------------------------------------------
+//  A counted frame of a message, or a refusal past the limit
+
+int
+zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes)
+{
+    assert (self && frame);
+    assert (bytes >= size && bytes <= INT64_MAX);
+    int64_t held = atomic_load (&self->account->held);
+    if ((limit > 0 && held > 0 && (int64_t) bytes > limit - held)
+    ||  (self->charged && !zg_budget_spare (zg_budget_process (), bytes))) {
+        self->refused++;
+        errno = EAGAIN;
+        return -1;
+    }
+    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + size);
+    assert (block);
+    block->account = self->account;
+    block->bytes = (int64_t) bytes;
+    block->charged = 0;
+    if (self->charged)
+        zg_budget_charge (zg_budget_process (), &block->charged, bytes);
+    atomic_fetch_add (&self->account->held, block->bytes);
+    atomic_fetch_add (&self->account->references, 1);
+    int rc = zmq_msg_init_data (frame, block + 1, size, s_block_free, block);
+    assert (rc == 0);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A frame's block header, bytes held, messages refused
+
+size_t
+zg_inflight_overhead (void)
+{
+    return sizeof (s_block_t);
+}
+
+int64_t
+zg_inflight_held (zg_inflight_t *self)
+{
+    assert (self);
+    return atomic_load (&self->account->held);
+}
+
+uint64_t
+zg_inflight_refused (zg_inflight_t *self)
+{
+    assert (self);
+    return self->refused;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test of this class
+
+void
+zg_inflight_test (bool verbose)
+{
+    printf (" * zg_inflight: ");
+    //  @selftest
+    //  Through a real inproc pipe: the frames count until the reader lets
+    //  them go, and past the limit a send is refused
+    zsock_t *reader = zsock_new_pull ("inproc://zg_inflight_test");
+    zsock_t *writer = zsock_new_push ("inproc://zg_inflight_test");
+    assert (reader && writer);
+    zg_inflight_t *inflight = zg_inflight_new ();
+    zmq_msg_t frame;
+    for (int index = 0; index < 3; index++) {
+        assert (zg_inflight_frame (inflight, 250, &frame, 7, 100) == 0);
+        memcpy (zmq_msg_data (&frame), "DELIVER", 7);
+        assert (zg_inflight_held (inflight) == (index == 2? 200: 100));
+        assert (zmq_msg_size (&frame) == 7 && memcmp (zmq_msg_data (&frame), "DELIVER", 7) == 0);
+        if (index)
+            assert (zmq_msg_send (&frame, zsock_resolve (writer), 0) == 7);
+        else
+            zmq_msg_close (&frame);
+    }
+    //  The first was let go unsent: two are held
+    errno = 0;
+    assert (zg_inflight_frame (inflight, 250, &frame, 7, 100) == -1 && errno == EAGAIN);
+    assert (zg_inflight_refused (inflight) == 1);
+    //  The reader lets one go: one more fits
+    char *text = zstr_recv (reader);
+    assert (text && streq (text, "DELIVER"));
+    zstr_free (&text);
+    assert (zg_inflight_held (inflight) == 100);
+    assert (zg_inflight_frame (inflight, 250, &frame, 0, 150) == 0);
+    assert (zg_inflight_held (inflight) == 250);
+    zmq_msg_close (&frame);
+    //  With nothing held, a message larger than the limit passes
+    text = zstr_recv (reader);
+    zstr_free (&text);
+    assert (zg_inflight_held (inflight) == 0);
+    assert (zg_inflight_frame (inflight, 250, &frame, 1, 1000) == 0);
+    *(char *) zmq_msg_data (&frame) = 'x';
+    assert (zmq_msg_send (&frame, zsock_resolve (writer), 0) == 1);
+    //  Charged, frames count in the budget and give way below its alarm
+    zg_budget_t *budget = zg_budget_process ();
+    int64_t used = zg_budget_used (budget);
+    zg_inflight_t *charged = zg_inflight_new ();
+    zg_inflight_set_charged (charged);
+    zmq_msg_t other;
+    assert (zg_inflight_frame (charged, 0, &other, 1, 500) == 0);
+    assert (zg_budget_used (budget) == used + 500);
+    zg_budget_set_limit (budget, used + 1000);
+    assert (zg_inflight_frame (charged, 0, &frame, 1, 500) == -1);
+    zg_budget_set_limit (budget, 0);
+    zmq_msg_close (&other);
+    assert (zg_budget_used (budget) == used && zg_inflight_held (charged) == 0);
+    zg_inflight_destroy (&charged);
+    //  The account outlives its owner while a frame bears it
+    zg_inflight_destroy (&inflight);
+    zg_inflight_destroy (&inflight);
+    text = zstr_recv (reader);
+    assert (text && streq (text, "x"));
+    zstr_free (&text);
+    zsock_destroy (&writer);
+    zsock_destroy (&reader);
+
+    //  Through the queues actor's ROUTER (zg_routebytes_bound): a worker on
+    //  inproc that reads nothing holds DELIVERs up to max-connection-output;
+    //  the rest are refused as at its high-water mark and counted
+    int64_t limit = zg_connwatch_max_output ();
+    zg_connwatch_set_max_output (1 << 20);
+    zactor_t *queues = zg_queues_new ();
+    char error [256];
+    assert (zg_actor_set (queues, "producers", "inproc://zg-inflight-test-producers", error, sizeof error) == 0);
+    assert (zg_actor_set (queues, "workers", "inproc://zg-inflight-test-workers", error, sizeof error) == 0);
+    zsock_t *producer = zsock_new_dealer (">inproc://zg-inflight-test-producers");
+    zsock_t *worker = zsock_new_dealer (">inproc://zg-inflight-test-workers");
+    zsock_set_rcvtimeo (worker, 2000);
+    zg_qtest_send_options (worker, "READY", "w1", zg_qtest_options ("queues", "[jobs", "prefetch", "10", NULL), NULL);
+    zg_qtest_expect_done (worker, "OK", "w1", NULL);
+    //  Ten tasks of 256 KiB: three DELIVERs fit in 1 MiB, seven are refused
+    size_t size = 256 * 1024;
+    char *payload = (char *) malloc (size + 1);
+    assert (payload);
+    memset (payload, 'x', size);
+    payload [size] = 0;
+    for (int index = 0; index < 10; index++)
+        zstr_sendx (producer, "SEND", "", "jobs", "", payload, NULL);
+    int64_t deadline = zclock_mono () + 5000;
+    while (zg_actor_stat (queues, NULL, NULL, "unroutable") < 7 && zclock_mono () < deadline)
+        zclock_sleep (10);
+    assert (zg_actor_stat (queues, NULL, NULL, "unroutable") == 7);
+    assert (zg_actor_stat (queues, "queues", "jobs", "in_progress") == 10);
+    zsock_set_rcvtimeo (worker, 200);
+    size_t delivered = 0;
+    zmsg_t *delivery;
+    while ((delivery = zmsg_recv (worker))) {
+        char *command = zmsg_popstr (delivery);
+        assert (streq (command, "DELIVER") && zframe_size (zmsg_last (delivery)) == size);
+        zstr_free (&command);
+        zmsg_destroy (&delivery);
+        delivered++;
+    }
+    assert (delivered == 3);
+    zsock_destroy (&worker);
+    zsock_destroy (&producer);
+    zactor_destroy (&queues);
+    free (payload);
+    zg_connwatch_set_max_output (limit);
+    if (verbose)
+        printf ("(inproc) ");
+    //  @end
+    printf ("OK\n");
+}
