@@ -35,6 +35,7 @@ struct _zg_routebytes_t {
     byte last [ZG_ROUTEBYTES_KEY];  //  The key last learnt or found
     int last_fd;                    //  Its descriptor, or -1 if none
     zhashx_t *links;                //  In-process routing id key -> zg_inflight_t
+    int64_t (*link_limit) (void);   //  Bytes an in-process peer may hold, or NULL
 };
 
 //  --------------------------------------------------------------------------
@@ -232,6 +233,16 @@ zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wir
 }
 
 //  --------------------------------------------------------------------------
+//  Set what bounds in-process peers
+
+void
+zg_routebytes_set_link_limit (zg_routebytes_t *self, int64_t (*limit) (void))
+{
+    assert (self && limit);
+    self->link_limit = limit;
+}
+
+//  --------------------------------------------------------------------------
 //  Bound what waits for an in-process peer
 
 int
@@ -242,7 +253,7 @@ zg_routebytes_bound (void *handle, const void *routing, size_t size, zmq_msg_t *
     byte key [ZG_ROUTEBYTES_KEY];
     zg_routebytes_t *self = s_find (handle, routing, size, key);
     //  Most sends go to TCP peers: the last key found, or no link at all
-    if (!self || zhashx_size (self->links) == 0 || s_is_last (self, key))
+    if (!self || !self->link_limit || zhashx_size (self->links) == 0 || s_is_last (self, key))
         return 0;
     zg_inflight_t *link = (zg_inflight_t *) zhashx_lookup (self->links, key);
     if (!link)
@@ -251,7 +262,7 @@ zg_routebytes_bound (void *handle, const void *routing, size_t size, zmq_msg_t *
     for (size_t index = 0; index < count; index++)
         bytes += zmq_msg_size (&frames [index]);
     zmq_msg_t counted;
-    if (zg_inflight_frame (link, zg_connwatch_max_output (), &counted, zmq_msg_size (&frames [0]), bytes) == -1)
+    if (zg_inflight_frame (link, self->link_limit (), &counted, zmq_msg_size (&frames [0]), bytes) == -1)
         return -1;
     memcpy (zmq_msg_data (&counted), zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]));
     zmq_msg_move (&frames [0], &counted);
@@ -296,6 +307,15 @@ zg_routebytes_queued (int fd, uint64_t *wire, uint64_t *frames, void *arg)
     *wire = self->counts [fd].wire;
     *frames = self->counts [fd].frames;
     return true;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test helper: the bytes an in-process peer may hold
+
+static int64_t
+s_test_link_limit (void)
+{
+    return 100;
 }
 
 //  --------------------------------------------------------------------------
@@ -369,9 +389,8 @@ zg_routebytes_test (bool verbose)
     assert (zg_routebytes_queued (21, &wire, &frames, self) && wire == 0 && frames == 0);
 
     //  An in-process peer's messages are bounded by what they hold until it
-    //  lets them go (server/max-connection-output); others' are left alone
-    int64_t limit = zg_connwatch_max_output ();
-    zg_connwatch_set_max_output (100);
+    //  lets them go (the link limit); others' are left alone
+    zg_routebytes_set_link_limit (self, s_test_link_limit);
     const byte local [] = { 0, 0, 0, 0, 3 };
     zg_routebytes_learn (handle, local, sizeof local, -1);
     zmq_msg_t deliver [2], answer;
@@ -400,7 +419,6 @@ zg_routebytes_test (bool verbose)
     assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == 0);
     assert (zg_routebytes_bound (handle, local, sizeof local, &answer, 1, 95) == -1);
     zmq_msg_close (&answer);
-    zg_connwatch_set_max_output (limit);
     zg_routebytes_destroy (&self);
     assert (self == NULL);
     //  Detached: nothing is found for the handle any more

@@ -53,8 +53,14 @@ void
 void
     zg_routebytes_sent (void *handle, const void *routing, size_t size, uint64_t wire, uint64_t frames);
 
+//  Bound what waits for each in-process peer by what limit () answers (the
+//  watchdog's server/max-connection-output: zg_security_watch_routes sets
+//  it); until set, in-process peers are not bounded
+void
+    zg_routebytes_set_link_limit (zg_routebytes_t *self, int64_t (*limit) (void));
+
 //  Bound what waits for an in-process peer (a routing id whose requests
-//  came over inproc) by server/max-connection-output (zg_inflight): frames
+//  came over inproc) by the link limit (zg_inflight): frames
 //  are the message's count frames after its routing id, extra the bytes of
 //  any sent after them. Returns -1 (errno EAGAIN) past the peer's bound,
 //  sending nothing; else 0, frames [0] made the counted frame for such a

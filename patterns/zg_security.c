@@ -207,6 +207,7 @@ zg_security_watch_routes (zg_security_t *self, zg_routebytes_t *routes)
     zg_connwatch_on_output (self->watch, zg_routebytes_queued, routes);
     zg_connwatch_on_closed (self->watch, zg_routebytes_closed, routes);
     zg_connwatch_set_output_shared (self->watch);
+    zg_routebytes_set_link_limit (routes, zg_connwatch_max_output);
 }
 
 //  --------------------------------------------------------------------------

@@ -125,9 +125,6 @@ void
 void
     zg_topics_history_stats (zg_topics_history_t *self, json_object *stats);
 
-//  Self test of this class
-void
-    zg_topics_history_test (bool verbose);
 
 #ifdef __cplusplus
 }
