@@ -217,8 +217,13 @@ s_queues_due (bench_options_t *options, int64_t start_ns, int64_t now, int64_t s
     int64_t due = options->count - sent;
     if (options->window - (sent - replied) < due)
         due = options->window - (sent - replied);
-    if (options->rate && (now - start_ns) * options->rate / 1000000000 + 1 - sent < due)
-        due = (now - start_ns) * options->rate / 1000000000 + 1 - sent;
+    //  At least one: the caller's schedule (sent * 1e9 / rate) rounds the
+    //  other way, and an empty SENDS would be refused and never advance
+    int64_t by_rate = options->rate? (now - start_ns) * options->rate / 1000000000 + 1 - sent: due;
+    if (by_rate < 1)
+        by_rate = 1;
+    if (by_rate < due)
+        due = by_rate;
     int64_t most = options->producer_protocol == 1? 1: BENCH_SENDS_MAX;
     return due < most? due: most;
 }
