@@ -19,23 +19,6 @@
 #define ZG_QACKS_QUOTE_MAX 64
 
 //  --------------------------------------------------------------------------
-//  Refuse with a code and a reason; returns -1
-
-static int
-s_refuse (int *code, int value, char *reason, const char *format, ...) CHECK_PRINTF (4);
-
-static int
-s_refuse (int *code, int value, char *reason, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    zg_wire_vreason (reason, format, args);
-    va_end (args);
-    *code = value;
-    return -1;
-}
-
-//  --------------------------------------------------------------------------
 //  ACK a held task with a reply (copied; NULL: none). A quiet command acked
 //  without a reply is an event: its producer gets no REPLY.
 
@@ -65,11 +48,11 @@ zg_qacks_answer (zg_qcore_t *core, const zg_qsettings_t *settings, zg_qworker_t 
                     ? zg_qcore_held (core, worker, id): NULL;
     bool replied = zg_wire_kept (request) == 5;
     if (!task)
-        return s_refuse (code, ZG_ERR_CONFLICT, reason, "task %.*s is not held by this worker",
+        return zg_wire_refuse (code, ZG_ERR_CONFLICT, reason, "task %.*s is not held by this worker",
                          (int) (text.size > ZG_QACKS_QUOTE_MAX? ZG_QACKS_QUOTE_MAX: text.size),
                          (const char *) text.data);
     if (replied && (int64_t) request->size [4] > settings->max_task_size)
-        return s_refuse (code, ZG_ERR_TOO_LARGE, reason, "reply larger than %" PRId64 " bytes",
+        return zg_wire_refuse (code, ZG_ERR_TOO_LARGE, reason, "reply larger than %" PRId64 " bytes",
                          settings->max_task_size);
     if (zg_wire_is (request, 1, "ACK")) {
         //  The reply frame is moved into the task, not copied
@@ -97,13 +80,13 @@ s_check (zg_qcore_t *core, const zg_qsettings_t *settings, zg_qworker_t *worker,
 {
     zg_task_t *task = zg_qcore_held (core, worker, record->id);
     if (!task)
-        s_refuse (code, ZG_ERR_CONFLICT, reason, "task %" PRIu64 " is not held by this worker", record->id);
+        zg_wire_refuse (code, ZG_ERR_CONFLICT, reason, "task %" PRIu64 " is not held by this worker", record->id);
     else
     if (task->batched)
-        s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "task %" PRIu64 " is named twice in one ACKS", record->id);
+        zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "task %" PRIu64 " is named twice in one ACKS", record->id);
     else
     if (record->data && (int64_t) record->size > settings->max_task_size)
-        s_refuse (code, ZG_ERR_TOO_LARGE, reason, "reply larger than %" PRId64 " bytes", settings->max_task_size);
+        zg_wire_refuse (code, ZG_ERR_TOO_LARGE, reason, "reply larger than %" PRId64 " bytes", settings->max_task_size);
     else {
         task->batched = true;
         return task;
@@ -126,14 +109,14 @@ zg_qacks_batch (zg_qcore_t *core, const zg_qsettings_t *settings, zg_qworker_t *
     int rc = 0;
     while (rc == 0 && zg_qv2_more (&reader))
         if (!zg_qv2_next (&reader, &record, false))
-            rc = s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "ack record %zu is cut short", checked + 1);
+            rc = zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "ack record %zu is cut short", checked + 1);
         else
         if (s_check (core, settings, worker, &record, code, reason))
             checked++;
         else
             rc = -1;
     if (rc == 0 && checked == 0)
-        rc = s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "ACKS names no task");
+        rc = zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "ACKS names no task");
     //  The checked records again: unmarked, and acked if all were good
     zg_qv2_reader_init (&reader, request->data [3], request->size [3]);
     for (size_t index = 0; index < checked; index++) {

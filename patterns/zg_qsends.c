@@ -24,23 +24,6 @@ typedef struct {
 } s_results_t;
 
 //  --------------------------------------------------------------------------
-//  Refuse with a code and a reason; returns -1
-
-static int
-s_refuse (int *code, int value, char *reason, const char *format, ...) CHECK_PRINTF (4);
-
-static int
-s_refuse (int *code, int value, char *reason, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    zg_wire_vreason (reason, format, args);
-    va_end (args);
-    *code = value;
-    return -1;
-}
-
-//  --------------------------------------------------------------------------
 //  Append a result record: the task's id, or (error not NULL) id 0 and the
 //  refusal "<code> <reason>"
 
@@ -110,11 +93,11 @@ s_count (zg_wire_request_t *request, int *code, char *reason)
         if (zg_qv2_next_send (&reader, &data, &size))
             count++;
         else {
-            s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "send record %zu is cut short", count + 1);
+            zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "send record %zu is cut short", count + 1);
             return 0;
         }
     if (count == 0)
-        s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "SENDS holds no record");
+        zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "SENDS holds no record");
     return count;
 }
 
@@ -132,7 +115,7 @@ zg_qsends_batch (zg_qcore_t *core, const zg_qsends_t *sends, zg_wire_request_t *
     int rc = 0;
     size_t count = 0;
     if (options.scatter)
-        rc = s_refuse (code, ZG_ERR_BAD_REQUEST, reason, "option 'scatter' is for CALL");
+        rc = zg_wire_refuse (code, ZG_ERR_BAD_REQUEST, reason, "option 'scatter' is for CALL");
     else
     if ((count = s_count (request, code, reason)) == 0)
         rc = -1;

@@ -228,6 +228,20 @@ zg_wire_vreason (char *reason, const char *format, va_list args)
 }
 
 //  --------------------------------------------------------------------------
+//  A refusal with its code and reason
+
+int
+zg_wire_refuse (int *code, int value, char *reason, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    zg_wire_vreason (reason, format, args);
+    va_end (args);
+    *code = value;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
 //  Send [ERROR][req][code][reason]
 
 int

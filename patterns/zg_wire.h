@@ -106,6 +106,11 @@ void
 void
     zg_wire_vreason (char *reason, const char *format, va_list args);
 
+//  A refusal: *code = value and the reason as zg_wire_reason writes it;
+//  returns -1, for a caller that answers with both
+int
+    zg_wire_refuse (int *code, int value, char *reason, const char *format, ...) CHECK_PRINTF (4);
+
 //  Send [ERROR][req][code][reason]; code is a ZG_ERR_* of zg_errors.h and
 //  reason one made by zg_wire_reason. Returns what zg_wire_send returns.
 int
