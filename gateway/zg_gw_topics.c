@@ -4,7 +4,11 @@
     WebSocket ops subscribe, unsubscribe and publish; gophermq HTTP publish,
     subscribe and fetch; and the messages that come back on the SUB, to web
     subscribers and pull buffers. A topic message is encoded once per
-    encoding and the frame shared by every session it goes to.
+    encoding and the frame shared by every session it goes to. What the
+    gateway publishes counts, in bytes, from its send until the topics
+    actor has read it (zg_inflight, one account for all gateway threads):
+    past gateway/max-publish-queued or the memory budget a publish is
+    refused (429, 507).
     =========================================================================
 */
 
@@ -26,6 +30,10 @@
 #define ZG_GW_TOPICS_PROBE_RETRY 100
 //  Time between expiries of idle pull subscribers, ms
 #define ZG_GW_TOPICS_EXPIRY 1000
+//  What a publish holds until the topics actor reads it, beside its bytes:
+//  its two zmq_msg_t in the pipe, libzmq's content headers of its two
+//  frames and the counted topic frame's block header
+#define ZG_GW_TOPICS_PUBLISH_OVERHEAD (2 * sizeof (zmq_msg_t) + 2 * ZG_INFLIGHT_CONTENT + zg_inflight_overhead ())
 
 struct _zg_gw_topics_t {
     zg_gw_answers_t *answers;       //  Answers, sessions, counters
@@ -33,6 +41,7 @@ struct _zg_gw_topics_t {
     zg_gw_counters_t *counters;     //  The gateway's counters
     zsock_t *subscriber;            //  SUB to the topics' XPUB
     zsock_t *publisher;             //  XPUB to the topics' XSUB
+    zg_inflight_t *publishes;       //  Bytes published and not yet read by the topics actor
     bool linked;                    //  An endpoint of the topics actor is connected
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
     zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
@@ -94,6 +103,7 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->subscriber = zsock_new (ZMQ_SUB);
     self->publisher = zsock_new (ZMQ_XPUB);
     assert (self->subscriber && self->publisher);
+    self->publishes = zg_inflight_new ();
     zsock_set_rcvhwm (self->subscriber, 1000000);
     zsock_set_sndhwm (self->publisher, 1000000);
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
@@ -128,6 +138,7 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
         zg_topicmap_destroy (&self->topicmap);
         zsock_destroy (&self->subscriber);
         zsock_destroy (&self->publisher);
+        zg_inflight_destroy (&self->publishes);
         zg_pull_destroy (&self->pull);
         zg_gw_history_destroy (&self->history);
         zg_gw_presence_destroy (&self->presence);
@@ -161,6 +172,25 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
         return -1;
     self->linked = true;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Count publishes in the account of all the gateway's threads, and its
+//  bytes held now
+
+void
+zg_gw_topics_share (zg_gw_topics_t *self, zg_inflight_t *publishes)
+{
+    assert (self && publishes);
+    zg_inflight_destroy (&self->publishes);
+    self->publishes = zg_inflight_share (publishes);
+}
+
+int64_t
+zg_gw_topics_published_held (zg_gw_topics_t *self)
+{
+    assert (self);
+    return zg_inflight_held (self->publishes);
 }
 
 //  --------------------------------------------------------------------------
@@ -414,18 +444,45 @@ zg_gw_topics_unsubscribe (zg_gw_topics_t *self, zg_session_t *session, json_obje
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "not subscribed to '%s'", topic);
 }
 
-//  Publish [topic][payload] to the topics actor
+//  Publish [topic][payload] to the topics actor, its topic frame counted
+//  with the whole message's bytes until the actor has read it (the actor
+//  copies that frame and lets it go). Returns 0, or the refusal, counted:
+//  ZG_ERR_UNAVAILABLE (not linked, or the socket full), ZG_ERR_TOO_MANY
+//  (max-publish-queued) or ZG_ERR_STORAGE (the memory budget)
 static int
 s_self_publish (zg_gw_topics_t *self, const char *topic, const void *payload, size_t size)
 {
     void *publisher = zsock_resolve (self->publisher);
-    if (!self->linked
-    ||  zmq_send (publisher, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
-        self->counters->unavailable++;
-        return -1;
+    size_t topic_size = strlen (topic);
+    zmq_msg_t counted;
+    int refusal = self->linked? zg_inflight_admit (self->publishes, self->settings->max_publish_queued, &counted,
+                                                   topic_size, topic_size + size + ZG_GW_TOPICS_PUBLISH_OVERHEAD):
+                                ZG_ERR_UNAVAILABLE;
+    if (refusal == 0) {
+        memcpy (zmq_msg_data (&counted), topic, topic_size);
+        if (zmq_msg_send (&counted, publisher, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+            zmq_msg_close (&counted);
+            refusal = ZG_ERR_UNAVAILABLE;
+        }
+        else
+            zmq_send (publisher, payload, size, 0);
     }
-    zmq_send (publisher, payload, size, 0);
-    return 0;
+    _Atomic uint64_t *counter = refusal == ZG_ERR_TOO_MANY? &self->counters->publish_refused_limit:
+                                refusal == ZG_ERR_STORAGE? &self->counters->publish_refused_budget:
+                                refusal? &self->counters->unavailable: NULL;
+    if (counter)
+        (*counter)++;
+    return refusal;
+}
+
+//  Why a publish was refused
+static const char *
+s_refusal_reason (int refusal)
+{
+    return refusal == ZG_ERR_TOO_MANY? "publishes not yet read by the topics actor hold gateway/max-publish-queued "
+                                       "bytes; try later":
+           refusal == ZG_ERR_STORAGE? "memory budget exhausted (server/memory-budget); try later":
+                                      "the topics actor is not reachable now";
 }
 
 //  publish op
@@ -443,10 +500,11 @@ zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
         return;
     }
-    if (s_self_publish (self, topic, zframe_data (payload), zframe_size (payload)) == 0)
-        zg_gw_answers_ok (self->answers, session, req);
+    int refusal = s_self_publish (self, topic, zframe_data (payload), zframe_size (payload));
+    if (refusal)
+        zg_gw_answers_error (self->answers, session, req, refusal, "%s", s_refusal_reason (refusal));
     else
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the topics actor is not reachable now");
+        zg_gw_answers_ok (self->answers, session, req);
     zframe_destroy (&payload);
 }
 
@@ -710,11 +768,17 @@ zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *pa
     json_object_object_add (ok, "status", json_object_new_string ("ok"));
     size_t web_subscribers = 0;
     zg_topicmap_match (self->topicmap, subject, s_count_match, &web_subscribers);
+    int refusal = 0;
     if (streq (http->path, "/api/publish/async")) {
-        //  gophermq reports nothing later; we count what fails
-        if (s_self_publish (self, subject, data, size))
+        //  gophermq reports nothing later; we count what fails. A refusal
+        //  for bytes is answered: the message was not accepted
+        refusal = s_self_publish (self, subject, data, size);
+        if (refusal == ZG_ERR_UNAVAILABLE)
             self->counters->async_failed++;
-        zg_http_reply_json (http, 200, ok);
+        if (refusal == ZG_ERR_TOO_MANY || refusal == ZG_ERR_STORAGE)
+            zg_http_reply_message (http, refusal, s_refusal_reason (refusal));
+        else
+            zg_http_reply_json (http, 200, ok);
     }
     else
     if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0
@@ -724,8 +788,11 @@ zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *pa
     if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
         zg_http_reply_message (http, ZG_ERR_TOO_MANY, "broker overflow");
     else
-    if (s_self_publish (self, subject, data, size))
+    if ((refusal = s_self_publish (self, subject, data, size)) == ZG_ERR_UNAVAILABLE)
         zg_http_reply_message (http, ZG_ERR_SERVER, "server error");
+    else
+    if (refusal)
+        zg_http_reply_message (http, refusal, s_refusal_reason (refusal));
     else {
         zg_pull_reserve (self->pull, subject);
         //  Answer once the message has come back from the topics actor, so a
