@@ -910,6 +910,23 @@ zg_gw_topics_presence (zg_gw_topics_t *self)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
+//  An async HTTP publish of size bytes on "a.b"; returns its status
+static int
+s_test_publish (zg_gw_topics_t *self, zg_gw_answers_t *answers, size_t size)
+{
+    char *body = (char *) zmalloc (size + 64);
+    int length = snprintf (body, size + 64, "{\"subject\":\"a.b\",\"data\":\"%0*d\"}", (int) size, 0);
+    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/publish/async");
+    zg_http_append (http, body, (size_t) length, size + 64);
+    zg_gw_topics_http_publish (self, http, "");
+    int status = http->status;
+    if (status != 200)
+        assert (strstr ((char *) http->reply + LWS_PRE, "max-publish-queued"));
+    zg_http_destroy (&http);
+    free (body);
+    return status;
+}
+
 void
 zg_gw_topics_test (bool verbose)
 {
@@ -952,6 +969,42 @@ zg_gw_topics_test (bool verbose)
     zg_gw_topics_http_publish (topics, http, "");
     assert (http->status == 200 && zg_gw_answers_counters (answers)->async_failed == 1);
     zg_http_destroy (&http);
+
+    //  Publishes count until the topics actor's side reads them (a real
+    //  XSUB here, which reads as the actor does): past max-publish-queued
+    //  one is refused, 429 with a reason, and counted, until it has read
+    zsock_t *reader = zsock_new (ZMQ_XSUB);
+    assert (zsock_bind (reader, "inproc://zg-gw-topics-test-pub") == 0);
+    zsock_set_rcvtimeo (reader, 2000);
+    zmq_send (zsock_resolve (reader), "\x01", 1, 0);
+    assert (zg_gw_topics_connect (topics, "topics-publishers", "inproc://zg-gw-topics-test-pub") == 0);
+    settings.max_publish_queued = 1500;
+    //  The XPUB drops what it sends before the XSUB's subscription came
+    zmq_pollitem_t item = { zsock_resolve (reader), 0, ZMQ_POLLIN, 0 };
+    for (int attempt = 0; attempt < 200 && zmq_poll (&item, 1, 10) == 0; attempt++)
+        assert (s_test_publish (topics, answers, 1000) == 200);
+    zmsg_t *read = NULL;
+    while (zg_gw_topics_published_held (topics) > 0) {
+        read = zmsg_recv (reader);
+        assert (read);
+        zmsg_destroy (&read);
+    }
+    assert (s_test_publish (topics, answers, 1000) == 200);
+    int64_t one = zg_gw_topics_published_held (topics);
+    assert (one > 1000);
+    assert (s_test_publish (topics, answers, 1000) == ZG_ERR_TOO_MANY);
+    assert (zg_gw_answers_counters (answers)->publish_refused_limit == 1);
+    assert (zg_gw_topics_published_held (topics) == one);
+    //  The reader's copy of the topic frame ends the count at its read
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    assert (zmq_msg_recv (&frame, zsock_resolve (reader), 0) == 3 && zmq_msg_more (&frame));
+    assert (zg_gw_topics_published_held (topics) == one);
+    zg_inflight_take (&frame);
+    assert (zg_gw_topics_published_held (topics) == 0);
+    zmq_msg_close (&frame);
+    assert (s_test_publish (topics, answers, 1000) == 200);
+    zsock_destroy (&reader);
 
     //  Probes: this bridge's own release its waiters, another's (each gateway
     //  thread has a bridge) nothing
