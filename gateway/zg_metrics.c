@@ -119,7 +119,8 @@ static const s_family_t s_families [] = {
              "1 while the memory alarm refuses new work (507), until usage falls to nine tenths."),
     S_PAIR ("zgate_memory_refused_total", "counter", "gateway", "limit",
             "budget/refused_account", "account", "budget/refused_global", "budget",
-            "Requests refused for memory, by limit (account: a queue's or room's own, 429; budget: 507)."),
+            "Requests refused for memory, by limit (account: a queue's, a room's or the web publishes' own, 429; "
+            "budget: 507)."),
 #define S_INPUT(section) \
     S_PLAIN ("zgate_" section "_input_held_bytes", "gauge", section, "input/held", 1, \
              "Input native connections sent that libzmq holds unread (charged to the memory budget)."), \
