@@ -20,7 +20,6 @@ from zgate_harness import wait_for  # noqa: E402
 from gateway_client import Ws, http, run  # noqa: E402
 
 KIB = 1024
-MIB = attacks.MIB
 SIZE = 256 * KIB
 # One large publish in flight at a time: the next is refused until the topics actor has read it, while a
 # small one (the web canary's) still fits beside it
@@ -137,7 +136,8 @@ class WebPublishFloodTest(attacks.AttackBase):
         self.assertIn(b"zgate_gateway_publish_held_bytes 0", body)
         print(f"\n{len(codes)} publishes of {SIZE >> 10} KiB: {accepted} accepted, {refused} refused (429); "
               f"at most {max(held) >> 10} KiB held (bound {BOUND >> 10} KiB), RSS +"
-              f"{(self.peak - self.baseline) >> 20} MB; web canary {canary_rounds} rounds during the flood", file=sys.stderr)
+              f"{(self.peak - self.baseline) >> 20} MB; web canary {canary_rounds} rounds during the flood",
+              file=sys.stderr)
         # Afterwards, a web client publishes and receives as before
         stopped = asyncio.Event()
         stopped.set()
