@@ -4,18 +4,16 @@
     WebSocket ops subscribe, unsubscribe and publish; gophermq HTTP publish,
     subscribe and fetch; and the messages that come back on the SUB, to web
     subscribers and pull buffers. A topic message is encoded once per
-    encoding and the frame shared by every session it goes to. What the
-    gateway publishes counts, in bytes, from its send until the topics
-    actor has read it (zg_inflight, one account for all gateway threads):
-    past gateway/max-publish-queued or the memory budget a publish is
-    refused (429, 507).
+    encoding and the frame shared by every session it goes to. Publishes
+    go out through zg_gw_publisher, which bounds them in bytes until the
+    topics actor reads them.
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_gw_topics.h"
 #include "zg_topicmap.h"
-#include "zg_listeners.h"
+#include "zg_gw_publisher.h"
 #include "zg_pull.h"
 #include "zg_pullmsg.h"
 #include "zg_gw_history.h"
@@ -30,21 +28,14 @@
 #define ZG_GW_TOPICS_PROBE_RETRY 100
 //  Time between expiries of idle pull subscribers, ms
 #define ZG_GW_TOPICS_EXPIRY 1000
-//  What a publish holds until the topics actor reads it, beside its bytes:
-//  its two zmq_msg_t in the pipe, libzmq's content headers of its two
-//  frames and the counted topic frame's block header
-#define ZG_GW_TOPICS_PUBLISH_OVERHEAD (2 * sizeof (zmq_msg_t) + 2 * ZG_INFLIGHT_CONTENT + zg_inflight_overhead ())
 
 struct _zg_gw_topics_t {
     zg_gw_answers_t *answers;       //  Answers, sessions, counters
     const zg_gw_settings_t *settings;   //  The actor's settings
     zg_gw_counters_t *counters;     //  The gateway's counters
     zsock_t *subscriber;            //  SUB to the topics' XPUB
-    zsock_t *publisher;             //  XPUB to the topics' XSUB
-    zg_inflight_t *publishes;       //  Bytes published and not yet read by the topics actor
-    bool linked;                    //  An endpoint of the topics actor is connected
+    zg_gw_publisher_t *publisher;   //  Publishes to the topics actor
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
-    zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
     zg_gw_history_t *history;       //  Recoveries and history routes
     zg_gw_presence_t *presence;     //  Web subscribers announced, presence route
@@ -101,11 +92,9 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->settings = settings;
     self->counters = zg_gw_answers_counters (answers);
     self->subscriber = zsock_new (ZMQ_SUB);
-    self->publisher = zsock_new (ZMQ_XPUB);
-    assert (self->subscriber && self->publisher);
-    self->publishes = zg_inflight_new ();
+    assert (self->subscriber);
+    self->publisher = zg_gw_publisher_new (answers);
     zsock_set_rcvhwm (self->subscriber, 1000000);
-    zsock_set_sndhwm (self->publisher, 1000000);
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
     //  Every gateway thread's SUB gets every thread's probes (and, in a
     //  cluster, other nodes' may come too): a probe names its bridge
@@ -116,7 +105,6 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->pull = zg_pull_new ();
     self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
     self->presence = zg_gw_presence_new (answers, settings);
-    self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
     zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
@@ -137,12 +125,10 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
     if (self) {
         zg_topicmap_destroy (&self->topicmap);
         zsock_destroy (&self->subscriber);
-        zsock_destroy (&self->publisher);
-        zg_inflight_destroy (&self->publishes);
+        zg_gw_publisher_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
         zg_gw_history_destroy (&self->history);
         zg_gw_presence_destroy (&self->presence);
-        zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
         free (self->topic_key);
@@ -168,10 +154,8 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
         return zg_gw_history_connect (self->history, key, endpoint);
-    if (zsock_connect (publishers? self->publisher: self->subscriber, "%s", endpoint) == -1)
-        return -1;
-    self->linked = true;
-    return 0;
+    return publishers? zg_gw_publisher_connect (self->publisher, endpoint):
+                       zsock_connect (self->subscriber, "%s", endpoint) == -1? -1: 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -181,16 +165,13 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
 void
 zg_gw_topics_share (zg_gw_topics_t *self, zg_inflight_t *publishes)
 {
-    assert (self && publishes);
-    zg_inflight_destroy (&self->publishes);
-    self->publishes = zg_inflight_share (publishes);
+    zg_gw_publisher_share (self->publisher, publishes);
 }
 
 int64_t
 zg_gw_topics_published_held (zg_gw_topics_t *self)
 {
-    assert (self);
-    return zg_inflight_held (self->publishes);
+    return zg_gw_publisher_held (self->publisher);
 }
 
 //  --------------------------------------------------------------------------
@@ -215,7 +196,7 @@ zg_gw_topics_configure (zg_gw_topics_t *self)
 zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
-    return index == 0? self->subscriber: index == 1? self->publisher:
+    return index == 0? self->subscriber: index == 1? zg_gw_publisher_socket (self->publisher):
            index == 2? zg_gw_history_socket (self->history):
            index == 3? zg_gw_presence_socket (self->presence): NULL;
 }
@@ -228,9 +209,7 @@ s_self_publish_probe (zg_gw_topics_t *self)
 {
     char sequence [64];
     snprintf (sequence, sizeof sequence, "%s %" PRIu64, self->probe_id, self->probe_wanted);
-    zmq_send (zsock_resolve (self->publisher), ZG_GW_TOPICS_PROBE, strlen (ZG_GW_TOPICS_PROBE),
-              ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (zsock_resolve (self->publisher), sequence, strlen (sequence), ZMQ_DONTWAIT);
+    zg_gw_publisher_probe (self->publisher, ZG_GW_TOPICS_PROBE, sequence);
     self->probe_time = zclock_mono ();
 }
 
@@ -444,47 +423,6 @@ zg_gw_topics_unsubscribe (zg_gw_topics_t *self, zg_session_t *session, json_obje
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "not subscribed to '%s'", topic);
 }
 
-//  Publish [topic][payload] to the topics actor, its topic frame counted
-//  with the whole message's bytes until the actor has read it (the actor
-//  copies that frame and lets it go). Returns 0, or the refusal, counted:
-//  ZG_ERR_UNAVAILABLE (not linked, or the socket full), ZG_ERR_TOO_MANY
-//  (max-publish-queued) or ZG_ERR_STORAGE (the memory budget)
-static int
-s_self_publish (zg_gw_topics_t *self, const char *topic, const void *payload, size_t size)
-{
-    void *publisher = zsock_resolve (self->publisher);
-    size_t topic_size = strlen (topic);
-    zmq_msg_t counted;
-    int refusal = self->linked? zg_inflight_admit (self->publishes, self->settings->max_publish_queued, &counted,
-                                                   topic_size, topic_size + size + ZG_GW_TOPICS_PUBLISH_OVERHEAD):
-                                ZG_ERR_UNAVAILABLE;
-    if (refusal == 0) {
-        memcpy (zmq_msg_data (&counted), topic, topic_size);
-        if (zmq_msg_send (&counted, publisher, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
-            zmq_msg_close (&counted);
-            refusal = ZG_ERR_UNAVAILABLE;
-        }
-        else
-            zmq_send (publisher, payload, size, 0);
-    }
-    _Atomic uint64_t *counter = refusal == ZG_ERR_TOO_MANY? &self->counters->publish_refused_limit:
-                                refusal == ZG_ERR_STORAGE? &self->counters->publish_refused_budget:
-                                refusal? &self->counters->unavailable: NULL;
-    if (counter)
-        (*counter)++;
-    return refusal;
-}
-
-//  Why a publish was refused
-static const char *
-s_refusal_reason (int refusal)
-{
-    return refusal == ZG_ERR_TOO_MANY? "publishes not yet read by the topics actor hold gateway/max-publish-queued "
-                                       "bytes; try later":
-           refusal == ZG_ERR_STORAGE? "memory budget exhausted (server/memory-budget); try later":
-                                      "the topics actor is not reachable now";
-}
-
 //  publish op
 void
 zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *request, json_object *req)
@@ -500,9 +438,9 @@ zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
         return;
     }
-    int refusal = s_self_publish (self, topic, zframe_data (payload), zframe_size (payload));
+    int refusal = zg_gw_publisher_send (self->publisher, topic, zframe_data (payload), zframe_size (payload));
     if (refusal)
-        zg_gw_answers_error (self->answers, session, req, refusal, "%s", s_refusal_reason (refusal));
+        zg_gw_answers_error (self->answers, session, req, refusal, "%s", zg_gw_publisher_reason (refusal));
     else
         zg_gw_answers_ok (self->answers, session, req);
     zframe_destroy (&payload);
@@ -670,12 +608,8 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         if (handled == ZG_GW_TOPICS_RUN || errno != EAGAIN)
             *more = true;
     }
-    if (zsock_events (self->publisher) & ZMQ_POLLIN) {
-        //  The prefixes the topics actor's subscribers hold, for publish
-        zframe_t *subscription = zframe_recv (self->publisher);
-        if (subscription)
-            zg_listeners_update (self->listeners, zframe_data (subscription), zframe_size (subscription));
-        zframe_destroy (&subscription);
+    //  The prefixes the topics actor's subscribers hold, for publish
+    if (zg_gw_publisher_drain (self->publisher)) {
         handled++;
         *more = true;
     }
@@ -772,27 +706,27 @@ zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *pa
     if (streq (http->path, "/api/publish/async")) {
         //  gophermq reports nothing later; we count what fails. A refusal
         //  for bytes is answered: the message was not accepted
-        refusal = s_self_publish (self, subject, data, size);
+        refusal = zg_gw_publisher_send (self->publisher, subject, data, size);
         if (refusal == ZG_ERR_UNAVAILABLE)
             self->counters->async_failed++;
         if (refusal == ZG_ERR_TOO_MANY || refusal == ZG_ERR_STORAGE)
-            zg_http_reply_message (http, refusal, s_refusal_reason (refusal));
+            zg_http_reply_message (http, refusal, zg_gw_publisher_reason (refusal));
         else
             zg_http_reply_json (http, 200, ok);
     }
     else
     if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0
-    &&  !zg_listeners_match (self->listeners, subject, s_self_own_prefix, self))
+    &&  !zg_gw_publisher_listened (self->publisher, subject, s_self_own_prefix, self))
         zg_http_reply_message (http, ZG_ERR_NOT_FOUND, "subscriber not found");
     else
     if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
         zg_http_reply_message (http, ZG_ERR_TOO_MANY, "broker overflow");
     else
-    if ((refusal = s_self_publish (self, subject, data, size)) == ZG_ERR_UNAVAILABLE)
+    if ((refusal = zg_gw_publisher_send (self->publisher, subject, data, size)) == ZG_ERR_UNAVAILABLE)
         zg_http_reply_message (http, ZG_ERR_SERVER, "server error");
     else
     if (refusal)
-        zg_http_reply_message (http, refusal, s_refusal_reason (refusal));
+        zg_http_reply_message (http, refusal, zg_gw_publisher_reason (refusal));
     else {
         zg_pull_reserve (self->pull, subject);
         //  Answer once the message has come back from the topics actor, so a
@@ -970,40 +904,21 @@ zg_gw_topics_test (bool verbose)
     assert (http->status == 200 && zg_gw_answers_counters (answers)->async_failed == 1);
     zg_http_destroy (&http);
 
-    //  Publishes count until the topics actor's side reads them (a real
-    //  XSUB here, which reads as the actor does): past max-publish-queued
-    //  one is refused, 429 with a reason, and counted, until it has read
+    //  A publish refused for its bytes (zg_gw_publisher) is answered, async
+    //  or not: 429 with the limit's name, once one publish is held unread
     zsock_t *reader = zsock_new (ZMQ_XSUB);
     assert (zsock_bind (reader, "inproc://zg-gw-topics-test-pub") == 0);
-    zsock_set_rcvtimeo (reader, 2000);
     zmq_send (zsock_resolve (reader), "\x01", 1, 0);
     assert (zg_gw_topics_connect (topics, "topics-publishers", "inproc://zg-gw-topics-test-pub") == 0);
     settings.max_publish_queued = 1500;
-    //  The XPUB drops what it sends before the XSUB's subscription came
+    //  The reader takes its pipe (and so sends its subscription) when polled
     zmq_pollitem_t item = { zsock_resolve (reader), 0, ZMQ_POLLIN, 0 };
-    for (int attempt = 0; attempt < 200 && zmq_poll (&item, 1, 10) == 0; attempt++)
+    for (int attempt = 0; attempt < 200 && zg_gw_topics_published_held (topics) == 0; attempt++) {
         assert (s_test_publish (topics, answers, 1000) == 200);
-    zmsg_t *read = NULL;
-    while (zg_gw_topics_published_held (topics) > 0) {
-        read = zmsg_recv (reader);
-        assert (read);
-        zmsg_destroy (&read);
+        zmq_poll (&item, 1, 10);
     }
-    assert (s_test_publish (topics, answers, 1000) == 200);
-    int64_t one = zg_gw_topics_published_held (topics);
-    assert (one > 1000);
     assert (s_test_publish (topics, answers, 1000) == ZG_ERR_TOO_MANY);
     assert (zg_gw_answers_counters (answers)->publish_refused_limit == 1);
-    assert (zg_gw_topics_published_held (topics) == one);
-    //  The reader's copy of the topic frame ends the count at its read
-    zmq_msg_t frame;
-    zmq_msg_init (&frame);
-    assert (zmq_msg_recv (&frame, zsock_resolve (reader), 0) == 3 && zmq_msg_more (&frame));
-    assert (zg_gw_topics_published_held (topics) == one);
-    zg_inflight_take (&frame);
-    assert (zg_gw_topics_published_held (topics) == 0);
-    zmq_msg_close (&frame);
-    assert (s_test_publish (topics, answers, 1000) == 200);
     zsock_destroy (&reader);
 
     //  Probes: this bridge's own release its waiters, another's (each gateway
