@@ -44,6 +44,7 @@
 #include "zg_qtake.h"
 #include "zg_qacks.h"
 #include "zg_qsends.h"
+#include "zg_qanswers.h"
 #include "zg_qexpiry.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
@@ -185,6 +186,7 @@ static const s_test_t s_tests [] = {
     { "zg_qtake", zg_qtake_test },
     { "zg_qacks", zg_qacks_test },
     { "zg_qsends", zg_qsends_test },
+    { "zg_qanswers", zg_qanswers_test },
     { "zg_qexpiry", zg_qexpiry_test },
     { "zg_qadmin", zg_qadmin_test },
     { "zg_qttl", zg_qttl_test },
