@@ -263,6 +263,15 @@ s_self_owner (self_t *self, zg_wire_request_t *request)
     return zg_security_on (self->security)? zg_wire_identity (request): NULL;
 }
 
+//  Who the names a request makes are charged to: with security on its
+//  identity, else its connection, or the holder the gateway named
+
+static zg_holder_t
+s_self_holder (self_t *self, zg_wire_request_t *request)
+{
+    return (zg_holder_t) { request, zg_security_on (self->security) };
+}
+
 //  --------------------------------------------------------------------------
 //  SEND req queue options payload, or CALL req options name/params/data
 
@@ -314,6 +323,8 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             zmq_msg_init_size (&rest, line_size - skip);
             memcpy (zmq_msg_data (&rest), (const byte *) zmq_msg_data (line) + skip, line_size - skip);
         }
+        zg_holder_t holder = s_self_holder (self, request);
+        options.holder = &holder;
         zg_qcore_submit_t submit = {
             text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2],
             s_self_owner (self, request)
@@ -340,7 +351,8 @@ s_producer_sends (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
     char text [ZG_QOPTIONS_NAME_MAX + 1];
     int code = ZG_ERR_UNKNOWN_COMMAND;
     char reason [ZG_WIRE_REASON_SIZE] = "SENDS is not served in cluster mode: use SEND";
-    zg_qsends_t sends = { &self->settings, self->ttls, s_self_owner (self, request) };
+    zg_holder_t holder = s_self_holder (self, request);
+    zg_qsends_t sends = { &self->settings, self->ttls, s_self_owner (self, request), &holder };
     if (s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", text)
     &&  zg_qanswers_allows (self->answers, request, "send", text)
     &&  (zg_queues_link_on (self->link) || zg_qsends_batch (self->core, &sends, request, text, &code, reason)))
@@ -460,6 +472,8 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code,
                                 reason);
+    zg_holder_t holder = s_self_holder (self, request);
+    options.holder = &holder;
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
         if (!zg_qanswers_allows (self->answers, request, "consume", options.names [index].text))
             rc = 1;                 //  Answered 403

@@ -12,6 +12,26 @@
 #include "zg_routebytes.h"
 
 //  --------------------------------------------------------------------------
+//  Whether the frame is an in-process holder envelope; if so its key is
+//  copied into holder. The bytes are asked first: most frames are not one,
+//  and their properties cost a search
+
+static bool
+s_holder_envelope (zg_wire_request_t *self, zmq_msg_t *frame)
+{
+    size_t size = zmq_msg_size (frame);
+    size_t tag = strlen (ZG_WIRE_HOLDER_TAG);
+    if (size <= tag || size - tag >= ZG_WIRE_HOLDER_SIZE
+    ||  memcmp (zmq_msg_data (frame), ZG_WIRE_HOLDER_TAG, tag) != 0
+    ||  zg_wire_msg_identity (frame) != NULL
+    ||  memchr ((const byte *) zmq_msg_data (frame) + tag, 0, size - tag))
+        return false;
+    memcpy (self->holder, (const byte *) zmq_msg_data (frame) + tag, size - tag);
+    self->holder [size - tag] = 0;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
 //  Receive one message without waiting; returns 0, or -1 if none was waiting
 
 int
@@ -27,6 +47,7 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
     }
     size_t count = 1;
     bool more = zmq_msg_more (&frames [0]);
+    self->holder [0] = 0;
     while (more && count < ZG_WIRE_MAX_FRAMES) {
         zmq_msg_init (&frames [count]);
         if (zmq_msg_recv (&frames [count], handle, 0) == -1) {
@@ -35,7 +56,11 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
             break;
         }
         more = zmq_msg_more (&frames [count]);
-        count++;
+        //  The envelope comes first, and once: the command takes its place
+        if (count == 1 && more && !self->holder [0] && s_holder_envelope (self, &frames [1]))
+            zmq_msg_close (&frames [1]);
+        else
+            count++;
     }
     //  Read each frame's bytes and size once, for every check that follows
     self->wire = 0;

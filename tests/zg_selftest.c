@@ -98,6 +98,7 @@
 #include "zg_gw_presence.h"
 #include "zg_roomq.h"
 #include "zg_slots.h"
+#include "zg_holder.h"
 #include "zg_rclients.h"
 #include "zg_ranswers.h"
 #include "zg_room.h"
@@ -208,6 +209,7 @@ static const s_test_t s_tests [] = {
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
     { "zg_slots", zg_slots_test },
+    { "zg_holder", zg_holder_test },
     { "zg_rclients", zg_rclients_test },
     { "zg_ranswers", zg_ranswers_test },
     { "zg_room", zg_room_test },
