@@ -46,6 +46,32 @@ zg_holder_admit (zg_slots_t *slots, const char *key, size_t count, int64_t limit
 }
 
 //  --------------------------------------------------------------------------
+//  Charge a new name
+
+void
+zg_holder_charge (zg_slots_t *slots, const char *key, char **name_key_p)
+{
+    assert (slots && name_key_p && !*name_key_p);
+    if (!key)
+        return;
+    zg_slots_take (slots, key, INT64_MAX);
+    *name_key_p = strdup (key);
+    assert (*name_key_p);
+}
+
+//  --------------------------------------------------------------------------
+//  Release a forgotten name's charge
+
+void
+zg_holder_release (zg_slots_t *slots, char **name_key_p)
+{
+    assert (slots && name_key_p);
+    if (*name_key_p)
+        zg_slots_give (slots, *name_key_p);
+    zstr_free (name_key_p);
+}
+
+//  --------------------------------------------------------------------------
 //  Self test of this class
 
 void
@@ -81,7 +107,16 @@ zg_holder_test (bool verbose)
     assert (zg_holder_admit (slots, key, 2, 2, "rooms", "max-rooms-per-connection", reason) == ZG_ERR_TOO_MANY);
     assert (streq (reason, "too many rooms for one address (max-rooms-per-connection 2)"));
     zg_slots_give (slots, key);
+    //  A name keeps its own copy of its holder's key until it is forgotten
+    char *name_key = NULL;
+    zg_holder_charge (slots, key, &name_key);
     zstr_free (&key);
+    assert (zg_slots_held (slots, name_key) == 1 && streq (name_key, "address:127.0.0.2"));
+    zg_holder_release (slots, &name_key);
+    assert (name_key == NULL && zg_slots_holders (slots) == 0);
+    zg_holder_charge (slots, NULL, &name_key);
+    assert (name_key == NULL && zg_slots_holders (slots) == 0);
+    zg_holder_release (slots, &name_key);
     zg_slots_destroy (&slots);
 
     //  Over the network the sender's connection (or identity) holds

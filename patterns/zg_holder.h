@@ -44,6 +44,16 @@ int
     zg_holder_admit (zg_slots_t *slots, const char *key, size_t count, int64_t limit, const char *what,
                      const char *setting, char *reason);
 
+//  Charge a new name to key (NULL: nobody): a slot of slots, whatever the
+//  bound (the caller admitted it), and the name's own copy of the key in
+//  *name_key_p
+void
+    zg_holder_charge (zg_slots_t *slots, const char *key, char **name_key_p);
+
+//  The name is forgotten: its holder's slot goes back and its key is freed
+void
+    zg_holder_release (zg_slots_t *slots, char **name_key_p);
+
 //  Self test of this class
 void
     zg_holder_test (bool verbose);

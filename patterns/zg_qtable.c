@@ -94,12 +94,7 @@ zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max
         return NULL;
     queue = zg_taskq_new (name, command, (size_t) max_priority + 1);
     zhashx_insert (self->tables [command], name, queue);
-    if (holder) {
-        //  Charged whatever the bound: the caller checked it (zg_qtable_admit)
-        zg_slots_take (self->holders, holder, INT64_MAX);
-        queue->holder = strdup (holder);
-        assert (queue->holder);
-    }
+    zg_holder_charge (self->holders, holder, &queue->holder);
     //  Nothing names it yet: if nothing comes to, it is forgotten
     zg_qtable_check_idle (self, queue);
     return queue;
@@ -225,8 +220,7 @@ zg_qtable_collect (zg_qtable_t *self)
         queue->idle_listed = false;
         queue->idle_next = NULL;
         if (queue->refs == 0 && queue->workers == 0) {
-            if (queue->holder)
-                zg_slots_give (self->holders, queue->holder);
+            zg_holder_release (self->holders, &queue->holder);
             zhashx_delete (self->tables [queue->command], queue->name);
             zg_taskq_destroy (&queue);
         }

@@ -49,6 +49,7 @@ typedef struct _zg_rooms_core_t {
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
     zg_ranswers_t *answers;         //  Its answers
+    zg_holder_t holder;             //  Its sender, charged with the rooms it makes
     char *room_key;                 //  Room name as a string key
     uint64_t sent;                  //  SEND accepted
     uint64_t acked;                 //  Acks counted
@@ -64,7 +65,8 @@ static void
 s_self_configure_rooms (self_t *self)
 {
     zg_room_options_t defaults = zg_rsettings_room_options (&self->settings);
-    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout, self->settings.verbose != 0);
+    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout,
+                          self->settings.max_rooms_per_connection, self->settings.verbose != 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -93,6 +95,7 @@ zg_rooms_core_new (void)
     s_self_configure_rooms (self);
     self->room_key = (char *) zmalloc ((size_t) self->settings.max_name_size + 1);
     self->answers = zg_ranswers_new (self->handle, &self->request, &self->settings);
+    self->holder.request = &self->request;
     return self;
 }
 
@@ -243,7 +246,7 @@ s_self_join (self_t *self)
     zg_room_t *room;
     char reason [ZG_WIRE_REASON_SIZE];
     int code = zg_roomset_enter (self->rooms, client, name, async, self->settings.max_rooms,
-                                 self->settings.max_rooms_per_client, &room, reason);
+                                 self->settings.max_rooms_per_client, &self->holder, &room, reason);
     if (code) {
         zg_ranswers_error (self->answers, code, "%s", reason);
         return;
@@ -402,10 +405,11 @@ s_self_send_message (self_t *self)
         zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
-    zg_room_t *room = name? zg_roomset_get (self->rooms, name, self->settings.max_rooms, reason): NULL;
+    zg_room_t *room = name? zg_roomset_get (self->rooms, name, self->settings.max_rooms, &self->holder, &code,
+                                            reason): NULL;
     if (!room) {
         if (name)
-            zg_ranswers_error (self->answers, ZG_ERR_UNAVAILABLE, "%s", reason);
+            zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
     uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5], &producer);
@@ -486,8 +490,8 @@ s_self_room_options (self_t *self)
     zg_wire_part_t map = zg_wire_frame (&self->request, 4);
     zg_room_t *room;
     char reason [ZG_WIRE_REASON_SIZE];
-    int code = zg_roomset_set_options (self->rooms, name, map.data, map.size, self->settings.max_rooms, &room,
-                                       reason);
+    int code = zg_roomset_set_options (self->rooms, name, map.data, map.size, self->settings.max_rooms,
+                                       &self->holder, &room, reason);
     if (code) {
         zg_ranswers_error (self->answers, code, "%s", reason);
         return;
@@ -609,6 +613,7 @@ s_self_recv_one (self_t *self)
     if (zg_security_recv (self->security, &self->request, self->handle) == -1)
         return -1;
     self->now = zclock_mono ();
+    self->holder.by_identity = zg_security_on (self->security);
     s_self_handle_request (self);
     //  Release what the request held (a payload may be large) until the next
     zg_wire_close (&self->request);
@@ -890,6 +895,28 @@ zg_rooms_test (bool verbose)
     zg_rtest_expect (&answer, "OK", "d", "1", NULL);
     answer = zg_rtest_request (producer, "DELETE", "d", "held", NULL);
     zg_rtest_expect (&answer, "ERROR", "d", "404", NULL);
+
+    //  The rooms one holder made (here a web client's address, named by an
+    //  in-process envelope) are bounded; another holder is not concerned,
+    //  and a forgotten room frees its maker's slot
+    assert (zg_actor_set (rooms, "max-rooms-per-connection", "2", error, sizeof error) == 0);
+    const char *holder_a = ZG_WIRE_HOLDER_TAG "address:a", *hold = "\x81\xa4hold\xc3";
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a1", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    //  A room a SEND made with no one in it is forgotten at once, uncharged
+    answer = zg_rtest_request (producer, holder_a, "SEND", "h", "a2", "0", "x", NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a2", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a3", hold, NULL);
+    zg_rtest_expect (&answer, "ERROR", "h", "429", "too many rooms for one address (max-rooms-per-connection 2)",
+                     NULL);
+    answer = zg_rtest_request (producer, ZG_WIRE_HOLDER_TAG "address:b", "ROOM", "h", "a3", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, "DELETE", "d", "a1", NULL);
+    zg_rtest_expect (&answer, "OK", "d", "0", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a4", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
 
     free (alice);
     free (bob);
