@@ -177,7 +177,7 @@ s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
     zmsg_addstr (msg, id);
     zmsg_addmem (msg, self->encoded.data, self->encoded.size);
     zhashx_update (self->workers, id, session);
-    return zg_gw_answers_send (self->answers, self->worker, &msg);
+    return zg_gw_answers_send_held (self->answers, self->worker, &msg);
 }
 
 //  The options of a SEND or CALL; the queues actor applies its defaults to
