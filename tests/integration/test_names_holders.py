@@ -9,6 +9,7 @@ forgotten its slots are free again. docs/PROTOCOL.md section 7.2 is the contract
 import http.client
 import json
 import os
+import shutil
 import sys
 import unittest
 
@@ -17,6 +18,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
+from test_security import Keys  # noqa: E402
 
 TIMEOUT_MS = 5000
 BOUND = 20
@@ -182,6 +184,40 @@ class WebHoldersTest(HolderBase):
         self.assertEqual(web(self.port, "POST", "/api/queues/junk9", {"data": 9}, "127.0.0.2")[0], 200)
         self.assertEqual(web(self.port, "POST", "/api/rooms/junk9", {"data": 9}, "127.0.0.2")[0], 200)
         self.assertEqual(web(self.port, "POST", "/api/rooms/junk10", {"data": 10}, "127.0.0.2")[0], 429)
+
+
+class IdentityHoldersTest(unittest.TestCase):
+    def test_connections_of_one_identity_share_its_bound(self):
+        """With security on, the holder is the identity: a second connection of alice's is refused past
+        alice's bound (the error says identity), while bob is not concerned."""
+        keys = Keys()
+        keys.make("alice")
+        keys.make("bob")
+        context = zmq.Context()
+        try:
+            with Zgate(queues_max_queues_per_connection=3, **keys.flags()) as zg:
+                def producer(name):
+                    sock = context.socket(zmq.DEALER)
+                    sock.linger = 0
+                    sock.rcvtimeo = TIMEOUT_MS
+                    keys.apply(sock, name)
+                    sock.connect(zg.endpoint("queues-producers"))
+                    return sock
+
+                def code(sock, queue):
+                    sock.send_multipart([b"SEND", b"s", queue, b"", b"x"])
+                    answer = sock.recv_multipart()
+                    return answer[0] if answer[0] == b"OK" else answer[2:]
+                first, second, bob = producer("alice"), producer("alice"), producer("bob")
+                self.assertEqual([code(first, b"jobs.%d" % n) for n in range(3)], [b"OK"] * 3)
+                self.assertEqual(code(second, b"jobs.3"),
+                                 [b"429", b"too many queues for one identity (max-queues-per-connection 3)"])
+                self.assertEqual(code(bob, b"jobs.4"), b"OK")
+                # A name already made is no new charge
+                self.assertEqual(code(second, b"jobs.0"), b"OK")
+        finally:
+            context.destroy(linger=0)
+            shutil.rmtree(keys.root, ignore_errors=True)
 
 
 if __name__ == "__main__":
