@@ -12,23 +12,34 @@
 #include "zg_routebytes.h"
 
 //  --------------------------------------------------------------------------
-//  Whether the frame is an in-process holder envelope; if so its key is
-//  copied into holder. The bytes are asked first: most frames are not one,
-//  and their properties cost a search
+//  If frame 1 of the kept frames is an in-process holder envelope, take it
+//  off: its key goes into holder and the frames after it move down. The
+//  bytes are asked first (most messages start with a command, not '$'),
+//  then the frame's properties, which cost a search
 
-static bool
-s_holder_envelope (zg_wire_request_t *self, zmq_msg_t *frame)
+static void
+s_take_holder_envelope (zg_wire_request_t *self)
 {
-    size_t size = zmq_msg_size (frame);
     size_t tag = strlen (ZG_WIRE_HOLDER_TAG);
-    if (size <= tag || size - tag >= ZG_WIRE_HOLDER_SIZE
-    ||  memcmp (zmq_msg_data (frame), ZG_WIRE_HOLDER_TAG, tag) != 0
-    ||  zg_wire_msg_identity (frame) != NULL
-    ||  memchr ((const byte *) zmq_msg_data (frame) + tag, 0, size - tag))
-        return false;
-    memcpy (self->holder, (const byte *) zmq_msg_data (frame) + tag, size - tag);
+    size_t size = self->size [1];
+    if (self->count < 3 || self->count > ZG_WIRE_MAX_FRAMES
+    ||  size <= tag || size - tag >= ZG_WIRE_HOLDER_SIZE || self->data [1][0] != '$'
+    ||  memcmp (self->data [1], ZG_WIRE_HOLDER_TAG, tag) != 0
+    ||  memchr (self->data [1] + tag, 0, size - tag)
+    ||  zg_wire_msg_identity (&self->frames [1]) != NULL)
+        return;
+    memcpy (self->holder, self->data [1] + tag, size - tag);
     self->holder [size - tag] = 0;
-    return true;
+    self->wire -= zg_wire_framed_size (size);
+    zmq_msg_close (&self->frames [1]);
+    for (size_t index = 1; index + 1 < self->count; index++) {
+        zmq_msg_init (&self->frames [index]);
+        zmq_msg_move (&self->frames [index], &self->frames [index + 1]);
+        //  A small message's bytes live inside it: they moved too
+        self->data [index] = (const byte *) zmq_msg_data (&self->frames [index]);
+        self->size [index] = self->size [index + 1];
+    }
+    zmq_msg_close (&self->frames [--self->count]);
 }
 
 //  --------------------------------------------------------------------------
@@ -47,7 +58,6 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
     }
     size_t count = 1;
     bool more = zmq_msg_more (&frames [0]);
-    self->holder [0] = 0;
     while (more && count < ZG_WIRE_MAX_FRAMES) {
         zmq_msg_init (&frames [count]);
         if (zmq_msg_recv (&frames [count], handle, 0) == -1) {
@@ -56,11 +66,7 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
             break;
         }
         more = zmq_msg_more (&frames [count]);
-        //  The envelope comes first, and once: the command takes its place
-        if (count == 1 && more && !self->holder [0] && s_holder_envelope (self, &frames [1]))
-            zmq_msg_close (&frames [1]);
-        else
-            count++;
+        count++;
     }
     //  Read each frame's bytes and size once, for every check that follows
     self->wire = 0;
@@ -83,6 +89,8 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
     }
     zmq_msg_close (&extra);
     self->count = count;
+    self->holder [0] = 0;
+    s_take_holder_envelope (self);
     return 0;
 }
 
