@@ -16,6 +16,9 @@
 extern "C" {
 #endif
 
+//  The name zgate's log lines carry, as czmq writes it: "I: (zgate) ..."
+#define ZG_LOG_IDENT "zgate"
+
 typedef struct _zg_log_t zg_log_t;
 
 //  Route czmq's log to target ("stderr" or "syslog"), showing lines of level
@@ -31,6 +34,11 @@ void
 //  Change the level while running. Returns 0, or -1 with a reason in error
 int
     zg_log_set_level (zg_log_t *self, const char *level, char *error, size_t size);
+
+//  Log an info line of any length, as czmq would in its format: czmq cuts
+//  its lines at 1,023 bytes, and the stats of many names are longer
+void
+    zg_log_info_whole (zg_log_t *self, const char *text);
 
 //  True when debug lines are shown (the actors then log their decisions)
 bool

@@ -16,6 +16,7 @@
 #include "zgate.h"
 #include "zg_gateway.h"
 #include "zg_log.h"
+#include "zg_memtrim.h"
 #include "zg_security.h"
 #include "zg_build.h"
 #include <arpa/inet.h>
@@ -124,13 +125,15 @@ s_load_config (zg_config_t *config, int argc, char **argv, char *error, size_t s
     return 0;
 }
 
-//  Log every actor's counters on one line each
+//  Log every actor's counters on one line each, whole: each is JSON
 static void
-s_log_stats (zactor_t **actors)
+s_log_stats (zactor_t **actors, zg_log_t *log)
 {
     for (size_t index = 0; index < ZGATE_ACTORS; index++) {
         char *stats = zg_actor_stats (actors [index]);
-        zsys_info ("stats %s %s", s_actor_specs [index].section, stats);
+        char *line = zsys_sprintf ("stats %s %s", s_actor_specs [index].section, stats);
+        zg_log_info_whole (log, line);
+        zstr_free (&line);
         zstr_free (&stats);
     }
 }
@@ -574,7 +577,7 @@ main (int argc, char **argv)
     sigaddset (&signals, SIGHUP);
     pthread_sigmask (SIG_BLOCK, &signals, NULL);
     zsys_init ();
-    zsys_set_logident ("zgate");
+    zsys_set_logident (ZG_LOG_IDENT);
 
     zactor_t *actors [ZGATE_ACTORS] = { NULL };
     zactor_t *auth = NULL;
@@ -605,6 +608,7 @@ main (int argc, char **argv)
     int64_t next_stats = zclock_mono () + zg_config_get_int (config, "server/stats-interval");
     int64_t next_share = zclock_mono ();
     const struct timespec tick = { 0, 50 * 1000000 };
+    zg_memtrim_t *memtrim = zg_memtrim_new (zg_budget_process (), 0);
     while (true) {
         int signal_number = sigtimedwait (&signals, NULL, &tick);
         if (signal_number == SIGINT || signal_number == SIGTERM)
@@ -613,14 +617,18 @@ main (int argc, char **argv)
             s_reload (actors, auth, &config, log, argc, argv);
         int64_t stats_interval = zg_config_get_int (config, "server/stats-interval");
         if (stats_interval > 0 && zclock_mono () >= next_stats) {
-            s_log_stats (actors);
+            s_log_stats (actors, log);
             next_stats = zclock_mono () + stats_interval;
         }
         if (zclock_mono () >= next_share) {
             s_share_stats (actors);
             next_share = zclock_mono () + zg_config_get_int (config, "gateway/peer-stats-interval");
         }
+        if (zg_memtrim_check (memtrim))
+            zsys_debug ("memory: the budget's use fell to %" PRId64 " bytes, free heap given back",
+                        zg_budget_used (zg_budget_process ()));
     }
+    zg_memtrim_destroy (&memtrim);
     s_notify_systemd ("STOPPING=1");
     zsys_notice ("zgate stopping");
     s_destroy_actors (actors);

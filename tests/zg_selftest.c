@@ -68,6 +68,7 @@
 #include "zg_topics_local.h"
 #include "zg_routebytes.h"
 #include "zg_inflight.h"
+#include "zg_memtrim.h"
 #include "zg_actor_tests.h"
 #include "zg_qbytes.h"
 #include "zg_query.h"
@@ -146,6 +147,7 @@ static const s_test_t s_tests [] = {
     { "zg_subbytes", zg_subbytes_test },
     { "zg_inflight", zg_inflight_test },
     { "zg_inflight_queues", zg_inflight_queues_test },
+    { "zg_memtrim", zg_memtrim_test },
     { "zg_routebytes", zg_routebytes_test },
     { "zg_topics_local", zg_topics_local_test },
     { "zg_topics", zg_topics_test },

@@ -1,0 +1,49 @@
+/*  =========================================================================
+    zg_memtrim - gives the heap's free memory back to the system once the
+    memory budget's use has fallen
+
+    glibc keeps what is freed in the arena of the thread that allocated it,
+    and a thread allocates from its own arena: memory that one attack made a
+    gateway thread hold and give back is not what the next attack, read by a
+    libzmq I/O thread, allocates. Without a trim, RSS grows by the budget for
+    each thread an attack goes through, while the budget's count stays true.
+    =========================================================================
+*/
+
+#ifndef ZG_MEMTRIM_H_INCLUDED
+#define ZG_MEMTRIM_H_INCLUDED
+
+#include "zg_budget.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zg_memtrim_t zg_memtrim_t;
+
+//  Watch budget; a fall of at least step bytes from the highest use since the
+//  last trim asks for the next one (0: an eighth of the budget's limit, at
+//  least 8 MiB)
+zg_memtrim_t *
+    zg_memtrim_new (zg_budget_t *budget, int64_t step);
+
+void
+    zg_memtrim_destroy (zg_memtrim_t **self_p);
+
+//  Call often (the daemon's main loop does, each 50 ms): trims when the use
+//  has fallen by the step since its peak. Returns whether it trimmed
+bool
+    zg_memtrim_check (zg_memtrim_t *self);
+
+//  Trims so far
+uint64_t
+    zg_memtrim_count (zg_memtrim_t *self);
+
+void
+    zg_memtrim_test (bool verbose);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
