@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+# The libraries, then the sections, which only define functions (one by one, so that `shellcheck -x` follows each)
 # shellcheck source=bench/zgate_lib.sh
 source "$ROOT/bench/zgate_lib.sh"
 # shellcheck source=bench/run_lib.sh
@@ -73,6 +74,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The sections in their order, which is the rows' order in the report; each skips itself where --only or this
+# zgate's components say so
 results_init
 bench_topics        # topics.sh (topics): native topics, lossless, burst and paced
 bench_raw           # baseline.sh (always): raw DEALER <-> ROUTER
