@@ -11,6 +11,7 @@
 
 #include "zg_classes.h"
 #include "zg_gw_answers.h"
+#include "zg_wire.h"
 
 struct _zg_gw_answers_t {
     const zg_gw_settings_t *settings;   //  The actor's settings
@@ -20,6 +21,8 @@ struct _zg_gw_answers_t {
     zhashx_t *https;                //  HTTP id -> zg_http_t waiting for an actor
     zg_pending_t *pending;          //  Requests waiting for a queue or room actor
     uint64_t next_id;               //  Ids of sessions, transactions, reqs
+    char holder [sizeof ZG_WIRE_HOLDER_TAG + ZG_WIRE_HOLDER_SIZE];  //  The holder
+                                    //  envelope of the request being handled, or ""
     zg_gw_counters_t counters;      //  Counters
 };
 
@@ -178,6 +181,27 @@ zg_gw_answers_send (zg_gw_answers_t *self, zsock_t *socket, zmsg_t **msg_p)
     return -1;
 }
 
+//  The envelope naming the web client whose request is being handled
+
+void
+zg_gw_answers_hold (zg_gw_answers_t *self, struct lws *wsi)
+{
+    self->holder [0] = 0;
+    char address [ZG_GW_ADDRESS_SIZE] = "";
+    if (wsi) {
+        lws_get_peer_simple (wsi, address, sizeof address);
+        snprintf (self->holder, sizeof self->holder, ZG_WIRE_HOLDER_TAG "address:%s", address);
+    }
+}
+
+int
+zg_gw_answers_send_held (zg_gw_answers_t *self, zsock_t *socket, zmsg_t **msg_p)
+{
+    if (self->holder [0])
+        zmsg_pushstr (*msg_p, self->holder);
+    return zg_gw_answers_send (self, socket, msg_p);
+}
+
 zg_pending_request_t *
 zg_gw_answers_pending_new (zg_gw_answers_t *self, zg_pending_kind_t kind, uint64_t owner, bool http,
                            json_object *req)
@@ -194,7 +218,7 @@ zg_gw_answers_request (zg_gw_answers_t *self, zsock_t *socket, const char *comma
     *fields_p = NULL;
     zmsg_pushstr (msg, pending->key);
     zmsg_pushstr (msg, command);
-    if (!socket || zg_gw_answers_send (self, socket, &msg)) {
+    if (!socket || zg_gw_answers_send_held (self, socket, &msg)) {
         zmsg_destroy (&msg);
         zg_pending_remove (self->pending, pending->key);
         *pending_p = NULL;

@@ -166,6 +166,18 @@ zsock_t *
 int
     zg_gw_answers_send (zg_gw_answers_t *self, zsock_t *socket, zmsg_t **msg_p);
 
+//  The web client whose request is being handled (its connection, or NULL
+//  once it is handled): the queues and rooms actors charge the names its
+//  requests make to its address (zg_holder), not to the gateway's shared
+//  connection
+void
+    zg_gw_answers_hold (zg_gw_answers_t *self, struct lws *wsi);
+
+//  zg_gw_answers_send to the queues or rooms actor, after the envelope that
+//  names the holder of the request being handled, if any
+int
+    zg_gw_answers_send_held (zg_gw_answers_t *self, zsock_t *socket, zmsg_t **msg_p);
+
 //  A new request waiting for a queue or room actor, owned by the table
 zg_pending_request_t *
     zg_gw_answers_pending_new (zg_gw_answers_t *self, zg_pending_kind_t kind, uint64_t owner, bool http,

@@ -177,7 +177,7 @@ s_self_send_ready (zg_gw_queues_t *self, zg_session_t *session)
     zmsg_addstr (msg, id);
     zmsg_addmem (msg, self->encoded.data, self->encoded.size);
     zhashx_update (self->workers, id, session);
-    return zg_gw_answers_send (self->answers, self->worker, &msg);
+    return zg_gw_answers_send_held (self->answers, self->worker, &msg);
 }
 
 //  The options of a SEND or CALL; the queues actor applies its defaults to
@@ -635,8 +635,12 @@ s_self_worker_error (zg_gw_queues_t *self, zg_session_t *session, zmsg_t *msg)
 {
     char *code = zmsg_popstr (msg);
     char *reason = zmsg_popstr (msg);
-    if (code && atoi (code) == ZG_ERR_NOT_FOUND && session->queue_names)
+    if (code && atoi (code) == ZG_ERR_NOT_FOUND && session->queue_names) {
+        //  The names it makes again are its client's, as the first time
+        zg_gw_answers_hold (self->answers, session->wsi);
         s_self_send_ready (self, session);
+        zg_gw_answers_hold (self->answers, NULL);
+    }
     else {
         json_object *error = json_object_new_object ();
         json_object_object_add (error, "op", json_object_new_string ("error"));

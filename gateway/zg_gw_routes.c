@@ -128,6 +128,7 @@ s_self_dispatch (zg_gw_routes_t *self, const s_op_t *entry, zg_session_t *sessio
     if (!zg_gw_guard_request (self->guard, session, request, entry->name,
                               to_rooms? &entry->room_access: &entry->access, req))
         return;
+    zg_gw_answers_hold (self->answers, session->wsi);
     if (to_rooms) {
         self->counters->in [ZG_ROOMS]++;
         entry->rooms (self->rooms, session, request, req);
@@ -141,6 +142,7 @@ s_self_dispatch (zg_gw_routes_t *self, const s_op_t *entry, zg_session_t *sessio
         self->counters->in [ZG_TOPICS]++;
         entry->topics (self->topics, session, request, req);
     }
+    zg_gw_answers_hold (self->answers, NULL);
 }
 
 //  Handle a decoded request
@@ -423,6 +425,7 @@ s_self_serve (zg_gw_routes_t *self, const s_route_t *route, zg_http_t *http, con
     http->endpoint = route->pattern;
     if (!zg_gw_guard_http (self->guard, http, &route->access, param))
         return;
+    zg_gw_answers_hold (self->answers, http->wsi);
     if (route->topics)
         route->topics (self->topics, http, param);
     else
@@ -433,6 +436,7 @@ s_self_serve (zg_gw_routes_t *self, const s_route_t *route, zg_http_t *http, con
         route->rooms (self->rooms, http, param);
     else
         route->own (self, http, param);
+    zg_gw_answers_hold (self->answers, NULL);
 }
 
 //  --------------------------------------------------------------------------

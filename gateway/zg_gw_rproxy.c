@@ -67,7 +67,7 @@ s_self_send (zg_gw_rproxy_t *self, const char *command, const char *req, const c
         zmsg_addstr (msg, room);
     if (last)
         zmsg_addstr (msg, last);
-    zg_gw_answers_send (self->answers, self->rooms, &msg);
+    zg_gw_answers_send_held (self->answers, self->rooms, &msg);
     zmsg_destroy (&msg);
     self->last_ping = zclock_mono ();
 }

@@ -199,7 +199,7 @@ zg_gw_wsqueue_session_opened (zg_gw_wsqueue_t *self, zg_session_t *session, cons
         zmsg_addstr (ready, "READY");
         zmsg_addstr (ready, state->id);
         zmsg_addmem (ready, buffer.data, buffer.size);
-        zg_gw_answers_send (self->answers, self->workers, &ready);
+        zg_gw_answers_send_held (self->answers, self->workers, &ready);
         zmsg_destroy (&ready);
         msgpack_sbuffer_destroy (&buffer);
         return;
@@ -246,7 +246,7 @@ s_self_to_inbox (zg_gw_wsqueue_t *self, zg_gw_wsq_session_t *state, const void *
         zmsg_addstr (msg, self->inbox_queue);
         zmsg_addstr (msg, "");
         zmsg_addstr (msg, text);
-        zg_gw_answers_send (self->answers, self->producers, &msg);
+        zg_gw_answers_send_held (self->answers, self->producers, &msg);
     }
     zmsg_destroy (&msg);
     json_object_put (inbound);

@@ -120,12 +120,19 @@ zg_qcore_outbox (zg_qcore_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  A queue or command, created if need be; NULL past max-queues
+//  A new queue, charged to the holder of the request that makes it; 0, or
+//  a code and a reason past max-queues or the holder's bound
 
-static zg_taskq_t *
-s_queue (zg_qcore_t *self, const char *name, bool command)
+static int
+s_new_queue (zg_qcore_t *self, const char *name, const zg_holder_t *holder, zg_taskq_t **queue_p, char *reason)
 {
-    return zg_qtable_ensure (self->table, name, command, self->settings->max_priority, self->settings->max_queues);
+    char *key = zg_holder_key (holder);
+    int code = zg_qtable_admit (self->table, 1, key, self->settings, reason);
+    if (code == 0)
+        *queue_p = zg_qtable_ensure (self->table, name, false, self->settings->max_priority,
+                                     self->settings->max_queues, key);
+    free (key);
+    return code;
 }
 
 //  --------------------------------------------------------------------------
@@ -542,11 +549,8 @@ zg_qcore_submit (zg_qcore_t *self, const zg_qcore_submit_t *submit, char *id, in
     if ((*code = zg_qbytes_admit (self->budget, queue, settings->max_queue_bytes, zmq_msg_size (submit->payload),
                                   reason)))
         return -1;
-    if (!queue && !(queue = s_queue (self, submit->name, false))) {
-        *code = ZG_ERR_UNAVAILABLE;
-        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
+    if (!queue && (*code = s_new_queue (self, submit->name, options->holder, &queue, reason)))
         return -1;
-    }
     zg_task_t *task;
     if (options->scatter)
         task = s_scatter (self, queue, submit);
@@ -598,7 +602,7 @@ zg_qcore_adopt (zg_qcore_t *self, const zg_qrecord_t *record)
     snprintf (name, sizeof name, "%.*s", (int) record->queue_size, record->queue);
     zg_task_t *task = zg_tasks_restore (self->tasks, record->id);
     s_assign_queue (self, task, zg_qtable_ensure (self->table, name, (record->flags & ZG_QRECORD_COMMAND) != 0,
-                                                  self->settings->max_priority, INT64_MAX));
+                                                  self->settings->max_priority, INT64_MAX, NULL));
     zg_qdurable_fill (task, record);
     zg_qbytes_recharge (self->budget, task);
     if (record->finished) {

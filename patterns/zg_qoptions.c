@@ -33,6 +33,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-queue-bytes", offsetof (zg_qsettings_t, max_queue_bytes), 0, INT64_MAX / 2 },
     { "max-tasks", offsetof (zg_qsettings_t, max_tasks), 1, INT32_MAX },
     { "max-queues", offsetof (zg_qsettings_t, max_queues), 1, 10000000 },
+    { "max-queues-per-connection", offsetof (zg_qsettings_t, max_queues_per_connection), 1, 10000000 },
     { "max-workers", offsetof (zg_qsettings_t, max_workers), 1, 10000000 },
     { "max-subscriptions", offsetof (zg_qsettings_t, max_subscriptions), 1, 10000 },
     { "max-prefetch", offsetof (zg_qsettings_t, max_prefetch), 1, 1000000 },

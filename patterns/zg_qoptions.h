@@ -14,6 +14,7 @@
 
 #include <czmq.h>
 #include "zg_mpreader.h"
+#include "zg_holder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,7 @@ typedef struct {
     int64_t max_queue_bytes;        //  Bytes of payloads and results per queue
     int64_t max_tasks;              //  Tasks in memory
     int64_t max_queues;             //  Queues plus commands
+    int64_t max_queues_per_connection;  //  Of them, made by one holder (zg_holder)
     int64_t max_workers;            //  Logical workers
     int64_t max_subscriptions;      //  Queues plus commands per worker
     int64_t max_prefetch;           //  Largest prefetch
@@ -83,6 +85,8 @@ typedef struct {
     size_t name_count;              //  READY: number of names
     zg_qname_t *quiet;              //  READY: option quiet's names, or NULL
     size_t quiet_count;             //  READY: their number
+    const zg_holder_t *holder;      //  Who the names it makes are charged to: set
+                                    //  by the actor, not parsed; NULL: nobody
 } zg_qoptions_t;
 
 //  The settings' defaults

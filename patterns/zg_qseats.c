@@ -44,22 +44,22 @@ zg_qseats_destroy (zg_qseats_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Whether a READY fits max-queues and max-workers; 0, or -1 with a code
-//  and a reason
+//  Whether a READY fits max-queues, its holder's bound on the names it
+//  makes (whose key, if it makes any, goes in *holder_p) and max-workers;
+//  0, or -1 with a code and a reason
 
 static int
-s_check (zg_qseats_t *self, bool new_worker, const zg_qoptions_t *options, int *code, char *reason)
+s_check (zg_qseats_t *self, bool new_worker, const zg_qoptions_t *options, char **holder_p, int *code,
+         char *reason)
 {
     const zg_qsettings_t *settings = self->settings;
     size_t new_queues = 0;
     for (size_t index = 0; index < options->name_count; index++)
         if (!zg_qtable_lookup (self->table, options->names [index].text, options->names [index].command))
             new_queues++;
-    if ((int64_t) (zg_qtable_size (self->table) + new_queues) > settings->max_queues) {
-        *code = ZG_ERR_UNAVAILABLE;
-        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
+    *holder_p = new_queues? zg_holder_key (options->holder): NULL;
+    if ((*code = zg_qtable_admit (self->table, new_queues, *holder_p, settings, reason)))
         return -1;
-    }
     if (new_worker && (int64_t) zg_qworkers_size (self->registry) >= settings->max_workers) {
         *code = ZG_ERR_UNAVAILABLE;
         zg_wire_reason (reason, "too many workers (max-workers %" PRId64 ")", settings->max_workers);
@@ -79,8 +79,11 @@ zg_qseats_ready (zg_qseats_t *self, zg_qworker_t *worker, const byte *identity, 
     assert (self);
     assert (options && code && reason);
     const zg_qsettings_t *settings = self->settings;
-    if (s_check (self, !worker, options, code, reason))
+    char *holder;
+    if (s_check (self, !worker, options, &holder, code, reason)) {
+        free (holder);
         return NULL;
+    }
     if (!worker) {
         worker = zg_qworkers_add (self->registry, identity, identity_size, name, name_size, now);
         if (settings->verbose)
@@ -95,10 +98,11 @@ zg_qseats_ready (zg_qseats_t *self, zg_qworker_t *worker, const byte *identity, 
         zg_seat_t *seat = &worker->seats [worker->seat_count++];
         seat->worker = worker;
         seat->queue = zg_qtable_ensure (self->table, options->names [index].text, options->names [index].command,
-                                        settings->max_priority, settings->max_queues);
+                                        settings->max_priority, settings->max_queues, holder);
         assert (seat->queue);
         seat->queue->workers++;
     }
+    free (holder);
     return worker;
 }
 

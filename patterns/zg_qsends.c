@@ -112,6 +112,7 @@ zg_qsends_batch (zg_qcore_t *core, const zg_qsends_t *sends, zg_wire_request_t *
     zg_qoptions_t options;
     if (zg_qoptions_parse (&options, sends->settings, request->data [4], request->size [4], false, code, reason))
         return -1;
+    options.holder = sends->holder;
     int rc = 0;
     size_t count = 0;
     if (options.scatter)
@@ -179,7 +180,7 @@ zg_qsends_test (bool verbose)
     settings.max_pending = 3;
     zg_qcore_t *core = zg_qcore_new (&settings);
     zg_qttl_t *ttls = zg_qttl_new ();
-    zg_qsends_t sends = { &settings, ttls, NULL };
+    zg_qsends_t sends = { &settings, ttls, NULL, NULL };
     static const uint8_t reply [] = { 0x81, 0xa5, 'r', 'e', 'p', 'l', 'y', 0xc3 };
     zg_wire_part_t replied = { reply, sizeof reply };
     uint8_t records [128];

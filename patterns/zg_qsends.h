@@ -31,6 +31,7 @@ typedef struct {
     const zg_qsettings_t *settings; //  Limits
     zg_qttl_t *ttls;                //  The queues' default ttls
     const char *owner;              //  Producer's identity the tasks keep (security on), or NULL
+    const zg_holder_t *holder;      //  Who a new queue is charged to, or NULL: nobody
 } zg_qsends_t;
 
 //  [SENDS][req][queue][options][records] (routing id first, frame count

@@ -7,11 +7,13 @@
 */
 
 #include "zg_classes.h"
+#include "zg_errors.h"
 #include "zg_qtable.h"
 
 struct _zg_qtable_t {
     zhashx_t *tables [2];           //  Name -> zg_taskq_t: queues, commands
     zg_taskq_t *idle;               //  Queues that lost their last task or worker
+    zg_slots_t *holders;            //  Names per holder that made them
 };
 
 //  --------------------------------------------------------------------------
@@ -26,6 +28,7 @@ zg_qtable_new (void)
         self->tables [index] = zhashx_new ();
         assert (self->tables [index]);
     }
+    self->holders = zg_slots_new ();
     return self;
 }
 
@@ -45,6 +48,7 @@ zg_qtable_destroy (zg_qtable_t **self_p)
             zg_taskq_destroy (&queue);
         zhashx_destroy (&self->tables [index]);
     }
+    zg_slots_destroy (&self->holders);
     free (self);
     *self_p = NULL;
 }
@@ -80,7 +84,7 @@ zg_qtable_lookup (zg_qtable_t *self, const char *name, bool command)
 
 zg_taskq_t *
 zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max_priority,
-                  int64_t max_queues)
+                  int64_t max_queues, const char *holder)
 {
     assert (self);
     zg_taskq_t *queue = zg_qtable_lookup (self, name, command);
@@ -90,9 +94,36 @@ zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max
         return NULL;
     queue = zg_taskq_new (name, command, (size_t) max_priority + 1);
     zhashx_insert (self->tables [command], name, queue);
+    zg_holder_charge (self->holders, holder, &queue->holder);
     //  Nothing names it yet: if nothing comes to, it is forgotten
     zg_qtable_check_idle (self, queue);
     return queue;
+}
+
+//  --------------------------------------------------------------------------
+//  Whether count new names fit
+
+int
+zg_qtable_admit (zg_qtable_t *self, size_t count, const char *holder, const zg_qsettings_t *settings,
+                 char *reason)
+{
+    assert (self && settings && reason);
+    if ((int64_t) (zg_qtable_size (self) + count) > settings->max_queues) {
+        zg_wire_reason (reason, "too many queues (max-queues %" PRId64 ")", settings->max_queues);
+        return ZG_ERR_UNAVAILABLE;
+    }
+    return zg_holder_admit (self->holders, holder, count, settings->max_queues_per_connection, "queues",
+                            "max-queues-per-connection", reason);
+}
+
+//  --------------------------------------------------------------------------
+//  Names the holder made
+
+size_t
+zg_qtable_held (zg_qtable_t *self, const char *holder)
+{
+    assert (self && holder);
+    return zg_slots_held (self->holders, holder);
 }
 
 //  --------------------------------------------------------------------------
@@ -125,7 +156,7 @@ zg_qtable_dead_letters (zg_qtable_t *self, zg_taskq_t *queue, int64_t max_name_s
     snprintf (name, sizeof name, "%s" ZG_TASKQ_DEAD_SUFFIX, queue->name);
     if (queue->dead_letter || (int64_t) strlen (name) > max_name_size)
         return NULL;
-    return zg_qtable_ensure (self, name, false, max_priority, max_queues);
+    return zg_qtable_ensure (self, name, false, max_priority, max_queues, NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -189,6 +220,7 @@ zg_qtable_collect (zg_qtable_t *self)
         queue->idle_listed = false;
         queue->idle_next = NULL;
         if (queue->refs == 0 && queue->workers == 0) {
+            zg_holder_release (self->holders, &queue->holder);
             zhashx_delete (self->tables [queue->command], queue->name);
             zg_taskq_destroy (&queue);
         }
@@ -244,11 +276,11 @@ zg_qtable_test (bool verbose)
     printf (" * zg_qtable: ");
     zg_qtable_t *table = zg_qtable_new ();
     //  Two name spaces under one limit
-    zg_taskq_t *jobs = zg_qtable_ensure (table, "jobs", false, 9, 2);
-    zg_taskq_t *command = zg_qtable_ensure (table, "jobs", true, 9, 2);
+    zg_taskq_t *jobs = zg_qtable_ensure (table, "jobs", false, 9, 2, NULL);
+    zg_taskq_t *command = zg_qtable_ensure (table, "jobs", true, 9, 2, NULL);
     assert (jobs && command && jobs != command && command->command);
-    assert (zg_qtable_ensure (table, "jobs", false, 9, 2) == jobs);
-    assert (zg_qtable_ensure (table, "more", false, 9, 2) == NULL);
+    assert (zg_qtable_ensure (table, "jobs", false, 9, 2, NULL) == jobs);
+    assert (zg_qtable_ensure (table, "more", false, 9, 2, NULL) == NULL);
     assert (zg_qtable_size (table) == 2);
     assert (zg_qtable_lookup (table, "jobs", true) == command);
     assert (zg_qtable_lookup (table, "more", false) == NULL);
@@ -275,7 +307,28 @@ zg_qtable_test (bool verbose)
     zg_qtable_check_idle (table, jobs);
     zg_qtable_collect (table);
     assert (zg_qtable_size (table) == 0);
-    zg_qtable_ensure (table, "left", false, 0, 10);
+
+    //  A holder makes names up to its bound; they are its own until forgotten
+    zg_qsettings_t settings = zg_qsettings_defaults ();
+    settings.max_queues = 3;
+    settings.max_queues_per_connection = 2;
+    char reason [ZG_WIRE_REASON_SIZE];
+    assert (zg_qtable_admit (table, 2, "connection:01", &settings, reason) == 0);
+    zg_taskq_t *first = zg_qtable_ensure (table, "a", false, 0, 3, "connection:01");
+    zg_qtable_ensure (table, "b", true, 0, 3, "connection:01");
+    assert (zg_qtable_held (table, "connection:01") == 2 && streq (first->holder, "connection:01"));
+    assert (zg_qtable_admit (table, 1, "connection:01", &settings, reason) == ZG_ERR_TOO_MANY);
+    assert (streq (reason, "too many queues for one connection (max-queues-per-connection 2)"));
+    //  Another holder is not concerned, until the table is full; nobody
+    //  (NULL) is bounded by max-queues only
+    assert (zg_qtable_admit (table, 1, "connection:02", &settings, reason) == 0);
+    assert (zg_qtable_admit (table, 2, NULL, &settings, reason) == ZG_ERR_UNAVAILABLE);
+    assert (streq (reason, "too many queues (max-queues 3)"));
+    //  A forgotten name frees its holder's slot
+    zg_qtable_collect (table);
+    assert (zg_qtable_held (table, "connection:01") == 0);
+    assert (zg_qtable_admit (table, 2, "connection:01", &settings, reason) == 0);
+    zg_qtable_ensure (table, "left", false, 0, 10, "connection:01");
     zg_qtable_destroy (&table);
     assert (table == NULL);
     printf ("OK\n");

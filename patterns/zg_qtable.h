@@ -3,7 +3,8 @@
     forgotten once nothing names it
 
     Private to zg_queues. Queues and commands are two name spaces that share
-    the max-queues limit. A queue counts what names it: refs (tasks and
+    the max-queues limit; of them, a holder (zg_holder) that made names
+    holds at most max-queues-per-connection until they are forgotten. A queue counts what names it: refs (tasks and
     recent entries, held and released by the core) and workers (seats). One
     that drops to nothing goes on an idle list and is freed by
     zg_qtable_collect, called between requests when no pointer to it is
@@ -47,10 +48,22 @@ zg_taskq_t *
     zg_qtable_first (zg_qtable_t *self, const zg_qname_t *names, size_t count);
 
 //  The queue or command of that name, created (with priorities 0 ..
-//  max_priority) if need be; NULL if that would make more than max_queues
+//  max_priority) if need be, charged to holder (a zg_holder key, or NULL:
+//  nobody); NULL if that would make more than max_queues
 zg_taskq_t *
     zg_qtable_ensure (zg_qtable_t *self, const char *name, bool command, int64_t max_priority,
-                      int64_t max_queues);
+                      int64_t max_queues, const char *holder);
+
+//  Whether count new names fit max-queues and, charged to holder (NULL:
+//  nobody), max-queues-per-connection: 0, or a ZG_ERR_* code (503 past
+//  max-queues, 429 past the holder's bound) with a reason
+int
+    zg_qtable_admit (zg_qtable_t *self, size_t count, const char *holder, const zg_qsettings_t *settings,
+                     char *reason);
+
+//  Names the holder made that are not forgotten yet
+size_t
+    zg_qtable_held (zg_qtable_t *self, const char *holder);
 
 //  The dead-letter queue of a queue (created as zg_qtable_ensure does), or
 //  NULL: a dead-letter queue has none, nor has a queue whose dead-letter

@@ -25,6 +25,7 @@
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
 #include "zg_security.h"
+#include "zg_qanswers.h"
 #include "zg_routebytes.h"
 #include "zg_qtest.h"
 #include "zg_qjournal.h"
@@ -41,19 +42,16 @@ struct _zg_queues_core_t {
     zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *producers;             //  ROUTER for producers
     zsock_t *workers;               //  ROUTER for workers
-    zsock_t *socket;                //  The one whose request is being handled
     zg_qsettings_t settings;        //  Current settings
     zg_qcore_t *core;               //  Tasks, queues and workers
     zg_security_t *security;        //  CURVE and permissions
+    zg_qanswers_t *answers;         //  Answers to the request being handled
     zg_routebytes_t *routebytes;    //  Bytes queued for each TCP connection
     zg_qjournal_t *journal;         //  The store the core journals to (data-dir), or in memory
     zg_qttl_t *ttls;                //  Each queue's default ttl (task-ttls)
     zg_queues_link_t *link;         //  Cluster mode: queues in Redis, through the cluster actor
     msgpack_sbuffer buffer;         //  Reused for every msgpack answer
     msgpack_packer packer;          //  Packs into buffer
-    uint64_t errors;                //  ERROR answers sent (the core counts its own)
-    uint64_t unroutable;            //  Messages dropped: peer gone or at its HWM
-    uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 };
 typedef zg_queues_core_t self_t;
@@ -93,6 +91,7 @@ zg_queues_core_new (void)
     self->core = zg_qcore_new (&self->settings);
     self->journal = zg_qjournal_new (&self->settings, s_self_send, self);
     self->security = zg_security_new ();
+    self->answers = zg_qanswers_new (self->security);
     self->routebytes = zg_routebytes_new ();
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->producers));
     zg_routebytes_attach (self->routebytes, zsock_resolve (self->workers));
@@ -112,6 +111,7 @@ zg_queues_core_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Security first: its watchdog stops the sockets' monitors
+    zg_qanswers_destroy (&self->answers);
     zg_security_destroy (&self->security);
     zg_routebytes_destroy (&self->routebytes);
     zsock_destroy (&self->producers);
@@ -174,75 +174,6 @@ zg_queues_core_set (self_t *self, const char *key, const char *value, char *erro
 }
 
 //  --------------------------------------------------------------------------
-//  Answer the request being handled with [command][name][parts...], name
-//  being its frame 2 (req or worker id); counts what libzmq refuses
-
-static void
-s_self_answer (self_t *self, zg_wire_request_t *request, const char *command,
-               const zg_wire_part_t *results, size_t count)
-{
-    zg_wire_part_t parts [4] = { zg_wire_str (command), zg_wire_frame (request, 2) };
-    assert (count <= 2);
-    for (size_t index = 0; index < count; index++)
-        parts [2 + index] = results [index];
-    if (zg_wire_send (zsock_resolve (self->socket), zg_wire_frame (request, 0), parts, 2 + count, NULL))
-        self->unroutable++;
-}
-
-//  --------------------------------------------------------------------------
-//  Answer a producer [OK][req][results...], unless its req is empty: it
-//  asked for no answer
-
-static void
-s_self_ok (self_t *self, zg_wire_request_t *request, const zg_wire_part_t *results, size_t count)
-{
-    if (zg_wire_frame (request, 2).size)
-        s_self_answer (self, request, "OK", results, count);
-}
-
-//  --------------------------------------------------------------------------
-//  Answer [ERROR][name][code][reason]; name is the req or worker id, or
-//  empty when that frame is itself the fault
-
-static void
-s_self_error (self_t *self, zg_wire_request_t *request, zg_wire_part_t name, int code, const char *format, ...)
-{
-    char reason [ZG_WIRE_REASON_SIZE];
-    va_list args;
-    va_start (args, format);
-    zg_wire_vreason (reason, format, args);
-    va_end (args);
-    self->errors++;
-    if (zg_wire_error (zsock_resolve (self->socket), zg_wire_frame (request, 0), name, code, reason))
-        self->unroutable++;
-}
-
-//  --------------------------------------------------------------------------
-//  Whether the permissions let the sender do what (allowed); answers 403
-//  "'identity' may not <what> 'name'" and counts it if not
-
-static bool
-s_self_permitted (self_t *self, zg_wire_request_t *request, bool allowed, const char *what, const char *name)
-{
-    if (!allowed) {
-        self->denied++;
-        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'",
-                      zg_security_name (self->security, zg_wire_identity (request)), what, name);
-    }
-    return allowed;
-}
-
-//  Whether the sender may do action on the queue or command name; answers
-//  403 if not
-static bool
-s_self_allows (self_t *self, zg_wire_request_t *request, const char *action, const char *name)
-{
-    bool allowed = !zg_security_on (self->security)
-                || zg_security_allows (self->security, zg_wire_identity (request), "queues", action, name, false);
-    return s_self_permitted (self, request, allowed, action, name);
-}
-
-//  --------------------------------------------------------------------------
 //  Send an outbox's messages in order; flush sends what the core wrote
 
 static void
@@ -253,7 +184,7 @@ s_self_send (void *arg, zg_qoutbox_t *outbox)
         zg_qoutbox_msg_t *msg = zg_qoutbox_get (outbox, index);
         zsock_t *socket = msg->to == ZG_QOUTBOX_PRODUCER? self->producers: self->workers;
         if (zg_qoutbox_send (msg, zsock_resolve (socket)))
-            self->unroutable++;
+            zg_qanswers_unroutable (self->answers);
     }
     zg_qoutbox_clear (outbox);
 }
@@ -298,7 +229,7 @@ s_self_ok_durable (self_t *self, zg_wire_request_t *request, const char *field)
         zg_qoutbox_ok (zg_qcore_outbox (self->core), zg_wire_frame (request, 0), req, field);
     else {
         zg_wire_part_t parts [] = { zg_wire_str (field) };
-        s_self_ok (self, request, parts, 1);
+        zg_qanswers_ok (self->answers, request, parts, 1);
     }
 }
 
@@ -312,8 +243,9 @@ s_self_name (self_t *self, zg_wire_request_t *request, const char *name, size_t 
 {
     if (!zg_qsettings_valid_name (&self->settings, name, size)) {
         bool long_name = (int64_t) size > self->settings.max_name_size;
-        s_self_error (self, request, zg_wire_frame (request, 2), long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST,
-                      "invalid %s name '%.*s'", what, s_quote (size), name);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2),
+                           long_name? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST, "invalid %s name '%.*s'", what,
+                           s_quote (size), name);
         return false;
     }
     memcpy (text, name, size);
@@ -329,6 +261,15 @@ static const char *
 s_self_owner (self_t *self, zg_wire_request_t *request)
 {
     return zg_security_on (self->security)? zg_wire_identity (request): NULL;
+}
+
+//  Who the names a request makes are charged to: with security on its
+//  identity, else its connection, or the holder the gateway named
+
+static zg_holder_t
+s_self_holder (self_t *self, zg_wire_request_t *request)
+{
+    return (zg_holder_t) { request, zg_security_on (self->security) };
 }
 
 //  --------------------------------------------------------------------------
@@ -354,18 +295,18 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     size_t options_index = call? 3: 4;
-    if (!s_self_allows (self, request, "send", text))
+    if (!zg_qanswers_allows (self->answers, request, "send", text))
         return;
     if (zg_qoptions_parse (&options, &self->settings, request->data [options_index], request->size [options_index],
                            false, &code, reason))
-        s_self_error (self, request, req, code, "%s", reason);
+        zg_qanswers_error (self->answers, request, req, code, "%s", reason);
     else
     if (options.scatter && !call)
-        s_self_error (self, request, req, ZG_ERR_BAD_REQUEST, "option 'scatter' is for CALL");
+        zg_qanswers_error (self->answers, request, req, ZG_ERR_BAD_REQUEST, "option 'scatter' is for CALL");
     else
     if ((int64_t) line_size > self->settings.max_task_size)
-        s_self_error (self, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
-                      self->settings.max_task_size);
+        zg_qanswers_error (self->answers, request, req, ZG_ERR_TOO_LARGE, "payload larger than %" PRId64 " bytes",
+                           self->settings.max_task_size);
     else
     if (!call && zg_queues_link_on (self->link))
         zg_queues_link_send (self->link, &request->frames [0], &request->frames [2], text, &options, line);
@@ -382,6 +323,8 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
             zmq_msg_init_size (&rest, line_size - skip);
             memcpy (zmq_msg_data (&rest), (const byte *) zmq_msg_data (line) + skip, line_size - skip);
         }
+        zg_holder_t holder = s_self_holder (self, request);
+        options.holder = &holder;
         zg_qcore_submit_t submit = {
             text, call, &options, call? &rest: line, &request->frames [0], &request->frames [2],
             s_self_owner (self, request)
@@ -389,7 +332,7 @@ s_producer_submit (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
         char id [ZG_TASKS_ID_SIZE + 1];
         bool submitted = zg_qcore_submit (self->core, &submit, id, &code, reason) == 0;
         if (!submitted)
-            s_self_error (self, request, req, code, "%s", reason);
+            zg_qanswers_error (self->answers, request, req, code, "%s", reason);
         else
             s_self_ok_durable (self, request, id);
         zmq_msg_close (&rest);
@@ -408,11 +351,12 @@ s_producer_sends (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker
     char text [ZG_QOPTIONS_NAME_MAX + 1];
     int code = ZG_ERR_UNKNOWN_COMMAND;
     char reason [ZG_WIRE_REASON_SIZE] = "SENDS is not served in cluster mode: use SEND";
-    zg_qsends_t sends = { &self->settings, self->ttls, s_self_owner (self, request) };
+    zg_holder_t holder = s_self_holder (self, request);
+    zg_qsends_t sends = { &self->settings, self->ttls, s_self_owner (self, request), &holder };
     if (s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", text)
-    &&  s_self_allows (self, request, "send", text)
+    &&  zg_qanswers_allows (self->answers, request, "send", text)
     &&  (zg_queues_link_on (self->link) || zg_qsends_batch (self->core, &sends, request, text, &code, reason)))
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -431,21 +375,21 @@ s_producer_get (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
         return;
     }
     if (!task) {
-        s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_NOT_FOUND, "unknown task '%.*s'",
-                      s_quote (request->size [3]), (const char *) request->data [3]);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), ZG_ERR_NOT_FOUND,
+                           "unknown task '%.*s'", s_quote (request->size [3]), (const char *) request->data [3]);
         return;
     }
     //  Its producer may read it, and whoever may read its queue's results
     const char *identity = zg_wire_identity (request);
     bool owner = task->owner && identity && streq (task->owner, identity);
-    if (!s_self_permitted (self, request, owner || zg_security_admin (self->security, identity)
-                           || zg_security_allows (self->security, identity, "queues", "results",
-                                                  task->queue->name, false), "read the results of", task->id_text))
+    bool readable = owner || zg_security_admin (self->security, identity)
+                 || zg_security_allows (self->security, identity, "queues", "results", task->queue->name, false);
+    if (!zg_qanswers_permitted (self->answers, request, readable, "read the results of", task->id_text))
         return;
     msgpack_sbuffer_clear (&self->buffer);
     zg_task_pack (task, &self->packer);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
-    s_self_ok (self, request, parts, 1);
+    zg_qanswers_ok (self->answers, request, parts, 1);
     zg_qcore_read (self->core, task);
 }
 
@@ -456,9 +400,7 @@ static json_object *
 s_self_stats_json (self_t *self)
 {
     json_object *root = zg_qcore_stats (self->core);
-    json_object_object_add (root, "errors", json_object_new_uint64 (self->errors + zg_qcore_errors (self->core)));
-    json_object_object_add (root, "unroutable", json_object_new_uint64 (self->unroutable));
-    json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
+    zg_qanswers_stats (self->answers, root, zg_qcore_errors (self->core));
     zg_connwatch_add_stats (zg_security_watch (self->security), root);
     if (zg_qjournal_on (self->journal))
         json_object_object_add (root, "store", zg_qjournal_stats (self->journal));
@@ -473,15 +415,15 @@ static void
 s_producer_stats (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
-    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
-                           "see", "STATS"))
+    bool admin = zg_security_admin (self->security, zg_wire_identity (request));
+    if (!zg_qanswers_permitted (self->answers, request, admin, "see", "STATS"))
         return;
     json_object *root = s_self_stats_json (self);
     msgpack_sbuffer_clear (&self->buffer);
     zg_wire_pack_json (&self->packer, root);
     json_object_put (root);
     zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
-    s_self_ok (self, request, parts, 1);
+    zg_qanswers_ok (self->answers, request, parts, 1);
 }
 
 //  --------------------------------------------------------------------------
@@ -493,8 +435,8 @@ s_producer_delete (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
 {
     (void) worker;
     char name [ZG_QOPTIONS_NAME_MAX + 1];
-    if (!s_self_permitted (self, request, zg_security_admin (self->security, zg_wire_identity (request)),
-                           "delete", "queues")
+    bool admin = zg_security_admin (self->security, zg_wire_identity (request));
+    if (!zg_qanswers_permitted (self->answers, request, admin, "delete", "queues")
     ||  !s_self_name (self, request, (const char *) request->data [3], request->size [3], "queue", name))
         return;
     uint64_t dropped;
@@ -502,7 +444,7 @@ s_producer_delete (self_t *self, zg_wire_request_t *request, zg_qworker_t *worke
     char reason [ZG_WIRE_REASON_SIZE];
     char text [ZG_WIRE_NUMBER_SIZE];
     if (zg_qadmin_delete (self->core, name, request->data [4], request->size [4], &dropped, &code, reason))
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
     else {
         zg_wire_format_uint (dropped, text);
         s_self_ok_durable (self, request, text);
@@ -516,7 +458,7 @@ static void
 s_producer_ping (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
-    s_self_ok (self, request, NULL, 0);
+    zg_qanswers_ok (self->answers, request, NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -530,8 +472,10 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     char reason [ZG_WIRE_REASON_SIZE];
     int rc = zg_qoptions_parse (&options, &self->settings, request->data [3], request->size [3], true, &code,
                                 reason);
+    zg_holder_t holder = s_self_holder (self, request);
+    options.holder = &holder;
     for (size_t index = 0; rc == 0 && index < options.name_count; index++)
-        if (!s_self_allows (self, request, "consume", options.names [index].text))
+        if (!zg_qanswers_allows (self->answers, request, "consume", options.names [index].text))
             rc = 1;                 //  Answered 403
     if (rc == 0 && !(worker = zg_qcore_ready (self->core, worker, request->data [0], request->size [0],
                                               request->data [2], request->size [2], &options, &code, reason)))
@@ -542,13 +486,13 @@ s_worker_ready (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     if (rc == 0)
         zg_queues_link_watch (self->link, &options);
     if (rc == -1)
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
     else
     if (rc == 0) {
         msgpack_sbuffer_clear (&self->buffer);
         zg_qoptions_pack_ready (&options, &self->settings, &self->packer);
         zg_wire_part_t parts [] = { { self->buffer.data, self->buffer.size } };
-        s_self_answer (self, request, "OK", parts, 1);
+        zg_qanswers_answer (self->answers, request, "OK", parts, 1);
     }
     zg_qoptions_clear (&options);
 }
@@ -563,7 +507,7 @@ s_worker_answer (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     if (zg_qacks_answer (self->core, &self->settings, worker, request, &code, reason))
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -575,7 +519,7 @@ s_worker_acks (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     if (zg_qacks_batch (self->core, &self->settings, worker, request, &code, reason))
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -585,7 +529,7 @@ static void
 s_worker_ping (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
 {
     (void) worker;
-    s_self_answer (self, request, "OK", NULL, 0);
+    zg_qanswers_answer (self->answers, request, "OK", NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -607,10 +551,10 @@ s_self_may_consume (void *arg, zg_wire_request_t *request, const char *queue)
 {
     self_t *self = (self_t *) arg;
     if (queue)
-        return s_self_allows (self, request, "consume", queue);
-    return s_self_permitted (self, request, !zg_security_on (self->security)
-                             || zg_security_admin (self->security, zg_wire_identity (request)),
-                             "consume from", "every queue");
+        return zg_qanswers_allows (self->answers, request, "consume", queue);
+    return zg_qanswers_permitted (self->answers, request, !zg_security_on (self->security)
+                                  || zg_security_admin (self->security, zg_wire_identity (request)),
+                                  "consume from", "every queue");
 }
 
 //  --------------------------------------------------------------------------
@@ -623,7 +567,7 @@ s_producer_pull (self_t *self, zg_wire_request_t *request, zg_qworker_t *worker)
     int code;
     char reason [ZG_WIRE_REASON_SIZE];
     if (zg_qtake_handle (self->core, &self->settings, request, s_self_may_consume, self, &code, reason) == -1)
-        s_self_error (self, request, zg_wire_frame (request, 2), code, "%s", reason);
+        zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), code, "%s", reason);
 }
 
 //  Producers' commands; frame counts include the routing id
@@ -663,8 +607,8 @@ s_self_command (self_t *self, zg_wire_request_t *request, const s_command_t *tab
         if (zg_wire_is (request, 1, entry->command))
             return entry;
     zg_wire_part_t verb = zg_wire_frame (request, 1);
-    s_self_error (self, request, name, ZG_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'", s_quote (verb.size),
-                  (const char *) verb.data);
+    zg_qanswers_error (self->answers, request, name, ZG_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'",
+                       s_quote (verb.size), (const char *) verb.data);
     return NULL;
 }
 
@@ -676,7 +620,7 @@ s_self_fits (self_t *self, zg_wire_request_t *request, const s_command_t *entry)
 {
     if (request->count >= entry->min_frames && request->count <= entry->max_frames)
         return true;
-    s_self_error (self, request, zg_wire_frame (request, 2), ZG_ERR_BAD_REQUEST, "%s", entry->usage);
+    zg_qanswers_error (self->answers, request, zg_wire_frame (request, 2), ZG_ERR_BAD_REQUEST, "%s", entry->usage);
     return false;
 }
 
@@ -688,8 +632,8 @@ s_self_handle_producer (self_t *self, zg_wire_request_t *request)
 {
     zg_wire_part_t req = zg_wire_frame (request, 2);
     if ((int64_t) req.size > self->settings.max_name_size) {
-        s_self_error (self, request, zg_wire_str (""), ZG_ERR_TOO_LARGE, "req longer than %" PRId64 " bytes",
-                      self->settings.max_name_size);
+        zg_qanswers_error (self->answers, request, zg_wire_str (""), ZG_ERR_TOO_LARGE,
+                           "req longer than %" PRId64 " bytes", self->settings.max_name_size);
         return;
     }
     const s_command_t *entry = s_self_command (self, request, s_producer_commands, req);
@@ -704,14 +648,14 @@ static void
 s_self_handle_worker (self_t *self, zg_wire_request_t *request)
 {
     if (request->count < 3) {
-        s_self_error (self, request, zg_wire_str (""), ZG_ERR_BAD_REQUEST,
-                      "a worker message is [command][worker][fields...]");
+        zg_qanswers_error (self->answers, request, zg_wire_str (""), ZG_ERR_BAD_REQUEST,
+                           "a worker message is [command][worker][fields...]");
         return;
     }
     zg_wire_part_t name = zg_wire_frame (request, 2);
     if (name.size == 0 || (int64_t) name.size > self->settings.max_name_size) {
-        s_self_error (self, request, zg_wire_str (""), name.size? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST,
-                      "a worker id is 1 to %" PRId64 " bytes", self->settings.max_name_size);
+        zg_qanswers_error (self->answers, request, zg_wire_str (""), name.size? ZG_ERR_TOO_LARGE: ZG_ERR_BAD_REQUEST,
+                           "a worker id is 1 to %" PRId64 " bytes", self->settings.max_name_size);
         return;
     }
     const s_command_t *entry = s_self_command (self, request, s_worker_commands, name);
@@ -720,8 +664,8 @@ s_self_handle_worker (self_t *self, zg_wire_request_t *request)
     zg_qworker_t *worker = zg_qcore_worker (self->core, request->data [0], request->size [0],
                                             (const byte *) name.data, name.size);
     if (!worker && !entry->any_worker) {
-        s_self_error (self, request, name, ZG_ERR_NOT_FOUND, "unknown worker '%.*s': send READY",
-                      s_quote (name.size), (const char *) name.data);
+        zg_qanswers_error (self->answers, request, name, ZG_ERR_NOT_FOUND, "unknown worker '%.*s': send READY",
+                           s_quote (name.size), (const char *) name.data);
         return;
     }
     //  Any message from a worker is a sign of life, even a malformed one
@@ -739,12 +683,12 @@ static void
 s_self_drain (self_t *self, zsock_t *socket)
 {
     void *handle = zsock_resolve (socket);
-    self->socket = socket;
+    zg_qanswers_set_socket (self->answers, socket);
     zg_wire_request_t request;
     for (int index = 0; index < ZG_QUEUES_BATCH
                      && zg_security_recv (self->security, &request, handle) == 0; index++) {
         if (request.count > ZG_QUEUES_MAX_FRAMES)
-            s_self_error (self, &request, zg_wire_str (""), ZG_ERR_BAD_REQUEST, "too many frames");
+            zg_qanswers_error (self->answers, &request, zg_wire_str (""), ZG_ERR_BAD_REQUEST, "too many frames");
         else
         if (socket == self->producers)
             s_self_handle_producer (self, &request);

@@ -59,6 +59,7 @@ zg_room_destroy (zg_room_t **self_p)
     zg_roomq_destroy (&self->queue);
     zg_rmessage_destroy (&self->inflight);
     free (self->name);
+    free (self->holder);
     free (self);
     *self_p = NULL;
 }

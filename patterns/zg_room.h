@@ -68,6 +68,7 @@ typedef struct {
 
 struct _zg_room_t {
     char *name;                     //  Room name
+    char *holder;                   //  Who made it (zg_holder key), or NULL: nobody
     size_t name_size;               //  Its length, sent with every DELIVER
     zhashx_t *members;              //  Client id -> zg_rmember_t
     size_t sync_members;            //  Members that gate the room

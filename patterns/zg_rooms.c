@@ -20,6 +20,7 @@
 #include "zg_roomset.h"
 #include "zg_rsettings.h"
 #include "zg_rclients.h"
+#include "zg_ranswers.h"
 #include "zg_racks.h"
 #include "zg_security.h"
 #include "zg_routebytes.h"
@@ -47,15 +48,12 @@ typedef struct _zg_rooms_core_t {
     zg_rooms_link_t *link;          //  Cluster mode: SEND and OOB go through Redis
     int64_t now;                    //  Monotonic ms of the request being handled
     zg_wire_request_t request;      //  The request being handled
+    zg_ranswers_t *answers;         //  Its answers
+    zg_holder_t holder;             //  Its sender, charged with the rooms it makes
     char *room_key;                 //  Room name as a string key
-    msgpack_sbuffer buffer;         //  Reused for msgpack answers
-    msgpack_packer packer;          //  Packs into buffer
     uint64_t sent;                  //  SEND accepted
     uint64_t acked;                 //  Acks counted
     uint64_t oob;                   //  OOB messages
-    uint64_t errors;                //  ERROR answers
-    uint64_t dropped;               //  Answers libzmq refused
-    uint64_t denied;                //  Requests refused by the permissions (403)
     bool terminated;                //  $TERM received
 } self_t;
 
@@ -67,7 +65,8 @@ static void
 s_self_configure_rooms (self_t *self)
 {
     zg_room_options_t defaults = zg_rsettings_room_options (&self->settings);
-    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout, self->settings.verbose != 0);
+    zg_roomset_configure (self->rooms, &defaults, self->settings.room_idle_timeout,
+                          self->settings.max_rooms_per_connection, self->settings.verbose != 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -95,8 +94,8 @@ zg_rooms_core_new (void)
     self->link = zg_rooms_link_new ();
     s_self_configure_rooms (self);
     self->room_key = (char *) zmalloc ((size_t) self->settings.max_name_size + 1);
-    msgpack_sbuffer_init (&self->buffer);
-    msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    self->answers = zg_ranswers_new (self->handle, &self->request, &self->settings);
+    self->holder.request = &self->request;
     return self;
 }
 
@@ -115,96 +114,9 @@ zg_rooms_core_destroy (self_t **self_p)
     zg_rooms_link_destroy (&self->link);
     zsock_destroy (&self->router);
     free (self->room_key);
-    msgpack_sbuffer_destroy (&self->buffer);
+    zg_ranswers_destroy (&self->answers);
     free (self);
     *self_p = NULL;
-}
-
-//  --------------------------------------------------------------------------
-//  Answer the request being handled; counts what libzmq refuses
-
-static void
-s_self_answer (self_t *self, const zg_wire_part_t *parts, size_t count)
-{
-    if (zg_wire_send (self->handle, zg_wire_frame (&self->request, 0), parts, count, NULL) == -1)
-        self->dropped++;
-}
-
-//  --------------------------------------------------------------------------
-//  Answers to the request being handled: frames [0] routing, [1] command,
-//  [2] req; an oversized req gets answers without it
-
-static zg_wire_part_t
-s_self_req (self_t *self)
-{
-    zg_wire_part_t req = zg_wire_frame (&self->request, 2);
-    if ((int64_t) req.size > self->settings.max_name_size)
-        return zg_wire_str ("");
-    return req;
-}
-
-//  --------------------------------------------------------------------------
-
-static void
-s_self_ok (self_t *self, const zg_wire_part_t *results, size_t count)
-{
-    zg_wire_part_t req = s_self_req (self);
-    if (req.size == 0)
-        return;                     //  The client asked for no answer
-    zg_wire_part_t parts [4] = { zg_wire_str ("OK"), req };
-    assert (count <= 2);
-    for (size_t index = 0; index < count; index++)
-        parts [2 + index] = results [index];
-    s_self_answer (self, parts, 2 + count);
-}
-
-//  --------------------------------------------------------------------------
-//  OK with a number, or with the msgpack answer in the buffer
-
-static void
-s_self_ok_number (self_t *self, uint64_t value)
-{
-    char text [ZG_WIRE_NUMBER_SIZE];
-    zg_wire_part_t result = { text, zg_wire_format_uint (value, text) };
-    s_self_ok (self, &result, 1);
-}
-
-static void
-s_self_ok_buffer (self_t *self)
-{
-    zg_wire_part_t result = { self->buffer.data, self->buffer.size };
-    s_self_ok (self, &result, 1);
-}
-
-//  --------------------------------------------------------------------------
-
-static int
-s_self_error (self_t *self, int code, const char *format, ...) CHECK_PRINTF (3);
-
-static int
-s_self_error (self_t *self, int code, const char *format, ...)
-{
-    char reason [ZG_WIRE_REASON_SIZE];
-    va_list args;
-    va_start (args, format);
-    zg_wire_vreason (reason, format, args);
-    va_end (args);
-    if (zg_wire_error (self->handle, zg_wire_frame (&self->request, 0), s_self_req (self), code, reason) == -1)
-        self->dropped++;
-    self->errors++;
-    if (self->settings.verbose)
-        zsys_info ("zg_rooms: ERROR %d %s", code, reason);
-    return -1;
-}
-
-//  --------------------------------------------------------------------------
-//  A refusal with its code and reason: 403s are counted as denied
-
-static void
-s_self_refused (self_t *self, int code, const char *reason)
-{
-    self->denied += code == ZG_ERR_FORBIDDEN;
-    s_self_error (self, code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -217,8 +129,9 @@ s_self_int (self_t *self, size_t index, int64_t min, int64_t *value, const char 
     if (zg_wire_parse_int (frame.data, frame.size, min, INT64_MAX, value) == 0)
         return 0;
     if (min == INT64_MIN)
-        return s_self_error (self, ZG_ERR_BAD_REQUEST, "%s must be a decimal integer", what);
-    return s_self_error (self, ZG_ERR_BAD_REQUEST, "%s must be a decimal integer >= %" PRId64, what, min);
+        return zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "%s must be a decimal integer", what);
+    return zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "%s must be a decimal integer >= %" PRId64, what,
+                              min);
 }
 
 //  --------------------------------------------------------------------------
@@ -229,12 +142,12 @@ s_self_room_name (self_t *self, size_t index)
 {
     zg_wire_part_t frame = zg_wire_frame (&self->request, index);
     if ((int64_t) frame.size > self->settings.max_name_size) {
-        s_self_error (self, ZG_ERR_TOO_LARGE, "room name longer than %" PRId64 " bytes",
-                      self->settings.max_name_size);
+        zg_ranswers_error (self->answers, ZG_ERR_TOO_LARGE, "room name longer than %" PRId64 " bytes",
+                           self->settings.max_name_size);
         return NULL;
     }
     if (frame.size == 0 || memchr (frame.data, 0, frame.size)) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "room name must be 1 or more bytes, without NUL");
+        zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "room name must be 1 or more bytes, without NUL");
         return NULL;
     }
     memcpy (self->room_key, frame.data, frame.size);
@@ -259,7 +172,7 @@ s_self_touch_client (self_t *self, size_t index)
     if (client)
         zg_rclients_touch (self->clients, client, routing.data, routing.size, self->now);
     else
-        s_self_refused (self, code, reason);
+        zg_ranswers_refused (self->answers, code, reason);
     return client;
 }
 
@@ -291,16 +204,6 @@ s_self_poll_timeout (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  The answer buffer, emptied for the next answer
-
-static msgpack_packer *
-s_self_packer (self_t *self)
-{
-    msgpack_sbuffer_clear (&self->buffer);
-    return &self->packer;
-}
-
-//  --------------------------------------------------------------------------
 //  The requests (docs/PROTOCOL.md, Rooms); frames [0] routing, [1] command, [2] req
 
 static void
@@ -320,10 +223,10 @@ s_self_hello (self_t *self)
     if (client) {
         client->version = version < ZG_RCLIENTS_VERSION? (int) version: ZG_RCLIENTS_VERSION;
         zg_wire_part_t results [] = { { client->id, client->id_size }, zg_wire_str (client->version > 1? "2": "1") };
-        s_self_ok (self, results, zg_wire_kept (&self->request) > 3? 2: 1);
+        zg_ranswers_ok (self->answers, results, zg_wire_kept (&self->request) > 3? 2: 1);
     }
     else
-        s_self_error (self, code, "%s", reason);
+        zg_ranswers_error (self->answers, code, "%s", reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -333,7 +236,7 @@ s_self_join (self_t *self)
 {
     bool async = zg_wire_is (&self->request, 5, "async");
     if (zg_wire_kept (&self->request) == 6 && !async && !zg_wire_is (&self->request, 5, "sync")) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "mode must be 'sync' or 'async'");
+        zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "mode must be 'sync' or 'async'");
         return;
     }
     zg_rclient_t *client = s_self_touch_client (self, 3);
@@ -343,12 +246,12 @@ s_self_join (self_t *self)
     zg_room_t *room;
     char reason [ZG_WIRE_REASON_SIZE];
     int code = zg_roomset_enter (self->rooms, client, name, async, self->settings.max_rooms,
-                                 self->settings.max_rooms_per_client, &room, reason);
+                                 self->settings.max_rooms_per_client, &self->holder, &room, reason);
     if (code) {
-        s_self_error (self, code, "%s", reason);
+        zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
     zg_roomset_settle (self->rooms, room, self->now);
 }
 
@@ -374,7 +277,7 @@ s_self_member (self_t *self, size_t client_frame)
     if (member)
         client->last_member = member;
     else
-        s_self_error (self, ZG_ERR_NOT_FOUND, "not a member of '%s'", name);
+        zg_ranswers_error (self->answers, ZG_ERR_NOT_FOUND, "not a member of '%s'", name);
     return member;
 }
 
@@ -391,7 +294,7 @@ s_self_leave (self_t *self)
     if (self->settings.verbose)
         zsys_info ("zg_rooms: %s leaves '%s'", client->id, room->name);
     zg_roomset_leave (self->rooms, &member);
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
     zg_roomset_removed (self->rooms, room, client, "leave");
     zg_roomset_settle (self->rooms, room, self->now);
 }
@@ -408,11 +311,11 @@ s_self_ack (self_t *self)
     zg_wire_part_t token = zg_wire_frame (&self->request, 5);
     const char *reason;
     if (zg_room_ack (room, member, token.data, token.size, &reason)) {
-        s_self_error (self, ZG_ERR_CONFLICT, "%s", reason);
+        zg_ranswers_error (self->answers, ZG_ERR_CONFLICT, "%s", reason);
         return;
     }
     self->acked++;
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
     zg_roomset_settle (self->rooms, room, self->now);
 }
 
@@ -428,10 +331,10 @@ s_self_acks (self_t *self)
     int code = name? zg_racks_ack (self->racks, self->clients, room, &self->request, self->now, &self->acked, reason)
                    : -1;            //  Answered: a bad room name
     if (code > 0)
-        s_self_refused (self, code, reason);
+        zg_ranswers_refused (self->answers, code, reason);
     else
     if (code == 0) {
-        s_self_ok (self, NULL, 0);
+        zg_ranswers_ok (self->answers, NULL, 0);
         zg_roomset_settle (self->rooms, room, self->now);
     }
 }
@@ -442,7 +345,7 @@ static void
 s_self_ping (self_t *self)
 {
     if (s_self_touch_client (self, 3))
-        s_self_ok (self, NULL, 0);
+        zg_ranswers_ok (self->answers, NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -453,7 +356,7 @@ s_self_bye (self_t *self)
     zg_rclient_t *client = s_self_touch_client (self, 3);
     if (!client)
         return;
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
     zg_roomset_forget_client (self->rooms, client, NULL, self->now);
     zg_rclients_remove (self->clients, &client);
 }
@@ -466,14 +369,14 @@ s_self_watch (self_t *self)
 {
     bool off = zg_wire_is (&self->request, 4, "off");
     if (zg_wire_kept (&self->request) == 5 && !off && !zg_wire_is (&self->request, 4, "on")) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "WATCH takes 'on' or 'off'");
+        zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "WATCH takes 'on' or 'off'");
         return;
     }
     zg_rclient_t *client = s_self_touch_client (self, 3);
     if (!client)
         return;
     zg_roomset_watch (self->rooms, client, !off);
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -488,8 +391,8 @@ s_self_send_message (self_t *self)
     zg_wire_part_t producer = zg_wire_kept (&self->request) > 6? zg_wire_frame (&self->request, 6)
                                                                : zg_wire_str ("");
     if ((int64_t) producer.size > self->settings.max_name_size || memchr (producer.data, 0, producer.size)) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "producer must be at most %" PRId64 " bytes, without NUL",
-                      self->settings.max_name_size);
+        zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST,
+                           "producer must be at most %" PRId64 " bytes, without NUL", self->settings.max_name_size);
         return;
     }
     const char *name = s_self_room_name (self, 3);
@@ -499,20 +402,21 @@ s_self_send_message (self_t *self)
     int code = name? zg_roomset_admit (self->rooms, name, zmq_msg_size (&self->request.frames [5]),
                                        self->settings.max_backlog, self->settings.max_backlog_bytes, reason): 0;
     if (code) {
-        s_self_error (self, code, "%s", reason);
+        zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
-    zg_room_t *room = name? zg_roomset_get (self->rooms, name, self->settings.max_rooms, reason): NULL;
+    zg_room_t *room = name? zg_roomset_get (self->rooms, name, self->settings.max_rooms, &self->holder, &code,
+                                            reason): NULL;
     if (!room) {
         if (name)
-            s_self_error (self, ZG_ERR_UNAVAILABLE, "%s", reason);
+            zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
     uint64_t seq = zg_roomset_queue (self->rooms, room, priority, &self->request.frames [5], &producer);
     self->sent++;
     //  Producers that send without req get no answer: nothing to format
-    if (s_self_req (self).size > 0)
-        s_self_ok_number (self, seq);
+    if (zg_ranswers_req (self->answers).size > 0)
+        zg_ranswers_ok_number (self->answers, seq);
     zg_roomset_settle (self->rooms, room, self->now);
 }
 
@@ -527,7 +431,7 @@ s_self_oob (self_t *self)
     zg_room_t *room = zg_roomset_lookup (self->rooms, name);
     size_t count = room? zg_roomset_oob (self->rooms, room, &self->request.frames [4]): 0;
     self->oob++;
-    s_self_ok_number (self, count);
+    zg_ranswers_ok_number (self->answers, count);
 }
 
 //  --------------------------------------------------------------------------
@@ -551,9 +455,9 @@ s_self_describe (self_t *self)
     int64_t bounds [] = { offset, limit, self->settings.max_message_size };
     if (zg_rooms_link_forward (self->link, &self->request, 4, bounds, peek? 3: 0))
         return;
-    zg_roomset_pack_room (self->rooms, name, s_self_packer (self), peek, (size_t) offset, (size_t) limit,
-                          (size_t) self->settings.max_message_size);
-    s_self_ok_buffer (self);
+    zg_roomset_pack_room (self->rooms, name, zg_ranswers_packer (self->answers), peek, (size_t) offset,
+                          (size_t) limit, (size_t) self->settings.max_message_size);
+    zg_ranswers_ok_packed (self->answers);
 }
 
 //  --------------------------------------------------------------------------
@@ -569,8 +473,9 @@ s_self_metrics (self_t *self)
     int64_t numbers [] = { top, (int64_t) zg_rclients_size (self->clients) };
     if (zg_rooms_link_forward (self->link, &self->request, 3, numbers, 2))
         return;
-    zg_roomset_pack_metrics (self->rooms, s_self_packer (self), (size_t) top, zg_rclients_size (self->clients));
-    s_self_ok_buffer (self);
+    zg_roomset_pack_metrics (self->rooms, zg_ranswers_packer (self->answers), (size_t) top,
+                             zg_rclients_size (self->clients));
+    zg_ranswers_ok_packed (self->answers);
 }
 
 //  --------------------------------------------------------------------------
@@ -585,13 +490,13 @@ s_self_room_options (self_t *self)
     zg_wire_part_t map = zg_wire_frame (&self->request, 4);
     zg_room_t *room;
     char reason [ZG_WIRE_REASON_SIZE];
-    int code = zg_roomset_set_options (self->rooms, name, map.data, map.size, self->settings.max_rooms, &room,
-                                       reason);
+    int code = zg_roomset_set_options (self->rooms, name, map.data, map.size, self->settings.max_rooms,
+                                       &self->holder, &room, reason);
     if (code) {
-        s_self_error (self, code, "%s", reason);
+        zg_ranswers_error (self->answers, code, "%s", reason);
         return;
     }
-    s_self_ok (self, NULL, 0);
+    zg_ranswers_ok (self->answers, NULL, 0);
     zg_roomset_settle (self->rooms, room, self->now);
 }
 
@@ -604,10 +509,10 @@ s_self_delete (self_t *self)
     const char *name = s_self_room_name (self, 3);
     zg_room_t *room = name? zg_roomset_lookup (self->rooms, name): NULL;
     if (room)
-        s_self_ok_number (self, zg_roomset_delete (self->rooms, room));
+        zg_ranswers_ok_number (self->answers, zg_roomset_delete (self->rooms, room));
     else
     if (name)
-        s_self_error (self, ZG_ERR_NOT_FOUND, "no room '%s'", name);
+        zg_ranswers_error (self->answers, ZG_ERR_NOT_FOUND, "no room '%s'", name);
 }
 
 //  --------------------------------------------------------------------------
@@ -662,9 +567,10 @@ s_self_permitted (self_t *self, const s_command_t *entry)
     const char *action = observe? "observe": entry->action;
     if (room && zg_security_allows (self->security, identity, "rooms", action, room, false))
         return true;
-    self->denied++;
-    s_self_error (self, ZG_ERR_FORBIDDEN, "'%s' may not %s '%s'", zg_security_name (self->security, identity),
-                  action, room? room: entry->command);
+    char reason [ZG_WIRE_REASON_SIZE];
+    zg_wire_reason (reason, "'%s' may not %s '%s'", zg_security_name (self->security, identity), action,
+                    room? room: entry->command);
+    zg_ranswers_refused (self->answers, ZG_ERR_FORBIDDEN, reason);
     return false;
 }
 
@@ -675,26 +581,27 @@ s_self_handle_request (self_t *self)
 {
     zg_wire_request_t *request = &self->request;
     if (request->count < 2 || request->count > ZG_ROOMS_MAX_FRAMES) {
-        s_self_error (self, ZG_ERR_BAD_REQUEST, "malformed request: %zu frames", request->count - 1);
+        zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "malformed request: %zu frames", request->count - 1);
         return;
     }
     if (request->count > 2 && (int64_t) request->size [2] > self->settings.max_name_size) {
-        s_self_error (self, ZG_ERR_TOO_LARGE, "req longer than %" PRId64 " bytes", self->settings.max_name_size);
+        zg_ranswers_error (self->answers, ZG_ERR_TOO_LARGE, "req longer than %" PRId64 " bytes",
+                           self->settings.max_name_size);
         return;
     }
     for (const s_command_t *entry = s_commands; entry->command; entry++)
         if (zg_wire_is (request, 1, entry->command)) {
             if (request->count < entry->min_frames || request->count > entry->max_frames)
-                s_self_error (self, ZG_ERR_BAD_REQUEST, "%s takes %zu to %zu fields after req",
-                              entry->command, entry->min_frames - 3, entry->max_frames - 3);
+                zg_ranswers_error (self->answers, ZG_ERR_BAD_REQUEST, "%s takes %zu to %zu fields after req",
+                                   entry->command, entry->min_frames - 3, entry->max_frames - 3);
             else
             if (s_self_permitted (self, entry))
                 entry->handler (self);
             return;
         }
     zg_wire_part_t verb = zg_wire_frame (request, 1);
-    s_self_error (self, ZG_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'",
-                  (int) (verb.size < 32? verb.size: 32), (const char *) verb.data);
+    zg_ranswers_error (self->answers, ZG_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'",
+                       (int) (verb.size < 32? verb.size: 32), (const char *) verb.data);
 }
 
 //  --------------------------------------------------------------------------
@@ -706,6 +613,7 @@ s_self_recv_one (self_t *self)
     if (zg_security_recv (self->security, &self->request, self->handle) == -1)
         return -1;
     self->now = zclock_mono ();
+    self->holder.by_identity = zg_security_on (self->security);
     s_self_handle_request (self);
     //  Release what the request held (a payload may be large) until the next
     zg_wire_close (&self->request);
@@ -748,10 +656,9 @@ s_self_stats (self_t *self)
     json_object_object_add (root, "sent", json_object_new_uint64 (self->sent));
     json_object_object_add (root, "acked", json_object_new_uint64 (self->acked));
     json_object_object_add (root, "oob", json_object_new_uint64 (self->oob));
-    json_object_object_add (root, "errors", json_object_new_uint64 (self->errors));
-    json_object_object_add (root, "denied", json_object_new_uint64 (self->denied));
+    zg_ranswers_stats (self->answers, root);
     zg_connwatch_add_stats (zg_security_watch (self->security), root);
-    uint64_t dropped = self->dropped;
+    uint64_t dropped = zg_ranswers_dropped (self->answers);
     zg_roomset_stats (self->rooms, root, ZG_ROOMS_STATS_TOP, &dropped);
     zg_rooms_link_stats (self->link, root);
     json_object_object_add (root, "dropped", json_object_new_uint64 (dropped));
@@ -988,6 +895,28 @@ zg_rooms_test (bool verbose)
     zg_rtest_expect (&answer, "OK", "d", "1", NULL);
     answer = zg_rtest_request (producer, "DELETE", "d", "held", NULL);
     zg_rtest_expect (&answer, "ERROR", "d", "404", NULL);
+
+    //  The rooms one holder made (here a web client's address, named by an
+    //  in-process envelope) are bounded; another holder is not concerned,
+    //  and a forgotten room frees its maker's slot
+    assert (zg_actor_set (rooms, "max-rooms-per-connection", "2", error, sizeof error) == 0);
+    const char *holder_a = ZG_WIRE_HOLDER_TAG "address:a", *hold = "\x81\xa4hold\xc3";
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a1", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    //  A room a SEND made with no one in it is forgotten at once, uncharged
+    answer = zg_rtest_request (producer, holder_a, "SEND", "h", "a2", "0", "x", NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a2", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a3", hold, NULL);
+    zg_rtest_expect (&answer, "ERROR", "h", "429", "too many rooms for one address (max-rooms-per-connection 2)",
+                     NULL);
+    answer = zg_rtest_request (producer, ZG_WIRE_HOLDER_TAG "address:b", "ROOM", "h", "a3", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
+    answer = zg_rtest_request (producer, "DELETE", "d", "a1", NULL);
+    zg_rtest_expect (&answer, "OK", "d", "0", NULL);
+    answer = zg_rtest_request (producer, holder_a, "ROOM", "h", "a4", hold, NULL);
+    zg_rtest_expect (&answer, "OK", "h", NULL);
 
     free (alice);
     free (bob);

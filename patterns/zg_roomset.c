@@ -33,6 +33,8 @@ struct _zg_roomset_t {
     uint64_t evicted;               //  Members evicted
     uint64_t expired;               //  Rooms with options of their own forgotten once idle
     int64_t idle_timeout;           //  Ms such a room may stay empty
+    zg_slots_t *holders;            //  Rooms per holder that made them (zg_holder)
+    int64_t max_per_holder;         //  Of them, per holder
     uint64_t dropped;               //  Events libzmq refused
     int64_t latencies [ZG_ROOMSET_LATENCIES];  //  Queued-to-released ms of the last releases
     zg_rmessage_t *spare [ZG_ROOMSET_SPARE_MESSAGES];  //  Finished messages to reuse
@@ -61,6 +63,8 @@ zg_roomset_new (void *handle)
     self->watch = zg_rwatch_new (handle);
     self->batch = zg_rbatch_new ();
     self->budget = zg_budget_process ();
+    self->holders = zg_slots_new ();
+    self->max_per_holder = INT64_MAX;
     self->defaults = (zg_room_options_t) { false, ZG_ROOM_DEFAULT_ACK_TIMEOUT, false };
     return self;
 }
@@ -84,6 +88,7 @@ zg_roomset_destroy (zg_roomset_t **self_p)
         bytes += room->bytes;
     zg_budget_release (self->budget, &bytes, (size_t) bytes);
     zhashx_destroy (&self->rooms);
+    zg_slots_destroy (&self->holders);
     zg_rwatch_destroy (&self->watch);
     zg_rbatch_destroy (&self->batch);
     while (self->spare_count > 0)
@@ -96,12 +101,14 @@ zg_roomset_destroy (zg_roomset_t **self_p)
 //  Options of new rooms, and logging
 
 void
-zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout, bool verbose)
+zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout,
+                      int64_t max_per_holder, bool verbose)
 {
     assert (self);
     assert (defaults);
     self->defaults = *defaults;
     self->idle_timeout = idle_timeout;
+    self->max_per_holder = max_per_holder;
     self->verbose = verbose;
 }
 
@@ -218,16 +225,37 @@ zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_se
 //  The room of this name, made if need be within max_rooms
 
 zg_room_t *
-zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, char *reason)
+zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, const zg_holder_t *holder, int *code,
+                char *reason)
 {
-    assert (self);
+    assert (self && code);
     zg_room_t *room = zg_roomset_lookup (self, name);
     if (room)
         return room;
-    if ((int64_t) zhashx_size (self->rooms) < max_rooms)
-        return zg_roomset_add (self, name);
-    zg_wire_reason (reason, "too many rooms (max-rooms %" PRId64 ")", max_rooms);
-    return NULL;
+    if ((int64_t) zhashx_size (self->rooms) >= max_rooms) {
+        *code = ZG_ERR_UNAVAILABLE;
+        zg_wire_reason (reason, "too many rooms (max-rooms %" PRId64 ")", max_rooms);
+        return NULL;
+    }
+    char *key = zg_holder_key (holder);
+    *code = zg_holder_admit (self->holders, key, 1, self->max_per_holder, "rooms", "max-rooms-per-connection",
+                             reason);
+    if (*code == 0) {
+        room = zg_roomset_add (self, name);
+        zg_holder_charge (self->holders, key, &room->holder);
+    }
+    free (key);
+    return room;
+}
+
+//  --------------------------------------------------------------------------
+//  Forget a room, and its holder's charge
+
+static void
+s_forget (zg_roomset_t *self, zg_room_t *room)
+{
+    zg_holder_release (self->holders, &room->holder);
+    zhashx_delete (self->rooms, room->name);
 }
 
 //  --------------------------------------------------------------------------
@@ -235,7 +263,7 @@ zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, char *r
 
 int
 zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bool async, int64_t max_rooms,
-                  int64_t max_rooms_per_client, zg_room_t **room_p, char *reason)
+                  int64_t max_rooms_per_client, const zg_holder_t *holder, zg_room_t **room_p, char *reason)
 {
     assert (self);
     assert (room_p);
@@ -249,9 +277,10 @@ zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bo
                             max_rooms_per_client);
             return ZG_ERR_TOO_MANY;
         }
-        room = zg_roomset_get (self, name, max_rooms, reason);
+        int code;
+        room = zg_roomset_get (self, name, max_rooms, holder, &code, reason);
         if (!room)
-            return ZG_ERR_UNAVAILABLE;
+            return code;
         zg_roomset_join (self, room, client, async);
         if (self->verbose)
             zsys_info ("zg_rooms: %s joins '%s'%s", client->id, name, async? " (async)": "");
@@ -266,7 +295,7 @@ zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bo
 
 int
 zg_roomset_set_options (zg_roomset_t *self, const char *name, const void *map, size_t size, int64_t max_rooms,
-                        zg_room_t **room_p, char *reason)
+                        const zg_holder_t *holder, zg_room_t **room_p, char *reason)
 {
     assert (self);
     assert (room_p);
@@ -278,9 +307,10 @@ zg_roomset_set_options (zg_roomset_t *self, const char *name, const void *map, s
                         ZG_ROOM_MIN_ACK_TIMEOUT, ZG_ROOM_MAX_ACK_TIMEOUT);
         return ZG_ERR_BAD_REQUEST;
     }
-    room = room? room: zg_roomset_get (self, name, max_rooms, reason);
+    int code;
+    room = room? room: zg_roomset_get (self, name, max_rooms, holder, &code, reason);
     if (!room)
-        return ZG_ERR_UNAVAILABLE;
+        return code;
     if (zg_room_configure (room, &options)) {
         zg_wire_reason (reason, "priority-order of '%s' can change only while its backlog is empty", name);
         return ZG_ERR_CONFLICT;
@@ -397,7 +427,7 @@ zg_roomset_settle (zg_roomset_t *self, zg_room_t *room, int64_t now)
     //  An empty room with options of its own waits for room-idle-timeout in
     //  the deadline heap, which holds no ack deadline for it now
     if (zg_room_is_idle (room, &self->defaults))
-        zhashx_delete (self->rooms, room->name);
+        s_forget (self, room);
     else
     if (zg_room_is_empty (room))
         zg_heap_set (self->deadlines, &room->deadline, now + self->idle_timeout);
@@ -498,7 +528,7 @@ zg_roomset_expire (zg_roomset_t *self, int64_t now)
             //  An idle deadline: the room is forgotten if it is still empty
             if (zg_room_is_empty (room)) {
                 self->expired++;
-                zhashx_delete (self->rooms, room->name);
+                s_forget (self, room);
             }
             continue;
         }
@@ -615,7 +645,7 @@ zg_roomset_delete (zg_roomset_t *self, zg_room_t *room)
     zg_budget_release (self->budget, &room->bytes, (size_t) room->bytes);
     if (self->settled)
         self->settled (self->link, room);
-    zhashx_delete (self->rooms, room->name);
+    s_forget (self, room);
     return dropped;
 }
 
@@ -783,7 +813,7 @@ zg_roomset_test (bool verbose)
     int64_t used_before = zg_budget_used (zg_budget_process ());
     zg_roomset_t *rooms = zg_roomset_new (zsock_resolve (router));
     zg_room_options_t defaults = { false, 500, false };
-    zg_roomset_configure (rooms, &defaults, 100, verbose);
+    zg_roomset_configure (rooms, &defaults, 100, INT64_MAX, verbose);
     assert (zg_roomset_defaults (rooms).ack_timeout == 500);
     zg_rclients_t *clients = zg_rclients_new ();
     zg_rclient_t *alice = zg_rclients_add (clients, "peer", 4, 0);
@@ -923,21 +953,22 @@ zg_roomset_test (bool verbose)
 
     //  ROOM and JOIN check everything before they change anything
     zg_room_t *made;
-    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\x01", 7, 10, &made, reason) == ZG_ERR_BAD_REQUEST);
-    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, (int64_t) zg_roomset_size (rooms), &made,
-                                    reason) == ZG_ERR_UNAVAILABLE);
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\x01", 7, 10, NULL, &made, reason)
+            == ZG_ERR_BAD_REQUEST);
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, (int64_t) zg_roomset_size (rooms), NULL,
+                                    &made, reason) == ZG_ERR_UNAVAILABLE);
     assert (!zg_roomset_lookup (rooms, "opts") && strstr (reason, "max-rooms"));
-    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, 10, &made, reason) == 0);
+    assert (zg_roomset_set_options (rooms, "opts", "\x81\xa4hold\xc3", 7, 10, NULL, &made, reason) == 0);
     assert (made->options.hold && zg_roomset_lookup (rooms, "opts") == made);
-    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 0, &made, reason) == ZG_ERR_TOO_MANY);
-    assert (zg_roomset_enter (rooms, bob, "new", false, 1, 10, &made, reason) == ZG_ERR_UNAVAILABLE);
+    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 0, NULL, &made, reason) == ZG_ERR_TOO_MANY);
+    assert (zg_roomset_enter (rooms, bob, "new", false, 1, 10, NULL, &made, reason) == ZG_ERR_UNAVAILABLE);
     assert (zg_roomset_members (rooms) == 0 && !zg_roomset_lookup (rooms, "new"));
     //  A version 2 member gets one DELIVERS for its connection
     bob->version = 2;
     zg_rclients_touch (clients, bob, "peer", 4, 30000);
-    assert (zg_roomset_enter (rooms, bob, "opts", true, 10, 10, &made, reason) == 0);
-    assert (zg_roomset_enter (rooms, alice, "opts", false, 10, 10, &made, reason) == 0);
-    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 10, &made, reason) == 0);
+    assert (zg_roomset_enter (rooms, bob, "opts", true, 10, 10, NULL, &made, reason) == 0);
+    assert (zg_roomset_enter (rooms, alice, "opts", false, 10, 10, NULL, &made, reason) == 0);
+    assert (zg_roomset_enter (rooms, bob, "opts", false, 10, 10, NULL, &made, reason) == 0);
     assert (zg_roomset_members (rooms) == 2 && !zg_room_member (made, bob)->async);
     zmq_msg_init_data (&payload, "v2", 2, NULL, NULL);
     uint64_t seq = zg_roomset_queue (rooms, made, 0, &payload, NULL);

@@ -18,6 +18,7 @@
 #include <czmq.h>
 #include <json-c/json.h>
 #include "zg_room.h"
+#include "zg_holder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,11 +36,12 @@ void
     zg_roomset_destroy (zg_roomset_t **self_p);
 
 //  Options of new rooms (a room that keeps them is forgotten when empty; one
-//  with options of its own once it has been empty for idle_timeout ms), and
-//  whether to log evictions
+//  with options of its own once it has been empty for idle_timeout ms), the
+//  rooms one holder may have made (zg_roomset_get), and whether to log
+//  evictions
 void
     zg_roomset_configure (zg_roomset_t *self, const zg_room_options_t *defaults, int64_t idle_timeout,
-                          bool verbose);
+                          int64_t max_per_holder, bool verbose);
 
 //  Options of new rooms
 zg_room_options_t
@@ -92,10 +94,13 @@ void
     zg_roomset_set_link (zg_roomset_t *self, zg_roomset_done_fn *done, zg_roomset_settled_fn *settled, void *arg);
 
 //  The room of this name, made with the default options if there are fewer
-//  than max_rooms; NULL at the limit, with a reason (ZG_WIRE_REASON_SIZE
-//  bytes)
+//  than max_rooms and its holder (zg_holder, NULL: nobody) holds fewer than
+//  the bound set by zg_roomset_configure, charged to it until forgotten;
+//  NULL past a bound, with a code (503 past max_rooms, 429 past the
+//  holder's) and a reason (ZG_WIRE_REASON_SIZE bytes)
 zg_room_t *
-    zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, char *reason);
+    zg_roomset_get (zg_roomset_t *self, const char *name, int64_t max_rooms, const zg_holder_t *holder, int *code,
+                    char *reason);
 
 //  JOIN: the client joins the room of this name (made within max_rooms) in
 //  a mode, or switches mode if a member already. Returns 0 with the room in
@@ -103,7 +108,7 @@ zg_room_t *
 //  past max_rooms_per_client, 503 past max_rooms) and nothing changed
 int
     zg_roomset_enter (zg_roomset_t *self, zg_rclient_t *client, const char *name, bool async, int64_t max_rooms,
-                      int64_t max_rooms_per_client, zg_room_t **room_p, char *reason);
+                      int64_t max_rooms_per_client, const zg_holder_t *holder, zg_room_t **room_p, char *reason);
 
 //  ROOM: apply an options map (zg_room_options_parse) to the room of this
 //  name, made within max_rooms. Returns 0 with the room in *room_p (the
@@ -112,7 +117,7 @@ int
 //  changed
 int
     zg_roomset_set_options (zg_roomset_t *self, const char *name, const void *map, size_t size, int64_t max_rooms,
-                            zg_room_t **room_p, char *reason);
+                            const zg_holder_t *holder, zg_room_t **room_p, char *reason);
 
 //  A client joins a room; the caller settles the room
 void

@@ -17,6 +17,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-clients", offsetof (zg_rsettings_t, max_clients), 1, 100000000 },
     { "max-clients-per-connection", offsetof (zg_rsettings_t, max_clients_per_connection), 1, 100000000 },
     { "max-rooms", offsetof (zg_rsettings_t, max_rooms), 1, 100000000 },
+    { "max-rooms-per-connection", offsetof (zg_rsettings_t, max_rooms_per_connection), 1, 100000000 },
     { "room-idle-timeout", offsetof (zg_rsettings_t, room_idle_timeout), 0, 86400000 },
     { "max-rooms-per-client", offsetof (zg_rsettings_t, max_rooms_per_client), 1, 1000000 },
     { "max-backlog", offsetof (zg_rsettings_t, max_backlog), 1, 100000000 },

@@ -29,6 +29,7 @@ typedef struct {
     int64_t max_clients;            //  Logical clients alive at once
     int64_t max_clients_per_connection;     //  Of them, made by one connection or identity
     int64_t max_rooms;              //  Rooms that exist at once
+    int64_t max_rooms_per_connection;   //  Of them, made by one holder (zg_holder)
     int64_t room_idle_timeout;      //  Ms a room with options of its own may stay empty
     int64_t max_rooms_per_client;   //  Rooms one client may be a member of
     int64_t max_backlog;            //  Pending messages per room

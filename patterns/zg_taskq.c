@@ -63,6 +63,7 @@ zg_taskq_destroy (zg_taskq_t **self_p)
     if (!self)
         return;
     free (self->name);
+    free (self->holder);
     free (self->levels);
     msgpack_sbuffer_destroy (&self->meta);
     free (self);

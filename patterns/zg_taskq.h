@@ -57,6 +57,7 @@ struct _zg_taskq_t {
     uint64_t refs;                  //  Tasks in the store and recent entries naming it
     int64_t bytes;                  //  Bytes its tasks hold, charged to the memory budget
     bool idle_listed;               //  On the core's list of queues to check for forgetting
+    char *holder;                   //  Who made it (zg_holder key), or NULL: nobody
     zg_taskq_t *idle_next;          //  Next on that list
 };
 

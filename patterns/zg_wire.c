@@ -12,6 +12,37 @@
 #include "zg_routebytes.h"
 
 //  --------------------------------------------------------------------------
+//  If frame 1 of the kept frames is an in-process holder envelope, take it
+//  off: its key goes into holder and the frames after it move down. The
+//  bytes are asked first (most messages start with a command, not '$'),
+//  then the frame's properties, which cost a search
+
+static void
+s_take_holder_envelope (zg_wire_request_t *self)
+{
+    size_t tag = strlen (ZG_WIRE_HOLDER_TAG);
+    size_t size = self->size [1];
+    if (self->count < 3 || self->count > ZG_WIRE_MAX_FRAMES
+    ||  size <= tag || size - tag >= ZG_WIRE_HOLDER_SIZE || self->data [1][0] != '$'
+    ||  memcmp (self->data [1], ZG_WIRE_HOLDER_TAG, tag) != 0
+    ||  memchr (self->data [1] + tag, 0, size - tag)
+    ||  zg_wire_msg_identity (&self->frames [1]) != NULL)
+        return;
+    memcpy (self->holder, self->data [1] + tag, size - tag);
+    self->holder [size - tag] = 0;
+    self->wire -= zg_wire_framed_size (size);
+    zmq_msg_close (&self->frames [1]);
+    for (size_t index = 1; index + 1 < self->count; index++) {
+        zmq_msg_init (&self->frames [index]);
+        zmq_msg_move (&self->frames [index], &self->frames [index + 1]);
+        //  A small message's bytes live inside it: they moved too
+        self->data [index] = (const byte *) zmq_msg_data (&self->frames [index]);
+        self->size [index] = self->size [index + 1];
+    }
+    zmq_msg_close (&self->frames [--self->count]);
+}
+
+//  --------------------------------------------------------------------------
 //  Receive one message without waiting; returns 0, or -1 if none was waiting
 
 int
@@ -58,6 +89,8 @@ zg_wire_recv (zg_wire_request_t *self, void *handle)
     }
     zmq_msg_close (&extra);
     self->count = count;
+    self->holder [0] = 0;
+    s_take_holder_envelope (self);
     return 0;
 }
 

@@ -35,6 +35,14 @@ typedef struct {
     size_t size;                    //  Their number
 } zg_wire_part_t;
 
+//  The envelope frame by which an in-process sender (the gateway) names the
+//  holder its request's new names are charged to (zg_holder): the tag, then
+//  the holder's key, before the command. Only in-process frames are read as
+//  one: a networked peer's is an ordinary frame (an unknown command).
+#define ZG_WIRE_HOLDER_TAG "$HOLDER "
+//  Room for a holder's key, its NUL included
+#define ZG_WIRE_HOLDER_SIZE 256
+
 //  A received message: its frames and, read once, their bytes and sizes
 typedef struct {
     zmq_msg_t frames [ZG_WIRE_MAX_FRAMES];      //  Routing id first
@@ -44,10 +52,13 @@ typedef struct {
                                     //  ZG_WIRE_MAX_FRAMES the rest are gone
     size_t wire;                    //  Its bytes as framed on the wire, the
                                     //  routing id (made by the ROUTER) aside
+    char holder [ZG_WIRE_HOLDER_SIZE];  //  The holder an in-process sender
+                                    //  named in an envelope, or ""
 } zg_wire_request_t;
 
 //  Receive one message without waiting; returns 0, or -1 if none was
-//  waiting (the request is then empty). The caller closes it.
+//  waiting (the request is then empty). The caller closes it. An
+//  in-process holder envelope is taken off into holder.
 int
     zg_wire_recv (zg_wire_request_t *self, void *handle);
 

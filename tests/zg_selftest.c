@@ -44,6 +44,7 @@
 #include "zg_qtake.h"
 #include "zg_qacks.h"
 #include "zg_qsends.h"
+#include "zg_qanswers.h"
 #include "zg_qexpiry.h"
 #include "zg_qadmin.h"
 #include "zg_qttl.h"
@@ -97,7 +98,9 @@
 #include "zg_gw_presence.h"
 #include "zg_roomq.h"
 #include "zg_slots.h"
+#include "zg_holder.h"
 #include "zg_rclients.h"
+#include "zg_ranswers.h"
 #include "zg_room.h"
 #include "zg_rbatch.h"
 #include "zg_racks.h"
@@ -185,6 +188,7 @@ static const s_test_t s_tests [] = {
     { "zg_qtake", zg_qtake_test },
     { "zg_qacks", zg_qacks_test },
     { "zg_qsends", zg_qsends_test },
+    { "zg_qanswers", zg_qanswers_test },
     { "zg_qexpiry", zg_qexpiry_test },
     { "zg_qadmin", zg_qadmin_test },
     { "zg_qttl", zg_qttl_test },
@@ -205,7 +209,9 @@ static const s_test_t s_tests [] = {
     { "zg_worker", zg_worker_test },
     { "zg_roomq", zg_roomq_test },
     { "zg_slots", zg_slots_test },
+    { "zg_holder", zg_holder_test },
     { "zg_rclients", zg_rclients_test },
+    { "zg_ranswers", zg_ranswers_test },
     { "zg_room", zg_room_test },
     { "zg_rbatch", zg_rbatch_test },
     { "zg_racks", zg_racks_test },

@@ -79,7 +79,10 @@ class NamesBase(unittest.TestCase):
 
 
 class QueueNamesTest(NamesBase):
-    zgate_overrides = {"queues_task_ttl": TTL_MS, "queues_result_ttl": 200, "queues_recent_size": 0}
+    # One connection stands for the many an attacker would need past max-queues-per-connection
+    # (test_names_holders.py): what is tested here is that the names expire
+    zgate_overrides = {"queues_task_ttl": TTL_MS, "queues_result_ttl": 200, "queues_recent_size": 0,
+                       "queues_max_queues_per_connection": 10000}
 
     def test_junk_queues_are_forgotten(self):
         """10,000 SENDs to junk queues fill max-queues (new names get 503); their tasks expire into the
@@ -171,8 +174,10 @@ class QueueDefaultsTest(NamesBase):
 
 
 class RoomNamesTest(NamesBase):
+    # As for queues, one connection stands for many past max-rooms-per-connection
     zgate_overrides = {"rooms_room_idle_timeout": IDLE_MS, "rooms_client_timeout": IDLE_MS,
-                       "rooms_max_clients_per_connection": 100, "rooms_max_clients": 150}
+                       "rooms_max_clients_per_connection": 100, "rooms_max_clients": 150,
+                       "rooms_max_rooms_per_connection": 100000}
 
     def test_held_rooms_are_forgotten(self):
         """100,000 ROOM {hold:true} fill max-rooms (new rooms get 503); empty and idle, they are forgotten,
