@@ -3,7 +3,7 @@
 # not depend on the machine's load, so they are the figures to compare before and after a change.
 #
 #   bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v2w|queues-v1|rooms|rooms1000|ws8|ws8-secure|
-#                    ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]
+#                    ws8-history|ws8-lossless|ws100-lossless|ws-publish [COUNT [SIZE]]
 #
 # topics-curve and topics8-curve are topics and topics8 over CURVE with permissions, as bench/run.sh's CURVE
 # rows (fresh keys from zgate-keygen), at zgate's default I/O threads (one per two cores with CURVE);
@@ -14,6 +14,8 @@
 # bench/run.sh's headline rows (the publisher at most a window of messages ahead of the slowest subscriber,
 # zg_bench --ahead, at zgate's default limits): compare ws8-lossless and ws100-lossless with and without
 # ZGATE_TOPICS_HISTORY="bench.* 1000" (and ZGATE_TOPICS_DATA_DIR=DIR for history on disk) in the environment.
+# ws-publish is 4 web clients publishing (bench/ws_publish.py: msgpack, at most 100 unanswered each), no subscriber:
+# what a web publish costs, the gateway's parse and send and the topics actor's read.
 # queues has its workers and its producer speak the queue protocol version 2 (DELIVERS and ACKS, SENDS and
 # REPLIES batches), queues-v2w version 2 workers and a version 1 producer (a SEND and a REPLY per task),
 # queues-v1 version 1 on both sides (a DELIVER and an ACK per task too): compare their instructions per task.
@@ -82,8 +84,11 @@ case $SCENARIO in
         DRIVER=$BUILD/bench/zg_bench_ws
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@
               --clients "$clients" --count "$count" --ahead 4000) ;;
+    ws-publish) count=${2:-20000}
+        DRIVER=$ROOT/bench/ws_publish.py
+        args=(--url "ws://127.0.0.1:@gateway-http-port@/ws" --clients 4 --count "$count") ;;
     *) echo "usage: bench/profile.sh topics|topics8|topics-curve|topics8-curve|queues|queues-v2w|queues-v1|rooms" \
-            "|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless [COUNT [SIZE]]" >&2
+            "|rooms1000|ws8|ws8-secure|ws8-history|ws8-lossless|ws100-lossless|ws-publish [COUNT [SIZE]]" >&2
        exit 2 ;;
 esac
 

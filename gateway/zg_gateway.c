@@ -143,6 +143,7 @@ s_self_new (zsock_t *pipe, zg_gw_threads_t *threads)
     zhashx_set_destructor (self->admitted, (zhashx_destructor_fn *) zstr_free);
     self->answers = zg_gw_answers_new (&self->settings);
     self->topics = zg_gw_topics_new (self->answers, &self->settings);
+    zg_gw_topics_share (self->topics, zg_gw_threads_publishes (self->threads));
     self->queues = zg_gw_queues_new (self->answers, &self->settings);
     self->rooms = zg_gw_rooms_new (self->answers, &self->settings);
     self->wsqueue = zg_gw_wsqueue_new (self->answers, &self->settings, zg_gw_topics_presence (self->topics));

@@ -41,6 +41,7 @@ typedef struct {
     int64_t max_sessions;           //  WebSocket sessions in all
     int64_t max_sessions_per_address;   //  WebSocket sessions from one client address
     int64_t max_queue_bytes;        //  Send queue bound per session
+    int64_t max_publish_queued;     //  Bytes publishes may hold until the topics actor reads them
     int64_t ping_interval;          //  Idle time before a ping, ms
     int64_t ping_timeout;           //  Time to answer it, ms
     int64_t max_body_size;          //  Largest HTTP body
@@ -75,6 +76,8 @@ typedef struct {
     _Atomic uint64_t http_requests;         //  HTTP requests answered
     _Atomic uint64_t unavailable;           //  Requests refused: an inproc socket was full
     _Atomic uint64_t async_failed;          //  /api/publish/async that failed later
+    _Atomic uint64_t publish_refused_limit;     //  Publishes refused at max-publish-queued
+    _Atomic uint64_t publish_refused_budget;    //  Publishes refused for the memory budget
     //  Gauges, copied from the thread's state after each of its passes
     _Atomic uint64_t sessions;              //  WebSocket sessions open
     _Atomic uint64_t web_subscriptions;     //  Web subscriptions

@@ -257,6 +257,14 @@ zg_gw_routes_stats (zg_gw_routes_t *self)
     json_object_object_add (root, "pull_delivered", json_object_new_uint64 (counters->pull_delivered));
     json_object_object_add (root, "pull_dropped", json_object_new_uint64 (counters->pull_dropped));
     json_object_object_add (root, "async_failed", json_object_new_uint64 (counters->async_failed));
+    //  Publishes: the bytes all threads' hold (one account), refusals summed
+    json_object *publish = json_object_new_object ();
+    json_object_object_add (publish, "held", json_object_new_int64 (zg_gw_topics_published_held (self->topics)));
+    json_object_object_add (publish, "limit",
+                            json_object_new_int64 (zg_gw_answers_settings (self->answers)->max_publish_queued));
+    json_object_object_add (publish, "refused_limit", json_object_new_uint64 (counters->publish_refused_limit));
+    json_object_object_add (publish, "refused_budget", json_object_new_uint64 (counters->publish_refused_budget));
+    json_object_object_add (root, "publish", publish);
     return root;
 }
 

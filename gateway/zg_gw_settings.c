@@ -18,6 +18,7 @@ static const zg_int_setting_t s_int_settings [] = {
     { "max-sessions", offsetof (zg_gw_settings_t, max_sessions), 1, 1000000 },
     { "max-sessions-per-address", offsetof (zg_gw_settings_t, max_sessions_per_address), 1, 1000000 },
     { "max-queue-bytes", offsetof (zg_gw_settings_t, max_queue_bytes), 1024, INT32_MAX },
+    { "max-publish-queued", offsetof (zg_gw_settings_t, max_publish_queued), 0, INT64_MAX },
     { "ping-interval", offsetof (zg_gw_settings_t, ping_interval), 1000, 3600000 },
     { "ping-timeout", offsetof (zg_gw_settings_t, ping_timeout), 1000, 3600000 },
     { "max-body-size", offsetof (zg_gw_settings_t, max_body_size), 16, INT32_MAX },

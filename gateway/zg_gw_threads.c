@@ -20,6 +20,7 @@
 #include "zg_classes.h"
 #include "zg_gw_threads.h"
 #include "zg_slots.h"
+#include "zg_inflight.h"
 #include <pthread.h>
 
 struct _zg_gw_threads_t {
@@ -35,6 +36,7 @@ struct _zg_gw_threads_t {
     struct lws_context *contexts [ZG_GW_THREADS_MAX];   //  Each serving thread's lws context, or NULL
     zlistx_t *handed [ZG_GW_THREADS_MAX];   //  Each thread's connections handed, fd + 1 as pointers
     size_t turn;                    //  Thread that gets the next session
+    zg_inflight_t *publishes;       //  Bytes the threads published, not yet read by the topics actor
 };
 
 zg_gw_threads_t *
@@ -49,6 +51,7 @@ zg_gw_threads_new (void)
     for (size_t index = 0; index < ZG_GW_THREADS_MAX; index++)
         self->handed [index] = zlistx_new ();
     pthread_mutex_init (&self->lock, NULL);
+    self->publishes = zg_inflight_new ();
     return self;
 }
 
@@ -65,6 +68,7 @@ zg_gw_threads_destroy (zg_gw_threads_t **self_p)
     for (size_t index = 0; index < ZG_GW_THREADS_MAX; index++)
         zlistx_destroy (&self->handed [index]);
     zg_slots_destroy (&self->peers);
+    zg_inflight_destroy (&self->publishes);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
@@ -102,6 +106,13 @@ zg_gw_threads_count (zg_gw_threads_t *self)
 {
     assert (self);
     return self->count;
+}
+
+zg_inflight_t *
+zg_gw_threads_publishes (zg_gw_threads_t *self)
+{
+    assert (self);
+    return self->publishes;
 }
 
 int

@@ -10,8 +10,9 @@
     every SET and PEER-STATS as they come, and stops them on $TERM. What the
     threads must agree on lives here, behind a mutex or in atomics: the
     WebSocket sessions in all (max-sessions) and per client address
-    (max-sessions-per-address), and every thread's counters, which any
-    thread sums for /api/stats and /metrics.
+    (max-sessions-per-address), every thread's counters, which any
+    thread sums for /api/stats and /metrics, and the bytes their publishes
+    hold until the topics actor reads them (gateway/max-publish-queued).
     =========================================================================
 */
 
@@ -19,6 +20,7 @@
 #define ZG_GW_THREADS_H_INCLUDED
 
 #include "zg_gw_answers.h"
+#include "zg_inflight.h"
 #include <libwebsockets.h>
 
 #ifdef __cplusplus
@@ -46,6 +48,11 @@ int
 //  Threads the gateway runs (or will run once listening)
 size_t
     zg_gw_threads_count (zg_gw_threads_t *self);
+
+//  The account of the bytes every thread published and the topics actor
+//  has not read yet (each thread's topics bridge shares it)
+zg_inflight_t *
+    zg_gw_threads_publishes (zg_gw_threads_t *self);
 
 //  A SET the primary applied: kept for the threads that are not started
 //  yet, sent on to the running ones. Returns 0, or -1 with a reason.

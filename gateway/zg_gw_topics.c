@@ -4,14 +4,16 @@
     WebSocket ops subscribe, unsubscribe and publish; gophermq HTTP publish,
     subscribe and fetch; and the messages that come back on the SUB, to web
     subscribers and pull buffers. A topic message is encoded once per
-    encoding and the frame shared by every session it goes to.
+    encoding and the frame shared by every session it goes to. Publishes
+    go out through zg_gw_publisher, which bounds them in bytes until the
+    topics actor reads them.
     =========================================================================
 */
 
 #include "zg_classes.h"
 #include "zg_gw_topics.h"
 #include "zg_topicmap.h"
-#include "zg_listeners.h"
+#include "zg_gw_publisher.h"
 #include "zg_pull.h"
 #include "zg_pullmsg.h"
 #include "zg_gw_history.h"
@@ -32,10 +34,8 @@ struct _zg_gw_topics_t {
     const zg_gw_settings_t *settings;   //  The actor's settings
     zg_gw_counters_t *counters;     //  The gateway's counters
     zsock_t *subscriber;            //  SUB to the topics' XPUB
-    zsock_t *publisher;             //  XPUB to the topics' XSUB
-    bool linked;                    //  An endpoint of the topics actor is connected
+    zg_gw_publisher_t *publisher;   //  Publishes to the topics actor
     zg_topicmap_t *topicmap;        //  Web topic subscriptions over the SUB
-    zg_listeners_t *listeners;      //  Prefixes the topics actor's subscribers hold
     zg_pull_t *pull;                //  gophermq pull subscribers
     zg_gw_history_t *history;       //  Recoveries and history routes
     zg_gw_presence_t *presence;     //  Web subscribers announced, presence route
@@ -92,10 +92,9 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->settings = settings;
     self->counters = zg_gw_answers_counters (answers);
     self->subscriber = zsock_new (ZMQ_SUB);
-    self->publisher = zsock_new (ZMQ_XPUB);
-    assert (self->subscriber && self->publisher);
+    assert (self->subscriber);
+    self->publisher = zg_gw_publisher_new (answers);
     zsock_set_rcvhwm (self->subscriber, 1000000);
-    zsock_set_sndhwm (self->publisher, 1000000);
     zsock_set_subscribe (self->subscriber, ZG_GW_TOPICS_PROBE);
     //  Every gateway thread's SUB gets every thread's probes (and, in a
     //  cluster, other nodes' may come too): a probe names its bridge
@@ -106,7 +105,6 @@ zg_gw_topics_new (zg_gw_answers_t *answers, const zg_gw_settings_t *settings)
     self->pull = zg_pull_new ();
     self->history = zg_gw_history_new (answers, settings, s_history_frame, self);
     self->presence = zg_gw_presence_new (answers, settings);
-    self->listeners = zg_listeners_new ();
     msgpack_sbuffer_init (&self->encoded);
     self->waiters = zlistx_new ();
     zlistx_set_destructor (self->waiters, (zlistx_destructor_fn *) s_waiter_destroy);
@@ -127,11 +125,10 @@ zg_gw_topics_destroy (zg_gw_topics_t **self_p)
     if (self) {
         zg_topicmap_destroy (&self->topicmap);
         zsock_destroy (&self->subscriber);
-        zsock_destroy (&self->publisher);
+        zg_gw_publisher_destroy (&self->publisher);
         zg_pull_destroy (&self->pull);
         zg_gw_history_destroy (&self->history);
         zg_gw_presence_destroy (&self->presence);
-        zg_listeners_destroy (&self->listeners);
         msgpack_sbuffer_destroy (&self->encoded);
         zlistx_destroy (&self->waiters);
         free (self->topic_key);
@@ -157,10 +154,24 @@ zg_gw_topics_connect (zg_gw_topics_t *self, const char *key, const char *endpoin
     bool publishers = streq (key, "topics-publishers");
     if (!publishers && strneq (key, "topics-subscribers"))
         return zg_gw_history_connect (self->history, key, endpoint);
-    if (zsock_connect (publishers? self->publisher: self->subscriber, "%s", endpoint) == -1)
-        return -1;
-    self->linked = true;
-    return 0;
+    return publishers? zg_gw_publisher_connect (self->publisher, endpoint):
+                       zsock_connect (self->subscriber, "%s", endpoint) == -1? -1: 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Count publishes in the account of all the gateway's threads, and its
+//  bytes held now
+
+void
+zg_gw_topics_share (zg_gw_topics_t *self, zg_inflight_t *publishes)
+{
+    zg_gw_publisher_share (self->publisher, publishes);
+}
+
+int64_t
+zg_gw_topics_published_held (zg_gw_topics_t *self)
+{
+    return zg_gw_publisher_held (self->publisher);
 }
 
 //  --------------------------------------------------------------------------
@@ -185,7 +196,7 @@ zg_gw_topics_configure (zg_gw_topics_t *self)
 zsock_t *
 zg_gw_topics_socket (zg_gw_topics_t *self, size_t index)
 {
-    return index == 0? self->subscriber: index == 1? self->publisher:
+    return index == 0? self->subscriber: index == 1? zg_gw_publisher_socket (self->publisher):
            index == 2? zg_gw_history_socket (self->history):
            index == 3? zg_gw_presence_socket (self->presence): NULL;
 }
@@ -198,9 +209,7 @@ s_self_publish_probe (zg_gw_topics_t *self)
 {
     char sequence [64];
     snprintf (sequence, sizeof sequence, "%s %" PRIu64, self->probe_id, self->probe_wanted);
-    zmq_send (zsock_resolve (self->publisher), ZG_GW_TOPICS_PROBE, strlen (ZG_GW_TOPICS_PROBE),
-              ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (zsock_resolve (self->publisher), sequence, strlen (sequence), ZMQ_DONTWAIT);
+    zg_gw_publisher_probe (self->publisher, ZG_GW_TOPICS_PROBE, sequence);
     self->probe_time = zclock_mono ();
 }
 
@@ -414,20 +423,6 @@ zg_gw_topics_unsubscribe (zg_gw_topics_t *self, zg_session_t *session, json_obje
     zg_gw_answers_error (self->answers, session, req, ZG_ERR_NOT_FOUND, "not subscribed to '%s'", topic);
 }
 
-//  Publish [topic][payload] to the topics actor
-static int
-s_self_publish (zg_gw_topics_t *self, const char *topic, const void *payload, size_t size)
-{
-    void *publisher = zsock_resolve (self->publisher);
-    if (!self->linked
-    ||  zmq_send (publisher, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
-        self->counters->unavailable++;
-        return -1;
-    }
-    zmq_send (publisher, payload, size, 0);
-    return 0;
-}
-
 //  publish op
 void
 zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *request, json_object *req)
@@ -443,10 +438,11 @@ zg_gw_topics_publish (zg_gw_topics_t *self, zg_session_t *session, json_object *
         zg_gw_answers_error (self->answers, session, req, ZG_ERR_BAD_REQUEST, "data is missing");
         return;
     }
-    if (s_self_publish (self, topic, zframe_data (payload), zframe_size (payload)) == 0)
-        zg_gw_answers_ok (self->answers, session, req);
+    int refusal = zg_gw_publisher_send (self->publisher, topic, zframe_data (payload), zframe_size (payload));
+    if (refusal)
+        zg_gw_answers_error (self->answers, session, req, refusal, "%s", zg_gw_publisher_reason (refusal));
     else
-        zg_gw_answers_error (self->answers, session, req, ZG_ERR_UNAVAILABLE, "the topics actor is not reachable now");
+        zg_gw_answers_ok (self->answers, session, req);
     zframe_destroy (&payload);
 }
 
@@ -612,12 +608,8 @@ zg_gw_topics_drain (zg_gw_topics_t *self, bool *more)
         if (handled == ZG_GW_TOPICS_RUN || errno != EAGAIN)
             *more = true;
     }
-    if (zsock_events (self->publisher) & ZMQ_POLLIN) {
-        //  The prefixes the topics actor's subscribers hold, for publish
-        zframe_t *subscription = zframe_recv (self->publisher);
-        if (subscription)
-            zg_listeners_update (self->listeners, zframe_data (subscription), zframe_size (subscription));
-        zframe_destroy (&subscription);
+    //  The prefixes the topics actor's subscribers hold, for publish
+    if (zg_gw_publisher_drain (self->publisher)) {
         handled++;
         *more = true;
     }
@@ -710,22 +702,31 @@ zg_gw_topics_http_publish (zg_gw_topics_t *self, zg_http_t *http, const char *pa
     json_object_object_add (ok, "status", json_object_new_string ("ok"));
     size_t web_subscribers = 0;
     zg_topicmap_match (self->topicmap, subject, s_count_match, &web_subscribers);
+    int refusal = 0;
     if (streq (http->path, "/api/publish/async")) {
-        //  gophermq reports nothing later; we count what fails
-        if (s_self_publish (self, subject, data, size))
+        //  gophermq reports nothing later; we count what fails. A refusal
+        //  for bytes is answered: the message was not accepted
+        refusal = zg_gw_publisher_send (self->publisher, subject, data, size);
+        if (refusal == ZG_ERR_UNAVAILABLE)
             self->counters->async_failed++;
-        zg_http_reply_json (http, 200, ok);
+        if (refusal == ZG_ERR_TOO_MANY || refusal == ZG_ERR_STORAGE)
+            zg_http_reply_message (http, refusal, zg_gw_publisher_reason (refusal));
+        else
+            zg_http_reply_json (http, 200, ok);
     }
     else
     if (zg_pull_subscribers (self->pull, subject) == 0 && web_subscribers == 0
-    &&  !zg_listeners_match (self->listeners, subject, s_self_own_prefix, self))
+    &&  !zg_gw_publisher_listened (self->publisher, subject, s_self_own_prefix, self))
         zg_http_reply_message (http, ZG_ERR_NOT_FOUND, "subscriber not found");
     else
     if (zg_pull_subscribers (self->pull, subject) > 0 && !zg_pull_has_room (self->pull, subject))
         zg_http_reply_message (http, ZG_ERR_TOO_MANY, "broker overflow");
     else
-    if (s_self_publish (self, subject, data, size))
+    if ((refusal = zg_gw_publisher_send (self->publisher, subject, data, size)) == ZG_ERR_UNAVAILABLE)
         zg_http_reply_message (http, ZG_ERR_SERVER, "server error");
+    else
+    if (refusal)
+        zg_http_reply_message (http, refusal, zg_gw_publisher_reason (refusal));
     else {
         zg_pull_reserve (self->pull, subject);
         //  Answer once the message has come back from the topics actor, so a
@@ -843,6 +844,23 @@ zg_gw_topics_presence (zg_gw_topics_t *self)
 //  --------------------------------------------------------------------------
 //  Self test of this class
 
+//  An async HTTP publish of size bytes on "a.b"; returns its status
+static int
+s_test_publish (zg_gw_topics_t *self, zg_gw_answers_t *answers, size_t size)
+{
+    char *body = (char *) zmalloc (size + 64);
+    int length = snprintf (body, size + 64, "{\"subject\":\"a.b\",\"data\":\"%0*d\"}", (int) size, 0);
+    zg_http_t *http = zg_http_new (NULL, zg_gw_answers_new_id (answers), ZG_HTTP_POST, "/api/publish/async");
+    zg_http_append (http, body, (size_t) length, size + 64);
+    zg_gw_topics_http_publish (self, http, "");
+    int status = http->status;
+    if (status != 200)
+        assert (strstr ((char *) http->reply + LWS_PRE, "max-publish-queued"));
+    zg_http_destroy (&http);
+    free (body);
+    return status;
+}
+
 void
 zg_gw_topics_test (bool verbose)
 {
@@ -885,6 +903,23 @@ zg_gw_topics_test (bool verbose)
     zg_gw_topics_http_publish (topics, http, "");
     assert (http->status == 200 && zg_gw_answers_counters (answers)->async_failed == 1);
     zg_http_destroy (&http);
+
+    //  A publish refused for its bytes (zg_gw_publisher) is answered, async
+    //  or not: 429 with the limit's name, once one publish is held unread
+    zsock_t *reader = zsock_new (ZMQ_XSUB);
+    assert (zsock_bind (reader, "inproc://zg-gw-topics-test-pub") == 0);
+    zmq_send (zsock_resolve (reader), "\x01", 1, 0);
+    assert (zg_gw_topics_connect (topics, "topics-publishers", "inproc://zg-gw-topics-test-pub") == 0);
+    settings.max_publish_queued = 1500;
+    //  The reader takes its pipe (and so sends its subscription) when polled
+    zmq_pollitem_t item = { zsock_resolve (reader), 0, ZMQ_POLLIN, 0 };
+    for (int attempt = 0; attempt < 200 && zg_gw_topics_published_held (topics) == 0; attempt++) {
+        assert (s_test_publish (topics, answers, 1000) == 200);
+        zmq_poll (&item, 1, 10);
+    }
+    assert (s_test_publish (topics, answers, 1000) == ZG_ERR_TOO_MANY);
+    assert (zg_gw_answers_counters (answers)->publish_refused_limit == 1);
+    zsock_destroy (&reader);
 
     //  Probes: this bridge's own release its waiters, another's (each gateway
     //  thread has a bridge) nothing

@@ -16,6 +16,7 @@
 
 #include "zg_gw_answers.h"
 #include "zg_gw_presence.h"
+#include "zg_inflight.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,15 @@ int
 //  Settings changed: size the topic buffer and the pull limits
 void
     zg_gw_topics_configure (zg_gw_topics_t *self);
+
+//  Count publishes in publishes, the account all the gateway's threads
+//  share (until then the bridge has one of its own)
+void
+    zg_gw_topics_share (zg_gw_topics_t *self, zg_inflight_t *publishes);
+
+//  Bytes of publishes the topics actor has not read yet (the shared account's)
+int64_t
+    zg_gw_topics_published_held (zg_gw_topics_t *self);
 
 //  The bridge's zsocks by index from 0, then NULL: the actor wakes on their fds
 zsock_t *

@@ -106,6 +106,11 @@ static const s_family_t s_families [] = {
              "Messages dropped because a pull subscriber's buffer was full."),
     S_PLAIN ("zgate_gateway_async_publish_failed_total", "counter", "gateway", "async_failed", 1,
              "Publishes to /api/publish/async that failed after their 200 answer."),
+    S_PLAIN ("zgate_gateway_publish_held_bytes", "gauge", "gateway", "publish/held", 1,
+             "Bytes of web publishes the topics actor has not read yet (charged to the memory budget)."),
+    S_PAIR ("zgate_gateway_publish_refused_total", "counter", "gateway", "limit",
+            "publish/refused_limit", "queued", "publish/refused_budget", "budget",
+            "Web publishes refused, by limit (queued: gateway/max-publish-queued, 429; budget: 507)."),
     S_PLAIN ("zgate_memory_budget_bytes", "gauge", "gateway", "budget/limit", 1,
              "The memory budget for what clients can grow (server/memory-budget)."),
     S_PLAIN ("zgate_memory_budget_used_bytes", "gauge", "gateway", "budget/used", 1,
@@ -114,7 +119,8 @@ static const s_family_t s_families [] = {
              "1 while the memory alarm refuses new work (507), until usage falls to nine tenths."),
     S_PAIR ("zgate_memory_refused_total", "counter", "gateway", "limit",
             "budget/refused_account", "account", "budget/refused_global", "budget",
-            "Requests refused for memory, by limit (account: a queue's or room's own, 429; budget: 507)."),
+            "Requests refused for memory, by limit (account: a queue's, a room's or the web publishes' own, 429; "
+            "budget: 507)."),
 #define S_INPUT(section) \
     S_PLAIN ("zgate_" section "_input_held_bytes", "gauge", section, "input/held", 1, \
              "Input native connections sent that libzmq holds unread (charged to the memory budget)."), \

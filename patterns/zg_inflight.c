@@ -2,9 +2,9 @@
     zg_inflight - the bytes of messages sent to one in-process reader that
     it has not let go yet, bounded
 
-    The count is checked and raised in the sender's thread and lowered in
+    The count is checked and raised in the senders' threads and lowered in
     the reader's: a sender sees at worst a stale, higher count, so it never
-    passes the limit by more than one message.
+    passes the limit by more than one message (per sender's thread).
     =========================================================================
 */
 
@@ -15,7 +15,7 @@
 //  The account, shared by its owner and each frame it counted
 typedef struct {
     atomic_int_fast64_t held;       //  Bytes of the messages not yet let go
-    atomic_int_fast64_t references; //  The owner, and each such frame
+    atomic_int_fast64_t references; //  Its owners, and each such frame
 } s_account_t;
 
 //  A counted frame's data follows its header in one allocation
@@ -28,7 +28,7 @@ typedef struct {
 struct _zg_inflight_t {
     s_account_t *account;
     bool charged;                   //  Frames are charged to the budget
-    uint64_t refused;               //  Messages refused for the limit
+    uint64_t refused;               //  Messages this owner refused
 };
 
 static void
@@ -66,6 +66,21 @@ zg_inflight_new (void)
 }
 
 //  --------------------------------------------------------------------------
+//  Another owner of the account
+
+zg_inflight_t *
+zg_inflight_share (zg_inflight_t *self)
+{
+    assert (self);
+    zg_inflight_t *owner = (zg_inflight_t *) zmalloc (sizeof (zg_inflight_t));
+    assert (owner);
+    owner->account = self->account;
+    owner->charged = self->charged;
+    atomic_fetch_add (&self->account->references, 1);
+    return owner;
+}
+
+//  --------------------------------------------------------------------------
 //  Destroy it; its frames keep the account until they are let go
 
 void
@@ -91,6 +106,25 @@ zg_inflight_set_charged (zg_inflight_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Make the counted frame of an admitted message, charged or not
+
+static void
+s_self_count (zg_inflight_t *self, bool charged, zmq_msg_t *frame, size_t size, uint64_t bytes)
+{
+    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + size);
+    assert (block);
+    block->account = self->account;
+    block->bytes = (int64_t) bytes;
+    block->charged = 0;
+    if (charged)
+        zg_budget_charge (zg_budget_process (), &block->charged, bytes);
+    atomic_fetch_add (&self->account->held, block->bytes);
+    atomic_fetch_add (&self->account->references, 1);
+    int rc = zmq_msg_init_data (frame, block + 1, size, s_block_free, block);
+    assert (rc == 0);
+}
+
+//  --------------------------------------------------------------------------
 //  A counted frame of a message, or a refusal past the limit
 
 int
@@ -105,18 +139,40 @@ zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t 
         errno = EAGAIN;
         return -1;
     }
-    s_block_t *block = (s_block_t *) malloc (sizeof (s_block_t) + size);
-    assert (block);
-    block->account = self->account;
-    block->bytes = (int64_t) bytes;
-    block->charged = 0;
-    if (self->charged)
-        zg_budget_charge (zg_budget_process (), &block->charged, bytes);
-    atomic_fetch_add (&self->account->held, block->bytes);
-    atomic_fetch_add (&self->account->references, 1);
-    int rc = zmq_msg_init_data (frame, block + 1, size, s_block_free, block);
-    assert (rc == 0);
+    s_self_count (self, self->charged, frame, size, bytes);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A counted frame of a message the budget admits, or its refusal
+
+int
+zg_inflight_admit (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes)
+{
+    assert (self && frame);
+    assert (bytes >= size && bytes <= INT64_MAX);
+    int64_t held = atomic_load (&self->account->held);
+    int refusal = zg_budget_admit (zg_budget_process (), held, held > 0? limit: 0, bytes);
+    if (refusal)
+        self->refused++;
+    else
+        s_self_count (self, true, frame, size, bytes);
+    return refusal;
+}
+
+//  --------------------------------------------------------------------------
+//  The reader keeps a plain copy: a counted frame's count ends now
+
+void
+zg_inflight_take (zmq_msg_t *frame)
+{
+    assert (frame);
+    zmq_msg_t copy;
+    zmq_msg_init_size (&copy, zmq_msg_size (frame));
+    memcpy (zmq_msg_data (&copy), zmq_msg_data (frame), zmq_msg_size (frame));
+    //  Moving the copy in closes what frame held
+    zmq_msg_move (frame, &copy);
+    zmq_msg_close (&copy);
 }
 
 //  --------------------------------------------------------------------------
@@ -206,6 +262,37 @@ zg_inflight_test (bool verbose)
     text = zstr_recv (reader);
     assert (text && streq (text, "x"));
     zstr_free (&text);
+    //  Admitted frames: refused (counted) past the limit with 429, past the
+    //  budget with 507 and its alarm; owners in several threads share one
+    //  account, and the reader's copy ends the count at its read
+    zg_inflight_t *publisher = zg_inflight_new ();
+    zg_inflight_t *other_thread = zg_inflight_share (publisher);
+    zmq_msg_t admitted [3];
+    assert (zg_inflight_admit (publisher, 250, &admitted [0], 3, 200) == 0);
+    assert (zg_budget_used (budget) == used + 200);
+    assert (zg_inflight_admit (other_thread, 250, &admitted [1], 3, 100) == ZG_ERR_TOO_MANY);
+    assert (zg_inflight_refused (other_thread) == 1 && zg_inflight_refused (publisher) == 0);
+    assert (zg_inflight_held (other_thread) == 200);
+    zg_budget_set_limit (budget, used + 250);
+    assert (zg_inflight_admit (other_thread, 0, &admitted [1], 3, 100) == ZG_ERR_STORAGE);
+    assert (zg_budget_alarm (budget));
+    zg_budget_set_limit (budget, 0);
+    assert (!zg_budget_alarm (budget));
+    assert (zg_inflight_admit (other_thread, 250, &admitted [1], 3, 50) == 0);
+    assert (zg_inflight_held (publisher) == 250);
+    memcpy (zmq_msg_data (&admitted [0]), "abc", 3);
+    assert (zmq_msg_send (&admitted [0], zsock_resolve (writer), 0) == 3);
+    zg_inflight_destroy (&publisher);
+    zmq_msg_init (&admitted [2]);
+    assert (zmq_msg_recv (&admitted [2], zsock_resolve (reader), 0) == 3);
+    assert (zg_inflight_held (other_thread) == 250);
+    zg_inflight_take (&admitted [2]);
+    assert (zg_inflight_held (other_thread) == 50 && zg_budget_used (budget) == used + 50);
+    assert (zmq_msg_size (&admitted [2]) == 3 && memcmp (zmq_msg_data (&admitted [2]), "abc", 3) == 0);
+    zmq_msg_close (&admitted [2]);
+    zmq_msg_close (&admitted [1]);
+    assert (zg_inflight_held (other_thread) == 0 && zg_budget_used (budget) == used);
+    zg_inflight_destroy (&other_thread);
     zsock_destroy (&writer);
     zsock_destroy (&reader);
     if (verbose)

@@ -9,7 +9,9 @@
     bytes, and its free function, which libzmq runs in whichever thread
     lets it go last, takes them off the account. Past the limit a send is
     refused as at the high-water mark. The account is reference-counted by
-    its frames, so a reader may let one go after the sender is gone.
+    its frames, so a reader may let one go after the sender is gone, and
+    by its owners: senders in several threads may share it (one owner
+    each), so that it bounds what they queue together.
     =========================================================================
 */
 
@@ -32,6 +34,11 @@ zg_inflight_t *
 void
     zg_inflight_destroy (zg_inflight_t **self_p);
 
+//  Another owner of the same account, for a sender in another thread (an
+//  owner is used by one thread at a time; the account by any)
+zg_inflight_t *
+    zg_inflight_share (zg_inflight_t *self);
+
 //  Also charge the bytes held to the process's memory budget, and refuse a
 //  frame past the budget's low water (zg_budget_spare): for messages that
 //  may be dropped instead, which so never raise the alarm
@@ -48,15 +55,34 @@ void
 int
     zg_inflight_frame (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes);
 
+//  Make frame a counted frame as zg_inflight_frame does, for a message that
+//  is refused rather than dropped (a publisher's): charged to the memory
+//  budget and admitted by it (zg_budget_admit, the limit as the account's
+//  own, waived when nothing is held). Returns 0, or the refusal, counted,
+//  frame untouched: ZG_ERR_TOO_MANY past limit, ZG_ERR_STORAGE past the
+//  budget (raising its alarm) or while its alarm is up
+int
+    zg_inflight_admit (zg_inflight_t *self, int64_t limit, zmq_msg_t *frame, size_t size, uint64_t bytes);
+
+//  The reader's part: make frame a plain copy of itself and let the one it
+//  held go, so a counted frame's message stops counting now, for a reader
+//  that keeps it or passes it on (its other frames are not counted)
+void
+    zg_inflight_take (zmq_msg_t *frame);
+
 //  What a frame costs beside the message's bytes: its block header
 size_t
     zg_inflight_overhead (void);
+
+//  What libzmq allocates beside a large frame's bytes: its content header
+//  (pointer, size, free function, hint, reference count)
+#define ZG_INFLIGHT_CONTENT (4 * sizeof (void *) + sizeof (int64_t))
 
 //  Bytes held now by the frames made
 int64_t
     zg_inflight_held (zg_inflight_t *self);
 
-//  Messages refused for the limit
+//  Messages refused (for the limit, or the budget), by this owner
 uint64_t
     zg_inflight_refused (zg_inflight_t *self);
 

@@ -28,6 +28,7 @@
 #include "zg_subbytes.h"
 #include "zg_topics_link.h"
 #include "zg_topics_local.h"
+#include "zg_inflight.h"
 
 //  Messages forwarded per wake-up before the pipe gets a turn
 #define ZG_TOPICS_BATCH 4096
@@ -77,7 +78,8 @@ typedef struct _zg_topics_core_t {
     zsock_t *pipe;                  //  Actor command pipe (NULL without a thread)
     zsock_t *xpub;                  //  Subscribers' side (TCP)
     zg_topics_local_t *local;       //  In-process subscribers' side
-    zsock_t *xsub;                  //  Publishers' side
+    zsock_t *xsub;                  //  Publishers' side (TCP)
+    zsock_t *inproc_xsub;           //  In-process publishers' side
     zg_security_t *security;        //  CURVE and permissions
     s_settings_t settings;          //  Current settings
     s_hooks_t hooks;                //  Owner's subscription hooks
@@ -135,6 +137,7 @@ s_self_apply_options (self_t *self)
     //  The cluster bridge is one more subscriber, and one more publisher
     zg_actor_set_hwms (zg_topics_link_socket (self->link), self->settings.sndhwm, self->settings.rcvhwm);
     zg_actor_set_hwms (self->xsub, -1, self->settings.rcvhwm);
+    zg_actor_set_hwms (self->inproc_xsub, -1, self->settings.rcvhwm);
     s_self_bound_messages (self);
 }
 
@@ -161,7 +164,8 @@ zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
     zg_actor_defaults (s_int_settings, &self->settings, "topics");
     self->xpub = zsock_new (ZMQ_XPUB);
     self->xsub = zsock_new (ZMQ_XSUB);
-    assert (self->xpub && self->xsub);
+    self->inproc_xsub = zsock_new (ZMQ_XSUB);
+    assert (self->xpub && self->xsub && self->inproc_xsub);
     self->security = zg_security_new ();
     zsock_set_xpub_verboser (self->xpub, 1);
     self->link = zg_topics_link_new ();
@@ -169,6 +173,7 @@ zg_topics_core_new (zg_topics_hook_fn *hook, void *hook_arg)
     s_self_apply_options (self);
     //  Subscribe to everything: publishers then send us every message
     zmq_send (zsock_resolve (self->xsub), "\x01", 1, 0);
+    zmq_send (zsock_resolve (self->inproc_xsub), "\x01", 1, 0);
     self->topics = zhashx_new ();
     zhashx_set_destructor (self->topics, s_topic_destroy);
     self->subscriptions = zhashx_new ();
@@ -195,6 +200,7 @@ zg_topics_core_destroy (self_t **self_p)
     zsock_destroy (&self->xpub);
     zg_topics_local_destroy (&self->local);
     zsock_destroy (&self->xsub);
+    zsock_destroy (&self->inproc_xsub);
     zhashx_destroy (&self->topics);
     zhashx_destroy (&self->subscriptions);
     zhashx_destroy (&self->refused);
@@ -230,8 +236,11 @@ zg_topics_core_set (self_t *self, const char *key, const char *value, char *erro
     if (streq (key, "subscribers") || streq (key, "inproc-subscribers"))
         return zg_security_bind (self->security, strncmp (value, "inproc://", 9)? self->xpub:
                                  zg_topics_local_socket (self->local), value, error, size);
+    //  In-process publishers too: their messages may be counted by their
+    //  sender until the actor reads them (the gateway's), see s_self_forward_one
     if (streq (key, "publishers") || streq (key, "inproc-publishers"))
-        return zg_security_bind (self->security, self->xsub, value, error, size);
+        return zg_security_bind (self->security, strncmp (value, "inproc://", 9)? self->xsub: self->inproc_xsub,
+                                 value, error, size);
     if (streq (key, "cluster"))
         return zg_topics_link_connect (self->link, value, self->subscriptions, error, size)
             || zg_topics_history_cluster (self->history, value, error, size)? -1: 0;
@@ -379,13 +388,18 @@ s_self_may_publish (self_t *self, zmq_msg_t *topic)
 }
 
 //  --------------------------------------------------------------------------
-//  Forward one message from a local publisher (source is the XSUB) or from
-//  another node (the cluster link); returns -1 when none is waiting
+//  Forward one message from a local publisher (source is an XSUB) or from
+//  another node (the cluster link); returns -1 when none is waiting. An
+//  in-process publisher's topic frame may be counted by its sender until
+//  it is let go (the gateway's publishes, zg_inflight): the actor keeps a
+//  copy and lets it go at once, so that the count ends at this read, not
+//  when the subscribers and the history let the message go (the payload,
+//  shared with them, is counted by their own accounts)
 
 static int
 s_self_forward_one (self_t *self, zsock_t *source)
 {
-    bool local = source == self->xsub;
+    bool local = source != zg_topics_link_socket (self->link);
     void *input = zsock_resolve (source);
     void *xpub = zsock_resolve (self->xpub);
     zmq_msg_t topic, payload, mark;
@@ -409,6 +423,8 @@ s_self_forward_one (self_t *self, zsock_t *source)
         wire += zg_wire_framed_size (zmq_msg_size (&payload)) + s_discard_more (input, end, &frames);
         frames++;
     }
+    if (source == self->inproc_xsub)
+        zg_inflight_take (&topic);
     zg_connwatch_read (zg_security_watch (self->security), &topic, wire, frames);
     if (!well_formed)
         self->malformed++;
@@ -642,6 +658,7 @@ s_self_handle_subscription (self_t *self, zsock_t *socket)
         zg_topics_local_subscription (self->local, prefix, subscribed? 1: -1);
     if (applied) {
         zmq_send (zsock_resolve (self->xsub), data, size, ZMQ_DONTWAIT);
+        zmq_send (zsock_resolve (self->inproc_xsub), data, size, ZMQ_DONTWAIT);
         zg_topics_link_subscription (self->link, subscribed, prefix,
                                      (uintptr_t) zhashx_lookup (self->subscriptions, prefix));
     }
@@ -719,12 +736,13 @@ zg_topics_core_pass (self_t *self, long timeout)
         { zsock_resolve (zg_topics_link_socket (self->link)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_history_cluster_socket (self->history)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (zg_topics_local_socket (self->local)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->inproc_xsub), 0, ZMQ_POLLIN, 0 },
         { self->pipe? zsock_resolve (self->pipe): NULL, 0, ZMQ_POLLIN, 0 }
     };
-    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 7: 6, timeout);
+    int rc = zg_connwatch_poll (zg_security_watch (self->security), items, self->pipe? 8: 7, timeout);
     if (rc == -1)
         return -1;              //  Context terminated
-    if (self->pipe && (items [6].revents & ZMQ_POLLIN))
+    if (self->pipe && (items [7].revents & ZMQ_POLLIN))
         self->terminated = zg_actor_handle_pipe (self->pipe, &s_handlers, self);
     if (items [1].revents & ZMQ_POLLIN)
         s_self_handle_subscription (self, self->xpub);
@@ -739,6 +757,10 @@ zg_topics_core_pass (self_t *self, long timeout)
     if (items [0].revents & ZMQ_POLLIN)
         for (int count = 0; count < ZG_TOPICS_BATCH; count++)
             if (s_self_forward_one (self, self->xsub) == -1)
+                break;
+    if (items [6].revents & ZMQ_POLLIN)
+        for (int count = 0; count < ZG_TOPICS_BATCH; count++)
+            if (s_self_forward_one (self, self->inproc_xsub) == -1)
                 break;
     if (items [3].revents & ZMQ_POLLIN)
         for (int count = 0; count < ZG_TOPICS_BATCH; count++)

@@ -14,10 +14,9 @@
 #include "zg_inflight.h"
 
 //  What one message costs beside its bytes: its three zmq_msg_t in the
-//  pipe, libzmq's content header of the payload (pointer, size, free
-//  function, hint, reference count) and the counted frame's block header
-#define ZG_TOPICS_LOCAL_CONTENT (4 * sizeof (void *) + sizeof (int64_t))
-#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_TOPICS_LOCAL_CONTENT + zg_inflight_overhead ())
+//  pipe, libzmq's content header of the payload and the counted frame's
+//  block header
+#define ZG_TOPICS_LOCAL_OVERHEAD (3 * sizeof (zmq_msg_t) + ZG_INFLIGHT_CONTENT + zg_inflight_overhead ())
 
 //  A message's topic frame is the counted one (zg_inflight): it carries the
 //  whole message's count (its payload is shared with the TCP subscribers'

@@ -90,6 +90,7 @@
 #include "zg_gw_message.h"
 #include "zg_gw_drain.h"
 #include "zg_gw_threads.h"
+#include "zg_gw_publisher.h"
 #include "zg_gw_accept.h"
 #include "zg_gw_calls.h"
 #include "zg_gw_rproxy.h"
@@ -242,6 +243,7 @@ static const s_test_t s_tests [] = {
     { "zg_gw_threads", zg_gw_threads_test },
     { "zg_gw_accept", zg_gw_accept_test },
     { "zg_gw_message", zg_gw_message_test },
+    { "zg_gw_publisher", zg_gw_publisher_test },
     { "zg_gw_topics", zg_gw_topics_test },
     { "zg_gw_calls", zg_gw_calls_test },
     { "zg_gw_queues", zg_gw_queues_test },
