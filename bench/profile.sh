@@ -29,17 +29,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build-bench-prof
 SCENARIO=${1:-}
-mkdir -p "$BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$BUILD/bench-configure.log" 2>&1 \
-    || { cat "$BUILD/bench-configure.log"; exit 1; }
-cmake --build "$BUILD" -j2 --target zgate zgate-keygen zg_bench zg_bench_ws > "$BUILD/bench-build.log" 2>&1 \
-    || { tail -40 "$BUILD/bench-build.log"; exit 1; }
-ZGATE=$BUILD/gateway/zgate
-GEN=$BUILD/bench/zg_bench
-HELP=$("$ZGATE" --help)
-WORK=$(mktemp -d /tmp/zgate-profile.XXXXXX)
 # shellcheck source=bench/zgate_lib.sh
 source "$ROOT/bench/zgate_lib.sh"
+zgate_build "$BUILD" RelWithDebInfo
+WORK=$(mktemp -d /tmp/zgate-profile.XXXXXX)
 trap 'zgate_stop; rm -rf "$WORK"' EXIT
 
 DRIVER=$GEN
@@ -53,12 +46,7 @@ case $SCENARIO in
               --ahead 4000) ;;
     topics-curve|topics8-curve) clients=$([ "$SCENARIO" = topics-curve ] && echo 1 || echo 8)
         count=${2:-$((100000 / clients))}
-        mkdir -p "$WORK/keys" "$WORK/clients"
-        "$BUILD/gateway/zgate-keygen" server "$WORK/keys" > /dev/null
-        "$BUILD/gateway/zgate-keygen" bench "$WORK/keys" > /dev/null
-        cp "$WORK/keys/bench.cert" "$WORK/clients/"
-        printf 'users\n    bench\n        roles = bench-role\ngrants\n    bench-role\n        topics\n%s\n%s\n' \
-            '            publish = bench.*' '            subscribe = bench.*' > "$WORK/permissions.cfg"
+        curve_setup "$WORK"
         ZGATE_FLAGS=(--security-server-cert "$WORK/keys/server.cert_secret" --security-client-certs "$WORK/clients"
                      --security-permissions "$WORK/permissions.cfg")
         args=(topics --endpoint @topics-publishers@ --endpoint2 @topics-subscribers@ --clients "$clients"
@@ -81,10 +69,7 @@ case $SCENARIO in
         DRIVER=$BUILD/bench/zg_bench_ws
         printf 'grants\n    bench-role\n        topics\n            subscribe = bench.*\n' > "$WORK/permissions.cfg"
         ZGATE_FLAGS=(--security-jwt-secret bench-secret --security-permissions "$WORK/permissions.cfg")
-        ZG_BENCH_TOKEN=$(python3 -c 'import base64,hashlib,hmac,json
-b=lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
-h=b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}")+"."+b(json.dumps({"sub":"bench","roles":["bench-role"]}).encode())
-print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))')
+        ZG_BENCH_TOKEN=$(bench_jwt)
         export ZG_BENCH_TOKEN
         args=(topics --url "ws://127.0.0.1:@gateway-http-port@/ws" --endpoint @topics-publishers@ --clients 8
               --count "$count" --rate 2000) ;;

@@ -1,10 +1,26 @@
-# Shared by bench/run.sh and bench/profile.sh (sourced): a zgate on free loopback ports, always stopped.
-# Needs ZGATE (the binary), GEN (zg_bench), HELP (`zgate --help`) and WORK (a scratch directory); ZG_WRAPPER
-# (an array, e.g. valgrind and its options) runs zgate under a tool.
+# Shared by bench/run.sh and bench/profile.sh (sourced): their build, a zgate on free loopback ports (always
+# stopped) and the keys and tokens of the security scenarios.
+# Needs ROOT (the source tree), WORK (a scratch directory) and ZGATE (the binary), GEN (zg_bench) and HELP
+# (`zgate --help`), which zgate_build sets; ZG_WRAPPER (an array, e.g. valgrind and its options) runs zgate
+# under a tool.
 # shellcheck shell=bash
 
 ZG_WRAPPER=()
 ZG_PID=
+
+# zgate_build BUILD TYPE: zgate, zgate-keygen and the load generators built into BUILD (CMake build type TYPE),
+# the logs beside them; exits with the log's end on failure. Sets ZGATE, GEN and HELP
+zgate_build() {
+    mkdir -p "$1"
+    cmake -S "$ROOT" -B "$1" -DCMAKE_BUILD_TYPE="$2" > "$1/bench-configure.log" 2>&1 \
+        || { cat "$1/bench-configure.log"; exit 1; }
+    cmake --build "$1" -j2 --target zgate zgate-keygen zg_bench zg_bench_ws > "$1/bench-build.log" 2>&1 \
+        || { tail -40 "$1/bench-build.log"; exit 1; }
+    ZGATE=$1/gateway/zgate
+    GEN=$1/bench/zg_bench
+    HELP=$("$ZGATE" --help)
+}
+
 # zgate on free ports: every default tcp://127.0.0.1:N endpoint and every *-port key gets a free port
 
 has_component() { grep -q -- "^  --$1-" <<< "$HELP"; }
@@ -107,4 +123,25 @@ expand() {
         done
         printf '%s\n' "$arg"
     done
+}
+
+# curve_setup DIR: what the CURVE scenarios run with: a server and a client ("bench") key pair from
+# zgate-keygen (beside ZGATE) in DIR/keys, the client's public certificate in DIR/clients (for
+# security/client-certs) and DIR/permissions.cfg, which lets bench publish and subscribe to bench.*
+curve_setup() {
+    local keygen=${ZGATE%/*}/zgate-keygen
+    mkdir -p "$1/keys" "$1/clients"
+    "$keygen" server "$1/keys" > /dev/null
+    "$keygen" bench "$1/keys" > /dev/null
+    cp "$1/keys/bench.cert" "$1/clients/"
+    printf 'users\n    bench\n        roles = bench-role\ngrants\n    bench-role\n        topics\n%s\n%s\n' \
+        '            publish = bench.*' '            subscribe = bench.*' > "$1/permissions.cfg"
+}
+
+# The WebSocket security scenarios' JWT (HS256, secret "bench-secret"): user bench, role bench-role
+bench_jwt() {
+    python3 -c 'import base64,hashlib,hmac,json
+b=lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+h=b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}")+"."+b(json.dumps({"sub":"bench","roles":["bench-role"]}).encode())
+print(h+"."+b(hmac.new(b"bench-secret",h.encode(),hashlib.sha256).digest()))'
 }
