@@ -51,6 +51,8 @@ zgate_start_once() {
         ZG_FLAG[$flag]=$default
         args+=("--$flag" "$default")
     done < <(sed -n 's/^  --\([a-z0-9-]*\) .*\[\(.*\)\]$/\1 \2/p' <<< "$HELP")
+    # Emptied before the start: the background job's own redirection may come after the first look below
+    : > "$WORK/zgate.log"
     "${ZG_WRAPPER[@]}" "$ZGATE" "${args[@]}" "$@" > "$WORK/zgate.log" 2>&1 &
     ZG_PID=$!
     for _ in $(seq 300); do
@@ -97,6 +99,7 @@ zgate_stop() {
 # zgate would have, so that generator arguments are the same; arguments go to zg_bench proxy
 proxy_start() {
     ZG_FLAG=([topics-publishers]=tcp://127.0.0.1:$("$GEN" port) [topics-subscribers]=tcp://127.0.0.1:$("$GEN" port))
+    : > "$WORK/zgate.log"
     "$GEN" proxy --endpoint "${ZG_FLAG[topics-publishers]}" --endpoint2 "${ZG_FLAG[topics-subscribers]}" \
         --timeout 300000 "$@" > "$WORK/zgate.log" 2>&1 &
     ZG_PID=$!
