@@ -625,8 +625,8 @@ main (int argc, char **argv)
             next_share = zclock_mono () + zg_config_get_int (config, "gateway/peer-stats-interval");
         }
         if (zg_memtrim_check (memtrim))
-            zsys_debug ("memory: the budget's use fell to %" PRId64 " bytes, free heap given back",
-                        zg_budget_used (zg_budget_process ()));
+            zsys_debug ("memory: free heap given back (RSS %" PRId64 " bytes, the budget counts %" PRId64 ")",
+                        zg_memtrim_rss (), zg_budget_used (zg_budget_process ()));
     }
     zg_memtrim_destroy (&memtrim);
     s_notify_systemd ("STOPPING=1");

@@ -1,10 +1,14 @@
 /*  =========================================================================
-    zg_memtrim - gives the heap's free memory back to the system once the
-    memory budget's use has fallen
+    zg_memtrim - gives the heap's free memory back to the system when RSS
+    has grown past what the memory budget counts
 
-    The trim (glibc's malloc_trim) walks every arena's free chunks and
-    returns their whole pages; it takes a few milliseconds on a large heap,
-    so it runs only after a fall worth it, not on every release.
+    RSS, not the budget's fall, is what is watched: libzmq's I/O threads free
+    a cut connection's frames after the actor has released their count, so a
+    trim at the fall would come before the memory is free. The trim (glibc's
+    malloc_trim) walks every arena's free chunks and returns their whole
+    pages; it takes milliseconds on a large heap, hence the step and the
+    interval. What it could not give back (fragments, memory that zgate
+    holds without counting it) becomes the level the next step counts from.
     =========================================================================
 */
 
@@ -12,17 +16,39 @@
 #include "zg_memtrim.h"
 #include <malloc.h>
 
-//  A fall smaller than this is not worth a walk of the heap
-#define ZG_MEMTRIM_MIN_STEP     (8 << 20)
-//  The default step is this fraction of the budget's limit
-#define ZG_MEMTRIM_STEP_SHARE   8
+//  The default step: a fraction of the budget's limit, within bounds
+#define ZG_MEMTRIM_STEP_SHARE   16
+#define ZG_MEMTRIM_MIN_STEP     ((int64_t) 8 << 20)
+#define ZG_MEMTRIM_MAX_STEP     ((int64_t) 64 << 20)
+//  At most one trim in this many ms
+#define ZG_MEMTRIM_INTERVAL     1000
 
 struct _zg_memtrim_t {
     zg_budget_t *budget;            //  Watched, not owned
-    int64_t step;                   //  Fall that asks for a trim, 0: from the limit
-    int64_t peak;                   //  Highest use since the last trim
+    int64_t step;                   //  Growth that asks for a trim, 0: from the limit
+    int64_t level;                  //  RSS beyond the budget's use after the last trim
+    int64_t last_trim;              //  When, zclock_mono
     uint64_t trims;                 //  Trims so far
 };
+
+int64_t
+zg_memtrim_rss (void)
+{
+    FILE *statm = fopen ("/proc/self/statm", "r");
+    if (!statm)
+        return 0;
+    long long pages = 0, resident = 0;
+    int fields = fscanf (statm, "%lld %lld", &pages, &resident);
+    fclose (statm);
+    return fields == 2? (int64_t) resident * sysconf (_SC_PAGESIZE): 0;
+}
+
+//  RSS beyond what the budget counts
+static int64_t
+s_beyond (zg_memtrim_t *self)
+{
+    return zg_memtrim_rss () - zg_budget_used (self->budget);
+}
 
 zg_memtrim_t *
 zg_memtrim_new (zg_budget_t *budget, int64_t step)
@@ -32,7 +58,8 @@ zg_memtrim_new (zg_budget_t *budget, int64_t step)
     assert (self);
     self->budget = budget;
     self->step = step;
-    self->peak = zg_budget_used (budget);
+    self->level = s_beyond (self);
+    self->last_trim = zclock_mono () - ZG_MEMTRIM_INTERVAL;
     return self;
 }
 
@@ -44,27 +71,32 @@ zg_memtrim_destroy (zg_memtrim_t **self_p)
     *self_p = NULL;
 }
 
-//  The fall that asks for a trim; the limit may change on SIGHUP
+//  The growth that asks for a trim; the limit may change on SIGHUP
 static int64_t
 s_step (zg_memtrim_t *self)
 {
     if (self->step)
         return self->step;
     int64_t share = zg_budget_limit (self->budget) / ZG_MEMTRIM_STEP_SHARE;
-    return share > ZG_MEMTRIM_MIN_STEP? share: ZG_MEMTRIM_MIN_STEP;
+    return share < ZG_MEMTRIM_MIN_STEP? ZG_MEMTRIM_MIN_STEP: share > ZG_MEMTRIM_MAX_STEP? ZG_MEMTRIM_MAX_STEP: share;
 }
 
 bool
 zg_memtrim_check (zg_memtrim_t *self)
 {
     assert (self);
-    int64_t used = zg_budget_used (self->budget);
-    if (used > self->peak)
-        self->peak = used;
-    if (self->peak - used < s_step (self))
+    int64_t now = zclock_mono ();
+    if (now - self->last_trim < ZG_MEMTRIM_INTERVAL)
+        return false;
+    int64_t beyond = s_beyond (self);
+    //  Below the level (memory given back without a trim): count from there
+    if (beyond < self->level)
+        self->level = beyond;
+    if (beyond - self->level < s_step (self))
         return false;
     malloc_trim (0);
-    self->peak = used;
+    self->level = s_beyond (self);
+    self->last_trim = now;
     self->trims++;
     return true;
 }
@@ -82,34 +114,45 @@ zg_memtrim_test (bool verbose)
     printf (" * zg_memtrim: ");
     if (verbose)
         printf ("\n");
+    assert (zg_memtrim_rss () > 0);
     zg_budget_t *budget = zg_budget_new (1 << 30);
-    int64_t account = 0;
-    zg_memtrim_t *trim = zg_memtrim_new (budget, 1000);
-    //  Rising use, or a fall smaller than the step, trims nothing
-    zg_budget_charge (budget, &account, 5000);
+    zg_memtrim_t *trim = zg_memtrim_new (budget, 4 << 20);
     assert (!zg_memtrim_check (trim));
-    zg_budget_release (budget, &account, 999);
-    assert (!zg_memtrim_check (trim));
-    //  A fall of the step from the peak trims once, and the peak starts again
-    zg_budget_release (budget, &account, 1);
+
+    //  32 MiB freed but for the block after them, so that glibc keeps them
+    //  (under ASan, its quarantine does): RSS past the step, a trim
+    enum { BLOCKS = 8192, BLOCK_SIZE = 4096 };
+    char **blocks = (char **) malloc (BLOCKS * sizeof (char *));
+    assert (blocks);
+    for (size_t index = 0; index < BLOCKS; index++) {
+        blocks [index] = (char *) malloc (BLOCK_SIZE);
+        assert (blocks [index]);
+        memset (blocks [index], 1, BLOCK_SIZE);
+    }
+    for (size_t index = 0; index + 1 < BLOCKS; index++)
+        free (blocks [index]);
     assert (zg_memtrim_check (trim));
-    assert (!zg_memtrim_check (trim));
     assert (zg_memtrim_count (trim) == 1);
-    zg_budget_charge (budget, &account, 500);
-    zg_budget_release (budget, &account, 1500);
-    assert (zg_memtrim_check (trim));
-    assert (zg_memtrim_count (trim) == 2);
+    //  Then none for a second, and none while RSS stays where the trim left it
+    assert (!zg_memtrim_check (trim));
+    free (blocks [BLOCKS - 1]);
+    free (blocks);
+
+    //  Bytes the budget counts are not beyond it
+    int64_t account = 0;
+    zg_budget_charge (budget, &account, (size_t) 1 << 29);
+    trim->last_trim -= ZG_MEMTRIM_INTERVAL;
+    assert (!zg_memtrim_check (trim));
+    zg_budget_release (budget, &account, (size_t) account);
     zg_memtrim_destroy (&trim);
 
-    //  Without a step, an eighth of the limit (at least 8 MiB)
+    //  Without a step, a sixteenth of the limit, from 8 to 64 MiB
     trim = zg_memtrim_new (budget, 0);
-    zg_budget_charge (budget, &account, 200 << 20);
-    assert (!zg_memtrim_check (trim));
-    zg_budget_release (budget, &account, (128 << 20) - 1);
-    assert (!zg_memtrim_check (trim));
-    zg_budget_release (budget, &account, 1);
-    assert (zg_memtrim_check (trim));
-    zg_budget_release (budget, &account, (size_t) account);
+    assert (s_step (trim) == 64 << 20);
+    zg_budget_set_limit (budget, 256 << 20);
+    assert (s_step (trim) == 16 << 20);
+    zg_budget_set_limit (budget, 1 << 20);
+    assert (s_step (trim) == 8 << 20);
     zg_memtrim_destroy (&trim);
     zg_budget_destroy (&budget);
     printf ("OK\n");

@@ -1,6 +1,6 @@
 /*  =========================================================================
-    zg_memtrim - gives the heap's free memory back to the system once the
-    memory budget's use has fallen
+    zg_memtrim - gives the heap's free memory back to the system when RSS
+    has grown past what the memory budget counts
 
     glibc keeps what is freed in the arena of the thread that allocated it,
     and a thread allocates from its own arena: memory that one attack made a
@@ -21,23 +21,27 @@ extern "C" {
 
 typedef struct _zg_memtrim_t zg_memtrim_t;
 
-//  Watch budget; a fall of at least step bytes from the highest use since the
-//  last trim asks for the next one (0: an eighth of the budget's limit, at
-//  least 8 MiB)
+//  Watch the process's RSS beside budget's use. A trim is due once RSS beyond
+//  that use has grown by step bytes since the last trim (0: a sixteenth of
+//  the budget's limit, from 8 to 64 MiB)
 zg_memtrim_t *
     zg_memtrim_new (zg_budget_t *budget, int64_t step);
 
 void
     zg_memtrim_destroy (zg_memtrim_t **self_p);
 
-//  Call often (the daemon's main loop does, each 50 ms): trims when the use
-//  has fallen by the step since its peak. Returns whether it trimmed
+//  Call often (the daemon's main loop does, each 50 ms): trims when one is
+//  due, at most once a second. Returns whether it trimmed
 bool
     zg_memtrim_check (zg_memtrim_t *self);
 
 //  Trims so far
 uint64_t
     zg_memtrim_count (zg_memtrim_t *self);
+
+//  The process's resident set, bytes (0 if /proc is not there)
+int64_t
+    zg_memtrim_rss (void);
 
 void
     zg_memtrim_test (bool verbose);

@@ -223,6 +223,7 @@ class EndlessMessageTest(attacks.AttackBase):
                  ("topics-history-requests", b"DEALER", "topics", 8192),
                  ("queues-producers", b"DEALER", "queues", 8192), ("queues-workers", b"DEALER", "queues", 8192),
                  ("rooms-clients", b"DEALER", "rooms", 8192))
+        queues_cut = self.api_stats("queues")["input"]["cut"]   # the soak runs this again on one zgate
         for endpoint, socket_type, section, size in cases:
             cut = self.api_stats(section)["input"]["cut"]
             raw = self.raw_peer(endpoint, socket_type)
@@ -241,7 +242,7 @@ class EndlessMessageTest(attacks.AttackBase):
                              for section in ("topics", "queues", "rooms")), what="the held input to be given back")
         status, body, _ = http(self.zg.endpoint("gateway-http-port"), "GET", "/metrics")
         self.assertEqual(status, 200)
-        self.assertIn(b"zgate_queues_input_cut_total 2", body)
+        self.assertIn(b"zgate_queues_input_cut_total %d" % (queues_cut + 2), body)
         self.assertIn(b"zgate_rooms_input_held_bytes 0", body)
         self.assert_canary_ok()
 
