@@ -22,12 +22,17 @@
 #define ZG_MEMTRIM_MAX_STEP     ((int64_t) 64 << 20)
 //  At most one trim in this many ms
 #define ZG_MEMTRIM_INTERVAL     1000
+//  While RSS stays a step above where it started, trims come again, each
+//  twice as late as the last while they give back less than a step
+#define ZG_MEMTRIM_MAX_RETRY    60000
 
 struct _zg_memtrim_t {
     zg_budget_t *budget;            //  Watched, not owned
     int64_t step;                   //  Growth that asks for a trim, 0: from the limit
+    int64_t base;                   //  RSS beyond the budget's use at the start
     int64_t level;                  //  RSS beyond the budget's use after the last trim
     int64_t last_trim;              //  When, zclock_mono
+    int64_t retry;                  //  Trim again this long after, ms, while above base
     uint64_t trims;                 //  Trims so far
 };
 
@@ -41,6 +46,13 @@ zg_memtrim_rss (void)
     int fields = fscanf (statm, "%lld %lld", &pages, &resident);
     fclose (statm);
     return fields == 2? (int64_t) resident * sysconf (_SC_PAGESIZE): 0;
+}
+
+void
+zg_memtrim_limit_arenas (void)
+{
+    if (!getenv ("MALLOC_ARENA_MAX"))
+        mallopt (M_ARENA_MAX, ZG_MEMTRIM_ARENAS);
 }
 
 //  RSS beyond what the budget counts
@@ -58,8 +70,9 @@ zg_memtrim_new (zg_budget_t *budget, int64_t step)
     assert (self);
     self->budget = budget;
     self->step = step;
-    self->level = s_beyond (self);
+    self->base = self->level = s_beyond (self);
     self->last_trim = zclock_mono () - ZG_MEMTRIM_INTERVAL;
+    self->retry = ZG_MEMTRIM_INTERVAL;
     return self;
 }
 
@@ -92,10 +105,17 @@ zg_memtrim_check (zg_memtrim_t *self)
     //  Below the level (memory given back without a trim): count from there
     if (beyond < self->level)
         self->level = beyond;
-    if (beyond - self->level < s_step (self))
+    int64_t step = s_step (self);
+    //  Grown since the last trim, or still above the start: what was in use
+    //  at the last trim may be free now, and RSS does not show that
+    bool grown = beyond - self->level >= step;
+    bool above = self->level - self->base >= step && now - self->last_trim >= self->retry;
+    if (!grown && !above)
         return false;
     malloc_trim (0);
     self->level = s_beyond (self);
+    self->retry = beyond - self->level >= step? ZG_MEMTRIM_INTERVAL
+                : self->retry * 2 < ZG_MEMTRIM_MAX_RETRY? self->retry * 2: ZG_MEMTRIM_MAX_RETRY;
     self->last_trim = now;
     self->trims++;
     return true;
@@ -119,8 +139,7 @@ zg_memtrim_test (bool verbose)
     zg_memtrim_t *trim = zg_memtrim_new (budget, 4 << 20);
     assert (!zg_memtrim_check (trim));
 
-    //  32 MiB freed but for the block after them, so that glibc keeps them
-    //  (under ASan, its quarantine does): RSS past the step, a trim
+    //  32 MiB in use: RSS past the step, a trim, which gives nothing back
     enum { BLOCKS = 8192, BLOCK_SIZE = 4096 };
     char **blocks = (char **) malloc (BLOCKS * sizeof (char *));
     assert (blocks);
@@ -129,12 +148,18 @@ zg_memtrim_test (bool verbose)
         assert (blocks [index]);
         memset (blocks [index], 1, BLOCK_SIZE);
     }
-    for (size_t index = 0; index + 1 < BLOCKS; index++)
-        free (blocks [index]);
     assert (zg_memtrim_check (trim));
     assert (zg_memtrim_count (trim) == 1);
-    //  Then none for a second, and none while RSS stays where the trim left it
+    //  None within the interval
     assert (!zg_memtrim_check (trim));
+    //  Freed but for the block after them, so that glibc keeps them (under
+    //  ASan, its quarantine does): RSS does not fall, but it is still a step
+    //  above the start, so once the retry's time has come, another trim
+    for (size_t index = 0; index + 1 < BLOCKS; index++)
+        free (blocks [index]);
+    trim->last_trim -= 2 * ZG_MEMTRIM_INTERVAL;
+    assert (zg_memtrim_check (trim));
+    assert (zg_memtrim_count (trim) == 2);
     free (blocks [BLOCKS - 1]);
     free (blocks);
 

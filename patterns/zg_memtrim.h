@@ -39,6 +39,15 @@ bool
 uint64_t
     zg_memtrim_count (zg_memtrim_t *self);
 
+//  At most ZG_MEMTRIM_ARENAS malloc arenas, unless MALLOC_ARENA_MAX sets
+//  glibc's own count: call before threads start. glibc gives each thread
+//  that finds the arenas busy a new one, up to 8 per core, and what is freed
+//  stays in its arena: with two, an attack's freed bytes are where the next
+//  one allocates, and a trim has two arenas to walk
+#define ZG_MEMTRIM_ARENAS 2
+void
+    zg_memtrim_limit_arenas (void);
+
 //  The process's resident set, bytes (0 if /proc is not there)
 int64_t
     zg_memtrim_rss (void);
