@@ -35,7 +35,7 @@ typedef struct {
     zlist_t *clients [FUZZ_CONNECTIONS];
     zlist_t *issued;
     zlist_t *delivered;
-    bool hello [FUZZ_CONNECTIONS];  //  The last message sent was a HELLO
+    size_t hello [FUZZ_CONNECTIONS];  //  The frames of the last message sent if a HELLO, else 0
 } s_model_t;
 
 //  An event [EVENT][client][room]...: to a client this connection knows
@@ -86,8 +86,11 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *third = zmsg_next (msg);
     s_native_check_answer (msg, model->reqs [connection]);
     //  An answer comes before the sync that follows its request
+    //  [OK][req][client], and the version granted if the HELLO asked for one
     if (s_native_is (verb, "OK") && model->hello [connection]) {
-        assert (zmsg_size (msg) == 3 && zframe_size (third));
+        assert (zmsg_size (msg) == (model->hello [connection] > 2? 4: 3) && zframe_size (third));
+        zframe_t *version = zmsg_next (msg);
+        assert (!version || s_native_is (version, "1") || s_native_is (version, "2"));
         assert (!s_listed (model->issued, third));
         s_list_add (model->issued, third);
         s_list_add (model->clients [connection], third);
@@ -106,7 +109,7 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *client = zmsg_next (msg);
     if (req)
         s_list_add (model->reqs [connection], req);
-    model->hello [connection] = s_native_is (verb, "HELLO");
+    model->hello [connection] = s_native_is (verb, "HELLO")? zmsg_size (msg): 0;
     if (client && (s_native_is (verb, "JOIN") || s_native_is (verb, "LEAVE") || s_native_is (verb, "PING")
                ||  s_native_is (verb, "ACK") || s_native_is (verb, "BYE")))
         s_list_add (model->clients [connection], client);
