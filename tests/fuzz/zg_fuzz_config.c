@@ -69,8 +69,9 @@ s_check_flags (zg_config_t *config, int argc, char **argv)
         size_t length = strcspn (name, "=");
         const char *value = name [length]? name + length + 1: argv [++index];
         bool last = true;
+        //  A later flag of the same name; a value may be shorter than "--"
         for (int later = index + 1; later < argc && last; later++)
-            last = !(strncmp (argv [later] + 2, name, length) == 0
+            last = !(strncmp (argv [later], "--", 2) == 0 && strncmp (argv [later] + 2, name, length) == 0
                      && (argv [later] [length + 2] == '=' || argv [later] [length + 2] == 0));
         if (!last)
             continue;

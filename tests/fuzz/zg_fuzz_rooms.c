@@ -35,8 +35,54 @@ typedef struct {
     zlist_t *clients [FUZZ_CONNECTIONS];
     zlist_t *issued;
     zlist_t *delivered;
-    bool hello [FUZZ_CONNECTIONS];  //  The last message sent was a HELLO
+    size_t hello [FUZZ_CONNECTIONS];  //  The frames of the last message sent if a HELLO, else 0
 } s_model_t;
+
+//  A client got a room's message: a client this connection knows, and that
+//  message ("client room seq") at most once
+static void
+s_check_delivered (s_model_t *model, size_t connection, zframe_t *client, zframe_t *room, zframe_t *seq)
+{
+    assert (s_listed (model->issued, client) && s_listed (model->clients [connection], client));
+    zframe_t *delivery = zframe_new (NULL, zframe_size (client) + zframe_size (room) + zframe_size (seq) + 2);
+    byte *key = zframe_data (delivery);
+    memcpy (key, zframe_data (client), zframe_size (client));
+    key [zframe_size (client)] = 0;
+    memcpy (key + zframe_size (client) + 1, zframe_data (room), zframe_size (room));
+    key [zframe_size (client) + 1 + zframe_size (room)] = 0;
+    memcpy (key + zframe_size (client) + zframe_size (room) + 2, zframe_data (seq), zframe_size (seq));
+    assert (!s_listed (model->delivered, delivery));
+    s_list_add (model->delivered, delivery);
+    zframe_destroy (&delivery);
+}
+
+//  Version 2's [DELIVERS][room][seq][holders][observers][payload] (3.8): the
+//  lists are client ids separated by single spaces, each one delivered to
+static void
+s_check_delivers (fuzz_native_t *native, size_t connection, zmsg_t *msg)
+{
+    s_model_t *model = (s_model_t *) native->state;
+    assert (zmsg_size (msg) == 6);
+    zmsg_first (msg);
+    zframe_t *room = zmsg_next (msg);
+    zframe_t *seq = zmsg_next (msg);
+    for (int list = 0; list < 2; list++) {
+        zframe_t *ids = zmsg_next (msg);
+        const byte *data = zframe_data (ids);
+        size_t size = zframe_size (ids);
+        for (size_t start = 0; start < size;) {
+            const byte *space = (const byte *) memchr (data + start, ' ', size - start);
+            size_t end = space? (size_t) (space - data): size;
+            assert (end > start && (!space || end + 1 < size));
+            zframe_t *client = zframe_new (data + start, end - start);
+            s_check_delivered (model, connection, client, room, seq);
+            zframe_destroy (&client);
+            start = end + 1;
+        }
+    }
+    //  The seq is the ack token
+    s_native_remember (native, zframe_data (seq), zframe_size (seq));
+}
 
 //  An event [EVENT][client][room]...: to a client this connection knows
 static void
@@ -44,6 +90,10 @@ s_check_event (fuzz_native_t *native, size_t connection, zmsg_t *msg)
 {
     s_model_t *model = (s_model_t *) native->state;
     zframe_t *verb = zmsg_first (msg);
+    if (s_native_is (verb, "DELIVERS")) {
+        s_check_delivers (native, connection, msg);
+        return;
+    }
     zframe_t *client = zmsg_next (msg);
     zframe_t *room = zmsg_next (msg);
     assert (client && room);
@@ -52,16 +102,7 @@ s_check_event (fuzz_native_t *native, size_t connection, zmsg_t *msg)
         assert (zmsg_size (msg) == 6);
         zframe_t *seq = zmsg_next (msg);
         zframe_t *token = zmsg_next (msg);
-        zframe_t *delivery = zframe_new (NULL, zframe_size (client) + zframe_size (room) + zframe_size (seq) + 2);
-        byte *key = zframe_data (delivery);
-        memcpy (key, zframe_data (client), zframe_size (client));
-        key [zframe_size (client)] = 0;
-        memcpy (key + zframe_size (client) + 1, zframe_data (room), zframe_size (room));
-        key [zframe_size (client) + 1 + zframe_size (room)] = 0;
-        memcpy (key + zframe_size (client) + zframe_size (room) + 2, zframe_data (seq), zframe_size (seq));
-        assert (!s_listed (model->delivered, delivery));
-        s_list_add (model->delivered, delivery);
-        zframe_destroy (&delivery);
+        s_check_delivered (model, connection, client, room, seq);
         if (zframe_size (token))
             s_native_remember (native, zframe_data (token), zframe_size (token));
     }
@@ -86,8 +127,11 @@ s_seen (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *third = zmsg_next (msg);
     s_native_check_answer (msg, model->reqs [connection]);
     //  An answer comes before the sync that follows its request
+    //  [OK][req][client], and the version granted if the HELLO asked for one
     if (s_native_is (verb, "OK") && model->hello [connection]) {
-        assert (zmsg_size (msg) == 3 && zframe_size (third));
+        assert (zmsg_size (msg) == (model->hello [connection] > 2? 4: 3) && zframe_size (third));
+        zframe_t *version = zmsg_next (msg);
+        assert (!version || s_native_is (version, "1") || s_native_is (version, "2"));
         assert (!s_listed (model->issued, third));
         s_list_add (model->issued, third);
         s_list_add (model->clients [connection], third);
@@ -106,7 +150,7 @@ s_sent (fuzz_native_t *native, size_t connection, zmsg_t *msg)
     zframe_t *client = zmsg_next (msg);
     if (req)
         s_list_add (model->reqs [connection], req);
-    model->hello [connection] = s_native_is (verb, "HELLO");
+    model->hello [connection] = s_native_is (verb, "HELLO")? zmsg_size (msg): 0;
     if (client && (s_native_is (verb, "JOIN") || s_native_is (verb, "LEAVE") || s_native_is (verb, "PING")
                ||  s_native_is (verb, "ACK") || s_native_is (verb, "BYE")))
         s_list_add (model->clients [connection], client);
