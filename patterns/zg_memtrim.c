@@ -33,6 +33,7 @@ struct _zg_memtrim_t {
     int64_t level;                  //  RSS beyond the budget's use after the last trim
     int64_t last_trim;              //  When, zclock_mono
     int64_t retry;                  //  Trim again this long after, ms, while above base
+    int64_t peak_used;              //  The budget's highest use since it last fell a step
     uint64_t trims;                 //  Trims so far
 };
 
@@ -98,14 +99,24 @@ bool
 zg_memtrim_check (zg_memtrim_t *self)
 {
     assert (self);
+    int64_t used = zg_budget_used (self->budget);
+    int64_t step = s_step (self);
+    //  The budget's use fell a step: what it counted is being freed (libzmq's
+    //  threads free a cut connection's frames a little later), so the next
+    //  trim comes within the interval whatever the retries had backed off to
+    if (used > self->peak_used)
+        self->peak_used = used;
+    if (self->peak_used - used >= step) {
+        self->retry = ZG_MEMTRIM_INTERVAL;
+        self->peak_used = used;
+    }
     int64_t now = zclock_mono ();
     if (now - self->last_trim < ZG_MEMTRIM_INTERVAL)
         return false;
-    int64_t beyond = s_beyond (self);
+    int64_t beyond = zg_memtrim_rss () - used;
     //  Below the level (memory given back without a trim): count from there
     if (beyond < self->level)
         self->level = beyond;
-    int64_t step = s_step (self);
     //  Grown since the last trim, or still above the start: what was in use
     //  at the last trim may be free now, and RSS does not show that
     bool grown = beyond - self->level >= step;
@@ -163,8 +174,18 @@ zg_memtrim_test (bool verbose)
     free (blocks [BLOCKS - 1]);
     free (blocks);
 
-    //  Bytes the budget counts are not beyond it
+    //  A fall of the budget's use by a step from its peak brings the next
+    //  trim back to the interval
     int64_t account = 0;
+    trim->retry = ZG_MEMTRIM_MAX_RETRY;
+    trim->last_trim = zclock_mono ();
+    zg_budget_charge (budget, &account, 4 << 20);
+    assert (!zg_memtrim_check (trim));
+    zg_budget_release (budget, &account, 4 << 20);
+    assert (!zg_memtrim_check (trim));
+    assert (trim->retry == ZG_MEMTRIM_INTERVAL);
+
+    //  Bytes the budget counts are not beyond it
     zg_budget_charge (budget, &account, (size_t) 1 << 29);
     trim->last_trim -= ZG_MEMTRIM_INTERVAL;
     assert (!zg_memtrim_check (trim));
