@@ -544,7 +544,7 @@ s_start_actors (zactor_t **actors, zg_config_t *config, zg_log_t *log, char *err
 int
 main (int argc, char **argv)
 {
-    zg_memtrim_limit_arenas ();
+    zg_memtrim_tune_malloc ();
     zg_config_t *config = zg_config_new ();
     char error [512] = "";
     int rc = s_load_config (config, argc, argv, error, sizeof error);

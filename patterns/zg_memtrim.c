@@ -50,10 +50,12 @@ zg_memtrim_rss (void)
 }
 
 void
-zg_memtrim_limit_arenas (void)
+zg_memtrim_tune_malloc (void)
 {
     if (!getenv ("MALLOC_ARENA_MAX"))
         mallopt (M_ARENA_MAX, ZG_MEMTRIM_ARENAS);
+    if (!getenv ("MALLOC_MMAP_THRESHOLD_"))
+        mallopt (M_MMAP_THRESHOLD, ZG_MEMTRIM_MMAP_THRESHOLD);
 }
 
 //  RSS beyond what the budget counts

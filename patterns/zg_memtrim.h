@@ -39,14 +39,19 @@ bool
 uint64_t
     zg_memtrim_count (zg_memtrim_t *self);
 
-//  At most ZG_MEMTRIM_ARENAS malloc arenas, unless MALLOC_ARENA_MAX sets
-//  glibc's own count: call before threads start. glibc gives each thread
-//  that finds the arenas busy a new one, up to 8 per core, and what is freed
-//  stays in its arena: with two, an attack's freed bytes are where the next
-//  one allocates, and a trim has two arenas to walk
+//  glibc's malloc as zgate needs it, unless the environment sets the same
+//  tunables (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_): call before threads
+//  start. What is freed stays in the arena of the thread that allocated it,
+//  and glibc gives each thread that finds the arenas busy a new one (up to
+//  8 per core): with ZG_MEMTRIM_ARENAS, an attack's freed bytes are where the
+//  next one allocates. And a large block (a message of a client's) is mapped
+//  on its own from ZG_MEMTRIM_MMAP_THRESHOLD up, so it goes back to the
+//  system when freed: glibc otherwise raises that threshold to the largest
+//  block freed so far (up to 32 MiB), and then keeps those blocks.
 #define ZG_MEMTRIM_ARENAS 2
+#define ZG_MEMTRIM_MMAP_THRESHOLD (128 << 10)
 void
-    zg_memtrim_limit_arenas (void);
+    zg_memtrim_tune_malloc (void);
 
 //  The process's resident set, bytes (0 if /proc is not there)
 int64_t
