@@ -65,6 +65,13 @@ s_check_flags (zg_config_t *config, int argc, char **argv)
 {
     char *flags = s_flags (config);
     for (int index = 3; index < argc; index++) {
+        //  Another config file (-c FILE, --config FILE or =FILE) is not a flag
+        if (streq (argv [index], "-c") || streq (argv [index], "--config")) {
+            index++;
+            continue;
+        }
+        if (strncmp (argv [index], "--config=", 9) == 0)
+            continue;
         char *name = argv [index] + 2;
         size_t length = strcspn (name, "=");
         const char *value = name [length]? name + length + 1: argv [++index];
