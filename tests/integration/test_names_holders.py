@@ -18,6 +18,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from zgate_harness import Zgate, wait_for  # noqa: E402
+from test_names import NamesBase  # noqa: E402
 from test_security import Keys  # noqa: E402
 
 TIMEOUT_MS = 5000
@@ -38,29 +39,8 @@ def web(port, method, path, body=None, source="127.0.0.1"):
         connection.close()
 
 
-class HolderBase(unittest.TestCase):
-    zgate_overrides = {}
-
-    def setUp(self):
-        self.zg = Zgate(**self.zgate_overrides).start()
-        self.port = int(self.zg.endpoint("gateway-http-port"))
-        self.context = zmq.Context()
-        self.sockets = []
-
-    def tearDown(self):
-        for sock in self.sockets:
-            sock.close()
-        self.context.destroy(linger=0)
-        code, _ = self.zg.stop()
-        self.assertEqual(code, 0, "\n".join(self.zg.lines[-20:]))
-
-    def socket(self, kind, endpoint):
-        sock = self.context.socket(kind)
-        self.sockets.append(sock)
-        sock.linger = 0
-        sock.rcvtimeo = TIMEOUT_MS
-        sock.connect(self.zg.endpoint(endpoint))
-        return sock
+class HolderBase(NamesBase):
+    """test_names' zgate and sockets, with the per-holder bounds' answers."""
 
     def codes(self, sock, messages):
         """Send every request (pipelined), then the code of each answer: b"OK" or the ERROR's code."""
